@@ -1,0 +1,30 @@
+# tradefleet: `make run` sets everything up and runs the fleet on the embedded default;
+# `make test` sets everything up and runs the test suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt | cksum | cut -d' ' -f1)
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+
+.PHONY: setup run test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==25.3
+	$(PY) -m pip install -q -c requirements-lock.txt -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: setup
+	$(VENV)/bin/tradefleet run
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m bench.run_all
+
+clean:
+	rm -rf $(VENV) var .numba_cache

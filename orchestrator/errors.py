@@ -1,0 +1,55 @@
+"""The tradefleet error tree.
+
+Every error says what was wrong and where; the CLI prints ``str(err)`` on one line and
+exits with code 2 for any :class:`TradefleetError`.
+"""
+
+from __future__ import annotations
+
+
+class TradefleetError(Exception):
+    """Base of every error tradefleet raises on purpose."""
+
+
+class ConfigError(TradefleetError):
+    """A config file, key or value is invalid (message names file, key and reason)."""
+
+
+class PluginError(TradefleetError):
+    """A plugin failed to import, failed registration checks, or is unknown."""
+
+
+class DataError(TradefleetError):
+    """Market or alternative data is missing, malformed, stale or out of order."""
+
+
+class StoreError(TradefleetError):
+    """The store cannot be opened, migrated, or is held by another run."""
+
+
+class StoreLockedError(StoreError):
+    """Another ``tradefleet run`` holds this store."""
+
+
+class BrokerError(TradefleetError):
+    """A broker or venue call failed."""
+
+
+class TransientBrokerError(BrokerError):
+    """A read failed in a way that may succeed on retry (timeout, 5xx, 429)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OrderRejected(BrokerError):
+    """The venue definitively rejected an order; never retry it."""
+
+
+class OrderStateUnknown(BrokerError):
+    """A write may or may not have reached the venue; resolve by query, never resend."""
+
+
+class AuthError(BrokerError):
+    """Credentials were refused (401, bad signature, clock skew); halt the venue."""

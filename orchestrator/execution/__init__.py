@@ -1,0 +1,1 @@
+"""Execution: the broker contract, the router, the paper broker and venue adapters."""

@@ -1,0 +1,1 @@
+"""The gate pipeline: regime -> ensemble -> veto -> risk, then the router."""

@@ -1,0 +1,1 @@
+"""Data providers: bundled market data, files, venues and alternative data."""
