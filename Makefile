@@ -12,7 +12,6 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip==25.3
 	$(PY) -m pip install -q -c requirements-lock.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@

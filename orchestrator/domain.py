@@ -151,27 +151,34 @@ class Signal:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """One gate's verdict on one signal, with a machine-readable reason code."""
+    """One gate's verdict on one signal, with a machine-readable reason code.
+
+    ``data`` holds structured evidence (ensemble votes, regime probabilities, limit use)
+    stored with the decision as JSON."""
 
     gate: str
     verdict: Verdict
     reason: str
     detail: str = ""
     scale: float = 1.0
+    data: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @classmethod
-    def passed(cls, gate: str, reason: str = "ok", detail: str = "") -> Decision:
-        return cls(gate, Verdict.PASS, reason, detail)
+    def passed(cls, gate: str, reason: str = "ok", detail: str = "",
+               data: dict[str, Any] | None = None) -> Decision:
+        return cls(gate, Verdict.PASS, reason, detail, 1.0, data or {})
 
     @classmethod
-    def resized(cls, gate: str, scale: float, reason: str, detail: str = "") -> Decision:
+    def resized(cls, gate: str, scale: float, reason: str, detail: str = "",
+                data: dict[str, Any] | None = None) -> Decision:
         if not 0.0 <= scale <= 1.0:
             raise ValueError(f"gate {gate}: resize scale must be in [0, 1], got {scale}")
-        return cls(gate, Verdict.RESIZE, reason, detail, scale)
+        return cls(gate, Verdict.RESIZE, reason, detail, scale, data or {})
 
     @classmethod
-    def rejected(cls, gate: str, reason: str, detail: str = "") -> Decision:
-        return cls(gate, Verdict.REJECT, reason, detail, 0.0)
+    def rejected(cls, gate: str, reason: str, detail: str = "",
+                 data: dict[str, Any] | None = None) -> Decision:
+        return cls(gate, Verdict.REJECT, reason, detail, 0.0, data or {})
 
 
 @dataclass(frozen=True, slots=True)
