@@ -109,11 +109,14 @@ class AccountConfig(Section):
         return _check_secret_ref(v)
 
 
+from risk.config import PortfolioRiskConfig  # noqa: E402  (subclasses RiskConfig above)
+
+
 class AppConfig(Section):
     engine: EngineConfig = EngineConfig()
     replay: ReplayConfig = ReplayConfig()
     paper: PaperConfig = PaperConfig()
-    risk: RiskConfig = RiskConfig()
+    risk: PortfolioRiskConfig = PortfolioRiskConfig()
     pipeline: PipelineConfig = PipelineConfig()
     bots: dict[str, BotConfig] = Field(default_factory=dict)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
