@@ -1,0 +1,123 @@
+"""Secrets: resolved from environment variables (or a Fernet-encrypted file), held as
+``SecretStr``, and scrubbed from every log record, stored reason, alert and error message.
+
+Every secret resolved through :func:`resolve_secret` is remembered by a process-wide
+:class:`Redactor`; :func:`redact` replaces any remembered value (and its base64 forms, which
+clients use for Basic auth) with ``***``. :class:`RedactingFilter` applies it to logging.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from orchestrator.config import SecretRef
+from orchestrator.errors import ConfigError
+
+MASK = "***"
+_MIN_LEN = 4  # shorter values would mask ordinary words
+
+
+class Redactor:
+    """The set of secret values this process has resolved."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, value: str) -> None:
+        """Remember ``value`` (and its base64 spellings) so it is masked from now on."""
+        if len(value) < _MIN_LEN:
+            return
+        forms = {value, base64.b64encode(value.encode()).decode(),
+                 base64.urlsafe_b64encode(value.encode()).decode()}
+        with self._lock:
+            self._values |= {f for f in forms if len(f) >= _MIN_LEN}
+
+    def pair(self, key: str, secret: str) -> None:
+        """Remember a ``key:secret`` pair as clients send it in Basic auth."""
+        self.add(base64.b64encode(f"{key}:{secret}".encode()).decode())
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with every remembered value replaced by ``***``."""
+        if not self._values:
+            return text
+        for value in sorted(self._values, key=len, reverse=True):
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+
+REDACTOR = Redactor()
+
+
+def redact(text: object) -> str:
+    """Return ``str(text)`` with every known secret masked."""
+    return REDACTOR.redact(str(text))
+
+
+def resolve_secret(ref: str | None, environ: Mapping[str, str] | None = None) -> SecretStr | None:
+    """Resolve an ``env:NAME`` reference to a SecretStr and register it for redaction."""
+    if ref is None:
+        return None
+    secret = SecretRef(ref).resolve(environ)
+    REDACTOR.add(secret.get_secret_value())
+    return secret
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks secrets in the message, its args and the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact(formatted)
+            record.exc_info = None
+        return True
+
+
+def install_redaction(logger: logging.Logger | None = None) -> RedactingFilter:
+    """Attach a :class:`RedactingFilter` to every handler of ``logger`` (root by default)."""
+    target = logger or logging.getLogger()
+    flt = RedactingFilter()
+    target.addFilter(flt)
+    for handler in target.handlers:
+        handler.addFilter(flt)
+    return flt
+
+
+def load_encrypted_env(path: Path, key: SecretStr) -> dict[str, str]:
+    """Decrypt a Fernet-encrypted ``NAME=value`` file into a mapping for ``SecretRef.resolve``."""
+    from cryptography.fernet import Fernet, InvalidToken
+
+    try:
+        plain = Fernet(key.get_secret_value().encode()).decrypt(path.read_bytes()).decode()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: encrypted secrets file not found") from None
+    except (InvalidToken, ValueError):
+        raise ConfigError(f"{path}: cannot decrypt secrets file (wrong key or corrupt file)") from None
+    out: dict[str, str] = {}
+    for lineno, line in enumerate(plain.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep:
+            raise ConfigError(f"{path}: line {lineno}: expected NAME=value")
+        out[name.strip()] = value.strip()
+        REDACTOR.add(value.strip())
+    return out
+
+
+def encrypt_env(values: Mapping[str, str], key: SecretStr) -> bytes:
+    """Encrypt a mapping as a ``NAME=value`` file for :func:`load_encrypted_env`."""
+    from cryptography.fernet import Fernet
+
+    text = "".join(f"{k}={v}\n" for k, v in values.items())
+    return Fernet(key.get_secret_value().encode()).encrypt(text.encode())

@@ -1,0 +1,281 @@
+"""What every live adapter shares: error mapping, read retries, the throttle, fill de-dup
+and the auth halt.
+
+An adapter implements the venue calls (``_submit``, ``_query`` ...) and ``classify`` (turn a
+client exception into a :class:`Failure`); this base turns failures into the error tree:
+
+* on a **write**: a definitive reject -> :class:`OrderRejected` (never retried); 401/bad
+  signature -> :class:`AuthError` and the venue halts (no retry storm); anything else (timeout,
+  reset, 5xx, 429) -> :class:`OrderStateUnknown` (settled by ``query_order``, never resent).
+* on a **read**: transient failures are retried by :class:`RetryPolicy` honouring
+  Retry-After; auth failures halt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
+
+from orchestrator.clock import Clock, LiveClock
+from orchestrator.config import AccountConfig
+from orchestrator.domain import Fill, Order, OrderStatus
+from orchestrator.errors import (AuthError, BrokerError, ConfigError, OrderRejected, OrderStateUnknown,
+                                 TransientBrokerError)
+from orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from orchestrator.execution.retry import RetryPolicy
+from orchestrator.execution.secrets import redact
+from orchestrator.execution.throttle import TokenBucket, bucket_for
+
+T = TypeVar("T")
+
+#: Default client-side HTTP timeout (seconds) for every adapter.
+DEFAULT_TIMEOUT_S = 10.0
+
+
+class FailureKind(StrEnum):
+    REJECT = "reject"        # the venue definitively refused (bad size, funds): final
+    AUTH = "auth"            # credentials/signature/clock skew: halt the venue
+    TRANSIENT = "transient"  # 429 / 5xx / timeout / reset: maybe retry reads, UNKNOWN for writes
+    NOT_FOUND = "not_found"  # the thing asked about does not exist
+
+
+class VenueNotFound(Exception):
+    """Raised inside an adapter when the venue has no such order."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A classified client exception."""
+
+    kind: FailureKind
+    message: str
+    retry_after: float | None = None
+
+
+@dataclass
+class AdapterOptions:
+    """Knobs an adapter is built with (tests pass short timeouts and a SimClock)."""
+
+    clock: Clock
+    sleep: Callable[[float], None] = time.sleep
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    throttle: tuple[float, float] | None = None
+    retry_attempts: int = 4
+    environ: Mapping[str, str] | None = None
+
+
+class VenueBroker:
+    """Base of the live adapters; subclasses set ``name`` and implement the ``_`` calls."""
+
+    name: ClassVar[str] = ""
+    api_version: ClassVar[int] = 1
+    venue: ClassVar[str] = ""
+
+    def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
+        self.account_name = account
+        self.cfg = cfg
+        self.opts = opts
+        self.clock = opts.clock
+        self.bucket: TokenBucket = bucket_for(self.venue or self.name, opts.clock, opts.sleep, opts.throttle)
+        self.retry = RetryPolicy(attempts=opts.retry_attempts, sleep=opts.sleep)
+        self.halted_reason: str | None = None
+        self._seen_trades: set[tuple[str, str]] = set()
+        self._cids: dict[str, str] = {}
+        self.calls = 0
+
+    # -- construction ---------------------------------------------------------------
+    @classmethod
+    def build(cls, services: Any, account: str | None = None) -> VenueBroker:
+        """Build from ``[accounts.<account>]`` (default: the first account of this venue)."""
+        accounts: dict[str, AccountConfig] = services.config.accounts
+        if account is None:
+            account = next((n for n, a in accounts.items() if a.venue == cls.name), None)
+            if account is None:
+                raise ConfigError(f"broker {cls.name}: no [accounts.*] entry with venue = \"{cls.name}\"")
+        cfg = accounts.get(account)
+        if cfg is None:
+            raise ConfigError(f"broker {cls.name}: no [accounts.{account}] section in the config")
+        opts = services.extras.get("adapter_options") or AdapterOptions(clock=services.clock or LiveClock())
+        return cls(account, cfg, opts)
+
+    def require(self, value: str | None, key: str) -> str:
+        if not value:
+            raise ConfigError(f"[accounts.{self.account_name}] {key} is required for venue {self.name}")
+        return value
+
+    # -- to implement ---------------------------------------------------------------
+    def classify(self, exc: Exception) -> Failure | None:
+        """Map a client exception to a Failure (None: not a venue error, re-raise)."""
+        raise NotImplementedError
+
+    def _submit(self, order: Order) -> VenueOrder:
+        raise NotImplementedError
+
+    def _cancel(self, client_order_id: str) -> VenueOrder:
+        raise NotImplementedError
+
+    def _query(self, client_order_id: str) -> VenueOrder | None:
+        raise NotImplementedError
+
+    def _open_orders(self) -> list[VenueOrder]:
+        raise NotImplementedError
+
+    def _positions(self) -> dict[str, Decimal]:
+        raise NotImplementedError
+
+    def _account(self) -> AccountSnapshot:
+        raise NotImplementedError
+
+    def _fills(self) -> list[Fill]:
+        """Return recent fills as the venue reports them (duplicates allowed)."""
+        raise NotImplementedError
+
+    # -- Broker protocol ------------------------------------------------------------
+    def submit(self, order: Order) -> VenueOrder:
+        """Send ``order`` once; a failure that may have reached the venue raises UNKNOWN."""
+        return self._write(f"submit {order.client_order_id}", lambda: self._submit(order))
+
+    def cancel(self, client_order_id: str) -> VenueOrder:
+        return self._write(f"cancel {client_order_id}", lambda: self._cancel(client_order_id))
+
+    def query_order(self, client_order_id: str) -> VenueOrder | None:
+        return self._read(f"query {client_order_id}", lambda: self._query(client_order_id))
+
+    def open_orders(self) -> list[VenueOrder]:
+        return self._read("open orders", self._open_orders)
+
+    def positions(self) -> dict[str, Decimal]:
+        return {k: v for k, v in self._read("positions", self._positions).items() if v != 0}
+
+    def account(self) -> AccountSnapshot:
+        return self._read("account", self._account)
+
+    def poll_fills(self) -> list[Fill]:
+        """Return fills not returned before, de-duplicated by (venue order id, trade id)."""
+        out = []
+        for fill in self._read("fills", self._fills):
+            key = (fill.venue_order_id, fill.trade_id)
+            if key not in self._seen_trades:
+                self._seen_trades.add(key)
+                out.append(fill)
+        return out
+
+    # -- error handling -------------------------------------------------------------
+    def _where(self) -> str:
+        return f"{self.name} account {self.account_name}"
+
+    def _check_halt(self) -> None:
+        if self.halted_reason is not None:
+            raise AuthError(f"{self._where()} is halted after an auth failure: {self.halted_reason}")
+
+    def _fail(self, exc: Exception) -> Failure:
+        if isinstance(exc, BrokerError):
+            raise exc
+        if isinstance(exc, VenueNotFound):
+            return Failure(FailureKind.NOT_FOUND, str(exc))
+        failure = self.classify(exc)
+        if failure is None:
+            raise exc
+        return Failure(failure.kind, redact(failure.message), failure.retry_after)
+
+    def _halt(self, failure: Failure) -> AuthError:
+        self.halted_reason = failure.message
+        return AuthError(f"{self._where()}: credentials refused ({failure.message}); venue halted, "
+                         "fix the credentials and restart")
+
+    def _write(self, what: str, fn: Callable[[], T]) -> T:
+        self._check_halt()
+        self.bucket.acquire()
+        self.calls += 1
+        try:
+            return fn()
+        except Exception as exc:
+            failure = self._fail(exc)
+        if failure.kind is FailureKind.REJECT:
+            raise OrderRejected(f"{self._where()}: {what} rejected: {failure.message}")
+        if failure.kind is FailureKind.AUTH:
+            raise self._halt(failure)
+        if failure.kind is FailureKind.NOT_FOUND:
+            raise OrderRejected(f"{self._where()}: {what}: not found: {failure.message}")
+        raise OrderStateUnknown(f"{self._where()}: {what}: outcome unknown ({failure.message}); "
+                                "settle by query_order, do not resend")
+
+    def _read(self, what: str, fn: Callable[[], T]) -> T:
+        self._check_halt()
+
+        def once() -> T:
+            self.bucket.acquire()
+            self.calls += 1
+            try:
+                return fn()
+            except Exception as exc:
+                failure = self._fail(exc)
+            if failure.kind is FailureKind.AUTH:
+                raise self._halt(failure)
+            if failure.kind is FailureKind.REJECT:
+                raise BrokerError(f"{self._where()}: {what} refused: {failure.message}")
+            raise TransientBrokerError(f"{self._where()}: {what}: {failure.message}", failure.retry_after)
+
+        return self.retry.call(once, f"{self._where()}: {what}")
+
+    # -- helpers for subclasses -----------------------------------------------------
+    def remember(self, venue_order_id: str, client_order_id: str) -> None:
+        """Remember which client id a venue order id belongs to (fills often carry only one)."""
+        if venue_order_id and client_order_id:
+            self._cids[venue_order_id] = client_order_id
+
+    def cid_for(self, venue_order_id: str) -> str:
+        return self._cids.get(venue_order_id, "")
+
+    def now_ns(self) -> int:
+        return self.clock.now_ns()
+
+
+def http_failure(status: int | None, message: str, retry_after: float | None = None,
+                 reject_statuses: tuple[int, ...] = (400, 403, 422),
+                 auth_statuses: tuple[int, ...] = (401,)) -> Failure:
+    """Classify an HTTP status the usual way."""
+    if status in auth_statuses:
+        return Failure(FailureKind.AUTH, f"HTTP {status}: {message}")
+    if status == 404:
+        return Failure(FailureKind.NOT_FOUND, f"HTTP 404: {message}")
+    if status in reject_statuses:
+        return Failure(FailureKind.REJECT, f"HTTP {status}: {message}")
+    return Failure(FailureKind.TRANSIENT, f"HTTP {status}: {message}" if status else message, retry_after)
+
+
+def dec(value: Any, default: str = "0") -> Decimal:
+    """Parse a venue number (str/float/int/None) exactly."""
+    if value is None or value == "":
+        return Decimal(default)
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def status_of(qty: Decimal, filled: Decimal, done: bool, canceled: bool = False,
+              rejected: bool = False) -> OrderStatus:
+    """Derive a tradefleet order status from quantities and the venue's terminal flags."""
+    if rejected:
+        return OrderStatus.REJECTED
+    if filled >= qty and qty > 0:
+        return OrderStatus.FILLED
+    if canceled or done:
+        return OrderStatus.CANCELED
+    return OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.ACCEPTED
+
+
+class SymbolMap:
+    """tradefleet symbol <-> venue symbol, from ``[accounts.<name>.extra] symbols = {...}``."""
+
+    def __init__(self, mapping: Mapping[str, str] | None = None) -> None:
+        self.to: dict[str, str] = dict(mapping or {})
+        self.back: dict[str, str] = {v: k for k, v in self.to.items()}
+
+    def venue(self, symbol: str) -> str:
+        return self.to.get(symbol, symbol)
+
+    def local(self, venue_symbol: str) -> str:
+        return self.back.get(venue_symbol, venue_symbol)

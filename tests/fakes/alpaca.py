@@ -1,0 +1,106 @@
+"""A loopback fake of Alpaca's trading REST API (the subset AlpacaBroker uses)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from tests.fakes.fake_http import BookOrder, DuplicateClientId, FakeServer, Reply, Request, VenueBook
+
+TS = "2026-11-22T00:00:00Z"
+_STATUS = {"new": "new", "partially_filled": "partially_filled", "filled": "filled",
+           "canceled": "canceled", "rejected": "rejected"}
+
+
+def _order(o: BookOrder) -> dict[str, Any]:
+    return {
+        "id": o.venue_id, "client_order_id": o.client_id, "created_at": TS, "updated_at": TS,
+        "submitted_at": TS, "symbol": o.symbol, "asset_class": "us_equity", "qty": str(o.qty),
+        "filled_qty": str(o.filled), "filled_avg_price": str(o.avg) if o.avg is not None else None,
+        "order_class": "simple", "order_type": "limit" if o.price else "market",
+        "type": "limit" if o.price else "market", "side": o.side, "time_in_force": "day",
+        "limit_price": str(o.price) if o.price else None, "status": _STATUS[o.status], "extended_hours": False,
+    }
+
+
+class FakeAlpaca:
+    """Alpaca trading API on 127.0.0.1 backed by a :class:`VenueBook`."""
+
+    def __init__(self, book: VenueBook | None = None) -> None:
+        self.book = book or VenueBook()
+        self.server = FakeServer([
+            ("GET", r"/v2/account", self.account),
+            ("POST", r"/v2/orders", self.submit),
+            ("GET", r"/v2/orders:by_client_order_id", self.by_client),
+            ("GET", r"/v2/orders", self.list_orders),
+            ("GET", r"/v2/orders/([^/]+)", self.get_order),
+            ("DELETE", r"/v2/orders/([^/]+)", self.cancel),
+            ("GET", r"/v2/positions", self.positions),
+            ("GET", r"/v2/account/activities/FILL", self.activities),
+        ])
+        self.base = self.server.base
+
+    def _auth(self, req: Request) -> Reply | None:
+        if not req.headers.get("APCA-API-KEY-ID") or not req.headers.get("APCA-API-SECRET-KEY"):
+            return Reply({"code": 40110000, "message": "request is not authorized"}, 401)
+        return None
+
+    def account(self, req: Request) -> Any:
+        return self._auth(req) or {
+            "id": str(uuid.UUID(int=1)), "account_number": "PA0000001", "status": "ACTIVE", "currency": "USD",
+            "cash": str(self.book.cash), "equity": str(self.book.cash + self._mark()),
+            "buying_power": str(self.book.cash)}
+
+    def _mark(self) -> Decimal:
+        return sum((q * self.book.price(s, None) for s, q in self.book.positions.items()), Decimal(0))
+
+    def submit(self, req: Request) -> Any:
+        body = req.json()
+        cid = body.get("client_order_id") or str(uuid.uuid4())
+        price = Decimal(str(body["limit_price"])) if body.get("limit_price") is not None else None
+        try:
+            o = self.book.place(str(uuid.uuid4()), cid, body["symbol"], body["side"], Decimal(str(body["qty"])), price)
+        except DuplicateClientId:
+            return Reply({"code": 40010001, "message": "client_order_id must be unique"}, 422)
+        if o.status == "rejected":
+            return Reply({"code": 40310000, "message": o.reason}, 403)
+        return _order(o)
+
+    def by_client(self, req: Request) -> Any:
+        o = self.book.by_client(req.arg("client_order_id") or "")
+        return _order(o) if o else Reply({"code": 40410000, "message": "order not found"}, 404)
+
+    def get_order(self, req: Request, oid: str) -> Any:
+        o = self.book.orders.get(oid)
+        return _order(o) if o else Reply({"code": 40410000, "message": "order not found"}, 404)
+
+    def list_orders(self, req: Request) -> Any:
+        want_open = req.arg("status", "open") == "open"
+        return [_order(o) for o in self.book.orders.values() if o.open or not want_open]
+
+    def cancel(self, req: Request, oid: str) -> Reply:
+        o = self.book.orders.get(oid)
+        if o is None:
+            return Reply({"code": 40410000, "message": "order not found"}, 404)
+        if not o.open:
+            return Reply({"code": 42210000, "message": f"order is already in \"{o.status}\" state"}, 422)
+        self.book.cancel(oid)
+        return Reply(raw=b"", status=204)
+
+    def positions(self, req: Request) -> Any:
+        out = []
+        for sym, qty in self.book.positions.items():
+            if qty == 0:
+                continue
+            px = self.book.price(sym, None)
+            out.append({"asset_id": str(uuid.UUID(int=7)), "symbol": sym, "exchange": "NASDAQ",
+                        "asset_class": "us_equity", "avg_entry_price": str(px), "qty": str(abs(qty)),
+                        "side": "long" if qty > 0 else "short", "cost_basis": str(abs(qty) * px)})
+        return out
+
+    def activities(self, req: Request) -> Any:
+        return [{"id": f"20261122000000000::{f.trade_id}", "activity_type": "FILL", "transaction_time": TS,
+                 "type": "fill", "price": str(f.price), "qty": str(f.qty), "side": f.side, "symbol": f.symbol,
+                 "leaves_qty": "0", "order_id": f.venue_id, "cum_qty": str(f.qty), "order_status": "filled"}
+                for f in self.book.fills]

@@ -1,0 +1,306 @@
+"""A small threaded HTTP server on 127.0.0.1 (port 0) with scripted faults, plus the
+in-memory matching book every venue fake shares.
+
+Each venue fake maps its API's routes onto :class:`VenueBook` (orders, fills, positions,
+cash) and renders the venue's JSON shapes. Faults are queued per route and consumed once:
+``drop`` (process the request, then close the socket without answering: the classic
+accept-then-drop), ``reset`` (RST before processing), ``status`` (answer e.g. 429 with
+Retry-After, 500, 401 without processing). Fill behaviour is scripted per order on the book:
+``fill`` (default), ``rest``, ``partial``, ``reject``, ``replay`` (same fill served three
+times) and ``overfill``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    """One request as the fake saw it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else {}
+
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(self.body).items()}
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        vals = self.query.get(name)
+        return vals[0] if vals else default
+
+
+@dataclass
+class Reply:
+    """A response: JSON body (or raw text), status and extra headers."""
+
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+
+
+@dataclass
+class Fault:
+    """A scripted fault for the next request matching ``method`` and ``path`` (regex)."""
+
+    method: str
+    path: str
+    kind: str  # "drop" | "reset" | "status"
+    status: int = 500
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+
+
+Route = tuple[str, str, Callable[..., Reply | Any]]
+
+
+class FakeServer:
+    """Route table + fault queue + request log, served on 127.0.0.1:0."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = [(m, re.compile(rx), fn) for m, rx, fn in routes]
+        self.faults: list[Fault] = []
+        self.log: list[Request] = []
+        self.lock = threading.RLock()
+        self._srv = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._srv.daemon_threads = True
+        self._thread = threading.Thread(target=self._srv.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._srv.server_address[1]}"
+
+    def close(self) -> None:
+        self._srv.shutdown()
+        self._srv.server_close()
+
+    def fault(self, method: str, path: str, kind: str, **kw: Any) -> None:
+        """Queue a fault for the next matching request(s)."""
+        with self.lock:
+            self.faults.append(Fault(method, path, kind, **kw))
+
+    def requests(self, method: str | None = None, path: str | None = None) -> list[Request]:
+        """Return the logged requests matching ``method`` and the ``path`` regex."""
+        return [r for r in self.log if (method is None or r.method == method)
+                and (path is None or re.fullmatch(path, r.path))]
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for f in self.faults:
+                if f.method == method and re.fullmatch(f.path, path):
+                    f.times -= 1
+                    if f.times <= 0:
+                        self.faults.remove(f)
+                    return f
+        return None
+
+    def _dispatch(self, req: Request) -> Reply:
+        for method, rx, fn in self.routes:
+            m = rx.fullmatch(req.path)
+            if method == req.method and m:
+                with self.lock:
+                    out = fn(req, *m.groups())
+                return out if isinstance(out, Reply) else Reply(out)
+        return Reply({"error": "no route", "path": req.path}, 404)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _abort(self, rst: bool) -> None:
+                self.close_connection = True
+                if rst:  # SO_LINGER 0: close sends RST (connection reset by peer)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                self.connection.close()
+
+            def _handle(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                u = urlsplit(self.path)
+                req = Request(self.command, u.path, parse_qs(u.query, keep_blank_values=True),
+                              {k: v for k, v in self.headers.items()}, raw.decode("utf-8", "replace"))
+                server.log.append(req)
+                fault = server._take_fault(req.method, req.path)
+                if fault is not None and fault.kind == "reset":
+                    return self._abort(rst=True)
+                if fault is not None and fault.kind == "status":
+                    reply = Reply(fault.body if fault.body is not None else {"message": f"fault {fault.status}"},
+                                  fault.status, dict(fault.headers))
+                else:
+                    try:
+                        reply = server._dispatch(req)
+                    except Exception as exc:  # a bug in a fake must show up, not hang the client
+                        reply = Reply({"message": f"fake error: {type(exc).__name__}: {exc}"}, 599)
+                if fault is not None and fault.kind == "drop":
+                    return self._abort(rst=False)
+                data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle
+
+        return Handler
+
+
+# -- the shared matching book ----------------------------------------------------------
+
+@dataclass
+class BookOrder:
+    """An order resting in (or done at) the fake venue."""
+
+    venue_id: str
+    client_id: str
+    symbol: str
+    side: str  # "buy" | "sell"
+    qty: Decimal
+    price: Decimal | None
+    seq: int
+    status: str = "new"  # new | partially_filled | filled | canceled | rejected
+    filled: Decimal = Decimal(0)
+    notional: Decimal = Decimal(0)
+    reason: str = ""
+
+    @property
+    def avg(self) -> Decimal | None:
+        return self.notional / self.filled if self.filled else None
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("new", "partially_filled")
+
+
+@dataclass
+class BookFill:
+    trade_id: str
+    venue_id: str
+    client_id: str
+    symbol: str
+    side: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    seq: int
+
+
+class VenueBook:
+    """Orders, fills, positions and cash of one fake account; thread-safe via the server lock.
+
+    ``behaviour`` is consumed once per new order (default ``fill``); ``price_of`` gives the
+    execution price per symbol."""
+
+    def __init__(self, cash: Decimal = Decimal(100_000), prices: dict[str, Decimal] | None = None,
+                 fee_rate: Decimal = Decimal(0)) -> None:
+        self.cash = cash
+        self.prices = prices or {}
+        self.fee_rate = fee_rate
+        self.orders: dict[str, BookOrder] = {}
+        self.fills: list[BookFill] = []  # what the venue serves (may hold replays)
+        self.positions: dict[str, Decimal] = {}
+        self.behaviour: list[str] = []
+        self.known_clients: set[str] = set()
+        self._ids = itertools.count(1)
+        self._trades = itertools.count(1001)
+        self.lock = threading.RLock()
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def price(self, symbol: str, limit: Decimal | None) -> Decimal:
+        return limit if limit is not None else self.prices.get(symbol, Decimal(100))
+
+    def by_client(self, client_id: str) -> BookOrder | None:
+        return next((o for o in self.orders.values() if o.client_id == client_id), None)
+
+    def place(self, venue_id: str, client_id: str, symbol: str, side: str, qty: Decimal,
+              price: Decimal | None) -> BookOrder:
+        """Accept an order and apply the scripted behaviour; duplicate client ids raise."""
+        with self.lock:
+            if client_id and client_id in self.known_clients:
+                raise DuplicateClientId(client_id)
+            self.known_clients.add(client_id)
+            order = BookOrder(venue_id, client_id, symbol, side, qty, price, self.next_id())
+            self.orders[venue_id] = order
+            mode = self.behaviour.pop(0) if self.behaviour else "fill"
+            if mode.startswith("reject"):
+                order.status, order.reason = "rejected", mode.partition(":")[2] or "insufficient funds"
+            elif mode == "fill":
+                self.execute(order, qty)
+            elif mode == "partial":
+                self.execute(order, (qty / 2).quantize(Decimal(1)) if qty >= 2 else qty / 2)
+            elif mode == "replay":
+                fill = self.execute(order, qty)
+                self.fills.extend([fill, fill])  # served three times in all
+            elif mode == "overfill":
+                self.execute(order, qty)
+                self.execute(order, qty, force=True)
+            return order
+
+    def execute(self, order: BookOrder, qty: Decimal, price: Decimal | None = None,
+                force: bool = False) -> BookFill:
+        """Fill ``qty`` of ``order`` (``force`` allows an overfill, as a buggy venue would)."""
+        with self.lock:
+            if not force:
+                qty = min(qty, order.qty - order.filled)
+            px = price if price is not None else self.price(order.symbol, order.price)
+            sign = 1 if order.side == "buy" else -1
+            fee = (qty * px * self.fee_rate).quantize(Decimal("0.0001"))
+            fill = BookFill(str(next(self._trades)), order.venue_id, order.client_id, order.symbol,
+                            order.side, qty, px, fee, self.next_id())
+            self.fills.append(fill)
+            order.filled += qty
+            order.notional += qty * px
+            order.status = "filled" if order.filled >= order.qty else "partially_filled"
+            self.positions[order.symbol] = self.positions.get(order.symbol, Decimal(0)) + sign * qty
+            self.cash -= sign * qty * px + fee
+            return fill
+
+    def cancel(self, venue_id: str) -> BookOrder | None:
+        with self.lock:
+            order = self.orders.get(venue_id)
+            if order is not None and order.open:
+                order.status = "canceled"
+            return order
+
+    def unique_fills(self) -> list[BookFill]:
+        seen: dict[str, BookFill] = {}
+        for f in self.fills:
+            seen.setdefault(f.trade_id, f)
+        return list(seen.values())
+
+
+class DuplicateClientId(Exception):
+    """The venue already has an order with this client id."""
