@@ -1,0 +1,143 @@
+"""The vectorized engine: a bar bot's ``compute(frame)`` once over history, simulated in numba.
+
+``run_backtest`` is the one entry point every other module (sweeps, walk-forward, Monte
+Carlo, stress, validation, CLI) goes through, so the fill convention documented in
+:mod:`backtest.kernel` (signal at bar *t* close, fill at bar *t+1* open) holds everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from backtest.kernel import EXIT_REASONS, METRIC_NAMES, TRADE_COLUMNS, make_params, metrics_nb, simulate_nb
+from orchestrator.bot import Bot, BotSpec
+from orchestrator.errors import DataError, PluginError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+NS_PER_YEAR = 365.25 * 86400 * 1e9
+
+
+class SimSettings(BaseModel):
+    """How orders are simulated: cash, costs, sizing and protective exits (fractions)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    init_cash: float = Field(100_000.0, gt=0)
+    fee: float = Field(0.001, ge=0, lt=0.1, description="fraction of notional, on entry and on exit")
+    slippage: float = Field(0.0, ge=0, lt=0.1, description="adverse fill fraction at market fills")
+    size: float = Field(1.0, gt=0, le=10, description="fraction of equity per new position")
+    sl_pct: float = Field(0.0, ge=0, lt=1, description="stop loss below/above entry; 0 = none")
+    tp_pct: float = Field(0.0, ge=0, description="take profit from entry; 0 = none")
+    tsl_pct: float = Field(0.0, ge=0, lt=1, description="trailing stop from the best price; 0 = none")
+    allow_short: bool = True
+    delay: int = Field(0, ge=0, description="extra bars between signal and fill (latency)")
+
+    def params(self) -> np.ndarray:
+        """Return the kernel's params vector."""
+        return make_params(init_cash=self.init_cash, fee=self.fee, size=self.size, sl_pct=self.sl_pct,
+                           tp_pct=self.tp_pct, tsl_pct=self.tsl_pct, allow_short=self.allow_short,
+                           delay=self.delay)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Signal arrays aligned with a bar frame (float64; NaN stop/target = none)."""
+
+    signal: np.ndarray
+    stop: np.ndarray
+    target: np.ndarray
+
+
+@dataclass
+class BacktestResult:
+    """Equity, trades and metrics of one simulated run (plain arrays: cheap to pickle)."""
+
+    bot: str
+    index_ns: np.ndarray
+    equity: np.ndarray
+    trades: np.ndarray
+    metrics: dict[str, float]
+    settings: SimSettings
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def equity_series(self) -> pd.Series:
+        """Return equity as a Series on the bar close times (UTC)."""
+        import pandas as pd
+
+        return pd.Series(self.equity, index=pd.DatetimeIndex(self.index_ns.astype("datetime64[ns]"), tz="UTC"),
+                         name="equity")
+
+    def trades_frame(self) -> pd.DataFrame:
+        """Return one row per trade, with entry/exit times and the exit reason."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.trades, columns=list(TRADE_COLUMNS))
+        for col in ("entry_bar", "exit_bar", "direction"):
+            df[col] = df[col].astype("int64")
+        df["exit_reason"] = [EXIT_REASONS[int(r)] for r in self.trades[:, -1]] if len(df) else []
+        idx = pd.DatetimeIndex(self.index_ns.astype("datetime64[ns]"), tz="UTC")
+        df.insert(0, "entry_time", idx[df["entry_bar"].to_numpy()])
+        df.insert(1, "exit_time", idx[df["exit_bar"].to_numpy()])
+        return df
+
+    def metrics_json(self) -> dict[str, float | None]:
+        """Return the metrics with non-finite values as None (JSON has no inf/NaN)."""
+        return {k: (float(v) if np.isfinite(v) else None) for k, v in self.metrics.items()}
+
+
+def bar_arrays(frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Return contiguous float64 open, high, low, close arrays of a bar frame."""
+    return tuple(np.ascontiguousarray(frame[c].to_numpy(dtype=np.float64)) for c in ("open", "high", "low", "close"))
+
+
+def signals_of(bot: Bot, frame: pd.DataFrame, name: str = "") -> Signals:
+    """Run ``bot.compute`` over the whole frame and return its aligned signal arrays."""
+    out = bot.compute(frame)
+    label = name or type(bot).__name__
+    if "signal" not in out.columns:
+        raise PluginError(f"bot {label}: compute() returned no 'signal' column")
+    if len(out) != len(frame):
+        raise PluginError(f"bot {label}: compute() returned {len(out)} rows for {len(frame)} bars")
+    n = len(frame)
+    sig = np.nan_to_num(out["signal"].to_numpy(dtype=np.float64), nan=0.0)
+    stop = out["stop"].to_numpy(dtype=np.float64) if "stop" in out.columns else np.full(n, np.nan)
+    target = out["target"].to_numpy(dtype=np.float64) if "target" in out.columns else np.full(n, np.nan)
+    return Signals(np.sign(sig), np.ascontiguousarray(stop), np.ascontiguousarray(target))
+
+
+def simulate(frame: pd.DataFrame, sig: Signals, settings: SimSettings, *, bot: str = "",
+             slip: np.ndarray | None = None, start: int = 0, params: Mapping[str, Any] | None = None) -> BacktestResult:
+    """Simulate precomputed signals on ``frame`` from bar ``start`` on (earlier bars are warmup)."""
+    if len(frame) - start < 2:
+        raise DataError(f"backtest {bot}: need at least 2 bars to simulate, got {len(frame) - start}")
+    o, h, lo, c = (a[start:] for a in bar_arrays(frame))
+    n = len(c)
+    slip_arr = np.full(n, settings.slippage) if slip is None else np.ascontiguousarray(slip[start:], dtype=np.float64)
+    s = np.ascontiguousarray(sig.signal[start:])
+    equity, trades, nt = simulate_nb(o, h, lo, c, s, np.ascontiguousarray(sig.stop[start:]),
+                                     np.ascontiguousarray(sig.target[start:]), slip_arr, settings.params())
+    idx = frame.index.as_unit("ns").asi8[start:]
+    years = float(idx[-1] - idx[0]) / NS_PER_YEAR
+    m = metrics_nb(equity, trades, nt, settings.init_cash, years)
+    return BacktestResult(bot=bot, index_ns=np.asarray(idx), equity=equity, trades=trades[:nt].copy(),
+                          metrics=dict(zip(METRIC_NAMES, (float(x) for x in m), strict=True)),
+                          settings=settings, params=dict(params or {}))
+
+
+def run_backtest(spec: BotSpec, frame: pd.DataFrame, settings: SimSettings | None = None,
+                 overrides: Mapping[str, Any] | None = None, start: int = 0) -> BacktestResult:
+    """Backtest a registered bot (with optional param ``overrides``) on ``frame``."""
+    if spec.bot.event_driven or not spec.bot.supports_backtest:
+        raise PluginError(f"bot {spec.name} is event-driven or declares no backtest support; "
+                          f"it is replayed from recorded quotes instead")
+    bot = spec.build(overrides)
+    sig = signals_of(bot, frame, spec.name)
+    return simulate(frame, sig, settings or SimSettings(), bot=spec.name, start=start,
+                    params=bot.params.model_dump())

@@ -1,0 +1,268 @@
+"""The numba simulation kernel: target-position signals to equity, trades and metrics.
+
+Fill convention (used everywhere in ``backtest/``): the signal of bar *t* is known at the
+close of bar *t*; the order it implies fills at the **open of bar t+1** (plus ``delay``
+extra bars when latency is simulated), adversely slipped by that bar's slippage fraction.
+Fees are a fraction of traded notional, charged on entry and on exit (backtesting.py's
+``commission`` convention). A new position is sized to ``size`` x equity after the previous
+position is closed, including the entry fee: ``units = size * equity / (price * (1 + fee))``.
+
+Positions change only when the signal *changes* (target-position semantics): a stop, target
+or trailing-stop exit leaves the account flat until the bot's signal changes again.
+Inside a bar the protective stop is checked before the target (the conservative order);
+a bar that gaps through a level fills at its open. Stops pay slippage, targets do not.
+An open position at the end is marked to the last close and listed as ``open``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Layout of the float64 ``params`` vector (a vector keeps the njit signature small and fixed).
+P_CASH, P_FEE, P_SIZE, P_SL, P_TP, P_TSL, P_SHORT, P_DELAY = range(8)
+N_PARAMS = 8
+
+# Columns of the trade record array.
+T_ENTRY_I, T_EXIT_I, T_DIR, T_UNITS, T_ENTRY_PX, T_EXIT_PX, T_FEES, T_PNL, T_RET, T_REASON = range(10)
+TRADE_COLUMNS = ("entry_bar", "exit_bar", "direction", "units", "entry_price", "exit_price",
+                 "fees", "pnl", "return", "exit_reason")
+EXIT_REASONS = ("signal", "stop", "target", "trailing", "open")
+R_SIGNAL, R_STOP, R_TARGET, R_TRAIL, R_OPEN = range(5)
+
+# Order of the metrics vector returned by ``metrics_nb``.
+METRIC_NAMES = ("total_return", "cagr", "sharpe", "sortino", "calmar", "max_drawdown",
+                "win_rate", "profit_factor", "expectancy", "trades")
+
+
+@njit(cache=True, nogil=True)
+def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, params):  # type: ignore[no-untyped-def]
+    """Simulate one instrument; return ``(equity[n], trades[m, 10], n_trades)``.
+
+    ``signal`` is the target direction per bar (-1, 0, 1; NaN counts as 0); ``stop_px`` and
+    ``target_px`` are absolute protective levels per signal bar (NaN for none); ``slip`` is
+    the adverse fill fraction per bar. ``params`` follows the ``P_*`` layout.
+    """
+    n = close.shape[0]
+    cash = params[P_CASH]
+    fee = params[P_FEE]
+    size = params[P_SIZE]
+    sl_pct = params[P_SL]
+    tp_pct = params[P_TP]
+    tsl_pct = params[P_TSL]
+    allow_short = params[P_SHORT] > 0.5
+    delay = int(params[P_DELAY])
+    # One trade at most per signal change, plus one.
+    changes = 1
+    for i in range(1, n):
+        if signal[i] != signal[i - 1]:
+            changes += 1
+    trades = np.full((changes + 1, 10), np.nan)
+    equity = np.empty(n)
+    nt = 0
+    pos = 0.0           # signed units
+    direction = 0
+    entry_px = 0.0
+    entry_fee = 0.0
+    stop_lvl = np.nan   # absolute levels of the open trade
+    tgt_lvl = np.nan
+    peak = 0.0          # best price since entry (trailing stop)
+    prev_tgt = 0
+    ruined = False
+    for i in range(n):
+        if ruined:
+            equity[i] = 0.0
+            continue
+        k = i - 1 - delay
+        tgt = 0
+        if k >= 0:
+            s = signal[k]
+            if s > 0:
+                tgt = 1
+            elif s < 0:
+                tgt = -1 if allow_short else 0
+        if tgt != prev_tgt:
+            prev_tgt = tgt
+            if direction != 0 and direction != tgt:
+                px = open_[i] * (1.0 - direction * slip[i])
+                f = abs(pos) * px * fee
+                cash += pos * px - f
+                pnl = pos * (px - entry_px) - entry_fee - f
+                trades[nt, T_EXIT_I] = i
+                trades[nt, T_EXIT_PX] = px
+                trades[nt, T_FEES] = entry_fee + f
+                trades[nt, T_PNL] = pnl
+                trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
+                trades[nt, T_REASON] = R_SIGNAL
+                nt += 1
+                pos = 0.0
+                direction = 0
+            if tgt != 0 and direction == 0:
+                px = open_[i] * (1.0 + tgt * slip[i])
+                eq = cash
+                units = size * eq / (px * (1.0 + fee))
+                if units > 0.0:
+                    entry_fee = units * px * fee
+                    pos = tgt * units
+                    cash -= pos * px + entry_fee
+                    direction = tgt
+                    entry_px = px
+                    peak = px
+                    trades[nt, T_ENTRY_I] = i
+                    trades[nt, T_DIR] = tgt
+                    trades[nt, T_UNITS] = units
+                    trades[nt, T_ENTRY_PX] = px
+                    stop_lvl = stop_px[k]
+                    tgt_lvl = target_px[k]
+                    if sl_pct > 0.0:
+                        lvl = px * (1.0 - tgt * sl_pct)
+                        if np.isnan(stop_lvl) or (lvl - stop_lvl) * tgt > 0:
+                            stop_lvl = lvl
+                    if tp_pct > 0.0:
+                        lvl = px * (1.0 + tgt * tp_pct)
+                        if np.isnan(tgt_lvl) or (tgt_lvl - lvl) * tgt > 0:
+                            tgt_lvl = lvl
+        if direction != 0:
+            # Effective stop: the tighter of the fixed stop and the trailing stop.
+            stop = stop_lvl
+            reason = R_STOP
+            if tsl_pct > 0.0:
+                trail = peak * (1.0 - direction * tsl_pct)
+                if np.isnan(stop) or (trail - stop) * direction > 0:
+                    stop = trail
+                    reason = R_TRAIL
+            exit_px = np.nan
+            if not np.isnan(stop) and ((direction > 0 and low[i] <= stop) or (direction < 0 and high[i] >= stop)):
+                base = stop
+                if (open_[i] - stop) * direction < 0:
+                    base = open_[i]  # gapped through the stop
+                exit_px = base * (1.0 - direction * slip[i])
+            elif not np.isnan(tgt_lvl) and ((direction > 0 and high[i] >= tgt_lvl) or (direction < 0 and low[i] <= tgt_lvl)):
+                reason = R_TARGET
+                exit_px = tgt_lvl
+                if (open_[i] - tgt_lvl) * direction > 0:
+                    exit_px = open_[i]
+            if not np.isnan(exit_px):
+                f = abs(pos) * exit_px * fee
+                cash += pos * exit_px - f
+                pnl = pos * (exit_px - entry_px) - entry_fee - f
+                trades[nt, T_EXIT_I] = i
+                trades[nt, T_EXIT_PX] = exit_px
+                trades[nt, T_FEES] = entry_fee + f
+                trades[nt, T_PNL] = pnl
+                trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
+                trades[nt, T_REASON] = reason
+                nt += 1
+                pos = 0.0
+                direction = 0
+            elif direction > 0:
+                peak = max(peak, high[i])
+            else:
+                peak = min(peak, low[i])
+        equity[i] = cash + pos * close[i]
+        if equity[i] <= 0.0:
+            ruined = True
+            equity[i] = 0.0
+            if direction != 0:
+                trades[nt, T_EXIT_I] = i
+                trades[nt, T_EXIT_PX] = close[i]
+                trades[nt, T_FEES] = entry_fee
+                trades[nt, T_PNL] = -(abs(pos) * entry_px)
+                trades[nt, T_RET] = -1.0
+                trades[nt, T_REASON] = R_STOP
+                nt += 1
+                pos = 0.0
+                direction = 0
+    if direction != 0:
+        px = close[n - 1]
+        pnl = pos * (px - entry_px) - entry_fee
+        trades[nt, T_EXIT_I] = n - 1
+        trades[nt, T_EXIT_PX] = px
+        trades[nt, T_FEES] = entry_fee
+        trades[nt, T_PNL] = pnl
+        trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
+        trades[nt, T_REASON] = R_OPEN
+        nt += 1
+    return equity, trades, nt
+
+
+@njit(cache=True, nogil=True)
+def metrics_nb(equity, trades, n_trades, init_cash, years):  # type: ignore[no-untyped-def]
+    """Return the ``METRIC_NAMES`` vector for one equity curve and its trade records.
+
+    Sharpe and Sortino are annualised with the observed bars per year
+    (``(n - 1) / years``), risk-free rate 0, sample std (ddof=1); Sortino's downside
+    deviation is the root mean square of the negative bar returns over all bars.
+    Trade statistics use closed trades only (an ``open`` trade at the end is excluded).
+    """
+    out = np.full(10, np.nan)
+    n = equity.shape[0]
+    final = equity[n - 1]
+    out[0] = final / init_cash - 1.0
+    if years > 0.0 and final > 0.0:
+        out[1] = (final / init_cash) ** (1.0 / years) - 1.0
+    elif final <= 0.0:
+        out[1] = -1.0
+    # Bar returns (first bar against the initial cash), drawdown.
+    s = 0.0
+    ss = 0.0
+    down = 0.0
+    prev = init_cash
+    peak = init_cash
+    mdd = 0.0
+    for i in range(n):
+        e = equity[i]
+        r = e / prev - 1.0 if prev > 0.0 else 0.0
+        prev = e
+        s += r
+        ss += r * r
+        if r < 0.0:
+            down += r * r
+        if e > peak:
+            peak = e
+        dd = e / peak - 1.0
+        if dd < mdd:
+            mdd = dd
+    mean = s / n
+    ppy = (n - 1) / years if years > 0.0 else 252.0
+    if n > 1:
+        var = (ss - n * mean * mean) / (n - 1)
+        if var > 0.0:
+            out[2] = mean / np.sqrt(var) * np.sqrt(ppy)
+        if down > 0.0:
+            out[3] = mean / np.sqrt(down / n) * np.sqrt(ppy)
+    out[5] = mdd
+    if mdd < 0.0 and not np.isnan(out[1]):
+        out[4] = out[1] / -mdd
+    wins = 0
+    closed = 0
+    gp = 0.0
+    gl = 0.0
+    tot = 0.0
+    for t in range(n_trades):
+        if trades[t, T_REASON] == R_OPEN:
+            continue
+        closed += 1
+        p = trades[t, T_PNL]
+        tot += p
+        if p > 0.0:
+            wins += 1
+            gp += p
+        else:
+            gl -= p
+    out[9] = closed
+    if closed > 0:
+        out[6] = wins / closed
+        out[8] = tot / closed
+        out[7] = gp / gl if gl > 0.0 else np.inf
+    return out
+
+
+def make_params(*, init_cash: float, fee: float, size: float, sl_pct: float = 0.0, tp_pct: float = 0.0,
+                tsl_pct: float = 0.0, allow_short: bool = True, delay: int = 0) -> np.ndarray:
+    """Pack simulation settings into the kernel's ``params`` vector."""
+    p = np.zeros(N_PARAMS)
+    p[P_CASH], p[P_FEE], p[P_SIZE] = init_cash, fee, size
+    p[P_SL], p[P_TP], p[P_TSL] = sl_pct, tp_pct, tsl_pct
+    p[P_SHORT], p[P_DELAY] = float(allow_short), float(delay)
+    return p
