@@ -48,6 +48,9 @@ def _check_secret_ref(value: str | None) -> SecretRef | None:
     return SecretRef(value)
 
 
+from ai.config import EnsembleConfig, RegimeConfig, VetoConfig  # noqa: E402  (needs Section above)
+
+
 class EngineConfig(Section):
     store_url: str = "sqlite:///var/tradefleet.db"
     starting_cash: float = Field(100_000.0, gt=0)
@@ -121,6 +124,9 @@ class AppConfig(Section):
     bots: dict[str, BotConfig] = Field(default_factory=dict)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
     mode: Literal["replay", "paper", "live"] = "replay"
+    regime: RegimeConfig = RegimeConfig()
+    ensemble: EnsembleConfig = EnsembleConfig()
+    veto: VetoConfig = VetoConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
