@@ -234,6 +234,7 @@ class Position:
     quantity: Decimal
     avg_price: Decimal
     realized_pnl: Decimal = ZERO
+    account: str = "paper"
 
     def unrealized(self, mark: Decimal) -> Decimal:
         return (mark - self.avg_price) * self.quantity

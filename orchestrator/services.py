@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from orchestrator.bus import Bus
     from orchestrator.clock import Clock
     from orchestrator.config import AppConfig
+    from orchestrator.domain import Instrument
     from orchestrator.pipeline.gate import MarketView, PortfolioView
     from orchestrator.registry import Registry
     from orchestrator.store import Store
@@ -42,4 +43,5 @@ class Services:
     market: MarketView
     portfolio: PortfolioView
     data: MarketData
+    instruments: dict[str, Instrument] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -47,11 +47,11 @@ DATASETS: dict[str, BundledDataset] = {
     d.name: d
     for d in (
         BundledDataset("sp500", "arch", "data/sp500/sp500.csv.gz", "SPX", AssetClass.INDEX, "1d",
-                       "S&P 500 index, daily, 1999-2018 (arch)", "nyse_close", 6),
+                       "S&P 500 index, daily, 1999-2018 (arch)", "nyse_close", 8),
         BundledDataset("nasdaq", "arch", "data/nasdaq/nasdaq.csv.gz", "IXIC", AssetClass.INDEX, "1d",
-                       "NASDAQ Composite, daily, 1999-2018 (arch)", "nyse_close", 6),
+                       "NASDAQ Composite, daily, 1999-2018 (arch)", "nyse_close", 8),
         BundledDataset("goog", "backtesting", "test/GOOG.csv", "GOOG", AssetClass.EQUITY, "1d",
-                       "Alphabet, daily, 2004-2013 (backtesting.py)", "nyse_close", 6),
+                       "Alphabet, daily, 2004-2013 (backtesting.py)", "nyse_close", 8),
         BundledDataset("eurusd", "backtesting", "test/EURUSD.csv", "EUR/USD", AssetClass.FX, "1h",
                        "EUR/USD, hourly, 2017-2018 (backtesting.py)", "plus_1h", 4),
         BundledDataset("btcusd", "backtesting", "test/BTCUSD.csv", "BTC/USD", AssetClass.CRYPTO, "1mo",

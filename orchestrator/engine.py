@@ -1,0 +1,156 @@
+"""The engine: bots' signals through the gates to the order manager, fills to the books.
+
+The same engine runs replay, paper and live; a driver (``orchestrator.replay`` or the live
+loop) feeds it bars and schedule fires on its clock. Control (pause, resume, halt) is
+persisted in the store, so it survives restarts and can be changed from another process
+(the CLI, the dashboard, Telegram); the engine re-reads it every
+``engine.control_poll_seconds`` of wall time and on every control event on the bus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from orchestrator.botrunner import BotRunner
+from orchestrator.bus import Topic
+from orchestrator.domain import Bar, Fill, Order, OrderType, Side, Signal
+from orchestrator.pipeline.gate import GateContext
+from orchestrator.pipeline.runner import GatePipeline
+from orchestrator.registry import PluginStatus
+
+if TYPE_CHECKING:
+    from orchestrator.execution.oms import OrderManager
+    from orchestrator.execution.paper import PaperBroker
+    from orchestrator.portfolio import Ledger
+    from orchestrator.services import Services
+
+FLEET = "fleet"
+
+
+def bot_scope(name: str) -> str:
+    return f"bot:{name}"
+
+
+@dataclass(frozen=True)
+class ControlState:
+    """Pause and halt as currently stored."""
+
+    fleet_paused: bool = False
+    halted: bool = False
+    halt_reason: str = ""
+    paused_bots: frozenset[str] = frozenset()
+
+
+class Engine:
+    """Owns the bot runners, the pipeline, the order manager and the book of one account."""
+
+    def __init__(self, services: Services, runners: dict[str, BotRunner], pipeline: GatePipeline,
+                 oms: OrderManager, ledger: Ledger, account: str, paper: PaperBroker | None = None) -> None:
+        self.services = services
+        self.runners = runners
+        self.pipeline = pipeline
+        self.oms = oms
+        self.ledger = ledger
+        self.account = account
+        self.paper = paper
+        self.control = ControlState()
+        self.fills = 0
+        self.fills_by_bot: dict[str, int] = {}
+        self.trade_results: dict[str, list[Decimal]] = {}
+        services.bus.subscribe(Topic.CONTROL, lambda _t, _e: self.reload_control())
+
+    # -- control ----------------------------------------------------------------------
+    def reload_control(self) -> ControlState:
+        """Re-read pause/halt from the store."""
+        store = self.services.store
+        fleet = store.control(FLEET)
+        paused = frozenset(
+            name for name in self.runners if (c := store.control(bot_scope(name))) is not None and c.paused
+        )
+        self.control = ControlState(
+            fleet_paused=bool(fleet and fleet.paused), halted=bool(fleet and fleet.halted),
+            halt_reason=(fleet.reason if fleet and fleet.halted else "") or "", paused_bots=paused,
+        )
+        return self.control
+
+    # -- events -----------------------------------------------------------------------
+    def on_bar(self, bar: Bar) -> None:
+        """A bar closed: let resting paper orders fill against it."""
+        if self.paper is not None:
+            self.paper.on_bar(bar)
+            self.oms.collect_fills(self.account)
+
+    def on_fire(self, name: str, now_ns: int) -> None:
+        """A bot's schedule fired: evaluate it and process what it signals."""
+        runner = self.runners[name]
+        if runner.fault:
+            return
+        if self.control.fleet_paused or name in self.control.paused_bots:
+            runner.stats.skipped_paused += 1
+            return
+        try:
+            signals = runner.replay_signals(now_ns) if runner.tables else runner.live_signals(
+                {i: self.services.data.frame(i, runner.bot.warmup_bars()) for i in runner.spec.instruments}, now_ns)
+        except Exception as exc:  # a faulty bot is isolated; the fleet keeps running
+            self.fault(runner, exc)
+            return
+        for signal in signals:
+            self.process_signal(runner, signal)
+
+    def fault(self, runner: BotRunner, exc: BaseException) -> None:
+        """Mark a bot faulted with its error, store it and alert."""
+        from orchestrator.execution.oms import Alert
+
+        runner.fault = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        runner.stats.faults += 1
+        registry = self.services.registry
+        if runner.name in registry.records["bots"]:
+            registry.mark_faulted("bots", runner.name, runner.fault)
+        self.services.store.upsert_bot(runner.spec, PluginStatus.FAULTED.value, runner.fault, self.services.clock.now_ns())
+        self.services.bus.publish(Topic.ALERTS, Alert("bot_faulted", f"{runner.name}: {runner.fault}",
+                                                      self.services.clock.now_ns()))
+
+    def process_signal(self, runner: BotRunner, signal: Signal) -> Order | None:
+        """Run one signal through every gate; store it with the decisions; send the order."""
+        runner.stats.signals += 1
+        ctx = GateContext(self.services.clock.now_ns(), runner.spec, self.services.market, self.ledger,
+                          self.control.halted, self.control.halt_reason)
+        result = self.pipeline.run(signal, ctx)
+        store = self.services.store
+        store.record_signal(signal, list(result.decisions), result.outcome)
+        self.services.bus.publish(Topic.SIGNALS, signal)
+        self.services.bus.publish(Topic.DECISIONS, (signal.signal_id, result.decisions))
+        if not result.quantity:
+            if result.outcome.startswith("rejected"):
+                runner.stats.rejected += 1
+            return None
+        qty = result.quantity
+        order = Order(
+            client_order_id=Order.make_id(signal.signal_id), bot=signal.bot, instrument=signal.instrument,
+            side=Side.BUY if qty > 0 else Side.SELL, quantity=abs(qty), ts_init=ctx.now_ns,
+            order_type=OrderType.MARKET, signal_id=signal.signal_id, account=self.account,
+            reduce_only=signal.direction.sign == 0,
+        )
+        runner.stats.orders += 1
+        self.oms.submit(order)
+        return order
+
+    def on_fill(self, order: Order, fill: Fill) -> None:
+        """Book a fill (called by the order manager after it stored the fill)."""
+        before = self.ledger.position(order.bot, fill.instrument)
+        position = self.ledger.apply_fill(order.bot, fill)
+        self.services.store.save_position(position, fill.ts_init)
+        self.fills += 1
+        self.fills_by_bot[order.bot] = self.fills_by_bot.get(order.bot, 0) + 1
+        if before is not None and before.quantity and (before.quantity > 0) != (fill.signed_qty > 0):
+            # a reducing fill closes (part of) a trade: its realised P&L net of fees
+            self.trade_results.setdefault(order.bot, []).append(position.realized_pnl - before.realized_pnl)
+
+    # -- reporting --------------------------------------------------------------------
+    def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
+        """Store (cash, positions value, equity) at ``ts_ns`` and return them."""
+        cash, value = self.ledger.cash(), self.ledger.positions_value()
+        self.services.store.record_equity(ts_ns, cash, value, cash + value, account=self.account)
+        return cash, value, cash + value

@@ -1,0 +1,113 @@
+"""Market state as of now: the bars each symbol has closed so far.
+
+Replay preloads whole histories and moves a cursor forward (no copying, no lookahead:
+readers see only rows up to the cursor); live appends bars as they close. Implements
+:class:`~orchestrator.pipeline.gate.MarketView` and
+:class:`~orchestrator.services.MarketData`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from orchestrator.domain import Bar
+from orchestrator.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class _Series:
+    __slots__ = ("frame", "ts", "o", "h", "l", "c", "v", "cursor")
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.ts = frame.index.asi8.astype(np.int64)
+        cols = frame[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
+        self.o, self.h, self.l, self.c, self.v = (np.ascontiguousarray(cols[:, i]) for i in range(5))
+        self.cursor = -1
+
+
+class MarketState:
+    """Bars closed so far, per symbol, with quotes derived from the last bar."""
+
+    def __init__(self, spread_bps: float = 2.0) -> None:
+        self._series: dict[str, _Series] = {}
+        self._half_spread = spread_bps / 20_000.0
+
+    # -- loading and advancing --------------------------------------------------------
+    def load(self, symbol: str, frame: pd.DataFrame) -> None:
+        """Preload ``symbol``'s history (replay); nothing is visible until advanced."""
+        self._series[symbol] = _Series(frame)
+
+    def timestamps(self, symbol: str) -> np.ndarray:
+        return self._series[symbol].ts
+
+    def advance(self, symbol: str, row: int) -> Bar:
+        """Make rows up to ``row`` visible and return that bar."""
+        s = self._series[symbol]
+        if row < s.cursor:
+            raise DataError(f"{symbol}: market cannot move backwards (row {row} < {s.cursor})")
+        s.cursor = row
+        return Bar(symbol, int(s.ts[row]), float(s.o[row]), float(s.h[row]), float(s.l[row]),
+                   float(s.c[row]), float(s.v[row]), int(s.ts[row]))
+
+    def append(self, bar: Bar) -> None:
+        """Add a newly closed bar (live)."""
+        import pandas as pd
+
+        row = pd.DataFrame(
+            {"open": [bar.open], "high": [bar.high], "low": [bar.low], "close": [bar.close], "volume": [bar.volume]},
+            index=pd.DatetimeIndex([pd.Timestamp(bar.ts_event, tz="UTC")], name="ts"),
+        )
+        s = self._series.get(bar.symbol)
+        if s is not None and s.cursor >= 0 and bar.ts_event <= int(s.ts[s.cursor]):
+            raise DataError(f"{bar.symbol}: bar at {row.index[0]} is not after the last bar")
+        frame = row if s is None else pd.concat([s.frame.iloc[: s.cursor + 1], row])
+        self._series[bar.symbol] = new = _Series(frame)
+        new.cursor = len(frame) - 1
+
+    # -- MarketView -------------------------------------------------------------------
+    def last_bar(self, symbol: str) -> Bar | None:
+        s = self._series.get(symbol)
+        if s is None or s.cursor < 0:
+            return None
+        r = s.cursor
+        return Bar(symbol, int(s.ts[r]), float(s.o[r]), float(s.h[r]), float(s.l[r]), float(s.c[r]),
+                   float(s.v[r]), int(s.ts[r]))
+
+    def last_close(self, symbol: str) -> float | None:
+        s = self._series.get(symbol)
+        if s is None or s.cursor < 0:
+            return None
+        return float(s.c[s.cursor])
+
+    def last_volume(self, symbol: str) -> float:
+        s = self._series.get(symbol)
+        return 0.0 if s is None or s.cursor < 0 else float(s.v[s.cursor])
+
+    def quote(self, symbol: str) -> tuple[float, float] | None:
+        px = self.last_close(symbol)
+        if px is None:
+            return None
+        return px * (1.0 - self._half_spread), px * (1.0 + self._half_spread)
+
+    def closes(self, symbol: str, n: int) -> list[float]:
+        s = self._series.get(symbol)
+        if s is None or s.cursor < 0:
+            return []
+        return s.c[max(0, s.cursor - n + 1): s.cursor + 1].tolist()
+
+    # -- MarketData -------------------------------------------------------------------
+    def frame(self, symbol: str, bars: int | None = None) -> pd.DataFrame:
+        s = self._series.get(symbol)
+        if s is None:
+            raise DataError(f"no market data loaded for {symbol!r}")
+        end = s.cursor + 1
+        start = 0 if bars is None else max(0, end - bars)
+        return s.frame.iloc[start:end]
+
+    def symbols(self) -> list[str]:
+        return sorted(self._series)

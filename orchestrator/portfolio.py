@@ -1,0 +1,107 @@
+"""Position and cash book-keeping from fills.
+
+One :class:`Ledger` is tradefleet's own book (positions per bot and instrument); the
+paper broker keeps another as the venue's book. Realised P&L includes fees, so
+``equity - starting_cash == sum(realised) + sum(unrealised)`` holds exactly at any mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from orchestrator.domain import ZERO, Fill, Position
+
+
+class _Book:
+    __slots__ = ("qty", "avg", "realized")
+
+    def __init__(self) -> None:
+        self.qty = ZERO
+        self.avg = ZERO
+        self.realized = ZERO
+
+
+class Ledger:
+    """Cash plus positions keyed by (owner, instrument); implements PortfolioView."""
+
+    def __init__(self, starting_cash: Decimal, mark: Callable[[str], float | None], account: str = "paper") -> None:
+        self.account = account
+        self._cash = starting_cash
+        self._mark = mark
+        self._books: dict[tuple[str, str], _Book] = {}
+        self._open = 0
+        self.fees_paid = ZERO
+
+    # -- updates --------------------------------------------------------------------
+    def apply_fill(self, owner: str, fill: Fill) -> Position:
+        """Book one fill for ``owner``; return the resulting position."""
+        key = (owner, fill.instrument)
+        book = self._books.get(key)
+        if book is None:
+            book = self._books[key] = _Book()
+        signed = fill.signed_qty
+        self._cash -= signed * fill.price + fill.fee
+        self.fees_paid += fill.fee
+        book.realized -= fill.fee
+        was_open = book.qty != 0
+        if book.qty == 0 or (book.qty > 0) == (signed > 0):
+            total = book.qty + signed
+            book.avg = (book.avg * book.qty + fill.price * signed) / total
+            book.qty = total
+        else:
+            closing = min(abs(signed), abs(book.qty))
+            direction = 1 if book.qty > 0 else -1
+            book.realized += (fill.price - book.avg) * closing * direction
+            remainder = book.qty + signed
+            if remainder == 0:
+                book.avg = ZERO
+            elif (remainder > 0) != (book.qty > 0):  # flipped: the rest opens at this price
+                book.avg = fill.price
+            book.qty = remainder
+        self._open += int(book.qty != 0) - int(was_open)
+        return Position(owner, fill.instrument, book.qty, book.avg, book.realized, self.account)
+
+    def restore(self, cash: Decimal, positions: list[Position]) -> None:
+        """Load a stored state (restart)."""
+        self._cash = cash
+        self._books.clear()
+        for p in positions:
+            b = self._books[(p.bot, p.instrument)] = _Book()
+            b.qty, b.avg, b.realized = p.quantity, p.avg_price, p.realized_pnl
+        self._open = sum(1 for b in self._books.values() if b.qty != 0)
+
+    # -- PortfolioView --------------------------------------------------------------
+    def cash(self) -> Decimal:
+        return self._cash
+
+    def position(self, bot: str, instrument: str) -> Position | None:
+        b = self._books.get((bot, instrument))
+        if b is None:
+            return None
+        return Position(bot, instrument, b.qty, b.avg, b.realized, self.account)
+
+    def positions(self) -> list[Position]:
+        return [Position(o, i, b.qty, b.avg, b.realized, self.account) for (o, i), b in self._books.items()]
+
+    def open_position_count(self) -> int:
+        return self._open
+
+    def net_quantity(self, instrument: str) -> Decimal:
+        """Net quantity over every owner of ``instrument``."""
+        return sum((b.qty for (_, i), b in self._books.items() if i == instrument), ZERO)
+
+    def positions_value(self) -> Decimal:
+        """Sum of quantity x mark over open positions (at the last known marks)."""
+        total = ZERO
+        for (_, inst), b in self._books.items():
+            if b.qty:
+                mark = self._mark(inst)
+                total += b.qty * (Decimal(repr(mark)) if mark is not None else b.avg)
+        return total
+
+    def equity(self) -> Decimal:
+        return self._cash + self.positions_value()
+
+    def realized(self, owner: str | None = None) -> Decimal:
+        return sum((b.realized for (o, _), b in self._books.items() if owner is None or o == owner), ZERO)

@@ -1,0 +1,374 @@
+"""Replay: the real kernel driven through history on a simulated clock.
+
+Bars of every instrument the enabled bots trade are merged in time order; each bot's
+schedule fires on the simulated clock through the same APScheduler triggers used live;
+signals pass every configured gate and fill on the paper broker. ``speed`` (simulated
+seconds per wall second) slows it down; 0 runs as fast as it computes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from orchestrator.botrunner import BotRunner
+from orchestrator.bus import InProcessBus
+from orchestrator.clock import NS, Clock, LiveClock, SimClock, ns_to_dt
+from orchestrator.config import AppConfig
+from orchestrator.domain import Instrument
+from orchestrator.errors import DataError, PluginError
+from orchestrator.execution.oms import OrderManager
+from orchestrator.execution.paper import PaperBroker, PaperCosts
+from orchestrator.market import MarketState
+from orchestrator.pipeline.runner import build_pipeline
+from orchestrator.portfolio import Ledger
+from orchestrator.registry import PluginStatus, Registry
+from orchestrator.services import Services
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from orchestrator.bot import BotSpec
+    from orchestrator.engine import Engine
+    from orchestrator.store import Store
+
+DAY_NS = 86_400 * NS
+JOB_GRACE_NS = 7 * DAY_NS
+
+
+@dataclass(frozen=True)
+class ReplayProgress:
+    """A snapshot for the live terminal view."""
+
+    sim_ns: int
+    done: int
+    total: int
+    equity: float
+    cash: float
+    fills: int
+    signals: int
+    open_positions: int
+    halted: bool
+    paused: bool
+
+
+@dataclass
+class BotSummary:
+    name: str
+    family: str
+    instruments: list[str]
+    status: str
+    evaluations: int
+    signals: int
+    orders: int
+    rejected: int
+    fills: int
+    closed_trades: int
+    win_rate: float | None
+    realized_pnl: float
+    unrealized_pnl: float
+    error: str = ""
+
+
+@dataclass
+class ReplaySummary:
+    run_id: int
+    account: str
+    store_url: str
+    start: str
+    end: str
+    bars: int
+    fires: int
+    bar_events: int
+    wall_seconds: float
+    events_per_second: float
+    starting_cash: float
+    cash: float
+    positions_value: float
+    equity: float
+    total_return_pct: float
+    realized_pnl: float
+    unrealized_pnl: float
+    fees: float
+    signals: int
+    orders: int
+    fills: int
+    rejected: int
+    open_positions: int
+    halted: bool
+    stages: list[str]
+    bots: list[BotSummary] = field(default_factory=list)
+    broken_plugins: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_frames(config: AppConfig, symbols: list[str], start: str | None, end: str | None
+                   ) -> tuple[dict[str, pd.DataFrame], dict[str, Instrument]]:
+    """Load each symbol from ``[replay.data]`` (dataset name or file) or the bundled data."""
+    import pandas as pd
+
+    from scrapers.bundled import DATASETS, INSTRUMENTS, dataset_for, load_dataset
+    from scrapers.files import load_bar_file
+
+    frames: dict[str, pd.DataFrame] = {}
+    instruments: dict[str, Instrument] = {}
+    lo = pd.Timestamp(start, tz="UTC") if start else None
+    hi = pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1) if end else None
+    for sym in symbols:
+        source = config.replay.data.get(sym)
+        if source is None:
+            frame = load_dataset(dataset_for(sym).name)
+        elif source in DATASETS:
+            frame = load_dataset(source)
+        else:
+            frame = load_bar_file(source)
+        if lo is not None or hi is not None:
+            frame = frame.loc[(frame.index >= lo) if lo is not None else slice(None)]
+            frame = frame.loc[(frame.index < hi) if hi is not None else slice(None)]
+        frames[sym] = frame
+        instruments[sym] = INSTRUMENTS.get(sym) or Instrument(sym, dataset_for(sym).asset_class if sym in INSTRUMENTS else _guess_class(sym))
+    return frames, instruments
+
+
+def _guess_class(symbol: str) -> Any:
+    from orchestrator.domain import AssetClass
+
+    return AssetClass.FX if "/" in symbol and len(symbol) == 7 else AssetClass.EQUITY
+
+
+def select_bots(registry: Registry, config: AppConfig, names: list[str] | None) -> list[BotSpec]:
+    """The bots to run: those named (must exist and be healthy), else every enabled one."""
+    if names:
+        return [registry.bot(n) for n in names]
+    for name in config.bots:
+        if name not in registry.records["bots"]:
+            raise PluginError(f"config [bots.{name}]: no bot named {name!r}; see 'tradefleet bots list'")
+    return [s for n, s in sorted(registry.bots().items()) if config.bots.get(n) is None or config.bots[n].enabled]
+
+
+class Replay:
+    """One replay run against one store."""
+
+    def __init__(self, config: AppConfig, *, bots: list[str] | None = None, start: str | None = None,
+                 end: str | None = None, store_url: str | None = None, speed: float | None = None,
+                 progress: Callable[[ReplayProgress], None] | None = None, registry: Registry | None = None,
+                 wall: Clock | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config = config
+        self.bot_names = bots
+        self.start = start if start is not None else config.replay.start
+        self.end = end if end is not None else config.replay.end
+        self.store_url = store_url or config.engine.store_url
+        self.speed = config.replay.speed if speed is None else speed
+        self.progress = progress
+        self.registry = registry
+        self.wall = wall or LiveClock()
+        self.sleep = sleep
+
+    def run(self) -> ReplaySummary:
+        from orchestrator.store import Store
+
+        registry = self.registry or Registry.discover()
+        specs = select_bots(registry, self.config, self.bot_names)
+        if not specs:
+            raise PluginError("no bots to run: every bot is disabled or broken (see 'tradefleet bots list')")
+        symbols = sorted({i for s in specs for i in s.instruments})
+        frames, instruments = resolve_frames(self.config, symbols, self.start, self.end)
+        empty = [s for s, f in frames.items() if len(f) == 0]
+        if empty:
+            raise DataError(f"no bars for {', '.join(empty)} between {self.start or 'start'} and {self.end or 'end'}")
+        store = Store.open(self.store_url)
+        try:
+            with store.run_lock(f"tradefleet run pid {os.getpid()} on {socket.gethostname()}"):
+                return self._run(store, registry, specs, frames, instruments)
+        finally:
+            store.close()
+
+    # -- assembly ---------------------------------------------------------------------
+    def _run(self, store: Store, registry: Registry, specs: list[BotSpec], frames: dict[str, pd.DataFrame],
+             instruments: dict[str, Instrument]) -> ReplaySummary:
+        from orchestrator.engine import Engine
+
+        first = min(int(f.index.asi8[0]) for f in frames.values())
+        clock = SimClock(first - 1)
+        run_id = store.start_run("replay", clock.now_ns())
+        account = f"replay-{run_id}"
+        bus = InProcessBus()
+        market = MarketState(self.config.paper.spread_bps)
+        for sym, frame in frames.items():
+            market.load(sym, frame)
+        cash = Decimal(repr(self.config.engine.starting_cash))
+        ledger = Ledger(cash, market.last_close, account)
+        paper = PaperBroker(market, clock, cash, PaperCosts(self.config.paper.slippage_bps, self.config.paper.fee_bps), account)
+        services = Services(self.config, clock, store, bus, registry, market, ledger, market, instruments)
+        pipeline = build_pipeline(self.config.pipeline.stages, registry, services)
+        engine_box: list[Engine] = []
+        oms = OrderManager(store, {account: paper}, clock, bus, on_fill=lambda o, f: engine_box[0].on_fill(o, f))
+        runners = {s.name: BotRunner(s, s.build(self.config.bots[s.name].params if s.name in self.config.bots else None))
+                   for s in specs}
+        engine = Engine(services, runners, pipeline, oms, ledger, account, paper)
+        engine_box.append(engine)
+        self._record_bots(store, registry, specs, clock.now_ns())
+        engine.reload_control()
+        for runner in runners.values():
+            try:
+                runner.precompute(frames)
+            except Exception as exc:  # isolate the bot, keep the fleet
+                engine.fault(runner, exc)
+        store.commit()
+        stats = self._loop(engine, clock, market, frames)
+        return self._finish(engine, store, run_id, account, frames, stats)
+
+    def _record_bots(self, store: Store, registry: Registry, specs: list[BotSpec], now: int) -> None:
+        for spec in specs:
+            store.upsert_bot(spec, PluginStatus.OK.value, "", now)
+
+    # -- the loop -----------------------------------------------------------------------
+    def _loop(self, engine: Engine, clock: SimClock, market: MarketState, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
+        from orchestrator.scheduler import SimScheduler, build_trigger
+
+        symbols = list(frames)
+        stamps = [market.timestamps(s) for s in symbols]
+        ev_ts = np.concatenate(stamps)
+        ev_sym = np.concatenate([np.full(len(t), i, dtype=np.int32) for i, t in enumerate(stamps)])
+        ev_row = np.concatenate([np.arange(len(t), dtype=np.int64) for t in stamps])
+        order = np.argsort(ev_ts, kind="stable")
+        ev_ts, ev_sym, ev_row = ev_ts[order].tolist(), ev_sym[order].tolist(), ev_row[order].tolist()
+
+        sched = SimScheduler(clock)
+        spans = {}
+        for name, runner in engine.runners.items():
+            ts = [market.timestamps(i) for i in runner.spec.instruments]
+            spans[name] = (min(int(t[0]) for t in ts), max(int(t[-1]) for t in ts) + JOB_GRACE_NS)
+        pending = sorted((lo, name) for name, (lo, _hi) in spans.items())
+        triggers = {name: build_trigger(engine.runners[name].spec.schedule) for name in spans}
+
+        store = engine.services.store
+        n = len(ev_ts)
+        fires = 0
+        wall0 = self.wall.now_ns()
+        sim0 = ev_ts[0] if n else 0
+        next_ui = next_ctl = wall0
+        ctl_every = int(self.config.engine.control_poll_seconds * NS)
+        last_day = -1
+        has_paper = engine.paper is not None
+        for k in range(n):
+            ts = ev_ts[k]
+            while pending and pending[0][0] <= ts:
+                _, name = pending.pop(0)
+                sched.add(name, triggers[name])
+            fires += self._fire_due(engine, sched, spans, ts - 1)
+            clock.set_ns(ts)
+            bar = market.advance(symbols[ev_sym[k]], ev_row[k])
+            if has_paper and engine.paper.open_orders():
+                engine.on_bar(bar)
+            day = ts // DAY_NS
+            if day != last_day:
+                if last_day >= 0:
+                    engine.snapshot_equity(ts)
+                last_day = day
+            if k & 255 == 0:
+                now = self.wall.now_ns()
+                if now >= next_ctl:
+                    engine.reload_control()
+                    store.commit()
+                    next_ctl = now + ctl_every
+                if self.progress is not None and now >= next_ui:
+                    self.progress(self._progress(engine, ts, k, n))
+                    next_ui = now + NS // 10
+                if self.speed > 0:
+                    ahead = (ts - sim0) / self.speed / NS - (now - wall0) / NS
+                    if ahead > 0:
+                        self.sleep(min(ahead, 1.0))
+        if n:
+            fires += self._fire_due(engine, sched, spans, ev_ts[-1])
+            engine.snapshot_equity(ev_ts[-1])
+        store.commit()
+        if self.progress is not None and n:
+            self.progress(self._progress(engine, ev_ts[-1], n, n))
+        return {"bars": n, "fires": fires, "wall_ns": self.wall.now_ns() - wall0,
+                "start": ev_ts[0] if n else 0, "end": ev_ts[-1] if n else 0}
+
+    @staticmethod
+    def _fire_due(engine: Engine, sched: Any, spans: dict[str, tuple[int, int]], until: int) -> int:
+        count = 0
+        for fire_ns, name in sched.pop_due(until):
+            if fire_ns > spans[name][1]:
+                sched.remove(name)
+                continue
+            engine.on_fire(name, fire_ns)
+            count += 1
+        return count
+
+    def _progress(self, engine: Engine, ts: int, done: int, total: int) -> ReplayProgress:
+        eq = engine.ledger.equity()
+        c = engine.control
+        return ReplayProgress(ts, done, total, float(eq), float(engine.ledger.cash()), engine.fills,
+                              sum(r.stats.signals for r in engine.runners.values()),
+                              engine.ledger.open_position_count(), c.halted, c.fleet_paused)
+
+    # -- summary ----------------------------------------------------------------------
+    def _finish(self, engine: Engine, store: Store, run_id: int, account: str, frames: dict[str, pd.DataFrame],
+                stats: dict[str, Any]) -> ReplaySummary:
+        ledger = engine.ledger
+        start_cash = float(self.config.engine.starting_cash)
+        cash, value = float(ledger.cash()), float(ledger.positions_value())
+        bots = []
+        for name, r in sorted(engine.runners.items()):
+            results = engine.trade_results.get(name, [])
+            unreal = sum(float(p.unrealized(Decimal(repr(ledger_mark))))
+                         for p in ledger.positions() if p.bot == name and p.quantity
+                         for ledger_mark in [engine.services.market.last_close(p.instrument) or float(p.avg_price)])
+            bots.append(BotSummary(
+                name, r.spec.family, list(r.spec.instruments), "faulted" if r.fault else "ok",
+                r.stats.evaluations, r.stats.signals, r.stats.orders, r.stats.rejected,
+                engine.fills_by_bot.get(name, 0), len(results),
+                (sum(1 for x in results if x > 0) / len(results)) if results else None,
+                float(ledger.realized(name)), unreal, r.fault,
+            ))
+        wall_s = stats["wall_ns"] / NS
+        events = stats["bars"] + stats["fires"]
+        summary = ReplaySummary(
+            run_id=run_id, account=account, store_url=_redact(self.store_url),
+            start=ns_to_dt(stats["start"]).isoformat() if stats["bars"] else "",
+            end=ns_to_dt(stats["end"]).isoformat() if stats["bars"] else "",
+            bars=stats["bars"], fires=stats["fires"], bar_events=events, wall_seconds=round(wall_s, 3),
+            events_per_second=round(events / wall_s, 1) if wall_s > 0 else 0.0,
+            starting_cash=start_cash, cash=round(cash, 2), positions_value=round(value, 2),
+            equity=round(cash + value, 2), total_return_pct=round((cash + value) / start_cash * 100 - 100, 4),
+            realized_pnl=round(float(ledger.realized()), 2), unrealized_pnl=round(sum(b.unrealized_pnl for b in bots), 2),
+            fees=round(float(ledger.fees_paid), 2), signals=sum(b.signals for b in bots),
+            orders=sum(b.orders for b in bots), fills=engine.fills, rejected=sum(b.rejected for b in bots),
+            open_positions=ledger.open_position_count(), halted=engine.control.halted,
+            stages=engine.pipeline.names, bots=bots,
+            broken_plugins=[{"group": r.group, "name": r.name, "error": r.error} for r in engine.services.registry.broken()],
+        )
+        store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
+        store.commit()
+        return summary
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def run_replay(config: AppConfig, bots: list[str] | None = None, start: str | None = None, end: str | None = None,
+               store_url: str | None = None, **kwargs: Any) -> ReplaySummary:
+    """Run a replay and return its summary (the API backtests and tests call)."""
+    return Replay(config, bots=bots, start=start, end=end, store_url=store_url, **kwargs).run()
+
+
