@@ -1,0 +1,20 @@
+"""Options: pricing, implied volatility, Greeks, chains, portfolio Greeks, volatility.
+
+Modules (import what you need; heavy libraries load only where used):
+
+``bsm``        vectorised Black-Scholes-Merton with continuous dividend yield, analytic Greeks
+``binomial``   Cox-Ross-Rubinstein trees, European and American, tree Greeks
+``bump``       Greeks by central finite differences of any pricer (BSM or binomial)
+``implied``    implied volatility: bracketed Newton with a Brent fallback
+``chain``      the option chain model and its CSV loader
+``alpaca``     the chain loader built on alpaca-py's OptionHistoricalDataClient
+``portfolio``  positions and :func:`~risk.options.portfolio.portfolio_greeks` for the risk engine
+``limits``     portfolio Greek limits the risk engine can enforce
+``vol``        realised volatility, GARCH(1,1) with ``arch``, realised versus implied
+"""
+
+from risk.options.errors import ChainDataError, ImpliedVolError, OptionInputError, OptionsError
+from risk.options.greeks import GREEK_NAMES, Greeks, Valuation
+
+__all__ = ["GREEK_NAMES", "ChainDataError", "Greeks", "ImpliedVolError", "OptionInputError",
+           "OptionsError", "Valuation"]
