@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from orchestrator.clock import Clock
 from orchestrator.domain import Bar, Fill, Order, OrderStatus, OrderType, Side
@@ -20,6 +20,9 @@ from orchestrator.errors import OrderRejected
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.market import MarketState
 from orchestrator.portfolio import Ledger
+
+if TYPE_CHECKING:
+    from orchestrator.services import Services
 
 _BPS = Decimal("0.0001")
 
@@ -51,6 +54,16 @@ class PaperBroker:
         self._fills: list[Fill] = []
         self._ids = itertools.count(1)
         self._fee = Decimal(repr(self._costs.fee_bps)) * _BPS
+
+    @classmethod
+    def build(cls, services: Services) -> PaperBroker:
+        """The paper account of a kernel, from ``[paper]`` and ``[engine]`` config."""
+        cfg = services.config
+        market = services.market
+        if not isinstance(market, MarketState):
+            raise TypeError("the paper broker fills from a MarketState")
+        return cls(market, services.clock, Decimal(repr(cfg.engine.starting_cash)),
+                   PaperCosts(cfg.paper.slippage_bps, cfg.paper.fee_bps))
 
     # -- Broker -------------------------------------------------------------------------
     def submit(self, order: Order) -> VenueOrder:
