@@ -80,12 +80,16 @@ class VenueBroker:
         self.cfg = cfg
         self.opts = opts
         self.clock = opts.clock
-        self.bucket: TokenBucket = bucket_for(self.venue or self.name, opts.clock, opts.sleep, opts.throttle)
+        self.bucket: TokenBucket = bucket_for(self.rate_key(), opts.clock, opts.sleep, opts.throttle)
         self.retry = RetryPolicy(attempts=opts.retry_attempts, sleep=opts.sleep)
         self.halted_reason: str | None = None
         self._seen_trades: set[tuple[str, str]] = set()
         self._cids: dict[str, str] = {}
         self.calls = 0
+
+    def rate_key(self) -> str:
+        """The key of this venue's published rate limit in ``throttle.VENUE_LIMITS``."""
+        return getattr(self, "exchange_id", "") or self.venue or self.name
 
     # -- construction ---------------------------------------------------------------
     @classmethod
