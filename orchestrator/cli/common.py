@@ -1,0 +1,45 @@
+"""Helpers shared by the CLI modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from orchestrator.config import AppConfig, load_config
+
+ConfigOption = typer.Option(None, "--config", "-c", help="Config file (default: ./tradefleet.toml if present, else built-in defaults).",
+                            exists=False, dir_okay=False)
+JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
+StoreOption = typer.Option(None, "--store", help="SQLAlchemy URL of the store (default: engine.store_url).")
+
+
+def load(config: Path | None) -> AppConfig:
+    """Load the config named on the command line (or the default one)."""
+    return load_config(config)
+
+
+def emit_json(obj: Any) -> None:
+    """Print ``obj`` as JSON to stdout."""
+    json.dump(obj, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def open_store(cfg: AppConfig, url: str | None) -> Any:
+    """Open the configured store (migrating it if needed)."""
+    from orchestrator.store import Store
+
+    return Store.open(url or cfg.engine.store_url)
+
+
+def actor() -> str:
+    """Who is acting, for the audit trail."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user database entry (containers)
+        return "cli"

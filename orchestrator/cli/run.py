@@ -1,0 +1,112 @@
+"""``tradefleet run``: the fleet on the embedded default (replay of bundled history on the
+paper broker) or on the configured accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load
+from orchestrator.errors import ConfigError
+
+if TYPE_CHECKING:
+    from orchestrator.replay import ReplayProgress, ReplaySummary
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        config: Path | None = ConfigOption,
+        store_url: str | None = StoreOption,
+        bot: list[str] = typer.Option([], "--bot", "-b", help="Run only this bot (repeatable)."),
+        start: str | None = typer.Option(None, "--from", help="Replay from this date (YYYY-MM-DD)."),
+        end: str | None = typer.Option(None, "--to", help="Replay up to this date (inclusive)."),
+        speed: float | None = typer.Option(None, "--speed", min=0,
+                                           help="Simulated seconds per wall second (86400 = a day per second); 0 = as fast as possible."),
+        as_json: bool = JsonOption,
+        view: bool = typer.Option(True, "--view/--no-view", help="Live terminal view while running."),
+        live: bool = typer.Option(False, "--live", help="Trade the live accounts (needs live = true on the account)."),
+    ) -> None:
+        """Run the fleet. With no config: every built-in bot on the paper broker, replaying real
+        history bundled with installed packages on a simulated clock, then a summary."""
+        cfg = load(config)
+        if live or cfg.mode == "live":
+            live_accounts = [n for n, a in cfg.accounts.items() if a.live]
+            if not live_accounts:
+                raise ConfigError("live trading needs an [accounts.<name>] section with live = true "
+                                  "(and 'tradefleet run --live'); nothing was started")
+            raise ConfigError("live trading runs through the venue adapters: configure mode = \"paper\" or \"live\" "
+                              "accounts; this build's 'run' drives replay only")
+        from orchestrator.replay import run_replay
+
+        show = view and not as_json
+        with _View(enabled=show) as v:
+            summary = run_replay(cfg, bots=bot or None, start=start, end=end, store_url=store_url, speed=speed,
+                                 progress=v.update if show else None)
+        if as_json:
+            emit_json(summary.to_dict())
+        else:
+            print_summary(summary)
+
+
+class _View:
+    """A rich Live panel refreshed from replay progress snapshots."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._live: Any = None
+
+    def __enter__(self) -> _View:
+        if self.enabled:
+            from rich.live import Live
+
+            self._live = Live(refresh_per_second=8, transient=True)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc)
+
+    def update(self, p: ReplayProgress) -> None:
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+
+        from orchestrator.clock import ns_to_dt
+
+        t = Table.grid(padding=(0, 2))
+        state = "HALTED" if p.halted else "PAUSED" if p.paused else "ACTIVE"
+        t.add_row("sim time", f"{ns_to_dt(p.sim_ns):%Y-%m-%d %H:%M}Z", "state", state)
+        t.add_row("equity", f"{p.equity:,.2f}", "cash", f"{p.cash:,.2f}")
+        t.add_row("signals", str(p.signals), "fills", str(p.fills))
+        t.add_row("open positions", str(p.open_positions), "bars", f"{p.done:,}/{p.total:,}")
+        t.add_row(ProgressBar(total=p.total, completed=p.done, width=40))
+        self._live.update(t)
+
+
+def print_summary(s: ReplaySummary) -> None:
+    """Print the end-of-run summary: totals and per-bot stats."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]run #{s.run_id}[/bold] {s.start[:10]} -> {s.end[:10]}  bars {s.bars:,}  fires {s.fires:,}  "
+                  f"{s.events_per_second:,.0f} events/s  ({s.wall_seconds:.2f} s)")
+    console.print(f"gates: {' -> '.join(s.stages)}")
+    console.print(f"equity {s.equity:,.2f} (start {s.starting_cash:,.2f}, return {s.total_return_pct:+.2f}%)  "
+                  f"realised {s.realized_pnl:,.2f}  unrealised {s.unrealized_pnl:,.2f}  fees {s.fees:,.2f}")
+    console.print(f"signals {s.signals}  orders {s.orders}  fills {s.fills}  rejected {s.rejected}  "
+                  f"open positions {s.open_positions}" + ("  [red]HALTED[/red]" if s.halted else ""))
+    table = Table(title="per bot")
+    for col in ("bot", "family", "signals", "orders", "rejected", "fills", "closed", "win %", "realised", "unrealised", "status"):
+        table.add_column(col, justify="right" if col not in ("bot", "family", "status") else "left")
+    for b in s.bots:
+        win = f"{b.win_rate * 100:.0f}" if b.win_rate is not None else "-"
+        table.add_row(b.name, b.family, str(b.signals), str(b.orders), str(b.rejected), str(b.fills),
+                      str(b.closed_trades), win, f"{b.realized_pnl:,.2f}", f"{b.unrealized_pnl:,.2f}",
+                      b.status + (f": {b.error}" if b.error else ""))
+    console.print(table)
+    for broken in s.broken_plugins:
+        console.print(f"[yellow]broken plugin[/yellow] {broken['group']}/{broken['name']}: {broken['error']}")

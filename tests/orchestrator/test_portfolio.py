@@ -1,0 +1,44 @@
+from decimal import Decimal
+
+from orchestrator.domain import Fill, Side
+from orchestrator.portfolio import Ledger
+
+D = Decimal
+
+
+def fill(side: Side, qty: str, price: str, fee: str = "0", n: int = 1, inst: str = "X") -> Fill:
+    return Fill(f"c{n}", "paper", f"v{n}", f"t{n}", inst, side, D(qty), D(price), D(fee), n, n)
+
+
+def test_ledger_round_trip_realises_pnl_net_of_fees() -> None:
+    marks = {"X": 0.0}
+    led = Ledger(D("1000"), marks.get)
+    led.apply_fill("b", fill(Side.BUY, "10", "10", "0.5", 1))
+    pos = led.apply_fill("b", fill(Side.SELL, "10", "12", "0.5", 2))
+    assert pos.quantity == 0 and pos.realized_pnl == D("19.0")
+    assert led.cash() == D("1019.0") and led.equity() == D("1019.0")
+    assert led.open_position_count() == 0
+
+
+def test_ledger_equity_identity_with_open_positions() -> None:
+    marks = {"X": 11.0, "Y": 50.0}
+    led = Ledger(D("1000"), marks.get)
+    led.apply_fill("a", fill(Side.BUY, "10", "10", "1", 1))
+    led.apply_fill("b", fill(Side.SELL, "2", "52", "1", 2, "Y"))
+    unreal = sum(p.unrealized(D(repr(marks[p.instrument]))) for p in led.positions())
+    assert led.equity() - D("1000") == led.realized() + unreal
+    assert led.open_position_count() == 2
+
+
+def test_ledger_flip_opens_remainder_at_fill_price() -> None:
+    led = Ledger(D("0"), {"X": 9.0}.get)
+    led.apply_fill("b", fill(Side.BUY, "5", "10", n=1))
+    pos = led.apply_fill("b", fill(Side.SELL, "8", "9", n=2))
+    assert pos.quantity == D("-3") and pos.avg_price == D("9") and pos.realized_pnl == D("-5")
+
+
+def test_ledger_average_price_on_adds() -> None:
+    led = Ledger(D("0"), {"X": 0.0}.get)
+    led.apply_fill("b", fill(Side.BUY, "1", "10", n=1))
+    pos = led.apply_fill("b", fill(Side.BUY, "3", "14", n=2))
+    assert pos.avg_price == D("13") and pos.quantity == 4
