@@ -1,0 +1,1 @@
+"""HMM regime detection: features, model, forward filter, model store, history, gate."""

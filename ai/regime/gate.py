@@ -1,0 +1,68 @@
+"""The regime gate: reject signals outside the bot's declared regimes, shrink the rest by
+the configured per-regime multiplier, and record the regime evidence in ``Decision.data``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from ai.config import RegimeConfig
+from ai.regime.history import JsonlRegimeHistory, RegimeHistory
+from ai.regime.model_store import JoblibModelStore, ModelStore
+from ai.regime.service import RegimeService
+from orchestrator.domain import Decision, Direction, Signal
+
+if TYPE_CHECKING:
+    from orchestrator.pipeline.gate import GateContext
+    from orchestrator.services import MarketData, Services
+
+
+class RegimeGate:
+    """Pipeline stage ``regime``."""
+
+    name: ClassVar[str] = "regime"
+    api_version: ClassVar[int] = 1
+
+    def __init__(self, config: RegimeConfig, service: RegimeService) -> None:
+        self.config = config
+        self.service = service
+
+    @classmethod
+    def build(cls, services: Services) -> RegimeGate:
+        """Wire the gate from the kernel's services (models and history under ``var/``)."""
+        cfg: RegimeConfig = services.config.regime
+        return cls.create(cfg, services.data)
+
+    @classmethod
+    def create(cls, config: RegimeConfig, data: MarketData, models: ModelStore | None = None,
+               history: RegimeHistory | None = None) -> RegimeGate:
+        """Build the gate from explicit parts (tests, benchmarks, the CLI)."""
+        models = models or JoblibModelStore(Path(config.model_dir))
+        history = history or JsonlRegimeHistory(Path(config.history_dir))
+        return cls(config, RegimeService(config, data, models, history))
+
+    def evaluate(self, signal: Signal, ctx: GateContext) -> Decision:
+        """Pass, shrink or reject ``signal`` according to its market's filtered regime."""
+        if signal.direction is Direction.FLAT:
+            return Decision.passed(self.name, "exit_allowed", "exits are never held back by regime")
+        market = self.service.market_for(signal.instrument, ctx.spec.asset_class.value)
+        if market is None:
+            return Decision.passed(self.name, "regime_not_applicable",
+                                   f"no regime market for {ctx.spec.asset_class.value}")
+        reading = self.service.reading(market, ctx.now_ns)
+        if reading is None:
+            detail = f"no regime model for {market} yet (needs {self.config.min_fit_bars} bars)"
+            if self.config.on_unknown == "reject":
+                return Decision.rejected(self.name, "regime_unknown", detail, {"market": market})
+            return Decision.passed(self.name, "regime_unknown", detail, {"market": market})
+        data = reading.as_data()
+        allowed = sorted(ctx.spec.regimes)
+        data["allowed"] = allowed
+        if reading.regime not in ctx.spec.regimes:
+            return Decision.rejected(self.name, "regime_excluded",
+                                     f"{market} is {reading.regime}; bot trades in {', '.join(allowed)}", data)
+        mult = self.config.size_multipliers.get(reading.regime, 1.0)
+        data["multiplier"] = mult
+        if mult < 1.0:
+            return Decision.resized(self.name, mult, "regime_size", f"{market} is {reading.regime}", data)
+        return Decision.passed(self.name, "regime_ok", f"{market} is {reading.regime}", data)

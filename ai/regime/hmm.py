@@ -1,0 +1,185 @@
+"""The regime model: a 3-state Gaussian HMM fitted with hmmlearn, labelled bull / bear /
+sideways, and evaluated by our own log-space forward filter (no smoothing, no lookahead).
+
+hmmlearn is used to *fit* (Baum-Welch). Live and replay never call its ``predict`` or
+``predict_proba``: those smooth over the whole sequence. Instead :meth:`RegimeModel.step`
+advances the normalised forward variable one bar at a time, so the probability at bar *t*
+depends only on bars <= *t*. The last row of hmmlearn's ``predict_proba`` on a prefix is
+the same quantity, which the tests use as the reference.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ai.config import REGIME_LABELS
+
+log = logging.getLogger(__name__)
+_LOG2PI = float(np.log(2.0 * np.pi))
+
+
+def logsumexp(a: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """Return log(sum(exp(a))) along ``axis`` without overflow (a small scipy-free version)."""
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    return out if axis is None else np.squeeze(out, axis=axis)
+
+
+def label_states(means: np.ndarray, covars: np.ndarray) -> tuple[str, ...]:
+    """Label states by the return mean over its standard deviation: highest bull, lowest bear.
+
+    ``means[:, 0]`` is the mean log return and ``covars[:, 0, 0]`` its variance; the middle
+    state is sideways. Ties (equal scores) are broken towards the calmer state being bull.
+    """
+    score = means[:, 0] / np.sqrt(covars[:, 0, 0])
+    order = np.lexsort((covars[:, 0, 0], -score))  # best score first, then lower variance
+    labels = [""] * len(score)
+    labels[order[0]], labels[order[-1]] = "bull", "bear"
+    for i in order[1:-1]:
+        labels[i] = "sideways"
+    return tuple(labels)
+
+
+@dataclass(frozen=True)
+class RegimeModel:
+    """Fitted HMM parameters plus labels and fit metadata; pure numpy at run time."""
+
+    market: str
+    startprob: np.ndarray
+    transmat: np.ndarray
+    means: np.ndarray
+    covars: np.ndarray
+    labels: tuple[str, ...]
+    vol_window: int
+    fitted_at_ns: int
+    data_end_ns: int
+    n_obs: int
+    loglik: float
+    iterations: int
+    converged: bool
+    _chol_inv: np.ndarray = field(init=False, repr=False, compare=False)
+    _log_norm: np.ndarray = field(init=False, repr=False, compare=False)
+    _log_trans: np.ndarray = field(init=False, repr=False, compare=False)
+    _log_start: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        chol = np.linalg.cholesky(self.covars)
+        inv = np.linalg.inv(chol)
+        d = self.means.shape[1]
+        log_det = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
+        object.__setattr__(self, "_chol_inv", inv)
+        object.__setattr__(self, "_log_norm", -0.5 * (d * _LOG2PI + log_det))
+        with np.errstate(divide="ignore"):  # a zero transition is a legitimate -inf
+            object.__setattr__(self, "_log_trans", np.log(self.transmat))
+            object.__setattr__(self, "_log_start", np.log(self.startprob))
+
+    @property
+    def version(self) -> str:
+        """A stable id: the market and the end of the training data."""
+        return f"{self.market.replace('/', '')}-{self.data_end_ns}"
+
+    @property
+    def n_states(self) -> int:
+        return len(self.labels)
+
+    def label_index(self, label: str) -> int:
+        return self.labels.index(label)
+
+    # -- densities -------------------------------------------------------------------
+    def log_emission(self, X: np.ndarray) -> np.ndarray:
+        """Return the ``(n, k)`` log densities of each row under each state's Gaussian."""
+        diff = X[None, :, :] - self.means[:, None, :]                    # (k, n, d)
+        z = np.einsum("kij,knj->kni", self._chol_inv, diff)              # whitened
+        return (self._log_norm[:, None] - 0.5 * np.sum(z * z, axis=2)).T  # (n, k)
+
+    # -- forward filter ----------------------------------------------------------------
+    def step(self, log_prev: np.ndarray | None, log_b: np.ndarray) -> np.ndarray:
+        """Advance the normalised log forward variable by one observation's log densities."""
+        if log_prev is None:
+            a = self._log_start + log_b
+        else:
+            a = logsumexp(log_prev[:, None] + self._log_trans, axis=0) + log_b
+        return a - logsumexp(a)
+
+    def filter(self, X: np.ndarray, log_prev: np.ndarray | None = None) -> np.ndarray:
+        """Return the ``(n, k)`` log filtered state probabilities P(s_t | x_1..x_t)."""
+        log_b = self.log_emission(X)
+        out = np.empty_like(log_b)
+        cur = log_prev
+        for t in range(log_b.shape[0]):
+            cur = self.step(cur, log_b[t])
+            out[t] = cur
+        return out
+
+    # -- batch (offline) decoding ----------------------------------------------------
+    def viterbi(self, X: np.ndarray) -> np.ndarray:
+        """Return the most likely state path (offline analysis only: it uses all of X)."""
+        log_b = self.log_emission(X)
+        n, k = log_b.shape
+        delta = self._log_start + log_b[0]
+        back = np.zeros((n, k), dtype=np.int64)
+        for t in range(1, n):
+            cand = delta[:, None] + self._log_trans
+            back[t] = np.argmax(cand, axis=0)
+            delta = cand[back[t], np.arange(k)] + log_b[t]
+        path = np.empty(n, dtype=np.int64)
+        path[-1] = int(np.argmax(delta))
+        for t in range(n - 1, 0, -1):
+            path[t - 1] = back[t, path[t]]
+        return path
+
+    def metadata(self) -> dict[str, Any]:
+        """Return JSON-ready fit metadata (stored next to the model)."""
+        return {
+            "market": self.market, "version": self.version, "labels": list(self.labels),
+            "vol_window": self.vol_window, "fitted_at_ns": self.fitted_at_ns,
+            "data_end_ns": self.data_end_ns, "n_obs": self.n_obs, "loglik": self.loglik,
+            "iterations": self.iterations, "converged": self.converged,
+            "means": self.means.tolist(), "vol_by_state": np.sqrt(self.covars[:, 0, 0]).tolist(),
+        }
+
+
+def fit_regime_model(X: np.ndarray, *, market: str, vol_window: int, fitted_at_ns: int,
+                     data_end_ns: int, n_iter: int = 300, tol: float = 1e-4,
+                     seed: int = 7) -> RegimeModel:
+    """Fit a 3-state full-covariance GaussianHMM on feature rows ``X`` and label its states.
+
+    Convergence is read from ``monitor_``: hmmlearn reports ``converged`` as soon as
+    ``n_iter`` is reached, so we also require the last log-likelihood gain to be < ``tol``.
+    """
+    from hmmlearn.hmm import GaussianHMM
+
+    if X.shape[0] < 10 * len(REGIME_LABELS):
+        raise ValueError(f"regime fit for {market}: {X.shape[0]} rows is too few")
+    hmm = GaussianHMM(n_components=len(REGIME_LABELS), covariance_type="full", n_iter=n_iter,
+                      tol=tol, random_state=seed, min_covar=1e-4)
+    hmm.fit(X)
+    return model_from_hmm(hmm, market=market, vol_window=vol_window, fitted_at_ns=fitted_at_ns,
+                          data_end_ns=data_end_ns, n_obs=int(X.shape[0]))
+
+
+def model_from_hmm(hmm: Any, *, market: str, vol_window: int, fitted_at_ns: int,
+                   data_end_ns: int, n_obs: int) -> RegimeModel:
+    """Build a :class:`RegimeModel` from a fitted hmmlearn ``GaussianHMM`` (full covariance)."""
+    hist = list(hmm.monitor_.history)
+    n_iter, tol = hmm.monitor_.n_iter, hmm.monitor_.tol
+    gained = abs(hist[-1] - hist[-2]) if len(hist) > 1 else float("inf")
+    converged = bool(hmm.monitor_.converged and (hmm.monitor_.iter < n_iter or gained < tol))
+    if not converged:
+        log.warning("regime fit for %s did not converge in %d iterations (last gain %.3g)",
+                    market, n_iter, gained)
+    covars = np.asarray(hmm.covars_, dtype=np.float64)
+    means = np.asarray(hmm.means_, dtype=np.float64)
+    return RegimeModel(
+        market=market, startprob=np.asarray(hmm.startprob_, dtype=np.float64),
+        transmat=np.asarray(hmm.transmat_, dtype=np.float64), means=means, covars=covars,
+        labels=label_states(means, covars), vol_window=vol_window, fitted_at_ns=fitted_at_ns,
+        data_end_ns=data_end_ns, n_obs=n_obs, loglik=float(hist[-1]) if hist else float("nan"),
+        iterations=int(hmm.monitor_.iter), converged=converged,
+    )

@@ -1,0 +1,82 @@
+"""Where fitted regime models live: versioned artifacts plus JSON metadata.
+
+:class:`ModelStore` is the interface the regime service uses; :class:`JoblibModelStore`
+keeps ``<root>/<market>/<version>.joblib`` with a ``.json`` sidecar. ``latest(as_of_ns)``
+only returns models whose training data ended at or before ``as_of_ns``, so a replay can
+never pick up a model that has seen its future.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+from ai.regime.hmm import RegimeModel
+from orchestrator.errors import DataError
+
+
+class ModelStore(Protocol):
+    """Versioned storage of regime models."""
+
+    def save(self, model: RegimeModel) -> str:
+        """Persist ``model``; return its version."""
+        ...
+
+    def latest(self, market: str, as_of_ns: int) -> RegimeModel | None:
+        """Return the newest model of ``market`` trained on data ending <= ``as_of_ns``."""
+        ...
+
+    def versions(self, market: str) -> list[dict[str, Any]]:
+        """Return the metadata of every stored model of ``market``, oldest first."""
+        ...
+
+
+def _slug(market: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in market)
+
+
+class JoblibModelStore:
+    """A directory of joblib artifacts with JSON metadata sidecars."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def _dir(self, market: str) -> Path:
+        return self.root / _slug(market)
+
+    def save(self, model: RegimeModel) -> str:
+        import joblib
+
+        d = self._dir(model.market)
+        d.mkdir(parents=True, exist_ok=True)
+        stem = f"{model.data_end_ns:020d}-{model.fitted_at_ns:020d}"
+        tmp = d / f".{stem}.joblib.tmp"
+        joblib.dump(model, tmp)
+        tmp.replace(d / f"{stem}.joblib")  # atomic: a reader never sees half a model
+        (d / f"{stem}.json").write_text(json.dumps(model.metadata(), indent=1))
+        return model.version
+
+    def versions(self, market: str) -> list[dict[str, Any]]:
+        d = self._dir(market)
+        if not d.is_dir():
+            return []
+        return [json.loads(p.read_text()) for p in sorted(d.glob("*.json"))]
+
+    def latest(self, market: str, as_of_ns: int) -> RegimeModel | None:
+        import joblib
+
+        d = self._dir(market)
+        if not d.is_dir():
+            return None
+        for path in sorted(d.glob("*.joblib"), reverse=True):
+            data_end = int(path.stem.split("-")[0])
+            if data_end <= as_of_ns:
+                try:
+                    model = joblib.load(path)
+                except Exception as exc:  # a corrupt artifact is reported, not silently skipped
+                    raise DataError(f"regime model {path}: cannot load ({exc})") from exc
+                if not isinstance(model, RegimeModel):
+                    raise DataError(f"regime model {path}: not a RegimeModel")
+                return model
+        return None

@@ -1,0 +1,154 @@
+"""The regime service: per market, keep a fitted model and advance its forward filter
+incrementally on the bars that closed since the last call.
+
+Nothing here reads beyond the data service's "now": bars come from ``data.frame`` (which
+returns bars closed at or before the clock), models are fitted on that history only and
+loaded from the store only if their training data ended by now. After a refit the filter
+is re-run from the first bar with the new model; history rows already written are kept
+(the past is never rewritten).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ai.config import REGIME_LABELS, RegimeConfig
+from ai.regime.features import regime_features
+from ai.regime.history import RegimeHistory, RegimeRow
+from ai.regime.hmm import RegimeModel, fit_regime_model
+from ai.regime.model_store import ModelStore
+from orchestrator.clock import NS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from orchestrator.services import MarketData
+
+log = logging.getLogger(__name__)
+_DAY_NS = 86_400 * NS
+
+
+@dataclass(frozen=True)
+class RegimeReading:
+    """The filtered regime of a market as of its last closed bar."""
+
+    market: str
+    regime: str
+    probs: dict[str, float]
+    bar_ts: int
+    model_version: str
+
+    def as_data(self) -> dict[str, object]:
+        return {"market": self.market, "regime": self.regime,
+                "probs": {k: round(v, 6) for k, v in self.probs.items()},
+                "bar_ts": self.bar_ts, "model_version": self.model_version}
+
+
+@dataclass
+class _MarketState:
+    model: RegimeModel | None = None
+    checked_ns: int = -1  # when we last looked for a (re)fit
+    last_ts: int = -1     # ts of the last bar folded into log_alpha
+    log_alpha: np.ndarray | None = None
+    reading: RegimeReading | None = None
+    tail: np.ndarray = field(default_factory=lambda: np.empty(0))  # last closes (for features)
+
+
+class RegimeService:
+    """Regimes of every configured market, advanced lazily when asked."""
+
+    def __init__(self, config: RegimeConfig, data: MarketData, models: ModelStore,
+                 history: RegimeHistory) -> None:
+        self.config = config
+        self.data = data
+        self.models = models
+        self.history = history
+        self._state: dict[str, _MarketState] = {}
+
+    def market_for(self, instrument: str, asset_class: str) -> str | None:
+        """Return the market series that governs ``instrument`` (None: not applicable)."""
+        return self.config.instrument_markets.get(instrument) or self.config.markets.get(asset_class)
+
+    def reading(self, market: str, now_ns: int) -> RegimeReading | None:
+        """Return the market's regime as of ``now_ns`` (None until a model can be fitted)."""
+        st = self._state.setdefault(market, _MarketState())
+        self._ensure_model(market, st, now_ns)
+        if st.model is None:
+            return None
+        self._advance(market, st)
+        return st.reading
+
+    # -- model life cycle -------------------------------------------------------------
+    def _ensure_model(self, market: str, st: _MarketState, now_ns: int) -> None:
+        refit_ns = int(self.config.refit_every_days * _DAY_NS)
+        if st.model is not None and now_ns - st.model.fitted_at_ns < refit_ns:
+            return
+        if st.checked_ns >= 0 and now_ns - st.checked_ns < min(refit_ns, _DAY_NS):
+            return  # looked recently (no data, or a stored model is current): not per signal
+        st.checked_ns = now_ns
+        stored = self.models.latest(market, now_ns)
+        if stored is not None and now_ns - stored.fitted_at_ns < refit_ns:
+            self._install(st, stored)
+            return
+        frame = self.data.frame(market)
+        if len(frame) < self.config.min_fit_bars + self.config.vol_window + 1:
+            return
+        X = regime_features(frame["close"].to_numpy(), self.config.vol_window)
+        model = fit_regime_model(
+            X, market=market, vol_window=self.config.vol_window, fitted_at_ns=now_ns,
+            data_end_ns=_ts_ns(frame)[-1], n_iter=self.config.n_iter, tol=self.config.tol,
+            seed=self.config.seed)
+        self.models.save(model)
+        log.info("regime model %s fitted on %d bars (%d iterations, converged=%s)",
+                 model.version, model.n_obs, model.iterations, model.converged)
+        self._install(st, model)
+
+    @staticmethod
+    def _install(st: _MarketState, model: RegimeModel) -> None:
+        st.model, st.log_alpha, st.last_ts, st.tail = model, None, -1, np.empty(0)
+
+    # -- forward filtering ------------------------------------------------------------
+    def _advance(self, market: str, st: _MarketState) -> None:
+        assert st.model is not None
+        w = st.model.vol_window
+        frame = self.data.frame(market, bars=w + 8) if st.last_ts >= 0 else self.data.frame(market)
+        ts = _ts_ns(frame)
+        if len(ts) == 0 or ts[-1] <= st.last_ts:
+            return
+        if st.last_ts >= 0 and ts[0] > st.last_ts:  # more new bars than the tail holds
+            frame = self.data.frame(market)
+            ts = _ts_ns(frame)
+        closes = frame["close"].to_numpy(dtype=np.float64)
+        new = ts > st.last_ts
+        if st.last_ts < 0:
+            X, rows_ts = regime_features(closes, w), ts[w:]
+        else:
+            first = int(np.argmax(new))
+            X, rows_ts = regime_features(closes[first - w:], w), ts[first:]
+        if len(rows_ts) == 0:
+            return
+        log_probs = st.model.filter(X, st.log_alpha)
+        st.log_alpha, st.last_ts = log_probs[-1], int(rows_ts[-1])
+        self._record(market, st.model, rows_ts, np.exp(log_probs))
+        st.reading = self._reading(market, st.model, int(rows_ts[-1]), np.exp(log_probs[-1]))
+
+    def _record(self, market: str, model: RegimeModel, ts: np.ndarray, probs: np.ndarray) -> None:
+        idx = [model.label_index(lbl) for lbl in REGIME_LABELS]  # bull, bear, sideways
+        regimes = [model.labels[i] for i in np.argmax(probs, axis=1)]
+        self.history.append([
+            RegimeRow(market, int(t), r, float(p[idx[0]]), float(p[idx[1]]), float(p[idx[2]]), model.version)
+            for t, r, p in zip(ts, regimes, probs, strict=True)])
+
+    @staticmethod
+    def _reading(market: str, model: RegimeModel, bar_ts: int, p: np.ndarray) -> RegimeReading:
+        probs = {model.labels[i]: float(p[i]) for i in range(model.n_states)}
+        return RegimeReading(market, model.labels[int(np.argmax(p))], probs, bar_ts, model.version)
+
+
+def _ts_ns(frame: pd.DataFrame) -> np.ndarray:
+    """Return the frame's index as int64 ns since the epoch (UTC)."""
+    return frame.index.as_unit("ns").asi8 if len(frame) else np.empty(0, dtype=np.int64)

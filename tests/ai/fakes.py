@@ -1,0 +1,92 @@
+"""Hand-written fakes for the ai tests: bar history truncated at a SimClock, a market view
+over it, an empty portfolio, and a minimal bot spec."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from orchestrator.bot import REGIMES, Bot, BotSpec, Schedule
+from orchestrator.clock import SimClock
+from orchestrator.domain import AssetClass, Bar, Position
+from orchestrator.pipeline.gate import GateContext
+
+
+class FrameData:
+    """MarketData over in-memory frames: only bars closed at or before the clock."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame], clock: SimClock) -> None:
+        self.frames = frames
+        self.clock = clock
+        self._ns = {s: f.index.as_unit("ns").asi8 for s, f in frames.items()}
+        self.calls = 0
+
+    def frame(self, symbol: str, bars: int | None = None) -> pd.DataFrame:
+        self.calls += 1
+        f = self.frames[symbol]
+        end = int(np.searchsorted(self._ns[symbol], self.clock.now_ns(), side="right"))
+        start = 0 if bars is None else max(0, end - bars)
+        return f.iloc[start:end]
+
+    def symbols(self) -> list[str]:
+        return list(self.frames)
+
+
+class FrameMarket:
+    """MarketView over :class:`FrameData` (bid/ask 1 bp around the last close)."""
+
+    def __init__(self, data: FrameData) -> None:
+        self.data = data
+
+    def last_bar(self, symbol: str) -> Bar | None:
+        f = self.data.frame(symbol, 1)
+        if f.empty:
+            return None
+        r = f.iloc[-1]
+        return Bar(symbol, int(f.index.as_unit("ns").asi8[-1]), float(r.open), float(r.high),
+                   float(r.low), float(r.close), float(r.volume))
+
+    def quote(self, symbol: str) -> tuple[float, float] | None:
+        bar = self.last_bar(symbol)
+        return None if bar is None else (bar.close * 0.9999, bar.close * 1.0001)
+
+    def closes(self, symbol: str, n: int) -> list[float]:
+        return self.data.frame(symbol, n)["close"].tolist()
+
+
+class EmptyPortfolio:
+    def cash(self) -> Decimal:
+        return Decimal(100_000)
+
+    def equity(self) -> Decimal:
+        return Decimal(100_000)
+
+    def position(self, bot: str, instrument: str) -> Position | None:
+        return None
+
+    def positions(self) -> list[Position]:
+        return []
+
+    def open_position_count(self) -> int:
+        return 0
+
+
+class HoldBot(Bot):
+    """A do-nothing bot class for specs."""
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"signal": 0.0}, index=frame.index)
+
+
+def make_spec(name: str = "t-bot", instrument: str = "EUR/USD", asset_class: AssetClass = AssetClass.FX,
+              regimes: frozenset[str] = REGIMES, timeframe: str = "1h", calendar: Any = None) -> BotSpec:
+    return BotSpec(name=name, bot=HoldBot, instruments=(instrument,),
+                   schedule=Schedule.interval(timeframe, calendar=calendar), timeframe=timeframe,
+                   asset_class=asset_class, regimes=regimes)
+
+
+def make_ctx(clock: SimClock, spec: BotSpec, market: Any, portfolio: Any = None) -> GateContext:
+    return GateContext(now_ns=clock.now_ns(), spec=spec, market=market, portfolio=portfolio or EmptyPortfolio())
