@@ -1,0 +1,174 @@
+"""Connection handling shared by the store's reads and writes.
+
+Outside a batch every write is its own committed transaction and every read ends its
+transaction at once (so a long-running engine sees a CLI ``pause`` written by another
+process). Inside :meth:`StoreBase.batch` writes share one transaction, committed when the
+block ends or at :meth:`StoreBase.commit`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Connection, Engine, Result
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import Executable
+
+from orchestrator.errors import StoreError
+from orchestrator.store import sql
+
+
+class StoreBase:
+    """Engine, batch transaction and error translation; see :class:`~orchestrator.store.Store`."""
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        self._engine = engine
+        self._where = where
+        self._dialect = engine.dialect.name
+        self._guard = threading.RLock()
+        self._batch_conn: Connection | None = None
+        self._depth = 0
+        self._stmts: dict[str, Any] = {}
+
+    @property
+    def where(self) -> str:
+        """The store's URL (password hidden), as used in messages."""
+        return self._where
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def in_batch(self) -> bool:
+        return self._batch_conn is not None
+
+    def _fail(self, what: str, exc: SQLAlchemyError) -> StoreError:
+        orig = getattr(exc, "orig", None) or exc
+        msg = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        return StoreError(f"store {self._where}: {what} failed: {msg}")
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[Connection]:
+        """A connection for a write: the batch's, or a fresh committed transaction."""
+        with self._guard:
+            try:
+                if self._batch_conn is not None:
+                    yield self._batch_conn
+                else:
+                    with self._engine.begin() as conn:
+                        yield conn
+            except SQLAlchemyError as exc:
+                raise self._fail(what, exc) from exc
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[Connection]:
+        """A connection for a read; outside a batch its transaction ends right after."""
+        with self._guard:
+            try:
+                if self._batch_conn is not None:
+                    yield self._batch_conn
+                else:
+                    with self._engine.connect() as conn:
+                        yield conn
+                        conn.rollback()
+            except SQLAlchemyError as exc:
+                raise self._fail(what, exc) from exc
+
+    @contextmanager
+    def batch(self) -> Iterator[StoreBase]:
+        """Group writes into one transaction, committed when the block ends.
+
+        Nested batches join the outer one. An exception rolls back everything written
+        since the last commit and propagates. Use :meth:`commit` to make the writes so far
+        durable without leaving the block (e.g. an order intent before it is sent).
+        """
+        with self._guard:
+            if self._batch_conn is not None:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            try:
+                conn = self._engine.connect()
+            except SQLAlchemyError as exc:
+                raise self._fail("begin batch", exc) from exc
+            self._batch_conn = conn
+            try:
+                yield self
+                conn.commit()
+            except SQLAlchemyError as exc:
+                self._rollback_quietly(conn)
+                raise self._fail("batch", exc) from exc
+            except BaseException:
+                self._rollback_quietly(conn)
+                raise
+            finally:
+                self._batch_conn = None
+                conn.close()
+
+    @staticmethod
+    def _rollback_quietly(conn: Connection) -> None:
+        try:
+            conn.rollback()
+        except SQLAlchemyError:
+            pass  # the original error matters more; the connection is discarded anyway
+
+    def commit(self) -> None:
+        """Commit the current batch's writes so far (no-op outside a batch)."""
+        with self._guard:
+            if self._batch_conn is None:
+                return
+            try:
+                self._batch_conn.commit()
+            except SQLAlchemyError as exc:
+                raise self._fail("commit", exc) from exc
+
+    # -- statement helpers -------------------------------------------------------------
+
+    def _insert_ignore(self, conn: Connection, table: Table, keys: Sequence[str],
+                       values: dict[str, Any]) -> bool:
+        """Insert ``values`` unless a row with the same ``keys`` exists; True if inserted."""
+        name = f"ignore:{table.name}:{','.join(keys)}"
+        stmt = self._stmts.get(name)
+        if stmt is None:
+            built = sql.insert_ignore(self._dialect, table, keys)
+            stmt = self._stmts[name] = False if built is None else built
+        if stmt is False:
+            where = [table.c[k] == values[k] for k in keys]
+            if conn.execute(select(1).select_from(table).where(*where)).first() is not None:
+                return False
+            conn.execute(sql.plain_insert(table), values)
+            return True
+        result: Result[Any] = conn.execute(stmt, values)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def _upsert(self, conn: Connection, table: Table, keys: Sequence[str],
+                values: dict[str, Any]) -> None:
+        """Insert ``values`` or overwrite the row with the same ``keys``."""
+        update = [c for c in values if c not in keys]
+        name = f"upsert:{table.name}:{','.join(keys)}:{','.join(update)}"
+        stmt = self._stmts.get(name)
+        if stmt is None:
+            built = sql.upsert(self._dialect, table, keys, update)
+            stmt = self._stmts[name] = False if built is None else built
+        if stmt is False:
+            where = [table.c[k] == values[k] for k in keys]
+            done = conn.execute(table.update().where(*where).values(
+                {c: values[c] for c in update}))
+            if done.rowcount == 0:
+                conn.execute(sql.plain_insert(table), values)
+            return
+        conn.execute(stmt, values)
+
+    def _stmt(self, name: str, build: Any) -> Executable:
+        stmt = self._stmts.get(name)
+        if stmt is None:
+            stmt = self._stmts[name] = build()
+        return stmt  # type: ignore[no-any-return]

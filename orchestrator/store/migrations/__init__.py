@@ -1,0 +1,1 @@
+"""Alembic migrations of the tradefleet store (run by orchestrator.store.migrate)."""

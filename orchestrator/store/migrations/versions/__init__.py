@@ -1,0 +1,1 @@
+"""Hand-written migration scripts, one per revision."""

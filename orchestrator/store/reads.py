@@ -1,0 +1,190 @@
+"""The store's queries. Every read returns frozen domain objects or records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from orchestrator.domain import (
+    Decision,
+    Direction,
+    Fill,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+    Verdict,
+)
+from orchestrator.store.base import StoreBase
+from orchestrator.store.models import (
+    BotRow,
+    ControlEventRow,
+    ControlStateRow,
+    EquityRow,
+    FillRow,
+    GateDecisionRow,
+    OrderRow,
+    PositionRow,
+    RunRow,
+    SignalRow,
+)
+from orchestrator.store.records import (
+    BotRecord,
+    ControlEvent,
+    ControlState,
+    EquityPoint,
+    OrderRecord,
+    RunRecord,
+    SignalRecord,
+)
+
+OPEN_STATUSES = tuple(s for s in OrderStatus if s.is_open)
+
+_ORDER_COLS = [OrderRow.client_order_id, OrderRow.bot, OrderRow.instrument, OrderRow.account,
+               OrderRow.side, OrderRow.quantity, OrderRow.order_type, OrderRow.limit_price,
+               OrderRow.signal_id, OrderRow.reduce_only, OrderRow.status, OrderRow.venue_order_id,
+               OrderRow.filled_quantity, OrderRow.avg_price, OrderRow.reason, OrderRow.ts_init,
+               OrderRow.ts_updated]
+_FILL_COLS = [FillRow.client_order_id, FillRow.venue, FillRow.venue_order_id, FillRow.trade_id,
+              FillRow.instrument, FillRow.side, FillRow.quantity, FillRow.price, FillRow.fee,
+              FillRow.ts_event, FillRow.ts_init]
+_SIGNAL_COLS = [SignalRow.signal_id, SignalRow.bot, SignalRow.instrument, SignalRow.direction,
+                SignalRow.confidence, SignalRow.entry, SignalRow.stop, SignalRow.target,
+                SignalRow.ts_event, SignalRow.ts_init, SignalRow.outcome, SignalRow.meta]
+_CONTROL_COLS = [ControlStateRow.scope, ControlStateRow.paused, ControlStateRow.halted,
+                 ControlStateRow.reason, ControlStateRow.actor, ControlStateRow.ts_ns]
+
+
+def _order(r: Any) -> OrderRecord:
+    return OrderRecord(r[0], r[1], r[2], r[3], Side(r[4]), r[5], OrderType(r[6]), r[7], r[8],
+                       bool(r[9]), OrderStatus(r[10]), r[11], r[12], r[13], r[14], r[15], r[16])
+
+
+def _fill(r: Any) -> Fill:
+    return Fill(r[0], r[1], r[2], r[3], r[4], Side(r[5]), r[6], r[7], r[8], r[9], r[10])
+
+
+def _control(r: Any) -> ControlState:
+    return ControlState(r[0], bool(r[1]), bool(r[2]), r[3], r[4], r[5])
+
+
+class StoreReads(StoreBase):
+    """Read side of the store."""
+
+    def control(self, scope: str) -> ControlState:
+        """The pause/halt state of ``scope``; a scope never set is neither paused nor halted."""
+        with self._reading("read control state") as conn:
+            row = conn.execute(select(*_CONTROL_COLS).where(ControlStateRow.scope == scope)).first()
+        return _control(row) if row is not None else ControlState(scope)
+
+    def controls(self) -> list[ControlState]:
+        """Every stored control state, by scope."""
+        with self._reading("read control states") as conn:
+            rows = conn.execute(select(*_CONTROL_COLS).order_by(ControlStateRow.scope)).all()
+        return [_control(r) for r in rows]
+
+    def control_events(self, scope: str | None = None, limit: int | None = None) -> list[ControlEvent]:
+        """The control audit trail, oldest first (the last ``limit`` entries if given)."""
+        q = select(ControlEventRow.id, ControlEventRow.scope, ControlEventRow.paused,
+                   ControlEventRow.halted, ControlEventRow.reason, ControlEventRow.actor,
+                   ControlEventRow.ts_ns).order_by(ControlEventRow.id.desc())
+        if scope is not None:
+            q = q.where(ControlEventRow.scope == scope)
+        if limit is not None:
+            q = q.limit(limit)
+        with self._reading("read control events") as conn:
+            rows = conn.execute(q).all()
+        return [ControlEvent(r[0], r[1], None if r[2] is None else bool(r[2]),
+                             None if r[3] is None else bool(r[3]), r[4], r[5], r[6])
+                for r in reversed(rows)]
+
+    def orders(self, status: OrderStatus | Iterable[OrderStatus] | None = None,
+               bot: str | None = None) -> list[OrderRecord]:
+        """Orders in creation order, filtered by status (one or several) and bot."""
+        q = select(*_ORDER_COLS).order_by(OrderRow.ts_init, OrderRow.client_order_id)
+        if status is not None:
+            wanted = [status] if isinstance(status, str) else list(status)
+            q = q.where(OrderRow.status.in_([OrderStatus(s).value for s in wanted]))
+        if bot is not None:
+            q = q.where(OrderRow.bot == bot)
+        with self._reading("read orders") as conn:
+            rows = conn.execute(q).all()
+        return [_order(r) for r in rows]
+
+    def open_orders(self, bot: str | None = None) -> list[OrderRecord]:
+        """Orders that may still trade (INTENT, SUBMITTED, ACCEPTED, PARTIALLY_FILLED, UNKNOWN)."""
+        return self.orders(OPEN_STATUSES, bot)
+
+    def order(self, client_order_id: str) -> OrderRecord | None:
+        """One order by its client order id, or None."""
+        with self._reading("read order") as conn:
+            row = conn.execute(select(*_ORDER_COLS).where(
+                OrderRow.client_order_id == client_order_id)).first()
+        return _order(row) if row is not None else None
+
+    def fills(self, cid: str | None = None) -> list[Fill]:
+        """Fills in the order they were recorded, optionally of one client order id."""
+        q = select(*_FILL_COLS).order_by(FillRow.id)
+        if cid is not None:
+            q = q.where(FillRow.client_order_id == cid)
+        with self._reading("read fills") as conn:
+            rows = conn.execute(q).all()
+        return [_fill(r) for r in rows]
+
+    def positions(self, bot: str | None = None) -> list[Position]:
+        """Stored positions (flat ones included: they carry realised P&L), by bot and instrument."""
+        q = select(PositionRow.bot, PositionRow.instrument, PositionRow.quantity,
+                   PositionRow.avg_price, PositionRow.realized_pnl).order_by(
+            PositionRow.bot, PositionRow.instrument)
+        if bot is not None:
+            q = q.where(PositionRow.bot == bot)
+        with self._reading("read positions") as conn:
+            rows = conn.execute(q).all()
+        return [Position(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def signals(self, bot: str | None = None, limit: int | None = None) -> list[SignalRecord]:
+        """Signals oldest first by ``ts_event``; with ``limit``, the most recent ones."""
+        q = select(*_SIGNAL_COLS).order_by(SignalRow.ts_event.desc(), SignalRow.signal_id.desc())
+        if bot is not None:
+            q = q.where(SignalRow.bot == bot)
+        if limit is not None:
+            q = q.limit(limit)
+        with self._reading("read signals") as conn:
+            rows = conn.execute(q).all()
+        return [SignalRecord(r[0], r[1], r[2], Direction(r[3]), r[4], r[5], r[6], r[7], r[8],
+                             r[9], r[10], dict(r[11] or {})) for r in reversed(rows)]
+
+    def decisions(self, signal_id: str) -> list[Decision]:
+        """The gate decisions on one signal, in pipeline order."""
+        q = select(GateDecisionRow.gate, GateDecisionRow.verdict, GateDecisionRow.reason,
+                   GateDecisionRow.detail, GateDecisionRow.scale, GateDecisionRow.data).where(
+            GateDecisionRow.signal_id == signal_id).order_by(GateDecisionRow.seq)
+        with self._reading("read decisions") as conn:
+            rows = conn.execute(q).all()
+        return [Decision(r[0], Verdict(r[1]), r[2], r[3], r[4], dict(r[5] or {})) for r in rows]
+
+    def equity_curve(self) -> list[EquityPoint]:
+        """Equity snapshots in time order."""
+        q = select(EquityRow.ts, EquityRow.cash, EquityRow.positions_value,
+                   EquityRow.equity).order_by(EquityRow.ts)
+        with self._reading("read equity") as conn:
+            rows = conn.execute(q).all()
+        return [EquityPoint(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def last_run(self) -> RunRecord | None:
+        """The most recently started run, or None."""
+        q = select(RunRow.id, RunRow.mode, RunRow.started_ns, RunRow.ended_ns, RunRow.status,
+                   RunRow.summary).order_by(RunRow.id.desc()).limit(1)
+        with self._reading("read runs") as conn:
+            r = conn.execute(q).first()
+        return None if r is None else RunRecord(r[0], r[1], r[2], r[3], r[4], dict(r[5] or {}))
+
+    def bots(self) -> list[BotRecord]:
+        """Registered bots by name."""
+        q = select(BotRow.name, BotRow.strategy, BotRow.family, BotRow.asset_class,
+                   BotRow.status, BotRow.error, BotRow.updated_ns).order_by(BotRow.name)
+        with self._reading("read bots") as conn:
+            rows = conn.execute(q).all()
+        return [BotRecord(*r) for r in rows]

@@ -1,0 +1,119 @@
+"""Column types shared by the models and the migrations.
+
+Money and quantities are stored as exact decimals: a string on SQLite (which has no exact
+numeric type) and ``NUMERIC(38, 12)`` on PostgreSQL. Both backends keep at most 12
+fractional digits, so a value reads back the same whichever database holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Numeric, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+SCALE = 12
+PRECISION = 38
+_QUANTUM = Decimal(1).scaleb(-SCALE)
+_MAX_ABS = Decimal(10) ** (PRECISION - SCALE)
+
+
+def to_decimal(value: Decimal | int | float | str) -> Decimal:
+    """Return ``value`` as a finite Decimal with at most 12 fractional digits.
+
+    Floats go through their shortest repr (``0.1`` becomes ``Decimal("0.1")``, not the
+    binary expansion). More than 12 fractional digits are rounded half-even, exactly as
+    PostgreSQL's NUMERIC(38, 12) would; NaN, infinities and values too large for 38 digits
+    raise ValueError instead of being stored wrong.
+    """
+    if isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, bool):
+        raise ValueError(f"not a decimal amount: {value!r}")
+    elif isinstance(value, float):
+        d = Decimal(repr(value))
+    else:
+        d = Decimal(value)
+    if not d.is_finite():
+        raise ValueError(f"cannot store non-finite decimal {d}")
+    exp = d.as_tuple().exponent
+    if isinstance(exp, int) and exp < -SCALE:
+        d = d.quantize(_QUANTUM)
+    if abs(d) >= _MAX_ABS:
+        raise ValueError(f"decimal {d} exceeds NUMERIC({PRECISION}, {SCALE})")
+    return d
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """An exact Decimal column: TEXT on SQLite, NUMERIC(38, 12) on PostgreSQL."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(64))
+        return dialect.type_descriptor(Numeric(PRECISION, SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        d = to_decimal(value)
+        # Plain notation (no exponent) so the text sorts and reads like a number.
+        return format(d, "f") if dialect.name == "sqlite" else d
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _json_default(obj: Any) -> Any:
+    """Serialise values bots commonly put in ``meta``/``data`` (numpy scalars, Decimals)."""
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    item = getattr(obj, "item", None)  # numpy / pandas scalars
+    if callable(item):
+        return item()
+    tolist = getattr(obj, "tolist", None)  # numpy arrays
+    if callable(tolist):
+        return tolist()
+    raise TypeError(f"object of type {type(obj).__name__} is not JSON serialisable")
+
+
+def _finite(value: Any) -> Any:
+    """Replace NaN and infinities (invalid JSON, refused by PostgreSQL) with null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """The engine's JSON serialiser: compact, tolerant of numpy and Decimal values;
+    NaN and infinities become null."""
+    try:
+        return json.dumps(value, default=_json_default, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        cleaned = _finite(json.loads(json.dumps(value, default=_json_default)))
+        return json.dumps(cleaned, separators=(",", ":"), allow_nan=False)
+
+
+def loads(value: str) -> Any:
+    """The engine's JSON deserialiser."""
+    return json.loads(value)
