@@ -47,6 +47,10 @@ class VenueNotFound(Exception):
     """Raised inside an adapter when the venue has no such order."""
 
 
+class VenueRejected(Exception):
+    """Raised inside an adapter when the venue answered with a definitive reject."""
+
+
 @dataclass(frozen=True)
 class Failure:
     """A classified client exception."""
@@ -180,7 +184,9 @@ class VenueBroker:
         if isinstance(exc, BrokerError):
             raise exc
         if isinstance(exc, VenueNotFound):
-            return Failure(FailureKind.NOT_FOUND, str(exc))
+            return Failure(FailureKind.NOT_FOUND, redact(exc))
+        if isinstance(exc, VenueRejected):
+            return Failure(FailureKind.REJECT, redact(exc))
         failure = self.classify(exc)
         if failure is None:
             raise exc

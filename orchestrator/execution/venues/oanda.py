@@ -1,0 +1,191 @@
+"""OANDA v20 (forex) on oandapyV20.
+
+The client order id travels as ``clientExtensions.id`` and orders are addressed as
+``@<client id>`` (OANDA's client-id order specifier). Fills are ``ORDER_FILL`` transactions
+(transaction id = trade id) read with ``TransactionsSinceID``. oandapyV20 has no URL argument:
+a ``base_url`` is registered as its own entry in ``TRADING_ENVIRONMENTS``. The client drops
+response headers on errors, so a response hook keeps the last ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from orchestrator.clock import dt_to_ns
+from orchestrator.config import AccountConfig
+from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from orchestrator.execution.retry import parse_retry_after
+from orchestrator.execution.secrets import resolve_secret
+from orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
+                                                VenueNotFound, VenueRejected, dec, http_failure)
+
+_STATE = {"PENDING": OrderStatus.ACCEPTED, "FILLED": OrderStatus.FILLED, "TRIGGERED": OrderStatus.FILLED,
+          "CANCELLED": OrderStatus.CANCELED}
+
+
+class OandaBroker(VenueBroker):
+    """One OANDA v20 account (``account_id`` is required)."""
+
+    name: ClassVar[str] = "oanda"
+    venue: ClassVar[str] = "oanda"
+
+    def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
+        super().__init__(account, cfg, opts)
+        import oandapyV20
+        import oandapyV20.oandapyV20 as core
+
+        token = resolve_secret(self.require(cfg.api_key, "api_key"), opts.environ)
+        assert token is not None
+        self.account_id = self.require(cfg.account_id, "account_id")
+        env = "live" if cfg.live else "practice"
+        if cfg.base_url:
+            env = f"tradefleet-{account}"
+            core.TRADING_ENVIRONMENTS[env] = {"api": cfg.base_url.rstrip("/"), "stream": cfg.base_url.rstrip("/")}
+        self.api = oandapyV20.API(access_token=token.get_secret_value(), environment=env,
+                                  request_params={"timeout": opts.timeout_s})
+        self._last_headers: Any = {}
+        self.api.client.hooks["response"].append(self._keep_headers)
+        self.symbols = SymbolMap(cfg.extra.get("symbols"))
+        self._last_txn: str = str(cfg.extra.get("since_transaction", "0"))
+
+    def _keep_headers(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self._last_headers = response.headers
+        return response
+
+    def _req(self, endpoint: Any) -> Any:
+        return self.api.request(endpoint)
+
+    # -- classification -------------------------------------------------------------
+    def classify(self, exc: Exception) -> Failure | None:
+        from oandapyV20.exceptions import V20Error
+        from requests import RequestException
+
+        if isinstance(exc, V20Error):
+            msg = str(exc.msg)[:300]
+            retry_after = parse_retry_after(self._last_headers.get("Retry-After")) if exc.code == 429 else None
+            return http_failure(int(exc.code), msg, retry_after, reject_statuses=(400, 403))
+        if isinstance(exc, RequestException):
+            return Failure(FailureKind.TRANSIENT, f"{type(exc).__name__}: connection failed")
+        return None
+
+    # -- conversions ----------------------------------------------------------------
+    def _venue_order(self, o: dict[str, Any], fill_price: Decimal | None = None) -> VenueOrder:
+        units = dec(o.get("units"))
+        cid = (o.get("clientExtensions") or {}).get("id", "")
+        self.remember(str(o["id"]), cid)
+        status = _STATE.get(o.get("state", ""), OrderStatus.ACCEPTED)
+        filled = abs(units) if status is OrderStatus.FILLED else Decimal(0)
+        reason = o.get("cancelledReason", "") if status is OrderStatus.CANCELED else ""
+        return VenueOrder(cid, str(o["id"]), self.symbols.local(o.get("instrument", "")),
+                          Side.BUY if units > 0 else Side.SELL, abs(units), filled, status,
+                          fill_price if filled else None, reason)
+
+    def _fill_price(self, o: dict[str, Any]) -> Decimal | None:
+        import oandapyV20.endpoints.transactions as tx
+
+        txn_id = o.get("fillingTransactionID")
+        if not txn_id:
+            return None
+        t = self._req(tx.TransactionDetails(self.account_id, txn_id)).get("transaction", {})
+        return dec(t.get("price")) if t.get("price") else None
+
+    # -- venue calls ----------------------------------------------------------------
+    def _submit(self, order: Order) -> VenueOrder:
+        import oandapyV20.endpoints.orders as orders
+
+        units = order.quantity if order.side is Side.BUY else -order.quantity
+        body: dict[str, Any] = {"instrument": self.symbols.venue(order.instrument), "units": str(units),
+                                "positionFill": "REDUCE_ONLY" if order.reduce_only else "DEFAULT",
+                                "clientExtensions": {"id": order.client_order_id, "tag": order.bot[:128]}}
+        if order.order_type is OrderType.LIMIT:
+            body.update(type="LIMIT", price=str(order.limit_price), timeInForce="GTC")
+        else:
+            body.update(type="MARKET", timeInForce="FOK")
+        resp = self._req(orders.OrderCreate(self.account_id, data={"order": body}))
+        created = resp.get("orderCreateTransaction", {})
+        vid = str(created.get("id", ""))
+        self.remember(vid, order.client_order_id)
+        if "orderCancelTransaction" in resp:  # FOK not filled (e.g. INSUFFICIENT_MARGIN, MARKET_HALTED)
+            raise VenueRejected(resp["orderCancelTransaction"].get("reason", "CANCELLED"))
+        fill = resp.get("orderFillTransaction")
+        if fill:
+            return VenueOrder(order.client_order_id, vid, order.instrument, order.side, order.quantity,
+                              abs(dec(fill.get("units"))), OrderStatus.FILLED if abs(dec(fill.get("units")))
+                              >= order.quantity else OrderStatus.PARTIALLY_FILLED, dec(fill.get("price")))
+        return VenueOrder(order.client_order_id, vid, order.instrument, order.side, order.quantity, Decimal(0),
+                          OrderStatus.ACCEPTED)
+
+    def _details(self, client_order_id: str) -> dict[str, Any] | None:
+        import oandapyV20.endpoints.orders as orders
+        from oandapyV20.exceptions import V20Error
+
+        try:
+            return dict(self._req(orders.OrderDetails(self.account_id, f"@{client_order_id}"))["order"])
+        except V20Error as exc:
+            if exc.code == 404:
+                return None
+            raise
+
+    def _query(self, client_order_id: str) -> VenueOrder | None:
+        o = self._details(client_order_id)
+        if o is None:
+            return None
+        return self._venue_order(o, self._fill_price(o) if o.get("state") == "FILLED" else None)
+
+    def _cancel(self, client_order_id: str) -> VenueOrder:
+        import oandapyV20.endpoints.orders as orders
+
+        o = self._details(client_order_id)
+        if o is None:
+            raise VenueNotFound(f"no order with client id {client_order_id}")
+        if o.get("state") == "PENDING":
+            self._req(orders.OrderCancel(self.account_id, f"@{client_order_id}"))
+            o = self._details(client_order_id) or o
+        return self._venue_order(o, self._fill_price(o) if o.get("state") == "FILLED" else None)
+
+    def _open_orders(self) -> list[VenueOrder]:
+        import oandapyV20.endpoints.orders as orders
+
+        return [self._venue_order(o) for o in self._req(orders.OrdersPending(self.account_id)).get("orders", [])]
+
+    def _positions(self) -> dict[str, Decimal]:
+        import oandapyV20.endpoints.positions as positions
+
+        out: dict[str, Decimal] = {}
+        for p in self._req(positions.OpenPositions(self.account_id)).get("positions", []):
+            net = dec(p.get("long", {}).get("units")) + dec(p.get("short", {}).get("units"))
+            out[self.symbols.local(p["instrument"])] = net
+        return out
+
+    def _account(self) -> AccountSnapshot:
+        import oandapyV20.endpoints.accounts as accounts
+
+        a = self._req(accounts.AccountSummary(self.account_id))["account"]
+        return AccountSnapshot(self.name, a.get("currency", "USD"), dec(a.get("balance")), dec(a.get("NAV")))
+
+    def _fills(self) -> list[Fill]:
+        import oandapyV20.endpoints.transactions as tx
+
+        resp = self._req(tx.TransactionsSinceID(self.account_id, params={"id": self._last_txn}))
+        out: list[Fill] = []
+        for t in resp.get("transactions", []):
+            if t.get("type") == "ORDER_FILL":
+                units = dec(t.get("units"))
+                ts = t.get("time", "1970-01-01T00:00:00Z")
+                out.append(Fill(
+                    t.get("clientOrderID") or self.cid_for(str(t.get("orderID"))), self.name, str(t.get("orderID")),
+                    str(t["id"]), self.symbols.local(t.get("instrument", "")), Side.BUY if units > 0 else Side.SELL,
+                    abs(units), dec(t.get("price")), abs(dec(t.get("commission"))), _oanda_ns(ts), self.now_ns()))
+        self._last_txn = str(resp.get("lastTransactionID", self._last_txn))
+        return out
+
+
+def _oanda_ns(text: str) -> int:
+    """Parse OANDA's RFC 3339 time with nanoseconds."""
+    from datetime import datetime
+
+    head, _, frac = text.rstrip("Z").partition(".")
+    base = dt_to_ns(datetime.fromisoformat(head + "+00:00"))
+    return base + int((frac + "000000000")[:9]) if frac else base
