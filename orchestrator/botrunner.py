@@ -50,7 +50,7 @@ class SignalTable:
 
         sig = np.nan_to_num(np.sign(col("signal", 0.0)), nan=0.0).astype(np.int8)
         conf = np.clip(np.nan_to_num(col("confidence", 1.0), nan=1.0), 0.0, 1.0)
-        return cls(frame.index.asi8.astype(np.int64), sig, conf, col("stop", np.nan), col("target", np.nan),
+        return cls(frame.index.as_unit("ns").asi8.astype(np.int64), sig, conf, col("stop", np.nan), col("target", np.nan),
                    frame["close"].to_numpy(dtype=np.float64))
 
     def row_at(self, ts_ns: int) -> int:

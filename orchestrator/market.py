@@ -24,7 +24,7 @@ class _Series:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
-        self.ts = frame.index.asi8.astype(np.int64)
+        self.ts = frame.index.as_unit("ns").asi8.astype(np.int64)
         cols = frame[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
         self.o, self.h, self.l, self.c, self.v = (np.ascontiguousarray(cols[:, i]) for i in range(5))
         self.cursor = -1

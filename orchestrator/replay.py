@@ -197,7 +197,7 @@ class Replay:
              instruments: dict[str, Instrument]) -> ReplaySummary:
         from orchestrator.engine import Engine
 
-        first = min(int(f.index.asi8[0]) for f in frames.values())
+        first = min(int(f.index.as_unit("ns").asi8[0]) for f in frames.values())
         clock = SimClock(first - 1)
         run_id = store.start_run("replay", clock.now_ns())
         account = f"replay-{run_id}"

@@ -54,5 +54,5 @@ def _default_gap(index: pd.DatetimeIndex) -> pd.Timedelta | None:
 
     if len(index) < 3:
         return None
-    median = pd.Timedelta(int(pd.Series(index.asi8).diff().median()))
+    median = pd.Timedelta(int(pd.Series(index.as_unit("ns").asi8).diff().median()))
     return max(median * 10, pd.Timedelta(days=4)) if median < pd.Timedelta(days=1) else max(median * 5, pd.Timedelta(days=8))

@@ -38,7 +38,8 @@ def normalize_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def validate_frame(frame: pd.DataFrame, source: str, max_gap: pd.Timedelta | None = None) -> pd.DataFrame:
-    """Check ordering, duplicates, missing values, prices and gaps; return ``frame``.
+    """Check ordering, duplicates, missing values, prices and gaps; return ``frame`` with a
+    nanosecond-unit index (``index.asi8`` is int ns everywhere in tradefleet).
 
     ``max_gap``: the longest allowed spacing between consecutive bars (None: no gap check).
     """
@@ -49,6 +50,9 @@ def validate_frame(frame: pd.DataFrame, source: str, max_gap: pd.Timedelta | Non
     idx = frame.index
     if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None:
         raise DataError(f"{source}: index must be timezone-aware timestamps")
+    if idx.unit != "ns":  # pandas 3 parses to microseconds; tradefleet times are int ns
+        idx = idx.as_unit("ns")
+        frame = frame.set_axis(idx, axis=0)
     ns = idx.asi8
     step = np.diff(ns)
     if (bad := np.flatnonzero(step < 0)).size:

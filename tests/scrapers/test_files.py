@@ -35,7 +35,7 @@ def test_files_parquet_round_trip(tmp_path: Path) -> None:
     [
         (GOOD.replace("2020-01-03", "2019-12-31"), r"out of order at row 2 \(2019-12-31"),
         (GOOD.replace("2020-01-06", "2020-01-03"), r"duplicate timestamp at row 3"),
-        (GOOD.replace("2020-01-10", "2020-02-20"), r"gap of 41 days .* before row 7"),
+        (GOOD.replace("2020-01-10", "2020-02-20"), r"gap of 42 days .* before row 7"),
         (GOOD.replace("10.5,12,10,11", "10.5,12,10,"), r"missing value at row 2"),
         (GOOD.replace("10.5,12,10,11", "10.5,12,10,-1"), r"zero or negative price at row 2"),
         (GOOD.replace("10.5,12,10,11", "10.5,9,10,11"), r"high/low do not contain open/close at row 2"),
