@@ -1,0 +1,84 @@
+"""Where sweeps, walk-forward folds and Monte Carlo runs execute.
+
+``open_executor()`` yields a ``concurrent.futures.Executor``: a local process pool by
+default, in-process when ``workers=1`` (tests, small jobs), or a Dask cluster's executor
+when ``cluster="tcp://HOST:8786"`` names one. ``fan_out`` submits tasks, advances an
+optional progress callback as they finish and returns results in submission order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from orchestrator.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class InlineExecutor(Executor):
+    """Run each task at submit time in this process (deterministic, no pickling)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        fut: Future[T] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # delivered through the future, like a pool would
+            fut.set_exception(exc)
+        return fut
+
+
+@contextmanager
+def open_executor(cluster: str | None = None, workers: int | None = None) -> Iterator[Executor]:
+    """Yield an executor: Dask at ``cluster``, inline for ``workers=1``, else a process pool."""
+    if cluster:
+        try:
+            from distributed import Client
+        except ImportError as exc:  # pragma: no cover - dask[distributed] is a pinned dependency
+            raise ConfigError("--cluster needs dask[distributed] installed") from exc
+        try:
+            client = Client(cluster, timeout="10s")
+        except OSError as exc:
+            raise ConfigError(f"cluster {cluster}: cannot connect to the Dask scheduler ({exc})") from None
+        try:
+            yield client.get_executor()
+        finally:
+            client.close()
+        return
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n <= 1:
+        yield InlineExecutor()
+        return
+    import multiprocessing as mp
+
+    # forkserver: workers never inherit the parent's threads (numba, dask, rich) mid-state.
+    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("forkserver")) as pool:
+        yield pool
+
+
+def fan_out(executor: Executor, fn: Callable[..., T], arg_tuples: Iterable[Sequence[Any]],
+            progress: Callable[[int], None] | None = None) -> list[T]:
+    """Submit ``fn(*args)`` for each tuple; return results in order, ticking ``progress``."""
+    futures = [executor.submit(fn, *args) for args in arg_tuples]
+    order = {id(f): i for i, f in enumerate(futures)}
+    results: list[Any] = [None] * len(futures)
+    for fut in as_completed(futures):
+        results[order[id(fut)]] = fut.result()
+        if progress is not None:
+            progress(1)
+    return results
+
+
+def chunks(items: Sequence[T], n_chunks: int) -> list[list[T]]:
+    """Split ``items`` into at most ``n_chunks`` contiguous, non-empty, near-equal lists."""
+    n_chunks = max(1, min(n_chunks, len(items)))
+    size, extra = divmod(len(items), n_chunks)
+    out, start = [], 0
+    for i in range(n_chunks):
+        end = start + size + (1 if i < extra else 0)
+        out.append(list(items[start:end]))
+        start = end
+    return out
