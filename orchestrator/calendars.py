@@ -31,6 +31,7 @@ CALENDAR_NAMES = ("NYSE", "FX", "CRYPTO")
 NEW_YORK = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
 _DAY = timedelta(days=1)
+_DAY_NS = 86_400 * 1_000_000_000
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
 
@@ -87,13 +88,32 @@ class MarketCalendar(ABC):
 
     def next_close_after(self, ts_ns: int) -> int | None:
         """Return the first session close strictly after ``ts_ns`` (ns), None past the range."""
+        window = self.session_after(ts_ns)
+        return None if window is None else window[1]
+
+    def session_after(self, ts_ns: int) -> tuple[int, int] | None:
+        """Return (open_ns, close_ns) of the first session closing strictly after ``ts_ns``.
+
+        That is the session in progress at ``ts_ns`` if the market is open (then
+        ``open_ns <= ts_ns``), else the next one; None past the calendar's range.
+        """
         d = self._local_date(ts_ns) - _DAY
         for _ in range(30):  # no market here is closed for more than a few days running
-            close = self.close_ns(d)
-            if close is not None and close > ts_ns:
-                return close
+            if self.is_session(d):
+                start, end = self._hours(d)
+                close = dt_to_ns(end)
+                if close > ts_ns:
+                    return dt_to_ns(start), close
             d += _DAY
         return None
+
+    def trading_date(self, ts_ns: int) -> date:
+        """Return the session label ``ts_ns`` counts toward: the exchange-local date.
+
+        (FX overrides it: from 17:00 New York a time counts toward the next day.) A
+        daily schedule bound to a calendar fires only when this date is a session.
+        """
+        return self._local_date(ts_ns)
 
     def _local_date(self, ts_ns: int) -> date:
         return ns_to_dt(ts_ns).astimezone(self.tz).date()
@@ -254,6 +274,11 @@ class NyseCalendar(MarketCalendar):
         i = bisect.bisect_right(closes, ts_ns)
         return closes[i] if i < len(closes) else None
 
+    def session_after(self, ts_ns: int) -> tuple[int, int] | None:
+        opens, closes = self._table()
+        i = bisect.bisect_right(closes, ts_ns)
+        return (opens[i], closes[i]) if i < len(closes) else None
+
 
 # --------------------------------------------------------------------------- FX, crypto
 
@@ -278,9 +303,11 @@ class FxCalendar(MarketCalendar):
         return (datetime.combine(d - _DAY, self.ROLL, self.tz), datetime.combine(d, self.ROLL, self.tz))
 
     def is_open(self, ts_ns: int) -> bool:
+        return self.is_session(self.trading_date(ts_ns))
+
+    def trading_date(self, ts_ns: int) -> date:
         local = ns_to_dt(ts_ns).astimezone(self.tz)
-        label = local.date() + _DAY if local.time() >= self.ROLL else local.date()
-        return self.is_session(label)
+        return local.date() + _DAY if local.time() >= self.ROLL else local.date()
 
 
 class CryptoCalendar(MarketCalendar):
@@ -299,9 +326,9 @@ class CryptoCalendar(MarketCalendar):
     def is_open(self, ts_ns: int) -> bool:
         return True
 
-    def next_close_after(self, ts_ns: int) -> int | None:
-        day_ns = 86_400 * 1_000_000_000
-        return (ts_ns // day_ns + 1) * day_ns
+    def session_after(self, ts_ns: int) -> tuple[int, int] | None:
+        start = ts_ns // _DAY_NS * _DAY_NS
+        return start, start + _DAY_NS
 
 
 _CLASSES: dict[str, type[MarketCalendar]] = {"NYSE": NyseCalendar, "FX": FxCalendar, "CRYPTO": CryptoCalendar}
