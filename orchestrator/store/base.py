@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.engine import Connection, Engine, Result
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
@@ -146,8 +146,7 @@ class StoreBase:
                 return False
             conn.execute(sql.plain_insert(table), values)
             return True
-        result: Result[Any] = conn.execute(stmt, values)
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return conn.execute(stmt, values).first() is not None
 
     def _upsert(self, conn: Connection, table: Table, keys: Sequence[str],
                 values: dict[str, Any]) -> None:

@@ -26,9 +26,13 @@ def _dialect_insert(dialect: str, table: Table) -> Any:
 
 
 def insert_ignore(dialect: str, table: Table, keys: Sequence[str]) -> Insert | None:
-    """``INSERT ... ON CONFLICT (keys) DO NOTHING``, or None if the dialect lacks it."""
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING RETURNING <first key>`` (a row comes back
+    only when one was inserted; rowcount is not reliable across drivers), or None if the
+    dialect lacks it."""
     stmt = _dialect_insert(dialect, table)
-    return None if stmt is None else stmt.on_conflict_do_nothing(index_elements=list(keys))
+    if stmt is None:
+        return None
+    return stmt.on_conflict_do_nothing(index_elements=list(keys)).returning(table.c[keys[0]])
 
 
 def upsert(dialect: str, table: Table, keys: Sequence[str], update: Sequence[str]) -> Insert | None:

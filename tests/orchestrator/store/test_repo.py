@@ -1,0 +1,309 @@
+"""Round trips of every Store write through its reads, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from orchestrator.domain import (
+    Decision,
+    Direction,
+    Fill,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+    Signal,
+)
+from orchestrator.errors import StoreError
+from orchestrator.store import FLEET, ControlState, Store, bot_scope, rejected
+
+
+def _signal(ts: int = 1_000, bot: str = "spx-trend", direction: Direction = Direction.LONG) -> Signal:
+    return Signal(bot, "SPX", direction, 0.75, 4321.5, ts, ts + 5, stop=4200.0, target=4500.25,
+                  meta={"fast": 20, "why": ["cross"], "nested": {"z": 1.5}})
+
+
+def _order(sig: Signal, qty: str = "3", **kw: object) -> Order:
+    return Order(Order.make_id(sig.signal_id), sig.bot, sig.instrument, Side.BUY, Decimal(qty),
+                 sig.ts_init + 1, signal_id=sig.signal_id, **kw)  # type: ignore[arg-type]
+
+
+def _fill(order: Order, trade: str, qty: str, price: str, venue: str = "paper") -> Fill:
+    return Fill(order.client_order_id, venue, "V-" + order.client_order_id, trade, order.instrument,
+                order.side, Decimal(qty), Decimal(price), Decimal("0.01"), 2_000, 2_001)
+
+
+def _ordered(store: Store, sig: Signal | None = None, **kw: object) -> Order:
+    sig = sig or _signal()
+    assert store.record_signal(sig, [Decision.passed("risk")], "ordered")
+    order = _order(sig, **kw)  # type: ignore[arg-type]
+    assert store.record_order_intent(order)
+    return order
+
+
+def test_signal_round_trip_with_decisions_in_order(store: Store) -> None:
+    sig = _signal()
+    decisions = [
+        Decision.passed("regime", data={"p_bull": 0.8}),
+        Decision.resized("ensemble", 0.5, "weak", "3 of 8 agree", data={"votes": [1, 0, 1]}),
+        Decision.rejected("risk", "max_positions", "25 open"),
+    ]
+    assert store.record_signal(sig, decisions, rejected("risk", "max_positions"))
+    (rec,) = store.signals()
+    assert rec.signal_id == sig.signal_id
+    assert rec.to_signal() == sig and rec.to_signal().signal_id == sig.signal_id
+    assert rec.meta == sig.meta
+    assert (rec.stop, rec.target, rec.outcome) == (4200.0, 4500.25, "rejected:risk:max_positions")
+    got = store.decisions(sig.signal_id)
+    assert got == decisions
+    assert [d.data for d in got] == [d.data for d in decisions]
+
+
+def test_signal_duplicate_keeps_first_record(store: Store) -> None:
+    sig = _signal()
+    assert store.record_signal(sig, [Decision.passed("risk")], "ordered")
+    assert not store.record_signal(sig, [Decision.rejected("risk", "cash")], "rejected:risk:cash")
+    assert store.signals()[0].outcome == "ordered"
+    assert [d.verdict.value for d in store.decisions(sig.signal_id)] == ["pass"]
+
+
+@pytest.mark.parametrize("outcome", ["", "filled", "rejected:risk", "rejected::x"])
+def test_signal_bad_outcome_rejected(store: Store, outcome: str) -> None:
+    with pytest.raises(StoreError, match="outcome"):
+        store.record_signal(_signal(), [], outcome)
+    assert store.signals() == []
+
+
+def test_signals_filter_by_bot_and_limit_keeps_latest(store: Store) -> None:
+    for ts in (30, 10, 20):
+        store.record_signal(_signal(ts), [], "noop")
+    store.record_signal(_signal(15, bot="other"), [], "noop")
+    assert [s.ts_event for s in store.signals()] == [10, 15, 20, 30]
+    assert [s.ts_event for s in store.signals(bot="spx-trend", limit=2)] == [20, 30]
+    assert [s.bot for s in store.signals(bot="other")] == ["other"]
+
+
+def test_signal_meta_with_nan_and_decimal_is_stored_as_json(store: Store) -> None:
+    sig = Signal("b", "X", Direction.SHORT, 0.1, 1.0, 1, 1,
+                 meta={"nan": float("nan"), "px": Decimal("1.25"), "t": (1, 2)})
+    store.record_signal(sig, [], "noop")
+    assert store.signals()[0].meta == {"nan": None, "px": "1.25", "t": [1, 2]}
+
+
+def test_order_intent_round_trip(store: Store) -> None:
+    sig = _signal()
+    store.record_signal(sig, [], "ordered")
+    order = _order(sig, "0.000123456789", order_type=OrderType.LIMIT,
+                   limit_price=Decimal("4321.55"), account="alpaca", reduce_only=True)
+    assert store.record_order_intent(order)
+    rec = store.order(order.client_order_id)
+    assert rec is not None and rec.order == order
+    assert rec.status is OrderStatus.INTENT and rec.filled_quantity == 0
+    assert rec.venue_order_id is None and rec.avg_price is None and rec.ts_updated == order.ts_init
+    assert store.order("nope") is None
+
+
+def test_order_intent_duplicate_returns_false_and_keeps_state(store: Store) -> None:
+    order = _ordered(store)
+    store.update_order(order.client_order_id, OrderStatus.ACCEPTED, venue_order_id="v1", ts_ns=9)
+    assert not store.record_order_intent(order)
+    rec = store.order(order.client_order_id)
+    assert rec is not None and rec.status is OrderStatus.ACCEPTED
+
+
+def test_order_intent_without_stored_signal_is_store_error(store: Store) -> None:
+    order = _order(_signal())
+    with pytest.raises(StoreError, match="record the signal first"):
+        store.record_order_intent(order)
+    assert store.orders() == []
+
+
+def test_order_without_signal_allowed(store: Store) -> None:
+    order = Order("tf-manual", "ops", "EURUSD", Side.SELL, Decimal("1000"), 5)
+    assert store.record_order_intent(order)
+    rec = store.order("tf-manual")
+    assert rec is not None and rec.signal_id is None and rec.side is Side.SELL
+
+
+def test_update_order_keeps_fields_not_given(store: Store) -> None:
+    order = _ordered(store)
+    cid = order.client_order_id
+    store.update_order(cid, OrderStatus.SUBMITTED, ts_ns=10)
+    store.update_order(cid, "accepted", venue_order_id="V1", ts_ns=11)
+    store.update_order(cid, OrderStatus.PARTIALLY_FILLED, filled_quantity=Decimal("1"),
+                       avg_price=Decimal("100.5"), ts_ns=12)
+    store.update_order(cid, OrderStatus.CANCELED, reason="operator cancel", ts_ns=13)
+    rec = store.order(cid)
+    assert rec is not None
+    assert (rec.status, rec.venue_order_id, rec.filled_quantity, rec.avg_price, rec.reason,
+            rec.ts_updated) == (OrderStatus.CANCELED, "V1", Decimal("1"), Decimal("100.5"),
+                                "operator cancel", 13)
+    assert rec.remaining == Decimal("2")
+
+
+def test_update_unknown_order_is_store_error(store: Store) -> None:
+    with pytest.raises(StoreError, match="order tf-x is not stored"):
+        store.update_order("tf-x", OrderStatus.FILLED, ts_ns=1)
+
+
+def test_orders_filter_by_status_and_bot(store: Store) -> None:
+    a = _ordered(store, _signal(1))
+    b = _ordered(store, _signal(2))
+    c = _ordered(store, _signal(3, bot="fx"))
+    store.update_order(b.client_order_id, OrderStatus.FILLED, ts_ns=5)
+    store.update_order(c.client_order_id, OrderStatus.UNKNOWN, ts_ns=5)
+    assert [o.client_order_id for o in store.orders()] == [a.client_order_id, b.client_order_id,
+                                                           c.client_order_id]
+    assert [o.client_order_id for o in store.orders(OrderStatus.FILLED)] == [b.client_order_id]
+    assert [o.client_order_id for o in store.open_orders()] == [a.client_order_id, c.client_order_id]
+    assert [o.client_order_id for o in store.open_orders(bot="fx")] == [c.client_order_id]
+    assert [o.client_order_id for o in store.orders([OrderStatus.FILLED, OrderStatus.UNKNOWN],
+                                                    bot="spx-trend")] == [b.client_order_id]
+
+
+def test_fill_round_trip_and_duplicate_ignored(store: Store) -> None:
+    order = _ordered(store)
+    f1 = _fill(order, "t1", "1", "100.25")
+    f2 = _fill(order, "t2", "2", "100.75")
+    assert store.record_fill(f1)
+    assert not store.record_fill(f1)
+    assert not store.record_fill(_fill(order, "t1", "5", "1"))  # same key, other values
+    assert store.record_fill(f2)
+    assert store.record_fill(_fill(order, "t1", "1", "100.25", venue="other"))  # other venue
+    assert store.fills(order.client_order_id)[:2] == [f1, f2]
+    assert len(store.fills()) == 3 and store.fills("nope") == []
+
+
+def test_duplicate_fill_inside_batch_does_not_spoil_batch(store: Store) -> None:
+    order = _ordered(store)
+    with store.batch():
+        assert store.record_fill(_fill(order, "t1", "1", "10"))
+        assert not store.record_fill(_fill(order, "t1", "1", "10"))
+        assert store.record_fill(_fill(order, "t2", "1", "10"))
+    assert [f.trade_id for f in store.fills()] == ["t1", "t2"]
+
+
+def test_fill_for_unknown_order_is_store_error(store: Store) -> None:
+    ghost = Order("tf-ghost", "b", "X", Side.BUY, Decimal(1), 1)
+    with pytest.raises(StoreError, match="order tf-ghost, which is not stored"):
+        store.record_fill(_fill(ghost, "t1", "1", "1"))
+
+
+def test_position_upsert_round_trip(store: Store) -> None:
+    store.save_position(Position("b", "SPX", Decimal("3"), Decimal("100.5")), 1)
+    store.save_position(Position("b", "SPX", Decimal("0"), Decimal("0"), Decimal("-12.34")), 2)
+    store.save_position(Position("a", "BTC", Decimal("-0.5"), Decimal("65000.123456789012")), 3)
+    assert store.positions() == [
+        Position("a", "BTC", Decimal("-0.5"), Decimal("65000.123456789012")),
+        Position("b", "SPX", Decimal("0"), Decimal("0"), Decimal("-12.34")),
+    ]
+    assert [p.instrument for p in store.positions(bot="a")] == ["BTC"]
+
+
+def test_equity_curve_round_trip(store: Store) -> None:
+    store.record_equity(20, Decimal("900.5"), Decimal("100"), Decimal("1000.5"))
+    store.record_equity(10, 1000.0, 0.0, 1000.0)
+    store.record_equity(20, Decimal("901"), Decimal("100"), Decimal("1001"))  # replaces
+    curve = store.equity_curve()
+    assert [(p.ts_ns, p.cash, p.equity) for p in curve] == [
+        (10, Decimal("1000"), Decimal("1000")), (20, Decimal("901"), Decimal("1001"))]
+
+
+def test_control_defaults_and_changes_with_audit(store: Store) -> None:
+    assert store.control(FLEET) == ControlState("fleet")
+    s1 = store.set_control(bot_scope("spx"), paused=True, reason="maintenance", actor="cli", ts_ns=1)
+    assert s1 == ControlState("bot:spx", True, False, "maintenance", "cli", 1)
+    s2 = store.set_control("bot:spx", halted=True, reason="loss", actor="risk", ts_ns=2)
+    assert (s2.paused, s2.halted, s2.reason, s2.actor) == (True, True, "loss", "risk")
+    s3 = store.set_control("bot:spx", paused=False, reason="resume", actor="cli", ts_ns=3)
+    assert (s3.paused, s3.halted) == (False, True)
+    store.set_control(FLEET, halted=True, reason="kill switch", actor="telegram", ts_ns=4)
+    assert store.control("bot:spx") == s3
+    assert [c.scope for c in store.controls()] == ["bot:spx", "fleet"]
+    events = store.control_events()
+    assert [(e.scope, e.paused, e.halted, e.actor) for e in events] == [
+        ("bot:spx", True, None, "cli"), ("bot:spx", None, True, "risk"),
+        ("bot:spx", False, None, "cli"), ("fleet", None, True, "telegram")]
+    assert [e.ts_ns for e in store.control_events("bot:spx", limit=2)] == [2, 3]
+
+
+@pytest.mark.parametrize("scope", ["", "bots:x", "bot:", "global"])
+def test_control_bad_scope_rejected(store: Store, scope: str) -> None:
+    with pytest.raises(StoreError, match="scope"):
+        store.set_control(scope, paused=True, reason="x", actor="y", ts_ns=1)
+
+
+def test_control_written_by_another_store_is_seen_at_once(store: Store, store_url: str) -> None:
+    assert not store.control(FLEET).paused
+    with Store.open(store_url) as cli:
+        cli.set_control(FLEET, paused=True, reason="ops", actor="cli", ts_ns=7)
+    assert store.control(FLEET).paused
+
+
+def test_bots_round_trip(store: Store) -> None:
+    store.upsert_bot("spx", strategy="bots.equities.SmaTrendBot", family="equities",
+                     asset_class="equity", updated_ns=1)
+    store.upsert_bot("btc", strategy="bots.crypto.X", family="crypto", asset_class="crypto",
+                     status="broken", error="ImportError: no module", updated_ns=2)
+    store.upsert_bot("spx", strategy="bots.equities.SmaTrendBot", family="equities",
+                     asset_class="equity", status="faulted", error="ZeroDivisionError", updated_ns=3)
+    assert [(b.name, b.status, b.error, b.updated_ns) for b in store.bots()] == [
+        ("btc", "broken", "ImportError: no module", 2), ("spx", "faulted", "ZeroDivisionError", 3)]
+    with pytest.raises(StoreError, match="status"):
+        store.upsert_bot("x", strategy="s", family="f", asset_class="a", status="dead", updated_ns=1)
+
+
+def test_runs_round_trip(store: Store) -> None:
+    assert store.last_run() is None
+    r1 = store.start_run("replay", 100)
+    store.end_run(r1, "completed", {"trades": 3, "pnl": "12.5", "bots": {"a": [1, 2]}}, 200)
+    r2 = store.start_run("paper", 300)
+    assert r2 > r1
+    last = store.last_run()
+    assert last is not None and (last.id, last.mode, last.status, last.ended_ns) == (r2, "paper", "running", None)
+    store.end_run(r2, "halted", {}, 400)
+    with pytest.raises(StoreError, match="run 999 is not stored"):
+        store.end_run(999, "x", {}, 1)
+    store.end_run(r1, "completed", {"trades": 3}, 200)
+    last = store.last_run()
+    assert last is not None and last.summary == {} and last.status == "halted"
+
+
+def test_batch_commits_at_end_and_rolls_back_on_error(store: Store, store_url: str) -> None:
+    with Store.open(store_url) as other:
+        with store.batch():
+            store.record_equity(1, 1, 0, 1)
+            assert store.in_batch and [p.ts_ns for p in store.equity_curve()] == [1]
+            assert other.equity_curve() == []  # not committed yet
+        assert [p.ts_ns for p in other.equity_curve()] == [1]
+        with pytest.raises(RuntimeError), store.batch():
+            store.record_equity(2, 1, 0, 1)
+            raise RuntimeError("boom")
+        assert [p.ts_ns for p in store.equity_curve()] == [1]
+
+
+def test_intent_committed_inside_batch_before_send(store: Store, store_url: str) -> None:
+    sig, later = _signal(1), _signal(2)
+    with Store.open(store_url) as other, store.batch():
+        store.record_signal(sig, [], "ordered")
+        order = _order(sig)
+        store.record_order_intent(order)  # durable now, before any send
+        assert other.order(order.client_order_id) is not None
+        store.record_signal(later, [], "ordered")
+        replayed = _order(later)
+        assert store.record_order_intent(replayed, commit=False)
+        assert other.order(replayed.client_order_id) is None
+        store.commit()
+        assert other.order(replayed.client_order_id) is not None
+
+
+def test_nested_batch_joins_outer(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.batch():
+        with store.batch():
+            store.record_equity(1, 1, 0, 1)
+        assert store.in_batch
+        raise RuntimeError("outer fails")
+    assert store.equity_curve() == []
