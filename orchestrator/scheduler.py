@@ -169,6 +169,7 @@ class CalendarFilterTrigger(BaseTrigger):
         self.calendar = calendar
         self.mode = mode
         self.timezone = timezone
+        self._window: tuple[int, int] = (0, 0)  # last session looked up (immutable: thread-safe)
 
     def next_fire_ns(self, previous_ns: int | None, now_ns: int) -> int | None:
         """Return the inner trigger's next fire time that the calendar allows."""
@@ -181,9 +182,13 @@ class CalendarFilterTrigger(BaseTrigger):
                     return fire
                 later = next_fire_ns(self.inner, fire, fire)
             else:
+                window: tuple[int, int] | None = self._window
+                if window is not None and window[0] <= fire < window[1]:
+                    return fire  # same session as last time: no calendar lookup
                 window = self.calendar.session_after(fire)
                 if window is None:
                     return None
+                self._window = window
                 if window[0] <= fire:
                     return fire
                 # Jump to the first inner fire at or after the next open.
