@@ -21,7 +21,9 @@ from orchestrator.pipeline.runner import GatePipeline
 from orchestrator.registry import PluginStatus
 
 if TYPE_CHECKING:
+    from orchestrator.bot import BotSpec
     from orchestrator.execution.oms import OrderManager
+    from orchestrator.store import Store
     from orchestrator.execution.paper import PaperBroker
     from orchestrator.portfolio import Ledger
     from orchestrator.services import Services
@@ -31,6 +33,12 @@ FLEET = "fleet"
 
 def bot_scope(name: str) -> str:
     return f"bot:{name}"
+
+
+def record_bot(store: Store, spec: BotSpec, status: str, error: str, now_ns: int) -> None:
+    """Store a bot's registration and health."""
+    store.upsert_bot(spec.name, strategy=f"{spec.bot.__module__}.{spec.bot.__qualname__}", family=spec.family,
+                     asset_class=spec.asset_class.value, status=status, error=error or None, updated_ns=now_ns)
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,7 @@ class Engine:
         registry = self.services.registry
         if runner.name in registry.records["bots"]:
             registry.mark_faulted("bots", runner.name, runner.fault)
-        self.services.store.upsert_bot(runner.spec, PluginStatus.FAULTED.value, runner.fault, self.services.clock.now_ns())
+        record_bot(self.services.store, runner.spec, PluginStatus.FAULTED.value, runner.fault, self.services.clock.now_ns())
         self.services.bus.publish(Topic.ALERTS, Alert("bot_faulted", f"{runner.name}: {runner.fault}",
                                                       self.services.clock.now_ns()))
 
@@ -152,5 +160,5 @@ class Engine:
     def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
         """Store (cash, positions value, equity) at ``ts_ns`` and return them."""
         cash, value = self.ledger.cash(), self.ledger.positions_value()
-        self.services.store.record_equity(ts_ns, cash, value, cash + value, account=self.account)
+        self.services.store.record_equity(ts_ns, cash, value, cash + value)
         return cash, value, cash + value

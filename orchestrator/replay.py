@@ -207,7 +207,7 @@ class Replay:
             market.load(sym, frame)
         cash = Decimal(repr(self.config.engine.starting_cash))
         ledger = Ledger(cash, market.last_close, account)
-        paper = PaperBroker(market, clock, cash, PaperCosts(self.config.paper.slippage_bps, self.config.paper.fee_bps), account)
+        paper = PaperBroker(market, clock, cash, PaperCosts(self.config.paper.slippage_bps, self.config.paper.fee_bps), account, instruments)
         services = Services(self.config, clock, store, bus, registry, market, ledger, market, instruments)
         pipeline = build_pipeline(self.config.pipeline.stages, registry, services)
         engine_box: list[Engine] = []
@@ -228,8 +228,13 @@ class Replay:
         return self._finish(engine, store, run_id, account, frames, stats)
 
     def _record_bots(self, store: Store, registry: Registry, specs: list[BotSpec], now: int) -> None:
+        from orchestrator.engine import record_bot
+
         for spec in specs:
-            store.upsert_bot(spec, PluginStatus.OK.value, "", now)
+            record_bot(store, spec, PluginStatus.OK.value, "", now)
+        for rec in registry.broken("bots"):
+            store.upsert_bot(rec.name, strategy=rec.target, family="", asset_class="", status="broken",
+                             error=rec.error, updated_ns=now)
 
     # -- the loop -----------------------------------------------------------------------
     def _loop(self, engine: Engine, clock: SimClock, market: MarketState, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
@@ -301,8 +306,9 @@ class Replay:
     def _fire_due(engine: Engine, sched: Any, spans: dict[str, tuple[int, int]], until: int) -> int:
         count = 0
         for fire_ns, name in sched.pop_due(until):
-            if fire_ns > spans[name][1]:
-                sched.remove(name)
+            if fire_ns > spans[name][1]:  # past its data: retire the job
+                if name in sched.jobs():
+                    sched.remove(name)
                 continue
             engine.on_fire(name, fire_ns)
             count += 1

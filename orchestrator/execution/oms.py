@@ -55,8 +55,7 @@ class OrderManager:
     def submit(self, order: Order) -> VenueOrder | None:
         """Store the intent, send once, record the venue's answer; return the ack."""
         broker = self.broker(order.account)
-        self._store.record_order_intent(order)
-        self._store.commit()
+        self._store.record_order_intent(order)  # committed before the first send
         self._orders[order.client_order_id] = order
         self._bus.publish(Topic.ORDERS, order)
         now = self._clock.now_ns()
@@ -105,10 +104,12 @@ class OrderManager:
         return new
 
     def _load(self, client_order_id: str) -> Order | None:
-        order = self._store.order(client_order_id)
-        if order is not None:
-            self._orders[client_order_id] = order
-        return order
+        record = self._store.order(client_order_id)
+        if record is None:
+            return None
+        self._orders[client_order_id] = record.order
+        self._filled[client_order_id] = record.filled_quantity
+        return record.order
 
     def _alert(self, kind: str, message: str, account: str) -> None:
         self._bus.publish(Topic.ALERTS, Alert(kind, message, self._clock.now_ns(), account))

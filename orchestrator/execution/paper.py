@@ -1,7 +1,8 @@
 """The paper broker: a venue simulated from the current bar.
 
 Market orders fill at once at the bid (sells) or ask (buys) derived from the last bar,
-plus slippage that grows with the order's size relative to the bar's volume, plus fees.
+plus slippage that grows with the order's size relative to the bar's volume (capped at
+``max_impact_bps``; none for FX, whose bars carry tick volume, not units), plus fees.
 Limit orders rest and fill when a later bar trades through the limit. The paper broker
 keeps its own book (a :class:`~orchestrator.portfolio.Ledger`), as a venue would, so
 reconciliation compares two independent records.
@@ -15,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from orchestrator.clock import Clock
-from orchestrator.domain import Bar, Fill, Order, OrderStatus, OrderType, Side
+from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus, OrderType, Side
 from orchestrator.errors import OrderRejected
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.market import MarketState
@@ -34,6 +35,7 @@ class PaperCosts:
     slippage_bps: float = 1.0
     fee_bps: float = 1.0
     impact_bps_per_pct_volume: float = 10.0
+    max_impact_bps: float = 50.0
 
 
 class PaperBroker:
@@ -43,8 +45,10 @@ class PaperBroker:
     api_version: ClassVar[int] = 1
 
     def __init__(self, market: MarketState, clock: Clock, starting_cash: Decimal,
-                 costs: PaperCosts | None = None, venue: str = "paper") -> None:
+                 costs: PaperCosts | None = None, venue: str = "paper",
+                 instruments: dict[str, Instrument] | None = None) -> None:
         self._market = market
+        self._tick_volume = {s for s, i in (instruments or {}).items() if i.asset_class is AssetClass.FX}
         self._clock = clock
         self._costs = costs or PaperCosts()
         self._venue = venue
@@ -63,7 +67,7 @@ class PaperBroker:
         if not isinstance(market, MarketState):
             raise TypeError("the paper broker fills from a MarketState")
         return cls(market, services.clock, Decimal(repr(cfg.engine.starting_cash)),
-                   PaperCosts(cfg.paper.slippage_bps, cfg.paper.fee_bps))
+                   PaperCosts(cfg.paper.slippage_bps, cfg.paper.fee_bps), instruments=services.instruments)
 
     # -- Broker -------------------------------------------------------------------------
     def submit(self, order: Order) -> VenueOrder:
@@ -136,9 +140,10 @@ class PaperBroker:
             self._fill(order, order.quantity, Decimal(repr(touch)))
 
     def _with_slippage(self, order: Order, price: float) -> Decimal:
-        volume = self._market.last_volume(order.instrument)
+        volume = 0.0 if order.instrument in self._tick_volume else self._market.last_volume(order.instrument)
         pct_of_volume = float(order.quantity) / volume * 100.0 if volume > 0 else 0.0
-        bps = self._costs.slippage_bps + self._costs.impact_bps_per_pct_volume * pct_of_volume
+        impact = min(self._costs.impact_bps_per_pct_volume * pct_of_volume, self._costs.max_impact_bps)
+        bps = self._costs.slippage_bps + impact
         adj = 1.0 + order.side.sign * bps / 10_000.0
         return Decimal(repr(round(price * adj, 10)))
 

@@ -23,7 +23,7 @@ class PipelineResult:
         last = self.decisions[-1]
         if last.verdict is Verdict.REJECT:
             return f"rejected:{last.gate}:{last.reason}"
-        return "ordered" if self.quantity else f"noop:{last.reason}"
+        return "ordered" if self.quantity else "noop"
 
 
 class GatePipeline:
