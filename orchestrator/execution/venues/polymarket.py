@@ -104,7 +104,7 @@ class PolymarketBroker(VenueBroker):
                       side=BUY if order.side is Side.BUY else SELL),
             PartialCreateOrderOptions(neg_risk=neg_risk))
         raw = signed.order
-        raw.salt = salt_for(order.client_order_id)  # the same intent always signs the same order
+        raw["salt"] = salt_for(order.client_order_id)  # the same intent always signs the same order
         builder = UtilsOrderBuilder(get_contract_config(self.chain_id, neg_risk).exchange, self.chain_id,
                                     UtilsSigner(key=self.client.signer.private_key))
         digest = builder._create_struct_hash(raw)
