@@ -198,3 +198,16 @@ def test_crypto_always_open() -> None:
     assert crypto.close_time(date(2024, 3, 9)) == datetime(2024, 3, 10, tzinfo=UTC)
     assert crypto.next_close_after(_ns(2024, 3, 9, 0, tz=ZoneInfo("UTC"))) == _ns(2024, 3, 10, tz=ZoneInfo("UTC"))
     assert len(crypto.sessions(date(2024, 1, 1), date(2024, 12, 31))) == 366
+
+
+def test_session_after_and_trading_date(nyse: NyseCalendar) -> None:
+    fx, crypto = get_calendar("FX"), get_calendar("CRYPTO")
+    assert nyse.session_after(_ns(2024, 7, 3, 12)) == (_ns(2024, 7, 3, 9, 30), _ns(2024, 7, 3, 13))
+    assert nyse.session_after(_ns(2024, 7, 3, 13)) == (_ns(2024, 7, 5, 9, 30), _ns(2024, 7, 5, 16))
+    assert fx.session_after(_ns(2024, 3, 9, 12)) == (_ns(2024, 3, 10, 17), _ns(2024, 3, 11, 17))
+    assert crypto.session_after(_ns(2024, 3, 9, 12, tz=ZoneInfo("UTC"))) == (
+        _ns(2024, 3, 9, tz=ZoneInfo("UTC")), _ns(2024, 3, 10, tz=ZoneInfo("UTC")))
+    assert nyse.trading_date(_ns(2024, 7, 3, 20)) == date(2024, 7, 3)
+    assert fx.trading_date(_ns(2024, 7, 3, 16, 59)) == date(2024, 7, 3)
+    assert fx.trading_date(_ns(2024, 7, 3, 17)) == date(2024, 7, 4)
+    assert crypto.trading_date(_ns(2024, 7, 3, 21)) == date(2024, 7, 4)  # 01:00 UTC next day

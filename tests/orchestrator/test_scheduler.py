@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -316,6 +316,40 @@ def test_live_scheduler_fires_with_scheduled_times() -> None:
     for t in times:  # each is a fire time of the trigger's grid, not the time it ran
         steps = (t - start) / timedelta(seconds=0.2)
         assert abs(steps - round(steps)) < 1e-4
+
+
+def test_live_scheduler_never_overlaps_a_job() -> None:
+    blocked, release, second = threading.Event(), threading.Event(), threading.Event()
+    running: list[int] = []
+    overlaps: list[int] = []
+    lock = threading.Lock()
+
+    def callback(job_id: str, scheduled: datetime) -> None:
+        with lock:
+            running.append(1)
+            overlaps.append(len(running))
+        if not blocked.is_set():
+            blocked.set()
+            release.wait(timeout=20)  # hold the first run while more fire times pass
+        else:
+            second.set()
+        with lock:
+            running.pop()
+
+    refused = threading.Event()
+    live = LiveScheduler(callback, misfire_grace_time=30)
+    live.scheduler.add_listener(lambda _e: refused.set(), EVENT_JOB_MAX_INSTANCES)
+    live.add("slow", IntervalTrigger(seconds=0.1, start_date=LiveClock().now()))
+    live.start()
+    try:
+        assert blocked.wait(timeout=20)
+        assert refused.wait(timeout=20)  # a due run was refused while the first was running
+        release.set()
+        assert second.wait(timeout=20)   # and the job keeps firing afterwards
+    finally:
+        release.set()
+        live.shutdown()
+    assert max(overlaps) == 1
 
 
 def test_live_scheduler_skips_misfires() -> None:
