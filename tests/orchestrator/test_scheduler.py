@@ -201,6 +201,34 @@ def test_filter_daily_interval_and_crypto() -> None:
     assert _fires(crypto, *window) == _fires(plain, *window)
 
 
+@pytest.mark.parametrize(("schedule", "mode"), [
+    (Schedule.crontab("*/20 * * * *", "America/New_York", "NYSE"), "open"),
+    (Schedule.crontab("15 10 * * *", "Europe/London", "NYSE"), "session"),
+    (Schedule.interval("15m", "UTC", "NYSE"), "open"),
+    (Schedule.interval("1h", "Asia/Kolkata", "FX"), "open"),
+    (Schedule.crontab("0 18 * * *", "America/New_York", "FX"), "session"),
+], ids=lambda v: v.describe() if isinstance(v, Schedule) else v)
+def test_filter_equals_brute_force(schedule: Schedule, mode: str) -> None:
+    """The filter's jumps give exactly the raw trigger's fires that the calendar allows."""
+    trigger = build_trigger(schedule)
+    assert isinstance(trigger, CalendarFilterTrigger) and trigger.mode == mode
+    cal = trigger.calendar
+    start, end = datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 4, 15, tzinfo=UTC)
+    raw = _fires(trigger.inner, start, end)  # APScheduler's own get_next_fire_time
+    keep = [f for f in raw if (cal.is_open(dt_to_ns(f)) if mode == "open"
+                               else cal.is_session(cal.trading_date(dt_to_ns(f))))]
+    assert _fires(trigger, start, end) == keep and 0 < len(keep) < len(raw)
+
+
+def test_close_trigger_equals_sessions_plus_offset() -> None:
+    nyse = get_calendar("NYSE")
+    trigger = build_trigger(Schedule.at_close("7m"))
+    fires = _fires(trigger, datetime(2018, 1, 1, tzinfo=UTC), datetime(2019, 1, 1, tzinfo=UTC))
+    closes = [nyse.close_time(d) for d in nyse.sessions(date(2018, 1, 1), date(2018, 12, 31))]
+    assert fires == [c + timedelta(minutes=7) for c in closes if c is not None]
+    assert len(fires) == 251
+
+
 # --------------------------------------------------------------------------- replay
 
 
