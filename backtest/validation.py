@@ -1,0 +1,96 @@
+"""The validation gate: may this bot trade real money?
+
+``validate_bot`` backtests the bot over its full bundled history, checks it for
+lookahead, runs a walk-forward optimisation, and compares the results with the
+``[validation]`` thresholds: at least ``min_trades`` closed trades, win rate >=
+``min_win_rate``, Sharpe >= ``min_sharpe``, a clean lookahead check and a walk-forward
+out-of-sample Sharpe > ``min_oos_sharpe``. Event-driven bots cannot be validated on bars
+and are No-Go here (they are replayed from recorded quotes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
+
+from backtest.config import ValidationConfig
+from backtest.engine import BacktestResult, SimSettings, run_backtest
+from backtest.lookahead import check_lookahead
+from backtest.records import Check, ValidationRecord
+from backtest.sweep import default_space, grid
+from backtest.walkforward import walk_forward
+from orchestrator.bot import BotSpec
+from orchestrator.clock import Clock, LiveClock
+from orchestrator.errors import TradefleetError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_GRID = 27        # larger parameter grids are searched with Optuna instead
+OPTUNA_TRIALS = 24
+
+
+def data_for(spec: BotSpec) -> tuple[str, pd.DataFrame]:
+    """Return the bundled dataset name and frame for the bot's first instrument."""
+    from scrapers.bundled import dataset_for, load_dataset
+
+    ds = dataset_for(spec.instruments[0])
+    return ds.name, load_dataset(ds.name)
+
+
+def settings_for(cfg: ValidationConfig) -> SimSettings:
+    """Return the simulation settings validation runs use."""
+    return SimSettings(fee=cfg.fee, slippage=cfg.slippage)
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def decide(cfg: ValidationConfig, metrics: dict[str, float], lookahead_clean: bool, oos_sharpe: float) -> list[Check]:
+    """Return the Go/No-Go checks for a bot's results."""
+    def ge(x: float, t: float) -> bool:
+        return math.isfinite(x) and x >= t
+
+    return [
+        Check("trades", metrics["trades"], f">= {cfg.min_trades}", ge(metrics["trades"], cfg.min_trades)),
+        Check("win_rate", _num(metrics["win_rate"]), f">= {cfg.min_win_rate:g}", ge(metrics["win_rate"], cfg.min_win_rate)),
+        Check("sharpe", _num(metrics["sharpe"]), f">= {cfg.min_sharpe:g}", ge(metrics["sharpe"], cfg.min_sharpe)),
+        Check("lookahead", lookahead_clean, "clean", lookahead_clean or not cfg.require_clean_lookahead),
+        Check("wf_oos_sharpe", _num(oos_sharpe), f"> {cfg.min_oos_sharpe:g}",
+              math.isfinite(oos_sharpe) and oos_sharpe > cfg.min_oos_sharpe),
+    ]
+
+
+def validate_bot(spec: BotSpec, cfg: ValidationConfig | None = None, frame: pd.DataFrame | None = None,
+                 data_name: str | None = None, executor: Executor | None = None, clock: Clock | None = None,
+                 progress: Callable[[str], None] | None = None) -> tuple[ValidationRecord, BacktestResult | None]:
+    """Validate one bot; return the record (never raises for the bot's own failures)."""
+    c = cfg or ValidationConfig()
+    now = (clock or LiveClock()).now_ns()
+    if spec.bot.event_driven or not spec.bot.supports_backtest:
+        return ValidationRecord(spec.name, now, False, "-", [], error="event-driven: validate by quote replay"), None
+    try:
+        if frame is None:
+            data_name, frame = data_for(spec)
+        name = data_name or "custom"
+        settings = settings_for(c)
+        step = progress or (lambda _s: None)
+        step("backtest")
+        res = run_backtest(spec, frame, settings)
+        step("lookahead")
+        look = check_lookahead(spec.build(), frame, spec.name, c.lookahead_checkpoints)
+        step("walk-forward")
+        space = default_space(spec, points=3)
+        search: Any = "grid" if len(grid(space)) <= MAX_GRID else "optuna"
+        wf = walk_forward(spec, frame, folds=c.wf_folds, anchored=c.wf_anchored, search=search, space=space,
+                          trials=OPTUNA_TRIALS, settings=settings, executor=executor)
+    except TradefleetError as exc:
+        return ValidationRecord(spec.name, now, False, data_name or "-", [], error=str(exc)), None
+    checks = decide(c, res.metrics, look.clean, wf.oos_sharpe)
+    rec = ValidationRecord(
+        bot=spec.name, ts_ns=now, passed=all(ch.passed for ch in checks), data=name, checks=checks,
+        metrics=res.metrics_json(), walk_forward=wf.summary(), lookahead=look.as_dict())
+    return rec, res
