@@ -182,8 +182,8 @@ class CalendarFilterTrigger(BaseTrigger):
                     return fire
                 later = next_fire_ns(self.inner, fire, fire)
             else:
-                window: tuple[int, int] | None = self._window
-                if window is not None and window[0] <= fire < window[1]:
+                last = self._window
+                if last[0] <= fire < last[1]:
                     return fire  # same session as last time: no calendar lookup
                 window = self.calendar.session_after(fire)
                 if window is None:
