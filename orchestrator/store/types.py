@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from enum import Enum
 from typing import Any
 
@@ -22,6 +22,8 @@ SCALE = 12
 PRECISION = 38
 _QUANTUM = Decimal(1).scaleb(-SCALE)
 _MAX_ABS = Decimal(10) ** (PRECISION - SCALE)
+# Wide enough that quantizing to 12 places never overflows (the default context has 28 digits).
+_CONTEXT = Context(prec=PRECISION + SCALE, rounding=ROUND_HALF_EVEN)
 
 
 def to_decimal(value: Decimal | int | float | str) -> Decimal:
@@ -44,8 +46,8 @@ def to_decimal(value: Decimal | int | float | str) -> Decimal:
         raise ValueError(f"cannot store non-finite decimal {d}")
     exp = d.as_tuple().exponent
     if isinstance(exp, int) and exp < -SCALE:
-        d = d.quantize(_QUANTUM)
-    if abs(d) >= _MAX_ABS:
+        d = d.quantize(_QUANTUM, context=_CONTEXT)
+    if d.copy_abs() >= _MAX_ABS:  # copy_abs: abs() would round to the 28-digit context
         raise ValueError(f"decimal {d} exceeds NUMERIC({PRECISION}, {SCALE})")
     return d
 
@@ -84,12 +86,12 @@ def _json_default(obj: Any) -> Any:
         return obj.isoformat()
     if isinstance(obj, (set, frozenset, tuple)):
         return list(obj)
-    item = getattr(obj, "item", None)  # numpy / pandas scalars
-    if callable(item):
-        return item()
-    tolist = getattr(obj, "tolist", None)  # numpy arrays
+    tolist = getattr(obj, "tolist", None)  # numpy arrays and scalars
     if callable(tolist):
         return tolist()
+    item = getattr(obj, "item", None)  # other array-likes' scalars
+    if callable(item):
+        return item()
     raise TypeError(f"object of type {type(obj).__name__} is not JSON serialisable")
 
 

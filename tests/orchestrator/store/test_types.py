@@ -1,0 +1,72 @@
+"""Decimal exactness and JSON encoding of stored values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orchestrator.domain import Position
+from orchestrator.store import Store
+from orchestrator.store.types import dumps, loads, to_decimal
+
+EXACT = ["0", "0.1", "-0.3", "1E-12", "0.000000000001", "123456789012345678901234.123456789012",
+         "-99999999999999999999999999.999999999999", "65000.5", "1.10", "100"]
+
+
+@pytest.mark.parametrize("raw", EXACT)
+def test_decimal_round_trip_is_exact(store: Store, raw: str) -> None:
+    value = Decimal(raw)
+    store.save_position(Position("b", "X", value, value, value.copy_negate()), 1)
+    (pos,) = store.positions()
+    assert (pos.quantity, pos.avg_price, pos.realized_pnl) == (value, value, value.copy_negate())
+    assert pos.quantity.as_tuple().exponent >= -12
+
+
+def test_float_sums_differ_but_decimal_sums_do_not(store: Store) -> None:
+    total = sum([Decimal("0.1")] * 3, Decimal(0))
+    store.record_equity(1, total, Decimal("0.2"), total + Decimal("0.2"))
+    (point,) = store.equity_curve()
+    assert point.cash == Decimal("0.3") and point.equity == Decimal("0.5")
+    assert 0.1 + 0.1 + 0.1 != 0.3  # why the store never stores money as float
+
+
+def test_more_than_twelve_places_round_half_even_on_every_backend(store: Store) -> None:
+    store.record_equity(1, Decimal("1.0000000000005"), Decimal("1.0000000000015"),
+                        Decimal("2.0000000000025"))
+    (point,) = store.equity_curve()
+    assert (point.cash, point.positions_value, point.equity) == (
+        Decimal("1.000000000000"), Decimal("1.000000000002"), Decimal("2.000000000002"))
+
+
+def test_to_decimal_conversions() -> None:
+    assert to_decimal(0.1) == Decimal("0.1")  # shortest repr, not the binary expansion
+    assert to_decimal(3) == Decimal(3)
+    assert to_decimal("1.50") == Decimal("1.50")
+    assert to_decimal(Decimal(1) / Decimal(3)) == Decimal("0.333333333333")
+    big = Decimal("12345678901234567890.1234567890125")  # 33 digits: past the 28-digit context
+    assert to_decimal(big) == Decimal("12345678901234567890.123456789012")
+    for bad in (Decimal("NaN"), Decimal("Infinity"), float("inf"), Decimal("1E+26"), True):
+        with pytest.raises(ValueError):
+            to_decimal(bad)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(min_value=Decimal("-1E+25"), max_value=Decimal("1E+25"), places=12,
+                   allow_nan=False, allow_infinity=False))
+def test_to_decimal_keeps_any_value_with_twelve_places(value: Decimal) -> None:
+    assert to_decimal(value) == value
+    assert Decimal(format(to_decimal(value), "f")) == value  # the SQLite text form
+
+
+def test_json_encoder_handles_numpy_decimal_and_nan() -> None:
+    import numpy as np
+
+    doc = {"a": np.float64(1.5), "b": np.int64(2), "c": np.array([1, 2]), "d": Decimal("0.1"),
+           "e": float("nan"), "f": [float("inf"), {"g": float("-inf")}], "h": {1, 2} - {1}}
+    assert loads(dumps(doc)) == {"a": 1.5, "b": 2, "c": [1, 2], "d": "0.1", "e": None,
+                                 "f": [None, {"g": None}], "h": [2]}
+    with pytest.raises(TypeError, match="object"):
+        dumps({"x": object()})
