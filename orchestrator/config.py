@@ -113,6 +113,7 @@ class AccountConfig(Section):
 
 
 from risk.config import PortfolioRiskConfig  # noqa: E402  (subclasses RiskConfig above)
+from backtest.config import ValidationConfig  # noqa: E402  (needs Section above)
 
 
 class AppConfig(Section):
@@ -127,6 +128,7 @@ class AppConfig(Section):
     regime: RegimeConfig = RegimeConfig()
     ensemble: EnsembleConfig = EnsembleConfig()
     veto: VetoConfig = VetoConfig()
+    validation: ValidationConfig = ValidationConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
