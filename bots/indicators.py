@@ -249,3 +249,90 @@ def keltner(high: Array, low: Array, close: Array, n: int = 20, k: float = 2.0) 
     mid = ema(close, n)
     band = k * atr(high, low, close, n)
     return mid - band, mid, mid + band
+
+
+# -- trend structure -----------------------------------------------------------------
+def aroon(high: Array, low: Array, n: int = 25) -> tuple[Array, Array]:
+    """Return (Aroon up, Aroon down) in [0, 100] over ``n + 1`` bars.
+
+    Up is ``100 * (n - bars since the highest high) / n``; ties go to the most recent bar.
+    """
+    h, lo = as_float(high), as_float(low)
+    up, down = np.full(len(h), np.nan), np.full(len(h), np.nan)
+    if len(h) > n:
+        wh, wl = _window(h, n + 1), _window(lo, n + 1)
+        # argmax on the reversed window finds the most recent extreme
+        since_hi = np.argmax(wh[:, ::-1], axis=1)
+        since_lo = np.argmin(wl[:, ::-1], axis=1)
+        up[n:] = 100.0 * (n - since_hi) / n
+        down[n:] = 100.0 * (n - since_lo) / n
+    return up, down
+
+
+def midpoint(high: Array, low: Array, n: int) -> Array:
+    """``(highest high + lowest low) / 2`` over ``n`` bars (Ichimoku's lines)."""
+    return (rolling_max(high, n) + rolling_min(low, n)) / 2.0
+
+
+def ichimoku(high: Array, low: Array, tenkan: int = 9, kijun: int = 26,
+             senkou: int = 52) -> tuple[Array, Array, Array, Array]:
+    """Return (tenkan, kijun, span A, span B); the spans are displaced ``kijun`` bars
+    forward, so the cloud at ``t`` was computed at ``t - kijun`` (causal)."""
+    t, k = midpoint(high, low, tenkan), midpoint(high, low, kijun)
+    span_a = shift((t + k) / 2.0, kijun)
+    span_b = shift(midpoint(high, low, senkou), kijun)
+    return t, k, span_a, span_b
+
+
+def heikin_ashi(open_: Array, high: Array, low: Array, close: Array) -> tuple[Array, Array]:
+    """Return Heikin-Ashi (open, close): ``ha_close = (o+h+l+c)/4`` and
+    ``ha_open[t] = (ha_open[t-1] + ha_close[t-1]) / 2`` seeded with ``(o[0]+c[0])/2``."""
+    from scipy.signal import lfilter
+
+    o, c = as_float(open_), as_float(close)
+    ha_close = (o + as_float(high) + as_float(low) + c) / 4.0
+    ha_open = np.empty(len(o))
+    if len(o):
+        ha_open[0] = (o[0] + c[0]) / 2.0
+        if len(o) > 1:
+            ha_open[1:], _ = lfilter([0.5], [1.0, -0.5], ha_close[:-1], zi=[0.5 * ha_open[0]])
+    return ha_open, ha_close
+
+
+def linreg(x: Array, n: int) -> tuple[Array, Array]:
+    """Rolling least-squares line of ``x`` on time over ``n`` bars.
+
+    Return (slope per bar, t-statistic of the slope); the t-statistic is inf for a
+    perfect line.
+    """
+    x = as_float(x)
+    slope, tstat = np.full(len(x), np.nan), np.full(len(x), np.nan)
+    if len(x) >= n >= 3:
+        w = _window(x, n)
+        t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+        sxx = float(t @ t)
+        b = (w @ t) / sxx
+        resid = w - w.mean(axis=1, keepdims=True) - b[:, None] * t
+        se = np.sqrt((resid ** 2).sum(axis=1) / (n - 2) / sxx)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tstat[n - 1:] = np.where(se > 1e-15 * np.abs(w).mean(axis=1), b / se, np.sign(b) * np.inf)
+        slope[n - 1:] = b
+    return slope, tstat
+
+
+# -- volume --------------------------------------------------------------------------
+def obv(close: Array, volume: Array) -> Array:
+    """On-balance volume from the first bar (its level depends on the start; its
+    changes do not)."""
+    c = as_float(close)
+    step = np.sign(np.diff(c, prepend=c[:1])) * as_float(volume)
+    return np.cumsum(step)
+
+
+def rolling_vwap(high: Array, low: Array, close: Array, volume: Array, n: int) -> Array:
+    """Volume-weighted average typical price over the last ``n`` bars (SMA if no volume)."""
+    tp = (as_float(high) + as_float(low) + as_float(close)) / 3.0
+    v = as_float(volume)
+    pv, vv = rolling_sum(tp * v, n), rolling_sum(v, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(vv > 0, pv / vv, sma(tp, n))

@@ -61,3 +61,9 @@ BTC_MONTHLY_MOMENTUM = BotSpec(
     timeframe="1mo", asset_class=AssetClass.CRYPTO, params={"horizons": (1, 3, 6, 12), "threshold": 0.5},
     regimes=ALL_REGIMES, description="Bitcoin monthly multi-horizon momentum (1/3/6/12 months), long only",
 )
+BTC_FAST_MOMENTUM = BotSpec(
+    name="btc-fast-momentum", bot=MultiHorizonMomentumBot, instruments=("BTC/USD",), schedule=CRYPTO_MONTHLY,
+    timeframe="1mo", asset_class=AssetClass.CRYPTO,
+    params={"horizons": (1, 2, 3), "threshold": 0.6, "allow_short": True},
+    regimes=ALL_REGIMES, description="Bitcoin 1/2/3-month momentum vote, long/short",
+)
