@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from orchestrator.bus import Bus, Topic
 from orchestrator.clock import Clock
 from orchestrator.domain import Fill, Order, OrderStatus
-from orchestrator.errors import AuthError, OrderRejected, OrderStateUnknown, PluginError
+from orchestrator.errors import (AuthError, BrokerError, OrderRejected, OrderStateUnknown, PluginError,
+                                 TransientBrokerError)
 from orchestrator.execution.broker import Broker, VenueOrder
+from orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
     from orchestrator.store import Store
@@ -45,6 +47,14 @@ class OrderManager:
         self._on_fill = on_fill
         self._orders: dict[str, Order] = {}
         self._filled: dict[str, Decimal] = {}
+        self._notional: dict[str, Decimal] = {}
+        self._by_venue: dict[tuple[str, str], str] = {}  # (account, venue order id) -> client id
+        self._seen: set[tuple[str, str, str]] = set()  # (venue, venue order id, trade id)
+        self.halted: dict[str, str] = {}  # account -> reason; nothing is sent there
+
+    def accounts(self) -> list[str]:
+        """The accounts this order manager sends to."""
+        return list(self._brokers)
 
     def broker(self, account: str) -> Broker:
         try:
@@ -53,55 +63,157 @@ class OrderManager:
             raise PluginError(f"no broker for account {account!r} (have: {', '.join(sorted(self._brokers))})") from None
 
     def submit(self, order: Order) -> VenueOrder | None:
-        """Store the intent, send once, record the venue's answer; return the ack."""
+        """Store the intent, send once, record the venue's answer; return the ack.
+
+        An order id that is already stored is never sent again (a restart or a replayed
+        decision); a halted account sends nothing; a write that may have reached the venue
+        leaves the order UNKNOWN until :mod:`orchestrator.execution.reconcile` settles it."""
         broker = self.broker(order.account)
-        self._store.record_order_intent(order)  # committed before the first send
+        if order.account in self.halted:
+            self._alert("order_blocked", f"{order.client_order_id}: account {order.account} is halted: "
+                        f"{self.halted[order.account]}", order.account)
+            return None
+        if not self._store.record_order_intent(order):  # committed before the first send
+            self._alert("duplicate_intent", f"{order.client_order_id} is already stored; not sent again",
+                        order.account)
+            return None
         self._orders[order.client_order_id] = order
         self._bus.publish(Topic.ORDERS, order)
         now = self._clock.now_ns()
+        prepare = getattr(broker, "prepare", None)
+        if prepare is not None:  # venues without client ids: store the venue id before sending
+            venue_id = prepare(order)
+            self._store.update_order(order.client_order_id, OrderStatus.INTENT, venue_order_id=venue_id, ts_ns=now)
+            self._by_venue[(order.account, venue_id)] = order.client_order_id
         try:
             ack = broker.submit(order)
         except OrderRejected as exc:
-            self._store.update_order(order.client_order_id, OrderStatus.REJECTED, reason=str(exc), ts_ns=now)
-            self._alert("order_rejected", str(exc), order.account)
+            self._store.update_order(order.client_order_id, OrderStatus.REJECTED, reason=redact(exc), ts_ns=now)
+            self._alert("order_rejected", redact(exc), order.account)
             return None
-        except (OrderStateUnknown, TimeoutError, ConnectionError) as exc:
-            self._store.update_order(order.client_order_id, OrderStatus.UNKNOWN, reason=str(exc), ts_ns=now)
-            self._alert("order_unknown", f"{order.client_order_id}: {exc}", order.account)
+        except (OrderStateUnknown, TransientBrokerError, TimeoutError, ConnectionError) as exc:
+            self._store.update_order(order.client_order_id, OrderStatus.UNKNOWN, reason=redact(exc), ts_ns=now)
+            self._alert("order_unknown", f"{order.client_order_id}: {redact(exc)}", order.account)
             return None
         except AuthError as exc:
-            self._store.update_order(order.client_order_id, OrderStatus.UNKNOWN, reason=str(exc), ts_ns=now)
-            self._alert("auth_failed", str(exc), order.account)
+            self._store.update_order(order.client_order_id, OrderStatus.UNKNOWN, reason=redact(exc), ts_ns=now)
+            self.halt(order.account, f"auth failed: {redact(exc)}")
             raise
+        self._by_venue[(order.account, ack.venue_order_id)] = order.client_order_id
         self._store.update_order(order.client_order_id, ack.status, venue_order_id=ack.venue_order_id, ts_ns=now)
         self.collect_fills(order.account)
         return ack
 
+    def halt(self, account: str, reason: str, actor: str = "oms") -> None:
+        """Halt ``account``: stored (scope ``account:<name>``), alerted, and nothing more is sent."""
+        reason = redact(reason)
+        self.halted[account] = reason
+        self._store.set_control(f"account:{account}", halted=True, reason=reason, actor=actor,
+                                ts_ns=self._clock.now_ns())
+        self._alert("account_halted", f"account {account} halted: {reason}", account)
+
+    def load_halts(self) -> None:
+        """Pick up account halts stored by an earlier run or by an operator."""
+        for account in self._brokers:
+            state = self._store.control(f"account:{account}")
+            if state is not None and state.halted:
+                self.halted[account] = state.reason
+            else:
+                self.halted.pop(account, None)
+
+    def register(self, record_order: Order, venue_order_id: str | None, filled: Decimal,
+                 notional: Decimal) -> None:
+        """Teach the in-memory indexes about a stored order (restart, reconciliation)."""
+        cid = record_order.client_order_id
+        self._orders[cid] = record_order
+        self._filled[cid] = filled
+        self._notional[cid] = notional
+        if venue_order_id:
+            self._by_venue[(record_order.account, venue_order_id)] = cid
+
     def collect_fills(self, account: str | None = None) -> list[Fill]:
-        """Poll fills, drop duplicates and overfills, store the rest; return the new ones."""
+        """Poll fills, drop duplicates and overfills, store the rest; return the new ones.
+
+        Duplicates are dropped first (by (venue, venue order id, trade id), in memory and in
+        the store), so a replayed fill is never mistaken for an overfill; a fill that would
+        take an order past its quantity is not stored and is alerted. A fill for an order
+        tradefleet never placed is stored against an EXTERNAL order and alerted."""
         accounts = [account] if account is not None else list(self._brokers)
         new: list[Fill] = []
         for acct in accounts:
-            for fill in self._brokers[acct].poll_fills():
-                order = self._orders.get(fill.client_order_id) or self._load(fill.client_order_id)
-                if order is None:
-                    self._alert("fill_unknown_order", f"fill {fill.trade_id} for unknown order {fill.client_order_id}", acct)
+            try:
+                fills = self._brokers[acct].poll_fills()
+            except BrokerError as exc:  # auth-halted or unreachable: report, keep the engine running
+                self._alert("fills_unavailable", f"account {acct}: {redact(exc)}", acct)
+                continue
+            for fill in fills:
+                key = (fill.venue, fill.venue_order_id, fill.trade_id)
+                if key in self._seen:
                     continue
+                order = self._resolve(acct, fill)
+                if order is None:
+                    order = self._adopt_external(acct, fill)
+                if fill.client_order_id != order.client_order_id:
+                    fill = _with_cid(fill, order.client_order_id)
                 done = self._filled.get(order.client_order_id, Decimal(0))
                 if done + fill.quantity > order.quantity:
+                    if self._store_has(fill):
+                        self._seen.add(key)
+                        continue
                     self._alert("overfill", f"{order.client_order_id}: fill {fill.trade_id} of {fill.quantity} "
-                                f"exceeds order {order.quantity} (filled {done})", acct)
+                                f"exceeds order {order.quantity} (filled {done}); not booked", acct)
+                    self._seen.add(key)
                     continue
+                self._seen.add(key)
                 if not self._store.record_fill(fill):
                     continue
                 self._filled[order.client_order_id] = done = done + fill.quantity
+                notional = self._notional.get(order.client_order_id, Decimal(0)) + fill.quantity * fill.price
+                self._notional[order.client_order_id] = notional
+                record = self._store.order(order.client_order_id)
                 status = OrderStatus.FILLED if done == order.quantity else OrderStatus.PARTIALLY_FILLED
-                self._store.update_order(order.client_order_id, status, filled_quantity=done, ts_ns=fill.ts_init)
-                if self._on_fill is not None:
+                if record is not None and record.status in (OrderStatus.CANCELED, OrderStatus.EXTERNAL):
+                    status = record.status  # a late fill of a canceled order keeps it canceled
+                self._store.update_order(order.client_order_id, status, filled_quantity=done,
+                                         avg_price=notional / done, ts_ns=fill.ts_init)
+                if self._on_fill is not None and status is not OrderStatus.EXTERNAL:
                     self._on_fill(order, fill)
                 self._bus.publish(Topic.FILLS, fill)
                 new.append(fill)
         return new
+
+    def _resolve(self, account: str, fill: Fill) -> Order | None:
+        cid = fill.client_order_id or self._by_venue.get((account, fill.venue_order_id), "")
+        if not cid:
+            for rec in self._store.orders():
+                if rec.account == account and rec.venue_order_id == fill.venue_order_id:
+                    cid = rec.client_order_id
+                    break
+        if not cid:
+            return None
+        return self._orders.get(cid) or self._load(cid)
+
+    def _store_has(self, fill: Fill) -> bool:
+        return any(f.venue == fill.venue and f.venue_order_id == fill.venue_order_id and f.trade_id == fill.trade_id
+                   for f in self._store.fills(fill.client_order_id))
+
+    def _adopt_external(self, account: str, fill: Fill) -> Order:
+        """Store an order tradefleet did not place, so its fills can be booked and shown."""
+        cid = f"ext-{fill.venue}-{fill.venue_order_id}"
+        order = Order(cid, "external", fill.instrument, fill.side, fill.quantity, fill.ts_init, account=account)
+        self.adopt(order, fill.venue_order_id, OrderStatus.EXTERNAL)
+        self._alert("external_fill", f"fill {fill.trade_id} for order {fill.venue_order_id} not placed by "
+                    f"tradefleet; adopted as {cid}", account)
+        return order
+
+    def adopt(self, order: Order, venue_order_id: str, status: OrderStatus = OrderStatus.EXTERNAL,
+              filled: Decimal = Decimal(0), avg_price: Decimal | None = None) -> None:
+        """Store an order found at the venue (EXTERNAL) and index it."""
+        if self._store.order(order.client_order_id) is None:
+            self._store.record_order_intent(order)
+        self._store.update_order(order.client_order_id, status, venue_order_id=venue_order_id,
+                                 reason="adopted from the venue", ts_ns=self._clock.now_ns())
+        self.register(order, venue_order_id, Decimal(0), Decimal(0))
 
     def _load(self, client_order_id: str) -> Order | None:
         record = self._store.order(client_order_id)
@@ -109,7 +221,16 @@ class OrderManager:
             return None
         self._orders[client_order_id] = record.order
         self._filled[client_order_id] = record.filled_quantity
+        self._notional[client_order_id] = record.filled_quantity * (record.avg_price or Decimal(0))
+        if record.venue_order_id:
+            self._by_venue[(record.account, record.venue_order_id)] = client_order_id
         return record.order
 
     def _alert(self, kind: str, message: str, account: str) -> None:
-        self._bus.publish(Topic.ALERTS, Alert(kind, message, self._clock.now_ns(), account))
+        self._bus.publish(Topic.ALERTS, Alert(kind, redact(message), self._clock.now_ns(), account))
+
+
+def _with_cid(fill: Fill, client_order_id: str) -> Fill:
+    from dataclasses import replace
+
+    return replace(fill, client_order_id=client_order_id)

@@ -89,6 +89,8 @@ class VenueBroker:
         self.halted_reason: str | None = None
         self._seen_trades: set[tuple[str, str]] = set()
         self._cids: dict[str, str] = {}
+        self._down = False
+        self._reconnected = False
         self.calls = 0
 
     def rate_key(self) -> str:
@@ -197,14 +199,27 @@ class VenueBroker:
         return AuthError(f"{self._where()}: credentials refused ({failure.message}); venue halted, "
                          "fix the credentials and restart")
 
+    def take_reconnected(self) -> bool:
+        """True once after the venue answered again following a connection failure
+        (the order manager then reconciles this account)."""
+        seen, self._reconnected = self._reconnected, False
+        return seen
+
+    def _ok(self, value: T) -> T:
+        if self._down:
+            self._down, self._reconnected = False, True
+        return value
+
     def _write(self, what: str, fn: Callable[[], T]) -> T:
         self._check_halt()
         self.bucket.acquire()
         self.calls += 1
         try:
-            return fn()
+            return self._ok(fn())
         except Exception as exc:
             failure = self._fail(exc)
+        if failure.kind is FailureKind.TRANSIENT:
+            self._down = True
         if failure.kind is FailureKind.REJECT:
             raise OrderRejected(f"{self._where()}: {what} rejected: {failure.message}")
         if failure.kind is FailureKind.AUTH:
@@ -221,9 +236,11 @@ class VenueBroker:
             self.bucket.acquire()
             self.calls += 1
             try:
-                return fn()
+                return self._ok(fn())
             except Exception as exc:
                 failure = self._fail(exc)
+            if failure.kind is FailureKind.TRANSIENT:
+                self._down = True
             if failure.kind is FailureKind.AUTH:
                 raise self._halt(failure)
             if failure.kind is FailureKind.REJECT:
