@@ -1,0 +1,346 @@
+"""The portfolio risk gate: the single writer between every bot and every broker.
+
+:class:`PortfolioRiskGate` is registered as gate ``risk`` (the kernel's fixed-fraction
+gate stays available as ``basic-risk``). For each signal it returns one decision (pass,
+resize or reject with a machine-readable reason; ``data`` holds the evidence) and the
+signed order quantity.
+
+Exits (a FLAT signal, the closing leg of a flip) always pass, whatever the state. An
+entry goes through, in order:
+
+1. trading state (``HALTED``/``REDUCING`` on fleet, ``fleet:<name>`` or
+   ``account:<venue>``; an engine halt in ``ctx.halted``) and the daily-loss halt;
+2. blockers: shorting allowed, re-entry cooldown, contradictory positions;
+3. count limits: max concurrent positions and max trades per day (global, bot, fleet);
+4. sizing: ``equity x quarter-Kelly x HRP multiplier x regime_scale x fleet_weight x
+   losing-streak cut x upstream scale``;
+5. notional caps (each may only shrink it): risk-per-trade at the stop, max position,
+   gross exposure (global, bot, fleet), correlated-cluster cap, cash for buys;
+6. portfolio Greeks limits (when a provider is wired);
+7. pre-trade VaR/CVaR (historical and parametric, 95/99): shrunk until within the
+   limits, or rejected;
+8. live notional threshold: waits for confirmation (:mod:`risk.confirm`).
+
+Inputs from upstream gates, read from ``Signal.meta`` (the pipeline copies them from the
+regime gate's and fleet controller's ``Decision.data``): ``regime_scale`` (float in
+[0, 1], default 1) and ``fleet_weight`` (float in [0, 1], the controller's allocation to
+this bot; default 1); ``fleet`` (str) overrides the bot's fleet (default
+``[risk].fleet_of`` or the bot's family).
+
+Outcomes feed Kelly, the losing-streak cut and the cooldown. The gate notices closed
+trades itself from the portfolio's realised P&L; :meth:`PortfolioRiskGate.record_outcome`
+lets an engine report them directly instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from orchestrator.clock import NS
+from orchestrator.domain import ZERO, Decision, Instrument, Signal
+from orchestrator.pipeline.gate import GateContext
+from risk.alerts import AlertSink
+from risk.blockers import Blockers
+from risk.config import PortfolioRiskConfig
+from risk.confirm import ConfirmationBook
+from risk.daily_loss import DailyLossGuard
+from risk.exposure import ExposureBook
+from risk.kelly import KellySizer
+from risk.limits import Headroom, ScopedLimits, TradeCounter, count_breach, notional_headroom, resolve
+from risk.market_model import MarketModel
+from risk.persistence import ControlStore, MemoryRiskStore, RiskStateStore
+from risk.report import KEY as REPORT_KEY
+from risk.prechecks import OutcomeWatcher, Snapshot, greeks_breach, var_fit
+from risk.state import CircuitBreakers, StateBook, TradingState
+
+if TYPE_CHECKING:
+    from orchestrator.clock import Clock
+    from orchestrator.services import Services
+
+GATE = "risk"
+
+
+class PortfolioRiskGate:
+    """Sizing, limits, VaR, blockers and trading states in one risk gate."""
+
+    name: ClassVar[str] = "risk"
+    api_version: ClassVar[int] = 1
+
+    def __init__(self, config: PortfolioRiskConfig, clock: Clock, *, timezone: str = "America/New_York",
+                 control: ControlStore | None = None, state: RiskStateStore | None = None,
+                 bus: Any = None, instruments: dict[str, Instrument] | None = None, live: bool = False,
+                 universe: Callable[[], list[str]] | None = None,
+                 fleet_of: dict[str, str] | None = None,
+                 greeks_provider: Callable[[list[Any]], Any] | None = None,
+                 poll_seconds: float = 1.0) -> None:
+        mem = MemoryRiskStore()
+        self.config = config
+        self.clock = clock
+        self.live = live
+        self.instruments = instruments or {}
+        self.universe = universe
+        self.greeks_provider = greeks_provider
+        self.store: RiskStateStore = state or (control if isinstance(control, RiskStateStore) else mem)
+        self.alerts = AlertSink(bus)
+        self.states = StateBook(self.alerts, self.store)
+        self.breakers = CircuitBreakers(config.breakers, self.states)
+        self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds)
+        self.kelly = KellySizer(config.kelly)
+        self.blockers = Blockers(config.blockers)
+        self.trades = TradeCounter(config.daily_loss.timezone or timezone, self.store)
+        self.confirmations = ConfirmationBook(clock, config.confirm.ttl_seconds, self.alerts)
+        self.model = MarketModel(config)
+        self._fleet_of = {**(fleet_of or {}), **config.fleet_of}
+        self._limits: dict[tuple[str, str], ScopedLimits] = {}
+        self._outcomes = OutcomeWatcher()
+        self._last_tick = -1
+        self._report_ns = -(1 << 62)
+        self.snap: Snapshot | None = None
+
+    @classmethod
+    def build(cls, services: Services) -> PortfolioRiskGate:
+        """Wire the gate from the kernel's services (store, clock, bus, registry)."""
+        cfg = services.config
+        fleets = {name: spec.family or "default" for name, spec in services.registry.bots().items()}
+        data = services.data
+        return cls(cfg.risk, services.clock, timezone=cfg.engine.timezone, control=services.store,
+                   state=_state_store(services.store), bus=services.bus, instruments=services.instruments,
+                   live=cfg.mode == "live", universe=getattr(data, "symbols", None), fleet_of=fleets,
+                   greeks_provider=services.extras.get("greeks_provider"),
+                   poll_seconds=cfg.engine.control_poll_seconds)
+
+    # -- the gate -------------------------------------------------------------------
+    def approve(self, signal: Signal, ctx: GateContext, scale: float) -> tuple[Decision, Decimal]:
+        """Judge ``signal``; return the decision and the signed quantity to order."""
+        snap = self._snapshot(ctx)
+        pos = ctx.portfolio.position(signal.bot, signal.instrument)
+        held = pos.quantity if pos is not None else ZERO
+        want = signal.direction.sign
+        held_sign = (held > 0) - (held < 0)
+        fleet = self.fleet(signal)
+        if want == 0:
+            if held == 0:
+                return Decision.passed(GATE, "noop_flat"), ZERO
+            self._book(signal, fleet, -held, ctx, entry=False)
+            return Decision.passed(GATE, "exit", f"close {held}"), -held
+        if want == held_sign:
+            return Decision.passed(GATE, "noop_already_positioned"), ZERO
+        close = -held
+        why = self._entry_blocked(signal, ctx, snap, fleet, want)
+        if why is not None:
+            return self._exit_only(signal, fleet, close, ctx, *why)
+        decision, qty = self._size(signal, ctx, snap, fleet, want, close, scale)
+        if qty == 0:
+            return self._exit_only(signal, fleet, close, ctx, decision.reason, decision.detail, decision.data)
+        self._book(signal, fleet, close + want * qty, ctx, entry=True)
+        return decision, close + want * qty
+
+    # -- public API for the engine, dashboard, Telegram and CLI ----------------------
+    def fleet(self, signal: Signal) -> str:
+        """Return the fleet a signal's bot belongs to."""
+        meta = signal.meta.get("fleet")
+        return str(meta) if meta else self._fleet_of.get(signal.bot, "default")
+
+    def record_outcome(self, bot: str, instrument: str, pnl: float, now_ns: int) -> None:
+        """Feed one closed trade to Kelly, the losing-streak cut and the cooldown."""
+        self.kelly.record(bot, instrument, pnl)
+        self.blockers.record_outcome(bot, pnl)
+        self.blockers.on_exit(bot, instrument, now_ns)
+
+    def resume(self, actor: str) -> None:
+        """Lift the daily-loss halt (authorised actors only) at the current equity."""
+        equity = self.snap.book.equity if self.snap is not None else self.daily.base
+        self.daily.resume(actor, self.clock.now_ns(), equity)
+
+    def report(self) -> dict[str, Any]:
+        """Return the state, every limit with its use, VaR/CVaR, clusters and blockers."""
+        from risk.report import build_report
+
+        return build_report(self)
+
+    # -- internals ------------------------------------------------------------------
+    def _snapshot(self, ctx: GateContext) -> Snapshot:
+        key = (ctx.now_ns, ctx.portfolio.cash(), ctx.portfolio.open_position_count())
+        snap = self.snap
+        if snap is not None and snap.key == key:
+            return snap
+        book = ExposureBook.build(ctx.portfolio, ctx.market, lambda b: self._fleet_of.get(b, "default"))
+        self.snap = snap = Snapshot(key, book, snap.greeks if snap is not None else None)
+        for bot, instrument, pnl in self._outcomes.scan(book):
+            self.record_outcome(bot, instrument, pnl, ctx.now_ns)
+        if ctx.now_ns != self._last_tick:
+            self._tick(ctx, snap)
+        return snap
+
+    def _tick(self, ctx: GateContext, snap: Snapshot) -> None:
+        """Once per clock tick: breakers, daily loss, market model, Greeks."""
+        self._last_tick = ctx.now_ns
+        held = {i for (_, i) in snap.book.holdings}
+        self.breakers.evaluate(ctx.market, held, ctx.now_ns)
+        self.daily.update(ctx.now_ns, snap.book.equity)
+        universe = held | set(self.universe() if self.universe is not None else [])
+        if self.model.needs_refresh(ctx.now_ns, universe):
+            self.model.rebuild(ctx.market, universe, ctx.now_ns)
+        if self.greeks_provider is not None:
+            snap.greeks = self.greeks_provider(ctx.portfolio.positions())
+        if ctx.now_ns - self._report_ns >= int(self.config.snapshot_seconds * NS):
+            self._report_ns = ctx.now_ns
+            self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), ctx.now_ns)
+
+    def _entry_blocked(self, signal: Signal, ctx: GateContext, snap: Snapshot, fleet: str,
+                       want: int) -> tuple[str, str] | None:
+        if ctx.halted:
+            return "halted", ctx.halt_reason
+        account = self._venue(signal.instrument)
+        state, why, scope = self.states.effective(("fleet", f"fleet:{fleet}", f"account:{account}"))
+        if state is not TradingState.ACTIVE:
+            return f"state_{state.label}", f"{scope}: {why}"
+        if self.daily.halted:
+            return "daily_loss_halt", self.daily.reason
+        if want < 0 and not self.config.allow_short:
+            return "short_not_allowed", signal.instrument
+        left = self.blockers.cooldown_left(signal.bot, signal.instrument, ctx.now_ns)
+        if left > 0:
+            return "cooldown", f"{left / 60:.1f} min left on {signal.instrument}"
+        other = self.blockers.contradiction(signal.bot, signal.instrument, want, snap.book.holders(signal.instrument))
+        if other is not None:
+            return "contradictory_position", f"{other[0]} holds the opposite side of {other[1]}"
+        limits = self._scoped(signal.bot, fleet)
+        if snap.book.holding(signal.bot, signal.instrument) is None:
+            breach = count_breach(limits, snap.book, signal.bot, fleet)
+            if breach is not None:
+                return breach, f"{snap.book.count} open"
+        breach = self.trades.breach(limits, signal.bot, fleet, ctx.now_ns)
+        if breach is not None:
+            return breach, "entries today at the limit"
+        if snap.greeks is not None:
+            g = greeks_breach(self.config.greeks, snap.greeks)
+            if g is not None:
+                return g
+        return None
+
+    def _size(self, signal: Signal, ctx: GateContext, snap: Snapshot, fleet: str, want: int,
+              close: Decimal, scale: float) -> tuple[Decision, Decimal]:
+        quote = ctx.market.quote(signal.instrument)
+        if quote is None:
+            return Decision.rejected(GATE, "no_quote", signal.instrument), ZERO
+        price = quote[1] if want > 0 else quote[0]
+        book = snap.book
+        equity = book.equity
+        if equity <= 0 or price <= 0:
+            return Decision.rejected(GATE, "no_equity", f"equity {equity:.2f}, price {price}"), ZERO
+        factors = {
+            "kelly": self.kelly.fraction(signal.bot, signal.instrument),
+            "hrp": self.model.hrp_multiplier(signal.instrument) if self.config.hrp.enabled else 1.0,
+            "regime_scale": _unit(signal.meta.get("regime_scale", 1.0)),
+            "fleet_weight": _unit(signal.meta.get("fleet_weight", 1.0)),
+            "loss_streak": self.blockers.size_multiplier(signal.bot),
+            "upstream_scale": _unit(scale),
+        }
+        desired = equity * math.prod(factors.values())
+        caps = self._caps(signal, book, fleet, want, close, price)
+        binding, notional = "sized", desired
+        for c in caps:
+            if c.notional < notional:
+                binding, notional = c.reason, max(c.notional, 0.0)
+        data: dict[str, Any] = {"equity": equity, "price": price, "factors": factors, "desired": desired}
+        var_note = None
+        if notional > 0 and self.model.var is not None and self.config.var.enabled:
+            fitted, var_note = var_fit(self.config.var, self.model.var, book.exposures(), signal.instrument,
+                                       want * notional / equity, float(close) * price / equity)
+            if fitted * equity < notional - 1e-9:
+                binding, notional = "var_limit", fitted * equity
+            data["var"] = var_note
+        inst = self.instruments.get(signal.instrument) or Instrument(signal.instrument, ctx.spec.asset_class)
+        qty = inst.round_qty(Decimal(repr(notional / price)))
+        if qty <= 0 or float(qty) * price < self.config.min_notional:
+            reason = binding if binding != "sized" else "size_below_lot"
+            return Decision.rejected(GATE, reason, f"{notional:.2f} at {price}", data), ZERO
+        final = float(qty) * price
+        data["notional"] = final
+        if self.live and self.config.confirm.live_notional_threshold is not None \
+                and final > self.config.confirm.live_notional_threshold:
+            ok = self.confirmations.consume(signal.bot, signal.instrument, want)
+            if ok is None:
+                req = self.confirmations.request(signal.bot, signal.instrument, want, qty, final, signal.signal_id)
+                data["confirmation_id"] = req.id
+                return Decision.rejected(GATE, "awaiting_confirmation", f"{final:,.0f} > threshold; id {req.id}",
+                                         data), ZERO
+            qty = min(qty, ok.quantity)
+        detail = f"{qty} @ ~{price:.6g} ({final / equity:.2%} of equity {equity:,.2f})"
+        ratio = min(final / desired, 1.0) if desired > 0 else 0.0
+        scaled = any(factors[k] < 1.0 for k in ("regime_scale", "fleet_weight", "loss_streak", "upstream_scale"))
+        if binding == "sized" and not scaled:
+            return Decision.passed(GATE, "sized", detail, data), qty
+        return Decision.resized(GATE, ratio, binding if binding != "sized" else "scaled", detail, data), qty
+
+    def _caps(self, signal: Signal, book: ExposureBook, fleet: str, want: int, close: Decimal,
+              price: float) -> list[Headroom]:
+        """Return every notional cap on this entry (each can only shrink it)."""
+        equity = book.equity
+        closing = float(close) * price  # signed value of a flip's closing leg
+        caps = [Headroom(c.reason, c.notional + abs(closing)) if c.reason.startswith("gross") else c
+                for c in notional_headroom(self._scoped(signal.bot, fleet), book, signal.bot, fleet, 0.0)]
+        if signal.stop is not None and (signal.entry - signal.stop) * want > 0:
+            per_unit = abs(signal.entry - signal.stop)
+            caps.append(Headroom("risk_per_trade", self.config.risk_per_trade_pct * equity / per_unit * price))
+        others = [s for s in self.model.cluster(signal.instrument) if s != signal.instrument]
+        used = book.cluster_gross(others) + abs(book.net_symbol.get(signal.instrument, 0.0) + closing)
+        caps.append(Headroom("correlation_cluster", self.config.correlation.cluster_cap_pct * equity - used))
+        if want > 0:
+            caps.append(Headroom("cash", book.cash - closing))
+        return caps
+
+    def _exit_only(self, signal: Signal, fleet: str, close: Decimal, ctx: GateContext, reason: str,
+                   detail: str = "", data: dict[str, Any] | None = None) -> tuple[Decision, Decimal]:
+        if close == 0:
+            return Decision.rejected(GATE, reason, detail, data), ZERO
+        self._book(signal, fleet, close, ctx, entry=False)
+        return Decision.resized(GATE, 0.0, f"{reason}_exit_only", detail, data), close
+
+    def _book(self, signal: Signal, fleet: str, qty: Decimal, ctx: GateContext, entry: bool) -> None:
+        if self.snap is None:
+            return
+        quote = ctx.market.quote(signal.instrument)
+        price = (quote[0] + quote[1]) / 2 if quote is not None else 0.0
+        self.snap.book.apply(signal.bot, signal.instrument, fleet, float(qty), price)
+        if entry:
+            self.trades.add(signal.bot, fleet, ctx.now_ns)
+        else:
+            self.blockers.on_exit(signal.bot, signal.instrument, ctx.now_ns)
+
+    def _scoped(self, bot: str, fleet: str) -> ScopedLimits:
+        key = (bot, fleet)
+        hit = self._limits.get(key)
+        if hit is None:
+            hit = self._limits[key] = resolve(self.config, bot, fleet)
+        return hit
+
+    def _venue(self, instrument: str) -> str:
+        inst = self.instruments.get(instrument)
+        return inst.venue if inst is not None else "paper"
+
+
+def _unit(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return 1.0
+    return 0.0 if not v > 0 else min(v, 1.0)
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x if isinstance(x, str | int | float | bool) or x is None else str(x)
+
+
+def _state_store(store: Any) -> RiskStateStore | None:
+    return store if isinstance(store, RiskStateStore) else None

@@ -1,0 +1,120 @@
+"""The exposure book: what the account holds, valued at the last marks, by every scope
+the limits need (global, bot, fleet, underlying, symbol).
+
+The gate builds one book per clock tick from the portfolio (``positions()`` plus the
+last closes) and then keeps it current within the tick by applying every order it
+approves (:meth:`ExposureBook.apply`), so fifty bots signalling on the same bar close
+are judged against each other's approvals, not against a stale book. A change in the
+portfolio's cash or open-position count (a fill) also triggers a rebuild.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from orchestrator.pipeline.gate import MarketView, PortfolioView
+from risk.tickers import underlying
+
+
+@dataclass(slots=True)
+class Holding:
+    """One (bot, instrument) position valued at the mark."""
+
+    bot: str
+    instrument: str
+    fleet: str
+    quantity: float
+    mark: float
+    realized: float = 0.0
+
+    @property
+    def notional(self) -> float:
+        return self.quantity * self.mark
+
+    @property
+    def sign(self) -> int:
+        return (self.quantity > 0) - (self.quantity < 0)
+
+
+@dataclass
+class ExposureBook:
+    """Holdings and their aggregates; all money in account currency floats."""
+
+    cash: float
+    equity: float
+    holdings: dict[tuple[str, str], Holding] = field(default_factory=dict)
+    gross: float = 0.0
+    gross_bot: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    gross_fleet: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    count: int = 0
+    count_bot: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    count_fleet: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    net_symbol: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    by_underlying: dict[str, dict[tuple[str, str], int]] = field(default_factory=lambda: defaultdict(dict))
+    flat_realized: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, portfolio: PortfolioView, market: MarketView, fleet_of: Callable[[str], str]) -> ExposureBook:
+        """Value every open position at its last close (average price if none)."""
+        book = cls(cash=float(portfolio.cash()), equity=0.0)
+        value = 0.0
+        for p in portfolio.positions():
+            if not p.quantity:
+                book.flat_realized[(p.bot, p.instrument)] = float(p.realized_pnl)
+                continue
+            qty = float(p.quantity)
+            mark = market.last_close(p.instrument) if hasattr(market, "last_close") else None
+            if mark is None:
+                q = market.quote(p.instrument)
+                mark = (q[0] + q[1]) / 2 if q is not None else float(p.avg_price)
+            h = Holding(p.bot, p.instrument, fleet_of(p.bot), qty, mark, float(p.realized_pnl))
+            book._add(h, +1)
+            value += h.notional
+        book.equity = book.cash + value
+        return book
+
+    def _add(self, h: Holding, k: int) -> None:
+        g = abs(h.notional) * k
+        self.gross += g
+        self.gross_bot[h.bot] += g
+        self.gross_fleet[h.fleet] += g
+        self.count += k
+        self.count_bot[h.bot] += k
+        self.count_fleet[h.fleet] += k
+        self.net_symbol[h.instrument] += h.notional * k
+        key = (h.bot, h.instrument)
+        if k > 0:
+            self.holdings[key] = h
+            self.by_underlying[underlying(h.instrument)][key] = h.sign
+        else:
+            self.holdings.pop(key, None)
+            self.by_underlying[underlying(h.instrument)].pop(key, None)
+
+    def holding(self, bot: str, instrument: str) -> Holding | None:
+        return self.holdings.get((bot, instrument))
+
+    def apply(self, bot: str, instrument: str, fleet: str, delta_qty: float, price: float) -> None:
+        """Book an approved order of ``delta_qty`` at ``price`` as if it had filled."""
+        old = self.holdings.get((bot, instrument))
+        qty = delta_qty
+        if old is not None:
+            self._add(old, -1)
+            qty += old.quantity
+        self.cash -= delta_qty * price
+        if abs(qty) > 1e-12:
+            self._add(Holding(bot, instrument, fleet, qty, price), +1)
+
+    def cluster_gross(self, symbols: list[str]) -> float:
+        """Return the summed |net notional| of ``symbols``."""
+        return sum(abs(self.net_symbol.get(s, 0.0)) for s in symbols)
+
+    def holders(self, instrument: str) -> list[tuple[str, str, int]]:
+        """Return (bot, instrument, sign) of every holding on ``instrument``'s underlying."""
+        return [(b, i, s) for (b, i), s in self.by_underlying.get(underlying(instrument), {}).items()]
+
+    def exposures(self) -> dict[str, float]:
+        """Return symbol -> signed net notional as a fraction of equity."""
+        eq = self.equity if self.equity > 0 else 1.0
+        return {s: v / eq for s, v in self.net_symbol.items() if v}

@@ -1,0 +1,125 @@
+"""The return-based view of the market the risk engine sizes against, cached.
+
+One :class:`MarketModel` holds, for a universe of symbols (the instruments held plus
+the ones bots trade), the aligned matrix of recent one-bar returns and what is derived
+from it: HRP multipliers, correlated clusters and a :class:`~risk.var.PortfolioVar`.
+Building it costs milliseconds, so the gate rebuilds it only when the universe gains a
+symbol or ``refresh_seconds`` of clock time have passed, never per signal.
+
+Alignment: each symbol contributes its last ``lookback`` returns; the matrix keeps the
+common tail length (bars are assumed synchronous across symbols of one fleet). Symbols
+with fewer than 20 returns, or flat prices, are left out: they get an HRP multiplier of
+1, form their own cluster and are invisible to VaR (the report lists them as
+``unmeasured``).
+
+Clusters are the connected components of the graph "rho > threshold", which is exactly
+single-linkage clustering cut at the correlation distance ``sqrt((1 - threshold) / 2)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from orchestrator.clock import NS
+from orchestrator.pipeline.gate import MarketView
+from risk.config import PortfolioRiskConfig
+from risk.var import Array, PortfolioVar
+
+MIN_RETURNS = 20
+
+
+class MarketModel:
+    """Returns, HRP multipliers, clusters and VaR for a universe of symbols."""
+
+    def __init__(self, config: PortfolioRiskConfig) -> None:
+        self.config = config
+        self.symbols: list[str] = []
+        self.unmeasured: list[str] = []
+        self.built_ns: int | None = None
+        self.multiplier: dict[str, float] = {}
+        self.cluster_of: dict[str, int] = {}
+        self.members: dict[int, list[str]] = {}
+        self.var: PortfolioVar | None = None
+        self.corr: Array = np.zeros((0, 0))
+        self._universe: set[str] = set()
+
+    def needs_refresh(self, now_ns: int, universe: Iterable[str]) -> bool:
+        """True when the model is missing a symbol or older than the refresh period."""
+        if self.built_ns is None:
+            return True
+        refresh_ns = int(self.config.hrp.refresh_seconds * NS)
+        if now_ns - self.built_ns >= refresh_ns:
+            return True
+        return any(s not in self._universe for s in universe)
+
+    def rebuild(self, market: MarketView, universe: Iterable[str], now_ns: int) -> None:
+        """Recompute everything from the last closes of ``universe``."""
+        universe = sorted(set(universe))
+        self._universe = set(universe)
+        self.built_ns = now_ns
+        lookback = max(self.config.var.lookback, self.config.hrp.lookback, self.config.correlation.lookback)
+        series: dict[str, Array] = {}
+        for sym in universe:
+            c = np.asarray(market.closes(sym, lookback + 1), dtype=float)
+            if len(c) > MIN_RETURNS and np.all(c > 0):
+                r = c[1:] / c[:-1] - 1.0
+                if r.std() > 0:
+                    series[sym] = r
+        self.symbols = sorted(series)
+        self.unmeasured = [s for s in universe if s not in series]
+        n = min((len(r) for r in series.values()), default=0)
+        matrix = np.column_stack([series[s][-n:] for s in self.symbols]) if self.symbols else np.zeros((0, 0))
+        self._derive(matrix)
+
+    def _derive(self, matrix: Array) -> None:
+        cfg = self.config
+        self.multiplier, self.cluster_of, self.members = {}, {}, {}
+        k = len(self.symbols)
+        if k == 0:
+            self.var, self.corr = None, np.zeros((0, 0))
+            self._singletons()
+            return
+        self.var = PortfolioVar(self.symbols, matrix[-cfg.var.lookback:])
+        self.corr = np.corrcoef(matrix[-cfg.correlation.lookback:], rowvar=False).reshape(k, k)
+        if k >= 2 and cfg.hrp.enabled:
+            from risk.hrp import hrp_multipliers
+
+            mult = hrp_multipliers(matrix[-cfg.hrp.lookback:], cfg.hrp.max_multiplier)
+            self.multiplier = dict(zip(self.symbols, mult.tolist(), strict=True))
+        self._cluster(k)
+        self._singletons()
+
+    def _cluster(self, k: int) -> None:
+        # connected components of rho > threshold (union-find): single linkage at that cut
+        parent = list(range(k))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        rows, cols = np.nonzero(np.triu(self.corr > self.config.correlation.threshold, 1))
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            parent[find(i)] = find(j)
+        for i, sym in enumerate(self.symbols):
+            self.cluster_of[sym] = find(i)
+            self.members.setdefault(find(i), []).append(sym)
+
+    def _singletons(self) -> None:
+        next_id = len(self.symbols)
+        for sym in self.unmeasured:
+            self.cluster_of[sym] = next_id
+            self.members[next_id] = [sym]
+            next_id += 1
+
+    def hrp_multiplier(self, symbol: str) -> float:
+        """Return the HRP size multiplier of ``symbol`` (1 when not measured)."""
+        return self.multiplier.get(symbol, 1.0)
+
+    def cluster(self, symbol: str) -> list[str]:
+        """Return the symbols correlated with ``symbol`` (itself included)."""
+        cid = self.cluster_of.get(symbol)
+        return self.members.get(cid, [symbol]) if cid is not None else [symbol]

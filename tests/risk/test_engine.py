@@ -1,0 +1,208 @@
+"""PortfolioRiskGate scenarios: sizing, every limit, blockers, states, VaR, confirmation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from orchestrator.clock import SimClock
+from orchestrator.domain import Direction, Verdict
+from orchestrator.pipeline.gate import GateContext
+from risk.config import PortfolioRiskConfig
+from risk.engine import PortfolioRiskGate
+from risk.persistence import MemoryRiskStore
+from risk.state import TradingState
+from tests.risk.fakes import DAY, T0, FakeMarket, FakePortfolio, random_walks, signal, spec
+
+L, S, F = Direction.LONG, Direction.SHORT, Direction.FLAT
+
+
+def _cfg(**kw: object) -> PortfolioRiskConfig:
+    base: dict[str, object] = {"var": {"enabled": False}, "hrp": {"enabled": False},
+                               "breakers": {"stale_after_seconds": None}}
+    base.update(kw)
+    return PortfolioRiskConfig.model_validate(base)
+
+
+class Rig:
+    def __init__(self, cfg: PortfolioRiskConfig, closes: dict[str, list[float]] | None = None,
+                 cash: float = 100_000.0, live: bool = False, store: MemoryRiskStore | None = None) -> None:
+        self.clock = SimClock(T0)
+        self.market = FakeMarket(closes or {"X": [100.0] * 60, "Y": [50.0] * 60}, T0)
+        self.pf = FakePortfolio(cash, self.market)
+        self.store = store or MemoryRiskStore()
+        self.gate = PortfolioRiskGate(cfg, self.clock, control=self.store, state=self.store, live=live,
+                                      universe=self.market.symbols, timezone="UTC")
+
+    def ctx(self, halted: bool = False) -> GateContext:
+        return GateContext(self.clock.now_ns(), spec(), self.market, self.pf, halted, "ops" if halted else "")
+
+    def go(self, bot: str, inst: str, d: Direction, fill: bool = True, halted: bool = False, **kw: object):  # type: ignore[no-untyped-def]
+        entry = self.market.last_close(inst) or 0.0
+        dec, qty = self.gate.approve(signal(bot, inst, d, entry, ts=self.clock.now_ns(), **kw), self.ctx(halted), 1.0)
+        if fill and qty:
+            self.pf.fill(bot, inst, qty)
+        return dec, qty
+
+    def next_day(self, **moves: float) -> None:
+        self.clock.advance(86_400)
+        self.market.now_ns = self.clock.now_ns()
+        for sym, closes in self.market.closes_by.items():
+            closes.append(closes[-1] * (1 + moves.get(sym, 0.0)))
+
+
+def test_entry_sized_by_quarter_kelly_prior() -> None:
+    rig = Rig(_cfg())
+    dec, qty = rig.go("a", "X", L)
+    assert dec.verdict is Verdict.PASS and dec.reason == "sized"
+    assert qty == Decimal(62)  # 0.25 * (0.55 - 0.45 / 1.5) = 6.25% of 100k at 100
+    assert rig.go("a", "X", L)[1] == 0  # already positioned
+    dec, qty = rig.go("a", "X", F)
+    assert (dec.reason, qty) == ("exit", Decimal(-62))
+
+
+def test_regime_fleet_and_upstream_scales_multiply_and_resize() -> None:
+    rig = Rig(_cfg())
+    dec, qty = rig.gate.approve(signal("a", "X", L, 100.0, regime_scale=0.5, fleet_weight=0.5), rig.ctx(), 0.8)
+    assert qty == Decimal(12)  # 6250 * 0.5 * 0.5 * 0.8 = 1250 -> 12 lots
+    assert dec.verdict is Verdict.RESIZE and dec.scale <= 1.0
+
+
+def test_risk_per_trade_caps_at_two_percent_of_equity_at_stop() -> None:
+    rig = Rig(_cfg(kelly={"prior_trades": 30, "cap": 0.2, "fraction": 1.0}))
+    dec, qty = rig.go("a", "X", L, stop=80.0)  # 2% of 100k / 20 per share = 100 shares (Kelly: 200)
+    assert dec.reason == "risk_per_trade" and qty == 100 and dec.scale == pytest.approx(0.5)
+
+
+def test_halted_context_and_states_pass_exits_only() -> None:
+    rig = Rig(_cfg())
+    rig.go("a", "X", L)
+    dec, qty = rig.go("b", "Y", L, halted=True)
+    assert dec.verdict is Verdict.REJECT and dec.reason == "halted" and qty == 0
+    dec, qty = rig.go("a", "X", S, halted=True)  # flip while halted: close only
+    assert dec.reason == "halted_exit_only" and qty == Decimal(-62)
+    rig.gate.states.set("fleet", "operator", TradingState.REDUCING, "deleverage", rig.clock.now_ns())
+    dec, qty = rig.go("b", "Y", L)
+    assert dec.reason == "state_reducing" and qty == 0
+
+
+def test_broker_unhealthy_halts_its_account_only() -> None:
+    rig = Rig(_cfg())
+    rig.gate.states.report_broker("paper", False, "timeouts", rig.clock.now_ns())
+    assert rig.go("a", "X", L)[0].reason == "state_halted"
+
+
+def test_max_positions_and_trades_per_day_global_bot_fleet() -> None:
+    rig = Rig(_cfg(max_positions=2, bots={"a": {"max_positions": 1}}),
+              {s: [10.0] * 60 for s in "ABCD"})
+    assert rig.go("a", "A", L)[1] > 0
+    assert rig.go("a", "B", L)[0].reason == "max_positions_bot"
+    assert rig.go("b", "B", L)[1] > 0
+    assert rig.go("c", "C", L)[0].reason == "max_positions_global"
+    rig2 = Rig(_cfg(max_trades_per_day=2), {s: [10.0] * 60 for s in "ABCD"})
+    rig2.go("a", "A", L)
+    rig2.go("a", "A", F)
+    rig2.go("b", "B", L)
+    assert rig2.go("c", "C", L)[0].reason == "max_trades_per_day_global"
+    rig2.next_day()
+    assert rig2.go("c", "C", L)[1] > 0
+
+
+def test_gross_exposure_cap_resizes() -> None:
+    rig = Rig(_cfg(gross_exposure_pct=0.10), {s: [10.0] * 60 for s in "AB"})
+    rig.go("a", "A", L)  # 6.25%
+    dec, qty = rig.go("b", "B", L)
+    assert dec.reason == "gross_exposure_global" and float(qty) * 10 <= 3_750 + 1e-9
+
+
+def test_contradictory_positions_and_cooldown() -> None:
+    rig = Rig(_cfg(), {"KXHIGHCHI-26FEB09-B38.5": [0.4] * 60, "KXHIGHCHI-26FEB09-T40": [0.3] * 60})
+    assert rig.go("a", "KXHIGHCHI-26FEB09-B38.5", L)[1] > 0
+    dec, _ = rig.go("b", "KXHIGHCHI-26FEB09-T40", S)
+    assert dec.reason == "contradictory_position"
+    rig.go("a", "KXHIGHCHI-26FEB09-B38.5", F)
+    rig.clock.advance(60)
+    dec, _ = rig.go("a", "KXHIGHCHI-26FEB09-T40", L)
+    assert dec.reason == "cooldown"
+    rig.clock.advance(30 * 60)
+    assert rig.go("a", "KXHIGHCHI-26FEB09-T40", L)[1] > 0
+
+
+def test_correlation_cluster_cap() -> None:
+    closes = random_walks(["A", "B", "C"], 150, seed=1, corr=0.95)
+    rig = Rig(_cfg(correlation={"threshold": 0.7, "cluster_cap_pct": 0.10}), closes)
+    rig.go("a", "A", L)
+    dec, qty = rig.go("b", "B", L)
+    assert dec.reason == "correlation_cluster"
+    assert abs(float(qty)) * closes["B"][-1] <= 0.10 * 100_000 - 6_250 + 1e-6 + closes["A"][-1]
+
+
+def test_var_limit_resizes_order() -> None:
+    closes = random_walks(["A"], 300, seed=2, vol=0.03)
+    rig = Rig(_cfg(var={"enabled": True, "var95_pct": 0.001, "var99_pct": 1, "cvar95_pct": 1, "cvar99_pct": 1}), closes)
+    dec, qty = rig.go("a", "A", L)
+    assert dec.reason == "var_limit" and 0 < qty
+    var95 = dec.data["var"]["after"]
+    assert var95["historical_var95"] <= 0.001 + 1e-9 and var95["parametric_var95"] <= 0.001 + 1e-9
+
+
+def test_live_confirmation_flow() -> None:
+    rig = Rig(_cfg(confirm={"live_notional_threshold": 1_000.0}), live=True)
+    dec, qty = rig.go("a", "X", L)
+    assert dec.reason == "awaiting_confirmation" and qty == 0
+    cid = dec.data["confirmation_id"]
+    assert [p.id for p in rig.gate.confirmations.pending()] == [cid]
+    rig.gate.confirmations.confirm(cid, "telegram")
+    rig.clock.advance(1)
+    dec, qty = rig.go("a", "X", L)
+    assert dec.verdict is Verdict.PASS and qty == 62
+
+
+def test_daily_loss_halt_via_gate_and_restart() -> None:
+    store = MemoryRiskStore()
+    rig = Rig(_cfg(), {"X": [100.0] * 60}, store=store)
+    rig.go("a", "X", L)
+    rig.pf._cash -= Decimal(6_000)  # a 6% loss that day (fees, a bad fill elsewhere)
+    rig.clock.advance(60)
+    dec, _ = rig.go("b", "X", L)
+    assert dec.reason == "daily_loss_halt"
+    assert store.control("fleet").halted  # type: ignore[union-attr]
+    again = PortfolioRiskGate(_cfg(), rig.clock, control=store, state=store, universe=rig.market.symbols, timezone="UTC")
+    rig.clock.advance(60)
+    dec, qty = again.approve(signal("b", "Y", L, 100.0, ts=rig.clock.now_ns()), rig.ctx(), 1.0)
+    assert dec.reason == "daily_loss_halt" and qty == 0
+    again.resume("operator")
+    rig.clock.advance(60)
+    dec, qty = again.approve(signal("c", "X", L, 100.0, ts=rig.clock.now_ns()), rig.ctx(), 1.0)
+    assert qty > 0
+
+
+def test_loss_streak_detected_from_portfolio_cuts_size() -> None:
+    rig = Rig(_cfg(blockers={"loss_streak": 2, "cooldown_minutes": 0}), {"X": [100.0] * 60})
+    full = rig.go("a", "X", L)[1]
+    for _ in range(2):
+        rig.next_day(X=-0.01)
+        rig.go("a", "X", F)
+        rig.next_day()
+        rig.go("a", "X", L)
+    assert rig.gate.blockers.size_multiplier("a") == 0.5
+    rig.go("a", "X", F)
+    rig.next_day()
+    assert rig.go("a", "X", L)[1] <= full // 2 + 1
+
+
+def test_report_has_every_section() -> None:
+    rig = Rig(_cfg(var={"enabled": True}), random_walks(["A", "B"], 200, seed=3))
+    rig.go("a", "A", L)
+    rep = rig.gate.report()
+    for key in ("state", "limits", "var", "clusters", "cooldowns", "size_cuts", "daily_loss"):
+        assert key in rep
+    assert rep["var"]["measured"] and "historical" in rep["var"]
+    assert rig.store.load_risk_state("risk_report") is not None
+
+
+def test_gate_registers_as_risk_plugin() -> None:
+    from orchestrator.registry import _check_class
+
+    _check_class("risk", PortfolioRiskGate)
