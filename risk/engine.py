@@ -343,4 +343,10 @@ def _jsonable(x: Any) -> Any:
 
 
 def _state_store(store: Any) -> RiskStateStore | None:
-    return store if isinstance(store, RiskStateStore) else None
+    if isinstance(store, RiskStateStore):
+        return store
+    if getattr(store, "engine", None) is not None:
+        from risk.store_state import StoreRiskState
+
+        return StoreRiskState.of(store)
+    return None
