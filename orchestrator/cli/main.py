@@ -15,10 +15,12 @@ import typer
 from orchestrator.errors import TradefleetError
 
 COMMAND_MODULES = (
+    "orchestrator.cli.options",
     "orchestrator.cli.run",
     "orchestrator.cli.control",
     "orchestrator.cli.bots",
     "orchestrator.cli.config",
+    "backtest.cli",
 )
 
 
@@ -41,21 +43,20 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     app = build_app()
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
     except TradefleetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    except typer.Abort:
-        raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:
+        # typer vendors click: recognise its usage errors and exits by their interface
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()
             raise SystemExit(2) from None
-        if isinstance(exc, click.exceptions.Exit):
-            raise SystemExit(exc.exit_code) from None
+        if type(exc).__name__ == "Abort":
+            raise SystemExit(130) from None
         raise
+    if isinstance(rv, int) and rv:
+        raise SystemExit(rv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,265 @@
+"""``tradefleet backtest | optimize | montecarlo | stress | validate``.
+
+Heavy libraries (pandas, numba, optuna, plotly, dask) are imported inside the commands.
+Long work shows a rich progress bar; ``--json`` prints machine-readable output instead
+of tables. Fills are at the next bar's open everywhere (see ``backtest.kernel``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from orchestrator.cli.common import ConfigOption, JsonOption, emit_json, load
+from orchestrator.errors import DataError
+
+DataOpt = typer.Option(None, "--data", help="Bundled dataset name or a CSV/Parquet bar file (default: the bot's bundled data).")
+FromOpt = typer.Option(None, "--from", help="First date (inclusive), e.g. 2008-01-01.")
+ToOpt = typer.Option(None, "--to", help="Last date (inclusive).")
+FeeOpt = typer.Option(0.001, "--fee", help="Fee fraction of notional per side.")
+SlipOpt = typer.Option(0.0005, "--slippage", help="Adverse fill fraction at market fills.")
+ClusterOpt = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:8786); default: local processes.")
+WorkersOpt = typer.Option(None, "--workers", help="Local worker processes (1 = in this process).")
+ParamOpt = typer.Option(None, "--param", "-p", help="name=v1,v2,... or name=start:stop:step (repeatable).")
+
+
+def _load_frame(spec: Any, data: str | None, start: str | None, end: str | None) -> tuple[str, Any]:
+    import pandas as pd
+
+    from scrapers.bundled import DATASETS, dataset_for, load_dataset
+    from scrapers.files import load_bar_file
+
+    if data is None:
+        name = dataset_for(spec.instruments[0]).name
+        frame = load_dataset(name)
+    elif data in DATASETS:
+        name, frame = data, load_dataset(data)
+    else:
+        name, frame = Path(data).name, load_bar_file(data)
+    if start:
+        frame = frame.loc[frame.index >= pd.Timestamp(start, tz="UTC")]
+    if end:
+        frame = frame.loc[frame.index < pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)]
+    if len(frame) < 2:
+        raise DataError(f"data {name}: fewer than 2 bars between {start or 'start'} and {end or 'end'}")
+    return name, frame
+
+
+def _spec(name: str) -> Any:
+    from orchestrator.registry import Registry
+
+    return Registry.discover(["bots"]).bot(name)
+
+
+@contextmanager
+def _progress(label: str, total: int, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """Yield an ``advance(n)`` callback driving a rich progress bar (silent with --json)."""
+    if quiet:
+        yield lambda _n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True) as prog:
+        task = prog.add_task(label, total=total)
+        yield lambda n: prog.advance(task, n)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:,.4f}"
+    return str(v)
+
+
+def _table(title: str, rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in rows[0] if rows else []:
+        t.add_column(col)
+    for row in rows:
+        t.add_row(*(_fmt(v) for v in row.values()))
+    Console().print(t)
+
+
+def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
+    @app.command("backtest")
+    def backtest_cmd(bot: str, data: str | None = DataOpt, start: str | None = FromOpt, end: str | None = ToOpt,
+                     fee: float = FeeOpt, slippage: float = SlipOpt,
+                     size: float = typer.Option(1.0, help="Fraction of equity per position."),
+                     sl: float = typer.Option(0.0, "--sl", help="Stop loss fraction (0 = none)."),
+                     tp: float = typer.Option(0.0, "--tp", help="Take profit fraction (0 = none)."),
+                     tsl: float = typer.Option(0.0, "--tsl", help="Trailing stop fraction (0 = none)."),
+                     report: Path | None = typer.Option(None, "--report", help="Write an HTML report here (+ .json)."),
+                     mc_runs: int = typer.Option(300, "--mc-runs", help="Bootstrap paths for the report's fan chart."),
+                     as_json: bool = JsonOption) -> None:
+        """Backtest one bot on history (vectorized, fills at the next bar's open)."""
+        from backtest.engine import SimSettings, run_backtest, signals_of
+        from backtest.report import metrics_payload, write_report
+
+        spec = _spec(bot)
+        name, frame = _load_frame(spec, data, start, end)
+        settings = SimSettings(fee=fee, slippage=slippage, size=size, sl_pct=sl, tp_pct=tp, tsl_pct=tsl)
+        res = run_backtest(spec, frame, settings)
+        extra: dict[str, Any] = {"data": name}
+        if report is not None:
+            from backtest.montecarlo import monte_carlo
+
+            with _progress("monte carlo for report", 3, as_json) as adv:
+                mc = monte_carlo(res, frame, signals_of(spec.build(), frame, spec.name), runs=mc_runs,
+                                 progress=adv, perturb_runs=0)
+            html_path, json_path = write_report(report, res, mc, extra)
+            extra.update(report=str(html_path), report_json=str(json_path))
+        if as_json:
+            emit_json(metrics_payload(res, extra))
+            return
+        _table(f"{bot} on {name} ({len(frame)} bars)", [{"metric": k, "value": v} for k, v in res.metrics_json().items()])
+        if report is not None:
+            typer.echo(f"report: {extra['report']}")
+
+    @app.command("optimize")
+    def optimize_cmd(bot: str, walk_forward: bool = typer.Option(False, "--walk-forward", help="Walk-forward instead of one in-sample sweep."),
+                     folds: int = typer.Option(5, help="Walk-forward folds."),
+                     anchored: bool = typer.Option(False, help="Anchored train windows (default rolling)."),
+                     search: str = typer.Option("grid", help="grid | optuna"),
+                     trials: int = typer.Option(30, help="Optuna trials per fold."),
+                     param: list[str] | None = ParamOpt, data: str | None = DataOpt, start: str | None = FromOpt,
+                     end: str | None = ToOpt, fee: float = FeeOpt, slippage: float = SlipOpt,
+                     cluster: str | None = ClusterOpt, workers: int | None = WorkersOpt, config: Path | None = ConfigOption,
+                     as_json: bool = JsonOption) -> None:
+        """Sweep a bot's params, or walk-forward optimise them (grid or Optuna)."""
+        from backtest.engine import SimSettings
+        from backtest.executor import open_executor
+        from backtest.sweep import default_space, grid, parse_space, sweep
+        from backtest.walkforward import walk_forward as run_wf
+
+        if search not in ("grid", "optuna"):
+            raise DataError(f"--search {search!r}: use grid or optuna")
+        spec = _spec(bot)
+        cluster = cluster or load(config).validation.cluster
+        name, frame = _load_frame(spec, data, start, end)
+        space = parse_space(param) if param else default_space(spec)
+        settings = SimSettings(fee=fee, slippage=slippage)
+        with open_executor(cluster, workers) as ex:
+            if walk_forward:
+                with _progress(f"walk-forward {bot}", folds, as_json) as adv:
+                    wf = run_wf(spec, frame, folds=folds, anchored=anchored, search=search,  # type: ignore[arg-type]
+                                space=space, trials=trials, settings=settings, executor=ex, progress=adv)
+                out = {"data": name, **wf.summary()}
+                if as_json:
+                    emit_json(out)
+                    return
+                _table(f"walk-forward {bot} on {name}", [
+                    {"fold": i + 1, "train": f"{f['train'][0]}-{f['train'][1]}", "test": f"{f['test'][0]}-{f['test'][1]}",
+                     "params": " ".join(f"{k}={v}" for k, v in f["params"].items()), "IS sharpe": f["is_sharpe"], "OOS sharpe": f["oos_sharpe"],
+                     "OOS return": f["oos_return"]} for i, f in enumerate(out["folds"])])
+                typer.echo(f"stitched OOS sharpe {_fmt(out['oos_sharpe'])}, mean IS sharpe {_fmt(out['is_sharpe'])}, "
+                           f"overfit ratio {_fmt(out['overfit_ratio'])}")
+                return
+            combos = grid(space)
+            with _progress(f"sweep {bot}", len(combos), as_json) as adv:
+                rows = sweep(spec, frame, combos, settings, ex, adv)
+        ranked = sorted((r for r in rows if r.metrics), key=lambda r: -(r.metrics["sharpe"] if r.metrics["sharpe"] == r.metrics["sharpe"] else -1e9))  # type: ignore[index]
+        table = [{**r.params, **{k: r.metrics[k] for k in ("sharpe", "total_return", "max_drawdown", "trades")}}  # type: ignore[index]
+                 for r in ranked]
+        if as_json:
+            emit_json({"data": name, "combos": len(combos), "results": table})
+            return
+        _table(f"sweep {bot} on {name}: top 10 of {len(combos)} by Sharpe", table[:10])
+
+    @app.command("montecarlo")
+    def montecarlo_cmd(bot: str, runs: int = typer.Option(1000, help="Paths per method."),
+                       seed: int = typer.Option(0), ruin: float = typer.Option(0.5, help="Ruin = equity at this fraction of the start."),
+                       data: str | None = DataOpt, start: str | None = FromOpt, end: str | None = ToOpt,
+                       fee: float = FeeOpt, slippage: float = SlipOpt, cluster: str | None = ClusterOpt,
+                       workers: int | None = WorkersOpt, config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
+        """Monte Carlo a bot: trade shuffle, return bootstrap, slippage/latency perturbation."""
+        from backtest.engine import SimSettings, run_backtest, signals_of
+        from backtest.executor import open_executor
+        from backtest.montecarlo import monte_carlo
+
+        spec = _spec(bot)
+        cluster = cluster or load(config).validation.cluster
+        name, frame = _load_frame(spec, data, start, end)
+        res = run_backtest(spec, frame, SimSettings(fee=fee, slippage=slippage))
+        sig = signals_of(spec.build(), frame, spec.name)
+        with open_executor(cluster, workers) as ex, _progress(f"monte carlo {bot}", 3, as_json) as adv:
+            mc = monte_carlo(res, frame, sig, runs=runs, seed=seed, ruin=ruin, executor=ex, progress=adv)
+        out = {"data": name, **mc.summary()}
+        if as_json:
+            emit_json(out)
+            return
+        rows = []
+        for m, d in out["methods"].items():
+            for what in ("final_equity", "max_drawdown", "sharpe"):
+                rows.append({"method": m, "outcome": what, **d[what], "P(ruin)": d["prob_ruin"]})
+        _table(f"monte carlo {bot} on {name} ({runs} runs, ruin at {ruin:g}x)", rows)
+
+    @app.command("stress")
+    def stress_cmd(bot: str, data: str | None = DataOpt, fee: float = FeeOpt, slippage: float = SlipOpt,
+                   as_json: bool = JsonOption) -> None:
+        """Stress a bot: crisis windows (2000, 2008, 2018-Q4; 2020 is not bundled) and synthetic shocks."""
+        from backtest.engine import SimSettings
+        from backtest.stress import stress
+
+        spec = _spec(bot)
+        name, frame = _load_frame(spec, data, None, None)
+        rows = [r.as_dict() for r in stress(spec, frame, name, SimSettings(fee=fee, slippage=slippage))]
+        if as_json:
+            emit_json({"bot": bot, "data": name, "scenarios": rows})
+            return
+
+        def pick(m: dict[str, Any] | None, k: str) -> Any:
+            return None if m is None else m[k]
+
+        _table(f"stress {bot}", [{"scenario": r["scenario"], "data": r["data"], "window": f"{r['start']}..{r['end']}",
+                                   "return": pick(r["metrics"], "total_return"), "max DD": pick(r["metrics"], "max_drawdown"),
+                                   "baseline return": pick(r["baseline"], "total_return"), "note": r["note"]} for r in rows])
+
+    @app.command("validate")
+    def validate_cmd(bot: str | None = typer.Argument(None), all_: bool = typer.Option(False, "--all", help="Every registered bot."),
+                     store: str | None = typer.Option(None, "--store", help="Store URL or a folder for JSON results (default: engine.store_url)."),
+                     cluster: str | None = ClusterOpt, workers: int | None = typer.Option(1, "--workers", help="Walk-forward worker processes."),
+                     config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
+        """Validate bots for live trading and print the Go/No-Go table (results are stored)."""
+        from backtest.executor import open_executor
+        from backtest.records import open_validation_store
+        from backtest.validation import validate_bot
+        from orchestrator.errors import PluginError
+        from orchestrator.registry import Registry
+
+        if not bot and not all_:
+            raise PluginError("validate: name a BOT or pass --all")
+        cfg = load(config)
+        reg = Registry.discover(["bots"])
+        specs = [reg.bot(bot)] if bot else [reg.bots()[n] for n in sorted(reg.bots())]
+        target = store or cfg.engine.store_url
+        vstore = open_validation_store(target)
+        records = []
+        with open_executor(cluster or cfg.validation.cluster, workers) as ex, \
+                _progress("validate", len(specs), as_json) as adv:
+            for spec in specs:
+                rec, _ = validate_bot(spec, cfg.validation, executor=ex)
+                vstore.save(rec)
+                records.append(rec)
+                adv(1)
+        if as_json:
+            emit_json({"store": str(target), "results": [r.to_dict() for r in records]})
+            return
+        rows = []
+        for r in records:
+            vals = {c.name: c.value for c in r.checks}
+            rows.append({"bot": r.bot, "verdict": "GO" if r.passed else "NO-GO", "data": r.data,
+                         "trades": None if vals.get("trades") is None else int(vals["trades"]), "win rate": vals.get("win_rate"), "sharpe": vals.get("sharpe"),
+                         "lookahead": vals.get("lookahead"), "WF OOS sharpe": vals.get("wf_oos_sharpe"),
+                         "failed": ", ".join(r.failed_checks) or r.error or "-"})
+        _table("validation (Go/No-Go)", rows)
