@@ -1,0 +1,223 @@
+"""``tradefleet options``: price an option (or solve its implied vol), draw strategy
+payoffs, and forecast S&P 500 volatility with GARCH(1,1).
+
+numpy, scipy, plotly and arch are imported inside the commands. Every bad argument raises
+an :class:`~risk.options.errors.OptionInputError` (one line, exit code 2); numbers are
+parsed here rather than by click so that errors stay on one line.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from orchestrator.cli.common import JsonOption, emit_json
+
+GREEKS = ("delta", "gamma", "theta", "vega", "rho")
+
+
+def _input_error(message: str) -> Exception:
+    from risk.options.errors import OptionInputError
+
+    return OptionInputError(message)
+
+
+def _num(flag: str, raw: str | None, required: bool = True) -> float | None:
+    if raw is None:
+        if required:
+            raise _input_error(f"missing {flag}")
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _input_error(f"{flag}: {raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise _input_error(f"{flag}: {raw!r} is not finite")
+    return value
+
+
+def _choice(flag: str, raw: str, allowed: tuple[str, ...]) -> str:
+    value = raw.strip().lower()
+    if value not in allowed:
+        raise _input_error(f"{flag}: {raw!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def price_option(kind: str, style: str, spot: float, strike: float, expiry: float, rate: float,
+                 dividend: float, vol: float | None, price: float | None, steps: int) -> dict[str, Any]:
+    """Price one option (or solve its implied vol first) and return every figure as a dict."""
+    from risk.options.binomial import crr_tree
+    from risk.options.bsm import bsm_valuation
+    from risk.options.bump import binomial_bump_valuation, bsm_bump_valuation
+    from risk.options.implied import implied_vol
+
+    if (vol is None) == (price is None):
+        raise _input_error("give exactly one of --vol (to price) or --price (to solve the implied vol)")
+    out: dict[str, Any] = {"type": kind, "style": style, "spot": spot, "strike": strike, "expiry": expiry,
+                           "rate": rate, "dividend": dividend}
+    if price is not None:
+        vol = implied_vol(price, kind, spot, strike, expiry, rate, dividend, style, steps)  # type: ignore[arg-type]
+        out["implied_vol"] = vol
+    assert vol is not None
+    out["vol"] = vol
+    if style == "european":
+        val = bsm_valuation(kind, spot, strike, expiry, rate, vol, dividend)
+        bump = bsm_bump_valuation(kind, spot, strike, expiry, rate, vol, dividend)
+        out["model"] = "black-scholes-merton"
+        greeks = {g: float(getattr(val, g)[()]) for g in GREEKS}
+    else:
+        tree = crr_tree(kind, spot, strike, expiry, rate, vol, dividend, steps, "american")
+        bump = binomial_bump_valuation(kind, spot, strike, expiry, rate, vol, dividend, steps, "american")
+        val = tree  # type: ignore[assignment]
+        out["model"] = f"binomial CRR, Broadie-Detemple + Richardson, {steps} steps"
+        greeks = {"delta": float(tree.delta[()]), "gamma": float(tree.gamma[()]), "theta": float(tree.theta[()]),
+                  "vega": float(bump.vega[()]), "rho": float(bump.rho[()])}
+    out["price"] = float(val.price[()]) if price is None else price
+    out["model_price"] = float(val.price[()])
+    out["greeks"] = greeks
+    out["greeks_bump"] = {g: float(getattr(bump, g)[()]) for g in GREEKS}
+    out["units"] = {"theta": "per year (divide by 365 per day)", "vega": "per 1.00 vol", "rho": "per 1.00 rate"}
+    return out
+
+
+def _print_price(r: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    head = f"{r['style']} {r['type']}  S={r['spot']:g} K={r['strike']:g} T={r['expiry']:g}y r={r['rate']:g} q={r['dividend']:g}"
+    con.print(head)
+    con.print(f"model: {r['model']}")
+    if "implied_vol" in r:
+        con.print(f"price {r['price']:.6f}  ->  implied vol {r['implied_vol']:.6f} ({r['implied_vol']:.2%})")
+    else:
+        con.print(f"vol {r['vol']:.6g}  ->  price {r['price']:.6f}")
+    table = Table()
+    table.add_column("greek")
+    table.add_column("value", justify="right")
+    table.add_column("by bump", justify="right")
+    table.add_column("per", justify="left")
+    per = {"delta": "1 of spot", "gamma": "1 of spot", "theta": f"year ({r['greeks']['theta'] / 365:.6f}/day)",
+           "vega": f"1.00 vol ({r['greeks']['vega'] / 100:.6f}/vol pt)", "rho": f"1.00 rate ({r['greeks']['rho'] / 100:.6f}/1%)"}
+    for g in GREEKS:
+        table.add_row(g, f"{r['greeks'][g]:.8f}", f"{r['greeks_bump'][g]:.8f}", per[g])
+    con.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    options_app = typer.Typer(help="Option pricing, implied vol, strategy payoffs, volatility.", no_args_is_help=True)
+
+    @options_app.command("price")
+    def price(
+        type_: str = typer.Option("call", "--type", help="call or put"),
+        style: str = typer.Option("european", "--style", help="european or american"),
+        spot: str = typer.Option(None, "--spot", help="Underlying price."),
+        strike: str = typer.Option(None, "--strike", help="Strike price."),
+        expiry: str = typer.Option(None, "--expiry", help="Time to expiry in years."),
+        rate: str = typer.Option("0", "--rate", help="Risk-free rate, continuous (0.05 = 5%)."),
+        vol: str = typer.Option(None, "--vol", help="Volatility (0.2 = 20%); omit when giving --price."),
+        dividend: str = typer.Option("0", "--dividend", help="Dividend yield, continuous."),
+        premium: str = typer.Option(None, "--price", help="Market price: solve the implied volatility."),
+        steps: int = typer.Option(500, "--steps", help="Binomial steps (american)."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Price an option and print every Greek (analytic or tree, and by bump)."""
+        kind = _choice("--type", type_, ("call", "put"))
+        sty = _choice("--style", style, ("european", "american"))
+        result = price_option(kind, sty, _num("--spot", spot), _num("--strike", strike),  # type: ignore[arg-type]
+                              _num("--expiry", expiry), _num("--rate", rate),  # type: ignore[arg-type]
+                              _num("--dividend", dividend), _num("--vol", vol, False),  # type: ignore[arg-type]
+                              _num("--price", premium, False), steps)
+        if as_json:
+            emit_json(result)
+        else:
+            _print_price(result)
+
+    @options_app.command("payoff")
+    def payoff(
+        strategy: str = typer.Argument(..., help="bull-call-spread, bear-put-spread, bull-put-spread, bear-call-spread, "
+                                                 "covered-call, protective-put, iron-condor, wheel-put, wheel-call"),
+        spot: str = typer.Option(None, "--spot", help="Underlying price at entry."),
+        strikes: str = typer.Option(None, "--strikes", help="Comma-separated strikes, ascending (e.g. 95,105)."),
+        expiry: str = typer.Option("0.0833", "--expiry", help="Time to expiry in years."),
+        rate: str = typer.Option("0", "--rate", help="Risk-free rate, continuous."),
+        vol: str = typer.Option("0.2", "--vol", help="Volatility used to price the legs."),
+        dividend: str = typer.Option("0", "--dividend", help="Dividend yield, continuous."),
+        multiplier: str = typer.Option("100", "--multiplier", help="Units per contract."),
+        out: Path = typer.Option(None, "--out", help="Write the payoff diagram here (.html, or .png with kaleido)."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Show a strategy's P&L at expiry (premiums, extremes, breakevens) and draw its diagram."""
+        from bots.options.chart import payoff_figure, write_chart
+        from bots.options.strategies import Market, build
+
+        if strikes is None:
+            raise _input_error("missing --strikes (comma-separated, e.g. 95,105)")
+        ks = [_num("--strikes", k.strip()) for k in strikes.split(",") if k.strip()]
+        m = Market(_num("--spot", spot), _num("--rate", rate), _num("--vol", vol),  # type: ignore[arg-type]
+                   _num("--expiry", expiry), _num("--dividend", dividend), _num("--multiplier", multiplier))  # type: ignore[arg-type]
+        strat = build(strategy.strip().lower(), m, ks)  # type: ignore[arg-type]
+        summary = strat.summary()
+        summary["greeks"] = strat.greeks(m.rate, m.vol, m.dividend).as_dict()
+        if out is not None:
+            summary["chart"] = str(write_chart(payoff_figure(strat, m.rate, m.vol, m.dividend), out))
+        if as_json:
+            emit_json({k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in summary.items()}
+                      | {"unbounded": [k for k, v in summary.items() if isinstance(v, float) and math.isinf(v)]})
+            return
+        from rich.console import Console
+
+        con = Console()
+        con.print(f"[bold]{strat.name}[/bold]  spot {strat.spot:g}, {strat.expiry * 365:.0f} days, x{strat.multiplier:g}")
+        for leg in summary["legs"]:  # type: ignore[attr-defined]
+            con.print(f"  {leg}")
+        fmt = lambda v: "unbounded" if math.isinf(v) else f"{v:,.2f}"  # noqa: E731
+        con.print(f"net premium {summary['net_premium']:,.2f} ({'debit' if strat.net_premium > 0 else 'credit'})")
+        con.print(f"max profit {fmt(strat.max_profit())}   max loss {fmt(strat.max_loss())}   breakevens "
+                  + (", ".join(f"{b:,.2f}" for b in strat.breakevens()) or "none"))
+        if out is not None:
+            con.print(f"payoff diagram written to {summary['chart']}")
+
+    @options_app.command("vol")
+    def vol_cmd(
+        horizon: int = typer.Option(21, "--horizon", help="Forecast horizon in trading days."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Fit GARCH(1,1) to the bundled S&P 500 and compare realised vol with the VIX."""
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        from risk.options.vol import realized_vs_implied, sp500_garch, vix_implied
+        from scrapers.bundled import load_dataset
+
+        if not 1 <= horizon <= 2520:
+            raise _input_error(f"--horizon: {horizon} is not in [1, 2520]")
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True, disable=as_json) as bar:
+            task = bar.add_task("fitting GARCH(1,1) on S&P 500 1999-2018", total=2)
+            fit = sp500_garch()
+            bar.update(task, advance=1, description="realised vs VIX")
+            cmp = realized_vs_implied(load_dataset("sp500")["close"], vix_implied())
+            bar.update(task, advance=1)
+        result = {"model": "GARCH(1,1), constant mean, normal, percent log-returns", "nobs": fit.nobs,
+                  "mu": fit.mu, "omega": fit.omega, "alpha": fit.alpha, "beta": fit.beta,
+                  "persistence": fit.persistence, "long_run_vol": fit.long_run_vol,
+                  "forecast_vol_1d": fit.forecast_vol(1), f"forecast_vol_{horizon}d": fit.forecast_vol(horizon),
+                  "realized_vs_vix_2014_2018": cmp.summary}
+        if as_json:
+            emit_json(result)
+            return
+        from rich.console import Console
+
+        con = Console()
+        con.print(f"GARCH(1,1) on {fit.nobs} S&P 500 daily returns: omega {fit.omega:.5f}, alpha {fit.alpha:.4f}, "
+                  f"beta {fit.beta:.4f} (persistence {fit.persistence:.4f})")
+        con.print(f"long-run vol {fit.long_run_vol:.2%}; next day {fit.forecast_vol(1):.2%}; "
+                  f"next {horizon} days {fit.forecast_vol(horizon):.2%} (annualised)")
+        s = cmp.summary
+        con.print(f"VIX vs realised (21d forward), {s['days']:.0f} days: mean VIX {s['mean_implied']:.2%}, "
+                  f"mean realised {s['mean_realized']:.2%}, premium {s['mean_premium']:.2%}, "
+                  f"VIX above realised {s['share_implied_above']:.0%} of days")
+
+    app.add_typer(options_app, name="options")
