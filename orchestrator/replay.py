@@ -105,6 +105,7 @@ class ReplaySummary:
     halted: bool
     stages: list[str]
     bots: list[BotSummary] = field(default_factory=list)
+    skipped_bots: dict[str, str] = field(default_factory=dict)
     broken_plugins: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,6 +173,7 @@ class Replay:
         self.registry = registry
         self.wall = wall or LiveClock()
         self.sleep = sleep
+        self.skipped: dict[str, str] = {}
 
     def run(self) -> ReplaySummary:
         from orchestrator.store import Store
@@ -182,9 +184,14 @@ class Replay:
             raise PluginError("no bots to run: every bot is disabled or broken (see 'tradefleet bots list')")
         symbols = sorted({i for s in specs for i in s.instruments})
         frames, instruments = resolve_frames(self.config, symbols, self.start, self.end)
-        empty = [s for s, f in frames.items() if len(f) == 0]
-        if empty:
-            raise DataError(f"no bars for {', '.join(empty)} between {self.start or 'start'} and {self.end or 'end'}")
+        empty = {s for s, f in frames.items() if len(f) == 0}
+        window = f"between {self.start or 'the start'} and {self.end or 'the end'}"
+        if len(empty) == len(frames):
+            raise DataError(f"no bars for {', '.join(sorted(empty))} {window}")
+        self.skipped = {s.name: f"no bars for {', '.join(sorted(set(s.instruments) & empty))} {window}"
+                        for s in specs if set(s.instruments) & empty}
+        specs = [s for s in specs if s.name not in self.skipped]
+        frames = {s: f for s, f in frames.items() if s not in empty}
         store = Store.open(self.store_url)
         try:
             with store.run_lock(f"tradefleet run pid {os.getpid()} on {socket.gethostname()}"):
@@ -223,8 +230,8 @@ class Replay:
                 runner.precompute(frames)
             except Exception as exc:  # isolate the bot, keep the fleet
                 engine.fault(runner, exc)
-        store.commit()
-        stats = self._loop(engine, clock, market, frames)
+        with store.batch():  # one transaction, committed at each control poll and each order intent
+            stats = self._loop(engine, clock, market, frames)
         return self._finish(engine, store, run_id, account, frames, stats)
 
     def _record_bots(self, store: Store, registry: Registry, specs: list[BotSpec], now: int) -> None:
@@ -354,7 +361,7 @@ class Replay:
             fees=round(float(ledger.fees_paid), 2), signals=sum(b.signals for b in bots),
             orders=sum(b.orders for b in bots), fills=engine.fills, rejected=sum(b.rejected for b in bots),
             open_positions=ledger.open_position_count(), halted=engine.control.halted,
-            stages=engine.pipeline.names, bots=bots,
+            stages=engine.pipeline.names, bots=bots, skipped_bots=dict(self.skipped),
             broken_plugins=[{"group": r.group, "name": r.name, "error": r.error} for r in engine.services.registry.broken()],
         )
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())

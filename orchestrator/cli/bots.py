@@ -39,10 +39,12 @@ def bot_rows(config: Path | None) -> list[dict[str, Any]]:
 def _paused_bots(cfg: Any) -> set[str]:
     """Bots paused in the store, without creating a store that does not exist yet."""
     from orchestrator.store import Store
+    from orchestrator.store.connect import parse_url, sqlite_path
 
-    store = Store.open_existing(cfg.engine.store_url)
-    if store is None:
+    path = sqlite_path(parse_url(cfg.engine.store_url))
+    if path is not None and not path.exists():
         return set()
+    store = Store.open(cfg.engine.store_url)
     try:
         return {c.scope.removeprefix("bot:") for c in store.controls() if c.scope.startswith("bot:") and c.paused}
     finally:

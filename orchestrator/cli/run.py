@@ -108,5 +108,7 @@ def print_summary(s: ReplaySummary) -> None:
                       str(b.closed_trades), win, f"{b.realized_pnl:,.2f}", f"{b.unrealized_pnl:,.2f}",
                       b.status + (f": {b.error}" if b.error else ""))
     console.print(table)
+    for name, why in s.skipped_bots.items():
+        console.print(f"[yellow]skipped[/yellow] {name}: {why}")
     for broken in s.broken_plugins:
         console.print(f"[yellow]broken plugin[/yellow] {broken['group']}/{broken['name']}: {broken['error']}")

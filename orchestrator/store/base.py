@@ -15,11 +15,13 @@ from typing import Any
 
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
 from orchestrator.errors import StoreError
 from orchestrator.store import sql
+from orchestrator.store.fast import DIALECTS, RawSql, RawStatement
 
 
 class StoreBase:
@@ -33,6 +35,12 @@ class StoreBase:
         self._batch_conn: Connection | None = None
         self._depth = 0
         self._stmts: dict[str, Any] = {}
+        self._raw = RawSql(self._dialect) if self._dialect in DIALECTS else None
+        dbapi = engine.dialect.loaded_dbapi
+        # Raw-cursor writes raise the driver's own errors; translate those too.
+        self._db_errors: tuple[type[BaseException], ...] = (SQLAlchemyError, dbapi.Error)
+        self._integrity_errors: tuple[type[BaseException], ...] = (
+            sa_exc.IntegrityError, dbapi.IntegrityError)
 
     @property
     def where(self) -> str:
@@ -47,7 +55,7 @@ class StoreBase:
     def in_batch(self) -> bool:
         return self._batch_conn is not None
 
-    def _fail(self, what: str, exc: SQLAlchemyError) -> StoreError:
+    def _fail(self, what: str, exc: BaseException) -> StoreError:
         orig = getattr(exc, "orig", None) or exc
         msg = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         return StoreError(f"store {self._where}: {what} failed: {msg}")
@@ -58,11 +66,17 @@ class StoreBase:
         with self._guard:
             try:
                 if self._batch_conn is not None:
+                    if not self._batch_conn.in_transaction():
+                        # Raw-cursor writes bypass SQLAlchemy's autobegin; without an explicit
+                        # begin, Connection.commit() would not commit them.
+                        self._batch_conn.begin()
                     yield self._batch_conn
                 else:
                     with self._engine.begin() as conn:
                         yield conn
-            except SQLAlchemyError as exc:
+            except StoreError:
+                raise
+            except self._db_errors as exc:
                 raise self._fail(what, exc) from exc
 
     @contextmanager
@@ -76,7 +90,9 @@ class StoreBase:
                     with self._engine.connect() as conn:
                         yield conn
                         conn.rollback()
-            except SQLAlchemyError as exc:
+            except StoreError:
+                raise
+            except self._db_errors as exc:
                 raise self._fail(what, exc) from exc
 
     @contextmanager
@@ -103,7 +119,10 @@ class StoreBase:
             try:
                 yield self
                 conn.commit()
-            except SQLAlchemyError as exc:
+            except StoreError:
+                self._rollback_quietly(conn)
+                raise
+            except self._db_errors as exc:
                 self._rollback_quietly(conn)
                 raise self._fail("batch", exc) from exc
             except BaseException:
@@ -113,11 +132,10 @@ class StoreBase:
                 self._batch_conn = None
                 conn.close()
 
-    @staticmethod
-    def _rollback_quietly(conn: Connection) -> None:
+    def _rollback_quietly(self, conn: Connection) -> None:
         try:
             conn.rollback()
-        except SQLAlchemyError:
+        except self._db_errors:
             pass  # the original error matters more; the connection is discarded anyway
 
     def commit(self) -> None:
@@ -127,7 +145,7 @@ class StoreBase:
                 return
             try:
                 self._batch_conn.commit()
-            except SQLAlchemyError as exc:
+            except self._db_errors as exc:
                 raise self._fail("commit", exc) from exc
 
     # -- statement helpers -------------------------------------------------------------
@@ -135,6 +153,9 @@ class StoreBase:
     def _insert_ignore(self, conn: Connection, table: Table, keys: Sequence[str],
                        values: dict[str, Any]) -> bool:
         """Insert ``values`` unless a row with the same ``keys`` exists; True if inserted."""
+        if self._raw is not None:
+            raw = self._raw.insert_ignore(table, tuple(values), keys)
+            return self._raw_exec(conn, raw, values) is not None
         name = f"ignore:{table.name}:{','.join(keys)}"
         stmt = self._stmts.get(name)
         if stmt is None:
@@ -151,6 +172,9 @@ class StoreBase:
     def _upsert(self, conn: Connection, table: Table, keys: Sequence[str],
                 values: dict[str, Any]) -> None:
         """Insert ``values`` or overwrite the row with the same ``keys``."""
+        if self._raw is not None:
+            self._raw_exec(conn, self._raw.upsert(table, tuple(values), keys), values)
+            return
         update = [c for c in values if c not in keys]
         name = f"upsert:{table.name}:{','.join(keys)}:{','.join(update)}"
         stmt = self._stmts.get(name)
@@ -165,6 +189,31 @@ class StoreBase:
                 conn.execute(sql.plain_insert(table), values)
             return
         conn.execute(stmt, values)
+
+    def _insert_many(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` (all with the same keys)."""
+        if not rows:
+            return
+        if self._raw is None:
+            conn.execute(sql.plain_insert(table), rows)
+            return
+        raw = self._raw.insert(table, tuple(rows[0]))
+        cur = conn.connection.cursor()
+        try:
+            cur.executemany(raw.sql, [raw.params(r) for r in rows])
+        finally:
+            cur.close()
+
+    @staticmethod
+    def _raw_exec(conn: Connection, raw: RawStatement, values: dict[str, Any]) -> Any:
+        """Execute ``raw`` on the connection's DBAPI cursor: the returned row (or None) for
+        statements with RETURNING, else the row count."""
+        cur = conn.connection.cursor()
+        try:
+            cur.execute(raw.sql, raw.params(values))
+            return cur.fetchone() if raw.returns else cur.rowcount
+        finally:
+            cur.close()
 
     def _stmt(self, name: str, build: Any) -> Executable:
         stmt = self._stmts.get(name)

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from orchestrator.clock import Clock, LiveClock
 from orchestrator.domain import ZERO, Decision, Fill, Order, OrderStatus, Position, Signal
@@ -153,11 +153,10 @@ class Store(StoreReads):
         with self._writing(f"record signal {sid}") as conn:
             if not self._insert_ignore(conn, _SIGNALS, ["signal_id"], row):
                 return False
-            if decisions:
-                conn.execute(self._stmt("decisions", lambda: _DECISIONS.insert()), [
-                    {"signal_id": sid, "seq": i, "gate": d.gate, "verdict": d.verdict.value,
-                     "reason": d.reason, "detail": d.detail, "scale": float(d.scale),
-                     "data": d.data or {}} for i, d in enumerate(decisions)])
+            self._insert_many(conn, _DECISIONS, [
+                {"signal_id": sid, "seq": i, "gate": d.gate, "verdict": d.verdict.value,
+                 "reason": d.reason, "detail": d.detail, "scale": float(d.scale),
+                 "data": d.data or {}} for i, d in enumerate(decisions)])
         return True
 
     def record_order_intent(self, order: Order, *, commit: bool = True) -> bool:
@@ -179,7 +178,7 @@ class Store(StoreReads):
         with self._writing(f"record order intent {order.client_order_id}") as conn:
             try:
                 inserted = self._insert_ignore(conn, _ORDERS, ["client_order_id"], row)
-            except IntegrityError as exc:
+            except self._integrity_errors as exc:
                 raise StoreError(f"store {self._where}: order {order.client_order_id} refers to"
                                  f" signal {order.signal_id}, which is not stored; record the"
                                  " signal first") from exc
@@ -192,12 +191,15 @@ class Store(StoreReads):
                      avg_price: Decimal | None = None, reason: str | None = None,
                      ts_ns: int) -> None:
         """Set an order's status; fields given as None keep their stored value."""
-        params = {"cid": client_order_id, "status": OrderStatus(status).value,
+        params = {"client_order_id": client_order_id, "status": OrderStatus(status).value,
                   "venue_order_id": venue_order_id, "filled_quantity": filled_quantity,
-                  "avg_price": avg_price, "reason": reason, "ts_ns": ts_ns}
+                  "avg_price": avg_price, "reason": reason, "ts_updated": ts_ns}
         with self._writing(f"update order {client_order_id}") as conn:
-            done = conn.execute(self._stmt("update_order", _update_order_stmt), params)
-        if done.rowcount == 0:
+            if self._raw is not None:
+                count = self._raw_exec(conn, self._raw.update_order(_ORDERS), params)
+            else:
+                count = conn.execute(self._stmt("update_order", _update_order_stmt), params).rowcount
+        if count == 0:
             raise StoreError(f"store {self._where}: order {client_order_id} is not stored;"
                              " record its intent first")
 
@@ -212,7 +214,7 @@ class Store(StoreReads):
         with self._writing(f"record fill {fill.venue}/{fill.trade_id}") as conn:
             try:
                 return self._insert_ignore(conn, _FILLS, ["venue", "venue_order_id", "trade_id"], row)
-            except IntegrityError as exc:
+            except self._integrity_errors as exc:
                 raise StoreError(f"store {self._where}: fill {fill.venue}/{fill.trade_id} is for"
                                  f" order {fill.client_order_id}, which is not stored; record the"
                                  " order first (status EXTERNAL for orders placed elsewhere)") from exc
@@ -279,13 +281,13 @@ def _update_order_stmt() -> Any:
         return func.coalesce(bindparam(name, type_=type_ or col.type), col)
 
     c = _ORDERS.c
-    return (update(_ORDERS).where(c.client_order_id == bindparam("cid")).values(
+    return (update(_ORDERS).where(c.client_order_id == bindparam("client_order_id")).values(
         status=bindparam("status"),
         venue_order_id=keep(c.venue_order_id, "venue_order_id"),
         filled_quantity=keep(c.filled_quantity, "filled_quantity", money),
         avg_price=keep(c.avg_price, "avg_price", money),
         reason=keep(c.reason, "reason"),
-        ts_updated=bindparam("ts_ns")))
+        ts_updated=bindparam("ts_updated")))
 
 
 def _control_upsert(dialect: str) -> Any:
