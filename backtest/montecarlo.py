@@ -23,7 +23,7 @@ import numpy as np
 
 from backtest.engine import BacktestResult, Signals, SimSettings, simulate
 from backtest.executor import InlineExecutor, chunks, fan_out
-from backtest.kernel import R_OPEN, T_ENTRY_I, T_PNL, T_REASON
+from backtest.kernel import R_OPEN, T_PNL, T_REASON
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,11 +89,14 @@ def _path_stats(paths: np.ndarray, init: float, ruin: float, ppy: float) -> tupl
 
 
 def trade_fractions(result: BacktestResult) -> np.ndarray:
-    """Each closed trade's P&L as a fraction of the equity before its entry."""
-    closed = result.trades[result.trades[:, T_REASON] != R_OPEN]
-    entry = closed[:, T_ENTRY_I].astype(np.int64)
-    before = np.where(entry > 0, result.equity[np.maximum(entry - 1, 0)], result.settings.init_cash)
-    return closed[:, T_PNL] / before
+    """Each closed trade's P&L as a fraction of the equity it was opened with.
+
+    One position is open at a time, so that equity is the initial cash plus the P&L of
+    every earlier trade; the fractions compound exactly to the last closed trade's equity.
+    """
+    pnl = result.trades[result.trades[:, T_REASON] != R_OPEN][:, T_PNL]
+    before = result.settings.init_cash + np.concatenate([[0.0], np.cumsum(pnl)[:-1]])
+    return pnl / before
 
 
 def _shuffle_chunk(fracs: np.ndarray, seeds: list[int], init: float, ruin: float, ppy: float) -> tuple[np.ndarray, ...]:

@@ -1,0 +1,20 @@
+"""Shared fixtures: GOOG daily bars and the SMA-cross reference bot."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from backtest.strategies import sma_cross_spec
+from orchestrator.bot import BotSpec
+from scrapers.bundled import load_dataset
+
+
+@pytest.fixture(scope="session")
+def goog() -> pd.DataFrame:
+    return load_dataset("goog")
+
+
+@pytest.fixture(scope="session")
+def sma_spec() -> BotSpec:
+    return sma_cross_spec(10, 20)

@@ -1,0 +1,42 @@
+"""The lookahead check passes causal bots and names the first bar of a peeking one."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from backtest.lookahead import check_lookahead
+from backtest.strategies import SmaCrossBot, SmaCrossParams
+
+
+class PeekingBot(SmaCrossBot):
+    """Trades tomorrow's crossover today."""
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = super().compute(frame)
+        out["signal"] = out["signal"].shift(-1).fillna(0.0)
+        return out
+
+
+class CenteredBot(SmaCrossBot):
+    """A centered rolling mean: looks 5 bars ahead."""
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        mid = frame["close"].rolling(11, center=True).mean()
+        return pd.DataFrame({"signal": (frame["close"] > mid).astype(float)}, index=frame.index)
+
+
+def test_lookahead_clean_for_causal_bot(goog) -> None:  # type: ignore[no-untyped-def]
+    rep = check_lookahead(SmaCrossBot(SmaCrossParams()), goog, "sma", count=8)
+    assert rep.clean and rep.first_bar is None and rep.checkpoints == 8
+
+
+def test_lookahead_names_first_differing_bar(goog) -> None:  # type: ignore[no-untyped-def]
+    rep = check_lookahead(PeekingBot(SmaCrossParams()), goog, "peek", count=8)
+    assert not rep.clean and rep.column == "signal"
+    full = PeekingBot(SmaCrossParams()).compute(goog)["signal"].to_numpy()
+    # the earliest checkpoint t differs at its last bar iff the next signal flips there
+    assert rep.first_index is not None and rep.first_bar == goog.index[rep.first_index].isoformat()
+    cut = PeekingBot(SmaCrossParams()).compute(goog.iloc[: rep.first_index + 1])["signal"].to_numpy()
+    assert cut[-1] != full[rep.first_index]
+    rep2 = check_lookahead(CenteredBot(SmaCrossParams()), goog, "centered", count=8)
+    assert not rep2.clean and "differs" in rep2.detail
