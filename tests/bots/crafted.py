@@ -46,3 +46,11 @@ def ohlc_walk(n: int, seed: int = 7, freq: str = "1D") -> pd.DataFrame:
 def build(bot_cls: type, **params: object):  # type: ignore[no-untyped-def]
     """Instantiate ``bot_cls`` with validated params."""
     return bot_cls(bot_cls.Params(**params))
+
+
+def frame_ohlc(o: Sequence[float], h: Sequence[float], lo: Sequence[float], c: Sequence[float],
+               freq: str = "1D", start: str = "2020-01-02 21:00") -> pd.DataFrame:
+    """Return a bar frame from explicit OHLC columns (volume 1000)."""
+    idx = pd.date_range(start, periods=len(c), freq=freq, tz="UTC", name="ts")
+    return pd.DataFrame({"open": np.asarray(o, float), "high": np.asarray(h, float), "low": np.asarray(lo, float),
+                         "close": np.asarray(c, float), "volume": 1000.0}, index=idx)
