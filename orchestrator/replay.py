@@ -18,19 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from orchestrator.botrunner import BotRunner
-from orchestrator.bus import InProcessBus
 from orchestrator.clock import NS, Clock, LiveClock, SimClock, ns_to_dt
 from orchestrator.config import AppConfig
 from orchestrator.domain import Instrument
 from orchestrator.errors import DataError, PluginError
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.paper import PaperBroker, PaperCosts
 from orchestrator.market import MarketState
-from orchestrator.pipeline.runner import build_pipeline
-from orchestrator.portfolio import Ledger
-from orchestrator.registry import PluginStatus, Registry
-from orchestrator.services import Services
+from orchestrator.kernel import assemble
+from orchestrator.registry import Registry
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -202,46 +196,23 @@ class Replay:
     # -- assembly ---------------------------------------------------------------------
     def _run(self, store: Store, registry: Registry, specs: list[BotSpec], frames: dict[str, pd.DataFrame],
              instruments: dict[str, Instrument]) -> ReplaySummary:
-        from orchestrator.engine import Engine
-
         first = min(int(f.index.as_unit("ns").asi8[0]) for f in frames.values())
         clock = SimClock(first - 1)
         run_id = store.start_run("replay", clock.now_ns())
-        account = f"replay-{run_id}"
-        bus = InProcessBus()
         market = MarketState(self.config.paper.spread_bps)
         for sym, frame in frames.items():
             market.load(sym, frame)
-        cash = Decimal(repr(self.config.engine.starting_cash))
-        ledger = Ledger(cash, market.last_close, account)
-        paper = PaperBroker(market, clock, cash, PaperCosts(self.config.paper.slippage_bps, self.config.paper.fee_bps), account, instruments)
-        services = Services(self.config, clock, store, bus, registry, market, ledger, market, instruments)
-        pipeline = build_pipeline(self.config.pipeline.stages, registry, services)
-        engine_box: list[Engine] = []
-        oms = OrderManager(store, {account: paper}, clock, bus, on_fill=lambda o, f: engine_box[0].on_fill(o, f))
-        runners = {s.name: BotRunner(s, s.build(self.config.bots[s.name].params if s.name in self.config.bots else None))
-                   for s in specs}
-        engine = Engine(services, runners, pipeline, oms, ledger, account, paper)
-        engine_box.append(engine)
-        self._record_bots(store, registry, specs, clock.now_ns())
-        engine.reload_control()
-        for runner in runners.values():
+        kernel = assemble(self.config, store=store, registry=registry, specs=specs, clock=clock, market=market,
+                          instruments=instruments, account=f"replay-{run_id}")
+        engine = kernel.engine
+        for runner in engine.runners.values():
             try:
                 runner.precompute(frames)
             except Exception as exc:  # isolate the bot, keep the fleet
                 engine.fault(runner, exc)
         with store.batch():  # one transaction, committed at each control poll and each order intent
             stats = self._loop(engine, clock, market, frames)
-        return self._finish(engine, store, run_id, account, frames, stats)
-
-    def _record_bots(self, store: Store, registry: Registry, specs: list[BotSpec], now: int) -> None:
-        from orchestrator.engine import record_bot
-
-        for spec in specs:
-            record_bot(store, spec, PluginStatus.OK.value, "", now)
-        for rec in registry.broken("bots"):
-            store.upsert_bot(rec.name, strategy=rec.target, family="", asset_class="", status="broken",
-                             error=rec.error, updated_ns=now)
+        return self._finish(engine, store, run_id, kernel.account, frames, stats)
 
     # -- the loop -----------------------------------------------------------------------
     def _loop(self, engine: Engine, clock: SimClock, market: MarketState, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:

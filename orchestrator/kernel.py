@@ -1,0 +1,81 @@
+"""Assembling one kernel: the same wiring for replay, paper and live.
+
+Only the clock, the market-data source and the broker adapters differ between the three;
+everything here (services, gate pipeline, order manager, book, bot runners, engine) is
+shared, so backtest replay and live trading run the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from orchestrator.botrunner import BotRunner
+from orchestrator.bus import Bus, InProcessBus
+from orchestrator.clock import Clock
+from orchestrator.config import AppConfig
+from orchestrator.domain import Instrument
+from orchestrator.engine import Engine, record_bot
+from orchestrator.execution.broker import Broker
+from orchestrator.execution.oms import OrderManager
+from orchestrator.execution.paper import PaperBroker, PaperCosts
+from orchestrator.market import MarketState
+from orchestrator.pipeline.runner import build_pipeline
+from orchestrator.portfolio import Ledger
+from orchestrator.registry import PluginStatus, Registry
+from orchestrator.services import Services
+
+if TYPE_CHECKING:
+    from orchestrator.bot import BotSpec
+    from orchestrator.store import Store
+
+
+@dataclass
+class Kernel:
+    """A wired kernel for one account."""
+
+    services: Services
+    engine: Engine
+    oms: OrderManager
+    account: str
+
+
+def paper_broker(config: AppConfig, market: MarketState, clock: Clock, account: str,
+                 instruments: dict[str, Instrument]) -> PaperBroker:
+    """The paper account configured by ``[paper]`` and ``[engine]``."""
+    cash = Decimal(repr(config.engine.starting_cash))
+    return PaperBroker(market, clock, cash, PaperCosts(config.paper.slippage_bps, config.paper.fee_bps), account,
+                       instruments)
+
+
+def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list[BotSpec], clock: Clock,
+             market: MarketState, instruments: dict[str, Instrument], account: str,
+             brokers: Mapping[str, Broker] | None = None, bus: Bus | None = None) -> Kernel:
+    """Wire services, pipeline, order manager, book, runners and engine for ``account``.
+
+    Without ``brokers`` the account trades on a paper broker filling from ``market``.
+    """
+    bus = bus or InProcessBus()
+    paper = None
+    if brokers is None:
+        paper = paper_broker(config, market, clock, account, instruments)
+        brokers = {account: paper}
+    ledger = Ledger(Decimal(repr(config.engine.starting_cash)), market.last_close, account)
+    services = Services(config, clock, store, bus, registry, market, ledger, market, instruments)
+    pipeline = build_pipeline(config.pipeline.stages, registry, services)
+    runners = {s.name: BotRunner(s, s.build(config.bots[s.name].params if s.name in config.bots else None))
+               for s in specs}
+    holder: list[Engine] = []
+    oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill))
+    engine = Engine(services, runners, pipeline, oms, ledger, account, paper)
+    holder.append(engine)
+    now = clock.now_ns()
+    for spec in specs:
+        record_bot(store, spec, PluginStatus.OK.value, "", now)
+    for rec in registry.broken("bots"):
+        store.upsert_bot(rec.name, strategy=rec.target, family="", asset_class="", status="broken",
+                         error=rec.error, updated_ns=now)
+    engine.reload_control()
+    return Kernel(services, engine, oms, account)
