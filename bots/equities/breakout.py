@@ -65,3 +65,8 @@ IXIC_DONCHIAN = BotSpec(
     timeframe="1d", asset_class=AssetClass.INDEX, params={"entry_period": 55, "exit_period": 20},
     regimes=TRENDING, description="NASDAQ Composite 55/20-day Donchian breakout, long only",
 )
+GOOG_DONCHIAN = BotSpec(
+    name="goog-donchian-breakout", bot=DonchianBreakoutBot, instruments=("GOOG",), schedule=NYSE_CLOSE,
+    timeframe="1d", asset_class=AssetClass.EQUITY, params={"entry_period": 20, "exit_period": 10, "allow_short": True},
+    regimes=TRENDING, description="GOOG 20/10-day Donchian breakout, long/short",
+)

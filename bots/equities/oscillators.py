@@ -210,3 +210,8 @@ GOOG_DOUBLE_SEVENS = BotSpec(
     asset_class=AssetClass.EQUITY, params={"channel": 5, "trend_period": 100}, regimes=NON_BEAR,
     description="GOOG 5-day closing-low buyer above the 100-day SMA",
 )
+IXIC_DOUBLE_SEVENS = BotSpec(
+    name="ixic-double-sevens", bot=DoubleSevensBot, instruments=("IXIC",), schedule=NYSE_CLOSE, timeframe="1d",
+    asset_class=_IDX, params={}, regimes=NON_BEAR,
+    description="NASDAQ Composite double sevens above the 200-day SMA",
+)

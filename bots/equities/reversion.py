@@ -108,3 +108,8 @@ GOOG_BOLLINGER = BotSpec(
     timeframe="1d", asset_class=AssetClass.EQUITY, params={"period": 20, "width": 2.0}, regimes=NON_BEAR,
     description="GOOG 20-day 2-sigma Bollinger fade, long/short",
 )
+GOOG_RSI2 = BotSpec(
+    name="goog-rsi2", bot=Rsi2ReversionBot, instruments=("GOOG",), schedule=NYSE_CLOSE, timeframe="1d",
+    asset_class=AssetClass.EQUITY, params={"entry_rsi": 5.0, "trend_period": 100}, regimes=NON_BEAR,
+    description="GOOG RSI-2 < 5 dip buyer above the 100-day SMA",
+)

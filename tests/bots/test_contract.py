@@ -127,3 +127,15 @@ def test_event_bots_are_event_driven() -> None:
     for name in BOT_NAMES:
         spec = _spec(name)
         assert spec.bot.event_driven == issubclass(spec.bot, EventBot)
+
+
+@pytest.mark.parametrize("name", BOT_NAMES)
+def test_compute_survives_short_windows(name: str) -> None:
+    """A replay window can hold only a few bars: compute must still return one flat-or-valid row each."""
+    spec = _bar_spec(name)
+    frame = _history(spec.instruments[0])
+    bot = spec.build()
+    for k in (1, 2, 5):
+        out = bot.compute(frame.iloc[-k:])
+        assert len(out) == k and out.index.equals(frame.index[-k:])
+        assert set(np.unique(out["signal"])) <= {-1, 0, 1}
