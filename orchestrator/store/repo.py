@@ -198,7 +198,8 @@ class Store(StoreReads):
             if self._raw is not None:
                 count = self._raw_exec(conn, self._raw.update_order(_ORDERS), params)
             else:
-                count = conn.execute(self._stmt("update_order", _update_order_stmt), params).rowcount
+                count = conn.execute(self._stmt("update_order", _update_order_stmt),
+                                     {f"b_{k}": v for k, v in params.items()}).rowcount
         if count == 0:
             raise StoreError(f"store {self._where}: order {client_order_id} is not stored;"
                              " record its intent first")
@@ -245,12 +246,31 @@ class Store(StoreReads):
         params = {"scope": scope, "paused": paused, "halted": halted, "reason": reason,
                   "actor": actor, "ts_ns": ts_ns}
         with self._writing(f"set control {scope}") as conn:
+            # The audit row goes first: on SQLite it takes the write lock, so the state
+            # update below cannot interleave with another process's.
             conn.execute(self._stmt("control_event", lambda: _EVENTS.insert()), params)
-            conn.execute(self._stmt("control_upsert", lambda: _control_upsert(self._dialect)),
-                         params)
+            if self._dialect in ("sqlite", "postgresql"):
+                conn.execute(self._stmt("control_upsert", _control_upsert), params)
+            else:
+                self._set_control_generic(conn, params)
             row = conn.execute(select(_CONTROL).where(_CONTROL.c.scope == scope)).one()
         return ControlState(row.scope, bool(row.paused), bool(row.halted), row.reason,
                             row.actor, row.ts_ns)
+
+    @staticmethod
+    def _set_control_generic(conn: Any, params: dict[str, Any]) -> None:
+        """Portable UPDATE-then-INSERT for dialects without ON CONFLICT."""
+        c = _CONTROL.c
+        changes: dict[str, Any] = {"reason": params["reason"], "actor": params["actor"],
+                                   "ts_ns": params["ts_ns"]}
+        for flag in ("paused", "halted"):
+            if params[flag] is not None:
+                changes[flag] = params[flag]
+        if conn.execute(update(_CONTROL).where(c.scope == params["scope"]).values(changes)).rowcount:
+            return
+        conn.execute(_CONTROL.insert().values(
+            scope=params["scope"], paused=bool(params["paused"]), halted=bool(params["halted"]),
+            reason=params["reason"], actor=params["actor"], ts_ns=params["ts_ns"]))
 
     def start_run(self, mode: str, ts_ns: int) -> int:
         """Record the start of a run; return its id."""
@@ -278,22 +298,20 @@ def _update_order_stmt() -> Any:
     money = ExactDecimal()
 
     def keep(col: Any, name: str, type_: Any = None) -> Any:
-        return func.coalesce(bindparam(name, type_=type_ or col.type), col)
+        return func.coalesce(bindparam("b_" + name, type_=type_ or col.type), col)
 
     c = _ORDERS.c
-    return (update(_ORDERS).where(c.client_order_id == bindparam("client_order_id")).values(
-        status=bindparam("status"),
+    return (update(_ORDERS).where(c.client_order_id == bindparam("b_client_order_id")).values(
+        status=bindparam("b_status"),
         venue_order_id=keep(c.venue_order_id, "venue_order_id"),
         filled_quantity=keep(c.filled_quantity, "filled_quantity", money),
         avg_price=keep(c.avg_price, "avg_price", money),
         reason=keep(c.reason, "reason"),
-        ts_updated=bindparam("ts_updated")))
+        ts_updated=bindparam("b_ts_updated")))
 
 
-def _control_upsert(dialect: str) -> Any:
+def _control_upsert() -> Any:
     """Insert the scope's state, or update only the flags given (NULL keeps the old one)."""
-    if dialect not in ("sqlite", "postgresql"):
-        raise StoreError(f"control state needs SQLite or PostgreSQL, not {dialect}")
     return text(
         "insert into control_state (scope, paused, halted, reason, actor, ts_ns)"
         " values (:scope, coalesce(:paused, false), coalesce(:halted, false), :reason, :actor, :ts_ns)"

@@ -67,18 +67,35 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'var' / 'tradefleet.db'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The store URL of each backend in turn."""
-    if request.param == "sqlite":
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run store tests on each backend and, on SQLite, on each write path: raw DBAPI
+    cursors ("fast", the default on SQLite and PostgreSQL), SQLAlchemy Core with ON
+    CONFLICT ("core"), and the portable fallback other dialects get ("generic":
+    select/update then insert). Tests that only need a URL run once per backend."""
+    if "variant" not in metafunc.fixturenames:
+        return
+    variants = ["sqlite", "postgresql"]
+    if "store" in metafunc.fixturenames:
+        variants = ["sqlite", "sqlite-core", "sqlite-generic", "postgresql"]
+    metafunc.parametrize("variant", variants)
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest, variant: str) -> str:
+    """The store URL of the variant's backend."""
+    if variant.startswith("sqlite"):
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    """An open, migrated store on each backend."""
+def store(store_url: str, variant: str) -> Iterator[Store]:
+    """An open, migrated store on the variant's backend and write path."""
     s = Store.open(store_url)
+    if variant.endswith(("-core", "-generic")):
+        s._raw = None
+    if variant.endswith("-generic"):
+        s._dialect = "generic"
     try:
         yield s
     finally:
