@@ -20,14 +20,41 @@ if TYPE_CHECKING:
 
 
 class _Series:
-    __slots__ = ("frame", "ts", "o", "h", "l", "c", "v", "cursor")
+    __slots__ = ("frame", "ts", "o", "h", "l", "c", "v", "cursor", "size")
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame | None, capacity: int = 1024) -> None:
         self.frame = frame
+        self.cursor = -1
+        if frame is None:  # live: arrays grow as bars arrive
+            self.size = 0
+            self.ts = np.zeros(capacity, dtype=np.int64)
+            self.o, self.h, self.l, self.c, self.v = (np.zeros(capacity) for _ in range(5))
+            return
+        self.size = len(frame)
         self.ts = frame.index.as_unit("ns").asi8.astype(np.int64)
         cols = frame[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
         self.o, self.h, self.l, self.c, self.v = (np.ascontiguousarray(cols[:, i]) for i in range(5))
-        self.cursor = -1
+
+    def push(self, bar: Bar) -> None:
+        if self.size == len(self.ts):
+            grow = len(self.ts)
+            self.ts = np.concatenate([self.ts, np.zeros(grow, dtype=np.int64)])
+            self.o, self.h, self.l, self.c, self.v = (np.concatenate([a, np.zeros(grow)])
+                                                     for a in (self.o, self.h, self.l, self.c, self.v))
+        i = self.size
+        self.ts[i], self.o[i], self.h[i], self.l[i], self.c[i], self.v[i] = (
+            bar.ts_event, bar.open, bar.high, bar.low, bar.close, bar.volume)
+        self.size += 1
+        self.cursor = i
+
+    def window(self, start: int, end: int) -> pd.DataFrame:
+        import pandas as pd
+
+        if self.frame is not None:
+            return self.frame.iloc[start:end]
+        idx = pd.DatetimeIndex(self.ts[start:end].astype("datetime64[ns]"), name="ts").tz_localize("UTC")
+        return pd.DataFrame({"open": self.o[start:end], "high": self.h[start:end], "low": self.l[start:end],
+                             "close": self.c[start:end], "volume": self.v[start:end]}, index=idx)
 
 
 class MarketState:
@@ -55,19 +82,15 @@ class MarketState:
                    float(s.c[row]), float(s.v[row]), int(s.ts[row]))
 
     def append(self, bar: Bar) -> None:
-        """Add a newly closed bar (live)."""
-        import pandas as pd
-
-        row = pd.DataFrame(
-            {"open": [bar.open], "high": [bar.high], "low": [bar.low], "close": [bar.close], "volume": [bar.volume]},
-            index=pd.DatetimeIndex([pd.Timestamp(bar.ts_event, tz="UTC")], name="ts"),
-        )
+        """Add a newly closed bar (live); bars must arrive in time order."""
         s = self._series.get(bar.symbol)
-        if s is not None and s.cursor >= 0 and bar.ts_event <= int(s.ts[s.cursor]):
-            raise DataError(f"{bar.symbol}: bar at {row.index[0]} is not after the last bar")
-        frame = row if s is None else pd.concat([s.frame.iloc[: s.cursor + 1], row])
-        self._series[bar.symbol] = new = _Series(frame)
-        new.cursor = len(frame) - 1
+        if s is None:
+            s = self._series[bar.symbol] = _Series(None)
+        elif s.frame is not None:
+            raise DataError(f"{bar.symbol}: history is preloaded for replay; live bars cannot be appended")
+        if s.cursor >= 0 and bar.ts_event <= int(s.ts[s.cursor]):
+            raise DataError(f"{bar.symbol}: bar at {bar.ts_event} ns is not after the last bar ({int(s.ts[s.cursor])} ns)")
+        s.push(bar)
 
     # -- MarketView -------------------------------------------------------------------
     def last_bar(self, symbol: str) -> Bar | None:
@@ -107,7 +130,7 @@ class MarketState:
             raise DataError(f"no market data loaded for {symbol!r}")
         end = s.cursor + 1
         start = 0 if bars is None else max(0, end - bars)
-        return s.frame.iloc[start:end]
+        return s.window(start, end)
 
     def symbols(self) -> list[str]:
         return sorted(self._series)
