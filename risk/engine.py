@@ -96,6 +96,7 @@ class PortfolioRiskGate:
         self._fleet_of = {**(fleet_of or {}), **config.fleet_of}
         self._limits: dict[tuple[str, str], ScopedLimits] = {}
         self._outcomes = OutcomeWatcher()
+        self._exits_approved: dict[tuple[str, str], int] = {}
         self._last_tick = -1
         self._report_ns = -(1 << 62)
         self.snap: Snapshot | None = None
@@ -144,11 +145,13 @@ class PortfolioRiskGate:
         meta = signal.meta.get("fleet")
         return str(meta) if meta else self._fleet_of.get(signal.bot, "default")
 
-    def record_outcome(self, bot: str, instrument: str, pnl: float, now_ns: int) -> None:
-        """Feed one closed trade to Kelly, the losing-streak cut and the cooldown."""
+    def record_outcome(self, bot: str, instrument: str, pnl: float, now_ns: int, cooldown: bool = True) -> None:
+        """Feed one closed trade to Kelly, the losing-streak cut and (unless told not to)
+        the re-entry cooldown."""
         self.kelly.record(bot, instrument, pnl)
         self.blockers.record_outcome(bot, pnl)
-        self.blockers.on_exit(bot, instrument, now_ns)
+        if cooldown:
+            self.blockers.on_exit(bot, instrument, now_ns)
 
     def resume(self, actor: str) -> None:
         """Lift the daily-loss halt (authorised actors only) at the current equity."""
@@ -170,7 +173,10 @@ class PortfolioRiskGate:
         book = ExposureBook.build(ctx.portfolio, ctx.market, lambda b: self._fleet_of.get(b, "default"))
         self.snap = snap = Snapshot(key, book, snap.greeks if snap is not None else None)
         for bot, instrument, pnl in self._outcomes.scan(book):
-            self.record_outcome(bot, instrument, pnl, ctx.now_ns)
+            # an exit this gate approved already started the cooldown; others (stops,
+            # scaled exits, manual closes) start it when noticed
+            self.record_outcome(bot, instrument, pnl, ctx.now_ns,
+                                cooldown=self._exits_approved.pop((bot, instrument), None) is None)
         if ctx.now_ns != self._last_tick:
             self._tick(ctx, snap)
         return snap
@@ -311,6 +317,7 @@ class PortfolioRiskGate:
             self.trades.add(signal.bot, fleet, ctx.now_ns)
         else:
             self.blockers.on_exit(signal.bot, signal.instrument, ctx.now_ns)
+            self._exits_approved[(signal.bot, signal.instrument)] = ctx.now_ns
 
     def _scoped(self, bot: str, fleet: str) -> ScopedLimits:
         key = (bot, fleet)

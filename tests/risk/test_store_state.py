@@ -52,3 +52,14 @@ def test_daily_loss_halt_survives_store_restart(tmp_path: Path) -> None:
         clock.advance(86_400)  # next day (UTC): reset
         assert run(store)[0] == "sized"
         assert not store.control("fleet").halted
+
+
+def test_store_risk_state_joins_the_store_batch(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tf.db'}"
+    with Store.open(url) as store:
+        kv = StoreRiskState.of(store)
+        with store.batch():
+            store.set_control("fleet", halted=True, reason="x", actor="risk", ts_ns=1)
+            kv.save_risk_state("daily_loss", {"halted": True}, 1)  # no 'database is locked'
+            assert kv.load_risk_state("daily_loss") == {"halted": True}
+        assert kv.load_risk_state("daily_loss") == {"halted": True}
