@@ -55,7 +55,7 @@ def build_report(gate: PortfolioRiskGate) -> dict[str, Any]:
     limits.append(_limit("daily_loss", max(daily["loss"], 0.0), daily["limit"]))
     return {
         "ts_ns": now,
-        "state": state_label, "reason": why, "scope": scope,
+        "state": state_label, "reason": why, "scope": scope or "fleet",
         "states": gate.states.snapshot(),
         "equity": equity,
         "limits": limits,

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "orchestrator.cli.bots",
     "orchestrator.cli.config",
     "backtest.cli",
+    "risk.cli",
 )
 
 
