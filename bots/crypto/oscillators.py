@@ -127,7 +127,7 @@ class FearGreedContrarianBot(BarBot):
         return 3 * self.params.period + 1
 
     def warmup_bars(self) -> int:
-        return self.lookback() + 2 * self.params.period
+        return 2 * self.lookback() + 2 * self.params.period  # Wilder RSI inside, and a held side
 
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
         p = self.params

@@ -35,6 +35,9 @@ class KeltnerBreakoutBot(BarBot):
     def lookback(self) -> int:
         return self.params.period
 
+    def warmup_bars(self) -> int:
+        return 10 * self.params.period  # EMA + Wilder ATR, and a held side
+
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
         p = self.params
         b = bars_of(frame)
