@@ -77,8 +77,20 @@ def test_batch_equals_one_by_one() -> None:
     np.testing.assert_allclose(batch, one, rtol=1e-12)
 
 
-@pytest.mark.parametrize("kw", [{"steps": 2}, {"style": "bermudan"}, {"method": "lr"}])
+@pytest.mark.parametrize("style", ["european", "american"])
+@pytest.mark.parametrize("method", ["crr", "bbs", "bbsr"])
+def test_numba_and_numpy_engines_agree(style: str, method: str) -> None:
+    rng = np.random.default_rng(5)
+    n = 40
+    args = (rng.random(n) < 0.5, rng.uniform(80, 120, n), rng.uniform(80, 120, n), rng.uniform(0.1, 2, n), 0.05,
+            rng.uniform(0.1, 0.6, n), 0.01, 120, style, method)
+    a, b = crr_tree(*args, engine="numba"), crr_tree(*args, engine="numpy")
+    for field in ("price", "delta", "gamma", "theta"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{"steps": 2}, {"style": "bermudan"}, {"method": "lr"}, {"engine": "cuda"}])
 def test_binomial_rejects_bad_settings(kw: dict) -> None:
-    args = {"steps": 100, "style": "american", "method": "bbsr"} | kw
+    args = {"steps": 100, "style": "american", "method": "bbsr", "engine": "numba"} | kw
     with pytest.raises(OptionInputError):
         crr_price("put", 100.0, 100.0, 1.0, 0.05, 0.2, 0.0, **args)
