@@ -24,6 +24,7 @@ _QUANTUM = Decimal(1).scaleb(-SCALE)
 _MAX_ABS = Decimal(10) ** (PRECISION - SCALE)
 # Wide enough that quantizing to 12 places never overflows (the default context has 28 digits).
 _CONTEXT = Context(prec=PRECISION + SCALE, rounding=ROUND_HALF_EVEN)
+_ONE = Decimal(1)
 
 
 def to_decimal(value: Decimal | int | float | str) -> Decimal:
@@ -73,7 +74,18 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(str(value))
+        return canonical(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+def canonical(d: Decimal) -> Decimal:
+    """Drop insignificant trailing zeros (``3.000000000000`` -> ``3``, ``1.10`` -> ``1.1``),
+    so a value reads back the same from SQLite text and from PostgreSQL NUMERIC(38, 12)."""
+    exp = d.as_tuple().exponent
+    if not isinstance(exp, int) or exp >= 0:
+        return d
+    if d == d.to_integral_value():
+        return d.quantize(_ONE, context=_CONTEXT)
+    return d.normalize(_CONTEXT)
 
 
 def _json_default(obj: Any) -> Any:

@@ -1,5 +1,5 @@
-"""Store fixtures: a SQLite file under tmp_path, and (when reachable) a PostgreSQL schema
-of its own per test in the local ``test`` database.
+"""Store fixtures: a migrated SQLite file under tmp_path, and (when reachable) a schema
+of the local PostgreSQL ``test`` database, emptied between tests.
 
 PostgreSQL tests skip with a reason when the server is unreachable, unless
 ``REQUIRE_SERVICES=1`` (CI), where they fail instead.
@@ -7,8 +7,8 @@ PostgreSQL tests skip with a reason when the server is unreachable, unless
 
 from __future__ import annotations
 
-import itertools
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import pytest
 from orchestrator.store import Store
 
 PG_DSN = os.environ.get("TRADEFLEET_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-_counter = itertools.count()
+PG_ADMIN = PG_DSN.replace("+psycopg", "")
 _pg_state: dict[str, str | None] = {}
 
 
@@ -26,7 +26,7 @@ def _pg_unreachable_reason() -> str | None:
         import psycopg
 
         try:
-            psycopg.connect(PG_DSN.replace("+psycopg", ""), connect_timeout=3).close()
+            psycopg.connect(PG_ADMIN, connect_timeout=3).close()
             _pg_state["reason"] = None
         except psycopg.Error as exc:
             _pg_state["reason"] = f"PostgreSQL at {PG_DSN} unreachable: {str(exc).strip()[:200]}"
@@ -43,28 +43,54 @@ def require_pg() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A store URL on a fresh schema of the local PostgreSQL; the schema is dropped after."""
+@pytest.fixture(scope="session")
+def _pg_schema() -> Iterator[str]:
+    """One schema of the local PostgreSQL for this test session, dropped at the end."""
     require_pg()
     import psycopg
 
-    schema = f"tf_store_test_{os.getpid()}_{next(_counter)}"
-    admin = PG_DSN.replace("+psycopg", "")
-    with psycopg.connect(admin, autocommit=True) as conn:
+    schema = f"tf_store_test_{os.getpid()}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'drop schema if exists "{schema}" cascade')
         conn.execute(f'create schema "{schema}"')
     try:
-        yield f"{PG_DSN}?options=-csearch_path%3D{schema}"
+        yield schema
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'drop schema if exists "{schema}" cascade')
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """A store URL of a SQLite file in a folder that does not exist yet."""
-    return f"sqlite:///{tmp_path / 'var' / 'tradefleet.db'}"
+def pg_url(_pg_schema: str) -> Iterator[str]:
+    """A store URL on the session's PostgreSQL schema, emptied after each test (faster
+    than migrating a fresh schema per test; migrations are tested on their own)."""
+    import psycopg
+
+    yield f"{PG_DSN}?options=-csearch_path%3D{_pg_schema}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(
+            "select tablename from pg_tables where schemaname = %s and tablename <> 'alembic_version'",
+            (_pg_schema,))]
+        if tables:
+            names = ", ".join(f'"{_pg_schema}"."{t}"' for t in tables)
+            conn.execute(f"truncate {names} restart identity cascade")
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store migrated once per session, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "tradefleet.db"
+    Store.open(f"sqlite:///{path}").close()
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, _sqlite_template: Path) -> str:
+    """A store URL of a migrated SQLite file, in a folder of its own."""
+    path = tmp_path / "var" / "tradefleet.db"
+    path.parent.mkdir()
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
