@@ -7,9 +7,10 @@ Modules (import what you need; heavy libraries load only where used):
 ``bump``       Greeks by central finite differences of any pricer (BSM or binomial)
 ``implied``    implied volatility: bracketed Newton with a Brent fallback
 ``chain``      the option chain model and its CSV loader
-``alpaca``     the chain loader built on alpaca-py's OptionHistoricalDataClient
+``alpaca_chain`` the chain loader built on alpaca-py's OptionHistoricalDataClient
 ``portfolio``  positions and :func:`~risk.options.portfolio.portfolio_greeks` for the risk engine
-``limits``     portfolio Greek limits the risk engine can enforce
+``limits``     portfolio Greek limits and a what-if trade check
+``provider``   the ``greeks_provider`` the portfolio risk gate calls each tick (currency Greeks)
 ``vol``        realised volatility, GARCH(1,1) with ``arch``, realised versus implied
 """
 
