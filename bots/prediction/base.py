@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from bots.prediction.guards import GuardLimits, QuoteGuard
 from bots.prediction.market import BinaryQuote, ContractTerms, PredictionSnapshot
 from orchestrator.bot import EventBot, Schedule, TickContext
 from orchestrator.domain import Direction, Signal
@@ -27,11 +28,15 @@ class PredictionBot(EventBot):
     family: ClassVar[str] = "prediction"
     supports_backtest: ClassVar[bool] = True  # by replaying recorded snapshots
     cooldown_minutes: ClassVar[int] = 30
+    guard_limits: ClassVar[GuardLimits] = GuardLimits()
 
     def __init__(self, params: Any = None) -> None:
         super().__init__(params)
         self._last_entry: dict[str, int] = {}
         self._beliefs: dict[str, _Interval] = {}
+        self.guard = QuoteGuard(self.guard_limits)
+        #: why each contract was last skipped by a guard (observability for tests and the dashboard)
+        self.skipped: dict[str, str] = {}
 
     # -- the tick -------------------------------------------------------------------------
     def on_tick(self, ctx: TickContext) -> list[Signal]:
@@ -40,7 +45,13 @@ class PredictionBot(EventBot):
             return []
         out: list[Signal] = []
         for symbol in ctx.instruments:
-            if symbol not in snap.quotes:
+            quote = snap.quotes.get(symbol)
+            if quote is None:
+                continue
+            unstable = self.guard.check(quote)
+            self.guard.observe(quote)
+            if unstable is not None:
+                self.skipped[symbol] = unstable
                 continue
             found = self.evaluate(snap, symbol)
             if found is None:
