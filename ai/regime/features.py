@@ -1,4 +1,4 @@
-"""Causal regime features: log returns and their rolling volatility, in percent.
+"""Causal regime features: log returns (percent) and the log of their rolling volatility.
 
 Row *i* of the output belongs to close index ``i + vol_window`` and uses only the
 ``vol_window + 1`` closes ending there, so computing the features on a tail of the series
@@ -14,7 +14,9 @@ N_FEATURES = 2
 
 
 def regime_features(close: np.ndarray, vol_window: int) -> np.ndarray:
-    """Return an ``(n - vol_window, 2)`` array of [log return %, rolling std of it %]."""
+    """Return an ``(n - vol_window, 2)`` array of [log return %, log rolling std of it].
+
+    The log makes the volatility feature close to Gaussian (the HMM's emission model)."""
     close = np.asarray(close, dtype=np.float64)
     if close.ndim != 1:
         raise ValueError("close must be one-dimensional")
@@ -24,7 +26,7 @@ def regime_features(close: np.ndarray, vol_window: int) -> np.ndarray:
         raise ValueError("closes must be finite and positive")
     ret = np.diff(np.log(close)) * 100.0
     vol = sliding_window_view(ret, vol_window).std(axis=1)
-    return np.column_stack([ret[vol_window - 1:], vol])
+    return np.column_stack([ret[vol_window - 1:], np.log(np.maximum(vol, 1e-8))])
 
 
 def feature_rows_needed(n_rows: int, vol_window: int) -> int:

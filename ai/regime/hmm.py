@@ -20,6 +20,7 @@ from ai.config import REGIME_LABELS
 
 log = logging.getLogger(__name__)
 _LOG2PI = float(np.log(2.0 * np.pi))
+CLIP_SIGMAS = 4.0
 
 
 def logsumexp(a: np.ndarray, axis: int | None = None) -> np.ndarray:
@@ -63,6 +64,9 @@ class RegimeModel:
     loglik: float
     iterations: int
     converged: bool
+    center: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    scale: np.ndarray = field(default_factory=lambda: np.ones(2))
+    clip: float = CLIP_SIGMAS
     _chol_inv: np.ndarray = field(init=False, repr=False, compare=False)
     _log_norm: np.ndarray = field(init=False, repr=False, compare=False)
     _log_trans: np.ndarray = field(init=False, repr=False, compare=False)
@@ -92,9 +96,14 @@ class RegimeModel:
         return self.labels.index(label)
 
     # -- densities -------------------------------------------------------------------
+    def standardize(self, X: np.ndarray) -> np.ndarray:
+        """Return raw feature rows in the model's standardized units (fixed at fit time),
+        winsorized at ``clip`` sigmas so that one outlier bar cannot claim a state."""
+        return np.clip((X - self.center) / self.scale, -self.clip, self.clip)
+
     def log_emission(self, X: np.ndarray) -> np.ndarray:
-        """Return the ``(n, k)`` log densities of each row under each state's Gaussian."""
-        diff = X[None, :, :] - self.means[:, None, :]                    # (k, n, d)
+        """Return the ``(n, k)`` log densities of raw feature rows under each state's Gaussian."""
+        diff = self.standardize(X)[None, :, :] - self.means[:, None, :]                    # (k, n, d)
         z = np.einsum("kij,knj->kni", self._chol_inv, diff)              # whitened
         return (self._log_norm[:, None] - 0.5 * np.sum(z * z, axis=2)).T  # (n, k)
 
@@ -141,7 +150,9 @@ class RegimeModel:
             "vol_window": self.vol_window, "fitted_at_ns": self.fitted_at_ns,
             "data_end_ns": self.data_end_ns, "n_obs": self.n_obs, "loglik": self.loglik,
             "iterations": self.iterations, "converged": self.converged,
-            "means": self.means.tolist(), "vol_by_state": np.sqrt(self.covars[:, 0, 0]).tolist(),
+            "means": self.means.tolist(), "center": self.center.tolist(), "scale": self.scale.tolist(),
+            "ret_mean_by_state": (self.means[:, 0] * self.scale[0] + self.center[0]).tolist(),
+            "ret_vol_by_state": (np.sqrt(self.covars[:, 0, 0]) * self.scale[0]).tolist(),
         }
 
 
@@ -150,6 +161,9 @@ def fit_regime_model(X: np.ndarray, *, market: str, vol_window: int, fitted_at_n
                      seed: int = 7) -> RegimeModel:
     """Fit a 3-state full-covariance GaussianHMM on feature rows ``X`` and label its states.
 
+    Features are standardized with the training rows' mean and std (kept in the model), so
+    the fit does not depend on the market's price scale. A fit that collapses a state
+    (a near-singular covariance) is retried with the next seed, up to three seeds.
     Convergence is read from ``monitor_``: hmmlearn reports ``converged`` as soon as
     ``n_iter`` is reached, so we also require the last log-likelihood gain to be < ``tol``.
     """
@@ -157,16 +171,44 @@ def fit_regime_model(X: np.ndarray, *, market: str, vol_window: int, fitted_at_n
 
     if X.shape[0] < 10 * len(REGIME_LABELS):
         raise ValueError(f"regime fit for {market}: {X.shape[0]} rows is too few")
-    hmm = GaussianHMM(n_components=len(REGIME_LABELS), covariance_type="full", n_iter=n_iter,
-                      tol=tol, random_state=seed, min_covar=1e-4)
-    hmm.fit(X)
+    center, scale = X.mean(axis=0), X.std(axis=0)
+    if np.any(scale <= 0):
+        raise ValueError(f"regime fit for {market}: a feature is constant")
+    from threadpoolctl import threadpool_limits
+
+    Z = np.clip((X - center) / scale, -CLIP_SIGMAS, CLIP_SIGMAS)
+    for attempt in range(3):
+        hmm = GaussianHMM(n_components=len(REGIME_LABELS), covariance_type="full", n_iter=n_iter,
+                          tol=tol, random_state=seed + attempt, min_covar=1e-3)
+        # tiny matrices: BLAS/OpenMP threads only add contention (30x slower on a busy box)
+        with threadpool_limits(limits=1):
+            hmm.fit(Z)
+            healthy = _healthy(hmm, Z)
+        if healthy:
+            break
+        log.warning("regime fit for %s (seed %d) collapsed a state; retrying", market, seed + attempt)
+    else:
+        raise ValueError(f"regime fit for {market}: every seed collapsed a state ({len(X)} rows)")
     return model_from_hmm(hmm, market=market, vol_window=vol_window, fitted_at_ns=fitted_at_ns,
-                          data_end_ns=data_end_ns, n_obs=int(X.shape[0]))
+                          data_end_ns=data_end_ns, n_obs=int(X.shape[0]), center=center, scale=scale)
+
+
+def _healthy(hmm: Any, Z: np.ndarray) -> bool:
+    """No collapsed state: every covariance is positive definite and every state carries
+    at least 0.5 % of the posterior mass (and 3 rows)."""
+    eig = np.linalg.eigvalsh(np.asarray(hmm.covars_))
+    if not (np.all(eig > 1e-8) and np.all(np.isfinite(hmm.means_))):
+        return False
+    occupancy = hmm.predict_proba(Z).sum(axis=0)
+    return bool(np.all(occupancy >= max(3.0, 0.005 * len(Z))))
+
 
 
 def model_from_hmm(hmm: Any, *, market: str, vol_window: int, fitted_at_ns: int,
-                   data_end_ns: int, n_obs: int) -> RegimeModel:
-    """Build a :class:`RegimeModel` from a fitted hmmlearn ``GaussianHMM`` (full covariance)."""
+                   data_end_ns: int, n_obs: int, center: np.ndarray | None = None,
+                   scale: np.ndarray | None = None) -> RegimeModel:
+    """Build a :class:`RegimeModel` from a fitted hmmlearn ``GaussianHMM`` (full covariance)
+    fitted on features standardized by ``center`` and ``scale`` (identity if omitted)."""
     hist = list(hmm.monitor_.history)
     n_iter, tol = hmm.monitor_.n_iter, hmm.monitor_.tol
     gained = abs(hist[-1] - hist[-2]) if len(hist) > 1 else float("inf")
@@ -176,10 +218,14 @@ def model_from_hmm(hmm: Any, *, market: str, vol_window: int, fitted_at_ns: int,
                     market, n_iter, gained)
     covars = np.asarray(hmm.covars_, dtype=np.float64)
     means = np.asarray(hmm.means_, dtype=np.float64)
+    center = np.zeros(means.shape[1]) if center is None else np.asarray(center, dtype=np.float64)
+    scale = np.ones(means.shape[1]) if scale is None else np.asarray(scale, dtype=np.float64)
+    raw_means, raw_covars = means * scale + center, covars * np.outer(scale, scale)
     return RegimeModel(
         market=market, startprob=np.asarray(hmm.startprob_, dtype=np.float64),
         transmat=np.asarray(hmm.transmat_, dtype=np.float64), means=means, covars=covars,
-        labels=label_states(means, covars), vol_window=vol_window, fitted_at_ns=fitted_at_ns,
+        labels=label_states(raw_means, raw_covars), vol_window=vol_window, fitted_at_ns=fitted_at_ns,
         data_end_ns=data_end_ns, n_obs=n_obs, loglik=float(hist[-1]) if hist else float("nan"),
         iterations=int(hmm.monitor_.iter), converged=converged,
+        center=center, scale=scale,
     )

@@ -98,10 +98,14 @@ class RegimeService:
         if len(frame) < self.config.min_fit_bars + self.config.vol_window + 1:
             return
         X = regime_features(frame["close"].to_numpy(), self.config.vol_window)
-        model = fit_regime_model(
-            X, market=market, vol_window=self.config.vol_window, fitted_at_ns=now_ns,
-            data_end_ns=_ts_ns(frame)[-1], n_iter=self.config.n_iter, tol=self.config.tol,
-            seed=self.config.seed)
+        try:
+            model = fit_regime_model(
+                X, market=market, vol_window=self.config.vol_window, fitted_at_ns=now_ns,
+                data_end_ns=int(_ts_ns(frame)[-1]), n_iter=self.config.n_iter, tol=self.config.tol,
+                seed=self.config.seed)
+        except ValueError as exc:  # degenerate data: stay unknown, try again at the next check
+            log.warning("%s", exc)
+            return
         self.models.save(model)
         log.info("regime model %s fitted on %d bars (%d iterations, converged=%s)",
                  model.version, model.n_obs, model.iterations, model.converged)
@@ -115,19 +119,19 @@ class RegimeService:
     def _advance(self, market: str, st: _MarketState) -> None:
         assert st.model is not None
         w = st.model.vol_window
-        frame = self.data.frame(market, bars=w + 8) if st.last_ts >= 0 else self.data.frame(market)
+        frame = self.data.frame(market, bars=w + 64) if st.last_ts >= 0 else self.data.frame(market)
         ts = _ts_ns(frame)
         if len(ts) == 0 or ts[-1] <= st.last_ts:
             return
-        if st.last_ts >= 0 and ts[0] > st.last_ts:  # more new bars than the tail holds
+        first = int(np.searchsorted(ts, st.last_ts, side="right"))
+        if st.last_ts >= 0 and first < w:  # the tail is too short for the new bars' features
             frame = self.data.frame(market)
             ts = _ts_ns(frame)
+            first = int(np.searchsorted(ts, st.last_ts, side="right"))
         closes = frame["close"].to_numpy(dtype=np.float64)
-        new = ts > st.last_ts
         if st.last_ts < 0:
             X, rows_ts = regime_features(closes, w), ts[w:]
         else:
-            first = int(np.argmax(new))
             X, rows_ts = regime_features(closes[first - w:], w), ts[first:]
         if len(rows_ts) == 0:
             return

@@ -15,10 +15,13 @@ def eurusd_fit():
     from hmmlearn.hmm import GaussianHMM
 
     X = regime_features(load_dataset("eurusd")["close"].to_numpy(), 20)[:2000]
-    hmm = GaussianHMM(n_components=3, covariance_type="full", n_iter=300, tol=1e-4, random_state=7, min_covar=1e-4)
-    hmm.fit(X)
-    model = model_from_hmm(hmm, market="EUR/USD", vol_window=20, fitted_at_ns=1, data_end_ns=1, n_obs=len(X))
-    return hmm, model, X
+    center, scale = X.mean(axis=0), X.std(axis=0)
+    Z = np.clip((X - center) / scale, -4, 4)
+    hmm = GaussianHMM(n_components=3, covariance_type="full", n_iter=300, tol=1e-4, random_state=7, min_covar=1e-3)
+    hmm.fit(Z)
+    model = model_from_hmm(hmm, market="EUR/USD", vol_window=20, fitted_at_ns=1, data_end_ns=1, n_obs=len(X),
+                           center=center, scale=scale)
+    return hmm, model, X, Z
 
 
 def test_features_tail_equals_full_series():
@@ -30,20 +33,20 @@ def test_features_tail_equals_full_series():
 
 
 def test_log_emission_matches_hmmlearn(eurusd_fit):
-    hmm, model, X = eurusd_fit
-    np.testing.assert_allclose(model.log_emission(X[:500]), hmm._compute_log_likelihood(X[:500]), rtol=1e-9, atol=1e-9)
+    hmm, model, X, Z = eurusd_fit
+    np.testing.assert_allclose(model.log_emission(X[:500]), hmm._compute_log_likelihood(Z[:500]), rtol=1e-9, atol=1e-9)
 
 
 def test_forward_filter_equals_hmmlearn_predict_proba_last_row(eurusd_fit):
-    hmm, model, X = eurusd_fit
+    hmm, model, X, Z = eurusd_fit
     ours = np.exp(model.filter(X))
     for t in (0, 1, 7, 150, 999, len(X) - 1):
-        ref = hmm.predict_proba(X[: t + 1])[-1]
+        ref = hmm.predict_proba(Z[: t + 1])[-1]
         np.testing.assert_allclose(ours[t], ref, atol=1e-8)
 
 
 def test_incremental_filter_equals_batch(eurusd_fit):
-    _, model, X = eurusd_fit
+    _, model, X, _ = eurusd_fit
     batch = model.filter(X[:800])
     first = model.filter(X[:300])
     rest = model.filter(X[300:800], first[-1])
@@ -51,18 +54,20 @@ def test_incremental_filter_equals_batch(eurusd_fit):
 
 
 def test_viterbi_labels_agree_with_hmmlearn_decode(eurusd_fit):
-    hmm, model, X = eurusd_fit
-    _, ref_states = hmm.decode(X, algorithm="viterbi")
+    hmm, model, X, Z = eurusd_fit
+    _, ref_states = hmm.decode(Z, algorithm="viterbi")
     ours = model.viterbi(X)
     np.testing.assert_array_equal(ours, ref_states)
-    np.testing.assert_array_equal(ours, hmm.predict(X))  # predict uses the viterbi algorithm
+    np.testing.assert_array_equal(model.standardize(X), Z)
+    np.testing.assert_array_equal(ours, hmm.predict(Z))  # predict uses the viterbi algorithm
     labels = np.array(model.labels)
     assert set(labels[ours]) <= {"bull", "bear", "sideways"}
 
 
 def test_labels_follow_mean_over_volatility(eurusd_fit):
-    _, model, _ = eurusd_fit
-    score = model.means[:, 0] / np.sqrt(model.covars[:, 0, 0])
+    _, model, _, _ = eurusd_fit
+    mean = model.means[:, 0] * model.scale[0] + model.center[0]
+    score = mean / (np.sqrt(model.covars[:, 0, 0]) * model.scale[0])
     assert model.labels[int(np.argmax(score))] == "bull"
     assert model.labels[int(np.argmin(score))] == "bear"
     assert sorted(model.labels) == ["bear", "bull", "sideways"]

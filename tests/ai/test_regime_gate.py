@@ -1,0 +1,155 @@
+"""The regime service and gate on bundled EUR/USD hours, with a SimClock."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ai.config import RegimeConfig
+from ai.regime.features import regime_features
+from ai.regime.gate import RegimeGate
+from ai.regime.history import JsonlRegimeHistory, MemoryRegimeHistory
+from ai.regime.hmm import fit_regime_model
+from ai.regime.model_store import JoblibModelStore
+from orchestrator.clock import SimClock
+from orchestrator.domain import Direction, Signal, Verdict
+from scrapers.bundled import load_dataset
+from tests.ai.fakes import FrameData, FrameMarket, make_ctx, make_spec
+
+EUR = load_dataset("eurusd").iloc[:1500]
+TS = EUR.index.as_unit("ns").asi8
+
+
+@pytest.fixture(scope="module")
+def stored_model(tmp_path_factory):
+    """A model fitted on the first 600 bars, stored with its data end."""
+    root = tmp_path_factory.mktemp("models")
+    X = regime_features(EUR["close"].to_numpy()[:600], 20)
+    model = fit_regime_model(X, market="EUR/USD", vol_window=20, fitted_at_ns=int(TS[599]),
+                             data_end_ns=int(TS[599]))
+    JoblibModelStore(root).save(model)
+    return root, model
+
+
+def _gate(root, clock, frame=EUR, history=None, **cfg):
+    config = RegimeConfig(refit_every_days=cfg.pop("refit_every_days", 3650), model_dir=str(root), **cfg)
+    data = FrameData({"EUR/USD": frame}, clock)
+    gate = RegimeGate.create(config, data, history=history if history is not None else MemoryRegimeHistory())
+    return gate, data
+
+
+def _signal(clock, direction=Direction.LONG):
+    return Signal("t-bot", "EUR/USD", direction, 0.8, 1.1, clock.now_ns(), clock.now_ns())
+
+
+def test_store_returns_only_models_trained_before_now(stored_model):
+    root, model = stored_model
+    store = JoblibModelStore(root)
+    assert store.latest("EUR/USD", int(TS[598])) is None
+    loaded = store.latest("EUR/USD", int(TS[700]))
+    assert loaded is not None and loaded.version == model.version
+    np.testing.assert_array_equal(loaded.transmat, model.transmat)
+    assert store.versions("EUR/USD")[0]["labels"] == list(model.labels)
+
+
+def test_service_reading_equals_batch_filter(stored_model):
+    root, model = stored_model
+    clock = SimClock(int(TS[900]))
+    gate, _ = _gate(root, clock)
+    reading = gate.service.reading("EUR/USD", clock.now_ns())
+    X = regime_features(EUR["close"].to_numpy()[:901], 20)
+    probs = np.exp(model.filter(X)[-1])
+    assert reading.bar_ts == TS[900] and reading.model_version == model.version
+    assert reading.regime == model.labels[int(np.argmax(probs))]
+    assert reading.probs[model.labels[0]] == pytest.approx(probs[0], abs=1e-12)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.integers(1, 90), min_size=1, max_size=8), extra=st.integers(1, 400))
+def test_future_bars_never_change_past_regimes(stored_model, steps, extra):
+    root, _ = stored_model
+    cut = 700 + sum(steps)
+    # run A: step through time on data that ends at the cut
+    clock_a = SimClock(int(TS[700]))
+    hist_a = MemoryRegimeHistory()
+    gate_a, _ = _gate(root, clock_a, frame=EUR.iloc[: cut + 1], history=hist_a)
+    readings_a = []
+    t = 700
+    for s in steps:
+        t += s
+        clock_a.set_ns(int(TS[t]))
+        readings_a.append(gate_a.service.reading("EUR/USD", clock_a.now_ns()))
+    # run B: the full data, asked once, later
+    clock_b = SimClock(int(TS[cut + extra]))
+    hist_b = MemoryRegimeHistory()
+    gate_b, _ = _gate(root, clock_b, history=hist_b)
+    gate_b.service.reading("EUR/USD", clock_b.now_ns())
+    rows_a, rows_b = hist_a.read("EUR/USD"), hist_b.read("EUR/USD")
+    assert len(rows_b) > len(rows_a)
+    for ra, rb in zip(rows_a, rows_b, strict=False):
+        assert ra.ts_event == rb.ts_event and ra.regime == rb.regime
+        assert ra.p_bull == pytest.approx(rb.p_bull, abs=1e-9)
+    by_ts = {r.ts_event: r for r in rows_b}
+    for r in readings_a:
+        assert by_ts[r.bar_ts].regime == r.regime
+
+
+def test_gate_rejects_outside_declared_regimes(stored_model):
+    root, model = stored_model
+    clock = SimClock(int(TS[900]))
+    gate, data = _gate(root, clock)
+    current = gate.service.reading("EUR/USD", clock.now_ns()).regime
+    others = frozenset({"bull", "bear", "sideways"} - {current})
+    spec = make_spec(regimes=others)
+    d = gate.evaluate(_signal(clock), make_ctx(clock, spec, FrameMarket(data)))
+    assert d.verdict is Verdict.REJECT and d.reason == "regime_excluded"
+    assert d.data["regime"] == current and d.data["model_version"] == model.version
+    assert sum(d.data["probs"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_gate_resizes_by_regime_multiplier(stored_model):
+    root, _ = stored_model
+    clock = SimClock(int(TS[900]))
+    gate, data = _gate(root, clock, size_multipliers={"bull": 0.9, "bear": 0.4, "sideways": 0.6})
+    current = gate.service.reading("EUR/USD", clock.now_ns()).regime
+    d = gate.evaluate(_signal(clock), make_ctx(clock, make_spec(), FrameMarket(data)))
+    assert d.verdict is Verdict.RESIZE and d.reason == "regime_size"
+    assert d.scale == {"bull": 0.9, "bear": 0.4, "sideways": 0.6}[current]
+
+
+def test_gate_passes_exits_and_unknown(tmp_path):
+    clock = SimClock(int(TS[60]))
+    gate, data = _gate(tmp_path, clock, min_fit_bars=500)
+    ctx = make_ctx(clock, make_spec(regimes=frozenset({"bull"})), FrameMarket(data))
+    assert gate.evaluate(_signal(clock, Direction.FLAT), ctx).reason == "exit_allowed"
+    d = gate.evaluate(_signal(clock), ctx)
+    assert d.verdict is Verdict.PASS and d.reason == "regime_unknown"
+    gate_strict, data2 = _gate(tmp_path, clock, min_fit_bars=500, on_unknown="reject")
+    assert gate_strict.evaluate(_signal(clock), ctx).verdict is Verdict.REJECT
+
+
+def test_gate_fits_persists_and_refits_on_schedule(tmp_path):
+    clock = SimClock(int(TS[400]))
+    gate, data = _gate(tmp_path / "m", clock, history=JsonlRegimeHistory(tmp_path / "h"), refit_every_days=7)
+    ctx = make_ctx(clock, make_spec(), FrameMarket(data))
+    gate.evaluate(_signal(clock), ctx)
+    store = JoblibModelStore(tmp_path / "m")
+    assert len(store.versions("EUR/USD")) == 1
+    first = gate.service.reading("EUR/USD", clock.now_ns())
+    clock.set_ns(int(TS[420]))  # under a week later: same model, filter advanced
+    gate.evaluate(_signal(clock), make_ctx(clock, make_spec(), FrameMarket(data)))
+    assert len(store.versions("EUR/USD")) == 1
+    clock.set_ns(int(TS[400]) + 8 * 86_400 * 10**9)
+    gate.evaluate(_signal(clock), make_ctx(clock, make_spec(), FrameMarket(data)))
+    versions = store.versions("EUR/USD")
+    assert len(versions) == 2 and versions[1]["data_end_ns"] > versions[0]["data_end_ns"]
+    rows = JsonlRegimeHistory(tmp_path / "h").read("EUR/USD")
+    ts = [r.ts_event for r in rows]
+    assert ts == sorted(set(ts)) and rows[0].ts_event == TS[20]
+    assert first.bar_ts in ts
+    # a fresh service reuses the stored model instead of refitting
+    gate2, _ = _gate(tmp_path / "m", clock, refit_every_days=7)
+    gate2.service.reading("EUR/USD", clock.now_ns())
+    assert len(store.versions("EUR/USD")) == 2
