@@ -83,6 +83,46 @@ def price_option(kind: str, style: str, spot: float, strike: float, expiry: floa
     return out
 
 
+def chain_rows(path: Path, spot: float, rate: float, dividend: float, underlying: str | None,
+               asof: str | None, expiry: str | None) -> list[dict[str, Any]]:
+    """Load a chain CSV and return one dict per live quote with its IV and model Greeks."""
+    from datetime import date, datetime
+
+    from orchestrator.clock import LiveClock, dt_to_ns
+    from risk.options.chain import load_chain_csv
+    from risk.options.portfolio import ChainPricer
+
+    if asof is None:
+        asof_ns = LiveClock().now_ns()
+    else:
+        try:
+            asof_ns = dt_to_ns(datetime.fromisoformat(asof))
+        except ValueError as exc:
+            raise _input_error(f"--asof: {asof!r} is not an ISO 8601 time with an offset ({exc})") from None
+    chain = load_chain_csv(path, asof_ns, underlying, spot)
+    if expiry is not None:
+        try:
+            chain = chain.select(expiry=date.fromisoformat(expiry))
+        except ValueError:
+            raise _input_error(f"--expiry: {expiry!r} is not YYYY-MM-DD") from None
+    chain = chain.with_implied_vols(rate, dividend, steps=100)
+    live = [q for q in chain if q.contract.years_to_expiry(asof_ns) > 0]
+    priced = [q for q in live if q.iv is not None]
+    val = ChainPricer(chain, rate, dividend, steps=100).value([q.contract for q in priced]) if priced else None
+    index = {q.contract.symbol: i for i, q in enumerate(priced)}
+    rows = []
+    for q in live:
+        i = index.get(q.contract.symbol)
+        row: dict[str, Any] = {"symbol": q.contract.symbol, "type": q.contract.kind, "strike": q.contract.strike,
+                               "expiry": q.contract.expiry.isoformat(), "style": q.contract.style, "bid": q.bid,
+                               "ask": q.ask, "mid": q.mid, "iv": q.iv, "open_interest": q.open_interest}
+        row["price"] = None if i is None or val is None else float(val.price[i])
+        for g in GREEKS:
+            row[g] = None if i is None or val is None else float(getattr(val, g)[i])
+        rows.append(row)
+    return rows
+
+
 def _print_price(r: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -180,6 +220,42 @@ def register(app: typer.Typer) -> None:
                   + (", ".join(f"{b:,.2f}" for b in strat.breakevens()) or "none"))
         if out is not None:
             con.print(f"payoff diagram written to {summary['chart']}")
+
+    @options_app.command("chain")
+    def chain_cmd(
+        path: Path = typer.Argument(..., help="Option chain CSV (see risk.options.chain for the columns)."),
+        spot: str = typer.Option(None, "--spot", help="Underlying price."),
+        rate: str = typer.Option("0", "--rate", help="Risk-free rate, continuous."),
+        dividend: str = typer.Option("0", "--dividend", help="Dividend yield, continuous."),
+        underlying: str = typer.Option(None, "--underlying", help="Underlying symbol if the file has none."),
+        asof: str = typer.Option(None, "--asof", help="Valuation time, ISO 8601 with offset (default: now)."),
+        expiry: str = typer.Option(None, "--expiry", help="Only this expiry (YYYY-MM-DD)."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Load a chain CSV, solve missing implied vols from the mids, and show every Greek."""
+        rows = chain_rows(path, _num("--spot", spot), _num("--rate", rate), _num("--dividend", dividend),  # type: ignore[arg-type]
+                          underlying, asof, expiry)
+        if as_json:
+            emit_json(rows)
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{path} ({len(rows)} contracts)")
+        cols = ("symbol", "bid", "ask", "iv", "oi", "model", "delta", "gamma", "theta/d", "vega/pt")
+        for c in cols:
+            table.add_column(c, justify="left" if c == "symbol" else "right", no_wrap=True)
+
+        def fmt(v: Any, spec: str) -> str:
+            return "-" if v is None else format(v, spec)
+
+        for r in rows:
+            g = {k: r[k] for k in GREEKS}
+            table.add_row(r["symbol"], fmt(r["bid"], ".2f"), fmt(r["ask"], ".2f"), fmt(r["iv"], ".1%"),
+                          fmt(r["open_interest"], "d"), fmt(r["price"], ".2f"), fmt(g["delta"], ".3f"),
+                          fmt(g["gamma"], ".4f"), fmt(None if g["theta"] is None else g["theta"] / 365, ".3f"),
+                          fmt(None if g["vega"] is None else g["vega"] / 100, ".3f"))
+        Console().print(table)
 
     @options_app.command("vol")
     def vol_cmd(

@@ -177,12 +177,17 @@ class OptionChain:
     def _years(self, expiry: date) -> float:
         return OptionContract(self.underlying, "call", 1.0, expiry).years_to_expiry(self.asof_ns)
 
-    def with_implied_vols(self, rate: float, dividend: float = 0.0, overwrite: bool = False) -> OptionChain:
-        """Return a chain whose missing IVs are solved from the mids (European BSM; NaN-free:
-        quotes without a solution keep ``iv=None``). Needs ``spot``."""
+    def with_implied_vols(self, rate: float, dividend: float = 0.0, overwrite: bool = False,
+                          steps: int = 200) -> OptionChain:
+        """Return a chain whose missing IVs are solved from the mids (needs ``spot``).
+
+        European contracts are solved together (vectorised BSM); American ones one by one
+        on a ``steps``-step binomial tree. Quotes without a solution keep ``iv=None``.
+        """
         import numpy as np
 
-        from risk.options.implied import implied_vol_array
+        from risk.options.errors import ImpliedVolError
+        from risk.options.implied import implied_vol, implied_vol_array
 
         if self.spot is None:
             raise ChainDataError(f"chain {self.underlying}: implied vols need the underlying spot")
@@ -190,13 +195,24 @@ class OptionChain:
                 and q.contract.years_to_expiry(self.asof_ns) > 0]
         if not todo:
             return self
-        qs = [self.quotes[i] for i in todo]
-        iv = implied_vol_array([q.mid for q in qs], [q.contract.kind for q in qs], self.spot,
-                               [q.contract.strike for q in qs],
-                               [q.contract.years_to_expiry(self.asof_ns) for q in qs], rate, dividend)
         new = list(self.quotes)
-        for i, q, v in zip(todo, qs, iv, strict=True):
-            new[i] = replace(q, iv=float(v) if np.isfinite(v) else None)
+        euro = [i for i in todo if self.quotes[i].contract.style == "european"]
+        if euro:
+            qs = [self.quotes[i] for i in euro]
+            iv = implied_vol_array([q.mid for q in qs], [q.contract.kind for q in qs], self.spot,
+                                   [q.contract.strike for q in qs],
+                                   [q.contract.years_to_expiry(self.asof_ns) for q in qs], rate, dividend)
+            for i, q, v in zip(euro, qs, iv, strict=True):
+                new[i] = replace(q, iv=float(v) if np.isfinite(v) else None)
+        for i in (i for i in todo if self.quotes[i].contract.style == "american"):
+            q = self.quotes[i]
+            c = q.contract
+            try:
+                v = implied_vol(float(q.mid), c.kind, self.spot, c.strike,  # type: ignore[arg-type]
+                                c.years_to_expiry(self.asof_ns), rate, dividend, "american", steps)
+            except ImpliedVolError:
+                v = None
+            new[i] = replace(q, iv=v)
         return replace(self, quotes=tuple(new))
 
     def to_frame(self) -> pd.DataFrame:

@@ -89,7 +89,7 @@ class ChainPricer:
     steps: int = 200
 
     def value(self, contracts: Sequence[OptionContract]) -> Valuation:
-        chain = self.chain.with_implied_vols(self.rate, self.dividend)
+        chain = self.chain.with_implied_vols(self.rate, self.dividend, steps=self.steps)
         if chain.spot is None:
             raise ChainDataError(f"chain {chain.underlying}: pricing needs the underlying spot")
         vols = []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from orchestrator.cli.main import main
+from orchestrator.clock import dt_to_ns
+from risk.options.chain import OptionContract
 from risk.options.binomial import crr_price
 from risk.options.bsm import bsm_valuation
 
@@ -100,3 +103,32 @@ def test_vol_fits_garch_and_compares_with_vix(capsys: pytest.CaptureFixture[str]
     r = json.loads(out)
     assert 0.95 < r["persistence"] < 1 and "forecast_vol_10d" in r
     assert r["realized_vs_vix_2014_2018"]["mean_premium"] > 0
+
+
+def test_chain_solves_ivs_and_prices_back_to_the_mids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    asof = "2024-01-02T16:00:00-05:00"
+    t = OptionContract("SPY", "put", 460.0, date(2024, 2, 16)).years_to_expiry(dt_to_ns(datetime.fromisoformat(asof)))
+    put = float(crr_price("put", 470.0, 460.0, t, 0.05, 0.16, 0.0, 100, "american"))
+    path = tmp_path / "chain.csv"
+    path.write_text("underlying,type,strike,expiry,bid,ask,open_interest,style\n"
+                    f"SPY,put,460,2024-02-16,{put - 0.01:.6f},{put + 0.01:.6f},900,american\n"
+                    "SPY,call,460,2024-02-16,15.1,15.4,1200,european\n"
+                    "SPY,call,300,2024-02-16,0.1,0.2,1,european\n")
+    code, out, _ = _run(["options", "chain", str(path), "--spot", "470", "--rate", "0.05", "--asof", asof, "--json"],
+                        capsys)
+    assert code == 0
+    rows = {r["symbol"]: r for r in json.loads(out)}
+    p = rows["SPY240216P00460000"]
+    assert p["iv"] == pytest.approx(0.16, abs=1e-6) and p["price"] == pytest.approx(put, abs=1e-6)
+    assert p["open_interest"] == 900 and p["delta"] < 0
+    c = rows["SPY240216C00460000"]
+    assert c["price"] == pytest.approx(15.25, abs=1e-9)
+    bad = rows["SPY240216C00300000"]  # bid below intrinsic: no vol, no Greeks
+    assert bad["iv"] is None and bad["delta"] is None
+
+
+def test_chain_bad_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("type,strike,expiry,bid,ask\ncall,450,2024-01-19,1.3,1.2\n")
+    code, _, err = _run(["options", "chain", str(path), "--spot", "450", "--underlying", "SPY"], capsys)
+    assert code == 2 and err == f"error: {path}: line 2: bid 1.3 is above ask 1.2\n"

@@ -28,7 +28,7 @@ def _chain(spot: float = 470.0) -> OptionChain:
     for exp in (EXP1, EXP2):
         for k in (460.0, 470.0, 480.0):
             for kind in ("call", "put"):
-                c = OptionContract("SPY", kind, k, exp)
+                c = OptionContract("SPY", kind, k, exp, "european")
                 fair = float(bsm_price(kind, spot, k, c.years_to_expiry(ASOF), 0.05, 0.14))
                 quotes.append(OptionQuote(c, round(fair - 0.05, 2), round(fair + 0.05, 2), None, int(k), fair))
     return OptionChain("SPY", ASOF, tuple(reversed(quotes)), spot)
@@ -116,3 +116,14 @@ def test_csv_missing_file_and_columns(tmp_path: Path) -> None:
     path.write_text("strike,bid\n450,1\n")
     with pytest.raises(ChainDataError, match="needs columns type, strike, expiry"):
         load_chain_csv(path, ASOF)
+
+
+def test_with_implied_vols_solves_american_quotes_on_the_tree() -> None:
+    from risk.options.binomial import crr_price
+
+    c = OptionContract("SPY", "put", 480.0, EXP2)
+    fair = float(crr_price("put", 470.0, 480.0, c.years_to_expiry(ASOF), 0.05, 0.2, 0.0, 150, "american"))
+    ch = OptionChain("SPY", ASOF, (OptionQuote(c, fair - 0.001, fair + 0.001),), 470.0)
+    assert ch.with_implied_vols(0.05, steps=150).quotes[0].iv == pytest.approx(0.2, abs=1e-6)
+    below = OptionChain("SPY", ASOF, (OptionQuote(c, 5.0, 5.1),), 470.0)  # under intrinsic 10
+    assert below.with_implied_vols(0.05).quotes[0].iv is None
