@@ -31,9 +31,9 @@ class StoreBase:
         self._engine = engine
         self._where = where
         self._dialect = engine.dialect.name
-        self._guard = threading.RLock()
-        self._batch_conn: Connection | None = None
-        self._depth = 0
+        # Batches are per thread: the replay's batch never captures a dashboard thread's
+        # reads or writes, and no lock is held while a connection waits on the database.
+        self._local = threading.local()
         self._stmts: dict[str, Any] = {}
         self._raw = RawSql(self._dialect) if self._dialect in DIALECTS else None
         dbapi = engine.dialect.loaded_dbapi
@@ -52,7 +52,13 @@ class StoreBase:
         return self._engine
 
     @property
+    def _batch_conn(self) -> Connection | None:
+        """This thread's batch connection, if it is inside :meth:`batch`."""
+        return getattr(self._local, "conn", None)
+
+    @property
     def in_batch(self) -> bool:
+        """True inside :meth:`batch` on the calling thread."""
         return self._batch_conn is not None
 
     def _fail(self, what: str, exc: BaseException) -> StoreError:
@@ -63,74 +69,72 @@ class StoreBase:
     @contextmanager
     def _writing(self, what: str) -> Iterator[Connection]:
         """A connection for a write: the batch's, or a fresh committed transaction."""
-        with self._guard:
-            try:
-                if self._batch_conn is not None:
-                    if not self._batch_conn.in_transaction():
-                        # Raw-cursor writes bypass SQLAlchemy's autobegin; without an explicit
-                        # begin, Connection.commit() would not commit them.
-                        self._batch_conn.begin()
-                    yield self._batch_conn
-                else:
-                    with self._engine.begin() as conn:
-                        yield conn
-            except StoreError:
-                raise
-            except self._db_errors as exc:
-                raise self._fail(what, exc) from exc
+        try:
+            batch = self._batch_conn
+            if batch is not None:
+                if not batch.in_transaction():
+                    # Raw-cursor writes bypass SQLAlchemy's autobegin; without an explicit
+                    # begin, Connection.commit() would not commit them.
+                    batch.begin()
+                yield batch
+            else:
+                with self._engine.begin() as conn:
+                    yield conn
+        except StoreError:
+            raise
+        except self._db_errors as exc:
+            raise self._fail(what, exc) from exc
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[Connection]:
         """A connection for a read; outside a batch its transaction ends right after."""
-        with self._guard:
-            try:
-                if self._batch_conn is not None:
-                    yield self._batch_conn
-                else:
-                    with self._engine.connect() as conn:
-                        yield conn
-                        conn.rollback()
-            except StoreError:
-                raise
-            except self._db_errors as exc:
-                raise self._fail(what, exc) from exc
+        try:
+            batch = self._batch_conn
+            if batch is not None:
+                yield batch
+            else:
+                with self._engine.connect() as conn:
+                    yield conn
+                    conn.rollback()
+        except StoreError:
+            raise
+        except self._db_errors as exc:
+            raise self._fail(what, exc) from exc
 
     @contextmanager
     def batch(self) -> Iterator[StoreBase]:
-        """Group writes into one transaction, committed when the block ends.
+        """Group this thread's writes into one transaction, committed when the block ends.
 
         Nested batches join the outer one. An exception rolls back everything written
         since the last commit and propagates. Use :meth:`commit` to make the writes so far
-        durable without leaving the block (e.g. an order intent before it is sent).
+        durable without leaving the block (e.g. an order intent before it is sent). Other
+        threads are not part of the batch: they read committed data and write on their
+        own connections (waiting up to the busy timeout for the batch's write lock on
+        SQLite, so commit at least every few seconds).
         """
-        with self._guard:
-            if self._batch_conn is not None:
-                self._depth += 1
-                try:
-                    yield self
-                finally:
-                    self._depth -= 1
-                return
-            try:
-                conn = self._engine.connect()
-            except SQLAlchemyError as exc:
-                raise self._fail("begin batch", exc) from exc
-            self._batch_conn = conn
-            try:
-                yield self
-                conn.commit()
-            except StoreError:
-                self._rollback_quietly(conn)
-                raise
-            except self._db_errors as exc:
-                self._rollback_quietly(conn)
-                raise self._fail("batch", exc) from exc
-            except BaseException:
-                self._rollback_quietly(conn)
-                raise
-            finally:
-                self._batch_conn = None
-                conn.close()
+        if self._batch_conn is not None:
+            yield self
+            return
+        try:
+            conn = self._engine.connect()
+        except self._db_errors as exc:
+            raise self._fail("begin batch", exc) from exc
+        self._local.conn = conn
+        try:
+            yield self
+            conn.commit()
+        except StoreError:
+            self._rollback_quietly(conn)
+            raise
+        except self._db_errors as exc:
+            self._rollback_quietly(conn)
+            raise self._fail("batch", exc) from exc
+        except BaseException:
+            self._rollback_quietly(conn)
+            raise
+        finally:
+            self._local.conn = None
+            conn.close()
 
     def _rollback_quietly(self, conn: Connection) -> None:
         try:
@@ -140,13 +144,13 @@ class StoreBase:
 
     def commit(self) -> None:
         """Commit the current batch's writes so far (no-op outside a batch)."""
-        with self._guard:
-            if self._batch_conn is None:
-                return
-            try:
-                self._batch_conn.commit()
-            except self._db_errors as exc:
-                raise self._fail("commit", exc) from exc
+        batch = self._batch_conn
+        if batch is None:
+            return
+        try:
+            batch.commit()
+        except self._db_errors as exc:
+            raise self._fail("commit", exc) from exc
 
     # -- statement helpers -------------------------------------------------------------
 

@@ -307,3 +307,17 @@ def test_nested_batch_joins_outer(store: Store) -> None:
         assert store.in_batch
         raise RuntimeError("outer fails")
     assert store.equity_curve() == []
+
+
+def test_batch_belongs_to_its_thread(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.record_equity(1, 1, 0, 1)
+    with ThreadPoolExecutor(1) as pool, store.batch():
+        store.record_equity(2, 1, 0, 1)
+        # another thread (e.g. the dashboard) is not in the batch: it neither blocks nor
+        # sees the uncommitted row
+        other_view = pool.submit(lambda: (store.in_batch, [p.ts_ns for p in store.equity_curve()]))
+        assert other_view.result() == (False, [1])
+        assert [p.ts_ns for p in store.equity_curve()] == [1, 2]
+    assert [p.ts_ns for p in store.equity_curve()] == [1, 2]
