@@ -110,7 +110,8 @@ class StoreBase:
         durable without leaving the block (e.g. an order intent before it is sent). Other
         threads are not part of the batch: they read committed data and write on their
         own connections (waiting up to the busy timeout for the batch's write lock on
-        SQLite, so commit at least every few seconds).
+        SQLite, so commit at least every few seconds). After a StoreError inside a batch,
+        leave the block: PostgreSQL aborts the whole transaction on a failed statement.
         """
         if self._batch_conn is not None:
             yield self

@@ -327,4 +327,4 @@ def _open_error(where: str, is_file: bool, exc: SQLAlchemyError) -> StoreError:
     if is_file and ("not a database" in first or "malformed" in first):
         return StoreError(f"store {where}: not a SQLite database or corrupt ({first}); move the"
                           " file aside or set engine.store_url to another path")
-    return StoreError(f"store {where}: cannot open: {first}")
+    return StoreError(f"store {where}: cannot open or migrate: {first}")

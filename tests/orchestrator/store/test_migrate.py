@@ -3,6 +3,7 @@ models matching the hand-written migrations, and bad databases."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -124,6 +125,18 @@ def test_garbage_file_is_store_error_naming_path(tmp_path: Path) -> None:
     assert path.read_bytes() == garbage  # nothing overwritten
 
 
+def test_failed_migration_leaves_database_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "tf.db"
+    con = sqlite3.connect(path)
+    con.execute("create table runs (id integer)")  # clashes with the last table 0001 creates
+    con.commit()
+    with pytest.raises(StoreError, match=f"store {path}: cannot open or migrate: table runs already exists"):
+        Store.open(f"sqlite:///{path}")
+    tables = [r[0] for r in con.execute("select name from sqlite_master where type = 'table'")]
+    con.close()
+    assert tables == ["runs"]  # the tables created before the failure were rolled back
+
+
 def test_directory_at_path_is_store_error(tmp_path: Path) -> None:
     (tmp_path / "db").mkdir()
     with pytest.raises(StoreError, match="is a directory"):
@@ -138,7 +151,7 @@ def test_unknown_revision_is_store_error(sqlite_url: str) -> None:
 
 
 def test_unreachable_postgres_is_store_error() -> None:
-    with pytest.raises(StoreError, match="store postgresql\\+psycopg://postgres:\\*\\*\\*@127.0.0.1:1/x: cannot open"):
+    with pytest.raises(StoreError, match="store postgresql\\+psycopg://postgres:\\*\\*\\*@127.0.0.1:1/x: cannot open or migrate"):
         Store.open("postgresql://postgres:secret@127.0.0.1:1/x")
 
 
