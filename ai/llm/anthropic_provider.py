@@ -1,0 +1,57 @@
+"""Anthropic Messages API through the official ``anthropic`` SDK, with structured output
+(``output_config.format`` = the answer's JSON schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ai.config import LLMConfig
+from ai.llm.base import (
+    LLMMalformed,
+    LLMRateLimited,
+    LLMRefused,
+    LLMTimeout,
+    LLMUnavailable,
+    retry_after_seconds,
+)
+
+
+class AnthropicProvider:
+    """A :class:`~ai.llm.base.ChatProvider` on ``anthropic.Anthropic``. The SDK's own retries
+    are off: :class:`~ai.llm.client.LLMClient` retries with the clock-free sleeper it is given."""
+
+    name = "anthropic"
+
+    def __init__(self, config: LLMConfig, api_key: str | None) -> None:
+        import anthropic
+
+        self.model = config.model
+        self.config = config
+        self._sdk = anthropic
+        self._client = anthropic.Anthropic(
+            api_key=api_key or "missing", base_url=config.base_url, timeout=config.timeout_seconds,
+            max_retries=0)
+
+    def complete(self, system: str, user: str, schema: dict[str, Any], schema_name: str) -> str:
+        sdk = self._sdk
+        try:
+            msg = self._client.messages.create(
+                model=self.model, max_tokens=self.config.max_tokens, system=system,
+                messages=[{"role": "user", "content": user}],
+                output_config={"format": {"type": "json_schema", "schema": schema}},
+            )
+        except sdk.APITimeoutError as exc:
+            raise LLMTimeout(f"anthropic {self.model}: no answer within {self.config.timeout_seconds}s") from exc
+        except sdk.RateLimitError as exc:
+            raise LLMRateLimited(f"anthropic {self.model}: 429 rate limited",
+                                 retry_after_seconds(exc.response.headers)) from exc
+        except sdk.APIConnectionError as exc:
+            raise LLMUnavailable(f"anthropic {self.model}: connection failed ({exc})") from exc
+        except sdk.APIStatusError as exc:
+            if exc.status_code >= 500:
+                raise LLMUnavailable(f"anthropic {self.model}: HTTP {exc.status_code}") from exc
+            raise LLMRefused(f"anthropic {self.model}: HTTP {exc.status_code}: {exc.message}") from exc
+        texts = [getattr(b, "text", "") for b in msg.content if getattr(b, "type", "") == "text"]
+        if not texts:
+            raise LLMMalformed(f"anthropic {self.model}: no text block in the answer (stop={msg.stop_reason})")
+        return "".join(texts)

@@ -1,0 +1,78 @@
+"""Provider contract and errors of the LLM layer.
+
+A provider sends one system+user prompt with a JSON schema for the answer and returns the
+raw text the model produced; parsing, validation, caching, budget and retries live in
+:class:`ai.llm.client.LLMClient`, so every provider gets them the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from orchestrator.errors import TradefleetError
+
+
+class LLMError(TradefleetError):
+    """An LLM call did not produce a usable answer."""
+
+    retryable = False
+
+
+class LLMTimeout(LLMError):
+    """The provider did not answer within the timeout."""
+
+    retryable = True
+
+
+class LLMRateLimited(LLMError):
+    """The provider answered 429; ``retry_after`` seconds if it said so."""
+
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LLMUnavailable(LLMError):
+    """Connection failure or a 5xx: may succeed on retry."""
+
+    retryable = True
+
+
+class LLMRefused(LLMError):
+    """A 4xx other than 429 (bad key, bad request): retrying cannot help."""
+
+
+class LLMMalformed(LLMError):
+    """The answer is not JSON or does not match the schema."""
+
+
+class LLMBudgetExceeded(LLMError):
+    """Today's call budget for this provider is spent."""
+
+
+class ChatProvider(Protocol):
+    """One LLM endpoint."""
+
+    name: str
+    model: str
+
+    def complete(self, system: str, user: str, schema: dict[str, Any], schema_name: str) -> str:
+        """Return the model's raw answer text (expected to be JSON matching ``schema``)."""
+        ...
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Read ``retry-after-ms`` or ``retry-after`` (seconds) from response headers."""
+    if headers is None:
+        return None
+    for key, factor in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(key)
+        if raw is None:
+            continue
+        try:
+            return max(0.0, float(raw) * factor)
+        except ValueError:
+            continue
+    return None
