@@ -71,3 +71,8 @@ EURUSD_MACD = BotSpec(
     asset_class=AssetClass.FX, params={}, regimes=TRENDING,
     description="EUR/USD hourly MACD(12,26,9) crossover, long/short",
 )
+EURUSD_MACD_ZERO = BotSpec(
+    name="eurusd-macd-zero-line", bot=MacdCrossBot, instruments=("EUR/USD",), schedule=FX_HOURLY, timeframe="1h",
+    asset_class=AssetClass.FX, params={"fast": 24, "slow": 52, "signal": 18, "zero_line": True, "min_hist_atr": 0.1},
+    regimes=TRENDING, description="EUR/USD slow MACD(24,52,18) crossover on the right side of zero only",
+)

@@ -108,3 +108,8 @@ EURUSD_RIBBON = BotSpec(
     asset_class=_FX, params={"spans": (8, 21, 55)}, regimes=TRENDING,
     description="EUR/USD hourly 8/21/55 EMA ribbon trend, long/short",
 )
+EURUSD_RIBBON_SLOW = BotSpec(
+    name="eurusd-ema-ribbon-slow", bot=EmaRibbonBot, instruments=("EUR/USD",), schedule=FX_HOURLY, timeframe="1h",
+    asset_class=_FX, params={"spans": (21, 55, 144)}, regimes=TRENDING,
+    description="EUR/USD hourly 21/55/144 EMA ribbon trend, long/short",
+)
