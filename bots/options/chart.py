@@ -68,11 +68,11 @@ def write_chart(fig: go.Figure, path: Path) -> Path:
         fig.write_html(str(path), include_plotlyjs=True, full_html=True)
         return path
     if suffix == ".png":
-        try:
-            import kaleido  # noqa: F401
-        except ImportError:
+        import importlib.util
+
+        if importlib.util.find_spec("kaleido") is None:
             raise OptionsError(f"{path}: PNG export needs the 'kaleido' package (not installed); "
-                               "write .html instead") from None
+                               "write .html instead")
         fig.write_image(str(path))
         return path
     raise OptionsError(f"{path}: unsupported chart format {suffix or '(none)'}; use .html or .png")

@@ -25,11 +25,10 @@ def _input_error(message: str) -> Exception:
     return OptionInputError(message)
 
 
-def _num(flag: str, raw: str | None, required: bool = True) -> float | None:
+def _num(flag: str, raw: str | None) -> float:
+    """Parse a required number given as text (one-line error naming the flag)."""
     if raw is None:
-        if required:
-            raise _input_error(f"missing {flag}")
-        return None
+        raise _input_error(f"missing {flag}")
     try:
         value = float(raw)
     except ValueError:
@@ -37,6 +36,10 @@ def _num(flag: str, raw: str | None, required: bool = True) -> float | None:
     if not math.isfinite(value):
         raise _input_error(f"{flag}: {raw!r} is not finite")
     return value
+
+
+def _opt_num(flag: str, raw: str | None) -> float | None:
+    return None if raw is None else _num(flag, raw)
 
 
 def _choice(flag: str, raw: str, allowed: tuple[str, ...]) -> str:
@@ -58,25 +61,26 @@ def price_option(kind: str, style: str, spot: float, strike: float, expiry: floa
         raise _input_error("give exactly one of --vol (to price) or --price (to solve the implied vol)")
     out: dict[str, Any] = {"type": kind, "style": style, "spot": spot, "strike": strike, "expiry": expiry,
                            "rate": rate, "dividend": dividend}
-    if price is not None:
-        vol = implied_vol(price, kind, spot, strike, expiry, rate, dividend, style, steps)  # type: ignore[arg-type]
+    if vol is None:
+        vol = implied_vol(price, kind, spot, strike, expiry, rate, dividend,  # type: ignore[arg-type]
+                          "american" if style == "american" else "european", steps)
         out["implied_vol"] = vol
-    assert vol is not None
     out["vol"] = vol
     if style == "european":
         val = bsm_valuation(kind, spot, strike, expiry, rate, vol, dividend)
         bump = bsm_bump_valuation(kind, spot, strike, expiry, rate, vol, dividend)
         out["model"] = "black-scholes-merton"
+        model_price = float(val.price[()])
         greeks = {g: float(getattr(val, g)[()]) for g in GREEKS}
     else:
         tree = crr_tree(kind, spot, strike, expiry, rate, vol, dividend, steps, "american")
         bump = binomial_bump_valuation(kind, spot, strike, expiry, rate, vol, dividend, steps, "american")
-        val = tree  # type: ignore[assignment]
         out["model"] = f"binomial CRR, Broadie-Detemple + Richardson, {steps} steps"
+        model_price = float(tree.price[()])
         greeks = {"delta": float(tree.delta[()]), "gamma": float(tree.gamma[()]), "theta": float(tree.theta[()]),
                   "vega": float(bump.vega[()]), "rho": float(bump.rho[()])}
-    out["price"] = float(val.price[()]) if price is None else price
-    out["model_price"] = float(val.price[()])
+    out["price"] = model_price if price is None else price
+    out["model_price"] = model_price
     out["greeks"] = greeks
     out["greeks_bump"] = {g: float(getattr(bump, g)[()]) for g in GREEKS}
     out["units"] = {"theta": "per year (divide by 365 per day)", "vega": "per 1.00 vol", "rho": "per 1.00 rate"}
@@ -128,8 +132,8 @@ def _print_price(r: dict[str, Any]) -> None:
     from rich.table import Table
 
     con = Console()
-    head = f"{r['style']} {r['type']}  S={r['spot']:g} K={r['strike']:g} T={r['expiry']:g}y r={r['rate']:g} q={r['dividend']:g}"
-    con.print(head)
+    con.print(f"{r['style']} {r['type']}  S={r['spot']:g} K={r['strike']:g} T={r['expiry']:g}y "
+              f"r={r['rate']:g} q={r['dividend']:g}")
     con.print(f"model: {r['model']}")
     if "implied_vol" in r:
         con.print(f"price {r['price']:.6f}  ->  implied vol {r['implied_vol']:.6f} ({r['implied_vol']:.2%})")
@@ -140,8 +144,9 @@ def _print_price(r: dict[str, Any]) -> None:
     table.add_column("value", justify="right")
     table.add_column("by bump", justify="right")
     table.add_column("per", justify="left")
-    per = {"delta": "1 of spot", "gamma": "1 of spot", "theta": f"year ({r['greeks']['theta'] / 365:.6f}/day)",
-           "vega": f"1.00 vol ({r['greeks']['vega'] / 100:.6f}/vol pt)", "rho": f"1.00 rate ({r['greeks']['rho'] / 100:.6f}/1%)"}
+    g = r["greeks"]
+    per = {"delta": "1 of spot", "gamma": "1 of spot", "theta": f"year ({g['theta'] / 365:.6f}/day)",
+           "vega": f"1.00 vol ({g['vega'] / 100:.6f}/vol pt)", "rho": f"1.00 rate ({g['rho'] / 100:.6f}/1%)"}
     for g in GREEKS:
         table.add_row(g, f"{r['greeks'][g]:.8f}", f"{r['greeks_bump'][g]:.8f}", per[g])
     con.print(table)
@@ -167,10 +172,9 @@ def register(app: typer.Typer) -> None:
         """Price an option and print every Greek (analytic or tree, and by bump)."""
         kind = _choice("--type", type_, ("call", "put"))
         sty = _choice("--style", style, ("european", "american"))
-        result = price_option(kind, sty, _num("--spot", spot), _num("--strike", strike),  # type: ignore[arg-type]
-                              _num("--expiry", expiry), _num("--rate", rate),  # type: ignore[arg-type]
-                              _num("--dividend", dividend), _num("--vol", vol, False),  # type: ignore[arg-type]
-                              _num("--price", premium, False), steps)
+        result = price_option(kind, sty, _num("--spot", spot), _num("--strike", strike), _num("--expiry", expiry),
+                              _num("--rate", rate), _num("--dividend", dividend), _opt_num("--vol", vol),
+                              _opt_num("--price", premium), steps)
         if as_json:
             emit_json(result)
         else:
@@ -178,8 +182,8 @@ def register(app: typer.Typer) -> None:
 
     @options_app.command("payoff")
     def payoff(
-        strategy: str = typer.Argument(..., help="bull-call-spread, bear-put-spread, bull-put-spread, bear-call-spread, "
-                                                 "covered-call, protective-put, iron-condor, wheel-put, wheel-call"),
+        strategy: str = typer.Argument(..., help="bull-call-spread, bear-put-spread, bull-put-spread, "
+                                       "bear-call-spread, covered-call, protective-put, iron-condor, wheel-put, wheel-call"),
         spot: str = typer.Option(None, "--spot", help="Underlying price at entry."),
         strikes: str = typer.Option(None, "--strikes", help="Comma-separated strikes, ascending (e.g. 95,105)."),
         expiry: str = typer.Option("0.0833", "--expiry", help="Time to expiry in years."),
@@ -197,9 +201,9 @@ def register(app: typer.Typer) -> None:
         if strikes is None:
             raise _input_error("missing --strikes (comma-separated, e.g. 95,105)")
         ks = [_num("--strikes", k.strip()) for k in strikes.split(",") if k.strip()]
-        m = Market(_num("--spot", spot), _num("--rate", rate), _num("--vol", vol),  # type: ignore[arg-type]
-                   _num("--expiry", expiry), _num("--dividend", dividend), _num("--multiplier", multiplier))  # type: ignore[arg-type]
-        strat = build(strategy.strip().lower(), m, ks)  # type: ignore[arg-type]
+        m = Market(_num("--spot", spot), _num("--rate", rate), _num("--vol", vol), _num("--expiry", expiry),
+                   _num("--dividend", dividend), _num("--multiplier", multiplier))
+        strat = build(strategy.strip().lower(), m, ks)
         summary = strat.summary()
         summary["greeks"] = strat.greeks(m.rate, m.vol, m.dividend).as_dict()
         if out is not None:
@@ -211,9 +215,10 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         con = Console()
-        con.print(f"[bold]{strat.name}[/bold]  spot {strat.spot:g}, {strat.expiry * 365:.0f} days, x{strat.multiplier:g}")
-        for leg in summary["legs"]:  # type: ignore[attr-defined]
-            con.print(f"  {leg}")
+        con.print(f"[bold]{strat.name}[/bold]  spot {strat.spot:g}, {strat.expiry * 365:.0f} days, "
+                  f"x{strat.multiplier:g}")
+        for leg in strat.legs:
+            con.print(f"  {leg.describe()}")
         fmt = lambda v: "unbounded" if math.isinf(v) else f"{v:,.2f}"  # noqa: E731
         con.print(f"net premium {summary['net_premium']:,.2f} ({'debit' if strat.net_premium > 0 else 'credit'})")
         con.print(f"max profit {fmt(strat.max_profit())}   max loss {fmt(strat.max_loss())}   breakevens "
@@ -233,7 +238,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOption,
     ) -> None:
         """Load a chain CSV, solve missing implied vols from the mids, and show every Greek."""
-        rows = chain_rows(path, _num("--spot", spot), _num("--rate", rate), _num("--dividend", dividend),  # type: ignore[arg-type]
+        rows = chain_rows(path, _num("--spot", spot), _num("--rate", rate), _num("--dividend", dividend),
                           underlying, asof, expiry)
         if as_json:
             emit_json(rows)
