@@ -98,6 +98,39 @@ def test_downgrade_base_then_upgrade(store_url: str) -> None:
         assert [p.ts_ns for p in store.equity_curve()] == [2]
 
 
+def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'var' / 'tf.db'}"
+    code = ("import sys; from orchestrator.store import Store; s = Store.open(sys.argv[1]);"
+            " s.record_equity(int(sys.argv[2]), 1, 0, 1); s.close(); print('ok')")
+    procs = [subprocess.Popen([sys.executable, "-c", code, url, str(i)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(2)]
+    results = [p.communicate() for p in procs]
+    assert [out.strip() for out, _ in results] == ["ok"] * 2, [err for _, err in results]
+    with Store.open(url) as store:
+        assert sorted(p.ts_ns for p in store.equity_curve()) == [0, 1]
+
+
+def test_alembic_command_line_env(tmp_path: Path) -> None:
+    """env.py also works the usual Alembic way: ``-x url=...`` online, and ``--sql``."""
+    import argparse
+    import io
+
+    from alembic import command
+    from alembic.config import Config
+
+    from orchestrator.store.migrate import MIGRATIONS_DIR
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    out = io.StringIO()
+    cfg = Config(output_buffer=out, cmd_opts=argparse.Namespace(x=[f"url={url}"]))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    command.upgrade(cfg, "head", sql=True)
+    assert "CREATE TABLE orders" in out.getvalue() and not (tmp_path / "cli.db").exists()
+    command.upgrade(cfg, "head")
+    with Store.open(url) as store:
+        assert _revision(store) == HEAD_REVISION
+
+
 def test_models_match_migrations(store_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
