@@ -316,18 +316,19 @@ def next_monthly_expiry(today: date, min_days: int) -> date:
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
 
 
-_SPX = {"instruments": ("SPX",), "schedule": NYSE_CLOSE, "timeframe": "1d", "asset_class": AssetClass.INDEX}
-
 SPX_VERTICAL_SPREAD = BotSpec(
     name="spx-vertical-spread", bot=VerticalSpreadBot, params={"trend_window": 50, "width_pct": 0.05},
     regimes=ALL_REGIMES, description="S&P 500 30-day debit verticals with the 50-day trend, GARCH-priced",
-    **_SPX)  # type: ignore[arg-type]
+    instruments=("SPX",), schedule=NYSE_CLOSE, timeframe="1d", asset_class=AssetClass.INDEX)
 SPX_COVERED_CALL = BotSpec(
     name="spx-covered-call", bot=CoveredCallBot, params={"otm_pct": 0.03}, regimes=NON_BEAR,
-    description="S&P 500 long with 30-day 3% OTM calls written against it", **_SPX)  # type: ignore[arg-type]
+    description="S&P 500 long with 30-day 3% OTM calls written against it",
+    instruments=("SPX",), schedule=NYSE_CLOSE, timeframe="1d", asset_class=AssetClass.INDEX)
 SPX_PROTECTIVE_PUT = BotSpec(
     name="spx-protective-put", bot=ProtectivePutBot, params={"otm_pct": 0.05}, regimes=ALL_REGIMES,
-    description="S&P 500 long insured by 30-day 5% OTM puts", **_SPX)  # type: ignore[arg-type]
+    description="S&P 500 long insured by 30-day 5% OTM puts",
+    instruments=("SPX",), schedule=NYSE_CLOSE, timeframe="1d", asset_class=AssetClass.INDEX)
 SPX_WHEEL = BotSpec(
     name="spx-wheel", bot=WheelBot, params={"put_otm_pct": 0.05, "call_otm_pct": 0.03}, regimes=NON_BEAR,
-    description="S&P 500 wheel on the monthly cycle: 5% OTM puts, then 3% OTM calls", **_SPX)  # type: ignore[arg-type]
+    description="S&P 500 wheel on the monthly cycle: 5% OTM puts, then 3% OTM calls",
+    instruments=("SPX",), schedule=NYSE_CLOSE, timeframe="1d", asset_class=AssetClass.INDEX)

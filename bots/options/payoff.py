@@ -116,7 +116,8 @@ class OptionStrategy:
         xs = self._kinks()
         ys = self.pnl_at_expiry(xs)
         out: list[float] = []
-        for (x0, y0), (x1, y1) in zip(zip(xs[:-1], ys[:-1], strict=True), zip(xs[1:], ys[1:], strict=True), strict=True):
+        for i in range(len(xs) - 1):
+            x0, y0, x1, y1 = xs[i], ys[i], xs[i + 1], ys[i + 1]
             if y0 == 0 and x0 > 0:
                 out.append(float(x0))
             elif y0 * y1 < 0:

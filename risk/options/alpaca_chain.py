@@ -67,8 +67,9 @@ def load_alpaca_chain(data: OptionHistoricalDataClient, underlying: str, asof_ns
         quotes = [_with_meta(q, meta.get(q.contract.symbol)) for q in quotes]
     if spot is None and stocks is not None:
         spot = _latest_price(stocks, underlying)
-    quotes = [q if q.contract.underlying == underlying else replace(q, contract=replace(q.contract, underlying=underlying))
-              for q in quotes]
+    # an OCC root can differ from the underlying (adjusted contracts): key them by the underlying
+    quotes = [q if q.contract.underlying == underlying
+              else replace(q, contract=replace(q.contract, underlying=underlying)) for q in quotes]
     return OptionChain(underlying, asof_ns, tuple(quotes), spot)
 
 

@@ -121,7 +121,8 @@ def _induct(sign: FloatArray, s0: FloatArray, strike: FloatArray, tt: FloatArray
 
         pu_b = np.broadcast_to(np.asarray(pu, dtype=np.float64).reshape(-1), (sign.shape[0],))
         pd_b = np.broadcast_to(np.asarray(pd, dtype=np.float64).reshape(-1), (sign.shape[0],))
-        v0, v1, v2 = backward(np.ascontiguousarray(np.atleast_2d(values)), np.ascontiguousarray(np.atleast_2d(exercise)),
+        v0, v1, v2 = backward(np.ascontiguousarray(np.atleast_2d(values)),
+                              np.ascontiguousarray(np.atleast_2d(exercise)),
                               np.ascontiguousarray(pu_b), np.ascontiguousarray(pd_b), n, last, american)
         keep: dict[int, FloatArray] = {0: v0.reshape(-1, 1), 1: v1, 2: v2}
     else:

@@ -16,7 +16,15 @@ from collections.abc import Callable
 import numpy as np
 
 from risk.options.binomial import Method, Style, crr_price
-from risk.options.bsm import FloatArray, FloatLike, KindLike, bsm_price, bsm_valuation, is_call_array, no_arbitrage_bounds
+from risk.options.bsm import (
+    FloatArray,
+    FloatLike,
+    KindLike,
+    bsm_price,
+    bsm_valuation,
+    is_call_array,
+    no_arbitrage_bounds,
+)
 from risk.options.errors import ImpliedVolError, OptionInputError
 
 VOL_MIN = 1e-6

@@ -64,7 +64,8 @@ class FakeOption:
                 "root_symbol": self.underlying, "underlying_symbol": self.underlying,
                 "underlying_asset_id": str(uuid.uuid5(uuid.NAMESPACE_OID, self.underlying)),
                 "type": self.kind, "style": self.style, "strike_price": f"{self.strike:g}",
-                "size": str(self.size), "open_interest": None if self.open_interest is None else str(self.open_interest),
+                "size": str(self.size),
+                "open_interest": None if self.open_interest is None else str(self.open_interest),
                 "open_interest_date": "2024-01-02", "close_price": None if self.last is None else f"{self.last:g}",
                 "close_price_date": "2024-01-02"}
 

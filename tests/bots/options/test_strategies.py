@@ -56,7 +56,8 @@ def test_iron_condor_is_a_capped_credit() -> None:
 
 def test_wheel_phases() -> None:
     put = wheel(M, 95.0, "put")
-    assert put.max_profit() == pytest.approx(100 * _p("put", 95)) and put.breakevens() == [pytest.approx(95 - _p("put", 95))]
+    assert put.max_profit() == pytest.approx(100 * _p("put", 95))
+    assert put.breakevens() == [pytest.approx(95 - _p("put", 95))]
     call = wheel(M, 105.0, "call", cost_basis=93.0)
     assert call.max_profit() == pytest.approx(100 * (105 - 93 + _p("call", 105)))
     with pytest.raises(OptionInputError):

@@ -79,7 +79,8 @@ def test_missing_spot_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 def test_payoff_writes_a_diagram_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_file = tmp_path / "condor.html"
     code, out, _ = _run(["options", "payoff", "iron-condor", "--spot", "100", "--strikes", "85,95,105,115",
-                         "--expiry", "0.25", "--rate", "0.05", "--vol", "0.2", "--out", str(out_file), "--json"], capsys)
+                         "--expiry", "0.25", "--rate", "0.05", "--vol", "0.2", "--out", str(out_file), "--json"],
+                        capsys)
     assert code == 0 and out_file.stat().st_size > 1_000_000
     r = json.loads(out)
     assert r["strategy"] == "iron condor" and r["net_premium"] < 0 and len(r["breakevens"]) == 2

@@ -51,7 +51,8 @@ def test_book_greeks_are_position_times_multiplier_times_unit_greek() -> None:
 def test_chain_marks_at_its_implied_vols() -> None:
     t = CALL.years_to_expiry(ASOF)
     fair = float(bsm_price("put", 472.0, 450.0, t, 0.05, 0.19))
-    chain = OptionChain("SPY", ASOF, (OptionQuote(CALL, 9.9, 10.1, iv=0.13), OptionQuote(PUT, fair - 0.01, fair + 0.01)), 472.0)
+    quotes = (OptionQuote(CALL, 9.9, 10.1, iv=0.13), OptionQuote(PUT, fair - 0.01, fair + 0.01))
+    chain = OptionChain("SPY", ASOF, quotes, 472.0)
     got = portfolio_greeks([OptionPosition(CALL, 1), OptionPosition(PUT, 1)], chain, rate=0.05)
     want = _unit(CALL, 472.0, 0.13).scaled(100) + _unit(PUT, 472.0, 0.19).scaled(100)
     assert got.delta == pytest.approx(want.delta, rel=1e-6)
