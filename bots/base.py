@@ -62,8 +62,9 @@ def signal_frame(
 ) -> pd.DataFrame:
     """Build the signal output of ``compute`` on ``frame``'s index.
 
-    NaN signals (warm-up) become 0 (flat); confidence is clipped to [0, 1] and set to 0
-    where flat; stop/target are NaN where flat.
+    NaN signals (warm-up) become 0 (flat); confidence is clipped to [0, 1] and set to 1
+    where flat (an exit is never a low-conviction signal a later gate might drop);
+    stop/target are NaN where flat.
     """
     import pandas as pd
 
@@ -76,7 +77,7 @@ def signal_frame(
     else:
         conf = np.broadcast_to(np.asarray(confidence, dtype=np.float64), sig.shape)
         conf = np.clip(np.nan_to_num(conf, nan=0.0), 0.0, 1.0)
-    cols["confidence"] = np.where(flat, 0.0, conf)
+    cols["confidence"] = np.where(flat, 1.0, conf)
     for name, value in (("stop", stop), ("target", target)):
         if value is not None:
             cols[name] = np.where(flat, np.nan, np.asarray(value, dtype=np.float64))

@@ -36,7 +36,8 @@ def test_grid_levels_and_sizing() -> None:
     lvl = np.clip(np.trunc((np.array(close[2:]) / center - 1) / 0.05), -4, 4)
     assert out["signal"].tolist()[2:] == (-np.sign(lvl)).astype(int).tolist()
     assert out["signal"].iloc[3] == 1 and out["signal"].iloc[6] == -1
-    np.testing.assert_allclose(out["confidence"].to_numpy()[2:], np.abs(lvl) / 4)
+    on = lvl != 0
+    np.testing.assert_allclose(out["confidence"].to_numpy()[2:][on], np.abs(lvl[on]) / 4)
     assert out["target"].iloc[3] == pytest.approx(center[1])
 
 
