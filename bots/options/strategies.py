@@ -135,6 +135,7 @@ STRATEGIES: dict[str, Builder] = {
     "protective-put": lambda m, k: protective_put(m, *_need("protective-put", k, 1)),
     "iron-condor": lambda m, k: iron_condor(m, *_need("iron-condor", k, 4)),
     "wheel-put": lambda m, k: wheel(m, *_need("wheel-put", k, 1), phase="put"),
+    "wheel": lambda m, k: wheel(m, *_need("wheel", k, 1), phase="put"),
     "wheel-call": lambda m, k: wheel(m, *_need("wheel-call", k, 1), phase="call"),
 }
 

@@ -38,6 +38,13 @@ def _num(flag: str, raw: str | None) -> float:
     return value
 
 
+def _int(flag: str, raw: str) -> int:
+    value = _num(flag, raw)
+    if value != int(value):
+        raise _input_error(f"{flag}: {raw!r} is not a whole number")
+    return int(value)
+
+
 def _opt_num(flag: str, raw: str | None) -> float | None:
     return None if raw is None else _num(flag, raw)
 
@@ -166,7 +173,7 @@ def register(app: typer.Typer) -> None:
         vol: str = typer.Option(None, "--vol", help="Volatility (0.2 = 20%); omit when giving --price."),
         dividend: str = typer.Option("0", "--dividend", help="Dividend yield, continuous."),
         premium: str = typer.Option(None, "--price", help="Market price: solve the implied volatility."),
-        steps: int = typer.Option(500, "--steps", help="Binomial steps (american)."),
+        steps: str = typer.Option("500", "--steps", help="Binomial steps (american)."),
         as_json: bool = JsonOption,
     ) -> None:
         """Price an option and print every Greek (analytic or tree, and by bump)."""
@@ -174,7 +181,7 @@ def register(app: typer.Typer) -> None:
         sty = _choice("--style", style, ("european", "american"))
         result = price_option(kind, sty, _num("--spot", spot), _num("--strike", strike), _num("--expiry", expiry),
                               _num("--rate", rate), _num("--dividend", dividend), _opt_num("--vol", vol),
-                              _opt_num("--price", premium), steps)
+                              _opt_num("--price", premium), _int("--steps", steps))
         if as_json:
             emit_json(result)
         else:
@@ -183,7 +190,8 @@ def register(app: typer.Typer) -> None:
     @options_app.command("payoff")
     def payoff(
         strategy: str = typer.Argument(..., help="bull-call-spread, bear-put-spread, bull-put-spread, "
-                                       "bear-call-spread, covered-call, protective-put, iron-condor, wheel-put, wheel-call"),
+                                       "bear-call-spread, covered-call, protective-put, iron-condor, wheel (= wheel-put), "
+                                       "wheel-call"),
         spot: str = typer.Option(None, "--spot", help="Underlying price at entry."),
         strikes: str = typer.Option(None, "--strikes", help="Comma-separated strikes, ascending (e.g. 95,105)."),
         expiry: str = typer.Option("0.0833", "--expiry", help="Time to expiry in years."),

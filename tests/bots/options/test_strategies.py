@@ -65,7 +65,7 @@ def test_wheel_phases() -> None:
 
 
 def test_build_checks_names_and_strike_counts() -> None:
-    assert len(STRATEGIES) == 9
+    assert len(STRATEGIES) == 10 and build("wheel", M, [95.0]).name == "wheel (cash-secured put)"
     with pytest.raises(OptionInputError, match="unknown strategy 'butterfly'"):
         build("butterfly", M, [1.0])
     with pytest.raises(OptionInputError, match="takes 4 strike"):

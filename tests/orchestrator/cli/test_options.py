@@ -63,6 +63,8 @@ def test_price_american_and_implied_vol_round_trip(capsys: pytest.CaptureFixture
     (["--vol", "0.2", "--price", "3"], "give exactly one of --vol"),
     (["--price", "200"], "outside the no-arbitrage bounds"),
     (["--vol", "-0.2"], "vol must be > 0"),
+    (["--style", "american", "--vol", "0.2", "--steps", "2.5"], "--steps: '2.5' is not a whole number"),
+    (["--style", "american", "--vol", "0.2", "--steps", "2"], "steps must be in [6, 20000]"),
 ])
 def test_price_bad_args_give_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], extra: list[str],
                                                  message: str) -> None:
