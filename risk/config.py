@@ -165,6 +165,8 @@ class PortfolioRiskConfig(RiskConfig):
     risk_per_trade_pct: float = Field(0.02, gt=0, le=1, description="equity lost if the stop is hit")
     min_notional: float = Field(1.0, ge=0, description="orders below this are dropped")
     snapshot_seconds: float = Field(60.0, ge=0, description="how often the CLI report is saved")
+    rebuild_seconds: float = Field(300.0, ge=0, description="re-read positions at least this often "
+                                   "even without a fill (approved orders count as held until then)")
     kelly: KellyConfig = KellyConfig()
     hrp: HrpConfig = HrpConfig()
     daily_loss: DailyLossConfig = DailyLossConfig()

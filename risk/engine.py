@@ -55,6 +55,7 @@ from risk.persistence import ControlStore, MemoryRiskStore, RiskStateStore
 from risk.report import KEY as REPORT_KEY
 from risk.prechecks import OutcomeWatcher, Snapshot, greeks_breach, var_fit
 from risk.state import CircuitBreakers, StateBook, TradingState
+from risk.var import VarProbe
 
 if TYPE_CHECKING:
     from orchestrator.clock import Clock
@@ -98,6 +99,7 @@ class PortfolioRiskGate:
         self._outcomes = OutcomeWatcher()
         self._exits_approved: dict[tuple[str, str], int] = {}
         self._last_tick = -1
+        self._rebuild_ns = int(config.rebuild_seconds * NS)
         self._report_ns = -(1 << 62)
         self.snap: Snapshot | None = None
 
@@ -170,8 +172,16 @@ class PortfolioRiskGate:
         snap = self.snap
         if snap is not None and snap.key == key:
             return snap
+        if snap is not None and snap.key[1:] == key[1:] and ctx.now_ns - snap.built_ns < self._rebuild_ns:
+            # no fill since the last build: same positions (plus the orders approved since,
+            # still pending), new marks
+            snap.book.remark(ctx.market)
+            snap.key = key
+            if ctx.now_ns != self._last_tick:
+                self._tick(ctx, snap)
+            return snap
         book = ExposureBook.build(ctx.portfolio, ctx.market, lambda b: self._fleet_of.get(b, "default"))
-        self.snap = snap = Snapshot(key, book, snap.greeks if snap is not None else None)
+        self.snap = snap = Snapshot(key, book, snap.greeks if snap is not None else None, built_ns=ctx.now_ns)
         for bot, instrument, pnl in self._outcomes.scan(book):
             # an exit this gate approved already started the cooldown; others (stops,
             # scaled exits, manual closes) start it when noticed
@@ -255,7 +265,7 @@ class PortfolioRiskGate:
         data: dict[str, Any] = {"equity": equity, "price": price, "factors": factors, "desired": desired}
         var_note = None
         if notional > 0 and self.model.var is not None and self.config.var.enabled:
-            fitted, var_note = var_fit(self.config.var, self.model.var, book.exposures(), signal.instrument,
+            fitted, var_note = var_fit(self.config.var, self._probe(snap), signal.instrument,
                                        want * notional / equity, float(close) * price / equity)
             if fitted * equity < notional - 1e-9:
                 binding, notional = "var_limit", fitted * equity
@@ -282,6 +292,15 @@ class PortfolioRiskGate:
         if binding == "sized" and not scaled:
             return Decision.passed(GATE, "sized", detail, data), qty
         return Decision.resized(GATE, ratio, binding if binding != "sized" else "scaled", detail, data), qty
+
+    def _probe(self, snap: Snapshot) -> VarProbe:
+        """Return the VaR probe of the book as it stands (rebuilt after each approval)."""
+        pv = self.model.var
+        assert pv is not None
+        key = (snap.book.version, self.model.built_ns or 0)
+        if snap.probe is None or snap.probe_key != key:
+            snap.probe, snap.probe_key = pv.probe(pv.weights(snap.book.exposures())), key
+        return snap.probe
 
     def _caps(self, signal: Signal, book: ExposureBook, fleet: str, want: int, close: Decimal,
               price: float) -> list[Headroom]:
@@ -312,7 +331,13 @@ class PortfolioRiskGate:
             return
         quote = ctx.market.quote(signal.instrument)
         price = (quote[0] + quote[1]) / 2 if quote is not None else 0.0
-        self.snap.book.apply(signal.bot, signal.instrument, fleet, float(qty), price)
+        snap = self.snap
+        fresh = snap.probe is not None and snap.probe_key == (snap.book.version, self.model.built_ns or 0)
+        snap.book.apply(signal.bot, signal.instrument, fleet, float(qty), price)
+        if fresh and snap.probe is not None and snap.book.equity > 0:
+            # keep the VaR probe in step with the book instead of rebuilding it
+            if snap.probe.shift(signal.instrument, float(qty) * price / snap.book.equity):
+                snap.probe_key = (snap.book.version, self.model.built_ns or 0)
         if entry:
             self.trades.add(signal.bot, fleet, ctx.now_ns)
         else:

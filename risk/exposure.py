@@ -18,6 +18,19 @@ from orchestrator.pipeline.gate import MarketView, PortfolioView
 from risk.tickers import underlying
 
 
+def _marker(market: MarketView) -> Callable[[str], float | None]:
+    """Return a symbol -> last close function (mid quote when the view has no closes)."""
+    last_close = getattr(market, "last_close", None)
+    if callable(last_close):
+        return last_close  # type: ignore[no-any-return]
+
+    def mid(symbol: str) -> float | None:
+        q = market.quote(symbol)
+        return (q[0] + q[1]) / 2 if q is not None else None
+
+    return mid
+
+
 @dataclass(slots=True)
 class Holding:
     """One (bot, instrument) position valued at the mark."""
@@ -54,26 +67,40 @@ class ExposureBook:
     net_symbol: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     by_underlying: dict[str, dict[tuple[str, str], int]] = field(default_factory=lambda: defaultdict(dict))
     flat_realized: dict[tuple[str, str], float] = field(default_factory=dict)
+    version: int = 0
 
     @classmethod
     def build(cls, portfolio: PortfolioView, market: MarketView, fleet_of: Callable[[str], str]) -> ExposureBook:
         """Value every open position at its last close (average price if none)."""
         book = cls(cash=float(portfolio.cash()), equity=0.0)
-        value = 0.0
+        mark_of = _marker(market)
         for p in portfolio.positions():
             if not p.quantity:
                 book.flat_realized[(p.bot, p.instrument)] = float(p.realized_pnl)
                 continue
-            qty = float(p.quantity)
-            mark = market.last_close(p.instrument) if hasattr(market, "last_close") else None
-            if mark is None:
-                q = market.quote(p.instrument)
-                mark = (q[0] + q[1]) / 2 if q is not None else float(p.avg_price)
-            h = Holding(p.bot, p.instrument, fleet_of(p.bot), qty, mark, float(p.realized_pnl))
+            mark = mark_of(p.instrument)
+            h = Holding(p.bot, p.instrument, fleet_of(p.bot), float(p.quantity),
+                        float(p.avg_price) if mark is None else mark, float(p.realized_pnl))
             book._add(h, +1)
-            value += h.notional
-        book.equity = book.cash + value
+        book.equity = book.cash + sum(book.net_symbol.values())
         return book
+
+    def remark(self, market: MarketView) -> None:
+        """Revalue every holding at the current marks (same positions, new prices)."""
+        mark_of = _marker(market)
+        holdings = list(self.holdings.values())
+        self.gross, self.count = 0.0, 0
+        for d in (self.gross_bot, self.gross_fleet, self.count_bot, self.count_fleet, self.net_symbol):
+            d.clear()
+        self.holdings.clear()
+        self.by_underlying.clear()
+        for h in holdings:
+            mark = mark_of(h.instrument)
+            if mark is not None:
+                h.mark = mark
+            self._add(h, +1)
+        self.equity = self.cash + sum(self.net_symbol.values())
+        self.version += 1
 
     def _add(self, h: Holding, k: int) -> None:
         g = abs(h.notional) * k
@@ -97,6 +124,7 @@ class ExposureBook:
 
     def apply(self, bot: str, instrument: str, fleet: str, delta_qty: float, price: float) -> None:
         """Book an approved order of ``delta_qty`` at ``price`` as if it had filled."""
+        self.version += 1
         old = self.holdings.get((bot, instrument))
         qty = delta_qty
         if old is not None:

@@ -71,7 +71,10 @@ class MarketModel:
         self.unmeasured = [s for s in universe if s not in series]
         n = min((len(r) for r in series.values()), default=0)
         matrix = np.column_stack([series[s][-n:] for s in self.symbols]) if self.symbols else np.zeros((0, 0))
-        self._derive(matrix)
+        from risk.hrp import single_thread_blas
+
+        with single_thread_blas():
+            self._derive(matrix)
 
     def _derive(self, matrix: Array) -> None:
         cfg = self.config

@@ -16,9 +16,9 @@ from typing import Any
 
 from risk.config import GreeksConfig, VarConfig
 from risk.exposure import ExposureBook
-from risk.var import PortfolioVar
+from risk.var import VarProbe
 
-BISECTION_STEPS = 14
+BISECTION_STEPS = 10
 
 
 @dataclass
@@ -28,36 +28,39 @@ class Snapshot:
     key: tuple[Any, ...]
     book: ExposureBook
     greeks: Any = None
+    probe: VarProbe | None = None
+    probe_key: tuple[int, int] = (-1, -1)
+    built_ns: int = 0
 
 
-def _excess(cfg: VarConfig, pv: PortfolioVar, w: Any) -> tuple[float, dict[str, float]]:
+_LIMIT_KEYS = ("var95", "var99", "cvar95", "cvar99")
+
+
+def _excess(cfg: VarConfig, probe: VarProbe, j: int, dw: float) -> tuple[float, dict[str, float]]:
+    """Return (worst measure / its limit, every measure) of the probe's portfolio + dw e_j."""
     worst, out = 0.0, {}
-    limits = {"var95": cfg.var95_pct, "var99": cfg.var99_pct, "cvar95": cfg.cvar95_pct, "cvar99": cfg.cvar99_pct}
+    limits = (cfg.var95_pct, cfg.var99_pct, cfg.cvar95_pct, cfg.cvar99_pct)
     for method in cfg.methods:
-        m = pv.measure(w, method).as_dict()
-        for k, lim in limits.items():
-            out[f"{method}_{k}"] = m[k]
-            worst = max(worst, m[k] / lim)
+        m = probe.at(j, dw, method)
+        for k, value, lim in zip(_LIMIT_KEYS, (m.var95, m.var99, m.cvar95, m.cvar99), limits, strict=True):
+            out[f"{method}_{k}"] = value
+            worst = max(worst, value / lim)
     return worst, out
 
 
-def var_fit(cfg: VarConfig, pv: PortfolioVar, exposures: dict[str, float], symbol: str,
-            order_weight: float, close_weight: float) -> tuple[float, dict[str, Any]]:
+def var_fit(cfg: VarConfig, probe: VarProbe, symbol: str, order_weight: float,
+            close_weight: float) -> tuple[float, dict[str, Any]]:
     """Return (the |weight| of the order that fits the limits, evidence).
 
-    ``exposures`` are the current signed weights by symbol; ``close_weight`` is the
-    signed weight of a flip's closing leg (applied first, in full); ``order_weight`` the
-    signed weight of the new position."""
-    j = pv.index.get(symbol)
+    ``probe`` holds the current portfolio; ``close_weight`` is the signed weight of a
+    flip's closing leg (applied first, in full); ``order_weight`` the signed weight of
+    the new position."""
+    j = probe.pv.index.get(symbol)
     if j is None:
         return abs(order_weight), {"unmeasured": symbol}
-    base = pv.weights(exposures)
-    base[j] += close_weight
 
     def at(t: float) -> tuple[float, dict[str, float]]:
-        w = base.copy()
-        w[j] += t * order_weight
-        return _excess(cfg, pv, w)
+        return _excess(cfg, probe, j, close_weight + t * order_weight)
 
     full, m_full = at(1.0)
     if full <= 1.0:

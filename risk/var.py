@@ -76,18 +76,35 @@ class RiskMeasures:
         return {"var95": self.var95, "var99": self.var99, "cvar95": self.cvar95, "cvar99": self.cvar99}
 
 
+def _sorted_tail(s: Array, p: float) -> tuple[float, float]:
+    """Return (VaR, CVaR) at tail probability ``p`` of an ascending sample ``s``: the
+    quantile by linear interpolation (numpy's default) and minus the mean at or below it."""
+    pos = (len(s) - 1) * p
+    lo = int(pos)
+    q = s[lo] + (pos - lo) * (s[min(lo + 1, len(s) - 1)] - s[lo])
+    k = int(np.searchsorted(s, q, side="right"))
+    return -float(q), -float(s[:k].sum()) / k
+
+
+def _historical(r: Array) -> RiskMeasures:
+    s = np.sort(r)
+    v95, c95 = _sorted_tail(s, 0.05)
+    v99, c99 = _sorted_tail(s, 0.01)
+    return RiskMeasures("historical", v95, v99, c95, c99)
+
+
+def _parametric(mu: float, sigma: float) -> RiskMeasures:
+    return RiskMeasures("parametric", parametric_var(mu, sigma, 0.95), parametric_var(mu, sigma, 0.99),
+                        parametric_cvar(mu, sigma, 0.95), parametric_cvar(mu, sigma, 0.99))
+
+
 def measures(returns: Array, method: str) -> RiskMeasures:
     """Return the four measures of a return series by ``method``."""
     r = np.asarray(returns, dtype=float)
     if method == "historical":
-        q95, q99 = np.quantile(r, [0.05, 0.01])
-        return RiskMeasures(method, -float(q95), -float(q99),
-                            -float(r[r <= q95].mean()), -float(r[r <= q99].mean()))
+        return _historical(r)
     if method == "parametric":
-        mu = float(r.mean())
-        sigma = float(r.std(ddof=1)) if r.size > 1 else 0.0
-        return RiskMeasures(method, parametric_var(mu, sigma, 0.95), parametric_var(mu, sigma, 0.99),
-                            parametric_cvar(mu, sigma, 0.95), parametric_cvar(mu, sigma, 0.99))
+        return _parametric(float(r.mean()), float(r.std(ddof=1)) if r.size > 1 else 0.0)
     raise ValueError(f"unknown VaR method {method!r}; use historical or parametric")
 
 
@@ -118,8 +135,46 @@ class PortfolioVar:
     def measure(self, w: Array, method: str) -> RiskMeasures:
         """Return the measures of the portfolio with weights ``w`` by ``method``."""
         if method == "parametric":
-            mu = float(self.mean @ w)
-            sigma = math.sqrt(max(float(w @ self.cov @ w), 0.0))
-            return RiskMeasures(method, parametric_var(mu, sigma, 0.95), parametric_var(mu, sigma, 0.99),
-                                parametric_cvar(mu, sigma, 0.95), parametric_cvar(mu, sigma, 0.99))
+            return _parametric(float(self.mean @ w), math.sqrt(max(float(w @ self.cov @ w), 0.0)))
         return measures(self.returns @ w, method)
+
+    def probe(self, base: Array) -> VarProbe:
+        """Return a probe for cheap what-ifs of one-symbol changes to ``base``."""
+        return VarProbe(self, base)
+
+
+class VarProbe:
+    """Measures of ``base + dw * e_j`` in O(T) (historical) and O(1) (parametric): the
+    base portfolio's return series, covariance row products and variance are computed
+    once, so a pre-trade check and its bisection cost a sort of T returns per step."""
+
+    def __init__(self, pv: PortfolioVar, base: Array) -> None:
+        self.pv = pv
+        self.base = base
+        self.series = pv.returns @ base
+        self.cov_base = pv.cov @ base
+        self.var_base = float(base @ self.cov_base)
+        self.mu_base = float(pv.mean @ base)
+
+    def shift(self, symbol: str, dw: float) -> bool:
+        """Add ``dw`` to ``symbol``'s base weight in place; False if it is not measured."""
+        pv = self.pv
+        j = pv.index.get(symbol)
+        if j is None:
+            return False
+        self.base[j] += dw
+        self.series = self.series + dw * pv.returns[:, j]
+        self.var_base += 2.0 * dw * float(self.cov_base[j]) + dw * dw * float(pv.cov[j, j])
+        self.cov_base = self.cov_base + dw * pv.cov[:, j]
+        self.mu_base += dw * float(pv.mean[j])
+        return True
+
+    def at(self, j: int, dw: float, method: str) -> RiskMeasures:
+        """Return the measures after adding ``dw`` to the weight of symbol index ``j``."""
+        pv = self.pv
+        if method == "parametric":
+            var = self.var_base + 2.0 * dw * float(self.cov_base[j]) + dw * dw * float(pv.cov[j, j])
+            return _parametric(self.mu_base + dw * float(pv.mean[j]), math.sqrt(max(var, 0.0)))
+        if method == "historical":
+            return _historical(self.series + dw * pv.returns[:, j])
+        raise ValueError(f"unknown VaR method {method!r}; use historical or parametric")

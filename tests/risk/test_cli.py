@@ -39,14 +39,15 @@ def test_risk_cli_shows_saved_report_and_live_halt(tmp_path: Path) -> None:
         gate = PortfolioRiskGate(cfg, clock, control=store, state=StoreRiskState.of(store),
                                  universe=market.symbols, timezone="UTC")
         ctx = GateContext(clock.now_ns(), spec(), market, pf)
-        _, qty = gate.approve(signal("a", "A", Direction.LONG, market.last_close("A") or 0.0), ctx, 1.0)
-        pf.fill("a", "A", qty)
-        clock.advance(120)
-        ctx = GateContext(clock.now_ns(), spec(), market, pf)
-        gate.approve(signal("a", "A", Direction.FLAT, 1.0, ts=clock.now_ns()), ctx, 1.0)
+        for bot, sym, d in (("a", "A", Direction.LONG), ("b", "B", Direction.LONG), ("a", "A", Direction.FLAT)):
+            clock.advance(120)
+            ctx = GateContext(clock.now_ns(), spec(bot), market, pf)
+            _, qty = gate.approve(signal(bot, sym, d, market.last_close(sym) or 0.0, ts=clock.now_ns()), ctx, 1.0)
+            assert qty
+            pf.fill(bot, sym, qty)
         clock.advance(120)  # the next tick saves the report (with the cooldown)
         ctx = GateContext(clock.now_ns(), spec(), market, pf)
-        gate.approve(signal("b", "B", Direction.FLAT, 1.0, ts=clock.now_ns()), ctx, 1.0)
+        gate.approve(signal("c", "B", Direction.FLAT, 1.0, ts=clock.now_ns()), ctx, 1.0)
         store.set_control("fleet", halted=True, reason="manual stop", actor="cli:ops", ts_ns=clock.now_ns())
     res = CliRunner().invoke(build_app(), ["risk", "--json", "--store", url])
     assert res.exit_code == 0, res.output

@@ -13,7 +13,7 @@ from risk.config import PortfolioRiskConfig
 from risk.engine import PortfolioRiskGate
 from risk.persistence import MemoryRiskStore
 from risk.state import TradingState
-from tests.risk.fakes import DAY, T0, FakeMarket, FakePortfolio, random_walks, signal, spec
+from tests.risk.fakes import T0, FakeMarket, FakePortfolio, random_walks, signal, spec
 
 L, S, F = Direction.LONG, Direction.SHORT, Direction.FLAT
 
@@ -206,3 +206,14 @@ def test_gate_registers_as_risk_plugin() -> None:
     from orchestrator.registry import _check_class
 
     _check_class("risk", PortfolioRiskGate)
+
+
+def test_unfilled_approvals_count_until_a_fill_or_the_rebuild_period() -> None:
+    rig = Rig(_cfg(gross_exposure_pct=0.07, rebuild_seconds=300), {s: [10.0] * 60 for s in "AB"})
+    assert rig.go("a", "A", L, fill=False)[1] == 625  # 6.25% approved, not filled yet
+    rig.clock.advance(60)  # next tick, no fill: the approval still counts
+    dec, qty = rig.go("b", "B", L, fill=False)
+    assert dec.reason == "gross_exposure_global" and qty == 75
+    rig.clock.advance(600)  # past the rebuild period: positions re-read, nothing held
+    dec, qty = rig.go("c", "B", L, fill=False)
+    assert dec.reason == "sized" and qty == 625

@@ -56,3 +56,41 @@ def test_portfolio_var_parametric_uses_covariance() -> None:
 def test_measures_rejects_unknown_method() -> None:
     with pytest.raises(ValueError, match="unknown VaR method"):
         measures(np.zeros(10), "garch")
+
+
+@pytest.mark.parametrize("n", [20, 250, 1001])
+def test_fast_historical_path_equals_numpy_quantile(n: int) -> None:
+    r = np.random.default_rng(n).normal(0, 0.01, n)
+    m = measures(r, "historical")
+    assert m.var95 == pytest.approx(historical_var(r, 0.95), abs=1e-15)
+    assert m.var99 == pytest.approx(historical_var(r, 0.99), abs=1e-15)
+    assert m.cvar95 == pytest.approx(historical_cvar(r, 0.95), abs=1e-15)
+    assert m.cvar99 == pytest.approx(historical_cvar(r, 0.99), abs=1e-15)
+
+
+def test_var_probe_equals_full_measure() -> None:
+    rng = np.random.default_rng(5)
+    r = rng.normal(0, 0.01, (300, 6)) + rng.normal(0, 0.01, (300, 1))
+    pv = PortfolioVar(list("ABCDEF"), r)
+    base = np.array([0.1, -0.05, 0.2, 0.0, 0.03, -0.1])
+    probe = pv.probe(base)
+    for j, dw in ((0, 0.05), (3, -0.2), (5, 0.1)):
+        w = base.copy()
+        w[j] += dw
+        for method in ("historical", "parametric"):
+            a, b = probe.at(j, dw, method).as_dict(), pv.measure(w, method).as_dict()
+            for k in a:
+                assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-15)
+
+
+def test_var_probe_shift_equals_a_fresh_probe() -> None:
+    rng = np.random.default_rng(6)
+    pv = PortfolioVar(list("ABC"), rng.normal(0, 0.01, (200, 3)))
+    base = np.array([0.1, 0.2, -0.1])
+    probe = pv.probe(base.copy())
+    assert probe.shift("B", 0.05) and not probe.shift("ZZZ", 1.0)
+    fresh = pv.probe(np.array([0.1, 0.25, -0.1]))
+    for method in ("historical", "parametric"):
+        a, b = probe.at(0, 0.01, method).as_dict(), fresh.at(0, 0.01, method).as_dict()
+        for k in a:
+            assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-15)
