@@ -1,0 +1,92 @@
+"""Combining votes: configured weights normalised over the sources that voted, optionally
+scaled by each source's rolling information coefficient (IC)."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ai.ensemble.source import Vote
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+@dataclass(frozen=True)
+class Combined:
+    """The ensemble's view: ``score`` in [-1, 1] (market direction), over ``voters`` sources."""
+
+    score: float
+    voters: int
+    weights: dict[str, float]  # normalised weights of the sources that voted
+
+
+def combine(votes: list[Vote], weights: Mapping[str, float], multipliers: Mapping[str, float] | None = None) -> Combined:
+    """Return sum(w_i * confidence_i * score_i) / sum(w_i) over the sources that voted."""
+    raw = {v.source: weights.get(v.source, 0.0) * (multipliers or {}).get(v.source, 1.0)
+           for v in votes if v.voted}
+    total = sum(raw.values())
+    if total <= 0:
+        return Combined(0.0, 0, {})
+    norm = {k: w / total for k, w in raw.items()}
+    score = sum(norm[v.source] * v.confidence * v.score for v in votes if v.voted)
+    return Combined(float(np.clip(score, -1.0, 1.0)), sum(1 for w in raw.values() if w > 0), norm)
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Rank correlation (average ranks not needed for continuous scores; ties are rare)."""
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    if np.std(ra) == 0 or np.std(rb) == 0:
+        return 0.0
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+class ICTracker:
+    """Rolling IC per source: the rank correlation between a source's score and the
+    instrument's return over the next ``horizon`` bars, using only returns already known."""
+
+    def __init__(self, window: int, horizon: int, strength: float) -> None:
+        self.window = window
+        self.horizon = horizon
+        self.strength = strength
+        self._pending: dict[str, list[tuple[int, str, float, float]]] = defaultdict(list)
+        self._pairs: dict[str, deque[tuple[float, float]]] = defaultdict(lambda: deque(maxlen=window))
+
+    def record(self, instrument: str, bar_ts: int, close: float, votes: list[Vote]) -> None:
+        """Remember this bar's votes until their forward return is known."""
+        for v in votes:
+            if v.voted:
+                self._pending[instrument].append((bar_ts, v.source, v.score, close))
+
+    def resolve(self, instrument: str, bar_ts: np.ndarray, closes: np.ndarray) -> None:
+        """Pair pending votes whose ``horizon`` bars have closed (bars up to now only)."""
+        keep = []
+        for ts, source, score, close in self._pending.get(instrument, []):
+            i = int(np.searchsorted(bar_ts, ts))
+            if i < len(bar_ts) and bar_ts[i] == ts:
+                if i + self.horizon < len(bar_ts):
+                    self._pairs[source].append((score, float(closes[i + self.horizon] / close - 1.0)))
+                else:
+                    keep.append((ts, source, score, close))  # not resolved yet
+            elif len(bar_ts) and ts > bar_ts[0]:
+                keep.append((ts, source, score, close))
+            # else: older than the history handed to us; drop it
+        self._pending[instrument] = keep[-4 * self.window:]
+
+    def ic(self, source: str) -> float | None:
+        pairs = self._pairs.get(source)
+        if not pairs or len(pairs) < max(10, self.window // 2):
+            return None
+        arr = np.asarray(pairs)
+        return _spearman(arr[:, 0], arr[:, 1])
+
+    def multipliers(self, sources: list[str]) -> dict[str, float]:
+        """Return clip(1 + strength * IC, 0, 2) per source (1 until enough pairs resolve)."""
+        out = {}
+        for s in sources:
+            ic = self.ic(s)
+            out[s] = 1.0 if ic is None else float(np.clip(1.0 + self.strength * ic, 0.0, 2.0))
+        return out

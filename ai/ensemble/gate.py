@@ -1,0 +1,133 @@
+"""The ensemble gate: every configured source votes; the weighted score, read in the
+signal's direction, passes, shrinks or rejects the signal. Opposing signals from other
+bots on the same instrument are suppressed. Every vote goes into ``Decision.data``."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ai.config import EnsembleConfig
+from ai.ensemble.combine import ICTracker, combine
+from ai.ensemble.source import EnsembleSource, SourceContext, Vote
+from ai.ensemble.tracker import SignalTracker
+from orchestrator.clock import NS
+from orchestrator.domain import Decision, Direction, Signal
+
+if TYPE_CHECKING:
+    from orchestrator.pipeline.gate import GateContext
+    from orchestrator.services import MarketData, Services
+
+log = logging.getLogger(__name__)
+
+
+def builtin_sources() -> dict[str, type]:
+    """The eight built-in source classes by name (what the entry points register)."""
+    from ai.ensemble.sources.analyst import LLMAnalystSource
+    from ai.ensemble.sources.consensus import BotConsensusSource
+    from ai.ensemble.sources.external import CryptoDerivativesSource, MLModelSource, NewsSentimentSource
+    from ai.ensemble.sources.macro import MacroSource
+    from ai.ensemble.sources.technical import MultiTimeframeSource, TechnicalSource
+
+    classes: list[type] = [MLModelSource, LLMAnalystSource, MultiTimeframeSource, BotConsensusSource,
+                           TechnicalSource, CryptoDerivativesSource, MacroSource, NewsSentimentSource]
+    return {c.name: c for c in classes}  # type: ignore[attr-defined]
+
+
+class EnsembleGate:
+    """Pipeline stage ``ensemble``."""
+
+    name: ClassVar[str] = "ensemble"
+    api_version: ClassVar[int] = 1
+
+    def __init__(self, config: EnsembleConfig, data: MarketData, sources: list[EnsembleSource],
+                 tracker: SignalTracker) -> None:
+        self.config = config
+        self.data = data
+        self.sources = sources
+        self.tracker = tracker
+        self.ic = ICTracker(config.ic_window, config.ic_horizon_bars, config.ic_strength) if config.adaptive else None
+
+    @classmethod
+    def build(cls, services: Services) -> EnsembleGate:
+        """Build the configured sources from the registry (built-ins if not registered)."""
+        cfg: EnsembleConfig = services.config.ensemble
+        registered = services.registry.ok("sources") if services.registry is not None else {}
+        fallback = builtin_sources()
+        sources = []
+        for name in cfg.sources:
+            source_cls = registered.get(name) or fallback.get(name)
+            if source_cls is None:
+                log.warning("ensemble source %s is not registered; skipped", name)
+                continue
+            sources.append(source_cls.build(services))
+        return cls(cfg, services.data, sources, SignalTracker.shared(services))
+
+    def evaluate(self, signal: Signal, ctx: GateContext) -> Decision:
+        """Collect the votes, combine them and judge the signal."""
+        if signal.direction is Direction.FLAT:
+            self.tracker.note_signal(signal)
+            return Decision.passed(self.name, "exit_allowed", "exits are never held back by the ensemble")
+        opposing = self._opposing(signal, ctx.now_ns)
+        self.tracker.note_signal(signal)
+        if opposing is not None:
+            return Decision.rejected(
+                self.name, "opposing_signal",
+                f"{opposing.bot} wants {opposing.direction.value} on {signal.instrument} with confidence "
+                f"{opposing.confidence:.2f} >= {signal.confidence:.2f}",
+                {"opposing": {"bot": opposing.bot, "direction": opposing.direction.value,
+                              "confidence": opposing.confidence, "ts_event": opposing.ts_event}})
+        frame = self.data.frame(signal.instrument, bars=self.config.history_bars)
+        closes = frame["close"].to_numpy(dtype=np.float64)
+        sctx = SourceContext(signal, ctx, frame, closes, self.tracker)
+        votes = [self._vote(src, sctx) for src in self.sources]
+        multipliers = self._adaptive(signal.instrument, frame, closes, votes)
+        result = combine(votes, self.config.weights, multipliers)
+        aligned = result.score * signal.direction.sign
+        data: dict[str, Any] = {
+            "votes": [v.as_data() for v in votes], "weights": {k: round(w, 6) for k, w in result.weights.items()},
+            "score": round(result.score, 6), "aligned": round(aligned, 6), "voters": result.voters,
+        }
+        if multipliers is not None:
+            data["ic_multipliers"] = {k: round(m, 4) for k, m in multipliers.items()}
+        return self._decide(aligned, result.voters, data)
+
+    def _decide(self, aligned: float, voters: int, data: dict[str, Any]) -> Decision:
+        cfg = self.config
+        if voters == 0:
+            return Decision.passed(self.name, "no_votes", "every source abstained", data)
+        if aligned >= cfg.pass_threshold:
+            return Decision.passed(self.name, "ensemble_agrees", f"aligned score {aligned:+.3f}", data)
+        if aligned <= -cfg.reject_threshold:
+            return Decision.rejected(self.name, "ensemble_disagrees", f"aligned score {aligned:+.3f}", data)
+        # linear between the reject and pass thresholds, floored at min_scale
+        span = cfg.pass_threshold + cfg.reject_threshold
+        scale = (aligned + cfg.reject_threshold) / span if span > 0 else 1.0
+        scale = float(np.clip(scale, cfg.min_scale, 1.0))
+        return Decision.resized(self.name, scale, "ensemble_weak", f"aligned score {aligned:+.3f}", data)
+
+    def _opposing(self, signal: Signal, now_ns: int) -> Signal | None:
+        if not self.config.suppress_opposing:
+            return None
+        window = int(self.config.opposing_window_hours * 3600 * NS)
+        for other in self.tracker.recent(signal.instrument, now_ns, window, exclude_bot=signal.bot):
+            if other.direction.sign == -signal.direction.sign and other.confidence >= signal.confidence:
+                return other
+        return None
+
+    def _vote(self, source: EnsembleSource, sctx: SourceContext) -> Vote:
+        try:
+            return source.vote(sctx)
+        except Exception as exc:  # one broken source abstains; the others still vote
+            log.exception("ensemble source %s failed", source.name)
+            return Vote.abstained(source.name, f"error: {type(exc).__name__}: {str(exc)[:120]}")
+
+    def _adaptive(self, instrument: str, frame: Any, closes: np.ndarray, votes: list[Vote]) -> dict[str, float] | None:
+        if self.ic is None or len(closes) == 0:
+            return None
+        ts = frame.index.as_unit("ns").asi8
+        self.ic.resolve(instrument, ts, closes)
+        self.ic.record(instrument, int(ts[-1]), float(closes[-1]), votes)
+        return self.ic.multipliers([v.source for v in votes])

@@ -1,0 +1,75 @@
+"""The ensemble-source contract: a vote is a score in [-1, 1] (positive: the market should
+go up) with a confidence in [0, 1], or an abstention with a reason. Sources never invent
+a score: without their input they abstain (reason ``"unavailable: ..."``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from ai.ensemble.tracker import SignalTracker
+    from orchestrator.domain import Signal
+    from orchestrator.pipeline.gate import GateContext
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One source's opinion on one signal's instrument, as of now."""
+
+    source: str
+    score: float = 0.0
+    confidence: float = 0.0
+    abstain: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.abstain:
+            if not -1.0 <= self.score <= 1.0:
+                raise ValueError(f"source {self.source}: score {self.score} outside [-1, 1]")
+            if not 0.0 <= self.confidence <= 1.0:
+                raise ValueError(f"source {self.source}: confidence {self.confidence} outside [0, 1]")
+
+    @property
+    def voted(self) -> bool:
+        return not self.abstain
+
+    @classmethod
+    def abstained(cls, source: str, reason: str, **detail: Any) -> Vote:
+        return cls(source, abstain=reason, detail=detail)
+
+    def as_data(self) -> dict[str, Any]:
+        """Return the JSON form stored in ``Decision.data['votes']``."""
+        if self.abstain:
+            return {"source": self.source, "abstain": self.abstain, **({"detail": self.detail} if self.detail else {})}
+        return {"source": self.source, "score": round(self.score, 6), "confidence": round(self.confidence, 6),
+                **({"detail": self.detail} if self.detail else {})}
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What a source sees: the signal, the gate context, and the instrument's bars up to now."""
+
+    signal: Signal
+    gate: GateContext
+    frame: pd.DataFrame
+    closes: np.ndarray
+    tracker: SignalTracker
+
+    @property
+    def now_ns(self) -> int:
+        return self.gate.now_ns
+
+
+@runtime_checkable
+class EnsembleSource(Protocol):
+    """A voter. Classes register under ``tradefleet.sources`` with ``name``, ``api_version``
+    and ``build(services)``; ``network`` says whether it needs the outside world."""
+
+    name: ClassVar[str]
+    network: ClassVar[bool]
+
+    def vote(self, ctx: SourceContext) -> Vote: ...

@@ -1,0 +1,1 @@
+"""Built-in ensemble sources (registered under ``tradefleet.sources``)."""

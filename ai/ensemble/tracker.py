@@ -1,0 +1,104 @@
+"""What the ensemble and veto remember about the fleet: recent signals per instrument
+(bot consensus, opposing-signal suppression) and just-closed trades per bot (veto rule).
+
+Fed by the bus (``signals``, ``orders``, ``fills``) when the engine publishes there, and by
+the gates themselves for every signal they see; duplicates are ignored by signal id. Only
+events stamped at or before "now" are ever returned, so replay cannot peek ahead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.domain import Direction, Fill, Order, Signal
+
+if TYPE_CHECKING:
+    from orchestrator.services import Services
+
+EXTRAS_KEY = "ai.tracker"
+
+
+@dataclass(frozen=True)
+class ClosedTrade:
+    """A bot's position in an instrument went back to zero."""
+
+    bot: str
+    instrument: str
+    direction: Direction  # the direction of the position that was closed
+    ts_event: int
+
+
+class SignalTracker:
+    """Bounded in-memory memory of recent signals and closed trades."""
+
+    def __init__(self, max_per_instrument: int = 256) -> None:
+        self._signals: dict[str, deque[Signal]] = defaultdict(lambda: deque(maxlen=max_per_instrument))
+        self._seen: set[str] = set()
+        self._order_bot: dict[str, str] = {}
+        self._net: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        self._closed: dict[tuple[str, str], ClosedTrade] = {}
+
+    @classmethod
+    def shared(cls, services: Services) -> SignalTracker:
+        """Return the one tracker of this kernel (created and subscribed on first use)."""
+        tracker = services.extras.get(EXTRAS_KEY)
+        if tracker is None:
+            tracker = cls()
+            services.extras[EXTRAS_KEY] = tracker
+            from orchestrator.bus import Topic
+
+            services.bus.subscribe(Topic.SIGNALS, tracker.on_event)
+            services.bus.subscribe(Topic.ORDERS, tracker.on_event)
+            services.bus.subscribe(Topic.FILLS, tracker.on_event)
+        return tracker  # type: ignore[no-any-return]
+
+    # -- inputs -------------------------------------------------------------------------
+    def on_event(self, topic: Any, event: Any) -> None:
+        """Bus handler: accept Signal, Order and Fill events, ignore anything else."""
+        if isinstance(event, Signal):
+            self.note_signal(event)
+        elif isinstance(event, Order):
+            self._order_bot[event.client_order_id] = event.bot
+        elif isinstance(event, Fill):
+            self.note_fill(event)
+
+    def note_signal(self, signal: Signal) -> None:
+        sid = signal.signal_id
+        if sid in self._seen:
+            return
+        self._seen.add(sid)
+        self._signals[signal.instrument].append(signal)
+
+    def note_order(self, order: Order) -> None:
+        self._order_bot[order.client_order_id] = order.bot
+
+    def note_fill(self, fill: Fill) -> None:
+        bot = self._order_bot.get(fill.client_order_id)
+        if bot is None:
+            return
+        key = (bot, fill.instrument)
+        before = self._net[key]
+        after = before + fill.signed_qty
+        self._net[key] = after
+        if before != 0 and (after == 0 or (after > 0) != (before > 0)):
+            closed = Direction.LONG if before > 0 else Direction.SHORT
+            self._closed[key] = ClosedTrade(bot, fill.instrument, closed, fill.ts_event)
+
+    # -- queries ------------------------------------------------------------------------
+    def recent(self, instrument: str, now_ns: int, window_ns: int, exclude_bot: str | None = None) -> list[Signal]:
+        """Return each other bot's latest signal on ``instrument`` within the window."""
+        latest: dict[str, Signal] = {}
+        for s in self._signals.get(instrument, ()):
+            if s.bot == exclude_bot or s.ts_event > now_ns or s.ts_event < now_ns - window_ns:
+                continue
+            if s.bot not in latest or s.ts_event >= latest[s.bot].ts_event:
+                latest[s.bot] = s
+        return [latest[b] for b in sorted(latest)]
+
+    def last_closed(self, bot: str, instrument: str, now_ns: int) -> ClosedTrade | None:
+        """Return the bot's last closed trade in ``instrument`` if it closed by now."""
+        trade = self._closed.get((bot, instrument))
+        return trade if trade is not None and trade.ts_event <= now_ns else None
