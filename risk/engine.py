@@ -27,6 +27,19 @@ regime gate's and fleet controller's ``Decision.data``): ``regime_scale`` (float
 this bot; default 1); ``fleet`` (str) overrides the bot's fleet (default
 ``[risk].fleet_of`` or the bot's family).
 
+Reason codes (``Decision.reason``): ``sized`` (pass), ``exit``, ``noop_flat``,
+``noop_already_positioned``; resizes name the binding cap: ``scaled`` (upstream, regime,
+fleet or losing-streak factor), ``risk_per_trade``, ``max_position``,
+``gross_exposure_{global,bot,fleet}``, ``correlation_cluster``, ``cash``, ``var_limit``;
+rejections: ``halted``, ``state_reducing``, ``state_halted``, ``daily_loss_halt``,
+``short_not_allowed``, ``cooldown``, ``contradictory_position``,
+``max_positions_{global,bot,fleet}``, ``max_trades_per_day_{global,bot,fleet}``,
+``greeks_{delta,gamma,vega}``, ``no_quote``, ``no_equity``, ``size_below_lot``,
+``awaiting_confirmation`` and any cap above when it leaves nothing. A flip whose new leg
+is refused returns ``<reason>_exit_only`` (resize to 0) with the closing quantity.
+``Decision.data`` carries ``equity``, ``price``, ``factors``, ``desired``, ``notional``,
+``var`` (measures after the order) and ``confirmation_id`` where relevant.
+
 Outcomes feed Kelly, the losing-streak cut and the cooldown. The gate notices closed
 trades itself from the portfolio's realised P&L; :meth:`PortfolioRiskGate.record_outcome`
 lets an engine report them directly instead.

@@ -217,3 +217,52 @@ def test_unfilled_approvals_count_until_a_fill_or_the_rebuild_period() -> None:
     rig.clock.advance(600)  # past the rebuild period: positions re-read, nothing held
     dec, qty = rig.go("c", "B", L, fill=False)
     assert dec.reason == "sized" and qty == 625
+
+
+def test_greeks_provider_limits_new_entries() -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class G:
+        delta: float
+        gamma: float = 0.0
+        vega: float = 0.0
+
+    book: dict[str, float] = {"delta": 10.0}
+    rig = Rig(_cfg(greeks={"max_abs_delta": 500.0}))
+    rig.gate.greeks_provider = lambda positions: G(book["delta"])
+    assert rig.go("a", "X", L)[1] > 0
+    book["delta"] = 900.0
+    rig.clock.advance(60)
+    dec, qty = rig.go("b", "Y", L)
+    assert dec.reason == "greeks_delta" and qty == 0
+    assert rig.go("a", "X", F)[1] < 0  # exits still pass
+
+
+def test_build_from_kernel_services(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from orchestrator.bus import InProcessBus, Topic
+    from orchestrator.config import AppConfig
+    from orchestrator.registry import Registry
+    from orchestrator.services import Services
+    from orchestrator.store import Store
+
+    cfg = AppConfig.model_validate({"risk": {"max_positions": 3, "var": {"enabled": False}},
+                                    "engine": {"timezone": "UTC"}})
+    clock = SimClock(T0)
+    market = FakeMarket({"X": [100.0] * 60})
+    pf = FakePortfolio(100_000.0, market)
+    bus = InProcessBus()
+    alerts: list[object] = []
+    bus.subscribe(Topic.ALERTS, lambda t, e: alerts.append(e))
+    with Store.open(f"sqlite:///{tmp_path / 'tf.db'}") as store:
+        services = Services(cfg, clock, store, bus, Registry(), market, pf, market)  # type: ignore[arg-type]
+        gate = PortfolioRiskGate.build(services)
+        assert gate.config.max_positions == 3
+        dec, qty = gate.approve(signal("a", "X", L, 100.0), GateContext(clock.now_ns(), spec(), market, pf), 1.0)
+        assert qty == 62
+        pf._cash -= Decimal(10_000)
+        clock.advance(60)
+        dec, _ = gate.approve(signal("b", "X", L, 100.0, ts=clock.now_ns()),
+                              GateContext(clock.now_ns(), spec(), market, pf), 1.0)
+        assert dec.reason == "daily_loss_halt" and store.control("fleet").halted
+        assert [a.kind for a in alerts] == ["daily_loss_halt"]  # type: ignore[attr-defined]
