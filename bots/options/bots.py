@@ -267,28 +267,36 @@ class WheelBot(OptionBarBot):
         vol = self.vol(close, frame.index)
         days = frame.index.tz_convert("America/New_York").date if len(frame) else []
         n = len(close)
-        phase, strike, premium, left, income = (np.full(n, np.nan) for _ in range(5))
-        held, k, expiry, total = 0, math.nan, None, 0.0
-        for i in range(n):
-            if not (np.isfinite(vol[i]) and vol[i] > 0):
+        phase, strike, left = (np.full(n, np.nan) for _ in range(3))
+        opens: list[int] = []
+        held, k, expiry = 0, math.nan, None
+        step = p.strike_step
+        for i, (c, v, d) in enumerate(zip(close.tolist(), vol.tolist(), days, strict=True)):
+            if not v > 0:  # vol still warming up (NaN)
                 continue
-            d = days[i]
             if expiry is not None and d >= expiry:
-                if held == 0 and close[i] < k:
+                if held == 0 and c < k:
                     held = 1  # assigned: the put buyer sold us the shares at k
-                elif held == 1 and close[i] > k:
+                elif held == 1 and c > k:
                     held = 0  # called away at k
                 expiry = None
             if expiry is None:
                 expiry = next_monthly_expiry(d, p.min_dte)
-                how: Literal["up", "down"] = "up" if held else "down"
-                k = float(self.strike(np.array(close[i] * (1 + p.call_otm_pct if held else 1 - p.put_otm_pct)), how))
-                t = max((expiry - d).days, 1) / 365.0
-                kind = "call" if held else "put"
-                prem = float(bsm_price(kind, close[i], k, t, p.rate, vol[i], p.dividend))
-                total += prem
-                premium[i] = -prem
-            phase[i], strike[i], left[i], income[i] = held, k, (expiry - d).days, total
+                k = (math.ceil(c * (1 + p.call_otm_pct) / step) if held
+                     else math.floor(c * (1 - p.put_otm_pct) / step)) * step
+                opens.append(i)
+            phase[i], strike[i], left[i] = held, k, (expiry - d).days
+        # premiums do not steer the cycle: price every opening at once
+        premium = np.full(n, np.nan)
+        if opens:
+            at = np.array(opens)
+            put_phase = phase[at] == 0  # a put is sold; else a covered call
+            prem = bsm_price(~put_phase, close[at], strike[at], np.maximum(left[at], 1.0) / 365.0, p.rate, vol[at],
+                             p.dividend)
+            premium[at] = -prem
+        income = np.full(n, np.nan)
+        started = np.isfinite(phase)
+        income[started] = np.cumsum(np.nan_to_num(-premium))[started]
         return {"vol": vol, "phase": phase, "strike": strike, "premium": premium,
                 "days_to_expiry": left, "income": income}
 

@@ -127,18 +127,16 @@ def garch_filter_vol(close: pd.Series, alpha: float = 0.09, beta: float = 0.89,
         raise OptionsError(f"GARCH filter needs alpha, beta >= 0 and alpha + beta < 1, got {alpha}, {beta}")
     import pandas as pd
 
-    r = np.log(close.to_numpy(dtype=np.float64))
-    r = np.diff(r, prepend=np.nan)
-    out = np.full(r.shape, np.nan)
-    s2 = np.nan
-    total, n = 0.0, 0
-    for i in range(1, r.size):
-        e2 = r[i] * r[i]
-        total, n = total + e2, n + 1
-        target = total / n
-        s2 = target if not np.isfinite(s2) else (1 - alpha - beta) * target + alpha * e2 + beta * s2
+    logs = np.log(close.to_numpy(dtype=np.float64))
+    sq = (np.diff(logs) ** 2).tolist()  # plain floats: the recursion runs in Python, not numpy scalars
+    out = [math.nan] * len(logs)
+    rest = 1.0 - alpha - beta
+    s2, total = 0.0, 0.0
+    for n, e2 in enumerate(sq, start=1):
+        total += e2
+        s2 = total if n == 1 else rest * (total / n) + alpha * e2 + beta * s2
         if n >= warmup:
-            out[i] = math.sqrt(s2 * periods)
+            out[n] = math.sqrt(s2 * periods)
     return pd.Series(out, index=close.index, name="garch_vol")
 
 
