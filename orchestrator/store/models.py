@@ -66,7 +66,7 @@ class SignalRow(Base):
     __table_args__ = (Index(None, "bot", "ts_event"),)
     signal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     bot: Mapped[str] = mapped_column(String(128))
-    instrument: Mapped[str] = mapped_column(String(64))
+    instrument: Mapped[str] = mapped_column(String(128))
     direction: Mapped[str] = mapped_column(String(8))
     confidence: Mapped[float] = mapped_column(Double)
     entry: Mapped[float] = mapped_column(Double)
@@ -75,7 +75,7 @@ class SignalRow(Base):
     ts_event: Mapped[int]
     ts_init: Mapped[int]
     meta: Mapped[dict[str, Any]]
-    outcome: Mapped[str] = mapped_column(String(256))
+    outcome: Mapped[str] = mapped_column(String(400))
 
 
 class GateDecisionRow(Base):
@@ -88,7 +88,7 @@ class GateDecisionRow(Base):
     seq: Mapped[int] = mapped_column(Integer)
     gate: Mapped[str] = mapped_column(String(64))
     verdict: Mapped[str] = mapped_column(String(8))
-    reason: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(256))
     detail: Mapped[str] = mapped_column(Text)
     scale: Mapped[float] = mapped_column(Double)
     data: Mapped[dict[str, Any]]
@@ -99,10 +99,10 @@ class OrderRow(Base):
 
     __tablename__ = "orders"
     __table_args__ = (Index(None, "status"), Index(None, "bot"))
-    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     signal_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("signals.signal_id"), index=True)
     bot: Mapped[str] = mapped_column(String(128))
-    instrument: Mapped[str] = mapped_column(String(64))
+    instrument: Mapped[str] = mapped_column(String(128))
     account: Mapped[str] = mapped_column(String(64))
     side: Mapped[str] = mapped_column(String(4))
     quantity: Mapped[Decimal]
@@ -125,11 +125,11 @@ class FillRow(Base):
     __table_args__ = (UniqueConstraint("venue", "venue_order_id", "trade_id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     client_order_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("orders.client_order_id"), index=True)
+        String(128), ForeignKey("orders.client_order_id"), index=True)
     venue: Mapped[str] = mapped_column(String(64))
     venue_order_id: Mapped[str] = mapped_column(String(128))
     trade_id: Mapped[str] = mapped_column(String(128))
-    instrument: Mapped[str] = mapped_column(String(64))
+    instrument: Mapped[str] = mapped_column(String(128))
     side: Mapped[str] = mapped_column(String(4))
     quantity: Mapped[Decimal]
     price: Mapped[Decimal]
@@ -143,7 +143,7 @@ class PositionRow(Base):
 
     __tablename__ = "positions"
     bot: Mapped[str] = mapped_column(String(128), primary_key=True)
-    instrument: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instrument: Mapped[str] = mapped_column(String(128), primary_key=True)
     quantity: Mapped[Decimal]
     avg_price: Mapped[Decimal]
     realized_pnl: Mapped[Decimal]

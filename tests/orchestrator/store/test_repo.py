@@ -321,3 +321,15 @@ def test_batch_belongs_to_its_thread(store: Store) -> None:
         assert other_view.result() == (False, [1])
         assert [p.ts_ns for p in store.equity_curve()] == [1, 2]
     assert [p.ts_ns for p in store.equity_curve()] == [1, 2]
+
+
+def test_long_venue_ids_fit(store: Store) -> None:
+    token = "7" * 78  # a Polymarket CLOB token id is a 77-78 digit integer
+    external = "x" * 128  # Alpaca allows 128-character client order ids
+    order = Order(external, "poly-edge", token, Side.BUY, Decimal("10"), 1, account="polymarket")
+    assert store.record_order_intent(order)
+    assert store.record_fill(Fill(external, "polymarket", "0x" + "a" * 126, "t" * 128, token,
+                                  Side.BUY, Decimal("10"), Decimal("0.42"), Decimal(0), 2, 2))
+    store.save_position(Position("poly-edge", token, Decimal("10"), Decimal("0.42")), 2)
+    assert store.fills(external)[0].instrument == token
+    assert store.positions()[0].instrument == token

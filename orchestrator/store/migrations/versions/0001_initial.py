@@ -38,7 +38,7 @@ def upgrade() -> None:
         "signals",
         sa.Column("signal_id", sa.String(64), nullable=False),
         sa.Column("bot", sa.String(128), nullable=False),
-        sa.Column("instrument", sa.String(64), nullable=False),
+        sa.Column("instrument", sa.String(128), nullable=False),
         sa.Column("direction", sa.String(8), nullable=False),
         sa.Column("confidence", sa.Double(), nullable=False),
         sa.Column("entry", sa.Double(), nullable=False),
@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("ts_event", NS, nullable=False),
         sa.Column("ts_init", NS, nullable=False),
         sa.Column("meta", sa.JSON(), nullable=False),
-        sa.Column("outcome", sa.String(256), nullable=False),
+        sa.Column("outcome", sa.String(400), nullable=False),
         sa.PrimaryKeyConstraint("signal_id", name="pk_signals"),
     )
     op.create_index("ix_signals_bot_ts_event", "signals", ["bot", "ts_event"])
@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("gate", sa.String(64), nullable=False),
         sa.Column("verdict", sa.String(8), nullable=False),
-        sa.Column("reason", sa.String(128), nullable=False),
+        sa.Column("reason", sa.String(256), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("scale", sa.Double(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
@@ -69,10 +69,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "orders",
-        sa.Column("client_order_id", sa.String(64), nullable=False),
+        sa.Column("client_order_id", sa.String(128), nullable=False),
         sa.Column("signal_id", sa.String(64), nullable=True),
         sa.Column("bot", sa.String(128), nullable=False),
-        sa.Column("instrument", sa.String(64), nullable=False),
+        sa.Column("instrument", sa.String(128), nullable=False),
         sa.Column("account", sa.String(64), nullable=False),
         sa.Column("side", sa.String(4), nullable=False),
         sa.Column("quantity", MONEY, nullable=False),
@@ -95,11 +95,11 @@ def upgrade() -> None:
     op.create_table(
         "fills",
         sa.Column("id", ID, autoincrement=True, nullable=False),
-        sa.Column("client_order_id", sa.String(64), nullable=False),
+        sa.Column("client_order_id", sa.String(128), nullable=False),
         sa.Column("venue", sa.String(64), nullable=False),
         sa.Column("venue_order_id", sa.String(128), nullable=False),
         sa.Column("trade_id", sa.String(128), nullable=False),
-        sa.Column("instrument", sa.String(64), nullable=False),
+        sa.Column("instrument", sa.String(128), nullable=False),
         sa.Column("side", sa.String(4), nullable=False),
         sa.Column("quantity", MONEY, nullable=False),
         sa.Column("price", MONEY, nullable=False),
@@ -116,7 +116,7 @@ def upgrade() -> None:
     op.create_table(
         "positions",
         sa.Column("bot", sa.String(128), nullable=False),
-        sa.Column("instrument", sa.String(64), nullable=False),
+        sa.Column("instrument", sa.String(128), nullable=False),
         sa.Column("quantity", MONEY, nullable=False),
         sa.Column("avg_price", MONEY, nullable=False),
         sa.Column("realized_pnl", MONEY, nullable=False),
