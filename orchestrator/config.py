@@ -114,6 +114,7 @@ class AccountConfig(Section):
 
 from risk.config import PortfolioRiskConfig  # noqa: E402  (subclasses RiskConfig above)
 from backtest.config import ValidationConfig  # noqa: E402  (needs Section above)
+from dashboard.config import DashboardConfig, MetricsConfig, TelegramConfig  # noqa: E402
 
 
 class AppConfig(Section):
@@ -129,6 +130,9 @@ class AppConfig(Section):
     ensemble: EnsembleConfig = EnsembleConfig()
     veto: VetoConfig = VetoConfig()
     validation: ValidationConfig = ValidationConfig()
+    dashboard: DashboardConfig = DashboardConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
