@@ -90,3 +90,32 @@ def make_spec(name: str = "t-bot", instrument: str = "EUR/USD", asset_class: Ass
 
 def make_ctx(clock: SimClock, spec: BotSpec, market: Any, portfolio: Any = None) -> GateContext:
     return GateContext(now_ns=clock.now_ns(), spec=spec, market=market, portfolio=portfolio or EmptyPortfolio())
+
+
+class FixedMarket:
+    """A market view with a hand-set last bar and quote."""
+
+    def __init__(self, symbol: str, bar_ts: int, close: float, spread: float = 0.0) -> None:
+        self.bar = Bar(symbol, bar_ts, close, close, close, close, 1.0)
+        self.spread = spread
+
+    def last_bar(self, symbol: str) -> Bar | None:
+        return self.bar if symbol == self.bar.symbol else None
+
+    def quote(self, symbol: str) -> tuple[float, float] | None:
+        c = self.bar.close
+        return (c - self.spread / 2, c + self.spread / 2) if symbol == self.bar.symbol else None
+
+    def closes(self, symbol: str, n: int) -> list[float]:
+        return [self.bar.close]
+
+
+def make_services(config: Any, clock: SimClock, frames: dict[str, pd.DataFrame], **extras: Any) -> Any:
+    """Services over in-memory frames, an in-process bus and an empty registry."""
+    from orchestrator.bus import InProcessBus
+    from orchestrator.registry import Registry
+    from orchestrator.services import Services
+
+    data = FrameData(frames, clock)
+    return Services(config=config, clock=clock, store=None, bus=InProcessBus(), registry=Registry(),  # type: ignore[arg-type]
+                    market=FrameMarket(data), portfolio=EmptyPortfolio(), data=data, extras=dict(extras))
