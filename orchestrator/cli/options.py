@@ -9,12 +9,16 @@ parsed here rather than by click so that errors stay on one line.
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from orchestrator.cli.common import JsonOption, emit_json
+from orchestrator.cli.common import ConfigOption, JsonOption, emit_json, load
+
+if TYPE_CHECKING:
+    from risk.options.chain import OptionChain
 
 GREEKS = ("delta", "gamma", "theta", "vega", "rho")
 
@@ -94,32 +98,56 @@ def price_option(kind: str, style: str, spot: float, strike: float, expiry: floa
     return out
 
 
-def chain_rows(path: Path, spot: float, rate: float, dividend: float, underlying: str | None,
-               asof: str | None, expiry: str | None) -> list[dict[str, Any]]:
-    """Load a chain CSV and return one dict per live quote with its IV and model Greeks."""
-    from datetime import date, datetime
+def _asof_ns(asof: str | None) -> int:
+    from datetime import datetime
 
     from orchestrator.clock import LiveClock, dt_to_ns
-    from risk.options.chain import load_chain_csv
-    from risk.options.portfolio import ChainPricer
 
     if asof is None:
-        asof_ns = LiveClock().now_ns()
-    else:
-        try:
-            asof_ns = dt_to_ns(datetime.fromisoformat(asof))
-        except ValueError as exc:
-            raise _input_error(f"--asof: {asof!r} is not an ISO 8601 time with an offset ({exc})") from None
-    chain = load_chain_csv(path, asof_ns, underlying, spot)
-    if expiry is not None:
-        try:
-            chain = chain.select(expiry=date.fromisoformat(expiry))
-        except ValueError:
-            raise _input_error(f"--expiry: {expiry!r} is not YYYY-MM-DD") from None
-    chain = chain.with_implied_vols(rate, dividend, steps=100)
-    live = [q for q in chain if q.contract.years_to_expiry(asof_ns) > 0]
+        return LiveClock().now_ns()
+    try:
+        return dt_to_ns(datetime.fromisoformat(asof))
+    except ValueError as exc:
+        raise _input_error(f"--asof: {asof!r} is not an ISO 8601 time with an offset ({exc})") from None
+
+
+def _expiry(expiry: str | None) -> date | None:
+    if expiry is None:
+        return None
+    try:
+        return date.fromisoformat(expiry)
+    except ValueError:
+        raise _input_error(f"--expiry: {expiry!r} is not YYYY-MM-DD") from None
+
+
+def alpaca_chain(symbol: str, account: str, config: Path | None, asof_ns: int, spot: float | None,
+                 expiry: date | None) -> OptionChain:
+    """Fetch ``symbol``'s chain from Alpaca with the credentials of ``[accounts.<account>]``."""
+    from orchestrator.config import SecretRef
+    from orchestrator.errors import ConfigError
+    from risk.options.alpaca_chain import ChainFilter, load_alpaca_chain, make_clients
+
+    acct = load(config).accounts.get(account)
+    if acct is None:
+        raise ConfigError(f"no [accounts.{account}] in the config: add venue = \"alpaca\", "
+                          "api_key = \"env:...\", api_secret = \"env:...\"")
+    key, secret = acct.api_key, acct.api_secret
+    if not isinstance(key, SecretRef) or not isinstance(secret, SecretRef):
+        raise ConfigError(f"[accounts.{account}]: api_key and api_secret are required for Alpaca data")
+    data, trading, stocks = make_clients(key.resolve().get_secret_value(), secret.resolve().get_secret_value(),
+                                         acct.base_url)
+    return load_alpaca_chain(data, symbol, asof_ns, ChainFilter(expiry_gte=expiry, expiry_lte=expiry),
+                             trading=trading, stocks=stocks if spot is None else None, spot=spot)
+
+
+def chain_rows(chain: OptionChain, rate: float, dividend: float, steps: int = 100) -> list[dict[str, Any]]:
+    """Return one dict per live quote of ``chain``: market, implied vol and model Greeks."""
+    from risk.options.portfolio import ChainPricer
+
+    chain = chain.with_implied_vols(rate, dividend, steps=steps)
+    live = [q for q in chain if q.contract.years_to_expiry(chain.asof_ns) > 0]
     priced = [q for q in live if q.iv is not None]
-    val = ChainPricer(chain, rate, dividend, steps=100).value([q.contract for q in priced]) if priced else None
+    val = ChainPricer(chain, rate, dividend, steps=steps).value([q.contract for q in priced]) if priced else None
     index = {q.contract.symbol: i for i, q in enumerate(priced)}
     rows = []
     for q in live:
@@ -236,25 +264,39 @@ def register(app: typer.Typer) -> None:
 
     @options_app.command("chain")
     def chain_cmd(
-        path: Path = typer.Argument(..., help="Option chain CSV (see risk.options.chain for the columns)."),
-        spot: str = typer.Option(None, "--spot", help="Underlying price."),
+        source: str = typer.Argument(..., help="Chain CSV path, or an underlying symbol with --alpaca."),
+        alpaca: bool = typer.Option(False, "--alpaca", help="Fetch SOURCE's chain from Alpaca's options data API."),
+        account: str = typer.Option("alpaca", "--account", help="[accounts.NAME] holding the Alpaca credentials."),
+        config: Path | None = ConfigOption,
+        spot: str = typer.Option(None, "--spot", help="Underlying price (Alpaca: default its last trade)."),
         rate: str = typer.Option("0", "--rate", help="Risk-free rate, continuous."),
         dividend: str = typer.Option("0", "--dividend", help="Dividend yield, continuous."),
-        underlying: str = typer.Option(None, "--underlying", help="Underlying symbol if the file has none."),
+        underlying: str = typer.Option(None, "--underlying", help="Underlying symbol if the CSV has none."),
         asof: str = typer.Option(None, "--asof", help="Valuation time, ISO 8601 with offset (default: now)."),
         expiry: str = typer.Option(None, "--expiry", help="Only this expiry (YYYY-MM-DD)."),
         as_json: bool = JsonOption,
     ) -> None:
-        """Load a chain CSV, solve missing implied vols from the mids, and show every Greek."""
-        rows = chain_rows(path, _num("--spot", spot), _num("--rate", rate), _num("--dividend", dividend),
-                          underlying, asof, expiry)
+        """Load a chain (CSV or Alpaca), solve missing implied vols from the mids, show every Greek."""
+        from risk.options.chain import load_chain_csv
+
+        asof_ns, only = _asof_ns(asof), _expiry(expiry)
+        if alpaca:
+            chain = alpaca_chain(source.upper(), account, config, asof_ns, _opt_num("--spot", spot), only)
+            if chain.spot is None:
+                raise _input_error(f"no spot for {source}: pass --spot")
+        else:
+            chain = load_chain_csv(Path(source), asof_ns, underlying, _num("--spot", spot))
+            if only is not None:
+                chain = chain.select(expiry=only)
+        rows = chain_rows(chain, _num("--rate", rate), _num("--dividend", dividend))
         if as_json:
             emit_json(rows)
             return
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"{path} ({len(rows)} contracts)")
+        table = Table(title=f"{chain.underlying} {'(Alpaca)' if alpaca else source}: {len(rows)} contracts, "
+                            f"spot {chain.spot:g}")
         cols = ("symbol", "bid", "ask", "iv", "oi", "model", "delta", "gamma", "theta/d", "vega/pt")
         for c in cols:
             table.add_column(c, justify="left" if c == "symbol" else "right", no_wrap=True)

@@ -135,3 +135,37 @@ def test_chain_bad_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     path.write_text("type,strike,expiry,bid,ask\ncall,450,2024-01-19,1.3,1.2\n")
     code, _, err = _run(["options", "chain", str(path), "--spot", "450", "--underlying", "SPY"], capsys)
     assert code == 2 and err == f"error: {path}: line 2: bid 1.3 is above ask 1.2\n"
+
+
+def test_chain_from_alpaca_through_the_configured_account(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes.alpaca_options import FakeAlpacaOptions, FakeOption
+
+    opts = []
+    for k in (460.0, 470.0, 480.0):
+        c = OptionContract("SPY", "call", k, date(2024, 2, 16))
+        opts.append(FakeOption(c.symbol, "SPY", "call", k, c.expiry, bid=None, ask=None, iv=0.15, open_interest=int(k)))
+    fake = FakeAlpacaOptions(opts, {"SPY": 471.25}, key="K1", secret="S1")
+    try:
+        cfg = tmp_path / "tradefleet.toml"
+        cfg.write_text(f'[accounts.alpaca]\nvenue = "alpaca"\nbase_url = "{fake.base}"\n'
+                       'api_key = "env:TF_TEST_ALPACA_KEY"\napi_secret = "env:TF_TEST_ALPACA_SECRET"\n')
+        monkeypatch.setenv("TF_TEST_ALPACA_KEY", "K1")
+        monkeypatch.setenv("TF_TEST_ALPACA_SECRET", "S1")
+        code, out, err = _run(["options", "chain", "spy", "--alpaca", "--config", str(cfg), "--rate", "0.05",
+                               "--asof", "2024-01-02T16:00:00-05:00", "--expiry", "2024-02-16", "--json"], capsys)
+        assert code == 0, err
+        rows = json.loads(out)
+        assert [r["open_interest"] for r in rows] == [460, 470, 480]
+        assert all(r["iv"] == 0.15 and r["bid"] is None and r["delta"] > 0 for r in rows)
+        snap = fake.server.requests("GET", r"/v1beta1/options/snapshots/SPY")[0]
+        assert snap.arg("expiration_date_gte") == "2024-02-16" == snap.arg("expiration_date_lte")
+        assert fake.server.requests("GET", r"/v2/stocks/trades/latest")  # spot from the last trade
+        monkeypatch.setenv("TF_TEST_ALPACA_SECRET", "wrong")
+        code, _, err = _run(["options", "chain", "SPY", "--alpaca", "--config", str(cfg)], capsys)
+        assert code == 2 and "credentials refused (401)" in err and err.count("\n") == 1
+        monkeypatch.delenv("TF_TEST_ALPACA_KEY")
+        code, _, err = _run(["options", "chain", "SPY", "--alpaca", "--config", str(cfg)], capsys)
+        assert code == 2 and "TF_TEST_ALPACA_KEY is not set" in err
+    finally:
+        fake.close()
