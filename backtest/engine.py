@@ -48,7 +48,7 @@ class SimSettings(BaseModel):
 
 @dataclass(frozen=True)
 class Signals:
-    """Signal arrays aligned with a bar frame (float64; NaN stop/target = none)."""
+    """Signal arrays aligned with a bar frame (float64; NaN = none; length 1 = every bar)."""
 
     signal: np.ndarray
     stop: np.ndarray
@@ -105,11 +105,12 @@ def signals_of(bot: Bot, frame: pd.DataFrame, name: str = "") -> Signals:
         raise PluginError(f"bot {label}: compute() returned no 'signal' column")
     if len(out) != len(frame):
         raise PluginError(f"bot {label}: compute() returned {len(out)} rows for {len(frame)} bars")
-    n = len(frame)
-    sig = np.nan_to_num(out["signal"].to_numpy(dtype=np.float64), nan=0.0)
-    stop = out["stop"].to_numpy(dtype=np.float64) if "stop" in out.columns else np.full(n, np.nan)
-    target = out["target"].to_numpy(dtype=np.float64) if "target" in out.columns else np.full(n, np.nan)
-    return Signals(np.sign(sig), np.ascontiguousarray(stop), np.ascontiguousarray(target))
+    # The kernel reads signal > 0 / < 0 (NaN = flat); absent stop/target are length-1 NaN.
+    sig = np.ascontiguousarray(out["signal"].to_numpy(dtype=np.float64))
+    none = np.full(1, np.nan)
+    stop = out["stop"].to_numpy(dtype=np.float64) if "stop" in out.columns else none
+    target = out["target"].to_numpy(dtype=np.float64) if "target" in out.columns else none
+    return Signals(sig, np.ascontiguousarray(stop), np.ascontiguousarray(target))
 
 
 def simulate(frame: pd.DataFrame, sig: Signals, settings: SimSettings, *, bot: str = "",
@@ -119,16 +120,21 @@ def simulate(frame: pd.DataFrame, sig: Signals, settings: SimSettings, *, bot: s
         raise DataError(f"backtest {bot}: need at least 2 bars to simulate, got {len(frame) - start}")
     o, h, lo, c = (a[start:] for a in bar_arrays(frame))
     n = len(c)
-    slip_arr = np.full(n, settings.slippage) if slip is None else np.ascontiguousarray(slip[start:], dtype=np.float64)
+    slip_arr = np.full(1, settings.slippage) if slip is None else np.ascontiguousarray(slip[start:], dtype=np.float64)
     s = np.ascontiguousarray(sig.signal[start:])
-    equity, trades, nt = simulate_nb(o, h, lo, c, s, np.ascontiguousarray(sig.stop[start:]),
-                                     np.ascontiguousarray(sig.target[start:]), slip_arr, settings.params())
+    equity, trades, nt = simulate_nb(o, h, lo, c, s, _tail(sig.stop, start, n), _tail(sig.target, start, n),
+                                     slip_arr, settings.params())
     idx = frame.index.as_unit("ns").asi8[start:]
     years = float(idx[-1] - idx[0]) / NS_PER_YEAR
     m = metrics_nb(equity, trades, nt, settings.init_cash, years)
     return BacktestResult(bot=bot, index_ns=np.asarray(idx), equity=equity, trades=trades[:nt].copy(),
                           metrics=dict(zip(METRIC_NAMES, (float(x) for x in m), strict=True)),
                           settings=settings, params=dict(params or {}))
+
+
+def _tail(a: np.ndarray, start: int, n: int) -> np.ndarray:
+    """``a[start:]`` for per-bar arrays; a length-1 (constant) array as is."""
+    return a if len(a) == 1 and n != 1 else np.ascontiguousarray(a[start:])
 
 
 def run_backtest(spec: BotSpec, frame: pd.DataFrame, settings: SimSettings | None = None,

@@ -39,11 +39,16 @@ METRIC_NAMES = ("total_return", "cagr", "sharpe", "sortino", "calmar", "max_draw
 def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, params):  # type: ignore[no-untyped-def]
     """Simulate one instrument; return ``(equity[n], trades[m, 10], n_trades)``.
 
-    ``signal`` is the target direction per bar (-1, 0, 1; NaN counts as 0); ``stop_px`` and
-    ``target_px`` are absolute protective levels per signal bar (NaN for none); ``slip`` is
-    the adverse fill fraction per bar. ``params`` follows the ``P_*`` layout.
+    ``signal`` is the target direction per bar (> 0 long, < 0 short, else flat; NaN is
+    flat); ``stop_px`` and ``target_px`` are absolute protective levels per signal bar (NaN
+    for none); ``slip`` is the adverse fill fraction per bar. Each of those three may also
+    have length 1, meaning the same value for every bar (no n-sized allocation).
+    ``params`` follows the ``P_*`` layout.
     """
     n = close.shape[0]
+    per_bar_stop = stop_px.shape[0] == n
+    per_bar_tgt = target_px.shape[0] == n
+    per_bar_slip = slip.shape[0] == n
     cash = params[P_CASH]
     fee = params[P_FEE]
     size = params[P_SIZE]
@@ -84,7 +89,7 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
         if tgt != prev_tgt:
             prev_tgt = tgt
             if direction != 0 and direction != tgt:
-                px = open_[i] * (1.0 - direction * slip[i])
+                px = open_[i] * (1.0 - direction * slip[i if per_bar_slip else 0])
                 f = abs(pos) * px * fee
                 cash += pos * px - f
                 pnl = pos * (px - entry_px) - entry_fee - f
@@ -98,7 +103,7 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                 pos = 0.0
                 direction = 0
             if tgt != 0 and direction == 0:
-                px = open_[i] * (1.0 + tgt * slip[i])
+                px = open_[i] * (1.0 + tgt * slip[i if per_bar_slip else 0])
                 eq = cash
                 units = size * eq / (px * (1.0 + fee))
                 if units > 0.0:
@@ -112,8 +117,8 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                     trades[nt, T_DIR] = tgt
                     trades[nt, T_UNITS] = units
                     trades[nt, T_ENTRY_PX] = px
-                    stop_lvl = stop_px[k]
-                    tgt_lvl = target_px[k]
+                    stop_lvl = stop_px[k if per_bar_stop else 0]
+                    tgt_lvl = target_px[k if per_bar_tgt else 0]
                     if sl_pct > 0.0:
                         lvl = px * (1.0 - tgt * sl_pct)
                         if np.isnan(stop_lvl) or (lvl - stop_lvl) * tgt > 0:
@@ -136,7 +141,7 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                 base = stop
                 if (open_[i] - stop) * direction < 0:
                     base = open_[i]  # gapped through the stop
-                exit_px = base * (1.0 - direction * slip[i])
+                exit_px = base * (1.0 - direction * slip[i if per_bar_slip else 0])
             elif not np.isnan(tgt_lvl) and ((direction > 0 and high[i] >= tgt_lvl) or (direction < 0 and low[i] <= tgt_lvl)):
                 reason = R_TARGET
                 exit_px = tgt_lvl
@@ -211,18 +216,16 @@ def metrics_nb(equity, trades, n_trades, init_cash, years):  # type: ignore[no-u
     peak = init_cash
     mdd = 0.0
     for i in range(n):
+        # Branch-free body: the branches mispredict on noisy returns and dominate the cost.
         e = equity[i]
         r = e / prev - 1.0 if prev > 0.0 else 0.0
         prev = e
         s += r
         ss += r * r
-        if r < 0.0:
-            down += r * r
-        if e > peak:
-            peak = e
-        dd = e / peak - 1.0
-        if dd < mdd:
-            mdd = dd
+        neg = min(r, 0.0)
+        down += neg * neg
+        peak = max(peak, e)
+        mdd = min(mdd, e / peak - 1.0)
     mean = s / n
     ppy = (n - 1) / years if years > 0.0 else 252.0
     if n > 1:

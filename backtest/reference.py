@@ -52,7 +52,10 @@ def run_vectorbt(frame: pd.DataFrame, sig: Signals, settings: SimSettings | None
 
     s = settings or SimSettings()
     arrays = transitions(sig.signal, s.allow_short)
-    idx = frame.index
+    # vectorbt turns a tz-aware index into an array of Timestamp objects on every wrap
+    # (seconds per call at 1M bars under pandas 3); hand it naive UTC times instead.
+    idx = frame.index.tz_convert("UTC").tz_localize(None) if frame.index.tz is not None else frame.index
+    frame = frame.set_axis(idx)
     kwargs: dict[str, Any] = {k: pd.Series(v, index=idx) for k, v in arrays.items()}
     stops: dict[str, Any] = {}
     if s.tsl_pct > 0:
