@@ -44,12 +44,18 @@ class LockInfo:
 
 
 class RunLock:
-    """A held run lock; release it with :meth:`release` or by leaving the ``with`` block."""
+    """A held run lock; release it with :meth:`release` or by leaving the ``with`` block.
 
-    def __init__(self, info: LockInfo, releaser: Any) -> None:
+    A process forked while holding it (a process-pool worker) does not keep it: the
+    child drops its copy of the descriptor, so the lock still dies with the holder.
+    """
+
+    def __init__(self, info: LockInfo, releaser: Any, fd: int | None = None) -> None:
         self.info = info
         self._releaser = releaser
         self._held = True
+        self._fd = fd  # the descriptor a forked child must drop (lock file or PG socket)
+        _live_locks.add(self)
 
     @property
     def held(self) -> bool:
@@ -59,7 +65,24 @@ class RunLock:
         """Release the lock (idempotent)."""
         if self._held:
             self._held = False
+            _live_locks.discard(self)
             self._releaser()
+
+    def _forget_in_child(self) -> None:
+        """In a forked child: point the inherited descriptor at /dev/null (no unlock, no
+        PG terminate message, and the number is not reused), so the child holds no
+        reference to the lock and it still dies with the holder."""
+        self._held = False
+        if self._fd is None:
+            return
+        try:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            try:
+                os.dup2(devnull, self._fd)
+            finally:
+                os.close(devnull)
+        except OSError:
+            pass
 
     def __enter__(self) -> RunLock:
         return self
@@ -67,6 +90,18 @@ class RunLock:
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+_live_locks: set[RunLock] = set()
+
+
+def _after_fork_in_child() -> None:
+    for held in list(_live_locks):
+        held._forget_in_child()
+    _live_locks.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _locked_message(where: str, info: LockInfo | None) -> str:
@@ -100,7 +135,7 @@ def acquire_file_lock(db_path: Path, where: str, info: LockInfo) -> RunLock:
         finally:
             os.close(fd)  # closing the descriptor drops the flock
 
-    return RunLock(info, release)
+    return RunLock(info, release, fd)
 
 
 def _read_file_info(fd: int) -> LockInfo | None:
@@ -151,7 +186,15 @@ def acquire_pg_lock(engine: Engine, where: str, info: LockInfo) -> RunLock:
         finally:
             conn.close()
 
-    return RunLock(info, release)
+    return RunLock(info, release, _socket_fd(conn))
+
+
+def _socket_fd(conn: Connection) -> int | None:
+    fileno = getattr(conn.connection.driver_connection, "fileno", None)
+    try:
+        return int(fileno()) if callable(fileno) else None
+    except Exception:  # a driver without a socket descriptor: nothing to drop on fork
+        return None
 
 
 def _pg_holder(conn: Connection, key: int) -> LockInfo | None:

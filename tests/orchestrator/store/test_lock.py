@@ -107,3 +107,39 @@ def test_in_memory_store_lock_is_process_local() -> None:
         with store.run_lock("a"), pytest.raises(StoreLockedError):
             store.acquire_run_lock("b")
         store.acquire_run_lock("c").release()
+
+
+FORKING_HOLDER = textwrap.dedent("""
+    import os, sys
+    from orchestrator.store import Store
+    store = Store.open(sys.argv[1])
+    store.acquire_run_lock("forking run")
+    child = os.fork()
+    if child == 0:  # a process-pool worker, say: outlives its parent here
+        sys.stdin.read()
+        os._exit(0)
+    print(child, flush=True)
+    sys.stdin.read()
+""")
+
+
+def test_forked_child_does_not_keep_lock_after_holder_dies(store_url: str) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", FORKING_HOLDER, store_url], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdin is not None
+    child = int(proc.stdout.readline())
+    try:
+        with Store.open(store_url) as store, pytest.raises(StoreLockedError, match="forking run"):
+            store.acquire_run_lock("second")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if store_url.startswith("postgresql"):
+            _wait_released_pg(store_url)  # fails after lock_timeout if the child kept it
+        with Store.open(store_url) as store, store.run_lock("after the holder died"):
+            pass
+    finally:
+        proc.communicate()  # closes stdin: the child reads EOF and exits
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
