@@ -38,3 +38,10 @@ class AlertSink:
         del self.recent[:-self.keep]
         if self.bus is not None:
             self.bus.publish(Topic.ALERTS, alert)
+
+    def control_changed(self, alert: RiskAlert) -> None:
+        """Tell control subscribers (the engine reloads its halt state) that the store's
+        control rows changed, then alert."""
+        if self.bus is not None:
+            self.bus.publish(Topic.CONTROL, alert)
+        self.emit(alert)

@@ -116,7 +116,7 @@ class DailyLossGuard:
             if row is not None and row.halted and row.actor == RISK_ACTOR and row.reason.startswith(REASON):
                 self.control.set_control(FLEET_SCOPE, halted=False, reason=f"{REASON}: reset at midnight",
                                          actor=RISK_ACTOR, ts_ns=now_ns)
-            self.alerts.emit(RiskAlert("daily_loss_reset", FLEET_SCOPE, "new day", now_ns, "active"))
+            self.alerts.control_changed(RiskAlert("daily_loss_reset", FLEET_SCOPE, "new day", now_ns, "active"))
         self._save(now_ns)
 
     def _trip(self, now_ns: int, equity: float) -> None:
@@ -126,7 +126,7 @@ class DailyLossGuard:
                        f"{self.base:,.2f}) >= limit {limit:,.2f}")
         self.control.set_control(FLEET_SCOPE, halted=True, reason=self.reason, actor=RISK_ACTOR, ts_ns=now_ns)
         self._save(now_ns)
-        self.alerts.emit(RiskAlert("daily_loss_halt", FLEET_SCOPE, self.reason, now_ns, "halted",
+        self.alerts.control_changed(RiskAlert("daily_loss_halt", FLEET_SCOPE, self.reason, now_ns, "halted",
                                    {"loss": loss, "limit": limit, "start_equity": self.base}))
 
     def _follow_store(self, now_ns: int, equity: float) -> None:
@@ -137,7 +137,7 @@ class DailyLossGuard:
     def _lift(self, now_ns: int, equity: float, actor: str) -> None:
         self.halted, self.reason, self.base = False, "", equity
         self._save(now_ns)
-        self.alerts.emit(RiskAlert("daily_loss_resumed", FLEET_SCOPE, f"resumed by {actor}", now_ns, "active",
+        self.alerts.control_changed(RiskAlert("daily_loss_resumed", FLEET_SCOPE, f"resumed by {actor}", now_ns, "active",
                                    {"new_base": equity}))
 
     def _save(self, now_ns: int) -> None:

@@ -28,7 +28,7 @@ this bot; default 1); ``fleet`` (str) overrides the bot's fleet (default
 ``[risk].fleet_of`` or the bot's family).
 
 Reason codes (``Decision.reason``): ``sized`` (pass), ``exit``, ``noop_flat``,
-``noop_already_positioned``; resizes name the binding cap: ``scaled`` (upstream, regime,
+``noop_already_positioned``, ``noop_entry_pending``; resizes name the binding cap: ``scaled`` (upstream, regime,
 fleet or losing-streak factor), ``risk_per_trade``, ``max_position``,
 ``gross_exposure_{global,bot,fleet}``, ``correlation_cluster``, ``cash``, ``var_limit``;
 rejections: ``halted``, ``state_reducing``, ``state_halted``, ``daily_loss_halt``,
@@ -118,15 +118,20 @@ class PortfolioRiskGate:
 
     @classmethod
     def build(cls, services: Services) -> PortfolioRiskGate:
-        """Wire the gate from the kernel's services (store, clock, bus, registry)."""
+        """Wire the gate from the kernel's services (store, clock, bus, registry) and
+        publish it as ``services.extras["risk_gate"]``."""
         cfg = services.config
         fleets = {name: spec.family or "default" for name, spec in services.registry.bots().items()}
         data = services.data
-        return cls(cfg.risk, services.clock, timezone=cfg.engine.timezone, control=services.store,
+        gate = cls(cfg.risk, services.clock, timezone=cfg.engine.timezone, control=services.store,
                    state=_state_store(services.store), bus=services.bus, instruments=services.instruments,
                    live=cfg.mode == "live", universe=getattr(data, "symbols", None), fleet_of=fleets,
                    greeks_provider=services.extras.get("greeks_provider"),
                    poll_seconds=cfg.engine.control_poll_seconds)
+        # the dashboard and Telegram (same process) reach confirmations, resume and the
+        # report through here
+        services.extras["risk_gate"] = gate
+        return gate
 
     # -- the gate -------------------------------------------------------------------
     def approve(self, signal: Signal, ctx: GateContext, scale: float) -> tuple[Decision, Decimal]:
@@ -144,6 +149,9 @@ class PortfolioRiskGate:
             return Decision.passed(GATE, "exit", f"close {held}"), -held
         if want == held_sign:
             return Decision.passed(GATE, "noop_already_positioned"), ZERO
+        pending = snap.book.holding(signal.bot, signal.instrument)
+        if held == 0 and pending is not None and pending.sign == want:
+            return Decision.passed(GATE, "noop_entry_pending", "an approved entry has not filled yet"), ZERO
         close = -held
         why = self._entry_blocked(signal, ctx, snap, fleet, want)
         if why is not None:
@@ -155,6 +163,12 @@ class PortfolioRiskGate:
         return decision, close + want * qty
 
     # -- public API for the engine, dashboard, Telegram and CLI ----------------------
+    def observe(self, ctx: GateContext) -> None:
+        """Run the per-tick checks (breakers, daily loss, outcomes, report) without a
+        signal; an engine may call it on every bar so halts and alerts do not wait for
+        the next signal."""
+        self._snapshot(ctx)
+
     def fleet(self, signal: Signal) -> str:
         """Return the fleet a signal's bot belongs to."""
         meta = signal.meta.get("fleet")

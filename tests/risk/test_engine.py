@@ -253,7 +253,9 @@ def test_build_from_kernel_services(tmp_path) -> None:  # type: ignore[no-untype
     pf = FakePortfolio(100_000.0, market)
     bus = InProcessBus()
     alerts: list[object] = []
+    controls: list[object] = []
     bus.subscribe(Topic.ALERTS, lambda t, e: alerts.append(e))
+    bus.subscribe(Topic.CONTROL, lambda t, e: controls.append(e))
     with Store.open(f"sqlite:///{tmp_path / 'tf.db'}") as store:
         services = Services(cfg, clock, store, bus, Registry(), market, pf, market)  # type: ignore[arg-type]
         gate = PortfolioRiskGate.build(services)
@@ -266,3 +268,16 @@ def test_build_from_kernel_services(tmp_path) -> None:  # type: ignore[no-untype
                               GateContext(clock.now_ns(), spec(), market, pf), 1.0)
         assert dec.reason == "daily_loss_halt" and store.control("fleet").halted
         assert [a.kind for a in alerts] == ["daily_loss_halt"]  # type: ignore[attr-defined]
+        assert services.extras["risk_gate"] is gate
+        assert len(controls) == 1  # the engine reloads its halt state on this
+
+
+def test_pending_entry_is_not_doubled_and_observe_runs_tick_checks() -> None:
+    rig = Rig(_cfg())
+    assert rig.go("a", "X", L, fill=False)[1] == 62
+    rig.clock.advance(60)
+    assert rig.go("a", "X", L, fill=False)[0].reason == "noop_entry_pending"
+    rig.pf._cash -= Decimal(6_000)
+    rig.clock.advance(60)
+    rig.gate.observe(rig.ctx())
+    assert rig.gate.daily.halted and rig.store.control("fleet").halted  # type: ignore[union-attr]
