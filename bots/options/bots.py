@@ -36,7 +36,6 @@ from bots import indicators as ta
 from bots.base import ALL_REGIMES, NON_BEAR, NYSE_CLOSE, BarBot, signal_frame
 from orchestrator.bot import BotParams, BotSpec
 from orchestrator.domain import AssetClass
-from risk.options.bsm import bsm_price
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,6 +84,8 @@ class OptionBarBot(BarBot):
 
     def price(self, kind: str, close: Array, strike: Array, vol: Array) -> Array:
         """Return BSM premiums per bar; NaN where the vol is not yet known."""
+        from risk.options.bsm import bsm_price  # scipy: loaded when a bot computes, not at discovery
+
         p = self.params
         out = np.full(close.shape, np.nan)
         ok = np.isfinite(vol) & (vol > 0) & np.isfinite(strike) & (strike > 0)
@@ -289,6 +290,8 @@ class WheelBot(OptionBarBot):
         # premiums do not steer the cycle: price every opening at once
         premium = np.full(n, np.nan)
         if opens:
+            from risk.options.bsm import bsm_price
+
             at = np.array(opens)
             put_phase = phase[at] == 0  # a put is sold; else a covered call
             prem = bsm_price(~put_phase, close[at], strike[at], np.maximum(left[at], 1.0) / 365.0, p.rate, vol[at],
