@@ -94,3 +94,13 @@ def test_binomial_rejects_bad_settings(kw: dict) -> None:
     args = {"steps": 100, "style": "american", "method": "bbsr", "engine": "numba"} | kw
     with pytest.raises(OptionInputError):
         crr_price("put", 100.0, 100.0, 1.0, 0.05, 0.2, 0.0, **args)
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.floats(70, 130), t=st.floats(0.05, 2), r=st.floats(0.0, 0.1), v=st.floats(0.1, 0.6),
+       q=st.floats(0, 0.06))
+def test_american_put_call_parity_bounds(k: float, t: float, r: float, v: float, q: float) -> None:
+    # S e^-qT - K <= C - P <= S - K e^-rT for American options (Hull, with a dividend yield)
+    c = float(crr_price("call", 100.0, k, t, r, v, q, 200, "american"))
+    p = float(crr_price("put", 100.0, k, t, r, v, q, 200, "american"))
+    assert 100.0 * np.exp(-q * t) - k - 1e-6 <= c - p <= 100.0 - k * np.exp(-r * t) + 1e-6

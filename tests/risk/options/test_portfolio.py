@@ -92,3 +92,22 @@ def test_positions_from_book_splits_options_and_shares() -> None:
             Position("b2", "SPY", Decimal("100"), Decimal("470"))]
     out = positions_from_book(book)
     assert out == [OptionPosition(OptionContract("SPY", "call", 470.0, EXP), -2.0), UnderlyingPosition("SPY", 100.0)]
+
+
+def test_book_greeks_are_additive_over_positions() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pricer = ModelPricer(ASOF, {"SPY": 472.0, "QQQ": 405.0}, {"SPY": 0.14, "QQQ": 0.2}, 0.05)
+    pool = [CALL, PUT, QQQ]
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.tuples(st.integers(0, 2), st.integers(-5, 5)), min_size=1, max_size=6), st.integers(0, 6))
+    def check(legs: list[tuple[int, int]], cut: int) -> None:
+        book = [OptionPosition(pool[i], float(q)) for i, q in legs]
+        whole = portfolio_greeks(book, pricer)
+        parts = portfolio_greeks(book[:cut], pricer) + portfolio_greeks(book[cut:], pricer)
+        for g in GREEK_NAMES:
+            assert getattr(whole, g) == pytest.approx(getattr(parts, g), rel=1e-9, abs=1e-9)
+
+    check()
