@@ -1,0 +1,209 @@
+"""Aggregate and paged reads the dashboard needs beyond the store's own read API.
+
+The store's reads return whole tables (fine for the engine, slow for a page with 10,000
+fills); these queries count and page in SQL on the store's engine and return plain data.
+Every query ends its transaction at once, so a page never holds a SQLite read snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from orchestrator.errors import StoreError
+from orchestrator.store.models import (
+    EquityRow,
+    FillRow,
+    GateDecisionRow,
+    OrderRow,
+    PositionRow,
+    SignalRow,
+)
+from orchestrator.store.types import to_decimal
+
+OPEN = ("INTENT", "SUBMITTED", "ACCEPTED", "PARTIALLY_FILLED", "UNKNOWN")
+
+
+@contextmanager
+def reading(store: Any, what: str) -> Iterator[Connection]:
+    """A short read transaction on the store's engine; errors become StoreError."""
+    try:
+        with store.engine.connect() as conn:
+            yield conn
+            conn.rollback()
+    except SQLAlchemyError as exc:
+        first = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
+        raise StoreError(f"store {store.where}: dashboard read {what} failed: {first}") from exc
+
+
+def dec(value: Any) -> Decimal:
+    """Read a stored exact decimal (str on SQLite, Decimal on PostgreSQL)."""
+    return value if isinstance(value, Decimal) else to_decimal(value)
+
+
+def bot_counts(store: Any) -> dict[str, dict[str, int]]:
+    """Per bot: signals, orders, open orders, fills (counted in SQL)."""
+    out: dict[str, dict[str, int]] = {}
+
+    def slot(bot: str) -> dict[str, int]:
+        return out.setdefault(bot, {"signals": 0, "orders": 0, "open_orders": 0, "fills": 0})
+
+    with reading(store, "bot counts") as conn:
+        for bot, n in conn.execute(select(SignalRow.bot, func.count()).group_by(SignalRow.bot)):
+            slot(bot)["signals"] = int(n)
+        for bot, status, n in conn.execute(
+                select(OrderRow.bot, OrderRow.status, func.count()).group_by(OrderRow.bot, OrderRow.status)):
+            slot(bot)["orders"] += int(n)
+            if status in OPEN:
+                slot(bot)["open_orders"] += int(n)
+        q = (select(OrderRow.bot, func.count()).select_from(FillRow)
+             .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id).group_by(OrderRow.bot))
+        for bot, n in conn.execute(q):
+            slot(bot)["fills"] = int(n)
+    return out
+
+
+def position_rows(store: Any) -> list[dict[str, Any]]:
+    """Every stored position (flat ones carry realised P&L) as plain data."""
+    q = select(PositionRow.bot, PositionRow.instrument, PositionRow.quantity, PositionRow.avg_price,
+               PositionRow.realized_pnl, PositionRow.ts_updated).order_by(PositionRow.bot, PositionRow.instrument)
+    with reading(store, "positions") as conn:
+        rows = conn.execute(q).all()
+    return [{"bot": r[0], "instrument": r[1], "quantity": dec(r[2]), "avg_price": dec(r[3]),
+             "realized_pnl": dec(r[4]), "ts_updated": r[5]} for r in rows]
+
+
+def recent_orders(store: Any, limit: int, bot: str | None = None) -> list[dict[str, Any]]:
+    """The newest ``limit`` orders, newest first."""
+    q = select(OrderRow.client_order_id, OrderRow.bot, OrderRow.instrument, OrderRow.account,
+               OrderRow.side, OrderRow.quantity, OrderRow.order_type, OrderRow.limit_price,
+               OrderRow.status, OrderRow.filled_quantity, OrderRow.avg_price, OrderRow.reason,
+               OrderRow.ts_init, OrderRow.ts_updated).order_by(
+        OrderRow.ts_init.desc(), OrderRow.client_order_id.desc()).limit(limit)
+    if bot is not None:
+        q = q.where(OrderRow.bot == bot)
+    keys = ("client_order_id", "bot", "instrument", "account", "side", "quantity", "order_type",
+            "limit_price", "status", "filled_quantity", "avg_price", "reason", "ts_init", "ts_updated")
+    with reading(store, "orders") as conn:
+        return [dict(zip(keys, r, strict=True)) for r in conn.execute(q).all()]
+
+
+def recent_fills(store: Any, limit: int, bot: str | None = None) -> list[dict[str, Any]]:
+    """The newest ``limit`` fills with their order's bot, newest first."""
+    q = (select(FillRow.id, OrderRow.bot, FillRow.client_order_id, FillRow.venue, FillRow.trade_id,
+                FillRow.instrument, FillRow.side, FillRow.quantity, FillRow.price, FillRow.fee,
+                FillRow.ts_event)
+         .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
+         .order_by(FillRow.id.desc()).limit(limit))
+    if bot is not None:
+        q = q.where(OrderRow.bot == bot)
+    keys = ("id", "bot", "client_order_id", "venue", "trade_id", "instrument", "side", "quantity",
+            "price", "fee", "ts_event")
+    with reading(store, "fills") as conn:
+        return [dict(zip(keys, r, strict=True)) for r in conn.execute(q).all()]
+
+
+def total_fills(store: Any) -> int:
+    with reading(store, "fill count") as conn:
+        return int(conn.execute(select(func.count()).select_from(FillRow)).scalar_one())
+
+
+def recent_signals(store: Any, limit: int, bot: str | None = None) -> list[dict[str, Any]]:
+    """The newest ``limit`` signals, each with its gate decisions in pipeline order."""
+    q = select(SignalRow.signal_id, SignalRow.bot, SignalRow.instrument, SignalRow.direction,
+               SignalRow.confidence, SignalRow.entry, SignalRow.ts_event, SignalRow.outcome,
+               SignalRow.meta).order_by(SignalRow.ts_event.desc(), SignalRow.signal_id.desc()).limit(limit)
+    if bot is not None:
+        q = q.where(SignalRow.bot == bot)
+    keys = ("signal_id", "bot", "instrument", "direction", "confidence", "entry", "ts_event",
+            "outcome", "meta")
+    with reading(store, "signals") as conn:
+        sigs = [dict(zip(keys, r, strict=True)) for r in conn.execute(q).all()]
+        ids = [s["signal_id"] for s in sigs]
+        by_id: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            dq = select(GateDecisionRow.signal_id, GateDecisionRow.gate, GateDecisionRow.verdict,
+                        GateDecisionRow.reason, GateDecisionRow.detail, GateDecisionRow.scale,
+                        GateDecisionRow.data).where(
+                GateDecisionRow.signal_id.in_(ids[start:start + 500])).order_by(
+                GateDecisionRow.signal_id, GateDecisionRow.seq)
+            for r in conn.execute(dq):
+                by_id[r[0]].append({"gate": r[1], "verdict": r[2], "reason": r[3], "detail": r[4],
+                                    "scale": r[5], "data": dict(r[6] or {})})
+    for s in sigs:
+        s["meta"] = dict(s["meta"] or {})
+        s["decisions"] = by_id[s["signal_id"]]
+    return sigs
+
+
+def latest_signal_meta(store: Any) -> dict[str, dict[str, Any]]:
+    """Each bot's newest signal's meta (regime, fleet weight) and time."""
+    newest = (select(SignalRow.bot, func.max(SignalRow.ts_event).label("ts"))
+              .group_by(SignalRow.bot).subquery())
+    q = select(SignalRow.bot, SignalRow.ts_event, SignalRow.meta, SignalRow.outcome).join(
+        newest, (SignalRow.bot == newest.c.bot) & (SignalRow.ts_event == newest.c.ts))
+    out: dict[str, dict[str, Any]] = {}
+    with reading(store, "latest signals") as conn:
+        for bot, ts, meta, outcome in conn.execute(q):
+            out[bot] = {"ts_event": ts, "meta": dict(meta or {}), "outcome": outcome}
+    return out
+
+
+def fleet_weights(store: Any, limit: int = 5000) -> list[tuple[str, int, float]]:
+    """(bot, ts, fleet_weight) of the newest signals that carry one, oldest first."""
+    q = (select(SignalRow.bot, SignalRow.ts_event, SignalRow.meta)
+         .order_by(SignalRow.ts_event.desc()).limit(limit))
+    out = []
+    with reading(store, "fleet weights") as conn:
+        for bot, ts, meta in conn.execute(q):
+            w = (meta or {}).get("fleet_weight")
+            if isinstance(w, int | float):
+                out.append((bot, int(ts), float(w)))
+    out.reverse()
+    return out
+
+
+def equity_points(store: Any) -> list[tuple[int, float]]:
+    """(ts_ns, equity) in time order, as floats for charts."""
+    q = select(EquityRow.ts, EquityRow.equity).order_by(EquityRow.ts)
+    with reading(store, "equity") as conn:
+        return [(int(ts), float(eq)) for ts, eq in conn.execute(q)]
+
+
+def fill_latencies(store: Any, limit: int = 1000) -> list[float]:
+    """Seconds from order intent to fill for the newest ``limit`` fills."""
+    q = (select(FillRow.ts_init - OrderRow.ts_init)
+         .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
+         .order_by(FillRow.id.desc()).limit(limit))
+    with reading(store, "fill latency") as conn:
+        return [max(0, int(d)) / 1e9 for (d,) in conn.execute(q)]
+
+
+def order_status_counts(store: Any) -> dict[str, int]:
+    with reading(store, "order statuses") as conn:
+        return {s: int(n) for s, n in conn.execute(
+            select(OrderRow.status, func.count()).group_by(OrderRow.status))}
+
+
+def signal_outcome_counts(store: Any) -> dict[str, int]:
+    """Signals by outcome kind: ordered, noop, rejected."""
+    kind = func.substr(SignalRow.outcome, 1, 7)
+    out: dict[str, int] = {}
+    with reading(store, "signal outcomes") as conn:
+        for k, n in conn.execute(select(kind, func.count()).group_by(kind)):
+            key = "rejected" if str(k).startswith("rejecte") else str(k)
+            out[key] = out.get(key, 0) + int(n)
+    return out
+
+
+def last_equity(store: Any) -> tuple[int, float] | None:
+    """The newest equity snapshot as (ts_ns, equity), or None."""
+    with reading(store, "last equity") as conn:
+        row = conn.execute(select(EquityRow.ts, EquityRow.equity).order_by(EquityRow.ts.desc()).limit(1)).first()
+    return None if row is None else (int(row[0]), float(row[1]))

@@ -1,0 +1,359 @@
+"""What each dashboard page (and its JSON twin) shows, assembled from the store, the
+registry and the side tables of other components (validations, risk state, regimes).
+
+:class:`FleetView` holds the long-lived pieces (config, store, clock, bot specs) and
+caches what is costly and slow-changing (schedule triggers, regime files by mtime);
+every method returns plain JSON-able data. A side table that is missing or empty
+degrades to an empty section, never an error page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from orchestrator.clock import Clock, ns_to_dt
+from orchestrator.cli.control import status_dict
+from orchestrator.config import AppConfig
+
+from dashboard import queries as q
+
+log = logging.getLogger(__name__)
+MAX_CHART_POINTS = 600
+
+
+def downsample(points: list[tuple[int, float]], limit: int = MAX_CHART_POINTS) -> list[tuple[int, float]]:
+    """Keep at most ``limit`` points: the last of each equal-width bucket (and the last point)."""
+    if len(points) <= limit:
+        return points
+    step = len(points) / limit
+    out = [points[min(len(points) - 1, int((i + 1) * step) - 1)] for i in range(limit)]
+    if out[-1] != points[-1]:
+        out[-1] = points[-1]
+    return out
+
+
+def daily_pnl(points: list[tuple[int, float]], tz: ZoneInfo, days: int = 90) -> list[dict[str, Any]]:
+    """Change of end-of-day equity per calendar day in ``tz`` (the first day against its open)."""
+    last_of_day: dict[str, float] = {}
+    first = None
+    for ts, eq in points:
+        day = datetime.fromtimestamp(ts / 1e9, tz).date().isoformat()
+        if first is None:
+            first = eq
+        last_of_day[day] = eq
+    out, prev = [], first
+    for day, eq in last_of_day.items():
+        out.append({"day": day, "pnl": round(eq - (prev or eq), 2), "equity": round(eq, 2)})
+        prev = eq
+    return out[-days:]
+
+
+def iso(ns: int | None) -> str | None:
+    return None if ns is None else ns_to_dt(ns).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@dataclass
+class _Cache:
+    next_fire: dict[str, int | None] = field(default_factory=dict)
+    triggers: dict[str, Any] = field(default_factory=dict)
+    regimes: dict[str, tuple[float, list[Any]]] = field(default_factory=dict)
+
+
+class FleetView:
+    """Read-only assembly of the dashboard's data."""
+
+    def __init__(self, config: AppConfig, store: Any, clock: Clock, specs: dict[str, Any] | None = None,
+                 broken: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.specs = specs if specs is not None else {}
+        self.broken = broken or {}
+        self.tz = ZoneInfo(config.engine.timezone)
+        self._cache = _Cache()
+
+    # -- overview -------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Fleet state (the CLI's ``status``), with the risk state when a report is saved."""
+        info = status_dict(self.store)
+        f = info["fleet"]
+        info["state"] = "halted" if f["halted"] else "paused" if f["paused"] else "active"
+        info["since"] = iso(f["since_ns"])
+        info["now"] = iso(self.clock.now_ns())
+        return info
+
+    def risk(self) -> dict[str, Any]:
+        """The risk engine's saved report merged with the live halt (``tradefleet risk``)."""
+        try:
+            from risk.cli import risk_view
+
+            return risk_view(self.config, self.store)
+        except Exception as exc:  # missing table or an older report shape: show, don't fail
+            log.warning("risk report unavailable: %s", exc)
+            return {"state": "unknown", "reason": f"risk report unavailable: {exc}", "limits": []}
+
+    def exposure(self, positions: list[dict[str, Any]]) -> dict[str, Any]:
+        """Gross/net exposure at entry prices, by instrument."""
+        by_inst: dict[str, Decimal] = defaultdict(Decimal)
+        for p in positions:
+            if p["quantity"]:
+                by_inst[p["instrument"]] += p["quantity"] * p["avg_price"]
+        long_ = sum((v for v in by_inst.values() if v > 0), Decimal(0))
+        short = sum((-v for v in by_inst.values() if v < 0), Decimal(0))
+        return {"gross": float(long_ + short), "net": float(long_ - short), "long": float(long_),
+                "short": float(short),
+                "by_instrument": {k: float(v) for k, v in sorted(by_inst.items()) if v}}
+
+    def breakers(self, risk: dict[str, Any], status: dict[str, Any]) -> list[dict[str, Any]]:
+        """Circuit breakers: the fleet halt, halted accounts, daily loss and every risk limit."""
+        out = [{"name": "fleet halt", "tripped": status["fleet"]["halted"],
+                "detail": status["fleet"]["reason"] if status["fleet"]["halted"] else ""}]
+        out += [{"name": f"account {a}", "tripped": True, "detail": "halted"} for a in status["halted_accounts"]]
+        dl = risk.get("daily_loss") or {}
+        if dl:
+            out.append({"name": "daily loss", "tripped": bool(dl.get("halted")),
+                        "detail": ", ".join(f"{k}={v}" for k, v in dl.items() if k != "halted")[:200]})
+        for lim in risk.get("limits", []):
+            use = lim.get("use")
+            out.append({"name": str(lim.get("limit")), "tripped": isinstance(use, int | float) and use >= 1.0,
+                        "detail": f"{lim.get('used')} of {lim.get('max')}"})
+        return out
+
+    def brokers(self, status: dict[str, Any], counts: dict[str, int]) -> list[dict[str, Any]]:
+        """Each configured account (paper when none): venue, live flag, halted, unknown orders."""
+        accounts = dict(self.config.accounts) or {"paper": None}
+        run = status.get("last_run") or {}
+        out = []
+        for name, acc in sorted(accounts.items()):
+            halted = name in status["halted_accounts"]
+            unknown = counts.get("UNKNOWN", 0)
+            healthy = not halted and unknown == 0 and run.get("status") not in ("failed", "error")
+            out.append({"account": name, "venue": acc.venue if acc else "paper",
+                        "live": bool(acc and acc.live), "halted": halted, "unknown_orders": unknown,
+                        "last_run": run.get("status"), "health": "ok" if healthy else "degraded"})
+        return out
+
+    def overview(self) -> dict[str, Any]:
+        """Everything on the overview page."""
+        status = self.status()
+        points = q.equity_points(self.store)
+        positions = q.position_rows(self.store)
+        risk = self.risk()
+        counts = q.order_status_counts(self.store)
+        eq = [p[1] for p in points]
+        return {
+            "status": status,
+            "equity": {"points": [[ts // 1_000_000, round(v, 2)] for ts, v in downsample(points)],
+                       "last": eq[-1] if eq else None, "first": eq[0] if eq else None,
+                       "return_pct": round((eq[-1] / eq[0] - 1) * 100, 3) if eq and eq[0] else None},
+            "daily_pnl": daily_pnl(points, self.tz),
+            "exposure": self.exposure(positions),
+            "realized_pnl": float(sum((p["realized_pnl"] for p in positions), Decimal(0))),
+            "trading_state": {"state": risk.get("state", "active"), "reason": risk.get("reason", "")},
+            "breakers": self.breakers(risk, status),
+            "brokers": self.brokers(status, counts),
+            "orders_by_status": counts,
+            "fills": q.total_fills(self.store),
+        }
+
+    def overview_live(self) -> dict[str, Any]:
+        """The small state pushed by server-sent events: fleet state, last equity, counts."""
+        status = self.status()
+        last = q.last_equity(self.store)
+        return {"state": status["state"], "reason": status["fleet"]["reason"], "now": status["now"],
+                "paused_bots": status["paused_bots"], "halted_accounts": status["halted_accounts"],
+                "equity": None if last is None else [last[0] // 1_000_000, round(last[1], 2)],
+                "fills": q.total_fills(self.store)}
+
+    # -- bots -----------------------------------------------------------------------
+    def next_run(self, name: str, spec: Any, now_ns: int) -> int | None:
+        """The bot's next scheduled fire after now (cached until it passes)."""
+        cached = self._cache.next_fire.get(name, -1)
+        if cached is not None and cached > now_ns:
+            return cached
+        from orchestrator.scheduler import build_trigger, next_fire_ns
+
+        try:
+            trig = self._cache.triggers.get(name) or build_trigger(spec.schedule)
+            self._cache.triggers[name] = trig
+            fire = next_fire_ns(trig, None, now_ns)
+        except Exception as exc:  # a bad schedule shows as no next run, with a log line
+            log.warning("bot %s: cannot compute next run: %s", name, exc)
+            fire = None
+        self._cache.next_fire[name] = fire
+        return fire
+
+    def validations(self) -> dict[str, dict[str, Any]]:
+        """Each bot's latest validation (Go/No-Go), or {} if none was stored."""
+        try:
+            from sqlalchemy import func, select
+
+            from backtest.store_table import validations as t
+
+            newest = select(t.c.bot, func.max(t.c.id).label("id")).group_by(t.c.bot).subquery()
+            stmt = select(t.c.bot, t.c.passed, t.c.ts_ns, t.c.error, t.c.result).join(newest, t.c.id == newest.c.id)
+            with q.reading(self.store, "validations") as conn:
+                rows = conn.execute(stmt).all()
+        except Exception as exc:
+            log.warning("validations unavailable: %s", exc)
+            return {}
+        out = {}
+        for bot, passed, ts, error, result in rows:
+            failed = [c["name"] for c in (result or {}).get("checks", []) if not c.get("passed")]
+            out[bot] = {"go": bool(passed), "ts": iso(ts), "error": error, "failed_checks": failed}
+        return out
+
+    def regime_of(self, market: str) -> dict[str, Any] | None:
+        rows = self.regime_rows(market)
+        if not rows:
+            return None
+        r = rows[-1]
+        return {"market": market, "regime": r.regime, "ts": iso(r.ts_event), "probs": r.probs}
+
+    def regime_rows(self, market: str) -> list[Any]:
+        """The market's regime history (re-read only when its file changed)."""
+        from ai.regime.history import JsonlRegimeHistory
+
+        hist = JsonlRegimeHistory(self.config.regime.history_dir)
+        path = hist._path(market)
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return []
+        hit = self._cache.regimes.get(market)
+        if hit is not None and hit[0] == mtime:
+            return hit[1]
+        try:
+            rows = hist.read(market)
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("regime history %s unreadable: %s", path, exc)
+            rows = []
+        self._cache.regimes[market] = (mtime, rows)
+        return rows
+
+    def market_for(self, spec: Any) -> str | None:
+        rc = self.config.regime
+        inst = spec.instruments[0]
+        return rc.instrument_markets.get(inst) or rc.markets.get(str(spec.asset_class.value))
+
+    def bots(self) -> list[dict[str, Any]]:
+        """One row per registered bot (broken plugins included)."""
+        now = self.clock.now_ns()
+        controls = {c.scope: c for c in self.store.controls()}
+        health = {b.name: b for b in self.store.bots()}
+        counts = q.bot_counts(self.store)
+        latest = q.latest_signal_meta(self.store)
+        valid = self.validations()
+        pnl: dict[str, Decimal] = defaultdict(Decimal)
+        open_pos: dict[str, int] = defaultdict(int)
+        for p in q.position_rows(self.store):
+            pnl[p["bot"]] += p["realized_pnl"]
+            open_pos[p["bot"]] += 1 if p["quantity"] else 0
+        fleet = controls.get("fleet")
+        rows = []
+        for name in sorted(set(self.specs) | set(self.broken) | set(health)):
+            spec = self.specs.get(name)
+            ctl = controls.get(f"bot:{name}")
+            stored = health.get(name)
+            enabled = self.config.bots[name].enabled if name in self.config.bots else True
+            if name in self.broken:
+                status = "broken"
+            elif stored is not None and stored.status != "ok":
+                status = stored.status
+            elif ctl is not None and ctl.paused:
+                status = "paused"
+            elif not enabled:
+                status = "disabled"
+            elif fleet is not None and (fleet.halted or fleet.paused):
+                status = "halted" if fleet.halted else "fleet paused"
+            else:
+                status = "active"
+            meta = latest.get(name, {}).get("meta", {})
+            market = self.market_for(spec) if spec is not None else None
+            regime = meta.get("regime") or ((self.regime_of(market) or {}).get("regime") if market else None)
+            c = counts.get(name, {})
+            rows.append({
+                "name": name, "status": status, "paused": bool(ctl and ctl.paused),
+                "family": spec.family if spec else (stored.family if stored else ""),
+                "asset_class": spec.asset_class.value if spec else (stored.asset_class if stored else ""),
+                "instruments": list(spec.instruments) if spec else [],
+                "schedule": spec.schedule.describe() if spec else "",
+                "timezone": spec.schedule.timezone if spec else "",
+                "next_run": iso(self.next_run(name, spec, now)) if spec and enabled else None,
+                "market": market, "regime": regime, "allocation": meta.get("fleet_weight"),
+                "realized_pnl": float(pnl.get(name, Decimal(0))), "open_positions": open_pos.get(name, 0),
+                "signals": c.get("signals", 0), "orders": c.get("orders", 0), "fills": c.get("fills", 0),
+                "validation": valid.get(name), "error": self.broken.get(name) or (stored.error if stored else None),
+                "last_signal": iso(latest.get(name, {}).get("ts_event")),
+            })
+        return rows
+
+    # -- records, signals, markets, reports -------------------------------------------
+    def records(self, bot: str | None = None) -> dict[str, Any]:
+        """Positions (open first), the newest orders and fills."""
+        limit = self.config.dashboard.records_limit
+        positions = q.position_rows(self.store)
+        if bot is not None:
+            positions = [p for p in positions if p["bot"] == bot]
+        positions.sort(key=lambda p: (p["quantity"] == 0, p["bot"], p["instrument"]))
+        return {"positions": positions, "orders": q.recent_orders(self.store, limit, bot),
+                "fills": q.recent_fills(self.store, limit, bot), "limit": limit}
+
+    def signals(self, bot: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest signals with each gate's decision and the ensemble's votes."""
+        out = q.recent_signals(self.store, limit, bot)
+        for s in out:
+            s["time"] = iso(s["ts_event"])
+            s["votes"] = next((d["data"].get("votes") for d in s["decisions"]
+                               if isinstance(d["data"].get("votes"), dict | list)), None)
+        return out
+
+    def markets(self) -> dict[str, Any]:
+        """Regimes per market (latest and recent history) and the fleet allocation over time."""
+        rc = self.config.regime
+        markets = sorted(set(rc.markets.values()) | set(rc.instrument_markets.values()))
+        regimes = []
+        for m in markets:
+            rows = self.regime_rows(m)
+            regimes.append({"market": m, "latest": self.regime_of(m),
+                            "history": [[r.ts_event // 1_000_000, r.regime] for r in rows[-250:]]})
+        alloc: dict[str, list[list[float]]] = defaultdict(list)
+        for bot, ts, w in q.fleet_weights(self.store):
+            alloc[bot].append([ts // 1_000_000, w])
+        exposure_by_family: dict[str, float] = defaultdict(float)
+        for p in q.position_rows(self.store):
+            if p["quantity"]:
+                spec = self.specs.get(p["bot"])
+                fam = spec.family if spec is not None else "other"
+                exposure_by_family[fam] += abs(float(p["quantity"] * p["avg_price"]))
+        return {"regimes": regimes, "allocation": dict(alloc),
+                "exposure_by_family": dict(sorted(exposure_by_family.items()))}
+
+    def reports(self) -> list[dict[str, Any]]:
+        """Backtest reports (``tradefleet backtest --report``) found in ``reports_dir``."""
+        import json
+
+        root = Path(self.config.dashboard.reports_dir)
+        if not root.is_dir():
+            return []
+        out = []
+        for html in sorted(root.glob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True):
+            meta: dict[str, Any] = {}
+            js = html.with_suffix(".json")
+            if js.exists():
+                try:
+                    meta = json.loads(js.read_text())
+                except (OSError, ValueError):
+                    meta = {}
+            metrics = meta.get("metrics", meta) if isinstance(meta, dict) else {}
+            out.append({"name": html.name, "size": html.stat().st_size,
+                        "modified": iso(int(html.stat().st_mtime * 1e9)),
+                        "metrics": {k: v for k, v in metrics.items() if isinstance(v, int | float | str)}})
+        return out
