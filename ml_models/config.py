@@ -20,7 +20,7 @@ class MLConfig(Section):
     horizon: int = Field(1, ge=1, description="label horizon in base bars")
     n_splits: int = Field(5, ge=2, description="walk-forward folds for the out-of-sample report")
     embargo: int = Field(5, ge=0, description="bars dropped after each test window")
-    calibration: Literal["isotonic", "sigmoid", "none"] = "isotonic"
+    calibration: Literal["isotonic", "sigmoid", "none"] = "sigmoid"
     n_estimators: int = Field(200, ge=1)
     auto_promote: bool = Field(True, description="promote a retrained model only if it beats the naive baseline out of sample")
     retrain_cron: str = Field("0 6 * * sat", description="weekly retrain schedule (UTC crontab)")

@@ -1,0 +1,1 @@
+"""Per-asset model training: labels, purged walk-forward splits, GBMs, calibration, retraining."""
