@@ -65,6 +65,7 @@ class RegimeConfig(Section):
     size_multipliers: dict[str, float] = Field(
         default_factory=lambda: {"bull": 1.0, "sideways": 0.75, "bear": 0.5})
     on_unknown: Literal["pass", "reject"] = "pass"
+    max_stale_days: float = Field(45.0, gt=0, description="older regime market data counts as unknown")
     model_dir: str = "var/models/regime"
     history_dir: str = "var/regimes"
 

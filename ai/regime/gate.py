@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from ai.config import RegimeConfig
+from ai.regime.data import ReplayFallbackData
 from ai.regime.history import JsonlRegimeHistory, RegimeHistory
 from ai.regime.model_store import JoblibModelStore, ModelStore
 from ai.regime.service import RegimeService
+from orchestrator.clock import NS
 from orchestrator.domain import Decision, Direction, Signal
+from orchestrator.errors import DataError
 
 if TYPE_CHECKING:
     from orchestrator.pipeline.gate import GateContext
@@ -31,7 +34,10 @@ class RegimeGate:
     def build(cls, services: Services) -> RegimeGate:
         """Wire the gate from the kernel's services (models and history under ``var/``)."""
         cfg: RegimeConfig = services.config.regime
-        return cls.create(cfg, services.data)
+        data: MarketData = services.data
+        if services.config.mode == "replay":
+            data = ReplayFallbackData(services.data, services.clock)
+        return cls.create(cfg, data)
 
     @classmethod
     def create(cls, config: RegimeConfig, data: MarketData, models: ModelStore | None = None,
@@ -49,9 +55,14 @@ class RegimeGate:
         if market is None:
             return Decision.passed(self.name, "regime_not_applicable",
                                    f"no regime market for {ctx.spec.asset_class.value}")
-        reading = self.service.reading(market, ctx.now_ns)
-        if reading is None:
+        try:
+            reading = self.service.reading(market, ctx.now_ns)
             detail = f"no regime model for {market} yet (needs {self.config.min_fit_bars} bars)"
+        except DataError as exc:
+            reading, detail = None, f"no data for regime market {market}: {exc}"
+        if reading is not None and ctx.now_ns - reading.bar_ts > self.config.max_stale_days * 86_400 * NS:
+            reading, detail = None, f"{market} regime is stale (last bar {reading.bar_ts})"
+        if reading is None:
             if self.config.on_unknown == "reject":
                 return Decision.rejected(self.name, "regime_unknown", detail, {"market": market})
             return Decision.passed(self.name, "regime_unknown", detail, {"market": market})
