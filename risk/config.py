@@ -129,7 +129,8 @@ class BreakersConfig(Section):
     extreme_move_pct: float = Field(0.10, gt=0, description="|bar return| of a held instrument")
     extreme_move_state: str = Field("reducing", pattern="^(reducing|halted)$")
     extreme_move_reset_seconds: float = Field(3600.0, ge=0)
-    stale_after_seconds: float | None = Field(4 * 86400.0, gt=0)
+    stale_after_seconds: float | None = Field(4 * 86400.0, gt=0, description="None disables")
+    stale_bars: float = Field(3.0, gt=0, description="or this many bars of the instrument, if longer")
     stale_state: str = Field("halted", pattern="^(reducing|halted)$")
 
 

@@ -115,19 +115,23 @@ class PortfolioRiskGate:
         self._rebuild_ns = int(config.rebuild_seconds * NS)
         self._report_ns = -(1 << 62)
         self.snap: Snapshot | None = None
+        self.bar_seconds: dict[str, float] = {}
 
     @classmethod
     def build(cls, services: Services) -> PortfolioRiskGate:
         """Wire the gate from the kernel's services (store, clock, bus, registry) and
         publish it as ``services.extras["risk_gate"]``."""
         cfg = services.config
-        fleets = {name: spec.family or "default" for name, spec in services.registry.bots().items()}
+        specs = services.registry.bots()
+        fleets = {name: spec.family or "default" for name, spec in specs.items()}
         data = services.data
         gate = cls(cfg.risk, services.clock, timezone=cfg.engine.timezone, control=services.store,
                    state=_state_store(services.store), bus=services.bus, instruments=services.instruments,
                    live=cfg.mode == "live", universe=getattr(data, "symbols", None), fleet_of=fleets,
                    greeks_provider=services.extras.get("greeks_provider"),
                    poll_seconds=cfg.engine.control_poll_seconds)
+        for spec in specs.values():
+            gate.learn_timeframe(spec.instruments, spec.timeframe)
         # the dashboard and Telegram (same process) reach confirmations, resume and the
         # report through here
         services.extras["risk_gate"] = gate
@@ -136,6 +140,8 @@ class PortfolioRiskGate:
     # -- the gate -------------------------------------------------------------------
     def approve(self, signal: Signal, ctx: GateContext, scale: float) -> tuple[Decision, Decimal]:
         """Judge ``signal``; return the decision and the signed quantity to order."""
+        if signal.instrument not in self.bar_seconds:
+            self.learn_timeframe((signal.instrument,), ctx.spec.timeframe)
         snap = self._snapshot(ctx)
         pos = ctx.portfolio.position(signal.bot, signal.instrument)
         held = pos.quantity if pos is not None else ZERO
@@ -173,6 +179,13 @@ class PortfolioRiskGate:
         """Return the fleet a signal's bot belongs to."""
         meta = signal.meta.get("fleet")
         return str(meta) if meta else self._fleet_of.get(signal.bot, "default")
+
+    def learn_timeframe(self, instruments: tuple[str, ...] | list[str], timeframe: str) -> None:
+        """Remember the bar length of ``instruments`` (the slowest timeframe traded wins)."""
+        seconds = timeframe_seconds(timeframe)
+        for sym in instruments:
+            if seconds > self.bar_seconds.get(sym, 0.0):
+                self.bar_seconds[sym] = seconds
 
     def record_outcome(self, bot: str, instrument: str, pnl: float, now_ns: int, cooldown: bool = True) -> None:
         """Feed one closed trade to Kelly, the losing-streak cut and (unless told not to)
@@ -222,7 +235,7 @@ class PortfolioRiskGate:
         """Once per clock tick: breakers, daily loss, market model, Greeks."""
         self._last_tick = ctx.now_ns
         held = {i for (_, i) in snap.book.holdings}
-        self.breakers.evaluate(ctx.market, held, ctx.now_ns)
+        self.breakers.evaluate(ctx.market, held, ctx.now_ns, self.bar_seconds)
         self.daily.update(ctx.now_ns, snap.book.equity)
         universe = held | set(self.universe() if self.universe is not None else [])
         if self.model.needs_refresh(ctx.now_ns, universe):
@@ -381,6 +394,22 @@ class PortfolioRiskGate:
     def _venue(self, instrument: str) -> str:
         inst = self.instruments.get(instrument)
         return inst.venue if inst is not None else "paper"
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0,
+          "mo": 30.4 * 86_400.0, "M": 30.4 * 86_400.0, "y": 365.25 * 86_400.0}
+
+
+def timeframe_seconds(timeframe: str) -> float:
+    """Return the length of a bar timeframe (``15m``, ``1h``, ``1d``, ``1mo``); 0 if unknown."""
+    tf = timeframe.strip()
+    digits = "".join(ch for ch in tf if ch.isdigit() or ch == ".")
+    unit = tf[len(digits):]
+    try:
+        n = float(digits) if digits else 1.0
+    except ValueError:
+        return 0.0
+    return n * _UNITS.get(unit, _UNITS.get(unit.lower(), 0.0))
 
 
 def _unit(x: Any) -> float:

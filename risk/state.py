@@ -17,16 +17,18 @@ them.
 Circuit breakers (:class:`CircuitBreakers`), evaluated once per clock tick over the held
 instruments:
 
-* an extreme one-bar move in a held instrument -> ``breakers.extreme_move_state`` on
+* an extreme one-bar move in a held instrument (``extreme_move_pct``, scaled by
+  ``sqrt(bar / 1 day)`` for bars longer than a day) -> ``breakers.extreme_move_state`` on
   ``fleet`` until ``extreme_move_reset_seconds`` have passed;
-* a stale feed (last bar older than ``stale_after_seconds``) of a held instrument ->
-  ``breakers.stale_state`` on ``fleet`` until the feed is fresh again;
+* a stale feed (last bar older than ``max(stale_after_seconds, stale_bars x bar)``) of a
+  held instrument -> ``breakers.stale_state`` on ``fleet`` until the feed is fresh again;
 * an unhealthy broker (reported through :meth:`StateBook.report_broker`) -> ``HALTED``
   on ``account:<name>`` until reported healthy.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -172,25 +174,34 @@ class CircuitBreakers:
         self.config = config
         self.book = book
 
-    def evaluate(self, market: MarketView, held: Iterable[str], now_ns: int) -> None:
-        """Check every held instrument once; trip or release holds on ``fleet``."""
+    def evaluate(self, market: MarketView, held: Iterable[str], now_ns: int,
+                 bar_seconds: dict[str, float] | None = None) -> None:
+        """Check every held instrument once; trip or release holds on ``fleet``.
+
+        ``bar_seconds`` (symbol -> bar length, from the bots' timeframes) scales both
+        breakers to the instrument: a feed is stale after ``max(stale_after_seconds,
+        stale_bars x bar)``, and a move is extreme above ``extreme_move_pct x
+        sqrt(bar / 1 day)`` for bars longer than a day (a 10% daily limit is ~55% for a
+        monthly bar)."""
         cfg = self.config
         held = set(held)
+        bars = bar_seconds or {}
         self.book.expire(now_ns)
-        stale_ns = int(cfg.stale_after_seconds * NS) if cfg.stale_after_seconds else None
         fresh: set[str] = set()
         for sym in held:
+            bar = bars.get(sym, 0.0)
             closes = market.closes(sym, 2)
             if len(closes) == 2 and closes[0] > 0:
                 move = closes[1] / closes[0] - 1.0
-                if abs(move) >= cfg.extreme_move_pct:
+                if abs(move) >= cfg.extreme_move_pct * max(1.0, math.sqrt(bar / 86_400.0)):
                     expires = now_ns + int(cfg.extreme_move_reset_seconds * NS)
                     self.book.set("fleet", f"extreme_move:{sym}", TradingState.parse(cfg.extreme_move_state),
                                   f"{sym} moved {move:+.2%} in one bar", now_ns, expires)
-            if stale_ns is not None:
-                bar = market.last_bar(sym)
-                if bar is not None and now_ns - bar.ts_event > stale_ns:
-                    age = (now_ns - bar.ts_event) / NS
+            if cfg.stale_after_seconds is not None:
+                stale_ns = int(max(cfg.stale_after_seconds, cfg.stale_bars * bar) * NS)
+                last = market.last_bar(sym)
+                if last is not None and now_ns - last.ts_event > stale_ns:
+                    age = (now_ns - last.ts_event) / NS
                     self.book.set("fleet", f"stale:{sym}", TradingState.parse(cfg.stale_state),
                                   f"{sym} last bar {age / 3600:.1f} h old", now_ns)
                 else:

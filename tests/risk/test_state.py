@@ -82,3 +82,21 @@ def test_breakers_stale_feed_halts_until_fresh_or_not_held() -> None:
     assert book.state_of("fleet")[0] is TradingState.HALTED
     br.evaluate(market, [], 9 * H)
     assert book.state_of("fleet")[0] is TradingState.ACTIVE
+
+
+def test_breakers_scale_with_the_instruments_bar_length() -> None:
+    book = StateBook()
+    market = FakeMarket()
+    month = 30.4 * 86_400
+    market.data["BTC/USD"] = ([100.0, 130.0], 0)  # +30% in one monthly bar
+    br = CircuitBreakers(BreakersConfig(extreme_move_pct=0.10, stale_after_seconds=4 * 86_400, stale_bars=3), book)
+    br.evaluate(market, ["BTC/USD"], 20 * 24 * H, {"BTC/USD": month})
+    assert book.state_of("fleet")[0] is TradingState.ACTIVE  # 30% < 10% x sqrt(30.4)
+    br.evaluate(market, ["BTC/USD"], 20 * 24 * H)  # unknown bar length: daily rules
+    assert book.sources("fleet") == ["extreme_move:BTC/USD", "stale:BTC/USD"]
+
+
+def test_timeframe_seconds() -> None:
+    from risk.engine import timeframe_seconds
+
+    assert [timeframe_seconds(t) for t in ("15m", "1h", "1d", "1mo", "tick")] == [900, 3600, 86_400, 30.4 * 86_400, 0]
