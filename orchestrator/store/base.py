@@ -8,7 +8,9 @@ block ends or at :meth:`StoreBase.commit`.
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +26,19 @@ from orchestrator.store import sql
 from orchestrator.store.fast import DIALECTS, RawSql, RawStatement
 
 
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _drop_pools_in_child() -> None:
+    # SQLAlchemy's advice for forked children (process-pool workers): never use or close
+    # the parent's pooled connections; closing a PostgreSQL one ends the parent's session.
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_drop_pools_in_child)
+
+
 class StoreBase:
     """Engine, batch transaction and error translation; see :class:`~orchestrator.store.Store`."""
 
@@ -34,6 +49,7 @@ class StoreBase:
         # Batches are per thread: the replay's batch never captures a dashboard thread's
         # reads or writes, and no lock is held while a connection waits on the database.
         self._local = threading.local()
+        _engines.add(engine)
         self._stmts: dict[str, Any] = {}
         self._raw = RawSql(self._dialect) if self._dialect in DIALECTS else None
         dbapi = engine.dialect.loaded_dbapi
