@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "orchestrator.cli.config",
     "backtest.cli",
     "risk.cli",
+    "dashboard.cli",
 )
 
 
