@@ -85,6 +85,19 @@ class Blockers:
         s = self._streaks.get(bot)
         return self.config.loss_streak_scale if s is not None and s.cut else 1.0
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return cooldowns and streaks as JSON-ready data (for persistence)."""
+        return {"cooldowns": {f"{b}|{u}": t for (b, u), t in self._until.items()},
+                "streaks": {b: [s.losses, s.wins, s.cut] for b, s in self._streaks.items()}}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore state saved by :meth:`to_dict`."""
+        for key, until in data.get("cooldowns", {}).items():
+            b, _, u = key.partition("|")
+            self._until[(b, u)] = int(until)
+        for b, (losses, wins, cut) in data.get("streaks", {}).items():
+            self._streaks[b] = _Streak(int(losses), int(wins), bool(cut))
+
     def report(self, now_ns: int) -> dict[str, Any]:
         """Return cooldowns and size cuts in force."""
         cooldowns = [{"bot": b, "underlying": u, "seconds_left": (t - now_ns) / NS}

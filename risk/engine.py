@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from orchestrator.services import Services
 
 GATE = "risk"
+OUTCOMES_KEY = "outcomes"  # Kelly records, cooldowns and losing streaks, kept across restarts
 
 
 class PortfolioRiskGate:
@@ -104,6 +105,9 @@ class PortfolioRiskGate:
         self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds)
         self.kelly = KellySizer(config.kelly)
         self.blockers = Blockers(config.blockers)
+        saved = self.store.load_risk_state(OUTCOMES_KEY) or {}
+        self.kelly.load(saved.get("kelly", {}))
+        self.blockers.load(saved.get("blockers", {}))
         self.trades = TradeCounter(config.daily_loss.timezone or timezone, self.store)
         self.confirmations = ConfirmationBook(clock, config.confirm.ttl_seconds, self.alerts)
         self.model = MarketModel(config)
@@ -194,6 +198,11 @@ class PortfolioRiskGate:
         self.blockers.record_outcome(bot, pnl)
         if cooldown:
             self.blockers.on_exit(bot, instrument, now_ns)
+        self._save_outcomes(now_ns)
+
+    def _save_outcomes(self, now_ns: int) -> None:
+        self.store.save_risk_state(OUTCOMES_KEY, {"kelly": self.kelly.to_dict(),
+                                                  "blockers": self.blockers.to_dict()}, now_ns)
 
     def resume(self, actor: str) -> None:
         """Lift the daily-loss halt (authorised actors only) at the current equity."""
@@ -383,6 +392,7 @@ class PortfolioRiskGate:
         else:
             self.blockers.on_exit(signal.bot, signal.instrument, ctx.now_ns)
             self._exits_approved[(signal.bot, signal.instrument)] = ctx.now_ns
+            self._save_outcomes(ctx.now_ns)
 
     def _scoped(self, bot: str, fleet: str) -> ScopedLimits:
         key = (bot, fleet)

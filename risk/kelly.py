@@ -13,6 +13,7 @@ bot's record and a new bot inherits the prior.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from risk.config import KellyConfig
 
@@ -91,6 +92,22 @@ class KellySizer:
         p, b, _ = self.estimates(bot, instrument)
         f = self.config.fraction * kelly_fraction(p, b)
         return min(max(f, 0.0), self.config.cap)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the records as JSON-ready data (for persistence)."""
+        def rec(s: OutcomeStats) -> list[float]:
+            return [s.wins, s.losses, s.sum_win, s.sum_loss]
+
+        return {"bots": {b: rec(s) for b, s in self._bot.items()},
+                "pairs": {f"{b}|{i}": rec(s) for (b, i), s in self._pair.items()}}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore records saved by :meth:`to_dict`."""
+        for b, r in data.get("bots", {}).items():
+            self._bot[b] = OutcomeStats(int(r[0]), int(r[1]), float(r[2]), float(r[3]))
+        for key, r in data.get("pairs", {}).items():
+            b, _, i = key.partition("|")
+            self._pair[(b, i)] = OutcomeStats(int(r[0]), int(r[1]), float(r[2]), float(r[3]))
 
     def stats(self, bot: str) -> OutcomeStats:
         """Return the bot's raw record (a copy)."""

@@ -281,3 +281,15 @@ def test_pending_entry_is_not_doubled_and_observe_runs_tick_checks() -> None:
     rig.clock.advance(60)
     rig.gate.observe(rig.ctx())
     assert rig.gate.daily.halted and rig.store.control("fleet").halted  # type: ignore[union-attr]
+
+
+def test_kelly_records_cooldowns_and_streak_cuts_survive_restart() -> None:
+    store = MemoryRiskStore()
+    rig = Rig(_cfg(blockers={"loss_streak": 2}), store=store)
+    for pnl in (-1.0, -2.0, 3.0, -1.0, -1.0):
+        rig.gate.record_outcome("a", "X", pnl, rig.clock.now_ns())
+    again = PortfolioRiskGate(rig.gate.config, rig.clock, control=store, state=store, timezone="UTC")
+    assert again.kelly.estimates("a", "X") == rig.gate.kelly.estimates("a", "X")
+    assert again.kelly.stats("a").n == 5
+    assert again.blockers.size_multiplier("a") == 0.5
+    assert again.blockers.cooldown_left("a", "X", rig.clock.now_ns() + 60 * 10**9) == 29 * 60
