@@ -167,7 +167,9 @@ def acquire_pg_lock(engine: Engine, where: str, info: LockInfo) -> RunLock:
     conn = engine.connect()
     try:
         key = pg_lock_key(conn, "run")
-        app = f"{_APP_PREFIX}{info.pid}|{info.since_ns}|{info.holder}"[:63]
+        # application_name holds 63 bytes: pid, whole seconds, then as much holder as fits
+        app = f"{_APP_PREFIX}{info.pid}|{info.since_ns // 1_000_000_000}|{info.holder}"
+        app = app.encode()[:63].decode(errors="ignore")
         conn.execute(text("select set_config('application_name', :a, false)"), {"a": app})
         got = conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
         holder = None if got else _pg_holder(conn, key)
@@ -210,6 +212,6 @@ def _pg_holder(conn: Connection, key: int) -> LockInfo | None:
         return None
     try:
         pid, since, holder = str(row[0])[len(_APP_PREFIX):].split("|", 2)
-        return LockInfo(holder, int(pid), int(since))
+        return LockInfo(holder, int(pid), int(since) * 1_000_000_000)
     except ValueError:
         return None
