@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from orchestrator.clock import Clock, LiveClock
@@ -51,7 +52,7 @@ class Store(StoreReads):
     :meth:`batch` commit one by one. Reads return frozen objects, never ORM rows.
     """
 
-    def __init__(self, engine: Any, where: str, clock: Clock | None = None) -> None:
+    def __init__(self, engine: Engine, where: str, clock: Clock | None = None) -> None:
         super().__init__(engine, where)
         self._clock: Clock = clock or LiveClock()
         self._locks: list[run_locks.RunLock] = []

@@ -81,3 +81,26 @@ def test_json_encoder_handles_numpy_decimal_and_nan() -> None:
                                  "f": [None, {"g": None}], "h": [2]}
     with pytest.raises(TypeError, match="object"):
         dumps({"x": object()})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["paper", "alpaca"]), st.integers(0, 5),
+                          st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("1000"),
+                                      places=6)), max_size=30))
+def test_stored_fills_are_the_unique_fills_in_arrival_order(
+        arrivals: list[tuple[str, int, Decimal]]) -> None:
+    from orchestrator.domain import Fill, Order, Side
+
+    with Store.open("sqlite://") as store:
+        store.record_order_intent(Order("tf-1", "b", "X", Side.BUY, Decimal(1), 0))
+        expected: dict[tuple[str, str], Decimal] = {}
+        with store.batch():
+            for venue, trade, qty in arrivals:
+                key = (venue, f"t{trade}")
+                fill = Fill("tf-1", venue, "v1", key[1], "X", Side.BUY, qty, Decimal("1.5"),
+                            Decimal(0), trade, trade)
+                assert store.record_fill(fill) is (key not in expected)
+                expected.setdefault(key, qty)
+        got = store.fills("tf-1")
+    assert [((f.venue, f.trade_id), f.quantity) for f in got] == list(expected.items())
+    assert sum((f.quantity for f in got), Decimal(0)) == sum(expected.values(), Decimal(0))
