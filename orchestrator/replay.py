@@ -108,30 +108,50 @@ class ReplaySummary:
 
 def resolve_frames(config: AppConfig, symbols: list[str], start: str | None, end: str | None
                    ) -> tuple[dict[str, pd.DataFrame], dict[str, Instrument]]:
-    """Load each symbol from ``[replay.data]`` (dataset name or file) or the bundled data."""
-    import pandas as pd
+    """Load each symbol from ``[replay.data]`` (dataset name or file) or the bundled data,
+    cut to [start, end]."""
+    frames, instruments, missing = load_history(config, symbols, end)
+    if missing:
+        raise DataError(next(iter(missing.values())))
+    lo = _day_ns(start) if start else None
+    return {s: f.loc[f.index.as_unit("ns").asi8 >= lo] if lo is not None else f for s, f in frames.items()}, instruments
 
-    from scrapers.bundled import DATASETS, INSTRUMENTS, dataset_for, load_dataset
+
+def load_history(config: AppConfig, symbols: list[str], end: str | None
+                 ) -> tuple[dict[str, pd.DataFrame], dict[str, Instrument], dict[str, str]]:
+    """Every bar of each symbol up to ``end`` (inclusive), its instrument, and the symbols
+    that have no data source (with the reason). A broken file still raises DataError."""
+    from scrapers.bundled import BY_SYMBOL, DATASETS, INSTRUMENTS, load_dataset
     from scrapers.files import load_bar_file
 
     frames: dict[str, pd.DataFrame] = {}
     instruments: dict[str, Instrument] = {}
-    lo = pd.Timestamp(start, tz="UTC") if start else None
-    hi = pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1) if end else None
+    missing: dict[str, str] = {}
+    hi = _day_ns(end) + DAY_NS if end else None
     for sym in symbols:
         source = config.replay.data.get(sym)
+        if source is None and sym not in BY_SYMBOL:
+            missing[sym] = (f"no bundled data for {sym!r} (bundled: {', '.join(sorted(BY_SYMBOL))}); "
+                            f"map it to a file under [replay.data]")
+            continue
         if source is None:
-            frame = load_dataset(dataset_for(sym).name)
+            frame = load_dataset(BY_SYMBOL[sym].name)
         elif source in DATASETS:
             frame = load_dataset(source)
         else:
             frame = load_bar_file(source)
-        if lo is not None or hi is not None:
-            frame = frame.loc[(frame.index >= lo) if lo is not None else slice(None)]
-            frame = frame.loc[(frame.index < hi) if hi is not None else slice(None)]
-        frames[sym] = frame
-        instruments[sym] = INSTRUMENTS.get(sym) or Instrument(sym, dataset_for(sym).asset_class if sym in INSTRUMENTS else _guess_class(sym))
-    return frames, instruments
+        frames[sym] = frame.loc[frame.index.as_unit("ns").asi8 < hi] if hi is not None else frame
+        instruments[sym] = INSTRUMENTS.get(sym) or Instrument(sym, _guess_class(sym))
+    return frames, instruments, missing
+
+
+def _day_ns(day: str) -> int:
+    import pandas as pd
+
+    try:
+        return int(pd.Timestamp(day, tz="UTC").as_unit("ns").value)
+    except (ValueError, TypeError):
+        raise DataError(f"date {day!r}: use YYYY-MM-DD") from None
 
 
 def _guess_class(symbol: str) -> Any:
@@ -168,6 +188,7 @@ class Replay:
         self.wall = wall or LiveClock()
         self.sleep = sleep
         self.skipped: dict[str, str] = {}
+        self.start_ns: int | None = None
 
     def run(self) -> ReplaySummary:
         from orchestrator.store import Store
@@ -177,15 +198,23 @@ class Replay:
         if not specs:
             raise PluginError("no bots to run: every bot is disabled or broken (see 'tradefleet bots list')")
         symbols = sorted({i for s in specs for i in s.instruments})
-        frames, instruments = resolve_frames(self.config, symbols, self.start, self.end)
-        empty = {s for s, f in frames.items() if len(f) == 0}
+        frames, instruments, missing = load_history(self.config, symbols, self.end)
+        self.start_ns = _day_ns(self.start) if self.start else None
+        empty = {s for s, f in frames.items() if len(f) == 0 or (self.start_ns is not None and f.index[-1].value < self.start_ns)}
         window = f"between {self.start or 'the start'} and {self.end or 'the end'}"
-        if len(empty) == len(frames):
-            raise DataError(f"no bars for {', '.join(sorted(empty))} {window}")
-        self.skipped = {s.name: f"no bars for {', '.join(sorted(set(s.instruments) & empty))} {window}"
-                        for s in specs if set(s.instruments) & empty}
+        for s in specs:
+            why = [missing[i] for i in s.instruments if i in missing]
+            if s.bot.event_driven:
+                why.append("event-driven: replays recorded quotes, not bars")
+            elif not why and set(s.instruments) & empty:
+                why.append(f"no bars for {', '.join(sorted(set(s.instruments) & empty))} {window}")
+            if why:
+                self.skipped[s.name] = "; ".join(why)
         specs = [s for s in specs if s.name not in self.skipped]
-        frames = {s: f for s, f in frames.items() if s not in empty}
+        if not specs:
+            raise DataError(f"no bot has data to replay {window}: " + "; ".join(f"{k}: {v}" for k, v in self.skipped.items()))
+        needed = {i for s in specs for i in s.instruments}
+        frames = {s: f for s, f in frames.items() if s in needed}
         store = Store.open(self.store_url)
         try:
             with store.run_lock(f"tradefleet run pid {os.getpid()} on {socket.gethostname()}"):
@@ -197,7 +226,7 @@ class Replay:
     def _run(self, store: Store, registry: Registry, specs: list[BotSpec], frames: dict[str, pd.DataFrame],
              instruments: dict[str, Instrument]) -> ReplaySummary:
         first = min(int(f.index.as_unit("ns").asi8[0]) for f in frames.values())
-        clock = SimClock(first - 1)
+        clock = SimClock(max(first, self.start_ns or first) - 1)
         run_id = store.start_run("replay", clock.now_ns())
         market = MarketState(self.config.paper.spread_bps)
         for sym, frame in frames.items():
@@ -220,17 +249,23 @@ class Replay:
 
         symbols = list(frames)
         stamps = [market.timestamps(s) for s in symbols]
-        ev_ts = np.concatenate(stamps)
-        ev_sym = np.concatenate([np.full(len(t), i, dtype=np.int32) for i, t in enumerate(stamps)])
-        ev_row = np.concatenate([np.arange(len(t), dtype=np.int64) for t in stamps])
+        # bars before --from are warm-up history: visible to compute, never traded on
+        first = [int(np.searchsorted(t, self.start_ns)) if self.start_ns is not None else 0 for t in stamps]
+        for sym, k0 in zip(symbols, first, strict=True):
+            if k0 > 0:
+                market.advance(sym, k0 - 1)
+        ev_ts = np.concatenate([t[k0:] for t, k0 in zip(stamps, first, strict=True)])
+        ev_sym = np.concatenate([np.full(len(t) - k0, i, dtype=np.int32) for i, (t, k0) in enumerate(zip(stamps, first, strict=True))])
+        ev_row = np.concatenate([np.arange(k0, len(t), dtype=np.int64) for t, k0 in zip(stamps, first, strict=True)])
         order = np.argsort(ev_ts, kind="stable")
         ev_ts, ev_sym, ev_row = ev_ts[order].tolist(), ev_sym[order].tolist(), ev_row[order].tolist()
 
         sched = SimScheduler(clock)
         spans = {}
+        lo = self.start_ns or 0
         for name, runner in engine.runners.items():
             ts = [market.timestamps(i) for i in runner.spec.instruments]
-            spans[name] = (min(int(t[0]) for t in ts), max(int(t[-1]) for t in ts) + JOB_GRACE_NS)
+            spans[name] = (max(lo, min(int(t[0]) for t in ts)), max(int(t[-1]) for t in ts) + JOB_GRACE_NS)
         pending = sorted((lo, name) for name, (lo, _hi) in spans.items())
         triggers = {name: build_trigger(engine.runners[name].spec.schedule) for name in spans}
 

@@ -53,9 +53,10 @@ def test_live_path_emits_the_same_signals_as_replay(tmp_path: Path) -> None:
 
     registry = Registry.discover()
     spec = registry.bot(BOT)
-    frames, instruments = resolve_frames(config, list(spec.instruments), START, END)
-    frame = frames["SPX"]
-    clock = SimClock(int(frame.index[0].value) - 1)
+    frames, instruments = resolve_frames(config, list(spec.instruments), None, END)
+    frame = frames["SPX"]  # history before START is the warm-up a live start loads first
+    start_ns = int(frame.index[frame.index >= START][0].value)
+    clock = SimClock(start_ns - 1)
     store = Store.open(f"sqlite:///{tmp_path}/live.db")
     market = MarketState(config.paper.spread_bps)
     kernel = assemble(config, store=store, registry=registry, specs=[spec], clock=clock, market=market,
