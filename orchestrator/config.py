@@ -114,6 +114,7 @@ class AccountConfig(Section):
 
 from risk.config import PortfolioRiskConfig  # noqa: E402  (subclasses RiskConfig above)
 from backtest.config import ValidationConfig  # noqa: E402  (needs Section above)
+from ml_models.config import MLConfig  # noqa: E402  (needs Section above)
 from dashboard.config import DashboardConfig, MetricsConfig, TelegramConfig  # noqa: E402
 
 
@@ -130,6 +131,7 @@ class AppConfig(Section):
     ensemble: EnsembleConfig = EnsembleConfig()
     veto: VetoConfig = VetoConfig()
     validation: ValidationConfig = ValidationConfig()
+    ml: MLConfig = MLConfig()
     dashboard: DashboardConfig = DashboardConfig()
     telegram: TelegramConfig = TelegramConfig()
     metrics: MetricsConfig = MetricsConfig()

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "orchestrator.cli.bots",
     "orchestrator.cli.config",
     "backtest.cli",
+    "ml_models.cli",
     "risk.cli",
     "dashboard.cli",
 )
