@@ -117,8 +117,9 @@ def install_metrics(app: Any, view: Any) -> CollectorRegistry:
     latency = Histogram("tradefleet_http_request_seconds", "dashboard request latency",
                         ["endpoint"], registry=registry,
                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5))
-    errors = Counter("tradefleet_errors", "errors by component", ["component"], registry=registry)
+    errors = Counter("tradefleet_errors", "errors by component", ["component"], registry=None)
     registry.register(FleetCollector(view, errors))
+    registry.register(errors)  # after the collector: a failed scrape counts in the same scrape
 
     @app.before_request
     def _start() -> None:
