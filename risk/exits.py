@@ -27,6 +27,7 @@ nothing more. If an emitted exit is cancelled, the caller reopens it with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
@@ -77,6 +78,23 @@ class ExitAction:
     quantity: Decimal
     reason: str
     trigger: float
+
+
+def wilder_atr(high: Sequence[float], low: Sequence[float], close: Sequence[float], n: int = 14) -> float | None:
+    """Return the last Average True Range (Wilder's smoothing) of the bars, or None
+    with fewer than ``n + 1`` bars. The engine passes it to :meth:`ScaledExitPolicy.on_bar`."""
+    if n < 1:
+        raise ValueError(f"ATR period must be >= 1, got {n}")
+    if not len(high) == len(low) == len(close):
+        raise ValueError("high, low and close must have the same length")
+    if len(close) < n + 1:
+        return None
+    tr = [max(high[i] - low[i], abs(high[i] - close[i - 1]), abs(low[i] - close[i - 1]))
+          for i in range(1, len(close))]
+    atr = sum(tr[:n]) / n
+    for x in tr[n:]:
+        atr = (atr * (n - 1) + x) / n
+    return atr
 
 
 class ScaledExitPolicy:

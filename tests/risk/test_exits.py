@@ -80,3 +80,20 @@ def test_exits_entry_fill_adds_quantity() -> None:
     plan = pol.open("X", 1, entry=100.0, stop=95.0, quantity=Decimal(50))
     plan = pol.on_fill(plan, Decimal(50))
     assert plan.quantity == 100 and plan.open_quantity == 100
+
+
+def test_wilder_atr_matches_pandas_ewm_after_seed() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from risk.exits import wilder_atr
+
+    rng = np.random.default_rng(0)
+    close = 100 * np.cumprod(1 + rng.normal(0, 0.01, 300))
+    high, low = close * (1 + rng.uniform(0, 0.01, 300)), close * (1 - rng.uniform(0, 0.01, 300))
+    prev = np.roll(close, 1)
+    tr = np.maximum(high - low, np.maximum(abs(high - prev), abs(low - prev)))[1:]
+    seeded = pd.Series(np.concatenate([[tr[:14].mean()], tr[14:]]))
+    expected = seeded.ewm(alpha=1 / 14, adjust=False).mean().iloc[-1]
+    assert wilder_atr(high.tolist(), low.tolist(), close.tolist(), 14) == pytest.approx(expected, rel=1e-12)
+    assert wilder_atr([1.0] * 5, [1.0] * 5, [1.0] * 5, 14) is None
