@@ -25,6 +25,7 @@ VENUE_LIMITS: dict[str, tuple[float, float]] = {
     "binance": (20.0, 50),
 }
 DEFAULT_LIMIT: tuple[float, float] = (10.0, 10)
+_EPS = 1e-6
 
 
 @dataclass
@@ -54,10 +55,10 @@ class TokenBucket:
         """Take ``cost`` tokens if available and return 0, else return the seconds to wait."""
         with self._lock:
             self._refill()
-            if self._tokens >= cost:
-                self._tokens -= cost
+            if self._tokens + _EPS >= cost:  # tolerate ns rounding of the clock
+                self._tokens = max(0.0, self._tokens - cost)
                 return 0.0
-            return (cost - self._tokens) / self.rate
+            return max((cost - self._tokens) / self.rate, 1e-6)
 
     def acquire(self, cost: float = 1.0) -> float:
         """Take ``cost`` tokens, waiting through ``sleep`` as needed; return the seconds waited."""

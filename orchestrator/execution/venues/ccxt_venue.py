@@ -68,10 +68,16 @@ class CcxtBroker(VenueBroker):
         if cfg.base_url:
             self.ex.urls["api"] = point_at(self.ex.urls["api"], cfg.base_url)
         self.ex.has["fetchCurrencies"] = False
+        self._last_status: int | None = None
+        self.ex.session.hooks["response"].append(self._keep_status)
         self.markets: list[str] = list(cfg.extra.get("markets", []))
         self.symbols = SymbolMap(cfg.extra.get("symbols"))
         self._loaded = False
         self._symbol_of: dict[str, str] = {}
+
+    def _keep_status(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self._last_status = response.status_code
+        return response
 
     def _load(self) -> None:
         if not self._loaded:
@@ -83,6 +89,10 @@ class CcxtBroker(VenueBroker):
         import ccxt
 
         msg = f"{type(exc).__name__}: {str(exc)[:300]}"
+        status = self._last_status if isinstance(exc, ccxt.BaseError) else None
+        self._last_status = None
+        if status == 401:  # whatever the exchange-specific body parser made of it
+            return Failure(FailureKind.AUTH, msg)
         if isinstance(exc, ccxt.OrderNotFound):
             return Failure(FailureKind.NOT_FOUND, msg)
         if isinstance(exc, (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.AccountSuspended,
