@@ -98,7 +98,7 @@ class PortfolioRiskGate:
         self.instruments = instruments or {}
         self.universe = universe
         self.greeks_provider = greeks_provider
-        self.store: RiskStateStore = state or (control if isinstance(control, RiskStateStore) else mem)
+        self.store: RiskStateStore = state or _state_store(control) or mem
         self.alerts = AlertSink(bus)
         self.states = StateBook(self.alerts, self.store)
         self.breakers = CircuitBreakers(config.breakers, self.states)
