@@ -116,9 +116,8 @@ class Model(ABC):
         self.check_feature_set()
         if len(frame) < 3:
             raise MissingFeatures(f"model {self.asset}: frame has {len(frame)} bars, need history")
-        tail = self.feature_set.tail(frame)
-        bars = bars_from_frame(tail if len(tail) >= 3 else frame.iloc[-3:])
-        base = infer_timeframe(bars.ts)
+        bars = bars_from_frame(frame)
+        base = infer_timeframe(bars.ts[-min(len(bars), 500):])
         if base != self.feature_set.base:
             raise FeatureSetMismatch(f"model {self.asset}: trained on {self.feature_set.base} bars, got {base} bars")
         last_ns = int(bars.ts[-1])
@@ -127,7 +126,7 @@ class Model(ABC):
             raise StaleFeatures(f"model {self.asset}: last bar is {age_h:.1f} h old "
                                 f"(limit {self.card.max_age_ns / 3.6e12:.1f} h); refresh the data")
         rows = self.rows_needed
-        X = self.feature_set.matrix(bars).T[-rows:]
+        X = self.feature_set.last_rows(bars, min(rows, len(bars)))
         if X.shape[0] < rows or np.isnan(X).any():
             missing = sorted({self.feature_set.columns[j] for j in np.flatnonzero(np.isnan(X).any(axis=0))})
             raise MissingFeatures(

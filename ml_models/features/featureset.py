@@ -32,8 +32,10 @@ PER_TIMEFRAME = (
     "rvol_20", "vol_regime",
 )
 CALENDAR = ("hour_sin", "hour_cos", "dow_sin", "dow_cos", "month_sin", "month_cos")
-# higher-timeframe bars a row needs for its slowest feature (60-bar volatility) to settle
-HISTORY_BARS = 100
+# bars of each timeframe the last row reads (about: closed hours cut the time-based
+# higher-timeframe tails): the 60-bar volatility window, and Wilder's
+# 1/14 smoothing (ADX smooths twice) decayed to (13/14)**200 ~ 4e-7 of its start
+HISTORY_BARS = 200
 
 
 def timeframe_block(b: Bars, dtype: type = np.float64) -> np.ndarray:
@@ -142,7 +144,7 @@ class FeatureSet:
     @property
     def history_ns(self) -> int:
         """Return how much history (ns) the last row needs for every feature to settle."""
-        return HISTORY_BARS * max(period_ns(tf) for tf in self.timeframes)
+        return int(1.5 * HISTORY_BARS * max(period_ns(tf) for tf in self.timeframes))
 
     def matrix(self, bars: Bars, dtype: type = np.float32) -> np.ndarray:
         """Return the ``(n_features, len(bars))`` feature-major matrix of base ``bars``."""
@@ -161,6 +163,26 @@ class FeatureSet:
 
         bars = bars_from_frame(frame)
         return pd.DataFrame(self.matrix(bars, dtype).T, index=frame.index, columns=self.columns, copy=False)
+
+    def last_rows(self, bars: Bars, k: int = 1, dtype: type = np.float64) -> np.ndarray:
+        """Return the ``(k, n_features)`` features of the last ``k`` bars, reading per timeframe
+        only its last ``HISTORY_BARS`` bars (fast inference; equal to :meth:`matrix`'s rows up
+        to the geometric decay of the EMA starts)."""
+        n = len(bars)
+        width = len(PER_TIMEFRAME)
+        out = np.empty((len(self.columns), k), dtype=dtype)
+        ts_last = bars.ts[n - k:]
+        for j, tf in enumerate(self.timeframes):
+            if j == 0:
+                lo = max(0, n - k - HISTORY_BARS)
+            else:  # time-based; markets close at weekends and holidays, so ask for 1.5x
+                lo = int(np.searchsorted(bars.ts, bars.ts[n - k] - int(1.5 * HISTORY_BARS * period_ns(tf)),
+                                         side="right"))
+            sub = Bars(bars.ts[lo:], bars.open[lo:], bars.high[lo:], bars.low[lo:], bars.close[lo:], bars.volume[lo:])
+            htf = sub if j == 0 else resample(sub, tf)
+            align(ts_last, htf.ts, timeframe_block(htf, dtype), out[j * width:(j + 1) * width])
+        calendar_block(ts_last, out[-len(CALENDAR):])
+        return out.T
 
     def tail(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return the last ``history_ns`` of ``frame``: all that its last row's features read."""
