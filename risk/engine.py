@@ -21,11 +21,13 @@ entry goes through, in order:
    limits, or rejected;
 8. live notional threshold: waits for confirmation (:mod:`risk.confirm`).
 
-Inputs from upstream gates, read from ``Signal.meta`` (the pipeline copies them from the
-regime gate's and fleet controller's ``Decision.data``): ``regime_scale`` (float in
-[0, 1], default 1) and ``fleet_weight`` (float in [0, 1], the controller's allocation to
-this bot; default 1); ``fleet`` (str) overrides the bot's fleet (default
-``[risk].fleet_of`` or the bot's family).
+Inputs from upstream, read from ``Signal.meta``: ``fleet_weight`` (float in [0, 1], the
+Thompson-sampling controller's allocation to this bot, set by the fleet bots on their
+signals; default 1), ``regime_scale`` (float in [0, 1], default 1) and ``fleet`` (str,
+overrides the bot's fleet; default ``[risk].fleet_of`` or the bot's family). The regime
+gate in ``ai/regime`` applies its size multiplier as a resize, which arrives here as the
+pipeline's ``scale``; a source should use one channel or the other, never both (they
+multiply). Values outside [0, 1] are clipped; a non-number counts as 1.
 
 Reason codes (``Decision.reason``): ``sized`` (pass), ``exit``, ``noop_flat``,
 ``noop_already_positioned``, ``noop_entry_pending``; resizes name the binding cap: ``scaled`` (upstream, regime,
