@@ -206,17 +206,32 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
 
     @app.command("stress")
     def stress_cmd(bot: str, data: str | None = DataOpt, fee: float = FeeOpt, slippage: float = SlipOpt,
-                   as_json: bool = JsonOption) -> None:
+                   replay: bool = typer.Option(False, "--replay", help="Also replay each crisis window through the full pipeline."),
+                   config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
         """Stress a bot: crisis windows (2000, 2008, 2018-Q4; 2020 is not bundled) and synthetic shocks."""
         from backtest.engine import SimSettings
-        from backtest.stress import stress
+        from backtest.stress import CRISES, stress
 
         spec = _spec(bot)
         name, frame = _load_frame(spec, data, None, None)
         rows = [r.as_dict() for r in stress(spec, frame, name, SimSettings(fee=fee, slippage=slippage))]
+        replays: list[dict[str, Any]] = []
+        if replay:
+            from backtest.replay_stress import crisis_replays
+
+            cfg = load(config)
+            with _progress(f"replaying crisis windows for {bot}", len(CRISES), as_json) as adv:
+                for crisis in CRISES:
+                    replays += [r.as_dict() for r in crisis_replays(cfg, bot, only=[crisis])]
+                    adv(1)
         if as_json:
-            emit_json({"bot": bot, "data": name, "scenarios": rows})
+            emit_json({"bot": bot, "data": name, "scenarios": rows, "replays": replays})
             return
+        if replays:
+            _table(f"full-pipeline replays {bot}", [
+                {"scenario": r["scenario"], "data": r["data"], "window": f"{r['start']}..{r['end']}",
+                 "return %": None if r["replay"] is None else r["replay"]["total_return_pct"],
+                 "fills": None if r["replay"] is None else r["replay"]["fills"], "note": r["note"]} for r in replays])
 
         def pick(m: dict[str, Any] | None, k: str) -> Any:
             return None if m is None else m[k]

@@ -1,0 +1,55 @@
+"""The CLI commands run end to end on bundled data and print JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from orchestrator.cli.main import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: ignore[type-arg]
+    try:
+        main(list(argv))
+    except SystemExit as exc:  # success returns normally; anything else is a failure here
+        pytest.fail(f"exit {exc.code}: {capsys.readouterr().err}")
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_cli_backtest_json_and_report(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    report = tmp_path / "spx.html"
+    out = _run(capsys, "backtest", "spx-sma-trend", "--from", "2005-01-01", "--to", "2012-12-31", "--json",
+               "--report", str(report), "--mc-runs", "30")
+    assert out["bot"] == "spx-sma-trend" and out["data"] == "sp500"
+    assert out["start"].startswith("2005-01-03") and out["end"].startswith("2012-12-31")
+    assert report.exists() and Path(out["report_json"]).exists()
+    assert set(out["metrics"]) >= {"total_return", "cagr", "sharpe", "sortino", "calmar", "max_drawdown",
+                                   "win_rate", "profit_factor", "expectancy", "trades"}
+
+
+def test_cli_optimize_montecarlo_validate(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    wf = _run(capsys, "optimize", "spx-sma-trend", "--walk-forward", "--folds", "2", "--workers", "1",
+              "--param", "fast=10,20", "--param", "slow=100,200", "--json")
+    assert len(wf["folds"]) == 2 and "overfit_ratio" in wf
+    mc = _run(capsys, "montecarlo", "spx-sma-trend", "--runs", "40", "--workers", "1", "--json")
+    assert set(mc["methods"]) == {"trade_shuffle", "return_bootstrap", "perturbation"} or \
+        set(mc["methods"]) == {"return_bootstrap", "perturbation"}
+    store = tmp_path / "validations"
+    val = _run(capsys, "validate", "spx-sma-trend", "--store", str(store), "--json")
+    rec = val["results"][0]
+    assert rec["bot"] == "spx-sma-trend" and {c["name"] for c in rec["checks"]} == {
+        "trades", "win_rate", "sharpe", "lookahead", "wf_oos_sharpe"}
+    from backtest.records import is_validated
+
+    assert is_validated(store, "spx-sma-trend") == rec["passed"]
+
+
+def test_cli_errors_name_the_problem(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exc:
+        main(["backtest", "no-such-bot"])
+    assert exc.value.code == 2 and "no bot named 'no-such-bot'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["validate"])
+    assert exc.value.code == 2 and "--all" in capsys.readouterr().err
