@@ -13,6 +13,7 @@ client exception into a :class:`Failure`); this base turns failures into the err
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from orchestrator.execution.secrets import redact
 from orchestrator.execution.throttle import TokenBucket, bucket_for
 
 T = TypeVar("T")
+_log = logging.getLogger("tradefleet.execution")
 
 #: Default client-side HTTP timeout (seconds) for every adapter.
 DEFAULT_TIMEOUT_S = 10.0
@@ -191,7 +193,10 @@ class VenueBroker:
             return Failure(FailureKind.REJECT, redact(exc))
         failure = self.classify(exc)
         if failure is None:
-            raise exc
+            # not a known client error (e.g. a malformed response failed to parse): the
+            # request may have been processed, so a write must be UNKNOWN, never "failed"
+            _log.warning("%s: unexpected %s from the client", self._where(), type(exc).__name__, exc_info=True)
+            return Failure(FailureKind.TRANSIENT, f"unexpected {type(exc).__name__}: {redact(str(exc)[:200])}")
         return Failure(failure.kind, redact(failure.message), failure.retry_after)
 
     def _halt(self, failure: Failure) -> AuthError:
