@@ -55,6 +55,10 @@ def daily_pnl(points: list[tuple[int, float]], tz: ZoneInfo, days: int = 90) -> 
     return out[-days:]
 
 
+def _fmt(x: Any) -> str:
+    return f"{x:,.2f}" if isinstance(x, float) else str(x)
+
+
 def iso(ns: int | None) -> str | None:
     return None if ns is None else ns_to_dt(ns).strftime("%Y-%m-%d %H:%M:%SZ")
 
@@ -119,11 +123,11 @@ class FleetView:
         dl = risk.get("daily_loss") or {}
         if dl:
             out.append({"name": "daily loss", "tripped": bool(dl.get("halted")),
-                        "detail": ", ".join(f"{k}={v}" for k, v in dl.items() if k != "halted")[:200]})
+                        "detail": ", ".join(f"{k}={_fmt(v)}" for k, v in dl.items() if k != "halted" and v != "")[:200]})
         for lim in risk.get("limits", []):
             use = lim.get("use")
             out.append({"name": str(lim.get("limit")), "tripped": isinstance(use, int | float) and use >= 1.0,
-                        "detail": f"{lim.get('used')} of {lim.get('max')}"})
+                        "detail": f"{_fmt(lim.get('used'))} of {_fmt(lim.get('max'))}"})
         return out
 
     def brokers(self, status: dict[str, Any], counts: dict[str, int]) -> list[dict[str, Any]]:
