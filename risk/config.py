@@ -142,11 +142,19 @@ class ConfirmConfig(Section):
 
 
 class GreeksConfig(Section):
-    """Portfolio Greek limits, applied when a provider is wired (risk/options)."""
+    """Portfolio Greek limits (units of risk/options); set any to turn the check on."""
 
-    max_abs_delta: float | None = Field(None, gt=0, description="in underlying-currency units")
-    max_abs_gamma: float | None = Field(None, gt=0)
-    max_abs_vega: float | None = Field(None, gt=0)
+    max_abs_delta: float | None = Field(None, gt=0, description="shares of underlying")
+    max_abs_gamma: float | None = Field(None, gt=0, description="shares per unit of spot")
+    max_abs_theta: float | None = Field(None, gt=0, description="currency per year")
+    max_abs_vega: float | None = Field(None, gt=0, description="currency per 1.00 of vol")
+    max_abs_rho: float | None = Field(None, gt=0, description="currency per 1.00 of rate")
+    rate: float = Field(0.0, description="risk-free rate for the default provider's pricer")
+
+    @property
+    def enabled(self) -> bool:
+        return any(v is not None for v in (self.max_abs_delta, self.max_abs_gamma, self.max_abs_theta,
+                                           self.max_abs_vega, self.max_abs_rho))
 
 
 class ScopeLimits(Section):

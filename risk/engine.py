@@ -36,7 +36,7 @@ fleet or losing-streak factor), ``risk_per_trade``, ``max_position``,
 rejections: ``halted``, ``state_reducing``, ``state_halted``, ``daily_loss_halt``,
 ``short_not_allowed``, ``cooldown``, ``contradictory_position``,
 ``max_positions_{global,bot,fleet}``, ``max_trades_per_day_{global,bot,fleet}``,
-``greeks_{delta,gamma,vega}``, ``no_quote``, ``no_equity``, ``size_below_lot``,
+``greeks_{delta,gamma,theta,vega,rho}``, ``no_quote``, ``no_equity``, ``size_below_lot``,
 ``awaiting_confirmation`` and any cap above when it leaves nothing. A flip whose new leg
 is refused returns ``<reason>_exit_only`` (resize to 0) with the closing quantity.
 ``Decision.data`` carries ``equity``, ``price``, ``factors``, ``desired``, ``notional``,
@@ -134,7 +134,7 @@ class PortfolioRiskGate:
         gate = cls(cfg.risk, services.clock, timezone=cfg.engine.timezone, control=services.store,
                    state=_state_store(services.store), bus=services.bus, instruments=services.instruments,
                    live=cfg.mode == "live", universe=getattr(data, "symbols", None), fleet_of=fleets,
-                   greeks_provider=services.extras.get("greeks_provider"),
+                   greeks_provider=services.extras.get("greeks_provider") or _default_greeks(services),
                    poll_seconds=cfg.engine.control_poll_seconds)
         for spec in specs.values():
             gate.learn_timeframe(spec.instruments, spec.timeframe)
@@ -440,6 +440,14 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         return None
     return x if isinstance(x, str | int | float | bool) or x is None else str(x)
+
+
+def _default_greeks(services: Services) -> Callable[[list[Any]], Any] | None:
+    if not services.config.risk.greeks.enabled:
+        return None
+    from risk.greeks_hook import MarketGreeksProvider
+
+    return MarketGreeksProvider(services.market, services.clock, services.config.risk.greeks.rate)
 
 
 def _state_store(store: Any) -> RiskStateStore | None:

@@ -82,7 +82,8 @@ def var_fit(cfg: VarConfig, probe: VarProbe, symbol: str, order_weight: float,
 
 def greeks_breach(cfg: GreeksConfig, greeks: Any) -> tuple[str, str] | None:
     """Return (reason, detail) when a portfolio Greek is beyond its limit."""
-    for name, cap in (("delta", cfg.max_abs_delta), ("gamma", cfg.max_abs_gamma), ("vega", cfg.max_abs_vega)):
+    for name, cap in (("delta", cfg.max_abs_delta), ("gamma", cfg.max_abs_gamma), ("theta", cfg.max_abs_theta),
+                      ("vega", cfg.max_abs_vega), ("rho", cfg.max_abs_rho)):
         if cap is None:
             continue
         value = float(getattr(greeks, name, 0.0) if not isinstance(greeks, dict) else greeks.get(name, 0.0))

@@ -62,6 +62,7 @@ def build_report(gate: PortfolioRiskGate) -> dict[str, Any]:
         "daily_loss": daily,
         "var": _var_now(gate),
         "clusters": _clusters(gate),
+        "greeks": _greeks(gate),
         **gate.blockers.report(now),
         "pending_confirmations": [
             {"id": p.id, "bot": p.bot, "instrument": p.instrument, "direction": p.direction,
@@ -84,6 +85,15 @@ def _var_now(gate: PortfolioRiskGate) -> dict[str, Any]:
     for method in cfg.methods:
         out[method] = pv.measure(w, method).as_dict()
     return out
+
+
+def _greeks(gate: PortfolioRiskGate) -> dict[str, Any] | str | None:
+    if gate.greeks_provider is None:
+        return None
+    g = gate.snap.greeks if gate.snap is not None else None
+    if g is None:
+        return "unmeasured"
+    return {k: float(getattr(g, k, 0.0)) for k in ("delta", "gamma", "theta", "vega", "rho")}
 
 
 def _clusters(gate: PortfolioRiskGate) -> list[dict[str, Any]]:
