@@ -83,6 +83,11 @@ def render(view: dict[str, Any]) -> None:
         for cl in view["clusters"]:
             c.add_row(", ".join(cl["members"]), _num(cl["gross"]), _pct(cl["pct"]), _pct(cl["cap_pct"]))
         out.print(c)
+    greeks = view.get("greeks")
+    if isinstance(greeks, dict):
+        out.print("portfolio greeks: " + ", ".join(f"{k} {v:,.2f}" for k, v in greeks.items()))
+    elif greeks:
+        out.print(f"portfolio greeks: {greeks}")
     cds = view.get("cooldowns", [])
     out.print("cooldowns: " + (", ".join(f"{c['bot']} on {c['underlying']} ({c['seconds_left'] / 60:.0f} min)"
                                          for c in cds) or "none"))
