@@ -160,5 +160,5 @@ class Engine:
     def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
         """Store (cash, positions value, equity) at ``ts_ns`` and return them."""
         cash, value = self.ledger.cash(), self.ledger.positions_value()
-        self.services.store.record_equity(ts_ns, cash, value, cash + value)
+        self.services.store.record_equity(ts_ns, cash, value, cash + value, account=self.account)
         return cash, value, cash + value

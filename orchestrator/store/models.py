@@ -139,9 +139,10 @@ class FillRow(Base):
 
 
 class PositionRow(Base):
-    """A bot's current holding in one instrument."""
+    """A bot's current holding in one instrument, in one account."""
 
     __tablename__ = "positions"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
     bot: Mapped[str] = mapped_column(String(128), primary_key=True)
     instrument: Mapped[str] = mapped_column(String(128), primary_key=True)
     quantity: Mapped[Decimal]
@@ -151,9 +152,10 @@ class PositionRow(Base):
 
 
 class EquityRow(Base):
-    """One equity snapshot of the fleet."""
+    """One equity snapshot of one account."""
 
     __tablename__ = "equity"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
     ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     cash: Mapped[Decimal]
     positions_value: Mapped[Decimal]

@@ -133,16 +133,19 @@ class StoreReads(StoreBase):
             rows = conn.execute(q).all()
         return [_fill(r) for r in rows]
 
-    def positions(self, bot: str | None = None) -> list[Position]:
-        """Stored positions (flat ones included: they carry realised P&L), by bot and instrument."""
+    def positions(self, bot: str | None = None, account: str | None = None) -> list[Position]:
+        """Stored positions (flat ones included: they carry realised P&L), by account, bot
+        and instrument."""
         q = select(PositionRow.bot, PositionRow.instrument, PositionRow.quantity,
-                   PositionRow.avg_price, PositionRow.realized_pnl).order_by(
-            PositionRow.bot, PositionRow.instrument)
+                   PositionRow.avg_price, PositionRow.realized_pnl, PositionRow.account).order_by(
+            PositionRow.account, PositionRow.bot, PositionRow.instrument)
         if bot is not None:
             q = q.where(PositionRow.bot == bot)
+        if account is not None:
+            q = q.where(PositionRow.account == account)
         with self._reading("read positions") as conn:
             rows = conn.execute(q).all()
-        return [Position(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [Position(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     def signals(self, bot: str | None = None, limit: int | None = None) -> list[SignalRecord]:
         """Signals oldest first by ``ts_event``; with ``limit``, the most recent ones."""
@@ -165,13 +168,15 @@ class StoreReads(StoreBase):
             rows = conn.execute(q).all()
         return [Decision(r[0], Verdict(r[1]), r[2], r[3], r[4], dict(r[5] or {})) for r in rows]
 
-    def equity_curve(self) -> list[EquityPoint]:
-        """Equity snapshots in time order."""
+    def equity_curve(self, account: str | None = None) -> list[EquityPoint]:
+        """Equity snapshots in time order (of one account, or of every account)."""
         q = select(EquityRow.ts, EquityRow.cash, EquityRow.positions_value,
-                   EquityRow.equity).order_by(EquityRow.ts)
+                   EquityRow.equity, EquityRow.account).order_by(EquityRow.ts, EquityRow.account)
+        if account is not None:
+            q = q.where(EquityRow.account == account)
         with self._reading("read equity") as conn:
             rows = conn.execute(q).all()
-        return [EquityPoint(r[0], r[1], r[2], r[3]) for r in rows]
+        return [EquityPoint(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def last_run(self) -> RunRecord | None:
         """The most recently started run, or None."""

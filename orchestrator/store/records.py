@@ -149,6 +149,7 @@ class EquityPoint:
     cash: Decimal
     positions_value: Decimal
     equity: Decimal
+    account: str = "paper"
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,20 +222,21 @@ class Store(StoreReads):
                                  " order first (status EXTERNAL for orders placed elsewhere)") from exc
 
     def save_position(self, position: Position, ts_ns: int) -> None:
-        """Insert or replace a bot's position in one instrument."""
-        values = {"bot": position.bot, "instrument": position.instrument,
+        """Insert or replace a bot's position in one instrument of ``position.account``."""
+        values = {"account": position.account, "bot": position.bot, "instrument": position.instrument,
                   "quantity": position.quantity, "avg_price": position.avg_price,
                   "realized_pnl": position.realized_pnl, "ts_updated": ts_ns}
         with self._writing(f"save position {position.bot}/{position.instrument}") as conn:
-            self._upsert(conn, _POSITIONS, ["bot", "instrument"], values)
+            self._upsert(conn, _POSITIONS, ["account", "bot", "instrument"], values)
 
     def record_equity(self, ts_ns: int, cash: Decimal | float, positions_value: Decimal | float,
-                      equity: Decimal | float) -> None:
-        """Store an equity snapshot (a second one at the same ``ts_ns`` replaces the first)."""
-        values = {"ts": ts_ns, "cash": to_decimal(cash),
+                      equity: Decimal | float, account: str = "paper") -> None:
+        """Store an equity snapshot of ``account`` (a second one at the same ``ts_ns``
+        replaces the first)."""
+        values = {"account": account, "ts": ts_ns, "cash": to_decimal(cash),
                   "positions_value": to_decimal(positions_value), "equity": to_decimal(equity)}
         with self._writing("record equity") as conn:
-            self._upsert(conn, _EQUITY, ["ts"], values)
+            self._upsert(conn, _EQUITY, ["account", "ts"], values)
 
     def set_control(self, scope: str, *, paused: bool | None = None, halted: bool | None = None,
                     reason: str, actor: str, ts_ns: int) -> ControlState:

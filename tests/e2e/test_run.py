@@ -54,11 +54,11 @@ def test_run_summary_is_complete(replayed: tuple[Path, dict]) -> None:
 
 def test_run_positions_equal_sum_of_fills(replayed: tuple[Path, dict]) -> None:
     cwd, _ = replayed
-    fills: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for bot, inst, side, qty in rows(cwd, "select o.bot, f.instrument, f.side, f.quantity from fills f "
-                                          "join orders o on o.client_order_id = f.client_order_id"):
-        fills[(bot, inst)] += D(qty) if side == "buy" else -D(qty)
-    stored = {(b, i): D(q) for b, i, q in rows(cwd, "select bot, instrument, quantity from positions")}
+    fills: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for acct, bot, inst, side, qty in rows(cwd, "select o.account, o.bot, f.instrument, f.side, f.quantity from fills f "
+                                                "join orders o on o.client_order_id = f.client_order_id"):
+        fills[(acct, bot, inst)] += D(qty) if side == "buy" else -D(qty)
+    stored = {(a, b, i): D(q) for a, b, i, q in rows(cwd, "select account, bot, instrument, quantity from positions")}
     assert stored and stored == {k: v for k, v in fills.items() if k in stored}
     assert all(v == 0 for k, v in fills.items() if k not in stored)
 

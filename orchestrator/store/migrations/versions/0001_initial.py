@@ -115,21 +115,23 @@ def upgrade() -> None:
     op.create_index("ix_fills_client_order_id", "fills", ["client_order_id"])
     op.create_table(
         "positions",
+        sa.Column("account", sa.String(64), nullable=False),
         sa.Column("bot", sa.String(128), nullable=False),
         sa.Column("instrument", sa.String(128), nullable=False),
         sa.Column("quantity", MONEY, nullable=False),
         sa.Column("avg_price", MONEY, nullable=False),
         sa.Column("realized_pnl", MONEY, nullable=False),
         sa.Column("ts_updated", NS, nullable=False),
-        sa.PrimaryKeyConstraint("bot", "instrument", name="pk_positions"),
+        sa.PrimaryKeyConstraint("account", "bot", "instrument", name="pk_positions"),
     )
     op.create_table(
         "equity",
+        sa.Column("account", sa.String(64), nullable=False),
         sa.Column("ts", NS, autoincrement=False, nullable=False),
         sa.Column("cash", MONEY, nullable=False),
         sa.Column("positions_value", MONEY, nullable=False),
         sa.Column("equity", MONEY, nullable=False),
-        sa.PrimaryKeyConstraint("ts", name="pk_equity"),
+        sa.PrimaryKeyConstraint("account", "ts", name="pk_equity"),
     )
     op.create_table(
         "control_state",

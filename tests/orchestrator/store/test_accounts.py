@@ -1,0 +1,18 @@
+from decimal import Decimal
+from pathlib import Path
+
+from orchestrator.domain import Position
+from orchestrator.store import Store
+
+
+def test_store_positions_and_equity_are_kept_per_account(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/s.db")
+    store.save_position(Position("b", "X", Decimal(1), Decimal(10), Decimal(0), "replay-1"), 1)
+    store.save_position(Position("b", "X", Decimal(5), Decimal(12), Decimal(3), "replay-2"), 2)
+    store.record_equity(1, 100, 10, 110, account="replay-1")
+    store.record_equity(1, 200, 60, 260, account="replay-2")
+    assert [p.quantity for p in store.positions(account="replay-1")] == [Decimal(1)]
+    assert {p.account for p in store.positions()} == {"replay-1", "replay-2"}
+    assert [e.equity for e in store.equity_curve(account="replay-2")] == [Decimal(260)]
+    assert len(store.equity_curve()) == 2
+    store.close()
