@@ -41,6 +41,11 @@ configs = st.fixed_dictionaries({
     "blockers": st.fixed_dictionaries({"cooldown_minutes": st.sampled_from([0.0, 30.0])}),
     "breakers": st.just({"stale_after_seconds": None, "extreme_move_pct": 0.5}),
     "daily_loss": st.just({"pct": 0.2}),
+    "bots": st.fixed_dictionaries({"b0": st.fixed_dictionaries({
+        "max_positions": st.integers(0, 3), "gross_exposure_pct": st.floats(0.02, 0.5),
+        "max_trades_per_day": st.integers(0, 5), "max_position_pct": st.floats(0.01, 0.2)})}),
+    "fleets": st.fixed_dictionaries({"default": st.fixed_dictionaries({
+        "gross_exposure_pct": st.floats(0.05, 1.0), "max_positions": st.integers(1, 8)})}),
 })
 
 actions = st.lists(st.tuples(
@@ -115,7 +120,16 @@ def test_no_approved_order_breaches_any_limit(cfg_raw: dict, steps: list, seed: 
         assert mode == "none", f"{mode}: approved {qty} adding exposure"
         day = str(clock.now().date())
         entries[day] += 1
+        entries[f"{bot}|{day}"] += 1
         assert entries[day] <= cfg.max_trades_per_day
+        b0, fleet = cfg.bots["b0"], cfg.fleets["default"]
+        if bot == "b0":
+            assert entries[f"b0|{day}"] <= (b0.max_trades_per_day or 0)
+            assert abs(new) <= (b0.max_position_pct or 1.0) * equity + EPS
+            assert sum(abs(v) for (b, _), v in after.items() if b == "b0") <= (b0.gross_exposure_pct or 0) * equity + EPS
+            assert sum(1 for (b, _) in after if b == "b0") <= (b0.max_positions or 0)
+        assert sum(abs(v) for v in after.values()) <= (fleet.gross_exposure_pct or 0) * equity + EPS
+        assert len(after) <= (fleet.max_positions or 0)
         assert abs(new) <= cfg.max_position_pct * equity + EPS
         assert sum(abs(v) for v in after.values()) <= cfg.gross_exposure_pct * equity + EPS
         assert len(after) <= cfg.max_positions
