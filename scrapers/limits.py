@@ -1,0 +1,158 @@
+"""Per-source limits on the injected clock: rate limit, daily budget, 429 cooldown, TTL cache.
+
+Nothing here sleeps or reads the wall clock: waits are returned (or handed to an injected
+sleeper by the caller), so tests drive everything with a :class:`~orchestrator.clock.SimClock`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from orchestrator.clock import NS, Clock, SimClock
+from orchestrator.errors import DataError
+
+DAY_NS = 86_400 * NS
+T = TypeVar("T")
+
+Sleeper = Callable[[float], None]
+
+
+def default_sleeper(clock: Clock) -> Sleeper:
+    """Advance a SimClock, else really sleep (live: the wall clock moves by itself)."""
+    if isinstance(clock, SimClock):
+        return clock.advance
+    import time
+
+    return time.sleep
+
+
+class BudgetExhausted(DataError):
+    """The source's daily request budget is spent; it resets at 00:00 UTC."""
+
+
+class RateLimited(DataError):
+    """The source answered 429 (or is cooling down after one); no request was sent."""
+
+    def __init__(self, message: str, retry_at_ns: int) -> None:
+        super().__init__(message)
+        self.retry_at_ns = retry_at_ns
+
+
+class RateLimiter:
+    """Token bucket: ``burst`` requests back to back, then ``per_minute`` on average."""
+
+    def __init__(self, per_minute: float, burst: int, clock: Clock) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.clock = clock
+        self._tokens = float(burst)
+        self._at = clock.now_ns()
+
+    def wait_seconds(self) -> float:
+        """Return how long to wait before the next request may go (0: now)."""
+        self._refill()
+        return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self.rate
+
+    def take(self) -> None:
+        """Spend one token (call after waiting :meth:`wait_seconds`)."""
+        self._refill()
+        self._tokens -= 1.0
+
+    def _refill(self) -> None:
+        now = self.clock.now_ns()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) / NS * self.rate)
+        self._at = now
+
+
+class DailyBudget:
+    """At most ``limit`` network requests per UTC day."""
+
+    def __init__(self, source: str, limit: int, clock: Clock, used: int = 0, day: int | None = None) -> None:
+        self.source = source
+        self.limit = limit
+        self.clock = clock
+        self.used = used
+        self.day = clock.now_ns() // DAY_NS if day is None else day
+
+    @property
+    def remaining(self) -> int:
+        self._roll()
+        return max(0, self.limit - self.used)
+
+    def spend(self) -> None:
+        """Count one request, or raise BudgetExhausted when the day's budget is spent."""
+        self._roll()
+        if self.used >= self.limit:
+            raise BudgetExhausted(f"{self.source}: daily budget of {self.limit} requests spent; "
+                                  f"resets at 00:00 UTC (raise [data.policies.{self.source}].daily_budget)")
+        self.used += 1
+
+    def _roll(self) -> None:
+        today = self.clock.now_ns() // DAY_NS
+        if today != self.day:
+            self.day, self.used = today, 0
+
+
+class Cooldown:
+    """Escalating backoff after 429s: base, 2x base, 4x base ... capped; reset on success.
+
+    A ``Retry-After`` longer than the escalated wait wins."""
+
+    def __init__(self, source: str, base_s: float, cap_s: float, clock: Clock) -> None:
+        self.source = source
+        self.base_s = base_s
+        self.cap_s = cap_s
+        self.clock = clock
+        self.strikes = 0
+        self.until_ns = 0
+
+    def check(self) -> None:
+        """Raise RateLimited while cooling down."""
+        now = self.clock.now_ns()
+        if now < self.until_ns:
+            raise RateLimited(f"{self.source}: cooling down after HTTP 429 for another "
+                              f"{(self.until_ns - now) / NS:.0f} s (strike {self.strikes})", self.until_ns)
+
+    def strike(self, retry_after_s: float | None) -> float:
+        """Record a 429; return the wait in seconds."""
+        wait = min(self.cap_s, self.base_s * 2 ** self.strikes)
+        if retry_after_s is not None:
+            wait = max(wait, min(retry_after_s, self.cap_s))
+        self.strikes += 1
+        self.until_ns = self.clock.now_ns() + int(wait * NS)
+        return wait
+
+    def reset(self) -> None:
+        self.strikes = 0
+        self.until_ns = 0
+
+
+@dataclass(frozen=True)
+class CacheEntry(Generic[T]):
+    fetched_at: int
+    value: T
+
+
+class TTLCache(Generic[T]):
+    """Answers by key, fresh for ``ttl_s`` seconds of clock time."""
+
+    def __init__(self, ttl_s: float, clock: Clock) -> None:
+        self.ttl_ns = int(ttl_s * NS)
+        self.clock = clock
+        self._items: dict[Any, CacheEntry[T]] = {}
+
+    def get(self, key: Any) -> CacheEntry[T] | None:
+        hit = self._items.get(key)
+        if hit is None or self.clock.now_ns() - hit.fetched_at >= self.ttl_ns:
+            return None
+        return hit
+
+    def put(self, key: Any, value: T, fetched_at: int | None = None) -> CacheEntry[T]:
+        entry = CacheEntry(self.clock.now_ns() if fetched_at is None else fetched_at, value)
+        self._items[key] = entry
+        return entry
+
+    def clear(self) -> None:
+        self._items.clear()
