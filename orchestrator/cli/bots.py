@@ -38,13 +38,12 @@ def bot_rows(config: Path | None) -> list[dict[str, Any]]:
 
 def _paused_bots(cfg: Any) -> set[str]:
     """Bots paused in the store, without creating a store that does not exist yet."""
+    url = cfg.engine.store_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return set()  # no run yet: nothing paused, and no need to import the store
     from orchestrator.store import Store
-    from orchestrator.store.connect import parse_url, sqlite_path
 
-    path = sqlite_path(parse_url(cfg.engine.store_url))
-    if path is not None and not path.exists():
-        return set()
-    store = Store.open(cfg.engine.store_url)
+    store = Store.open(url)
     try:
         return {c.scope.removeprefix("bot:") for c in store.controls() if c.scope.startswith("bot:") and c.paused}
     finally:
