@@ -81,8 +81,8 @@ def evaluate(spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapping[str, A
     for combo in combos:
         try:
             res = run_backtest(spec, frame, settings, combo, start=start)
-        except PluginError as exc:  # invalid combination (e.g. fast >= slow): skip it
-            rows.append(SweepRow(dict(combo), None, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a combination the bot rejects (fast >= slow, ...) is skipped
+            rows.append(SweepRow(dict(combo), None, f"{type(exc).__name__}: {exc}"))
             continue
         rows.append(SweepRow(dict(combo), res.metrics))
     return rows

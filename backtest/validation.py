@@ -89,6 +89,9 @@ def validate_bot(spec: BotSpec, cfg: ValidationConfig | None = None, frame: pd.D
                           trials=OPTUNA_TRIALS, settings=settings, executor=executor)
     except TradefleetError as exc:
         return ValidationRecord(spec.name, now, False, data_name or "-", [], error=str(exc)), None
+    except Exception as exc:  # noqa: BLE001 - a bot that raises is isolated and reported, never fatal
+        msg = f"bot raised {type(exc).__name__}: {' '.join(str(exc).split())}"
+        return ValidationRecord(spec.name, now, False, data_name or "-", [], error=msg), None
     checks = decide(c, res.metrics, look.clean, wf.oos_sharpe)
     rec = ValidationRecord(
         bot=spec.name, ts_ns=now, passed=all(ch.passed for ch in checks), data=name, checks=checks,

@@ -106,7 +106,10 @@ def _search_grid(spec: BotSpec, frame: pd.DataFrame, w: Window, space: Mapping[s
     rows = evaluate(spec, frame.iloc[:w.train_end], grid(space), settings, start=w.train_start)
     win = best(rows)
     if win is None:
-        raise PluginError(f"walk-forward {spec.name}: no valid parameter set on train bars {w.train_start}-{w.train_end}")
+        if all(r.metrics is None for r in rows):
+            raise PluginError(f"walk-forward {spec.name}: every parameter set failed on train bars "
+                              f"{w.train_start}-{w.train_end} ({rows[0].error if rows else 'empty grid'})")
+        return {}, float("nan")  # no candidate traded: keep the bot's defaults, no in-sample Sharpe
     return win.params, win.metrics["sharpe"]  # type: ignore[index]
 
 
@@ -127,7 +130,7 @@ def _search_optuna(spec: BotSpec, frame: pd.DataFrame, w: Window, space: Mapping
                 params[name] = trial.suggest_float(name, float(lo), float(hi))
         try:
             sharpe = run_backtest(spec, train, settings, params, start=w.train_start).metrics["sharpe"]
-        except PluginError:
+        except Exception:  # noqa: BLE001 - params the bot rejects are pruned, not fatal
             raise optuna.TrialPruned() from None
         return sharpe if math.isfinite(sharpe) else -1e9
 
