@@ -116,6 +116,7 @@ from risk.config import PortfolioRiskConfig  # noqa: E402  (subclasses RiskConfi
 from backtest.config import ValidationConfig  # noqa: E402  (needs Section above)
 from ml_models.config import MLConfig  # noqa: E402  (needs Section above)
 from dashboard.config import DashboardConfig, MetricsConfig, TelegramConfig  # noqa: E402
+from orchestrator.distributed.config import ScaleConfig  # noqa: E402  (needs Section above)
 
 
 class AppConfig(Section):
@@ -135,6 +136,7 @@ class AppConfig(Section):
     dashboard: DashboardConfig = DashboardConfig()
     telegram: TelegramConfig = TelegramConfig()
     metrics: MetricsConfig = MetricsConfig()
+    scale: ScaleConfig = ScaleConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:

@@ -1,0 +1,129 @@
+"""JSON with type tags for the frozen domain types carried on the Redis bus.
+
+Dataclasses are written as ``{"__t": "Signal", ...fields}``; ``Decimal`` as
+``{"__d": "1.50"}`` (exact, never through float), enums as ``{"__e": "Side", "v": "buy"}``,
+tuples as ``{"__tuple": [...]}``. Only the types registered here decode, so a message can
+never name an arbitrary class to build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from orchestrator.domain import (AssetClass, Bar, Decision, Direction, Fill, Instrument, Order, OrderStatus,
+                                 OrderType, Position, Side, Signal, Verdict)
+from orchestrator.errors import TradefleetError
+
+_TYPES: dict[str, type] = {}
+_ENUMS: dict[str, type[Enum]] = {e.__name__: e for e in
+                                 (AssetClass, Side, Direction, Verdict, OrderType, OrderStatus)}
+
+
+class CodecError(TradefleetError):
+    """A bus message could not be encoded or decoded."""
+
+
+def register(cls: type) -> type:
+    """Allow the dataclass ``cls`` on the bus (usable as a decorator)."""
+    if not dataclasses.is_dataclass(cls):
+        raise CodecError(f"{cls.__qualname__}: only dataclasses can be registered with the bus codec")
+    _TYPES[cls.__name__] = cls
+    return cls
+
+
+def register_enum(cls: type[Enum]) -> type[Enum]:
+    """Allow the enum ``cls`` on the bus."""
+    _ENUMS[cls.__name__] = cls
+    return cls
+
+
+for _cls in (Bar, Signal, Decision, Order, Fill, Position, Instrument):
+    register(_cls)
+
+
+def _lazy_types() -> None:
+    # Alert lives in the order manager; importing it at module import would pull the
+    # execution package into every bus client, so it is registered on first use.
+    if "Alert" not in _TYPES:
+        from orchestrator.execution.oms import Alert
+
+        register(Alert)
+
+
+def _enc(obj: Any) -> Any:
+    if isinstance(obj, Enum):
+        return {"__e": type(obj).__name__, "v": obj.value}
+    if isinstance(obj, Decimal):
+        return {"__d": str(obj)}
+    if isinstance(obj, bool | int | float | str) or obj is None:
+        return obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        name = type(obj).__name__
+        if name not in _TYPES:
+            _lazy_types()
+        if _TYPES.get(name) is not type(obj):
+            raise CodecError(f"{type(obj).__qualname__} is not registered with the bus codec")
+        out: dict[str, Any] = {"__t": name}
+        for f in dataclasses.fields(obj):
+            out[f.name] = _enc(getattr(obj, f.name))
+        return out
+    if isinstance(obj, tuple):
+        return {"__tuple": [_enc(x) for x in obj]}
+    if isinstance(obj, list):
+        return [_enc(x) for x in obj]
+    if isinstance(obj, dict):
+        if any(not isinstance(k, str) for k in obj):
+            raise CodecError("only string keys can cross the bus")
+        if any(k.startswith("__") for k in obj):
+            raise CodecError("dict keys starting with '__' are reserved by the bus codec")
+        return {k: _enc(v) for k, v in obj.items()}
+    raise CodecError(f"{type(obj).__qualname__} cannot be sent on the bus")
+
+
+def _dec(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_dec(x) for x in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "__t" in obj:
+        name = obj["__t"]
+        if name not in _TYPES:
+            _lazy_types()
+        cls = _TYPES.get(name)
+        if cls is None:
+            raise CodecError(f"unknown message type {name!r}")
+        return cls(**{k: _dec(v) for k, v in obj.items() if k != "__t"})
+    if "__d" in obj:
+        return Decimal(obj["__d"])
+    if "__e" in obj:
+        enum = _ENUMS.get(obj["__e"])
+        if enum is None:
+            raise CodecError(f"unknown enum {obj['__e']!r}")
+        return enum(obj["v"])
+    if "__tuple" in obj:
+        return tuple(_dec(x) for x in obj["__tuple"])
+    return {k: _dec(v) for k, v in obj.items()}
+
+
+def encode(event: Any) -> bytes:
+    """Serialise ``event`` to compact UTF-8 JSON with type tags."""
+    try:
+        return json.dumps(_enc(event), separators=(",", ":"), allow_nan=True).encode()
+    except (TypeError, ValueError) as exc:
+        raise CodecError(f"cannot encode {type(event).__qualname__}: {exc}") from None
+
+
+def decode(raw: bytes | str) -> Any:
+    """Rebuild the event :func:`encode` wrote."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise CodecError(f"bus message is not JSON: {exc}") from None
+    try:
+        return _dec(data)
+    except TypeError as exc:
+        raise CodecError(f"bus message does not match its type: {exc}") from None
