@@ -57,7 +57,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from orchestrator.clock import NS
 from orchestrator.domain import ZERO, Decision, Instrument, Signal
 from orchestrator.pipeline.gate import GateContext
-from risk.alerts import AlertSink
+from orchestrator.errors import StoreError
+from risk.alerts import AlertSink, RiskAlert
 from risk.blockers import Blockers
 from risk.config import PortfolioRiskConfig
 from risk.confirm import ConfirmationBook
@@ -255,7 +256,10 @@ class PortfolioRiskGate:
             snap.greeks = self.greeks_provider(ctx.portfolio.positions())
         if ctx.now_ns - self._report_ns >= int(self.config.snapshot_seconds * NS):
             self._report_ns = ctx.now_ns
-            self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), ctx.now_ns)
+            try:
+                self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), ctx.now_ns)
+            except StoreError as exc:  # the report is informational: alert, keep judging signals
+                self.alerts.emit(RiskAlert("report_not_saved", "fleet", str(exc), ctx.now_ns))
 
     def _entry_blocked(self, signal: Signal, ctx: GateContext, snap: Snapshot, fleet: str,
                        want: int) -> tuple[str, str] | None:

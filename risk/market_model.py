@@ -67,9 +67,11 @@ class MarketModel:
                 r = c[1:] / c[:-1] - 1.0
                 if r.std() > 0:
                     series[sym] = r
-        self.symbols = sorted(series)
-        self.unmeasured = [s for s in universe if s not in series]
         n = min((len(r) for r in series.values()), default=0)
+        # a symbol flat over the shortest window any measure uses cannot be measured either
+        window = min(n, self.config.var.lookback, self.config.hrp.lookback, self.config.correlation.lookback)
+        self.symbols = sorted(s for s in series if series[s][-window:].std() > 0)
+        self.unmeasured = [s for s in universe if s not in self.symbols]
         matrix = np.column_stack([series[s][-n:] for s in self.symbols]) if self.symbols else np.zeros((0, 0))
         from risk.hrp import single_thread_blas
 
@@ -89,7 +91,10 @@ class MarketModel:
         if k >= 2 and cfg.hrp.enabled:
             from risk.hrp import hrp_multipliers
 
-            mult = hrp_multipliers(matrix[-cfg.hrp.lookback:], cfg.hrp.max_multiplier)
+            try:
+                mult = hrp_multipliers(matrix[-cfg.hrp.lookback:], cfg.hrp.max_multiplier)
+            except ValueError:  # degenerate window: size without HRP rather than fail the signal
+                mult = np.ones(k)
             self.multiplier = dict(zip(self.symbols, mult.tolist(), strict=True))
         self._cluster(k)
         self._singletons()

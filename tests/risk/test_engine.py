@@ -293,3 +293,16 @@ def test_kelly_records_cooldowns_and_streak_cuts_survive_restart() -> None:
     assert again.kelly.stats("a").n == 5
     assert again.blockers.size_multiplier("a") == 0.5
     assert again.blockers.cooldown_left("a", "X", rig.clock.now_ns() + 60 * 10**9) == 29 * 60
+
+
+def test_market_model_skips_flat_and_short_histories() -> None:
+    closes = random_walks(["A", "B"], 100, seed=9)
+    closes["FLAT_TAIL"] = [100.0 + i for i in range(40)] + [140.0] * 60  # moves, then flat
+    closes["SHORT"] = [1.0, 1.1, 1.2]
+    rig = Rig(_cfg(var={"enabled": True}, hrp={"enabled": True, "lookback": 50},
+                   correlation={"lookback": 50}), closes)
+    dec, qty = rig.go("a", "FLAT_TAIL", L)
+    assert qty > 0
+    assert rig.gate.model.symbols == ["A", "B"]
+    assert set(rig.gate.model.unmeasured) == {"FLAT_TAIL", "SHORT"}
+    assert rig.gate.model.hrp_multiplier("FLAT_TAIL") == 1.0
