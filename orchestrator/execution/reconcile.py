@@ -116,8 +116,15 @@ class Reconciler:
 
         assert isinstance(rec, OrderRecord)
         broker = self.oms.broker(account)
-        venue = broker.query_order(rec.client_order_id)
         now = self.clock.now_ns()
+        prepare = getattr(broker, "prepare", None)
+        if prepare is not None and not rec.venue_order_id:
+            # a crash between the intent and storing the venue id: the adapter signs
+            # deterministically from the client id, so it recomputes the same id
+            vid = prepare(rec.order)
+            self.store.update_order(rec.client_order_id, rec.status, venue_order_id=vid, ts_ns=now)
+            self.oms.register(rec.order, vid, rec.filled_quantity, Decimal(0))
+        venue = broker.query_order(rec.client_order_id)
         if venue is None:
             if rec.status in (OrderStatus.INTENT, OrderStatus.UNKNOWN):
                 self.store.update_order(rec.client_order_id, OrderStatus.CANCELED,
