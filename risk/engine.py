@@ -30,7 +30,7 @@ pipeline's ``scale``; a source should use one channel or the other, never both (
 multiply). Values outside [0, 1] are clipped; a non-number counts as 1.
 
 Reason codes (``Decision.reason``): ``sized`` (pass), ``exit``, ``noop_flat``,
-``noop_already_positioned``, ``noop_entry_pending``; resizes name the binding cap: ``scaled`` (upstream, regime,
+``noop_already_positioned``, ``noop_entry_pending``, ``noop_exit_pending``; resizes name the binding cap: ``scaled`` (upstream, regime,
 fleet or losing-streak factor), ``risk_per_trade``, ``max_position``,
 ``gross_exposure_{global,bot,fleet}``, ``correlation_cluster``, ``cash``, ``var_limit``;
 rejections: ``halted``, ``state_reducing``, ``state_halted``, ``daily_loss_halt``,
@@ -155,14 +155,16 @@ class PortfolioRiskGate:
         want = signal.direction.sign
         held_sign = (held > 0) - (held < 0)
         fleet = self.fleet(signal)
+        pending = snap.book.holding(signal.bot, signal.instrument)
         if want == 0:
             if held == 0:
                 return Decision.passed(GATE, "noop_flat"), ZERO
+            if pending is None:
+                return Decision.passed(GATE, "noop_exit_pending", "an approved exit has not filled yet"), ZERO
             self._book(signal, fleet, -held, ctx, entry=False)
             return Decision.passed(GATE, "exit", f"close {held}"), -held
         if want == held_sign:
             return Decision.passed(GATE, "noop_already_positioned"), ZERO
-        pending = snap.book.holding(signal.bot, signal.instrument)
         if held == 0 and pending is not None and pending.sign == want:
             return Decision.passed(GATE, "noop_entry_pending", "an approved entry has not filled yet"), ZERO
         close = -held

@@ -277,6 +277,11 @@ def test_pending_entry_is_not_doubled_and_observe_runs_tick_checks() -> None:
     assert rig.go("a", "X", L, fill=False)[1] == 62
     rig.clock.advance(60)
     assert rig.go("a", "X", L, fill=False)[0].reason == "noop_entry_pending"
+    rig.pf.fill("a", "X", Decimal(62))
+    rig.clock.advance(60)
+    assert rig.go("a", "X", F, fill=False)[1] == -62
+    rig.clock.advance(60)
+    assert rig.go("a", "X", F, fill=False)[0].reason == "noop_exit_pending"
     rig.pf._cash -= Decimal(6_000)
     rig.clock.advance(60)
     rig.gate.observe(rig.ctx())
