@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from orchestrator.config import SecretRef, Section, _check_secret_ref
+from orchestrator.sections import SecretRef, Section, _check_secret_ref
 
 REGIME_LABELS = ("bull", "bear", "sideways")
 
@@ -60,7 +60,7 @@ class RegimeConfig(Section):
     tol: float = Field(1e-4, gt=0)
     vol_window: int = Field(20, ge=2, description="bars in the rolling volatility feature")
     min_fit_bars: int = Field(120, ge=30)
-    refit_every_days: float = Field(30.0, gt=0)
+    refit_every_days: float = Field(30.0, gt=0, description="refits on a fixed grid: multiples of this since the epoch")
     seed: int = 7
     size_multipliers: dict[str, float] = Field(
         default_factory=lambda: {"bull": 1.0, "sideways": 0.75, "bear": 0.5})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from orchestrator.config import Section
+from orchestrator.sections import Section
 
 
 class ValidationConfig(Section):

@@ -12,7 +12,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from orchestrator.config import SecretRef, Section, _check_secret_ref
+from orchestrator.sections import SecretRef, Section, _check_secret_ref
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _HASH = re.compile(r"^(scrypt|pbkdf2):[^$]+\$[^$]+\$[0-9a-f]+$")
@@ -34,7 +34,7 @@ class DashboardConfig(Section):
     lockout_seconds: float = Field(300.0, gt=0)
     sse_interval_seconds: float = Field(2.0, gt=0, description="how often live updates are pushed")
     reports_dir: str = Field("var/reports", description="where backtest HTML/JSON reports are listed from")
-    records_limit: int = Field(500, ge=10, description="rows per records table")
+    records_limit: int = Field(200, ge=10, le=5000, description="rows per records table (?limit= up to 10x)")
 
     @field_validator("secret_key")
     @classmethod

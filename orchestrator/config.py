@@ -14,109 +14,40 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, ValidationError
 
 from orchestrator.errors import ConfigError
+from orchestrator.sections import (  # noqa: F401  (re-exported: the public config API)
+    AccountConfig,
+    BotConfig,
+    EngineConfig,
+    PaperConfig,
+    PipelineConfig,
+    ReplayConfig,
+    RiskConfig,
+    SecretRef,
+    Section,
+    _check_secret_ref,
+    check_secret_ref,
+)
+from ai.config import EnsembleConfig, RegimeConfig, VetoConfig
+from backtest.config import ValidationConfig
+from bots.fleet.config import FleetConfig
+from dashboard.config import DashboardConfig, MetricsConfig, TelegramConfig
+from ml_models.config import MLConfig
+from orchestrator.distributed.config import ScaleConfig
+from risk.config import PortfolioRiskConfig
+
+__all__ = [
+    "AccountConfig", "AppConfig", "BotConfig", "EngineConfig", "PaperConfig", "PipelineConfig", "ReplayConfig",
+    "RiskConfig", "STARTER", "SecretRef", "Section", "check_config", "check_secret_ref", "env_overlay",
+    "load_config", "read_toml", "_check_secret_ref",
+]
 
 DEFAULT_PATH = Path("tradefleet.toml")
 ENV_PREFIX = "TRADEFLEET__"
 
 
-class Section(BaseModel):
-    """Base of every config section: frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SecretRef(str):
-    """A reference to a secret held in an environment variable: ``env:NAME``."""
-
-    def resolve(self, environ: Mapping[str, str] | None = None) -> SecretStr:
-        """Return the secret, or raise ConfigError naming the missing variable."""
-        env = os.environ if environ is None else environ
-        name = self.removeprefix("env:")
-        if name not in env:
-            raise ConfigError(f"secret {self}: environment variable {name} is not set")
-        return SecretStr(env[name])
-
-
-def _check_secret_ref(value: str | None) -> SecretRef | None:
-    if value is None:
-        return None
-    if not value.startswith("env:") or len(value) <= 4:
-        raise ValueError("secrets must be references to environment variables, like 'env:ALPACA_API_KEY'")
-    return SecretRef(value)
-
-
-from ai.config import EnsembleConfig, RegimeConfig, VetoConfig  # noqa: E402  (needs Section above)
-
-
-class EngineConfig(Section):
-    store_url: str = "sqlite:///var/tradefleet.db"
-    starting_cash: float = Field(100_000.0, gt=0)
-    currency: str = "USD"
-    timezone: str = "America/New_York"
-    control_poll_seconds: float = Field(1.0, gt=0)
-
-
-class ReplayConfig(Section):
-    speed: float = Field(0.0, ge=0, description="simulated seconds per wall second; 0 = as fast as it computes")
-    start: str | None = None
-    end: str | None = None
-    data: dict[str, str] = Field(default_factory=dict, description="symbol -> dataset name or CSV/Parquet path")
-
-
-class PaperConfig(Section):
-    spread_bps: float = Field(2.0, ge=0)
-    slippage_bps: float = Field(1.0, ge=0)
-    fee_bps: float = Field(1.0, ge=0)
-
-
-class RiskConfig(Section):
-    position_pct: float = Field(0.10, gt=0, le=1, description="equity fraction per new position")
-    max_position_pct: float = Field(0.20, gt=0, le=1)
-    max_positions: int = Field(25, ge=1)
-    allow_short: bool = True
-
-
-class PipelineConfig(Section):
-    stages: list[str] = Field(default_factory=lambda: ["risk"])
-
-    @field_validator("stages")
-    @classmethod
-    def _risk_last(cls, v: list[str]) -> list[str]:
-        if not v or v[-1] != "risk":
-            raise ValueError("the last stage must be 'risk': no order reaches a broker without it")
-        if len(set(v)) != len(v):
-            raise ValueError("a stage is listed twice")
-        return v
-
-
-class BotConfig(Section):
-    enabled: bool = True
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
-class AccountConfig(Section):
-    venue: str
-    live: bool = False
-    base_url: str | None = None
-    api_key: str | None = None
-    api_secret: str | None = None
-    account_id: str | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("api_key", "api_secret")
-    @classmethod
-    def _secret_refs(cls, v: str | None) -> SecretRef | None:
-        return _check_secret_ref(v)
-
-
-from risk.config import PortfolioRiskConfig  # noqa: E402  (subclasses RiskConfig above)
-from backtest.config import ValidationConfig  # noqa: E402  (needs Section above)
-from ml_models.config import MLConfig  # noqa: E402  (needs Section above)
-from dashboard.config import DashboardConfig, MetricsConfig, TelegramConfig  # noqa: E402
-from orchestrator.distributed.config import ScaleConfig  # noqa: E402  (needs Section above)
 
 
 class AppConfig(Section):
@@ -129,6 +60,7 @@ class AppConfig(Section):
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
     mode: Literal["replay", "paper", "live"] = "replay"
     regime: RegimeConfig = RegimeConfig()
+    fleet: FleetConfig = FleetConfig()
     ensemble: EnsembleConfig = EnsembleConfig()
     veto: VetoConfig = VetoConfig()
     validation: ValidationConfig = ValidationConfig()
@@ -244,7 +176,7 @@ max_positions = 25
 allow_short = true
 
 [pipeline]
-stages = ["risk"]          # gates in order; "risk" must be last
+stages = ["regime", "ensemble", "veto", "fleet", "risk"]   # gates in order; "risk" must be last
 
 # Per-bot overrides, by registered name (see 'tradefleet bots list'):
 # [bots.spx-sma-trend]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from orchestrator.config import RiskConfig, Section
+from orchestrator.sections import RiskConfig, Section
 
 
 class KellyConfig(Section):

@@ -1,0 +1,1 @@
+"""The fleet: a Thompson-sampling meta-controller that moves capital between sub-bots."""

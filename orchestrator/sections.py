@@ -1,0 +1,108 @@
+"""Config section bases and the kernel's own sections.
+
+Component packages define their sections on :class:`Section` from here (not from
+:mod:`orchestrator.config`, which assembles every section into ``AppConfig``), so any
+config module can be imported first without an import cycle.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from orchestrator.errors import ConfigError
+
+
+class Section(BaseModel):
+    """Base of every config section: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SecretRef(str):
+    """A reference to a secret held in an environment variable: ``env:NAME``."""
+
+    def resolve(self, environ: Mapping[str, str] | None = None) -> SecretStr:
+        """Return the secret, or raise ConfigError naming the missing variable."""
+        env = os.environ if environ is None else environ
+        name = self.removeprefix("env:")
+        if name not in env:
+            raise ConfigError(f"secret {self}: environment variable {name} is not set")
+        return SecretStr(env[name])
+
+
+def check_secret_ref(value: str | None) -> SecretRef | None:
+    """Accept only ``env:NAME`` references (None passes)."""
+    if value is None:
+        return None
+    if not value.startswith("env:") or len(value) <= 4:
+        raise ValueError("secrets must be references to environment variables, like 'env:ALPACA_API_KEY'")
+    return SecretRef(value)
+
+
+
+class EngineConfig(Section):
+    store_url: str = "sqlite:///var/tradefleet.db"
+    starting_cash: float = Field(100_000.0, gt=0)
+    currency: str = "USD"
+    timezone: str = "America/New_York"
+    control_poll_seconds: float = Field(1.0, gt=0)
+
+
+class ReplayConfig(Section):
+    speed: float = Field(0.0, ge=0, description="simulated seconds per wall second; 0 = as fast as it computes")
+    start: str | None = None
+    end: str | None = None
+    data: dict[str, str] = Field(default_factory=dict, description="symbol -> dataset name or CSV/Parquet path")
+
+
+class PaperConfig(Section):
+    spread_bps: float = Field(2.0, ge=0)
+    slippage_bps: float = Field(1.0, ge=0)
+    fee_bps: float = Field(1.0, ge=0)
+
+
+class RiskConfig(Section):
+    position_pct: float = Field(0.10, gt=0, le=1, description="equity fraction per new position")
+    max_position_pct: float = Field(0.20, gt=0, le=1)
+    max_positions: int = Field(25, ge=1)
+    allow_short: bool = True
+
+
+class PipelineConfig(Section):
+    stages: list[str] = Field(default_factory=lambda: ["regime", "ensemble", "veto", "fleet", "risk"])
+
+    @field_validator("stages")
+    @classmethod
+    def _risk_last(cls, v: list[str]) -> list[str]:
+        if not v or v[-1] != "risk":
+            raise ValueError("the last stage must be 'risk': no order reaches a broker without it")
+        if len(set(v)) != len(v):
+            raise ValueError("a stage is listed twice")
+        return v
+
+
+class BotConfig(Section):
+    enabled: bool = True
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class AccountConfig(Section):
+    venue: str
+    live: bool = False
+    base_url: str | None = None
+    api_key: str | None = None
+    api_secret: str | None = None
+    account_id: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("api_key", "api_secret")
+    @classmethod
+    def _secret_refs(cls, v: str | None) -> SecretRef | None:
+        return check_secret_ref(v)
+
+
+_check_secret_ref = check_secret_ref  # the name component configs first used
