@@ -6,7 +6,7 @@ Two narrow protocols, both satisfied by the kernel store (``orchestrator.store``
   shared with the operator's ``tradefleet halt/resume``. The daily-loss halt is a halt of
   the ``fleet`` scope written with ``actor="risk"``.
 * :class:`RiskStateStore`: a small key -> JSON document table (``risk_state``, added by
-  migration ``0002_risk_state``) for the start-of-day equity, trade counts and the report
+  migration ``0003_risk_state``) for the start-of-day equity, trade counts and the report
   the CLI shows.
 
 :class:`MemoryRiskStore` implements both in memory for tests and for runs without a store.
