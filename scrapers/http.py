@@ -77,8 +77,8 @@ class SourceClient:
 
     def get(self, path: str, params: dict[str, Any] | None = None, use_cache: bool = True) -> Fetch:
         """GET ``path`` (relative to the base URL, or an absolute URL's path) under the limits."""
-        if path.startswith("http://") or path.startswith("https://"):
-            path = httpx.URL(path).raw_path.decode()  # follow-up links (NWS) keep our base URL
+        if self.base_url and (path.startswith("http://") or path.startswith("https://")):
+            path = httpx.URL(path).path  # follow-up links (NWS) keep our base URL
         query = {k: str(v) for k, v in (params or {}).items() if v is not None}
         key = (path, tuple(sorted(query.items())))
         hit = self.cache.get(key) if use_cache else None

@@ -73,3 +73,37 @@ class FixtureTransport(httpx.BaseTransport):
             body = json.dumps({"error": f"no recorded response for {request.method} {request.url.path}"}).encode()
             return httpx.Response(404, content=body, headers={"Content-Type": "application/json"})
         return httpx.Response(rec.status, content=rec.body(), headers={"Content-Type": rec.content_type})
+
+
+def fixture_adapter(source: str, root: Path = FIXTURES) -> Any:
+    """A ``requests`` transport adapter answering from ``source``'s recordings: ccxt (which
+    speaks through a requests session) runs its real parsing code on recorded answers offline."""
+    import requests
+    from requests.adapters import BaseAdapter
+
+    recs = recordings(source, root)
+
+    class FixtureAdapter(BaseAdapter):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+            url = httpx.URL(str(request.url))
+            params = {k: v for k, v in url.params.items()}
+            rec = find(recs, str(request.method), url.path, params)
+            resp = requests.Response()
+            resp.url = str(request.url)
+            resp.request = request
+            if rec is None:
+                resp.status_code = 404
+                resp._content = json.dumps({"msg": f"no recorded response for {url.path}"}).encode()
+                resp.headers["Content-Type"] = "application/json"
+            else:
+                resp.status_code = rec.status
+                resp._content = rec.body()
+                resp.headers["Content-Type"] = rec.content_type
+            resp.encoding = "utf-8"
+            resp.reason = "OK" if resp.status_code < 400 else "Not Found"
+            return resp
+
+        def close(self) -> None:
+            pass
+
+    return FixtureAdapter()

@@ -1,0 +1,175 @@
+"""The DataHub: one place where bots, ensemble sources and the prediction engine get data.
+
+Market data goes through the provider chain (primary -> fallback -> skip) with bar
+checks, causal resampling and the Parquet cache for remote providers. Alternative data
+sources get their :class:`~scrapers.http.SourceClient` (limits, cache, retries) from here,
+live or offline: offline (recorded fixtures) when ``[data].offline`` says so, in replay,
+or when the source's key is not set. Every answer's provenance goes to the provenance log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.clock import Clock
+from orchestrator.errors import DataError
+from scrapers import timeframes
+from scrapers.cache import ParquetBarCache
+from scrapers.chain import BarAnswer, SourceChain
+from scrapers.config import DataConfig
+from scrapers.http import SourceClient
+from scrapers.limits import Sleeper
+from scrapers.provenance import ProvenanceLog
+
+if TYPE_CHECKING:
+    import httpx
+
+    from orchestrator.services import Services
+    from scrapers.providers import BarProvider
+
+
+def builtin_providers() -> dict[str, type[Any]]:
+    """The bar providers shipped with tradefleet, by name."""
+    from scrapers.providers.local import BundledProvider, FileProvider
+    from scrapers.providers.remote import AlpacaBarsProvider, CcxtOhlcvProvider, OandaCandlesProvider
+
+    return {c.name: c for c in (BundledProvider, FileProvider, CcxtOhlcvProvider, AlpacaBarsProvider, OandaCandlesProvider)}
+
+
+class DataHub:
+    """Market and alternative data under one config, one clock and one provenance log."""
+
+    def __init__(self, config: DataConfig, clock: Clock, *, app_mode: str = "replay",
+                 providers: Mapping[str, BarProvider] | None = None, sleep: Sleeper | None = None,
+                 environ: Mapping[str, str] | None = None,
+                 transports: Mapping[str, httpx.BaseTransport] | None = None) -> None:
+        self.config = config
+        self.clock = clock
+        self.app_mode = app_mode
+        self.environ = os.environ if environ is None else environ
+        self.sleep = sleep
+        self.transports = dict(transports or {})
+        root = Path(config.cache_dir)
+        self.cache = ParquetBarCache(root)
+        self.log = ProvenanceLog(root / "provenance.jsonl")
+        self._providers: dict[str, BarProvider] = dict(providers or {})
+        self._chain: SourceChain | None = None
+        self._clients: dict[str, SourceClient] = {}
+        self._sources: dict[str, Any] = {}
+
+    @classmethod
+    def from_services(cls, services: Services) -> DataHub:
+        """The kernel's hub (shared through ``services.extras['data_hub']``)."""
+        hub = services.extras.get("data_hub")
+        if hub is None:
+            cfg = getattr(services.config, "data", None) or DataConfig()
+            hub = services.extras["data_hub"] = cls(cfg, services.clock, app_mode=services.config.mode)
+        return hub  # type: ignore[no-any-return]
+
+    # -- market data ----------------------------------------------------------------
+    def provider(self, name: str) -> BarProvider:
+        """Return provider ``name`` (built-in or registered under tradefleet.providers)."""
+        if name not in self._providers:
+            classes = builtin_providers()
+            cls = classes.get(name) or _registered_provider(name)
+            if cls is None:
+                raise DataError(f"unknown data provider {name!r} in [data].chain (built in: {', '.join(sorted(classes))})")
+            self._providers[name] = cls.from_config(self.config, self.clock)
+        return self._providers[name]
+
+    @property
+    def chain(self) -> SourceChain:
+        if self._chain is None:
+            self._chain = SourceChain([self.provider(n) for n in self.config.chain], self.clock,
+                                      outlier_sigma=self.config.outlier_sigma, stale_bars=self.config.stale_bars)
+        return self._chain
+
+    def bars(self, symbol: str, tf: str | None = None, start_ns: int | None = None, end_ns: int | None = None,
+             require_fresh: bool = True) -> BarAnswer:
+        """Ask the chain for ``symbol``; a remote answer is merged into the Parquet cache.
+
+        A skipped answer has no frame: the cache is history, never a substitute price."""
+        tf = timeframes.normalize(tf or self.config.timeframe)
+        ask_from = start_ns
+        cached_last = self.cache.last_ts(symbol, tf)
+        if cached_last is not None and (start_ns is None or start_ns <= cached_last):
+            ask_from = cached_last + 1  # only what the cache lacks goes over the network
+        answer = self.chain.fetch(symbol, tf, ask_from, end_ns, require_fresh=require_fresh)
+        if answer.provenance is not None:
+            self.log.record(answer.provenance, symbol=symbol, timeframe=tf, bars=0 if answer.frame is None else len(answer.frame))
+        if answer.skipped or answer.frame is None:
+            return answer
+        if getattr(self.provider(answer.source or ""), "remote", False):
+            self.cache.write(symbol, tf, answer.frame, answer.source or "")
+            merged = self.cache.read(symbol, tf, start_ns, end_ns)
+            from dataclasses import replace
+
+            return replace(answer, frame=merged)
+        return answer
+
+    # -- alternative data -------------------------------------------------------------
+    def is_offline(self, source: str, keyed: bool) -> bool:
+        """Offline: forced by config, always in replay, or a keyed source without its key."""
+        if self.config.offline is not None:
+            return self.config.offline
+        if self.app_mode == "replay":
+            return True
+        return keyed and self.secret(source) is None
+
+    def secret(self, source: str) -> str | None:
+        """The key of ``source`` from its env reference, or None when unset."""
+        ref = self.config.key(source)
+        if ref is None:
+            return None
+        return self.environ.get(ref.removeprefix("env:")) or None
+
+    def client(self, source: str, default_base: str, *, keyed: bool = False, headers: dict[str, str] | None = None,
+               key_param: str | None = None, key_header: str | None = None) -> SourceClient:
+        """The (shared) HTTP client of ``source``, live or on its recorded fixtures."""
+        if source in self._clients:
+            return self._clients[source]
+        offline = self.is_offline(source, keyed)
+        hdrs = {"User-Agent": self.config.user_agent, **(headers or {})}
+        params: dict[str, str] = {}
+        key = None if offline else self.secret(source)
+        if keyed and not offline and key is None:
+            raise DataError(f"{source}: no API key; set the variable named by [data.keys].{source} or run offline")
+        if key is not None and key_param:
+            params[key_param] = key
+        if key is not None and key_header:
+            hdrs[key_header] = key
+        if offline and key_param:
+            params[key_param] = "offline"
+        client = SourceClient(source, self.config.base_urls.get(source, default_base), self.config.policy(source),
+                              self.clock, offline=offline, sleep=self.sleep, headers=hdrs, params=params,
+                              secret_params=(key_param,) if key_param else (), transport=self.transports.get(source))
+        self._clients[source] = client
+        return client
+
+    def source(self, name: str) -> Any:
+        """The alternative-data source ``name`` (fred, gdpnow, openmeteo, nws, clevelandfed, odds, news, funding)."""
+        if name not in self._sources:
+            from scrapers.alt import alt_sources
+
+            cls = alt_sources().get(name)
+            if cls is None:
+                raise DataError(f"unknown data source {name!r} (have {', '.join(sorted(alt_sources()))})")
+            self._sources[name] = cls.from_hub(self)
+        return self._sources[name]
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            c.close()
+
+
+def _registered_provider(name: str) -> type[Any] | None:
+    import importlib.metadata as md
+
+    for ep in md.entry_points(group="tradefleet.providers"):
+        if ep.name == name:
+            obj = ep.load()
+            return obj if hasattr(obj, "from_config") else None
+    return None
