@@ -45,22 +45,23 @@ log = logging.getLogger(__name__)
 OPEN_ENDPOINTS = frozenset({"login", "static", "healthz", "readyz", "metrics"})
 
 
-def to_jsonable(obj: Any) -> Any:
-    """Decimals as strings (exact), enums as values, containers recursively."""
+def _json_default(obj: Any) -> Any:
+    """Decimals as strings (exact), enums as their values."""
     if isinstance(obj, Decimal):
         return str(obj)
     if isinstance(obj, Enum):
         return obj.value
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    return obj
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def dumps(obj: Any) -> str:
+    """JSON text of view data (Decimals exact, as strings)."""
+    return json.dumps(obj, default=_json_default, separators=(",", ":"))
 
 
 def embed_json(obj: Any) -> str:
     """JSON for a ``<script type="application/json">`` block (no ``</`` can close it)."""
-    return json.dumps(to_jsonable(obj)).replace("</", "<\\/")
+    return dumps(obj).replace("</", "<\\/")
 
 
 def discover_bots() -> tuple[dict[str, Any], dict[str, str]]:
@@ -211,7 +212,8 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
 
     @app.get("/records")
     def records() -> Any:
-        return render_template("records.html", page="records", d=view.records(request.args.get("bot") or None))
+        return render_template("records.html", page="records", d=view.records(request.args.get("bot") or None,
+                                                                         request.args.get("limit", type=int)))
 
     @app.get("/signals")
     def signals() -> Any:
@@ -255,13 +257,13 @@ def _install_api(app: Flask, view: FleetView, control: FleetControl, config: App
     interval = config.dashboard.sse_interval_seconds
 
     def ok(obj: Any) -> Response:
-        return jsonify(to_jsonable(obj))
+        return Response(dumps(obj), mimetype="application/json")
 
     app.add_url_rule("/api/status", "api_status", lambda: ok(view.status()))
     app.add_url_rule("/api/overview", "api_overview", lambda: ok(view.overview()))
     app.add_url_rule("/api/bots", "api_bots", lambda: ok(view.bots()))
-    app.add_url_rule("/api/records", "api_records",
-                     lambda: ok(view.records(request.args.get("bot") or None)))
+    app.add_url_rule("/api/records", "api_records", lambda: ok(view.records(
+        request.args.get("bot") or None, request.args.get("limit", type=int))))
     app.add_url_rule("/api/signals", "api_signals", lambda: ok(view.signals(
         request.args.get("bot") or None, min(1000, request.args.get("limit", 100, type=int) or 100))))
     app.add_url_rule("/api/markets", "api_markets", lambda: ok(view.markets()))
@@ -282,7 +284,7 @@ def _install_api(app: Flask, view: FleetView, control: FleetControl, config: App
 
         def frame() -> str:
             eq = view.overview_live()
-            return f"event: state\ndata: {json.dumps(to_jsonable(eq))}\n\n"
+            return f"event: state\ndata: {dumps(eq)}\n\n"
 
         def gen() -> Iterator[str]:
             yield "retry: 3000\n\n"

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, cast, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -48,25 +48,34 @@ def dec(value: Any) -> Decimal:
 
 
 def bot_counts(store: Any) -> dict[str, dict[str, int]]:
-    """Per bot: signals, orders, open orders, fills (counted in SQL)."""
+    """Per bot: signals, orders and open orders (index-only counts in SQL)."""
     out: dict[str, dict[str, int]] = {}
 
     def slot(bot: str) -> dict[str, int]:
-        return out.setdefault(bot, {"signals": 0, "orders": 0, "open_orders": 0, "fills": 0})
+        return out.setdefault(bot, {"signals": 0, "orders": 0, "open_orders": 0})
 
     with reading(store, "bot counts") as conn:
         for bot, n in conn.execute(select(SignalRow.bot, func.count()).group_by(SignalRow.bot)):
             slot(bot)["signals"] = int(n)
-        for bot, status, n in conn.execute(
-                select(OrderRow.bot, OrderRow.status, func.count()).group_by(OrderRow.bot, OrderRow.status)):
-            slot(bot)["orders"] += int(n)
-            if status in OPEN:
-                slot(bot)["open_orders"] += int(n)
-        q = (select(OrderRow.bot, func.count()).select_from(FillRow)
-             .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id).group_by(OrderRow.bot))
-        for bot, n in conn.execute(q):
-            slot(bot)["fills"] = int(n)
+        for bot, n in conn.execute(select(OrderRow.bot, func.count()).group_by(OrderRow.bot)):
+            slot(bot)["orders"] = int(n)
+        for bot, n in conn.execute(select(OrderRow.bot, func.count()).where(OrderRow.status.in_(OPEN))
+                                   .group_by(OrderRow.bot)):
+            slot(bot)["open_orders"] = int(n)
     return out
+
+
+def fill_counts_after(store: Any, after_id: int) -> tuple[dict[str, int], int]:
+    """Fills per bot with id > ``after_id``, and the highest id seen (fills are append-only)."""
+    q = (select(OrderRow.bot, func.count(), func.max(FillRow.id)).select_from(FillRow)
+         .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
+         .where(FillRow.id > after_id).group_by(OrderRow.bot))
+    counts, top = {}, after_id
+    with reading(store, "fill counts") as conn:
+        for bot, n, hi in conn.execute(q):
+            counts[bot] = int(n)
+            top = max(top, int(hi))
+    return counts, top
 
 
 def position_rows(store: Any) -> list[dict[str, Any]]:
@@ -116,16 +125,19 @@ def total_fills(store: Any) -> int:
 
 def recent_signals(store: Any, limit: int, bot: str | None = None) -> list[dict[str, Any]]:
     """The newest ``limit`` signals, each with its gate decisions in pipeline order."""
-    q = select(SignalRow.signal_id, SignalRow.bot, SignalRow.instrument, SignalRow.direction,
-               SignalRow.confidence, SignalRow.entry, SignalRow.ts_event, SignalRow.outcome,
-               SignalRow.meta).order_by(SignalRow.ts_event.desc(), SignalRow.signal_id.desc()).limit(limit)
+    # Sort narrow rows, then fetch the wide ones (meta JSON) only for the page.
+    pick = select(SignalRow.signal_id).order_by(SignalRow.ts_event.desc(), SignalRow.signal_id.desc()).limit(limit)
     if bot is not None:
-        q = q.where(SignalRow.bot == bot)
+        pick = pick.where(SignalRow.bot == bot)
     keys = ("signal_id", "bot", "instrument", "direction", "confidence", "entry", "ts_event",
             "outcome", "meta")
     with reading(store, "signals") as conn:
-        sigs = [dict(zip(keys, r, strict=True)) for r in conn.execute(q).all()]
-        ids = [s["signal_id"] for s in sigs]
+        ids = [r[0] for r in conn.execute(pick)]
+        wide = select(SignalRow.signal_id, SignalRow.bot, SignalRow.instrument, SignalRow.direction,
+                      SignalRow.confidence, SignalRow.entry, SignalRow.ts_event, SignalRow.outcome,
+                      SignalRow.meta).where(SignalRow.signal_id.in_(ids))
+        found = {r[0]: dict(zip(keys, r, strict=True)) for r in conn.execute(wide)}
+        sigs = [found[i] for i in ids]
         by_id: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
         for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
             dq = select(GateDecisionRow.signal_id, GateDecisionRow.gate, GateDecisionRow.verdict,
@@ -157,21 +169,26 @@ def latest_signal_meta(store: Any) -> dict[str, dict[str, Any]]:
 
 def fleet_weights(store: Any, limit: int = 5000) -> list[tuple[str, int, float]]:
     """(bot, ts, fleet_weight) of the newest signals that carry one, oldest first."""
-    q = (select(SignalRow.bot, SignalRow.ts_event, SignalRow.meta)
+    weight = SignalRow.meta["fleet_weight"].as_float()
+    q = (select(SignalRow.bot, SignalRow.ts_event, weight).where(weight.is_not(None))
          .order_by(SignalRow.ts_event.desc()).limit(limit))
     out = []
     with reading(store, "fleet weights") as conn:
-        for bot, ts, meta in conn.execute(q):
-            w = (meta or {}).get("fleet_weight")
-            if isinstance(w, int | float):
-                out.append((bot, int(ts), float(w)))
+        for bot, ts, w in conn.execute(q):
+            out.append((bot, int(ts), float(w)))
     out.reverse()
     return out
 
 
+def signal_count(store: Any) -> int:
+    """How many signals are stored (signals are never deleted: a cheap change marker)."""
+    with reading(store, "signal count") as conn:
+        return int(conn.execute(select(func.count()).select_from(SignalRow)).scalar_one())
+
+
 def equity_points(store: Any) -> list[tuple[int, float]]:
     """(ts_ns, equity) in time order, as floats for charts."""
-    q = select(EquityRow.ts, EquityRow.equity).order_by(EquityRow.ts)
+    q = select(EquityRow.ts, cast(EquityRow.equity, Float)).order_by(EquityRow.ts)  # no Decimal per row
     with reading(store, "equity") as conn:
         return [(int(ts), float(eq)) for ts, eq in conn.execute(q)]
 

@@ -10,6 +10,7 @@ degrades to an empty section, never an error page.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,6 +69,10 @@ class _Cache:
     next_fire: dict[str, int | None] = field(default_factory=dict)
     triggers: dict[str, Any] = field(default_factory=dict)
     regimes: dict[str, tuple[float, list[Any]]] = field(default_factory=dict)
+    fills_by_bot: dict[str, int] = field(default_factory=dict)
+    fills_top_id: int = 0
+    alloc: tuple[int, dict[str, list[list[float]]]] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class FleetView:
@@ -194,6 +199,16 @@ class FleetView:
         self._cache.next_fire[name] = fire
         return fire
 
+    def fill_counts(self) -> dict[str, int]:
+        """Fills per bot, counted incrementally (fills are append-only, ids increase)."""
+        c = self._cache
+        with c.lock:
+            new, top = q.fill_counts_after(self.store, c.fills_top_id)
+            for bot, n in new.items():
+                c.fills_by_bot[bot] = c.fills_by_bot.get(bot, 0) + n
+            c.fills_top_id = top
+            return dict(c.fills_by_bot)
+
     def validations(self) -> dict[str, dict[str, Any]]:
         """Each bot's latest validation (Go/No-Go), or {} if none was stored."""
         try:
@@ -253,6 +268,7 @@ class FleetView:
         controls = {c.scope: c for c in self.store.controls()}
         health = {b.name: b for b in self.store.bots()}
         counts = q.bot_counts(self.store)
+        fills = self.fill_counts()
         latest = q.latest_signal_meta(self.store)
         valid = self.validations()
         pnl: dict[str, Decimal] = defaultdict(Decimal)
@@ -293,16 +309,17 @@ class FleetView:
                 "next_run": iso(self.next_run(name, spec, now)) if spec and enabled else None,
                 "market": market, "regime": regime, "allocation": meta.get("fleet_weight"),
                 "realized_pnl": float(pnl.get(name, Decimal(0))), "open_positions": open_pos.get(name, 0),
-                "signals": c.get("signals", 0), "orders": c.get("orders", 0), "fills": c.get("fills", 0),
+                "signals": c.get("signals", 0), "orders": c.get("orders", 0), "fills": fills.get(name, 0),
                 "validation": valid.get(name), "error": self.broken.get(name) or (stored.error if stored else None),
                 "last_signal": iso(latest.get(name, {}).get("ts_event")),
             })
         return rows
 
     # -- records, signals, markets, reports -------------------------------------------
-    def records(self, bot: str | None = None) -> dict[str, Any]:
-        """Positions (open first), the newest orders and fills."""
-        limit = self.config.dashboard.records_limit
+    def records(self, bot: str | None = None, limit: int | None = None) -> dict[str, Any]:
+        """Positions (open first), the newest orders and fills (``limit`` rows each)."""
+        default = self.config.dashboard.records_limit
+        limit = max(1, min(limit or default, 10 * default))
         positions = q.position_rows(self.store)
         if bot is not None:
             positions = [p for p in positions if p["bot"] == bot]
@@ -328,9 +345,7 @@ class FleetView:
             rows = self.regime_rows(m)
             regimes.append({"market": m, "latest": self.regime_of(m),
                             "history": [[r.ts_event // 1_000_000, r.regime] for r in rows[-250:]]})
-        alloc: dict[str, list[list[float]]] = defaultdict(list)
-        for bot, ts, w in q.fleet_weights(self.store):
-            alloc[bot].append([ts // 1_000_000, w])
+        alloc = self.allocation()
         exposure_by_family: dict[str, float] = defaultdict(float)
         for p in q.position_rows(self.store):
             if p["quantity"]:
@@ -339,6 +354,20 @@ class FleetView:
                 exposure_by_family[fam] += abs(float(p["quantity"] * p["avg_price"]))
         return {"regimes": regimes, "allocation": dict(alloc),
                 "exposure_by_family": dict(sorted(exposure_by_family.items()))}
+
+    def allocation(self) -> dict[str, list[list[float]]]:
+        """Each bot's fleet weight over time (from signal meta), re-read only after new signals."""
+        n = q.signal_count(self.store)
+        hit = self._cache.alloc
+        if hit is not None and hit[0] == n:
+            return hit[1]
+        series: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for bot, ts, w in q.fleet_weights(self.store):
+            series[bot].append((ts // 1_000_000, w))
+        # the chart needs the shape, not every signal
+        alloc = {bot: [list(p) for p in downsample(pts, 120)] for bot, pts in sorted(series.items())}
+        self._cache.alloc = (n, alloc)
+        return alloc
 
     def reports(self) -> list[dict[str, Any]]:
         """Backtest reports (``tradefleet backtest --report``) found in ``reports_dir``."""

@@ -1,0 +1,134 @@
+"""Dashboard server time per page with 50 bots and 10,000 fills (budget: < 200 ms).
+
+Seeds a fresh SQLite store through the store's write API (50 registered bots, 10,000
+signals with two gate decisions each, 10,000 orders each filled once, a position per bot,
+2,500 equity points, some regime history), then renders every page and JSON endpoint
+with Flask's test client: one warm-up, then ``--runs`` timed renders each (median, p95,
+max of the app's own time, as reported in the ``Server-Timing`` header; ``first`` is the
+first render, which also fills the app's caches: schedule triggers, regime files, the
+fleet-allocation series and the per-bot fill counts). ``/api/stream`` times only the
+response set-up: its frames are produced as the stream is read.
+
+    .venv/bin/python -m bench.dashboard_bench [--runs 15] [--fills 10000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+BUDGET_MS = 200.0
+PATHS = ["/", "/bots", "/records", "/signals", "/markets", "/reports",
+         "/api/overview", "/api/bots", "/api/records", "/api/signals", "/api/markets",
+         "/api/stream?once=1", "/metrics"]
+DAY = 86_400 * 10**9
+
+
+def seed(url: str, specs: dict[str, Any], n_fills: int, regime_dir: Path) -> None:
+    """Fill the store through its public write API."""
+    from ai.regime.history import JsonlRegimeHistory, RegimeRow
+    from orchestrator.domain import Decision, Direction, Fill, Order, OrderStatus, Position, Side, Signal
+    from orchestrator.store import Store
+
+    rng = random.Random(7)
+    t0 = 1_262_304_000 * 10**9  # 2010-01-01
+    bots = sorted(specs)
+    with Store.open(url) as store:
+        with store.batch():
+            for name in bots:
+                s = specs[name]
+                store.upsert_bot(name, strategy=s.bot.__qualname__, family=s.family,
+                                 asset_class=s.asset_class.value, updated_ns=t0)
+            for i in range(n_fills):
+                bot = bots[i % len(bots)]
+                inst = specs[bot].instruments[0]
+                ts = t0 + i * (DAY // 4)
+                side = Side.BUY if i % 2 == 0 else Side.SELL
+                sig = Signal(bot, inst, Direction.LONG if side is Side.BUY else Direction.FLAT,
+                             0.6, 100.0, ts, ts, meta={"fleet_weight": round(rng.random(), 3), "regime": "bull"})
+                store.record_signal(sig, [
+                    Decision.passed("ensemble", "agree", data={"votes": {"technical": 0.5, "macro": -0.1}}),
+                    Decision.passed("risk", "sized", data={"equity": 100000})], "ordered")
+                cid = f"bench-{i:06d}"
+                qty, px = Decimal(rng.randint(1, 50)), Decimal(f"{100 + rng.random() * 10:.2f}")
+                store.record_order_intent(Order(cid, bot, inst, side, qty, ts, signal_id=sig.signal_id), commit=False)
+                store.update_order(cid, OrderStatus.FILLED, venue_order_id=f"v{i}", filled_quantity=qty,
+                                   avg_price=px, ts_ns=ts + 10**9)
+                store.record_fill(Fill(cid, "paper", f"v{i}", f"t{i}", inst, side, qty, px, Decimal("0.1"),
+                                       ts + 10**9, ts + 10**9))
+                if i % 4 == 0:
+                    store.record_equity(ts, 50_000 + i, 50_000, 100_000 + rng.gauss(0, 500))
+            for name in bots:
+                store.save_position(Position(name, specs[name].instruments[0], Decimal(rng.randint(0, 20)),
+                                             Decimal("101.5"), Decimal(f"{rng.gauss(0, 300):.2f}")), t0)
+    hist = JsonlRegimeHistory(regime_dir)
+    for market in ("SPX", "BTC/USD", "EUR/USD"):
+        hist.append([RegimeRow(market, t0 + k * DAY, ("bull", "bear", "sideways")[k % 3], 0.5, 0.3, 0.2, "v1")
+                     for k in range(2000)])
+
+
+def measure(app: Any, runs: int) -> list[dict[str, Any]]:
+    client = app.test_client()
+    rows = []
+    for path in PATHS:
+        first = client.get(path)
+        assert first.status_code == 200, (path, first.status_code)
+        cold = float(first.headers["Server-Timing"].split("dur=")[1])
+        times = []
+        for _ in range(runs):
+            r = client.get(path)
+            t = float(r.headers["Server-Timing"].split("dur=")[1]) if "Server-Timing" in r.headers else float("nan")
+            times.append(t)
+        times.sort()
+        rows.append({"path": path, "bytes": len(first.data), "first_ms": round(cold, 1), "median_ms": round(statistics.median(times), 1),
+                     "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+                     "max_ms": round(times[-1], 1), "ok": times[-1] < BUDGET_MS})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--fills", type=int, default=10_000)
+    ap.add_argument("--bots", type=int, default=50)
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+
+    from dashboard.app import create_app
+    from orchestrator.clock import SimClock
+    from orchestrator.config import AppConfig
+    from orchestrator.registry import Registry
+
+    specs_all = Registry.discover(["bots"]).ok("bots")
+    specs = {k: specs_all[k] for k in sorted(specs_all)[:a.bots]}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        t = time.perf_counter()
+        seed(url, specs, a.fills, Path(tmp) / "regimes")
+        seed_s = time.perf_counter() - t
+        cfg = AppConfig.model_validate({"regime": {"history_dir": f"{tmp}/regimes"},
+                                        "dashboard": {"reports_dir": f"{tmp}/reports"}})
+        app = create_app(cfg, url, SimClock(1_750_000_000 * 10**9), specs=specs)
+        rows = measure(app, a.runs)
+        app.extensions["tradefleet"]["store"].close()
+    out = {"bots": len(specs), "fills": a.fills, "seed_seconds": round(seed_s, 1), "budget_ms": BUDGET_MS,
+           "pages": rows, "all_within_budget": all(r["ok"] for r in rows)}
+    if a.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"{out['bots']} bots, {out['fills']:,} fills (seeded in {out['seed_seconds']} s); budget {BUDGET_MS:.0f} ms")
+    print(f"{'page':22} {'bytes':>8} {'first ms':>9} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}  budget")
+    for r in rows:
+        print(f"{r['path']:22} {r['bytes']:>8} {r['first_ms']:>9} {r['median_ms']:>10} {r['p95_ms']:>8} {r['max_ms']:>8}  "
+              f"{'ok' if r['ok'] else 'OVER'}")
+
+
+if __name__ == "__main__":
+    main()
