@@ -37,6 +37,7 @@ from dashboard.config import DashboardConfig, MetricsConfig, TelegramConfig
 from ml_models.config import MLConfig
 from orchestrator.distributed.config import ScaleConfig
 from risk.config import PortfolioRiskConfig
+from scrapers.config import DataConfig
 
 __all__ = [
     "AccountConfig", "AppConfig", "BotConfig", "EngineConfig", "PaperConfig", "PipelineConfig", "ReplayConfig",
@@ -69,6 +70,7 @@ class AppConfig(Section):
     telegram: TelegramConfig = TelegramConfig()
     metrics: MetricsConfig = MetricsConfig()
     scale: ScaleConfig = ScaleConfig()
+    data: DataConfig = DataConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
