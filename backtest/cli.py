@@ -28,6 +28,16 @@ ParamOpt = typer.Option(None, "--param", "-p", help="name=v1,v2,... or name=star
 
 
 def _load_frame(spec: Any, data: str | None, start: str | None, end: str | None) -> tuple[str, Any]:
+    """Return the data name and the bars between ``start`` and ``end`` (inclusive dates)."""
+    name, frame, first = _load_with_warmup(spec, data, start, end)
+    return name, frame.iloc[first:]
+
+
+def _load_with_warmup(spec: Any, data: str | None, start: str | None, end: str | None) -> tuple[str, Any, int]:
+    """Return the data name, the bars up to ``end`` and the index of the first bar >= ``start``.
+
+    Bars before ``start`` stay in the frame as indicator warm-up; they are not traded.
+    """
     import pandas as pd
 
     from scrapers.bundled import DATASETS, dataset_for, load_dataset
@@ -40,13 +50,12 @@ def _load_frame(spec: Any, data: str | None, start: str | None, end: str | None)
         name, frame = data, load_dataset(data)
     else:
         name, frame = Path(data).name, load_bar_file(data)
-    if start:
-        frame = frame.loc[frame.index >= pd.Timestamp(start, tz="UTC")]
     if end:
         frame = frame.loc[frame.index < pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)]
-    if len(frame) < 2:
+    first = int(frame.index.searchsorted(pd.Timestamp(start, tz="UTC"))) if start else 0
+    if len(frame) - first < 2:
         raise DataError(f"data {name}: fewer than 2 bars between {start or 'start'} and {end or 'end'}")
-    return name, frame
+    return name, frame, first
 
 
 def _spec(name: str) -> Any:
@@ -107,22 +116,26 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         from backtest.report import metrics_payload, write_report
 
         spec = _spec(bot)
-        name, frame = _load_frame(spec, data, start, end)
+        name, history, first = _load_with_warmup(spec, data, start, end)
         settings = SimSettings(fee=fee, slippage=slippage, size=size, sl_pct=sl, tp_pct=tp, tsl_pct=tsl)
-        res = run_backtest(spec, frame, settings)
-        extra: dict[str, Any] = {"data": name}
+        res = run_backtest(spec, history, settings, start=first)
+        frame = history.iloc[first:]
+        extra: dict[str, Any] = {"data": name, "warmup_bars": first}
         if report is not None:
+            from backtest.engine import Signals
             from backtest.montecarlo import monte_carlo
 
+            full = signals_of(spec.build(), history, spec.name)
+            sig = Signals(full.signal[first:], full.stop[first:] if len(full.stop) > 1 else full.stop,
+                          full.target[first:] if len(full.target) > 1 else full.target)
             with _progress("monte carlo for report", 3, as_json) as adv:
-                mc = monte_carlo(res, frame, signals_of(spec.build(), frame, spec.name), runs=mc_runs,
-                                 progress=adv, perturb_runs=0)
+                mc = monte_carlo(res, frame, sig, runs=mc_runs, progress=adv, perturb_runs=0)
             html_path, json_path = write_report(report, res, mc, extra)
             extra.update(report=str(html_path), report_json=str(json_path))
         if as_json:
             emit_json(metrics_payload(res, extra))
             return
-        _table(f"{bot} on {name} ({len(frame)} bars)", [{"metric": k, "value": v} for k, v in res.metrics_json().items()])
+        _table(f"{bot} on {name} ({len(frame)} bars traded, {first} warm-up)", [{"metric": k, "value": v} for k, v in res.metrics_json().items()])
         if report is not None:
             typer.echo(f"report: {extra['report']}")
 

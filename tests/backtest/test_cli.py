@@ -24,6 +24,7 @@ def test_cli_backtest_json_and_report(capsys, tmp_path: Path) -> None:  # type: 
                "--report", str(report), "--mc-runs", "30")
     assert out["bot"] == "spx-sma-trend" and out["data"] == "sp500"
     assert out["start"].startswith("2005-01-03") and out["end"].startswith("2012-12-31")
+    assert out["warmup_bars"] > 1000  # 1999-2004 feed the indicators, untraded
     assert report.exists() and Path(out["report_json"]).exists()
     assert set(out["metrics"]) >= {"total_return", "cagr", "sharpe", "sortino", "calmar", "max_drawdown",
                                    "win_rate", "profit_factor", "expectancy", "trades"}
