@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "ml_models.cli",
     "risk.cli",
     "dashboard.cli",
+    "scrapers.cli",
 )
 
 
