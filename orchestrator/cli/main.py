@@ -20,11 +20,13 @@ COMMAND_MODULES = (
     "orchestrator.cli.control",
     "orchestrator.cli.bots",
     "orchestrator.cli.config",
+    "orchestrator.cli.newbot",
     "backtest.cli",
     "ml_models.cli",
     "risk.cli",
     "dashboard.cli",
     "scrapers.cli",
+    "orchestrator.distributed.cli",
 )
 
 

@@ -1,0 +1,19 @@
+"""``tradefleet new-bot NAME``: scaffold a separate, installable bot package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("new-bot")
+    def new_bot(name: str = typer.Argument(..., help="Registered name of the new bot, e.g. my-trend."),
+                directory: Path = typer.Option(Path("."), "--dir", help="Where to create the package folder."),
+                instrument: str = typer.Option("SPX", "--instrument", help="Bundled instrument it trades.")) -> None:
+        """Create a pip-installable package with one bot, its params and tests (see docs/bot-authoring.md)."""
+        from orchestrator.scaffold import scaffold
+
+        root = scaffold(name, directory, instrument)
+        typer.echo(f"created {root}\nnext: pip install -e {root} && tradefleet bots show {name} && pytest {root}/tests")
