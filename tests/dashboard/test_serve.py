@@ -1,0 +1,68 @@
+"""The interfaces next to the engine: dashboard and Telegram threads sharing its bus."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.bus import InProcessBus, Topic
+from orchestrator.clock import SimClock
+from orchestrator.config import AppConfig
+from orchestrator.execution.oms import Alert
+from orchestrator.store import Store
+
+from dashboard.serve import DashboardServer, TelegramRunner
+from dashboard.telegram_bot import FleetTelegram
+from tests.dashboard.conftest import T0, make_config
+from tests.fakes.telegram import TOKEN, FakeTelegram, command_update
+
+
+def test_dashboard_server_thread(tmp_path: Path, store_url: str, specs: Any) -> None:
+    srv = DashboardServer(make_config(tmp_path), store_url, SimClock(T0), port=0, specs=specs).start()
+    try:
+        with urllib.request.urlopen(srv.url + "/api/status", timeout=10) as r:
+            assert json.load(r)["state"] == "active"
+    finally:
+        srv.stop()
+
+
+def test_telegram_runner_polls_and_relays_alerts(tmp_path: Path, store_url: str, specs: Any) -> None:
+    fake = FakeTelegram()
+    try:
+        cfg = AppConfig.model_validate({"telegram": {
+            "base_url": fake.base_url, "base_file_url": fake.base_file_url, "allowed_users": [7],
+            "allowed_chats": [7], "daily_summary_time": None}})
+        bus = InProcessBus()
+        with Store.open(store_url) as store:
+            bot = FleetTelegram(cfg, store, SimClock(T0), set(specs), specs=specs, bus=bus)
+            runner = TelegramRunner(bot, TOKEN).start()
+            try:
+                fake.push(command_update("/pause spx-rsi2", 7, 7, update_id=1))
+                assert fake.sent_event.wait(20)
+                fake.sent_event.clear()
+                bus.publish(Topic.ALERTS, Alert("bot_faulted", "spx-rsi2: ZeroDivisionError", T0))
+                assert fake.sent_event.wait(20)
+            finally:
+                runner.stop()
+            assert store.control("bot:spx-rsi2").paused
+        assert fake.texts(7) == ["paused spx-rsi2", "bot_faulted: spx-rsi2: ZeroDivisionError"]
+    finally:
+        fake.close()
+
+
+def test_telegram_runner_reports_bad_token(tmp_path: Path, store_url: str, specs: Any) -> None:
+    from telegram.error import InvalidToken
+
+    fake = FakeTelegram()
+    try:
+        cfg = AppConfig.model_validate({"telegram": {"base_url": fake.base_url, "base_file_url": fake.base_file_url}})
+        with Store.open(store_url) as store:
+            runner = TelegramRunner(FleetTelegram(cfg, store, SimClock(T0), set(specs), specs=specs), "1:BAD")
+            with pytest.raises(InvalidToken):
+                runner.start()
+    finally:
+        fake.close()
