@@ -1,0 +1,121 @@
+"""``tradefleet worker``, ``tradefleet leader`` and ``tradefleet lease status|take``.
+
+Heavy imports (redis, pandas, the bots) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, open_store
+
+
+def register(app: typer.Typer) -> None:
+    """Add the multi-process commands to ``app``."""
+
+    @app.command("worker")
+    def worker(config: Path | None = ConfigOption,
+               bots: list[str] = typer.Option(None, "--bot", help="Only these bots (default: every enabled bot)."),
+               name: str = typer.Option("", "--name", help="Consumer name (default: [scale.bus].consumer or host:pid)."),
+               ) -> None:
+        """Compute bot signals for the leader: read tick tasks from Redis, publish evaluations."""
+        import signal
+        import threading
+
+        from orchestrator.distributed.health import HealthServer
+        from orchestrator.distributed.runtime import build_worker, redis_bus, serve
+
+        cfg = load(config)
+        bus = redis_bus(cfg, "workers", name or None)
+        build_worker(cfg, bus, bots or None)
+        beat = {"n": 0}
+        health = HealthServer(cfg.scale.health.host, cfg.scale.health.port, bus, "worker", live=lambda: True)
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_a: stop.set())
+        typer.echo(f"worker {bus.consumer} on {cfg.scale.bus.url} (prefix {bus.prefix}); "
+                   f"health on :{health.port}")
+        try:
+            serve(bus, stop, on_idle=lambda: beat.__setitem__("n", beat["n"] + 1))
+        finally:
+            health.close()
+            bus.close()
+
+    @app.command("leader")
+    def leader(config: Path | None = ConfigOption, store: str | None = StoreOption,
+               bots: list[str] = typer.Option(None, "--bot", help="Only these bots (default: every enabled bot)."),
+               start: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
+               force: bool = typer.Option(False, "--force", help="Take the lease even if another leader holds it."),
+               json_out: bool = JsonOption) -> None:
+        """Replay history as the fleet leader, with bot compute on the workers."""
+        from dataclasses import asdict
+
+        from orchestrator.distributed.driver import DistributedReplay
+        from orchestrator.distributed.runtime import redis_bus
+        from orchestrator.registry import Registry
+        from orchestrator.replay import _day_ns, load_history, select_bots
+
+        cfg = load(config)
+        registry = Registry.discover()
+        specs = [s for s in select_bots(registry, cfg, bots or None) if not s.bot.event_driven]
+        frames, instruments, missing = load_history(cfg, sorted({i for s in specs for i in s.instruments}), cfg.replay.end)
+        specs = [s for s in specs if not set(s.instruments) & set(missing)]
+        st = open_store(cfg, store)
+        try:
+            drv = DistributedReplay(cfg, store=st, registry=registry, specs=specs,
+                                    frames={k: v for k, v in frames.items() if k not in missing},
+                                    instruments=instruments, bus=redis_bus(cfg, "leader"))
+            result = drv.run(_day_ns(start or cfg.replay.start) if (start or cfg.replay.start) else None, force=force)
+        finally:
+            st.close()
+        if json_out:
+            emit_json({k: v for k, v in asdict(result).items() if k != "processed"})
+        else:
+            typer.echo(f"steps {result.steps}, ticks {result.dispatched}, signals {result.signals}, "
+                       f"orders {result.orders}{' (deposed: lease lost)' if result.deposed else ''}")
+
+    lease_app = typer.Typer(help="The leader lease in the store.", no_args_is_help=True)
+    app.add_typer(lease_app, name="lease")
+
+    @lease_app.command("status")
+    def lease_status_cmd(config: Path | None = ConfigOption, store: str | None = StoreOption,
+                         json_out: bool = JsonOption) -> None:
+        """Show every lease: holder, fencing token, expiry."""
+        from dataclasses import asdict
+
+        from orchestrator.clock import LiveClock, ns_to_dt
+        from orchestrator.distributed.lease import lease_status
+
+        st = open_store(load(config), store)
+        try:
+            rows = lease_status(st.engine)
+        finally:
+            st.close()
+        now = LiveClock().now_ns()
+        if json_out:
+            emit_json([{**asdict(r), "live": r.live(now)} for r in rows])
+            return
+        if not rows:
+            typer.echo("no lease has been taken")
+        for r in rows:
+            typer.echo(f"{r.name}: {r.holder} token {r.token} "
+                       f"{'live until' if r.live(now) else 'expired at'} {ns_to_dt(r.expires_ns):%Y-%m-%d %H:%M:%S} UTC")
+
+    @lease_app.command("take")
+    def lease_take(config: Path | None = ConfigOption, store: str | None = StoreOption,
+                   holder: str = typer.Option("operator", "--holder", help="Who holds it after."),
+                   ) -> None:
+        """Depose the current leader: take the lease (its token grows, its sends are refused)."""
+        from orchestrator.clock import LiveClock
+        from orchestrator.distributed.lease import LeaderLease
+
+        cfg = load(config)
+        st = open_store(cfg, store)
+        try:
+            lease = LeaderLease(st.engine, cfg.scale.lease.name, holder, LiveClock(), cfg.scale.lease.ttl_seconds)
+            lease.acquire(force=True)
+        finally:
+            st.close()
+        typer.echo(f"{cfg.scale.lease.name}: now held by {holder} with token {lease.token}")

@@ -1,0 +1,201 @@
+"""A shared fleet on the real services: one leader, two worker processes, PostgreSQL and
+Redis. A worker is SIGKILLed mid-tick; the lease is taken from a leader mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from orchestrator.clock import NS, SimClock
+from orchestrator.config import AppConfig
+from orchestrator.distributed.driver import DistributedReplay
+from orchestrator.distributed.lease import FENCED
+from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
+from orchestrator.distributed.work import HistoryData, SignalWorker, evaluate
+from orchestrator.botrunner import BotRunner
+from orchestrator.registry import Registry
+from orchestrator.replay import _day_ns, load_history
+from orchestrator.store import Store
+from tests.orchestrator.distributed.conftest import REDIS_URL
+
+BOTS = ["spx-sma-trend", "spx-rsi2", "goog-rsi2", "goog-ema-trend"]
+START, END = "2010-01-01", "2010-06-30"
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _config(prefix: str) -> AppConfig:
+    return AppConfig.model_validate({
+        "pipeline": {"stages": ["risk"]}, "replay": {"end": END},
+        "scale": {"bus": {"kind": "redis", "url": REDIS_URL, "prefix": prefix, "claim_idle_ms": 300,
+                          "block_ms": 20}, "lease": {"ttl_seconds": 30, "renew_seconds": 10}}})
+
+
+@pytest.fixture(scope="module")
+def fleet() -> tuple[Registry, list[Any], dict[str, Any], dict[str, Any]]:
+    registry = Registry.discover()
+    specs = [registry.bot(b) for b in BOTS]
+    frames, instruments, missing = load_history(_config("x"), sorted({i for s in specs for i in s.instruments}), END)
+    assert not missing
+    return registry, specs, frames, instruments
+
+
+def _reference(specs: list[Any], frames: dict[str, Any], times: list[tuple[int, list[str]]]) -> dict[str, list[str]]:
+    """Signal ids per bot, computed in this process with the same evaluation and edge rule."""
+    data = HistoryData(frames)
+    runners = {s.name: BotRunner(s, s.build(None)) for s in specs}
+    last: dict[tuple[str, str], int] = {}
+    out: dict[str, list[str]] = {s.name: [] for s in specs}
+    for now, bots in times:
+        for b in bots:
+            for cand in evaluate(runners[b].spec, runners[b], data, now):
+                if cand.direction.sign != last.get((b, cand.instrument), 0):
+                    last[(b, cand.instrument)] = cand.direction.sign
+                    out[b].append(cand.signal_id)
+    return out
+
+
+def _by_bot(ids: list[str], ref: dict[str, list[str]]) -> dict[str, list[str]]:
+    owner = {sid: b for b, sids in ref.items() for sid in sids}
+    out: dict[str, list[str]] = {b: [] for b in ref}
+    for sid in ids:
+        out[owner.get(sid, "?")] = out.get(owner.get(sid, "?"), []) + [sid]
+    return out
+
+
+@pytest.fixture
+def workers(prefix: str) -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def spawn(name: str, hang: str = "") -> subprocess.Popen[bytes]:
+        args = [sys.executable, "-m", "tests.orchestrator.distributed.worker_main", prefix, name, ",".join(BOTS)]
+        p = subprocess.Popen(args + ([hang] if hang else []), cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        procs.append(p)
+        return p
+
+    yield spawn  # type: ignore[misc]
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=30)
+
+
+def _leader_bus(prefix: str, name: str) -> RedisStreamsBus:
+    return RedisStreamsBus(connect(REDIS_URL, block_ms=20), group="leader", consumer=name, prefix=prefix,
+                           block_ms=20, claim_idle_ms=300)
+
+
+def _driver(prefix: str, pg_url: str, fleet: Any, store: Store, holder: str, lease_clock: SimClock) -> DistributedReplay:
+    registry, specs, frames, instruments = fleet
+    return DistributedReplay(_config(prefix), store=store, registry=registry, specs=specs, frames=frames,
+                             instruments=instruments, bus=_leader_bus(prefix, holder), holder=holder,
+                             lease_clock=lease_clock)
+
+
+def _fenced(store: Store) -> tuple[int, int]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(func.count(), func.count(FENCED.c.client_order_id.distinct()))
+                            .select_from(FENCED)).one()
+    return int(rows[0]), int(rows[1])
+
+
+def test_two_workers_and_a_leader_share_a_fleet_and_survive_sigkill(prefix: str, pg_url: str, fleet: Any,
+                                                                     workers: Any) -> None:
+    w1 = workers("w1", "spx-rsi2:40")
+    w2 = workers("w2", "spx-rsi2:40")
+    with Store.open(pg_url) as store:
+        drv = _driver(prefix, pg_url, fleet, store, "leader-1", SimClock(NS))
+        times = drv.fire_times(_day_ns(START))
+        ref = _reference(fleet[1], fleet[2], times)
+        killed: list[int] = []
+
+        def pump() -> None:
+            pid = drv.bus.client.get(f"{prefix}:hung")
+            if pid is not None and not killed:
+                killed.append(int(pid))
+                os.kill(int(pid), signal.SIGKILL)  # mid-tick: task read, nothing published or acked
+
+        result = drv.run(_day_ns(START), pump=pump, wait_seconds=120)
+        assert not result.deposed and result.steps == len(times)
+        assert killed and killed[0] in (w1.pid, w2.pid)
+        dead = w1 if killed[0] == w1.pid else w2
+        assert dead.wait(timeout=30) == -signal.SIGKILL
+        # no signal lost, none handled twice, in each bot's order
+        assert _by_bot(result.processed, ref) == ref
+        assert len(result.processed) == len(set(result.processed)) > 10
+        assert drv.leader.stats.applied == result.dispatched == sum(len(b) for _t, b in times)
+        # the task the dead worker held was taken over by the other one
+        total, distinct = _fenced(store)
+        assert total == distinct == result.orders > 0
+        workers_seen = drv.bus.client.xrange(drv.bus.stream("evaluations"))
+        names = {decode_worker(f) for _id, f in workers_seen}
+        assert names == {"w1", "w2"}
+
+
+def decode_worker(fields: dict[bytes, bytes]) -> str:
+    from orchestrator.distributed.codec import decode
+
+    return str(decode(fields[b"e"]).worker)
+
+
+def test_lease_taken_mid_run_second_leader_takes_over_no_order_twice(prefix: str, pg_url: str,
+                                                                     fleet: Any) -> None:
+    registry, specs, frames, _instruments = fleet
+    cfg = _config(prefix)
+    wbus = RedisStreamsBus(connect(REDIS_URL, block_ms=20), group="workers", consumer="w", prefix=prefix,
+                           block_ms=20, claim_idle_ms=300)
+    SignalWorker(wbus, {s.name: s for s in specs}, HistoryData(frames))
+    lease_clock = SimClock(NS)
+    sent: list[str] = []
+    with Store.open(pg_url) as store:
+        a = _driver(prefix, pg_url, fleet, store, "leader-a", lease_clock)
+        b = _driver(prefix, pg_url, fleet, store, "leader-b", lease_clock)
+        for drv in (a, b):
+            inner = drv.paper
+
+            class Counting:
+                name = inner.name
+
+                def submit(self, order: Any, _inner: Any = inner) -> Any:
+                    sent.append(order.client_order_id)
+                    return _inner.submit(order)
+
+                def __getattr__(self, item: str, _inner: Any = inner) -> Any:
+                    return getattr(_inner, item)
+
+            drv.broker.inner = Counting()  # one venue account behind both leaders
+        times = a.fire_times(_day_ns(START))
+        ref = _reference(specs, frames, times)
+
+        def pump_a() -> None:
+            wbus.poll(block_ms=1)
+            if a.leader.stats.dispatched >= 200 and b.lease.token is None:
+                assert b.lease.acquire(force=True)  # an operator (or a timeout) moves the lease
+
+        ra = a.run(_day_ns(START), pump=pump_a)
+        assert ra.deposed and 0 < ra.steps < len(times)
+        sent_by_a = list(sent)
+        rb = b.run(_day_ns(START), pump=lambda: wbus.poll(block_ms=1))
+        assert not rb.deposed and rb.steps == len(times)
+        assert len(sent) == len(set(sent)) and sent[:len(sent_by_a)] == sent_by_a
+        with store.engine.connect() as conn:
+            tokens = dict(conn.execute(select(FENCED.c.holder, func.max(FENCED.c.token)).group_by(FENCED.c.holder)).all())
+        assert tokens.get("leader-a", 1) == 1 and tokens["leader-b"] == 2
+        # every signal of the run is stored exactly once, whichever leader handled it
+        stored = _stored_signal_ids(store)
+        assert sorted(stored) == sorted(sid for sids in ref.values() for sid in sids)
+        _ = cfg
+
+
+def _stored_signal_ids(store: Store) -> list[str]:
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        return [r[0] for r in conn.execute(text("select signal_id from signals"))]
