@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from orchestrator.botrunner import BotRunner
 from orchestrator.bus import Topic
-from orchestrator.domain import Bar, Fill, Order, OrderType, Side, Signal
+from orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
 from orchestrator.pipeline.gate import GateContext
 from orchestrator.pipeline.runner import GatePipeline
 from orchestrator.registry import PluginStatus
@@ -23,6 +23,7 @@ from orchestrator.registry import PluginStatus
 if TYPE_CHECKING:
     from orchestrator.bot import BotSpec
     from orchestrator.execution.oms import OrderManager
+    from orchestrator.exits import ExitManager, ExitOrder
     from orchestrator.store import Store
     from orchestrator.execution.paper import PaperBroker
     from orchestrator.portfolio import Ledger
@@ -55,7 +56,8 @@ class Engine:
     """Owns the bot runners, the pipeline, the order manager and the book of one account."""
 
     def __init__(self, services: Services, runners: dict[str, BotRunner], pipeline: GatePipeline,
-                 oms: OrderManager, ledger: Ledger, account: str, paper: PaperBroker | None = None) -> None:
+                 oms: OrderManager, ledger: Ledger, account: str, paper: PaperBroker | None = None,
+                 exits: ExitManager | None = None) -> None:
         self.services = services
         self.runners = runners
         self.pipeline = pipeline
@@ -63,6 +65,7 @@ class Engine:
         self.ledger = ledger
         self.account = account
         self.paper = paper
+        self.exits = exits
         self.control = ControlState()
         self.fills = 0
         self.fills_by_bot: dict[str, int] = {}
@@ -85,10 +88,30 @@ class Engine:
 
     # -- events -----------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> None:
-        """A bar closed: let resting paper orders fill against it."""
-        if self.paper is not None:
+        """A bar closed: resting paper orders may fill; exit plans may trigger."""
+        if self.paper is not None and self.paper.has_resting_orders():
             self.paper.on_bar(bar)
             self.oms.collect_fills(self.account)
+        if self.exits is not None:
+            for exit_order in self.exits.on_bar(bar):
+                self.submit_exit(exit_order, bar)
+
+    def submit_exit(self, exit_order: ExitOrder, bar: Bar) -> Order:
+        """Send a scaled-exit tranche as a reduce-only order, stored with its reason."""
+        now = self.services.clock.now_ns()
+        signal = Signal(exit_order.bot, exit_order.instrument, Direction.FLAT, 1.0, exit_order.trigger, bar.ts_event, now,
+                        meta={"exit": exit_order.reason, "quantity": str(exit_order.quantity)})
+        decision = Decision.passed("risk", "scaled_exit", exit_order.reason,
+                                   {"trigger": exit_order.trigger, "quantity": str(exit_order.quantity)})
+        self.services.store.record_signal(signal, [decision], "ordered")
+        order = Order(Order.make_id(signal.signal_id, 1), exit_order.bot, exit_order.instrument, exit_order.side,
+                      exit_order.quantity, now, OrderType.MARKET, signal_id=signal.signal_id, account=self.account,
+                      reduce_only=True)
+        runner = self.runners.get(exit_order.bot)
+        if runner is not None:
+            runner.stats.orders += 1
+        self.oms.submit(order)
+        return order
 
     def on_fire(self, name: str, now_ns: int) -> None:
         """A bot's schedule fired: evaluate it and process what it signals."""
@@ -142,6 +165,8 @@ class Engine:
             reduce_only=signal.direction.sign == 0,
         )
         runner.stats.orders += 1
+        if self.exits is not None and not order.reduce_only:
+            self.exits.expect(order, signal.stop)
         self.oms.submit(order)
         return order
 
@@ -150,6 +175,8 @@ class Engine:
         before = self.ledger.position(order.bot, fill.instrument)
         position = self.ledger.apply_fill(order.bot, fill)
         self.services.store.save_position(position, fill.ts_init)
+        if self.exits is not None:
+            self.exits.on_fill(order, fill, before, position)
         self.fills += 1
         self.fills_by_bot[order.bot] = self.fills_by_bot.get(order.bot, 0) + 1
         if before is not None and before.quantity and (before.quantity > 0) != (fill.signed_qty > 0):
@@ -159,6 +186,10 @@ class Engine:
     # -- reporting --------------------------------------------------------------------
     def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
         """Store (cash, positions value, equity) at ``ts_ns`` and return them."""
+        observe = getattr(self.pipeline.risk, "observe", None)
+        if observe is not None:  # daily-loss halts and circuit breakers without waiting for a signal
+            observe(GateContext(ts_ns, None, self.services.market, self.ledger,  # type: ignore[arg-type]
+                                self.control.halted, self.control.halt_reason))
         cash, value = self.ledger.cash(), self.ledger.positions_value()
         self.services.store.record_equity(ts_ns, cash, value, cash + value, account=self.account)
         return cash, value, cash + value

@@ -21,6 +21,7 @@ from orchestrator.engine import Engine, record_bot
 from orchestrator.execution.broker import Broker
 from orchestrator.execution.oms import OrderManager
 from orchestrator.execution.paper import PaperBroker, PaperCosts
+from orchestrator.exits import ExitManager
 from orchestrator.market import MarketState
 from orchestrator.pipeline.runner import build_pipeline
 from orchestrator.portfolio import Ledger
@@ -64,12 +65,17 @@ def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list
         brokers = {account: paper}
     ledger = Ledger(Decimal(repr(config.engine.starting_cash)), market.last_close, account)
     services = Services(config, clock, store, bus, registry, market, ledger, market, instruments)
+    from risk.options.provider import install_greeks_provider
+
+    install_greeks_provider(services)  # portfolio Greeks feed the risk engine's limits
     pipeline = build_pipeline(config.pipeline.stages, registry, services)
     runners = {s.name: BotRunner(s, s.build(config.bots[s.name].params if s.name in config.bots else None))
                for s in specs}
     holder: list[Engine] = []
     oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill))
-    engine = Engine(services, runners, pipeline, oms, ledger, account, paper)
+    exits_cfg = getattr(config.risk, "exits", None)
+    exits = ExitManager(exits_cfg, market, instruments) if exits_cfg is not None and exits_cfg.enabled else None
+    engine = Engine(services, runners, pipeline, oms, ledger, account, paper, exits)
     holder.append(engine)
     now = clock.now_ns()
     for spec in specs:

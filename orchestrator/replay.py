@@ -277,7 +277,6 @@ class Replay:
         next_ui = next_ctl = wall0
         ctl_every = int(self.config.engine.control_poll_seconds * NS)
         last_day = -1
-        has_paper = engine.paper is not None
         for k in range(n):
             ts = ev_ts[k]
             while pending and pending[0][0] <= ts:
@@ -285,9 +284,7 @@ class Replay:
                 sched.add(name, triggers[name])
             fires += self._fire_due(engine, sched, spans, ts - 1)
             clock.set_ns(ts)
-            bar = market.advance(symbols[ev_sym[k]], ev_row[k])
-            if has_paper and engine.paper.open_orders():
-                engine.on_bar(bar)
+            engine.on_bar(market.advance(symbols[ev_sym[k]], ev_row[k]))
             day = ts // DAY_NS
             if day != last_day:
                 if last_day >= 0:

@@ -106,6 +106,7 @@ class BlockersConfig(Section):
 class ExitsConfig(Section):
     """Scaled exits: tranches at R multiples, the rest on an ATR trailing stop."""
 
+    enabled: bool = Field(True, description="apply the scaled-exit policy to every position")
     targets_r: list[float] = Field(default_factory=lambda: [1.0, 2.0])
     fractions: list[float] = Field(default_factory=lambda: [0.33, 0.33])
     trail_atr: float = Field(1.5, gt=0)

@@ -103,6 +103,9 @@ class PaperBroker:
     def query_order(self, client_order_id: str) -> VenueOrder | None:
         return self._orders.get(client_order_id)
 
+    def has_resting_orders(self) -> bool:
+        return bool(self._resting)
+
     def open_orders(self) -> list[VenueOrder]:
         return [self._orders[cid] for cid in self._resting]
 
