@@ -107,7 +107,6 @@ def create_app(config: AppConfig, store_url: str | None, clock: Clock, *, host: 
     _install_pages(app, view, control, auth, throttle, config)
     _install_api(app, view, control, config)
     _install_health(app, view, watchdog)
-    app.teardown_appcontext(lambda _exc: None)
     return app
 
 
@@ -125,10 +124,10 @@ def _install_guards(app: Flask, auth: sec.AuthSettings, clock: Clock, session_ho
     @app.before_request
     def _guard() -> Any:
         g.t0 = time.perf_counter()
+        if request.endpoint in OPEN_ENDPOINTS and request.endpoint != "login":
+            return None  # no session cookie for probes, scrapes and static files
         if "csrf" not in session:
             session["csrf"] = sec.new_csrf_token()
-        if request.endpoint in OPEN_ENDPOINTS and request.endpoint != "login":
-            return None
         if request.endpoint != "login" and auth.login_required:
             login_ns = session.get("login_ns")
             if not session.get("user") or login_ns is None or clock.now_ns() - int(login_ns) > max_age_ns:

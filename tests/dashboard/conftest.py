@@ -93,7 +93,7 @@ def open_app(tmp_path: Path, store_url: str, clock: SimClock, specs: dict[str, A
 
 def csrf_of(client: Any) -> str:
     """The CSRF token of the client's session (issued on any request)."""
-    client.get("/healthz")
+    client.get("/login")
     with client.session_transaction() as sess:
         return str(sess["csrf"])
 

@@ -135,6 +135,12 @@ def test_repeated_failures_lock_the_address_out(secured: Any, clock: SimClock) -
     assert login(c).status_code == 302
 
 
+def test_probes_set_no_session_cookie(secured: Any) -> None:
+    c = secured.test_client()
+    for path in ("/healthz", "/readyz", "/metrics", "/static/app.css"):
+        assert "Set-Cookie" not in c.get(path).headers
+
+
 def test_security_headers(secured: Any) -> None:
     r = secured.test_client().get("/login")
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
