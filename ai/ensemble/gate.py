@@ -63,7 +63,12 @@ class EnsembleGate:
                 log.warning("ensemble source %s is not registered; skipped", name)
                 continue
             sources.append(source_cls.build(services))
-        return cls(cfg, services.data, sources, SignalTracker.shared(services))
+        data: MarketData = services.data
+        if services.config.mode == "replay":  # same warm-up history as a live start would load
+            from ai.data import ReplayFallbackData
+
+            data = ReplayFallbackData(services.data, services.clock, frozenset(services.config.replay.data))
+        return cls(cfg, data, sources, SignalTracker.shared(services))
 
     def evaluate(self, signal: Signal, ctx: GateContext) -> Decision:
         """Collect the votes, combine them and judge the signal."""

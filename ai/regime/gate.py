@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from ai.config import RegimeConfig
-from ai.regime.data import ReplayFallbackData
+from ai.data import ReplayFallbackData
 from ai.regime.history import JsonlRegimeHistory, RegimeHistory
 from ai.regime.model_store import JoblibModelStore, ModelStore
 from ai.regime.service import RegimeService
@@ -36,7 +36,7 @@ class RegimeGate:
         cfg: RegimeConfig = services.config.regime
         data: MarketData = services.data
         if services.config.mode == "replay":
-            data = ReplayFallbackData(services.data, services.clock)
+            data = ReplayFallbackData(services.data, services.clock, frozenset(services.config.replay.data))
         return cls.create(cfg, data)
 
     @classmethod

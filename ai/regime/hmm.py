@@ -11,7 +11,7 @@ the same quantity, which the tests use as the reference.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -67,6 +67,7 @@ class RegimeModel:
     center: np.ndarray = field(default_factory=lambda: np.zeros(2))
     scale: np.ndarray = field(default_factory=lambda: np.ones(2))
     clip: float = CLIP_SIGMAS
+    data_key: str = ""
     _chol_inv: np.ndarray = field(init=False, repr=False, compare=False)
     _log_norm: np.ndarray = field(init=False, repr=False, compare=False)
     _log_trans: np.ndarray = field(init=False, repr=False, compare=False)
@@ -148,7 +149,7 @@ class RegimeModel:
         return {
             "market": self.market, "version": self.version, "labels": list(self.labels),
             "vol_window": self.vol_window, "fitted_at_ns": self.fitted_at_ns,
-            "data_end_ns": self.data_end_ns, "n_obs": self.n_obs, "loglik": self.loglik,
+            "data_end_ns": self.data_end_ns, "data_key": self.data_key, "n_obs": self.n_obs, "loglik": self.loglik,
             "iterations": self.iterations, "converged": self.converged,
             "means": self.means.tolist(), "center": self.center.tolist(), "scale": self.scale.tolist(),
             "ret_mean_by_state": (self.means[:, 0] * self.scale[0] + self.center[0]).tolist(),
@@ -158,7 +159,7 @@ class RegimeModel:
 
 def fit_regime_model(X: np.ndarray, *, market: str, vol_window: int, fitted_at_ns: int,
                      data_end_ns: int, n_iter: int = 300, tol: float = 1e-4,
-                     seed: int = 7) -> RegimeModel:
+                     seed: int = 7, data_key: str = "") -> RegimeModel:
     """Fit a 3-state full-covariance GaussianHMM on feature rows ``X`` and label its states.
 
     Features are standardized with the training rows' mean and std (kept in the model), so
@@ -189,8 +190,9 @@ def fit_regime_model(X: np.ndarray, *, market: str, vol_window: int, fitted_at_n
         log.warning("regime fit for %s (seed %d) collapsed a state; retrying", market, seed + attempt)
     else:
         raise ValueError(f"regime fit for {market}: every seed collapsed a state ({len(X)} rows)")
-    return model_from_hmm(hmm, market=market, vol_window=vol_window, fitted_at_ns=fitted_at_ns,
-                          data_end_ns=data_end_ns, n_obs=int(X.shape[0]), center=center, scale=scale)
+    model = model_from_hmm(hmm, market=market, vol_window=vol_window, fitted_at_ns=fitted_at_ns,
+                           data_end_ns=data_end_ns, n_obs=int(X.shape[0]), center=center, scale=scale)
+    return replace(model, data_key=data_key) if data_key else model
 
 
 def _healthy(hmm: Any, Z: np.ndarray) -> bool:

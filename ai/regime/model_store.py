@@ -1,9 +1,11 @@
 """Where fitted regime models live: versioned artifacts plus JSON metadata.
 
 :class:`ModelStore` is the interface the regime service uses; :class:`JoblibModelStore`
-keeps ``<root>/<market>/<version>.joblib`` with a ``.json`` sidecar. ``latest(as_of_ns)``
-only returns models whose training data ended at or before ``as_of_ns``, so a replay can
-never pick up a model that has seen its future.
+keeps ``<root>/<market>/<data end>-<fitted at>-<data key>.joblib`` with a ``.json``
+sidecar. The regime service asks for the exact model of a refit anchor and training-data
+fingerprint (``find``); ``latest(as_of_ns)`` (inspection) only returns models whose
+training data ended at or before ``as_of_ns``, so nothing can pick up a model that has
+seen its future.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ class ModelStore(Protocol):
 
     def latest(self, market: str, as_of_ns: int) -> RegimeModel | None:
         """Return the newest model of ``market`` trained on data ending <= ``as_of_ns``."""
+        ...
+
+    def find(self, market: str, fitted_at_ns: int, data_key: str) -> RegimeModel | None:
+        """Return the model of ``market`` fitted at ``fitted_at_ns`` on data ``data_key``."""
         ...
 
     def versions(self, market: str) -> list[dict[str, Any]]:
@@ -50,7 +56,7 @@ class JoblibModelStore:
 
         d = self._dir(model.market)
         d.mkdir(parents=True, exist_ok=True)
-        stem = f"{model.data_end_ns:020d}-{model.fitted_at_ns:020d}"
+        stem = f"{model.data_end_ns:020d}-{model.fitted_at_ns:020d}-{model.data_key or 'nokey'}"
         tmp = d / f".{stem}.joblib.tmp"
         joblib.dump(model, tmp)
         tmp.replace(d / f"{stem}.joblib")  # atomic: a reader never sees half a model
@@ -63,20 +69,32 @@ class JoblibModelStore:
             return []
         return [json.loads(p.read_text()) for p in sorted(d.glob("*.json"))]
 
-    def latest(self, market: str, as_of_ns: int) -> RegimeModel | None:
+    def find(self, market: str, fitted_at_ns: int, data_key: str) -> RegimeModel | None:
+        d = self._dir(market)
+        if not d.is_dir():
+            return None
+        for path in d.glob(f"*-{fitted_at_ns:020d}-{data_key}.joblib"):
+            return self._load(path)
+        return None
+
+    @staticmethod
+    def _load(path: Path) -> RegimeModel:
         import joblib
 
+        try:
+            model = joblib.load(path)
+        except Exception as exc:  # a corrupt artifact is reported, not silently skipped
+            raise DataError(f"regime model {path}: cannot load ({exc})") from exc
+        if not isinstance(model, RegimeModel):
+            raise DataError(f"regime model {path}: not a RegimeModel")
+        return model
+
+    def latest(self, market: str, as_of_ns: int) -> RegimeModel | None:
         d = self._dir(market)
         if not d.is_dir():
             return None
         for path in sorted(d.glob("*.joblib"), reverse=True):
             data_end = int(path.stem.split("-")[0])
             if data_end <= as_of_ns:
-                try:
-                    model = joblib.load(path)
-                except Exception as exc:  # a corrupt artifact is reported, not silently skipped
-                    raise DataError(f"regime model {path}: cannot load ({exc})") from exc
-                if not isinstance(model, RegimeModel):
-                    raise DataError(f"regime model {path}: not a RegimeModel")
-                return model
+                return self._load(path)
         return None

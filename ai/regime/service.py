@@ -51,7 +51,7 @@ class RegimeReading:
 @dataclass
 class _MarketState:
     model: RegimeModel | None = None
-    checked_ns: int = -1  # when we last looked for a (re)fit
+    anchor: int = -1      # the refit period the model belongs to
     last_ts: int = -1     # ts of the last bar folded into log_alpha
     log_alpha: np.ndarray | None = None
     reading: RegimeReading | None = None
@@ -76,6 +76,10 @@ class RegimeService:
     def reading(self, market: str, now_ns: int) -> RegimeReading | None:
         """Return the market's regime as of ``now_ns`` (None until a model can be fitted)."""
         st = self._state.setdefault(market, _MarketState())
+        period = int(self.config.refit_every_days * _DAY_NS)
+        anchor = (now_ns // period) * period
+        if st.model is not None and st.anchor != anchor:
+            self._advance(market, st, until=anchor)  # bars of the old period: the old model
         self._ensure_model(market, st, now_ns)
         if st.model is None:
             return None
@@ -84,26 +88,35 @@ class RegimeService:
 
     # -- model life cycle -------------------------------------------------------------
     def _ensure_model(self, market: str, st: _MarketState, now_ns: int) -> None:
-        refit_ns = int(self.config.refit_every_days * _DAY_NS)
-        if st.model is not None and now_ns - st.model.fitted_at_ns < refit_ns:
+        """Use the model of the current refit period, fitting it if no run has yet.
+
+        Refits are anchored to a fixed grid (multiples of ``refit_every_days`` since the
+        epoch) and use the bars closed by the anchor, so the model in force at any instant
+        is the same whichever time a run started and whatever other runs stored: replays
+        are reproducible and identical to the live path on the same bars."""
+        period = int(self.config.refit_every_days * _DAY_NS)
+        anchor = (now_ns // period) * period
+        if st.anchor == anchor:
             return
-        if st.checked_ns >= 0 and now_ns - st.checked_ns < min(refit_ns, _DAY_NS):
-            return  # looked recently (no data, or a stored model is current): not per signal
-        st.checked_ns = now_ns
-        stored = self.models.latest(market, now_ns)
-        if stored is not None and now_ns - stored.fitted_at_ns < refit_ns:
+        st.anchor = anchor
+        frame = self.data.frame(market)
+        ts = _ts_ns(frame)
+        cut = int(np.searchsorted(ts, anchor, side="right"))
+        if cut < self.config.min_fit_bars + self.config.vol_window + 1:
+            return  # too little history at this anchor: keep what we have (possibly nothing)
+        closes = frame["close"].to_numpy(dtype=np.float64)[:cut]
+        key = data_key(ts[:cut], closes)
+        stored = self.models.find(market, anchor, key)
+        if stored is not None:
             self._install(st, stored)
             return
-        frame = self.data.frame(market)
-        if len(frame) < self.config.min_fit_bars + self.config.vol_window + 1:
-            return
-        X = regime_features(frame["close"].to_numpy(), self.config.vol_window)
+        X = regime_features(closes, self.config.vol_window)
         try:
             model = fit_regime_model(
-                X, market=market, vol_window=self.config.vol_window, fitted_at_ns=now_ns,
-                data_end_ns=int(_ts_ns(frame)[-1]), n_iter=self.config.n_iter, tol=self.config.tol,
-                seed=self.config.seed)
-        except ValueError as exc:  # degenerate data: stay unknown, try again at the next check
+                X, market=market, vol_window=self.config.vol_window, fitted_at_ns=anchor,
+                data_end_ns=int(ts[cut - 1]), n_iter=self.config.n_iter, tol=self.config.tol,
+                seed=self.config.seed, data_key=key)
+        except ValueError as exc:  # degenerate data: keep the previous model until the next anchor
             log.warning("%s", exc)
             return
         self.models.save(model)
@@ -116,7 +129,11 @@ class RegimeService:
         st.model, st.log_alpha, st.last_ts, st.tail = model, None, -1, np.empty(0)
 
     # -- forward filtering ------------------------------------------------------------
-    def _advance(self, market: str, st: _MarketState) -> None:
+    def _advance(self, market: str, st: _MarketState, until: int | None = None) -> None:
+        """Fold the bars closed since the last call (up to ``until``) into the filter.
+
+        History rows are written only for bars after the model's fit anchor: a row
+        is always computed with a model trained on bars that closed before it."""
         assert st.model is not None
         w = st.model.vol_window
         frame = self.data.frame(market, bars=w + 64) if st.last_ts >= 0 else self.data.frame(market)
@@ -133,11 +150,15 @@ class RegimeService:
             X, rows_ts = regime_features(closes, w), ts[w:]
         else:
             X, rows_ts = regime_features(closes[first - w:], w), ts[first:]
+        if until is not None:
+            keep = int(np.searchsorted(rows_ts, until, side="right"))
+            X, rows_ts = X[:keep], rows_ts[:keep]
         if len(rows_ts) == 0:
             return
         log_probs = st.model.filter(X, st.log_alpha)
         st.log_alpha, st.last_ts = log_probs[-1], int(rows_ts[-1])
-        self._record(market, st.model, rows_ts, np.exp(log_probs))
+        causal = rows_ts > st.model.fitted_at_ns  # the bar at the anchor belongs to the old model
+        self._record(market, st.model, rows_ts[causal], np.exp(log_probs[causal]))
         st.reading = self._reading(market, st.model, int(rows_ts[-1]), np.exp(log_probs[-1]))
 
     def _record(self, market: str, model: RegimeModel, ts: np.ndarray, probs: np.ndarray) -> None:
@@ -151,6 +172,15 @@ class RegimeService:
     def _reading(market: str, model: RegimeModel, bar_ts: int, p: np.ndarray) -> RegimeReading:
         probs = {model.labels[i]: float(p[i]) for i in range(model.n_states)}
         return RegimeReading(market, model.labels[int(np.argmax(p))], probs, bar_ts, model.version)
+
+
+def data_key(ts: np.ndarray, closes: np.ndarray) -> str:
+    """Fingerprint the training bars, so a stored model is reused only on identical data."""
+    import hashlib
+
+    h = hashlib.sha1(np.ascontiguousarray(ts, dtype=np.int64).tobytes())
+    h.update(np.ascontiguousarray(closes, dtype=np.float64).tobytes())
+    return h.hexdigest()[:16]
 
 
 def _ts_ns(frame: pd.DataFrame) -> np.ndarray:
