@@ -40,6 +40,7 @@ class FleetGate:
                                                 floor=min(config.floor, 1.0 / max(1, len(members))),
                                                 samples=config.samples, seed=config.seed)
         self._realized: dict[str, Decimal] = {m: Decimal(0) for m in members}
+        self._weights: dict[str, float] | None = None  # valid until the next outcome
 
     @classmethod
     def build(cls, services: Services) -> FleetGate:
@@ -65,9 +66,16 @@ class FleetGate:
             if delta:
                 self._realized[bot] = total
                 self.allocator.update(bot, float(delta) / equity * 100.0)
+                self._weights = None
 
     def weights(self) -> dict[str, float]:
-        return self.allocator.weights() if self.members else {}
+        """The current allocation; re-sampled only after a new outcome, so one set of
+        posteriors always gives one allocation."""
+        if not self.members:
+            return {}
+        if self._weights is None:
+            self._weights = self.allocator.weights()
+        return self._weights
 
     def evaluate(self, signal: Signal, ctx: GateContext) -> Decision:
         if signal.bot not in self.members:
