@@ -30,8 +30,14 @@ def register(app: typer.Typer) -> None:
         cfg = load(config)
         bus = redis_bus(cfg, "workers", name or None)
         build_worker(cfg, bus, bots or None)
-        beat = {"n": 0}
-        health = HealthServer(cfg.scale.health.host, cfg.scale.health.port, bus, "worker", live=lambda: True)
+        beat = {"n": 0, "seen": -1}
+
+        def live() -> bool:  # the serve loop went round since the previous probe
+            alive = beat["n"] != beat["seen"]
+            beat["seen"] = beat["n"]
+            return alive
+
+        health = HealthServer(cfg.scale.health.host, cfg.scale.health.port, bus, "worker", live=live)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_a: stop.set())
@@ -62,13 +68,23 @@ def register(app: typer.Typer) -> None:
         specs = [s for s in select_bots(registry, cfg, bots or None) if not s.bot.event_driven]
         frames, instruments, missing = load_history(cfg, sorted({i for s in specs for i in s.instruments}), cfg.replay.end)
         specs = [s for s in specs if not set(s.instruments) & set(missing)]
+        from orchestrator.distributed.health import HealthServer
+
         st = open_store(cfg, store)
+        bus = redis_bus(cfg, "leader")
+        health = None
         try:
             drv = DistributedReplay(cfg, store=st, registry=registry, specs=specs,
                                     frames={k: v for k, v in frames.items() if k not in missing},
-                                    instruments=instruments, bus=redis_bus(cfg, "leader"))
-            result = drv.run(_day_ns(start or cfg.replay.start) if (start or cfg.replay.start) else None, force=force)
+                                    instruments=instruments, bus=bus)
+            health = HealthServer(cfg.scale.health.host, cfg.scale.health.port, bus, "leader", live=lambda: True,
+                                  ready=lambda: drv.lease.held)
+            first = start or cfg.replay.start
+            result = drv.run(_day_ns(first) if first else None, force=force)
         finally:
+            if health is not None:
+                health.close()
+            bus.close()
             st.close()
         if json_out:
             emit_json({k: v for k, v in asdict(result).items() if k != "processed"})
