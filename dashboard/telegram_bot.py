@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,10 +46,11 @@ class Ignored:
 
 
 class AlertRelay:
-    """Bus subscriber: formats alert-worthy events and queues them for Telegram.
+    """Bus subscriber: queues alert-worthy events for Telegram.
 
-    Bus handlers run on the publisher's thread; they only format and enqueue (never
-    block the engine). :meth:`flush` sends what is queued, from the bot's event loop.
+    Bus handlers run on the publisher's (the engine's) thread, so they only enqueue;
+    formatting (which may read the store to name a fill's bot) and sending happen in
+    :meth:`flush`, on the bot's event loop.
     """
 
     def __init__(self, targets: list[int], rejections: bool = True,
@@ -56,8 +58,9 @@ class AlertRelay:
         self.targets = targets
         self.rejections = rejections
         self.order_bot = order_bot
-        self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._signals: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
 
     def subscribe(self, bus: Any) -> None:
         for topic in (Topic.ALERTS, Topic.FILLS, Topic.CONTROL, Topic.SIGNALS, Topic.DECISIONS):
@@ -65,27 +68,38 @@ class AlertRelay:
 
     def on_event(self, topic: Topic, event: Any) -> None:
         if topic == Topic.SIGNALS:
-            self._signals[event.signal_id] = event
-            while len(self._signals) > 2000:  # only to name the bot of a later rejection
-                self._signals.popitem(last=False)
+            with self._lock:  # kept only to name the bot of a later rejection
+                self._signals[event.signal_id] = event
+                while len(self._signals) > 2000:
+                    self._signals.popitem(last=False)
             return
         if topic == Topic.DECISIONS and not self.rejections:
             return
-        text = tt.alert_text(str(topic), event, self._signals, self.order_bot)
-        if text:
-            self._queue.put(text)
+        self._queue.put((str(topic), event))
 
     def pending(self) -> int:
         return self._queue.qsize()
 
+    def _text(self, topic: str, event: Any) -> str | None:
+        with self._lock:
+            signals = dict(self._signals)
+        try:
+            return tt.alert_text(topic, event, signals, self.order_bot)
+        except Exception as exc:  # a malformed event must not stop the others
+            log.warning("telegram: cannot format %s event %r: %s", topic, event, exc)
+            return None
+
     async def flush(self, bot: Any) -> int:
-        """Send every queued alert to every target chat; return how many were sent."""
+        """Format and send every queued alert to every target chat; return messages sent."""
         sent = 0
         while True:
             try:
-                text = self._queue.get_nowait()
+                topic, event = self._queue.get_nowait()
             except queue.Empty:
                 return sent
+            text = await asyncio.to_thread(self._text, topic, event)
+            if not text:
+                continue
             for chat in self.targets:
                 try:
                     await bot.send_message(chat_id=chat, text=tt.clip(text))

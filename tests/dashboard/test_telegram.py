@@ -162,7 +162,7 @@ def test_alerts_from_the_bus(fake: FakeTelegram, tmp_path: Path, store: Store, s
     bus.publish(Topic.ALERTS, RiskAlert("daily_loss_halt", "fleet", "loss 5.2% >= 5%", T0, "halted"))
     bus.publish(Topic.ALERTS, Alert("order_rejected", "SPX qty 3: insufficient buying power", T0, "alpaca"))
     bus.publish(Topic.CONTROL, store.set_control("fleet", halted=True, reason="manual", actor="cli:bob", ts_ns=T0))
-    assert bus.handler_errors == [] and tg.relay.pending() == 5
+    assert bus.handler_errors == [] and tg.relay.pending() == 6  # the passed decision is dropped at flush
 
     async def flush() -> int:
         async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot:
