@@ -37,5 +37,5 @@ def resample(frame: pd.DataFrame, tf: str, *, source_tf: str | None = None, now_
         out = out[grouped["close"].count() > 0]  # buckets with no source bar (weekends, halts) are not bars
     limit = int(frame.index.as_unit("ns").asi8[-1]) if now_ns is None else now_ns
     out = out[out.index.as_unit("ns").asi8 <= limit]
-    out.index = pd.DatetimeIndex(out.index.as_unit("ns"), name="ts")
+    out.index = pd.DatetimeIndex(out.index.as_unit("ns"), name="ts", freq=None)  # gaps: no fixed frequency
     return out.astype("float64")
