@@ -75,11 +75,9 @@ class Engine:
     # -- control ----------------------------------------------------------------------
     def reload_control(self) -> ControlState:
         """Re-read pause/halt from the store."""
-        store = self.services.store
-        fleet = store.control(FLEET)
-        paused = frozenset(
-            name for name in self.runners if (c := store.control(bot_scope(name))) is not None and c.paused
-        )
+        controls = {c.scope: c for c in self.services.store.controls()}
+        fleet = controls.get(FLEET)
+        paused = frozenset(name for name in self.runners if (c := controls.get(bot_scope(name))) is not None and c.paused)
         self.control = ControlState(
             fleet_paused=bool(fleet and fleet.paused), halted=bool(fleet and fleet.halted),
             halt_reason=(fleet.reason if fleet and fleet.halted else "") or "", paused_bots=paused,
