@@ -116,7 +116,10 @@ class LoginThrottle:
         return len(recent) >= self.max_failures
 
     def failed(self, addr: str) -> None:
-        self._failures.setdefault(addr, []).append(self.clock.now_ns())
+        now = self.clock.now_ns()
+        if len(self._failures) > 10_000:  # many addresses: forget those with no recent failure
+            self._failures = {a: ts for a, ts in self._failures.items() if ts and now - ts[-1] < self.lockout_ns}
+        self._failures.setdefault(addr, []).append(now)
 
     def succeeded(self, addr: str) -> None:
         self._failures.pop(addr, None)
