@@ -150,3 +150,14 @@ def is_validated(store_or_path: Any, bot: str) -> bool:
     """Return True only if ``bot``'s latest validation passed."""
     rec = open_validation_store(store_or_path).latest(bot)
     return rec is not None and rec.passed
+
+
+def unvalidated(store_or_path: Any, bots: list[str]) -> list[str]:
+    """Return the bots (in the given order) whose latest validation is missing or failed."""
+    store = open_validation_store(store_or_path)
+    out = []
+    for bot in bots:
+        rec = store.latest(bot)
+        if rec is None or not rec.passed:
+            out.append(bot)
+    return out

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from backtest.config import ValidationConfig
-from backtest.records import Check, JsonValidationStore, ValidationRecord, is_validated, open_validation_store
+from backtest.records import (
+    Check,
+    JsonValidationStore,
+    ValidationRecord,
+    is_validated,
+    open_validation_store,
+    unvalidated,
+)
 from backtest.validation import decide, validate_bot
 from orchestrator.clock import SimClock
 
@@ -29,6 +36,8 @@ def test_latest_record_decides(tmp_path: Path, kind: str) -> None:
     assert latest is not None and latest.ts_ns == 2 and latest.failed_checks == ["sharpe"]
     assert latest.metrics["profit_factor"] is None  # inf is not JSON
     assert not is_validated(target, "a") and not is_validated(target, "b")
+    store.save(_rec("c", 3, True))
+    assert unvalidated(target, ["a", "b", "c"]) == ["a", "b"]
 
 
 def test_store_object_gets_validations_table(tmp_path: Path) -> None:
