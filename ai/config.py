@@ -66,8 +66,8 @@ class RegimeConfig(Section):
         default_factory=lambda: {"bull": 1.0, "sideways": 0.75, "bear": 0.5})
     on_unknown: Literal["pass", "reject"] = "pass"
     max_stale_days: float = Field(45.0, gt=0, description="older regime market data counts as unknown")
-    model_dir: str = "var/models/regime"
-    history_dir: str = "var/regimes"
+    model_dir: str = "var/regime/models"
+    history_dir: str = "var/regime/history"
 
     @field_validator("size_multipliers")
     @classmethod
@@ -99,8 +99,6 @@ class EnsembleConfig(Section):
     ic_horizon_bars: int = Field(5, ge=1)
     ic_strength: float = Field(2.0, ge=0, description="weight multiplier = clip(1 + strength * IC, 0, 2)")
     analyst: LLMConfig | None = None
-    derivatives_exchange: str | None = Field(None, description="ccxt exchange id for funding/OI (live only)")
-    derivatives_base_url: str | None = None
 
     @field_validator("weights")
     @classmethod

@@ -1,29 +1,35 @@
-"""Sources fed by other components: the ML model (``ml_models``), news sentiment
-(FinBERT, the ML issue) and crypto derivatives (funding rates through ccxt).
+"""Sources fed by other components, each abstaining (``"unavailable: ..."``) when its
+input is missing; none ever fabricates a score.
 
-Each looks for its input and abstains with ``"unavailable: ..."`` when it is missing; no
-source ever fabricates a score. The ML and news inputs are plugged in through
-``services.extras`` by whichever component provides them:
+* ``ml``: the promoted per-asset model of the ML registry (``ml_models.registry``).
+  A model trained on data past "now" is refused (it would look ahead in a replay).
+* ``news``: headlines from the data hub (NewsAPI, else RSS) scored by
+  ``ml_models.sentiment`` (a local FinBERT-style model, else the Loughran-McDonald lexicon).
+  Live and paper only: headlines are not recorded for replay.
+* ``derivatives``: perpetual funding rate and open interest from the data hub (ccxt).
+  Live and paper only, for the same reason.
 
-* ``services.extras["ml.predictor"]``: an object with
-  ``predict(instrument, frame) -> float | None`` (the probability that the next bar closes up);
-* ``services.extras["news.sentiment"]``: an object with
-  ``sentiment(instrument, since_ns, until_ns) -> list[tuple[int, float]]`` (ts, score in [-1, 1]).
+Tests and integrations can inject ``services.extras["ml.predictor"]`` (``predict(instrument,
+frame) -> float | None``, an up-probability) and ``services.extras["news.sentiment"]``
+(``sentiment(instrument, since_ns, until_ns) -> list[(ts_ns, score)]``).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ai.ensemble.source import SourceContext, Vote
 from orchestrator.clock import NS
+from orchestrator.errors import TradefleetError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.services import Services
+    from orchestrator.services import MarketData, Services
+
+NEWS_QUERIES = {"SPX": "S&P 500", "IXIC": "Nasdaq", "GOOG": "Alphabet Google", "EUR/USD": "euro dollar",
+                "BTC/USD": "bitcoin"}
 
 
 class MLPredictor(Protocol):
@@ -32,6 +38,34 @@ class MLPredictor(Protocol):
 
 class NewsSentiment(Protocol):
     def sentiment(self, instrument: str, since_ns: int, until_ns: int) -> list[tuple[int, float]]: ...
+
+
+class RegistryPredictor:
+    """The ML registry's promoted model per asset, as an up-probability (None: no model)."""
+
+    def __init__(self, registry: Any, data: MarketData, clock: Any) -> None:
+        self.registry = registry
+        self.data = data
+        self.clock = clock
+        self.last_reason = ""
+
+    def predict(self, instrument: str, frame: pd.DataFrame) -> float | None:
+        import pandas as pd
+
+        from ml_models.errors import MLError
+
+        now = self.clock.now_ns()
+        try:
+            model = self.registry.load_promoted(instrument)
+            end = pd.Timestamp(model.card.train_end)
+            end_ns = int((end if end.tzinfo else end.tz_localize("UTC")).as_unit("ns").value)
+            if end_ns > now:
+                self.last_reason = f"promoted {instrument} model was trained through {model.card.train_end}, after now"
+                return None
+            return float(model.predict_proba(self.data.frame(instrument), now))
+        except MLError as exc:
+            self.last_reason = str(exc)
+            return None
 
 
 class MLModelSource:
@@ -46,16 +80,42 @@ class MLModelSource:
 
     @classmethod
     def build(cls, services: Services) -> MLModelSource:
-        return cls(services.extras.get("ml.predictor"))
+        injected = services.extras.get("ml.predictor")
+        if injected is not None:
+            return cls(injected)
+        from ml_models.registry import ModelRegistry
+
+        return cls(RegistryPredictor(ModelRegistry.from_config(services.config, services.clock),
+                                     services.data, services.clock))
 
     def vote(self, ctx: SourceContext) -> Vote:
         if self.predictor is None:
-            return Vote.abstained(self.name, "unavailable: no ML predictor installed (ml_models has no trained model)")
+            return Vote.abstained(self.name, "unavailable: no ML model registry")
         p = self.predictor.predict(ctx.signal.instrument, ctx.frame)
         if p is None or not 0.0 <= p <= 1.0:
-            return Vote.abstained(self.name, f"unavailable: no model for {ctx.signal.instrument}")
+            why = getattr(self.predictor, "last_reason", "") or f"no model for {ctx.signal.instrument}"
+            return Vote.abstained(self.name, f"unavailable: {why}")
         score = 2.0 * p - 1.0
         return Vote(self.name, score, abs(score), detail={"p_up": round(p, 4)})
+
+
+class HubNewsSentiment:
+    """Headlines from the data hub, scored by ``ml_models.sentiment``."""
+
+    def __init__(self, hub: Any, model_dir: str | None) -> None:
+        self.hub = hub
+        self.model_dir = model_dir
+
+    def sentiment(self, instrument: str, since_ns: int, until_ns: int) -> list[tuple[int, float]]:
+        from ml_models.sentiment import score_texts
+
+        query = NEWS_QUERIES.get(instrument, instrument.split("/")[0])
+        arts = [a for a in self.hub.source("news").headlines(query).value
+                if a.published_ns is not None and since_ns <= a.published_ns <= until_ns]
+        if not arts:
+            return []
+        scores = score_texts([a.title for a in arts], self.model_dir)
+        return [(int(a.published_ns), float(s)) for a, s in zip(arts, scores, strict=True)]
 
 
 class NewsSentimentSource:
@@ -63,21 +123,33 @@ class NewsSentimentSource:
 
     name: ClassVar[str] = "news"
     api_version: ClassVar[int] = 1
-    network: ClassVar[bool] = False
+    network: ClassVar[bool] = True
     lookback_ns: ClassVar[int] = 86_400 * NS
 
-    def __init__(self, provider: NewsSentiment | None) -> None:
+    def __init__(self, provider: NewsSentiment | None, reason: str = "unavailable: no news sentiment provider") -> None:
         self.provider = provider
+        self.reason = reason
 
     @classmethod
     def build(cls, services: Services) -> NewsSentimentSource:
-        return cls(services.extras.get("news.sentiment"))
+        injected = services.extras.get("news.sentiment")
+        if injected is not None:
+            return cls(injected)
+        if services.config.mode == "replay":
+            return cls(None, "unavailable: headlines are not recorded for replay")
+        from scrapers.hub import DataHub
+
+        ml = getattr(services.config, "ml", None)
+        return cls(HubNewsSentiment(DataHub.from_services(services), getattr(ml, "sentiment_model_dir", None)))
 
     def vote(self, ctx: SourceContext) -> Vote:
         if self.provider is None:
-            return Vote.abstained(self.name, "unavailable: no news sentiment provider installed")
-        items = [(t, s) for t, s in self.provider.sentiment(
-            ctx.signal.instrument, ctx.now_ns - self.lookback_ns, ctx.now_ns) if t <= ctx.now_ns]
+            return Vote.abstained(self.name, self.reason)
+        try:
+            items = [(t, s) for t, s in self.provider.sentiment(
+                ctx.signal.instrument, ctx.now_ns - self.lookback_ns, ctx.now_ns) if t <= ctx.now_ns]
+        except TradefleetError as exc:
+            return Vote.abstained(self.name, f"unavailable: {exc}")
         if not items:
             return Vote.abstained(self.name, "no headlines in the last day")
         score = sum(s for _, s in items) / len(items)
@@ -85,62 +157,41 @@ class NewsSentimentSource:
                     detail={"headlines": len(items)})
 
 
-def _point_at(exchange: Any, base: str) -> None:
-    """Send every REST endpoint of a ccxt exchange to ``base`` (loopback fakes)."""
-    def rw(v: Any) -> Any:
-        if isinstance(v, str):
-            return re.sub(r"^(https?|wss?)://[^/]+", base, v)
-        if isinstance(v, dict):
-            return {k: rw(x) for k, x in v.items()}
-        return v
-
-    exchange.urls["api"] = rw(exchange.urls["api"])
-
-
 class CryptoDerivativesSource:
-    """Source ``derivatives``: perpetual funding rate through ccxt, read contrarian
-    (crowded longs paying high funding is bearish): score = -tanh(rate / 0.0005).
-
-    Live and paper only: funding history is not recorded for replay, so there it abstains."""
+    """Source ``derivatives``: the perpetual's funding rate, read contrarian (longs paying
+    high funding are crowded): score = -tanh(rate / 0.0005); confidence 0.5. Open
+    interest is recorded with the vote."""
 
     name: ClassVar[str] = "derivatives"
     api_version: ClassVar[int] = 1
     network: ClassVar[bool] = True
-    cache_ns: ClassVar[int] = 300 * NS
+    max_age_ns: ClassVar[int] = 86_400 * NS
 
-    def __init__(self, exchange: Any | None, reason: str = "") -> None:
-        self.exchange = exchange
+    def __init__(self, hub: Any | None, reason: str = "") -> None:
+        self.hub = hub
         self.reason = reason
-        self._cache: dict[str, tuple[int, float]] = {}
 
     @classmethod
     def build(cls, services: Services) -> CryptoDerivativesSource:
-        cfg = services.config.ensemble
-        if cfg.derivatives_exchange is None:
-            return cls(None, "unavailable: no [ensemble].derivatives_exchange configured")
         if services.config.mode == "replay":
             return cls(None, "unavailable: funding history is not recorded for replay")
-        import ccxt
+        from scrapers.hub import DataHub
 
-        ex = getattr(ccxt, cfg.derivatives_exchange)({"timeout": 5000, "options": {"defaultType": "swap"}})
-        if cfg.derivatives_base_url:
-            _point_at(ex, cfg.derivatives_base_url)
-        return cls(ex)
+        return cls(DataHub.from_services(services))
 
     def vote(self, ctx: SourceContext) -> Vote:
         if ctx.gate.spec.asset_class.value != "crypto":
             return Vote.abstained(self.name, "not applicable: not a crypto instrument")
-        if self.exchange is None:
+        if self.hub is None:
             return Vote.abstained(self.name, self.reason)
-        base = ctx.signal.instrument.split("/")[0]
-        symbol = f"{base}/USDT:USDT"
-        hit = self._cache.get(symbol)
-        if hit is not None and ctx.now_ns - hit[0] < self.cache_ns:
-            rate = hit[1]
-        else:
-            try:
-                rate = float(self.exchange.fetch_funding_rate(symbol)["fundingRate"])
-            except Exception as exc:  # ccxt raises many types; any failure is an abstention
-                return Vote.abstained(self.name, f"unavailable: {type(exc).__name__}: {str(exc)[:120]}")
-            self._cache[symbol] = (ctx.now_ns, rate)
-        return Vote(self.name, -math.tanh(rate / 0.0005), 0.5, detail={"symbol": symbol, "funding_rate": rate})
+        symbol = f"{ctx.signal.instrument.split('/')[0]}/USDT:USDT"
+        try:
+            got = self.hub.source("funding").latest(symbol)
+        except TradefleetError as exc:
+            return Vote.abstained(self.name, f"unavailable: {exc}")
+        stamp = got.provenance.published_at or got.provenance.fetched_at
+        if stamp > ctx.now_ns or ctx.now_ns - stamp > self.max_age_ns:
+            return Vote.abstained(self.name, f"unavailable: funding data stamped {stamp} is not current")
+        d = got.value
+        return Vote(self.name, -math.tanh(d.funding_rate / 0.0005), 0.5,
+                    detail={"symbol": symbol, "funding_rate": d.funding_rate, "open_interest": d.open_interest})
