@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def register(app: typer.Typer) -> None:
         from ml_models.training.schedule import RetrainJob, spec_from_config
 
         cfg = load(config)
-        ml = cfg.ml.model_copy(update={"root": root or cfg.ml.root, "auto_promote": cfg.ml.auto_promote})
+        ml = cfg.ml.model_copy(update={"root": root or cfg.ml.root})
         if model and model not in ("xgboost", "lightgbm", "lstm"):
             raise TrainingError(f"train --model {model}: use xgboost, lightgbm or lstm")
         if objective and objective not in ("logloss", "profit"):
@@ -105,10 +106,10 @@ def register(app: typer.Typer) -> None:
             outcomes = job.run([asset] if asset else None, progress)
         if promote:
             reg = ModelRegistry(ml.root)
-            for o in outcomes:
+            for i, o in enumerate(outcomes):
                 if o.version is not None and not o.promoted:
                     reg.promote(o.asset, o.version)
-                    object.__setattr__(o, "promoted", True)
+                    outcomes[i] = replace(o, promoted=True)
         rows = [{"asset": o.asset, "version": o.version, "promoted": o.promoted, "error": o.error,
                  **{k: o.metrics.get(k) for k in ("oos_logloss", "baseline_logloss", "oos_accuracy",
                                                    "baseline_accuracy", "oos_auc", "beats_baseline")}}
