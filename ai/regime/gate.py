@@ -37,7 +37,12 @@ class RegimeGate:
         data: MarketData = services.data
         if services.config.mode == "replay":
             data = ReplayFallbackData(services.data, services.clock, frozenset(services.config.replay.data))
-        return cls.create(cfg, data)
+        history: RegimeHistory | None = None
+        if services.store is not None:
+            from ai.regime.store_history import StoreRegimeHistory
+
+            history = StoreRegimeHistory(services.store)
+        return cls.create(cfg, data, history=history)
 
     @classmethod
     def create(cls, config: RegimeConfig, data: MarketData, models: ModelStore | None = None,

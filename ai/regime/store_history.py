@@ -1,0 +1,78 @@
+"""Regime history in the kernel store's ``regime_history`` table (migration 0005).
+
+Reached through SQLAlchemy Core on the store's own connections (``_writing`` /
+``_reading``), as the risk engine does for its table: inside a replay's batch the rows
+join the batch transaction. Rows at or before a market's last stored bar are skipped, so
+the past is never rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, func, select
+from sqlalchemy.engine import Connection
+
+from ai.regime.history import RegimeRow
+
+REGIME_HISTORY = Table(
+    "regime_history", MetaData(),
+    Column("market", String(64), primary_key=True),
+    Column("ts_event", BigInteger, primary_key=True),
+    Column("regime", String(16), nullable=False),
+    Column("p_bull", Float, nullable=False),
+    Column("p_bear", Float, nullable=False),
+    Column("p_sideways", Float, nullable=False),
+    Column("model_version", String(96), nullable=False),
+)
+
+
+class StoreRegimeHistory:
+    """A :class:`~ai.regime.history.RegimeHistory` in the kernel store."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._last: dict[str, int] = {}
+
+    def _conn(self, what: str, write: bool) -> AbstractContextManager[Connection]:
+        method = getattr(self.store, "_writing" if write else "_reading", None)
+        if method is not None:
+            return method(what)  # type: ignore[no-any-return]
+        return _engine_conn(self.store.engine, write)
+
+    def _last_ts(self, market: str) -> int:
+        if market not in self._last:
+            with self._conn(f"read regime history of {market}", write=False) as conn:
+                last = conn.execute(select(func.max(REGIME_HISTORY.c.ts_event))
+                                    .where(REGIME_HISTORY.c.market == market)).scalar()
+            self._last[market] = int(last) if last is not None else -1
+        return self._last[market]
+
+    def append(self, rows: list[RegimeRow]) -> None:
+        fresh: list[dict[str, Any]] = []
+        for r in rows:
+            if r.ts_event > self._last_ts(r.market):
+                fresh.append(asdict(r))
+                self._last[r.market] = r.ts_event
+        if fresh:
+            with self._conn("append regime history", write=True) as conn:
+                conn.execute(REGIME_HISTORY.insert(), fresh)
+
+    def read(self, market: str) -> list[RegimeRow]:
+        with self._conn(f"read regime history of {market}", write=False) as conn:
+            rows = conn.execute(select(REGIME_HISTORY).where(REGIME_HISTORY.c.market == market)
+                                .order_by(REGIME_HISTORY.c.ts_event)).mappings().all()
+        return [RegimeRow(**dict(r)) for r in rows]
+
+
+@contextmanager
+def _engine_conn(engine: Any, write: bool) -> Iterator[Connection]:
+    if write:
+        with engine.begin() as conn:
+            yield conn
+    else:
+        with engine.connect() as conn:
+            yield conn

@@ -1,0 +1,48 @@
+"""Regime history in the kernel store (migration 0005), written by a replay through the gate."""
+
+from __future__ import annotations
+
+from ai.regime.history import RegimeRow
+from ai.regime.store_history import StoreRegimeHistory
+from orchestrator.store import HEAD_REVISION, Store
+
+
+def _row(ts: int, regime: str = "bull") -> RegimeRow:
+    return RegimeRow("SPX", ts, regime, 0.8, 0.1, 0.1, "SPX-1")
+
+
+def test_store_history_appends_and_never_rewrites(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")
+    assert HEAD_REVISION == "0005"
+    hist = StoreRegimeHistory(store)
+    hist.append([_row(1), _row(2, "bear")])
+    hist.append([_row(2, "bull"), _row(3, "sideways")])  # ts 2 is already stored: kept as it was
+    again = StoreRegimeHistory(store)  # a new process sees what is stored
+    again.append([_row(3, "bear"), _row(4)])
+    rows = again.read("SPX")
+    assert [(r.ts_event, r.regime) for r in rows] == [(1, "bull"), (2, "bear"), (3, "sideways"), (4, "bull")]
+    assert rows[0].probs == {"bull": 0.8, "bear": 0.1, "sideways": 0.1}
+    assert again.read("BTC/USD") == []
+    store.close()
+
+
+def test_replay_with_ai_gates_stores_regimes_and_votes(tmp_path):
+    import sqlite3
+
+    from orchestrator.config import AppConfig
+    from orchestrator.replay import run_replay
+
+    cfg = AppConfig.model_validate({
+        "pipeline": {"stages": ["regime", "ensemble", "veto", "risk"]},
+        "regime": {"model_dir": str(tmp_path / "models"), "history_dir": str(tmp_path / "hist")},
+    })
+    url = f"sqlite:///{tmp_path}/run.db"
+    summary = run_replay(cfg, bots=["eurusd-macd"], start="2017-06-01", end="2017-07-31", store_url=url)
+    assert summary.stages[:3] == ["regime", "ensemble", "veto"] and summary.signals > 0
+    db = sqlite3.connect(f"{tmp_path}/run.db")
+    gates = {g for (g,) in db.execute("select distinct gate from gate_decisions")}
+    assert {"regime", "ensemble"} <= gates
+    n_regimes = db.execute("select count(*) from regime_history where market = 'EUR/USD'").fetchone()[0]
+    assert n_regimes > 100
+    votes = db.execute("select data from gate_decisions where gate = 'ensemble' and data like '%votes%' limit 1").fetchone()
+    assert votes is not None and '"technical"' in votes[0]
