@@ -9,6 +9,7 @@ persisted in the store, so it survives restarts and can be changed from another 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -57,8 +58,9 @@ class Engine:
 
     def __init__(self, services: Services, runners: dict[str, BotRunner], pipeline: GatePipeline,
                  oms: OrderManager, ledger: Ledger, account: str, paper: PaperBroker | None = None,
-                 exits: ExitManager | None = None) -> None:
+                 exits: ExitManager | None = None, route: Callable[[str], str] | None = None) -> None:
         self.services = services
+        self.route = route or (lambda _instrument: account)
         self.runners = runners
         self.pipeline = pipeline
         self.oms = oms
@@ -103,8 +105,8 @@ class Engine:
                                    {"trigger": exit_order.trigger, "quantity": str(exit_order.quantity)})
         self.services.store.record_signal(signal, [decision], "ordered")
         order = Order(Order.make_id(signal.signal_id, 1), exit_order.bot, exit_order.instrument, exit_order.side,
-                      exit_order.quantity, now, OrderType.MARKET, signal_id=signal.signal_id, account=self.account,
-                      reduce_only=True)
+                      exit_order.quantity, now, OrderType.MARKET, signal_id=signal.signal_id,
+                      account=self.route(exit_order.instrument), reduce_only=True)
         runner = self.runners.get(exit_order.bot)
         if runner is not None:
             runner.stats.orders += 1
@@ -159,7 +161,7 @@ class Engine:
         order = Order(
             client_order_id=Order.make_id(signal.signal_id), bot=signal.bot, instrument=signal.instrument,
             side=Side.BUY if qty > 0 else Side.SELL, quantity=abs(qty), ts_init=ctx.now_ns,
-            order_type=OrderType.MARKET, signal_id=signal.signal_id, account=self.account,
+            order_type=OrderType.MARKET, signal_id=signal.signal_id, account=self.route(signal.instrument),
             reduce_only=signal.direction.sign == 0,
         )
         runner.stats.orders += 1

@@ -7,7 +7,7 @@ shared, so backtest replay and live trading run the same code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -53,7 +53,8 @@ def paper_broker(config: AppConfig, market: MarketState, clock: Clock, account: 
 
 def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list[BotSpec], clock: Clock,
              market: MarketState, instruments: dict[str, Instrument], account: str,
-             brokers: Mapping[str, Broker] | None = None, bus: Bus | None = None) -> Kernel:
+             brokers: Mapping[str, Broker] | None = None, bus: Bus | None = None,
+             route: Callable[[str], str] | None = None) -> Kernel:
     """Wire services, pipeline, order manager, book, runners and engine for ``account``.
 
     Without ``brokers`` the account trades on a paper broker filling from ``market``.
@@ -75,7 +76,7 @@ def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list
     oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill))
     exits_cfg = getattr(config.risk, "exits", None)
     exits = ExitManager(exits_cfg, market, instruments) if exits_cfg is not None and exits_cfg.enabled else None
-    engine = Engine(services, runners, pipeline, oms, ledger, account, paper, exits)
+    engine = Engine(services, runners, pipeline, oms, ledger, account, paper, exits, route)
     holder.append(engine)
     now = clock.now_ns()
     for spec in specs:

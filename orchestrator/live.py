@@ -13,12 +13,17 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from orchestrator.clock import NS, Clock
+from orchestrator.config import AppConfig
 from orchestrator.domain import Bar
-from orchestrator.kernel import Kernel
+from orchestrator.errors import ConfigError, PluginError
 from orchestrator.market import MarketState
+
+if TYPE_CHECKING:
+    from orchestrator.bot import BotSpec
+    from orchestrator.kernel import Kernel
 
 
 class BarFeed(Protocol):
@@ -92,3 +97,90 @@ class LiveRunner:
                 self.handle_fire(job_id, fire_ns)
         finally:
             getattr(scheduler, "shutdown")()
+
+
+def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, store_url: str | None = None,
+             feed: BarFeed | None = None, clock: Clock | None = None,
+             scheduler: Callable[[Callable[[str, int], None], list[BotSpec]], object] | None = None,
+             install_signals: bool = True, stop_when_idle: bool = False) -> LiveRunner:
+    """Trade on the wall clock: ``live`` uses the accounts with ``live = true`` (only bots
+    with a passing validation), otherwise the paper broker plus any paper accounts.
+
+    Returns the runner after it stopped (SIGINT/SIGTERM stop it; ``stop_when_idle`` stops
+    it as soon as no fire is queued, for drained, scripted runs)."""
+    import os
+    import signal as signals
+    import socket
+
+    from orchestrator.clock import LiveClock
+    from orchestrator.execution.reconcile import Reconciler
+    from orchestrator.execution.router import Router, build_brokers, check_store_mode
+    from orchestrator.kernel import assemble, paper_broker
+    from orchestrator.registry import Registry
+    from orchestrator.replay import instruments_for, select_bots
+    from orchestrator.store import Store
+
+    registry = Registry.discover()
+    specs = [s for s in select_bots(registry, config, bots) if not s.bot.event_driven]
+    if not specs:
+        raise PluginError("no bar bots to run (event-driven bots need a quote feed)")
+    clock = clock or LiveClock()
+    url = store_url or config.engine.store_url
+    store = Store.open(url)
+    try:
+        with store.run_lock(f"tradefleet run ({'live' if live else 'paper'}) pid {os.getpid()} on {socket.gethostname()}"):
+            check_store_mode(store, live, url)
+            if live:
+                from backtest.records import unvalidated
+
+                missing = unvalidated(store, [s.name for s in specs])
+                if missing:
+                    raise ConfigError(f"--live refuses bots without a passing validation: {', '.join(missing)} "
+                                      f"(run 'tradefleet validate BOT', or leave them out with --bot)")
+            run_id = store.start_run("live" if live else "paper", clock.now_ns())
+            market = MarketState(config.paper.spread_bps)
+            instruments = instruments_for(sorted({i for s in specs for i in s.instruments}))
+            paper = None if live else paper_broker(config, market, clock, "paper", instruments)
+            brokers = build_brokers(config, _Bootstrap(clock, registry), live, paper)
+            router = Router.from_config(brokers, config)
+            kernel = assemble(config, store=store, registry=registry, specs=specs, clock=clock, market=market,
+                              instruments=instruments, account=router.default, brokers=brokers,
+                              route=router.account_for)
+            kernel.engine.paper = paper
+            Reconciler(kernel.oms, store, clock, kernel.services.bus).run_all()
+            if feed is None:
+                from scrapers.feed import HubBarFeed
+                from scrapers.hub import DataHub
+
+                feed = HubBarFeed(DataHub.from_services(kernel.services),
+                                  {i: s.timeframe for s in specs for i in s.instruments})
+            runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds)
+            if install_signals:
+                for sig in (signals.SIGINT, signals.SIGTERM):
+                    signals.signal(sig, lambda *_: runner.stop())
+            runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs),
+                       idle=runner.stop if stop_when_idle else None, wait_seconds=0.01 if stop_when_idle else 0.5)
+            store.end_run(run_id, "stopped", {"fires": runner.fires, "bars": runner.bars,
+                                              "equity": float(kernel.engine.ledger.equity())}, clock.now_ns())
+            return runner
+    finally:
+        store.close()
+
+
+class _Bootstrap:
+    """The two services adapters need before the kernel exists."""
+
+    def __init__(self, clock: Clock, registry: object) -> None:
+        self.clock = clock
+        self.registry = registry
+
+
+def _apscheduler(enqueue: Callable[[str, int], None], specs: list[BotSpec]) -> object:
+    from orchestrator.clock import dt_to_ns
+    from orchestrator.scheduler import LiveScheduler, build_trigger
+
+    sched = LiveScheduler(lambda job, when: enqueue(job, dt_to_ns(when)))
+    for spec in specs:
+        sched.add(spec.name, build_trigger(spec.schedule))
+    sched.start()
+    return sched

@@ -121,11 +121,10 @@ def load_history(config: AppConfig, symbols: list[str], end: str | None
                  ) -> tuple[dict[str, pd.DataFrame], dict[str, Instrument], dict[str, str]]:
     """Every bar of each symbol up to ``end`` (inclusive), its instrument, and the symbols
     that have no data source (with the reason). A broken file still raises DataError."""
-    from scrapers.bundled import BY_SYMBOL, DATASETS, INSTRUMENTS, load_dataset
+    from scrapers.bundled import BY_SYMBOL, DATASETS, load_dataset
     from scrapers.files import load_bar_file
 
     frames: dict[str, pd.DataFrame] = {}
-    instruments: dict[str, Instrument] = {}
     missing: dict[str, str] = {}
     hi = _day_ns(end) + DAY_NS if end else None
     for sym in symbols:
@@ -141,8 +140,14 @@ def load_history(config: AppConfig, symbols: list[str], end: str | None
         else:
             frame = load_bar_file(source)
         frames[sym] = frame.loc[frame.index.as_unit("ns").asi8 < hi] if hi is not None else frame
-        instruments[sym] = INSTRUMENTS.get(sym) or Instrument(sym, _guess_class(sym))
-    return frames, instruments, missing
+    return frames, instruments_for(list(frames)), missing
+
+
+def instruments_for(symbols: list[str]) -> dict[str, Instrument]:
+    """The instrument definition of each symbol (bundled ones carry tick and lot sizes)."""
+    from scrapers.bundled import INSTRUMENTS
+
+    return {s: INSTRUMENTS.get(s) or Instrument(s, _guess_class(s)) for s in symbols}
 
 
 def _day_ns(day: str) -> int:

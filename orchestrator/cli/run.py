@@ -30,15 +30,20 @@ def register(app: typer.Typer) -> None:
         live: bool = typer.Option(False, "--live", help="Trade the live accounts (needs live = true on the account)."),
     ) -> None:
         """Run the fleet. With no config: every built-in bot on the paper broker, replaying real
-        history bundled with installed packages on a simulated clock, then a summary."""
+        history bundled with installed packages on a simulated clock, then a summary.
+        mode = "paper" trades on the wall clock with live data on the paper broker (and any
+        paper accounts); --live trades the accounts with live = true, validated bots only."""
         cfg = load(config)
-        if live or cfg.mode == "live":
-            live_accounts = [n for n, a in cfg.accounts.items() if a.live]
-            if not live_accounts:
-                raise ConfigError("live trading needs an [accounts.<name>] section with live = true "
-                                  "(and 'tradefleet run --live'); nothing was started")
-            raise ConfigError("live trading runs through the venue adapters: configure mode = \"paper\" or \"live\" "
-                              "accounts; this build's 'run' drives replay only")
+        if cfg.mode == "live" and not live:
+            raise ConfigError("config mode = \"live\": live trading also needs the --live flag; nothing was started")
+        if live or cfg.mode == "paper":
+            from orchestrator.live import run_live
+
+            runner = run_live(cfg, live=live, bots=bot or None, store_url=store_url)
+            info = {"mode": "live" if live else "paper", "fires": runner.fires, "bars": runner.bars,
+                    "equity": float(runner.kernel.engine.ledger.equity())}
+            emit_json(info) if as_json else typer.echo(f"stopped: {info}")
+            return
         from orchestrator.replay import run_replay
 
         show = view and not as_json

@@ -86,3 +86,47 @@ def test_market_append_grows_and_rejects_out_of_order_bars() -> None:
     assert m.last_close("X") == 3000.5 and m.closes("X", 2) == [2999.5, 3000.5]
     with pytest.raises(DataError, match="not after the last bar"):
         m.append(Bar("X", 60 * 10**9, 1, 1, 1, 1, 1, 0))
+
+
+def test_run_live_paper_mode_trades_from_a_feed_and_reconciles(tmp_path: Path) -> None:
+    from orchestrator.live import run_live
+
+    config = AppConfig()
+    frames, _ = resolve_frames(config, ["SPX"], None, "2012-12-31")
+    frame = frames["SPX"]
+    start = int(frame.index[frame.index >= "2011-01-01"][0].value)
+    clock = SimClock(start - 1)
+    spec = Registry.discover().bot(BOT)
+
+    def scheduler(enqueue, specs):  # the same triggers, fired on the simulated clock
+        sched = SimScheduler(clock)
+        for s in specs:
+            sched.add(s.name, build_trigger(s.schedule))
+        for fire_ns, job in sched.pop_due(int(frame.index[-1].value)):
+            clock.set_ns(fire_ns)
+            enqueue(job, fire_ns)
+
+        class Done:
+            def shutdown(self) -> None: ...
+        return Done()
+
+    url = f"sqlite:///{tmp_path}/paper.db"
+    runner = run_live(config, live=False, bots=[BOT], store_url=url, feed=FrameFeed("SPX", frame), clock=clock,
+                      scheduler=scheduler, install_signals=False, stop_when_idle=True)
+    assert runner.fires > 400 and runner.kernel.engine.fills > 0
+    store = Store.open(url)
+    assert store.last_run().mode == "paper" and store.last_run().status == "stopped"
+    assert {o.account for o in store.orders()} == {"paper"} and spec.name in {b.name for b in store.bots()}
+    store.close()
+
+
+def test_run_live_refuses_unvalidated_bots(tmp_path: Path) -> None:
+    import pytest
+
+    from orchestrator.errors import ConfigError
+    from orchestrator.live import run_live
+
+    config = AppConfig.model_validate({"accounts": {"alpaca": {"venue": "alpaca", "live": True,
+                                                                "api_key": "env:X", "api_secret": "env:Y"}}})
+    with pytest.raises(ConfigError, match="refuses bots without a passing validation: spx-sma-trend"):
+        run_live(config, live=True, bots=[BOT], store_url=f"sqlite:///{tmp_path}/live.db", install_signals=False)
