@@ -128,6 +128,8 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls on small writes
+            wbufsize = 1 << 16  # headers and body leave in one write (flushed per request)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -27,6 +27,45 @@ from orchestrator.execution.venues.base import (AdapterOptions, Failure, Failure
 CENT = Decimal("0.01")
 
 
+def _client_class() -> type:
+    """kalshi-python's KalshiClient, signing with the private key parsed once.
+
+    The stock client re-parses (and re-validates) the RSA PEM on every request, about
+    120 ms each here; the signature (RSA-PSS/SHA-256 over ``ts + METHOD + /trade-api/v2 +
+    path``) is unchanged."""
+    import base64
+
+    import kalshi_python
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    class CachedKeyKalshiClient(kalshi_python.KalshiClient):  # type: ignore[misc]
+        _key: Any = None
+
+        def update_params_for_auth(self, headers: Any, queries: Any, auth_settings: Any, resource_path: str,
+                                   method: str, body: Any, request_auth: Any = None) -> Any:
+            if not self.api_key_id or not self.private_key_pem:
+                return super().update_params_for_auth(headers, queries, auth_settings, resource_path, method,
+                                                      body, request_auth)
+            if self._key is None:
+                pem = self.private_key_pem
+                self._key = serialization.load_pem_private_key(pem.encode() if isinstance(pem, str) else pem,
+                                                               password=None)
+            ts = str(self._now_ms())
+            msg = f"{ts}{method.upper()}/trade-api/v2{resource_path}".encode()
+            sig = self._key.sign(msg, padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
+                                                  salt_length=padding.PSS.DIGEST_LENGTH), hashes.SHA256())
+            headers["KALSHI-ACCESS-KEY"] = self.api_key_id
+            headers["KALSHI-ACCESS-SIGNATURE"] = base64.b64encode(sig).decode()
+            headers["KALSHI-ACCESS-TIMESTAMP"] = ts
+            return kalshi_python.ApiClient.update_params_for_auth(self, headers, queries, auth_settings,
+                                                                  resource_path, method, body, request_auth)
+
+        _now_ms: Any = None
+
+    return CachedKeyKalshiClient
+
+
 class KalshiBroker(VenueBroker):
     """A Kalshi portfolio."""
 
@@ -45,7 +84,9 @@ class KalshiBroker(VenueBroker):
         conf.api_key_id = key_id.get_secret_value()
         conf.private_key_pem = pem.get_secret_value()
         conf.retries = 0  # urllib3 would otherwise retry; writes are settled by query instead
-        self.client = kalshi_python.KalshiClient(conf)
+        self.client = _client_class()(conf)
+        # signatures carry the venue clock's ms timestamp: the injected clock, never time.time()
+        self.client._now_ms = lambda: opts.clock.now_ns() // 1_000_000
         rest = self.client.rest_client
         original = rest.request
         timeout = opts.timeout_s

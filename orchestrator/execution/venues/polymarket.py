@@ -86,11 +86,14 @@ class PolymarketBroker(VenueBroker):
                 self.remember(digest, cid)
 
     def _sign(self, order: Order) -> tuple[Any, str]:
-        from py_clob_client.clob_types import OrderArgs, PartialCreateOrderOptions
+        """Build and sign the CLOB order once, with the client-id salt (the client's own
+        ``create_order`` would draw a random salt and sign, so it cannot be used as is)."""
         from py_clob_client.config import get_contract_config
+        from py_clob_client.order_builder.builder import ROUNDING_CONFIG
         from py_clob_client.order_builder.constants import BUY, SELL
+        from py_clob_client.utilities import price_valid
         from py_order_utils.builders import OrderBuilder as UtilsOrderBuilder
-        from py_order_utils.model.order import SignedOrder
+        from py_order_utils.model.order import OrderData, SignedOrder
         from py_order_utils.signer import Signer as UtilsSigner
 
         if order.order_type is OrderType.LIMIT and order.limit_price is not None:
@@ -98,17 +101,23 @@ class PolymarketBroker(VenueBroker):
         else:
             price = Decimal("0.99") if order.side is Side.BUY else Decimal("0.01")
         token = self.symbols.venue(order.instrument)
+        tick = self.client.get_tick_size(token)
+        if not price_valid(float(price), tick):
+            raise VenueRejected(f"price {price} outside ({tick}, 1 - {tick}) for token {token}")
         neg_risk = self.client.get_neg_risk(token)
-        signed = self.client.create_order(
-            OrderArgs(token_id=token, price=float(price), size=float(order.quantity),
-                      side=BUY if order.side is Side.BUY else SELL),
-            PartialCreateOrderOptions(neg_risk=neg_risk))
-        raw = signed.order
-        raw["salt"] = salt_for(order.client_order_id)  # the same intent always signs the same order
-        builder = UtilsOrderBuilder(get_contract_config(self.chain_id, neg_risk).exchange, self.chain_id,
-                                    UtilsSigner(key=self.client.signer.private_key))
-        digest = builder._create_struct_hash(raw)
-        return SignedOrder(raw, builder.build_order_signature(raw)), digest
+        builder = self.client.builder
+        side, maker_amount, taker_amount = builder.get_order_amounts(
+            BUY if order.side is Side.BUY else SELL, float(order.quantity), float(price), ROUNDING_CONFIG[tick])
+        data = OrderData(maker=builder.funder, tokenId=token, makerAmount=str(maker_amount),
+                         takerAmount=str(taker_amount), side=side,
+                         feeRateBps=str(self.client.get_fee_rate_bps(token)), nonce="0",
+                         signer=builder.signer.address(), expiration="0", signatureType=builder.sig_type)
+        salt = salt_for(order.client_order_id)  # the same intent always signs the same order
+        utils = UtilsOrderBuilder(get_contract_config(self.chain_id, neg_risk).exchange, self.chain_id,
+                                  UtilsSigner(key=builder.signer.private_key), salt_generator=lambda: salt)
+        raw = utils.build_order(data)
+        digest = utils._create_struct_hash(raw)
+        return SignedOrder(raw, prepend_0x(utils.sign(digest))), digest
 
     # -- classification -------------------------------------------------------------
     def classify(self, exc: Exception) -> Failure | None:
@@ -207,6 +216,10 @@ class PolymarketBroker(VenueBroker):
                             Side.BUY if str(t["side"]).upper() == "BUY" else Side.SELL, dec(t["size"]),
                             dec(t["price"]), dec(t.get("fee", 0)), ts, self.now_ns()))
         return out
+
+
+def prepend_0x(sig: str) -> str:
+    return sig if sig.startswith("0x") else "0x" + sig
 
 
 def _keep_headers(response: Any) -> None:
