@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "dashboard.cli",
     "scrapers.cli",
     "orchestrator.distributed.cli",
+    "ai.cli",
 )
 
 
