@@ -28,32 +28,81 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOption,
         view: bool = typer.Option(True, "--view/--no-view", help="Live terminal view while running."),
         live: bool = typer.Option(False, "--live", help="Trade the live accounts (needs live = true on the account)."),
+        dashboard: bool | None = typer.Option(None, "--dashboard/--no-dashboard",
+                                              help="Serve the web dashboard during the run (and after a replay, until "
+                                                   "Ctrl-C). Default: [dashboard] enabled."),
     ) -> None:
         """Run the fleet. With no config: every built-in bot on the paper broker, replaying real
         history bundled with installed packages on a simulated clock, then a summary.
         mode = "paper" trades on the wall clock with live data on the paper broker (and any
         paper accounts); --live trades the accounts with live = true, validated bots only."""
         cfg = load(config)
-        if cfg.mode == "live" and not live:
-            raise ConfigError("config mode = \"live\": live trading also needs the --live flag; nothing was started")
-        if live or cfg.mode == "paper":
-            from orchestrator.live import run_live
+        with _Dashboard(cfg, store_url, cfg.dashboard.enabled if dashboard is None else dashboard) as dash:
+            if _run(cfg, store_url, bot, start, end, speed, as_json, view, live):
+                dash.linger()
 
-            runner = run_live(cfg, live=live, bots=bot or None, store_url=store_url)
-            info = {"mode": "live" if live else "paper", "fires": runner.fires, "bars": runner.bars,
-                    "equity": float(runner.kernel.engine.ledger.equity())}
-            emit_json(info) if as_json else typer.echo(f"stopped: {info}")
-            return
-        from orchestrator.replay import run_replay
 
-        show = view and not as_json
-        with _View(enabled=show) as v:
-            summary = run_replay(cfg, bots=bot or None, start=start, end=end, store_url=store_url, speed=speed,
-                                 progress=v.update if show else None)
+def _run(cfg: Any, store_url: str | None, bot: list[str], start: str | None, end: str | None, speed: float | None,
+         as_json: bool, view: bool, live: bool) -> bool:
+    """Run replay, paper or live; return True for a replay (which ends on its own)."""
+    if cfg.mode == "live" and not live:
+        raise ConfigError("config mode = \"live\": live trading also needs the --live flag; nothing was started")
+    if live or cfg.mode == "paper":
+        from orchestrator.live import run_live
+
+        runner = run_live(cfg, live=live, bots=bot or None, store_url=store_url)
+        info = {"mode": "live" if live else "paper", "fires": runner.fires, "bars": runner.bars,
+                "equity": float(runner.kernel.engine.ledger.equity())}
         if as_json:
-            emit_json(summary.to_dict())
+            emit_json(info)
         else:
-            print_summary(summary)
+            typer.echo(f"stopped: {info}")
+        return False
+    from orchestrator.replay import run_replay
+
+    show = view and not as_json
+    with _View(enabled=show) as v:
+        summary = run_replay(cfg, bots=bot or None, start=start, end=end, store_url=store_url, speed=speed,
+                             progress=v.update if show else None)
+    if as_json:
+        emit_json(summary.to_dict())
+    else:
+        print_summary(summary)
+    return True
+
+
+class _Dashboard:
+    """The web dashboard on a thread beside the run, when enabled."""
+
+    def __init__(self, cfg: Any, store_url: str | None, enabled: bool) -> None:
+        self.server: Any = None
+        if enabled:
+            from dashboard.serve import DashboardServer
+            from orchestrator.clock import LiveClock
+
+            self.server = DashboardServer(cfg, store_url or cfg.engine.store_url, LiveClock())
+
+    def __enter__(self) -> _Dashboard:
+        if self.server is not None:
+            self.server.start()
+            typer.echo(f"dashboard: {self.server.url}/", err=True)
+        return self
+
+    def linger(self) -> None:
+        """Keep serving after the run until Ctrl-C (only when a dashboard is up)."""
+        if self.server is None:
+            return
+        import threading
+
+        typer.echo(f"run finished; dashboard still on {self.server.url}/ (Ctrl-C to stop)", err=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is not None:
+            self.server.stop()
 
 
 class _View:
