@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from decimal import Decimal
 from typing import Any
@@ -70,16 +71,18 @@ def bench_adapter(name: str, n: int) -> dict[str, float]:
         case.broker.bucket.rate, case.broker.bucket.burst = 1e9, 1e9
         case.broker.bucket._tokens = 1e9
         case.broker.submit(case.order("tf-warm"))  # load markets, tick sizes, connections
-        start = len(case.server.log)
-        t0 = time.perf_counter()
-        for i in range(n):
-            case.broker.submit(case.order(f"tf-a{i}"))
-        adapter = time.perf_counter() - t0
-        sent = [r for r in case.server.log[start:] if r.method == case.submit_method
-                and __import__("re").fullmatch(case.submit_path, r.path)]
-        reqs_per_order = (len(case.server.log) - start) / n
-        cid = None if name == "polymarket" else "tf-a0"
-        raw = _raw_replay(case.fake.base, sent[0], n, cid) * reqs_per_order
+        adapter, raw, reqs_per_order = float("inf"), float("inf"), 0.0
+        for rep in range(3):  # best of 3 of each: the box is shared
+            start = len(case.server.log)
+            t0 = time.perf_counter()
+            for i in range(n):
+                case.broker.submit(case.order(f"tf-a{rep}-{i}"))
+            adapter = min(adapter, time.perf_counter() - t0)
+            sent = [r for r in case.server.log[start:] if r.method == case.submit_method
+                    and re.fullmatch(case.submit_path, r.path)]
+            reqs_per_order = (len(case.server.log) - start) / n
+            cid = None if name == "polymarket" else f"tf-a{rep}-0"
+            raw = min(raw, _raw_replay(case.fake.base, sent[0], n, cid) * reqs_per_order)
         return {"venue": name, "n": n, "adapter_ms": adapter / n * 1e3, "raw_rtt_ms": raw / n * 1e3,
                 "overhead_ms": (adapter - raw) / n * 1e3, "requests_per_order": reqs_per_order}
     finally:
