@@ -19,6 +19,8 @@ from orchestrator.domain import (AssetClass, Bar, Decision, Direction, Fill, Ins
 from orchestrator.errors import TradefleetError
 
 _TYPES: dict[str, type] = {}
+_FIELDS: dict[type, tuple[str, ...]] = {}  # registered dataclass -> its field names
+_PRIMS = frozenset({str, int, float, bool, type(None)})
 _ENUMS: dict[str, type[Enum]] = {e.__name__: e for e in
                                  (AssetClass, Side, Direction, Verdict, OrderType, OrderStatus)}
 
@@ -32,6 +34,7 @@ def register(cls: type) -> type:
     if not dataclasses.is_dataclass(cls):
         raise CodecError(f"{cls.__qualname__}: only dataclasses can be registered with the bus codec")
     _TYPES[cls.__name__] = cls
+    _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return cls
 
 
@@ -45,16 +48,32 @@ for _cls in (Bar, Signal, Decision, Order, Fill, Position, Instrument):
     register(_cls)
 
 
-def _lazy_types() -> None:
-    # Alert lives in the order manager; importing it at module import would pull the
-    # execution package into every bus client, so it is registered on first use.
-    if "Alert" not in _TYPES:
-        from orchestrator.execution.oms import Alert
+_LAZY = {  # events other packages publish; imported on first use, not by every bus client
+    "Alert": "orchestrator.execution.oms",
+    "RiskAlert": "risk.alerts",
+    "ControlState": "orchestrator.store.records",
+}
 
-        register(Alert)
+
+def _lazy_types() -> None:
+    import importlib
+
+    for name, module in _LAZY.items():
+        if name not in _TYPES:
+            register(getattr(importlib.import_module(module), name))
 
 
 def _enc(obj: Any) -> Any:
+    t = type(obj)
+    if t in _PRIMS:
+        return obj
+    names = _FIELDS.get(t)
+    if names is not None:  # the hot path: a registered dataclass
+        out: dict[str, Any] = {"__t": t.__name__}
+        for name in names:
+            v = getattr(obj, name)
+            out[name] = v if type(v) in _PRIMS else _enc(v)
+        return out
     if isinstance(obj, Enum):
         return {"__e": type(obj).__name__, "v": obj.value}
     if isinstance(obj, Decimal):
@@ -67,10 +86,7 @@ def _enc(obj: Any) -> Any:
             _lazy_types()
         if _TYPES.get(name) is not type(obj):
             raise CodecError(f"{type(obj).__qualname__} is not registered with the bus codec")
-        out: dict[str, Any] = {"__t": name}
-        for f in dataclasses.fields(obj):
-            out[f.name] = _enc(getattr(obj, f.name))
-        return out
+        return _enc(obj)
     if isinstance(obj, tuple):
         return {"__tuple": [_enc(x) for x in obj]}
     if isinstance(obj, list):
@@ -84,19 +100,17 @@ def _enc(obj: Any) -> Any:
     raise CodecError(f"{type(obj).__qualname__} cannot be sent on the bus")
 
 
-def _dec(obj: Any) -> Any:
-    if isinstance(obj, list):
-        return [_dec(x) for x in obj]
-    if not isinstance(obj, dict):
-        return obj
+def _hook(obj: dict[str, Any]) -> Any:
+    """Rebuild one tagged object (json calls this bottom-up, children first)."""
     if "__t" in obj:
-        name = obj["__t"]
-        if name not in _TYPES:
-            _lazy_types()
+        name = obj.pop("__t")
         cls = _TYPES.get(name)
         if cls is None:
+            _lazy_types()
+            cls = _TYPES.get(name)
+        if cls is None:
             raise CodecError(f"unknown message type {name!r}")
-        return cls(**{k: _dec(v) for k, v in obj.items() if k != "__t"})
+        return cls(**obj)
     if "__d" in obj:
         return Decimal(obj["__d"])
     if "__e" in obj:
@@ -105,14 +119,20 @@ def _dec(obj: Any) -> Any:
             raise CodecError(f"unknown enum {obj['__e']!r}")
         return enum(obj["v"])
     if "__tuple" in obj:
-        return tuple(_dec(x) for x in obj["__tuple"])
-    return {k: _dec(v) for k, v in obj.items()}
+        return tuple(obj["__tuple"])
+    return obj
+
+
+_dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False, allow_nan=True).encode
+
+
+_decoder = json.JSONDecoder(object_hook=_hook)
 
 
 def encode(event: Any) -> bytes:
     """Serialise ``event`` to compact UTF-8 JSON with type tags."""
     try:
-        return json.dumps(_enc(event), separators=(",", ":"), allow_nan=True).encode()
+        return _dumps(_enc(event)).encode()
     except (TypeError, ValueError) as exc:
         raise CodecError(f"cannot encode {type(event).__qualname__}: {exc}") from None
 
@@ -120,10 +140,8 @@ def encode(event: Any) -> bytes:
 def decode(raw: bytes | str) -> Any:
     """Rebuild the event :func:`encode` wrote."""
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
+        return _decoder.decode(raw.decode() if isinstance(raw, bytes | bytearray) else raw)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise CodecError(f"bus message is not JSON: {exc}") from None
-    try:
-        return _dec(data)
     except TypeError as exc:
         raise CodecError(f"bus message does not match its type: {exc}") from None

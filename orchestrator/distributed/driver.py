@@ -73,11 +73,15 @@ class DistributedReplay:
         self.broker = FencedBroker(self.paper, self.lease)
         self.kernel: Kernel = assemble(config, store=store, registry=registry, specs=specs, clock=self.clock,
                                        market=self.market, instruments=instruments, account=account,
-                                       brokers={account: self.broker})
-        self.kernel.engine.paper = self.paper  # resting orders still fill on bars
+                                       brokers={account: self.broker}, bus=bus)
+        # resting orders still fill on bars; the kernel's events (signals, decisions, orders,
+        # fills, alerts) go on the Redis bus for the dashboard and Telegram processes
+        self.kernel.engine.paper = self.paper
         self.leader = FleetLeader(self.kernel.engine, bus, self.lease)
         self.bus = bus
         self.wall = wall or LiveClock()
+        self._renew_ns = int(config.scale.lease.renew_seconds * 1e9)
+        self._renewed_at = 0
         self._rows = {s: -1 for s in frames}
 
     def fire_times(self, start_ns: int | None = None) -> list[tuple[int, list[str]]]:
@@ -113,13 +117,14 @@ class DistributedReplay:
         """Lead the replay; return early (``deposed``) if the lease is lost."""
         if not self.lease.acquire(force=force):
             raise LeaseLost(f"lease {self.lease.name} is held by another leader; see 'tradefleet lease status'")
+        self._renewed_at = self.lease.clock.now_ns()
         steps = 0
         deposed = False
         try:
             for now_ns, bots in self.fire_times(start_ns):
                 if stop_after is not None and steps >= stop_after:
                     break
-                self.lease.renew() or self.lease.check()
+                self.keep_lease()
                 self.advance(now_ns)
                 self.leader.ticks((b, now_ns) for b in bots)
                 self._wait(wait_seconds, pump)
@@ -130,14 +135,23 @@ class DistributedReplay:
                             sum(r.stats.orders for r in self.kernel.engine.runners.values()), deposed,
                             list(self.leader.stats.processed))
 
+    def keep_lease(self) -> None:
+        """Renew the lease every ``renew_seconds`` (lease clock); raise LeaseLost if it was taken."""
+        now = self.lease.clock.now_ns()
+        if now - self._renewed_at >= self._renew_ns or not self.lease.held:
+            if not self.lease.renew():
+                raise LeaseLost(f"lease {self.lease.name}: lost by {self.lease.holder}")
+            self._renewed_at = now
+
     def _wait(self, wait_seconds: float, pump: Callable[[], object] | None) -> None:
         deadline = self.wall.now_ns() + int(wait_seconds * 1e9)
         while not self.leader.idle:
+            self.keep_lease()
             if pump is not None:
                 pump()
-            errors = len(self.bus.stats.errors)
+            failures = self.bus.stats.failures
             self.bus.poll()
-            if len(self.bus.stats.errors) > errors:
+            if self.bus.stats.failures > failures:
                 self.lease.check()  # a deposed leader stops here (its evaluations stay pending)
             if self.wall.now_ns() > deadline:
                 raise WorkersStalled(f"no evaluation for {wait_seconds:.0f} s on {self.bus.stream('tasks')}: "

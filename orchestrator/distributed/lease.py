@@ -48,6 +48,8 @@ FENCED = Table(
 class LeaseLost(TradefleetError):
     """This process does not (or no longer) hold the lease."""
 
+    defer_entry = True  # a bus entry whose handler raised this stays pending for the new leader
+
 
 class FencedOut(OrderRejected):
     """An order was refused before it reached the venue: the sender's lease token is stale."""

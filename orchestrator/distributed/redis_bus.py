@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.bus import Topic
-from orchestrator.distributed.codec import decode, encode
+from orchestrator.distributed.codec import CodecError, decode, encode
 from orchestrator.errors import TradefleetError
 
 if TYPE_CHECKING:
@@ -41,6 +41,16 @@ Output = tuple["Topic | str", Any]
 StreamHandler = Callable[["Topic | str", Any], "Iterable[Output] | None"]
 DEAD = "dead"
 FIELD = b"e"
+# XADD every ARGV[2..] to KEYS[1] in one round trip and one command to pack (a pipeline of
+# single XADDs spends most of its time in the client packing commands).
+_XADD_MANY = """
+local n = 0
+for i = 2, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i])
+  n = n + 1
+end
+return n
+"""
 
 
 class BusUnavailable(TradefleetError):
@@ -59,7 +69,8 @@ class BusStats:
     dead: int = 0
     outages: int = 0
     backlog_dropped: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    failures: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # the last 100 failures
 
 
 def default_consumer() -> str:
@@ -101,6 +112,8 @@ class RedisStreamsBus:
         self._failures: dict[bytes, int] = {}
         self._backlog: deque[tuple[str, bytes]] = deque()
         self._backlog_cap = backlog
+        self._xadd_many: Any = None
+        self._topics: dict[str, Topic | str] = {}
 
     @classmethod
     def from_config(cls, cfg: BusConfig, group: str, consumer: str | None = None, **kw: Any) -> RedisStreamsBus:
@@ -115,16 +128,28 @@ class RedisStreamsBus:
 
     # -- publishing -------------------------------------------------------------------
     def publish(self, topic: Topic | str, event: Any) -> None:
-        """Append ``event`` to the topic's stream (kept in the backlog while Redis is down)."""
-        self._queue(self.stream(topic), encode(event))
-        self.flush()
+        """Append ``event`` to the topic's stream (kept in the backlog while Redis is down).
+
+        Like the in-process bus, publishing never breaks the publisher: an event the codec
+        cannot carry is counted in ``stats.errors`` and skipped."""
+        self.publish_many(topic, (event,))
 
     def publish_many(self, topic: Topic | str, events: Iterable[Any]) -> None:
         """Append many events in one pipelined round trip."""
         key = self.stream(topic)
         for event in events:
-            self._queue(key, encode(event))
+            try:
+                payload = encode(event)
+            except CodecError as exc:
+                self._error(str(topic), f"not published: {exc}")
+                continue
+            self._queue(key, payload)
         self.flush()
+
+    def _error(self, where: str, message: str) -> None:
+        self.stats.failures += 1
+        self.stats.errors.append((where, message[:500]))
+        del self.stats.errors[:-100]
 
     def _queue(self, key: str, payload: bytes) -> None:
         if len(self._backlog) >= self._backlog_cap:
@@ -138,9 +163,18 @@ class RedisStreamsBus:
             return True
         items = list(self._backlog)
         try:
+            if self._xadd_many is None:
+                self._xadd_many = self.client.register_script(_XADD_MANY)
             pipe = self.client.pipeline(transaction=False)
-            for key, payload in items:
-                pipe.xadd(key, {FIELD: payload}, maxlen=self.maxlen, approximate=True)
+            start = 0
+            for i in range(1, len(items) + 1):  # one script call per run of entries for one stream
+                if i == len(items) or items[i][0] != items[start][0]:
+                    if i - start == 1:
+                        pipe.xadd(items[start][0], {FIELD: items[start][1]}, maxlen=self.maxlen, approximate=True)
+                    else:
+                        self._xadd_many(keys=[items[start][0]], args=[self.maxlen, *(p for _k, p in items[start:i])],
+                                        client=pipe)
+                    start = i
             pipe.execute()
         except _conn_errors() as exc:
             self._outage(exc)
@@ -229,7 +263,7 @@ class RedisStreamsBus:
 
     def _handle_all(self, got: Any) -> int:
         n = 0
-        for stream, entries in got or ():
+        for stream, entries in _streams(got):
             key = stream.decode() if isinstance(stream, bytes) else stream
             plain_acks: list[bytes] = []
             for eid, fields in entries:
@@ -251,16 +285,20 @@ class RedisStreamsBus:
 
     def _dispatch(self, key: str, eid: bytes, payload: bytes) -> list[Output] | None:
         """Run the handlers; return their outputs, or None if one failed (left pending)."""
-        topic = key[len(self.prefix) + 1:]
+        topic = self._topics.get(key)
+        if topic is None:
+            topic = self._topics[key] = _as_topic(key[len(self.prefix) + 1:])
         outputs: list[Output] = []
         try:
             event = decode(payload)
             for handler in self._handlers.get(key, ()):
-                outputs.extend(handler(_as_topic(topic), event) or ())
+                outputs.extend(handler(topic, event) or ())
         except _conn_errors():
             raise
         except Exception as exc:  # a handler must never stop the consumer
-            self.stats.errors.append((topic, f"{type(exc).__name__}: {exc}"))
+            self._error(str(topic), f"{type(exc).__name__}: {exc}")
+            if getattr(exc, "defer_entry", False):
+                return None  # not this consumer's to handle now (e.g. a deposed leader): no attempt counted
             attempts = self._failures.get(eid, 0) + 1
             self._failures[eid] = attempts
             if attempts >= self.max_attempts:
@@ -291,8 +329,7 @@ class RedisStreamsBus:
         if self.connected:
             self.stats.outages += 1
         self.connected = False
-        self.stats.errors.append(("redis", f"{type(exc).__name__}: {exc}"[:300]))
-        del self.stats.errors[:-100]
+        self._error("redis", f"{type(exc).__name__}: {exc}")
         # whatever was delivered but not acknowledged before the cut is re-read first
         self._recovering.update(self._handlers)
         try:
@@ -326,8 +363,18 @@ class RedisStreamsBus:
         self.client.close()
 
 
+def _streams(got: Any) -> list[tuple[Any, Any]]:
+    """(stream, entries) pairs of an XREADGROUP reply: a list of pairs under RESP2, a dict
+    of stream -> [entries] under RESP3."""
+    if not got:
+        return []
+    if isinstance(got, dict):
+        return [(k, v[0] if v and isinstance(v[0], list) else v) for k, v in got.items()]
+    return [(k, v) for k, v in got]
+
+
 def _entries(got: Any) -> list[Any]:
-    return [e for _s, entries in (got or ()) for e in entries]
+    return [e for _s, entries in _streams(got) for e in entries]
 
 
 def _as_topic(name: str) -> Topic | str:

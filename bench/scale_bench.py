@@ -1,0 +1,130 @@
+"""Beyond one machine: Redis Streams bus throughput, and a backtest sweep on Dask.
+
+``.venv/bin/python -m bench.scale_bench [--signals N] [--bars N] [--json]``
+
+* bus: N Signals published on one stream (pipelined ``XADD`` in batches, the way
+  ``publish_many`` sends), then read by a consumer group and acknowledged (``XREADGROUP``
+  batches + one ``XACK`` per batch), decoding every entry back into a ``Signal``; plus
+  the same publish one round trip per signal, for comparison. Needs the local Redis.
+* dask: the same 100-combination SMA sweep (``backtest.sweep``, through
+  ``backtest.executor``'s Dask path) on a ``LocalCluster`` of 1 then 2 single-threaded
+  worker processes, each warmed up first (numba JIT), best of ``--repeat``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import uuid
+from typing import Any
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _signals(n: int) -> list[Any]:
+    from orchestrator.domain import Direction, Signal
+
+    return [Signal(f"bot-{i % 50}", "SPX", Direction.LONG if i % 2 else Direction.SHORT, 0.7, 4000.0 + i % 100,
+                   1_700_000_000_000_000_000 + i, 1_700_000_000_000_000_000 + i, stop=3900.0, target=4200.0,
+                   meta={"bar_ts": 1_700_000_000_000_000_000 + i}) for i in range(n)]
+
+
+def bench_bus(n: int, batch: int = 1000) -> dict[str, Any]:
+    """Publish and consume ``n`` signals through the Redis Streams bus."""
+    from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
+
+    prefix = f"tfbench-{uuid.uuid4().hex[:8]}"
+    sigs = _signals(n)
+    pub = RedisStreamsBus(connect(REDIS_URL), group="pub", consumer="p", prefix=prefix)
+    got: list[Any] = []
+    sub = RedisStreamsBus(connect(REDIS_URL), group="leader", consumer="l", prefix=prefix, batch=batch, block_ms=100)
+    sub.subscribe("signals", lambda _t, e: got.append(e))
+    try:
+        t0 = time.perf_counter()
+        for i in range(0, n, batch):
+            pub.publish_many("signals", sigs[i:i + batch])
+        t_pub = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        while len(got) < n:
+            if not sub.poll(block_ms=100):
+                break
+        t_sub = time.perf_counter() - t0
+        assert got == sigs and sub.pending("signals") == 0, "bus lost, duplicated or reordered signals"
+        one = min(n, 5000)
+        t0 = time.perf_counter()
+        for s in sigs[:one]:
+            pub.publish("single", s)
+        t_single = time.perf_counter() - t0
+    finally:
+        keys = list(pub.client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            pub.client.delete(*keys)
+    return {"signals": n, "publish_per_s": n / t_pub, "consume_ack_per_s": n / t_sub,
+            "end_to_end_per_s": n / (t_pub + t_sub), "publish_unbatched_per_s": one / t_single}
+
+
+def bench_dask(bars: int, repeat: int) -> dict[str, Any]:
+    """The same sweep on 1 and 2 Dask workers; return times and the speed-up."""
+    from distributed import Client, LocalCluster
+
+    from backtest.engine import SimSettings
+    from backtest.executor import open_executor
+    from backtest.strategies import sma_cross_spec
+    from backtest.sweep import grid, sweep
+    from bench.backtest_bench import synthetic_bars
+
+    frame = synthetic_bars(bars)
+    spec = sma_cross_spec(10, 30)
+    combos = grid({"fast": list(range(5, 55, 5)), "slow": list(range(60, 260, 20))})
+    settings = SimSettings(fee=0.0005, init_cash=1e50)
+    out: dict[str, Any] = {"bars": bars, "combos": len(combos)}
+    reference = None
+    for n in (1, 2):
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            client.run(lambda: __import__("backtest.sweep"))
+            with open_executor(cluster.scheduler_address) as ex:
+                sweep(spec, frame.iloc[:5000], combos[: 2 * n], settings, executor=ex, chunk_count=2 * n)  # JIT
+                best = float("inf")
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    rows = sweep(spec, frame, combos, settings, executor=ex, chunk_count=8 * n)
+                    best = min(best, time.perf_counter() - t0)
+        metrics = [r.metrics for r in rows]
+        if reference is None:
+            reference = metrics
+        assert metrics == reference, "1-worker and 2-worker sweeps disagree"
+        out[f"workers_{n}_s"] = best
+    out["speedup"] = out["workers_1_s"] / out["workers_2_s"]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--signals", type=int, default=50_000)
+    ap.add_argument("--bars", type=int, default=200_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip-dask", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    res: dict[str, Any] = {"bus": bench_bus(a.signals)}
+    if not a.skip_dask:
+        res["dask"] = bench_dask(a.bars, a.repeat)
+    if a.json:
+        print(json.dumps(res, indent=2))
+        return
+    b = res["bus"]
+    print(f"Redis Streams bus, {b['signals']:,} Signals on loopback (target >= 10,000/s)")
+    print(f"  publish (pipelined batches) {b['publish_per_s']:>10,.0f}/s")
+    print(f"  consume + decode + XACK     {b['consume_ack_per_s']:>10,.0f}/s")
+    print(f"  end to end                  {b['end_to_end_per_s']:>10,.0f}/s")
+    print(f"  publish, one round trip each{b['publish_unbatched_per_s']:>10,.0f}/s")
+    if "dask" in res:
+        d = res["dask"]
+        print(f"Dask sweep, {d['combos']} combos on {d['bars']:,} bars (target >= 1.7x)")
+        print(f"  1 worker  {d['workers_1_s']:.2f} s   2 workers {d['workers_2_s']:.2f} s   speed-up {d['speedup']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
