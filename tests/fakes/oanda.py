@@ -27,9 +27,12 @@ class FakeOanda:
             ("GET", a + r"/pendingOrders", self.pending),
             ("GET", a + r"/openPositions", self.positions),
             ("GET", a + r"/transactions/sinceid", self.since),
+            ("GET", a + r"/transactions/stream", self.stream),
             ("GET", a + r"/transactions/(\d+)", self.txn),
         ])
         self.base = self.server.base
+        self.stream_from = 0        # the stream delivers transactions with id > this
+        self.freeze_stream = False  # True: only heartbeats (still reporting lastTransactionID)
 
     def _auth(self, req: Request) -> Reply | None:
         if not req.headers.get("Authorization", "").startswith("Bearer "):
@@ -136,6 +139,16 @@ class FakeOanda:
         since = int(req.arg("id", "0") or 0)
         txns = [self._fill_txn(f) for f in self.book.fills if int(f.trade_id) > since]
         return {"transactions": txns, "lastTransactionID": self._last()}
+
+    def stream(self, req: Request) -> Reply:
+        """The transactions stream: newline-delimited JSON, ending after a few heartbeats."""
+        import json as _json
+
+        lines = [] if self.freeze_stream else [self._fill_txn(f) for f in self.book.fills
+                                                if int(f.trade_id) > self.stream_from]
+        beat = {"type": "HEARTBEAT", "lastTransactionID": self._last(), "time": TS}
+        lines += [beat, beat, beat]
+        return Reply(raw="\n".join(_json.dumps(x) for x in lines).encode() + b"\n")
 
     def txn(self, req: Request, tid: str) -> Any:
         for f in self.book.fills:

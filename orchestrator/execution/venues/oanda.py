@@ -49,6 +49,7 @@ class OandaBroker(VenueBroker):
         self.api.client.hooks["response"].append(self._keep_headers)
         self.symbols = SymbolMap(cfg.extra.get("symbols"))
         self._last_txn: str = str(cfg.extra.get("since_transaction", "0"))
+        self.stream_stale = False
 
     def _keep_headers(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         self._last_headers = response.headers
@@ -165,20 +166,71 @@ class OandaBroker(VenueBroker):
         a = self._req(accounts.AccountSummary(self.account_id))["account"]
         return AccountSnapshot(self.name, a.get("currency", "USD"), dec(a.get("balance")), dec(a.get("NAV")))
 
+    def _fill_of(self, t: dict[str, Any]) -> Fill:
+        units = dec(t.get("units"))
+        return Fill(t.get("clientOrderID") or self.cid_for(str(t.get("orderID"))), self.name, str(t.get("orderID")),
+                    str(t["id"]), self.symbols.local(t.get("instrument", "")), Side.BUY if units > 0 else Side.SELL,
+                    abs(units), dec(t.get("price")), abs(dec(t.get("commission"))),
+                    _oanda_ns(t.get("time", "1970-01-01T00:00:00Z")), self.now_ns())
+
     def _fills(self) -> list[Fill]:
         import oandapyV20.endpoints.transactions as tx
 
         resp = self._req(tx.TransactionsSinceID(self.account_id, params={"id": self._last_txn}))
-        out: list[Fill] = []
-        for t in resp.get("transactions", []):
-            if t.get("type") == "ORDER_FILL":
-                units = dec(t.get("units"))
-                ts = t.get("time", "1970-01-01T00:00:00Z")
-                out.append(Fill(
-                    t.get("clientOrderID") or self.cid_for(str(t.get("orderID"))), self.name, str(t.get("orderID")),
-                    str(t["id"]), self.symbols.local(t.get("instrument", "")), Side.BUY if units > 0 else Side.SELL,
-                    abs(units), dec(t.get("price")), abs(dec(t.get("commission"))), _oanda_ns(ts), self.now_ns()))
+        out = [self._fill_of(t) for t in resp.get("transactions", []) if t.get("type") == "ORDER_FILL"]
         self._last_txn = str(resp.get("lastTransactionID", self._last_txn))
+        return out
+
+    # -- the transactions stream ---------------------------------------------------------
+    def stream_fills(self, max_messages: int = 10_000, stale_heartbeats: int = 2) -> list[Fill]:
+        """Follow the transactions stream and return new fills (de-duplicated with polling).
+
+        OANDA heartbeats carry the account's ``lastTransactionID``. When heartbeats keep
+        arriving but report a transaction the stream never delivered (``stale_heartbeats``
+        in a row), the stream is frozen: it is dropped, the missing fills are fetched by
+        REST, ``stream_stale`` is set and a reconnect is flagged (so the account is
+        reconciled). A broken stream is handled the same way."""
+        import oandapyV20.endpoints.transactions as tx
+
+        self._check_halt()
+        self.stream_stale = False
+        seen = int(self._last_txn or 0)
+        behind = 0
+        found: list[Fill] = []
+        stream = None
+        try:
+            stream = self.api.request(tx.TransactionsStream(self.account_id))
+            for i, msg in enumerate(stream):
+                if msg.get("type") == "HEARTBEAT":
+                    behind = behind + 1 if int(msg.get("lastTransactionID") or 0) > seen else 0
+                    if behind >= stale_heartbeats:
+                        self.stream_stale = True
+                        break
+                elif "id" in msg:
+                    seen = max(seen, int(msg["id"]))
+                    if msg.get("type") == "ORDER_FILL":
+                        found.append(self._fill_of(msg))
+                if i + 1 >= max_messages:
+                    break
+        except Exception as exc:
+            failure = self._fail(exc)
+            if failure.kind is FailureKind.AUTH:
+                raise self._halt(failure) from None
+            self.stream_stale = True
+        finally:
+            if stream is not None:
+                stream.close()  # closes the HTTP response too
+        out = []
+        for fill in found:
+            key = (fill.venue_order_id, fill.trade_id)
+            if key not in self._seen_trades:
+                self._seen_trades.add(key)
+                out.append(fill)
+        if self.stream_stale:
+            self._down = True  # the REST catch-up below flags the reconnect when it succeeds
+            out.extend(self.poll_fills())
+        else:
+            self._last_txn = str(max(seen, int(self._last_txn or 0)))
         return out
 
 
