@@ -169,11 +169,14 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
             ruined = True
             equity[i] = 0.0
             if direction != 0:
+                # Wiped out: the account is closed at this close; the trade's loss is its
+                # mark-to-market (a short can lose more than its notional).
+                pnl = pos * (close[i] - entry_px) - entry_fee
                 trades[nt, T_EXIT_I] = i
                 trades[nt, T_EXIT_PX] = close[i]
                 trades[nt, T_FEES] = entry_fee
-                trades[nt, T_PNL] = -(abs(pos) * entry_px)
-                trades[nt, T_RET] = -1.0
+                trades[nt, T_PNL] = pnl
+                trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
                 trades[nt, T_REASON] = R_STOP
                 nt += 1
                 pos = 0.0

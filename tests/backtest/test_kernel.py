@@ -97,3 +97,12 @@ def test_metrics_match_numpy_reference() -> None:
     cagr = (eq.iloc[-1] / res.settings.init_cash) ** (1 / years) - 1
     assert res.metrics["cagr"] == pytest.approx(cagr)
     assert res.metrics["calmar"] == pytest.approx(cagr / -dd)
+
+
+def test_simulate_ruin_stops_trading() -> None:
+    frame = _frame([100, 100, 150, 250, 300, 100])
+    res = simulate(frame, _sig([-1, -1, -1, -1, -1, -1]), SimSettings(init_cash=1000, fee=0.0, size=1.0))
+    assert res.equity[3] == 0 and (res.equity[3:] == 0).all()        # short from 100, price 250: wiped out
+    t = res.trades_frame().iloc[0]
+    assert t.exit_bar == 3 and t.pnl == pytest.approx(-10 * 150)    # 10 units, marked at 250
+    assert len(res.trades_frame()) == 1
