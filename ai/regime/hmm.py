@@ -33,17 +33,18 @@ def logsumexp(a: np.ndarray, axis: int | None = None) -> np.ndarray:
 
 
 def label_states(means: np.ndarray, covars: np.ndarray) -> tuple[str, ...]:
-    """Label states by the return mean over its standard deviation: highest bull, lowest bear.
+    """Label states from the return mean and variance (``means[:, 0]``, ``covars[:, 0, 0]``).
 
-    ``means[:, 0]`` is the mean log return and ``covars[:, 0, 0]`` its variance; the middle
-    state is sideways. Ties (equal scores) are broken towards the calmer state being bull.
+    bull: the best mean over standard deviation; bear: the more volatile of the other two
+    (drawdowns come with volatility: a crisis state with a slightly less negative mean is
+    still the bear state); sideways: the remaining one.
     """
-    score = means[:, 0] / np.sqrt(covars[:, 0, 0])
-    order = np.lexsort((covars[:, 0, 0], -score))  # best score first, then lower variance
-    labels = [""] * len(score)
-    labels[order[0]], labels[order[-1]] = "bull", "bear"
-    for i in order[1:-1]:
-        labels[i] = "sideways"
+    mean, var = means[:, 0], covars[:, 0, 0]
+    bull = int(np.argmax(mean / np.sqrt(var)))
+    rest = [i for i in range(len(mean)) if i != bull]
+    bear = max(rest, key=lambda i: (var[i], -mean[i]))
+    labels = ["sideways"] * len(mean)
+    labels[bull], labels[bear] = "bull", "bear"
     return tuple(labels)
 
 

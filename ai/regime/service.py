@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _DAY_NS = 86_400 * NS
+MODEL_FORMAT = "regime-v2"  # bump when features, scaling or labelling change
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ def data_key(ts: np.ndarray, closes: np.ndarray) -> str:
     """Fingerprint the training bars, so a stored model is reused only on identical data."""
     import hashlib
 
-    h = hashlib.sha1(np.ascontiguousarray(ts, dtype=np.int64).tobytes())
+    h = hashlib.sha1(MODEL_FORMAT.encode())  # features/labels code version: old artifacts never match
+    h.update(np.ascontiguousarray(ts, dtype=np.int64).tobytes())
     h.update(np.ascontiguousarray(closes, dtype=np.float64).tobytes())
     return h.hexdigest()[:16]
 

@@ -64,19 +64,25 @@ def test_viterbi_labels_agree_with_hmmlearn_decode(eurusd_fit):
     assert set(labels[ours]) <= {"bull", "bear", "sideways"}
 
 
-def test_labels_follow_mean_over_volatility(eurusd_fit):
+def test_labels_follow_mean_and_volatility(eurusd_fit):
     _, model, _, _ = eurusd_fit
     mean = model.means[:, 0] * model.scale[0] + model.center[0]
-    score = mean / (np.sqrt(model.covars[:, 0, 0]) * model.scale[0])
-    assert model.labels[int(np.argmax(score))] == "bull"
-    assert model.labels[int(np.argmin(score))] == "bear"
+    vol = np.sqrt(model.covars[:, 0, 0]) * model.scale[0]
+    bull = int(np.argmax(mean / vol))
+    assert model.labels[bull] == "bull"
+    others = [i for i in range(3) if i != bull]
+    assert model.labels[max(others, key=lambda i: vol[i])] == "bear"
     assert sorted(model.labels) == ["bear", "bull", "sideways"]
 
 
-def test_label_states_orders_by_risk_adjusted_mean():
+def test_label_states_bull_by_sharpe_bear_by_volatility():
     means = np.array([[0.0, 1.0], [0.2, 1.0], [-0.3, 2.0]])
     covars = np.stack([np.eye(2) * v for v in (0.25, 1.0, 4.0)])
     assert label_states(means, covars) == ("sideways", "bull", "bear")
+    # S&P 500 to 2012: the 1.9 % vol crisis state is bear though its mean beats the calmer one
+    crisis = np.array([[-0.0099, 0.0], [-0.0173, 0.0], [0.0414, 0.0]])
+    vols = np.stack([np.eye(2) * v**2 for v in (1.03, 1.92, 0.63)])
+    assert label_states(crisis, vols) == ("sideways", "bear", "bull")
 
 
 def test_fit_converges_and_records_monitor():
