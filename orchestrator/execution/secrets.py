@@ -86,10 +86,10 @@ class RedactingFilter(logging.Filter):
 def install_redaction(logger: logging.Logger | None = None) -> RedactingFilter:
     """Attach a :class:`RedactingFilter` to every handler of ``logger`` (root by default)."""
     target = logger or logging.getLogger()
-    flt = RedactingFilter()
-    target.addFilter(flt)
-    for handler in target.handlers:
-        handler.addFilter(flt)
+    flt = next((f for f in target.filters if isinstance(f, RedactingFilter)), None) or RedactingFilter()
+    for holder in (target, *target.handlers):
+        if not any(isinstance(f, RedactingFilter) for f in holder.filters):
+            holder.addFilter(flt)
     return flt
 
 

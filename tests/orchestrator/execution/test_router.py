@@ -80,3 +80,39 @@ def test_paper_start_on_a_live_store_is_refused(store: Any) -> None:
     store.start_run("live", 1)
     with pytest.raises(ConfigError, match="paper and replay runs need their own store"):
         check_store_mode(store, live=False)
+
+
+def test_build_brokers_builds_registered_adapters_from_config() -> None:
+    from types import SimpleNamespace
+
+    from orchestrator.clock import SimClock
+    from orchestrator.execution.router import build_brokers
+    from orchestrator.execution.venues.base import AdapterOptions
+    from orchestrator.registry import Registry
+    from tests.fakes.alpaca import FakeAlpaca
+
+    fake = FakeAlpaca()
+    try:
+        clock = SimClock(0)
+        cfg = AppConfig.model_validate({"accounts": {
+            "main": {"venue": "alpaca", "base_url": fake.base, "api_key": "env:TF_AK", "api_secret": "env:TF_AS"},
+            "big": {"venue": "alpaca", "live": True, "api_key": "env:TF_AK", "api_secret": "env:TF_AS"}}})
+        services = SimpleNamespace(config=cfg, clock=clock, registry=Registry.discover(["brokers"]),
+                                   extras={})
+        opts = AdapterOptions(clock=clock, sleep=clock.advance, timeout_s=2,
+                              environ={"TF_AK": "build-key-1", "TF_AS": "build-secret-1"})
+        paper = _Recorder()
+        brokers = build_brokers(cfg, services, live=False, paper=paper, options=opts)  # type: ignore[arg-type]
+        assert set(brokers) == {"paper", "main"} and brokers["paper"] is paper
+        assert brokers["main"].account().cash > 0  # type: ignore[attr-defined]
+        services.extras["adapter_options"] = opts
+        from orchestrator.execution.venues.alpaca import AlpacaBroker
+
+        built = AlpacaBroker.build(services, "main")
+        assert built.account_name == "main"
+        with pytest.raises(ConfigError, match="TF_MISSING"):
+            bad = AppConfig.model_validate({"accounts": {"x": {"venue": "alpaca", "base_url": fake.base,
+                                                               "api_key": "env:TF_MISSING", "api_secret": "env:TF_AS"}}})
+            build_brokers(bad, services, live=False, options=opts)
+    finally:
+        fake.server.close()
