@@ -13,7 +13,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,8 @@ from scrapers.frames import OHLCV
 
 if TYPE_CHECKING:
     import pandas as pd
+
+ROW_GROUP = 131_072  # bars per Parquet row group: range reads skip the groups they do not need
 
 
 def _slug(text: str) -> str:
@@ -40,13 +42,12 @@ class ParquetBarCache:
     def read(self, symbol: str, tf: str, start_ns: int | None = None, end_ns: int | None = None) -> pd.DataFrame | None:
         """Return cached bars with ``start_ns <= ts <= end_ns`` (None when nothing is cached)."""
         import pandas as pd
-        import pyarrow.parquet as pq
 
         p = self.path(symbol, tf)
         if not p.exists():
             return None
         try:
-            table = pq.read_table(p, memory_map=True)
+            table = self._table(p, start_ns, end_ns)
         except Exception as exc:  # a truncated or foreign file must name itself
             raise DataError(f"{p}: unreadable cache file: {exc}") from None
         ts = table.column("ts").to_numpy()
@@ -57,14 +58,37 @@ class ParquetBarCache:
         return pd.DataFrame(data, index=index, copy=False)
 
     def last_ts(self, symbol: str, tf: str) -> int | None:
-        """Close time of the newest cached bar, read from the file's statistics-free tail."""
+        """Close time of the newest cached bar, from the last row group's statistics."""
         import pyarrow.parquet as pq
 
         p = self.path(symbol, tf)
         if not p.exists():
             return None
-        ts = pq.read_table(p, columns=["ts"]).column("ts").to_numpy()
-        return int(ts[-1]) if len(ts) else None
+        try:
+            meta = pq.ParquetFile(p).metadata
+        except Exception as exc:
+            raise DataError(f"{p}: unreadable cache file: {exc}") from None
+        if meta.num_row_groups == 0 or meta.num_rows == 0:
+            return None
+        stats = meta.row_group(meta.num_row_groups - 1).column(0).statistics
+        return int(stats.max) if stats is not None and stats.has_min_max else None
+
+    @staticmethod
+    def _table(p: Path, start_ns: int | None, end_ns: int | None) -> Any:
+        """Read only the row groups whose ``ts`` range meets ``[start_ns, end_ns]``."""
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(p, memory_map=True)
+        if start_ns is None and end_ns is None:
+            return pf.read()
+        groups = []
+        for i in range(pf.metadata.num_row_groups):
+            st = pf.metadata.row_group(i).column(0).statistics
+            if st is None or not st.has_min_max:
+                groups.append(i)
+            elif (start_ns is None or st.max >= start_ns) and (end_ns is None or st.min <= end_ns):
+                groups.append(i)
+        return pf.read_row_groups(groups) if groups else pf.schema_arrow.empty_table()
 
     def sources(self, symbol: str, tf: str) -> list[str]:
         import pyarrow.parquet as pq
@@ -99,6 +123,6 @@ class ParquetBarCache:
         p = self.path(symbol, tf)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_suffix(".parquet.tmp")
-        pq.write_table(table, tmp, compression="lz4", use_dictionary=False)
+        pq.write_table(table, tmp, compression="lz4", use_dictionary=False, row_group_size=ROW_GROUP)
         os.replace(tmp, p)
         return len(ts)

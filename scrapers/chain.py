@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.clock import Clock
 from orchestrator.errors import DataError
-from scrapers.checks import Finding, check_bars, errors
+from scrapers.checks import Finding, check_bars, errors, stale_after_ns
 from scrapers.provenance import Provenance
 
 if TYPE_CHECKING:
@@ -73,20 +73,33 @@ class SourceChain:
         self.stale_bars = stale_bars
 
     def fetch(self, symbol: str, tf: str, start_ns: int | None = None, end_ns: int | None = None,
-              require_fresh: bool = True) -> BarAnswer:
-        """Return the first valid answer for ``symbol`` (``require_fresh``: the last bar must not be stale)."""
+              require_fresh: bool = True, cached_last_ns: int | None = None) -> BarAnswer:
+        """Return the first valid answer for ``symbol`` (``require_fresh``: the last bar must not be stale).
+
+        ``cached_last_ns``: the newest bar already cached; remote providers are then asked only
+        for what follows it, and "no new bar yet" is a valid answer while that bar is fresh."""
         now = self.clock.now_ns()
         end = now if end_ns is None else min(end_ns, now)
         attempts: list[Attempt] = []
         for p in self.providers:
+            incremental = cached_last_ns is not None and getattr(p, "remote", False)
+            ask = cached_last_ns + 1 if incremental and cached_last_ns is not None else start_ns
             try:
-                frame = p.bars(symbol, tf, start_ns, end)
+                frame = p.bars(symbol, tf, ask, end)
             except DataError as exc:
                 attempts.append(Attempt(p.name, False, str(exc)))
                 continue
             except Exception as exc:  # a provider bug must not stop the chain
                 attempts.append(Attempt(p.name, False, f"{type(exc).__name__}: {exc}"))
                 continue
+            if incremental and len(frame) == 0 and cached_last_ns is not None:
+                if require_fresh and now - cached_last_ns > stale_after_ns(tf, self.stale_bars):
+                    attempts.append(Attempt(p.name, False, f"{p.name}: stale: no bar since the cached one at "
+                                                           f"{cached_last_ns} ns"))
+                    continue
+                attempts.append(Attempt(p.name, True, "", 0))
+                prov = Provenance(p.name, f"{p.name}:{symbol}:{tf}", now, cached_last_ns)
+                return BarAnswer(symbol, tf, frame, p.name, tuple(attempts), (), prov, {"incremental": True})
             found = check_bars(frame, tf, now_ns=now if require_fresh else None,
                                outlier_sigma=self.outlier_sigma, stale_bars=self.stale_bars)
             errs = errors(found)
@@ -95,5 +108,6 @@ class SourceChain:
                 continue
             attempts.append(Attempt(p.name, True, "", len(frame)))
             prov = Provenance(p.name, f"{p.name}:{symbol}:{tf}", now, int(frame.index.as_unit("ns").asi8[-1]))
-            return BarAnswer(symbol, tf, frame, p.name, tuple(attempts), tuple(found), prov)
+            return BarAnswer(symbol, tf, frame, p.name, tuple(attempts), tuple(found), prov,
+                             {"incremental": incremental})
         return BarAnswer(symbol, tf, None, None, tuple(attempts))

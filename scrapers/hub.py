@@ -93,21 +93,22 @@ class DataHub:
 
         A skipped answer has no frame: the cache is history, never a substitute price."""
         tf = timeframes.normalize(tf or self.config.timeframe)
-        ask_from = start_ns
         cached_last = self.cache.last_ts(symbol, tf)
-        if cached_last is not None and (start_ns is None or start_ns <= cached_last):
-            ask_from = cached_last + 1  # only what the cache lacks goes over the network
-        answer = self.chain.fetch(symbol, tf, ask_from, end_ns, require_fresh=require_fresh)
+        if cached_last is not None and start_ns is not None and start_ns > cached_last + 1:
+            cached_last = None  # the cache ends before the range asked for: nothing to reuse
+        answer = self.chain.fetch(symbol, tf, start_ns, end_ns, require_fresh=require_fresh,
+                                  cached_last_ns=cached_last)
         if answer.provenance is not None:
-            self.log.record(answer.provenance, symbol=symbol, timeframe=tf, bars=0 if answer.frame is None else len(answer.frame))
+            self.log.record(answer.provenance, symbol=symbol, timeframe=tf,
+                            bars=0 if answer.frame is None else len(answer.frame))
         if answer.skipped or answer.frame is None:
             return answer
         if getattr(self.provider(answer.source or ""), "remote", False):
-            self.cache.write(symbol, tf, answer.frame, answer.source or "")
-            merged = self.cache.read(symbol, tf, start_ns, end_ns)
+            if len(answer.frame):
+                self.cache.write(symbol, tf, answer.frame, answer.source or "")
             from dataclasses import replace
 
-            return replace(answer, frame=merged)
+            return replace(answer, frame=self.cache.read(symbol, tf, start_ns, end_ns))
         return answer
 
     # -- alternative data -------------------------------------------------------------

@@ -83,9 +83,7 @@ class CcxtOhlcvProvider(ProviderBase):
                 since = int(rows[-1][0]) + 1
         except Exception as exc:  # ccxt raises NetworkError, ExchangeError, BadSymbol ...
             raise DataError(f"ccxt {self.exchange.id}: fetch_ohlcv {symbol} {ctf}: {type(exc).__name__}: {exc}") from None
-        if not rows:
-            raise DataError(f"ccxt {self.exchange.id}: no {ctf} bars for {symbol}")
-        arr = np.asarray(rows, dtype="float64")
+        arr = np.asarray(rows, dtype="float64").reshape(-1, 6)  # no rows: an empty frame; the chain judges it
         close = open_to_close_ns(arr[:, 0].astype("int64") * 1_000_000, tf)
         return cut(frame_from_rows(close, arr[:, 1:6], self.name), start_ns, end_ns)
 
@@ -136,11 +134,9 @@ class AlpacaBarsProvider(ProviderBase):
             barset = client.get_crypto_bars(req) if crypto else client.get_stock_bars(req)
         except Exception as exc:  # APIError, requests exceptions, validation errors
             raise DataError(f"alpaca: bars {symbol} {tf}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
-        bars = barset.data.get(symbol, [])
-        if not bars:
-            raise DataError(f"alpaca: no {tf} bars for {symbol}")
+        bars = barset.data.get(symbol, [])  # none: an empty frame; the chain judges it
         opens = np.array([int(b.timestamp.timestamp() * 1_000_000) * 1000 for b in bars], dtype="int64")
-        rows = np.array([[b.open, b.high, b.low, b.close, b.volume] for b in bars], dtype="float64")
+        rows = np.array([[b.open, b.high, b.low, b.close, b.volume] for b in bars], dtype="float64").reshape(-1, 5)
         return cut(frame_from_rows(open_to_close_ns(opens, tf), rows, self.name), start_ns, end_ns)
 
 
@@ -206,10 +202,8 @@ class OandaCandlesProvider(ProviderBase):
             if len(candles) < self.page or not opens or opens[-1] + step >= end_ns:
                 break
             since = opens[-1] + 1
-        if not rows:
-            raise DataError(f"oanda: no complete {gran} candles for {instrument}")
-        close = open_to_close_ns(np.asarray(opens, dtype="int64"), tf)
-        return cut(frame_from_rows(close, np.asarray(rows), self.name), start_ns, end_ns)
+        close = open_to_close_ns(np.asarray(opens, dtype="int64"), tf)  # none: an empty frame; the chain judges it
+        return cut(frame_from_rows(close, np.asarray(rows, dtype="float64").reshape(-1, 5), self.name), start_ns, end_ns)
 
 
 def _bounded(client: Any, timeout_s: float) -> Any:

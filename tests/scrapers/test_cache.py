@@ -55,3 +55,21 @@ def test_missing_and_corrupt(tmp_path: Path) -> None:
     p.write_bytes(b"garbage")
     with pytest.raises(DataError, match="unreadable cache file"):
         cache.read("X", "1d")
+
+
+def test_range_read_skips_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    import scrapers.cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "ROW_GROUP", 100)
+    cache = ParquetBarCache(tmp_path)
+    f = load_dataset("eurusd")
+    cache.write("EUR/USD", "1h", f, "oanda")
+    assert pq.ParquetFile(cache.path("EUR/USD", "1h")).metadata.num_row_groups == 50
+    lo, hi = int(f.index[1234].value), int(f.index[1456].value)
+    part = cache.read("EUR/USD", "1h", lo, hi)
+    assert part is not None
+    pd.testing.assert_frame_equal(part, f.iloc[1234:1457], check_freq=False)
+    assert cache.last_ts("EUR/USD", "1h") == int(f.index[-1].value)
+    assert cache.read("EUR/USD", "1h", int(f.index[-1].value) + 1) is not None  # empty, not None: file exists

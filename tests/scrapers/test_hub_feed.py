@@ -117,3 +117,25 @@ def test_feed_drives_the_live_runner_contract(tmp_path: Path) -> None:
     bars = feed.poll(["SPX", "GOOG"], clock.now_ns())
     assert [b.symbol for b in bars] == ["GOOG", "SPX"] * 3
     assert all(a.ts_event <= b.ts_event for a, b in zip(bars, bars[1:], strict=False))
+
+
+def test_remote_feed_no_new_bar_is_not_a_skip_until_stale(tmp_path: Path, venue: FakeBarsVenue) -> None:
+    clock = SimClock(venue.now_ns)
+    hub = _remote_hub(tmp_path, venue, clock)
+    hub.config.chain.remove("bundled")  # remote only: no fallback to hide a skip
+    feed = HubBarFeed(hub, history_bars=2)
+    assert len(feed.poll(["BTC/USDT"], clock.now_ns())) == 2
+    clock.advance(1800)  # half an hour: no bar has closed since
+    venue.now_ns = clock.now_ns()
+    assert feed.poll(["BTC/USDT"], clock.now_ns()) == [] and feed.skipped() == []
+    assert feed.answers[0].source == "ccxt"
+    clock.advance(1800)
+    venue.now_ns = clock.now_ns()
+    got = feed.poll(["BTC/USDT"], clock.now_ns())
+    assert [b.ts_event for b in got] == [int(EURUSD.index[1501].value)]
+    venue.server.fault("GET", "/api/v3/klines", "status", status=200, body=[], times=10)  # the venue stops updating
+    clock.advance(3 * 3600)
+    assert feed.poll(["BTC/USDT"], clock.now_ns()) == [] and feed.skipped() == []
+    clock.advance(3600)
+    assert feed.poll(["BTC/USDT"], clock.now_ns()) == []
+    assert "stale" in feed.skipped()[0]
