@@ -67,6 +67,14 @@ class CcxtBroker(VenueBroker):
         self.ex = getattr(ccxt, self.exchange_id)(params)
         if cfg.base_url:
             self.ex.urls["api"] = point_at(self.ex.urls["api"], cfg.base_url)
+        elif not cfg.live:  # a paper account must never reach the live endpoint
+            try:
+                self.ex.set_sandbox_mode(True)
+            except ccxt.NotSupported:
+                from orchestrator.errors import ConfigError
+
+                raise ConfigError(f"[accounts.{account}] {self.exchange_id} has no sandbox in ccxt: set base_url "
+                                  "to a test endpoint, or live = true (and run with --live)") from None
         self.ex.has["fetchCurrencies"] = False
         self._last_status: int | None = None
         self.ex.session.hooks["response"].append(self._keep_status)

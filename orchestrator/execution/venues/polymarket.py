@@ -56,6 +56,11 @@ class PolymarketBroker(VenueBroker):
         passphrase = resolve_secret(self.require(cfg.extra.get("passphrase"), "extra.passphrase"), opts.environ)
         wallet = resolve_secret(self.require(cfg.extra.get("private_key"), "extra.private_key"), opts.environ)
         assert key and secret and passphrase and wallet
+        if not cfg.base_url and not cfg.live:
+            from orchestrator.errors import ConfigError
+
+            raise ConfigError(f"[accounts.{account}] Polymarket has no sandbox: set base_url to a test endpoint, "
+                              "or live = true (and run with --live)")
         host = (cfg.base_url or "https://clob.polymarket.com").rstrip("/")
         self.chain_id = int(cfg.extra.get("chain_id", 137))
         self.client = ClobClient(host, chain_id=self.chain_id, key=wallet.get_secret_value(),

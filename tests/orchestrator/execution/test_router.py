@@ -116,3 +116,18 @@ def test_build_brokers_builds_registered_adapters_from_config() -> None:
             build_brokers(bad, services, live=False, options=opts)
     finally:
         fake.server.close()
+
+
+def test_paper_accounts_never_default_to_live_endpoints() -> None:
+    from orchestrator.clock import SimClock
+    from orchestrator.config import AccountConfig
+    from orchestrator.execution.venues.base import AdapterOptions
+    from orchestrator.execution.venues.ccxt_venue import BinanceBroker
+    from orchestrator.execution.venues.polymarket import PolymarketBroker
+
+    opts = AdapterOptions(clock=SimClock(0), environ={"A": "aaaa1111", "B": "bbbb2222", "P": "pppp", "W": "0x" + "11" * 32})
+    b = BinanceBroker("t", AccountConfig(venue="binance", api_key="env:A", api_secret="env:B"), opts)
+    assert "testnet" in str(b.ex.urls["api"])
+    with pytest.raises(ConfigError, match="no sandbox"):
+        PolymarketBroker("p", AccountConfig(venue="polymarket", api_key="env:A", api_secret="env:B",
+                                            extra={"passphrase": "env:P", "private_key": "env:W"}), opts)
