@@ -20,5 +20,4 @@ class ValidationConfig(Section):
     wf_folds: int = Field(4, ge=2, le=50)
     wf_anchored: bool = False
     lookahead_checkpoints: int = Field(12, ge=2, le=200)
-    results_dir: str = Field("var/validations", description="where results go when no store is used")
     cluster: str | None = Field(None, description="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
