@@ -45,7 +45,7 @@ def test_migrations_up_and_down_on_postgres(pg_url: str) -> None:
         assert set(inspect(eng).get_table_names()) <= {"alembic_version"}
         upgrade(eng, "head")
         with eng.connect() as conn:
-            assert current_revision(conn) == HEAD_REVISION == "0004"
+            assert current_revision(conn) == HEAD_REVISION
         assert {"leases", "fenced_sends", "orders"} <= set(inspect(eng).get_table_names())
 
 
