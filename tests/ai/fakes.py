@@ -26,6 +26,10 @@ class FrameData:
 
     def frame(self, symbol: str, bars: int | None = None) -> pd.DataFrame:
         self.calls += 1
+        if symbol not in self.frames:  # as the kernel's MarketState does
+            from orchestrator.errors import DataError
+
+            raise DataError(f"no market data loaded for {symbol!r}")
         f = self.frames[symbol]
         end = int(np.searchsorted(self._ns[symbol], self.clock.now_ns(), side="right"))
         start = 0 if bars is None else max(0, end - bars)
