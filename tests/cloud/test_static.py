@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from orchestrator.config import AppConfig, load_config
+from orchestrator.config import AppConfig, check_config, load_config
 
 CLOUD = Path(__file__).resolve().parents[2] / "cloud"
 IMAGE = "tradefleet:0.1.0"
@@ -45,19 +44,16 @@ def _cli_commands() -> set[str]:
     return names | {g.name for g in app.registered_groups if g.name}
 
 
-def _check_env(env: dict[str, str], where: str, extra_ok: set[str] = frozenset()) -> AppConfig:  # type: ignore[assignment]
+def _check_env(env: dict[str, str], where: str) -> AppConfig:
     """Every TRADEFLEET__ key is a config key (the config validates with extra='forbid');
-    every other variable is read through an 'env:NAME' reference or by the image itself."""
+    every other variable is read through an 'env:NAME' reference the config holds."""
     env = {k: re.sub(r"\$\{(\w+)\}", "x", str(v)) for k, v in env.items()}
     refs = {v.removeprefix("env:") for v in env.values() if v.startswith("env:")}
     for key in env:
         if not key.startswith("TRADEFLEET__"):
-            assert key in refs or key in extra_ok, f"{where}: {key} is set but nothing reads it"
+            assert key in refs, f"{where}: {key} is set but nothing reads it"
     for ref in refs:
         assert ref in env, f"{where}: a config value refers to env:{ref}, which is not set"
-    cfg, errors = None, []
-    from orchestrator.config import check_config
-
     cfg, errors = check_config(None, env)
     assert not errors, f"{where}: {errors}"
     assert cfg is not None

@@ -151,7 +151,6 @@ def _decoded(fields: dict[bytes, bytes]) -> Any:
 def test_lease_taken_mid_run_second_leader_takes_over_no_order_twice(prefix: str, pg_url: str,
                                                                      fleet: Any) -> None:
     registry, specs, frames, _instruments = fleet
-    cfg = _config(prefix)
     wbus = RedisStreamsBus(connect(REDIS_URL, block_ms=20), group="workers", consumer="w", prefix=prefix,
                            block_ms=20, claim_idle_ms=300)
     SignalWorker(wbus, {s.name: s for s in specs}, HistoryData(frames))
@@ -196,7 +195,6 @@ def test_lease_taken_mid_run_second_leader_takes_over_no_order_twice(prefix: str
         expected = sorted(sid for sids in ref.values() for sid in sids)
         assert sorted(stored) == expected, (set(stored) - set(expected), set(expected) - set(stored),
                                             _by_bot(ra.processed, ref), _by_bot(rb.processed, ref), ref)
-        _ = cfg
 
 
 def _stored_signal_ids(store: Store) -> list[str]:

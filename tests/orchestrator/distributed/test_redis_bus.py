@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
 
 from orchestrator.bus import Topic
 from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
