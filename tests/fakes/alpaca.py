@@ -100,7 +100,12 @@ class FakeAlpaca:
         return out
 
     def activities(self, req: Request) -> Any:
-        return [{"id": f"20261122000000000::{f.trade_id}", "activity_type": "FILL", "transaction_time": TS,
+        rows = [{"id": f"20261122000000000::{f.trade_id}", "activity_type": "FILL", "transaction_time": TS,
                  "type": "fill", "price": str(f.price), "qty": str(f.qty), "side": f.side, "symbol": f.symbol,
                  "leaves_qty": "0", "order_id": f.venue_id, "cum_qty": str(f.qty), "order_status": "filled"}
                 for f in self.book.fills]
+        token = req.arg("page_token")
+        if token:  # activities strictly after the one named (served fills may repeat ids: replays)
+            idx = max((i for i, r in enumerate(rows) if r["id"] == token), default=-1)
+            rows = rows[idx + 1:]
+        return rows[:int(req.arg("page_size", "100") or 100)]

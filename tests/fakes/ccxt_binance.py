@@ -114,4 +114,5 @@ class FakeBinance:
                  "price": str(f.price), "qty": str(f.qty), "quoteQty": str(f.qty * f.price),
                  "commission": str(f.fee), "commissionAsset": "USDT", "time": T0 + f.seq,
                  "isBuyer": f.side == "buy", "isMaker": False, "isBestMatch": True}
-                for f in self.book.fills if f.symbol == req.arg("symbol")]
+                for f in self.book.fills if f.symbol == req.arg("symbol")
+                and T0 + f.seq >= int(req.arg("startTime", "0") or 0)]

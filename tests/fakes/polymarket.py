@@ -125,5 +125,6 @@ class FakePolymarket:
         return {"data": [{"id": f"t{f.trade_id}", "taker_order_id": f.venue_id, "market": "0xcond",
                           "asset_id": f.symbol, "side": f.side.upper(), "size": str(f.qty), "fee_rate_bps": "0",
                           "price": str(f.price), "status": "MATCHED", "match_time": str(1795305600 + f.seq),
-                          "outcome": "Yes", "trader_side": "TAKER", "maker_orders": []} for f in self.book.fills],
+                          "outcome": "Yes", "trader_side": "TAKER", "maker_orders": []} for f in self.book.fills
+                         if 1795305600 + f.seq > int(req.arg("after", "0") or 0)],
                 "next_cursor": "LTE=", "limit": 100, "count": len(self.book.fills)}

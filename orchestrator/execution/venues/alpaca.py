@@ -32,6 +32,9 @@ _STATUS = {
 }
 
 
+_PAGE = 100
+
+
 class AlpacaBroker(VenueBroker):
     """An Alpaca account (paper or live endpoint, or any ``base_url``)."""
 
@@ -54,6 +57,7 @@ class AlpacaBroker(VenueBroker):
         session = self.client._session
         session.request = functools.partial(session.request, timeout=opts.timeout_s)  # type: ignore[method-assign]
         self.symbols = SymbolMap(cfg.extra.get("symbols"))
+        self._fill_cursor: str | None = None
 
     # -- classification -------------------------------------------------------------
     def classify(self, exc: Exception) -> Failure | None:
@@ -136,15 +140,23 @@ class AlpacaBroker(VenueBroker):
         return AccountSnapshot(self.name, str(a.currency or "USD"), dec(a.cash), dec(a.equity))
 
     def _fills(self) -> list[Fill]:
-        rows = self.client.get("/account/activities/FILL", {"direction": "asc", "page_size": 100})
+        """Fill activities after the last one seen, oldest first, every page."""
         out = []
-        for r in rows or []:
-            out.append(Fill(
-                client_order_id=self.cid_for(str(r["order_id"])), venue=self.name,
-                venue_order_id=str(r["order_id"]), trade_id=str(r["id"]),
-                instrument=self.symbols.local(r["symbol"]), side=Side(r["side"]),
-                quantity=dec(r["qty"]), price=dec(r["price"]), fee=Decimal(0),
-                ts_event=_iso_ns(r["transaction_time"]), ts_init=self.now_ns()))
+        for _ in range(1000):  # pages
+            params: dict[str, Any] = {"direction": "asc", "page_size": _PAGE}
+            if self._fill_cursor:
+                params["page_token"] = self._fill_cursor
+            rows = self.client.get("/account/activities/FILL", params) or []
+            for r in rows:
+                out.append(Fill(
+                    client_order_id=self.cid_for(str(r["order_id"])), venue=self.name,
+                    venue_order_id=str(r["order_id"]), trade_id=str(r["id"]),
+                    instrument=self.symbols.local(r["symbol"]), side=Side(r["side"]),
+                    quantity=dec(r["qty"]), price=dec(r["price"]), fee=Decimal(0),
+                    ts_event=_iso_ns(r["transaction_time"]), ts_init=self.now_ns()))
+                self._fill_cursor = str(r["id"])
+            if len(rows) < _PAGE:
+                break
         return out
 
 

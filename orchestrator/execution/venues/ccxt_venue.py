@@ -82,6 +82,7 @@ class CcxtBroker(VenueBroker):
         self.symbols = SymbolMap(cfg.extra.get("symbols"))
         self._loaded = False
         self._symbol_of: dict[str, str] = {}
+        self._trades_since: dict[str, int] = {}
 
     def _keep_status(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         self._last_status = response.status_code
@@ -212,7 +213,10 @@ class CcxtBroker(VenueBroker):
         self._load()
         out = []
         for m in self.markets:
-            for t in self.ex.fetch_my_trades(self.symbols.venue(m)):
+            # from the last trade seen (inclusive: duplicates are dropped by trade id)
+            for t in self.ex.fetch_my_trades(self.symbols.venue(m), self._trades_since.get(m)):
+                if t.get("timestamp"):
+                    self._trades_since[m] = max(self._trades_since.get(m, 0), int(t["timestamp"]))
                 fee = (t.get("fee") or {}).get("cost")
                 out.append(Fill(self.cid_for(str(t["order"])), self.exchange_id, str(t["order"]), str(t["id"]),
                                 m, Side(t["side"]), dec(t["amount"]), dec(t["price"]), dec(fee),

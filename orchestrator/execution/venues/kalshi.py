@@ -96,6 +96,7 @@ class KalshiBroker(VenueBroker):
 
         rest.request = request
         self.symbols = SymbolMap(cfg.extra.get("symbols"))
+        self._fills_since: int | None = None
 
     # -- classification -------------------------------------------------------------
     def classify(self, exc: Exception) -> Failure | None:
@@ -188,10 +189,18 @@ class KalshiBroker(VenueBroker):
         return AccountSnapshot(self.name, "USD", cash, cash)
 
     def _fills(self) -> list[Fill]:
-        resp = self.client.get_fills(limit=200)
         out = []
-        for f in resp.fills or []:
+        cursor = None
+        fills: list[Any] = []
+        for _ in range(100):  # pages, from the last fill time seen (inclusive; de-duplicated by id)
+            resp = self.client.get_fills(min_ts=self._fills_since, cursor=cursor, limit=200)
+            fills.extend(resp.fills or [])
+            cursor = resp.cursor
+            if not cursor:
+                break
+        for f in fills:
             ts = dt_to_ns(f.created_time) if f.created_time is not None else 0
+            self._fills_since = max(self._fills_since or 0, ts // 1_000_000_000) or None
             out.append(Fill(self.cid_for(f.order_id or ""), self.name, f.order_id or "", f.fill_id or "",
                             self.symbols.local(f.ticker or ""), Side.BUY if f.action == "buy" else Side.SELL,
                             Decimal(f.count or 0), dec(f.price) * CENT, Decimal(0), ts, self.now_ns()))

@@ -71,6 +71,7 @@ class PolymarketBroker(VenueBroker):
         self.symbols = SymbolMap(cfg.extra.get("symbols"))
         self.markets: list[str] = list(cfg.extra.get("markets", []))
         self._hash_of: dict[str, str] = {}
+        self._trades_after = 0
         self._signed: dict[str, Any] = {}
 
     # -- ids --------------------------------------------------------------------------
@@ -212,7 +213,11 @@ class PolymarketBroker(VenueBroker):
 
     def _fills(self) -> list[Fill]:
         out = []
-        for t in self.client.get_trades():
+        from py_clob_client.clob_types import TradeParams
+
+        params = TradeParams(after=self._trades_after - 1) if self._trades_after else None
+        for t in self.client.get_trades(params):
+            self._trades_after = max(self._trades_after, int(t.get("match_time") or 0))
             if str(t.get("trader_side", "TAKER")).upper() != "TAKER":
                 continue
             oid = str(t["taker_order_id"])

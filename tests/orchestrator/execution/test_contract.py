@@ -145,3 +145,20 @@ def test_throttle_keeps_calls_under_the_venue_limit(venue: VenueCase) -> None:
     elapsed = (venue.clock.now_ns() - start) / 1e9
     assert n <= bucket.burst + bucket.rate * elapsed + 1e-6
     assert elapsed > 0
+
+
+def test_alpaca_fill_activities_are_paged_past_the_first_hundred() -> None:
+    from tests.orchestrator.execution.venues import make_case
+
+    case = make_case("alpaca")
+    try:
+        case.broker.bucket.rate, case.broker.bucket.burst = 1e6, 1e6
+        for i in range(130):
+            case.broker.submit(case.order(f"tf-pg{i}", qty=Decimal(1)))
+        first = case.broker.poll_fills()
+        assert len(first) == 130 and len({f.trade_id for f in first}) == 130
+        case.broker.submit(case.order("tf-pg-last", qty=Decimal(1)))
+        assert [f.client_order_id for f in case.broker.poll_fills()] == ["tf-pg-last"]
+        assert case.server.requests("GET", "/v2/account/activities/FILL")[-1].query["page_token"]
+    finally:
+        case.server.close()
