@@ -68,7 +68,8 @@ def run_vectorbt(frame: pd.DataFrame, sig: Signals, settings: SimSettings | None
     return vbt.Portfolio.from_signals(
         close=frame["close"], open=frame["open"], high=frame["high"], low=frame["low"],
         price=frame["open"], **sizing, fees=s.fee, slippage=s.slippage,
-        init_cash=s.init_cash, upon_opposite_entry="reverse", freq=freq, **kwargs, **stops,
+        init_cash=s.init_cash, upon_opposite_entry="reverse", freq=freq, stop_entry_price="fillprice",
+        **kwargs, **stops,
     )
 
 
