@@ -42,14 +42,14 @@ def _fit(market: str, as_of: str | None, config: Path | None) -> dict[str, Any]:
         keep = int(np.searchsorted(ts, cut_ns, side="left"))
         frame, ts = frame.iloc[:keep], ts[:keep]
     rc = cfg.regime
-    if len(frame) < rc.min_fit_bars + rc.vol_window + 1:
-        raise DataError(f"regime fit: {market} has {len(frame)} bars by {as_of}; need {rc.min_fit_bars + rc.vol_window + 1}")
+    if len(frame) < rc.min_bars(market):
+        raise DataError(f"regime fit: {market} has {len(frame)} bars by {as_of}; need {rc.min_bars(market)}")
     closes = frame["close"].to_numpy(dtype=np.float64)
-    X = regime_features(closes, rc.vol_window)
+    X = regime_features(closes, rc.window(market))
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        model = fit_regime_model(X, market=market, vol_window=rc.vol_window, fitted_at_ns=LiveClock().now_ns(),
+        model = fit_regime_model(X, market=market, vol_window=rc.window(market), fitted_at_ns=LiveClock().now_ns(),
                                  data_end_ns=int(ts[-1]), n_iter=rc.n_iter, tol=rc.tol, seed=rc.seed,
                                  data_key=data_key(ts, closes))
     JoblibModelStore(rc.model_dir).save(model)

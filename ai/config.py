@@ -47,6 +47,13 @@ class LLMConfig(Section):
         return _check_secret_ref(v)
 
 
+class RegimeMarketConfig(Section):
+    """Per-market feature settings (coarse series need shorter windows)."""
+
+    vol_window: int | None = Field(None, ge=2)
+    min_fit_bars: int | None = Field(None, ge=30)
+
+
 class RegimeConfig(Section):
     """The HMM regime filter: one model per market, refit on a schedule, forward-filtered."""
 
@@ -60,6 +67,9 @@ class RegimeConfig(Section):
     tol: float = Field(1e-4, gt=0)
     vol_window: int = Field(20, ge=2, description="bars in the rolling volatility feature")
     min_fit_bars: int = Field(120, ge=30)
+    per_market: dict[str, RegimeMarketConfig] = Field(
+        default_factory=lambda: {"BTC/USD": RegimeMarketConfig(vol_window=6, min_fit_bars=60)},
+        description="overrides by market; the bundled BTC/USD series is monthly (156 bars)")
     refit_every_days: float = Field(30.0, gt=0, description="refits on a fixed grid: multiples of this since the epoch")
     seed: int = 7
     size_multipliers: dict[str, float] = Field(
@@ -68,6 +78,17 @@ class RegimeConfig(Section):
     max_stale_days: float = Field(45.0, gt=0, description="older regime market data counts as unknown")
     model_dir: str = "var/regime/models"
     history_dir: str = "var/regime/history"
+
+    def window(self, market: str) -> int:
+        """Return the volatility window of ``market``."""
+        over = self.per_market.get(market)
+        return over.vol_window if over is not None and over.vol_window is not None else self.vol_window
+
+    def min_bars(self, market: str) -> int:
+        """Return how many bars ``market`` needs before a fit: min rows plus the window."""
+        over = self.per_market.get(market)
+        rows = over.min_fit_bars if over is not None and over.min_fit_bars is not None else self.min_fit_bars
+        return rows + self.window(market) + 1
 
     @field_validator("size_multipliers")
     @classmethod

@@ -62,7 +62,7 @@ class RegimeGate:
                                    f"no regime market for {ctx.spec.asset_class.value}")
         try:
             reading = self.service.reading(market, ctx.now_ns)
-            detail = f"no regime model for {market} yet (needs {self.config.min_fit_bars} bars)"
+            detail = f"no regime model for {market} yet (needs {self.config.min_bars(market)} bars)"
         except DataError as exc:
             reading, detail = None, f"no data for regime market {market}: {exc}"
         if reading is not None and ctx.now_ns - reading.bar_ts > self.config.max_stale_days * 86_400 * NS:

@@ -103,7 +103,7 @@ class RegimeService:
         frame = self.data.frame(market)
         ts = _ts_ns(frame)
         cut = int(np.searchsorted(ts, anchor, side="right"))
-        if cut < self.config.min_fit_bars + self.config.vol_window + 1:
+        if cut < self.config.min_bars(market):
             return  # too little history at this anchor: keep what we have (possibly nothing)
         closes = frame["close"].to_numpy(dtype=np.float64)[:cut]
         key = data_key(ts[:cut], closes)
@@ -111,10 +111,10 @@ class RegimeService:
         if stored is not None:
             self._install(st, stored)
             return
-        X = regime_features(closes, self.config.vol_window)
+        X = regime_features(closes, self.config.window(market))
         try:
             model = fit_regime_model(
-                X, market=market, vol_window=self.config.vol_window, fitted_at_ns=anchor,
+                X, market=market, vol_window=self.config.window(market), fitted_at_ns=anchor,
                 data_end_ns=int(ts[cut - 1]), n_iter=self.config.n_iter, tol=self.config.tol,
                 seed=self.config.seed, data_key=key)
         except ValueError as exc:  # degenerate data: keep the previous model until the next anchor

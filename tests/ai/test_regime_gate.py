@@ -14,7 +14,7 @@ from ai.regime.history import JsonlRegimeHistory, MemoryRegimeHistory
 from ai.regime.hmm import fit_regime_model
 from ai.regime.model_store import JoblibModelStore
 from orchestrator.clock import SimClock
-from orchestrator.domain import Direction, Signal, Verdict
+from orchestrator.domain import AssetClass, Direction, Signal, Verdict
 from scrapers.bundled import load_dataset
 from tests.ai.fakes import FrameData, FrameMarket, make_ctx, make_spec
 
@@ -170,3 +170,19 @@ def test_gate_fits_persists_and_refits_on_schedule(tmp_path):
     again = gate2.service.reading("EUR/USD", clock2.now_ns())
     assert len(store.versions("EUR/USD")) == 2
     assert again == gate.service.reading("EUR/USD", clock.now_ns())
+
+
+def test_monthly_btc_uses_its_own_window(tmp_path):
+    cfg = RegimeConfig()
+    assert (cfg.window("BTC/USD"), cfg.min_bars("BTC/USD")) == (6, 67)
+    assert (cfg.window("SPX"), cfg.min_bars("SPX")) == (20, 141)
+    btc = load_dataset("btcusd")
+    ts = btc.index.as_unit("ns").asi8
+    clock = SimClock(int(ts[100]))  # 2020: 101 monthly bars
+    data = FrameData({"BTC/USD": btc}, clock)
+    gate = RegimeGate.create(RegimeConfig(model_dir=str(tmp_path)), data, history=MemoryRegimeHistory())
+    spec = make_spec(instrument="BTC/USD", asset_class=AssetClass.CRYPTO, timeframe="1mo")
+    sig = Signal("t-bot", "BTC/USD", Direction.LONG, 0.8, 1.0, clock.now_ns(), clock.now_ns())
+    d = gate.evaluate(sig, make_ctx(clock, spec, FrameMarket(data)))
+    assert d.reason in {"regime_ok", "regime_size", "regime_excluded"} and d.data["market"] == "BTC/USD"
+    assert gate.service._state["BTC/USD"].model.vol_window == 6
