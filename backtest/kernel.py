@@ -10,7 +10,10 @@ position is closed, including the entry fee: ``units = size * equity / (price * 
 Positions change only when the signal *changes* (target-position semantics): a stop, target
 or trailing-stop exit leaves the account flat until the bot's signal changes again.
 Inside a bar the protective stop is checked before the target (the conservative order);
-a bar that gaps through a level fills at its open. Stops pay slippage, targets do not.
+a bar that gaps through a level fills at its open. Stops pay slippage, targets do not. A
+signal change acts at the open, before any intrabar stop of that bar. The trailing stop
+follows the best high (low for shorts) seen since entry, including the entry bar, and is
+checked against it from the next bar on.
 An open position at the end is marked to the last close and listed as ``open``.
 """
 

@@ -44,8 +44,10 @@ def run_vectorbt(frame: pd.DataFrame, sig: Signals, settings: SimSettings | None
     order so that cash covers the fee, our ``size * equity / (price * (1 + fee))``);
     smaller sizes use ``size_type="percent"``, which vectorbt cannot reverse in one bar,
     so those runs must be long-only or go through flat. Stops map to
-    ``sl_stop`` / ``tp_stop`` / ``sl_trail``; absolute per-bar stop prices have no
-    equivalent there and are ignored.
+    ``sl_stop`` / ``tp_stop`` / ``sl_trail`` measured from the fill price; absolute per-bar
+    stop prices have no equivalent there and are ignored. Two known differences: when a
+    signal exit (at the open) and a stop fall in the same bar vectorbt fills the stop
+    (it checks stops first); and its trailing stop starts tracking on the bar after entry.
     """
     import pandas as pd
     import vectorbt as vbt
