@@ -24,6 +24,7 @@ FeeOpt = typer.Option(0.001, "--fee", help="Fee fraction of notional per side.")
 SlipOpt = typer.Option(0.0005, "--slippage", help="Adverse fill fraction at market fills.")
 ClusterOpt = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:8786); default: local processes.")
 WorkersOpt = typer.Option(None, "--workers", help="Local worker processes (1 = in this process).")
+MAX_COMBOS = 2000
 ParamOpt = typer.Option(None, "--param", "-p", help="name=v1,v2,... or name=start:stop:step (repeatable).")
 
 
@@ -161,6 +162,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         cluster = cluster or load(config).validation.cluster
         name, frame = _load_frame(spec, data, start, end)
         space = parse_space(param) if param else default_space(spec)
+        n_combos = len(grid(space))
+        if n_combos > MAX_COMBOS and not (walk_forward and search == "optuna"):
+            raise DataError(f"optimize {bot}: {n_combos} combinations of {', '.join(space)}; "
+                            f"narrow them with --param name=v1,v2 or use --walk-forward --search optuna")
         settings = SimSettings(fee=fee, slippage=slippage)
         with open_executor(cluster, workers) as ex:
             if walk_forward:
