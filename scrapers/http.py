@@ -18,14 +18,11 @@ from typing import Any
 import httpx
 
 from orchestrator.clock import NS, Clock, dt_to_ns
-from orchestrator.errors import DataError
 from scrapers.config import SourcePolicy
-from scrapers.limits import Cooldown, DailyBudget, RateLimited, RateLimiter, Sleeper, TTLCache, default_sleeper
+from scrapers.limits import Guard, Sleeper, SourceUnavailable, TransientDataError, TTLCache
+
+__all__ = ["Fetch", "SourceClient", "SourceUnavailable"]
 from scrapers.recorded import FixtureTransport
-
-
-class SourceUnavailable(DataError):
-    """The source could not answer (timeouts, 5xx after retries, refused key, bad payload)."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +56,11 @@ class SourceClient:
         self.policy = policy
         self.clock = clock
         self.offline = offline
-        self.sleep = sleep or default_sleeper(clock)
         self.fixed_params = dict(params or {})
         self.secret_params = secret_params
-        self.limiter = RateLimiter(policy.rate_per_minute, policy.burst, clock)
-        self.budget = DailyBudget(name, policy.daily_budget, clock)
-        self.cooldown = Cooldown(name, policy.cooldown_seconds, policy.max_cooldown_seconds, clock)
+        self.guard = Guard(name, policy, clock, sleep)
+        self.budget = self.guard.budget
+        self.cooldown = self.guard.cooldown
         self.cache: TTLCache[Fetch] = TTLCache(policy.ttl_seconds, clock)
         if offline and transport is None:
             transport = FixtureTransport(name)
@@ -91,45 +87,33 @@ class SourceClient:
     def _fetch(self, path: str, query: dict[str, str]) -> Fetch:
         shown = self._public_url(path, query)
         if self.offline:
-            return self._send(path, query, shown)
-        self.cooldown.check()
-        attempt = 0
-        while True:
-            self.budget.spend()
-            wait = self.limiter.wait_seconds()
-            if wait > 0:
-                self.sleep(wait)
-            self.limiter.take()
+            return self._checked(self._send(path, query, shown))
+
+        def once() -> Fetch:
             try:
                 fetch = self._send(path, query, shown)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                err: str = f"{type(exc).__name__}: {exc}"
-            else:
-                if fetch.status == 429:
-                    wait_s = self.cooldown.strike(_retry_after(fetch.headers, self.clock))
-                    raise RateLimited(f"{self.name}: HTTP 429 from {shown}; backing off {wait_s:.0f} s "
-                                      f"(strike {self.cooldown.strikes})", self.cooldown.until_ns)
-                if fetch.status < 500:
-                    return self._checked(fetch)
-                err = f"HTTP {fetch.status}"
-            if attempt >= self.policy.retries:
-                raise SourceUnavailable(f"{self.name}: {shown} failed after {attempt + 1} attempt(s): {err}")
-            self.sleep(self.policy.backoff_seconds * 2 ** attempt)
-            attempt += 1
+                raise TransientDataError(f"{type(exc).__name__}: {exc}") from None
+            if fetch.status == 429:
+                raise TransientDataError("HTTP 429", _retry_after(fetch.headers, self.clock), rate_limited=True)
+            if fetch.status >= 500:
+                raise TransientDataError(f"HTTP {fetch.status}")
+            return self._checked(fetch)
+
+        return self.guard.call(once, shown)
 
     def _send(self, path: str, query: dict[str, str], shown: str) -> Fetch:
-        self.network_requests += 0 if self.offline else 1
+        if not self.offline:
+            self.network_requests += 1
         resp = self.http.get(path, params=query)
-        fetch = Fetch(shown, resp.status_code, resp.text, {k.lower(): v for k, v in resp.headers.items()},
-                      self.clock.now_ns(), offline=self.offline)
-        return self._checked(fetch) if self.offline else fetch
+        return Fetch(shown, resp.status_code, resp.text, {k.lower(): v for k, v in resp.headers.items()},
+                     self.clock.now_ns(), offline=self.offline)
 
     def _checked(self, fetch: Fetch) -> Fetch:
         if fetch.status in (401, 403):
             raise SourceUnavailable(f"{self.name}: key refused by {fetch.url} (HTTP {fetch.status}); check [data.keys]")
         if fetch.status >= 400:
             raise SourceUnavailable(f"{self.name}: HTTP {fetch.status} from {fetch.url}: {fetch.text[:160]}")
-        self.cooldown.reset()
         return fetch
 
     def _public_url(self, path: str, query: dict[str, str]) -> str:

@@ -21,7 +21,7 @@ from scrapers.cache import ParquetBarCache
 from scrapers.chain import BarAnswer, SourceChain
 from scrapers.config import DataConfig
 from scrapers.http import SourceClient
-from scrapers.limits import Sleeper
+from scrapers.limits import Guard, Sleeper
 from scrapers.provenance import ProvenanceLog
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class DataHub:
         root = Path(config.cache_dir)
         self.cache = ParquetBarCache(root)
         self.log = ProvenanceLog(root / "provenance.jsonl")
-        self._providers: dict[str, BarProvider] = dict(providers or {})
+        self._providers: dict[str, BarProvider] = {n: self._guarded(n, p) for n, p in (providers or {}).items()}
         self._chain: SourceChain | None = None
         self._clients: dict[str, SourceClient] = {}
         self._sources: dict[str, Any] = {}
@@ -77,8 +77,14 @@ class DataHub:
             cls = classes.get(name) or _registered_provider(name)
             if cls is None:
                 raise DataError(f"unknown data provider {name!r} in [data].chain (built in: {', '.join(sorted(classes))})")
-            self._providers[name] = cls.from_config(self.config, self.clock)
+            self._providers[name] = self._guarded(name, cls.from_config(self.config, self.clock))
         return self._providers[name]
+
+    def _guarded(self, name: str, prov: BarProvider) -> BarProvider:
+        """Put a remote provider under its ``[data.policies]`` limits."""
+        if not getattr(prov, "remote", False) or isinstance(prov, GuardedProvider):
+            return prov
+        return GuardedProvider(prov, Guard(name, self.config.policy(name), self.clock, self.sleep))
 
     @property
     def chain(self) -> SourceChain:
@@ -164,6 +170,20 @@ class DataHub:
     def close(self) -> None:
         for c in self._clients.values():
             c.close()
+
+
+class GuardedProvider:
+    """A remote provider under its source limits: budget, rate limit, 429 cooldown, read retries."""
+
+    remote = True
+
+    def __init__(self, inner: BarProvider, guard: Guard) -> None:
+        self.inner = inner
+        self.guard = guard
+        self.name = inner.name
+
+    def bars(self, symbol: str, tf: str, start_ns: int | None, end_ns: int) -> Any:
+        return self.guard.call(lambda: self.inner.bars(symbol, tf, start_ns, end_ns), f"bars {symbol} {tf}")
 
 
 def _registered_provider(name: str) -> type[Any] | None:

@@ -40,6 +40,19 @@ class RateLimited(DataError):
         self.retry_at_ns = retry_at_ns
 
 
+class SourceUnavailable(DataError):
+    """The source could not answer (timeouts, 5xx after retries, refused key, bad payload)."""
+
+
+class TransientDataError(DataError):
+    """A read failed in a way a retry may fix (timeout, connection, 5xx); ``rate_limited`` for 429."""
+
+    def __init__(self, message: str, retry_after: float | None = None, rate_limited: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.rate_limited = rate_limited
+
+
 class RateLimiter:
     """Token bucket: ``burst`` requests back to back, then ``per_minute`` on average."""
 
@@ -156,3 +169,45 @@ class TTLCache(Generic[T]):
 
     def clear(self) -> None:
         self._items.clear()
+
+
+class Guard:
+    """All limits of one source around a read: cooldown, budget, rate limit, retries.
+
+    ``call(fn)`` raises RateLimited (after a 429: no retry, the cooldown escalates),
+    BudgetExhausted, or SourceUnavailable once ``retries`` transient failures are spent."""
+
+    def __init__(self, name: str, policy: Any, clock: Clock, sleep: Sleeper | None = None) -> None:
+        self.name = name
+        self.policy = policy
+        self.clock = clock
+        self.sleep = sleep or default_sleeper(clock)
+        self.limiter = RateLimiter(policy.rate_per_minute, policy.burst, clock)
+        self.budget = DailyBudget(name, policy.daily_budget, clock)
+        self.cooldown = Cooldown(name, policy.cooldown_seconds, policy.max_cooldown_seconds, clock)
+
+    def call(self, fn: Callable[[], T], what: str, requests: int = 1) -> T:
+        """Run ``fn`` (one read of ``requests`` network requests) under the limits."""
+        self.cooldown.check()
+        attempt = 0
+        while True:
+            for _ in range(requests):
+                self.budget.spend()
+            wait = self.limiter.wait_seconds()
+            if wait > 0:
+                self.sleep(wait)
+            self.limiter.take()
+            try:
+                out = fn()
+            except TransientDataError as exc:
+                if exc.rate_limited:
+                    wait_s = self.cooldown.strike(exc.retry_after)
+                    raise RateLimited(f"{self.name}: HTTP 429 from {what}; backing off {wait_s:.0f} s "
+                                      f"(strike {self.cooldown.strikes})", self.cooldown.until_ns) from None
+                if attempt >= self.policy.retries:
+                    raise SourceUnavailable(f"{self.name}: {what} failed after {attempt + 1} attempt(s): {exc}") from None
+                self.sleep(self.policy.backoff_seconds * 2 ** attempt)
+                attempt += 1
+                continue
+            self.cooldown.reset()
+            return out

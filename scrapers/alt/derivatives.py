@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from orchestrator.errors import DataError
 from scrapers.alt import AltSource
-from scrapers.limits import Cooldown, DailyBudget, RateLimited, TTLCache
+from scrapers.limits import Guard, TTLCache
 from scrapers.provenance import Provenance, Sourced
 
 
@@ -38,8 +38,7 @@ class FundingSource(AltSource):
         super().__init__(hub)
         pol = hub.config.policy(self.name)
         self.policy = pol
-        self.budget = DailyBudget(self.name, pol.daily_budget, hub.clock)
-        self.cooldown = Cooldown(self.name, pol.cooldown_seconds, pol.max_cooldown_seconds, hub.clock)
+        self.guard = Guard(self.name, pol, hub.clock, hub.sleep)
         self.cache: TTLCache[Sourced[Derivatives]] = TTLCache(pol.ttl_seconds, hub.clock)
         self._ex: Any = None
 
@@ -67,21 +66,16 @@ class FundingSource(AltSource):
         hit = self.cache.get(symbol)
         if hit is not None:
             return Sourced(hit.value.value, hit.value.provenance.cached(), hit.value.meta)
-        import ccxt
 
-        if not self.offline:
-            self.cooldown.check()
-            self.budget.spend()
-            self.budget.spend()  # two requests: funding and open interest
-        try:
-            fr = self.exchange.fetch_funding_rate(symbol)
-            oi = self.exchange.fetch_open_interest(symbol)
-        except ccxt.RateLimitExceeded as exc:
-            wait = self.cooldown.strike(None)
-            raise RateLimited(f"funding: {exc}; backing off {wait:.0f} s", self.cooldown.until_ns) from None
-        except ccxt.BaseError as exc:
-            raise DataError(f"funding: {self.exchange.id} {symbol}: {type(exc).__name__}: {str(exc)[:200]}") from None
-        self.cooldown.reset()
+        def read() -> tuple[dict[str, Any], dict[str, Any]]:
+            from scrapers.providers.remote import ccxt_error
+
+            try:
+                return self.exchange.fetch_funding_rate(symbol), self.exchange.fetch_open_interest(symbol)
+            except Exception as exc:  # ccxt's error tree: transient vs final decided by ccxt_error
+                raise ccxt_error(exc, self.exchange, f"funding: {self.exchange.id} {symbol}") from None
+
+        fr, oi = read() if self.offline else self.guard.call(read, f"funding {symbol}", requests=2)
         rate = fr.get("fundingRate")
         if rate is None:
             raise DataError(f"funding: {self.exchange.id} returned no funding rate for {symbol}")

@@ -16,6 +16,7 @@ import numpy as np
 from orchestrator.clock import NS, Clock, ns_to_dt
 from orchestrator.errors import DataError
 from scrapers import timeframes
+from scrapers.limits import TransientDataError
 from scrapers.providers import ProviderBase, cut, frame_from_rows, open_to_close_ns
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class CcxtOhlcvProvider(ProviderBase):
                     break
                 since = int(rows[-1][0]) + 1
         except Exception as exc:  # ccxt raises NetworkError, ExchangeError, BadSymbol ...
-            raise DataError(f"ccxt {self.exchange.id}: fetch_ohlcv {symbol} {ctf}: {type(exc).__name__}: {exc}") from None
+            raise ccxt_error(exc, self.exchange, f"ccxt {self.exchange.id}: fetch_ohlcv {symbol} {ctf}") from None
         arr = np.asarray(rows, dtype="float64").reshape(-1, 6)  # no rows: an empty frame; the chain judges it
         close = open_to_close_ns(arr[:, 0].astype("int64") * 1_000_000, tf)
         return cut(frame_from_rows(close, arr[:, 1:6], self.name), start_ns, end_ns)
@@ -133,7 +134,7 @@ class AlpacaBarsProvider(ProviderBase):
         try:
             barset = client.get_crypto_bars(req) if crypto else client.get_stock_bars(req)
         except Exception as exc:  # APIError, requests exceptions, validation errors
-            raise DataError(f"alpaca: bars {symbol} {tf}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
+            raise _http_error(exc, getattr(exc, "status_code", None), f"alpaca: bars {symbol} {tf}") from None
         bars = barset.data.get(symbol, [])  # none: an empty frame; the chain judges it
         opens = np.array([int(b.timestamp.timestamp() * 1_000_000) * 1000 for b in bars], dtype="int64")
         rows = np.array([[b.open, b.high, b.low, b.close, b.volume] for b in bars], dtype="float64").reshape(-1, 5)
@@ -188,7 +189,7 @@ class OandaCandlesProvider(ProviderBase):
             try:
                 resp = self._client().request(instruments.InstrumentsCandles(instrument, params=params))
             except Exception as exc:  # V20Error, requests exceptions
-                raise DataError(f"oanda: candles {instrument} {gran}: {type(exc).__name__}: {exc}") from None
+                raise _http_error(exc, _int(getattr(exc, "code", None)), f"oanda: candles {instrument} {gran}") from None
             candles = resp.get("candles", [])
             for c in candles:
                 if not c.get("complete", False):
@@ -204,6 +205,43 @@ class OandaCandlesProvider(ProviderBase):
             since = opens[-1] + 1
         close = open_to_close_ns(np.asarray(opens, dtype="int64"), tf)  # none: an empty frame; the chain judges it
         return cut(frame_from_rows(close, np.asarray(rows, dtype="float64").reshape(-1, 5), self.name), start_ns, end_ns)
+
+
+def ccxt_error(exc: Exception, exchange: Any, what: str) -> DataError:
+    """ccxt's NetworkError family (timeouts, 5xx) is transient; DDoSProtection (HTTP 429, and its
+    subclass RateLimitExceeded) starts a cooldown, honouring the answer's Retry-After."""
+    import ccxt
+
+    msg = f"{what}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+    if isinstance(exc, ccxt.DDoSProtection):
+        headers = {str(k).lower(): v for k, v in (getattr(exchange, "last_response_headers", None) or {}).items()}
+        try:
+            retry_after: float | None = float(headers["retry-after"])
+        except (KeyError, TypeError, ValueError):
+            retry_after = None
+        return TransientDataError(msg, retry_after, rate_limited=True)
+    if isinstance(exc, ccxt.NetworkError):
+        return TransientDataError(msg)
+    return DataError(msg)
+
+
+def _http_error(exc: Exception, status: int | None, what: str) -> DataError:
+    """requests-level failures and 5xx are transient, 429 rate-limited, anything else final."""
+    import requests
+
+    msg = f"{what}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+    if status == 429:
+        return TransientDataError(msg, rate_limited=True)
+    if (status is not None and status >= 500) or isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return TransientDataError(msg)
+    return DataError(msg)
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
 
 
 def _bounded(client: Any, timeout_s: float) -> Any:

@@ -204,3 +204,20 @@ def test_funding_and_open_interest_through_ccxt(tmp_path: Path, clock: SimClock,
     assert paths == ["/fapi/v1/exchangeInfo", "/fapi/v1/premiumIndex", "/fapi/v1/openInterest"]
     again = hub.source("funding").latest("BTC/USDT:USDT")
     assert again.provenance.from_cache and len(fakes["funding"].server.log) == 3
+
+
+def test_funding_429_backs_off_on_the_clock(tmp_path: Path, clock: SimClock, fakes: dict[str, RecordedApi]) -> None:
+    from scrapers.limits import RateLimited
+
+    hub = _hub(tmp_path, clock, fakes)
+    src = hub.source("funding")
+    fakes["funding"].server.fault("GET", "/fapi/v1/premiumIndex", "status", status=429, headers={"Retry-After": "120"})
+    with pytest.raises(RateLimited, match="HTTP 429"):
+        src.latest("ETH/USDT:USDT")
+    n = len(fakes["funding"].server.log)
+    clock.advance(119)
+    with pytest.raises(RateLimited, match="cooling down"):
+        src.latest("ETH/USDT:USDT")
+    assert len(fakes["funding"].server.log) == n
+    clock.advance(1)
+    assert src.latest("ETH/USDT:USDT").value.funding_rate == pytest.approx(-0.00002145)

@@ -139,3 +139,27 @@ def test_remote_feed_no_new_bar_is_not_a_skip_until_stale(tmp_path: Path, venue:
     clock.advance(3600)
     assert feed.poll(["BTC/USDT"], clock.now_ns()) == []
     assert "stale" in feed.skipped()[0]
+
+
+def test_remote_provider_reads_are_retried_and_budgeted(tmp_path: Path, venue: FakeBarsVenue) -> None:
+    from scrapers.config import SourcePolicy
+
+    clock = SimClock(venue.now_ns)
+    ex = make_ccxt("binance", 5, venue.base, {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                                              "fetchMargins": False})
+    cfg = DataConfig(cache_dir=str(tmp_path), chain=["ccxt"], timeframe="1h",
+                     policies={"ccxt": SourcePolicy(daily_budget=3, backoff_seconds=2)})
+    hub = DataHub(cfg, clock, providers={"ccxt": CcxtOhlcvProvider(ex)})
+    venue.server.fault("GET", "/api/v3/klines", "status", status=503)
+    t0 = clock.now_ns()
+    ans = hub.bars("BTC/USDT", start_ns=int(EURUSD.index[1400].value))
+    assert ans.source == "ccxt" and len(venue.server.requests("GET", "/api/v3/klines")) == 2
+    assert clock.now_ns() - t0 == 2 * 10**9  # one backoff wait, on the injected clock
+    venue.server.fault("GET", "/api/v3/klines", "status", status=429)
+    ans = hub.bars("BTC/USDT", start_ns=int(EURUSD.index[1400].value))
+    assert ans.skipped and "HTTP 429" in ans.attempts[0].error
+    ans = hub.bars("BTC/USDT", start_ns=int(EURUSD.index[1400].value))
+    assert ans.skipped and "cooling down" in ans.attempts[0].error
+    clock.advance(60)
+    ans = hub.bars("BTC/USDT", start_ns=int(EURUSD.index[1400].value))
+    assert ans.skipped and "daily budget of 3 requests spent" in ans.attempts[0].error
