@@ -58,7 +58,8 @@ class RegimeConfig(Section):
     """The HMM regime filter: one model per market, refit on a schedule, forward-filtered."""
 
     markets: dict[str, str] = Field(
-        default_factory=lambda: {"equity": "SPX", "index": "SPX", "crypto": "BTC/USD", "fx": "EUR/USD"},
+        default_factory=lambda: {"equity": "SPX", "index": "SPX", "option": "SPX", "crypto": "BTC/USD",
+                                 "fx": "EUR/USD"},
         description="asset class -> the market series whose regime governs it",
     )
     instrument_markets: dict[str, str] = Field(default_factory=dict, description="per-instrument override")

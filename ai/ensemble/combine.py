@@ -24,7 +24,8 @@ class Combined:
     weights: dict[str, float]  # normalised weights of the sources that voted
 
 
-def combine(votes: list[Vote], weights: Mapping[str, float], multipliers: Mapping[str, float] | None = None) -> Combined:
+def combine(votes: list[Vote], weights: Mapping[str, float],
+            multipliers: Mapping[str, float] | None = None) -> Combined:
     """Return sum(w_i * confidence_i * score_i) / sum(w_i) over the sources that voted."""
     raw = {v.source: weights.get(v.source, 0.0) * (multipliers or {}).get(v.source, 1.0)
            for v in votes if v.voted}

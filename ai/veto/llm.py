@@ -60,7 +60,8 @@ class LLMVeto:
     def build(cls, services: Services) -> LLMVeto:
         cfg: LLMConfig | None = getattr(services.config.veto, cls.name)
         if cfg is None:
-            raise ConfigError(f"veto provider {cls.name} is listed in [veto].providers but [veto.{cls.name}] is not configured")
+            raise ConfigError(f"veto provider {cls.name} is listed in [veto].providers "
+                              f"but [veto.{cls.name}] is not configured")
         if cfg.provider != cls.name:
             raise ConfigError(f"[veto.{cls.name}].provider must be {cls.name!r}, got {cfg.provider!r}")
         from ai.llm.client import build_client
