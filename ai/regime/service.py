@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _DAY_NS = 86_400 * NS
+_RETRY_NS = 3600 * NS
 MODEL_FORMAT = "regime-v2"  # bump when features, scaling or labelling change
 
 
@@ -53,6 +54,7 @@ class RegimeReading:
 class _MarketState:
     model: RegimeModel | None = None
     anchor: int = -1      # the refit period the model belongs to
+    retry_ns: int = -1    # no new fit attempt before this (no data yet, or a failed fit)
     last_ts: int = -1     # ts of the last bar folded into log_alpha
     log_alpha: np.ndarray | None = None
     reading: RegimeReading | None = None
@@ -97,9 +99,9 @@ class RegimeService:
         are reproducible and identical to the live path on the same bars."""
         period = int(self.config.refit_every_days * _DAY_NS)
         anchor = (now_ns // period) * period
-        if st.anchor == anchor:
+        if st.anchor == anchor or now_ns < st.retry_ns:
             return
-        st.anchor = anchor
+        st.retry_ns = now_ns + _RETRY_NS  # until this period's model is settled: look again later
         frame = self.data.frame(market)
         ts = _ts_ns(frame)
         cut = int(np.searchsorted(ts, anchor, side="right"))
@@ -109,7 +111,7 @@ class RegimeService:
         key = data_key(ts[:cut], closes)
         stored = self.models.find(market, anchor, key)
         if stored is not None:
-            self._install(st, stored)
+            self._install(st, stored, anchor)
             return
         X = regime_features(closes, self.config.window(market))
         try:
@@ -123,11 +125,12 @@ class RegimeService:
         self.models.save(model)
         log.info("regime model %s fitted on %d bars (%d iterations, converged=%s)",
                  model.version, model.n_obs, model.iterations, model.converged)
-        self._install(st, model)
+        self._install(st, model, anchor)
 
     @staticmethod
-    def _install(st: _MarketState, model: RegimeModel) -> None:
-        st.model, st.log_alpha, st.last_ts, st.tail = model, None, -1, np.empty(0)
+    def _install(st: _MarketState, model: RegimeModel, anchor: int) -> None:
+        st.model, st.anchor, st.retry_ns = model, anchor, -1
+        st.log_alpha, st.last_ts, st.tail = None, -1, np.empty(0)
 
     # -- forward filtering ------------------------------------------------------------
     def _advance(self, market: str, st: _MarketState, until: int | None = None) -> None:

@@ -186,3 +186,14 @@ def test_monthly_btc_uses_its_own_window(tmp_path):
     d = gate.evaluate(sig, make_ctx(clock, spec, FrameMarket(data)))
     assert d.reason in {"regime_ok", "regime_size", "regime_excluded"} and d.data["market"] == "BTC/USD"
     assert gate.service._state["BTC/USD"].model.vol_window == 6
+
+
+def test_late_history_is_picked_up_within_the_period(tmp_path):
+    clock = SimClock(int(TS[900]))
+    gate, data = _gate(tmp_path, clock, frame=EUR.iloc[880:901])  # a live start before the warm-up loaded
+    assert gate.service.reading("EUR/USD", clock.now_ns()) is None
+    data.frames["EUR/USD"] = EUR  # the warm-up history arrives
+    data._ns["EUR/USD"] = TS
+    assert gate.service.reading("EUR/USD", clock.now_ns()) is None  # retried at most hourly
+    clock.set_ns(int(TS[902]))
+    assert gate.service.reading("EUR/USD", clock.now_ns()) is not None
