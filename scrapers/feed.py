@@ -8,6 +8,7 @@ the previous price again). The first poll of a symbol delivers ``history_bars`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,19 @@ class HubBarFeed:
         self.history_bars = history_bars
         self.last: dict[str, int] = {}
         self.answers: list[BarAnswer] = []  # the latest answer per poll and symbol (sources, skips)
+
+    @classmethod
+    def for_specs(cls, hub: DataHub, specs: list[Any], history_bars: int = 500) -> HubBarFeed:
+        """A feed whose timeframe per symbol is the finest any of ``specs`` (BotSpecs) trades it on."""
+        from scrapers import timeframes as tfs
+
+        per: dict[str, str] = {}
+        for spec in specs:
+            tf = tfs.normalize(spec.timeframe)
+            for sym in spec.instruments:
+                if sym not in per or tfs.length_ns(tf) < tfs.length_ns(per[sym]):
+                    per[sym] = tf
+        return cls(hub, per, history_bars)
 
     def poll(self, symbols: list[str], now_ns: int) -> list[Bar]:
         """Return bars of ``symbols`` closed since the previous poll, oldest first."""

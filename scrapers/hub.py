@@ -148,8 +148,6 @@ class DataHub:
             params[key_param] = key
         if key is not None and key_header:
             hdrs[key_header] = key
-        if offline and key_param:
-            params[key_param] = "offline"
         client = SourceClient(source, self.config.base_urls.get(source, default_base), self.config.policy(source),
                               self.clock, offline=offline, sleep=self.sleep, headers=hdrs, params=params,
                               secret_params=(key_param,) if key_param else (), transport=self.transports.get(source))

@@ -163,3 +163,11 @@ def test_remote_provider_reads_are_retried_and_budgeted(tmp_path: Path, venue: F
     clock.advance(60)
     ans = hub.bars("BTC/USDT", start_ns=int(EURUSD.index[1400].value))
     assert ans.skipped and "daily budget of 3 requests spent" in ans.attempts[0].error
+
+
+def test_feed_for_specs_uses_each_symbols_finest_timeframe(tmp_path: Path, clock: SimClock) -> None:
+    from orchestrator.registry import Registry
+
+    specs = list(Registry.discover(["bots"]).bots().values())
+    feed = HubBarFeed.for_specs(DataHub(DataConfig(cache_dir=str(tmp_path)), clock), specs)
+    assert feed.timeframes["EUR/USD"] == "1h" and feed.timeframes["SPX"] == "1d"
