@@ -35,8 +35,7 @@ class TransformerSentiment:
         try:
             from transformers import pipeline
 
-            self._clf = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device=-1,
-                                 model_kwargs={"local_files_only": True})
+            self._clf = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device=-1)
         except Exception as exc:
             raise SentimentError(f"sentiment model {folder}: {' '.join(str(exc).split())[:200]}") from exc
         self.batch_size = batch_size
