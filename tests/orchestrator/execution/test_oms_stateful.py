@@ -24,13 +24,15 @@ from tests.orchestrator.execution.venues import make_case
 
 
 class OmsMachine(RuleBasedStateMachine):
+    venue_name = "alpaca"
+
     def __init__(self) -> None:
         super().__init__()
         from orchestrator.store import Store
 
         self.tmp = tempfile.mkdtemp(prefix="tf-sm-")
         self.store = Store.open(f"sqlite:///{self.tmp}/sm.db")
-        self.case = make_case("alpaca", timeout_s=3)
+        self.case = make_case(self.venue_name, timeout_s=3)
         self.n = 0
         self._wire()
 
@@ -58,10 +60,10 @@ class OmsMachine(RuleBasedStateMachine):
 
         self.n += 1
         if how == "drop":
-            self.case.server.fault("POST", r"/v2/orders", "drop")
+            self.case.server.fault(self.case.submit_method, self.case.submit_path, "drop")
         else:
             self.case.book.behaviour.append(how)
-        limit = Decimal(100) if how in ("rest", "partial") else None
+        limit = self.case.rest_price if how in ("rest", "partial") else None
         order = self.case.order(f"tf-sm-{self.n}", Decimal(qty * 2), Side.SELL if sell else Side.BUY, limit,
                                 account="acct")
         self.oms.submit(order)
@@ -79,7 +81,9 @@ class OmsMachine(RuleBasedStateMachine):
         open_orders = [o for o in self.case.book.orders.values() if o.open]
         if open_orders:
             o = data.draw(st.sampled_from(open_orders))
-            self.case.broker.cancel(o.client_id)
+            cid = self.store_cid(o.venue_id)
+            if cid:
+                self.case.broker.cancel(cid)
 
     @precondition(lambda self: bool(self.case.book.fills))
     @rule(data=st.data())
@@ -90,12 +94,13 @@ class OmsMachine(RuleBasedStateMachine):
     def collect(self) -> None:
         self.oms.collect_fills()
 
+    def store_cid(self, venue_id: str) -> str | None:
+        return next((r.client_order_id for r in self.store.orders() if r.venue_order_id == venue_id), None)
+
     @rule()
     def restart(self) -> None:
-        from orchestrator.execution.venues.alpaca import AlpacaBroker
-
         old = self.case.broker
-        self.case.broker = AlpacaBroker("acct", old.cfg, old.opts)
+        self.case.broker = type(old)("acct", old.cfg, old.opts)
         self._wire()
         self.oms.load_halts()
 
@@ -112,15 +117,28 @@ class OmsMachine(RuleBasedStateMachine):
     def at_most_one_venue_order_per_intent(self) -> None:
         counts = Counter(o.client_id for o in self.case.book.orders.values())
         assert all(v == 1 for v in counts.values()), counts
+        # and each venue order belongs to exactly one stored intent
+        stored = Counter(r.venue_order_id for r in self.store.orders() if r.venue_order_id)
+        assert all(stored[o.venue_id] <= 1 for o in self.case.book.orders.values()), stored
 
     @invariant()
     def stored_fills_are_unique_venue_fills(self) -> None:
         stored = [(f.venue_order_id, f.trade_id) for f in self.store.fills()]
         assert len(stored) == len(set(stored))
-        venue = {(f.venue_id, f"20261122000000000::{f.trade_id}") for f in self.case.book.unique_fills()}
+        fmt = {"alpaca": "20261122000000000::{}", "polymarket": "t{}"}[self.venue_name]
+        venue = {(f.venue_id, fmt.format(f.trade_id)) for f in self.case.book.unique_fills()}
         assert set(stored) <= venue
 
 
+class PolymarketOmsMachine(OmsMachine):
+    """The same machine on a venue without client order ids (ids are signed-order hashes)."""
+
+    venue_name = "polymarket"
+
+
+_SETTINGS = settings(max_examples=12, stateful_step_count=14, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 TestOmsMachine = OmsMachine.TestCase
-TestOmsMachine.settings = settings(max_examples=12, stateful_step_count=14, deadline=None,
-                                   suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+TestOmsMachine.settings = _SETTINGS
+TestPolymarketOmsMachine = PolymarketOmsMachine.TestCase
+TestPolymarketOmsMachine.settings = _SETTINGS
