@@ -57,3 +57,21 @@ def test_lexicon_answers_without_a_model() -> None:
                                      "The meeting is on Tuesday"])
     assert pos > 0 > neg and none == 0.0
     assert score_texts(["strong gains"]) == lm.score_texts(["strong gains"])
+
+
+def test_fresh_process_loads_the_local_model_offline(tiny_bert: Path, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HOME": str(tmp_path / "empty-hf-home")}
+    env.pop("HF_HUB_OFFLINE", None)
+    code = ("import json, os; from ml_models.sentiment import score_texts; "
+            f"s = score_texts({TEXTS!r}, {str(tiny_bert)!r}); "
+            "print(json.dumps([s, os.environ['HF_HUB_OFFLINE']]))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                         check=True)
+    scores, offline = json.loads(out.stdout.strip().splitlines()[-1])
+    assert offline == "1"
+    assert scores == pytest.approx(score_texts(TEXTS, str(tiny_bert)), abs=1e-6)
+    assert not any((tmp_path / "empty-hf-home").rglob("*.safetensors"))
