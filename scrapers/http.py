@@ -19,7 +19,7 @@ import httpx
 
 from orchestrator.clock import NS, Clock, dt_to_ns
 from scrapers.config import SourcePolicy
-from scrapers.limits import Guard, Sleeper, SourceUnavailable, TransientDataError, TTLCache
+from scrapers.limits import BudgetLedger, Guard, Sleeper, SourceUnavailable, TransientDataError, TTLCache
 
 __all__ = ["Fetch", "SourceClient", "SourceUnavailable"]
 from scrapers.recorded import FixtureTransport
@@ -50,7 +50,7 @@ class SourceClient:
     def __init__(self, name: str, base_url: str, policy: SourcePolicy, clock: Clock, *,
                  offline: bool = False, sleep: Sleeper | None = None, headers: dict[str, str] | None = None,
                  params: dict[str, str] | None = None, secret_params: tuple[str, ...] = (),
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, ledger: BudgetLedger | None = None) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.policy = policy
@@ -58,7 +58,7 @@ class SourceClient:
         self.offline = offline
         self.fixed_params = dict(params or {})
         self.secret_params = secret_params
-        self.guard = Guard(name, policy, clock, sleep)
+        self.guard = Guard(name, policy, clock, sleep, ledger)
         self.budget = self.guard.budget
         self.cooldown = self.guard.cooldown
         self.cache: TTLCache[Fetch] = TTLCache(policy.ttl_seconds, clock)

@@ -21,7 +21,7 @@ from scrapers.cache import ParquetBarCache
 from scrapers.chain import BarAnswer, SourceChain
 from scrapers.config import DataConfig
 from scrapers.http import SourceClient
-from scrapers.limits import Guard, Sleeper
+from scrapers.limits import BudgetLedger, Guard, Sleeper
 from scrapers.provenance import ProvenanceLog
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class DataHub:
         root = Path(config.cache_dir)
         self.cache = ParquetBarCache(root)
         self.log = ProvenanceLog(root / "provenance.jsonl")
+        self.ledger = BudgetLedger(root / "budgets.json")
         self._providers: dict[str, BarProvider] = {n: self._guarded(n, p) for n, p in (providers or {}).items()}
         self._chain: SourceChain | None = None
         self._clients: dict[str, SourceClient] = {}
@@ -84,7 +85,7 @@ class DataHub:
         """Put a remote provider under its ``[data.policies]`` limits."""
         if not getattr(prov, "remote", False) or isinstance(prov, GuardedProvider):
             return prov
-        return GuardedProvider(prov, Guard(name, self.config.policy(name), self.clock, self.sleep))
+        return GuardedProvider(prov, Guard(name, self.config.policy(name), self.clock, self.sleep, self.ledger))
 
     @property
     def chain(self) -> SourceChain:
@@ -150,7 +151,8 @@ class DataHub:
             hdrs[key_header] = key
         client = SourceClient(source, self.config.base_urls.get(source, default_base), self.config.policy(source),
                               self.clock, offline=offline, sleep=self.sleep, headers=hdrs, params=params,
-                              secret_params=(key_param,) if key_param else (), transport=self.transports.get(source))
+                              secret_params=(key_param,) if key_param else (), transport=self.transports.get(source),
+                              ledger=self.ledger)
         self._clients[source] = client
         return client
 

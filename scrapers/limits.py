@@ -6,8 +6,11 @@ sleeper by the caller), so tests drive everything with a :class:`~orchestrator.c
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from orchestrator.clock import NS, Clock, SimClock
@@ -80,14 +83,18 @@ class RateLimiter:
 
 
 class DailyBudget:
-    """At most ``limit`` network requests per UTC day."""
+    """At most ``limit`` network requests per UTC day; ``ledger`` keeps the count across restarts."""
 
-    def __init__(self, source: str, limit: int, clock: Clock, used: int = 0, day: int | None = None) -> None:
+    def __init__(self, source: str, limit: int, clock: Clock, ledger: BudgetLedger | None = None) -> None:
         self.source = source
         self.limit = limit
         self.clock = clock
-        self.used = used
-        self.day = clock.now_ns() // DAY_NS if day is None else day
+        self.ledger = ledger
+        self.day, self.used = clock.now_ns() // DAY_NS, 0
+        if ledger is not None:
+            day, used = ledger.get(source)
+            if day == self.day:
+                self.used = used
 
     @property
     def remaining(self) -> int:
@@ -101,11 +108,45 @@ class DailyBudget:
             raise BudgetExhausted(f"{self.source}: daily budget of {self.limit} requests spent; "
                                   f"resets at 00:00 UTC (raise [data.policies.{self.source}].daily_budget)")
         self.used += 1
+        if self.ledger is not None:
+            self.ledger.put(self.source, self.day, self.used)
 
     def _roll(self) -> None:
         today = self.clock.now_ns() // DAY_NS
         if today != self.day:
             self.day, self.used = today, 0
+
+
+class BudgetLedger:
+    """Requests spent per source and UTC day, in a JSON file (so a restart loop cannot
+    spend a metered API's budget twice). Thread-safe; ``path`` None keeps it in memory."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        import threading
+
+        self.path = Path(path) if path is not None else None
+        self._lock = threading.Lock()
+        self._data: dict[str, list[int]] = {}
+        if self.path is not None and self.path.exists():
+            try:
+                self._data = {k: [int(v[0]), int(v[1])] for k, v in json.loads(self.path.read_text()).items()}
+            except (ValueError, TypeError, IndexError, AttributeError) as exc:
+                raise DataError(f"{self.path}: unreadable budget ledger ({exc}); delete it to reset") from None
+
+    def get(self, source: str) -> tuple[int, int]:
+        """``(day, used)`` of ``source`` (day -1 when unknown)."""
+        with self._lock:
+            day, used = self._data.get(source, [-1, 0])
+            return day, used
+
+    def put(self, source: str, day: int, used: int) -> None:
+        with self._lock:
+            self._data[source] = [day, used]
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(self._data, sort_keys=True))
+                os.replace(tmp, self.path)
 
 
 class Cooldown:
@@ -177,13 +218,14 @@ class Guard:
     ``call(fn)`` raises RateLimited (after a 429: no retry, the cooldown escalates),
     BudgetExhausted, or SourceUnavailable once ``retries`` transient failures are spent."""
 
-    def __init__(self, name: str, policy: Any, clock: Clock, sleep: Sleeper | None = None) -> None:
+    def __init__(self, name: str, policy: Any, clock: Clock, sleep: Sleeper | None = None,
+                 ledger: BudgetLedger | None = None) -> None:
         self.name = name
         self.policy = policy
         self.clock = clock
         self.sleep = sleep or default_sleeper(clock)
         self.limiter = RateLimiter(policy.rate_per_minute, policy.burst, clock)
-        self.budget = DailyBudget(name, policy.daily_budget, clock)
+        self.budget = DailyBudget(name, policy.daily_budget, clock, ledger)
         self.cooldown = Cooldown(name, policy.cooldown_seconds, policy.max_cooldown_seconds, clock)
 
     def call(self, fn: Callable[[], T], what: str, requests: int = 1) -> T:

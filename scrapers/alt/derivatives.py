@@ -38,7 +38,7 @@ class FundingSource(AltSource):
         super().__init__(hub)
         pol = hub.config.policy(self.name)
         self.policy = pol
-        self.guard = Guard(self.name, pol, hub.clock, hub.sleep)
+        self.guard = Guard(self.name, pol, hub.clock, hub.sleep, hub.ledger)
         self.cache: TTLCache[Sourced[Derivatives]] = TTLCache(pol.ttl_seconds, hub.clock)
         self._ex: Any = None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from orchestrator.clock import NS, SimClock
@@ -64,3 +66,29 @@ def test_ttl_cache_expires_on_clock(clock: SimClock) -> None:
     assert hit is not None and hit.value == "v"
     clock.advance(0.1)
     assert c.get("k") is None
+
+
+def test_budget_survives_a_restart_through_the_ledger(tmp_path: Path, clock: SimClock) -> None:
+    from scrapers.limits import BudgetLedger
+
+    path = tmp_path / "budgets.json"
+    first = DailyBudget("odds", 3, clock, BudgetLedger(path))
+    first.spend()
+    first.spend()
+    again = DailyBudget("odds", 3, clock, BudgetLedger(path))  # a new process, same day
+    assert again.used == 2
+    again.spend()
+    with pytest.raises(BudgetExhausted):
+        again.spend()
+    clock.advance(86_400)
+    assert DailyBudget("odds", 3, clock, BudgetLedger(path)).remaining == 3  # a new day starts empty
+
+
+def test_corrupt_ledger_is_named(tmp_path: Path) -> None:
+    from orchestrator.errors import DataError
+    from scrapers.limits import BudgetLedger
+
+    p = tmp_path / "budgets.json"
+    p.write_text("{not json")
+    with pytest.raises(DataError, match="unreadable budget ledger"):
+        BudgetLedger(p)
