@@ -170,10 +170,11 @@ class OrderManager:
                 self._filled[order.client_order_id] = done = done + fill.quantity
                 notional = self._notional.get(order.client_order_id, Decimal(0)) + fill.quantity * fill.price
                 self._notional[order.client_order_id] = notional
-                record = self._store.order(order.client_order_id)
                 status = OrderStatus.FILLED if done == order.quantity else OrderStatus.PARTIALLY_FILLED
-                if record is not None and record.status in (OrderStatus.CANCELED, OrderStatus.EXTERNAL):
-                    status = record.status  # a late fill of a canceled order keeps it canceled
+                if status is OrderStatus.PARTIALLY_FILLED or order.bot == "external":
+                    record = self._store.order(order.client_order_id)  # not on the full-fill hot path
+                    if record is not None and record.status in (OrderStatus.CANCELED, OrderStatus.EXTERNAL):
+                        status = record.status  # a late fill of a canceled order keeps it canceled
                 self._store.update_order(order.client_order_id, status, filled_quantity=done,
                                          avg_price=notional / done, ts_ns=fill.ts_init)
                 if self._on_fill is not None and status is not OrderStatus.EXTERNAL:
