@@ -88,10 +88,21 @@ class DataHub:
         return GuardedProvider(prov, Guard(name, self.config.policy(name), self.clock, self.sleep, self.ledger))
 
     @property
+    def market_offline(self) -> bool:
+        """Offline market data: remote providers are left out (replay must never touch a venue)."""
+        return self.config.offline if self.config.offline is not None else self.app_mode == "replay"
+
+    @property
     def chain(self) -> SourceChain:
         if self._chain is None:
-            self._chain = SourceChain([self.provider(n) for n in self.config.chain], self.clock,
-                                      outlier_sigma=self.config.outlier_sigma, stale_bars=self.config.stale_bars)
+            providers = [self.provider(n) for n in self.config.chain]
+            if self.market_offline:
+                providers = [p for p in providers if not getattr(p, "remote", False)]
+                if not providers:
+                    raise DataError(f"every provider in [data].chain ({', '.join(self.config.chain)}) is remote, "
+                                    f"but market data is offline ({self.app_mode} mode); add 'bundled' or 'file'")
+            self._chain = SourceChain(providers, self.clock, outlier_sigma=self.config.outlier_sigma,
+                                      stale_bars=self.config.stale_bars)
         return self._chain
 
     def bars(self, symbol: str, tf: str | None = None, start_ns: int | None = None, end_ns: int | None = None,

@@ -2,7 +2,8 @@
 
 * Open-Meteo ``GET /v1/ensemble?models=gfs_seamless`` returns the control run and 30
   perturbed members (``temperature_2m_member01`` ..). The probability of an event is the
-  fraction of members in which it happens (e.g. the day's max above a threshold).
+  fraction of members in which it happens (e.g. the day's max above a threshold). Its
+  answers carry no model-run time, so their ``published_at`` is None.
 * NWS ``GET /points/{lat},{lon}`` names the gridpoint forecast; its daytime periods carry
   the forecast high. The probability treats the truth as Normal(forecast, sigma) with
   ``sigma = nws_sigma_f + nws_sigma_growth_f * lead_days`` and reads the normal CDF.

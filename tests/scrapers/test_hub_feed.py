@@ -33,7 +33,7 @@ def _remote_hub(tmp_path: Path, venue: FakeBarsVenue, clock: SimClock) -> DataHu
     ex = make_ccxt("binance", 5, venue.base, {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
                                               "fetchMargins": False})
     cfg = DataConfig(cache_dir=str(tmp_path), chain=["ccxt", "bundled"], timeframe="1h")
-    return DataHub(cfg, clock, providers={"ccxt": CcxtOhlcvProvider(ex)})
+    return DataHub(cfg, clock, app_mode="paper", providers={"ccxt": CcxtOhlcvProvider(ex)})
 
 
 def test_remote_answers_are_cached_and_only_new_bars_fetched(tmp_path: Path, venue: FakeBarsVenue) -> None:
@@ -149,7 +149,7 @@ def test_remote_provider_reads_are_retried_and_budgeted(tmp_path: Path, venue: F
                                               "fetchMargins": False})
     cfg = DataConfig(cache_dir=str(tmp_path), chain=["ccxt"], timeframe="1h",
                      policies={"ccxt": SourcePolicy(daily_budget=3, backoff_seconds=2)})
-    hub = DataHub(cfg, clock, providers={"ccxt": CcxtOhlcvProvider(ex)})
+    hub = DataHub(cfg, clock, app_mode="paper", providers={"ccxt": CcxtOhlcvProvider(ex)})
     venue.server.fault("GET", "/api/v3/klines", "status", status=503)
     t0 = clock.now_ns()
     ans = hub.bars("BTC/USDT", start_ns=int(EURUSD.index[1400].value))
@@ -171,3 +171,16 @@ def test_feed_for_specs_uses_each_symbols_finest_timeframe(tmp_path: Path, clock
     specs = list(Registry.discover(["bots"]).bots().values())
     feed = HubBarFeed.for_specs(DataHub(DataConfig(cache_dir=str(tmp_path)), clock), specs)
     assert feed.timeframes["EUR/USD"] == "1h" and feed.timeframes["SPX"] == "1d"
+
+
+def test_replay_never_asks_a_remote_provider(tmp_path: Path, venue: FakeBarsVenue) -> None:
+    clock = SimClock(venue.now_ns)
+    ex = make_ccxt("binance", 5, venue.base, {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                                              "fetchMargins": False})
+    cfg = DataConfig(cache_dir=str(tmp_path), chain=["ccxt", "bundled"], timeframe="1h")
+    hub = DataHub(cfg, clock, app_mode="replay", providers={"ccxt": CcxtOhlcvProvider(ex)})
+    assert hub.bars("EUR/USD").source == "bundled" and venue.server.log == []
+    only_remote = DataHub(DataConfig(cache_dir=str(tmp_path), chain=["ccxt"]), clock, app_mode="replay",
+                          providers={"ccxt": CcxtOhlcvProvider(ex)})
+    with pytest.raises(DataError, match="every provider in \\[data\\].chain \\(ccxt\\) is remote"):
+        only_remote.bars("EUR/USD")
