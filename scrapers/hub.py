@@ -116,9 +116,8 @@ class DataHub:
             cached_last = None  # the cache ends before the range asked for: nothing to reuse
         answer = self.chain.fetch(symbol, tf, start_ns, end_ns, require_fresh=require_fresh,
                                   cached_last_ns=cached_last)
-        if answer.provenance is not None:
-            self.log.record(answer.provenance, symbol=symbol, timeframe=tf,
-                            bars=0 if answer.frame is None else len(answer.frame))
+        if answer.provenance is not None and answer.frame is not None and len(answer.frame):
+            self.log.record(answer.provenance, symbol=symbol, timeframe=tf, bars=len(answer.frame))
         if answer.skipped or answer.frame is None:
             return answer
         if getattr(self.provider(answer.source or ""), "remote", False):
