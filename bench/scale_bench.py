@@ -8,7 +8,8 @@
   the same publish one round trip per signal, for comparison. Needs the local Redis.
 * dask: the same 100-combination SMA sweep (``backtest.sweep``, through
   ``backtest.executor``'s Dask path) on a ``LocalCluster`` of 1 then 2 single-threaded
-  worker processes, each warmed up first (numba JIT), best of ``--repeat``.
+  worker processes, each warmed up first (numba JIT), the 1- and 2-worker runs
+  interleaved ``--repeat`` times; best and median reported.
 """
 
 from __future__ import annotations
@@ -65,8 +66,12 @@ def bench_bus(n: int, batch: int = 1000) -> dict[str, Any]:
 
 
 def bench_dask(bars: int, repeat: int) -> dict[str, Any]:
-    """The same sweep on 1 and 2 Dask workers; return times and the speed-up."""
-    from distributed import Client, LocalCluster
+    """The same sweep on 1 and 2 Dask workers, runs interleaved (the box is shared, so
+    load drifts: alternating keeps both sides under the same drift); best and median."""
+    import statistics
+    from contextlib import ExitStack
+
+    from distributed import LocalCluster
 
     from backtest.engine import SimSettings
     from backtest.executor import open_executor
@@ -78,33 +83,45 @@ def bench_dask(bars: int, repeat: int) -> dict[str, Any]:
     spec = sma_cross_spec(10, 30)
     combos = grid({"fast": list(range(5, 55, 5)), "slow": list(range(60, 260, 20))})
     settings = SimSettings(fee=0.0005, init_cash=1e50)
-    out: dict[str, Any] = {"bars": bars, "combos": len(combos)}
-    reference = None
+    times: dict[int, list[float]] = {1: [], 2: []}
+    cpus: dict[int, list[float]] = {1: [], 2: []}  # CPU seconds the workers got during each run
+    results: dict[int, Any] = {}
+    with ExitStack() as stack:
+        executors, data = {}, {}
+        for n in (1, 2):
+            cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                       dashboard_address=None))
+            executors[n] = ex = stack.enter_context(open_executor(cluster.scheduler_address))
+            # the bars go to every worker once (a Dask future in the task arguments), not
+            # pickled again with each chunk of combinations
+            data[n] = ex._client.scatter(frame, broadcast=True)  # type: ignore[attr-defined]
+            sweep(spec, frame.iloc[:5000], combos[: 2 * n], settings, executor=ex, chunk_count=2 * n)  # JIT warm-up
+        for _ in range(repeat):
+            for n in (1, 2):
+                client = executors[n]._client  # type: ignore[attr-defined]
+                cpu0 = sum(client.run(time.process_time).values())
+                t0 = time.perf_counter()
+                rows = sweep(spec, data[n], combos, settings, executor=executors[n], chunk_count=4 * n)
+                times[n].append(time.perf_counter() - t0)
+                cpus[n].append(sum(client.run(time.process_time).values()) - cpu0)
+                results[n] = [r.metrics for r in rows]
+    assert results[1] == results[2], "1-worker and 2-worker sweeps disagree"
+    out: dict[str, Any] = {"bars": bars, "combos": len(combos), "repeat": repeat}
     for n in (1, 2):
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
-            client.run(lambda: __import__("backtest.sweep"))
-            with open_executor(cluster.scheduler_address) as ex:
-                sweep(spec, frame.iloc[:5000], combos[: 2 * n], settings, executor=ex, chunk_count=2 * n)  # JIT
-                best = float("inf")
-                for _ in range(repeat):
-                    t0 = time.perf_counter()
-                    rows = sweep(spec, frame, combos, settings, executor=ex, chunk_count=8 * n)
-                    best = min(best, time.perf_counter() - t0)
-        metrics = [r.metrics for r in rows]
-        if reference is None:
-            reference = metrics
-        assert metrics == reference, "1-worker and 2-worker sweeps disagree"
-        out[f"workers_{n}_s"] = best
-    out["speedup"] = out["workers_1_s"] / out["workers_2_s"]
+        out[f"workers_{n}_best_s"] = min(times[n])
+        out[f"workers_{n}_median_s"] = statistics.median(times[n])
+        # cores the workers actually got (CPU seconds / wall seconds): 2.0 would be two free cores
+        out[f"workers_{n}_cores_used"] = statistics.median(c / t for c, t in zip(cpus[n], times[n], strict=True))
+    out["speedup_best"] = out["workers_1_best_s"] / out["workers_2_best_s"]
+    out["speedup_median"] = out["workers_1_median_s"] / out["workers_2_median_s"]
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--signals", type=int, default=50_000)
-    ap.add_argument("--bars", type=int, default=200_000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--bars", type=int, default=500_000)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--skip-dask", action="store_true")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
@@ -123,7 +140,12 @@ def main() -> None:
     if "dask" in res:
         d = res["dask"]
         print(f"Dask sweep, {d['combos']} combos on {d['bars']:,} bars (target >= 1.7x)")
-        print(f"  1 worker  {d['workers_1_s']:.2f} s   2 workers {d['workers_2_s']:.2f} s   speed-up {d['speedup']:.2f}x")
+        print(f"Dask sweep, runs interleaved, {d['repeat']} each")
+        for kind in ("best", "median"):
+            print(f"  {kind:<6} 1 worker {d[f'workers_1_{kind}_s']:.2f} s   2 workers {d[f'workers_2_{kind}_s']:.2f} s"
+                  f"   speed-up {d[f'speedup_{kind}']:.2f}x")
+        print(f"  cores the workers got (CPU s / wall s, median): 1 worker {d['workers_1_cores_used']:.2f}, "
+              f"2 workers {d['workers_2_cores_used']:.2f}")
 
 
 if __name__ == "__main__":
