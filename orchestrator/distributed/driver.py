@@ -82,6 +82,8 @@ class DistributedReplay:
         self.wall = wall or LiveClock()
         self._renew_ns = int(config.scale.lease.renew_seconds * 1e9)
         self._renewed_at = 0
+        self._control_every = int(config.engine.control_poll_seconds * 1e9)
+        self._control_at = self.wall.now_ns()
         self._rows = {s: -1 for s in frames}
 
     def fire_times(self, start_ns: int | None = None) -> list[tuple[int, list[str]]]:
@@ -125,6 +127,7 @@ class DistributedReplay:
                 if stop_after is not None and steps >= stop_after:
                     break
                 self.keep_lease()
+                self._poll_control()
                 self.advance(now_ns)
                 self.leader.ticks((b, now_ns) for b in bots)
                 self._wait(wait_seconds, pump)
@@ -134,6 +137,14 @@ class DistributedReplay:
         return DriverResult(steps, self.leader.stats.dispatched, self.leader.stats.signals,
                             sum(r.stats.orders for r in self.kernel.engine.runners.values()), deposed,
                             list(self.leader.stats.processed))
+
+    def _poll_control(self) -> None:
+        """Re-read pause/halt from the store every ``engine.control_poll_seconds`` of wall time
+        (control events on the bus make the engine reload at once as well)."""
+        now = self.wall.now_ns()
+        if now - self._control_at >= self._control_every:
+            self.kernel.engine.reload_control()
+            self._control_at = now
 
     def keep_lease(self) -> None:
         """Renew the lease every ``renew_seconds`` (lease clock); raise LeaseLost if it was taken."""

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from orchestrator.bus import Bus, InProcessBus
 from orchestrator.distributed.redis_bus import RedisStreamsBus
 from orchestrator.distributed.work import HistoryData, SignalWorker, TickTask
 from orchestrator.errors import ConfigError
@@ -20,6 +21,15 @@ def redis_bus(config: AppConfig, group: str, consumer: str | None = None, **kw: 
         raise ConfigError("[scale.bus] kind is 'inprocess': set kind = \"redis\" (or TRADEFLEET__SCALE__BUS__KIND=redis) "
                           "to run workers")
     return RedisStreamsBus.from_config(config.scale.bus, group, consumer, **kw)  # type: ignore[arg-type]
+
+
+def bus_for(config: AppConfig, group: str, consumer: str | None = None) -> Bus:
+    """The bus ``[scale.bus]`` names for a process of role ``group``: in-process by default,
+    else Redis Streams (e.g. the dashboard's ``create_app(bus=bus_for(cfg, "dashboard"))``,
+    so its pause/halt events reach the leader at once)."""
+    if config.scale.bus.kind == "inprocess":
+        return InProcessBus()
+    return RedisStreamsBus.from_config(config.scale.bus, group, consumer, start="$")
 
 
 def build_worker(config: AppConfig, bus: RedisStreamsBus, bots: list[str] | None = None,

@@ -126,3 +126,30 @@ def test_worker_error_faults_the_bot_and_deposed_leader_defers(world: Any, tmp_p
         leader.on_evaluation(EVALUATIONS, ev)
     assert info.value.defer_entry  # the bus leaves the entry pending for the new leader
     store.close()
+
+
+def test_pause_from_another_process_reaches_the_leader_over_redis(world: Any, tmp_path: Path, prefix: str) -> None:
+    from orchestrator.bus import Topic
+    from orchestrator.distributed.runtime import bus_for
+
+    registry, spec, frames, instruments = world
+    env = {"TRADEFLEET__SCALE__BUS__KIND": "redis", "TRADEFLEET__SCALE__BUS__PREFIX": prefix,
+           "TRADEFLEET__SCALE__BUS__BLOCK_MS": "20", "TRADEFLEET__PIPELINE__STAGES": '["risk"]'}
+    from orchestrator.config import load_config
+
+    cfg = load_config(None, env)
+    store = Store.open(f"sqlite:///{tmp_path / 'tf.db'}")
+    leader_bus = bus_for(cfg, "leader")
+    market = MarketState()
+    kernel = assemble(cfg, store=store, registry=registry, specs=[spec], clock=SimClock(NS), market=market,
+                      instruments=instruments, account="paper", bus=leader_bus)
+    assert not kernel.engine.control.fleet_paused
+    dashboard_bus = bus_for(cfg, "dashboard")  # the dashboard process: same store, same bus
+    state = store.set_control("fleet", paused=True, reason="operator", actor="dashboard", ts_ns=NS)
+    dashboard_bus.publish(Topic.CONTROL, state)
+    for _ in range(5):
+        leader_bus.poll(block_ms=20)  # type: ignore[attr-defined]
+        if kernel.engine.control.fleet_paused:
+            break
+    assert kernel.engine.control.fleet_paused
+    store.close()
