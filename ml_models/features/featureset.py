@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml_models.errors import MissingFeatures
+from ml_models.errors import MissingFeatures, TrainingError
 from ml_models.features import fused
 from ml_models.features import indicators as ind
 from ml_models.features.timeframes import LADDERS, Bars, align, infer_timeframe, period_ns, resample
@@ -102,7 +102,7 @@ class FeatureSet:
             period_ns(tf)
         periods = [period_ns(tf) for tf in self.timeframes]
         if not periods or periods != sorted(set(periods)):
-            raise MissingFeatures(f"feature set timeframes {self.timeframes}: need increasing, distinct timeframes")
+            raise TrainingError(f"feature set timeframes {self.timeframes}: need increasing, distinct timeframes")
 
     @classmethod
     def for_timeframe(cls, base: str) -> FeatureSet:

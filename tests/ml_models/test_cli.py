@@ -22,12 +22,11 @@ def test_train_list_promote_rollback(tmp_path: Path, capsys: pytest.CaptureFixtu
     rows = _run(["train", "goog", *c], capsys)
     assert rows[0]["asset"] == "GOOG" and rows[0]["version"] == 1 and rows[0]["promoted"] is False
     assert rows[0]["baseline_logloss"] > 0
-    _run(["train", "GOOG", "--model", "lightgbm", *c], capsys)
+    assert _run(["train", "GOOG", "--model", "lightgbm", "--promote", *c], capsys)[0]["promoted"] is True
     listed = _run(["models", "list", *c], capsys)
-    assert [(r["version"], r["kind"], r["promoted"]) for r in listed] == [(1, "xgboost", False), (2, "lightgbm", False)]
+    assert [(r["version"], r["kind"], r["promoted"]) for r in listed] == [(1, "xgboost", False), (2, "lightgbm", True)]
     assert _run(["models", "promote", "GOOG", "1", *c], capsys) == {"asset": "GOOG", "promoted": 1}
-    assert _run(["models", "promote", "GOOG", "2", *c], capsys) == {"asset": "GOOG", "promoted": 2}
-    assert _run(["models", "rollback", "GOOG", *c], capsys) == {"asset": "GOOG", "promoted": 1}
+    assert _run(["models", "rollback", "GOOG", *c], capsys) == {"asset": "GOOG", "promoted": 2}
 
 
 def test_cli_errors_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
