@@ -116,7 +116,8 @@ class Model(ABC):
         self.check_feature_set()
         if len(frame) < 3:
             raise MissingFeatures(f"model {self.asset}: frame has {len(frame)} bars, need history")
-        bars = bars_from_frame(frame)
+        start = frame.index[-1] - np.timedelta64(self.feature_set.history_ns, "ns")
+        bars = bars_from_frame(frame.iloc[max(0, int(frame.index.searchsorted(start)) - 1):])
         base = infer_timeframe(bars.ts[-min(len(bars), 500):])
         if base != self.feature_set.base:
             raise FeatureSetMismatch(f"model {self.asset}: trained on {self.feature_set.base} bars, got {base} bars")

@@ -77,18 +77,37 @@ def resample(bars: Bars, tf: str) -> Bars:
     """Aggregate ``bars`` into timeframe ``tf``, each bar labelled with its period end.
 
     The last bucket may be partial; :func:`align` never exposes it before its label.
+    Bucket edges are found by binary search over the sorted stamps (O(buckets log n)),
+    so only the OHLCV reductions touch every bar.
     """
+    n = len(bars)
     p = period_ns(tf)
     off = _OFFSETS.get(tf, 0)
-    label = -((-(bars.ts - off)) // p) * p + off  # ceil to the period end
-    starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
-    ends = np.r_[starts[1:], len(bars)] - 1
+    if n == 0:
+        return bars
+
+    def ceil(t: int) -> int:
+        return -((-(t - off)) // p) * p + off
+
+    first, last = ceil(int(bars.ts[0])), ceil(int(bars.ts[-1]))
+    count = (last - first) // p + 1
+    if count <= 2 * n:
+        labels = first + p * np.arange(count, dtype=np.int64)  # (np.arange(first, last, p) rounds via float)
+        starts = np.searchsorted(bars.ts, labels - p, side="right")
+        stops = np.searchsorted(bars.ts, labels, side="right")
+        keep = stops > starts
+        labels, starts, stops = labels[keep], starts[keep], stops[keep]
+    else:  # sparse stamps over a long span: label every bar instead
+        label = -((-(bars.ts - off)) // p) * p + off
+        starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
+        labels = label[starts]
+        stops = np.r_[starts[1:], n]
     return Bars(
-        ts=label[starts],
+        ts=labels,
         open=bars.open[starts],
         high=np.maximum.reduceat(bars.high, starts),
         low=np.minimum.reduceat(bars.low, starts),
-        close=bars.close[ends],
+        close=bars.close[stops - 1],
         volume=np.add.reduceat(bars.volume, starts),
     )
 

@@ -74,10 +74,17 @@ def test_rsi_and_atr_match_pandas_wilder(spx: pd.DataFrame) -> None:
     np.testing.assert_allclose(got[:, PER_TIMEFRAME.index("bb_width_20")], bb, rtol=1e-8)
 
 
-def test_resample_matches_pandas_right_labelled_bars(eurusd: pd.DataFrame) -> None:
-    bars = bars_from_frame(eurusd)
-    htf = resample(bars, "4h")
-    ref = eurusd.resample("4h", label="right", closed="right").agg(
+@pytest.mark.parametrize(("data", "tf", "rule"), [("eurusd", "4h", "4h"), ("eurusd", "1d", "1D"),
+                                                  ("spx", "1w", "W-SAT"), ("minutes", "15m", "15min")])
+def test_resample_matches_pandas_right_labelled_bars(data: str, tf: str, rule: str, eurusd: pd.DataFrame,
+                                                     spx: pd.DataFrame) -> None:
+    frame = {"eurusd": eurusd, "spx": spx}.get(data)
+    if frame is None:  # minute bars with the weekends cut out
+        frame = gbm_minutes(20_000)
+        frame = frame[frame.index.day_of_week < 5]
+    bars = bars_from_frame(frame)
+    htf = resample(bars, tf)
+    ref = frame.resample(rule, label="right", closed="right").agg(
         {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}).dropna()
     assert np.array_equal(htf.ts, ref.index.as_unit("ns").asi8)
     for col in ("open", "high", "low", "close", "volume"):
