@@ -127,7 +127,10 @@ def test_poison_entry_goes_to_dead_letter_after_max_attempts(prefix: str) -> Non
 
 
 def test_cut_connection_resumes_from_last_acknowledged(prefix: str) -> None:
-    proxy = TcpProxy(("127.0.0.1", 6379))
+    from urllib.parse import urlsplit
+
+    target = urlsplit(REDIS_URL)
+    proxy = TcpProxy((target.hostname or "127.0.0.1", target.port or 6379))
     try:
         url = f"redis://127.0.0.1:{proxy.port}/0"
         handled: list[int] = []
