@@ -93,12 +93,15 @@ class Model(ABC):
 
     def check_feature_set(self) -> None:
         """Raise FeatureSetMismatch unless the current feature code hashes as at training."""
+        if getattr(self, "_feature_set_ok", False):  # the code cannot change under a running process
+            return
         current = FeatureSet(self.feature_set.timeframes, self.feature_set.name)
         if current.hash != self.card.feature_hash or self.feature_set.hash != self.card.feature_hash:
             raise FeatureSetMismatch(
                 f"model {self.asset} v{self.card.version}: trained on feature set {self.card.feature_hash} "
                 f"(version {self.feature_set.version}), the code now builds {current.hash} "
                 f"(version {current.version}); retrain with `tradefleet train {self.asset}`")
+        self._feature_set_ok = True
 
     def predict_proba(self, frame: pd.DataFrame, now_ns: int | None = None) -> float:
         """Return P(close rises over the horizon) from ``frame``'s last row, in [0, 1].

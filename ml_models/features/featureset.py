@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,7 +85,7 @@ def calendar_block(ts_ns: np.ndarray, out: np.ndarray) -> None:
 def bars_from_frame(frame: pd.DataFrame) -> Bars:
     """Return the OHLCV arrays of a validated bar frame."""
     idx = frame.index
-    ts = idx.as_unit("ns").asi8 if hasattr(idx, "as_unit") else np.asarray(idx.asi8)
+    ts = idx.asi8 if getattr(idx, "unit", "ns") == "ns" else idx.as_unit("ns").asi8
     col = lambda name: np.ascontiguousarray(frame[name].to_numpy(dtype=np.float64))  # noqa: E731
     return Bars(np.asarray(ts, dtype=np.int64), col("open"), col("high"), col("low"), col("close"), col("volume"))
 
@@ -135,7 +136,7 @@ class FeatureSet:
         return {"name": self.name, "version": self.version, "timeframes": list(self.timeframes),
                 "columns": self.columns, "history_bars": HISTORY_BARS}
 
-    @property
+    @cached_property
     def hash(self) -> str:
         """Return the feature-set version hash (16 hex digits of sha256 over the spec)."""
         blob = json.dumps(self.spec(), sort_keys=True, separators=(",", ":")).encode()
