@@ -71,7 +71,7 @@ class RegimeConfig(Section):
     per_market: dict[str, RegimeMarketConfig] = Field(
         default_factory=lambda: {"BTC/USD": RegimeMarketConfig(vol_window=6, min_fit_bars=60)},
         description="overrides by market; the bundled BTC/USD series is monthly (156 bars)")
-    refit_every_days: float = Field(30.0, gt=0, description="refits on a fixed grid: multiples of this since the epoch")
+    refit_every_days: float = Field(91.0, gt=0, description="refits on a fixed grid: multiples of this since the epoch")
     seed: int = 7
     size_multipliers: dict[str, float] = Field(
         default_factory=lambda: {"bull": 1.0, "sideways": 0.75, "bear": 0.5})

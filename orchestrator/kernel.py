@@ -66,9 +66,6 @@ def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list
         brokers = {account: paper}
     ledger = Ledger(Decimal(repr(config.engine.starting_cash)), market.last_close, account)
     services = Services(config, clock, store, bus, registry, market, ledger, market, instruments)
-    from risk.options.provider import install_greeks_provider
-
-    install_greeks_provider(services)  # portfolio Greeks feed the risk engine's limits
     pipeline = build_pipeline(config.pipeline.stages, registry, services)
     runners = {s.name: BotRunner(s, s.build(config.bots[s.name].params if s.name in config.bots else None))
                for s in specs}

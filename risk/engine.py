@@ -120,6 +120,7 @@ class PortfolioRiskGate:
         self._exits_approved: dict[tuple[str, str], int] = {}
         self._last_tick = -1
         self._rebuild_ns = int(config.rebuild_seconds * NS)
+        self.report_every_ns = int(config.snapshot_seconds * NS)
         self._report_ns = -(1 << 62)
         self.snap: Snapshot | None = None
         self.bar_seconds: dict[str, float] = {}
@@ -139,6 +140,8 @@ class PortfolioRiskGate:
                    poll_seconds=cfg.engine.control_poll_seconds)
         for spec in specs.values():
             gate.learn_timeframe(spec.instruments, spec.timeframe)
+        if cfg.mode == "replay":  # simulated days pass in milliseconds: one report per simulated day
+            gate.report_every_ns = max(gate.report_every_ns, 86_400 * NS)
         # the dashboard and Telegram (same process) reach confirmations, resume and the
         # report through here
         services.extras["risk_gate"] = gate
@@ -256,7 +259,7 @@ class PortfolioRiskGate:
             self.model.rebuild(ctx.market, universe, ctx.now_ns)
         if self.greeks_provider is not None:
             snap.greeks = self.greeks_provider(ctx.portfolio.positions())
-        if ctx.now_ns - self._report_ns >= int(self.config.snapshot_seconds * NS):
+        if ctx.now_ns - self._report_ns >= self.report_every_ns:
             self._report_ns = ctx.now_ns
             try:
                 self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), ctx.now_ns)
