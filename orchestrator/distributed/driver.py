@@ -134,6 +134,9 @@ class DistributedReplay:
                 steps += 1
         except LeaseLost:
             deposed = True
+        finally:
+            if not deposed:
+                self.lease.release()  # done (or failing): the next leader need not wait for the TTL
         return DriverResult(steps, self.leader.stats.dispatched, self.leader.stats.signals,
                             sum(r.stats.orders for r in self.kernel.engine.runners.values()), deposed,
                             list(self.leader.stats.processed))

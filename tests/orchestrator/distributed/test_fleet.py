@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from orchestrator.clock import NS, SimClock
 from orchestrator.config import AppConfig
 from orchestrator.distributed.driver import DistributedReplay
-from orchestrator.distributed.lease import FENCED
+from orchestrator.distributed.lease import FENCED, lease_status
 from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
 from orchestrator.distributed.work import HistoryData, SignalWorker, evaluate
 from orchestrator.botrunner import BotRunner
@@ -125,6 +125,8 @@ def test_two_workers_and_a_leader_share_a_fleet_and_survive_sigkill(prefix: str,
 
         result = drv.run(_day_ns(START), pump=pump, wait_seconds=120)
         assert not result.deposed and result.steps == len(times)
+        [lease] = lease_status(store.engine)
+        assert (lease.holder, lease.token, lease.expires_ns) == ("leader-1", 1, 0)  # released when done
         assert killed and killed[0] in (w1.pid, w2.pid)
         dead = w1 if killed[0] == w1.pid else w2
         assert dead.wait(timeout=30) == -signal.SIGKILL
