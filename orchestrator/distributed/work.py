@@ -43,12 +43,33 @@ _ALWAYS = 2  # a "last target" no bot can have, so signal_for always returns the
 @register
 @dataclass(frozen=True, slots=True)
 class TickTask:
-    """Evaluate ``bot`` as of ``now_ns``; ``seq`` orders one leader's ticks of one bot."""
+    """Evaluate ``bot`` as of ``now_ns``; ``seq`` orders one leader's ticks of one bot.
+
+    ``bars`` (live) carries the window the leader holds, per instrument, as rows of
+    (close ts ns, open, high, low, close, volume), so workers need no data access and see
+    exactly the market the gates see; without it (replay) workers read their history."""
 
     bot: str
     seq: int
     now_ns: int
     leader_token: int
+    bars: dict[str, list[list[float]]] | None = None
+
+
+def pack_bars(frame: pd.DataFrame) -> list[list[float]]:
+    """A bar frame as JSON-able rows for :attr:`TickTask.bars`."""
+    ts = frame.index.as_unit("ns").asi8.tolist()
+    cols = frame[["open", "high", "low", "close", "volume"]].to_numpy(dtype="float64").tolist()
+    return [[t, *row] for t, row in zip(ts, cols, strict=True)]
+
+
+def unpack_bars(rows: list[list[float]]) -> pd.DataFrame:
+    """The bar frame :func:`pack_bars` packed (UTC close-time index, float columns)."""
+    import pandas as pd
+
+    idx = pd.DatetimeIndex([int(r[0]) for r in rows], tz="UTC", name="ts").as_unit("ns")
+    return pd.DataFrame([r[1:] for r in rows], index=idx, columns=["open", "high", "low", "close", "volume"],
+                        dtype="float64")
 
 
 @register
@@ -127,7 +148,9 @@ class SignalWorker:
         try:
             if task.bot not in self.specs:
                 raise KeyError(f"bot {task.bot!r} is not known to this worker")
-            cands = evaluate(self.specs[task.bot], self.runner(task.bot), self.data, task.now_ns)
+            data = self.data if task.bars is None else HistoryData(
+                {sym: unpack_bars(rows) for sym, rows in task.bars.items()})
+            cands = evaluate(self.specs[task.bot], self.runner(task.bot), data, task.now_ns)
             ev = Evaluation(task.bot, task.seq, task.now_ns, task.leader_token, self.bus.consumer, cands)
         except Exception as exc:  # the leader faults the bot; the worker keeps serving others
             ev = Evaluation(task.bot, task.seq, task.now_ns, task.leader_token, self.bus.consumer,
@@ -160,12 +183,13 @@ class FleetLeader:
         self.stats = LeaderStats()
         self._seq: dict[str, int] = {}
         self._in_flight: dict[str, TickTask] = {}
-        self._queued: dict[str, deque[int]] = {}
+        self._queued: dict[str, deque[tuple[int, dict[str, list[list[float]]] | None]]] = {}
         bus.subscribe(EVALUATIONS, self.on_evaluation)
 
-    def tick(self, bot: str, now_ns: int) -> None:
-        """A bot's schedule fired: queue the tick (one in flight per bot)."""
-        self._queued.setdefault(bot, deque()).append(now_ns)
+    def tick(self, bot: str, now_ns: int, bars: dict[str, list[list[float]]] | None = None) -> None:
+        """A bot's schedule fired: queue the tick (one in flight per bot); ``bars`` is the
+        window to evaluate on (live), else workers use their history (replay)."""
+        self._queued.setdefault(bot, deque()).append((now_ns, bars))
         self._dispatch(bot)
 
     def ticks(self, items: Iterable[tuple[str, int]]) -> None:
@@ -183,7 +207,8 @@ class FleetLeader:
         token = self.lease.check()
         seq = self._seq.get(bot, 0) + 1
         self._seq[bot] = seq
-        task = TickTask(bot, seq, self._queued[bot].popleft(), token)
+        now_ns, bars = self._queued[bot].popleft()
+        task = TickTask(bot, seq, now_ns, token, bars)
         self._in_flight[bot] = task
         self.bus.publish(TASKS, task)
         self.stats.dispatched += 1
@@ -228,4 +253,4 @@ class FleetLeader:
 
 
 __all__ = ["EVALUATIONS", "TASKS", "Evaluation", "FleetLeader", "HistoryData", "LeaseLost", "SignalWorker",
-           "TickTask", "evaluate"]
+           "TickTask", "evaluate", "pack_bars", "unpack_bars"]

@@ -1,0 +1,100 @@
+"""Paper and live trading on the wall clock with bot compute on the workers.
+
+:class:`DistributedLiveRunner` is the one-process :class:`~orchestrator.live.LiveRunner`
+with one change: a schedule fire becomes a :class:`~orchestrator.distributed.work.TickTask`
+carrying the bars the leader holds (so workers need no data access and evaluate exactly
+the market the gates see) instead of a local ``compute``. Bars, gates, risk, the order
+manager and the fenced brokers stay in this process: one writer per account.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from orchestrator.distributed.lease import LeaderLease, LeaseLost
+from orchestrator.distributed.work import FleetLeader, pack_bars
+from orchestrator.live import BarFeed, LiveRunner
+
+if TYPE_CHECKING:
+    from orchestrator.clock import Clock
+    from orchestrator.distributed.redis_bus import RedisStreamsBus
+    from orchestrator.kernel import Kernel
+    from orchestrator.market import MarketState
+
+
+class DistributedLiveRunner(LiveRunner):
+    """Drives one kernel from scheduled fires; bots are evaluated by the workers."""
+
+    def __init__(self, kernel: Kernel, market: MarketState, feed: BarFeed, clock: Clock, bus: RedisStreamsBus,
+                 lease: LeaderLease, control_poll_seconds: float = 1.0, renew_seconds: float = 5.0) -> None:
+        super().__init__(kernel, market, feed, clock, control_poll_seconds)
+        self.bus = bus
+        self.lease = lease
+        self.leader = FleetLeader(kernel.engine, bus, lease)
+        self._renew_ns = int(renew_seconds * 1e9)
+        self._renewed_at = 0
+        self.deposed = False
+
+    def handle_fire(self, job_id: str, fire_ns: int) -> None:
+        """Bring the bot's bars up to date and send its tick, with the window, to the workers."""
+        engine = self.kernel.engine
+        runner = engine.runners.get(job_id)
+        if runner is None or runner.fault:
+            return
+        self.ingest(list(runner.spec.instruments))
+        now = self.clock.now_ns()
+        if now >= self._next_control:
+            engine.reload_control()
+            self._next_control = now + self._poll_ns
+        warmup = runner.bot.warmup_bars()
+        bars = {i: pack_bars(self.market.frame(i, warmup)) for i in runner.spec.instruments
+                if self.market.last_bar(i) is not None}
+        self.keep_lease()
+        self.leader.tick(job_id, now, bars)
+        self.fires += 1
+
+    def keep_lease(self) -> None:
+        """Renew the lease every ``renew_seconds``; raise LeaseLost if it was taken."""
+        now = self.lease.clock.now_ns()
+        if now - self._renewed_at >= self._renew_ns or not self.lease.held:
+            if not self.lease.renew():
+                raise LeaseLost(f"lease {self.lease.name}: lost by {self.lease.holder}")
+            self._renewed_at = now
+
+    def pump(self, block_ms: int = 0) -> int:
+        """Apply the evaluations that arrived (waiting up to ``block_ms``); collect fills."""
+        failures = self.bus.stats.failures
+        n = self.bus.poll(block_ms=block_ms)
+        if self.bus.stats.failures > failures:
+            self.lease.check()  # a deposed leader stops here; its evaluations stay pending
+        if n:
+            self.kernel.oms.collect_fills()
+        return n
+
+    def run(self, schedule: Callable[[Callable[[str, int], None]], object], idle: Callable[[], None] | None = None,
+            wait_seconds: float = 0.5) -> None:
+        """Take the lease, start the scheduler, then alternate fires and evaluations until
+        :meth:`stop` (or until the lease is lost: ``deposed`` is then True)."""
+        if not self.lease.acquire():
+            raise LeaseLost(f"lease {self.lease.name} is held by another leader; see 'tradefleet lease status'")
+        self._renewed_at = self.lease.clock.now_ns()
+        scheduler = schedule(self.enqueue)
+        try:
+            while not self._stop.is_set():
+                try:
+                    job_id, fire_ns = self._fires.get_nowait()
+                except queue.Empty:
+                    self.keep_lease()
+                    self.pump(block_ms=int(wait_seconds * 1000) if self.leader.idle else 20)
+                    if idle is not None and self.leader.idle and self._fires.empty():
+                        idle()
+                    continue
+                self.handle_fire(job_id, fire_ns)
+        except LeaseLost:
+            self.deposed = True
+        finally:
+            getattr(scheduler, "shutdown")()
+            if not self.deposed:
+                self.lease.release()
