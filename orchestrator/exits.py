@@ -90,10 +90,10 @@ class ExitManager:
     def _atr(self, symbol: str) -> float | None:
         from risk.exits import wilder_atr
 
-        f = self.market.frame(symbol, bars=ATR_PERIOD * 4)
-        if len(f) <= ATR_PERIOD:
+        high, low, close = self.market.hlc(symbol, ATR_PERIOD * 4)
+        if len(close) <= ATR_PERIOD:
             return None
-        return wilder_atr(f["high"].tolist(), f["low"].tolist(), f["close"].tolist(), ATR_PERIOD)
+        return wilder_atr(high.tolist(), low.tolist(), close.tolist(), ATR_PERIOD)
 
 
 def _merge(bot: str, actions: list[ExitAction]) -> ExitOrder:

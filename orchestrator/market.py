@@ -117,6 +117,15 @@ class MarketState:
             return None
         return px * (1.0 - self._half_spread), px * (1.0 + self._half_spread)
 
+    def hlc(self, symbol: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Views of the last ``n`` highs, lows and closes, oldest first (no copy)."""
+        s = self._series.get(symbol)
+        if s is None or s.cursor < 0:
+            empty = np.empty(0)
+            return empty, empty, empty
+        lo, hi = max(0, s.cursor - n + 1), s.cursor + 1
+        return s.h[lo:hi], s.l[lo:hi], s.c[lo:hi]
+
     def closes(self, symbol: str, n: int) -> list[float]:
         s = self._series.get(symbol)
         if s is None or s.cursor < 0:
