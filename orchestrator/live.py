@@ -13,7 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.clock import NS, Clock
 from orchestrator.config import AppConfig
@@ -38,8 +38,9 @@ class LiveRunner:
     """Drives one kernel from scheduled fires on a real (or simulated) clock."""
 
     def __init__(self, kernel: Kernel, market: MarketState, feed: BarFeed, clock: Clock,
-                 control_poll_seconds: float = 1.0) -> None:
+                 control_poll_seconds: float = 1.0, reconciler: Any = None) -> None:
         self.kernel = kernel
+        self.reconciler = reconciler
         self.market = market
         self.feed = feed
         self.clock = clock
@@ -76,6 +77,9 @@ class LiveRunner:
         now = self.clock.now_ns()
         if now >= self._next_control:
             engine.reload_control()
+            self.kernel.oms.load_halts()  # an operator clearing an account halt takes effect
+            if self.reconciler is not None:
+                self.reconciler.after_reconnect()  # venues that reconnected are reconciled again
             self._next_control = now + self._poll_ns
         engine.on_fire(job_id, now)
         self.kernel.oms.collect_fills()
@@ -147,14 +151,16 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                               instruments=instruments, account=router.default, brokers=brokers,
                               route=router.account_for)
             kernel.engine.paper = paper
-            Reconciler(kernel.oms, store, clock, kernel.services.bus).run_all()
+            kernel.oms.load_halts()
+            reconciler = Reconciler(kernel.oms, store, clock, kernel.services.bus)
+            reconciler.run_all()
             if feed is None:
                 from scrapers.feed import HubBarFeed
                 from scrapers.hub import DataHub
 
                 feed = HubBarFeed(DataHub.from_services(kernel.services),
                                   {i: s.timeframe for s in specs for i in s.instruments})
-            runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds)
+            runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds, reconciler)
             if install_signals:
                 for sig in (signals.SIGINT, signals.SIGTERM):
                     signals.signal(sig, lambda *_: runner.stop())
