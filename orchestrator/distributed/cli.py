@@ -6,10 +6,14 @@ Heavy imports (redis, pandas, the bots) happen inside the commands.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, open_store
+
+if TYPE_CHECKING:
+    from orchestrator.config import AppConfig
 
 
 def register(app: typer.Typer) -> None:
@@ -54,9 +58,14 @@ def register(app: typer.Typer) -> None:
                bots: list[str] = typer.Option(None, "--bot", help="Only these bots (default: every enabled bot)."),
                start: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
                force: bool = typer.Option(False, "--force", help="Take the lease even if another leader holds it."),
+               paper: bool = typer.Option(False, "--paper", help="Paper-trade on the wall clock instead of replaying."),
                json_out: bool = JsonOption) -> None:
-        """Replay history as the fleet leader, with bot compute on the workers."""
+        """Lead the fleet with bot compute on the workers: replay history, or --paper trade."""
         from dataclasses import asdict
+
+        if paper:
+            _lead_paper(load(config), store, bots or None)
+            return
 
         from orchestrator.distributed.driver import DistributedReplay
         from orchestrator.distributed.runtime import redis_bus
@@ -135,3 +144,21 @@ def register(app: typer.Typer) -> None:
         finally:
             st.close()
         typer.echo(f"{cfg.scale.lease.name}: now held by {holder} with token {lease.token}")
+
+
+def _lead_paper(cfg: AppConfig, store: str | None, bots: list[str] | None) -> None:
+    """``tradefleet leader --paper``: wall-clock paper trading, health served until stopped."""
+    from orchestrator.distributed.health import HealthServer
+    from orchestrator.distributed.live import DistributedLiveRunner, run_distributed_paper
+    from orchestrator.distributed.runtime import redis_bus
+
+    bus = redis_bus(cfg, "leader")
+    current: list[DistributedLiveRunner] = []
+    health = HealthServer(cfg.scale.health.host, cfg.scale.health.port, bus, "leader", live=lambda: True,
+                          ready=lambda: bool(current) and current[0].lease.held)
+    try:
+        runner = run_distributed_paper(cfg, bus, bots=bots, store_url=store, started=current.append)
+    finally:
+        health.close()
+        bus.close()
+    typer.echo(f"fires {runner.fires}, bars {runner.bars}{' (deposed: lease lost)' if runner.deposed else ''}")

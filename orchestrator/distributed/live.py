@@ -13,12 +13,14 @@ import queue
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from orchestrator.distributed.lease import LeaderLease, LeaseLost
+from orchestrator.distributed.lease import FencedBroker, LeaderLease, LeaseLost
 from orchestrator.distributed.work import FleetLeader, pack_bars
 from orchestrator.live import BarFeed, LiveRunner
 
 if TYPE_CHECKING:
+    from orchestrator.bot import BotSpec
     from orchestrator.clock import Clock
+    from orchestrator.config import AppConfig
     from orchestrator.distributed.redis_bus import RedisStreamsBus
     from orchestrator.kernel import Kernel
     from orchestrator.market import MarketState
@@ -98,3 +100,68 @@ class DistributedLiveRunner(LiveRunner):
             getattr(scheduler, "shutdown")()
             if not self.deposed:
                 self.lease.release()
+
+
+def run_distributed_paper(config: AppConfig, bus: RedisStreamsBus, *, bots: list[str] | None = None,
+                          store_url: str | None = None, feed: BarFeed | None = None, clock: Clock | None = None,
+                          install_signals: bool = True,
+                          started: Callable[[DistributedLiveRunner], None] | None = None,
+                          scheduler: Callable[[Callable[[str, int], None], list[BotSpec]], object] | None = None,
+                          stop_when_idle: bool = False) -> DistributedLiveRunner:
+    """Paper-trade on the wall clock as the fleet leader, bots computed on the workers.
+
+    The same assembly as ``tradefleet run --paper`` (store, paper broker, kernel, data-hub
+    feed, APScheduler triggers), with the paper broker behind the lease's fence and
+    :class:`DistributedLiveRunner` in place of the one-process runner. Live accounts stay
+    with ``tradefleet run --live`` until their adapters are fenced the same way.
+    ``scheduler`` and ``stop_when_idle`` are for drained, scripted runs (as in ``run_live``)."""
+    import os
+    import signal as signals
+    import socket
+
+    from orchestrator.clock import LiveClock
+    from orchestrator.errors import PluginError
+    from orchestrator.kernel import assemble, paper_broker
+    from orchestrator.live import _apscheduler
+    from orchestrator.market import MarketState
+    from orchestrator.registry import Registry
+    from orchestrator.replay import instruments_for, select_bots
+    from orchestrator.store import Store
+
+    registry = Registry.discover()
+    specs = [s for s in select_bots(registry, config, bots) if not s.bot.event_driven]
+    if not specs:
+        raise PluginError("no bar bots to run (event-driven bots need a quote feed)")
+    clock = clock or LiveClock()
+    store = Store.open(store_url or config.engine.store_url)
+    try:
+        run_id = store.start_run("paper", clock.now_ns())
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+        lease = LeaderLease(store.engine, config.scale.lease.name, holder, clock, config.scale.lease.ttl_seconds)
+        market = MarketState(config.paper.spread_bps)
+        instruments = instruments_for(sorted({i for s in specs for i in s.instruments}))
+        paper = paper_broker(config, market, clock, "paper", instruments)
+        kernel = assemble(config, store=store, registry=registry, specs=specs, clock=clock, market=market,
+                          instruments=instruments, account="paper", brokers={"paper": FencedBroker(paper, lease)},
+                          bus=bus)
+        kernel.engine.paper = paper
+        if feed is None:
+            from scrapers.feed import HubBarFeed
+            from scrapers.hub import DataHub
+
+            feed = HubBarFeed.for_specs(DataHub.from_services(kernel.services), specs)
+        runner = DistributedLiveRunner(kernel, market, feed, clock, bus, lease, config.engine.control_poll_seconds,
+                                       config.scale.lease.renew_seconds)
+        if install_signals:
+            for sig in (signals.SIGINT, signals.SIGTERM):
+                signals.signal(sig, lambda *_: runner.stop())
+        if started is not None:
+            started(runner)
+        runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs),
+                   idle=runner.stop if stop_when_idle else None, wait_seconds=0.02 if stop_when_idle else 0.5)
+        store.end_run(run_id, "deposed" if runner.deposed else "stopped",
+                      {"fires": runner.fires, "bars": runner.bars, "equity": float(kernel.engine.ledger.equity())},
+                      clock.now_ns())
+        return runner
+    finally:
+        store.close()

@@ -119,3 +119,42 @@ def test_run_loop_takes_and_releases_the_lease(setup: Any) -> None:
     assert not runner.deposed and runner.fires == 2 and runner.leader.stats.applied == 2
     [lease] = lease_status(store.engine)
     assert lease.expires_ns == 0  # released on stop
+
+
+def test_run_distributed_paper_assembles_leads_and_stores(prefix: str, pg_url: str) -> None:
+    from sqlalchemy import text
+
+    from orchestrator.distributed.live import run_distributed_paper
+
+    frames, _instruments, _ = load_history(AppConfig(), ["SPX"], END)
+    cfg = AppConfig.model_validate({"pipeline": {"stages": ["risk"]}, "engine": {"store_url": pg_url},
+                                    "scale": {"bus": {"kind": "redis", "url": REDIS_URL, "prefix": prefix}}})
+    clock = SimClock(_day_ns(END))
+    lbus = RedisStreamsBus(connect(REDIS_URL, block_ms=20), group="leader", consumer="l", prefix=prefix, block_ms=20)
+    wbus = RedisStreamsBus(connect(REDIS_URL, block_ms=20), group="workers", consumer="w", prefix=prefix, block_ms=20)
+    registry = Registry.discover()
+    SignalWorker(wbus, {b: registry.bot(b) for b in BOTS}, HistoryData({}))
+    stop = threading.Event()
+    worker = threading.Thread(target=serve, args=(wbus, stop), daemon=True)
+    worker.start()
+    seen: list[Any] = []
+
+    def schedule(enqueue: Any, specs: list[Any]) -> Any:
+        for spec in specs:
+            enqueue(spec.name, clock.now_ns())
+        return type("S", (), {"shutdown": lambda self: None})()
+
+    try:
+        runner = run_distributed_paper(cfg, lbus, bots=BOTS, feed=HistoryFeed(frames), clock=clock,
+                                       install_signals=False, started=seen.append, scheduler=schedule,
+                                       stop_when_idle=True)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert seen == [runner] and not runner.deposed
+    assert runner.fires == 2 and runner.leader.stats.applied == 2 and runner.bars >= 300
+    with Store.open(pg_url) as store:
+        with store.engine.connect() as conn:
+            status = conn.execute(text("select status from runs order by id desc limit 1")).scalar()
+        [lease] = lease_status(store.engine)
+    assert status == "stopped" and lease.expires_ns == 0
