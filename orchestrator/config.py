@@ -171,12 +171,6 @@ spread_bps = 2.0           # quoted spread around the bar close
 slippage_bps = 1.0
 fee_bps = 1.0
 
-[risk]
-position_pct = 0.10        # equity fraction for a new position
-max_position_pct = 0.20
-max_positions = 25
-allow_short = true
-
 [pipeline]
 stages = ["regime", "ensemble", "veto", "fleet", "risk"]   # gates in order; "risk" must be last
 
@@ -192,3 +186,55 @@ stages = ["regime", "ensemble", "veto", "fleet", "risk"]   # gates in order; "ri
 # api_key = "env:ALPACA_API_KEY"
 # api_secret = "env:ALPACA_API_SECRET"
 '''
+
+# Component sections, rendered from their models so the starter never drifts from the code.
+_KERNEL_SECTIONS = ("engine", "replay", "paper", "pipeline", "bots", "accounts", "mode")
+
+
+def _toml_value(value: Any) -> str | None:
+    import json
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (int, float, str, bool)) for v in value):
+        return "[" + ", ".join(_toml_value(v) or "" for v in value) + "]"
+    if isinstance(value, dict) and not value:
+        return "{}"
+    if isinstance(value, dict) and all(isinstance(v, (int, float, str, bool)) for v in value.values()):
+        return "{ " + ", ".join(f"{json.dumps(k) if not str(k).isidentifier() else k} = {_toml_value(v)}"
+                                for k, v in value.items()) + " }"
+    return None
+
+
+def render_section(name: str, model: Section) -> list[str]:
+    """Commented TOML for one section: every simple key with its default and description."""
+    lines = [f"# [{name}]"]
+    nested = []
+    for key, field in type(model).model_fields.items():
+        value = getattr(model, key)
+        if isinstance(value, Section):
+            nested.append((f"{name}.{key}", value))
+            continue
+        rendered = _toml_value(value)
+        note = f"   # {field.description}" if field.description else ""
+        lines.append(f"# {key} = {rendered}{note}" if rendered is not None
+                     else f"#   ({key}: unset by default{'; ' + field.description if field.description else ''})")
+    for sub, value in nested:
+        lines += [""] + render_section(sub, value)
+    return lines
+
+
+def starter_text() -> str:
+    """The starter config: the kernel's sections by hand, every other section rendered."""
+    out = [STARTER, "# ---- Component sections (defaults shown; uncomment to change) ----", ""]
+    defaults = AppConfig()
+    for name in AppConfig.model_fields:
+        if name in _KERNEL_SECTIONS or name == "risk":
+            continue
+        out += render_section(name, getattr(defaults, name)) + [""]
+    out += render_section("risk", defaults.risk) + [""]
+    return "\n".join(out)

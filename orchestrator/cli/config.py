@@ -36,9 +36,9 @@ def register(app: typer.Typer) -> None:
     def init(path: Path = typer.Argument(Path("tradefleet.toml"), help="Where to write the starter config."),
              force: bool = typer.Option(False, "--force", help="Overwrite an existing file.")) -> None:
         """Write a commented starter config."""
-        from orchestrator.config import STARTER
+        from orchestrator.config import starter_text
 
         if path.exists() and not force:
             raise ConfigError(f"{path}: already exists (use --force to overwrite)")
-        path.write_text(STARTER)
+        path.write_text(starter_text())
         typer.echo(f"wrote {path}; check it with 'tradefleet config check {path}'")

@@ -72,3 +72,20 @@ def test_config_secret_ref_resolves(tmp_path: Path) -> None:
 def test_config_pipeline_requires_risk_last() -> None:
     with pytest.raises(Exception, match="last stage must be 'risk'"):
         AppConfig.model_validate({"pipeline": {"stages": ["risk", "veto"]}})
+
+
+def test_config_starter_with_every_section_uncommented_is_valid(tmp_path: Path) -> None:
+    import re
+
+    from orchestrator.config import starter_text
+
+    text = starter_text()
+    for name in ("[regime]", "[ensemble]", "[veto]", "[fleet]", "[dashboard]", "[telegram]", "[data]",
+                 "[validation]", "[risk.exits]"):
+        assert f"# {name}" in text
+    keyline = re.compile(r"^# (\[[a-z_.\-]+\]|[a-z_0-9]+ = .+)$")
+    uncommented = "\n".join(m.group(1) if (m := keyline.match(line)) else line for line in text.splitlines())
+    path = tmp_path / "full.toml"
+    path.write_text(uncommented)
+    cfg, errors = check_config(path, environ={})
+    assert errors == [] and cfg is not None
