@@ -114,6 +114,7 @@ class RedisStreamsBus:
         self._backlog_cap = backlog
         self._xadd_many: Any = None
         self._topics: dict[str, Topic | str] = {}
+        self._claim_from: dict[str, Any] = {}  # XAUTOCLAIM cursor per stream
 
     @classmethod
     def from_config(cls, cfg: BusConfig, group: str, consumer: str | None = None, **kw: Any) -> RedisStreamsBus:
@@ -254,7 +255,11 @@ class RedisStreamsBus:
     def _claim(self) -> int:
         n = 0
         for key in self._handlers:
-            res = self.client.xautoclaim(key, self.group, self.consumer, self.claim_idle_ms, "0-0", count=self.batch)
+            # continue the scan of the pending list where the previous call stopped, so idle
+            # entries behind many busy ones are reached too; the cursor wraps to 0-0
+            res = self.client.xautoclaim(key, self.group, self.consumer, self.claim_idle_ms,
+                                         self._claim_from.get(key, "0-0"), count=self.batch)
+            self._claim_from[key] = res[0]
             claimed = [(eid, fields) for eid, fields in res[1] if fields is not None]
             if claimed:
                 self.stats.claimed += len(claimed)
