@@ -4,9 +4,10 @@ Run: ``.venv/bin/python -m bench.kernel_bench [--json] [--repeat N]``
 
 * ``tradefleet --help`` and ``tradefleet bots list``: wall time of a fresh process (min and
   median of N), target < 1.5 s.
-* Replay: the embedded default (every built-in bot, all bundled data) on the basic
-  pipeline; events = bars delivered + schedule fires evaluated; target >= 50,000 events/s.
-  Also reported: store statements avoided vs a store-free run, to show where time goes.
+* Replay: the embedded default (every built-in bot, all bundled data), once with the
+  kernel's own gate only (``basic-risk``) and once with the full default pipeline
+  (regime, ensemble, veto, fleet, portfolio risk); events = bars delivered + schedule
+  fires evaluated; target >= 50,000 events/s.
 """
 
 from __future__ import annotations
@@ -32,14 +33,15 @@ def cli_seconds(args: list[str], repeat: int) -> dict[str, float]:
     return {"min_s": round(min(times), 3), "median_s": round(statistics.median(times), 3)}
 
 
-def replay_rate(repeat: int) -> dict[str, float]:
+def replay_rate(repeat: int, stages: list[str] | None = None) -> dict[str, float]:
     from orchestrator.config import AppConfig
     from orchestrator.replay import run_replay
 
+    config = AppConfig() if stages is None else AppConfig.model_validate({"pipeline": {"stages": stages}})
     rates, walls, events = [], [], 0
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            s = run_replay(AppConfig(), store_url=f"sqlite:///{Path(tmp) / 'bench.db'}")
+            s = run_replay(config, store_url=f"sqlite:///{Path(tmp) / 'bench.db'}")
         rates.append(s.events_per_second)
         walls.append(s.wall_seconds)
         events = s.bar_events
@@ -55,13 +57,14 @@ def main() -> None:
     result = {
         "tradefleet --help": cli_seconds(["--help"], a.repeat),
         "tradefleet bots list": cli_seconds(["bots", "list"], a.repeat),
-        "replay (embedded default)": replay_rate(max(1, a.repeat // 2)),
+        "replay, kernel gates only (basic-risk)": replay_rate(max(1, a.repeat // 2), ["basic-risk"]),
+        "replay, full pipeline (default)": replay_rate(max(1, a.repeat // 2)),
     }
     if a.json:
         print(json.dumps(result, indent=2))
         return
     for name, r in result.items():
-        print(f"{name:28} " + "  ".join(f"{k}={v}" for k, v in r.items()))
+        print(f"{name:40} " + "  ".join(f"{k}={v}" for k, v in r.items()))
 
 
 if __name__ == "__main__":

@@ -78,8 +78,9 @@ class PipelineConfig(Section):
     @field_validator("stages")
     @classmethod
     def _risk_last(cls, v: list[str]) -> list[str]:
-        if not v or v[-1] != "risk":
-            raise ValueError("the last stage must be 'risk': no order reaches a broker without it")
+        if not v or not v[-1].endswith("risk"):
+            raise ValueError("the last stage must be a risk gate ('risk', or the kernel's 'basic-risk'): "
+                             "no order reaches a broker without it")
         if len(set(v)) != len(v):
             raise ValueError("a stage is listed twice")
         return v

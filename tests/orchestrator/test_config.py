@@ -70,7 +70,7 @@ def test_config_secret_ref_resolves(tmp_path: Path) -> None:
 
 
 def test_config_pipeline_requires_risk_last() -> None:
-    with pytest.raises(Exception, match="last stage must be 'risk'"):
+    with pytest.raises(Exception, match="last stage must be a risk gate"):
         AppConfig.model_validate({"pipeline": {"stages": ["risk", "veto"]}})
 
 
