@@ -112,6 +112,9 @@ def bench_dask(bars: int, repeat: int) -> dict[str, Any]:
         out[f"workers_{n}_median_s"] = statistics.median(times[n])
         # cores the workers actually got (CPU seconds / wall seconds): 2.0 would be two free cores
         out[f"workers_{n}_cores_used"] = statistics.median(c / t for c, t in zip(cpus[n], times[n], strict=True))
+        # CPU seconds the whole sweep cost: if it grows with 2 workers, the two vCPUs slow
+        # each other down (shared physical core, memory bandwidth, hypervisor steal)
+        out[f"workers_{n}_cpu_s"] = statistics.median(cpus[n])
     out["speedup_best"] = out["workers_1_best_s"] / out["workers_2_best_s"]
     out["speedup_median"] = out["workers_1_median_s"] / out["workers_2_median_s"]
     return out
@@ -146,6 +149,8 @@ def main() -> None:
                   f"   speed-up {d[f'speedup_{kind}']:.2f}x")
         print(f"  cores the workers got (CPU s / wall s, median): 1 worker {d['workers_1_cores_used']:.2f}, "
               f"2 workers {d['workers_2_cores_used']:.2f}")
+        print(f"  CPU seconds per sweep (median): 1 worker {d['workers_1_cpu_s']:.2f}, "
+              f"2 workers {d['workers_2_cpu_s']:.2f}")
 
 
 if __name__ == "__main__":
