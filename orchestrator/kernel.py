@@ -70,7 +70,9 @@ def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list
     runners = {s.name: BotRunner(s, s.build(config.bots[s.name].params if s.name in config.bots else None))
                for s in specs}
     holder: list[Engine] = []
-    oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill))
+    in_process = frozenset(name for name, b in brokers.items() if isinstance(b, PaperBroker))
+    oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill),
+                       in_process_accounts=in_process)
     exits_cfg = getattr(config.risk, "exits", None)
     exits = ExitManager(exits_cfg, market, instruments) if exits_cfg is not None and exits_cfg.enabled else None
     engine = Engine(services, runners, pipeline, oms, ledger, account, paper, exits, route)

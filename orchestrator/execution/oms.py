@@ -39,8 +39,12 @@ class OrderManager:
     """Submits approved orders through the broker of their account."""
 
     def __init__(self, store: Store, brokers: Mapping[str, Broker], clock: Clock, bus: Bus,
-                 on_fill: Callable[[Order, Fill], None] | None = None) -> None:
+                 on_fill: Callable[[Order, Fill], None] | None = None,
+                 in_process_accounts: frozenset[str] = frozenset()) -> None:
         self._store = store
+        # Venues that live in this process (the paper broker) vanish with it, so no venue
+        # order can outlive an uncommitted intent: their intents ride the current batch.
+        self._in_process = in_process_accounts
         self._brokers = dict(brokers)
         self._clock = clock
         self._bus = bus
@@ -73,7 +77,8 @@ class OrderManager:
             self._alert("order_blocked", f"{order.client_order_id}: account {order.account} is halted: "
                         f"{self.halted[order.account]}", order.account)
             return None
-        if not self._store.record_order_intent(order):  # committed before the first send
+        durable = order.account not in self._in_process
+        if not self._store.record_order_intent(order, commit=durable):  # committed before the first send
             self._alert("duplicate_intent", f"{order.client_order_id} is already stored; not sent again",
                         order.account)
             return None
