@@ -345,9 +345,8 @@ class Replay:
         bots = []
         for name, r in sorted(engine.runners.items()):
             results = engine.trade_results.get(name, [])
-            unreal = sum(float(p.unrealized(Decimal(repr(ledger_mark))))
-                         for p in ledger.positions() if p.bot == name and p.quantity
-                         for ledger_mark in [engine.services.market.last_close(p.instrument) or float(p.avg_price)])
+            unreal = sum(float(p.unrealized(_mark(engine, p.instrument, p.avg_price)))
+                         for p in ledger.positions() if p.bot == name and p.quantity)
             bots.append(BotSummary(
                 name, r.spec.family, list(r.spec.instruments), "faulted" if r.fault else "ok",
                 r.stats.evaluations, r.stats.signals, r.stats.orders, r.stats.rejected,
@@ -377,14 +376,17 @@ class Replay:
         return summary
 
 
+def _mark(engine: Engine, instrument: str, fallback: Decimal) -> Decimal:
+    """The last close of ``instrument`` (the position's own price if none)."""
+    close = engine.services.market.last_close(instrument)
+    return Decimal(repr(close)) if close is not None else fallback
+
+
 def _redact(url: str) -> str:
-    """Hide a password in a database URL."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
+    """The store URL with any password hidden."""
+    from orchestrator.store.connect import display_url, parse_url
+
+    return display_url(parse_url(url))
 
 
 def run_replay(config: AppConfig, bots: list[str] | None = None, start: str | None = None, end: str | None = None,
