@@ -38,9 +38,10 @@ class LiveRunner:
     """Drives one kernel from scheduled fires on a real (or simulated) clock."""
 
     def __init__(self, kernel: Kernel, market: MarketState, feed: BarFeed, clock: Clock,
-                 control_poll_seconds: float = 1.0, reconciler: Any = None) -> None:
+                 control_poll_seconds: float = 1.0, reconciler: Any = None, watchdog: Any = None) -> None:
         self.kernel = kernel
         self.reconciler = reconciler
+        self.watchdog = watchdog
         self.market = market
         self.feed = feed
         self.clock = clock
@@ -92,6 +93,8 @@ class LiveRunner:
         scheduler = schedule(self.enqueue)
         try:
             while not self._stop.is_set():
+                if self.watchdog is not None:
+                    self.watchdog.beat("engine")  # a loop that stops beating is restarted
                 try:
                     job_id, fire_ns = self._fires.get(timeout=wait_seconds)
                 except queue.Empty:
@@ -160,17 +163,35 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
 
                 feed = HubBarFeed(DataHub.from_services(kernel.services),
                                   {i: s.timeframe for s in specs for i in s.instruments})
-            runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds, reconciler)
+            watchdog = _watchdog(config, store, clock, kernel)
+            runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds, reconciler, watchdog)
             if install_signals:
                 for sig in (signals.SIGINT, signals.SIGTERM):
                     signals.signal(sig, lambda *_: runner.stop())
-            runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs),
-                       idle=runner.stop if stop_when_idle else None, wait_seconds=0.01 if stop_when_idle else 0.5)
+            stop_watch = threading.Event()
+            if watchdog is not None:  # stuck loop or stale log: halt entries, alert, exit for the supervisor
+                watchdog.run(config.metrics.watchdog_interval_seconds, stop_watch)
+            try:
+                runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs),
+                           idle=runner.stop if stop_when_idle else None, wait_seconds=0.01 if stop_when_idle else 0.5)
+            finally:
+                stop_watch.set()
             store.end_run(run_id, "stopped", {"fires": runner.fires, "bars": runner.bars,
                                               "equity": float(kernel.engine.ledger.equity())}, clock.now_ns())
             return runner
     finally:
         store.close()
+
+
+def _watchdog(config: AppConfig, store: Any, clock: Clock, kernel: Kernel) -> Any:
+    """The dashboard package's watchdog on the wall clock (None on a simulated clock)."""
+    from orchestrator.clock import LiveClock
+
+    if not isinstance(clock, LiveClock):
+        return None
+    from dashboard.watchdog import Watchdog
+
+    return Watchdog.from_config(config.metrics, store, clock, kernel.services.bus)
 
 
 class _Bootstrap:

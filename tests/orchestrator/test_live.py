@@ -130,3 +130,27 @@ def test_run_live_refuses_unvalidated_bots(tmp_path: Path) -> None:
                                                                 "api_key": "env:X", "api_secret": "env:Y"}}})
     with pytest.raises(ConfigError, match="refuses bots without a passing validation: spx-sma-trend"):
         run_live(config, live=True, bots=[BOT], store_url=f"sqlite:///{tmp_path}/live.db", install_signals=False)
+
+
+def test_live_runner_beats_the_watchdog_while_it_loops(tmp_path: Path) -> None:
+    from dashboard.watchdog import Watchdog
+
+    config = AppConfig()
+    registry = Registry.discover()
+    spec = registry.bot(BOT)
+    clock = SimClock(10**18)
+    store = Store.open(f"sqlite:///{tmp_path}/w.db")
+    market = MarketState()
+    kernel = assemble(config, store=store, registry=registry, specs=[spec], clock=clock, market=market,
+                      instruments={}, account="paper")
+    dog = Watchdog(store, clock, heartbeat_timeout_seconds=60)
+    runner = LiveRunner(kernel, market, FrameFeed("SPX", pd.DataFrame()), clock, watchdog=dog)
+
+    class Done:
+        def shutdown(self) -> None: ...
+
+    runner.run(lambda _enqueue: Done(), idle=runner.stop, wait_seconds=0.01)
+    assert dog.problems() == [] and dog.check() is None
+    clock.advance(120)  # the loop has stopped beating: the watchdog halts entries
+    assert dog.check() == 3 and store.control("fleet").halted
+    store.close()
