@@ -22,7 +22,7 @@ from orchestrator.errors import ConfigError, PluginError
 from orchestrator.market import MarketState
 
 if TYPE_CHECKING:
-    from orchestrator.bot import BotSpec
+    from orchestrator.bot import BotSpec, Schedule
     from orchestrator.kernel import Kernel
 
 
@@ -38,8 +38,13 @@ class LiveRunner:
     """Drives one kernel from scheduled fires on a real (or simulated) clock."""
 
     def __init__(self, kernel: Kernel, market: MarketState, feed: BarFeed, clock: Clock,
-                 control_poll_seconds: float = 1.0, reconciler: Any = None, watchdog: Any = None) -> None:
+                 control_poll_seconds: float = 1.0, reconciler: Any = None, watchdog: Any = None,
+                 maintenance: dict[str, Callable[[], object]] | None = None) -> None:
         self.kernel = kernel
+        #: non-bot jobs (weekly model retraining): run off the engine thread, one at a time
+        self.maintenance = dict(maintenance or {})
+        self.jobs_run: list[Any] = []
+        self._pool: Any = None
         self.reconciler = reconciler
         self.watchdog = watchdog
         self.market = market
@@ -69,7 +74,14 @@ class LiveRunner:
         return len(bars)
 
     def handle_fire(self, job_id: str, fire_ns: int) -> None:
-        """Evaluate one bot after bringing its instruments' bars up to date."""
+        """Evaluate one bot after bringing its instruments' bars up to date (or start a
+        maintenance job on its worker thread)."""
+        if job_id in self.maintenance:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="tradefleet-maintenance")
+            self.jobs_run.append(self._pool.submit(self.maintenance[job_id]))
+            return
         engine = self.kernel.engine
         runner = engine.runners.get(job_id)
         if runner is None:
@@ -104,11 +116,13 @@ class LiveRunner:
                 self.handle_fire(job_id, fire_ns)
         finally:
             getattr(scheduler, "shutdown")()
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
 
 
 def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, store_url: str | None = None,
              feed: BarFeed | None = None, clock: Clock | None = None,
-             scheduler: Callable[[Callable[[str, int], None], list[BotSpec]], object] | None = None,
+             scheduler: Callable[[Callable[[str, int], None], list[BotSpec], dict[str, Schedule]], object] | None = None,
              install_signals: bool = True, stop_when_idle: bool = False) -> LiveRunner:
     """Trade on the wall clock: ``live`` uses the accounts with ``live = true`` (only bots
     with a passing validation), otherwise the paper broker plus any paper accounts.
@@ -164,7 +178,11 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                 feed = HubBarFeed(DataHub.from_services(kernel.services),
                                   {i: s.timeframe for s in specs for i in s.instruments})
             watchdog = _watchdog(config, store, clock, kernel)
-            runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds, reconciler, watchdog)
+            from ml_models.training.schedule import RetrainJob
+
+            retrain = RetrainJob.from_config(config.ml, clock)
+            runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds, reconciler, watchdog,
+                                {"ml-retrain": retrain})
             if install_signals:
                 for sig in (signals.SIGINT, signals.SIGTERM):
                     signals.signal(sig, lambda *_: runner.stop())
@@ -172,7 +190,8 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             if watchdog is not None:  # stuck loop or stale log: halt entries, alert, exit for the supervisor
                 watchdog.run(config.metrics.watchdog_interval_seconds, stop_watch)
             try:
-                runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs),
+                jobs = {"ml-retrain": retrain.schedule}
+                runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs, jobs),
                            idle=runner.stop if stop_when_idle else None, wait_seconds=0.01 if stop_when_idle else 0.5)
             finally:
                 stop_watch.set()
@@ -202,12 +221,14 @@ class _Bootstrap:
         self.registry = registry
 
 
-def _apscheduler(enqueue: Callable[[str, int], None], specs: list[BotSpec]) -> object:
+def _apscheduler(enqueue: Callable[[str, int], None], specs: list[BotSpec], jobs: dict[str, Schedule]) -> object:
     from orchestrator.clock import dt_to_ns
     from orchestrator.scheduler import LiveScheduler, build_trigger
 
     sched = LiveScheduler(lambda job, when: enqueue(job, dt_to_ns(when)))
     for spec in specs:
         sched.add(spec.name, build_trigger(spec.schedule))
+    for name, schedule in jobs.items():
+        sched.add(name, build_trigger(schedule))
     sched.start()
     return sched

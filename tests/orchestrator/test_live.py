@@ -98,7 +98,8 @@ def test_run_live_paper_mode_trades_from_a_feed_and_reconciles(tmp_path: Path) -
     clock = SimClock(start - 1)
     spec = Registry.discover().bot(BOT)
 
-    def scheduler(enqueue, specs):  # the same triggers, fired on the simulated clock
+    def scheduler(enqueue, specs, jobs):  # the same triggers, fired on the simulated clock
+        assert "ml-retrain" in jobs  # the weekly retraining is scheduled beside the bots
         sched = SimScheduler(clock)
         for s in specs:
             sched.add(s.name, build_trigger(s.schedule))
@@ -153,4 +154,30 @@ def test_live_runner_beats_the_watchdog_while_it_loops(tmp_path: Path) -> None:
     assert dog.problems() == [] and dog.check() is None
     clock.advance(120)  # the loop has stopped beating: the watchdog halts entries
     assert dog.check() == 3 and store.control("fleet").halted
+    store.close()
+
+
+def test_live_runner_runs_maintenance_jobs_off_the_engine_thread(tmp_path: Path) -> None:
+    import threading
+
+    config = AppConfig()
+    registry = Registry.discover()
+    clock = SimClock(10**18)
+    store = Store.open(f"sqlite:///{tmp_path}/m.db")
+    market = MarketState()
+    kernel = assemble(config, store=store, registry=registry, specs=[registry.bot(BOT)], clock=clock, market=market,
+                      instruments={}, account="paper")
+    ran_on: list[str] = []
+    runner = LiveRunner(kernel, market, FrameFeed("SPX", pd.DataFrame()), clock,
+                        maintenance={"ml-retrain": lambda: ran_on.append(threading.current_thread().name)})
+
+    class Done:
+        def shutdown(self) -> None: ...
+
+    def schedule(enqueue):
+        enqueue("ml-retrain", clock.now_ns())
+        return Done()
+
+    runner.run(schedule, idle=runner.stop, wait_seconds=0.01)
+    assert len(runner.jobs_run) == 1 and ran_on and ran_on[0].startswith("tradefleet-maintenance")
     store.close()
