@@ -25,7 +25,6 @@ from orchestrator.portfolio import Ledger
 if TYPE_CHECKING:
     from orchestrator.services import Services
 
-_BPS = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,13 @@ class PaperBroker:
         self._resting: dict[str, Order] = {}
         self._fills: list[Fill] = []
         self._ids = itertools.count(1)
-        self._fee = Decimal(repr(self._costs.fee_bps)) * _BPS
+        from orchestrator.execution.fees import SCHEDULES, BpsFees, schedule_for
+
+        bps = Decimal(repr(self._costs.fee_bps))
+        self._default_fees = BpsFees(bps, bps)
+        # an instrument of a named venue pays that venue's schedule (Kalshi's formula, SEC/TAF...)
+        self._fees = {sym: schedule_for(i.venue, i.asset_class.value) for sym, i in (instruments or {}).items()
+                      if i.venue in SCHEDULES and i.venue != "paper"}
 
     @classmethod
     def build(cls, services: Services) -> PaperBroker:
@@ -140,7 +145,7 @@ class PaperBroker:
         crossed = touch <= order.limit_price if order.side is Side.BUY else touch >= order.limit_price
         if crossed:
             self._resting.pop(order.client_order_id, None)
-            self._fill(order, order.quantity, Decimal(repr(touch)))
+            self._fill(order, order.quantity, Decimal(repr(touch)), "maker")
 
     def _with_slippage(self, order: Order, price: float) -> Decimal:
         volume = 0.0 if order.instrument in self._tick_volume else self._market.last_volume(order.instrument)
@@ -150,10 +155,10 @@ class PaperBroker:
         adj = 1.0 + order.side.sign * bps / 10_000.0
         return Decimal(repr(round(price * adj, 10)))
 
-    def _fill(self, order: Order, qty: Decimal, price: Decimal) -> VenueOrder:
+    def _fill(self, order: Order, qty: Decimal, price: Decimal, liquidity: str = "taker") -> VenueOrder:
         now = self._clock.now_ns()
         vo = self._orders[order.client_order_id]
-        fee = (qty * price * self._fee).quantize(Decimal("0.000001"))
+        fee = self._fees.get(order.instrument, self._default_fees).fee(order.side, qty, price, liquidity)  # type: ignore[arg-type]
         fill = Fill(order.client_order_id, self._venue, vo.venue_order_id, f"{vo.venue_order_id}-t1",
                     order.instrument, order.side, qty, price, fee, now, now)
         self._book.apply_fill(self._venue, fill)

@@ -22,7 +22,7 @@ def test_paper_market_buy_fills_at_ask_plus_slippage_and_fee() -> None:
     assert ack.status is OrderStatus.FILLED
     (f,) = b.poll_fills()
     assert float(f.price) == pytest.approx(100.0 * 1.0001 * 1.0001)
-    assert f.fee == (f.price * 10 * D("0.001")).quantize(D("0.000001"))
+    assert f.fee == (f.price * 10 * D("0.001")).quantize(D("0.01"))
     assert b.positions() == {"X": D("10")}
     assert b.account().cash == D("10000") - f.price * 10 - f.fee
     assert b.poll_fills() == []
@@ -84,3 +84,14 @@ def test_paper_impact_is_capped_so_prices_stay_sane() -> None:
     b.submit(order("huge", Side.SELL, "1e9"))
     (f,) = b.poll_fills()
     assert float(f.price) == pytest.approx(1.2 * (1 - 0.005))
+
+
+def test_paper_charges_the_venue_fee_schedule_of_named_venues() -> None:
+    from orchestrator.domain import AssetClass, Instrument
+
+    m = market_with("KX", [0.40], spread_bps=0.0)
+    inst = {"KX": Instrument("KX", AssetClass.PREDICTION, venue="kalshi", tick_size=D("0.01"))}
+    b = PaperBroker(m, SimClock(0), D("1000"), PaperCosts(slippage_bps=0, fee_bps=50, impact_bps_per_pct_volume=0), instruments=inst)
+    b.submit(Order("k1", "bot", "KX", Side.BUY, D("100"), 0))
+    (f,) = b.poll_fills()
+    assert f.fee == D("1.68")  # Kalshi: ceil(0.07 x 100 x 0.40 x 0.60) to the cent, not 50 bps
