@@ -141,11 +141,16 @@ class Signal:
     stop: float | None = None
     target: float | None = None
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    account: str = ""
 
     @property
     def signal_id(self) -> str:
-        """A deterministic id: the same intent at the same time always has the same id."""
+        """A deterministic id: the same intent at the same time in the same account always
+        has the same id (so its order id is the same on a retry or a restart), and two
+        accounts (two replay runs in one store) never share one."""
         raw = f"{self.bot}|{self.instrument}|{self.direction.value}|{self.ts_event}"
+        if self.account:
+            raw = f"{self.account}|{raw}"
         return hashlib.sha1(raw.encode()).hexdigest()[:24]
 
 

@@ -10,7 +10,7 @@ persisted in the store, so it survives restarts and can be changed from another 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -100,7 +100,7 @@ class Engine:
         """Send a scaled-exit tranche as a reduce-only order, stored with its reason."""
         now = self.services.clock.now_ns()
         signal = Signal(exit_order.bot, exit_order.instrument, Direction.FLAT, 1.0, exit_order.trigger, bar.ts_event, now,
-                        meta={"exit": exit_order.reason, "quantity": str(exit_order.quantity)})
+                        meta={"exit": exit_order.reason, "quantity": str(exit_order.quantity)}, account=self.account)
         decision = Decision.passed("risk", "scaled_exit", exit_order.reason,
                                    {"trigger": exit_order.trigger, "quantity": str(exit_order.quantity)})
         self.services.store.record_signal(signal, [decision], "ordered")
@@ -145,6 +145,7 @@ class Engine:
 
     def process_signal(self, runner: BotRunner, signal: Signal) -> Order | None:
         """Run one signal through every gate; store it with the decisions; send the order."""
+        signal = replace(signal, account=self.account)
         runner.stats.signals += 1
         ctx = GateContext(self.services.clock.now_ns(), runner.spec, self.services.market, self.ledger,
                           self.control.halted, self.control.halt_reason)

@@ -24,6 +24,10 @@ def risk_view(cfg: Any, store: Any) -> dict[str, Any]:
 
     kv = StoreRiskState.of(store)
     report = kv.load_risk_state(KEY)
+    last = store.last_run()
+    if report is None and last is not None and last.mode == "replay":  # a replay keeps its state per run
+        kv = StoreRiskState.of(store, f"replay-{last.id}/")
+        report = kv.load_risk_state(KEY)
     fleet = store.control("fleet")
     r = cfg.risk
     view: dict[str, Any] = report or {

@@ -134,7 +134,8 @@ class PortfolioRiskGate:
         fleets = {name: spec.family or "default" for name, spec in specs.items()}
         data = services.data
         gate = cls(cfg.risk, services.clock, timezone=cfg.engine.timezone, control=services.store,
-                   state=_state_store(services.store), bus=services.bus, instruments=services.instruments,
+                   state=_state_store(services.store, _scope(services)), bus=services.bus,
+                   instruments=services.instruments,
                    live=cfg.mode == "live", universe=getattr(data, "symbols", None), fleet_of=fleets,
                    greeks_provider=services.extras.get("greeks_provider") or _default_greeks(services),
                    poll_seconds=cfg.engine.control_poll_seconds)
@@ -459,11 +460,17 @@ def _default_greeks(services: Services) -> Callable[[list[Any]], Any] | None:
     return MarketGreeksProvider(services.market, services.clock, services.config.risk.greeks.rate)
 
 
-def _state_store(store: Any) -> RiskStateStore | None:
+def _scope(services: Services) -> str:
+    """Replay runs are separate simulated accounts: each keeps its own risk state."""
+    account = getattr(services.portfolio, "account", "")
+    return f"{account}/" if services.config.mode == "replay" and account else ""
+
+
+def _state_store(store: Any, scope: str = "") -> RiskStateStore | None:
     if isinstance(store, RiskStateStore):
         return store
     if getattr(store, "engine", None) is not None:
         from risk.store_state import StoreRiskState
 
-        return StoreRiskState.of(store)
+        return StoreRiskState.of(store, scope)
     return None

@@ -28,13 +28,14 @@ RISK_STATE = Table(
 class StoreRiskState:
     """Load and save risk-state documents in the kernel store's database."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, scope: str = "") -> None:
         self.store = store
+        self.scope = scope  # a key prefix: each replay run (its own account) keeps its own state
 
     @classmethod
-    def of(cls, store: Any) -> StoreRiskState:
+    def of(cls, store: Any, scope: str = "") -> StoreRiskState:
         """Wrap a kernel :class:`~orchestrator.store.Store`."""
-        return cls(store)
+        return cls(store, scope)
 
     def _conn(self, what: str, write: bool) -> AbstractContextManager[Connection]:
         method = getattr(self.store, "_writing" if write else "_reading", None)
@@ -44,12 +45,14 @@ class StoreRiskState:
 
     def load_risk_state(self, key: str) -> dict[str, Any] | None:
         """Return the document saved under ``key``, or None."""
+        key = self.scope + key
         with self._conn(f"read risk state {key!r}", write=False) as conn:
             row = conn.execute(select(RISK_STATE.c.value).where(RISK_STATE.c.key == key)).first()
         return dict(row[0]) if row is not None else None
 
     def save_risk_state(self, key: str, value: dict[str, Any], ts_ns: int) -> None:
         """Insert or replace the document under ``key``."""
+        key = self.scope + key
         with self._conn(f"save risk state {key!r}", write=True) as conn:
             done = conn.execute(update(RISK_STATE).where(RISK_STATE.c.key == key)
                                 .values(value=value, ts_ns=ts_ns)).rowcount

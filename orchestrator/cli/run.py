@@ -145,7 +145,10 @@ def print_summary(s: ReplaySummary) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    import sys
+
+    # a pipe or a log file gets a wide table rather than rich's 80-column default
+    console = Console() if sys.stdout.isatty() else Console(width=170)
     console.print(f"[bold]run #{s.run_id}[/bold] {s.start[:10]} -> {s.end[:10]}  bars {s.bars:,}  fires {s.fires:,}  "
                   f"{s.events_per_second:,.0f} events/s  ({s.wall_seconds:.2f} s)")
     console.print(f"gates: {' -> '.join(s.stages)}")
@@ -155,7 +158,8 @@ def print_summary(s: ReplaySummary) -> None:
                   f"open positions {s.open_positions}" + ("  [red]HALTED[/red]" if s.halted else ""))
     table = Table(title="per bot")
     for col in ("bot", "family", "signals", "orders", "rejected", "fills", "closed", "win %", "realised", "unrealised", "status"):
-        table.add_column(col, justify="right" if col not in ("bot", "family", "status") else "left")
+        table.add_column(col, justify="right" if col not in ("bot", "family", "status") else "left",
+                         no_wrap=col in ("bot", "family"))
     for b in s.bots:
         win = f"{b.win_rate * 100:.0f}" if b.win_rate is not None else "-"
         table.add_row(b.name, b.family, str(b.signals), str(b.orders), str(b.rejected), str(b.fills),

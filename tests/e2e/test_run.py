@@ -103,7 +103,9 @@ def test_run_pause_persists_and_halt_blocks_entries(tmp_path: Path) -> None:
     assert by["spx-sma-trend"]["signals"] > 0 and by["spx-sma-trend"]["orders"] == 0 and s["halted"] is True
     tradefleet(tmp_path, "resume")
     s = json.loads(tradefleet(tmp_path, "run", "--json", "--bot", "spx-sma-trend", *WINDOW).stdout)
-    assert s["orders"] > 0 and s["halted"] is False
+    assert s["orders"] > 0 and s["fills"] == s["orders"] and s["halted"] is False
+    again = json.loads(tradefleet(tmp_path, "run", "--json", "--bot", "spx-sma-trend", *WINDOW).stdout)
+    assert again["fills"] == s["fills"]  # a second run of the same window is its own account, not a duplicate
 
 
 def test_run_second_run_on_a_held_store_exits_2(tmp_path: Path) -> None:
