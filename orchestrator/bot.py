@@ -110,9 +110,14 @@ class Bot(ABC):
 
 
 class EventBot(Bot):
-    """A bot driven by ticks (prediction markets, market making) instead of bar frames."""
+    """A bot driven by ticks (prediction markets, market making) instead of bar frames.
+
+    ``tick_source`` names a ``tradefleet.providers`` plugin whose recorded ticks replay
+    feeds it (quotes as bars for the paper broker, ``at(now_ns)`` as ``TickContext.data``,
+    ``settlements()`` at the end); without one, replay skips the bot."""
 
     event_driven: ClassVar[bool] = True
+    tick_source: ClassVar[str | None] = None
 
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - contract
         raise PluginError(f"{type(self).__name__} is event-driven: use on_tick")

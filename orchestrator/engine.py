@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from orchestrator.bot import TickContext
 from orchestrator.botrunner import BotRunner
 from orchestrator.bus import Topic
 from orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
@@ -68,6 +69,8 @@ class Engine:
         self.account = account
         self.paper = paper
         self.exits = exits
+        #: event bots' recorded tick sources (replay): bot name -> source with ``at(now_ns)``
+        self.tick_sources: dict[str, Any] = {}
         self.control = ControlState()
         self.fills = 0
         self.fills_by_bot: dict[str, int] = {}
@@ -98,16 +101,31 @@ class Engine:
 
     def submit_exit(self, exit_order: ExitOrder, bar: Bar) -> Order:
         """Send a scaled-exit tranche as a reduce-only order, stored with its reason."""
+        return self._reduce(exit_order.bot, exit_order.instrument, exit_order.side, exit_order.quantity,
+                            exit_order.trigger, bar.ts_event, "scaled_exit", exit_order.reason,
+                            {"exit": exit_order.reason})
+
+    def settle(self, instrument: str, outcome_yes: bool, ts_ns: int) -> list[Order]:
+        """A binary contract resolved: close every bot's position in it at 1 or 0."""
+        if self.paper is None:
+            return []
+        self.paper.settle(instrument, outcome_yes)
+        price = 1.0 if outcome_yes else 0.0
+        return [self._reduce(p.bot, instrument, Side.SELL if p.quantity > 0 else Side.BUY, abs(p.quantity), price,
+                             ts_ns, "settlement", "yes" if outcome_yes else "no", {"settlement": price})
+                for p in self.ledger.positions() if p.instrument == instrument and p.quantity]
+
+    def _reduce(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: float, ts_event: int,
+                reason: str, detail: str, meta: dict[str, Any]) -> Order:
+        """A reduce-only order decided by policy (exits, settlement), stored with its reason."""
         now = self.services.clock.now_ns()
-        signal = Signal(exit_order.bot, exit_order.instrument, Direction.FLAT, 1.0, exit_order.trigger, bar.ts_event, now,
-                        meta={"exit": exit_order.reason, "quantity": str(exit_order.quantity)}, account=self.account)
-        decision = Decision.passed("risk", "scaled_exit", exit_order.reason,
-                                   {"trigger": exit_order.trigger, "quantity": str(exit_order.quantity)})
+        signal = Signal(bot, instrument, Direction.FLAT, 1.0, price, ts_event, now,
+                        meta={**meta, "quantity": str(quantity)}, account=self.account)
+        decision = Decision.passed("risk", reason, detail, {"price": price, "quantity": str(quantity)})
         self.services.store.record_signal(signal, [decision], "ordered")
-        order = Order(Order.make_id(signal.signal_id, 1), exit_order.bot, exit_order.instrument, exit_order.side,
-                      exit_order.quantity, now, OrderType.MARKET, signal_id=signal.signal_id,
-                      account=self.route(exit_order.instrument), reduce_only=True)
-        runner = self.runners.get(exit_order.bot)
+        order = Order(Order.make_id(signal.signal_id, 1), bot, instrument, side, quantity, now, OrderType.MARKET,
+                      signal_id=signal.signal_id, account=self.route(instrument), reduce_only=True)
+        runner = self.runners.get(bot)
         if runner is not None:
             runner.stats.orders += 1
         self.oms.submit(order)
@@ -122,13 +140,28 @@ class Engine:
             runner.stats.skipped_paused += 1
             return
         try:
-            signals = runner.replay_signals(now_ns) if runner.tables else runner.live_signals(
-                {i: self.services.data.frame(i, runner.bot.warmup_bars()) for i in runner.spec.instruments}, now_ns)
+            if runner.spec.bot.event_driven:
+                signals = self._tick(runner, now_ns)
+            elif runner.tables:
+                signals = runner.replay_signals(now_ns)
+            else:
+                signals = runner.live_signals(
+                    {i: self.services.data.frame(i, runner.bot.warmup_bars()) for i in runner.spec.instruments}, now_ns)
         except Exception as exc:  # a faulty bot is isolated; the fleet keeps running
             self.fault(runner, exc)
             return
         for signal in signals:
             self.process_signal(runner, signal)
+
+    def _tick(self, runner: BotRunner, now_ns: int) -> list[Signal]:
+        """An event bot's tick: the latest recorded data at or before now."""
+        source = self.tick_sources.get(runner.name)
+        data = source.at(now_ns) if source is not None else None
+        if data is None:
+            return []
+        runner.stats.evaluations += 1
+        return runner.bot.on_tick(TickContext(runner.name, now_ns, runner.spec.instruments,  # type: ignore[attr-defined]
+                                              self.services.market, data))
 
     def fault(self, runner: BotRunner, exc: BaseException) -> None:
         """Mark a bot faulted with its error, store it and alert."""

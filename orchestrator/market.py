@@ -63,11 +63,20 @@ class MarketState:
     def __init__(self, spread_bps: float = 2.0) -> None:
         self._series: dict[str, _Series] = {}
         self._half_spread = spread_bps / 20_000.0
+        self._quoted: set[str] = set()  # symbols whose bars carry the touch: low = bid, high = ask
+        self._settled: dict[str, float] = {}
 
     # -- loading and advancing --------------------------------------------------------
-    def load(self, symbol: str, frame: pd.DataFrame) -> None:
-        """Preload ``symbol``'s history (replay); nothing is visible until advanced."""
+    def load(self, symbol: str, frame: pd.DataFrame, quoted: bool = False) -> None:
+        """Preload ``symbol``'s history (replay); nothing is visible until advanced.
+        ``quoted``: each bar's low and high are the recorded bid and ask."""
         self._series[symbol] = _Series(frame)
+        if quoted:
+            self._quoted.add(symbol)
+
+    def settle(self, symbol: str, price: float) -> None:
+        """The contract resolved: it trades at ``price`` (1 or 0) from now on, bid = ask."""
+        self._settled[symbol] = price
 
     def timestamps(self, symbol: str) -> np.ndarray:
         return self._series[symbol].ts
@@ -102,6 +111,8 @@ class MarketState:
                    float(s.v[r]), int(s.ts[r]))
 
     def last_close(self, symbol: str) -> float | None:
+        if symbol in self._settled:
+            return self._settled[symbol]
         s = self._series.get(symbol)
         if s is None or s.cursor < 0:
             return None
@@ -112,6 +123,11 @@ class MarketState:
         return 0.0 if s is None or s.cursor < 0 else float(s.v[s.cursor])
 
     def quote(self, symbol: str) -> tuple[float, float] | None:
+        if symbol in self._settled:
+            return self._settled[symbol], self._settled[symbol]
+        if symbol in self._quoted:
+            s = self._series[symbol]
+            return (float(s.l[s.cursor]), float(s.h[s.cursor])) if s.cursor >= 0 else None
         px = self.last_close(symbol)
         if px is None:
             return None

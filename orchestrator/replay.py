@@ -194,6 +194,21 @@ class Replay:
         self.sleep = sleep
         self.skipped: dict[str, str] = {}
         self.start_ns: int | None = None
+        self.sources: dict[str, Any] = {}
+        self.quoted: set[str] = set()
+
+    def _tick_sources(self, registry: Registry, specs: list[BotSpec]) -> dict[str, Any]:
+        """Each event bot's recorded tick source (a ``tradefleet.providers`` plugin)."""
+        built: dict[str, Any] = {}
+        out = {}
+        for spec in specs:
+            name = getattr(spec.bot, "tick_source", None)
+            if not name:
+                continue
+            if name not in built:
+                built[name] = registry.get("providers", name).from_config(self.config)
+            out[spec.name] = built[name]
+        return out
 
     def run(self) -> ReplaySummary:
         from orchestrator.store import Store
@@ -202,15 +217,28 @@ class Replay:
         specs = select_bots(registry, self.config, self.bot_names)
         if not specs:
             raise PluginError("no bots to run: every bot is disabled or broken (see 'tradefleet bots list')")
-        symbols = sorted({i for s in specs for i in s.instruments})
+        self.sources = self._tick_sources(registry, [s for s in specs if s.bot.event_driven])
+        ticked = {i: src for s in specs if s.name in self.sources for i in s.instruments
+                  for src in [self.sources[s.name]]}
+        symbols = sorted({i for s in specs for i in s.instruments} - set(ticked))
         frames, instruments, missing = load_history(self.config, symbols, self.end)
+        for src in {id(v): v for v in ticked.values()}.values():  # recorded quotes of event bots
+            quoted = src.frames()
+            hi = _day_ns(self.end) + DAY_NS if self.end else None
+            frames.update({k: (f.loc[f.index.as_unit("ns").asi8 < hi] if hi is not None else f)
+                           for k, f in quoted.items() if k in ticked})
+            instruments.update({k: v for k, v in src.instruments().items() if k in ticked})
+        self.quoted = set(ticked)
+        for sym in ticked:
+            if sym not in frames:
+                missing[sym] = f"no recorded quotes for {sym!r} in the tick source"
         self.start_ns = _day_ns(self.start) if self.start else None
         empty = {s for s, f in frames.items() if len(f) == 0 or (self.start_ns is not None and f.index[-1].value < self.start_ns)}
         window = f"between {self.start or 'the start'} and {self.end or 'the end'}"
         for s in specs:
             why = [missing[i] for i in s.instruments if i in missing]
-            if s.bot.event_driven:
-                why.append("event-driven: replays recorded quotes, not bars")
+            if s.bot.event_driven and s.name not in self.sources:
+                why.append("event-driven without a tick source to replay")
             elif not why and set(s.instruments) & empty:
                 why.append(f"no bars for {', '.join(sorted(set(s.instruments) & empty))} {window}")
             if why:
@@ -235,11 +263,14 @@ class Replay:
         run_id = store.start_run("replay", clock.now_ns())
         market = MarketState(self.config.paper.spread_bps)
         for sym, frame in frames.items():
-            market.load(sym, frame)
+            market.load(sym, frame, quoted=sym in self.quoted)
         kernel = assemble(self.config, store=store, registry=registry, specs=specs, clock=clock, market=market,
                           instruments=instruments, account=f"replay-{run_id}")
         engine = kernel.engine
+        engine.tick_sources = dict(self.sources)
         for runner in engine.runners.values():
+            if runner.spec.bot.event_driven:
+                continue
             try:
                 runner.precompute(frames)
             except Exception as exc:  # isolate the bot, keep the fleet
@@ -310,6 +341,10 @@ class Replay:
                         self.sleep(min(ahead, 1.0))
         if n:
             fires += self._fire_due(engine, sched, spans, ev_ts[-1])
+            for source in {id(v): v for v in self.sources.values()}.values():  # binary contracts resolve
+                for instrument, yes in source.settlements().items():
+                    if instrument in frames:
+                        engine.settle(instrument, yes, ev_ts[-1])
             engine.snapshot_equity(ev_ts[-1])
         store.commit()
         if self.progress is not None and n:

@@ -57,6 +57,7 @@ class ReplayConfig(Section):
     start: str | None = None
     end: str | None = None
     data: dict[str, str] = Field(default_factory=dict, description="symbol -> dataset name or CSV/Parquet path")
+    snapshots: str = Field("sample_session", description="recorded prediction-market session the event bots replay")
 
 
 class PaperConfig(Section):

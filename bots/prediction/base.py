@@ -27,6 +27,7 @@ class PredictionBot(EventBot):
 
     family: ClassVar[str] = "prediction"
     supports_backtest: ClassVar[bool] = True  # by replaying recorded snapshots
+    tick_source: ClassVar[str | None] = "prediction-snapshots"
     cooldown_minutes: ClassVar[int] = 30
     guard_limits: ClassVar[GuardLimits] = GuardLimits()
 

@@ -171,27 +171,27 @@ class SportsOddsEdgeBot(PredictionBot):
 _P = AssetClass.PREDICTION
 KALSHI_LONGSHOT_FADER = BotSpec(
     name="kalshi-longshot-fader", bot=LongshotFaderBot, instruments=("KXHIGHNY-T90", "KXFED-T500"),
-    schedule=PREDICTION_POLL, timeframe="tick", asset_class=_P, params={},
+    schedule=PREDICTION_POLL, timeframe="5m", asset_class=_P, params={},
     description="Kalshi longshot fader (YES <= 10c)",
 )
 KALSHI_POLY_ARB = BotSpec(
     name="kalshi-polymarket-arb", bot=CrossVenueArbBot, instruments=("KXFED-T425", "POLY-FED-CUT-DEC"),
-    schedule=PREDICTION_POLL, timeframe="tick", asset_class=_P, params={"min_edge": 0.01},
+    schedule=PREDICTION_POLL, timeframe="5m", asset_class=_P, params={"min_edge": 0.01},
     description="Fed-decision arbitrage between Kalshi and Polymarket",
 )
 KALSHI_WEATHER = BotSpec(
     name="kalshi-weather-nyc", bot=WeatherEdgeBot, instruments=("KXHIGHNY-T80", "KXHIGHNY-T85", "KXHIGHNY-T90"),
-    schedule=PREDICTION_POLL, timeframe="tick", asset_class=_P,
+    schedule=PREDICTION_POLL, timeframe="5m", asset_class=_P,
     params={"sources": ("gfs_ensemble", "nws")}, description="NYC daily-high contracts from GFS ensemble + NWS",
 )
 KALSHI_CPI = BotSpec(
     name="kalshi-cpi-nowcast", bot=NowcastEdgeBot, instruments=("KXCPI-T3.0", "KXGDP-T2.0"),
-    schedule=PREDICTION_POLL, timeframe="tick", asset_class=_P,
+    schedule=PREDICTION_POLL, timeframe="5m", asset_class=_P,
     params={"sources": ("cleveland_fed", "gdpnow", "fred")}, description="CPI and GDP contracts from Fed nowcasts",
 )
 KALSHI_SPORTS = BotSpec(
     name="kalshi-sports-odds", bot=SportsOddsEdgeBot, instruments=("KXNBA-LAL-BOS",), schedule=PREDICTION_POLL,
-    timeframe="tick", asset_class=_P, params={}, description="Sports contracts vs de-vigged sportsbook consensus",
+    timeframe="5m", asset_class=_P, params={}, description="Sports contracts vs de-vigged sportsbook consensus",
 )
 #: Not yet registered as entry points: the replay loads bar data for every registered bot's
 #: instruments; these trade on recorded snapshots (``fixtures/``) instead.

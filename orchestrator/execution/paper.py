@@ -48,6 +48,8 @@ class PaperBroker:
                  instruments: dict[str, Instrument] | None = None) -> None:
         self._market = market
         self._tick_volume = {s for s, i in (instruments or {}).items() if i.asset_class is AssetClass.FX}
+        self._tick_volume_free = {s for s, i in (instruments or {}).items() if i.asset_class is AssetClass.PREDICTION}
+        self._settled: set[str] = set()
         self._clock = clock
         self._costs = costs or PaperCosts()
         self._venue = venue
@@ -108,6 +110,11 @@ class PaperBroker:
     def query_order(self, client_order_id: str) -> VenueOrder | None:
         return self._orders.get(client_order_id)
 
+    def settle(self, instrument: str, outcome_yes: bool) -> None:
+        """A binary contract resolved: it now trades at exactly 1 or 0, without fees."""
+        self._market.settle(instrument, 1.0 if outcome_yes else 0.0)
+        self._settled.add(instrument)
+
     def has_resting_orders(self) -> bool:
         return bool(self._resting)
 
@@ -148,6 +155,8 @@ class PaperBroker:
             self._fill(order, order.quantity, Decimal(repr(touch)), "maker")
 
     def _with_slippage(self, order: Order, price: float) -> Decimal:
+        if order.instrument in self._tick_volume_free:
+            return Decimal(repr(price))  # a recorded touch or a settlement price: no model on top
         volume = 0.0 if order.instrument in self._tick_volume else self._market.last_volume(order.instrument)
         pct_of_volume = float(order.quantity) / volume * 100.0 if volume > 0 else 0.0
         impact = min(self._costs.impact_bps_per_pct_volume * pct_of_volume, self._costs.max_impact_bps)
@@ -158,7 +167,8 @@ class PaperBroker:
     def _fill(self, order: Order, qty: Decimal, price: Decimal, liquidity: str = "taker") -> VenueOrder:
         now = self._clock.now_ns()
         vo = self._orders[order.client_order_id]
-        fee = self._fees.get(order.instrument, self._default_fees).fee(order.side, qty, price, liquidity)  # type: ignore[arg-type]
+        fees = self._fees.get(order.instrument, self._default_fees)
+        fee = Decimal(0) if order.instrument in self._settled else fees.fee(order.side, qty, price, liquidity)  # type: ignore[arg-type]
         fill = Fill(order.client_order_id, self._venue, vo.venue_order_id, f"{vo.venue_order_id}-t1",
                     order.instrument, order.side, qty, price, fee, now, now)
         self._book.apply_fill(self._venue, fill)

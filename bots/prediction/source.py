@@ -1,0 +1,90 @@
+"""Recorded prediction-market snapshots as a tick source for the kernel's replay.
+
+The replay loads each contract's quotes as bars whose low and high are the YES bid and ask
+(so the paper broker fills at the recorded touch), hands every tick the latest snapshot
+at or before the clock (never a later one), and settles each contract at 1 or 0 from the
+recorded outcome of its variable.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from bots.prediction.market import FIXTURES, PredictionSnapshot, load_fixture
+from bots.prediction.replay import outcome
+from orchestrator.domain import AssetClass, Instrument
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from orchestrator.config import AppConfig
+    from orchestrator.services import Services
+
+
+class PredictionTickSource:
+    """Snapshots of one recorded session (``[replay] snapshots``, a fixture name)."""
+
+    name: ClassVar[str] = "prediction-snapshots"
+    api_version: ClassVar[int] = 1
+
+    def __init__(self, fixture: str) -> None:
+        self.fixture = fixture
+        self.snapshots: list[PredictionSnapshot] = sorted(load_fixture(fixture), key=lambda s: s.ts_ns)
+        self._ts = [s.ts_ns for s in self.snapshots]
+        raw = json.loads((FIXTURES / f"{fixture}.json").read_text())
+        self._settled_values: dict[str, float] = {k: float(v) for k, v in raw.get("settlements", {}).items()}
+
+    @classmethod
+    def from_config(cls, config: AppConfig) -> PredictionTickSource:
+        return cls(config.replay.snapshots)
+
+    @classmethod
+    def build(cls, services: Services) -> PredictionTickSource:
+        return cls.from_config(services.config)
+
+    def at(self, now_ns: int) -> PredictionSnapshot | None:
+        """The latest snapshot at or before ``now_ns``."""
+        i = bisect_right(self._ts, now_ns)
+        return self.snapshots[i - 1] if i else None
+
+    @cached_property
+    def _venues(self) -> dict[str, str]:
+        return {sym: q.venue for s in self.snapshots for sym, q in s.quotes.items()}
+
+    def instruments(self) -> dict[str, Instrument]:
+        from decimal import Decimal
+
+        return {sym: Instrument(sym, AssetClass.PREDICTION, venue=venue, tick_size=Decimal("0.01"), lot_size=Decimal(1))
+                for sym, venue in self._venues.items()}
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Each contract's quotes as bars: low = YES bid, high = YES ask, close = mid."""
+        import pandas as pd
+
+        from scrapers.frames import validate_frame
+
+        rows: dict[str, list[tuple[int, float, float]]] = {}
+        for snap in self.snapshots:
+            for sym, q in snap.quotes.items():
+                rows.setdefault(sym, []).append((q.ts_ns, q.yes_bid, q.yes_ask))
+        out = {}
+        for sym, quotes in rows.items():
+            ts = pd.DatetimeIndex([t for t, _, _ in quotes], tz="UTC", name="ts").as_unit("ns")
+            bid = [b for _, b, _ in quotes]
+            ask = [a for _, _, a in quotes]
+            mid = [(b + a) / 2 for _, b, a in quotes]
+            frame = pd.DataFrame({"open": mid, "high": ask, "low": bid, "close": mid, "volume": 0.0}, index=ts)
+            out[sym] = validate_frame(frame, f"prediction fixture {self.fixture}: {sym}")
+        return out
+
+    def settlements(self) -> dict[str, bool]:
+        """Contract -> whether YES pays, for every contract whose variable has settled."""
+        terms = {sym: t for s in self.snapshots for sym, t in s.terms.items()}
+        return {sym: outcome(t, self._settled_values[t.variable]) for sym, t in terms.items()
+                if t.variable in self._settled_values}
+
+    def data(self) -> Any:
+        return self

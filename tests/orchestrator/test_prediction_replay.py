@@ -1,0 +1,39 @@
+"""The prediction-market event bots in the kernel's replay: recorded quotes, the full gate
+pipeline, paper fills at the recorded touch with Kalshi's fee, settlement at 1 or 0."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+from bots.prediction.bots import PREDICTION_SPECS
+from bots.prediction.source import PredictionTickSource
+from orchestrator.config import AppConfig
+from orchestrator.replay import run_replay
+
+NAMES = [s.name for s in PREDICTION_SPECS]
+
+
+def test_prediction_bots_trade_recorded_quotes_and_settle(tmp_path: Path) -> None:
+    s = run_replay(AppConfig(), bots=NAMES, store_url=f"sqlite:///{tmp_path}/p.db")
+    assert s.skipped_bots == {} and s.fills > 0 and s.open_positions == 0
+    by = {b.name: b for b in s.bots}
+    assert all(b.evaluations > 0 and b.status == "ok" for b in by.values())
+    settled = PredictionTickSource("sample_session").settlements()
+    con = sqlite3.connect(tmp_path / "p.db")
+    rows = con.execute(
+        "select o.bot, f.instrument, f.side, f.quantity, f.price, f.fee, o.reduce_only, d.reason from fills f "
+        "join orders o on o.client_order_id = f.client_order_id "
+        "join gate_decisions d on d.signal_id = o.signal_id and d.gate = 'risk'").fetchall()
+    con.close()
+    settlements = [r for r in rows if r[7] == "settlement"]
+    entries = [r for r in rows if r[7] != "settlement"]
+    assert settlements and entries
+    for bot, inst, side, qty, price, fee, reduce_only, _ in settlements:
+        assert reduce_only and Decimal(fee) == 0
+        assert Decimal(price) == (Decimal(1) if settled[inst] else Decimal(0))
+    for bot, inst, side, qty, price, fee, _, _ in entries:
+        assert Decimal("0") < Decimal(price) < Decimal("1") and Decimal(fee) > 0  # Kalshi's fee on the touch
+    # the NYC high settled at 88F: YES on the 80 and 85 strikes paid, so the weather bot's longs won
+    assert by["kalshi-weather-nyc"].realized_pnl > 0
