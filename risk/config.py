@@ -47,8 +47,8 @@ class HrpConfig(Section):
 
     enabled: bool = True
     lookback: int = Field(120, ge=10, description="bars of returns for the covariance")
-    refresh_seconds: float = Field(86400.0, ge=0, description="recompute at most this often (clock time); "
-                                   "covariances of daily closes move once a day")
+    refresh_seconds: float = Field(604800.0, ge=0, description="recompute at most this often (clock time); a "
+                                   "120-bar covariance moves slowly, and a new symbol always forces a rebuild")
     max_multiplier: float = Field(2.0, ge=1, description="cap on n * w_i")
 
 
