@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.botrunner import BotRunner, SignalTable
@@ -248,7 +248,7 @@ class FleetLeader:
                 continue
             runner.last[cand.instrument] = target
             self.stats.signals += 1
-            self.stats.processed.append(cand.signal_id)
+            self.stats.processed.append(replace(cand, account=self.engine.account).signal_id)  # as stored
             self.engine.process_signal(runner, cand)
 
 

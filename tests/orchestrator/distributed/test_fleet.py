@@ -3,6 +3,8 @@ Redis. A worker is SIGKILLed mid-tick; the lease is taken from a leader mid-run.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import os
 import signal
@@ -59,7 +61,7 @@ def _reference(specs: list[Any], frames: dict[str, Any], times: list[tuple[int, 
             for cand in evaluate(runners[b].spec, runners[b], data, now):
                 if cand.direction.sign != last.get((b, cand.instrument), 0):
                     last[(b, cand.instrument)] = cand.direction.sign
-                    out[b].append(cand.signal_id)
+                    out[b].append(replace(cand, account="paper").signal_id)  # the leader's account
     return out
 
 
