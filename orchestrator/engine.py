@@ -21,6 +21,7 @@ from orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType
 from orchestrator.pipeline.gate import GateContext
 from orchestrator.pipeline.runner import GatePipeline
 from orchestrator.registry import PluginStatus
+from orchestrator.store.records import FLEET, bot_scope
 
 if TYPE_CHECKING:
     from orchestrator.bot import BotSpec
@@ -30,13 +31,6 @@ if TYPE_CHECKING:
     from orchestrator.execution.paper import PaperBroker
     from orchestrator.portfolio import Ledger
     from orchestrator.services import Services
-
-FLEET = "fleet"
-
-
-def bot_scope(name: str) -> str:
-    return f"bot:{name}"
-
 
 def record_bot(store: Store, spec: BotSpec, status: str, error: str, now_ns: int) -> None:
     """Store a bot's registration and health."""
