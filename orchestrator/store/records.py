@@ -78,8 +78,10 @@ class SignalRecord:
 
     def to_signal(self) -> Signal:
         """Rebuild the domain Signal (its ``signal_id`` equals this record's)."""
+        meta = dict(self.meta)
+        account = str(meta.pop("account", ""))
         return Signal(self.bot, self.instrument, self.direction, self.confidence, self.entry,
-                      self.ts_event, self.ts_init, self.stop, self.target, dict(self.meta))
+                      self.ts_event, self.ts_init, self.stop, self.target, meta, account)
 
 
 @dataclass(frozen=True, slots=True)

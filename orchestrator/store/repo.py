@@ -150,7 +150,9 @@ class Store(StoreReads):
                "direction": signal.direction.value, "confidence": float(signal.confidence),
                "entry": float(signal.entry), "stop": _opt_float(signal.stop),
                "target": _opt_float(signal.target), "ts_event": signal.ts_event,
-               "ts_init": signal.ts_init, "meta": signal.meta or {}, "outcome": outcome}
+               "ts_init": signal.ts_init, "outcome": outcome,
+               # the account scopes the id (two replay runs never share one): kept with the meta
+               "meta": {**signal.meta, "account": signal.account} if signal.account else (signal.meta or {})}
         with self._writing(f"record signal {sid}") as conn:
             if not self._insert_ignore(conn, _SIGNALS, ["signal_id"], row):
                 return False
