@@ -56,11 +56,29 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     try:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
     finally:
         cur.close()
+
+
+def _wal(cur: Any, attempts: int = 50) -> None:
+    """Switch to WAL (persistent: a no-op once any connection did it). Changing the journal
+    mode needs an exclusive lock and SQLite does not wait on the busy handler for it, so a
+    second process opening a brand-new store while the first migrates retries briefly."""
+    import sqlite3
+    import time
+
+    for attempt in range(attempts):
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))  # connection set-up, not a test: the lock clears in ms
 
 
 def make_engine(url: URL) -> Engine:
