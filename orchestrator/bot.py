@@ -19,6 +19,7 @@ Signal columns returned by ``compute``:
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 API_VERSION = 1
+_TIMEFRAME = re.compile(r"[1-9][0-9]*(m|h|d|w|mo)")
 REGIMES = frozenset({"bull", "bear", "sideways"})
 SIGNAL_COLUMNS = ("signal", "confidence", "stop", "target")
 
@@ -160,6 +162,9 @@ class BotSpec:
         unknown = set(self.regimes) - REGIMES
         if unknown:
             raise PluginError(f"bot {self.name}: unknown regimes {sorted(unknown)}")
+        if not _TIMEFRAME.fullmatch(self.timeframe):
+            raise PluginError(f"bot {self.name}: timeframe {self.timeframe!r} must be a number and a unit "
+                              "m, h, d, w or mo (e.g. '15m', '1h', '1d', '1mo')")
 
     @property
     def family(self) -> str:

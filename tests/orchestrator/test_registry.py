@@ -63,3 +63,10 @@ def test_registry_discovers_the_builtins_through_entry_points() -> None:
     assert len(reg.bots()) >= 50 and reg.broken() == []
     assert {"regime", "ensemble", "veto", "fleet", "risk"} <= set(reg.ok("gates"))
     assert "paper" in reg.ok("brokers")
+
+
+def test_registry_rejects_a_bot_with_an_unknown_timeframe() -> None:
+    reg = Registry()
+    reg.add_entry("bots", "ticky", "m:T",
+                  lambda: BotSpec("ticky", OkBot, ("SPX",), Schedule.at_close(), "tick", AssetClass.INDEX))
+    assert "timeframe 'tick' must be a number and a unit" in reg.broken("bots")[0].error

@@ -67,7 +67,7 @@ def test_weather_needs_consensus_and_the_price_cap(snaps: list[PredictionSnapsho
 
 def test_weather_routing_ignores_other_domains(snaps: list[PredictionSnapshot]) -> None:
     spec = BotSpec(name="w", bot=KALSHI_WEATHER.bot, instruments=("KXCPI-T3.0",), schedule=KALSHI_WEATHER.schedule,
-                   timeframe="tick", asset_class=KALSHI_WEATHER.asset_class, params=dict(KALSHI_WEATHER.params))
+                   timeframe="5m", asset_class=KALSHI_WEATHER.asset_class, params=dict(KALSHI_WEATHER.params))
     assert _tick(spec, snaps[0]) == []
 
 
