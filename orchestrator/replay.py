@@ -302,7 +302,7 @@ class Replay:
         for name, runner in engine.runners.items():
             ts = [market.timestamps(i) for i in runner.spec.instruments]
             spans[name] = (max(lo, min(int(t[0]) for t in ts)), max(int(t[-1]) for t in ts) + JOB_GRACE_NS)
-        pending = sorted((lo, name) for name, (lo, _hi) in spans.items())
+        pending = sorted((begin, name) for name, (begin, _end) in spans.items())
         triggers = {name: build_trigger(engine.runners[name].spec.schedule) for name in spans}
 
         store = engine.services.store
