@@ -125,6 +125,7 @@ class _View:
             self._live.__exit__(*exc)
 
     def update(self, p: ReplayProgress) -> None:
+        from rich.console import Group
         from rich.progress_bar import ProgressBar
         from rich.table import Table
 
@@ -136,8 +137,7 @@ class _View:
         t.add_row("equity", f"{p.equity:,.2f}", "cash", f"{p.cash:,.2f}")
         t.add_row("signals", str(p.signals), "fills", str(p.fills))
         t.add_row("open positions", str(p.open_positions), "bars", f"{p.done:,}/{p.total:,}")
-        t.add_row(ProgressBar(total=p.total, completed=p.done, width=40))
-        self._live.update(t)
+        self._live.update(Group(t, ProgressBar(total=p.total, completed=p.done, width=60)))
 
 
 def print_summary(s: ReplaySummary) -> None:
