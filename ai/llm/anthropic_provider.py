@@ -6,14 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ai.config import LLMConfig
-from ai.llm.base import (
-    LLMMalformed,
-    LLMRateLimited,
-    LLMRefused,
-    LLMTimeout,
-    LLMUnavailable,
-    retry_after_seconds,
-)
+from ai.llm.base import LLMMalformed, sdk_errors
 
 
 class AnthropicProvider:
@@ -33,24 +26,12 @@ class AnthropicProvider:
             max_retries=0)
 
     def complete(self, system: str, user: str, schema: dict[str, Any], schema_name: str) -> str:
-        sdk = self._sdk
-        try:
+        with sdk_errors(self._sdk, f"anthropic {self.model}", self.config.timeout_seconds):
             msg = self._client.messages.create(
                 model=self.model, max_tokens=self.config.max_tokens, system=system,
                 messages=[{"role": "user", "content": user}],
                 output_config={"format": {"type": "json_schema", "schema": schema}},
             )
-        except sdk.APITimeoutError as exc:
-            raise LLMTimeout(f"anthropic {self.model}: no answer within {self.config.timeout_seconds}s") from exc
-        except sdk.RateLimitError as exc:
-            raise LLMRateLimited(f"anthropic {self.model}: 429 rate limited",
-                                 retry_after_seconds(exc.response.headers)) from exc
-        except sdk.APIConnectionError as exc:
-            raise LLMUnavailable(f"anthropic {self.model}: connection failed ({exc})") from exc
-        except sdk.APIStatusError as exc:
-            if exc.status_code >= 500:
-                raise LLMUnavailable(f"anthropic {self.model}: HTTP {exc.status_code}") from exc
-            raise LLMRefused(f"anthropic {self.model}: HTTP {exc.status_code}: {exc.message}") from exc
         texts = [getattr(b, "text", "") for b in msg.content if getattr(b, "type", "") == "text"]
         if not texts:
             raise LLMMalformed(f"anthropic {self.model}: no text block in the answer (stop={msg.stop_reason})")

@@ -7,6 +7,9 @@ raw text the model produced; parsing, validation, caching, budget and retries li
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from typing import Any, Protocol
 
 from orchestrator.errors import TradefleetError
@@ -76,3 +79,21 @@ def retry_after_seconds(headers: Any) -> float | None:
         except ValueError:
             continue
     return None
+
+
+@contextmanager
+def sdk_errors(sdk: Any, label: str, timeout_seconds: float) -> Iterator[None]:
+    """Translate the official SDKs' errors (anthropic and openai share one hierarchy) into
+    the LLM error tree: timeouts, 429s with their Retry-After, unreachable or 5xx, refusals."""
+    try:
+        yield
+    except sdk.APITimeoutError as exc:
+        raise LLMTimeout(f"{label}: no answer within {timeout_seconds}s") from exc
+    except sdk.RateLimitError as exc:
+        raise LLMRateLimited(f"{label}: 429 rate limited", retry_after_seconds(exc.response.headers)) from exc
+    except sdk.APIConnectionError as exc:
+        raise LLMUnavailable(f"{label}: connection failed ({exc})") from exc
+    except sdk.APIStatusError as exc:
+        if exc.status_code >= 500:
+            raise LLMUnavailable(f"{label}: HTTP {exc.status_code}") from exc
+        raise LLMRefused(f"{label}: HTTP {exc.status_code}: {exc.message}") from exc

@@ -7,14 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ai.config import LLMConfig
-from ai.llm.base import (
-    LLMMalformed,
-    LLMRateLimited,
-    LLMRefused,
-    LLMTimeout,
-    LLMUnavailable,
-    retry_after_seconds,
-)
+from ai.llm.base import LLMMalformed, sdk_errors
 
 
 class OpenAIProvider:
@@ -33,8 +26,7 @@ class OpenAIProvider:
             timeout=config.timeout_seconds, max_retries=0)
 
     def complete(self, system: str, user: str, schema: dict[str, Any], schema_name: str) -> str:
-        sdk = self._sdk
-        try:
+        with sdk_errors(self._sdk, f"openai {self.model}", self.config.timeout_seconds):
             resp = self._client.chat.completions.create(
                 model=self.model, temperature=self.config.temperature,
                 max_tokens=self.config.max_tokens,
@@ -42,17 +34,6 @@ class OpenAIProvider:
                 response_format={"type": "json_schema",
                                  "json_schema": {"name": schema_name, "schema": schema, "strict": True}},
             )
-        except sdk.APITimeoutError as exc:
-            raise LLMTimeout(f"openai {self.model}: no answer within {self.config.timeout_seconds}s") from exc
-        except sdk.RateLimitError as exc:
-            raise LLMRateLimited(f"openai {self.model}: 429 rate limited",
-                                 retry_after_seconds(exc.response.headers)) from exc
-        except sdk.APIConnectionError as exc:
-            raise LLMUnavailable(f"openai {self.model}: connection failed ({exc})") from exc
-        except sdk.APIStatusError as exc:
-            if exc.status_code >= 500:
-                raise LLMUnavailable(f"openai {self.model}: HTTP {exc.status_code}") from exc
-            raise LLMRefused(f"openai {self.model}: HTTP {exc.status_code}: {exc.message}") from exc
         if not resp.choices:
             raise LLMMalformed(f"openai {self.model}: answer has no choices")
         message = resp.choices[0].message
