@@ -188,4 +188,11 @@ class BotSpec:
 
 
 def _one_line(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic: "fast: Input should be ... (got 300)" per error, no doc links
+        try:
+            return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']} (got {e.get('input')!r})"
+                             for e in errors())
+        except Exception:  # noqa: BLE001 - fall back to the plain text
+            pass
     return " ".join(str(exc).split())
