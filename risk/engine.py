@@ -93,7 +93,7 @@ class PortfolioRiskGate:
                  universe: Callable[[], list[str]] | None = None,
                  fleet_of: dict[str, str] | None = None,
                  greeks_provider: Callable[[list[Any]], Any] | None = None,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0, daily_scope: str = "fleet") -> None:
         mem = MemoryRiskStore()
         self.config = config
         self.clock = clock
@@ -105,7 +105,8 @@ class PortfolioRiskGate:
         self.alerts = AlertSink(bus)
         self.states = StateBook(self.alerts, self.store)
         self.breakers = CircuitBreakers(config.breakers, self.states)
-        self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds)
+        self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds,
+                                    daily_scope)
         self.kelly = KellySizer(config.kelly)
         self.blockers = Blockers(config.blockers)
         saved = self.store.load_risk_state(OUTCOMES_KEY) or {}
@@ -138,7 +139,7 @@ class PortfolioRiskGate:
                    instruments=services.instruments,
                    live=cfg.mode == "live", universe=getattr(data, "symbols", None), fleet_of=fleets,
                    greeks_provider=services.extras.get("greeks_provider") or _default_greeks(services),
-                   poll_seconds=cfg.engine.control_poll_seconds)
+                   poll_seconds=cfg.engine.control_poll_seconds, daily_scope=_daily_scope(services))
         for spec in specs.values():
             gate.learn_timeframe(spec.instruments, spec.timeframe)
         if cfg.mode == "replay":  # simulated days pass in milliseconds: one report per simulated day
@@ -464,6 +465,12 @@ def _scope(services: Services) -> str:
     """Replay runs are separate simulated accounts: each keeps its own risk state."""
     account = getattr(services.portfolio, "account", "")
     return f"{account}/" if services.config.mode == "replay" and account else ""
+
+
+def _daily_scope(services: Services) -> str:
+    """A replay's daily-loss halt holds its own simulated account, never the live fleet."""
+    account = getattr(services.portfolio, "account", "")
+    return f"account:{account}" if services.config.mode == "replay" and account else "fleet"
 
 
 def _state_store(store: Any, scope: str = "") -> RiskStateStore | None:
