@@ -31,7 +31,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from orchestrator.domain import OrderType, Side
+from orchestrator.domain import OrderType, Side, TimeInForce
 
 
 def _dec(x: Decimal | float | int | str) -> Decimal:
@@ -56,16 +56,6 @@ class Atomic(StrEnum):
     NONE = "none"                # legs are independent orders (still approved as one decision)
     ALL_OR_NONE = "all_or_none"  # all legs fill or none (emulated: one-leg states must be safe)
     VENUE_COMBO = "venue_combo"  # one native combo order where the venue has one
-
-
-class TimeInForce(StrEnum):
-    """How long an order rests."""
-
-    DAY = "day"
-    GTC = "gtc"
-    IOC = "ioc"
-    FOK = "fok"
-    GTD = "gtd"
 
 
 class LegRisk(StrEnum):
@@ -199,12 +189,12 @@ class OrderIntent:
         names = [leg.instrument for leg in self.legs]
         if len(set(names)) != len(names):
             raise ValueError(f"an order intent names an instrument twice: {names}")
-        kind = self.order_type.value
-        if kind in ("limit", "stop_limit") and self.limit is None:
+        t, kind = self.order_type, self.order_type.value
+        if t in (OrderType.LIMIT, OrderType.STOP_LIMIT) and self.limit is None:
             raise ValueError(f"a {kind} order needs a limit price")
-        if kind in ("stop", "stop_limit") and self.stop is None:
+        if t in (OrderType.STOP, OrderType.STOP_LIMIT) and self.stop is None:
             raise ValueError(f"a {kind} order needs a stop price")
-        if kind == "trailing_stop" and (self.trail is None) == (self.trail_percent is None):
+        if t is OrderType.TRAILING_STOP and (self.trail is None) == (self.trail_percent is None):
             raise ValueError("a trailing_stop order needs exactly one of trail and trail_percent")
         for name in ("limit", "stop", "trail", "trail_percent"):
             v = getattr(self, name)
@@ -215,7 +205,7 @@ class OrderIntent:
             raise ValueError("a GTD order needs expire_ns")
         if self.size is not None and self.size <= 0:
             raise ValueError(f"order size is a cap and must be > 0, got {self.size}")
-        if self.post_only and kind not in ("limit",):
+        if self.post_only and t is not OrderType.LIMIT:
             raise ValueError("post_only applies to limit orders only")
         if self.bracket is not None and len(self.legs) != 1:
             raise ValueError("a bracket attaches to a one-leg order")

@@ -147,3 +147,20 @@ def test_universe_selector_may_not_invent_instruments() -> None:
     state = UniverseState(Universe.select(lambda pool, d, t: ["Z"]), ("A", "B"))
     with pytest.raises(PluginError, match="outside its candidates"):
         state.current(_Data(), 0)  # type: ignore[arg-type]
+
+
+def test_portfolio_bot_default_decide_reads_the_last_weights_row() -> None:
+    from orchestrator.bot import PortfolioBot
+
+    class Half(PortfolioBot):
+        def weights(self, panel: Panel) -> pd.DataFrame:
+            w = panel.close * 0 + 0.5
+            w.iloc[:1] = np.nan
+            return w
+
+    a = _frame(["2024-01-02", "2024-01-03"], 10)
+    p = Panel.from_frames({"A": a, "B": a})
+    ctx = Ctx.build("half", p.now_ns, Decimal(1), Decimal(1), {}, [], {}, {})
+    assert Half().decide(p, ctx) == [Target.weights({"A": 0.5, "B": 0.5})]
+    assert Half().decide(p.tail(2).upto(p.ts[0]), ctx) == []
+    assert Half.portfolio and not Half.supports_backtest
