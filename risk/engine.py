@@ -54,6 +54,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from orchestrator.binary import is_binary, no_price
 from orchestrator.clock import NS
 from orchestrator.domain import ZERO, Decision, Instrument, Signal
 from orchestrator.pipeline.gate import GateContext
@@ -306,6 +307,8 @@ class PortfolioRiskGate:
         if quote is None:
             return Decision.rejected(GATE, "no_quote", signal.instrument), ZERO
         price = quote[1] if want > 0 else quote[0]
+        if want < 0 and is_binary(ctx.spec.asset_class):
+            price = no_price(quote[0])  # a binary short buys NO: its capital at risk is 1 - YES bid
         book = snap.book
         equity = book.equity
         if equity <= 0 or price <= 0:
