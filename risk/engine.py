@@ -54,6 +54,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from orchestrator.binary import is_binary, no_price
 from orchestrator.clock import NS
 from orchestrator.domain import ZERO, Decision, Instrument, Signal
 from orchestrator.duration import parse_timeframe
@@ -94,7 +95,7 @@ class PortfolioRiskGate:
                  universe: Callable[[], list[str]] | None = None,
                  fleet_of: dict[str, str] | None = None,
                  greeks_provider: Callable[[list[Any]], Any] | None = None,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0, daily_scope: str = "fleet") -> None:
         mem = MemoryRiskStore()
         self.config = config
         self.clock = clock
@@ -106,7 +107,8 @@ class PortfolioRiskGate:
         self.alerts = AlertSink(bus)
         self.states = StateBook(self.alerts, self.store)
         self.breakers = CircuitBreakers(config.breakers, self.states)
-        self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds)
+        self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds,
+                                    daily_scope)
         self.kelly = KellySizer(config.kelly)
         self.blockers = Blockers(config.blockers)
         saved = self.store.load_risk_state(OUTCOMES_KEY) or {}
@@ -139,7 +141,7 @@ class PortfolioRiskGate:
                    instruments=services.instruments,
                    live=cfg.mode == "live", universe=getattr(data, "symbols", None), fleet_of=fleets,
                    greeks_provider=services.extras.get("greeks_provider") or _default_greeks(services),
-                   poll_seconds=cfg.engine.control_poll_seconds)
+                   poll_seconds=cfg.engine.control_poll_seconds, daily_scope=_daily_scope(services))
         for spec in specs.values():
             gate.learn_timeframe(spec.instruments, spec.timeframe)
         if cfg.mode == "replay":  # simulated days pass in milliseconds: one report per simulated day
@@ -306,6 +308,8 @@ class PortfolioRiskGate:
         if quote is None:
             return Decision.rejected(GATE, "no_quote", signal.instrument), ZERO
         price = quote[1] if want > 0 else quote[0]
+        if want < 0 and is_binary(ctx.spec.asset_class):
+            price = no_price(quote[0])  # a binary short buys NO: its capital at risk is 1 - YES bid
         book = snap.book
         equity = book.equity
         if equity <= 0 or price <= 0:
@@ -449,6 +453,12 @@ def _scope(services: Services) -> str:
     """Replay runs are separate simulated accounts: each keeps its own risk state."""
     account = getattr(services.portfolio, "account", "")
     return f"{account}/" if services.config.mode == "replay" and account else ""
+
+
+def _daily_scope(services: Services) -> str:
+    """A replay's daily-loss halt holds its own simulated account, never the live fleet."""
+    account = getattr(services.portfolio, "account", "")
+    return f"account:{account}" if services.config.mode == "replay" and account else "fleet"
 
 
 def _state_store(store: Any, scope: str = "") -> RiskStateStore | None:

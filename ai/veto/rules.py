@@ -14,6 +14,7 @@ from ai.config import VetoConfig
 from ai.ensemble.tracker import SignalTracker
 from ai.veto.base import VetoVerdict
 from ai.veto.events import EventCalendar, load_calendar
+from orchestrator.binary import is_binary, paid_price
 from orchestrator.clock import NS, ns_to_dt
 from orchestrator.domain import Signal
 from orchestrator.duration import parse_timeframe
@@ -75,8 +76,9 @@ class RulesVeto:
         if quote is None or signal.entry <= 0:
             return None
         bid, ask = quote
-        sign = signal.direction.sign
-        px = ask if sign > 0 else bid  # what we would pay (long) or receive (short)
+        # what we would pay (long) or receive (short); for a binary contract both sides are
+        # purchases quoted like the signal's entry (a SHORT buys NO at 1 - YES bid)
+        px, sign = paid_price(signal.direction.sign, bid, ask, is_binary(ctx.spec.asset_class))
         drift = sign * (px - signal.entry) / signal.entry * 100.0
         if signal.stop is not None and sign * (px - signal.stop) <= 0:
             return self._no("price_past_stop", "price_moved", f"price {px:g} already through stop {signal.stop:g}")
