@@ -109,6 +109,25 @@ class OrderManager:
         self.collect_fills(order.account)
         return ack
 
+    def cancel(self, client_order_id: str) -> bool:
+        """Ask the venue to cancel a working order; store CANCELED once it confirms.
+
+        A fill that raced the cancel is collected first (it stays booked). False if the
+        order is unknown, no longer open, or the venue did not confirm (it is alerted)."""
+        rec = self._store.order(client_order_id)
+        if rec is None or not rec.status.is_open:
+            return False
+        try:
+            vo = self.broker(rec.account).cancel(client_order_id)
+        except BrokerError as exc:
+            self._alert("cancel_failed", f"{client_order_id}: {redact(exc)}", rec.account)
+            return False
+        self.collect_fills(rec.account)
+        if vo.status is not OrderStatus.CANCELED:
+            return False
+        self._store.update_order(client_order_id, OrderStatus.CANCELED, ts_ns=self._clock.now_ns())
+        return True
+
     def halt(self, account: str, reason: str, actor: str = "oms") -> None:
         """Halt ``account``: stored (scope ``account:<name>``), alerted, and nothing more is sent."""
         reason = redact(reason)
