@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.bus import Topic
-from orchestrator.domain import ZERO, Instrument, Order, OrderType, Side, Signal
+from orchestrator.domain import ZERO, Instrument, Order, OrderType, Side, Signal, Verdict
 from orchestrator.errors import PluginError
 from orchestrator.intents import (INTENT_TYPES, Atomic, Cancel, Intent, LegRisk, OrderIntent, Quote, Target,
                                   TargetKind, intent_id)
@@ -356,7 +356,9 @@ class IntentDispatcher:
         outcome = result.outcome
         for i, decisions in enumerate(result.decisions):
             sig = group.leg_signal(i, e.account, ctx.now_ns)
-            leg_outcome = outcome if outcome != "ordered" or result.quantities[i] else "noop"
+            last = decisions[-1]
+            leg_outcome = f"rejected:{last.gate}:{last.reason}" if last.verdict is Verdict.REJECT \
+                else "ordered" if result.quantities[i] else "noop"
             store.record_signal(sig, list(decisions), leg_outcome)
             runner.stats.signals += 1
             bus.publish(Topic.SIGNALS, sig)
