@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from orchestrator.binary import is_binary, no_price
 from orchestrator.clock import NS
 from orchestrator.domain import ZERO, Decision, Instrument, Signal
+from orchestrator.duration import parse_timeframe
 from orchestrator.pipeline.gate import GateContext
 from orchestrator.errors import StoreError
 from risk.alerts import AlertSink, RiskAlert
@@ -198,7 +199,7 @@ class PortfolioRiskGate:
 
     def learn_timeframe(self, instruments: tuple[str, ...] | list[str], timeframe: str) -> None:
         """Remember the bar length of ``instruments`` (the slowest timeframe traded wins)."""
-        seconds = timeframe_seconds(timeframe)
+        seconds = float(parse_timeframe(timeframe).seconds)
         for sym in instruments:
             if seconds > self.bar_seconds.get(sym, 0.0):
                 self.bar_seconds[sym] = seconds
@@ -431,22 +432,6 @@ class PortfolioRiskGate:
     def _venue(self, instrument: str) -> str:
         inst = self.instruments.get(instrument)
         return inst.venue if inst is not None else "paper"
-
-
-_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0,
-          "mo": 30.4 * 86_400.0, "M": 30.4 * 86_400.0, "y": 365.25 * 86_400.0}
-
-
-def timeframe_seconds(timeframe: str) -> float:
-    """Return the length of a bar timeframe (``15m``, ``1h``, ``1d``, ``1mo``); 0 if unknown."""
-    tf = timeframe.strip()
-    digits = "".join(ch for ch in tf if ch.isdigit() or ch == ".")
-    unit = tf[len(digits):]
-    try:
-        n = float(digits) if digits else 1.0
-    except ValueError:
-        return 0.0
-    return n * _UNITS.get(unit, _UNITS.get(unit.lower(), 0.0))
 
 
 def _unit(x: Any) -> float:
