@@ -33,7 +33,15 @@ def test_prediction_bots_trade_recorded_quotes_and_settle(tmp_path: Path) -> Non
     for bot, inst, side, qty, price, fee, reduce_only, _ in settlements:
         assert reduce_only and Decimal(fee) == 0
         assert Decimal(price) == (Decimal(1) if settled[inst] else Decimal(0))
+    venues = {sym: i.venue for sym, i in PredictionTickSource("sample_session").instruments().items()}
     for bot, inst, side, qty, price, fee, _, _ in entries:
-        assert Decimal("0") < Decimal(price) < Decimal("1") and Decimal(fee) > 0  # Kalshi's fee on the touch
+        assert Decimal("0") < Decimal(price) < Decimal("1")
+        # Kalshi's fee on the touch; Polymarket charges none
+        assert Decimal(fee) > 0 if venues[inst] == "kalshi" else Decimal(fee) == 0
+        if side == "sell":  # a binary short buys NO: its capital at risk is (1 - YES bid) per contract
+            assert Decimal(qty) * (1 - Decimal(price)) <= Decimal("0.10") * 100_000
+    # every bot entered through every gate (the veto once refused every NO-side entry)
+    assert {r[0] for r in entries} == set(NAMES)
+    assert {r[1] for r in entries if r[0] == "kalshi-polymarket-arb"} == {"KXFED-T425", "POLY-FED-CUT-DEC"}
     # the NYC high settled at 88F: YES on the 80 and 85 strikes paid, so the weather bot's longs won
     assert by["kalshi-weather-nyc"].realized_pnl > 0
