@@ -23,6 +23,7 @@ from orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
     from orchestrator.store import Store
+    from orchestrator.store.records import OrderRecord
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,16 @@ class OrderManager:
         self._notional[cid] = notional
         if venue_order_id:
             self._by_venue[(record_order.account, venue_order_id)] = cid
+
+    def restore(self, records: list[OrderRecord], fills: list[Fill]) -> None:
+        """Warm start: index every stored order (open and UNKNOWN ones included) and every
+        stored fill, so fills for known client ids land on their orders and re-served old
+        fills are recognised."""
+        for rec in records:
+            self.register(rec.order, rec.venue_order_id, rec.filled_quantity,
+                          rec.filled_quantity * (rec.avg_price or Decimal(0)))
+        for fill in fills:
+            self._seen.add((fill.venue, fill.venue_order_id, fill.trade_id))
 
     def collect_fills(self, account: str | None = None) -> list[Fill]:
         """Poll fills, drop duplicates and overfills, store the rest; return the new ones.
