@@ -27,8 +27,11 @@ def register(app: typer.Typer) -> None:
         from dashboard.app import create_app
         from orchestrator.clock import LiveClock
 
+        from dashboard.serve import check_port
+
         cfg = load(config)
         bind = host or cfg.dashboard.host
+        check_port(bind, port if port is not None else cfg.dashboard.port)
         app = create_app(cfg, store_url, LiveClock(), host=bind)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         typer.echo(f"dashboard on http://{bind}:{port or cfg.dashboard.port}/ (store {app.extensions['tradefleet']['store'].where})")
@@ -40,12 +43,13 @@ def register(app: typer.Typer) -> None:
         import logging
 
         from dashboard.app import discover_bots
-        from dashboard.telegram_bot import FleetTelegram, resolve_token
+        from dashboard.telegram_bot import FleetTelegram, check_token, resolve_token
         from orchestrator.clock import LiveClock
         from orchestrator.store import Store
 
         cfg = load(config)
         token = resolve_token(cfg)
+        check_token(cfg, token)  # a refused token or an unreachable API: one line, before the store is opened
         specs, broken = discover_bots()
         clock = LiveClock()
         store = Store.open(store_url or cfg.engine.store_url, clock=clock)

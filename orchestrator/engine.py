@@ -207,17 +207,23 @@ class Engine:
             self.exits.on_fill(order, fill, before, position)
         self.fills += 1
         self.fills_by_bot[order.bot] = self.fills_by_bot.get(order.bot, 0) + 1
+        self.mark(self.services.clock.now_ns())
         if before is not None and before.quantity and (before.quantity > 0) != (fill.signed_qty > 0):
             # a reducing fill closes (part of) a trade: its realised P&L net of fees
             self.trade_results.setdefault(order.bot, []).append(position.realized_pnl - before.realized_pnl)
 
     # -- reporting --------------------------------------------------------------------
-    def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
-        """Store (cash, positions value, equity) at ``ts_ns`` and return them."""
+    def mark(self, ts_ns: int) -> None:
+        """Mark the book at ``ts_ns`` for the risk gate: daily-loss budgets and circuit
+        breakers judge every bar and every fill, not only the next signal."""
         observe = getattr(self.pipeline.risk, "observe", None)
-        if observe is not None:  # daily-loss halts and circuit breakers without waiting for a signal
+        if observe is not None:
             observe(GateContext(ts_ns, None, self.services.market, self.ledger,  # type: ignore[arg-type]
                                 self.control.halted, self.control.halt_reason))
+
+    def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
+        """Mark the book, store (cash, positions value, equity) at ``ts_ns`` and return them."""
+        self.mark(ts_ns)
         cash, value = self.ledger.cash(), self.ledger.positions_value()
         self.services.store.record_equity(ts_ns, cash, value, cash + value, account=self.account)
         return cash, value, cash + value

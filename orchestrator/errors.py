@@ -1,14 +1,29 @@
 """The tradefleet error tree.
 
 Every error says what was wrong and where; the CLI prints ``str(err)`` on one line and
-exits with code 2 for any :class:`TradefleetError`.
+exits with the error's ``exit_code``: 2 for bad input (the default), 1 for a command that
+ran but could not do anything useful (:class:`CommandFailed`, :class:`BotFailed`).
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class TradefleetError(Exception):
     """Base of every error tradefleet raises on purpose."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class UsageError(TradefleetError):
+    """A command-line argument is invalid (message names the flag and the value)."""
+
+
+class CommandFailed(TradefleetError):
+    """The command ran but did nothing useful (no source answered, every run failed)."""
+
+    exit_code: ClassVar[int] = 1
 
 
 class ConfigError(TradefleetError):
@@ -17,6 +32,12 @@ class ConfigError(TradefleetError):
 
 class PluginError(TradefleetError):
     """A plugin failed to import, failed registration checks, or is unknown."""
+
+
+class BotFailed(PluginError):
+    """A bot's own code raised while a command ran it (message names the bot)."""
+
+    exit_code: ClassVar[int] = 1
 
 
 class DataError(TradefleetError):

@@ -321,6 +321,8 @@ class Replay:
             fires += self._fire_due(engine, sched, spans, ts - 1)
             clock.set_ns(ts)
             engine.on_bar(market.advance(symbols[ev_sym[k]], ev_row[k]))
+            if k + 1 == n or ev_ts[k + 1] != ts:  # every bar of this instant is in: mark the book
+                engine.mark(ts)
             day = ts // DAY_NS
             if day != last_day:
                 if last_day >= 0:

@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from orchestrator.binary import is_binary, no_price
 from orchestrator.clock import NS
 from orchestrator.domain import ZERO, Decision, Instrument, Signal
+from orchestrator.duration import parse_timeframe
 from orchestrator.pipeline.gate import GateContext
 from orchestrator.errors import StoreError
 from risk.alerts import AlertSink, RiskAlert
@@ -94,7 +95,7 @@ class PortfolioRiskGate:
                  universe: Callable[[], list[str]] | None = None,
                  fleet_of: dict[str, str] | None = None,
                  greeks_provider: Callable[[list[Any]], Any] | None = None,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0, daily_scope: str = "fleet") -> None:
         mem = MemoryRiskStore()
         self.config = config
         self.clock = clock
@@ -106,7 +107,8 @@ class PortfolioRiskGate:
         self.alerts = AlertSink(bus)
         self.states = StateBook(self.alerts, self.store)
         self.breakers = CircuitBreakers(config.breakers, self.states)
-        self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds)
+        self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds,
+                                    daily_scope)
         self.kelly = KellySizer(config.kelly)
         self.blockers = Blockers(config.blockers)
         saved = self.store.load_risk_state(OUTCOMES_KEY) or {}
@@ -139,7 +141,7 @@ class PortfolioRiskGate:
                    instruments=services.instruments,
                    live=cfg.mode == "live", universe=getattr(data, "symbols", None), fleet_of=fleets,
                    greeks_provider=services.extras.get("greeks_provider") or _default_greeks(services),
-                   poll_seconds=cfg.engine.control_poll_seconds)
+                   poll_seconds=cfg.engine.control_poll_seconds, daily_scope=_daily_scope(services))
         for spec in specs.values():
             gate.learn_timeframe(spec.instruments, spec.timeframe)
         if cfg.mode == "replay":  # simulated days pass in milliseconds: one report per simulated day
@@ -196,7 +198,7 @@ class PortfolioRiskGate:
 
     def learn_timeframe(self, instruments: tuple[str, ...] | list[str], timeframe: str) -> None:
         """Remember the bar length of ``instruments`` (the slowest timeframe traded wins)."""
-        seconds = timeframe_seconds(timeframe)
+        seconds = float(parse_timeframe(timeframe).seconds)
         for sym in instruments:
             if seconds > self.bar_seconds.get(sym, 0.0):
                 self.bar_seconds[sym] = seconds
@@ -421,22 +423,6 @@ class PortfolioRiskGate:
         return inst.venue if inst is not None else "paper"
 
 
-_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0,
-          "mo": 30.4 * 86_400.0, "M": 30.4 * 86_400.0, "y": 365.25 * 86_400.0}
-
-
-def timeframe_seconds(timeframe: str) -> float:
-    """Return the length of a bar timeframe (``15m``, ``1h``, ``1d``, ``1mo``); 0 if unknown."""
-    tf = timeframe.strip()
-    digits = "".join(ch for ch in tf if ch.isdigit() or ch == ".")
-    unit = tf[len(digits):]
-    try:
-        n = float(digits) if digits else 1.0
-    except ValueError:
-        return 0.0
-    return n * _UNITS.get(unit, _UNITS.get(unit.lower(), 0.0))
-
-
 def _unit(x: Any) -> float:
     try:
         v = float(x)
@@ -467,6 +453,12 @@ def _scope(services: Services) -> str:
     """Replay runs are separate simulated accounts: each keeps its own risk state."""
     account = getattr(services.portfolio, "account", "")
     return f"{account}/" if services.config.mode == "replay" and account else ""
+
+
+def _daily_scope(services: Services) -> str:
+    """A replay's daily-loss halt holds its own simulated account, never the live fleet."""
+    account = getattr(services.portfolio, "account", "")
+    return f"account:{account}" if services.config.mode == "replay" and account else "fleet"
 
 
 def _state_store(store: Any, scope: str = "") -> RiskStateStore | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import typer
 
+from orchestrator.cli.args import date_option
 from orchestrator.cli.common import ConfigOption, JsonOption, emit_json, load
 
 
@@ -195,19 +196,25 @@ def register(app: typer.Typer) -> None:
     @data.command("fetch")
     def fetch_cmd(target: str = typer.Argument(..., help="A symbol (SPX, EUR/USD ...) or a source (fred, nws, odds ...)."),
                   timeframe: str | None = typer.Option(None, "--timeframe", "-t", help="Bar timeframe, e.g. 1h, 4h, 1d, 1w."),
-                  start: str | None = typer.Option(None, "--start", help="First bar close to fetch (ISO time)."),
-                  at: str | None = typer.Option(None, "--at", help="Act as if now were this time (UTC ISO)."),
+                  start: str | None = date_option("--start", "First bar close to fetch (ISO time)."),
+                  at: str | None = date_option("--at", "Act as if now were this time (UTC ISO)."),
                   fresh: bool = typer.Option(True, "--fresh/--any-age", help="Require a recent last bar."),
-                  config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-        """Fetch bars of a symbol through the chain, or a sample answer of an alternative source."""
+                  config: Path | None = ConfigOption, as_json: bool = JsonOption) -> int | None:
+        """Fetch bars of a symbol through the chain, or a sample answer of an alternative source (exit 1 if none answered)."""
         from rich.console import Console
 
         hub = _hub(config, at)
         with Console(stderr=True).status(f"fetching {target} ..."):
             view = fetch_view(hub, target, timeframe, start, fresh)
         hub.close()
+        answered = view["kind"] == "source" or view["bars"] is not None
         if as_json:
-            return emit_json(view)
+            emit_json(view)
+            return 0 if answered else 1
+        if not answered:  # nothing came back: say why on one line, exit 1
+            from orchestrator.errors import CommandFailed
+
+            raise CommandFailed(view["reason"])
         out = Console(markup=False, highlight=False)
         if view["kind"] == "source":
             prov = view["provenance"]
@@ -229,7 +236,7 @@ def register(app: typer.Typer) -> None:
     @data.command("check")
     def check_cmd(target: str = typer.Argument(..., help="A CSV/Parquet bar file, or a symbol to check through the chain."),
                   timeframe: str | None = typer.Option(None, "--timeframe", "-t", help="Bar timeframe (default: inferred)."),
-                  at: str | None = typer.Option(None, "--at", help="Check staleness against this time (UTC ISO)."),
+                  at: str | None = date_option("--at", "Check staleness against this time (UTC ISO)."),
                   config: Path | None = ConfigOption, as_json: bool = JsonOption) -> int:
         """Report gaps, duplicates, order, outliers, bad prices and a stale last bar; exit 1 on errors."""
         hub = _hub(config, at)

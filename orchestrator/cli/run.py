@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from orchestrator.cli.args import date_option
 from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load
 from orchestrator.errors import ConfigError
 
@@ -21,8 +22,8 @@ def register(app: typer.Typer) -> None:
         config: Path | None = ConfigOption,
         store_url: str | None = StoreOption,
         bot: list[str] = typer.Option([], "--bot", "-b", help="Run only this bot (repeatable)."),
-        start: str | None = typer.Option(None, "--from", help="Replay from this date (YYYY-MM-DD)."),
-        end: str | None = typer.Option(None, "--to", help="Replay up to this date (inclusive)."),
+        start: str | None = date_option("--from", "Replay from this date (YYYY-MM-DD)."),
+        end: str | None = date_option("--to", "Replay up to this date (inclusive)."),
         speed: float | None = typer.Option(None, "--speed", min=0,
                                            help="Simulated seconds per wall second (86400 = a day per second); 0 = as fast as possible."),
         as_json: bool = JsonOption,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from orchestrator.cli.args import date_option
 from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, open_store
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def register(app: typer.Typer) -> None:
     @app.command("leader")
     def leader(config: Path | None = ConfigOption, store: str | None = StoreOption,
                bots: list[str] = typer.Option(None, "--bot", help="Only these bots (default: every enabled bot)."),
-               start: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
+               start: str | None = date_option("--from", "First day (YYYY-MM-DD)."),
                force: bool = typer.Option(False, "--force", help="Take the lease even if another leader holds it."),
                paper: bool = typer.Option(False, "--paper", help="Paper-trade on the wall clock instead of replaying."),
                json_out: bool = JsonOption) -> None:

@@ -177,7 +177,10 @@ class Store(StoreReads):
                "status": OrderStatus.INTENT.value, "venue_order_id": None,
                "filled_quantity": ZERO, "avg_price": None, "reason": None,
                "reduce_only": order.reduce_only, "ts_init": order.ts_init,
-               "ts_updated": order.ts_init}
+               "ts_updated": order.ts_init, "stop_price": order.stop_price,
+               "trail_amount": order.trail_amount, "trail_percent": order.trail_percent,
+               "time_in_force": order.time_in_force.value, "expire_ns": order.expire_ns,
+               "post_only": order.post_only, "parent_id": order.parent_id, "oco_id": order.oco_id}
         with self._writing(f"record order intent {order.client_order_id}") as conn:
             try:
                 inserted = self._insert_ignore(conn, _ORDERS, ["client_order_id"], row)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from orchestrator.bus import InProcessBus, Topic
 from orchestrator.domain import Bar
 from risk.alerts import AlertSink
@@ -96,7 +98,20 @@ def test_breakers_scale_with_the_instruments_bar_length() -> None:
     assert book.sources("fleet") == ["extreme_move:BTC/USD", "stale:BTC/USD"]
 
 
-def test_timeframe_seconds() -> None:
-    from risk.engine import timeframe_seconds
+def test_gate_learns_bar_lengths_from_the_kernel_timeframe() -> None:
+    """A monthly bar is the mean month (30.4375 days, was 30.4 here); an unknown unit raises (was 0 s)."""
+    from orchestrator.clock import SimClock
+    from orchestrator.duration import MONTH_SECONDS, TimeframeError
+    from risk.config import PortfolioRiskConfig
+    from risk.engine import PortfolioRiskGate
+    from risk.persistence import MemoryRiskStore
+    from tests.risk.fakes import T0
 
-    assert [timeframe_seconds(t) for t in ("15m", "1h", "1d", "1mo", "tick")] == [900, 3600, 86_400, 30.4 * 86_400, 0]
+    store = MemoryRiskStore()
+    gate = PortfolioRiskGate(PortfolioRiskConfig(), SimClock(T0), control=store, state=store, timezone="UTC")
+    gate.learn_timeframe(("BTC/USD",), "1d")
+    gate.learn_timeframe(("BTC/USD", "X"), "1mo")
+    gate.learn_timeframe(("X",), "15m")
+    assert gate.bar_seconds == {"BTC/USD": MONTH_SECONDS, "X": MONTH_SECONDS} and MONTH_SECONDS == 30.4375 * 86_400
+    with pytest.raises(TimeframeError, match="'tick'"):
+        gate.learn_timeframe(("Y",), "tick")
