@@ -19,6 +19,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.clock import NS, Clock
@@ -30,6 +31,7 @@ from orchestrator.market import MarketState
 if TYPE_CHECKING:
     from orchestrator.bot import BotSpec, Schedule
     from orchestrator.kernel import Kernel
+    from orchestrator.registry import Registry
 
 
 class BarFeed(Protocol):
@@ -158,7 +160,8 @@ class LiveRunner:
 def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, store_url: str | None = None,
              feed: BarFeed | None = None, clock: Clock | None = None,
              scheduler: Callable[[Callable[[str, int], None], list[BotSpec], dict[str, Schedule]], object] | None = None,
-             install_signals: bool = True, stop_when_idle: bool = False) -> LiveRunner:
+             install_signals: bool = True, stop_when_idle: bool = False,
+             registry: Registry | None = None) -> LiveRunner:
     """Trade on the wall clock: ``live`` uses the accounts with ``live = true`` (only bots
     with a passing validation), otherwise the paper broker plus any paper accounts.
 
@@ -175,8 +178,9 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
     from orchestrator.registry import Registry
     from orchestrator.replay import instruments_for, select_bots
     from orchestrator.store import Store
+    from orchestrator.warmstart import warm_start
 
-    registry = Registry.discover()
+    registry = registry or Registry.discover()
     specs = select_bots(registry, config, bots)
     if not specs:
         raise PluginError("no bots to run: every bot is disabled or broken (see 'tradefleet bots list')")
@@ -216,6 +220,7 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                               instruments=instruments, account=router.default, brokers=brokers,
                               route=router.account_for)
             kernel.engine.paper = paper
+            kernel.services.extras["warm_start"] = warm_start(kernel, Decimal(repr(config.engine.starting_cash)))
             kernel.oms.load_halts()
             reconciler = Reconciler(kernel.oms, store, clock, kernel.services.bus)
             reconciler.run_all()
