@@ -78,6 +78,7 @@ from risk.var import VarProbe
 
 if TYPE_CHECKING:
     from orchestrator.clock import Clock
+    from orchestrator.pipeline.group import IntentGroup
     from orchestrator.services import Services
 
 GATE = "risk"
@@ -184,6 +185,19 @@ class PortfolioRiskGate:
             return self._exit_only(signal, fleet, close, ctx, decision.reason, decision.detail, decision.data)
         self._book(signal, fleet, close + want * qty, ctx, entry=True)
         return decision, close + want * qty
+
+    def approve_group(self, group: IntentGroup, ctx: GateContext, scale: float) -> tuple[Decision, tuple[Decimal, ...]]:
+        """Judge a target set, multi-leg order or quote pair as ONE decision: one scale
+        factor for every leg, all legs or none (see :mod:`risk.group`)."""
+        from risk.group import approve_group
+
+        return approve_group(self, group, ctx, scale)
+
+    def conviction_weight(self, bot: str, instrument: str, conviction: float) -> float:
+        """The signed equity fraction a conviction target (or an unsized order) gets."""
+        from risk.group import conviction_weight
+
+        return conviction_weight(self, bot, instrument, conviction)
 
     # -- public API for the engine, dashboard, Telegram and CLI ----------------------
     def observe(self, ctx: GateContext) -> None:
