@@ -19,7 +19,6 @@ Signal columns returned by ``compute``:
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from orchestrator.domain import AssetClass, Signal
+from orchestrator.duration import TimeframeError, parse_timeframe
 from orchestrator.errors import PluginError
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from orchestrator.universe import Universe
 
 API_VERSION = 1
-_TIMEFRAME = re.compile(r"[1-9][0-9]*(m|h|d|w|mo)")
 REGIMES = frozenset({"bull", "bear", "sideways"})
 SIGNAL_COLUMNS = ("signal", "confidence", "stop", "target")
 
@@ -219,9 +218,11 @@ class BotSpec:
         unknown = set(self.regimes) - REGIMES
         if unknown:
             raise PluginError(f"bot {self.name}: unknown regimes {sorted(unknown)}")
-        if not _TIMEFRAME.fullmatch(self.timeframe):
+        try:
+            parse_timeframe(self.timeframe)
+        except TimeframeError:
             raise PluginError(f"bot {self.name}: timeframe {self.timeframe!r} must be a number and a unit "
-                              "m, h, d, w or mo (e.g. '15m', '1h', '1d', '1mo')")
+                              "m, h, d, w or mo (e.g. '15m', '1h', '1d', '1mo')") from None
 
     @property
     def family(self) -> str:

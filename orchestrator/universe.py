@@ -42,7 +42,7 @@ class Universe:
     def select(cls, selector: Selector, every: str | None = None, candidates: Literal["spec", "*"] = "spec") -> Universe:
         """Choose among the candidates with ``selector``, re-evaluated every ``every``
         (a duration like ``"1d"`` or ``"4w"``; None: on every fire)."""
-        from orchestrator.scheduler import parse_duration
+        from orchestrator.duration import parse_duration
 
         every_ns = int(parse_duration(every, "universe refresh").total_seconds() * 1e9) if every else 0
         return cls(selector=selector, every_ns=every_ns, candidates=candidates)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.clock import Clock
+from orchestrator.duration import parse_timeframe
 from orchestrator.errors import DataError
-from scrapers import timeframes
 from scrapers.cache import ParquetBarCache
 from scrapers.chain import BarAnswer, SourceChain
 from scrapers.config import DataConfig
@@ -110,7 +110,7 @@ class DataHub:
         """Ask the chain for ``symbol``; a remote answer is merged into the Parquet cache.
 
         A skipped answer has no frame: the cache is history, never a substitute price."""
-        tf = timeframes.normalize(tf or self.config.timeframe)
+        tf = str(parse_timeframe(tf or self.config.timeframe))
         cached_last = self.cache.last_ts(symbol, tf)
         if cached_last is not None and start_ns is not None and start_ns > cached_last + 1:
             cached_last = None  # the cache ends before the range asked for: nothing to reuse
