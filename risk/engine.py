@@ -8,8 +8,9 @@ signed order quantity.
 Exits (a FLAT signal, the closing leg of a flip) always pass, whatever the state. An
 entry goes through, in order:
 
-1. trading state (``HALTED``/``REDUCING`` on fleet, ``fleet:<name>`` or
-   ``account:<venue>``; an engine halt in ``ctx.halted``) and the daily-loss halt;
+1. trading state (``HALTED``/``REDUCING`` on fleet, ``fleet:<name>``,
+   ``account:<venue>``, ``bot:<name>``, ``instrument:<symbol>``, ``class:<asset class>``
+   or ``venue:<name>``; an engine halt in ``ctx.halted``) and the daily-loss halt;
 2. blockers: shorting allowed, re-entry cooldown, contradictory positions;
 3. count limits: max concurrent positions and max trades per day (global, bot, fleet);
 4. sizing: ``equity x quarter-Kelly x HRP multiplier x regime_scale x fleet_weight x
@@ -72,11 +73,12 @@ from risk.market_model import MarketModel
 from risk.persistence import ControlStore, MemoryRiskStore, RiskStateStore
 from risk.report import KEY as REPORT_KEY
 from risk.prechecks import OutcomeWatcher, Snapshot, greeks_breach, var_fit
-from risk.state import CircuitBreakers, StateBook, TradingState
+from risk.state import CircuitBreakers, StateBook, TradingState, instrument_scopes
 from risk.var import VarProbe
 
 if TYPE_CHECKING:
     from orchestrator.clock import Clock
+    from orchestrator.pipeline.group import IntentGroup
     from orchestrator.services import Services
 
 GATE = "risk"
@@ -106,7 +108,7 @@ class PortfolioRiskGate:
         self.store: RiskStateStore = state or _state_store(control) or mem
         self.alerts = AlertSink(bus)
         self.states = StateBook(self.alerts, self.store)
-        self.breakers = CircuitBreakers(config.breakers, self.states)
+        self.breakers = CircuitBreakers(config.breakers, self.states, self._describe)
         self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds,
                                     daily_scope)
         self.kelly = KellySizer(config.kelly)
@@ -183,6 +185,19 @@ class PortfolioRiskGate:
             return self._exit_only(signal, fleet, close, ctx, decision.reason, decision.detail, decision.data)
         self._book(signal, fleet, close + want * qty, ctx, entry=True)
         return decision, close + want * qty
+
+    def approve_group(self, group: IntentGroup, ctx: GateContext, scale: float) -> tuple[Decision, tuple[Decimal, ...]]:
+        """Judge a target set, multi-leg order or quote pair as ONE decision: one scale
+        factor for every leg, all legs or none (see :mod:`risk.group`)."""
+        from risk.group import approve_group
+
+        return approve_group(self, group, ctx, scale)
+
+    def conviction_weight(self, bot: str, instrument: str, conviction: float) -> float:
+        """The signed equity fraction a conviction target (or an unsized order) gets."""
+        from risk.group import conviction_weight
+
+        return conviction_weight(self, bot, instrument, conviction)
 
     # -- public API for the engine, dashboard, Telegram and CLI ----------------------
     def observe(self, ctx: GateContext) -> None:
@@ -264,18 +279,22 @@ class PortfolioRiskGate:
         if self.greeks_provider is not None:
             snap.greeks = self.greeks_provider(ctx.portfolio.positions())
         if ctx.now_ns - self._report_ns >= self.report_every_ns:
-            self._report_ns = ctx.now_ns
-            try:
-                self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), ctx.now_ns)
-            except StoreError as exc:  # the report is informational: alert, keep judging signals
-                self.alerts.emit(RiskAlert("report_not_saved", "fleet", str(exc), ctx.now_ns))
+            self.save_report(ctx.now_ns)
+
+    def save_report(self, now_ns: int) -> None:
+        """Save the report now (the CLI and dashboard read it); a replay saves one at its end."""
+        self._report_ns = now_ns
+        try:
+            self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), now_ns)
+        except StoreError as exc:  # the report is informational: alert, keep judging signals
+            self.alerts.emit(RiskAlert("report_not_saved", "fleet", str(exc), now_ns))
 
     def _entry_blocked(self, signal: Signal, ctx: GateContext, snap: Snapshot, fleet: str,
                        want: int) -> tuple[str, str] | None:
         if ctx.halted:
             return "halted", ctx.halt_reason
-        account = self._venue(signal.instrument)
-        state, why, scope = self.states.effective(("fleet", f"fleet:{fleet}", f"account:{account}"))
+        state, why, scope = self.states.effective(self.scopes_of(signal.bot, signal.instrument, fleet,
+                                                                 ctx.spec.asset_class.value))
         if state is not TradingState.ACTIVE:
             return f"state_{state.label}", f"{scope}: {why}"
         if self.daily.halted:
@@ -417,6 +436,16 @@ class PortfolioRiskGate:
         if hit is None:
             hit = self._limits[key] = resolve(self.config, bot, fleet)
         return hit
+
+    def scopes_of(self, bot: str, instrument: str, fleet: str, asset_class: str | None = None) -> tuple[str, ...]:
+        """Return every scope whose state an entry of ``bot`` in ``instrument`` must respect."""
+        asset, venue = self._describe(instrument)
+        return ("fleet", f"fleet:{fleet}", f"account:{venue}", f"bot:{bot}",
+                *instrument_scopes(instrument, asset if asset != "unknown" else (asset_class or asset), venue))
+
+    def _describe(self, instrument: str) -> tuple[str, str]:
+        inst = self.instruments.get(instrument)
+        return (inst.asset_class.value, inst.venue) if inst is not None else ("unknown", "paper")
 
     def _venue(self, instrument: str) -> str:
         inst = self.instruments.get(instrument)

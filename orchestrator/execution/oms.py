@@ -23,6 +23,7 @@ from orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
     from orchestrator.store import Store
+    from orchestrator.store.records import OrderRecord
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,25 @@ class OrderManager:
         self.collect_fills(order.account)
         return ack
 
+    def cancel(self, client_order_id: str) -> bool:
+        """Ask the venue to cancel a working order; store CANCELED once it confirms.
+
+        A fill that raced the cancel is collected first (it stays booked). False if the
+        order is unknown, no longer open, or the venue did not confirm (it is alerted)."""
+        rec = self._store.order(client_order_id)
+        if rec is None or not rec.status.is_open:
+            return False
+        try:
+            vo = self.broker(rec.account).cancel(client_order_id)
+        except BrokerError as exc:
+            self._alert("cancel_failed", f"{client_order_id}: {redact(exc)}", rec.account)
+            return False
+        self.collect_fills(rec.account)
+        if vo.status is not OrderStatus.CANCELED:
+            return False
+        self._store.update_order(client_order_id, OrderStatus.CANCELED, ts_ns=self._clock.now_ns())
+        return True
+
     def halt(self, account: str, reason: str, actor: str = "oms") -> None:
         """Halt ``account``: stored (scope ``account:<name>``), alerted, and nothing more is sent."""
         reason = redact(reason)
@@ -135,6 +155,16 @@ class OrderManager:
         self._notional[cid] = notional
         if venue_order_id:
             self._by_venue[(record_order.account, venue_order_id)] = cid
+
+    def restore(self, records: list[OrderRecord], fills: list[Fill]) -> None:
+        """Warm start: index every stored order (open and UNKNOWN ones included) and every
+        stored fill, so fills for known client ids land on their orders and re-served old
+        fills are recognised."""
+        for rec in records:
+            self.register(rec.order, rec.venue_order_id, rec.filled_quantity,
+                          rec.filled_quantity * (rec.avg_price or Decimal(0)))
+        for fill in fills:
+            self._seen.add((fill.venue, fill.venue_order_id, fill.trade_id))
 
     def collect_fills(self, account: str | None = None) -> list[Fill]:
         """Poll fills, drop duplicates and overfills, store the rest; return the new ones.

@@ -24,6 +24,7 @@ from orchestrator.portfolio import Ledger
 
 if TYPE_CHECKING:
     from orchestrator.services import Services
+    from orchestrator.store.records import OrderRecord
 
 
 
@@ -134,6 +135,30 @@ class PaperBroker:
     def poll_fills(self) -> list[Fill]:
         fills, self._fills = self._fills, []
         return fills
+
+    def restore(self, fills: list[Fill], records: list[OrderRecord]) -> None:
+        """Rebuild this in-process venue after a restart from its stored fills and orders.
+
+        The book is the fold of the fills; open limit orders rest again; any other order
+        still open in the store died with the old process (CANCELED here, so reconciliation
+        settles it); new venue order ids continue after the highest one stored."""
+        for fill in fills:
+            self._book.apply_fill(self._venue, fill)
+        highest = 0
+        prefix = f"{self._venue}-"
+        for rec in records:
+            vid = rec.venue_order_id or ""
+            if vid.startswith(prefix) and vid[len(prefix):].isdigit():
+                highest = max(highest, int(vid[len(prefix):]))
+            if not vid or not rec.status.is_open:
+                continue
+            resting = rec.order_type is OrderType.LIMIT and rec.limit_price is not None and not rec.filled_quantity
+            status = OrderStatus.ACCEPTED if resting else OrderStatus.CANCELED
+            self._orders[rec.client_order_id] = VenueOrder(rec.client_order_id, vid, rec.instrument, rec.side,
+                                                           rec.quantity, rec.filled_quantity, status, rec.avg_price)
+            if resting:
+                self._resting[rec.client_order_id] = rec.order
+        self._ids = itertools.count(highest + 1)
 
     # -- simulation ---------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> None:
