@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from orchestrator.botrunner import BotRunner
 from orchestrator.bus import Bus, InProcessBus
 from orchestrator.clock import Clock
-from orchestrator.config import AppConfig
+from orchestrator.sections import KernelConfig
 from orchestrator.domain import Instrument
 from orchestrator.engine import Engine, record_bot
 from orchestrator.execution.broker import Broker
@@ -43,7 +43,7 @@ class Kernel:
     account: str
 
 
-def paper_broker(config: AppConfig, market: MarketState, clock: Clock, account: str,
+def paper_broker(config: KernelConfig, market: MarketState, clock: Clock, account: str,
                  instruments: dict[str, Instrument]) -> PaperBroker:
     """The paper account configured by ``[paper]`` and ``[engine]``."""
     cash = Decimal(repr(config.engine.starting_cash))
@@ -51,7 +51,7 @@ def paper_broker(config: AppConfig, market: MarketState, clock: Clock, account: 
                        instruments)
 
 
-def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list[BotSpec], clock: Clock,
+def assemble(config: KernelConfig, *, store: Store, registry: Registry, specs: list[BotSpec], clock: Clock,
              market: MarketState, instruments: dict[str, Instrument], account: str,
              brokers: Mapping[str, Broker] | None = None, bus: Bus | None = None,
              route: Callable[[str], str] | None = None) -> Kernel:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from orchestrator.config import RiskConfig
+from orchestrator.sections import RiskConfig
 from orchestrator.domain import ZERO, Decision, Instrument, Signal
 from orchestrator.pipeline.gate import GateContext
 
