@@ -11,12 +11,9 @@ from typing import Any
 
 import typer
 
-<<<<<<< HEAD
 from dashboard.status import status_dict
-from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, actor, emit_json, load, open_store
-=======
-from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, actor, emit_json, load, open_existing_store, open_store
->>>>>>> main
+from orchestrator.cli.common import (ConfigOption, JsonOption, StoreOption, actor, emit_json, load, open_existing_store,
+                                     open_store)
 
 
 def _check_bot(name: str) -> None:
