@@ -27,7 +27,7 @@ from orchestrator.store.records import FLEET, bot_scope
 if TYPE_CHECKING:
     from orchestrator.bot import BotSpec
     from orchestrator.execution.oms import OrderManager
-    from orchestrator.exits import ExitManager, ExitOrder
+    from orchestrator.exits import ExitOrder, ExitPolicy
     from orchestrator.store import Store
     from orchestrator.execution.paper import PaperBroker
     from orchestrator.portfolio import Ledger
@@ -54,7 +54,7 @@ class Engine:
 
     def __init__(self, services: Services, runners: dict[str, BotRunner], pipeline: GatePipeline,
                  oms: OrderManager, ledger: Ledger, account: str, paper: PaperBroker | None = None,
-                 exits: ExitManager | None = None, route: Callable[[str], str] | None = None) -> None:
+                 exits: ExitPolicy | None = None, route: Callable[[str], str] | None = None) -> None:
         self.services = services
         self.route = route or (lambda _instrument: account)
         self.runners = runners

@@ -21,7 +21,7 @@ from orchestrator.engine import Engine, record_bot
 from orchestrator.execution.broker import Broker
 from orchestrator.execution.oms import OrderManager
 from orchestrator.execution.paper import PaperBroker, PaperCosts
-from orchestrator.exits import ExitManager
+from orchestrator.exits import EXIT_POLICY
 from orchestrator.market import MarketState
 from orchestrator.pipeline.runner import build_pipeline
 from orchestrator.portfolio import Ledger
@@ -73,8 +73,7 @@ def assemble(config: KernelConfig, *, store: Store, registry: Registry, specs: l
     in_process = frozenset(name for name, b in brokers.items() if isinstance(b, PaperBroker))
     oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill),
                        in_process_accounts=in_process)
-    exits_cfg = getattr(config.risk, "exits", None)
-    exits = ExitManager(exits_cfg, market, instruments) if exits_cfg is not None and exits_cfg.enabled else None
+    exits = services.extras.get(EXIT_POLICY)  # filled by the risk component's gate, if any
     engine = Engine(services, runners, pipeline, oms, ledger, account, paper, exits, route)
     holder.append(engine)
     now = clock.now_ns()
