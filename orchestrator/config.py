@@ -21,6 +21,7 @@ from orchestrator.sections import (  # noqa: F401  (re-exported: the public conf
     AccountConfig,
     BotConfig,
     EngineConfig,
+    ExecutionConfig,
     PaperConfig,
     PipelineConfig,
     ReplayConfig,
@@ -71,6 +72,7 @@ class AppConfig(Section):
     metrics: MetricsConfig = MetricsConfig()
     scale: ScaleConfig = ScaleConfig()
     data: DataConfig = DataConfig()
+    execution: ExecutionConfig = ExecutionConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
