@@ -34,6 +34,7 @@ from orchestrator.sections import (  # noqa: F401  (re-exported: the public conf
 from ai.config import EnsembleConfig, RegimeConfig, VetoConfig
 from backtest.config import ValidationConfig
 from bots.fleet.config import FleetConfig
+from bots.prediction.config import PredictionConfig
 from dashboard.config import DashboardConfig, MetricsConfig, TelegramConfig
 from ml_models.config import MLConfig
 from orchestrator.distributed.config import ScaleConfig
@@ -72,6 +73,7 @@ class AppConfig(Section):
     metrics: MetricsConfig = MetricsConfig()
     scale: ScaleConfig = ScaleConfig()
     data: DataConfig = DataConfig()
+    prediction: PredictionConfig = PredictionConfig()
     execution: ExecutionConfig = ExecutionConfig()
 
 

@@ -20,6 +20,7 @@ from orchestrator.domain import AssetClass, Instrument
 if TYPE_CHECKING:
     import pandas as pd
 
+    from orchestrator.clock import Clock
     from orchestrator.config import AppConfig
     from orchestrator.services import Services
 
@@ -40,6 +41,13 @@ class PredictionTickSource:
     @classmethod
     def from_config(cls, config: AppConfig) -> PredictionTickSource:
         return cls(config.replay.snapshots)
+
+    @classmethod
+    def live(cls, config: AppConfig, clock: Clock) -> Any:
+        """The paper/live counterpart: snapshots built from the venues' books and the sources."""
+        from bots.prediction.live import LiveSnapshotSource
+
+        return LiveSnapshotSource.from_app(config, clock)
 
     @classmethod
     def build(cls, services: Services) -> PredictionTickSource:
