@@ -264,11 +264,13 @@ class IntentDispatcher:
             if not live.hedge:
                 continue
             recs = [(store.order(cid), ratio) for cid, ratio in live.hedge]
-            if any(r is None or r.status.is_open for r, _ in recs):
+            if any(r is not None and r.status.is_open for r, _ in recs):
                 continue
-            done = min(r.filled_quantity / abs(ratio) for r, ratio in recs if r is not None)
+            # a leg never stored was blocked before the venue (a halted account): nothing filled
+            done = min((r.filled_quantity if r is not None else ZERO) / abs(ratio) for r, ratio in recs)
             for r, ratio in recs:
-                assert r is not None
+                if r is None:
+                    continue
                 extra = r.filled_quantity - done * abs(ratio)
                 if extra > 0:
                     side = Side.SELL if ratio > 0 else Side.BUY

@@ -161,4 +161,5 @@ class DailyLossGuard:
     def _save(self, now_ns: int) -> None:
         self.state.save_risk_state(KEY, {"day": self.day, "base": self.base, "halted": self.halted,
                                          "reason": self.reason, "halted_ns": self.halted_ns,
-                                         "mark": self.mark, "scope": self.scope}, now_ns)
+                                         "mark": self.mark, "scope": self.scope,
+                                         "expires_ns": self._day_end_ns if self.halted else None}, now_ns)

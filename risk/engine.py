@@ -279,11 +279,15 @@ class PortfolioRiskGate:
         if self.greeks_provider is not None:
             snap.greeks = self.greeks_provider(ctx.portfolio.positions())
         if ctx.now_ns - self._report_ns >= self.report_every_ns:
-            self._report_ns = ctx.now_ns
-            try:
-                self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), ctx.now_ns)
-            except StoreError as exc:  # the report is informational: alert, keep judging signals
-                self.alerts.emit(RiskAlert("report_not_saved", "fleet", str(exc), ctx.now_ns))
+            self.save_report(ctx.now_ns)
+
+    def save_report(self, now_ns: int) -> None:
+        """Save the report now (the CLI and dashboard read it); a replay saves one at its end."""
+        self._report_ns = now_ns
+        try:
+            self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), now_ns)
+        except StoreError as exc:  # the report is informational: alert, keep judging signals
+            self.alerts.emit(RiskAlert("report_not_saved", "fleet", str(exc), now_ns))
 
     def _entry_blocked(self, signal: Signal, ctx: GateContext, snap: Snapshot, fleet: str,
                        want: int) -> tuple[str, str] | None:

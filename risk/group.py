@@ -162,8 +162,8 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
         return "halted", ctx.halt_reason
     for i in inc:
         leg = group.legs[i]
-        account = gate._venue(leg.instrument)
-        state, why, scope = gate.states.effective(("fleet", f"fleet:{fleet}", f"account:{account}"))
+        asset_class = ctx.spec.asset_class.value if ctx.spec is not None else "equity"
+        state, why, scope = gate.states.effective(gate.scopes_of(group.bot, leg.instrument, fleet, asset_class))
         if state is not TradingState.ACTIVE:
             return f"state_{state.label}", f"{scope}: {why}"
     if gate.daily.halted:
