@@ -25,7 +25,7 @@ from orchestrator.execution.layer import DefaultExecution, ExecutionLayer, Execu
 from orchestrator.sections import ExecutionConfig
 
 # asset classes whose bar volume is not traded volume (FX tick counts) or not comparable
-NO_VOLUME = frozenset({AssetClass.FOREX, AssetClass.PREDICTION})
+NO_VOLUME = frozenset({AssetClass.FX, AssetClass.PREDICTION})
 
 
 def spec_from_meta(meta: Mapping[str, Any]) -> ExecSpec | None:
@@ -62,19 +62,26 @@ class ExecutionDesk:
         spec = self.instruments.get(instrument)
         return getattr(spec, "asset_class", None) not in NO_VOLUME
 
-    def adv(self, instrument: str) -> float:
-        """Average bar volume over the configured window (0 when the volume is not real)."""
-        if not self._has_volume(instrument):
-            return 0.0
-        frame = self.market.frame(instrument, self.config.adv_bars)
-        if frame is None or "volume" not in frame or frame.empty:
-            return 0.0
-        v = frame["volume"].to_numpy(dtype=np.float64)
+    def liquidity(self, instrument: str) -> tuple[float, float]:
+        """Return (market volume per second, bar length in seconds) over the configured window;
+        the rate is 0 when the bars' volume is not traded volume (FX tick counts)."""
+        frame = self.market.frame(instrument, self.config.adv_bars + 1)
+        if frame is None or frame.empty:
+            return 0.0, 60.0
+        ts = frame.index.asi8
+        bar_s = float(np.median(np.diff(ts))) / 1e9 if len(ts) > 1 else 60.0
+        if not self._has_volume(instrument) or "volume" not in frame or bar_s <= 0:
+            return 0.0, max(bar_s, 1.0)
+        v = frame["volume"].to_numpy(dtype=np.float64)[-self.config.adv_bars:]
         v = v[np.isfinite(v)]
-        return float(v.mean()) if v.size else 0.0
+        return (float(v.mean()) / bar_s if v.size else 0.0), bar_s
+
+    def adv(self, instrument: str) -> float:
+        """Average daily volume (the volume rate over 24 hours; 0 when volume is not real)."""
+        return self.liquidity(instrument)[0] * 86_400.0
 
     def view(self, instrument: str, bar: Bar | None = None) -> MarketView | None:
-        bar = bar or self.market.last_bar.symbol)
+        bar = bar or self.market.last_bar(instrument)
         if bar is None:
             return None
         quote = self.market.quote(instrument) or (float(bar.close), float(bar.close))
@@ -100,10 +107,15 @@ class ExecutionDesk:
         if own is not None:
             return own
         view = self.view(order.instrument)
-        price = view.close if view is not None else 0.0
-        adv = self.adv(order.instrument)
-        return self.layer.default.choose(float(order.quantity) * price,
-                                         float(order.quantity) / adv if adv > 0 else 0.0)
+        if view is None or not self.works_by_default(order.instrument, order.quantity, view.close):
+            return None
+        return self.layer.default.spec
+
+    def works_by_default(self, instrument: str, quantity: Decimal, price: float) -> bool:
+        """Whether the default algorithm would work an order of this size (else one market order)."""
+        adv = self.adv(instrument)
+        return self.layer.default.choose(float(quantity) * price,
+                                         float(quantity) / adv if adv > 0 else 0.0) is not None
 
     def route(self, order: Order, signal: Signal | None) -> list[Order]:
         """Return what to send now for an approved order: itself, or its first children."""
@@ -112,7 +124,7 @@ class ExecutionDesk:
         if spec is None or view is None:
             return [order]
         spread = max(view.ask - view.bid, 0.0)
-        params = self.impact.params(spread, self.adv(order.instrument))
+        params = self.impact.params(spread, self.liquidity(order.instrument)[0])
         profile: list[float] = []
         if spec.algorithm == "vwap":
             frame = self.market.frame(order.instrument, None)
