@@ -1,4 +1,4 @@
-"""The execution layer's records in the kernel store (migration 0007).
+"""The execution layer's records in the kernel store (migration 0008).
 
 Parents, children (with the market each was sent into), impact calibrations and
 ensemble source-weight changes, reached through SQLAlchemy Core on the store's own
