@@ -57,6 +57,12 @@ class StoreError(TradefleetError):
     """The store cannot be opened, migrated, or is held by another run."""
 
 
+class StoreMissing(StoreError):
+    """A read-only command found no store at the URL (it never creates one)."""
+
+    exit_code: ClassVar[int] = 1
+
+
 class StoreLockedError(StoreError):
     """Another ``tradefleet run`` holds this store."""
 

@@ -52,6 +52,13 @@ def open_store(cfg: AppConfig, url: str | None) -> Any:
     return Store.open(url or cfg.engine.store_url)
 
 
+def open_existing_store(cfg: AppConfig, url: str | None) -> Any:
+    """Open the store for a command that only reads: a missing store is named, never created."""
+    from orchestrator.store import Store
+
+    return Store.open_existing(url or cfg.engine.store_url)
+
+
 def actor() -> str:
     """Who is acting, for the audit trail."""
     import getpass

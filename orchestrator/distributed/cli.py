@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from orchestrator.cli.args import date_option
-from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, load_checked, open_store
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, load_checked, open_existing_store, open_store
 
 if TYPE_CHECKING:
     from orchestrator.config import AppConfig
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
         from orchestrator.clock import LiveClock, ns_to_dt
         from orchestrator.distributed.lease import lease_status
 
-        st = open_store(load(config), store)
+        st = open_existing_store(load(config), store)
         try:
             rows = lease_status(st.engine)
         finally:
