@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, open_store
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, open_existing_store
 
 
 def risk_view(cfg: Any, store: Any) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
              as_json: bool = JsonOption) -> None:
         """Show the trading state and why, every risk limit and its use, VaR/CVaR, clusters, cooldowns."""
         cfg = load(config)
-        store = open_store(cfg, store_url)
+        store = open_existing_store(cfg, store_url)
         try:
             view = risk_view(cfg, store)
         finally:

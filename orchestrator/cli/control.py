@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, actor, emit_json, load, open_store
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, actor, emit_json, load, open_existing_store, open_store
 
 
 def _check_bot(name: str) -> None:
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         """Show whether the fleet is paused or halted, which bots are paused, and the last run."""
         from orchestrator.clock import ns_to_dt
 
-        store = open_store(load(config), store_url)
+        store = open_existing_store(load(config), store_url)
         try:
             info = status_dict(store)
         finally:
