@@ -22,6 +22,7 @@ from orchestrator.sections import (  # noqa: F401  (re-exported: the public conf
     AccountConfig,
     BotConfig,
     EngineConfig,
+    ExecutionConfig,
     KernelConfig,
     PaperConfig,
     PipelineConfig,
@@ -70,6 +71,7 @@ class AppConfig(KernelConfig):
     scale: ScaleConfig = ScaleConfig()
     data: DataConfig = DataConfig()
     prediction: PredictionConfig = PredictionConfig()
+    execution: ExecutionConfig = ExecutionConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -227,7 +229,9 @@ def starter_text() -> str:
     """The starter config: the kernel's sections by hand, every other section rendered."""
     out = [STARTER, "# ---- Component sections (defaults shown; uncomment to change) ----", ""]
     defaults = AppConfig()
-    for name in AppConfig.model_fields:
+    # component sections in declaration order; [execution] (a kernel section) last, as it always was
+    names = [n for n in AppConfig.model_fields if n != "execution"] + ["execution"]
+    for name in names:
         if name in _KERNEL_SECTIONS or name == "risk":
             continue
         out += render_section(name, getattr(defaults, name)) + [""]

@@ -47,7 +47,7 @@ class OandaBroker(VenueBroker):
                                   request_params={"timeout": opts.timeout_s})
         self._last_headers: Any = {}
         self.api.client.hooks["response"].append(self._keep_headers)
-        self.symbols = SymbolMap(cfg.extra.get("symbols"))
+        self.symbols = SymbolMap(cfg.extra.get("symbols"), style=lambda s: s.replace("/", "_"))
         self._last_txn: str = str(cfg.extra.get("since_transaction", "0"))
         self.stream_stale = False
 
