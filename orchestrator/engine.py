@@ -202,7 +202,10 @@ class Engine:
         from orchestrator.panel import Panel
 
         warm = bot.warmup_bars()
-        panel = Panel.from_frames({s: self.services.data.frame(s, warm) for s in members}, members)
+        data = self.services.data
+        arrays = getattr(data, "arrays", None)
+        panel = Panel.from_arrays({s: arrays(s, warm) for s in members}, members) if arrays is not None \
+            else Panel.from_frames({s: data.frame(s, warm) for s in members}, members)
         return list(bot.decide(panel, self.intents.ctx(runner.name, now_ns, members)))  # type: ignore[attr-defined]
 
     def _tick(self, runner: BotRunner, now_ns: int) -> list[Signal]:
