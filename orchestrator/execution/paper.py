@@ -120,6 +120,12 @@ class PaperBroker:
         self._orders[order.client_order_id] = VenueOrder(order.client_order_id, venue_id, order.instrument,
                                                          order.side, order.quantity, Decimal(0), OrderStatus.ACCEPTED)
         state = OrderState.new(order, self._lots.get(order.instrument, Decimal(1)))
+        parent = self._orders.get(order.parent_id) if order.parent_id else None
+        if parent is not None and parent.client_order_id not in self._states.get(parent.instrument, {}):
+            if not parent.filled_quantity:  # the entry ended unfilled: its bracket goes with it
+                return self._replace(self._orders[order.client_order_id], status=OrderStatus.CANCELED,
+                                     reason=f"parent {parent.client_order_id} {parent.status.value}")
+            state = replace(state, status=Status.OPEN)  # the entry already filled: armed from now on
         if self._at_touch(order.instrument):  # a recorded quote or a settled contract: fill now at the touch
             bid, ask = self._market.quote(order.instrument) or (bar.close, bar.close)
             state = replace(state, arrival_ns=bar.ts_event - 1)
