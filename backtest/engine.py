@@ -52,7 +52,7 @@ class SimSettings(BaseModel):
 
     def describe(self) -> str:
         """The fill and cost assumptions, one printable line (reports and the CLI print it)."""
-        from orchestrator.execution.matching import MATCH_VERSION
+        from orchestrator.execution.fill_model import MATCH_VERSION
 
         cap = f"{self.max_volume_share:.0%} of bar volume" if self.max_volume_share > 0 else "no volume cap"
         stops = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from orchestrator.cli.common import ConfigOption, StoreOption, load
+from orchestrator.cli.common import ConfigOption, StoreOption, load_checked
 
 
 def register(app: typer.Typer) -> None:
@@ -27,8 +27,11 @@ def register(app: typer.Typer) -> None:
         from dashboard.app import create_app
         from orchestrator.clock import LiveClock
 
-        cfg = load(config)
+        from dashboard.serve import check_port
+
+        cfg, _ = load_checked(config, ("dashboard",), store_url)
         bind = host or cfg.dashboard.host
+        check_port(bind, port if port is not None else cfg.dashboard.port)
         app = create_app(cfg, store_url, LiveClock(), host=bind)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         typer.echo(f"dashboard on http://{bind}:{port or cfg.dashboard.port}/ (store {app.extensions['tradefleet']['store'].where})")
@@ -40,12 +43,13 @@ def register(app: typer.Typer) -> None:
         import logging
 
         from dashboard.app import discover_bots
-        from dashboard.telegram_bot import FleetTelegram, resolve_token
+        from dashboard.telegram_bot import FleetTelegram, check_token, resolve_token
         from orchestrator.clock import LiveClock
         from orchestrator.store import Store
 
-        cfg = load(config)
+        cfg, _ = load_checked(config, ("telegram",), store_url)
         token = resolve_token(cfg)
+        check_token(cfg, token)  # a refused token or an unreachable API: one line, before the store is opened
         specs, broken = discover_bots()
         clock = LiveClock()
         store = Store.open(store_url or cfg.engine.store_url, clock=clock)

@@ -15,8 +15,32 @@ from typing import Any
 
 from orchestrator.clock import Clock
 from orchestrator.config import AppConfig
+from orchestrator.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise a one-line ConfigError if ``host:port`` cannot be listened on (taken, no such address).
+
+    Called before the dashboard opens its store, so a taken port leaves nothing behind.
+    """
+    import socket
+
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ConfigError(f"dashboard.host {host!r}: cannot resolve: {exc.strerror or exc}") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug and waitress bind
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise ConfigError(f"dashboard.port {port} on {host}: cannot listen: {exc.strerror or exc} "
+                              "(choose another with [dashboard].port or --port)") from None
 
 
 class DashboardServer:
@@ -30,6 +54,7 @@ class DashboardServer:
         from dashboard.app import create_app
 
         self.host = host or config.dashboard.host
+        check_port(self.host, config.dashboard.port if port is None else port)
         self.app = create_app(config, store_url, clock, host=self.host, bus=bus, watchdog=watchdog, specs=specs)
         self._server = make_server(self.host, config.dashboard.port if port is None else port, self.app,
                                    threaded=True)

@@ -93,7 +93,8 @@ class FleetView:
         """Fleet state (the CLI's ``status``), with the risk state when a report is saved."""
         info = status_dict(self.store)
         f = info["fleet"]
-        info["state"] = "halted" if f["halted"] else "paused" if f["paused"] else "active"
+        ts = info.get("trading_state") or {}
+        info["state"] = ts.get("state") or ("halted" if f["halted"] else "paused" if f["paused"] else "active")
         info["since"] = iso(f["since_ns"])
         info["now"] = iso(self.clock.now_ns())
         return info

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from orchestrator.errors import ConfigError
+from orchestrator.config_file import show_key
+from orchestrator.errors import ConfigError, ConfigErrors
 from orchestrator.sections import (  # noqa: F401  (re-exported: the public config API)
     AccountConfig,
     BotConfig,
@@ -33,6 +34,7 @@ from orchestrator.sections import (  # noqa: F401  (re-exported: the public conf
 from ai.config import EnsembleConfig, RegimeConfig, VetoConfig
 from backtest.config import ValidationConfig
 from bots.fleet.config import FleetConfig
+from bots.prediction.config import PredictionConfig
 from dashboard.config import DashboardConfig, MetricsConfig, TelegramConfig
 from ml_models.config import MLConfig
 from orchestrator.distributed.config import ScaleConfig
@@ -71,6 +73,7 @@ class AppConfig(Section):
     metrics: MetricsConfig = MetricsConfig()
     scale: ScaleConfig = ScaleConfig()
     data: DataConfig = DataConfig()
+    prediction: PredictionConfig = PredictionConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -103,21 +106,18 @@ def _parse_env_value(raw: str) -> Any:
 def _format_errors(source: str, exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        key = show_key(err["loc"])
+        msg = "unknown key" if err["type"] == "extra_forbidden" else " ".join(str(err["msg"]).split())
         lines.append(f"{source}: {key}: {msg}")
     return lines
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file or raise ConfigError with the file and position."""
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found (run 'tradefleet init' to write one)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    """Read and parse a TOML config file, or raise a one-line ConfigError (file kind,
+    encoding, ``FILE:LINE`` syntax)."""
+    from orchestrator.config_file import read_toml as read
+
+    return read(path)
 
 
 def check_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> tuple[AppConfig | None, list[str]]:
@@ -140,8 +140,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         path = DEFAULT_PATH
     cfg, errors = check_config(path, environ)
     if cfg is None:
-        more = f" (and {len(errors) - 1} more; run 'tradefleet config check')" if len(errors) > 1 else ""
-        raise ConfigError(errors[0] + more)
+        raise ConfigErrors(errors)
     return cfg
 
 

@@ -127,6 +127,10 @@ class Instrument:
     tick_size: Decimal = Decimal("0.01")
     lot_size: Decimal = Decimal("1")
     venue_symbol: str | None = None
+    multiplier: Decimal = Decimal("1")
+    """Contract multiplier: notional = quantity x price x multiplier (100 for a US equity option)."""
+    expiry_ns: int | None = None
+    """When the instrument expires (options, futures, prediction contracts); None if never."""
 
     def round_price(self, price: Decimal | float) -> Decimal:
         """Round a price to the instrument's tick."""
@@ -168,6 +172,9 @@ class Signal:
     target: float | None = None
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     account: str = ""
+    intent: str = ""
+    """Set on a leg of a Strategy API v2 intent (:mod:`orchestrator.intents`): the intent id
+    and leg, so two legs or two intents at one time never share a signal id."""
 
     @property
     def signal_id(self) -> str:
@@ -175,6 +182,8 @@ class Signal:
         has the same id (so its order id is the same on a retry or a restart), and two
         accounts (two replay runs in one store) never share one."""
         raw = f"{self.bot}|{self.instrument}|{self.direction.value}|{self.ts_event}"
+        if self.intent:
+            raw = f"{raw}|{self.intent}"
         if self.account:
             raw = f"{self.account}|{raw}"
         return hashlib.sha1(raw.encode()).hexdigest()[:24]

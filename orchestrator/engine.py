@@ -20,6 +20,7 @@ from orchestrator.bus import Topic
 from orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
 from orchestrator.pipeline.gate import GateContext
 from orchestrator.pipeline.runner import GatePipeline
+from orchestrator.errors import PluginError
 from orchestrator.registry import PluginStatus
 from orchestrator.store.records import FLEET, bot_scope
 
@@ -69,6 +70,10 @@ class Engine:
         self.fills = 0
         self.fills_by_bot: dict[str, int] = {}
         self.trade_results: dict[str, list[Decimal]] = {}
+        from orchestrator.dispatch import IntentDispatcher
+
+        #: Strategy API v2: targets, orders, quotes and cancels, each one decision
+        self.intents = IntentDispatcher(self)
         services.bus.subscribe(Topic.CONTROL, lambda _t, _e: self.reload_control())
 
     # -- control ----------------------------------------------------------------------
@@ -92,6 +97,8 @@ class Engine:
         if self.exits is not None:
             for exit_order in self.exits.on_bar(bar):
                 self.submit_exit(exit_order, bar)
+        if self.intents.live:
+            self.intents.on_update()
 
     def submit_exit(self, exit_order: ExitOrder, bar: Bar) -> Order:
         """Send a scaled-exit tranche as a reduce-only order, stored with its reason.
@@ -150,9 +157,14 @@ class Engine:
         if self.control.fleet_paused or name in self.control.paused_bots:
             runner.stats.skipped_paused += 1
             return
+        intents: list[Any] = []
         try:
-            if runner.spec.bot.event_driven:
+            if runner.spec.bot.portfolio:
+                signals, intents = [], self._decide(runner, now_ns)
+            elif runner.spec.bot.event_driven:
                 signals = self._tick(runner, now_ns)
+                intents = [x for x in signals if not isinstance(x, Signal)]
+                signals = [x for x in signals if isinstance(x, Signal)]
             elif runner.tables:
                 signals = runner.replay_signals(now_ns)
             else:
@@ -163,6 +175,37 @@ class Engine:
             return
         for signal in signals:
             self.process_signal(runner, signal)
+        if intents:
+            try:
+                self.intents.dispatch(runner, intents, now_ns)
+            except PluginError as exc:  # not an intent: the bot is faulty, the fleet keeps running
+                self.fault(runner, exc)
+
+    def _decide(self, runner: BotRunner, now_ns: int) -> list[Any]:
+        """A portfolio bot's fire: its precomputed weights row, or ``decide(panel, ctx)``
+        on a point-in-time panel of its universe."""
+        from orchestrator.bot import PortfolioBot
+        from orchestrator.intents import Target
+
+        runner.stats.evaluations += 1
+        members = runner.members(self.services.data, now_ns)
+        bot = runner.bot
+        if runner.weights is not None and type(bot).decide is PortfolioBot.decide:
+            row = runner.weights.row_at(now_ns)
+            w = runner.weights.weights(row) if row >= 0 else None
+            if w is None:
+                return []
+            keep = set(members)
+            wanted = {s: v for s, v in w.items() if s in keep}
+            for p in self.ledger.positions():  # left the universe: close it
+                if p.bot == runner.name and p.quantity and p.instrument not in keep:
+                    wanted[p.instrument] = 0.0
+            return [Target.weights(wanted, getattr(bot, "target_tolerance", 0.0))]
+        from orchestrator.panel import Panel
+
+        warm = bot.warmup_bars()
+        panel = Panel.from_frames({s: self.services.data.frame(s, warm) for s in members}, members)
+        return list(bot.decide(panel, self.intents.ctx(runner.name, now_ns, members)))  # type: ignore[attr-defined]
 
     def _tick(self, runner: BotRunner, now_ns: int) -> list[Signal]:
         """An event bot's tick: the latest recorded data at or before now."""
@@ -220,21 +263,27 @@ class Engine:
         before = self.ledger.position(order.bot, fill.instrument)
         position = self.ledger.apply_fill(order.bot, fill)
         self.services.store.save_position(position, fill.ts_init)
-        if self.exits is not None:
+        if self.exits is not None and not self.intents.owns(order):  # an intent carries its own exits
             self.exits.on_fill(order, fill, before, position)
         self.fills += 1
         self.fills_by_bot[order.bot] = self.fills_by_bot.get(order.bot, 0) + 1
+        self.mark(self.services.clock.now_ns())
         if before is not None and before.quantity and (before.quantity > 0) != (fill.signed_qty > 0):
             # a reducing fill closes (part of) a trade: its realised P&L net of fees
             self.trade_results.setdefault(order.bot, []).append(position.realized_pnl - before.realized_pnl)
 
     # -- reporting --------------------------------------------------------------------
-    def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
-        """Store (cash, positions value, equity) at ``ts_ns`` and return them."""
+    def mark(self, ts_ns: int) -> None:
+        """Mark the book at ``ts_ns`` for the risk gate: daily-loss budgets and circuit
+        breakers judge every bar and every fill, not only the next signal."""
         observe = getattr(self.pipeline.risk, "observe", None)
-        if observe is not None:  # daily-loss halts and circuit breakers without waiting for a signal
+        if observe is not None:
             observe(GateContext(ts_ns, None, self.services.market, self.ledger,  # type: ignore[arg-type]
                                 self.control.halted, self.control.halt_reason))
+
+    def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
+        """Mark the book, store (cash, positions value, equity) at ``ts_ns`` and return them."""
+        self.mark(ts_ns)
         cash, value = self.ledger.cash(), self.ledger.positions_value()
         self.services.store.record_equity(ts_ns, cash, value, cash + value, account=self.account)
         return cash, value, cash + value

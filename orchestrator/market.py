@@ -98,8 +98,11 @@ class MarketState:
         return Bar(symbol, int(s.ts[row]), float(s.o[row]), float(s.h[row]), float(s.l[row]),
                    float(s.c[row]), float(s.v[row]), int(s.ts[row]))
 
-    def append(self, bar: Bar) -> None:
-        """Add a newly closed bar (live); bars must arrive in time order."""
+    def append(self, bar: Bar, quoted: bool = False) -> None:
+        """Add a newly closed bar (live); bars must arrive in time order. ``quoted``: the
+        bar's low and high are the venue's bid and ask (a binary contract's book)."""
+        if quoted:
+            self._quoted.add(bar.symbol)
         s = self._series.get(bar.symbol)
         if s is None:
             s = self._series[bar.symbol] = _Series(None)

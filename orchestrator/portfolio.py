@@ -62,6 +62,10 @@ class Ledger:
         self._open += int(book.qty != 0) - int(was_open)
         return Position(owner, fill.instrument, book.qty, book.avg, book.realized, self.account)
 
+    def empty_like(self, cash: Decimal) -> Ledger:
+        """A new, empty ledger with this one's marks and account."""
+        return Ledger(cash, self._mark, self.account)
+
     def restore(self, cash: Decimal, positions: list[Position]) -> None:
         """Load a stored state (restart)."""
         self._cash = cash

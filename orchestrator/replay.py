@@ -101,6 +101,8 @@ class ReplaySummary:
     bots: list[BotSummary] = field(default_factory=list)
     skipped_bots: dict[str, str] = field(default_factory=dict)
     broken_plugins: list[dict[str, str]] = field(default_factory=list)
+    #: what may trade at the end of the run and why not (:func:`risk.trading_state.trading_state`)
+    trading_state: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -321,6 +323,8 @@ class Replay:
             fires += self._fire_due(engine, sched, spans, ts - 1)
             clock.set_ns(ts)
             engine.on_bar(market.advance(symbols[ev_sym[k]], ev_row[k]))
+            if k + 1 == n or ev_ts[k + 1] != ts:  # every bar of this instant is in: mark the book
+                engine.mark(ts)
             day = ts // DAY_NS
             if day != last_day:
                 if last_day >= 0:
@@ -346,6 +350,9 @@ class Replay:
                     if instrument in frames:
                         engine.settle(instrument, yes, ev_ts[-1])
             engine.snapshot_equity(ev_ts[-1])
+            save_report = getattr(engine.pipeline.risk, "save_report", None)
+            if save_report is not None:  # the report `tradefleet risk` shows is the book at the end
+                save_report(ev_ts[-1])
         store.commit()
         if self.progress is not None and n:
             self.progress(self._progress(engine, ev_ts[-1], n, n))
@@ -406,6 +413,7 @@ class Replay:
             stages=engine.pipeline.names, bots=bots, skipped_bots=dict(self.skipped),
             broken_plugins=[{"group": r.group, "name": r.name, "error": r.error} for r in engine.services.registry.broken()],
         )
+        summary.trading_state = _trading_state(store, account, stats["end"] if stats["bars"] else None)
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
         store.commit()
         return summary
@@ -415,6 +423,15 @@ def _mark(engine: Engine, instrument: str, fallback: Decimal) -> Decimal:
     """The last close of ``instrument`` (the position's own price if none)."""
     close = engine.services.market.last_close(instrument)
     return Decimal(repr(close)) if close is not None else fallback
+
+
+def _trading_state(store: Store, account: str, end_ns: int | None) -> dict[str, Any]:
+    """The one trading state of the replay's account at its simulated end."""
+    try:
+        from risk.trading_state import trading_state
+    except ImportError:  # the risk component is not installed: the kernel's controls only
+        return {}
+    return trading_state(store, account, end_ns)
 
 
 def _redact(url: str) -> str:

@@ -57,7 +57,8 @@ class ReplayConfig(Section):
     start: str | None = None
     end: str | None = None
     data: dict[str, str] = Field(default_factory=dict, description="symbol -> dataset name or CSV/Parquet path")
-    snapshots: str = Field("sample_session", description="recorded prediction-market session the event bots replay")
+    snapshots: str = Field("synthetic_session", description=("prediction-market session the event bots replay: a bundled name "
+                                                                 "or a folder written by tradefleet data record"))
 
 
 class PaperConfig(Section):

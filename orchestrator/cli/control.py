@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, actor, emit_json, load, open_store
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, actor, emit_json, load, open_existing_store, open_store
 
 
 def _check_bot(name: str) -> None:
@@ -37,7 +37,17 @@ def status_dict(store: Any) -> dict[str, Any]:
         "last_run": None if last is None else {
             "id": last.id, "mode": last.mode, "status": last.status, "summary": last.summary,
         },
+        "trading_state": _trading_state(store),
     }
+
+
+def _trading_state(store: Any) -> dict[str, Any]:
+    """The one trading state (what may trade now and why not), when the risk component is installed."""
+    try:
+        from risk.trading_state import trading_state
+    except ImportError:
+        return {}
+    return trading_state(store)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +56,7 @@ def register(app: typer.Typer) -> None:
         """Show whether the fleet is paused or halted, which bots are paused, and the last run."""
         from orchestrator.clock import ns_to_dt
 
-        store = open_store(load(config), store_url)
+        store = open_existing_store(load(config), store_url)
         try:
             info = status_dict(store)
         finally:
@@ -57,7 +67,13 @@ def register(app: typer.Typer) -> None:
         f = info["fleet"]
         state = "HALTED" if f["halted"] else "PAUSED" if f["paused"] else "ACTIVE"
         since = f" since {ns_to_dt(f['since_ns']):%Y-%m-%d %H:%M:%S}Z by {f['actor']}" if f["since_ns"] else ""
-        typer.echo(f"fleet: {state}{since}" + (f" ({f['reason']})" if f["reason"] else ""))
+        if info["trading_state"]:  # the one answer, shared with `risk`, `run --json` and the dashboard
+            from risk.trading_state import describe
+
+            for line in describe(info["trading_state"]):
+                typer.echo(line)
+        else:
+            typer.echo(f"fleet: {state}{since}" + (f" ({f['reason']})" if f["reason"] else ""))
         typer.echo(f"paused bots: {', '.join(info['paused_bots']) or 'none'}")
         if info["halted_accounts"]:
             typer.echo(f"halted accounts: {', '.join(info['halted_accounts'])}")

@@ -145,6 +145,14 @@ def run_distributed_paper(config: AppConfig, bus: RedisStreamsBus, *, bots: list
                           instruments=instruments, account="paper", brokers={"paper": FencedBroker(paper, lease)},
                           bus=bus)
         kernel.engine.paper = paper
+        from decimal import Decimal
+
+        from orchestrator.execution.reconcile import Reconciler
+        from orchestrator.warmstart import warm_start
+
+        kernel.services.extras["warm_start"] = warm_start(kernel, Decimal(repr(config.engine.starting_cash)))
+        kernel.oms.load_halts()
+        Reconciler(kernel.oms, store, clock, kernel.services.bus).run_all()
         if feed is None:
             from scrapers.feed import HubBarFeed
             from scrapers.hub import DataHub

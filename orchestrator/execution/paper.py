@@ -1,6 +1,6 @@
 """The paper broker: a venue simulated bar by bar through the one fill model.
 
-Every order rests in the broker and is filled by :func:`~orchestrator.execution.matching.match_book`
+Every order rests in the broker and is filled by :func:`~orchestrator.execution.fill_model.match_book`
 on the bars that close after it arrived: market orders at the next bar's open (or, with
 ``fill="close"``, at the close of the bar they were decided on), stops at the stop or the
 gap open, limits on a trade-through, brackets and OCO groups resolved by the matcher. Takers
@@ -22,7 +22,7 @@ from orchestrator.clock import Clock
 from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus
 from orchestrator.errors import OrderRejected
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
-from orchestrator.execution.matching import (FillConfig, LimitFill, MarketFill, MatchFill, OrderState, QuoteTick,
+from orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, MatchFill, OrderState, QuoteTick,
                                              SameBar, Status, at_close, match_book)
 from orchestrator.market import MarketState
 from orchestrator.portfolio import Ledger
@@ -30,6 +30,7 @@ from orchestrator.portfolio import Ledger
 if TYPE_CHECKING:
     from orchestrator.sections import PaperConfig
     from orchestrator.services import Services
+    from orchestrator.store.records import OrderRecord
 
 _STATUS = {Status.OPEN: OrderStatus.ACCEPTED, Status.PENDING: OrderStatus.ACCEPTED,
            Status.FILLED: OrderStatus.FILLED, Status.CANCELED: OrderStatus.CANCELED,
@@ -182,6 +183,38 @@ class PaperBroker:
     def poll_fills(self) -> list[Fill]:
         fills, self._fills = self._fills, []
         return fills
+
+    def restore(self, fills: list[Fill], records: list[OrderRecord]) -> None:
+        """Rebuild this in-process venue after a restart from its stored fills and orders.
+
+        The book is the fold of the fills; every order still open in the store rests again
+        with what it already filled (a market order waiting for its next open, a stop, a
+        limit, a bracket child still waiting for its entry), so an emulated stop armed before
+        the restart triggers after it; new venue and trade ids continue after the stored ones."""
+        per_order: dict[str, int] = {}
+        for fill in fills:
+            self._book.apply_fill(self._venue, fill)
+            per_order[fill.client_order_id] = per_order.get(fill.client_order_id, 0) + 1
+        self._trades.update(per_order)
+        highest = 0
+        prefix = f"{self._venue}-"
+        by_id = {rec.client_order_id: rec for rec in records}
+        for rec in records:
+            vid = rec.venue_order_id or ""
+            if vid.startswith(prefix) and vid[len(prefix):].isdigit():
+                highest = max(highest, int(vid[len(prefix):]))
+            if not vid or not rec.status.is_open or rec.remaining <= 0:
+                continue
+            order = rec.order
+            parent = by_id.get(order.parent_id or "")
+            waiting = parent is not None and not parent.filled_quantity and parent.status.is_open
+            status = OrderStatus.PARTIALLY_FILLED if rec.filled_quantity else OrderStatus.ACCEPTED
+            self._orders[rec.client_order_id] = VenueOrder(rec.client_order_id, vid, rec.instrument, rec.side,
+                                                           rec.quantity, rec.filled_quantity, status, rec.avg_price)
+            self._rest(OrderState(order, Status.PENDING if waiting else Status.OPEN, rec.filled_quantity,
+                                  rec.filled_quantity * (rec.avg_price or Decimal(0)),
+                                  lot=self._lots.get(rec.instrument, Decimal(1))))
+        self._ids = itertools.count(highest + 1)
 
     # -- simulation ---------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from orchestrator.clock import Clock
+from orchestrator.duration import parse_timeframe
 from orchestrator.errors import DataError
-from scrapers import timeframes
 from scrapers.providers import ProviderBase, cut
 from scrapers.resample import resample
 
@@ -70,6 +70,6 @@ def _infer_tf(frame: pd.DataFrame) -> str | None:
         return None
     step = int(np.median(np.diff(frame.index.as_unit("ns").asi8))) // 1_000_000_000
     for tf in ("1m", "5m", "15m", "30m", "1h", "4h", "1d"):
-        if step <= timeframes.length_ns(tf) // 1_000_000_000:
+        if step <= parse_timeframe(tf).seconds:
             return tf
     return "1d" if step < 6 * 86_400 else "1w" if step < 25 * 86_400 else "1mo"

@@ -75,10 +75,10 @@ def test_cli_backtest_prints_its_assumptions(capsys) -> None:  # type: ignore[no
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--param", "nope=1"], "--param nope: bot spx-sma-trend has no such parameter"),
+    (["--param", "nope=1"], "--param 'nope': bot spx-sma-trend has no such parameter"),
     (["--param", "fast"], "--param 'fast': expected name=value"),
     (["--param", "fast=abc"], "bot spx-sma-trend: invalid params"),
-    (["--fill", "sometimes"], "--fill: Input should be 'next-open' or 'close'"),
+    (["--fill", "sometimes"], "--fill 'sometimes': Input should be 'next-open' or 'close'"),
 ])
 def test_cli_backtest_bad_flags_are_one_line_exit_2(capsys, argv: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit) as exc:

@@ -1,6 +1,6 @@
 """Golden-bar conformance: the same crafted cases through the three fill paths.
 
-1. ``match``: the pure fill model (:func:`orchestrator.execution.matching.match_book`);
+1. ``match``: the pure fill model (:func:`orchestrator.execution.fill_model.match_book`);
 2. paper trading: orders sent through the order manager to the paper broker, bars arriving
    one by one on a simulated clock, fills read back from the store;
 3. the numba backtester (:func:`backtest.engine.simulate`), which ports the same rules.
@@ -26,7 +26,7 @@ from backtest.engine import Signals, SimSettings, simulate
 from orchestrator.bus import InProcessBus
 from orchestrator.clock import SimClock
 from orchestrator.domain import Bar, Order, OrderType, Side, TimeInForce
-from orchestrator.execution.matching import (FillConfig, LimitFill, MarketFill, OrderState, SameBar, at_close,
+from orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, OrderState, SameBar, at_close,
                                              match_book)
 from orchestrator.execution.oms import OrderManager
 from orchestrator.execution.paper import PaperBroker, PaperCosts

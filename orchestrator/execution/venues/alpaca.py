@@ -112,6 +112,14 @@ class AlpacaBroker(VenueBroker):
                 return None
             raise
 
+    def _by_venue_id(self, venue_order_id: str) -> VenueOrder | None:
+        try:
+            return self._venue_order(self.client.get_order_by_id(venue_order_id))
+        except Exception as exc:
+            if self.classify(exc) is not None and getattr(exc, "status_code", None) == 404:
+                return None
+            raise
+
     def _cancel(self, client_order_id: str) -> VenueOrder:
         current = self._query(client_order_id)
         if current is None:

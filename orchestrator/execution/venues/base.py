@@ -89,7 +89,7 @@ class VenueBroker:
         self.bucket: TokenBucket = bucket_for(self.rate_key(), opts.clock, opts.sleep, opts.throttle)
         self.retry = RetryPolicy(attempts=opts.retry_attempts, sleep=opts.sleep)
         self.halted_reason: str | None = None
-        self._seen_trades: set[tuple[str, str]] = set()
+        self._seen_trades: dict[tuple[str, str], set[tuple[object, ...]]] = {}
         self._cids: dict[str, str] = {}
         self._down = False
         self._reconnected = False
@@ -166,13 +166,27 @@ class VenueBroker:
     def account(self) -> AccountSnapshot:
         return self._read("account", self._account)
 
+    def order_by_venue_id(self, venue_order_id: str) -> VenueOrder | None:
+        """The venue's record of one of its orders (with the client id it carries), or None
+        where the adapter cannot look orders up by venue id."""
+        if type(self)._by_venue_id is VenueBroker._by_venue_id:
+            return None
+        return self._read(f"order {venue_order_id}", lambda: self._by_venue_id(venue_order_id))
+
+    def _by_venue_id(self, venue_order_id: str) -> VenueOrder | None:
+        return None
+
     def poll_fills(self) -> list[Fill]:
-        """Return fills not returned before, de-duplicated by (venue order id, trade id)."""
+        """Return fills not returned before. An exact repeat of (venue order id, trade id)
+        is dropped; the same ids with other contents are passed on (the order manager
+        records the conflict and keeps the first)."""
         out = []
         for fill in self._read("fills", self._fills):
             key = (fill.venue_order_id, fill.trade_id)
-            if key not in self._seen_trades:
-                self._seen_trades.add(key)
+            seen = self._seen_trades.setdefault(key, set())
+            contents = (fill.side, fill.quantity, fill.price, fill.instrument)
+            if contents not in seen:
+                seen.add(contents)
                 out.append(fill)
         return out
 

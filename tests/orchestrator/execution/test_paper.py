@@ -9,7 +9,7 @@ import pytest
 from orchestrator.clock import SimClock
 from orchestrator.domain import Order, OrderStatus, OrderType, Side
 from orchestrator.errors import OrderRejected
-from orchestrator.execution.matching import FillConfig, MarketFill
+from orchestrator.execution.fill_model import FillConfig, MarketFill
 from orchestrator.execution.paper import PaperBroker, PaperCosts, fill_config
 from orchestrator.market import MarketState
 from tests.orchestrator.helpers import bar_frame, market_with
