@@ -30,6 +30,13 @@ class ExitOrder:
     quantity: Decimal
     reason: str
     trigger: float
+    armed_ns: int = 0
+    """When the levels this exit triggered on were set: the close of the bar before the
+    one that triggered it (the exit is matched against that bar as a resting order)."""
+
+    @property
+    def is_stop(self) -> bool:
+        return "stop" in self.reason.split("+")[0]
 
 
 class ExitPolicy(Protocol):

@@ -20,7 +20,7 @@ from orchestrator.domain import Instrument
 from orchestrator.engine import Engine, record_bot
 from orchestrator.execution.broker import Broker
 from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.paper import PaperBroker, PaperCosts
+from orchestrator.execution.paper import PaperBroker, PaperCosts, fill_config
 from orchestrator.exits import EXIT_POLICY
 from orchestrator.market import MarketState
 from orchestrator.pipeline.runner import build_pipeline
@@ -47,8 +47,9 @@ def paper_broker(config: KernelConfig, market: MarketState, clock: Clock, accoun
                  instruments: dict[str, Instrument]) -> PaperBroker:
     """The paper account configured by ``[paper]`` and ``[engine]``."""
     cash = Decimal(repr(config.engine.starting_cash))
-    return PaperBroker(market, clock, cash, PaperCosts(config.paper.slippage_bps, config.paper.fee_bps), account,
-                       instruments)
+    costs = PaperCosts(config.paper.slippage_bps, config.paper.fee_bps)
+    return PaperBroker(market, clock, cash, costs, account, instruments,
+                       fill_config(costs, market.spread_bps, config.paper))
 
 
 def install_execution(engine: Engine, config: KernelConfig, store: Store, market: MarketState,

@@ -24,10 +24,13 @@ ATR_PERIOD = 14
 class ExitManager:
     """Keeps an exit plan per open position and turns bars into exit orders."""
 
-    def __init__(self, config: ExitsConfig, market: MarketState, instruments: dict[str, Instrument]) -> None:
+    def __init__(self, config: ExitsConfig, market: MarketState, instruments: dict[str, Instrument],
+                 targets_on_touch: bool = False) -> None:
         self.config = config
         self.market = market
-        self._policies = {s: ScaledExitPolicy(config, i.lot_size) for s, i in instruments.items()}
+        self._touch = targets_on_touch
+        self._policies = {s: ScaledExitPolicy(config, i.lot_size, targets_on_touch) for s, i in instruments.items()}
+        self._last_ts: dict[str, int] = {}  # symbol -> close of the last bar the plans saw
         self._plans: dict[str, dict[str, ExitPlan]] = {}  # instrument -> bot -> plan
         self._stops: dict[str, float | None] = {}  # client order id -> the signal's stop
         #: positions restored without a plan: opened on their first bar with an ATR
@@ -69,6 +72,8 @@ class ExitManager:
 
     def on_bar(self, bar: Bar) -> list[ExitOrder]:
         """Advance every plan on ``bar.symbol``; return the exit orders to send."""
+        armed = self._last_ts.get(bar.symbol, bar.ts_event - 1)
+        self._last_ts[bar.symbol] = bar.ts_event
         if self._orphans.get(bar.symbol):
             self._adopt_orphans(bar.symbol)
         plans = self._plans.get(bar.symbol)
@@ -82,7 +87,7 @@ class ExitManager:
             plans[bot], actions = policy.on_bar(plan, bar, atr)
             changed = changed or plans[bot] != plan
             if actions:
-                out.append(_merge(bot, actions))
+                out.extend(_merge(bot, group, armed) for group in _split(actions))
         if changed:
             self._clock_ns = bar.ts_event
             self._save()
@@ -141,7 +146,7 @@ class ExitManager:
     def _policy(self, symbol: str) -> ScaledExitPolicy:
         policy = self._policies.get(symbol)
         if policy is None:
-            policy = self._policies[symbol] = ScaledExitPolicy(self.config)
+            policy = self._policies[symbol] = ScaledExitPolicy(self.config, targets_on_touch=self._touch)
         return policy
 
     def open_plans(self) -> int:
@@ -168,17 +173,28 @@ def _plan_from(doc: dict[str, Any]) -> ExitPlan | None:
         return None
 
 
-def _merge(bot: str, actions: list[ExitAction]) -> ExitOrder:
+def _split(actions: list[ExitAction]) -> list[list[ExitAction]]:
+    """Actions of one bar grouped by price: each level is one resting order."""
+    groups: dict[float, list[ExitAction]] = {}
+    for a in actions:
+        groups.setdefault(a.trigger, []).append(a)
+    return list(groups.values())
+
+
+def _merge(bot: str, actions: list[ExitAction], armed_ns: int) -> ExitOrder:
     first = actions[0]
     qty = sum((a.quantity for a in actions), Decimal(0))
-    return ExitOrder(bot, first.instrument, first.side, qty, "+".join(a.reason for a in actions), first.trigger)
+    return ExitOrder(bot, first.instrument, first.side, qty, "+".join(a.reason for a in actions), first.trigger,
+                     armed_ns)
 
 
 def publish_exit_manager(services: Any) -> None:
     """Fill the kernel's exit-policy slot from ``[risk.exits]`` (called when a risk gate is built).
 
     The kernel never imports this package: the risk gates put an :class:`ExitManager` in
-    ``services.extras[EXIT_POLICY]`` and the kernel's assembly hands it to the engine."""
+    ``services.extras[EXIT_POLICY]`` and the kernel's assembly hands it to the engine.
+    Targets fill on a touch when the paper broker's limits do (``[paper] limit_fill``)."""
     cfg = getattr(services.config.risk, "exits", None)
     if cfg is not None and cfg.enabled and EXIT_POLICY not in services.extras:
-        services.extras[EXIT_POLICY] = ExitManager(cfg, services.market, services.instruments)
+        touch = getattr(services.config.paper, "limit_fill", None) == "touch"
+        services.extras[EXIT_POLICY] = ExitManager(cfg, services.market, services.instruments, targets_on_touch=touch)
