@@ -27,8 +27,15 @@ from orchestrator.execution.desk import ExecutionDesk
 from orchestrator.pipeline.gate import GateContext
 
 
-def expected_edge(signal: Signal, default_edge_bps: float) -> tuple[float, str]:
-    """Return the signal's expected edge per unit and where it came from."""
+def expected_edge(signal: Signal, default_edge_bps: float, spread: float = 0.0) -> tuple[float, str]:
+    """Return the signal's expected edge per unit and where it came from.
+
+    A bot that prices its own edge at the touch (``meta["edge"]`` per unit, net of paying the
+    spread and the venue's fee, with ``meta["edge_basis"] == "touch"``: the prediction bots)
+    is taken at its word; half the spread is added back, since the cost estimate charges it."""
+    stated = signal.meta.get("edge")
+    if signal.meta.get("edge_basis") == "touch" and isinstance(stated, int | float) and stated > 0:
+        return float(stated) + spread / 2, "signal_at_touch"
     conf = max(min(signal.confidence, 1.0), 0.0) or 1.0
     if signal.target is not None and signal.target > 0:
         return conf * abs(signal.target - signal.entry), "target"
@@ -60,7 +67,7 @@ class CostCheckedRisk:
         rate, bar_s = self.desk.liquidity(signal.instrument)
         worked = self.desk.works_by_default(signal.instrument, abs(qty), view.close)
         horizon = max(cfg.horizon_s, bar_s) if worked else bar_s  # a market order trades within a bar
-        edge, source = expected_edge(signal, cfg.default_edge_bps)
+        edge, source = expected_edge(signal, cfg.default_edge_bps, spread)
         budget = edge * cfg.max_cost_share
         estimate = self.desk.impact.estimate(float(abs(qty)), view.close, spread, rate, horizon)
         evidence: dict[str, Any] = {**estimate.as_data(), "edge_per_unit": round(edge, 6), "edge_source": source,
