@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "orchestrator.cli.config",
     "orchestrator.cli.newbot",
     "orchestrator.cli.alerts",
+    "orchestrator.cli.tca",
     "backtest.cli",
     "ml_models.cli",
     "risk.cli",
