@@ -171,6 +171,11 @@ speed = 0.0                # simulated seconds per wall second; 0 = as fast as i
 spread_bps = 2.0           # quoted spread around the bar close
 slippage_bps = 1.0
 fee_bps = 1.0
+fill = "next-open"         # market orders: "next-open" (next bar's open) or "close" (the decision bar's close)
+limit_fill = "through"     # a limit fills on "through" (traded past it) or "touch"
+same_bar = "adverse"       # take-profit and stop in one bar: "adverse" or "favourable" fills first
+max_volume_share = 0.1     # an order takes at most this share of a bar's volume (0 = no cap)
+latency_ms = 0.0           # decision to arrival at the venue
 
 [pipeline]
 stages = ["regime", "ensemble", "veto", "fleet", "risk"]   # gates in order; "risk" must be last

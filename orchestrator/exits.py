@@ -30,15 +30,25 @@ class ExitOrder:
     quantity: Decimal
     reason: str
     trigger: float
+    armed_ns: int = 0
+    """When the levels this exit triggered on were set: the close of the bar before the
+    one that triggered it (the exit is matched against that bar as a resting order)."""
+
+    @property
+    def is_stop(self) -> bool:
+        return "stop" in self.reason.split("+")[0]
 
 
 class ExitManager:
     """Keeps an exit plan per open position and turns bars into exit orders."""
 
-    def __init__(self, config: ExitsConfig, market: MarketState, instruments: dict[str, Instrument]) -> None:
+    def __init__(self, config: ExitsConfig, market: MarketState, instruments: dict[str, Instrument],
+                 targets_on_touch: bool = False) -> None:
         self.config = config
         self.market = market
-        self._policies = {s: ScaledExitPolicy(config, i.lot_size) for s, i in instruments.items()}
+        self._touch = targets_on_touch
+        self._policies = {s: ScaledExitPolicy(config, i.lot_size, targets_on_touch) for s, i in instruments.items()}
+        self._last_ts: dict[str, int] = {}  # symbol -> close of the last bar the plans saw
         self._plans: dict[str, dict[str, ExitPlan]] = {}  # instrument -> bot -> plan
         self._stops: dict[str, float | None] = {}  # client order id -> the signal's stop
         #: positions restored without a plan: opened on their first bar with an ATR
@@ -80,6 +90,8 @@ class ExitManager:
 
     def on_bar(self, bar: Bar) -> list[ExitOrder]:
         """Advance every plan on ``bar.symbol``; return the exit orders to send."""
+        armed = self._last_ts.get(bar.symbol, bar.ts_event - 1)
+        self._last_ts[bar.symbol] = bar.ts_event
         if self._orphans.get(bar.symbol):
             self._adopt_orphans(bar.symbol)
         plans = self._plans.get(bar.symbol)
@@ -93,7 +105,7 @@ class ExitManager:
             plans[bot], actions = policy.on_bar(plan, bar, atr)
             changed = changed or plans[bot] != plan
             if actions:
-                out.append(_merge(bot, actions))
+                out.extend(_merge(bot, group, armed) for group in _split(actions))
         if changed:
             self._clock_ns = bar.ts_event
             self._save()
@@ -152,7 +164,7 @@ class ExitManager:
     def _policy(self, symbol: str) -> ScaledExitPolicy:
         policy = self._policies.get(symbol)
         if policy is None:
-            policy = self._policies[symbol] = ScaledExitPolicy(self.config)
+            policy = self._policies[symbol] = ScaledExitPolicy(self.config, targets_on_touch=self._touch)
         return policy
 
     def open_plans(self) -> int:
@@ -179,7 +191,16 @@ def _plan_from(doc: dict[str, Any]) -> ExitPlan | None:
         return None
 
 
-def _merge(bot: str, actions: list[ExitAction]) -> ExitOrder:
+def _split(actions: list[ExitAction]) -> list[list[ExitAction]]:
+    """Actions of one bar grouped by price: each level is one resting order."""
+    groups: dict[float, list[ExitAction]] = {}
+    for a in actions:
+        groups.setdefault(a.trigger, []).append(a)
+    return list(groups.values())
+
+
+def _merge(bot: str, actions: list[ExitAction], armed_ns: int) -> ExitOrder:
     first = actions[0]
     qty = sum((a.quantity for a in actions), Decimal(0))
-    return ExitOrder(bot, first.instrument, first.side, qty, "+".join(a.reason for a in actions), first.trigger)
+    return ExitOrder(bot, first.instrument, first.side, qty, "+".join(a.reason for a in actions), first.trigger,
+                     armed_ns)

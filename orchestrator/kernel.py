@@ -20,7 +20,7 @@ from orchestrator.domain import Instrument
 from orchestrator.engine import Engine, record_bot
 from orchestrator.execution.broker import Broker
 from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.paper import PaperBroker, PaperCosts
+from orchestrator.execution.paper import PaperBroker, PaperCosts, fill_config
 from orchestrator.exits import ExitManager
 from orchestrator.market import MarketState
 from orchestrator.pipeline.runner import build_pipeline
@@ -47,8 +47,9 @@ def paper_broker(config: AppConfig, market: MarketState, clock: Clock, account: 
                  instruments: dict[str, Instrument]) -> PaperBroker:
     """The paper account configured by ``[paper]`` and ``[engine]``."""
     cash = Decimal(repr(config.engine.starting_cash))
-    return PaperBroker(market, clock, cash, PaperCosts(config.paper.slippage_bps, config.paper.fee_bps), account,
-                       instruments)
+    costs = PaperCosts(config.paper.slippage_bps, config.paper.fee_bps)
+    return PaperBroker(market, clock, cash, costs, account, instruments,
+                       fill_config(costs, market.spread_bps, config.paper))
 
 
 def install_execution(engine: Engine, config: AppConfig, store: Store, market: MarketState,
@@ -90,7 +91,9 @@ def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list
     oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill),
                        in_process_accounts=in_process)
     exits_cfg = getattr(config.risk, "exits", None)
-    exits = ExitManager(exits_cfg, market, instruments) if exits_cfg is not None and exits_cfg.enabled else None
+    touch = config.paper.limit_fill == "touch"
+    exits = (ExitManager(exits_cfg, market, instruments, targets_on_touch=touch)
+             if exits_cfg is not None and exits_cfg.enabled else None)
     engine = Engine(services, runners, pipeline, oms, ledger, account, paper, exits, route)
     holder.append(engine)
     install_execution(engine, config, store, market, instruments, account)

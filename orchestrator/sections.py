@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -65,6 +65,14 @@ class PaperConfig(Section):
     spread_bps: float = Field(2.0, ge=0)
     slippage_bps: float = Field(1.0, ge=0)
     fee_bps: float = Field(1.0, ge=0)
+    fill: Literal["next-open", "close"] = Field(
+        "next-open", description="market orders fill at the next bar's open, or at the close of the bar they were decided on")
+    limit_fill: Literal["through", "touch"] = Field(
+        "through", description="a limit fills when a bar trades through it, or already when it touches it")
+    same_bar: Literal["adverse", "favourable"] = Field(
+        "adverse", description="which of take-profit and stop fills first when one bar reaches both")
+    max_volume_share: float = Field(0.1, ge=0, le=1, description="most of a bar's volume one order takes (0 = no cap)")
+    latency_ms: float = Field(0.0, ge=0, description="delay between an order's decision and its arrival")
 
 
 class RiskConfig(Section):

@@ -62,8 +62,9 @@ IMPACT_CALIBRATIONS = Table(
 )
 SOURCE_WEIGHTS = Table(
     "source_weights", META,
-    Column("ts_ns", BigInteger, primary_key=True),
-    Column("source", String(64), primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts_ns", BigInteger, nullable=False),
+    Column("source", String(64), nullable=False),
     Column("multiplier", Float, nullable=False),
     Column("ic", Float, nullable=True),
     Column("samples", Integer, nullable=False),
@@ -87,9 +88,7 @@ class ExecStore:
                "order_json": encode(o).decode(), "state_json": json.dumps(record.as_data()),
                "start_ns": record.start_ns, "arrival": record.arrival_price, "done_ns": None}
         with self._conn(f"store execution parent {o.client_order_id}", write=True) as conn:
-            if conn.execute(select(EXEC_PARENTS.c.parent_id)
-                            .where(EXEC_PARENTS.c.parent_id == o.client_order_id)).first() is None:
-                conn.execute(EXEC_PARENTS.insert(), [row])
+            self.store._insert_ignore(conn, EXEC_PARENTS, ["parent_id"], row)
 
     def save_exec_child(self, record: ChildRecord) -> None:
         row = {"child_id": record.child_id, "parent_id": record.parent_id, "ts_ns": record.ts_ns,
@@ -97,7 +96,7 @@ class ExecStore:
                "limit_price": None if record.limit_price is None else str(record.limit_price),
                "mid": record.mid, "touch": record.touch}
         with self._conn(f"store execution child {record.child_id}", write=True) as conn:
-            conn.execute(EXEC_CHILDREN.insert(), [row])
+            self.store._insert_many(conn, EXEC_CHILDREN, [row])  # the store's raw DBAPI path
 
     def finish_exec_parent(self, parent_id: str, ts_ns: int) -> None:
         with self._conn(f"finish execution parent {parent_id}", write=True) as conn:
@@ -147,7 +146,7 @@ class ExecStore:
 
     def source_weights(self) -> list[dict[str, Any]]:
         with self._conn("read ensemble source weights", write=False) as conn:
-            rows = conn.execute(select(SOURCE_WEIGHTS).order_by(SOURCE_WEIGHTS.c.ts_ns, SOURCE_WEIGHTS.c.source))
+            rows = conn.execute(select(SOURCE_WEIGHTS).order_by(SOURCE_WEIGHTS.c.id))
             return [dict(r) for r in rows.mappings().all()]
 
 

@@ -118,6 +118,7 @@ class ParentState:
     resting: dict[str, Decimal] = field(default_factory=dict)   # open child id -> unfilled qty
     resting_since: dict[str, int] = field(default_factory=dict)
     done: bool = False
+    next_due_ns: int = 0            # a scheduled algorithm has nothing due before this (0: ask every bar)
 
     @property
     def remaining(self) -> Decimal:

@@ -150,3 +150,27 @@ def test_impact_check_passes_a_small_entry_with_its_evidence(tmp_path: Path) -> 
     passed = [d for d in risk if "impact" in d.data and d.reason != "impact_resized"]
     assert passed and passed[0].data["impact"]["total"] > 0 and h.position("exec-bot", "XYZ") > 0
     h.close()
+
+
+def test_tca_command_reports_the_worked_parent_and_its_parts_add_up(tmp_path: Path, capsys: Any) -> None:
+    import json
+
+    import pytest
+
+    from orchestrator.cli.main import main
+
+    h = harness(tmp_path, TWAP)
+    h.run(35)
+    h.close()
+    url = f"sqlite:///{tmp_path}/intents.db"
+    main(["tca", "--store", url, "--json", "--by", "algorithm"])
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["parents"] == 1 and rep["groups"][0]["key"] == "twap"
+    t = rep["total"]
+    assert t["total"] == pytest.approx(t["delay"] + t["spread"] + t["impact"] + t["fees"], abs=1e-4)
+    assert t["spread"] > 0 and t["fees"] > 0  # buying at the ask and paying the paper fee
+    with pytest.raises(SystemExit) as exc:
+        main(["tca", "--store", url, "--by", "colour"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--by 'colour'" in err[0]

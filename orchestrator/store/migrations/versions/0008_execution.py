@@ -59,16 +59,18 @@ def upgrade() -> None:
     )
     op.create_table(
         "source_weights",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("ts_ns", sa.BigInteger(), nullable=False),
         sa.Column("source", sa.String(64), nullable=False),
         sa.Column("multiplier", sa.Float(), nullable=False),
         sa.Column("ic", sa.Float(), nullable=True),
         sa.Column("samples", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("ts_ns", "source", name="pk_source_weights"),
     )
+    op.create_index("ix_source_weights_source", "source_weights", ["source", "ts_ns"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_source_weights_source", table_name="source_weights")
     op.drop_table("source_weights")
     op.drop_table("impact_calibrations")
     op.drop_index("ix_exec_children_parent", table_name="exec_children")
