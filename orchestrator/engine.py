@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from orchestrator.bot import BotSpec
     from orchestrator.execution.desk import ExecutionDesk
     from orchestrator.execution.oms import OrderManager
-    from orchestrator.exits import ExitManager, ExitOrder
+    from orchestrator.exits import ExitOrder, ExitPolicy
     from orchestrator.store import Store
     from orchestrator.execution.paper import PaperBroker
     from orchestrator.portfolio import Ledger
@@ -55,7 +55,7 @@ class Engine:
 
     def __init__(self, services: Services, runners: dict[str, BotRunner], pipeline: GatePipeline,
                  oms: OrderManager, ledger: Ledger, account: str, paper: PaperBroker | None = None,
-                 exits: ExitManager | None = None, route: Callable[[str], str] | None = None) -> None:
+                 exits: ExitPolicy | None = None, route: Callable[[str], str] | None = None) -> None:
         self.services = services
         self.route = route or (lambda _instrument: account)
         self.runners = runners
