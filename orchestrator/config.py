@@ -22,6 +22,7 @@ from orchestrator.sections import (  # noqa: F401  (re-exported: the public conf
     AccountConfig,
     BotConfig,
     EngineConfig,
+    ExecutionConfig,
     PaperConfig,
     PipelineConfig,
     ReplayConfig,
@@ -74,6 +75,7 @@ class AppConfig(Section):
     scale: ScaleConfig = ScaleConfig()
     data: DataConfig = DataConfig()
     prediction: PredictionConfig = PredictionConfig()
+    execution: ExecutionConfig = ExecutionConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:

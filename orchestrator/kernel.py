@@ -51,6 +51,22 @@ def paper_broker(config: AppConfig, market: MarketState, clock: Clock, account: 
                        instruments)
 
 
+def install_execution(engine: Engine, config: AppConfig, store: Store, market: MarketState,
+                      instruments: dict[str, Instrument], account: str) -> None:
+    """Put the execution layer between the risk gate and the order manager, with the
+    pre-trade impact check on the risk gate, and resume any parent a restart left working."""
+    from orchestrator.execution.costcheck import CostCheckedRisk
+    from orchestrator.execution.desk import ExecutionDesk
+    from orchestrator.execution.exec_store import ExecStore, restore_layer
+
+    exec_store = ExecStore(store)
+    desk = ExecutionDesk(config.execution, market, instruments, exec_store)
+    engine.desk = desk
+    if config.execution.impact_check:
+        engine.pipeline.risk = CostCheckedRisk(engine.pipeline.risk, desk)
+    restore_layer(desk.layer, exec_store, store, account)
+
+
 def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list[BotSpec], clock: Clock,
              market: MarketState, instruments: dict[str, Instrument], account: str,
              brokers: Mapping[str, Broker] | None = None, bus: Bus | None = None,
@@ -77,6 +93,7 @@ def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list
     exits = ExitManager(exits_cfg, market, instruments) if exits_cfg is not None and exits_cfg.enabled else None
     engine = Engine(services, runners, pipeline, oms, ledger, account, paper, exits, route)
     holder.append(engine)
+    install_execution(engine, config, store, market, instruments, account)
     now = clock.now_ns()
     for spec in specs:
         record_bot(store, spec, PluginStatus.OK.value, "", now)

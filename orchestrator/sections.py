@@ -57,7 +57,8 @@ class ReplayConfig(Section):
     start: str | None = None
     end: str | None = None
     data: dict[str, str] = Field(default_factory=dict, description="symbol -> dataset name or CSV/Parquet path")
-    snapshots: str = Field("sample_session", description="recorded prediction-market session the event bots replay")
+    snapshots: str = Field("synthetic_session", description=("prediction-market session the event bots replay: a bundled name "
+                                                                 "or a folder written by tradefleet data record"))
 
 
 class PaperConfig(Section):
@@ -85,6 +86,25 @@ class PipelineConfig(Section):
         if len(set(v)) != len(v):
             raise ValueError("a stage is listed twice")
         return v
+
+
+class ExecutionConfig(Section):
+    """The execution layer between the risk gate and the order manager (issue 22)."""
+
+    default_algorithm: str | None = Field("twap", description="algorithm for large orders without a spec; "
+                                          "empty/None: every order goes as one market order")
+    horizon_s: float = Field(3600.0, gt=0, le=30 * 86_400, description="default algorithm's horizon")
+    interval_s: float = Field(300.0, gt=0, le=86_400, description="default algorithm's slice interval")
+    participation: float | None = Field(0.1, gt=0, le=1, description="cap every child at this share of bar volume")
+    min_adv_share: float | None = Field(0.05, gt=0, description="orders at least this share of average daily "
+                                        "volume are worked by the default algorithm")
+    min_notional: float | None = Field(None, gt=0, le=1e15, description="orders at least this notional are worked")
+    adv_bars: int = Field(20, ge=1, le=10_000, description="bars in the average-volume and volatility window")
+    impact_check: bool = Field(True, description="refuse or shrink entries whose expected cost eats their edge")
+    default_edge_bps: float = Field(50.0, gt=0, le=10_000, description="expected edge of a signal with no "
+                                    "target or stop, in bps of its price")
+    max_cost_share: float = Field(0.5, gt=0, le=1, description="largest share of the expected edge the "
+                                  "expected cost may take")
 
 
 class BotConfig(Section):
