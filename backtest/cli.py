@@ -336,7 +336,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         with open_executor(cluster or cfg.validation.cluster, workers) as ex, \
                 _progress("validate", len(specs), as_json) as adv:
             for spec in specs:
-                rec, _ = validate_bot(spec, cfg.validation, executor=ex)
+                rec, _ = validate_bot(spec, cfg.validation, executor=ex, app=cfg)
                 vstore.save(rec)
                 records.append(rec)
                 adv(1)

@@ -26,8 +26,9 @@ from orchestrator.store.records import FLEET, bot_scope
 
 if TYPE_CHECKING:
     from orchestrator.bot import BotSpec
+    from orchestrator.execution.desk import ExecutionDesk
     from orchestrator.execution.oms import OrderManager
-    from orchestrator.exits import ExitManager, ExitOrder
+    from orchestrator.exits import ExitOrder, ExitPolicy
     from orchestrator.store import Store
     from orchestrator.execution.paper import PaperBroker
     from orchestrator.portfolio import Ledger
@@ -54,7 +55,7 @@ class Engine:
 
     def __init__(self, services: Services, runners: dict[str, BotRunner], pipeline: GatePipeline,
                  oms: OrderManager, ledger: Ledger, account: str, paper: PaperBroker | None = None,
-                 exits: ExitManager | None = None, route: Callable[[str], str] | None = None) -> None:
+                 exits: ExitPolicy | None = None, route: Callable[[str], str] | None = None) -> None:
         self.services = services
         self.route = route or (lambda _instrument: account)
         self.runners = runners
@@ -64,6 +65,8 @@ class Engine:
         self.account = account
         self.paper = paper
         self.exits = exits
+        #: the execution layer's desk (``orchestrator.execution.desk``), set by the kernel assembly
+        self.desk: ExecutionDesk | None = None
         #: event bots' recorded tick sources (replay): bot name -> source with ``at(now_ns)``
         self.tick_sources: dict[str, Any] = {}
         self.control = ControlState()
@@ -99,6 +102,18 @@ class Engine:
                 self.submit_exit(exit_order, bar)
         if self.intents.live:
             self.intents.on_update()
+        if self.desk is not None:
+            self._send_children(self.desk.on_bar(bar))
+
+    def _send_children(self, children: list[Order]) -> None:
+        """Send an execution algorithm's due children (after any cancels it asked for)."""
+        assert self.desk is not None
+        for cid in self.desk.drain_cancels():
+            self.oms.cancel(cid)
+        for child in children:
+            if self.exits is not None and not child.reduce_only:
+                self.exits.expect(child, self.desk.stop_for(child))
+            self.oms.submit(child)
 
     def submit_exit(self, exit_order: ExitOrder, bar: Bar) -> Order:
         """Send a scaled-exit tranche as a reduce-only order, stored with its reason.
@@ -204,7 +219,10 @@ class Engine:
         from orchestrator.panel import Panel
 
         warm = bot.warmup_bars()
-        panel = Panel.from_frames({s: self.services.data.frame(s, warm) for s in members}, members)
+        data = self.services.data
+        arrays = getattr(data, "arrays", None)
+        panel = Panel.from_arrays({s: arrays(s, warm) for s in members}, members) if arrays is not None \
+            else Panel.from_frames({s: data.frame(s, warm) for s in members}, members)
         return list(bot.decide(panel, self.intents.ctx(runner.name, now_ns, members)))  # type: ignore[attr-defined]
 
     def _tick(self, runner: BotRunner, now_ns: int) -> list[Signal]:
@@ -253,9 +271,10 @@ class Engine:
             reduce_only=signal.direction.sign == 0,
         )
         runner.stats.orders += 1
-        if self.exits is not None and not order.reduce_only:
-            self.exits.expect(order, signal.stop)
-        self.oms.submit(order)
+        for out in self.desk.route(order, signal) if self.desk is not None else [order]:
+            if self.exits is not None and not out.reduce_only:
+                self.exits.expect(out, signal.stop)
+            self.oms.submit(out)
         return order
 
     def on_fill(self, order: Order, fill: Fill) -> None:
@@ -265,6 +284,8 @@ class Engine:
         self.services.store.save_position(position, fill.ts_init)
         if self.exits is not None and not self.intents.owns(order):  # an intent carries its own exits
             self.exits.on_fill(order, fill, before, position)
+        if self.desk is not None:
+            self.desk.on_fill(order, fill)
         self.fills += 1
         self.fills_by_bot[order.bot] = self.fills_by_bot.get(order.bot, 0) + 1
         self.mark(self.services.clock.now_ns())

@@ -168,5 +168,16 @@ class MarketState:
         start = 0 if bars is None else max(0, end - bars)
         return s.window(start, end)
 
+    def arrays(self, symbol: str, bars: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The last ``bars`` closed bars of ``symbol`` as array views: (close times in ns,
+        {open, high, low, close, volume}); the no-copy form of :meth:`frame`."""
+        s = self._series.get(symbol)
+        if s is None:
+            raise DataError(f"no market data loaded for {symbol!r}")
+        end = s.cursor + 1
+        start = 0 if bars is None else max(0, end - bars)
+        return s.ts[start:end], {"open": s.o[start:end], "high": s.h[start:end], "low": s.l[start:end],
+                                 "close": s.c[start:end], "volume": s.v[start:end]}
+
     def symbols(self) -> list[str]:
         return sorted(self._series)

@@ -96,6 +96,25 @@ class PipelineConfig(Section):
         return v
 
 
+class ExecutionConfig(Section):
+    """The execution layer between the risk gate and the order manager (issue 22)."""
+
+    default_algorithm: str | None = Field("twap", description="algorithm for large orders without a spec; "
+                                          "empty/None: every order goes as one market order")
+    horizon_s: float = Field(3600.0, gt=0, le=30 * 86_400, description="default algorithm's horizon")
+    interval_s: float = Field(300.0, gt=0, le=86_400, description="default algorithm's slice interval")
+    participation: float | None = Field(0.1, gt=0, le=1, description="cap every child at this share of bar volume")
+    min_adv_share: float | None = Field(0.05, gt=0, description="orders at least this share of average daily "
+                                        "volume are worked by the default algorithm")
+    min_notional: float | None = Field(None, gt=0, le=1e15, description="orders at least this notional are worked")
+    adv_bars: int = Field(20, ge=1, le=10_000, description="bars in the average-volume and volatility window")
+    impact_check: bool = Field(True, description="refuse or shrink entries whose expected cost eats their edge")
+    default_edge_bps: float = Field(50.0, gt=0, le=10_000, description="expected edge of a signal with no "
+                                    "target or stop, in bps of its price")
+    max_cost_share: float = Field(0.5, gt=0, le=1, description="largest share of the expected edge the "
+                                  "expected cost may take")
+
+
 class BotConfig(Section):
     enabled: bool = True
     params: dict[str, Any] = Field(default_factory=dict)
@@ -117,3 +136,22 @@ class AccountConfig(Section):
 
 
 _check_secret_ref = check_secret_ref  # the name component configs first used
+
+
+class KernelConfig(Section):
+    """The sections the kernel itself reads.
+
+    The app's ``AppConfig`` extends it with every component's section (``[regime]``,
+    ``[veto]``, ``[dashboard]`` ...) and the portfolio risk section; kernel code and
+    components type a whole config as ``KernelConfig`` so they never import the app.
+    """
+
+    engine: EngineConfig = EngineConfig()
+    replay: ReplayConfig = ReplayConfig()
+    paper: PaperConfig = PaperConfig()
+    risk: RiskConfig = RiskConfig()
+    pipeline: PipelineConfig = PipelineConfig()
+    bots: dict[str, BotConfig] = Field(default_factory=dict)
+    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
+    mode: Literal["replay", "paper", "live"] = "replay"
+    execution: ExecutionConfig = ExecutionConfig()

@@ -87,6 +87,9 @@ class Reconciler:
     def _run(self, account: str, report: ReconcileReport) -> None:
         broker = self.oms.broker(account)
         records = [r for r in self.store.orders() if r.account == account]
+        learn = getattr(broker, "learn_instruments", None)
+        if learn is not None:  # venue spellings of the instruments the store holds map back to them
+            learn(sorted({r.instrument for r in records}))
         register = getattr(broker, "register_ids", None)
         if register is not None:
             register({r.client_order_id: r.venue_order_id for r in records if r.venue_order_id})

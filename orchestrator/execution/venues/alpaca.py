@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from orchestrator.clock import dt_to_ns
-from orchestrator.config import AccountConfig
+from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after
@@ -145,7 +145,8 @@ class AlpacaBroker(VenueBroker):
 
     def _account(self) -> AccountSnapshot:
         a = self.client.get_account()
-        return AccountSnapshot(self.name, str(a.currency or "USD"), dec(a.cash), dec(a.equity))
+        return AccountSnapshot(self.name, str(a.currency or "USD"), dec(a.cash), dec(a.equity),
+                               dec(a.buying_power) if a.buying_power is not None else None)
 
     def _fills(self) -> list[Fill]:
         """Fill activities after the last one seen, oldest first, every page."""

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from orchestrator.clock import dt_to_ns
-from orchestrator.config import AccountConfig
+from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after
@@ -47,7 +47,7 @@ class OandaBroker(VenueBroker):
                                   request_params={"timeout": opts.timeout_s})
         self._last_headers: Any = {}
         self.api.client.hooks["response"].append(self._keep_headers)
-        self.symbols = SymbolMap(cfg.extra.get("symbols"))
+        self.symbols = SymbolMap(cfg.extra.get("symbols"), style=lambda s: s.replace("/", "_"))
         self._last_txn: str = str(cfg.extra.get("since_transaction", "0"))
         self.stream_stale = False
 
