@@ -22,9 +22,10 @@ with reduce-only market orders, so no naked leg is left.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.bus import Topic
 from orchestrator.domain import ZERO, Instrument, Order, OrderType, Side, Signal, Verdict
@@ -37,7 +38,23 @@ from orchestrator.pipeline.group import GroupLeg, GroupResult, IntentGroup, run_
 if TYPE_CHECKING:
     from orchestrator.botrunner import BotRunner
     from orchestrator.context import Ctx
-    from orchestrator.engine import Engine
+    from orchestrator.execution.oms import OrderManager
+    from orchestrator.portfolio import Ledger
+    from orchestrator.services import Services
+
+
+class Engine(Protocol):
+    """What the dispatcher uses of its :class:`orchestrator.engine.Engine` (a protocol, so
+    the engine can import this module and this module never imports the engine)."""
+
+    account: str
+    services: Services
+    oms: OrderManager
+    ledger: Ledger
+    route: Callable[[str], str]
+
+    def _reduce(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: float, ts_event: int,
+                reason: str, detail: str, meta: dict[str, Any]) -> Order: ...
 
 
 @dataclass
