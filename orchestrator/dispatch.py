@@ -278,7 +278,7 @@ class IntentDispatcher:
         for o in sent:
             self._send(live, o)
             if intent.bracket is not None:
-                for child in _bracket(o, intent):
+                for child in _bracket(o, intent, self._instrument(o.instrument, runner)):
                     self._send(live, child)
         if intent.is_multi_leg and intent.leg_risk is LegRisk.HEDGE and not venue_atomic:
             live.hedge = tuple((o.client_order_id, o.quantity) for o in sent)
@@ -517,7 +517,7 @@ def _bounded(levels: tuple[Any, ...], start: Decimal, cap: Decimal | None, sign:
     return kept
 
 
-def _bracket(entry: Order, intent: OrderIntent) -> list[Order]:
+def _bracket(entry: Order, intent: OrderIntent, inst: Instrument) -> list[Order]:
     """The take-profit and stop-loss of a bracket: reduce-only, armed by the entry's
     fill (``parent_id``), one-cancels-other (``oco_id``)."""
     assert intent.bracket is not None
@@ -527,11 +527,12 @@ def _bracket(entry: Order, intent: OrderIntent) -> list[Order]:
     out = []
     if b.take_profit is not None:
         out.append(Order(Order.child_id(entry.client_order_id, "target"), entry.bot, entry.instrument, exit_side,
-                         entry.quantity, entry.ts_init, OrderType.LIMIT, b.take_profit, entry.signal_id, entry.account,
+                         entry.quantity, entry.ts_init, OrderType.LIMIT, inst.round_price(b.take_profit),
+                         entry.signal_id, entry.account,
                          reduce_only=True, parent_id=entry.client_order_id, oco_id=oco))
     if b.stop_loss is not None:
         out.append(Order(Order.child_id(entry.client_order_id, "stop"), entry.bot, entry.instrument, exit_side,
-                         entry.quantity, entry.ts_init, OrderType.STOP, stop_price=b.stop_loss,
+                         entry.quantity, entry.ts_init, OrderType.STOP, stop_price=inst.round_price(b.stop_loss),
                          signal_id=entry.signal_id, account=entry.account, reduce_only=True,
                          parent_id=entry.client_order_id, oco_id=oco))
     return out

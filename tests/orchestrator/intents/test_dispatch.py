@@ -75,8 +75,9 @@ def _sent(h: Harness) -> list[tuple[str, str, Decimal]]:
 def test_rotation_sends_reductions_before_increases(tmp_path: Path) -> None:
     h = _scripted(tmp_path, [[Target.weights({"B": 0.15})], [Target.weights({"A": 0.15, "B": 0.0})]])
     sent = _sent(h)
-    h.run(2)
+    h.run(3)  # fills at the next open: B bought on bar 2, sold on bar 3, then A is sent
     assert [(s, side) for s, side, _ in sent] == [("B", "buy"), ("B", "sell"), ("A", "buy")]
+    h.run(1)
     assert h.position("s", "B") == 0 and h.position("s", "A") > 0
     h.close()
 
@@ -155,7 +156,9 @@ def test_hedge_on_fill_unwinds_a_leg_whose_sibling_was_refused_by_the_venue(tmp_
 
     pair = OrderIntent.combo({"A": 1, "B": -1}, size=10, leg_risk=LegRisk.HEDGE)
     h = _scripted(tmp_path, [[pair]], rejecting=frozenset({"B"}))
-    h.run(2)
+    h.run(2)  # A fills at the next open, B was refused: the plan sends the unwind
+    assert h.position("s", "A") == 10 and h.engine.intents.unwinds == 1
+    h.run(1)  # the unwind fills at the following open
     assert h.position("s", "A") == 0 and h.position("s", "B") == 0  # no naked leg left
     assert h.engine.intents.unwinds == 1
     reasons = [s.meta.get("intent") for s in h.store.signals(bot="s") if s.direction.value == "flat"]
