@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from orchestrator.clock import Clock
-from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus
+from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus, OrderType, TimeInForce
 from orchestrator.errors import OrderRejected
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, MatchFill, OrderState, QuoteTick,
@@ -66,6 +66,10 @@ class PaperBroker:
     api_version: ClassVar[int] = 1
     matches_bars: ClassVar[bool] = True
     """Orders stamped before the current bar are matched against it (emulated exits)."""
+    native_types: ClassVar[frozenset[OrderType]] = frozenset(OrderType)
+    native_tif: ClassVar[frozenset[TimeInForce]] = frozenset(TimeInForce)
+    native_links: ClassVar[bool] = True  # brackets and OCO groups resolved by the fill model
+    post_only: ClassVar[bool] = True
 
     def __init__(self, market: MarketState, clock: Clock, starting_cash: Decimal,
                  costs: PaperCosts | None = None, venue: str = "paper",
