@@ -158,6 +158,8 @@ class PaperBroker:
                 if st.order.parent_id == client_order_id and st.status is Status.PENDING:
                     del resting[cid]
                     self._replace(self._orders[cid], status=OrderStatus.CANCELED, reason="parent canceled")
+            if not resting:
+                self._states.pop(vo.instrument, None)
         return vo
 
     def query_order(self, client_order_id: str) -> VenueOrder | None:
@@ -169,7 +171,7 @@ class PaperBroker:
         self._settled.add(instrument)
 
     def has_resting_orders(self) -> bool:
-        return any(self._states.values())
+        return bool(self._states)  # instruments with no resting order are removed (hot path: every bar)
 
     def open_orders(self) -> list[VenueOrder]:
         return [self._orders[cid] for states in self._states.values() for cid in states]
@@ -223,7 +225,7 @@ class PaperBroker:
     # -- simulation ---------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> None:
         """Match the orders resting on ``bar.symbol`` against this bar."""
-        if not self._states.get(bar.symbol):
+        if bar.symbol not in self._states:
             return
         if self._at_touch(bar.symbol):
             bid, ask = self._market.quote(bar.symbol) or (bar.low, bar.high)
@@ -257,6 +259,8 @@ class PaperBroker:
                 del resting[cid]
             else:
                 resting[cid] = st
+        if not resting:
+            del self._states[symbol]
 
     def _book_fill(self, order: Order, mf: MatchFill) -> None:
         vo = self._orders[order.client_order_id]
