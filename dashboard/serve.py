@@ -19,25 +19,45 @@ from orchestrator.config import AppConfig
 log = logging.getLogger(__name__)
 
 
+def check_port(port: int) -> int:
+    """A TCP port (0 = any free one), or a ConfigError naming the bad value."""
+    from orchestrator.errors import ConfigError
+
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(f"dashboard port {port}: must be between 0 and 65535")
+    return port
+
+
+def make_wsgi_server(app: Any, host: str, port: int, threads: int = 8) -> Any:
+    """A waitress server bound to ``host:port`` (production WSGI: no dev-server banner,
+    no version in the ``Server`` header)."""
+    from waitress.server import create_server
+
+    return create_server(app, host=host, port=check_port(port), threads=threads, ident="tradefleet",
+                         clear_untrusted_proxy_headers=False, channel_timeout=60)
+
+
 class DashboardServer:
-    """The dashboard on a werkzeug server thread."""
+    """The dashboard on a waitress server thread."""
 
     def __init__(self, config: AppConfig, store_url: str | None, clock: Clock, *, bus: Any = None,
                  host: str | None = None, port: int | None = None, watchdog: Any = None,
                  specs: dict[str, Any] | None = None) -> None:
-        from werkzeug.serving import make_server
-
         from dashboard.app import create_app
 
         self.host = host or config.dashboard.host
         self.app = create_app(config, store_url, clock, host=self.host, bus=bus, watchdog=watchdog, specs=specs)
-        self._server = make_server(self.host, config.dashboard.port if port is None else port, self.app,
-                                   threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tradefleet-dashboard", daemon=True)
+        self._server = make_wsgi_server(self.app, self.host, config.dashboard.port if port is None else port)
+        self._thread = threading.Thread(target=self._server.run, name="tradefleet-dashboard", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self._server.server_port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> DashboardServer:
         self._thread.start()
@@ -45,9 +65,23 @@ class DashboardServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(10)
-        self.app.extensions["tradefleet"]["store"].close()
+        server = self._server
+
+        def close_all() -> None:  # on the server's own thread: its select loop ends with an empty map
+            for dispatcher in list(server._map.values()):
+                dispatcher.close()
+
+        if self._thread.is_alive():
+            server.trigger.pull_trigger(close_all)
+            self._thread.join(10)
+        else:
+            close_all()
+        server.task_dispatcher.shutdown()
+        ext = self.app.extensions["tradefleet"]
+        jobs = ext.get("api_jobs")
+        if jobs is not None:
+            jobs.close()
+        ext["store"].close()
 
 
 class TelegramRunner:

@@ -98,6 +98,37 @@ class FleetView:
         info["now"] = iso(self.clock.now_ns())
         return info
 
+    def trading_state(self) -> dict[str, Any]:
+        """What may trade now and why not: every hold (fleet halt or pause, halted accounts,
+        paused bots, risk-engine halts and tripped limits) with its reason."""
+        status = self.status()
+        risk = self.risk()
+        f = status["fleet"]
+        holds: list[dict[str, Any]] = []
+        if f["halted"] or f["paused"]:
+            holds.append({"scope": "fleet", "kind": "halt" if f["halted"] else "pause", "reason": f["reason"],
+                          "by": f["actor"], "since": status["since"]})
+        controls = {c.scope: c for c in self.store.controls()}
+        for name in status["halted_accounts"]:
+            c = controls.get(f"account:{name}")
+            holds.append({"scope": f"account:{name}", "kind": "halt", "reason": c.reason if c else "",
+                          "by": c.actor if c else "", "since": iso(c.ts_ns) if c else None})
+        for name in status["paused_bots"]:
+            c = controls.get(f"bot:{name}")
+            holds.append({"scope": f"bot:{name}", "kind": "pause", "reason": c.reason if c else "",
+                          "by": c.actor if c else "", "since": iso(c.ts_ns) if c else None})
+        if str(risk.get("state", "active")).lower() not in ("active", "ok", "unknown", ""):
+            holds.append({"scope": "risk", "kind": str(risk.get("state")), "reason": str(risk.get("reason", "")),
+                          "by": "risk engine", "since": risk.get("since")})
+        for b in self.breakers(risk, status):
+            if b["tripped"] and not b["name"].startswith(("fleet halt", "account ")):
+                holds.append({"scope": "risk", "kind": "limit", "reason": f"{b['name']}: {b['detail']}",
+                              "by": "risk engine", "since": None})
+        state = "halted" if any(h["kind"] == "halt" and h["scope"] in ("fleet", "risk") for h in holds) or \
+            str(risk.get("state", "")).lower() == "halted" else "paused" if f["paused"] else \
+            "restricted" if holds else "active"
+        return {"state": state, "holds": holds}
+
     def risk(self) -> dict[str, Any]:
         """The risk engine's saved report merged with the live halt (``tradefleet risk``)."""
         try:
@@ -326,6 +357,22 @@ class FleetView:
         positions.sort(key=lambda p: (p["quantity"] == 0, p["bot"], p["instrument"]))
         return {"positions": positions, "orders": q.recent_orders(self.store, limit, bot),
                 "fills": q.recent_fills(self.store, limit, bot), "limit": limit}
+
+    def signal_page(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """A filtered page of signals with their decisions and the ensemble's votes."""
+        items, total = q.signal_page(self.store, **filters)
+        for s in items:
+            s["time"] = iso(s["ts_event"])
+            s["votes"] = next((d["data"].get("votes") for d in s["decisions"]
+                               if isinstance(d["data"].get("votes"), dict | list)), None)
+        return items, total
+
+    def equity_series(self, since_ns: int | None = None, until_ns: int | None = None,
+                      max_points: int = MAX_CHART_POINTS) -> list[tuple[int, float]]:
+        """(ts_ns, equity) between two times, downsampled to ``max_points``."""
+        pts = [p for p in q.equity_points(self.store) if (since_ns is None or p[0] >= since_ns)
+               and (until_ns is None or p[0] < until_ns)]
+        return downsample(pts, max_points)
 
     def signals(self, bot: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The newest signals with each gate's decision and the ensemble's votes."""
