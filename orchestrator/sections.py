@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -65,6 +65,14 @@ class PaperConfig(Section):
     spread_bps: float = Field(2.0, ge=0)
     slippage_bps: float = Field(1.0, ge=0)
     fee_bps: float = Field(1.0, ge=0)
+    fill: Literal["next-open", "close"] = Field(
+        "next-open", description="market orders fill at the next bar's open, or at the close of the bar they were decided on")
+    limit_fill: Literal["through", "touch"] = Field(
+        "through", description="a limit fills when a bar trades through it, or already when it touches it")
+    same_bar: Literal["adverse", "favourable"] = Field(
+        "adverse", description="which of take-profit and stop fills first when one bar reaches both")
+    max_volume_share: float = Field(0.1, ge=0, le=1, description="most of a bar's volume one order takes (0 = no cap)")
+    latency_ms: float = Field(0.0, ge=0, description="delay between an order's decision and its arrival")
 
 
 class RiskConfig(Section):
@@ -128,3 +136,22 @@ class AccountConfig(Section):
 
 
 _check_secret_ref = check_secret_ref  # the name component configs first used
+
+
+class KernelConfig(Section):
+    """The sections the kernel itself reads.
+
+    The app's ``AppConfig`` extends it with every component's section (``[regime]``,
+    ``[veto]``, ``[dashboard]`` ...) and the portfolio risk section; kernel code and
+    components type a whole config as ``KernelConfig`` so they never import the app.
+    """
+
+    engine: EngineConfig = EngineConfig()
+    replay: ReplayConfig = ReplayConfig()
+    paper: PaperConfig = PaperConfig()
+    risk: RiskConfig = RiskConfig()
+    pipeline: PipelineConfig = PipelineConfig()
+    bots: dict[str, BotConfig] = Field(default_factory=dict)
+    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
+    mode: Literal["replay", "paper", "live"] = "replay"
+    execution: ExecutionConfig = ExecutionConfig()

@@ -20,7 +20,7 @@ from orchestrator.clock import NS, Clock
 from orchestrator.errors import ConfigError
 
 if TYPE_CHECKING:
-    from orchestrator.config import AppConfig
+    from orchestrator.sections import KernelConfig
 
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 CLIENTS = {"kalshi": "kalshi-python", "polymarket": "py-clob-client"}
@@ -34,7 +34,7 @@ def parse_every(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def check_markets(config: AppConfig, venue: str, markets: list[str]) -> None:
+def check_markets(config: KernelConfig, venue: str, markets: list[str]) -> None:
     """Refuse (before anything is created) markets that are unknown or on another venue."""
     if venue not in CLIENTS:
         raise ConfigError(f"venue {venue!r}: record kalshi or polymarket")
@@ -60,7 +60,7 @@ class RecordStats:
     notes: dict[str, str]
 
 
-def record(config: AppConfig, venue: str, markets: list[str], every_s: float, out: Path, clock: Clock,
+def record(config: KernelConfig, venue: str, markets: list[str], every_s: float, out: Path, clock: Clock,
            sleep: Callable[[float], None], count: int | None = None,
            source: Any = None) -> RecordStats:
     """Record ``count`` snapshots (or until interrupted) every ``every_s`` seconds into ``out``."""

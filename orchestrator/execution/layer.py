@@ -16,7 +16,7 @@ twice and the schedule goes on where it stopped.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
 
@@ -37,6 +37,8 @@ class ChildRecord:
     limit_price: Decimal | None
     mid: float
     touch: float          # the far side of the touch: ask for a buy, bid for a sell
+    market_rate: float = 0.0   # the market's volume per second when sent (impact calibration)
+    interval_s: float = 0.0    # the parent's slice interval: the child's trading time
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +200,8 @@ class ExecutionLayer:
             return []
         if count_volume:
             state.volume_seen += max(view.volume, 0.0)
+        if view.ts_ns < state.next_due_ns and not state.resting:
+            return []  # nothing falls due before the next slice
         algo = self.algos[state.spec.algorithm]
         out: list[Order] = []
         for spec in algo.children(state, view):
@@ -217,14 +221,16 @@ class ExecutionLayer:
 
     def _child(self, state: ParentState, spec: ChildSpec, view: MarketView) -> Order | None:
         qty = self._cap(state, spec, view)
+        if qty < spec.quantity:
+            state.next_due_ns = 0  # capped: the rest is due again at the next bar
         if qty <= 0:
             return None
-        template = self.templates[state.parent_id]
+        t = self.templates[state.parent_id]
         cid = f"{state.parent_id}.{state.children + 1}"
         limit = spec.limit_price if spec.kind == "limit" else None
-        child = replace(template, client_order_id=cid, quantity=qty, ts_init=view.ts_ns,
-                        order_type=OrderType.LIMIT if limit is not None else OrderType.MARKET,
-                        limit_price=limit)
+        child = Order(cid, t.bot, t.instrument, t.side, qty, view.ts_ns,
+                      OrderType.LIMIT if limit is not None else OrderType.MARKET, limit, t.signal_id, t.account,
+                      t.reduce_only)
         state.children += 1
         state.sent += qty
         self._child_parent[cid] = state.parent_id
@@ -234,7 +240,7 @@ class ExecutionLayer:
         if self.store is not None:
             touch = view.ask if state.buy else view.bid
             self.store.save_exec_child(ChildRecord(cid, state.parent_id, view.ts_ns, qty, spec.kind, limit,
-                                                   view.mid, touch))
+                                                   view.mid, touch, view.volume_rate, state.spec.interval_s))
         return child
 
     def working(self) -> list[ParentState]:

@@ -90,7 +90,7 @@ class ParentOutcome:
 
     parent_id: str
     bot: str
-    venue: str
+    venue: str          # the account the parent traded in (one venue account)
     instrument: str
     algorithm: str
     quantity: float
@@ -125,3 +125,38 @@ def fills_from_rows(fills: Iterable[Mapping[str, object]], sent: Mapping[str, tu
         out.append(ChildFill(cid, float(Decimal(str(f["quantity"]))), float(Decimal(str(f["price"]))),
                              float(Decimal(str(f.get("fee") or 0))), mid, touch))
     return out
+
+
+def outcomes_from_store(store: object) -> list[ParentOutcome]:
+    """Every stored parent with its shortfall from its children's stored fills."""
+    from orchestrator.execution.exec_store import ExecStore, iter_shortfalls
+
+    exec_store = ExecStore(store)
+    out: list[ParentOutcome] = []
+    for parent, kids in iter_shortfalls(exec_store, store):
+        sent = {k.child_id: (k.mid, k.touch) for k in kids}
+        fills = []
+        for k in kids:
+            for f in store.fills(k.child_id):  # type: ignore[attr-defined]
+                fills.append(ChildFill(k.child_id, float(f.quantity), float(f.price), float(f.fee), *sent[k.child_id]))
+        o = parent.order
+        shortfall = decompose(o.side.value == "buy", parent.arrival_price, fills, float(o.quantity))
+        out.append(ParentOutcome(o.client_order_id, o.bot, o.account, o.instrument, parent.spec.algorithm,
+                                 float(o.quantity), shortfall))
+    return out
+
+
+def report(outcomes: Sequence[ParentOutcome], by: str) -> dict[str, object]:
+    """The TCA report: totals and each group's shortfall in currency and bps."""
+    total = ZERO
+    for o in outcomes:
+        total = total + o.shortfall
+    rows = [{"key": k, "parents": sum(1 for o in outcomes if (size_bucket(o.shortfall.notional) if by == "size"
+                                                              else str(getattr(o, by))) == k),
+             **{c: round(v, 6) for c, v in s.as_data().items()},
+             "bps": {c: round(v, 3) for c, v in s.bps().items()}}
+            for k, s in sorted(group(outcomes, by).items())]
+    return {"by": by, "parents": len(outcomes), "total": {**{c: round(v, 6) for c, v in total.as_data().items()},
+                                                          "bps": {c: round(v, 3) for c, v in total.bps().items()}},
+            "groups": rows,
+            "decomposition": "shortfall = delay + spread + impact + fees, against the arrival mid"}

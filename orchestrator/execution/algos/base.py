@@ -91,6 +91,7 @@ class MarketView:
     bid: float
     ask: float
     volatility: float = 0.0     # price units per sqrt(second), for Almgren-Chriss
+    volume_rate: float = 0.0    # the market's average volume per second (impact model)
 
     @property
     def mid(self) -> float:
@@ -118,6 +119,7 @@ class ParentState:
     resting: dict[str, Decimal] = field(default_factory=dict)   # open child id -> unfilled qty
     resting_since: dict[str, int] = field(default_factory=dict)
     done: bool = False
+    next_due_ns: int = 0            # a scheduled algorithm has nothing due before this (0: ask every bar)
 
     @property
     def remaining(self) -> Decimal:

@@ -9,22 +9,23 @@ with it, so a parent resumed after a restart follows the same schedule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import itertools
+import math
 from decimal import ROUND_DOWN, Decimal
 from typing import ClassVar
-
-import numpy as np
 
 from orchestrator.execution.algos.base import ChildSpec, MarketView, ParentState
 
 
 def cumulative(weights: Sequence[float]) -> tuple[float, ...]:
     """Return the cumulative plan of non-negative slice ``weights`` (normalised to end at 1)."""
-    w = np.asarray(weights, dtype=np.float64)
-    if w.size == 0 or np.any(w < 0) or not np.isfinite(w).all() or w.sum() <= 0:
-        raise ValueError(f"schedule: slice weights must be finite, >= 0 and not all 0, got {list(weights)[:5]}")
-    c = np.cumsum(w) / w.sum()
+    w = [float(x) for x in weights]
+    total = sum(w)
+    if not w or any(not (x >= 0) or math.isinf(x) for x in w) or not total > 0:
+        raise ValueError(f"schedule: slice weights must be finite, >= 0 and not all 0, got {w[:5]}")
+    c = [x / total for x in itertools.accumulate(w)]
     c[-1] = 1.0
-    return tuple(float(x) for x in c)
+    return tuple(c)
 
 
 def due_fraction(plan: Sequence[float], elapsed_s: float, interval_s: float) -> float:
@@ -45,9 +46,12 @@ class ScheduledAlgo:
     def children(self, parent: ParentState, view: MarketView) -> list[ChildSpec]:
         if not parent.plan:
             parent.plan = self.plan(parent, view)
-        due = parent.quantity * Decimal(repr(due_fraction(parent.plan, parent.elapsed_s(view.ts_ns),
-                                                          parent.spec.interval_s)))
+        elapsed = parent.elapsed_s(view.ts_ns)
+        interval = parent.spec.interval_s
+        due = parent.quantity * Decimal(repr(due_fraction(parent.plan, elapsed, interval)))
         want = (due - parent.sent).quantize(parent.lot, rounding=ROUND_DOWN)
-        if parent.elapsed_s(view.ts_ns) >= parent.spec.horizon_s:
+        if elapsed >= parent.spec.horizon_s:
             want = parent.quantity - parent.sent  # the horizon is over: the rest goes now
+        else:  # nothing more falls due before the next slice starts
+            parent.next_due_ns = parent.start_ns + int((elapsed // interval + 1) * interval * 1e9)
         return [ChildSpec(want)] if want > 0 else []

@@ -155,3 +155,12 @@ def test_almgren_chriss_algo_front_loads_with_risk_aversion() -> None:
     kids = run(layer, parent("1000"), spec, bars, impact=ImpactParams(eta=1e-3))
     qty = [float(k.quantity) for k in kids]
     assert sum(qty) == 1000 and qty[0] > qty[-1] and qty == sorted(qty, reverse=True)
+
+
+def test_a_capped_slice_catches_up_on_the_next_bars_before_the_next_slice() -> None:
+    layer = ExecutionLayer(load_algos())
+    spec = ExecSpec("twap", horizon_s=600, interval_s=300, participation=0.1)
+    bars = [view(0, volume=1000), view(60, volume=1000), view(120, volume=1000), view(180, volume=1000)]
+    kids = run(layer, parent("500"), spec, bars)
+    # slice 0 wants 250; 100 a bar fits the cap: 100, 100, 50 on the following bars
+    assert [k.quantity for k in kids] == [Decimal(100), Decimal(100), Decimal(50)]

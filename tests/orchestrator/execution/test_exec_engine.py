@@ -150,3 +150,49 @@ def test_impact_check_passes_a_small_entry_with_its_evidence(tmp_path: Path) -> 
     passed = [d for d in risk if "impact" in d.data and d.reason != "impact_resized"]
     assert passed and passed[0].data["impact"]["total"] > 0 and h.position("exec-bot", "XYZ") > 0
     h.close()
+
+
+def test_tca_command_reports_the_worked_parent_and_its_parts_add_up(tmp_path: Path, capsys: Any) -> None:
+    import json
+
+    import pytest
+
+    from orchestrator.cli.main import main
+
+    h = harness(tmp_path, TWAP)
+    h.run(35)
+    h.close()
+    url = f"sqlite:///{tmp_path}/intents.db"
+    main(["tca", "--store", url, "--json", "--by", "algorithm"])
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["parents"] == 1 and rep["groups"][0]["key"] == "twap"
+    t = rep["total"]
+    assert t["total"] == pytest.approx(t["delay"] + t["spread"] + t["impact"] + t["fees"], abs=1e-4)
+    assert t["spread"] > 0 and t["fees"] > 0  # buying at the ask and paying the paper fee
+    with pytest.raises(SystemExit) as exc:
+        main(["tca", "--store", url, "--by", "colour"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--by 'colour'" in err[0]
+
+
+def test_calibration_uses_live_fills_only_and_is_stored_versioned(tmp_path: Path) -> None:
+    import pytest
+
+    from orchestrator.execution.calibrate import calibrate, latest_scales, live_samples
+
+    h = harness(tmp_path, TWAP)
+    h.run(35)
+    es = ExecStore(h.store)
+    # the harness trades on the paper account: its fills never calibrate anything
+    assert calibrate(h.store, {"live-alpaca"}, 1, min_samples=1) == []
+    assert latest_scales(h.store, "paper", "XYZ").version == "default"
+    # counted as if "paper" were a live venue, the paper fills yield samples with their
+    # measured price beyond the touch: the paper broker's own slippage, in bps of the mid
+    samples = live_samples(h.store, es, {"paper"})[("paper", "XYZ")]
+    assert len(samples) == len(children(h)) and all(s[3] > 0 for s in samples)
+    done = calibrate(h.store, {"paper"}, 7, min_samples=5)
+    assert len(done) == 1 and done[0].samples == len(samples)
+    assert done[0].slippage_bps == pytest.approx(max(sum(s[4] for s in samples) / len(samples), 0.0))
+    assert latest_scales(h.store, "paper", "XYZ").version == done[0].version == "paper:XYZ:7"
+    h.close()
