@@ -53,7 +53,13 @@ def _load_with_warmup(spec: Any, data: str | None, start: str | None, end: str |
     elif data in DATASETS:
         name, frame = data, load_dataset(data)
     else:
-        name, frame = Path(data).name, load_bar_file(data)
+        from orchestrator.config import load_config
+        from scrapers.gaps import calendar_for
+
+        files = load_config(None).data
+        name, frame = Path(data).name, load_bar_file(data, timeframe=spec.timeframe,
+                                                     calendar=calendar_for(spec.asset_class.value),
+                                                     tz=files.file_timezone, max_missing=files.max_missing_bars)
     if end:
         frame = frame.loc[frame.index < pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)]
     first = int(frame.index.searchsorted(pd.Timestamp(start, tz="UTC"))) if start else 0

@@ -79,6 +79,8 @@ class IntentDispatcher:
         self._working: dict[str, Order] = {}  # sent and not yet known to be done
         self._restored: set[str] = set()  # bots whose stored working orders were picked up
         self.unwinds = 0
+        #: intent id -> signed exposure left naked after a hedge-on-fill unwind (under one lot)
+        self.residuals: dict[str, dict[str, Decimal]] = {}
 
     def restore(self, bot: str) -> int:
         """Pick up ``bot``'s orders still working at the venue from the store (a restart):
@@ -287,7 +289,7 @@ class IntentDispatcher:
             if intent.reduce_only:  # never past flat
                 qty = max(min(qty, -held), ZERO) if held < 0 else min(max(qty, -held), ZERO)
             price = float(intent.limit or intent.stop or 0) if not intent.is_multi_leg else 0.0
-            legs.append(GroupLeg(leg.instrument, qty, price or (_mark(e, leg.instrument) or 0.0), held))
+            legs.append(GroupLeg(leg.instrument, qty, price or self._reference(leg.instrument, qty), held))
         if all(leg.quantity == 0 for leg in legs):
             return
         venue_atomic = intent.atomic is Atomic.VENUE_COMBO and self._venue_combo(intent)
@@ -310,6 +312,19 @@ class IntentDispatcher:
             live.hedge = tuple((o.client_order_id, o.quantity) for o in sent)
             self.check_hedges()
 
+    def _reference(self, sym: str, qty: Decimal) -> float:
+        """A market leg's reference price: the touch it would take (ask to buy, bid to sell);
+        a binary contract's sell buys NO, quoted as 1 - YES bid (see :mod:`orchestrator.binary`)."""
+        from orchestrator.binary import is_binary, no_price
+
+        quote = self.engine.services.market.quote(sym)
+        if quote is None:
+            return _mark(self.engine, sym) or 0.0
+        inst = self.engine.services.instruments.get(sym)
+        if inst is not None and is_binary(inst.asset_class):
+            return quote[1] if qty > 0 else no_price(quote[0])
+        return _mark(self.engine, sym) or 0.0
+
     def check_hedges(self) -> None:
         """Unwind legs of hedge-on-fill intents that filled beyond their siblings once no
         leg is working any more."""
@@ -323,17 +338,27 @@ class IntentDispatcher:
             # each leg's filled share of what was approved; a leg never stored was blocked
             # before the venue (a halted account): nothing of it filled
             done = min((r.filled_quantity if r is not None else ZERO) / qty for r, qty in recs)
+            residual: dict[str, Decimal] = {}
             for r, qty in recs:
                 if r is None:
                     continue
                 inst = self.engine.services.instruments.get(r.instrument) or Instrument(r.instrument, _default_class())
-                extra = inst.round_qty(r.filled_quantity - done * qty)
+                naked = r.filled_quantity - done * qty
+                extra = inst.round_qty(naked)
                 if extra > 0:
                     side = Side.SELL if r.side is Side.BUY else Side.BUY
                     self.engine._reduce(live.bot, r.instrument, side, extra, _mark(self.engine, r.instrument) or 0.0,
                                         self.engine.services.clock.now_ns(), "hedge_on_fill",
                                         f"intent {iid}: a sibling leg did not fill", {"intent": iid})
                     self.unwinds += 1
+                if naked > 0:  # what stays naked once the unwind fills: under one lot
+                    residual[r.instrument] = (naked - extra) * (1 if r.side is Side.BUY else -1)
+            if residual:
+                self.residuals[iid] = residual
+                legs = ", ".join(f"{s} {q}" for s, q in residual.items())
+                self.engine.services.bus.publish(Topic.ALERTS, _note(
+                    "hedge_on_fill", f"{live.bot}: intent {iid} filled one-sided; unwound, residual exposure {legs}",
+                    self.engine))
             live.hedge = ()
 
     # -- quotes -------------------------------------------------------------------------
