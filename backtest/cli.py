@@ -2,7 +2,9 @@
 
 Heavy libraries (pandas, numba, optuna, plotly, dask) are imported inside the commands.
 Long work shows a rich progress bar; ``--json`` prints machine-readable output instead
-of tables. Fills are at the next bar's open everywhere (see ``backtest.kernel``).
+of tables. Fills follow the one fill model as ported by ``backtest.kernel`` (next bar's open
+by default, ``backtest --fill close`` for the signal bar's close); ``backtest`` prints its
+fill and cost assumptions with the results and in its reports.
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ from typing import Any
 
 import typer
 
+from orchestrator.cli.args import bad_arg, bot_errors, date_option, model_from_flags
 from orchestrator.cli.common import ConfigOption, JsonOption, emit_json, load
-from orchestrator.errors import DataError
+from orchestrator.errors import CommandFailed, DataError
 
 DataOpt = typer.Option(None, "--data", help="Bundled dataset name or a CSV/Parquet bar file (default: the bot's bundled data).")
-FromOpt = typer.Option(None, "--from", help="First date (inclusive), e.g. 2008-01-01.")
-ToOpt = typer.Option(None, "--to", help="Last date (inclusive).")
+FromOpt = date_option("--from", "First date (inclusive), e.g. 2008-01-01.")
+ToOpt = date_option("--to", "Last date (inclusive).")
 FeeOpt = typer.Option(0.001, "--fee", help="Fee fraction of notional per side.")
 SlipOpt = typer.Option(0.0005, "--slippage", help="Adverse fill fraction at market fills.")
 ClusterOpt = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:8786); default: local processes.")
-WorkersOpt = typer.Option(None, "--workers", help="Local worker processes (1 = in this process).")
+WorkersOpt = typer.Option(None, "--workers", min=1, help="Local worker processes (1 = in this process).")
 MAX_COMBOS = 2000
 ParamOpt = typer.Option(None, "--param", "-p", help="name=v1,v2,... or name=start:stop:step (repeatable).")
 
@@ -50,13 +53,52 @@ def _load_with_warmup(spec: Any, data: str | None, start: str | None, end: str |
     elif data in DATASETS:
         name, frame = data, load_dataset(data)
     else:
-        name, frame = Path(data).name, load_bar_file(data)
+        from orchestrator.config import load_config
+        from scrapers.gaps import calendar_for
+
+        files = load_config(None).data
+        name, frame = Path(data).name, load_bar_file(data, timeframe=spec.timeframe,
+                                                     calendar=calendar_for(spec.asset_class.value),
+                                                     tz=files.file_timezone, max_missing=files.max_missing_bars)
     if end:
         frame = frame.loc[frame.index < pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)]
     first = int(frame.index.searchsorted(pd.Timestamp(start, tz="UTC"))) if start else 0
     if len(frame) - first < 2:
         raise DataError(f"data {name}: fewer than 2 bars between {start or 'start'} and {end or 'end'}")
     return name, frame, first
+
+
+def parse_params(items: list[str], spec: Any) -> dict[str, Any]:
+    """``name=value`` overrides (values read as JSON where they parse, else as text),
+    validated against the bot's params model before anything runs."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            bad_arg("--param", item, "expected name=value")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except ValueError:
+            out[key.strip()] = raw
+    known = set(spec.bot.Params.model_fields)
+    unknown = sorted(set(out) - known)
+    if unknown:
+        bad_arg("--param", unknown[0], f"bot {spec.name} has no such parameter (has: {', '.join(sorted(known))})")
+    spec.make_params(out)  # invalid values: one line naming the bot and the field
+    return out
+
+
+_SIM_FLAGS = {"fee": "--fee", "slippage": "--slippage", "size": "--size", "sl_pct": "--sl", "tp_pct": "--tp",
+              "tsl_pct": "--tsl", "allow_short": "--long-only", "fill": "--fill", "limit_fill": "--limit-fill"}
+
+
+def _settings(**values: Any) -> Any:
+    """SimSettings from the command's flags; a refused value names its flag (exit 2)."""
+    from backtest.engine import SimSettings
+
+    return model_from_flags(SimSettings, _SIM_FLAGS, **values)
 
 
 def _spec(name: str) -> Any:
@@ -110,23 +152,31 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                      tp: float = typer.Option(0.0, "--tp", help="Take profit fraction (0 = none)."),
                      tsl: float = typer.Option(0.0, "--tsl", help="Trailing stop fraction (0 = none)."),
                      report: Path | None = typer.Option(None, "--report", help="Write an HTML report here (+ .json)."),
-                     mc_runs: int = typer.Option(300, "--mc-runs", help="Bootstrap paths for the report's fan chart."),
+                     mc_runs: int = typer.Option(300, "--mc-runs", min=1, help="Bootstrap paths for the report's fan chart."),
+                     params: list[str] | None = typer.Option(None, "--param", help="Bot parameter override name=value (repeatable)."),
+                     long_only: bool = typer.Option(False, "--long-only", help="Ignore short signals (stay flat instead)."),
+                     fill: str = typer.Option("next-open", "--fill", help="Market fills: next-open (next bar's open) or close (the signal bar's close)."),
+                     limit_fill: str = typer.Option("through", "--limit-fill", help="Targets fill on a trade-through, or on a touch."),
                      as_json: bool = JsonOption) -> None:
-        """Backtest one bot on history (vectorized, fills at the next bar's open)."""
-        from backtest.engine import SimSettings, run_backtest, signals_of
+        """Backtest one bot on history (vectorized; the fill model's rules, printed with the results)."""
+        from backtest.engine import run_backtest, signals_of
         from backtest.report import metrics_payload, write_report
 
         spec = _spec(bot)
+        overrides = parse_params(params or [], spec)
+        settings = _settings(fee=fee, slippage=slippage, size=size, sl_pct=sl, tp_pct=tp, tsl_pct=tsl,
+                             allow_short=not long_only, fill=fill, limit_fill=limit_fill)
         name, history, first = _load_with_warmup(spec, data, start, end)
-        settings = SimSettings(fee=fee, slippage=slippage, size=size, sl_pct=sl, tp_pct=tp, tsl_pct=tsl)
-        res = run_backtest(spec, history, settings, start=first)
+        with bot_errors(spec.name, "backtesting"):
+            res = run_backtest(spec, history, settings, overrides, start=first)
         frame = history.iloc[first:]
         extra: dict[str, Any] = {"data": name, "warmup_bars": first}
         if report is not None:
             from backtest.engine import Signals
             from backtest.montecarlo import monte_carlo
 
-            full = signals_of(spec.build(), history, spec.name)
+            with bot_errors(spec.name, "computing signals"):
+                full = signals_of(spec.build(overrides), history, spec.name)
             sig = Signals(full.signal[first:], full.stop[first:] if len(full.stop) > 1 else full.stop,
                           full.target[first:] if len(full.target) > 1 else full.target)
             with _progress("monte carlo for report", 3, as_json) as adv:
@@ -137,39 +187,39 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
             emit_json(metrics_payload(res, extra))
             return
         _table(f"{bot} on {name} ({len(frame)} bars traded, {first} warm-up)", [{"metric": k, "value": v} for k, v in res.metrics_json().items()])
+        typer.echo(f"assumptions: {settings.describe()}")
         if report is not None:
             typer.echo(f"report: {extra['report']}")
 
     @app.command("optimize")
     def optimize_cmd(bot: str, walk_forward: bool = typer.Option(False, "--walk-forward", help="Walk-forward instead of one in-sample sweep."),
-                     folds: int = typer.Option(5, help="Walk-forward folds."),
+                     folds: int = typer.Option(5, min=1, help="Walk-forward folds."),
                      anchored: bool = typer.Option(False, help="Anchored train windows (default rolling)."),
                      search: str = typer.Option("grid", help="grid | optuna"),
-                     trials: int = typer.Option(30, help="Optuna trials per fold."),
+                     trials: int = typer.Option(30, min=1, help="Optuna trials per fold."),
                      param: list[str] | None = ParamOpt, data: str | None = DataOpt, start: str | None = FromOpt,
                      end: str | None = ToOpt, fee: float = FeeOpt, slippage: float = SlipOpt,
                      cluster: str | None = ClusterOpt, workers: int | None = WorkersOpt, config: Path | None = ConfigOption,
                      as_json: bool = JsonOption) -> None:
         """Sweep a bot's params, or walk-forward optimise them (grid or Optuna)."""
-        from backtest.engine import SimSettings
         from backtest.executor import open_executor
         from backtest.sweep import default_space, grid, parse_space, sweep
         from backtest.walkforward import walk_forward as run_wf
 
         if search not in ("grid", "optuna"):
-            raise DataError(f"--search {search!r}: use grid or optuna")
+            bad_arg("--search", search, "use grid or optuna")
+        settings = _settings(fee=fee, slippage=slippage)
         spec = _spec(bot)
+        space = parse_space(param, spec) if param else default_space(spec)
         cluster = cluster or load(config).validation.cluster
         name, frame = _load_frame(spec, data, start, end)
-        space = parse_space(param) if param else default_space(spec)
         n_combos = len(grid(space))
         if n_combos > MAX_COMBOS and not (walk_forward and search == "optuna"):
             raise DataError(f"optimize {bot}: {n_combos} combinations of {', '.join(space)}; "
                             f"narrow them with --param name=v1,v2 or use --walk-forward --search optuna")
-        settings = SimSettings(fee=fee, slippage=slippage)
         with open_executor(cluster, workers) as ex:
             if walk_forward:
-                with _progress(f"walk-forward {bot}", folds, as_json) as adv:
+                with _progress(f"walk-forward {bot}", folds, as_json) as adv, bot_errors(spec.name, "walking forward"):
                     wf = run_wf(spec, frame, folds=folds, anchored=anchored, search=search,  # type: ignore[arg-type]
                                 space=space, trials=trials, settings=settings, executor=ex, progress=adv)
                 out = {"data": name, **wf.summary()}
@@ -184,8 +234,12 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                            f"overfit ratio {_fmt(out['overfit_ratio'])}")
                 return
             combos = grid(space)
-            with _progress(f"sweep {bot}", len(combos), as_json) as adv:
+            with _progress(f"sweep {bot}", len(combos), as_json) as adv, bot_errors(spec.name, "sweeping"):
                 rows = sweep(spec, frame, combos, settings, ex, adv)
+        failed = [r for r in rows if not r.metrics]
+        if len(failed) == len(rows):
+            raise CommandFailed(f"optimize {bot}: all {len(rows)} combinations failed; first: "
+                                f"{' '.join(f'{k}={v}' for k, v in failed[0].params.items())}: {failed[0].error}")
         ranked = sorted((r for r in rows if r.metrics), key=lambda r: -(r.metrics["sharpe"] if r.metrics["sharpe"] == r.metrics["sharpe"] else -1e9))  # type: ignore[index]
         table = [{**r.params, **{k: r.metrics[k] for k in ("sharpe", "total_return", "max_drawdown", "trades")}}  # type: ignore[index]
                  for r in ranked]
@@ -195,22 +249,28 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         _table(f"sweep {bot} on {name}: top 10 of {len(combos)} by Sharpe", table[:10])
 
     @app.command("montecarlo")
-    def montecarlo_cmd(bot: str, runs: int = typer.Option(1000, help="Paths per method."),
-                       seed: int = typer.Option(0), ruin: float = typer.Option(0.5, help="Ruin = equity at this fraction of the start."),
+    def montecarlo_cmd(bot: str, runs: int = typer.Option(1000, min=1, help="Paths per method."),
+                       seed: int = typer.Option(0, min=0),
+                       ruin: float = typer.Option(0.5, help="Ruin = equity at this fraction of the start (0 < ruin < 1)."),
                        data: str | None = DataOpt, start: str | None = FromOpt, end: str | None = ToOpt,
                        fee: float = FeeOpt, slippage: float = SlipOpt, cluster: str | None = ClusterOpt,
                        workers: int | None = WorkersOpt, config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
         """Monte Carlo a bot: trade shuffle, return bootstrap, slippage/latency perturbation."""
-        from backtest.engine import SimSettings, run_backtest, signals_of
+        from backtest.engine import run_backtest, signals_of
         from backtest.executor import open_executor
         from backtest.montecarlo import monte_carlo
 
+        if not 0 < ruin < 1:
+            bad_arg("--ruin", ruin, "must be between 0 and 1 (a fraction of the starting equity)")
+        settings = _settings(fee=fee, slippage=slippage)
         spec = _spec(bot)
         cluster = cluster or load(config).validation.cluster
         name, frame = _load_frame(spec, data, start, end)
-        res = run_backtest(spec, frame, SimSettings(fee=fee, slippage=slippage))
-        sig = signals_of(spec.build(), frame, spec.name)
-        with open_executor(cluster, workers) as ex, _progress(f"monte carlo {bot}", 3, as_json) as adv:
+        with bot_errors(spec.name, "backtesting"):
+            res = run_backtest(spec, frame, settings)
+            sig = signals_of(spec.build(), frame, spec.name)
+        with open_executor(cluster, workers) as ex, _progress(f"monte carlo {bot}", 3, as_json) as adv, \
+                bot_errors(spec.name, "running monte carlo"):
             mc = monte_carlo(res, frame, sig, runs=runs, seed=seed, ruin=ruin, executor=ex, progress=adv)
         out = {"data": name, **mc.summary()}
         if as_json:
@@ -227,12 +287,13 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                    replay: bool = typer.Option(False, "--replay", help="Also replay each crisis window through the full pipeline."),
                    config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
         """Stress a bot: crisis windows (2000, 2008, 2018-Q4; 2020 is not bundled) and synthetic shocks."""
-        from backtest.engine import SimSettings
         from backtest.stress import CRISES, stress
 
+        settings = _settings(fee=fee, slippage=slippage)
         spec = _spec(bot)
         name, frame = _load_frame(spec, data, None, None)
-        rows = [r.as_dict() for r in stress(spec, frame, name, SimSettings(fee=fee, slippage=slippage))]
+        with bot_errors(spec.name, "stress testing"):
+            rows = [r.as_dict() for r in stress(spec, frame, name, settings)]
         replays: list[dict[str, Any]] = []
         if replay:
             from backtest.replay_stress import crisis_replays
@@ -262,8 +323,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
     def validate_cmd(bot: str | None = typer.Argument(None), all_: bool = typer.Option(False, "--all", help="Every registered bot."),
                      store: str | None = typer.Option(None, "--store", help="Store URL or a folder for JSON results (default: engine.store_url)."),
                      cluster: str | None = ClusterOpt, workers: int | None = typer.Option(1, "--workers", help="Walk-forward worker processes."),
-                     config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-        """Validate bots for live trading and print the Go/No-Go table (results are stored)."""
+                     config: Path | None = ConfigOption, as_json: bool = JsonOption) -> int:
+        """Validate bots for live trading and print the Go/No-Go table (results are stored; exit 1 if a bot raised)."""
         from backtest.executor import open_executor
         from backtest.records import open_validation_store
         from backtest.validation import validate_bot
@@ -281,13 +342,14 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         with open_executor(cluster or cfg.validation.cluster, workers) as ex, \
                 _progress("validate", len(specs), as_json) as adv:
             for spec in specs:
-                rec, _ = validate_bot(spec, cfg.validation, executor=ex)
+                rec = _validate(spec, cfg, ex)
                 vstore.save(rec)
                 records.append(rec)
                 adv(1)
+        errored = 1 if any(r.error for r in records) else 0  # a bot that raised was not validated: exit 1
         if as_json:
             emit_json({"store": str(target), "results": [r.to_dict() for r in records]})
-            return
+            return errored
         rows = []
         for r in records:
             vals = {c.name: c.value for c in r.checks}
@@ -296,3 +358,17 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                          "lookahead": vals.get("lookahead"), "WF OOS sharpe": vals.get("wf_oos_sharpe"),
                          "failed": ", ".join(r.failed_checks) or r.error or "-"})
         _table("validation (Go/No-Go)", rows)
+        return errored
+
+
+def _validate(spec: Any, cfg: Any, executor: Any) -> Any:
+    """The validation gate for one bot: quote replay on ``[replay] snapshots`` for an event
+    bot with a tick source (a replay runtime: the app's), else the backtest gate."""
+    from backtest.validation import validate_bot
+
+    if spec.bot.event_driven and getattr(spec.bot, "tick_source", None):
+        from backtest.quote_replay import validate_by_quote_replay
+        from orchestrator.clock import LiveClock
+
+        return validate_by_quote_replay(spec, cfg, cfg.validation, LiveClock().now_ns())
+    return validate_bot(spec, cfg.validation, executor=executor)[0]

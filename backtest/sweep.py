@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from backtest.engine import SimSettings, run_backtest
 from backtest.executor import InlineExecutor, chunks, fan_out
 from orchestrator.bot import BotSpec
-from orchestrator.errors import PluginError
+from orchestrator.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,24 +54,59 @@ def default_space(spec: BotSpec, points: int = 5) -> dict[str, list[Any]]:
     return space
 
 
-def parse_space(items: Sequence[str]) -> dict[str, list[Any]]:
-    """Parse CLI ``name=v1,v2,...`` or ``name=start:stop:step`` items into a space."""
+MAX_STEPS = 10_000
+
+
+def parse_space(items: Sequence[str], spec: BotSpec | None = None) -> dict[str, list[Any]]:
+    """Parse CLI ``name=v1,v2,...`` or ``name=start:stop:step`` items into a space.
+
+    With ``spec``, every name must be one of the bot's params. A malformed item is a
+    :class:`~orchestrator.errors.UsageError` naming it (one line, exit 2).
+    """
+    known = list(spec.bot.Params.model_fields) if spec is not None else None
     space: dict[str, list[Any]] = {}
     for item in items:
         name, _, raw = item.partition("=")
+        name = name.strip()
         if not name or not raw:
-            raise PluginError(f"--param {item!r}: use name=v1,v2 or name=start:stop:step")
-        if ":" in raw:
-            a, b, c = (float(x) for x in raw.split(":"))
-            vals: list[Any] = []
-            x = a
-            while x <= b + 1e-12:
-                vals.append(x)
-                x += c
-        else:
-            vals = [float(x) for x in raw.split(",")]
+            raise UsageError(f"--param {item!r}: use name=v1,v2 or name=start:stop:step")
+        if known is not None and name not in known:
+            raise UsageError(f"--param {item!r}: bot {spec.name} has no param {name!r} "  # type: ignore[union-attr]
+                             f"(params: {', '.join(known) or 'none'})")
+        vals = _range(item, raw) if ":" in raw else [_number(item, x) for x in raw.split(",")]
         space[name] = [int(v) if float(v).is_integer() else v for v in vals]
     return space
+
+
+def _number(item: str, text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--param {item!r}: {text.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise UsageError(f"--param {item!r}: {text.strip()!r} is not finite")
+    return value
+
+
+def _range(item: str, raw: str) -> list[float]:
+    parts = raw.split(":")
+    if len(parts) != 3:
+        raise UsageError(f"--param {item!r}: a range is start:stop:step")
+    a, b, c = (_number(item, x) for x in parts)
+    if c <= 0:
+        raise UsageError(f"--param {item!r}: step must be > 0")
+    if b < a:
+        raise UsageError(f"--param {item!r}: stop is below start")
+    if (b - a) / c + 1 > MAX_STEPS:
+        raise UsageError(f"--param {item!r}: more than {MAX_STEPS} values")
+    vals: list[float] = []
+    x = a
+    while x <= b + 1e-12:
+        vals.append(x)
+        x += c
+    return vals
 
 
 def evaluate(spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapping[str, Any]],

@@ -4,8 +4,9 @@
 lookahead, runs a walk-forward optimisation, and compares the results with the
 ``[validation]`` thresholds: at least ``min_trades`` closed trades, win rate >=
 ``min_win_rate``, Sharpe >= ``min_sharpe``, a clean lookahead check and a walk-forward
-out-of-sample Sharpe > ``min_oos_sharpe``. Event-driven bots cannot be validated on bars
-and are No-Go here (they are replayed from recorded quotes).
+out-of-sample Sharpe > ``min_oos_sharpe``. Event-driven bots are validated by quote
+replay instead (:mod:`backtest.quote_replay`): the same trade, win-rate and Sharpe thresholds
+on the kernel's replay of their session, and never Go on generated data.
 """
 
 from __future__ import annotations
@@ -67,11 +68,18 @@ def decide(cfg: ValidationConfig, metrics: dict[str, float], lookahead_clean: bo
 def validate_bot(spec: BotSpec, cfg: ValidationConfig | None = None, frame: pd.DataFrame | None = None,
                  data_name: str | None = None, executor: Executor | None = None, clock: Clock | None = None,
                  progress: Callable[[str], None] | None = None) -> tuple[ValidationRecord, BacktestResult | None]:
-    """Validate one bot; return the record (never raises for the bot's own failures)."""
+    """Validate one bar bot by backtest; return the record (never raises for the bot's own failures).
+
+    Event-driven bots are validated by quote replay, a full replay runtime that the app
+    owns (``tradefleet validate`` dispatches them there); here they get a record saying so."""
     c = cfg or ValidationConfig()
     now = (clock or LiveClock()).now_ns()
+    if spec.bot.event_driven and getattr(spec.bot, "tick_source", None):
+        return ValidationRecord(spec.name, now, False, "-", [],
+                                error="event-driven: validated by quote replay (tradefleet validate)"), None
     if spec.bot.event_driven or not spec.bot.supports_backtest:
-        return ValidationRecord(spec.name, now, False, "-", [], error="event-driven: validate by quote replay"), None
+        return ValidationRecord(spec.name, now, False, "-", [],
+                                error="no backtest: event-driven without a tick source to replay"), None
     try:
         if frame is None:
             data_name, frame = data_for(spec)

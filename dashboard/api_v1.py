@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
 
-from orchestrator.config import AppConfig
+from orchestrator.sections import KernelConfig
 from orchestrator.errors import ConfigError, TradefleetError
 
 from dashboard.control import ControlError, FleetControl
@@ -91,7 +91,7 @@ def _body() -> dict[str, Any]:
     return body
 
 
-def build_routes(view: FleetView, control: FleetControl, jobs: Any, config: AppConfig) -> list[Route]:
+def build_routes(view: FleetView, control: FleetControl, jobs: Any, config: KernelConfig) -> list[Route]:
     """The API's endpoints (also the source of the OpenAPI document)."""
     specs = view.specs
 
@@ -236,7 +236,7 @@ def _state(st: Any) -> dict[str, Any]:
             "actor": st.actor, "ts": iso(st.ts_ns)}
 
 
-def install_api_v1(app: Flask, view: FleetView, control: FleetControl, tokens: Any, config: AppConfig) -> None:
+def install_api_v1(app: Flask, view: FleetView, control: FleetControl, tokens: Any, config: KernelConfig) -> None:
     """Mount ``/api/v1`` on ``app``."""
     from dashboard.app import dumps
     from dashboard.backtest_jobs import BacktestJobs

@@ -34,7 +34,7 @@ from flask import (
 )
 
 from orchestrator.clock import NS, Clock
-from orchestrator.config import AppConfig
+from orchestrator.sections import KernelConfig
 from orchestrator.errors import TradefleetError
 
 from dashboard import security as sec
@@ -72,7 +72,7 @@ def discover_bots() -> tuple[dict[str, Any], dict[str, str]]:
     return reg.ok("bots"), broken
 
 
-def create_app(config: AppConfig, store_url: str | None, clock: Clock, *, host: str | None = None,
+def create_app(config: KernelConfig, store_url: str | None, clock: Clock, *, host: str | None = None,
                bus: Any = None, specs: dict[str, Any] | None = None, broken: dict[str, str] | None = None,
                environ: dict[str, str] | None = None, watchdog: Any = None) -> Flask:
     """Build the dashboard app on the store at ``store_url`` (default ``engine.store_url``).
@@ -91,7 +91,7 @@ def create_app(config: AppConfig, store_url: str | None, clock: Clock, *, host: 
     auth = sec.resolve_auth(dcfg, bind, environ)
     metrics_token = None
     if config.metrics.token is not None:
-        from orchestrator.config import SecretRef
+        from orchestrator.sections import SecretRef
 
         metrics_token = SecretRef(config.metrics.token).resolve(environ).get_secret_value() or None
     if specs is None:
@@ -162,7 +162,7 @@ def current_app_hosts() -> frozenset[str]:
     return frozenset(current_app.extensions["tradefleet"]["hosts"])
 
 
-def _install_guards(app: Flask, auth: sec.AuthSettings, sessions: Any, tokens: Any, config: AppConfig,
+def _install_guards(app: Flask, auth: sec.AuthSettings, sessions: Any, tokens: Any, config: KernelConfig,
                     metrics_token: str | None) -> None:
     dcfg = config.dashboard
     hosts = frozenset(app.extensions["tradefleet"]["hosts"])
@@ -234,7 +234,7 @@ def _install_guards(app: Flask, auth: sec.AuthSettings, sessions: Any, tokens: A
 
 
 def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec.AuthSettings,
-                   throttle: sec.LoginThrottle, sessions: Any, config: AppConfig) -> None:
+                   throttle: sec.LoginThrottle, sessions: Any, config: KernelConfig) -> None:
     clock = view.clock
     store = view.store
 
@@ -351,7 +351,7 @@ def _apply(control: FleetControl, action: str, bot: str | None, reason: str) -> 
     raise ControlError(f"unknown action {action!r}: use pause, resume or halt")
 
 
-def _install_api(app: Flask, view: FleetView, control: FleetControl, config: AppConfig) -> None:
+def _install_api(app: Flask, view: FleetView, control: FleetControl, config: KernelConfig) -> None:
     interval = config.dashboard.sse_interval_seconds
 
     def ok(obj: Any) -> Response:

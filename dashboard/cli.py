@@ -9,10 +9,11 @@ a Telegram bot without a token.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, actor, emit_json, load, open_store
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, actor, emit_json, load, load_checked, open_store
 
 
 def _token_commands() -> typer.Typer:
@@ -85,6 +86,13 @@ def _token_commands() -> typer.Typer:
     return tokens
 
 
+def _alerts(cfg: Any, store: Any, bus: Any) -> Any:
+    from orchestrator.alerts.service import install
+    from orchestrator.clock import LiveClock
+
+    return install(cfg, store, LiveClock(), bus)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(_token_commands(), name="api-token")
 
@@ -99,10 +107,15 @@ def register(app: typer.Typer) -> None:
         from dashboard.serve import check_port, make_wsgi_server
         from orchestrator.clock import LiveClock
 
-        cfg = load(config)
+        cfg, _ = load_checked(config, ("dashboard",), store_url)
         bind = host or cfg.dashboard.host
-        want = check_port(port if port is not None else cfg.dashboard.port)  # before anything is opened
-        app = create_app(cfg, store_url, LiveClock(), host=bind)
+        want = port if port is not None else cfg.dashboard.port
+        check_port(bind, want)  # before anything is opened
+        from orchestrator.bus import InProcessBus
+
+        bus = InProcessBus()  # operator actions here (halt, resume) are alerted from this process
+        app = create_app(cfg, store_url, LiveClock(), host=bind, bus=bus)
+        _alerts(cfg, app.extensions["tradefleet"]["store"], bus)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         server = make_wsgi_server(app, bind, want)
         shown = f"[{bind}]" if ":" in bind else bind
@@ -121,17 +134,22 @@ def register(app: typer.Typer) -> None:
         import logging
 
         from dashboard.app import discover_bots
-        from dashboard.telegram_bot import FleetTelegram, resolve_token
+        from dashboard.telegram_bot import FleetTelegram, check_token, resolve_token
         from orchestrator.clock import LiveClock
         from orchestrator.store import Store
 
-        cfg = load(config)
+        cfg, _ = load_checked(config, ("telegram",), store_url)
         token = resolve_token(cfg)
+        check_token(cfg, token)  # a refused token or an unreachable API: one line, before the store is opened
         specs, broken = discover_bots()
         clock = LiveClock()
         store = Store.open(store_url or cfg.engine.store_url, clock=clock)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        bot = FleetTelegram(cfg, store, clock, set(specs) | set(broken), specs=specs)
+        from orchestrator.bus import InProcessBus
+
+        bus = InProcessBus()
+        _alerts(cfg, store, bus)  # halts and resumes from Telegram are alerted on every channel
+        bot = FleetTelegram(cfg, store, clock, set(specs) | set(broken), specs=specs, bus=bus)
         try:
             bot.build(token).run_polling(allowed_updates=["message"])
         finally:

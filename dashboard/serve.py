@@ -14,18 +14,36 @@ import threading
 from typing import Any
 
 from orchestrator.clock import Clock
-from orchestrator.config import AppConfig
+from orchestrator.sections import KernelConfig
+from orchestrator.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 
-def check_port(port: int) -> int:
-    """A TCP port (0 = any free one), or a ConfigError naming the bad value."""
-    from orchestrator.errors import ConfigError
+def check_port(host: str, port: int) -> None:
+    """Raise a one-line ConfigError if ``port`` is out of range or ``host:port`` cannot be
+    listened on (taken, no such address).
+
+    Called before the dashboard opens its store, so a refused port leaves nothing behind.
+    """
+    import socket
 
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(f"dashboard port {port}: must be between 0 and 65535")
-    return port
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ConfigError(f"dashboard.host {host!r}: cannot resolve: {exc.strerror or exc}") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise ConfigError(f"dashboard.port {port} on {host}: cannot listen: {exc.strerror or exc} "
+                              "(choose another with [dashboard].port or --port)") from None
 
 
 def make_wsgi_server(app: Any, host: str, port: int, threads: int = 8) -> Any:
@@ -33,19 +51,21 @@ def make_wsgi_server(app: Any, host: str, port: int, threads: int = 8) -> Any:
     no version in the ``Server`` header)."""
     from waitress.server import create_server
 
-    return create_server(app, host=host, port=check_port(port), threads=threads, ident="tradefleet",
+    check_port(host, port)
+    return create_server(app, host=host, port=port, threads=threads, ident="tradefleet",
                          clear_untrusted_proxy_headers=False, channel_timeout=60)
 
 
 class DashboardServer:
     """The dashboard on a waitress server thread."""
 
-    def __init__(self, config: AppConfig, store_url: str | None, clock: Clock, *, bus: Any = None,
+    def __init__(self, config: KernelConfig, store_url: str | None, clock: Clock, *, bus: Any = None,
                  host: str | None = None, port: int | None = None, watchdog: Any = None,
                  specs: dict[str, Any] | None = None) -> None:
         from dashboard.app import create_app
 
         self.host = host or config.dashboard.host
+        check_port(self.host, config.dashboard.port if port is None else port)
         self.app = create_app(config, store_url, clock, host=self.host, bus=bus, watchdog=watchdog, specs=specs)
         self._server = make_wsgi_server(self.app, self.host, config.dashboard.port if port is None else port)
         self._thread = threading.Thread(target=self._server.run, name="tradefleet-dashboard", daemon=True)

@@ -1,4 +1,4 @@
-"""The operator tables, declared on the store's metadata (created by migration 0006).
+"""The operator tables, declared on the store's metadata (created by migration 0009).
 
 * ``operator_sessions``: server-side dashboard sessions. The cookie holds a random id;
   the table holds its SHA-256, so a copied cookie stops working the moment the session

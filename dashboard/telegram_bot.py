@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from orchestrator.bus import Topic
 from orchestrator.clock import NS, Clock
-from orchestrator.config import AppConfig, SecretRef
+from orchestrator.sections import KernelConfig, SecretRef
 from orchestrator.errors import ConfigError, TradefleetError
 
 from dashboard import telegram_text as tt
@@ -111,7 +111,7 @@ class AlertRelay:
 class FleetTelegram:
     """The fleet's Telegram bot: commands, allowlist, alerts, daily summary."""
 
-    def __init__(self, config: AppConfig, store: Any, clock: Clock, known_bots: set[str], *,
+    def __init__(self, config: KernelConfig, store: Any, clock: Clock, known_bots: set[str], *,
                  specs: dict[str, Any] | None = None, bus: Any = None) -> None:
         self.config = config
         self.cfg = config.telegram
@@ -249,9 +249,42 @@ class FleetTelegram:
         await self.relay.flush(app.bot)
 
 
-def resolve_token(config: AppConfig, environ: dict[str, str] | None = None) -> str:
+def resolve_token(config: KernelConfig, environ: dict[str, str] | None = None) -> str:
     """The bot token from ``[telegram].token`` (an env reference), or a ConfigError."""
     ref = config.telegram.token
     if ref is None:
         raise ConfigError("telegram: set [telegram].token = 'env:TELEGRAM_BOT_TOKEN' (the token from @BotFather)")
     return SecretRef(ref).resolve(environ).get_secret_value()
+
+
+def check_token(config: KernelConfig, token: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Ask the Bot API who the token belongs to (``getMe``) before anything else is opened.
+
+    A refused token is a ConfigError naming ``[telegram].token`` (never the token itself);
+    an API that cannot be reached is a CommandFailed naming the URL.
+    """
+    from telegram import Bot
+    from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
+    from telegram.request import HTTPXRequest
+
+    from orchestrator.errors import CommandFailed
+
+    cfg = config.telegram
+    req = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout)
+
+    async def me() -> Any:
+        async with Bot(token, base_url=cfg.base_url, base_file_url=cfg.base_file_url, request=req) as bot:
+            return bot.bot
+
+    try:
+        user = asyncio.run(me())
+    except (InvalidToken, Forbidden):
+        raise ConfigError(f"telegram.token ({cfg.token}): the Telegram Bot API at {cfg.base_url} refused this token "
+                          "(check it with @BotFather)") from None
+    except NetworkError as exc:  # includes TimedOut
+        raise CommandFailed(f"telegram: cannot reach the Telegram Bot API at {cfg.base_url}: "
+                            f"{' '.join(str(exc).split())}") from None
+    except TelegramError as exc:
+        raise CommandFailed(f"telegram: the Telegram Bot API at {cfg.base_url} answered getMe with an error: "
+                            f"{' '.join(str(exc).split())}") from None
+    return {"id": user.id, "username": user.username}

@@ -35,6 +35,10 @@ def status_text(view: FleetView) -> str:
     if s["since"]:
         lines.append(f"since {s['since']} by {s['fleet']['actor']}")
     lines.append(f"risk: {risk.get('state', '?')} {risk.get('reason', '')}".rstrip())
+    if s.get("trading_state"):
+        from risk.trading_state import describe
+
+        lines += describe(s["trading_state"])
     lines.append(f"paused bots: {', '.join(s['paused_bots']) or 'none'}")
     if s["halted_accounts"]:
         lines.append(f"halted accounts: {', '.join(s['halted_accounts'])}")

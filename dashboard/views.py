@@ -20,8 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestrator.clock import Clock, ns_to_dt
-from orchestrator.cli.control import status_dict
-from orchestrator.config import AppConfig
+from dashboard.status import status_dict
+from orchestrator.sections import KernelConfig
 
 from dashboard import queries as q
 
@@ -78,7 +78,7 @@ class _Cache:
 class FleetView:
     """Read-only assembly of the dashboard's data."""
 
-    def __init__(self, config: AppConfig, store: Any, clock: Clock, specs: dict[str, Any] | None = None,
+    def __init__(self, config: KernelConfig, store: Any, clock: Clock, specs: dict[str, Any] | None = None,
                  broken: dict[str, str] | None = None) -> None:
         self.config = config
         self.store = store
@@ -93,46 +93,25 @@ class FleetView:
         """Fleet state (the CLI's ``status``), with the risk state when a report is saved."""
         info = status_dict(self.store)
         f = info["fleet"]
-        info["state"] = "halted" if f["halted"] else "paused" if f["paused"] else "active"
+        ts = info.get("trading_state") or {}
+        info["state"] = ts.get("state") or ("halted" if f["halted"] else "paused" if f["paused"] else "active")
         info["since"] = iso(f["since_ns"])
         info["now"] = iso(self.clock.now_ns())
         return info
 
     def trading_state(self) -> dict[str, Any]:
-        """What may trade now and why not: every hold (fleet halt or pause, halted accounts,
-        paused bots, risk-engine halts and tripped limits) with its reason."""
-        status = self.status()
-        risk = self.risk()
-        f = status["fleet"]
-        holds: list[dict[str, Any]] = []
-        if f["halted"] or f["paused"]:
-            holds.append({"scope": "fleet", "kind": "halt" if f["halted"] else "pause", "reason": f["reason"],
-                          "by": f["actor"], "since": status["since"]})
-        controls = {c.scope: c for c in self.store.controls()}
-        for name in status["halted_accounts"]:
-            c = controls.get(f"account:{name}")
-            holds.append({"scope": f"account:{name}", "kind": "halt", "reason": c.reason if c else "",
-                          "by": c.actor if c else "", "since": iso(c.ts_ns) if c else None})
-        for name in status["paused_bots"]:
-            c = controls.get(f"bot:{name}")
-            holds.append({"scope": f"bot:{name}", "kind": "pause", "reason": c.reason if c else "",
-                          "by": c.actor if c else "", "since": iso(c.ts_ns) if c else None})
-        if str(risk.get("state", "active")).lower() not in ("active", "ok", "unknown", ""):
-            holds.append({"scope": "risk", "kind": str(risk.get("state")), "reason": str(risk.get("reason", "")),
-                          "by": "risk engine", "since": risk.get("since")})
-        for b in self.breakers(risk, status):
-            if b["tripped"] and not b["name"].startswith(("fleet halt", "account ")):
-                holds.append({"scope": "risk", "kind": "limit", "reason": f"{b['name']}: {b['detail']}",
-                              "by": "risk engine", "since": None})
-        state = "halted" if any(h["kind"] == "halt" and h["scope"] in ("fleet", "risk") for h in holds) or \
-            str(risk.get("state", "")).lower() == "halted" else "paused" if f["paused"] else \
-            "restricted" if holds else "active"
-        return {"state": state, "holds": holds}
+        """The one trading state (:func:`risk.trading_state.trading_state`), every hold with
+        its reason, who set it and when (times also as ISO text)."""
+        ts = dict(self.status().get("trading_state") or {})
+        ts["holds"] = [{**h, "since": iso(h.get("since_ns")), "expires": iso(h.get("expires_ns"))}
+                       for h in ts.get("holds", [])]
+        ts.pop("scopes", None)
+        return ts
 
     def risk(self) -> dict[str, Any]:
         """The risk engine's saved report merged with the live halt (``tradefleet risk``)."""
         try:
-            from risk.cli import risk_view
+            from risk.view import risk_view
 
             return risk_view(self.config, self.store)
         except Exception as exc:  # missing table or an older report shape: show, don't fail

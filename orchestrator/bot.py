@@ -19,7 +19,6 @@ Signal columns returned by ``compute``:
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,13 +27,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from orchestrator.domain import AssetClass, Signal
+from orchestrator.duration import TimeframeError, parse_timeframe
 from orchestrator.errors import PluginError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from orchestrator.context import Ctx
+    from orchestrator.intents import Intent
+    from orchestrator.panel import Panel
+    from orchestrator.universe import Universe
+
 API_VERSION = 1
-_TIMEFRAME = re.compile(r"[1-9][0-9]*(m|h|d|w|mo)")
 REGIMES = frozenset({"bull", "bear", "sideways"})
 SIGNAL_COLUMNS = ("signal", "confidence", "stop", "target")
 
@@ -94,6 +98,8 @@ class Bot(ABC):
     Params: ClassVar[type[BotParams]] = BotParams
     supports_backtest: ClassVar[bool] = True
     event_driven: ClassVar[bool] = False
+    #: True for bots that take a universe panel and return intents (:class:`PortfolioBot`)
+    portfolio: ClassVar[bool] = False
 
     def __init__(self, params: BotParams | None = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -125,8 +131,56 @@ class EventBot(Bot):
         raise PluginError(f"{type(self).__name__} is event-driven: use on_tick")
 
     @abstractmethod
-    def on_tick(self, ctx: TickContext) -> list[Signal]:
-        """Return the signals for this tick (possibly none)."""
+    def on_tick(self, ctx: TickContext) -> list[Signal] | list[Signal | Intent]:
+        """Return the signals for this tick (possibly none). Strategy API v2: the list
+        may also hold intents (:mod:`orchestrator.intents`: quotes, orders, cancels,
+        targets), which the engine dispatches as one decision each."""
+
+
+class PortfolioBot(Bot):
+    """A bot over a universe (Strategy API v2): it reads a point-in-time
+    :class:`~orchestrator.panel.Panel` of its universe and a read-only
+    :class:`~orchestrator.context.Ctx`, and returns intents (:mod:`orchestrator.intents`).
+
+    Implement either or both:
+
+    ``weights(panel)``  vectorized target weights for EVERY row of the panel (a DataFrame
+                        with the panel's index and one column per instrument; NaN rows
+                        mean "no opinion yet"). Must be causal, like ``compute``. Replay
+                        evaluates it once over the whole history and reads row *t* at
+                        time *t*; live reads the last row; the target backtester runs it.
+    ``decide(panel, ctx)``  the general form: any sequence of targets, orders, quotes and
+                        cancels. The default turns the last row of ``weights`` into one
+                        :class:`~orchestrator.intents.Target`.
+
+    The universe comes from the spec (``BotSpec.universe``, default its instruments).
+    """
+
+    portfolio: ClassVar[bool] = True
+    supports_backtest: ClassVar[bool] = False  # the one-instrument vectorized backtester cannot run it
+    #: tolerance of the default target (fraction of equity below which a rebalance is dropped)
+    target_tolerance: ClassVar[float] = 0.0
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - contract
+        raise PluginError(f"{type(self).__name__} is a portfolio bot: use weights(panel) or decide(panel, ctx)")
+
+    def weights(self, panel: Panel) -> pd.DataFrame | None:
+        """Target weights per row and instrument (None: this bot only implements ``decide``)."""
+        return None
+
+    def decide(self, panel: Panel, ctx: Ctx) -> list[Intent]:
+        """Return the intents for this fire (possibly none)."""
+        from orchestrator.intents import Target
+
+        w = self.weights(panel)
+        if w is None:
+            raise PluginError(f"{type(self).__name__}: implement weights(panel) or decide(panel, ctx)")
+        if len(w) == 0:
+            return []
+        row = w.iloc[-1]
+        if row.isna().all():
+            return []
+        return [Target.weights({str(k): float(v) for k, v in row.fillna(0.0).items()}, self.target_tolerance)]
 
 
 @dataclass(frozen=True)
@@ -153,6 +207,8 @@ class BotSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     regimes: frozenset[str] = REGIMES
     description: str = ""
+    #: Strategy API v2 bots: a static list or a scheduled selector (default: ``instruments``)
+    universe: Universe | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
@@ -162,9 +218,11 @@ class BotSpec:
         unknown = set(self.regimes) - REGIMES
         if unknown:
             raise PluginError(f"bot {self.name}: unknown regimes {sorted(unknown)}")
-        if not _TIMEFRAME.fullmatch(self.timeframe):
+        try:
+            parse_timeframe(self.timeframe)
+        except TimeframeError:
             raise PluginError(f"bot {self.name}: timeframe {self.timeframe!r} must be a number and a unit "
-                              "m, h, d, w or mo (e.g. '15m', '1h', '1d', '1mo')")
+                              "m, h, d, w or mo (e.g. '15m', '1h', '1d', '1mo')") from None
 
     @property
     def family(self) -> str:
@@ -188,4 +246,11 @@ class BotSpec:
 
 
 def _one_line(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic: "fast: Input should be ... (got 300)" per error, no doc links
+        try:
+            return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']} (got {e.get('input')!r})"
+                             for e in errors())
+        except Exception:  # noqa: BLE001 - fall back to the plain text
+            pass
     return " ".join(str(exc).split())

@@ -21,6 +21,10 @@ from orchestrator.errors import PluginError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from orchestrator.panel import Panel
+    from orchestrator.services import MarketData
+    from orchestrator.universe import UniverseState
+
 
 @dataclass
 class SignalTable:
@@ -64,6 +68,42 @@ class SignalTable:
 
 
 @dataclass
+class WeightsTable:
+    """A portfolio bot's ``weights(panel)`` over the whole history, as arrays."""
+
+    ts: np.ndarray
+    instruments: tuple[str, ...]
+    values: np.ndarray  # (rows, instruments), NaN: no opinion
+    cursor: int = -1
+
+    @classmethod
+    def from_frame(cls, bot_name: str, panel_ts: np.ndarray, instruments: tuple[str, ...],
+                   out: pd.DataFrame) -> WeightsTable:
+        """Validate ``weights`` output against its panel and convert to arrays."""
+        if len(out) != len(panel_ts) or not np.array_equal(out.index.as_unit("ns").asi8, panel_ts):
+            raise PluginError(f"bot {bot_name}: weights() must return one row per panel row with the panel's index")
+        unknown = set(map(str, out.columns)) - set(instruments)
+        if unknown:
+            raise PluginError(f"bot {bot_name}: weights() names instruments outside its universe: {sorted(unknown)}")
+        cols = [str(c) for c in out.columns]
+        return cls(panel_ts.astype(np.int64), tuple(cols), out.to_numpy(dtype=np.float64, na_value=np.nan))
+
+    def row_at(self, ts_ns: int) -> int:
+        c, ts, n = self.cursor, self.ts, len(self.ts)
+        while c + 1 < n and ts[c + 1] <= ts_ns:
+            c += 1
+        self.cursor = c
+        return c
+
+    def weights(self, row: int) -> dict[str, float] | None:
+        """The weights at ``row`` (None if the whole row is NaN: no opinion yet)."""
+        vals = self.values[row]
+        if np.isnan(vals).all():
+            return None
+        return {s: (0.0 if np.isnan(v) else float(v)) for s, v in zip(self.instruments, vals, strict=True)}
+
+
+@dataclass
 class BotStats:
     evaluations: int = 0
     signals: int = 0
@@ -83,13 +123,35 @@ class BotRunner:
     last: dict[str, int] = field(default_factory=dict)
     stats: BotStats = field(default_factory=BotStats)
     fault: str = ""
+    weights: WeightsTable | None = None
+    universe: UniverseState | None = None
+    panel: Panel | None = None  # replay: the whole history of the universe, read up to now
 
     @property
     def name(self) -> str:
         return self.spec.name
 
+    def members(self, data: MarketData, now_ns: int) -> tuple[str, ...]:
+        """The bot's universe as of ``now_ns`` (Strategy API v2)."""
+        if self.universe is None:
+            from orchestrator.universe import Universe, UniverseState
+
+            self.universe = UniverseState(self.spec.universe or Universe.static(self.spec.instruments),
+                                          self.spec.instruments)
+        return self.universe.current(data, now_ns)
+
     def precompute(self, frames: dict[str, pd.DataFrame]) -> None:
-        """Evaluate ``compute`` once over each instrument's whole history (replay)."""
+        """Evaluate ``compute`` once over each instrument's whole history (replay); a
+        portfolio bot's ``weights`` once over its whole panel (if it has them)."""
+        if self.bot.portfolio:
+            from orchestrator.panel import Panel
+
+            panel = Panel.from_frames({i: frames[i] for i in self.spec.instruments}, self.spec.instruments)
+            self.panel = panel  # each fire reads a point-in-time view of it (no copy)
+            out = self.bot.weights(panel)  # type: ignore[attr-defined]
+            if out is not None:
+                self.weights = WeightsTable.from_frame(self.name, panel.ts, panel.instruments, out)
+            return
         for inst in self.spec.instruments:
             frame = frames[inst]
             self.tables[inst] = SignalTable.from_frame(self.name, frame, self.bot.compute(frame))

@@ -61,8 +61,34 @@ class Verdict(StrEnum):
 
 
 class OrderType(StrEnum):
+    """How an order prices: at the market, at a limit, or armed by a stop trigger."""
+
     MARKET = "market"
     LIMIT = "limit"
+    STOP = "stop"
+    """A stop-market order: becomes a market order once the trigger trades."""
+    STOP_LIMIT = "stop_limit"
+    """Becomes a limit order at ``limit_price`` once ``stop_price`` trades."""
+    TRAILING_STOP = "trailing_stop"
+    """A stop whose trigger follows the best price by ``trail_amount`` or ``trail_percent``."""
+
+    @property
+    def has_trigger(self) -> bool:
+        return self in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
+
+
+class TimeInForce(StrEnum):
+    """How long an order may rest."""
+
+    DAY = "day"
+    """Until the end of the instrument's UTC trading day (the bar that closes the day)."""
+    GTC = "gtc"
+    IOC = "ioc"
+    """Immediate or cancel: what the first bar it meets does not fill is canceled."""
+    FOK = "fok"
+    """Fill or kill: all of it on the first bar it meets, or nothing."""
+    GTD = "gtd"
+    """Good till ``expire_ns``."""
 
 
 class OrderStatus(StrEnum):
@@ -101,6 +127,10 @@ class Instrument:
     tick_size: Decimal = Decimal("0.01")
     lot_size: Decimal = Decimal("1")
     venue_symbol: str | None = None
+    multiplier: Decimal = Decimal("1")
+    """Contract multiplier: notional = quantity x price x multiplier (100 for a US equity option)."""
+    expiry_ns: int | None = None
+    """When the instrument expires (options, futures, prediction contracts); None if never."""
 
     def round_price(self, price: Decimal | float) -> Decimal:
         """Round a price to the instrument's tick."""
@@ -142,6 +172,9 @@ class Signal:
     target: float | None = None
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     account: str = ""
+    intent: str = ""
+    """Set on a leg of a Strategy API v2 intent (:mod:`orchestrator.intents`): the intent id
+    and leg, so two legs or two intents at one time never share a signal id."""
 
     @property
     def signal_id(self) -> str:
@@ -149,6 +182,8 @@ class Signal:
         has the same id (so its order id is the same on a retry or a restart), and two
         accounts (two replay runs in one store) never share one."""
         raw = f"{self.bot}|{self.instrument}|{self.direction.value}|{self.ts_event}"
+        if self.intent:
+            raw = f"{raw}|{self.intent}"
         if self.account:
             raw = f"{self.account}|{raw}"
         return hashlib.sha1(raw.encode()).hexdigest()[:24]
@@ -202,11 +237,63 @@ class Order:
     signal_id: str | None = None
     account: str = "paper"
     reduce_only: bool = False
+    stop_price: Decimal | None = None
+    """The trigger of a stop or stop-limit (for a trailing stop: its initial trigger, if any)."""
+    trail_amount: Decimal | None = None
+    """A trailing stop's distance from the best price, in price units."""
+    trail_percent: Decimal | None = None
+    """A trailing stop's distance from the best price, in percent (``1.5`` is 1.5 %)."""
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_ns: int | None = None
+    """When a GTD order expires (int ns UTC)."""
+    post_only: bool = False
+    """A limit that must rest: refused rather than filled on arrival as a taker."""
+    parent_id: str | None = None
+    """Armed only once this order (a bracket's entry) has filled; canceled if it is canceled."""
+    oco_id: str | None = None
+    """Orders sharing this id are one-cancels-other: the first fill cancels the rest."""
+
+    def __post_init__(self) -> None:
+        problem = self.problem()
+        if problem:
+            raise ValueError(f"order {self.client_order_id}: {problem}")
+
+    def problem(self) -> str:
+        """What makes this order malformed ("" if nothing): missing prices, a GTD without
+        an expiry, post-only on an order that cannot rest."""
+        t = self.order_type
+        if t in (OrderType.LIMIT, OrderType.STOP_LIMIT) and self.limit_price is None:
+            return f"a {t.value} order needs a limit price"
+        if t in (OrderType.STOP, OrderType.STOP_LIMIT) and self.stop_price is None:
+            return f"a {t.value} order needs a stop price"
+        if t is OrderType.TRAILING_STOP and (self.trail_amount is None) == (self.trail_percent is None):
+            return "a trailing stop needs exactly one of trail_amount and trail_percent"
+        for name in ("limit_price", "stop_price", "trail_amount", "trail_percent"):
+            v = getattr(self, name)
+            if v is not None and not v > 0:
+                return f"{name} must be positive, got {v}"
+        if self.time_in_force is TimeInForce.GTD and self.expire_ns is None:
+            return "a GTD order needs expire_ns"
+        if self.post_only and t is not OrderType.LIMIT:
+            return "post-only applies to limit orders only"
+        return ""
+
+    @property
+    def is_contingent(self) -> bool:
+        """Linked to other orders (a bracket child or an OCO member)."""
+        return self.parent_id is not None or self.oco_id is not None
 
     @staticmethod
     def make_id(signal_id: str, seq: int = 0) -> str:
         """Derive the client order id from the signal id and a sequence number."""
         return "tf-" + hashlib.sha1(f"{signal_id}:{seq}".encode()).hexdigest()[:20]
+
+    @staticmethod
+    def child_id(parent_id: str, role: str) -> str:
+        """A deterministic id for an order derived from another (a bracket's ``"stop"`` or
+        ``"target"``, a replacement ``"replace-2"``): the same parent and role always give
+        the same id, so a restart re-arms the same child instead of a second one."""
+        return "tf-" + hashlib.sha1(f"{parent_id}/{role}".encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True, slots=True)

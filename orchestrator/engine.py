@@ -20,13 +20,15 @@ from orchestrator.bus import Topic
 from orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
 from orchestrator.pipeline.gate import GateContext
 from orchestrator.pipeline.runner import GatePipeline
+from orchestrator.errors import PluginError
 from orchestrator.registry import PluginStatus
 from orchestrator.store.records import FLEET, bot_scope
 
 if TYPE_CHECKING:
     from orchestrator.bot import BotSpec
+    from orchestrator.execution.desk import ExecutionDesk
     from orchestrator.execution.oms import OrderManager
-    from orchestrator.exits import ExitManager, ExitOrder
+    from orchestrator.exits import ExitOrder, ExitPolicy
     from orchestrator.store import Store
     from orchestrator.execution.paper import PaperBroker
     from orchestrator.portfolio import Ledger
@@ -55,7 +57,7 @@ class Engine:
 
     def __init__(self, services: Services, runners: dict[str, BotRunner], pipeline: GatePipeline,
                  oms: OrderManager, ledger: Ledger, account: str, paper: PaperBroker | None = None,
-                 exits: ExitManager | None = None, route: Callable[[str], str] | None = None) -> None:
+                 exits: ExitPolicy | None = None, route: Callable[[str], str] | None = None) -> None:
         self.services = services
         self.route = route or (lambda _instrument: account)
         self.runners = runners
@@ -65,12 +67,18 @@ class Engine:
         self.account = account
         self.paper = paper
         self.exits = exits
+        #: the execution layer's desk (``orchestrator.execution.desk``), set by the kernel assembly
+        self.desk: ExecutionDesk | None = None
         #: event bots' recorded tick sources (replay): bot name -> source with ``at(now_ns)``
         self.tick_sources: dict[str, Any] = {}
         self.control = ControlState()
         self.fills = 0
         self.fills_by_bot: dict[str, int] = {}
         self.trade_results: dict[str, list[Decimal]] = {}
+        from orchestrator.dispatch import IntentDispatcher
+
+        #: Strategy API v2: targets, orders, quotes and cancels, each one decision
+        self.intents = IntentDispatcher(self)
         services.bus.subscribe(Topic.CONTROL, lambda _t, _e: self.reload_control())
 
     # -- control ----------------------------------------------------------------------
@@ -118,12 +126,34 @@ class Engine:
         if self.exits is not None:
             for exit_order in self.exits.on_bar(bar):
                 self.submit_exit(exit_order, bar)
+        if self.intents.live:
+            self.intents.on_update()
+        if self.desk is not None:
+            self._send_children(self.desk.on_bar(bar))
+
+    def _send_children(self, children: list[Order]) -> None:
+        """Send an execution algorithm's due children (after any cancels it asked for)."""
+        assert self.desk is not None
+        for cid in self.desk.drain_cancels():
+            self.oms.cancel(cid)
+        for child in children:
+            if self.exits is not None and not child.reduce_only:
+                self.exits.expect(child, self.desk.stop_for(child))
+            self.oms.submit(child)
 
     def submit_exit(self, exit_order: ExitOrder, bar: Bar) -> Order:
-        """Send a scaled-exit tranche as a reduce-only order, stored with its reason."""
+        """Send a scaled-exit tranche as a reduce-only order, stored with its reason.
+
+        On a venue that matches bars (the paper broker) the exit is the resting order it
+        stands for, armed at the close before this bar: a stop order at the stop (filled at
+        the stop or the gap open, never better) or a take-profit limit at the target. Other
+        venues get a market order (their native resting stops are the order manager's)."""
+        kind = None
+        if getattr(self.oms.broker(self.route(exit_order.instrument)), "matches_bars", False):
+            kind = (OrderType.STOP if exit_order.is_stop else OrderType.LIMIT, exit_order.armed_ns)
         return self._reduce(exit_order.bot, exit_order.instrument, exit_order.side, exit_order.quantity,
                             exit_order.trigger, bar.ts_event, "scaled_exit", exit_order.reason,
-                            {"exit": exit_order.reason})
+                            {"exit": exit_order.reason}, kind)
 
     def settle(self, instrument: str, outcome_yes: bool, ts_ns: int) -> list[Order]:
         """A binary contract resolved: close every bot's position in it at 1 or 0."""
@@ -136,15 +166,24 @@ class Engine:
                 for p in self.ledger.positions() if p.instrument == instrument and p.quantity]
 
     def _reduce(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: float, ts_event: int,
-                reason: str, detail: str, meta: dict[str, Any]) -> Order:
-        """A reduce-only order decided by policy (exits, settlement), stored with its reason."""
+                reason: str, detail: str, meta: dict[str, Any],
+                resting: tuple[OrderType, int] | None = None) -> Order:
+        """A reduce-only order decided by policy (exits, settlement), stored with its reason.
+        ``resting``: (STOP or LIMIT, when it was armed) for an exit matched as a resting order."""
         now = self.services.clock.now_ns()
         signal = Signal(bot, instrument, Direction.FLAT, 1.0, price, ts_event, now,
                         meta={**meta, "quantity": str(quantity)}, account=self.account)
         decision = Decision.passed("risk", reason, detail, {"price": price, "quantity": str(quantity)})
         self.services.store.record_signal(signal, [decision], "ordered")
-        order = Order(Order.make_id(signal.signal_id, 1), bot, instrument, side, quantity, now, OrderType.MARKET,
-                      signal_id=signal.signal_id, account=self.route(instrument), reduce_only=True)
+        oid, account = Order.make_id(signal.signal_id, 1), self.route(instrument)
+        if resting is not None and price > 0:
+            level = Decimal(repr(price))
+            kind, armed = resting
+            order = Order(oid, bot, instrument, side, quantity, armed, kind, level if kind is OrderType.LIMIT else None,
+                          signal.signal_id, account, True, level if kind is OrderType.STOP else None)
+        else:
+            order = Order(oid, bot, instrument, side, quantity, now, OrderType.MARKET,
+                          signal_id=signal.signal_id, account=account, reduce_only=True)
         runner = self.runners.get(bot)
         if runner is not None:
             runner.stats.orders += 1
@@ -159,9 +198,14 @@ class Engine:
         if self.control.fleet_paused or name in self.control.paused_bots:
             runner.stats.skipped_paused += 1
             return
+        intents: list[Any] = []
         try:
-            if runner.spec.bot.event_driven:
+            if runner.spec.bot.portfolio:
+                signals, intents = [], self._decide(runner, now_ns)
+            elif runner.spec.bot.event_driven:
                 signals = self._tick(runner, now_ns)
+                intents = [x for x in signals if not isinstance(x, Signal)]
+                signals = [x for x in signals if isinstance(x, Signal)]
             elif runner.tables:
                 signals = runner.replay_signals(now_ns)
             else:
@@ -172,6 +216,45 @@ class Engine:
             return
         for signal in signals:
             self.process_signal(runner, signal)
+        if intents:
+            try:
+                self.intents.dispatch(runner, intents, now_ns)
+            except PluginError as exc:  # not an intent: the bot is faulty, the fleet keeps running
+                self.fault(runner, exc)
+
+    def _decide(self, runner: BotRunner, now_ns: int) -> list[Any]:
+        """A portfolio bot's fire: its precomputed weights row, or ``decide(panel, ctx)``
+        on a point-in-time panel of its universe."""
+        from orchestrator.bot import PortfolioBot
+        from orchestrator.intents import Target
+
+        runner.stats.evaluations += 1
+        members = runner.members(self.services.data, now_ns)
+        bot = runner.bot
+        if runner.weights is not None and type(bot).decide is PortfolioBot.decide:
+            row = runner.weights.row_at(now_ns)
+            w = runner.weights.weights(row) if row >= 0 else None
+            if w is None:
+                return []
+            keep = set(members)
+            wanted = {s: v for s, v in w.items() if s in keep}
+            for p in self.ledger.positions():  # left the universe: close it
+                if p.bot == runner.name and p.quantity and p.instrument not in keep:
+                    wanted[p.instrument] = 0.0
+            return [Target.weights(wanted, getattr(bot, "target_tolerance", 0.0))]
+        from orchestrator.panel import Panel
+
+        warm = bot.warmup_bars()
+        data = self.services.data
+        arrays = getattr(data, "arrays", None)
+        if runner.panel is not None and set(members) <= set(runner.panel.instruments):
+            # replay: a no-copy view of the preloaded history, rows closed at or before now
+            panel = runner.panel.upto(now_ns).tail(warm).select(members)
+        elif arrays is not None:
+            panel = Panel.from_arrays({s: arrays(s, warm) for s in members}, members)
+        else:
+            panel = Panel.from_frames({s: data.frame(s, warm) for s in members}, members)
+        return list(bot.decide(panel, self.intents.ctx(runner.name, now_ns, members)))  # type: ignore[attr-defined]
 
     def _tick(self, runner: BotRunner, now_ns: int) -> list[Signal]:
         """An event bot's tick: the latest recorded data at or before now."""
@@ -219,9 +302,10 @@ class Engine:
             reduce_only=signal.direction.sign == 0,
         )
         runner.stats.orders += 1
-        if self.exits is not None and not order.reduce_only:
-            self.exits.expect(order, signal.stop)
-        self.oms.submit(order)
+        for out in self.desk.route(order, signal) if self.desk is not None else [order]:
+            if self.exits is not None and not out.reduce_only:
+                self.exits.expect(out, signal.stop)
+            self.oms.submit(out)
         return order
 
     def on_fill(self, order: Order, fill: Fill) -> None:
@@ -229,21 +313,29 @@ class Engine:
         before = self.ledger.position(order.bot, fill.instrument)
         position = self.ledger.apply_fill(order.bot, fill)
         self.services.store.save_position(position, fill.ts_init)
-        if self.exits is not None:
+        if self.exits is not None and not self.intents.owns(order):  # an intent carries its own exits
             self.exits.on_fill(order, fill, before, position)
+        if self.desk is not None:
+            self.desk.on_fill(order, fill)
         self.fills += 1
         self.fills_by_bot[order.bot] = self.fills_by_bot.get(order.bot, 0) + 1
+        self.mark(self.services.clock.now_ns())
         if before is not None and before.quantity and (before.quantity > 0) != (fill.signed_qty > 0):
             # a reducing fill closes (part of) a trade: its realised P&L net of fees
             self.trade_results.setdefault(order.bot, []).append(position.realized_pnl - before.realized_pnl)
 
     # -- reporting --------------------------------------------------------------------
-    def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
-        """Store (cash, positions value, equity) at ``ts_ns`` and return them."""
+    def mark(self, ts_ns: int) -> None:
+        """Mark the book at ``ts_ns`` for the risk gate: daily-loss budgets and circuit
+        breakers judge every bar and every fill, not only the next signal."""
         observe = getattr(self.pipeline.risk, "observe", None)
-        if observe is not None:  # daily-loss halts and circuit breakers without waiting for a signal
+        if observe is not None:
             observe(GateContext(ts_ns, None, self.services.market, self.ledger,  # type: ignore[arg-type]
                                 self.control.halted, self.control.halt_reason))
+
+    def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
+        """Mark the book, store (cash, positions value, equity) at ``ts_ns`` and return them."""
+        self.mark(ts_ns)
         cash, value = self.ledger.cash(), self.ledger.positions_value()
         self.services.store.record_equity(ts_ns, cash, value, cash + value, account=self.account)
         return cash, value, cash + value

@@ -1,22 +1,52 @@
 """The tradefleet error tree.
 
 Every error says what was wrong and where; the CLI prints ``str(err)`` on one line and
-exits with code 2 for any :class:`TradefleetError`.
+exits with the error's ``exit_code``: 2 for bad input (the default), 1 for a command that
+ran but could not do anything useful (:class:`CommandFailed`, :class:`BotFailed`).
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class TradefleetError(Exception):
     """Base of every error tradefleet raises on purpose."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class UsageError(TradefleetError):
+    """A command-line argument is invalid (message names the flag and the value)."""
+
+
+class CommandFailed(TradefleetError):
+    """The command ran but did nothing useful (no source answered, every run failed)."""
+
+    exit_code: ClassVar[int] = 1
 
 
 class ConfigError(TradefleetError):
     """A config file, key or value is invalid (message names file, key and reason)."""
 
 
+class ConfigErrors(ConfigError):
+    """Several config errors found in one pass; the CLI prints each on its own line."""
+
+    def __init__(self, lines: list[str]) -> None:
+        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+        super().__init__(f"{lines[0]}{more}" if lines else "invalid config")
+        self.lines = list(lines)
+
+
 class PluginError(TradefleetError):
     """A plugin failed to import, failed registration checks, or is unknown."""
+
+
+class BotFailed(PluginError):
+    """A bot's own code raised while a command ran it (message names the bot)."""
+
+    exit_code: ClassVar[int] = 1
 
 
 class DataError(TradefleetError):
@@ -25,6 +55,12 @@ class DataError(TradefleetError):
 
 class StoreError(TradefleetError):
     """The store cannot be opened, migrated, or is held by another run."""
+
+
+class StoreMissing(StoreError):
+    """A read-only command found no store at the URL (it never creates one)."""
+
+    exit_code: ClassVar[int] = 1
 
 
 class StoreLockedError(StoreError):

@@ -1,22 +1,23 @@
-"""The exit manager: the risk engine's scaled-exit policy applied to every open position.
+"""The exit-policy extension point: what the engine asks of scaled exits.
 
-One :class:`~risk.exits.ExitPlan` per (bot, instrument) position, opened on the entry fill
-(the stop is the signal's, else ``default_stop_atr`` ATRs), advanced on every closed bar of
-its instrument, and kept in step with every fill. Triggered tranches become reduce-only
-orders that the engine sends through the order manager like any other order.
+The risk component fills it (:mod:`risk.exit_manager`: one exit plan per open position,
+tranches turned into reduce-only orders); a kernel without that component simply runs
+without policy exits. A risk gate's ``build(services)`` puts its policy in
+``services.extras[EXIT_POLICY]``; :func:`orchestrator.kernel.assemble` hands it to the engine.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Protocol
 
-from orchestrator.domain import Bar, Fill, Instrument, Order, Position, Side
-from orchestrator.market import MarketState
-from risk.config import ExitsConfig
-from risk.exits import ExitAction, ExitPlan, ScaledExitPolicy
+from orchestrator.domain import Bar, Fill, Order, Position, Side
 
-ATR_PERIOD = 14
+__all__ = ["EXIT_POLICY", "ExitOrder", "ExitPolicy"]
+
+EXIT_POLICY = "exit_policy"
 
 
 @dataclass(frozen=True)
@@ -29,74 +30,38 @@ class ExitOrder:
     quantity: Decimal
     reason: str
     trigger: float
+    armed_ns: int = 0
+    """When the levels this exit triggered on were set: the close of the bar before the
+    one that triggered it (the exit is matched against that bar as a resting order)."""
+
+    @property
+    def is_stop(self) -> bool:
+        return "stop" in self.reason.split("+")[0]
 
 
-class ExitManager:
-    """Keeps an exit plan per open position and turns bars into exit orders."""
-
-    def __init__(self, config: ExitsConfig, market: MarketState, instruments: dict[str, Instrument]) -> None:
-        self.config = config
-        self.market = market
-        self._policies = {s: ScaledExitPolicy(config, i.lot_size) for s, i in instruments.items()}
-        self._plans: dict[str, dict[str, ExitPlan]] = {}  # instrument -> bot -> plan
-        self._stops: dict[str, float | None] = {}  # client order id -> the signal's stop
+class ExitPolicy(Protocol):
+    """Exit plans kept per open position, advanced on bars and kept in step with fills."""
 
     def expect(self, order: Order, stop: float | None) -> None:
         """Remember the stop of the signal behind an entry order."""
-        self._stops[order.client_order_id] = stop
+        ...
 
     def on_fill(self, order: Order, fill: Fill, before: Position | None, after: Position) -> None:
         """Open, update or drop the plan of the position this fill changed."""
-        plans = self._plans.setdefault(fill.instrument, {})
-        stop = self._stops.pop(order.client_order_id, None) if not order.reduce_only else None
-        if after.quantity == 0:
-            plans.pop(order.bot, None)
-            return
-        held = before.quantity if before is not None else Decimal(0)
-        plan = plans.get(order.bot)
-        flipped = held == 0 or (held > 0) != (after.quantity > 0)
-        if plan is None or flipped:
-            try:
-                plans[order.bot] = self._policy(fill.instrument).open(fill.instrument, 1 if after.quantity > 0 else -1,
-                                                    float(after.avg_price), abs(after.quantity), stop, self._atr(fill.instrument))
-            except ValueError:  # no usable stop and no ATR yet: no plan until one exists
-                plans.pop(order.bot, None)
-            return
-        plans[order.bot] = self._policy(fill.instrument).on_fill(plan, fill.signed_qty)
+        ...
 
-    def on_bar(self, bar: Bar) -> list[ExitOrder]:
-        """Advance every plan on ``bar.symbol``; return the exit orders to send."""
-        plans = self._plans.get(bar.symbol)
-        if not plans:
-            return []
-        atr = self._atr(bar.symbol)
-        policy = self._policy(bar.symbol)
-        out = []
-        for bot, plan in list(plans.items()):
-            plans[bot], actions = policy.on_bar(plan, bar, atr)
-            if actions:
-                out.append(_merge(bot, actions))
-        return out
+    def on_bar(self, bar: Bar) -> Sequence[ExitOrder]:
+        """Advance the plans on ``bar``'s instrument; return the exit orders it triggers."""
+        ...
 
-    def _policy(self, symbol: str) -> ScaledExitPolicy:
-        policy = self._policies.get(symbol)
-        if policy is None:
-            policy = self._policies[symbol] = ScaledExitPolicy(self.config)
-        return policy
+    def persist_to(self, state: Any, key: str) -> None:
+        """Keep every plan in the store under ``key`` (paper and live)."""
+        ...
+
+    def restore(self, positions: list[Position], pending: dict[tuple[str, str], Decimal]) -> int:
+        """Rebuild the plans of ``positions`` from the store; return how many were restored."""
+        ...
 
     def open_plans(self) -> int:
-        return sum(len(p) for p in self._plans.values())
-
-    def _atr(self, symbol: str) -> float | None:
-        from risk.exits import wilder_atr
-
-        high, low, close = self.market.hlc(symbol, ATR_PERIOD * 4)
-        if len(close) <= ATR_PERIOD:
-            return None
-        return wilder_atr(high.tolist(), low.tolist(), close.tolist(), ATR_PERIOD)
-
-
-def _merge(bot: str, actions: list[ExitAction]) -> ExitOrder:
-    first = actions[0]
-    qty = sum((a.quantity for a in actions), Decimal(0))
-    return ExitOrder(bot, first.instrument, first.side, qty, "+".join(a.reason for a in actions), first.trigger)
+        """How many plans are open."""
+        ...

@@ -6,6 +6,12 @@ the bot's ``compute`` on the recent window and takes the last row, through the s
 :class:`~orchestrator.botrunner.BotRunner` conversion as replay. Scheduler threads only
 enqueue fires; one thread (the caller of :meth:`LiveRunner.run`) runs the engine, so risk
 and execution stay single-writer.
+
+Event-driven bots (prediction markets) run through the same engine and gates: their
+``tick_source`` plugin's ``live(config, clock)`` gives a :class:`TickFeed`; on each fire the
+runner refreshes it for the bot's instruments (venue books and domain sources, on the
+engine's clock), appends the new quotes to the market as bid/ask bars, then fires the bot,
+which reads the snapshot through ``at(now)``.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.clock import NS, Clock
@@ -24,6 +31,7 @@ from orchestrator.market import MarketState
 if TYPE_CHECKING:
     from orchestrator.bot import BotSpec, Schedule
     from orchestrator.kernel import Kernel
+    from orchestrator.registry import Registry
 
 
 class BarFeed(Protocol):
@@ -34,13 +42,30 @@ class BarFeed(Protocol):
         ...
 
 
+class TickFeed(Protocol):
+    """Where an event bot's live ticks come from (venue books joined with its sources)."""
+
+    def refresh(self, symbols: list[str], now_ns: int) -> list[Bar]:
+        """Read the venues and sources for ``symbols`` now; return their new quotes as bars
+        whose low and high are the bid and ask."""
+        ...
+
+    def at(self, now_ns: int) -> Any:
+        """The latest tick data at or before ``now_ns`` (what ``TickContext.data`` holds)."""
+        ...
+
+
 class LiveRunner:
     """Drives one kernel from scheduled fires on a real (or simulated) clock."""
 
     def __init__(self, kernel: Kernel, market: MarketState, feed: BarFeed, clock: Clock,
                  control_poll_seconds: float = 1.0, reconciler: Any = None, watchdog: Any = None,
-                 maintenance: dict[str, Callable[[], object]] | None = None) -> None:
+                 maintenance: dict[str, Callable[[], object]] | None = None,
+                 tick_feeds: dict[str, TickFeed] | None = None) -> None:
         self.kernel = kernel
+        #: event bots' live tick feeds by bot name (the engine reads the same objects)
+        self.tick_feeds = dict(tick_feeds or {})
+        kernel.engine.tick_sources.update(self.tick_feeds)
         #: non-bot jobs (weekly model retraining): run off the engine thread, one at a time
         self.maintenance = dict(maintenance or {})
         self.jobs_run: list[Any] = []
@@ -56,6 +81,7 @@ class LiveRunner:
         self._next_control = 0
         self.fires = 0
         self.bars = 0
+        self._fills_seen = 0
 
     def enqueue(self, job_id: str, fire_ns: int) -> None:
         """Scheduler callback: record a fire for the engine thread (thread-safe)."""
@@ -73,6 +99,15 @@ class LiveRunner:
         self.bars += len(bars)
         return len(bars)
 
+    def ingest_ticks(self, name: str, symbols: list[str]) -> int:
+        """Refresh an event bot's tick feed and put its new quotes in the market."""
+        bars = self.tick_feeds[name].refresh(symbols, self.clock.now_ns())
+        for bar in bars:
+            self.market.append(bar, quoted=True)
+            self.kernel.engine.on_bar(bar)
+        self.bars += len(bars)
+        return len(bars)
+
     def handle_fire(self, job_id: str, fire_ns: int) -> None:
         """Evaluate one bot after bringing its instruments' bars up to date (or start a
         maintenance job on its worker thread)."""
@@ -86,17 +121,29 @@ class LiveRunner:
         runner = engine.runners.get(job_id)
         if runner is None:
             return
-        self.ingest(list(runner.spec.instruments))
+        if job_id in self.tick_feeds:
+            self.ingest_ticks(job_id, list(runner.spec.instruments))
+        else:
+            self.ingest(list(runner.spec.instruments))
         now = self.clock.now_ns()
         if now >= self._next_control:
             engine.reload_control()
             self.kernel.oms.load_halts()  # an operator clearing an account halt takes effect
-            if self.reconciler is not None:
-                self.reconciler.after_reconnect()  # venues that reconnected are reconciled again
+            if self.reconciler is not None and self.reconciler.after_reconnect():  # reconnected venues
+                self._sync_cash()
             self._next_control = now + self._poll_ns
         engine.on_fire(job_id, now)
-        self.kernel.oms.collect_fills()
+        fills = self.kernel.oms.collect_fills()
+        if any(f.venue != "paper" for f in fills) or engine.fills != self._fills_seen:
+            self._sync_cash()  # a venue fill moved the venue's cash: size from its figure
         self.fires += 1
+
+    def _sync_cash(self) -> None:
+        from orchestrator.accounts import sync_cash
+
+        self._fills_seen = self.kernel.engine.fills
+        if self.reconciler is not None:  # paper and live runs only; a bare runner keeps its book
+            sync_cash(self.kernel)
 
     def run(self, schedule: Callable[[Callable[[str, int], None]], object], idle: Callable[[], None] | None = None,
             wait_seconds: float = 0.5) -> None:
@@ -123,7 +170,8 @@ class LiveRunner:
 def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, store_url: str | None = None,
              feed: BarFeed | None = None, clock: Clock | None = None,
              scheduler: Callable[[Callable[[str, int], None], list[BotSpec], dict[str, Schedule]], object] | None = None,
-             install_signals: bool = True, stop_when_idle: bool = False) -> LiveRunner:
+             install_signals: bool = True, stop_when_idle: bool = False,
+             registry: Registry | None = None) -> LiveRunner:
     """Trade on the wall clock: ``live`` uses the accounts with ``live = true`` (only bots
     with a passing validation), otherwise the paper broker plus any paper accounts.
 
@@ -140,12 +188,25 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
     from orchestrator.registry import Registry
     from orchestrator.replay import instruments_for, select_bots
     from orchestrator.store import Store
+    from orchestrator.accounts import sync_cash
+    from orchestrator.alerts.service import install as install_alerts
+    from orchestrator.warmstart import warm_start
 
-    registry = Registry.discover()
-    specs = [s for s in select_bots(registry, config, bots) if not s.bot.event_driven]
+    registry = registry or Registry.discover()
+    specs = select_bots(registry, config, bots)
     if not specs:
-        raise PluginError("no bar bots to run (event-driven bots need a quote feed)")
+        raise PluginError("no bots to run: every bot is disabled or broken (see 'tradefleet bots list')")
     clock = clock or LiveClock()
+    tick_feeds, unfed = _tick_feeds(registry, config, clock, [s for s in specs if s.bot.event_driven])
+    if unfed and bots:  # a bot the operator named must run or the start fails, saying why
+        raise ConfigError("; ".join(f"bot {k}: {v}" for k, v in unfed.items()))
+    for name, why in unfed.items():  # the whole fleet: event bots without configured markets sit out
+        import logging
+
+        logging.getLogger(__name__).warning("event bot %s left out: %s", name, why)
+    specs = [s for s in specs if s.name not in unfed]
+    if not specs:
+        raise PluginError("no bots to run: " + "; ".join(f"{k}: {v}" for k, v in unfed.items()))
     url = store_url or config.engine.store_url
     store = Store.open(url)
     try:
@@ -160,7 +221,10 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                                       f"(run 'tradefleet validate BOT', or leave them out with --bot)")
             run_id = store.start_run("live" if live else "paper", clock.now_ns())
             market = MarketState(config.paper.spread_bps)
-            instruments = instruments_for(sorted({i for s in specs for i in s.instruments}))
+            ticked = {i for s in specs if s.name in tick_feeds for i in s.instruments}
+            instruments = instruments_for(sorted({i for s in specs for i in s.instruments} - ticked))
+            for feed in {id(f): f for f in tick_feeds.values()}.values():
+                instruments.update({k: v for k, v in feed.instruments().items() if k in ticked})
             paper = None if live else paper_broker(config, market, clock, "paper", instruments)
             brokers = build_brokers(config, _Bootstrap(clock, registry), live, paper)
             router = Router.from_config(brokers, config)
@@ -168,21 +232,31 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                               instruments=instruments, account=router.default, brokers=brokers,
                               route=router.account_for)
             kernel.engine.paper = paper
+            alerts = install_alerts(config, store, clock, kernel.services.bus)  # stored, then delivered
+            kernel.services.extras["alerts"] = alerts
+            if alerts is not None:
+                for rec in registry.broken():
+                    alerts.publish("plugin_broken", f"{rec.group} {rec.name} ({rec.target}): {rec.error}")
+            kernel.services.extras["warm_start"] = warm_start(kernel, Decimal(repr(config.engine.starting_cash)))
             kernel.oms.load_halts()
             reconciler = Reconciler(kernel.oms, store, clock, kernel.services.bus)
             reconciler.run_all()
+            sync_cash(kernel)  # sizing from the venues' money, not starting_cash
+            for tf in tick_feeds.values():  # one data hub (limits, cache, provenance) for the whole process
+                if getattr(tf, "hub", None) is not None:
+                    kernel.services.extras.setdefault("data_hub", tf.hub)
             if feed is None:
                 from scrapers.feed import HubBarFeed
                 from scrapers.hub import DataHub
 
                 feed = HubBarFeed(DataHub.from_services(kernel.services),
-                                  {i: s.timeframe for s in specs for i in s.instruments})
+                                  {i: s.timeframe for s in specs if s.name not in tick_feeds for i in s.instruments})
             watchdog = _watchdog(config, store, clock, kernel)
             from ml_models.training.schedule import RetrainJob
 
             retrain = RetrainJob.from_config(config.ml, clock)
             runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds, reconciler, watchdog,
-                                {"ml-retrain": retrain})
+                                {"ml-retrain": retrain}, tick_feeds)
             if install_signals:
                 for sig in (signals.SIGINT, signals.SIGTERM):
                     signals.signal(sig, lambda *_: runner.stop())
@@ -197,9 +271,34 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                 stop_watch.set()
             store.end_run(run_id, "stopped", {"fires": runner.fires, "bars": runner.bars,
                                               "equity": float(kernel.engine.ledger.equity())}, clock.now_ns())
+            if alerts is not None:
+                alerts.stop()
             return runner
     finally:
         store.close()
+
+
+def _tick_feeds(registry: Any, config: AppConfig, clock: Clock,
+                specs: list[BotSpec]) -> tuple[dict[str, TickFeed], dict[str, str]]:
+    """Each event bot's live tick feed, from its ``tick_source`` plugin's ``live(config, clock)``
+    (one feed per plugin, shared by its bots), and why the others cannot run."""
+    built: dict[str, Any] = {}
+    out: dict[str, TickFeed] = {}
+    unfed: dict[str, str] = {}
+    for spec in specs:
+        name = getattr(spec.bot, "tick_source", None)
+        cls = registry.get("providers", name) if name else None
+        if cls is None or not hasattr(cls, "live"):
+            unfed[spec.name] = f"its tick source {name!r} has no live feed"
+            continue
+        if name not in built:
+            built[name] = cls.live(config, clock)
+        missing = [i for i in spec.instruments if i not in built[name].instruments()]
+        if missing:
+            unfed[spec.name] = f"{', '.join(missing)} not in [prediction.markets] (name each contract's venue and id)"
+            continue
+        out[spec.name] = built[name]
+    return out, unfed
 
 
 def _watchdog(config: AppConfig, store: Any, clock: Clock, kernel: Kernel) -> Any:

@@ -101,6 +101,8 @@ class ReplaySummary:
     bots: list[BotSummary] = field(default_factory=list)
     skipped_bots: dict[str, str] = field(default_factory=dict)
     broken_plugins: list[dict[str, str]] = field(default_factory=list)
+    #: what may trade at the end of the run and why not (:func:`risk.trading_state.trading_state`)
+    trading_state: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,6 +125,7 @@ def load_history(config: AppConfig, symbols: list[str], end: str | None
     that have no data source (with the reason). A broken file still raises DataError."""
     from scrapers.bundled import BY_SYMBOL, DATASETS, load_dataset
     from scrapers.files import load_bar_file
+    from scrapers.gaps import calendar_for
 
     frames: dict[str, pd.DataFrame] = {}
     missing: dict[str, str] = {}
@@ -138,7 +141,8 @@ def load_history(config: AppConfig, symbols: list[str], end: str | None
         elif source in DATASETS:
             frame = load_dataset(source)
         else:
-            frame = load_bar_file(source)
+            frame = load_bar_file(source, calendar=calendar_for(instruments_for([sym])[sym].asset_class.value),
+                                  tz=config.data.file_timezone, max_missing=config.data.max_missing_bars)
         frames[sym] = frame.loc[frame.index.as_unit("ns").asi8 < hi] if hi is not None else frame
     return frames, instruments_for(list(frames)), missing
 
@@ -321,6 +325,8 @@ class Replay:
             fires += self._fire_due(engine, sched, spans, ts - 1)
             clock.set_ns(ts)
             engine.on_bar(market.advance(symbols[ev_sym[k]], ev_row[k]))
+            if k + 1 == n or ev_ts[k + 1] != ts:  # every bar of this instant is in: mark the book
+                engine.mark(ts)
             day = ts // DAY_NS
             if day != last_day:
                 if last_day >= 0:
@@ -350,6 +356,9 @@ class Replay:
                     if instrument in frames:
                         engine.settle(instrument, yes, ev_ts[-1])
             engine.snapshot_equity(ev_ts[-1])
+            save_report = getattr(engine.pipeline.risk, "save_report", None)
+            if save_report is not None:  # the report `tradefleet risk` shows is the book at the end
+                save_report(ev_ts[-1])
         store.commit()
         if self.progress is not None and n:
             self.progress(self._progress(engine, ev_ts[-1], n, n))
@@ -410,6 +419,7 @@ class Replay:
             stages=engine.pipeline.names, bots=bots, skipped_bots=dict(self.skipped),
             broken_plugins=[{"group": r.group, "name": r.name, "error": r.error} for r in engine.services.registry.broken()],
         )
+        summary.trading_state = _trading_state(store, account, stats["end"] if stats["bars"] else None)
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
         store.commit()
         return summary
@@ -419,6 +429,15 @@ def _mark(engine: Engine, instrument: str, fallback: Decimal) -> Decimal:
     """The last close of ``instrument`` (the position's own price if none)."""
     close = engine.services.market.last_close(instrument)
     return Decimal(repr(close)) if close is not None else fallback
+
+
+def _trading_state(store: Store, account: str, end_ns: int | None) -> dict[str, Any]:
+    """The one trading state of the replay's account at its simulated end."""
+    try:
+        from risk.trading_state import trading_state
+    except ImportError:  # the risk component is not installed: the kernel's controls only
+        return {}
+    return trading_state(store, account, end_ns)
 
 
 def _redact(url: str) -> str:

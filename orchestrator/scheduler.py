@@ -10,7 +10,8 @@ Schedule kinds:
 ``cron``      a standard 5-field crontab in the schedule's timezone. Day-of-week numbers
               follow crontab (0 or 7 = Sunday, 1 = Monday); APScheduler 3 reads 0 as
               Monday, so numbers are translated to names before it sees them.
-``interval``  every ``15m``/``1h``/``4h``/``1d``/``1w`` (``<int><s|m|h|d|w>``): fixed-length
+``interval``  every ``15m``/``1h``/``4h``/``1d``/``1w`` (``<int><s|m|h|d|w>``, parsed by
+              :mod:`orchestrator.duration`; months have no fixed length: use a cron): fixed-length
               steps anchored at Monday 2000-01-03 00:00 in the schedule's timezone (so
               ``1h`` fires on the hour, ``15m`` at :00/:15/:30/:45). Steps are absolute
               durations (APScheduler semantics): use a cron for a local wall time.
@@ -31,7 +32,6 @@ Skipped fire times are simply not returned; the next kept one is.
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -45,6 +45,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from orchestrator.bot import Schedule
 from orchestrator.calendars import MarketCalendar, get_calendar
 from orchestrator.clock import EPOCH, Clock, LiveClock, SimClock, dt_to_ns
+from orchestrator.duration import parse_duration
 from orchestrator.errors import ConfigError, TradefleetError
 
 if TYPE_CHECKING:
@@ -54,25 +55,12 @@ __all__ = ["build_trigger", "parse_duration", "SessionCloseTrigger", "CalendarFi
            "next_fire_ns", "SimScheduler", "LiveScheduler", "SchedulerError"]
 
 _US = 1_000  # ns per µs: APScheduler steps past a previous fire by one microsecond
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_DURATION = re.compile(r"^([+-]?)(\d+)([smhdw])$")
 _ANCHOR = datetime(2000, 1, 3)  # a Monday: interval grids start here, in the schedule's tz
 _DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
 class SchedulerError(TradefleetError):
     """A job id clash, an unknown job, or a trigger that does not move forward."""
-
-
-def parse_duration(text: str, what: str = "duration", *, signed: bool = False) -> timedelta:
-    """Parse ``"15m"``, ``"1h"``, ``"4h"``, ``"1d"``, ``"1w"`` (``"-10m"`` if ``signed``)."""
-    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
-    if match is None or (match.group(1) and not signed):
-        sign = "an optional sign, " if signed else ""
-        raise ConfigError(f"schedule {what} {text!r}: use {sign}a whole number and a unit "
-                          f"s, m, h, d or w, e.g. '15m', '1h', '1d'")
-    value = int(match.group(2)) * (-1 if match.group(1) == "-" else 1)
-    return timedelta(**{_UNITS[match.group(3)]: value})
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -251,7 +239,7 @@ def build_trigger(schedule: Schedule) -> BaseTrigger:
     if schedule.kind == "close":
         if calendar is None:
             raise ConfigError("schedule kind 'close' needs a calendar (NYSE, FX or CRYPTO)")
-        return SessionCloseTrigger(calendar, parse_duration(schedule.offset, "offset", signed=True), tz)
+        return SessionCloseTrigger(calendar, parse_duration(schedule.offset, "schedule offset", signed=True), tz)
     trigger: BaseTrigger
     if schedule.kind == "cron":
         if not schedule.cron:
@@ -260,9 +248,7 @@ def build_trigger(schedule: Schedule) -> BaseTrigger:
     else:
         if not schedule.every:
             raise ConfigError("schedule kind 'interval' needs every, e.g. '15m' or '1h'")
-        step = parse_duration(schedule.every, "interval")
-        if step <= timedelta(0):
-            raise ConfigError(f"schedule interval {schedule.every!r}: must be positive")
+        step = parse_duration(schedule.every, "schedule interval")  # positive: unsigned
         trigger = IntervalTrigger(seconds=step.total_seconds(), start_date=_ANCHOR.replace(tzinfo=tz),
                                   timezone=tz)
         daily = step >= timedelta(days=1)

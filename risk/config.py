@@ -126,7 +126,7 @@ class ExitsConfig(Section):
 
 
 class BreakersConfig(Section):
-    """Circuit breakers that move the fleet to REDUCING or HALTED."""
+    """Circuit breakers that move an instrument, asset class, venue or the fleet to REDUCING or HALTED."""
 
     extreme_move_pct: float = Field(0.10, gt=0, description="|bar return| of a held instrument")
     extreme_move_state: str = Field("reducing", pattern="^(reducing|halted)$")
@@ -134,6 +134,11 @@ class BreakersConfig(Section):
     stale_after_seconds: float | None = Field(4 * 86400.0, gt=0, description="None disables")
     stale_bars: float = Field(3.0, gt=0, description="or this many bars of the instrument, if longer")
     stale_state: str = Field("halted", pattern="^(reducing|halted)$")
+    extreme_move_scope: str = Field("instrument", pattern="^(instrument|asset_class|venue|fleet)$",
+                                    description="what an extreme move holds: the instrument (default), its "
+                                    "asset class, its venue, or the whole fleet")
+    stale_scope: str = Field("instrument", pattern="^(instrument|asset_class|venue|fleet)$",
+                             description="what a stale feed holds (default: only the instrument it feeds)")
 
 
 class ConfirmConfig(Section):

@@ -1,8 +1,14 @@
 """The daily loss limit: halt new entries once today's loss reaches the limit.
 
 * The limit is ``pct`` of start-of-day equity, or ``amount``, or the tighter of both.
-* Tripping it writes a halt of the ``fleet`` scope to the store (``actor="risk"``), so the
-  engine, the dashboard and ``tradefleet status`` see it, and publishes an alert.
+* Tripping it writes a halt of its scope (``fleet`` for a paper or live account, the
+  simulated ``account:<name>`` in a replay) to the store (``actor="risk"``), so the engine,
+  the dashboard and ``tradefleet status`` see it, and publishes an alert.
+* Start-of-day equity is the equity *at the day boundary*: the last mark before local
+  midnight (the engine marks the book at every bar and every fill). A daily bar that
+  closes a losing day is therefore measured against the previous close, and the guard
+  trips on that bar, whatever the bar size. Only the very first observation (no earlier
+  mark) takes its own equity as the base.
 * It persists: the day, the start-of-day equity and the halt are saved under the
   ``daily_loss`` key, so a restart the same day stays halted and keeps the same base.
 * It resets at local midnight (``[risk.daily_loss].timezone``, else the engine's): the
@@ -38,8 +44,9 @@ class DailyLossGuard:
 
     def __init__(self, config: DailyLossConfig, timezone: str, control: ControlStore,
                  state: RiskStateStore, alerts: AlertSink | None = None,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0, scope: str = FLEET_SCOPE) -> None:
         self.config = config
+        self.scope = scope
         self.tz = ZoneInfo(config.timezone or timezone)
         self.control = control
         self.state = state
@@ -49,12 +56,17 @@ class DailyLossGuard:
         self.base: float = 0.0
         self.halted = False
         self.reason = ""
+        self.halted_ns: int | None = None
+        #: equity at the last mark (the base of the next day when the day rolls)
+        self.mark: float | None = None
         self._day_end_ns = 0
         self._next_poll_ns = 0
         saved = state.load_risk_state(KEY)
         if saved:
             self.day, self.base = saved.get("day"), float(saved.get("base", 0.0))
             self.halted, self.reason = bool(saved.get("halted")), str(saved.get("reason", ""))
+            self.halted_ns = saved.get("halted_ns")
+            self.mark = saved.get("mark")
 
     # -- public ---------------------------------------------------------------------
     def limit(self) -> float:
@@ -75,8 +87,9 @@ class DailyLossGuard:
         if now_ns >= self._day_end_ns:
             today = self._local_date(now_ns)
             if self.day != today.isoformat():
-                self._roll(today, now_ns, equity)
+                self._roll(today, now_ns, self.mark if self.mark is not None else equity)
             self._day_end_ns = self._next_midnight_ns(today)
+        self.mark = equity
         if self.halted and now_ns >= self._next_poll_ns:
             self._next_poll_ns = now_ns + self.poll_ns
             self._follow_store(now_ns, equity)
@@ -89,16 +102,21 @@ class DailyLossGuard:
         if actor not in self.config.resume_actors:
             raise ResumeRefused(f"daily-loss halt: actor {actor!r} may not resume "
                                 f"(allowed: {', '.join(self.config.resume_actors)})")
-        self.control.set_control(FLEET_SCOPE, halted=False, reason=f"{REASON}: {reason}",
+        self.control.set_control(self.scope, halted=False, reason=f"{REASON}: {reason}",
                                  actor=actor, ts_ns=now_ns)
         self._lift(now_ns, equity, actor)
 
     def report(self, equity: float) -> dict[str, Any]:
         """Return the limit and its use for the CLI."""
         limit = self.limit() if self.base > 0 else 0.0
-        return {"day": self.day, "start_equity": self.base, "loss": self.loss(equity), "limit": limit,
-                "use": self.loss(equity) / limit if limit > 0 else 0.0, "halted": self.halted,
-                "reason": self.reason}
+        return {"scope": self.scope, "day": self.day, "start_equity": self.base, "loss": self.loss(equity),
+                "limit": limit, "use": self.loss(equity) / limit if limit > 0 else 0.0, "halted": self.halted,
+                "reason": self.reason, "since_ns": self.halted_ns,
+                "expires_ns": self._day_end_ns if self.halted and self._day_end_ns else None}
+
+    def day_end_ns(self) -> int:
+        """Return the next local midnight (when a halt of this guard lifts by itself)."""
+        return self._day_end_ns
 
     # -- internals ------------------------------------------------------------------
     def _local_date(self, now_ns: int) -> date:
@@ -110,36 +128,38 @@ class DailyLossGuard:
 
     def _roll(self, today: date, now_ns: int, equity: float) -> None:
         was_halted = self.halted
-        self.day, self.base, self.halted, self.reason = today.isoformat(), equity, False, ""
+        self.day, self.base, self.halted, self.reason, self.halted_ns = today.isoformat(), equity, False, "", None
         if was_halted:
-            row = read_halt(self.control, FLEET_SCOPE)
+            row = read_halt(self.control, self.scope)
             if row is not None and row.halted and row.actor == RISK_ACTOR and row.reason.startswith(REASON):
-                self.control.set_control(FLEET_SCOPE, halted=False, reason=f"{REASON}: reset at midnight",
+                self.control.set_control(self.scope, halted=False, reason=f"{REASON}: reset at midnight",
                                          actor=RISK_ACTOR, ts_ns=now_ns)
-            self.alerts.control_changed(RiskAlert("daily_loss_reset", FLEET_SCOPE, "new day", now_ns, "active"))
+            self.alerts.control_changed(RiskAlert("daily_loss_reset", self.scope, "new day", now_ns, "active"))
         self._save(now_ns)
 
     def _trip(self, now_ns: int, equity: float) -> None:
         loss, limit = self.loss(equity), self.limit()
-        self.halted = True
+        self.halted, self.halted_ns = True, now_ns
         self.reason = (f"{REASON}: lost {loss:,.2f} since start of day ({loss / self.base:.2%} of "
                        f"{self.base:,.2f}) >= limit {limit:,.2f}")
-        self.control.set_control(FLEET_SCOPE, halted=True, reason=self.reason, actor=RISK_ACTOR, ts_ns=now_ns)
+        self.control.set_control(self.scope, halted=True, reason=self.reason, actor=RISK_ACTOR, ts_ns=now_ns)
         self._save(now_ns)
-        self.alerts.control_changed(RiskAlert("daily_loss_halt", FLEET_SCOPE, self.reason, now_ns, "halted",
+        self.alerts.control_changed(RiskAlert("daily_loss_halt", self.scope, self.reason, now_ns, "halted",
                                    {"loss": loss, "limit": limit, "start_equity": self.base}))
 
     def _follow_store(self, now_ns: int, equity: float) -> None:
-        row = read_halt(self.control, FLEET_SCOPE)
+        row = read_halt(self.control, self.scope)
         if row is not None and not row.halted:
             self._lift(now_ns, equity, row.actor or "operator")
 
     def _lift(self, now_ns: int, equity: float, actor: str) -> None:
-        self.halted, self.reason, self.base = False, "", equity
+        self.halted, self.reason, self.base, self.halted_ns = False, "", equity, None
         self._save(now_ns)
-        self.alerts.control_changed(RiskAlert("daily_loss_resumed", FLEET_SCOPE, f"resumed by {actor}", now_ns, "active",
+        self.alerts.control_changed(RiskAlert("daily_loss_resumed", self.scope, f"resumed by {actor}", now_ns, "active",
                                    {"new_base": equity}))
 
     def _save(self, now_ns: int) -> None:
         self.state.save_risk_state(KEY, {"day": self.day, "base": self.base, "halted": self.halted,
-                                         "reason": self.reason}, now_ns)
+                                         "reason": self.reason, "halted_ns": self.halted_ns,
+                                         "mark": self.mark, "scope": self.scope,
+                                         "expires_ns": self._day_end_ns if self.halted else None}, now_ns)

@@ -8,8 +8,9 @@ signed order quantity.
 Exits (a FLAT signal, the closing leg of a flip) always pass, whatever the state. An
 entry goes through, in order:
 
-1. trading state (``HALTED``/``REDUCING`` on fleet, ``fleet:<name>`` or
-   ``account:<venue>``; an engine halt in ``ctx.halted``) and the daily-loss halt;
+1. trading state (``HALTED``/``REDUCING`` on fleet, ``fleet:<name>``,
+   ``account:<venue>``, ``bot:<name>``, ``instrument:<symbol>``, ``class:<asset class>``
+   or ``venue:<name>``; an engine halt in ``ctx.halted``) and the daily-loss halt;
 2. blockers: shorting allowed, re-entry cooldown, contradictory positions;
 3. count limits: max concurrent positions and max trades per day (global, bot, fleet);
 4. sizing: ``equity x quarter-Kelly x HRP multiplier x regime_scale x fleet_weight x
@@ -54,8 +55,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from orchestrator.binary import is_binary, no_price
 from orchestrator.clock import NS
 from orchestrator.domain import ZERO, Decision, Instrument, Signal
+from orchestrator.duration import parse_timeframe
 from orchestrator.pipeline.gate import GateContext
 from orchestrator.errors import StoreError
 from risk.alerts import AlertSink, RiskAlert
@@ -63,6 +66,7 @@ from risk.blockers import Blockers
 from risk.config import PortfolioRiskConfig
 from risk.confirm import ConfirmationBook
 from risk.daily_loss import DailyLossGuard
+from risk.exit_manager import publish_exit_manager
 from risk.exposure import ExposureBook
 from risk.kelly import KellySizer
 from risk.limits import Headroom, ScopedLimits, TradeCounter, count_breach, notional_headroom, resolve
@@ -70,11 +74,12 @@ from risk.market_model import MarketModel
 from risk.persistence import ControlStore, MemoryRiskStore, RiskStateStore
 from risk.report import KEY as REPORT_KEY
 from risk.prechecks import OutcomeWatcher, Snapshot, greeks_breach, var_fit
-from risk.state import CircuitBreakers, StateBook, TradingState
+from risk.state import CircuitBreakers, StateBook, TradingState, instrument_scopes
 from risk.var import VarProbe
 
 if TYPE_CHECKING:
     from orchestrator.clock import Clock
+    from orchestrator.pipeline.group import IntentGroup
     from orchestrator.services import Services
 
 GATE = "risk"
@@ -93,7 +98,7 @@ class PortfolioRiskGate:
                  universe: Callable[[], list[str]] | None = None,
                  fleet_of: dict[str, str] | None = None,
                  greeks_provider: Callable[[list[Any]], Any] | None = None,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0, daily_scope: str = "fleet") -> None:
         mem = MemoryRiskStore()
         self.config = config
         self.clock = clock
@@ -104,8 +109,9 @@ class PortfolioRiskGate:
         self.store: RiskStateStore = state or _state_store(control) or mem
         self.alerts = AlertSink(bus)
         self.states = StateBook(self.alerts, self.store)
-        self.breakers = CircuitBreakers(config.breakers, self.states)
-        self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds)
+        self.breakers = CircuitBreakers(config.breakers, self.states, self._describe)
+        self.daily = DailyLossGuard(config.daily_loss, timezone, control or mem, self.store, self.alerts, poll_seconds,
+                                    daily_scope)
         self.kelly = KellySizer(config.kelly)
         self.blockers = Blockers(config.blockers)
         saved = self.store.load_risk_state(OUTCOMES_KEY) or {}
@@ -138,7 +144,7 @@ class PortfolioRiskGate:
                    instruments=services.instruments,
                    live=cfg.mode == "live", universe=getattr(data, "symbols", None), fleet_of=fleets,
                    greeks_provider=services.extras.get("greeks_provider") or _default_greeks(services),
-                   poll_seconds=cfg.engine.control_poll_seconds)
+                   poll_seconds=cfg.engine.control_poll_seconds, daily_scope=_daily_scope(services))
         for spec in specs.values():
             gate.learn_timeframe(spec.instruments, spec.timeframe)
         if cfg.mode == "replay":  # simulated days pass in milliseconds: one report per simulated day
@@ -146,6 +152,7 @@ class PortfolioRiskGate:
         # the dashboard and Telegram (same process) reach confirmations, resume and the
         # report through here
         services.extras["risk_gate"] = gate
+        publish_exit_manager(services)  # the kernel's exit-policy slot: [risk.exits]
         return gate
 
     # -- the gate -------------------------------------------------------------------
@@ -181,6 +188,19 @@ class PortfolioRiskGate:
         self._book(signal, fleet, close + want * qty, ctx, entry=True)
         return decision, close + want * qty
 
+    def approve_group(self, group: IntentGroup, ctx: GateContext, scale: float) -> tuple[Decision, tuple[Decimal, ...]]:
+        """Judge a target set, multi-leg order or quote pair as ONE decision: one scale
+        factor for every leg, all legs or none (see :mod:`risk.group`)."""
+        from risk.group import approve_group
+
+        return approve_group(self, group, ctx, scale)
+
+    def conviction_weight(self, bot: str, instrument: str, conviction: float) -> float:
+        """The signed equity fraction a conviction target (or an unsized order) gets."""
+        from risk.group import conviction_weight
+
+        return conviction_weight(self, bot, instrument, conviction)
+
     # -- public API for the engine, dashboard, Telegram and CLI ----------------------
     def observe(self, ctx: GateContext) -> None:
         """Run the per-tick checks (breakers, daily loss, outcomes, report) without a
@@ -195,7 +215,7 @@ class PortfolioRiskGate:
 
     def learn_timeframe(self, instruments: tuple[str, ...] | list[str], timeframe: str) -> None:
         """Remember the bar length of ``instruments`` (the slowest timeframe traded wins)."""
-        seconds = timeframe_seconds(timeframe)
+        seconds = float(parse_timeframe(timeframe).seconds)
         for sym in instruments:
             if seconds > self.bar_seconds.get(sym, 0.0):
                 self.bar_seconds[sym] = seconds
@@ -261,18 +281,22 @@ class PortfolioRiskGate:
         if self.greeks_provider is not None:
             snap.greeks = self.greeks_provider(ctx.portfolio.positions())
         if ctx.now_ns - self._report_ns >= self.report_every_ns:
-            self._report_ns = ctx.now_ns
-            try:
-                self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), ctx.now_ns)
-            except StoreError as exc:  # the report is informational: alert, keep judging signals
-                self.alerts.emit(RiskAlert("report_not_saved", "fleet", str(exc), ctx.now_ns))
+            self.save_report(ctx.now_ns)
+
+    def save_report(self, now_ns: int) -> None:
+        """Save the report now (the CLI and dashboard read it); a replay saves one at its end."""
+        self._report_ns = now_ns
+        try:
+            self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), now_ns)
+        except StoreError as exc:  # the report is informational: alert, keep judging signals
+            self.alerts.emit(RiskAlert("report_not_saved", "fleet", str(exc), now_ns))
 
     def _entry_blocked(self, signal: Signal, ctx: GateContext, snap: Snapshot, fleet: str,
                        want: int) -> tuple[str, str] | None:
         if ctx.halted:
             return "halted", ctx.halt_reason
-        account = self._venue(signal.instrument)
-        state, why, scope = self.states.effective(("fleet", f"fleet:{fleet}", f"account:{account}"))
+        state, why, scope = self.states.effective(self.scopes_of(signal.bot, signal.instrument, fleet,
+                                                                 ctx.spec.asset_class.value))
         if state is not TradingState.ACTIVE:
             return f"state_{state.label}", f"{scope}: {why}"
         if self.daily.halted:
@@ -305,6 +329,8 @@ class PortfolioRiskGate:
         if quote is None:
             return Decision.rejected(GATE, "no_quote", signal.instrument), ZERO
         price = quote[1] if want > 0 else quote[0]
+        if want < 0 and is_binary(ctx.spec.asset_class):
+            price = no_price(quote[0])  # a binary short buys NO: its capital at risk is 1 - YES bid
         book = snap.book
         equity = book.equity
         if equity <= 0 or price <= 0:
@@ -413,25 +439,19 @@ class PortfolioRiskGate:
             hit = self._limits[key] = resolve(self.config, bot, fleet)
         return hit
 
+    def scopes_of(self, bot: str, instrument: str, fleet: str, asset_class: str | None = None) -> tuple[str, ...]:
+        """Return every scope whose state an entry of ``bot`` in ``instrument`` must respect."""
+        asset, venue = self._describe(instrument)
+        return ("fleet", f"fleet:{fleet}", f"account:{venue}", f"bot:{bot}",
+                *instrument_scopes(instrument, asset if asset != "unknown" else (asset_class or asset), venue))
+
+    def _describe(self, instrument: str) -> tuple[str, str]:
+        inst = self.instruments.get(instrument)
+        return (inst.asset_class.value, inst.venue) if inst is not None else ("unknown", "paper")
+
     def _venue(self, instrument: str) -> str:
         inst = self.instruments.get(instrument)
         return inst.venue if inst is not None else "paper"
-
-
-_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0,
-          "mo": 30.4 * 86_400.0, "M": 30.4 * 86_400.0, "y": 365.25 * 86_400.0}
-
-
-def timeframe_seconds(timeframe: str) -> float:
-    """Return the length of a bar timeframe (``15m``, ``1h``, ``1d``, ``1mo``); 0 if unknown."""
-    tf = timeframe.strip()
-    digits = "".join(ch for ch in tf if ch.isdigit() or ch == ".")
-    unit = tf[len(digits):]
-    try:
-        n = float(digits) if digits else 1.0
-    except ValueError:
-        return 0.0
-    return n * _UNITS.get(unit, _UNITS.get(unit.lower(), 0.0))
 
 
 def _unit(x: Any) -> float:
@@ -464,6 +484,12 @@ def _scope(services: Services) -> str:
     """Replay runs are separate simulated accounts: each keeps its own risk state."""
     account = getattr(services.portfolio, "account", "")
     return f"{account}/" if services.config.mode == "replay" and account else ""
+
+
+def _daily_scope(services: Services) -> str:
+    """A replay's daily-loss halt holds its own simulated account, never the live fleet."""
+    account = getattr(services.portfolio, "account", "")
+    return f"account:{account}" if services.config.mode == "replay" and account else "fleet"
 
 
 def _state_store(store: Any, scope: str = "") -> RiskStateStore | None:

@@ -8,7 +8,8 @@ States, from least to most restrictive:
   verdicts as REDUCING; the distinction tells the operator how serious it is).
 
 A state is held per scope (``fleet`` for everything, ``fleet:<name>`` for one fleet,
-``account:<name>`` for one broker account), each set by one or more *sources*
+``account:<name>`` for one broker account, ``bot:<name>``, ``instrument:<symbol>``,
+``class:<asset class>``, ``venue:<name>``), each set by one or more *sources*
 (``extreme_move:SPX``, ``stale:EURUSD``, ``broker``, ``operator``); a scope's state is
 the most restrictive of its sources and a signal sees the most restrictive of its scopes.
 Changes are published as alerts and saved (``trading_state`` key) so a restart resumes
@@ -19,9 +20,11 @@ instruments:
 
 * an extreme one-bar move in a held instrument (``extreme_move_pct``, scaled by
   ``sqrt(bar / 1 day)`` for bars longer than a day) -> ``breakers.extreme_move_state`` on
-  ``fleet`` until ``extreme_move_reset_seconds`` have passed;
+  the scope ``breakers.extreme_move_scope`` names (default: that instrument) until
+  ``extreme_move_reset_seconds`` have passed;
 * a stale feed (last bar older than ``max(stale_after_seconds, stale_bars x bar)``) of a
-  held instrument -> ``breakers.stale_state`` on ``fleet`` until the feed is fresh again;
+  held instrument -> ``breakers.stale_state`` on ``breakers.stale_scope`` (default: that
+  instrument) until the feed is fresh again;
 * an unhealthy broker (reported through :meth:`StateBook.report_broker`) -> ``HALTED``
   on ``account:<name>`` until reported healthy.
 """
@@ -29,7 +32,7 @@ instruments:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -132,6 +135,14 @@ class StateBook:
                 best = (st, why, scope)
         return best
 
+    def scopes(self) -> list[str]:
+        """Return every scope with at least one hold."""
+        return [scope for scope, holds in self._scopes.items() if holds]
+
+    def holds(self) -> list[tuple[str, str, StateEntry]]:
+        """Return every (scope, source, hold)."""
+        return [(scope, src, e) for scope, h in self._scopes.items() for src, e in h.items()]
+
     def sources(self, scope: str) -> list[str]:
         """Return the sources holding ``scope``."""
         return list(self._scopes.get(scope, {}))
@@ -167,16 +178,36 @@ class StateBook:
                     TradingState.parse(e["state"]), e["reason"], int(e["since_ns"]), e.get("expires_ns"))
 
 
-class CircuitBreakers:
-    """Extreme-move and stale-feed breakers over the held instruments."""
+def instrument_scopes(symbol: str, asset_class: str, venue: str) -> tuple[str, ...]:
+    """Return the scopes a breaker on ``symbol`` can hold, narrowest first."""
+    return (f"instrument:{symbol}", f"class:{asset_class}", f"venue:{venue}")
 
-    def __init__(self, config: BreakersConfig, book: StateBook) -> None:
+
+class CircuitBreakers:
+    """Extreme-move and stale-feed breakers over the held instruments.
+
+    Each breaker holds the scope its config names (``extreme_move_scope``,
+    ``stale_scope``): the instrument itself by default, else its asset class
+    (``class:<asset class>``), its venue (``venue:<name>``) or, only when configured,
+    the whole ``fleet``. ``describe`` maps a symbol to (asset class, venue)."""
+
+    def __init__(self, config: BreakersConfig, book: StateBook,
+                 describe: Callable[[str], tuple[str, str]] | None = None) -> None:
         self.config = config
         self.book = book
+        self.describe = describe or (lambda _sym: ("unknown", "paper"))
+
+    def scope(self, symbol: str, kind: str) -> str:
+        """Return the scope a breaker of ``kind`` (instrument/asset_class/venue/fleet) holds for ``symbol``."""
+        if kind == "fleet":
+            return "fleet"
+        asset, venue = self.describe(symbol)
+        return {"instrument": f"instrument:{symbol}", "asset_class": f"class:{asset}",
+                "venue": f"venue:{venue}"}[kind]
 
     def evaluate(self, market: MarketView, held: Iterable[str], now_ns: int,
                  bar_seconds: dict[str, float] | None = None) -> None:
-        """Check every held instrument once; trip or release holds on ``fleet``.
+        """Check every held instrument once; trip or release holds on its scope.
 
         ``bar_seconds`` (symbol -> bar length, from the bots' timeframes) scales both
         breakers to the instrument: a feed is stale after ``max(stale_after_seconds,
@@ -195,19 +226,21 @@ class CircuitBreakers:
                 move = closes[1] / closes[0] - 1.0
                 if abs(move) >= cfg.extreme_move_pct * max(1.0, math.sqrt(bar / 86_400.0)):
                     expires = now_ns + int(cfg.extreme_move_reset_seconds * NS)
-                    self.book.set("fleet", f"extreme_move:{sym}", TradingState.parse(cfg.extreme_move_state),
+                    self.book.set(self.scope(sym, cfg.extreme_move_scope), f"extreme_move:{sym}",
+                                  TradingState.parse(cfg.extreme_move_state),
                                   f"{sym} moved {move:+.2%} in one bar", now_ns, expires)
             if cfg.stale_after_seconds is not None:
                 stale_ns = int(max(cfg.stale_after_seconds, cfg.stale_bars * bar) * NS)
                 last = market.last_bar(sym)
                 if last is not None and now_ns - last.ts_event > stale_ns:
                     age = (now_ns - last.ts_event) / NS
-                    self.book.set("fleet", f"stale:{sym}", TradingState.parse(cfg.stale_state),
+                    self.book.set(self.scope(sym, cfg.stale_scope), f"stale:{sym}", TradingState.parse(cfg.stale_state),
                                   f"{sym} last bar {age / 3600:.1f} h old", now_ns)
                 else:
                     fresh.add(sym)
-        for src in self.book.sources("fleet"):
-            if src.startswith("stale:"):
-                sym = src.split(":", 1)[1]
-                if sym in fresh or sym not in held:
-                    self.book.clear("fleet", src, now_ns, "feed fresh" if sym in fresh else "no longer held")
+        for scope in self.book.scopes():
+            for src in self.book.sources(scope):
+                if src.startswith("stale:"):
+                    sym = src.split(":", 1)[1]
+                    if sym in fresh or sym not in held:
+                        self.book.clear(scope, src, now_ns, "feed fresh" if sym in fresh else "no longer held")

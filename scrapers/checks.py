@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from orchestrator.clock import NS
+from orchestrator.duration import parse_timeframe
 from orchestrator.errors import DataError
-from scrapers import timeframes
 from scrapers.frames import OHLCV
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class Finding:
 
 def allowed_gap_ns(tf: str) -> int:
     """Longest normal spacing: weekends and holidays for daily bars, overnight for intraday."""
-    step = timeframes.length_ns(tf)
+    step = parse_timeframe(tf).ns
     if step < DAY_NS:
         return max(10 * step, 4 * DAY_NS)
     if step == DAY_NS:
@@ -54,7 +54,7 @@ def allowed_gap_ns(tf: str) -> int:
 
 def stale_after_ns(tf: str, stale_bars: float) -> int:
     """How old the last bar may be before it is stale (weekends allowed for daily or slower bars)."""
-    step = timeframes.length_ns(tf)
+    step = parse_timeframe(tf).ns
     extra = 3 * DAY_NS if step >= DAY_NS else 0
     return int(stale_bars * step) + extra
 

@@ -6,6 +6,8 @@
   earlier ones failed), or one sample answer of an alternative source with its provenance.
 * ``data check PATH|SYMBOL``: every finding (gaps, duplicates, order, outliers, zero or
   negative prices, stale last bar); exits 1 when there is an error.
+* ``data record kalshi|polymarket --markets ... --every 30s``: prediction-market snapshots
+  to a Parquet session (see :mod:`bots.prediction.recorder`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import typer
 
+from orchestrator.cli.args import date_option
 from orchestrator.cli.common import ConfigOption, JsonOption, emit_json, load
 
 
@@ -170,6 +173,7 @@ def register(app: typer.Typer) -> None:
     data = typer.Typer(help="Market and alternative data: list sources, fetch, check bar files.",
                        no_args_is_help=True, rich_markup_mode=None)
     app.add_typer(data, name="data")
+    _register_record(data)  # data record kalshi|polymarket: prediction-market sessions to Parquet
 
     @data.command("list")
     def list_cmd(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
@@ -195,19 +199,25 @@ def register(app: typer.Typer) -> None:
     @data.command("fetch")
     def fetch_cmd(target: str = typer.Argument(..., help="A symbol (SPX, EUR/USD ...) or a source (fred, nws, odds ...)."),
                   timeframe: str | None = typer.Option(None, "--timeframe", "-t", help="Bar timeframe, e.g. 1h, 4h, 1d, 1w."),
-                  start: str | None = typer.Option(None, "--start", help="First bar close to fetch (ISO time)."),
-                  at: str | None = typer.Option(None, "--at", help="Act as if now were this time (UTC ISO)."),
+                  start: str | None = date_option("--start", "First bar close to fetch (ISO time)."),
+                  at: str | None = date_option("--at", "Act as if now were this time (UTC ISO)."),
                   fresh: bool = typer.Option(True, "--fresh/--any-age", help="Require a recent last bar."),
-                  config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-        """Fetch bars of a symbol through the chain, or a sample answer of an alternative source."""
+                  config: Path | None = ConfigOption, as_json: bool = JsonOption) -> int | None:
+        """Fetch bars of a symbol through the chain, or a sample answer of an alternative source (exit 1 if none answered)."""
         from rich.console import Console
 
         hub = _hub(config, at)
         with Console(stderr=True).status(f"fetching {target} ..."):
             view = fetch_view(hub, target, timeframe, start, fresh)
         hub.close()
+        answered = view["kind"] == "source" or view["bars"] is not None
         if as_json:
-            return emit_json(view)
+            emit_json(view)
+            return 0 if answered else 1
+        if not answered:  # nothing came back: say why on one line, exit 1
+            from orchestrator.errors import CommandFailed
+
+            raise CommandFailed(view["reason"])
         out = Console(markup=False, highlight=False)
         if view["kind"] == "source":
             prov = view["provenance"]
@@ -229,7 +239,7 @@ def register(app: typer.Typer) -> None:
     @data.command("check")
     def check_cmd(target: str = typer.Argument(..., help="A CSV/Parquet bar file, or a symbol to check through the chain."),
                   timeframe: str | None = typer.Option(None, "--timeframe", "-t", help="Bar timeframe (default: inferred)."),
-                  at: str | None = typer.Option(None, "--at", help="Check staleness against this time (UTC ISO)."),
+                  at: str | None = date_option("--at", "Check staleness against this time (UTC ISO)."),
                   config: Path | None = ConfigOption, as_json: bool = JsonOption) -> int:
         """Report gaps, duplicates, order, outliers, bad prices and a stale last bar; exit 1 on errors."""
         hub = _hub(config, at)
@@ -247,3 +257,34 @@ def register(app: typer.Typer) -> None:
                 where = f" row {f['row']} ({f['ts']})" if f["row"] is not None else ""
                 out.print(f"  {f['severity']}: {f['kind']}{where}: {f['detail']}")
         return 0 if view["ok"] else 1
+
+
+def _register_record(data: Any) -> None:
+    """Add ``record`` to the ``data`` command group (the recorder lives in bots.prediction.recorder)."""
+    from bots.prediction.recorder import check_markets, default_out, parse_every, record
+
+    @data.command("record")
+    def record_cmd(venue: str = typer.Argument(..., help="kalshi or polymarket"),
+                   markets: str = typer.Option(..., "--markets", help="Comma-separated [prediction.markets] names."),
+                   every: str = typer.Option("30s", "--every", help="Interval between snapshots (30s, 5m ...)."),
+                   out: Path | None = typer.Option(None, "--out", help="Session folder (default var/recordings/...)."),
+                   count: int | None = typer.Option(None, "--count", min=1, help="Stop after this many snapshots."),
+                   config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
+        """Record books, public trades and source values of prediction markets to Parquet (Ctrl-C stops)."""
+        import time
+
+        from orchestrator.clock import LiveClock
+
+        cfg = load(config)
+        names = [m.strip() for m in markets.split(",") if m.strip()]
+        seconds = parse_every(every)
+        check_markets(cfg, venue, names)
+        clock = LiveClock()
+        stats = record(cfg, venue, names, seconds, out or default_out(venue, clock), clock, time.sleep, count)
+        view = {"path": str(stats.path), "snapshots": stats.snapshots, "rows": stats.rows, "notes": stats.notes}
+        if as_json:
+            return emit_json(view)
+        print(f"recorded {stats.snapshots} snapshot(s), {stats.rows} row(s) -> {stats.path}")
+        for k, v in stats.notes.items():
+            print(f"  {k}: {v}")
+        return None

@@ -30,13 +30,13 @@ class HubBarFeed:
     @classmethod
     def for_specs(cls, hub: DataHub, specs: list[Any], history_bars: int = 500) -> HubBarFeed:
         """A feed whose timeframe per symbol is the finest any of ``specs`` (BotSpecs) trades it on."""
-        from scrapers import timeframes as tfs
+        from orchestrator.duration import parse_timeframe
 
         per: dict[str, str] = {}
         for spec in specs:
-            tf = tfs.normalize(spec.timeframe)
+            tf = str(parse_timeframe(spec.timeframe))
             for sym in spec.instruments:
-                if sym not in per or tfs.length_ns(tf) < tfs.length_ns(per[sym]):
+                if sym not in per or parse_timeframe(tf).ns < parse_timeframe(per[sym]).ns:
                     per[sym] = tf
         return cls(hub, per, history_bars)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from orchestrator.duration import parse_timeframe
 from orchestrator.errors import DataError
-from scrapers import timeframes
 from scrapers.frames import OHLCV
 
 if TYPE_CHECKING:
@@ -25,14 +25,14 @@ def resample(frame: pd.DataFrame, tf: str, *, source_tf: str | None = None, now_
     """Aggregate ``frame`` into ``tf`` bars, dropping the incomplete trailing bucket."""
     import pandas as pd
 
-    if source_tf is not None and timeframes.length_ns(tf) < timeframes.length_ns(source_tf):
+    if source_tf is not None and parse_timeframe(tf).ns < parse_timeframe(source_tf).ns:
         raise DataError(f"cannot resample {source_tf} bars to the finer timeframe {tf}")
     if len(frame) == 0:
         return frame
-    if source_tf is not None and timeframes.normalize(tf) == timeframes.normalize(source_tf):
+    if source_tf is not None and parse_timeframe(tf) == parse_timeframe(source_tf):
         out = frame
     else:
-        grouped = frame[list(OHLCV)].resample(timeframes.pandas_rule(tf), closed="right", label="right")
+        grouped = frame[list(OHLCV)].resample(parse_timeframe(tf).pandas_rule(), closed="right", label="right")
         out = grouped.agg(_AGG)
         out = out[grouped["close"].count() > 0]  # buckets with no source bar (weekends, halts) are not bars
     limit = int(frame.index.as_unit("ns").asi8[-1]) if now_ns is None else now_ns

@@ -8,30 +8,22 @@ within the cooldown; or the instrument's market is out of session.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, ClassVar
 
 from ai.config import VetoConfig
 from ai.ensemble.tracker import SignalTracker
 from ai.veto.base import VetoVerdict
 from ai.veto.events import EventCalendar, load_calendar
+from orchestrator.binary import is_binary, paid_price
 from orchestrator.clock import NS, ns_to_dt
 from orchestrator.domain import Signal
+from orchestrator.duration import parse_timeframe
 
 if TYPE_CHECKING:
     from orchestrator.pipeline.gate import GateContext
     from orchestrator.services import Services
 
-_UNITS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400, "mo": 30 * 86_400}
 SESSION_CALENDARS = {"equity": "NYSE", "index": "NYSE", "option": "NYSE", "fx": "FX", "crypto": "CRYPTO"}
-
-
-def bar_seconds(timeframe: str) -> int:
-    """Return a timeframe's length in seconds (``15m``, ``1h``, ``1d``, ``1w``, ``1mo``)."""
-    m = re.fullmatch(r"(\d+)(mo|m|h|d|w)", timeframe.strip().lower())
-    if not m:
-        raise ValueError(f"unknown timeframe {timeframe!r}")
-    return int(m.group(1)) * _UNITS[m.group(2)]
 
 
 class RulesVeto:
@@ -69,7 +61,7 @@ class RulesVeto:
         bar = ctx.market.last_bar(signal.instrument)
         if bar is None:
             return self._no("no_data", "stale_data", f"no bar for {signal.instrument} yet")
-        length = bar_seconds(ctx.spec.timeframe)
+        length = parse_timeframe(ctx.spec.timeframe).seconds
         allowed = self.config.stale_bars * length * NS
         if length >= 86_400 and ctx.spec.asset_class.value != "crypto":
             allowed += 4 * 86_400 * NS  # weekends and holidays between daily bars
@@ -84,8 +76,9 @@ class RulesVeto:
         if quote is None or signal.entry <= 0:
             return None
         bid, ask = quote
-        sign = signal.direction.sign
-        px = ask if sign > 0 else bid  # what we would pay (long) or receive (short)
+        # what we would pay (long) or receive (short); for a binary contract both sides are
+        # purchases quoted like the signal's entry (a SHORT buys NO at 1 - YES bid)
+        px, sign = paid_price(signal.direction.sign, bid, ask, is_binary(ctx.spec.asset_class))
         drift = sign * (px - signal.entry) / signal.entry * 100.0
         if signal.stop is not None and sign * (px - signal.stop) <= 0:
             return self._no("price_past_stop", "price_moved", f"price {px:g} already through stop {signal.stop:g}")

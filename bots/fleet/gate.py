@@ -41,6 +41,8 @@ class FleetGate:
                                                 samples=config.samples, seed=config.seed)
         self._realized: dict[str, Decimal] = {m: Decimal(0) for m in members}
         self._weights: dict[str, float] | None = None  # valid until the next outcome
+        self._store: Any = None  # the kernel store (set by build)
+        self._state: Any = None  # a RiskStateStore once restored (paper/live keep posteriors)
 
     @classmethod
     def build(cls, services: Services) -> FleetGate:
@@ -51,6 +53,7 @@ class FleetGate:
         else:
             members = [n for n, s in bots.items() if s.family in cfg.families]
         gate = cls(cfg, members if cfg.enabled else [], services.portfolio)
+        gate._store = services.store
         services.bus.subscribe(Topic.FILLS, lambda _topic, _fill: gate.observe())
         return gate
 
@@ -67,6 +70,42 @@ class FleetGate:
                 self._realized[bot] = total
                 self.allocator.update(bot, float(delta) / equity * 100.0)
                 self._weights = None
+                self._save()
+
+    # -- restart ---------------------------------------------------------------------
+    @property
+    def state_key(self) -> str:
+        return f"fleet:{self.config.name}"
+
+    def restore(self, portfolio: PortfolioView) -> None:
+        """Warm start: reload the posteriors and the realised P&L already counted, then keep
+        them current in the store. Realised P&L of the restored book that no stored state
+        accounts for is taken as the baseline (never as a new outcome)."""
+        if self._store is None or not self.members:
+            return
+        from risk.store_state import StoreRiskState
+
+        self._state = StoreRiskState.of(self._store)
+        doc = self._state.load_risk_state(self.state_key) or {}
+        for name, raw in (doc.get("arms") or {}).items():
+            if name in self.allocator.arms:
+                arm = self.allocator.arms[name]
+                arm.n, arm.mean, arm.m2, arm.trades = (float(raw["n"]), float(raw["mean"]), float(raw["m2"]),
+                                                       int(raw["trades"]))
+        totals: dict[str, Decimal] = {}
+        for p in portfolio.positions():
+            if p.bot in self.members:
+                totals[p.bot] = totals.get(p.bot, Decimal(0)) + p.realized_pnl
+        saved = {b: Decimal(str(v)) for b, v in (doc.get("realized") or {}).items() if b in self.members}
+        self._realized.update({**totals, **saved})
+        self._weights = None
+
+    def _save(self) -> None:
+        if self._state is None:
+            return
+        arms = {n: {"n": a.n, "mean": a.mean, "m2": a.m2, "trades": a.trades} for n, a in self.allocator.arms.items()}
+        self._state.save_risk_state(self.state_key, {"arms": arms, "realized": {b: str(v) for b, v in
+                                                                                 self._realized.items()}}, 0)
 
     def weights(self) -> dict[str, float]:
         """The current allocation; re-sampled only after a new outcome, so one set of

@@ -26,7 +26,7 @@ a bot's signal does not depend on how much history fed its vol estimate.
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
@@ -36,6 +36,7 @@ from bots import indicators as ta
 from bots.base import ALL_REGIMES, NON_BEAR, NYSE_CLOSE, BarBot, signal_frame
 from orchestrator.bot import BotParams, BotSpec
 from orchestrator.domain import AssetClass
+from risk.options.model_chain import third_friday
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -309,12 +310,6 @@ class WheelBot(OptionBarBot):
         held = np.nan_to_num(s["phase"]) > 0
         target = np.where(held & (s["strike"] > close), s["strike"], np.nan)
         return signal_frame(frame, held.astype(np.float64), 1.0, target=target)
-
-
-def third_friday(year: int, month: int) -> date:
-    """Return the third Friday of a month (the monthly equity option expiry)."""
-    first = date(year, month, 15)
-    return first + timedelta(days=(4 - first.weekday()) % 7)
 
 
 def next_monthly_expiry(today: date, min_days: int) -> date:

@@ -77,14 +77,32 @@ class BookOdds:
 
 
 @dataclass(frozen=True)
+class Trade:
+    """One public trade of a contract: YES price, contracts, and the side of the taker."""
+
+    symbol: str
+    ts_ns: int
+    yes_price: float
+    size: float
+    taker_side: Literal["yes", "no"] = "yes"
+
+
+@dataclass(frozen=True)
 class PredictionSnapshot:
-    """Everything known at one tick."""
+    """Everything known at one tick.
+
+    ``ages`` holds the age in seconds, at ``ts_ns``, of every input: ``"<venue>:<symbol>"``
+    for a book, ``"<source>:<variable>"`` for a forecast and ``"odds:<symbol>"`` for book
+    odds; ``notes`` says why an input was left out (stale, unavailable)."""
 
     ts_ns: int
     quotes: Mapping[str, BinaryQuote] = field(default_factory=dict)
     terms: Mapping[str, ContractTerms] = field(default_factory=dict)
     forecasts: Mapping[str, tuple[Forecast, ...]] = field(default_factory=dict)  # by variable
     odds: Mapping[str, tuple[BookOdds, ...]] = field(default_factory=dict)  # by contract symbol
+    trades: Mapping[str, tuple[Trade, ...]] = field(default_factory=dict)  # since the previous snapshot
+    ages: Mapping[str, float] = field(default_factory=dict)
+    notes: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> PredictionSnapshot:

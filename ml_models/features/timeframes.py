@@ -14,17 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ml_models.errors import TrainingError
+from orchestrator.duration import parse_timeframe
 
 MINUTE_NS = 60 * 1_000_000_000
-TIMEFRAMES: dict[str, int] = {
-    "1m": MINUTE_NS,
-    "5m": 5 * MINUTE_NS,
-    "15m": 15 * MINUTE_NS,
-    "1h": 60 * MINUTE_NS,
-    "4h": 240 * MINUTE_NS,
-    "1d": 1440 * MINUTE_NS,
-    "1w": 7 * 1440 * MINUTE_NS,
-}
+# the timeframes features support, with their lengths from the kernel's one parser
+TIMEFRAMES: dict[str, int] = {tf: parse_timeframe(tf).ns for tf in ("1m", "5m", "15m", "1h", "4h", "1d", "1w")}
 # weekly buckets: the epoch is a Thursday; shift bucket ends to Saturday 00:00 UTC
 _OFFSETS: dict[str, int] = {"1w": 2 * 1440 * MINUTE_NS}
 # higher timeframes used above each base timeframe

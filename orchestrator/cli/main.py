@@ -2,17 +2,15 @@
 
 Each command group lives in its own module exposing ``register(app)``; modules import
 heavy libraries only inside their commands so ``tradefleet --help`` stays fast. Any
-:class:`~orchestrator.errors.TradefleetError` prints one line and exits with code 2.
+:class:`~orchestrator.errors.TradefleetError` or click usage error prints one line and
+exits with its code (2 for bad input); see :mod:`orchestrator.cli.args`.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
 
 import typer
-
-from orchestrator.errors import TradefleetError
 
 COMMAND_MODULES = (
     "orchestrator.cli.options",
@@ -21,6 +19,8 @@ COMMAND_MODULES = (
     "orchestrator.cli.bots",
     "orchestrator.cli.config",
     "orchestrator.cli.newbot",
+    "orchestrator.cli.alerts",
+    "orchestrator.cli.tca",
     "backtest.cli",
     "ml_models.cli",
     "risk.cli",
@@ -47,24 +47,22 @@ def build_app() -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every error ours or click's is one line (see ``cli.args``)."""
+    import sys
+
+    from orchestrator.cli.args import command_path, report
+
     app = build_app()
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        rv = app(args=argv, standalone_mode=False)
-    except TradefleetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        rv = app(args=args, prog_name="tradefleet", standalone_mode=False)
     except Exception as exc:
-        # typer vendors click: recognise its usage errors and exits by their interface
-        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
-            exc.show()
-            raise SystemExit(2) from None
-        if type(exc).__name__ == "Abort":
-            raise SystemExit(130) from None
-        raise
+        code = report(exc, where=command_path(typer.main.get_command(app), args))
+        if code is None:
+            raise
+        raise SystemExit(code) from None
     if isinstance(rv, int) and rv:
         raise SystemExit(rv)
-
 
 if __name__ == "__main__":
     main()

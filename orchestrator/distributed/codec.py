@@ -15,14 +15,14 @@ from enum import Enum
 from typing import Any
 
 from orchestrator.domain import (AssetClass, Bar, Decision, Direction, Fill, Instrument, Order, OrderStatus,
-                                 OrderType, Position, Side, Signal, Verdict)
+                                 OrderType, Position, Side, Signal, TimeInForce, Verdict)
 from orchestrator.errors import TradefleetError
 
 _TYPES: dict[str, type] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}  # registered dataclass -> its field names
 _PRIMS = frozenset({str, int, float, bool, type(None)})
 _ENUMS: dict[str, type[Enum]] = {e.__name__: e for e in
-                                 (AssetClass, Side, Direction, Verdict, OrderType, OrderStatus)}
+                                 (AssetClass, Side, Direction, Verdict, OrderType, OrderStatus, TimeInForce)}
 
 
 class CodecError(TradefleetError):

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from orchestrator.store.types import ExactDecimal
@@ -116,6 +117,15 @@ class OrderRow(Base):
     reduce_only: Mapped[bool] = mapped_column(Boolean)
     ts_init: Mapped[int]
     ts_updated: Mapped[int]
+    # order types, time in force and links (migration 0006)
+    stop_price: Mapped[Decimal | None]
+    trail_amount: Mapped[Decimal | None]
+    trail_percent: Mapped[Decimal | None]
+    time_in_force: Mapped[str] = mapped_column(String(8), server_default="gtc")
+    expire_ns: Mapped[int | None]
+    post_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    parent_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    oco_id: Mapped[str | None] = mapped_column(String(128), index=True)
 
 
 class FillRow(Base):

@@ -15,6 +15,7 @@ from orchestrator.domain import (
     OrderType,
     Position,
     Side,
+    TimeInForce,
     Verdict,
 )
 from orchestrator.store.base import StoreBase
@@ -46,7 +47,9 @@ _ORDER_COLS = [OrderRow.client_order_id, OrderRow.bot, OrderRow.instrument, Orde
                OrderRow.side, OrderRow.quantity, OrderRow.order_type, OrderRow.limit_price,
                OrderRow.signal_id, OrderRow.reduce_only, OrderRow.status, OrderRow.venue_order_id,
                OrderRow.filled_quantity, OrderRow.avg_price, OrderRow.reason, OrderRow.ts_init,
-               OrderRow.ts_updated]
+               OrderRow.ts_updated, OrderRow.stop_price, OrderRow.trail_amount, OrderRow.trail_percent,
+               OrderRow.time_in_force, OrderRow.expire_ns, OrderRow.post_only, OrderRow.parent_id,
+               OrderRow.oco_id]
 _FILL_COLS = [FillRow.client_order_id, FillRow.venue, FillRow.venue_order_id, FillRow.trade_id,
               FillRow.instrument, FillRow.side, FillRow.quantity, FillRow.price, FillRow.fee,
               FillRow.ts_event, FillRow.ts_init]
@@ -59,7 +62,8 @@ _CONTROL_COLS = [ControlStateRow.scope, ControlStateRow.paused, ControlStateRow.
 
 def _order(r: Any) -> OrderRecord:
     return OrderRecord(r[0], r[1], r[2], r[3], Side(r[4]), r[5], OrderType(r[6]), r[7], r[8],
-                       bool(r[9]), OrderStatus(r[10]), r[11], r[12], r[13], r[14], r[15], r[16])
+                       bool(r[9]), OrderStatus(r[10]), r[11], r[12], r[13], r[14], r[15], r[16],
+                       r[17], r[18], r[19], TimeInForce(r[20]), r[21], bool(r[22]), r[23], r[24])
 
 
 def _fill(r: Any) -> Fill:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from orchestrator.domain import Direction, Order, OrderStatus, OrderType, Side, Signal
+from orchestrator.domain import Direction, Order, OrderStatus, OrderType, Side, Signal, TimeInForce
 
 BOT_STATUSES = frozenset({"ok", "broken", "faulted"})
 _SCOPE = re.compile(r"^(fleet|bot:.+|account:.+|exit:[^:]+:.+)$")
@@ -110,13 +110,23 @@ class OrderRecord:
     reason: str | None
     ts_init: int
     ts_updated: int
+    stop_price: Decimal | None = None
+    trail_amount: Decimal | None = None
+    trail_percent: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_ns: int | None = None
+    post_only: bool = False
+    parent_id: str | None = None
+    oco_id: str | None = None
 
     @property
     def order(self) -> Order:
         """The domain Order this record was created from."""
         return Order(self.client_order_id, self.bot, self.instrument, self.side, self.quantity,
                      self.ts_init, self.order_type, self.limit_price, self.signal_id,
-                     self.account, self.reduce_only)
+                     self.account, self.reduce_only, self.stop_price, self.trail_amount,
+                     self.trail_percent, self.time_in_force, self.expire_ns, self.post_only,
+                     self.parent_id, self.oco_id)
 
     @property
     def remaining(self) -> Decimal:

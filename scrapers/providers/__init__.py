@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from orchestrator.clock import Clock, LiveClock
-from scrapers import timeframes
+from orchestrator.duration import parse_timeframe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,9 +58,10 @@ def open_to_close_ns(open_ns: np.ndarray, tf: str) -> np.ndarray:
     """Bar close times from bar open times (calendar months for ``mo``)."""
     import pandas as pd
 
-    n, unit = timeframes.parse(tf)
-    if unit != "mo":
-        return open_ns + timeframes.length_ns(tf)
+    d = parse_timeframe(tf)
+    n = d.count
+    if not d.calendar:
+        return open_ns + d.ns
     opens = pd.DatetimeIndex(open_ns.view("datetime64[ns]"))
     return (opens + pd.DateOffset(months=n)).as_unit("ns").asi8
 

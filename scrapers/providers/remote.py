@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from orchestrator.clock import NS, Clock, ns_to_dt
+from orchestrator.duration import parse_timeframe
 from orchestrator.errors import DataError
-from scrapers import timeframes
 from scrapers.limits import TransientDataError
 from scrapers.providers import ProviderBase, cut, frame_from_rows, open_to_close_ns
 
@@ -69,9 +69,9 @@ class CcxtOhlcvProvider(ProviderBase):
                              {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False, "fetchMargins": False}))
 
     def bars(self, symbol: str, tf: str, start_ns: int | None, end_ns: int) -> pd.DataFrame:
-        n, unit = timeframes.parse(tf)
-        ctf = f"{n}{_CCXT_TF.get(unit, unit)}"
-        step = timeframes.length_ns(tf)
+        d = parse_timeframe(tf)
+        ctf = f"{d.count}{_CCXT_TF.get(d.unit, d.unit)}"
+        step = d.ns
         since = (start_ns - step) // 1_000_000 if start_ns is not None else (end_ns - step * self.page) // 1_000_000
         rows: list[list[float]] = []
         try:
@@ -122,10 +122,11 @@ class AlpacaBarsProvider(ProviderBase):
         from alpaca.data.requests import CryptoBarsRequest, StockBarsRequest
         from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 
-        n, unit = timeframes.parse(tf)
+        d = parse_timeframe(tf)
+        n, unit = d.count, d.unit
         units = {"m": TimeFrameUnit.Minute, "h": TimeFrameUnit.Hour, "d": TimeFrameUnit.Day,
                  "w": TimeFrameUnit.Week, "mo": TimeFrameUnit.Month}
-        step = timeframes.length_ns(tf)
+        step = d.ns
         start = ns_to_dt((start_ns if start_ns is not None else end_ns - 1000 * step) - step)
         crypto = "/" in symbol
         req_cls = CryptoBarsRequest if crypto else StockBarsRequest
@@ -176,11 +177,11 @@ class OandaCandlesProvider(ProviderBase):
     def bars(self, symbol: str, tf: str, start_ns: int | None, end_ns: int) -> pd.DataFrame:
         import oandapyV20.endpoints.instruments as instruments
 
-        gran = self._GRAN.get(timeframes.normalize(tf))
+        gran = self._GRAN.get(str(parse_timeframe(tf)))
         if gran is None:
             raise DataError(f"oanda: no granularity for timeframe {tf} (have {', '.join(self._GRAN)})")
         instrument = symbol.replace("/", "_")
-        step = timeframes.length_ns(tf)
+        step = parse_timeframe(tf).ns
         since = (start_ns if start_ns is not None else end_ns - 500 * step) - step
         opens: list[int] = []
         rows: list[list[float]] = []

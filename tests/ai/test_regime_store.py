@@ -5,6 +5,7 @@ from __future__ import annotations
 from ai.regime.history import RegimeRow
 from ai.regime.store_history import StoreRegimeHistory
 from orchestrator.store import HEAD_REVISION, Store
+from orchestrator.store.migrate import current_revision
 
 
 def _row(ts: int, regime: str = "bull") -> RegimeRow:
@@ -13,7 +14,9 @@ def _row(ts: int, regime: str = "bull") -> RegimeRow:
 
 def test_store_history_appends_and_never_rewrites(tmp_path):
     store = Store.open(f"sqlite:///{tmp_path}/t.db")
-    assert HEAD_REVISION >= "0005"
+    # the store is at the head revision, which includes 0005's regime table
+    with store._engine.connect() as conn:
+        assert current_revision(conn) == HEAD_REVISION
     hist = StoreRegimeHistory(store)
     hist.append([_row(1), _row(2, "bear")])
     hist.append([_row(2, "bull"), _row(3, "sideways")])  # ts 2 is already stored: kept as it was

@@ -10,7 +10,7 @@ import pytest
 from ai.config import VetoConfig
 from ai.ensemble.tracker import SignalTracker
 from ai.veto.events import load_calendar
-from ai.veto.rules import RulesVeto, bar_seconds
+from ai.veto.rules import RulesVeto
 from orchestrator.clock import NS, SimClock, dt_to_ns
 from orchestrator.domain import AssetClass, Direction, Fill, Order, Side, Signal
 from tests.ai.fakes import FixedMarket, make_ctx, make_spec
@@ -37,13 +37,6 @@ def _review(clock, *, direction=Direction.LONG, entry=100.0, price=100.0, bar_ag
 WED = (2017, 5, 10, 14, 0)  # a Wednesday with no FOMC/CPI within 24 h
 
 
-def test_bar_seconds():
-    assert bar_seconds("15m") == 900 and bar_seconds("1h") == 3600 and bar_seconds("1d") == 86_400
-    assert bar_seconds("1mo") == 30 * 86_400
-    with pytest.raises(ValueError):
-        bar_seconds("fortnight")
-
-
 def test_clean_signal_is_approved():
     v = _review(_at(*WED))
     assert v.approve and v.reason == "ok"
@@ -60,6 +53,13 @@ def test_daily_bars_allow_weekends():
     monday = _at(2017, 5, 15, 20, 5)  # 16:05 New York
     assert _review(monday, spec=spec, bar_age_h=72).approve  # Friday's close
     assert _review(monday, spec=spec, bar_age_h=24 * 8).reason == "stale_data"
+
+
+def test_monthly_bars_are_mean_months_long():
+    """"1mo" is the kernel's mean month (30.4375 days; this veto used to count 30)."""
+    spec = make_spec(instrument="BTC/USD", asset_class=AssetClass.CRYPTO, timeframe="1mo")
+    assert _review(_at(*WED), spec=spec, bar_age_h=24 * 91).approve  # 3 x 30.4375 = 91.3 days
+    assert _review(_at(*WED), spec=spec, bar_age_h=24 * 92).reason == "stale_data"
 
 
 @pytest.mark.parametrize(("direction", "price", "reason"), [

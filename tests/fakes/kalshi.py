@@ -48,7 +48,12 @@ class FakeKalshi:
             ("DELETE", PREFIX + r"/portfolio/orders/([^/]+)", self.cancel),
             ("GET", PREFIX + r"/portfolio/positions", self.positions),
             ("GET", PREFIX + r"/portfolio/fills", self.fills),
+            ("GET", PREFIX + r"/markets/trades", self.trades),
+            ("GET", PREFIX + r"/markets/([^/]+)/orderbook", self.orderbook),
         ])
+        #: public market data: ticker -> {"yes": [[cents, count]..], "no": [[cents, count]..]} (bids of each side)
+        self.books: dict[str, dict[str, list[list[int]]]] = {}
+        self.public_trades: list[dict[str, Any]] = []
         self.base = self.server.base
 
     def _verify(self, req: Request) -> Reply | None:
@@ -73,6 +78,31 @@ class FakeKalshi:
                 "action": o.side, "type": "limit" if o.price else "market", "status": _STATUS[o.status],
                 "yes_price": px, "no_price": 100 - px, "count": int(o.qty), "remaining_count": int(o.qty - o.filled),
                 "created_time": TS, "updated_time": TS}
+
+    def set_book(self, ticker: str, yes: list[tuple[float, int]], no: list[tuple[float, int]]) -> None:
+        """Set a market's resting bids: YES bids and NO bids as (dollars, contracts)."""
+        self.books[ticker] = {"yes": [[round(p * 100), n] for p, n in sorted(yes)],
+                              "no": [[round(p * 100), n] for p, n in sorted(no)]}
+
+    def add_trade(self, ticker: str, yes_price: float, count: int, taker_side: str, created_time: str) -> None:
+        """A public trade on ``ticker`` (``taker_side`` yes or no), as GET /markets/trades lists it."""
+        cents = round(yes_price * 100)
+        self.public_trades.append({"trade_id": str(uuid.uuid4()), "ticker": ticker, "yes_price": cents,
+                                   "no_price": 100 - cents, "price": cents, "count": count, "taker_side": taker_side,
+                                   "created_time": created_time})
+
+    def orderbook(self, req: Request, ticker: str) -> Any:
+        """GET /markets/{ticker}/orderbook: bids of both sides, ascending price, in cents."""
+        book = self.books.get(ticker)
+        if book is None:
+            return _err(404, "not_found", f"market {ticker} not found")
+        return {"orderbook": {"yes": book["yes"] or None, "no": book["no"] or None}}
+
+    def trades(self, req: Request) -> Any:
+        """GET /markets/trades?ticker=: newest first."""
+        ticker = req.arg("ticker")
+        rows = [t for t in self.public_trades if ticker in (None, t["ticker"])]
+        return {"trades": list(reversed(rows)), "cursor": ""}
 
     def balance(self, req: Request) -> Any:
         return self._verify(req) or {"balance": int(self.book.cash * 100)}

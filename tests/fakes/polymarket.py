@@ -52,8 +52,35 @@ class FakePolymarket:
             ("GET", r"/data/orders", self.orders),
             ("DELETE", r"/order", self.cancel),
             ("GET", r"/data/trades", self.trades),
+            ("GET", r"/book", self.book_summary),
+            ("GET", r"/last-trade-price", self.last_trade_price),
         ])
+        #: public market data: token id -> {"bids": [(price, size)..], "asks": [(price, size)..], "last": price}
+        self.books: dict[str, dict[str, Any]] = {}
         self.base = self.server.base
+
+    def set_book(self, token_id: str, bids: list[tuple[float, float]], asks: list[tuple[float, float]],
+                 last: float | None = None) -> None:
+        """Set a token's resting orders as (price, shares)."""
+        self.books[token_id] = {"bids": bids, "asks": asks, "last": last}
+
+    def book_summary(self, req: Request) -> Any:
+        """GET /book?token_id=: the CLOB's order book summary (bids ascending, asks descending)."""
+        token = req.arg("token_id") or ""
+        b = self.books.get(token)
+        if b is None:
+            return Reply({"error": "No orderbook exists for the requested token id"}, 404)
+        return {"market": "0xcond", "asset_id": token, "timestamp": "1795305600000", "hash": "0xhash",
+                "bids": [{"price": str(p), "size": str(s)} for p, s in sorted(b["bids"])],
+                "asks": [{"price": str(p), "size": str(s)} for p, s in sorted(b["asks"], reverse=True)],
+                "min_order_size": "5", "neg_risk": False, "tick_size": "0.01",
+                "last_trade_price": str(b["last"]) if b["last"] is not None else "0.5"}
+
+    def last_trade_price(self, req: Request) -> Any:
+        b = self.books.get(req.arg("token_id") or "")
+        if b is None or b["last"] is None:
+            return Reply({"error": "no trades"}, 404)
+        return {"price": str(b["last"]), "side": "BUY"}
 
     def _auth(self, req: Request) -> Reply | None:
         if not all(req.headers.get(h) for h in ("POLY_API_KEY", "POLY_SIGNATURE", "POLY_PASSPHRASE")):

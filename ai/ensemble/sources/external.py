@@ -143,6 +143,9 @@ class NewsSentimentSource:
         return cls(HubNewsSentiment(DataHub.from_services(services), getattr(ml, "sentiment_model_dir", None)))
 
     def vote(self, ctx: SourceContext) -> Vote:
+        if ctx.gate.spec.asset_class.value == "prediction":
+            # an event contract's ticker names no company: headline tone has no YES/NO direction
+            return Vote.abstained(self.name, "not applicable: headline sentiment does not cover event contracts")
         if self.provider is None:
             return Vote.abstained(self.name, self.reason)
         try:

@@ -16,6 +16,7 @@ from orchestrator.domain import (
     Position,
     Side,
     Signal,
+    TimeInForce,
 )
 from orchestrator.errors import StoreError
 from orchestrator.store import FLEET, ControlState, Store, bot_scope, rejected
@@ -104,6 +105,33 @@ def test_order_intent_round_trip(store: Store) -> None:
     assert rec.status is OrderStatus.INTENT and rec.filled_quantity == 0
     assert rec.venue_order_id is None and rec.avg_price is None and rec.ts_updated == order.ts_init
     assert store.order("nope") is None
+
+
+@pytest.mark.parametrize("kind", ["stop_limit", "trailing", "gtd_post_only", "bracket_child"])
+def test_order_types_and_links_round_trip(store: Store, kind: str) -> None:
+    sig = _signal()
+    store.record_signal(sig, [], "ordered")
+    kw: dict[str, object] = {
+        "stop_limit": {"order_type": OrderType.STOP_LIMIT, "stop_price": Decimal("4300.25"),
+                       "limit_price": Decimal("4299.5"), "time_in_force": TimeInForce.DAY},
+        "trailing": {"order_type": OrderType.TRAILING_STOP, "trail_percent": Decimal("1.5"),
+                     "time_in_force": TimeInForce.IOC},
+        "gtd_post_only": {"order_type": OrderType.LIMIT, "limit_price": Decimal("4000"), "post_only": True,
+                          "time_in_force": TimeInForce.GTD, "expire_ns": 1_700_000_000_000_000_123},
+        "bracket_child": {"order_type": OrderType.STOP, "stop_price": Decimal("4200"), "reduce_only": True,
+                          "parent_id": "tf-parent", "oco_id": "tf-parent/exit", "time_in_force": TimeInForce.FOK},
+    }[kind]  # type: ignore[assignment]
+    order = _order(sig, **kw)
+    assert store.record_order_intent(order)
+    rec = store.order(order.client_order_id)
+    assert rec is not None and rec.order == order
+    assert [r.order for r in store.open_orders()] == [order]
+
+
+def test_market_order_defaults_stay_market_gtc(store: Store) -> None:
+    rec = store.order(_ordered(store).client_order_id)
+    assert rec is not None and rec.order_type is OrderType.MARKET and rec.time_in_force is TimeInForce.GTC
+    assert rec.stop_price is None and not rec.post_only and rec.parent_id is None and rec.oco_id is None
 
 
 def test_order_intent_duplicate_returns_false_and_keeps_state(store: Store) -> None:

@@ -1,0 +1,121 @@
+"""Domain sources as forecasts of a settlement variable, read through the data hub's scrapers.
+
+Each configured feed (``[prediction.variables.<v>].feeds``) becomes one
+:class:`~bots.prediction.market.Forecast` named after its source (the names the edge bots
+route on: ``gfs_ensemble``, ``nws``, ``cleveland_fed``, ``gdpnow``, ``fred``), with its age
+on the engine's clock: now minus the publisher's release time, or minus the fetch time when
+the publisher states none. Sportsbook odds become :class:`~bots.prediction.market.BookOdds`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bots.prediction.config import FeedConfig, OddsConfig
+from bots.prediction.market import BookOdds, Forecast
+from orchestrator.clock import NS
+from orchestrator.errors import DataError
+
+if TYPE_CHECKING:
+    from scrapers.hub import DataHub
+    from scrapers.provenance import Provenance
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A source's value with its age in seconds."""
+
+    value: Any
+    age_s: float
+
+
+def _age(prov: Provenance, now_ns: int) -> float:
+    ref = prov.published_at if prov.published_at is not None else prov.fetched_at
+    return max(0.0, (now_ns - ref) / NS)
+
+
+def _need(feed: FeedConfig, *names: str) -> None:
+    missing = [n for n in names if getattr(feed, n) is None]
+    if missing:
+        raise DataError(f"feed {feed.source}: set {', '.join(missing)}")
+
+
+def read_forecast(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Reading:
+    """One feed's forecast of ``variable`` (raises DataError/SourceUnavailable when it has none)."""
+    reader = _READERS[feed.source]
+    return reader(hub, feed, variable, now_ns)
+
+
+def _gfs(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Reading:
+    _need(feed, "lat", "lon", "day")
+    m = hub.source("openmeteo").members(feed.lat, feed.lon)
+    local = m.value.tz_convert(feed.tz)
+    rows = local[local.index.strftime("%Y-%m-%d") == feed.day]
+    if rows.empty:
+        raise DataError(f"gfs_ensemble: the forecast does not cover {feed.day}")
+    highs = rows.max(axis=0, skipna=True).dropna()
+    members = tuple(float(x) for x in highs)
+    mean = sum(members) / len(members)
+    return Reading(Forecast("gfs_ensemble", variable, mean, feed.sigma, members), _age(m.provenance, now_ns))
+
+
+def _nws(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Reading:
+    import pandas as pd
+
+    _need(feed, "lat", "lon", "day")
+    fc = hub.source("nws").forecast(feed.lat, feed.lon)
+    days = [p for p in fc.value if p.daytime
+            and pd.Timestamp(p.start_ns, tz="UTC").tz_convert(feed.tz).strftime("%Y-%m-%d") == feed.day]
+    if not days:
+        raise DataError(f"nws: no daytime period on {feed.day}")
+    p = days[0]
+    lead_days = max(0.0, (p.start_ns - now_ns) / NS / 86_400)
+    cfg = hub.config
+    sigma = cfg.nws_sigma_f + cfg.nws_sigma_growth_f * lead_days  # the band grows with lead time
+    return Reading(Forecast("nws", variable, p.temperature, sigma), _age(fc.provenance, now_ns))
+
+
+def _cleveland(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Reading:
+    got = hub.source("clevelandfed").latest()
+    value = getattr(got.value, feed.field)
+    if value is None:
+        raise DataError(f"cleveland_fed: no {feed.field} nowcast for {got.value.month}")
+    return Reading(Forecast("cleveland_fed", variable, float(value), feed.sigma), _age(got.provenance, now_ns))
+
+
+def _gdpnow(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Reading:
+    got = hub.source("gdpnow").latest()
+    return Reading(Forecast("gdpnow", variable, float(got.value[1]), feed.sigma), _age(got.provenance, now_ns))
+
+
+def _fred(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Reading:
+    _need(feed, "series")
+    s = hub.source("fred").series(feed.series)
+    clean = s.value.dropna()
+    lag = {"level": 0, "mom_pct": 1, "yoy_pct": 12}[feed.change]
+    if len(clean) <= lag:
+        raise DataError(f"fred: {feed.series} has too few observations for {feed.change}")
+    last = float(clean.iloc[-1])
+    value = last if lag == 0 else (last / float(clean.iloc[-1 - lag]) - 1.0) * 100.0
+    return Reading(Forecast("fred", variable, value, feed.sigma), _age(s.provenance, now_ns))
+
+
+_READERS = {"gfs_ensemble": _gfs, "nws": _nws, "cleveland_fed": _cleveland, "gdpnow": _gdpnow, "fred": _fred}
+
+
+def read_odds(hub: DataHub, odds: OddsConfig, now_ns: int) -> Reading:
+    """Each bookmaker's decimal odds on ``odds.team`` (YES) and its opponent (NO)."""
+    ev = hub.source("odds").events(odds.sport, odds.market)
+    event = next((e for e in ev.value if odds.team in (e.get("home_team"), e.get("away_team"))), None)
+    if event is None:
+        raise DataError(f"odds: no {odds.sport} event with {odds.team}")
+    books = []
+    for b in event.get("bookmakers", []):
+        mk = next((m for m in b.get("markets", []) if m.get("key") == odds.market), None)
+        prices = {o["name"]: float(o["price"]) for o in (mk or {}).get("outcomes", [])}
+        yes = prices.pop(odds.team, None)
+        if yes is None or len(prices) != 1 or yes <= 1.0 or next(iter(prices.values())) <= 1.0:
+            continue  # a two-way market with real prices only
+        books.append(BookOdds(str(b.get("key", b.get("title", "?"))), yes, next(iter(prices.values()))))
+    return Reading(tuple(books), _age(ev.provenance, now_ns))

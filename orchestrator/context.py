@@ -1,0 +1,65 @@
+"""What a portfolio bot may read when it decides: a read-only context.
+
+Positions and open orders are the bot's own; equity and cash are the account's. Every
+field is a frozen value or a read-only mapping taken at the moment of the fire, so a bot
+can neither change the book nor see past the clock. Instrument specs (tick, lot,
+multiplier, expiry) are the kernel's :class:`~orchestrator.domain.Instrument`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+
+from orchestrator.domain import ZERO, Instrument, Order, Side
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """A read-only view of the account as of ``now_ns``."""
+
+    bot: str
+    now_ns: int
+    equity: Decimal
+    cash: Decimal
+    positions: Mapping[str, Decimal]
+    open_orders: tuple[Order, ...]
+    instruments: Mapping[str, Instrument]
+    marks: Mapping[str, float]
+
+    @classmethod
+    def build(cls, bot: str, now_ns: int, equity: Decimal, cash: Decimal, positions: Mapping[str, Decimal],
+              open_orders: list[Order] | tuple[Order, ...], instruments: Mapping[str, Instrument],
+              marks: Mapping[str, float]) -> Ctx:
+        """Freeze copies of the given state."""
+        return cls(bot, now_ns, equity, cash, MappingProxyType(dict(positions)), tuple(open_orders),
+                   MappingProxyType(dict(instruments)), MappingProxyType(dict(marks)))
+
+    @property
+    def now(self) -> datetime:
+        from orchestrator.clock import ns_to_dt
+
+        return ns_to_dt(self.now_ns)
+
+    def position(self, instrument: str) -> Decimal:
+        """The bot's signed quantity in ``instrument`` (0 if none)."""
+        return self.positions.get(instrument, ZERO)
+
+    def pending(self, instrument: str) -> Decimal:
+        """Signed quantity of the bot's open orders in ``instrument`` not yet filled."""
+        return sum((o.quantity * (1 if o.side is Side.BUY else -1) for o in self.open_orders
+                    if o.instrument == instrument), ZERO)
+
+    def spec(self, instrument: str) -> Instrument | None:
+        """Tick, lot, multiplier and expiry of ``instrument`` (None if unknown)."""
+        return self.instruments.get(instrument)
+
+    def weight(self, instrument: str) -> float:
+        """The position's signed share of equity at the last mark (0 without one)."""
+        mark = self.marks.get(instrument)
+        if mark is None or self.equity <= 0:
+            return 0.0
+        return float(self.position(instrument)) * mark / float(self.equity)

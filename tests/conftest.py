@@ -1,0 +1,29 @@
+"""Suite-wide markers: every test that needs a local service carries ``services``.
+
+A test needs PostgreSQL or Redis when it uses one of the service fixtures (the store's
+PostgreSQL variant, ``pg_url``, or the Redis stream ``prefix``). Marking them at
+collection keeps the marker true as tests are added: ``pytest -m services`` selects
+exactly the tests that skip (or, with ``REQUIRE_SERVICES=1``, fail) without the services,
+and ``pytest -m "not services"`` runs the rest on a bare machine.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+SERVICE_FIXTURES = frozenset({"pg_url", "_pg_schema", "prefix"})
+
+
+def needs_services(item: pytest.Item) -> bool:
+    """Return whether ``item`` uses PostgreSQL or Redis through a service fixture."""
+    names = set(getattr(item, "fixturenames", ()))
+    if names & SERVICE_FIXTURES:
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("variant") == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if needs_services(item):
+            item.add_marker(pytest.mark.services)
