@@ -77,9 +77,34 @@ class IntentDispatcher:
         self.live: dict[str, LiveIntent] = {}
         self._owned: set[str] = set()  # client order ids sent for intents
         self._working: dict[str, Order] = {}  # sent and not yet known to be done
+        self._restored: set[str] = set()  # bots whose stored working orders were picked up
         self.unwinds = 0
         #: intent id -> signed exposure left naked after a hedge-on-fill unwind (under one lot)
         self.residuals: dict[str, dict[str, Decimal]] = {}
+
+    def restore(self, bot: str) -> int:
+        """Pick up ``bot``'s orders still working at the venue from the store (a restart):
+        they count as pending for netting, and ``Cancel``/``replaces`` reach them by the
+        intent id stored with their leg signal. Returns how many were picked up."""
+        if bot in self._restored:
+            return 0
+        self._restored.add(bot)
+        store = self.engine.services.store
+        accounts = set(self.engine.oms.accounts())
+        recs = [r for r in store.open_orders(bot) if r.account in accounts and r.client_order_id not in self._working]
+        if not recs:
+            return 0
+        # a quote's orders live under its quote id, every other intent's under the intent id
+        keys = {s.signal_id: str(s.meta.get("quote") or s.meta["intent"]) for s in store.signals(bot=bot)
+                if s.meta.get("intent")}
+        for r in recs:
+            order = r.order
+            self._working[order.client_order_id] = order
+            key = keys.get(r.signal_id or "")
+            if key:
+                self._owned.add(order.client_order_id)
+                self.live.setdefault(key, LiveIntent(bot, "restored")).orders.append(order)
+        return len(recs)
 
     # -- context for the bot ------------------------------------------------------------
     def ctx(self, bot: str, now_ns: int, instruments: tuple[str, ...]) -> Ctx:
@@ -102,6 +127,8 @@ class IntentDispatcher:
         sent. Tracked in memory and settled by primary-key reads of the store (a scan of
         every open order per fire would grow with the store)."""
         store = self.engine.services.store
+        if bot not in self._restored:
+            self.restore(bot)
         out = []
         for cid, order in list(self._working.items()):
             if order.bot != bot:
@@ -129,6 +156,7 @@ class IntentDispatcher:
     # -- dispatch -----------------------------------------------------------------------
     def dispatch(self, runner: BotRunner, intents: list[Intent], now_ns: int) -> None:
         """Judge and send each intent in order (each is one decision)."""
+        self.restore(runner.name)
         for seq, intent in enumerate(intents):
             if not isinstance(intent, INTENT_TYPES):
                 raise PluginError(f"bot {runner.name}: returned {type(intent).__name__}, not an intent "

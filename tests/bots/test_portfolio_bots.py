@@ -196,3 +196,21 @@ def test_reversion_limit_fills_only_on_a_trade_through_and_takes_profit_at_the_m
                for f in fills)  # the take-profit filled
     assert h.position("mr", "X") == 0
     h.close()
+
+
+def test_a_decide_bot_asks_the_same_from_the_preloaded_history_as_from_the_live_window(tmp_path: Path) -> None:
+    """Replay hands a decide bot a view of its preloaded panel; live builds the panel from
+    the data hub's window. Same orders either way."""
+    frames = _pair_frames()
+    out = []
+    for k, pre in enumerate((False, True)):
+        (tmp_path / str(k)).mkdir()
+        h = Harness(tmp_path / str(k), frames, [spec("pairs", PairsTradeBot, ("SPX", "IXIC"), params={"stop_z": 50.0})])
+        if pre:
+            for runner in h.engine.runners.values():
+                runner.precompute(frames)
+            assert runner.panel is not None
+        h.run(130)
+        out.append([(o.ts_init, o.instrument, o.side, o.quantity) for o in h.store.orders()])
+        h.close()
+    assert out[0] == out[1] and len(out[0]) >= 4

@@ -195,3 +195,32 @@ def test_quotes_are_bounded_per_side_and_refreshed_only_past_the_threshold(tmp_p
     assert not {o.client_order_id for o in now} & {o.client_order_id for o in live}
     assert sorted(float(o.limit_price) for o in now if o.side.value == "buy") == [94.0, 95.0]  # type: ignore[arg-type]
     h.close()
+
+
+def test_a_restarted_engine_counts_stored_working_orders_and_can_cancel_them(tmp_path: Path) -> None:
+    """Restart: a fresh kernel on the same store nets a target against the resting order
+    sent before the restart (no double order) and a Cancel by id still reaches it."""
+    from orchestrator.domain import OrderStatus, OrderType
+    from orchestrator.intents import Cancel, OrderIntent
+
+    resting = OrderIntent.single("A", "buy", size=40, order_type=OrderType.LIMIT, limit=50.0, id="rest")
+    h = _scripted(tmp_path, [[resting]])
+    h.run(1)
+    (before,) = h.store.open_orders("s")
+    row = h.row
+    h.store.commit()
+    # a new engine on the same store: nothing in memory
+    Scripted.script = [[Target.quantities({"A": 100})], [Cancel("rest")]]
+    h2 = Harness(tmp_path, _frames(), [spec("s", Scripted, ("A", "B"))], store=h.store)
+    from orchestrator.warmstart import warm_start
+
+    warm_start(h2.kernel, Decimal(100_000))  # what every restart runs: book, paper venue, order manager
+    h2.row = row
+    for sym, f in h2.frames.items():
+        h2.market.advance(sym, row)
+    sent = _sent(h2)
+    h2.run(1)
+    assert sent == [("A", "buy", Decimal(60))]  # 100 wanted - 40 still working from before the restart
+    h2.run(1)
+    assert h2.store.order(before.client_order_id).status is OrderStatus.CANCELED  # type: ignore[union-attr]
+    h2.close()
