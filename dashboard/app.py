@@ -109,6 +109,9 @@ def create_app(config: KernelConfig, store_url: str | None, clock: Clock, *, hos
     app.extensions["tradefleet"] = {"store": store, "view": view, "control": control, "auth": auth,
                                     "clock": clock, "watchdog": watchdog, "sessions": sessions, "tokens": tokens,
                                     "hosts": sec.allowed_hosts(dcfg, bind)}
+    from dashboard.prediction_view import register as register_prediction
+
+    register_prediction(app, config, clock)  # /prediction: live prediction markets (its own module)
     from dashboard.metrics import install_metrics
 
     if config.metrics.enabled:
