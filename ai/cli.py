@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from orchestrator.cli.common import ConfigOption, JsonOption, emit_json, load, open_store
+from orchestrator.cli.common import ConfigOption, JsonOption, emit_json, load, open_existing_store
 from orchestrator.errors import DataError
 
 AsOfOpt = typer.Option(None, "--as-of", help="Fit on bars closed by this date (YYYY-MM-DD; default: all).")
@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         from orchestrator.clock import ns_to_dt
 
         cfg = load(config)
-        st = open_store(cfg, store)
+        st = open_existing_store(cfg, store)
         try:
             rows = StoreRegimeHistory(st).read(market)[-last:]
         finally:

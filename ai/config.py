@@ -116,7 +116,9 @@ class EnsembleConfig(Section):
     consensus_window_hours: float = Field(24.0, gt=0)
     suppress_opposing: bool = True
     opposing_window_hours: float = Field(24.0, gt=0)
-    adaptive: bool = False
+    adaptive: bool = Field(True, description="scale each source's weight by its measured information coefficient "
+                           "once enough outcomes exist (bounded; every change is stored in source_weights)")
+    ic_log_step: float = Field(0.05, gt=0, le=1, description="store a source's multiplier when it moves this much")
     ic_window: int = Field(60, ge=10, description="resolved votes per source in the rolling IC")
     ic_horizon_bars: int = Field(5, ge=1)
     ic_strength: float = Field(2.0, ge=0, description="weight multiplier = clip(1 + strength * IC, 0, 2)")

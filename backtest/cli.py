@@ -2,7 +2,9 @@
 
 Heavy libraries (pandas, numba, optuna, plotly, dask) are imported inside the commands.
 Long work shows a rich progress bar; ``--json`` prints machine-readable output instead
-of tables. Fills are at the next bar's open everywhere (see ``backtest.kernel``).
+of tables. Fills follow the one fill model as ported by ``backtest.kernel`` (next bar's open
+by default, ``backtest --fill close`` for the signal bar's close); ``backtest`` prints its
+fill and cost assumptions with the results and in its reports.
 """
 
 from __future__ import annotations
@@ -60,8 +62,30 @@ def _load_with_warmup(spec: Any, data: str | None, start: str | None, end: str |
     return name, frame, first
 
 
+def parse_params(items: list[str], spec: Any) -> dict[str, Any]:
+    """``name=value`` overrides (values read as JSON where they parse, else as text),
+    validated against the bot's params model before anything runs."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            bad_arg("--param", item, "expected name=value")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except ValueError:
+            out[key.strip()] = raw
+    known = set(spec.bot.Params.model_fields)
+    unknown = sorted(set(out) - known)
+    if unknown:
+        bad_arg("--param", unknown[0], f"bot {spec.name} has no such parameter (has: {', '.join(sorted(known))})")
+    spec.make_params(out)  # invalid values: one line naming the bot and the field
+    return out
+
+
 _SIM_FLAGS = {"fee": "--fee", "slippage": "--slippage", "size": "--size", "sl_pct": "--sl", "tp_pct": "--tp",
-              "tsl_pct": "--tsl"}
+              "tsl_pct": "--tsl", "allow_short": "--long-only", "fill": "--fill", "limit_fill": "--limit-fill"}
 
 
 def _settings(**values: Any) -> Any:
@@ -123,16 +147,22 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                      tsl: float = typer.Option(0.0, "--tsl", help="Trailing stop fraction (0 = none)."),
                      report: Path | None = typer.Option(None, "--report", help="Write an HTML report here (+ .json)."),
                      mc_runs: int = typer.Option(300, "--mc-runs", min=1, help="Bootstrap paths for the report's fan chart."),
+                     params: list[str] | None = typer.Option(None, "--param", help="Bot parameter override name=value (repeatable)."),
+                     long_only: bool = typer.Option(False, "--long-only", help="Ignore short signals (stay flat instead)."),
+                     fill: str = typer.Option("next-open", "--fill", help="Market fills: next-open (next bar's open) or close (the signal bar's close)."),
+                     limit_fill: str = typer.Option("through", "--limit-fill", help="Targets fill on a trade-through, or on a touch."),
                      as_json: bool = JsonOption) -> None:
-        """Backtest one bot on history (vectorized, fills at the next bar's open)."""
+        """Backtest one bot on history (vectorized; the fill model's rules, printed with the results)."""
         from backtest.engine import run_backtest, signals_of
         from backtest.report import metrics_payload, write_report
 
-        settings = _settings(fee=fee, slippage=slippage, size=size, sl_pct=sl, tp_pct=tp, tsl_pct=tsl)
         spec = _spec(bot)
+        overrides = parse_params(params or [], spec)
+        settings = _settings(fee=fee, slippage=slippage, size=size, sl_pct=sl, tp_pct=tp, tsl_pct=tsl,
+                             allow_short=not long_only, fill=fill, limit_fill=limit_fill)
         name, history, first = _load_with_warmup(spec, data, start, end)
         with bot_errors(spec.name, "backtesting"):
-            res = run_backtest(spec, history, settings, start=first)
+            res = run_backtest(spec, history, settings, overrides, start=first)
         frame = history.iloc[first:]
         extra: dict[str, Any] = {"data": name, "warmup_bars": first}
         if report is not None:
@@ -140,7 +170,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
             from backtest.montecarlo import monte_carlo
 
             with bot_errors(spec.name, "computing signals"):
-                full = signals_of(spec.build(), history, spec.name)
+                full = signals_of(spec.build(overrides), history, spec.name)
             sig = Signals(full.signal[first:], full.stop[first:] if len(full.stop) > 1 else full.stop,
                           full.target[first:] if len(full.target) > 1 else full.target)
             with _progress("monte carlo for report", 3, as_json) as adv:
@@ -151,6 +181,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
             emit_json(metrics_payload(res, extra))
             return
         _table(f"{bot} on {name} ({len(frame)} bars traded, {first} warm-up)", [{"metric": k, "value": v} for k, v in res.metrics_json().items()])
+        typer.echo(f"assumptions: {settings.describe()}")
         if report is not None:
             typer.echo(f"report: {extra['report']}")
 
@@ -305,7 +336,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         with open_executor(cluster or cfg.validation.cluster, workers) as ex, \
                 _progress("validate", len(specs), as_json) as adv:
             for spec in specs:
-                rec, _ = validate_bot(spec, cfg.validation, executor=ex)
+                rec, _ = validate_bot(spec, cfg.validation, executor=ex, app=cfg)
                 vstore.save(rec)
                 records.append(rec)
                 adv(1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,12 +38,36 @@ class SimSettings(BaseModel):
     tsl_pct: float = Field(0.0, ge=0, lt=1, description="trailing stop from the best price; 0 = none")
     allow_short: bool = True
     delay: int = Field(0, ge=0, description="extra bars between signal and fill (latency)")
+    fill: Literal["next-open", "close"] = Field("next-open", description="market fills: next bar's open or the signal bar's close")
+    limit_fill: Literal["through", "touch"] = Field("through", description="a target fills on a trade-through, or on a touch")
+    same_bar: Literal["adverse", "favourable"] = Field("adverse", description="stop and target in one bar: which fills first")
+    max_volume_share: float = Field(0.0, ge=0, le=1, description="entries take at most this share of a bar's volume (0 = no cap)")
 
     def params(self) -> np.ndarray:
         """Return the kernel's params vector."""
         return make_params(init_cash=self.init_cash, fee=self.fee, size=self.size, sl_pct=self.sl_pct,
                            tp_pct=self.tp_pct, tsl_pct=self.tsl_pct, allow_short=self.allow_short,
-                           delay=self.delay)
+                           delay=self.delay, fill_close=self.fill == "close", limit_touch=self.limit_fill == "touch",
+                           favourable_first=self.same_bar == "favourable", max_volume_share=self.max_volume_share)
+
+    def describe(self) -> str:
+        """The fill and cost assumptions, one printable line (reports and the CLI print it)."""
+        from orchestrator.execution.fill_model import MATCH_VERSION
+
+        cap = f"{self.max_volume_share:.0%} of bar volume" if self.max_volume_share > 0 else "no volume cap"
+        stops = []
+        if self.sl_pct:
+            stops.append(f"stop {self.sl_pct:.2%}")
+        if self.tp_pct:
+            stops.append(f"target {self.tp_pct:.2%}")
+        if self.tsl_pct:
+            stops.append(f"trailing {self.tsl_pct:.2%}")
+        return (f"fill model v{MATCH_VERSION} (kernel port): market at {self.fill}"
+                f"{f' + {self.delay} bar(s) latency' if self.delay else ''}; stop at stop or gap open, never better;"
+                f" target on {self.limit_fill} at target or better open; stop and target in one bar: {self.same_bar} first;"
+                f" {cap}; fee {self.fee:.4%} of notional per side; slippage {self.slippage:.4%} on market and stop fills;"
+                f" size {self.size:g} x equity; {'long and short' if self.allow_short else 'long only'}"
+                f"{'; ' + ', '.join(stops) if stops else ''}")
 
 
 @dataclass(frozen=True)
@@ -122,8 +146,10 @@ def simulate(frame: pd.DataFrame, sig: Signals, settings: SimSettings, *, bot: s
     n = len(c)
     slip_arr = np.full(1, settings.slippage) if slip is None else np.ascontiguousarray(slip[start:], dtype=np.float64)
     s = np.ascontiguousarray(sig.signal[start:])
+    vol = (np.ascontiguousarray(frame["volume"].to_numpy(dtype=np.float64)[start:])
+           if settings.max_volume_share > 0 and "volume" in frame.columns else np.empty(0))
     equity, trades, nt = simulate_nb(o, h, lo, c, s, _tail(sig.stop, start, n), _tail(sig.target, start, n),
-                                     slip_arr, settings.params())
+                                     slip_arr, settings.params(), vol)
     idx = frame.index.as_unit("ns").asi8[start:]
     years = float(idx[-1] - idx[0]) / NS_PER_YEAR
     m = metrics_nb(equity, trades, nt, settings.init_cash, years)

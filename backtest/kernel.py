@@ -1,20 +1,30 @@
 """The numba simulation kernel: target-position signals to equity, trades and metrics.
 
-Fill convention (used everywhere in ``backtest/``): the signal of bar *t* is known at the
-close of bar *t*; the order it implies fills at the **open of bar t+1** (plus ``delay``
-extra bars when latency is simulated), adversely slipped by that bar's slippage fraction.
-Fees are a fraction of traded notional, charged on entry and on exit (backtesting.py's
-``commission`` convention). A new position is sized to ``size`` x equity after the previous
-position is closed, including the entry fee: ``units = size * equity / (price * (1 + fee))``.
+It ports the rules of the one fill model (:mod:`orchestrator.execution.fill_model`, version
+``MATCH_VERSION``) to arrays; the golden-bar suite (``tests/backtest/test_golden.py``) runs the
+same cases through both and requires the same fills.
+
+Fill convention: the signal of bar *t* is known at the close of bar *t*; the order it implies
+fills at the **open of bar t+1** (``fill="next-open"``, the default; plus ``delay`` extra bars
+when latency is simulated) or at the **close of bar t** (``fill="close"``), adversely slipped
+by that bar's slippage fraction. Fees are a fraction of traded notional, charged on entry and
+on exit (backtesting.py's ``commission`` convention). A new position is sized to ``size`` x
+equity after the previous position is closed, including the entry fee:
+``units = size * equity / (price * (1 + fee))``; with a volume cap (``max_volume_share`` > 0
+and a volume array) an entry fills at most that share of each bar's volume and the rest at
+the next bars' opens while the signal holds.
 
 Positions change only when the signal *changes* (target-position semantics): a stop, target
 or trailing-stop exit leaves the account flat until the bot's signal changes again.
-Inside a bar the protective stop is checked before the target (the conservative order);
-a bar that gaps through a level fills at its open. Stops pay slippage, targets do not. A
-signal change acts at the open, before any intrabar stop of that bar. The trailing stop
-follows the best high (low for shorts) seen since entry, including the entry bar, and is
-checked against it from the next bar on.
-An open position at the end is marked to the last close and listed as ``open``.
+The protective stop triggers when a bar trades at or through it and fills at the stop, or at
+the open when the bar gapped through it, never better, plus slippage. The target is a limit:
+it fills only when a bar trades through it (or touches it, with ``limit_touch``) at the
+target or a better open, without slippage. When one bar reaches both, a level the bar
+opened through fills first, then the adverse one (the stop; ``favourable_first`` reverses
+it). The stop and target of a trade entered at an open are live on that bar; of a trade
+entered at a close, from the next bar. The trailing stop follows the best high (low for
+shorts) seen since entry, including the entry bar, and is checked against it from the next
+bar on. An open position at the end is marked to the last close and listed as ``open``.
 """
 
 from __future__ import annotations
@@ -23,8 +33,9 @@ import numpy as np
 from numba import njit
 
 # Layout of the float64 ``params`` vector (a vector keeps the njit signature small and fixed).
-P_CASH, P_FEE, P_SIZE, P_SL, P_TP, P_TSL, P_SHORT, P_DELAY = range(8)
-N_PARAMS = 8
+(P_CASH, P_FEE, P_SIZE, P_SL, P_TP, P_TSL, P_SHORT, P_DELAY, P_FILL_CLOSE, P_TOUCH, P_FAVOUR,
+ P_VOLCAP) = range(12)
+N_PARAMS = 12
 
 # Columns of the trade record array.
 T_ENTRY_I, T_EXIT_I, T_DIR, T_UNITS, T_ENTRY_PX, T_EXIT_PX, T_FEES, T_PNL, T_RET, T_REASON = range(10)
@@ -39,14 +50,15 @@ METRIC_NAMES = ("total_return", "cagr", "sharpe", "sortino", "calmar", "max_draw
 
 
 @njit(cache=True, nogil=True)
-def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, params):  # type: ignore[no-untyped-def]
+def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, params, volume):  # type: ignore[no-untyped-def]
     """Simulate one instrument; return ``(equity[n], trades[m, 10], n_trades)``.
 
     ``signal`` is the target direction per bar (> 0 long, < 0 short, else flat; NaN is
     flat); ``stop_px`` and ``target_px`` are absolute protective levels per signal bar (NaN
     for none); ``slip`` is the adverse fill fraction per bar. Each of those three may also
     have length 1, meaning the same value for every bar (no n-sized allocation).
-    ``params`` follows the ``P_*`` layout.
+    ``params`` follows the ``P_*`` layout; ``volume`` (per bar, or empty) is read only with a
+    volume cap.
     """
     n = close.shape[0]
     per_bar_stop = stop_px.shape[0] == n
@@ -60,6 +72,10 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
     tsl_pct = params[P_TSL]
     allow_short = params[P_SHORT] > 0.5
     delay = int(params[P_DELAY])
+    at_close = params[P_FILL_CLOSE] > 0.5
+    touch = params[P_TOUCH] > 0.5
+    favour_first = params[P_FAVOUR] > 0.5
+    volcap = params[P_VOLCAP] if volume.shape[0] == n else 0.0
     # One trade at most per signal change, plus one.
     changes = 1
     for i in range(1, n):
@@ -72,65 +88,92 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
     direction = 0
     entry_px = 0.0
     entry_fee = 0.0
+    want = 0.0          # units still to buy/sell for the open trade (volume-capped entries)
     stop_lvl = np.nan   # absolute levels of the open trade
     tgt_lvl = np.nan
     peak = 0.0          # best price since entry (trailing stop)
+    entered = -1        # bar of the entry fill
     prev_tgt = 0
     ruined = False
     for i in range(n):
         if ruined:
             equity[i] = 0.0
             continue
-        k = i - 1 - delay
-        tgt = 0
-        if k >= 0:
-            s = signal[k]
-            if s > 0:
-                tgt = 1
-            elif s < 0:
-                tgt = -1 if allow_short else 0
-        if tgt != prev_tgt:
-            prev_tgt = tgt
-            if direction != 0 and direction != tgt:
-                px = open_[i] * (1.0 - direction * slip[i if per_bar_slip else 0])
-                f = abs(pos) * px * fee
-                cash += pos * px - f
-                pnl = pos * (px - entry_px) - entry_fee - f
-                trades[nt, T_EXIT_I] = i
-                trades[nt, T_EXIT_PX] = px
-                trades[nt, T_FEES] = entry_fee + f
-                trades[nt, T_PNL] = pnl
-                trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
-                trades[nt, T_REASON] = R_SIGNAL
-                nt += 1
-                pos = 0.0
-                direction = 0
-            if tgt != 0 and direction == 0:
-                px = open_[i] * (1.0 + tgt * slip[i if per_bar_slip else 0])
-                eq = cash
-                units = size * eq / (px * (1.0 + fee))
-                if units > 0.0:
-                    entry_fee = units * px * fee
-                    pos = tgt * units
-                    cash -= pos * px + entry_fee
-                    direction = tgt
-                    entry_px = px
-                    peak = px
-                    trades[nt, T_ENTRY_I] = i
-                    trades[nt, T_DIR] = tgt
-                    trades[nt, T_UNITS] = units
-                    trades[nt, T_ENTRY_PX] = px
-                    stop_lvl = stop_px[k if per_bar_stop else 0]
-                    tgt_lvl = target_px[k if per_bar_tgt else 0]
-                    if sl_pct > 0.0:
-                        lvl = px * (1.0 - tgt * sl_pct)
-                        if np.isnan(stop_lvl) or (lvl - stop_lvl) * tgt > 0:
-                            stop_lvl = lvl
-                    if tp_pct > 0.0:
-                        lvl = px * (1.0 + tgt * tp_pct)
-                        if np.isnan(tgt_lvl) or (tgt_lvl - lvl) * tgt > 0:
-                            tgt_lvl = lvl
-        if direction != 0:
+        sl = slip[i if per_bar_slip else 0]
+        for phase in range(2):
+            # next-open: the signal acts at the open, then the bar's exits; close: exits, then the close
+            if (phase == 0) != at_close:
+                k = i - delay if at_close else i - 1 - delay
+                px0 = close[i] if at_close else open_[i]
+                tgt = 0
+                if k >= 0:
+                    s = signal[k]
+                    if s > 0:
+                        tgt = 1
+                    elif s < 0:
+                        tgt = -1 if allow_short else 0
+                if tgt != prev_tgt:
+                    prev_tgt = tgt
+                    if direction != 0 and direction != tgt:
+                        px = px0 * (1.0 - direction * sl)
+                        f = abs(pos) * px * fee
+                        cash += pos * px - f
+                        pnl = pos * (px - entry_px) - entry_fee - f
+                        trades[nt, T_EXIT_I] = i
+                        trades[nt, T_EXIT_PX] = px
+                        trades[nt, T_FEES] = entry_fee + f
+                        trades[nt, T_PNL] = pnl
+                        trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
+                        trades[nt, T_REASON] = R_SIGNAL
+                        nt += 1
+                        pos = 0.0
+                        direction = 0
+                        want = 0.0
+                    if tgt != 0 and direction == 0:
+                        px = px0 * (1.0 + tgt * sl)
+                        units = size * cash / (px * (1.0 + fee))
+                        if volcap > 0.0 and volume[i] > 0.0 and units > volcap * volume[i]:
+                            want = units - volcap * volume[i]
+                            units = volcap * volume[i]
+                        if units > 0.0:
+                            entry_fee = units * px * fee
+                            pos = tgt * units
+                            cash -= pos * px + entry_fee
+                            direction = tgt
+                            entry_px = px
+                            peak = px
+                            entered = i
+                            trades[nt, T_ENTRY_I] = i
+                            trades[nt, T_DIR] = tgt
+                            trades[nt, T_UNITS] = units
+                            trades[nt, T_ENTRY_PX] = px
+                            stop_lvl = stop_px[k if per_bar_stop else 0]
+                            tgt_lvl = target_px[k if per_bar_tgt else 0]
+                            if sl_pct > 0.0:
+                                lvl = px * (1.0 - tgt * sl_pct)
+                                if np.isnan(stop_lvl) or (lvl - stop_lvl) * tgt > 0:
+                                    stop_lvl = lvl
+                            if tp_pct > 0.0:
+                                lvl = px * (1.0 + tgt * tp_pct)
+                                if np.isnan(tgt_lvl) or (tgt_lvl - lvl) * tgt > 0:
+                                    tgt_lvl = lvl
+                elif direction != 0 and want > 0.0 and entered < i:
+                    # the rest of a volume-capped entry: at this bar's open, at most the cap again
+                    add = want
+                    if volume[i] > 0.0 and add > volcap * volume[i]:
+                        add = volcap * volume[i]
+                    px = open_[i] * (1.0 + direction * sl)
+                    f = add * px * fee
+                    cash -= direction * add * px + f
+                    entry_px = (abs(pos) * entry_px + add * px) / (abs(pos) + add)
+                    entry_fee += f
+                    pos += direction * add
+                    want -= add
+                    trades[nt, T_UNITS] = abs(pos)
+                    trades[nt, T_ENTRY_PX] = entry_px
+                continue
+            if direction == 0 or (at_close and entered == i):
+                continue
             # Effective stop: the tighter of the fixed stop and the trailing stop.
             stop = stop_lvl
             reason = R_STOP
@@ -139,17 +182,27 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                 if np.isnan(stop) or (trail - stop) * direction > 0:
                     stop = trail
                     reason = R_TRAIL
+            stop_hit = not np.isnan(stop) and ((direction > 0 and low[i] <= stop) or (direction < 0 and high[i] >= stop))
+            tgt_hit = False
+            if not np.isnan(tgt_lvl):
+                fav = high[i] if direction > 0 else low[i]
+                tgt_hit = (fav - tgt_lvl) * direction > 0 or (touch and fav == tgt_lvl)
+            stop_gap = stop_hit and (open_[i] - stop) * direction < 0
+            tgt_gap = tgt_hit and (open_[i] - tgt_lvl) * direction > 0
+            take_stop = stop_hit
+            if stop_gap:
+                take_stop = True
+            elif tgt_gap:
+                take_stop = False
+            elif stop_hit and tgt_hit:
+                take_stop = not favour_first
             exit_px = np.nan
-            if not np.isnan(stop) and ((direction > 0 and low[i] <= stop) or (direction < 0 and high[i] >= stop)):
-                base = stop
-                if (open_[i] - stop) * direction < 0:
-                    base = open_[i]  # gapped through the stop
-                exit_px = base * (1.0 - direction * slip[i if per_bar_slip else 0])
-            elif not np.isnan(tgt_lvl) and ((direction > 0 and high[i] >= tgt_lvl) or (direction < 0 and low[i] <= tgt_lvl)):
+            if take_stop:
+                base = open_[i] if stop_gap else stop
+                exit_px = base * (1.0 - direction * sl)
+            elif tgt_hit:
                 reason = R_TARGET
-                exit_px = tgt_lvl
-                if (open_[i] - tgt_lvl) * direction > 0:
-                    exit_px = open_[i]
+                exit_px = open_[i] if tgt_gap else tgt_lvl
             if not np.isnan(exit_px):
                 f = abs(pos) * exit_px * fee
                 cash += pos * exit_px - f
@@ -163,6 +216,7 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                 nt += 1
                 pos = 0.0
                 direction = 0
+                want = 0.0
             elif direction > 0:
                 peak = max(peak, high[i])
             else:
@@ -268,10 +322,14 @@ def metrics_nb(equity, trades, n_trades, init_cash, years):  # type: ignore[no-u
 
 
 def make_params(*, init_cash: float, fee: float, size: float, sl_pct: float = 0.0, tp_pct: float = 0.0,
-                tsl_pct: float = 0.0, allow_short: bool = True, delay: int = 0) -> np.ndarray:
+                tsl_pct: float = 0.0, allow_short: bool = True, delay: int = 0, fill_close: bool = False,
+                limit_touch: bool = False, favourable_first: bool = False,
+                max_volume_share: float = 0.0) -> np.ndarray:
     """Pack simulation settings into the kernel's ``params`` vector."""
     p = np.zeros(N_PARAMS)
     p[P_CASH], p[P_FEE], p[P_SIZE] = init_cash, fee, size
     p[P_SL], p[P_TP], p[P_TSL] = sl_pct, tp_pct, tsl_pct
     p[P_SHORT], p[P_DELAY] = float(allow_short), float(delay)
+    p[P_FILL_CLOSE], p[P_TOUCH], p[P_FAVOUR] = float(fill_close), float(limit_touch), float(favourable_first)
+    p[P_VOLCAP] = max_volume_share
     return p

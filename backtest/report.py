@@ -29,7 +29,8 @@ def metrics_payload(result: BacktestResult, extra: dict[str, Any] | None = None)
     eq = result.equity_series()
     return {"bot": result.bot, "start": eq.index[0].isoformat(), "end": eq.index[-1].isoformat(),
             "bars": len(eq), "final_equity": float(result.equity[-1]), "params": result.params,
-            "settings": result.settings.model_dump(), "metrics": result.metrics_json(), **(extra or {})}
+            "settings": result.settings.model_dump(), "assumptions": result.settings.describe(),
+            "metrics": result.metrics_json(), **(extra or {})}
 
 
 def monthly_returns(equity: pd.Series) -> pd.DataFrame:
@@ -105,8 +106,8 @@ def html_report(result: BacktestResult, mc: MonteCarloResult | None = None, titl
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>{head}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;font-size:12px}}
 td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style></head><body>
-<h1>{head}</h1><p>Fills at the next bar's open; fee {result.settings.fee:g}, slippage {result.settings.slippage:g}
-per side; params {html.escape(json.dumps(result.params))}</p>
+<h1>{head}</h1><p class="assumptions">{html.escape(result.settings.describe())};
+params {html.escape(json.dumps(result.params))}</p>
 <table>{metrics}</table>{''.join(parts)}<h2>Trades</h2>{_trade_table(result)}</body></html>"""
 
 

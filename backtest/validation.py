@@ -4,8 +4,9 @@
 lookahead, runs a walk-forward optimisation, and compares the results with the
 ``[validation]`` thresholds: at least ``min_trades`` closed trades, win rate >=
 ``min_win_rate``, Sharpe >= ``min_sharpe``, a clean lookahead check and a walk-forward
-out-of-sample Sharpe > ``min_oos_sharpe``. Event-driven bots cannot be validated on bars
-and are No-Go here (they are replayed from recorded quotes).
+out-of-sample Sharpe > ``min_oos_sharpe``. Event-driven bots are validated by quote
+replay instead (:mod:`backtest.quote_replay`): the same trade, win-rate and Sharpe thresholds
+on the kernel's replay of their session, and never Go on generated data.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from orchestrator.errors import TradefleetError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from orchestrator.config import AppConfig
 
 MAX_GRID = 27        # larger parameter grids are searched with Optuna instead
 OPTUNA_TRIALS = 24
@@ -66,12 +69,24 @@ def decide(cfg: ValidationConfig, metrics: dict[str, float], lookahead_clean: bo
 
 def validate_bot(spec: BotSpec, cfg: ValidationConfig | None = None, frame: pd.DataFrame | None = None,
                  data_name: str | None = None, executor: Executor | None = None, clock: Clock | None = None,
-                 progress: Callable[[str], None] | None = None) -> tuple[ValidationRecord, BacktestResult | None]:
-    """Validate one bot; return the record (never raises for the bot's own failures)."""
+                 progress: Callable[[str], None] | None = None,
+                 app: AppConfig | None = None) -> tuple[ValidationRecord, BacktestResult | None]:
+    """Validate one bot; return the record (never raises for the bot's own failures).
+
+    Event-driven bots with a tick source are validated by quote replay on ``app``'s
+    ``[replay] snapshots`` session (default config when ``app`` is None)."""
     c = cfg or ValidationConfig()
     now = (clock or LiveClock()).now_ns()
+    if spec.bot.event_driven and getattr(spec.bot, "tick_source", None):
+        from backtest.quote_replay import validate_by_quote_replay
+        from orchestrator.config import AppConfig
+
+        if progress is not None:
+            progress("quote replay")
+        return validate_by_quote_replay(spec, app or AppConfig(), c, now), None
     if spec.bot.event_driven or not spec.bot.supports_backtest:
-        return ValidationRecord(spec.name, now, False, "-", [], error="event-driven: validate by quote replay"), None
+        return ValidationRecord(spec.name, now, False, "-", [],
+                                error="no backtest: event-driven without a tick source to replay"), None
     try:
         if frame is None:
             data_name, frame = data_for(spec)

@@ -34,7 +34,7 @@ from flask import (
 )
 
 from orchestrator.clock import NS, Clock
-from orchestrator.config import AppConfig
+from orchestrator.sections import KernelConfig
 from orchestrator.errors import TradefleetError
 
 from dashboard import security as sec
@@ -73,7 +73,7 @@ def discover_bots() -> tuple[dict[str, Any], dict[str, str]]:
     return reg.ok("bots"), broken
 
 
-def create_app(config: AppConfig, store_url: str | None, clock: Clock, *, host: str | None = None,
+def create_app(config: KernelConfig, store_url: str | None, clock: Clock, *, host: str | None = None,
                bus: Any = None, specs: dict[str, Any] | None = None, broken: dict[str, str] | None = None,
                environ: dict[str, str] | None = None, watchdog: Any = None) -> Flask:
     """Build the dashboard app on the store at ``store_url`` (default ``engine.store_url``).
@@ -169,7 +169,7 @@ def _install_guards(app: Flask, auth: sec.AuthSettings, clock: Clock, session_ho
 
 
 def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec.AuthSettings,
-                   throttle: sec.LoginThrottle, config: AppConfig) -> None:
+                   throttle: sec.LoginThrottle, config: KernelConfig) -> None:
     clock = view.clock
 
     @app.route("/login", methods=["GET", "POST"])
@@ -252,7 +252,7 @@ def _apply(control: FleetControl, action: str, bot: str | None, reason: str) -> 
     raise ControlError(f"unknown action {action!r}: use pause, resume or halt")
 
 
-def _install_api(app: Flask, view: FleetView, control: FleetControl, config: AppConfig) -> None:
+def _install_api(app: Flask, view: FleetView, control: FleetControl, config: KernelConfig) -> None:
     interval = config.dashboard.sse_interval_seconds
 
     def ok(obj: Any) -> Response:

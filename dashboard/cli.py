@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from orchestrator.cli.common import ConfigOption, StoreOption, load
+from orchestrator.cli.common import ConfigOption, StoreOption, load_checked
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
         from dashboard.serve import check_port
 
-        cfg = load(config)
+        cfg, _ = load_checked(config, ("dashboard",), store_url)
         bind = host or cfg.dashboard.host
         check_port(bind, port if port is not None else cfg.dashboard.port)
         app = create_app(cfg, store_url, LiveClock(), host=bind)
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         from orchestrator.clock import LiveClock
         from orchestrator.store import Store
 
-        cfg = load(config)
+        cfg, _ = load_checked(config, ("telegram",), store_url)
         token = resolve_token(cfg)
         check_token(cfg, token)  # a refused token or an unreachable API: one line, before the store is opened
         specs, broken = discover_bots()

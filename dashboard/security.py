@@ -58,7 +58,7 @@ class AuthSettings:
 
 def resolve_auth(cfg: DashboardConfig, host: str, environ: Mapping[str, str] | None = None) -> AuthSettings:
     """Resolve the password hash and secret key for binding ``host``, or refuse to start."""
-    from orchestrator.config import SecretRef
+    from orchestrator.sections import SecretRef
 
     where = f"dashboard on {host}"
     pw = cfg.password_hash

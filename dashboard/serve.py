@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from orchestrator.clock import Clock
-from orchestrator.config import AppConfig
+from orchestrator.sections import KernelConfig
 from orchestrator.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def check_port(host: str, port: int) -> None:
 class DashboardServer:
     """The dashboard on a werkzeug server thread."""
 
-    def __init__(self, config: AppConfig, store_url: str | None, clock: Clock, *, bus: Any = None,
+    def __init__(self, config: KernelConfig, store_url: str | None, clock: Clock, *, bus: Any = None,
                  host: str | None = None, port: int | None = None, watchdog: Any = None,
                  specs: dict[str, Any] | None = None) -> None:
         from werkzeug.serving import make_server

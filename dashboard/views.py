@@ -20,8 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestrator.clock import Clock, ns_to_dt
-from orchestrator.cli.control import status_dict
-from orchestrator.config import AppConfig
+from dashboard.status import status_dict
+from orchestrator.sections import KernelConfig
 
 from dashboard import queries as q
 
@@ -78,7 +78,7 @@ class _Cache:
 class FleetView:
     """Read-only assembly of the dashboard's data."""
 
-    def __init__(self, config: AppConfig, store: Any, clock: Clock, specs: dict[str, Any] | None = None,
+    def __init__(self, config: KernelConfig, store: Any, clock: Clock, specs: dict[str, Any] | None = None,
                  broken: dict[str, str] | None = None) -> None:
         self.config = config
         self.store = store
@@ -102,7 +102,7 @@ class FleetView:
     def risk(self) -> dict[str, Any]:
         """The risk engine's saved report merged with the live halt (``tradefleet risk``)."""
         try:
-            from risk.cli import risk_view
+            from risk.view import risk_view
 
             return risk_view(self.config, self.store)
         except Exception as exc:  # missing table or an older report shape: show, don't fail

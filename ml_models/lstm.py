@@ -19,7 +19,7 @@ import numpy as np
 from ml_models.model import Model, ModelCard
 
 if TYPE_CHECKING:
-    from ml_models.training.trainer import TrainSpec
+    from ml_models.training.spec import TrainSpec
 
 WEIGHTS = "lstm.pt"
 CLIP = 5.0

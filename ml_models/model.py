@@ -211,14 +211,3 @@ class GBMModel(Model):
     @classmethod
     def from_artifact(cls, card: ModelCard, files: dict[str, bytes]) -> GBMModel:
         return cls(card, files[cls.FILES[card.kind]])
-
-
-def model_class(kind: str) -> type[Model]:
-    """Return the Model implementation for ``kind``."""
-    if kind in GBMModel.FILES:
-        return GBMModel
-    if kind == "lstm":
-        from ml_models.lstm import LSTMModel
-
-        return LSTMModel
-    raise ValueError(f"unknown model kind {kind!r} (xgboost, lightgbm, lstm)")

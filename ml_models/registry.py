@@ -146,7 +146,7 @@ class ModelRegistry:
 
     def load(self, asset: str, version: int) -> Model:
         """Load ``asset`` ``version`` after verifying every file's sha256 and the feature-set hash."""
-        from ml_models.model import model_class
+        from ml_models.kinds import model_class
 
         card = self.card(asset, version)
         folder = self._folder(asset, version)

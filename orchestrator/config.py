@@ -12,15 +12,18 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, ValidationError
 
-from orchestrator.errors import ConfigError
+from orchestrator.config_file import show_key
+from orchestrator.errors import ConfigError, ConfigErrors
 from orchestrator.sections import (  # noqa: F401  (re-exported: the public config API)
     AccountConfig,
     BotConfig,
     EngineConfig,
+    ExecutionConfig,
+    KernelConfig,
     PaperConfig,
     PipelineConfig,
     ReplayConfig,
@@ -41,7 +44,7 @@ from risk.config import PortfolioRiskConfig
 from scrapers.config import DataConfig
 
 __all__ = [
-    "AccountConfig", "AppConfig", "BotConfig", "EngineConfig", "PaperConfig", "PipelineConfig", "ReplayConfig",
+    "AccountConfig", "AppConfig", "BotConfig", "EngineConfig", "KernelConfig", "PaperConfig", "PipelineConfig", "ReplayConfig",
     "RiskConfig", "STARTER", "SecretRef", "Section", "check_config", "check_secret_ref", "env_overlay",
     "load_config", "read_toml", "_check_secret_ref",
 ]
@@ -52,15 +55,10 @@ ENV_PREFIX = "TRADEFLEET__"
 
 
 
-class AppConfig(Section):
-    engine: EngineConfig = EngineConfig()
-    replay: ReplayConfig = ReplayConfig()
-    paper: PaperConfig = PaperConfig()
+class AppConfig(KernelConfig):
+    """The whole config: the kernel's sections plus every component's."""
+
     risk: PortfolioRiskConfig = PortfolioRiskConfig()
-    pipeline: PipelineConfig = PipelineConfig()
-    bots: dict[str, BotConfig] = Field(default_factory=dict)
-    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
-    mode: Literal["replay", "paper", "live"] = "replay"
     regime: RegimeConfig = RegimeConfig()
     fleet: FleetConfig = FleetConfig()
     ensemble: EnsembleConfig = EnsembleConfig()
@@ -73,6 +71,7 @@ class AppConfig(Section):
     scale: ScaleConfig = ScaleConfig()
     data: DataConfig = DataConfig()
     prediction: PredictionConfig = PredictionConfig()
+    execution: ExecutionConfig = ExecutionConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -105,21 +104,18 @@ def _parse_env_value(raw: str) -> Any:
 def _format_errors(source: str, exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        key = show_key(err["loc"])
+        msg = "unknown key" if err["type"] == "extra_forbidden" else " ".join(str(err["msg"]).split())
         lines.append(f"{source}: {key}: {msg}")
     return lines
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file or raise ConfigError with the file and position."""
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found (run 'tradefleet init' to write one)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    """Read and parse a TOML config file, or raise a one-line ConfigError (file kind,
+    encoding, ``FILE:LINE`` syntax)."""
+    from orchestrator.config_file import read_toml as read
+
+    return read(path)
 
 
 def check_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> tuple[AppConfig | None, list[str]]:
@@ -142,8 +138,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         path = DEFAULT_PATH
     cfg, errors = check_config(path, environ)
     if cfg is None:
-        more = f" (and {len(errors) - 1} more; run 'tradefleet config check')" if len(errors) > 1 else ""
-        raise ConfigError(errors[0] + more)
+        raise ConfigErrors(errors)
     return cfg
 
 
@@ -172,6 +167,11 @@ speed = 0.0                # simulated seconds per wall second; 0 = as fast as i
 spread_bps = 2.0           # quoted spread around the bar close
 slippage_bps = 1.0
 fee_bps = 1.0
+fill = "next-open"         # market orders: "next-open" (next bar's open) or "close" (the decision bar's close)
+limit_fill = "through"     # a limit fills on "through" (traded past it) or "touch"
+same_bar = "adverse"       # take-profit and stop in one bar: "adverse" or "favourable" fills first
+max_volume_share = 0.1     # an order takes at most this share of a bar's volume (0 = no cap)
+latency_ms = 0.0           # decision to arrival at the venue
 
 [pipeline]
 stages = ["regime", "ensemble", "veto", "fleet", "risk"]   # gates in order; "risk" must be last
@@ -234,7 +234,9 @@ def starter_text() -> str:
     """The starter config: the kernel's sections by hand, every other section rendered."""
     out = [STARTER, "# ---- Component sections (defaults shown; uncomment to change) ----", ""]
     defaults = AppConfig()
-    for name in AppConfig.model_fields:
+    # component sections in declaration order; [execution] (a kernel section) last, as it always was
+    names = [n for n in AppConfig.model_fields if n != "execution"] + ["execution"]
+    for name in names:
         if name in _KERNEL_SECTIONS or name == "risk":
             continue
         out += render_section(name, getattr(defaults, name)) + [""]

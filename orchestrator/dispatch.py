@@ -22,9 +22,10 @@ with reduce-only market orders, so no naked leg is left.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.bus import Topic
 from orchestrator.domain import ZERO, Instrument, Order, OrderType, Side, Signal, Verdict
@@ -37,7 +38,23 @@ from orchestrator.pipeline.group import GroupLeg, GroupResult, IntentGroup, run_
 if TYPE_CHECKING:
     from orchestrator.botrunner import BotRunner
     from orchestrator.context import Ctx
-    from orchestrator.engine import Engine
+    from orchestrator.execution.oms import OrderManager
+    from orchestrator.portfolio import Ledger
+    from orchestrator.services import Services
+
+
+class Engine(Protocol):
+    """What the dispatcher uses of its :class:`orchestrator.engine.Engine` (a protocol, so
+    the engine can import this module and this module never imports the engine)."""
+
+    account: str
+    services: Services
+    oms: OrderManager
+    ledger: Ledger
+    route: Callable[[str], str]
+
+    def _reduce(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: float, ts_event: int,
+                reason: str, detail: str, meta: dict[str, Any]) -> Order: ...
 
 
 @dataclass
@@ -48,7 +65,7 @@ class LiveIntent:
     kind: str
     orders: list[Order] = field(default_factory=list)
     deferred: list[Order] = field(default_factory=list)  # staged increases, sent once reductions filled
-    hedge: tuple[tuple[str, Decimal], ...] = ()  # (client order id, signed ratio) of a hedge-on-fill intent
+    hedge: tuple[tuple[str, Decimal], ...] = ()  # (client order id, approved quantity) of a hedge-on-fill intent
     quote_levels: dict[str, Decimal] = field(default_factory=dict)  # client order id -> level price
 
 
@@ -59,6 +76,7 @@ class IntentDispatcher:
         self.engine = engine
         self.live: dict[str, LiveIntent] = {}
         self._owned: set[str] = set()  # client order ids sent for intents
+        self._working: dict[str, Order] = {}  # sent and not yet known to be done
         self.unwinds = 0
 
     # -- context for the bot ------------------------------------------------------------
@@ -78,12 +96,20 @@ class IntentDispatcher:
         return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks)
 
     def open_orders(self, bot: str) -> list[Order]:
-        """The bot's working orders in this account (stored open, plus staged ones not yet sent)."""
-        e = self.engine
-        out = [r.order for r in e.services.store.open_orders(bot) if r.account in self._accounts()]
-        # an open order's unfilled part is what is pending
-        remaining = {r.client_order_id: r.remaining for r in e.services.store.open_orders(bot)}
-        out = [replace(o, quantity=remaining.get(o.client_order_id, o.quantity)) for o in out]
+        """The bot's working intent orders (their unfilled part), plus staged ones not yet
+        sent. Tracked in memory and settled by primary-key reads of the store (a scan of
+        every open order per fire would grow with the store)."""
+        store = self.engine.services.store
+        out = []
+        for cid, order in list(self._working.items()):
+            if order.bot != bot:
+                continue
+            rec = store.order(cid)
+            if rec is not None and not rec.status.is_open:
+                del self._working[cid]
+                continue
+            left = rec.remaining if rec is not None else order.quantity
+            out.append(replace(order, quantity=left) if left != order.quantity else order)
         for live in self.live.values():
             if live.bot == bot:
                 out.extend(live.deferred)
@@ -253,7 +279,7 @@ class IntentDispatcher:
                 for child in _bracket(o, intent):
                     self._send(live, child)
         if intent.is_multi_leg and intent.leg_risk is LegRisk.HEDGE and not venue_atomic:
-            live.hedge = tuple((o.client_order_id, leg.ratio) for o, leg in zip(sent, intent.legs, strict=True))
+            live.hedge = tuple((o.client_order_id, o.quantity) for o in sent)
             self.check_hedges()
 
     def check_hedges(self) -> None:
@@ -264,14 +290,18 @@ class IntentDispatcher:
             if not live.hedge:
                 continue
             recs = [(store.order(cid), ratio) for cid, ratio in live.hedge]
-            if any(r is None or r.status.is_open for r, _ in recs):
+            if any(r is not None and r.status.is_open for r, _ in recs):
                 continue
-            done = min(r.filled_quantity / abs(ratio) for r, ratio in recs if r is not None)
-            for r, ratio in recs:
-                assert r is not None
-                extra = r.filled_quantity - done * abs(ratio)
+            # each leg's filled share of what was approved; a leg never stored was blocked
+            # before the venue (a halted account): nothing of it filled
+            done = min((r.filled_quantity if r is not None else ZERO) / qty for r, qty in recs)
+            for r, qty in recs:
+                if r is None:
+                    continue
+                inst = self.engine.services.instruments.get(r.instrument) or Instrument(r.instrument, _default_class())
+                extra = inst.round_qty(r.filled_quantity - done * qty)
                 if extra > 0:
-                    side = Side.SELL if ratio > 0 else Side.BUY
+                    side = Side.SELL if r.side is Side.BUY else Side.BUY
                     self.engine._reduce(live.bot, r.instrument, side, extra, _mark(self.engine, r.instrument) or 0.0,
                                         self.engine.services.clock.now_ns(), "hedge_on_fill",
                                         f"intent {iid}: a sibling leg did not fill", {"intent": iid})
@@ -397,7 +427,9 @@ class IntentDispatcher:
         runner = e.runners.get(order.bot)
         if runner is not None:
             runner.stats.orders += 1
-        e.oms.submit(order)
+        self._working[order.client_order_id] = order
+        if e.oms.submit(order) is None and e.services.store.order(order.client_order_id) is None:
+            self._working.pop(order.client_order_id, None)  # blocked before the venue: never stored
 
     def _refuse(self, runner: BotRunner, intent: OrderIntent, iid: str, now_ns: int, reason: str, detail: str) -> None:
         from orchestrator.domain import Decision, Direction
@@ -429,15 +461,18 @@ class IntentDispatcher:
     def _instrument(self, sym: str, runner: BotRunner) -> Instrument:
         return self.engine.services.instruments.get(sym) or Instrument(sym, runner.spec.asset_class)
 
-    def _accounts(self) -> set[str]:
-        return set(self.engine.oms.accounts())
-
     def _venue_combo(self, intent: OrderIntent) -> bool:
         accounts = {self.engine.route(s) for s in intent.instruments}
         if len(accounts) != 1:
             return False
         broker = self.engine.oms.broker(next(iter(accounts)))
         return bool(getattr(broker, "supports_combo", False))
+
+
+def _default_class() -> Any:
+    from orchestrator.domain import AssetClass
+
+    return AssetClass.EQUITY
 
 
 def _bounded(levels: tuple[Any, ...], start: Decimal, cap: Decimal | None, sign: int) -> list[Any]:

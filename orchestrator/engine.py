@@ -27,8 +27,9 @@ from orchestrator.store.records import FLEET, bot_scope
 
 if TYPE_CHECKING:
     from orchestrator.bot import BotSpec
+    from orchestrator.execution.desk import ExecutionDesk
     from orchestrator.execution.oms import OrderManager
-    from orchestrator.exits import ExitManager, ExitOrder
+    from orchestrator.exits import ExitOrder, ExitPolicy
     from orchestrator.store import Store
     from orchestrator.execution.paper import PaperBroker
     from orchestrator.portfolio import Ledger
@@ -55,7 +56,7 @@ class Engine:
 
     def __init__(self, services: Services, runners: dict[str, BotRunner], pipeline: GatePipeline,
                  oms: OrderManager, ledger: Ledger, account: str, paper: PaperBroker | None = None,
-                 exits: ExitManager | None = None, route: Callable[[str], str] | None = None) -> None:
+                 exits: ExitPolicy | None = None, route: Callable[[str], str] | None = None) -> None:
         self.services = services
         self.route = route or (lambda _instrument: account)
         self.runners = runners
@@ -65,6 +66,8 @@ class Engine:
         self.account = account
         self.paper = paper
         self.exits = exits
+        #: the execution layer's desk (``orchestrator.execution.desk``), set by the kernel assembly
+        self.desk: ExecutionDesk | None = None
         #: event bots' recorded tick sources (replay): bot name -> source with ``at(now_ns)``
         self.tick_sources: dict[str, Any] = {}
         self.control = ControlState()
@@ -101,12 +104,32 @@ class Engine:
                 self.submit_exit(exit_order, bar)
         if self.intents.live:
             self.intents.on_update()
+        if self.desk is not None:
+            self._send_children(self.desk.on_bar(bar))
+
+    def _send_children(self, children: list[Order]) -> None:
+        """Send an execution algorithm's due children (after any cancels it asked for)."""
+        assert self.desk is not None
+        for cid in self.desk.drain_cancels():
+            self.oms.cancel(cid)
+        for child in children:
+            if self.exits is not None and not child.reduce_only:
+                self.exits.expect(child, self.desk.stop_for(child))
+            self.oms.submit(child)
 
     def submit_exit(self, exit_order: ExitOrder, bar: Bar) -> Order:
-        """Send a scaled-exit tranche as a reduce-only order, stored with its reason."""
+        """Send a scaled-exit tranche as a reduce-only order, stored with its reason.
+
+        On a venue that matches bars (the paper broker) the exit is the resting order it
+        stands for, armed at the close before this bar: a stop order at the stop (filled at
+        the stop or the gap open, never better) or a take-profit limit at the target. Other
+        venues get a market order (their native resting stops are the order manager's)."""
+        kind = None
+        if getattr(self.oms.broker(self.route(exit_order.instrument)), "matches_bars", False):
+            kind = (OrderType.STOP if exit_order.is_stop else OrderType.LIMIT, exit_order.armed_ns)
         return self._reduce(exit_order.bot, exit_order.instrument, exit_order.side, exit_order.quantity,
                             exit_order.trigger, bar.ts_event, "scaled_exit", exit_order.reason,
-                            {"exit": exit_order.reason})
+                            {"exit": exit_order.reason}, kind)
 
     def settle(self, instrument: str, outcome_yes: bool, ts_ns: int) -> list[Order]:
         """A binary contract resolved: close every bot's position in it at 1 or 0."""
@@ -119,15 +142,24 @@ class Engine:
                 for p in self.ledger.positions() if p.instrument == instrument and p.quantity]
 
     def _reduce(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: float, ts_event: int,
-                reason: str, detail: str, meta: dict[str, Any]) -> Order:
-        """A reduce-only order decided by policy (exits, settlement), stored with its reason."""
+                reason: str, detail: str, meta: dict[str, Any],
+                resting: tuple[OrderType, int] | None = None) -> Order:
+        """A reduce-only order decided by policy (exits, settlement), stored with its reason.
+        ``resting``: (STOP or LIMIT, when it was armed) for an exit matched as a resting order."""
         now = self.services.clock.now_ns()
         signal = Signal(bot, instrument, Direction.FLAT, 1.0, price, ts_event, now,
                         meta={**meta, "quantity": str(quantity)}, account=self.account)
         decision = Decision.passed("risk", reason, detail, {"price": price, "quantity": str(quantity)})
         self.services.store.record_signal(signal, [decision], "ordered")
-        order = Order(Order.make_id(signal.signal_id, 1), bot, instrument, side, quantity, now, OrderType.MARKET,
-                      signal_id=signal.signal_id, account=self.route(instrument), reduce_only=True)
+        oid, account = Order.make_id(signal.signal_id, 1), self.route(instrument)
+        if resting is not None and price > 0:
+            level = Decimal(repr(price))
+            kind, armed = resting
+            order = Order(oid, bot, instrument, side, quantity, armed, kind, level if kind is OrderType.LIMIT else None,
+                          signal.signal_id, account, True, level if kind is OrderType.STOP else None)
+        else:
+            order = Order(oid, bot, instrument, side, quantity, now, OrderType.MARKET,
+                          signal_id=signal.signal_id, account=account, reduce_only=True)
         runner = self.runners.get(bot)
         if runner is not None:
             runner.stats.orders += 1
@@ -189,7 +221,10 @@ class Engine:
         from orchestrator.panel import Panel
 
         warm = bot.warmup_bars()
-        panel = Panel.from_frames({s: self.services.data.frame(s, warm) for s in members}, members)
+        data = self.services.data
+        arrays = getattr(data, "arrays", None)
+        panel = Panel.from_arrays({s: arrays(s, warm) for s in members}, members) if arrays is not None \
+            else Panel.from_frames({s: data.frame(s, warm) for s in members}, members)
         return list(bot.decide(panel, self.intents.ctx(runner.name, now_ns, members)))  # type: ignore[attr-defined]
 
     def _tick(self, runner: BotRunner, now_ns: int) -> list[Signal]:
@@ -239,9 +274,10 @@ class Engine:
             reduce_only=signal.direction.sign == 0,
         )
         runner.stats.orders += 1
-        if self.exits is not None and not order.reduce_only:
-            self.exits.expect(order, signal.stop)
-        self.oms.submit(order)
+        for out in self.desk.route(order, signal) if self.desk is not None else [order]:
+            if self.exits is not None and not out.reduce_only:
+                self.exits.expect(out, signal.stop)
+            self.oms.submit(out)
         return order
 
     def on_fill(self, order: Order, fill: Fill) -> None:
@@ -251,6 +287,8 @@ class Engine:
         self.services.store.save_position(position, fill.ts_init)
         if self.exits is not None and not self.intents.owns(order):  # an intent carries its own exits
             self.exits.on_fill(order, fill, before, position)
+        if self.desk is not None:
+            self.desk.on_fill(order, fill)
         self.fills += 1
         self.fills_by_bot[order.bot] = self.fills_by_bot.get(order.bot, 0) + 1
         self.mark(self.services.clock.now_ns())

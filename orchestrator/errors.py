@@ -30,6 +30,15 @@ class ConfigError(TradefleetError):
     """A config file, key or value is invalid (message names file, key and reason)."""
 
 
+class ConfigErrors(ConfigError):
+    """Several config errors found in one pass; the CLI prints each on its own line."""
+
+    def __init__(self, lines: list[str]) -> None:
+        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+        super().__init__(f"{lines[0]}{more}" if lines else "invalid config")
+        self.lines = list(lines)
+
+
 class PluginError(TradefleetError):
     """A plugin failed to import, failed registration checks, or is unknown."""
 
@@ -46,6 +55,12 @@ class DataError(TradefleetError):
 
 class StoreError(TradefleetError):
     """The store cannot be opened, migrated, or is held by another run."""
+
+
+class StoreMissing(StoreError):
+    """A read-only command found no store at the URL (it never creates one)."""
+
+    exit_code: ClassVar[int] = 1
 
 
 class StoreLockedError(StoreError):

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 from orchestrator.botrunner import BotRunner
 from orchestrator.bus import Bus, InProcessBus
 from orchestrator.clock import Clock
-from orchestrator.config import AppConfig
+from orchestrator.sections import KernelConfig
 from orchestrator.domain import Instrument
 from orchestrator.engine import Engine, record_bot
 from orchestrator.execution.broker import Broker
 from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.paper import PaperBroker, PaperCosts
-from orchestrator.exits import ExitManager
+from orchestrator.execution.paper import PaperBroker, PaperCosts, fill_config
+from orchestrator.exits import EXIT_POLICY
 from orchestrator.market import MarketState
 from orchestrator.pipeline.runner import build_pipeline
 from orchestrator.portfolio import Ledger
@@ -43,15 +43,32 @@ class Kernel:
     account: str
 
 
-def paper_broker(config: AppConfig, market: MarketState, clock: Clock, account: str,
+def paper_broker(config: KernelConfig, market: MarketState, clock: Clock, account: str,
                  instruments: dict[str, Instrument]) -> PaperBroker:
     """The paper account configured by ``[paper]`` and ``[engine]``."""
     cash = Decimal(repr(config.engine.starting_cash))
-    return PaperBroker(market, clock, cash, PaperCosts(config.paper.slippage_bps, config.paper.fee_bps), account,
-                       instruments)
+    costs = PaperCosts(config.paper.slippage_bps, config.paper.fee_bps)
+    return PaperBroker(market, clock, cash, costs, account, instruments,
+                       fill_config(costs, market.spread_bps, config.paper))
 
 
-def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list[BotSpec], clock: Clock,
+def install_execution(engine: Engine, config: KernelConfig, store: Store, market: MarketState,
+                      instruments: dict[str, Instrument], account: str) -> None:
+    """Put the execution layer between the risk gate and the order manager, with the
+    pre-trade impact check on the risk gate, and resume any parent a restart left working."""
+    from orchestrator.execution.costcheck import CostCheckedRisk
+    from orchestrator.execution.desk import ExecutionDesk
+    from orchestrator.execution.exec_store import ExecStore, restore_layer
+
+    exec_store = ExecStore(store)
+    desk = ExecutionDesk(config.execution, market, instruments, exec_store)
+    engine.desk = desk
+    if config.execution.impact_check:
+        engine.pipeline.risk = CostCheckedRisk(engine.pipeline.risk, desk)
+    restore_layer(desk.layer, exec_store, store, account)
+
+
+def assemble(config: KernelConfig, *, store: Store, registry: Registry, specs: list[BotSpec], clock: Clock,
              market: MarketState, instruments: dict[str, Instrument], account: str,
              brokers: Mapping[str, Broker] | None = None, bus: Bus | None = None,
              route: Callable[[str], str] | None = None) -> Kernel:
@@ -77,10 +94,10 @@ def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list
     in_process = frozenset(name for name, b in brokers.items() if isinstance(b, PaperBroker))
     oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill),
                        in_process_accounts=in_process)
-    exits_cfg = getattr(config.risk, "exits", None)
-    exits = ExitManager(exits_cfg, market, instruments) if exits_cfg is not None and exits_cfg.enabled else None
+    exits = services.extras.get(EXIT_POLICY)  # filled by the risk component's gate, if any
     engine = Engine(services, runners, pipeline, oms, ledger, account, paper, exits, route)
     holder.append(engine)
+    install_execution(engine, config, store, market, instruments, account)
     now = clock.now_ns()
     for spec in specs:
         record_bot(store, spec, PluginStatus.OK.value, "", now)

@@ -81,6 +81,7 @@ class LiveRunner:
         self._next_control = 0
         self.fires = 0
         self.bars = 0
+        self._fills_seen = 0
 
     def enqueue(self, job_id: str, fire_ns: int) -> None:
         """Scheduler callback: record a fire for the engine thread (thread-safe)."""
@@ -128,12 +129,21 @@ class LiveRunner:
         if now >= self._next_control:
             engine.reload_control()
             self.kernel.oms.load_halts()  # an operator clearing an account halt takes effect
-            if self.reconciler is not None:
-                self.reconciler.after_reconnect()  # venues that reconnected are reconciled again
+            if self.reconciler is not None and self.reconciler.after_reconnect():  # reconnected venues
+                self._sync_cash()
             self._next_control = now + self._poll_ns
         engine.on_fire(job_id, now)
-        self.kernel.oms.collect_fills()
+        fills = self.kernel.oms.collect_fills()
+        if any(f.venue != "paper" for f in fills) or engine.fills != self._fills_seen:
+            self._sync_cash()  # a venue fill moved the venue's cash: size from its figure
         self.fires += 1
+
+    def _sync_cash(self) -> None:
+        from orchestrator.accounts import sync_cash
+
+        self._fills_seen = self.kernel.engine.fills
+        if self.reconciler is not None:  # paper and live runs only; a bare runner keeps its book
+            sync_cash(self.kernel)
 
     def run(self, schedule: Callable[[Callable[[str, int], None]], object], idle: Callable[[], None] | None = None,
             wait_seconds: float = 0.5) -> None:
@@ -178,6 +188,7 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
     from orchestrator.registry import Registry
     from orchestrator.replay import instruments_for, select_bots
     from orchestrator.store import Store
+    from orchestrator.accounts import sync_cash
     from orchestrator.warmstart import warm_start
 
     registry = registry or Registry.discover()
@@ -224,6 +235,7 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             kernel.oms.load_halts()
             reconciler = Reconciler(kernel.oms, store, clock, kernel.services.bus)
             reconciler.run_all()
+            sync_cash(kernel)  # sizing from the venues' money, not starting_cash
             for tf in tick_feeds.values():  # one data hub (limits, cache, provenance) for the whole process
                 if getattr(tf, "hub", None) is not None:
                     kernel.services.extras.setdefault("data_hub", tf.hub)

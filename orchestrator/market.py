@@ -63,6 +63,7 @@ class MarketState:
     def __init__(self, spread_bps: float = 2.0) -> None:
         self._series: dict[str, _Series] = {}
         self._half_spread = spread_bps / 20_000.0
+        self.spread_bps = spread_bps
         self._quoted: set[str] = set()  # symbols whose bars carry the touch: low = bid, high = ask
         self._settled: dict[str, float] = {}
 
@@ -73,6 +74,13 @@ class MarketState:
         self._series[symbol] = _Series(frame)
         if quoted:
             self._quoted.add(symbol)
+
+    def is_quoted(self, symbol: str) -> bool:
+        """Whether ``symbol``'s bars are recorded quotes (low = bid, high = ask)."""
+        return symbol in self._quoted
+
+    def is_settled(self, symbol: str) -> bool:
+        return symbol in self._settled
 
     def settle(self, symbol: str, price: float) -> None:
         """The contract resolved: it trades at ``price`` (1 or 0) from now on, bid = ask."""
@@ -159,6 +167,17 @@ class MarketState:
         end = s.cursor + 1
         start = 0 if bars is None else max(0, end - bars)
         return s.window(start, end)
+
+    def arrays(self, symbol: str, bars: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The last ``bars`` closed bars of ``symbol`` as array views: (close times in ns,
+        {open, high, low, close, volume}); the no-copy form of :meth:`frame`."""
+        s = self._series.get(symbol)
+        if s is None:
+            raise DataError(f"no market data loaded for {symbol!r}")
+        end = s.cursor + 1
+        start = 0 if bars is None else max(0, end - bars)
+        return s.ts[start:end], {"open": s.o[start:end], "high": s.h[start:end], "low": s.l[start:end],
+                                 "close": s.c[start:end], "volume": s.v[start:end]}
 
     def symbols(self) -> list[str]:
         return sorted(self._series)

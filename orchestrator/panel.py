@@ -39,12 +39,26 @@ class Panel:
         """Align per-instrument bar frames (UTC index of close times; OHLCV columns) on
         the union of their timestamps, keeping only bars closed at or before ``until_ns``."""
         names = tuple(instruments if instruments is not None else sorted(frames))
-        stamps: list[np.ndarray] = []
+        series = {}
         for sym in names:
             if sym not in frames:
                 raise DataError(f"panel: no bars for {sym!r}")
-            ts = frames[sym].index.as_unit("ns").asi8
-            stamps.append(ts if until_ns is None else ts[ts <= until_ns])
+            f = frames[sym]
+            series[sym] = (f.index.as_unit("ns").asi8, {k: f[k].to_numpy(dtype=np.float64) for k in FIELDS})
+        return cls.from_arrays(series, names, until_ns)
+
+    @classmethod
+    def from_arrays(cls, series: Mapping[str, tuple[np.ndarray, Mapping[str, np.ndarray]]],
+                    instruments: list[str] | tuple[str, ...], until_ns: int | None = None) -> Panel:
+        """Align per-instrument arrays ``(ts, {field: values})`` (no pandas on this path:
+        the engine builds a panel on every fire of a portfolio bot)."""
+        names = tuple(instruments)
+        stamps: list[np.ndarray] = []
+        for sym in names:
+            if sym not in series:
+                raise DataError(f"panel: no bars for {sym!r}")
+            ts = series[sym][0]
+            stamps.append(ts if until_ns is None else ts[: int(np.searchsorted(ts, until_ns, side="right"))])
         clock = np.unique(np.concatenate(stamps)) if stamps else np.empty(0, dtype=np.int64)
         rows, cols = len(clock), len(names)
         present = np.zeros((rows, cols), dtype=bool)
@@ -54,9 +68,8 @@ class Panel:
                 continue
             idx = np.searchsorted(clock, ts)
             present[idx, j] = True
-            frame = frames[sym]
             for f in FIELDS:
-                values[f][idx, j] = frame[f].to_numpy(dtype=np.float64)[: len(ts)]
+                values[f][idx, j] = series[sym][1][f][: len(ts)]
         return cls(clock.astype(np.int64), names, values, present)
 
     # -- shape --------------------------------------------------------------------------
@@ -106,6 +119,13 @@ class Panel:
         mask = self.present[:, j]
         idx = pd.DatetimeIndex(self.ts[mask].astype("datetime64[ns]"), name="ts").tz_localize("UTC")
         return pd.DataFrame({f: self.values[f][mask, j] for f in FIELDS}, index=idx)
+
+    def bars(self, instrument: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``instrument``'s own bars as arrays: (close times in ns, {field: values}); the
+        fast form of :meth:`frame` (no pandas)."""
+        j = self.column(instrument)
+        mask = self.present[:, j]
+        return self.ts[mask], {f: self.values[f][mask, j] for f in FIELDS}
 
     def last(self, name: str = "close") -> dict[str, float]:
         """Each instrument's latest printed value of ``name`` (instruments that never

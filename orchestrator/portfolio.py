@@ -32,6 +32,8 @@ class Ledger:
         self._books: dict[tuple[str, str], _Book] = {}
         self._open = 0
         self.fees_paid = ZERO
+        #: the venues' buying power at the last account refresh (None: not reported)
+        self.buying_power: Decimal | None = None
 
     # -- updates --------------------------------------------------------------------
     def apply_fill(self, owner: str, fill: Fill) -> Position:
@@ -61,6 +63,10 @@ class Ledger:
             book.qty = remainder
         self._open += int(book.qty != 0) - int(was_open)
         return Position(owner, fill.instrument, book.qty, book.avg, book.realized, self.account)
+
+    def set_cash(self, cash: Decimal) -> None:
+        """Take the cash the venue accounts report (paper and live sizing)."""
+        self._cash = cash
 
     def empty_like(self, cash: Decimal) -> Ledger:
         """A new, empty ledger with this one's marks and account."""

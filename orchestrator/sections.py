@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -57,13 +57,22 @@ class ReplayConfig(Section):
     start: str | None = None
     end: str | None = None
     data: dict[str, str] = Field(default_factory=dict, description="symbol -> dataset name or CSV/Parquet path")
-    snapshots: str = Field("sample_session", description="recorded prediction-market session the event bots replay")
+    snapshots: str = Field("synthetic_session", description=("prediction-market session the event bots replay: a bundled name "
+                                                                 "or a folder written by tradefleet data record"))
 
 
 class PaperConfig(Section):
     spread_bps: float = Field(2.0, ge=0)
     slippage_bps: float = Field(1.0, ge=0)
     fee_bps: float = Field(1.0, ge=0)
+    fill: Literal["next-open", "close"] = Field(
+        "next-open", description="market orders fill at the next bar's open, or at the close of the bar they were decided on")
+    limit_fill: Literal["through", "touch"] = Field(
+        "through", description="a limit fills when a bar trades through it, or already when it touches it")
+    same_bar: Literal["adverse", "favourable"] = Field(
+        "adverse", description="which of take-profit and stop fills first when one bar reaches both")
+    max_volume_share: float = Field(0.1, ge=0, le=1, description="most of a bar's volume one order takes (0 = no cap)")
+    latency_ms: float = Field(0.0, ge=0, description="delay between an order's decision and its arrival")
 
 
 class RiskConfig(Section):
@@ -87,6 +96,25 @@ class PipelineConfig(Section):
         return v
 
 
+class ExecutionConfig(Section):
+    """The execution layer between the risk gate and the order manager (issue 22)."""
+
+    default_algorithm: str | None = Field("twap", description="algorithm for large orders without a spec; "
+                                          "empty/None: every order goes as one market order")
+    horizon_s: float = Field(3600.0, gt=0, le=30 * 86_400, description="default algorithm's horizon")
+    interval_s: float = Field(300.0, gt=0, le=86_400, description="default algorithm's slice interval")
+    participation: float | None = Field(0.1, gt=0, le=1, description="cap every child at this share of bar volume")
+    min_adv_share: float | None = Field(0.05, gt=0, description="orders at least this share of average daily "
+                                        "volume are worked by the default algorithm")
+    min_notional: float | None = Field(None, gt=0, le=1e15, description="orders at least this notional are worked")
+    adv_bars: int = Field(20, ge=1, le=10_000, description="bars in the average-volume and volatility window")
+    impact_check: bool = Field(True, description="refuse or shrink entries whose expected cost eats their edge")
+    default_edge_bps: float = Field(50.0, gt=0, le=10_000, description="expected edge of a signal with no "
+                                    "target or stop, in bps of its price")
+    max_cost_share: float = Field(0.5, gt=0, le=1, description="largest share of the expected edge the "
+                                  "expected cost may take")
+
+
 class BotConfig(Section):
     enabled: bool = True
     params: dict[str, Any] = Field(default_factory=dict)
@@ -108,3 +136,22 @@ class AccountConfig(Section):
 
 
 _check_secret_ref = check_secret_ref  # the name component configs first used
+
+
+class KernelConfig(Section):
+    """The sections the kernel itself reads.
+
+    The app's ``AppConfig`` extends it with every component's section (``[regime]``,
+    ``[veto]``, ``[dashboard]`` ...) and the portfolio risk section; kernel code and
+    components type a whole config as ``KernelConfig`` so they never import the app.
+    """
+
+    engine: EngineConfig = EngineConfig()
+    replay: ReplayConfig = ReplayConfig()
+    paper: PaperConfig = PaperConfig()
+    risk: RiskConfig = RiskConfig()
+    pipeline: PipelineConfig = PipelineConfig()
+    bots: dict[str, BotConfig] = Field(default_factory=dict)
+    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
+    mode: Literal["replay", "paper", "live"] = "replay"
+    execution: ExecutionConfig = ExecutionConfig()

@@ -7,35 +7,26 @@ adapters differ.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.views import MarketData, MarketView, PortfolioView
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from orchestrator.bus import Bus
     from orchestrator.clock import Clock
-    from orchestrator.config import AppConfig
+    from orchestrator.sections import KernelConfig
     from orchestrator.domain import Instrument
-    from orchestrator.pipeline.gate import MarketView, PortfolioView
     from orchestrator.registry import Registry
     from orchestrator.store import Store
 
-
-class MarketData(Protocol):
-    """Bar history as of now (never beyond the clock: no lookahead)."""
-
-    def frame(self, symbol: str, bars: int | None = None) -> pd.DataFrame:
-        """Return the last ``bars`` bars of ``symbol`` closed at or before now."""
-        ...
-
-    def symbols(self) -> list[str]: ...
+__all__ = ["MarketData", "MarketView", "PortfolioView", "Services"]
 
 
 @dataclass
 class Services:
     """Shared services of one running kernel."""
 
-    config: AppConfig
+    config: KernelConfig
     clock: Clock
     store: Store
     bus: Bus

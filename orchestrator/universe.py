@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from orchestrator.errors import PluginError
 
 if TYPE_CHECKING:
-    from orchestrator.services import MarketData
+    from orchestrator.views import MarketData
 
 Selector = Callable[[list[str], "MarketData", int], Iterable[str]]
 

@@ -71,6 +71,7 @@ from risk.budgets import CapitalBudgets, declared
 from risk.config import PortfolioRiskConfig
 from risk.confirm import ConfirmationBook
 from risk.daily_loss import DailyLossGuard
+from risk.exit_manager import publish_exit_manager
 from risk.exposure import ExposureBook
 from risk.kelly import KellySizer
 from risk.limits import Headroom, ScopedLimits, TradeCounter, count_breach, notional_headroom, resolve
@@ -157,6 +158,7 @@ class PortfolioRiskGate:
         # the dashboard and Telegram (same process) reach confirmations, resume and the
         # report through here
         services.extras["risk_gate"] = gate
+        publish_exit_manager(services)  # the kernel's exit-policy slot: [risk.exits]
         return gate
 
     # -- the gate -------------------------------------------------------------------

@@ -100,9 +100,13 @@ def wilder_atr(high: Sequence[float], low: Sequence[float], close: Sequence[floa
 class ScaledExitPolicy:
     """Turn bars and fills into scaled exit actions for a position."""
 
-    def __init__(self, config: ExitsConfig | None = None, lot_size: Decimal = Decimal("1")) -> None:
+    def __init__(self, config: ExitsConfig | None = None, lot_size: Decimal = Decimal("1"),
+                 targets_on_touch: bool = True) -> None:
         self.config = config or ExitsConfig()
         self.lot_size = lot_size
+        # False: a target is reached only when a bar trades through it (the fill model's
+        # default limit rule), so the take-profit order it emits fills on that bar
+        self.targets_on_touch = targets_on_touch
 
     def open(self, instrument: str, direction: int, entry: float, quantity: Decimal,
              stop: float | None = None, atr: float | None = None) -> ExitPlan:
@@ -146,7 +150,7 @@ class ScaledExitPolicy:
         stop = plan.stop
         for i in range(plan.targets_hit, len(self.config.targets_r)):
             price = plan.target_price(self.config.targets_r[i])
-            if (favour - price) * d < 0:
+            if (favour - price) * d < 0 or (not self.targets_on_touch and favour == price):
                 break
             qty = min(self._lots(plan.quantity * Decimal(repr(self.config.fractions[i]))), remaining)
             hit = i + 1

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -41,12 +41,44 @@ from risk.state import TradingState
 if TYPE_CHECKING:
     from orchestrator.pipeline.gate import GateContext
     from orchestrator.pipeline.group import IntentGroup
-    from risk.engine import PortfolioRiskGate
+    from risk.blockers import Blockers
+    from risk.config import PortfolioRiskConfig
+    from risk.daily_loss import DailyLossGuard
+    from risk.kelly import KellySizer
+    from risk.limits import TradeCounter
+    from risk.market_model import MarketModel
+    from risk.prechecks import Snapshot
+    from risk.state import StateBook
     from risk.exposure import ExposureBook
     from risk.limits import ScopedLimits
 
 GATE = "risk"
 BISECTION_STEPS = 40
+
+
+class PortfolioRiskGate(Protocol):
+    """What group decisions use of :class:`risk.engine.PortfolioRiskGate` (a protocol, so
+    the engine can import this module and this module never imports the engine)."""
+
+    config: PortfolioRiskConfig
+    instruments: dict[str, Instrument]
+    states: StateBook
+    daily: DailyLossGuard
+    blockers: Blockers
+    trades: TradeCounter
+    snap: Snapshot | None
+    model: MarketModel
+    kelly: KellySizer
+    _fleet_of: dict[str, str]
+    _exits_approved: dict[tuple[str, str], int]
+
+    def learn_timeframe(self, instruments: tuple[str, ...] | list[str], timeframe: str) -> None: ...
+
+    def _snapshot(self, ctx: GateContext) -> Snapshot: ...
+
+    def _scoped(self, bot: str, fleet: str) -> ScopedLimits: ...
+
+    def scopes_of(self, bot: str, instrument: str, fleet: str, asset_class: str | None = None) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,21 +6,51 @@ process.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from risk.limits import resolve
 
 if TYPE_CHECKING:
-    from risk.engine import PortfolioRiskGate
+    from orchestrator.clock import Clock
+    from risk.alerts import AlertSink
+    from risk.blockers import Blockers
+    from risk.config import PortfolioRiskConfig
+    from risk.confirm import ConfirmationBook
+    from risk.daily_loss import DailyLossGuard
+    from risk.limits import TradeCounter
+    from risk.market_model import MarketModel
+    from risk.prechecks import Snapshot
+    from risk.state import StateBook
 
 KEY = "risk_report"
+
+
+class ReportedGate(Protocol):
+    """What the report reads from a risk gate (:class:`risk.engine.PortfolioRiskGate`).
+
+    A protocol rather than the class, so the engine can import this module and this
+    module never imports the engine."""
+
+    config: PortfolioRiskConfig
+    clock: Clock
+    snap: Snapshot | None
+    states: StateBook
+    daily: DailyLossGuard
+    trades: TradeCounter
+    blockers: Blockers
+    confirmations: ConfirmationBook
+    alerts: AlertSink
+    model: MarketModel
+    greeks_provider: Callable[[list[Any]], Any] | None
+    _fleet_of: dict[str, str]
 
 
 def _limit(name: str, used: float, limit: float) -> dict[str, Any]:
     return {"limit": name, "used": used, "max": limit, "use": used / limit if limit > 0 else 0.0}
 
 
-def build_report(gate: PortfolioRiskGate) -> dict[str, Any]:
+def build_report(gate: ReportedGate) -> dict[str, Any]:
     """Return the report of ``gate`` as JSON-ready data."""
     cfg = gate.config
     now = gate.clock.now_ns()
@@ -73,7 +103,7 @@ def build_report(gate: PortfolioRiskGate) -> dict[str, Any]:
     }
 
 
-def _var_now(gate: PortfolioRiskGate) -> dict[str, Any]:
+def _var_now(gate: ReportedGate) -> dict[str, Any]:
     pv, snap = gate.model.var, gate.snap
     cfg = gate.config.var
     if pv is None or snap is None:
@@ -87,7 +117,7 @@ def _var_now(gate: PortfolioRiskGate) -> dict[str, Any]:
     return out
 
 
-def _greeks(gate: PortfolioRiskGate) -> dict[str, Any] | str | None:
+def _greeks(gate: ReportedGate) -> dict[str, Any] | str | None:
     if gate.greeks_provider is None:
         return None
     g = gate.snap.greeks if gate.snap is not None else None
@@ -96,7 +126,7 @@ def _greeks(gate: PortfolioRiskGate) -> dict[str, Any] | str | None:
     return {k: float(getattr(g, k, 0.0)) for k in ("delta", "gamma", "theta", "vega", "rho")}
 
 
-def _clusters(gate: PortfolioRiskGate) -> list[dict[str, Any]]:
+def _clusters(gate: ReportedGate) -> list[dict[str, Any]]:
     snap = gate.snap
     if snap is None:
         return []

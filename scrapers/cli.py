@@ -6,6 +6,8 @@
   earlier ones failed), or one sample answer of an alternative source with its provenance.
 * ``data check PATH|SYMBOL``: every finding (gaps, duplicates, order, outliers, zero or
   negative prices, stale last bar); exits 1 when there is an error.
+* ``data record kalshi|polymarket --markets ... --every 30s``: prediction-market snapshots
+  to a Parquet session (see :mod:`bots.prediction.recorder`).
 """
 
 from __future__ import annotations
@@ -171,6 +173,9 @@ def register(app: typer.Typer) -> None:
     data = typer.Typer(help="Market and alternative data: list sources, fetch, check bar files.",
                        no_args_is_help=True, rich_markup_mode=None)
     app.add_typer(data, name="data")
+    from bots.prediction.recorder import register_record
+
+    register_record(data)  # data record kalshi|polymarket: prediction-market sessions to Parquet
 
     @data.command("list")
     def list_cmd(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:

@@ -169,11 +169,9 @@ class DataHub:
     def source(self, name: str) -> Any:
         """The alternative-data source ``name`` (fred, gdpnow, openmeteo, nws, clevelandfed, odds, news, funding)."""
         if name not in self._sources:
-            from scrapers.alt import alt_sources
-
-            cls = alt_sources().get(name)
+            cls = _registered_source(name)
             if cls is None:
-                raise DataError(f"unknown data source {name!r} (have {', '.join(sorted(alt_sources()))})")
+                raise DataError(f"unknown data source {name!r} (have {', '.join(_registered_sources())})")
             self._sources[name] = cls.from_hub(self)
         return self._sources[name]
 
@@ -204,3 +202,23 @@ def _registered_provider(name: str) -> type[Any] | None:
             obj = ep.load()
             return obj if hasattr(obj, "from_config") else None
     return None
+
+
+def _registered_source(name: str) -> type[Any] | None:
+    """The alternative-data source registered as ``name`` under tradefleet.providers.
+
+    Sources are plugins of the hub, found the way bots are (the hub never imports them:
+    they import the hub)."""
+    import importlib.metadata as md
+
+    for ep in md.entry_points(group="tradefleet.providers"):
+        if ep.name == name:
+            obj = ep.load()
+            return obj if hasattr(obj, "from_hub") else None
+    return None
+
+
+def _registered_sources() -> list[str]:
+    import importlib.metadata as md
+
+    return sorted(ep.name for ep in md.entry_points(group="tradefleet.providers") if hasattr(ep.load(), "from_hub"))

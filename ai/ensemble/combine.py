@@ -84,10 +84,36 @@ class ICTracker:
         arr = np.asarray(pairs)
         return _spearman(arr[:, 0], arr[:, 1])
 
+    def resolved(self, source: str) -> int:
+        """Return how many of the source's votes have a known outcome (in the window)."""
+        return len(self._pairs.get(source, ()))
+
     def multipliers(self, sources: list[str]) -> dict[str, float]:
         """Return clip(1 + strength * IC, 0, 2) per source (1 until enough pairs resolve)."""
         out = {}
         for s in sources:
             ic = self.ic(s)
             out[s] = 1.0 if ic is None else float(np.clip(1.0 + self.strength * ic, 0.0, 2.0))
+        return out
+
+
+class WeightLog:
+    """Which multiplier changes to store: a source's first adaptive multiplier, then every
+    move of at least ``step`` (so the stored history is every change that mattered, not
+    every signal)."""
+
+    def __init__(self, step: float) -> None:
+        self.step = step
+        self._last: dict[str, float] = {}
+
+    def changes(self, tracker: ICTracker, multipliers: Mapping[str, float]) -> dict[str, tuple[float, float | None, int]]:
+        out = {}
+        for source, m in multipliers.items():
+            ic = tracker.ic(source)
+            if ic is None:
+                continue
+            last = self._last.get(source)
+            if last is None or abs(m - last) >= self.step:
+                self._last[source] = m
+                out[source] = (m, ic, tracker.resolved(source))
         return out

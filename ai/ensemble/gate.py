@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ai.config import EnsembleConfig
-from ai.ensemble.combine import ICTracker, combine
+from ai.ensemble.combine import ICTracker, WeightLog, combine
 from ai.ensemble.source import EnsembleSource, SourceContext, Vote
 from ai.ensemble.tracker import SignalTracker
 from orchestrator.clock import NS
@@ -49,6 +49,9 @@ class EnsembleGate:
         self.sources = sources
         self.tracker = tracker
         self.ic = ICTracker(config.ic_window, config.ic_horizon_bars, config.ic_strength) if config.adaptive else None
+        self.weight_log = WeightLog(config.ic_log_step)
+        #: called with (ts_ns, {source: (multiplier, IC, resolved votes)}) when multipliers move
+        self.on_weights: Any = None
 
     @classmethod
     def build(cls, services: Services) -> EnsembleGate:
@@ -68,7 +71,13 @@ class EnsembleGate:
             from ai.data import ReplayFallbackData
 
             data = ReplayFallbackData(services.data, services.clock, frozenset(services.config.replay.data))
-        return cls(cfg, data, sources, SignalTracker.shared(services))
+        gate = cls(cfg, data, sources, SignalTracker.shared(services))
+        store = getattr(services, "store", None)
+        if store is not None and cfg.adaptive:
+            from orchestrator.execution.exec_store import ExecStore
+
+            gate.on_weights = ExecStore(store).save_source_weights
+        return gate
 
     def evaluate(self, signal: Signal, ctx: GateContext) -> Decision:
         """Collect the votes, combine them and judge the signal."""
@@ -135,4 +144,8 @@ class EnsembleGate:
         ts = frame.index.as_unit("ns").asi8
         self.ic.resolve(instrument, ts, closes)
         self.ic.record(instrument, int(ts[-1]), float(closes[-1]), votes)
-        return self.ic.multipliers([v.source for v in votes])
+        multipliers = self.ic.multipliers([v.source for v in votes])
+        changed = self.weight_log.changes(self.ic, multipliers)
+        if changed and self.on_weights is not None:
+            self.on_weights(int(ts[-1]), changed)
+        return multipliers

@@ -46,7 +46,7 @@ class LongshotFaderBot(PredictionBot):
         e = best_edge(p_true, q, p.min_edge)
         if e.side != -1:
             return None
-        return -1, min(1.0, e.edge / 0.05), e.price, {"p_model": p_true, "edge": e.edge}
+        return -1, min(1.0, e.edge / 0.05), e.price, {"p_model": p_true, "edge": e.edge, "edge_basis": "touch"}
 
 
 class ArbParams(BotParams):
@@ -82,7 +82,8 @@ class CrossVenueArbBot(PredictionBot):
                 fees = venue_fee(cheap, cheap.yes_ask) + venue_fee(rich, rich.no_ask)
                 locked = 1.0 - cost - fees
                 if locked >= self.params.min_edge and cheap.yes_ask > 0 and rich.yes_bid > 0:
-                    meta = {"locked": locked, "pair": [cheap.symbol, rich.symbol]}
+                    meta = {"locked": locked, "pair": [cheap.symbol, rich.symbol], "edge": locked / 2,
+                            "edge_basis": "touch"}  # the pair's locked profit, half per leg
                     for q, side, px in ((cheap, 1, cheap.yes_ask), (rich, -1, rich.no_ask)):
                         out.append(Signal(bot=ctx.bot, instrument=q.symbol, direction=Direction.from_sign(side),
                                           confidence=1.0, entry=px, ts_event=q.ts_ns, ts_init=ctx.now_ns, meta=meta))
@@ -120,7 +121,8 @@ class ForecastEdgeBot(PredictionBot):
         e = best_edge(p_yes, q, p.min_edge, p.max_price)
         if e.side == 0:
             return None
-        return e.side, min(1.0, e.edge / 0.2), e.price, {"p_model": p_yes, "edge": e.edge, "sources": probs}
+        return e.side, min(1.0, e.edge / 0.2), e.price, {"p_model": p_yes, "edge": e.edge, "edge_basis": "touch",
+                                                         "sources": probs}
 
 
 class WeatherEdgeBot(ForecastEdgeBot):
@@ -165,7 +167,7 @@ class SportsOddsEdgeBot(PredictionBot):
         e = best_edge(fair, q, p.min_edge, p.max_price)
         if e.side == 0:
             return None
-        return e.side, min(1.0, e.edge / 0.2), e.price, {"p_model": fair, "edge": e.edge}
+        return e.side, min(1.0, e.edge / 0.2), e.price, {"p_model": fair, "edge": e.edge, "edge_basis": "touch"}
 
 
 _P = AssetClass.PREDICTION

@@ -25,7 +25,7 @@ from orchestrator.domain import AssetClass, Bar, Instrument
 from orchestrator.errors import DataError
 
 if TYPE_CHECKING:
-    from orchestrator.config import AppConfig
+    from orchestrator.sections import KernelConfig
     from scrapers.hub import DataHub
     from scrapers.venue_books import BookReader, BookTop
 
@@ -64,7 +64,7 @@ class LiveSnapshotSource:
         self._bar_ts: dict[str, int] = {}
 
     @classmethod
-    def from_app(cls, app: AppConfig, clock: Clock, hub: DataHub | None = None) -> LiveSnapshotSource:
+    def from_app(cls, app: KernelConfig, clock: Clock, hub: DataHub | None = None) -> LiveSnapshotSource:
         """Readers for the venues the configured markets use, on the app's data hub."""
         from scrapers.hub import DataHub
         from scrapers.venue_books import book_reader

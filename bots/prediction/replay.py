@@ -1,28 +1,18 @@
-"""Backtest a prediction bot by replaying recorded snapshots on a simulated clock and
-settling every entry against the recorded outcome."""
+"""Feed snapshots to an event bot on a simulated clock, and the settlement rule of a contract.
+
+Backtests and validation of event bots run through the kernel's replay (every gate, the
+paper broker at the recorded touch, settlement at 1 or 0): see
+:mod:`bots.prediction.source` and :mod:`backtest.quote_replay`."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from bots.prediction.edge import kalshi_fee
-from bots.prediction.market import FIXTURES, ContractTerms, PredictionSnapshot, load_fixture
+from bots.prediction.market import ContractTerms, PredictionSnapshot
 from orchestrator.bot import BotSpec, EventBot, TickContext
 from orchestrator.clock import SimClock
 from orchestrator.domain import Signal
-from orchestrator.errors import DataError, PluginError
-
-
-@dataclass(frozen=True)
-class SettledEntry:
-    """One entry (one contract) and what it paid at settlement."""
-
-    signal: Signal
-    won: bool
-    fee: float
-    pnl: float
+from orchestrator.errors import PluginError
 
 
 def run_snapshots(spec: BotSpec, snapshots: Sequence[PredictionSnapshot],
@@ -42,30 +32,3 @@ def run_snapshots(spec: BotSpec, snapshots: Sequence[PredictionSnapshot],
 def outcome(terms: ContractTerms, value: float) -> bool:
     """Whether the YES side of ``terms`` pays when the variable settles at ``value``."""
     return value > terms.strike if terms.above else value <= terms.strike
-
-
-def settle(signals: Sequence[Signal], snapshots: Sequence[PredictionSnapshot],
-           settlements: Mapping[str, float]) -> list[SettledEntry]:
-    """Settle one contract per signal: LONG bought YES at ``entry``, SHORT bought NO."""
-    terms: dict[str, ContractTerms] = {}
-    venues: dict[str, str] = {}
-    for snap in snapshots:
-        terms.update(snap.terms)
-        venues.update({s: q.venue for s, q in snap.quotes.items()})
-    out = []
-    for sig in signals:
-        t = terms.get(sig.instrument)
-        if t is None or t.variable not in settlements:
-            raise DataError(f"no settlement for {sig.instrument} (variable {t.variable if t else '?'})")
-        yes = outcome(t, settlements[t.variable])
-        won = yes if sig.direction.sign > 0 else not yes
-        fee = kalshi_fee(sig.entry, 100) / 100 if venues.get(sig.instrument) == "kalshi" else 0.0
-        out.append(SettledEntry(sig, won, fee, (1.0 if won else 0.0) - sig.entry - fee))
-    return out
-
-
-def backtest_fixture(spec: BotSpec, name: str) -> list[SettledEntry]:
-    """Replay fixture ``name`` through ``spec`` and settle against its recorded outcomes."""
-    snaps = load_fixture(name)
-    raw = json.loads((FIXTURES / f"{name}.json").read_text())
-    return settle(run_snapshots(spec, snaps), snaps, raw.get("settlements", {}))

@@ -11,18 +11,28 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bots.prediction.market import FIXTURES, PredictionSnapshot, load_fixture
 from bots.prediction.replay import outcome
+from bots.prediction.session import load_session
 from orchestrator.domain import AssetClass, Instrument
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from orchestrator.clock import Clock
-    from orchestrator.config import AppConfig
+    from orchestrator.sections import KernelConfig
     from orchestrator.services import Services
+
+
+def session_path(name: str) -> Path | None:
+    """The session folder ``name`` names: a bundled one under ``fixtures/`` or a path."""
+    for cand in (FIXTURES / name, Path(name).expanduser()):
+        if (cand / "session.json").is_file():
+            return cand
+    return None
 
 
 class PredictionTickSource:
@@ -33,17 +43,30 @@ class PredictionTickSource:
 
     def __init__(self, fixture: str) -> None:
         self.fixture = fixture
-        self.snapshots: list[PredictionSnapshot] = sorted(load_fixture(fixture), key=lambda s: s.ts_ns)
+        folder = session_path(fixture)
+        if folder is not None:  # a Parquet session: recorded, or generated and marked synthetic
+            session = load_session(folder)
+            snaps, settled, self.provenance = session.snapshots, session.settlements, session.provenance
+        else:  # a small JSON fixture (hand-written, synthetic)
+            snaps = load_fixture(fixture)
+            raw = json.loads((FIXTURES / f"{fixture}.json").read_text())
+            settled = {k: float(v) for k, v in raw.get("settlements", {}).items()}
+            self.provenance = {"kind": "synthetic", "source": f"{fixture}.json", "note": raw.get("description", "")}
+        self.snapshots: list[PredictionSnapshot] = sorted(snaps, key=lambda s: s.ts_ns)
         self._ts = [s.ts_ns for s in self.snapshots]
-        raw = json.loads((FIXTURES / f"{fixture}.json").read_text())
-        self._settled_values: dict[str, float] = {k: float(v) for k, v in raw.get("settlements", {}).items()}
+        self._settled_values: dict[str, float] = settled
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the session was generated (never counts as recorded evidence)."""
+        return self.provenance.get("kind") != "recorded"
 
     @classmethod
-    def from_config(cls, config: AppConfig) -> PredictionTickSource:
+    def from_config(cls, config: KernelConfig) -> PredictionTickSource:
         return cls(config.replay.snapshots)
 
     @classmethod
-    def live(cls, config: AppConfig, clock: Clock) -> Any:
+    def live(cls, config: KernelConfig, clock: Clock) -> Any:
         """The paper/live counterpart: snapshots built from the venues' books and the sources."""
         from bots.prediction.live import LiveSnapshotSource
 

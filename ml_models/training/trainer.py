@@ -17,9 +17,11 @@ import numpy as np
 
 from ml_models.errors import TrainingError
 from ml_models.features.featureset import FeatureSet, bars_from_frame
-from ml_models.model import Model, ModelCard, default_max_age_ns, model_class
+from ml_models.kinds import model_class
+from ml_models.model import Model, ModelCard, default_max_age_ns
 from ml_models.training.calibration import Calibrator
 from ml_models.training.labels import make_labels
+from ml_models.training.spec import TrainSpec
 from ml_models.training.splits import PurgedWalkForward, purge
 
 if TYPE_CHECKING:
@@ -27,26 +29,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]
 MIN_ROWS = 300
-
-
-@dataclass(frozen=True)
-class TrainSpec:
-    """How to train: model family, objective, label horizon, folds, calibration."""
-
-    kind: str = "xgboost"
-    objective: str = "logloss"
-    horizon: int = 1
-    n_splits: int = 5
-    test_fraction: float = 0.5
-    embargo: int = 5
-    calibration: str = "sigmoid"
-    calib_fraction: float = 0.2
-    n_estimators: int = 200
-    seed: int = 0
-    device: str | None = None
-    lstm_seq_len: int = 16
-    lstm_hidden: int = 32
-    lstm_epochs: int = 10
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ entry point (``orchestrator.cli.main``) calls it for every command.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,8 +31,8 @@ from orchestrator.errors import BotFailed, TradefleetError, UsageError
 
 
 def one_line(text: object) -> str:
-    """Collapse any text (multi-line pydantic or click messages) to one line."""
-    return " ".join(str(text).split())
+    """Join multi-line text (pydantic or click messages) into one line; spaces within a line are kept."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(text)).strip()
 
 
 def bad_arg(flag: str, value: object, reason: str) -> NoReturn:
@@ -105,7 +106,8 @@ def report(exc: BaseException, out: TextIO | None = None, where: str = "") -> in
     stream = out or sys.stderr
     if isinstance(exc, TradefleetError):
         prefix = f"{where}: " if where and isinstance(exc, UsageError) else ""
-        print(f"error: {prefix}{one_line(exc)}", file=stream)
+        for line in getattr(exc, "lines", None) or [str(exc)]:  # ConfigErrors: one line per error
+            print(f"error: {prefix}{one_line(line)}", file=stream)
         return exc.exit_code
     # typer vendors click: recognise its usage errors by their interface
     if type(exc).__name__ == "NoArgsIsHelpError":

@@ -41,9 +41,13 @@ def _paused_bots(cfg: Any) -> set[str]:
     url = cfg.engine.store_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return set()  # no run yet: nothing paused, and no need to import the store
+    from orchestrator.errors import StoreMissing
     from orchestrator.store import Store
 
-    store = Store.open(url)
+    try:
+        store = Store.open_existing(url)
+    except StoreMissing:
+        return set()
     try:
         return {c.scope.removeprefix("bot:") for c in store.controls() if c.scope.startswith("bot:") and c.paused}
     finally:

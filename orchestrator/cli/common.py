@@ -22,6 +22,23 @@ def load(config: Path | None) -> AppConfig:
     return load_config(config)
 
 
+def load_checked(config: Path | None, needs: tuple[str, ...] = (), store_url: str | None = None) -> tuple[AppConfig, Any]:
+    """The config after the one validation pass (:mod:`orchestrator.preflight`), and the plugin
+    registry it was checked against. Commands that create, open or contact anything call this
+    first: every problem is listed, one line each, exit 2, and nothing is touched."""
+    from orchestrator.preflight import preflight, store_url_problem
+    from orchestrator.registry import Registry
+
+    if store_url is not None:
+        why = store_url_problem(store_url)
+        if why:
+            from orchestrator.cli.args import bad_arg
+
+            bad_arg("--store", store_url, why)
+    registry = Registry.discover()
+    return preflight(config, registry=registry, needs=needs), registry
+
+
 def emit_json(obj: Any) -> None:
     """Print ``obj`` as JSON to stdout."""
     json.dump(obj, sys.stdout, indent=2, default=str)
@@ -33,6 +50,13 @@ def open_store(cfg: AppConfig, url: str | None) -> Any:
     from orchestrator.store import Store
 
     return Store.open(url or cfg.engine.store_url)
+
+
+def open_existing_store(cfg: AppConfig, url: str | None) -> Any:
+    """Open the store for a command that only reads: a missing store is named, never created."""
+    from orchestrator.store import Store
+
+    return Store.open_existing(url or cfg.engine.store_url)
 
 
 def actor() -> str:

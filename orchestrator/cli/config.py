@@ -17,9 +17,9 @@ def register(app: typer.Typer) -> None:
     def check(path: Path = typer.Argument(Path("tradefleet.toml"), help="Config file to validate."),
               as_json: bool = JsonOption) -> None:
         """Validate a config file (plus TRADEFLEET__* environment overrides); list every error."""
-        from orchestrator.config import check_config
+        from orchestrator.preflight import check_all
 
-        cfg, errors = check_config(path)
+        cfg, errors = check_all(path)  # the same pass run, leader, worker, dashboard and telegram make
         if as_json:
             emit_json({"path": str(path), "ok": not errors, "errors": errors})
         else:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from orchestrator.cli.args import date_option
-from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load_checked
 from orchestrator.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -37,14 +37,14 @@ def register(app: typer.Typer) -> None:
         history bundled with installed packages on a simulated clock, then a summary.
         mode = "paper" trades on the wall clock with live data on the paper broker (and any
         paper accounts); --live trades the accounts with live = true, validated bots only."""
-        cfg = load(config)
+        cfg, registry = load_checked(config, ("dashboard",) if dashboard else (), store_url)
         with _Dashboard(cfg, store_url, cfg.dashboard.enabled if dashboard is None else dashboard) as dash:
-            if _run(cfg, store_url, bot, start, end, speed, as_json, view, live):
+            if _run(cfg, store_url, bot, start, end, speed, as_json, view, live, registry):
                 dash.linger()
 
 
 def _run(cfg: Any, store_url: str | None, bot: list[str], start: str | None, end: str | None, speed: float | None,
-         as_json: bool, view: bool, live: bool) -> bool:
+         as_json: bool, view: bool, live: bool, registry: Any = None) -> bool:
     """Run replay, paper or live; return True for a replay (which ends on its own)."""
     if cfg.mode == "live" and not live:
         raise ConfigError("config mode = \"live\": live trading also needs the --live flag; nothing was started")
@@ -64,7 +64,7 @@ def _run(cfg: Any, store_url: str | None, bot: list[str], start: str | None, end
     show = view and not as_json
     with _View(enabled=show) as v:
         summary = run_replay(cfg, bots=bot or None, start=start, end=end, store_url=store_url, speed=speed,
-                             progress=v.update if show else None)
+                             progress=v.update if show else None, registry=registry)
     if as_json:
         emit_json(summary.to_dict())
     else:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from orchestrator.cli.args import date_option
-from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, open_store
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, load_checked, open_existing_store, open_store
 
 if TYPE_CHECKING:
     from orchestrator.config import AppConfig
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         from orchestrator.distributed.health import HealthServer
         from orchestrator.distributed.runtime import build_worker, redis_bus, serve
 
-        cfg = load(config)
+        cfg, _ = load_checked(config)
         bus = redis_bus(cfg, "workers", name or None)
         build_worker(cfg, bus, bots or None)
         beat = {"n": 0, "seen": -1}
@@ -64,17 +64,15 @@ def register(app: typer.Typer) -> None:
         """Lead the fleet with bot compute on the workers: replay history, or --paper trade."""
         from dataclasses import asdict
 
+        cfg, registry = load_checked(config, (), store)
         if paper:
-            _lead_paper(load(config), store, bots or None)
+            _lead_paper(cfg, store, bots or None)
             return
 
         from orchestrator.distributed.driver import DistributedReplay
         from orchestrator.distributed.runtime import redis_bus
-        from orchestrator.registry import Registry
         from orchestrator.replay import _day_ns, load_history, select_bots
 
-        cfg = load(config)
-        registry = Registry.discover()
         specs = [s for s in select_bots(registry, cfg, bots or None) if not s.bot.event_driven]
         frames, instruments, missing = load_history(cfg, sorted({i for s in specs for i in s.instruments}), cfg.replay.end)
         specs = [s for s in specs if not set(s.instruments) & set(missing)]
@@ -114,7 +112,7 @@ def register(app: typer.Typer) -> None:
         from orchestrator.clock import LiveClock, ns_to_dt
         from orchestrator.distributed.lease import lease_status
 
-        st = open_store(load(config), store)
+        st = open_existing_store(load(config), store)
         try:
             rows = lease_status(st.engine)
         finally:

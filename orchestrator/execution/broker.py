@@ -38,6 +38,7 @@ class AccountSnapshot:
     currency: str
     cash: Decimal
     equity: Decimal
+    buying_power: Decimal | None = None
 
 
 @runtime_checkable

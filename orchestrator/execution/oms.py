@@ -9,6 +9,7 @@ the same client order id; a resend never happens blindly. Fills are de-duplicate
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -22,8 +23,11 @@ from orchestrator.execution.broker import Broker, VenueOrder
 from orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
+    from orchestrator.execution.conflicts import ConflictBook
     from orchestrator.store import Store
     from orchestrator.store.records import OrderRecord
+
+_log = logging.getLogger("tradefleet.execution")
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,11 @@ class OrderManager:
         self._filled: dict[str, Decimal] = {}
         self._notional: dict[str, Decimal] = {}
         self._by_venue: dict[tuple[str, str], str] = {}  # (account, venue order id) -> client id
-        self._seen: set[tuple[str, str, str]] = set()  # (venue, venue order id, trade id)
+        self._known: dict[tuple[str, str, str], Fill] | None = None  # (venue, venue order id, trade id) -> fill
+        self._conflicted: set[tuple[object, ...]] = set()
+        self._conflicts: ConflictBook | None = None
+        #: (account, instrument) -> why entries there are held (an overfill awaiting reconciliation)
+        self.holds: dict[tuple[str, str], str] = {}
         self.halted: dict[str, str] = {}  # account -> reason; nothing is sent there
 
     def accounts(self) -> list[str]:
@@ -77,6 +85,13 @@ class OrderManager:
         if order.account in self.halted:
             self._alert("order_blocked", f"{order.client_order_id}: account {order.account} is halted: "
                         f"{self.halted[order.account]}", order.account)
+            return None
+        if self._known is None:
+            self._load_known(self._store.fills())  # stored holds and fill keys, once
+        held = self.holds.get((order.account, order.instrument)) if not order.reduce_only else None
+        if held is not None:
+            self._alert("entry_held", f"{order.client_order_id}: entries in {order.instrument} on account "
+                        f"{order.account} are held: {held}", order.account)
             return None
         durable = order.account not in self._in_process
         if not self._store.record_order_intent(order, commit=durable):  # committed before the first send
@@ -163,18 +178,21 @@ class OrderManager:
         for rec in records:
             self.register(rec.order, rec.venue_order_id, rec.filled_quantity,
                           rec.filled_quantity * (rec.avg_price or Decimal(0)))
-        for fill in fills:
-            self._seen.add((fill.venue, fill.venue_order_id, fill.trade_id))
+        self._load_known(fills)
 
     def collect_fills(self, account: str | None = None) -> list[Fill]:
-        """Poll fills, drop duplicates and overfills, store the rest; return the new ones.
+        """Poll fills and book the new ones; return them.
 
-        Duplicates are dropped first (by (venue, venue order id, trade id), in memory and in
-        the store), so a replayed fill is never mistaken for an overfill; a fill that would
-        take an order past its quantity is not stored and is alerted. A fill for an order
-        tradefleet never placed is stored against an EXTERNAL order and alerted."""
+        Each report is checked first (:meth:`_intake`): an exact repeat is dropped, the same
+        fill id with other contents is a conflict (the first is kept), a fill for an order
+        whose reply was lost is matched by client order id, and a fill that would take its
+        order past the order's quantity or the venue's cumulative filled quantity is a
+        conflict that holds entries in the instrument until reconciliation. A fill for an
+        order tradefleet never placed is stored against an EXTERNAL order and alerted."""
         accounts = [account] if account is not None else list(self._brokers)
         new: list[Fill] = []
+        if self._known is None:
+            self._load_known(self._store.fills())
         for acct in accounts:
             try:
                 fills = self._brokers[acct].poll_fills()
@@ -182,56 +200,131 @@ class OrderManager:
                 self._alert("fills_unavailable", f"account {acct}: {redact(exc)}", acct)
                 continue
             for fill in fills:
-                key = (fill.venue, fill.venue_order_id, fill.trade_id)
-                if key in self._seen:
-                    continue
-                order = self._resolve(acct, fill)
-                if order is None:
-                    order = self._adopt_external(acct, fill)
-                if fill.client_order_id != order.client_order_id:
-                    fill = _with_cid(fill, order.client_order_id)
-                done = self._filled.get(order.client_order_id, Decimal(0))
-                if done + fill.quantity > order.quantity:
-                    if self._store_has(fill):
-                        self._seen.add(key)
-                        continue
-                    self._alert("overfill", f"{order.client_order_id}: fill {fill.trade_id} of {fill.quantity} "
-                                f"exceeds order {order.quantity} (filled {done}); not booked", acct)
-                    self._seen.add(key)
-                    continue
-                self._seen.add(key)
-                if not self._store.record_fill(fill):
-                    continue
-                self._filled[order.client_order_id] = done = done + fill.quantity
-                notional = self._notional.get(order.client_order_id, Decimal(0)) + fill.quantity * fill.price
-                self._notional[order.client_order_id] = notional
-                status = OrderStatus.FILLED if done == order.quantity else OrderStatus.PARTIALLY_FILLED
-                if status is OrderStatus.PARTIALLY_FILLED or order.bot == "external":
-                    record = self._store.order(order.client_order_id)  # not on the full-fill hot path
-                    if record is not None and record.status in (OrderStatus.CANCELED, OrderStatus.EXTERNAL):
-                        status = record.status  # a late fill of a canceled order keeps it canceled
-                self._store.update_order(order.client_order_id, status, filled_quantity=done,
-                                         avg_price=notional / done, ts_ns=fill.ts_init)
-                if self._on_fill is not None and status is not OrderStatus.EXTERNAL:
-                    self._on_fill(order, fill)
-                self._bus.publish(Topic.FILLS, fill)
-                new.append(fill)
+                checked = self._intake(acct, fill)
+                if checked is not None and self._book(*checked):
+                    new.append(checked[1])
         return new
 
+    # -- fill intake -----------------------------------------------------------------------
+    def _load_known(self, fills: list[Fill]) -> None:
+        from orchestrator.execution.conflicts import ConflictBook
+
+        self._known = {_key(f): f for f in fills}
+        self._conflicts = ConflictBook(self._store)
+        for c in self._conflicts.conflicts():
+            self._conflicted.add(_signature(c.fill))
+            if c.holds and c.resolved_ns is None:
+                self.holds[(c.account, c.fill.instrument)] = c.reason
+
+    def _intake(self, account: str, fill: Fill) -> tuple[Order, Fill] | None:
+        """The order a new fill books to, or None (a repeat, or a conflict: stored and alerted)."""
+        assert self._known is not None
+        first = self._known.get(_key(fill))
+        if first is not None:
+            if _signature(first)[1:] != _signature(fill)[1:]:
+                self._conflict(account, fill, f"fill id {fill.trade_id} seen before with other contents "
+                               f"({first.side.value} {first.quantity} @ {first.price}, kept)", holds=False)
+            return None
+        order = self._resolve(account, fill) or self._adopt_external(account, fill)
+        if fill.client_order_id != order.client_order_id:
+            fill = _with_cid(fill, order.client_order_id)
+        why = self._overfill(account, order, fill)
+        if why is not None:
+            self._conflict(account, fill, why, holds=True)
+            return None
+        return order, fill
+
+    def _overfill(self, account: str, order: Order, fill: Fill) -> str | None:
+        """Why ``fill`` would overfill ``order`` (its quantity, the venue's cumulative), or None."""
+        if order.bot == "external":
+            return None  # its true size is the venue's: nothing to check against
+        done = self._filled.get(order.client_order_id, Decimal(0))
+        if done + fill.quantity > order.quantity:
+            return (f"fill {fill.trade_id} of {fill.quantity} would take order {order.client_order_id} past its "
+                    f"quantity {order.quantity} (filled {done})")
+        if account in self._in_process:
+            return None
+        try:
+            venue = self._brokers[account].query_order(order.client_order_id)
+        except BrokerError as exc:  # cannot check: the venue reported the fill, book it
+            _log.warning("fill %s: venue cumulative filled unavailable (%s); booked", fill.trade_id, redact(exc))
+            return None
+        if venue is not None and done + fill.quantity > venue.filled_quantity:
+            return (f"fill {fill.trade_id} of {fill.quantity} would take order {order.client_order_id} past the "
+                    f"venue's cumulative filled {venue.filled_quantity} (booked {done})")
+        return None
+
+    def _conflict(self, account: str, fill: Fill, reason: str, holds: bool) -> None:
+        """Store and alert a conflicting fill report once; an overfill holds the instrument."""
+        signature = _signature(fill)
+        if signature in self._conflicted:
+            return
+        self._conflicted.add(signature)
+        assert self._conflicts is not None
+        self._conflicts.record(account, fill, redact(reason), holds, self._clock.now_ns())
+        if holds:
+            self.holds[(account, fill.instrument)] = reason
+        _log.warning("fill conflict on account %s: %s%s", account, reason,
+                     f"; entries in {fill.instrument} held until reconciliation" if holds else "")
+        self._alert("fill_conflict", f"{reason}; not booked" + (f", entries in {fill.instrument} held until "
+                    "reconciliation" if holds else ""), account)
+
+    def release_hold(self, account: str, instrument: str) -> None:
+        """Reconciliation decided the instrument: entries may open again."""
+        self.holds.pop((account, instrument), None)
+
+    def book_adjustment(self, order: Order, fill: Fill) -> None:
+        """Book a fill reconciliation decided on (past the order's quantity if the venue says so)."""
+        if self._known is None:
+            self._load_known(self._store.fills())
+        self._register_filled(order.client_order_id)
+        self._book(order, fill)
+
+    def _register_filled(self, cid: str) -> None:
+        if cid not in self._filled:
+            self._load(cid)
+
+    def _book(self, order: Order, fill: Fill) -> bool:
+        """Store ``fill`` and update its order, the book (``on_fill``) and the bus."""
+        assert self._known is not None
+        self._known[_key(fill)] = fill
+        if not self._store.record_fill(fill):
+            return False
+        cid = order.client_order_id
+        self._filled[cid] = done = self._filled.get(cid, Decimal(0)) + fill.quantity
+        notional = self._notional.get(cid, Decimal(0)) + fill.quantity * fill.price
+        self._notional[cid] = notional
+        status = OrderStatus.FILLED if done >= order.quantity else OrderStatus.PARTIALLY_FILLED
+        if status is OrderStatus.PARTIALLY_FILLED or order.bot == "external":
+            record = self._store.order(cid)  # not on the full-fill hot path
+            if record is not None and record.status in (OrderStatus.CANCELED, OrderStatus.EXTERNAL):
+                status = record.status  # a late fill of a canceled order keeps it canceled
+        self._store.update_order(cid, status, filled_quantity=done, avg_price=notional / done, ts_ns=fill.ts_init)
+        if self._on_fill is not None and status is not OrderStatus.EXTERNAL:
+            self._on_fill(order, fill)
+        self._bus.publish(Topic.FILLS, fill)
+        return True
+
     def _resolve(self, account: str, fill: Fill) -> Order | None:
+        """Our order behind ``fill``: by client id, venue id, stored venue id, then by
+        matching an order whose reply was lost (:mod:`~orchestrator.execution.matching`)."""
         cid = fill.client_order_id or self._by_venue.get((account, fill.venue_order_id), "")
         if not cid:
             for rec in self._store.orders():
                 if rec.account == account and rec.venue_order_id == fill.venue_order_id:
                     cid = rec.client_order_id
                     break
+        if not cid and account not in self._in_process:
+            from orchestrator.execution.matching import match_venue_order
+
+            cid = match_venue_order(self._store, self._brokers[account], account, fill.venue_order_id,
+                                    fill.instrument, self._clock.now_ns()) or ""
+            if cid:
+                self._load(cid)
+                self._by_venue[(account, fill.venue_order_id)] = cid
         if not cid:
             return None
         return self._orders.get(cid) or self._load(cid)
-
-    def _store_has(self, fill: Fill) -> bool:
-        return any(f.venue == fill.venue and f.venue_order_id == fill.venue_order_id and f.trade_id == fill.trade_id
-                   for f in self._store.fills(fill.client_order_id))
 
     def _adopt_external(self, account: str, fill: Fill) -> Order:
         """Store an order tradefleet did not place, so its fills can be booked and shown."""
@@ -264,6 +357,14 @@ class OrderManager:
 
     def _alert(self, kind: str, message: str, account: str) -> None:
         self._bus.publish(Topic.ALERTS, Alert(kind, redact(message), self._clock.now_ns(), account))
+
+
+def _key(fill: Fill) -> tuple[str, str, str]:
+    return (fill.venue, fill.venue_order_id, fill.trade_id)
+
+
+def _signature(fill: Fill) -> tuple[object, ...]:
+    return (_key(fill), fill.side, fill.quantity, fill.price, fill.instrument)
 
 
 def _with_cid(fill: Fill, client_order_id: str) -> Fill:

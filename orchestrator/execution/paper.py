@@ -1,31 +1,41 @@
-"""The paper broker: a venue simulated from the current bar.
+"""The paper broker: a venue simulated bar by bar through the one fill model.
 
-Market orders fill at once at the bid (sells) or ask (buys) derived from the last bar,
-plus slippage that grows with the order's size relative to the bar's volume (capped at
-``max_impact_bps``; none for FX, whose bars carry tick volume, not units), plus fees.
-Limit orders rest and fill when a later bar trades through the limit. The paper broker
-keeps its own book (a :class:`~orchestrator.portfolio.Ledger`), as a venue would, so
-reconciliation compares two independent records.
+Every order rests in the broker and is filled by :func:`~orchestrator.execution.fill_model.match_book`
+on the bars that close after it arrived: market orders at the next bar's open (or, with
+``fill="close"``, at the close of the bar they were decided on), stops at the stop or the
+gap open, limits on a trade-through, brackets and OCO groups resolved by the matcher. Takers
+pay half the quoted spread, slippage and an impact that grows with the order's share of the
+bar's volume (none for FX, whose bars carry tick volume, not units), plus fees. Recorded
+quotes (prediction markets) and settled contracts fill at once at the touch, with no model on
+top. The paper broker keeps its own book (a :class:`~orchestrator.portfolio.Ledger`), as a
+venue would, so reconciliation compares two independent records.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from orchestrator.clock import Clock
-from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus, OrderType, Side
+from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus
 from orchestrator.errors import OrderRejected
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, MatchFill, OrderState, QuoteTick,
+                                             SameBar, Status, at_close, match_book)
 from orchestrator.market import MarketState
 from orchestrator.portfolio import Ledger
 
 if TYPE_CHECKING:
+    from orchestrator.sections import PaperConfig
     from orchestrator.services import Services
     from orchestrator.store.records import OrderRecord
 
+_STATUS = {Status.OPEN: OrderStatus.ACCEPTED, Status.PENDING: OrderStatus.ACCEPTED,
+           Status.FILLED: OrderStatus.FILLED, Status.CANCELED: OrderStatus.CANCELED,
+           Status.EXPIRED: OrderStatus.CANCELED, Status.REJECTED: OrderStatus.REJECTED}
+_NO_COSTS = FillConfig(limit_fill=LimitFill.TOUCH)
 
 
 @dataclass(frozen=True)
@@ -38,33 +48,50 @@ class PaperCosts:
     max_impact_bps: float = 50.0
 
 
+def fill_config(costs: PaperCosts, spread_bps: float, paper: PaperConfig | None = None) -> FillConfig:
+    """The fill model's conventions from the cost model and ``[paper]``."""
+    if paper is None:
+        return FillConfig(spread_bps=spread_bps, slippage_bps=costs.slippage_bps,
+                          impact_bps_per_pct_volume=costs.impact_bps_per_pct_volume,
+                          max_impact_bps=costs.max_impact_bps)
+    return FillConfig(MarketFill(paper.fill), LimitFill(paper.limit_fill), SameBar(paper.same_bar), spread_bps,
+                      costs.slippage_bps, costs.impact_bps_per_pct_volume, costs.max_impact_bps,
+                      paper.max_volume_share, int(paper.latency_ms * 1_000_000))
+
+
 class PaperBroker:
-    """A simulated venue account filling from the current bar."""
+    """A simulated venue account filling through the fill model."""
 
     name: ClassVar[str] = "paper"
     api_version: ClassVar[int] = 1
+    matches_bars: ClassVar[bool] = True
+    """Orders stamped before the current bar are matched against it (emulated exits)."""
 
     def __init__(self, market: MarketState, clock: Clock, starting_cash: Decimal,
                  costs: PaperCosts | None = None, venue: str = "paper",
-                 instruments: dict[str, Instrument] | None = None) -> None:
+                 instruments: dict[str, Instrument] | None = None, fills: FillConfig | None = None) -> None:
         self._market = market
-        self._tick_volume = {s for s, i in (instruments or {}).items() if i.asset_class is AssetClass.FX}
-        self._tick_volume_free = {s for s, i in (instruments or {}).items() if i.asset_class is AssetClass.PREDICTION}
+        instruments = instruments or {}
+        self._lots = {s: i.lot_size for s, i in instruments.items()}
+        self._tick_volume = {s for s, i in instruments.items() if i.asset_class is AssetClass.FX}
+        self._tick_volume_free = {s for s, i in instruments.items() if i.asset_class is AssetClass.PREDICTION}
         self._settled: set[str] = set()
         self._clock = clock
         self._costs = costs or PaperCosts()
+        self.fill_config = fills or fill_config(self._costs, market.spread_bps)
         self._venue = venue
         self._book = Ledger(starting_cash, market.last_close)
         self._orders: dict[str, VenueOrder] = {}
-        self._resting: dict[str, Order] = {}
+        self._states: dict[str, dict[str, OrderState]] = {}  # instrument -> client id -> resting state
         self._fills: list[Fill] = []
+        self._trades: dict[str, int] = {}
         self._ids = itertools.count(1)
         from orchestrator.execution.fees import SCHEDULES, BpsFees, schedule_for
 
         bps = Decimal(repr(self._costs.fee_bps))
         self._default_fees = BpsFees(bps, bps)
         # an instrument of a named venue pays that venue's schedule (Kalshi's formula, SEC/TAF...)
-        self._fees = {sym: schedule_for(i.venue, i.asset_class.value) for sym, i in (instruments or {}).items()
+        self._fees = {sym: schedule_for(i.venue, i.asset_class.value) for sym, i in instruments.items()
                       if i.venue in SCHEDULES and i.venue != "paper"}
 
     @classmethod
@@ -74,8 +101,9 @@ class PaperBroker:
         market = services.market
         if not isinstance(market, MarketState):
             raise TypeError("the paper broker fills from a MarketState")
-        return cls(market, services.clock, Decimal(repr(cfg.engine.starting_cash)),
-                   PaperCosts(cfg.paper.slippage_bps, cfg.paper.fee_bps), instruments=services.instruments)
+        costs = PaperCosts(cfg.paper.slippage_bps, cfg.paper.fee_bps)
+        return cls(market, services.clock, Decimal(repr(cfg.engine.starting_cash)), costs,
+                   instruments=services.instruments, fills=fill_config(costs, market.spread_bps, cfg.paper))
 
     # -- Broker -------------------------------------------------------------------------
     def submit(self, order: Order) -> VenueOrder:
@@ -83,29 +111,49 @@ class PaperBroker:
             return self._orders[order.client_order_id]
         if order.quantity <= 0:
             raise OrderRejected(f"order {order.client_order_id}: quantity must be positive, got {order.quantity}")
-        quote = self._market.quote(order.instrument)
-        if quote is None:
+        problem = order.problem()
+        if problem:
+            raise OrderRejected(f"order {order.client_order_id}: {problem}")
+        bar = self._market.last_bar(order.instrument)
+        if bar is None or self._market.quote(order.instrument) is None:
             raise OrderRejected(f"order {order.client_order_id}: no market data for {order.instrument}")
         venue_id = f"{self._venue}-{next(self._ids)}"
-        if order.order_type is OrderType.LIMIT:
-            if order.limit_price is None:
-                raise OrderRejected(f"order {order.client_order_id}: limit order without a limit price")
-            ack = self._ack(order, venue_id, OrderStatus.ACCEPTED)
-            self._resting[order.client_order_id] = order
-            self._try_limit(order, quote[1] if order.side is Side.BUY else quote[0])
-            return self._orders[order.client_order_id] if order.client_order_id in self._orders else ack
-        bid, ask = quote
-        price = self._with_slippage(order, ask if order.side is Side.BUY else bid)
-        self._ack(order, venue_id, OrderStatus.ACCEPTED)
-        return self._fill(order, order.quantity, price)
+        self._orders[order.client_order_id] = VenueOrder(order.client_order_id, venue_id, order.instrument,
+                                                         order.side, order.quantity, Decimal(0), OrderStatus.ACCEPTED)
+        state = OrderState.new(order, self._lots.get(order.instrument, Decimal(1)))
+        parent = self._orders.get(order.parent_id) if order.parent_id else None
+        if parent is not None and parent.client_order_id not in self._states.get(parent.instrument, {}):
+            if not parent.filled_quantity:  # the entry ended unfilled: its bracket goes with it
+                return self._replace(self._orders[order.client_order_id], status=OrderStatus.CANCELED,
+                                     reason=f"parent {parent.client_order_id} {parent.status.value}")
+            state = replace(state, status=Status.OPEN)  # the entry already filled: armed from now on
+        if self._at_touch(order.instrument):  # a recorded quote or a settled contract: fill now at the touch
+            bid, ask = self._market.quote(order.instrument) or (bar.close, bar.close)
+            state = replace(state, arrival_ns=bar.ts_event - 1)
+            self._rest(state)
+            self._match(order.instrument, QuoteTick(order.instrument, bar.ts_event, bid, ask), _NO_COSTS)
+        elif self.fill_config.market_fill is MarketFill.CLOSE and order.ts_init >= bar.ts_event:
+            # same-close fills: the decision bar, seen as one price at its close
+            self._rest(replace(state, arrival_ns=bar.ts_event - 1))
+            self._match(order.instrument, at_close(bar), self.fill_config)
+        else:
+            self._rest(state)
+            if order.ts_init + self.fill_config.latency_ns < bar.ts_event:
+                self._match(order.instrument, bar, self.fill_config)  # armed before this bar (an emulated exit)
+        return self._orders[order.client_order_id]
 
     def cancel(self, client_order_id: str) -> VenueOrder:
         vo = self._orders.get(client_order_id)
         if vo is None:
             raise OrderRejected(f"cancel {client_order_id}: unknown order")
-        if client_order_id in self._resting:
-            del self._resting[client_order_id]
+        resting = self._states.get(vo.instrument, {})
+        if client_order_id in resting:
+            del resting[client_order_id]
             vo = self._replace(vo, status=OrderStatus.CANCELED)
+            for cid, st in list(resting.items()):  # a bracket's children go with their parent
+                if st.order.parent_id == client_order_id and st.status is Status.PENDING:
+                    del resting[cid]
+                    self._replace(self._orders[cid], status=OrderStatus.CANCELED, reason="parent canceled")
         return vo
 
     def query_order(self, client_order_id: str) -> VenueOrder | None:
@@ -117,10 +165,10 @@ class PaperBroker:
         self._settled.add(instrument)
 
     def has_resting_orders(self) -> bool:
-        return bool(self._resting)
+        return any(self._states.values())
 
     def open_orders(self) -> list[VenueOrder]:
-        return [self._orders[cid] for cid in self._resting]
+        return [self._orders[cid] for states in self._states.values() for cid in states]
 
     def positions(self) -> dict[str, Decimal]:
         out: dict[str, Decimal] = {}
@@ -139,76 +187,86 @@ class PaperBroker:
     def restore(self, fills: list[Fill], records: list[OrderRecord]) -> None:
         """Rebuild this in-process venue after a restart from its stored fills and orders.
 
-        The book is the fold of the fills; open limit orders rest again; any other order
-        still open in the store died with the old process (CANCELED here, so reconciliation
-        settles it); new venue order ids continue after the highest one stored."""
+        The book is the fold of the fills; every order still open in the store rests again
+        with what it already filled (a market order waiting for its next open, a stop, a
+        limit, a bracket child still waiting for its entry), so an emulated stop armed before
+        the restart triggers after it; new venue and trade ids continue after the stored ones."""
+        per_order: dict[str, int] = {}
         for fill in fills:
             self._book.apply_fill(self._venue, fill)
+            per_order[fill.client_order_id] = per_order.get(fill.client_order_id, 0) + 1
+        self._trades.update(per_order)
         highest = 0
         prefix = f"{self._venue}-"
+        by_id = {rec.client_order_id: rec for rec in records}
         for rec in records:
             vid = rec.venue_order_id or ""
             if vid.startswith(prefix) and vid[len(prefix):].isdigit():
                 highest = max(highest, int(vid[len(prefix):]))
-            if not vid or not rec.status.is_open:
+            if not vid or not rec.status.is_open or rec.remaining <= 0:
                 continue
-            resting = rec.order_type is OrderType.LIMIT and rec.limit_price is not None and not rec.filled_quantity
-            status = OrderStatus.ACCEPTED if resting else OrderStatus.CANCELED
+            order = rec.order
+            parent = by_id.get(order.parent_id or "")
+            waiting = parent is not None and not parent.filled_quantity and parent.status.is_open
+            status = OrderStatus.PARTIALLY_FILLED if rec.filled_quantity else OrderStatus.ACCEPTED
             self._orders[rec.client_order_id] = VenueOrder(rec.client_order_id, vid, rec.instrument, rec.side,
                                                            rec.quantity, rec.filled_quantity, status, rec.avg_price)
-            if resting:
-                self._resting[rec.client_order_id] = rec.order
+            self._rest(OrderState(order, Status.PENDING if waiting else Status.OPEN, rec.filled_quantity,
+                                  rec.filled_quantity * (rec.avg_price or Decimal(0)),
+                                  lot=self._lots.get(rec.instrument, Decimal(1))))
         self._ids = itertools.count(highest + 1)
 
     # -- simulation ---------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> None:
-        """Fill resting limit orders that this bar traded through."""
-        for cid, order in list(self._resting.items()):
-            if order.instrument != bar.symbol or order.limit_price is None:
-                continue
-            limit = float(order.limit_price)
-            if order.side is Side.BUY and bar.low <= limit:
-                self._try_limit(order, min(limit, bar.open))
-            elif order.side is Side.SELL and bar.high >= limit:
-                self._try_limit(order, max(limit, bar.open))
+        """Match the orders resting on ``bar.symbol`` against this bar."""
+        if not self._states.get(bar.symbol):
+            return
+        if self._at_touch(bar.symbol):
+            bid, ask = self._market.quote(bar.symbol) or (bar.low, bar.high)
+            self._match(bar.symbol, QuoteTick(bar.symbol, bar.ts_event, bid, ask), _NO_COSTS)
+            return
+        self._match(bar.symbol, bar, self.fill_config)
 
-    def _try_limit(self, order: Order, touch: float) -> None:
-        assert order.limit_price is not None
-        crossed = touch <= order.limit_price if order.side is Side.BUY else touch >= order.limit_price
-        if crossed:
-            self._resting.pop(order.client_order_id, None)
-            self._fill(order, order.quantity, Decimal(repr(touch)), "maker")
+    def _at_touch(self, symbol: str) -> bool:
+        return symbol in self._tick_volume_free or symbol in self._settled or self._market.is_quoted(symbol)
 
-    def _with_slippage(self, order: Order, price: float) -> Decimal:
-        if order.instrument in self._tick_volume_free:
-            return Decimal(repr(price))  # a recorded touch or a settlement price: no model on top
-        volume = 0.0 if order.instrument in self._tick_volume else self._market.last_volume(order.instrument)
-        pct_of_volume = float(order.quantity) / volume * 100.0 if volume > 0 else 0.0
-        impact = min(self._costs.impact_bps_per_pct_volume * pct_of_volume, self._costs.max_impact_bps)
-        bps = self._costs.slippage_bps + impact
-        adj = 1.0 + order.side.sign * bps / 10_000.0
-        return Decimal(repr(round(price * adj, 10)))
+    def _rest(self, state: OrderState) -> None:
+        self._states.setdefault(state.order.instrument, {})[state.order.client_order_id] = state
 
-    def _fill(self, order: Order, qty: Decimal, price: Decimal, liquidity: str = "taker") -> VenueOrder:
-        now = self._clock.now_ns()
+    def _match(self, symbol: str, event: Bar | QuoteTick, config: FillConfig) -> None:
+        resting = self._states[symbol]
+        if isinstance(event, Bar) and symbol in self._tick_volume:  # tick volume is not units: no cap, no impact
+            event = replace(event, volume=0.0)
+        fills, states = match_book(list(resting.values()), event, config)
+        by_id = {s.order.client_order_id: s for s in states}
+        for f in fills:
+            self._book_fill(by_id[f.client_order_id].order, f)
+        for cid, st in by_id.items():
+            vo = self._orders[cid]
+            status = _STATUS[st.status]
+            if st.filled and st.status is Status.OPEN:
+                status = OrderStatus.PARTIALLY_FILLED
+            if status is not vo.status or st.filled != vo.filled_quantity:
+                self._replace(vo, status=status, filled_quantity=st.filled, avg_price=st.avg_price,
+                              reason=st.reason)
+            if st.status.done:
+                del resting[cid]
+            else:
+                resting[cid] = st
+
+    def _book_fill(self, order: Order, mf: MatchFill) -> None:
         vo = self._orders[order.client_order_id]
         fees = self._fees.get(order.instrument, self._default_fees)
-        fee = Decimal(0) if order.instrument in self._settled else fees.fee(order.side, qty, price, liquidity)  # type: ignore[arg-type]
-        fill = Fill(order.client_order_id, self._venue, vo.venue_order_id, f"{vo.venue_order_id}-t1",
-                    order.instrument, order.side, qty, price, fee, now, now)
+        settled = order.instrument in self._settled
+        fee = Decimal(0) if settled else fees.fee(order.side, mf.quantity, mf.price, mf.liquidity)  # type: ignore[arg-type]
+        n = self._trades[order.client_order_id] = self._trades.get(order.client_order_id, 0) + 1
+        now = max(self._clock.now_ns(), mf.ts_event)
+        fill = Fill(order.client_order_id, self._venue, vo.venue_order_id, f"{vo.venue_order_id}-t{n}",
+                    order.instrument, order.side, mf.quantity, mf.price, fee, now, now)
         self._book.apply_fill(self._venue, fill)
         self._fills.append(fill)
-        return self._replace(vo, status=OrderStatus.FILLED, filled_quantity=qty, avg_price=price)
-
-    def _ack(self, order: Order, venue_id: str, status: OrderStatus) -> VenueOrder:
-        vo = VenueOrder(order.client_order_id, venue_id, order.instrument, order.side, order.quantity,
-                        Decimal(0), status)
-        self._orders[order.client_order_id] = vo
-        return vo
 
     def _replace(self, vo: VenueOrder, **changes: object) -> VenueOrder:
-        from dataclasses import replace
-
         new = replace(vo, **changes)  # type: ignore[arg-type]
         self._orders[vo.client_order_id] = new
         return new

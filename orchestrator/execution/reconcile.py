@@ -16,13 +16,13 @@ A second run right after the first changes nothing (``ReconcileReport.changes ==
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from orchestrator.bus import Bus, Topic
 from orchestrator.clock import Clock
-from orchestrator.domain import Order, OrderStatus, OrderType
+from orchestrator.domain import Order, OrderStatus, OrderType, Side
 from orchestrator.errors import BrokerError
 from orchestrator.execution.oms import Alert, OrderManager
 from orchestrator.execution.secrets import redact
@@ -87,6 +87,9 @@ class Reconciler:
     def _run(self, account: str, report: ReconcileReport) -> None:
         broker = self.oms.broker(account)
         records = [r for r in self.store.orders() if r.account == account]
+        learn = getattr(broker, "learn_instruments", None)
+        if learn is not None:  # venue spellings of the instruments the store holds map back to them
+            learn(sorted({r.instrument for r in records}))
         register = getattr(broker, "register_ids", None)
         if register is not None:
             register({r.client_order_id: r.venue_order_id for r in records if r.venue_order_id})
@@ -146,6 +149,7 @@ class Reconciler:
                 report.settled.append((rec.client_order_id, rec.status.value, new.value))
 
     def _positions(self, account: str, venue: dict[str, Decimal], report: ReconcileReport) -> None:
+        self._decide_conflicts(account, venue, stored_positions(self.store, account), report)
         mine = stored_positions(self.store, account)
         diffs = {s: (mine.get(s, Decimal(0)), venue.get(s, Decimal(0)))
                  for s in set(mine) | set(venue) if mine.get(s, Decimal(0)) != venue.get(s, Decimal(0))}
@@ -153,6 +157,38 @@ class Reconciler:
         if diffs:
             text = ", ".join(f"{s}: store {a} vs venue {b}" for s, (a, b) in sorted(diffs.items()))
             self._halt(account, f"positions differ from the venue ({text})", report)
+
+    def _decide_conflicts(self, account: str, venue: dict[str, Decimal], mine: dict[str, Decimal],
+                          report: ReconcileReport) -> None:
+        """The venue's position decides every open fill conflict: a difference in a conflicted
+        instrument is booked to the conflicting order (so the book ends equal to the venue),
+        then the conflicts are resolved and the instrument's entries released."""
+        from orchestrator.execution.conflicts import ConflictBook
+
+        book = ConflictBook(self.store)
+        open_ = book.conflicts(account, open_only=True)
+        now = self.clock.now_ns()
+        for instrument in sorted({c.fill.instrument for c in open_}):
+            mine_qty, venue_qty = mine.get(instrument, Decimal(0)), venue.get(instrument, Decimal(0))
+            diff = venue_qty - mine_qty
+            conflicts = [c for c in open_ if c.fill.instrument == instrument]
+            if diff:
+                last = conflicts[-1]
+                rec = self.store.order(last.fill.client_order_id)
+                if rec is not None:
+                    fill = replace(last.fill, trade_id=f"reconcile-{last.id}", quantity=abs(diff), fee=Decimal(0),
+                                   side=Side.BUY if diff > 0 else Side.SELL, ts_event=now, ts_init=now)
+                    self.oms.book_adjustment(rec.order, fill)
+                    report.fills += 1
+                    resolution = f"booked {fill.side.value} {abs(diff)} to {rec.client_order_id}: the venue holds {venue_qty}"
+                else:
+                    resolution = f"venue holds {venue_qty}, store {mine_qty}; the order is not stored"
+            else:
+                resolution = f"the venue agrees with the store ({venue_qty}); not booked"
+            for c in conflicts:
+                book.resolve(c.id, resolution, now)
+            self.oms.release_hold(account, instrument)
+            self._alert("fill_conflict_resolved", f"{instrument}: {resolution}", account)
 
     def _halt(self, account: str, reason: str, report: ReconcileReport) -> None:
         if self.oms.halted.get(account) == redact(reason):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from orchestrator.config import SecretRef
+from orchestrator.sections import SecretRef
 from orchestrator.errors import ConfigError
 
 MASK = "***"

@@ -15,39 +15,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-from orchestrator.domain import Bar, Decision, Position, Signal
+from orchestrator.domain import Decision, Signal
+from orchestrator.views import MarketView, PortfolioView
 
 if TYPE_CHECKING:
     from orchestrator.bot import BotSpec
     from orchestrator.services import Services
 
-
-class MarketView(Protocol):
-    """Read-only market state as of now."""
-
-    def last_bar(self, symbol: str) -> Bar | None: ...
-
-    def quote(self, symbol: str) -> tuple[float, float] | None:
-        """Return (bid, ask) derived from the current bar, or None if no data yet."""
-        ...
-
-    def closes(self, symbol: str, n: int) -> list[float]:
-        """Return up to the last ``n`` closes, oldest first."""
-        ...
-
-
-class PortfolioView(Protocol):
-    """Read-only account state as of now."""
-
-    def cash(self) -> Decimal: ...
-
-    def equity(self) -> Decimal: ...
-
-    def position(self, bot: str, instrument: str) -> Position | None: ...
-
-    def positions(self) -> list[Position]: ...
-
-    def open_position_count(self) -> int: ...
+__all__ = ["Gate", "GateContext", "GateFactory", "MarketView", "PortfolioView", "RiskGate"]
 
 
 @dataclass(frozen=True)

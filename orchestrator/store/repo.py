@@ -7,6 +7,7 @@ by (venue, venue_order_id, trade_id), so a replayed or duplicated fill is ignore
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -19,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from orchestrator.clock import Clock, LiveClock
 from orchestrator.domain import ZERO, Decision, Fill, Order, OrderStatus, Position, Signal
-from orchestrator.errors import StoreError
+from orchestrator.errors import StoreError, StoreMissing
 from orchestrator.store import lock as run_locks
 from orchestrator.store.connect import DEFAULT_URL, display_url, make_engine, parse_url, sqlite_path
 from orchestrator.store.migrate import HEAD_REVISION, upgrade_to_head
@@ -82,6 +83,41 @@ class Store(StoreReads):
                                  " (a newer tradefleet may have written it)") from exc
             raise
         return cls(engine, display_url(parsed), clock)
+
+    @classmethod
+    def open_existing(cls, url: str = DEFAULT_URL, *, clock: Clock | None = None) -> Store:
+        """Open a store that already exists, for commands that only read.
+
+        Never creates a folder, a file or tables: a missing SQLite file, or a database
+        without tradefleet's schema, is a :class:`StoreMissing` naming the URL.
+        """
+        from sqlalchemy import inspect
+
+        parsed = parse_url(url)
+        path = sqlite_path(parsed)
+        where = str(path) if path is not None else display_url(parsed)
+        hint = "nothing has run against it yet ('tradefleet run' creates it), or pass --store"
+        if path is not None:
+            if path.is_dir():
+                raise StoreError(f"store {path}: is a directory, not a SQLite database file")
+            if not path.is_file():
+                raise StoreMissing(f"store {where}: no store there; {hint}")
+        elif parsed.get_backend_name() == "sqlite":
+            raise StoreMissing(f"store {where}: an in-memory store holds nothing to read; pass --store")
+        if path is not None:
+            found = _sqlite_has_schema(path)
+        else:
+            engine = make_engine(parsed)
+            try:
+                with engine.connect() as conn:
+                    found = inspect(conn).has_table("alembic_version")
+            except SQLAlchemyError as exc:
+                raise _open_error(where, False, exc) from exc
+            finally:
+                engine.dispose()
+        if not found:
+            raise StoreMissing(f"store {where}: no tradefleet store in this database; {hint}")
+        return cls.open(url, clock=clock)
 
     def close(self) -> None:
         """Release any run lock this store took and close its connections."""
@@ -335,3 +371,18 @@ def _open_error(where: str, is_file: bool, exc: SQLAlchemyError) -> StoreError:
         return StoreError(f"store {where}: not a SQLite database or corrupt ({first}); move the"
                           " file aside or set engine.store_url to another path")
     return StoreError(f"store {where}: cannot open or migrate: {first}")
+
+
+def _sqlite_has_schema(path: Path) -> bool:
+    """Whether the SQLite file holds tradefleet's schema, read without changing it (no WAL switch)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("select 1 from sqlite_master where type = 'table' and name = 'alembic_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"store {path}: not a SQLite database ({exc})") from None
+    return row is not None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from orchestrator.errors import DataError
-from scrapers.alt import AltSource
+from scrapers.alt.base import AltSource
 from scrapers.http import SourceClient, SourceUnavailable
 from scrapers.provenance import Provenance, Sourced
 

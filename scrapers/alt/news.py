@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from orchestrator.clock import dt_to_ns
 from orchestrator.errors import DataError
-from scrapers.alt import AltSource
+from scrapers.alt.base import AltSource
 from scrapers.http import SourceClient
 from scrapers.provenance import Provenance, Sourced
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from scrapers.alt import AltSource
+from scrapers.alt.base import AltSource
 from scrapers.http import SourceClient, SourceUnavailable
 from scrapers.provenance import Provenance, Sourced
 

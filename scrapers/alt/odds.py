@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from scrapers.alt import AltSource
+from scrapers.alt.base import AltSource
 from scrapers.http import SourceClient, SourceUnavailable
 from scrapers.provenance import Provenance, Sourced
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from orchestrator.clock import NS
 from orchestrator.errors import DataError
-from scrapers.alt import AltSource
+from scrapers.alt.base import AltSource
 from scrapers.http import SourceClient, SourceUnavailable
 from scrapers.provenance import Provenance, Sourced
 

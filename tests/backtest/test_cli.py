@@ -54,3 +54,34 @@ def test_cli_errors_name_the_problem(capsys) -> None:  # type: ignore[no-untyped
     with pytest.raises(SystemExit) as exc:
         main(["validate"])
     assert exc.value.code == 2 and "--all" in capsys.readouterr().err
+
+
+def test_cli_backtest_param_long_only_and_fill_change_the_run(capsys) -> None:  # type: ignore[no-untyped-def]
+    base = ["backtest", "spx-sma-trend", "--from", "2005-01-01", "--to", "2012-12-31", "--json"]
+    plain = _run(capsys, *base)
+    assert "next-open" in plain["assumptions"] and plain["settings"]["fill"] == "next-open"
+    tuned = _run(capsys, *base, "--param", "fast=30", "--param", "slow=150")
+    assert tuned["params"]["fast"] == 30 and tuned["params"]["slow"] == 150 and tuned["metrics"] != plain["metrics"]
+    long_only = _run(capsys, *base, "--long-only")
+    assert not long_only["settings"]["allow_short"] and "long only" in long_only["assumptions"]
+    close = _run(capsys, *base, "--fill", "close")
+    assert "market at close" in close["assumptions"] and close["final_equity"] != plain["final_equity"]
+
+
+def test_cli_backtest_prints_its_assumptions(capsys) -> None:  # type: ignore[no-untyped-def]
+    main(["backtest", "spx-sma-trend", "--from", "2010-01-01", "--to", "2012-12-31", "--slippage", "0.001"])
+    out = capsys.readouterr().out
+    assert "assumptions: fill model v1" in out and "slippage 0.1000%" in out and "next-open" in out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--param", "nope=1"], "--param 'nope': bot spx-sma-trend has no such parameter"),
+    (["--param", "fast"], "--param 'fast': expected name=value"),
+    (["--param", "fast=abc"], "bot spx-sma-trend: invalid params"),
+    (["--fill", "sometimes"], "--fill 'sometimes': Input should be 'next-open' or 'close'"),
+])
+def test_cli_backtest_bad_flags_are_one_line_exit_2(capsys, argv: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exc:
+        main(["backtest", "spx-sma-trend", *argv])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and message in err and len(err.strip().splitlines()) == 1

@@ -19,7 +19,7 @@ from orchestrator.registry import Registry
 from scrapers.bundled import BY_SYMBOL, load_dataset
 
 BOT_NAMES = sorted(ep.name for ep in md.entry_points(group="tradefleet.bots"))
-VALID_FAMILIES = {"equities", "crypto", "forex", "prediction", "options", "fleet"}
+VALID_FAMILIES = {"equities", "crypto", "forex", "prediction", "options", "fleet", "portfolio"}
 
 
 @cache
@@ -36,6 +36,8 @@ def _bar_spec(name: str) -> BotSpec:
     spec = _spec(name)
     if spec.bot.event_driven:
         pytest.skip(f"{name} is event-driven")
+    if spec.bot.portfolio:
+        pytest.skip(f"{name} is a portfolio bot (tests/bots/test_portfolio_contract.py)")
     if spec.instruments[0] not in BY_SYMBOL:
         pytest.skip(f"{name}: no bundled data for {spec.instruments[0]}")
     return spec

@@ -94,14 +94,16 @@ class FakeAlpaca:
             if qty == 0:
                 continue
             px = self.book.price(sym, None)
-            out.append({"asset_id": str(uuid.UUID(int=7)), "symbol": sym, "exchange": "NASDAQ",
-                        "asset_class": "us_equity", "avg_entry_price": str(px), "qty": str(abs(qty)),
+            crypto = "/" in sym  # Alpaca names a crypto pair BTC/USD in orders but BTCUSD in positions
+            out.append({"asset_id": str(uuid.UUID(int=7)), "symbol": sym.replace("/", ""),
+                        "exchange": "CRYPTO" if crypto else "NASDAQ", "asset_class": "crypto" if crypto else "us_equity", "avg_entry_price": str(px), "qty": str(abs(qty)),
                         "side": "long" if qty > 0 else "short", "cost_basis": str(abs(qty) * px)})
         return out
 
     def activities(self, req: Request) -> Any:
         rows = [{"id": f"20261122000000000::{f.trade_id}", "activity_type": "FILL", "transaction_time": TS,
-                 "type": "fill", "price": str(f.price), "qty": str(f.qty), "side": f.side, "symbol": f.symbol,
+                 "type": "fill", "price": str(f.price), "qty": str(f.qty), "side": f.side,
+                 "symbol": f.symbol.replace("/", ""),
                  "leaves_qty": "0", "order_id": f.venue_id, "cum_qty": str(f.qty), "order_status": "filled"}
                 for f in self.book.fills]
         token = req.arg("page_token")

@@ -7,7 +7,9 @@ cash) and renders the venue's JSON shapes. Faults are queued per route and consu
 accept-then-drop), ``reset`` (RST before processing), ``status`` (answer e.g. 429 with
 Retry-After, 500, 401 without processing). Fill behaviour is scripted per order on the book:
 ``fill`` (default), ``rest``, ``partial``, ``reject``, ``replay`` (same fill served three
-times) and ``overfill``.
+times), ``overfill``, ``replay_new_id`` (half filled, and that fill served again under a new
+trade id) and
+``changed`` (the same trade id served again with twice the quantity).
 """
 
 from __future__ import annotations
@@ -269,6 +271,13 @@ class VenueBook:
             elif mode == "overfill":
                 self.execute(order, qty)
                 self.execute(order, qty, force=True)
+            elif mode == "replay_new_id":  # half filled, that execution served again under a new trade id
+                fill = self.execute(order, (qty / 2).quantize(Decimal(1)) if qty >= 2 else qty / 2)
+                self.fills.append(BookFill(str(next(self._trades)), *_fields(fill)[1:]))
+            elif mode == "changed":  # the same trade id served again with another quantity
+                fill = self.execute(order, qty)
+                self.fills.append(BookFill(fill.trade_id, fill.venue_id, fill.client_id, fill.symbol, fill.side,
+                                           fill.qty * 2, fill.price, fill.fee, self.next_id()))
             return order
 
     def execute(self, order: BookOrder, qty: Decimal, price: Decimal | None = None,
@@ -302,6 +311,11 @@ class VenueBook:
         for f in self.fills:
             seen.setdefault(f.trade_id, f)
         return list(seen.values())
+
+
+def _fields(fill: BookFill) -> tuple[Any, ...]:
+    return (fill.trade_id, fill.venue_id, fill.client_id, fill.symbol, fill.side, fill.qty, fill.price, fill.fee,
+            fill.seq)
 
 
 class DuplicateClientId(Exception):

@@ -32,7 +32,7 @@ def test_config_unknown_key_names_file_and_key(tmp_path: Path) -> None:
 def test_config_malformed_toml_reports_position(tmp_path: Path) -> None:
     path = tmp_path / "broken.toml"
     path.write_text("[engine\nstore_url = 1\n")
-    with pytest.raises(ConfigError, match=r"broken.toml: not valid TOML: .*line 1"):
+    with pytest.raises(ConfigError, match=r"broken.toml:1: not valid TOML: .*column"):
         load_config(path, environ={})
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from orchestrator.clock import SimClock
 from orchestrator.config import AppConfig
-from orchestrator.domain import Bar
+from orchestrator.domain import Bar, OrderType
 from orchestrator.kernel import assemble
 from orchestrator.live import LiveRunner
 from orchestrator.market import MarketState
@@ -103,9 +103,10 @@ def test_run_live_paper_mode_trades_from_a_feed_and_reconciles(tmp_path: Path) -
         sched = SimScheduler(clock)
         for s in specs:
             sched.add(s.name, build_trigger(s.schedule))
+        runner = enqueue.__self__  # each fire is handled at its time, as the live loop would
         for fire_ns, job in sched.pop_due(int(frame.index[-1].value)):
             clock.set_ns(fire_ns)
-            enqueue(job, fire_ns)
+            runner.handle_fire(job, fire_ns)
 
         class Done:
             def shutdown(self) -> None: ...
@@ -115,6 +116,18 @@ def test_run_live_paper_mode_trades_from_a_feed_and_reconciles(tmp_path: Path) -
     runner = run_live(config, live=False, bots=[BOT], store_url=url, feed=FrameFeed("SPX", frame), clock=clock,
                       scheduler=scheduler, install_signals=False, stop_when_idle=True)
     assert runner.fires > 400 and runner.kernel.engine.fills > 0
+    # paper fills come from the fill model: a market order fills at the open of the next bar
+    import bisect
+
+    stamps, opens = frame.index.as_unit("ns").asi8.tolist(), frame["open"].tolist()
+    stored = Store.open(url)
+    orders = {o.client_order_id: o for o in stored.orders()}
+    fills = [f for cid in orders for f in stored.fills(cid)]
+    market = [f for f in fills if orders[f.client_order_id].order_type is OrderType.MARKET]
+    for f in market:  # the first bar that closed after the decision, at its open (+ spread and slippage)
+        bar = bisect.bisect_right(stamps, orders[f.client_order_id].ts_init)
+        assert abs(float(f.price) / opens[bar] - 1) < 0.002
+    assert market
     store = Store.open(url)
     assert store.last_run().mode == "paper" and store.last_run().status == "stopped"
     assert {o.account for o in store.orders()} == {"paper"} and spec.name in {b.name for b in store.bots()}

@@ -52,3 +52,44 @@ def test_scaffold_rejects_bad_names_and_existing_folders(tmp_path: Path) -> None
         scaffold("ok-bot", tmp_path)
     with pytest.raises(ConfigError, match="not in the bundled data"):
         scaffold("other", tmp_path, instrument="TSLA")
+
+
+@pytest.mark.parametrize("kind,expect", [("portfolio", "target"), ("orders", "order"), ("quotes", "quote")])
+def test_scaffolded_intent_bots_pass_their_tests_and_trade_in_a_replay(tmp_path: Path, kind: str, expect: str) -> None:
+    import importlib
+
+    from orchestrator.config import AppConfig
+    from orchestrator.registry import Registry
+    from orchestrator.replay import Replay
+
+    name = f"demo-{kind}"
+    run([*TF, "new-bot", name, "--kind", kind, "--dir", str(tmp_path)], tmp_path)
+    src = tmp_path / f"tradefleet-{name}" / "src"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(src.parent / "tests")], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    sys.path.insert(0, str(src))
+    try:
+        module = importlib.import_module(f"tradefleet_demo_{kind}.bot")
+        reg = Registry.discover(["bots", "gates", "sources", "vetoes", "providers", "brokers"])
+        reg.add_entry("bots", name, f"tradefleet_demo_{kind}.bot:DEMO_{kind.upper()}",
+                      lambda: getattr(module, f"DEMO_{kind.upper()}"))
+        s = Replay(AppConfig.model_validate({"pipeline": {"stages": ["risk"]}}), bots=[name], start="2008-01-01",
+                   end="2009-12-31", store_url=f"sqlite:///{tmp_path}/r.db", registry=reg).run()
+    finally:
+        sys.path.remove(str(src))
+    assert s.bots[0].evaluations > 400 and s.signals > 0 and s.orders > 0
+    from orchestrator.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path}/r.db")
+    kinds = {sig.meta.get("kind") for sig in store.signals(bot=name)}
+    store.close()
+    assert kinds == {expect}
+
+
+def test_scaffold_rejects_an_unknown_kind(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="bot kind"):
+        scaffold("ok-bot", tmp_path, kind="spread")
+    assert not (tmp_path / "tradefleet-ok-bot").exists()

@@ -21,6 +21,9 @@ from tests.risk.fakes import T0, FakeMarket, FakePortfolio, random_walks, signal
 def test_risk_cli_without_a_report_shows_configured_limits(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tf.db'}"
     res = CliRunner().invoke(build_app(), ["risk", "--json", "--store", url])
+    assert res.exit_code == 1 and not (tmp_path / "tf.db").exists()  # 'risk' only reads: it never creates a store
+    Store.open(url).close()
+    res = CliRunner().invoke(build_app(), ["risk", "--json", "--store", url])
     assert res.exit_code == 0, res.output
     view = json.loads(res.output)
     assert view["report_saved"] is False and view["state"] == "active"

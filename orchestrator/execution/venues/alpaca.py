@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from orchestrator.clock import dt_to_ns
-from orchestrator.config import AccountConfig
+from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after
@@ -112,6 +112,14 @@ class AlpacaBroker(VenueBroker):
                 return None
             raise
 
+    def _by_venue_id(self, venue_order_id: str) -> VenueOrder | None:
+        try:
+            return self._venue_order(self.client.get_order_by_id(venue_order_id))
+        except Exception as exc:
+            if self.classify(exc) is not None and getattr(exc, "status_code", None) == 404:
+                return None
+            raise
+
     def _cancel(self, client_order_id: str) -> VenueOrder:
         current = self._query(client_order_id)
         if current is None:
@@ -137,7 +145,8 @@ class AlpacaBroker(VenueBroker):
 
     def _account(self) -> AccountSnapshot:
         a = self.client.get_account()
-        return AccountSnapshot(self.name, str(a.currency or "USD"), dec(a.cash), dec(a.equity))
+        return AccountSnapshot(self.name, str(a.currency or "USD"), dec(a.cash), dec(a.equity),
+                               dec(a.buying_power) if a.buying_power is not None else None)
 
     def _fills(self) -> list[Fill]:
         """Fill activities after the last one seen, oldest first, every page."""

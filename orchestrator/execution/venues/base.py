@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from orchestrator.clock import Clock, LiveClock
-from orchestrator.config import AccountConfig
+from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus
 from orchestrator.errors import (AuthError, BrokerError, ConfigError, OrderRejected, OrderStateUnknown,
                                  TransientBrokerError)
@@ -89,7 +89,7 @@ class VenueBroker:
         self.bucket: TokenBucket = bucket_for(self.rate_key(), opts.clock, opts.sleep, opts.throttle)
         self.retry = RetryPolicy(attempts=opts.retry_attempts, sleep=opts.sleep)
         self.halted_reason: str | None = None
-        self._seen_trades: set[tuple[str, str]] = set()
+        self._seen_trades: dict[tuple[str, str], set[tuple[object, ...]]] = {}
         self._cids: dict[str, str] = {}
         self._down = False
         self._reconnected = False
@@ -166,13 +166,33 @@ class VenueBroker:
     def account(self) -> AccountSnapshot:
         return self._read("account", self._account)
 
+    def learn_instruments(self, instruments: Iterable[str]) -> None:
+        """Reconciliation teaches the adapter the instruments the store holds for it."""
+        symbols = getattr(self, "symbols", None)
+        if isinstance(symbols, InstrumentMap):
+            symbols.learn(instruments)
+
+    def order_by_venue_id(self, venue_order_id: str) -> VenueOrder | None:
+        """The venue's record of one of its orders (with the client id it carries), or None
+        where the adapter cannot look orders up by venue id."""
+        if type(self)._by_venue_id is VenueBroker._by_venue_id:
+            return None
+        return self._read(f"order {venue_order_id}", lambda: self._by_venue_id(venue_order_id))
+
+    def _by_venue_id(self, venue_order_id: str) -> VenueOrder | None:
+        return None
+
     def poll_fills(self) -> list[Fill]:
-        """Return fills not returned before, de-duplicated by (venue order id, trade id)."""
+        """Return fills not returned before. An exact repeat of (venue order id, trade id)
+        is dropped; the same ids with other contents are passed on (the order manager
+        records the conflict and keeps the first)."""
         out = []
         for fill in self._read("fills", self._fills):
             key = (fill.venue_order_id, fill.trade_id)
-            if key not in self._seen_trades:
-                self._seen_trades.add(key)
+            seen = self._seen_trades.setdefault(key, set())
+            contents = (fill.side, fill.quantity, fill.price, fill.instrument)
+            if contents not in seen:
+                seen.add(contents)
                 out.append(fill)
         return out
 
@@ -299,15 +319,56 @@ def status_of(qty: Decimal, filled: Decimal, done: bool, canceled: bool = False,
     return OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.ACCEPTED
 
 
-class SymbolMap:
-    """tradefleet symbol <-> venue symbol, from ``[accounts.<name>.extra] symbols = {...}``."""
+class InstrumentMap:
+    """tradefleet instrument <-> venue symbol, one per adapter, used by orders, fills,
+    positions and reconciliation alike.
 
-    def __init__(self, mapping: Mapping[str, str] | None = None) -> None:
+    ``venue(symbol)`` is what orders carry: an explicit ``[accounts.<name>.extra] symbols``
+    entry, else the venue's style (OANDA ``EUR/USD`` -> ``EUR_USD``). ``local(name)`` turns
+    any name the venue reports back into the tradefleet instrument: the explicit map, else
+    any instrument this account trades (learned from orders and from the store at
+    reconciliation) whose name equals it once separators and case are ignored (Alpaca
+    reports the crypto pair ``BTC/USD`` as ``BTCUSD`` in positions and fills; ccxt market
+    ids ``BTCUSDT`` vs ``BTC/USDT``; OANDA ``EUR_USD``), else the name unchanged (Kalshi
+    tickers, Polymarket token ids)."""
+
+    def __init__(self, mapping: Mapping[str, str] | None = None,
+                 style: Callable[[str], str] | None = None) -> None:
         self.to: dict[str, str] = dict(mapping or {})
         self.back: dict[str, str] = {v: k for k, v in self.to.items()}
+        self._style = style
+        self._known: dict[str, str] = {}  # normalised name -> tradefleet instrument
+        self.learn(self.to)
 
     def venue(self, symbol: str) -> str:
-        return self.to.get(symbol, symbol)
+        """The venue's symbol of a tradefleet instrument (and remember the instrument)."""
+        self._remember(symbol)
+        mapped = self.to.get(symbol)
+        if mapped is not None:
+            return mapped
+        return self._style(symbol) if self._style is not None else symbol
 
     def local(self, venue_symbol: str) -> str:
-        return self.back.get(venue_symbol, venue_symbol)
+        """The tradefleet instrument of a name the venue reports."""
+        mapped = self.back.get(venue_symbol)
+        if mapped is not None:
+            return mapped
+        return self._known.get(normalise(venue_symbol), venue_symbol)
+
+    def learn(self, instruments: Iterable[str]) -> None:
+        """Remember instruments this account trades (so venue spellings map back to them)."""
+        for symbol in instruments:
+            self._remember(symbol)
+
+    def _remember(self, symbol: str) -> None:
+        if symbol:
+            self._known.setdefault(normalise(symbol), symbol)
+
+
+#: The historic name of :class:`InstrumentMap`.
+SymbolMap = InstrumentMap
+
+
+def normalise(symbol: str) -> str:
+    """A symbol without separators, upper case: ``BTC/USD``, ``BTCUSD``, ``btc-usd`` -> ``BTCUSD``."""
+    return "".join(ch for ch in symbol if ch not in "/_-: .").upper()

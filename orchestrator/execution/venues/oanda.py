@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from orchestrator.clock import dt_to_ns
-from orchestrator.config import AccountConfig
+from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after
@@ -47,7 +47,7 @@ class OandaBroker(VenueBroker):
                                   request_params={"timeout": opts.timeout_s})
         self._last_headers: Any = {}
         self.api.client.hooks["response"].append(self._keep_headers)
-        self.symbols = SymbolMap(cfg.extra.get("symbols"))
+        self.symbols = SymbolMap(cfg.extra.get("symbols"), style=lambda s: s.replace("/", "_"))
         self._last_txn: str = str(cfg.extra.get("since_transaction", "0"))
         self.stream_stale = False
 
@@ -222,9 +222,10 @@ class OandaBroker(VenueBroker):
                 stream.close()  # closes the HTTP response too
         out = []
         for fill in found:
-            key = (fill.venue_order_id, fill.trade_id)
-            if key not in self._seen_trades:
-                self._seen_trades.add(key)
+            reported = self._seen_trades.setdefault((fill.venue_order_id, fill.trade_id), set())
+            contents = (fill.side, fill.quantity, fill.price, fill.instrument)
+            if contents not in reported:
+                reported.add(contents)
                 out.append(fill)
         if self.stream_stale:
             self._down = True  # the REST catch-up below flags the reconnect when it succeeds

@@ -20,7 +20,7 @@ from orchestrator.errors import DataError
 
 @pytest.fixture(scope="module")
 def snaps() -> list[PredictionSnapshot]:
-    return load_fixture("sample_session")
+    return load_fixture("handwritten_synthetic")
 
 
 def _tick(spec: BotSpec, snap: PredictionSnapshot, bot: EventBot | None = None,

@@ -34,7 +34,7 @@ def test_guard_flags_drift_and_vwap_deviation() -> None:
 
 
 def test_bot_skips_a_spiking_contract() -> None:
-    snaps = load_fixture("sample_session")
+    snaps = load_fixture("handwritten_synthetic")
     bot = KALSHI_WEATHER.build()
     raw = {"ts_ns": snaps[0].ts_ns - 60_000_000_000,
            "quotes": [{"symbol": "KXHIGHNY-T85", "venue": "kalshi", "yes_bid": 0.60, "yes_ask": 0.62}]}

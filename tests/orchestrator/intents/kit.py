@@ -13,7 +13,8 @@ from orchestrator.bot import BotSpec, Schedule
 from orchestrator.clock import SimClock
 from orchestrator.config import AppConfig
 from orchestrator.domain import AssetClass, Instrument
-from orchestrator.kernel import Kernel, assemble
+from orchestrator.errors import OrderRejected
+from orchestrator.kernel import Kernel, assemble, paper_broker
 from orchestrator.market import MarketState
 from orchestrator.registry import Registry
 from orchestrator.store import Store
@@ -30,11 +31,42 @@ def generated_frame(closes: list[float] | np.ndarray, start: str = "2021-01-04",
                          "close": c, "volume": volume}, index=idx)
 
 
+class RejectingBroker:
+    """A venue that refuses every order (a closed market, a margin call)."""
+
+    def submit(self, order: Any) -> Any:
+        raise OrderRejected(f"order {order.client_order_id}: market closed")
+
+    def cancel(self, client_order_id: str) -> Any:
+        raise OrderRejected(f"cancel {client_order_id}: unknown order")
+
+    def query_order(self, client_order_id: str) -> Any:
+        return None
+
+    def open_orders(self) -> list[Any]:
+        return []
+
+    def positions(self) -> dict[str, Any]:
+        return {}
+
+    def account(self) -> Any:
+        from decimal import Decimal
+
+        from orchestrator.execution.broker import AccountSnapshot
+
+        return AccountSnapshot("closed", "USD", Decimal(0), Decimal(0))
+
+    def poll_fills(self) -> list[Any]:
+        return []
+
+
 class Harness:
     """Bars of every symbol advance together; the bot fires after each day's bars."""
 
     def __init__(self, tmp: Path, frames: dict[str, pd.DataFrame], specs: list[BotSpec],
-                 config: dict[str, Any] | None = None, stages: list[str] | None = None) -> None:
+                 config: dict[str, Any] | None = None, stages: list[str] | None = None,
+                 rejecting: frozenset[str] = frozenset()) -> None:
+        """``rejecting``: instruments routed to a venue that refuses every order."""
         raw: dict[str, Any] = {"pipeline": {"stages": stages or ["risk"]}, "risk": {"exits": {"enabled": False}}}
         for k, v in (config or {}).items():
             raw.setdefault(k, {}).update(v) if isinstance(v, dict) else raw.__setitem__(k, v)
@@ -47,10 +79,19 @@ class Harness:
         for sym, f in frames.items():
             self.market.load(sym, f)
         self.instruments = {s: Instrument(s, AssetClass.EQUITY) for s in frames}
+        brokers: dict[str, Any] | None = None
+        route = None
+        paper = None
+        if rejecting:
+            paper = paper_broker(self.config, self.market, self.clock, "paper", self.instruments)
+            brokers = {"paper": paper, "closed": RejectingBroker()}
+            route = lambda s: "closed" if s in rejecting else "paper"  # noqa: E731
         self.kernel: Kernel = assemble(self.config, store=self.store, registry=Registry.discover(), specs=specs,
                                        clock=self.clock, market=self.market, instruments=self.instruments,
-                                       account="paper")
+                                       account="paper", brokers=brokers, route=route)
         self.engine = self.kernel.engine
+        if paper is not None:
+            self.engine.paper = paper
         self.row = -1
         self.stamps = sorted({int(t) for f in frames.values() for t in f.index.asi8})
 

@@ -73,11 +73,11 @@ def _sent(h: Harness) -> list[tuple[str, str, Decimal]]:
 
 
 def test_rotation_sends_reductions_before_increases(tmp_path: Path) -> None:
-    h = _scripted(tmp_path, [[Target.weights({"A": 0.15})], [Target.weights({"A": 0.0, "B": 0.15})]])
+    h = _scripted(tmp_path, [[Target.weights({"B": 0.15})], [Target.weights({"A": 0.15, "B": 0.0})]])
     sent = _sent(h)
     h.run(2)
-    assert [(s, side) for s, side, _ in sent] == [("A", "buy"), ("A", "sell"), ("B", "buy")]
-    assert h.position("s", "A") == 0 and h.position("s", "B") > 0
+    assert [(s, side) for s, side, _ in sent] == [("B", "buy"), ("B", "sell"), ("A", "buy")]
+    assert h.position("s", "B") == 0 and h.position("s", "A") > 0
     h.close()
 
 
@@ -147,4 +147,48 @@ def test_one_vetoed_leg_refuses_the_whole_intent_and_scales_are_shared(tmp_path:
     assert outcomes == {"A": "rejected:veto:sibling_refused", "B": "rejected:veto:test_veto"}
     h.run(1)
     assert sent == [("A", "buy", Decimal(5)), ("C", "sell", Decimal(5))]  # one scale (0.5) for both legs
+    h.close()
+
+
+def test_hedge_on_fill_unwinds_a_leg_whose_sibling_was_refused_by_the_venue(tmp_path: Path) -> None:
+    from orchestrator.intents import LegRisk, OrderIntent
+
+    pair = OrderIntent.combo({"A": 1, "B": -1}, size=10, leg_risk=LegRisk.HEDGE)
+    h = _scripted(tmp_path, [[pair]], rejecting=frozenset({"B"}))
+    h.run(2)
+    assert h.position("s", "A") == 0 and h.position("s", "B") == 0  # no naked leg left
+    assert h.engine.intents.unwinds == 1
+    reasons = [s.meta.get("intent") for s in h.store.signals(bot="s") if s.direction.value == "flat"]
+    assert len(reasons) == 1
+    h.close()
+
+
+def test_without_a_hedge_plan_a_refused_leg_leaves_the_other_naked(tmp_path: Path) -> None:
+    """The control case: the unwind above is the hedge plan's doing."""
+    from orchestrator.intents import OrderIntent
+
+    pair = OrderIntent.combo({"A": 1, "B": -1}, size=10)
+    h = _scripted(tmp_path, [[pair]], rejecting=frozenset({"B"}))
+    h.run(2)
+    assert h.position("s", "A") == 10 and h.engine.intents.unwinds == 0
+    h.close()
+
+
+def test_quotes_are_bounded_per_side_and_refreshed_only_past_the_threshold(tmp_path: Path) -> None:
+    from orchestrator.intents import Quote
+
+    def q(bid: float, ask: float) -> Quote:
+        return Quote("A", bids=[(bid, 30), (bid - 1, 30)], asks=[(ask, 30)], max_inventory=40, refresh=0.01)
+
+    h = _scripted(tmp_path, [[q(90, 110)], [q(90.5, 110)], [q(95, 115)]])
+    h.run(1)
+    live = h.store.open_orders("s")
+    bids = sorted(float(o.quantity) for o in live if o.side.value == "buy")
+    assert bids == [10.0, 30.0] and [float(o.quantity) for o in live if o.side.value == "sell"] == [30.0]
+    h.run(1)  # bid moved 0.55 %: under the 1 % refresh, nothing requoted
+    assert {o.client_order_id for o in h.store.open_orders("s")} == {o.client_order_id for o in live}
+    h.run(1)  # moved past it: the old levels are canceled and new ones placed
+    now = h.store.open_orders("s")
+    assert not {o.client_order_id for o in now} & {o.client_order_id for o in live}
+    assert sorted(float(o.limit_price) for o in now if o.side.value == "buy") == [94.0, 95.0]  # type: ignore[arg-type]
     h.close()

@@ -1,0 +1,76 @@
+"""Channel breakout entered with a resting stop order and a bracket.
+
+While flat, the bot keeps one buy STOP order resting at the prior ``period``-bar high
+(re-placed each day with ``replaces``, so yesterday's unfilled trigger is canceled). The
+entry carries a bracket: a stop-loss ``stop_atr`` ATRs below the trigger and a
+take-profit ``target_atr`` ATRs above it, linked one-cancels-other. The fill model fills
+the entry at the trigger, or at the open when the market gaps through it (never better),
+and the bracket's stop the same way. ``size`` caps the entry at ``weight`` of equity.
+
+Real-data replay: see ``FIGURES`` (bundled SPX daily).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
+
+from bots import indicators as ta
+from bots.base import NYSE_CLOSE
+from orchestrator.bot import BotParams, BotSpec, PortfolioBot
+from orchestrator.domain import AssetClass, OrderType, Side
+from orchestrator.intents import Bracket, Intent, OrderIntent
+
+if TYPE_CHECKING:
+    from orchestrator.context import Ctx
+    from orchestrator.panel import Panel
+
+FIGURES = "see docs/bot-authoring.md (bench/portfolio_bots.py)"
+
+
+class BreakoutParams(BotParams):
+    period: int = Field(20, ge=5, le=300, description="trigger at the high of this many prior bars")
+    atr_period: int = Field(14, ge=2, le=100)
+    stop_atr: float = Field(2.0, gt=0, description="stop-loss distance below the trigger, ATRs")
+    target_atr: float = Field(4.0, gt=0, description="take-profit distance above the trigger, ATRs")
+    weight: float = Field(0.15, gt=0, le=1, description="entry size cap, fraction of equity")
+
+
+class StopBreakoutBot(PortfolioBot):
+    description: ClassVar[str] = "Breakout entered by a resting stop order with a take-profit/stop-loss bracket"
+    family: ClassVar[str] = "portfolio"
+    Params: ClassVar[type[BotParams]] = BreakoutParams
+    params: BreakoutParams
+
+    def warmup_bars(self) -> int:
+        return max(self.params.period, self.params.atr_period) + 5
+
+    def decide(self, panel: Panel, ctx: Ctx) -> list[Intent]:
+        p = self.params
+        sym = panel.instruments[0]
+        ts, b = panel.bars(sym)
+        if len(ts) < self.warmup_bars() or ctx.position(sym) != 0:
+            return []
+        trigger = float(ta.rolling_max(b["high"], p.period)[-1])
+        atr = float(ta.atr(b["high"], b["low"], b["close"], p.atr_period)[-1])
+        if math.isnan(trigger) or math.isnan(atr) or atr <= 0 or b["close"][-1] >= trigger:
+            return []
+        spec = ctx.spec(sym)
+        tick = spec.tick_size if spec is not None else Decimal("0.01")
+        stop = Decimal(repr(trigger)) + tick
+        prev = f"{ctx.bot}-entry-{int(ts[-2])}" if len(ts) > 1 else None
+        return [OrderIntent.single(
+            sym, Side.BUY, size=p.weight * float(ctx.equity) / trigger, order_type=OrderType.STOP, stop=stop,
+            bracket=Bracket(take_profit=Decimal(repr(trigger + p.target_atr * atr)),
+                            stop_loss=Decimal(repr(trigger - p.stop_atr * atr))),
+            id=f"{ctx.bot}-entry-{int(ts[-1])}", replaces=prev, tag="breakout")]
+
+
+SPX_STOP_BREAKOUT = BotSpec(
+    name="spx-stop-breakout", bot=StopBreakoutBot, instruments=("SPX",), schedule=NYSE_CLOSE, timeframe="1d",
+    asset_class=AssetClass.INDEX, params={},
+    description="S&P 500 20-day breakout entered with a resting stop order and an ATR bracket",
+)

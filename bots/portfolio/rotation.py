@@ -1,0 +1,87 @@
+"""Cross-asset momentum rotation with target weights.
+
+At each month end the bot ranks its universe by trailing total return over ``lookback``
+of each instrument's own bars, holds the ``top`` instruments with positive momentum in
+equal weights summing to ``gross`` (absolute-momentum filter: nothing positive, nothing
+held), and keeps those weights until the next month end. Instruments whose series has
+ended (no bar for a week) get weight 0. The weights are one :class:`Target` per fire:
+the engine nets them against the book, drops rebalances under ``tolerance``, sends
+reductions first, and the risk gate approves the whole set as one decision.
+
+Real-data replay (``tradefleet run --bots momentum-rotation --from 2005-01-01 --to
+2013-02-28``, bundled SPX, IXIC and GOOG daily; default config, every gate, fills at the
+next open): see ``FIGURES`` below, measured by ``bench/portfolio_bots.py``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from bots.base import NYSE_CLOSE
+from bots.portfolio.weights import frame_of, hold_between, month_ends, own_bars, stale
+from orchestrator.bot import BotParams, BotSpec, PortfolioBot
+from orchestrator.domain import AssetClass
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from orchestrator.panel import Panel
+
+FIGURES = "2005-01-03..2013-02-28: see bench/portfolio_bots.py output in docs/bot-authoring.md"
+
+
+class RotationParams(BotParams):
+    lookback: int = Field(126, ge=5, le=504, description="momentum window, bars of each instrument")
+    top: int = Field(1, ge=1, le=20, description="instruments held")
+    gross: float = Field(0.2, gt=0, le=2, description="sum of the held weights (fraction of equity)")
+    tolerance: float = Field(0.02, ge=0, le=1, description="rebalances smaller than this share of equity are skipped")
+
+
+class MomentumRotationBot(PortfolioBot):
+    description: ClassVar[str] = "Cross-asset momentum rotation: hold the top-N by trailing return, monthly"
+    family: ClassVar[str] = "portfolio"
+    Params: ClassVar[type[BotParams]] = RotationParams
+    params: RotationParams
+
+    @property
+    def target_tolerance(self) -> float:  # type: ignore[override]
+        return self.params.tolerance
+
+    def warmup_bars(self) -> int:
+        return self.params.lookback + 30
+
+    def weights(self, panel: Panel) -> pd.DataFrame:
+        p = self.params
+        mom: dict[str, np.ndarray] = {}
+        for j, sym in enumerate(panel.instruments):
+            c = panel.values["close"][panel.present[:, j], j]
+            m = np.full(len(c), np.nan)
+            if len(c) > p.lookback:
+                m[p.lookback:] = c[p.lookback:] / c[:-p.lookback] - 1.0
+            mom[sym] = m
+        on_panel = own_bars(panel, mom)
+        # carry each instrument's latest momentum across rows it did not print
+        filled = frame_of(panel, on_panel).ffill().to_numpy(copy=True)
+        dead = stale(panel, 5)
+        filled[dead] = np.nan
+        w = np.zeros_like(filled)
+        for i in range(len(filled)):
+            row = filled[i]
+            ok = np.flatnonzero(~np.isnan(row) & (row > 0))
+            if len(ok):
+                pick = ok[np.argsort(-row[ok], kind="stable")[: p.top]]
+                w[i, pick] = p.gross / p.top
+        w[np.isnan(filled).all(axis=1)] = np.nan  # no opinion until some momentum exists
+        held = hold_between(month_ends(panel), w)
+        held[dead] = 0.0
+        return frame_of(panel, held)
+
+
+MOMENTUM_ROTATION = BotSpec(
+    name="momentum-rotation", bot=MomentumRotationBot, instruments=("SPX", "IXIC", "GOOG"), schedule=NYSE_CLOSE,
+    timeframe="1d", asset_class=AssetClass.EQUITY, params={},
+    description="Monthly momentum rotation over the bundled daily series (SPX, NASDAQ, GOOG), target weights",
+)

@@ -1,0 +1,198 @@
+"""Prediction-market sessions on disk: snapshots as Parquet tables with their provenance.
+
+A session is a folder of tables, each a set of Parquet part files (one per flush):
+
+* ``quotes/``: ts_ns, symbol, venue, yes_bid, yes_ask, bid_size, ask_size
+* ``trades/``: ts_ns (snapshot), trade_ts_ns, symbol, yes_price, size, taker_side
+* ``forecasts/``: ts_ns, source, variable, mean, sigma, members (list), age_s
+* ``odds/``: ts_ns, symbol, book, yes, no, age_s
+* ``terms/``: symbol, domain, variable, strike, above, settles_ns (latest wins)
+* ``settlements/``: variable, value (the settled value of each variable, when known)
+
+``session.json`` holds the provenance: ``kind`` is ``recorded`` (written by
+``tradefleet data record`` from the live venues) or ``synthetic`` (generated; see
+``fixtures/generate_synthetic.py``), with the source, venues, markets and interval. Every part
+file repeats it in its Parquet metadata, so a lone file still says where it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bots.prediction.market import (BinaryQuote, BookOdds, ContractTerms, Forecast, PredictionSnapshot, Trade)
+from orchestrator.errors import DataError
+
+TABLES = ("quotes", "trades", "forecasts", "odds", "terms", "settlements")
+MANIFEST = "session.json"
+
+
+@dataclass
+class Session:
+    """A loaded session: snapshots in time order, settled values and provenance."""
+
+    snapshots: list[PredictionSnapshot]
+    settlements: dict[str, float]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return self.provenance.get("kind") != "recorded"
+
+
+class SessionWriter:
+    """Appends snapshots to a session folder (a part file per table per flush)."""
+
+    def __init__(self, path: str | Path, provenance: Mapping[str, Any]) -> None:
+        kind = provenance.get("kind")
+        if kind not in ("recorded", "synthetic"):
+            raise DataError(f"session provenance kind must be 'recorded' or 'synthetic', got {kind!r}")
+        self.path = Path(path)
+        self.provenance = dict(provenance)
+        self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
+        self.parts = 0
+        self._terms: dict[str, ContractTerms] = {}
+
+    def open(self) -> SessionWriter:
+        """Create the folder and its manifest (an existing session of another kind is refused)."""
+        manifest = self.path / MANIFEST
+        if manifest.is_file():
+            old = json.loads(manifest.read_text())
+            if old.get("kind") != self.provenance["kind"]:
+                raise DataError(f"{self.path}: holds a {old.get('kind')} session; write {self.provenance['kind']} "
+                                "data elsewhere")
+            self.parts = int(old.get("parts", 0))
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._manifest()
+        return self
+
+    def append(self, snap: PredictionSnapshot) -> None:
+        ts = snap.ts_ns
+        self.rows["quotes"] += [{"ts_ns": ts, "symbol": q.symbol, "venue": q.venue, "yes_bid": q.yes_bid,
+                                 "yes_ask": q.yes_ask, "bid_size": q.bid_size, "ask_size": q.ask_size}
+                                for q in snap.quotes.values()]
+        self.rows["trades"] += [{"ts_ns": ts, "trade_ts_ns": t.ts_ns, "symbol": t.symbol, "yes_price": t.yes_price,
+                                 "size": t.size, "taker_side": t.taker_side}
+                                for ts_ in snap.trades.values() for t in ts_]
+        self.rows["forecasts"] += [{"ts_ns": ts, "source": f.source, "variable": f.variable, "mean": f.mean,
+                                    "sigma": f.sigma, "members": list(f.members),
+                                    "age_s": float(snap.ages.get(f"{f.source}:{f.variable}", 0.0))}
+                                   for fs in snap.forecasts.values() for f in fs]
+        self.rows["odds"] += [{"ts_ns": ts, "symbol": sym, "book": o.book, "yes": o.yes, "no": o.no,
+                               "age_s": float(snap.ages.get(f"odds:{sym}", 0.0))}
+                              for sym, books in snap.odds.items() for o in books]
+        for sym, t in snap.terms.items():
+            if self._terms.get(sym) != t:
+                self._terms[sym] = t
+                self.rows["terms"].append({"symbol": sym, "domain": t.domain, "variable": t.variable,
+                                           "strike": t.strike, "above": t.above, "settles_ns": t.settles_ns})
+
+    def settle(self, values: Mapping[str, float]) -> None:
+        """Record settled values of variables (appended; the last value of a variable wins)."""
+        self.rows["settlements"] += [{"variable": k, "value": float(v)} for k, v in values.items()]
+
+    def flush(self) -> int:
+        """Write the buffered rows as one part file per table; return the rows written."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        written = 0
+        meta = {b"tradefleet.provenance": json.dumps(self.provenance, sort_keys=True).encode()}
+        for table, rows in self.rows.items():
+            if not rows:
+                continue
+            tbl = pa.Table.from_pylist(rows).replace_schema_metadata(meta)
+            folder = self.path / table
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(tbl, folder / f"part-{self.parts:06d}.parquet", compression="zstd")
+            written += len(rows)
+            self.rows[table] = []
+        self.parts += 1
+        self._manifest()
+        return written
+
+    def _manifest(self) -> None:
+        (self.path / MANIFEST).write_text(json.dumps({**self.provenance, "parts": self.parts}, indent=1,
+                                                     sort_keys=True) + "\n")
+
+
+def _table(path: Path, name: str) -> Any:
+    import pyarrow.parquet as pq
+
+    folder = path / name
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not files:
+        return None
+    import pyarrow as pa
+
+    try:
+        return pa.concat_tables([pq.read_table(f) for f in files], promote_options="default").to_pandas()
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError(f"{folder}: unreadable Parquet: {exc}") from None
+
+
+def read_provenance(path: str | Path) -> dict[str, Any]:
+    """The session's manifest (DataError when there is none)."""
+    manifest = Path(path) / MANIFEST
+    if not manifest.is_file():
+        raise DataError(f"{path}: not a prediction session (no {MANIFEST})")
+    try:
+        out: dict[str, Any] = json.loads(manifest.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{manifest}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    return out
+
+
+def load_session(path: str | Path) -> Session:
+    """Read a session folder back into snapshots (one per distinct ``ts_ns`` of the quotes)."""
+    path = Path(path)
+    prov = read_provenance(path)
+    quotes = _table(path, "quotes")
+    if quotes is None or quotes.empty:
+        raise DataError(f"{path}: the session has no quotes")
+    terms = _terms(_table(path, "terms"))
+    by_ts: dict[int, dict[str, Any]] = {}
+    for r in quotes.itertuples(index=False):
+        try:
+            q = BinaryQuote(r.symbol, r.venue, float(r.yes_bid), float(r.yes_ask), int(r.ts_ns),
+                            float(r.bid_size), float(r.ask_size))
+        except DataError as exc:
+            raise DataError(f"{path}/quotes: {exc}") from None
+        by_ts.setdefault(int(r.ts_ns), {"quotes": {}, "forecasts": {}, "odds": {}, "trades": {}, "ages": {}})[
+            "quotes"][r.symbol] = q
+    for r in _rows(_table(path, "forecasts")):
+        slot = by_ts.get(int(r.ts_ns))
+        if slot is None:
+            continue
+        fc = Forecast(r.source, r.variable, float(r.mean), float(r.sigma), tuple(float(x) for x in r.members))
+        slot["forecasts"][r.variable] = (*slot["forecasts"].get(r.variable, ()), fc)
+        slot["ages"][f"{r.source}:{r.variable}"] = float(r.age_s)
+    for r in _rows(_table(path, "odds")):
+        slot = by_ts.get(int(r.ts_ns))
+        if slot is not None:
+            slot["odds"][r.symbol] = (*slot["odds"].get(r.symbol, ()), BookOdds(r.book, float(r.yes), float(r.no)))
+            slot["ages"][f"odds:{r.symbol}"] = float(r.age_s)
+    for r in _rows(_table(path, "trades")):
+        slot = by_ts.get(int(r.ts_ns))
+        if slot is not None:
+            t = Trade(r.symbol, int(r.trade_ts_ns), float(r.yes_price), float(r.size), r.taker_side)
+            slot["trades"][r.symbol] = (*slot["trades"].get(r.symbol, ()), t)
+    snaps = [PredictionSnapshot(ts, s["quotes"], {k: v for k, v in terms.items() if k in s["quotes"]},
+                                s["forecasts"], s["odds"], s["trades"], s["ages"])
+             for ts, s in sorted(by_ts.items())]
+    settled = {str(r.variable): float(r.value) for r in _rows(_table(path, "settlements"))}
+    return Session(snaps, settled, prov)
+
+
+def _rows(frame: Any) -> Iterable[Any]:
+    return () if frame is None else frame.itertuples(index=False)
+
+
+def _terms(frame: Any) -> dict[str, ContractTerms]:
+    out: dict[str, ContractTerms] = {}
+    for r in _rows(frame):
+        out[r.symbol] = ContractTerms(r.symbol, r.domain, r.variable, float(r.strike), bool(r.above), int(r.settles_ns))
+    return out

@@ -1,0 +1,150 @@
+"""Execution algorithms: the contract between a parent order and the children that work it.
+
+A *parent* is an order the risk gate approved that carries an :class:`ExecSpec`; the
+execution layer (:mod:`orchestrator.execution.layer`) asks the parent's algorithm, at every
+bar of its instrument, which *children* are due. Children are ordinary orders with their own
+deterministic client ids (``<parent id>.<n>``), so every at-most-once, restart and
+reconciliation guarantee of the order manager holds for them, and a parent's progress can
+always be rebuilt from the children the store holds.
+
+Algorithms are plugins: classes with a ``name`` and ``children(parent, view)``, registered
+under the ``tradefleet.execalgos`` entry-point group (the built-ins register there too). An
+algorithm never sizes beyond the parent: the layer caps every child at what remains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from orchestrator.execution.algos.almgren_chriss import ImpactParams
+
+ENTRY_POINT_GROUP = "tradefleet.execalgos"
+ChildKind = Literal["market", "limit"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecSpec:
+    """How to work a parent order.
+
+    ``horizon_s`` and ``interval_s`` bound scheduled algorithms (TWAP, VWAP,
+    Almgren-Chriss); ``participation`` caps every child at that share of the bar's volume
+    (and is POV's target rate); ``risk_aversion`` is Almgren-Chriss's lambda (per unit of
+    currency variance); ``timeout_s`` is how long limit-with-fallback rests before it
+    crosses; ``display`` is an iceberg's visible size; ``limit`` caps the price of every
+    child (a buy never pays more, a sell never takes less).
+    """
+
+    algorithm: str
+    horizon_s: float = 3600.0
+    interval_s: float = 300.0
+    participation: float | None = None
+    risk_aversion: float = 0.0
+    urgency: float = 1.0
+    timeout_s: float = 60.0
+    display: Decimal | None = None
+    limit: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if not self.algorithm:
+            raise ValueError("execution spec: algorithm is empty")
+        if not (self.horizon_s > 0 and self.interval_s > 0 and self.interval_s <= self.horizon_s):
+            raise ValueError(f"execution spec {self.algorithm}: need 0 < interval_s <= horizon_s, "
+                             f"got {self.interval_s} and {self.horizon_s}")
+        if self.participation is not None and not 0 < self.participation <= 1:
+            raise ValueError(f"execution spec {self.algorithm}: participation must be in (0, 1]")
+        if self.risk_aversion < 0 or self.timeout_s < 0 or self.urgency <= 0:
+            raise ValueError(f"execution spec {self.algorithm}: risk_aversion, timeout_s >= 0 and urgency > 0")
+        if self.display is not None and self.display <= 0:
+            raise ValueError(f"execution spec {self.algorithm}: display must be > 0")
+
+    def slices(self) -> int:
+        """Return how many scheduled slices the horizon holds (at least one)."""
+        return max(1, int(round(self.horizon_s / self.interval_s)))
+
+    def as_data(self) -> dict[str, object]:
+        """Return the spec as JSON-ready data (stored with the parent)."""
+        return {"algorithm": self.algorithm, "horizon_s": self.horizon_s, "interval_s": self.interval_s,
+                "participation": self.participation, "risk_aversion": self.risk_aversion,
+                "urgency": self.urgency, "timeout_s": self.timeout_s,
+                "display": None if self.display is None else str(self.display),
+                "limit": None if self.limit is None else str(self.limit)}
+
+    @classmethod
+    def from_data(cls, data: dict[str, object]) -> ExecSpec:
+        """Rebuild a spec stored by :meth:`as_data`."""
+        d = dict(data)
+        for key in ("display", "limit"):
+            d[key] = None if d.get(key) is None else Decimal(str(d[key]))
+        return cls(**d)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """What an algorithm may see at a bar: its time, prices, volume, and the touch."""
+
+    ts_ns: int
+    close: float
+    volume: float
+    bid: float
+    ask: float
+    volatility: float = 0.0     # price units per sqrt(second), for Almgren-Chriss
+
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.bid + self.ask)
+
+
+@dataclass(slots=True)
+class ParentState:
+    """A working parent: what it wants, what it has sent and filled, and when it began."""
+
+    parent_id: str
+    quantity: Decimal               # unsigned
+    buy: bool
+    spec: ExecSpec
+    start_ns: int
+    arrival_price: float
+    sent: Decimal = Decimal(0)
+    filled: Decimal = Decimal(0)
+    children: int = 0
+    volume_seen: float = 0.0        # bar volume since the start (POV)
+    lot: Decimal = Decimal("1")     # children are whole multiples of this
+    plan: tuple[float, ...] = ()    # scheduled algorithms: cumulative fraction per slice
+    profile: tuple[float, ...] = () # VWAP: the volume profile the plan was built from
+    impact: ImpactParams | None = None  # Almgren-Chriss: the impact model's coefficients at the start
+    resting: dict[str, Decimal] = field(default_factory=dict)   # open child id -> unfilled qty
+    resting_since: dict[str, int] = field(default_factory=dict)
+    done: bool = False
+    next_due_ns: int = 0            # a scheduled algorithm has nothing due before this (0: ask every bar)
+
+    @property
+    def remaining(self) -> Decimal:
+        """Return what is neither filled nor resting in an open child."""
+        return max(self.quantity - self.filled - sum(self.resting.values(), Decimal(0)), Decimal(0))
+
+    def elapsed_s(self, now_ns: int) -> float:
+        return (now_ns - self.start_ns) / 1e9
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpec:
+    """One child the algorithm wants sent now (the layer turns it into an order)."""
+
+    quantity: Decimal
+    kind: ChildKind = "market"
+    limit_price: Decimal | None = None
+    cancel: tuple[str, ...] = ()    # open children to cancel first (limit-with-fallback)
+
+
+@runtime_checkable
+class ExecAlgo(Protocol):
+    """An execution algorithm plugin."""
+
+    name: ClassVar[str]
+
+    def children(self, parent: ParentState, view: MarketView) -> list[ChildSpec]:
+        """Return the children due now (the layer caps them at the parent's remaining)."""
+        ...
