@@ -13,7 +13,8 @@ entry goes through, in order:
    or ``venue:<name>``; an engine halt in ``ctx.halted``) and the daily-loss halt;
 2. blockers: shorting allowed, re-entry cooldown, contradictory positions;
 3. count limits: max concurrent positions and max trades per day (global, bot, fleet);
-4. sizing: the bot's capital budget (:mod:`risk.budgets`) x one intensity in [0, 1],
+4. sizing: the bot's capital budget (:mod:`risk.budgets`), shared by its instruments, x
+   one intensity in [0, 1],
    the strongest of the cuts: Kelly relative to the prior's edge, HRP multiplier (capped
    at 1), regime_scale, fleet_weight, losing-streak cut and upstream scale (they do not
    multiply);
@@ -35,7 +36,8 @@ multiply). Values outside [0, 1] are clipped; a non-number counts as 1.
 Reason codes (``Decision.reason``): ``sized`` (pass), ``exit``, ``noop_flat``,
 ``noop_already_positioned``, ``noop_entry_pending``, ``noop_exit_pending``; resizes name the binding cap: ``scaled`` (upstream, regime,
 fleet or losing-streak factor), ``risk_per_trade``, ``max_position``,
-``gross_exposure_{global,bot,fleet}``, ``correlation_cluster``, ``cash``, ``var_limit``;
+``gross_exposure_{global,bot,fleet}``, ``capital_budget`` (the bot's budget left after its
+open positions), ``correlation_cluster``, ``cash``, ``var_limit``;
 rejections: ``halted``, ``state_reducing``, ``state_halted``, ``daily_loss_halt``,
 ``short_not_allowed``, ``cooldown``, ``contradictory_position``,
 ``max_positions_{global,bot,fleet}``, ``max_trades_per_day_{global,bot,fleet}``,
@@ -346,6 +348,7 @@ class PortfolioRiskGate:
         if equity <= 0 or price <= 0:
             return Decision.rejected(GATE, "no_equity", f"equity {equity:.2f}, price {price}"), ZERO
         budget = self.budgets.bot_fraction(signal.bot, fleet) * equity
+        per_entry = budget / max(len(ctx.spec.instruments), 1)  # a bot's instruments share its budget
         factors = {
             "kelly": self.kelly.relative(signal.bot, signal.instrument),
             "hrp": min(self.model.hrp_multiplier(signal.instrument), 1.0) if self.config.hrp.enabled else 1.0,
@@ -356,8 +359,10 @@ class PortfolioRiskGate:
         }
         # one intensity within the budget: the strongest cut wins; the factors never compound
         cut, intensity = min(factors.items(), key=lambda kv: kv[1])
-        desired = budget * intensity
+        desired = per_entry * intensity
         caps = self._caps(signal, book, fleet, want, close, price)
+        if self.budgets.known:  # the bot's open positions use its budget up
+            caps.append(Headroom("capital_budget", budget - book.gross_bot.get(signal.bot, 0.0) + abs(float(close) * price)))
         binding, notional = "sized", desired
         for c in caps:
             if c.notional < notional:

@@ -42,14 +42,12 @@ def test_budgets_size_fractional_entries_and_utilisation_is_reported(tmp_path: P
     qty: dict[str, Decimal] = defaultdict(Decimal)
     k, ratios = 0, []
     for ts, equity in curve[:-1]:  # the last point is after settlement/end
-        # scaled exits and stops trigger on the bar, before the snapshot; a signal's fill stamped
-        # at the snapshot's instant was decided after it (the fires that follow a bar run on its clock)
-        while k < len(fills) and (fills[k][3] < ts or (fills[k][3] == ts and fills[k][4] == "scaled_exit")):
+        while k < len(fills) and fills[k][3] <= ts:  # fills of this instant precede its snapshot
             bot, side, q, _, _ = fills[k]
             qty[bot] += Decimal(q) if side == "buy" else -Decimal(q)
             k += 1
         close = closes[int(np.searchsorted(ts_bars, ts, side="right")) - 1]
         ratios.append(sum(abs(float(v)) for v in qty.values()) * close / float(equity))
     assert cap["samples"] >= len(ratios)
-    assert cap["account_avg_gross_of_equity"] == pytest.approx(float(np.mean(ratios)), rel=0.03)  # the run also samples at its end
-    assert cap["account_avg_gross_of_equity"] > 0.05
+    assert cap["account_avg_gross_of_equity"] == pytest.approx(float(np.mean(ratios)), rel=0.01)  # the run also samples at its end
+    assert cap["account_avg_gross_of_equity"] > 0.03
