@@ -8,10 +8,18 @@ a Telegram bot without a token.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from orchestrator.cli.common import ConfigOption, StoreOption, load_checked
+
+
+def _alerts(cfg: Any, store: Any, bus: Any) -> Any:
+    from orchestrator.alerts.service import install
+    from orchestrator.clock import LiveClock
+
+    return install(cfg, store, LiveClock(), bus)
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +40,11 @@ def register(app: typer.Typer) -> None:
         cfg, _ = load_checked(config, ("dashboard",), store_url)
         bind = host or cfg.dashboard.host
         check_port(bind, port if port is not None else cfg.dashboard.port)
-        app = create_app(cfg, store_url, LiveClock(), host=bind)
+        from orchestrator.bus import InProcessBus
+
+        bus = InProcessBus()  # operator actions here (halt, resume) are alerted from this process
+        app = create_app(cfg, store_url, LiveClock(), host=bind, bus=bus)
+        _alerts(cfg, app.extensions["tradefleet"]["store"], bus)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         typer.echo(f"dashboard on http://{bind}:{port or cfg.dashboard.port}/ (store {app.extensions['tradefleet']['store'].where})")
         run_simple(bind, port if port is not None else cfg.dashboard.port, app, threaded=True, use_reloader=False)
@@ -54,7 +66,11 @@ def register(app: typer.Typer) -> None:
         clock = LiveClock()
         store = Store.open(store_url or cfg.engine.store_url, clock=clock)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        bot = FleetTelegram(cfg, store, clock, set(specs) | set(broken), specs=specs)
+        from orchestrator.bus import InProcessBus
+
+        bus = InProcessBus()
+        _alerts(cfg, store, bus)  # halts and resumes from Telegram are alerted on every channel
+        bot = FleetTelegram(cfg, store, clock, set(specs) | set(broken), specs=specs, bus=bus)
         try:
             bot.build(token).run_polling(allowed_updates=["message"])
         finally:

@@ -34,6 +34,7 @@ from orchestrator.sections import (  # noqa: F401  (re-exported: the public conf
     check_secret_ref,
 )
 from ai.config import EnsembleConfig, RegimeConfig, VetoConfig
+from orchestrator.alerts.config import AlertsConfig
 from backtest.config import ValidationConfig
 from bots.fleet.config import FleetConfig
 from bots.prediction.config import PredictionConfig
@@ -72,6 +73,7 @@ class AppConfig(KernelConfig):
     data: DataConfig = DataConfig()
     prediction: PredictionConfig = PredictionConfig()
     execution: ExecutionConfig = ExecutionConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
 
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:

@@ -223,8 +223,13 @@ class Engine:
         warm = bot.warmup_bars()
         data = self.services.data
         arrays = getattr(data, "arrays", None)
-        panel = Panel.from_arrays({s: arrays(s, warm) for s in members}, members) if arrays is not None \
-            else Panel.from_frames({s: data.frame(s, warm) for s in members}, members)
+        if runner.panel is not None and set(members) <= set(runner.panel.instruments):
+            # replay: a no-copy view of the preloaded history, rows closed at or before now
+            panel = runner.panel.upto(now_ns).tail(warm).select(members)
+        elif arrays is not None:
+            panel = Panel.from_arrays({s: arrays(s, warm) for s in members}, members)
+        else:
+            panel = Panel.from_frames({s: data.frame(s, warm) for s in members}, members)
         return list(bot.decide(panel, self.intents.ctx(runner.name, now_ns, members)))  # type: ignore[attr-defined]
 
     def _tick(self, runner: BotRunner, now_ns: int) -> list[Signal]:

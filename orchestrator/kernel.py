@@ -59,12 +59,16 @@ def install_execution(engine: Engine, config: KernelConfig, store: Store, market
     from orchestrator.execution.costcheck import CostCheckedRisk
     from orchestrator.execution.desk import ExecutionDesk
     from orchestrator.execution.exec_store import ExecStore, restore_layer
+    from orchestrator.execution.impact import ImpactScales
 
     exec_store = ExecStore(store)
     desk = ExecutionDesk(config.execution, market, instruments, exec_store)
     engine.desk = desk
     if config.execution.impact_check:
         engine.pipeline.risk = CostCheckedRisk(engine.pipeline.risk, desk)
+    for row in exec_store.calibrations():  # oldest first: the newest version per instrument wins
+        if row["venue"] == account:
+            desk.scales[row["instrument"]] = ImpactScales(row["eta_scale"], row["gamma_scale"], row["version"])
     restore_layer(desk.layer, exec_store, store, account)
 
 

@@ -189,6 +189,7 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
     from orchestrator.replay import instruments_for, select_bots
     from orchestrator.store import Store
     from orchestrator.accounts import sync_cash
+    from orchestrator.alerts.service import install as install_alerts
     from orchestrator.warmstart import warm_start
 
     registry = registry or Registry.discover()
@@ -231,6 +232,11 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                               instruments=instruments, account=router.default, brokers=brokers,
                               route=router.account_for)
             kernel.engine.paper = paper
+            alerts = install_alerts(config, store, clock, kernel.services.bus)  # stored, then delivered
+            kernel.services.extras["alerts"] = alerts
+            if alerts is not None:
+                for rec in registry.broken():
+                    alerts.publish("plugin_broken", f"{rec.group} {rec.name} ({rec.target}): {rec.error}")
             kernel.services.extras["warm_start"] = warm_start(kernel, Decimal(repr(config.engine.starting_cash)))
             kernel.oms.load_halts()
             reconciler = Reconciler(kernel.oms, store, clock, kernel.services.bus)
@@ -265,6 +271,8 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                 stop_watch.set()
             store.end_run(run_id, "stopped", {"fires": runner.fires, "bars": runner.bars,
                                               "equity": float(kernel.engine.ledger.equity())}, clock.now_ns())
+            if alerts is not None:
+                alerts.stop()
             return runner
     finally:
         store.close()

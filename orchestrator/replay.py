@@ -127,6 +127,7 @@ def load_history(config: AppConfig, symbols: list[str], end: str | None
     that have no data source (with the reason). A broken file still raises DataError."""
     from scrapers.bundled import BY_SYMBOL, DATASETS, load_dataset
     from scrapers.files import load_bar_file
+    from scrapers.gaps import calendar_for
 
     frames: dict[str, pd.DataFrame] = {}
     missing: dict[str, str] = {}
@@ -142,7 +143,8 @@ def load_history(config: AppConfig, symbols: list[str], end: str | None
         elif source in DATASETS:
             frame = load_dataset(source)
         else:
-            frame = load_bar_file(source)
+            frame = load_bar_file(source, calendar=calendar_for(instruments_for([sym])[sym].asset_class.value),
+                                  tz=config.data.file_timezone, max_missing=config.data.max_missing_bars)
         frames[sym] = frame.loc[frame.index.as_unit("ns").asi8 < hi] if hi is not None else frame
     return frames, instruments_for(list(frames)), missing
 

@@ -231,12 +231,17 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
 def _prices(group: IntentGroup, ctx: GateContext) -> list[float] | None:
     """The price each leg would trade at now: the ask for buys, the bid for sells, or the
     leg's own reference price (a limit) when it is worse for us."""
+    from orchestrator.binary import is_binary, no_price
+
+    binary = ctx.spec is not None and is_binary(ctx.spec.asset_class)
     out = []
     for leg in group.legs:
         quote = ctx.market.quote(leg.instrument)
         if quote is None and leg.price <= 0:
             return None
         px = (quote[1] if leg.quantity > 0 else quote[0]) if quote is not None else leg.price
+        if binary and leg.quantity < 0 and quote is not None:
+            px = no_price(quote[0])  # a binary sell buys NO: its capital at risk is 1 - YES bid
         if not px > 0:
             return None
         out.append(px)

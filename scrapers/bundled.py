@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from orchestrator.domain import AssetClass, Instrument
 from orchestrator.errors import DataError
 from scrapers.frames import normalize_columns, validate_frame
+from scrapers.gaps import DEFAULT_MAX_MISSING, calendar_for, find_hole
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,7 +101,12 @@ def _load_cached(name: str) -> pd.DataFrame:
     else:
         closes = day.normalize().tz_localize("UTC") + pd.Timedelta(days=1)
     frame.index = pd.DatetimeIndex(closes, name="ts")
-    return validate_frame(frame, f"dataset {name}", pd.Timedelta(days=ds.max_gap_days))
+    frame = validate_frame(frame, f"dataset {name}", pd.Timedelta(days=ds.max_gap_days))
+    hole = find_hole(frame.index, ds.timeframe, calendar_for(ds.asset_class.value))  # real data, real calendars
+    if hole is not None:
+        raise DataError(f"dataset {name}: row {hole.row + 1} ({frame.index[hole.row]}): "
+                        f"{hole.describe(ds.timeframe, frame.index[hole.row - 1], DEFAULT_MAX_MISSING)}")
+    return frame
 
 
 def _nyse_close_times(days: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -67,13 +67,13 @@ class MomentumRotationBot(PortfolioBot):
         filled = frame_of(panel, on_panel).ffill().to_numpy(copy=True)
         dead = stale(panel, 5)
         filled[dead] = np.nan
+        # rank by momentum (ties: universe order); only positive momentum is held
+        score = np.where(np.isnan(filled) | ~(filled > 0), -np.inf, filled)
+        order = np.argsort(-score, axis=1, kind="stable")[:, : p.top]
         w = np.zeros_like(filled)
-        for i in range(len(filled)):
-            row = filled[i]
-            ok = np.flatnonzero(~np.isnan(row) & (row > 0))
-            if len(ok):
-                pick = ok[np.argsort(-row[ok], kind="stable")[: p.top]]
-                w[i, pick] = p.gross / p.top
+        rows = np.arange(len(filled))[:, None]
+        chosen = np.isfinite(score[rows, order])
+        w[np.broadcast_to(rows, order.shape)[chosen], order[chosen]] = p.gross / p.top
         w[np.isnan(filled).all(axis=1)] = np.nan  # no opinion until some momentum exists
         held = hold_between(month_ends(panel), w)
         held[dead] = 0.0

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "orchestrator.cli.bots",
     "orchestrator.cli.config",
     "orchestrator.cli.newbot",
+    "orchestrator.cli.alerts",
     "orchestrator.cli.tca",
     "backtest.cli",
     "ml_models.cli",

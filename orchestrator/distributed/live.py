@@ -150,6 +150,9 @@ def run_distributed_paper(config: AppConfig, bus: RedisStreamsBus, *, bots: list
         from orchestrator.execution.reconcile import Reconciler
         from orchestrator.warmstart import warm_start
 
+        from orchestrator.alerts.service import install as install_alerts
+
+        kernel.services.extras["alerts"] = install_alerts(config, store, clock, kernel.services.bus)
         kernel.services.extras["warm_start"] = warm_start(kernel, Decimal(repr(config.engine.starting_cash)))
         kernel.oms.load_halts()
         Reconciler(kernel.oms, store, clock, kernel.services.bus).run_all()
@@ -167,6 +170,8 @@ def run_distributed_paper(config: AppConfig, bus: RedisStreamsBus, *, bots: list
             started(runner)
         runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs),
                    idle=runner.stop if stop_when_idle else None, wait_seconds=0.02 if stop_when_idle else 0.5)
+        if kernel.services.extras["alerts"] is not None:
+            kernel.services.extras["alerts"].stop()
         store.end_run(run_id, "deposed" if runner.deposed else "stopped",
                       {"fires": runner.fires, "bars": runner.bars, "equity": float(kernel.engine.ledger.equity())},
                       clock.now_ns())

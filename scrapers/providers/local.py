@@ -42,13 +42,16 @@ class FileProvider(ProviderBase):
 
     name: ClassVar[str] = "file"
 
-    def __init__(self, files: dict[str, str], native: dict[str, str] | None = None) -> None:
+    def __init__(self, files: dict[str, str], native: dict[str, str] | None = None, *, tz: str | None = None,
+                 max_missing: int = 3) -> None:
         self.files = dict(files)
         self.native = dict(native or {})
+        self.tz = tz
+        self.max_missing = max_missing
 
     @classmethod
     def from_config(cls, config: DataConfig, clock: Clock) -> FileProvider:
-        return cls(config.files)
+        return cls(config.files, tz=config.file_timezone, max_missing=config.max_missing_bars)
 
     def bars(self, symbol: str, tf: str, start_ns: int | None, end_ns: int) -> pd.DataFrame:
         from scrapers.files import load_bar_file
@@ -56,7 +59,8 @@ class FileProvider(ProviderBase):
         path = self.files.get(symbol)
         if path is None:
             raise DataError(f"file provider: no file mapped for {symbol!r} (add it under [data.files])")
-        frame = cut(load_bar_file(path), None, end_ns)
+        frame = cut(load_bar_file(path, timeframe=self.native.get(symbol), tz=self.tz, max_missing=self.max_missing),
+                    None, end_ns)
         src_tf = self.native.get(symbol) or _infer_tf(frame) or tf
         frame = resample(frame, tf, source_tf=src_tf, now_ns=end_ns)
         return cut(frame, start_ns, end_ns)

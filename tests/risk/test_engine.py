@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from orchestrator.clock import SimClock
@@ -326,3 +327,19 @@ def test_market_model_skips_flat_and_short_histories() -> None:
     assert rig.gate.model.symbols == ["A", "B"]
     assert set(rig.gate.model.unmeasured) == {"FLAT_TAIL", "SHORT"}
     assert rig.gate.model.hrp_multiplier("FLAT_TAIL") == 1.0
+
+
+def test_market_model_gives_each_symbol_its_own_hrp_multiplier() -> None:
+    # generated walks: CALM moves a quarter as much as WILD, so inverse-variance HRP gives it
+    # the larger share; the multipliers must land on the right names
+    calm = random_walks(["CALM"], 120, seed=3, vol=0.004)
+    wild = random_walks(["WILD"], 120, seed=4, vol=0.016)
+    rig = Rig(_cfg(hrp={"enabled": True, "lookback": 100}, correlation={"lookback": 100}), {**calm, **wild})
+    rig.go("a", "CALM", L)
+    m = rig.gate.model
+    assert m.symbols == ["CALM", "WILD"]
+    assert m.hrp_multiplier("CALM") > 1.0 > m.hrp_multiplier("WILD")
+    # two assets, no clustering to speak of: shares are inverse variances, normalised to mean 1
+    var = {s: float(np.var(np.diff(np.log(c))[-100:])) for s, c in {**calm, **wild}.items()}
+    share_calm = (1 / var["CALM"]) / (1 / var["CALM"] + 1 / var["WILD"])
+    assert m.hrp_multiplier("CALM") == pytest.approx(min(2 * share_calm, rig.gate.config.hrp.max_multiplier), rel=0.05)

@@ -91,6 +91,7 @@ class MarketView:
     bid: float
     ask: float
     volatility: float = 0.0     # price units per sqrt(second), for Almgren-Chriss
+    volume_rate: float = 0.0    # the market's average volume per second (impact model)
 
     @property
     def mid(self) -> float:
