@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.bot import TickContext
 from orchestrator.botrunner import BotRunner
 from orchestrator.bus import Topic
+from orchestrator.capital import CapitalUse
 from orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
 from orchestrator.pipeline.gate import GateContext
 from orchestrator.pipeline.runner import GatePipeline
@@ -75,6 +76,7 @@ class Engine:
         self.fills = 0
         self.fills_by_bot: dict[str, int] = {}
         self.trade_results: dict[str, list[Decimal]] = {}
+        self.capital = CapitalUse()
         from orchestrator.dispatch import IntentDispatcher
 
         #: Strategy API v2: targets, orders, quotes and cancels, each one decision
@@ -288,6 +290,7 @@ class Engine:
         result = self.pipeline.run(signal, ctx)
         store = self.services.store
         store.record_signal(signal, list(result.decisions), result.outcome)
+        self.capital.on_decision(signal.bot, signal.direction.sign != 0, result.outcome)
         self.services.bus.publish(Topic.SIGNALS, signal)
         self.services.bus.publish(Topic.DECISIONS, (signal.signal_id, result.decisions))
         if not result.quantity:
@@ -333,9 +336,34 @@ class Engine:
             observe(GateContext(ts_ns, None, self.services.market, self.ledger,  # type: ignore[arg-type]
                                 self.control.halted, self.control.halt_reason))
 
+    def fleet_of(self, bot: str) -> str:
+        """The fleet ``bot`` belongs to (the risk gate's mapping, else its family)."""
+        mapping = getattr(self.pipeline.risk, "_fleet_of", None)
+        if mapping and bot in mapping:
+            return str(mapping[bot])
+        runner = self.runners.get(bot)
+        return (runner.spec.family if runner is not None else "") or "default"
+
+    def _sample_capital(self, equity: float) -> None:
+        last_close = getattr(self.services.market, "last_close", lambda _i: None)
+        held = []
+        for p in self.ledger.positions():
+            if p.quantity:
+                mark = last_close(p.instrument)
+                price = float(p.avg_price) if mark is None else mark
+                held.append((p.bot, abs(float(p.quantity)) * price))
+        self.capital.sample(held, equity, self.fleet_of)
+
+    def capital_report(self) -> dict[str, object]:
+        """Capital utilisation and size refusals so far (``run --json`` ``capital``)."""
+        budgets = getattr(self.pipeline.risk, "budgets", None)
+        budget_of = (lambda b: budgets.bot_fraction(b, self.fleet_of(b))) if budgets is not None else None
+        return self.capital.report(budget_of, self.runners)
+
     def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
         """Mark the book, store (cash, positions value, equity) at ``ts_ns`` and return them."""
         self.mark(ts_ns)
         cash, value = self.ledger.cash(), self.ledger.positions_value()
+        self._sample_capital(float(cash + value))
         self.services.store.record_equity(ts_ns, cash, value, cash + value, account=self.account)
         return cash, value, cash + value

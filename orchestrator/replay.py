@@ -103,6 +103,8 @@ class ReplaySummary:
     broken_plugins: list[dict[str, str]] = field(default_factory=list)
     #: what may trade at the end of the run and why not (:func:`risk.trading_state.trading_state`)
     trading_state: dict[str, Any] = field(default_factory=dict)
+    #: capital utilisation (avg gross exposure / equity per account, fleet, bot) and size refusals
+    capital: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -420,6 +422,7 @@ class Replay:
             broken_plugins=[{"group": r.group, "name": r.name, "error": r.error} for r in engine.services.registry.broken()],
         )
         summary.trading_state = _trading_state(store, account, stats["end"] if stats["bars"] else None)
+        summary.capital = engine.capital_report()
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
         store.commit()
         return summary
