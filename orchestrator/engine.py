@@ -49,6 +49,8 @@ class ControlState:
     halted: bool = False
     halt_reason: str = ""
     paused_bots: frozenset[str] = frozenset()
+    #: operator force-exit requests not yet sent: (bot, instrument, reason, actor)
+    exits: tuple[tuple[str, str, str, str], ...] = ()
 
 
 class Engine:
@@ -87,15 +89,39 @@ class Engine:
         controls = {c.scope: c for c in self.services.store.controls()}
         fleet = controls.get(FLEET)
         paused = frozenset(name for name in self.runners if (c := controls.get(bot_scope(name))) is not None and c.paused)
+        exits = tuple((bot, inst, c.reason, c.actor) for s, c in controls.items()
+                      if s.startswith("exit:") and c.paused for bot, _, inst in [s[5:].partition(":")]
+                      if bot in self.runners)
         self.control = ControlState(
             fleet_paused=bool(fleet and fleet.paused), halted=bool(fleet and fleet.halted),
-            halt_reason=(fleet.reason if fleet and fleet.halted else "") or "", paused_bots=paused,
+            halt_reason=(fleet.reason if fleet and fleet.halted else "") or "", paused_bots=paused, exits=exits,
         )
         return self.control
+
+    def _force_exits(self, bar: Bar) -> None:
+        """Close the positions an operator asked to exit (on the engine's own thread, at the
+        instrument's next bar), then mark each request done in the store."""
+        for bot, instrument, reason, actor in self.control.exits:
+            if instrument != bar.symbol:
+                continue
+            pos = self.ledger.position(bot, instrument)
+            now = self.services.clock.now_ns()
+            done = "nothing to close"
+            if pos is not None and pos.quantity:
+                order = self._reduce(bot, instrument, Side.SELL if pos.quantity > 0 else Side.BUY, abs(pos.quantity),
+                                     bar.close, bar.ts_event, "force_exit", f"{reason} (by {actor})",
+                                     {"force_exit": actor})
+                done = f"exit sent: {order.client_order_id}"
+            self.services.store.set_control(f"exit:{bot}:{instrument}", paused=False, reason=done,
+                                            actor="engine", ts_ns=now)
+            self.control = replace(self.control, exits=tuple(e for e in self.control.exits
+                                                             if (e[0], e[1]) != (bot, instrument)))
 
     # -- events -----------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> None:
         """A bar closed: resting paper orders may fill; exit plans may trigger."""
+        if self.control.exits:
+            self._force_exits(bar)
         if self.paper is not None and self.paper.has_resting_orders():
             self.paper.on_bar(bar)
             self.oms.collect_fills(self.account)
