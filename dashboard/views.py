@@ -99,6 +99,15 @@ class FleetView:
         info["now"] = iso(self.clock.now_ns())
         return info
 
+    def trading_state(self) -> dict[str, Any]:
+        """The one trading state (:func:`risk.trading_state.trading_state`), every hold with
+        its reason, who set it and when (times also as ISO text)."""
+        ts = dict(self.status().get("trading_state") or {})
+        ts["holds"] = [{**h, "since": iso(h.get("since_ns")), "expires": iso(h.get("expires_ns"))}
+                       for h in ts.get("holds", [])]
+        ts.pop("scopes", None)
+        return ts
+
     def risk(self) -> dict[str, Any]:
         """The risk engine's saved report merged with the live halt (``tradefleet risk``)."""
         try:
@@ -327,6 +336,22 @@ class FleetView:
         positions.sort(key=lambda p: (p["quantity"] == 0, p["bot"], p["instrument"]))
         return {"positions": positions, "orders": q.recent_orders(self.store, limit, bot),
                 "fills": q.recent_fills(self.store, limit, bot), "limit": limit}
+
+    def signal_page(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """A filtered page of signals with their decisions and the ensemble's votes."""
+        items, total = q.signal_page(self.store, **filters)
+        for s in items:
+            s["time"] = iso(s["ts_event"])
+            s["votes"] = next((d["data"].get("votes") for d in s["decisions"]
+                               if isinstance(d["data"].get("votes"), dict | list)), None)
+        return items, total
+
+    def equity_series(self, since_ns: int | None = None, until_ns: int | None = None,
+                      max_points: int = MAX_CHART_POINTS) -> list[tuple[int, float]]:
+        """(ts_ns, equity) between two times, downsampled to ``max_points``."""
+        pts = [p for p in q.equity_points(self.store) if (since_ns is None or p[0] >= since_ns)
+               and (until_ns is None or p[0] < until_ns)]
+        return downsample(pts, max_points)
 
     def signals(self, bot: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The newest signals with each gate's decision and the ensemble's votes."""

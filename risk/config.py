@@ -171,6 +171,8 @@ class ScopeLimits(Section):
     max_positions: int | None = Field(None, ge=0)
     gross_exposure_pct: float | None = Field(None, gt=0)
     max_trades_per_day: int | None = Field(None, ge=0)
+    capital_pct: float | None = Field(None, gt=0, le=1, description="capital budget: fraction of account "
+                                      "equity this fleet or bot may use (default: an equal share per running bot)")
 
 
 class PortfolioRiskConfig(RiskConfig):

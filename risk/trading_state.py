@@ -50,6 +50,8 @@ def _run_context(store: Any, account: str | None) -> tuple[str, str, int | None]
 def _control_holds(store: Any) -> list[dict[str, Any]]:
     out = []
     for c in store.controls():
+        if c.scope.startswith("exit:"):  # an operator's pending force-exit request, not a hold
+            continue
         for flag, state in (("halted", "halted"), ("paused", "paused")):
             if getattr(c, flag):
                 out.append({"scope": c.scope, "state": state, "source": f"control:{flag}", "set_by": c.actor,

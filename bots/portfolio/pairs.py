@@ -61,12 +61,25 @@ class PairsTradeBot(PortfolioBot):
             z[both] = ta.zscore(spread, self.params.lookback)
         return z
 
+    def last_z(self, panel: Panel) -> float:
+        """The z-score of the last row only (what ``decide`` needs on each fire; equal to
+        ``zscores(panel)[-1]`` where both instruments printed)."""
+        n = self.params.lookback
+        both = panel.present[:, 0] & panel.present[:, 1]
+        c = panel.values["close"]
+        a, b = c[both, 0][-n:], c[both, 1][-n:]
+        if len(a) < n:
+            return math.nan
+        s = np.log(a) - np.log(b)
+        sd = float(s.std())
+        return (float(s[-1]) - float(s.mean())) / sd if sd > 0 else 0.0
+
     def decide(self, panel: Panel, ctx: Ctx) -> list[Intent]:
         p = self.params
         a, b = panel.instruments[0], panel.instruments[1]
         if len(panel) == 0 or not (panel.present[-1, 0] and panel.present[-1, 1]):
             return []
-        z = float(self.zscores(panel)[-1])
+        z = self.last_z(panel)
         if math.isnan(z):
             return []
         qa, qb = ctx.position(a) + ctx.pending(a), ctx.position(b) + ctx.pending(b)

@@ -116,13 +116,21 @@ def test_fleet_halt_and_resume(open_app: Any, store_url: str) -> None:
     token = csrf_of(c)
     empty = c.post("/api/control", json={"action": "halt", "reason": " "}, headers={"X-CSRF-Token": token})
     assert empty.status_code == 400 and "reason" in empty.get_json()["error"]
-    assert c.post("/api/control", json={"action": "halt", "reason": "broker outage"},
+    unconfirmed = c.post("/api/control", json={"action": "halt", "reason": "broker outage"},
+                         headers={"X-CSRF-Token": token})
+    assert unconfirmed.status_code == 409 and unconfirmed.get_json()["confirm"] is True
+    with Store.open(store_url) as store:
+        assert not store.control("fleet").halted
+    assert c.post("/api/control", json={"action": "halt", "reason": "broker outage", "confirm": True},
                   headers={"X-CSRF-Token": token}).get_json()["halted"] is True
     ov = c.get("/api/overview").get_json()
     assert ov["status"]["state"] == "halted"
     assert any(b["name"] == "fleet halt" and b["tripped"] for b in ov["breakers"])
     assert {b["status"] for b in c.get("/api/bots").get_json() if b["name"] in REPLAY_BOTS} == {"halted"}
-    c.post("/api/control", json={"action": "resume"}, headers={"X-CSRF-Token": token})
+    assert c.post("/api/control", json={"action": "resume"}, headers={"X-CSRF-Token": token}).status_code == 409
+    with Store.open(store_url) as store:
+        assert store.control("fleet").halted  # one click does not clear a halt
+    c.post("/api/control", json={"action": "resume", "confirm": True}, headers={"X-CSRF-Token": token})
     with Store.open(store_url) as store:
         f = store.control("fleet")
         assert not f.halted and not f.paused
@@ -143,7 +151,8 @@ def test_control_publishes_on_bus(tmp_path: Path, store_url: str, clock: Any, sp
     bus.subscribe(Topic.CONTROL, lambda _t, e: seen.append(e))
     app = create_app(make_config(tmp_path), store_url, clock, specs=specs, bus=bus)
     c = app.test_client()
-    c.post("/api/control", json={"action": "pause"}, headers={"X-CSRF-Token": csrf_of(c)})
+    c.post("/api/control", json={"action": "pause"}, headers={"X-CSRF-Token": csrf_of(c),
+                                                               "Origin": "http://localhost"})
     assert [(e.scope, e.paused) for e in seen] == [("fleet", True)]
     app.extensions["tradefleet"]["store"].close()
 
