@@ -34,7 +34,8 @@ def markets_view(app: AppConfig, clock: Clock, source: Any = None) -> dict[str, 
         row: dict[str, Any] = {"market": sym, "venue": m.venue, "domain": m.domain, "variable": m.variable or None,
                                "bid": q.yes_bid if q else None, "ask": q.yes_ask if q else None,
                                "fair": None, "basis": "", "side": None, "edge": None, "ages_s": ages,
-                               "note": snap.notes.get(f"{m.venue}:{sym}", "")}
+                               "note": snap.notes.get(f"{m.venue}:{sym}", ""),
+                               "whale_flow": snap.flow.get(sym)}
         if q is not None:
             fair, basis = fair_value(t, q, fcs, snap.odds.get(sym, ()))
             row.update(fair=None if fair is None else round(fair, 4), basis=basis)
