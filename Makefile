@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt | cksum | cut -d' ' -f1)
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench planted clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ test: setup
 
 bench: setup
 	$(PY) -m bench.run_all
+
+# every planted bug (tests/planted/planted.toml) must make its tests fail
+planted: setup
+	$(PY) -m tests.planted.run
 
 clean:
 	rm -rf $(VENV) var .numba_cache

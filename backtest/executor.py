@@ -2,7 +2,8 @@
 
 ``open_executor()`` yields a ``concurrent.futures.Executor``: a local process pool by
 default, in-process when ``workers=1`` (tests, small jobs), or a Dask cluster's executor
-when ``cluster="tcp://HOST:8786"`` names one. ``fan_out`` submits tasks, advances an
+when ``cluster="tcp://HOST:8786"`` names one; ``open_configured_executor`` picks one
+from ``[scale.executor]``. ``fan_out`` submits tasks, advances an
 optional progress callback as they finish and returns results in submission order.
 """
 
@@ -12,9 +13,12 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from orchestrator.errors import ConfigError
+
+if TYPE_CHECKING:
+    from orchestrator.distributed.config import ExecutorConfig
 
 T = TypeVar("T")
 
@@ -82,3 +86,14 @@ def chunks(items: Sequence[T], n_chunks: int) -> list[list[T]]:
         out.append(list(items[start:end]))
         start = end
     return out
+
+
+@contextmanager
+def open_configured_executor(cfg: ExecutorConfig, workers: int | None = None) -> Iterator[Executor]:
+    """Yield the executor ``[scale.executor]`` describes (``workers`` overrides the local pool size)."""
+    if cfg.kind == "dask":
+        with open_executor(cluster=cfg.address) as ex:
+            yield ex
+    else:
+        with open_executor(workers=workers if workers is not None else cfg.workers) as ex:
+            yield ex

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from orchestrator.bus import Topic
 from orchestrator.clock import NS, Clock
-from orchestrator.config import AppConfig, SecretRef
+from orchestrator.sections import KernelConfig, SecretRef
 from orchestrator.errors import ConfigError, TradefleetError
 
 from dashboard import telegram_text as tt
@@ -111,7 +111,7 @@ class AlertRelay:
 class FleetTelegram:
     """The fleet's Telegram bot: commands, allowlist, alerts, daily summary."""
 
-    def __init__(self, config: AppConfig, store: Any, clock: Clock, known_bots: set[str], *,
+    def __init__(self, config: KernelConfig, store: Any, clock: Clock, known_bots: set[str], *,
                  specs: dict[str, Any] | None = None, bus: Any = None) -> None:
         self.config = config
         self.cfg = config.telegram
@@ -249,7 +249,7 @@ class FleetTelegram:
         await self.relay.flush(app.bot)
 
 
-def resolve_token(config: AppConfig, environ: dict[str, str] | None = None) -> str:
+def resolve_token(config: KernelConfig, environ: dict[str, str] | None = None) -> str:
     """The bot token from ``[telegram].token`` (an env reference), or a ConfigError."""
     ref = config.telegram.token
     if ref is None:
@@ -257,7 +257,7 @@ def resolve_token(config: AppConfig, environ: dict[str, str] | None = None) -> s
     return SecretRef(ref).resolve(environ).get_secret_value()
 
 
-def check_token(config: AppConfig, token: str, timeout: float = 10.0) -> dict[str, Any]:
+def check_token(config: KernelConfig, token: str, timeout: float = 10.0) -> dict[str, Any]:
     """Ask the Bot API who the token belongs to (``getMe``) before anything else is opened.
 
     A refused token is a ConfigError naming ``[telegram].token`` (never the token itself);

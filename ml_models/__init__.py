@@ -12,7 +12,3 @@ The API the orchestrator uses (kept stable)::
 Errors are :class:`ml_models.errors.ModelNotReady` (and its subclasses MissingFeatures,
 StaleFeatures, FeatureSetMismatch) or ArtifactCorrupt, all TradefleetErrors.
 """
-
-# orchestrator.config imports ml_models.config (the [ml] section) mid-module; loading it
-# here first means `import ml_models.config` never starts that cycle from the wrong end.
-import orchestrator.config  # noqa: F401

@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, ValidationError
 
@@ -23,6 +23,7 @@ from orchestrator.sections import (  # noqa: F401  (re-exported: the public conf
     BotConfig,
     EngineConfig,
     ExecutionConfig,
+    KernelConfig,
     PaperConfig,
     PipelineConfig,
     ReplayConfig,
@@ -44,7 +45,7 @@ from risk.config import PortfolioRiskConfig
 from scrapers.config import DataConfig
 
 __all__ = [
-    "AccountConfig", "AppConfig", "BotConfig", "EngineConfig", "PaperConfig", "PipelineConfig", "ReplayConfig",
+    "AccountConfig", "AppConfig", "BotConfig", "EngineConfig", "KernelConfig", "PaperConfig", "PipelineConfig", "ReplayConfig",
     "RiskConfig", "STARTER", "SecretRef", "Section", "check_config", "check_secret_ref", "env_overlay",
     "load_config", "read_toml", "_check_secret_ref",
 ]
@@ -55,15 +56,10 @@ ENV_PREFIX = "TRADEFLEET__"
 
 
 
-class AppConfig(Section):
-    engine: EngineConfig = EngineConfig()
-    replay: ReplayConfig = ReplayConfig()
-    paper: PaperConfig = PaperConfig()
+class AppConfig(KernelConfig):
+    """The whole config: the kernel's sections plus every component's."""
+
     risk: PortfolioRiskConfig = PortfolioRiskConfig()
-    pipeline: PipelineConfig = PipelineConfig()
-    bots: dict[str, BotConfig] = Field(default_factory=dict)
-    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
-    mode: Literal["replay", "paper", "live"] = "replay"
     regime: RegimeConfig = RegimeConfig()
     fleet: FleetConfig = FleetConfig()
     ensemble: EnsembleConfig = EnsembleConfig()
@@ -240,7 +236,9 @@ def starter_text() -> str:
     """The starter config: the kernel's sections by hand, every other section rendered."""
     out = [STARTER, "# ---- Component sections (defaults shown; uncomment to change) ----", ""]
     defaults = AppConfig()
-    for name in AppConfig.model_fields:
+    # component sections in declaration order; [execution] (a kernel section) last, as it always was
+    names = [n for n in AppConfig.model_fields if n != "execution"] + ["execution"]
+    for name in names:
         if name in _KERNEL_SECTIONS or name == "risk":
             continue
         out += render_section(name, getattr(defaults, name)) + [""]

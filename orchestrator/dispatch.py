@@ -22,9 +22,10 @@ with reduce-only market orders, so no naked leg is left.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.bus import Topic
 from orchestrator.domain import ZERO, Instrument, Order, OrderType, Side, Signal, Verdict
@@ -37,7 +38,23 @@ from orchestrator.pipeline.group import GroupLeg, GroupResult, IntentGroup, run_
 if TYPE_CHECKING:
     from orchestrator.botrunner import BotRunner
     from orchestrator.context import Ctx
-    from orchestrator.engine import Engine
+    from orchestrator.execution.oms import OrderManager
+    from orchestrator.portfolio import Ledger
+    from orchestrator.services import Services
+
+
+class Engine(Protocol):
+    """What the dispatcher uses of its :class:`orchestrator.engine.Engine` (a protocol, so
+    the engine can import this module and this module never imports the engine)."""
+
+    account: str
+    services: Services
+    oms: OrderManager
+    ledger: Ledger
+    route: Callable[[str], str]
+
+    def _reduce(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: float, ts_event: int,
+                reason: str, detail: str, meta: dict[str, Any]) -> Order: ...
 
 
 @dataclass
@@ -60,7 +77,34 @@ class IntentDispatcher:
         self.live: dict[str, LiveIntent] = {}
         self._owned: set[str] = set()  # client order ids sent for intents
         self._working: dict[str, Order] = {}  # sent and not yet known to be done
+        self._restored: set[str] = set()  # bots whose stored working orders were picked up
         self.unwinds = 0
+        #: intent id -> signed exposure left naked after a hedge-on-fill unwind (under one lot)
+        self.residuals: dict[str, dict[str, Decimal]] = {}
+
+    def restore(self, bot: str) -> int:
+        """Pick up ``bot``'s orders still working at the venue from the store (a restart):
+        they count as pending for netting, and ``Cancel``/``replaces`` reach them by the
+        intent id stored with their leg signal. Returns how many were picked up."""
+        if bot in self._restored:
+            return 0
+        self._restored.add(bot)
+        store = self.engine.services.store
+        accounts = set(self.engine.oms.accounts())
+        recs = [r for r in store.open_orders(bot) if r.account in accounts and r.client_order_id not in self._working]
+        if not recs:
+            return 0
+        # a quote's orders live under its quote id, every other intent's under the intent id
+        keys = {s.signal_id: str(s.meta.get("quote") or s.meta["intent"]) for s in store.signals(bot=bot)
+                if s.meta.get("intent")}
+        for r in recs:
+            order = r.order
+            self._working[order.client_order_id] = order
+            key = keys.get(r.signal_id or "")
+            if key:
+                self._owned.add(order.client_order_id)
+                self.live.setdefault(key, LiveIntent(bot, "restored")).orders.append(order)
+        return len(recs)
 
     # -- context for the bot ------------------------------------------------------------
     def ctx(self, bot: str, now_ns: int, instruments: tuple[str, ...]) -> Ctx:
@@ -76,13 +120,18 @@ class IntentDispatcher:
             if px is not None:
                 marks[sym] = px
         insts = {s: services.instruments[s] for s in set(instruments) | set(positions) if s in services.instruments}
-        return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks)
+        ids = {o.client_order_id: iid for iid, live in self.live.items() if live.bot == bot
+               for o in (*live.orders, *live.deferred)}
+        return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks,
+                         ids)
 
     def open_orders(self, bot: str) -> list[Order]:
         """The bot's working intent orders (their unfilled part), plus staged ones not yet
         sent. Tracked in memory and settled by primary-key reads of the store (a scan of
         every open order per fire would grow with the store)."""
         store = self.engine.services.store
+        if bot not in self._restored:
+            self.restore(bot)
         out = []
         for cid, order in list(self._working.items()):
             if order.bot != bot:
@@ -110,6 +159,7 @@ class IntentDispatcher:
     # -- dispatch -----------------------------------------------------------------------
     def dispatch(self, runner: BotRunner, intents: list[Intent], now_ns: int) -> None:
         """Judge and send each intent in order (each is one decision)."""
+        self.restore(runner.name)
         for seq, intent in enumerate(intents):
             if not isinstance(intent, INTENT_TYPES):
                 raise PluginError(f"bot {runner.name}: returned {type(intent).__name__}, not an intent "
@@ -242,7 +292,7 @@ class IntentDispatcher:
             if intent.reduce_only:  # never past flat
                 qty = max(min(qty, -held), ZERO) if held < 0 else min(max(qty, -held), ZERO)
             price = float(intent.limit or intent.stop or 0) if not intent.is_multi_leg else 0.0
-            legs.append(GroupLeg(leg.instrument, qty, price or (_mark(e, leg.instrument) or 0.0), held))
+            legs.append(GroupLeg(leg.instrument, qty, price or self._reference(leg.instrument, qty), held))
         if all(leg.quantity == 0 for leg in legs):
             return
         venue_atomic = intent.atomic is Atomic.VENUE_COMBO and self._venue_combo(intent)
@@ -259,11 +309,24 @@ class IntentDispatcher:
         for o in sent:
             self._send(live, o)
             if intent.bracket is not None:
-                for child in _bracket(o, intent):
+                for child in _bracket(o, intent, self._instrument(o.instrument, runner)):
                     self._send(live, child)
         if intent.is_multi_leg and intent.leg_risk is LegRisk.HEDGE and not venue_atomic:
             live.hedge = tuple((o.client_order_id, o.quantity) for o in sent)
             self.check_hedges()
+
+    def _reference(self, sym: str, qty: Decimal) -> float:
+        """A market leg's reference price: the touch it would take (ask to buy, bid to sell);
+        a binary contract's sell buys NO, quoted as 1 - YES bid (see :mod:`orchestrator.binary`)."""
+        from orchestrator.binary import is_binary, no_price
+
+        quote = self.engine.services.market.quote(sym)
+        if quote is None:
+            return _mark(self.engine, sym) or 0.0
+        inst = self.engine.services.instruments.get(sym)
+        if inst is not None and is_binary(inst.asset_class):
+            return quote[1] if qty > 0 else no_price(quote[0])
+        return _mark(self.engine, sym) or 0.0
 
     def check_hedges(self) -> None:
         """Unwind legs of hedge-on-fill intents that filled beyond their siblings once no
@@ -278,17 +341,27 @@ class IntentDispatcher:
             # each leg's filled share of what was approved; a leg never stored was blocked
             # before the venue (a halted account): nothing of it filled
             done = min((r.filled_quantity if r is not None else ZERO) / qty for r, qty in recs)
+            residual: dict[str, Decimal] = {}
             for r, qty in recs:
                 if r is None:
                     continue
                 inst = self.engine.services.instruments.get(r.instrument) or Instrument(r.instrument, _default_class())
-                extra = inst.round_qty(r.filled_quantity - done * qty)
+                naked = r.filled_quantity - done * qty
+                extra = inst.round_qty(naked)
                 if extra > 0:
                     side = Side.SELL if r.side is Side.BUY else Side.BUY
                     self.engine._reduce(live.bot, r.instrument, side, extra, _mark(self.engine, r.instrument) or 0.0,
                                         self.engine.services.clock.now_ns(), "hedge_on_fill",
                                         f"intent {iid}: a sibling leg did not fill", {"intent": iid})
                     self.unwinds += 1
+                if naked > 0:  # what stays naked once the unwind fills: under one lot
+                    residual[r.instrument] = (naked - extra) * (1 if r.side is Side.BUY else -1)
+            if residual:
+                self.residuals[iid] = residual
+                legs = ", ".join(f"{s} {q}" for s, q in residual.items())
+                self.engine.services.bus.publish(Topic.ALERTS, _note(
+                    "hedge_on_fill", f"{live.bot}: intent {iid} filled one-sided; unwound, residual exposure {legs}",
+                    self.engine))
             live.hedge = ()
 
     # -- quotes -------------------------------------------------------------------------
@@ -475,7 +548,7 @@ def _bounded(levels: tuple[Any, ...], start: Decimal, cap: Decimal | None, sign:
     return kept
 
 
-def _bracket(entry: Order, intent: OrderIntent) -> list[Order]:
+def _bracket(entry: Order, intent: OrderIntent, inst: Instrument) -> list[Order]:
     """The take-profit and stop-loss of a bracket: reduce-only, armed by the entry's
     fill (``parent_id``), one-cancels-other (``oco_id``)."""
     assert intent.bracket is not None
@@ -485,11 +558,12 @@ def _bracket(entry: Order, intent: OrderIntent) -> list[Order]:
     out = []
     if b.take_profit is not None:
         out.append(Order(Order.child_id(entry.client_order_id, "target"), entry.bot, entry.instrument, exit_side,
-                         entry.quantity, entry.ts_init, OrderType.LIMIT, b.take_profit, entry.signal_id, entry.account,
+                         entry.quantity, entry.ts_init, OrderType.LIMIT, inst.round_price(b.take_profit),
+                         entry.signal_id, entry.account,
                          reduce_only=True, parent_id=entry.client_order_id, oco_id=oco))
     if b.stop_loss is not None:
         out.append(Order(Order.child_id(entry.client_order_id, "stop"), entry.bot, entry.instrument, exit_side,
-                         entry.quantity, entry.ts_init, OrderType.STOP, stop_price=b.stop_loss,
+                         entry.quantity, entry.ts_init, OrderType.STOP, stop_price=inst.round_price(b.stop_loss),
                          signal_id=entry.signal_id, account=entry.account, reduce_only=True,
                          parent_id=entry.client_order_id, oco_id=oco))
     return out

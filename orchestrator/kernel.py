@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 from orchestrator.botrunner import BotRunner
 from orchestrator.bus import Bus, InProcessBus
 from orchestrator.clock import Clock
-from orchestrator.config import AppConfig
+from orchestrator.sections import KernelConfig
 from orchestrator.domain import Instrument
 from orchestrator.engine import Engine, record_bot
 from orchestrator.execution.broker import Broker
 from orchestrator.execution.oms import OrderManager
 from orchestrator.execution.paper import PaperBroker, PaperCosts, fill_config
-from orchestrator.exits import ExitManager
+from orchestrator.exits import EXIT_POLICY
 from orchestrator.market import MarketState
 from orchestrator.pipeline.runner import build_pipeline
 from orchestrator.portfolio import Ledger
@@ -43,7 +43,7 @@ class Kernel:
     account: str
 
 
-def paper_broker(config: AppConfig, market: MarketState, clock: Clock, account: str,
+def paper_broker(config: KernelConfig, market: MarketState, clock: Clock, account: str,
                  instruments: dict[str, Instrument]) -> PaperBroker:
     """The paper account configured by ``[paper]`` and ``[engine]``."""
     cash = Decimal(repr(config.engine.starting_cash))
@@ -52,23 +52,27 @@ def paper_broker(config: AppConfig, market: MarketState, clock: Clock, account: 
                        fill_config(costs, market.spread_bps, config.paper))
 
 
-def install_execution(engine: Engine, config: AppConfig, store: Store, market: MarketState,
+def install_execution(engine: Engine, config: KernelConfig, store: Store, market: MarketState,
                       instruments: dict[str, Instrument], account: str) -> None:
     """Put the execution layer between the risk gate and the order manager, with the
     pre-trade impact check on the risk gate, and resume any parent a restart left working."""
     from orchestrator.execution.costcheck import CostCheckedRisk
     from orchestrator.execution.desk import ExecutionDesk
     from orchestrator.execution.exec_store import ExecStore, restore_layer
+    from orchestrator.execution.impact import ImpactScales
 
     exec_store = ExecStore(store)
     desk = ExecutionDesk(config.execution, market, instruments, exec_store)
     engine.desk = desk
     if config.execution.impact_check:
         engine.pipeline.risk = CostCheckedRisk(engine.pipeline.risk, desk)
+    for row in exec_store.calibrations():  # oldest first: the newest version per instrument wins
+        if row["venue"] == account:
+            desk.scales[row["instrument"]] = ImpactScales(row["eta_scale"], row["gamma_scale"], row["version"])
     restore_layer(desk.layer, exec_store, store, account)
 
 
-def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list[BotSpec], clock: Clock,
+def assemble(config: KernelConfig, *, store: Store, registry: Registry, specs: list[BotSpec], clock: Clock,
              market: MarketState, instruments: dict[str, Instrument], account: str,
              brokers: Mapping[str, Broker] | None = None, bus: Bus | None = None,
              route: Callable[[str], str] | None = None) -> Kernel:
@@ -86,14 +90,15 @@ def assemble(config: AppConfig, *, store: Store, registry: Registry, specs: list
     pipeline = build_pipeline(config.pipeline.stages, registry, services)
     runners = {s.name: BotRunner(s, s.build(config.bots[s.name].params if s.name in config.bots else None))
                for s in specs}
+    for stage in (pipeline.risk, *pipeline.gates):  # capital budgets are shares of the bots this account runs
+        running = getattr(stage, "set_running", None)
+        if running is not None:
+            running(list(runners))
     holder: list[Engine] = []
     in_process = frozenset(name for name, b in brokers.items() if isinstance(b, PaperBroker))
     oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill),
                        in_process_accounts=in_process)
-    exits_cfg = getattr(config.risk, "exits", None)
-    touch = config.paper.limit_fill == "touch"
-    exits = (ExitManager(exits_cfg, market, instruments, targets_on_touch=touch)
-             if exits_cfg is not None and exits_cfg.enabled else None)
+    exits = services.extras.get(EXIT_POLICY)  # filled by the risk component's gate, if any
     engine = Engine(services, runners, pipeline, oms, ledger, account, paper, exits, route)
     holder.append(engine)
     install_execution(engine, config, store, market, instruments, account)

@@ -110,7 +110,7 @@ def timezone_problem(name: object) -> str | None:
 
 def _timezones(cfg: AppConfig, *_: Any) -> Iterator[Problem]:
     for key, value in _walk(cfg):
-        if key and str(key[-1]) in ("timezone", "tz") and value is not None:
+        if key and (str(key[-1]) in ("timezone", "tz") or str(key[-1]).endswith("_timezone")) and value is not None:
             why = timezone_problem(value)
             if why:
                 yield key, why

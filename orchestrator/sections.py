@@ -139,3 +139,22 @@ class AccountConfig(Section):
 
 
 _check_secret_ref = check_secret_ref  # the name component configs first used
+
+
+class KernelConfig(Section):
+    """The sections the kernel itself reads.
+
+    The app's ``AppConfig`` extends it with every component's section (``[regime]``,
+    ``[veto]``, ``[dashboard]`` ...) and the portfolio risk section; kernel code and
+    components type a whole config as ``KernelConfig`` so they never import the app.
+    """
+
+    engine: EngineConfig = EngineConfig()
+    replay: ReplayConfig = ReplayConfig()
+    paper: PaperConfig = PaperConfig()
+    risk: RiskConfig = RiskConfig()
+    pipeline: PipelineConfig = PipelineConfig()
+    bots: dict[str, BotConfig] = Field(default_factory=dict)
+    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
+    mode: Literal["replay", "paper", "live"] = "replay"
+    execution: ExecutionConfig = ExecutionConfig()

@@ -14,7 +14,7 @@ from orchestrator.views import MarketData, MarketView, PortfolioView
 if TYPE_CHECKING:
     from orchestrator.bus import Bus
     from orchestrator.clock import Clock
-    from orchestrator.config import AppConfig
+    from orchestrator.sections import KernelConfig
     from orchestrator.domain import Instrument
     from orchestrator.registry import Registry
     from orchestrator.store import Store
@@ -26,7 +26,7 @@ __all__ = ["MarketData", "MarketView", "PortfolioView", "Services"]
 class Services:
     """Shared services of one running kernel."""
 
-    config: AppConfig
+    config: KernelConfig
     clock: Clock
     store: Store
     bus: Bus

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from orchestrator.config import RiskConfig
+from orchestrator.sections import RiskConfig
 from orchestrator.domain import ZERO, Decision, Instrument, Signal
 from orchestrator.pipeline.gate import GateContext
 
@@ -32,6 +32,9 @@ class BasicRiskGate:
 
     @classmethod
     def build(cls, services: Services) -> BasicRiskGate:
+        from risk.exit_manager import publish_exit_manager
+
+        publish_exit_manager(services)
         return cls(services.config.risk, services.instruments, services.config.paper.fee_bps)
 
     def approve(self, signal: Signal, ctx: GateContext, scale: float) -> tuple[Decision, Decimal]:

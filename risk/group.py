@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -41,12 +41,44 @@ from risk.state import TradingState
 if TYPE_CHECKING:
     from orchestrator.pipeline.gate import GateContext
     from orchestrator.pipeline.group import IntentGroup
-    from risk.engine import PortfolioRiskGate
+    from risk.blockers import Blockers
+    from risk.config import PortfolioRiskConfig
+    from risk.daily_loss import DailyLossGuard
+    from risk.kelly import KellySizer
+    from risk.limits import TradeCounter
+    from risk.market_model import MarketModel
+    from risk.prechecks import Snapshot
+    from risk.state import StateBook
     from risk.exposure import ExposureBook
     from risk.limits import ScopedLimits
 
 GATE = "risk"
 BISECTION_STEPS = 40
+
+
+class PortfolioRiskGate(Protocol):
+    """What group decisions use of :class:`risk.engine.PortfolioRiskGate` (a protocol, so
+    the engine can import this module and this module never imports the engine)."""
+
+    config: PortfolioRiskConfig
+    instruments: dict[str, Instrument]
+    states: StateBook
+    daily: DailyLossGuard
+    blockers: Blockers
+    trades: TradeCounter
+    snap: Snapshot | None
+    model: MarketModel
+    kelly: KellySizer
+    _fleet_of: dict[str, str]
+    _exits_approved: dict[tuple[str, str], int]
+
+    def learn_timeframe(self, instruments: tuple[str, ...] | list[str], timeframe: str) -> None: ...
+
+    def _snapshot(self, ctx: GateContext) -> Snapshot: ...
+
+    def _scoped(self, bot: str, fleet: str) -> ScopedLimits: ...
+
+    def scopes_of(self, bot: str, instrument: str, fleet: str, asset_class: str | None = None) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +231,17 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
 def _prices(group: IntentGroup, ctx: GateContext) -> list[float] | None:
     """The price each leg would trade at now: the ask for buys, the bid for sells, or the
     leg's own reference price (a limit) when it is worse for us."""
+    from orchestrator.binary import is_binary, no_price
+
+    binary = ctx.spec is not None and is_binary(ctx.spec.asset_class)
     out = []
     for leg in group.legs:
         quote = ctx.market.quote(leg.instrument)
         if quote is None and leg.price <= 0:
             return None
         px = (quote[1] if leg.quantity > 0 else quote[0]) if quote is not None else leg.price
+        if binary and leg.quantity < 0 and quote is not None:
+            px = no_price(quote[0])  # a binary sell buys NO: its capital at risk is 1 - YES bid
         if not px > 0:
             return None
         out.append(px)
@@ -351,9 +388,9 @@ def _unit(x: Any) -> float:
 
 def conviction_weight(gate: PortfolioRiskGate, bot: str, instrument: str, conviction: float) -> float:
     """The signed equity fraction the gate would commit to ``conviction`` in
-    ``instrument`` for ``bot``: conviction x Kelly fraction x HRP multiplier (the same
-    sizing factors a signal gets)."""
-    kelly = gate.kelly.fraction(bot, instrument)
-    hrp = gate.model.hrp_multiplier(instrument) if gate.config.hrp.enabled else 1.0
-    return conviction * kelly * hrp
+    ``instrument`` for ``bot``: conviction x the bot's capital budget x the strongest of
+    the Kelly and HRP cuts (the same sizing a signal gets, :mod:`risk.budgets`)."""
+    kelly = gate.kelly.relative(bot, instrument)
+    hrp = min(gate.model.hrp_multiplier(instrument), 1.0) if gate.config.hrp.enabled else 1.0
+    return conviction * gate.budgets.bot_fraction(bot, gate._fleet_of.get(bot, "default")) * min(kelly, hrp)
 

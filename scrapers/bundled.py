@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from orchestrator.domain import AssetClass, Instrument
 from orchestrator.errors import DataError
 from scrapers.frames import normalize_columns, validate_frame
+from scrapers.gaps import DEFAULT_MAX_MISSING, calendar_for, find_hole
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,11 +63,14 @@ DATASETS: dict[str, BundledDataset] = {
 def _instrument(ds: BundledDataset) -> Instrument:
     from decimal import Decimal
 
+    # quantities as the venues the paper account stands for allow them: FX in units of 1
+    # (OANDA), crypto to 1e-8 (Coinbase/Kraken), equities and index trackers in fractional
+    # shares to 1e-6 (Alpaca)
     if ds.asset_class is AssetClass.FX:
-        return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.00001"), lot_size=Decimal("1000"))
+        return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.00001"), lot_size=Decimal("1"))
     if ds.asset_class is AssetClass.CRYPTO:
-        return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.01"), lot_size=Decimal("0.0001"))
-    return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.01"), lot_size=Decimal("1"))
+        return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.01"), lot_size=Decimal("0.00000001"))
+    return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.01"), lot_size=Decimal("0.000001"))
 
 
 INSTRUMENTS: dict[str, Instrument] = {ds.symbol: _instrument(ds) for ds in DATASETS.values()}
@@ -97,7 +101,12 @@ def _load_cached(name: str) -> pd.DataFrame:
     else:
         closes = day.normalize().tz_localize("UTC") + pd.Timedelta(days=1)
     frame.index = pd.DatetimeIndex(closes, name="ts")
-    return validate_frame(frame, f"dataset {name}", pd.Timedelta(days=ds.max_gap_days))
+    frame = validate_frame(frame, f"dataset {name}", pd.Timedelta(days=ds.max_gap_days))
+    hole = find_hole(frame.index, ds.timeframe, calendar_for(ds.asset_class.value))  # real data, real calendars
+    if hole is not None:
+        raise DataError(f"dataset {name}: row {hole.row + 1} ({frame.index[hole.row]}): "
+                        f"{hole.describe(ds.timeframe, frame.index[hole.row - 1], DEFAULT_MAX_MISSING)}")
+    return frame
 
 
 def _nyse_close_times(days: pd.DatetimeIndex) -> pd.DatetimeIndex:

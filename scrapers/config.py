@@ -50,6 +50,10 @@ class DataConfig(Section):
                              description="market-data providers, primary first; a symbol no provider answers is skipped")
     files: dict[str, str] = Field(default_factory=dict, description="symbol -> CSV/Parquet path (provider 'file')")
     timeframe: str = Field("1d", description="default bar timeframe")
+    file_timezone: str | None = Field(None, description="zone of bar-file timestamps written without an offset "
+                                      "(e.g. 'UTC'); unset: such files are refused")
+    max_missing_bars: int = Field(3, ge=0, le=100_000, description="more missing bars in a row (on the "
+                                  "instrument's calendar) make a bar file an error")
     stale_bars: float = Field(3.0, gt=0, description="a last bar older than this many timeframes is stale")
     outlier_sigma: float = Field(8.0, gt=0, description="robust z-score of a log return that flags an outlier")
     keys: dict[str, str] = Field(default_factory=lambda: {

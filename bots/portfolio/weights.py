@@ -36,28 +36,22 @@ def month_ends(panel: Panel) -> np.ndarray:
 def hold_between(points: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weights set at rebalance ``points`` and held (forward-filled) until the next one;
     NaN before the first."""
+    idx = np.where(points, np.arange(len(points)), -1)
+    last = np.maximum.accumulate(idx) if len(idx) else idx
     out = np.full_like(w, np.nan)
-    last = None
-    for i in range(len(w)):
-        if points[i]:
-            last = w[i]
-        if last is not None:
-            out[i] = last
+    ok = last >= 0
+    out[ok] = w[last[ok]]
     return out
 
 
 def stale(panel: Panel, max_gap: int) -> np.ndarray:
     """True where an instrument has not printed for more than ``max_gap`` panel rows
     (its series ended or paused): its weight must be zero there."""
-    n, m = len(panel), len(panel.instruments)
-    out = np.zeros((n, m), dtype=bool)
-    for j in range(m):
-        last = -10**9
-        for i in range(n):
-            if panel.present[i, j]:
-                last = i
-            out[i, j] = i - last > max_gap
-    return out
+    n = len(panel)
+    rows = np.arange(n)[:, None]
+    seen = np.where(panel.present, rows, -(10**9))
+    last = np.maximum.accumulate(seen, axis=0) if n else seen
+    return np.asarray(rows - last > max_gap)
 
 
 def frame_of(panel: Panel, w: np.ndarray) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from bots.prediction.base import PREDICTION_POLL, PredictionBot, spread_ok
 from bots.prediction.edge import best_edge, book_consensus, consensus, forecast_probs, venue_fee
-from bots.prediction.market import PredictionSnapshot
+from bots.prediction.market import BinaryQuote, PredictionSnapshot
 from orchestrator.bot import BotParams, BotSpec, TickContext
 from orchestrator.domain import AssetClass, Direction, Signal
 
@@ -57,7 +57,14 @@ class ArbParams(BotParams):
 
 class CrossVenueArbBot(PredictionBot):
     """Kalshi vs Polymarket on the same event: buy YES where it is cheap and NO where YES is
-    rich when the pair costs less than $1 after fees. Instruments come in equivalent pairs."""
+    rich when the pair costs less than $1 after both venues' fees at the current touch.
+    Instruments come in equivalent pairs.
+
+    The pair is ONE intent: a two-leg order (buy YES on one venue, sell YES = buy NO on the
+    other), approved or refused and sized together by the risk gate. Two venues cannot fill
+    atomically, so it carries a hedge-on-fill plan: if one leg fills and the other does not
+    (refused, rejected by the venue), the filled leg is unwound at once with a reduce-only
+    order, and the residual exposure is reported."""
 
     description: ClassVar[str] = "Polymarket-Kalshi arbitrage: YES on one venue + NO on the other for < $1"
     Params: ClassVar[type[BotParams]] = ArbParams
@@ -67,28 +74,33 @@ class CrossVenueArbBot(PredictionBot):
     def evaluate(self, snap: PredictionSnapshot, symbol: str) -> Found:
         return None  # pairs are handled in on_tick
 
-    def on_tick(self, ctx: TickContext) -> list[Signal]:
+    def on_tick(self, ctx: TickContext) -> list[Any]:
+        from orchestrator.intents import Atomic, LegRisk, OrderIntent
+
         snap = ctx.data
         if not isinstance(snap, PredictionSnapshot):
             return []
-        out: list[Signal] = []
+        out: list[Any] = []
         inst = ctx.instruments
         for a, b in zip(inst[0::2], inst[1::2], strict=False):
             qa, qb = snap.quotes.get(a), snap.quotes.get(b)
             if qa is None or qb is None:
                 continue
             for cheap, rich in ((qa, qb), (qb, qa)):
-                cost = cheap.yes_ask + rich.no_ask
-                fees = venue_fee(cheap, cheap.yes_ask) + venue_fee(rich, rich.no_ask)
-                locked = 1.0 - cost - fees
+                locked = locked_edge(cheap, rich)
                 if locked >= self.params.min_edge and cheap.yes_ask > 0 and rich.yes_bid > 0:
-                    meta = {"locked": locked, "pair": [cheap.symbol, rich.symbol], "edge": locked / 2,
-                            "edge_basis": "touch"}  # the pair's locked profit, half per leg
-                    for q, side, px in ((cheap, 1, cheap.yes_ask), (rich, -1, rich.no_ask)):
-                        out.append(Signal(bot=ctx.bot, instrument=q.symbol, direction=Direction.from_sign(side),
-                                          confidence=1.0, entry=px, ts_event=q.ts_ns, ts_init=ctx.now_ns, meta=meta))
+                    out.append(OrderIntent.combo({cheap.symbol: 1, rich.symbol: -1}, atomic=Atomic.ALL_OR_NONE,
+                                                 leg_risk=LegRisk.HEDGE, tag=f"arb locked {locked:.4f}/pair"))
                     break
         return out
+
+
+def locked_edge(cheap: BinaryQuote, rich: BinaryQuote, contracts: int = 100) -> float:
+    """Profit per pair locked by buying YES at ``cheap``'s ask and NO at ``rich``'s NO ask
+    (1 - YES bid), after both venues' taker fees: one of the two pays $1 whatever happens."""
+    cost = cheap.yes_ask + rich.no_ask
+    fees = venue_fee(cheap, cheap.yes_ask, contracts) + venue_fee(rich, rich.no_ask, contracts)
+    return 1.0 - cost - fees
 
 
 class EdgeParams(BotParams):

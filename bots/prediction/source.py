@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from orchestrator.clock import Clock
-    from orchestrator.config import AppConfig
+    from orchestrator.sections import KernelConfig
     from orchestrator.services import Services
 
 
@@ -62,11 +62,11 @@ class PredictionTickSource:
         return self.provenance.get("kind") != "recorded"
 
     @classmethod
-    def from_config(cls, config: AppConfig) -> PredictionTickSource:
+    def from_config(cls, config: KernelConfig) -> PredictionTickSource:
         return cls(config.replay.snapshots)
 
     @classmethod
-    def live(cls, config: AppConfig, clock: Clock) -> Any:
+    def live(cls, config: KernelConfig, clock: Clock) -> Any:
         """The paper/live counterpart: snapshots built from the venues' books and the sources."""
         from bots.prediction.live import LiveSnapshotSource
 

@@ -34,6 +34,45 @@ def register(app: typer.Typer) -> None:
         _print(rep)
 
 
+    @app.command("tca-calibrate")
+    def tca_calibrate(account: list[str] = typer.Option(..., "--account", help="a LIVE venue account whose "
+                                                        "child fills may calibrate (repeat for several)"),
+                      min_samples: int = typer.Option(20, "--min-samples", min=1, max=1_000_000),
+                      config: Path | None = ConfigOption, store_url: str | None = StoreOption,
+                      as_json: bool = JsonOption) -> None:
+        """Refit the impact model's temporary-impact scale and the paper slippage per venue and
+        instrument from live child fills; each result is stored as a new version."""
+        from orchestrator.cli.args import bad_arg
+        from orchestrator.execution.calibrate import calibrate
+
+        cfg = load(config)
+        for name in account:
+            acct = cfg.accounts.get(name)
+            if acct is None or not acct.live:
+                bad_arg("--account", name, "not a live account in [accounts] (paper fills only measure the "
+                        "paper broker's own assumptions and never calibrate)")
+        store = open_existing_store(cfg, store_url)
+        try:
+            from orchestrator.clock import LiveClock
+
+            done = calibrate(store, set(account), LiveClock().now_ns(), min_samples=min_samples)
+            store.commit()
+        finally:
+            store.close()
+        from dataclasses import asdict
+
+        rows = [asdict(c) for c in done]
+        if as_json:
+            emit_json(rows)
+            return
+        if not rows:
+            typer.echo(f"no account/instrument has {min_samples} live child fills yet; nothing calibrated")
+            raise typer.Exit(1)
+        for r in rows:
+            typer.echo(f"{r['version']}: eta scale {r['eta_scale']:.3f}, paper slippage {r['slippage_bps']:.2f} bps "
+                       f"({r['samples']} fills)")
+
+
 def _print(rep: dict) -> None:  # type: ignore[type-arg]
     from rich.console import Console
     from rich.table import Table

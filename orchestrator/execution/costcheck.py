@@ -69,13 +69,13 @@ class CostCheckedRisk:
         horizon = max(cfg.horizon_s, bar_s) if worked else bar_s  # a market order trades within a bar
         edge, source = expected_edge(signal, cfg.default_edge_bps, spread)
         budget = edge * cfg.max_cost_share
-        estimate = self.desk.impact.estimate(float(abs(qty)), view.close, spread, rate, horizon)
+        estimate = self.desk.impact_for(signal.instrument).estimate(float(abs(qty)), view.close, spread, rate, horizon)
         evidence: dict[str, Any] = {**estimate.as_data(), "edge_per_unit": round(edge, 6), "edge_source": source,
                                     "budget_per_unit": round(budget, 6), "horizon_s": horizon}
         if estimate.per_unit <= budget:
             return replace(decision, data={**decision.data, "impact": evidence}), qty
         lot = self.desk._lot(signal.instrument)
-        cap = Decimal(repr(self.desk.impact.max_quantity(budget, spread, rate, horizon))).quantize(lot, ROUND_DOWN)
+        cap = Decimal(repr(self.desk.impact_for(signal.instrument).max_quantity(budget, spread, rate, horizon))).quantize(lot, ROUND_DOWN)
         evidence["max_quantity"] = str(cap)
         if cap <= 0:
             detail = (f"expected cost {estimate.per_unit:.6g}/unit ({estimate.bps:.1f} bps) exceeds "

@@ -20,7 +20,7 @@ from orchestrator.domain import AssetClass, Bar, Fill, Order, Signal
 from orchestrator.execution.algos import load_algos
 from orchestrator.execution.algos.base import ExecSpec, MarketView
 from orchestrator.execution.algos.vwap import volume_profile
-from orchestrator.execution.impact import ImpactModel
+from orchestrator.execution.impact import ImpactModel, ImpactScales
 from orchestrator.execution.layer import DefaultExecution, ExecutionLayer, ExecutionStore
 from orchestrator.sections import ExecutionConfig
 
@@ -56,6 +56,13 @@ class ExecutionDesk:
         self.layer = ExecutionLayer(load_algos(), store, DefaultExecution(
             default, config.min_notional or math.inf, config.min_adv_share or math.inf))
         self.stops: dict[str, float | None] = {}
+        #: calibrated impact scales per instrument (newest stored version), see ``calibrate``
+        self.scales: dict[str, ImpactScales] = {}
+
+    def impact_for(self, instrument: str) -> ImpactModel:
+        """Return the impact model with the instrument's calibrated scales (textbook if none)."""
+        scales = self.scales.get(instrument)
+        return self.impact if scales is None else ImpactModel(scales)
 
     # -- market -----------------------------------------------------------------------
     def _has_volume(self, instrument: str) -> bool:
@@ -86,7 +93,8 @@ class ExecutionDesk:
             return None
         quote = self.market.quote(instrument) or (float(bar.close), float(bar.close))
         volume = float(bar.volume) if self._has_volume(instrument) else 0.0
-        return MarketView(bar.ts_event, float(bar.close), volume, quote[0], quote[1], self._volatility(instrument))
+        return MarketView(bar.ts_event, float(bar.close), volume, quote[0], quote[1], self._volatility(instrument),
+                          self.liquidity(instrument)[0])
 
     def _volatility(self, instrument: str) -> float:
         frame = self.market.frame(instrument, self.config.adv_bars + 1)
@@ -124,7 +132,7 @@ class ExecutionDesk:
         if spec is None or view is None:
             return [order]
         spread = max(view.ask - view.bid, 0.0)
-        params = self.impact.params(spread, self.liquidity(order.instrument)[0])
+        params = self.impact_for(order.instrument).params(spread, self.liquidity(order.instrument)[0])
         profile: list[float] = []
         if spec.algorithm == "vwap":
             frame = self.market.frame(order.instrument, None)

@@ -49,6 +49,8 @@ EXEC_CHILDREN = Table(
     Column("limit_price", String(48), nullable=True),
     Column("mid", Float, nullable=False),
     Column("touch", Float, nullable=False),
+    Column("market_rate", Float, nullable=False),
+    Column("interval_s", Float, nullable=False),
 )
 IMPACT_CALIBRATIONS = Table(
     "impact_calibrations", META,
@@ -57,6 +59,7 @@ IMPACT_CALIBRATIONS = Table(
     Column("instrument", String(64), nullable=False),
     Column("eta_scale", Float, nullable=False),
     Column("gamma_scale", Float, nullable=False),
+    Column("slippage_bps", Float, nullable=True),
     Column("samples", Integer, nullable=False),
     Column("ts_ns", BigInteger, nullable=False),
 )
@@ -94,7 +97,8 @@ class ExecStore:
         row = {"child_id": record.child_id, "parent_id": record.parent_id, "ts_ns": record.ts_ns,
                "quantity": str(record.quantity), "kind": record.kind,
                "limit_price": None if record.limit_price is None else str(record.limit_price),
-               "mid": record.mid, "touch": record.touch}
+               "mid": record.mid, "touch": record.touch, "market_rate": record.market_rate,
+               "interval_s": record.interval_s}
         with self._conn(f"store execution child {record.child_id}", write=True) as conn:
             self.store._insert_many(conn, EXEC_CHILDREN, [row])  # the store's raw DBAPI path
 
@@ -121,15 +125,17 @@ class ExecStore:
         with self._conn("read execution children", write=False) as conn:
             rows = conn.execute(q).mappings().all()
         return [ChildRecord(r["child_id"], r["parent_id"], r["ts_ns"], Decimal(r["quantity"]), r["kind"],
-                            None if r["limit_price"] is None else Decimal(r["limit_price"]), r["mid"], r["touch"])
+                            None if r["limit_price"] is None else Decimal(r["limit_price"]), r["mid"], r["touch"],
+                            r["market_rate"], r["interval_s"])
                 for r in rows]
 
     def save_calibration(self, version: str, venue: str, instrument: str, eta_scale: float, gamma_scale: float,
-                         samples: int, ts_ns: int) -> None:
+                         slippage_bps: float | None, samples: int, ts_ns: int) -> None:
         with self._conn(f"store impact calibration {version}", write=True) as conn:
             conn.execute(IMPACT_CALIBRATIONS.insert(), [{"version": version, "venue": venue, "instrument": instrument,
                                                          "eta_scale": eta_scale, "gamma_scale": gamma_scale,
-                                                         "samples": samples, "ts_ns": ts_ns}])
+                                                         "slippage_bps": slippage_bps, "samples": samples,
+                                                         "ts_ns": ts_ns}])
 
     def calibrations(self) -> list[dict[str, Any]]:
         with self._conn("read impact calibrations", write=False) as conn:

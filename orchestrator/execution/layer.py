@@ -37,6 +37,8 @@ class ChildRecord:
     limit_price: Decimal | None
     mid: float
     touch: float          # the far side of the touch: ask for a buy, bid for a sell
+    market_rate: float = 0.0   # the market's volume per second when sent (impact calibration)
+    interval_s: float = 0.0    # the parent's slice interval: the child's trading time
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +240,7 @@ class ExecutionLayer:
         if self.store is not None:
             touch = view.ask if state.buy else view.bid
             self.store.save_exec_child(ChildRecord(cid, state.parent_id, view.ts_ns, qty, spec.kind, limit,
-                                                   view.mid, touch))
+                                                   view.mid, touch, view.volume_rate, state.spec.interval_s))
         return child
 
     def working(self) -> list[ParentState]:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from orchestrator.config import AccountConfig, AppConfig
+from orchestrator.sections import AccountConfig, KernelConfig
 from orchestrator.domain import Order
 from orchestrator.errors import ConfigError, PluginError
 from orchestrator.execution.broker import Broker, VenueOrder
@@ -48,7 +48,7 @@ class Router:
         self.default = default
 
     @classmethod
-    def from_config(cls, brokers: Mapping[str, Broker], config: AppConfig) -> Router:
+    def from_config(cls, brokers: Mapping[str, Broker], config: KernelConfig) -> Router:
         """Routes from every built account's ``extra.instruments`` patterns."""
         routes: dict[str, str] = {}
         for name, acct in config.accounts.items():
@@ -93,7 +93,7 @@ def _host(url: str | None) -> str:
     return (urlsplit(url).hostname or "").lower() if url else ""
 
 
-def check_accounts(config: AppConfig, live: bool) -> list[str]:
+def check_accounts(config: KernelConfig, live: bool) -> list[str]:
     """Return the accounts a run builds; raise ConfigError on any paper/live mix-up."""
     paper_urls: dict[str, str] = {}
     live_urls: dict[str, str] = {}
@@ -131,7 +131,7 @@ def check_store_mode(store: Store, live: bool, url: str = "") -> None:
                           "paper and replay runs need their own store")
 
 
-def build_brokers(config: AppConfig, services: Any, live: bool, paper: Broker | None = None,
+def build_brokers(config: KernelConfig, services: Any, live: bool, paper: Broker | None = None,
                   options: Any = None) -> dict[str, Broker]:
     """Build the brokers of a run: account name -> adapter (plus ``paper`` unless live).
 

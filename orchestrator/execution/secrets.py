@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from orchestrator.config import SecretRef
+from orchestrator.sections import SecretRef
 from orchestrator.errors import ConfigError
 
 MASK = "***"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from orchestrator.config import Section
+from orchestrator.sections import Section
 from risk.options.greeks import GREEK_NAMES, Greeks
 from risk.options.portfolio import BookPosition, OptionPricer, portfolio_greeks
 

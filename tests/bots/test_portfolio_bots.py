@@ -135,9 +135,21 @@ def test_breakout_rests_a_stop_entry_at_the_prior_high_with_a_bracket() -> None:
     panel = Panel.from_frames({"X": frame}).upto(int(frame.index.asi8[40]))
     (intent,) = StopBreakoutBot().decide(panel, _ctx(panel))
     high = float(frame["high"].iloc[21:41].max())
-    assert intent.order_type is OrderType.STOP and float(intent.stop) == pytest.approx(high + 0.01)  # type: ignore[arg-type]
+    assert intent.order_type is OrderType.STOP and float(intent.stop) == pytest.approx(round(high, 2) + 0.01)  # type: ignore[arg-type]
     assert intent.bracket is not None and intent.bracket.stop_loss < intent.stop < intent.bracket.take_profit  # type: ignore[operator]
-    assert intent.replaces == f"bot-entry-{int(frame.index.asi8[39])}"
+    assert intent.replaces is None  # nothing working yet
+    from orchestrator.domain import Order, Side
+
+    resting = Order("c1", "bot", "X", Side.BUY, Decimal(10), 0, OrderType.STOP, stop_price=intent.stop)
+    moved = Order("c2", "bot", "X", Side.BUY, Decimal(10), 0, OrderType.STOP, stop_price=intent.stop + 1)  # type: ignore[operator]
+    insts = {"X": Instrument("X", AssetClass.EQUITY)}
+    same = Ctx.build("bot", panel.now_ns, Decimal(100_000), Decimal(100_000), {}, [resting], insts, panel.last(),
+                     {"c1": "bo-old"})
+    assert StopBreakoutBot().decide(panel, same) == []  # the trigger already rests where it should
+    other = Ctx.build("bot", panel.now_ns, Decimal(100_000), Decimal(100_000), {}, [moved], insts, panel.last(),
+                      {"c2": "bo-old"})
+    (again,) = StopBreakoutBot().decide(panel, other)
+    assert again.replaces == "bo-old"  # the old trigger is canceled when the new one is sent
     held = _ctx(panel, {"X": Decimal(5)})
     assert StopBreakoutBot().decide(panel, held) == []  # in a position: the bracket manages the exit
 
@@ -153,3 +165,73 @@ def test_reversion_rests_a_limit_under_the_close_with_take_profit_at_the_mean() 
     calm = Panel.from_frames({"X": frame}).upto(int(frame.index.asi8[39]))
     assert LimitReversionBot().decide(calm, _ctx(calm)) == []
     assert Target  # the weight bots' intent type, for the reader
+
+
+def test_breakout_enters_at_its_stop_never_better_and_exits_by_its_bracket(tmp_path: Path) -> None:
+    t = np.arange(80, dtype=float)
+    c = np.r_[100 + np.sin(t[:40] / 2), 101 + 1.0 * np.arange(15), 115 - 2.0 * np.arange(25)]
+    h = Harness(tmp_path, {"X": generated_frame(c)}, [spec("bo", StopBreakoutBot, ("X",))])
+    h.run(79)
+    orders = {o.client_order_id: o for o in h.store.orders()}
+    fills = h.store.fills()
+    assert len(fills) >= 4 and h.position("bo", "X") == 0
+    entries = [f for f in fills if orders[f.client_order_id].order_type is OrderType.STOP
+               and orders[f.client_order_id].parent_id is None]
+    exits = [f for f in fills if orders[f.client_order_id].parent_id is not None]
+    assert entries and len(exits) == len(entries)  # every entry closed by its take-profit or its stop
+    for f in entries:
+        assert f.price >= orders[f.client_order_id].stop_price  # type: ignore[operator]  # a buy stop: never better
+    for f in exits:
+        o = orders[f.client_order_id]
+        if o.order_type is OrderType.STOP:
+            assert f.price <= o.stop_price  # type: ignore[operator]  # a sell stop: never better
+        else:
+            assert f.price >= o.limit_price  # type: ignore[operator]
+    h.close()
+
+
+def test_reversion_limit_fills_only_on_a_trade_through_and_takes_profit_at_the_mean(tmp_path: Path) -> None:
+    c = np.r_[np.full(40, 100.0) + np.sin(np.arange(40)) * 0.3, [96.0, 93.0, 90.0, 88.0], np.linspace(88, 101, 12)]
+    h = Harness(tmp_path, {"X": generated_frame(c)}, [spec("mr", LimitReversionBot, ("X",))])
+    h.run(len(c) - 1)
+    orders = {o.client_order_id: o for o in h.store.orders()}
+    fills = h.store.fills()
+    entries = [f for f in fills if orders[f.client_order_id].parent_id is None]
+    assert entries
+    bars = generated_frame(c)
+    for f in entries:
+        o = orders[f.client_order_id]
+        assert o.order_type is OrderType.LIMIT and f.price <= o.limit_price  # type: ignore[operator]
+        low = float(bars["low"][bars.index.asi8 == f.ts_event].iloc[0])
+        assert low < float(o.limit_price)  # type: ignore[arg-type]  # the bar traded through it
+    assert any(orders[f.client_order_id].order_type is OrderType.LIMIT and orders[f.client_order_id].parent_id
+               for f in fills)  # the take-profit filled
+    assert h.position("mr", "X") == 0
+    h.close()
+
+
+def test_a_decide_bot_asks_the_same_from_the_preloaded_history_as_from_the_live_window(tmp_path: Path) -> None:
+    """Replay hands a decide bot a view of its preloaded panel; live builds the panel from
+    the data hub's window. Same orders either way."""
+    frames = _pair_frames()
+    out = []
+    for k, pre in enumerate((False, True)):
+        (tmp_path / str(k)).mkdir()
+        h = Harness(tmp_path / str(k), frames, [spec("pairs", PairsTradeBot, ("SPX", "IXIC"), params={"stop_z": 50.0})])
+        if pre:
+            for runner in h.engine.runners.values():
+                runner.precompute(frames)
+            assert runner.panel is not None
+        h.run(130)
+        out.append([(o.ts_init, o.instrument, o.side, o.quantity) for o in h.store.orders()])
+        h.close()
+    assert out[0] == out[1] and len(out[0]) >= 4
+
+
+def test_pairs_last_z_equals_the_vectorized_z() -> None:
+    frames = _pair_frames()
+    panel = Panel.from_frames(frames, ("SPX", "IXIC"))
+    bot = PairsTradeBot()
+    z = bot.zscores(panel)
+    for k in (70, 100, 105, 139):
+        assert bot.last_z(panel.upto(int(panel.ts[k]))) == pytest.approx(z[k], rel=1e-9, abs=1e-9)

@@ -144,7 +144,7 @@ def test_cli_bad_config_and_bad_data_file(tmp_path: Path) -> None:
     bad.write_text("date,open,high,low,close\n2020-01-03,1,1,1,1\n2020-01-02,1,1,1,1\n")
     (tmp_path / "tradefleet.toml").write_text(f'[replay.data]\nSPX = "{bad}"\n')
     proc = tradefleet(tmp_path, "run", "--bot", "spx-sma-trend", check=False)
-    assert proc.returncode == 2 and "out of order at row 2" in proc.stderr and str(bad) in proc.stderr
+    assert proc.returncode == 2 and "out of order at line 3" in proc.stderr and str(bad) in proc.stderr
     assert not (tmp_path / "var" / "tradefleet.db").exists() or rows(tmp_path, "select count(*) from fills") == [(0,)]
 
 

@@ -17,6 +17,14 @@ def test_contradiction_opposite_sign_other_holder_blocks() -> None:
     assert Blockers(BlockersConfig(block_contradictory=False)).contradiction("x", "y", -1, holders) is None
 
 
+def test_contradiction_one_bot_opposite_strikes_of_one_event_blocks() -> None:
+    # the same bot may not hold two thresholds of one event in opposite directions
+    b = Blockers(BlockersConfig())
+    holders = [("bot-a", "KXHIGHCHI-26FEB09-B38.5", 1)]
+    assert b.contradiction("bot-a", "KXHIGHCHI-26FEB09-T40", -1, holders) == ("bot-a", "KXHIGHCHI-26FEB09-B38.5")
+    assert b.contradiction("bot-a", "KXHIGHCHI-26FEB09-T40", 1, holders) is None
+
+
 def test_cooldown_per_bot_and_underlying() -> None:
     b = Blockers(BlockersConfig(cooldown_minutes=30))
     b.on_exit("bot-a", "KXHIGHCHI-26FEB09-B38.5", 0)

@@ -33,14 +33,14 @@ def test_files_parquet_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (GOOD.replace("2020-01-03", "2019-12-31"), r"out of order at row 2 \(2019-12-31"),
-        (GOOD.replace("2020-01-06", "2020-01-03"), r"duplicate timestamp at row 3"),
-        (GOOD.replace("2020-01-10", "2020-02-20"), r"gap of 42 days .* before row 7"),
-        (GOOD.replace("10.5,12,10,11", "10.5,12,10,"), r"missing value at row 2"),
-        (GOOD.replace("10.5,12,10,11", "10.5,12,10,-1"), r"zero or negative price at row 2"),
-        (GOOD.replace("10.5,12,10,11", "10.5,9,10,11"), r"high/low do not contain open/close at row 2"),
+        (GOOD.replace("2020-01-03", "2019-12-31"), r"out of order at line 3 \(2019-12-31"),
+        (GOOD.replace("2020-01-06", "2020-01-03"), r"duplicate timestamp at line 4"),
+        (GOOD.replace("2020-01-10", "2020-02-20"), r"line 8 \(2020-02-20 00:00:00\+00:00\): 27 missing 1d bars since 2020-01-09 .*NYSE.*the first missing bar is 2020-01-10"),
+        (GOOD.replace("10.5,12,10,11", "10.5,12,10,"), r"missing value at line 3 \(2020-01-03 00:00:00\+00:00\): close"),
+        (GOOD.replace("10.5,12,10,11", "10.5,12,10,-1"), r"zero or negative price at line 3 .*: close -1"),
+        (GOOD.replace("10.5,12,10,11", "10.5,9,10,11"), r"high/low do not contain open/close at line 3"),
         ("date,open,high,low\n2020-01-02,1,1,1\n", r"missing column\(s\) close"),
-        ("date,open,high,low,close\nnot-a-date,1,1,1,1\n", r"is not timestamps"),
+        ("date,open,high,low,close\nnot-a-date,1,1,1,1\n", r"line 2: 'not-a-date' is not a timestamp"),
     ],
 )
 def test_files_bad_input_names_file_row_and_reason(tmp_path: Path, text: str, message: str) -> None:

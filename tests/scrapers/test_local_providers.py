@@ -50,8 +50,8 @@ def test_bad_file_is_named_and_the_chain_falls_back(tmp_path: Path) -> None:
     bad.loc[120, "close"] = -1.0
     path = tmp_path / "bad.csv"
     bad.to_csv(path, index=False)
-    with pytest.raises(DataError, match=r"bad.csv: zero or negative price at row 121"):
+    with pytest.raises(DataError, match=r"bad.csv: zero or negative price at line 122"):
         FileProvider({"EUR/USD": str(path)}).bars("EUR/USD", "1h", None, int(EURUSD.index[299].value))
     clock = SimClock(int(EURUSD.index[299].value))
     ans = SourceChain([FileProvider({"EUR/USD": str(path)}), BundledProvider()], clock).fetch("EUR/USD", "1h")
-    assert ans.source == "bundled" and "row 121" in ans.attempts[0].error
+    assert ans.source == "bundled" and "line 122" in ans.attempts[0].error

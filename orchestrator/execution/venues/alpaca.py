@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from orchestrator.clock import dt_to_ns
-from orchestrator.config import AccountConfig
+from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after

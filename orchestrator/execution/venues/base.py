@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from orchestrator.clock import Clock, LiveClock
-from orchestrator.config import AccountConfig
+from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus
 from orchestrator.errors import (AuthError, BrokerError, ConfigError, OrderRejected, OrderStateUnknown,
                                  TransientBrokerError)

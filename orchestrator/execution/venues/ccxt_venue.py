@@ -17,7 +17,7 @@ import re
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from orchestrator.config import AccountConfig
+from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after

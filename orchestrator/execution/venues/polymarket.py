@@ -20,7 +20,7 @@ import threading
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from orchestrator.config import AccountConfig
+from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from orchestrator.errors import BrokerError
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder

@@ -47,12 +47,19 @@ def test_longshot_fader_buys_no_on_overpriced_longshots(snaps: list[PredictionSn
     assert "KXFED-T500" not in by
 
 
-def test_cross_venue_arb_takes_both_legs(snaps: list[PredictionSnapshot]) -> None:
-    sigs = _tick(KALSHI_POLY_ARB, snaps[0])
-    assert [(s.instrument, s.direction) for s in sigs] == [
-        ("KXFED-T425", Direction.LONG), ("POLY-FED-CUT-DEC", Direction.SHORT)]
+def test_cross_venue_arb_is_one_two_leg_intent_with_a_hedge_plan(snaps: list[PredictionSnapshot]) -> None:
+    from bots.prediction.bots import locked_edge
+    from orchestrator.intents import Atomic, LegRisk, OrderIntent
+
+    (intent,) = _tick(KALSHI_POLY_ARB, snaps[0])
+    assert isinstance(intent, OrderIntent)
+    assert [(leg.instrument, int(leg.ratio)) for leg in intent.legs] == [("KXFED-T425", 1), ("POLY-FED-CUT-DEC", -1)]
+    assert intent.atomic is Atomic.ALL_OR_NONE and intent.leg_risk is LegRisk.HEDGE
+    # YES at 0.40 on Kalshi + NO at 1 - 0.45 on Polymarket, after Kalshi's fee (Polymarket: none)
     locked = 1 - 0.40 - 0.55 - kalshi_fee(0.40, 100) / 100
-    assert sigs[0].meta["locked"] == pytest.approx(locked) and sigs[1].entry == pytest.approx(0.55)
+    q = snaps[0].quotes
+    assert locked_edge(q["KXFED-T425"], q["POLY-FED-CUT-DEC"]) == pytest.approx(locked)
+    assert f"{locked:.4f}" in intent.tag
 
 
 def test_weather_needs_consensus_and_the_price_cap(snaps: list[PredictionSnapshot]) -> None:

@@ -76,7 +76,7 @@ def _config(tmp_path: Path, kalshi: FakeKalshi, poly: FakePolymarket, max_age_mi
                                  "variables": VARIABLES})
 
 
-def _run(config: AppConfig, url: str, fires: int = 1) -> Any:
+def _run(config: AppConfig, url: str, fires: int = 1, bots: list[str] | None = None) -> Any:
     clock = SimClock(NOW)
 
     def scheduler(enqueue, specs, jobs):
@@ -91,7 +91,7 @@ def _run(config: AppConfig, url: str, fires: int = 1) -> Any:
             def shutdown(self) -> None: ...
         return Done()
 
-    return run_live(config, live=False, bots=[s.name for s in PREDICTION_SPECS], store_url=url, clock=clock,
+    return run_live(config, live=False, bots=bots or [s.name for s in PREDICTION_SPECS], store_url=url, clock=clock,
                     scheduler=scheduler, install_signals=False, stop_when_idle=True)
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from orchestrator.config import check_config, load_config
 from orchestrator.distributed.config import ExecutorConfig
-from orchestrator.distributed.executors import open_configured_executor
+from backtest.executor import open_configured_executor
 from orchestrator.distributed.health import HealthServer
 from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
 from tests.orchestrator.distributed.conftest import REDIS_URL

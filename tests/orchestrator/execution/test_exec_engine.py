@@ -174,3 +174,25 @@ def test_tca_command_reports_the_worked_parent_and_its_parts_add_up(tmp_path: Pa
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--by 'colour'" in err[0]
+
+
+def test_calibration_uses_live_fills_only_and_is_stored_versioned(tmp_path: Path) -> None:
+    import pytest
+
+    from orchestrator.execution.calibrate import calibrate, latest_scales, live_samples
+
+    h = harness(tmp_path, TWAP)
+    h.run(35)
+    es = ExecStore(h.store)
+    # the harness trades on the paper account: its fills never calibrate anything
+    assert calibrate(h.store, {"live-alpaca"}, 1, min_samples=1) == []
+    assert latest_scales(h.store, "paper", "XYZ").version == "default"
+    # counted as if "paper" were a live venue, the paper fills yield samples with their
+    # measured price beyond the touch: the paper broker's own slippage, in bps of the mid
+    samples = live_samples(h.store, es, {"paper"})[("paper", "XYZ")]
+    assert len(samples) == len(children(h)) and all(s[3] > 0 for s in samples)
+    done = calibrate(h.store, {"paper"}, 7, min_samples=5)
+    assert len(done) == 1 and done[0].samples == len(samples)
+    assert done[0].slippage_bps == pytest.approx(max(sum(s[4] for s in samples) / len(samples), 0.0))
+    assert latest_scales(h.store, "paper", "XYZ").version == done[0].version == "paper:XYZ:7"
+    h.close()

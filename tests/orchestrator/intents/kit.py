@@ -65,14 +65,14 @@ class Harness:
 
     def __init__(self, tmp: Path, frames: dict[str, pd.DataFrame], specs: list[BotSpec],
                  config: dict[str, Any] | None = None, stages: list[str] | None = None,
-                 rejecting: frozenset[str] = frozenset()) -> None:
+                 rejecting: frozenset[str] = frozenset(), store: Store | None = None) -> None:
         """``rejecting``: instruments routed to a venue that refuses every order."""
         raw: dict[str, Any] = {"pipeline": {"stages": stages or ["risk"]}, "risk": {"exits": {"enabled": False}}}
         for k, v in (config or {}).items():
             raw.setdefault(k, {}).update(v) if isinstance(v, dict) else raw.__setitem__(k, v)
         self.config = AppConfig.model_validate(raw)
         self.frames = frames
-        self.store = Store.open(f"sqlite:///{tmp}/intents.db")
+        self.store = store or Store.open(f"sqlite:///{tmp}/intents.db")
         first = min(int(f.index.asi8[0]) for f in frames.values())
         self.clock = SimClock(first - 1)
         self.market = MarketState(self.config.paper.spread_bps)

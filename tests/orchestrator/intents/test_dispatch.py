@@ -75,8 +75,9 @@ def _sent(h: Harness) -> list[tuple[str, str, Decimal]]:
 def test_rotation_sends_reductions_before_increases(tmp_path: Path) -> None:
     h = _scripted(tmp_path, [[Target.weights({"B": 0.15})], [Target.weights({"A": 0.15, "B": 0.0})]])
     sent = _sent(h)
-    h.run(2)
+    h.run(3)  # fills at the next open: B bought on bar 2, sold on bar 3, then A is sent
     assert [(s, side) for s, side, _ in sent] == [("B", "buy"), ("B", "sell"), ("A", "buy")]
+    h.run(1)
     assert h.position("s", "B") == 0 and h.position("s", "A") > 0
     h.close()
 
@@ -155,7 +156,9 @@ def test_hedge_on_fill_unwinds_a_leg_whose_sibling_was_refused_by_the_venue(tmp_
 
     pair = OrderIntent.combo({"A": 1, "B": -1}, size=10, leg_risk=LegRisk.HEDGE)
     h = _scripted(tmp_path, [[pair]], rejecting=frozenset({"B"}))
-    h.run(2)
+    h.run(2)  # A fills at the next open, B was refused: the plan sends the unwind
+    assert h.position("s", "A") == 10 and h.engine.intents.unwinds == 1
+    h.run(1)  # the unwind fills at the following open
     assert h.position("s", "A") == 0 and h.position("s", "B") == 0  # no naked leg left
     assert h.engine.intents.unwinds == 1
     reasons = [s.meta.get("intent") for s in h.store.signals(bot="s") if s.direction.value == "flat"]
@@ -192,3 +195,32 @@ def test_quotes_are_bounded_per_side_and_refreshed_only_past_the_threshold(tmp_p
     assert not {o.client_order_id for o in now} & {o.client_order_id for o in live}
     assert sorted(float(o.limit_price) for o in now if o.side.value == "buy") == [94.0, 95.0]  # type: ignore[arg-type]
     h.close()
+
+
+def test_a_restarted_engine_counts_stored_working_orders_and_can_cancel_them(tmp_path: Path) -> None:
+    """Restart: a fresh kernel on the same store nets a target against the resting order
+    sent before the restart (no double order) and a Cancel by id still reaches it."""
+    from orchestrator.domain import OrderStatus, OrderType
+    from orchestrator.intents import Cancel, OrderIntent
+
+    resting = OrderIntent.single("A", "buy", size=40, order_type=OrderType.LIMIT, limit=50.0, id="rest")
+    h = _scripted(tmp_path, [[resting]])
+    h.run(1)
+    (before,) = h.store.open_orders("s")
+    row = h.row
+    h.store.commit()
+    # a new engine on the same store: nothing in memory
+    Scripted.script = [[Target.quantities({"A": 100})], [Cancel("rest")]]
+    h2 = Harness(tmp_path, _frames(), [spec("s", Scripted, ("A", "B"))], store=h.store)
+    from orchestrator.warmstart import warm_start
+
+    warm_start(h2.kernel, Decimal(100_000))  # what every restart runs: book, paper venue, order manager
+    h2.row = row
+    for sym, f in h2.frames.items():
+        h2.market.advance(sym, row)
+    sent = _sent(h2)
+    h2.run(1)
+    assert sent == [("A", "buy", Decimal(60))]  # 100 wanted - 40 still working from before the restart
+    h2.run(1)
+    assert h2.store.order(before.client_order_id).status is OrderStatus.CANCELED  # type: ignore[union-attr]
+    h2.close()

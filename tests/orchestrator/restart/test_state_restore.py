@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, Position, Side
-from orchestrator.exits import ExitManager
+from risk.exit_manager import ExitManager
 from orchestrator.market import MarketState
 from orchestrator.store import Store
 from risk.config import ExitsConfig

@@ -45,6 +45,8 @@ def upgrade() -> None:
         sa.Column("limit_price", sa.String(48), nullable=True),
         sa.Column("mid", sa.Float(), nullable=False),
         sa.Column("touch", sa.Float(), nullable=False),
+        sa.Column("market_rate", sa.Float(), nullable=False, server_default="0"),
+        sa.Column("interval_s", sa.Float(), nullable=False, server_default="0"),
     )
     op.create_index("ix_exec_children_parent", "exec_children", ["parent_id"])
     op.create_table(
@@ -54,6 +56,7 @@ def upgrade() -> None:
         sa.Column("instrument", sa.String(64), nullable=False),
         sa.Column("eta_scale", sa.Float(), nullable=False),
         sa.Column("gamma_scale", sa.Float(), nullable=False),
+        sa.Column("slippage_bps", sa.Float(), nullable=True),
         sa.Column("samples", sa.Integer(), nullable=False),
         sa.Column("ts_ns", sa.BigInteger(), nullable=False),
     )
