@@ -342,7 +342,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         with open_executor(cluster or cfg.validation.cluster, workers) as ex, \
                 _progress("validate", len(specs), as_json) as adv:
             for spec in specs:
-                rec, _ = validate_bot(spec, cfg.validation, executor=ex, app=cfg)
+                rec = _validate(spec, cfg, ex)
                 vstore.save(rec)
                 records.append(rec)
                 adv(1)
@@ -359,3 +359,16 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                          "failed": ", ".join(r.failed_checks) or r.error or "-"})
         _table("validation (Go/No-Go)", rows)
         return errored
+
+
+def _validate(spec: Any, cfg: Any, executor: Any) -> Any:
+    """The validation gate for one bot: quote replay on ``[replay] snapshots`` for an event
+    bot with a tick source (a replay runtime: the app's), else the backtest gate."""
+    from backtest.validation import validate_bot
+
+    if spec.bot.event_driven and getattr(spec.bot, "tick_source", None):
+        from backtest.quote_replay import validate_by_quote_replay
+        from orchestrator.clock import LiveClock
+
+        return validate_by_quote_replay(spec, cfg, cfg.validation, LiveClock().now_ns())
+    return validate_bot(spec, cfg.validation, executor=executor)[0]

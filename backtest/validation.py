@@ -29,8 +29,6 @@ from orchestrator.errors import TradefleetError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.config import AppConfig
-
 MAX_GRID = 27        # larger parameter grids are searched with Optuna instead
 OPTUNA_TRIALS = 24
 
@@ -69,21 +67,16 @@ def decide(cfg: ValidationConfig, metrics: dict[str, float], lookahead_clean: bo
 
 def validate_bot(spec: BotSpec, cfg: ValidationConfig | None = None, frame: pd.DataFrame | None = None,
                  data_name: str | None = None, executor: Executor | None = None, clock: Clock | None = None,
-                 progress: Callable[[str], None] | None = None,
-                 app: AppConfig | None = None) -> tuple[ValidationRecord, BacktestResult | None]:
-    """Validate one bot; return the record (never raises for the bot's own failures).
+                 progress: Callable[[str], None] | None = None) -> tuple[ValidationRecord, BacktestResult | None]:
+    """Validate one bar bot by backtest; return the record (never raises for the bot's own failures).
 
-    Event-driven bots with a tick source are validated by quote replay on ``app``'s
-    ``[replay] snapshots`` session (default config when ``app`` is None)."""
+    Event-driven bots are validated by quote replay, a full replay runtime that the app
+    owns (``tradefleet validate`` dispatches them there); here they get a record saying so."""
     c = cfg or ValidationConfig()
     now = (clock or LiveClock()).now_ns()
     if spec.bot.event_driven and getattr(spec.bot, "tick_source", None):
-        from backtest.quote_replay import validate_by_quote_replay
-        from orchestrator.config import AppConfig
-
-        if progress is not None:
-            progress("quote replay")
-        return validate_by_quote_replay(spec, app or AppConfig(), c, now), None
+        return ValidationRecord(spec.name, now, False, "-", [],
+                                error="event-driven: validated by quote replay (tradefleet validate)"), None
     if spec.bot.event_driven or not spec.bot.supports_backtest:
         return ValidationRecord(spec.name, now, False, "-", [],
                                 error="no backtest: event-driven without a tick source to replay"), None

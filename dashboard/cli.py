@@ -1,4 +1,5 @@
-"""``tradefleet dashboard [--host --port]`` and ``tradefleet telegram``.
+"""``tradefleet dashboard [--host --port]``, ``tradefleet api-token create|list|revoke`` and
+``tradefleet telegram``.
 
 Both refuse to start with a one-line error (exit 2) when their security settings do not
 allow it: a non-loopback bind without a password or with a default/short secret key;
@@ -12,7 +13,77 @@ from typing import Any
 
 import typer
 
-from orchestrator.cli.common import ConfigOption, StoreOption, load_checked
+from orchestrator.cli.common import ConfigOption, JsonOption, StoreOption, actor, emit_json, load, load_checked, open_store
+
+
+def _token_commands() -> typer.Typer:
+    tokens = typer.Typer(help="REST API tokens (scopes: read, control, trade); stored hashed.", no_args_is_help=True)
+
+    def _store(config: Path | None, store_url: str | None) -> tuple[object, object]:
+        from dashboard.tokens import TokenStore
+        from orchestrator.clock import LiveClock
+
+        store = open_store(load(config), store_url)
+        return store, TokenStore(store, LiveClock())
+
+    @tokens.command("create")
+    def create(name: str = typer.Argument(..., help="A name for the token (shown in the audit trail)."),
+               scope: list[str] = typer.Option(["read"], "--scope", "-s", help="read, control, trade (repeatable; read is always included)."),
+               config: Path | None = ConfigOption, store_url: str | None = StoreOption, as_json: bool = JsonOption) -> None:
+        """Create a token and print it once (only its hash is stored)."""
+        from dashboard.tokens import parse_scopes
+
+        scopes = parse_scopes(scope)  # a bad scope is refused before the store is opened
+        store, ts = _store(config, store_url)
+        try:
+            secret = ts.create(name, scopes, actor())  # type: ignore[attr-defined]
+        finally:
+            store.close()  # type: ignore[attr-defined]
+        if as_json:
+            emit_json({"name": name, "scopes": list(scopes), "token": secret})
+            return
+        typer.echo(f"token {name} ({', '.join(scopes)}): {secret}")
+        typer.echo("store it now: it is not shown again. Use it as 'Authorization: Bearer <token>'.")
+
+    @tokens.command("list")
+    def list_(config: Path | None = ConfigOption, store_url: str | None = StoreOption, as_json: bool = JsonOption) -> None:
+        """List tokens: name, scopes, created, last used, revoked (never the secret)."""
+        from orchestrator.clock import ns_to_dt
+
+        store, ts = _store(config, store_url)
+        try:
+            infos = ts.list()  # type: ignore[attr-defined]
+        finally:
+            store.close()  # type: ignore[attr-defined]
+
+        def when(ns: int | None) -> str:
+            return "-" if ns is None else f"{ns_to_dt(ns):%Y-%m-%d %H:%M:%S}Z"
+
+        rows = [{"name": i.name, "scopes": ",".join(i.scopes), "created": when(i.created_ns), "by": i.created_by,
+                 "last_used": when(i.last_used_ns), "revoked": when(i.revoked_ns)} for i in infos]
+        if as_json:
+            emit_json(rows)
+            return
+        if not rows:
+            typer.echo("no API tokens (create one: tradefleet api-token create NAME --scope read)")
+            return
+        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
+        typer.echo("  ".join(k.ljust(w) for k, w in widths.items()).rstrip())
+        for r in rows:
+            typer.echo("  ".join(r[k].ljust(w) for k, w in widths.items()).rstrip())
+
+    @tokens.command("revoke")
+    def revoke(name: str = typer.Argument(..., help="The token's name."),
+               config: Path | None = ConfigOption, store_url: str | None = StoreOption) -> None:
+        """Revoke a token at once (its next call gets 401)."""
+        store, ts = _store(config, store_url)
+        try:
+            ts.revoke(name)  # type: ignore[attr-defined]
+        finally:
+            store.close()  # type: ignore[attr-defined]
+        typer.echo(f"revoked {name}")
+
+    return tokens
 
 
 def _alerts(cfg: Any, store: Any, bus: Any) -> Any:
@@ -23,6 +94,8 @@ def _alerts(cfg: Any, store: Any, bus: Any) -> Any:
 
 
 def register(app: typer.Typer) -> None:
+    app.add_typer(_token_commands(), name="api-token")
+
     @app.command("dashboard")
     def dashboard(host: str | None = typer.Option(None, "--host", help="Address to bind (default [dashboard].host, 127.0.0.1)."),
                   port: int | None = typer.Option(None, "--port", help="Port (default [dashboard].port)."),
@@ -30,24 +103,30 @@ def register(app: typer.Typer) -> None:
         """Serve the web dashboard (login, bots, records, signals, live updates, /metrics)."""
         import logging
 
-        from werkzeug.serving import run_simple
-
         from dashboard.app import create_app
+        from dashboard.serve import check_port, make_wsgi_server
         from orchestrator.clock import LiveClock
-
-        from dashboard.serve import check_port
 
         cfg, _ = load_checked(config, ("dashboard",), store_url)
         bind = host or cfg.dashboard.host
-        check_port(bind, port if port is not None else cfg.dashboard.port)
+        want = port if port is not None else cfg.dashboard.port
+        check_port(bind, want)  # before anything is opened
         from orchestrator.bus import InProcessBus
 
         bus = InProcessBus()  # operator actions here (halt, resume) are alerted from this process
         app = create_app(cfg, store_url, LiveClock(), host=bind, bus=bus)
         _alerts(cfg, app.extensions["tradefleet"]["store"], bus)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        typer.echo(f"dashboard on http://{bind}:{port or cfg.dashboard.port}/ (store {app.extensions['tradefleet']['store'].where})")
-        run_simple(bind, port if port is not None else cfg.dashboard.port, app, threaded=True, use_reloader=False)
+        server = make_wsgi_server(app, bind, want)
+        shown = f"[{bind}]" if ":" in bind else bind
+        typer.echo(f"dashboard on http://{shown}:{server.effective_port}/ (store {app.extensions['tradefleet']['store'].where})")
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+            app.extensions["tradefleet"]["store"].close()
 
     @app.command("telegram")
     def telegram(config: Path | None = ConfigOption, store_url: str | None = StoreOption) -> None:

@@ -30,8 +30,14 @@ class DashboardConfig(Section):
         None, description="'env:NAME' with at least 32 random characters; loopback only may omit it")
     secure_cookies: bool = Field(False, description="mark the session cookie Secure (behind TLS)")
     session_hours: float = Field(12.0, gt=0, le=24 * 30)
-    max_login_failures: int = Field(5, ge=1, description="failed logins per address before a lockout")
-    lockout_seconds: float = Field(300.0, gt=0)
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Host names the dashboard answers to besides loopback names and the"
+        " bound address (DNS-rebinding guard), e.g. ['dash.example.com']")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed")
+    max_login_failures: int = Field(5, ge=1, description="failed logins per user and address before delays start")
+    login_backoff_seconds: float = Field(1.0, gt=0, description="first delay; it doubles with each further failure")
+    lockout_seconds: float = Field(300.0, gt=0, description="longest login delay (the backoff's cap)")
     sse_interval_seconds: float = Field(2.0, gt=0, description="how often live updates are pushed")
     reports_dir: str = Field("var/reports", description="where backtest HTML/JSON reports are listed from")
     records_limit: int = Field(200, ge=10, le=5000, description="rows per records table (?limit= up to 10x)")
@@ -40,6 +46,18 @@ class DashboardConfig(Section):
     @classmethod
     def _secret_ref(cls, v: str | None) -> SecretRef | None:
         return _check_secret_ref(v)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {item!r} is not an address or CIDR") from None
+        return v
 
     @field_validator("password_hash")
     @classmethod
@@ -93,8 +111,15 @@ class MetricsConfig(Section):
     """Prometheus metrics, health endpoints and the watchdog."""
 
     enabled: bool = Field(True, description="serve /metrics on the dashboard")
+    token: str | None = Field(None, description="'env:NAME' holding a bearer token for /metrics scrapes when"
+                              " the dashboard has a password (a logged-in session or a read API token also works)")
     heartbeat_timeout_seconds: float = Field(60.0, gt=0, description="a loop silent this long is stuck")
     log_path: str | None = Field(None, description="log file whose age the watchdog checks")
     log_stale_seconds: float = Field(600.0, gt=0)
     watchdog_interval_seconds: float = Field(5.0, gt=0)
     exit_code: int = Field(3, ge=1, le=125, description="exit status when the watchdog trips")
+
+    @field_validator("token")
+    @classmethod
+    def _secret_ref(cls, v: str | None) -> SecretRef | None:
+        return _check_secret_ref(v)

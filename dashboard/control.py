@@ -14,7 +14,7 @@ from typing import Any
 from orchestrator.bus import Topic
 from orchestrator.clock import Clock
 from orchestrator.errors import TradefleetError
-from orchestrator.store.records import FLEET, ControlState, bot_scope
+from orchestrator.store.records import FLEET, ControlState, bot_scope, exit_scope
 
 
 class ControlError(TradefleetError):
@@ -59,3 +59,13 @@ class FleetControl:
         if not reason.strip():
             raise ControlError("a halt needs a reason, e.g. 'halt broker outage'")
         return self._set(FLEET, actor, halted=True, reason=reason.strip())
+
+    def force_exit(self, bot: str, instrument: str, actor: str, reason: str = "") -> ControlState:
+        """Ask the engine to close ``bot``'s position in ``instrument`` at its next bar
+        (a reduce-only market order, stored with the reason ``force_exit``)."""
+        self._check(bot)
+        held = [p for p in self.store.positions(bot) if p.instrument == instrument and p.quantity]
+        if not held:
+            raise ControlError(f"bot {bot!r} holds no position in {instrument!r}: see GET /api/v1/positions")
+        return self._set(exit_scope(bot, instrument), actor, paused=True,
+                         reason=reason.strip() or "force exit by operator")

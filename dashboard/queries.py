@@ -224,3 +224,153 @@ def last_equity(store: Any) -> tuple[int, float] | None:
     with reading(store, "last equity") as conn:
         row = conn.execute(select(EquityRow.ts, EquityRow.equity).order_by(EquityRow.ts.desc()).limit(1)).first()
     return None if row is None else (int(row[0]), float(row[1]))
+
+
+# -- filtered, paged reads (the Signals page and the REST API) ----------------------------
+def _outcome_clause(outcome: str) -> Any:
+    """``ordered``/``noop``/``rejected`` match the outcome's kind; anything else matches exactly."""
+    if outcome in ("rejected", "ordered", "noop"):
+        return SignalRow.outcome.like(f"{outcome}%")
+    return SignalRow.outcome == outcome
+
+
+def signal_page(store: Any, *, bot: str | None = None, instrument: str | None = None, gate: str | None = None,
+                outcome: str | None = None, since_ns: int | None = None, until_ns: int | None = None,
+                limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """One page of signals (newest first) matching every filter given, and how many match.
+
+    ``gate`` keeps the signals that gate did not simply pass (rejected or resized).
+    """
+    from sqlalchemy import exists
+
+    where = []
+    if bot:
+        where.append(SignalRow.bot == bot)
+    if instrument:
+        where.append(SignalRow.instrument == instrument)
+    if outcome:
+        where.append(_outcome_clause(outcome))
+    if since_ns is not None:
+        where.append(SignalRow.ts_event >= since_ns)
+    if until_ns is not None:
+        where.append(SignalRow.ts_event < until_ns)
+    if gate:
+        where.append(exists().where(GateDecisionRow.signal_id == SignalRow.signal_id, GateDecisionRow.gate == gate,
+                                    GateDecisionRow.verdict != "pass"))
+    pick = (select(SignalRow.signal_id).where(*where)
+            .order_by(SignalRow.ts_event.desc(), SignalRow.signal_id.desc()).limit(limit).offset(offset))
+    with reading(store, "signal page") as conn:
+        total = int(conn.execute(select(func.count()).select_from(SignalRow).where(*where)).scalar_one())
+        ids = [r[0] for r in conn.execute(pick)]
+    return _signals_by_id(store, ids), total
+
+
+def _signals_by_id(store: Any, ids: list[str]) -> list[dict[str, Any]]:
+    keys = ("signal_id", "bot", "instrument", "direction", "confidence", "entry", "ts_event", "outcome", "meta")
+    by_id: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    with reading(store, "signals") as conn:
+        wide = select(SignalRow.signal_id, SignalRow.bot, SignalRow.instrument, SignalRow.direction,
+                      SignalRow.confidence, SignalRow.entry, SignalRow.ts_event, SignalRow.outcome,
+                      SignalRow.meta).where(SignalRow.signal_id.in_(ids))
+        found = {r[0]: dict(zip(keys, r, strict=True)) for r in conn.execute(wide)}
+        dq = select(GateDecisionRow.signal_id, GateDecisionRow.gate, GateDecisionRow.verdict,
+                    GateDecisionRow.reason, GateDecisionRow.detail, GateDecisionRow.scale,
+                    GateDecisionRow.data).where(GateDecisionRow.signal_id.in_(ids)).order_by(
+            GateDecisionRow.signal_id, GateDecisionRow.seq)
+        for r in conn.execute(dq):
+            by_id[r[0]].append({"gate": r[1], "verdict": r[2], "reason": r[3], "detail": r[4],
+                                "scale": r[5], "data": dict(r[6] or {})})
+    out = []
+    for i in ids:
+        s = found[i]
+        s["meta"] = dict(s["meta"] or {})
+        s["decisions"] = by_id[i]
+        out.append(s)
+    return out
+
+
+def signal_facets(store: Any) -> dict[str, list[str]]:
+    """The values the signal filters offer: bots, instruments, gates."""
+    with reading(store, "signal facets") as conn:
+        bots = [r[0] for r in conn.execute(select(SignalRow.bot).distinct().order_by(SignalRow.bot))]
+        insts = [r[0] for r in conn.execute(select(SignalRow.instrument).distinct().order_by(SignalRow.instrument))]
+        gates = [r[0] for r in conn.execute(select(GateDecisionRow.gate).distinct().order_by(GateDecisionRow.gate))]
+    return {"bots": bots, "instruments": insts, "gates": gates, "outcomes": ["ordered", "rejected", "noop"]}
+
+
+def order_page(store: Any, *, bot: str | None = None, status: str | None = None, limit: int = 50,
+               offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """One page of orders (newest first) and how many match."""
+    where = []
+    if bot:
+        where.append(OrderRow.bot == bot)
+    if status:
+        where.append(OrderRow.status == status.upper())
+    q = select(OrderRow.client_order_id, OrderRow.bot, OrderRow.instrument, OrderRow.account,
+               OrderRow.side, OrderRow.quantity, OrderRow.order_type, OrderRow.limit_price,
+               OrderRow.status, OrderRow.filled_quantity, OrderRow.avg_price, OrderRow.reason,
+               OrderRow.ts_init, OrderRow.ts_updated).where(*where).order_by(
+        OrderRow.ts_init.desc(), OrderRow.client_order_id.desc()).limit(limit).offset(offset)
+    keys = ("client_order_id", "bot", "instrument", "account", "side", "quantity", "order_type",
+            "limit_price", "status", "filled_quantity", "avg_price", "reason", "ts_init", "ts_updated")
+    with reading(store, "order page") as conn:
+        total = int(conn.execute(select(func.count()).select_from(OrderRow).where(*where)).scalar_one())
+        return [dict(zip(keys, r, strict=True)) for r in conn.execute(q).all()], total
+
+
+def fill_page(store: Any, *, bot: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """One page of fills (newest first) with their order's bot, and how many match."""
+    base = select(FillRow.id).join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
+    q = (select(FillRow.id, OrderRow.bot, FillRow.client_order_id, FillRow.venue, FillRow.trade_id,
+                FillRow.instrument, FillRow.side, FillRow.quantity, FillRow.price, FillRow.fee, FillRow.ts_event)
+         .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
+         .order_by(FillRow.id.desc()).limit(limit).offset(offset))
+    if bot:
+        q = q.where(OrderRow.bot == bot)
+        base = base.where(OrderRow.bot == bot)
+    keys = ("id", "bot", "client_order_id", "venue", "trade_id", "instrument", "side", "quantity",
+            "price", "fee", "ts_event")
+    with reading(store, "fill page") as conn:
+        total = int(conn.execute(select(func.count()).select_from(base.subquery())).scalar_one())
+        return [dict(zip(keys, r, strict=True)) for r in conn.execute(q).all()], total
+
+
+# -- regime history (the store's regime_history table, migration 0005) ----------------------
+def regime_markets(store: Any) -> list[str]:
+    """Markets that have stored regime rows."""
+    from ai.regime.store_history import REGIME_HISTORY as t
+
+    try:
+        with reading(store, "regime markets") as conn:
+            return [r[0] for r in conn.execute(select(t.c.market).distinct().order_by(t.c.market))]
+    except StoreError:
+        return []
+
+
+def regime_history(store: Any, market: str) -> list[Any]:
+    """The market's stored regime rows in time order (empty if none)."""
+    from ai.regime.history import RegimeRow
+    from ai.regime.store_history import REGIME_HISTORY as t
+
+    q = select(t.c.market, t.c.ts_event, t.c.regime, t.c.p_bull, t.c.p_bear, t.c.p_sideways,
+               t.c.model_version).where(t.c.market == market).order_by(t.c.ts_event)
+    try:
+        with reading(store, f"regime history of {market}") as conn:
+            return [RegimeRow(*r) for r in conn.execute(q)]
+    except StoreError:
+        return []
+
+
+def latest_regime(store: Any, market: str) -> Any:
+    """The market's newest stored regime row, or None."""
+    from ai.regime.history import RegimeRow
+    from ai.regime.store_history import REGIME_HISTORY as t
+
+    q = select(t.c.market, t.c.ts_event, t.c.regime, t.c.p_bull, t.c.p_bear, t.c.p_sideways,
+               t.c.model_version).where(t.c.market == market).order_by(t.c.ts_event.desc()).limit(1)
+    try:
+        with reading(store, f"latest regime of {market}") as conn:
+            row = conn.execute(q).first()
+    except StoreError:
+        return None
+    return None if row is None else RegimeRow(*row)

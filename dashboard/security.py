@@ -6,7 +6,11 @@
   random one per process (sessions end with the process).
 * Passwords are checked against a werkzeug hash; the plain password is never stored.
 * Every state-changing request carries the session's CSRF token (form field
-  ``csrf_token`` or header ``X-CSRF-Token``), compared in constant time.
+  ``csrf_token`` or header ``X-CSRF-Token``), compared in constant time, and an Origin
+  (or Referer) naming the dashboard's own host.
+* Every request's Host must be a loopback name, the bound address or a configured name
+  (a DNS-rebinding page cannot talk to a loopback dashboard).
+* ``next`` targets are local paths only; login throttling backs off per user and address.
 """
 
 from __future__ import annotations
@@ -101,28 +105,138 @@ def csrf_ok(expected: str | None, given: str | None) -> bool:
 
 
 class LoginThrottle:
-    """Lock an address out after ``max_failures`` failed logins, for ``lockout_seconds`` of clock time."""
+    """Exponential backoff of failed logins, keyed on (user name, client address).
 
-    def __init__(self, clock: Clock, max_failures: int, lockout_seconds: float) -> None:
+    The first ``free`` failures of a key cost nothing; each further failure makes the key
+    wait ``base * 2**(n - free)`` seconds (capped at ``cap``) before its next attempt. A
+    login from another address, or for another user, is not slowed: nobody can lock the
+    operator out from elsewhere. A success clears the key.
+    """
+
+    def __init__(self, clock: Clock, free: int, base_seconds: float, cap_seconds: float) -> None:
         self.clock = clock
-        self.max_failures = max_failures
-        self.lockout_ns = int(lockout_seconds * NS)
-        self._failures: dict[str, list[int]] = {}
+        self.free = free
+        self.base_ns = int(base_seconds * NS)
+        self.cap_ns = int(cap_seconds * NS)
+        self._state: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (failures, last failure ns)
 
-    def locked(self, addr: str) -> bool:
+    @staticmethod
+    def key(user: str, addr: str) -> tuple[str, str]:
+        return (user.strip().lower()[:128], addr)
+
+    def delay_ns(self, failures: int) -> int:
+        if failures < self.free:
+            return 0
+        return min(self.cap_ns, self.base_ns << min(failures - self.free, 40))
+
+    def retry_after(self, key: tuple[str, str]) -> float:
+        """Seconds ``key`` must still wait before another attempt (0: go ahead)."""
+        n, last = self._state.get(key, (0, 0))
+        wait = last + self.delay_ns(n) - self.clock.now_ns()
+        return max(0.0, wait / NS) if n else 0.0
+
+    def failed(self, key: tuple[str, str]) -> int:
+        """Record a failure; return the key's failure count."""
         now = self.clock.now_ns()
-        recent = [t for t in self._failures.get(addr, []) if now - t < self.lockout_ns]
-        self._failures[addr] = recent
-        return len(recent) >= self.max_failures
+        if len(self._state) > 10_000:  # many keys: forget those whose delay has passed
+            self._state = {k: v for k, v in self._state.items() if now - v[1] < self.cap_ns}
+        n = self._state.get(key, (0, 0))[0] + 1
+        self._state[key] = (n, now)
+        return n
 
-    def failed(self, addr: str) -> None:
-        now = self.clock.now_ns()
-        if len(self._failures) > 10_000:  # many addresses: forget those with no recent failure
-            self._failures = {a: ts for a, ts in self._failures.items() if ts and now - ts[-1] < self.lockout_ns}
-        self._failures.setdefault(addr, []).append(now)
+    def succeeded(self, key: tuple[str, str]) -> None:
+        self._state.pop(key, None)
 
-    def succeeded(self, addr: str) -> None:
-        self._failures.pop(addr, None)
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def allowed_hosts(cfg: DashboardConfig, bind: str) -> frozenset[str]:
+    """Host names the dashboard answers to: loopback names, the bound address, configured names."""
+    names = set(LOOPBACK_NAMES) | {h.strip().lower().strip("[]") for h in cfg.allowed_hosts}
+    b = bind.strip().lower().strip("[]")
+    if b and b not in ("0.0.0.0", "::"):
+        names.add(b)
+    return frozenset(names)
+
+
+def host_name(host_header: str) -> str:
+    """The name part of a Host header (port and IPv6 brackets removed, lower case)."""
+    h = host_header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+
+
+def host_ok(host_header: str | None, allowed: frozenset[str]) -> bool:
+    """True if the request's Host names this dashboard (not a rebound attacker domain)."""
+    return bool(host_header) and host_name(host_header or "") in allowed
+
+
+def same_origin(source: str | None, host_header: str | None) -> bool:
+    """True if an Origin or Referer URL points at the host the request was sent to."""
+    from urllib.parse import urlsplit
+
+    if not source or not host_header or source == "null":
+        return False
+    try:
+        parts = urlsplit(source)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host_header.strip().lower()
+
+
+def origin_ok(origin: str | None, referer: str | None, host_header: str | None) -> bool:
+    """A state-changing browser request must come from a page of this dashboard: its Origin
+    (or, when a browser sends none, its Referer) must name the request's own host."""
+    if origin is not None:
+        return same_origin(origin, host_header)
+    return same_origin(referer, host_header)
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """A local path to go to after login or a control action, else ``default``.
+
+    Refuses anything a browser could read as another site: ``//host``, ``/\\host``,
+    schemes, and any control or whitespace character (browsers drop tabs and newlines,
+    so ``/%09/evil.example`` would become ``//evil.example``; CR/LF would split the header).
+    """
+    from urllib.parse import urlsplit
+
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return default
+    if any(ord(ch) < 0x21 or ch in "\\\x7f" for ch in value):
+        return default
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return default
+    if parts.scheme or parts.netloc:
+        return default
+    return value
+
+
+def client_addr(remote_addr: str | None, forwarded_for: str | None, trusted: list[str]) -> str:
+    """The real client address: X-Forwarded-For is believed only hop by hop from trusted proxies."""
+    addr = remote_addr or "?"
+    if not trusted or not forwarded_for:
+        return addr
+    nets = [ipaddress.ip_network(t, strict=False) for t in trusted]
+
+    def is_trusted(a: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(a)
+        except ValueError:
+            return False
+        return any(ip in n for n in nets)
+
+    if not is_trusted(addr):
+        return addr
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if not is_trusted(hop):
+            return hop
+        addr = hop
+    return addr
 
 
 def session_config(cfg: DashboardConfig, settings: AuthSettings) -> dict[str, Any]:

@@ -21,12 +21,15 @@ log = logging.getLogger(__name__)
 
 
 def check_port(host: str, port: int) -> None:
-    """Raise a one-line ConfigError if ``host:port`` cannot be listened on (taken, no such address).
+    """Raise a one-line ConfigError if ``port`` is out of range or ``host:port`` cannot be
+    listened on (taken, no such address).
 
-    Called before the dashboard opens its store, so a taken port leaves nothing behind.
+    Called before the dashboard opens its store, so a refused port leaves nothing behind.
     """
     import socket
 
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(f"dashboard port {port}: must be between 0 and 65535")
     if port == 0:
         return
     try:
@@ -35,7 +38,7 @@ def check_port(host: str, port: int) -> None:
         raise ConfigError(f"dashboard.host {host!r}: cannot resolve: {exc.strerror or exc}") from None
     family, kind, proto, _, addr = infos[0]
     with socket.socket(family, kind, proto) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug and waitress bind
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds
         try:
             sock.bind(addr)
         except OSError as exc:
@@ -43,26 +46,38 @@ def check_port(host: str, port: int) -> None:
                               "(choose another with [dashboard].port or --port)") from None
 
 
+def make_wsgi_server(app: Any, host: str, port: int, threads: int = 8) -> Any:
+    """A waitress server bound to ``host:port`` (production WSGI: no dev-server banner,
+    no version in the ``Server`` header)."""
+    from waitress.server import create_server
+
+    check_port(host, port)
+    return create_server(app, host=host, port=port, threads=threads, ident="tradefleet",
+                         clear_untrusted_proxy_headers=False, channel_timeout=60)
+
+
 class DashboardServer:
-    """The dashboard on a werkzeug server thread."""
+    """The dashboard on a waitress server thread."""
 
     def __init__(self, config: KernelConfig, store_url: str | None, clock: Clock, *, bus: Any = None,
                  host: str | None = None, port: int | None = None, watchdog: Any = None,
                  specs: dict[str, Any] | None = None) -> None:
-        from werkzeug.serving import make_server
-
         from dashboard.app import create_app
 
         self.host = host or config.dashboard.host
         check_port(self.host, config.dashboard.port if port is None else port)
         self.app = create_app(config, store_url, clock, host=self.host, bus=bus, watchdog=watchdog, specs=specs)
-        self._server = make_server(self.host, config.dashboard.port if port is None else port, self.app,
-                                   threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tradefleet-dashboard", daemon=True)
+        self._server = make_wsgi_server(self.app, self.host, config.dashboard.port if port is None else port)
+        self._thread = threading.Thread(target=self._server.run, name="tradefleet-dashboard", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self._server.server_port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> DashboardServer:
         self._thread.start()
@@ -70,9 +85,23 @@ class DashboardServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(10)
-        self.app.extensions["tradefleet"]["store"].close()
+        server = self._server
+
+        def close_all() -> None:  # on the server's own thread: its select loop ends with an empty map
+            for dispatcher in list(server._map.values()):
+                dispatcher.close()
+
+        if self._thread.is_alive():
+            server.trigger.pull_trigger(close_all)
+            self._thread.join(10)
+        else:
+            close_all()
+        server.task_dispatcher.shutdown()
+        ext = self.app.extensions["tradefleet"]
+        jobs = ext.get("api_jobs")
+        if jobs is not None:
+            jobs.close()
+        ext["store"].close()
 
 
 class TelegramRunner:

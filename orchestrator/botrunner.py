@@ -21,6 +21,7 @@ from orchestrator.errors import PluginError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from orchestrator.panel import Panel
     from orchestrator.services import MarketData
     from orchestrator.universe import UniverseState
 
@@ -124,6 +125,7 @@ class BotRunner:
     fault: str = ""
     weights: WeightsTable | None = None
     universe: UniverseState | None = None
+    panel: Panel | None = None  # replay: the whole history of the universe, read up to now
 
     @property
     def name(self) -> str:
@@ -145,6 +147,7 @@ class BotRunner:
             from orchestrator.panel import Panel
 
             panel = Panel.from_frames({i: frames[i] for i in self.spec.instruments}, self.spec.instruments)
+            self.panel = panel  # each fire reads a point-in-time view of it (no copy)
             out = self.bot.weights(panel)  # type: ignore[attr-defined]
             if out is not None:
                 self.weights = WeightsTable.from_frame(self.name, panel.ts, panel.instruments, out)

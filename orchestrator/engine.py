@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.bot import TickContext
 from orchestrator.botrunner import BotRunner
 from orchestrator.bus import Topic
+from orchestrator.capital import CapitalUse
 from orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
 from orchestrator.pipeline.gate import GateContext
 from orchestrator.pipeline.runner import GatePipeline
@@ -48,6 +49,8 @@ class ControlState:
     halted: bool = False
     halt_reason: str = ""
     paused_bots: frozenset[str] = frozenset()
+    #: operator force-exit requests not yet sent: (bot, instrument, reason, actor)
+    exits: tuple[tuple[str, str, str, str], ...] = ()
 
 
 class Engine:
@@ -73,6 +76,7 @@ class Engine:
         self.fills = 0
         self.fills_by_bot: dict[str, int] = {}
         self.trade_results: dict[str, list[Decimal]] = {}
+        self.capital = CapitalUse()
         from orchestrator.dispatch import IntentDispatcher
 
         #: Strategy API v2: targets, orders, quotes and cancels, each one decision
@@ -85,15 +89,39 @@ class Engine:
         controls = {c.scope: c for c in self.services.store.controls()}
         fleet = controls.get(FLEET)
         paused = frozenset(name for name in self.runners if (c := controls.get(bot_scope(name))) is not None and c.paused)
+        exits = tuple((bot, inst, c.reason, c.actor) for s, c in controls.items()
+                      if s.startswith("exit:") and c.paused for bot, _, inst in [s[5:].partition(":")]
+                      if bot in self.runners)
         self.control = ControlState(
             fleet_paused=bool(fleet and fleet.paused), halted=bool(fleet and fleet.halted),
-            halt_reason=(fleet.reason if fleet and fleet.halted else "") or "", paused_bots=paused,
+            halt_reason=(fleet.reason if fleet and fleet.halted else "") or "", paused_bots=paused, exits=exits,
         )
         return self.control
+
+    def _force_exits(self, bar: Bar) -> None:
+        """Close the positions an operator asked to exit (on the engine's own thread, at the
+        instrument's next bar), then mark each request done in the store."""
+        for bot, instrument, reason, actor in self.control.exits:
+            if instrument != bar.symbol:
+                continue
+            pos = self.ledger.position(bot, instrument)
+            now = self.services.clock.now_ns()
+            done = "nothing to close"
+            if pos is not None and pos.quantity:
+                order = self._reduce(bot, instrument, Side.SELL if pos.quantity > 0 else Side.BUY, abs(pos.quantity),
+                                     bar.close, bar.ts_event, "force_exit", f"{reason} (by {actor})",
+                                     {"force_exit": actor})
+                done = f"exit sent: {order.client_order_id}"
+            self.services.store.set_control(f"exit:{bot}:{instrument}", paused=False, reason=done,
+                                            actor="engine", ts_ns=now)
+            self.control = replace(self.control, exits=tuple(e for e in self.control.exits
+                                                             if (e[0], e[1]) != (bot, instrument)))
 
     # -- events -----------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> None:
         """A bar closed: resting paper orders may fill; exit plans may trigger."""
+        if self.control.exits:
+            self._force_exits(bar)
         if self.paper is not None and self.paper.has_resting_orders():
             self.paper.on_bar(bar)
             self.oms.collect_fills(self.account)
@@ -221,8 +249,13 @@ class Engine:
         warm = bot.warmup_bars()
         data = self.services.data
         arrays = getattr(data, "arrays", None)
-        panel = Panel.from_arrays({s: arrays(s, warm) for s in members}, members) if arrays is not None \
-            else Panel.from_frames({s: data.frame(s, warm) for s in members}, members)
+        if runner.panel is not None and set(members) <= set(runner.panel.instruments):
+            # replay: a no-copy view of the preloaded history, rows closed at or before now
+            panel = runner.panel.upto(now_ns).tail(warm).select(members)
+        elif arrays is not None:
+            panel = Panel.from_arrays({s: arrays(s, warm) for s in members}, members)
+        else:
+            panel = Panel.from_frames({s: data.frame(s, warm) for s in members}, members)
         return list(bot.decide(panel, self.intents.ctx(runner.name, now_ns, members)))  # type: ignore[attr-defined]
 
     def _tick(self, runner: BotRunner, now_ns: int) -> list[Signal]:
@@ -257,6 +290,7 @@ class Engine:
         result = self.pipeline.run(signal, ctx)
         store = self.services.store
         store.record_signal(signal, list(result.decisions), result.outcome)
+        self.capital.on_decision(signal.bot, signal.direction.sign != 0, result.outcome)
         self.services.bus.publish(Topic.SIGNALS, signal)
         self.services.bus.publish(Topic.DECISIONS, (signal.signal_id, result.decisions))
         if not result.quantity:
@@ -302,9 +336,34 @@ class Engine:
             observe(GateContext(ts_ns, None, self.services.market, self.ledger,  # type: ignore[arg-type]
                                 self.control.halted, self.control.halt_reason))
 
+    def fleet_of(self, bot: str) -> str:
+        """The fleet ``bot`` belongs to (the risk gate's mapping, else its family)."""
+        mapping = getattr(self.pipeline.risk, "_fleet_of", None)
+        if mapping and bot in mapping:
+            return str(mapping[bot])
+        runner = self.runners.get(bot)
+        return (runner.spec.family if runner is not None else "") or "default"
+
+    def _sample_capital(self, equity: float) -> None:
+        last_close = getattr(self.services.market, "last_close", lambda _i: None)
+        held = []
+        for p in self.ledger.positions():
+            if p.quantity:
+                mark = last_close(p.instrument)
+                price = float(p.avg_price) if mark is None else mark
+                held.append((p.bot, abs(float(p.quantity)) * price))
+        self.capital.sample(held, equity, self.fleet_of)
+
+    def capital_report(self) -> dict[str, object]:
+        """Capital utilisation and size refusals so far (``run --json`` ``capital``)."""
+        budgets = getattr(self.pipeline.risk, "budgets", None)
+        budget_of = (lambda b: budgets.bot_fraction(b, self.fleet_of(b))) if budgets is not None else None
+        return self.capital.report(budget_of, self.runners)
+
     def snapshot_equity(self, ts_ns: int) -> tuple[Decimal, Decimal, Decimal]:
         """Mark the book, store (cash, positions value, equity) at ``ts_ns`` and return them."""
         self.mark(ts_ns)
         cash, value = self.ledger.cash(), self.ledger.positions_value()
+        self._sample_capital(float(cash + value))
         self.services.store.record_equity(ts_ns, cash, value, cash + value, account=self.account)
         return cash, value, cash + value

@@ -90,6 +90,10 @@ def assemble(config: KernelConfig, *, store: Store, registry: Registry, specs: l
     pipeline = build_pipeline(config.pipeline.stages, registry, services)
     runners = {s.name: BotRunner(s, s.build(config.bots[s.name].params if s.name in config.bots else None))
                for s in specs}
+    for stage in (pipeline.risk, *pipeline.gates):  # capital budgets are shares of the bots this account runs
+        running = getattr(stage, "set_running", None)
+        if running is not None:
+            running(list(runners))
     holder: list[Engine] = []
     in_process = frozenset(name for name, b in brokers.items() if isinstance(b, PaperBroker))
     oms = OrderManager(store, brokers, clock, bus, on_fill=lambda order, fill: holder[0].on_fill(order, fill),

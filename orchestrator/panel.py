@@ -59,6 +59,12 @@ class Panel:
                 raise DataError(f"panel: no bars for {sym!r}")
             ts = series[sym][0]
             stamps.append(ts if until_ns is None else ts[: int(np.searchsorted(ts, until_ns, side="right"))])
+        if stamps and all(len(t) == len(stamps[0]) and np.array_equal(t, stamps[0]) for t in stamps[1:]):
+            # one shared calendar (the common case): no alignment needed
+            n0 = len(stamps[0])
+            return cls(np.asarray(stamps[0], dtype=np.int64), names,
+                       {f: np.column_stack([series[s][1][f][:n0] for s in names]).astype(np.float64, copy=False)
+                        for f in FIELDS}, np.ones((n0, len(names)), dtype=bool))
         clock = np.unique(np.concatenate(stamps)) if stamps else np.empty(0, dtype=np.int64)
         rows, cols = len(clock), len(names)
         present = np.zeros((rows, cols), dtype=bool)
@@ -143,6 +149,14 @@ class Panel:
         start = max(0, len(self.ts) - rows)
         return Panel(self.ts[start:], self.instruments, {f: v[start:] for f, v in self.values.items()},
                      self.present[start:])
+
+    def select(self, instruments: tuple[str, ...] | list[str]) -> Panel:
+        """The same rows for a subset of the instruments (in the given order)."""
+        names = tuple(instruments)
+        if names == self.instruments:
+            return self
+        cols = [self.column(s) for s in names]
+        return Panel(self.ts, names, {f: v[:, cols] for f, v in self.values.items()}, self.present[:, cols])
 
     def upto(self, ts_ns: int) -> Panel:
         """Rows closed at or before ``ts_ns`` (point in time)."""

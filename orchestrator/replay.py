@@ -103,6 +103,8 @@ class ReplaySummary:
     broken_plugins: list[dict[str, str]] = field(default_factory=list)
     #: what may trade at the end of the run and why not (:func:`risk.trading_state.trading_state`)
     trading_state: dict[str, Any] = field(default_factory=dict)
+    #: capital utilisation (avg gross exposure / equity per account, fleet, bot) and size refusals
+    capital: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -332,19 +334,23 @@ class Replay:
                 if last_day >= 0:
                     engine.snapshot_equity(ts)
                 last_day = day
-            if k & 255 == 0:
+            # the wall clock is read at every event (tens of ns): pacing (--speed) and control
+            # polls must not wait for a batch of events (a year of daily bars is ~250 events)
+            now = self.wall.now_ns()
+            if now >= next_ctl:
+                engine.reload_control()
+                store.commit()
+                next_ctl = now + ctl_every
+            if self.progress is not None and now >= next_ui:
+                self.progress(self._progress(engine, ts, k, n))
+                next_ui = now + NS // 10
+            while self.speed > 0 and (ahead := (ts - sim0) / self.speed / NS - (now - wall0) / NS) > 1e-3:
+                self.sleep(min(ahead, 1.0))  # in steps, so control changes still apply within a second
                 now = self.wall.now_ns()
                 if now >= next_ctl:
                     engine.reload_control()
                     store.commit()
                     next_ctl = now + ctl_every
-                if self.progress is not None and now >= next_ui:
-                    self.progress(self._progress(engine, ts, k, n))
-                    next_ui = now + NS // 10
-                if self.speed > 0:
-                    ahead = (ts - sim0) / self.speed / NS - (now - wall0) / NS
-                    if ahead > 0:
-                        self.sleep(min(ahead, 1.0))
         if n:
             fires += self._fire_due(engine, sched, spans, ev_ts[-1])
             for source in {id(v): v for v in self.sources.values()}.values():  # binary contracts resolve
@@ -416,6 +422,7 @@ class Replay:
             broken_plugins=[{"group": r.group, "name": r.name, "error": r.error} for r in engine.services.registry.broken()],
         )
         summary.trading_state = _trading_state(store, account, stats["end"] if stats["bars"] else None)
+        summary.capital = engine.capital_report()
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
         store.commit()
         return summary

@@ -13,8 +13,11 @@ entry goes through, in order:
    or ``venue:<name>``; an engine halt in ``ctx.halted``) and the daily-loss halt;
 2. blockers: shorting allowed, re-entry cooldown, contradictory positions;
 3. count limits: max concurrent positions and max trades per day (global, bot, fleet);
-4. sizing: ``equity x quarter-Kelly x HRP multiplier x regime_scale x fleet_weight x
-   losing-streak cut x upstream scale``;
+4. sizing: the bot's capital budget (:mod:`risk.budgets`), shared by its instruments, x
+   one intensity in [0, 1],
+   the strongest of the cuts: Kelly relative to the prior's edge, HRP multiplier (capped
+   at 1), regime_scale, fleet_weight, losing-streak cut and upstream scale (they do not
+   multiply);
 5. notional caps (each may only shrink it): risk-per-trade at the stop, max position,
    gross exposure (global, bot, fleet), correlated-cluster cap, cash for buys;
 6. portfolio Greeks limits (when a provider is wired);
@@ -33,11 +36,14 @@ multiply). Values outside [0, 1] are clipped; a non-number counts as 1.
 Reason codes (``Decision.reason``): ``sized`` (pass), ``exit``, ``noop_flat``,
 ``noop_already_positioned``, ``noop_entry_pending``, ``noop_exit_pending``; resizes name the binding cap: ``scaled`` (upstream, regime,
 fleet or losing-streak factor), ``risk_per_trade``, ``max_position``,
-``gross_exposure_{global,bot,fleet}``, ``correlation_cluster``, ``cash``, ``var_limit``;
+``gross_exposure_{global,bot,fleet}``, ``capital_budget`` (the bot's budget left after its
+open positions), ``correlation_cluster``, ``cash``, ``var_limit``;
 rejections: ``halted``, ``state_reducing``, ``state_halted``, ``daily_loss_halt``,
 ``short_not_allowed``, ``cooldown``, ``contradictory_position``,
 ``max_positions_{global,bot,fleet}``, ``max_trades_per_day_{global,bot,fleet}``,
-``greeks_{delta,gamma,theta,vega,rho}``, ``no_quote``, ``no_equity``, ``size_below_lot``,
+``greeks_{delta,gamma,theta,vega,rho}``, ``no_quote``, ``no_equity``, ``size_below_lot`` (the
+budget's share rounds below one lot or ``min_notional``), ``no_edge`` (measured Kelly edge
+<= 0), ``<factor>_zero`` (another cut at 0),
 ``awaiting_confirmation`` and any cap above when it leaves nothing. A flip whose new leg
 is refused returns ``<reason>_exit_only`` (resize to 0) with the closing quantity.
 ``Decision.data`` carries ``equity``, ``price``, ``factors``, ``desired``, ``notional``,
@@ -63,6 +69,8 @@ from orchestrator.pipeline.gate import GateContext
 from orchestrator.errors import StoreError
 from risk.alerts import AlertSink, RiskAlert
 from risk.blockers import Blockers
+from risk.budgets import CapitalBudgets, declared
+from risk.scoped_loss import ScopedDailyLoss, pnl_by_bot
 from risk.config import PortfolioRiskConfig
 from risk.confirm import ConfirmationBook
 from risk.daily_loss import DailyLossGuard
@@ -121,6 +129,8 @@ class PortfolioRiskGate:
         self.confirmations = ConfirmationBook(clock, config.confirm.ttl_seconds, self.alerts)
         self.model = MarketModel(config)
         self._fleet_of = {**(fleet_of or {}), **config.fleet_of}
+        self.budgets = CapitalBudgets(*declared(config, ()), default_pct=config.position_pct)
+        self.scoped_loss = ScopedDailyLoss(config, timezone, self.states)
         self._limits: dict[tuple[str, str], ScopedLimits] = {}
         self._outcomes = OutcomeWatcher()
         self._exits_approved: dict[tuple[str, str], int] = {}
@@ -208,6 +218,10 @@ class PortfolioRiskGate:
         the next signal."""
         self._snapshot(ctx)
 
+    def set_running(self, bots: list[str]) -> None:
+        """Declare the bots this account runs: each gets its capital budget (:mod:`risk.budgets`)."""
+        self.budgets.set_running({b: self._fleet_of.get(b, "default") for b in bots})
+
     def fleet(self, signal: Signal) -> str:
         """Return the fleet a signal's bot belongs to."""
         meta = signal.meta.get("fleet")
@@ -275,6 +289,8 @@ class PortfolioRiskGate:
         held = {i for (_, i) in snap.book.holdings}
         self.breakers.evaluate(ctx.market, held, ctx.now_ns, self.bar_seconds)
         self.daily.update(ctx.now_ns, snap.book.equity)
+        if self.scoped_loss.enabled:
+            self._scoped_loss(ctx, snap.book.equity)
         universe = held | set(self.universe() if self.universe is not None else [])
         if self.model.needs_refresh(ctx.now_ns, universe):
             self.model.rebuild(ctx.market, universe, ctx.now_ns)
@@ -282,6 +298,19 @@ class PortfolioRiskGate:
             snap.greeks = self.greeks_provider(ctx.portfolio.positions())
         if ctx.now_ns - self._report_ns >= self.report_every_ns:
             self.save_report(ctx.now_ns)
+
+    def _scoped_loss(self, ctx: GateContext, equity: float) -> None:
+        def capital(scope: str) -> float:
+            kind, name = scope.split(":", 1)
+            if kind == "fleet":
+                frac = self.budgets.fleet_fraction(name) if self.budgets.known else self.budgets.default_pct
+            else:
+                frac = self.budgets.bot_fraction(name, self._fleet_of.get(name, "default"))
+            return frac * equity
+
+        mark = getattr(ctx.market, "last_close", None) or (lambda _i: None)
+        self.scoped_loss.update(ctx.now_ns, pnl_by_bot(ctx.portfolio.positions(), mark),
+                                lambda b: self._fleet_of.get(b, "default"), capital)
 
     def save_report(self, now_ns: int) -> None:
         """Save the report now (the CLI and dashboard read it); a replay saves one at its end."""
@@ -335,21 +364,28 @@ class PortfolioRiskGate:
         equity = book.equity
         if equity <= 0 or price <= 0:
             return Decision.rejected(GATE, "no_equity", f"equity {equity:.2f}, price {price}"), ZERO
+        budget = self.budgets.bot_fraction(signal.bot, fleet) * equity
+        per_entry = budget / max(len(ctx.spec.instruments), 1)  # a bot's instruments share its budget
         factors = {
-            "kelly": self.kelly.fraction(signal.bot, signal.instrument),
-            "hrp": self.model.hrp_multiplier(signal.instrument) if self.config.hrp.enabled else 1.0,
+            "kelly": self.kelly.relative(signal.bot, signal.instrument),
+            "hrp": min(self.model.hrp_multiplier(signal.instrument), 1.0) if self.config.hrp.enabled else 1.0,
             "regime_scale": _unit(signal.meta.get("regime_scale", 1.0)),
             "fleet_weight": _unit(signal.meta.get("fleet_weight", 1.0)),
             "loss_streak": self.blockers.size_multiplier(signal.bot),
             "upstream_scale": _unit(scale),
         }
-        desired = equity * math.prod(factors.values())
+        # one intensity within the budget: the strongest cut wins; the factors never compound
+        cut, intensity = min(factors.items(), key=lambda kv: kv[1])
+        desired = per_entry * intensity
         caps = self._caps(signal, book, fleet, want, close, price)
+        if self.budgets.known:  # the bot's open positions use its budget up
+            caps.append(Headroom("capital_budget", budget - book.gross_bot.get(signal.bot, 0.0) + abs(float(close) * price)))
         binding, notional = "sized", desired
         for c in caps:
             if c.notional < notional:
                 binding, notional = c.reason, max(c.notional, 0.0)
-        data: dict[str, Any] = {"equity": equity, "price": price, "factors": factors, "desired": desired}
+        data: dict[str, Any] = {"equity": equity, "price": price, "budget": budget, "factors": factors,
+                                "intensity": intensity, "cut": cut if intensity < 1.0 else "", "desired": desired}
         var_note = None
         if notional > 0 and self.model.var is not None and self.config.var.enabled:
             fitted, var_note = var_fit(self.config.var, self._probe(snap), signal.instrument,
@@ -360,7 +396,8 @@ class PortfolioRiskGate:
         inst = self.instruments.get(signal.instrument) or Instrument(signal.instrument, ctx.spec.asset_class)
         qty = inst.round_qty(Decimal(repr(notional / price)))
         if qty <= 0 or float(qty) * price < self.config.min_notional:
-            reason = binding if binding != "sized" else "size_below_lot"
+            reason = binding if binding != "sized" else ("no_edge" if intensity <= 0 and cut == "kelly" else
+                                                         f"{cut}_zero" if intensity <= 0 else "size_below_lot")
             return Decision.rejected(GATE, reason, f"{notional:.2f} at {price}", data), ZERO
         final = float(qty) * price
         data["notional"] = final

@@ -388,9 +388,9 @@ def _unit(x: Any) -> float:
 
 def conviction_weight(gate: PortfolioRiskGate, bot: str, instrument: str, conviction: float) -> float:
     """The signed equity fraction the gate would commit to ``conviction`` in
-    ``instrument`` for ``bot``: conviction x Kelly fraction x HRP multiplier (the same
-    sizing factors a signal gets)."""
-    kelly = gate.kelly.fraction(bot, instrument)
-    hrp = gate.model.hrp_multiplier(instrument) if gate.config.hrp.enabled else 1.0
-    return conviction * kelly * hrp
+    ``instrument`` for ``bot``: conviction x the bot's capital budget x the strongest of
+    the Kelly and HRP cuts (the same sizing a signal gets, :mod:`risk.budgets`)."""
+    kelly = gate.kelly.relative(bot, instrument)
+    hrp = min(gate.model.hrp_multiplier(instrument), 1.0) if gate.config.hrp.enabled else 1.0
+    return conviction * gate.budgets.bot_fraction(bot, gate._fleet_of.get(bot, "default")) * min(kelly, hrp)
 

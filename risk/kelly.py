@@ -93,6 +93,13 @@ class KellySizer:
         f = self.config.fraction * kelly_fraction(p, b)
         return min(max(f, 0.0), self.config.cap)
 
+    def relative(self, bot: str, instrument: str) -> float:
+        """Return the Kelly fraction relative to the prior's (1.0 = the prior's edge), in [0, 1]:
+        how much of its capital budget a bot's measured edge lets it use."""
+        cfg = self.config
+        prior = min(max(cfg.fraction * kelly_fraction(cfg.prior_win_rate, cfg.prior_payoff), 0.0), cfg.cap)
+        return min(self.fraction(bot, instrument) / prior, 1.0) if prior > 0 else 1.0
+
     def to_dict(self) -> dict[str, Any]:
         """Return the records as JSON-ready data (for persistence)."""
         def rec(s: OutcomeStats) -> list[float]:

@@ -63,11 +63,14 @@ DATASETS: dict[str, BundledDataset] = {
 def _instrument(ds: BundledDataset) -> Instrument:
     from decimal import Decimal
 
+    # quantities as the venues the paper account stands for allow them: FX in units of 1
+    # (OANDA), crypto to 1e-8 (Coinbase/Kraken), equities and index trackers in fractional
+    # shares to 1e-6 (Alpaca)
     if ds.asset_class is AssetClass.FX:
-        return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.00001"), lot_size=Decimal("1000"))
+        return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.00001"), lot_size=Decimal("1"))
     if ds.asset_class is AssetClass.CRYPTO:
-        return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.01"), lot_size=Decimal("0.0001"))
-    return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.01"), lot_size=Decimal("1"))
+        return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.01"), lot_size=Decimal("0.00000001"))
+    return Instrument(ds.symbol, ds.asset_class, tick_size=Decimal("0.01"), lot_size=Decimal("0.000001"))
 
 
 INSTRUMENTS: dict[str, Instrument] = {ds.symbol: _instrument(ds) for ds in DATASETS.values()}

@@ -149,7 +149,7 @@ def read_unvalidated(path: Path) -> Any:
 def check_view(hub: Any, target: str, tf: str | None, at_ns: int | None) -> dict[str, Any]:
     """Findings on a bar file (path) or on a symbol's bars from the chain."""
     from scrapers.checks import check_bars
-    from scrapers.providers.local import _infer_tf
+    from scrapers.files import infer_timeframe as _infer_tf
 
     cfg = hub.config
     p = Path(target)
@@ -173,9 +173,7 @@ def register(app: typer.Typer) -> None:
     data = typer.Typer(help="Market and alternative data: list sources, fetch, check bar files.",
                        no_args_is_help=True, rich_markup_mode=None)
     app.add_typer(data, name="data")
-    from bots.prediction.recorder import register_record
-
-    register_record(data)  # data record kalshi|polymarket: prediction-market sessions to Parquet
+    _register_record(data)  # data record kalshi|polymarket: prediction-market sessions to Parquet
 
     @data.command("list")
     def list_cmd(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
@@ -259,3 +257,34 @@ def register(app: typer.Typer) -> None:
                 where = f" row {f['row']} ({f['ts']})" if f["row"] is not None else ""
                 out.print(f"  {f['severity']}: {f['kind']}{where}: {f['detail']}")
         return 0 if view["ok"] else 1
+
+
+def _register_record(data: Any) -> None:
+    """Add ``record`` to the ``data`` command group (the recorder lives in bots.prediction.recorder)."""
+    from bots.prediction.recorder import check_markets, default_out, parse_every, record
+
+    @data.command("record")
+    def record_cmd(venue: str = typer.Argument(..., help="kalshi or polymarket"),
+                   markets: str = typer.Option(..., "--markets", help="Comma-separated [prediction.markets] names."),
+                   every: str = typer.Option("30s", "--every", help="Interval between snapshots (30s, 5m ...)."),
+                   out: Path | None = typer.Option(None, "--out", help="Session folder (default var/recordings/...)."),
+                   count: int | None = typer.Option(None, "--count", min=1, help="Stop after this many snapshots."),
+                   config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
+        """Record books, public trades and source values of prediction markets to Parquet (Ctrl-C stops)."""
+        import time
+
+        from orchestrator.clock import LiveClock
+
+        cfg = load(config)
+        names = [m.strip() for m in markets.split(",") if m.strip()]
+        seconds = parse_every(every)
+        check_markets(cfg, venue, names)
+        clock = LiveClock()
+        stats = record(cfg, venue, names, seconds, out or default_out(venue, clock), clock, time.sleep, count)
+        view = {"path": str(stats.path), "snapshots": stats.snapshots, "rows": stats.rows, "notes": stats.notes}
+        if as_json:
+            return emit_json(view)
+        print(f"recorded {stats.snapshots} snapshot(s), {stats.rows} row(s) -> {stats.path}")
+        for k, v in stats.notes.items():
+            print(f"  {k}: {v}")
+        return None

@@ -102,3 +102,18 @@ def book_consensus(books: Sequence[BookOdds], min_books: int = 2, max_spread: fl
 def forecast_probs(terms: ContractTerms, forecasts: Sequence[Forecast], sources: Sequence[str]) -> list[float]:
     """Probabilities of YES from the forecasts whose source is among ``sources``."""
     return [prob_from_forecast(terms, f) for f in forecasts if f.source in sources]
+
+
+def fair_value(terms: ContractTerms | None, quote: BinaryQuote, forecasts: Sequence[Forecast],
+               books: Sequence[BookOdds]) -> tuple[float | None, str]:
+    """The edge engine's probability of YES for one contract and what it rests on: the
+    de-vigged book consensus for sports (odds), else the mean of the forecast-implied
+    probabilities of the contract's variable (every routed source), else None."""
+    if books:
+        fair = book_consensus(books, min_books=2, max_spread=1.0)
+        if fair is not None:
+            return fair, f"odds x{len(books)}"
+    if terms is not None and forecasts:
+        probs = [prob_from_forecast(terms, f) for f in forecasts]
+        return sum(probs) / len(probs), "+".join(sorted({f.source for f in forecasts}))
+    return None, ""

@@ -10,6 +10,7 @@ the publisher states none. Sportsbook odds become :class:`~bots.prediction.marke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bots.prediction.config import FeedConfig, OddsConfig
@@ -47,26 +48,40 @@ def read_forecast(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) ->
     return reader(hub, feed, variable, now_ns)
 
 
+@lru_cache(maxsize=4096)
+def _day_bounds(day: str, tz: str) -> tuple[int, int]:
+    """A local calendar day as UTC nanosecond bounds [start, end) (DST-safe)."""
+    import pandas as pd
+
+    start = pd.Timestamp(day, tz=tz).as_unit("ns")
+    return start.value, (start + pd.Timedelta(days=1)).value
+
+
 def _gfs(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Reading:
     _need(feed, "lat", "lon", "day")
+    import numpy as np
+
     m = hub.source("openmeteo").members(feed.lat, feed.lon)
-    local = m.value.tz_convert(feed.tz)
-    rows = local[local.index.strftime("%Y-%m-%d") == feed.day]
-    if rows.empty:
+    lo, hi = _day_bounds(feed.day, feed.tz)
+    idx = m.value.index
+    ts = idx.asi8 if idx.unit == "ns" else idx.as_unit("ns").asi8
+    rows = m.value.to_numpy()[(ts >= lo) & (ts < hi)]
+    if rows.shape[0] == 0:
         raise DataError(f"gfs_ensemble: the forecast does not cover {feed.day}")
-    highs = rows.max(axis=0, skipna=True).dropna()
-    members = tuple(float(x) for x in highs)
+    with np.errstate(all="ignore"):
+        highs = np.nanmax(np.where(np.isnan(rows), -np.inf, rows), axis=0)
+    members = tuple(float(x) for x in highs if np.isfinite(x))
+    if not members:
+        raise DataError(f"gfs_ensemble: no member has a value on {feed.day}")
     mean = sum(members) / len(members)
     return Reading(Forecast("gfs_ensemble", variable, mean, feed.sigma, members), _age(m.provenance, now_ns))
 
 
 def _nws(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Reading:
-    import pandas as pd
-
     _need(feed, "lat", "lon", "day")
     fc = hub.source("nws").forecast(feed.lat, feed.lon)
-    days = [p for p in fc.value if p.daytime
-            and pd.Timestamp(p.start_ns, tz="UTC").tz_convert(feed.tz).strftime("%Y-%m-%d") == feed.day]
+    lo, hi = _day_bounds(feed.day, feed.tz)
+    days = [p for p in fc.value if p.daytime and lo <= p.start_ns < hi]
     if not days:
         raise DataError(f"nws: no daytime period on {feed.day}")
     p = days[0]
@@ -91,13 +106,16 @@ def _gdpnow(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Readi
 
 def _fred(hub: DataHub, feed: FeedConfig, variable: str, now_ns: int) -> Reading:
     _need(feed, "series")
+    import numpy as np
+
     s = hub.source("fred").series(feed.series)
-    clean = s.value.dropna()
+    values = s.value.to_numpy(dtype=float)
+    clean = values[~np.isnan(values)]
     lag = {"level": 0, "mom_pct": 1, "yoy_pct": 12}[feed.change]
     if len(clean) <= lag:
         raise DataError(f"fred: {feed.series} has too few observations for {feed.change}")
-    last = float(clean.iloc[-1])
-    value = last if lag == 0 else (last / float(clean.iloc[-1 - lag]) - 1.0) * 100.0
+    last = float(clean[-1])
+    value = last if lag == 0 else (last / float(clean[-1 - lag]) - 1.0) * 100.0
     return Reading(Forecast("fred", variable, value, feed.sigma), _age(s.provenance, now_ns))
 
 

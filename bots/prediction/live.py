@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from bots.prediction.config import MarketConfig, PredictionConfig
 from bots.prediction.feeds import Reading, read_forecast, read_odds
 from bots.prediction.market import BinaryQuote, BookOdds, ContractTerms, Forecast, PredictionSnapshot, Trade
+from bots.prediction.whale import WhaleTracker
 from orchestrator.clock import NS, Clock
 from orchestrator.domain import AssetClass, Bar, Instrument
 from orchestrator.errors import DataError
@@ -59,6 +60,7 @@ class LiveSnapshotSource:
         self.hub = hub
         self.clock = clock
         self.latest: PredictionSnapshot | None = None
+        self.whales = WhaleTracker()
         #: the latest snapshot of each set of contracts (one per bot), for operators and tests
         self.by_contracts: dict[tuple[str, ...], PredictionSnapshot] = {}
         self._bar_ts: dict[str, int] = {}
@@ -130,6 +132,7 @@ class LiveSnapshotSource:
                 continue
             quotes[sym] = q
             trades[sym] = tuple(Trade(t.symbol, t.ts_ns, t.yes_price, t.size, t.taker_side) for t in top.trades)
+            self.whales.observe_all(trades[sym])
             t = contract_terms(sym, m)
             if t is not None:
                 terms[sym] = t
@@ -146,7 +149,8 @@ class LiveSnapshotSource:
                                  lambda feed=feed, var=var: read_forecast(self.hub, feed, var, now_ns), ages, notes)
                 if got is not None:
                     forecasts[var] = (*forecasts.get(var, ()), got.value)
-        return PredictionSnapshot(now_ns, quotes, terms, forecasts, odds, trades, ages, notes)
+        flow = {sym: round(self.whales.at(sym, now_ns), 6) for sym in quotes}
+        return PredictionSnapshot(now_ns, quotes, terms, forecasts, odds, trades, ages, notes, flow)
 
     def _read(self, key: str, read: Any, ages: dict[str, float], notes: dict[str, str]) -> Reading | None:
         try:

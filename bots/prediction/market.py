@@ -103,6 +103,8 @@ class PredictionSnapshot:
     trades: Mapping[str, tuple[Trade, ...]] = field(default_factory=dict)  # since the previous snapshot
     ages: Mapping[str, float] = field(default_factory=dict)
     notes: Mapping[str, str] = field(default_factory=dict)
+    #: large-order flow per contract in [-1, 1] (the whale tracker, every domain)
+    flow: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> PredictionSnapshot:

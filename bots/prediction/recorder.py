@@ -10,28 +10,24 @@ validation read the folder back (``[replay] snapshots = "<folder>"``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.clock import NS, Clock
+from orchestrator.duration import Duration
 from orchestrator.errors import ConfigError
 
 if TYPE_CHECKING:
     from orchestrator.sections import KernelConfig
 
-_UNITS = {"s": 1, "m": 60, "h": 3600}
 CLIENTS = {"kalshi": "kalshi-python", "polymarket": "py-clob-client"}
 
 
 def parse_every(text: str) -> float:
-    """``30s``, ``5m``, ``1h`` -> seconds (at least one second)."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh])\s*", text)
-    if not m or float(m.group(1)) * _UNITS[m.group(2)] < 1:
-        raise ConfigError(f"--every {text!r}: use a number and s, m or h of at least 1s (e.g. 30s, 5m)")
-    return float(m.group(1)) * _UNITS[m.group(2)]
+    """``30s``, ``5m``, ``1h`` -> seconds (the kernel's duration; at least one second)."""
+    return float(Duration.parse(text, "--every", units=("s", "m", "h")).seconds)
 
 
 def check_markets(config: KernelConfig, venue: str, markets: list[str]) -> None:
@@ -108,36 +104,3 @@ def default_out(venue: str, clock: Clock) -> Path:
     from orchestrator.clock import ns_to_dt
 
     return Path("var/recordings") / f"{venue}-{ns_to_dt(clock.now_ns()):%Y%m%dT%H%M%SZ}"
-
-
-def register_record(data: Any) -> None:
-    """Add ``record`` to the ``data`` command group."""
-    import typer
-
-    from orchestrator.cli.common import ConfigOption, JsonOption, emit_json, load
-
-    @data.command("record")
-    def record_cmd(venue: str = typer.Argument(..., help="kalshi or polymarket"),
-                   markets: str = typer.Option(..., "--markets", help="Comma-separated [prediction.markets] names."),
-                   every: str = typer.Option("30s", "--every", help="Interval between snapshots (30s, 5m ...)."),
-                   out: Path | None = typer.Option(None, "--out", help="Session folder (default var/recordings/...)."),
-                   count: int | None = typer.Option(None, "--count", min=1, help="Stop after this many snapshots."),
-                   config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-        """Record books, public trades and source values of prediction markets to Parquet (Ctrl-C stops)."""
-        import time
-
-        from orchestrator.clock import LiveClock
-
-        cfg = load(config)
-        names = [m.strip() for m in markets.split(",") if m.strip()]
-        seconds = parse_every(every)
-        check_markets(cfg, venue, names)
-        clock = LiveClock()
-        stats = record(cfg, venue, names, seconds, out or default_out(venue, clock), clock, time.sleep, count)
-        view = {"path": str(stats.path), "snapshots": stats.snapshots, "rows": stats.rows, "notes": stats.notes}
-        if as_json:
-            return emit_json(view)
-        print(f"recorded {stats.snapshots} snapshot(s), {stats.rows} row(s) -> {stats.path}")
-        for k, v in stats.notes.items():
-            print(f"  {k}: {v}")
-        return None

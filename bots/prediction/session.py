@@ -180,9 +180,16 @@ def load_session(path: str | Path) -> Session:
         if slot is not None:
             t = Trade(r.symbol, int(r.trade_ts_ns), float(r.yes_price), float(r.size), r.taker_side)
             slot["trades"][r.symbol] = (*slot["trades"].get(r.symbol, ()), t)
-    snaps = [PredictionSnapshot(ts, s["quotes"], {k: v for k, v in terms.items() if k in s["quotes"]},
-                                s["forecasts"], s["odds"], s["trades"], s["ages"])
-             for ts, s in sorted(by_ts.items())]
+    from bots.prediction.whale import WhaleTracker
+
+    whales = WhaleTracker()
+    snaps = []
+    for ts, s in sorted(by_ts.items()):
+        for sym_trades in s["trades"].values():
+            whales.observe_all(sym_trades)
+        flow = {sym: round(whales.at(sym, ts), 6) for sym in s["quotes"]} if whales.estimate else {}
+        snaps.append(PredictionSnapshot(ts, s["quotes"], {k: v for k, v in terms.items() if k in s["quotes"]},
+                                        s["forecasts"], s["odds"], s["trades"], s["ages"], {}, flow))
     settled = {str(r.variable): float(r.value) for r in _rows(_table(path, "settlements"))}
     return Session(snaps, settled, prov)
 

@@ -12,7 +12,7 @@ from orchestrator.errors import ConfigError
 from orchestrator.execution.secrets import REDACTOR, redact, resolve_secret
 
 if TYPE_CHECKING:
-    from orchestrator.config import AppConfig
+    from orchestrator.sections import KernelConfig
 
 _log = logging.getLogger("tradefleet.alerts")
 
@@ -32,7 +32,7 @@ def _url(ref: str, environ: Mapping[str, str] | None) -> str:
     return url
 
 
-def channels_from_config(config: AppConfig, environ: Mapping[str, str] | None = None
+def channels_from_config(config: KernelConfig, environ: Mapping[str, str] | None = None
                          ) -> dict[str, tuple[Channel, ChannelConfig]]:
     """Every configured channel that can be built; the others are logged and left out."""
     a = config.alerts

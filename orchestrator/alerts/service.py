@@ -28,7 +28,7 @@ from orchestrator.clock import NS, Clock
 from orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
-    from orchestrator.config import AppConfig
+    from orchestrator.sections import KernelConfig
 
 _log = logging.getLogger("tradefleet.alerts")
 _STOP = object()
@@ -209,7 +209,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(json.dumps(data, default=str)))
 
 
-def build_service(config: AppConfig, store: Any, clock: Clock, environ: Any = None,
+def build_service(config: KernelConfig, store: Any, clock: Clock, environ: Any = None,
                   sleep: Callable[[float], None] = time.sleep) -> AlertService:
     """The alert service of a process from ``[alerts]`` (and ``[telegram]`` for the bot)."""
     from orchestrator.alerts.build import channels_from_config
@@ -217,7 +217,7 @@ def build_service(config: AppConfig, store: Any, clock: Clock, environ: Any = No
     return AlertService(store, clock, config.alerts, channels_from_config(config, environ), sleep)
 
 
-def install(config: AppConfig, store: Any, clock: Clock, bus: Any, start: bool = True) -> AlertService | None:
+def install(config: KernelConfig, store: Any, clock: Clock, bus: Any, start: bool = True) -> AlertService | None:
     """Build, attach to ``bus`` and start the alert service of a process (None when disabled).
     A channel that cannot be built (a missing secret) is logged and left out."""
     if not config.alerts.enabled:

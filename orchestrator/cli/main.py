@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "risk.cli",
     "dashboard.cli",
     "scrapers.cli",
+    "bots.prediction.cli",
     "orchestrator.distributed.cli",
     "ai.cli",
 )

@@ -15,7 +15,7 @@ from typing import Any
 from orchestrator.domain import Direction, Order, OrderStatus, OrderType, Side, Signal, TimeInForce
 
 BOT_STATUSES = frozenset({"ok", "broken", "faulted"})
-_SCOPE = re.compile(r"^(fleet|bot:.+|account:.+)$")
+_SCOPE = re.compile(r"^(fleet|bot:.+|account:.+|exit:[^:]+:.+)$")
 _OUTCOME = re.compile(r"^(ordered|noop|rejected:[^:]+:.+)$")
 
 FLEET = "fleet"
@@ -24,6 +24,11 @@ FLEET = "fleet"
 def bot_scope(name: str) -> str:
     """The control scope of one bot."""
     return f"bot:{name}"
+
+
+def exit_scope(bot: str, instrument: str) -> str:
+    """The control scope of an operator's request to close one bot's position (paused = pending)."""
+    return f"exit:{bot}:{instrument}"
 
 
 def account_scope(name: str) -> str:
@@ -37,7 +42,7 @@ def rejected(gate: str, reason: str) -> str:
 
 
 def valid_scope(scope: str) -> bool:
-    """True for ``fleet``, ``bot:<name>`` and ``account:<name>``."""
+    """True for ``fleet``, ``bot:<name>``, ``account:<name>`` and ``exit:<bot>:<instrument>``."""
     return bool(_SCOPE.match(scope))
 
 

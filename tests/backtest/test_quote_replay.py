@@ -11,7 +11,6 @@ import pytest
 
 from backtest.config import ValidationConfig
 from backtest.quote_replay import RoundTrip, metrics, round_trips, validate_by_quote_replay
-from backtest.validation import validate_bot
 from bots.prediction.bots import KALSHI_LONGSHOT_FADER
 from bots.prediction.market import BinaryQuote, ContractTerms, PredictionSnapshot
 from bots.prediction.session import SessionWriter
@@ -91,7 +90,7 @@ def test_round_trips_and_metrics_by_hand() -> None:
 
 def test_generated_data_never_counts_toward_the_live_gate(tmp_path: Path) -> None:
     app = AppConfig(replay={"snapshots": str(_session(tmp_path / "gen", "synthetic"))})
-    rec, _ = validate_bot(KALSHI_LONGSHOT_FADER, LOOSE, app=app)
+    rec = validate_by_quote_replay(KALSHI_LONGSHOT_FADER, app, LOOSE)
     vals = {c.name: c.value for c in rec.checks}
     assert vals["trades"] == 2 and vals["win_rate"] == 0.5  # the same result ...
     assert not rec.passed and rec.failed_checks == ["recorded_data"]  # ... marked generated: No-Go
@@ -99,5 +98,5 @@ def test_generated_data_never_counts_toward_the_live_gate(tmp_path: Path) -> Non
 
 
 def test_bundled_synthetic_session_validates_every_event_bot_as_no_go() -> None:
-    rec, _ = validate_bot(KALSHI_LONGSHOT_FADER, ValidationConfig())
+    rec = validate_by_quote_replay(KALSHI_LONGSHOT_FADER, AppConfig(), ValidationConfig())
     assert rec.error == "" and not rec.passed and "recorded_data" in rec.failed_checks

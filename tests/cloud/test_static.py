@@ -264,3 +264,24 @@ def test_env_check_catches_an_unknown_variable(key: str) -> None:
     with pytest.raises(AssertionError):
         _check_env({key: "1"}, "probe")
     assert load_config(None, {}).scale.bus.kind == "inprocess"
+
+
+def test_image_serves_the_dashboard_with_waitress_and_prometheus_sends_its_token() -> None:
+    """The image installs the lock file, which pins waitress (the dashboard's WSGI server);
+    the dashboard's /metrics scrape carries the bearer token the dashboard is given."""
+    root = CLOUD.parent
+    docker = (CLOUD / "Dockerfile").read_text()
+    assert "pip install -r requirements-lock.txt" in docker
+    lock = (root / "requirements-lock.txt").read_text().splitlines()
+    assert any(re.fullmatch(r"waitress==\d+\.\d+\.\d+", line) for line in lock)
+    assert re.search(r'"waitress==\d+\.\d+\.\d+"', (root / "pyproject.toml").read_text())
+    serve = (root / "dashboard" / "serve.py").read_text()
+    assert "waitress" in serve and "werkzeug.serving" not in serve
+    assert "werkzeug.serving" not in (root / "dashboard" / "cli.py").read_text()
+    services = _compose()["services"]
+    assert services["dashboard"]["command"][0] == "dashboard"
+    assert services["dashboard"]["environment"]["TRADEFLEET__METRICS__TOKEN"] == "env:METRICS_TOKEN"
+    prom = _yaml(CLOUD / "prometheus" / "prometheus.yml")[0]
+    job = next(j for j in prom["scrape_configs"] if j["job_name"] == "dashboard")
+    secret = job["authorization"]["credentials_file"].rsplit("/", 1)[1]
+    assert secret in services["prometheus"]["secrets"] and secret in _compose()["secrets"]

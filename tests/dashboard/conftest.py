@@ -60,6 +60,18 @@ def password_hash() -> str:
     return generate_password_hash(PASSWORD)
 
 
+def same_origin_client(app: Any) -> None:
+    """Make ``app.test_client()`` send the Origin a browser on the dashboard's own page sends."""
+    from flask.testing import FlaskClient
+
+    class BrowserLikeClient(FlaskClient):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.environ_base["HTTP_ORIGIN"] = "http://localhost"
+
+    app.test_client_class = BrowserLikeClient
+
+
 def make_config(tmp_path: Path, **dashboard: Any) -> AppConfig:
     data: dict[str, Any] = {"dashboard": {"reports_dir": str(tmp_path / "reports"), **dashboard},
                             "regime": {"history_dir": str(tmp_path / "regimes")}}
@@ -76,6 +88,7 @@ def secured(tmp_path: Path, store_url: str, clock: SimClock, specs: dict[str, An
     app = create_app(cfg, store_url, clock, specs=specs,
                      environ={"TF_TEST_PW_HASH": password_hash, "TF_TEST_KEY": SECRET})
     app.config["TESTING"] = True
+    same_origin_client(app)
     yield app
     app.extensions["tradefleet"]["store"].close()
 
@@ -87,6 +100,7 @@ def open_app(tmp_path: Path, store_url: str, clock: SimClock, specs: dict[str, A
 
     app = create_app(make_config(tmp_path), store_url, clock, specs=specs)
     app.config["TESTING"] = True
+    same_origin_client(app)
     yield app
     app.extensions["tradefleet"]["store"].close()
 

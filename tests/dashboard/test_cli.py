@@ -47,3 +47,10 @@ def test_telegram_token_variable_missing(monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setenv("TRADEFLEET__TELEGRAM__TOKEN", '"env:TF_TG_MISSING"')
     monkeypatch.delenv("TF_TG_MISSING", raising=False)
     assert "TF_TG_MISSING is not set" in _run(["telegram"], capsys)
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536"])
+def test_dashboard_refuses_out_of_range_port(tmp_path: Path, port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _run(["dashboard", "--port", port, "--store", f"sqlite:///{tmp_path}/s.db"], capsys)
+    assert err == f"error: dashboard port {port}: must be between 0 and 65535"
+    assert not (tmp_path / "s.db").exists()  # refused before anything was opened

@@ -26,8 +26,35 @@ def test_dashboard_server_thread(tmp_path: Path, store_url: str, specs: Any) -> 
     try:
         with urllib.request.urlopen(srv.url + "/api/status", timeout=10) as r:
             assert json.load(r)["state"] == "active"
+            assert r.headers["Server"] == "tradefleet"  # waitress, no product version
     finally:
         srv.stop()
+
+
+def test_dashboard_command_serves_with_waitress(tmp_path: Path, store_url: str) -> None:
+    """``tradefleet dashboard`` as a process: no development-server banner, no version in
+    the Server header, answers on the port it announces."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "TRADEFLEET__DASHBOARD__REPORTS_DIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli.main", "dashboard", "--port", "0",
+                             "--store", store_url], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))  # type: ignore[union-attr]
+        assert port > 0
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as r:
+            assert r.status == 200 and r.headers["Server"] == "tradefleet"
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "development server" not in err and "Werkzeug" not in err
 
 
 def test_telegram_runner_polls_and_relays_alerts(tmp_path: Path, store_url: str, specs: Any) -> None:

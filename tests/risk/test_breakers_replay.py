@@ -16,10 +16,13 @@ BTC = ["btc-monthly-momentum", "btc-sma-trend", "btc-fast-momentum"]
 SPX = ["spx-rsi2", "spx-ibs-reversion", "spx-cci-reversion"]
 
 
-def _refusals(tmp_path: Path, name: str, bots: list[str], start: str, end: str, breakers: dict[str, str]
-              ) -> list[tuple[str, str, str, str]]:
+def _refusals(tmp_path: Path, name: str, bots: list[str], start: str, end: str, breakers: dict[str, str],
+              snapshots: str | None = None) -> list[tuple[str, str, str, str]]:
     """(bot, instrument, outcome, risk detail) of every entry refused by a trading state."""
-    cfg = AppConfig.model_validate({"risk": {"breakers": breakers}})
+    raw: dict = {"risk": {"breakers": breakers}}
+    if snapshots:
+        raw["replay"] = {"snapshots": snapshots}
+    cfg = AppConfig.model_validate(raw)
     run_replay(cfg, bots=bots, start=start, end=end, store_url=f"sqlite:///{tmp_path}/{name}.db")
     con = sqlite3.connect(tmp_path / f"{name}.db")
     try:
@@ -41,10 +44,10 @@ def test_btc_shock_does_not_refuse_equity_entries(tmp_path: Path) -> None:
 
 
 def test_stale_prediction_contracts_do_not_halt_other_instruments(tmp_path: Path) -> None:
-    # the recorded session lasts 35 minutes on 2024-07-03; the contracts stay held (and
-    # their feeds stale) until they settle at the end of the replay
+    # the hand-written synthetic session lasts 35 minutes on 2024-07-03; the contracts stay
+    # held (and their feeds stale) until they settle at the end of the replay
     bots, window = [s.name for s in PREDICTION_SPECS] + BTC, ("2024-01-01", "2025-01-01")
-    scoped = _refusals(tmp_path, "scoped", bots, *window, {})
+    scoped = _refusals(tmp_path, "scoped", bots, *window, {}, "handwritten_synthetic")
     assert not [r for r in scoped if r[1] == "BTC/USD"]
-    fleet_wide = _refusals(tmp_path, "fleet", bots, *window, {"stale_scope": "fleet"})
+    fleet_wide = _refusals(tmp_path, "fleet", bots, *window, {"stale_scope": "fleet"}, "handwritten_synthetic")
     assert any(inst == "BTC/USD" and "stale:" in detail for _, inst, _, detail in fleet_wide)

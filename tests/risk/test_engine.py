@@ -53,27 +53,42 @@ class Rig:
             closes.append(closes[-1] * (1 + moves.get(sym, 0.0)))
 
 
-def test_entry_sized_by_quarter_kelly_prior() -> None:
+def test_entry_uses_its_whole_budget_at_the_prior_edge() -> None:
     rig = Rig(_cfg())
     dec, qty = rig.go("a", "X", L)
     assert dec.verdict is Verdict.PASS and dec.reason == "sized"
-    assert qty == Decimal(62)  # 0.25 * (0.55 - 0.45 / 1.5) = 6.25% of 100k at 100
+    assert qty == Decimal(100)  # budget: position_pct 10% of 100k (no running bots declared); Kelly at prior = 1
+    assert dec.data["budget"] == 10_000.0 and dec.data["intensity"] == 1.0
     assert rig.go("a", "X", L)[1] == 0  # already positioned
     dec, qty = rig.go("a", "X", F)
-    assert (dec.reason, qty) == ("exit", Decimal(-62))
+    assert (dec.reason, qty) == ("exit", Decimal(-100))
 
 
-def test_regime_fleet_and_upstream_scales_multiply_and_resize() -> None:
+def test_declared_running_bots_share_the_account_by_fleet() -> None:
+    rig = Rig(_cfg(fleets={"fx": {"capital_pct": 0.4}}, fleet_of={"a": "eq", "b": "eq", "c": "fx"}))
+    rig.gate.set_running(["a", "b", "c"])
+    assert rig.gate.budgets.bot_fraction("a", "eq") == pytest.approx(0.3)  # (1 - 0.4) / 2 bots
+    assert rig.gate.budgets.bot_fraction("c", "fx") == pytest.approx(0.4)
+    dec, qty = rig.go("a", "X", L)
+    assert qty == Decimal(200) and dec.reason == "max_position"  # 30% budget, capped at max_position_pct 20%
+    rig.gate.budgets.set_weights("eq", {"a": 3.0, "b": 1.0})
+    assert rig.gate.budgets.bot_fraction("b", "eq") == pytest.approx(0.15)
+    dec, qty = rig.go("b", "Y", L)
+    assert qty == Decimal(300)  # 15% of 100k at 50
+
+
+def test_regime_fleet_and_upstream_cuts_do_not_compound() -> None:
     rig = Rig(_cfg())
-    dec, qty = rig.gate.approve(signal("a", "X", L, 100.0, regime_scale=0.5, fleet_weight=0.5), rig.ctx(), 0.8)
-    assert qty == Decimal(12)  # 6250 * 0.5 * 0.5 * 0.8 = 1250 -> 12 lots
+    dec, qty = rig.gate.approve(signal("a", "X", L, 100.0, regime_scale=0.5, fleet_weight=0.6), rig.ctx(), 0.8)
+    assert qty == Decimal(50)  # budget 10,000 x the strongest cut (regime 0.5), not 0.5 x 0.6 x 0.8
+    assert dec.data["cut"] == "regime_scale"
     assert dec.verdict is Verdict.RESIZE and dec.scale <= 1.0
 
 
 def test_risk_per_trade_caps_at_two_percent_of_equity_at_stop() -> None:
     rig = Rig(_cfg(kelly={"prior_trades": 30, "cap": 0.2, "fraction": 1.0}))
-    dec, qty = rig.go("a", "X", L, stop=80.0)  # 2% of 100k / 20 per share = 100 shares (Kelly: 200)
-    assert dec.reason == "risk_per_trade" and qty == 100 and dec.scale == pytest.approx(0.5)
+    dec, qty = rig.go("a", "X", L, stop=60.0)  # 2% of 100k / 40 per share = 50 shares (budget: 100)
+    assert dec.reason == "risk_per_trade" and qty == 50 and dec.scale == pytest.approx(0.5)
 
 
 def test_halted_context_and_states_pass_exits_only() -> None:
@@ -82,7 +97,7 @@ def test_halted_context_and_states_pass_exits_only() -> None:
     dec, qty = rig.go("b", "Y", L, halted=True)
     assert dec.verdict is Verdict.REJECT and dec.reason == "halted" and qty == 0
     dec, qty = rig.go("a", "X", S, halted=True)  # flip while halted: close only
-    assert dec.reason == "halted_exit_only" and qty == Decimal(-62)
+    assert dec.reason == "halted_exit_only" and qty == Decimal(-100)
     rig.gate.states.set("fleet", "operator", TradingState.REDUCING, "deleverage", rig.clock.now_ns())
     dec, qty = rig.go("b", "Y", L)
     assert dec.reason == "state_reducing" and qty == 0
@@ -157,7 +172,7 @@ def test_live_confirmation_flow() -> None:
     rig.gate.confirmations.confirm(cid, "telegram")
     rig.clock.advance(1)
     dec, qty = rig.go("a", "X", L)
-    assert dec.verdict is Verdict.PASS and qty == 62
+    assert dec.verdict is Verdict.PASS and qty == 100
 
 
 def test_daily_loss_halt_via_gate_and_restart() -> None:
@@ -210,14 +225,14 @@ def test_gate_registers_as_risk_plugin() -> None:
 
 
 def test_unfilled_approvals_count_until_a_fill_or_the_rebuild_period() -> None:
-    rig = Rig(_cfg(gross_exposure_pct=0.07, rebuild_seconds=300), {s: [10.0] * 60 for s in "AB"})
-    assert rig.go("a", "A", L, fill=False)[1] == 625  # 6.25% approved, not filled yet
+    rig = Rig(_cfg(gross_exposure_pct=0.12, rebuild_seconds=300), {s: [10.0] * 60 for s in "AB"})
+    assert rig.go("a", "A", L, fill=False)[1] == 1000  # 10% approved, not filled yet
     rig.clock.advance(60)  # next tick, no fill: the approval still counts
     dec, qty = rig.go("b", "B", L, fill=False)
-    assert dec.reason == "gross_exposure_global" and qty == 75
+    assert dec.reason == "gross_exposure_global" and qty == 200
     rig.clock.advance(600)  # past the rebuild period: positions re-read, nothing held
     dec, qty = rig.go("c", "B", L, fill=False)
-    assert dec.reason == "sized" and qty == 625
+    assert dec.reason == "sized" and qty == 1000
 
 
 def test_greeks_provider_limits_new_entries() -> None:
@@ -262,7 +277,7 @@ def test_build_from_kernel_services(tmp_path) -> None:  # type: ignore[no-untype
         gate = PortfolioRiskGate.build(services)
         assert gate.config.max_positions == 3
         dec, qty = gate.approve(signal("a", "X", L, 100.0), GateContext(clock.now_ns(), spec(), market, pf), 1.0)
-        assert qty == 62
+        assert qty == 100
         pf._cash -= Decimal(10_000)
         clock.advance(60)
         dec, _ = gate.approve(signal("b", "X", L, 100.0, ts=clock.now_ns()),
@@ -275,12 +290,12 @@ def test_build_from_kernel_services(tmp_path) -> None:  # type: ignore[no-untype
 
 def test_pending_entry_is_not_doubled_and_observe_runs_tick_checks() -> None:
     rig = Rig(_cfg())
-    assert rig.go("a", "X", L, fill=False)[1] == 62
+    assert rig.go("a", "X", L, fill=False)[1] == 100
     rig.clock.advance(60)
     assert rig.go("a", "X", L, fill=False)[0].reason == "noop_entry_pending"
-    rig.pf.fill("a", "X", Decimal(62))
+    rig.pf.fill("a", "X", Decimal(100))
     rig.clock.advance(60)
-    assert rig.go("a", "X", F, fill=False)[1] == -62
+    assert rig.go("a", "X", F, fill=False)[1] == -100
     rig.clock.advance(60)
     assert rig.go("a", "X", F, fill=False)[0].reason == "noop_exit_pending"
     rig.pf._cash -= Decimal(6_000)

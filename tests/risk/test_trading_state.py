@@ -60,11 +60,14 @@ def test_surfaces_agree_on_a_replay_that_ends_halted_by_daily_loss(tmp_path: Pat
 
 def test_risk_shows_no_position_the_run_settled(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tf.db'}"
-    # the contracts are bought in the recorded session (2024-07-03) and settle at the end
+    cfg = tmp_path / "tf.toml"
+    cfg.write_text('[replay]\nsnapshots = "handwritten_synthetic"\n')
+    # the contracts are bought in the hand-written synthetic session (2024-07-03) and settle at the end
     args = [a for s in PREDICTION_SPECS for a in ("--bot", s.name)] + ["--bot", "btc-monthly-momentum"]
-    run = _cli("run", "--store", url, "--no-view", "--no-dashboard", "--from", "2024-06-01", "--to", "2025-01-01",
-               *args)
-    assert run["fills"] > 0
+    run = _cli("run", "--config", str(cfg), "--store", url, "--no-view", "--no-dashboard", "--from", "2024-06-01",
+               "--to", "2025-01-01", *args)
+    assert not run["skipped_bots"]
+    assert all(b["fills"] > 0 for b in run["bots"] if b["family"] == "prediction")
     risk = _cli("risk", "--store", url)
     contracts = {i for s in PREDICTION_SPECS for i in s.instruments}
     assert risk["report_saved"]

@@ -175,3 +175,14 @@ def test_reconnect_triggers_reconciliation(alpaca_kit: Kit) -> None:
     k.case.broker.account()  # one failure, then success: a reconnect
     assert [r.account for r in k.rec.after_reconnect()] == [k.account]
     assert k.rec.after_reconnect() == []
+
+
+def test_a_stored_client_order_id_is_never_sent_again_by_a_fresh_order_manager(kit: Kit) -> None:
+    order = kit.case.order("tf-once")
+    assert kit.oms.submit(order) is not None
+    # a restart: a new order manager (empty memory) on the same store is asked again
+    again = OrderManager(kit.store, {kit.account: kit.case.broker}, kit.case.clock, kit.bus)
+    assert again.submit(order) is None
+    assert len(kit.case.server.requests(kit.case.submit_method, kit.case.submit_path)) == 1
+    assert len(kit.case.book.orders) == 1
+    assert "duplicate_intent" in kit.kinds()

@@ -1,0 +1,115 @@
+"""Backtests started from the REST API: run on a worker thread, report into ``reports_dir``.
+
+``BacktestJobs.start(bot, start, end)`` validates the request at once (unknown bot, bad
+dates: a :class:`~orchestrator.errors.ConfigError`, nothing started), then runs the same
+vectorized backtest and report as ``tradefleet backtest BOT --report`` on one worker
+thread (one at a time: the machine's cores belong to the fleet). The report's HTML and
+JSON land in ``[dashboard].reports_dir`` as ``api-<id>-<bot>.html``, so the Backtests page
+lists them too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrator.clock import Clock
+from orchestrator.errors import ConfigError
+
+log = logging.getLogger(__name__)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class BacktestJob:
+    """One API backtest: its request, state and, when done, its report paths and metrics."""
+
+    id: str
+    bot: str
+    start: str | None
+    end: str | None
+    requested_by: str
+    created_ns: int
+    state: str = "queued"
+    error: str | None = None
+    report: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "bot": self.bot, "start": self.start, "end": self.end, "state": self.state,
+                "requested_by": self.requested_by, "error": self.error, "report": self.report,
+                "metrics": self.metrics}
+
+
+class BacktestJobs:
+    """The API's backtest queue (one worker thread)."""
+
+    def __init__(self, reports_dir: str, clock: Clock, specs: dict[str, Any], mc_runs: int = 100) -> None:
+        self.root = Path(reports_dir)
+        self.clock = clock
+        self.specs = specs
+        self.mc_runs = mc_runs
+        self.jobs: dict[str, BacktestJob] = {}
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: dict[str, Future[None]] = {}
+
+    def start(self, bot: str, start: str | None, end: str | None, requested_by: str) -> BacktestJob:
+        """Queue a backtest of ``bot`` (dates YYYY-MM-DD, inclusive) and return its job."""
+        if bot not in self.specs:
+            raise ConfigError(f"unknown bot {bot!r}: see GET /api/v1/bots for names")
+        for label, d in (("start", start), ("end", end)):
+            if d is not None and not _DATE.match(d):
+                raise ConfigError(f"{label} {d!r}: use YYYY-MM-DD")
+        if start and end and start > end:
+            raise ConfigError(f"start {start} is after end {end}")
+        job = BacktestJob(secrets.token_hex(6), bot, start, end, requested_by, self.clock.now_ns())
+        with self._lock:
+            self.jobs[job.id] = job
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="tradefleet-api-backtest")
+            self._futures[job.id] = self._pool.submit(self._run, job)
+        return job
+
+    def get(self, job_id: str) -> BacktestJob | None:
+        return self.jobs.get(job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> BacktestJob:
+        """Block until the job is finished (tests, scripts)."""
+        self._futures[job_id].result(timeout)
+        return self.jobs[job_id]
+
+    def _run(self, job: BacktestJob) -> None:
+        job.state = "running"
+        try:
+            from backtest.cli import _load_with_warmup
+            from backtest.engine import SimSettings, Signals, run_backtest, signals_of
+            from backtest.montecarlo import monte_carlo
+            from backtest.report import write_report
+
+            spec = self.specs[job.bot]
+            name, history, first = _load_with_warmup(spec, None, job.start, job.end)
+            res = run_backtest(spec, history, SimSettings(), start=first)
+            full = signals_of(spec.build(), history, spec.name)
+            sig = Signals(full.signal[first:], full.stop[first:] if len(full.stop) > 1 else full.stop,
+                          full.target[first:] if len(full.target) > 1 else full.target)
+            mc = monte_carlo(res, history.iloc[first:], sig, runs=self.mc_runs, perturb_runs=0)
+            html, js = write_report(self.root / f"api-{job.id}-{job.bot}.html", res, mc,
+                                    {"data": name, "warmup_bars": first, "requested_by": job.requested_by})
+            job.report = html.name
+            job.metrics = {k: v for k, v in res.metrics_json().items() if isinstance(v, int | float) or v is None}
+            job.state = "done"
+        except Exception as exc:  # reported on the job, never crashes the dashboard
+            log.warning("API backtest %s of %s failed: %s", job.id, job.bot, exc)
+            job.error = f"{type(exc).__name__}: {exc}"
+            job.state = "failed"
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
