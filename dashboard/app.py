@@ -11,13 +11,10 @@ when a password is set. The REST API for programs lives in :mod:`dashboard.api_v
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import threading
 import time
 from collections.abc import Iterator
-from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -38,29 +35,11 @@ from orchestrator.sections import KernelConfig
 from orchestrator.errors import TradefleetError
 
 from dashboard import security as sec
+from dashboard.jsontext import dumps, embed_json
 from dashboard.control import ControlError, FleetControl
 from dashboard.views import FleetView, iso
 
 log = logging.getLogger(__name__)
-
-
-def _json_default(obj: Any) -> Any:
-    """Decimals as strings (exact), enums as their values."""
-    if isinstance(obj, Decimal):
-        return str(obj)
-    if isinstance(obj, Enum):
-        return obj.value
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-def dumps(obj: Any) -> str:
-    """JSON text of view data (Decimals exact, as strings)."""
-    return json.dumps(obj, default=_json_default, separators=(",", ":"))
-
-
-def embed_json(obj: Any) -> str:
-    """JSON for a ``<script type="application/json">`` block (no ``</`` can close it)."""
-    return dumps(obj).replace("</", "<\\/")
 
 
 def discover_bots() -> tuple[dict[str, Any], dict[str, str]]:
@@ -287,6 +266,7 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
     @app.get("/")
     def overview() -> Any:
         data = view.overview()
+        data["holds"] = view.trading_state()
         return render_template("overview.html", page="overview", d=data,
                                chart=embed_json({"equity": data["equity"]["points"], "daily": data["daily_pnl"]}))
 
@@ -301,8 +281,24 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
 
     @app.get("/signals")
     def signals() -> Any:
-        bot = request.args.get("bot") or None
-        return render_template("signals.html", page="signals", signals=view.signals(bot, 100), bot=bot)
+        from dashboard import queries as q
+
+        per_page = 50
+        f = {k: (request.args.get(k) or None) for k in ("bot", "instrument", "gate", "outcome", "since", "until")}
+        page_no = max(1, request.args.get("page", 1, type=int) or 1)
+        items, total = view.signal_page(bot=f["bot"], instrument=f["instrument"], gate=f["gate"],
+                                        outcome=f["outcome"], since_ns=_day_ns(f["since"], "from"),
+                                        until_ns=_day_ns(f["until"], "to", 1), limit=per_page,
+                                        offset=(page_no - 1) * per_page)
+        pages = max(1, -(-total // per_page))
+        return render_template("signals.html", page="signals", signals=items, total=total, page_no=page_no,
+                               pages=pages, f=f, q={k: v for k, v in f.items() if v}, facets=q.signal_facets(view.store))
+
+    @app.get("/regimes")
+    def regimes() -> Any:
+        data = view.regimes()
+        return render_template("regimes.html", page="regimes", d=data,
+                               chart=embed_json({"regimes": {m["market"]: m["series"] for m in data["markets"]}}))
 
     @app.get("/markets")
     def markets() -> Any:
@@ -331,6 +327,19 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
         _apply(control, action, bot, reason)
         audit("control", 302, f"{action} {bot or 'fleet'} {reason}".strip(), _actor())
         return redirect(back)
+
+
+def _day_ns(value: str | None, label: str, plus_days: int = 0) -> int | None:
+    """A YYYY-MM-DD filter as UTC nanoseconds (``plus_days`` later: an inclusive end date)."""
+    from datetime import date, datetime, timezone
+
+    if not value:
+        return None
+    try:
+        d = date.fromisoformat(value)
+    except ValueError:
+        raise ControlError(f"{label} date {value!r}: use YYYY-MM-DD") from None
+    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp() + plus_days * 86400) * NS
 
 
 def _needs_confirm(control: FleetControl, action: str, bot: str | None, reason: str = "") -> bool:
@@ -370,6 +379,7 @@ def _install_api(app: Flask, view: FleetView, control: FleetControl, config: Ker
     app.add_url_rule("/api/markets", "api_markets", lambda: ok(view.markets()))
     app.add_url_rule("/api/reports", "api_reports", lambda: ok(view.reports()))
     app.add_url_rule("/api/risk", "api_risk", lambda: ok(view.risk()))
+    app.add_url_rule("/api/regimes", "api_regimes", lambda: ok(view.regimes()))
 
     @app.post("/api/control")
     def api_control() -> Any:

@@ -333,3 +333,44 @@ def fill_page(store: Any, *, bot: str | None = None, limit: int = 50, offset: in
     with reading(store, "fill page") as conn:
         total = int(conn.execute(select(func.count()).select_from(base.subquery())).scalar_one())
         return [dict(zip(keys, r, strict=True)) for r in conn.execute(q).all()], total
+
+
+# -- regime history (the store's regime_history table, migration 0005) ----------------------
+def regime_markets(store: Any) -> list[str]:
+    """Markets that have stored regime rows."""
+    from ai.regime.store_history import REGIME_HISTORY as t
+
+    try:
+        with reading(store, "regime markets") as conn:
+            return [r[0] for r in conn.execute(select(t.c.market).distinct().order_by(t.c.market))]
+    except StoreError:
+        return []
+
+
+def regime_history(store: Any, market: str) -> list[Any]:
+    """The market's stored regime rows in time order (empty if none)."""
+    from ai.regime.history import RegimeRow
+    from ai.regime.store_history import REGIME_HISTORY as t
+
+    q = select(t.c.market, t.c.ts_event, t.c.regime, t.c.p_bull, t.c.p_bear, t.c.p_sideways,
+               t.c.model_version).where(t.c.market == market).order_by(t.c.ts_event)
+    try:
+        with reading(store, f"regime history of {market}") as conn:
+            return [RegimeRow(*r) for r in conn.execute(q)]
+    except StoreError:
+        return []
+
+
+def latest_regime(store: Any, market: str) -> Any:
+    """The market's newest stored regime row, or None."""
+    from ai.regime.history import RegimeRow
+    from ai.regime.store_history import REGIME_HISTORY as t
+
+    q = select(t.c.market, t.c.ts_event, t.c.regime, t.c.p_bull, t.c.p_bear, t.c.p_sideways,
+               t.c.model_version).where(t.c.market == market).order_by(t.c.ts_event.desc()).limit(1)
+    try:
+        with reading(store, f"latest regime of {market}") as conn:
+            row = conn.execute(q).first()
+    except StoreError:
+        return None
+    return None if row is None else RegimeRow(*row)

@@ -56,6 +56,33 @@ def daily_pnl(points: list[tuple[int, float]], tz: ZoneInfo, days: int = 90) -> 
     return out[-days:]
 
 
+def _num(x: Any, digits: int = 4) -> Any:
+    """A number rounded for reading (``digits`` significant figures), anything else as is."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return x
+    return float(f"{x:.{digits}g}") if isinstance(x, float) else x
+
+
+def readable_signal(s: dict[str, Any]) -> dict[str, Any]:
+    """Add table-ready ensemble votes and gate limits (rounded numbers, no raw JSON)."""
+    s["vote_rows"], s["vote_total"] = [], None
+    for d in s["decisions"]:
+        data = d.get("data") or {}
+        votes = data.get("votes")
+        if isinstance(votes, list):
+            weights = data.get("weights") or {}
+            s["vote_rows"] = [{"source": v.get("source", "?"), "abstain": v.get("abstain"),
+                               "score": _num(v.get("score"), 3), "confidence": _num(v.get("confidence"), 3),
+                               "weight": _num(weights.get(v.get("source")), 3)} for v in votes if isinstance(v, dict)]
+            s["vote_total"] = _num(data.get("score"), 3)
+        elif isinstance(votes, dict):
+            s["vote_rows"] = [{"source": k, "abstain": None, "score": _num(v if not isinstance(v, dict) else v.get("vote"), 3),
+                               "confidence": None, "weight": None} for k, v in sorted(votes.items())]
+        d["limits"] = [f"{k}={_num(v)}" for k, v in data.items()
+                       if k not in ("votes", "weights", "score", "aligned", "voters") and not isinstance(v, dict | list)][:8]
+    return s
+
+
 def _fmt(x: Any) -> str:
     return f"{x:,.2f}" if isinstance(x, float) else str(x)
 
@@ -240,14 +267,20 @@ class FleetView:
         return out
 
     def regime_of(self, market: str) -> dict[str, Any] | None:
-        rows = self.regime_rows(market)
-        if not rows:
+        r = q.latest_regime(self.store, market)
+        if r is None:
+            rows = self.regime_rows(market)
+            r = rows[-1] if rows else None
+        if r is None:
             return None
-        r = rows[-1]
         return {"market": market, "regime": r.regime, "ts": iso(r.ts_event), "probs": r.probs}
 
     def regime_rows(self, market: str) -> list[Any]:
-        """The market's regime history (re-read only when its file changed)."""
+        """The market's regime history: the store's ``regime_history`` table (what runs write),
+        else the JSONL files of ``[regime].history_dir``."""
+        rows = q.regime_history(self.store, market)
+        if rows:
+            return rows
         from ai.regime.history import JsonlRegimeHistory
 
         hist = JsonlRegimeHistory(self.config.regime.history_dir)
@@ -266,6 +299,35 @@ class FleetView:
             rows = []
         self._cache.regimes[market] = (mtime, rows)
         return rows
+
+    def regime_markets(self) -> list[str]:
+        """Markets with a configured regime model or stored regime history."""
+        rc = self.config.regime
+        return sorted(set(rc.markets.values()) | set(rc.instrument_markets.values()) | set(q.regime_markets(self.store)))
+
+    def regimes(self) -> dict[str, Any]:
+        """Each market's latest regime and its history as runs of one regime (start, end, regime),
+        with the stepped series for a proportional time-axis chart."""
+        out = []
+        code = {"bull": 1, "sideways": 0, "bear": -1}
+        for m in self.regime_markets():
+            rows = self.regime_rows(m)
+            runs: list[dict[str, Any]] = []
+            for r in rows:
+                if runs and runs[-1]["regime"] == r.regime:
+                    runs[-1]["end_ns"] = r.ts_event
+                    runs[-1]["bars"] += 1
+                else:
+                    runs.append({"regime": r.regime, "start_ns": r.ts_event, "end_ns": r.ts_event, "bars": 1})
+            for run in runs:
+                run["start"], run["end"] = iso(run["start_ns"]), iso(run["end_ns"])
+                run["days"] = round((run["end_ns"] - run["start_ns"]) / 86_400e9, 1)
+            series = [[ru["start_ns"] // 1_000_000, code.get(ru["regime"], 0)] for ru in runs]
+            if runs:
+                series.append([runs[-1]["end_ns"] // 1_000_000, code.get(runs[-1]["regime"], 0)])
+            out.append({"market": m, "latest": self.regime_of(m), "rows": len(rows),
+                        "runs": runs[-30:][::-1], "n_runs": len(runs), "series": series})
+        return {"markets": out}
 
     def market_for(self, spec: Any) -> str | None:
         rc = self.config.regime
@@ -341,6 +403,7 @@ class FleetView:
         """A filtered page of signals with their decisions and the ensemble's votes."""
         items, total = q.signal_page(self.store, **filters)
         for s in items:
+            readable_signal(s)
             s["time"] = iso(s["ts_event"])
             s["votes"] = next((d["data"].get("votes") for d in s["decisions"]
                                if isinstance(d["data"].get("votes"), dict | list)), None)
@@ -363,14 +426,8 @@ class FleetView:
         return out
 
     def markets(self) -> dict[str, Any]:
-        """Regimes per market (latest and recent history) and the fleet allocation over time."""
-        rc = self.config.regime
-        markets = sorted(set(rc.markets.values()) | set(rc.instrument_markets.values()))
-        regimes = []
-        for m in markets:
-            rows = self.regime_rows(m)
-            regimes.append({"market": m, "latest": self.regime_of(m),
-                            "history": [[r.ts_event // 1_000_000, r.regime] for r in rows[-250:]]})
+        """Each market's latest regime (history: :meth:`regimes`) and the fleet allocation over time."""
+        regimes = [{"market": m, "latest": self.regime_of(m)} for m in self.regime_markets()]
         alloc = self.allocation()
         exposure_by_family: dict[str, float] = defaultdict(float)
         for p in q.position_rows(self.store):

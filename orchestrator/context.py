@@ -9,7 +9,7 @@ multiplier, expiry) are the kernel's :class:`~orchestrator.domain.Instrument`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -29,14 +29,17 @@ class Ctx:
     open_orders: tuple[Order, ...]
     instruments: Mapping[str, Instrument]
     marks: Mapping[str, float]
+    intent_ids: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """client order id -> the id of the intent that sent it (to cancel or replace it)"""
 
     @classmethod
     def build(cls, bot: str, now_ns: int, equity: Decimal, cash: Decimal, positions: Mapping[str, Decimal],
               open_orders: list[Order] | tuple[Order, ...], instruments: Mapping[str, Instrument],
-              marks: Mapping[str, float]) -> Ctx:
+              marks: Mapping[str, float], intent_ids: Mapping[str, str] | None = None) -> Ctx:
         """Freeze copies of the given state."""
         return cls(bot, now_ns, equity, cash, MappingProxyType(dict(positions)), tuple(open_orders),
-                   MappingProxyType(dict(instruments)), MappingProxyType(dict(marks)))
+                   MappingProxyType(dict(instruments)), MappingProxyType(dict(marks)),
+                   MappingProxyType(dict(intent_ids or {})))
 
     @property
     def now(self) -> datetime:
@@ -52,6 +55,12 @@ class Ctx:
         """Signed quantity of the bot's open orders in ``instrument`` not yet filled."""
         return sum((o.quantity * (1 if o.side is Side.BUY else -1) for o in self.open_orders
                     if o.instrument == instrument), ZERO)
+
+    def working(self, instrument: str, side: Side | None = None) -> list[tuple[str, Order]]:
+        """The bot's working non-contingent orders on ``instrument`` (optionally one side),
+        each with the id of the intent that sent it (``""`` if unknown)."""
+        return [(self.intent_ids.get(o.client_order_id, ""), o) for o in self.open_orders
+                if o.instrument == instrument and not o.is_contingent and (side is None or o.side is side)]
 
     def spec(self, instrument: str) -> Instrument | None:
         """Tick, lot, multiplier and expiry of ``instrument`` (None if unknown)."""

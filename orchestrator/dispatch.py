@@ -120,7 +120,10 @@ class IntentDispatcher:
             if px is not None:
                 marks[sym] = px
         insts = {s: services.instruments[s] for s in set(instruments) | set(positions) if s in services.instruments}
-        return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks)
+        ids = {o.client_order_id: iid for iid, live in self.live.items() if live.bot == bot
+               for o in (*live.orders, *live.deferred)}
+        return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks,
+                         ids)
 
     def open_orders(self, bot: str) -> list[Order]:
         """The bot's working intent orders (their unfilled part), plus staged ones not yet

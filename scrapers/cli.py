@@ -149,7 +149,7 @@ def read_unvalidated(path: Path) -> Any:
 def check_view(hub: Any, target: str, tf: str | None, at_ns: int | None) -> dict[str, Any]:
     """Findings on a bar file (path) or on a symbol's bars from the chain."""
     from scrapers.checks import check_bars
-    from scrapers.providers.local import _infer_tf
+    from scrapers.files import infer_timeframe as _infer_tf
 
     cfg = hub.config
     p = Path(target)

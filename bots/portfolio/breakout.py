@@ -60,13 +60,16 @@ class StopBreakoutBot(PortfolioBot):
             return []
         spec = ctx.spec(sym)
         tick = spec.tick_size if spec is not None else Decimal("0.01")
-        stop = Decimal(repr(trigger)) + tick
-        prev = f"{ctx.bot}-entry-{int(ts[-2])}" if len(ts) > 1 else None
+        stop = (spec.round_price(trigger) if spec is not None else Decimal(repr(round(trigger, 2)))) + tick
+        working = ctx.working(sym, Side.BUY)
+        if working and working[0][1].stop_price == stop:
+            return []  # the resting trigger is already where it should be
+        prev = working[0][0] if working else None
         return [OrderIntent.single(
             sym, Side.BUY, size=p.weight * float(ctx.equity) / trigger, order_type=OrderType.STOP, stop=stop,
             bracket=Bracket(take_profit=Decimal(repr(trigger + p.target_atr * atr)),
                             stop_loss=Decimal(repr(trigger - p.stop_atr * atr))),
-            id=f"{ctx.bot}-entry-{int(ts[-1])}", replaces=prev, tag="breakout")]
+            id=f"{ctx.bot}-entry-{int(ts[-1])}", replaces=prev or None, tag="breakout")]
 
 
 SPX_STOP_BREAKOUT = BotSpec(

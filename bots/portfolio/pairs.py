@@ -9,7 +9,11 @@ gate approves both legs with one scale factor or neither; because the paper and 
 venues cannot fill two instruments atomically, the intent carries a hedge-on-fill plan:
 if one leg fills and the other does not, the filled one is unwound.
 
-Real-data replay: see ``FIGURES`` (bundled SPX and IXIC daily, 1999-2018).
+Real-data replay (``python -m bench.portfolio_bots --bots spx-nasdaq-pairs``: ``tradefleet run``'s
+replay of this bot alone on the bundled S&P 500 and NASDAQ daily bars, 1999-01-04 to 2018-12-31,
+default config with every gate, fills by the fill model at the next open): total return
+-2.31 %, 176 orders filled, 88 closed legs (47.7 % winners), 345 legs refused by the gates
+(each refusal refuses the whole pair), fees 70.50.
 """
 
 from __future__ import annotations
@@ -29,9 +33,6 @@ from orchestrator.intents import Atomic, Intent, LegRisk, OrderIntent
 if TYPE_CHECKING:
     from orchestrator.context import Ctx
     from orchestrator.panel import Panel
-
-FIGURES = "see docs/bot-authoring.md (bench/portfolio_bots.py)"
-
 
 class PairsParams(BotParams):
     lookback: int = Field(60, ge=10, le=500, description="z-score window of the log spread, bars")
@@ -61,12 +62,25 @@ class PairsTradeBot(PortfolioBot):
             z[both] = ta.zscore(spread, self.params.lookback)
         return z
 
+    def last_z(self, panel: Panel) -> float:
+        """The z-score of the last row only (what ``decide`` needs on each fire; equal to
+        ``zscores(panel)[-1]`` where both instruments printed)."""
+        n = self.params.lookback
+        both = panel.present[:, 0] & panel.present[:, 1]
+        c = panel.values["close"]
+        a, b = c[both, 0][-n:], c[both, 1][-n:]
+        if len(a) < n:
+            return math.nan
+        s = np.log(a) - np.log(b)
+        sd = float(s.std())
+        return (float(s[-1]) - float(s.mean())) / sd if sd > 0 else 0.0
+
     def decide(self, panel: Panel, ctx: Ctx) -> list[Intent]:
         p = self.params
         a, b = panel.instruments[0], panel.instruments[1]
         if len(panel) == 0 or not (panel.present[-1, 0] and panel.present[-1, 1]):
             return []
-        z = float(self.zscores(panel)[-1])
+        z = self.last_z(panel)
         if math.isnan(z):
             return []
         qa, qb = ctx.position(a) + ctx.pending(a), ctx.position(b) + ctx.pending(b)

@@ -62,12 +62,13 @@ class LimitReversionBot(PortfolioBot):
         limit = close - p.discount_atr * atr
         if limit <= 0 or mid[-1] <= limit:
             return []
-        prev = f"{ctx.bot}-entry-{int(ts[-2])}" if len(ts) > 1 else None
+        working = ctx.working(sym, Side.BUY)
+        prev = working[0][0] if working else None
         return [OrderIntent.single(
             sym, Side.BUY, size=p.weight * float(ctx.equity) / limit, order_type=OrderType.LIMIT,
             limit=Decimal(repr(limit)),
             bracket=Bracket(take_profit=Decimal(repr(float(mid[-1]))), stop_loss=Decimal(repr(limit - p.stop_atr * atr))),
-            id=f"{ctx.bot}-entry-{int(ts[-1])}", replaces=prev, tag="reversion")]
+            id=f"{ctx.bot}-entry-{int(ts[-1])}", replaces=prev or None, tag="reversion")]
 
 
 GOOG_LIMIT_REVERSION = BotSpec(

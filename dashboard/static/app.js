@@ -8,28 +8,47 @@
 
   function fmtTime(ms) { return new Date(ms).toISOString().slice(0, 10); }
 
+  // time axes are linear in milliseconds: distance on the axis is proportional to time
+  var timeAxis = { type: "linear", ticks: { maxTicksLimit: 10, callback: function (v) { return fmtTime(v); } } };
+
   function equityChart() {
     var el = document.getElementById("equity-chart");
     if (!el || !window.Chart || !data) return;
     charts.equity = new Chart(el, {
       type: "line",
-      data: { labels: data.equity.map(function (p) { return fmtTime(p[0]); }),
-              datasets: [{ label: "equity", data: data.equity.map(function (p) { return p[1]; }),
+      data: { datasets: [{ label: "equity", data: data.equity.map(function (p) { return { x: p[0], y: p[1] }; }),
                            borderColor: "#2b6cb0", pointRadius: 0, borderWidth: 1.5, tension: 0 }] },
-      options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } },
-                 scales: { x: { ticks: { maxTicksLimit: 10 } } } }
+      options: { animation: false, maintainAspectRatio: false, parsing: false, plugins: { legend: { display: false } },
+                 scales: { x: timeAxis } }
     });
     el.setAttribute("data-points", String(data.equity.length));
     var d = document.getElementById("daily-chart");
     if (d) {
       charts.daily = new Chart(d, {
         type: "bar",
-        data: { labels: data.daily.map(function (r) { return r.day; }),
-                datasets: [{ label: "daily P&L", data: data.daily.map(function (r) { return r.pnl; }),
+        data: { datasets: [{ label: "daily P&L", data: data.daily.map(function (r) { return { x: Date.parse(r.day), y: r.pnl }; }),
+                             barThickness: 3,
                              backgroundColor: data.daily.map(function (r) { return r.pnl < 0 ? "#c53030" : "#2f855a"; }) }] },
-        options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } } }
+        options: { animation: false, maintainAspectRatio: false, parsing: false, plugins: { legend: { display: false } },
+                   scales: { x: timeAxis } }
       });
     }
+  }
+
+  function regimeCharts() {
+    if (!window.Chart || !data || !data.regimes) return;
+    document.querySelectorAll("canvas.regime-chart").forEach(function (el) {
+      var pts = data.regimes[el.getAttribute("data-market")] || [];
+      new Chart(el, {
+        type: "line",
+        data: { datasets: [{ label: "regime", data: pts.map(function (p) { return { x: p[0], y: p[1] }; }),
+                             stepped: true, pointRadius: 0, borderWidth: 1.5, borderColor: "#4a5568" }] },
+        options: { animation: false, maintainAspectRatio: false, parsing: false, plugins: { legend: { display: false } },
+                   scales: { x: timeAxis, y: { min: -1.2, max: 1.2, ticks: { stepSize: 1, callback: function (v) {
+                     return v === 1 ? "bull" : v === -1 ? "bear" : v === 0 ? "sideways" : ""; } } } } }
+      });
+      el.setAttribute("data-points", String(pts.length));
+    });
   }
 
   function allocChart() {
@@ -44,8 +63,7 @@
                  borderColor: palette[i % palette.length], pointRadius: 0, borderWidth: 1, stepped: true };
       }) },
       options: { animation: false, maintainAspectRatio: false, parsing: false,
-                 scales: { x: { type: "linear", ticks: { callback: function (v) { return fmtTime(v); } } },
-                           y: { min: 0, max: 1 } } }
+                 scales: { x: timeAxis, y: { min: 0, max: 1 } } }
     });
   }
 
@@ -59,10 +77,10 @@
     var fc = document.getElementById("fill-count");
     if (fc) fc.textContent = String(s.fills);
     if (charts.equity && s.equity) {
-      var ds = charts.equity.data.datasets[0], labels = charts.equity.data.labels;
+      var ds = charts.equity.data.datasets[0];
       var last = data.equity.length ? data.equity[data.equity.length - 1][0] : null;
       if (last === null || s.equity[0] > last) {
-        data.equity.push(s.equity); labels.push(fmtTime(s.equity[0])); ds.data.push(s.equity[1]);
+        data.equity.push(s.equity); ds.data.push({ x: s.equity[0], y: s.equity[1] });
         charts.equity.update("none");
       }
     }
@@ -85,5 +103,6 @@
 
   equityChart();
   allocChart();
+  regimeCharts();
   live();
 })();

@@ -135,9 +135,21 @@ def test_breakout_rests_a_stop_entry_at_the_prior_high_with_a_bracket() -> None:
     panel = Panel.from_frames({"X": frame}).upto(int(frame.index.asi8[40]))
     (intent,) = StopBreakoutBot().decide(panel, _ctx(panel))
     high = float(frame["high"].iloc[21:41].max())
-    assert intent.order_type is OrderType.STOP and float(intent.stop) == pytest.approx(high + 0.01)  # type: ignore[arg-type]
+    assert intent.order_type is OrderType.STOP and float(intent.stop) == pytest.approx(round(high, 2) + 0.01)  # type: ignore[arg-type]
     assert intent.bracket is not None and intent.bracket.stop_loss < intent.stop < intent.bracket.take_profit  # type: ignore[operator]
-    assert intent.replaces == f"bot-entry-{int(frame.index.asi8[39])}"
+    assert intent.replaces is None  # nothing working yet
+    from orchestrator.domain import Order, Side
+
+    resting = Order("c1", "bot", "X", Side.BUY, Decimal(10), 0, OrderType.STOP, stop_price=intent.stop)
+    moved = Order("c2", "bot", "X", Side.BUY, Decimal(10), 0, OrderType.STOP, stop_price=intent.stop + 1)  # type: ignore[operator]
+    insts = {"X": Instrument("X", AssetClass.EQUITY)}
+    same = Ctx.build("bot", panel.now_ns, Decimal(100_000), Decimal(100_000), {}, [resting], insts, panel.last(),
+                     {"c1": "bo-old"})
+    assert StopBreakoutBot().decide(panel, same) == []  # the trigger already rests where it should
+    other = Ctx.build("bot", panel.now_ns, Decimal(100_000), Decimal(100_000), {}, [moved], insts, panel.last(),
+                      {"c2": "bo-old"})
+    (again,) = StopBreakoutBot().decide(panel, other)
+    assert again.replaces == "bo-old"  # the old trigger is canceled when the new one is sent
     held = _ctx(panel, {"X": Decimal(5)})
     assert StopBreakoutBot().decide(panel, held) == []  # in a position: the bracket manages the exit
 
@@ -214,3 +226,12 @@ def test_a_decide_bot_asks_the_same_from_the_preloaded_history_as_from_the_live_
         out.append([(o.ts_init, o.instrument, o.side, o.quantity) for o in h.store.orders()])
         h.close()
     assert out[0] == out[1] and len(out[0]) >= 4
+
+
+def test_pairs_last_z_equals_the_vectorized_z() -> None:
+    frames = _pair_frames()
+    panel = Panel.from_frames(frames, ("SPX", "IXIC"))
+    bot = PairsTradeBot()
+    z = bot.zscores(panel)
+    for k in (70, 100, 105, 139):
+        assert bot.last_z(panel.upto(int(panel.ts[k]))) == pytest.approx(z[k], rel=1e-9, abs=1e-9)

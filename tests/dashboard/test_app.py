@@ -19,7 +19,7 @@ from dashboard.views import daily_pnl, downsample
 from tests.dashboard.conftest import REPLAY_BOTS, csrf_of
 
 
-@pytest.mark.parametrize("path", ["/", "/bots", "/records", "/signals", "/markets", "/reports"])
+@pytest.mark.parametrize("path", ["/", "/bots", "/records", "/signals", "/markets", "/regimes", "/reports"])
 def test_pages_render(open_app: Any, path: str) -> None:
     r = open_app.test_client().get(path)
     assert r.status_code == 200 and b"tradefleet" in r.data
@@ -193,28 +193,72 @@ def test_ensemble_votes_shown(open_app: Any, store_url: str) -> None:
     top = c.get("/api/signals?limit=1").get_json()[0]
     assert top["votes"] == votes and top["decisions"][1]["verdict"] == "reject"
     page = c.get("/signals?bot=spx-rsi2").data.decode()
-    assert "technical=0.8" in page and "risk: reject (cooldown)" in page
+    assert "<td>technical</td><td class=\"num\">0.8</td>" in page and "<td>risk</td><td>reject</td><td>cooldown</td>" in page
 
 
-def test_markets_regimes_and_reports(open_app: Any, tmp_path: Path) -> None:
-    from ai.regime.history import JsonlRegimeHistory, RegimeRow
+def test_signals_page_votes_are_tables_with_rounded_numbers(open_app: Any, store_url: str) -> None:
+    from orchestrator.domain import Decision, Direction, Signal
 
-    JsonlRegimeHistory(tmp_path / "regimes").append([
-        RegimeRow("SPX", 1 * NS, "bull", 0.8, 0.1, 0.1, "v1"), RegimeRow("SPX", 2 * NS, "bear", 0.1, 0.7, 0.2, "v1")])
+    sig = Signal("spx-rsi2", "SPX", Direction.LONG, 0.7, 1300.123456789, 3 * 10**18, 3 * 10**18)
+    votes = [{"source": "technical", "score": 0.151208123456, "confidence": 1.0},
+             {"source": "news", "abstain": "unavailable: headlines are not recorded"}]
+    with Store.open(store_url) as store:
+        store.record_signal(sig, [Decision.passed("ensemble", "agree", data={
+            "votes": votes, "weights": {"technical": 0.2857142857}, "score": 0.519803123}),
+            Decision.resized("risk", 0.5, "scaled", data={"max_position": 0.123456789, "used": 0.0987654321})],
+            "ordered")
+    page = open_app.test_client().get("/signals?bot=spx-rsi2").data.decode()
+    assert "0.151208123456" not in page and "0.151" in page and "0.286" in page and "0.52" in page
+    assert "abstained: unavailable: headlines are not recorded" in page
+    assert "max_position=0.1235" in page and "used=0.09877" in page
+    assert "[{" not in page  # no raw JSON
+
+
+def test_signals_page_filters_and_pages(open_app: Any, store_url: str) -> None:
+    c = open_app.test_client()
+    with Store.open(store_url) as store:
+        sigs = store.signals()
+    spx = [s for s in sigs if s.instrument == "SPX"]
+    page = c.get("/signals?instrument=SPX").data.decode()
+    assert f"({len(spx):,} matching" in page and page.count('class="signal-row"') == min(50, len(spx))
+    assert 'data-bot="goog-rsi2"' not in page
+    p2 = c.get("/signals?instrument=SPX&page=2").data.decode()
+    assert p2.count('class="signal-row"') == min(50, max(0, len(spx) - 50))
+    rej = c.get("/signals?outcome=rejected").data.decode()
+    assert f"({sum(1 for s in sigs if s.outcome.startswith('rejected')):,} matching" in rej
+    dated = c.get("/signals?since=2011-01-01&until=2011-01-31").data.decode()
+    n = sum(1 for s in sigs if "2011-01-01" <= __import__("orchestrator.clock", fromlist=["ns_to_dt"]).ns_to_dt(s.ts_event).date().isoformat() <= "2011-01-31")
+    assert f"({n:,} matching" in dated
+    assert c.get("/signals?since=yesterday").status_code == 400
+
+
+def test_regimes_come_from_the_store_and_reports(open_app: Any, tmp_path: Path, store_url: str) -> None:
+    """The replay stored its regime rows in the store: the regime page shows them all (the old
+    page read only JSONL files and said "no regime history yet" over thousands of rows)."""
+    import sqlite3
+
+    con = sqlite3.connect(store_url.removeprefix("sqlite:///"))
+    n, newest = con.execute("select count(*), max(ts_event) from regime_history where market = 'SPX'").fetchone()
+    latest = con.execute("select regime from regime_history where market = 'SPX' and ts_event = ?", (newest,)).fetchone()[0]
+    con.close()
+    assert n > 100
     reports = tmp_path / "reports"
     reports.mkdir()
     (reports / "spx-rsi2.html").write_text("<html>report</html>")
     (reports / "spx-rsi2.json").write_text(json.dumps({"metrics": {"sharpe": 1.25}}))
     c = open_app.test_client()
+    spx = next(r for r in c.get("/api/regimes").get_json()["markets"] if r["market"] == "SPX")
+    assert spx["rows"] == n and spx["latest"]["regime"] == latest
+    assert sum(run["bars"] for run in spx["runs"]) <= n and spx["series"][-1][0] == newest // 1_000_000
     m = c.get("/api/markets").get_json()
-    spx = next(r for r in m["regimes"] if r["market"] == "SPX")
-    assert spx["latest"]["regime"] == "bear" and len(spx["history"]) == 2
+    assert next(r for r in m["regimes"] if r["market"] == "SPX")["latest"]["regime"] == latest
     rows = {b["name"]: b for b in c.get("/api/bots").get_json()}
-    assert rows["spx-rsi2"]["regime"] == "bear" and rows["spx-rsi2"]["market"] == "SPX"
+    assert rows["spx-rsi2"]["regime"] == latest and rows["spx-rsi2"]["market"] == "SPX"
     assert c.get("/api/reports").get_json()[0]["metrics"] == {"sharpe": 1.25}
     assert c.get("/reports/spx-rsi2.html").data == b"<html>report</html>"
     assert c.get("/reports/../conftest.py").status_code == 404
-    assert b"bear" in c.get("/markets").data
+    page = c.get("/regimes").data.decode()
+    assert "no regime history yet" not in page and f"{n:,} stored rows" in page
 
 
 def test_validation_go_no_go(open_app: Any, store_url: str) -> None:
