@@ -47,12 +47,23 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _wide_when_piped() -> None:
+    """Piped output is not cut at 80 columns: rich sizes tables to ``COLUMNS`` when stdout is
+    not a terminal, so give it room for every table's natural width (a terminal keeps its own)."""
+    import os
+    import sys
+
+    if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
+        os.environ["COLUMNS"] = "1000"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every error ours or click's is one line (see ``cli.args``)."""
     import sys
 
     from orchestrator.cli.args import command_path, report
 
+    _wide_when_piped()
     app = build_app()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
