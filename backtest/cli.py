@@ -38,34 +38,16 @@ def _load_frame(spec: Any, data: str | None, start: str | None, end: str | None)
 
 
 def _load_with_warmup(spec: Any, data: str | None, start: str | None, end: str | None) -> tuple[str, Any, int]:
-    """Return the data name, the bars up to ``end`` and the index of the first bar >= ``start``.
+    """:func:`backtest.history.load_with_warmup`, with ``[data]`` file settings from the config for a file."""
+    from backtest.history import load_with_warmup
+    from scrapers.bundled import DATASETS
 
-    Bars before ``start`` stay in the frame as indicator warm-up; they are not traded.
-    """
-    import pandas as pd
-
-    from scrapers.bundled import DATASETS, dataset_for, load_dataset
-    from scrapers.files import load_bar_file
-
-    if data is None:
-        name = dataset_for(spec.instruments[0]).name
-        frame = load_dataset(name)
-    elif data in DATASETS:
-        name, frame = data, load_dataset(data)
-    else:
+    files = None
+    if data is not None and data not in DATASETS:
         from orchestrator.config import load_config
-        from scrapers.gaps import calendar_for
 
         files = load_config(None).data
-        name, frame = Path(data).name, load_bar_file(data, timeframe=spec.timeframe,
-                                                     calendar=calendar_for(spec.asset_class.value),
-                                                     tz=files.file_timezone, max_missing=files.max_missing_bars)
-    if end:
-        frame = frame.loc[frame.index < pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)]
-    first = int(frame.index.searchsorted(pd.Timestamp(start, tz="UTC"))) if start else 0
-    if len(frame) - first < 2:
-        raise DataError(f"data {name}: fewer than 2 bars between {start or 'start'} and {end or 'end'}")
-    return name, frame, first
+    return load_with_warmup(spec, data, start, end, files)
 
 
 def parse_params(items: list[str], spec: Any) -> dict[str, Any]:
@@ -151,7 +133,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                      sl: float = typer.Option(0.0, "--sl", help="Stop loss fraction (0 = none)."),
                      tp: float = typer.Option(0.0, "--tp", help="Take profit fraction (0 = none)."),
                      tsl: float = typer.Option(0.0, "--tsl", help="Trailing stop fraction (0 = none)."),
-                     report: Path | None = typer.Option(None, "--report", help="Write an HTML report here (+ .json)."),
+                     report: Path | None = typer.Option(None, "--report", dir_okay=False, help="Write an HTML report here (+ .json)."),
                      mc_runs: int = typer.Option(300, "--mc-runs", min=1, help="Bootstrap paths for the report's fan chart."),
                      params: list[str] | None = typer.Option(None, "--param", help="Bot parameter override name=value (repeatable)."),
                      long_only: bool = typer.Option(False, "--long-only", help="Ignore short signals (stay flat instead)."),

@@ -62,8 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     import sys
 
     from orchestrator.cli.args import command_path, report
+    from orchestrator.execution.secrets import install_redaction
 
     _wide_when_piped()
+    install_redaction()  # every process: no configured secret or URL token in any log record
     app = build_app()
     args = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,16 @@ from orchestrator.errors import ConfigError
 
 MASK = "***"
 _MIN_LEN = 4  # shorter values would mask ordinary words
+_URL_HINTS = ("/bot", "@", "=", "webhooks/", "hooks.slack.com")
+_URL_TOKENS = [
+    (re.compile(r"(/bot)\d{3,}:[A-Za-z0-9_-]{8,}"), r"\1***"),                      # Telegram Bot API URLs
+    (re.compile(r"\b(bot)?\d{6,}:[A-Za-z0-9_-]{30,}\b"), "***"),                      # a bare Telegram token
+    (re.compile(r"(://[^/\s:@]+):[^@\s/]+@"), r"\1:***@"),                            # user:password@host
+    (re.compile(r"(?i)([?&;\s](?:access_token|token|api[_-]?key|apikey|secret|password|passwd|signature|sig|key)"
+                r"=)[^&\s\"']+"), r"\1***"),                                           # query parameters
+    (re.compile(r"(webhooks/\d+/)[A-Za-z0-9_.-]+"), r"\1***"),                       # Discord webhooks
+    (re.compile(r"(hooks\.slack\.com/services/)[A-Za-z0-9_/-]+"), r"\1***"),        # Slack webhooks
+]
 
 
 class Redactor:
@@ -44,12 +55,15 @@ class Redactor:
         self.add(base64.b64encode(f"{key}:{secret}".encode()).decode())
 
     def redact(self, text: str) -> str:
-        """Return ``text`` with every remembered value replaced by ``***``."""
-        if not self._values:
-            return text
+        """Return ``text`` with every remembered value, and every token a URL carries
+        (Telegram ``/bot<token>/``, ``user:password@``, ``?token=``-style parameters,
+        Discord and Slack webhook paths), replaced by ``***``."""
         for value in sorted(self._values, key=len, reverse=True):
             if value in text:
                 text = text.replace(value, MASK)
+        if any(hint in text for hint in _URL_HINTS):
+            for pattern, repl in _URL_TOKENS:
+                text = pattern.sub(repl, text)
         return text
 
 
@@ -83,8 +97,45 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def scrub(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask secrets in a record's message, arguments, traceback and stack (in place)."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed format string: keep what can be shown
+        message = f"{record.msg} {record.args}"
+    record.msg, record.args = redact(message), None
+    if record.exc_info:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    return record
+
+
+_factory_installed = False
+
+
+def install_record_factory() -> None:
+    """Scrub every record of every logger when it is created: third-party loggers with
+    their own handlers, and handlers added later, never see a secret."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    base = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        return scrub(base(*args, **kwargs))  # type: ignore[arg-type]
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
 def install_redaction(logger: logging.Logger | None = None) -> RedactingFilter:
-    """Attach a :class:`RedactingFilter` to every handler of ``logger`` (root by default)."""
+    """Scrub every log record of the process (a record factory), and attach a
+    :class:`RedactingFilter` to every handler of ``logger`` (root by default)."""
+    install_record_factory()
     target = logger or logging.getLogger()
     flt = next((f for f in target.filters if isinstance(f, RedactingFilter)), None) or RedactingFilter()
     for holder in (target, *target.handlers):
