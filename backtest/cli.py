@@ -133,7 +133,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                      sl: float = typer.Option(0.0, "--sl", help="Stop loss fraction (0 = none)."),
                      tp: float = typer.Option(0.0, "--tp", help="Take profit fraction (0 = none)."),
                      tsl: float = typer.Option(0.0, "--tsl", help="Trailing stop fraction (0 = none)."),
-                     report: Path | None = typer.Option(None, "--report", help="Write an HTML report here (+ .json)."),
+                     report: Path | None = typer.Option(None, "--report", dir_okay=False, help="Write an HTML report here (+ .json)."),
                      mc_runs: int = typer.Option(300, "--mc-runs", min=1, help="Bootstrap paths for the report's fan chart."),
                      params: list[str] | None = typer.Option(None, "--param", help="Bot parameter override name=value (repeatable)."),
                      long_only: bool = typer.Option(False, "--long-only", help="Ignore short signals (stay flat instead)."),
