@@ -328,19 +328,36 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                 vstore.save(rec)
                 records.append(rec)
                 adv(1)
-        errored = 1 if any(r.error for r in records) else 0  # a bot that raised was not validated: exit 1
+        # exit 1 when any bot is NO-GO (or raised and so was not validated): scripts can gate on it
+        code = 1 if any(r.error or not r.passed for r in records) else 0
         if as_json:
             emit_json({"store": str(target), "results": [r.to_dict() for r in records]})
-            return errored
-        rows = []
-        for r in records:
-            vals = {c.name: c.value for c in r.checks}
-            rows.append({"bot": r.bot, "verdict": "GO" if r.passed else "NO-GO", "data": r.data,
-                         "trades": None if vals.get("trades") is None else int(vals["trades"]), "win rate": vals.get("win_rate"), "sharpe": vals.get("sharpe"),
-                         "lookahead": vals.get("lookahead"), "WF OOS sharpe": vals.get("wf_oos_sharpe"),
-                         "failed": ", ".join(r.failed_checks) or r.error or "-"})
-        _table("validation (Go/No-Go)", rows)
-        return errored
+            return code
+        _table("validation (Go/No-Go)", validation_rows(records))
+        return code
+
+
+def lookahead_cell(look: dict[str, Any]) -> str:
+    """The lookahead column: ``clean``, or ``LEAK at <first bar>`` naming the bar (never a bare yes/no)."""
+    if not look:
+        return "-"
+    if look.get("clean"):
+        return "clean"
+    where = look.get("first_bar") or (f"bar {look['first_index']}" if look.get("first_index") is not None else "?")
+    return f"LEAK at {where}" + (f" ({look['column']})" if look.get("column") else "")
+
+
+def validation_rows(records: list[Any]) -> list[dict[str, Any]]:
+    """The Go/No-Go table's rows."""
+    rows = []
+    for r in records:
+        vals = {c.name: c.value for c in r.checks}
+        rows.append({"bot": r.bot, "verdict": "GO" if r.passed else "NO-GO", "data": r.data,
+                     "trades": None if vals.get("trades") is None else int(vals["trades"]),
+                     "win rate": vals.get("win_rate"), "sharpe": vals.get("sharpe"),
+                     "lookahead": lookahead_cell(r.lookahead), "WF OOS sharpe": vals.get("wf_oos_sharpe"),
+                     "failed": ", ".join(r.failed_checks) or r.error or "-"})
+    return rows
 
 
 def _validate(spec: Any, cfg: Any, executor: Any) -> Any:
