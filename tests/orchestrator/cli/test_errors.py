@@ -114,3 +114,9 @@ def test_malformed_cluster_address(capsys: pytest.CaptureFixture[str]) -> None:
 def test_train_root_that_is_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     assert fail(capsys, "train", "--root", "afile") == "error: tradefleet train: --root 'afile': is a file; give the model registry folder"
+
+
+@pytest.mark.parametrize("name", ["x" * 10_000, "spx\u202esma", "a\x00b", "../../escape", " "])
+def test_odd_bot_names_on_the_command_line(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    line = fail(capsys, "backtest", name)
+    assert line.startswith("error: no bot named ") and len(line) < 200 and line.isascii()
