@@ -238,7 +238,7 @@ def _state(st: Any) -> dict[str, Any]:
 
 def install_api_v1(app: Flask, view: FleetView, control: FleetControl, tokens: Any, config: KernelConfig) -> None:
     """Mount ``/api/v1`` on ``app``."""
-    from dashboard.app import dumps
+    from dashboard.jsontext import dumps
     from dashboard.backtest_jobs import BacktestJobs
     from dashboard.openapi import openapi_document
     from dashboard.tokens import audit

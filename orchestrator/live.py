@@ -192,6 +192,9 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
     from orchestrator.alerts.service import install as install_alerts
     from orchestrator.warmstart import warm_start
 
+    from orchestrator.execution.secrets import install_redaction
+
+    install_redaction()
     registry = registry or Registry.discover()
     specs = select_bots(registry, config, bots)
     if not specs:

@@ -47,12 +47,28 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _wide_when_piped() -> bool:
+    """Piped output is not cut at 80 columns: rich sizes tables to ``COLUMNS`` when stdout is
+    not a terminal, so give it room for every table's natural width (a terminal keeps its own).
+    Return True if ``COLUMNS`` was set here (and is to be removed when the command ends)."""
+    import os
+    import sys
+
+    if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
+        os.environ["COLUMNS"] = "1000"
+        return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every error ours or click's is one line (see ``cli.args``)."""
     import sys
 
     from orchestrator.cli.args import command_path, report
+    from orchestrator.execution.secrets import install_redaction
 
+    widened = _wide_when_piped()
+    install_redaction()  # every process: no configured secret or URL token in any log record
     app = build_app()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -62,6 +78,11 @@ def main(argv: list[str] | None = None) -> None:
         if code is None:
             raise
         raise SystemExit(code) from None
+    finally:
+        if widened:
+            import os
+
+            os.environ.pop("COLUMNS", None)
     if isinstance(rv, int) and rv:
         raise SystemExit(rv)
 

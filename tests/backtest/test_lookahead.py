@@ -40,3 +40,19 @@ def test_lookahead_names_first_differing_bar(goog) -> None:  # type: ignore[no-u
     assert cut[-1] != full[rep.first_index]
     rep2 = check_lookahead(CenteredBot(SmaCrossParams()), goog, "centered", count=8)
     assert not rep2.clean and "differs" in rep2.detail
+
+
+def test_validate_table_names_the_leaking_bar(goog) -> None:  # type: ignore[no-untyped-def]
+    """Issue #18: the validate table said ``lookahead: no`` for a leaky bot (read as "no
+    lookahead") and named the bar only in --json."""
+    from backtest.cli import validation_rows
+    from backtest.records import Check, ValidationRecord
+
+    rep = check_lookahead(PeekingBot(SmaCrossParams()), goog, "peek", count=8)
+    clean = check_lookahead(SmaCrossBot(SmaCrossParams()), goog, "sma", count=8)
+    leaky = ValidationRecord("peek", 0, False, "goog", [Check("lookahead", False, "clean", False)],
+                             lookahead=rep.as_dict())
+    fine = ValidationRecord("sma", 0, True, "goog", [Check("lookahead", True, "clean", True)], lookahead=clean.as_dict())
+    rows = validation_rows([leaky, fine])
+    assert rows[0]["lookahead"] == f"LEAK at {rep.first_bar} (signal)" and rows[0]["verdict"] == "NO-GO"
+    assert rows[1]["lookahead"] == "clean"
