@@ -118,6 +118,10 @@ def register(app: typer.Typer) -> None:
         from ml_models.training.schedule import RetrainJob, spec_from_config
 
         cfg = load(config)
+        if root and Path(root).exists() and not Path(root).is_dir():
+            from orchestrator.cli.args import bad_arg
+
+            bad_arg("--root", root, "is a file; give the model registry folder")
         ml = cfg.ml.model_copy(update={"root": root or cfg.ml.root})
         if model and model not in ("xgboost", "lightgbm", "lstm"):
             raise TrainingError(f"train --model {model}: use xgboost, lightgbm or lstm")
