@@ -77,6 +77,7 @@ class IntentDispatcher:
         self.live: dict[str, LiveIntent] = {}
         self._owned: set[str] = set()  # client order ids sent for intents
         self._working: dict[str, Order] = {}  # sent and not yet known to be done
+        self._intent_of: dict[str, str] = {}  # client order id -> intent id
         self._restored: set[str] = set()  # bots whose stored working orders were picked up
         self.unwinds = 0
         #: intent id -> signed exposure left naked after a hedge-on-fill unwind (under one lot)
@@ -99,7 +100,8 @@ class IntentDispatcher:
                 if s.meta.get("intent")}
         for r in recs:
             order = r.order
-            self._working[order.client_order_id] = order
+            if not order.is_contingent:
+                self._working[order.client_order_id] = order
             key = keys.get(r.signal_id or "")
             if key:
                 self._owned.add(order.client_order_id)
@@ -120,8 +122,10 @@ class IntentDispatcher:
             if px is not None:
                 marks[sym] = px
         insts = {s: services.instruments[s] for s in set(instruments) | set(positions) if s in services.instruments}
-        ids = {o.client_order_id: iid for iid, live in self.live.items() if live.bot == bot
-               for o in (*live.orders, *live.deferred)}
+        ids = {cid: self._intent_of[cid] for cid, o in self._working.items() if o.bot == bot and cid in self._intent_of}
+        for iid, live in self.live.items():
+            if live.bot == bot and live.deferred:
+                ids.update((o.client_order_id, iid) for o in live.deferred)
         return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks,
                          ids)
 
@@ -479,11 +483,13 @@ class IntentDispatcher:
     def _send(self, live: LiveIntent, order: Order) -> None:
         e = self.engine
         live.orders.append(order)
+        self._intent_of[order.client_order_id] = next((k for k, v in self.live.items() if v is live), "")
         self._owned.add(order.client_order_id)
         runner = e.runners.get(order.bot)
         if runner is not None:
             runner.stats.orders += 1
-        self._working[order.client_order_id] = order
+        if not order.is_contingent:  # bracket children and OCO members are exits, never pending
+            self._working[order.client_order_id] = order
         if e.oms.submit(order) is None and e.services.store.order(order.client_order_id) is None:
             self._working.pop(order.client_order_id, None)  # blocked before the venue: never stored
 
@@ -500,9 +506,15 @@ class IntentDispatcher:
         runner.stats.rejected += 1
 
     def on_update(self) -> None:
-        """Fills or cancels happened: release staged increases, check hedge plans."""
+        """Fills or cancels happened: release staged increases, check hedge plans, and
+        forget target intents that have nothing working or waiting any more."""
         for iid in [k for k, v in self.live.items() if v.deferred]:
             self._release(iid)
+        done = [k for k, v in self.live.items() if v.kind == "target" and not v.deferred
+                and not any(o.client_order_id in self._working for o in v.orders)]
+        for k in done:
+            for o in self.live.pop(k).orders:
+                self._intent_of.pop(o.client_order_id, None)
         if any(v.hedge for v in self.live.values()):
             self.check_hedges()
 

@@ -222,6 +222,11 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                 if missing:
                     raise ConfigError(f"--live refuses bots without a passing validation: {', '.join(missing)} "
                                       f"(run 'tradefleet validate BOT', or leave them out with --bot)")
+                from backtest.paper_period import paper_period_missing
+
+                lacking = paper_period_missing(config.validation, [s.name for s in specs])
+                if lacking:
+                    raise ConfigError("--live needs a paper-trading period: " + "; ".join(lacking))
             run_id = store.start_run("live" if live else "paper", clock.now_ns())
             market = MarketState(config.paper.spread_bps)
             ticked = {i for s in specs if s.name in tick_feeds for i in s.instruments}
