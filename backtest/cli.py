@@ -153,6 +153,14 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
             res = run_backtest(spec, history, settings, overrides, start=first)
         frame = history.iloc[first:]
         extra: dict[str, Any] = {"data": name, "warmup_bars": first}
+        from backtest.lookahead import check_lookahead, lookahead_warning
+
+        with bot_errors(spec.name, "checking lookahead"):
+            look = check_lookahead(spec.build(overrides), history, spec.name, 8)
+        extra["lookahead"] = look.as_dict()
+        warning = lookahead_warning(look)
+        if warning:
+            typer.echo(warning, err=True)  # the numbers below are printed, but flagged
         if report is not None:
             from backtest.engine import Signals
             from backtest.montecarlo import monte_carlo

@@ -186,9 +186,11 @@ def signal_count(store: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(SignalRow)).scalar_one())
 
 
-def equity_points(store: Any) -> list[tuple[int, float]]:
-    """(ts_ns, equity) in time order, as floats for charts."""
+def equity_points(store: Any, account: str | None = None) -> list[tuple[int, float]]:
+    """(ts_ns, equity) in time order (of one account), as floats for charts."""
     q = select(EquityRow.ts, cast(EquityRow.equity, Float)).order_by(EquityRow.ts)  # no Decimal per row
+    if account is not None:
+        q = q.where(EquityRow.account == account)
     with reading(store, "equity") as conn:
         return [(int(ts), float(eq)) for ts, eq in conn.execute(q)]
 

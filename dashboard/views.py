@@ -189,16 +189,26 @@ class FleetView:
     def overview(self) -> dict[str, Any]:
         """Everything on the overview page."""
         status = self.status()
-        points = q.equity_points(self.store)
+        run = (status.get("last_run") or {})
+        summary = run.get("summary") or {}
+        # one account's curve: the last run's (a store holds every run; mixing them is no curve)
+        points = q.equity_points(self.store, summary.get("account")) if summary.get("account") else []
+        points = points or q.equity_points(self.store)
         positions = q.position_rows(self.store)
         risk = self.risk()
         counts = q.order_status_counts(self.store)
         eq = [p[1] for p in points]
+        last, ret = (eq[-1] if eq else None), None
+        if summary.get("total_return_pct") is not None and run.get("status") not in ("running", None):
+            last, ret = float(summary["equity"]), float(summary["total_return_pct"])  # the CLI's own figures
+        elif eq and summary.get("starting_cash"):
+            ret = round((eq[-1] / float(summary["starting_cash"]) - 1) * 100, 4)
+        elif eq and eq[0]:
+            ret = round((eq[-1] / eq[0] - 1) * 100, 4)
         return {
             "status": status,
             "equity": {"points": [[ts // 1_000_000, round(v, 2)] for ts, v in downsample(points)],
-                       "last": eq[-1] if eq else None, "first": eq[0] if eq else None,
-                       "return_pct": round((eq[-1] / eq[0] - 1) * 100, 3) if eq and eq[0] else None},
+                       "last": last, "first": eq[0] if eq else None, "return_pct": ret},
             "daily_pnl": daily_pnl(points, self.tz),
             "exposure": self.exposure(positions),
             "realized_pnl": float(sum((p["realized_pnl"] for p in positions), Decimal(0))),
@@ -341,6 +351,8 @@ class FleetView:
         health = {b.name: b for b in self.store.bots()}
         counts = q.bot_counts(self.store)
         fills = self.fill_counts()
+        last_run = self.store.last_run()
+        run_bots = {b["name"]: b for b in ((last_run.summary or {}).get("bots") or [])} if last_run else {}
         latest = q.latest_signal_meta(self.store)
         valid = self.validations()
         pnl: dict[str, Decimal] = defaultdict(Decimal)
@@ -382,6 +394,8 @@ class FleetView:
                 "market": market, "regime": regime, "allocation": meta.get("fleet_weight"),
                 "realized_pnl": float(pnl.get(name, Decimal(0))), "open_positions": open_pos.get(name, 0),
                 "signals": c.get("signals", 0), "orders": c.get("orders", 0), "fills": fills.get(name, 0),
+                # the last run's own counts: what `tradefleet run` printed for this bot
+                "run_signals": run_bots.get(name, {}).get("signals"), "run_fills": run_bots.get(name, {}).get("fills"),
                 "validation": valid.get(name), "error": self.broken.get(name) or (stored.error if stored else None),
                 "last_signal": iso(latest.get(name, {}).get("ts_event")),
             })

@@ -56,3 +56,25 @@ def test_validate_table_names_the_leaking_bar(goog) -> None:  # type: ignore[no-
     rows = validation_rows([leaky, fine])
     assert rows[0]["lookahead"] == f"LEAK at {rep.first_bar} (signal)" and rows[0]["verdict"] == "NO-GO"
     assert rows[1]["lookahead"] == "clean"
+
+
+def test_backtest_and_run_warn_about_a_leaky_bot(goog, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Issue #18: run and backtest traded a bot that fails the lookahead check with no warning."""
+    from backtest.lookahead import lookahead_warning
+    from backtest.records import Check, SqlValidationStore, ValidationRecord
+    from orchestrator.cli.main import main
+
+    rep = check_lookahead(PeekingBot(SmaCrossParams()), goog, "peek", count=8)
+    msg = lookahead_warning(rep)
+    assert msg is not None and rep.first_bar in msg and "not trustworthy" in msg
+    assert lookahead_warning(check_lookahead(SmaCrossBot(SmaCrossParams()), goog, "sma", count=8)) is None
+    # a stored NO-GO for lookahead: `run` warns before trading the bot
+    url = f"sqlite:///{tmp_path}/tf.db"
+    vs = SqlValidationStore.from_url(url)
+    vs.save(ValidationRecord("spx-sma-trend", 1, False, "spx", [Check("lookahead", False, "clean", False)],
+                             lookahead={**rep.as_dict(), "bot": "spx-sma-trend"}))
+    vs.engine.dispose()
+    main(["run", "--bot", "spx-sma-trend", "--from", "2010-01-01", "--to", "2010-03-31", "--store", url,
+          "--json", "--no-view", "--no-dashboard"])
+    err = capsys.readouterr().err
+    assert f"warning: spx-sma-trend fails the lookahead check: its signal at {rep.first_bar}" in err
