@@ -38,34 +38,16 @@ def _load_frame(spec: Any, data: str | None, start: str | None, end: str | None)
 
 
 def _load_with_warmup(spec: Any, data: str | None, start: str | None, end: str | None) -> tuple[str, Any, int]:
-    """Return the data name, the bars up to ``end`` and the index of the first bar >= ``start``.
+    """:func:`backtest.history.load_with_warmup`, with ``[data]`` file settings from the config for a file."""
+    from backtest.history import load_with_warmup
+    from scrapers.bundled import DATASETS
 
-    Bars before ``start`` stay in the frame as indicator warm-up; they are not traded.
-    """
-    import pandas as pd
-
-    from scrapers.bundled import DATASETS, dataset_for, load_dataset
-    from scrapers.files import load_bar_file
-
-    if data is None:
-        name = dataset_for(spec.instruments[0]).name
-        frame = load_dataset(name)
-    elif data in DATASETS:
-        name, frame = data, load_dataset(data)
-    else:
+    files = None
+    if data is not None and data not in DATASETS:
         from orchestrator.config import load_config
-        from scrapers.gaps import calendar_for
 
         files = load_config(None).data
-        name, frame = Path(data).name, load_bar_file(data, timeframe=spec.timeframe,
-                                                     calendar=calendar_for(spec.asset_class.value),
-                                                     tz=files.file_timezone, max_missing=files.max_missing_bars)
-    if end:
-        frame = frame.loc[frame.index < pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)]
-    first = int(frame.index.searchsorted(pd.Timestamp(start, tz="UTC"))) if start else 0
-    if len(frame) - first < 2:
-        raise DataError(f"data {name}: fewer than 2 bars between {start or 'start'} and {end or 'end'}")
-    return name, frame, first
+    return load_with_warmup(spec, data, start, end, files)
 
 
 def parse_params(items: list[str], spec: Any) -> dict[str, Any]:
@@ -151,7 +133,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                      sl: float = typer.Option(0.0, "--sl", help="Stop loss fraction (0 = none)."),
                      tp: float = typer.Option(0.0, "--tp", help="Take profit fraction (0 = none)."),
                      tsl: float = typer.Option(0.0, "--tsl", help="Trailing stop fraction (0 = none)."),
-                     report: Path | None = typer.Option(None, "--report", help="Write an HTML report here (+ .json)."),
+                     report: Path | None = typer.Option(None, "--report", dir_okay=False, help="Write an HTML report here (+ .json)."),
                      mc_runs: int = typer.Option(300, "--mc-runs", min=1, help="Bootstrap paths for the report's fan chart."),
                      params: list[str] | None = typer.Option(None, "--param", help="Bot parameter override name=value (repeatable)."),
                      long_only: bool = typer.Option(False, "--long-only", help="Ignore short signals (stay flat instead)."),
@@ -171,6 +153,14 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
             res = run_backtest(spec, history, settings, overrides, start=first)
         frame = history.iloc[first:]
         extra: dict[str, Any] = {"data": name, "warmup_bars": first}
+        from backtest.lookahead import check_lookahead, lookahead_warning
+
+        with bot_errors(spec.name, "checking lookahead"):
+            look = check_lookahead(spec.build(overrides), history, spec.name, 8)
+        extra["lookahead"] = look.as_dict()
+        warning = lookahead_warning(look)
+        if warning:
+            typer.echo(warning, err=True)  # the numbers below are printed, but flagged
         if report is not None:
             from backtest.engine import Signals
             from backtest.montecarlo import monte_carlo
@@ -346,19 +336,36 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                 vstore.save(rec)
                 records.append(rec)
                 adv(1)
-        errored = 1 if any(r.error for r in records) else 0  # a bot that raised was not validated: exit 1
+        # exit 1 when any bot is NO-GO (or raised and so was not validated): scripts can gate on it
+        code = 1 if any(r.error or not r.passed for r in records) else 0
         if as_json:
             emit_json({"store": str(target), "results": [r.to_dict() for r in records]})
-            return errored
-        rows = []
-        for r in records:
-            vals = {c.name: c.value for c in r.checks}
-            rows.append({"bot": r.bot, "verdict": "GO" if r.passed else "NO-GO", "data": r.data,
-                         "trades": None if vals.get("trades") is None else int(vals["trades"]), "win rate": vals.get("win_rate"), "sharpe": vals.get("sharpe"),
-                         "lookahead": vals.get("lookahead"), "WF OOS sharpe": vals.get("wf_oos_sharpe"),
-                         "failed": ", ".join(r.failed_checks) or r.error or "-"})
-        _table("validation (Go/No-Go)", rows)
-        return errored
+            return code
+        _table("validation (Go/No-Go)", validation_rows(records))
+        return code
+
+
+def lookahead_cell(look: dict[str, Any]) -> str:
+    """The lookahead column: ``clean``, or ``LEAK at <first bar>`` naming the bar (never a bare yes/no)."""
+    if not look:
+        return "-"
+    if look.get("clean"):
+        return "clean"
+    where = look.get("first_bar") or (f"bar {look['first_index']}" if look.get("first_index") is not None else "?")
+    return f"LEAK at {where}" + (f" ({look['column']})" if look.get("column") else "")
+
+
+def validation_rows(records: list[Any]) -> list[dict[str, Any]]:
+    """The Go/No-Go table's rows."""
+    rows = []
+    for r in records:
+        vals = {c.name: c.value for c in r.checks}
+        rows.append({"bot": r.bot, "verdict": "GO" if r.passed else "NO-GO", "data": r.data,
+                     "trades": None if vals.get("trades") is None else int(vals["trades"]),
+                     "win rate": vals.get("win_rate"), "sharpe": vals.get("sharpe"),
+                     "lookahead": lookahead_cell(r.lookahead), "WF OOS sharpe": vals.get("wf_oos_sharpe"),
+                     "failed": ", ".join(r.failed_checks) or r.error or "-"})
+    return rows
 
 
 def _validate(spec: Any, cfg: Any, executor: Any) -> Any:

@@ -21,3 +21,7 @@ class ValidationConfig(Section):
     wf_anchored: bool = False
     lookahead_checkpoints: int = Field(12, ge=2, le=200)
     cluster: str | None = Field(None, description="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    paper_store: str | None = Field(None, description="the paper-trading store the live gate trusts (SQLAlchemy "
+                                    "URL); read, never written")
+    paper_days: float = Field(14.0, ge=0, description="paper-trading days the live gate requires")
+    paper_trades: int = Field(0, ge=0, description="paper fills each live bot needs in the paper store")

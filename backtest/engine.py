@@ -166,6 +166,10 @@ def _tail(a: np.ndarray, start: int, n: int) -> np.ndarray:
 def run_backtest(spec: BotSpec, frame: pd.DataFrame, settings: SimSettings | None = None,
                  overrides: Mapping[str, Any] | None = None, start: int = 0) -> BacktestResult:
     """Backtest a registered bot (with optional param ``overrides``) on ``frame``."""
+    if getattr(spec.bot, "portfolio", False):
+        raise PluginError(f"bot {spec.name} is a portfolio (intent) bot: replay it with 'tradefleet run --bot "
+                          f"{spec.name}' (every gate, the fill model); target-weight bots also run in "
+                          f"backtest.targets.backtest_targets")
     if spec.bot.event_driven or not spec.bot.supports_backtest:
         raise PluginError(f"bot {spec.name} is event-driven or declares no backtest support; "
                           f"it is replayed from recorded quotes instead")

@@ -47,6 +47,9 @@ def open_executor(cluster: str | None = None, workers: int | None = None) -> Ite
             client = Client(cluster, timeout="10s")
         except OSError as exc:
             raise ConfigError(f"cluster {cluster}: cannot connect to the Dask scheduler ({exc})") from None
+        except (ValueError, TypeError) as exc:  # a malformed address ("missing port number in address ...")
+            raise ConfigError(f"cluster {cluster!r}: not a Dask scheduler address like tcp://HOST:8786 "
+                              f"({' '.join(str(exc).split())})") from None
         try:
             yield client.get_executor()
         finally:

@@ -76,3 +76,39 @@ def check_lookahead(bot: Bot, frame: pd.DataFrame, name: str = "", count: int = 
     ts, cut = frame.index[i].isoformat(), frame.index[t].isoformat()
     return LookaheadReport(label, False, len(points), ts, i, c, cut,
                            f"{label}: column {c!r} at bar {i} ({ts}) differs when history is cut at {cut}")
+
+
+def lookahead_warning(report: LookaheadReport | dict[str, Any] | None) -> str | None:
+    """A one-line warning for a bot whose lookahead check failed (None when clean or unknown)."""
+    if report is None:
+        return None
+    d = report if isinstance(report, dict) else report.as_dict()
+    if not d or d.get("clean", True):
+        return None
+    where = d.get("first_bar") or (f"bar {d['first_index']}" if d.get("first_index") is not None else "an unknown bar")
+    col = f" (column {d['column']})" if d.get("column") else ""
+    return (f"warning: {d.get('bot', '?')} fails the lookahead check: its signal at {where}{col} changes when later"
+            " bars are removed; its results use future data and are not trustworthy")
+
+
+def stored_lookahead_warnings(store_url: str, bots: list[str]) -> list[str]:
+    """Warnings for ``bots`` whose latest stored validation found lookahead (reads an existing
+    store only; a store that does not exist yet has no validations)."""
+    from pathlib import Path
+
+    if store_url.startswith("sqlite:///") and not Path(store_url.removeprefix("sqlite:///")).exists():
+        return []
+    from backtest.records import SqlValidationStore
+
+    try:
+        vs = SqlValidationStore.from_url(store_url)
+    except Exception:  # an unreadable store is reported by the run itself
+        return []
+    out = []
+    for bot in bots:
+        rec = vs.latest(bot)
+        msg = lookahead_warning({**rec.lookahead, "bot": bot}) if rec is not None and rec.lookahead else None
+        if msg:
+            out.append(msg + " (from its last 'tradefleet validate')")
+    vs.engine.dispose()
+    return out

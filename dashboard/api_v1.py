@@ -210,7 +210,7 @@ def build_routes(view: FleetView, control: FleetControl, jobs: Any, config: Kern
         Route("GET", "/fills", "read", "Fills, newest first (paged)", fills, query=bot_q + page_q),
         Route("GET", "/signals", "read", "Signals with every gate's decision, newest first (filtered, paged)",
               signals, query=bot_q + (("instrument", "string", "only this instrument"),
-                                      ("gate", "string", "only signals this gate rejected or resized"),
+                                      ("gate", "string", "only signals this gate rejected"),
                                       ("outcome", "string", "ordered, rejected, noop, or an exact outcome"),
                                       ("since", "string", "ISO date/time, inclusive"),
                                       ("until", "string", "ISO date/time, exclusive")) + page_q),
@@ -238,7 +238,7 @@ def _state(st: Any) -> dict[str, Any]:
 
 def install_api_v1(app: Flask, view: FleetView, control: FleetControl, tokens: Any, config: KernelConfig) -> None:
     """Mount ``/api/v1`` on ``app``."""
-    from dashboard.app import dumps
+    from dashboard.jsontext import dumps
     from dashboard.backtest_jobs import BacktestJobs
     from dashboard.openapi import openapi_document
     from dashboard.tokens import audit

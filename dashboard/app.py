@@ -11,13 +11,10 @@ when a password is set. The REST API for programs lives in :mod:`dashboard.api_v
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import threading
 import time
 from collections.abc import Iterator
-from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -38,29 +35,11 @@ from orchestrator.sections import KernelConfig
 from orchestrator.errors import TradefleetError
 
 from dashboard import security as sec
+from dashboard.jsontext import dumps, embed_json
 from dashboard.control import ControlError, FleetControl
 from dashboard.views import FleetView, iso
 
 log = logging.getLogger(__name__)
-
-
-def _json_default(obj: Any) -> Any:
-    """Decimals as strings (exact), enums as their values."""
-    if isinstance(obj, Decimal):
-        return str(obj)
-    if isinstance(obj, Enum):
-        return obj.value
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-def dumps(obj: Any) -> str:
-    """JSON text of view data (Decimals exact, as strings)."""
-    return json.dumps(obj, default=_json_default, separators=(",", ":"))
-
-
-def embed_json(obj: Any) -> str:
-    """JSON for a ``<script type="application/json">`` block (no ``</`` can close it)."""
-    return dumps(obj).replace("</", "<\\/")
 
 
 def discover_bots() -> tuple[dict[str, Any], dict[str, str]]:
@@ -313,7 +292,7 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
                                         offset=(page_no - 1) * per_page)
         pages = max(1, -(-total // per_page))
         return render_template("signals.html", page="signals", signals=items, total=total, page_no=page_no,
-                               pages=pages, f=f, q={k: v for k, v in f.items() if v}, facets=q.signal_facets(view.store))
+                               pages=pages, f=f, q={k: v for k, v in f.items() if v}, facets=view.signal_facets())
 
     @app.get("/regimes")
     def regimes() -> Any:

@@ -88,13 +88,13 @@ class BacktestJobs:
     def _run(self, job: BacktestJob) -> None:
         job.state = "running"
         try:
-            from backtest.cli import _load_with_warmup
+            from backtest.history import load_with_warmup
             from backtest.engine import SimSettings, Signals, run_backtest, signals_of
             from backtest.montecarlo import monte_carlo
             from backtest.report import write_report
 
             spec = self.specs[job.bot]
-            name, history, first = _load_with_warmup(spec, None, job.start, job.end)
+            name, history, first = load_with_warmup(spec, None, job.start, job.end)
             res = run_backtest(spec, history, SimSettings(), start=first)
             full = signals_of(spec.build(), history, spec.name)
             sig = Signals(full.signal[first:], full.stop[first:] if len(full.stop) > 1 else full.stop,

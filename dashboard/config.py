@@ -82,7 +82,7 @@ class TelegramConfig(Section):
     allowed_chats: list[int] = Field(default_factory=list, description="chats commands count in")
     alert_chats: list[int] | None = Field(None, description="where alerts go (default: allowed_chats)")
     alert_rejections: bool = Field(True, description="alert on gate and venue rejections")
-    daily_summary_time: str | None = Field("17:00", description="HH:MM for the daily P&L summary; None = off")
+    daily_summary_time: str | None = Field("17:00", description="HH:MM for the daily P&L summary; 'off' turns it off")
     timezone: str | None = Field(None, description="tz of daily_summary_time; default [engine].timezone")
 
     @field_validator("token")
@@ -93,6 +93,8 @@ class TelegramConfig(Section):
     @field_validator("daily_summary_time")
     @classmethod
     def _hhmm(cls, v: str | None) -> str | None:
+        if v is not None and v.strip().lower() in ("off", "none", "false", ""):
+            return None  # TOML has no null: 'off' is how a file turns the summary off
         if v is not None and not _HHMM.match(v):
             raise ValueError("use HH:MM (24 h), e.g. '17:00'")
         return v

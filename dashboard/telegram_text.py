@@ -20,8 +20,18 @@ LIMIT = 4000
 
 
 def clip(text: str) -> str:
-    """Keep a message within Telegram's limit."""
-    return text if len(text) <= LIMIT else text[:LIMIT - 20] + "\n… (truncated)"
+    """Keep a message within Telegram's limit, cutting at a line end (never inside a name)."""
+    if len(text) <= LIMIT:
+        return text
+    lines = text.split("\n")
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > LIMIT - 60:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept) + f"\n… and {len(lines) - len(kept)} more lines (the dashboard lists them all)"
 
 
 def money(x: float | Decimal | None) -> str:
@@ -74,8 +84,10 @@ def positions_text(view: FleetView) -> str:
 def pnl_text(view: FleetView) -> str:
     ov = view.overview()
     eq = ov["equity"]
-    lines = [f"equity {money(eq['last'])} (return {eq['return_pct'] if eq['return_pct'] is not None else '-'}%)",
-             f"realised {money(ov['realized_pnl'])}"]
+    if eq["last"] is None:
+        return "no equity recorded yet: no run has written to this store (start one: tradefleet run)"
+    ret = f" (return {eq['return_pct']:+.2f}%)" if eq["return_pct"] is not None else ""
+    lines = [f"equity {money(eq['last'])}{ret}", f"realised {money(ov['realized_pnl'])}"]
     bots = sorted((b for b in view.bots() if b["realized_pnl"]), key=lambda b: b["realized_pnl"])
     if bots:
         lines.append("worst: " + ", ".join(f"{b['name']} {money(b['realized_pnl'])}" for b in bots[:3]))

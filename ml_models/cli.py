@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 
+from orchestrator.cli.args import date_option
 from orchestrator.cli.common import ConfigOption, JsonOption, emit_json, load
 
 RootOpt = typer.Option(None, "--root", help="Model registry folder (default: [ml] root, var/models).")
@@ -79,6 +80,25 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _until(loader: Callable[[str], Any], day: str) -> Callable[[str], Any]:
+    """Wrap a bar loader so it returns only bars closed on or before ``day`` (UTC): features
+    and labels then see nothing after it."""
+    import pandas as pd
+
+    from ml_models.errors import TrainingError
+
+    cut = pd.Timestamp(day, tz="UTC") + pd.Timedelta(days=1)
+
+    def load(asset: str) -> Any:
+        frame = loader(asset)
+        out = frame.loc[frame.index < cut]
+        if len(out) == 0:
+            raise TrainingError(f"train {asset} --until {day}: no bars on or before {day}")
+        return out
+
+    return load
+
+
 def register(app: typer.Typer) -> None:
     """Add ``train`` and the ``models`` group to the app."""
     models = typer.Typer(help="List, promote and roll back trained per-asset models.", no_args_is_help=True)
@@ -89,6 +109,8 @@ def register(app: typer.Typer) -> None:
               model: str = typer.Option(None, "--model", help="xgboost | lightgbm | lstm (default: [ml] model)."),
               objective: str = typer.Option(None, "--objective", help="logloss | profit (default: [ml] objective)."),
               promote: bool = typer.Option(False, "--promote", help="Promote the new version whatever its score."),
+              until: str | None = date_option("--until", "Train only on bars up to this date (YYYY-MM-DD, "
+                                               "inclusive): a point-in-time model a replay after it may use."),
               root: str = RootOpt, config: Path = ConfigOption, as_json: bool = JsonOption) -> None:
         """Train per-asset models, report out-of-sample vs a naive baseline, register them."""
         from ml_models.errors import TrainingError
@@ -96,12 +118,18 @@ def register(app: typer.Typer) -> None:
         from ml_models.training.schedule import RetrainJob, spec_from_config
 
         cfg = load(config)
+        if root and Path(root).exists() and not Path(root).is_dir():
+            from orchestrator.cli.args import bad_arg
+
+            bad_arg("--root", root, "is a file; give the model registry folder")
         ml = cfg.ml.model_copy(update={"root": root or cfg.ml.root})
         if model and model not in ("xgboost", "lightgbm", "lstm"):
             raise TrainingError(f"train --model {model}: use xgboost, lightgbm or lstm")
         if objective and objective not in ("logloss", "profit"):
             raise TrainingError(f"train --objective {objective}: use logloss or profit")
         job = RetrainJob(ml, spec_from_config(ml, model, objective))
+        if until:
+            job.loader = _until(job.loader, until)
         with _progress(as_json) as progress:
             outcomes = job.run([asset] if asset else None, progress)
         if promote:

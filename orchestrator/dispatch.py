@@ -77,6 +77,7 @@ class IntentDispatcher:
         self.live: dict[str, LiveIntent] = {}
         self._owned: set[str] = set()  # client order ids sent for intents
         self._working: dict[str, Order] = {}  # sent and not yet known to be done
+        self._intent_of: dict[str, str] = {}  # client order id -> intent id
         self._restored: set[str] = set()  # bots whose stored working orders were picked up
         self.unwinds = 0
         #: intent id -> signed exposure left naked after a hedge-on-fill unwind (under one lot)
@@ -99,7 +100,8 @@ class IntentDispatcher:
                 if s.meta.get("intent")}
         for r in recs:
             order = r.order
-            self._working[order.client_order_id] = order
+            if not order.is_contingent:
+                self._working[order.client_order_id] = order
             key = keys.get(r.signal_id or "")
             if key:
                 self._owned.add(order.client_order_id)
@@ -120,8 +122,10 @@ class IntentDispatcher:
             if px is not None:
                 marks[sym] = px
         insts = {s: services.instruments[s] for s in set(instruments) | set(positions) if s in services.instruments}
-        ids = {o.client_order_id: iid for iid, live in self.live.items() if live.bot == bot
-               for o in (*live.orders, *live.deferred)}
+        ids = {cid: self._intent_of[cid] for cid, o in self._working.items() if o.bot == bot and cid in self._intent_of}
+        for iid, live in self.live.items():
+            if live.bot == bot and live.deferred:
+                ids.update((o.client_order_id, iid) for o in live.deferred)
         return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks,
                          ids)
 
@@ -291,14 +295,20 @@ class IntentDispatcher:
             qty = leg.ratio * units
             if intent.reduce_only:  # never past flat
                 qty = max(min(qty, -held), ZERO) if held < 0 else min(max(qty, -held), ZERO)
-            price = float(intent.limit or intent.stop or 0) if not intent.is_multi_leg else 0.0
-            legs.append(GroupLeg(leg.instrument, qty, price or self._reference(leg.instrument, qty), held))
+            own = float(intent.limit or intent.stop or 0) if not intent.is_multi_leg else 0.0
+            if self._binary(leg.instrument):
+                price = own or self._reference(leg.instrument, qty)
+            else:  # the gates judge the leg at the market now: a resting limit or stop is meant to be away
+                price = self._reference(leg.instrument, qty) or own
+            legs.append(GroupLeg(leg.instrument, qty, price, held))
         if all(leg.quantity == 0 for leg in legs):
             return
         venue_atomic = intent.atomic is Atomic.VENUE_COMBO and self._venue_combo(intent)
         group = IntentGroup(bot, iid, "order", tuple(legs), now_ns, venue_atomic=venue_atomic,
                             leg_risk=intent.leg_risk, meta={"order_type": intent.order_type.value, "tag": intent.tag,
-                                                            "atomic": intent.atomic.value})
+                                                            "atomic": intent.atomic.value,
+                                                            **({"limit": str(intent.limit)} if intent.limit else {}),
+                                                            **({"stop": str(intent.stop)} if intent.stop else {})})
         result = self._judge(runner, group)
         if not result.approved:
             return
@@ -314,6 +324,12 @@ class IntentDispatcher:
         if intent.is_multi_leg and intent.leg_risk is LegRisk.HEDGE and not venue_atomic:
             live.hedge = tuple((o.client_order_id, o.quantity) for o in sent)
             self.check_hedges()
+
+    def _binary(self, sym: str) -> bool:
+        from orchestrator.binary import is_binary
+
+        inst = self.engine.services.instruments.get(sym)
+        return inst is not None and is_binary(inst.asset_class)
 
     def _reference(self, sym: str, qty: Decimal) -> float:
         """A market leg's reference price: the touch it would take (ask to buy, bid to sell);
@@ -479,11 +495,13 @@ class IntentDispatcher:
     def _send(self, live: LiveIntent, order: Order) -> None:
         e = self.engine
         live.orders.append(order)
+        self._intent_of[order.client_order_id] = next((k for k, v in self.live.items() if v is live), "")
         self._owned.add(order.client_order_id)
         runner = e.runners.get(order.bot)
         if runner is not None:
             runner.stats.orders += 1
-        self._working[order.client_order_id] = order
+        if not order.is_contingent:  # bracket children and OCO members are exits, never pending
+            self._working[order.client_order_id] = order
         if e.oms.submit(order) is None and e.services.store.order(order.client_order_id) is None:
             self._working.pop(order.client_order_id, None)  # blocked before the venue: never stored
 
@@ -500,9 +518,15 @@ class IntentDispatcher:
         runner.stats.rejected += 1
 
     def on_update(self) -> None:
-        """Fills or cancels happened: release staged increases, check hedge plans."""
+        """Fills or cancels happened: release staged increases, check hedge plans, and
+        forget target intents that have nothing working or waiting any more."""
         for iid in [k for k, v in self.live.items() if v.deferred]:
             self._release(iid)
+        done = [k for k, v in self.live.items() if v.kind == "target" and not v.deferred
+                and not any(o.client_order_id in self._working for o in v.orders)]
+        for k in done:
+            for o in self.live.pop(k).orders:
+                self._intent_of.pop(o.client_order_id, None)
         if any(v.hedge for v in self.live.values()):
             self.check_hedges()
 

@@ -92,9 +92,11 @@ class Registry:
         if rec is None:
             import difflib
 
-            close = difflib.get_close_matches(name, list(self.records["bots"]), n=3)
+            from orchestrator.config_file import show_value
+
+            close = difflib.get_close_matches(name, list(self.records["bots"]), n=3) if len(name) < 200 else []
             hint = f"; did you mean {', '.join(close)}?" if close else "; see 'tradefleet bots list'"
-            raise PluginError(f"no bot named {name!r}{hint}")
+            raise PluginError(f"no bot named {show_value(name)}{hint}")
         if rec.status is not PluginStatus.OK:
             raise PluginError(f"bot {name} is {rec.status.value}: {rec.error}")
         spec: BotSpec = rec.obj

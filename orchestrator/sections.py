@@ -31,6 +31,9 @@ class SecretRef(str):
         name = self.removeprefix("env:")
         if name not in env:
             raise ConfigError(f"secret {self}: environment variable {name} is not set")
+        from orchestrator.redaction import REDACTOR
+
+        REDACTOR.add(env[name])  # every resolved secret is masked in every log record from now on
         return SecretStr(env[name])
 
 

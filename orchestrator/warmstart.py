@@ -30,9 +30,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from orchestrator.domain import Fill, Position
-from orchestrator.store.records import OrderRecord
 
 if TYPE_CHECKING:
+    from orchestrator.store.records import OrderRecord
     from orchestrator.portfolio import Ledger
     from orchestrator.kernel import Kernel
 
@@ -57,19 +57,21 @@ def warm_start(kernel: Kernel, starting_cash: Decimal) -> WarmStartReport:
     t0 = time.perf_counter()
     engine, store = kernel.engine, kernel.services.store
     accounts = set(kernel.oms.accounts())
-    records = [r for r in store.orders() if r.account in accounts]
-    by_cid = {r.client_order_id: r for r in records}
-    fills = [f for f in store.fills() if f.client_order_id in by_cid]
-    book = rebuild_book(fills, by_cid, starting_cash, engine.ledger)
+    keys = [k for k in store.order_keys() if k[2] in accounts]  # (cid, bot, account, instrument, status, venue id)
+    owner = {k[0]: (k[1], k[2]) for k in keys}
+    records = [r for r in store.open_orders() if r.account in accounts]
+    fills = [f for f in store.fills() if f.client_order_id in owner]
+    book = rebuild_book(fills, owner, starting_cash, engine.ledger)
     engine.ledger.restore(book.cash(), book.positions())
     engine.ledger.fees_paid = book.fees_paid
     repaired = _repair_positions(kernel, book.positions())
     if engine.paper is not None:
         paper_account = next((a for a in accounts if _unwrap(kernel.oms.broker(a)) is engine.paper), None)
         if paper_account is not None:
-            engine.paper.restore([f for f in fills if by_cid[f.client_order_id].account == paper_account],
-                                 [r for r in records if r.account == paper_account])
-    kernel.oms.restore(records, fills)
+            engine.paper.restore([f for f in fills if owner[f.client_order_id][1] == paper_account],
+                                 [r for r in records if r.account == paper_account],
+                                 [k[5] for k in keys if k[2] == paper_account and k[5]])
+    kernel.oms.restore(records, fills, [(k[2], k[5], k[0]) for k in keys if k[5]])
     plans = 0
     if engine.exits is not None:
         engine.exits.persist_to(store, f"exits:{engine.account}")
@@ -80,18 +82,19 @@ def warm_start(kernel: Kernel, starting_cash: Decimal) -> WarmStartReport:
         if hook is not None:
             hook(engine.ledger)
     open_positions = sum(1 for p in engine.ledger.positions() if p.quantity)
-    return WarmStartReport(len(records), len(fills), open_positions, plans, repaired, engine.ledger.cash(),
+    return WarmStartReport(len(keys), len(fills), open_positions, plans, repaired, engine.ledger.cash(),
                            time.perf_counter() - t0)
 
 
-def rebuild_book(fills: list[Fill], orders: dict[str, OrderRecord], starting_cash: Decimal,
+def rebuild_book(fills: list[Fill], owner: dict[str, tuple[str, str]], starting_cash: Decimal,
                  like: Ledger) -> Ledger:
-    """The engine's book as the fold of ``fills`` (EXTERNAL orders are not the fleet's)."""
+    """The engine's book as the fold of ``fills`` (``owner``: client id -> (bot, account));
+    EXTERNAL orders are not the fleet's."""
     book = like.empty_like(starting_cash)
     for fill in fills:
-        owner = orders[fill.client_order_id].bot
-        if owner != EXTERNAL:
-            book.apply_fill(owner, fill)
+        bot = owner[fill.client_order_id][0]
+        if bot != EXTERNAL:
+            book.apply_fill(bot, fill)
     return book
 
 

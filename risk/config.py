@@ -58,6 +58,10 @@ class DailyLossConfig(Section):
     pct: float | None = Field(0.05, gt=0, le=1, description="fraction of start-of-day equity")
     amount: float | None = Field(None, gt=0, description="absolute loss in account currency")
     timezone: str | None = Field(None, description="day boundary tz; default [engine].timezone")
+    fleet_pct: float | None = Field(None, gt=0, le=1, description="each fleet's daily loss budget: fraction of "
+                                    "its capital budget (unset: none)")
+    bot_pct: float | None = Field(None, gt=0, le=1, description="each bot's daily loss budget: fraction of its "
+                                  "capital budget (unset: none)")
     resume_actors: list[str] = Field(default_factory=lambda: ["operator", "dashboard", "telegram", "cli"])
 
     @model_validator(mode="after")
@@ -171,6 +175,8 @@ class ScopeLimits(Section):
     max_positions: int | None = Field(None, ge=0)
     gross_exposure_pct: float | None = Field(None, gt=0)
     max_trades_per_day: int | None = Field(None, ge=0)
+    daily_loss_pct: float | None = Field(None, gt=0, le=1, description="daily loss budget: fraction of this "
+                                         "fleet's or bot's capital budget")
     capital_pct: float | None = Field(None, gt=0, le=1, description="capital budget: fraction of account "
                                       "equity this fleet or bot may use (default: an equal share per running bot)")
 

@@ -70,6 +70,7 @@ from orchestrator.errors import StoreError
 from risk.alerts import AlertSink, RiskAlert
 from risk.blockers import Blockers
 from risk.budgets import CapitalBudgets, declared
+from risk.scoped_loss import ScopedDailyLoss, pnl_by_bot
 from risk.config import PortfolioRiskConfig
 from risk.confirm import ConfirmationBook
 from risk.daily_loss import DailyLossGuard
@@ -129,6 +130,7 @@ class PortfolioRiskGate:
         self.model = MarketModel(config)
         self._fleet_of = {**(fleet_of or {}), **config.fleet_of}
         self.budgets = CapitalBudgets(*declared(config, ()), default_pct=config.position_pct)
+        self.scoped_loss = ScopedDailyLoss(config, timezone, self.states)
         self._limits: dict[tuple[str, str], ScopedLimits] = {}
         self._outcomes = OutcomeWatcher()
         self._exits_approved: dict[tuple[str, str], int] = {}
@@ -287,6 +289,8 @@ class PortfolioRiskGate:
         held = {i for (_, i) in snap.book.holdings}
         self.breakers.evaluate(ctx.market, held, ctx.now_ns, self.bar_seconds)
         self.daily.update(ctx.now_ns, snap.book.equity)
+        if self.scoped_loss.enabled:
+            self._scoped_loss(ctx, snap.book.equity)
         universe = held | set(self.universe() if self.universe is not None else [])
         if self.model.needs_refresh(ctx.now_ns, universe):
             self.model.rebuild(ctx.market, universe, ctx.now_ns)
@@ -294,6 +298,19 @@ class PortfolioRiskGate:
             snap.greeks = self.greeks_provider(ctx.portfolio.positions())
         if ctx.now_ns - self._report_ns >= self.report_every_ns:
             self.save_report(ctx.now_ns)
+
+    def _scoped_loss(self, ctx: GateContext, equity: float) -> None:
+        def capital(scope: str) -> float:
+            kind, name = scope.split(":", 1)
+            if kind == "fleet":
+                frac = self.budgets.fleet_fraction(name) if self.budgets.known else self.budgets.default_pct
+            else:
+                frac = self.budgets.bot_fraction(name, self._fleet_of.get(name, "default"))
+            return frac * equity
+
+        mark = getattr(ctx.market, "last_close", None) or (lambda _i: None)
+        self.scoped_loss.update(ctx.now_ns, pnl_by_bot(ctx.portfolio.positions(), mark),
+                                lambda b: self._fleet_of.get(b, "default"), capital)
 
     def save_report(self, now_ns: int) -> None:
         """Save the report now (the CLI and dashboard read it); a replay saves one at its end."""

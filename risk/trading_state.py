@@ -82,12 +82,12 @@ def trading_state(store: Any, account: str | None = None, now_ns: int | None = N
     daily = kv.load_risk_state("daily_loss") or {}
     holds = [h for h in _control_holds(store)
              if not h["scope"].startswith("account:replay-") or h["scope"] == f"account:{account}"]
-    for h in holds:  # the daily-loss halt lifts by itself at local midnight
-        if h["set_by"] == "risk" and h["reason"].startswith("daily_loss") and daily.get("halted"):
+    for h in holds:  # the account's daily-loss halt lifts by itself at local midnight
+        if h["set_by"] == "risk" and h["reason"].startswith("daily_loss"):
             h["source"], h["expires_ns"] = "daily_loss", daily.get("expires_ns")
+    holds = [h for h in holds if not (h["source"] == "daily_loss" and not daily.get("halted"))]
     holds += _risk_holds(kv)
     holds = [h for h in holds if h["expires_ns"] is None or h["expires_ns"] > now_ns]
-    holds = [h for h in holds if not (h["source"] == "daily_loss" and not daily.get("halted"))]
     scopes: dict[str, dict[str, Any]] = {}
     for h in sorted(holds, key=lambda h: (h["scope"], -ORDER[h["state"]])):
         entry = scopes.setdefault(h["scope"], {"state": h["state"], "holds": []})

@@ -120,43 +120,52 @@ def fetch_view(hub: Any, target: str, tf: str | None, start: str | None, fresh: 
             "bars": _plain(ans.frame) if ans.frame is not None else None}
 
 
-def read_unvalidated(path: Path) -> Any:
-    """Read a CSV/Parquet bar file without stopping at the first problem (for ``data check``)."""
+def read_unvalidated(path: Path, tz: str | None = None) -> Any:
+    """Read a CSV/Parquet bar file without stopping at ordering, price or gap problems (for
+    ``data check``); unreadable timestamps or numbers still stop it, naming the line and value."""
     import pandas as pd
 
     from orchestrator.errors import DataError
+    from scrapers.files import _localize, _numbers, _rows, _separator, _timestamps
     from scrapers.frames import normalize_columns
 
     if not path.exists():
         raise DataError(f"{path}: data file not found")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not a bar file")
+    parquet = path.suffix.lower() in (".parquet", ".pq")
     try:
-        raw = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+        raw = pd.read_parquet(path) if parquet else pd.read_csv(path, dtype=str, skip_blank_lines=False,
+                                                                    keep_default_na=False, sep=_separator(path))
     except Exception as exc:  # pandas raises many types for malformed files
         raise DataError(f"{path}: cannot read: {' '.join(str(exc).split())}") from None
+    where = _rows(parquet)
     if not isinstance(raw.index, pd.DatetimeIndex):
         lower = {str(c).strip().lower(): c for c in raw.columns}
         col = next((lower[c] for c in ("ts", "time", "timestamp", "date", "datetime") if c in lower), raw.columns[0])
-        try:
-            stamps = pd.DatetimeIndex(pd.to_datetime(raw[col], utc=True, format="mixed"))
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"{path}: column {col!r} is not timestamps: {exc}") from None
+        stamps = _timestamps(raw[col], str(path), where, tz)
         raw = raw.drop(columns=[col]).set_axis(stamps, axis=0)
     if raw.index.tz is None:
-        raw.index = raw.index.tz_localize("UTC")
-    return normalize_columns(raw, str(path))
+        raw.index = _localize(raw.index, str(path), tz)
+    return normalize_columns(_numbers(raw, str(path), where), str(path))
 
 
 def check_view(hub: Any, target: str, tf: str | None, at_ns: int | None) -> dict[str, Any]:
     """Findings on a bar file (path) or on a symbol's bars from the chain."""
     from scrapers.checks import check_bars
-    from scrapers.providers.local import _infer_tf
+    from scrapers.files import infer_timeframe as _infer_tf
 
     cfg = hub.config
     p = Path(target)
+    hole = None
     if p.suffix.lower() in (".csv", ".parquet", ".pq", ".gz") or p.exists():
-        frame = read_unvalidated(p)
+        from scrapers.gaps import find_hole
+
+        frame = read_unvalidated(p, cfg.file_timezone)
         tf = tf or _infer_tf(frame) or cfg.timeframe
         what = str(p)
+        ordered = frame.index.is_monotonic_increasing and frame.index.is_unique
+        hole = find_hole(frame.index, tf, None, cfg.max_missing_bars) if ordered else None
     else:
         target = _symbol(target)
         ans = hub.bars(target, tf, require_fresh=False)
@@ -164,7 +173,13 @@ def check_view(hub: Any, target: str, tf: str | None, at_ns: int | None) -> dict
             return {"target": target, "timeframe": ans.timeframe, "ok": False, "bars": 0, "source": None,
                     "findings": [{"kind": "empty", "severity": "error", "row": None, "ts": None, "detail": ans.reason()}]}
         frame, tf, what = ans.frame, ans.timeframe, f"{target} via {ans.source}"
-    found = check_bars(frame, tf, now_ns=at_ns, outlier_sigma=cfg.outlier_sigma, stale_bars=cfg.stale_bars)
+    found = check_bars(frame, tf, now_ns=at_ns, outlier_sigma=cfg.outlier_sigma, stale_bars=cfg.stale_bars,
+                       max_gap_ns=None if what != str(p) else 2**62)  # files: holes judged on the calendar below
+    if hole is not None:
+        from scrapers.checks import Finding
+
+        found.insert(0, Finding("gap", "error", hole.row + 1, str(frame.index[hole.row]),
+                                hole.describe(tf, frame.index[hole.row - 1], cfg.max_missing_bars)))
     return {"target": what, "timeframe": tf, "bars": len(frame), "ok": not any(f.severity == "error" for f in found),
             "findings": [f.to_dict() for f in found]}
 

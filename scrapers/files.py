@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orchestrator.duration import parse_timeframe
 from orchestrator.errors import DataError
 from scrapers.frames import OHLCV, _ALIASES, normalize_columns, validate_frame
 from scrapers.gaps import DEFAULT_MAX_MISSING, find_hole
@@ -179,9 +180,7 @@ def _numbers(raw: pd.DataFrame, source: str, where: str) -> pd.DataFrame:
 
 def _check_holes(frame: pd.DataFrame, source: str, where: str, timeframe: str | None, calendar: str | None,
                  max_missing: int) -> None:
-    from scrapers.providers.local import _infer_tf
-
-    tf = timeframe or _infer_tf(frame)
+    tf = timeframe or infer_timeframe(frame)
     if tf is None:
         return
     hole = find_hole(frame.index, tf, calendar, max_missing)
@@ -189,3 +188,16 @@ def _check_holes(frame: pd.DataFrame, source: str, where: str, timeframe: str | 
         i = hole.row
         raise DataError(f"{source}: {where} {_line(i, where)} ({frame.index[i]}): "
                         f"{hole.describe(tf, frame.index[i - 1], max_missing)}")
+
+
+def infer_timeframe(frame: pd.DataFrame) -> str | None:
+    """Guess a file's timeframe from its median spacing (minutes, hours or days)."""
+    import numpy as np
+
+    if len(frame) < 3:
+        return None
+    step = int(np.median(np.diff(frame.index.as_unit("ns").asi8))) // 1_000_000_000
+    for tf in ("1m", "5m", "15m", "30m", "1h", "4h", "1d"):
+        if step <= parse_timeframe(tf).seconds:
+            return tf
+    return "1d" if step < 6 * 86_400 else "1w" if step < 25 * 86_400 else "1mo"

@@ -10,10 +10,10 @@ from bots.prediction.edge import best_edge, fair_value
 
 if TYPE_CHECKING:
     from orchestrator.clock import Clock
-    from orchestrator.config import AppConfig
+    from orchestrator.sections import KernelConfig
 
 
-def markets_view(app: AppConfig, clock: Clock, source: Any = None) -> dict[str, Any]:
+def markets_view(app: KernelConfig, clock: Clock, source: Any = None) -> dict[str, Any]:
     """Rows (one per configured market) plus the notes of inputs left out."""
     from bots.prediction.live import LiveSnapshotSource
 

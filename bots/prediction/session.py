@@ -154,15 +154,25 @@ def load_session(path: str | Path) -> Session:
     if quotes is None or quotes.empty:
         raise DataError(f"{path}: the session has no quotes")
     terms = _terms(_table(path, "terms"))
+    import numpy as np
+
+    bid, ask = quotes["yes_bid"].to_numpy(float), quotes["yes_ask"].to_numpy(float)
+    bad = np.flatnonzero(~((bid >= 0) & (bid <= ask) & (ask <= 1)))
+    if bad.size:  # checked on the columns at once: one line naming the first bad row
+        r = quotes.iloc[int(bad[0])]
+        raise DataError(f"{path}/quotes: row {int(bad[0])} ({r.symbol} at {r.ts_ns}): need 0 <= bid ({r.yes_bid}) "
+                        f"<= ask ({r.yes_ask}) <= 1")
     by_ts: dict[int, dict[str, Any]] = {}
-    for r in quotes.itertuples(index=False):
-        try:
-            q = BinaryQuote(r.symbol, r.venue, float(r.yes_bid), float(r.yes_ask), int(r.ts_ns),
-                            float(r.bid_size), float(r.ask_size))
-        except DataError as exc:
-            raise DataError(f"{path}/quotes: {exc}") from None
-        by_ts.setdefault(int(r.ts_ns), {"quotes": {}, "forecasts": {}, "odds": {}, "trades": {}, "ages": {}})[
-            "quotes"][r.symbol] = q
+    new = object.__new__
+    cols = zip(quotes["ts_ns"].tolist(), quotes["symbol"].tolist(), quotes["venue"].tolist(), bid.tolist(),
+               ask.tolist(), quotes["bid_size"].tolist(), quotes["ask_size"].tolist(), strict=True)
+    for ts, sym, venue, b, a, bs, az in cols:
+        q = new(BinaryQuote)  # validated above, column-wise
+        q.__dict__.update(symbol=sym, venue=venue, yes_bid=b, yes_ask=a, ts_ns=ts, bid_size=bs, ask_size=az)
+        slot = by_ts.get(ts)
+        if slot is None:
+            slot = by_ts[ts] = {"quotes": {}, "forecasts": {}, "odds": {}, "trades": {}, "ages": {}}
+        slot["quotes"][sym] = q
     for r in _rows(_table(path, "forecasts")):
         slot = by_ts.get(int(r.ts_ns))
         if slot is None:

@@ -39,9 +39,11 @@ class AlertService:
 
     def __init__(self, store: Any, clock: Clock, config: AlertsConfig,
                  channels: dict[str, tuple[Channel, ChannelConfig]] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, pace: Clock | None = None) -> None:
         self.alerts = AlertStore(store)
         self.clock = clock
+        #: the clock ``sleep`` advances (rate-limit windows); the engine's clock stamps the alerts
+        self.pace = pace or clock
         self.config = config
         self.channels = dict(channels or {})
         self.sleep = sleep
@@ -139,7 +141,7 @@ class AlertService:
             except Exception as exc:  # a channel bug is a failed delivery, not a crash
                 error = redact(f"{type(exc).__name__}: {exc}")
                 break
-            self._sent[name].append(self.clock.now_ns())
+            self._sent[name].append(self.pace.now_ns())
             self.alerts.set_delivery(alert.id, name, "sent", attempt, None, self.clock.now_ns())
             return 1
         self.alerts.set_delivery(alert.id, name, "failed", attempt, error, self.clock.now_ns())
@@ -151,7 +153,7 @@ class AlertService:
         """At most ``per_minute`` sends in any 60 s per channel: wait for the window to open."""
         sent = self._sent.setdefault(name, deque())
         while True:
-            now = self.clock.now_ns()
+            now = self.pace.now_ns()
             while sent and sent[0] <= now - 60 * NS:
                 sent.popleft()
             if len(sent) < per_minute:
@@ -214,7 +216,10 @@ def build_service(config: KernelConfig, store: Any, clock: Clock, environ: Any =
     """The alert service of a process from ``[alerts]`` (and ``[telegram]`` for the bot)."""
     from orchestrator.alerts.build import channels_from_config
 
-    return AlertService(store, clock, config.alerts, channels_from_config(config, environ), sleep)
+    from orchestrator.clock import LiveClock
+
+    pace = clock if sleep is not time.sleep else LiveClock()  # real sleeps pace on the wall clock
+    return AlertService(store, clock, config.alerts, channels_from_config(config, environ), sleep, pace)
 
 
 def install(config: KernelConfig, store: Any, clock: Clock, bus: Any, start: bool = True) -> AlertService | None:

@@ -16,7 +16,7 @@ def bot_rows(config: Path | None) -> list[dict[str, Any]]:
 
     cfg = load(config)
     registry = Registry.discover(["bots"])
-    paused = _paused_bots(cfg)
+    paused, health = _store_state(cfg)
     rows = []
     for name, rec in sorted(registry.records["bots"].items()):
         if rec.obj is None:
@@ -27,29 +27,35 @@ def bot_rows(config: Path | None) -> list[dict[str, Any]]:
         spec = rec.obj
         enabled = cfg.bots[name].enabled if name in cfg.bots else True
         status = "paused" if name in paused else ("disabled" if not enabled else rec.status.value)
+        error = rec.error
+        stored = health.get(name)
+        if stored is not None and stored[0] != "ok" and status == "ok":
+            status, error = stored  # faulted in the last run: say so, with its error
         rows.append({
             "name": name, "strategy": f"{spec.bot.__module__}.{spec.bot.__qualname__}", "family": spec.family,
             "asset_class": spec.asset_class.value, "instruments": list(spec.instruments),
             "schedule": spec.schedule.describe(), "timezone": spec.schedule.timezone, "timeframe": spec.timeframe,
-            "regimes": sorted(spec.regimes), "status": status, "error": rec.error, "description": spec.summary,
+            "regimes": sorted(spec.regimes), "status": status, "error": error, "description": spec.summary,
         })
     return rows
 
 
-def _paused_bots(cfg: Any) -> set[str]:
-    """Bots paused in the store, without creating a store that does not exist yet."""
+def _store_state(cfg: Any) -> tuple[set[str], dict[str, tuple[str, str | None]]]:
+    """Bots paused in the store, and each bot's stored health (``faulted`` with its error when
+    it faulted in a run), without creating a store that does not exist yet."""
     url = cfg.engine.store_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return set()  # no run yet: nothing paused, and no need to import the store
+        return set(), {}  # no run yet: nothing paused, and no need to import the store
     from orchestrator.errors import StoreMissing
     from orchestrator.store import Store
 
     try:
         store = Store.open_existing(url)
     except StoreMissing:
-        return set()
+        return set(), {}
     try:
-        return {c.scope.removeprefix("bot:") for c in store.controls() if c.scope.startswith("bot:") and c.paused}
+        paused = {c.scope.removeprefix("bot:") for c in store.controls() if c.scope.startswith("bot:") and c.paused}
+        return paused, {b.name: (b.status, b.error) for b in store.bots()}
     finally:
         store.close()
 

@@ -14,7 +14,20 @@ from orchestrator.config import AppConfig, load_config
 ConfigOption = typer.Option(None, "--config", "-c", help="Config file (default: ./tradefleet.toml if present, else built-in defaults).",
                             exists=False, dir_okay=False)
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
-StoreOption = typer.Option(None, "--store", help="SQLAlchemy URL of the store (default: engine.store_url).")
+def _store_url(value: str | None) -> str | None:
+    """Check a ``--store`` URL before the command runs (form and dialect; nothing is opened)."""
+    if value is None:
+        return None
+    from orchestrator.preflight import store_url_problem
+
+    why = "empty; give a URL like sqlite:///var/tradefleet.db" if not value.strip() else store_url_problem(value)
+    if why:
+        raise typer.BadParameter(why)
+    return value
+
+
+StoreOption = typer.Option(None, "--store", help="SQLAlchemy URL of the store (default: engine.store_url).",
+                           callback=_store_url)
 
 
 def load(config: Path | None) -> AppConfig:

@@ -44,7 +44,36 @@ def build_app() -> typer.Typer:
     )
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
+    _register_plugin_commands(app)
     return app
+
+
+def _register_plugin_commands(app: typer.Typer) -> None:
+    """Sub-commands other installed packages register under ``tradefleet.commands``."""
+    import sys
+
+    from orchestrator.extensions import COMMANDS, discover
+
+    for ext in discover(COMMANDS):
+        try:
+            if ext.error:
+                raise RuntimeError(ext.error)
+            ext.obj(app)
+        except Exception as exc:  # one broken plugin never takes the command line down
+            print(f"warning: command plugin {ext.name} ({ext.target}) left out: {exc}", file=sys.stderr)
+
+
+def _wide_when_piped() -> bool:
+    """Piped output is not cut at 80 columns: rich sizes tables to ``COLUMNS`` when stdout is
+    not a terminal, so give it room for every table's natural width (a terminal keeps its own).
+    Return True if ``COLUMNS`` was set here (and is to be removed when the command ends)."""
+    import os
+    import sys
+
+    if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
+        os.environ["COLUMNS"] = "1000"
+        return True
+    return False
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,7 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     import sys
 
     from orchestrator.cli.args import command_path, report
+    from orchestrator.execution.secrets import install_redaction
 
+    widened = _wide_when_piped()
+    install_redaction()  # every process: no configured secret or URL token in any log record
     app = build_app()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -62,6 +94,11 @@ def main(argv: list[str] | None = None) -> None:
         if code is None:
             raise
         raise SystemExit(code) from None
+    finally:
+        if widened:
+            import os
+
+            os.environ.pop("COLUMNS", None)
     if isinstance(rv, int) and rv:
         raise SystemExit(rv)
 

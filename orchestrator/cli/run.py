@@ -61,6 +61,7 @@ def _run(cfg: Any, store_url: str | None, bot: list[str], start: str | None, end
         return False
     from orchestrator.replay import run_replay
 
+    _warn_lookahead(cfg, store_url, bot, registry)
     show = view and not as_json
     with _View(enabled=show) as v:
         summary = run_replay(cfg, bots=bot or None, start=start, end=end, store_url=store_url, speed=speed,
@@ -70,6 +71,17 @@ def _run(cfg: Any, store_url: str | None, bot: list[str], start: str | None, end
     else:
         print_summary(summary)
     return True
+
+
+def _warn_lookahead(cfg: Any, store_url: str | None, bots: list[str], registry: Any) -> None:
+    """Warn (stderr) about each bot about to trade whose last validation found lookahead."""
+    try:
+        from backtest.lookahead import stored_lookahead_warnings
+    except ImportError:  # the backtest component is not installed: nothing to warn from
+        return
+    names = list(bots) or sorted(registry.ok("bots")) if registry is not None else list(bots)
+    for line in stored_lookahead_warnings(store_url or cfg.engine.store_url, names):
+        typer.echo(line, err=True)
 
 
 class _Dashboard:

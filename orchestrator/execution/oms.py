@@ -257,10 +257,13 @@ class OrderManager:
         if venue_order_id:
             self._by_venue[(record_order.account, venue_order_id)] = cid
 
-    def restore(self, records: list[OrderRecord], fills: list[Fill]) -> None:
-        """Warm start: index every stored order (open and UNKNOWN ones included) and every
-        stored fill, so fills for known client ids land on their orders and re-served old
-        fills are recognised."""
+    def restore(self, records: list[OrderRecord], fills: list[Fill],
+                venue_ids: list[tuple[str, str, str]] | None = None) -> None:
+        """Warm start: index the stored open (and UNKNOWN) orders, every stored venue order id
+        (``(account, venue id, client id)``) and every stored fill, so fills for known client
+        ids land on their orders and re-served old fills are recognised."""
+        for account, venue_id, cid in venue_ids or ():
+            self._by_venue[(account, venue_id)] = cid
         for rec in records:
             self.register(rec.order, rec.venue_order_id, rec.filled_quantity,
                           rec.filled_quantity * (rec.avg_price or Decimal(0)))

@@ -190,7 +190,7 @@ class PaperBroker:
         fills, self._fills = self._fills, []
         return fills
 
-    def restore(self, fills: list[Fill], records: list[OrderRecord]) -> None:
+    def restore(self, fills: list[Fill], records: list[OrderRecord], venue_ids: list[str] | None = None) -> None:
         """Rebuild this in-process venue after a restart from its stored fills and orders.
 
         The book is the fold of the fills; every order still open in the store rests again
@@ -202,8 +202,10 @@ class PaperBroker:
             self._book.apply_fill(self._venue, fill)
             per_order[fill.client_order_id] = per_order.get(fill.client_order_id, 0) + 1
         self._trades.update(per_order)
-        highest = 0
         prefix = f"{self._venue}-"
+        # ``records`` may be only the open orders; ``venue_ids`` then names every stored one
+        highest = max((int(v[len(prefix):]) for v in venue_ids or () if v.startswith(prefix)
+                       and v[len(prefix):].isdigit()), default=0)
         by_id = {rec.client_order_id: rec for rec in records}
         for rec in records:
             vid = rec.venue_order_id or ""

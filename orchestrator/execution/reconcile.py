@@ -86,22 +86,23 @@ class Reconciler:
     # -- steps --------------------------------------------------------------------------
     def _run(self, account: str, report: ReconcileReport) -> None:
         broker = self.oms.broker(account)
-        records = [r for r in self.store.orders() if r.account == account]
+        keys = self.store.order_keys(account)  # (cid, bot, account, instrument, status, venue id)
         learn = getattr(broker, "learn_instruments", None)
         if learn is not None:  # venue spellings of the instruments the store holds map back to them
-            learn(sorted({r.instrument for r in records}))
+            learn(sorted({k[3] for k in keys}))
         register = getattr(broker, "register_ids", None)
         if register is not None:
-            register({r.client_order_id: r.venue_order_id for r in records if r.venue_order_id})
+            register({k[0]: k[5] for k in keys if k[5]})
+        records = [r for r in self.store.orders(_SETTLE) if r.account == account]
         for rec in records:
             self.oms.register(rec.order, rec.venue_order_id, rec.filled_quantity,
                               rec.filled_quantity * (rec.avg_price or Decimal(0)))
         for rec in records:
-            if rec.status in _SETTLE:
-                self._settle(account, rec, report)
+            self._settle(account, rec, report)
         report.fills = len(self.oms.collect_fills(account))
-        known = {(r.venue_order_id or "") for r in self.store.orders() if r.account == account}
-        known_cids = {r.client_order_id for r in records}
+        keys = self.store.order_keys(account)
+        known = {k[5] or "" for k in keys}
+        known_cids = {k[0] for k in keys}
         for vo in broker.open_orders():
             if vo.venue_order_id in known or (vo.client_order_id and vo.client_order_id in known_cids):
                 continue
@@ -202,9 +203,4 @@ class Reconciler:
 
 def stored_positions(store: Store, account: str) -> dict[str, Decimal]:
     """Net quantity per instrument of ``account``: the sum of its stored unique fills."""
-    accounts = {r.client_order_id: r.account for r in store.orders()}
-    out: dict[str, Decimal] = {}
-    for f in store.fills():
-        if accounts.get(f.client_order_id) == account:
-            out[f.instrument] = out.get(f.instrument, Decimal(0)) + f.signed_qty
-    return {k: v for k, v in out.items() if v != 0}
+    return {k: Decimal(v) for k, v in store.net_positions(account).items()}

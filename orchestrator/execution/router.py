@@ -146,7 +146,12 @@ def build_brokers(config: KernelConfig, services: Any, live: bool, paper: Broker
     out: dict[str, Broker] = {}
     if not live and paper is not None:
         out[PAPER] = paper
-    opts = options or AdapterOptions(clock=services.clock)
+    from orchestrator.clock import SimClock
+
+    clock = services.clock
+    # on a simulated clock, waiting (throttle, Retry-After) advances it instead of sleeping
+    opts = options or (AdapterOptions(clock=clock, sleep=clock.advance) if isinstance(clock, SimClock)
+                       else AdapterOptions(clock=clock))
     for name in names:
         acct: AccountConfig = config.accounts[name]
         cls = services.registry.get("brokers", acct.venue)

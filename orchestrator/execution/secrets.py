@@ -8,57 +8,15 @@ clients use for Basic auth) with ``***``. :class:`RedactingFilter` applies it to
 
 from __future__ import annotations
 
-import base64
 import logging
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import SecretStr
 
-from orchestrator.sections import SecretRef
 from orchestrator.errors import ConfigError
-
-MASK = "***"
-_MIN_LEN = 4  # shorter values would mask ordinary words
-
-
-class Redactor:
-    """The set of secret values this process has resolved."""
-
-    def __init__(self) -> None:
-        self._values: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, value: str) -> None:
-        """Remember ``value`` (and its base64 spellings) so it is masked from now on."""
-        if len(value) < _MIN_LEN:
-            return
-        forms = {value, base64.b64encode(value.encode()).decode(),
-                 base64.urlsafe_b64encode(value.encode()).decode()}
-        with self._lock:
-            self._values |= {f for f in forms if len(f) >= _MIN_LEN}
-
-    def pair(self, key: str, secret: str) -> None:
-        """Remember a ``key:secret`` pair as clients send it in Basic auth."""
-        self.add(base64.b64encode(f"{key}:{secret}".encode()).decode())
-
-    def redact(self, text: str) -> str:
-        """Return ``text`` with every remembered value replaced by ``***``."""
-        if not self._values:
-            return text
-        for value in sorted(self._values, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
-
-
-REDACTOR = Redactor()
-
-
-def redact(text: object) -> str:
-    """Return ``str(text)`` with every known secret masked."""
-    return REDACTOR.redact(str(text))
+from orchestrator.redaction import MASK, REDACTOR, Redactor, redact  # noqa: F401  (re-exported)
+from orchestrator.sections import SecretRef
 
 
 def resolve_secret(ref: str | None, environ: Mapping[str, str] | None = None) -> SecretStr | None:
@@ -83,8 +41,45 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def scrub(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask secrets in a record's message, arguments, traceback and stack (in place)."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed format string: keep what can be shown
+        message = f"{record.msg} {record.args}"
+    record.msg, record.args = redact(message), None
+    if record.exc_info:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    return record
+
+
+_factory_installed = False
+
+
+def install_record_factory() -> None:
+    """Scrub every record of every logger when it is created: third-party loggers with
+    their own handlers, and handlers added later, never see a secret."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    base = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        return scrub(base(*args, **kwargs))  # type: ignore[arg-type]
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
 def install_redaction(logger: logging.Logger | None = None) -> RedactingFilter:
-    """Attach a :class:`RedactingFilter` to every handler of ``logger`` (root by default)."""
+    """Scrub every log record of the process (a record factory), and attach a
+    :class:`RedactingFilter` to every handler of ``logger`` (root by default)."""
+    install_record_factory()
     target = logger or logging.getLogger()
     flt = next((f for f in target.filters if isinstance(f, RedactingFilter)), None) or RedactingFilter()
     for holder in (target, *target.handlers):

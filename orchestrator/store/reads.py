@@ -121,6 +121,26 @@ class StoreReads(StoreBase):
         """Orders that may still trade (INTENT, SUBMITTED, ACCEPTED, PARTIALLY_FILLED, UNKNOWN)."""
         return self.orders(OPEN_STATUSES, bot)
 
+    def order_keys(self, account: str | None = None) -> list[tuple[str, str, str, str, str, str | None]]:
+        """(client order id, bot, account, instrument, status, venue order id) of every order,
+        in creation order: the light read a warm start and reconciliation index by."""
+        q = select(OrderRow.client_order_id, OrderRow.bot, OrderRow.account, OrderRow.instrument, OrderRow.status,
+                   OrderRow.venue_order_id).order_by(OrderRow.ts_init, OrderRow.client_order_id)
+        if account is not None:
+            q = q.where(OrderRow.account == account)
+        with self._reading("read order keys") as conn:
+            return [tuple(r) for r in conn.execute(q).all()]  # type: ignore[misc]
+
+    def net_positions(self, account: str) -> dict[str, Any]:
+        """Net quantity per instrument of ``account``: the sum of its stored unique fills."""
+        q = select(FillRow.instrument, FillRow.side, FillRow.quantity).join(
+            OrderRow, OrderRow.client_order_id == FillRow.client_order_id).where(OrderRow.account == account)
+        out: dict[str, Any] = {}
+        with self._reading("read net positions") as conn:
+            for inst, side, qty in conn.execute(q).all():
+                out[inst] = out.get(inst, 0) + (qty if side == "buy" else -qty)
+        return {k: v for k, v in out.items() if v != 0}
+
     def order(self, client_order_id: str) -> OrderRecord | None:
         """One order by its client order id, or None."""
         with self._reading("read order") as conn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from orchestrator.clock import Clock
-from orchestrator.duration import parse_timeframe
 from orchestrator.errors import DataError
 from scrapers.providers import ProviderBase, cut
 from scrapers.resample import resample
@@ -54,7 +53,7 @@ class FileProvider(ProviderBase):
         return cls(config.files, tz=config.file_timezone, max_missing=config.max_missing_bars)
 
     def bars(self, symbol: str, tf: str, start_ns: int | None, end_ns: int) -> pd.DataFrame:
-        from scrapers.files import load_bar_file
+        from scrapers.files import infer_timeframe as _infer_tf, load_bar_file
 
         path = self.files.get(symbol)
         if path is None:
@@ -64,16 +63,3 @@ class FileProvider(ProviderBase):
         src_tf = self.native.get(symbol) or _infer_tf(frame) or tf
         frame = resample(frame, tf, source_tf=src_tf, now_ns=end_ns)
         return cut(frame, start_ns, end_ns)
-
-
-def _infer_tf(frame: pd.DataFrame) -> str | None:
-    """Guess a file's timeframe from its median spacing (minutes, hours or days)."""
-    import numpy as np
-
-    if len(frame) < 3:
-        return None
-    step = int(np.median(np.diff(frame.index.as_unit("ns").asi8))) // 1_000_000_000
-    for tf in ("1m", "5m", "15m", "30m", "1h", "4h", "1d"):
-        if step <= parse_timeframe(tf).seconds:
-            return tf
-    return "1d" if step < 6 * 86_400 else "1w" if step < 25 * 86_400 else "1mo"

@@ -38,8 +38,14 @@ def test_cli_optimize_montecarlo_validate(capsys, tmp_path: Path) -> None:  # ty
     assert set(mc["methods"]) == {"trade_shuffle", "return_bootstrap", "perturbation"} or \
         set(mc["methods"]) == {"return_bootstrap", "perturbation"}
     store = tmp_path / "validations"
-    val = _run(capsys, "validate", "spx-sma-trend", "--store", str(store), "--json")
+    code = 0
+    try:
+        main(["validate", "spx-sma-trend", "--store", str(store), "--json"])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    val = json.loads(capsys.readouterr().out)
     rec = val["results"][0]
+    assert code == (0 if rec["passed"] else 1)  # NO-GO exits 1 (issue #18)
     assert rec["bot"] == "spx-sma-trend" and {c["name"] for c in rec["checks"]} == {
         "trades", "win_rate", "sharpe", "lookahead", "wf_oos_sharpe"}
     from backtest.records import is_validated

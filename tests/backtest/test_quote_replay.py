@@ -56,7 +56,7 @@ def test_quote_replay_validation_known_answer(tmp_path: Path) -> None:
         q = Decimal(repr(trips[inst]["quantity"]))
         expected = q * (Decimal("0.05") - settle) - _kalshi_fee(q, Decimal("0.05"))
         assert trips[inst]["pnl"] == pytest.approx(float(expected), abs=1e-9)
-        assert q * Decimal("0.95") <= Decimal("0.10") * 100_000  # sized at the NO price
+        assert q * Decimal("0.95") <= Decimal(repr(AppConfig().risk.max_position_pct)) * 100_000  # sized at the NO price
     assert rec.metrics["pnl"] == pytest.approx(sum(t["pnl"] for t in trips.values()))
     r = [t["pnl"] / 100_000 for t in trips.values()]
     mean, sd = sum(r) / 2, math.sqrt(sum((x - sum(r) / 2) ** 2 for x in r))

@@ -317,3 +317,19 @@ def test_broken_plugin_listed(tmp_path: Path, store_url: str, clock: Any, specs:
     row = next(b for b in app.test_client().get("/api/bots").get_json() if b["name"] == "bad-bot")
     assert row["status"] == "broken" and row["error"] == "ImportError: x"
     app.extensions["tradefleet"]["store"].close()
+
+
+def test_dashboard_numbers_match_the_cli_run_summary(open_app: Any, store_url: str) -> None:
+    """Issue #18: the dashboard's return and per-bot signal counts differed from the CLI's:
+    both now come from the last run's own summary (what `tradefleet run` printed)."""
+    with Store.open(store_url) as store:
+        summary = store.last_run().summary
+    c = open_app.test_client()
+    ov = c.get("/api/overview").get_json()
+    assert ov["equity"]["return_pct"] == summary["total_return_pct"]
+    assert ov["equity"]["last"] == summary["equity"]
+    rows = {b["name"]: b for b in c.get("/api/bots").get_json()}
+    for b in summary["bots"]:
+        assert rows[b["name"]]["run_signals"] == b["signals"] and rows[b["name"]]["run_fills"] == b["fills"]
+    page = c.get("/").data.decode()
+    assert f"return {summary['total_return_pct']:+.2f}%" in page

@@ -1,11 +1,11 @@
 """Headless Chromium (Debian's, driven by Playwright): log in, see the bots table and the
-equity chart, pause a bot, see it paused in the store. Screenshots go to test-artifacts/."""
+equity chart, pause a bot; filter and page signals; open a backtest report with its charts;
+halt and resume with confirmation. Screenshots go to test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,21 +33,25 @@ def _require_chromium() -> None:
 
 @pytest.fixture
 def server(tmp_path: Path, store_url: str, clock: Any, specs: Any, password_hash: str) -> Iterator[str]:
-    """The dashboard on a real werkzeug server on 127.0.0.1 (port 0), with a password."""
-    from werkzeug.serving import make_server
-
-    from dashboard.app import create_app
+    """The dashboard served by waitress on 127.0.0.1 (port 0), with a password."""
+    from dashboard.serve import DashboardServer
 
     _require_chromium()
     cfg = make_config(tmp_path, password_hash="env:PW", secret_key="env:KEY")
-    app = create_app(cfg, store_url, clock, specs=specs, environ={"PW": password_hash, "KEY": SECRET})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(10)
-    app.extensions["tradefleet"]["store"].close()
+    os.environ["PW"], os.environ["KEY"] = password_hash, SECRET
+    try:
+        srv = DashboardServer(cfg, store_url, clock, port=0, specs=specs).start()
+    finally:
+        del os.environ["PW"], os.environ["KEY"]
+    yield srv.url
+    srv.stop()
+
+
+def _login(page: Any, server: str, path: str = "/") -> None:
+    page.goto(server + path)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(server + path)
 
 
 def test_login_see_bots_and_chart_pause_a_bot(server: str, store_url: str) -> None:
@@ -95,3 +99,108 @@ def test_login_see_bots_and_chart_pause_a_bot(server: str, store_url: str) -> No
     with Store.open(store_url) as store:
         st = store.control("bot:spx-rsi2")
         assert st.paused and st.actor == "dashboard:operator"
+
+
+def _browser(p: Any) -> Any:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+
+
+def test_filter_and_page_signals(server: str, store_url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with Store.open(store_url) as store:
+        spx = [s for s in store.signals() if s.instrument == "SPX"]
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            _login(page, server, "/signals")
+            page.select_option("select[name=instrument]", "SPX")
+            page.click("#filter-apply")
+            page.wait_for_url("**/signals?*instrument=SPX*")
+            assert f"({len(spx):,} matching" in page.inner_text("h1")
+            rows = page.locator("tr.signal-row")
+            assert rows.count() == min(50, len(spx))
+            assert page.locator('tr.signal-row[data-bot="goog-rsi2"]').count() == 0
+            assert page.locator("table.votes").count() > 0  # votes as tables, not JSON
+            page.screenshot(path=str(ARTIFACTS / "signals-filtered.png"), full_page=False)
+            if len(spx) > 50:
+                page.click("#page-next")
+                page.wait_for_url("**page=2**")
+                assert page.locator("tr.signal-row").count() == min(50, len(spx) - 50)
+                assert "instrument=SPX" in page.url
+            assert errors == []
+        finally:
+            browser.close()
+
+
+def test_report_opens_with_its_charts(server: str, tmp_path: Path, specs: Any, clock: Any) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from dashboard.backtest_jobs import BacktestJobs
+
+    jobs = BacktestJobs(str(tmp_path / "reports"), clock, specs, mc_runs=30)
+    job = jobs.wait(jobs.start("spx-rsi2", "2010-01-01", "2012-12-31", "test").id, timeout=300)
+    jobs.close()
+    assert job.state == "done", job.error
+    html = (tmp_path / "reports" / str(job.report)).read_text()
+    figures = html.count('class="plotly-graph-div"')
+    assert figures >= 3
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            blocked: list[str] = []
+            page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+            page.on("pageerror", lambda e: blocked.append(str(e)))
+            _login(page, server, "/reports")
+            page.click(f'a[href$="{job.report}"]')
+            page.wait_for_load_state()
+            target = page
+            target.wait_for_selector(".js-plotly-plot .main-svg")
+            drawn = target.locator(".js-plotly-plot").count()
+            target.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
+            assert drawn == figures, f"{drawn} of {figures} charts drawn; CSP: {blocked}"
+            assert blocked == []
+        finally:
+            browser.close()
+
+
+def test_halt_and_resume_need_confirmation(server: str, store_url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            _login(page, server, "/")
+            page.fill("input[name=reason]", "broker outage")
+            page.click("button.halt")
+            page.wait_for_selector("#confirm-yes")
+            page.screenshot(path=str(ARTIFACTS / "halt-confirm.png"))
+            with Store.open(store_url) as store:
+                assert not store.control("fleet").halted  # not before the confirmation
+            page.click("#confirm-yes")
+            page.wait_for_url(server + "/")
+            assert page.inner_text("#fleet-state") == "HALTED"
+            assert "broker outage" in page.inner_text("#holds")
+            page.screenshot(path=str(ARTIFACTS / "halted.png"), full_page=True)
+            page.click('button[data-action="resume"]')
+            page.wait_for_selector("#confirm-yes")
+            assert "HALTED" in page.inner_text("#confirm-box")
+            with Store.open(store_url) as store:
+                assert store.control("fleet").halted  # one click does not clear a halt
+            page.click("#confirm-yes")
+            page.wait_for_url(server + "/")
+            assert page.inner_text("#fleet-state") == "ACTIVE"
+            assert errors == []
+        finally:
+            browser.close()
+    with Store.open(store_url) as store:
+        events = [(e.halted, e.actor) for e in store.control_events("fleet")]
+    assert events[-2:] == [(True, "dashboard:operator"), (False, "dashboard:operator")]

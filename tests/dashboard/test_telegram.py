@@ -248,3 +248,36 @@ def test_config_validation() -> None:
         TelegramConfig(token="123:literal")
     assert TelegramConfig(allowed_chats=[1]).alert_targets == [1]
     assert not TelegramConfig(allowed_users=[1]).control_enabled
+
+
+def test_long_bots_list_is_cut_between_lines_not_mid_name() -> None:
+    """Issue #18: /bots was cut off mid-name at Telegram's limit."""
+    from dashboard.telegram_text import LIMIT, clip
+
+    lines = ["200 bots: 200 active"] + [f"a-rather-long-bot-name-number-{i:03d} pnl 1,234.56 next 2025-06-16 20:05:00Z"
+                                        for i in range(200)]
+    out = clip("\n".join(lines)).split("\n")
+    assert len("\n".join(out)) <= LIMIT
+    assert out[:-1] == lines[:len(out) - 1]  # every line kept whole
+    assert out[-1] == f"… and {len(lines) - (len(out) - 1)} more lines (the dashboard lists them all)"
+
+
+def test_pnl_without_any_run_says_so(tmp_path: Path, specs: Any) -> None:
+    """Issue #18: /pnl with no run printed 'equity - (return -%)'."""
+    from dashboard.telegram_text import pnl_text
+    from dashboard.views import FleetView
+
+    with Store.open(f"sqlite:///{tmp_path}/empty.db") as store:
+        text = pnl_text(FleetView(AppConfig(), store, SimClock(T0), specs))
+    assert text.startswith("no equity recorded yet") and "return -%" not in text
+
+
+def test_daily_summary_can_be_turned_off_from_a_file(tmp_path: Path) -> None:
+    """Issue #18: TOML has no null, so 'daily_summary_time = None' could not be written."""
+    from orchestrator.config import load_config
+
+    path = tmp_path / "tradefleet.toml"
+    path.write_text('[telegram]\ndaily_summary_time = "off"\n')
+    assert load_config(path).telegram.daily_summary_time is None
+    with pytest.raises(ValueError, match="HH:MM"):
+        AppConfig.model_validate({"telegram": {"daily_summary_time": "5pm"}})

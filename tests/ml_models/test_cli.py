@@ -39,3 +39,18 @@ def test_cli_errors_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
     with pytest.raises(SystemExit) as exc:
         main(["train", "SPX", "--model", "svm", "--root", root])
     assert exc.value.code == 2
+
+
+def test_train_until_is_point_in_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "tradefleet.toml"
+    cfg.write_text(f'[ml]\nroot = "{tmp_path / "models"}"\nn_estimators = 10\nn_splits = 2\nauto_promote = false\n')
+    c = ["--config", str(cfg), "--json"]
+    rows = _run(["train", "goog", "--until", "2008-12-31", *c], capsys)
+    assert rows[0]["version"] == 1 and not rows[0]["error"]
+    listed = _run(["models", "list", *c], capsys)
+    assert "2008-06" < listed[0]["train_end"] <= "2008-12-31T23:59:59"
+    _run(["train", "goog", *c], capsys)  # without a cut-off: the whole bundled history
+    assert _run(["models", "list", *c], capsys)[1]["train_end"] > "2012-01-01"
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "goog", "--until", "2008-13-45", *c])
+    assert exc.value.code == 2

@@ -194,3 +194,43 @@ def test_live_runner_runs_maintenance_jobs_off_the_engine_thread(tmp_path: Path)
     runner.run(schedule, idle=runner.stop, wait_seconds=0.01)
     assert len(runner.jobs_run) == 1 and ran_on and ran_on[0].startswith("tradefleet-maintenance")
     store.close()
+
+
+def _validated(url: str, bot: str) -> None:
+    from backtest.records import ValidationRecord, open_validation_store
+
+    with Store.open(url) as store:
+        open_validation_store(store).save(ValidationRecord(bot, 1, True, "test", []))
+
+
+def _live_config(**validation: object) -> AppConfig:
+    return AppConfig.model_validate({"accounts": {"alpaca": {"venue": "alpaca", "live": True, "api_key": "env:X",
+                                                             "api_secret": "env:Y"}}, "validation": validation})
+
+
+def test_run_live_refused_without_a_paper_period_and_allowed_with_one(tmp_path: Path) -> None:
+    import pytest
+
+    from orchestrator.errors import ConfigError
+    from orchestrator.live import run_live
+
+    live_url = f"sqlite:///{tmp_path}/live.db"
+    _validated(live_url, BOT)
+    with pytest.raises(ConfigError, match="needs a paper-trading period: no paper period"):
+        run_live(_live_config(), live=True, bots=[BOT], store_url=live_url, install_signals=False)
+    paper = tmp_path / "paper.db"
+    with Store.open(f"sqlite:///{paper}") as store:  # 10 days of paper trading
+        run = store.start_run("paper", 0)
+        store.end_run(run, "stopped", {}, 10 * 86_400 * 10**9)
+    before = paper.read_bytes()
+    with pytest.raises(ConfigError, match=r"paper period 10\.0 of 14 days"):
+        run_live(_live_config(paper_store=f"sqlite:///{paper}"), live=True, bots=[BOT], store_url=live_url,
+                 install_signals=False)
+    with pytest.raises(ConfigError, match=rf"fewer than 1 paper fills: {BOT} \(0\)"):
+        run_live(_live_config(paper_store=f"sqlite:///{paper}", paper_days=7, paper_trades=1), live=True,
+                 bots=[BOT], store_url=live_url, install_signals=False)
+    # 7 days required, 10 traded: the gate lets it through (it then stops at the broker: no credentials here)
+    with pytest.raises(ConfigError, match="environment variable X is not set"):
+        run_live(_live_config(paper_store=f"sqlite:///{paper}", paper_days=7), live=True, bots=[BOT],
+                 store_url=live_url, install_signals=False)
+    assert paper.read_bytes() == before  # the trusted paper store is read, never written

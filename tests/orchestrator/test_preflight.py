@@ -146,7 +146,7 @@ def test_several_errors_listed_at_once(capsys: pytest.CaptureFixture[str], tmp_p
 
 def test_store_flag_with_unknown_scheme(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = cli(capsys, "run", "--no-view", "--store", "foo://x")
-    assert code == 2 and err.startswith("error: tradefleet run: --store 'foo://x': unknown scheme 'foo'")
+    assert code == 2 and err.startswith("error: tradefleet run: Invalid value for '--store': unknown scheme 'foo'")
     assert snapshot(tmp_path) == {}
 
 

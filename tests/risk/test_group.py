@@ -166,3 +166,25 @@ def test_property_no_partial_approval_and_no_breach(held: dict[str, int], legs: 
     if not hedge and not g.reduces_only:  # every one-leg-filled state holds too
         for leg, x in zip(g.legs, q, strict=True):
             assert _breaches(r, held, {leg.instrument: x}, gross, pos) == [], leg
+
+
+def test_group_var_limit_scales_the_pair_until_the_post_trade_var_fits() -> None:
+    from tests.risk.fakes import random_walks
+
+    closes = random_walks(["A", "B"], 300, seed=5, vol=0.03, corr=0.3)
+    cfg = _cfg(var={"enabled": True, "var95_pct": 0.004, "var99_pct": 1, "cvar95_pct": 1, "cvar99_pct": 1},
+               correlation={"cluster_cap_pct": 5.0})
+    r = Rig(cfg, closes)
+    r.gate.observe(r.ctx())  # builds the market model (returns, covariance)
+    pa, pb = closes["A"][-1], closes["B"][-1]
+    legs = (GroupLeg("A", D(150), pa), GroupLeg("B", D(-150), pb))
+    d, q = r.gate.approve_group(IntentGroup("bot-a", "v", "order", legs, T0, venue_atomic=True), r.ctx(), 1.0)
+    assert d.reason == "var_limit" and 0 < q[0] < 150 and q[1] == -q[0]
+    pv = r.gate.model.var
+    assert pv is not None
+    eq = float(r.pf.equity())
+    w = pv.weights({"A": float(q[0]) * pa / eq, "B": float(q[1]) * pb / eq})  # recomputed from scratch
+    for method in ("historical", "parametric"):
+        assert pv.measure(w, method).var95 <= 0.004 + 1e-9
+    w_more = pv.weights({"A": (float(q[0]) + 2) * pa / eq, "B": (float(q[1]) - 2) * pb / eq})
+    assert max(pv.measure(w_more, m).var95 for m in ("historical", "parametric")) > 0.004  # the largest that fits

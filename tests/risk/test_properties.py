@@ -39,8 +39,10 @@ configs = st.fixed_dictionaries({
                                   "var99_pct": st.floats(0.001, 0.03), "cvar95_pct": st.floats(0.001, 0.03),
                                   "cvar99_pct": st.floats(0.001, 0.05)}),
     "blockers": st.fixed_dictionaries({"cooldown_minutes": st.sampled_from([0.0, 30.0])}),
-    "breakers": st.just({"stale_after_seconds": None, "extreme_move_pct": 0.5}),
-    "daily_loss": st.just({"pct": 0.2}),
+    # tight enough that the extreme-move breaker and the daily-loss halt are reached
+    "breakers": st.fixed_dictionaries({"stale_after_seconds": st.just(None),
+                                       "extreme_move_pct": st.floats(0.02, 0.1)}),
+    "daily_loss": st.fixed_dictionaries({"pct": st.floats(0.0005, 0.01)}),
     "bots": st.fixed_dictionaries({"b0": st.fixed_dictionaries({
         "max_positions": st.integers(0, 3), "gross_exposure_pct": st.floats(0.02, 0.5),
         "max_trades_per_day": st.integers(0, 5), "max_position_pct": st.floats(0.01, 0.2)})}),
@@ -54,7 +56,7 @@ actions = st.lists(st.tuples(
     st.one_of(st.none(), st.floats(0.005, 0.2)),       # stop distance
     st.sampled_from([1.0, 1.0, 0.5, 0.0]),              # upstream scale
     st.sampled_from([0, 1, 45, 600, 1440]),             # minutes to advance
-    st.floats(-0.04, 0.04),                             # price move when advancing
+    st.floats(-0.08, 0.08),                             # price move when advancing
     st.sampled_from(["none"] * 7 + ["ctx", "halted", "reducing"]),
 ), min_size=1, max_size=40)
 
@@ -86,6 +88,8 @@ def test_no_approved_order_breaches_any_limit(cfg_raw: dict, steps: list, seed: 
     store = MemoryRiskStore()
     gate = PortfolioRiskGate(cfg, clock, control=store, state=store, universe=market.symbols, timezone="UTC")
     entries: Counter[str] = Counter()
+    last_mark: float | None = None  # equity at the gate's previous look at the book
+    day_seen, base, halted_day = "", 0.0, ""
     for bot, inst, direction, stop_d, scale, minutes, move, mode in steps:
         if minutes:
             clock.advance(minutes * 60)
@@ -100,6 +104,19 @@ def test_no_approved_order_breaches_any_limit(cfg_raw: dict, steps: list, seed: 
         stop = None if stop_d is None or direction is Direction.FLAT else price * (1 - direction.sign * stop_d)
         before = _notional(pf, market)
         equity = float(pf.equity())
+        # the daily loss, rebuilt here: the base is the last mark before (UTC) midnight
+        day = str(clock.now().date())
+        if day != day_seen:
+            day_seen, base = day, (last_mark if last_mark is not None else equity)
+        last_mark = equity
+        if base > 0 and base - equity >= cfg.daily_loss.pct * base:  # type: ignore[operator]
+            halted_day = day
+            event("daily loss reached (independent)")
+        closes_now = market.closes_by.get(inst, [])
+        shock = (inst in {i for (_, i) in before} and len(closes_now) >= 2 and closes_now[-2] > 0
+                 and abs(closes_now[-1] / closes_now[-2] - 1) >= cfg.breakers.extreme_move_pct)
+        if shock:
+            event("extreme move in a held instrument (independent)")
         ctx = GateContext(clock.now_ns(), spec(bot), market, pf, mode == "ctx", "test")
         dec, qty = gate.approve(signal(bot, inst, direction, price, ts=clock.now_ns(), stop=stop), ctx, scale)
         event(f"{dec.verdict.value}:{dec.reason}")
@@ -118,7 +135,8 @@ def test_no_approved_order_breaches_any_limit(cfg_raw: dict, steps: list, seed: 
             continue
         # HALTED / REDUCING / engine halt approve nothing that adds exposure
         assert mode == "none", f"{mode}: approved {qty} adding exposure"
-        day = str(clock.now().date())
+        assert halted_day != day, f"approved {qty} after the day's loss reached the limit"
+        assert not shock, f"approved {qty} in {inst} right after an extreme move"
         entries[day] += 1
         entries[f"{bot}|{day}"] += 1
         assert entries[day] <= cfg.max_trades_per_day

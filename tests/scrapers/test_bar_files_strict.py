@@ -145,3 +145,20 @@ def test_nothing_is_stored_from_a_file_that_fails(tmp_path: Path, monkeypatch: p
     err = capsys.readouterr().err.strip().splitlines()
     assert exc.value.code == 2 and len(err) == 1 and f"{p.name}: line 301: " in err[0]
     assert snapshot(tmp_path) == before  # no var/, no store, no run row
+
+
+def test_data_check_reports_the_calendar_hole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from orchestrator.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    p = write(tmp_path, bars(HOURLY_24_7).drop(HOURLY_24_7[100:150]))
+    with pytest.raises(SystemExit) as exc:
+        main(["data", "check", str(p), "--json"])
+    view = json.loads(capsys.readouterr().out)
+    assert exc.value.code == 1 and not view["ok"]
+    gap = view["findings"][0]
+    assert gap["kind"] == "gap" and gap["row"] == 101 and "50 missing 1h bars" in gap["detail"]
+    assert "first missing bar is 2024-01-05 04:00Z" in gap["detail"]

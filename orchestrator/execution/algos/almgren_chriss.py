@@ -17,32 +17,15 @@ expected cost and its variance of a schedule are :func:`cost_moments`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
-from orchestrator.execution.algos.base import MarketView, ParentState
+from orchestrator.execution.algos.base import ImpactParams, MarketView, ParentState
 from orchestrator.execution.algos.schedule import ScheduledAlgo
 
 FloatArray = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, slots=True)
-class ImpactParams:
-    """Linear impact coefficients (see the module doc for units)."""
-
-    eta: float
-    gamma: float = 0.0
-    epsilon: float = 0.0    # fixed cost per unit: half the spread plus fees
-
-    def eta_tilde(self, tau: float) -> float:
-        value = self.eta - 0.5 * self.gamma * tau
-        if value <= 0:
-            raise ValueError(f"Almgren-Chriss: eta {self.eta} too small for gamma {self.gamma} at tau {tau} "
-                             "(eta - gamma * tau / 2 must be > 0)")
-        return value
 
 
 def ac_kappa(sigma: float, params: ImpactParams, risk_aversion: float, tau: float) -> float:

@@ -16,13 +16,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from orchestrator.execution.algos.almgren_chriss import ImpactParams
 
 ENTRY_POINT_GROUP = "tradefleet.execalgos"
 ChildKind = Literal["market", "limit"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactParams:
+    """Linear impact coefficients of the Almgren-Chriss model (units: see :mod:`.almgren_chriss`)."""
+
+    eta: float
+    gamma: float = 0.0
+    epsilon: float = 0.0    # fixed cost per unit: half the spread plus fees
+
+    def eta_tilde(self, tau: float) -> float:
+        value = self.eta - 0.5 * self.gamma * tau
+        if value <= 0:
+            raise ValueError(f"Almgren-Chriss: eta {self.eta} too small for gamma {self.gamma} at tau {tau} "
+                             "(eta - gamma * tau / 2 must be > 0)")
+        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,9 @@ def venues():
 
 
 def _config(tmp_path: Path, kalshi: FakeKalshi, poly: FakePolymarket, max_age_min: float = 20_000) -> AppConfig:
+    # five bots each sized up to their capital budget in one tick: room for all of them on the account
     return AppConfig(mode="paper", data={"offline": True, "cache_dir": str(tmp_path / "cache")},
+                     risk={"gross_exposure_pct": 2.0},
                      prediction={"kalshi_url": kalshi.base, "polymarket_url": poly.base,
                                  "max_source_age_minutes": max_age_min, "markets": _markets(),
                                  "variables": VARIABLES})

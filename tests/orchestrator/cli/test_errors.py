@@ -100,3 +100,23 @@ def test_validate_reports_a_raising_bot_as_its_error(capsys: pytest.CaptureFixtu
     out = capsys.readouterr()
     assert exc.value.code == 1 and "Traceback" not in out.err
     assert "boom at bar 0" in out.out
+
+
+def test_report_path_that_is_a_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "'--report': file '.' is a directory" in fail(capsys, "backtest", "spx-sma-trend", "--report", ".")
+
+
+def test_malformed_cluster_address(capsys: pytest.CaptureFixture[str]) -> None:
+    line = fail(capsys, "optimize", "spx-sma-trend", "--cluster", "abc", "-p", "fast=10,20")
+    assert line.startswith("error: cluster 'abc': not a Dask scheduler address like tcp://HOST:8786")
+
+
+def test_train_root_that_is_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    assert fail(capsys, "train", "--root", "afile") == "error: tradefleet train: --root 'afile': is a file; give the model registry folder"
+
+
+@pytest.mark.parametrize("name", ["x" * 10_000, "spx\u202esma", "a\x00b", "../../escape", " "])
+def test_odd_bot_names_on_the_command_line(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    line = fail(capsys, "backtest", name)
+    assert line.startswith("error: no bot named ") and len(line) < 200 and line.isascii()

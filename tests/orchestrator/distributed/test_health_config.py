@@ -87,6 +87,11 @@ def test_cli_lease_status_and_take(tmp_path: Path) -> None:
     app = build_app()
     runner = CliRunner()
     res = runner.invoke(app, ["lease", "status", "--store", url])
+    assert res.exit_code == 1 and not (tmp_path / "tf.db").exists()  # a read-only command creates no store
+    from orchestrator.store import Store
+
+    Store.open(url).close()
+    res = runner.invoke(app, ["lease", "status", "--store", url])
     assert res.exit_code == 0 and "no lease" in res.output
     res = runner.invoke(app, ["lease", "take", "--store", url, "--holder", "ops"])
     assert res.exit_code == 0 and "token 1" in res.output

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from orchestrator.bot import PortfolioBot
@@ -224,3 +225,17 @@ def test_a_restarted_engine_counts_stored_working_orders_and_can_cancel_them(tmp
     h2.run(1)
     assert h2.store.order(before.client_order_id).status is OrderStatus.CANCELED  # type: ignore[union-attr]
     h2.close()
+
+
+def test_conviction_targets_are_sized_by_the_risk_gate(tmp_path: Path) -> None:
+    h = _scripted(tmp_path, [[Target.conviction({"A": 0.5, "B": -1.0})]])
+    h.run(2)
+    risk = h.engine.pipeline.risk
+    eq = float(h.engine.ledger.equity())
+    wa, wb = risk.conviction_weight("s", "A", 0.5), risk.conviction_weight("s", "B", -1.0)  # type: ignore[attr-defined]
+    assert wa > 0 > wb and wa == pytest.approx(-wb / 2)  # sized by the gate in proportion to conviction
+    a, b = h.position("s", "A") * 101.0 / eq, h.position("s", "B") * 49.9 / eq
+    cap = h.config.risk.max_position_pct
+    assert b == pytest.approx(-min(-wb, cap), abs=0.01)  # the larger leg binds at the position cap...
+    assert a == pytest.approx(-b / 2, abs=0.01)  # ...and one factor scales both: the ratio is kept
+    h.close()

@@ -1,0 +1,106 @@
+"""Daily-loss budgets per fleet and per bot.
+
+A fleet or bot may lose at most a fraction of its capital budget (:mod:`risk.budgets`)
+in one local day: ``[risk.fleets.<name>].daily_loss_pct`` / ``[risk.bots.<name>]
+.daily_loss_pct``, else ``[risk.daily_loss].fleet_pct`` / ``bot_pct`` (unset: no such
+budget). Its P&L (realised plus unrealised at the marks) is measured from the last mark
+before local midnight, at every mark of the book, like the account's limit
+(:mod:`risk.daily_loss`).
+
+A breach holds ``fleet:<name>`` or ``bot:<name>`` at HALTED in the trading state (source
+``daily_loss``), expiring at the next local midnight; :meth:`ScopedDailyLoss.resume` (an
+authorised actor) lifts it for the rest of the day and re-bases the budget at the current
+P&L. The account's own limit stays with :class:`~risk.daily_loss.DailyLossGuard`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from orchestrator.clock import NS
+from risk.config import PortfolioRiskConfig
+from risk.daily_loss import ResumeRefused
+from risk.state import StateBook, TradingState
+
+SOURCE = "daily_loss"
+
+
+class ScopedDailyLoss:
+    """Track each fleet's and bot's P&L since the day boundary against its budget."""
+
+    def __init__(self, config: PortfolioRiskConfig, timezone: str, book: StateBook) -> None:
+        self.config = config
+        self.tz = ZoneInfo(config.daily_loss.timezone or timezone)
+        self.book = book
+        self.day = ""
+        self.day_end_ns = 0
+        self.base: dict[str, float] = {}  # scope -> P&L at the day boundary (or at a resume)
+        self.mark: dict[str, float] = {}  # scope -> P&L at the last mark
+
+    @property
+    def enabled(self) -> bool:
+        c = self.config
+        return (c.daily_loss.fleet_pct is not None or c.daily_loss.bot_pct is not None
+                or any(s.daily_loss_pct is not None for s in (*c.fleets.values(), *c.bots.values())))
+
+    def pct(self, scope: str) -> float | None:
+        """Return the daily-loss fraction of ``scope``'s capital budget, or None."""
+        kind, name = scope.split(":", 1)
+        table = self.config.fleets if kind == "fleet" else self.config.bots
+        own = table.get(name)
+        if own is not None and own.daily_loss_pct is not None:
+            return own.daily_loss_pct
+        return self.config.daily_loss.fleet_pct if kind == "fleet" else self.config.daily_loss.bot_pct
+
+    def update(self, now_ns: int, pnl_by_bot: dict[str, float], fleet_of: Callable[[str], str],
+               capital_of: Callable[[str], float]) -> None:
+        """Mark every scope's P&L at ``now_ns``; roll the day; trip the budgets that are used up."""
+        pnl: dict[str, float] = {}
+        for bot, v in pnl_by_bot.items():
+            pnl[f"bot:{bot}"] = pnl.get(f"bot:{bot}", 0.0) + v
+            fleet = f"fleet:{fleet_of(bot)}"
+            pnl[fleet] = pnl.get(fleet, 0.0) + v
+        if now_ns >= self.day_end_ns:
+            today = datetime.fromtimestamp(now_ns / NS, tz=self.tz).date()
+            if today.isoformat() != self.day:
+                self.day = today.isoformat()
+                self.base = dict(self.mark)  # the day's base: the last mark before midnight
+            nxt = datetime.fromordinal(today.toordinal() + 1).replace(tzinfo=self.tz)
+            self.day_end_ns = int(nxt.timestamp()) * NS
+        for scope, value in pnl.items():
+            self.base.setdefault(scope, self.mark.get(scope, value))
+            pct = self.pct(scope)
+            if pct is None or SOURCE in self.book.sources(scope):
+                continue
+            limit = pct * capital_of(scope)
+            loss = self.base[scope] - value
+            if limit > 0 and loss >= limit:
+                self.book.set(scope, SOURCE, TradingState.HALTED,
+                              f"lost {loss:,.2f} today >= {pct:.2%} of its capital budget ({limit:,.2f})",
+                              now_ns, self.day_end_ns)
+        self.mark = pnl
+
+    def resume(self, scope: str, actor: str, now_ns: int) -> None:
+        """Lift ``scope``'s daily-loss hold for the rest of the day (authorised actors only)."""
+        if actor not in self.config.daily_loss.resume_actors:
+            raise ResumeRefused(f"daily-loss hold on {scope}: actor {actor!r} may not resume "
+                                f"(allowed: {', '.join(self.config.daily_loss.resume_actors)})")
+        self.book.clear(scope, SOURCE, now_ns, f"resumed by {actor}")
+        if scope in self.mark:
+            self.base[scope] = self.mark[scope]
+
+
+def pnl_by_bot(positions: Iterable[Any], mark: Callable[[str], float | None]) -> dict[str, float]:
+    """Realised plus unrealised P&L per bot at the marks."""
+    out: dict[str, float] = {}
+    for p in positions:
+        v = float(p.realized_pnl)
+        if p.quantity:
+            m = mark(p.instrument)
+            if m is not None:
+                v += float(p.quantity) * (m - float(p.avg_price))
+        out[p.bot] = out.get(p.bot, 0.0) + v
+    return out
