@@ -282,7 +282,12 @@ class OrderManager:
             broker = self._brokers[rec.account]
             type_ok, tif_ok, links_ok = native(broker, order)
             if not rec.venue_order_id and (rec.reason or "").startswith("emulated"):
-                waiting = bool(order.parent_id) and not self._filled.get(order.parent_id or "")
+                parent = self._store.order(order.parent_id) if order.parent_id else None
+                if parent is not None and not parent.filled_quantity and not parent.status.is_open:
+                    self._store.update_order(rec.client_order_id, OrderStatus.CANCELED, ts_ns=now,
+                                             reason=f"parent {parent.client_order_id} {parent.status.value} unfilled")
+                    continue
+                waiting = parent is not None and not parent.filled_quantity
                 if waiting:
                     self.emulator.wait_for_parent(order)
                 if not type_ok:
