@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt | cksum | cut -d' ' -f1)
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: setup run test bench planted clean
+.PHONY: setup run test bench planted mutation clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ test: setup
 
 bench: setup
 	$(PY) -m bench.run_all
+
+# mutation testing of the trading core (long: not part of make test); MODULE=path for one
+mutation: setup
+	$(PY) -m bench.mutation $(MODULE)
 
 # every planted bug (tests/planted/planted.toml) must make its tests fail
 planted: setup

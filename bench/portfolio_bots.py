@@ -23,7 +23,7 @@ BOTS = {
     "spx-nasdaq-pairs": ("bots.portfolio.pairs:SPX_NASDAQ_PAIRS", "1999-01-01", "2018-12-31"),
     "momentum-rotation": ("bots.portfolio.rotation:MOMENTUM_ROTATION", "2005-01-01", "2013-02-28"),
     "risk-parity": ("bots.portfolio.risk_parity:RISK_PARITY", "2005-01-01", "2013-02-28"),
-    "spx-stop-breakout": ("bots.portfolio.breakout:SPX_STOP_BREAKOUT", "1999-01-01", "2018-12-31"),
+    "spx-stop-breakout": ("bots.portfolio.breakout:SPX_STOP_BREAKOUT", "2009-01-01", "2018-12-31"),
     "goog-limit-reversion": ("bots.portfolio.reversion:GOOG_LIMIT_REVERSION", "2004-08-19", "2013-03-01"),
 }
 

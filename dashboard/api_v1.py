@@ -210,7 +210,7 @@ def build_routes(view: FleetView, control: FleetControl, jobs: Any, config: Kern
         Route("GET", "/fills", "read", "Fills, newest first (paged)", fills, query=bot_q + page_q),
         Route("GET", "/signals", "read", "Signals with every gate's decision, newest first (filtered, paged)",
               signals, query=bot_q + (("instrument", "string", "only this instrument"),
-                                      ("gate", "string", "only signals this gate rejected or resized"),
+                                      ("gate", "string", "only signals this gate rejected"),
                                       ("outcome", "string", "ordered, rejected, noop, or an exact outcome"),
                                       ("since", "string", "ISO date/time, inclusive"),
                                       ("until", "string", "ISO date/time, exclusive")) + page_q),

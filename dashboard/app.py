@@ -292,7 +292,7 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
                                         offset=(page_no - 1) * per_page)
         pages = max(1, -(-total // per_page))
         return render_template("signals.html", page="signals", signals=items, total=total, page_no=page_no,
-                               pages=pages, f=f, q={k: v for k, v in f.items() if v}, facets=q.signal_facets(view.store))
+                               pages=pages, f=f, q={k: v for k, v in f.items() if v}, facets=view.signal_facets())
 
     @app.get("/regimes")
     def regimes() -> Any:

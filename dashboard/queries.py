@@ -241,10 +241,8 @@ def signal_page(store: Any, *, bot: str | None = None, instrument: str | None = 
                 limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """One page of signals (newest first) matching every filter given, and how many match.
 
-    ``gate`` keeps the signals that gate did not simply pass (rejected or resized).
+    ``gate`` keeps the signals that gate rejected.
     """
-    from sqlalchemy import exists
-
     where = []
     if bot:
         where.append(SignalRow.bot == bot)
@@ -256,9 +254,9 @@ def signal_page(store: Any, *, bot: str | None = None, instrument: str | None = 
         where.append(SignalRow.ts_event >= since_ns)
     if until_ns is not None:
         where.append(SignalRow.ts_event < until_ns)
-    if gate:
-        where.append(exists().where(GateDecisionRow.signal_id == SignalRow.signal_id, GateDecisionRow.gate == gate,
-                                    GateDecisionRow.verdict != "pass"))
+    if gate:  # the gate that rejected it: named in the outcome, so no join over every decision
+        pat = gate.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(SignalRow.outcome.like(f"rejected:{pat}:%", escape="\\"))
     pick = (select(SignalRow.signal_id).where(*where)
             .order_by(SignalRow.ts_event.desc(), SignalRow.signal_id.desc()).limit(limit).offset(offset))
     with reading(store, "signal page") as conn:

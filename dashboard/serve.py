@@ -91,10 +91,13 @@ class DashboardServer:
             for dispatcher in list(server._map.values()):
                 dispatcher.close()
 
-        if self._thread.is_alive():
-            server.trigger.pull_trigger(close_all)
+        try:
+            if self._thread.is_alive():
+                server.trigger.pull_trigger(close_all)
+                self._thread.join(10)
+        except OSError:  # the trigger is already closed: the loop has ended or is ending
             self._thread.join(10)
-        else:
+        if server._map:
             close_all()
         server.task_dispatcher.shutdown()
         ext = self.app.extensions["tradefleet"]

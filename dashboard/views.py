@@ -99,6 +99,8 @@ class _Cache:
     fills_by_bot: dict[str, int] = field(default_factory=dict)
     fills_top_id: int = 0
     alloc: tuple[int, dict[str, list[list[float]]]] | None = None
+    regime_pages: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    facets: tuple[int, dict[str, list[str]]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -317,27 +319,39 @@ class FleetView:
 
     def regimes(self) -> dict[str, Any]:
         """Each market's latest regime and its history as runs of one regime (start, end, regime),
-        with the stepped series for a proportional time-axis chart."""
-        out = []
+        with the stepped series for a proportional time-axis chart (recomputed only when a
+        market has a newer row)."""
+        return {"markets": [self._regime_market(m) for m in self.regime_markets()]}
+
+    def _regime_market(self, m: str) -> dict[str, Any]:
+        latest = q.latest_regime(self.store, m)
+        key = None if latest is None else latest.ts_event
+        hit = self._cache.regime_pages.get(m)
+        if hit is not None and key is not None and hit[0] == key:
+            return hit[1]
+        out = self._regime_market_fresh(m)
+        if key is not None:
+            self._cache.regime_pages[m] = (key, out)
+        return out
+
+    def _regime_market_fresh(self, m: str) -> dict[str, Any]:
         code = {"bull": 1, "sideways": 0, "bear": -1}
-        for m in self.regime_markets():
-            rows = self.regime_rows(m)
-            runs: list[dict[str, Any]] = []
-            for r in rows:
-                if runs and runs[-1]["regime"] == r.regime:
-                    runs[-1]["end_ns"] = r.ts_event
-                    runs[-1]["bars"] += 1
-                else:
-                    runs.append({"regime": r.regime, "start_ns": r.ts_event, "end_ns": r.ts_event, "bars": 1})
-            for run in runs:
-                run["start"], run["end"] = iso(run["start_ns"]), iso(run["end_ns"])
-                run["days"] = round((run["end_ns"] - run["start_ns"]) / 86_400e9, 1)
-            series = [[ru["start_ns"] // 1_000_000, code.get(ru["regime"], 0)] for ru in runs]
-            if runs:
-                series.append([runs[-1]["end_ns"] // 1_000_000, code.get(runs[-1]["regime"], 0)])
-            out.append({"market": m, "latest": self.regime_of(m), "rows": len(rows),
-                        "runs": runs[-30:][::-1], "n_runs": len(runs), "series": series})
-        return {"markets": out}
+        rows = self.regime_rows(m)
+        runs: list[dict[str, Any]] = []
+        for r in rows:
+            if runs and runs[-1]["regime"] == r.regime:
+                runs[-1]["end_ns"] = r.ts_event
+                runs[-1]["bars"] += 1
+            else:
+                runs.append({"regime": r.regime, "start_ns": r.ts_event, "end_ns": r.ts_event, "bars": 1})
+        for run in runs:
+            run["start"], run["end"] = iso(run["start_ns"]), iso(run["end_ns"])
+            run["days"] = round((run["end_ns"] - run["start_ns"]) / 86_400e9, 1)
+        series = [[ru["start_ns"] // 1_000_000, code.get(ru["regime"], 0)] for ru in runs]
+        if runs:
+            series.append([runs[-1]["end_ns"] // 1_000_000, code.get(runs[-1]["regime"], 0)])
+        return {"market": m, "latest": self.regime_of(m), "rows": len(rows),
+                "runs": runs[-30:][::-1], "n_runs": len(runs), "series": series}
 
     def market_for(self, spec: Any) -> str | None:
         rc = self.config.regime
@@ -422,6 +436,14 @@ class FleetView:
             s["votes"] = next((d["data"].get("votes") for d in s["decisions"]
                                if isinstance(d["data"].get("votes"), dict | list)), None)
         return items, total
+
+    def signal_facets(self) -> dict[str, list[str]]:
+        """The filter choices of the Signals page (re-read only after new signals)."""
+        n = q.signal_count(self.store)
+        hit = self._cache.facets
+        if hit is None or hit[0] != n:
+            self._cache.facets = hit = (n, q.signal_facets(self.store))
+        return hit[1]
 
     def equity_series(self, since_ns: int | None = None, until_ns: int | None = None,
                       max_points: int = MAX_CHART_POINTS) -> list[tuple[int, float]]:

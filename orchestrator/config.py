@@ -76,6 +76,26 @@ class AppConfig(KernelConfig):
     alerts: AlertsConfig = AlertsConfig()
 
 
+def app_config_class() -> type[AppConfig]:
+    """``AppConfig``, extended with the sections other packages register under
+    ``tradefleet.sections`` (the built-in components' sections are declared above)."""
+    from pydantic import create_model
+
+    from orchestrator.extensions import SECTIONS, discover
+
+    extra: dict[str, Any] = {}
+    for ext in discover(SECTIONS):
+        if ext.error or not (isinstance(ext.obj, type) and issubclass(ext.obj, Section)):
+            raise ConfigError(f"config section plugin {ext.name} ({ext.target}): "
+                              f"{ext.error or 'not a Section subclass'}")
+        if ext.name in AppConfig.model_fields:
+            raise ConfigError(f"config section plugin {ext.name} ({ext.target}): [{ext.name}] is a built-in section")
+        extra[ext.name] = (ext.obj, ext.obj())
+    if not extra:
+        return AppConfig
+    return create_model("AppConfig", __base__=AppConfig, **extra)
+
+
 def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
     """Return ``data`` with every ``TRADEFLEET__A__B=v`` variable applied as ``a.b = v``."""
     out: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
@@ -129,7 +149,7 @@ def check_config(path: Path | None = None, environ: Mapping[str, str] | None = N
     except ConfigError as exc:
         return None, [str(exc)]
     try:
-        return AppConfig.model_validate(env_overlay(data, env)), []
+        return app_config_class().model_validate(env_overlay(data, env)), []
     except ValidationError as exc:
         return None, _format_errors(source, exc)
 
@@ -235,9 +255,10 @@ def render_section(name: str, model: Section) -> list[str]:
 def starter_text() -> str:
     """The starter config: the kernel's sections by hand, every other section rendered."""
     out = [STARTER, "# ---- Component sections (defaults shown; uncomment to change) ----", ""]
-    defaults = AppConfig()
+    cls = app_config_class()
+    defaults = cls()
     # component sections in declaration order; [execution] (a kernel section) last, as it always was
-    names = [n for n in AppConfig.model_fields if n != "execution"] + ["execution"]
+    names = [n for n in cls.model_fields if n != "execution"] + ["execution"]
     for name in names:
         if name in _KERNEL_SECTIONS or name == "risk":
             continue

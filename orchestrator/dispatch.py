@@ -295,14 +295,20 @@ class IntentDispatcher:
             qty = leg.ratio * units
             if intent.reduce_only:  # never past flat
                 qty = max(min(qty, -held), ZERO) if held < 0 else min(max(qty, -held), ZERO)
-            price = float(intent.limit or intent.stop or 0) if not intent.is_multi_leg else 0.0
-            legs.append(GroupLeg(leg.instrument, qty, price or self._reference(leg.instrument, qty), held))
+            own = float(intent.limit or intent.stop or 0) if not intent.is_multi_leg else 0.0
+            if self._binary(leg.instrument):
+                price = own or self._reference(leg.instrument, qty)
+            else:  # the gates judge the leg at the market now: a resting limit or stop is meant to be away
+                price = self._reference(leg.instrument, qty) or own
+            legs.append(GroupLeg(leg.instrument, qty, price, held))
         if all(leg.quantity == 0 for leg in legs):
             return
         venue_atomic = intent.atomic is Atomic.VENUE_COMBO and self._venue_combo(intent)
         group = IntentGroup(bot, iid, "order", tuple(legs), now_ns, venue_atomic=venue_atomic,
                             leg_risk=intent.leg_risk, meta={"order_type": intent.order_type.value, "tag": intent.tag,
-                                                            "atomic": intent.atomic.value})
+                                                            "atomic": intent.atomic.value,
+                                                            **({"limit": str(intent.limit)} if intent.limit else {}),
+                                                            **({"stop": str(intent.stop)} if intent.stop else {})})
         result = self._judge(runner, group)
         if not result.approved:
             return
@@ -318,6 +324,12 @@ class IntentDispatcher:
         if intent.is_multi_leg and intent.leg_risk is LegRisk.HEDGE and not venue_atomic:
             live.hedge = tuple((o.client_order_id, o.quantity) for o in sent)
             self.check_hedges()
+
+    def _binary(self, sym: str) -> bool:
+        from orchestrator.binary import is_binary
+
+        inst = self.engine.services.instruments.get(sym)
+        return inst is not None and is_binary(inst.asset_class)
 
     def _reference(self, sym: str, qty: Decimal) -> float:
         """A market leg's reference price: the touch it would take (ask to buy, bid to sell);

@@ -271,12 +271,15 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             stop_watch = threading.Event()
             if watchdog is not None:  # stuck loop or stale log: halt entries, alert, exit for the supervisor
                 watchdog.run(config.metrics.watchdog_interval_seconds, stop_watch)
+            hooks = _start_hooks(runner)  # runtime hooks other packages register (tradefleet.hooks)
             try:
                 jobs = {"ml-retrain": retrain.schedule}
                 runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs, jobs),
                            idle=runner.stop if stop_when_idle else None, wait_seconds=0.01 if stop_when_idle else 0.5)
             finally:
                 stop_watch.set()
+                for hook in reversed(hooks):
+                    hook.stop()
             store.end_run(run_id, "stopped", {"fires": runner.fires, "bars": runner.bars,
                                               "equity": float(kernel.engine.ledger.equity())}, clock.now_ns())
             if alerts is not None:
@@ -284,6 +287,27 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             return runner
     finally:
         store.close()
+
+
+def _start_hooks(runner: LiveRunner) -> list[Any]:
+    """Start every ``tradefleet.hooks`` hook (``factory(runner)`` -> object with start/stop, or
+    None); a broken one is logged and left out, the run goes on."""
+    import logging
+
+    from orchestrator.extensions import HOOKS, discover
+
+    started: list[Any] = []
+    for ext in discover(HOOKS):
+        try:
+            if ext.error:
+                raise RuntimeError(ext.error)
+            hook = ext.obj(runner)
+            if hook is not None:
+                hook.start()
+                started.append(hook)
+        except Exception as exc:
+            logging.getLogger(__name__).warning("runtime hook %s (%s) left out: %s", ext.name, ext.target, exc)
+    return started
 
 
 def _tick_feeds(registry: Any, config: AppConfig, clock: Clock,

@@ -59,6 +59,7 @@ class FleetGate:
             for fleet, names in groups.items()}
         self._realized: dict[str, Decimal] = {m: Decimal(0) for m in members}
         self._weights: dict[str, dict[str, float]] = {}  # per fleet, valid until its next outcome
+        self._dirty: set[str] = set()  # fleets with outcomes not yet turned into budgets
         self._push()
 
     def group(self, bot: str) -> str:
@@ -109,7 +110,7 @@ class FleetGate:
                 fleet = self.group(bot)
                 self.allocators[fleet].update(bot, float(delta) / self.capital(bot, equity) * 100.0)
                 self._weights.pop(fleet, None)
-                self._push(fleet)
+                self._dirty.add(fleet)  # re-sampled when a member next needs its budget (sync)
                 self._save()
 
     def capital(self, bot: str, equity: float) -> float:
@@ -120,6 +121,13 @@ class FleetGate:
         else:
             budget = self.weights(fleet).get(bot, 0.0) * equity
         return budget if budget > 0 else equity
+
+    def sync(self, fleet: str | None = None) -> None:
+        """Turn the outcomes seen since the last sync into budgets (one re-sample per fleet)."""
+        for name in [fleet] if fleet is not None else sorted(self._dirty):
+            if name in self._dirty:
+                self._dirty.discard(name)
+                self._push(name)
 
     def _push(self, fleet: str | None = None) -> None:
         """Hand the current allocation to the risk gate's capital budgets."""
@@ -183,6 +191,7 @@ class FleetGate:
         if signal.bot not in self.members:
             return Decision.passed(GATE, "not_in_fleet")
         fleet = self.group(signal.bot)
+        self.sync(fleet)
         w = self.weights(fleet)
         equal = 1.0 / len(w)
         data: dict[str, Any] = {"fleet": fleet, "weights": w, "equal_share": equal,

@@ -44,7 +44,23 @@ def build_app() -> typer.Typer:
     )
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
+    _register_plugin_commands(app)
     return app
+
+
+def _register_plugin_commands(app: typer.Typer) -> None:
+    """Sub-commands other installed packages register under ``tradefleet.commands``."""
+    import sys
+
+    from orchestrator.extensions import COMMANDS, discover
+
+    for ext in discover(COMMANDS):
+        try:
+            if ext.error:
+                raise RuntimeError(ext.error)
+            ext.obj(app)
+        except Exception as exc:  # one broken plugin never takes the command line down
+            print(f"warning: command plugin {ext.name} ({ext.target}) left out: {exc}", file=sys.stderr)
 
 
 def _wide_when_piped() -> bool:

@@ -64,7 +64,7 @@ class SignalRow(Base):
     """A bot's signal and what the pipeline made of it."""
 
     __tablename__ = "signals"
-    __table_args__ = (Index(None, "bot", "ts_event"),)
+    __table_args__ = (Index(None, "bot", "ts_event"), Index(None, "ts_event"))
     signal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     bot: Mapped[str] = mapped_column(String(128))
     instrument: Mapped[str] = mapped_column(String(128))

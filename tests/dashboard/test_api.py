@@ -138,9 +138,9 @@ def test_signal_filters_and_paging(served: tuple[str, dict[str, str]], store_url
     assert len(seen) == len(set(seen)) == sum(1 for s in sigs if s.instrument == "SPX")
     ordered = c.get("/signals", params={"outcome": "ordered", "limit": 500}).json()
     assert ordered["total"] == sum(1 for s in sigs if s.outcome == "ordered")
-    resized = c.get("/signals", params={"gate": "regime", "limit": 500}).json()
-    assert resized["total"] > 0
-    assert all(any(d["gate"] == "regime" and d["verdict"] != "pass" for d in s["decisions"]) for s in resized["items"])
+    rejected = c.get("/signals", params={"gate": "regime", "limit": 500}).json()
+    assert rejected["total"] == sum(1 for s in sigs if s.outcome.startswith("rejected:regime:")) > 0
+    assert all(any(d["gate"] == "regime" and d["verdict"] == "reject" for d in s["decisions"]) for s in rejected["items"])
     dated = c.get("/signals", params={"since": "2011-01-01", "until": "2011-02-01", "limit": 500}).json()
     assert all("2011-01" in s["time"] for s in dated["items"])
     assert c.get("/signals", params={"since": "last tuesday"}).status_code == 400

@@ -20,6 +20,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.treecopy import copy_tree
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
@@ -36,19 +38,6 @@ def load() -> list[Planted]:
     """Return the planted bugs listed in ``planted.toml``, in file order."""
     data = tomllib.loads((HERE / "planted.toml").read_text())
     return [Planted(name, row["behaviour"], HERE / row["patch"], tuple(row["tests"])) for name, row in data.items()]
-
-
-def copy_tree(dest: Path) -> None:
-    """Copy the files git tracks (as they are in the working tree) to ``dest``."""
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for rel in files.decode().split("\0"):
-        if not rel:
-            continue
-        src = ROOT / rel
-        if src.is_file():
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, target)
 
 
 def applies(p: Planted, tree: Path) -> str:

@@ -41,6 +41,7 @@ def test_fleet_gate_gives_the_winner_more_than_an_equal_share_of_capital() -> No
         _trade(led, "bad", 2 * n + 1, "-30")
         gate.observe()
     assert gate.allocator.arms["good"].trades == 40 and gate.allocator.arms["bad"].trades == 40
+    gate.sync()  # the next member signal would do this
     fx = budgets.fleet_fraction("fx")
     good, bad = budgets.bot_fraction("good", "fx"), budgets.bot_fraction("bad", "fx")
     assert good + bad == pytest.approx(fx)  # budgets sum to the fleet's capital
@@ -66,6 +67,7 @@ def test_budgets_sum_to_capital_and_shift_to_the_best_arm_on_a_switching_bandit(
                 _trade(led, bot, n, f"{pnl:.2f}")
                 n += 1
                 gate.observe()
+            gate.sync()
             shares = [budgets.bot_fraction(b, "crypto") for b in names]
             assert sum(shares) == pytest.approx(budgets.fleet_fraction("crypto"))
             assert min(shares) >= 0.02 - 1e-9 and max(shares) <= 0.7 + 1e-9
