@@ -75,7 +75,9 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
         survivors: list[str] = []
         with use_db(str(tree / "s.sqlite"), WorkDB.Mode.open) as db:
             total = db.num_work_items
-            for item, result in db.results:
+            items = {w.job_id: w for w in db.work_items}
+            for job_id, result in db.results:
+                item = items[job_id]
                 if result.worker_outcome.value == "abnormal":
                     counts["timeout"] += 1
                 elif result.test_outcome is None or result.test_outcome.value == "incompetent":
