@@ -15,6 +15,8 @@ A full run takes far longer than CI allows and is not part of ``make test``.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,7 +38,8 @@ def targets() -> dict[str, list[str]]:
     return {module: list(row["tests"]) for module, row in data.items()}
 
 
-def run_module(module: str, tests: list[str], timeout: float, limit: int | None) -> dict[str, object]:
+def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
+               max_minutes: float | None = None) -> dict[str, object]:
     from cosmic_ray.work_db import WorkDB, use_db
 
     t0 = time.perf_counter()
@@ -61,7 +64,13 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None)
                 con.execute("delete from work_items where job_id = ?", (item.job_id,))
             con.commit()
             con.close()
-        subprocess.run([*env_cmd, *cr, "exec", "cr.toml", "s.sqlite"], cwd=tree, capture_output=True)
+        proc = subprocess.Popen([*env_cmd, *cr, "exec", "cr.toml", "s.sqlite"], cwd=tree, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=max_minutes * 60 if max_minutes else None)
+        except subprocess.TimeoutExpired:  # out of time: report what ran (the row says partial)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         counts: Counter[str] = Counter()
         survivors: list[str] = []
         with use_db(str(tree / "s.sqlite"), WorkDB.Mode.open) as db:
@@ -81,7 +90,7 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None)
             "timeout": counts["timeout"], "incompetent": counts["incompetent"],
             "score": round(100.0 * counts["killed"] / done, 1) if done else 0.0,
             "minutes": round((time.perf_counter() - t0) / 60, 1), "survivors": survivors,
-            "sampled": limit is not None}
+            "sampled": limit is not None, "ran": done + counts["timeout"] + counts["incompetent"]}
 
 
 def write_report(rows: list[dict[str, object]]) -> None:
@@ -99,6 +108,8 @@ def write_report(rows: list[dict[str, object]]) -> None:
                 notes[section] += line + "\n"
     for r in rows:
         sample = " (first %s mutants)" % r["mutants"] if r["sampled"] else ""
+        if r["ran"] != r["mutants"]:
+            sample += f" (partial: {r['ran']} run before the time limit)"
         old[str(r["module"])] = (f"| `{r['module']}` | {r['mutants']}{sample} | {r['killed']} | {r['survived']} | "
                                  f"{r['timeout']} | {r['incompetent']} | {r['score']} % | {r['minutes']} | {date.today()} |")
         notes[str(r["module"])] = (f"### `{r['module']}`\nSurviving mutants (operator, line): "
@@ -118,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("modules", nargs="*", help="modules to mutate (default: every target)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant's test run")
     ap.add_argument("--limit", type=int, default=None, help="mutate only the first N sites (a sample)")
+    ap.add_argument("--max-minutes", type=float, default=None, help="stop each module after this long and "
+                    "report the mutants run so far (the row says partial)")
     a = ap.parse_args(argv)
     known = targets()
     unknown = [m for m in a.modules if m not in known]
@@ -126,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = []
     for module in a.modules or list(known):
-        row = run_module(module, known[module], a.timeout, a.limit)
+        row = run_module(module, known[module], a.timeout, a.limit, a.max_minutes)
         print(f"{module}: {row['killed']} killed, {row['survived']} survived, {row['timeout']} timeout, "
               f"score {row['score']} % ({row['minutes']} min)", flush=True)
         rows.append(row)

@@ -125,6 +125,9 @@ class Engine:
         if self.paper is not None and self.paper.has_resting_orders():
             self.paper.on_bar(bar)
             self.oms.collect_fills(self.account)
+        emulator = self.oms.emulator
+        if emulator.held or emulator.expiries:  # stops and expiries the venues cannot hold
+            self.oms.on_bar(bar)
         if self.exits is not None:
             for exit_order in self.exits.on_bar(bar):
                 self.submit_exit(exit_order, bar)

@@ -45,7 +45,7 @@ def _opt_dec(x: Decimal | float | int | str | None) -> Decimal | None:
 class TargetKind(StrEnum):
     """What the numbers of a :class:`Target` mean."""
 
-    WEIGHTS = "weights"        # signed fraction of the bot's equity per instrument
+    WEIGHTS = "weights"        # signed fraction of account equity per instrument
     QUANTITIES = "quantities"  # signed units per instrument
     CONVICTION = "conviction"  # signed score in [-1, 1]; the risk gate sizes it
 
@@ -98,7 +98,8 @@ class Target:
 
     @classmethod
     def weights(cls, values: Mapping[str, float], tolerance: float = 0.0, tag: str = "") -> Target:
-        """Signed fractions of the bot's equity (0.25 = a quarter long, -0.1 = 10% short)."""
+        """Signed fractions of account equity (0.25 = a quarter long, -0.1 = 10% short); the risk
+        gate's budgets and limits may scale the whole set down (one factor, never up)."""
         return cls(_pairs(values), TargetKind.WEIGHTS, tolerance, tag)
 
     @classmethod

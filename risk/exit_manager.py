@@ -87,7 +87,9 @@ class ExitManager:
             plans[bot], actions = policy.on_bar(plan, bar, atr)
             changed = changed or plans[bot] != plan
             if actions:
-                out.extend(_merge(bot, group, armed) for group in _split(actions))
+                # one order per bar and position (its signal id makes the order id): targets
+                # reached together go as one limit at the nearest level, which the bar traded through
+                out.append(_merge(bot, actions, armed))
         if changed:
             self._clock_ns = bar.ts_event
             self._save()
@@ -171,14 +173,6 @@ def _plan_from(doc: dict[str, Any]) -> ExitPlan | None:
                            "pending": Decimal(doc.get("pending", "0"))})
     except (TypeError, KeyError, ArithmeticError):  # a document from another version: no plan
         return None
-
-
-def _split(actions: list[ExitAction]) -> list[list[ExitAction]]:
-    """Actions of one bar grouped by price: each level is one resting order."""
-    groups: dict[float, list[ExitAction]] = {}
-    for a in actions:
-        groups.setdefault(a.trigger, []).append(a)
-    return list(groups.values())
 
 
 def _merge(bot: str, actions: list[ExitAction], armed_ns: int) -> ExitOrder:

@@ -7,7 +7,11 @@ take-profit ``target_atr`` ATRs above it, linked one-cancels-other. The fill mod
 the entry at the trigger, or at the open when the market gaps through it (never better),
 and the bracket's stop the same way. ``size`` caps the entry at ``weight`` of equity.
 
-Real-data replay: see ``FIGURES`` (bundled SPX daily).
+Real-data replay (``python -m bench.portfolio_bots --bots spx-stop-breakout``: bundled S&P 500
+daily, 2009-01-02 to 2018-12-31, default config with every gate, the fill model: a stop
+fills at its trigger or the gap open, never better): total return +5.82 %, 576 orders
+(entries, their brackets and re-placed triggers), 122 fills, 61 closed trades (47.5 %
+winners), 111 entries refused by the gates, fees 150.28.
 """
 
 from __future__ import annotations
@@ -27,9 +31,6 @@ from orchestrator.intents import Bracket, Intent, OrderIntent
 if TYPE_CHECKING:
     from orchestrator.context import Ctx
     from orchestrator.panel import Panel
-
-FIGURES = "see docs/bot-authoring.md (bench/portfolio_bots.py)"
-
 
 class BreakoutParams(BotParams):
     period: int = Field(20, ge=5, le=300, description="trigger at the high of this many prior bars")

@@ -6,7 +6,12 @@ only if the next bar trades through it (at the limit, or at a better open). The 
 carries a bracket: take-profit at the band's middle (the mean) and a stop-loss
 ``stop_atr`` ATRs below the limit. ``size`` caps the entry at ``weight`` of equity.
 
-Real-data replay: see ``FIGURES`` (bundled GOOG daily).
+Real-data replay (``python -m bench.portfolio_bots --bots goog-limit-reversion``: bundled GOOG
+daily, 2004-08-19 to 2013-03-01, default config with every gate, the fill model: a limit
+fills only when a bar trades through it): total return +7.31 %, 99 orders, 54 fills, 27
+closed trades (63.0 % winners), 18 entries refused by the gates (in 2008-2009: the ensemble
+disagreeing, re-entry cooldowns), fees 57.78. With the portfolio risk gate only
+(``--kernel``): +14.05 %, 30 closed trades.
 """
 
 from __future__ import annotations
@@ -26,9 +31,6 @@ from orchestrator.intents import Bracket, Intent, OrderIntent
 if TYPE_CHECKING:
     from orchestrator.context import Ctx
     from orchestrator.panel import Panel
-
-FIGURES = "see docs/bot-authoring.md (bench/portfolio_bots.py)"
-
 
 class ReversionParams(BotParams):
     period: int = Field(20, ge=5, le=200, description="Bollinger window, bars")

@@ -50,6 +50,13 @@ class DistributedLiveRunner(LiveRunner):
         if now >= self._next_control:
             engine.reload_control()
             self._next_control = now + self._poll_ns
+        if runner.spec.bot.portfolio:
+            # a portfolio bot decides on the whole universe with the book's context and its
+            # intents are one decision each: it runs here, in the single writer, not on a worker
+            self.keep_lease()
+            engine.on_fire(job_id, now)
+            self.fires += 1
+            return
         warmup = runner.bot.warmup_bars()
         bars = {i: pack_bars(self.market.frame(i, warmup)) for i in runner.spec.instruments
                 if self.market.last_bar(i) is not None}

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from orchestrator.bus import Bus, Topic
 from orchestrator.clock import Clock
-from orchestrator.domain import Fill, Order, OrderStatus
+from orchestrator.domain import Bar, Fill, Order, OrderStatus, OrderType, TimeInForce
 from orchestrator.errors import (AuthError, BrokerError, OrderRejected, OrderStateUnknown, PluginError,
                                  TransientBrokerError)
 from orchestrator.execution.broker import Broker, VenueOrder
+from orchestrator.execution.emulator import OrderEmulator
 from orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class OrderManager:
         #: (account, instrument) -> why entries there are held (an overfill awaiting reconciliation)
         self.holds: dict[tuple[str, str], str] = {}
         self.halted: dict[str, str] = {}  # account -> reason; nothing is sent there
+        self.emulator = OrderEmulator()  # contingent orders the venues cannot hold
 
     def accounts(self) -> list[str]:
         """The accounts this order manager sends to."""
@@ -100,14 +102,25 @@ class OrderManager:
             return None
         self._orders[order.client_order_id] = order
         self._bus.publish(Topic.ORDERS, order)
+        return self._dispatch(broker, order)
+
+    def _dispatch(self, broker: Broker, order: Order) -> VenueOrder | None:
+        """Send a stored order, or hold what the venue cannot hold (:mod:`~orchestrator.execution.emulator`)."""
         now = self._clock.now_ns()
+        sent = order
+        if order.post_only or order.parent_id or order.oco_id or order.order_type is not OrderType.MARKET \
+                or order.time_in_force is not TimeInForce.GTC:
+            routed = self._emulate(broker, order, now)
+            if not isinstance(routed, Order):
+                return routed
+            sent = routed
         prepare = getattr(broker, "prepare", None)
         if prepare is not None:  # venues without client ids: store the venue id before sending
             venue_id = prepare(order)
             self._store.update_order(order.client_order_id, OrderStatus.INTENT, venue_order_id=venue_id, ts_ns=now)
             self._by_venue[(order.account, venue_id)] = order.client_order_id
         try:
-            ack = broker.submit(order)
+            ack = broker.submit(sent)
         except OrderRejected as exc:
             self._store.update_order(order.client_order_id, OrderStatus.REJECTED, reason=redact(exc), ts_ns=now)
             self._alert("order_rejected", redact(exc), order.account)
@@ -125,14 +138,87 @@ class OrderManager:
         self.collect_fills(order.account)
         return ack
 
+    # -- emulated contingent orders ------------------------------------------------------
+    def _emulate(self, broker: Broker, order: Order, now: int) -> Order | VenueOrder | None:
+        """The order to send for ``order`` (its time in force made GTC when the venue lacks
+        it), or the ack of an order held here, or None if it is refused."""
+        from orchestrator.execution.emulator import EMULATED, native
+
+        cid = order.client_order_id
+        if order.post_only and not getattr(broker, "post_only", True):
+            reason = f"post-only: venue of account {order.account} cannot refuse a crossing order; not sent"
+            self._store.update_order(cid, OrderStatus.REJECTED, reason=reason, ts_ns=now)
+            self._alert("order_rejected", f"{cid}: {reason}", order.account)
+            return None
+        type_ok, tif_ok, links_ok = native(broker, order)
+        why = ""
+        if order.parent_id and not links_ok and not self._filled.get(order.parent_id):
+            self.emulator.wait_for_parent(order)
+            if not type_ok:
+                self.emulator.hold(order, armed=False, now_ns=now)
+            why = f"{EMULATED}: waiting for {order.parent_id} to fill"
+        elif not type_ok:
+            self.emulator.hold(order, armed=True, now_ns=now)
+            why = f"{EMULATED}: {order.order_type.value} held by the order manager"
+        if why:
+            self._store.update_order(cid, OrderStatus.ACCEPTED, reason=why, ts_ns=now)
+            return VenueOrder(cid, "", order.instrument, order.side, order.quantity, Decimal(0), OrderStatus.ACCEPTED,
+                              reason=why)
+        if order.oco_id and not links_ok:
+            self.emulator.link(order)
+        if not tif_ok:
+            self.emulator.watch_expiry(order, now)
+            return replace(order, time_in_force=TimeInForce.GTC, expire_ns=None)
+        return order
+
+    def on_bar(self, bar: Bar) -> None:
+        """Release held orders this bar triggers; cancel orders whose emulated DAY/GTD ended."""
+        from orchestrator.execution.emulator import release_of
+
+        for cid in self.emulator.expired(bar):
+            self.cancel(cid)
+        for order in self.emulator.triggered(bar):
+            now = self._clock.now_ns()
+            release = release_of(order, now)
+            self._store.update_order(order.client_order_id, OrderStatus.CANCELED, ts_ns=now,
+                                     reason=f"emulated {order.order_type.value} triggered by the bar closing at "
+                                            f"{bar.ts_event}: released as {release.client_order_id}")
+            self._cancel_siblings(order)
+            self.submit(release)
+
+    def _after_fill(self, order: Order) -> None:
+        """A fill: arm the bracket children waiting for it, cancel its OCO siblings."""
+        now = self._clock.now_ns()
+        for child in self.emulator.children.pop(order.client_order_id, []):
+            if child.client_order_id in self.emulator.held:
+                self.emulator.arm(child.client_order_id, now)
+            else:
+                self._dispatch(self.broker(child.account), child)
+        self._cancel_siblings(order)
+
+    def _cancel_siblings(self, order: Order) -> None:
+        for sib in self.emulator.siblings(order):
+            if sib in self.emulator.held or any(sib == c.client_order_id for k in self.emulator.children.values()
+                                                for c in k):
+                self.emulator.drop(sib)
+                self._store.update_order(sib, OrderStatus.CANCELED, reason=f"oco: {order.client_order_id} filled",
+                                         ts_ns=self._clock.now_ns())
+            else:
+                self.cancel(sib)
+
     def cancel(self, client_order_id: str) -> bool:
         """Ask the venue to cancel a working order; store CANCELED once it confirms.
 
         A fill that raced the cancel is collected first (it stays booked). False if the
-        order is unknown, no longer open, or the venue did not confirm (it is alerted)."""
+        order is unknown, no longer open, or the venue did not confirm (it is alerted).
+        An order held by the emulator is canceled here."""
         rec = self._store.order(client_order_id)
         if rec is None or not rec.status.is_open:
             return False
+        if self.emulator and not rec.venue_order_id and (rec.reason or "").startswith("emulated"):
+            self.emulator.drop(client_order_id)
+            self._store.update_order(client_order_id, OrderStatus.CANCELED, ts_ns=self._clock.now_ns())
+            return True
         try:
             vo = self.broker(rec.account).cancel(client_order_id)
         except BrokerError as exc:
@@ -182,6 +268,37 @@ class OrderManager:
             self.register(rec.order, rec.venue_order_id, rec.filled_quantity,
                           rec.filled_quantity * (rec.avg_price or Decimal(0)))
         self._load_known(fills)
+        self._rearm(records)
+
+    def _rearm(self, records: list[OrderRecord]) -> None:
+        """Re-arm the emulated orders (and expiry watches) a restart found open in the store."""
+        from orchestrator.execution.emulator import native
+
+        now = self._clock.now_ns()
+        for rec in records:
+            if not rec.status.is_open or rec.account not in self._brokers:
+                continue
+            order = rec.order
+            broker = self._brokers[rec.account]
+            type_ok, tif_ok, links_ok = native(broker, order)
+            if not rec.venue_order_id and (rec.reason or "").startswith("emulated"):
+                parent = self._store.order(order.parent_id) if order.parent_id else None
+                if parent is not None and not parent.filled_quantity and not parent.status.is_open:
+                    self._store.update_order(rec.client_order_id, OrderStatus.CANCELED, ts_ns=now,
+                                             reason=f"parent {parent.client_order_id} {parent.status.value} unfilled")
+                    continue
+                waiting = parent is not None and not parent.filled_quantity
+                if waiting:
+                    self.emulator.wait_for_parent(order)
+                if not type_ok:
+                    self.emulator.hold(order, armed=not waiting, now_ns=min(now, rec.ts_updated))
+                elif not waiting:
+                    self._dispatch(broker, order)  # its parent filled while we were down
+                continue
+            if order.oco_id and not links_ok:
+                self.emulator.link(order)
+            if rec.venue_order_id and not tif_ok:
+                self.emulator.watch_expiry(order, rec.ts_init)
 
     def collect_fills(self, account: str | None = None) -> list[Fill]:
         """Poll fills and book the new ones; return them.
@@ -306,6 +423,8 @@ class OrderManager:
         if self._on_fill is not None and status is not OrderStatus.EXTERNAL:
             self._on_fill(order, fill)
         self._bus.publish(Topic.FILLS, fill)
+        if self.emulator:
+            self._after_fill(order)
         return True
 
     def _resolve(self, account: str, fill: Fill) -> Order | None:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from orchestrator.clock import Clock
-from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus
+from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus, OrderType, TimeInForce
 from orchestrator.errors import OrderRejected
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, MatchFill, OrderState, QuoteTick,
@@ -66,6 +66,10 @@ class PaperBroker:
     api_version: ClassVar[int] = 1
     matches_bars: ClassVar[bool] = True
     """Orders stamped before the current bar are matched against it (emulated exits)."""
+    native_types: ClassVar[frozenset[OrderType]] = frozenset(OrderType)
+    native_tif: ClassVar[frozenset[TimeInForce]] = frozenset(TimeInForce)
+    native_links: ClassVar[bool] = True  # brackets and OCO groups resolved by the fill model
+    post_only: ClassVar[bool] = True
 
     def __init__(self, market: MarketState, clock: Clock, starting_cash: Decimal,
                  costs: PaperCosts | None = None, venue: str = "paper",
@@ -154,6 +158,8 @@ class PaperBroker:
                 if st.order.parent_id == client_order_id and st.status is Status.PENDING:
                     del resting[cid]
                     self._replace(self._orders[cid], status=OrderStatus.CANCELED, reason="parent canceled")
+            if not resting:
+                self._states.pop(vo.instrument, None)
         return vo
 
     def query_order(self, client_order_id: str) -> VenueOrder | None:
@@ -165,7 +171,7 @@ class PaperBroker:
         self._settled.add(instrument)
 
     def has_resting_orders(self) -> bool:
-        return any(self._states.values())
+        return bool(self._states)  # instruments with no resting order are removed (hot path: every bar)
 
     def open_orders(self) -> list[VenueOrder]:
         return [self._orders[cid] for states in self._states.values() for cid in states]
@@ -221,7 +227,7 @@ class PaperBroker:
     # -- simulation ---------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> None:
         """Match the orders resting on ``bar.symbol`` against this bar."""
-        if not self._states.get(bar.symbol):
+        if bar.symbol not in self._states:
             return
         if self._at_touch(bar.symbol):
             bid, ask = self._market.quote(bar.symbol) or (bar.low, bar.high)
@@ -255,6 +261,8 @@ class PaperBroker:
                 del resting[cid]
             else:
                 resting[cid] = st
+        if not resting:
+            del self._states[symbol]
 
     def _book_fill(self, order: Order, mf: MatchFill) -> None:
         vo = self._orders[order.client_order_id]

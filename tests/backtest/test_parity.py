@@ -5,7 +5,8 @@ broker on the fill model), on the bundled S&P 500 daily bars (recorded data).
 
 Sizing differs by design (the kernel invests ``size`` x equity, the risk gate a fraction of
 equity rounded to lots), so the comparison is of fills: the bar, the side and the price of
-every entry and exit. Costs are set equal: no spread, no slippage or impact, no volume cap.
+every entry and exit. Costs are set equal: no spread, no slippage, no volume cap (the
+paper broker's volume impact remains, ~1e-5 bps here).
 """
 
 from __future__ import annotations
@@ -77,4 +78,5 @@ def test_backtest_and_run_give_the_same_fills(tmp_path: Path, fill: str) -> None
     run, backtest = _run_fills(tmp_path, fill), _backtest_fills(fill)
     assert len(backtest) > 20
     assert [(d, s) for d, s, _ in run] == [(d, s) for d, s, _ in backtest]
-    assert [p for *_, p in run] == pytest.approx([p for *_, p in backtest], rel=1e-9)
+    # the paper broker's volume impact on ~40 index units against ~3e9 of volume is ~1e-5 bps
+    assert [p for *_, p in run] == pytest.approx([p for *_, p in backtest], rel=1e-8)

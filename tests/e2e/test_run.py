@@ -43,7 +43,7 @@ def rows(cwd: Path, sql: str) -> list[tuple]:
 
 def test_run_summary_is_complete(replayed: tuple[Path, dict]) -> None:
     _, s = replayed
-    assert s["bars"] > 1000 and s["fires"] > 1000 and s["fills"] > 0 and s["orders"] == s["fills"]
+    assert s["bars"] > 1000 and s["fires"] > 1000 and s["fills"] > 0 and s["orders"] >= s["fills"] * 0.9
     assert s["start"] >= "2017-04-01" and s["end"] < "2018-03-02"
     assert "goog-ema-trend" in s["skipped_bots"]
     by = {b["name"]: b for b in s["bots"]}
@@ -85,7 +85,22 @@ def test_run_every_order_has_its_signal_and_decisions(replayed: tuple[Path, dict
                           "(select 1 from gate_decisions d where d.signal_id = o.signal_id and d.gate = 'risk')")
     assert undecided == []
     outcomes = dict(rows(cwd, "select outcome, count(*) from signals group by outcome"))
-    assert outcomes.get("ordered") == s["orders"]
+    per_signal = dict(rows(cwd, "select signal_id, count(*) from orders group by signal_id"))
+    assert outcomes.get("ordered") == len(per_signal) and sum(per_signal.values()) == s["orders"]  # a bracket: 3 orders
+
+
+def test_run_orders_fill_or_rest_by_the_fill_model(replayed: tuple[Path, dict]) -> None:
+    """Market orders fill (at the next open); resting orders (stops, limits, bracket legs)
+    are filled, still working at the end, or canceled by their OCO sibling or parent."""
+    cwd, _ = replayed
+    got = rows(cwd, "select o.order_type, o.status, o.quantity, coalesce(sum(f.quantity), 0) from orders o "
+                    "left join fills f on f.client_order_id = o.client_order_id group by o.client_order_id")
+    for kind, status, qty, filled in got:
+        if status == "filled":
+            assert D(str(filled)) == D(str(qty))
+        else:
+            assert kind != "market" or status == "accepted", (kind, status)  # only the run's last orders wait
+            assert status in ("accepted", "partially_filled", "canceled"), status
 
 
 def test_run_status_reports_last_run(replayed: tuple[Path, dict]) -> None:

@@ -50,7 +50,7 @@ class FakeBinance:
     def info(self, req: Request) -> Any:
         return {"timezone": "UTC", "serverTime": T0, "rateLimits": [], "exchangeFilters": [], "symbols": [
             {"symbol": s, "status": "TRADING", "baseAsset": b, "quoteAsset": q, "baseAssetPrecision": 8,
-             "quotePrecision": 8, "quoteAssetPrecision": 8, "orderTypes": ["LIMIT", "MARKET"],
+             "quotePrecision": 8, "quoteAssetPrecision": 8, "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
              "isSpotTradingAllowed": True, "isMarginTradingAllowed": False, "permissions": ["SPOT"],
              "permissionSets": [["SPOT"]], "filters": [
                  {"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000000", "tickSize": "0.01"},

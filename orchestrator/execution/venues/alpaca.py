@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from orchestrator.clock import dt_to_ns
 from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from orchestrator.domain import TimeInForce as TIF
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after
 from orchestrator.execution.secrets import REDACTOR, resolve_secret
@@ -40,6 +41,8 @@ class AlpacaBroker(VenueBroker):
 
     name: ClassVar[str] = "alpaca"
     venue: ClassVar[str] = "alpaca"
+    native_types: ClassVar[frozenset[OrderType]] = frozenset(OrderType)
+    native_tif: ClassVar[frozenset[TIF]] = frozenset({TIF.DAY, TIF.GTC, TIF.IOC, TIF.FOK})
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         super().__init__(account, cfg, opts)
@@ -91,15 +94,28 @@ class AlpacaBroker(VenueBroker):
     # -- venue calls ----------------------------------------------------------------
     def _submit(self, order: Order) -> VenueOrder:
         from alpaca.trading.enums import OrderSide, TimeInForce
-        from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+        from alpaca.trading.requests import (LimitOrderRequest, MarketOrderRequest, StopLimitOrderRequest,
+                                             StopOrderRequest, TrailingStopOrderRequest)
 
+        tif = order.time_in_force.value
+        if order.order_type is OrderType.MARKET and order.time_in_force is TIF.GTC:
+            tif = self.cfg.extra.get("time_in_force", "day")  # the account's default for plain market orders
         common: dict[str, Any] = dict(
             symbol=self.symbols.venue(order.instrument), qty=float(order.quantity),
             side=OrderSide.BUY if order.side is Side.BUY else OrderSide.SELL,
-            time_in_force=TimeInForce(self.cfg.extra.get("time_in_force", "day")),
-            client_order_id=order.client_order_id)
-        if order.order_type is OrderType.LIMIT:
+            time_in_force=TimeInForce(tif), client_order_id=order.client_order_id)
+        t = order.order_type
+        if t is OrderType.LIMIT:
             req: Any = LimitOrderRequest(limit_price=float(order.limit_price or 0), **common)
+        elif t is OrderType.STOP:
+            req = StopOrderRequest(stop_price=float(order.stop_price or 0), **common)
+        elif t is OrderType.STOP_LIMIT:
+            req = StopLimitOrderRequest(stop_price=float(order.stop_price or 0),
+                                        limit_price=float(order.limit_price or 0), **common)
+        elif t is OrderType.TRAILING_STOP:
+            trail = ({"trail_price": float(order.trail_amount)} if order.trail_amount is not None
+                     else {"trail_percent": float(order.trail_percent or 0)})
+            req = TrailingStopOrderRequest(**trail, **common)
         else:
             req = MarketOrderRequest(**common)
         return self._venue_order(self.client.submit_order(req))

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, TypeVar
 
 from orchestrator.clock import Clock, LiveClock
 from orchestrator.sections import AccountConfig
-from orchestrator.domain import Fill, Order, OrderStatus
+from orchestrator.domain import Fill, Order, OrderStatus, OrderType, TimeInForce
 from orchestrator.errors import (AuthError, BrokerError, ConfigError, OrderRejected, OrderStateUnknown,
                                  TransientBrokerError)
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
@@ -75,11 +75,19 @@ class AdapterOptions:
 
 
 class VenueBroker:
-    """Base of the live adapters; subclasses set ``name`` and implement the ``_`` calls."""
+    """Base of the live adapters; subclasses set ``name`` and implement the ``_`` calls.
+
+    ``native_types``, ``native_tif`` and ``post_only`` say which order types, times in force
+    and flags the adapter maps to the venue's own; the order manager emulates the rest
+    (stops and trailing stops held locally and released as market orders, OCO and bracket
+    links, DAY/GTD expiry) and refuses what cannot be emulated (post-only)."""
 
     name: ClassVar[str] = ""
     api_version: ClassVar[int] = 1
     venue: ClassVar[str] = ""
+    native_types: ClassVar[frozenset[OrderType]] = frozenset({OrderType.MARKET, OrderType.LIMIT})
+    native_tif: ClassVar[frozenset[TimeInForce]] = frozenset({TimeInForce.GTC})
+    post_only: ClassVar[bool] = False
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         self.account_name = account

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from orchestrator.domain import TimeInForce as TIF
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after
 from orchestrator.execution.secrets import resolve_secret
@@ -46,6 +47,10 @@ class CcxtBroker(VenueBroker):
 
     name: ClassVar[str] = "ccxt"
     venue: ClassVar[str] = "ccxt"
+    native_types: ClassVar[frozenset[OrderType]] = frozenset(
+        {OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT})
+    native_tif: ClassVar[frozenset[TIF]] = frozenset({TIF.GTC, TIF.IOC, TIF.FOK})
+    post_only: ClassVar[bool] = True
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         import ccxt
@@ -148,11 +153,22 @@ class CcxtBroker(VenueBroker):
         params: dict[str, Any] = {"clientOrderId": order.client_order_id}
         if self.exchange_id == "coinbase":  # ccxt 4.5 omits the unified clientOrderId there
             params["client_order_id"] = order.client_order_id
-        price = float(order.limit_price) if order.order_type is OrderType.LIMIT and order.limit_price else None
-        if self.exchange_id == "coinbase" and order.order_type is OrderType.MARKET and order.side is Side.BUY:
+        t = order.order_type
+        limited = t in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        price = float(order.limit_price) if limited and order.limit_price else None
+        if t in (OrderType.STOP, OrderType.STOP_LIMIT):
+            # ccxt's unified trigger: binance spot names its stop orders STOP_LOSS(_LIMIT)
+            key = "stopLossPrice" if self.exchange_id == "binance" else "triggerPrice"
+            params[key] = float(order.stop_price or 0)
+        if order.post_only:
+            params["postOnly"] = True
+        if order.time_in_force in (TIF.IOC, TIF.FOK):  # GTC is ccxt's default for limits
+            params["timeInForce"] = order.time_in_force.value.upper()
+        if self.exchange_id == "coinbase" and t is OrderType.MARKET and order.side is Side.BUY:
             params["order_configuration"] = {"market_market_ioc": {
                 "base_size": self.ex.amount_to_precision(symbol, float(order.quantity))}}
-        o = self.ex.create_order(symbol, order.order_type.value, order.side.value, float(order.quantity), price, params)
+        kind = "limit" if limited else "market"
+        o = self.ex.create_order(symbol, kind, order.side.value, float(order.quantity), price, params)
         return self._venue_order(o, order)
 
     def _find(self, client_order_id: str) -> dict[str, Any] | None:

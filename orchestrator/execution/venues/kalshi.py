@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from orchestrator.clock import dt_to_ns
 from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from orchestrator.domain import TimeInForce as TIF
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after
 from orchestrator.execution.secrets import resolve_secret
@@ -71,6 +72,7 @@ class KalshiBroker(VenueBroker):
 
     name: ClassVar[str] = "kalshi"
     venue: ClassVar[str] = "kalshi"
+    native_tif: ClassVar[frozenset[TIF]] = frozenset({TIF.GTC, TIF.GTD})
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         super().__init__(account, cfg, opts)
@@ -139,6 +141,8 @@ class KalshiBroker(VenueBroker):
                                       action=order.side.value, count=count, client_order_id=order.client_order_id)
         if order.order_type is OrderType.LIMIT and order.limit_price is not None:
             kwargs.update(type="limit", yes_price=int((order.limit_price / CENT).to_integral_value()))
+            if order.time_in_force is TIF.GTD and order.expire_ns is not None:
+                kwargs["expiration_ts"] = order.expire_ns // 1_000_000_000  # the venue expires it
         else:
             kwargs.update(type="market")
             if order.side is Side.BUY:

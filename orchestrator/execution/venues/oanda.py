@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from orchestrator.clock import dt_to_ns
 from orchestrator.sections import AccountConfig
 from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from orchestrator.domain import TimeInForce as TIF
 from orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from orchestrator.execution.retry import parse_retry_after
 from orchestrator.execution.secrets import resolve_secret
@@ -30,6 +31,9 @@ class OandaBroker(VenueBroker):
 
     name: ClassVar[str] = "oanda"
     venue: ClassVar[str] = "oanda"
+    native_types: ClassVar[frozenset[OrderType]] = frozenset(
+        {OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT})
+    native_tif: ClassVar[frozenset[TIF]] = frozenset({TIF.GTC, TIF.GTD, TIF.IOC, TIF.FOK})
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         super().__init__(account, cfg, opts)
@@ -100,10 +104,22 @@ class OandaBroker(VenueBroker):
         body: dict[str, Any] = {"instrument": self.symbols.venue(order.instrument), "units": str(units),
                                 "positionFill": "REDUCE_ONLY" if order.reduce_only else "DEFAULT",
                                 "clientExtensions": {"id": order.client_order_id, "tag": order.bot[:128]}}
-        if order.order_type is OrderType.LIMIT:
-            body.update(type="LIMIT", price=str(order.limit_price), timeInForce="GTC")
+        t = order.order_type
+        if t is OrderType.MARKET:
+            body.update(type="MARKET", timeInForce="FOK" if order.time_in_force is TIF.GTC else
+                        order.time_in_force.value.upper())
         else:
-            body.update(type="MARKET", timeInForce="FOK")
+            tif = order.time_in_force.value.upper()
+            if t is OrderType.LIMIT:
+                body.update(type="LIMIT", price=str(order.limit_price), timeInForce=tif)
+            else:  # a stop; a stop-limit is OANDA's STOP with a worst-price bound
+                body.update(type="STOP", price=str(order.stop_price), timeInForce=tif)
+                if t is OrderType.STOP_LIMIT:
+                    body["priceBound"] = str(order.limit_price)
+            if order.time_in_force is TIF.GTD and order.expire_ns is not None:
+                from orchestrator.clock import ns_to_dt
+
+                body["gtdTime"] = ns_to_dt(order.expire_ns).isoformat().replace("+00:00", "Z")
         resp = self._req(orders.OrderCreate(self.account_id, data={"order": body}))
         created = resp.get("orderCreateTransaction", {})
         vid = str(created.get("id", ""))

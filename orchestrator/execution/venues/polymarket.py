@@ -43,6 +43,7 @@ class PolymarketBroker(VenueBroker):
 
     name: ClassVar[str] = "polymarket"
     venue: ClassVar[str] = "polymarket"
+    post_only: ClassVar[bool] = True
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         super().__init__(account, cfg, opts)
@@ -154,7 +155,10 @@ class PolymarketBroker(VenueBroker):
 
         digest = self.prepare(order)
         kind = PolyOrderType.GTC if order.order_type is OrderType.LIMIT else PolyOrderType.FOK
-        resp = self.client.post_order(self._signed[order.client_order_id], kind)
+        if order.post_only:  # the CLOB refuses a post-only order that would cross
+            resp = self.client.post_order(self._signed[order.client_order_id], kind, post_only=True)
+        else:
+            resp = self.client.post_order(self._signed[order.client_order_id], kind)
         if not resp.get("success", False):
             raise VenueRejected(resp.get("errorMsg") or "order not accepted")
         if resp.get("orderID") and resp["orderID"].lower() != digest.lower():

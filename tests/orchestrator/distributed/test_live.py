@@ -160,3 +160,41 @@ def test_run_distributed_paper_assembles_leads_and_stores(prefix: str, pg_url: s
             status = conn.execute(text("select status from runs order by id desc limit 1")).scalar()
         [lease] = lease_status(store.engine)
     assert status == "stopped" and lease.expires_ns == 0
+
+
+def test_portfolio_bot_fires_run_on_the_leader_not_a_worker(prefix: str, pg_url: str) -> None:
+    """A portfolio bot needs the book (Ctx) and its intents are one decision each: the
+    leader (the single writer) runs it; nothing is sent to the workers."""
+    import numpy as np
+    import pandas as pd
+
+    from orchestrator.bot import PortfolioBot
+    from orchestrator.panel import Panel
+    from tests.orchestrator.intents.kit import spec as intent_spec
+
+    class TenPercentSpx(PortfolioBot):
+        def weights(self, panel: Panel) -> pd.DataFrame:
+            return pd.DataFrame({"SPX": np.full(len(panel), 0.1)}, index=panel.index)
+
+    frames, instruments, _ = load_history(AppConfig(), ["SPX"], END)
+    cfg = AppConfig.model_validate({"pipeline": {"stages": ["risk"]}})
+    clock = SimClock(_day_ns(START))
+    store = Store.open(pg_url)
+    market = MarketState(cfg.paper.spread_bps)
+    lease = LeaderLease(store.engine, "leader:paper", "live-leader", SimClock(NS), 30)
+    paper = paper_broker(cfg, market, clock, "paper", instruments)
+    lbus = RedisStreamsBus(connect(REDIS_URL, block_ms=20), group="leader", consumer="l", prefix=prefix, block_ms=20)
+    spec = intent_spec("dist-weights", TenPercentSpx, ("SPX",))
+    kernel = assemble(cfg, store=store, registry=Registry.discover(), specs=[spec], clock=clock, market=market,
+                      instruments=instruments, account="paper", brokers={"paper": FencedBroker(paper, lease)}, bus=lbus)
+    kernel.engine.paper = paper
+    runner = DistributedLiveRunner(kernel, market, HistoryFeed(frames), clock, lbus, lease)
+    assert runner.lease.acquire()
+    times = [t for t in frames["SPX"].index.as_unit("ns").asi8.tolist() if t >= _day_ns(START)][:5]
+    for t in times:
+        clock.set_ns(t + 60 * NS)
+        runner.handle_fire(spec.name, t)
+    assert runner.leader.idle and not runner.leader.stats.processed  # no task went to a worker
+    pos = kernel.engine.ledger.position(spec.name, "SPX")
+    assert pos is not None and pos.quantity > 0 and kernel.engine.runners[spec.name].fault == ""
+    store.close()

@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
                  blockers={"cooldown_minutes": 0})
     clock = SimClock(T0 + first * MIN - 1)
     run(cfg, url, registry(*(spec(b, s) for b, s in BOTS)), [b for b, _ in BOTS], PriceFeed(closes(total)), clock,
-        first, last)
+        first, last, install_signals=True)  # SIGTERM stops the runner as in production
     return 0
 
 

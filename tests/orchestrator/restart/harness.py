@@ -100,7 +100,7 @@ def sim_scheduler(clock: SimClock, first: int, last: int) -> Callable[..., Any]:
 
 
 def run(cfg: AppConfig, url: str, reg: Registry, bots: list[str], feed: PriceFeed, clock: SimClock,
-        first: int, last: int) -> Any:
+        first: int, last: int, install_signals: bool = False) -> Any:
     """One process lifetime: warm start, reconcile, fire minutes ``first..last``, stop."""
     from orchestrator.live import LiveRunner, run_live
 
@@ -114,7 +114,8 @@ def run(cfg: AppConfig, url: str, reg: Registry, bots: list[str], feed: PriceFee
     LiveRunner.handle_fire = at_fire_time  # type: ignore[method-assign]
     try:
         return run_live(cfg, live=False, bots=bots, store_url=url, feed=feed, clock=clock,
-                        scheduler=sim_scheduler(clock, first, last), install_signals=False, stop_when_idle=True,
+                        scheduler=sim_scheduler(clock, first, last), install_signals=install_signals,
+                        stop_when_idle=True,
                         registry=reg)
     finally:
         LiveRunner.handle_fire = handle  # type: ignore[method-assign]

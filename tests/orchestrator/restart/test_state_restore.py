@@ -89,3 +89,21 @@ def test_fleet_posteriors_survive_a_restart_and_restored_pnl_is_no_outcome(tmp_p
     assert again.allocator.arms["a"] == gate.allocator.arms["a"]
     assert again.allocator.arms["a"].trades == 1
     store.close()
+
+
+def test_a_bar_through_both_targets_sends_both_tranches_as_their_own_orders() -> None:
+    # crafted bars: entry 100 with the ATR-default stop below; one bar rallies through 1R and 2R
+    market = _market()
+    inst = {"AAPL": Instrument("AAPL", AssetClass.EQUITY)}
+    mgr = ExitManager(ExitsConfig(), market, inst)
+    order = Order("c1", "bot-a", "AAPL", Side.BUY, Decimal(99), 0)
+    fill = Fill("c1", "paper", "v1", "t1", "AAPL", Side.BUY, Decimal(99), Decimal(100), Decimal(0), 31 * MIN, 31 * MIN)
+    mgr.on_fill(order, fill, None, Position("bot-a", "AAPL", Decimal(99), Decimal(100), Decimal(0)))
+    plan = mgr._plans["AAPL"]["bot-a"]
+    two_r = plan.target_price(2.0)
+    rally = Bar("AAPL", 32 * MIN, 100.0, two_r + 1.0, 100.0, two_r + 0.5, 1e6, 32 * MIN)
+    market.append(rally)
+    out = mgr.on_bar(rally)
+    assert [o.reason for o in out] == ["target_1", "target_2"]
+    assert [o.trigger for o in out] == [plan.target_price(1.0), two_r]
+    assert [o.quantity for o in out] == [Decimal(32), Decimal(32)]  # 33 % of 99, down to whole lots, twice
