@@ -91,7 +91,7 @@ def test_fleet_posteriors_survive_a_restart_and_restored_pnl_is_no_outcome(tmp_p
     store.close()
 
 
-def test_a_bar_through_both_targets_sends_both_tranches_as_their_own_orders() -> None:
+def test_a_bar_through_both_targets_sends_both_tranches_in_one_order() -> None:
     # crafted bars: entry 100 with the ATR-default stop below; one bar rallies through 1R and 2R
     market = _market()
     inst = {"AAPL": Instrument("AAPL", AssetClass.EQUITY)}
@@ -104,6 +104,6 @@ def test_a_bar_through_both_targets_sends_both_tranches_as_their_own_orders() ->
     rally = Bar("AAPL", 32 * MIN, 100.0, two_r + 1.0, 100.0, two_r + 0.5, 1e6, 32 * MIN)
     market.append(rally)
     out = mgr.on_bar(rally)
-    assert [o.reason for o in out] == ["target_1", "target_2"]
-    assert [o.trigger for o in out] == [plan.target_price(1.0), two_r]
-    assert [o.quantity for o in out] == [Decimal(32), Decimal(32)]  # 33 % of 99, down to whole lots, twice
+    # both tranches (33 % of 99, down to whole lots, twice) as one limit at the nearer level
+    assert [(o.reason, o.trigger, o.quantity) for o in out] == [("target_1+target_2", plan.target_price(1.0),
+                                                                 Decimal(64))]
