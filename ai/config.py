@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from orchestrator.sections import SecretRef, Section, _check_secret_ref
+from tradefleet.orchestrator.sections import SecretRef, Section, _check_secret_ref
 
 REGIME_LABELS = ("bull", "bear", "sideways")
 

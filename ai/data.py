@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from orchestrator.errors import DataError
+from tradefleet.orchestrator.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.clock import Clock
-    from orchestrator.services import MarketData
+    from tradefleet.orchestrator.clock import Clock
+    from tradefleet.orchestrator.services import MarketData
 
 
 class ReplayFallbackData:
@@ -54,7 +54,7 @@ class ReplayFallbackData:
 
     def _bundle(self, symbol: str) -> tuple[pd.DataFrame, np.ndarray] | None:
         if symbol not in self._bundled:
-            from scrapers.bundled import BY_SYMBOL, load_dataset
+            from tradefleet.scrapers.bundled import BY_SYMBOL, load_dataset
 
             if symbol in self.remapped or symbol not in BY_SYMBOL:
                 self._bundled[symbol] = None

@@ -2,7 +2,7 @@
 
 ``run_backtest`` is the one entry point every other module (sweeps, walk-forward, Monte
 Carlo, stress, validation, CLI) goes through, so the fill convention documented in
-:mod:`backtest.kernel` (signal at bar *t* close, fill at bar *t+1* open) holds everywhere.
+:mod:`tradefleet.backtest.kernel` (signal at bar *t* close, fill at bar *t+1* open) holds everywhere.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from backtest.kernel import EXIT_REASONS, METRIC_NAMES, TRADE_COLUMNS, make_params, metrics_nb, simulate_nb
-from orchestrator.bot import Bot, BotSpec
-from orchestrator.errors import DataError, PluginError
+from tradefleet.backtest.kernel import EXIT_REASONS, METRIC_NAMES, TRADE_COLUMNS, make_params, metrics_nb, simulate_nb
+from tradefleet.orchestrator.bot import Bot, BotSpec
+from tradefleet.orchestrator.errors import DataError, PluginError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,7 +52,7 @@ class SimSettings(BaseModel):
 
     def describe(self) -> str:
         """The fill and cost assumptions, one printable line (reports and the CLI print it)."""
-        from orchestrator.execution.fill_model import MATCH_VERSION
+        from tradefleet.orchestrator.execution.fill_model import MATCH_VERSION
 
         cap = f"{self.max_volume_share:.0%} of bar volume" if self.max_volume_share > 0 else "no volume cap"
         stops = []

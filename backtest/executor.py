@@ -15,10 +15,10 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.errors import ConfigError
 
 if TYPE_CHECKING:
-    from orchestrator.distributed.config import ExecutorConfig
+    from tradefleet.orchestrator.distributed.config import ExecutorConfig
 
 T = TypeVar("T")
 

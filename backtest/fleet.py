@@ -7,9 +7,9 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backtest.engine import BacktestResult, SimSettings, run_backtest
-from backtest.executor import InlineExecutor, fan_out
-from orchestrator.bot import BotSpec
+from tradefleet.backtest.engine import BacktestResult, SimSettings, run_backtest
+from tradefleet.backtest.executor import InlineExecutor, fan_out
+from tradefleet.orchestrator.bot import BotSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +26,7 @@ class FleetRow:
 
 
 def _one(spec: BotSpec, frame: pd.DataFrame | None, settings: SimSettings) -> FleetRow:
-    from scrapers.bundled import dataset_for, load_dataset
+    from tradefleet.scrapers.bundled import dataset_for, load_dataset
 
     try:
         name = "given"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.errors import DataError
+from tradefleet.orchestrator.errors import DataError
 
 if TYPE_CHECKING:
-    from scrapers.config import DataConfig
+    from tradefleet.scrapers.config import DataConfig
 
 __all__ = ["load_with_warmup"]
 
@@ -23,8 +23,8 @@ def load_with_warmup(spec: Any, data: str | None, start: str | None, end: str | 
     """
     import pandas as pd
 
-    from scrapers.bundled import DATASETS, dataset_for, load_dataset
-    from scrapers.files import load_bar_file
+    from tradefleet.scrapers.bundled import DATASETS, dataset_for, load_dataset
+    from tradefleet.scrapers.files import load_bar_file
 
     if data is None:
         name = dataset_for(spec.instruments[0]).name
@@ -32,8 +32,8 @@ def load_with_warmup(spec: Any, data: str | None, start: str | None, end: str | 
     elif data in DATASETS:
         name, frame = data, load_dataset(data)
     else:
-        from scrapers.config import DataConfig
-        from scrapers.gaps import calendar_for
+        from tradefleet.scrapers.config import DataConfig
+        from tradefleet.scrapers.gaps import calendar_for
 
         files = files or DataConfig()
         name, frame = Path(data).name, load_bar_file(data, timeframe=spec.timeframe,

@@ -1,6 +1,6 @@
 """The numba simulation kernel: target-position signals to equity, trades and metrics.
 
-It ports the rules of the one fill model (:mod:`orchestrator.execution.fill_model`, version
+It ports the rules of the one fill model (:mod:`tradefleet.orchestrator.execution.fill_model`, version
 ``MATCH_VERSION``) to arrays; the golden-bar suite (``tests/backtest/test_golden.py``) runs the
 same cases through both and requires the same fills.
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from orchestrator.bot import SIGNAL_COLUMNS, Bot
+from tradefleet.orchestrator.bot import SIGNAL_COLUMNS, Bot
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,7 +98,7 @@ def stored_lookahead_warnings(store_url: str, bots: list[str]) -> list[str]:
 
     if store_url.startswith("sqlite:///") and not Path(store_url.removeprefix("sqlite:///")).exists():
         return []
-    from backtest.records import SqlValidationStore
+    from tradefleet.backtest.records import SqlValidationStore
 
     try:
         vs = SqlValidationStore.from_url(store_url)

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backtest.engine import BacktestResult, Signals, SimSettings, simulate
-from backtest.executor import InlineExecutor, chunks, fan_out
-from backtest.kernel import R_OPEN, T_PNL, T_REASON
+from tradefleet.backtest.engine import BacktestResult, Signals, SimSettings, simulate
+from tradefleet.backtest.executor import InlineExecutor, chunks, fan_out
+from tradefleet.backtest.kernel import R_OPEN, T_PNL, T_REASON
 
 if TYPE_CHECKING:
     import pandas as pd

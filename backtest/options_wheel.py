@@ -2,7 +2,7 @@
 
 Sell a cash-secured put; if it is assigned, hold the shares and sell covered calls until
 they are called away; repeat. Every leg is a listed contract (third-Friday monthly expiry,
-strike on the listed grid) priced by :func:`risk.options.model_chain.model_chain`'s model
+strike on the listed grid) priced by :func:`tradefleet.risk.options.model_chain.model_chain`'s model
 (Bjerksund-Stensland for American, BSM for European, the causal GARCH vol, skew, spread):
 **model-priced, never recorded quotes**, and every result says so (``provenance``).
 
@@ -13,7 +13,7 @@ Rules (documented, all in :class:`WheelParams`):
 - a put is only sold when the cash covers its strike (cash-secured: the collateral is reserved);
 - a leg is bought back once its price has fallen to ``1 - take_profit`` of the premium;
 - at expiry (the close of the expiry date) an in-the-money leg is assigned at its strike
-  (physical delivery), the rest expire worthless (:mod:`risk.options.lifecycle`);
+  (physical delivery), the rest expire worthless (:mod:`tradefleet.risk.options.lifecycle`);
 - before expiry a short American leg in the money is assigned early when its extrinsic value
   falls below ``early_threshold`` (the documented early-assignment rule).
 
@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from risk.options.book import OptionLeg
-from risk.options.chain import OptionContract
-from risk.options.lifecycle import DEFAULT_EARLY_THRESHOLD, early_assignments, intrinsic, settle
-from risk.options.model_chain import PROVENANCE, ChainModel, EQUITY_MODEL, monthly_expiries, strike_increment
-from risk.options.vol import garch_filter_vol
+from tradefleet.risk.options.book import OptionLeg
+from tradefleet.risk.options.chain import OptionContract
+from tradefleet.risk.options.lifecycle import DEFAULT_EARLY_THRESHOLD, early_assignments, intrinsic, settle
+from tradefleet.risk.options.model_chain import PROVENANCE, ChainModel, EQUITY_MODEL, monthly_expiries, strike_increment
+from tradefleet.risk.options.vol import garch_filter_vol
 
 NS = 1_000_000_000
 
@@ -88,9 +88,9 @@ def _strike(spot: float, pct: float, below: bool) -> float:
 def _quotes(model: ChainModel, contract: OptionContract, ts_ns: np.ndarray, spot: np.ndarray,
             vol: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(bid, ask, mid) of one contract on many days at once, under the chain model (the same
-    pricing, skew and spread as :func:`risk.options.model_chain.model_chain`)."""
-    from risk.options.american import bjerksund_stensland_price
-    from risk.options.bsm import bsm_price
+    pricing, skew and spread as :func:`tradefleet.risk.options.model_chain.model_chain`)."""
+    from tradefleet.risk.options.american import bjerksund_stensland_price
+    from tradefleet.risk.options.bsm import bsm_price
 
     t = np.maximum((contract.expiry_ns() - ts_ns) / (365 * 86_400 * NS), 1e-6)
     v = np.maximum(vol + model.skew * np.log(contract.strike / spot), 0.25 * vol)

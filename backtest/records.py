@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from orchestrator.errors import StoreError
+from tradefleet.orchestrator.errors import StoreError
 
 
 @dataclass(frozen=True)
@@ -104,19 +104,19 @@ class SqlValidationStore:
     """The ``validations`` table of a tradefleet store (migration 0002)."""
 
     def __init__(self, engine: Any) -> None:
-        from orchestrator.store.migrate import upgrade_to_head
+        from tradefleet.orchestrator.store.migrate import upgrade_to_head
 
         self.engine = engine
         upgrade_to_head(engine)
 
     @classmethod
     def from_url(cls, url: str) -> SqlValidationStore:
-        from orchestrator.store.connect import make_engine, parse_url
+        from tradefleet.orchestrator.store.connect import make_engine, parse_url
 
         return cls(make_engine(parse_url(url)))
 
     def save(self, record: ValidationRecord) -> None:
-        from backtest.store_table import validations
+        from tradefleet.backtest.store_table import validations
 
         d = record.to_dict()
         with self.engine.begin() as conn:
@@ -127,7 +127,7 @@ class SqlValidationStore:
     def latest(self, bot: str) -> ValidationRecord | None:
         from sqlalchemy import select
 
-        from backtest.store_table import validations
+        from tradefleet.backtest.store_table import validations
 
         q = (select(validations.c.result).where(validations.c.bot == bot)
              .order_by(validations.c.ts_ns.desc(), validations.c.id.desc()).limit(1))

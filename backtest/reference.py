@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backtest.engine import Signals, SimSettings
+from tradefleet.backtest.engine import Signals, SimSettings
 
 if TYPE_CHECKING:
     import pandas as pd

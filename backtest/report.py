@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backtest.engine import BacktestResult
+from tradefleet.backtest.engine import BacktestResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from backtest.montecarlo import MonteCarloResult
+    from tradefleet.backtest.montecarlo import MonteCarloResult
 
 MAX_TRADE_ROWS = 500
 

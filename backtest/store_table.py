@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
-from orchestrator.store.models import Base
+from tradefleet.orchestrator.store.models import Base
 
 validations = Table(
     "validations",

@@ -14,8 +14,8 @@ import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
-from orchestrator.bot import Bot, BotParams, BotSpec, Schedule
-from orchestrator.domain import AssetClass
+from tradefleet.orchestrator.bot import Bot, BotParams, BotSpec, Schedule
+from tradefleet.orchestrator.domain import AssetClass
 
 if TYPE_CHECKING:
     import pandas as pd

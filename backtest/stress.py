@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backtest.engine import SimSettings, signals_of, simulate
-from orchestrator.bot import BotSpec
-from scrapers.bundled import load_dataset
+from tradefleet.backtest.engine import SimSettings, signals_of, simulate
+from tradefleet.orchestrator.bot import BotSpec
+from tradefleet.scrapers.bundled import load_dataset
 
 if TYPE_CHECKING:
     import pandas as pd

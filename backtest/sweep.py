@@ -13,10 +13,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from backtest.engine import SimSettings, run_backtest
-from backtest.executor import InlineExecutor, chunks, fan_out
-from orchestrator.bot import BotSpec
-from orchestrator.errors import UsageError
+from tradefleet.backtest.engine import SimSettings, run_backtest
+from tradefleet.backtest.executor import InlineExecutor, chunks, fan_out
+from tradefleet.orchestrator.bot import BotSpec
+from tradefleet.orchestrator.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,7 +61,7 @@ def parse_space(items: Sequence[str], spec: BotSpec | None = None) -> dict[str, 
     """Parse CLI ``name=v1,v2,...`` or ``name=start:stop:step`` items into a space.
 
     With ``spec``, every name must be one of the bot's params. A malformed item is a
-    :class:`~orchestrator.errors.UsageError` naming it (one line, exit 2).
+    :class:`~tradefleet.orchestrator.errors.UsageError` naming it (one line, exit 2).
     """
     known = list(spec.bot.Params.model_fields) if spec is not None else None
     space: dict[str, list[Any]] = {}

@@ -22,8 +22,8 @@ import numpy as np
 from numba import njit
 
 if TYPE_CHECKING:
-    from orchestrator.bot import PortfolioBot
-    from orchestrator.panel import Panel
+    from tradefleet.orchestrator.bot import PortfolioBot
+    from tradefleet.orchestrator.panel import Panel
 
 
 @njit(cache=True, nogil=True)
@@ -111,7 +111,7 @@ class TargetBacktest:
 def backtest_targets(bot: PortfolioBot, panel: Panel, *, cash: float = 100_000.0, slippage_bps: float = 1.0,
                      fee_bps: float = 1.0, tolerance: float | None = None) -> TargetBacktest:
     """Run ``bot.weights(panel)`` once and simulate trading its targets."""
-    from orchestrator.errors import PluginError
+    from tradefleet.orchestrator.errors import PluginError
 
     out = bot.weights(panel)
     if out is None:

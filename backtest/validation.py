@@ -5,7 +5,7 @@ lookahead, runs a walk-forward optimisation, and compares the results with the
 ``[validation]`` thresholds: at least ``min_trades`` closed trades, win rate >=
 ``min_win_rate``, Sharpe >= ``min_sharpe``, a clean lookahead check and a walk-forward
 out-of-sample Sharpe > ``min_oos_sharpe``. Event-driven bots are validated by quote
-replay instead (:mod:`backtest.quote_replay`): the same trade, win-rate and Sharpe thresholds
+replay instead (:mod:`tradefleet.app.quote_replay`): the same trade, win-rate and Sharpe thresholds
 on the kernel's replay of their session, and never Go on generated data.
 """
 
@@ -16,15 +16,15 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
-from backtest.config import ValidationConfig
-from backtest.engine import BacktestResult, SimSettings, run_backtest
-from backtest.lookahead import check_lookahead
-from backtest.records import Check, ValidationRecord
-from backtest.sweep import default_space, grid
-from backtest.walkforward import walk_forward
-from orchestrator.bot import BotSpec
-from orchestrator.clock import Clock, LiveClock
-from orchestrator.errors import TradefleetError
+from tradefleet.backtest.config import ValidationConfig
+from tradefleet.backtest.engine import BacktestResult, SimSettings, run_backtest
+from tradefleet.backtest.lookahead import check_lookahead
+from tradefleet.backtest.records import Check, ValidationRecord
+from tradefleet.backtest.sweep import default_space, grid
+from tradefleet.backtest.walkforward import walk_forward
+from tradefleet.orchestrator.bot import BotSpec
+from tradefleet.orchestrator.clock import Clock, LiveClock
+from tradefleet.orchestrator.errors import TradefleetError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +35,7 @@ OPTUNA_TRIALS = 24
 
 def data_for(spec: BotSpec) -> tuple[str, pd.DataFrame]:
     """Return the bundled dataset name and frame for the bot's first instrument."""
-    from scrapers.bundled import dataset_for, load_dataset
+    from tradefleet.scrapers.bundled import dataset_for, load_dataset
 
     ds = dataset_for(spec.instruments[0])
     return ds.name, load_dataset(ds.name)

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from backtest.engine import NS_PER_YEAR, SimSettings, run_backtest
-from backtest.executor import InlineExecutor, fan_out
-from backtest.kernel import METRIC_NAMES, metrics_nb
-from backtest.sweep import best, default_space, evaluate, grid
-from orchestrator.bot import BotSpec
-from orchestrator.errors import DataError, PluginError
+from tradefleet.backtest.engine import NS_PER_YEAR, SimSettings, run_backtest
+from tradefleet.backtest.executor import InlineExecutor, fan_out
+from tradefleet.backtest.kernel import METRIC_NAMES, metrics_nb
+from tradefleet.backtest.sweep import best, default_space, evaluate, grid
+from tradefleet.orchestrator.bot import BotSpec
+from tradefleet.orchestrator.errors import DataError, PluginError
 
 if TYPE_CHECKING:
     import pandas as pd

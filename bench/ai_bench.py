@@ -39,7 +39,7 @@ class _Data:
         return list(self.frames)
 
     def last_bar(self, symbol: str) -> Any:
-        from orchestrator.domain import Bar
+        from tradefleet.orchestrator.domain import Bar
 
         i = self._end(symbol) - 1
         c = float(self.c[symbol][i])
@@ -73,9 +73,9 @@ class _Portfolio:
 
 def bench_fit(repeats: int = 3) -> dict[str, Any]:
     """Median wall time of a full regime fit on 5,000 EUR/USD hourly bars."""
-    from ai.regime.features import regime_features
-    from ai.regime.hmm import fit_regime_model
-    from scrapers.bundled import load_dataset
+    from tradefleet.ai.regime.features import regime_features
+    from tradefleet.ai.regime.hmm import fit_regime_model
+    from tradefleet.scrapers.bundled import load_dataset
 
     import hmmlearn.hmm  # noqa: F401  (import time is not fit time)
 
@@ -93,19 +93,19 @@ def bench_fit(repeats: int = 3) -> dict[str, Any]:
 
 def bench_signal(n: int = 2000) -> dict[str, Any]:
     """Per-signal latency of regime + ensemble (offline sources) + rules veto."""
-    from ai.config import EnsembleConfig, RegimeConfig, VetoConfig
-    from ai.ensemble.gate import EnsembleGate, builtin_sources
-    from ai.ensemble.tracker import SignalTracker
-    from ai.regime.gate import RegimeGate
-    from ai.regime.history import MemoryRegimeHistory
-    from ai.regime.model_store import JoblibModelStore
-    from ai.veto.gate import VetoGate
-    from ai.veto.rules import RulesVeto
-    from orchestrator.bot import BotSpec, Schedule
-    from orchestrator.clock import SimClock
-    from orchestrator.domain import AssetClass, Direction, Signal
-    from orchestrator.pipeline.gate import GateContext
-    from scrapers.bundled import load_dataset
+    from tradefleet.ai.config import EnsembleConfig, RegimeConfig, VetoConfig
+    from tradefleet.ai.ensemble.gate import EnsembleGate, builtin_sources
+    from tradefleet.ai.ensemble.tracker import SignalTracker
+    from tradefleet.ai.regime.gate import RegimeGate
+    from tradefleet.ai.regime.history import MemoryRegimeHistory
+    from tradefleet.ai.regime.model_store import JoblibModelStore
+    from tradefleet.ai.veto.gate import VetoGate
+    from tradefleet.ai.veto.rules import RulesVeto
+    from tradefleet.orchestrator.bot import BotSpec, Schedule
+    from tradefleet.orchestrator.clock import SimClock
+    from tradefleet.orchestrator.domain import AssetClass, Direction, Signal
+    from tradefleet.orchestrator.pipeline.gate import GateContext
+    from tradefleet.scrapers.bundled import load_dataset
 
     eur = load_dataset("eurusd")
     ts = eur.index.as_unit("ns").asi8
@@ -161,7 +161,7 @@ class _HoldBot:
 def _bot_class() -> type:
     import pandas as pd
 
-    from orchestrator.bot import Bot
+    from tradefleet.orchestrator.bot import Bot
 
     class HoldBot(Bot):
         def compute(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -70,15 +70,15 @@ def _peak_mb() -> float:
 
 # -- parts (each runs in a fresh process via --part) ----------------------------------
 def part_single(n: int) -> dict[str, Any]:
-    from backtest.engine import SimSettings, run_backtest, signals_of
-    from backtest.strategies import sma_cross_spec
+    from tradefleet.backtest.engine import SimSettings, run_backtest, signals_of
+    from tradefleet.backtest.strategies import sma_cross_spec
 
     frame = synthetic_bars(n)
     spec = sma_cross_spec(10, 30)
     s = SimSettings(fee=FEE, init_cash=CASH)
     ours = _best(lambda: run_backtest(spec, frame, s))
     sig = signals_of(spec.build(), frame)
-    from backtest.engine import simulate
+    from tradefleet.backtest.engine import simulate
 
     sim_only = _best(lambda: simulate(frame, sig, s))
     res = run_backtest(spec, frame, s)
@@ -87,9 +87,9 @@ def part_single(n: int) -> dict[str, Any]:
 
 
 def part_vbt_single(n: int) -> dict[str, Any]:
-    from backtest.engine import SimSettings, signals_of
-    from backtest.reference import run_vectorbt
-    from backtest.strategies import sma_cross_spec
+    from tradefleet.backtest.engine import SimSettings, signals_of
+    from tradefleet.backtest.reference import run_vectorbt
+    from tradefleet.backtest.strategies import sma_cross_spec
 
     frame = synthetic_bars(n)
     sig = signals_of(sma_cross_spec(10, 30).build(), frame)
@@ -133,9 +133,9 @@ def part_bt(n: int) -> dict[str, Any]:
 
 
 def part_sweep_ours(n: int) -> dict[str, Any]:
-    from backtest.engine import SimSettings
-    from backtest.strategies import sma_cross_spec
-    from backtest.sweep import grid, sweep
+    from tradefleet.backtest.engine import SimSettings
+    from tradefleet.backtest.strategies import sma_cross_spec
+    from tradefleet.backtest.sweep import grid, sweep
 
     frame = synthetic_bars(n)
     spec = sma_cross_spec(10, 30)
@@ -151,8 +151,8 @@ def part_sweep_vbt(n: int, combos: int) -> dict[str, Any]:
     import pandas as pd
     import vectorbt as vbt
 
-    from backtest.reference import transitions
-    from backtest.strategies import cross_state
+    from tradefleet.backtest.reference import transitions
+    from tradefleet.backtest.strategies import cross_state
 
     frame = synthetic_bars(n)
     frame.index = frame.index.tz_localize(None)  # vectorbt's fast path: naive datetime64 index
@@ -186,9 +186,9 @@ def part_sweep_vbt(n: int, combos: int) -> dict[str, Any]:
 
 def part_first_backtest() -> dict[str, Any]:
     t = time.perf_counter()
-    from backtest.engine import SimSettings, run_backtest
-    from backtest.strategies import sma_cross_spec
-    from scrapers.bundled import load_dataset
+    from tradefleet.backtest.engine import SimSettings, run_backtest
+    from tradefleet.backtest.strategies import sma_cross_spec
+    from tradefleet.scrapers.bundled import load_dataset
 
     res = run_backtest(sma_cross_spec(10, 20), load_dataset("goog"), SimSettings())
     return {"first_s": time.perf_counter() - t, "trades": res.metrics["trades"]}

@@ -56,8 +56,8 @@ def _pandas_refs() -> dict[str, Callable[[Any], Any]]:
 
 
 def indicator_rows(repeat: int) -> list[dict[str, Any]]:
-    from bots import indicators as ta
-    from scrapers.bundled import load_dataset
+    from tradefleet.bots import indicators as ta
+    from tradefleet.scrapers.bundled import load_dataset
 
     f = load_dataset("sp500")
     h, lo, c = (f[k].to_numpy() for k in ("high", "low", "close"))
@@ -75,8 +75,8 @@ def indicator_rows(repeat: int) -> list[dict[str, Any]]:
 
 
 def bot_rows(repeat: int) -> list[dict[str, Any]]:
-    from orchestrator.registry import Registry
-    from scrapers.bundled import BY_SYMBOL, load_dataset
+    from tradefleet.orchestrator.registry import Registry
+    from tradefleet.scrapers.bundled import BY_SYMBOL, load_dataset
 
     rows = []
     for name, spec in sorted(Registry.discover(["bots"]).bots().items()):

@@ -57,8 +57,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    from orchestrator.config import AppConfig
-    from orchestrator.replay import run_replay
+    from tradefleet.app.config import AppConfig
+    from tradefleet.app.replay import run_replay
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"

@@ -35,8 +35,8 @@ def commands(cmd: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
 def main() -> int:
     import typer
 
-    from orchestrator.cli.main import build_app
-    from orchestrator.cli.main import main as cli
+    from tradefleet.app.cli.main import build_app
+    from tradefleet.app.cli.main import main as cli
 
     os.chdir(tempfile.mkdtemp(prefix="tf-argsweep-"))
     bad = 0

@@ -42,9 +42,9 @@ DAY = 86_400 * 10**9
 
 def seed(url: str, specs: dict[str, Any], n_fills: int, regime_dir: Path) -> None:
     """Fill the store through its public write API."""
-    from ai.regime.history import JsonlRegimeHistory, RegimeRow
-    from orchestrator.domain import Decision, Direction, Fill, Order, OrderStatus, Position, Side, Signal
-    from orchestrator.store import Store
+    from tradefleet.ai.regime.history import JsonlRegimeHistory, RegimeRow
+    from tradefleet.orchestrator.domain import Decision, Direction, Fill, Order, OrderStatus, Position, Side, Signal
+    from tradefleet.orchestrator.store import Store
 
     rng = random.Random(7)
     t0 = 1_262_304_000 * 10**9  # 2010-01-01
@@ -87,10 +87,10 @@ def bulk_signals(url: str, specs: dict[str, Any], n: int) -> None:
     """``n`` generated signals with five gate decisions each, inserted in bulk (synthetic)."""
     from sqlalchemy import insert
 
-    from ai.regime.history import RegimeRow
-    from ai.regime.store_history import StoreRegimeHistory
-    from orchestrator.store import Store
-    from orchestrator.store.models import GateDecisionRow, SignalRow
+    from tradefleet.ai.regime.history import RegimeRow
+    from tradefleet.ai.regime.store_history import StoreRegimeHistory
+    from tradefleet.orchestrator.store import Store
+    from tradefleet.orchestrator.store.models import GateDecisionRow, SignalRow
 
     rng = random.Random(11)
     t0 = 1_262_304_000 * 10**9
@@ -152,10 +152,10 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
 
-    from dashboard.app import create_app
-    from orchestrator.clock import SimClock
-    from orchestrator.config import AppConfig
-    from orchestrator.registry import Registry
+    from tradefleet.dashboard.app import create_app
+    from tradefleet.orchestrator.clock import SimClock
+    from tradefleet.app.config import AppConfig
+    from tradefleet.orchestrator.registry import Registry
 
     specs_all = Registry.discover(["bots"]).ok("bots")
     specs = {k: specs_all[k] for k in sorted(specs_all)[:a.bots]}
@@ -165,8 +165,8 @@ def main() -> None:
         seed(url, specs, a.fills, Path(tmp) / "regimes")
         bulk_signals(url, specs, max(0, a.signals - a.fills))
         seed_s = time.perf_counter() - t
-        from dashboard.tokens import TokenStore
-        from orchestrator.store import Store
+        from tradefleet.dashboard.tokens import TokenStore
+        from tradefleet.orchestrator.store import Store
 
         with Store.open(url) as st:
             token = TokenStore(st, SimClock(1_750_000_000 * 10**9)).create("bench", ["read"], "bench")

@@ -49,9 +49,9 @@ def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 def run(n: int, repeat: int) -> dict[str, Any]:
     import pandas as pd
 
-    from scrapers.cache import ParquetBarCache
-    from scrapers.checks import check_bars
-    from scrapers.resample import resample
+    from tradefleet.scrapers.cache import ParquetBarCache
+    from tradefleet.scrapers.checks import check_bars
+    from tradefleet.scrapers.resample import resample
 
     frame = _bars(n)
     root = Path(tempfile.mkdtemp(prefix="tf-data-bench-"))

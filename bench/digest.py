@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "orchestrator.cli.main"
+CLI = "tradefleet.app.cli.main"
 WINDOW = ("2016-07-01", "2017-06-30")
 
 # table -> (columns, order by); money columns round to cents, *_ns/ts to microseconds

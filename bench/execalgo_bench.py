@@ -26,23 +26,23 @@ T0 = 1_700_000_000 * NS
 
 
 def _orders(n: int) -> list[Any]:
-    from orchestrator.domain import Order, OrderType, Side
+    from tradefleet.orchestrator.domain import Order, OrderType, Side
 
     return [Order(f"p{i}", "bench", f"S{i % 50}", Side.BUY if i % 2 else Side.SELL, Decimal(1000), T0,
                   OrderType.MARKET, signal_id=f"s{i}", account="paper") for i in range(n)]
 
 
 def _view(t: int, volume: float = 1e6) -> Any:
-    from orchestrator.execution.algos.base import MarketView
+    from tradefleet.orchestrator.execution.algos.base import MarketView
 
     return MarketView(T0 + t * 60 * NS, 100.0, volume, 99.99, 100.01, 0.01)
 
 
 def bench_schedule(n: int, repeat: int) -> dict[str, Any]:
-    from orchestrator.execution.algos import load_algos
-    from orchestrator.execution.algos.almgren_chriss import ImpactParams
-    from orchestrator.execution.algos.base import ExecSpec
-    from orchestrator.execution.layer import ExecutionLayer
+    from tradefleet.orchestrator.execution.algos import load_algos
+    from tradefleet.orchestrator.execution.algos.almgren_chriss import ImpactParams
+    from tradefleet.orchestrator.execution.algos.base import ExecSpec
+    from tradefleet.orchestrator.execution.layer import ExecutionLayer
 
     algos = load_algos()
     orders = _orders(n)
@@ -64,11 +64,11 @@ def bench_schedule(n: int, repeat: int) -> dict[str, Any]:
 
 
 def bench_per_child(n: int, repeat: int) -> dict[str, Any]:
-    from orchestrator.execution.algos import load_algos
-    from orchestrator.execution.algos.base import ExecSpec
-    from orchestrator.execution.exec_store import ExecStore
-    from orchestrator.execution.layer import ExecutionLayer
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.execution.algos import load_algos
+    from tradefleet.orchestrator.execution.algos.base import ExecSpec
+    from tradefleet.orchestrator.execution.exec_store import ExecStore
+    from tradefleet.orchestrator.execution.layer import ExecutionLayer
+    from tradefleet.orchestrator.store import Store
 
     algos = load_algos()
     orders = _orders(n)

@@ -22,15 +22,15 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from orchestrator.clock import SimClock
-from orchestrator.domain import Order, Side
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Order, Side
 
 
 def bench_router_paper(n: int) -> dict[str, float]:
-    from orchestrator.execution.paper import PaperBroker
-    from orchestrator.execution.router import Router
-    from orchestrator.market import MarketState
-    from scrapers.bundled import load_dataset
+    from tradefleet.orchestrator.execution.paper import PaperBroker
+    from tradefleet.orchestrator.execution.router import Router
+    from tradefleet.orchestrator.market import MarketState
+    from tradefleet.scrapers.bundled import load_dataset
 
     frame = load_dataset("sp500")
     market = MarketState(2.0)

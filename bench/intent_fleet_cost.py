@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from orchestrator.config import AppConfig
-from orchestrator.registry import Registry
-from orchestrator.replay import Replay
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.app.replay import Replay
 
 MINE = {"spx-nasdaq-pairs", "momentum-rotation", "risk-parity", "spx-stop-breakout", "goog-limit-reversion"}
 

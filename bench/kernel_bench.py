@@ -27,15 +27,15 @@ def cli_seconds(args: list[str], repeat: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as cwd:
         for _ in range(repeat):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "orchestrator.cli.main", *args], cwd=cwd, check=True,
+            subprocess.run([sys.executable, "-m", "tradefleet.app.cli.main", *args], cwd=cwd, check=True,
                            capture_output=True)
             times.append(time.perf_counter() - t0)
     return {"min_s": round(min(times), 3), "median_s": round(statistics.median(times), 3)}
 
 
 def replay_rate(repeat: int, stages: list[str] | None = None) -> dict[str, float]:
-    from orchestrator.config import AppConfig
-    from orchestrator.replay import run_replay
+    from tradefleet.app.config import AppConfig
+    from tradefleet.app.replay import run_replay
 
     config = AppConfig() if stages is None else AppConfig.model_validate({"pipeline": {"stages": stages}})
     rates, walls, events = [], [], 0

@@ -47,7 +47,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
 
 
 def bench_features(repeat: int) -> dict[str, Any]:
-    from ml_models.features.featureset import FeatureSet
+    from tradefleet.ml_models.features.featureset import FeatureSet
 
     frame = gbm_minute_bars(1_000_000)
     fs = FeatureSet.for_frame(frame)
@@ -58,7 +58,7 @@ def bench_features(repeat: int) -> dict[str, Any]:
 
 
 def bench_xgboost(repeat: int) -> dict[str, Any]:
-    from ml_models.training.gbm import XGB_PARAMS, fit_xgboost
+    from tradefleet.ml_models.training.gbm import XGB_PARAMS, fit_xgboost
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100_000, 50)).astype(np.float32)
@@ -74,7 +74,7 @@ def bench_xgboost(repeat: int) -> dict[str, Any]:
 
 
 def _latency(model: Any, frame: pd.DataFrame, calls: int = 200) -> dict[str, float]:
-    from ml_models.features.featureset import bars_from_frame
+    from tradefleet.ml_models.features.featureset import bars_from_frame
 
     model.predict_proba(frame)  # warm
     times = []
@@ -94,9 +94,9 @@ def _latency(model: Any, frame: pd.DataFrame, calls: int = 200) -> dict[str, flo
 
 
 def bench_inference() -> dict[str, Any]:
-    from ml_models.features.featureset import FeatureSet
-    from ml_models.training.trainer import TrainSpec, train_asset
-    from scrapers.bundled import load_dataset
+    from tradefleet.ml_models.features.featureset import FeatureSet
+    from tradefleet.ml_models.training.trainer import TrainSpec, train_asset
+    from tradefleet.scrapers.bundled import load_dataset
 
     out = []
     for name, kind in (("sp500", "xgboost"), ("eurusd", "xgboost"), ("eurusd", "lightgbm"), ("sp500", "lstm")):
@@ -117,8 +117,8 @@ def bench_inference() -> dict[str, Any]:
 
 def report() -> list[dict[str, Any]]:
     """Walk-forward out-of-sample metrics of models trained on the bundled data."""
-    from ml_models.training.trainer import TrainSpec, train_asset
-    from scrapers.bundled import load_dataset
+    from tradefleet.ml_models.training.trainer import TrainSpec, train_asset
+    from tradefleet.scrapers.bundled import load_dataset
 
     rows = []
     runs = [(d, TrainSpec(kind="xgboost", device="cpu")) for d in ("sp500", "nasdaq", "goog", "eurusd")]

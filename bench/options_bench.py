@@ -11,10 +11,10 @@ Run: ``.venv/bin/python -m bench.options_bench [--json] [--repeat N]``
   plain CRR tree, with the numba induction and (side by side) the numpy one; and a batch
   of 1,000 options in one call.
 * Option book (issue 20): marking a 500-leg mixed book (American and European, calls and
-  puts) with price and all five Greeks through :func:`risk.options.book.mark_book`
+  puts) with price and all five Greeks through :func:`tradefleet.risk.options.book.mark_book`
   (Bjerksund-Stensland 2002 for American legs; target < 50 ms), side by side with the
   same 500 legs valued by the refined binomial tree with bumped Greeks.
-* The wheel (issue 20, :mod:`backtest.options_wheel`): GOOG's bundled daily history
+* The wheel (issue 20, :mod:`tradefleet.backtest.options_wheel`): GOOG's bundled daily history
   (2004-2013, American, physically settled, model-priced chain) and, for the 20-year timing
   target, the bundled S&P 500 closes 1999-2018 treated as an American, physically settled
   underlying (a timing proxy: listed SPX options are European and cash-settled); target < 10 s.
@@ -66,7 +66,7 @@ def _scalar_bsm(call: bool, s: float, k: float, t: float, r: float, v: float, q:
 
 
 def bench_bsm(repeat: int) -> dict[str, Any]:
-    from risk.options.bsm import bsm_valuation
+    from tradefleet.risk.options.bsm import bsm_valuation
 
     n = 1_000_000
     b = random_book(n)
@@ -81,7 +81,7 @@ def bench_bsm(repeat: int) -> dict[str, Any]:
 
 
 def bench_binomial(repeat: int) -> dict[str, Any]:
-    from risk.options.binomial import crr_price
+    from tradefleet.risk.options.binomial import crr_price
 
     def single(method: str, engine: str = "numba") -> float:
         args = ("put", 100.0, 100.0, 1.0, 0.05, 0.2, 0.0, 500, "american", method, engine)
@@ -103,8 +103,8 @@ def bench_binomial(repeat: int) -> dict[str, Any]:
 def bench_implied(repeat: int) -> dict[str, Any]:
     from scipy.optimize import brentq
 
-    from risk.options.bsm import bsm_price
-    from risk.options.implied import implied_vol_array
+    from tradefleet.risk.options.bsm import bsm_price
+    from tradefleet.risk.options.implied import implied_vol_array
 
     n = 100_000
     b = random_book(n, 3)
@@ -128,10 +128,10 @@ def bench_implied(repeat: int) -> dict[str, Any]:
 def bench_book(repeat: int) -> dict[str, Any]:
     from datetime import date, datetime, timezone
 
-    from orchestrator.clock import dt_to_ns
-    from risk.options.book import OptionLeg, mark_book
-    from risk.options.bump import binomial_bump_valuation
-    from risk.options.chain import OptionContract
+    from tradefleet.orchestrator.clock import dt_to_ns
+    from tradefleet.risk.options.book import OptionLeg, mark_book
+    from tradefleet.risk.options.bump import binomial_bump_valuation
+    from tradefleet.risk.options.chain import OptionContract
 
     rng = np.random.default_rng(4)
     n = 500
@@ -156,8 +156,8 @@ def bench_book(repeat: int) -> dict[str, Any]:
 
 
 def bench_wheel(repeat: int) -> dict[str, Any]:
-    from backtest.options_wheel import backtest_wheel
-    from scrapers.bundled import load_dataset
+    from tradefleet.backtest.options_wheel import backtest_wheel
+    from tradefleet.scrapers.bundled import load_dataset
 
     goog, spx = load_dataset("goog")["close"], load_dataset("sp500")["close"]
     t_goog = best_of(lambda: backtest_wheel(goog, "GOOG"), max(1, repeat // 2))

@@ -15,16 +15,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from orchestrator.config import AppConfig
-from orchestrator.registry import Registry
-from orchestrator.replay import Replay
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.app.replay import Replay
 
 BOTS = {
-    "spx-nasdaq-pairs": ("bots.portfolio.pairs:SPX_NASDAQ_PAIRS", "1999-01-01", "2018-12-31"),
-    "momentum-rotation": ("bots.portfolio.rotation:MOMENTUM_ROTATION", "2005-01-01", "2013-02-28"),
-    "risk-parity": ("bots.portfolio.risk_parity:RISK_PARITY", "2005-01-01", "2013-02-28"),
-    "spx-stop-breakout": ("bots.portfolio.breakout:SPX_STOP_BREAKOUT", "2009-01-01", "2018-12-31"),
-    "goog-limit-reversion": ("bots.portfolio.reversion:GOOG_LIMIT_REVERSION", "2004-08-19", "2013-03-01"),
+    "spx-nasdaq-pairs": ("tradefleet.bots.portfolio.pairs:SPX_NASDAQ_PAIRS", "1999-01-01", "2018-12-31"),
+    "momentum-rotation": ("tradefleet.bots.portfolio.rotation:MOMENTUM_ROTATION", "2005-01-01", "2013-02-28"),
+    "risk-parity": ("tradefleet.bots.portfolio.risk_parity:RISK_PARITY", "2005-01-01", "2013-02-28"),
+    "spx-stop-breakout": ("tradefleet.bots.portfolio.breakout:SPX_STOP_BREAKOUT", "2009-01-01", "2018-12-31"),
+    "goog-limit-reversion": ("tradefleet.bots.portfolio.reversion:GOOG_LIMIT_REVERSION", "2004-08-19", "2013-03-01"),
 }
 
 

@@ -2,15 +2,15 @@
 
     .venv/bin/python -m bench.prediction_bench [--markets 200] [--snapshots 1000000] [--kernel 20000] [--json]
 
-1. **Snapshot build**: :class:`~bots.prediction.live.LiveSnapshotSource.build` over
+1. **Snapshot build**: :class:`~tradefleet.bots.prediction.live.LiveSnapshotSource.build` over
    ``--markets`` contracts (half Kalshi, half Polymarket) on 40 variables, each variable fed
    by the five forecast sources (GFS ensemble with 31 members, NWS, Cleveland Fed, GDPNow,
    FRED) and every sports contract by sportsbook odds: 8 source kinds with the two venues'
    books. Readers answer from memory (what the hub's TTL cache returns), so the figure is
    the join itself. Median of 20 builds.
 2. **Quote replay, bot path**: ``--snapshots`` snapshots of two longshot contracts written to
-   a Parquet session, read back (:func:`~bots.prediction.session.load_session`) and fed to the
-   longshot fader on the simulated clock (:func:`~bots.prediction.replay.run_snapshots`).
+   a Parquet session, read back (:func:`~tradefleet.bots.prediction.session.load_session`) and fed to the
+   longshot fader on the simulated clock (:func:`~tradefleet.bots.prediction.replay.run_snapshots`).
 3. **Quote replay, kernel path**: the same session cut to ``--kernel`` snapshots through
    the kernel's replay (every gate, paper fills, settlement): events per second.
 """
@@ -33,13 +33,13 @@ def _snapshot_source(markets: int) -> Any:
     import numpy as np
     import pandas as pd
 
-    from bots.prediction.config import PredictionConfig
-    from bots.prediction.live import LiveSnapshotSource
-    from orchestrator.clock import SimClock
-    from scrapers.alt.nowcast import Nowcast
-    from scrapers.alt.weather import PointForecast
-    from scrapers.provenance import Provenance, Sourced
-    from scrapers.venue_books import BookTop
+    from tradefleet.bots.prediction.config import PredictionConfig
+    from tradefleet.bots.prediction.live import LiveSnapshotSource
+    from tradefleet.orchestrator.clock import SimClock
+    from tradefleet.scrapers.alt.nowcast import Nowcast
+    from tradefleet.scrapers.alt.weather import PointForecast
+    from tradefleet.scrapers.provenance import Provenance, Sourced
+    from tradefleet.scrapers.venue_books import BookTop
 
     clock = SimClock(T0)
     prov = Provenance("bench", "memory", T0 - 60 * 10**9, T0 - 3600 * 10**9)
@@ -108,7 +108,7 @@ def _write_session(path: Path, n: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from bots.prediction.session import SessionWriter
+    from tradefleet.bots.prediction.session import SessionWriter
 
     w = SessionWriter(path, {"kind": "synthetic", "generator": "bench/prediction_bench.py", "snapshots": n}).open()
     ts = T0 + np.arange(n, dtype=np.int64) * 300 * 10**9
@@ -129,9 +129,9 @@ def _write_session(path: Path, n: int) -> None:
 
 
 def bench_replay(n: int) -> dict[str, Any]:
-    from bots.prediction.bots import KALSHI_LONGSHOT_FADER
-    from bots.prediction.replay import run_snapshots
-    from bots.prediction.session import load_session
+    from tradefleet.bots.prediction.bots import KALSHI_LONGSHOT_FADER
+    from tradefleet.bots.prediction.replay import run_snapshots
+    from tradefleet.bots.prediction.session import load_session
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "s"
@@ -149,8 +149,8 @@ def bench_replay(n: int) -> dict[str, Any]:
 
 
 def bench_kernel(n: int) -> dict[str, Any]:
-    from orchestrator.config import AppConfig
-    from orchestrator.replay import run_replay
+    from tradefleet.app.config import AppConfig
+    from tradefleet.app.replay import run_replay
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "s"

@@ -3,8 +3,8 @@ positions, and HRP over 100 assets (ours vs PyPortfolioOpt's HRPOpt).
 
 Run: ``.venv/bin/python -m bench.risk_bench [--json]``
 
-The portfolio is the kernel's own :class:`~orchestrator.portfolio.Ledger` and
-:class:`~orchestrator.market.MarketState` (100 symbols, 260 daily bars of correlated
+The portfolio is the kernel's own :class:`~tradefleet.orchestrator.portfolio.Ledger` and
+:class:`~tradefleet.orchestrator.market.MarketState` (100 symbols, 260 daily bars of correlated
 random walks), so the gate pays the real cost of reading positions and marks. The limits
 are raised so that signals go the whole way (sizing, every cap, the VaR fit) instead of
 stopping at max_positions. Scenarios:
@@ -27,15 +27,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestrator.bot import Bot, BotSpec, Schedule
-from orchestrator.clock import NS, SimClock
-from orchestrator.domain import AssetClass, Direction, Fill, Side, Signal
-from orchestrator.market import MarketState
-from orchestrator.pipeline.gate import GateContext
-from orchestrator.portfolio import Ledger
-from risk.config import PortfolioRiskConfig
-from risk.engine import PortfolioRiskGate
-from risk.persistence import MemoryRiskStore
+from tradefleet.orchestrator.bot import Bot, BotSpec, Schedule
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.orchestrator.domain import AssetClass, Direction, Fill, Side, Signal
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.portfolio import Ledger
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.engine import PortfolioRiskGate
+from tradefleet.risk.persistence import MemoryRiskStore
 
 N_SYMBOLS, N_BOTS, N_POSITIONS, N_BARS = 100, 50, 200, 260
 
@@ -125,7 +125,7 @@ def _measure(same_tick: bool, ticks: int, clock_ns: Any = time.perf_counter_ns) 
 def _hrp(n_assets: int = 100, n_obs: int = 250, reps: int = 15) -> dict[str, float]:
     from pypfopt import HRPOpt
 
-    from risk.hrp import hrp_weights
+    from tradefleet.risk.hrp import hrp_weights
 
     rng = np.random.default_rng(3)
     r = rng.normal(0, 0.01, (n_obs, 8)) @ rng.uniform(-1, 1, (8, n_assets)) + rng.normal(0, 0.01, (n_obs, n_assets))

@@ -18,9 +18,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from backtest.targets import backtest_targets
-from bots.portfolio.rotation import MomentumRotationBot
-from orchestrator.panel import Panel
+from tradefleet.backtest.targets import backtest_targets
+from tradefleet.bots.portfolio.rotation import MomentumRotationBot
+from tradefleet.orchestrator.panel import Panel
 
 N_INSTRUMENTS = 10
 YEARS = 26

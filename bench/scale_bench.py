@@ -6,8 +6,8 @@
   ``publish_many`` sends), then read by a consumer group and acknowledged (``XREADGROUP``
   batches + one ``XACK`` per batch), decoding every entry back into a ``Signal``; plus
   the same publish one round trip per signal, for comparison. Needs the local Redis.
-* dask: the same 100-combination SMA sweep (``backtest.sweep``, through
-  ``backtest.executor``'s Dask path) on a ``LocalCluster`` of 1 then 2 single-threaded
+* dask: the same 100-combination SMA sweep (``tradefleet.backtest.sweep``, through
+  ``tradefleet.backtest.executor``'s Dask path) on a ``LocalCluster`` of 1 then 2 single-threaded
   worker processes, each warmed up first (numba JIT), the 1- and 2-worker runs
   interleaved ``--repeat`` times; best and median reported.
 """
@@ -24,7 +24,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _signals(n: int) -> list[Any]:
-    from orchestrator.domain import Direction, Signal
+    from tradefleet.orchestrator.domain import Direction, Signal
 
     return [Signal(f"bot-{i % 50}", "SPX", Direction.LONG if i % 2 else Direction.SHORT, 0.7, 4000.0 + i % 100,
                    1_700_000_000_000_000_000 + i, 1_700_000_000_000_000_000 + i, stop=3900.0, target=4200.0,
@@ -33,7 +33,7 @@ def _signals(n: int) -> list[Any]:
 
 def bench_bus(n: int, batch: int = 1000) -> dict[str, Any]:
     """Publish and consume ``n`` signals through the Redis Streams bus."""
-    from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
+    from tradefleet.orchestrator.distributed.redis_bus import RedisStreamsBus, connect
 
     prefix = f"tfbench-{uuid.uuid4().hex[:8]}"
     sigs = _signals(n)
@@ -73,10 +73,10 @@ def bench_dask(bars: int, repeat: int) -> dict[str, Any]:
 
     from distributed import LocalCluster
 
-    from backtest.engine import SimSettings
-    from backtest.executor import open_executor
-    from backtest.strategies import sma_cross_spec
-    from backtest.sweep import grid, sweep
+    from tradefleet.backtest.engine import SimSettings
+    from tradefleet.backtest.executor import open_executor
+    from tradefleet.backtest.strategies import sma_cross_spec
+    from tradefleet.backtest.sweep import grid, sweep
     from bench.backtest_bench import synthetic_bars
 
     frame = synthetic_bars(bars)

@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 
-from orchestrator.bot import Schedule
-from orchestrator.clock import SimClock, dt_to_ns
-from orchestrator.scheduler import SimScheduler, build_trigger
+from tradefleet.orchestrator.bot import Schedule
+from tradefleet.orchestrator.clock import SimClock, dt_to_ns
+from tradefleet.orchestrator.scheduler import SimScheduler, build_trigger
 
 HOUR_NS = 3_600 * 1_000_000_000
 

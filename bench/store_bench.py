@@ -22,8 +22,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from orchestrator.domain import Decision, Direction, Fill, Order, Side, Signal
-from orchestrator.store import Store
+from tradefleet.orchestrator.domain import Decision, Direction, Fill, Order, Side, Signal
+from tradefleet.orchestrator.store import Store
 
 DECISIONS = [Decision.passed("regime", data={"p_bull": 0.71}),
              Decision.resized("risk", 0.5, "max_position", data={"limit": 0.2})]

@@ -21,8 +21,8 @@ from typing import Any
 
 def build_store(url: str, bots: list[Any], fills: int, positions: int) -> None:
     """Store ``fills`` generated fills over ``positions`` open bot x instrument positions."""
-    from orchestrator.domain import Fill, Order, OrderStatus, Side
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, Side
+    from tradefleet.orchestrator.store import Store
 
     instruments = sorted({i for s in bots for i in s.instruments})
     pairs = [(bots[k % len(bots)].name, instruments[(k // len(bots) + k) % len(instruments)]) for k in range(positions * 3)]
@@ -53,10 +53,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from orchestrator.clock import SimClock
-    from orchestrator.config import AppConfig
-    from orchestrator.live import LiveRunner, run_live
-    from orchestrator.registry import Registry
+    from tradefleet.orchestrator.clock import SimClock
+    from tradefleet.app.config import AppConfig
+    from tradefleet.app.live import LiveRunner, run_live
+    from tradefleet.orchestrator.registry import Registry
 
     registry = Registry.discover()
     specs = [s for s in registry.bots().values() if not s.bot.event_driven]

@@ -1,6 +1,6 @@
 """Shared plumbing of the built-in bar bots: array extraction, output frame, schedules.
 
-Bot modules import this (and :mod:`bots.indicators`, numpy only) at top level; pandas is
+Bot modules import this (and :mod:`tradefleet.bots.indicators`, numpy only) at top level; pandas is
 imported inside functions so that loading every bot stays fast.
 """
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bots import indicators as ta
-from orchestrator.bot import Bot, Schedule
+from tradefleet.bots import indicators as ta
+from tradefleet.orchestrator.bot import Bot, Schedule
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -2,5 +2,5 @@
 Prometheus metrics with health endpoints, and the watchdog.
 
 They talk to the engine only through the store's control state, its records and the
-event bus (see :mod:`dashboard.control`); nothing here holds a broker handle.
+event bus (see :mod:`tradefleet.dashboard.control`); nothing here holds a broker handle.
 """

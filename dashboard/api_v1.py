@@ -18,11 +18,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
 
-from orchestrator.sections import KernelConfig
-from orchestrator.errors import ConfigError, TradefleetError
+from tradefleet.orchestrator.sections import KernelConfig
+from tradefleet.orchestrator.errors import ConfigError, TradefleetError
 
-from dashboard.control import ControlError, FleetControl
-from dashboard.views import FleetView, iso
+from tradefleet.dashboard.control import ControlError, FleetControl
+from tradefleet.dashboard.views import FleetView, iso
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 500
@@ -138,7 +138,7 @@ def build_routes(view: FleetView, control: FleetControl, jobs: Any, config: Kern
         return {**_state(st), "pending": True}
 
     def orders() -> Any:
-        from dashboard import queries as q
+        from tradefleet.dashboard import queries as q
 
         limit, offset = _int_arg("limit", 100, 1, MAX_LIMIT), _int_arg("offset", 0, 0, 10**9)
         items, total = q.order_page(view.store, bot=request.args.get("bot") or None,
@@ -146,7 +146,7 @@ def build_routes(view: FleetView, control: FleetControl, jobs: Any, config: Kern
         return _page(items, total, limit, offset)
 
     def fills() -> Any:
-        from dashboard import queries as q
+        from tradefleet.dashboard import queries as q
 
         limit, offset = _int_arg("limit", 100, 1, MAX_LIMIT), _int_arg("offset", 0, 0, 10**9)
         items, total = q.fill_page(view.store, bot=request.args.get("bot") or None, limit=limit, offset=offset)
@@ -186,7 +186,7 @@ def build_routes(view: FleetView, control: FleetControl, jobs: Any, config: Kern
         job = jobs.get(job_id)
         if job is None or job.report is None:
             raise ApiError(404, f"backtest {job_id!r} has no report (yet): see GET /api/v1/backtests/{job_id}")
-        from dashboard.reports import serve_report
+        from tradefleet.dashboard.reports import serve_report
 
         return serve_report(Path(config.dashboard.reports_dir), job.report)
 
@@ -238,10 +238,10 @@ def _state(st: Any) -> dict[str, Any]:
 
 def install_api_v1(app: Flask, view: FleetView, control: FleetControl, tokens: Any, config: KernelConfig) -> None:
     """Mount ``/api/v1`` on ``app``."""
-    from dashboard.jsontext import dumps
-    from dashboard.backtest_jobs import BacktestJobs
-    from dashboard.openapi import openapi_document
-    from dashboard.tokens import audit
+    from tradefleet.dashboard.jsontext import dumps
+    from tradefleet.dashboard.backtest_jobs import BacktestJobs
+    from tradefleet.dashboard.openapi import openapi_document
+    from tradefleet.dashboard.tokens import audit
 
     jobs = BacktestJobs(config.dashboard.reports_dir, view.clock, view.specs)
     routes = build_routes(view, control, jobs, config)

@@ -1,11 +1,11 @@
 """The Flask dashboard: ``create_app(config, store_url, clock)``.
 
 Pages (overview, bots, records, signals, markets, reports) render server-side from
-:class:`~dashboard.views.FleetView`; every page has a JSON twin under ``/api/``; live
+:class:`~tradefleet.dashboard.views.FleetView`; every page has a JSON twin under ``/api/``; live
 updates arrive by server-sent events on ``/api/stream``. Control (pause/resume/halt)
-writes the store through :class:`~dashboard.control.FleetControl`. Chart.js is served
+writes the store through :class:`~tradefleet.dashboard.control.FleetControl`. Chart.js is served
 from ``static/vendor`` (no CDN). ``/healthz`` and ``/readyz`` need no login; ``/metrics`` needs one (or a bearer token)
-when a password is set. The REST API for programs lives in :mod:`dashboard.api_v1`.
+when a password is set. The REST API for programs lives in :mod:`tradefleet.dashboard.api_v1`.
 """
 
 from __future__ import annotations
@@ -30,21 +30,21 @@ from flask import (
     url_for,
 )
 
-from orchestrator.clock import NS, Clock
-from orchestrator.sections import KernelConfig
-from orchestrator.errors import TradefleetError
+from tradefleet.orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.sections import KernelConfig
+from tradefleet.orchestrator.errors import TradefleetError
 
-from dashboard import security as sec
-from dashboard.jsontext import dumps, embed_json
-from dashboard.control import ControlError, FleetControl
-from dashboard.views import FleetView, iso
+from tradefleet.dashboard import security as sec
+from tradefleet.dashboard.jsontext import dumps, embed_json
+from tradefleet.dashboard.control import ControlError, FleetControl
+from tradefleet.dashboard.views import FleetView, iso
 
 log = logging.getLogger(__name__)
 
 
 def discover_bots() -> tuple[dict[str, Any], dict[str, str]]:
     """Registered bot specs by name, and broken bot plugins with their error."""
-    from orchestrator.registry import Registry
+    from tradefleet.orchestrator.registry import Registry
 
     reg = Registry.discover(["bots"])
     broken = {r.name: r.error or "broken" for r in reg.broken("bots")}
@@ -56,21 +56,21 @@ def create_app(config: KernelConfig, store_url: str | None, clock: Clock, *, hos
                environ: dict[str, str] | None = None, watchdog: Any = None) -> Flask:
     """Build the dashboard app on the store at ``store_url`` (default ``engine.store_url``).
 
-    Raises :class:`~dashboard.security.DashboardSecurityError` when the security settings do
+    Raises :class:`~tradefleet.dashboard.security.DashboardSecurityError` when the security settings do
     not allow binding ``host`` (default ``[dashboard].host``). ``specs``/``broken`` skip
     registry discovery (tests, benchmarks); ``bus`` is given when sharing the engine's process.
     """
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
-    from dashboard.sessions import SessionStore
-    from dashboard.tokens import TokenStore
+    from tradefleet.dashboard.sessions import SessionStore
+    from tradefleet.dashboard.tokens import TokenStore
 
     dcfg = config.dashboard
     bind = host or dcfg.host
     auth = sec.resolve_auth(dcfg, bind, environ)
     metrics_token = None
     if config.metrics.token is not None:
-        from orchestrator.sections import SecretRef
+        from tradefleet.orchestrator.sections import SecretRef
 
         metrics_token = SecretRef(config.metrics.token).resolve(environ).get_secret_value() or None
     if specs is None:
@@ -88,10 +88,10 @@ def create_app(config: KernelConfig, store_url: str | None, clock: Clock, *, hos
     app.extensions["tradefleet"] = {"store": store, "view": view, "control": control, "auth": auth,
                                     "clock": clock, "watchdog": watchdog, "sessions": sessions, "tokens": tokens,
                                     "hosts": sec.allowed_hosts(dcfg, bind)}
-    from dashboard.prediction_view import register as register_prediction
+    from tradefleet.dashboard.prediction_view import register as register_prediction
 
     register_prediction(app, config, clock)  # /prediction: live prediction markets (its own module)
-    from dashboard.metrics import install_metrics
+    from tradefleet.dashboard.metrics import install_metrics
 
     if config.metrics.enabled:
         install_metrics(app, view)
@@ -100,7 +100,7 @@ def create_app(config: KernelConfig, store_url: str | None, clock: Clock, *, hos
     _install_pages(app, view, control, auth, throttle, sessions, config)
     _install_api(app, view, control, config)
     _install_health(app, view, watchdog)
-    from dashboard.api_v1 import install_api_v1
+    from tradefleet.dashboard.api_v1 import install_api_v1
 
     install_api_v1(app, view, control, tokens, config)
     return app
@@ -221,7 +221,7 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
     store = view.store
 
     def audit(kind: str, status: int, detail: str, actor: str) -> None:
-        from dashboard.tokens import audit as write
+        from tradefleet.dashboard.tokens import audit as write
 
         write(store, clock.now_ns(), actor, kind, request.method, request.path, status, g.addr, detail)
 
@@ -281,7 +281,7 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
 
     @app.get("/signals")
     def signals() -> Any:
-        from dashboard import queries as q
+        from tradefleet.dashboard import queries as q
 
         per_page = 50
         f = {k: (request.args.get(k) or None) for k in ("bot", "instrument", "gate", "outcome", "since", "until")}
@@ -311,7 +311,7 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
 
     @app.get("/reports/<path:name>")
     def report_file(name: str) -> Any:
-        from dashboard.reports import serve_report
+        from tradefleet.dashboard.reports import serve_report
 
         return serve_report(Path(config.dashboard.reports_dir), name)
 

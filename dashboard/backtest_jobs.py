@@ -1,7 +1,7 @@
 """Backtests started from the REST API: run on a worker thread, report into ``reports_dir``.
 
 ``BacktestJobs.start(bot, start, end)`` validates the request at once (unknown bot, bad
-dates: a :class:`~orchestrator.errors.ConfigError`, nothing started), then runs the same
+dates: a :class:`~tradefleet.orchestrator.errors.ConfigError`, nothing started), then runs the same
 vectorized backtest and report as ``tradefleet backtest BOT --report`` on one worker
 thread (one at a time: the machine's cores belong to the fleet). The report's HTML and
 JSON land in ``[dashboard].reports_dir`` as ``api-<id>-<bot>.html``, so the Backtests page
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.clock import Clock
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.errors import ConfigError
 
 log = logging.getLogger(__name__)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -88,10 +88,10 @@ class BacktestJobs:
     def _run(self, job: BacktestJob) -> None:
         job.state = "running"
         try:
-            from backtest.history import load_with_warmup
-            from backtest.engine import SimSettings, Signals, run_backtest, signals_of
-            from backtest.montecarlo import monte_carlo
-            from backtest.report import write_report
+            from tradefleet.backtest.history import load_with_warmup
+            from tradefleet.backtest.engine import SimSettings, Signals, run_backtest, signals_of
+            from tradefleet.backtest.montecarlo import monte_carlo
+            from tradefleet.backtest.report import write_report
 
             spec = self.specs[job.bot]
             name, history, first = load_with_warmup(spec, None, job.start, job.end)

@@ -12,7 +12,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from orchestrator.sections import SecretRef, Section, _check_secret_ref
+from tradefleet.orchestrator.sections import SecretRef, Section, _check_secret_ref
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _HASH = re.compile(r"^(scrypt|pbkdf2):[^$]+\$[^$]+\$[0-9a-f]+$")

@@ -1,6 +1,6 @@
 """Operator control from the dashboard and Telegram: pause, resume, halt.
 
-Same semantics as the CLI (:mod:`orchestrator.cli.control`): they write the store's
+Same semantics as the CLI (:mod:`tradefleet.app.cli.control`): they write the store's
 control state with who and why; a running engine picks the change up within
 ``engine.control_poll_seconds``. When the interface shares a process with the engine, the
 change is also published on the bus's ``control`` topic so it applies at once.
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from orchestrator.bus import Topic
-from orchestrator.clock import Clock
-from orchestrator.errors import TradefleetError
-from orchestrator.store.records import FLEET, ControlState, bot_scope, exit_scope
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.errors import TradefleetError
+from tradefleet.orchestrator.store.records import FLEET, ControlState, bot_scope, exit_scope
 
 
 class ControlError(TradefleetError):

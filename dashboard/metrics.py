@@ -42,7 +42,7 @@ class FleetCollector:
         return []  # collected lazily: no store read at registration
 
     def collect(self) -> Iterator[Metric]:
-        from dashboard import queries as q
+        from tradefleet.dashboard import queries as q
 
         try:
             store = self.view.store

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dashboard.tokens import SCOPES
+from tradefleet.dashboard.tokens import SCOPES
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -21,7 +21,7 @@ def _path(flask_path: str) -> tuple[str, list[str]]:
 
 
 def openapi_document(routes: list[Any]) -> dict[str, Any]:
-    """OpenAPI 3.1 for ``routes`` (:class:`dashboard.api_v1.Route`)."""
+    """OpenAPI 3.1 for ``routes`` (:class:`tradefleet.dashboard.api_v1.Route`)."""
     paths: dict[str, dict[str, Any]] = {}
     for r in routes:
         path, names = _path(r.path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.clock import Clock
+from tradefleet.orchestrator.clock import Clock
 
 
 def register(app: Any, config: Any, clock: Clock, source: Any = None) -> None:
@@ -14,7 +14,7 @@ def register(app: Any, config: Any, clock: Clock, source: Any = None) -> None:
     from flask import jsonify, render_template
 
     def data() -> dict[str, Any]:
-        from bots.prediction.markets import markets_view
+        from tradefleet.bots.prediction.markets import markets_view
 
         if getattr(config, "prediction", None) is None:
             return {"ts_ns": clock.now_ns(), "markets": [], "notes": {}, "hint": "no [prediction] section"}

@@ -16,8 +16,8 @@ from sqlalchemy import Float, cast, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from orchestrator.errors import StoreError
-from orchestrator.store.models import (
+from tradefleet.orchestrator.errors import StoreError
+from tradefleet.orchestrator.store.models import (
     EquityRow,
     FillRow,
     GateDecisionRow,
@@ -25,7 +25,7 @@ from orchestrator.store.models import (
     PositionRow,
     SignalRow,
 )
-from orchestrator.store.types import to_decimal
+from tradefleet.orchestrator.store.types import to_decimal
 
 OPEN = ("INTENT", "SUBMITTED", "ACCEPTED", "PARTIALLY_FILLED", "UNKNOWN")
 
@@ -338,7 +338,7 @@ def fill_page(store: Any, *, bot: str | None = None, limit: int = 50, offset: in
 # -- regime history (the store's regime_history table, migration 0005) ----------------------
 def regime_markets(store: Any) -> list[str]:
     """Markets that have stored regime rows."""
-    from ai.regime.store_history import REGIME_HISTORY as t
+    from tradefleet.ai.regime.store_history import REGIME_HISTORY as t
 
     try:
         with reading(store, "regime markets") as conn:
@@ -349,8 +349,8 @@ def regime_markets(store: Any) -> list[str]:
 
 def regime_history(store: Any, market: str) -> list[Any]:
     """The market's stored regime rows in time order (empty if none)."""
-    from ai.regime.history import RegimeRow
-    from ai.regime.store_history import REGIME_HISTORY as t
+    from tradefleet.ai.regime.history import RegimeRow
+    from tradefleet.ai.regime.store_history import REGIME_HISTORY as t
 
     q = select(t.c.market, t.c.ts_event, t.c.regime, t.c.p_bull, t.c.p_bear, t.c.p_sideways,
                t.c.model_version).where(t.c.market == market).order_by(t.c.ts_event)
@@ -363,8 +363,8 @@ def regime_history(store: Any, market: str) -> list[Any]:
 
 def latest_regime(store: Any, market: str) -> Any:
     """The market's newest stored regime row, or None."""
-    from ai.regime.history import RegimeRow
-    from ai.regime.store_history import REGIME_HISTORY as t
+    from tradefleet.ai.regime.history import RegimeRow
+    from tradefleet.ai.regime.store_history import REGIME_HISTORY as t
 
     q = select(t.c.market, t.c.ts_event, t.c.regime, t.c.p_bull, t.c.p_bear, t.c.p_sideways,
                t.c.model_version).where(t.c.market == market).order_by(t.c.ts_event.desc()).limit(1)

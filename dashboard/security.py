@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.clock import NS, Clock
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.errors import ConfigError
 
-from dashboard.config import DashboardConfig
+from tradefleet.dashboard.config import DashboardConfig
 
 MIN_SECRET_LEN = 32
 DEFAULT_SECRETS = frozenset({"dev", "secret", "changeme", "change-me", "change_me", "default", "tradefleet",
@@ -62,7 +62,7 @@ class AuthSettings:
 
 def resolve_auth(cfg: DashboardConfig, host: str, environ: Mapping[str, str] | None = None) -> AuthSettings:
     """Resolve the password hash and secret key for binding ``host``, or refuse to start."""
-    from orchestrator.sections import SecretRef
+    from tradefleet.orchestrator.sections import SecretRef
 
     where = f"dashboard on {host}"
     pw = cfg.password_hash

@@ -13,9 +13,9 @@ import logging
 import threading
 from typing import Any
 
-from orchestrator.clock import Clock
-from orchestrator.sections import KernelConfig
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.sections import KernelConfig
+from tradefleet.orchestrator.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class DashboardServer:
     def __init__(self, config: KernelConfig, store_url: str | None, clock: Clock, *, bus: Any = None,
                  host: str | None = None, port: int | None = None, watchdog: Any = None,
                  specs: dict[str, Any] | None = None) -> None:
-        from dashboard.app import create_app
+        from tradefleet.dashboard.app import create_app
 
         self.host = host or config.dashboard.host
         check_port(self.host, config.dashboard.port if port is None else port)

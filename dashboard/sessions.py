@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from orchestrator.clock import Clock
+from tradefleet.orchestrator.clock import Clock
 
-from dashboard.store_tables import operator_sessions as t
+from tradefleet.dashboard.store_tables import operator_sessions as t
 
 
 def _digest(sid: str) -> str:

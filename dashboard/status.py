@@ -30,7 +30,7 @@ def status_dict(store: Any) -> dict[str, Any]:
 def _trading_state(store: Any) -> dict[str, Any]:
     """The one trading state (what may trade now and why not), when the risk component is installed."""
     try:
-        from risk.trading_state import trading_state
+        from tradefleet.risk.trading_state import trading_state
     except ImportError:
         return {}
     return trading_state(store)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
-from orchestrator.store.models import Base
+from tradefleet.orchestrator.store.models import Base
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orchestrator.bus import Topic
-from orchestrator.clock import NS, Clock
-from orchestrator.sections import KernelConfig, SecretRef
-from orchestrator.errors import ConfigError, TradefleetError
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.sections import KernelConfig, SecretRef
+from tradefleet.orchestrator.errors import ConfigError, TradefleetError
 
-from dashboard import telegram_text as tt
-from dashboard.control import FleetControl
-from dashboard.views import FleetView
+from tradefleet.dashboard import telegram_text as tt
+from tradefleet.dashboard.control import FleetControl
+from tradefleet.dashboard.views import FleetView
 
 log = logging.getLogger(__name__)
 COMMANDS = ("status", "bots", "pause", "resume", "halt", "positions", "pnl", "daily", "validate")
@@ -267,7 +267,7 @@ def check_token(config: KernelConfig, token: str, timeout: float = 10.0) -> dict
     from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
     from telegram.request import HTTPXRequest
 
-    from orchestrator.errors import CommandFailed
+    from tradefleet.orchestrator.errors import CommandFailed
 
     cfg = config.telegram
     req = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout)

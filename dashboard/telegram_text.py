@@ -1,6 +1,6 @@
 """Plain-text renderings for Telegram: command replies, alerts and the daily summary.
 
-Everything reads through :class:`~dashboard.views.FleetView`, the same data the web
+Everything reads through :class:`~tradefleet.dashboard.views.FleetView`, the same data the web
 dashboard shows; messages stay under Telegram's 4096-character limit.
 """
 
@@ -11,10 +11,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orchestrator.clock import NS, ns_to_dt
-from orchestrator.domain import Fill, Verdict
+from tradefleet.orchestrator.clock import NS, ns_to_dt
+from tradefleet.orchestrator.domain import Fill, Verdict
 
-from dashboard.views import FleetView
+from tradefleet.dashboard.views import FleetView
 
 LIMIT = 4000
 
@@ -46,7 +46,7 @@ def status_text(view: FleetView) -> str:
         lines.append(f"since {s['since']} by {s['fleet']['actor']}")
     lines.append(f"risk: {risk.get('state', '?')} {risk.get('reason', '')}".rstrip())
     if s.get("trading_state"):
-        from risk.trading_state import describe
+        from tradefleet.risk.trading_state import describe
 
         lines += describe(s["trading_state"])
     lines.append(f"paused bots: {', '.join(s['paused_bots']) or 'none'}")
@@ -145,7 +145,7 @@ def alert_text(topic: str, event: Any, signals: dict[str, Any], order_bot: Any =
     kind = getattr(event, "kind", None)
     if kind is None:
         return None
-    if hasattr(event, "scope"):  # risk.alerts.RiskAlert: halts, breakers, confirmations
+    if hasattr(event, "scope"):  # tradefleet.risk.alerts.RiskAlert: halts, breakers, confirmations
         return f"risk {kind} [{event.scope}]: {event.reason}" + (f" -> {event.state}" if event.state else "")
     msg = getattr(event, "message", "")
     acct = getattr(event, "account", "")

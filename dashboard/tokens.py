@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from orchestrator.clock import Clock
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.errors import ConfigError
 
-from dashboard.store_tables import api_tokens as t
-from dashboard.store_tables import operator_audit as audit_t
+from tradefleet.dashboard.store_tables import api_tokens as t
+from tradefleet.dashboard.store_tables import operator_audit as audit_t
 
 SCOPES = ("read", "control", "trade")
 PREFIX = "tfk_"

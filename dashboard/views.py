@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orchestrator.clock import Clock, ns_to_dt
-from dashboard.status import status_dict
-from orchestrator.sections import KernelConfig
+from tradefleet.orchestrator.clock import Clock, ns_to_dt
+from tradefleet.dashboard.status import status_dict
+from tradefleet.orchestrator.sections import KernelConfig
 
-from dashboard import queries as q
+from tradefleet.dashboard import queries as q
 
 log = logging.getLogger(__name__)
 MAX_CHART_POINTS = 600
@@ -129,7 +129,7 @@ class FleetView:
         return info
 
     def trading_state(self) -> dict[str, Any]:
-        """The one trading state (:func:`risk.trading_state.trading_state`), every hold with
+        """The one trading state (:func:`tradefleet.risk.trading_state.trading_state`), every hold with
         its reason, who set it and when (times also as ISO text)."""
         ts = dict(self.status().get("trading_state") or {})
         ts["holds"] = [{**h, "since": iso(h.get("since_ns")), "expires": iso(h.get("expires_ns"))}
@@ -140,7 +140,7 @@ class FleetView:
     def risk(self) -> dict[str, Any]:
         """The risk engine's saved report merged with the live halt (``tradefleet risk``)."""
         try:
-            from risk.view import risk_view
+            from tradefleet.risk.view import risk_view
 
             return risk_view(self.config, self.store)
         except Exception as exc:  # missing table or an older report shape: show, don't fail
@@ -236,7 +236,7 @@ class FleetView:
         cached = self._cache.next_fire.get(name, -1)
         if cached is not None and cached > now_ns:
             return cached
-        from orchestrator.scheduler import build_trigger, next_fire_ns
+        from tradefleet.orchestrator.scheduler import build_trigger, next_fire_ns
 
         try:
             trig = self._cache.triggers.get(name) or build_trigger(spec.schedule)
@@ -263,7 +263,7 @@ class FleetView:
         try:
             from sqlalchemy import func, select
 
-            from backtest.store_table import validations as t
+            from tradefleet.backtest.store_table import validations as t
 
             newest = select(t.c.bot, func.max(t.c.id).label("id")).group_by(t.c.bot).subquery()
             stmt = select(t.c.bot, t.c.passed, t.c.ts_ns, t.c.error, t.c.result).join(newest, t.c.id == newest.c.id)
@@ -293,7 +293,7 @@ class FleetView:
         rows = q.regime_history(self.store, market)
         if rows:
             return rows
-        from ai.regime.history import JsonlRegimeHistory
+        from tradefleet.ai.regime.history import JsonlRegimeHistory
 
         hist = JsonlRegimeHistory(self.config.regime.history_dir)
         path = hist._path(market)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.bus import Topic
-from orchestrator.clock import NS, Clock
-from orchestrator.execution.oms import Alert
-from orchestrator.store.records import FLEET
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.execution.oms import Alert
+from tradefleet.orchestrator.store.records import FLEET
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Watchdog:
 
     @classmethod
     def from_config(cls, cfg: Any, store: Any, clock: Clock, bus: Any = None) -> Watchdog:
-        """Build from a :class:`~dashboard.config.MetricsConfig`."""
+        """Build from a :class:`~tradefleet.dashboard.config.MetricsConfig`."""
         return cls(store, clock, heartbeat_timeout_seconds=cfg.heartbeat_timeout_seconds,
                    log_path=cfg.log_path, log_stale_seconds=cfg.log_stale_seconds, bus=bus,
                    exit_code=cfg.exit_code)

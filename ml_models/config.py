@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from orchestrator.sections import Section
+from tradefleet.orchestrator.sections import Section
 
 
 class MLConfig(Section):

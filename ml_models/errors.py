@@ -1,12 +1,12 @@
 """Errors of the ML pipeline.
 
-Every one is a :class:`~orchestrator.errors.TradefleetError`, so the CLI prints it on one
+Every one is a :class:`~tradefleet.orchestrator.errors.TradefleetError`, so the CLI prints it on one
 line and exits with code 2, and the ensemble can catch :class:`ModelNotReady` to abstain.
 """
 
 from __future__ import annotations
 
-from orchestrator.errors import TradefleetError
+from tradefleet.orchestrator.errors import TradefleetError
 
 
 class MLError(TradefleetError):

@@ -1,12 +1,12 @@
-"""Model kinds: which :class:`~ml_models.model.Model` implementation loads a card.
+"""Model kinds: which :class:`~tradefleet.ml_models.model.Model` implementation loads a card.
 
-Kept apart from :mod:`ml_models.model` (the interface every kind implements) so the
+Kept apart from :mod:`tradefleet.ml_models.model` (the interface every kind implements) so the
 LSTM module can build on that interface without the interface importing it back.
 """
 
 from __future__ import annotations
 
-from ml_models.model import GBMModel, Model
+from tradefleet.ml_models.model import GBMModel, Model
 
 
 def model_class(kind: str) -> type[Model]:
@@ -14,7 +14,7 @@ def model_class(kind: str) -> type[Model]:
     if kind in GBMModel.FILES:
         return GBMModel
     if kind == "lstm":
-        from ml_models.lstm import LSTMModel
+        from tradefleet.ml_models.lstm import LSTMModel
 
         return LSTMModel
     raise ValueError(f"unknown model kind {kind!r} (xgboost, lightgbm, lstm)")

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ml_models.model import Model, ModelCard
+from tradefleet.ml_models.model import Model, ModelCard
 
 if TYPE_CHECKING:
-    from ml_models.training.spec import TrainSpec
+    from tradefleet.ml_models.training.spec import TrainSpec
 
 WEIGHTS = "lstm.pt"
 CLIP = 5.0
@@ -102,7 +102,7 @@ def fit_lstm(card: ModelCard, X: np.ndarray, y: np.ndarray, ret: np.ndarray, row
     """Train an LSTM on the sequences ending at ``rows`` of the contiguous feature matrix ``X``."""
     import torch
 
-    from ml_models.training.gbm import return_weights
+    from tradefleet.ml_models.training.gbm import return_weights
 
     seq_len, hidden = spec.lstm_seq_len, spec.lstm_hidden
     rows = rows[rows >= seq_len - 1]

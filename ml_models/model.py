@@ -2,7 +2,7 @@
 
 ``Model.predict_proba(frame)`` returns the calibrated probability that the close rises
 over the model's horizon, from the point-in-time features of ``frame``'s LAST row. It
-raises a :class:`~ml_models.errors.ModelNotReady` subclass rather than guess:
+raises a :class:`~tradefleet.ml_models.errors.ModelNotReady` subclass rather than guess:
 
 * :class:`FeatureSetMismatch`: the model was trained on another feature-set version
   (its recorded hash differs from the current code's) or another bar timeframe;
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ml_models.errors import FeatureSetMismatch, MissingFeatures, StaleFeatures
-from ml_models.features.featureset import FeatureSet, bars_from_frame
-from ml_models.features.timeframes import infer_timeframe, period_ns
-from ml_models.training.calibration import Calibrator
+from tradefleet.ml_models.errors import FeatureSetMismatch, MissingFeatures, StaleFeatures
+from tradefleet.ml_models.features.featureset import FeatureSet, bars_from_frame
+from tradefleet.ml_models.features.timeframes import infer_timeframe, period_ns
+from tradefleet.ml_models.training.calibration import Calibrator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -188,7 +188,7 @@ class GBMModel(Model):
 
     def __init__(self, card: ModelCard, raw: bytes) -> None:
         super().__init__(card)
-        from ml_models.training import gbm
+        from tradefleet.ml_models.training import gbm
 
         self._raw = raw
         if card.kind == "xgboost":
@@ -201,7 +201,7 @@ class GBMModel(Model):
             raise ValueError(f"GBMModel cannot hold kind {card.kind!r}")
 
     def raw_series(self, X: np.ndarray) -> np.ndarray:
-        from ml_models.training.gbm import sigmoid
+        from tradefleet.ml_models.training.gbm import sigmoid
 
         return sigmoid(self._margin(self._booster, np.asarray(X, dtype=np.float32)))
 

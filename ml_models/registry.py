@@ -26,11 +26,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml_models.errors import ArtifactCorrupt, ModelNotReady
-from ml_models.model import Model, ModelCard
+from tradefleet.ml_models.errors import ArtifactCorrupt, ModelNotReady
+from tradefleet.ml_models.model import Model, ModelCard
 
 if TYPE_CHECKING:
-    from orchestrator.clock import Clock
+    from tradefleet.orchestrator.clock import Clock
 
 METADATA = "metadata.json"
 POINTER = "promoted.json"
@@ -146,7 +146,7 @@ class ModelRegistry:
 
     def load(self, asset: str, version: int) -> Model:
         """Load ``asset`` ``version`` after verifying every file's sha256 and the feature-set hash."""
-        from ml_models.kinds import model_class
+        from tradefleet.ml_models.kinds import model_class
 
         card = self.card(asset, version)
         folder = self._folder(asset, version)
@@ -184,7 +184,7 @@ class ModelRegistry:
 
     # --- internals -----------------------------------------------------------------
     def _now(self) -> str:
-        from orchestrator.clock import LiveClock
+        from tradefleet.orchestrator.clock import LiveClock
 
         return (self._clock or LiveClock()).now().isoformat()
 

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ml_models.errors import MLError
+from tradefleet.ml_models.errors import MLError
 
 
 class SentimentError(MLError):

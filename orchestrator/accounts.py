@@ -14,11 +14,11 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from orchestrator.errors import BrokerError
-from orchestrator.execution.secrets import redact
+from tradefleet.orchestrator.errors import BrokerError
+from tradefleet.orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
-    from orchestrator.kernel import Kernel
+    from tradefleet.orchestrator.kernel import Kernel
 
 _log = logging.getLogger("tradefleet.accounts")
 

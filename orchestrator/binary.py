@@ -9,7 +9,7 @@ first put both in the same terms: :func:`paid_price` does that.
 
 from __future__ import annotations
 
-from orchestrator.domain import AssetClass
+from tradefleet.orchestrator.domain import AssetClass
 
 
 def is_binary(asset_class: AssetClass | str) -> bool:

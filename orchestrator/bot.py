@@ -26,17 +26,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from orchestrator.domain import AssetClass, Signal
-from orchestrator.duration import TimeframeError, parse_timeframe
-from orchestrator.errors import PluginError
+from tradefleet.orchestrator.domain import AssetClass, Signal
+from tradefleet.orchestrator.duration import TimeframeError, parse_timeframe
+from tradefleet.orchestrator.errors import PluginError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.context import Ctx
-    from orchestrator.intents import Intent
-    from orchestrator.panel import Panel
-    from orchestrator.universe import Universe
+    from tradefleet.orchestrator.context import Ctx
+    from tradefleet.orchestrator.intents import Intent
+    from tradefleet.orchestrator.panel import Panel
+    from tradefleet.orchestrator.universe import Universe
 
 API_VERSION = 1
 REGIMES = frozenset({"bull", "bear", "sideways"})
@@ -133,14 +133,14 @@ class EventBot(Bot):
     @abstractmethod
     def on_tick(self, ctx: TickContext) -> list[Signal] | list[Signal | Intent]:
         """Return the signals for this tick (possibly none). Strategy API v2: the list
-        may also hold intents (:mod:`orchestrator.intents`: quotes, orders, cancels,
+        may also hold intents (:mod:`tradefleet.orchestrator.intents`: quotes, orders, cancels,
         targets), which the engine dispatches as one decision each."""
 
 
 class PortfolioBot(Bot):
     """A bot over a universe (Strategy API v2): it reads a point-in-time
-    :class:`~orchestrator.panel.Panel` of its universe and a read-only
-    :class:`~orchestrator.context.Ctx`, and returns intents (:mod:`orchestrator.intents`).
+    :class:`~tradefleet.orchestrator.panel.Panel` of its universe and a read-only
+    :class:`~tradefleet.orchestrator.context.Ctx`, and returns intents (:mod:`tradefleet.orchestrator.intents`).
 
     Implement either or both:
 
@@ -151,7 +151,7 @@ class PortfolioBot(Bot):
                         time *t*; live reads the last row; the target backtester runs it.
     ``decide(panel, ctx)``  the general form: any sequence of targets, orders, quotes and
                         cancels. The default turns the last row of ``weights`` into one
-                        :class:`~orchestrator.intents.Target`.
+                        :class:`~tradefleet.orchestrator.intents.Target`.
 
     The universe comes from the spec (``BotSpec.universe``, default its instruments).
     """
@@ -170,7 +170,7 @@ class PortfolioBot(Bot):
 
     def decide(self, panel: Panel, ctx: Ctx) -> list[Intent]:
         """Return the intents for this fire (possibly none)."""
-        from orchestrator.intents import Target
+        from tradefleet.orchestrator.intents import Target
 
         w = self.weights(panel)
         if w is None:

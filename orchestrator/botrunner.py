@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from orchestrator.bot import Bot, BotSpec
-from orchestrator.domain import Direction, Signal
-from orchestrator.errors import PluginError
+from tradefleet.orchestrator.bot import Bot, BotSpec
+from tradefleet.orchestrator.domain import Direction, Signal
+from tradefleet.orchestrator.errors import PluginError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.panel import Panel
-    from orchestrator.services import MarketData
-    from orchestrator.universe import UniverseState
+    from tradefleet.orchestrator.panel import Panel
+    from tradefleet.orchestrator.services import MarketData
+    from tradefleet.orchestrator.universe import UniverseState
 
 
 @dataclass
@@ -134,7 +134,7 @@ class BotRunner:
     def members(self, data: MarketData, now_ns: int) -> tuple[str, ...]:
         """The bot's universe as of ``now_ns`` (Strategy API v2)."""
         if self.universe is None:
-            from orchestrator.universe import Universe, UniverseState
+            from tradefleet.orchestrator.universe import Universe, UniverseState
 
             self.universe = UniverseState(self.spec.universe or Universe.static(self.spec.instruments),
                                           self.spec.instruments)
@@ -144,7 +144,7 @@ class BotRunner:
         """Evaluate ``compute`` once over each instrument's whole history (replay); a
         portfolio bot's ``weights`` once over its whole panel (if it has them)."""
         if self.bot.portfolio:
-            from orchestrator.panel import Panel
+            from tradefleet.orchestrator.panel import Panel
 
             panel = Panel.from_frames({i: frames[i] for i in self.spec.instruments}, self.spec.instruments)
             self.panel = panel  # each fire reads a point-in-time view of it (no copy)

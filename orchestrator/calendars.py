@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.easter import easter
 
-from orchestrator.clock import dt_to_ns, ns_to_dt
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.clock import dt_to_ns, ns_to_dt
+from tradefleet.orchestrator.errors import ConfigError
 
 __all__ = ["MarketCalendar", "NyseCalendar", "FxCalendar", "CryptoCalendar", "get_calendar",
            "CALENDAR_NAMES", "nyse_holidays", "nyse_early_closes"]

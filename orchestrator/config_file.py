@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.errors import ConfigError
 
 MAX_BYTES = 4 * 1024 * 1024
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]{1,64}")

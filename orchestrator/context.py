@@ -3,7 +3,7 @@
 Positions and open orders are the bot's own; equity and cash are the account's. Every
 field is a frozen value or a read-only mapping taken at the moment of the fire, so a bot
 can neither change the book nor see past the clock. Instrument specs (tick, lot,
-multiplier, expiry) are the kernel's :class:`~orchestrator.domain.Instrument`.
+multiplier, expiry) are the kernel's :class:`~tradefleet.orchestrator.domain.Instrument`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 
-from orchestrator.domain import ZERO, Instrument, Order, Side
+from tradefleet.orchestrator.domain import ZERO, Instrument, Order, Side
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Ctx:
 
     @property
     def now(self) -> datetime:
-        from orchestrator.clock import ns_to_dt
+        from tradefleet.orchestrator.clock import ns_to_dt
 
         return ns_to_dt(self.now_ns)
 

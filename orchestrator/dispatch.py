@@ -12,7 +12,7 @@ For every intent a bot returns, the dispatcher
 * ``Cancel``: cancels the open orders of the intent with that id;
 
 runs the group through every gate and the risk gate as ONE decision
-(:mod:`orchestrator.pipeline.group`), stores every leg as a signal with its decisions,
+(:mod:`tradefleet.orchestrator.pipeline.group`), stores every leg as a signal with its decisions,
 and sends the approved orders: reductions before increases. A staged target's increases
 wait until its reductions have filled (if one does not fill, they are dropped and the next
 fire re-targets). A multi-leg intent approved with a hedge-on-fill plan is watched: once
@@ -27,24 +27,24 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from orchestrator.bus import Topic
-from orchestrator.domain import ZERO, Instrument, Order, OrderType, Side, Signal, Verdict
-from orchestrator.errors import PluginError
-from orchestrator.intents import (INTENT_TYPES, Atomic, Cancel, Intent, LegRisk, OrderIntent, Quote, Target,
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.domain import ZERO, Instrument, Order, OrderType, Side, Signal, Verdict
+from tradefleet.orchestrator.errors import PluginError
+from tradefleet.orchestrator.intents import (INTENT_TYPES, Atomic, Cancel, Intent, LegRisk, OrderIntent, Quote, Target,
                                   TargetKind, intent_id)
-from orchestrator.pipeline.gate import GateContext
-from orchestrator.pipeline.group import GroupLeg, GroupResult, IntentGroup, run_group
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.pipeline.group import GroupLeg, GroupResult, IntentGroup, run_group
 
 if TYPE_CHECKING:
-    from orchestrator.botrunner import BotRunner
-    from orchestrator.context import Ctx
-    from orchestrator.execution.oms import OrderManager
-    from orchestrator.portfolio import Ledger
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.botrunner import BotRunner
+    from tradefleet.orchestrator.context import Ctx
+    from tradefleet.orchestrator.execution.oms import OrderManager
+    from tradefleet.orchestrator.portfolio import Ledger
+    from tradefleet.orchestrator.services import Services
 
 
 class Engine(Protocol):
-    """What the dispatcher uses of its :class:`orchestrator.engine.Engine` (a protocol, so
+    """What the dispatcher uses of its :class:`tradefleet.orchestrator.engine.Engine` (a protocol, so
     the engine can import this module and this module never imports the engine)."""
 
     account: str
@@ -111,7 +111,7 @@ class IntentDispatcher:
     # -- context for the bot ------------------------------------------------------------
     def ctx(self, bot: str, now_ns: int, instruments: tuple[str, ...]) -> Ctx:
         """The read-only context a portfolio bot decides with."""
-        from orchestrator.context import Ctx
+        from tradefleet.orchestrator.context import Ctx
 
         e = self.engine
         ledger, services = e.ledger, e.services
@@ -326,15 +326,15 @@ class IntentDispatcher:
             self.check_hedges()
 
     def _binary(self, sym: str) -> bool:
-        from orchestrator.binary import is_binary
+        from tradefleet.orchestrator.binary import is_binary
 
         inst = self.engine.services.instruments.get(sym)
         return inst is not None and is_binary(inst.asset_class)
 
     def _reference(self, sym: str, qty: Decimal) -> float:
         """A market leg's reference price: the touch it would take (ask to buy, bid to sell);
-        a binary contract's sell buys NO, quoted as 1 - YES bid (see :mod:`orchestrator.binary`)."""
-        from orchestrator.binary import is_binary, no_price
+        a binary contract's sell buys NO, quoted as 1 - YES bid (see :mod:`tradefleet.orchestrator.binary`)."""
+        from tradefleet.orchestrator.binary import is_binary, no_price
 
         quote = self.engine.services.market.quote(sym)
         if quote is None:
@@ -506,7 +506,7 @@ class IntentDispatcher:
             self._working.pop(order.client_order_id, None)  # blocked before the venue: never stored
 
     def _refuse(self, runner: BotRunner, intent: OrderIntent, iid: str, now_ns: int, reason: str, detail: str) -> None:
-        from orchestrator.domain import Decision, Direction
+        from tradefleet.orchestrator.domain import Decision, Direction
 
         e = self.engine
         leg = intent.legs[0]
@@ -550,7 +550,7 @@ class IntentDispatcher:
 
 
 def _default_class() -> Any:
-    from orchestrator.domain import AssetClass
+    from tradefleet.orchestrator.domain import AssetClass
 
     return AssetClass.EQUITY
 
@@ -605,7 +605,7 @@ def _mark(engine: Engine, sym: str) -> float | None:
 
 
 def _note(kind: str, message: str, engine: Engine) -> Any:
-    from orchestrator.execution.oms import Alert
+    from tradefleet.orchestrator.execution.oms import Alert
 
     return Alert(kind, message, engine.services.clock.now_ns(), engine.account)
 

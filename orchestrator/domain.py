@@ -173,7 +173,7 @@ class Signal:
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     account: str = ""
     intent: str = ""
-    """Set on a leg of a Strategy API v2 intent (:mod:`orchestrator.intents`): the intent id
+    """Set on a leg of a Strategy API v2 intent (:mod:`tradefleet.orchestrator.intents`): the intent id
     and leg, so two legs or two intents at one time never share a signal id."""
 
     @property

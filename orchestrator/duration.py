@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from orchestrator.clock import NS, dt_to_ns, ns_to_dt
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.clock import NS, dt_to_ns, ns_to_dt
+from tradefleet.orchestrator.errors import ConfigError
 
 if TYPE_CHECKING:
-    from orchestrator.calendars import MarketCalendar
+    from tradefleet.orchestrator.calendars import MarketCalendar
 
 __all__ = ["Duration", "TimeframeError", "MONTH_SECONDS", "UNITS", "BAR_UNITS", "parse_duration", "parse_timeframe"]
 

@@ -1,6 +1,6 @@
 """The engine: bots' signals through the gates to the order manager, fills to the books.
 
-The same engine runs replay, paper and live; a driver (``orchestrator.replay`` or the live
+The same engine runs replay, paper and live; a driver (``tradefleet.app.replay`` or the live
 loop) feeds it bars and schedule fires on its clock. Control (pause, resume, halt) is
 persisted in the store, so it survives restarts and can be changed from another process
 (the CLI, the dashboard, Telegram); the engine re-reads it every
@@ -14,26 +14,26 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.bot import TickContext
-from orchestrator.botrunner import BotRunner
-from orchestrator.bus import Topic
-from orchestrator.capital import CapitalUse
-from orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
-from orchestrator.pipeline.gate import GateContext
-from orchestrator.pipeline.runner import GatePipeline
-from orchestrator.errors import PluginError
-from orchestrator.registry import PluginStatus
-from orchestrator.store.records import FLEET, bot_scope
+from tradefleet.orchestrator.bot import TickContext
+from tradefleet.orchestrator.botrunner import BotRunner
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.capital import CapitalUse
+from tradefleet.orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.pipeline.runner import GatePipeline
+from tradefleet.orchestrator.errors import PluginError
+from tradefleet.orchestrator.registry import PluginStatus
+from tradefleet.orchestrator.store.records import FLEET, bot_scope
 
 if TYPE_CHECKING:
-    from orchestrator.bot import BotSpec
-    from orchestrator.execution.desk import ExecutionDesk
-    from orchestrator.execution.oms import OrderManager
-    from orchestrator.exits import ExitOrder, ExitPolicy
-    from orchestrator.store import Store
-    from orchestrator.execution.paper import PaperBroker
-    from orchestrator.portfolio import Ledger
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.bot import BotSpec
+    from tradefleet.orchestrator.execution.desk import ExecutionDesk
+    from tradefleet.orchestrator.execution.oms import OrderManager
+    from tradefleet.orchestrator.exits import ExitOrder, ExitPolicy
+    from tradefleet.orchestrator.store import Store
+    from tradefleet.orchestrator.execution.paper import PaperBroker
+    from tradefleet.orchestrator.portfolio import Ledger
+    from tradefleet.orchestrator.services import Services
 
 def record_bot(store: Store, spec: BotSpec, status: str, error: str, now_ns: int) -> None:
     """Store a bot's registration and health."""
@@ -68,7 +68,7 @@ class Engine:
         self.account = account
         self.paper = paper
         self.exits = exits
-        #: the execution layer's desk (``orchestrator.execution.desk``), set by the kernel assembly
+        #: the execution layer's desk (``tradefleet.orchestrator.execution.desk``), set by the kernel assembly
         self.desk: ExecutionDesk | None = None
         #: event bots' recorded tick sources (replay): bot name -> source with ``at(now_ns)``
         self.tick_sources: dict[str, Any] = {}
@@ -77,7 +77,7 @@ class Engine:
         self.fills_by_bot: dict[str, int] = {}
         self.trade_results: dict[str, list[Decimal]] = {}
         self.capital = CapitalUse()
-        from orchestrator.dispatch import IntentDispatcher
+        from tradefleet.orchestrator.dispatch import IntentDispatcher
 
         #: Strategy API v2: targets, orders, quotes and cancels, each one decision
         self.intents = IntentDispatcher(self)
@@ -230,8 +230,8 @@ class Engine:
     def _decide(self, runner: BotRunner, now_ns: int) -> list[Any]:
         """A portfolio bot's fire: its precomputed weights row, or ``decide(panel, ctx)``
         on a point-in-time panel of its universe."""
-        from orchestrator.bot import PortfolioBot
-        from orchestrator.intents import Target
+        from tradefleet.orchestrator.bot import PortfolioBot
+        from tradefleet.orchestrator.intents import Target
 
         runner.stats.evaluations += 1
         members = runner.members(self.services.data, now_ns)
@@ -247,7 +247,7 @@ class Engine:
                 if p.bot == runner.name and p.quantity and p.instrument not in keep:
                     wanted[p.instrument] = 0.0
             return [Target.weights(wanted, getattr(bot, "target_tolerance", 0.0))]
-        from orchestrator.panel import Panel
+        from tradefleet.orchestrator.panel import Panel
 
         warm = bot.warmup_bars()
         data = self.services.data
@@ -273,7 +273,7 @@ class Engine:
 
     def fault(self, runner: BotRunner, exc: BaseException) -> None:
         """Mark a bot faulted with its error, store it and alert."""
-        from orchestrator.execution.oms import Alert
+        from tradefleet.orchestrator.execution.oms import Alert
 
         runner.fault = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
         runner.stats.faults += 1

@@ -1,9 +1,9 @@
 """The exit-policy extension point: what the engine asks of scaled exits.
 
-The risk component fills it (:mod:`risk.exit_manager`: one exit plan per open position,
+The risk component fills it (:mod:`tradefleet.risk.exit_manager`: one exit plan per open position,
 tranches turned into reduce-only orders); a kernel without that component simply runs
 without policy exits. A risk gate's ``build(services)`` puts its policy in
-``services.extras[EXIT_POLICY]``; :func:`orchestrator.kernel.assemble` hands it to the engine.
+``services.extras[EXIT_POLICY]``; :func:`tradefleet.orchestrator.kernel.assemble` hands it to the engine.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from orchestrator.domain import Bar, Fill, Order, Position, Side
+from tradefleet.orchestrator.domain import Bar, Fill, Order, Position, Side
 
 __all__ = ["EXIT_POLICY", "ExitOrder", "ExitPolicy"]
 

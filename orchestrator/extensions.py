@@ -6,7 +6,7 @@ Found through entry points, exactly like bots (``tradefleet.bots``) and gates:
 group                    an entry point names
 =======================  ===================================================================
 ``tradefleet.sections``  a config section: ``weather = "pkg.config:WeatherConfig"`` (a
-                         :class:`~orchestrator.sections.Section` subclass) becomes
+                         :class:`~tradefleet.orchestrator.sections.Section` subclass) becomes
                          ``[weather]`` in tradefleet.toml, validated like every other section
 ``tradefleet.commands``  a CLI sub-command: ``weather = "pkg.cli:register"``, called as
                          ``register(typer_app)`` when the app builds its command line

@@ -31,7 +31,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from orchestrator.domain import OrderType, Side, TimeInForce
+from tradefleet.orchestrator.domain import OrderType, Side, TimeInForce
 
 
 def _dec(x: Decimal | float | int | str) -> Decimal:

@@ -12,25 +12,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from orchestrator.botrunner import BotRunner
-from orchestrator.bus import Bus, InProcessBus
-from orchestrator.clock import Clock
-from orchestrator.sections import KernelConfig
-from orchestrator.domain import Instrument
-from orchestrator.engine import Engine, record_bot
-from orchestrator.execution.broker import Broker
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.paper import PaperBroker, PaperCosts, fill_config
-from orchestrator.exits import EXIT_POLICY
-from orchestrator.market import MarketState
-from orchestrator.pipeline.runner import build_pipeline
-from orchestrator.portfolio import Ledger
-from orchestrator.registry import PluginStatus, Registry
-from orchestrator.services import Services
+from tradefleet.orchestrator.botrunner import BotRunner
+from tradefleet.orchestrator.bus import Bus, InProcessBus
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.sections import KernelConfig
+from tradefleet.orchestrator.domain import Instrument
+from tradefleet.orchestrator.engine import Engine, record_bot
+from tradefleet.orchestrator.execution.broker import Broker
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.execution.paper import PaperBroker, PaperCosts, fill_config
+from tradefleet.orchestrator.exits import EXIT_POLICY
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.pipeline.runner import build_pipeline
+from tradefleet.orchestrator.portfolio import Ledger
+from tradefleet.orchestrator.registry import PluginStatus, Registry
+from tradefleet.orchestrator.services import Services
 
 if TYPE_CHECKING:
-    from orchestrator.bot import BotSpec
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.bot import BotSpec
+    from tradefleet.orchestrator.store import Store
 
 
 @dataclass
@@ -56,10 +56,10 @@ def install_execution(engine: Engine, config: KernelConfig, store: Store, market
                       instruments: dict[str, Instrument], account: str) -> None:
     """Put the execution layer between the risk gate and the order manager, with the
     pre-trade impact check on the risk gate, and resume any parent a restart left working."""
-    from orchestrator.execution.costcheck import CostCheckedRisk
-    from orchestrator.execution.desk import ExecutionDesk
-    from orchestrator.execution.exec_store import ExecStore, restore_layer
-    from orchestrator.execution.impact import ImpactScales
+    from tradefleet.orchestrator.execution.costcheck import CostCheckedRisk
+    from tradefleet.orchestrator.execution.desk import ExecutionDesk
+    from tradefleet.orchestrator.execution.exec_store import ExecStore, restore_layer
+    from tradefleet.orchestrator.execution.impact import ImpactScales
 
     exec_store = ExecStore(store)
     desk = ExecutionDesk(config.execution, market, instruments, exec_store)

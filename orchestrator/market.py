@@ -2,8 +2,8 @@
 
 Replay preloads whole histories and moves a cursor forward (no copying, no lookahead:
 readers see only rows up to the cursor); live appends bars as they close. Implements
-:class:`~orchestrator.pipeline.gate.MarketView` and
-:class:`~orchestrator.services.MarketData`.
+:class:`~tradefleet.orchestrator.pipeline.gate.MarketView` and
+:class:`~tradefleet.orchestrator.services.MarketData`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from orchestrator.domain import Bar
-from orchestrator.errors import DataError
+from tradefleet.orchestrator.domain import Bar
+from tradefleet.orchestrator.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from orchestrator.errors import DataError
+from tradefleet.orchestrator.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd

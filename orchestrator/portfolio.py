@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from orchestrator.domain import ZERO, Fill, Position
+from tradefleet.orchestrator.domain import ZERO, Fill, Position
 
 
 class _Book:

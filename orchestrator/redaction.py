@@ -1,7 +1,7 @@
 """Every secret this process resolved, masked wherever text leaves it (logs, alerts, errors).
 
-:class:`orchestrator.sections.SecretRef` feeds it as it resolves a secret; the log-record
-factory and filters in :mod:`orchestrator.execution.secrets` apply it.
+:class:`tradefleet.orchestrator.sections.SecretRef` feeds it as it resolves a secret; the log-record
+factory and filters in :mod:`tradefleet.orchestrator.execution.secrets` apply it.
 """
 
 from __future__ import annotations

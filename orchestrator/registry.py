@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from orchestrator.bot import API_VERSION, Bot, BotSpec
-from orchestrator.errors import PluginError
+from tradefleet.orchestrator.bot import API_VERSION, Bot, BotSpec
+from tradefleet.orchestrator.errors import PluginError
 
 GROUPS = ("bots", "sources", "vetoes", "gates", "brokers", "providers")
 
@@ -92,7 +92,7 @@ class Registry:
         if rec is None:
             import difflib
 
-            from orchestrator.config_file import show_value
+            from tradefleet.orchestrator.config_file import show_value
 
             close = difflib.get_close_matches(name, list(self.records["bots"]), n=3) if len(name) < 200 else []
             hint = f"; did you mean {', '.join(close)}?" if close else "; see 'tradefleet bots list'"
@@ -122,7 +122,7 @@ def _check_bot(name: str, obj: Any) -> None:
     if obj.name != name:
         raise PluginError(f"entry-point name {name!r} differs from BotSpec.name {obj.name!r}")
     if not (isinstance(obj.bot, type) and issubclass(obj.bot, Bot)):
-        raise PluginError(f"{obj.bot!r} is not a subclass of orchestrator.bot.Bot")
+        raise PluginError(f"{obj.bot!r} is not a subclass of tradefleet.orchestrator.bot.Bot")
     _check_api_version(obj.bot)
     obj.make_params()
 

@@ -1,8 +1,8 @@
 """Bot schedules as APScheduler triggers, fired on a simulated clock (replay) or live.
 
-:func:`build_trigger` turns a :class:`~orchestrator.bot.Schedule` into an APScheduler
+:func:`build_trigger` turns a :class:`~tradefleet.orchestrator.bot.Schedule` into an APScheduler
 ``BaseTrigger``. The same trigger objects drive :class:`SimScheduler` (replay and tests,
-on a :class:`~orchestrator.clock.SimClock`) and :class:`LiveScheduler` (APScheduler's
+on a :class:`~tradefleet.orchestrator.clock.SimClock`) and :class:`LiveScheduler` (APScheduler's
 ``BackgroundScheduler``), so a schedule fires at the same instants in replay as live.
 
 Schedule kinds:
@@ -11,7 +11,7 @@ Schedule kinds:
               follow crontab (0 or 7 = Sunday, 1 = Monday); APScheduler 3 reads 0 as
               Monday, so numbers are translated to names before it sees them.
 ``interval``  every ``15m``/``1h``/``4h``/``1d``/``1w`` (``<int><s|m|h|d|w>``, parsed by
-              :mod:`orchestrator.duration`; months have no fixed length: use a cron): fixed-length
+              :mod:`tradefleet.orchestrator.duration`; months have no fixed length: use a cron): fixed-length
               steps anchored at Monday 2000-01-03 00:00 in the schedule's timezone (so
               ``1h`` fires on the hour, ``15m`` at :00/:15/:30/:45). Steps are absolute
               durations (APScheduler semantics): use a cron for a local wall time.
@@ -42,11 +42,11 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from orchestrator.bot import Schedule
-from orchestrator.calendars import MarketCalendar, get_calendar
-from orchestrator.clock import EPOCH, Clock, LiveClock, SimClock, dt_to_ns
-from orchestrator.duration import parse_duration
-from orchestrator.errors import ConfigError, TradefleetError
+from tradefleet.orchestrator.bot import Schedule
+from tradefleet.orchestrator.calendars import MarketCalendar, get_calendar
+from tradefleet.orchestrator.clock import EPOCH, Clock, LiveClock, SimClock, dt_to_ns
+from tradefleet.orchestrator.duration import parse_duration
+from tradefleet.orchestrator.errors import ConfigError, TradefleetError
 
 if TYPE_CHECKING:
     from apscheduler.job import Job

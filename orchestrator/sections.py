@@ -1,7 +1,7 @@
 """Config section bases and the kernel's own sections.
 
 Component packages define their sections on :class:`Section` from here (not from
-:mod:`orchestrator.config`, which assembles every section into ``AppConfig``), so any
+:mod:`tradefleet.app.config`, which assembles every section into ``AppConfig``), so any
 config module can be imported first without an import cycle.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.errors import ConfigError
 
 
 class Section(BaseModel):
@@ -31,7 +31,7 @@ class SecretRef(str):
         name = self.removeprefix("env:")
         if name not in env:
             raise ConfigError(f"secret {self}: environment variable {name} is not set")
-        from orchestrator.redaction import REDACTOR
+        from tradefleet.orchestrator.redaction import REDACTOR
 
         REDACTOR.add(env[name])  # every resolved secret is masked in every log record from now on
         return SecretStr(env[name])

@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.views import MarketData, MarketView, PortfolioView
+from tradefleet.orchestrator.views import MarketData, MarketView, PortfolioView
 
 if TYPE_CHECKING:
-    from orchestrator.bus import Bus
-    from orchestrator.clock import Clock
-    from orchestrator.sections import KernelConfig
-    from orchestrator.domain import Instrument
-    from orchestrator.registry import Registry
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.bus import Bus
+    from tradefleet.orchestrator.clock import Clock
+    from tradefleet.orchestrator.sections import KernelConfig
+    from tradefleet.orchestrator.domain import Instrument
+    from tradefleet.orchestrator.registry import Registry
+    from tradefleet.orchestrator.store import Store
 
 __all__ = ["MarketData", "MarketView", "PortfolioView", "Services"]
 

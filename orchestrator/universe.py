@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from orchestrator.errors import PluginError
+from tradefleet.orchestrator.errors import PluginError
 
 if TYPE_CHECKING:
-    from orchestrator.views import MarketData
+    from tradefleet.orchestrator.views import MarketData
 
 Selector = Callable[[list[str], "MarketData", int], Iterable[str]]
 
@@ -42,7 +42,7 @@ class Universe:
     def select(cls, selector: Selector, every: str | None = None, candidates: Literal["spec", "*"] = "spec") -> Universe:
         """Choose among the candidates with ``selector``, re-evaluated every ``every``
         (a duration like ``"1d"`` or ``"4w"``; None: on every fire)."""
-        from orchestrator.duration import parse_duration
+        from tradefleet.orchestrator.duration import parse_duration
 
         every_ns = int(parse_duration(every, "universe refresh").total_seconds() * 1e9) if every else 0
         return cls(selector=selector, every_ns=every_ns, candidates=candidates)

@@ -1,6 +1,6 @@
 """Read-only views a kernel hands to bots, gates and data consumers.
 
-They live apart from :mod:`orchestrator.services` and :mod:`orchestrator.pipeline.gate`
+They live apart from :mod:`tradefleet.orchestrator.services` and :mod:`tradefleet.orchestrator.pipeline.gate`
 (which re-export them) so that either can be imported first without an import circle.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from orchestrator.domain import Bar, Position
+from tradefleet.orchestrator.domain import Bar, Position
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from orchestrator.domain import Fill, Position
+from tradefleet.orchestrator.domain import Fill, Position
 
 if TYPE_CHECKING:
-    from orchestrator.store.records import OrderRecord
-    from orchestrator.portfolio import Ledger
-    from orchestrator.kernel import Kernel
+    from tradefleet.orchestrator.store.records import OrderRecord
+    from tradefleet.orchestrator.portfolio import Ledger
+    from tradefleet.orchestrator.kernel import Kernel
 
 EXTERNAL = "external"
 

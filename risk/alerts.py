@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.bus import Topic
+from tradefleet.orchestrator.bus import Topic
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The kernel's risk gate: fixed-fraction sizing, position cap, cash, max positions, halt.
 
 Exits (a FLAT signal, or the closing leg of a flip) always pass: a halted fleet may still
-reduce exposure. The full portfolio risk engine lives in :mod:`risk.engine`.
+reduce exposure. The full portfolio risk engine lives in :mod:`tradefleet.risk.engine`.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from orchestrator.sections import RiskConfig
-from orchestrator.domain import ZERO, Decision, Instrument, Signal
-from orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.sections import RiskConfig
+from tradefleet.orchestrator.domain import ZERO, Decision, Instrument, Signal
+from tradefleet.orchestrator.pipeline.gate import GateContext
 
 if TYPE_CHECKING:
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.services import Services
 
 GATE = "risk"
 
@@ -32,7 +32,7 @@ class BasicRiskGate:
 
     @classmethod
     def build(cls, services: Services) -> BasicRiskGate:
-        from risk.exit_manager import publish_exit_manager
+        from tradefleet.risk.exit_manager import publish_exit_manager
 
         publish_exit_manager(services)
         return cls(services.config.risk, services.instruments, services.config.paper.fee_bps)

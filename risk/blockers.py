@@ -1,7 +1,7 @@
 """Blockers and responses: contradictory positions, re-entry cooldown, losing streaks.
 
 * **Contradictory positions.** Every held position maps to an underlying
-  (:func:`risk.tickers.underlying`). A new entry is blocked when any *other* position
+  (:func:`tradefleet.risk.tickers.underlying`). A new entry is blocked when any *other* position
   (another bot, or another instrument of the same underlying) holds the opposite sign:
   a long and a short on one underlying, or two thresholds of one event held in opposite
   directions, partly cancel and only pay fees.
@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.clock import NS
-from risk.config import BlockersConfig
-from risk.tickers import underlying
+from tradefleet.orchestrator.clock import NS
+from tradefleet.risk.config import BlockersConfig
+from tradefleet.risk.tickers import underlying
 
 
 @dataclass

@@ -7,7 +7,7 @@
   ``[risk].position_pct`` of equity.
 * A bot's budget is ``[risk.bots.<name>].capital_pct`` of account equity when set, else
   its fleet's budget times its weight in the fleet. Weights are equal until the fleet's
-  allocator (the Thompson controller, :mod:`bots.fleet.gate`) sets them; they sum to 1
+  allocator (the Thompson controller, :mod:`tradefleet.bots.fleet.gate`) sets them; they sum to 1
   over the fleet's running bots, so the bots' budgets sum to the fleet's.
 
 The risk gate sizes an entry as the bot's budget times one *intensity* in [0, 1]: the

@@ -1,6 +1,6 @@
 """Configuration of the portfolio risk engine: the ``[risk]`` section of tradefleet.toml.
 
-:class:`PortfolioRiskConfig` extends the kernel's :class:`~orchestrator.config.RiskConfig`
+:class:`PortfolioRiskConfig` extends the kernel's :class:`~tradefleet.app.config.RiskConfig`
 (so ``position_pct``, ``max_position_pct``, ``max_positions`` and ``allow_short`` keep
 their meaning) with one sub-table per concern::
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from orchestrator.sections import RiskConfig, Section
+from tradefleet.orchestrator.sections import RiskConfig, Section
 
 
 class KellyConfig(Section):

@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from orchestrator.clock import NS, Clock
-from orchestrator.errors import TradefleetError
-from risk.alerts import AlertSink, RiskAlert
+from tradefleet.orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.errors import TradefleetError
+from tradefleet.risk.alerts import AlertSink, RiskAlert
 
 
 class ConfirmationError(TradefleetError):

@@ -25,11 +25,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orchestrator.clock import NS
-from orchestrator.errors import TradefleetError
-from risk.alerts import AlertSink, RiskAlert
-from risk.config import DailyLossConfig
-from risk.persistence import FLEET_SCOPE, RISK_ACTOR, ControlStore, RiskStateStore, read_halt
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.errors import TradefleetError
+from tradefleet.risk.alerts import AlertSink, RiskAlert
+from tradefleet.risk.config import DailyLossConfig
+from tradefleet.risk.persistence import FLEET_SCOPE, RISK_ACTOR, ControlStore, RiskStateStore, read_halt
 
 KEY = "daily_loss"
 REASON = "daily_loss"

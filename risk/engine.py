@@ -13,7 +13,7 @@ entry goes through, in order:
    or ``venue:<name>``; an engine halt in ``ctx.halted``) and the daily-loss halt;
 2. blockers: shorting allowed, re-entry cooldown, contradictory positions;
 3. count limits: max concurrent positions and max trades per day (global, bot, fleet);
-4. sizing: the bot's capital budget (:mod:`risk.budgets`), shared by its instruments, x
+4. sizing: the bot's capital budget (:mod:`tradefleet.risk.budgets`), shared by its instruments, x
    one intensity in [0, 1],
    the strongest of the cuts: Kelly relative to the prior's edge, HRP multiplier (capped
    at 1), regime_scale, fleet_weight, losing-streak cut and upstream scale (they do not
@@ -23,7 +23,7 @@ entry goes through, in order:
 6. portfolio Greeks limits (when a provider is wired);
 7. pre-trade VaR/CVaR (historical and parametric, 95/99): shrunk until within the
    limits, or rejected;
-8. live notional threshold: waits for confirmation (:mod:`risk.confirm`).
+8. live notional threshold: waits for confirmation (:mod:`tradefleet.risk.confirm`).
 
 Inputs from upstream, read from ``Signal.meta``: ``fleet_weight`` (float in [0, 1], the
 Thompson-sampling controller's allocation to this bot, set by the fleet bots on their
@@ -61,34 +61,34 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from orchestrator.binary import is_binary, no_price
-from orchestrator.clock import NS
-from orchestrator.domain import ZERO, Decision, Instrument, Signal
-from orchestrator.duration import parse_timeframe
-from orchestrator.pipeline.gate import GateContext
-from orchestrator.errors import StoreError
-from risk.alerts import AlertSink, RiskAlert
-from risk.blockers import Blockers
-from risk.budgets import CapitalBudgets, declared
-from risk.scoped_loss import ScopedDailyLoss, pnl_by_bot
-from risk.config import PortfolioRiskConfig
-from risk.confirm import ConfirmationBook
-from risk.daily_loss import DailyLossGuard
-from risk.exit_manager import publish_exit_manager
-from risk.exposure import ExposureBook
-from risk.kelly import KellySizer
-from risk.limits import Headroom, ScopedLimits, TradeCounter, count_breach, notional_headroom, resolve
-from risk.market_model import MarketModel
-from risk.persistence import ControlStore, MemoryRiskStore, RiskStateStore
-from risk.report import KEY as REPORT_KEY
-from risk.prechecks import OutcomeWatcher, Snapshot, greeks_breach, var_fit
-from risk.state import CircuitBreakers, StateBook, TradingState, instrument_scopes
-from risk.var import VarProbe
+from tradefleet.orchestrator.binary import is_binary, no_price
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.domain import ZERO, Decision, Instrument, Signal
+from tradefleet.orchestrator.duration import parse_timeframe
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.errors import StoreError
+from tradefleet.risk.alerts import AlertSink, RiskAlert
+from tradefleet.risk.blockers import Blockers
+from tradefleet.risk.budgets import CapitalBudgets, declared
+from tradefleet.risk.scoped_loss import ScopedDailyLoss, pnl_by_bot
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.confirm import ConfirmationBook
+from tradefleet.risk.daily_loss import DailyLossGuard
+from tradefleet.risk.exit_manager import publish_exit_manager
+from tradefleet.risk.exposure import ExposureBook
+from tradefleet.risk.kelly import KellySizer
+from tradefleet.risk.limits import Headroom, ScopedLimits, TradeCounter, count_breach, notional_headroom, resolve
+from tradefleet.risk.market_model import MarketModel
+from tradefleet.risk.persistence import ControlStore, MemoryRiskStore, RiskStateStore
+from tradefleet.risk.report import KEY as REPORT_KEY
+from tradefleet.risk.prechecks import OutcomeWatcher, Snapshot, greeks_breach, var_fit
+from tradefleet.risk.state import CircuitBreakers, StateBook, TradingState, instrument_scopes
+from tradefleet.risk.var import VarProbe
 
 if TYPE_CHECKING:
-    from orchestrator.clock import Clock
-    from orchestrator.pipeline.group import IntentGroup
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.clock import Clock
+    from tradefleet.orchestrator.pipeline.group import IntentGroup
+    from tradefleet.orchestrator.services import Services
 
 GATE = "risk"
 OUTCOMES_KEY = "outcomes"  # Kelly records, cooldowns and losing streaks, kept across restarts
@@ -200,14 +200,14 @@ class PortfolioRiskGate:
 
     def approve_group(self, group: IntentGroup, ctx: GateContext, scale: float) -> tuple[Decision, tuple[Decimal, ...]]:
         """Judge a target set, multi-leg order or quote pair as ONE decision: one scale
-        factor for every leg, all legs or none (see :mod:`risk.group`)."""
-        from risk.group import approve_group
+        factor for every leg, all legs or none (see :mod:`tradefleet.risk.group`)."""
+        from tradefleet.risk.group import approve_group
 
         return approve_group(self, group, ctx, scale)
 
     def conviction_weight(self, bot: str, instrument: str, conviction: float) -> float:
         """The signed equity fraction a conviction target (or an unsized order) gets."""
-        from risk.group import conviction_weight
+        from tradefleet.risk.group import conviction_weight
 
         return conviction_weight(self, bot, instrument, conviction)
 
@@ -219,7 +219,7 @@ class PortfolioRiskGate:
         self._snapshot(ctx)
 
     def set_running(self, bots: list[str]) -> None:
-        """Declare the bots this account runs: each gets its capital budget (:mod:`risk.budgets`)."""
+        """Declare the bots this account runs: each gets its capital budget (:mod:`tradefleet.risk.budgets`)."""
         self.budgets.set_running({b: self._fleet_of.get(b, "default") for b in bots})
 
     def fleet(self, signal: Signal) -> str:
@@ -254,7 +254,7 @@ class PortfolioRiskGate:
 
     def report(self) -> dict[str, Any]:
         """Return the state, every limit with its use, VaR/CVaR, clusters and blockers."""
-        from risk.report import build_report
+        from tradefleet.risk.report import build_report
 
         return build_report(self)
 
@@ -512,7 +512,7 @@ def _jsonable(x: Any) -> Any:
 def _default_greeks(services: Services) -> Callable[[list[Any]], Any] | None:
     if not services.config.risk.greeks.enabled:
         return None
-    from risk.greeks_hook import MarketGreeksProvider
+    from tradefleet.risk.greeks_hook import MarketGreeksProvider
 
     return MarketGreeksProvider(services.market, services.clock, services.config.risk.greeks.rate)
 
@@ -533,7 +533,7 @@ def _state_store(store: Any, scope: str = "") -> RiskStateStore | None:
     if isinstance(store, RiskStateStore):
         return store
     if getattr(store, "engine", None) is not None:
-        from risk.store_state import StoreRiskState
+        from tradefleet.risk.store_state import StoreRiskState
 
         return StoreRiskState.of(store, scope)
     return None

@@ -1,6 +1,6 @@
 """The exit manager: the risk engine's scaled-exit policy applied to every open position.
 
-One :class:`~risk.exits.ExitPlan` per (bot, instrument) position, opened on the entry fill
+One :class:`~tradefleet.risk.exits.ExitPlan` per (bot, instrument) position, opened on the entry fill
 (the stop is the signal's, else ``default_stop_atr`` ATRs), advanced on every closed bar of
 its instrument, and kept in step with every fill. Triggered tranches become reduce-only
 orders that the engine sends through the order manager like any other order.
@@ -12,11 +12,11 @@ from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any
 
-from orchestrator.domain import Bar, Fill, Instrument, Order, Position
-from orchestrator.exits import EXIT_POLICY, ExitOrder
-from orchestrator.market import MarketState
-from risk.config import ExitsConfig
-from risk.exits import ExitAction, ExitPlan, ScaledExitPolicy
+from tradefleet.orchestrator.domain import Bar, Fill, Instrument, Order, Position
+from tradefleet.orchestrator.exits import EXIT_POLICY, ExitOrder
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.risk.config import ExitsConfig
+from tradefleet.risk.exits import ExitAction, ExitPlan, ScaledExitPolicy
 
 ATR_PERIOD = 14
 
@@ -98,7 +98,7 @@ class ExitManager:
     # -- restart ------------------------------------------------------------------------
     def persist_to(self, state: Any, key: str) -> None:
         """Keep every plan in the store's ``risk_state`` document ``key`` (paper/live)."""
-        from risk.store_state import StoreRiskState
+        from tradefleet.risk.store_state import StoreRiskState
 
         self._state = state if hasattr(state, "save_risk_state") else StoreRiskState.of(state)
         self._key = key
@@ -155,7 +155,7 @@ class ExitManager:
         return sum(len(p) for p in self._plans.values())
 
     def _atr(self, symbol: str) -> float | None:
-        from risk.exits import wilder_atr
+        from tradefleet.risk.exits import wilder_atr
 
         high, low, close = self.market.hlc(symbol, ATR_PERIOD * 4)
         if len(close) <= ATR_PERIOD:

@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
-from orchestrator.domain import Bar, Side
-from risk.config import ExitsConfig
+from tradefleet.orchestrator.domain import Bar, Side
+from tradefleet.risk.config import ExitsConfig
 
 ZERO = Decimal(0)
 

@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from orchestrator.pipeline.gate import MarketView, PortfolioView
-from risk.tickers import underlying
+from tradefleet.orchestrator.pipeline.gate import MarketView, PortfolioView
+from tradefleet.risk.tickers import underlying
 
 
 def _marker(market: MarketView) -> Callable[[str], float | None]:

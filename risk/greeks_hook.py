@@ -1,9 +1,9 @@
-"""The default portfolio-Greeks provider of the risk gate, built on :mod:`risk.options`.
+"""The default portfolio-Greeks provider of the risk gate, built on :mod:`tradefleet.risk.options`.
 
 When a ``[risk.greeks]`` limit is set and nothing else was wired
 (``services.extras["greeks_provider"]``), the gate calls a
 :class:`MarketGreeksProvider` once per tick with the ledger's positions. Held OCC option
-symbols are valued by :class:`risk.options.portfolio.ModelPricer` at each underlying's last
+symbols are valued by :class:`tradefleet.risk.options.portfolio.ModelPricer` at each underlying's last
 close and its realised volatility (annualised standard deviation of the last
 ``lookback`` log returns); shares add their quantity to delta. With no option held it
 returns the shares' delta only and skips the pricer.
@@ -19,15 +19,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from orchestrator.clock import Clock
-from orchestrator.domain import Position
-from orchestrator.pipeline.gate import MarketView
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.domain import Position
+from tradefleet.orchestrator.pipeline.gate import MarketView
 
 PERIODS_PER_YEAR = 252.0
 
 
 class MarketGreeksProvider:
-    """Callable: ledger positions -> :class:`risk.options.greeks.Greeks` (or None)."""
+    """Callable: ledger positions -> :class:`tradefleet.risk.options.greeks.Greeks` (or None)."""
 
     def __init__(self, market: MarketView, clock: Clock, rate: float = 0.0, lookback: int = 60,
                  periods_per_year: float = PERIODS_PER_YEAR) -> None:
@@ -48,8 +48,8 @@ class MarketGreeksProvider:
         return math.sqrt(var * self.periods_per_year) if var > 0 else None
 
     def __call__(self, positions: Sequence[Position]) -> Any:
-        from risk.options.greeks import Greeks
-        from risk.options.portfolio import ModelPricer, OptionPosition, portfolio_greeks, positions_from_book
+        from tradefleet.risk.options.greeks import Greeks
+        from tradefleet.risk.options.portfolio import ModelPricer, OptionPosition, portfolio_greeks, positions_from_book
 
         book = positions_from_book(p for p in positions if p.quantity)
         options = [p for p in book if isinstance(p, OptionPosition)]

@@ -33,31 +33,31 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from orchestrator.domain import ZERO, Decision, Instrument
-from orchestrator.intents import LegRisk
-from risk.limits import scope_key
-from risk.state import TradingState
+from tradefleet.orchestrator.domain import ZERO, Decision, Instrument
+from tradefleet.orchestrator.intents import LegRisk
+from tradefleet.risk.limits import scope_key
+from tradefleet.risk.state import TradingState
 
 if TYPE_CHECKING:
-    from orchestrator.pipeline.gate import GateContext
-    from orchestrator.pipeline.group import IntentGroup
-    from risk.blockers import Blockers
-    from risk.config import PortfolioRiskConfig
-    from risk.daily_loss import DailyLossGuard
-    from risk.kelly import KellySizer
-    from risk.limits import TradeCounter
-    from risk.market_model import MarketModel
-    from risk.prechecks import Snapshot
-    from risk.state import StateBook
-    from risk.exposure import ExposureBook
-    from risk.limits import ScopedLimits
+    from tradefleet.orchestrator.pipeline.gate import GateContext
+    from tradefleet.orchestrator.pipeline.group import IntentGroup
+    from tradefleet.risk.blockers import Blockers
+    from tradefleet.risk.config import PortfolioRiskConfig
+    from tradefleet.risk.daily_loss import DailyLossGuard
+    from tradefleet.risk.kelly import KellySizer
+    from tradefleet.risk.limits import TradeCounter
+    from tradefleet.risk.market_model import MarketModel
+    from tradefleet.risk.prechecks import Snapshot
+    from tradefleet.risk.state import StateBook
+    from tradefleet.risk.exposure import ExposureBook
+    from tradefleet.risk.limits import ScopedLimits
 
 GATE = "risk"
 BISECTION_STEPS = 24  # 6e-8 of the cap: far below one lot
 
 
 class PortfolioRiskGate(Protocol):
-    """What group decisions use of :class:`risk.engine.PortfolioRiskGate` (a protocol, so
+    """What group decisions use of :class:`tradefleet.risk.engine.PortfolioRiskGate` (a protocol, so
     the engine can import this module and this module never imports the engine)."""
 
     config: PortfolioRiskConfig
@@ -220,7 +220,7 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
         if hit is not None:
             return hit, "entries today at the limit"
     if gate.snap is not None and gate.snap.greeks is not None:
-        from risk.prechecks import greeks_breach
+        from tradefleet.risk.prechecks import greeks_breach
 
         g = greeks_breach(gate.config.greeks, gate.snap.greeks)
         if g is not None:
@@ -231,7 +231,7 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
 def _prices(group: IntentGroup, ctx: GateContext) -> list[float] | None:
     """The price each leg would trade at now: the ask for buys, the bid for sells, or the
     leg's own reference price (a limit) when it is worse for us."""
-    from orchestrator.binary import is_binary, no_price
+    from tradefleet.orchestrator.binary import is_binary, no_price
 
     binary = ctx.spec is not None and is_binary(ctx.spec.asset_class)
     out = []
@@ -267,7 +267,7 @@ def _round(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, desire
 
 
 def _default_class() -> Any:
-    from orchestrator.domain import AssetClass
+    from tradefleet.orchestrator.domain import AssetClass
 
     return AssetClass.EQUITY
 
@@ -383,7 +383,7 @@ class _Checker:
 
 def _use(cfg: Any, series: np.ndarray, mu: float, variance: float) -> float:
     """The worst of the configured measures over its limit (> 1: breached)."""
-    from risk.var import _historical, _parametric
+    from tradefleet.risk.var import _historical, _parametric
 
     worst = 0.0
     limits = (cfg.var95_pct, cfg.var99_pct, cfg.cvar95_pct, cfg.cvar99_pct)
@@ -405,7 +405,7 @@ def _unit(x: Any) -> float:
 def conviction_weight(gate: PortfolioRiskGate, bot: str, instrument: str, conviction: float) -> float:
     """The signed equity fraction the gate would commit to ``conviction`` in
     ``instrument`` for ``bot``: conviction x the bot's capital budget x the strongest of
-    the Kelly and HRP cuts (the same sizing a signal gets, :mod:`risk.budgets`)."""
+    the Kelly and HRP cuts (the same sizing a signal gets, :mod:`tradefleet.risk.budgets`)."""
     kelly = gate.kelly.relative(bot, instrument)
     hrp = min(gate.model.hrp_multiplier(instrument), 1.0) if gate.config.hrp.enabled else 1.0
     return conviction * gate.budgets.bot_fraction(bot, gate._fleet_of.get(bot, "default")) * min(kelly, hrp)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from risk.config import KellyConfig
+from tradefleet.risk.config import KellyConfig
 
 
 def kelly_fraction(win_rate: float, payoff: float) -> float:

@@ -1,6 +1,6 @@
-"""The kernel's fixed-fraction gate (:mod:`risk.basic`) registered as ``basic-risk``.
+"""The kernel's fixed-fraction gate (:mod:`tradefleet.risk.basic`) registered as ``basic-risk``.
 
-The portfolio engine (:mod:`risk.engine`) now owns the ``risk`` entry point; this alias
+The portfolio engine (:mod:`tradefleet.risk.engine`) now owns the ``risk`` entry point; this alias
 keeps the basic gate discoverable under its own name (the registry requires the class's
 ``name`` to equal the entry-point name, so the alias only overrides ``name``)."""
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from risk.basic import BasicRiskGate
+from tradefleet.risk.basic import BasicRiskGate
 
 
 class KernelRiskGate(BasicRiskGate):
-    """:class:`risk.basic.BasicRiskGate` under the name ``basic-risk``."""
+    """:class:`tradefleet.risk.basic.BasicRiskGate` under the name ``basic-risk``."""
 
     name: ClassVar[str] = "basic-risk"

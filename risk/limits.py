@@ -17,10 +17,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orchestrator.clock import NS
-from risk.config import PortfolioRiskConfig
-from risk.exposure import ExposureBook
-from risk.persistence import RiskStateStore
+from tradefleet.orchestrator.clock import NS
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.exposure import ExposureBook
+from tradefleet.risk.persistence import RiskStateStore
 
 KEY = "trades_today"
 

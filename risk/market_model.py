@@ -2,7 +2,7 @@
 
 One :class:`MarketModel` holds, for a universe of symbols (the instruments held plus
 the ones bots trade), the aligned matrix of recent one-bar returns and what is derived
-from it: HRP multipliers, correlated clusters and a :class:`~risk.var.PortfolioVar`.
+from it: HRP multipliers, correlated clusters and a :class:`~tradefleet.risk.var.PortfolioVar`.
 Building it costs milliseconds, so the gate rebuilds it only when the universe gains a
 symbol or ``refresh_seconds`` of clock time have passed, never per signal.
 
@@ -22,10 +22,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from orchestrator.clock import NS
-from orchestrator.pipeline.gate import MarketView
-from risk.config import PortfolioRiskConfig
-from risk.var import Array, PortfolioVar
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.pipeline.gate import MarketView
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.var import Array, PortfolioVar
 
 MIN_RETURNS = 20
 
@@ -73,7 +73,7 @@ class MarketModel:
         self.symbols = sorted(s for s in series if series[s][-window:].std() > 0)
         self.unmeasured = [s for s in universe if s not in self.symbols]
         matrix = np.column_stack([series[s][-n:] for s in self.symbols]) if self.symbols else np.zeros((0, 0))
-        from risk.hrp import single_thread_blas
+        from tradefleet.risk.hrp import single_thread_blas
 
         with single_thread_blas():
             self._derive(matrix)
@@ -89,7 +89,7 @@ class MarketModel:
         self.var = PortfolioVar(self.symbols, matrix[-cfg.var.lookback:])
         self.corr = np.corrcoef(matrix[-cfg.correlation.lookback:], rowvar=False).reshape(k, k)
         if k >= 2 and cfg.hrp.enabled:
-            from risk.hrp import hrp_multipliers
+            from tradefleet.risk.hrp import hrp_multipliers
 
             try:
                 mult = hrp_multipliers(matrix[-cfg.hrp.lookback:], cfg.hrp.max_multiplier)

@@ -1,6 +1,6 @@
 """Where the risk engine keeps what must survive a restart.
 
-Two narrow protocols, both satisfied by the kernel store (``orchestrator.store``):
+Two narrow protocols, both satisfied by the kernel store (``tradefleet.orchestrator.store``):
 
 * :class:`ControlStore`: the persisted pause/halt rows (``set_control`` / ``control``),
   shared with the operator's ``tradefleet halt/resume``. The daily-loss halt is a halt of

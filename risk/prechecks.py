@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from risk.config import GreeksConfig, VarConfig
-from risk.exposure import ExposureBook
-from risk.var import VarProbe
+from tradefleet.risk.config import GreeksConfig, VarConfig
+from tradefleet.risk.exposure import ExposureBook
+from tradefleet.risk.var import VarProbe
 
 BISECTION_STEPS = 10
 

@@ -9,25 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from risk.limits import resolve
+from tradefleet.risk.limits import resolve
 
 if TYPE_CHECKING:
-    from orchestrator.clock import Clock
-    from risk.alerts import AlertSink
-    from risk.blockers import Blockers
-    from risk.config import PortfolioRiskConfig
-    from risk.confirm import ConfirmationBook
-    from risk.daily_loss import DailyLossGuard
-    from risk.limits import TradeCounter
-    from risk.market_model import MarketModel
-    from risk.prechecks import Snapshot
-    from risk.state import StateBook
+    from tradefleet.orchestrator.clock import Clock
+    from tradefleet.risk.alerts import AlertSink
+    from tradefleet.risk.blockers import Blockers
+    from tradefleet.risk.config import PortfolioRiskConfig
+    from tradefleet.risk.confirm import ConfirmationBook
+    from tradefleet.risk.daily_loss import DailyLossGuard
+    from tradefleet.risk.limits import TradeCounter
+    from tradefleet.risk.market_model import MarketModel
+    from tradefleet.risk.prechecks import Snapshot
+    from tradefleet.risk.state import StateBook
 
 KEY = "risk_report"
 
 
 class ReportedGate(Protocol):
-    """What the report reads from a risk gate (:class:`risk.engine.PortfolioRiskGate`).
+    """What the report reads from a risk gate (:class:`tradefleet.risk.engine.PortfolioRiskGate`).
 
     A protocol rather than the class, so the engine can import this module and this
     module never imports the engine."""

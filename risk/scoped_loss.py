@@ -1,16 +1,16 @@
 """Daily-loss budgets per fleet and per bot.
 
-A fleet or bot may lose at most a fraction of its capital budget (:mod:`risk.budgets`)
+A fleet or bot may lose at most a fraction of its capital budget (:mod:`tradefleet.risk.budgets`)
 in one local day: ``[risk.fleets.<name>].daily_loss_pct`` / ``[risk.bots.<name>]
 .daily_loss_pct``, else ``[risk.daily_loss].fleet_pct`` / ``bot_pct`` (unset: no such
 budget). Its P&L (realised plus unrealised at the marks) is measured from the last mark
 before local midnight, at every mark of the book, like the account's limit
-(:mod:`risk.daily_loss`).
+(:mod:`tradefleet.risk.daily_loss`).
 
 A breach holds ``fleet:<name>`` or ``bot:<name>`` at HALTED in the trading state (source
 ``daily_loss``), expiring at the next local midnight; :meth:`ScopedDailyLoss.resume` (an
 authorised actor) lifts it for the rest of the day and re-bases the budget at the current
-P&L. The account's own limit stays with :class:`~risk.daily_loss.DailyLossGuard`.
+P&L. The account's own limit stays with :class:`~tradefleet.risk.daily_loss.DailyLossGuard`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orchestrator.clock import NS
-from risk.config import PortfolioRiskConfig
-from risk.daily_loss import ResumeRefused
-from risk.state import StateBook, TradingState
+from tradefleet.orchestrator.clock import NS
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.daily_loss import ResumeRefused
+from tradefleet.risk.state import StateBook, TradingState
 
 SOURCE = "daily_loss"
 

@@ -37,11 +37,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from orchestrator.clock import NS
-from orchestrator.pipeline.gate import MarketView
-from risk.alerts import AlertSink, RiskAlert
-from risk.config import BreakersConfig
-from risk.persistence import RiskStateStore
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.pipeline.gate import MarketView
+from tradefleet.risk.alerts import AlertSink, RiskAlert
+from tradefleet.risk.config import BreakersConfig
+from tradefleet.risk.persistence import RiskStateStore
 
 KEY = "trading_state"
 

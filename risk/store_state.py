@@ -1,11 +1,11 @@
 """The kernel store's ``risk_state`` table (migration 0003) as a
-:class:`~risk.persistence.RiskStateStore`.
+:class:`~tradefleet.risk.persistence.RiskStateStore`.
 
 The table belongs to the risk engine, so it is reached through SQLAlchemy Core rather
 than through the store's repository, but on the store's own connections (its
 ``_writing`` / ``_reading`` context managers): inside a replay's ``store.batch()`` the
 writes join the batch transaction instead of waiting on SQLite's write lock, and errors
-become :class:`~orchestrator.errors.StoreError` naming the store.
+become :class:`~tradefleet.orchestrator.errors.StoreError` naming the store.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class StoreRiskState:
 
     @classmethod
     def of(cls, store: Any, scope: str = "") -> StoreRiskState:
-        """Wrap a kernel :class:`~orchestrator.store.Store`."""
+        """Wrap a kernel :class:`~tradefleet.orchestrator.store.Store`."""
         return cls(store, scope)
 
     def _conn(self, what: str, write: bool) -> AbstractContextManager[Connection]:

@@ -1,7 +1,7 @@
 """Parse venue tickers into the underlying they bet on.
 
 Two exposures on the same underlying with opposite signs cancel (fully or partly) and are
-blocked by :mod:`risk.blockers`. Rules, first match wins:
+blocked by :mod:`tradefleet.risk.blockers`. Rules, first match wins:
 
 * Kalshi market tickers ``SERIES-EVENT-MARKET`` -> the event ``SERIES-EVENT``
   (``KXHIGHCHI-26FEB09-B38.5`` -> ``KXHIGHCHI-26FEB09``: every bucket and threshold of

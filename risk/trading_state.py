@@ -68,14 +68,14 @@ def _risk_holds(kv: Any) -> list[dict[str, Any]]:
 
 def trading_state(store: Any, account: str | None = None, now_ns: int | None = None) -> dict[str, Any]:
     """Return what may trade now on ``account`` (default: the last run's) and every hold with who set it."""
-    from risk.store_state import StoreRiskState
+    from tradefleet.risk.store_state import StoreRiskState
 
     account, prefix, end = _run_context(store, account)
     if now_ns is None:
         if end is not None:
             now_ns = end
         else:
-            from orchestrator.clock import LiveClock
+            from tradefleet.orchestrator.clock import LiveClock
 
             now_ns = LiveClock().now_ns()
     kv = StoreRiskState.of(store, prefix)
@@ -117,7 +117,7 @@ def why_not(view: dict[str, Any], *, bot: str, instrument: str, fleet: str = "de
 
 def describe(view: dict[str, Any]) -> list[str]:
     """Return the state as text lines (CLI, Telegram)."""
-    from orchestrator.clock import ns_to_dt
+    from tradefleet.orchestrator.clock import ns_to_dt
 
     def when(ns: int | None) -> str:
         return f"{ns_to_dt(ns):%Y-%m-%d %H:%M}Z" if ns else "-"

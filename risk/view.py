@@ -8,8 +8,8 @@ from typing import Any
 
 def risk_view(cfg: Any, store: Any) -> dict[str, Any]:
     """Return the saved report merged with the live control state and the configured limits."""
-    from risk.report import KEY
-    from risk.store_state import StoreRiskState
+    from tradefleet.risk.report import KEY
+    from tradefleet.risk.store_state import StoreRiskState
 
     kv = StoreRiskState.of(store)
     report = kv.load_risk_state(KEY)
@@ -27,7 +27,7 @@ def risk_view(cfg: Any, store: Any) -> dict[str, Any]:
         "pending_confirmations": [], "daily_loss": kv.load_risk_state("daily_loss") or {},
     }
     view["report_saved"] = report is not None
-    from risk.trading_state import trading_state
+    from tradefleet.risk.trading_state import trading_state
 
     ts = trading_state(store)  # the one answer every surface shows
     view["trading_state"] = ts

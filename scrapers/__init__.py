@@ -1,10 +1,10 @@
 """Data providers: bundled market data, files, venues and alternative data.
 
-Map: :mod:`scrapers.hub` (DataHub: the one entry point), :mod:`scrapers.chain` (primary ->
-fallback -> skip), :mod:`scrapers.providers` (bundled, file, ccxt, alpaca, oanda),
-:mod:`scrapers.resample`, :mod:`scrapers.cache` (Parquet), :mod:`scrapers.checks`,
-:mod:`scrapers.feed` (HubBarFeed for the live runner), :mod:`scrapers.alt` (FRED, GDPNow,
-Open-Meteo, NWS, Cleveland Fed, odds, news, funding), :mod:`scrapers.http` and
-:mod:`scrapers.limits` (rate limit, budget, cooldown, TTL, retries), :mod:`scrapers.recorded`
-(offline fixtures), :mod:`scrapers.provenance`, :mod:`scrapers.cli` (``tradefleet data``).
+Map: :mod:`tradefleet.scrapers.hub` (DataHub: the one entry point), :mod:`tradefleet.scrapers.chain` (primary ->
+fallback -> skip), :mod:`tradefleet.scrapers.providers` (bundled, file, ccxt, alpaca, oanda),
+:mod:`tradefleet.scrapers.resample`, :mod:`tradefleet.scrapers.cache` (Parquet), :mod:`tradefleet.scrapers.checks`,
+:mod:`tradefleet.scrapers.feed` (HubBarFeed for the live runner), :mod:`tradefleet.scrapers.alt` (FRED, GDPNow,
+Open-Meteo, NWS, Cleveland Fed, odds, news, funding), :mod:`tradefleet.scrapers.http` and
+:mod:`tradefleet.scrapers.limits` (rate limit, budget, cooldown, TTL, retries), :mod:`tradefleet.scrapers.recorded`
+(offline fixtures), :mod:`tradefleet.scrapers.provenance`, :mod:`tradefleet.app.cli.data` (``tradefleet data``).
 """

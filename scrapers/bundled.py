@@ -14,10 +14,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.domain import AssetClass, Instrument
-from orchestrator.errors import DataError
-from scrapers.frames import normalize_columns, validate_frame
-from scrapers.gaps import DEFAULT_MAX_MISSING, calendar_for, find_hole
+from tradefleet.orchestrator.domain import AssetClass, Instrument
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.frames import normalize_columns, validate_frame
+from tradefleet.scrapers.gaps import DEFAULT_MAX_MISSING, calendar_for, find_hole
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,7 +113,7 @@ def _nyse_close_times(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Stamp each trading day at its NYSE close (13:00 on half days), in UTC."""
     import pandas as pd
 
-    from orchestrator.calendars import get_calendar
+    from tradefleet.orchestrator.calendars import get_calendar
 
     cal = get_calendar("NYSE")
     closes = [cal.close_time(d.date()) for d in days]

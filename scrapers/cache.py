@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from orchestrator.errors import DataError
-from scrapers.frames import OHLCV
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.frames import OHLCV
 
 if TYPE_CHECKING:
     import pandas as pd

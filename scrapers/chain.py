@@ -12,15 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.clock import Clock
-from orchestrator.errors import DataError
-from scrapers.checks import Finding, check_bars, errors, stale_after_ns
-from scrapers.provenance import Provenance
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.checks import Finding, check_bars, errors, stale_after_ns
+from tradefleet.scrapers.provenance import Provenance
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scrapers.providers import BarProvider
+    from tradefleet.scrapers.providers import BarProvider
 
 
 @dataclass(frozen=True)

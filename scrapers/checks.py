@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from orchestrator.clock import NS
-from orchestrator.duration import parse_timeframe
-from orchestrator.errors import DataError
-from scrapers.frames import OHLCV
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.duration import parse_timeframe
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.frames import OHLCV
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from orchestrator.sections import Section, SecretRef, _check_secret_ref
+from tradefleet.orchestrator.sections import Section, SecretRef, _check_secret_ref
 
 
 class SourcePolicy(Section):

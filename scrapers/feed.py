@@ -1,4 +1,4 @@
-"""``HubBarFeed``: the live runner's :class:`~orchestrator.live.BarFeed` on the DataHub.
+"""``HubBarFeed``: the live runner's :class:`~tradefleet.app.live.BarFeed` on the DataHub.
 
 Each poll asks the chain for bars closed since the last bar delivered; only bars a source
 returned in a valid answer this poll are emitted (a skipped symbol yields nothing, never
@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from orchestrator.domain import Bar
-from scrapers.chain import BarAnswer
-from scrapers.hub import DataHub
+from tradefleet.orchestrator.domain import Bar
+from tradefleet.scrapers.chain import BarAnswer
+from tradefleet.scrapers.hub import DataHub
 
 
 class HubBarFeed:
@@ -30,7 +30,7 @@ class HubBarFeed:
     @classmethod
     def for_specs(cls, hub: DataHub, specs: list[Any], history_bars: int = 500) -> HubBarFeed:
         """A feed whose timeframe per symbol is the finest any of ``specs`` (BotSpecs) trades it on."""
-        from orchestrator.duration import parse_timeframe
+        from tradefleet.orchestrator.duration import parse_timeframe
 
         per: dict[str, str] = {}
         for spec in specs:

@@ -7,7 +7,7 @@ times. One timezone convention per file: every timestamp carries an offset (``Z`
 days. Every refusal names the file, the line (1-based, the header is line 1) and the
 value: a non-numeric price or a decimal comma, a bad or impossible date, a timestamp out
 of order or repeated, a missing or non-positive price, and a hole of more than
-``max_missing`` bars on the instrument's calendar (see :mod:`scrapers.gaps`). Nothing is
+``max_missing`` bars on the instrument's calendar (see :mod:`tradefleet.scrapers.gaps`). Nothing is
 returned from a file that fails, so nothing of it is stored.
 """
 
@@ -17,10 +17,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.duration import parse_timeframe
-from orchestrator.errors import DataError
-from scrapers.frames import OHLCV, _ALIASES, normalize_columns, validate_frame
-from scrapers.gaps import DEFAULT_MAX_MISSING, find_hole
+from tradefleet.orchestrator.duration import parse_timeframe
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.frames import OHLCV, _ALIASES, normalize_columns, validate_frame
+from tradefleet.scrapers.gaps import DEFAULT_MAX_MISSING, find_hole
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -2,7 +2,7 @@
 
 A bar frame has a UTC ``DatetimeIndex`` of bar *close* times, strictly increasing, and
 float64 columns ``open, high, low, close, volume``. :func:`validate_frame` raises a
-:class:`~orchestrator.errors.DataError` that names the source, the first offending row
+:class:`~tradefleet.orchestrator.errors.DataError` that names the source, the first offending row
 and the reason.
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from orchestrator.errors import DataError
+from tradefleet.orchestrator.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd

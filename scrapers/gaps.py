@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from orchestrator.clock import ns_to_dt
-from orchestrator.duration import Duration, parse_timeframe
+from tradefleet.orchestrator.clock import ns_to_dt
+from tradefleet.orchestrator.duration import Duration, parse_timeframe
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.calendars import MarketCalendar
+    from tradefleet.orchestrator.calendars import MarketCalendar
 
 DEFAULT_MAX_MISSING = 3
 _CALENDAR_OF_CLASS = {"crypto": "CRYPTO", "fx": "FX", "equity": "NYSE", "index": "NYSE", "option": "NYSE"}
@@ -50,7 +50,7 @@ def calendar_for(asset_class: str | None) -> str | None:
 def infer_calendar(index: pd.DatetimeIndex, tf: str) -> str:
     """Guess the calendar of a series: bars on a UTC weekend day mean 24/7; intraday bars
     outside NYSE hours mean 24/5 (FX); otherwise NYSE sessions."""
-    from orchestrator.calendars import get_calendar
+    from tradefleet.orchestrator.calendars import get_calendar
 
     days = index.dayofweek
     if ((days == 5) | ((days == 6) & (index.hour >= 1) & (index.hour < 20))).any():
@@ -67,7 +67,7 @@ def infer_calendar(index: pd.DatetimeIndex, tf: str) -> str:
 def find_hole(index: pd.DatetimeIndex, tf: str, calendar: str | None = None,
               max_missing: int = DEFAULT_MAX_MISSING) -> Hole | None:
     """The first span of more than ``max_missing`` missing bars, or None."""
-    from orchestrator.calendars import get_calendar
+    from tradefleet.orchestrator.calendars import get_calendar
 
     if len(index) < 2:
         return None
@@ -92,7 +92,7 @@ def _first_missing(d: Duration, cal: MarketCalendar | None, after_ns: int) -> in
     if d.unit == "d":  # the first session labelled after the bar's UTC date (bars are stamped by day or at the close)
         from datetime import timedelta
 
-        from orchestrator.clock import dt_to_ns
+        from tradefleet.orchestrator.clock import dt_to_ns
 
         day = ns_to_dt(after_ns).date() + timedelta(days=1)
         while not cal.is_session(day):

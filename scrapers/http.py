@@ -17,12 +17,12 @@ from typing import Any
 
 import httpx
 
-from orchestrator.clock import NS, Clock, dt_to_ns
-from scrapers.config import SourcePolicy
-from scrapers.limits import BudgetLedger, Guard, Sleeper, SourceUnavailable, TransientDataError, TTLCache
+from tradefleet.orchestrator.clock import NS, Clock, dt_to_ns
+from tradefleet.scrapers.config import SourcePolicy
+from tradefleet.scrapers.limits import BudgetLedger, Guard, Sleeper, SourceUnavailable, TransientDataError, TTLCache
 
 __all__ = ["Fetch", "SourceClient", "SourceUnavailable"]
-from scrapers.recorded import FixtureTransport
+from tradefleet.scrapers.recorded import FixtureTransport
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Market data goes through the provider chain (primary -> fallback -> skip) with bar
 checks, causal resampling and the Parquet cache for remote providers. Alternative data
-sources get their :class:`~scrapers.http.SourceClient` (limits, cache, retries) from here,
+sources get their :class:`~tradefleet.scrapers.http.SourceClient` (limits, cache, retries) from here,
 live or offline: offline (recorded fixtures) when ``[data].offline`` says so, in replay,
 or when the source's key is not set. Every answer's provenance goes to the provenance log.
 """
@@ -14,27 +14,27 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.clock import Clock
-from orchestrator.duration import parse_timeframe
-from orchestrator.errors import DataError
-from scrapers.cache import ParquetBarCache
-from scrapers.chain import BarAnswer, SourceChain
-from scrapers.config import DataConfig
-from scrapers.http import SourceClient
-from scrapers.limits import BudgetLedger, Guard, Sleeper
-from scrapers.provenance import ProvenanceLog
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.duration import parse_timeframe
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.cache import ParquetBarCache
+from tradefleet.scrapers.chain import BarAnswer, SourceChain
+from tradefleet.scrapers.config import DataConfig
+from tradefleet.scrapers.http import SourceClient
+from tradefleet.scrapers.limits import BudgetLedger, Guard, Sleeper
+from tradefleet.scrapers.provenance import ProvenanceLog
 
 if TYPE_CHECKING:
     import httpx
 
-    from orchestrator.services import Services
-    from scrapers.providers import BarProvider
+    from tradefleet.orchestrator.services import Services
+    from tradefleet.scrapers.providers import BarProvider
 
 
 def builtin_providers() -> dict[str, type[Any]]:
     """The bar providers shipped with tradefleet, by name."""
-    from scrapers.providers.local import BundledProvider, FileProvider
-    from scrapers.providers.remote import AlpacaBarsProvider, CcxtOhlcvProvider, OandaCandlesProvider
+    from tradefleet.scrapers.providers.local import BundledProvider, FileProvider
+    from tradefleet.scrapers.providers.remote import AlpacaBarsProvider, CcxtOhlcvProvider, OandaCandlesProvider
 
     return {c.name: c for c in (BundledProvider, FileProvider, CcxtOhlcvProvider, AlpacaBarsProvider, OandaCandlesProvider)}
 

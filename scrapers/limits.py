@@ -1,7 +1,7 @@
 """Per-source limits on the injected clock: rate limit, daily budget, 429 cooldown, TTL cache.
 
 Nothing here sleeps or reads the wall clock: waits are returned (or handed to an injected
-sleeper by the caller), so tests drive everything with a :class:`~orchestrator.clock.SimClock`.
+sleeper by the caller), so tests drive everything with a :class:`~tradefleet.orchestrator.clock.SimClock`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from orchestrator.clock import NS, Clock, SimClock
-from orchestrator.errors import DataError
+from tradefleet.orchestrator.clock import NS, Clock, SimClock
+from tradefleet.orchestrator.errors import DataError
 
 DAY_NS = 86_400 * NS
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from orchestrator.errors import DataError
+from tradefleet.orchestrator.errors import DataError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from orchestrator.duration import parse_timeframe
-from orchestrator.errors import DataError
-from scrapers.frames import OHLCV
+from tradefleet.orchestrator.duration import parse_timeframe
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.frames import OHLCV
 
 if TYPE_CHECKING:
     import pandas as pd

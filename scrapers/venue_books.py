@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
-from orchestrator.clock import Clock
-from orchestrator.errors import DataError
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.errors import DataError
 
 Venue = Literal["kalshi", "polymarket"]
 

@@ -9,6 +9,8 @@ and ``pytest -m "not services"`` runs the rest on a bare machine.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 SERVICE_FIXTURES = frozenset({"pg_url", "_pg_schema", "prefix"})
@@ -27,3 +29,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if needs_services(item):
             item.add_marker(pytest.mark.services)
+
+
+class _OldTopLevelNames:
+    """Refuse the pre-namespace top-level names in-process (the checkout's folders are on
+    sys.path under pytest): a missed ``tradefleet.`` import fails loudly instead of loading a
+    second copy of a module. The ``orchestrator`` shims are tested in a subprocess."""
+
+    OLD = ("orchestrator", "bots", "ai", "ml_models", "risk", "backtest", "scrapers", "dashboard", "app")
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.split(".")[0] in self.OLD:
+            raise ImportError(f"{name}: import it as tradefleet.{name}")
+        return None
+
+
+sys.meta_path.insert(0, _OldTopLevelNames())  # type: ignore[arg-type]

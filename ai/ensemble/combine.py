@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ai.ensemble.source import Vote
+from tradefleet.ai.ensemble.source import Vote
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

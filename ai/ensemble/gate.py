@@ -9,27 +9,27 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ai.config import EnsembleConfig
-from ai.ensemble.combine import ICTracker, WeightLog, combine
-from ai.ensemble.source import EnsembleSource, SourceContext, Vote
-from ai.ensemble.tracker import SignalTracker
-from orchestrator.clock import NS
-from orchestrator.domain import Decision, Direction, Signal
+from tradefleet.ai.config import EnsembleConfig
+from tradefleet.ai.ensemble.combine import ICTracker, WeightLog, combine
+from tradefleet.ai.ensemble.source import EnsembleSource, SourceContext, Vote
+from tradefleet.ai.ensemble.tracker import SignalTracker
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.domain import Decision, Direction, Signal
 
 if TYPE_CHECKING:
-    from orchestrator.pipeline.gate import GateContext
-    from orchestrator.services import MarketData, Services
+    from tradefleet.orchestrator.pipeline.gate import GateContext
+    from tradefleet.orchestrator.services import MarketData, Services
 
 log = logging.getLogger(__name__)
 
 
 def builtin_sources() -> dict[str, type]:
     """The eight built-in source classes by name (what the entry points register)."""
-    from ai.ensemble.sources.analyst import LLMAnalystSource
-    from ai.ensemble.sources.consensus import BotConsensusSource
-    from ai.ensemble.sources.external import CryptoDerivativesSource, MLModelSource, NewsSentimentSource
-    from ai.ensemble.sources.macro import MacroSource
-    from ai.ensemble.sources.technical import MultiTimeframeSource, TechnicalSource
+    from tradefleet.ai.ensemble.sources.analyst import LLMAnalystSource
+    from tradefleet.ai.ensemble.sources.consensus import BotConsensusSource
+    from tradefleet.ai.ensemble.sources.external import CryptoDerivativesSource, MLModelSource, NewsSentimentSource
+    from tradefleet.ai.ensemble.sources.macro import MacroSource
+    from tradefleet.ai.ensemble.sources.technical import MultiTimeframeSource, TechnicalSource
 
     classes: list[type] = [MLModelSource, LLMAnalystSource, MultiTimeframeSource, BotConsensusSource,
                            TechnicalSource, CryptoDerivativesSource, MacroSource, NewsSentimentSource]
@@ -68,13 +68,13 @@ class EnsembleGate:
             sources.append(source_cls.build(services))
         data: MarketData = services.data
         if services.config.mode == "replay":  # same warm-up history as a live start would load
-            from ai.data import ReplayFallbackData
+            from tradefleet.ai.data import ReplayFallbackData
 
             data = ReplayFallbackData(services.data, services.clock, frozenset(services.config.replay.data))
         gate = cls(cfg, data, sources, SignalTracker.shared(services))
         store = getattr(services, "store", None)
         if store is not None and cfg.adaptive:
-            from orchestrator.execution.exec_store import ExecStore
+            from tradefleet.orchestrator.execution.exec_store import ExecStore
 
             gate.on_weights = ExecStore(store).save_source_weights
         return gate

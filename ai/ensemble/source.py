@@ -11,9 +11,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from ai.ensemble.tracker import SignalTracker
-    from orchestrator.domain import Signal
-    from orchestrator.pipeline.gate import GateContext
+    from tradefleet.ai.ensemble.tracker import SignalTracker
+    from tradefleet.orchestrator.domain import Signal
+    from tradefleet.orchestrator.pipeline.gate import GateContext
 
 
 @dataclass(frozen=True)

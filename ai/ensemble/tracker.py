@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.domain import Direction, Fill, Order, Signal
+from tradefleet.orchestrator.domain import Direction, Fill, Order, Signal
 
 if TYPE_CHECKING:
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.services import Services
 
 EXTRAS_KEY = "ai.tracker"
 
@@ -48,7 +48,7 @@ class SignalTracker:
         if tracker is None:
             tracker = cls()
             services.extras[EXTRAS_KEY] = tracker
-            from orchestrator.bus import Topic
+            from tradefleet.orchestrator.bus import Topic
 
             services.bus.subscribe(Topic.SIGNALS, tracker.on_event)
             services.bus.subscribe(Topic.ORDERS, tracker.on_event)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ai.config import LLMConfig
-from ai.llm.base import LLMMalformed, sdk_errors
+from tradefleet.ai.config import LLMConfig
+from tradefleet.ai.llm.base import LLMMalformed, sdk_errors
 
 
 class AnthropicProvider:
-    """A :class:`~ai.llm.base.ChatProvider` on ``anthropic.Anthropic``. The SDK's own retries
-    are off: :class:`~ai.llm.client.LLMClient` retries with the clock-free sleeper it is given."""
+    """A :class:`~tradefleet.ai.llm.base.ChatProvider` on ``anthropic.Anthropic``. The SDK's own retries
+    are off: :class:`~tradefleet.ai.llm.client.LLMClient` retries with the clock-free sleeper it is given."""
 
     name = "anthropic"
 

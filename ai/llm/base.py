@@ -2,7 +2,7 @@
 
 A provider sends one system+user prompt with a JSON schema for the answer and returns the
 raw text the model produced; parsing, validation, caching, budget and retries live in
-:class:`ai.llm.client.LLMClient`, so every provider gets them the same way.
+:class:`tradefleet.ai.llm.client.LLMClient`, so every provider gets them the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from typing import Any, Protocol
 
-from orchestrator.errors import TradefleetError
+from tradefleet.orchestrator.errors import TradefleetError
 
 
 class LLMError(TradefleetError):

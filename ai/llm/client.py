@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ai.config import LLMConfig
-from ai.llm.base import ChatProvider, LLMBudgetExceeded, LLMError, LLMMalformed
-from ai.llm.cache import PromptCache
-from orchestrator.clock import Clock
+from tradefleet.ai.config import LLMConfig
+from tradefleet.ai.llm.base import ChatProvider, LLMBudgetExceeded, LLMError, LLMMalformed
+from tradefleet.ai.llm.cache import PromptCache
+from tradefleet.orchestrator.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class LLMClient:
         return f"{self.provider.name} {self.provider.model}"
 
     def ask_json(self, system: str, user: str, schema: dict[str, Any], schema_name: str) -> tuple[dict[str, Any], bool]:
-        """Return (answer, from_cache). Raises an :class:`~ai.llm.base.LLMError` subclass."""
+        """Return (answer, from_cache). Raises an :class:`~tradefleet.ai.llm.base.LLMError` subclass."""
         key = prompt_key(self.provider.name, self.provider.model, system, user, schema)
         cached = self.cache.get(key)
         if cached is not None:
@@ -100,11 +100,11 @@ def build_client(config: LLMConfig, clock: Clock, sleep: Callable[[float], None]
     api_key = config.api_key.resolve().get_secret_value() if config.api_key else None  # type: ignore[attr-defined]
     provider: ChatProvider
     if config.provider == "anthropic":
-        from ai.llm.anthropic_provider import AnthropicProvider
+        from tradefleet.ai.llm.anthropic_provider import AnthropicProvider
 
         provider = AnthropicProvider(config, api_key)
     else:
-        from ai.llm.openai_provider import OpenAIProvider
+        from tradefleet.ai.llm.openai_provider import OpenAIProvider
 
         provider = OpenAIProvider(config, api_key)
     return LLMClient(provider, config, cache or PromptCache(config.cache_path), clock, sleep)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ai.ensemble.indicators import rsi
-from orchestrator.clock import ns_to_dt
+from tradefleet.ai.ensemble.indicators import rsi
+from tradefleet.orchestrator.clock import ns_to_dt
 
 if TYPE_CHECKING:
-    from orchestrator.domain import Signal
-    from orchestrator.pipeline.gate import GateContext
+    from tradefleet.orchestrator.domain import Signal
+    from tradefleet.orchestrator.pipeline.gate import GateContext
 
 
 def _ret(c: np.ndarray, n: int) -> float | None:

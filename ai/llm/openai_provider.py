@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ai.config import LLMConfig
-from ai.llm.base import LLMMalformed, sdk_errors
+from tradefleet.ai.config import LLMConfig
+from tradefleet.ai.llm.base import LLMMalformed, sdk_errors
 
 
 class OpenAIProvider:
-    """A :class:`~ai.llm.base.ChatProvider` on ``openai.OpenAI`` (SDK retries off)."""
+    """A :class:`~tradefleet.ai.llm.base.ChatProvider` on ``openai.OpenAI`` (SDK retries off)."""
 
     name = "openai"
 

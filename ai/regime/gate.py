@@ -6,18 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from ai.config import RegimeConfig
-from ai.data import ReplayFallbackData
-from ai.regime.history import JsonlRegimeHistory, RegimeHistory
-from ai.regime.model_store import JoblibModelStore, ModelStore
-from ai.regime.service import RegimeService
-from orchestrator.clock import NS
-from orchestrator.domain import Decision, Direction, Signal
-from orchestrator.errors import DataError
+from tradefleet.ai.config import RegimeConfig
+from tradefleet.ai.data import ReplayFallbackData
+from tradefleet.ai.regime.history import JsonlRegimeHistory, RegimeHistory
+from tradefleet.ai.regime.model_store import JoblibModelStore, ModelStore
+from tradefleet.ai.regime.service import RegimeService
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.domain import Decision, Direction, Signal
+from tradefleet.orchestrator.errors import DataError
 
 if TYPE_CHECKING:
-    from orchestrator.pipeline.gate import GateContext
-    from orchestrator.services import MarketData, Services
+    from tradefleet.orchestrator.pipeline.gate import GateContext
+    from tradefleet.orchestrator.services import MarketData, Services
 
 
 class RegimeGate:
@@ -39,7 +39,7 @@ class RegimeGate:
             data = ReplayFallbackData(services.data, services.clock, frozenset(services.config.replay.data))
         history: RegimeHistory | None = None
         if services.store is not None:
-            from ai.regime.store_history import StoreRegimeHistory
+            from tradefleet.ai.regime.store_history import StoreRegimeHistory
 
             history = StoreRegimeHistory(services.store)
         return cls.create(cfg, data, history=history)

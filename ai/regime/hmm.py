@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ai.config import REGIME_LABELS
+from tradefleet.ai.config import REGIME_LABELS
 
 log = logging.getLogger(__name__)
 _LOG2PI = float(np.log(2.0 * np.pi))

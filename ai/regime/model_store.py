@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-from ai.regime.hmm import RegimeModel
-from orchestrator.errors import DataError
+from tradefleet.ai.regime.hmm import RegimeModel
+from tradefleet.orchestrator.errors import DataError
 
 
 class ModelStore(Protocol):

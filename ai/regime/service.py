@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ai.config import REGIME_LABELS, RegimeConfig
-from ai.regime.features import regime_features
-from ai.regime.history import RegimeHistory, RegimeRow
-from ai.regime.hmm import RegimeModel, fit_regime_model
-from ai.regime.model_store import ModelStore
-from orchestrator.clock import NS
+from tradefleet.ai.config import REGIME_LABELS, RegimeConfig
+from tradefleet.ai.regime.features import regime_features
+from tradefleet.ai.regime.history import RegimeHistory, RegimeRow
+from tradefleet.ai.regime.hmm import RegimeModel, fit_regime_model
+from tradefleet.ai.regime.model_store import ModelStore
+from tradefleet.orchestrator.clock import NS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.services import MarketData
+    from tradefleet.orchestrator.services import MarketData
 
 log = logging.getLogger(__name__)
 _DAY_NS = 86_400 * NS

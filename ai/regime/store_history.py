@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, func, select
 from sqlalchemy.engine import Connection
 
-from ai.regime.history import RegimeRow
+from tradefleet.ai.regime.history import RegimeRow
 
 REGIME_HISTORY = Table(
     "regime_history", MetaData(),
@@ -31,7 +31,7 @@ REGIME_HISTORY = Table(
 
 
 class StoreRegimeHistory:
-    """A :class:`~ai.regime.history.RegimeHistory` in the kernel store."""
+    """A :class:`~tradefleet.ai.regime.history.RegimeHistory` in the kernel store."""
 
     def __init__(self, store: Any) -> None:
         self.store = store

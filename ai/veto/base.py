@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from orchestrator.domain import Signal
-    from orchestrator.pipeline.gate import GateContext
+    from tradefleet.orchestrator.domain import Signal
+    from tradefleet.orchestrator.pipeline.gate import GateContext
 
 CATEGORIES = ("ok", "stale_data", "price_moved", "event_risk", "against_recent_trade", "session",
               "halted", "trend", "risk", "other")

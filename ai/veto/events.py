@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from orchestrator.clock import dt_to_ns
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.orchestrator.errors import ConfigError
 
 BUNDLED = Path(__file__).with_name("events.json")
 

@@ -8,21 +8,21 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ai.config import VetoConfig
-from ai.llm.base import LLMError
-from ai.veto.base import VetoProvider
-from orchestrator.domain import Decision, Direction, Signal
+from tradefleet.ai.config import VetoConfig
+from tradefleet.ai.llm.base import LLMError
+from tradefleet.ai.veto.base import VetoProvider
+from tradefleet.orchestrator.domain import Decision, Direction, Signal
 
 if TYPE_CHECKING:
-    from orchestrator.pipeline.gate import GateContext
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.pipeline.gate import GateContext
+    from tradefleet.orchestrator.services import Services
 
 log = logging.getLogger(__name__)
 
 
 def builtin_vetoes() -> dict[str, type]:
-    from ai.veto.llm import AnthropicVeto, OpenAIVeto
-    from ai.veto.rules import RulesVeto
+    from tradefleet.ai.veto.llm import AnthropicVeto, OpenAIVeto
+    from tradefleet.ai.veto.rules import RulesVeto
 
     return {c.name: c for c in (RulesVeto, AnthropicVeto, OpenAIVeto)}
 
@@ -47,7 +47,7 @@ class VetoGate:
         for name in cfg.providers:
             provider_cls = registered.get(name) or fallback.get(name)
             if provider_cls is None:
-                from orchestrator.errors import PluginError
+                from tradefleet.orchestrator.errors import PluginError
 
                 raise PluginError(f"veto provider {name!r} in [veto].providers is not registered")
             providers.append(provider_cls.build(services))

@@ -1,6 +1,6 @@
 """LLM reviewers ``anthropic`` and ``openai`` (the latter also for Ollama / vLLM by base URL).
 
-The model sees the compact structured context of :mod:`ai.llm.context` and must answer
+The model sees the compact structured context of :mod:`tradefleet.ai.llm.context` and must answer
 ``{approve, reason, category}``. Errors are raised to the veto gate, which applies the
 fail-closed policy; they are never turned into an approval here.
 """
@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ai.config import LLMConfig
-from ai.llm.context import signal_context
-from ai.veto.base import CATEGORIES, VetoVerdict
-from orchestrator.errors import ConfigError
+from tradefleet.ai.config import LLMConfig
+from tradefleet.ai.llm.context import signal_context
+from tradefleet.ai.veto.base import CATEGORIES, VetoVerdict
+from tradefleet.orchestrator.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ai.llm.client import LLMClient
-    from orchestrator.domain import Signal
-    from orchestrator.pipeline.gate import GateContext
-    from orchestrator.services import MarketData, Services
+    from tradefleet.ai.llm.client import LLMClient
+    from tradefleet.orchestrator.domain import Signal
+    from tradefleet.orchestrator.pipeline.gate import GateContext
+    from tradefleet.orchestrator.services import MarketData, Services
 
 VETO_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -64,7 +64,7 @@ class LLMVeto:
                               f"but [veto.{cls.name}] is not configured")
         if cfg.provider != cls.name:
             raise ConfigError(f"[veto.{cls.name}].provider must be {cls.name!r}, got {cfg.provider!r}")
-        from ai.llm.client import build_client
+        from tradefleet.ai.llm.client import build_client
 
         sleep = services.extras.get("ai.sleep", time.sleep)
         return cls(build_client(cfg, services.clock, sleep=sleep), services.data)

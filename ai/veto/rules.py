@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from ai.config import VetoConfig
-from ai.ensemble.tracker import SignalTracker
-from ai.veto.base import VetoVerdict
-from ai.veto.events import EventCalendar, load_calendar
-from orchestrator.binary import is_binary, paid_price
-from orchestrator.clock import NS, ns_to_dt
-from orchestrator.domain import Signal
-from orchestrator.duration import parse_timeframe
+from tradefleet.ai.config import VetoConfig
+from tradefleet.ai.ensemble.tracker import SignalTracker
+from tradefleet.ai.veto.base import VetoVerdict
+from tradefleet.ai.veto.events import EventCalendar, load_calendar
+from tradefleet.orchestrator.binary import is_binary, paid_price
+from tradefleet.orchestrator.clock import NS, ns_to_dt
+from tradefleet.orchestrator.domain import Signal
+from tradefleet.orchestrator.duration import parse_timeframe
 
 if TYPE_CHECKING:
-    from orchestrator.pipeline.gate import GateContext
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.pipeline.gate import GateContext
+    from tradefleet.orchestrator.services import Services
 
 SESSION_CALENDARS = {"equity": "NYSE", "index": "NYSE", "option": "NYSE", "fx": "FX", "crypto": "CRYPTO"}
 
@@ -113,7 +113,7 @@ class RulesVeto:
         name = ctx.spec.schedule.calendar or SESSION_CALENDARS.get(ctx.spec.asset_class.value)
         if name is None:
             return None
-        from orchestrator.calendars import get_calendar
+        from tradefleet.orchestrator.calendars import get_calendar
 
         cal = get_calendar(name)
         now = ctx.now_ns

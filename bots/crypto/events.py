@@ -13,8 +13,8 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from orchestrator.bot import BotParams, BotSpec, EventBot, Schedule, TickContext
-from orchestrator.domain import AssetClass, Direction, Signal
+from tradefleet.orchestrator.bot import BotParams, BotSpec, EventBot, Schedule, TickContext
+from tradefleet.orchestrator.domain import AssetClass, Direction, Signal
 
 #: Funding settles every 8 hours on the big venues; check a few minutes before each.
 FUNDING_CHECK = Schedule.crontab("50 7,15,23 * * *", timezone="UTC", calendar="CRYPTO")

@@ -1,15 +1,15 @@
 """Crypto trend following with the equity trend rule: a moving-average filter on monthly
-Bitcoin. The rule is :class:`~bots.equities.trend.MovingAverageTrendBot`'s; only the family
+Bitcoin. The rule is :class:`~tradefleet.bots.equities.trend.MovingAverageTrendBot`'s; only the family
 differs."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from bots.base import ALL_REGIMES, CRYPTO_MONTHLY
-from bots.equities.trend import MovingAverageTrendBot
-from orchestrator.bot import BotSpec
-from orchestrator.domain import AssetClass
+from tradefleet.bots.base import ALL_REGIMES, CRYPTO_MONTHLY
+from tradefleet.bots.equities.trend import MovingAverageTrendBot
+from tradefleet.orchestrator.bot import BotSpec
+from tradefleet.orchestrator.domain import AssetClass
 
 
 class CryptoTrendBot(MovingAverageTrendBot):

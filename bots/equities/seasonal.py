@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import Field
 
-from bots.base import ALL_REGIMES, NYSE_CLOSE, BarBot, signal_frame
-from orchestrator.bot import BotParams, BotSpec
-from orchestrator.domain import AssetClass
+from tradefleet.bots.base import ALL_REGIMES, NYSE_CLOSE, BarBot, signal_frame
+from tradefleet.orchestrator.bot import BotParams, BotSpec
+from tradefleet.orchestrator.domain import AssetClass
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from bots import indicators as ta
-from bots.base import ALL_REGIMES, NON_BEAR, NYSE_CLOSE, BarBot, atr_levels, bars_of, signal_frame
-from orchestrator.bot import BotParams, BotSpec
-from orchestrator.domain import AssetClass
+from tradefleet.bots import indicators as ta
+from tradefleet.bots.base import ALL_REGIMES, NON_BEAR, NYSE_CLOSE, BarBot, atr_levels, bars_of, signal_frame
+from tradefleet.orchestrator.bot import BotParams, BotSpec
+from tradefleet.orchestrator.domain import AssetClass
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from bots import indicators as ta
-from bots.base import TRENDING, NYSE_CLOSE, BarBot, atr_levels, bars_of, long_short, signal_frame
-from orchestrator.bot import BotParams, BotSpec
-from orchestrator.domain import AssetClass
+from tradefleet.bots import indicators as ta
+from tradefleet.bots.base import TRENDING, NYSE_CLOSE, BarBot, atr_levels, bars_of, long_short, signal_frame
+from tradefleet.orchestrator.bot import BotParams, BotSpec
+from tradefleet.orchestrator.domain import AssetClass
 
 if TYPE_CHECKING:
     import pandas as pd

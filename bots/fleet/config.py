@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from orchestrator.sections import Section
+from tradefleet.orchestrator.sections import Section
 
 
 class FleetConfig(Section):

@@ -4,7 +4,7 @@ Members are grouped by fleet (the risk engine's fleets: ``[risk].fleet_of``, els
 bot's family), one allocator per fleet, over the bots the account actually runs. The
 allocation is a *capital budget*: each member's weight (probability matching, floored
 for exploration, capped per bot, summing to 1) times its fleet's capital budget
-(:mod:`risk.budgets`), pushed to the risk gate, which sizes the bot's entries within it.
+(:mod:`tradefleet.risk.budgets`), pushed to the risk gate, which sizes the bot's entries within it.
 Winners get more than an equal share, losers less; nobody is shrunk towards zero by a
 multiplier. Signals pass this gate unresized; ``Decision.data`` records the weights.
 
@@ -18,14 +18,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bots.fleet.config import FleetConfig
-from bots.fleet.thompson import ThompsonAllocator
-from orchestrator.bus import Topic
-from orchestrator.domain import Decision, Signal
-from orchestrator.pipeline.gate import GateContext, PortfolioView
+from tradefleet.bots.fleet.config import FleetConfig
+from tradefleet.bots.fleet.thompson import ThompsonAllocator
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.domain import Decision, Signal
+from tradefleet.orchestrator.pipeline.gate import GateContext, PortfolioView
 
 if TYPE_CHECKING:
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.services import Services
 
 GATE = "fleet"
 
@@ -41,7 +41,7 @@ class FleetGate:
         self.config = config
         self.portfolio = portfolio
         self.fleet_of = dict(fleet_of or {})
-        self.budgets = budgets  # risk.budgets.CapitalBudgets of the risk gate, when wired
+        self.budgets = budgets  # tradefleet.risk.budgets.CapitalBudgets of the risk gate, when wired
         self._store: Any = None  # the kernel store (set by build)
         self._state: Any = None  # a RiskStateStore once restored (paper/live keep posteriors)
         self._extras: dict[str, Any] = {}
@@ -147,7 +147,7 @@ class FleetGate:
         accounts for is taken as the baseline (never as a new outcome)."""
         if self._store is None or not self.members:
             return
-        from risk.store_state import StoreRiskState
+        from tradefleet.risk.store_state import StoreRiskState
 
         self._state = StoreRiskState.of(self._store)
         doc = self._state.load_risk_state(self.state_key) or {}

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from bots import indicators as ta
-from bots.base import FX_HOURLY, SIDEWAYS, TRENDING, BarBot, atr_levels, bars_of, long_short, signal_frame
-from orchestrator.bot import BotParams, BotSpec
-from orchestrator.domain import AssetClass
+from tradefleet.bots import indicators as ta
+from tradefleet.bots.base import FX_HOURLY, SIDEWAYS, TRENDING, BarBot, atr_levels, bars_of, long_short, signal_frame
+from tradefleet.orchestrator.bot import BotParams, BotSpec
+from tradefleet.orchestrator.domain import AssetClass
 
 if TYPE_CHECKING:
     import pandas as pd

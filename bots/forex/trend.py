@@ -1,15 +1,15 @@
 """FX trend following with the equity trend rules: the turtle channel breakout on hourly
-EUR/USD. The rule is :class:`~bots.equities.breakout.DonchianBreakoutBot`'s; only the
+EUR/USD. The rule is :class:`~tradefleet.bots.equities.breakout.DonchianBreakoutBot`'s; only the
 family (and so the dashboard grouping and default risk limits) differs."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from bots.base import FX_HOURLY, TRENDING
-from bots.equities.breakout import DonchianBreakoutBot
-from orchestrator.bot import BotSpec
-from orchestrator.domain import AssetClass
+from tradefleet.bots.base import FX_HOURLY, TRENDING
+from tradefleet.bots.equities.breakout import DonchianBreakoutBot
+from tradefleet.orchestrator.bot import BotSpec
+from tradefleet.orchestrator.domain import AssetClass
 
 
 class FxDonchianBot(DonchianBreakoutBot):

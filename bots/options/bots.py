@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from bots import indicators as ta
-from bots.base import ALL_REGIMES, NON_BEAR, NYSE_CLOSE, BarBot, signal_frame
-from orchestrator.bot import BotParams, BotSpec
-from orchestrator.domain import AssetClass
-from risk.options.model_chain import third_friday
+from tradefleet.bots import indicators as ta
+from tradefleet.bots.base import ALL_REGIMES, NON_BEAR, NYSE_CLOSE, BarBot, signal_frame
+from tradefleet.orchestrator.bot import BotParams, BotSpec
+from tradefleet.orchestrator.domain import AssetClass
+from tradefleet.risk.options.model_chain import third_friday
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,7 +70,7 @@ class OptionBarBot(BarBot):
         """Return the causal annualised vol estimate at every bar (NaN in warm-up)."""
         import pandas as pd
 
-        from risk.options.vol import garch_filter_vol, realized_vol
+        from tradefleet.risk.options.vol import garch_filter_vol, realized_vol
 
         p = self.params
         s = pd.Series(close, index=index)
@@ -85,7 +85,7 @@ class OptionBarBot(BarBot):
 
     def price(self, kind: str, close: Array, strike: Array, vol: Array) -> Array:
         """Return BSM premiums per bar; NaN where the vol is not yet known."""
-        from risk.options.bsm import bsm_price  # scipy: loaded when a bot computes, not at discovery
+        from tradefleet.risk.options.bsm import bsm_price  # scipy: loaded when a bot computes, not at discovery
 
         p = self.params
         out = np.full(close.shape, np.nan)
@@ -291,7 +291,7 @@ class WheelBot(OptionBarBot):
         # premiums do not steer the cycle: price every opening at once
         premium = np.full(n, np.nan)
         if opens:
-            from risk.options.bsm import bsm_price
+            from tradefleet.risk.options.bsm import bsm_price
 
             at = np.array(opens)
             put_phase = phase[at] == 0  # a put is sold; else a covered call

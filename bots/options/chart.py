@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bots.options.payoff import OptionStrategy
-from risk.options.errors import OptionsError
+from tradefleet.bots.options.payoff import OptionStrategy
+from tradefleet.risk.options.errors import OptionsError
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go

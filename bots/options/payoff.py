@@ -18,9 +18,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from risk.options.bsm import bsm_price, bsm_valuation
-from risk.options.errors import OptionInputError
-from risk.options.greeks import Greeks
+from tradefleet.risk.options.bsm import bsm_price, bsm_valuation
+from tradefleet.risk.options.errors import OptionInputError
+from tradefleet.risk.options.greeks import Greeks
 
 LegKind = Literal["call", "put", "stock"]
 FloatArray = npt.NDArray[np.float64]

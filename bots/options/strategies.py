@@ -2,7 +2,7 @@
 
 Each builder takes a :class:`Market` (spot, rate, vol, dividend yield, expiry in years)
 and strikes, prices every option leg at the model value, and returns an
-:class:`~bots.options.payoff.OptionStrategy`. :func:`build` dispatches by name (the names
+:class:`~tradefleet.bots.options.payoff.OptionStrategy`. :func:`build` dispatches by name (the names
 the CLI accepts).
 """
 
@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bots.options.payoff import Leg, OptionStrategy
-from risk.options.bsm import bsm_price
-from risk.options.errors import OptionInputError
+from tradefleet.bots.options.payoff import Leg, OptionStrategy
+from tradefleet.risk.options.bsm import bsm_price
+from tradefleet.risk.options.errors import OptionInputError
 
 
 @dataclass(frozen=True)

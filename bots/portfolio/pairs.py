@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import Field
 
-from bots import indicators as ta
-from bots.base import NYSE_CLOSE
-from orchestrator.bot import BotParams, BotSpec, PortfolioBot
-from orchestrator.domain import AssetClass
-from orchestrator.intents import Atomic, Intent, LegRisk, OrderIntent
+from tradefleet.bots import indicators as ta
+from tradefleet.bots.base import NYSE_CLOSE
+from tradefleet.orchestrator.bot import BotParams, BotSpec, PortfolioBot
+from tradefleet.orchestrator.domain import AssetClass
+from tradefleet.orchestrator.intents import Atomic, Intent, LegRisk, OrderIntent
 
 if TYPE_CHECKING:
-    from orchestrator.context import Ctx
-    from orchestrator.panel import Panel
+    from tradefleet.orchestrator.context import Ctx
+    from tradefleet.orchestrator.panel import Panel
 
 class PairsParams(BotParams):
     lookback: int = Field(60, ge=10, le=500, description="z-score window of the log spread, bars")

@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from bots import indicators as ta
-from bots.base import NYSE_CLOSE
-from orchestrator.bot import BotParams, BotSpec, PortfolioBot
-from orchestrator.domain import AssetClass, OrderType, Side
-from orchestrator.intents import Bracket, Intent, OrderIntent
+from tradefleet.bots import indicators as ta
+from tradefleet.bots.base import NYSE_CLOSE
+from tradefleet.orchestrator.bot import BotParams, BotSpec, PortfolioBot
+from tradefleet.orchestrator.domain import AssetClass, OrderType, Side
+from tradefleet.orchestrator.intents import Bracket, Intent, OrderIntent
 
 if TYPE_CHECKING:
-    from orchestrator.context import Ctx
-    from orchestrator.panel import Panel
+    from tradefleet.orchestrator.context import Ctx
+    from tradefleet.orchestrator.panel import Panel
 
 class ReversionParams(BotParams):
     period: int = Field(20, ge=5, le=200, description="Bollinger window, bars")

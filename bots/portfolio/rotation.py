@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import Field
 
-from bots.base import NYSE_CLOSE
-from bots.portfolio.weights import frame_of, hold_between, month_ends, own_bars, stale
-from orchestrator.bot import BotParams, BotSpec, PortfolioBot
-from orchestrator.domain import AssetClass
+from tradefleet.bots.base import NYSE_CLOSE
+from tradefleet.bots.portfolio.weights import frame_of, hold_between, month_ends, own_bars, stale
+from tradefleet.orchestrator.bot import BotParams, BotSpec, PortfolioBot
+from tradefleet.orchestrator.domain import AssetClass
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.panel import Panel
+    from tradefleet.orchestrator.panel import Panel
 
 class RotationParams(BotParams):
     lookback: int = Field(126, ge=5, le=504, description="momentum window, bars of each instrument")

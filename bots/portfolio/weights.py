@@ -10,7 +10,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.panel import Panel
+    from tradefleet.orchestrator.panel import Panel
 
 
 def own_bars(panel: Panel, values: dict[str, np.ndarray]) -> np.ndarray:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bots.prediction.guards import GuardLimits, QuoteGuard
-from bots.prediction.market import BinaryQuote, ContractTerms, PredictionSnapshot
-from orchestrator.bot import EventBot, Schedule, TickContext
-from orchestrator.domain import Direction, Signal
+from tradefleet.bots.prediction.guards import GuardLimits, QuoteGuard
+from tradefleet.bots.prediction.market import BinaryQuote, ContractTerms, PredictionSnapshot
+from tradefleet.orchestrator.bot import EventBot, Schedule, TickContext
+from tradefleet.orchestrator.domain import Direction, Signal
 
 #: Prediction bots poll every five minutes around the clock.
 PREDICTION_POLL = Schedule.interval("5m", timezone="UTC", calendar="CRYPTO")

@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from bots.prediction.base import PREDICTION_POLL, PredictionBot, spread_ok
-from bots.prediction.edge import best_edge, book_consensus, consensus, forecast_probs, venue_fee
-from bots.prediction.market import BinaryQuote, PredictionSnapshot
-from orchestrator.bot import BotParams, BotSpec, TickContext
-from orchestrator.domain import AssetClass, Direction, Signal
+from tradefleet.bots.prediction.base import PREDICTION_POLL, PredictionBot, spread_ok
+from tradefleet.bots.prediction.edge import best_edge, book_consensus, consensus, forecast_probs, venue_fee
+from tradefleet.bots.prediction.market import BinaryQuote, PredictionSnapshot
+from tradefleet.orchestrator.bot import BotParams, BotSpec, TickContext
+from tradefleet.orchestrator.domain import AssetClass, Direction, Signal
 
 Found = tuple[int, float, float, dict[str, Any]] | None
 
@@ -75,7 +75,7 @@ class CrossVenueArbBot(PredictionBot):
         return None  # pairs are handled in on_tick
 
     def on_tick(self, ctx: TickContext) -> list[Any]:
-        from orchestrator.intents import Atomic, LegRisk, OrderIntent
+        from tradefleet.orchestrator.intents import Atomic, LegRisk, OrderIntent
 
         snap = ctx.data
         if not isinstance(snap, PredictionSnapshot):

@@ -33,7 +33,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from orchestrator.sections import Section
+from tradefleet.orchestrator.sections import Section
 
 FeedSource = Literal["gfs_ensemble", "nws", "cleveland_fed", "gdpnow", "fred"]
 

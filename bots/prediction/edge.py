@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from bots.prediction.market import BinaryQuote, BookOdds, ContractTerms, Forecast
+from tradefleet.bots.prediction.market import BinaryQuote, BookOdds, ContractTerms, Forecast
 
 
 def kalshi_fee(price: float, contracts: int = 1, rate: float = 0.07) -> float:

@@ -1,10 +1,10 @@
 """Domain sources as forecasts of a settlement variable, read through the data hub's scrapers.
 
 Each configured feed (``[prediction.variables.<v>].feeds``) becomes one
-:class:`~bots.prediction.market.Forecast` named after its source (the names the edge bots
+:class:`~tradefleet.bots.prediction.market.Forecast` named after its source (the names the edge bots
 route on: ``gfs_ensemble``, ``nws``, ``cleveland_fed``, ``gdpnow``, ``fred``), with its age
 on the engine's clock: now minus the publisher's release time, or minus the fetch time when
-the publisher states none. Sportsbook odds become :class:`~bots.prediction.market.BookOdds`.
+the publisher states none. Sportsbook odds become :class:`~tradefleet.bots.prediction.market.BookOdds`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from bots.prediction.config import FeedConfig, OddsConfig
-from bots.prediction.market import BookOdds, Forecast
-from orchestrator.clock import NS
-from orchestrator.errors import DataError
+from tradefleet.bots.prediction.config import FeedConfig, OddsConfig
+from tradefleet.bots.prediction.market import BookOdds, Forecast
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.errors import DataError
 
 if TYPE_CHECKING:
-    from scrapers.hub import DataHub
-    from scrapers.provenance import Provenance
+    from tradefleet.scrapers.hub import DataHub
+    from tradefleet.scrapers.provenance import Provenance
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from statistics import median
 
-from bots.prediction.market import BinaryQuote
+from tradefleet.bots.prediction.market import BinaryQuote
 
 
 @dataclass(frozen=True)

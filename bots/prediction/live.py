@@ -1,7 +1,7 @@
 """Live prediction-market snapshots: venue books joined with the domain sources, on the engine's clock.
 
 :class:`LiveSnapshotSource` is the paper/live counterpart of the recorded
-:class:`~bots.prediction.source.PredictionTickSource`. On each fire of an event bot the
+:class:`~tradefleet.bots.prediction.source.PredictionTickSource`. On each fire of an event bot the
 runner calls :meth:`refresh` for the bot's contracts: every book is read through its venue's
 reader (kalshi-python, py-clob-client), every variable the contracts settle on is read
 once from its configured feeds (GFS ensemble, NWS, Cleveland Fed, GDPNow, FRED) and odds
@@ -17,18 +17,18 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bots.prediction.config import MarketConfig, PredictionConfig
-from bots.prediction.feeds import Reading, read_forecast, read_odds
-from bots.prediction.market import BinaryQuote, BookOdds, ContractTerms, Forecast, PredictionSnapshot, Trade
-from bots.prediction.whale import WhaleTracker
-from orchestrator.clock import NS, Clock
-from orchestrator.domain import AssetClass, Bar, Instrument
-from orchestrator.errors import DataError
+from tradefleet.bots.prediction.config import MarketConfig, PredictionConfig
+from tradefleet.bots.prediction.feeds import Reading, read_forecast, read_odds
+from tradefleet.bots.prediction.market import BinaryQuote, BookOdds, ContractTerms, Forecast, PredictionSnapshot, Trade
+from tradefleet.bots.prediction.whale import WhaleTracker
+from tradefleet.orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.domain import AssetClass, Bar, Instrument
+from tradefleet.orchestrator.errors import DataError
 
 if TYPE_CHECKING:
-    from orchestrator.sections import KernelConfig
-    from scrapers.hub import DataHub
-    from scrapers.venue_books import BookReader, BookTop
+    from tradefleet.orchestrator.sections import KernelConfig
+    from tradefleet.scrapers.hub import DataHub
+    from tradefleet.scrapers.venue_books import BookReader, BookTop
 
 
 def contract_terms(symbol: str, m: MarketConfig) -> ContractTerms | None:
@@ -68,8 +68,8 @@ class LiveSnapshotSource:
     @classmethod
     def from_app(cls, app: KernelConfig, clock: Clock, hub: DataHub | None = None) -> LiveSnapshotSource:
         """Readers for the venues the configured markets use, on the app's data hub."""
-        from scrapers.hub import DataHub
-        from scrapers.venue_books import book_reader
+        from tradefleet.scrapers.hub import DataHub
+        from tradefleet.scrapers.venue_books import book_reader
 
         cfg = app.prediction
         urls = {"kalshi": cfg.kalshi_url, "polymarket": cfg.polymarket_url}

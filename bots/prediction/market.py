@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from orchestrator.errors import DataError
+from tradefleet.orchestrator.errors import DataError
 
 Domain = Literal["weather", "economics", "sports", "politics", "other"]
 FIXTURES = Path(__file__).with_name("fixtures")

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bots.prediction.edge import best_edge, fair_value
+from tradefleet.bots.prediction.edge import best_edge, fair_value
 
 if TYPE_CHECKING:
-    from orchestrator.clock import Clock
-    from orchestrator.sections import KernelConfig
+    from tradefleet.orchestrator.clock import Clock
+    from tradefleet.orchestrator.sections import KernelConfig
 
 
 def markets_view(app: KernelConfig, clock: Clock, source: Any = None) -> dict[str, Any]:
     """Rows (one per configured market) plus the notes of inputs left out."""
-    from bots.prediction.live import LiveSnapshotSource
+    from tradefleet.bots.prediction.live import LiveSnapshotSource
 
     symbols = sorted(app.prediction.markets)
     if not symbols:

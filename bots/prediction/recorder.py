@@ -1,7 +1,7 @@
 """``tradefleet data record kalshi|polymarket``: write live snapshots to a Parquet session.
 
 Every interval the recorder builds the snapshot of the chosen markets exactly as paper and
-live trading do (:class:`~bots.prediction.live.LiveSnapshotSource`: the venue's book and
+live trading do (:class:`~tradefleet.bots.prediction.live.LiveSnapshotSource`: the venue's book and
 public trades through its client, and the domain sources of each contract's variable, with
 their ages) and appends it to a session folder marked ``kind = "recorded"`` with its
 provenance (venue, endpoint, client library, markets, interval, start). Replay and
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.clock import NS, Clock
-from orchestrator.duration import Duration
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.duration import Duration
+from tradefleet.orchestrator.errors import ConfigError
 
 if TYPE_CHECKING:
-    from orchestrator.sections import KernelConfig
+    from tradefleet.orchestrator.sections import KernelConfig
 
 CLIENTS = {"kalshi": "kalshi-python", "polymarket": "py-clob-client"}
 
@@ -62,8 +62,8 @@ def record(config: KernelConfig, venue: str, markets: list[str], every_s: float,
     """Record ``count`` snapshots (or until interrupted) every ``every_s`` seconds into ``out``."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from bots.prediction.live import LiveSnapshotSource
-    from bots.prediction.session import SessionWriter
+    from tradefleet.bots.prediction.live import LiveSnapshotSource
+    from tradefleet.bots.prediction.session import SessionWriter
 
     check_markets(config, venue, markets)
     src = source or LiveSnapshotSource.from_app(config, clock)
@@ -101,6 +101,6 @@ def record(config: KernelConfig, venue: str, markets: list[str], every_s: float,
 
 def default_out(venue: str, clock: Clock) -> Path:
     """``var/recordings/<venue>-<UTC start>``."""
-    from orchestrator.clock import ns_to_dt
+    from tradefleet.orchestrator.clock import ns_to_dt
 
     return Path("var/recordings") / f"{venue}-{ns_to_dt(clock.now_ns()):%Y%m%dT%H%M%SZ}"

@@ -2,17 +2,17 @@
 
 Backtests and validation of event bots run through the kernel's replay (every gate, the
 paper broker at the recorded touch, settlement at 1 or 0): see
-:mod:`bots.prediction.source` and :mod:`backtest.quote_replay`."""
+:mod:`tradefleet.bots.prediction.source` and :mod:`tradefleet.app.quote_replay`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bots.prediction.market import ContractTerms, PredictionSnapshot
-from orchestrator.bot import BotSpec, EventBot, TickContext
-from orchestrator.clock import SimClock
-from orchestrator.domain import Signal
-from orchestrator.errors import PluginError
+from tradefleet.bots.prediction.market import ContractTerms, PredictionSnapshot
+from tradefleet.orchestrator.bot import BotSpec, EventBot, TickContext
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Signal
+from tradefleet.orchestrator.errors import PluginError
 
 
 def run_snapshots(spec: BotSpec, snapshots: Sequence[PredictionSnapshot],

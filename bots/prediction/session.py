@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bots.prediction.market import (BinaryQuote, BookOdds, ContractTerms, Forecast, PredictionSnapshot, Trade)
-from orchestrator.errors import DataError
+from tradefleet.bots.prediction.market import (BinaryQuote, BookOdds, ContractTerms, Forecast, PredictionSnapshot, Trade)
+from tradefleet.orchestrator.errors import DataError
 
 TABLES = ("quotes", "trades", "forecasts", "odds", "terms", "settlements")
 MANIFEST = "session.json"
@@ -190,7 +190,7 @@ def load_session(path: str | Path) -> Session:
         if slot is not None:
             t = Trade(r.symbol, int(r.trade_ts_ns), float(r.yes_price), float(r.size), r.taker_side)
             slot["trades"][r.symbol] = (*slot["trades"].get(r.symbol, ()), t)
-    from bots.prediction.whale import WhaleTracker
+    from tradefleet.bots.prediction.whale import WhaleTracker
 
     whales = WhaleTracker()
     snaps = []

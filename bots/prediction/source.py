@@ -14,17 +14,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bots.prediction.market import FIXTURES, PredictionSnapshot, load_fixture
-from bots.prediction.replay import outcome
-from bots.prediction.session import load_session
-from orchestrator.domain import AssetClass, Instrument
+from tradefleet.bots.prediction.market import FIXTURES, PredictionSnapshot, load_fixture
+from tradefleet.bots.prediction.replay import outcome
+from tradefleet.bots.prediction.session import load_session
+from tradefleet.orchestrator.domain import AssetClass, Instrument
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.clock import Clock
-    from orchestrator.sections import KernelConfig
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.clock import Clock
+    from tradefleet.orchestrator.sections import KernelConfig
+    from tradefleet.orchestrator.services import Services
 
 
 def session_path(name: str) -> Path | None:
@@ -68,7 +68,7 @@ class PredictionTickSource:
     @classmethod
     def live(cls, config: KernelConfig, clock: Clock) -> Any:
         """The paper/live counterpart: snapshots built from the venues' books and the sources."""
-        from bots.prediction.live import LiveSnapshotSource
+        from tradefleet.bots.prediction.live import LiveSnapshotSource
 
         return LiveSnapshotSource.from_app(config, clock)
 
@@ -95,7 +95,7 @@ class PredictionTickSource:
         """Each contract's quotes as bars: low = YES bid, high = YES ask, close = mid."""
         import pandas as pd
 
-        from scrapers.frames import validate_frame
+        from tradefleet.scrapers.frames import validate_frame
 
         rows: dict[str, list[tuple[int, float, float]]] = {}
         for snap in self.snapshots:

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bots.prediction.market import Trade
+from tradefleet.bots.prediction.market import Trade
 
 
 @dataclass

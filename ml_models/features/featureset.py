@@ -2,10 +2,10 @@
 
 ``FeatureSet.for_timeframe("1h").compute(frame)`` returns one row per bar of ``frame``;
 the row at time ``t`` reads only bars closed at or before ``t`` (base bars directly,
-higher timeframes through :func:`~ml_models.features.timeframes.align`). The feature
+higher timeframes through :func:`~tradefleet.ml_models.features.timeframes.align`). The feature
 set's ``hash`` covers its spec and :data:`FEATURE_CODE_VERSION`; bump that constant
 whenever a formula changes, so every model trained on the old formulas refuses to
-predict (:class:`~ml_models.errors.FeatureSetMismatch`) until it is retrained.
+predict (:class:`~tradefleet.ml_models.errors.FeatureSetMismatch`) until it is retrained.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml_models.errors import MissingFeatures, TrainingError
-from ml_models.features import fused
-from ml_models.features import indicators as ind
-from ml_models.features.timeframes import LADDERS, Bars, align, infer_timeframe, period_ns, resample
+from tradefleet.ml_models.errors import MissingFeatures, TrainingError
+from tradefleet.ml_models.features import fused
+from tradefleet.ml_models.features import indicators as ind
+from tradefleet.ml_models.features.timeframes import LADDERS, Bars, align, infer_timeframe, period_ns, resample
 
 if TYPE_CHECKING:
     import pandas as pd

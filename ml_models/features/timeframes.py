@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ml_models.errors import TrainingError
-from orchestrator.duration import parse_timeframe
+from tradefleet.ml_models.errors import TrainingError
+from tradefleet.orchestrator.duration import parse_timeframe
 
 MINUTE_NS = 60 * 1_000_000_000
 # the timeframes features support, with their lengths from the kernel's one parser
@@ -112,6 +112,6 @@ def align(base_ts: np.ndarray, htf_ts: np.ndarray, values: np.ndarray, out: np.n
     ``values`` and ``out`` are feature-major (one row per feature); rows before the first
     completed higher bar get NaN.
     """
-    from ml_models.features.fused import gather_into
+    from tradefleet.ml_models.features.fused import gather_into
 
     gather_into(values, np.searchsorted(htf_ts, base_ts, side="right") - 1, out)

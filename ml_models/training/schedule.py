@@ -12,36 +12,36 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.bot import Schedule
-from orchestrator.errors import TradefleetError
+from tradefleet.orchestrator.bot import Schedule
+from tradefleet.orchestrator.errors import TradefleetError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ml_models.config import MLConfig
-    from ml_models.training.trainer import Progress, TrainSpec
-    from orchestrator.clock import Clock
+    from tradefleet.ml_models.config import MLConfig
+    from tradefleet.ml_models.training.trainer import Progress, TrainSpec
+    from tradefleet.orchestrator.clock import Clock
 
 JOB_ID = "ml.retrain"
 
 
 def load_asset_frame(asset: str) -> pd.DataFrame:
     """Return the bar frame of ``asset``: a bundled dataset name or a bundled symbol."""
-    from scrapers.bundled import DATASETS, dataset_for, load_dataset
+    from tradefleet.scrapers.bundled import DATASETS, dataset_for, load_dataset
 
     return load_dataset(asset if asset in DATASETS else dataset_for(asset).name)
 
 
 def asset_symbol(asset: str) -> str:
     """Return the symbol of a bundled dataset name (other names unchanged)."""
-    from scrapers.bundled import DATASETS
+    from tradefleet.scrapers.bundled import DATASETS
 
     return DATASETS[asset].symbol if asset in DATASETS else asset
 
 
 def spec_from_config(cfg: MLConfig, kind: str | None = None, objective: str | None = None) -> TrainSpec:
     """Return the TrainSpec of the ``[ml]`` section (``kind``/``objective`` override it)."""
-    from ml_models.training.trainer import TrainSpec
+    from tradefleet.ml_models.training.trainer import TrainSpec
 
     return TrainSpec(kind=kind or cfg.model, objective=objective or cfg.objective, horizon=cfg.horizon,
                      n_splits=cfg.n_splits, embargo=cfg.embargo, calibration=cfg.calibration,
@@ -88,8 +88,8 @@ class RetrainJob:
 
     def retrain(self, asset: str, progress: Progress | None = None) -> AssetOutcome:
         """Train, register and (per policy) promote one asset."""
-        from ml_models.registry import ModelRegistry
-        from ml_models.training.trainer import train_asset
+        from tradefleet.ml_models.registry import ModelRegistry
+        from tradefleet.ml_models.training.trainer import train_asset
 
         symbol = asset_symbol(asset)
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ml_models.errors import TrainingError
+from tradefleet.ml_models.errors import TrainingError
 
 
 @dataclass(frozen=True)

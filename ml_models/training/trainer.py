@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml_models.errors import TrainingError
-from ml_models.features.featureset import FeatureSet, bars_from_frame
-from ml_models.kinds import model_class
-from ml_models.model import Model, ModelCard, default_max_age_ns
-from ml_models.training.calibration import Calibrator
-from ml_models.training.labels import make_labels
-from ml_models.training.spec import TrainSpec
-from ml_models.training.splits import PurgedWalkForward, purge
+from tradefleet.ml_models.errors import TrainingError
+from tradefleet.ml_models.features.featureset import FeatureSet, bars_from_frame
+from tradefleet.ml_models.kinds import model_class
+from tradefleet.ml_models.model import Model, ModelCard, default_max_age_ns
+from tradefleet.ml_models.training.calibration import Calibrator
+from tradefleet.ml_models.training.labels import make_labels
+from tradefleet.ml_models.training.spec import TrainSpec
+from tradefleet.ml_models.training.splits import PurgedWalkForward, purge
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,7 +61,7 @@ def build_dataset(frame: pd.DataFrame, horizon: int, feature_set: FeatureSet | N
 
 
 def _iso(ns: int) -> str:
-    from orchestrator.clock import ns_to_dt
+    from tradefleet.orchestrator.clock import ns_to_dt
 
     return ns_to_dt(int(ns)).isoformat()
 
@@ -79,23 +79,23 @@ def fit_calibrated(ds: Dataset, rows: np.ndarray, spec: TrainSpec, card: ModelCa
 
 
 def _fit(ds: Dataset, rows: np.ndarray, spec: TrainSpec, card: ModelCard) -> Model:
-    from ml_models.device import best_device
+    from tradefleet.ml_models.device import best_device
 
     device = spec.device or best_device()
     if spec.kind == "xgboost":
-        from ml_models.training.gbm import fit_xgboost
+        from tradefleet.ml_models.training.gbm import fit_xgboost
 
         raw = fit_xgboost(ds.X[rows], ds.y[rows], ds.ret[rows], objective=spec.objective,
                           n_estimators=spec.n_estimators, seed=spec.seed, device=device)
         return model_class("xgboost").from_artifact(card, {"model.ubj": raw})
     if spec.kind == "lightgbm":
-        from ml_models.training.gbm import fit_lightgbm
+        from tradefleet.ml_models.training.gbm import fit_lightgbm
 
         raw = fit_lightgbm(ds.X[rows], ds.y[rows], ds.ret[rows], objective=spec.objective,
                            n_estimators=spec.n_estimators, seed=spec.seed)
         return model_class("lightgbm").from_artifact(card, {"model.txt": raw})
     if spec.kind == "lstm":
-        from ml_models.lstm import fit_lstm
+        from tradefleet.ml_models.lstm import fit_lstm
 
         return fit_lstm(card, ds.X, ds.y, ds.ret, rows, spec, device)
     raise TrainingError(f"unknown model kind {spec.kind!r} (xgboost, lightgbm, lstm)")

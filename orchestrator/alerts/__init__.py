@@ -4,5 +4,5 @@ channel and de-duplication; a failed delivery is logged, never fatal.
 
 Modules: ``kinds`` (alert kinds and severities), ``config`` (``[alerts]``), ``store``
 (tables ``alerts`` and ``alert_deliveries``), ``channels``, ``build`` (channels from the
-config), ``service`` (:class:`~orchestrator.alerts.service.AlertService`, ``install``).
+config), ``service`` (:class:`~tradefleet.orchestrator.alerts.service.AlertService`, ``install``).
 """

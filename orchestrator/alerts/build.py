@@ -6,13 +6,13 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.alerts.channels import Channel, DiscordChannel, EmailChannel, SlackChannel, TelegramChannel, WebhookChannel
-from orchestrator.alerts.config import ChannelConfig
-from orchestrator.errors import ConfigError
-from orchestrator.execution.secrets import REDACTOR, redact, resolve_secret
+from tradefleet.orchestrator.alerts.channels import Channel, DiscordChannel, EmailChannel, SlackChannel, TelegramChannel, WebhookChannel
+from tradefleet.orchestrator.alerts.config import ChannelConfig
+from tradefleet.orchestrator.errors import ConfigError
+from tradefleet.orchestrator.execution.secrets import REDACTOR, redact, resolve_secret
 
 if TYPE_CHECKING:
-    from orchestrator.sections import KernelConfig
+    from tradefleet.orchestrator.sections import KernelConfig
 
 _log = logging.getLogger("tradefleet.alerts")
 

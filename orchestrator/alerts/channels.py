@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orchestrator.alerts.store import StoredAlert
+from tradefleet.orchestrator.alerts.store import StoredAlert
 
 
 class DeliveryError(Exception):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from orchestrator.sections import SecretRef, Section, check_secret_ref
+from tradefleet.orchestrator.sections import SecretRef, Section, check_secret_ref
 
 
 class ChannelConfig(Section):

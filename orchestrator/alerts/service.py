@@ -2,7 +2,7 @@
 de-duplication. A failed delivery is logged and recorded, never raised.
 
 Producers publish on the bus (``Topic.ALERTS``: the order manager's and reconciler's
-alerts, the risk engine's :class:`~risk.alerts.RiskAlert`, the watchdog's, faulted bots;
+alerts, the risk engine's :class:`~tradefleet.risk.alerts.RiskAlert`, the watchdog's, faulted bots;
 ``Topic.CONTROL``: halts and resumes from any process; ``Topic.FILLS`` when
 ``[alerts].fills``); :meth:`AlertService.attach` turns each into one stored alert.
 Delivery runs on a worker thread (:meth:`start`), or synchronously in :meth:`drain`
@@ -19,16 +19,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.alerts.channels import Channel, DeliveryError
-from orchestrator.alerts.config import AlertsConfig, ChannelConfig
-from orchestrator.alerts.kinds import OPTIONAL, severity_of
-from orchestrator.alerts.store import AlertStore, StoredAlert
-from orchestrator.bus import Topic
-from orchestrator.clock import NS, Clock
-from orchestrator.execution.secrets import redact
+from tradefleet.orchestrator.alerts.channels import Channel, DeliveryError
+from tradefleet.orchestrator.alerts.config import AlertsConfig, ChannelConfig
+from tradefleet.orchestrator.alerts.kinds import OPTIONAL, severity_of
+from tradefleet.orchestrator.alerts.store import AlertStore, StoredAlert
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
-    from orchestrator.sections import KernelConfig
+    from tradefleet.orchestrator.sections import KernelConfig
 
 _log = logging.getLogger("tradefleet.alerts")
 _STOP = object()
@@ -175,7 +175,7 @@ def from_event(topic: Topic, event: Any) -> tuple[str, str, str, dict[str, Any]]
     if topic == Topic.FILLS:
         return ("fill", f"{event.side.value} {event.quantity} {event.instrument} @ {event.price} "
                 f"(order {event.client_order_id})", "", {"trade_id": event.trade_id})
-    if hasattr(event, "scope") and hasattr(event, "kind"):  # risk.alerts.RiskAlert
+    if hasattr(event, "scope") and hasattr(event, "kind"):  # tradefleet.risk.alerts.RiskAlert
         kind = {"daily_loss_halt": "daily_loss", "breaker": "breaker", "confirmation_requested": "confirmation",
                 "state_changed": "state"}.get(event.kind, event.kind)
         if kind == "state" and getattr(event, "state", "") in ("HALTED", "halted"):
@@ -214,9 +214,9 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 def build_service(config: KernelConfig, store: Any, clock: Clock, environ: Any = None,
                   sleep: Callable[[float], None] = time.sleep) -> AlertService:
     """The alert service of a process from ``[alerts]`` (and ``[telegram]`` for the bot)."""
-    from orchestrator.alerts.build import channels_from_config
+    from tradefleet.orchestrator.alerts.build import channels_from_config
 
-    from orchestrator.clock import LiveClock
+    from tradefleet.orchestrator.clock import LiveClock
 
     pace = clock if sleep is not time.sleep else LiveClock()  # real sleeps pace on the wall clock
     return AlertService(store, clock, config.alerts, channels_from_config(config, environ), sleep, pace)

@@ -14,9 +14,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from orchestrator.domain import (AssetClass, Bar, Decision, Direction, Fill, Instrument, Order, OrderStatus,
+from tradefleet.orchestrator.domain import (AssetClass, Bar, Decision, Direction, Fill, Instrument, Order, OrderStatus,
                                  OrderType, Position, Side, Signal, TimeInForce, Verdict)
-from orchestrator.errors import TradefleetError
+from tradefleet.orchestrator.errors import TradefleetError
 
 _TYPES: dict[str, type] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}  # registered dataclass -> its field names
@@ -49,9 +49,9 @@ for _cls in (Bar, Signal, Decision, Order, Fill, Position, Instrument):
 
 
 _LAZY = {  # events other packages publish; imported on first use, not by every bus client
-    "Alert": "orchestrator.execution.oms",
-    "RiskAlert": "risk.alerts",
-    "ControlState": "orchestrator.store.records",
+    "Alert": "tradefleet.orchestrator.execution.oms",
+    "RiskAlert": "tradefleet.risk.alerts",
+    "ControlState": "tradefleet.orchestrator.store.records",
 }
 
 

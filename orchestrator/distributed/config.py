@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from orchestrator.sections import Section
+from tradefleet.orchestrator.sections import Section
 
 
 class BusConfig(Section):

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from orchestrator.distributed.redis_bus import RedisStreamsBus
+    from tradefleet.orchestrator.distributed.redis_bus import RedisStreamsBus
 
 
 class HealthServer:

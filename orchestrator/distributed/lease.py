@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from orchestrator.clock import NS, Clock
-from orchestrator.errors import OrderRejected, TradefleetError
+from tradefleet.orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.errors import OrderRejected, TradefleetError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from orchestrator.domain import Order
-    from orchestrator.execution.broker import Broker, VenueOrder
+    from tradefleet.orchestrator.domain import Order
+    from tradefleet.orchestrator.execution.broker import Broker, VenueOrder
 
 _meta = MetaData()
 LEASES = Table(

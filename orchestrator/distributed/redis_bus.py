@@ -28,14 +28,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.bus import Topic
-from orchestrator.distributed.codec import CodecError, decode, encode
-from orchestrator.errors import TradefleetError
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.distributed.codec import CodecError, decode, encode
+from tradefleet.orchestrator.errors import TradefleetError
 
 if TYPE_CHECKING:
     import redis
 
-    from orchestrator.distributed.config import BusConfig
+    from tradefleet.orchestrator.distributed.config import BusConfig
 
 Output = tuple["Topic | str", Any]
 StreamHandler = Callable[["Topic | str", Any], "Iterable[Output] | None"]
@@ -89,7 +89,7 @@ def connect(url: str, *, block_ms: int = 1000) -> redis.Redis:
 
 
 class RedisStreamsBus:
-    """A :class:`orchestrator.bus.Bus` over Redis Streams consumer groups."""
+    """A :class:`tradefleet.orchestrator.bus.Bus` over Redis Streams consumer groups."""
 
     def __init__(self, client: redis.Redis, *, group: str, consumer: str | None = None, prefix: str = "tf",
                  block_ms: int = 1000, batch: int = 256, claim_idle_ms: int = 30_000, maxlen: int = 1_000_000,

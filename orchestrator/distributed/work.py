@@ -6,7 +6,7 @@ tick time and returns an :class:`Evaluation` (each instrument's current target a
 candidate signal); the bus adds the evaluation and acknowledges the task in one
 transaction. The leader (group ``leader``) keeps one tick in flight per bot, so a bot's
 evaluations are applied in tick order; it turns target changes into signals (edge
-triggering, the same rule as :class:`~orchestrator.botrunner.BotRunner`) and runs them
+triggering, the same rule as :class:`~tradefleet.orchestrator.botrunner.BotRunner`) and runs them
 through the engine: gates, risk, the order manager and a :class:`FencedBroker`.
 
 Exactly-once effects from at-least-once delivery: a task whose worker died is claimed by
@@ -23,17 +23,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.botrunner import BotRunner, SignalTable
-from orchestrator.distributed.codec import register
-from orchestrator.distributed.lease import LeaderLease, LeaseLost
-from orchestrator.domain import Signal
+from tradefleet.orchestrator.botrunner import BotRunner, SignalTable
+from tradefleet.orchestrator.distributed.codec import register
+from tradefleet.orchestrator.distributed.lease import LeaderLease, LeaseLost
+from tradefleet.orchestrator.domain import Signal
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.bot import BotSpec
-    from orchestrator.distributed.redis_bus import Output, RedisStreamsBus
-    from orchestrator.engine import Engine
+    from tradefleet.orchestrator.bot import BotSpec
+    from tradefleet.orchestrator.distributed.redis_bus import Output, RedisStreamsBus
+    from tradefleet.orchestrator.engine import Engine
 
 TASKS = "tasks"
 EVALUATIONS = "evaluations"

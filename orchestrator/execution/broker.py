@@ -1,7 +1,7 @@
 """The broker contract every venue adapter (and the paper broker) implements.
 
 Methods are synchronous because the venues' official clients are; the engine calls them
-from its executor when live. Errors follow the tree in :mod:`orchestrator.errors`:
+from its executor when live. Errors follow the tree in :mod:`tradefleet.orchestrator.errors`:
 ``OrderRejected`` is final, ``OrderStateUnknown`` is settled by :meth:`Broker.query_order`
 (never by resending), ``TransientBrokerError`` may be retried for reads only.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar, Protocol, runtime_checkable
 
-from orchestrator.domain import Fill, Order, OrderStatus, Side
+from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, Side
 
 
 @dataclass(frozen=True, slots=True)

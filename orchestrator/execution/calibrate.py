@@ -5,7 +5,7 @@ paper broker's own assumptions, so calibrating on them would be circular. For ea
 account and instrument with at least ``min_samples`` live child fills:
 
 - the temporary-impact scale is the least-squares fit of the price paid beyond the touch
-  against the textbook prediction (:func:`~orchestrator.execution.impact.calibrate_eta_scale`);
+  against the textbook prediction (:func:`~tradefleet.orchestrator.execution.impact.calibrate_eta_scale`);
 - the paper slippage is the mean of the same price paid beyond the touch, in bps of the
   mid (what the paper broker should add beyond its quoted spread).
 
@@ -19,8 +19,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.execution.exec_store import ExecStore
-from orchestrator.execution.impact import ImpactScales, calibrate_eta_scale
+from tradefleet.orchestrator.execution.exec_store import ExecStore
+from tradefleet.orchestrator.execution.impact import ImpactScales, calibrate_eta_scale
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text, select, update
 from sqlalchemy.engine import Connection
 
-from orchestrator.domain import Fill, Side
-from orchestrator.store.types import ExactDecimal
+from tradefleet.orchestrator.domain import Fill, Side
+from tradefleet.orchestrator.store.types import ExactDecimal
 
 FILL_CONFLICTS = Table(
     "fill_conflicts", MetaData(),

@@ -2,7 +2,7 @@
 
 Wraps the pipeline's risk gate (it stays the single writer of quantities): after the
 gate approves a quantity for an entry, the expected cost of trading it (spread, temporary
-and permanent impact under :mod:`orchestrator.execution.impact`, over the horizon the
+and permanent impact under :mod:`tradefleet.orchestrator.execution.impact`, over the horizon the
 order will be worked in) is compared with the signal's expected edge:
 
 - edge per unit = confidence x |target - entry| when the signal has a target, else
@@ -22,9 +22,9 @@ from dataclasses import replace
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from orchestrator.domain import ZERO, Decision, Signal, Verdict
-from orchestrator.execution.desk import ExecutionDesk
-from orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.domain import ZERO, Decision, Signal, Verdict
+from tradefleet.orchestrator.execution.desk import ExecutionDesk
+from tradefleet.orchestrator.pipeline.gate import GateContext
 
 
 def expected_edge(signal: Signal, default_edge_bps: float, spread: float = 0.0) -> tuple[float, str]:

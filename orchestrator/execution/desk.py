@@ -3,7 +3,7 @@
 It decides which approved orders are worked as parents (their own spec in the signal's
 ``meta["execution"]``, or the configured default for orders above a share of average
 daily volume or a notional), builds the market view each algorithm sees (touch, bar
-volume, price volatility), estimates impact with :mod:`orchestrator.execution.impact`
+volume, price volatility), estimates impact with :mod:`tradefleet.orchestrator.execution.impact`
 for Almgren-Chriss, and hands children back to the engine to send.
 """
 
@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from orchestrator.domain import AssetClass, Bar, Fill, Order, Signal
-from orchestrator.execution.algos import load_algos
-from orchestrator.execution.algos.base import ExecSpec, MarketView
-from orchestrator.execution.algos.vwap import volume_profile
-from orchestrator.execution.impact import ImpactModel, ImpactScales
-from orchestrator.execution.layer import DefaultExecution, ExecutionLayer, ExecutionStore
-from orchestrator.sections import ExecutionConfig
+from tradefleet.orchestrator.domain import AssetClass, Bar, Fill, Order, Signal
+from tradefleet.orchestrator.execution.algos import load_algos
+from tradefleet.orchestrator.execution.algos.base import ExecSpec, MarketView
+from tradefleet.orchestrator.execution.algos.vwap import volume_profile
+from tradefleet.orchestrator.execution.impact import ImpactModel, ImpactScales
+from tradefleet.orchestrator.execution.layer import DefaultExecution, ExecutionLayer, ExecutionStore
+from tradefleet.orchestrator.sections import ExecutionConfig
 
 # asset classes whose bar volume is not traded volume (FX tick counts) or not comparable
 NO_VOLUME = frozenset({AssetClass.FX, AssetClass.PREDICTION})

@@ -4,7 +4,7 @@ What a venue adapter does not map natively (its ``native_types``, ``native_tif``
 ``native_links``) is emulated here, as NautilusTrader's order emulator does:
 
 - a **stop**, **stop-limit** or **trailing stop** is held locally and watched bar by bar with
-  the fill model's trigger rules (:mod:`orchestrator.execution.fill_model`); when it
+  the fill model's trigger rules (:mod:`tradefleet.orchestrator.execution.fill_model`); when it
   triggers it is released to the venue as a market order (a stop-limit as a limit);
 - a **bracket child** (``parent_id``) waits until its entry has filled, then is sent (or
   held, if its type is emulated too); it is canceled with an entry that ends unfilled;
@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from orchestrator.domain import Bar, Order, OrderType, TimeInForce
-from orchestrator.execution.fill_model import DAY_NS, FillConfig, LimitFill, OrderState, Status, match
+from tradefleet.orchestrator.domain import Bar, Order, OrderType, TimeInForce
+from tradefleet.orchestrator.execution.fill_model import DAY_NS, FillConfig, LimitFill, OrderState, Status, match
 
 EMULATED = "emulated"
 _TRIGGER = FillConfig(limit_fill=LimitFill.TOUCH)  # a trigger is a touch; costs are the venue's

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Table, Text, select, update
 from sqlalchemy.engine import Connection
 
-from orchestrator.distributed.codec import decode, encode
-from orchestrator.domain import Order, OrderStatus
-from orchestrator.execution.algos.almgren_chriss import ImpactParams
-from orchestrator.execution.algos.base import ExecSpec
-from orchestrator.execution.layer import ChildRecord, ExecutionLayer, ParentRecord
+from tradefleet.orchestrator.distributed.codec import decode, encode
+from tradefleet.orchestrator.domain import Order, OrderStatus
+from tradefleet.orchestrator.execution.algos.almgren_chriss import ImpactParams
+from tradefleet.orchestrator.execution.algos.base import ExecSpec
+from tradefleet.orchestrator.execution.layer import ChildRecord, ExecutionLayer, ParentRecord
 
 META = MetaData()
 EXEC_PARENTS = Table(
@@ -75,7 +75,7 @@ SOURCE_WEIGHTS = Table(
 
 
 class ExecStore:
-    """The :class:`~orchestrator.execution.layer.ExecutionStore` on the kernel store."""
+    """The :class:`~tradefleet.orchestrator.execution.layer.ExecutionStore` on the kernel store."""
 
     def __init__(self, store: Any) -> None:
         self.store = store

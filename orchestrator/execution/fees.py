@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Literal, Protocol
 
-from orchestrator.domain import Fill, Side
+from tradefleet.orchestrator.domain import Fill, Side
 
 Liquidity = Literal["taker", "maker"]
 CENT = Decimal("0.01")

@@ -4,7 +4,7 @@
 market event; ``match_book`` runs it over a set of orders and resolves their links
 (bracket children armed by their parent's fill, one-cancels-other groups). The paper
 broker calls it for every order on every bar, the golden-bar suite pins it, and
-:mod:`backtest.kernel` ports the same rules to numba. Nothing here reads a clock, a store or
+:mod:`tradefleet.backtest.kernel` ports the same rules to numba. Nothing here reads a clock, a store or
 a venue: the same inputs always give the same fills.
 
 Conventions (each a :class:`FillConfig` field, printed by :meth:`FillConfig.describe`):
@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
-from orchestrator.domain import Bar, Order, OrderType, Side, TimeInForce
+from tradefleet.orchestrator.domain import Bar, Order, OrderType, Side, TimeInForce
 
 MATCH_VERSION = "1"
 """Bumped whenever a rule changes; reports print it with the conventions."""

@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from orchestrator.execution.algos.almgren_chriss import ImpactParams
+from tradefleet.orchestrator.execution.algos.almgren_chriss import ImpactParams
 
 MODEL_NAME = "linear-ac2000"
 DAY_S = 86_400.0

@@ -3,7 +3,7 @@
 An approved order with an execution spec (its own, or the default one for orders above
 ``min_notional`` or ``min_adv_share``) becomes a *parent*: it is stored, then its algorithm
 is asked at every bar of the instrument which children are due. A child is an ordinary
-:class:`~orchestrator.domain.Order` whose client id is ``<parent id>.<n>``: the order
+:class:`~tradefleet.orchestrator.domain.Order` whose client id is ``<parent id>.<n>``: the order
 manager's at-most-once rule, reconciliation and fill de-duplication apply to it unchanged.
 Every child is capped at what the parent has left to send and, when the spec sets a
 participation, at that share of the bar's volume.
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
 
-from orchestrator.domain import Fill, Order, OrderType, Side
-from orchestrator.execution.algos.almgren_chriss import ImpactParams
-from orchestrator.execution.algos.base import ChildSpec, ExecAlgo, ExecSpec, MarketView, ParentState
+from tradefleet.orchestrator.domain import Fill, Order, OrderType, Side
+from tradefleet.orchestrator.execution.algos.almgren_chriss import ImpactParams
+from tradefleet.orchestrator.execution.algos.base import ChildSpec, ExecAlgo, ExecSpec, MarketView, ParentState
 
 
 @dataclass(frozen=True, slots=True)

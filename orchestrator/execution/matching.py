@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from orchestrator.domain import OrderStatus
-from orchestrator.errors import BrokerError
-from orchestrator.execution.broker import Broker, VenueOrder
+from tradefleet.orchestrator.domain import OrderStatus
+from tradefleet.orchestrator.errors import BrokerError
+from tradefleet.orchestrator.execution.broker import Broker, VenueOrder
 
 if TYPE_CHECKING:
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
 _log = logging.getLogger("tradefleet.execution")
 _UNSETTLED = (OrderStatus.UNKNOWN, OrderStatus.INTENT, OrderStatus.SUBMITTED)

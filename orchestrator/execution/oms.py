@@ -14,19 +14,19 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from orchestrator.bus import Bus, Topic
-from orchestrator.clock import Clock
-from orchestrator.domain import Bar, Fill, Order, OrderStatus, OrderType, TimeInForce
-from orchestrator.errors import (AuthError, BrokerError, OrderRejected, OrderStateUnknown, PluginError,
+from tradefleet.orchestrator.bus import Bus, Topic
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.domain import Bar, Fill, Order, OrderStatus, OrderType, TimeInForce
+from tradefleet.orchestrator.errors import (AuthError, BrokerError, OrderRejected, OrderStateUnknown, PluginError,
                                  TransientBrokerError)
-from orchestrator.execution.broker import Broker, VenueOrder
-from orchestrator.execution.emulator import OrderEmulator
-from orchestrator.execution.secrets import redact
+from tradefleet.orchestrator.execution.broker import Broker, VenueOrder
+from tradefleet.orchestrator.execution.emulator import OrderEmulator
+from tradefleet.orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
-    from orchestrator.execution.conflicts import ConflictBook
-    from orchestrator.store import Store
-    from orchestrator.store.records import OrderRecord
+    from tradefleet.orchestrator.execution.conflicts import ConflictBook
+    from tradefleet.orchestrator.store import Store
+    from tradefleet.orchestrator.store.records import OrderRecord
 
 _log = logging.getLogger("tradefleet.execution")
 
@@ -82,7 +82,7 @@ class OrderManager:
 
         An order id that is already stored is never sent again (a restart or a replayed
         decision); a halted account sends nothing; a write that may have reached the venue
-        leaves the order UNKNOWN until :mod:`orchestrator.execution.reconcile` settles it."""
+        leaves the order UNKNOWN until :mod:`tradefleet.orchestrator.execution.reconcile` settles it."""
         broker = self.broker(order.account)
         if order.account in self.halted:
             self._alert("order_blocked", f"{order.client_order_id}: account {order.account} is halted: "
@@ -105,7 +105,7 @@ class OrderManager:
         return self._dispatch(broker, order)
 
     def _dispatch(self, broker: Broker, order: Order) -> VenueOrder | None:
-        """Send a stored order, or hold what the venue cannot hold (:mod:`~orchestrator.execution.emulator`)."""
+        """Send a stored order, or hold what the venue cannot hold (:mod:`~tradefleet.orchestrator.execution.emulator`)."""
         now = self._clock.now_ns()
         sent = order
         if order.post_only or order.parent_id or order.oco_id or order.order_type is not OrderType.MARKET \
@@ -142,7 +142,7 @@ class OrderManager:
     def _emulate(self, broker: Broker, order: Order, now: int) -> Order | VenueOrder | None:
         """The order to send for ``order`` (its time in force made GTC when the venue lacks
         it), or the ack of an order held here, or None if it is refused."""
-        from orchestrator.execution.emulator import EMULATED, native
+        from tradefleet.orchestrator.execution.emulator import EMULATED, native
 
         cid = order.client_order_id
         if order.post_only and not getattr(broker, "post_only", True):
@@ -173,7 +173,7 @@ class OrderManager:
 
     def on_bar(self, bar: Bar) -> None:
         """Release held orders this bar triggers; cancel orders whose emulated DAY/GTD ended."""
-        from orchestrator.execution.emulator import release_of
+        from tradefleet.orchestrator.execution.emulator import release_of
 
         for cid in self.emulator.expired(bar):
             self.cancel(cid)
@@ -272,7 +272,7 @@ class OrderManager:
 
     def _rearm(self, records: list[OrderRecord]) -> None:
         """Re-arm the emulated orders (and expiry watches) a restart found open in the store."""
-        from orchestrator.execution.emulator import native
+        from tradefleet.orchestrator.execution.emulator import native
 
         now = self._clock.now_ns()
         for rec in records:
@@ -327,7 +327,7 @@ class OrderManager:
 
     # -- fill intake -----------------------------------------------------------------------
     def _load_known(self, fills: list[Fill]) -> None:
-        from orchestrator.execution.conflicts import ConflictBook
+        from tradefleet.orchestrator.execution.conflicts import ConflictBook
 
         self._known = {_key(f): f for f in fills}
         self._conflicts = ConflictBook(self._store)
@@ -429,7 +429,7 @@ class OrderManager:
 
     def _resolve(self, account: str, fill: Fill) -> Order | None:
         """Our order behind ``fill``: by client id, venue id, stored venue id, then by
-        matching an order whose reply was lost (:mod:`~orchestrator.execution.matching`)."""
+        matching an order whose reply was lost (:mod:`~tradefleet.orchestrator.execution.matching`)."""
         cid = fill.client_order_id or self._by_venue.get((account, fill.venue_order_id), "")
         if not cid:
             for rec in self._store.orders():
@@ -437,7 +437,7 @@ class OrderManager:
                     cid = rec.client_order_id
                     break
         if not cid and account not in self._in_process:
-            from orchestrator.execution.matching import match_venue_order
+            from tradefleet.orchestrator.execution.matching import match_venue_order
 
             cid = match_venue_order(self._store, self._brokers[account], account, fill.venue_order_id,
                                     fill.instrument, self._clock.now_ns()) or ""

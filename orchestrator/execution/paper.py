@@ -1,13 +1,13 @@
 """The paper broker: a venue simulated bar by bar through the one fill model.
 
-Every order rests in the broker and is filled by :func:`~orchestrator.execution.fill_model.match_book`
+Every order rests in the broker and is filled by :func:`~tradefleet.orchestrator.execution.fill_model.match_book`
 on the bars that close after it arrived: market orders at the next bar's open (or, with
 ``fill="close"``, at the close of the bar they were decided on), stops at the stop or the
 gap open, limits on a trade-through, brackets and OCO groups resolved by the matcher. Takers
 pay half the quoted spread, slippage and an impact that grows with the order's share of the
 bar's volume (none for FX, whose bars carry tick volume, not units), plus fees. Recorded
 quotes (prediction markets) and settled contracts fill at once at the touch, with no model on
-top. The paper broker keeps its own book (a :class:`~orchestrator.portfolio.Ledger`), as a
+top. The paper broker keeps its own book (a :class:`~tradefleet.orchestrator.portfolio.Ledger`), as a
 venue would, so reconciliation compares two independent records.
 """
 
@@ -18,19 +18,19 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from orchestrator.clock import Clock
-from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus, OrderType, TimeInForce
-from orchestrator.errors import OrderRejected
-from orchestrator.execution.broker import AccountSnapshot, VenueOrder
-from orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, MatchFill, OrderState, QuoteTick,
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, OrderStatus, OrderType, TimeInForce
+from tradefleet.orchestrator.errors import OrderRejected
+from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, MatchFill, OrderState, QuoteTick,
                                              SameBar, Status, at_close, match_book)
-from orchestrator.market import MarketState
-from orchestrator.portfolio import Ledger
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.portfolio import Ledger
 
 if TYPE_CHECKING:
-    from orchestrator.sections import PaperConfig
-    from orchestrator.services import Services
-    from orchestrator.store.records import OrderRecord
+    from tradefleet.orchestrator.sections import PaperConfig
+    from tradefleet.orchestrator.services import Services
+    from tradefleet.orchestrator.store.records import OrderRecord
 
 _STATUS = {Status.OPEN: OrderStatus.ACCEPTED, Status.PENDING: OrderStatus.ACCEPTED,
            Status.FILLED: OrderStatus.FILLED, Status.CANCELED: OrderStatus.CANCELED,
@@ -90,7 +90,7 @@ class PaperBroker:
         self._fills: list[Fill] = []
         self._trades: dict[str, int] = {}
         self._ids = itertools.count(1)
-        from orchestrator.execution.fees import SCHEDULES, BpsFees, schedule_for
+        from tradefleet.orchestrator.execution.fees import SCHEDULES, BpsFees, schedule_for
 
         bps = Decimal(repr(self._costs.fee_bps))
         self._default_fees = BpsFees(bps, bps)

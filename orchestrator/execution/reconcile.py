@@ -20,15 +20,15 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from orchestrator.bus import Bus, Topic
-from orchestrator.clock import Clock
-from orchestrator.domain import Order, OrderStatus, OrderType, Side
-from orchestrator.errors import BrokerError
-from orchestrator.execution.oms import Alert, OrderManager
-from orchestrator.execution.secrets import redact
+from tradefleet.orchestrator.bus import Bus, Topic
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.domain import Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.errors import BrokerError
+from tradefleet.orchestrator.execution.oms import Alert, OrderManager
+from tradefleet.orchestrator.execution.secrets import redact
 
 if TYPE_CHECKING:
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
 _SETTLE = (OrderStatus.INTENT, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED,
            OrderStatus.UNKNOWN)
@@ -116,7 +116,7 @@ class Reconciler:
         self._positions(account, broker.positions(), report)
 
     def _settle(self, account: str, rec: object, report: ReconcileReport) -> None:
-        from orchestrator.store.records import OrderRecord
+        from tradefleet.orchestrator.store.records import OrderRecord
 
         assert isinstance(rec, OrderRecord)
         broker = self.oms.broker(account)
@@ -164,7 +164,7 @@ class Reconciler:
         """The venue's position decides every open fill conflict: a difference in a conflicted
         instrument is booked to the conflicting order (so the book ends equal to the venue),
         then the conflicts are resolved and the instrument's entries released."""
-        from orchestrator.execution.conflicts import ConflictBook
+        from tradefleet.orchestrator.execution.conflicts import ConflictBook
 
         book = ConflictBook(self.store)
         open_ = book.conflicts(account, open_only=True)

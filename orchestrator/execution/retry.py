@@ -1,7 +1,7 @@
 """Retry policy for venue *reads*: exponential backoff with jitter, honouring Retry-After.
 
 Writes are never retried here: a write that may have reached the venue raises
-:class:`~orchestrator.errors.OrderStateUnknown` and is settled by a query. The policy waits
+:class:`~tradefleet.orchestrator.errors.OrderStateUnknown` and is settled by a query. The policy waits
 through an injected ``sleep`` (a SimClock advance in tests) so no test sleeps for real.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from orchestrator.errors import TransientBrokerError
+from tradefleet.orchestrator.errors import TransientBrokerError
 
 T = TypeVar("T")
 

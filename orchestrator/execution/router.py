@@ -20,13 +20,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from orchestrator.sections import AccountConfig, KernelConfig
-from orchestrator.domain import Order
-from orchestrator.errors import ConfigError, PluginError
-from orchestrator.execution.broker import Broker, VenueOrder
+from tradefleet.orchestrator.sections import AccountConfig, KernelConfig
+from tradefleet.orchestrator.domain import Order
+from tradefleet.orchestrator.errors import ConfigError, PluginError
+from tradefleet.orchestrator.execution.broker import Broker, VenueOrder
 
 if TYPE_CHECKING:
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
 #: Hosts of venues' sandbox / paper endpoints, and of their live endpoints.
 SANDBOX_HOSTS = {"paper-api.alpaca.markets", "api-fxpractice.oanda.com", "stream-fxpractice.oanda.com",
@@ -138,15 +138,15 @@ def build_brokers(config: KernelConfig, services: Any, live: bool, paper: Broker
     Adapters are looked up by ``venue`` among the registered ``tradefleet.brokers``;
     secrets are resolved now (a missing variable fails the start, naming it) and masked in
     every log record from here on."""
-    from orchestrator.execution.secrets import install_redaction
-    from orchestrator.execution.venues.base import AdapterOptions
+    from tradefleet.orchestrator.execution.secrets import install_redaction
+    from tradefleet.orchestrator.execution.venues.base import AdapterOptions
 
     install_redaction()
     names = check_accounts(config, live)
     out: dict[str, Broker] = {}
     if not live and paper is not None:
         out[PAPER] = paper
-    from orchestrator.clock import SimClock
+    from tradefleet.orchestrator.clock import SimClock
 
     clock = services.clock
     # on a simulated clock, waiting (throttle, Retry-After) advances it instead of sleeping

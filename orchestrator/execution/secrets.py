@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from orchestrator.errors import ConfigError
-from orchestrator.redaction import MASK, REDACTOR, Redactor, redact  # noqa: F401  (re-exported)
-from orchestrator.sections import SecretRef
+from tradefleet.orchestrator.errors import ConfigError
+from tradefleet.orchestrator.redaction import MASK, REDACTOR, Redactor, redact  # noqa: F401  (re-exported)
+from tradefleet.orchestrator.sections import SecretRef
 
 
 def resolve_secret(ref: str | None, environ: Mapping[str, str] | None = None) -> SecretStr | None:

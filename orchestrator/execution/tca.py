@@ -129,7 +129,7 @@ def fills_from_rows(fills: Iterable[Mapping[str, object]], sent: Mapping[str, tu
 
 def outcomes_from_store(store: object) -> list[ParentOutcome]:
     """Every stored parent with its shortfall from its children's stored fills."""
-    from orchestrator.execution.exec_store import ExecStore, iter_shortfalls
+    from tradefleet.orchestrator.execution.exec_store import ExecStore, iter_shortfalls
 
     exec_store = ExecStore(store)
     out: list[ParentOutcome] = []

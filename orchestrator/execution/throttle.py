@@ -3,7 +3,7 @@
 Each venue publishes a request budget (Alpaca 200/min, OANDA 100/s per connection, Kalshi
 10 writes/s on the basic tier, Coinbase 30/s private, Binance 6000 weight/min...). The
 adapter asks the bucket before each call; the bucket says how long to wait, and the caller
-waits through an injected ``sleep`` so tests run on a :class:`~orchestrator.clock.SimClock`
+waits through an injected ``sleep`` so tests run on a :class:`~tradefleet.orchestrator.clock.SimClock`
 without real sleeping.
 """
 
@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from orchestrator.clock import NS, Clock
+from tradefleet.orchestrator.clock import NS, Clock
 
 #: Published REST limits (requests per second, burst) per venue; conservative.
 VENUE_LIMITS: dict[str, tuple[float, float]] = {

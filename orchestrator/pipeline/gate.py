@@ -1,7 +1,7 @@
 """Gate contracts.
 
 A *gate* (regime, ensemble, veto, or any custom stage) looks at a signal and returns one
-:class:`~orchestrator.domain.Decision`: pass, resize (scale in [0, 1]) or reject, with a
+:class:`~tradefleet.orchestrator.domain.Decision`: pass, resize (scale in [0, 1]) or reject, with a
 machine-readable reason. The *risk gate* is the last stage: it turns the surviving signal,
 scaled by the product of the earlier resizes, into a signed order quantity.
 
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-from orchestrator.domain import Decision, Signal
-from orchestrator.views import MarketView, PortfolioView
+from tradefleet.orchestrator.domain import Decision, Signal
+from tradefleet.orchestrator.views import MarketView, PortfolioView
 
 if TYPE_CHECKING:
-    from orchestrator.bot import BotSpec
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.bot import BotSpec
+    from tradefleet.orchestrator.services import Services
 
 __all__ = ["Gate", "GateContext", "GateFactory", "MarketView", "PortfolioView", "RiskGate"]
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from orchestrator.domain import ZERO, Decision, Direction, Signal, Verdict
-from orchestrator.intents import LegRisk
-from orchestrator.pipeline.gate import Gate, GateContext, RiskGate
+from tradefleet.orchestrator.domain import ZERO, Decision, Direction, Signal, Verdict
+from tradefleet.orchestrator.intents import LegRisk
+from tradefleet.orchestrator.pipeline.gate import Gate, GateContext, RiskGate
 
 GroupKind = Literal["target", "order", "quote"]
 

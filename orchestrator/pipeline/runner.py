@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from orchestrator.domain import ZERO, Decision, Signal, Verdict
-from orchestrator.errors import PluginError
-from orchestrator.pipeline.gate import Gate, GateContext, RiskGate
-from orchestrator.registry import Registry
+from tradefleet.orchestrator.domain import ZERO, Decision, Signal, Verdict
+from tradefleet.orchestrator.errors import PluginError
+from tradefleet.orchestrator.pipeline.gate import Gate, GateContext, RiskGate
+from tradefleet.orchestrator.registry import Registry
 
 
 @dataclass(frozen=True)

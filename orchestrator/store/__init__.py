@@ -7,10 +7,10 @@ migrations in ``migrations/`` (Alembic itself is imported only when a migration 
 
 from __future__ import annotations
 
-from orchestrator.store.connect import DEFAULT_URL
-from orchestrator.store.lock import LockInfo, RunLock
-from orchestrator.store.migrate import HEAD_REVISION
-from orchestrator.store.records import (
+from tradefleet.orchestrator.store.connect import DEFAULT_URL
+from tradefleet.orchestrator.store.lock import LockInfo, RunLock
+from tradefleet.orchestrator.store.migrate import HEAD_REVISION
+from tradefleet.orchestrator.store.records import (
     FLEET,
     BotRecord,
     ControlEvent,
@@ -23,7 +23,7 @@ from orchestrator.store.records import (
     bot_scope,
     rejected,
 )
-from orchestrator.store.repo import Store
+from tradefleet.orchestrator.store.repo import Store
 
 __all__ = [
     "DEFAULT_URL", "FLEET", "HEAD_REVISION", "BotRecord", "ControlEvent", "ControlState",

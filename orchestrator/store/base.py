@@ -21,9 +21,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
-from orchestrator.errors import StoreError
-from orchestrator.store import sql
-from orchestrator.store.fast import DIALECTS, RawSql, RawStatement
+from tradefleet.orchestrator.errors import StoreError
+from tradefleet.orchestrator.store import sql
+from tradefleet.orchestrator.store.fast import DIALECTS, RawSql, RawStatement
 
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -40,7 +40,7 @@ os.register_at_fork(after_in_child=_drop_pools_in_child)
 
 
 class StoreBase:
-    """Engine, batch transaction and error translation; see :class:`~orchestrator.store.Store`."""
+    """Engine, batch transaction and error translation; see :class:`~tradefleet.orchestrator.store.Store`."""
 
     def __init__(self, engine: Engine, where: str) -> None:
         self._engine = engine

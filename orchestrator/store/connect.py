@@ -16,8 +16,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from orchestrator.errors import StoreError
-from orchestrator.store.types import dumps, loads
+from tradefleet.orchestrator.errors import StoreError
+from tradefleet.orchestrator.store.types import dumps, loads
 
 DEFAULT_URL = "sqlite:///var/tradefleet.db"
 BUSY_TIMEOUT_MS = 10_000

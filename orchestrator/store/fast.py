@@ -4,9 +4,9 @@ SQLAlchemy's statement execution costs ~40 µs a call, several times the databas
 work for a one-row insert; the replay writes a signal, its decisions, an intent and a
 fill per trade. These statements are rendered once from the table metadata, and each
 column's value is converted exactly as its SQLAlchemy type would bind it (Decimals through
-:func:`~orchestrator.store.types.to_decimal`, JSON through the store's serialiser), so
+:func:`~tradefleet.orchestrator.store.types.to_decimal`, JSON through the store's serialiser), so
 rows written here read back the same as rows written through SQLAlchemy. Other dialects
-use the SQLAlchemy path in :mod:`orchestrator.store.base`.
+use the SQLAlchemy path in :mod:`tradefleet.orchestrator.store.base`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Double, Table
 
-from orchestrator.store.types import ExactDecimal, dumps, to_decimal
+from tradefleet.orchestrator.store.types import ExactDecimal, dumps, to_decimal
 
 Converter = Callable[[Any], Any]
 DIALECTS = ("sqlite", "postgresql")

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from orchestrator.clock import ns_to_dt
-from orchestrator.errors import StoreError, StoreLockedError
-from orchestrator.store.connect import pg_lock_key
+from tradefleet.orchestrator.clock import ns_to_dt
+from tradefleet.orchestrator.errors import StoreError, StoreLockedError
+from tradefleet.orchestrator.store.connect import pg_lock_key
 
 _APP_PREFIX = "tf-run|"
 _memory_locks: dict[int, str] = {}

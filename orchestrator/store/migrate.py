@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from orchestrator.store.connect import pg_lock_key
+from tradefleet.orchestrator.store.connect import pg_lock_key
 
 if TYPE_CHECKING:
     from alembic.config import Config

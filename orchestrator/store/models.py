@@ -1,7 +1,7 @@
 """SQLAlchemy 2.0 models of everything tradefleet records.
 
 Timestamps are BigInteger nanoseconds since the epoch, UTC (the domain's ``ts_*``);
-money and quantities are :class:`~orchestrator.store.types.ExactDecimal`; enums are
+money and quantities are :class:`~tradefleet.orchestrator.store.types.ExactDecimal`; enums are
 stored as their string values. The schema is created and changed only by the Alembic
 migrations in ``orchestrator/store/migrations``; a test checks that they match.
 """
@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from orchestrator.store.types import ExactDecimal
+from tradefleet.orchestrator.store.types import ExactDecimal
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from orchestrator.domain import (
+from tradefleet.orchestrator.domain import (
     Decision,
     Direction,
     Fill,
@@ -18,8 +18,8 @@ from orchestrator.domain import (
     TimeInForce,
     Verdict,
 )
-from orchestrator.store.base import StoreBase
-from orchestrator.store.models import (
+from tradefleet.orchestrator.store.base import StoreBase
+from tradefleet.orchestrator.store.models import (
     BotRow,
     ControlEventRow,
     ControlStateRow,
@@ -31,7 +31,7 @@ from orchestrator.store.models import (
     RunRow,
     SignalRow,
 )
-from orchestrator.store.records import (
+from tradefleet.orchestrator.store.records import (
     BotRecord,
     ControlEvent,
     ControlState,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from orchestrator.domain import Direction, Order, OrderStatus, OrderType, Side, Signal, TimeInForce
+from tradefleet.orchestrator.domain import Direction, Order, OrderStatus, OrderType, Side, Signal, TimeInForce
 
 BOT_STATUSES = frozenset({"ok", "broken", "faulted"})
 _SCOPE = re.compile(r"^(fleet|bot:.+|account:.+|exit:[^:]+:.+)$")

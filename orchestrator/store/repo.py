@@ -18,13 +18,13 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from orchestrator.clock import Clock, LiveClock
-from orchestrator.domain import ZERO, Decision, Fill, Order, OrderStatus, Position, Signal
-from orchestrator.errors import StoreError, StoreMissing
-from orchestrator.store import lock as run_locks
-from orchestrator.store.connect import DEFAULT_URL, display_url, make_engine, parse_url, sqlite_path
-from orchestrator.store.migrate import HEAD_REVISION, upgrade_to_head
-from orchestrator.store.models import (
+from tradefleet.orchestrator.clock import Clock, LiveClock
+from tradefleet.orchestrator.domain import ZERO, Decision, Fill, Order, OrderStatus, Position, Signal
+from tradefleet.orchestrator.errors import StoreError, StoreMissing
+from tradefleet.orchestrator.store import lock as run_locks
+from tradefleet.orchestrator.store.connect import DEFAULT_URL, display_url, make_engine, parse_url, sqlite_path
+from tradefleet.orchestrator.store.migrate import HEAD_REVISION, upgrade_to_head
+from tradefleet.orchestrator.store.models import (
     BotRow,
     ControlEventRow,
     ControlStateRow,
@@ -36,9 +36,9 @@ from orchestrator.store.models import (
     RunRow,
     SignalRow,
 )
-from orchestrator.store.reads import StoreReads
-from orchestrator.store.records import BOT_STATUSES, ControlState, valid_outcome, valid_scope
-from orchestrator.store.types import ExactDecimal, to_decimal
+from tradefleet.orchestrator.store.reads import StoreReads
+from tradefleet.orchestrator.store.records import BOT_STATUSES, ControlState, valid_outcome, valid_scope
+from tradefleet.orchestrator.store.types import ExactDecimal, to_decimal
 
 _SIGNALS, _DECISIONS, _ORDERS = SignalRow.__table__, GateDecisionRow.__table__, OrderRow.__table__
 _FILLS, _POSITIONS, _EQUITY = FillRow.__table__, PositionRow.__table__, EquityRow.__table__

@@ -1,6 +1,6 @@
 """The compiled backward induction of the binomial tree (numba, cached on disk).
 
-Kept apart from :mod:`risk.options.binomial` so that numba is imported only when a tree
+Kept apart from :mod:`tradefleet.risk.options.binomial` so that numba is imported only when a tree
 is priced. One option per outer iteration; the nodes of a step are updated in place in
 ascending order (node ``j`` reads ``v[j]`` and ``v[j + 1]`` before ``v[j + 1]`` changes).
 """

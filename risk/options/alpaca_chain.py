@@ -9,9 +9,9 @@ spot comes from ``StockHistoricalDataClient.get_stock_latest_trade`` when a stoc
 given. Every client takes ``url_override``, which is how the tests point them at the
 loopback fake in ``tests/fakes/alpaca_options.py``.
 
-Errors: 401/403 raise :class:`~orchestrator.errors.AuthError`; 429, 5xx and connection
-failures raise :class:`~orchestrator.errors.TransientBrokerError` (after alpaca-py's own
-retries of 429/504); anything else :class:`~risk.options.errors.ChainDataError`.
+Errors: 401/403 raise :class:`~tradefleet.orchestrator.errors.AuthError`; 429, 5xx and connection
+failures raise :class:`~tradefleet.orchestrator.errors.TransientBrokerError` (after alpaca-py's own
+retries of 429/504); anything else :class:`~tradefleet.risk.options.errors.ChainDataError`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from orchestrator.errors import AuthError, TransientBrokerError
-from risk.options.chain import OptionChain, OptionContract, OptionKind, OptionQuote, parse_occ
-from risk.options.errors import ChainDataError
+from tradefleet.orchestrator.errors import AuthError, TransientBrokerError
+from tradefleet.risk.options.chain import OptionChain, OptionContract, OptionKind, OptionQuote, parse_occ
+from tradefleet.risk.options.errors import ChainDataError
 
 if TYPE_CHECKING:
     from alpaca.data.historical import OptionHistoricalDataClient, StockHistoricalDataClient

@@ -1,7 +1,7 @@
 """Bjerksund-Stensland (2002) closed-form approximation of American option prices.
 
 Fast enough to mark a whole option book every bar (a few microseconds per option,
-vectorised over the batch), where the binomial tree (:mod:`risk.options.binomial`) is kept
+vectorised over the batch), where the binomial tree (:mod:`tradefleet.risk.options.binomial`) is kept
 for quotes and for checking this approximation. Reference: P. Bjerksund and G. Stensland,
 "Closed Form Valuation of American Options", NHH discussion paper, 2002; the formulae
 follow E. G. Haug, *The Complete Guide to Option Pricing Formulas*, 2nd ed., §3.1.3.
@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from risk.options.bsm import FloatArray, FloatLike, KindLike, _inputs, bsm_price, is_call_array
-from risk.options.bump import SMOOTH, BumpSizes
-from risk.options.greeks import Valuation
+from tradefleet.risk.options.bsm import FloatArray, FloatLike, KindLike, _inputs, bsm_price, is_call_array
+from tradefleet.risk.options.bump import SMOOTH, BumpSizes
+from tradefleet.risk.options.greeks import Valuation
 
 _T1_SHARE = 0.5 * (np.sqrt(5.0) - 1.0)
 _RHO = float(np.sqrt(_T1_SHARE))
@@ -136,7 +136,7 @@ def bjerksund_stensland_valuation(kind: KindLike, s: FloatLike, k: FloatLike, t:
 
     All eleven bumped inputs are stacked into one batch and priced in one call (the
     formula is a few hundred array operations; one large batch amortises them), so the
-    result equals :func:`risk.options.bump.bump_greeks` on the same pricer.
+    result equals :func:`tradefleet.risk.options.bump.bump_greeks` on the same pricer.
     """
     call = is_call_array(kind)
     arrs = np.broadcast_arrays(call, *(np.asarray(x, dtype=np.float64) for x in (s, k, t, r, sigma, q)))

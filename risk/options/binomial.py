@@ -2,10 +2,10 @@
 
 Set-up (node spots, exercise values, the Broadie-Detemple last step) is vectorised with
 numpy over every node and every option of the batch; the backward induction runs
-compiled with numba (:mod:`risk.options._tree_kernel`, cached on disk), or, with
+compiled with numba (:mod:`tradefleet.risk.options._tree_kernel`, cached on disk), or, with
 ``engine="numpy"``, one numpy operation per time step over the whole batch. The tree
 also yields delta, gamma and theta from its first nodes (Hull, *Options, Futures and
-Other Derivatives*, §21.2); vega and rho come from :mod:`risk.options.bump`.
+Other Derivatives*, §21.2); vega and rho come from :mod:`tradefleet.risk.options.bump`.
 
 Plain CRR converges to Black-Scholes like 1/N and oscillates with the position of the
 strike between nodes (about 4e-3 at the money at 500 steps for S = 100). ``method``
@@ -27,8 +27,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from risk.options.bsm import FloatLike, KindLike, _inputs, bsm_price, is_call_array
-from risk.options.errors import OptionInputError
+from tradefleet.risk.options.bsm import FloatLike, KindLike, _inputs, bsm_price, is_call_array
+from tradefleet.risk.options.errors import OptionInputError
 
 Style = Literal["european", "american"]
 Method = Literal["crr", "bbs", "bbsr"]
@@ -117,7 +117,7 @@ def _induct(sign: FloatArray, s0: FloatArray, strike: FloatArray, tt: FloatArray
     else:
         values = exercise[..., nodes].copy()
     if engine == "numba":
-        from risk.options._tree_kernel import backward
+        from tradefleet.risk.options._tree_kernel import backward
 
         pu_b = np.broadcast_to(np.asarray(pu, dtype=np.float64).reshape(-1), (sign.shape[0],))
         pd_b = np.broadcast_to(np.asarray(pd, dtype=np.float64).reshape(-1), (sign.shape[0],))

@@ -1,11 +1,11 @@
 """An option book marked in one vectorised pass: per-leg marks and Greeks, by structure.
 
-A leg is a signed number of contracts of one :class:`~risk.options.chain.OptionContract`
+A leg is a signed number of contracts of one :class:`~tradefleet.risk.options.chain.OptionContract`
 with the premium paid or received per share. :func:`mark_book` values every leg at once:
 European legs with Black-Scholes-Merton, American legs with the Bjerksund-Stensland
-(2002) approximation (:mod:`risk.options.american`), expiring legs at intrinsic value (delta 1 or -1
+(2002) approximation (:mod:`tradefleet.risk.options.american`), expiring legs at intrinsic value (delta 1 or -1
 in the money, 0 out of it; the other Greeks 0). Greeks are per position (times contracts and multiplier), in the units of
-:mod:`risk.options.greeks`; P&L is the mark against the entry premium.
+:mod:`tradefleet.risk.options.greeks`; P&L is the mark against the entry premium.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from risk.options.american import bjerksund_stensland_valuation
-from risk.options.bsm import bsm_valuation
-from risk.options.chain import OptionContract
-from risk.options.errors import OptionInputError
-from risk.options.greeks import GREEK_NAMES, Greeks
+from tradefleet.risk.options.american import bjerksund_stensland_valuation
+from tradefleet.risk.options.bsm import bsm_valuation
+from tradefleet.risk.options.chain import OptionContract
+from tradefleet.risk.options.errors import OptionInputError
+from tradefleet.risk.options.greeks import GREEK_NAMES, Greeks
 
 FloatArray = npt.NDArray[np.float64]
 MIN_YEARS = 1e-6  # below this a leg is valued at intrinsic (it expires today)

@@ -3,7 +3,7 @@
 Every function broadcasts its array arguments together, so one call prices a whole chain
 or a million random contracts. ``kind`` is ``"call"``/``"put"``, a sequence of those, or a
 boolean array (True = call). Time ``t`` is in years, rates and yields are continuously
-compounded, ``sigma`` is annualised. Greeks follow the units of :mod:`risk.options.greeks`.
+compounded, ``sigma`` is annualised. Greeks follow the units of :mod:`tradefleet.risk.options.greeks`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr
 
-from risk.options.errors import OptionInputError
-from risk.options.greeks import Valuation
+from tradefleet.risk.options.errors import OptionInputError
+from tradefleet.risk.options.greeks import Valuation
 
 OptionKind = Literal["call", "put"]
 KindLike = str | Sequence[str] | npt.ArrayLike

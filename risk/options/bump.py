@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from risk.options.binomial import Method, Style, crr_price
-from risk.options.bsm import FloatArray, FloatLike, KindLike, bsm_price
-from risk.options.greeks import Valuation
+from tradefleet.risk.options.binomial import Method, Style, crr_price
+from tradefleet.risk.options.bsm import FloatArray, FloatLike, KindLike, bsm_price
+from tradefleet.risk.options.greeks import Valuation
 
 PriceFn = Callable[[FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
 

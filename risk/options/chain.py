@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-from orchestrator.clock import dt_to_ns
-from risk.options.errors import ChainDataError
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.risk.options.errors import ChainDataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -186,8 +186,8 @@ class OptionChain:
         """
         import numpy as np
 
-        from risk.options.errors import ImpliedVolError
-        from risk.options.implied import implied_vol, implied_vol_array
+        from tradefleet.risk.options.errors import ImpliedVolError
+        from tradefleet.risk.options.implied import implied_vol, implied_vol_array
 
         if self.spot is None:
             raise ChainDataError(f"chain {self.underlying}: implied vols need the underlying spot")

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from risk.options.book import OptionLeg
+from tradefleet.risk.options.book import OptionLeg
 
 
 @dataclass(frozen=True, slots=True)

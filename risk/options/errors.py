@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.errors import DataError, TradefleetError
+from tradefleet.orchestrator.errors import DataError, TradefleetError
 
 
 class OptionsError(TradefleetError):

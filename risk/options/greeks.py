@@ -1,7 +1,7 @@
 """Option Greeks as values: one frozen record for a position or a portfolio, and the
 array form that vectorised pricers return.
 
-Units (the same everywhere in :mod:`risk.options`):
+Units (the same everywhere in :mod:`tradefleet.risk.options`):
 
 ``delta``  dV/dS, per 1 unit of the underlying
 ``gamma``  d2V/dS2

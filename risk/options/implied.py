@@ -5,7 +5,7 @@ that would leave the current bracket is replaced by bisection), vectorised over 
 chain; anything still unconverged after ``max_iter`` goes to :func:`scipy.optimize.brentq`
 on the final bracket. American options are solved with Brent's method on the binomial
 price (its vega is not analytic). A price outside the no-arbitrage bounds has no implied
-volatility: :class:`~risk.options.errors.ImpliedVolError` names the price and the bounds.
+volatility: :class:`~tradefleet.risk.options.errors.ImpliedVolError` names the price and the bounds.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from risk.options.binomial import Method, Style, crr_price
-from risk.options.bsm import (
+from tradefleet.risk.options.binomial import Method, Style, crr_price
+from tradefleet.risk.options.bsm import (
     FloatArray,
     FloatLike,
     KindLike,
@@ -25,7 +25,7 @@ from risk.options.bsm import (
     is_call_array,
     no_arbitrage_bounds,
 )
-from risk.options.errors import ImpliedVolError, OptionInputError
+from tradefleet.risk.options.errors import ImpliedVolError, OptionInputError
 
 VOL_MIN = 1e-6
 VOL_MAX = 20.0

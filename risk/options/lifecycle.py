@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from risk.options.book import OptionLeg
+from tradefleet.risk.options.book import OptionLeg
 
 Settlement = Literal["cash", "physical"]
 Outcome = Literal["exercised", "assigned", "expired"]

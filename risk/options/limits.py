@@ -1,7 +1,7 @@
 """Portfolio Greek limits: the checks the risk engine runs on a book's option exposure.
 
 Configure a :class:`GreekLimits` (a frozen config section; ``None`` disables a limit),
-compute the book's Greeks with :func:`~risk.options.portfolio.portfolio_greeks`, and
+compute the book's Greeks with :func:`~tradefleet.risk.options.portfolio.portfolio_greeks`, and
 either list the breaches (:func:`check_greek_limits`) or ask whether a candidate trade
 would create or worsen one (:func:`trade_allowed`): a trade that *reduces* an exposure
 already over its limit is allowed, so the book can always be de-risked.
@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from orchestrator.sections import Section
-from risk.options.greeks import GREEK_NAMES, Greeks
-from risk.options.portfolio import BookPosition, OptionPricer, portfolio_greeks
+from tradefleet.orchestrator.sections import Section
+from tradefleet.risk.options.greeks import GREEK_NAMES, Greeks
+from tradefleet.risk.options.portfolio import BookPosition, OptionPricer, portfolio_greeks
 
 
 class GreekLimits(Section):
-    """Absolute caps on the book's Greeks (units of :mod:`risk.options.greeks`)."""
+    """Absolute caps on the book's Greeks (units of :mod:`tradefleet.risk.options.greeks`)."""
 
     max_abs_delta: float | None = Field(None, gt=0, description="shares of underlying")
     max_abs_gamma: float | None = Field(None, gt=0, description="shares per unit of spot")

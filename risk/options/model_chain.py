@@ -3,7 +3,7 @@
 No option quotes ship with the bundled data, so replays and backtests of option bots
 price a chain from the underlying: contracts on the listed grid (monthly expiries on the
 third Friday, strikes on the exchange's increments around the spot), a causal GARCH(1,1)
-volatility (:func:`risk.options.vol.garch_filter_vol`, row t uses returns up to t only),
+volatility (:func:`tradefleet.risk.options.vol.garch_filter_vol`, row t uses returns up to t only),
 a linear skew in log-moneyness, and a bid/ask spread around the model mid. Every chain
 built here is *model-priced*: :data:`PROVENANCE` says so, and every report that uses one
 must print it. It is never recorded market data.
@@ -21,10 +21,10 @@ from typing import Literal
 
 import numpy as np
 
-from risk.options.american import bjerksund_stensland_price
-from risk.options.bsm import bsm_price
-from risk.options.chain import OptionChain, OptionContract, OptionQuote, Style
-from risk.options.errors import OptionInputError
+from tradefleet.risk.options.american import bjerksund_stensland_price
+from tradefleet.risk.options.bsm import bsm_price
+from tradefleet.risk.options.chain import OptionChain, OptionContract, OptionQuote, Style
+from tradefleet.risk.options.errors import OptionInputError
 
 PROVENANCE = "model-priced (GARCH vol, configured skew and spread; not recorded quotes)"
 Settlement = Literal["cash", "physical"]

@@ -2,15 +2,15 @@
 
 :func:`portfolio_greeks` sums ``quantity * multiplier * greek`` over option positions, plus
 ``quantity`` of delta for every share of an underlying held, and returns one
-:class:`~risk.options.greeks.Greeks`. Units: delta in shares of the underlying, gamma in
+:class:`~tradefleet.risk.options.greeks.Greeks`. Units: delta in shares of the underlying, gamma in
 shares per unit of spot, theta in currency per year, vega in currency per 1.00 of vol, rho
-in currency per 1.00 of rate (see :mod:`risk.options.greeks`).
+in currency per 1.00 of rate (see :mod:`tradefleet.risk.options.greeks`).
 
 Unit Greeks come from a *pricer* (:class:`OptionPricer`): :class:`ChainPricer` marks each
 contract at its chain IV (solved from the mid when the chain has none) and the chain's
 spot; :class:`ModelPricer` uses given spots and vols (a GARCH or realised estimate).
 American contracts are valued on the binomial tree (tree delta/gamma/theta, bumped
-vega/rho), European ones with closed-form BSM. Risk code holding ``orchestrator.domain``
+vega/rho), European ones with closed-form BSM. Risk code holding ``tradefleet.orchestrator.domain``
 positions converts them with :func:`positions_from_book` (OCC symbols are options).
 """
 
@@ -22,10 +22,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from orchestrator.domain import Position
-from risk.options.chain import OptionChain, OptionContract, parse_occ
-from risk.options.errors import ChainDataError, OptionsError
-from risk.options.greeks import Greeks, Valuation
+from tradefleet.orchestrator.domain import Position
+from tradefleet.risk.options.chain import OptionChain, OptionContract, parse_occ
+from tradefleet.risk.options.errors import ChainDataError, OptionsError
+from tradefleet.risk.options.greeks import Greeks, Valuation
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +107,9 @@ def value_contracts(contracts: Sequence[OptionContract], asof_ns: int, spots: Se
                     vols: Sequence[float], rate: float, dividends: Sequence[float],
                     steps: int = 200) -> Valuation:
     """Value contracts per unit: BSM for European, binomial (tree + bump) for American."""
-    from risk.options.binomial import crr_tree
-    from risk.options.bsm import bsm_valuation
-    from risk.options.bump import binomial_bump_valuation
+    from tradefleet.risk.options.binomial import crr_tree
+    from tradefleet.risk.options.bsm import bsm_valuation
+    from tradefleet.risk.options.bump import binomial_bump_valuation
 
     n = len(contracts)
     out = {g: np.zeros(n) for g in ("price", "delta", "gamma", "theta", "vega", "rho")}

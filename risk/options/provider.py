@@ -1,18 +1,18 @@
 """The Greeks provider the portfolio risk gate calls once per clock tick.
 
-:class:`risk.engine.PortfolioRiskGate` takes ``greeks_provider`` (from
+:class:`tradefleet.risk.engine.PortfolioRiskGate` takes ``greeks_provider`` (from
 ``services.extras["greeks_provider"]``): a callable from the ledger's positions to an
 object with ``delta``, ``gamma`` and ``vega``, checked against ``[risk.greeks]``
 (``max_abs_delta`` "in underlying-currency units"). :class:`MarketGreeksProvider` is that
 callable: it turns positions into option and share holdings (OCC symbols are options),
-values the options with a :class:`~risk.options.portfolio.ModelPricer` at the market's
+values the options with a :class:`~tradefleet.risk.options.portfolio.ModelPricer` at the market's
 last close and a trailing realised vol of each underlying, and returns the book's
 *currency* Greeks, which add up across underlyings:
 
 ``delta``  sum over underlyings of share-delta x spot (currency per 100 % move, i.e. the
            net delta-adjusted notional; shares count as delta 1)
 ``gamma``  sum of gamma x spot^2 / 100: the change in currency delta for a 1 % move
-``theta``, ``vega``, ``rho``  already in currency (see :mod:`risk.options.greeks`)
+``theta``, ``vega``, ``rho``  already in currency (see :mod:`tradefleet.risk.options.greeks`)
 
 Wire it with :func:`install_greeks_provider` when assembling the kernel's services.
 """
@@ -23,15 +23,15 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from risk.options.errors import OptionsError
-from risk.options.greeks import Greeks
-from risk.options.portfolio import ModelPricer, OptionPosition, portfolio_greeks_by_underlying, positions_from_book
+from tradefleet.risk.options.errors import OptionsError
+from tradefleet.risk.options.greeks import Greeks
+from tradefleet.risk.options.portfolio import ModelPricer, OptionPosition, portfolio_greeks_by_underlying, positions_from_book
 
 if TYPE_CHECKING:
-    from orchestrator.clock import Clock
-    from orchestrator.domain import Position
-    from orchestrator.pipeline.gate import MarketView
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.clock import Clock
+    from tradefleet.orchestrator.domain import Position
+    from tradefleet.orchestrator.pipeline.gate import MarketView
+    from tradefleet.orchestrator.services import Services
 
 
 def currency_greeks(by_underlying: Mapping[str, Greeks], spots: Mapping[str, float]) -> Greeks:

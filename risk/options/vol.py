@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from risk.options.errors import OptionsError
+from tradefleet.risk.options.errors import OptionsError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,7 +111,7 @@ def fit_garch(close: pd.Series, periods: int = PERIODS_PER_YEAR, dist: str = "no
 
 def sp500_garch() -> GarchFit:
     """Fit GARCH(1,1) to the bundled S&P 500 daily closes (1999-2018)."""
-    from scrapers.bundled import load_dataset
+    from tradefleet.scrapers.bundled import load_dataset
 
     return fit_garch(load_dataset("sp500")["close"])
 

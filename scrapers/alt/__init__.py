@@ -1,8 +1,8 @@
 """Alternative data: FRED and GDPNow, weather (Open-Meteo GFS ensemble, NWS), the Cleveland
 Fed CPI nowcast, sportsbook odds, news (NewsAPI + RSS), crypto funding and open interest.
 
-Every source reads through the hub's :class:`~scrapers.http.SourceClient` (limits, TTL
-cache, retries, offline fixtures) and returns :class:`~scrapers.provenance.Sourced` values
+Every source reads through the hub's :class:`~tradefleet.scrapers.http.SourceClient` (limits, TTL
+cache, retries, offline fixtures) and returns :class:`~tradefleet.scrapers.provenance.Sourced` values
 whose provenance (source, fetched_at, published_at) is written to the provenance log.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from scrapers.alt.base import AltSource
+from tradefleet.scrapers.alt.base import AltSource
 
 __all__ = ["AltSource", "alt_sources"]
 
@@ -18,12 +18,12 @@ __all__ = ["AltSource", "alt_sources"]
 @cache
 def alt_sources() -> dict[str, type[AltSource]]:
     """The alternative-data sources by name (imported on first use: keeps the CLI fast)."""
-    from scrapers.alt.derivatives import FundingSource
-    from scrapers.alt.fred import FredSource, GdpNowSource
-    from scrapers.alt.news import NewsSource
-    from scrapers.alt.nowcast import ClevelandFedSource
-    from scrapers.alt.odds import OddsSource
-    from scrapers.alt.weather import NwsSource, OpenMeteoSource
+    from tradefleet.scrapers.alt.derivatives import FundingSource
+    from tradefleet.scrapers.alt.fred import FredSource, GdpNowSource
+    from tradefleet.scrapers.alt.news import NewsSource
+    from tradefleet.scrapers.alt.nowcast import ClevelandFedSource
+    from tradefleet.scrapers.alt.odds import OddsSource
+    from tradefleet.scrapers.alt.weather import NwsSource, OpenMeteoSource
 
     classes = (FredSource, GdpNowSource, OpenMeteoSource, NwsSource, ClevelandFedSource, OddsSource,
                NewsSource, FundingSource)

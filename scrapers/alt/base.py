@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from orchestrator.services import Services
-    from scrapers.hub import DataHub
+    from tradefleet.orchestrator.services import Services
+    from tradefleet.scrapers.hub import DataHub
 
 
 class AltSource:
@@ -27,7 +27,7 @@ class AltSource:
     @classmethod
     def build(cls, services: Services) -> Any:
         """Registry hook: this source on the kernel's shared DataHub."""
-        from scrapers.hub import DataHub
+        from tradefleet.scrapers.hub import DataHub
 
         return DataHub.from_services(services).source(cls.name)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from orchestrator.errors import DataError
-from scrapers.alt.base import AltSource
-from scrapers.limits import Guard, TTLCache
-from scrapers.provenance import Provenance, Sourced
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.alt.base import AltSource
+from tradefleet.scrapers.limits import Guard, TTLCache
+from tradefleet.scrapers.provenance import Provenance, Sourced
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,8 @@ class FundingSource(AltSource):
     @property
     def exchange(self) -> Any:
         if self._ex is None:
-            from scrapers.providers.remote import make_ccxt
-            from scrapers.recorded import fixture_adapter
+            from tradefleet.scrapers.providers.remote import make_ccxt
+            from tradefleet.scrapers.recorded import fixture_adapter
 
             offline = self.offline
             base = self.hub.config.base_urls.get(self.name)
@@ -68,7 +68,7 @@ class FundingSource(AltSource):
             return Sourced(hit.value.value, hit.value.provenance.cached(), hit.value.meta)
 
         def read() -> tuple[dict[str, Any], dict[str, Any]]:
-            from scrapers.providers.remote import ccxt_error
+            from tradefleet.scrapers.providers.remote import ccxt_error
 
             try:
                 return self.exchange.fetch_funding_rate(symbol), self.exchange.fetch_open_interest(symbol)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
-from orchestrator.clock import dt_to_ns
-from orchestrator.errors import DataError
-from scrapers.alt.base import AltSource
-from scrapers.http import SourceClient
-from scrapers.provenance import Provenance, Sourced
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.alt.base import AltSource
+from tradefleet.scrapers.http import SourceClient
+from tradefleet.scrapers.provenance import Provenance, Sourced
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from scrapers.alt.base import AltSource
-from scrapers.http import SourceClient, SourceUnavailable
-from scrapers.provenance import Provenance, Sourced
+from tradefleet.scrapers.alt.base import AltSource
+from tradefleet.scrapers.http import SourceClient, SourceUnavailable
+from tradefleet.scrapers.provenance import Provenance, Sourced
 
 SERIES = ("CPI Inflation", "Core CPI Inflation", "PCE Inflation", "Core PCE Inflation")
 

@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from scrapers.alt.base import AltSource
-from scrapers.http import SourceClient, SourceUnavailable
-from scrapers.provenance import Provenance, Sourced
+from tradefleet.scrapers.alt.base import AltSource
+from tradefleet.scrapers.http import SourceClient, SourceUnavailable
+from tradefleet.scrapers.provenance import Provenance, Sourced
 
 
 def devig_proportional(prices: list[float]) -> list[float]:

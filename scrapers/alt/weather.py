@@ -15,11 +15,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from orchestrator.clock import NS
-from orchestrator.errors import DataError
-from scrapers.alt.base import AltSource
-from scrapers.http import SourceClient, SourceUnavailable
-from scrapers.provenance import Provenance, Sourced
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.alt.base import AltSource
+from tradefleet.scrapers.http import SourceClient, SourceUnavailable
+from tradefleet.scrapers.provenance import Provenance, Sourced
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
-from orchestrator.clock import Clock, LiveClock
-from orchestrator.duration import parse_timeframe
+from tradefleet.orchestrator.clock import Clock, LiveClock
+from tradefleet.orchestrator.duration import parse_timeframe
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.services import Services
-    from scrapers.config import DataConfig
+    from tradefleet.orchestrator.services import Services
+    from tradefleet.scrapers.config import DataConfig
 
 
 class BarProvider(Protocol):
@@ -48,7 +48,7 @@ class ProviderBase:
     @classmethod
     def build(cls, services: Services) -> Any:
         """Registry hook: build from the running kernel's config and clock."""
-        from scrapers.config import DataConfig
+        from tradefleet.scrapers.config import DataConfig
 
         cfg = getattr(services.config, "data", None) or DataConfig()
         return cls.from_config(cfg, services.clock or LiveClock())
@@ -70,7 +70,7 @@ def frame_from_rows(ts_close_ns: np.ndarray, rows: np.ndarray, source: str) -> p
     """Build a bar frame from close times and an (n, 5) OHLCV float array."""
     import pandas as pd
 
-    from scrapers.frames import OHLCV
+    from tradefleet.scrapers.frames import OHLCV
 
     index = pd.DatetimeIndex(np.asarray(ts_close_ns, dtype="int64").view("datetime64[ns]"), name="ts").tz_localize("UTC")
     data = np.asarray(rows, dtype="float64").reshape(-1, 5)

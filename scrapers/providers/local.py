@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from orchestrator.clock import Clock
-from orchestrator.errors import DataError
-from scrapers.providers import ProviderBase, cut
-from scrapers.resample import resample
+from tradefleet.orchestrator.clock import Clock
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.providers import ProviderBase, cut
+from tradefleet.scrapers.resample import resample
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scrapers.config import DataConfig
+    from tradefleet.scrapers.config import DataConfig
 
 
 class BundledProvider(ProviderBase):
@@ -25,7 +25,7 @@ class BundledProvider(ProviderBase):
         return cls()
 
     def bars(self, symbol: str, tf: str, start_ns: int | None, end_ns: int) -> pd.DataFrame:
-        from scrapers.bundled import dataset_for, load_dataset
+        from tradefleet.scrapers.bundled import dataset_for, load_dataset
 
         ds = dataset_for(symbol)
         frame = load_dataset(ds.name)
@@ -53,7 +53,7 @@ class FileProvider(ProviderBase):
         return cls(config.files, tz=config.file_timezone, max_missing=config.max_missing_bars)
 
     def bars(self, symbol: str, tf: str, start_ns: int | None, end_ns: int) -> pd.DataFrame:
-        from scrapers.files import infer_timeframe as _infer_tf, load_bar_file
+        from tradefleet.scrapers.files import infer_timeframe as _infer_tf, load_bar_file
 
         path = self.files.get(symbol)
         if path is None:

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from orchestrator.clock import NS, Clock, ns_to_dt
-from orchestrator.duration import parse_timeframe
-from orchestrator.errors import DataError
-from scrapers.limits import TransientDataError
-from scrapers.providers import ProviderBase, cut, frame_from_rows, open_to_close_ns
+from tradefleet.orchestrator.clock import NS, Clock, ns_to_dt
+from tradefleet.orchestrator.duration import parse_timeframe
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.limits import TransientDataError
+from tradefleet.scrapers.providers import ProviderBase, cut, frame_from_rows, open_to_close_ns
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scrapers.config import DataConfig
+    from tradefleet.scrapers.config import DataConfig
 
 _CCXT_TF = {"mo": "M"}
 

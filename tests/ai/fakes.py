@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestrator.bot import REGIMES, Bot, BotSpec, Schedule
-from orchestrator.clock import SimClock
-from orchestrator.domain import AssetClass, Bar, Position
-from orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.bot import REGIMES, Bot, BotSpec, Schedule
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import AssetClass, Bar, Position
+from tradefleet.orchestrator.pipeline.gate import GateContext
 
 
 class FrameData:
@@ -27,7 +27,7 @@ class FrameData:
     def frame(self, symbol: str, bars: int | None = None) -> pd.DataFrame:
         self.calls += 1
         if symbol not in self.frames:  # as the kernel's MarketState does
-            from orchestrator.errors import DataError
+            from tradefleet.orchestrator.errors import DataError
 
             raise DataError(f"no market data loaded for {symbol!r}")
         f = self.frames[symbol]
@@ -116,9 +116,9 @@ class FixedMarket:
 
 def make_services(config: Any, clock: SimClock, frames: dict[str, pd.DataFrame], **extras: Any) -> Any:
     """Services over in-memory frames, an in-process bus and an empty registry."""
-    from orchestrator.bus import InProcessBus
-    from orchestrator.registry import Registry
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.bus import InProcessBus
+    from tradefleet.orchestrator.registry import Registry
+    from tradefleet.orchestrator.services import Services
 
     data = FrameData(frames, clock)
     return Services(config=config, clock=clock, store=None, bus=InProcessBus(), registry=Registry(),  # type: ignore[arg-type]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ai.data import ReplayFallbackData
-from ai.ensemble.combine import ICTracker, combine
-from ai.ensemble.source import Vote
-from orchestrator.clock import SimClock
-from orchestrator.errors import DataError
-from scrapers.bundled import load_dataset
+from tradefleet.ai.data import ReplayFallbackData
+from tradefleet.ai.ensemble.combine import ICTracker, combine
+from tradefleet.ai.ensemble.source import Vote
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.bundled import load_dataset
 from tests.ai.fakes import FrameData
 
 EUR = load_dataset("eurusd")

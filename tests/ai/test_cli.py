@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orchestrator.cli.main import main
+from tradefleet.app.cli.main import main
 
 
 def test_regime_fit_json_and_show(tmp_path, monkeypatch, capsys):
@@ -17,7 +17,7 @@ def test_regime_fit_json_and_show(tmp_path, monkeypatch, capsys):
     assert meta["market"] == "EUR/USD" and sorted(meta["labels"]) == ["bear", "bull", "sideways"]
     assert meta["converged"] and meta["n_obs"] > 100 and sum(meta["current"].values()) == pytest.approx(1.0)
     assert list((tmp_path / "m" / "EUR_USD").glob("*.joblib"))
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
     Store.open(f"sqlite:///{tmp_path}/s.db").close()  # 'regime show' only reads: it never creates a store
     main(["regime", "show", "SPX", "--store", f"sqlite:///{tmp_path}/s.db", "--json"])

@@ -10,18 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ai.config import DEFAULT_WEIGHTS, EnsembleConfig
-from ai.ensemble.combine import combine
-from ai.ensemble.gate import EnsembleGate, builtin_sources
-from ai.ensemble.source import SourceContext, Vote
-from ai.ensemble.sources.consensus import BotConsensusSource
-from ai.ensemble.sources.external import MLModelSource, NewsSentimentSource
-from ai.ensemble.sources.macro import MacroSource
-from ai.ensemble.sources.technical import MultiTimeframeSource, TechnicalSource
-from ai.ensemble.tracker import SignalTracker
-from orchestrator.clock import SimClock, dt_to_ns
-from orchestrator.domain import AssetClass, Direction, Signal, Verdict
-from scrapers.bundled import load_dataset
+from tradefleet.ai.config import DEFAULT_WEIGHTS, EnsembleConfig
+from tradefleet.ai.ensemble.combine import combine
+from tradefleet.ai.ensemble.gate import EnsembleGate, builtin_sources
+from tradefleet.ai.ensemble.source import SourceContext, Vote
+from tradefleet.ai.ensemble.sources.consensus import BotConsensusSource
+from tradefleet.ai.ensemble.sources.external import MLModelSource, NewsSentimentSource
+from tradefleet.ai.ensemble.sources.macro import MacroSource
+from tradefleet.ai.ensemble.sources.technical import MultiTimeframeSource, TechnicalSource
+from tradefleet.ai.ensemble.tracker import SignalTracker
+from tradefleet.orchestrator.clock import SimClock, dt_to_ns
+from tradefleet.orchestrator.domain import AssetClass, Direction, Signal, Verdict
+from tradefleet.scrapers.bundled import load_dataset
 from tests.ai.fakes import FrameData, FrameMarket, make_ctx, make_spec
 
 EUR = load_dataset("eurusd")
@@ -158,7 +158,7 @@ def test_macro_source_uses_only_published_values():
     sctx = SourceContext(_sig(late, instrument="SPX"), make_ctx(late, spec, None), EUR.iloc[:1], np.ones(1), SignalTracker())
     assert src.vote(sctx).abstain.startswith("unavailable: no bundled macro series covers 2021-06-01")
     # the VIX close of 2016-02-11 is known on the 12th, the 12th's only from the 13th
-    from ai.ensemble.sources.macro import _known
+    from tradefleet.ai.ensemble.sources.macro import _known
 
     assert _known("vix", dt_to_ns(datetime(2016, 2, 12, 23, tzinfo=UTC)), 7)[-1] == pytest.approx(28.14, abs=0.01)
 

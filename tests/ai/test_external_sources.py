@@ -8,23 +8,23 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from ai.ensemble.source import SourceContext
-from ai.ensemble.sources.external import (
+from tradefleet.ai.ensemble.source import SourceContext
+from tradefleet.ai.ensemble.sources.external import (
     CryptoDerivativesSource,
     HubNewsSentiment,
     MLModelSource,
     NewsSentimentSource,
     RegistryPredictor,
 )
-from ai.ensemble.tracker import SignalTracker
-from orchestrator.clock import NS, SimClock, dt_to_ns
-from orchestrator.config import AppConfig
-from orchestrator.domain import AssetClass, Direction, Signal
-from orchestrator.errors import DataError
-from scrapers.alt.derivatives import Derivatives
-from scrapers.alt.news import Article
-from scrapers.bundled import load_dataset
-from scrapers.provenance import Provenance, Sourced
+from tradefleet.ai.ensemble.tracker import SignalTracker
+from tradefleet.orchestrator.clock import NS, SimClock, dt_to_ns
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import AssetClass, Direction, Signal
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.alt.derivatives import Derivatives
+from tradefleet.scrapers.alt.news import Article
+from tradefleet.scrapers.bundled import load_dataset
+from tradefleet.scrapers.provenance import Provenance, Sourced
 from tests.ai.fakes import make_ctx, make_services, make_spec
 
 NOW = datetime(2024, 3, 12, 15, 0, tzinfo=UTC)
@@ -102,7 +102,7 @@ def test_news_through_hub_and_lexicon_scorer():
     provider = HubNewsSentiment(FakeHub(news=news), None)
     items = provider.sentiment("BTC/USD", now - 86_400 * NS, now)
     assert news.query == "bitcoin" and [t for t, _ in items] == [now - 3600 * NS, now - 7200 * NS]
-    from ml_models.sentiment import score_texts
+    from tradefleet.ml_models.sentiment import score_texts
 
     expected = score_texts([arts[0].title, arts[1].title])
     assert [s for _, s in items] == pytest.approx(expected)
@@ -120,7 +120,7 @@ def test_news_abstains_in_replay_and_without_headlines():
 
 
 def test_ml_source_reads_the_registry_and_abstains_without_a_model(tmp_path):
-    from ml_models.registry import ModelRegistry
+    from tradefleet.ml_models.registry import ModelRegistry
 
     clock = SimClock(NOW)
     services = make_services(AppConfig.model_validate({"ml": {"root": str(tmp_path)}}), clock, {})

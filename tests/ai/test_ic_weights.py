@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ai.config import EnsembleConfig
-from ai.ensemble.combine import ICTracker, WeightLog, combine
-from ai.ensemble.source import Vote
-from orchestrator.execution.exec_store import ExecStore
-from orchestrator.store import Store
+from tradefleet.ai.config import EnsembleConfig
+from tradefleet.ai.ensemble.combine import ICTracker, WeightLog, combine
+from tradefleet.ai.ensemble.source import Vote
+from tradefleet.orchestrator.execution.exec_store import ExecStore
+from tradefleet.orchestrator.store import Store
 
 
 def _simulate(seed: int = 11, n: int = 400) -> tuple[ICTracker, WeightLog, list[dict[str, float]]]:

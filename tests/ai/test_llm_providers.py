@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ai.config import LLMConfig
-from ai.llm.base import LLMBudgetExceeded, LLMMalformed, LLMRateLimited, LLMRefused, LLMTimeout
-from ai.llm.cache import PromptCache
-from ai.llm.client import build_client
-from orchestrator.clock import SimClock
+from tradefleet.ai.config import LLMConfig
+from tradefleet.ai.llm.base import LLMBudgetExceeded, LLMMalformed, LLMRateLimited, LLMRefused, LLMTimeout
+from tradefleet.ai.llm.cache import PromptCache
+from tradefleet.ai.llm.client import build_client
+from tradefleet.orchestrator.clock import SimClock
 from tests.fakes import llm_anthropic, llm_openai
 from tests.fakes.llm_server import Scripted
 

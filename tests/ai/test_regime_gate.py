@@ -7,15 +7,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ai.config import RegimeConfig
-from ai.regime.features import regime_features
-from ai.regime.gate import RegimeGate
-from ai.regime.history import JsonlRegimeHistory, MemoryRegimeHistory
-from ai.regime.hmm import fit_regime_model
-from ai.regime.model_store import JoblibModelStore
-from orchestrator.clock import SimClock
-from orchestrator.domain import AssetClass, Direction, Signal, Verdict
-from scrapers.bundled import load_dataset
+from tradefleet.ai.config import RegimeConfig
+from tradefleet.ai.regime.features import regime_features
+from tradefleet.ai.regime.gate import RegimeGate
+from tradefleet.ai.regime.history import JsonlRegimeHistory, MemoryRegimeHistory
+from tradefleet.ai.regime.hmm import fit_regime_model
+from tradefleet.ai.regime.model_store import JoblibModelStore
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import AssetClass, Direction, Signal, Verdict
+from tradefleet.scrapers.bundled import load_dataset
 from tests.ai.fakes import FrameData, FrameMarket, make_ctx, make_spec
 
 EUR = load_dataset("eurusd").iloc[:1500]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ai.regime.features import regime_features
-from ai.regime.hmm import fit_regime_model, label_states, model_from_hmm
-from scrapers.bundled import load_dataset
+from tradefleet.ai.regime.features import regime_features
+from tradefleet.ai.regime.hmm import fit_regime_model, label_states, model_from_hmm
+from tradefleet.scrapers.bundled import load_dataset
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ai.regime.history import RegimeRow
-from ai.regime.store_history import StoreRegimeHistory
-from orchestrator.store import HEAD_REVISION, Store
-from orchestrator.store.migrate import current_revision
+from tradefleet.ai.regime.history import RegimeRow
+from tradefleet.ai.regime.store_history import StoreRegimeHistory
+from tradefleet.orchestrator.store import HEAD_REVISION, Store
+from tradefleet.orchestrator.store.migrate import current_revision
 
 
 def _row(ts: int, regime: str = "bull") -> RegimeRow:
@@ -32,8 +32,8 @@ def test_store_history_appends_and_never_rewrites(tmp_path):
 def test_replay_with_ai_gates_stores_regimes_and_votes(tmp_path):
     import sqlite3
 
-    from orchestrator.config import AppConfig
-    from orchestrator.replay import run_replay
+    from tradefleet.app.config import AppConfig
+    from tradefleet.app.replay import run_replay
 
     cfg = AppConfig.model_validate({
         "pipeline": {"stages": ["regime", "ensemble", "veto", "risk"]},

@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ai.ensemble.source import SourceContext, Vote
-from ai.ensemble.tracker import SignalTracker
-from ai.veto.base import VetoVerdict
-from orchestrator.clock import SimClock
-from orchestrator.config import AppConfig
-from orchestrator.domain import Decision, Direction, Signal
-from orchestrator.registry import Registry
-from scrapers.bundled import load_dataset
+from tradefleet.ai.ensemble.source import SourceContext, Vote
+from tradefleet.ai.ensemble.tracker import SignalTracker
+from tradefleet.ai.veto.base import VetoVerdict
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import Decision, Direction, Signal
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.scrapers.bundled import load_dataset
 from tests.ai.fakes import make_ctx, make_services, make_spec
 
 EUR = load_dataset("eurusd")

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ai.config import VetoConfig
-from ai.ensemble.tracker import SignalTracker
-from ai.veto.rules import RulesVeto
-from orchestrator.clock import SimClock
-from orchestrator.domain import AssetClass, Bar, Direction, Signal
+from tradefleet.ai.config import VetoConfig
+from tradefleet.ai.ensemble.tracker import SignalTracker
+from tradefleet.ai.veto.rules import RulesVeto
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import AssetClass, Bar, Direction, Signal
 from tests.ai.fakes import make_ctx, make_spec
 
 VENUES = {"kalshi": "KXHIGHNY-T90", "polymarket": "POLY-FED-CUT-DEC"}

@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from ai.ensemble.source import SourceContext
-from ai.ensemble.sources.analyst import LLMAnalystSource
-from ai.ensemble.tracker import SignalTracker
-from ai.veto.gate import VetoGate
-from orchestrator.clock import SimClock, dt_to_ns
-from orchestrator.config import AppConfig
-from orchestrator.domain import Direction, Signal, Verdict
-from orchestrator.errors import ConfigError
-from scrapers.bundled import load_dataset
+from tradefleet.ai.ensemble.source import SourceContext
+from tradefleet.ai.ensemble.sources.analyst import LLMAnalystSource
+from tradefleet.ai.ensemble.tracker import SignalTracker
+from tradefleet.ai.veto.gate import VetoGate
+from tradefleet.orchestrator.clock import SimClock, dt_to_ns
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import Direction, Signal, Verdict
+from tradefleet.orchestrator.errors import ConfigError
+from tradefleet.scrapers.bundled import load_dataset
 from tests.ai.fakes import make_ctx, make_services, make_spec
 from tests.fakes import llm_anthropic, llm_openai
 from tests.fakes.llm_server import Scripted

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from ai.config import VetoConfig
-from ai.ensemble.tracker import SignalTracker
-from ai.veto.events import load_calendar
-from ai.veto.rules import RulesVeto
-from orchestrator.clock import NS, SimClock, dt_to_ns
-from orchestrator.domain import AssetClass, Direction, Fill, Order, Side, Signal
+from tradefleet.ai.config import VetoConfig
+from tradefleet.ai.ensemble.tracker import SignalTracker
+from tradefleet.ai.veto.events import load_calendar
+from tradefleet.ai.veto.rules import RulesVeto
+from tradefleet.orchestrator.clock import NS, SimClock, dt_to_ns
+from tradefleet.orchestrator.domain import AssetClass, Direction, Fill, Order, Side, Signal
 from tests.ai.fakes import FixedMarket, make_ctx, make_spec
 
 

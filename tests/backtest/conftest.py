@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from backtest.strategies import sma_cross_spec
-from orchestrator.bot import BotSpec
-from scrapers.bundled import load_dataset
+from tradefleet.backtest.strategies import sma_cross_spec
+from tradefleet.orchestrator.bot import BotSpec
+from tradefleet.scrapers.bundled import load_dataset
 
 
 @pytest.fixture(scope="session")

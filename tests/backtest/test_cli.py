@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli.main import main
+from tradefleet.app.cli.main import main
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: ignore[type-arg]
@@ -48,7 +48,7 @@ def test_cli_optimize_montecarlo_validate(capsys, tmp_path: Path) -> None:  # ty
     assert code == (0 if rec["passed"] else 1)  # NO-GO exits 1 (issue #18)
     assert rec["bot"] == "spx-sma-trend" and {c["name"] for c in rec["checks"]} == {
         "trades", "win_rate", "sharpe", "lookahead", "wf_oos_sharpe"}
-    from backtest.records import is_validated
+    from tradefleet.backtest.records import is_validated
 
     assert is_validated(store, "spx-sma-trend") == rec["passed"]
 

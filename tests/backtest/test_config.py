@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.config import check_config
+from tradefleet.app.config import check_config
 
 
 def test_validation_section_from_file_and_env(tmp_path: Path) -> None:

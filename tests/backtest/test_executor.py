@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backtest.engine import SimSettings, run_backtest, signals_of
-from backtest.executor import InlineExecutor, chunks, fan_out, open_executor
-from backtest.montecarlo import monte_carlo
-from backtest.sweep import best, default_space, grid, parse_space, sweep
-from backtest.walkforward import walk_forward
+from tradefleet.backtest.engine import SimSettings, run_backtest, signals_of
+from tradefleet.backtest.executor import InlineExecutor, chunks, fan_out, open_executor
+from tradefleet.backtest.montecarlo import monte_carlo
+from tradefleet.backtest.sweep import best, default_space, grid, parse_space, sweep
+from tradefleet.backtest.walkforward import walk_forward
 
 
 def test_chunks_and_parse_space() -> None:

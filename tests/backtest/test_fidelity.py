@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backtest.engine import SimSettings, run_backtest, signals_of
-from backtest.strategies import sma_cross_spec
-from scrapers.bundled import load_dataset
+from tradefleet.backtest.engine import SimSettings, run_backtest, signals_of
+from tradefleet.backtest.strategies import sma_cross_spec
+from tradefleet.scrapers.bundled import load_dataset
 
 CASH = 10_000_000.0  # large, so backtesting.py's whole-unit sizing leaves negligible idle cash
 COMMISSION = 0.002
@@ -58,7 +58,7 @@ def test_fidelity_same_trades_and_equity_as_backtesting_py(ours) -> None:  # typ
 
 
 def test_fidelity_same_trades_and_equity_as_vectorbt(ours) -> None:  # type: ignore[no-untyped-def]
-    from backtest.reference import run_vectorbt, vectorbt_trades
+    from tradefleet.backtest.reference import run_vectorbt, vectorbt_trades
 
     frame, settings, res = ours
     sig = signals_of(sma_cross_spec(10, 20).build(), frame)
@@ -85,12 +85,12 @@ def test_fidelity_stops_same_trades_as_vectorbt(stops: dict[str, float]) -> None
     (Trailing stops also differ: our trail includes the entry bar's high, vectorbt's starts
     on the next bar.)
     """
-    from backtest.reference import run_vectorbt, vectorbt_trades
+    from tradefleet.backtest.reference import run_vectorbt, vectorbt_trades
 
     frame = load_dataset("goog")
     sig = signals_of(sma_cross_spec(10, 20).build(), frame)
     settings = SimSettings(init_cash=CASH, fee=COMMISSION, allow_short=False, **stops)
-    from backtest.engine import simulate
+    from tradefleet.backtest.engine import simulate
 
     ours = simulate(frame, sig, settings)
     mine = ours.trades_frame()

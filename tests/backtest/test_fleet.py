@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from backtest.engine import SimSettings, run_backtest
-from backtest.fleet import backtest_bots
-from orchestrator.bot import BotSpec, Schedule
-from orchestrator.domain import AssetClass
-from orchestrator.registry import Registry
-from scrapers.bundled import load_dataset
+from tradefleet.backtest.engine import SimSettings, run_backtest
+from tradefleet.backtest.fleet import backtest_bots
+from tradefleet.orchestrator.bot import BotSpec, Schedule
+from tradefleet.orchestrator.domain import AssetClass
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.scrapers.bundled import load_dataset
 
 
 def test_backtest_bots_isolates_failures(sma_spec) -> None:  # type: ignore[no-untyped-def]

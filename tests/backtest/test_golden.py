@@ -1,9 +1,9 @@
 """Golden-bar conformance: the same crafted cases through the three fill paths.
 
-1. ``match``: the pure fill model (:func:`orchestrator.execution.fill_model.match_book`);
+1. ``match``: the pure fill model (:func:`tradefleet.orchestrator.execution.fill_model.match_book`);
 2. paper trading: orders sent through the order manager to the paper broker, bars arriving
    one by one on a simulated clock, fills read back from the store;
-3. the numba backtester (:func:`backtest.engine.simulate`), which ports the same rules.
+3. the numba backtester (:func:`tradefleet.backtest.engine.simulate`), which ports the same rules.
 
 Every case is a long entry decided at the close of bar 0, with an optional stop and target
 linked one-cancels-other (a bracket). The bars are GENERATED for each case (hand-written
@@ -22,16 +22,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.engine import Signals, SimSettings, simulate
-from orchestrator.bus import InProcessBus
-from orchestrator.clock import SimClock
-from orchestrator.domain import Bar, Order, OrderType, Side, TimeInForce
-from orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, OrderState, SameBar, at_close,
+from tradefleet.backtest.engine import Signals, SimSettings, simulate
+from tradefleet.orchestrator.bus import InProcessBus
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Bar, Order, OrderType, Side, TimeInForce
+from tradefleet.orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, OrderState, SameBar, at_close,
                                              match_book)
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.paper import PaperBroker, PaperCosts
-from orchestrator.market import MarketState
-from orchestrator.store import Store
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.execution.paper import PaperBroker, PaperCosts
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.store import Store
 
 D = Decimal
 CASH = 1_000_000.0

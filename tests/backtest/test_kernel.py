@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.engine import Signals, SimSettings, simulate
+from tradefleet.backtest.engine import Signals, SimSettings, simulate
 
 
 def _frame(opens: list[float], highs: list[float] | None = None, lows: list[float] | None = None,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from backtest.lookahead import check_lookahead
-from backtest.strategies import SmaCrossBot, SmaCrossParams
+from tradefleet.backtest.lookahead import check_lookahead
+from tradefleet.backtest.strategies import SmaCrossBot, SmaCrossParams
 
 
 class PeekingBot(SmaCrossBot):
@@ -45,8 +45,8 @@ def test_lookahead_names_first_differing_bar(goog) -> None:  # type: ignore[no-u
 def test_validate_table_names_the_leaking_bar(goog) -> None:  # type: ignore[no-untyped-def]
     """Issue #18: the validate table said ``lookahead: no`` for a leaky bot (read as "no
     lookahead") and named the bar only in --json."""
-    from backtest.cli import validation_rows
-    from backtest.records import Check, ValidationRecord
+    from tradefleet.app.cli.backtest import validation_rows
+    from tradefleet.backtest.records import Check, ValidationRecord
 
     rep = check_lookahead(PeekingBot(SmaCrossParams()), goog, "peek", count=8)
     clean = check_lookahead(SmaCrossBot(SmaCrossParams()), goog, "sma", count=8)
@@ -60,9 +60,9 @@ def test_validate_table_names_the_leaking_bar(goog) -> None:  # type: ignore[no-
 
 def test_backtest_and_run_warn_about_a_leaky_bot(goog, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     """Issue #18: run and backtest traded a bot that fails the lookahead check with no warning."""
-    from backtest.lookahead import lookahead_warning
-    from backtest.records import Check, SqlValidationStore, ValidationRecord
-    from orchestrator.cli.main import main
+    from tradefleet.backtest.lookahead import lookahead_warning
+    from tradefleet.backtest.records import Check, SqlValidationStore, ValidationRecord
+    from tradefleet.app.cli.main import main
 
     rep = check_lookahead(PeekingBot(SmaCrossParams()), goog, "peek", count=8)
     msg = lookahead_warning(rep)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from backtest.lookahead import check_lookahead
-from orchestrator.registry import Registry
-from scrapers.bundled import dataset_for, load_dataset
+from tradefleet.backtest.lookahead import check_lookahead
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.scrapers.bundled import dataset_for, load_dataset
 
 _REG = Registry.discover(["bots"])
 _BAR_BOTS = sorted(n for n, s in _REG.bots().items() if not s.bot.event_driven and s.bot.supports_backtest)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backtest.engine import SimSettings, run_backtest, signals_of
-from backtest.montecarlo import monte_carlo, trade_fractions
+from tradefleet.backtest.engine import SimSettings, run_backtest, signals_of
+from tradefleet.backtest.montecarlo import monte_carlo, trade_fractions
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from backtest.options_wheel import WheelParams, backtest_wheel
-from risk.options.model_chain import SPX_MODEL
+from tradefleet.backtest.options_wheel import WheelParams, backtest_wheel
+from tradefleet.risk.options.model_chain import SPX_MODEL
 
 P = WheelParams(take_profit=1.0, early_threshold=0.0, fee_per_contract=0.65)  # hold every leg to expiry
 

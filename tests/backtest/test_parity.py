@@ -1,5 +1,5 @@
 """Backtest parity: one bot gives the same trades in ``tradefleet backtest`` (the numba
-kernel, through :func:`backtest.engine.run_backtest`) and in ``tradefleet run`` (the replay
+kernel, through :func:`tradefleet.backtest.engine.run_backtest`) and in ``tradefleet run`` (the replay
 engine: scheduler, runner, the kernel's ``basic-risk`` gate only, order manager, paper
 broker on the fill model), on the bundled S&P 500 daily bars (recorded data).
 
@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from backtest.engine import SimSettings, run_backtest
-from backtest.strategies import SmaCrossBot
-from bots.base import NYSE_CLOSE
-from orchestrator.bot import BotSpec
-from orchestrator.config import AppConfig
-from orchestrator.domain import AssetClass
-from orchestrator.registry import Registry
-from orchestrator.replay import resolve_frames, run_replay
-from orchestrator.store import Store
+from tradefleet.backtest.engine import SimSettings, run_backtest
+from tradefleet.backtest.strategies import SmaCrossBot
+from tradefleet.bots.base import NYSE_CLOSE
+from tradefleet.orchestrator.bot import BotSpec
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import AssetClass
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.app.replay import resolve_frames, run_replay
+from tradefleet.orchestrator.store import Store
 
 START, END = "2009-01-01", "2012-12-31"
 SPEC = BotSpec(name="parity-sma", bot=SmaCrossBot, instruments=("SPX",), schedule=NYSE_CLOSE, timeframe="1d",

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from backtest.config import ValidationConfig
-from backtest.quote_replay import RoundTrip, metrics, round_trips, validate_by_quote_replay
-from bots.prediction.bots import KALSHI_LONGSHOT_FADER
-from bots.prediction.market import BinaryQuote, ContractTerms, PredictionSnapshot
-from bots.prediction.session import SessionWriter
-from orchestrator.config import AppConfig
+from tradefleet.backtest.config import ValidationConfig
+from tradefleet.app.quote_replay import RoundTrip, metrics, round_trips, validate_by_quote_replay
+from tradefleet.bots.prediction.bots import KALSHI_LONGSHOT_FADER
+from tradefleet.bots.prediction.market import BinaryQuote, ContractTerms, PredictionSnapshot
+from tradefleet.bots.prediction.session import SessionWriter
+from tradefleet.app.config import AppConfig
 
 T0 = 1_794_787_200 * 10**9  # 2026-11-21 00:00 UTC
 STEP = 300 * 10**9

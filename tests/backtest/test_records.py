@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from backtest.config import ValidationConfig
-from backtest.records import (
+from tradefleet.backtest.config import ValidationConfig
+from tradefleet.backtest.records import (
     Check,
     JsonValidationStore,
     ValidationRecord,
@@ -15,8 +15,8 @@ from backtest.records import (
     open_validation_store,
     unvalidated,
 )
-from backtest.validation import decide, validate_bot
-from orchestrator.clock import SimClock
+from tradefleet.backtest.validation import decide, validate_bot
+from tradefleet.orchestrator.clock import SimClock
 
 
 def _rec(bot: str, ts: int, passed: bool) -> ValidationRecord:
@@ -41,7 +41,7 @@ def test_latest_record_decides(tmp_path: Path, kind: str) -> None:
 
 
 def test_store_object_gets_validations_table(tmp_path: Path) -> None:
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
     store = Store.open(f"sqlite:///{tmp_path / 'tf.db'}")
     try:

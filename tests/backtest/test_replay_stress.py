@@ -1,11 +1,11 @@
-"""A crisis window replayed through the real kernel (orchestrator.replay), not our engine."""
+"""A crisis window replayed through the real kernel (tradefleet.app.replay), not our engine."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from backtest.replay_stress import crisis_replays
-from orchestrator.config import AppConfig
+from tradefleet.app.stress import crisis_replays
+from tradefleet.app.config import AppConfig
 
 
 def test_crisis_replay_full_pipeline_q4_2018(tmp_path: Path) -> None:

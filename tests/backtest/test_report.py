@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from backtest.engine import SimSettings, run_backtest, signals_of
-from backtest.montecarlo import monte_carlo
-from backtest.report import monthly_returns, write_report
+from tradefleet.backtest.engine import SimSettings, run_backtest, signals_of
+from tradefleet.backtest.montecarlo import monte_carlo
+from tradefleet.backtest.report import monthly_returns, write_report
 
 
 def test_report_offline_with_all_sections(goog, sma_spec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

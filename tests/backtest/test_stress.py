@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backtest.engine import SimSettings
-from backtest.stress import CRISES, crisis_runs, flash_crash, gap_down, liquidity_drought, shock_runs, vol_x3
+from tradefleet.backtest.engine import SimSettings
+from tradefleet.backtest.stress import CRISES, crisis_runs, flash_crash, gap_down, liquidity_drought, shock_runs, vol_x3
 
 
 def test_gap_down_scales_everything_after(goog) -> None:  # type: ignore[no-untyped-def]

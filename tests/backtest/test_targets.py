@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.targets import backtest_targets
-from orchestrator.bot import PortfolioBot
-from orchestrator.errors import PluginError
-from orchestrator.panel import Panel
+from tradefleet.backtest.targets import backtest_targets
+from tradefleet.orchestrator.bot import PortfolioBot
+from tradefleet.orchestrator.errors import PluginError
+from tradefleet.orchestrator.panel import Panel
 
 
 def _frame(opens: list[float], closes: list[float], days: list[str]) -> pd.DataFrame:

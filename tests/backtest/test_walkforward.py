@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backtest.engine import SimSettings, run_backtest
-from backtest.walkforward import stitch, walk_forward, windows
-from orchestrator.errors import DataError
+from tradefleet.backtest.engine import SimSettings, run_backtest
+from tradefleet.backtest.walkforward import stitch, walk_forward, windows
+from tradefleet.orchestrator.errors import DataError
 
 
 def test_windows_rolling_and_anchored() -> None:

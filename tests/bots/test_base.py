@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots.base import hold, long_short, signal_frame
+from tradefleet.bots.base import hold, long_short, signal_frame
 from tests.bots.crafted import frame_from_close
 
 

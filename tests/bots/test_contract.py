@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestrator.bot import REGIMES, SIGNAL_COLUMNS, Bot, BotSpec, EventBot
-from orchestrator.registry import Registry
-from scrapers.bundled import BY_SYMBOL, load_dataset
+from tradefleet.orchestrator.bot import REGIMES, SIGNAL_COLUMNS, Bot, BotSpec, EventBot
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.scrapers.bundled import BY_SYMBOL, load_dataset
 
 BOT_NAMES = sorted(ep.name for ep in md.entry_points(group="tradefleet.bots"))
 VALID_FAMILIES = {"equities", "crypto", "forex", "prediction", "options", "fleet", "portfolio"}

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bots import indicators as ta
+from tradefleet.bots import indicators as ta
 from tests.bots.crafted import ohlc_walk
 
 

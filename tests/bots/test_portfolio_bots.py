@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bots.portfolio.breakout import StopBreakoutBot
-from bots.portfolio.pairs import SPX_NASDAQ_PAIRS, PairsTradeBot
-from bots.portfolio.reversion import LimitReversionBot
-from bots.portfolio.risk_parity import RiskParityBot
-from bots.portfolio.rotation import MomentumRotationBot
-from orchestrator.context import Ctx
-from orchestrator.domain import AssetClass, Instrument, OrderType
-from orchestrator.intents import OrderIntent, Target
-from orchestrator.panel import Panel
+from tradefleet.bots.portfolio.breakout import StopBreakoutBot
+from tradefleet.bots.portfolio.pairs import SPX_NASDAQ_PAIRS, PairsTradeBot
+from tradefleet.bots.portfolio.reversion import LimitReversionBot
+from tradefleet.bots.portfolio.risk_parity import RiskParityBot
+from tradefleet.bots.portfolio.rotation import MomentumRotationBot
+from tradefleet.orchestrator.context import Ctx
+from tradefleet.orchestrator.domain import AssetClass, Instrument, OrderType
+from tradefleet.orchestrator.intents import OrderIntent, Target
+from tradefleet.orchestrator.panel import Panel
 from tests.orchestrator.intents.kit import Harness, generated_frame, spec
 
 
@@ -138,7 +138,7 @@ def test_breakout_rests_a_stop_entry_at_the_prior_high_with_a_bracket() -> None:
     assert intent.order_type is OrderType.STOP and float(intent.stop) == pytest.approx(round(high, 2) + 0.01)  # type: ignore[arg-type]
     assert intent.bracket is not None and intent.bracket.stop_loss < intent.stop < intent.bracket.take_profit  # type: ignore[operator]
     assert intent.replaces is None  # nothing working yet
-    from orchestrator.domain import Order, Side
+    from tradefleet.orchestrator.domain import Order, Side
 
     resting = Order("c1", "bot", "X", Side.BUY, Decimal(10), 0, OrderType.STOP, stop_price=intent.stop)
     moved = Order("c2", "bot", "X", Side.BUY, Decimal(10), 0, OrderType.STOP, stop_price=intent.stop + 1)  # type: ignore[operator]

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestrator.bot import BotSpec
-from orchestrator.context import Ctx
-from orchestrator.domain import AssetClass, Instrument
-from orchestrator.intents import INTENT_TYPES
-from orchestrator.panel import Panel
-from orchestrator.registry import Registry
-from scrapers.bundled import BY_SYMBOL, load_dataset
+from tradefleet.orchestrator.bot import BotSpec
+from tradefleet.orchestrator.context import Ctx
+from tradefleet.orchestrator.domain import AssetClass, Instrument
+from tradefleet.orchestrator.intents import INTENT_TYPES
+from tradefleet.orchestrator.panel import Panel
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.scrapers.bundled import BY_SYMBOL, load_dataset
 
 
 @cache

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from orchestrator.config import AppConfig, check_config, load_config
+from tradefleet.app.config import AppConfig, check_config, load_config
 
 CLOUD = Path(__file__).resolve().parents[2] / "cloud"
 IMAGE = "tradefleet:0.1.0"
@@ -37,7 +37,7 @@ def _manifests() -> list[dict[str, Any]]:
 
 
 def _cli_commands() -> set[str]:
-    from orchestrator.cli.main import build_app
+    from tradefleet.app.cli.main import build_app
 
     app = build_app()
     names = {c.name or c.callback.__name__ for c in app.registered_commands}  # type: ignore[union-attr]
@@ -194,8 +194,8 @@ def test_kubernetes_manifests_refer_only_to_things_that_exist() -> None:
 
 
 def _known_metrics() -> set[str]:
-    from orchestrator.distributed.health import HealthServer
-    from orchestrator.distributed.redis_bus import RedisStreamsBus
+    from tradefleet.orchestrator.distributed.health import HealthServer
+    from tradefleet.orchestrator.distributed.redis_bus import RedisStreamsBus
 
     text = (CLOUD.parent / "dashboard" / "metrics.py").read_text()
     names = set(re.findall(r'"(tradefleet_[a-z_]+)"', text))
@@ -277,7 +277,7 @@ def test_image_serves_the_dashboard_with_waitress_and_prometheus_sends_its_token
     assert re.search(r'"waitress==\d+\.\d+\.\d+"', (root / "pyproject.toml").read_text())
     serve = (root / "dashboard" / "serve.py").read_text()
     assert "waitress" in serve and "werkzeug.serving" not in serve
-    assert "werkzeug.serving" not in (root / "dashboard" / "cli.py").read_text()
+    assert "werkzeug.serving" not in (root / "app" / "cli" / "dashboard.py").read_text()
     services = _compose()["services"]
     assert services["dashboard"]["command"][0] == "dashboard"
     assert services["dashboard"]["environment"]["TRADEFLEET__METRICS__TOKEN"] == "env:METRICS_TOKEN"

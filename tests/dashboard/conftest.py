@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.clock import NS, SimClock
-from orchestrator.config import AppConfig
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.app.config import AppConfig
 
 REPLAY_BOTS = ["spx-rsi2", "spx-sma-trend", "goog-rsi2"]
 PASSWORD = "correct horse battery staple"
@@ -22,7 +22,7 @@ T0 = 1_750_000_000 * NS
 @pytest.fixture(scope="session")
 def replay_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store filled by a real replay of three bots over 18 months of bundled data."""
-    from orchestrator.replay import run_replay
+    from tradefleet.app.replay import run_replay
 
     path = tmp_path_factory.mktemp("replay") / "replay.db"
     summary = run_replay(AppConfig(), bots=REPLAY_BOTS, start="2010-01-01", end="2011-06-30",
@@ -33,7 +33,7 @@ def replay_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def specs() -> dict[str, Any]:
-    from orchestrator.registry import Registry
+    from tradefleet.orchestrator.registry import Registry
 
     return Registry.discover(["bots"]).ok("bots")
 
@@ -82,7 +82,7 @@ def make_config(tmp_path: Path, **dashboard: Any) -> AppConfig:
 def secured(tmp_path: Path, store_url: str, clock: SimClock, specs: dict[str, Any],
             password_hash: str) -> Iterator[Any]:
     """An app that requires login (password hash and secret key from the environment)."""
-    from dashboard.app import create_app
+    from tradefleet.dashboard.app import create_app
 
     cfg = make_config(tmp_path, password_hash="env:TF_TEST_PW_HASH", secret_key="env:TF_TEST_KEY")
     app = create_app(cfg, store_url, clock, specs=specs,
@@ -96,7 +96,7 @@ def secured(tmp_path: Path, store_url: str, clock: SimClock, specs: dict[str, An
 @pytest.fixture
 def open_app(tmp_path: Path, store_url: str, clock: SimClock, specs: dict[str, Any]) -> Iterator[Any]:
     """A loopback app without a password (no login)."""
-    from dashboard.app import create_app
+    from tradefleet.dashboard.app import create_app
 
     app = create_app(make_config(tmp_path), store_url, clock, specs=specs)
     app.config["TESTING"] = True

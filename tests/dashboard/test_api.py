@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.store import Store
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.store import Store
 
-from dashboard.serve import DashboardServer
-from dashboard.store_tables import operator_audit
-from dashboard.tokens import TokenStore
+from tradefleet.dashboard.serve import DashboardServer
+from tradefleet.dashboard.store_tables import operator_audit
+from tradefleet.dashboard.tokens import TokenStore
 from tests.dashboard.conftest import REPLAY_BOTS, T0, make_config
 
 
@@ -219,8 +219,8 @@ def test_force_exit_is_carried_out_by_a_running_replay(tmp_path: Path, specs: An
     reduce-only order of the whole quantity, stored with the reason ``force_exit``."""
     from decimal import Decimal
 
-    from orchestrator.config import AppConfig
-    from orchestrator.replay import Replay
+    from tradefleet.app.config import AppConfig
+    from tradefleet.app.replay import Replay
 
     store_url = f"sqlite:///{tmp_path}/run.db"
     with Store.open(store_url) as store:

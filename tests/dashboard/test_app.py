@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from orchestrator.clock import NS
-from orchestrator.store import Store
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.store import Store
 
-from dashboard.views import daily_pnl, downsample
+from tradefleet.dashboard.views import daily_pnl, downsample
 from tests.dashboard.conftest import REPLAY_BOTS, csrf_of
 
 
@@ -87,8 +87,8 @@ def test_bots_api_counts_match_store(open_app: Any, store_url: str) -> None:
 
 
 def test_next_run_is_the_schedule_after_now(open_app: Any, specs: dict[str, Any], clock: Any) -> None:
-    from orchestrator.scheduler import build_trigger, next_fire_ns
-    from dashboard.views import iso
+    from tradefleet.orchestrator.scheduler import build_trigger, next_fire_ns
+    from tradefleet.dashboard.views import iso
 
     row = next(b for b in open_app.test_client().get("/api/bots").get_json() if b["name"] == "spx-rsi2")
     expect = next_fire_ns(build_trigger(specs["spx-rsi2"].schedule), None, clock.now_ns())
@@ -143,8 +143,8 @@ def test_unknown_bot_is_refused(open_app: Any) -> None:
 
 
 def test_control_publishes_on_bus(tmp_path: Path, store_url: str, clock: Any, specs: Any) -> None:
-    from dashboard.app import create_app
-    from orchestrator.bus import InProcessBus, Topic
+    from tradefleet.dashboard.app import create_app
+    from tradefleet.orchestrator.bus import InProcessBus, Topic
     from tests.dashboard.conftest import make_config
 
     bus, seen = InProcessBus(), []
@@ -182,7 +182,7 @@ def test_signals_carry_each_gate_decision(open_app: Any, store_url: str) -> None
 
 
 def test_ensemble_votes_shown(open_app: Any, store_url: str) -> None:
-    from orchestrator.domain import Decision, Direction, Signal
+    from tradefleet.orchestrator.domain import Decision, Direction, Signal
 
     sig = Signal("spx-rsi2", "SPX", Direction.LONG, 0.7, 1300.0, 2 * 10**18, 2 * 10**18)
     votes = {"technical": 0.8, "macro": -0.2}
@@ -197,7 +197,7 @@ def test_ensemble_votes_shown(open_app: Any, store_url: str) -> None:
 
 
 def test_signals_page_votes_are_tables_with_rounded_numbers(open_app: Any, store_url: str) -> None:
-    from orchestrator.domain import Decision, Direction, Signal
+    from tradefleet.orchestrator.domain import Decision, Direction, Signal
 
     sig = Signal("spx-rsi2", "SPX", Direction.LONG, 0.7, 1300.123456789, 3 * 10**18, 3 * 10**18)
     votes = [{"source": "technical", "score": 0.151208123456, "confidence": 1.0},
@@ -227,7 +227,7 @@ def test_signals_page_filters_and_pages(open_app: Any, store_url: str) -> None:
     rej = c.get("/signals?outcome=rejected").data.decode()
     assert f"({sum(1 for s in sigs if s.outcome.startswith('rejected')):,} matching" in rej
     dated = c.get("/signals?since=2011-01-01&until=2011-01-31").data.decode()
-    n = sum(1 for s in sigs if "2011-01-01" <= __import__("orchestrator.clock", fromlist=["ns_to_dt"]).ns_to_dt(s.ts_event).date().isoformat() <= "2011-01-31")
+    n = sum(1 for s in sigs if "2011-01-01" <= __import__("tradefleet.orchestrator.clock", fromlist=["ns_to_dt"]).ns_to_dt(s.ts_event).date().isoformat() <= "2011-01-31")
     assert f"({n:,} matching" in dated
     assert c.get("/signals?since=yesterday").status_code == 400
 
@@ -262,7 +262,7 @@ def test_regimes_come_from_the_store_and_reports(open_app: Any, tmp_path: Path, 
 
 
 def test_validation_go_no_go(open_app: Any, store_url: str) -> None:
-    from backtest.records import Check, SqlValidationStore, ValidationRecord
+    from tradefleet.backtest.records import Check, SqlValidationStore, ValidationRecord
 
     with Store.open(store_url) as store:
         vs = SqlValidationStore(store.engine)
@@ -294,8 +294,8 @@ def test_health_and_readiness(open_app: Any) -> None:
 
 
 def test_readiness_fails_when_watchdog_tripped(tmp_path: Path, store_url: str, clock: Any, specs: Any) -> None:
-    from dashboard.app import create_app
-    from dashboard.watchdog import Watchdog
+    from tradefleet.dashboard.app import create_app
+    from tradefleet.dashboard.watchdog import Watchdog
     from tests.dashboard.conftest import make_config
 
     with Store.open(store_url) as store:
@@ -310,7 +310,7 @@ def test_readiness_fails_when_watchdog_tripped(tmp_path: Path, store_url: str, c
 
 
 def test_broken_plugin_listed(tmp_path: Path, store_url: str, clock: Any, specs: Any) -> None:
-    from dashboard.app import create_app
+    from tradefleet.dashboard.app import create_app
     from tests.dashboard.conftest import make_config
 
     app = create_app(make_config(tmp_path), store_url, clock, specs=specs, broken={"bad-bot": "ImportError: x"})

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.store import Store
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.store import Store
 
-from dashboard.security import LoginThrottle, client_addr, safe_next
-from dashboard.store_tables import operator_audit
+from tradefleet.dashboard.security import LoginThrottle, client_addr, safe_next
+from tradefleet.dashboard.store_tables import operator_audit
 from tests.dashboard.conftest import PASSWORD, csrf_of, login
 
 ATTACKER = "rebind.attacker.example:8765"
@@ -35,7 +35,7 @@ def test_foreign_host_is_refused_on_every_page(open_app: Any, store_url: str) ->
 
 def test_loopback_and_configured_hosts_are_answered(tmp_path: Any, store_url: str, clock: SimClock,
                                                     specs: Any) -> None:
-    from dashboard.app import create_app
+    from tradefleet.dashboard.app import create_app
     from tests.dashboard.conftest import make_config
 
     app = create_app(make_config(tmp_path, allowed_hosts=["dash.example.com"]), store_url, clock, specs=specs)
@@ -87,7 +87,7 @@ def test_metrics_need_login_or_token_when_password_set(secured: Any, tmp_path: A
     assert r.status_code == 401 and b"tradefleet_equity" not in r.data
     login(c)
     assert c.get("/metrics").status_code == 200
-    from dashboard.app import create_app
+    from tradefleet.dashboard.app import create_app
     from tests.dashboard.conftest import SECRET, make_config
 
     cfg = make_config(tmp_path, password_hash="env:H", secret_key="env:K")
@@ -152,7 +152,7 @@ def test_password_change_revokes_sessions(tmp_path: Any, store_url: str, clock: 
                                           password_hash: str) -> None:
     from werkzeug.security import generate_password_hash
 
-    from dashboard.app import create_app
+    from tradefleet.dashboard.app import create_app
     from tests.dashboard.conftest import SECRET, make_config, same_origin_client
 
     cfg = make_config(tmp_path, password_hash="env:H", secret_key="env:K")
@@ -211,7 +211,7 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
 
 def test_behind_proxy_throttle_keys_on_real_client(tmp_path: Any, store_url: str, clock: SimClock, specs: Any,
                                                    password_hash: str) -> None:
-    from dashboard.app import create_app
+    from tradefleet.dashboard.app import create_app
     from tests.dashboard.conftest import SECRET, make_config, same_origin_client
 
     cfg = make_config(tmp_path, password_hash="env:H", secret_key="env:K", trusted_proxies=["10.0.0.0/8"])
@@ -233,7 +233,7 @@ def test_behind_proxy_throttle_keys_on_real_client(tmp_path: Any, store_url: str
 
 def test_login_events_are_logged_and_audited(secured: Any, store_url: str, caplog: Any) -> None:
     c = secured.test_client()
-    with caplog.at_level(logging.INFO, logger="dashboard.app"):
+    with caplog.at_level(logging.INFO, logger="tradefleet.dashboard.app"):
         login(c, "nope")
         login(c)
     text = caplog.text

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.store import Store
+from tradefleet.orchestrator.store import Store
 
 from tests.dashboard.conftest import PASSWORD, SECRET, make_config
 
@@ -34,7 +34,7 @@ def _require_chromium() -> None:
 @pytest.fixture
 def server(tmp_path: Path, store_url: str, clock: Any, specs: Any, password_hash: str) -> Iterator[str]:
     """The dashboard served by waitress on 127.0.0.1 (port 0), with a password."""
-    from dashboard.serve import DashboardServer
+    from tradefleet.dashboard.serve import DashboardServer
 
     _require_chromium()
     cfg = make_config(tmp_path, password_hash="env:PW", secret_key="env:KEY")
@@ -140,7 +140,7 @@ def test_filter_and_page_signals(server: str, store_url: str) -> None:
 def test_report_opens_with_its_charts(server: str, tmp_path: Path, specs: Any, clock: Any) -> None:
     from playwright.sync_api import sync_playwright
 
-    from dashboard.backtest_jobs import BacktestJobs
+    from tradefleet.dashboard.backtest_jobs import BacktestJobs
 
     jobs = BacktestJobs(str(tmp_path / "reports"), clock, specs, mc_runs=30)
     job = jobs.wait(jobs.start("spx-rsi2", "2010-01-01", "2012-12-31", "test").id, timeout=300)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli.main import main
+from tradefleet.app.cli.main import main
 
 
 @pytest.fixture(autouse=True)

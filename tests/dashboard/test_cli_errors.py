@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli.main import main
+from tradefleet.app.cli.main import main
 from tests.fakes.telegram import FakeTelegram
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from orchestrator.store import Store
+from tradefleet.orchestrator.store import Store
 
-from dashboard.metrics import _quantile
+from tradefleet.dashboard.metrics import _quantile
 from tests.dashboard.conftest import csrf_of
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from dashboard.config import DashboardConfig
-from dashboard.security import DashboardSecurityError, is_loopback, resolve_auth
-from orchestrator.clock import SimClock
-from orchestrator.store import Store
+from tradefleet.dashboard.config import DashboardConfig
+from tradefleet.dashboard.security import DashboardSecurityError, is_loopback, resolve_auth
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.store import Store
 
 from tests.dashboard.conftest import PASSWORD, SECRET, csrf_of, login
 

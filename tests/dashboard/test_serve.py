@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from orchestrator.bus import InProcessBus, Topic
-from orchestrator.clock import SimClock
-from orchestrator.config import AppConfig
-from orchestrator.execution.oms import Alert
-from orchestrator.store import Store
+from tradefleet.orchestrator.bus import InProcessBus, Topic
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.execution.oms import Alert
+from tradefleet.orchestrator.store import Store
 
-from dashboard.serve import DashboardServer, TelegramRunner
-from dashboard.telegram_bot import FleetTelegram
+from tradefleet.dashboard.serve import DashboardServer, TelegramRunner
+from tradefleet.dashboard.telegram_bot import FleetTelegram
 from tests.dashboard.conftest import T0, make_config
 from tests.fakes.telegram import TOKEN, FakeTelegram, command_update
 
@@ -41,7 +41,7 @@ def test_dashboard_command_serves_with_waitress(tmp_path: Path, store_url: str) 
 
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root), "TRADEFLEET__DASHBOARD__REPORTS_DIR": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli.main", "dashboard", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "tradefleet.app.cli.main", "dashboard", "--port", "0",
                              "--store", store_url], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

@@ -12,16 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from orchestrator.bus import InProcessBus, Topic
-from orchestrator.clock import NS, SimClock
-from orchestrator.config import AppConfig
-from orchestrator.domain import Decision, Direction, Fill, Side, Signal
-from orchestrator.execution.oms import Alert
-from orchestrator.store import Store
-from risk.alerts import RiskAlert
+from tradefleet.orchestrator.bus import InProcessBus, Topic
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import Decision, Direction, Fill, Side, Signal
+from tradefleet.orchestrator.execution.oms import Alert
+from tradefleet.orchestrator.store import Store
+from tradefleet.risk.alerts import RiskAlert
 
-from dashboard.telegram_bot import FleetTelegram, resolve_token
-from dashboard.telegram_text import next_summary_ns
+from tradefleet.dashboard.telegram_bot import FleetTelegram, resolve_token
+from tradefleet.dashboard.telegram_text import next_summary_ns
 from tests.dashboard.conftest import T0
 from tests.fakes.telegram import TOKEN, FakeTelegram, command_update
 
@@ -126,7 +126,7 @@ def test_empty_allowlist_turns_control_off(fake: FakeTelegram, tmp_path: Path, s
 
 
 def test_positions_pnl_daily_validate(fake: FakeTelegram, tmp_path: Path, store: Store, specs: Any) -> None:
-    from backtest.records import Check, SqlValidationStore, ValidationRecord
+    from tradefleet.backtest.records import Check, SqlValidationStore, ValidationRecord
 
     SqlValidationStore(store.engine).save(
         ValidationRecord("goog-rsi2", 1, False, "goog", [Check("sharpe", 0.1, ">= 0.5", False)]))
@@ -222,7 +222,7 @@ def test_daily_summary_time_and_message(fake: FakeTelegram, tmp_path: Path, stor
 
 
 def test_summary_off_and_token_errors(fake: FakeTelegram, tmp_path: Path, store: Store, specs: Any) -> None:
-    from orchestrator.errors import ConfigError
+    from tradefleet.orchestrator.errors import ConfigError
     from telegram.error import InvalidToken
 
     tg = _bot(_config(fake, tmp_path, daily_summary_time=None), store, specs)
@@ -240,7 +240,7 @@ def test_summary_off_and_token_errors(fake: FakeTelegram, tmp_path: Path, store:
 
 
 def test_config_validation() -> None:
-    from dashboard.config import TelegramConfig
+    from tradefleet.dashboard.config import TelegramConfig
 
     with pytest.raises(ValueError, match="HH:MM"):
         TelegramConfig(daily_summary_time="25:00")
@@ -252,7 +252,7 @@ def test_config_validation() -> None:
 
 def test_long_bots_list_is_cut_between_lines_not_mid_name() -> None:
     """Issue #18: /bots was cut off mid-name at Telegram's limit."""
-    from dashboard.telegram_text import LIMIT, clip
+    from tradefleet.dashboard.telegram_text import LIMIT, clip
 
     lines = ["200 bots: 200 active"] + [f"a-rather-long-bot-name-number-{i:03d} pnl 1,234.56 next 2025-06-16 20:05:00Z"
                                         for i in range(200)]
@@ -264,8 +264,8 @@ def test_long_bots_list_is_cut_between_lines_not_mid_name() -> None:
 
 def test_pnl_without_any_run_says_so(tmp_path: Path, specs: Any) -> None:
     """Issue #18: /pnl with no run printed 'equity - (return -%)'."""
-    from dashboard.telegram_text import pnl_text
-    from dashboard.views import FleetView
+    from tradefleet.dashboard.telegram_text import pnl_text
+    from tradefleet.dashboard.views import FleetView
 
     with Store.open(f"sqlite:///{tmp_path}/empty.db") as store:
         text = pnl_text(FleetView(AppConfig(), store, SimClock(T0), specs))
@@ -274,7 +274,7 @@ def test_pnl_without_any_run_says_so(tmp_path: Path, specs: Any) -> None:
 
 def test_daily_summary_can_be_turned_off_from_a_file(tmp_path: Path) -> None:
     """Issue #18: TOML has no null, so 'daily_summary_time = None' could not be written."""
-    from orchestrator.config import load_config
+    from tradefleet.app.config import load_config
 
     path = tmp_path / "tradefleet.toml"
     path.write_text('[telegram]\ndaily_summary_time = "off"\n')

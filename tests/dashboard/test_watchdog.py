@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.bus import InProcessBus, Topic
-from orchestrator.clock import SimClock
-from orchestrator.store import Store
+from tradefleet.orchestrator.bus import InProcessBus, Topic
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.store import Store
 
-from dashboard.config import MetricsConfig
-from dashboard.watchdog import Watchdog
+from tradefleet.dashboard.config import MetricsConfig
+from tradefleet.dashboard.watchdog import Watchdog
 from tests.dashboard.conftest import T0
 
 

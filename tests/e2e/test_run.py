@@ -19,7 +19,7 @@ WINDOW = ["--from", "2017-04-01", "--to", "2018-02-28"]
 
 def tradefleet(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFLEET__")}
-    proc = subprocess.run([sys.executable, "-m", "orchestrator.cli.main", *args], cwd=cwd, env=env,
+    proc = subprocess.run([sys.executable, "-m", "tradefleet.app.cli.main", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"tradefleet {' '.join(args)} exited {proc.returncode}: {proc.stderr[-2000:]}")
@@ -124,7 +124,7 @@ def test_run_pause_persists_and_halt_blocks_entries(tmp_path: Path) -> None:
 
 
 def test_run_second_run_on_a_held_store_exits_2(tmp_path: Path) -> None:
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
     store = Store.open(f"sqlite:///{tmp_path}/var/tradefleet.db")
     try:

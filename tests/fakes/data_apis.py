@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scrapers.recorded import find, recordings
+from tradefleet.scrapers.recorded import find, recordings
 from tests.fakes.fake_http import FakeServer, Reply, Request
 
 Auth = Callable[[Request], Reply | None]

@@ -32,9 +32,9 @@ def install_plugin(root: Path, monkeypatch: pytest.MonkeyPatch, module: str, sou
 
 
 RAISING_BOT = '''
-from orchestrator.bot import BotParams, BotSpec, Schedule
-from orchestrator.domain import AssetClass
-from bots.base import BarBot
+from tradefleet.orchestrator.bot import BotParams, BotSpec, Schedule
+from tradefleet.orchestrator.domain import AssetClass
+from tradefleet.bots.base import BarBot
 
 
 class BoomBot(BarBot):

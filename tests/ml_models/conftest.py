@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scrapers.bundled import load_dataset
+from tradefleet.scrapers.bundled import load_dataset
 
 
 def gbm_minutes(n: int, seed: int = 0, start: str = "2024-01-01") -> pd.DataFrame:

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml_models.lstm import LSTMModel
-from ml_models.registry import ModelRegistry
-from ml_models.training.trainer import TrainSpec, build_dataset, train_asset
+from tradefleet.ml_models.lstm import LSTMModel
+from tradefleet.ml_models.registry import ModelRegistry
+from tradefleet.ml_models.training.trainer import TrainSpec, build_dataset, train_asset
 
 SPEC = TrainSpec(kind="lstm", n_splits=2, lstm_epochs=2, lstm_seq_len=8, lstm_hidden=8, device="cpu")
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestrator.cli.main import main
-from orchestrator.config import load_config
-from orchestrator.replay import run_replay
+from tradefleet.app.cli.main import main
+from tradefleet.app.config import load_config
+from tradefleet.app.replay import run_replay
 
 BOTS = ["goog-adx-trend", "goog-aroon-trend", "goog-bollinger-reversion", "goog-donchian-breakout",
         "goog-double-sevens", "goog-ema-trend"]

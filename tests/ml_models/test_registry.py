@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_models.errors import ArtifactCorrupt, FeatureSetMismatch, MissingFeatures, ModelNotReady, StaleFeatures
-from ml_models.features.featureset import bars_from_frame
-from ml_models.model import Model
-from ml_models.registry import ModelRegistry, manifest_digest, sha256_hex
-from ml_models.training.trainer import TrainSpec, train_asset
-from orchestrator.clock import SimClock
-from orchestrator.errors import TradefleetError
+from tradefleet.ml_models.errors import ArtifactCorrupt, FeatureSetMismatch, MissingFeatures, ModelNotReady, StaleFeatures
+from tradefleet.ml_models.features.featureset import bars_from_frame
+from tradefleet.ml_models.model import Model
+from tradefleet.ml_models.registry import ModelRegistry, manifest_digest, sha256_hex
+from tradefleet.ml_models.training.trainer import TrainSpec, train_asset
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import TradefleetError
 
 SPEC = TrainSpec(kind="xgboost", n_estimators=15, n_splits=2, device="cpu")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_models.sentiment import LexiconSentiment, SentimentError, TransformerSentiment, score_texts
+from tradefleet.ml_models.sentiment import LexiconSentiment, SentimentError, TransformerSentiment, score_texts
 
 WORDS = ["stock", "rises", "falls", "on", "strong", "weak", "revenue", "loss", "profit", "guidance"]
 TEXTS = ["stock rises on strong revenue", "stock falls on weak guidance and loss", "profit"]
@@ -66,7 +66,7 @@ def test_fresh_process_loads_the_local_model_offline(tiny_bert: Path, tmp_path: 
 
     env = {**os.environ, "HF_HOME": str(tmp_path / "empty-hf-home")}
     env.pop("HF_HUB_OFFLINE", None)
-    code = ("import json, os; from ml_models.sentiment import score_texts; "
+    code = ("import json, os; from tradefleet.ml_models.sentiment import score_texts; "
             f"s = score_texts({TEXTS!r}, {str(tiny_bert)!r}); "
             "print(json.dumps([s, os.environ['HF_HUB_OFFLINE']]))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,

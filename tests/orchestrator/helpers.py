@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestrator.market import MarketState
+from tradefleet.orchestrator.market import MarketState
 
 
 def bar_frame(closes: list[float], start: str = "2020-01-01", freq: str = "D", volume: float = 1e6) -> pd.DataFrame:

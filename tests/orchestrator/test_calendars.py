@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from orchestrator.calendars import CryptoCalendar, FxCalendar, NyseCalendar, get_calendar
-from orchestrator.clock import dt_to_ns
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.calendars import CryptoCalendar, FxCalendar, NyseCalendar, get_calendar
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.orchestrator.errors import ConfigError
 
 NY = ZoneInfo("America/New_York")
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import STARTER, AppConfig, check_config, env_overlay, load_config
-from orchestrator.errors import ConfigError
+from tradefleet.app.config import STARTER, AppConfig, check_config, env_overlay, load_config
+from tradefleet.orchestrator.errors import ConfigError
 
 
 def test_config_defaults_without_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +77,7 @@ def test_config_pipeline_requires_risk_last() -> None:
 def test_config_starter_with_every_section_uncommented_is_valid(tmp_path: Path) -> None:
     import re
 
-    from orchestrator.config import starter_text
+    from tradefleet.app.config import starter_text
 
     text = starter_text()
     for name in ("[regime]", "[ensemble]", "[veto]", "[fleet]", "[dashboard]", "[telegram]", "[data]",

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.domain import Order, OrderType, Side, TimeInForce
+from tradefleet.orchestrator.domain import Order, OrderType, Side, TimeInForce
 
 D = Decimal
 

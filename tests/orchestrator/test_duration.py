@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orchestrator.calendars import get_calendar
-from orchestrator.clock import NS, dt_to_ns
-from orchestrator.duration import MONTH_SECONDS, Duration, TimeframeError, parse_duration, parse_timeframe
-from orchestrator.errors import ConfigError
+from tradefleet.orchestrator.calendars import get_calendar
+from tradefleet.orchestrator.clock import NS, dt_to_ns
+from tradefleet.orchestrator.duration import MONTH_SECONDS, Duration, TimeframeError, parse_duration, parse_timeframe
+from tradefleet.orchestrator.errors import ConfigError
 
 
 def _ns(*args: int) -> int:

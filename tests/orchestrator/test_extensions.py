@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tests.fakes.plugin_dist import install_plugin
 
 PLUGIN = '''
-from orchestrator.sections import Section
+from tradefleet.orchestrator.sections import Section
 
 EVENTS = []
 
@@ -62,14 +62,14 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
 
 
 def test_plugin_command_joins_the_cli_and_a_broken_one_is_left_out(plugin) -> None:  # type: ignore[no-untyped-def]
-    from orchestrator.cli.main import build_app
+    from tradefleet.app.cli.main import build_app
 
     res = CliRunner().invoke(build_app(), ["weather-hello", "--city", "LON"])
     assert res.exit_code == 0 and "hello from the weather plugin, LON" in res.output
 
 
 def test_plugin_section_is_validated_like_a_built_in_one(plugin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from orchestrator.config import check_config, starter_text
+    from tradefleet.app.config import check_config, starter_text
 
     good = tmp_path / "good.toml"
     good.write_text('[weather]\ncity = "LON"\n')
@@ -85,13 +85,13 @@ def test_plugin_section_is_validated_like_a_built_in_one(plugin, tmp_path: Path)
 
 
 def test_without_plugins_the_config_is_the_built_in_one() -> None:
-    from orchestrator.config import AppConfig, app_config_class
+    from tradefleet.app.config import AppConfig, app_config_class
 
     assert app_config_class() is AppConfig
 
 
 def test_plugin_hooks_start_and_a_broken_one_is_left_out(plugin) -> None:  # type: ignore[no-untyped-def]
-    from orchestrator.live import _start_hooks
+    from tradefleet.app.live import _start_hooks
 
     runner = object()
     hooks = _start_hooks(runner)  # type: ignore[arg-type]

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.cli.main import main
-from orchestrator.preflight import timezone_problem
+from tradefleet.app.cli.main import main
+from tradefleet.app.preflight import timezone_problem
 from tests.orchestrator.test_preflight import snapshot
 
 EXAMPLES = int(os.environ.get("TRADEFLEET_FUZZ_EXAMPLES", "6"))
@@ -32,7 +32,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 10
 
 @pytest.fixture(scope="module")
 def registry() -> object:
-    from orchestrator.registry import Registry
+    from tradefleet.orchestrator.registry import Registry
 
     return Registry.discover()
 
@@ -40,7 +40,7 @@ def registry() -> object:
 @pytest.fixture(autouse=True)
 def _one_discovery(registry: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """Discover the plugins once per module (discovery is tested elsewhere); keep the env clean."""
-    from orchestrator.registry import Registry
+    from tradefleet.orchestrator.registry import Registry
 
     monkeypatch.setattr(Registry, "discover", classmethod(lambda cls, groups=None: registry))
     for key in [k for k in os.environ if k.startswith("TRADEFLEET__")]:

@@ -43,15 +43,15 @@ SCRIPT = textwrap.dedent('''
     import numpy as np
     import pandas as pd
 
-    from orchestrator.bot import Bot, BotParams, BotSpec, Schedule
-    from orchestrator.clock import SimClock
-    from orchestrator.domain import ZERO, AssetClass, Decision, Instrument
-    from orchestrator.kernel import assemble
-    from orchestrator.market import MarketState
-    from orchestrator.registry import Registry
-    from orchestrator.scheduler import SimScheduler, build_trigger
-    from orchestrator.sections import KernelConfig
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.bot import Bot, BotParams, BotSpec, Schedule
+    from tradefleet.orchestrator.clock import SimClock
+    from tradefleet.orchestrator.domain import ZERO, AssetClass, Decision, Instrument
+    from tradefleet.orchestrator.kernel import assemble
+    from tradefleet.orchestrator.market import MarketState
+    from tradefleet.orchestrator.registry import Registry
+    from tradefleet.orchestrator.scheduler import SimScheduler, build_trigger
+    from tradefleet.orchestrator.sections import KernelConfig
+    from tradefleet.orchestrator.store import Store
 
 
     class FlipBot(Bot):
@@ -144,7 +144,7 @@ def test_kernel_replays_a_plugin_bot_with_no_component_importable(tmp_path: Path
 
 def test_kernel_alone_guard_refuses_a_component() -> None:
     """The guard itself works: importing a component under it fails."""
-    guard = SCRIPT.split("from decimal import Decimal")[0] + "import risk.engine\n"
+    guard = SCRIPT.split("from decimal import Decimal")[0] + "import tradefleet.risk.engine\n"
     proc = subprocess.run([sys.executable, "-c", guard], cwd=ROOT, capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode != 0 and "risk imported by the kernel" in proc.stderr

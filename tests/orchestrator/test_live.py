@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestrator.clock import SimClock
-from orchestrator.config import AppConfig
-from orchestrator.domain import Bar, OrderType
-from orchestrator.kernel import assemble
-from orchestrator.live import LiveRunner
-from orchestrator.market import MarketState
-from orchestrator.registry import Registry
-from orchestrator.replay import resolve_frames, run_replay
-from orchestrator.scheduler import SimScheduler, build_trigger
-from orchestrator.store import Store
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import Bar, OrderType
+from tradefleet.orchestrator.kernel import assemble
+from tradefleet.app.live import LiveRunner
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.app.replay import resolve_frames, run_replay
+from tradefleet.orchestrator.scheduler import SimScheduler, build_trigger
+from tradefleet.orchestrator.store import Store
 
 BOT = "spx-sma-trend"
 START, END = "2009-01-01", "2012-12-31"
@@ -76,7 +76,7 @@ def test_live_path_emits_the_same_signals_as_replay(tmp_path: Path) -> None:
 def test_market_append_grows_and_rejects_out_of_order_bars() -> None:
     import pytest
 
-    from orchestrator.errors import DataError
+    from tradefleet.orchestrator.errors import DataError
 
     m = MarketState()
     for i in range(3000):
@@ -89,7 +89,7 @@ def test_market_append_grows_and_rejects_out_of_order_bars() -> None:
 
 
 def test_run_live_paper_mode_trades_from_a_feed_and_reconciles(tmp_path: Path) -> None:
-    from orchestrator.live import run_live
+    from tradefleet.app.live import run_live
 
     config = AppConfig()
     frames, _ = resolve_frames(config, ["SPX"], None, "2012-12-31")
@@ -137,8 +137,8 @@ def test_run_live_paper_mode_trades_from_a_feed_and_reconciles(tmp_path: Path) -
 def test_run_live_refuses_unvalidated_bots(tmp_path: Path) -> None:
     import pytest
 
-    from orchestrator.errors import ConfigError
-    from orchestrator.live import run_live
+    from tradefleet.orchestrator.errors import ConfigError
+    from tradefleet.app.live import run_live
 
     config = AppConfig.model_validate({"accounts": {"alpaca": {"venue": "alpaca", "live": True,
                                                                 "api_key": "env:X", "api_secret": "env:Y"}}})
@@ -147,7 +147,7 @@ def test_run_live_refuses_unvalidated_bots(tmp_path: Path) -> None:
 
 
 def test_live_runner_beats_the_watchdog_while_it_loops(tmp_path: Path) -> None:
-    from dashboard.watchdog import Watchdog
+    from tradefleet.dashboard.watchdog import Watchdog
 
     config = AppConfig()
     registry = Registry.discover()
@@ -197,7 +197,7 @@ def test_live_runner_runs_maintenance_jobs_off_the_engine_thread(tmp_path: Path)
 
 
 def _validated(url: str, bot: str) -> None:
-    from backtest.records import ValidationRecord, open_validation_store
+    from tradefleet.backtest.records import ValidationRecord, open_validation_store
 
     with Store.open(url) as store:
         open_validation_store(store).save(ValidationRecord(bot, 1, True, "test", []))
@@ -211,8 +211,8 @@ def _live_config(**validation: object) -> AppConfig:
 def test_run_live_refused_without_a_paper_period_and_allowed_with_one(tmp_path: Path) -> None:
     import pytest
 
-    from orchestrator.errors import ConfigError
-    from orchestrator.live import run_live
+    from tradefleet.orchestrator.errors import ConfigError
+    from tradefleet.app.live import run_live
 
     live_url = f"sqlite:///{tmp_path}/live.db"
     _validated(live_url, BOT)

@@ -1,9 +1,9 @@
 from decimal import Decimal
 from typing import ClassVar
 
-from orchestrator.domain import Decision, Direction, Signal, Verdict
-from orchestrator.pipeline.gate import GateContext
-from orchestrator.pipeline.runner import GatePipeline
+from tradefleet.orchestrator.domain import Decision, Direction, Signal, Verdict
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.pipeline.runner import GatePipeline
 
 
 class FixedGate:

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
-from orchestrator.domain import Fill, Side
-from orchestrator.portfolio import Ledger
+from tradefleet.orchestrator.domain import Fill, Side
+from tradefleet.orchestrator.portfolio import Ledger
 
 D = Decimal
 

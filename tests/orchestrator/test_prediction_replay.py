@@ -8,10 +8,10 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
-from bots.prediction.bots import PREDICTION_SPECS
-from bots.prediction.source import PredictionTickSource
-from orchestrator.config import AppConfig
-from orchestrator.replay import run_replay
+from tradefleet.bots.prediction.bots import PREDICTION_SPECS
+from tradefleet.bots.prediction.source import PredictionTickSource
+from tradefleet.app.config import AppConfig
+from tradefleet.app.replay import run_replay
 
 NAMES = [s.name for s in PREDICTION_SPECS]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli.main import main
+from tradefleet.app.cli.main import main
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
@@ -151,6 +151,6 @@ def test_store_flag_with_unknown_scheme(capsys: pytest.CaptureFixture[str], tmp_
 
 
 def test_default_config_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    from orchestrator.preflight import check_all
+    from tradefleet.app.preflight import check_all
 
     assert check_all(None, {})[1] == []

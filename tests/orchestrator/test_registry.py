@@ -3,10 +3,10 @@ from typing import ClassVar
 import pandas as pd
 import pytest
 
-from orchestrator.bot import Bot, BotSpec, Schedule
-from orchestrator.domain import AssetClass
-from orchestrator.errors import PluginError
-from orchestrator.registry import PluginStatus, Registry
+from tradefleet.orchestrator.bot import Bot, BotSpec, Schedule
+from tradefleet.orchestrator.domain import AssetClass
+from tradefleet.orchestrator.errors import PluginError
+from tradefleet.orchestrator.registry import PluginStatus, Registry
 
 
 class OkBot(Bot):

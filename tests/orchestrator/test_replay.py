@@ -5,12 +5,12 @@ from typing import ClassVar
 
 import pandas as pd
 
-from orchestrator.bot import Bot, BotSpec, Schedule
-from orchestrator.config import AppConfig
-from orchestrator.domain import AssetClass
-from orchestrator.registry import Registry
-from orchestrator.replay import run_replay
-from orchestrator.store import Store
+from tradefleet.orchestrator.bot import Bot, BotSpec, Schedule
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import AssetClass
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.app.replay import run_replay
+from tradefleet.orchestrator.store import Store
 
 
 class ExplodingBot(Bot):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.clock import NS, SimClock
-from orchestrator.config import AppConfig
-from orchestrator.replay import Replay
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.app.replay import Replay
 
 
 def test_speed_86400_replays_a_day_per_wall_second(tmp_path: Path) -> None:

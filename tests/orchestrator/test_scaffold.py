@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.errors import ConfigError
-from orchestrator.scaffold import scaffold
+from tradefleet.orchestrator.errors import ConfigError
+from tradefleet.app.scaffold import scaffold
 
-TF = [sys.executable, "-m", "orchestrator.cli.main"]
+TF = [sys.executable, "-m", "tradefleet.app.cli.main"]
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -58,9 +58,9 @@ def test_scaffold_rejects_bad_names_and_existing_folders(tmp_path: Path) -> None
 def test_scaffolded_intent_bots_pass_their_tests_and_trade_in_a_replay(tmp_path: Path, kind: str, expect: str) -> None:
     import importlib
 
-    from orchestrator.config import AppConfig
-    from orchestrator.registry import Registry
-    from orchestrator.replay import Replay
+    from tradefleet.app.config import AppConfig
+    from tradefleet.orchestrator.registry import Registry
+    from tradefleet.app.replay import Replay
 
     name = f"demo-{kind}"
     run([*TF, "new-bot", name, "--kind", kind, "--dir", str(tmp_path)], tmp_path)
@@ -81,7 +81,7 @@ def test_scaffolded_intent_bots_pass_their_tests_and_trade_in_a_replay(tmp_path:
     finally:
         sys.path.remove(str(src))
     assert s.bots[0].evaluations > 400 and s.signals > 0 and s.orders > 0
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
     store = Store.open(f"sqlite:///{tmp_path}/r.db")
     kinds = {sig.meta.get("kind") for sig in store.signals(bot=name)}

@@ -13,11 +13,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from orchestrator.bot import Schedule
-from orchestrator.calendars import get_calendar
-from orchestrator.clock import LiveClock, SimClock, dt_to_ns
-from orchestrator.errors import ConfigError
-from orchestrator.scheduler import (
+from tradefleet.orchestrator.bot import Schedule
+from tradefleet.orchestrator.calendars import get_calendar
+from tradefleet.orchestrator.clock import LiveClock, SimClock, dt_to_ns
+from tradefleet.orchestrator.errors import ConfigError
+from tradefleet.orchestrator.scheduler import (
     CalendarFilterTrigger,
     LiveScheduler,
     SchedulerError,

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from orchestrator.bot import Bot, BotSpec, Schedule
-from orchestrator.domain import AssetClass, Bar, Direction, Position, Signal
+from tradefleet.orchestrator.bot import Bot, BotSpec, Schedule
+from tradefleet.orchestrator.domain import AssetClass, Bar, Direction, Position, Signal
 
 DAY = 86_400 * 1_000_000_000
 T0 = 1_767_268_800 * 1_000_000_000  # 2026-01-01 12:00 UTC

@@ -1,11 +1,11 @@
 from decimal import Decimal
 
-from orchestrator.bot import BotSpec, Schedule
-from orchestrator.config import RiskConfig
-from orchestrator.domain import AssetClass, Direction, Fill, Instrument, Side, Signal, Verdict
-from orchestrator.pipeline.gate import GateContext
-from orchestrator.portfolio import Ledger
-from risk.basic import BasicRiskGate
+from tradefleet.orchestrator.bot import BotSpec, Schedule
+from tradefleet.app.config import RiskConfig
+from tradefleet.orchestrator.domain import AssetClass, Direction, Fill, Instrument, Side, Signal, Verdict
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.portfolio import Ledger
+from tradefleet.risk.basic import BasicRiskGate
 from tests.orchestrator.helpers import market_with
 
 D = Decimal
@@ -13,7 +13,7 @@ INST = {"X": Instrument("X", AssetClass.EQUITY)}
 
 
 def _spec() -> BotSpec:
-    from bots.equities.trend import SPX_SMA_TREND
+    from tradefleet.bots.equities.trend import SPX_SMA_TREND
 
     return BotSpec("t", SPX_SMA_TREND.bot, ("X",), Schedule.interval("1d"), "1d", AssetClass.EQUITY)
 

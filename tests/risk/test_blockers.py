@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from risk.blockers import Blockers
-from risk.config import BlockersConfig
+from tradefleet.risk.blockers import Blockers
+from tradefleet.risk.config import BlockersConfig
 
 MIN = 60 * 1_000_000_000
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bots.prediction.bots import PREDICTION_SPECS
-from orchestrator.config import AppConfig
-from orchestrator.replay import run_replay
+from tradefleet.bots.prediction.bots import PREDICTION_SPECS
+from tradefleet.app.config import AppConfig
+from tradefleet.app.replay import run_replay
 
 BTC = ["btc-monthly-momentum", "btc-sma-trend", "btc-fast-momentum"]
 SPX = ["spx-rsi2", "spx-ibs-reversion", "spx-cci-reversion"]

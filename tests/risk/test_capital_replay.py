@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orchestrator.config import AppConfig
-from orchestrator.replay import resolve_frames, run_replay
+from tradefleet.app.config import AppConfig
+from tradefleet.app.replay import resolve_frames, run_replay
 
 BOTS = ["spx-rsi2", "spx-ibs-reversion", "spx-cci-reversion", "spx-double-sevens", "spx-heikin-ashi",
         "spx-sma-trend", "spx-turn-of-month", "spx-stochastic-reversion", "spx-keltner-breakout", "spx-obv-trend",

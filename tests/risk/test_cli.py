@@ -7,14 +7,14 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from orchestrator.cli.main import build_app
-from orchestrator.clock import SimClock
-from orchestrator.domain import Direction
-from orchestrator.pipeline.gate import GateContext
-from orchestrator.store import Store
-from risk.config import PortfolioRiskConfig
-from risk.engine import PortfolioRiskGate
-from risk.store_state import StoreRiskState
+from tradefleet.app.cli.main import build_app
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Direction
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.store import Store
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.engine import PortfolioRiskGate
+from tradefleet.risk.store_state import StoreRiskState
 from tests.risk.fakes import T0, FakeMarket, FakePortfolio, random_walks, signal, spec
 
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.clock import SimClock
-from risk.confirm import ConfirmationBook, ConfirmationError, ConfirmStatus
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.risk.confirm import ConfirmationBook, ConfirmationError, ConfirmStatus
 
 
 def test_confirm_then_consume_once() -> None:

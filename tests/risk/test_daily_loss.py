@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.bus import InProcessBus, Topic
-from orchestrator.clock import dt_to_ns
-from risk.alerts import AlertSink
-from risk.config import DailyLossConfig
-from risk.daily_loss import DailyLossGuard, ResumeRefused
-from risk.persistence import MemoryRiskStore
+from tradefleet.orchestrator.bus import InProcessBus, Topic
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.risk.alerts import AlertSink
+from tradefleet.risk.config import DailyLossConfig
+from tradefleet.risk.daily_loss import DailyLossGuard, ResumeRefused
+from tradefleet.risk.persistence import MemoryRiskStore
 
 TZ = "America/New_York"
 

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from orchestrator.clock import NS
-from orchestrator.config import AppConfig
-from orchestrator.replay import resolve_frames, run_replay
+from tradefleet.orchestrator.clock import NS
+from tradefleet.app.config import AppConfig
+from tradefleet.app.replay import resolve_frames, run_replay
 
 TZ = ZoneInfo("America/New_York")
 

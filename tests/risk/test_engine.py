@@ -7,13 +7,13 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.domain import Direction, Verdict
-from orchestrator.pipeline.gate import GateContext
-from risk.config import PortfolioRiskConfig
-from risk.engine import PortfolioRiskGate
-from risk.persistence import MemoryRiskStore
-from risk.state import TradingState
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Direction, Verdict
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.engine import PortfolioRiskGate
+from tradefleet.risk.persistence import MemoryRiskStore
+from tradefleet.risk.state import TradingState
 from tests.risk.fakes import T0, FakeMarket, FakePortfolio, random_walks, signal, spec
 
 L, S, F = Direction.LONG, Direction.SHORT, Direction.FLAT
@@ -219,7 +219,7 @@ def test_report_has_every_section() -> None:
 
 
 def test_gate_registers_as_risk_plugin() -> None:
-    from orchestrator.registry import _check_class
+    from tradefleet.orchestrator.registry import _check_class
 
     _check_class("risk", PortfolioRiskGate)
 
@@ -256,11 +256,11 @@ def test_greeks_provider_limits_new_entries() -> None:
 
 
 def test_build_from_kernel_services(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from orchestrator.bus import InProcessBus, Topic
-    from orchestrator.config import AppConfig
-    from orchestrator.registry import Registry
-    from orchestrator.services import Services
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.bus import InProcessBus, Topic
+    from tradefleet.app.config import AppConfig
+    from tradefleet.orchestrator.registry import Registry
+    from tradefleet.orchestrator.services import Services
+    from tradefleet.orchestrator.store import Store
 
     cfg = AppConfig.model_validate({"risk": {"max_positions": 3, "var": {"enabled": False}},
                                     "engine": {"timezone": "UTC"}})

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.domain import Bar, Side
-from risk.config import ExitsConfig
-from risk.exits import ScaledExitPolicy
+from tradefleet.orchestrator.domain import Bar, Side
+from tradefleet.risk.config import ExitsConfig
+from tradefleet.risk.exits import ScaledExitPolicy
 
 
 def _bar(high: float, low: float, close: float | None = None, ts: int = 0) -> Bar:
@@ -86,7 +86,7 @@ def test_wilder_atr_matches_pandas_ewm_after_seed() -> None:
     import numpy as np
     import pandas as pd
 
-    from risk.exits import wilder_atr
+    from tradefleet.risk.exits import wilder_atr
 
     rng = np.random.default_rng(0)
     close = 100 * np.cumprod(1 + rng.normal(0, 0.01, 300))

@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.domain import Direction, Position
-from orchestrator.pipeline.gate import GateContext
-from risk.config import PortfolioRiskConfig
-from risk.engine import PortfolioRiskGate
-from risk.greeks_hook import MarketGreeksProvider
-from risk.persistence import MemoryRiskStore
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Direction, Position
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.engine import PortfolioRiskGate
+from tradefleet.risk.greeks_hook import MarketGreeksProvider
+from tradefleet.risk.persistence import MemoryRiskStore
 from tests.risk.fakes import T0, FakeMarket, FakePortfolio, random_walks, signal, spec
 
 CALL = "SPY260320C00050000"  # deep in the money with SPY near 100

@@ -7,9 +7,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.domain import Verdict
-from orchestrator.intents import LegRisk
-from orchestrator.pipeline.group import GroupLeg, IntentGroup
+from tradefleet.orchestrator.domain import Verdict
+from tradefleet.orchestrator.intents import LegRisk
+from tradefleet.orchestrator.pipeline.group import GroupLeg, IntentGroup
 from tests.risk.fakes import T0
 from tests.risk.test_engine import Rig, _cfg
 

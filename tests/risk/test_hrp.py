@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk.hrp import hrp_multipliers, hrp_weights
+from tradefleet.risk.hrp import hrp_multipliers, hrp_weights
 
 
 def _returns(n_assets: int, seed: int, n_obs: int = 300) -> pd.DataFrame:
@@ -18,7 +18,7 @@ def _returns(n_assets: int, seed: int, n_obs: int = 300) -> pd.DataFrame:
 
 
 def _bundled_returns() -> pd.DataFrame:
-    from scrapers.bundled import load_dataset
+    from tradefleet.scrapers.bundled import load_dataset
 
     closes = {name: load_dataset(name)["close"] for name in ("sp500", "nasdaq", "goog")}
     frame = pd.DataFrame(closes).dropna()

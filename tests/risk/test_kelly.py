@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from risk.config import KellyConfig
-from risk.kelly import KellySizer, OutcomeStats, kelly_fraction, shrink
+from tradefleet.risk.config import KellyConfig
+from tradefleet.risk.kelly import KellySizer, OutcomeStats, kelly_fraction, shrink
 
 
 def test_kelly_fraction_equals_formula() -> None:

@@ -13,13 +13,13 @@ import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.clock import SimClock
-from orchestrator.domain import Direction, Verdict
-from orchestrator.pipeline.gate import GateContext
-from risk.config import PortfolioRiskConfig
-from risk.engine import PortfolioRiskGate
-from risk.persistence import MemoryRiskStore
-from risk.state import TradingState
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Direction, Verdict
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.engine import PortfolioRiskGate
+from tradefleet.risk.persistence import MemoryRiskStore
+from tradefleet.risk.state import TradingState
 from tests.risk.fakes import T0, FakeMarket, FakePortfolio, random_walks, signal, spec
 
 SYMBOLS = ["AAA", "BBB", "CCC", "KXEV-26FEB09-T40", "KXEV-26FEB09-B38.5"]
@@ -158,7 +158,7 @@ def test_no_approved_order_breaches_any_limit(cfg_raw: dict, steps: list, seed: 
             if cid == gate.model.cluster_of.get(inst, hash(inst)):
                 assert total <= cfg.correlation.cluster_cap_pct * equity + EPS
         signs = {(b, i): np.sign(v) for (b, i), v in after.items()}
-        from risk.tickers import underlying
+        from tradefleet.risk.tickers import underlying
         for (b, i), s in signs.items():
             if underlying(i) == underlying(inst) and (b, i) != (bot, inst):
                 assert s == np.sign(new), "contradictory positions on one underlying"

@@ -9,9 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from orchestrator.clock import NS
-from orchestrator.config import AppConfig
-from orchestrator.replay import run_replay
+from tradefleet.orchestrator.clock import NS
+from tradefleet.app.config import AppConfig
+from tradefleet.app.replay import run_replay
 
 BOTS = ["spx-rsi2", "spx-ibs-reversion", "spx-cci-reversion", "spx-double-sevens", "spx-heikin-ashi",
         "spx-sma-trend", "spx-turn-of-month", "spx-stochastic-reversion"]

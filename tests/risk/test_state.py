@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.bus import InProcessBus, Topic
-from orchestrator.domain import Bar
-from risk.alerts import AlertSink
-from risk.config import BreakersConfig
-from risk.persistence import MemoryRiskStore
-from risk.state import CircuitBreakers, StateBook, TradingState
+from tradefleet.orchestrator.bus import InProcessBus, Topic
+from tradefleet.orchestrator.domain import Bar
+from tradefleet.risk.alerts import AlertSink
+from tradefleet.risk.config import BreakersConfig
+from tradefleet.risk.persistence import MemoryRiskStore
+from tradefleet.risk.state import CircuitBreakers, StateBook, TradingState
 
 H = 3600 * 1_000_000_000
 
@@ -116,11 +116,11 @@ def test_breakers_hold_the_configured_scope() -> None:
 
 def test_gate_learns_bar_lengths_from_the_kernel_timeframe() -> None:
     """A monthly bar is the mean month (30.4375 days, was 30.4 here); an unknown unit raises (was 0 s)."""
-    from orchestrator.clock import SimClock
-    from orchestrator.duration import MONTH_SECONDS, TimeframeError
-    from risk.config import PortfolioRiskConfig
-    from risk.engine import PortfolioRiskGate
-    from risk.persistence import MemoryRiskStore
+    from tradefleet.orchestrator.clock import SimClock
+    from tradefleet.orchestrator.duration import MONTH_SECONDS, TimeframeError
+    from tradefleet.risk.config import PortfolioRiskConfig
+    from tradefleet.risk.engine import PortfolioRiskGate
+    from tradefleet.risk.persistence import MemoryRiskStore
     from tests.risk.fakes import T0
 
     store = MemoryRiskStore()

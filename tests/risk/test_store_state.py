@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from orchestrator.clock import SimClock
-from orchestrator.domain import Direction
-from orchestrator.pipeline.gate import GateContext
-from orchestrator.store import Store
-from risk.config import PortfolioRiskConfig
-from risk.engine import PortfolioRiskGate, _state_store
-from risk.store_state import StoreRiskState
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Direction
+from tradefleet.orchestrator.pipeline.gate import GateContext
+from tradefleet.orchestrator.store import Store
+from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.engine import PortfolioRiskGate, _state_store
+from tradefleet.risk.store_state import StoreRiskState
 from tests.risk.fakes import T0, FakeMarket, FakePortfolio, signal, spec
 
 

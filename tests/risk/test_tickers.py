@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from risk.tickers import underlying
+from tradefleet.risk.tickers import underlying
 
 
 @pytest.mark.parametrize("symbol,expected", [

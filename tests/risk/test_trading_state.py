@@ -8,13 +8,13 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bots.prediction.bots import PREDICTION_SPECS
-from dashboard.telegram_text import status_text
-from dashboard.views import FleetView
-from orchestrator.cli.main import build_app
-from orchestrator.clock import SimClock
-from orchestrator.config import AppConfig
-from orchestrator.store import Store
+from tradefleet.bots.prediction.bots import PREDICTION_SPECS
+from tradefleet.dashboard.telegram_text import status_text
+from tradefleet.dashboard.views import FleetView
+from tradefleet.app.cli.main import build_app
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.store import Store
 
 
 def _cli(*args: str) -> dict:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from risk.var import (PortfolioVar, historical_cvar, historical_var, measures, parametric_cvar,
+from tradefleet.risk.var import (PortfolioVar, historical_cvar, historical_var, measures, parametric_cvar,
                       parametric_var)
 
 

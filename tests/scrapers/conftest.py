@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestrator.clock import SimClock
-from scrapers.config import DataConfig
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.scrapers.config import DataConfig
 
 NOW = pd.Timestamp("2026-11-22T02:00:00Z")
 

@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from orchestrator.clock import SimClock
-from orchestrator.errors import DataError
-from scrapers.alt.odds import devig_proportional, devig_shin
-from scrapers.config import DataConfig, SourcePolicy
-from scrapers.hub import DataHub
-from scrapers.recorded import FIXTURES
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.alt.odds import devig_proportional, devig_shin
+from tradefleet.scrapers.config import DataConfig, SourcePolicy
+from tradefleet.scrapers.hub import DataHub
+from tradefleet.scrapers.recorded import FIXTURES
 from tests.fakes.data_apis import NEWSAPI_429, RecordedApi, fred_auth, newsapi_auth, nws_auth, odds_auth
 
 KEYS = {"FRED_API_KEY": "fred-key", "ODDS_API_KEY": "odds-key", "NEWSAPI_KEY": "news-key"}
@@ -207,7 +207,7 @@ def test_funding_and_open_interest_through_ccxt(tmp_path: Path, clock: SimClock,
 
 
 def test_funding_429_backs_off_on_the_clock(tmp_path: Path, clock: SimClock, fakes: dict[str, RecordedApi]) -> None:
-    from scrapers.limits import RateLimited
+    from tradefleet.scrapers.limits import RateLimited
 
     hub = _hub(tmp_path, clock, fakes)
     src = hub.source("funding")

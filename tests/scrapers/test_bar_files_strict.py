@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestrator.errors import DataError
-from scrapers.files import load_bar_file
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.files import load_bar_file
 
 
 def bars(index: pd.DatetimeIndex) -> pd.DataFrame:
@@ -46,7 +46,7 @@ def test_missing_bar_limit_is_configurable(tmp_path: Path) -> None:
 
 def test_fx_weekends_are_not_holes_but_crypto_weekends_are(tmp_path: Path) -> None:
     fx = pd.date_range("2024-01-01", "2024-03-01", freq="h", tz="UTC")
-    from orchestrator.calendars import get_calendar
+    from tradefleet.orchestrator.calendars import get_calendar
 
     cal = get_calendar("FX")
     fx = fx[[cal.is_open(int(t) - 1) for t in fx.as_unit("ns").asi8]]  # bars close while the market is open
@@ -58,7 +58,7 @@ def test_fx_weekends_are_not_holes_but_crypto_weekends_are(tmp_path: Path) -> No
 
 
 def test_nyse_daily_holidays_and_weekends_pass(tmp_path: Path) -> None:
-    from orchestrator.calendars import get_calendar
+    from tradefleet.orchestrator.calendars import get_calendar
 
     cal = get_calendar("NYSE")
     days = cal.sessions(pd.Timestamp("2001-08-01").date(), pd.Timestamp("2002-01-31").date())  # 9/11 closure
@@ -130,7 +130,7 @@ def test_decimal_commas_are_named(tmp_path: Path) -> None:
 
 def test_nothing_is_stored_from_a_file_that_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from orchestrator.cli.main import main
+    from tradefleet.app.cli.main import main
     from tests.orchestrator.test_preflight import snapshot
 
     monkeypatch.chdir(tmp_path)
@@ -151,7 +151,7 @@ def test_data_check_reports_the_calendar_hole(tmp_path: Path, monkeypatch: pytes
                                               capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from orchestrator.cli.main import main
+    from tradefleet.app.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     p = write(tmp_path, bars(HOURLY_24_7).drop(HOURLY_24_7[100:150]))

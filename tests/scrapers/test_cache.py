@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestrator.errors import DataError
-from scrapers.bundled import load_dataset
-from scrapers.cache import ParquetBarCache
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.bundled import load_dataset
+from tradefleet.scrapers.cache import ParquetBarCache
 
 
 def test_round_trip_is_exact(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_missing_and_corrupt(tmp_path: Path) -> None:
 def test_range_read_skips_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pyarrow.parquet as pq
 
-    import scrapers.cache as cache_mod
+    import tradefleet.scrapers.cache as cache_mod
 
     monkeypatch.setattr(cache_mod, "ROW_GROUP", 100)
     cache = ParquetBarCache(tmp_path)

@@ -8,11 +8,11 @@ from typing import ClassVar
 import pandas as pd
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.errors import DataError
-from scrapers.bundled import load_dataset
-from scrapers.chain import SourceChain
-from scrapers.providers import cut
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.bundled import load_dataset
+from tradefleet.scrapers.chain import SourceChain
+from tradefleet.scrapers.providers import cut
 
 SPX = load_dataset("sp500")
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestrator.errors import DataError
-from scrapers.bundled import DATASETS, load_dataset
-from scrapers.checks import check_bars, ensure_valid, errors
-from scrapers.cli import read_unvalidated
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.bundled import DATASETS, load_dataset
+from tradefleet.scrapers.checks import check_bars, ensure_valid, errors
+from tradefleet.app.cli.data import read_unvalidated
 
 DAY = 86_400 * 10**9
 

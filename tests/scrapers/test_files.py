@@ -3,9 +3,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestrator.errors import DataError
-from scrapers.bundled import DATASETS, load_dataset
-from scrapers.files import load_bar_file
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.bundled import DATASETS, load_dataset
+from tradefleet.scrapers.files import load_bar_file
 
 GOOD = ("date,open,high,low,close,volume\n2020-01-02,10,11,9,10.5,100\n2020-01-03,10.5,12,10,11,100\n"
         "2020-01-06,11,11.5,10,10.2,100\n" + "".join(f"2020-01-{d:02d},10,11,9,10,100\n" for d in (7, 8, 9, 10)))

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from orchestrator.clock import NS, SimClock
-from scrapers.config import SourcePolicy
-from scrapers.http import SourceClient, SourceUnavailable
-from scrapers.limits import BudgetExhausted, RateLimited
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.scrapers.config import SourcePolicy
+from tradefleet.scrapers.http import SourceClient, SourceUnavailable
+from tradefleet.scrapers.limits import BudgetExhausted, RateLimited
 from tests.fakes.fake_http import FakeServer, Reply
 
 

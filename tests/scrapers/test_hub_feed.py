@@ -8,14 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.errors import DataError
-from scrapers.bundled import load_dataset
-from scrapers.config import DataConfig
-from scrapers.feed import HubBarFeed
-from scrapers.hub import DataHub
-from scrapers.providers.local import BundledProvider
-from scrapers.providers.remote import CcxtOhlcvProvider, make_ccxt
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.bundled import load_dataset
+from tradefleet.scrapers.config import DataConfig
+from tradefleet.scrapers.feed import HubBarFeed
+from tradefleet.scrapers.hub import DataHub
+from tradefleet.scrapers.providers.local import BundledProvider
+from tradefleet.scrapers.providers.remote import CcxtOhlcvProvider, make_ccxt
 from tests.fakes.market_bars import FakeBarsVenue
 
 EURUSD = load_dataset("eurusd")
@@ -110,7 +110,7 @@ def test_feed_skip_emits_nothing_and_recovery_delivers_the_missed_bars(tmp_path:
 
 
 def test_feed_drives_the_live_runner_contract(tmp_path: Path) -> None:
-    from orchestrator.live import BarFeed
+    from tradefleet.app.live import BarFeed
 
     clock = SimClock(int(pd.Timestamp("2012-01-05T22:00Z").value))
     feed: BarFeed = HubBarFeed(DataHub(DataConfig(cache_dir=str(tmp_path)), clock), history_bars=3)
@@ -142,7 +142,7 @@ def test_remote_feed_no_new_bar_is_not_a_skip_until_stale(tmp_path: Path, venue:
 
 
 def test_remote_provider_reads_are_retried_and_budgeted(tmp_path: Path, venue: FakeBarsVenue) -> None:
-    from scrapers.config import SourcePolicy
+    from tradefleet.scrapers.config import SourcePolicy
 
     clock = SimClock(venue.now_ns)
     ex = make_ccxt("binance", 5, venue.base, {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
@@ -166,7 +166,7 @@ def test_remote_provider_reads_are_retried_and_budgeted(tmp_path: Path, venue: F
 
 
 def test_feed_for_specs_uses_each_symbols_finest_timeframe(tmp_path: Path, clock: SimClock) -> None:
-    from orchestrator.registry import Registry
+    from tradefleet.orchestrator.registry import Registry
 
     specs = list(Registry.discover(["bots"]).bots().values())
     feed = HubBarFeed.for_specs(DataHub(DataConfig(cache_dir=str(tmp_path)), clock), specs)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.clock import NS, SimClock
-from scrapers.limits import DAY_NS, BudgetExhausted, Cooldown, DailyBudget, RateLimited, RateLimiter, TTLCache
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.scrapers.limits import DAY_NS, BudgetExhausted, Cooldown, DailyBudget, RateLimited, RateLimiter, TTLCache
 
 
 def test_rate_limiter_allows_burst_then_paces(clock: SimClock) -> None:
@@ -69,7 +69,7 @@ def test_ttl_cache_expires_on_clock(clock: SimClock) -> None:
 
 
 def test_budget_survives_a_restart_through_the_ledger(tmp_path: Path, clock: SimClock) -> None:
-    from scrapers.limits import BudgetLedger
+    from tradefleet.scrapers.limits import BudgetLedger
 
     path = tmp_path / "budgets.json"
     first = DailyBudget("odds", 3, clock, BudgetLedger(path))
@@ -85,8 +85,8 @@ def test_budget_survives_a_restart_through_the_ledger(tmp_path: Path, clock: Sim
 
 
 def test_corrupt_ledger_is_named(tmp_path: Path) -> None:
-    from orchestrator.errors import DataError
-    from scrapers.limits import BudgetLedger
+    from tradefleet.orchestrator.errors import DataError
+    from tradefleet.scrapers.limits import BudgetLedger
 
     p = tmp_path / "budgets.json"
     p.write_text("{not json")

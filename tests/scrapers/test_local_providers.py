@@ -8,12 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.errors import DataError
-from scrapers.bundled import load_dataset
-from scrapers.chain import SourceChain
-from scrapers.providers.local import BundledProvider, FileProvider
-from scrapers.resample import resample
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.bundled import load_dataset
+from tradefleet.scrapers.chain import SourceChain
+from tradefleet.scrapers.providers.local import BundledProvider, FileProvider
+from tradefleet.scrapers.resample import resample
 
 EURUSD = load_dataset("eurusd")
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.clock import SimClock
-from scrapers.alt import alt_sources
-from scrapers.config import DataConfig
-from scrapers.hub import DataHub
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.scrapers.alt import alt_sources
+from tradefleet.scrapers.config import DataConfig
+from tradefleet.scrapers.hub import DataHub
 
 
 @pytest.mark.parametrize("name", sorted(alt_sources()))
@@ -42,7 +42,7 @@ def test_paper_with_key_is_live_and_config_can_force(tmp_path: Path, clock: SimC
 
 
 def test_offline_unknown_request_is_a_clear_error(tmp_path: Path, clock: SimClock) -> None:
-    from orchestrator.errors import DataError
+    from tradefleet.orchestrator.errors import DataError
 
     hub = DataHub(DataConfig(cache_dir=str(tmp_path)), clock, environ={})
     with pytest.raises(DataError, match="HTTP 404 .*no recorded response"):
@@ -50,7 +50,7 @@ def test_offline_unknown_request_is_a_clear_error(tmp_path: Path, clock: SimCloc
 
 
 def test_providers_register_through_entry_points() -> None:
-    from orchestrator.registry import Registry
+    from tradefleet.orchestrator.registry import Registry
 
     reg = Registry.discover(["providers"])
     assert reg.broken("providers") == []

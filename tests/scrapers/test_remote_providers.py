@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestrator.errors import DataError
-from scrapers.bundled import load_dataset
-from scrapers.providers.remote import AlpacaBarsProvider, CcxtOhlcvProvider, OandaCandlesProvider, make_ccxt
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.bundled import load_dataset
+from tradefleet.scrapers.providers.remote import AlpacaBarsProvider, CcxtOhlcvProvider, OandaCandlesProvider, make_ccxt
 from tests.fakes.market_bars import FakeBarsVenue
 
 HOUR = pd.Timedelta(hours=1)

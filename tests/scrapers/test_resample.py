@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.errors import DataError
-from scrapers.bundled import load_dataset
-from scrapers.resample import resample
+from tradefleet.orchestrator.errors import DataError
+from tradefleet.scrapers.bundled import load_dataset
+from tradefleet.scrapers.resample import resample
 
 EURUSD = load_dataset("eurusd")
 

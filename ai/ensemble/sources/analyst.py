@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ai.ensemble.source import SourceContext, Vote
-from ai.llm.base import LLMError
-from ai.llm.context import signal_context
+from tradefleet.ai.ensemble.source import SourceContext, Vote
+from tradefleet.ai.llm.base import LLMError
+from tradefleet.ai.llm.context import signal_context
 
 if TYPE_CHECKING:
-    from ai.llm.client import LLMClient
-    from orchestrator.services import Services
+    from tradefleet.ai.llm.client import LLMClient
+    from tradefleet.orchestrator.services import Services
 
 ANALYST_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -48,7 +48,7 @@ class LLMAnalystSource:
         cfg = services.config.ensemble.analyst
         if cfg is None:
             return cls(None)
-        from ai.llm.client import build_client
+        from tradefleet.ai.llm.client import build_client
 
         sleep = services.extras.get("ai.sleep", time.sleep)
         return cls(build_client(cfg, services.clock, sleep=sleep))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from ai.ensemble.source import SourceContext, Vote
-from orchestrator.clock import NS
+from tradefleet.ai.ensemble.source import SourceContext, Vote
+from tradefleet.orchestrator.clock import NS
 
 if TYPE_CHECKING:
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.services import Services
 
 
 class BotConsensusSource:

@@ -1,10 +1,10 @@
 """Sources fed by other components, each abstaining (``"unavailable: ..."``) when its
 input is missing; none ever fabricates a score.
 
-* ``ml``: the promoted per-asset model of the ML registry (``ml_models.registry``).
+* ``ml``: the promoted per-asset model of the ML registry (``tradefleet.ml_models.registry``).
   A model trained on data past "now" is refused (it would look ahead in a replay).
 * ``news``: headlines from the data hub (NewsAPI, else RSS) scored by
-  ``ml_models.sentiment`` (a local FinBERT-style model, else the Loughran-McDonald lexicon).
+  ``tradefleet.ml_models.sentiment`` (a local FinBERT-style model, else the Loughran-McDonald lexicon).
   Live and paper only: headlines are not recorded for replay.
 * ``derivatives``: perpetual funding rate and open interest from the data hub (ccxt).
   Live and paper only, for the same reason.
@@ -19,14 +19,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ai.ensemble.source import SourceContext, Vote
-from orchestrator.clock import NS
-from orchestrator.errors import TradefleetError
+from tradefleet.ai.ensemble.source import SourceContext, Vote
+from tradefleet.orchestrator.clock import NS
+from tradefleet.orchestrator.errors import TradefleetError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from orchestrator.services import MarketData, Services
+    from tradefleet.orchestrator.services import MarketData, Services
 
 NEWS_QUERIES = {"SPX": "S&P 500", "IXIC": "Nasdaq", "GOOG": "Alphabet Google", "EUR/USD": "euro dollar",
                 "BTC/USD": "bitcoin"}
@@ -52,7 +52,7 @@ class RegistryPredictor:
     def predict(self, instrument: str, frame: pd.DataFrame) -> float | None:
         import pandas as pd
 
-        from ml_models.errors import MLError
+        from tradefleet.ml_models.errors import MLError
 
         now = self.clock.now_ns()
         try:
@@ -83,7 +83,7 @@ class MLModelSource:
         injected = services.extras.get("ml.predictor")
         if injected is not None:
             return cls(injected)
-        from ml_models.registry import ModelRegistry
+        from tradefleet.ml_models.registry import ModelRegistry
 
         return cls(RegistryPredictor(ModelRegistry.from_config(services.config, services.clock),
                                      services.data, services.clock))
@@ -100,14 +100,14 @@ class MLModelSource:
 
 
 class HubNewsSentiment:
-    """Headlines from the data hub, scored by ``ml_models.sentiment``."""
+    """Headlines from the data hub, scored by ``tradefleet.ml_models.sentiment``."""
 
     def __init__(self, hub: Any, model_dir: str | None) -> None:
         self.hub = hub
         self.model_dir = model_dir
 
     def sentiment(self, instrument: str, since_ns: int, until_ns: int) -> list[tuple[int, float]]:
-        from ml_models.sentiment import score_texts
+        from tradefleet.ml_models.sentiment import score_texts
 
         query = NEWS_QUERIES.get(instrument, instrument.split("/")[0])
         arts = [a for a in self.hub.source("news").headlines(query).value
@@ -137,7 +137,7 @@ class NewsSentimentSource:
             return cls(injected)
         if services.config.mode == "replay":
             return cls(None, "unavailable: headlines are not recorded for replay")
-        from scrapers.hub import DataHub
+        from tradefleet.scrapers.hub import DataHub
 
         ml = getattr(services.config, "ml", None)
         return cls(HubNewsSentiment(DataHub.from_services(services), getattr(ml, "sentiment_model_dir", None)))
@@ -178,7 +178,7 @@ class CryptoDerivativesSource:
     def build(cls, services: Services) -> CryptoDerivativesSource:
         if services.config.mode == "replay":
             return cls(None, "unavailable: funding history is not recorded for replay")
-        from scrapers.hub import DataHub
+        from tradefleet.scrapers.hub import DataHub
 
         return cls(DataHub.from_services(services))
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ai.ensemble.source import SourceContext, Vote
-from orchestrator.clock import NS, ns_to_dt
+from tradefleet.ai.ensemble.source import SourceContext, Vote
+from tradefleet.orchestrator.clock import NS, ns_to_dt
 
 if TYPE_CHECKING:
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.services import Services
 
 _DAY = 86_400 * NS
 APPLIES_TO = frozenset({"equity", "index", "crypto", "option"})

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ai.ensemble.indicators import bollinger_pct_b, macd, rsi
-from ai.ensemble.source import SourceContext, Vote
+from tradefleet.ai.ensemble.indicators import bollinger_pct_b, macd, rsi
+from tradefleet.ai.ensemble.source import SourceContext, Vote
 
 if TYPE_CHECKING:
-    from orchestrator.services import Services
+    from tradefleet.orchestrator.services import Services
 
 MACD_MIN_BARS = 26 + 9 + 10
 

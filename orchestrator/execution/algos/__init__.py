@@ -1,21 +1,21 @@
 """Execution algorithms (TWAP, VWAP, POV, Almgren-Chriss, limit with fallback, iceberg) and
-their plugin registry; see :mod:`orchestrator.execution.algos.base` for the contract."""
+their plugin registry; see :mod:`tradefleet.orchestrator.execution.algos.base` for the contract."""
 
 from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from orchestrator.execution.algos.base import ENTRY_POINT_GROUP, ChildSpec, ExecAlgo, ExecSpec, MarketView, ParentState
+from tradefleet.orchestrator.execution.algos.base import ENTRY_POINT_GROUP, ChildSpec, ExecAlgo, ExecSpec, MarketView, ParentState
 
 
 def builtin_algos() -> dict[str, type]:
     """The built-in algorithm classes by name (what the entry points register)."""
-    from orchestrator.execution.algos.almgren_chriss import AlmgrenChrissAlgo
-    from orchestrator.execution.algos.fallback import LimitFallbackAlgo
-    from orchestrator.execution.algos.iceberg import IcebergAlgo
-    from orchestrator.execution.algos.pov import PovAlgo
-    from orchestrator.execution.algos.twap import TwapAlgo
-    from orchestrator.execution.algos.vwap import VwapAlgo
+    from tradefleet.orchestrator.execution.algos.almgren_chriss import AlmgrenChrissAlgo
+    from tradefleet.orchestrator.execution.algos.fallback import LimitFallbackAlgo
+    from tradefleet.orchestrator.execution.algos.iceberg import IcebergAlgo
+    from tradefleet.orchestrator.execution.algos.pov import PovAlgo
+    from tradefleet.orchestrator.execution.algos.twap import TwapAlgo
+    from tradefleet.orchestrator.execution.algos.vwap import VwapAlgo
 
     classes: list[type] = [TwapAlgo, VwapAlgo, PovAlgo, AlmgrenChrissAlgo, LimitFallbackAlgo, IcebergAlgo]
     return {c.name: c for c in classes}  # type: ignore[attr-defined]

@@ -22,8 +22,8 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from orchestrator.execution.algos.base import ImpactParams, MarketView, ParentState
-from orchestrator.execution.algos.schedule import ScheduledAlgo
+from tradefleet.orchestrator.execution.algos.base import ImpactParams, MarketView, ParentState
+from tradefleet.orchestrator.execution.algos.schedule import ScheduledAlgo
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -1,7 +1,7 @@
 """Execution algorithms: the contract between a parent order and the children that work it.
 
 A *parent* is an order the risk gate approved that carries an :class:`ExecSpec`; the
-execution layer (:mod:`orchestrator.execution.layer`) asks the parent's algorithm, at every
+execution layer (:mod:`tradefleet.orchestrator.execution.layer`) asks the parent's algorithm, at every
 bar of its instrument, which *children* are due. Children are ordinary orders with their own
 deterministic client ids (``<parent id>.<n>``), so every at-most-once, restart and
 reconciliation guarantee of the order manager holds for them, and a parent's progress can

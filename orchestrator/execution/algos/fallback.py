@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
-from orchestrator.execution.algos.base import ChildSpec, MarketView, ParentState
+from tradefleet.orchestrator.execution.algos.base import ChildSpec, MarketView, ParentState
 
 
 def touch_price(parent: ParentState, view: MarketView) -> Decimal:

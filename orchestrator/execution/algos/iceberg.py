@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from orchestrator.execution.algos.base import ChildSpec, MarketView, ParentState
-from orchestrator.execution.algos.fallback import touch_price
+from tradefleet.orchestrator.execution.algos.base import ChildSpec, MarketView, ParentState
+from tradefleet.orchestrator.execution.algos.fallback import touch_price
 
 
 class IcebergAlgo:

@@ -14,7 +14,7 @@ import math
 from decimal import ROUND_DOWN, Decimal
 from typing import ClassVar
 
-from orchestrator.execution.algos.base import ChildSpec, MarketView, ParentState
+from tradefleet.orchestrator.execution.algos.base import ChildSpec, MarketView, ParentState
 
 
 def cumulative(weights: Sequence[float]) -> tuple[float, ...]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from orchestrator.execution.algos.base import MarketView, ParentState
-from orchestrator.execution.algos.schedule import ScheduledAlgo, cumulative
+from tradefleet.orchestrator.execution.algos.base import MarketView, ParentState
+from tradefleet.orchestrator.execution.algos.schedule import ScheduledAlgo, cumulative
 
 
 class TwapAlgo(ScheduledAlgo):

@@ -13,8 +13,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from orchestrator.execution.algos.base import MarketView, ParentState
-from orchestrator.execution.algos.schedule import ScheduledAlgo, cumulative
+from tradefleet.orchestrator.execution.algos.base import MarketView, ParentState
+from tradefleet.orchestrator.execution.algos.schedule import ScheduledAlgo, cumulative
 
 DAY_S = 86_400
 

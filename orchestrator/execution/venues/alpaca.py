@@ -12,14 +12,14 @@ import functools
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from orchestrator.clock import dt_to_ns
-from orchestrator.sections import AccountConfig
-from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
-from orchestrator.domain import TimeInForce as TIF
-from orchestrator.execution.broker import AccountSnapshot, VenueOrder
-from orchestrator.execution.retry import parse_retry_after
-from orchestrator.execution.secrets import REDACTOR, resolve_secret
-from orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.orchestrator.sections import AccountConfig
+from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.domain import TimeInForce as TIF
+from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.retry import parse_retry_after
+from tradefleet.orchestrator.execution.secrets import REDACTOR, resolve_secret
+from tradefleet.orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
                                                 VenueNotFound,
                                                 dec, http_failure)
 

@@ -21,15 +21,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
-from orchestrator.clock import Clock, LiveClock
-from orchestrator.sections import AccountConfig
-from orchestrator.domain import Fill, Order, OrderStatus, OrderType, TimeInForce
-from orchestrator.errors import (AuthError, BrokerError, ConfigError, OrderRejected, OrderStateUnknown,
+from tradefleet.orchestrator.clock import Clock, LiveClock
+from tradefleet.orchestrator.sections import AccountConfig
+from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, TimeInForce
+from tradefleet.orchestrator.errors import (AuthError, BrokerError, ConfigError, OrderRejected, OrderStateUnknown,
                                  TransientBrokerError)
-from orchestrator.execution.broker import AccountSnapshot, VenueOrder
-from orchestrator.execution.retry import RetryPolicy
-from orchestrator.execution.secrets import redact
-from orchestrator.execution.throttle import TokenBucket, bucket_for
+from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.retry import RetryPolicy
+from tradefleet.orchestrator.execution.secrets import redact
+from tradefleet.orchestrator.execution.throttle import TokenBucket, bucket_for
 
 T = TypeVar("T")
 _log = logging.getLogger("tradefleet.execution")

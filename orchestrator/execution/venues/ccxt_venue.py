@@ -17,13 +17,13 @@ import re
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from orchestrator.sections import AccountConfig
-from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
-from orchestrator.domain import TimeInForce as TIF
-from orchestrator.execution.broker import AccountSnapshot, VenueOrder
-from orchestrator.execution.retry import parse_retry_after
-from orchestrator.execution.secrets import resolve_secret
-from orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
+from tradefleet.orchestrator.sections import AccountConfig
+from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.domain import TimeInForce as TIF
+from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.retry import parse_retry_after
+from tradefleet.orchestrator.execution.secrets import resolve_secret
+from tradefleet.orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
                                                 VenueNotFound, dec, status_of)
 
 _EXCHANGE_OPTIONS: dict[str, dict[str, Any]] = {
@@ -57,7 +57,7 @@ class CcxtBroker(VenueBroker):
 
         self.exchange_id = str(cfg.extra.get("exchange") or (cfg.venue if cfg.venue != "ccxt" else ""))
         if not self.exchange_id or not hasattr(ccxt, self.exchange_id):
-            from orchestrator.errors import ConfigError
+            from tradefleet.orchestrator.errors import ConfigError
 
             raise ConfigError(f"[accounts.{account}] extra.exchange: unknown ccxt exchange {self.exchange_id!r}")
         super().__init__(account, cfg, opts)
@@ -76,7 +76,7 @@ class CcxtBroker(VenueBroker):
             try:
                 self.ex.set_sandbox_mode(True)
             except ccxt.NotSupported:
-                from orchestrator.errors import ConfigError
+                from tradefleet.orchestrator.errors import ConfigError
 
                 raise ConfigError(f"[accounts.{account}] {self.exchange_id} has no sandbox in ccxt: set base_url "
                                   "to a test endpoint, or live = true (and run with --live)") from None

@@ -15,14 +15,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from orchestrator.clock import dt_to_ns
-from orchestrator.sections import AccountConfig
-from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
-from orchestrator.domain import TimeInForce as TIF
-from orchestrator.execution.broker import AccountSnapshot, VenueOrder
-from orchestrator.execution.retry import parse_retry_after
-from orchestrator.execution.secrets import resolve_secret
-from orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.orchestrator.sections import AccountConfig
+from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.domain import TimeInForce as TIF
+from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.retry import parse_retry_after
+from tradefleet.orchestrator.execution.secrets import resolve_secret
+from tradefleet.orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
                                                 VenueNotFound, dec, http_failure, status_of)
 
 CENT = Decimal("0.01")
@@ -133,7 +133,7 @@ class KalshiBroker(VenueBroker):
     # -- venue calls ----------------------------------------------------------------
     def _submit(self, order: Order) -> VenueOrder:
         if order.quantity != order.quantity.to_integral_value() or order.quantity < 1:
-            from orchestrator.errors import OrderRejected
+            from tradefleet.orchestrator.errors import OrderRejected
 
             raise OrderRejected(f"kalshi: contract count must be a whole number >= 1, got {order.quantity}")
         count = int(order.quantity)

@@ -12,14 +12,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from orchestrator.clock import dt_to_ns
-from orchestrator.sections import AccountConfig
-from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
-from orchestrator.domain import TimeInForce as TIF
-from orchestrator.execution.broker import AccountSnapshot, VenueOrder
-from orchestrator.execution.retry import parse_retry_after
-from orchestrator.execution.secrets import resolve_secret
-from orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.orchestrator.sections import AccountConfig
+from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.domain import TimeInForce as TIF
+from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.retry import parse_retry_after
+from tradefleet.orchestrator.execution.secrets import resolve_secret
+from tradefleet.orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
                                                 VenueNotFound, VenueRejected, dec, http_failure)
 
 _STATE = {"PENDING": OrderStatus.ACCEPTED, "FILLED": OrderStatus.FILLED, "TRIGGERED": OrderStatus.FILLED,
@@ -117,7 +117,7 @@ class OandaBroker(VenueBroker):
                 if t is OrderType.STOP_LIMIT:
                     body["priceBound"] = str(order.limit_price)
             if order.time_in_force is TIF.GTD and order.expire_ns is not None:
-                from orchestrator.clock import ns_to_dt
+                from tradefleet.orchestrator.clock import ns_to_dt
 
                 body["gtdTime"] = ns_to_dt(order.expire_ns).isoformat().replace("+00:00", "Z")
         resp = self._req(orders.OrderCreate(self.account_id, data={"order": body}))

@@ -20,13 +20,13 @@ import threading
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from orchestrator.sections import AccountConfig
-from orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
-from orchestrator.errors import BrokerError
-from orchestrator.execution.broker import AccountSnapshot, VenueOrder
-from orchestrator.execution.retry import parse_retry_after
-from orchestrator.execution.secrets import resolve_secret
-from orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
+from tradefleet.orchestrator.sections import AccountConfig
+from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.errors import BrokerError
+from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.retry import parse_retry_after
+from tradefleet.orchestrator.execution.secrets import resolve_secret
+from tradefleet.orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
                                                 VenueNotFound, VenueRejected, dec, http_failure, status_of)
 
 USDC = Decimal(1_000_000)
@@ -58,7 +58,7 @@ class PolymarketBroker(VenueBroker):
         wallet = resolve_secret(self.require(cfg.extra.get("private_key"), "extra.private_key"), opts.environ)
         assert key and secret and passphrase and wallet
         if not cfg.base_url and not cfg.live:
-            from orchestrator.errors import ConfigError
+            from tradefleet.orchestrator.errors import ConfigError
 
             raise ConfigError(f"[accounts.{account}] Polymarket has no sandbox: set base_url to a test endpoint, "
                               "or live = true (and run with --live)")

@@ -1,1 +1,1 @@
-"""Alembic migrations of the tradefleet store (run by orchestrator.store.migrate)."""
+"""Alembic migrations of the tradefleet store (run by tradefleet.orchestrator.store.migrate)."""

@@ -1,6 +1,6 @@
 """Alembic environment for the tradefleet store.
 
-tradefleet runs migrations in code (``orchestrator.store.migrate``) and hands the store's
+tradefleet runs migrations in code (``tradefleet.orchestrator.store.migrate``) and hands the store's
 own connection over in ``config.attributes["connection"]``. Run from the command line
 (``alembic -x url=sqlite:///var/tradefleet.db upgrade head`` with a config whose
 ``script_location`` points here) it builds an engine from the ``url`` option instead.
@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
-from orchestrator.store.models import Base
+from tradefleet.orchestrator.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from bots.crypto.events import (
+from tradefleet.bots.crypto.events import (
     DOMINANCE_ROTATION,
     FUNDING_CARRY,
     PERIODS_PER_YEAR,
     CryptoSnapshot,
 )
-from orchestrator.bot import BotSpec, EventBot, TickContext
-from orchestrator.domain import Direction, Signal
-from orchestrator.errors import PluginError
+from tradefleet.orchestrator.bot import BotSpec, EventBot, TickContext
+from tradefleet.orchestrator.domain import Direction, Signal
+from tradefleet.orchestrator.errors import PluginError
 
 
 def _run(spec: BotSpec, snaps: list[CryptoSnapshot]) -> list[list[Signal]]:

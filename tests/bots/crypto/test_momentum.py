@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots.crypto.momentum import BTC_MONTHLY_MOMENTUM, MultiHorizonMomentumBot
+from tradefleet.bots.crypto.momentum import BTC_MONTHLY_MOMENTUM, MultiHorizonMomentumBot
 from tests.bots.crafted import build, frame_from_close
 
 

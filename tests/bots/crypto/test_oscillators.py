@@ -3,15 +3,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bots import indicators as ta
-from bots.crypto.oscillators import (
+from tradefleet.bots import indicators as ta
+from tradefleet.bots.crypto.oscillators import (
     BTC_GRID,
     FearGreedContrarianBot,
     GridBot,
     RsiExtremesBot,
     fear_greed_proxy,
 )
-from orchestrator.errors import PluginError
+from tradefleet.orchestrator.errors import PluginError
 from tests.bots.crafted import build, frame_from_close
 
 

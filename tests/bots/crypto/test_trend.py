@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots.crypto.trend import BTC_SMA_TREND, CryptoTrendBot
+from tradefleet.bots.crypto.trend import BTC_SMA_TREND, CryptoTrendBot
 from tests.bots.crafted import build, frame_from_close
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bots.equities.breakout import IXIC_DONCHIAN, DonchianBreakoutBot
-from orchestrator.errors import PluginError
+from tradefleet.bots.equities.breakout import IXIC_DONCHIAN, DonchianBreakoutBot
+from tradefleet.orchestrator.errors import PluginError
 from tests.bots.crafted import build, frame_from_close
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots import indicators as ta
-from bots.equities.charting import HeikinAshiTrendBot, IchimokuCloudBot
+from tradefleet.bots import indicators as ta
+from tradefleet.bots.equities.charting import HeikinAshiTrendBot, IchimokuCloudBot
 from tests.bots.crafted import build, frame_from_close, frame_ohlc
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots.equities.gaps import GapFadeBot
+from tradefleet.bots.equities.gaps import GapFadeBot
 from tests.bots.crafted import build, frame_ohlc
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots.equities.momentum import AbsoluteMomentumBot
+from tradefleet.bots.equities.momentum import AbsoluteMomentumBot
 from tests.bots.crafted import build, frame_from_close
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bots.equities.oscillators import CciReversionBot, DoubleSevensBot, IbsReversionBot, StochasticReversionBot
+from tradefleet.bots.equities.oscillators import CciReversionBot, DoubleSevensBot, IbsReversionBot, StochasticReversionBot
 from tests.bots.crafted import build, frame_from_close, frame_ohlc
 
 

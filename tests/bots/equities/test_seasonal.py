@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bots.equities.seasonal import TurnOfMonthBot, session_days
+from tradefleet.bots.equities.seasonal import TurnOfMonthBot, session_days
 from tests.bots.crafted import build
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bots.equities.trend import SPX_SMA_TREND, MovingAverageTrendBot
-from orchestrator.errors import PluginError
+from tradefleet.bots.equities.trend import SPX_SMA_TREND, MovingAverageTrendBot
+from tradefleet.orchestrator.errors import PluginError
 from tests.bots.crafted import build, frame_from_close
 
 # flat, then a steady rise, then a steady fall

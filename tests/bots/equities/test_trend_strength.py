@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots import indicators as ta
-from bots.equities.trend_strength import AdxTrendBot, AroonTrendBot, RegressionTrendBot
+from tradefleet.bots import indicators as ta
+from tradefleet.bots.equities.trend_strength import AdxTrendBot, AroonTrendBot, RegressionTrendBot
 from tests.bots.crafted import build, frame_from_close, random_walk
 
 

@@ -3,11 +3,11 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from bots.fleet.config import FleetConfig
-from bots.fleet.gate import FleetGate, cap_weights
-from orchestrator.domain import Direction, Fill, Side, Signal, Verdict
-from orchestrator.portfolio import Ledger
-from risk.budgets import CapitalBudgets
+from tradefleet.bots.fleet.config import FleetConfig
+from tradefleet.bots.fleet.gate import FleetGate, cap_weights
+from tradefleet.orchestrator.domain import Direction, Fill, Side, Signal, Verdict
+from tradefleet.orchestrator.portfolio import Ledger
+from tradefleet.risk.budgets import CapitalBudgets
 
 D = Decimal
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bots.fleet.thompson import Arm, NigPrior, ThompsonAllocator
+from tradefleet.bots.fleet.thompson import Arm, NigPrior, ThompsonAllocator
 
 
 def _simulate(means_a: list[float], means_b: list[float], steps: int, seed: int) -> tuple[np.ndarray, ThompsonAllocator, list[float]]:

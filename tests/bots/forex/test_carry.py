@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bots.forex.carry import EURUSD_CARRY, CarryTrendBot
-from orchestrator.errors import PluginError
+from tradefleet.bots.forex.carry import EURUSD_CARRY, CarryTrendBot
+from tradefleet.orchestrator.errors import PluginError
 from tests.bots.crafted import build, frame_from_close
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bots.forex.session import LondonBreakoutBot
+from tradefleet.bots.forex.session import LondonBreakoutBot
 from tests.bots.crafted import build
 
 

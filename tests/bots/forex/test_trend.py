@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots.forex.trend import EURUSD_DONCHIAN, FxDonchianBot
+from tradefleet.bots.forex.trend import EURUSD_DONCHIAN, FxDonchianBot
 from tests.bots.crafted import build, frame_from_close
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bots.options.bots import (
+from tradefleet.bots.options.bots import (
     SPX_COVERED_CALL,
     SPX_PROTECTIVE_PUT,
     SPX_VERTICAL_SPREAD,
@@ -19,8 +19,8 @@ from bots.options.bots import (
     next_monthly_expiry,
     third_friday,
 )
-from bots.options.strategies import Market, bear_put_spread, bull_call_spread, covered_call, iron_condor
-from scrapers.bundled import load_dataset
+from tradefleet.bots.options.strategies import Market, bear_put_spread, bull_call_spread, covered_call, iron_condor
+from tradefleet.scrapers.bundled import load_dataset
 
 
 @cache

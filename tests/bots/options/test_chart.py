@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bots.options.chart import payoff_figure, spot_grid, write_chart
-from bots.options.strategies import Market, build
-from risk.options.errors import OptionsError
+from tradefleet.bots.options.chart import payoff_figure, spot_grid, write_chart
+from tradefleet.bots.options.strategies import Market, build
+from tradefleet.risk.options.errors import OptionsError
 
 
 def test_payoff_figure_plots_the_exact_expiry_pnl(tmp_path: Path) -> None:

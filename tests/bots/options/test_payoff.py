@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bots.options.payoff import Leg, OptionStrategy
-from risk.options.bsm import bsm_valuation
-from risk.options.errors import OptionInputError
+from tradefleet.bots.options.payoff import Leg, OptionStrategy
+from tradefleet.risk.options.bsm import bsm_valuation
+from tradefleet.risk.options.errors import OptionInputError
 
 
 def _spread() -> OptionStrategy:
@@ -62,7 +62,7 @@ def test_breakevens_and_extremes_agree_with_a_dense_grid(legs: list) -> None:
 
 
 def test_pnl_before_expiry_converges_to_expiry_pnl_and_starts_at_zero() -> None:
-    from risk.options.bsm import bsm_price
+    from tradefleet.risk.options.bsm import bsm_price
 
     k1, k2 = 95.0, 105.0
     prem = [float(bsm_price("call", 100.0, k, 0.25, 0.05, 0.2)) for k in (k1, k2)]

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from bots.options.strategies import STRATEGIES, Market, build, iron_condor, vertical, wheel
-from risk.options.bsm import bsm_price
-from risk.options.errors import OptionInputError
+from tradefleet.bots.options.strategies import STRATEGIES, Market, build, iron_condor, vertical, wheel
+from tradefleet.risk.options.bsm import bsm_price
+from tradefleet.risk.options.errors import OptionInputError
 
 M = Market(spot=100.0, rate=0.05, vol=0.2, expiry=0.25, multiplier=100)
 

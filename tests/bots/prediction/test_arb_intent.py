@@ -11,8 +11,8 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
-from bots.prediction.bots import KALSHI_POLY_ARB
-from orchestrator.config import AppConfig
+from tradefleet.bots.prediction.bots import KALSHI_POLY_ARB
+from tradefleet.app.config import AppConfig
 from tests.bots.prediction.test_live_paper import _config, _run, venues  # noqa: F401
 from tests.fakes.polymarket import TOKEN
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bots.prediction.base import MINUTE_NS
-from bots.prediction.bots import (
+from tradefleet.bots.prediction.base import MINUTE_NS
+from tradefleet.bots.prediction.bots import (
     KALSHI_CPI,
     KALSHI_LONGSHOT_FADER,
     KALSHI_POLY_ARB,
@@ -11,11 +11,11 @@ from bots.prediction.bots import (
     KALSHI_WEATHER,
     PREDICTION_SPECS,
 )
-from bots.prediction.edge import devig, kalshi_fee
-from bots.prediction.market import PredictionSnapshot, load_fixture
-from orchestrator.bot import BotSpec, EventBot, TickContext
-from orchestrator.domain import Direction, Signal
-from orchestrator.errors import DataError
+from tradefleet.bots.prediction.edge import devig, kalshi_fee
+from tradefleet.bots.prediction.market import PredictionSnapshot, load_fixture
+from tradefleet.orchestrator.bot import BotSpec, EventBot, TickContext
+from tradefleet.orchestrator.domain import Direction, Signal
+from tradefleet.orchestrator.errors import DataError
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +48,8 @@ def test_longshot_fader_buys_no_on_overpriced_longshots(snaps: list[PredictionSn
 
 
 def test_cross_venue_arb_is_one_two_leg_intent_with_a_hedge_plan(snaps: list[PredictionSnapshot]) -> None:
-    from bots.prediction.bots import locked_edge
-    from orchestrator.intents import Atomic, LegRisk, OrderIntent
+    from tradefleet.bots.prediction.bots import locked_edge
+    from tradefleet.orchestrator.intents import Atomic, LegRisk, OrderIntent
 
     (intent,) = _tick(KALSHI_POLY_ARB, snaps[0])
     assert isinstance(intent, OrderIntent)
@@ -90,8 +90,8 @@ def test_reentry_cooldown_and_contradictory_thresholds(snaps: list[PredictionSna
 
 
 def test_contradictory_threshold_is_blocked() -> None:
-    from bots.prediction.base import _Interval, implied_interval
-    from bots.prediction.market import ContractTerms
+    from tradefleet.bots.prediction.base import _Interval, implied_interval
+    from tradefleet.bots.prediction.market import ContractTerms
 
     yes85 = implied_interval(ContractTerms("a", "weather", "v", 85.0), 1, _Interval())
     assert yes85.lo == 85.0

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from scipy.stats import norm
 
-from bots.prediction.edge import (
+from tradefleet.bots.prediction.edge import (
     best_edge,
     book_consensus,
     consensus,
@@ -13,7 +13,7 @@ from bots.prediction.edge import (
     prob_from_forecast,
     venue_fee,
 )
-from bots.prediction.market import BinaryQuote, BookOdds, ContractTerms, Forecast
+from tradefleet.bots.prediction.market import BinaryQuote, BookOdds, ContractTerms, Forecast
 
 
 def _q(bid: float, ask: float, venue: str = "kalshi") -> BinaryQuote:

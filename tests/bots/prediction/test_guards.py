@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from bots.prediction.bots import KALSHI_WEATHER
-from bots.prediction.guards import GuardLimits, QuoteGuard
-from bots.prediction.market import BinaryQuote, PredictionSnapshot, load_fixture
-from orchestrator.bot import TickContext
+from tradefleet.bots.prediction.bots import KALSHI_WEATHER
+from tradefleet.bots.prediction.guards import GuardLimits, QuoteGuard
+from tradefleet.bots.prediction.market import BinaryQuote, PredictionSnapshot, load_fixture
+from tradefleet.orchestrator.bot import TickContext
 
 
 def _q(mid: float, size: float = 10.0) -> BinaryQuote:

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bots.prediction.bots import PREDICTION_SPECS
-from orchestrator.clock import SimClock
-from orchestrator.config import AppConfig
-from orchestrator.live import run_live
-from orchestrator.scheduler import SimScheduler, build_trigger
+from tradefleet.bots.prediction.bots import PREDICTION_SPECS
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.app.live import run_live
+from tradefleet.orchestrator.scheduler import SimScheduler, build_trigger
 from tests.fakes.kalshi import FakeKalshi, new_rsa_pem
 from tests.fakes.polymarket import TOKEN, FakePolymarket
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bots.prediction.markets import markets_view
-from orchestrator.clock import SimClock
+from tradefleet.bots.prediction.markets import markets_view
+from tradefleet.orchestrator.clock import SimClock
 from tests.bots.prediction.test_live_paper import NOW, _config, venues  # noqa: F401
 
 
@@ -27,7 +27,7 @@ def test_markets_view_shows_edge_sources_and_ages(tmp_path: Path, venues) -> Non
 
 
 def test_markets_command_json(tmp_path: Path, venues, capsys, monkeypatch) -> None:
-    from orchestrator.cli.main import main
+    from tradefleet.app.cli.main import main
 
     kalshi, poly = venues
     cfg = _config(tmp_path, kalshi, poly)
@@ -48,7 +48,7 @@ def test_markets_command_json(tmp_path: Path, venues, capsys, monkeypatch) -> No
 
 
 def test_dashboard_prediction_page(tmp_path: Path, venues) -> None:
-    from dashboard.app import create_app
+    from tradefleet.dashboard.app import create_app
 
     kalshi, poly = venues
     cfg = _config(tmp_path, kalshi, poly)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bots.prediction.recorder import check_markets, parse_every, record
-from bots.prediction.session import load_session
-from orchestrator.clock import NS, SimClock
-from orchestrator.errors import ConfigError
+from tradefleet.bots.prediction.recorder import check_markets, parse_every, record
+from tradefleet.bots.prediction.session import load_session
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.orchestrator.errors import ConfigError
 from tests.bots.prediction.test_live_paper import KALSHI, NOW, POLY, _config, venues  # noqa: F401
 from tests.fakes.polymarket import TOKEN
 
@@ -64,7 +64,7 @@ def test_recorder_round_trip_kalshi(tmp_path: Path, venues) -> None:
 
 
 def test_recorded_polymarket_session_replays_through_the_engine(tmp_path: Path, venues) -> None:
-    from orchestrator.replay import run_replay
+    from tradefleet.app.replay import run_replay
 
     kalshi, poly = venues
     _, out, _ = _recording(tmp_path, kalshi, poly, "polymarket", ["POLY-FED-CUT-DEC"], ticks=2)
@@ -73,7 +73,7 @@ def test_recorded_polymarket_session_replays_through_the_engine(tmp_path: Path, 
         (0.45, 0.47), (0.46, 0.48)]
     _, kout, _ = _recording(tmp_path / "k", kalshi, poly, "kalshi", ["KXHIGHNY-T90", "KXFED-T500"], ticks=2)
     # replay reads recorded sessions by path: the fader trades the recorded Kalshi longshot
-    from orchestrator.config import AppConfig
+    from tradefleet.app.config import AppConfig
 
     cfg = AppConfig(replay={"snapshots": str(kout)})
     s = run_replay(cfg, bots=["kalshi-longshot-fader"], store_url=f"sqlite:///{tmp_path}/r.db")

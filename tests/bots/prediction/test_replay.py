@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from bots.prediction.bots import KALSHI_WEATHER
-from bots.prediction.market import ContractTerms, PredictionSnapshot, load_fixture
-from bots.prediction.replay import outcome, run_snapshots
-from orchestrator.clock import SimClock
-from orchestrator.errors import PluginError
+from tradefleet.bots.prediction.bots import KALSHI_WEATHER
+from tradefleet.bots.prediction.market import ContractTerms, PredictionSnapshot, load_fixture
+from tradefleet.bots.prediction.replay import outcome, run_snapshots
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import PluginError
 
 
 def test_outcome_respects_direction_of_terms() -> None:
@@ -20,7 +20,7 @@ def test_outcome_respects_direction_of_terms() -> None:
 
 
 def test_replay_uses_the_sim_clock_and_refuses_bar_bots() -> None:
-    from bots.equities.trend import SPX_SMA_TREND
+    from tradefleet.bots.equities.trend import SPX_SMA_TREND
 
     snaps: list[PredictionSnapshot] = load_fixture("handwritten_synthetic")
     clock = SimClock(0)

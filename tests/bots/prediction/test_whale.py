@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bots.prediction.market import Trade
-from bots.prediction.whale import WhaleTracker
+from tradefleet.bots.prediction.market import Trade
+from tradefleet.bots.prediction.whale import WhaleTracker
 
 NS = 10**9
 
@@ -42,8 +42,8 @@ def test_small_orders_are_ignored_and_large_ones_push_their_side() -> None:
 
 
 def test_every_domain_carries_whale_flow_in_the_synthetic_session() -> None:
-    from bots.prediction.session import load_session
-    from bots.prediction.source import session_path
+    from tradefleet.bots.prediction.session import load_session
+    from tradefleet.bots.prediction.source import session_path
 
     session = load_session(session_path("synthetic_session"))
     domains = {t.domain for s in session.snapshots[-1:] for t in s.terms.values()}

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_models.errors import TrainingError
-from ml_models.features.featureset import (
+from tradefleet.ml_models.errors import TrainingError
+from tradefleet.ml_models.features.featureset import (
     CALENDAR, PER_TIMEFRAME, FeatureSet, bars_from_frame, reference_block, timeframe_block,
 )
-from ml_models.features.timeframes import Bars, align, infer_timeframe, resample
+from tradefleet.ml_models.features.timeframes import Bars, align, infer_timeframe, resample
 from tests.ml_models.conftest import gbm_minutes
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from ml_models.training.calibration import Calibrator
-from ml_models.training.gbm import (
+from tradefleet.ml_models.training.calibration import Calibrator
+from tradefleet.ml_models.training.gbm import (
     XGB_PARAMS, abs_return_objective, fit_lightgbm, fit_xgboost, lightgbm_margin, load_lightgbm, load_xgboost,
     return_weights, sigmoid, xgboost_margin,
 )

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ml_models.config import MLConfig
-from ml_models.registry import ModelRegistry
-from ml_models.training.schedule import RetrainJob, spec_from_config
-from orchestrator.clock import dt_to_ns
-from orchestrator.scheduler import build_trigger, next_fire_ns
-from scrapers.bundled import load_dataset
+from tradefleet.ml_models.config import MLConfig
+from tradefleet.ml_models.registry import ModelRegistry
+from tradefleet.ml_models.training.schedule import RetrainJob, spec_from_config
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.orchestrator.scheduler import build_trigger, next_fire_ns
+from tradefleet.scrapers.bundled import load_dataset
 
 
 def test_retrain_schedule_fires_weekly_on_saturday() -> None:

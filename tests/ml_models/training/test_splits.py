@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ml_models.errors import TrainingError
-from ml_models.training.labels import make_labels
-from ml_models.training.splits import PurgedKFold, PurgedWalkForward
+from tradefleet.ml_models.errors import TrainingError
+from tradefleet.ml_models.training.labels import make_labels
+from tradefleet.ml_models.training.splits import PurgedKFold, PurgedWalkForward
 
 
 @st.composite

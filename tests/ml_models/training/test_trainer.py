@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_models.errors import TrainingError
-from ml_models.training.trainer import TrainSpec, build_dataset, train_asset
-from scrapers.bundled import load_dataset
+from tradefleet.ml_models.errors import TrainingError
+from tradefleet.ml_models.training.trainer import TrainSpec, build_dataset, train_asset
+from tradefleet.scrapers.bundled import load_dataset
 
 SMALL = TrainSpec(kind="xgboost", n_estimators=20, n_splits=2, device="cpu")
 

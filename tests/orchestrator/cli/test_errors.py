@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli.main import main
+from tradefleet.app.cli.main import main
 from tests.fakes.plugin_dist import RAISING_BOT, install_plugin
 
 

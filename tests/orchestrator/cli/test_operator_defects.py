@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.store import Store
+from tradefleet.orchestrator.store import Store
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_bots_list_shows_a_faulted_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestrator.cli.bots import bot_rows
+    from tradefleet.app.cli.bots import bot_rows
 
     url = f"sqlite:///{tmp_path}/tf.db"
     with Store.open(url) as store:
@@ -34,7 +34,7 @@ def test_bots_list_shows_a_faulted_bot(tmp_path: Path, monkeypatch: pytest.Monke
 def test_piped_tables_are_not_cut_at_80_columns(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     env["PYTHONPATH"] = str(ROOT)
-    out = subprocess.run([sys.executable, "-m", "orchestrator.cli.main", "bots", "list"], cwd=tmp_path, env=env,
+    out = subprocess.run([sys.executable, "-m", "tradefleet.app.cli.main", "bots", "list"], cwd=tmp_path, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300, check=True).stdout
     lines = out.splitlines()
     assert max(len(line) for line in lines) > 80

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli.main import main
-from orchestrator.clock import dt_to_ns
-from risk.options.chain import OptionContract
-from risk.options.binomial import crr_price
-from risk.options.bsm import bsm_valuation
+from tradefleet.app.cli.main import main
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.risk.options.chain import OptionContract
+from tradefleet.risk.options.binomial import crr_price
+from tradefleet.risk.options.bsm import bsm_valuation
 
 BASE = ["options", "price", "--spot", "100", "--strike", "95", "--expiry", "0.5", "--rate", "0.05"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli.main import main
+from tradefleet.app.cli.main import main
 from tests.orchestrator.test_preflight import snapshot
 
 
@@ -65,7 +65,7 @@ def test_a_database_without_the_schema_is_not_a_store(tmp_path: Path, capsys: py
 
 
 def test_status_reads_an_existing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
     Store.open(f"sqlite:///{tmp_path}/s.db").close()
     assert exit_code("status", "--store", f"sqlite:///{tmp_path}/s.db", "--json") == 0

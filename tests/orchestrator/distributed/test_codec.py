@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.distributed.codec import CodecError, decode, encode
-from orchestrator.distributed.work import Evaluation, TickTask
-from orchestrator.domain import (AssetClass, Bar, Decision, Direction, Fill, Instrument, Order, OrderType, Position,
+from tradefleet.orchestrator.distributed.codec import CodecError, decode, encode
+from tradefleet.orchestrator.distributed.work import Evaluation, TickTask
+from tradefleet.orchestrator.domain import (AssetClass, Bar, Decision, Direction, Fill, Instrument, Order, OrderType, Position,
                                  Side, Signal)
-from orchestrator.execution.oms import Alert
-from orchestrator.store.records import ControlState
-from risk.alerts import RiskAlert
+from tradefleet.orchestrator.execution.oms import Alert
+from tradefleet.orchestrator.store.records import ControlState
+from tradefleet.risk.alerts import RiskAlert
 
 SIG = Signal("spx-sma-trend", "SPX", Direction.SHORT, 0.25, 4012.5, 10, 11, stop=None, target=3900.0,
              meta={"bar_ts": 10, "votes": [1, -1], "nested": {"x": None}})

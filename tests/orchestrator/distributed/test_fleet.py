@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from orchestrator.clock import NS, SimClock
-from orchestrator.config import AppConfig
-from orchestrator.distributed.driver import DistributedReplay
-from orchestrator.distributed.lease import FENCED, lease_status
-from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
-from orchestrator.distributed.work import HistoryData, SignalWorker, evaluate
-from orchestrator.botrunner import BotRunner
-from orchestrator.registry import Registry
-from orchestrator.replay import _day_ns, load_history
-from orchestrator.store import Store
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.app.distributed.driver import DistributedReplay
+from tradefleet.orchestrator.distributed.lease import FENCED, lease_status
+from tradefleet.orchestrator.distributed.redis_bus import RedisStreamsBus, connect
+from tradefleet.orchestrator.distributed.work import HistoryData, SignalWorker, evaluate
+from tradefleet.orchestrator.botrunner import BotRunner
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.app.replay import _day_ns, load_history
+from tradefleet.orchestrator.store import Store
 from tests.orchestrator.distributed.conftest import REDIS_URL
 
 BOTS = ["spx-sma-trend", "spx-rsi2", "goog-rsi2", "goog-ema-trend"]
@@ -147,7 +147,7 @@ def test_two_workers_and_a_leader_share_a_fleet_and_survive_sigkill(prefix: str,
 
 
 def _decoded(fields: dict[bytes, bytes]) -> Any:
-    from orchestrator.distributed.codec import decode
+    from tradefleet.orchestrator.distributed.codec import decode
 
     return decode(fields[b"e"])
 

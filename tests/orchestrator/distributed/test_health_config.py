@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestrator.config import check_config, load_config
-from orchestrator.distributed.config import ExecutorConfig
-from backtest.executor import open_configured_executor
-from orchestrator.distributed.health import HealthServer
-from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
+from tradefleet.app.config import check_config, load_config
+from tradefleet.orchestrator.distributed.config import ExecutorConfig
+from tradefleet.backtest.executor import open_configured_executor
+from tradefleet.orchestrator.distributed.health import HealthServer
+from tradefleet.orchestrator.distributed.redis_bus import RedisStreamsBus, connect
 from tests.orchestrator.distributed.conftest import REDIS_URL
 
 
@@ -81,14 +81,14 @@ def test_health_endpoints(prefix: str) -> None:
 
 
 def test_cli_lease_status_and_take(tmp_path: Path) -> None:
-    from orchestrator.cli.main import build_app
+    from tradefleet.app.cli.main import build_app
 
     url = f"sqlite:///{tmp_path / 'tf.db'}"
     app = build_app()
     runner = CliRunner()
     res = runner.invoke(app, ["lease", "status", "--store", url])
     assert res.exit_code == 1 and not (tmp_path / "tf.db").exists()  # a read-only command creates no store
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
     Store.open(url).close()
     res = runner.invoke(app, ["lease", "status", "--store", url])
@@ -103,7 +103,7 @@ def test_cli_lease_status_and_take(tmp_path: Path) -> None:
 
 
 def test_worker_command_refuses_the_inprocess_bus() -> None:
-    from orchestrator.cli.main import main
+    from tradefleet.app.cli.main import main
 
     with pytest.raises(SystemExit) as info:
         main(["worker"])

@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import inspect, select
 
-from orchestrator.clock import NS, SimClock
-from orchestrator.distributed.lease import FENCED, FencedBroker, FencedOut, LeaderLease, LeaseLost, lease_status
-from orchestrator.domain import Order, OrderStatus, Side
-from orchestrator.execution.broker import VenueOrder
-from orchestrator.store import HEAD_REVISION, Store
-from orchestrator.store.migrate import current_revision, downgrade, upgrade
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.orchestrator.distributed.lease import FENCED, FencedBroker, FencedOut, LeaderLease, LeaseLost, lease_status
+from tradefleet.orchestrator.domain import Order, OrderStatus, Side
+from tradefleet.orchestrator.execution.broker import VenueOrder
+from tradefleet.orchestrator.store import HEAD_REVISION, Store
+from tradefleet.orchestrator.store.migrate import current_revision, downgrade, upgrade
 
 
 class RecordingVenue:

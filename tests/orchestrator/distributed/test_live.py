@@ -9,20 +9,20 @@ from typing import Any
 
 import pytest
 
-from orchestrator.botrunner import BotRunner
-from orchestrator.clock import NS, SimClock
-from orchestrator.config import AppConfig
-from orchestrator.distributed.lease import FencedBroker, LeaderLease, lease_status
-from orchestrator.distributed.live import DistributedLiveRunner
-from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
-from orchestrator.distributed.runtime import serve
-from orchestrator.distributed.work import HistoryData, SignalWorker, evaluate
-from orchestrator.domain import Bar
-from orchestrator.kernel import assemble, paper_broker
-from orchestrator.market import MarketState
-from orchestrator.registry import Registry
-from orchestrator.replay import _day_ns, load_history
-from orchestrator.store import Store
+from tradefleet.orchestrator.botrunner import BotRunner
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.distributed.lease import FencedBroker, LeaderLease, lease_status
+from tradefleet.app.distributed.live import DistributedLiveRunner
+from tradefleet.orchestrator.distributed.redis_bus import RedisStreamsBus, connect
+from tradefleet.app.distributed.runtime import serve
+from tradefleet.orchestrator.distributed.work import HistoryData, SignalWorker, evaluate
+from tradefleet.orchestrator.domain import Bar
+from tradefleet.orchestrator.kernel import assemble, paper_broker
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.app.replay import _day_ns, load_history
+from tradefleet.orchestrator.store import Store
 from tests.orchestrator.distributed.conftest import REDIS_URL
 
 BOTS = ["spx-sma-trend", "spx-rsi2"]
@@ -126,7 +126,7 @@ def test_run_loop_takes_and_releases_the_lease(setup: Any) -> None:
 def test_run_distributed_paper_assembles_leads_and_stores(prefix: str, pg_url: str) -> None:
     from sqlalchemy import text
 
-    from orchestrator.distributed.live import run_distributed_paper
+    from tradefleet.app.distributed.live import run_distributed_paper
 
     frames, _instruments, _ = load_history(AppConfig(), ["SPX"], END)
     cfg = AppConfig.model_validate({"pipeline": {"stages": ["risk"]}, "engine": {"store_url": pg_url},
@@ -168,8 +168,8 @@ def test_portfolio_bot_fires_run_on_the_leader_not_a_worker(prefix: str, pg_url:
     import numpy as np
     import pandas as pd
 
-    from orchestrator.bot import PortfolioBot
-    from orchestrator.panel import Panel
+    from tradefleet.orchestrator.bot import PortfolioBot
+    from tradefleet.orchestrator.panel import Panel
     from tests.orchestrator.intents.kit import spec as intent_spec
 
     class TenPercentSpx(PortfolioBot):

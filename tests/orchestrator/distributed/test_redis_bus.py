@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 
-from orchestrator.bus import Topic
-from orchestrator.distributed.redis_bus import RedisStreamsBus, connect
-from orchestrator.domain import Direction, Order, Side, Signal
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.distributed.redis_bus import RedisStreamsBus, connect
+from tradefleet.orchestrator.domain import Direction, Order, Side, Signal
 from tests.orchestrator.distributed.conftest import REDIS_URL
 from tests.orchestrator.distributed.proxy import TcpProxy
 

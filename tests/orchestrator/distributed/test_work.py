@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 
-from orchestrator.botrunner import BotRunner
-from orchestrator.clock import NS, SimClock
-from orchestrator.config import AppConfig
-from orchestrator.distributed.lease import FencedBroker, LeaderLease, LeaseLost
-from orchestrator.distributed.work import (EVALUATIONS, TASKS, Evaluation, FleetLeader, HistoryData, SignalWorker,
+from tradefleet.orchestrator.botrunner import BotRunner
+from tradefleet.orchestrator.clock import NS, SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.distributed.lease import FencedBroker, LeaderLease, LeaseLost
+from tradefleet.orchestrator.distributed.work import (EVALUATIONS, TASKS, Evaluation, FleetLeader, HistoryData, SignalWorker,
                                            TickTask, evaluate)
-from orchestrator.kernel import assemble, paper_broker
-from orchestrator.market import MarketState
-from orchestrator.registry import Registry
-from orchestrator.replay import load_history
-from orchestrator.store import Store
+from tradefleet.orchestrator.kernel import assemble, paper_broker
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.app.replay import load_history
+from tradefleet.orchestrator.store import Store
 
 BOT = "spx-sma-trend"
 
@@ -129,13 +129,13 @@ def test_worker_error_faults_the_bot_and_deposed_leader_defers(world: Any, tmp_p
 
 
 def test_pause_from_another_process_reaches_the_leader_over_redis(world: Any, tmp_path: Path, prefix: str) -> None:
-    from orchestrator.bus import Topic
-    from orchestrator.distributed.runtime import bus_for
+    from tradefleet.orchestrator.bus import Topic
+    from tradefleet.app.distributed.runtime import bus_for
 
     registry, spec, frames, instruments = world
     env = {"TRADEFLEET__SCALE__BUS__KIND": "redis", "TRADEFLEET__SCALE__BUS__PREFIX": prefix,
            "TRADEFLEET__SCALE__BUS__BLOCK_MS": "20", "TRADEFLEET__PIPELINE__STAGES": '["risk"]'}
-    from orchestrator.config import load_config
+    from tradefleet.app.config import load_config
 
     cfg = load_config(None, env)
     store = Store.open(f"sqlite:///{tmp_path / 'tf.db'}")

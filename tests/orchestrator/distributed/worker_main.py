@@ -11,9 +11,9 @@ import os
 import sys
 import threading
 
-from orchestrator.config import load_config
-from orchestrator.distributed.runtime import build_worker, redis_bus
-from orchestrator.distributed.work import TickTask
+from tradefleet.app.config import load_config
+from tradefleet.app.distributed.runtime import build_worker, redis_bus
+from tradefleet.orchestrator.distributed.work import TickTask
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     build_worker(config, bus, bots, before)
     bus.client.set(f"{prefix}:ready:{name}", os.getpid())
     stop = threading.Event()
-    from orchestrator.distributed.runtime import serve
+    from tradefleet.app.distributed.runtime import serve
 
     serve(bus, stop)
 

@@ -19,7 +19,7 @@ def venue(request: pytest.FixtureRequest) -> Iterator[VenueCase]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[object]:
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
     s = Store.open(f"sqlite:///{tmp_path / 'tf.db'}")
     yield s

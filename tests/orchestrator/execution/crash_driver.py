@@ -16,14 +16,14 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from orchestrator.bus import InProcessBus
-from orchestrator.clock import SimClock
-from orchestrator.config import AccountConfig
-from orchestrator.domain import Order, OrderType, Side
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.reconcile import Reconciler
-from orchestrator.execution.venues.base import AdapterOptions, VenueBroker
-from orchestrator.store import Store
+from tradefleet.orchestrator.bus import InProcessBus
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AccountConfig
+from tradefleet.orchestrator.domain import Order, OrderType, Side
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.execution.reconcile import Reconciler
+from tradefleet.orchestrator.execution.venues.base import AdapterOptions, VenueBroker
+from tradefleet.orchestrator.store import Store
 
 ACCOUNT = "acct"
 
@@ -32,11 +32,11 @@ def adapter(venue: str, base: str, clock: SimClock) -> tuple[VenueBroker, str]:
     env = json.loads(os.environ["TF_ENV_JSON"])
     opts = AdapterOptions(clock=clock, sleep=clock.advance, timeout_s=5, environ=env, retry_attempts=3)
     if venue == "alpaca":
-        from orchestrator.execution.venues.alpaca import AlpacaBroker
+        from tradefleet.orchestrator.execution.venues.alpaca import AlpacaBroker
 
         cfg = AccountConfig(venue="alpaca", base_url=base, api_key="env:K", api_secret="env:S")
         return AlpacaBroker(ACCOUNT, cfg, opts), "AAPL"
-    from orchestrator.execution.venues.polymarket import PolymarketBroker
+    from tradefleet.orchestrator.execution.venues.polymarket import PolymarketBroker
 
     token = os.environ["TF_TOKEN"]
     cfg = AccountConfig(venue="polymarket", base_url=base, api_key="env:K", api_secret="env:S",

@@ -10,12 +10,12 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from orchestrator.domain import Fill, Order, OrderType, Side
-from orchestrator.execution.algos import builtin_algos, load_algos
-from orchestrator.execution.algos.almgren_chriss import ImpactParams, ac_holdings, cost_moments
-from orchestrator.execution.algos.base import ExecSpec, MarketView
-from orchestrator.execution.algos.vwap import volume_profile
-from orchestrator.execution.layer import ExecutionLayer
+from tradefleet.orchestrator.domain import Fill, Order, OrderType, Side
+from tradefleet.orchestrator.execution.algos import builtin_algos, load_algos
+from tradefleet.orchestrator.execution.algos.almgren_chriss import ImpactParams, ac_holdings, cost_moments
+from tradefleet.orchestrator.execution.algos.base import ExecSpec, MarketView
+from tradefleet.orchestrator.execution.algos.vwap import volume_profile
+from tradefleet.orchestrator.execution.layer import ExecutionLayer
 
 NS = 1_000_000_000
 T0 = 1_700_000_000 * NS

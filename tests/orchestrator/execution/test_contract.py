@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.domain import OrderStatus, Side
-from orchestrator.errors import AuthError, OrderRejected, OrderStateUnknown, TransientBrokerError
-from orchestrator.execution.broker import Broker
+from tradefleet.orchestrator.domain import OrderStatus, Side
+from tradefleet.orchestrator.errors import AuthError, OrderRejected, OrderStateUnknown, TransientBrokerError
+from tradefleet.orchestrator.execution.broker import Broker
 from tests.orchestrator.execution.venues import VenueCase
 
 

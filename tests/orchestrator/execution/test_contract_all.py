@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.domain import Order, OrderStatus, OrderType, Side
-from orchestrator.execution.broker import Broker
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.execution.broker import Broker
 from tests.orchestrator.execution.venues import VENUES, make_case
 
 
@@ -31,7 +31,7 @@ class Subject:
 @pytest.fixture(params=(*VENUES, "paper"))
 def subject(request: pytest.FixtureRequest) -> Iterator[Subject]:
     if request.param == "paper":
-        from orchestrator.execution.paper import PaperBroker
+        from tradefleet.orchestrator.execution.paper import PaperBroker
         from tests.orchestrator.helpers import market_with
 
         clock = SimClock(0)

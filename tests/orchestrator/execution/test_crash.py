@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.execution.reconcile import stored_positions
+from tradefleet.orchestrator.execution.reconcile import stored_positions
 from tests.orchestrator.execution.venues import VenueCase, make_case
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,7 +44,7 @@ def _venue_client_ids(case: VenueCase) -> Counter[str]:
 
 @pytest.mark.parametrize("point", ["after_intent:tf-k2", "after_ack:tf-k4"])
 def test_kill_and_restart_never_doubles_an_order(case: VenueCase, tmp_path: Path, point: str) -> None:
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
 
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     first = _run(case, url, point)

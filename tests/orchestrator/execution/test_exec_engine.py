@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestrator.bot import Bot, BotParams, BotSpec, Schedule
-from orchestrator.domain import AssetClass
-from orchestrator.execution.exec_store import ExecStore
+from tradefleet.orchestrator.bot import Bot, BotParams, BotSpec, Schedule
+from tradefleet.orchestrator.domain import AssetClass
+from tradefleet.orchestrator.execution.exec_store import ExecStore
 from tests.orchestrator.intents.kit import Harness
 
 MINUTE = Schedule.interval("1m")
@@ -134,7 +134,7 @@ def test_impact_check_shrinks_an_entry_to_what_its_edge_pays_for(tmp_path: Path)
     assert 0 < cap < Decimal(ev["quantity"])
     assert Decimal(repr(h.position("exec-bot", "XYZ"))) == cap
     # the cap is where the model's cost per unit meets the budget
-    from orchestrator.execution.impact import ImpactModel
+    from tradefleet.orchestrator.execution.impact import ImpactModel
     rate = 5_000.0 / 60.0
     est = ImpactModel().estimate(float(cap), 100.0, ev["spread"] / ev["quantity"] * 2, rate, 60.0)
     assert est.per_unit <= ev["budget_per_unit"] * 1.01
@@ -157,7 +157,7 @@ def test_tca_command_reports_the_worked_parent_and_its_parts_add_up(tmp_path: Pa
 
     import pytest
 
-    from orchestrator.cli.main import main
+    from tradefleet.app.cli.main import main
 
     h = harness(tmp_path, TWAP)
     h.run(35)
@@ -179,7 +179,7 @@ def test_tca_command_reports_the_worked_parent_and_its_parts_add_up(tmp_path: Pa
 def test_calibration_uses_live_fills_only_and_is_stored_versioned(tmp_path: Path) -> None:
     import pytest
 
-    from orchestrator.execution.calibrate import calibrate, latest_scales, live_samples
+    from tradefleet.orchestrator.execution.calibrate import calibrate, latest_scales, live_samples
 
     h = harness(tmp_path, TWAP)
     h.run(35)

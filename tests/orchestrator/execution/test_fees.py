@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.domain import Side
-from orchestrator.execution.fees import (KalshiFees, schedule_for, settlement_fill, settlement_pnl)
+from tradefleet.orchestrator.domain import Side
+from tradefleet.orchestrator.execution.fees import (KalshiFees, schedule_for, settlement_fill, settlement_pnl)
 
 
 @pytest.mark.parametrize("contracts, price, fee", [

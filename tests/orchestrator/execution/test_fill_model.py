@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.domain import Bar, Order, OrderType, Side, TimeInForce
-from orchestrator.execution.fill_model import (DAY_NS, FillConfig, LimitFill, MarketFill, OrderState, QuoteTick,
+from tradefleet.orchestrator.domain import Bar, Order, OrderType, Side, TimeInForce
+from tradefleet.orchestrator.execution.fill_model import (DAY_NS, FillConfig, LimitFill, MarketFill, OrderState, QuoteTick,
                                              SameBar, Status, at_close, match, match_book)
 
 D = Decimal

@@ -9,8 +9,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.domain import Bar, Order, OrderType, Side
-from orchestrator.execution.fill_model import FillConfig, LimitFill, OrderState, SameBar, match_book
+from tradefleet.orchestrator.domain import Bar, Order, OrderType, Side
+from tradefleet.orchestrator.execution.fill_model import FillConfig, LimitFill, OrderState, SameBar, match_book
 
 D = Decimal
 T0 = 1_700_000_000 * 10**9

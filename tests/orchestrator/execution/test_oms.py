@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from orchestrator.bus import InProcessBus, Topic
-from orchestrator.domain import OrderStatus
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.reconcile import Reconciler, stored_positions
+from tradefleet.orchestrator.bus import InProcessBus, Topic
+from tradefleet.orchestrator.domain import OrderStatus
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.execution.reconcile import Reconciler, stored_positions
 from tests.orchestrator.execution.venues import VenueCase, make_case
 
 
@@ -158,7 +158,7 @@ def test_intent_that_never_reached_venue_is_closed_not_resent(alpaca_kit: Kit) -
 
 
 def test_auth_failure_on_submit_halts_the_account(alpaca_kit: Kit) -> None:
-    from orchestrator.errors import AuthError
+    from tradefleet.orchestrator.errors import AuthError
 
     k = alpaca_kit
     k.case.server.fault("POST", "/v2/orders", "status", status=401, body={"code": 40110000, "message": "bad key"})

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from orchestrator.bus import InProcessBus
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.reconcile import Reconciler, stored_positions
+from tradefleet.orchestrator.bus import InProcessBus
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.execution.reconcile import Reconciler, stored_positions
 from tests.orchestrator.execution.venues import make_case
 
 
@@ -28,7 +28,7 @@ class OmsMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        from orchestrator.store import Store
+        from tradefleet.orchestrator.store import Store
 
         self.tmp = tempfile.mkdtemp(prefix="tf-sm-")
         self.store = Store.open(f"sqlite:///{self.tmp}/sm.db")
@@ -56,7 +56,7 @@ class OmsMachine(RuleBasedStateMachine):
     @rule(qty=st.integers(1, 5), sell=st.booleans(),
           how=st.sampled_from(["fill", "rest", "partial", "reject", "replay", "drop"]))
     def submit(self, qty: int, sell: bool, how: str) -> None:
-        from orchestrator.domain import Side
+        from tradefleet.orchestrator.domain import Side
 
         self.n += 1
         if how == "drop":

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.bus import InProcessBus
-from orchestrator.domain import Bar, Order, OrderStatus, OrderType, Side, TimeInForce
-from orchestrator.execution.oms import OrderManager
-from orchestrator.store import Store
+from tradefleet.orchestrator.bus import InProcessBus
+from tradefleet.orchestrator.domain import Bar, Order, OrderStatus, OrderType, Side, TimeInForce
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.store import Store
 from tests.orchestrator.execution.venues import VenueCase, make_case
 
 D = Decimal

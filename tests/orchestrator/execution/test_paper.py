@@ -6,12 +6,12 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.domain import Order, OrderStatus, OrderType, Side
-from orchestrator.errors import OrderRejected
-from orchestrator.execution.fill_model import FillConfig, MarketFill
-from orchestrator.execution.paper import PaperBroker, PaperCosts, fill_config
-from orchestrator.market import MarketState
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.errors import OrderRejected
+from tradefleet.orchestrator.execution.fill_model import FillConfig, MarketFill
+from tradefleet.orchestrator.execution.paper import PaperBroker, PaperCosts, fill_config
+from tradefleet.orchestrator.market import MarketState
 from tests.orchestrator.helpers import bar_frame, market_with
 
 D = Decimal
@@ -145,7 +145,7 @@ def test_paper_impact_is_capped_so_prices_stay_sane() -> None:
 
 
 def test_paper_config_builds_the_fill_conventions() -> None:
-    from orchestrator.sections import PaperConfig
+    from tradefleet.orchestrator.sections import PaperConfig
 
     cfg = fill_config(PaperCosts(2.0, 1.0), 4.0, PaperConfig(fill="close", limit_fill="touch", max_volume_share=0.2,
                                                              latency_ms=5))
@@ -155,7 +155,7 @@ def test_paper_config_builds_the_fill_conventions() -> None:
 
 
 def test_paper_charges_the_venue_fee_schedule_of_named_venues() -> None:
-    from orchestrator.domain import AssetClass, Instrument
+    from tradefleet.orchestrator.domain import AssetClass, Instrument
 
     m = market_with("KX", [0.40], spread_bps=0.0)
     inst = {"KX": Instrument("KX", AssetClass.PREDICTION, venue="kalshi", tick_size=D("0.01"))}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.errors import TransientBrokerError
-from orchestrator.execution.retry import RetryPolicy, parse_retry_after
-from orchestrator.execution.throttle import TokenBucket, bucket_for
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import TransientBrokerError
+from tradefleet.orchestrator.execution.retry import RetryPolicy, parse_retry_after
+from tradefleet.orchestrator.execution.throttle import TokenBucket, bucket_for
 
 
 def test_retry_honours_retry_after_then_backs_off_exponentially() -> None:

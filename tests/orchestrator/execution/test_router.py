@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from orchestrator.config import AppConfig
-from orchestrator.domain import Order, Side
-from orchestrator.errors import ConfigError, PluginError
-from orchestrator.execution.router import Router, check_accounts, check_store_mode
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import Order, Side
+from tradefleet.orchestrator.errors import ConfigError, PluginError
+from tradefleet.orchestrator.execution.router import Router, check_accounts, check_store_mode
 
 
 class _Recorder:
@@ -85,10 +85,10 @@ def test_paper_start_on_a_live_store_is_refused(store: Any) -> None:
 def test_build_brokers_builds_registered_adapters_from_config() -> None:
     from types import SimpleNamespace
 
-    from orchestrator.clock import SimClock
-    from orchestrator.execution.router import build_brokers
-    from orchestrator.execution.venues.base import AdapterOptions
-    from orchestrator.registry import Registry
+    from tradefleet.orchestrator.clock import SimClock
+    from tradefleet.orchestrator.execution.router import build_brokers
+    from tradefleet.orchestrator.execution.venues.base import AdapterOptions
+    from tradefleet.orchestrator.registry import Registry
     from tests.fakes.alpaca import FakeAlpaca
 
     fake = FakeAlpaca()
@@ -106,7 +106,7 @@ def test_build_brokers_builds_registered_adapters_from_config() -> None:
         assert set(brokers) == {"paper", "main"} and brokers["paper"] is paper
         assert brokers["main"].account().cash > 0  # type: ignore[attr-defined]
         services.extras["adapter_options"] = opts
-        from orchestrator.execution.venues.alpaca import AlpacaBroker
+        from tradefleet.orchestrator.execution.venues.alpaca import AlpacaBroker
 
         built = AlpacaBroker.build(services, "main")
         assert built.account_name == "main"
@@ -119,11 +119,11 @@ def test_build_brokers_builds_registered_adapters_from_config() -> None:
 
 
 def test_paper_accounts_never_default_to_live_endpoints() -> None:
-    from orchestrator.clock import SimClock
-    from orchestrator.config import AccountConfig
-    from orchestrator.execution.venues.base import AdapterOptions
-    from orchestrator.execution.venues.ccxt_venue import BinanceBroker
-    from orchestrator.execution.venues.polymarket import PolymarketBroker
+    from tradefleet.orchestrator.clock import SimClock
+    from tradefleet.app.config import AccountConfig
+    from tradefleet.orchestrator.execution.venues.base import AdapterOptions
+    from tradefleet.orchestrator.execution.venues.ccxt_venue import BinanceBroker
+    from tradefleet.orchestrator.execution.venues.polymarket import PolymarketBroker
 
     opts = AdapterOptions(clock=SimClock(0), environ={"A": "aaaa1111", "B": "bbbb2222", "P": "pppp", "W": "0x" + "11" * 32})
     b = BinanceBroker("t", AccountConfig(venue="binance", api_key="env:A", api_secret="env:B"), opts)

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from orchestrator.bus import InProcessBus, Topic
-from orchestrator.errors import BrokerError, ConfigError
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.reconcile import Reconciler
-from orchestrator.execution.secrets import (REDACTOR, RedactingFilter, encrypt_env, load_encrypted_env, redact,
+from tradefleet.orchestrator.bus import InProcessBus, Topic
+from tradefleet.orchestrator.errors import BrokerError, ConfigError
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.execution.reconcile import Reconciler
+from tradefleet.orchestrator.execution.secrets import (REDACTOR, RedactingFilter, encrypt_env, load_encrypted_env, redact,
                                             resolve_secret)
 from tests.orchestrator.execution.venues import CANARY, VENUES, make_case
 
@@ -76,8 +76,8 @@ def _dump_sqlite(path: Path) -> str:
 
 
 def test_canary_secret_found_nowhere_after_a_full_fault_run(tmp_path: Path) -> None:
-    from orchestrator.execution.secrets import install_redaction
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.execution.secrets import install_redaction
+    from tradefleet.orchestrator.store import Store
 
     out = io.StringIO()
     handler = logging.StreamHandler(out)

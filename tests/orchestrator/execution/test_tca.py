@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.execution.impact import ImpactModel, ImpactScales, calibrate_eta_scale
-from orchestrator.execution.tca import ChildFill, ParentOutcome, decompose, group, size_bucket
+from tradefleet.orchestrator.execution.impact import ImpactModel, ImpactScales, calibrate_eta_scale
+from tradefleet.orchestrator.execution.tca import ChildFill, ParentOutcome, decompose, group, size_bucket
 
 
 def test_buy_shortfall_splits_into_delay_spread_impact_and_fees_that_add_up() -> None:

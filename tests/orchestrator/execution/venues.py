@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from orchestrator.clock import SimClock
-from orchestrator.config import AccountConfig
-from orchestrator.domain import Order, OrderType, Side
-from orchestrator.execution.venues.base import AdapterOptions, VenueBroker
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AccountConfig
+from tradefleet.orchestrator.domain import Order, OrderType, Side
+from tradefleet.orchestrator.execution.venues.base import AdapterOptions, VenueBroker
 from tests.fakes.fake_http import FakeServer, VenueBook
 
 VENUES = ("alpaca", "oanda", "kalshi", "polymarket", "coinbase", "binance")
@@ -74,7 +74,7 @@ def make_case(name: str, timeout_s: float = 3.0, account: str = "acct", environ:
     opts = lambda: AdapterOptions(clock=clock, sleep=clock.advance, timeout_s=timeout_s,  # noqa: E731
                                   environ=env, retry_attempts=3)
     if name == "alpaca":
-        from orchestrator.execution.venues.alpaca import AlpacaBroker
+        from tradefleet.orchestrator.execution.venues.alpaca import AlpacaBroker
         from tests.fakes.alpaca import FakeAlpaca
 
         env |= {"K": CANARY["key"], "S": CANARY["secret"]}
@@ -84,7 +84,7 @@ def make_case(name: str, timeout_s: float = 3.0, account: str = "acct", environ:
         return VenueCase(name, b, fake, clock, "AAPL", Decimal(4), Decimal(50), r"/v2/orders", r"/v2/account",
                          environ=env)
     if name == "oanda":
-        from orchestrator.execution.venues.oanda import OandaBroker
+        from tradefleet.orchestrator.execution.venues.oanda import OandaBroker
         from tests.fakes.oanda import ACCOUNT, FakeOanda
 
         env |= {"K": CANARY["secret"]}
@@ -95,7 +95,7 @@ def make_case(name: str, timeout_s: float = 3.0, account: str = "acct", environ:
                          rf"/v3/accounts/{ACCOUNT}/orders", rf"/v3/accounts/{ACCOUNT}/summary",
                          reports_partial=False, environ=env)
     if name == "kalshi":
-        from orchestrator.execution.venues.kalshi import KalshiBroker
+        from tradefleet.orchestrator.execution.venues.kalshi import KalshiBroker
         from tests.fakes.kalshi import FakeKalshi
 
         pem, pub = _rsa()
@@ -106,7 +106,7 @@ def make_case(name: str, timeout_s: float = 3.0, account: str = "acct", environ:
         return VenueCase(name, b, fake, clock, "KXBTC-26NOV30-B42000", Decimal(10), Decimal("0.30"),
                          r"/trade-api/v2/portfolio/orders", r"/trade-api/v2/portfolio/balance", environ=env)
     if name == "polymarket":
-        from orchestrator.execution.venues.polymarket import PolymarketBroker
+        from tradefleet.orchestrator.execution.venues.polymarket import PolymarketBroker
         from tests.fakes.polymarket import TOKEN, FakePolymarket
 
         env |= {"K": CANARY["key"], "S": base64.urlsafe_b64encode(CANARY["secret"].encode().ljust(32, b"x")).decode(),
@@ -118,7 +118,7 @@ def make_case(name: str, timeout_s: float = 3.0, account: str = "acct", environ:
         return VenueCase(name, b, fake, clock, TOKEN, Decimal(10), Decimal("0.30"), r"/order", r"/balance-allowance",
                          environ=env)
     if name in ("coinbase", "binance"):
-        from orchestrator.execution.venues.ccxt_venue import BinanceBroker, CoinbaseBroker
+        from tradefleet.orchestrator.execution.venues.ccxt_venue import BinanceBroker, CoinbaseBroker
 
         env |= {"K": CANARY["key"], "S": CANARY["secret"]}
         if name == "coinbase":

@@ -9,15 +9,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestrator.bot import BotSpec, Schedule
-from orchestrator.clock import SimClock
-from orchestrator.config import AppConfig
-from orchestrator.domain import AssetClass, Instrument
-from orchestrator.errors import OrderRejected
-from orchestrator.kernel import Kernel, assemble, paper_broker
-from orchestrator.market import MarketState
-from orchestrator.registry import Registry
-from orchestrator.store import Store
+from tradefleet.orchestrator.bot import BotSpec, Schedule
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import AssetClass, Instrument
+from tradefleet.orchestrator.errors import OrderRejected
+from tradefleet.orchestrator.kernel import Kernel, assemble, paper_broker
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.orchestrator.store import Store
 
 DAILY = Schedule.interval("1d")
 
@@ -52,7 +52,7 @@ class RejectingBroker:
     def account(self) -> Any:
         from decimal import Decimal
 
-        from orchestrator.execution.broker import AccountSnapshot
+        from tradefleet.orchestrator.execution.broker import AccountSnapshot
 
         return AccountSnapshot("closed", "USD", Decimal(0), Decimal(0))
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import pandas as pd
 
-from orchestrator.bot import PortfolioBot
-from orchestrator.context import Ctx
-from orchestrator.intents import Intent, Target
-from orchestrator.panel import Panel
+from tradefleet.orchestrator.bot import PortfolioBot
+from tradefleet.orchestrator.context import Ctx
+from tradefleet.orchestrator.intents import Intent, Target
+from tradefleet.orchestrator.panel import Panel
 
 from tests.orchestrator.intents.kit import Harness, generated_frame, spec
 
@@ -66,7 +66,7 @@ def _scripted(tmp_path: Path, script: list[list[Intent]], frames: dict[str, pd.D
 
 
 def _sent(h: Harness) -> list[tuple[str, str, Decimal]]:
-    from orchestrator.bus import Topic
+    from tradefleet.orchestrator.bus import Topic
 
     out: list[tuple[str, str, Decimal]] = []
     h.engine.services.bus.subscribe(Topic.ORDERS, lambda _t, o: out.append((o.instrument, o.side.value, o.quantity)))
@@ -84,8 +84,8 @@ def test_rotation_sends_reductions_before_increases(tmp_path: Path) -> None:
 
 
 def test_target_nets_against_pending_orders(tmp_path: Path) -> None:
-    from orchestrator.domain import OrderType
-    from orchestrator.intents import OrderIntent
+    from tradefleet.orchestrator.domain import OrderType
+    from tradefleet.orchestrator.intents import OrderIntent
 
     resting = OrderIntent.single("A", "buy", size=40, order_type=OrderType.LIMIT, limit=50.0, id="rest")
     h = _scripted(tmp_path, [[resting], [Target.quantities({"A": 100})]])
@@ -106,8 +106,8 @@ def test_deltas_under_tolerance_or_one_lot_are_dropped(tmp_path: Path) -> None:
 
 
 def test_cancel_withdraws_a_resting_order_and_replace_supersedes_it(tmp_path: Path) -> None:
-    from orchestrator.domain import OrderStatus, OrderType
-    from orchestrator.intents import Cancel, OrderIntent
+    from tradefleet.orchestrator.domain import OrderStatus, OrderType
+    from tradefleet.orchestrator.intents import Cancel, OrderIntent
 
     first = OrderIntent.single("A", "buy", size=5, order_type=OrderType.LIMIT, limit=50.0, id="L1")
     second = OrderIntent.single("A", "buy", size=7, order_type=OrderType.LIMIT, limit=60.0, id="L2", replaces="L1")
@@ -127,7 +127,7 @@ class _RejectB:
     name = "veto"
 
     def evaluate(self, signal, ctx):  # type: ignore[no-untyped-def]
-        from orchestrator.domain import Decision
+        from tradefleet.orchestrator.domain import Decision
 
         if signal.instrument == "B":
             return Decision.rejected("veto", "test_veto", "B is vetoed")
@@ -135,7 +135,7 @@ class _RejectB:
 
 
 def test_one_vetoed_leg_refuses_the_whole_intent_and_scales_are_shared(tmp_path: Path) -> None:
-    from orchestrator.intents import OrderIntent
+    from tradefleet.orchestrator.intents import OrderIntent
 
     pair = OrderIntent.combo({"A": 1, "B": -2}, size=10)
     solo = OrderIntent.combo({"A": 1, "C": -1}, size=10)
@@ -153,7 +153,7 @@ def test_one_vetoed_leg_refuses_the_whole_intent_and_scales_are_shared(tmp_path:
 
 
 def test_hedge_on_fill_unwinds_a_leg_whose_sibling_was_refused_by_the_venue(tmp_path: Path) -> None:
-    from orchestrator.intents import LegRisk, OrderIntent
+    from tradefleet.orchestrator.intents import LegRisk, OrderIntent
 
     pair = OrderIntent.combo({"A": 1, "B": -1}, size=10, leg_risk=LegRisk.HEDGE)
     h = _scripted(tmp_path, [[pair]], rejecting=frozenset({"B"}))
@@ -169,7 +169,7 @@ def test_hedge_on_fill_unwinds_a_leg_whose_sibling_was_refused_by_the_venue(tmp_
 
 def test_without_a_hedge_plan_a_refused_leg_leaves_the_other_naked(tmp_path: Path) -> None:
     """The control case: the unwind above is the hedge plan's doing."""
-    from orchestrator.intents import OrderIntent
+    from tradefleet.orchestrator.intents import OrderIntent
 
     pair = OrderIntent.combo({"A": 1, "B": -1}, size=10)
     h = _scripted(tmp_path, [[pair]], rejecting=frozenset({"B"}))
@@ -179,7 +179,7 @@ def test_without_a_hedge_plan_a_refused_leg_leaves_the_other_naked(tmp_path: Pat
 
 
 def test_quotes_are_bounded_per_side_and_refreshed_only_past_the_threshold(tmp_path: Path) -> None:
-    from orchestrator.intents import Quote
+    from tradefleet.orchestrator.intents import Quote
 
     def q(bid: float, ask: float) -> Quote:
         return Quote("A", bids=[(bid, 30), (bid - 1, 30)], asks=[(ask, 30)], max_inventory=40, refresh=0.01)
@@ -201,8 +201,8 @@ def test_quotes_are_bounded_per_side_and_refreshed_only_past_the_threshold(tmp_p
 def test_a_restarted_engine_counts_stored_working_orders_and_can_cancel_them(tmp_path: Path) -> None:
     """Restart: a fresh kernel on the same store nets a target against the resting order
     sent before the restart (no double order) and a Cancel by id still reaches it."""
-    from orchestrator.domain import OrderStatus, OrderType
-    from orchestrator.intents import Cancel, OrderIntent
+    from tradefleet.orchestrator.domain import OrderStatus, OrderType
+    from tradefleet.orchestrator.intents import Cancel, OrderIntent
 
     resting = OrderIntent.single("A", "buy", size=40, order_type=OrderType.LIMIT, limit=50.0, id="rest")
     h = _scripted(tmp_path, [[resting]])
@@ -213,7 +213,7 @@ def test_a_restarted_engine_counts_stored_working_orders_and_can_cancel_them(tmp
     # a new engine on the same store: nothing in memory
     Scripted.script = [[Target.quantities({"A": 100})], [Cancel("rest")]]
     h2 = Harness(tmp_path, _frames(), [spec("s", Scripted, ("A", "B"))], store=h.store)
-    from orchestrator.warmstart import warm_start
+    from tradefleet.orchestrator.warmstart import warm_start
 
     warm_start(h2.kernel, Decimal(100_000))  # what every restart runs: book, paper venue, order manager
     h2.row = row

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestrator.context import Ctx
-from orchestrator.domain import AssetClass, Instrument, Order, OrderType, Side
-from orchestrator.errors import DataError, PluginError
-from orchestrator.intents import (Atomic, Bracket, Cancel, OrderIntent, Quote, QuoteLevel, Target, TargetKind,
+from tradefleet.orchestrator.context import Ctx
+from tradefleet.orchestrator.domain import AssetClass, Instrument, Order, OrderType, Side
+from tradefleet.orchestrator.errors import DataError, PluginError
+from tradefleet.orchestrator.intents import (Atomic, Bracket, Cancel, OrderIntent, Quote, QuoteLevel, Target, TargetKind,
                                   intent_id)
-from orchestrator.panel import Panel
-from orchestrator.universe import Universe, UniverseState
+from tradefleet.orchestrator.panel import Panel
+from tradefleet.orchestrator.universe import Universe, UniverseState
 
 
 def _frame(days: list[str], start: float) -> pd.DataFrame:
@@ -150,7 +150,7 @@ def test_universe_selector_may_not_invent_instruments() -> None:
 
 
 def test_portfolio_bot_default_decide_reads_the_last_weights_row() -> None:
-    from orchestrator.bot import PortfolioBot
+    from tradefleet.orchestrator.bot import PortfolioBot
 
     class Half(PortfolioBot):
         def weights(self, panel: Panel) -> pd.DataFrame:

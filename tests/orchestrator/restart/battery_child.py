@@ -12,8 +12,8 @@ import os
 import signal
 import sys
 
-from orchestrator.clock import SimClock
-from orchestrator.live import LiveRunner
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.live import LiveRunner
 from tests.orchestrator.restart.harness import MIN, T0, PriceFeed, config, registry, run, spec
 
 BOTS = [("flip-a", "AAPL"), ("flip-b", "MSFT")]

@@ -11,12 +11,12 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from orchestrator.bot import Bot, BotParams, BotSpec, Schedule
-from orchestrator.clock import SimClock
-from orchestrator.config import AppConfig
-from orchestrator.domain import AssetClass, Bar
-from orchestrator.registry import Registry
-from orchestrator.scheduler import SimScheduler, build_trigger
+from tradefleet.orchestrator.bot import Bot, BotParams, BotSpec, Schedule
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.domain import AssetClass, Bar
+from tradefleet.orchestrator.registry import Registry
+from tradefleet.orchestrator.scheduler import SimScheduler, build_trigger
 
 MIN = 60 * 10**9
 T0 = 1_795_305_600 * 10**9  # generated bars start here (a Monday, 00:00 UTC)
@@ -102,7 +102,7 @@ def sim_scheduler(clock: SimClock, first: int, last: int) -> Callable[..., Any]:
 def run(cfg: AppConfig, url: str, reg: Registry, bots: list[str], feed: PriceFeed, clock: SimClock,
         first: int, last: int, install_signals: bool = False) -> Any:
     """One process lifetime: warm start, reconcile, fire minutes ``first..last``, stop."""
-    from orchestrator.live import LiveRunner, run_live
+    from tradefleet.app.live import LiveRunner, run_live
 
     clock.set_ns(max(clock.now_ns(), T0 + first * MIN - 1))
     handle = LiveRunner.handle_fire

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.store import Store
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.store import Store
 from tests.fakes.alpaca import FakeAlpaca
 from tests.fakes.fake_http import VenueBook
 from tests.orchestrator.restart.harness import T0, PriceFeed, config, registry, run, spec

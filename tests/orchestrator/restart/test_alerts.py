@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from orchestrator.alerts.service import AlertService, build_service
-from orchestrator.bus import InProcessBus, Topic
-from orchestrator.clock import SimClock
-from orchestrator.config import AppConfig
-from orchestrator.execution.oms import Alert
-from orchestrator.store import Store
+from tradefleet.orchestrator.alerts.service import AlertService, build_service
+from tradefleet.orchestrator.bus import InProcessBus, Topic
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.app.config import AppConfig
+from tradefleet.orchestrator.execution.oms import Alert
+from tradefleet.orchestrator.store import Store
 from tests.fakes.hooks import FakeSmtp, FakeWebhook
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
@@ -131,7 +131,7 @@ def test_per_kind_filters_and_optional_kinds(receivers: dict[str, Any], store: S
 
 def test_alerts_test_command_sends_to_every_channel(receivers: dict[str, Any], tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestrator.cli.alerts import run_test
+    from tradefleet.app.cli.alerts import run_test
 
     for k, v in dict(ENV, DISCORD_URL=receivers["discord"].url).items():
         monkeypatch.setenv(k, v)
@@ -165,7 +165,7 @@ def test_run_delivers_a_venue_reject_to_a_webhook(tmp_path: Path, monkeypatch: p
         assert "order_rejected" in kinds, kinds
         store = Store.open(url)
         try:
-            from orchestrator.alerts.store import AlertStore
+            from tradefleet.orchestrator.alerts.store import AlertStore
 
             stored = AlertStore(store).alerts("order_rejected")
             assert stored and "insufficient buying power" in stored[0].message

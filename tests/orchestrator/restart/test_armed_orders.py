@@ -7,13 +7,13 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from orchestrator.bus import InProcessBus
-from orchestrator.clock import SimClock
-from orchestrator.domain import Bar, Order, OrderStatus, OrderType, Side
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.paper import PaperBroker, PaperCosts
-from orchestrator.market import MarketState
-from orchestrator.store import Store
+from tradefleet.orchestrator.bus import InProcessBus
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Bar, Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.execution.paper import PaperBroker, PaperCosts
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.store import Store
 
 D = Decimal
 DAY = 86_400 * 10**9

@@ -19,8 +19,8 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from orchestrator.execution.reconcile import stored_positions
-from orchestrator.store import Store
+from tradefleet.orchestrator.execution.reconcile import stored_positions
+from tradefleet.orchestrator.store import Store
 from tests.fakes.alpaca import FakeAlpaca
 from tests.fakes.fake_http import VenueBook
 
@@ -77,13 +77,13 @@ def test_crash_battery(tmp_path: Path) -> None:
 
 def _check(url: str, fake: FakeAlpaca) -> None:
     """What the next start sees after its reconciliation (a fresh adapter, the store as memory)."""
-    from orchestrator.bus import InProcessBus
-    from orchestrator.clock import SimClock
-    from orchestrator.config import AccountConfig
-    from orchestrator.execution.oms import OrderManager
-    from orchestrator.execution.reconcile import Reconciler
-    from orchestrator.execution.venues.alpaca import AlpacaBroker
-    from orchestrator.execution.venues.base import AdapterOptions
+    from tradefleet.orchestrator.bus import InProcessBus
+    from tradefleet.orchestrator.clock import SimClock
+    from tradefleet.app.config import AccountConfig
+    from tradefleet.orchestrator.execution.oms import OrderManager
+    from tradefleet.orchestrator.execution.reconcile import Reconciler
+    from tradefleet.orchestrator.execution.venues.alpaca import AlpacaBroker
+    from tradefleet.orchestrator.execution.venues.base import AdapterOptions
 
     clock = SimClock(1_795_305_600 * 10**9)
     broker = AlpacaBroker("alpaca", AccountConfig(venue="alpaca", base_url=fake.base, api_key="env:K",

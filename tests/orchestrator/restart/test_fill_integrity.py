@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from orchestrator.bus import InProcessBus, Topic
-from orchestrator.domain import OrderStatus, Side
-from orchestrator.execution.conflicts import ConflictBook
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.reconcile import Reconciler, stored_positions
-from orchestrator.store import Store
+from tradefleet.orchestrator.bus import InProcessBus, Topic
+from tradefleet.orchestrator.domain import OrderStatus, Side
+from tradefleet.orchestrator.execution.conflicts import ConflictBook
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.execution.reconcile import Reconciler, stored_positions
+from tradefleet.orchestrator.store import Store
 from tests.orchestrator.execution.venues import VenueCase, make_case
 
 
@@ -135,7 +135,7 @@ def test_same_fill_id_with_a_new_quantity_is_a_conflict_first_kept(case: VenueCa
 
 
 def test_partial_fill_then_cancel_across_a_restart(case: VenueCase, url: str) -> None:
-    from orchestrator.clock import SimClock  # noqa: F401  (the case's clock drives both processes)
+    from tradefleet.orchestrator.clock import SimClock  # noqa: F401  (the case's clock drives both processes)
 
     first = Process(case, url)
     case.book.behaviour.append("partial")  # 2 of 4 filled, the rest rests

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from orchestrator.bus import InProcessBus
-from orchestrator.execution.oms import OrderManager
-from orchestrator.execution.reconcile import Reconciler, stored_positions
-from orchestrator.execution.venues.base import InstrumentMap
-from orchestrator.store import Store
+from tradefleet.orchestrator.bus import InProcessBus
+from tradefleet.orchestrator.execution.oms import OrderManager
+from tradefleet.orchestrator.execution.reconcile import Reconciler, stored_positions
+from tradefleet.orchestrator.execution.venues.base import InstrumentMap
+from tradefleet.orchestrator.store import Store
 from tests.orchestrator.execution.venues import VenueCase, make_case
 
 CASES = [("alpaca", "BTC/USD", Decimal("0.25")), ("alpaca", "AAPL", Decimal(3)), ("oanda", "EUR/USD", Decimal(1000)),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.clock import SimClock
+from tradefleet.orchestrator.clock import SimClock
 from tests.fakes.alpaca import FakeAlpaca
 from tests.fakes.fake_http import VenueBook
 from tests.fakes.hooks import FakeSmtp, FakeWebhook

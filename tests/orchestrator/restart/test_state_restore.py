@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, Position, Side
-from risk.exit_manager import ExitManager
-from orchestrator.market import MarketState
-from orchestrator.store import Store
-from risk.config import ExitsConfig
+from tradefleet.orchestrator.domain import AssetClass, Bar, Fill, Instrument, Order, Position, Side
+from tradefleet.risk.exit_manager import ExitManager
+from tradefleet.orchestrator.market import MarketState
+from tradefleet.orchestrator.store import Store
+from tradefleet.risk.config import ExitsConfig
 
 MIN = 60 * 10**9
 
@@ -66,9 +66,9 @@ def test_position_without_a_stored_plan_gets_one_on_its_first_bar(tmp_path: Path
 
 
 def test_fleet_posteriors_survive_a_restart_and_restored_pnl_is_no_outcome(tmp_path: Path) -> None:
-    from bots.fleet.config import FleetConfig
-    from bots.fleet.gate import FleetGate
-    from orchestrator.portfolio import Ledger
+    from tradefleet.bots.fleet.config import FleetConfig
+    from tradefleet.bots.fleet.gate import FleetGate
+    from tradefleet.orchestrator.portfolio import Ledger
 
     store = Store.open(f"sqlite:///{tmp_path}/f.db")
     book = Ledger(Decimal(10_000), lambda _s: None)

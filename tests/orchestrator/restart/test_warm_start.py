@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.execution.reconcile import stored_positions
-from orchestrator.store import Store
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.execution.reconcile import stored_positions
+from tradefleet.orchestrator.store import Store
 from tests.fakes.alpaca import FakeAlpaca
 from tests.fakes.fake_http import VenueBook
 from tests.orchestrator.restart.harness import T0, PriceFeed, config, registry, run, spec, venue_qty
@@ -74,7 +74,7 @@ def test_limits_count_the_restored_exposure(fake: FakeAlpaca, tmp_path: Path) ->
 def test_paper_venue_and_book_survive_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The in-process paper venue dies with the process: it is rebuilt from the store, so
     reconciliation agrees (no halt) and new venue order ids never collide with old ones."""
-    from orchestrator.config import AppConfig
+    from tradefleet.app.config import AppConfig
 
     url = f"sqlite:///{tmp_path}/paper.db"
     reg = registry(spec("flip-a", "AAPL"))

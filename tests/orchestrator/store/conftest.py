@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.store import Store
+from tradefleet.orchestrator.store import Store
 
 PG_DSN = os.environ.get("TRADEFLEET_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_ADMIN = PG_DSN.replace("+psycopg", "")

@@ -1,8 +1,8 @@
 from decimal import Decimal
 from pathlib import Path
 
-from orchestrator.domain import Position
-from orchestrator.store import Store
+from tradefleet.orchestrator.domain import Position
+from tradefleet.orchestrator.store import Store
 
 
 def test_store_positions_and_equity_are_kept_per_account(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_store_positions_and_equity_are_kept_per_account(tmp_path: Path) -> None
 
 
 def test_store_signal_round_trip_keeps_the_account_scoped_id(tmp_path: Path) -> None:
-    from orchestrator.domain import Direction, Signal
+    from tradefleet.orchestrator.domain import Direction, Signal
 
     store = Store.open(f"sqlite:///{tmp_path}/s.db")
     a = Signal("b", "X", Direction.LONG, 1.0, 10.0, 5, 6, meta={"k": 1}, account="replay-1")

@@ -11,13 +11,13 @@ import textwrap
 
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.errors import StoreError, StoreLockedError
-from orchestrator.store import Store
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import StoreError, StoreLockedError
+from tradefleet.orchestrator.store import Store
 
 HOLDER = textwrap.dedent("""
     import sys
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
     store = Store.open(sys.argv[1])
     store.acquire_run_lock("tradefleet run (test holder)")
     print("locked", flush=True)
@@ -41,7 +41,7 @@ def _wait_released_pg(url: str) -> None:
     """Block (server side, bounded by lock_timeout) until the dead holder's session is gone."""
     from sqlalchemy import text
 
-    from orchestrator.store.connect import pg_lock_key
+    from tradefleet.orchestrator.store.connect import pg_lock_key
 
     with Store.open(url) as probe, probe.engine.connect() as conn:
         key = pg_lock_key(conn, "run")
@@ -111,7 +111,7 @@ def test_in_memory_store_lock_is_process_local() -> None:
 
 FORKING_HOLDER = textwrap.dedent("""
     import os, sys
-    from orchestrator.store import Store
+    from tradefleet.orchestrator.store import Store
     store = Store.open(sys.argv[1])
     store.acquire_run_lock("forking run")
     child = os.fork()

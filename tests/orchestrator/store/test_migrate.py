@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 
-from orchestrator.errors import StoreError
-from orchestrator.store import HEAD_REVISION, Store
-from orchestrator.store.connect import parse_url
-from orchestrator.store.migrate import current_revision, downgrade, upgrade, upgrade_to_head
-from orchestrator.store.models import Base
+from tradefleet.orchestrator.errors import StoreError
+from tradefleet.orchestrator.store import HEAD_REVISION, Store
+from tradefleet.orchestrator.store.connect import parse_url
+from tradefleet.orchestrator.store.migrate import current_revision, downgrade, upgrade, upgrade_to_head
+from tradefleet.orchestrator.store.models import Base
 
 TABLES = {"bots", "signals", "gate_decisions", "orders", "fills", "positions", "equity",
           "control_state", "control_events", "runs"}
@@ -63,7 +63,7 @@ def test_default_url_is_under_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_import_does_not_load_alembic() -> None:
-    code = "import sys, orchestrator.store; print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'pandas', 'numpy')))"
+    code = "import sys, tradefleet.orchestrator.store; print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'pandas', 'numpy')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -100,7 +100,7 @@ def test_downgrade_base_then_upgrade(store_url: str) -> None:
 
 def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'var' / 'tf.db'}"
-    code = ("import sys; from orchestrator.store import Store; s = Store.open(sys.argv[1]);"
+    code = ("import sys; from tradefleet.orchestrator.store import Store; s = Store.open(sys.argv[1]);"
             " s.record_equity(int(sys.argv[2]), 1, 0, 1); s.close(); print('ok')")
     procs = [subprocess.Popen([sys.executable, "-c", code, url, str(i)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for i in range(2)]
@@ -118,7 +118,7 @@ def test_alembic_command_line_env(tmp_path: Path) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from orchestrator.store.migrate import MIGRATIONS_DIR
+    from tradefleet.orchestrator.store.migrate import MIGRATIONS_DIR
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     out = io.StringIO()

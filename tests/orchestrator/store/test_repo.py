@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.domain import (
+from tradefleet.orchestrator.domain import (
     Decision,
     Direction,
     Fill,
@@ -18,8 +18,8 @@ from orchestrator.domain import (
     Signal,
     TimeInForce,
 )
-from orchestrator.errors import StoreError
-from orchestrator.store import FLEET, ControlState, Store, bot_scope, rejected
+from tradefleet.orchestrator.errors import StoreError
+from tradefleet.orchestrator.store import FLEET, ControlState, Store, bot_scope, rejected
 
 
 def _signal(ts: int = 1_000, bot: str = "spx-trend", direction: Direction = Direction.LONG) -> Signal:
@@ -272,11 +272,11 @@ def test_control_written_by_another_store_is_seen_at_once(store: Store, store_ur
 
 
 def test_bots_round_trip(store: Store) -> None:
-    store.upsert_bot("spx", strategy="bots.equities.SmaTrendBot", family="equities",
+    store.upsert_bot("spx", strategy="tradefleet.bots.equities.SmaTrendBot", family="equities",
                      asset_class="equity", updated_ns=1)
-    store.upsert_bot("btc", strategy="bots.crypto.X", family="crypto", asset_class="crypto",
+    store.upsert_bot("btc", strategy="tradefleet.bots.crypto.X", family="crypto", asset_class="crypto",
                      status="broken", error="ImportError: no module", updated_ns=2)
-    store.upsert_bot("spx", strategy="bots.equities.SmaTrendBot", family="equities",
+    store.upsert_bot("spx", strategy="tradefleet.bots.equities.SmaTrendBot", family="equities",
                      asset_class="equity", status="faulted", error="ZeroDivisionError", updated_ns=3)
     assert [(b.name, b.status, b.error, b.updated_ns) for b in store.bots()] == [
         ("btc", "broken", "ImportError: no module", 2), ("spx", "faulted", "ZeroDivisionError", 3)]

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.domain import Position
-from orchestrator.store import Store
-from orchestrator.store.types import canonical, dumps, loads, to_decimal
+from tradefleet.orchestrator.domain import Position
+from tradefleet.orchestrator.store import Store
+from tradefleet.orchestrator.store.types import canonical, dumps, loads, to_decimal
 
 EXACT = ["0", "0.1", "-0.3", "1E-12", "0.000000000001", "123456789012345678901234.123456789012",
          "-99999999999999999999999999.999999999999", "65000.5", "1.10", "100"]
@@ -89,7 +89,7 @@ def test_json_encoder_handles_numpy_decimal_and_nan() -> None:
                                       places=6)), max_size=30))
 def test_stored_fills_are_the_unique_fills_in_arrival_order(
         arrivals: list[tuple[str, int, Decimal]]) -> None:
-    from orchestrator.domain import Fill, Order, Side
+    from tradefleet.orchestrator.domain import Fill, Order, Side
 
     with Store.open("sqlite://") as store:
         store.record_order_intent(Order("tf-1", "b", "X", Side.BUY, Decimal(1), 0))

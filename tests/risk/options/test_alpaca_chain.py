@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.errors import AuthError, TransientBrokerError
-from risk.options.alpaca_chain import ChainFilter, load_alpaca_chain, make_clients
-from risk.options.chain import OptionContract
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.errors import AuthError, TransientBrokerError
+from tradefleet.risk.options.alpaca_chain import ChainFilter, load_alpaca_chain, make_clients
+from tradefleet.risk.options.chain import OptionContract
 from tests.fakes.alpaca_options import FakeAlpacaOptions, FakeOption
 
 EXP1, EXP2 = date(2024, 1, 19), date(2024, 2, 16)

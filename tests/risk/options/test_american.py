@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from risk.options.american import (bivariate_normal_cdf, bjerksund_stensland_price,
+from tradefleet.risk.options.american import (bivariate_normal_cdf, bjerksund_stensland_price,
                                    bjerksund_stensland_valuation)
-from risk.options.bsm import bsm_price
-from risk.options.bump import bump_greeks
+from tradefleet.risk.options.bsm import bsm_price
+from tradefleet.risk.options.bump import bump_greeks
 
 
 def test_bivariate_normal_cdf_matches_scipy() -> None:

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from risk.options.binomial import crr_price, crr_tree
-from risk.options.bsm import bsm_price, bsm_valuation
-from risk.options.errors import OptionInputError
+from tradefleet.risk.options.binomial import crr_price, crr_tree
+from tradefleet.risk.options.bsm import bsm_price, bsm_valuation
+from tradefleet.risk.options.errors import OptionInputError
 
 GRID = [(kind, k, t, v, q) for kind in ("call", "put") for k in (80.0, 90.0, 100.0, 110.0, 120.0)
         for t, v, q in ((0.25, 0.2, 0.02), (1.0, 0.2, 0.0), (2.0, 0.35, 0.03))]

@@ -7,15 +7,15 @@ from datetime import date, datetime, timezone
 import numpy as np
 import pytest
 
-from orchestrator.clock import dt_to_ns
-from risk.options.american import bjerksund_stensland_valuation
-from risk.options.book import OptionLeg, mark_book
-from risk.options.bsm import bsm_valuation
-from risk.options.chain import OptionContract
-from risk.options.collateral import structure_risk
-from risk.options.errors import OptionInputError
-from risk.options.lifecycle import early_assignments, settle
-from risk.options.limits import GreekLimits, check_greek_limits
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.risk.options.american import bjerksund_stensland_valuation
+from tradefleet.risk.options.book import OptionLeg, mark_book
+from tradefleet.risk.options.bsm import bsm_valuation
+from tradefleet.risk.options.chain import OptionContract
+from tradefleet.risk.options.collateral import structure_risk
+from tradefleet.risk.options.errors import OptionInputError
+from tradefleet.risk.options.lifecycle import early_assignments, settle
+from tradefleet.risk.options.limits import GreekLimits, check_greek_limits
 
 EXP = date(2024, 3, 15)
 ASOF = dt_to_ns(datetime(2024, 1, 16, 21, 0, tzinfo=timezone.utc))

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from risk.options.bsm import bsm_price, bsm_valuation, is_call_array, no_arbitrage_bounds
-from risk.options.errors import OptionInputError
+from tradefleet.risk.options.bsm import bsm_price, bsm_valuation, is_call_array, no_arbitrage_bounds
+from tradefleet.risk.options.errors import OptionInputError
 
 N = NormalDist()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from risk.options.binomial import crr_tree
-from risk.options.bsm import bsm_valuation
-from risk.options.bump import binomial_bump_valuation, bsm_bump_valuation
+from tradefleet.risk.options.binomial import crr_tree
+from tradefleet.risk.options.bsm import bsm_valuation
+from tradefleet.risk.options.bump import binomial_bump_valuation, bsm_bump_valuation
 
 GREEKS = ("delta", "gamma", "theta", "vega", "rho")
 

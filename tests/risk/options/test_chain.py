@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.clock import dt_to_ns
-from risk.options.bsm import bsm_price
-from risk.options.chain import (
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.risk.options.bsm import bsm_price
+from tradefleet.risk.options.chain import (
     OptionChain,
     OptionContract,
     OptionQuote,
@@ -17,7 +17,7 @@ from risk.options.chain import (
     parse_occ,
     write_chain_csv,
 )
-from risk.options.errors import ChainDataError
+from tradefleet.risk.options.errors import ChainDataError
 
 ASOF = dt_to_ns(datetime(2024, 1, 2, 21, 0, tzinfo=UTC))  # 16:00 New York
 EXP1, EXP2 = date(2024, 1, 19), date(2024, 2, 16)
@@ -119,7 +119,7 @@ def test_csv_missing_file_and_columns(tmp_path: Path) -> None:
 
 
 def test_with_implied_vols_solves_american_quotes_on_the_tree() -> None:
-    from risk.options.binomial import crr_price
+    from tradefleet.risk.options.binomial import crr_price
 
     c = OptionContract("SPY", "put", 480.0, EXP2)
     fair = float(crr_price("put", 470.0, 480.0, c.years_to_expiry(ASOF), 0.05, 0.2, 0.0, 150, "american"))

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from risk.options.binomial import crr_price
-from risk.options.bsm import bsm_price, bsm_valuation
-from risk.options.errors import ImpliedVolError
-from risk.options.implied import implied_vol, implied_vol_array
+from tradefleet.risk.options.binomial import crr_price
+from tradefleet.risk.options.bsm import bsm_price, bsm_valuation
+from tradefleet.risk.options.errors import ImpliedVolError
+from tradefleet.risk.options.implied import implied_vol, implied_vol_array
 
 
 @settings(max_examples=200, deadline=None)

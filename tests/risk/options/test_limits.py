@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import ValidationError
 
-from orchestrator.clock import dt_to_ns
-from risk.options.chain import OptionContract
-from risk.options.greeks import Greeks
-from risk.options.limits import GreekLimits, check_greek_limits, trade_allowed
-from risk.options.portfolio import ModelPricer, OptionPosition, UnderlyingPosition
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.risk.options.chain import OptionContract
+from tradefleet.risk.options.greeks import Greeks
+from tradefleet.risk.options.limits import GreekLimits, check_greek_limits, trade_allowed
+from tradefleet.risk.options.portfolio import ModelPricer, OptionPosition, UnderlyingPosition
 
 ASOF = dt_to_ns(datetime(2024, 1, 2, 21, 0, tzinfo=UTC))
 CALL = OptionContract("SPY", "call", 470.0, date(2024, 3, 15), "european")

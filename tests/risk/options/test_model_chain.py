@@ -7,10 +7,10 @@ from datetime import date, datetime, timezone
 import numpy as np
 import pytest
 
-from orchestrator.clock import dt_to_ns
-from risk.options.bsm import bsm_price
-from risk.options.errors import OptionInputError
-from risk.options.model_chain import (PROVENANCE, SPX_MODEL, ChainModel, model_chain, monthly_expiries,
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.risk.options.bsm import bsm_price
+from tradefleet.risk.options.errors import OptionInputError
+from tradefleet.risk.options.model_chain import (PROVENANCE, SPX_MODEL, ChainModel, model_chain, monthly_expiries,
                                       strike_increment)
 
 ASOF = dt_to_ns(datetime(2008, 9, 12, 20, 0, tzinfo=timezone.utc))

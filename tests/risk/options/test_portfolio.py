@@ -7,14 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.clock import dt_to_ns
-from orchestrator.domain import Position
-from risk.options.binomial import crr_tree
-from risk.options.bsm import bsm_price, bsm_valuation
-from risk.options.chain import OptionChain, OptionContract, OptionQuote
-from risk.options.errors import ChainDataError, OptionsError
-from risk.options.greeks import GREEK_NAMES, Greeks
-from risk.options.portfolio import (
+from tradefleet.orchestrator.clock import dt_to_ns
+from tradefleet.orchestrator.domain import Position
+from tradefleet.risk.options.binomial import crr_tree
+from tradefleet.risk.options.bsm import bsm_price, bsm_valuation
+from tradefleet.risk.options.chain import OptionChain, OptionContract, OptionQuote
+from tradefleet.risk.options.errors import ChainDataError, OptionsError
+from tradefleet.risk.options.greeks import GREEK_NAMES, Greeks
+from tradefleet.risk.options.portfolio import (
     ChainPricer,
     ModelPricer,
     OptionPosition,

@@ -8,15 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from orchestrator.clock import SimClock
-from orchestrator.domain import Bar, Position
-from risk.config import GreeksConfig
-from risk.options.bsm import bsm_valuation
-from risk.options.chain import OptionContract
-from risk.options.errors import OptionsError
-from risk.options.provider import MarketGreeksProvider, currency_greeks
-from risk.options.greeks import Greeks
-from risk.prechecks import greeks_breach
+from tradefleet.orchestrator.clock import SimClock
+from tradefleet.orchestrator.domain import Bar, Position
+from tradefleet.risk.config import GreeksConfig
+from tradefleet.risk.options.bsm import bsm_valuation
+from tradefleet.risk.options.chain import OptionContract
+from tradefleet.risk.options.errors import OptionsError
+from tradefleet.risk.options.provider import MarketGreeksProvider, currency_greeks
+from tradefleet.risk.options.greeks import Greeks
+from tradefleet.risk.prechecks import greeks_breach
 
 CLOCK = SimClock(datetime(2024, 1, 2, 21, 0, tzinfo=UTC))
 
@@ -59,7 +59,7 @@ def test_provider_returns_currency_greeks_of_the_ledger() -> None:
                  Position("eq", "AAPL", Decimal("50"), Decimal("180"))]
     got = provider(positions)
     c = OptionContract("SPY", "put", 460.0, date(2024, 3, 15))
-    from risk.options.binomial import crr_tree
+    from tradefleet.risk.options.binomial import crr_tree
 
     tree = crr_tree("put", SPY[-1], 460.0, c.years_to_expiry(CLOCK.now_ns()), 0.05, vol, 0.0, 100, "american")
     spy_delta = 100 + (-2 * 100) * float(tree.delta)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk.options.errors import OptionsError
-from risk.options.vol import (
+from tradefleet.risk.options.errors import OptionsError
+from tradefleet.risk.options.vol import (
     GarchFit,
     fit_garch,
     forward_realized_vol,
@@ -21,7 +21,7 @@ from risk.options.vol import (
     sp500_garch,
     vix_implied,
 )
-from scrapers.bundled import load_dataset
+from tradefleet.scrapers.bundled import load_dataset
 
 
 @cache

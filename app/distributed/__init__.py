@@ -1,0 +1,1 @@
+"""The leader and worker runtimes and their CLI (beyond one machine)."""
