@@ -46,12 +46,22 @@ def applies(p: Planted, tree: Path) -> str:
     return "" if out.returncode == 0 else (out.stderr.strip().splitlines() or ["does not apply"])[0]
 
 
+def imports_from(tree: Path) -> str:
+    """Return "" if the package code imported in ``tree`` is ``tree``'s own, else where it came from
+    (a patched copy whose tests import the working tree would let every planted bug pass)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    probe = "import tradefleet.risk.blockers as m; print(m.__file__)"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tree, env=env, capture_output=True, text=True)
+    path = out.stdout.strip()
+    return "" if out.returncode == 0 and path.startswith(str(tree)) else (path or out.stderr.strip()[-200:])
+
+
 def run_one(p: Planted, base: Path) -> tuple[str, float]:
     """Apply ``p`` to a fresh copy of ``base`` and run its tests: "caught", "MISSED" or the error."""
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"planted-{p.name}-") as d:
         tree = Path(d)
-        shutil.copytree(base, tree, dirs_exist_ok=True)
+        shutil.copytree(base, tree, dirs_exist_ok=True, symlinks=True)
         why = applies(p, tree)
         if why:
             return f"PATCH FAILS: {why}", time.perf_counter() - t0
@@ -81,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="planted-base-") as d:
         base = Path(d)
         copy_tree(base)
+        where = imports_from(base)
+        if where:
+            print(f"planted: the copy does not import its own code: {where}", file=sys.stderr)
+            return 2
         for i, p in enumerate(chosen, 1):
             if a.check:
                 why = applies(p, base)
