@@ -11,11 +11,14 @@ seen its future.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, Protocol
 
 from tradefleet.ai.regime.hmm import RegimeModel
 from tradefleet.orchestrator.errors import DataError
+
+_log = logging.getLogger(__name__)
 
 
 class ModelStore(Protocol):
@@ -78,11 +81,17 @@ class JoblibModelStore:
         return None
 
     @staticmethod
-    def _load(path: Path) -> RegimeModel:
+    def _load(path: Path) -> RegimeModel | None:
+        """Load one artifact; None (a cache miss: the caller refits and overwrites it) when it
+        names code that no longer exists, as models saved before the ``tradefleet`` namespace
+        move do (``ai.regime...``). Fits are deterministic, so refitting changes no result."""
         import joblib
 
         try:
             model = joblib.load(path)
+        except (ModuleNotFoundError, AttributeError) as exc:
+            _log.warning("regime model %s was saved by an older version (%s); refitting it", path, exc)
+            return None
         except Exception as exc:  # a corrupt artifact is reported, not silently skipped
             raise DataError(f"regime model {path}: cannot load ({exc})") from exc
         if not isinstance(model, RegimeModel):

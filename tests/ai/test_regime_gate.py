@@ -197,3 +197,24 @@ def test_late_history_is_picked_up_within_the_period(tmp_path):
     assert gate.service.reading("EUR/USD", clock.now_ns()) is None  # retried at most hourly
     clock.set_ns(int(TS[902]))
     assert gate.service.reading("EUR/USD", clock.now_ns()) is not None
+
+
+def test_a_model_saved_by_an_older_version_is_a_cache_miss_and_is_refitted(stored_model, tmp_path):
+    # a model file pickled under a module path that no longer exists (as files saved before
+    # the tradefleet namespace move name ``ai.regime.hmm``): not an error, a refit
+    import pickle
+    import shutil
+
+    root, model = stored_model
+    old_root = tmp_path / "old"
+    shutil.copytree(root, old_root)
+    path = next((old_root).rglob("*.joblib"))
+    stale = pickle.dumps(model).replace(b"tradefleet.ai.regime.hmm", b"tradefleex.ai.regime.hmm")  # same length
+    path.write_bytes(stale)
+    store = JoblibModelStore(old_root)
+    assert store.latest("EUR/USD", int(TS[700])) is None
+    assert store.find("EUR/USD", model.fitted_at_ns, model.data_key) is None
+    # a corrupt file is still an error, never silently skipped
+    path.write_bytes(b"not a pickle")
+    with pytest.raises(Exception, match="cannot load"):
+        store.latest("EUR/USD", int(TS[700]))
