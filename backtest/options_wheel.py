@@ -34,7 +34,8 @@ import pandas as pd
 from tradefleet.risk.options.book import OptionLeg
 from tradefleet.risk.options.chain import OptionContract
 from tradefleet.risk.options.lifecycle import DEFAULT_EARLY_THRESHOLD, early_assignments, intrinsic, settle
-from tradefleet.risk.options.model_chain import PROVENANCE, ChainModel, EQUITY_MODEL, monthly_expiries, strike_increment
+from tradefleet.risk.options.model_chain import (PROVENANCE, EQUITY_MODEL, ChainModel, model_quotes,
+                                                 monthly_expiries, strike_increment)
 from tradefleet.risk.options.vol import garch_filter_vol
 
 NS = 1_000_000_000
@@ -87,18 +88,9 @@ def _strike(spot: float, pct: float, below: bool) -> float:
 
 def _quotes(model: ChainModel, contract: OptionContract, ts_ns: np.ndarray, spot: np.ndarray,
             vol: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(bid, ask, mid) of one contract on many days at once, under the chain model (the same
-    pricing, skew and spread as :func:`tradefleet.risk.options.model_chain.model_chain`)."""
-    from tradefleet.risk.options.american import bjerksund_stensland_price
-    from tradefleet.risk.options.bsm import bsm_price
-
-    t = np.maximum((contract.expiry_ns() - ts_ns) / (365 * 86_400 * NS), 1e-6)
-    v = np.maximum(vol + model.skew * np.log(contract.strike / spot), 0.25 * vol)
-    pricer = bjerksund_stensland_price if contract.style == "american" else bsm_price
-    mid = np.asarray(pricer(contract.kind, spot, contract.strike, t, model.rate, v, model.dividend), dtype=float)
-    half = np.maximum(mid * model.spread_share, model.min_spread) / 2
-    bid = np.maximum(np.floor((mid - half) / model.tick) * model.tick, 0.0)
-    ask = np.maximum(np.ceil((mid + half) / model.tick) * model.tick, model.tick)
+    """(bid, ask, mid) of one contract on many days at once, priced exactly as a model chain."""
+    years = np.maximum((contract.expiry_ns() - ts_ns) / (365 * 86_400 * NS), 1e-6)
+    bid, ask, mid, _ = model_quotes(model, contract.kind, spot, contract.strike, years, vol)
     return bid, ask, mid
 
 

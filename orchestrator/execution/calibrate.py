@@ -21,6 +21,7 @@ from typing import Any
 
 from tradefleet.orchestrator.execution.exec_store import ExecStore
 from tradefleet.orchestrator.execution.impact import ImpactScales, calibrate_eta_scale
+from tradefleet.orchestrator.execution.tca import fills_by_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +41,11 @@ def live_samples(store: Any, exec_store: ExecStore, live_accounts: Collection[st
     """Return, per (account, instrument), samples ``(rate, impact, spread, market_rate, bps)``."""
     parents = {p.order.client_order_id: p for p, _ in exec_store.parents() if p.order.account in live_accounts}
     out: dict[tuple[str, str], list[tuple[float, float, float, float, float]]] = {}
+    by_order = fills_by_order(store)
     for child in exec_store.children(list(parents)):
         parent = parents[child.parent_id]
         sign = 1.0 if parent.order.side.value == "buy" else -1.0
-        for f in store.fills(child.child_id):
+        for f in by_order.get(child.child_id, ()):
             qty = float(f.quantity)
             if qty <= 0 or child.interval_s <= 0 or child.mid <= 0:
                 continue

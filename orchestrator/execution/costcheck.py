@@ -64,8 +64,8 @@ class CostCheckedRisk:
         if view is None:
             return decision, qty
         spread = max(view.ask - view.bid, 0.0)
-        rate, bar_s = self.desk.liquidity(signal.instrument)
-        worked = self.desk.works_by_default(signal.instrument, abs(qty), view.close)
+        rate, bar_s = view.volume_rate, view.bar_seconds
+        worked = self.desk.works_by_default(view, abs(qty))
         horizon = max(cfg.horizon_s, bar_s) if worked else bar_s  # a market order trades within a bar
         edge, source = expected_edge(signal, cfg.default_edge_bps, spread)
         budget = edge * cfg.max_cost_share

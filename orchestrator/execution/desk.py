@@ -69,70 +69,55 @@ class ExecutionDesk:
         spec = self.instruments.get(instrument)
         return getattr(spec, "asset_class", None) not in NO_VOLUME
 
-    def liquidity(self, instrument: str) -> tuple[float, float]:
-        """Return (market volume per second, bar length in seconds) over the configured window;
-        the rate is 0 when the bars' volume is not traded volume (FX tick counts)."""
-        frame = self.market.frame(instrument, self.config.adv_bars + 1)
-        if frame is None or frame.empty:
-            return 0.0, 60.0
-        ts = frame.index.asi8
-        bar_s = float(np.median(np.diff(ts))) / 1e9 if len(ts) > 1 else 60.0
-        if not self._has_volume(instrument) or "volume" not in frame or bar_s <= 0:
-            return 0.0, max(bar_s, 1.0)
-        v = frame["volume"].to_numpy(dtype=np.float64)[-self.config.adv_bars:]
-        v = v[np.isfinite(v)]
-        return (float(v.mean()) / bar_s if v.size else 0.0), bar_s
-
-    def adv(self, instrument: str) -> float:
-        """Average daily volume (the volume rate over 24 hours; 0 when volume is not real)."""
-        return self.liquidity(instrument)[0] * 86_400.0
-
     def view(self, instrument: str, bar: Bar | None = None) -> MarketView | None:
+        """The market an algorithm or the impact check sees, from one read of recent bars:
+        touch, bar volume, price volatility per sqrt(second), the volume rate (0 when the bars'
+        volume is not traded volume, as FX tick counts) and the bar length."""
         bar = bar or self.market.last_bar(instrument)
         if bar is None:
             return None
         quote = self.market.quote(instrument) or (float(bar.close), float(bar.close))
-        volume = float(bar.volume) if self._has_volume(instrument) else 0.0
-        return MarketView(bar.ts_event, float(bar.close), volume, quote[0], quote[1], self._volatility(instrument),
-                          self.liquidity(instrument)[0])
-
-    def _volatility(self, instrument: str) -> float:
+        has_volume = self._has_volume(instrument)
+        vol, rate, bar_s = 0.0, 0.0, 60.0
         frame = self.market.frame(instrument, self.config.adv_bars + 1)
-        if frame is None or len(frame) < 3:
-            return 0.0
-        close = frame["close"].to_numpy(dtype=np.float64)
-        ts = frame.index.asi8 if hasattr(frame.index, "asi8") else np.arange(len(close))
-        dt = float(np.median(np.diff(ts))) / 1e9 if len(ts) > 1 else 0.0
-        diffs = np.diff(close)
-        return float(np.std(diffs) / math.sqrt(dt)) if dt > 0 else 0.0
+        if frame is not None and len(frame) > 1:
+            ts = frame.index.asi8
+            bar_s = max(float(np.median(np.diff(ts))) / 1e9, 1.0)
+            if len(frame) >= 3:
+                vol = float(np.std(np.diff(frame["close"].to_numpy(dtype=np.float64))) / math.sqrt(bar_s))
+            if has_volume and "volume" in frame:
+                v = frame["volume"].to_numpy(dtype=np.float64)[-self.config.adv_bars:]
+                v = v[np.isfinite(v)]
+                rate = float(v.mean()) / bar_s if v.size else 0.0
+        return MarketView(bar.ts_event, float(bar.close), float(bar.volume) if has_volume else 0.0, quote[0],
+                          quote[1], vol, rate, bar_s)
 
     # -- orders -----------------------------------------------------------------------
-    def choose(self, order: Order, signal: Signal | None) -> ExecSpec | None:
+    def choose(self, order: Order, signal: Signal | None, view: MarketView | None) -> ExecSpec | None:
         """Return the spec ``order`` is worked with, or None to send it as it is."""
         if order.reduce_only:
             return None
         own = spec_from_meta(signal.meta) if signal is not None else None
         if own is not None:
             return own
-        view = self.view(order.instrument)
-        if view is None or not self.works_by_default(order.instrument, order.quantity, view.close):
+        if view is None or not self.works_by_default(view, order.quantity):
             return None
         return self.layer.default.spec
 
-    def works_by_default(self, instrument: str, quantity: Decimal, price: float) -> bool:
+    def works_by_default(self, view: MarketView, quantity: Decimal) -> bool:
         """Whether the default algorithm would work an order of this size (else one market order)."""
-        adv = self.adv(instrument)
-        return self.layer.default.choose(float(quantity) * price,
+        adv = view.volume_rate * 86_400.0  # the volume of a day at the recent rate
+        return self.layer.default.choose(float(quantity) * view.close,
                                          float(quantity) / adv if adv > 0 else 0.0) is not None
 
     def route(self, order: Order, signal: Signal | None) -> list[Order]:
         """Return what to send now for an approved order: itself, or its first children."""
-        spec = self.choose(order, signal)
-        view = self.view(order.instrument) if spec is not None else None
+        view = None if order.reduce_only else self.view(order.instrument)
+        spec = self.choose(order, signal, view)
         if spec is None or view is None:
             return [order]
         spread = max(view.ask - view.bid, 0.0)
-        params = self.impact_for(order.instrument).params(spread, self.liquidity(order.instrument)[0])
+        params = self.impact_for(order.instrument).params(spread, view.volume_rate)
         profile: list[float] = []
         if spec.algorithm == "vwap":
             frame = self.market.frame(order.instrument, None)
@@ -145,11 +130,10 @@ class ExecutionDesk:
 
     def _lot(self, instrument: str) -> Decimal:
         spec = self.instruments.get(instrument)
-        lot = getattr(spec, "lot_size", None) or getattr(spec, "lot", None)
-        return Decimal(str(lot)) if lot else Decimal("0.00000001")
+        return spec.lot_size if spec is not None else Decimal("0.00000001")
 
     def on_bar(self, bar: Bar) -> list[Order]:
-        if bar.symbol not in self.layer._by_instrument:
+        if not self.layer.has_work(bar.symbol):
             return []
         view = self.view(bar.symbol, bar)
         return self.layer.on_bar(bar.symbol, view) if view is not None else []

@@ -165,6 +165,15 @@ def _parent(r: Mapping[str, Any]) -> ParentRecord:
                         None if impact is None else ImpactParams(*impact), r["done_ns"] is not None)
 
 
+def with_children(exec_store: ExecStore, parents: list[ParentRecord]) -> Iterator[tuple[ParentRecord, list[ChildRecord]]]:
+    """Yield each parent with its stored children (one read of the children table)."""
+    by_parent: dict[str, list[ChildRecord]] = {}
+    for k in exec_store.children([p.order.client_order_id for p in parents]):
+        by_parent.setdefault(k.parent_id, []).append(k)
+    for p in parents:
+        yield p, by_parent.get(p.order.client_order_id, [])
+
+
 def restore_layer(layer: ExecutionLayer, exec_store: ExecStore, store: Any, account: str) -> int:
     """Rebuild every working parent of ``account`` from the store; return how many.
 
@@ -172,39 +181,13 @@ def restore_layer(layer: ExecutionLayer, exec_store: ExecStore, store: Any, acco
     store's order status says) stays resting; any other child counts only what filled.
     """
     parents = [p for p, _ in exec_store.parents(account, open_only=True)]
-    if not parents:
-        return 0
-    kids = exec_store.children([p.order.client_order_id for p in parents])
-    by_parent: dict[str, list[ChildRecord]] = {}
-    for k in kids:
-        by_parent.setdefault(k.parent_id, []).append(k)
-    for p in parents:
-        children = by_parent.get(p.order.client_order_id, [])
-        filled: dict[str, Decimal] = {}
-        still_open: list[str] = []
-        for c in children:
-            filled[c.child_id] = _filled(store, c.child_id)
-            if _is_open(store, c.child_id):
-                still_open.append(c.child_id)
+    for p, children in with_children(exec_store, parents):
+        filled = {c.child_id: sum((f.quantity for f in store.fills(c.child_id)), Decimal(0)) for c in children}
+        still_open = [c.child_id for c in children if _is_open(store, c.child_id)]
         layer.restore(p, children, filled, still_open)
     return len(parents)
-
-
-def _filled(store: Any, client_order_id: str) -> Decimal:
-    return sum((f.quantity for f in store.fills(client_order_id)), Decimal(0))
 
 
 def _is_open(store: Any, client_order_id: str) -> bool:
     record = store.order(client_order_id)
     return record is not None and OrderStatus(record.status).is_open
-
-
-def iter_shortfalls(exec_store: ExecStore, store: Any) -> Iterator[tuple[ParentRecord, list[ChildRecord]]]:
-    """Yield every stored parent with its children (for transaction-cost analysis)."""
-    parents = [p for p, _ in exec_store.parents()]
-    kids = exec_store.children()
-    by_parent: dict[str, list[ChildRecord]] = {}
-    for k in kids:
-        by_parent.setdefault(k.parent_id, []).append(k)
-    for p in parents:
-        yield p, by_parent.get(p.order.client_order_id, [])

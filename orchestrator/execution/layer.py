@@ -149,6 +149,10 @@ class ExecutionLayer:
         self.templates[state.parent_id] = order
         self._by_instrument.setdefault(order.instrument, []).append(state.parent_id)
 
+    def has_work(self, instrument: str) -> bool:
+        """Whether any parent on ``instrument`` is being worked."""
+        return bool(self._by_instrument.get(instrument))
+
     # -- events -----------------------------------------------------------------------
     def on_bar(self, instrument: str, view: MarketView) -> list[Order]:
         """A bar of ``instrument`` closed: return the children now due on every parent."""
@@ -246,14 +250,4 @@ class ExecutionLayer:
     def working(self) -> list[ParentState]:
         """Return the parents still being worked."""
         return [p for p in self.parents.values() if not p.done]
-
-
-def parent_for(order: Order, spec: ExecSpec | None, default: DefaultExecution, price: float,
-               adv: float) -> ExecSpec | None:
-    """Return the spec ``order`` is worked with: its own, or the default one by size."""
-    if spec is not None:
-        return spec
-    notional = float(order.quantity) * price
-    share = float(order.quantity) / adv if adv > 0 else 0.0
-    return default.choose(notional, share)
 

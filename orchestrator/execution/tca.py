@@ -16,9 +16,9 @@ given. Amounts are in currency, positive = cost; ``bps`` divide by arrival notio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from decimal import Decimal
+from typing import Any
 
 COMPONENTS = ("delay", "spread", "impact", "fees")
 
@@ -114,31 +114,24 @@ def group(outcomes: Sequence[ParentOutcome], by: str) -> dict[str, Shortfall]:
     return out
 
 
-def fills_from_rows(fills: Iterable[Mapping[str, object]], sent: Mapping[str, tuple[float, float]]) -> list[ChildFill]:
-    """Join stored fills with each child's (mid, touch) at send; fills of non-children are skipped."""
-    out = []
-    for f in fills:
-        cid = str(f["client_order_id"])
-        if cid not in sent:
-            continue
-        mid, touch = sent[cid]
-        out.append(ChildFill(cid, float(Decimal(str(f["quantity"]))), float(Decimal(str(f["price"]))),
-                             float(Decimal(str(f.get("fee") or 0))), mid, touch))
+def fills_by_order(store: object) -> dict[str, list[Any]]:
+    """Every stored fill, read once, by client order id."""
+    out: dict[str, list[Any]] = {}
+    for f in store.fills():  # type: ignore[attr-defined]
+        out.setdefault(f.client_order_id, []).append(f)
     return out
 
 
 def outcomes_from_store(store: object) -> list[ParentOutcome]:
     """Every stored parent with its shortfall from its children's stored fills."""
-    from tradefleet.orchestrator.execution.exec_store import ExecStore, iter_shortfalls
+    from tradefleet.orchestrator.execution.exec_store import ExecStore, with_children
 
     exec_store = ExecStore(store)
+    by_order = fills_by_order(store)
     out: list[ParentOutcome] = []
-    for parent, kids in iter_shortfalls(exec_store, store):
-        sent = {k.child_id: (k.mid, k.touch) for k in kids}
-        fills = []
-        for k in kids:
-            for f in store.fills(k.child_id):  # type: ignore[attr-defined]
-                fills.append(ChildFill(k.child_id, float(f.quantity), float(f.price), float(f.fee), *sent[k.child_id]))
+    for parent, kids in with_children(exec_store, [p for p, _ in exec_store.parents()]):
+        fills = [ChildFill(k.child_id, float(f.quantity), float(f.price), float(f.fee), k.mid, k.touch)
+                 for k in kids for f in by_order.get(k.child_id, ())]
         o = parent.order
         shortfall = decompose(o.side.value == "buy", parent.arrival_price, fills, float(o.quantity))
         out.append(ParentOutcome(o.client_order_id, o.bot, o.account, o.instrument, parent.spec.algorithm,

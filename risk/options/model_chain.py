@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -86,6 +86,19 @@ def monthly_expiries(today: date, count: int) -> list[date]:
     return out
 
 
+def model_quotes(model: ChainModel, kind: Any, spot: Any, strike: Any, years: Any, atm_vol: Any
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (bid, ask, mid, vol) under ``model``: the skewed vol, the style's pricer and the
+    spread rounded out to the tick (broadcast over all arguments)."""
+    vol = np.maximum(atm_vol + model.skew * np.log(strike / spot), 0.25 * np.asarray(atm_vol))
+    pricer = bjerksund_stensland_price if model.style == "american" else bsm_price
+    mid = np.asarray(pricer(kind, spot, strike, years, model.rate, vol, model.dividend), dtype=float)
+    half = np.maximum(mid * model.spread_share, model.min_spread) / 2.0
+    bid = np.maximum(np.floor((mid - half) / model.tick) * model.tick, 0.0)
+    ask = np.maximum(np.ceil((mid + half) / model.tick) * model.tick, model.tick)
+    return bid, ask, mid, vol
+
+
 def model_chain(underlying: str, asof_ns: int, spot: float, atm_vol: float,
                 model: ChainModel = EQUITY_MODEL) -> OptionChain:
     """Return the model-priced chain on ``underlying`` at ``asof_ns`` (see the module doc)."""
@@ -101,11 +114,6 @@ def model_chain(underlying: str, asof_ns: int, spot: float, atm_vol: float,
     k = np.array([c.strike for c in contracts])
     t = np.array([c.years_to_expiry(asof_ns) for c in contracts])
     kind = np.array([c.kind for c in contracts])
-    vol = np.maximum(atm_vol + model.skew * np.log(k / spot), 0.25 * atm_vol)
-    pricer = bjerksund_stensland_price if model.style == "american" else bsm_price
-    mid = pricer(kind, spot, k, t, model.rate, vol, model.dividend)
-    half = np.maximum(mid * model.spread_share, model.min_spread) / 2.0
-    bid = np.maximum(np.floor((mid - half) / model.tick) * model.tick, 0.0)
-    ask = np.maximum(np.ceil((mid + half) / model.tick) * model.tick, model.tick)
+    bid, ask, _, vol = model_quotes(model, kind, spot, k, t, atm_vol)
     quotes = [OptionQuote(c, float(b), float(a), float(v)) for c, b, a, v in zip(contracts, bid, ask, vol)]
     return OptionChain(underlying, asof_ns, tuple(quotes), spot=spot)

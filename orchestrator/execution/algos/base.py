@@ -106,6 +106,7 @@ class MarketView:
     ask: float
     volatility: float = 0.0     # price units per sqrt(second), for Almgren-Chriss
     volume_rate: float = 0.0    # the market's average volume per second (impact model)
+    bar_seconds: float = 60.0   # the instrument's bar length
 
     @property
     def mid(self) -> float:
