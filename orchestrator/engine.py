@@ -156,8 +156,8 @@ class Engine:
         for cid in self.desk.drain_cancels():
             self.oms.cancel(cid)
         for child in children:
-            if self.exits is not None and not child.reduce_only:
-                self.exits.expect(child, self.desk.stop_for(child))
+            if self.exits is not None and not child.reduce_only and not self.intents.owns(child):
+                self.exits.expect(child, self.desk.stop_for(child))  # an intent carries its own exits
             self.oms.submit(child)
 
     def submit_exit(self, exit_order: ExitOrder, bar: Bar) -> Order:
