@@ -73,6 +73,7 @@ class Engine:
         #: event bots' recorded tick sources (replay): bot name -> source with ``at(now_ns)``
         self.tick_sources: dict[str, Any] = {}
         self.control = ControlState()
+        self._controls_seen: dict[str, Any] | None = None  # the control rows at the last reload
         self.fills = 0
         self.fills_by_bot: dict[str, int] = {}
         self.trade_results: dict[str, list[Decimal]] = {}
@@ -85,8 +86,21 @@ class Engine:
 
     # -- control ----------------------------------------------------------------------
     def reload_control(self) -> ControlState:
-        """Re-read pause/halt from the store."""
+        """Re-read pause/halt from the store.
+
+        Rows that changed since the previous reload (an operator's pause, resume or halt
+        written by the CLI, the dashboard, Telegram or the API, from any process) are
+        handed to the risk gate's optional ``on_control(changes, now_ns)``, so holds the
+        risk gate keeps itself (a bot's or fleet's daily-loss budget) follow a resume. The
+        first reload only takes the baseline: rows written before the engine started are
+        not news."""
         controls = {c.scope: c for c in self.services.store.controls()}
+        seen, self._controls_seen = self._controls_seen, controls
+        if seen is not None:
+            changes = [c for scope, c in controls.items() if seen.get(scope) != c]
+            hook = getattr(self.pipeline.risk, "on_control", None)
+            if changes and hook is not None:
+                hook(changes, self.services.clock.now_ns())
         fleet = controls.get(FLEET)
         paused = frozenset(name for name in self.runners if (c := controls.get(bot_scope(name))) is not None and c.paused)
         exits = tuple((bot, inst, c.reason, c.actor) for s, c in controls.items()
