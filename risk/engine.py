@@ -282,7 +282,8 @@ class PortfolioRiskGate:
 
     # -- internals ------------------------------------------------------------------
     def _snapshot(self, ctx: GateContext) -> Snapshot:
-        key = (ctx.now_ns, ctx.portfolio.cash(), ctx.portfolio.open_position_count())
+        key = (ctx.now_ns, ctx.portfolio.cash(), ctx.portfolio.open_position_count(),
+               getattr(ctx.portfolio, "buying_power", None))  # an account refresh rebuilds too
         snap = self.snap
         if snap is not None and snap.key == key:
             return snap
@@ -461,8 +462,9 @@ class PortfolioRiskGate:
         others = [s for s in self.model.cluster(signal.instrument) if s != signal.instrument]
         used = book.cluster_gross(others) + abs(book.net_symbol.get(signal.instrument, 0.0) + closing)
         caps.append(Headroom("correlation_cluster", self.config.correlation.cluster_cap_pct * equity - used))
-        if want > 0:
-            caps.append(Headroom("cash", book.cash - closing))
+        if want > 0:  # the account's buying power (margin: above its cash; unsettled sales: below)
+            kind, spendable = book.spendable(signal.instrument)
+            caps.append(Headroom(kind, spendable - closing))
         return caps
 
     def _exit_only(self, signal: Signal, fleet: str, close: Decimal, ctx: GateContext, reason: str,
