@@ -317,10 +317,10 @@ class IntentDispatcher:
         sent = [o for o in orders if o is not None]
         sent.sort(key=lambda o: not o.reduce_only)
         for o in sent:
-            self._send(live, o)
-            if intent.bracket is not None:
-                for child in _bracket(o, intent, self._instrument(o.instrument, runner)):
-                    self._send(live, child)
+            if intent.bracket is not None:  # one group: the venue's own bracket where it has one
+                self._send_linked(live, [o, *_bracket(o, intent, self._instrument(o.instrument, runner))])
+            else:
+                self._send(live, o)
         if intent.is_multi_leg and intent.leg_risk is LegRisk.HEDGE and not venue_atomic:
             live.hedge = tuple((o.client_order_id, o.quantity) for o in sent)
             self.check_hedges()
@@ -493,6 +493,19 @@ class IntentDispatcher:
         return out
 
     def _send(self, live: LiveIntent, order: Order) -> None:
+        self._track(live, order)
+        if self.engine.oms.submit(order) is None:
+            self._untrack_unstored(order)
+
+    def _send_linked(self, live: LiveIntent, orders: list[Order]) -> None:
+        """An entry and its bracket exits, sent as one group (native at the venue where it can be)."""
+        for o in orders:
+            self._track(live, o)
+        for o, ack in zip(orders, self.engine.oms.submit_linked(orders), strict=True):
+            if ack is None:
+                self._untrack_unstored(o)
+
+    def _track(self, live: LiveIntent, order: Order) -> None:
         e = self.engine
         live.orders.append(order)
         self._intent_of[order.client_order_id] = next((k for k, v in self.live.items() if v is live), "")
@@ -502,7 +515,9 @@ class IntentDispatcher:
             runner.stats.orders += 1
         if not order.is_contingent:  # bracket children and OCO members are exits, never pending
             self._working[order.client_order_id] = order
-        if e.oms.submit(order) is None and e.services.store.order(order.client_order_id) is None:
+
+    def _untrack_unstored(self, order: Order) -> None:
+        if self.engine.services.store.order(order.client_order_id) is None:
             self._working.pop(order.client_order_id, None)  # blocked before the venue: never stored
 
     def _refuse(self, runner: BotRunner, intent: OrderIntent, iid: str, now_ns: int, reason: str, detail: str) -> None:
