@@ -160,6 +160,19 @@ class Engine:
                 self.exits.expect(child, self.desk.stop_for(child))  # an intent carries its own exits
             self.oms.submit(child)
 
+    def stop_parents(self, bot: str, parents: list[str]) -> None:
+        """Cancel every child of stopped ``parents`` still open at the venue (a market child
+        sent at this bar's close would otherwise fill after the exit that stopped it)."""
+        assert self.desk is not None
+        for cid in self.desk.drain_cancels():
+            self.oms.cancel(cid)
+        if not parents:
+            return
+        stopped = set(parents)
+        for rec in self.services.store.open_orders(bot):
+            if self.desk.parent_of(rec.client_order_id) in stopped:
+                self.oms.cancel(rec.client_order_id)
+
     def submit_exit(self, exit_order: ExitOrder, bar: Bar) -> Order:
         """Send a scaled-exit tranche as a reduce-only order, stored with its reason.
 
@@ -302,6 +315,9 @@ class Engine:
         """Run one signal through every gate; store it with the decisions; send the order."""
         signal = replace(signal, account=self.account)
         runner.stats.signals += 1
+        if self.desk is not None and self.desk.layer.has_work(signal.instrument):  # an exit or a flip stops a working entry
+            self.stop_parents(signal.bot, self.desk.stop_against(signal.bot, signal.instrument, signal.direction.sign,
+                                                                 self.services.clock.now_ns()))
         ctx = GateContext(self.services.clock.now_ns(), runner.spec, self.services.market, self.ledger,
                           self.control.halted, self.control.halt_reason)
         result = self.pipeline.run(signal, ctx)
