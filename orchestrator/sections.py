@@ -76,6 +76,10 @@ class PaperConfig(Section):
         "adverse", description="which of take-profit and stop fills first when one bar reaches both")
     max_volume_share: float = Field(0.1, ge=0, le=1, description="most of a bar's volume one order takes (0 = no cap)")
     latency_ms: float = Field(0.0, ge=0, description="delay between an order's decision and its arrival")
+    fee_per_contract: float = Field(0.65, ge=0, description="option fee per contract (instead of fee_bps)")
+    option_improvement: float = Field(
+        0.0, ge=0, le=1, description="option fills inside the spread: share of the half-spread given back "
+        "(0 = at the bid/ask, 1 = at the mid)")
 
 
 class RiskConfig(Section):

@@ -259,6 +259,11 @@ class PortfolioRiskGate:
         return build_report(self)
 
     # -- internals ------------------------------------------------------------------
+    def mult(self, instrument: str) -> float:
+        """The contract multiplier of ``instrument`` (100 for an option, else 1)."""
+        inst = self.instruments.get(instrument)
+        return float(inst.multiplier) if inst is not None else 1.0
+
     def _snapshot(self, ctx: GateContext) -> Snapshot:
         key = (ctx.now_ns, ctx.portfolio.cash(), ctx.portfolio.open_position_count())
         snap = self.snap
@@ -272,7 +277,7 @@ class PortfolioRiskGate:
             if ctx.now_ns != self._last_tick:
                 self._tick(ctx, snap)
             return snap
-        book = ExposureBook.build(ctx.portfolio, ctx.market, lambda b: self._fleet_of.get(b, "default"))
+        book = ExposureBook.build(ctx.portfolio, ctx.market, lambda b: self._fleet_of.get(b, "default"), self.mult)
         self.snap = snap = Snapshot(key, book, snap.greeks if snap is not None else None, built_ns=ctx.now_ns)
         for bot, instrument, pnl in self._outcomes.scan(book):
             # an exit this gate approved already started the cooldown; others (stops,
@@ -292,6 +297,8 @@ class PortfolioRiskGate:
         if self.scoped_loss.enabled:
             self._scoped_loss(ctx, snap.book.equity)
         universe = held | set(self.universe() if self.universe is not None else [])
+        if self.instruments:  # options enter through their Greeks, not as return series of their own
+            universe = {s for s in universe if getattr(self.instruments.get(s), "option", None) is None}
         if self.model.needs_refresh(ctx.now_ns, universe):
             self.model.rebuild(ctx.market, universe, ctx.now_ns)
         if self.greeks_provider is not None:
