@@ -166,7 +166,8 @@ def approve_group(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext,
             return Decision.rejected(GATE, hit[0], hit[1], {"factors": factors, "states": len(states(s0))}), none
     qtys = _round(gate, group, ctx, desired, inc, s)
     if group.kind != "target" and any(q == 0 for q in qtys):
-        return Decision.rejected(GATE, "size_below_lot", f"scale {s:.4f} leaves a leg under one lot",
+        bound = f"; bound by {hit[0]}: {hit[1]}" if hit is not None else ""
+        return Decision.rejected(GATE, "size_below_lot", f"scale {s:.4f} leaves a leg under one lot{bound}",
                                  {"factors": factors}), none
     if all(q == 0 for q in qtys):
         return Decision.rejected(GATE, "size_below_lot", f"scale {s:.4f} leaves nothing to trade"), none
