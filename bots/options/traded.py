@@ -92,15 +92,15 @@ class OptionLegsBot(PortfolioBot):
         if len(panel) == 0:
             return []
         under = panel.instruments[0]
-        chain = ctx.chain(under)
-        if chain is None or not len(chain):
-            return []
         if any(not o.is_contingent for o in ctx.open_orders):
             return []  # something is working: wait for it
         held = self.option_legs(ctx, under)
-        spot = float(chain.spot or panel.values["close"][-1, 0])
         if held:
             return self.manage(held, ctx)
+        chain = ctx.chain(under)
+        if chain is None or not len(chain):
+            return []
+        spot = float(chain.spot or panel.values["close"][-1, 0])
         expiry = next((e for e in chain.expiries() if (e - ctx.now.date()).days >= self.params.min_dte), None)
         if expiry is None:
             return []
