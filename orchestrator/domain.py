@@ -311,6 +311,9 @@ class Fill:
     fee: Decimal
     ts_event: int
     ts_init: int
+    model: str = ""
+    """The fill-model configuration a simulated fill was priced with (the paper broker's
+    calibration version, when one set its slippage); '' for a venue's fill."""
 
     @property
     def signed_qty(self) -> Decimal:
