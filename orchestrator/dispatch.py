@@ -61,6 +61,8 @@ class Engine(Protocol):
     ledger: Ledger
     route: Callable[[str], str]
 
+    def stop_parents(self, bot: str, parents: list[str]) -> None: ...
+
     def _reduce(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: float, ts_event: int,
                 reason: str, detail: str, meta: dict[str, Any]) -> Order: ...
 
@@ -245,8 +247,7 @@ class IntentDispatcher:
         desk = self.engine.desk
         if order.client_order_id in self._parents and desk is not None:
             stopped = desk.cancel(order.client_order_id, self.engine.services.clock.now_ns())
-            for cid in desk.drain_cancels():
-                self.engine.oms.cancel(cid)
+            self.engine.stop_parents(order.bot, [order.client_order_id] if stopped else [])
             self._working.pop(order.client_order_id, None)
             return stopped
         rec = self.engine.services.store.order(order.client_order_id)

@@ -153,6 +153,18 @@ class ExecutionDesk:
         state = self.layer.parents.get(parent_id)
         return None if state is None or state.done else state.quantity - state.filled
 
+    def stop_against(self, bot: str, instrument: str, sign: int, ts_ns: int) -> list[str]:
+        """Stop ``bot``'s parents on ``instrument`` that a new signal of direction ``sign``
+        (0: flat) no longer wants: every one when flat, those on the other side on a flip.
+        Their resting children are left in ``drain_cancels``. Return the parents stopped."""
+        stopped = []
+        for state in self.layer.working_on(instrument):
+            t = self.layer.templates[state.parent_id]
+            if t.bot == bot and t.instrument == instrument and (sign == 0 or (1 if state.buy else -1) != sign):
+                self.layer.cancel(state.parent_id, ts_ns)
+                stopped.append(state.parent_id)
+        return stopped
+
     def cancel(self, parent_id: str, ts_ns: int) -> bool:
         """Stop working a parent; its resting children are left in ``drain_cancels``."""
         return self.layer.cancel(parent_id, ts_ns)

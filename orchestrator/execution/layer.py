@@ -259,6 +259,10 @@ class ExecutionLayer:
                                                    view.mid, touch, view.volume_rate, state.spec.interval_s))
         return child
 
+    def working_on(self, instrument: str) -> list[ParentState]:
+        """Return the parents on ``instrument`` still being worked."""
+        return [self.parents[pid] for pid in self._by_instrument.get(instrument, ())]
+
     def working(self) -> list[ParentState]:
         """Return the parents still being worked."""
         return [p for p in self.parents.values() if not p.done]
