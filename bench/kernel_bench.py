@@ -59,13 +59,32 @@ def replay_rate(repeat: int, stages: list[str] | None = None) -> dict[str, float
 
 _CHILD = """
 import json, resource, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+import tradefleet.risk.report as report
 from tradefleet.app.config import AppConfig
 from tradefleet.app.replay import run_replay
 stages, store, start, end = json.loads(sys.argv[1])
+counts = {"risk_state_statements": 0, "risk_state_rows": 0, "risk_reports_built": 0}
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count(conn, cursor, statement, params, context, many):
+    if "risk_state" in statement and not statement.lstrip().upper().startswith("SELECT"):
+        counts["risk_state_statements"] += 1
+        counts["risk_state_rows"] += len(params) if many else 1
+
+_build = report.build_report
+
+def _counted(gate):
+    counts["risk_reports_built"] += 1
+    return _build(gate)
+
+report.build_report = _counted
 config = AppConfig() if stages is None else AppConfig.model_validate({"pipeline": {"stages": stages}})
 s = run_replay(config, store_url=store, start=start, end=end)
 print(json.dumps({"events": s.bar_events, "events_per_s": s.events_per_second, "loop_s": s.wall_seconds,
-                  "fills": s.fills, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "fills": s.fills, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  **counts}))
 """
 
 
@@ -94,7 +113,8 @@ def pipeline_side_by_side(repeat: int, start: str | None, end: str | None) -> di
         out[name] = {"events": rs[0]["events"], "median_events_per_s": round(statistics.median(rates)),
                      "all_events_per_s": [round(r) for r in rates],
                      "median_loop_s": round(statistics.median(r["loop_s"] for r in rs), 3),
-                     "peak_rss_mb": round(max(r["peak_rss_mb"] for r in rs), 1)}
+                     "peak_rss_mb": round(max(r["peak_rss_mb"] for r in rs), 1),
+                     **{k: rs[-1][k] for k in ("risk_state_statements", "risk_state_rows", "risk_reports_built")}}
     k = out["kernel"]["median_events_per_s"]  # type: ignore[index]
     f = out["full"]["median_events_per_s"]  # type: ignore[index]
     out["full_over_kernel"] = round(f / k, 3) if k else None
@@ -122,7 +142,9 @@ def main() -> None:
         for name in ("kernel", "full"):
             x = r[name]
             print(f"  {name:7} {x['median_events_per_s']:>9,} events/s (median; all {x['all_events_per_s']})"  # type: ignore[index]
-                  f"  loop {x['median_loop_s']} s  peak RSS {x['peak_rss_mb']} MB")  # type: ignore[index]
+                  f"  loop {x['median_loop_s']} s  peak RSS {x['peak_rss_mb']} MB"  # type: ignore[index]
+                  f"  risk_state writes {x['risk_state_statements']} ({x['risk_state_rows']} rows),"  # type: ignore[index]
+                  f" reports built {x['risk_reports_built']}")  # type: ignore[index]
         print(f"  full / kernel = {r['full_over_kernel']}")
         w = r["first_full_run_fresh_folder"]
         print(f"  first full run in a fresh folder (fits the regime models): {w['events_per_s']:,.0f} events/s,"  # type: ignore[index]
