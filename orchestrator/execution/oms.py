@@ -323,7 +323,30 @@ class OrderManager:
                 checked = self._intake(acct, fill)
                 if checked is not None and self._book(*checked):
                     new.append(checked[1])
+            self._venue_updates(acct)
         return new
+
+    def _venue_updates(self, account: str) -> None:
+        """Store what the venue ended by itself (an OCO sibling canceled by a fill, bracket
+        children of a canceled entry, an expiry): the broker's ``poll_updates``, after the
+        fills of the same poll, so a fill that raced the cancel is booked first."""
+        poll = getattr(self._brokers[account], "poll_updates", None)
+        if poll is None:
+            return
+        try:
+            updates = poll()
+        except BrokerError as exc:
+            self._alert("updates_unavailable", f"account {account}: {redact(exc)}", account)
+            return
+        for vo in updates:
+            if vo.status not in (OrderStatus.CANCELED, OrderStatus.REJECTED):
+                continue
+            rec = self._store.order(vo.client_order_id)
+            if rec is None or not rec.status.is_open:
+                continue
+            self.emulator.drop(vo.client_order_id)
+            self._store.update_order(vo.client_order_id, vo.status, ts_ns=self._clock.now_ns(),
+                                     reason=redact(vo.reason) if vo.reason else f"{vo.status.value} by the venue")
 
     # -- fill intake -----------------------------------------------------------------------
     def _load_known(self, fills: list[Fill]) -> None:

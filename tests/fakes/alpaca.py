@@ -25,10 +25,18 @@ def _order(o: BookOrder) -> dict[str, Any]:
 
 
 class FakeAlpaca:
-    """Alpaca trading API on 127.0.0.1 backed by a :class:`VenueBook`."""
+    """Alpaca trading API on 127.0.0.1 backed by a :class:`VenueBook`.
 
-    def __init__(self, book: VenueBook | None = None) -> None:
+    Buying power is reported and enforced as Alpaca does: a cash account (``multiplier``
+    1) may spend its settled cash (``cash - unsettled``); a margin account (``multiplier``
+    2 or 4) ``multiplier x equity - long market value - unsettled`` (Reg T excess equity
+    times the multiplier). A buy costing more is refused with 403 "insufficient buying power"."""
+
+    def __init__(self, book: VenueBook | None = None, multiplier: int = 1,
+                 unsettled: Decimal = Decimal(0)) -> None:
         self.book = book or VenueBook()
+        self.multiplier = multiplier
+        self.unsettled = unsettled
         self.server = FakeServer([
             ("GET", r"/v2/account", self.account),
             ("POST", r"/v2/orders", self.submit),
@@ -50,7 +58,13 @@ class FakeAlpaca:
         return self._auth(req) or {
             "id": str(uuid.UUID(int=1)), "account_number": "PA0000001", "status": "ACTIVE", "currency": "USD",
             "cash": str(self.book.cash), "equity": str(self.book.cash + self._mark()),
-            "buying_power": str(self.book.cash)}
+            "multiplier": str(self.multiplier), "buying_power": str(self.buying_power())}
+
+    def buying_power(self) -> Decimal:
+        with self.book.lock:
+            mark = self._mark()
+            longs = sum((q * self.book.price(s, None) for s, q in self.book.positions.items() if q > 0), Decimal(0))
+            return max(self.multiplier * (self.book.cash + mark) - longs - self.unsettled, Decimal(0))
 
     def _mark(self) -> Decimal:
         return sum((q * self.book.price(s, None) for s, q in self.book.positions.items()), Decimal(0))
@@ -59,6 +73,10 @@ class FakeAlpaca:
         body = req.json()
         cid = body.get("client_order_id") or str(uuid.uuid4())
         price = Decimal(str(body["limit_price"])) if body.get("limit_price") is not None else None
+        if body["side"] == "buy" and Decimal(str(body["qty"])) * self.book.price(body["symbol"], price) \
+                > self.buying_power():
+            return Reply({"code": 40310000, "message": "insufficient buying power",
+                          "buying_power": str(self.buying_power())}, 403)
         try:
             o = self.book.place(str(uuid.uuid4()), cid, body["symbol"], body["side"], Decimal(str(body["qty"])), price)
         except DuplicateClientId:
