@@ -34,6 +34,7 @@ import numpy as np
 
 from tradefleet.ai.config import RegimeConfig
 from tradefleet.ai.regime.features import regime_features
+from tradefleet.ai.regime.fingerprint import data_key
 from tradefleet.ai.regime.hmm import RegimeModel, fit_regime_model
 from tradefleet.orchestrator.clock import NS
 
@@ -65,8 +66,6 @@ class Prefitter:
 
     def __init__(self, config: RegimeConfig, series: SeriesSource, workers: int, ahead: int | None = None,
                  stored: Callable[[str, int, str], bool] | None = None) -> None:
-        from tradefleet.ai.regime.service import data_key
-
         self.config = config
         self.series = series
         self.workers = workers

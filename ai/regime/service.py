@@ -19,6 +19,7 @@ import numpy as np
 from tradefleet.ai.config import REGIME_LABELS, RegimeConfig
 from tradefleet.ai.data import series_arrays
 from tradefleet.ai.regime.features import regime_features
+from tradefleet.ai.regime.fingerprint import MODEL_FORMAT, data_key  # noqa: F401 (re-exported)
 from tradefleet.ai.regime.history import RegimeHistory, RegimeRow
 from tradefleet.ai.regime.hmm import RegimeModel, fit_regime_model
 from tradefleet.ai.regime.model_store import ModelStore
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _DAY_NS = 86_400 * NS
 _RETRY_NS = 3600 * NS
-MODEL_FORMAT = "regime-v2"  # bump when features, scaling or labelling change
 
 
 @dataclass(frozen=True)
@@ -180,14 +180,3 @@ class RegimeService:
     def _reading(market: str, model: RegimeModel, bar_ts: int, p: np.ndarray) -> RegimeReading:
         probs = {model.labels[i]: float(p[i]) for i in range(model.n_states)}
         return RegimeReading(market, model.labels[int(np.argmax(p))], probs, bar_ts, model.version)
-
-
-def data_key(ts: np.ndarray, closes: np.ndarray) -> str:
-    """Fingerprint the training bars, so a stored model is reused only on identical data."""
-    import hashlib
-
-    h = hashlib.sha1(MODEL_FORMAT.encode())  # features/labels code version: old artifacts never match
-    h.update(np.ascontiguousarray(ts, dtype=np.int64).tobytes())
-    h.update(np.ascontiguousarray(closes, dtype=np.float64).tobytes())
-    return h.hexdigest()[:16]
-
