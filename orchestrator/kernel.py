@@ -71,16 +71,16 @@ def install_execution(engine: Engine, config: KernelConfig, store: Store, market
     from tradefleet.orchestrator.execution.costcheck import CostCheckedRisk
     from tradefleet.orchestrator.execution.desk import ExecutionDesk
     from tradefleet.orchestrator.execution.exec_store import ExecStore, restore_layer
-    from tradefleet.orchestrator.execution.impact import ImpactScales
+    from tradefleet.orchestrator.execution.calibrate import apply_calibrations
 
     exec_store = ExecStore(store)
     desk = ExecutionDesk(config.execution, market, instruments, exec_store)
     engine.desk = desk
     if config.execution.impact_check:
         engine.pipeline.risk = CostCheckedRisk(engine.pipeline.risk, desk)
-    for row in exec_store.calibrations():  # oldest first: the newest version per instrument wins
-        if row["venue"] == account:
-            desk.scales[row["instrument"]] = ImpactScales(row["eta_scale"], row["gamma_scale"], row["version"])
+    # the newest calibrations: the desk's impact scales, the paper broker's slippage
+    apply_calibrations(engine, store, account, config.execution.calibrate_accounts,
+                       config.execution.paper_calibration)
     restore_layer(desk.layer, exec_store, store, account)
 
 

@@ -38,6 +38,11 @@ class Ledger:
         self._cash = starting_cash
         self._mark = mark
         self._books: dict[tuple[str, str], _Book] = {}
+        #: owner -> its books in the order they opened, and the change counter of each
+        #: owner (first appearance order), so a reader of one owner's P&L never scans all
+        self._by_owner: dict[str, list[_Book]] = {}
+        self._owner_seq: dict[str, int] = {}
+        self._seq = 0
         self._open = 0
         self.fees_paid = ZERO
         #: account -> what it may spend on buys: the venue's buying power at the last
@@ -53,6 +58,9 @@ class Ledger:
         book = self._books.get(key)
         if book is None:
             book = self._books[key] = _Book()
+            self._by_owner.setdefault(owner, []).append(book)
+        self._seq += 1
+        self._owner_seq[owner] = self._seq
         signed = fill.signed_qty
         m = self.mult(fill.instrument)
         self._cash -= signed * fill.price * m + fill.fee
@@ -136,9 +144,15 @@ class Ledger:
         """Load a stored state (restart)."""
         self._cash = cash
         self._books.clear()
+        self._by_owner.clear()
+        self._owner_seq.clear()
         for p in positions:
             b = self._books[(p.bot, p.instrument)] = _Book()
             b.qty, b.avg, b.realized = p.quantity, p.avg_price, p.realized_pnl
+        for (owner, _), b in self._books.items():
+            self._by_owner.setdefault(owner, []).append(b)
+            self._seq += 1
+            self._owner_seq[owner] = self._seq
         self._open = sum(1 for b in self._books.values() if b.qty != 0)
 
     # -- PortfolioView --------------------------------------------------------------
@@ -174,4 +188,11 @@ class Ledger:
         return self._cash + self.positions_value()
 
     def realized(self, owner: str | None = None) -> Decimal:
-        return sum((b.realized for (o, _), b in self._books.items() if owner is None or o == owner), ZERO)
+        if owner is not None:
+            return sum((b.realized for b in self._by_owner.get(owner, ())), ZERO)
+        return sum((b.realized for b in self._books.values()), ZERO)
+
+    def owners_changed(self, since: int) -> tuple[list[str], int]:
+        """The owners whose books changed after change ``since`` (in the order they first
+        traded), and the change counter to pass next time (0 at first: every owner)."""
+        return [o for o, seq in self._owner_seq.items() if seq > since], self._seq

@@ -120,6 +120,28 @@ class ExecutionConfig(Section):
                                     "target or stop, in bps of its price")
     max_cost_share: float = Field(0.5, gt=0, le=1, description="largest share of the expected edge the "
                                   "expected cost may take")
+    calibrate_every: str | None = Field("1d", description="paper and live runs refit the impact model and the "
+                                        "paper slippage from LIVE child fills this often (a duration: 1d, 12h); "
+                                        "none/empty: never (tradefleet tca-calibrate still does it by hand)")
+    calibrate_accounts: list[str] | None = Field(None, description="the live venue accounts whose fills "
+                                                 "calibrate (default: every account with live = true)")
+    calibrate_min_samples: int = Field(20, ge=1, le=1_000_000, description="child fills an instrument needs "
+                                       "before it is calibrated")
+    paper_calibration: bool = Field(True, description="the paper broker prices an instrument's slippage with "
+                                    "its newest stored calibration (its fills record the version)")
+
+    @field_validator("calibrate_every")
+    @classmethod
+    def _every(cls, v: str | None) -> str | None:
+        if v is None or not str(v).strip() or str(v).strip().lower() == "none":
+            return None
+        from tradefleet.orchestrator.duration import parse_duration
+
+        try:
+            parse_duration(v, "execution.calibrate_every")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return str(v).strip()
 
 
 class BotConfig(Section):

@@ -357,7 +357,11 @@ class PortfolioRiskGate:
         """Save the report now (the CLI and dashboard read it); a replay saves one at its end."""
         self._report_ns = now_ns
         try:
-            self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), now_ns)
+            lazy = getattr(self.store, "save_lazy", None)
+            if lazy is not None:  # built when committed or asked for, not on every simulated day
+                lazy(REPORT_KEY, lambda: _jsonable(self.report()), now_ns)
+            else:
+                self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), now_ns)
         except StoreError as exc:  # the report is informational: alert, keep judging signals
             self.alerts.emit(RiskAlert("report_not_saved", "fleet", str(exc), now_ns))
 

@@ -107,6 +107,17 @@ class PaperBroker:
         # an instrument of a named venue pays that venue's schedule (Kalshi's formula, SEC/TAF...)
         self._fees = {sym: schedule_for(i.venue, i.asset_class.value) for sym, i in instruments.items()
                       if i.venue in SCHEDULES and i.venue != "paper"}
+        #: instrument -> (calibration version, slippage bps): measured on live fills, it replaces
+        #: the configured slippage for that instrument (see :meth:`calibrate`)
+        self.calibrations: dict[str, tuple[str, float]] = {}
+        self._calibrated: dict[str, FillConfig] = {}
+
+    def calibrate(self, instrument: str, version: str, slippage_bps: float) -> None:
+        """Price ``instrument``'s taker fills with ``slippage_bps`` (a calibration measured on
+        live fills, stored as ``version``) instead of the configured slippage; every fill it
+        prices records the version (``Fill.model``). Spread, impact and fees are unchanged."""
+        self.calibrations[instrument] = (version, float(slippage_bps))
+        self._calibrated[instrument] = replace(self.fill_config, slippage_bps=float(slippage_bps))
 
     @classmethod
     def build(cls, services: Services) -> PaperBroker:
@@ -291,6 +302,8 @@ class PaperBroker:
 
     def _match(self, symbol: str, event: Bar | QuoteTick, config: FillConfig) -> None:
         resting = self._states[symbol]
+        if config is self.fill_config and symbol in self._calibrated:
+            config = self._calibrated[symbol]
         if isinstance(event, Bar) and symbol in self._tick_volume:  # tick volume is not units: no cap, no impact
             event = replace(event, volume=0.0)
         fills, states = match_book(list(resting.values()), event, config)
@@ -327,8 +340,10 @@ class PaperBroker:
             fee = fees.fee(order.side, mf.quantity, mf.price, mf.liquidity)  # type: ignore[arg-type]
         n = self._trades[order.client_order_id] = self._trades.get(order.client_order_id, 0) + 1
         now = max(self._clock.now_ns(), mf.ts_event)
+        cal = self.calibrations.get(order.instrument)
+        model = cal[0] if cal is not None and not self._at_touch(order.instrument) else ""
         fill = Fill(order.client_order_id, self._venue, vo.venue_order_id, f"{vo.venue_order_id}-t{n}",
-                    order.instrument, order.side, mf.quantity, mf.price, fee, now, now)
+                    order.instrument, order.side, mf.quantity, mf.price, fee, now, now, model)
         self._book.apply_fill(self._venue, fill)
         self._fills.append(fill)
 
