@@ -152,7 +152,7 @@ class IntentDispatcher:
             if live.bot == bot and live.deferred:
                 ids.update((o.client_order_id, iid) for o in live.deferred)
         return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks,
-                         ids)
+                         ids, getattr(e, "chains", None))
 
     def open_orders(self, bot: str) -> list[Order]:
         """The bot's working intent orders (their unfilled part), plus staged ones not yet
@@ -383,10 +383,15 @@ class IntentDispatcher:
         if intent.execution is not None:
             self._specs.update((o.client_order_id, intent.execution) for o in sent)
         for o in sent:
-            self._send(live, o)
-            if intent.bracket is not None:
-                for child in _bracket(o, intent, self._instrument(o.instrument, runner)):
-                    self._send(live, child)
+            if intent.bracket is None:
+                self._send(live, o)
+                continue
+            group = [o, *_bracket(o, intent, self._instrument(o.instrument, runner))]
+            if intent.execution is None:  # one group: the venue's own bracket where it has one
+                self._send_linked(live, group)
+            else:  # an entry worked by the execution layer: its exits wait in the order manager
+                for order in group:
+                    self._send(live, order)
         if intent.is_multi_leg and intent.leg_risk is LegRisk.HEDGE and not venue_atomic:
             live.hedge = tuple((o.client_order_id, o.quantity) for o in sent)
             self.check_hedges()
@@ -560,14 +565,7 @@ class IntentDispatcher:
 
     def _send(self, live: LiveIntent, order: Order) -> None:
         e = self.engine
-        live.orders.append(order)
-        self._intent_of[order.client_order_id] = next((k for k, v in self.live.items() if v is live), "")
-        self._owned.add(order.client_order_id)
-        runner = e.runners.get(order.bot)
-        if runner is not None:
-            runner.stats.orders += 1
-        if not order.is_contingent:  # bracket children and OCO members are exits, never pending
-            self._working[order.client_order_id] = order
+        self._track(live, order)
         spec = self._specs.pop(order.client_order_id, None)
         if spec is not None and e.desk is not None and not order.reduce_only:
             out = e.desk.route(order, None, spec)
@@ -576,7 +574,30 @@ class IntentDispatcher:
                 for child in out:
                     e.oms.submit(child)
                 return
-        if e.oms.submit(order) is None and e.services.store.order(order.client_order_id) is None:
+        if e.oms.submit(order) is None:
+            self._untrack_unstored(order)
+
+    def _send_linked(self, live: LiveIntent, orders: list[Order]) -> None:
+        """An entry and its bracket exits, sent as one group (native at the venue where it can be)."""
+        for o in orders:
+            self._track(live, o)
+        for o, ack in zip(orders, self.engine.oms.submit_linked(orders), strict=True):
+            if ack is None:
+                self._untrack_unstored(o)
+
+    def _track(self, live: LiveIntent, order: Order) -> None:
+        e = self.engine
+        live.orders.append(order)
+        self._intent_of[order.client_order_id] = next((k for k, v in self.live.items() if v is live), "")
+        self._owned.add(order.client_order_id)
+        runner = e.runners.get(order.bot)
+        if runner is not None:
+            runner.stats.orders += 1
+        if not order.is_contingent:  # bracket children and OCO members are exits, never pending
+            self._working[order.client_order_id] = order
+
+    def _untrack_unstored(self, order: Order) -> None:
+        if self.engine.services.store.order(order.client_order_id) is None:
             self._working.pop(order.client_order_id, None)  # blocked before the venue: never stored
 
     def _refuse(self, runner: BotRunner, intent: OrderIntent | Target | Quote, iid: str, now_ns: int, reason: str,
