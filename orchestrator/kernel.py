@@ -48,8 +48,20 @@ def paper_broker(config: KernelConfig, market: MarketState, clock: Clock, accoun
     """The paper account configured by ``[paper]`` and ``[engine]``."""
     cash = Decimal(repr(config.engine.starting_cash))
     costs = PaperCosts(config.paper.slippage_bps, config.paper.fee_bps)
-    return PaperBroker(market, clock, cash, costs, account, instruments,
-                       fill_config(costs, market.spread_bps, config.paper))
+    broker = PaperBroker(market, clock, cash, costs, account, instruments,
+                         fill_config(costs, market.spread_bps, config.paper))
+    broker.fee_per_contract = Decimal(repr(config.paper.fee_per_contract))
+    broker.option_improvement = config.paper.option_improvement
+    return broker
+
+
+def multiplier_of(instruments: dict[str, Instrument]) -> Callable[[str], Decimal | None]:
+    """``symbol -> contract multiplier`` over a live instruments map (None while unknown)."""
+    def mult(symbol: str) -> Decimal | None:
+        inst = instruments.get(symbol)
+        return inst.multiplier if inst is not None else None
+
+    return mult
 
 
 def install_execution(engine: Engine, config: KernelConfig, store: Store, market: MarketState,
@@ -85,7 +97,7 @@ def assemble(config: KernelConfig, *, store: Store, registry: Registry, specs: l
     if brokers is None:
         paper = paper_broker(config, market, clock, account, instruments)
         brokers = {account: paper}
-    ledger = Ledger(Decimal(repr(config.engine.starting_cash)), market.last_close, account)
+    ledger = Ledger(Decimal(repr(config.engine.starting_cash)), market.last_close, account, multiplier_of(instruments))
     if route is not None:
         ledger.account_of = route  # buying power is per account: the router says whose
     services = Services(config, clock, store, bus, registry, market, ledger, market, instruments)
