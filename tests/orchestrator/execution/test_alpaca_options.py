@@ -64,9 +64,14 @@ def test_single_option_leg_is_a_day_order_of_contracts_booked_times_100(alpaca: 
     assert rec.status is OrderStatus.FILLED and rec.avg_price == D("6.40")
     assert alpaca.book.cash == cash0 - 2 * D("6.40") * 100  # the venue moves 100 shares' worth per contract
     assert ledger.cash() == D(100_000) - 2 * D("6.40") * 100  # and so does our book
+    # a GTC limit goes out as a day order (alpaca's option orders are day orders)
+    assert oms.submit(_order(alpaca, "o3", LONG, Side.SELL, 1, OrderType.LIMIT, limit_price=D("6.00"))) is not None
+    body = alpaca.server.requests("POST", r"/v2/orders")[-1].json()
+    assert body["time_in_force"] == "day" and body["type"] == "limit"
+    assert store.order("o3").status is OrderStatus.FILLED
     # a stop on an option is refused before anything is sent (alpaca takes market or limit)
     assert oms.submit(_order(alpaca, "o2", LONG, Side.SELL, 1, OrderType.STOP, stop_price=D(5))) is None
-    assert len(alpaca.server.requests("POST", r"/v2/orders")) == 1
+    assert len(alpaca.server.requests("POST", r"/v2/orders")) == 2
     assert store.order("o2").status is OrderStatus.REJECTED and "market or limit" in (store.order("o2").reason or "")
     store.close()
 
