@@ -336,12 +336,12 @@ class IntentDispatcher:
             self.cancel(intent.replaces)
         if iid in self.live and any(self._is_open(o) for o in self.live[iid].orders):
             return  # the same intent is already working (a re-fire with the same id)
+        why = self._venue_refusal(intent)
         venue_atomic = intent.atomic is Atomic.VENUE_COMBO and self._venue_combo(intent)
-        if intent.is_multi_leg and intent.order_type is not OrderType.MARKET and \
-                not (venue_atomic and intent.order_type is OrderType.LIMIT):
-            self._refuse(runner, intent, iid, now_ns, "combo_unsupported",
-                         "multi-leg orders are sent as market legs; a net-price combo needs a venue combo "
-                         "(atomic=venue_combo on a venue that has one, such as Alpaca's multi-leg options)")
+        if why is None and intent.is_multi_leg and intent.order_type is not OrderType.MARKET and not venue_atomic:
+            why = "multi-leg limit: a net price is sent only as a venue combo (atomic=venue_combo)"
+        if why is not None:
+            self._refuse(runner, intent, iid, now_ns, "venue_unsupported", why)
             return
         units = intent.size
         if units is None:  # unsized: the risk gate's sizing, as for a signal
@@ -462,6 +462,10 @@ class IntentDispatcher:
         qid = quote.id or f"quote:{bot}:{quote.instrument}"
         held = e.ledger.position(bot, quote.instrument)
         pos = held.quantity if held is not None else ZERO
+        why = self._venue_refusal(quote)
+        if why is not None:
+            self._refuse(runner, quote, iid, now_ns, "venue_unsupported", why)
+            return
         live = self.live.get(qid)
         if live is not None:
             keep = self._unchanged(live, quote)
@@ -662,12 +666,19 @@ class IntentDispatcher:
     def _instrument(self, sym: str, runner: BotRunner) -> Instrument:
         return self.engine.services.instruments.get(sym) or Instrument(sym, runner.spec.asset_class)
 
+    def _venue_refusal(self, intent: OrderIntent | Quote) -> str | None:
+        """Why the venue(s) the intent routes to cannot take it as asked (refused up front,
+        before the risk gate, never degraded), or None."""
+        from tradefleet.orchestrator.execution.capability import intent_refusal
+
+        oms, route = self.engine.oms, self.engine.route
+        return intent_refusal(intent, lambda sym: oms.broker(route(sym)))
+
     def _venue_combo(self, intent: OrderIntent) -> bool:
-        accounts = {self.engine.route(s) for s in intent.instruments}
-        if len(accounts) != 1:
-            return False
-        broker = self.engine.oms.broker(next(iter(accounts)))
-        return bool(getattr(broker, "supports_combo", False))
+        from tradefleet.orchestrator.execution.capability import has_combo
+
+        oms, route = self.engine.oms, self.engine.route
+        return has_combo([oms.broker(route(s)) for s in intent.instruments], intent.instruments)
 
 
 def _default_class() -> Any:

@@ -58,6 +58,12 @@ class AlpacaBroker(VenueBroker):
     native_brackets: ClassVar[bool] = True  # order_class bracket (both exits) or oto (one)
     native_oco: ClassVar[bool] = True       # order_class oco: a limit take-profit and a stop-loss
     supports_combo: ClassVar[bool] = True   # order_class mleg: multi-leg option orders, all legs or none
+    combo_scope: ClassVar[str] = "options (mleg)"
+
+    @staticmethod
+    def combo_for(instruments: tuple[str, ...] | list[str]) -> bool:
+        """Alpaca's multi-leg orders take option legs only."""
+        return all(is_occ(s) for s in instruments)
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         super().__init__(account, cfg, opts)

@@ -178,5 +178,5 @@ def test_intent_with_venue_combo_goes_out_as_one_mleg_order(alpaca: VenueCase, t
                               limit=D("3.60"), id="spread-2")
     engine.intents.dispatch(runner, [plain], now)
     assert len(alpaca.server.requests("POST", r"/v2/orders")) == 1
-    assert any(s.outcome == "rejected:dispatch:combo_unsupported" for s in store.signals(bot="spreader"))
+    assert any(s.outcome == "rejected:dispatch:venue_unsupported" for s in store.signals(bot="spreader"))
     store.close()
