@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -167,6 +168,24 @@ class LiveRunner:
                 self._pool.shutdown(wait=True)
 
 
+@contextmanager
+def _bulk_start() -> Iterator[None]:
+    """The start's bulk reads (every stored order and fill: tens of thousands of rows) without
+    the cyclic garbage collector: they make no reference cycles, yet each full collection they
+    trigger walks every object the process holds (bots, models, frames). The assembled kernel
+    lives as long as the process, so it is frozen out of later collections too."""
+    import gc
+
+    gc.freeze()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, store_url: str | None = None,
              feed: BarFeed | None = None, clock: Clock | None = None,
              scheduler: Callable[[Callable[[str, int], None], list[BotSpec], dict[str, Schedule]], object] | None = None,
@@ -245,11 +264,12 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             if alerts is not None:
                 for rec in registry.broken():
                     alerts.publish("plugin_broken", f"{rec.group} {rec.name} ({rec.target}): {rec.error}")
-            kernel.services.extras["warm_start"] = warm_start(kernel, Decimal(repr(config.engine.starting_cash)))
-            kernel.oms.load_halts()
-            reconciler = Reconciler(kernel.oms, store, clock, kernel.services.bus)
-            reconciler.run_all()
-            sync_cash(kernel)  # sizing from the venues' money, not starting_cash
+            with _bulk_start():  # the warm start's bulk reads and the first reconciliation
+                kernel.services.extras["warm_start"] = warm_start(kernel, Decimal(repr(config.engine.starting_cash)))
+                kernel.oms.load_halts()
+                reconciler = Reconciler(kernel.oms, store, clock, kernel.services.bus)
+                reconciler.run_all()
+                sync_cash(kernel)  # sizing from the venues' money, not starting_cash
             for tf in tick_feeds.values():  # one data hub (limits, cache, provenance) for the whole process
                 if getattr(tf, "hub", None) is not None:
                     kernel.services.extras.setdefault("data_hub", tf.hub)
@@ -263,8 +283,13 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             from tradefleet.ml_models.training.schedule import RetrainJob
 
             retrain = RetrainJob.from_config(config.ml, clock)
+            maintenance: dict[str, Callable[[], object]] = {"ml-retrain": retrain}
+            jobs = {"ml-retrain": retrain.schedule}
+            calibration = calibration_job(config, kernel, store, clock)
+            if calibration is not None:  # live fills recalibrate the impact model and the paper slippage
+                maintenance[CALIBRATION_JOB], jobs[CALIBRATION_JOB] = calibration
             runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds, reconciler, watchdog,
-                                {"ml-retrain": retrain}, tick_feeds)
+                                maintenance, tick_feeds)
             if install_signals:
                 for sig in (signals.SIGINT, signals.SIGTERM):
                     signals.signal(sig, lambda *_: runner.stop())
@@ -273,7 +298,6 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                 watchdog.run(config.metrics.watchdog_interval_seconds, stop_watch)
             hooks = _start_hooks(runner)  # runtime hooks other packages register (tradefleet.hooks)
             try:
-                jobs = {"ml-retrain": retrain.schedule}
                 runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs, jobs),
                            idle=runner.stop if stop_when_idle else None, wait_seconds=0.01 if stop_when_idle else 0.5)
             finally:
@@ -287,6 +311,26 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             return runner
     finally:
         store.close()
+
+
+CALIBRATION_JOB = "tca-calibrate"
+
+
+def calibration_job(config: AppConfig, kernel: Kernel, store: Any, clock: Clock) -> tuple[Callable[[], object], Schedule] | None:
+    """The scheduled recalibration (``[execution] calibrate_every``) from the live accounts'
+    fills (``calibrate_accounts``, else every account with ``live = true``), or None when
+    it is off or no account is live (paper fills never calibrate)."""
+    from tradefleet.orchestrator.bot import Schedule
+    from tradefleet.orchestrator.execution.calibrate import CalibrationJob
+
+    ex = config.execution
+    live = ex.calibrate_accounts if ex.calibrate_accounts is not None else \
+        [name for name, acc in config.accounts.items() if acc.live]
+    if not ex.calibrate_every or not live:
+        return None
+    job = CalibrationJob(kernel.engine, store, kernel.account, live, clock, ex.calibrate_min_samples,
+                         ex.paper_calibration)
+    return job, Schedule.interval(ex.calibrate_every)
 
 
 def _start_hooks(runner: LiveRunner) -> list[Any]:

@@ -152,7 +152,7 @@ class IntentDispatcher:
             if live.bot == bot and live.deferred:
                 ids.update((o.client_order_id, iid) for o in live.deferred)
         return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks,
-                         ids)
+                         ids, getattr(e, "chains", None))
 
     def open_orders(self, bot: str) -> list[Order]:
         """The bot's working intent orders (their unfilled part), plus staged ones not yet
@@ -336,10 +336,9 @@ class IntentDispatcher:
             self.cancel(intent.replaces)
         if iid in self.live and any(self._is_open(o) for o in self.live[iid].orders):
             return  # the same intent is already working (a re-fire with the same id)
-        if intent.is_multi_leg and intent.order_type is not OrderType.MARKET:
-            self._refuse(runner, intent, iid, now_ns, "combo_unsupported",
-                         "multi-leg orders are sent as market legs; a net-price combo needs a venue combo, "
-                         "which no configured venue offers")
+        why = self._venue_refusal(intent)
+        if why is not None:
+            self._refuse(runner, intent, iid, now_ns, "venue_unsupported", why)
             return
         units = intent.size
         if units is None:  # unsized: the risk gate's sizing, as for a signal
@@ -458,6 +457,10 @@ class IntentDispatcher:
         qid = quote.id or f"quote:{bot}:{quote.instrument}"
         held = e.ledger.position(bot, quote.instrument)
         pos = held.quantity if held is not None else ZERO
+        why = self._venue_refusal(quote)
+        if why is not None:
+            self._refuse(runner, quote, iid, now_ns, "venue_unsupported", why)
+            return
         live = self.live.get(qid)
         if live is not None:
             keep = self._unchanged(live, quote)
@@ -640,6 +643,14 @@ class IntentDispatcher:
 
     def _instrument(self, sym: str, runner: BotRunner) -> Instrument:
         return self.engine.services.instruments.get(sym) or Instrument(sym, runner.spec.asset_class)
+
+    def _venue_refusal(self, intent: OrderIntent | Quote) -> str | None:
+        """Why the venue(s) the intent routes to cannot take it as asked (refused up front,
+        before the risk gate, never degraded), or None."""
+        from tradefleet.orchestrator.execution.capability import intent_refusal
+
+        oms, route = self.engine.oms, self.engine.route
+        return intent_refusal(intent, lambda sym: oms.broker(route(sym)))
 
     def _venue_combo(self, intent: OrderIntent) -> bool:
         accounts = {self.engine.route(s) for s in intent.instruments}

@@ -131,6 +131,9 @@ class Instrument:
     """Contract multiplier: notional = quantity x price x multiplier (100 for a US equity option)."""
     expiry_ns: int | None = None
     """When the instrument expires (options, futures, prediction contracts); None if never."""
+    option: Any = None
+    """An option's :class:`~tradefleet.orchestrator.occ.OptionSpec` (underlying, expiry, right,
+    strike, style, settlement); None for anything else."""
 
     def round_price(self, price: Decimal | float) -> Decimal:
         """Round a price to the instrument's tick."""
@@ -319,6 +322,9 @@ class Fill:
     fee: Decimal
     ts_event: int
     ts_init: int
+    model: str = ""
+    """The fill-model configuration a simulated fill was priced with (the paper broker's
+    calibration version, when one set its slippage); '' for a venue's fill."""
 
     @property
     def signed_qty(self) -> Decimal:

@@ -3,6 +3,10 @@
 One :class:`Ledger` is tradefleet's own book (positions per bot and instrument); the
 paper broker keeps another as the venue's book. Realised P&L includes fees, so
 ``equity - starting_cash == sum(realised) + sum(unrealised)`` holds exactly at any mark.
+
+Quantities are the venue's units and prices per unit of the underlying; an instrument with
+a contract multiplier (an option: 100 shares per contract) moves cash, P&L and value by
+quantity x price x multiplier. ``multiplier(symbol)`` gives it (1 when None or unknown).
 """
 
 from __future__ import annotations
@@ -26,8 +30,11 @@ class _Book:
 class Ledger:
     """Cash plus positions keyed by (owner, instrument); implements PortfolioView."""
 
-    def __init__(self, starting_cash: Decimal, mark: Callable[[str], float | None], account: str = "paper") -> None:
+    def __init__(self, starting_cash: Decimal, mark: Callable[[str], float | None], account: str = "paper",
+                 multiplier: Callable[[str], Decimal | None] | None = None) -> None:
         self.account = account
+        self._multiplier = multiplier
+        self._mult: dict[str, Decimal] = {}
         self._cash = starting_cash
         self._mark = mark
         self._books: dict[tuple[str, str], _Book] = {}
@@ -55,11 +62,12 @@ class Ledger:
         self._seq += 1
         self._owner_seq[owner] = self._seq
         signed = fill.signed_qty
-        self._cash -= signed * fill.price + fill.fee
+        m = self.mult(fill.instrument)
+        self._cash -= signed * fill.price * m + fill.fee
         if self._power:
             acct = self.routed_account(fill.instrument)
             if acct in self._power:  # a buy spends buying power; sale proceeds count at the next refresh
-                self._power[acct] -= max(signed * fill.price, ZERO) + fill.fee
+                self._power[acct] -= max(signed * fill.price * m, ZERO) + fill.fee
         self.fees_paid += fill.fee
         book.realized -= fill.fee
         was_open = book.qty != 0
@@ -70,7 +78,7 @@ class Ledger:
         else:
             closing = min(abs(signed), abs(book.qty))
             direction = 1 if book.qty > 0 else -1
-            book.realized += (fill.price - book.avg) * closing * direction
+            book.realized += (fill.price - book.avg) * closing * direction * m
             remainder = book.qty + signed
             if remainder == 0:
                 book.avg = ZERO
@@ -79,6 +87,20 @@ class Ledger:
             book.qty = remainder
         self._open += int(book.qty != 0) - int(was_open)
         return Position(owner, fill.instrument, book.qty, book.avg, book.realized, self.account)
+
+    def mult(self, instrument: str) -> Decimal:
+        """The contract multiplier of ``instrument`` (1 unless the instrument has one)."""
+        m = self._mult.get(instrument)
+        if m is None:
+            got = self._multiplier(instrument) if self._multiplier is not None else None
+            if got is None:
+                return Decimal(1)  # not known yet: asked again next time
+            m = self._mult[instrument] = got
+        return m
+
+    def unrealized(self, position: Position, mark: Decimal) -> Decimal:
+        """Unrealised P&L of ``position`` at ``mark``, times its contract multiplier."""
+        return position.unrealized(mark) * self.mult(position.instrument)
 
     def set_cash(self, cash: Decimal) -> None:
         """Take the cash the venue accounts report (paper and live sizing)."""
@@ -116,7 +138,7 @@ class Ledger:
 
     def empty_like(self, cash: Decimal) -> Ledger:
         """A new, empty ledger with this one's marks and account."""
-        return Ledger(cash, self._mark, self.account)
+        return Ledger(cash, self._mark, self.account, self._multiplier)
 
     def restore(self, cash: Decimal, positions: list[Position]) -> None:
         """Load a stored state (restart)."""
@@ -165,7 +187,7 @@ class Ledger:
         for (_, inst), b in self._books.items():
             if b.qty:
                 mark = self._mark(inst)
-                total += b.qty * (Decimal(repr(mark)) if mark is not None else b.avg)
+                total += b.qty * (Decimal(repr(mark)) if mark is not None else b.avg) * self.mult(inst)
         return total
 
     def equity(self) -> Decimal:

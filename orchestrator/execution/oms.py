@@ -223,9 +223,12 @@ class OrderManager:
         it), or the ack of an order held here, or None if it is refused."""
         from tradefleet.orchestrator.execution.emulator import EMULATED, native
 
+        from tradefleet.orchestrator.execution.capability import order_refusal
+
         cid = order.client_order_id
-        if order.post_only and not getattr(broker, "post_only", True):
-            reason = f"post-only: venue of account {order.account} cannot refuse a crossing order; not sent"
+        refused = order_refusal(broker, order.order_type, order.time_in_force, order.post_only)
+        if refused is not None:  # what an order manager cannot honestly emulate is never degraded
+            reason = f"{refused} (account {order.account}); not sent"
             self._store.update_order(cid, OrderStatus.REJECTED, reason=reason, ts_ns=now)
             self._alert("order_rejected", f"{cid}: {reason}", order.account)
             return None

@@ -55,6 +55,13 @@ class ChainModel:
 
 SPX_MODEL = ChainModel(style="european", settlement="cash", skew=-0.15)
 EQUITY_MODEL = ChainModel(style="american", settlement="physical")
+#: how each underlying's options are listed (anything else: American, physically settled)
+LISTED_MODELS: dict[str, ChainModel] = {"SPX": SPX_MODEL}
+
+
+def model_for(underlying: str) -> ChainModel:
+    """The listing's chain model of ``underlying`` (style, settlement, grid, skew, spread)."""
+    return LISTED_MODELS.get(underlying, EQUITY_MODEL)
 
 
 def strike_increment(spot: float) -> float:
@@ -116,4 +123,4 @@ def model_chain(underlying: str, asof_ns: int, spot: float, atm_vol: float,
     kind = np.array([c.kind for c in contracts])
     bid, ask, _, vol = model_quotes(model, kind, spot, k, t, atm_vol)
     quotes = [OptionQuote(c, float(b), float(a), float(v)) for c, b, a, v in zip(contracts, bid, ask, vol)]
-    return OptionChain(underlying, asof_ns, tuple(quotes), spot=spot)
+    return OptionChain(underlying, asof_ns, tuple(quotes), spot=spot, provenance=PROVENANCE)

@@ -16,6 +16,10 @@ D = Decimal
 MARKS = {"X": 101.5, "Y": 49.25, "EUR/USD": 1.0831}
 
 
+def MULT(symbol: str) -> float:  # noqa: N802 (a contract multiplier: Z trades like an option)
+    return 100.0 if symbol == "Z" else 1.0
+
+
 class _Market:
     def last_close(self, symbol: str) -> float | None:
         return MARKS.get(symbol)
@@ -47,7 +51,7 @@ class _Counting(Ledger):
 
 
 def _fields(book: ExposureBook) -> tuple:  # type: ignore[type-arg]
-    return (book.cash, book.equity, list(book.holdings), [(h.quantity, h.mark, h.realized, h.fleet)
+    return (book.cash, book.equity, list(book.holdings), [(h.quantity, h.mark, h.realized, h.fleet, h.mult)
                                                           for h in book.holdings.values()],
             book.gross, dict(book.gross_bot), dict(book.gross_fleet), book.count, dict(book.count_bot),
             dict(book.count_fleet), dict(book.net_symbol), {k: dict(v) for k, v in book.by_underlying.items()})
@@ -67,9 +71,10 @@ def test_ledger_book_equals_the_positions_book_and_skips_the_flat_ones() -> None
         led.apply_fill(bot, Fill(f"o{n}", "paper", f"v{n}", f"t{n}", sym, side, qty,
                                  D(str(round(100 + float(rng.normal(0, 3)), 2))), D("0.05"), n, n))
         _Counting.scans = 0
-        fast = ExposureBook.build(led, _Market(), lambda b: fleet_of(b) or "default")
+        fast = ExposureBook.build(led, _Market(), lambda b: fleet_of(b) or "default", MULT)
         assert _Counting.scans == 0
-        slow = ExposureBook.build(_PositionsOnly(led), _Market(), lambda b: fleet_of(b) or "default")  # type: ignore[arg-type]
+        slow = ExposureBook.build(_PositionsOnly(led), _Market(), lambda b: fleet_of(b) or "default",  # type: ignore[arg-type]
+                                  MULT)
         assert _fields(fast) == _fields(slow)
         for key in [(b, s) for b in "abc" for s in syms]:
             assert fast.flat_realized.get(key) == slow.flat_realized.get(key)
