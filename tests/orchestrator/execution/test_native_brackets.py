@@ -244,3 +244,17 @@ def test_oanda_restart_waits_for_the_entry_without_sending_again(oanda: VenueCas
         store.close()
     finally:
         fresh.server.close()
+
+
+def test_a_failed_sibling_check_is_retried_on_the_next_poll(alpaca: VenueCase, store: Store) -> None:
+    oms = _oms(alpaca, store)
+    oms.submit_linked(_bracket(alpaca))
+    entry = alpaca.book.by_client("e1")
+    tp_leg, sl_leg = (alpaca.book.orders[v] for v in entry.children)
+    alpaca.book.execute(sl_leg, sl_leg.qty, D(45))
+    alpaca.server.fault("GET", r"/v2/orders/[^/]+", "status", status=500, times=10)  # the leg lookups fail
+    oms.collect_fills()
+    assert _status(store, "e1-sl") is OrderStatus.FILLED and _status(store, "e1-tp") is OrderStatus.ACCEPTED
+    alpaca.server.faults.clear()
+    oms.collect_fills()
+    assert _status(store, "e1-tp") is OrderStatus.CANCELED
