@@ -10,10 +10,12 @@ What cannot be emulated, and so is refused where the venue lacks it:
 
 * **post-only**: only the venue can refuse an order that would cross;
 * **IOC / FOK** on a resting order: an order manager cannot cancel the rest atomically;
-* **venue combo** (``Atomic.VENUE_COMBO``): no configured venue offers a combo order for
-  stocks, FX, crypto or prediction contracts (``all_or_none`` is the emulated form: every
-  one-leg-filled state is checked by the risk gate, or a hedge-on-fill plan is required);
-* a **net-price multi-leg** order (a multi-leg limit): it needs a venue combo.
+* **venue combo** (``Atomic.VENUE_COMBO``): only Alpaca's multi-leg option orders (``mleg``)
+  are one; no configured venue offers a combo order for stocks, FX, crypto or prediction
+  contracts (``all_or_none`` is the emulated form: every one-leg-filled state is checked by
+  the risk gate, or a hedge-on-fill plan is required);
+* a **net-price multi-leg** order (a multi-leg limit): it needs a venue combo, and is sent
+  only as one (``atomic=venue_combo``).
 
 :func:`table` lists each venue's capabilities for the docs (``docs/bot-authoring.md``).
 """
@@ -51,7 +53,7 @@ def intent_refusal(intent: OrderIntent | Quote, broker_of: Callable[[str], Any])
         return order_refusal(broker_of(intent.instrument), OrderType.LIMIT, TimeInForce.GTC, intent.post_only)
     brokers = [broker_of(s) for s in intent.instruments]
     if intent.is_multi_leg:
-        combo = len({id(b) for b in brokers}) == 1 and bool(getattr(brokers[0], "supports_combo", False))
+        combo = has_combo(brokers, intent.instruments)
         if intent.atomic is Atomic.VENUE_COMBO and not combo:
             venues = ", ".join(sorted({_name(b) for b in brokers}))
             return (f"venue_combo: {venues} has no combo order for these legs "
@@ -63,6 +65,16 @@ def intent_refusal(intent: OrderIntent | Quote, broker_of: Callable[[str], Any])
         if why is not None:
             return why
     return None
+
+
+def has_combo(brokers: list[Any], instruments: tuple[str, ...]) -> bool:
+    """Whether these legs (all on one venue) can go out as one venue combo order there: the
+    venue's ``combo_for(instruments)`` if it has one (Alpaca: option legs only), else
+    its ``supports_combo``."""
+    if len({id(b) for b in brokers}) != 1:
+        return False
+    check = getattr(brokers[0], "combo_for", None)
+    return bool(check(instruments)) if check is not None else bool(getattr(brokers[0], "supports_combo", False))
 
 
 def capabilities(broker: Any) -> dict[str, Any]:
@@ -81,7 +93,7 @@ def capabilities(broker: Any) -> dict[str, Any]:
         "post_only": bool(getattr(broker, "post_only", True)),
         "native_bracket": links or bool(getattr(broker, "native_brackets", False)),
         "native_oco": links or bool(getattr(broker, "native_oco", False)),
-        "venue_combo": bool(getattr(broker, "supports_combo", False)),
+        "venue_combo": getattr(broker, "combo_scope", "") or bool(getattr(broker, "supports_combo", False)),
     }
 
 
@@ -114,5 +126,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         out.append(f"| {r['venue']} | {cell(r['native_types'])} | {cell(r['emulated_types'])} | "
                    f"{cell(r['native_tif'])} | {cell(r['emulated_tif'])} | {cell(r['refused_tif'])} | "
                    f"{'yes' if r['post_only'] else 'refused'} | {yes[r['native_bracket']]} | "
-                   f"{yes[r['native_oco']]} | {'yes' if r['venue_combo'] else 'refused'} |")
+                   f"{yes[r['native_oco']]} | {_combo_cell(r['venue_combo'])} |")
     return "\n".join(out)
+
+
+def _combo_cell(value: Any) -> str:
+    return "yes" if value is True else str(value) if value else "refused"
