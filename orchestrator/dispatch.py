@@ -388,6 +388,9 @@ class IntentDispatcher:
         held = e.ledger.position(bot, quote.instrument)
         pos = held.quantity if held is not None else ZERO
         live = self.live.get(qid)
+        if e.control.halted:  # a halt withdraws resting quotes; the gates refuse new ones
+            self.cancel(qid)
+            live = None
         if live is not None:
             keep = self._unchanged(live, quote)
             if keep:

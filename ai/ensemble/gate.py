@@ -84,6 +84,10 @@ class EnsembleGate:
         if signal.direction is Direction.FLAT:
             self.tracker.note_signal(signal)
             return Decision.passed(self.name, "exit_allowed", "exits are never held back by the ensemble")
+        if signal.meta.get("kind") == "quote":
+            # a two-sided quote's side is liquidity offered, not a view on direction: the
+            # ensemble neither refuses nor suppresses it (nor counts it as an opposing view)
+            return Decision.passed(self.name, "quote_side", "a quote's side is not a directional entry")
         opposing = self._opposing(signal, ctx.now_ns)
         self.tracker.note_signal(signal)
         if opposing is not None:
