@@ -24,15 +24,16 @@ log = logging.getLogger(__name__)
 
 
 def builtin_sources() -> dict[str, type]:
-    """The eight built-in source classes by name (what the entry points register)."""
+    """The nine built-in source classes by name (what the entry points register)."""
     from tradefleet.ai.ensemble.sources.analyst import LLMAnalystSource
     from tradefleet.ai.ensemble.sources.consensus import BotConsensusSource
     from tradefleet.ai.ensemble.sources.external import CryptoDerivativesSource, MLModelSource, NewsSentimentSource
     from tradefleet.ai.ensemble.sources.macro import MacroSource
     from tradefleet.ai.ensemble.sources.technical import MultiTimeframeSource, TechnicalSource
+    from tradefleet.ai.ensemble.sources.whale import WhaleFlowSource
 
     classes: list[type] = [MLModelSource, LLMAnalystSource, MultiTimeframeSource, BotConsensusSource,
-                           TechnicalSource, CryptoDerivativesSource, MacroSource, NewsSentimentSource]
+                           TechnicalSource, CryptoDerivativesSource, MacroSource, NewsSentimentSource, WhaleFlowSource]
     return {c.name: c for c in classes}  # type: ignore[attr-defined]
 
 
