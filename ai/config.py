@@ -79,6 +79,9 @@ class RegimeConfig(Section):
     on_unknown: Literal["pass", "reject"] = "pass"
     max_stale_days: float = Field(45.0, gt=0, description="older regime market data counts as unknown")
     model_dir: str = "var/regime/models"
+    fit_workers: int | None = Field(
+        None, ge=0, description="replay: worker processes fitting the coming refits ahead of the clock "
+        "(0: fit in the loop; default: the usable cores when there are two or more, else 0)")
     history_dir: str = "var/regime/history"
 
     def window(self, market: str) -> int:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from tradefleet.orchestrator.clock import Clock
     from tradefleet.orchestrator.services import MarketData
 
+_OHLCV = ("open", "high", "low", "close", "volume")
+
 
 class ReplayFallbackData:
     """MarketData that prefers the kernel's data and falls back to bundled history up to now."""
@@ -32,6 +34,7 @@ class ReplayFallbackData:
         self.clock = clock
         self.remapped = remapped
         self._bundled: dict[str, tuple[pd.DataFrame, np.ndarray] | None] = {}
+        self._columns: dict[str, dict[str, np.ndarray]] = {}
 
     def frame(self, symbol: str, bars: int | None = None) -> pd.DataFrame:
         try:
@@ -52,6 +55,40 @@ class ReplayFallbackData:
             return primary
         return f.iloc[start:end]
 
+    def arrays(self, symbol: str, bars: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The bars :meth:`frame` would return, as (close times in ns, {column: values}) array
+        views: the same choice between the kernel's data and the bundled series, no frame."""
+        try:
+            primary = series_arrays(self.primary, symbol, bars)
+        except DataError:
+            primary = None
+        if primary is not None and bars is not None and len(primary[0]) >= bars:
+            return primary
+        bundled = self._bundle(symbol)
+        if bundled is None:
+            if primary is None:
+                raise DataError(f"no market data for {symbol!r} in this replay and none bundled")
+            return primary
+        f, ts = bundled
+        end = int(np.searchsorted(ts, self.clock.now_ns(), side="right"))
+        start = 0 if bars is None else max(0, end - bars)
+        if primary is not None and len(primary[0]) >= end - start:
+            return primary
+        cols = self._columns.get(symbol)
+        if cols is None:
+            cols = self._columns[symbol] = {c: f[c].to_numpy(dtype=np.float64) for c in _OHLCV if c in f.columns}
+        return ts[start:end], {c: v[start:end] for c, v in cols.items()}
+
+    def bundled_closes(self, symbol: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The whole bundled series of ``symbol`` (close times in ns, closes), past the clock:
+        only for fitting a replay's coming regime models ahead, each on the bars up to its own
+        anchor (:mod:`tradefleet.ai.regime.prefit`). None when not bundled or remapped."""
+        bundled = self._bundle(symbol)
+        if bundled is None:
+            return None
+        f, ts = bundled
+        return ts, f["close"].to_numpy(dtype=np.float64)
+
     def _bundle(self, symbol: str) -> tuple[pd.DataFrame, np.ndarray] | None:
         if symbol not in self._bundled:
             from tradefleet.scrapers.bundled import BY_SYMBOL, load_dataset
@@ -65,3 +102,15 @@ class ReplayFallbackData:
 
     def symbols(self) -> list[str]:
         return self.primary.symbols()
+
+
+def series_arrays(data: MarketData, symbol: str, bars: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``data``'s last ``bars`` bars of ``symbol`` as (close times in ns, {column: float64
+    values}): the no-copy ``arrays`` of the kernel's market data (and of
+    :class:`ReplayFallbackData`) when ``data`` has it, else converted from its frame."""
+    arrays = getattr(data, "arrays", None)
+    if arrays is not None:
+        return arrays(symbol, bars)  # type: ignore[no-any-return]
+    frame = data.frame(symbol, bars)
+    ts = frame.index.as_unit("ns").asi8 if len(frame) else np.empty(0, dtype=np.int64)
+    return ts, {c: frame[c].to_numpy(dtype=np.float64) for c in _OHLCV if c in frame.columns}

@@ -17,6 +17,8 @@ class ValidationConfig(Section):
     min_oos_sharpe: float = Field(0.0, description="walk-forward out-of-sample Sharpe must exceed this")
     fee: float = Field(0.001, ge=0, lt=0.1, description="fee fraction per side used by validation runs")
     slippage: float = Field(0.0005, ge=0, lt=0.1, description="adverse fill fraction used by validation runs")
+    max_drawdown: float = Field(0.25, gt=0, le=1, description="fleet gate (validate --fleet): deepest drawdown of "
+                                "the combined equity, fraction of its peak")
     wf_folds: int = Field(4, ge=2, le=50)
     wf_anchored: bool = False
     lookahead_checkpoints: int = Field(12, ge=2, le=200)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tradefleet.backtest.kernel import EXIT_REASONS, METRIC_NAMES, TRADE_COLUMNS, make_params, metrics_nb, simulate_nb
+from tradefleet.backtest.kernel import (ALGO_NONE, ALGO_POV, ALGO_SCHEDULE, CHILD_COLUMNS, EXIT_REASONS, METRIC_NAMES,
+                                       TRADE_COLUMNS, make_params, metrics_nb, simulate_nb)
 from tradefleet.orchestrator.bot import Bot, BotSpec
 from tradefleet.orchestrator.errors import DataError, PluginError
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 NS_PER_YEAR = 365.25 * 86400 * 1e9
+BACKTEST_ALGOS = ("twap", "pov")
 
 
 class SimSettings(BaseModel):
@@ -42,13 +44,64 @@ class SimSettings(BaseModel):
     limit_fill: Literal["through", "touch"] = Field("through", description="a target fills on a trade-through, or on a touch")
     same_bar: Literal["adverse", "favourable"] = Field("adverse", description="stop and target in one bar: which fills first")
     max_volume_share: float = Field(0.0, ge=0, le=1, description="entries take at most this share of a bar's volume (0 = no cap)")
+    impact_bps_per_pct_volume: float = Field(0.0, ge=0, le=10_000, description="takers pay this many bps per % of "
+                                             "the fill bar's volume (the paper broker's impact; 0 = none)")
+    max_impact_bps: float = Field(0.0, ge=0, le=10_000, description="cap of that impact, in bps")
+    execution: dict[str, Any] | None = Field(None, description="work every entry as a parent with this execution "
+                                             "spec, {'algo': 'twap'|'pov', 'params': {...}} (as an intent's): "
+                                             "children simulated bar by bar as the execution layer sends them")
+    lot: float = Field(0.0, ge=0, description="a worked entry is whole multiples of this (0: fractional units)")
 
-    def params(self) -> np.ndarray:
-        """Return the kernel's params vector."""
+    @field_validator("execution")
+    @classmethod
+    def _spec(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is None:
+            return None
+        from tradefleet.orchestrator.execution.algos.base import ExecSpec
+
+        spec = ExecSpec.parse(v)
+        if spec.algorithm not in BACKTEST_ALGOS:
+            raise ValueError(f"execution spec: the backtest simulates {' and '.join(BACKTEST_ALGOS)} children, "
+                             f"not {spec.algorithm!r} (replay it with 'tradefleet run')")
+        return spec.as_data()
+
+    def params(self, bar_seconds: float = 86_400.0) -> np.ndarray:
+        """Return the kernel's params vector (``bar_seconds``: the bar length, for an execution spec)."""
+        algo, slice_bars, horizon_bars, part, rate = ALGO_NONE, 1.0, 0.0, 0.0, 0.0
+        spec = self.exec_spec()
+        if spec is not None:
+            algo = ALGO_POV if spec.algorithm == "pov" else ALGO_SCHEDULE
+            slice_bars, horizon_bars = spec.interval_s / bar_seconds, spec.horizon_s / bar_seconds
+            part = spec.participation or 0.0
+            rate = spec.participation or 0.1  # POV's rate when none is set (as the algorithm)
         return make_params(init_cash=self.init_cash, fee=self.fee, size=self.size, sl_pct=self.sl_pct,
                            tp_pct=self.tp_pct, tsl_pct=self.tsl_pct, allow_short=self.allow_short,
                            delay=self.delay, fill_close=self.fill == "close", limit_touch=self.limit_fill == "touch",
-                           favourable_first=self.same_bar == "favourable", max_volume_share=self.max_volume_share)
+                           favourable_first=self.same_bar == "favourable", max_volume_share=self.max_volume_share,
+                           algo=algo, slice_bars=slice_bars, horizon_bars=horizon_bars, participation=part,
+                           lot=self.lot, impact_bps_per_pct_volume=self.impact_bps_per_pct_volume,
+                           max_impact_bps=self.max_impact_bps, pov_rate=rate)
+
+    def exec_spec(self) -> Any:
+        """The execution spec entries are worked with (an ``ExecSpec``), or None."""
+        if self.execution is None:
+            return None
+        from tradefleet.orchestrator.execution.algos.base import ExecSpec
+
+        return ExecSpec.from_data(self.execution)
+
+    def plan(self) -> np.ndarray:
+        """A scheduled algorithm's cumulative plan per slice (the TWAP algorithm's own plan)."""
+        spec = self.exec_spec()
+        if spec is None or spec.algorithm == "pov":
+            return np.empty(0)
+        from tradefleet.orchestrator.execution.algos.schedule import cumulative
+
+        return np.asarray(cumulative([1.0] * spec.slices()), dtype=np.float64)
+
+    @property
+    def needs_volume(self) -> bool:
+        return self.max_volume_share > 0 or self.impact_bps_per_pct_volume > 0 or self.execution is not None
 
     def describe(self) -> str:
         """The fill and cost assumptions, one printable line (reports and the CLI print it)."""
@@ -62,6 +115,13 @@ class SimSettings(BaseModel):
             stops.append(f"target {self.tp_pct:.2%}")
         if self.tsl_pct:
             stops.append(f"trailing {self.tsl_pct:.2%}")
+        spec = self.exec_spec()
+        if spec is not None:
+            cap = f"participation {spec.participation:.0%}" if spec.participation else "no participation cap"
+            stops.append(f"entries worked by {spec.algorithm} over {spec.horizon_s:g} s in {spec.interval_s:g} s "
+                         f"slices ({cap}, lot {self.lot:g})")
+        if self.impact_bps_per_pct_volume:
+            stops.append(f"impact {self.impact_bps_per_pct_volume:g} bps per % of volume (max {self.max_impact_bps:g})")
         return (f"fill model v{MATCH_VERSION} (kernel port): market at {self.fill}"
                 f"{f' + {self.delay} bar(s) latency' if self.delay else ''}; stop at stop or gap open, never better;"
                 f" target on {self.limit_fill} at target or better open; stop and target in one bar: {self.same_bar} first;"
@@ -90,6 +150,41 @@ class BacktestResult:
     metrics: dict[str, float]
     settings: SimSettings
     params: dict[str, Any] = field(default_factory=dict)
+    children: np.ndarray = field(default_factory=lambda: np.empty((0, len(CHILD_COLUMNS))))
+    """One row per fill of a worked entry's child (``CHILD_COLUMNS``); empty without an execution spec."""
+    closes: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def children_frame(self) -> pd.DataFrame:
+        """Return one row per child fill with its fill and decision times."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.children, columns=list(CHILD_COLUMNS))
+        for col in ("trade", "fill_bar", "decision_bar"):
+            df[col] = df[col].astype("int64")
+        idx = pd.DatetimeIndex(self.index_ns.astype("datetime64[ns]"), tz="UTC")
+        df.insert(0, "fill_time", idx[df["fill_bar"].to_numpy()])
+        return df
+
+    def tca(self) -> dict[str, Any]:
+        """Transaction-cost analysis of the worked entries, as ``tradefleet tca --json`` reports
+        it (:func:`tradefleet.orchestrator.execution.tca.report`, by algorithm): each trade's
+        parent against its arrival (the signal bar's close); a child sent at bar ``d``
+        (mid and touch: its close; the kernel has no quoted spread) filled at its price."""
+        from tradefleet.orchestrator.execution.tca import ChildFill, ParentOutcome, decompose, report
+
+        spec = self.settings.exec_spec()
+        outcomes = []
+        if spec is not None and len(self.children):
+            c = self.closes
+            for t in sorted({int(x) for x in self.children[:, 0]}):
+                rows = self.children[self.children[:, 0] == t]
+                fills = [ChildFill(f"{t}.{k + 1}", float(r[3]), float(r[4]), float(r[5]), float(c[int(r[2])]),
+                                   float(c[int(r[2])])) for k, r in enumerate(rows)]
+                parent = float(rows[0, 7])
+                shortfall = decompose(bool(self.trades[t, 2] > 0), float(c[int(rows[0, 6])]), fills, parent)
+                outcomes.append(ParentOutcome(f"{self.bot}#{t}", self.bot, "backtest", self.bot, spec.algorithm, parent,
+                                              shortfall))
+        return report(outcomes, "algorithm")
 
     def equity_series(self) -> pd.Series:
         """Return equity as a Series on the bar close times (UTC)."""
@@ -147,15 +242,17 @@ def simulate(frame: pd.DataFrame, sig: Signals, settings: SimSettings, *, bot: s
     slip_arr = np.full(1, settings.slippage) if slip is None else np.ascontiguousarray(slip[start:], dtype=np.float64)
     s = np.ascontiguousarray(sig.signal[start:])
     vol = (np.ascontiguousarray(frame["volume"].to_numpy(dtype=np.float64)[start:])
-           if settings.max_volume_share > 0 and "volume" in frame.columns else np.empty(0))
-    equity, trades, nt = simulate_nb(o, h, lo, c, s, _tail(sig.stop, start, n), _tail(sig.target, start, n),
-                                     slip_arr, settings.params(), vol)
+           if settings.needs_volume and "volume" in frame.columns else np.empty(0))
     idx = frame.index.as_unit("ns").asi8[start:]
+    bar_s = float(np.median(np.diff(idx))) / 1e9 if n > 1 else 86_400.0
+    equity, trades, nt, kids, nc = simulate_nb(o, h, lo, c, s, _tail(sig.stop, start, n), _tail(sig.target, start, n),
+                                               slip_arr, settings.params(bar_s), vol, settings.plan())
     years = float(idx[-1] - idx[0]) / NS_PER_YEAR
     m = metrics_nb(equity, trades, nt, settings.init_cash, years)
     return BacktestResult(bot=bot, index_ns=np.asarray(idx), equity=equity, trades=trades[:nt].copy(),
                           metrics=dict(zip(METRIC_NAMES, (float(x) for x in m), strict=True)),
-                          settings=settings, params=dict(params or {}))
+                          settings=settings, params=dict(params or {}), children=kids[:nc].copy(),
+                          closes=c if nc else np.empty(0))
 
 
 def _tail(a: np.ndarray, start: int, n: int) -> np.ndarray:

@@ -14,6 +14,18 @@ equity after the previous position is closed, including the entry fee:
 and a volume array) an entry fills at most that share of each bar's volume and the rest at
 the next bars' opens while the signal holds.
 
+Worked entries (``P_ALGO`` > 0, an execution spec): a new position is a *parent* of
+``size x equity / close`` of the signal bar in whole ``P_LOT`` lots (the risk gate's
+sizing), worked into children as the execution layer does
+(:mod:`tradefleet.orchestrator.execution.layer`): at every decision bar ``d`` from the signal
+bar on, a scheduled algorithm (TWAP) wants ``plan[slice(d)]`` of the parent sent, POV
+``participation x`` the volume of the bars after the signal bar; past the horizon the rest
+is due; each child is capped at ``participation`` of bar ``d``'s volume and whole lots, and
+fills like any market order of bar ``d`` (next open or this close). An exit stops the
+parent. Every fill of a child is listed in the children array (for transaction-cost
+analysis). Takers pay an impact of ``P_IMPACT`` bps per % of the fill bar's volume (at most
+``P_MAXIMPACT`` bps) on top of the slippage, as the paper broker does (0: none).
+
 Positions change only when the signal *changes* (target-position semantics): a stop, target
 or trailing-stop exit leaves the account flat until the bot's signal changes again.
 The protective stop triggers when a bar trades at or through it and fills at the stop, or at
@@ -34,8 +46,13 @@ from numba import njit
 
 # Layout of the float64 ``params`` vector (a vector keeps the njit signature small and fixed).
 (P_CASH, P_FEE, P_SIZE, P_SL, P_TP, P_TSL, P_SHORT, P_DELAY, P_FILL_CLOSE, P_TOUCH, P_FAVOUR,
- P_VOLCAP) = range(12)
-N_PARAMS = 12
+ P_VOLCAP, P_ALGO, P_SLICE_BARS, P_HORIZON_BARS, P_PART, P_LOT, P_IMPACT, P_MAXIMPACT, P_RATE) = range(20)
+N_PARAMS = 20
+ALGO_NONE, ALGO_SCHEDULE, ALGO_POV = 0, 1, 2
+
+# Columns of the children array (one row per fill of a worked entry's child).
+C_TRADE, C_FILL_I, C_DECIDE_I, C_QTY, C_PX, C_FEE, C_START_I, C_PARENT = range(8)
+CHILD_COLUMNS = ("trade", "fill_bar", "decision_bar", "quantity", "price", "fee", "parent_bar", "parent_quantity")
 
 # Columns of the trade record array.
 T_ENTRY_I, T_EXIT_I, T_DIR, T_UNITS, T_ENTRY_PX, T_EXIT_PX, T_FEES, T_PNL, T_RET, T_REASON = range(10)
@@ -50,15 +67,32 @@ METRIC_NAMES = ("total_return", "cagr", "sharpe", "sortino", "calmar", "max_draw
 
 
 @njit(cache=True, nogil=True)
-def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, params, volume):  # type: ignore[no-untyped-def]
-    """Simulate one instrument; return ``(equity[n], trades[m, 10], n_trades)``.
+def _impact(qty, vol, coef, cap):  # type: ignore[no-untyped-def]
+    """The paper broker's volume impact as a fraction: ``coef`` bps per % of ``vol``, at most ``cap`` bps."""
+    if coef <= 0.0 or vol <= 0.0:
+        return 0.0
+    return min(coef * qty / vol * 100.0, cap) / 10_000.0
+
+
+@njit(cache=True, nogil=True)
+def _lots(x, lot):  # type: ignore[no-untyped-def]
+    """``x`` rounded down to whole lots (``lot`` <= 0: as is); tolerant of float noise."""
+    if lot <= 0.0:
+        return max(x, 0.0)
+    return max(np.floor(x / lot + 1e-9), 0.0) * lot
+
+
+@njit(cache=True, nogil=True)
+def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan):  # type: ignore[no-untyped-def]
+    """Simulate one instrument; return ``(equity[n], trades[m, 10], n_trades, children[c, 8], n_children)``.
 
     ``signal`` is the target direction per bar (> 0 long, < 0 short, else flat; NaN is
     flat); ``stop_px`` and ``target_px`` are absolute protective levels per signal bar (NaN
     for none); ``slip`` is the adverse fill fraction per bar. Each of those three may also
     have length 1, meaning the same value for every bar (no n-sized allocation).
     ``params`` follows the ``P_*`` layout; ``volume`` (per bar, or empty) is read only with a
-    volume cap.
+    volume cap, an impact or a worked entry; ``plan`` is a scheduled algorithm's cumulative
+    fraction per slice (``P_SLICE_BARS`` bars each; empty otherwise).
     """
     n = close.shape[0]
     per_bar_stop = stop_px.shape[0] == n
@@ -75,7 +109,23 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
     at_close = params[P_FILL_CLOSE] > 0.5
     touch = params[P_TOUCH] > 0.5
     favour_first = params[P_FAVOUR] > 0.5
-    volcap = params[P_VOLCAP] if volume.shape[0] == n else 0.0
+    has_vol = volume.shape[0] == n
+    volcap = params[P_VOLCAP] if has_vol else 0.0
+    algo = int(params[P_ALGO])
+    slice_bars = max(params[P_SLICE_BARS], 1e-12)
+    horizon_bars = params[P_HORIZON_BARS]
+    part = params[P_PART]       # the participation cap per bar (0: none)
+    rate = params[P_RATE]       # POV's target share of the volume
+    lot = params[P_LOT]
+    imp_coef = params[P_IMPACT] if has_vol else 0.0
+    imp_cap = params[P_MAXIMPACT]
+    kids = np.full((n + 1, 8), np.nan)
+    nc = 0
+    working = False     # a worked entry's parent still has children to send
+    parent = 0.0
+    sent = 0.0
+    astart = 0          # the parent's signal (decision) bar
+    vseen = 0.0         # volume of the bars after it (POV)
     # One trade at most per signal change, plus one.
     changes = 1
     for i in range(1, n):
@@ -115,26 +165,43 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                 if tgt != prev_tgt:
                     prev_tgt = tgt
                     if direction != 0 and direction != tgt:
-                        px = px0 * (1.0 - direction * sl)
-                        f = abs(pos) * px * fee
-                        cash += pos * px - f
-                        pnl = pos * (px - entry_px) - entry_fee - f
-                        trades[nt, T_EXIT_I] = i
-                        trades[nt, T_EXIT_PX] = px
-                        trades[nt, T_FEES] = entry_fee + f
-                        trades[nt, T_PNL] = pnl
-                        trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
-                        trades[nt, T_REASON] = R_SIGNAL
-                        nt += 1
+                        working = False  # an exit stops a worked entry
+                        if pos != 0.0:
+                            vi = volume[i] if has_vol else 0.0
+                            px = px0 * (1.0 - direction * (sl + _impact(abs(pos), vi, imp_coef, imp_cap)))
+                            f = abs(pos) * px * fee
+                            cash += pos * px - f
+                            pnl = pos * (px - entry_px) - entry_fee - f
+                            trades[nt, T_EXIT_I] = i
+                            trades[nt, T_EXIT_PX] = px
+                            trades[nt, T_FEES] = entry_fee + f
+                            trades[nt, T_PNL] = pnl
+                            trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
+                            trades[nt, T_REASON] = R_SIGNAL
+                            nt += 1
                         pos = 0.0
                         direction = 0
                         want = 0.0
-                    if tgt != 0 and direction == 0:
+                    if tgt != 0 and direction == 0 and algo != ALGO_NONE:
+                        # a worked entry: the parent, sized like the risk gate; children below
+                        parent = _lots(size * cash / close[k], lot)
+                        if parent > 0.0:
+                            working = True
+                            sent = 0.0
+                            vseen = 0.0
+                            astart = k
+                            direction = tgt
+                            entered = -1
+                            stop_lvl = stop_px[k if per_bar_stop else 0]
+                            tgt_lvl = target_px[k if per_bar_tgt else 0]
+                    elif tgt != 0 and direction == 0:
                         px = px0 * (1.0 + tgt * sl)
                         units = size * cash / (px * (1.0 + fee))
                         if volcap > 0.0 and volume[i] > 0.0 and units > volcap * volume[i]:
                             want = units - volcap * volume[i]
                             units = volcap * volume[i]
+                        if imp_coef > 0.0 and units > 0.0:
+                            px = px0 * (1.0 + tgt * (sl + _impact(units, volume[i], imp_coef, imp_cap)))
                         if units > 0.0:
                             entry_fee = units * px * fee
                             pos = tgt * units
@@ -157,6 +224,51 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                                 lvl = px * (1.0 + tgt * tp_pct)
                                 if np.isnan(tgt_lvl) or (tgt_lvl - lvl) * tgt > 0:
                                     tgt_lvl = lvl
+                if working and k >= astart:
+                    # the worked entry's child decided at bar k, filled at px0 of this bar
+                    j = k - astart
+                    if j > 0 and has_vol:
+                        vseen += volume[k]
+                    if algo == ALGO_POV:
+                        due = min(rate * vseen, parent)
+                    else:
+                        s_i = min(int(j / slice_bars + 1e-9), plan.shape[0] - 1)
+                        due = parent * plan[s_i]
+                    q = _lots(due - sent, lot)
+                    if j >= horizon_bars - 1e-9:
+                        q = parent - sent  # the horizon is over: the rest goes now
+                    if part > 0.0 and has_vol and volume[k] > 0.0:
+                        q = min(q, _lots(part * volume[k], lot))
+                    if q > 0.0:
+                        vi = volume[i] if has_vol else 0.0
+                        px = px0 * (1.0 + direction * (sl + _impact(q, vi, imp_coef, imp_cap)))
+                        f = q * px * fee
+                        cash -= direction * q * px + f
+                        if pos == 0.0:
+                            entry_px = px
+                            entry_fee = 0.0
+                            peak = px
+                            entered = i
+                            trades[nt, T_ENTRY_I] = i
+                            trades[nt, T_DIR] = direction
+                        else:
+                            entry_px = (abs(pos) * entry_px + q * px) / (abs(pos) + q)
+                        entry_fee += f
+                        pos += direction * q
+                        sent += q
+                        trades[nt, T_UNITS] = abs(pos)
+                        trades[nt, T_ENTRY_PX] = entry_px
+                        kids[nc, C_TRADE] = nt
+                        kids[nc, C_FILL_I] = i
+                        kids[nc, C_DECIDE_I] = k
+                        kids[nc, C_QTY] = q
+                        kids[nc, C_PX] = px
+                        kids[nc, C_FEE] = f
+                        kids[nc, C_START_I] = astart
+                        kids[nc, C_PARENT] = parent
+                        nc += 1
+                    if sent >= parent:
+                        working = False
                 elif direction != 0 and want > 0.0 and entered < i:
                     # the rest of a volume-capped entry: at this bar's open, at most the cap again
                     add = want
@@ -172,7 +284,7 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                     trades[nt, T_UNITS] = abs(pos)
                     trades[nt, T_ENTRY_PX] = entry_px
                 continue
-            if direction == 0 or (at_close and entered == i):
+            if direction == 0 or pos == 0.0 or (at_close and entered == i):
                 continue
             # Effective stop: the tighter of the fixed stop and the trailing stop.
             stop = stop_lvl
@@ -199,7 +311,8 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
             exit_px = np.nan
             if take_stop:
                 base = open_[i] if stop_gap else stop
-                exit_px = base * (1.0 - direction * sl)
+                vi = volume[i] if has_vol else 0.0
+                exit_px = base * (1.0 - direction * (sl + _impact(abs(pos), vi, imp_coef, imp_cap)))
             elif tgt_hit:
                 reason = R_TARGET
                 exit_px = open_[i] if tgt_gap else tgt_lvl
@@ -217,6 +330,7 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                 pos = 0.0
                 direction = 0
                 want = 0.0
+                working = False
             elif direction > 0:
                 peak = max(peak, high[i])
             else:
@@ -238,7 +352,8 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                 nt += 1
                 pos = 0.0
                 direction = 0
-    if direction != 0:
+                working = False
+    if direction != 0 and pos != 0.0:
         px = close[n - 1]
         pnl = pos * (px - entry_px) - entry_fee
         trades[nt, T_EXIT_I] = n - 1
@@ -248,7 +363,7 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
         trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
         trades[nt, T_REASON] = R_OPEN
         nt += 1
-    return equity, trades, nt
+    return equity, trades, nt, kids, nc
 
 
 @njit(cache=True, nogil=True)
@@ -324,7 +439,10 @@ def metrics_nb(equity, trades, n_trades, init_cash, years):  # type: ignore[no-u
 def make_params(*, init_cash: float, fee: float, size: float, sl_pct: float = 0.0, tp_pct: float = 0.0,
                 tsl_pct: float = 0.0, allow_short: bool = True, delay: int = 0, fill_close: bool = False,
                 limit_touch: bool = False, favourable_first: bool = False,
-                max_volume_share: float = 0.0) -> np.ndarray:
+                max_volume_share: float = 0.0, algo: int = ALGO_NONE, slice_bars: float = 1.0,
+                horizon_bars: float = 0.0, participation: float = 0.0, lot: float = 0.0,
+                impact_bps_per_pct_volume: float = 0.0, max_impact_bps: float = 0.0,
+                pov_rate: float = 0.0) -> np.ndarray:
     """Pack simulation settings into the kernel's ``params`` vector."""
     p = np.zeros(N_PARAMS)
     p[P_CASH], p[P_FEE], p[P_SIZE] = init_cash, fee, size
@@ -332,4 +450,7 @@ def make_params(*, init_cash: float, fee: float, size: float, sl_pct: float = 0.
     p[P_SHORT], p[P_DELAY] = float(allow_short), float(delay)
     p[P_FILL_CLOSE], p[P_TOUCH], p[P_FAVOUR] = float(fill_close), float(limit_touch), float(favourable_first)
     p[P_VOLCAP] = max_volume_share
+    p[P_ALGO], p[P_SLICE_BARS], p[P_HORIZON_BARS] = float(algo), slice_bars, horizon_bars
+    p[P_PART], p[P_LOT] = participation, lot
+    p[P_IMPACT], p[P_MAXIMPACT], p[P_RATE] = impact_bps_per_pct_volume, max_impact_bps, pov_rate
     return p

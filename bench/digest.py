@@ -1,6 +1,12 @@
 """Digest of the default run: one sha256 over what the fleet did.
 
-Run: ``.venv/bin/python -m bench.digest [--from 2016-07-01] [--to 2017-06-30] [--verbose]``
+Run: ``.venv/bin/python -m bench.digest [--from 2016-07-01] [--to 2017-06-30] [--full] [--verbose] [--check]``
+
+``--full`` digests the whole default run (every bundled year, no ``--from``/``--to``).
+``--check`` compares with the digest stored in ``bench/digests.json`` for the same window
+(exit 1 when it differs). ``--write`` stores the digest just computed there: only in a
+commit that changes the run's behaviour on purpose, saying why. The suite's
+``tests/bench/test_digest.py`` runs the default window and compares it with the same file.
 
 Runs ``tradefleet run`` (the embedded default: every built-in bot, bundled data, paper
 broker, the full gate pipeline) over a short window in a fresh folder and store, then
@@ -32,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CLI = "tradefleet.app.cli.main"
 WINDOW = ("2016-07-01", "2017-06-30")
+EXPECTED = Path(__file__).resolve().parent / "digests.json"
 
 # table -> (columns, order by); money columns round to cents, *_ns/ts to microseconds
 TABLES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -89,12 +96,14 @@ def rows(db: Path) -> dict[str, list[list[Any]]]:
     return out
 
 
-def run_default(workdir: Path, start: str, end: str) -> Path:
-    """Run the embedded default over ``start..end`` in ``workdir``; return the store file."""
+def run_default(workdir: Path, start: str | None, end: str | None) -> Path:
+    """Run the embedded default over ``start..end`` (None: the whole default run) in
+    ``workdir``; return the store file."""
     db = workdir / "digest.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFLEET__")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    cmd = [sys.executable, "-m", CLI, "run", "--from", start, "--to", end, "--json", "--no-view", "--no-dashboard",
+    window = ["--from", start, "--to", end] if start and end else []
+    cmd = [sys.executable, "-m", CLI, "run", *window, "--json", "--no-view", "--no-dashboard",
            "--store", f"sqlite:///{db}"]
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -108,18 +117,49 @@ def digest(tables: dict[str, list[list[Any]]]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def window_key(start: str | None, end: str | None) -> str:
+    """The key of a window in ``bench/digests.json``: ``full`` or ``<from>..<to>``."""
+    return f"{start}..{end}" if start and end else "full"
+
+
+def expected(key: str) -> str | None:
+    """The stored digest of window ``key``, or None."""
+    stored = json.loads(EXPECTED.read_text()) if EXPECTED.exists() else {}
+    return stored.get(key, {}).get("sha256")
+
+
+def digest_of_run(start: str | None, end: str | None) -> tuple[str, dict[str, list[list[Any]]]]:
+    """Run the default over the window in a fresh folder; return (digest, normalised tables)."""
+    with tempfile.TemporaryDirectory(prefix="tradefleet-digest-") as tmp:
+        tables = rows(run_default(Path(tmp), start, end))
+    return digest(tables), tables
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--from", dest="start", default=WINDOW[0])
     ap.add_argument("--to", dest="end", default=WINDOW[1])
+    ap.add_argument("--full", action="store_true", help="the whole default run (no --from/--to)")
     ap.add_argument("--verbose", action="store_true", help="also print row counts and one sha256 per table")
+    ap.add_argument("--check", action="store_true", help="exit 1 unless it equals the digest in bench/digests.json")
+    ap.add_argument("--write", action="store_true", help="store the digest in bench/digests.json (behaviour changes only)")
     args = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="tradefleet-digest-") as tmp:
-        tables = rows(run_default(Path(tmp), args.start, args.end))
+    start, end = (None, None) if args.full else (args.start, args.end)
+    key = window_key(start, end)
+    sha, tables = digest_of_run(start, end)
     if args.verbose:
         for name, table in tables.items():
             print(f"{name:15} {len(table):6} rows  {digest({name: table})}", file=sys.stderr)
-    print(digest(tables))
+    print(sha)
+    if args.write:
+        stored = json.loads(EXPECTED.read_text()) if EXPECTED.exists() else {}
+        stored[key] = {"sha256": sha, "rows": {name: len(t) for name, t in tables.items()}}
+        EXPECTED.write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n")
+    if args.check:
+        want = expected(key)
+        if want != sha:
+            print(f"digest: {key}: {sha} differs from the stored {want} (bench/digests.json)", file=sys.stderr)
+            raise SystemExit(1)
 
 
 if __name__ == "__main__":

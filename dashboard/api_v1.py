@@ -179,7 +179,7 @@ def build_routes(view: FleetView, control: FleetControl, jobs: Any, config: Kern
     def backtest(job_id: str) -> Any:
         job = jobs.get(job_id)
         if job is None:
-            raise ApiError(404, f"no backtest {job_id!r} (jobs live as long as the dashboard process)")
+            raise ApiError(404, f"no backtest {job_id!r}: see POST /api/v1/backtests")
         return job.to_dict()
 
     def backtest_report(job_id: str) -> Any:

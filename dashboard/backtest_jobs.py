@@ -6,11 +6,21 @@ vectorized backtest and report as ``tradefleet backtest BOT --report`` on one wo
 thread (one at a time: the machine's cores belong to the fleet). The report's HTML and
 JSON land in ``[dashboard].reports_dir`` as ``api-<id>-<bot>.html``, so the Backtests page
 lists them too.
+
+Jobs outlive the dashboard process: each job's state is written (atomically) to
+``<reports_dir>/api-jobs/<id>.json`` at every change, and a new dashboard loads them all,
+so ``GET /api/v1/backtests/<id>`` answers after a restart. A job that was queued or running
+when its process died is queued again, once per restart, unless another live process is
+running it: the worker holds an exclusive ``flock`` on ``<id>.lock`` while it runs, and a
+job is only taken back when that lock can be had.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
+import os
 import re
 import secrets
 import threading
@@ -40,11 +50,19 @@ class BacktestJob:
     error: str | None = None
     report: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    #: how many times a dashboard restart took this job back after its process died
+    restarts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "bot": self.bot, "start": self.start, "end": self.end, "state": self.state,
                 "requested_by": self.requested_by, "error": self.error, "report": self.report,
-                "metrics": self.metrics}
+                "metrics": self.metrics, "restarts": self.restarts}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BacktestJob:
+        return cls(str(d["id"]), str(d["bot"]), d.get("start"), d.get("end"), str(d.get("requested_by", "?")),
+                   int(d.get("created_ns", 0)), str(d.get("state", "queued")), d.get("error"), d.get("report"),
+                   dict(d.get("metrics") or {}), int(d.get("restarts", 0)))
 
 
 class BacktestJobs:
@@ -59,6 +77,53 @@ class BacktestJobs:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._futures: dict[str, Future[None]] = {}
+        self._load()
+
+    # -- persistence ------------------------------------------------------------------------
+    @property
+    def _dir(self) -> Path:
+        return self.root / "api-jobs"
+
+    def _save(self, job: BacktestJob) -> None:
+        self._dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._dir / f".{job.id}.json.tmp"
+        tmp.write_text(json.dumps({**job.to_dict(), "created_ns": job.created_ns}))
+        os.replace(tmp, self._dir / f"{job.id}.json")
+
+    def _load(self) -> None:
+        """Load the jobs earlier dashboards stored; queue again those whose process died."""
+        if not self._dir.is_dir():
+            return
+        for path in sorted(self._dir.glob("*.json")):
+            try:
+                job = BacktestJob.from_dict(json.loads(path.read_text()))
+            except (ValueError, KeyError, TypeError) as exc:  # one bad file never stops the dashboard
+                log.warning("API backtest job file %s is unreadable (%s): skipped", path, exc)
+                continue
+            self.jobs[job.id] = job
+            if job.state in ("queued", "running") and job.bot in self.specs and self._orphaned(job):
+                job.state, job.restarts = "queued", job.restarts + 1
+                self._save(job)
+                self._submit(job)
+
+    def _orphaned(self, job: BacktestJob) -> bool:
+        """True unless a live process holds the job's run lock."""
+        lock = self._dir / f"{job.id}.lock"
+        if not lock.exists():
+            return True
+        with open(lock, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return True
+
+    def _submit(self, job: BacktestJob) -> None:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="tradefleet-api-backtest")
+            self._futures[job.id] = self._pool.submit(self._run_locked, job)
 
     def start(self, bot: str, start: str | None, end: str | None, requested_by: str) -> BacktestJob:
         """Queue a backtest of ``bot`` (dates YYYY-MM-DD, inclusive) and return its job."""
@@ -70,23 +135,35 @@ class BacktestJobs:
         if start and end and start > end:
             raise ConfigError(f"start {start} is after end {end}")
         job = BacktestJob(secrets.token_hex(6), bot, start, end, requested_by, self.clock.now_ns())
-        with self._lock:
-            self.jobs[job.id] = job
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="tradefleet-api-backtest")
-            self._futures[job.id] = self._pool.submit(self._run, job)
+        self.jobs[job.id] = job
+        self._save(job)
+        self._submit(job)
         return job
 
     def get(self, job_id: str) -> BacktestJob | None:
         return self.jobs.get(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None) -> BacktestJob:
-        """Block until the job is finished (tests, scripts)."""
-        self._futures[job_id].result(timeout)
+        """Block until the job is finished (tests, scripts); a job this process does not run is returned as it is."""
+        future = self._futures.get(job_id)
+        if future is not None:
+            future.result(timeout)
         return self.jobs[job_id]
 
+    def _run_locked(self, job: BacktestJob) -> None:
+        """Run ``job`` holding its run lock, saving its state before and after."""
+        self._dir.mkdir(parents=True, exist_ok=True)
+        with open(self._dir / f"{job.id}.lock", "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # another live process took it first
+                return
+            job.state = "running"
+            self._save(job)
+            self._run(job)
+            self._save(job)
+
     def _run(self, job: BacktestJob) -> None:
-        job.state = "running"
         try:
             from tradefleet.backtest.history import load_with_warmup
             from tradefleet.backtest.engine import SimSettings, Signals, run_backtest, signals_of

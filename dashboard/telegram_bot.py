@@ -6,9 +6,12 @@ Commands: /status /bots /pause [bot] /resume [bot] /halt reason /positions /pnl 
 ignored (no reply) and logged; with an empty allowlist no command is accepted. Control
 writes the store (actor ``telegram:<user id>``) like the CLI and the dashboard.
 
-Alerts (fills, rejections, halts, circuit breakers, errors) arrive from the bus's
-``alerts``, ``fills``, ``decisions`` and ``control`` topics, are queued thread-safely and
-sent to ``alert_chats``; a daily P&L summary goes out at ``daily_summary_time``.
+Alerts go to ``alert_chats``. The standalone bot (``tradefleet telegram``,
+``stored_alerts=True``) follows the alerts every process stores (order rejects, halts,
+breakers, conflicts...; :mod:`tradefleet.orchestrator.alerts.tail`), each sent once across
+restarts of either process. Run in the engine's process with its bus instead, it relays the
+bus's ``alerts``, ``fills``, ``decisions`` and ``control`` topics. A daily P&L summary goes
+out at ``daily_summary_time``.
 """
 
 from __future__ import annotations
@@ -112,18 +115,51 @@ class FleetTelegram:
     """The fleet's Telegram bot: commands, allowlist, alerts, daily summary."""
 
     def __init__(self, config: KernelConfig, store: Any, clock: Clock, known_bots: set[str], *,
-                 specs: dict[str, Any] | None = None, bus: Any = None) -> None:
+                 specs: dict[str, Any] | None = None, bus: Any = None, stored_alerts: bool = False) -> None:
         self.config = config
         self.cfg = config.telegram
         self.clock = clock
         self.view = FleetView(config, store, clock, specs or {})
         self.control = FleetControl(store, clock, known_bots, bus)
         self.relay = AlertRelay(self.cfg.alert_targets, self.cfg.alert_rejections, self._order_bot)
-        if bus is not None:
+        #: the stored alerts of every process, followed by id (the standalone bot's event source)
+        self.tail = self._tail(store) if stored_alerts else None
+        if bus is not None and self.tail is None:  # following the store, the bus would send them twice
             self.relay.subscribe(bus)
         self.tz = ZoneInfo(self.cfg.timezone or config.engine.timezone)
         self.ignored: list[Ignored] = []
         self._tasks: list[asyncio.Task[Any]] = []
+
+    def _tail(self, store: Any) -> Any:
+        from tradefleet.orchestrator.alerts.tail import AlertTail, channel_wants
+
+        a = self.config.alerts
+        if not a.enabled or (a.telegram is not None and not a.telegram.enabled):
+            return None
+        wanted = channel_wants(a.telegram)
+        rejections = self.cfg.alert_rejections
+        rate = a.telegram.rate_per_minute if a.telegram is not None else None
+        return AlertTail(store, "telegram", a, self.clock,
+                         lambda kind: wanted(kind) and (rejections or kind != "order_rejected"), rate)
+
+    async def deliver_stored(self, bot: Any) -> int:
+        """Send the stored alerts not yet delivered to Telegram (by any process) to every
+        alert chat, each once; return how many alerts were sent."""
+        if self.tail is None or not self.cfg.alert_targets:
+            return 0
+        sent = 0
+        for alert in await asyncio.to_thread(self.tail.claim):
+            error, retry = "", None
+            try:
+                for chat in self.cfg.alert_targets:
+                    await bot.send_message(chat_id=chat, text=tt.clip(alert.text()))
+            except Exception as exc:  # Telegram down: released for a retry, never fatal
+                error = f"{type(exc).__name__}: {exc}"
+                ra = getattr(exc, "retry_after", None)
+                retry = float(ra.total_seconds() if hasattr(ra, "total_seconds") else ra) if ra is not None else None
+            await asyncio.to_thread(self.tail.done, alert, not error, error, retry)
+            sent += not error
+        return sent
 
     def _order_bot(self, cid: str) -> str | None:
         rec = self.view.store.order(cid)
@@ -220,6 +256,10 @@ class FleetTelegram:
     async def _alerts_loop(self, bot: Any) -> None:
         while True:
             await self.relay.flush(bot)
+            try:
+                await self.deliver_stored(bot)
+            except Exception as exc:  # the store briefly unavailable: try again next second
+                log.warning("telegram: stored alerts not read: %s", exc)
             await asyncio.sleep(1.0)
 
     async def _summary_loop(self, bot: Any) -> None:
@@ -247,6 +287,10 @@ class FleetTelegram:
         for t in self._tasks:
             t.cancel()
         await self.relay.flush(app.bot)
+        try:
+            await self.deliver_stored(app.bot)
+        except Exception as exc:
+            log.warning("telegram: stored alerts not read: %s", exc)
 
 
 def resolve_token(config: KernelConfig, environ: dict[str, str] | None = None) -> str:

@@ -24,19 +24,18 @@ _log = logging.getLogger("tradefleet.accounts")
 
 
 def sync_cash(kernel: Kernel) -> Decimal | None:
-    """Set the book's cash (and buying power) from every venue account; return the cash,
+    """Set the book's cash (and each account's buying power) from every venue account; return the cash,
     or None when an account could not be read (the book keeps its own figure then)."""
-    cash = Decimal(0)
-    power = Decimal(0)
+    snaps = {}
     for account in kernel.oms.accounts():
         try:
-            snap = kernel.oms.broker(account).account()
+            snaps[account] = kernel.oms.broker(account).account()
         except BrokerError as exc:
             _log.warning("account %s: cash not refreshed (%s); sizing keeps the book's figure", account, redact(exc))
             return None
-        cash += snap.cash
-        power += snap.buying_power if snap.buying_power is not None else snap.cash
     ledger = kernel.engine.ledger
+    cash = sum((s.cash for s in snaps.values()), Decimal(0))
     ledger.set_cash(cash)
-    ledger.buying_power = power
+    for account, snap in snaps.items():  # buys are capped per account by what its venue lets it spend
+        ledger.set_buying_power(account, snap.buying_power if snap.buying_power is not None else snap.cash)
     return cash

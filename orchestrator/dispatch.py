@@ -11,6 +11,13 @@ For every intent a bot returns, the dispatcher
   moved past ``refresh``, and judges the two sides as one group;
 * ``Cancel``: cancels the open orders of the intent with that id;
 
+an intent that carries an execution spec (``execution``) has it checked against the
+registered algorithms before any gate (an unknown one is refused with one line, reason
+``bad_execution_spec``), and its approved orders (a target's increases, a one-leg
+market order) are handed to the execution layer as parents instead of being sent: the
+layer sends their children. A parent counts as pending (its unfilled quantity) until it
+is done, so netting never asks twice; ``Cancel`` and ``replaces`` stop it;
+
 runs the group through every gate and the risk gate as ONE decision
 (:mod:`tradefleet.orchestrator.pipeline.group`), stores every leg as a signal with its decisions,
 and sends the approved orders: reductions before increases. A staged target's increases
@@ -30,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tradefleet.orchestrator.bus import Topic
 from tradefleet.orchestrator.domain import ZERO, Instrument, Order, OrderType, Side, Signal, Verdict
 from tradefleet.orchestrator.errors import PluginError
+from tradefleet.orchestrator.execution.algos.base import ExecSpec
 from tradefleet.orchestrator.intents import (INTENT_TYPES, Atomic, Cancel, Intent, LegRisk, OrderIntent, Quote, Target,
                                   TargetKind, intent_id)
 from tradefleet.orchestrator.pipeline.gate import GateContext
@@ -52,6 +60,8 @@ class Engine(Protocol):
     oms: OrderManager
     ledger: Ledger
     route: Callable[[str], str]
+
+    def stop_parents(self, bot: str, parents: list[str]) -> None: ...
 
     def _reduce(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: float, ts_event: int,
                 reason: str, detail: str, meta: dict[str, Any]) -> Order: ...
@@ -79,6 +89,8 @@ class IntentDispatcher:
         self._working: dict[str, Order] = {}  # sent and not yet known to be done
         self._intent_of: dict[str, str] = {}  # client order id -> intent id
         self._restored: set[str] = set()  # bots whose stored working orders were picked up
+        self._specs: dict[str, ExecSpec] = {}  # client order id -> the execution spec its intent carries
+        self._parents: set[str] = set()  # client order ids worked as parents by the execution layer
         self.unwinds = 0
         #: intent id -> signed exposure left naked after a hedge-on-fill unwind (under one lot)
         self.residuals: dict[str, dict[str, Decimal]] = {}
@@ -92,12 +104,25 @@ class IntentDispatcher:
         self._restored.add(bot)
         store = self.engine.services.store
         accounts = set(self.engine.oms.accounts())
-        recs = [r for r in store.open_orders(bot) if r.account in accounts and r.client_order_id not in self._working]
-        if not recs:
+        desk = self.engine.desk
+        parents = [p for p in desk.layer.working() if desk.layer.templates[p.parent_id].bot == bot] \
+            if desk is not None else []
+        working = {p.parent_id for p in parents}
+        recs = [r for r in store.open_orders(bot) if r.account in accounts and r.client_order_id not in self._working
+                and not (desk is not None and desk.parent_of(r.client_order_id) in working)]  # a parent's share
+        if not recs and not parents:
             return 0
         # a quote's orders live under its quote id, every other intent's under the intent id
         keys = {s.signal_id: str(s.meta.get("quote") or s.meta["intent"]) for s in store.signals(bot=bot)
                 if s.meta.get("intent")}
+        for p in parents:  # a parent an intent handed to the execution layer before the restart
+            order = desk.layer.templates[p.parent_id]  # type: ignore[union-attr]
+            key = keys.get(order.signal_id or "")
+            if key:
+                self._working[p.parent_id] = order
+                self._parents.add(p.parent_id)
+                self._owned.add(p.parent_id)
+                self.live.setdefault(key, LiveIntent(bot, "restored")).orders.append(order)
         for r in recs:
             order = r.order
             if not order.is_contingent:
@@ -106,7 +131,7 @@ class IntentDispatcher:
             if key:
                 self._owned.add(order.client_order_id)
                 self.live.setdefault(key, LiveIntent(bot, "restored")).orders.append(order)
-        return len(recs)
+        return len(recs) + len(parents)
 
     # -- context for the bot ------------------------------------------------------------
     def ctx(self, bot: str, now_ns: int, instruments: tuple[str, ...]) -> Ctx:
@@ -140,6 +165,13 @@ class IntentDispatcher:
         for cid, order in list(self._working.items()):
             if order.bot != bot:
                 continue
+            if cid in self._parents:  # worked by the execution layer: what it has not filled yet
+                left = self.engine.desk.unfilled(cid) if self.engine.desk is not None else None
+                if left is None:
+                    del self._working[cid]
+                    continue
+                out.append(replace(order, quantity=left) if left != order.quantity else order)
+                continue
             rec = store.order(cid)
             if rec is not None and not rec.status.is_open:
                 del self._working[cid]
@@ -158,7 +190,12 @@ class IntentDispatcher:
                     if o.instrument == instrument and not o.is_contingent), ZERO)
 
     def owns(self, order: Order) -> bool:
-        return order.client_order_id in self._owned
+        """Whether ``order`` was sent for an intent (a child of an intent's parent too)."""
+        cid = order.client_order_id
+        if cid in self._owned:
+            return True
+        desk = self.engine.desk
+        return bool(self._parents) and desk is not None and desk.parent_of(cid) in self._parents
 
     # -- dispatch -----------------------------------------------------------------------
     def dispatch(self, runner: BotRunner, intents: list[Intent], now_ns: int) -> None:
@@ -169,6 +206,11 @@ class IntentDispatcher:
                 raise PluginError(f"bot {runner.name}: returned {type(intent).__name__}, not an intent "
                                   "(Target, OrderIntent, Quote, Cancel)")
             iid = intent_id(runner.name, now_ns, seq, intent, self.engine.account)
+            spec = getattr(intent, "execution", None)
+            problem = self._spec_problem(spec) if spec is not None else ""
+            if problem:
+                self._refuse(runner, intent, iid, now_ns, "bad_execution_spec", problem)  # type: ignore[arg-type]
+                continue
             if isinstance(intent, Cancel):
                 self.cancel(intent.id)
             elif isinstance(intent, Target):
@@ -191,7 +233,23 @@ class IntentDispatcher:
         self.live.pop(iid, None)
         return n
 
+    def _spec_problem(self, spec: ExecSpec) -> str:
+        """One line on why ``spec`` cannot be worked here ('' when it can)."""
+        desk = self.engine.desk
+        if desk is None:
+            return f"execution spec {spec.algorithm}: this kernel has no execution layer"
+        if spec.algorithm not in desk.layer.algos:
+            return (f"execution spec: unknown algorithm {spec.algorithm!r} "
+                    f"(registered: {', '.join(sorted(desk.layer.algos))})")
+        return ""
+
     def _cancel_order(self, order: Order) -> bool:
+        desk = self.engine.desk
+        if order.client_order_id in self._parents and desk is not None:
+            stopped = desk.cancel(order.client_order_id, self.engine.services.clock.now_ns())
+            self.engine.stop_parents(order.bot, [order.client_order_id] if stopped else [])
+            self._working.pop(order.client_order_id, None)
+            return stopped
         rec = self.engine.services.store.order(order.client_order_id)
         if rec is None or not rec.status.is_open:
             return False
@@ -232,6 +290,8 @@ class IntentDispatcher:
             return
         legs.sort(key=lambda leg: not leg.reduces)  # reductions first
         meta: dict[str, Any] = {"target": target.kind.value, "tag": target.tag}
+        if target.execution is not None:
+            meta["execution"] = target.execution.as_data()
         if skipped:
             meta["no_price"] = skipped
         group = IntentGroup(bot, iid, "target", tuple(legs), now_ns, staged=True, meta=meta)
@@ -242,6 +302,8 @@ class IntentDispatcher:
         live = self.live.setdefault(iid, LiveIntent(bot, "target"))
         reductions = [o for o, leg in zip(orders, group.legs, strict=True) if o is not None and leg.reduces]
         increases = [o for o, leg in zip(orders, group.legs, strict=True) if o is not None and not leg.reduces]
+        if target.execution is not None:  # increases are worked; reductions go at once
+            self._specs.update((o.client_order_id, target.execution) for o in increases)
         for o in reductions:
             self._send(live, o)
         live.deferred.extend(increases)
@@ -308,6 +370,8 @@ class IntentDispatcher:
                             leg_risk=intent.leg_risk, meta={"order_type": intent.order_type.value, "tag": intent.tag,
                                                             "atomic": intent.atomic.value,
                                                             **({"limit": str(intent.limit)} if intent.limit else {}),
+                                                            **({"execution": intent.execution.as_data()}
+                                                               if intent.execution is not None else {}),
                                                             **({"stop": str(intent.stop)} if intent.stop else {})})
         result = self._judge(runner, group)
         if not result.approved:
@@ -316,11 +380,18 @@ class IntentDispatcher:
         live = self.live.setdefault(iid, LiveIntent(bot, "order"))
         sent = [o for o in orders if o is not None]
         sent.sort(key=lambda o: not o.reduce_only)
+        if intent.execution is not None:
+            self._specs.update((o.client_order_id, intent.execution) for o in sent)
         for o in sent:
-            self._send(live, o)
-            if intent.bracket is not None:
-                for child in _bracket(o, intent, self._instrument(o.instrument, runner)):
-                    self._send(live, child)
+            if intent.bracket is None:
+                self._send(live, o)
+                continue
+            group = [o, *_bracket(o, intent, self._instrument(o.instrument, runner))]
+            if intent.execution is None:  # one group: the venue's own bracket where it has one
+                self._send_linked(live, group)
+            else:  # an entry worked by the execution layer: its exits wait in the order manager
+                for order in group:
+                    self._send(live, order)
         if intent.is_multi_leg and intent.leg_risk is LegRisk.HEDGE and not venue_atomic:
             live.hedge = tuple((o.client_order_id, o.quantity) for o in sent)
             self.check_hedges()
@@ -497,6 +568,28 @@ class IntentDispatcher:
 
     def _send(self, live: LiveIntent, order: Order) -> None:
         e = self.engine
+        self._track(live, order)
+        spec = self._specs.pop(order.client_order_id, None)
+        if spec is not None and e.desk is not None and not order.reduce_only:
+            out = e.desk.route(order, None, spec)
+            if e.desk.working(order.client_order_id) or out != [order]:  # a parent: the layer sends its children
+                self._parents.add(order.client_order_id)
+                for child in out:
+                    e.oms.submit(child)
+                return
+        if e.oms.submit(order) is None:
+            self._untrack_unstored(order)
+
+    def _send_linked(self, live: LiveIntent, orders: list[Order]) -> None:
+        """An entry and its bracket exits, sent as one group (native at the venue where it can be)."""
+        for o in orders:
+            self._track(live, o)
+        for o, ack in zip(orders, self.engine.oms.submit_linked(orders), strict=True):
+            if ack is None:
+                self._untrack_unstored(o)
+
+    def _track(self, live: LiveIntent, order: Order) -> None:
+        e = self.engine
         live.orders.append(order)
         self._intent_of[order.client_order_id] = next((k for k, v in self.live.items() if v is live), "")
         self._owned.add(order.client_order_id)
@@ -505,17 +598,24 @@ class IntentDispatcher:
             runner.stats.orders += 1
         if not order.is_contingent:  # bracket children and OCO members are exits, never pending
             self._working[order.client_order_id] = order
-        if e.oms.submit(order) is None and e.services.store.order(order.client_order_id) is None:
+
+    def _untrack_unstored(self, order: Order) -> None:
+        if self.engine.services.store.order(order.client_order_id) is None:
             self._working.pop(order.client_order_id, None)  # blocked before the venue: never stored
 
-    def _refuse(self, runner: BotRunner, intent: OrderIntent, iid: str, now_ns: int, reason: str, detail: str) -> None:
+    def _refuse(self, runner: BotRunner, intent: OrderIntent | Target | Quote, iid: str, now_ns: int, reason: str,
+                detail: str) -> None:
         from tradefleet.orchestrator.domain import Decision, Direction
 
         e = self.engine
-        leg = intent.legs[0]
-        sig = Signal(runner.name, leg.instrument, Direction.from_sign(float(leg.ratio)), 1.0,
-                     float(intent.limit or 0), now_ns, e.services.clock.now_ns(),
-                     meta={"intent": iid, "kind": "order"}, account=e.account, intent=f"{iid}#0")
+        if isinstance(intent, OrderIntent):
+            sym, sign, price, kind = intent.legs[0].instrument, float(intent.legs[0].ratio), float(intent.limit or 0), "order"
+        elif isinstance(intent, Target):
+            sym, sign, price, kind = intent.values[0][0], intent.values[0][1], 0.0, "target"
+        else:
+            sym, sign, price, kind = intent.instrument, 0.0, 0.0, "quote"
+        sig = Signal(runner.name, sym, Direction.from_sign(sign), 1.0, price, now_ns, e.services.clock.now_ns(),
+                     meta={"intent": iid, "kind": kind}, account=e.account, intent=f"{iid}#0")
         e.services.store.record_signal(sig, [Decision.rejected("dispatch", reason, detail)],
                                        f"rejected:dispatch:{reason}")
         runner.stats.rejected += 1

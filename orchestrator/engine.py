@@ -73,6 +73,7 @@ class Engine:
         #: event bots' recorded tick sources (replay): bot name -> source with ``at(now_ns)``
         self.tick_sources: dict[str, Any] = {}
         self.control = ControlState()
+        self._controls_seen: dict[str, Any] | None = None  # the control rows at the last reload
         self.fills = 0
         self.fills_by_bot: dict[str, int] = {}
         self.trade_results: dict[str, list[Decimal]] = {}
@@ -85,8 +86,21 @@ class Engine:
 
     # -- control ----------------------------------------------------------------------
     def reload_control(self) -> ControlState:
-        """Re-read pause/halt from the store."""
+        """Re-read pause/halt from the store.
+
+        Rows that changed since the previous reload (an operator's pause, resume or halt
+        written by the CLI, the dashboard, Telegram or the API, from any process) are
+        handed to the risk gate's optional ``on_control(changes, now_ns)``, so holds the
+        risk gate keeps itself (a bot's or fleet's daily-loss budget) follow a resume. The
+        first reload only takes the baseline: rows written before the engine started are
+        not news."""
         controls = {c.scope: c for c in self.services.store.controls()}
+        seen, self._controls_seen = self._controls_seen, controls
+        if seen is not None:
+            changes = [c for scope, c in controls.items() if seen.get(scope) != c]
+            hook = getattr(self.pipeline.risk, "on_control", None)
+            if changes and hook is not None:
+                hook(changes, self.services.clock.now_ns())
         fleet = controls.get(FLEET)
         paused = frozenset(name for name in self.runners if (c := controls.get(bot_scope(name))) is not None and c.paused)
         exits = tuple((bot, inst, c.reason, c.actor) for s, c in controls.items()
@@ -142,9 +156,22 @@ class Engine:
         for cid in self.desk.drain_cancels():
             self.oms.cancel(cid)
         for child in children:
-            if self.exits is not None and not child.reduce_only:
-                self.exits.expect(child, self.desk.stop_for(child))
+            if self.exits is not None and not child.reduce_only and not self.intents.owns(child):
+                self.exits.expect(child, self.desk.stop_for(child))  # an intent carries its own exits
             self.oms.submit(child)
+
+    def stop_parents(self, bot: str, parents: list[str]) -> None:
+        """Cancel every child of stopped ``parents`` still open at the venue (a market child
+        sent at this bar's close would otherwise fill after the exit that stopped it)."""
+        assert self.desk is not None
+        for cid in self.desk.drain_cancels():
+            self.oms.cancel(cid)
+        if not parents:
+            return
+        stopped = set(parents)
+        for rec in self.services.store.open_orders(bot):
+            if self.desk.parent_of(rec.client_order_id) in stopped:
+                self.oms.cancel(rec.client_order_id)
 
     def submit_exit(self, exit_order: ExitOrder, bar: Bar) -> Order:
         """Send a scaled-exit tranche as a reduce-only order, stored with its reason.
@@ -294,6 +321,9 @@ class Engine:
         """Run one signal through every gate; store it with the decisions; send the order."""
         signal = replace(signal, account=self.account)
         runner.stats.signals += 1
+        if self.desk is not None and self.desk.layer.has_work(signal.instrument):  # an exit or a flip stops a working entry
+            self.stop_parents(signal.bot, self.desk.stop_against(signal.bot, signal.instrument, signal.direction.sign,
+                                                                 self.services.clock.now_ns()))
         ctx = GateContext(self.services.clock.now_ns(), runner.spec, self.services.market, self.ledger,
                           self.control.halted, self.control.halt_reason)
         result = self.pipeline.run(signal, ctx)

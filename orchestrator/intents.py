@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from tradefleet.orchestrator.domain import OrderType, Side, TimeInForce
+from tradefleet.orchestrator.execution.algos.base import ExecSpec
 
 
 def _dec(x: Decimal | float | int | str) -> Decimal:
@@ -80,14 +81,19 @@ class Target:
 
     ``tolerance`` drops small deltas: for weights a fraction of equity, for quantities
     units, for conviction a score. Deltas smaller than one lot are always dropped.
+    ``execution`` (an :class:`ExecSpec` or ``{"algo": ..., "params": {...}}``) works every
+    increase as a parent order through the execution layer; reductions go at once.
     """
 
     values: tuple[tuple[str, float], ...]
     kind: TargetKind = TargetKind.WEIGHTS
     tolerance: float = 0.0
     tag: str = ""
+    execution: ExecSpec | None = None
 
     def __post_init__(self) -> None:
+        if self.execution is not None:
+            object.__setattr__(self, "execution", ExecSpec.parse(self.execution))
         if self.tolerance < 0:
             raise ValueError(f"target tolerance must be >= 0, got {self.tolerance}")
         for sym, v in self.values:
@@ -97,20 +103,23 @@ class Target:
                 raise ValueError(f"conviction for {sym} must be in [-1, 1], got {v}")
 
     @classmethod
-    def weights(cls, values: Mapping[str, float], tolerance: float = 0.0, tag: str = "") -> Target:
+    def weights(cls, values: Mapping[str, float], tolerance: float = 0.0, tag: str = "",
+                execution: ExecSpec | Mapping[str, Any] | None = None) -> Target:
         """Signed fractions of account equity (0.25 = a quarter long, -0.1 = 10% short); the risk
         gate's budgets and limits may scale the whole set down (one factor, never up)."""
-        return cls(_pairs(values), TargetKind.WEIGHTS, tolerance, tag)
+        return cls(_pairs(values), TargetKind.WEIGHTS, tolerance, tag, execution)  # type: ignore[arg-type]
 
     @classmethod
-    def quantities(cls, values: Mapping[str, float | Decimal], tolerance: float = 0.0, tag: str = "") -> Target:
+    def quantities(cls, values: Mapping[str, float | Decimal], tolerance: float = 0.0, tag: str = "",
+                   execution: ExecSpec | Mapping[str, Any] | None = None) -> Target:
         """Signed units per instrument."""
-        return cls(_pairs(values), TargetKind.QUANTITIES, tolerance, tag)
+        return cls(_pairs(values), TargetKind.QUANTITIES, tolerance, tag, execution)  # type: ignore[arg-type]
 
     @classmethod
-    def conviction(cls, values: Mapping[str, float], tolerance: float = 0.0, tag: str = "") -> Target:
+    def conviction(cls, values: Mapping[str, float], tolerance: float = 0.0, tag: str = "",
+                   execution: ExecSpec | Mapping[str, Any] | None = None) -> Target:
         """Signed scores in [-1, 1]; the risk gate turns them into sizes."""
-        return cls(_pairs(values), TargetKind.CONVICTION, tolerance, tag)
+        return cls(_pairs(values), TargetKind.CONVICTION, tolerance, tag, execution)  # type: ignore[arg-type]
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.values)
@@ -162,6 +171,9 @@ class OrderIntent:
     multi-leg ``LIMIT`` the limit is the net price per unit of the intent (sum of
     ratio x leg price), as venues quote combos. ``size`` caps the units of the intent;
     the risk gate may shrink it (one factor for every leg), never grow it.
+    ``execution`` (an :class:`ExecSpec` or ``{"algo": ..., "params": {...}}``) works a
+    one-leg market order as a parent through the execution layer (TWAP over 30 minutes:
+    ``{"algo": "twap", "params": {"horizon_min": 30}}``; a price cap is ``params.limit``).
     """
 
     legs: tuple[Leg, ...]
@@ -181,8 +193,21 @@ class OrderIntent:
     id: str = ""
     replaces: str | None = None
     tag: str = ""
+    execution: ExecSpec | None = None
 
     def __post_init__(self) -> None:
+        if self.execution is not None:
+            object.__setattr__(self, "execution", ExecSpec.parse(self.execution))
+            algo = self.execution.algorithm  # type: ignore[union-attr]
+            if len(self.legs) != 1:
+                raise ValueError(f"execution spec {algo}: works one-leg orders only (legs of a multi-leg order "
+                                 "trade together)")
+            if self.order_type is not OrderType.MARKET:
+                raise ValueError(f"execution spec {algo}: works market orders only, got {self.order_type.value} "
+                                 "(cap the children's price with params.limit)")
+            if self.bracket is not None or self.reduce_only:
+                raise ValueError(f"execution spec {algo}: not on a {'bracket' if self.bracket else 'reduce-only'} "
+                                 "order (it is sent as one order)")
         for name in ("limit", "stop", "trail", "trail_percent", "size"):
             object.__setattr__(self, name, _opt_dec(getattr(self, name)))
         if not self.legs:

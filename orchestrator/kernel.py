@@ -86,6 +86,8 @@ def assemble(config: KernelConfig, *, store: Store, registry: Registry, specs: l
         paper = paper_broker(config, market, clock, account, instruments)
         brokers = {account: paper}
     ledger = Ledger(Decimal(repr(config.engine.starting_cash)), market.last_close, account)
+    if route is not None:
+        ledger.account_of = route  # buying power is per account: the router says whose
     services = Services(config, clock, store, bus, registry, market, ledger, market, instruments)
     pipeline = build_pipeline(config.pipeline.stages, registry, services)
     runners = {s.name: BotRunner(s, s.build(config.bots[s.name].params if s.name in config.bots else None))

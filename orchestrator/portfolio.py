@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from tradefleet.orchestrator.domain import ZERO, Fill, Position
+from tradefleet.orchestrator.errors import PluginError
 
 
 class _Book:
@@ -32,8 +33,11 @@ class Ledger:
         self._books: dict[tuple[str, str], _Book] = {}
         self._open = 0
         self.fees_paid = ZERO
-        #: the venues' buying power at the last account refresh (None: not reported)
-        self.buying_power: Decimal | None = None
+        #: account -> what it may spend on buys: the venue's buying power at the last
+        #: account refresh, less the buys booked since (empty: not reported, cash is used)
+        self._power: dict[str, Decimal] = {}
+        #: instrument -> the account its orders go to (the kernel sets the router's)
+        self.account_of: Callable[[str], str] = lambda _instrument: account
 
     # -- updates --------------------------------------------------------------------
     def apply_fill(self, owner: str, fill: Fill) -> Position:
@@ -44,6 +48,10 @@ class Ledger:
             book = self._books[key] = _Book()
         signed = fill.signed_qty
         self._cash -= signed * fill.price + fill.fee
+        if self._power:
+            acct = self.routed_account(fill.instrument)
+            if acct in self._power:  # a buy spends buying power; sale proceeds count at the next refresh
+                self._power[acct] -= max(signed * fill.price, ZERO) + fill.fee
         self.fees_paid += fill.fee
         book.realized -= fill.fee
         was_open = book.qty != 0
@@ -67,6 +75,36 @@ class Ledger:
     def set_cash(self, cash: Decimal) -> None:
         """Take the cash the venue accounts report (paper and live sizing)."""
         self._cash = cash
+
+    def set_buying_power(self, account: str, power: Decimal) -> None:
+        """Take what ``account`` may spend as its venue reports it (margin: more than its
+        cash; a cash account with unsettled sales: less)."""
+        self._power[account] = power
+
+    def buying_power_of(self, account: str) -> Decimal | None:
+        return self._power.get(account)
+
+    def buying_powers(self) -> dict[str, Decimal]:
+        """Account -> buying power (empty when no venue reported one)."""
+        return dict(self._power)
+
+    @property
+    def buying_power(self) -> Decimal | None:
+        """The accounts' summed buying power (None: not reported)."""
+        return sum(self._power.values(), ZERO) if self._power else None
+
+    def spendable(self, instrument: str) -> Decimal:
+        """What a buy of ``instrument`` may spend: its account's buying power, or the
+        book's cash when the venue reported none."""
+        power = self._power.get(self.routed_account(instrument)) if self._power else None
+        return self._cash if power is None else power
+
+    def routed_account(self, instrument: str) -> str | None:
+        """The account an order for ``instrument`` goes to (None: routed nowhere)."""
+        try:
+            return self.account_of(instrument)
+        except PluginError:  # routed nowhere: no account's buying power applies
+            return None
 
     def empty_like(self, cash: Decimal) -> Ledger:
         """A new, empty ledger with this one's marks and account."""

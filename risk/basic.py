@@ -64,7 +64,8 @@ class BasicRiskGate:
         budget = equity * Decimal(repr(frac))
         limited = False
         if want > 0:
-            cash = ctx.portfolio.cash() - close * price  # after buying back any short first
+            spendable = getattr(ctx.portfolio, "spendable", None)  # the account's buying power, if reported
+            cash = (spendable(signal.instrument) if callable(spendable) else ctx.portfolio.cash()) - close * price
             if budget * self._cost > cash:
                 budget, limited = max(cash / self._cost, ZERO), True
         inst = self.instruments.get(signal.instrument) or Instrument(signal.instrument, ctx.spec.asset_class)

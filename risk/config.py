@@ -62,7 +62,7 @@ class DailyLossConfig(Section):
                                     "its capital budget (unset: none)")
     bot_pct: float | None = Field(None, gt=0, le=1, description="each bot's daily loss budget: fraction of its "
                                   "capital budget (unset: none)")
-    resume_actors: list[str] = Field(default_factory=lambda: ["operator", "dashboard", "telegram", "cli"])
+    resume_actors: list[str] = Field(default_factory=lambda: ["operator", "dashboard", "telegram", "cli", "api"])
 
     @model_validator(mode="after")
     def _one_limit(self) -> DailyLossConfig:

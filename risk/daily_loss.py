@@ -39,6 +39,12 @@ class ResumeRefused(TradefleetError):
     """A resume was asked by an actor not listed in ``daily_loss.resume_actors``."""
 
 
+def authorised(actor: str, allowed: list[str]) -> bool:
+    """True when ``actor`` or its kind (``cli`` of ``cli:alice``, ``dashboard`` of
+    ``dashboard:bob``) is listed in ``allowed``."""
+    return actor in allowed or actor.split(":", 1)[0] in allowed
+
+
 class DailyLossGuard:
     """Track today's loss against the limit and own the daily-loss halt."""
 
@@ -99,7 +105,7 @@ class DailyLossGuard:
 
     def resume(self, actor: str, now_ns: int, equity: float, reason: str = "resumed") -> None:
         """Lift the halt for the rest of the day (authorised actors only)."""
-        if actor not in self.config.resume_actors:
+        if not authorised(actor, self.config.resume_actors):
             raise ResumeRefused(f"daily-loss halt: actor {actor!r} may not resume "
                                 f"(allowed: {', '.join(self.config.resume_actors)})")
         self.control.set_control(self.scope, halted=False, reason=f"{REASON}: {reason}",

@@ -73,13 +73,13 @@ from tradefleet.risk.budgets import CapitalBudgets, declared
 from tradefleet.risk.scoped_loss import ScopedDailyLoss, pnl_by_bot
 from tradefleet.risk.config import PortfolioRiskConfig
 from tradefleet.risk.confirm import ConfirmationBook
-from tradefleet.risk.daily_loss import DailyLossGuard
+from tradefleet.risk.daily_loss import DailyLossGuard, ResumeRefused
 from tradefleet.risk.exit_manager import publish_exit_manager
 from tradefleet.risk.exposure import ExposureBook
 from tradefleet.risk.kelly import KellySizer
 from tradefleet.risk.limits import Headroom, ScopedLimits, TradeCounter, count_breach, notional_headroom, resolve
 from tradefleet.risk.market_model import MarketModel
-from tradefleet.risk.persistence import ControlStore, MemoryRiskStore, RiskStateStore
+from tradefleet.risk.persistence import FLEET_SCOPE, RISK_ACTOR, ControlStore, MemoryRiskStore, RiskStateStore
 from tradefleet.risk.report import KEY as REPORT_KEY
 from tradefleet.risk.prechecks import OutcomeWatcher, Snapshot, greeks_breach, var_fit
 from tradefleet.risk.state import CircuitBreakers, StateBook, TradingState, instrument_scopes
@@ -252,6 +252,28 @@ class PortfolioRiskGate:
         equity = self.snap.book.equity if self.snap is not None else self.daily.base
         self.daily.resume(actor, self.clock.now_ns(), equity)
 
+    def on_control(self, changes: list[Any], now_ns: int) -> None:
+        """Follow operator resumes seen by the engine (``Engine.reload_control``): a resume
+        of ``bot:<name>`` or ``fleet:<name>`` lifts that scope's daily-loss hold, a
+        whole-fleet resume (``fleet``) lifts every one; each is re-based at the resume
+        (:mod:`tradefleet.risk.scoped_loss`). An actor not in ``resume_actors`` is refused
+        with an alert and the hold stays."""
+        held = self.scoped_loss.held()
+        if not held:
+            return
+        for row in changes:
+            if getattr(row, "paused", False) or getattr(row, "halted", False):
+                continue
+            scope, actor = str(row.scope), str(getattr(row, "actor", "") or "operator")
+            if actor == RISK_ACTOR:
+                continue
+            for target in held if scope == FLEET_SCOPE else [scope] if scope in held else []:
+                try:
+                    self.scoped_loss.resume(target, actor, now_ns)
+                except ResumeRefused as exc:
+                    self.alerts.emit(RiskAlert("daily_loss_resume_refused", target, str(exc), now_ns))
+            held = self.scoped_loss.held()
+
     def report(self) -> dict[str, Any]:
         """Return the state, every limit with its use, VaR/CVaR, clusters and blockers."""
         from tradefleet.risk.report import build_report
@@ -260,7 +282,8 @@ class PortfolioRiskGate:
 
     # -- internals ------------------------------------------------------------------
     def _snapshot(self, ctx: GateContext) -> Snapshot:
-        key = (ctx.now_ns, ctx.portfolio.cash(), ctx.portfolio.open_position_count())
+        key = (ctx.now_ns, ctx.portfolio.cash(), ctx.portfolio.open_position_count(),
+               getattr(ctx.portfolio, "buying_power", None))  # an account refresh rebuilds too
         snap = self.snap
         if snap is not None and snap.key == key:
             return snap
@@ -439,8 +462,9 @@ class PortfolioRiskGate:
         others = [s for s in self.model.cluster(signal.instrument) if s != signal.instrument]
         used = book.cluster_gross(others) + abs(book.net_symbol.get(signal.instrument, 0.0) + closing)
         caps.append(Headroom("correlation_cluster", self.config.correlation.cluster_cap_pct * equity - used))
-        if want > 0:
-            caps.append(Headroom("cash", book.cash - closing))
+        if want > 0:  # the account's buying power (margin: above its cash; unsettled sales: below)
+            kind, spendable = book.spendable(signal.instrument)
+            caps.append(Headroom(kind, spendable - closing))
         return caps
 
     def _exit_only(self, signal: Signal, fleet: str, close: Decimal, ctx: GateContext, reason: str,

@@ -68,11 +68,19 @@ class ExposureBook:
     by_underlying: dict[str, dict[tuple[str, str], int]] = field(default_factory=lambda: defaultdict(dict))
     flat_realized: dict[tuple[str, str], float] = field(default_factory=dict)
     version: int = 0
+    #: account -> buying power the venue reported (less the buys approved since); empty
+    #: when the portfolio reports none (replay), and buys are then capped by ``cash``
+    power: dict[str, float] = field(default_factory=dict)
+    account_of: Callable[[str], str | None] = field(default=lambda _i: None)
 
     @classmethod
     def build(cls, portfolio: PortfolioView, market: MarketView, fleet_of: Callable[[str], str]) -> ExposureBook:
         """Value every open position at its last close (average price if none)."""
         book = cls(cash=float(portfolio.cash()), equity=0.0)
+        powers = getattr(portfolio, "buying_powers", None)  # a Ledger synced from venue accounts
+        if callable(powers):
+            book.power = {a: float(v) for a, v in powers().items()}
+            book.account_of = getattr(portfolio, "routed_account")
         mark_of = _marker(market)
         for p in portfolio.positions():
             if not p.quantity:
@@ -119,6 +127,15 @@ class ExposureBook:
             self.holdings.pop(key, None)
             self.by_underlying[underlying(h.instrument)].pop(key, None)
 
+    def spendable(self, instrument: str) -> tuple[str, float]:
+        """Return ("buying_power", what a buy of ``instrument`` may spend in its account)
+        when the venue reported it, else ("cash", the book's cash)."""
+        if self.power:
+            acct = self.account_of(instrument)
+            if acct in self.power:
+                return "buying_power", self.power[acct]
+        return "cash", self.cash
+
     def holding(self, bot: str, instrument: str) -> Holding | None:
         return self.holdings.get((bot, instrument))
 
@@ -131,6 +148,10 @@ class ExposureBook:
             self._add(old, -1)
             qty += old.quantity
         self.cash -= delta_qty * price
+        if self.power and delta_qty > 0:
+            acct = self.account_of(instrument)
+            if acct in self.power:
+                self.power[acct] -= delta_qty * price
         if abs(qty) > 1e-12:
             self._add(Holding(bot, instrument, fleet, qty, price), +1)
 

@@ -303,7 +303,7 @@ class _Checker:
         book, eq, bot = self.book, self.equity, self.bot
         d_gross = 0.0
         d_count = 0
-        spend = 0.0
+        spend_by: dict[str, float] = {}
         net_after: dict[str, float] = {}
         for c in changes:
             old = book.holding(bot, c.instrument)
@@ -315,7 +315,7 @@ class _Checker:
                 return "max_position", f"{c.instrument}: {abs(new_n):,.2f} > {self.limits.max_position_pct:.0%} of equity"
             d_gross += abs(new_n) - abs(old_n)
             d_count += int(abs(newq) > 1e-12) - int(abs(oldq) > 1e-12)
-            spend += c.qty * c.price
+            spend_by[c.instrument] = spend_by.get(c.instrument, 0.0) + c.qty * c.price
             net_after[c.instrument] = book.net_symbol.get(c.instrument, 0.0) + new_n - old_n
         if d_gross > 1e-9:
             for kind, key, pct in self.limits.gross_exposure_pct:
@@ -324,8 +324,14 @@ class _Checker:
                     (book.gross_bot if kind == "bot" else book.gross_fleet).get(scope, 0.0)
                 if used + d_gross > pct * eq + 1e-6:
                     return f"gross_exposure_{kind}", f"{used + d_gross:,.2f} > {pct:.0%} of equity"
-        if spend > 1e-9 and book.cash - spend < -1e-6:
-            return "cash", f"needs {spend:,.2f}, cash {book.cash:,.2f}"
+        spent: dict[tuple[str, str | None], list[float]] = {}  # net spend per account vs its buying power
+        for inst, cost in spend_by.items():
+            kind, left = book.spendable(inst)  # the book's cash when no venue reported buying power
+            key = (kind, book.account_of(inst) if kind == "buying_power" else None)
+            spent.setdefault(key, [0.0, left])[0] += cost
+        for (kind, _), (need, left) in spent.items():
+            if need > 1e-9 and left - need < -1e-6:
+                return kind, f"needs {need:,.2f}, {kind.replace('_', ' ')} {left:,.2f}"
         if d_count > 0:
             for kind, key, cap in self.limits.max_positions:
                 scope = scope_key(kind, bot, self.fleet)

@@ -8,9 +8,16 @@ before local midnight, at every mark of the book, like the account's limit
 (:mod:`tradefleet.risk.daily_loss`).
 
 A breach holds ``fleet:<name>`` or ``bot:<name>`` at HALTED in the trading state (source
-``daily_loss``), expiring at the next local midnight; :meth:`ScopedDailyLoss.resume` (an
-authorised actor) lifts it for the rest of the day and re-bases the budget at the current
-P&L. The account's own limit stays with :class:`~tradefleet.risk.daily_loss.DailyLossGuard`.
+``daily_loss``), expiring at the next local midnight. An operator lifts it earlier with
+``tradefleet resume <bot>`` / ``tradefleet resume --fleet <name>`` (or the dashboard,
+Telegram, the API; a whole-fleet ``tradefleet resume`` lifts every such hold): the running
+engine sees the control row change at its next control poll and the risk gate calls
+:meth:`ScopedDailyLoss.resume` (authorised actors only, ``[risk.daily_loss].resume_actors``).
+
+The rule after a resume: the scope's budget is re-based at its P&L at the resume, for the
+rest of the day. Trading goes on; if the scope loses a further full budget the same day it
+is held again (until midnight, or the next resume); at midnight the base rolls as usual.
+The account's own limit stays with :class:`~tradefleet.risk.daily_loss.DailyLossGuard`.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from tradefleet.orchestrator.clock import NS
 from tradefleet.risk.config import PortfolioRiskConfig
-from tradefleet.risk.daily_loss import ResumeRefused
+from tradefleet.risk.daily_loss import ResumeRefused, authorised
 from tradefleet.risk.state import StateBook, TradingState
 
 SOURCE = "daily_loss"
@@ -83,9 +90,13 @@ class ScopedDailyLoss:
                               now_ns, self.day_end_ns)
         self.mark = pnl
 
+    def held(self) -> list[str]:
+        """Return the scopes this budget holds now."""
+        return [scope for scope, source, _ in self.book.holds() if source == SOURCE]
+
     def resume(self, scope: str, actor: str, now_ns: int) -> None:
         """Lift ``scope``'s daily-loss hold for the rest of the day (authorised actors only)."""
-        if actor not in self.config.daily_loss.resume_actors:
+        if not authorised(actor, self.config.daily_loss.resume_actors):
             raise ResumeRefused(f"daily-loss hold on {scope}: actor {actor!r} may not resume "
                                 f"(allowed: {', '.join(self.config.daily_loss.resume_actors)})")
         self.book.clear(scope, SOURCE, now_ns, f"resumed by {actor}")

@@ -9,9 +9,14 @@ and ``pytest -m "not services"`` runs the rest on a bare machine.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SERVICE_FIXTURES = frozenset({"pg_url", "_pg_schema", "prefix"})
 
@@ -23,6 +28,23 @@ def needs_services(item: pytest.Item) -> bool:
         return True
     callspec = getattr(item, "callspec", None)
     return callspec is not None and callspec.params.get("variant") == "postgresql"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_working_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Session fixtures (shared stores) write their relative paths (``var/``) in a session folder."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path_factory.mktemp("session-cwd"))
+        # subprocesses started with ``-m tests...`` or ``-m bench...`` still find the checkout
+        mp.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _own_working_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own empty working folder: the default store, the regime-model
+    cache, reports and anything else under ``var/`` are never shared between tests."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

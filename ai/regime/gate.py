@@ -10,6 +10,7 @@ from tradefleet.ai.config import RegimeConfig
 from tradefleet.ai.data import ReplayFallbackData
 from tradefleet.ai.regime.history import JsonlRegimeHistory, RegimeHistory
 from tradefleet.ai.regime.model_store import JoblibModelStore, ModelStore
+from tradefleet.ai.regime.prefit import Prefitter, SeriesSource, default_workers
 from tradefleet.ai.regime.service import RegimeService
 from tradefleet.orchestrator.clock import NS
 from tradefleet.orchestrator.domain import Decision, Direction, Signal
@@ -35,22 +36,33 @@ class RegimeGate:
         """Wire the gate from the kernel's services (models and history under ``var/``)."""
         cfg: RegimeConfig = services.config.regime
         data: MarketData = services.data
+        ahead: SeriesSource | None = None
         if services.config.mode == "replay":
-            data = ReplayFallbackData(services.data, services.clock, frozenset(services.config.replay.data))
+            fallback = ReplayFallbackData(services.data, services.clock, frozenset(services.config.replay.data))
+            data, ahead = fallback, fallback.bundled_closes
         history: RegimeHistory | None = None
         if services.store is not None:
             from tradefleet.ai.regime.store_history import StoreRegimeHistory
 
             history = StoreRegimeHistory(services.store)
-        return cls.create(cfg, data, history=history)
+        return cls.create(cfg, data, history=history, ahead=ahead)
 
     @classmethod
     def create(cls, config: RegimeConfig, data: MarketData, models: ModelStore | None = None,
-               history: RegimeHistory | None = None) -> RegimeGate:
-        """Build the gate from explicit parts (tests, benchmarks, the CLI)."""
+               history: RegimeHistory | None = None, ahead: SeriesSource | None = None) -> RegimeGate:
+        """Build the gate from explicit parts (tests, benchmarks, the CLI). ``ahead`` (replay
+        only) gives each market's whole series, to fit coming refits ahead in worker processes."""
         models = models or JoblibModelStore(Path(config.model_dir))
         history = history or JsonlRegimeHistory(Path(config.history_dir))
-        return cls(config, RegimeService(config, data, models, history))
+        prefit = None
+        workers = config.fit_workers if config.fit_workers is not None else default_workers()
+        if config.fit_workers is None and workers < 2:
+            workers = 0  # one core: workers would only compete with the loop
+        if ahead is not None and workers > 0:
+            store = models
+            prefit = Prefitter(config, ahead, workers,
+                               stored=lambda market, anchor, key: store.find(market, anchor, key) is not None)
+        return cls(config, RegimeService(config, data, models, history, prefit))
 
     def evaluate(self, signal: Signal, ctx: GateContext) -> Decision:
         """Pass, shrink or reject ``signal`` according to its market's filtered regime."""

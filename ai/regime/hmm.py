@@ -122,25 +122,22 @@ class RegimeModel:
         """Return the ``(n, k)`` log filtered state probabilities P(s_t | x_1..x_t).
 
         The scaled forward recursion in probability space (each row's densities divided by
-        their largest, each step renormalised: no underflow), which is ~10x faster per bar
-        than the log-space :meth:`step` it equals to rounding."""
+        their largest, each step renormalised: no underflow), which equals the log-space
+        :meth:`step` to rounding; its per-bar loop runs in numba (:mod:`.kernel`)."""
         log_b = self.log_emission(X)
         n = log_b.shape[0]
         out = np.empty_like(log_b)
         if n == 0:
             return out
+        from tradefleet.ai.regime.kernel import forward_nb
+
         b = np.exp(log_b - log_b.max(axis=1, keepdims=True))
         trans = np.exp(self._log_trans)
         if log_prev is None:
-            alpha = np.exp(self._log_start) * b[0]
+            alpha0 = np.exp(self._log_start) * b[0]
         else:
-            alpha = (np.exp(log_prev) @ trans) * b[0]
-        alpha = alpha / alpha.sum()
-        out[0] = alpha
-        for t in range(1, n):
-            alpha = (alpha @ trans) * b[t]
-            alpha = alpha / alpha.sum()
-            out[t] = alpha
+            alpha0 = (np.exp(log_prev) @ trans) * b[0]
+        out = forward_nb(b, trans, alpha0)  # the per-bar recursion, in numba
         with np.errstate(divide="ignore"):
             return np.log(np.maximum(out, 1e-300))
 

@@ -17,21 +17,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tradefleet.ai.config import REGIME_LABELS, RegimeConfig
+from tradefleet.ai.data import series_arrays
 from tradefleet.ai.regime.features import regime_features
+from tradefleet.ai.regime.fingerprint import MODEL_FORMAT, data_key  # noqa: F401 (re-exported)
 from tradefleet.ai.regime.history import RegimeHistory, RegimeRow
 from tradefleet.ai.regime.hmm import RegimeModel, fit_regime_model
 from tradefleet.ai.regime.model_store import ModelStore
 from tradefleet.orchestrator.clock import NS
 
 if TYPE_CHECKING:
-    import pandas as pd
-
+    from tradefleet.ai.regime.prefit import Prefitter
     from tradefleet.orchestrator.services import MarketData
 
 log = logging.getLogger(__name__)
 _DAY_NS = 86_400 * NS
 _RETRY_NS = 3600 * NS
-MODEL_FORMAT = "regime-v2"  # bump when features, scaling or labelling change
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,12 @@ class RegimeService:
     """Regimes of every configured market, advanced lazily when asked."""
 
     def __init__(self, config: RegimeConfig, data: MarketData, models: ModelStore,
-                 history: RegimeHistory) -> None:
+                 history: RegimeHistory, prefit: Prefitter | None = None) -> None:
         self.config = config
         self.data = data
         self.models = models
         self.history = history
+        self.prefit = prefit  # replay: fits of the coming anchors run ahead in worker processes
         self._state: dict[str, _MarketState] = {}
 
     def market_for(self, instrument: str, asset_class: str) -> str | None:
@@ -102,26 +103,27 @@ class RegimeService:
         if st.anchor == anchor or now_ns < st.retry_ns:
             return
         st.retry_ns = now_ns + _RETRY_NS  # until this period's model is settled: look again later
-        frame = self.data.frame(market)
-        ts = _ts_ns(frame)
+        ts, closes = self._closes(market)
         cut = int(np.searchsorted(ts, anchor, side="right"))
         if cut < self.config.min_bars(market):
             return  # too little history at this anchor: keep what we have (possibly nothing)
-        closes = frame["close"].to_numpy(dtype=np.float64)[:cut]
+        closes = closes[:cut]
         key = data_key(ts[:cut], closes)
         stored = self.models.find(market, anchor, key)
         if stored is not None:
             self._install(st, stored, anchor)
             return
-        X = regime_features(closes, self.config.window(market))
-        try:
-            model = fit_regime_model(
-                X, market=market, vol_window=self.config.window(market), fitted_at_ns=anchor,
-                data_end_ns=int(ts[cut - 1]), n_iter=self.config.n_iter, tol=self.config.tol,
-                seed=self.config.seed, data_key=key)
-        except ValueError as exc:  # degenerate data: keep the previous model until the next anchor
-            log.warning("%s", exc)
-            return
+        model = self.prefit.take(market, anchor, key) if self.prefit is not None else None
+        if model is None:
+            X = regime_features(closes, self.config.window(market))
+            try:
+                model = fit_regime_model(
+                    X, market=market, vol_window=self.config.window(market), fitted_at_ns=anchor,
+                    data_end_ns=int(ts[cut - 1]), n_iter=self.config.n_iter, tol=self.config.tol,
+                    seed=self.config.seed, data_key=key)
+            except ValueError as exc:  # degenerate data: keep the previous model until the next anchor
+                log.warning("%s", exc)
+                return
         self.models.save(model)
         log.info("regime model %s fitted on %d bars (%d iterations, converged=%s)",
                  model.version, model.n_obs, model.iterations, model.converged)
@@ -133,6 +135,11 @@ class RegimeService:
         st.log_alpha, st.last_ts, st.tail = None, -1, np.empty(0)
 
     # -- forward filtering ------------------------------------------------------------
+    def _closes(self, market: str, bars: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The market's last ``bars`` bar close times (ns) and closes as array views (no frame)."""
+        ts, cols = series_arrays(self.data, market, bars)
+        return ts, np.asarray(cols["close"], dtype=np.float64)
+
     def _advance(self, market: str, st: _MarketState, until: int | None = None) -> None:
         """Fold the bars closed since the last call (up to ``until``) into the filter.
 
@@ -140,16 +147,13 @@ class RegimeService:
         is always computed with a model trained on bars that closed before it."""
         assert st.model is not None
         w = st.model.vol_window
-        frame = self.data.frame(market, bars=w + 64) if st.last_ts >= 0 else self.data.frame(market)
-        ts = _ts_ns(frame)
+        ts, closes = self._closes(market, w + 64) if st.last_ts >= 0 else self._closes(market)
         if len(ts) == 0 or ts[-1] <= st.last_ts:
-            return
+            return  # no new bar: the reading stands
         first = int(np.searchsorted(ts, st.last_ts, side="right"))
         if st.last_ts >= 0 and first < w:  # the tail is too short for the new bars' features
-            frame = self.data.frame(market)
-            ts = _ts_ns(frame)
+            ts, closes = self._closes(market)
             first = int(np.searchsorted(ts, st.last_ts, side="right"))
-        closes = frame["close"].to_numpy(dtype=np.float64)
         if st.last_ts < 0:
             X, rows_ts = regime_features(closes, w), ts[w:]
         else:
@@ -176,18 +180,3 @@ class RegimeService:
     def _reading(market: str, model: RegimeModel, bar_ts: int, p: np.ndarray) -> RegimeReading:
         probs = {model.labels[i]: float(p[i]) for i in range(model.n_states)}
         return RegimeReading(market, model.labels[int(np.argmax(p))], probs, bar_ts, model.version)
-
-
-def data_key(ts: np.ndarray, closes: np.ndarray) -> str:
-    """Fingerprint the training bars, so a stored model is reused only on identical data."""
-    import hashlib
-
-    h = hashlib.sha1(MODEL_FORMAT.encode())  # features/labels code version: old artifacts never match
-    h.update(np.ascontiguousarray(ts, dtype=np.int64).tobytes())
-    h.update(np.ascontiguousarray(closes, dtype=np.float64).tobytes())
-    return h.hexdigest()[:16]
-
-
-def _ts_ns(frame: pd.DataFrame) -> np.ndarray:
-    """Return the frame's index as int64 ns since the epoch (UTC)."""
-    return frame.index.as_unit("ns").asi8 if len(frame) else np.empty(0, dtype=np.int64)

@@ -311,16 +311,36 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
 
     @app.command("validate")
     def validate_cmd(bot: str | None = typer.Argument(None), all_: bool = typer.Option(False, "--all", help="Every registered bot."),
+                     fleet: str | None = typer.Option(None, "--fleet", help="Validate one fleet (a bot family or a [risk] "
+                                                      "fleet_of name) as one portfolio: replayed with its allocator "
+                                                      "through every gate."),
+                     start: str | None = date_option("--from", "--fleet: replay from this date (default: [replay] start)."),
+                     end: str | None = date_option("--to", "--fleet: replay to this date (default: [replay] end)."),
+                     report: Path | None = typer.Option(None, "--report", help="--fleet: write an HTML report here.",
+                                                        dir_okay=False),
                      store: str | None = typer.Option(None, "--store", help="Store URL or a folder for JSON results (default: engine.store_url)."),
                      cluster: str | None = ClusterOpt, workers: int | None = typer.Option(1, "--workers", help="Walk-forward worker processes."),
                      config: Path | None = ConfigOption, as_json: bool = JsonOption) -> int:
-        """Validate bots for live trading and print the Go/No-Go table (results are stored; exit 1 if a bot raised)."""
+        """Validate bots (or a whole fleet) for live trading and print the Go/No-Go table.
+
+        Results are stored. Exit 0 when every verdict is GO, 1 on any NO-GO (or a bot that
+        raised), 2 on bad input. --fleet NAME judges the fleet's combined equity (trades, win
+        rate, Sharpe, drawdown, out-of-sample walk-forward folds) beside each member's
+        contribution, correlation, capital use and own latest verdict."""
         from tradefleet.backtest.executor import open_executor
         from tradefleet.backtest.records import open_validation_store
         from tradefleet.backtest.validation import validate_bot
         from tradefleet.orchestrator.errors import PluginError
         from tradefleet.orchestrator.registry import Registry
 
+        if fleet is not None:
+            if bot or all_:
+                bad_arg("--fleet", fleet, "give a fleet, or a BOT / --all, not both")
+            if start and end and start > end:
+                bad_arg("--from", start, f"is after --to {end}")
+            return _validate_fleet(fleet, start, end, report, store, config, as_json)
+        if start or end or report:
+            bad_arg("--from/--to/--report", start or end or str(report), "only with --fleet")
         if not bot and not all_:
             raise PluginError("validate: name a BOT or pass --all")
         cfg = load(config)
@@ -343,6 +363,55 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
             return code
         _table("validation (Go/No-Go)", validation_rows(records))
         return code
+
+
+def _validate_fleet(fleet: str, start: str | None, end: str | None, report: Path | None, store: str | None,
+                    config: Path | None, as_json: bool) -> int:
+    """``validate --fleet``: replay the fleet, judge it, store the verdict as ``fleet:<name>``."""
+    from tradefleet.app.fleet_validation import fleet_members, save, validate_fleet
+    from tradefleet.backtest.records import open_validation_store
+    from tradefleet.orchestrator.registry import Registry
+
+    cfg = load(config)
+    reg = Registry.discover()
+    fleet_members(cfg, reg, fleet)  # an unknown fleet is bad input before anything is created
+    target = store or cfg.engine.store_url
+    vstore = open_validation_store(target)
+    result = validate_fleet(cfg, fleet, start=start, end=end, registry=reg, validations=vstore)
+    save(result, target)
+    if report is not None:
+        from tradefleet.app.fleet_report import write_report
+
+        write_report(report, result)
+    code = 0 if result.passed else 1
+    if as_json:
+        emit_json({"store": str(target), "report": str(report) if report else None, "result": result.to_dict()})
+        return code
+    m, wf = result.metrics, result.walk_forward
+    typer.echo(f"fleet {fleet}: {'GO' if result.passed else 'NO-GO'} ({len(result.members)} members, "
+               f"{result.window['from']}..{result.window['to']}, {result.window['data']} data)")
+    _table(f"fleet {fleet}: checks", [{"check": c.name, "value": c.value, "threshold": c.threshold,
+                                        "passed": "yes" if c.passed else "NO"} for c in result.checks])
+    _table(f"fleet {fleet}: walk-forward folds", [{"fold": f["fold"], "role": f["role"], "return": f["return"],
+                                                   "sharpe": f["sharpe"], "max DD": f["max_drawdown"]}
+                                                  for f in wf["folds"]])
+    _table(f"fleet {fleet}: members", [{"bot": r["bot"], "gate": r["gate"], "trades": r.get("trades"),
+                                         "win rate": r.get("win_rate"), "P&L": r.get("pnl"),
+                                         "share": r.get("share_of_pnl"), "budget": r.get("budget_of_equity"),
+                                         "avg gross": r.get("avg_gross_of_equity"),
+                                         "note": r["note"] or ("-" if r["status"] == "ok" else r["status"])}
+                                        for r in result.members])
+    c = result.correlation
+    pair = c.get("max_pair")
+    typer.echo(f"return {m['return']:.2%}, Sharpe {_fmt(m['sharpe'])}, max drawdown {m['max_drawdown']:.2%}, "
+               f"capital utilisation {_fmt(m['capital_utilisation'])}, size refusals {_fmt(m['size_refusal_pct'])}%")
+    typer.echo(f"correlation: mean pairwise {_fmt(c.get('mean_pairwise'))}"
+               + (f", most correlated {pair['a']} / {pair['b']} ({pair['rho']})" if pair else f" ({c.get('note')})"))
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    if report is not None:
+        typer.echo(f"report: {report}")
+    return code
 
 
 def lookahead_cell(look: dict[str, Any]) -> str:

@@ -80,14 +80,26 @@ def register(app: typer.Typer) -> None:
 
     @app.command("resume")
     def resume(bot: str | None = typer.Argument(None, help="Bot to resume (default: the fleet, which also clears a halt)."),
+               fleet: str | None = typer.Option(None, "--fleet", help="Resume one fleet (lift its daily-loss hold)."),
                config: Path | None = ConfigOption, store_url: str | None = StoreOption) -> None:
-        """Resume one bot, or the whole fleet (clearing a pause and a halt)."""
+        """Resume one bot, one fleet (--fleet), or the whole fleet (clearing a pause and a halt).
+
+        A running engine picks it up at its next control poll and lifts the matching
+        daily-loss holds (a bot's, a fleet's; the whole fleet: every one), re-basing each
+        budget at the resume: a further full budget of loss the same day holds it again."""
+        if bot and fleet:
+            raise typer.BadParameter("give a bot or --fleet, not both", param_hint="--fleet")
         if bot:
             _check_bot(bot)
             _set(f"bot:{bot}", f"resumed {bot}", config, store_url, paused=False, reason="resumed by operator")
-        else:
-            _set("fleet", "resumed fleet (pause and halt cleared)", config, store_url, paused=False, halted=False,
+        elif fleet is not None:
+            if not fleet.strip() or ":" in fleet:
+                raise typer.BadParameter(f"{fleet!r} is not a fleet name", param_hint="--fleet")
+            _set(f"fleet:{fleet}", f"resumed fleet {fleet}", config, store_url, paused=False, halted=False,
                  reason="resumed by operator")
+        else:
+            _set("fleet", "resumed fleet (pause, halt and daily-loss holds cleared)", config, store_url, paused=False,
+                 halted=False, reason="resumed by operator")
 
     @app.command("halt")
     def halt(reason: str = typer.Option(..., "--reason", help="Why the fleet is halted (required)."),

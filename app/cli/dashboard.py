@@ -149,7 +149,8 @@ def register(app: typer.Typer) -> None:
 
         bus = InProcessBus()
         _alerts(cfg, store, bus)  # halts and resumes from Telegram are alerted on every channel
-        bot = FleetTelegram(cfg, store, clock, set(specs) | set(broken), specs=specs, bus=bus)
+        bot = FleetTelegram(cfg, store, clock, set(specs) | set(broken), specs=specs, bus=bus,
+                            stored_alerts=True)  # every process's alerts, from the store, each sent once
         try:
             bot.build(token).run_polling(allowed_updates=["message"])
         finally:

@@ -15,6 +15,7 @@ from tradefleet.app.cli.common import ConfigOption, JsonOption, StoreOption, emi
 
 if TYPE_CHECKING:
     from tradefleet.app.config import AppConfig
+    from tradefleet.orchestrator.distributed.redis_bus import RedisStreamsBus
 
 
 def register(app: typer.Typer) -> None:
@@ -30,11 +31,9 @@ def register(app: typer.Typer) -> None:
         import threading
 
         from tradefleet.orchestrator.distributed.health import HealthServer
-        from tradefleet.app.distributed.runtime import build_worker, redis_bus, serve
+        from tradefleet.app.distributed.runtime import run_worker
 
         cfg, _ = load_checked(config)
-        bus = redis_bus(cfg, "workers", name or None)
-        build_worker(cfg, bus, bots or None)
         beat = {"n": 0, "seen": -1}
 
         def live() -> bool:  # the serve loop went round since the previous probe
@@ -42,17 +41,22 @@ def register(app: typer.Typer) -> None:
             beat["seen"] = beat["n"]
             return alive
 
-        health = HealthServer(cfg.scale.health.host, cfg.scale.health.port, bus, "worker", live=live)
+        health: list[HealthServer] = []
+
+        def ready(bus: RedisStreamsBus) -> None:
+            health.append(HealthServer(cfg.scale.health.host, cfg.scale.health.port, bus, "worker", live=live))
+            typer.echo(f"worker {bus.consumer} on {cfg.scale.bus.url} (prefix {bus.prefix}); "
+                       f"health on :{health[0].port}")
+
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_a: stop.set())
-        typer.echo(f"worker {bus.consumer} on {cfg.scale.bus.url} (prefix {bus.prefix}); "
-                   f"health on :{health.port}")
-        try:
-            serve(bus, stop, on_idle=lambda: beat.__setitem__("n", beat["n"] + 1))
+        try:  # alerts (broken bots, a lasting Redis outage, a crash) are stored, then delivered from here
+            run_worker(cfg, stop, bots=bots or None, name=name or None, on_ready=ready,
+                       on_idle=lambda: beat.__setitem__("n", beat["n"] + 1))
         finally:
-            health.close()
-            bus.close()
+            for h in health:
+                h.close()
 
     @app.command("leader")
     def leader(config: Path | None = ConfigOption, store: str | None = StoreOption,

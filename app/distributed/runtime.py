@@ -13,6 +13,8 @@ from tradefleet.orchestrator.errors import ConfigError
 
 if TYPE_CHECKING:
     from tradefleet.app.config import AppConfig
+    from tradefleet.orchestrator.clock import Clock
+    from tradefleet.orchestrator.registry import Registry
 
 
 def redis_bus(config: AppConfig, group: str, consumer: str | None = None, **kw: object) -> RedisStreamsBus:
@@ -33,12 +35,13 @@ def bus_for(config: AppConfig, group: str, consumer: str | None = None) -> Bus:
 
 
 def build_worker(config: AppConfig, bus: RedisStreamsBus, bots: list[str] | None = None,
-                 before_compute: Callable[[TickTask], None] | None = None) -> SignalWorker:
+                 before_compute: Callable[[TickTask], None] | None = None,
+                 registry: Registry | None = None) -> SignalWorker:
     """A worker for ``bots`` (default: every enabled bot) with the history they trade."""
     from tradefleet.orchestrator.registry import Registry
     from tradefleet.app.replay import load_history, select_bots
 
-    registry = Registry.discover()
+    registry = registry or Registry.discover()
     specs = select_bots(registry, config, bots)
     symbols = sorted({i for s in specs for i in s.instruments})
     frames, _instruments, _missing = load_history(config, symbols, config.replay.end)
@@ -58,3 +61,36 @@ def serve(bus: RedisStreamsBus, stop: threading.Event, on_idle: Callable[[], Non
             backoff = min(backoff * 2, 5.0)
         if on_idle is not None:
             on_idle()
+
+
+def run_worker(config: AppConfig, stop: threading.Event, *, bots: list[str] | None = None, name: str | None = None,
+               registry: Registry | None = None, clock: Clock | None = None, store_url: str | None = None,
+               on_ready: Callable[[RedisStreamsBus], None] | None = None,
+               on_idle: Callable[[], None] | None = None) -> None:
+    """The ``tradefleet worker`` process until ``stop``: bus, worker, and its alerts (stored
+    in the fleet's store, delivered from here: broken bots, a lasting bus outage and its
+    end, an unexpected stop)."""
+    from tradefleet.app.distributed.alerts import WorkerAlerts
+    from tradefleet.orchestrator.registry import Registry
+
+    bus = redis_bus(config, "workers", name)
+    alerts = WorkerAlerts.open(config, bus.consumer, clock, store_url)
+    try:
+        registry = registry or Registry.discover()
+        build_worker(config, bus, bots, registry=registry)
+        alerts.broken(registry)
+        if on_ready is not None:
+            on_ready(bus)
+
+        def idle() -> None:
+            alerts.observe(bus.connected)
+            if on_idle is not None:
+                on_idle()
+
+        serve(bus, stop, on_idle=idle)
+    except Exception as exc:
+        alerts.crashed(exc)
+        raise
+    finally:
+        alerts.close()
+        bus.close()

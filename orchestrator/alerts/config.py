@@ -74,6 +74,10 @@ class AlertsConfig(Section):
     dedup_seconds: float = Field(300.0, ge=0)
     fills: bool = Field(False, description="alert every fill")
     timeout_seconds: float = Field(10.0, gt=0)
+    claim_seconds: float = Field(300.0, gt=0, description="a delivery claimed by a process that stopped before "
+                                 "finishing it is taken over after this long")
+    backlog_minutes: float = Field(60.0, ge=0, description="a process following the stored alerts (the Telegram "
+                                   "bot) delivers, when it starts, the unsent alerts stored this recently")
     telegram: TelegramChannelConfig | None = None
     discord: UrlChannelConfig | None = None
     slack: UrlChannelConfig | None = None

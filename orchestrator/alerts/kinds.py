@@ -28,6 +28,9 @@ KINDS: dict[str, str] = {
     "fill_conflict": "critical",
     "fill_conflict_resolved": "info",
     "watchdog": "critical",
+    "worker_bus_lost": "critical",        # a signal worker cannot reach its bus (Redis)
+    "worker_bus_restored": "info",
+    "worker_crashed": "critical",         # a signal worker stopped on an unexpected error
     "confirmation": "warning",            # a live order awaits an operator's confirmation
     "fill": "info",                       # optional: every fill
     "daily_summary": "info",              # optional

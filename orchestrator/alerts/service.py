@@ -7,6 +7,9 @@ alerts, the risk engine's :class:`~tradefleet.risk.alerts.RiskAlert`, the watchd
 ``[alerts].fills``); :meth:`AlertService.attach` turns each into one stored alert.
 Delivery runs on a worker thread (:meth:`start`), or synchronously in :meth:`drain`
 (tests, ``tradefleet alerts test``). Backoff waits go through an injected ``sleep``.
+Each delivery is claimed in the store before it is sent (:meth:`AlertStore.claim`), so a
+process following the stored alerts (:mod:`tradefleet.orchestrator.alerts.tail`, the
+Telegram bot) and the process that stored them never both send one.
 """
 
 from __future__ import annotations
@@ -66,10 +69,10 @@ class AlertService:
             if not wants(cfg, kind):
                 continue
             if duplicate:
-                self.alerts.set_delivery(alert.id, name, "duplicate", 0, None, now)
+                self.alerts.open_delivery(alert.id, name, "duplicate", now)
                 continue
-            self.alerts.set_delivery(alert.id, name, "pending", 0, None, now)
-            self._queue.put((alert, name))
+            if self.alerts.open_delivery(alert.id, name, "pending", now):  # else another process took it
+                self._queue.put((alert, name))
         if self._thread is None:
             self.drain()
         return alert
@@ -128,6 +131,8 @@ class AlertService:
     def _deliver(self, alert: StoredAlert, name: str) -> int:
         channel, cfg = self.channels[name]
         self._wait_for_rate(name, cfg.rate_per_minute or self.config.rate_per_minute)
+        if not self.alerts.claim(alert.id, name, self.clock.now_ns(), int(self.config.claim_seconds * NS)):
+            return 0  # another process (the Telegram bot's tail) is delivering it: sent once
         error = ""
         for attempt in range(1, self.config.retries + 1):
             try:

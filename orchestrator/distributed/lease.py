@@ -186,24 +186,33 @@ class FencedBroker:
 
     def submit(self, order: Order) -> VenueOrder:
         """Check the fencing token and record the send, then send (all in one transaction)."""
+        return self._fenced([order], lambda: self.inner.submit(order))
+
+    def submit_linked(self, group: Any) -> list[VenueOrder]:
+        """A native bracket/OCO: every order of it fenced, then the one send."""
+        return self._fenced(group.orders, lambda: self.inner.submit_linked(group))  # type: ignore[attr-defined]
+
+    def _fenced(self, orders: list[Order], send: Any) -> Any:
+        first = orders[0].client_order_id
         with self.lease.engine.connect() as conn:
             conn.begin()
             try:
                 token = self.lease.check(conn, lock="share")
-                conn.execute(insert(FENCED).values(client_order_id=order.client_order_id, lease=self.lease.name,
-                                                   token=token, holder=self.lease.holder,
-                                                   ts_ns=self.lease.clock.now_ns()))
+                for order in orders:
+                    conn.execute(insert(FENCED).values(client_order_id=order.client_order_id, lease=self.lease.name,
+                                                       token=token, holder=self.lease.holder,
+                                                       ts_ns=self.lease.clock.now_ns()))
             except LeaseLost as exc:
                 conn.rollback()
                 self.refused += 1
-                raise FencedOut(f"order {order.client_order_id} not sent: {exc}") from None
+                raise FencedOut(f"order {first} not sent: {exc}") from None
             except IntegrityError:
                 conn.rollback()
                 self.refused += 1
-                raise FencedOut(f"order {order.client_order_id} not sent: already sent under lease "
+                raise FencedOut(f"order {first} not sent: already sent under lease "
                                 f"{self.lease.name}") from None
             try:
-                return self.inner.submit(order)
+                return send()
             finally:
                 conn.commit()  # the send was attempted: keep its record, whatever the venue said
 

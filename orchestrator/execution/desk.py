@@ -93,11 +93,12 @@ class ExecutionDesk:
                           quote[1], vol, rate, bar_s)
 
     # -- orders -----------------------------------------------------------------------
-    def choose(self, order: Order, signal: Signal | None, view: MarketView | None) -> ExecSpec | None:
-        """Return the spec ``order`` is worked with, or None to send it as it is."""
+    def choose(self, order: Order, signal: Signal | None, view: MarketView | None,
+               spec: ExecSpec | None = None) -> ExecSpec | None:
+        """Return the spec ``order`` is worked with (``spec``: the intent's own), or None to send it as it is."""
         if order.reduce_only:
             return None
-        own = spec_from_meta(signal.meta) if signal is not None else None
+        own = spec or (spec_from_meta(signal.meta) if signal is not None else None)
         if own is not None:
             return own
         if view is None or not self.works_by_default(view, order.quantity):
@@ -110,10 +111,11 @@ class ExecutionDesk:
         return self.layer.default.choose(float(quantity) * view.close,
                                          float(quantity) / adv if adv > 0 else 0.0) is not None
 
-    def route(self, order: Order, signal: Signal | None) -> list[Order]:
-        """Return what to send now for an approved order: itself, or its first children."""
+    def route(self, order: Order, signal: Signal | None, own: ExecSpec | None = None) -> list[Order]:
+        """Return what to send now for an approved order: itself, or its first children.
+        ``own`` is the spec an intent carries (else the signal's, else the default)."""
         view = None if order.reduce_only else self.view(order.instrument)
-        spec = self.choose(order, signal, view)
+        spec = self.choose(order, signal, view, own)
         if spec is None or view is None:
             return [order]
         spread = max(view.ask - view.bid, 0.0)
@@ -140,6 +142,38 @@ class ExecutionDesk:
 
     def on_fill(self, order: Order, fill: Fill) -> bool:
         return self.layer.on_fill(order, fill)
+
+    def working(self, parent_id: str) -> bool:
+        """Whether ``parent_id`` is a parent still being worked."""
+        state = self.layer.parents.get(parent_id)
+        return state is not None and not state.done
+
+    def unfilled(self, parent_id: str) -> Decimal | None:
+        """A working parent's quantity not yet filled (None when it is not a working parent)."""
+        state = self.layer.parents.get(parent_id)
+        return None if state is None or state.done else state.quantity - state.filled
+
+    def stop_against(self, bot: str, instrument: str, sign: int, ts_ns: int) -> list[str]:
+        """Stop ``bot``'s parents on ``instrument`` that a new signal of direction ``sign``
+        (0: flat) no longer wants: every one when flat, those on the other side on a flip.
+        Their resting children are left in ``drain_cancels``. Return the parents stopped."""
+        stopped = []
+        for state in self.layer.working_on(instrument):
+            t = self.layer.templates[state.parent_id]
+            if t.bot == bot and t.instrument == instrument and (sign == 0 or (1 if state.buy else -1) != sign):
+                self.layer.cancel(state.parent_id, ts_ns)
+                stopped.append(state.parent_id)
+        return stopped
+
+    def cancel(self, parent_id: str, ts_ns: int) -> bool:
+        """Stop working a parent; its resting children are left in ``drain_cancels``."""
+        return self.layer.cancel(parent_id, ts_ns)
+
+    @staticmethod
+    def parent_of(client_order_id: str) -> str:
+        """The parent id of a child's client id (``<parent>.<n>``; '' for any other id)."""
+        head, dot, tail = client_order_id.rpartition(".")
+        return head if dot and tail.isdigit() else ""
 
     def stop_for(self, child: Order) -> float | None:
         """The stop of the signal behind a child's parent (for the exit manager)."""

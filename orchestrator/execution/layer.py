@@ -189,6 +189,18 @@ class ExecutionLayer:
         state.sent -= state.resting.pop(child_id)
         state.resting_since.pop(child_id, None)
 
+    def cancel(self, parent_id: str, ts_ns: int) -> bool:
+        """Stop working a parent (its intent was canceled or replaced): no more children, its
+        resting children are queued for cancel (``cancels``). Return whether it was working."""
+        state = self.parents.get(parent_id)
+        if state is None or state.done:
+            return False
+        for cid in list(state.resting):
+            self.cancels.append(cid)
+            self.on_child_closed(cid)
+        self._finish(state, ts_ns)
+        return True
+
     def _finish(self, state: ParentState, ts_ns: int) -> None:
         state.done = True
         order = self.templates[state.parent_id]
@@ -246,6 +258,10 @@ class ExecutionLayer:
             self.store.save_exec_child(ChildRecord(cid, state.parent_id, view.ts_ns, qty, spec.kind, limit,
                                                    view.mid, touch, view.volume_rate, state.spec.interval_s))
         return child
+
+    def working_on(self, instrument: str) -> list[ParentState]:
+        """Return the parents on ``instrument`` still being worked."""
+        return [self.parents[pid] for pid in self._by_instrument.get(instrument, ())]
 
     def working(self) -> list[ParentState]:
         """Return the parents still being worked."""

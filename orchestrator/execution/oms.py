@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tradefleet.orchestrator.store.records import OrderRecord
 
 _log = logging.getLogger("tradefleet.execution")
+NATIVE_REASON = "native"  # the reason stored with the orders of a bracket/OCO the venue holds
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class OrderManager:
         self.holds: dict[tuple[str, str], str] = {}
         self.halted: dict[str, str] = {}  # account -> reason; nothing is sent there
         self.emulator = OrderEmulator()  # contingent orders the venues cannot hold
+        self._not_native: dict[str, str] = {}  # client id -> why its venue cannot hold its links
 
     def accounts(self) -> list[str]:
         """The accounts this order manager sends to."""
@@ -103,6 +105,83 @@ class OrderManager:
         self._orders[order.client_order_id] = order
         self._bus.publish(Topic.ORDERS, order)
         return self._dispatch(broker, order)
+
+    def submit_linked(self, orders: list[Order]) -> list[VenueOrder | None]:
+        """Send a bracket (its entry, then the entry's exits) or an OCO exit pair.
+
+        Where the venue holds this shape natively (:mod:`~tradefleet.orchestrator.execution.linked`)
+        it goes out as ONE venue request and every order is stored with the reason
+        ``native <kind> at <venue>``; otherwise each order goes through :meth:`submit` and the
+        links are emulated here, the reason naming why the venue could not hold them. The
+        acks are returned in the order of ``orders``."""
+        from tradefleet.orchestrator.execution.linked import native_problem, shape
+
+        broker = self.broker(orders[0].account)
+        if getattr(broker, "native_links", False):  # the paper venue links orders sent one by one
+            return [self.submit(o) for o in orders]
+        why = native_problem(broker, orders)
+        if why is not None or orders[0].account in self.halted:
+            for o in orders:
+                if why is not None and o.is_contingent:
+                    self._not_native[o.client_order_id] = why
+            entry = orders[0] if not orders[0].is_contingent else None
+            if entry is None or orders[0].account in self.halted:
+                return [self.submit(o) for o in orders]
+            # the exits wait in the order manager before the entry goes out, so an entry that
+            # fills at once releases them (as the venue's own OCO pair where it has one)
+            exits = {o.client_order_id: self.submit(o) for o in orders[1:]}
+            first = self.submit(entry)
+            return [first if o is entry else exits[o.client_order_id] for o in orders]
+        group = shape(orders)
+        assert not isinstance(group, str)
+        if self._known is None:
+            self._load_known(self._store.fills())
+        entry = group.entry
+        held = self.holds.get((entry.account, entry.instrument)) if entry is not None and not entry.reduce_only \
+            else None
+        if held is not None:
+            self._alert("entry_held", f"{entry.client_order_id}: entries in {entry.instrument} on account "  # type: ignore[union-attr]
+                        f"{entry.account} are held: {held}", entry.account)  # type: ignore[union-attr]
+            return [None] * len(orders)
+        if any(self._store.order(o.client_order_id) is not None for o in orders):
+            self._alert("duplicate_intent", f"{orders[0].client_order_id}: the {group.kind} is already stored; "
+                        "not sent again", orders[0].account)
+            return [None] * len(orders)
+        durable = orders[0].account not in self._in_process
+        now = self._clock.now_ns()
+        native = f"{NATIVE_REASON} {group.kind} at {broker.name}"
+        for o in group.orders:  # every order stored (as native: a restart matches it back) before the one send
+            self._store.record_order_intent(o, commit=False)
+            self._store.update_order(o.client_order_id, OrderStatus.INTENT, reason=native, ts_ns=now)
+            self._orders[o.client_order_id] = o
+            self._bus.publish(Topic.ORDERS, o)
+        if durable:
+            self._store.commit()
+        cids = [o.client_order_id for o in group.orders]
+        try:
+            acks = broker.submit_linked(group)  # type: ignore[attr-defined]
+        except OrderRejected as exc:
+            for cid in cids:
+                self._store.update_order(cid, OrderStatus.REJECTED, reason=f"{native}: {redact(exc)}", ts_ns=now)
+            self._alert("order_rejected", redact(exc), orders[0].account)
+            return [None] * len(orders)
+        except (OrderStateUnknown, TransientBrokerError, TimeoutError, ConnectionError, AuthError) as exc:
+            for cid in cids:
+                self._store.update_order(cid, OrderStatus.UNKNOWN, reason=f"{native}: {redact(exc)}", ts_ns=now)
+            if isinstance(exc, AuthError):
+                self.halt(orders[0].account, f"auth failed: {redact(exc)}")
+                raise
+            self._alert("order_unknown", f"{cids[0]} ({group.kind}): {redact(exc)}", orders[0].account)
+            return [None] * len(orders)
+        by_cid: dict[str, VenueOrder] = {}
+        for o, ack in zip(group.orders, acks, strict=True):
+            by_cid[o.client_order_id] = ack
+            if ack.venue_order_id:
+                self._by_venue[(o.account, ack.venue_order_id)] = o.client_order_id
+            self._store.update_order(o.client_order_id, ack.status, venue_order_id=ack.venue_order_id or None,
+                                     reason=f"{NATIVE_REASON} {group.kind} at {broker.name}", ts_ns=now)
+        self.collect_fills(orders[0].account)
+        return [by_cid.get(o.client_order_id) for o in orders]
 
     def _dispatch(self, broker: Broker, order: Order) -> VenueOrder | None:
         """Send a stored order, or hold what the venue cannot hold (:mod:`~tradefleet.orchestrator.execution.emulator`)."""
@@ -161,11 +240,16 @@ class OrderManager:
             self.emulator.hold(order, armed=True, now_ns=now)
             why = f"{EMULATED}: {order.order_type.value} held by the order manager"
         if why:
+            if cid in self._not_native:
+                why += f" ({self._not_native.pop(cid)})"
             self._store.update_order(cid, OrderStatus.ACCEPTED, reason=why, ts_ns=now)
             return VenueOrder(cid, "", order.instrument, order.side, order.quantity, Decimal(0), OrderStatus.ACCEPTED,
                               reason=why)
         if order.oco_id and not links_ok:
             self.emulator.link(order)
+            if cid in self._not_native:
+                self._store.update_order(cid, OrderStatus.INTENT, ts_ns=now,
+                                         reason=f"{EMULATED}: oco link ({self._not_native.pop(cid)})")
         if not tif_ok:
             self.emulator.watch_expiry(order, now)
             return replace(order, time_in_force=TimeInForce.GTC, expire_ns=None)
@@ -189,12 +273,49 @@ class OrderManager:
     def _after_fill(self, order: Order) -> None:
         """A fill: arm the bracket children waiting for it, cancel its OCO siblings."""
         now = self._clock.now_ns()
-        for child in self.emulator.children.pop(order.client_order_id, []):
+        kids = self.emulator.children.pop(order.client_order_id, [])
+        if len(kids) == 2 and not any(k.client_order_id in self.emulator.held for k in kids) \
+                and self._send_oco(kids):
+            return
+        for child in kids:
             if child.client_order_id in self.emulator.held:
                 self.emulator.arm(child.client_order_id, now)
             else:
                 self._dispatch(self.broker(child.account), child)
         self._cancel_siblings(order)
+
+    def _send_oco(self, exits: list[Order]) -> bool:
+        """Send the two exits of a filled entry as the venue's own OCO pair, if it holds one
+        (an entry the venue could not bracket, e.g. a stop entry at Alpaca). True if sent."""
+        from tradefleet.orchestrator.execution.linked import native_problem, shape
+
+        broker = self.broker(exits[0].account)
+        pair = [replace(o, parent_id=None) for o in exits]
+        group = shape(pair)
+        if isinstance(group, str) or native_problem(broker, pair) is not None:
+            return False
+        if group.take_profit is not None and group.stop_loss is not None:
+            group = type(group)(None, group.take_profit, group.stop_loss)
+        self.emulator.oco.pop(exits[0].oco_id or "", None)
+        now = self._clock.now_ns()
+        try:
+            acks = broker.submit_linked(group)  # type: ignore[attr-defined]
+        except OrderRejected as exc:
+            for o in exits:
+                self._store.update_order(o.client_order_id, OrderStatus.REJECTED, reason=redact(exc), ts_ns=now)
+            self._alert("order_rejected", redact(exc), exits[0].account)
+            return True
+        except (OrderStateUnknown, TransientBrokerError, TimeoutError, ConnectionError) as exc:
+            for o in exits:
+                self._store.update_order(o.client_order_id, OrderStatus.UNKNOWN, reason=redact(exc), ts_ns=now)
+            self._alert("order_unknown", f"oco {exits[0].client_order_id}: {redact(exc)}", exits[0].account)
+            return True
+        for o, ack in zip(group.orders, acks, strict=True):
+            if ack.venue_order_id:
+                self._by_venue[(o.account, ack.venue_order_id)] = o.client_order_id
+            self._store.update_order(o.client_order_id, ack.status, venue_order_id=ack.venue_order_id or None,
+                                     reason=f"{NATIVE_REASON} oco at {broker.name}", ts_ns=now)
+        return True
 
     def _cancel_siblings(self, order: Order) -> None:
         for sib in self.emulator.siblings(order):
@@ -268,7 +389,27 @@ class OrderManager:
             self.register(rec.order, rec.venue_order_id, rec.filled_quantity,
                           rec.filled_quantity * (rec.avg_price or Decimal(0)))
         self._load_known(fills)
+        self._relink(records)
         self._rearm(records)
+
+    def _relink(self, records: list[OrderRecord]) -> None:
+        """Hand each venue the native brackets/OCO pairs still open in the store (a restart),
+        so their legs are found again and a fill of one checks the others; nothing is resent."""
+        from tradefleet.orchestrator.execution.linked import Linked
+
+        groups: dict[tuple[str, str], list[Order]] = {}
+        for rec in records:
+            o = rec.order
+            if o.is_contingent and (rec.reason or "").startswith(NATIVE_REASON) and rec.account in self._brokers:
+                groups.setdefault((rec.account, o.parent_id or o.oco_id or ""), []).append(o)
+        for (account, key), exits in groups.items():
+            link = getattr(self._brokers[account], "link", None)
+            if link is None:
+                continue
+            parent = self._store.order(exits[0].parent_id) if exits[0].parent_id else None
+            tp = next((o for o in exits if o.order_type is OrderType.LIMIT), None)
+            sl = next((o for o in exits if o.order_type is not OrderType.LIMIT), None)
+            link(Linked(parent.order if parent is not None else None, tp, sl))
 
     def _rearm(self, records: list[OrderRecord]) -> None:
         """Re-arm the emulated orders (and expiry watches) a restart found open in the store."""
@@ -323,7 +464,30 @@ class OrderManager:
                 checked = self._intake(acct, fill)
                 if checked is not None and self._book(*checked):
                     new.append(checked[1])
+            self._venue_updates(acct)
         return new
+
+    def _venue_updates(self, account: str) -> None:
+        """Store what the venue ended by itself (an OCO sibling canceled by a fill, bracket
+        children of a canceled entry, an expiry): the broker's ``poll_updates``, after the
+        fills of the same poll, so a fill that raced the cancel is booked first."""
+        poll = getattr(self._brokers[account], "poll_updates", None)
+        if poll is None:
+            return
+        try:
+            updates = poll()
+        except BrokerError as exc:
+            self._alert("updates_unavailable", f"account {account}: {redact(exc)}", account)
+            return
+        for vo in updates:
+            if vo.status not in (OrderStatus.CANCELED, OrderStatus.REJECTED):
+                continue
+            rec = self._store.order(vo.client_order_id)
+            if rec is None or not rec.status.is_open:
+                continue
+            self.emulator.drop(vo.client_order_id)
+            self._store.update_order(vo.client_order_id, vo.status, ts_ns=self._clock.now_ns(),
+                                     reason=redact(vo.reason) if vo.reason else f"{vo.status.value} by the venue")
 
     # -- fill intake -----------------------------------------------------------------------
     def _load_known(self, fills: list[Fill]) -> None:

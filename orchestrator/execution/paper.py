@@ -92,6 +92,7 @@ class PaperBroker:
         self._orders: dict[str, VenueOrder] = {}
         self._states: dict[str, dict[str, OrderState]] = {}  # instrument -> client id -> resting state
         self._fills: list[Fill] = []
+        self._updates: list[VenueOrder] = []  # orders the venue ended by itself (OCO, parent, expiry)
         self._trades: dict[str, int] = {}
         self._ids = itertools.count(1)
         from tradefleet.orchestrator.execution.fees import SCHEDULES, BpsFees, schedule_for
@@ -162,7 +163,8 @@ class PaperBroker:
             for cid, st in list(resting.items()):  # a bracket's children go with their parent
                 if st.order.parent_id == client_order_id and st.status is Status.PENDING:
                     del resting[cid]
-                    self._replace(self._orders[cid], status=OrderStatus.CANCELED, reason="parent canceled")
+                    self._updates.append(self._replace(self._orders[cid], status=OrderStatus.CANCELED,
+                                                       reason=f"parent {client_order_id} canceled"))
             if not resting:
                 self._states.pop(vo.instrument, None)
         return vo
@@ -194,6 +196,13 @@ class PaperBroker:
     def poll_fills(self) -> list[Fill]:
         fills, self._fills = self._fills, []
         return fills
+
+    def poll_updates(self) -> list[VenueOrder]:
+        """Orders this venue ended by itself since the last call, without a fill ending them:
+        an OCO sibling canceled by a fill, a bracket child whose entry ended unfilled, an
+        expired DAY/GTD order, an IOC/FOK remainder, a post-only order that would cross."""
+        updates, self._updates = self._updates, []
+        return updates
 
     def restore(self, fills: list[Fill], records: list[OrderRecord], venue_ids: list[str] | None = None) -> None:
         """Rebuild this in-process venue after a restart from its stored fills and orders.
@@ -309,8 +318,10 @@ class PaperBroker:
             if st.filled and st.status is Status.OPEN:
                 status = OrderStatus.PARTIALLY_FILLED
             if status is not vo.status or st.filled != vo.filled_quantity:
-                self._replace(vo, status=status, filled_quantity=st.filled, avg_price=st.avg_price,
-                              reason=st.reason)
+                new = self._replace(vo, status=status, filled_quantity=st.filled, avg_price=st.avg_price,
+                                    reason=st.reason)
+                if status in (OrderStatus.CANCELED, OrderStatus.REJECTED):
+                    self._updates.append(new)
             if st.status.done:
                 del resting[cid]
             else:

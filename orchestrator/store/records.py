@@ -15,7 +15,7 @@ from typing import Any
 from tradefleet.orchestrator.domain import Direction, Order, OrderStatus, OrderType, Side, Signal, TimeInForce
 
 BOT_STATUSES = frozenset({"ok", "broken", "faulted"})
-_SCOPE = re.compile(r"^(fleet|bot:.+|account:.+|exit:[^:]+:.+)$")
+_SCOPE = re.compile(r"^(fleet|fleet:.+|bot:.+|account:.+|exit:[^:]+:.+)$")
 _OUTCOME = re.compile(r"^(ordered|noop|rejected:[^:]+:.+)$")
 
 FLEET = "fleet"
@@ -42,7 +42,7 @@ def rejected(gate: str, reason: str) -> str:
 
 
 def valid_scope(scope: str) -> bool:
-    """True for ``fleet``, ``bot:<name>``, ``account:<name>`` and ``exit:<bot>:<instrument>``."""
+    """True for ``fleet``, ``fleet:<name>``, ``bot:<name>``, ``account:<name>`` and ``exit:<bot>:<instrument>``."""
     return bool(_SCOPE.match(scope))
 
 

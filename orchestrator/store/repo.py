@@ -284,7 +284,7 @@ class Store(StoreReads):
         """Change the pause/halt state of ``scope`` (None leaves a flag as it is), append
         the change to the audit trail, and return the new state. Atomic across processes."""
         if not valid_scope(scope):
-            raise StoreError(f"control scope {scope!r} is invalid: use 'fleet', 'bot:<name>'"
+            raise StoreError(f"control scope {scope!r} is invalid: use 'fleet', 'fleet:<name>', 'bot:<name>'"
                              " or 'account:<name>'")
         params = {"scope": scope, "paused": paused, "halted": halted, "reason": reason,
                   "actor": actor, "ts_ns": ts_ns}

@@ -9,26 +9,38 @@ from typing import Any
 from tests.fakes.fake_http import BookOrder, DuplicateClientId, FakeServer, Reply, Request, VenueBook
 
 TS = "2026-11-22T00:00:00Z"
-_STATUS = {"new": "new", "partially_filled": "partially_filled", "filled": "filled",
+_STATUS = {"held": "held", "new": "new", "partially_filled": "partially_filled", "filled": "filled",
            "canceled": "canceled", "rejected": "rejected"}
 
 
-def _order(o: BookOrder) -> dict[str, Any]:
-    return {
+def _order(o: BookOrder, book: VenueBook | None = None, order_class: str = "simple") -> dict[str, Any]:
+    out = {
         "id": o.venue_id, "client_order_id": o.client_id, "created_at": TS, "updated_at": TS,
         "submitted_at": TS, "symbol": o.symbol, "asset_class": "us_equity", "qty": str(o.qty),
         "filled_qty": str(o.filled), "filled_avg_price": str(o.avg) if o.avg is not None else None,
-        "order_class": "simple", "order_type": "limit" if o.price else "market",
-        "type": "limit" if o.price else "market", "side": o.side, "time_in_force": "day",
-        "limit_price": str(o.price) if o.price else None, "status": _STATUS[o.status], "extended_hours": False,
+        "order_class": order_class, "order_type": o.type,
+        "type": o.type, "side": o.side, "time_in_force": "day",
+        "limit_price": str(o.price) if o.price else None, "stop_price": str(o.stop) if o.stop else None,
+        "status": _STATUS[o.status], "extended_hours": False,
     }
+    if book is not None and o.children:  # legs roll up under their primary order, as Alpaca nests them
+        out["legs"] = [_order(book.orders[v]) for v in o.children]
+    return out
 
 
 class FakeAlpaca:
-    """Alpaca trading API on 127.0.0.1 backed by a :class:`VenueBook`."""
+    """Alpaca trading API on 127.0.0.1 backed by a :class:`VenueBook`.
 
-    def __init__(self, book: VenueBook | None = None) -> None:
+    Buying power is reported and enforced as Alpaca does: a cash account (``multiplier``
+    1) may spend its settled cash (``cash - unsettled``); a margin account (``multiplier``
+    2 or 4) ``multiplier x equity - long market value - unsettled`` (Reg T excess equity
+    times the multiplier). A buy costing more is refused with 403 "insufficient buying power"."""
+
+    def __init__(self, book: VenueBook | None = None, multiplier: int = 1,
+                 unsettled: Decimal = Decimal(0)) -> None:
         self.book = book or VenueBook()
+        self.multiplier = multiplier
+        self.unsettled = unsettled
         self.server = FakeServer([
             ("GET", r"/v2/account", self.account),
             ("POST", r"/v2/orders", self.submit),
@@ -50,7 +62,13 @@ class FakeAlpaca:
         return self._auth(req) or {
             "id": str(uuid.UUID(int=1)), "account_number": "PA0000001", "status": "ACTIVE", "currency": "USD",
             "cash": str(self.book.cash), "equity": str(self.book.cash + self._mark()),
-            "buying_power": str(self.book.cash)}
+            "multiplier": str(self.multiplier), "buying_power": str(self.buying_power())}
+
+    def buying_power(self) -> Decimal:
+        with self.book.lock:
+            mark = self._mark()
+            longs = sum((q * self.book.price(s, None) for s, q in self.book.positions.items() if q > 0), Decimal(0))
+            return max(self.multiplier * (self.book.cash + mark) - longs - self.unsettled, Decimal(0))
 
     def _mark(self) -> Decimal:
         return sum((q * self.book.price(s, None) for s, q in self.book.positions.items()), Decimal(0))
@@ -59,31 +77,80 @@ class FakeAlpaca:
         body = req.json()
         cid = body.get("client_order_id") or str(uuid.uuid4())
         price = Decimal(str(body["limit_price"])) if body.get("limit_price") is not None else None
-        try:
-            o = self.book.place(str(uuid.uuid4()), cid, body["symbol"], body["side"], Decimal(str(body["qty"])), price)
-        except DuplicateClientId:
-            return Reply({"code": 40010001, "message": "client_order_id must be unique"}, 422)
+        klass = body.get("order_class") or "simple"
+        tp, sl = body.get("take_profit") or {}, body.get("stop_loss") or {}
+        if klass in ("bracket", "oco") and not (tp.get("limit_price") and sl.get("stop_price")):
+            return Reply({"code": 42210000, "message": f"{klass} orders require take_profit and stop_loss"}, 422)
+        if klass == "oto" and not (tp or sl):
+            return Reply({"code": 42210000, "message": "oto orders require take_profit or stop_loss"}, 422)
+        if klass != "simple" and body.get("time_in_force") not in ("day", "gtc"):
+            return Reply({"code": 42210000, "message": "time_in_force must be day or gtc for advanced orders"}, 422)
+        if klass == "oco" and body.get("type") != "limit":
+            return Reply({"code": 42210000, "message": "oco orders must be limit orders"}, 422)
+        if body["side"] == "buy" and Decimal(str(body["qty"])) * self.book.price(body["symbol"], price) \
+                > self.buying_power():
+            return Reply({"code": 40310000, "message": "insufficient buying power",
+                          "buying_power": str(self.buying_power())}, 403)
+        kind = body.get("type", "market")
+        stop = Decimal(str(body["stop_price"])) if body.get("stop_price") is not None else None
+        if klass in ("bracket", "oto"):
+            with self.book.lock:  # the legs exist (held) before the entry can fill
+                behaviour = self.book.behaviour.pop(0) if self.book.behaviour else "fill"
+                try:
+                    self.book.behaviour.insert(0, "rest")
+                    o = self.book.place(str(uuid.uuid4()), cid, body["symbol"], body["side"],
+                                        Decimal(str(body["qty"])), price)
+                except DuplicateClientId:
+                    self.book.behaviour.pop(0)
+                    return Reply({"code": 40010001, "message": "client_order_id must be unique"}, 422)
+                o.kind, o.stop = kind, stop
+                oco = f"oco-{o.venue_id}" if klass == "bracket" else None
+                if tp:
+                    self.book.attach(o, str(uuid.uuid4()), str(uuid.uuid4()), "limit",
+                                     Decimal(str(tp["limit_price"])), None, oco)
+                if sl:
+                    sl_limit = Decimal(str(sl["limit_price"])) if sl.get("limit_price") else None
+                    self.book.attach(o, str(uuid.uuid4()), str(uuid.uuid4()), "stop_limit" if sl_limit else "stop",
+                                     sl_limit, Decimal(str(sl["stop_price"])), oco)
+                if behaviour == "fill":
+                    self.book.execute(o, o.qty)
+                elif behaviour.startswith("reject"):
+                    o.status, o.reason = "rejected", behaviour.partition(":")[2] or "insufficient funds"
+                    for v in o.children:
+                        self.book.orders[v].status = "rejected"
+        else:
+            try:
+                o = self.book.place(str(uuid.uuid4()), cid, body["symbol"], body["side"], Decimal(str(body["qty"])),
+                                    price)
+            except DuplicateClientId:
+                return Reply({"code": 40010001, "message": "client_order_id must be unique"}, 422)
+            o.kind, o.stop = kind, stop
+            if klass == "oco" and o.status != "rejected":  # the limit is the primary, the stop its leg
+                o.oco = f"oco-{o.venue_id}"
+                sl_limit = Decimal(str(sl["limit_price"])) if sl.get("limit_price") else None
+                self.book.attach(o, str(uuid.uuid4()), str(uuid.uuid4()), "stop_limit" if sl_limit else "stop",
+                                 sl_limit, Decimal(str(sl["stop_price"])), o.oco, held=False)
         if o.status == "rejected":
             return Reply({"code": 40310000, "message": o.reason}, 403)
-        return _order(o)
+        return _order(o, self.book, klass)
 
     def by_client(self, req: Request) -> Any:
         o = self.book.by_client(req.arg("client_order_id") or "")
-        return _order(o) if o else Reply({"code": 40410000, "message": "order not found"}, 404)
+        return _order(o, self.book) if o else Reply({"code": 40410000, "message": "order not found"}, 404)
 
     def get_order(self, req: Request, oid: str) -> Any:
         o = self.book.orders.get(oid)
-        return _order(o) if o else Reply({"code": 40410000, "message": "order not found"}, 404)
+        return _order(o, self.book) if o else Reply({"code": 40410000, "message": "order not found"}, 404)
 
     def list_orders(self, req: Request) -> Any:
         want_open = req.arg("status", "open") == "open"
-        return [_order(o) for o in self.book.orders.values() if o.open or not want_open]
+        return [_order(o) for o in self.book.orders.values() if o.open or o.status == "held" or not want_open]
 
     def cancel(self, req: Request, oid: str) -> Reply:
         o = self.book.orders.get(oid)
         if o is None:
             return Reply({"code": 40410000, "message": "order not found"}, 404)
-        if not o.open:
+        if not o.open and o.status != "held":
             return Reply({"code": 42210000, "message": f"order is already in \"{o.status}\" state"}, 422)
         self.book.cancel(oid)
         return Reply(raw=b"", status=204)

@@ -193,10 +193,19 @@ class BookOrder:
     qty: Decimal
     price: Decimal | None
     seq: int
-    status: str = "new"  # new | partially_filled | filled | canceled | rejected
+    status: str = "new"  # held | new | partially_filled | filled | canceled | rejected
     filled: Decimal = Decimal(0)
     notional: Decimal = Decimal(0)
     reason: str = ""
+    kind: str = ""  # market | limit | stop | stop_limit ("": limit if priced, else market)
+    stop: Decimal | None = None
+    parent: str | None = None  # venue id of the entry a held child waits for
+    oco: str | None = None  # members of one OCO group cancel each other on a fill
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def type(self) -> str:
+        return self.kind or ("limit" if self.price else "market")
 
     @property
     def avg(self) -> Decimal | None:
@@ -249,6 +258,24 @@ class VenueBook:
     def by_client(self, client_id: str) -> BookOrder | None:
         return next((o for o in self.orders.values() if o.client_id == client_id), None)
 
+    def attach(self, parent: BookOrder, venue_id: str, client_id: str, kind: str, price: Decimal | None,
+               stop: Decimal | None, oco: str | None, held: bool = True) -> BookOrder:
+        """A linked order the venue holds for ``parent``: a bracket child (``held`` until the
+        parent fills, canceled with an unfilled parent) or an OCO sibling (live at once).
+        Children of an already filled parent are live at once."""
+        with self.lock:
+            side = ("sell" if parent.side == "buy" else "buy") if held else parent.side
+            waits = held and parent.status != "filled"
+            child = BookOrder(venue_id, client_id, parent.symbol, side, parent.qty, price, self.next_id(),
+                              status="held" if waits else "new", kind=kind, stop=stop,
+                              parent=parent.venue_id if held else None, oco=oco)
+            self.known_clients.add(client_id)
+            self.orders[venue_id] = child
+            parent.children.append(venue_id)
+            if parent.status in ("canceled", "rejected") and held:
+                child.status, child.reason = "canceled", "parent canceled"
+            return child
+
     def place(self, venue_id: str, client_id: str, symbol: str, side: str, qty: Decimal,
               price: Decimal | None) -> BookOrder:
         """Accept an order and apply the scripted behaviour; duplicate client ids raise."""
@@ -295,14 +322,33 @@ class VenueBook:
             order.filled += qty
             order.notional += qty * px
             order.status = "filled" if order.filled >= order.qty else "partially_filled"
+            self._linked_after_fill(order)
             self.positions[order.symbol] = self.positions.get(order.symbol, Decimal(0)) + sign * qty
             self.cash -= sign * qty * px + fee
             return fill
+
+    def _linked_after_fill(self, order: BookOrder) -> None:
+        """A fill releases the order's held children and cancels its OCO siblings."""
+        if order.status == "filled":
+            for vid in order.children:
+                child = self.orders[vid]
+                if child.status == "held":
+                    child.status = "new"
+        if order.oco is not None:
+            for other in self.orders.values():
+                if other is not order and other.oco == order.oco and other.status in ("new", "held"):
+                    other.status, other.reason = "canceled", "oco sibling filled"
 
     def cancel(self, venue_id: str) -> BookOrder | None:
         with self.lock:
             order = self.orders.get(venue_id)
             if order is not None and order.open:
+                order.status = "canceled"
+                for vid in order.children:  # held bracket children go with their entry
+                    child = self.orders[vid]
+                    if child.status == "held" or (child.parent == venue_id and child.open and not order.filled):
+                        child.status, child.reason = "canceled", "parent canceled"
+            elif order is not None and order.status == "held":
                 order.status = "canceled"
             return order
 

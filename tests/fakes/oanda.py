@@ -9,7 +9,7 @@ from tests.fakes.fake_http import BookOrder, DuplicateClientId, FakeServer, Repl
 
 TS = "2026-11-22T00:00:00.000000000Z"
 ACCOUNT = "101-004-1234567-001"
-_STATE = {"new": "PENDING", "partially_filled": "PENDING", "filled": "FILLED", "canceled": "CANCELLED",
+_STATE = {"held": "PENDING", "new": "PENDING", "partially_filled": "PENDING", "filled": "FILLED", "canceled": "CANCELLED",
           "rejected": "CANCELLED"}
 
 
@@ -41,12 +41,31 @@ class FakeOanda:
 
     def _order(self, o: BookOrder) -> dict[str, Any]:
         units = o.qty if o.side == "buy" else -o.qty
-        out: dict[str, Any] = {"id": o.venue_id, "createTime": TS, "type": "LIMIT" if o.price else "MARKET",
+        if o.parent is not None:  # a take-profit/stop-loss on the trade its entry opened: no units
+            entry = self.book.orders[o.parent]
+            out = {"id": o.venue_id, "createTime": TS, "type": "TAKE_PROFIT" if o.type == "limit" else "STOP_LOSS",
+                   "tradeID": entry.venue_id, "price": str(o.price if o.type == "limit" else o.stop),
+                   "state": _STATE[o.status], "timeInForce": "GTC", "triggerCondition": "DEFAULT",
+                   "clientExtensions": {"id": o.client_id}}
+            fills = [f for f in self.book.fills if f.venue_id == o.venue_id]
+            if o.status == "filled" and fills:
+                out["fillingTransactionID"] = fills[-1].trade_id
+            if o.status == "canceled":
+                out["cancelledReason"] = "LINKED_TRADE_CLOSED" if o.reason == "oco sibling filled" else "CLIENT_REQUEST"
+            return out
+        out: dict[str, Any] = {"id": o.venue_id, "createTime": TS, "type": o.type.upper() if o.kind else
+                               ("LIMIT" if o.price else "MARKET"),
                                "instrument": o.symbol, "units": str(units), "state": _STATE[o.status],
-                               "timeInForce": "GTC" if o.price else "FOK", "positionFill": "DEFAULT",
+                               "timeInForce": "GTC" if o.price or o.stop else "FOK", "positionFill": "DEFAULT",
                                "clientExtensions": {"id": o.client_id}}
-        if o.price:
-            out["price"] = str(o.price)
+        if o.price or o.stop:
+            out["price"] = str(o.stop if o.kind == "stop" else o.price)
+        for key, kind in (("takeProfitOnFill", "limit"), ("stopLossOnFill", "stop")):
+            for v in o.children:
+                child = self.book.orders[v]
+                if child.type == kind:
+                    out[key] = {"price": str(child.price if kind == "limit" else child.stop), "timeInForce": "GTC",
+                                "clientExtensions": {"id": child.client_id}}
         fills = [f for f in self.book.fills if f.venue_id == o.venue_id]
         if o.status == "filled" and fills:
             out["fillingTransactionID"] = fills[-1].trade_id
@@ -63,9 +82,9 @@ class FakeOanda:
                 "reason": "MARKET_ORDER" if True else ""}
 
     def _find(self, spec: str) -> BookOrder | None:
-        if spec.startswith("@"):
-            return self.book.by_client(spec[1:])
-        return self.book.orders.get(spec)
+        o = self.book.by_client(spec[1:]) if spec.startswith("@") else self.book.orders.get(spec)
+        # a take-profit/stop-loss on fill does not exist until its entry fills
+        return None if o is not None and o.status == "held" else o
 
     def summary(self, req: Request) -> Any:
         bad = self._auth(req)
@@ -89,12 +108,32 @@ class FakeOanda:
         units = Decimal(body["units"])
         price = Decimal(body["price"]) if body.get("price") else None
         cid = (body.get("clientExtensions") or {}).get("id", "")
-        try:
-            o = self.book.place(str(self.book.next_id()), cid, body["instrument"], "buy" if units > 0 else "sell",
-                                abs(units), price)
-        except DuplicateClientId:
-            return Reply({"errorCode": "CLIENT_ORDER_ID_ALREADY_EXISTS",
-                          "errorMessage": "The client order ID specified is already assigned"}, 400)
+        on_fill = [(body[k], kind) for k, kind in (("takeProfitOnFill", "limit"), ("stopLossOnFill", "stop"))
+                   if body.get(k)]
+        for spec, _ in on_fill:
+            if self.book.by_client((spec.get("clientExtensions") or {}).get("id", "")) is not None:
+                return Reply({"errorCode": "CLIENT_ORDER_ID_ALREADY_EXISTS",
+                              "errorMessage": "The client order ID specified is already assigned"}, 400)
+        kind = "stop" if body.get("type") == "STOP" else ""
+        with self.book.lock:  # the exits are known (held in the entry's spec) before it can fill
+            behaviour = self.book.behaviour.pop(0) if self.book.behaviour else "fill"
+            self.book.behaviour.insert(0, "rest" if on_fill and behaviour == "fill" else behaviour)
+            try:
+                o = self.book.place(str(self.book.next_id()), cid, body["instrument"], "buy" if units > 0 else "sell",
+                                    abs(units), price)
+            except DuplicateClientId:
+                self.book.behaviour.pop(0)
+                return Reply({"errorCode": "CLIENT_ORDER_ID_ALREADY_EXISTS",
+                              "errorMessage": "The client order ID specified is already assigned"}, 400)
+            if kind:
+                o.kind, o.stop = kind, price
+            oco = f"trade-{o.venue_id}" if on_fill else None
+            for spec, k in on_fill:
+                px = Decimal(spec["price"])
+                self.book.attach(o, str(self.book.next_id()), spec["clientExtensions"]["id"], k,
+                                 px if k == "limit" else None, px if k == "stop" else None, oco)
+            if on_fill and behaviour == "fill":
+                self.book.execute(o, o.qty)
         created = {"id": o.venue_id, "type": f"{body['type']}_ORDER", "instrument": o.symbol, "units": body["units"],
                    "timeInForce": body.get("timeInForce", "FOK"), "clientExtensions": {"id": cid}, "time": TS}
         out: dict[str, Any] = {"orderCreateTransaction": created, "relatedTransactionIDs": [o.venue_id]}

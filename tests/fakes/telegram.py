@@ -47,6 +47,7 @@ class FakeTelegram:
         self.sent: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.sent_event = threading.Event()
+        self.fail_next = 0  # sendMessage calls to refuse (400 chat not found)
         self.server = FakeServer([("POST", r"/bot([^/]+)/(\w+)", self._method),
                                   ("GET", r"/bot([^/]+)/(\w+)", self._method)])
 
@@ -82,6 +83,9 @@ class FakeTelegram:
             return Reply({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         p = self._params(req)
         handler = getattr(self, f"_m_{method}", None)
+        if method == "sendMessage" and self.fail_next > 0:  # injected fault: the Bot API refuses a send
+            self.fail_next -= 1
+            return Reply({"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}, 400)
         if handler is None:
             return Reply({"ok": True, "result": True})
         return Reply({"ok": True, "result": handler(p)})

@@ -42,3 +42,15 @@ def test_ledger_average_price_on_adds() -> None:
     led.apply_fill("b", fill(Side.BUY, "1", "10", n=1))
     pos = led.apply_fill("b", fill(Side.BUY, "3", "14", n=2))
     assert pos.avg_price == D("13") and pos.quantity == 4
+
+
+def test_buys_spend_their_accounts_buying_power_until_the_next_refresh() -> None:
+    led = Ledger(D("1000"), {"X": 10.0, "Y": 10.0}.get)
+    assert led.spendable("X") == D("1000") and led.buying_power is None  # nothing reported: cash
+    led.account_of = {"X": "margin", "Y": "cash"}.__getitem__
+    led.set_buying_power("margin", D("4000"))
+    led.set_buying_power("cash", D("300"))
+    led.apply_fill("b", fill(Side.BUY, "10", "10", "1", 1))  # 100 + 1 fee from the margin account
+    led.apply_fill("b", fill(Side.SELL, "5", "10", "1", 2))  # proceeds count at the next refresh
+    assert led.spendable("X") == D("3898") and led.spendable("Y") == D("300")
+    assert led.buying_power == D("4198")

@@ -16,9 +16,11 @@ from tradefleet.app.scaffold import scaffold
 TF = [sys.executable, "-m", "tradefleet.app.cli.main"]
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={k: v for k, v in os.environ.items() if not k.startswith("TRADEFLEET__")})
+def run(args: list[str], cwd: Path, site: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFLEET__")}
+    if site is not None:  # the scaffolded package lives in the test's own folder, never in the project's venv
+        env["PYTHONPATH"] = os.pathsep.join([str(site), *filter(None, [env.get("PYTHONPATH")])])
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, f"{' '.join(args)}: {proc.stderr[-3000:]}"
     return proc
 
@@ -27,21 +29,21 @@ def test_scaffolded_bot_installs_lists_backtests_and_replays(tmp_path: Path) -> 
     run([*TF, "new-bot", "demo-trend", "--dir", str(tmp_path)], tmp_path)
     pkg = tmp_path / "tradefleet-demo-trend"
     assert (pkg / "pyproject.toml").exists() and (pkg / "src" / "tradefleet_demo_trend" / "bot.py").exists()
-    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(pkg)]
+    site = tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-compile",
+           "--target", str(site), str(pkg)]
     run(pip, tmp_path)
-    try:
-        listed = json.loads(run([*TF, "bots", "list", "--json"], tmp_path).stdout)
-        row = next(r for r in listed if r["name"] == "demo-trend")
-        assert row["status"] == "ok" and row["strategy"].startswith("tradefleet_demo_trend.bot.")
-        run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(pkg / "tests")], tmp_path)
-        bt = json.loads(run([*TF, "backtest", "demo-trend", "--json"], tmp_path).stdout)
-        assert bt  # the vectorized engine ran the third-party bot
-        s = json.loads(run([*TF, "run", "--json", "--bot", "demo-trend", "--from", "2015-01-01", "--to", "2016-12-31"],
-                           tmp_path).stdout)
-        assert s["bots"][0]["name"] == "demo-trend" and s["bots"][0]["evaluations"] > 400
-    finally:
-        subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", "tradefleet-demo-trend"],
-                       capture_output=True, timeout=300)
+    listed = json.loads(run([*TF, "bots", "list", "--json"], tmp_path, site).stdout)
+    row = next(r for r in listed if r["name"] == "demo-trend")
+    assert row["status"] == "ok" and row["strategy"].startswith("tradefleet_demo_trend.bot.")
+    run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(pkg / "tests")], tmp_path, site)
+    bt = json.loads(run([*TF, "backtest", "demo-trend", "--json"], tmp_path, site).stdout)
+    assert bt  # the vectorized engine ran the third-party bot
+    s = json.loads(run([*TF, "run", "--json", "--bot", "demo-trend", "--from", "2015-01-01", "--to", "2016-12-31"],
+                       tmp_path, site).stdout)
+    assert s["bots"][0]["name"] == "demo-trend" and s["bots"][0]["evaluations"] > 400
+    # nothing was installed into the project's environment
+    assert "demo-trend" not in run([*TF, "bots", "list", "--json"], tmp_path).stdout
 
 
 def test_scaffold_rejects_bad_names_and_existing_folders(tmp_path: Path) -> None:

@@ -110,3 +110,117 @@ def test_daily_loss_halt_survives_restart_property(steps: list[tuple[int, float]
     restarted = _guard(store)
     assert restarted.update(now, eq) == g.halted
     assert restarted.base == g.base
+
+
+# -- figures the operator reads, and the edges of the rules (issue 25: mutation survivors) --
+
+NY = __import__("zoneinfo").ZoneInfo(TZ)
+
+
+def _local_midnight_ns(y: int, mo: int, d: int) -> int:
+    """Local midnight in New York, computed independently of the guard."""
+    return dt_to_ns(datetime(y, mo, d, tzinfo=NY))
+
+
+def test_report_gives_the_exact_figures_before_and_after_a_halt() -> None:
+    store = MemoryRiskStore()
+    g = _guard(store)
+    fresh = g.report(100_000.0)
+    assert fresh["start_equity"] == 0.0 and fresh["limit"] == 0.0 and fresh["use"] == 0.0 and fresh["day"] is None
+    g.update(_ns(2026, 3, 2, 15), 100_000.0)
+    g.update(_ns(2026, 3, 2, 16), 98_000.0)
+    r = g.report(98_000.0)
+    assert (r["scope"], r["day"], r["start_equity"], r["loss"], r["limit"]) == ("fleet", "2026-03-02", 100_000.0,
+                                                                                2_000.0, 5_000.0)
+    assert r["use"] == pytest.approx(0.4) and not r["halted"] and r["reason"] == ""
+    assert r["since_ns"] is None and r["expires_ns"] is None
+    tripped = _ns(2026, 3, 2, 17)
+    assert g.update(tripped, 94_000.0)
+    r = g.report(94_000.0)
+    assert r["loss"] == 6_000.0 and r["use"] == pytest.approx(1.2) and r["halted"]
+    assert r["reason"] == "daily_loss: lost 6,000.00 since start of day (6.00% of 100,000.00) >= limit 5,000.00"
+    assert r["since_ns"] == tripped and r["expires_ns"] == _local_midnight_ns(2026, 3, 3)
+    saved = store.load_risk_state("daily_loss")
+    assert saved is not None and saved["expires_ns"] == _local_midnight_ns(2026, 3, 3) and saved["halted"]
+    assert saved["base"] == 100_000.0 and saved["mark"] == 94_000.0 and saved["scope"] == "fleet"
+
+
+def test_an_up_day_is_a_negative_loss_and_never_halts() -> None:
+    g = _guard(MemoryRiskStore())
+    g.update(_ns(2026, 3, 2, 15), 100_000.0)
+    assert g.loss(130_000.0) == -30_000.0
+    assert not g.update(_ns(2026, 3, 2, 16), 130_000.0)
+    assert g.report(130_000.0)["use"] == pytest.approx(-6.0)
+
+
+def test_an_account_with_no_equity_at_the_start_of_the_day_never_halts() -> None:
+    g = _guard(MemoryRiskStore())
+    g.update(_ns(2026, 3, 2, 15), 0.0)
+    assert not g.update(_ns(2026, 3, 2, 16), -50.0)  # nothing to take a percentage of
+
+
+def test_the_day_rolls_exactly_at_local_midnight_across_the_clock_change() -> None:
+    """US clocks go forward on 2026-03-08: that local day is 23 hours long."""
+    g = _guard(MemoryRiskStore())
+    g.update(_local_midnight_ns(2026, 3, 7) + 12 * 3600 * 10**9, 100_000.0)
+    assert g.day_end_ns() == _local_midnight_ns(2026, 3, 8)
+    g.update(_local_midnight_ns(2026, 3, 8) - 1, 99_000.0)
+    assert g.day == "2026-03-07"
+    g.update(_local_midnight_ns(2026, 3, 8), 98_000.0)  # exactly midnight: a new day
+    assert g.day == "2026-03-08" and g.base == 99_000.0  # based on the last mark before midnight
+    assert g.day_end_ns() == _local_midnight_ns(2026, 3, 9)
+    assert g.day_end_ns() - _local_midnight_ns(2026, 3, 8) == 23 * 3600 * 10**9
+
+
+def test_a_halted_guard_reads_the_store_once_per_poll_interval() -> None:
+    store, bus = MemoryRiskStore(), InProcessBus()
+    alerts: list[object] = []
+    bus.subscribe(Topic.ALERTS, lambda t, e: alerts.append(e))
+    g = _guard(store, bus=bus)  # default poll: one second
+    t = _ns(2026, 3, 2, 15)
+    g.update(t, 100_000.0)
+    assert g.update(t + 10**9, 90_000.0)
+    assert g.update(t + 11 * 10**8, 90_000.0)  # polls now (nothing changed); the next poll is a second later
+    store.set_control("fleet", halted=False, reason="checked", actor="cli:alice", ts_ns=t + 12 * 10**8)
+    assert g.update(t + 21 * 10**8 - 1, 90_000.0)  # not yet: under a second since the last poll
+    assert not g.update(t + 21 * 10**8, 90_000.0)  # the poll picks up the operator's resume
+    assert g.base == 90_000.0
+    resumed = [a for a in alerts if a.kind == "daily_loss_resumed"]  # type: ignore[attr-defined]
+    assert [a.reason for a in resumed] == ["resumed by cli:alice"]  # type: ignore[attr-defined]
+
+
+def test_a_resume_without_an_actor_is_credited_to_the_operator() -> None:
+    store, bus = MemoryRiskStore(), InProcessBus()
+    alerts: list[object] = []
+    bus.subscribe(Topic.ALERTS, lambda t, e: alerts.append(e))
+    g = _guard(store, bus=bus)
+    t = _ns(2026, 3, 2, 15)
+    g.update(t, 100_000.0)
+    g.update(t + 10**9, 90_000.0)
+    store.set_control("fleet", halted=False, reason="", actor="", ts_ns=t + 2 * 10**9)
+    assert not g.update(t + 3 * 10**9, 90_000.0)
+    assert [a.reason for a in alerts if a.kind == "daily_loss_resumed"] == ["resumed by operator"]  # type: ignore[attr-defined]
+
+
+def test_resume_clears_the_stored_halt() -> None:
+    store = MemoryRiskStore()
+    g = _guard(store)
+    g.update(_ns(2026, 3, 2, 15), 100_000.0)
+    g.update(_ns(2026, 3, 2, 16), 90_000.0)
+    assert store.control("fleet").halted  # type: ignore[union-attr]
+    g.resume("operator", _ns(2026, 3, 2, 16, 5), 90_000.0, reason="checked the book")
+    row = store.control("fleet")
+    assert row is not None and not row.halted and row.reason == "daily_loss: checked the book" and row.actor == "operator"
+    assert store.load_risk_state("daily_loss")["expires_ns"] is None  # type: ignore[index]
+
+
+def test_midnight_clears_only_the_daily_loss_halt_not_a_breaker_at_the_same_scope() -> None:
+    """A circuit breaker also writes its halt as the risk actor: the daily reset must not lift it."""
+    store = MemoryRiskStore()
+    g = _guard(store)
+    g.update(_ns(2026, 3, 2, 15), 100_000.0)
+    g.update(_ns(2026, 3, 2, 16), 90_000.0)
+    store.set_control("fleet", halted=True, reason="extreme_move: SPX -12%", actor="risk", ts_ns=_ns(2026, 3, 2, 17))
+    g.update(_ns(2026, 3, 3, 15), 90_000.0)
+    row = store.control("fleet")
+    assert row is not None and row.halted and row.reason.startswith("extreme_move")

@@ -67,7 +67,7 @@ def _expected_halt(db: str, symbol: str, start: str, end: str, limit_of) -> int 
     return None
 
 
-def _check(db: str, account: str, expected: int | None) -> None:
+def _check(db: str, account: str, expected: int | None, refusals: bool = True) -> None:
     halts = _rows(db, "select ts_ns, reason from control_events where scope = 'account:" + account + "' and halted = 1 "
                       "order by id")
     assert expected is not None, "the window must contain a losing day"
@@ -80,7 +80,8 @@ def _check(db: str, account: str, expected: int | None) -> None:
              if datetime.fromtimestamp(r[0] / NS, tz=TZ).date() == day]
     assert all(o != "ordered" for _, o in after)
     refused = _rows(db, "select ts_init from signals where outcome like '%daily_loss_halt'")
-    assert refused and all(r[0] >= expected for r in refused)
+    assert all(r[0] >= expected for r in refused)
+    assert refused or not refusals
     # the replay's halt holds its own simulated account, never the store's live fleet
     assert not _rows(db, "select 1 from control_events where scope = 'fleet'")
 
@@ -103,3 +104,28 @@ def test_hourly_bar_replay_halts_on_the_bar_that_breaches(tmp_path: Path, bots: 
     db, account = _replay(tmp_path, bots, start, end, {"pct": None, "amount": 10.0})
     expected = _expected_halt(db, "EUR/USD", "2017-01-01", end, lambda _base: 10.0)
     _check(db, account, expected)
+
+
+def test_halt_lands_on_the_hourly_bar_between_a_daily_bots_fires(tmp_path: Path) -> None:
+    """The engine marks the book at every bar, not only when a bot fires or a fill lands.
+
+    A bot that decides once a day holds EUR/USD through the hourly bars in between: the
+    loss that breaches the limit arrives on one of those bars, and the halt must land on it
+    (not at the bot's next fire or the next day's equity snapshot)."""
+    from tradefleet.bots.forex.macd import MacdCrossBot
+    from tradefleet.orchestrator.bot import AssetClass, BotSpec, Schedule
+    from tradefleet.orchestrator.registry import Registry
+
+    reg = Registry.discover()
+    spec = BotSpec("eurusd-macd-once-a-day", MacdCrossBot, ("EUR/USD",), Schedule.crontab("0 21 * * 1-5"), "1h",
+                   AssetClass.FX)
+    reg.add_entry("bots", spec.name, "tests:MacdCrossBot", lambda: spec)
+    start, end = "2017-05-01", "2017-06-30"
+    url = f"sqlite:///{tmp_path}/s.db"
+    s = run_replay(AppConfig.model_validate({"risk": {"daily_loss": {"pct": None, "amount": 10.0}}}),
+                   bots=[spec.name], start=start, end=end, store_url=url, registry=reg)
+    db = str(tmp_path / "s.db")
+    expected = _expected_halt(db, "EUR/USD", "2017-01-01", end, lambda _base: 10.0)
+    fires = {int(r[0]) for r in _rows(db, "select ts_init from signals")}
+    assert expected is not None and expected not in fires  # the breach comes between fires
+    _check(db, s.account, expected, refusals=False)  # a once-a-day bot may not fire again that day

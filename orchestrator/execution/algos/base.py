@@ -14,9 +14,11 @@ algorithm never sizes beyond the parent: the layer caps every child at what rema
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 
 ENTRY_POINT_GROUP = "tradefleet.execalgos"
@@ -93,6 +95,79 @@ class ExecSpec:
         for key in ("display", "limit"):
             d[key] = None if d.get(key) is None else Decimal(str(d[key]))
         return cls(**d)  # type: ignore[arg-type]
+
+    @classmethod
+    def parse(cls, raw: object) -> ExecSpec:
+        """Return the spec ``raw`` names, or raise ``ValueError`` with one line saying what is wrong.
+
+        ``raw`` is an :class:`ExecSpec`, or a mapping ``{"algo": name, "params": {...}}``
+        (``algorithm`` for ``algo``; the params may also sit beside it). Params are the
+        spec's fields, plus ``horizon_min``/``interval_min`` in minutes: ``{"algo": "twap",
+        "params": {"horizon_min": 30, "interval_min": 5}}`` works an order over half an hour
+        in 5-minute slices; ``{"algo": "pov", "params": {"participation": 0.1}}`` takes 10 %
+        of the market's volume. Whether the algorithm is registered is checked where the
+        registry is known (the dispatcher refuses an unknown one before the risk gate).
+        """
+        if isinstance(raw, ExecSpec):
+            return raw
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"execution spec must be a mapping {{'algo': name, 'params': {{...}}}} or an ExecSpec, "
+                             f"got {type(raw).__name__}")
+        d = dict(raw)
+        name = d.pop("algo", None) or d.pop("algorithm", None)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"execution spec: 'algo' (the algorithm's name) is missing in {dict(raw)!r}")
+        params = d.pop("params", None) or {}
+        if not isinstance(params, Mapping):
+            raise ValueError(f"execution spec {name}: 'params' must be a mapping, got {type(params).__name__}")
+        params = {**d, **params}
+        for unit in ("horizon", "interval"):
+            if f"{unit}_min" in params:
+                if f"{unit}_s" in params:
+                    raise ValueError(f"execution spec {name}: give {unit}_s or {unit}_min, not both")
+                params[f"{unit}_s"] = _number(name, f"{unit}_min", params.pop(f"{unit}_min")) * 60.0
+        known = _FIELDS - {"algorithm"}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(f"execution spec {name}: unknown parameter {unknown[0]!r} "
+                             f"(known: {', '.join(sorted(known | {'horizon_min', 'interval_min'}))})")
+        kw: dict[str, Any] = {}
+        for key, value in params.items():
+            if value is None:
+                continue
+            if key in ("display", "limit"):
+                try:
+                    kw[key] = Decimal(str(value))
+                except ArithmeticError:
+                    raise ValueError(f"execution spec {name}: {key} must be a number, got {value!r}") from None
+                if not kw[key].is_finite():
+                    raise ValueError(f"execution spec {name}: {key} must be finite, got {value!r}")
+            else:
+                kw[key] = _number(name, key, value)
+        if "horizon_s" in kw and "interval_s" not in kw:
+            kw["interval_s"] = min(_DEFAULT_INTERVAL_S, kw["horizon_s"])
+        return cls(name, **kw)
+
+    @classmethod
+    def twap(cls, minutes: float, every_min: float = 5.0, participation: float | None = None) -> ExecSpec:
+        """TWAP over ``minutes`` in slices of ``every_min`` minutes (capped at ``participation``)."""
+        return cls("twap", minutes * 60.0, min(every_min, minutes) * 60.0, participation)
+
+    @classmethod
+    def pov(cls, participation: float, horizon_min: float = 60.0) -> ExecSpec:
+        """Take ``participation`` of the market's volume; past ``horizon_min`` the rest goes
+        (still capped per bar)."""
+        return cls("pov", horizon_min * 60.0, min(5.0, horizon_min) * 60.0, participation)
+
+
+def _number(algo: str, key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"execution spec {algo}: {key} must be a finite number, got {value!r}")
+    return float(value)
+
+
+_FIELDS = frozenset(f.name for f in fields(ExecSpec))
+_DEFAULT_INTERVAL_S = next(f.default for f in fields(ExecSpec) if f.name == "interval_s")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from tradefleet.orchestrator.sections import AccountConfig
 from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from tradefleet.orchestrator.domain import TimeInForce as TIF
 from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.linked import Linked
 from tradefleet.orchestrator.execution.retry import parse_retry_after
 from tradefleet.orchestrator.execution.secrets import REDACTOR, resolve_secret
 from tradefleet.orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
@@ -43,6 +44,8 @@ class AlpacaBroker(VenueBroker):
     venue: ClassVar[str] = "alpaca"
     native_types: ClassVar[frozenset[OrderType]] = frozenset(OrderType)
     native_tif: ClassVar[frozenset[TIF]] = frozenset({TIF.DAY, TIF.GTC, TIF.IOC, TIF.FOK})
+    native_brackets: ClassVar[bool] = True  # order_class bracket (both exits) or oto (one)
+    native_oco: ClassVar[bool] = True       # order_class oco: a limit take-profit and a stop-loss
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         super().__init__(account, cfg, opts)
@@ -61,6 +64,8 @@ class AlpacaBroker(VenueBroker):
         session.request = functools.partial(session.request, timeout=opts.timeout_s)  # type: ignore[method-assign]
         self.symbols = SymbolMap(cfg.extra.get("symbols"))
         self._fill_cursor: str | None = None
+        self._leg_cid: dict[str, str] = {}  # venue id of a leg -> our client id
+        self._leg_vid: dict[str, str] = {}  # our client id -> venue id (legs, and ids the store kept)
 
     # -- classification -------------------------------------------------------------
     def classify(self, exc: Exception) -> Failure | None:
@@ -87,9 +92,116 @@ class AlpacaBroker(VenueBroker):
         status = _STATUS.get(str(o.status.value if hasattr(o.status, "value") else o.status), OrderStatus.ACCEPTED)
         avg = dec(o.filled_avg_price) if o.filled_avg_price not in (None, "", "0") and filled else None
         side = Side.BUY if str(getattr(o.side, "value", o.side)) == "buy" else Side.SELL
-        self.remember(str(o.id), o.client_order_id)
-        return VenueOrder(o.client_order_id, str(o.id), self.symbols.local(o.symbol or ""), side, qty, filled,
-                          status, avg)
+        # a bracket/OCO leg carries a client id Alpaca made up: it is reported under ours
+        cid = self._leg_cid.get(str(o.id), o.client_order_id)
+        self.remember(str(o.id), cid)
+        return VenueOrder(cid, str(o.id), self.symbols.local(o.symbol or ""), side, qty, filled, status, avg)
+
+    # -- native brackets and OCO ------------------------------------------------------------
+    def linked_problem(self, group: Linked) -> str | None:
+        symbol = self.symbols.venue(group.orders[0].instrument)
+        if "/" in symbol:
+            return f"alpaca holds brackets and OCO orders for US equities only, not {symbol}"
+        entry = group.entry
+        if entry is not None:
+            if entry.order_type not in (OrderType.MARKET, OrderType.LIMIT):
+                return f"alpaca brackets enter with a market or limit order, not {entry.order_type.value}"
+            if entry.time_in_force not in (TIF.DAY, TIF.GTC):
+                return f"alpaca brackets are day or GTC, not {entry.time_in_force.value}"
+            if entry.post_only or entry.trail_amount is not None or entry.trail_percent is not None:
+                return "alpaca brackets carry no post-only or trailing entry"
+        for o in group.exits:
+            if o.time_in_force not in (TIF.DAY, TIF.GTC):
+                return f"alpaca exits are day or GTC, not {o.time_in_force.value}"
+        return None
+
+    def _submit_linked(self, group: Linked) -> list[VenueOrder]:
+        from alpaca.trading.enums import OrderClass, OrderSide, TimeInForce
+        from alpaca.trading.requests import (LimitOrderRequest, MarketOrderRequest, StopLossRequest,
+                                             TakeProfitRequest)
+
+        tp, sl = group.take_profit, group.stop_loss
+        legs: dict[str, Any] = {}
+        if tp is not None:
+            legs["take_profit"] = TakeProfitRequest(limit_price=float(tp.limit_price or 0))
+        if sl is not None:
+            legs["stop_loss"] = StopLossRequest(
+                stop_price=float(sl.stop_price or 0),
+                **({"limit_price": float(sl.limit_price)} if sl.order_type is OrderType.STOP_LIMIT else {}))
+        primary = group.entry if group.entry is not None else tp
+        assert primary is not None
+        tif = primary.time_in_force.value if primary.time_in_force in (TIF.DAY, TIF.GTC) else "gtc"
+        common: dict[str, Any] = dict(
+            symbol=self.symbols.venue(primary.instrument), qty=float(primary.quantity),
+            side=OrderSide.BUY if primary.side is Side.BUY else OrderSide.SELL,
+            time_in_force=TimeInForce(tif), client_order_id=primary.client_order_id, **legs)
+        if group.entry is None:
+            klass = OrderClass.OCO
+        else:
+            klass = OrderClass.BRACKET if tp is not None and sl is not None else OrderClass.OTO
+        common["order_class"] = klass
+        if primary.order_type is OrderType.LIMIT:
+            req: Any = LimitOrderRequest(limit_price=float(primary.limit_price or 0), **common)
+        else:
+            req = MarketOrderRequest(**common)
+        placed = self.client.submit_order(req)
+        self._learn_legs(group, placed)
+        head = self._venue_order(placed)
+        by_role = {self._role_of(leg): leg for leg in placed.legs or []}
+        out = [head]
+        for o in group.exits[1:] if group.entry is None else group.exits:
+            leg = by_role.get(group.role(o.client_order_id))
+            out.append(self._venue_order(leg) if leg is not None else
+                       VenueOrder(o.client_order_id, "", o.instrument, o.side, o.quantity, Decimal(0),
+                                  OrderStatus.UNKNOWN, reason="leg missing from alpaca's answer"))
+        return out
+
+    @staticmethod
+    def _role_of(leg: Any) -> str:
+        kind = str(getattr(leg.type, "value", leg.type) or getattr(leg.order_type, "value", ""))
+        return "take_profit" if kind == "limit" else "stop_loss"
+
+    def _learn_legs(self, group: Linked, placed: Any) -> None:
+        """Remember which Alpaca leg is which of our exits (by its type)."""
+        ours = {group.role(o.client_order_id): o.client_order_id for o in group.exits}
+        if group.entry is None and group.take_profit is not None:
+            ours.pop("take_profit", None)  # the OCO's primary order is the take-profit itself
+        for leg in placed.legs or []:
+            cid = ours.get(self._role_of(leg))
+            if cid:
+                self._leg_cid[str(leg.id)] = cid
+                self._leg_vid[cid] = str(leg.id)
+                self.remember(str(leg.id), cid)
+
+    def register_ids(self, ids: dict[str, str]) -> None:
+        """Venue ids the store kept (after a restart): bracket legs are found by them."""
+        for cid, vid in ids.items():
+            if vid:
+                self._leg_vid[cid] = vid
+                self._leg_cid.setdefault(vid, cid)
+                self.remember(vid, cid)
+
+    def _leg(self, client_order_id: str) -> VenueOrder | None:
+        """A leg of a native bracket/OCO: by its venue id, else found under its primary order
+        (a restart before the venue's answer was stored)."""
+        vid = self._leg_vid.get(client_order_id)
+        if vid:
+            return self._by_venue_id(vid)
+        group = self.groups.get(client_order_id)
+        if group is None:
+            return None
+        primary = group.entry if group.entry is not None else group.take_profit
+        if primary is None or primary.client_order_id == client_order_id:
+            return None
+        try:
+            placed = self.client.get_order_by_client_id(primary.client_order_id)
+        except Exception as exc:
+            if self.classify(exc) is not None and getattr(exc, "status_code", None) == 404:
+                return None
+            raise
+        self._learn_legs(group, placed)
+        vid = self._leg_vid.get(client_order_id)
+        return self._by_venue_id(vid) if vid else None
 
     # -- venue calls ----------------------------------------------------------------
     def _submit(self, order: Order) -> VenueOrder:
@@ -121,6 +233,10 @@ class AlpacaBroker(VenueBroker):
         return self._venue_order(self.client.submit_order(req))
 
     def _query(self, client_order_id: str) -> VenueOrder | None:
+        if client_order_id in self._leg_vid or client_order_id in self.groups:
+            leg = self._leg(client_order_id)
+            if leg is not None:
+                return leg
         try:
             return self._venue_order(self.client.get_order_by_client_id(client_order_id))
         except Exception as exc:

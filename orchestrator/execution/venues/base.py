@@ -27,6 +27,7 @@ from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, 
 from tradefleet.orchestrator.errors import (AuthError, BrokerError, ConfigError, OrderRejected, OrderStateUnknown,
                                  TransientBrokerError)
 from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.linked import Linked
 from tradefleet.orchestrator.execution.retry import RetryPolicy
 from tradefleet.orchestrator.execution.secrets import redact
 from tradefleet.orchestrator.execution.throttle import TokenBucket, bucket_for
@@ -88,6 +89,8 @@ class VenueBroker:
     native_types: ClassVar[frozenset[OrderType]] = frozenset({OrderType.MARKET, OrderType.LIMIT})
     native_tif: ClassVar[frozenset[TimeInForce]] = frozenset({TimeInForce.GTC})
     post_only: ClassVar[bool] = False
+    native_brackets: ClassVar[bool] = False  # an entry with take-profit/stop-loss held by the venue
+    native_oco: ClassVar[bool] = False       # a take-profit/stop-loss pair held by the venue
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         self.account_name = account
@@ -102,6 +105,8 @@ class VenueBroker:
         self._down = False
         self._reconnected = False
         self.calls = 0
+        self.groups: dict[str, Linked] = {}  # client id -> the native bracket/OCO it belongs to
+        self._touched: set[str] = set()  # group members whose siblings the venue may have ended
 
     def rate_key(self) -> str:
         """The key of this venue's published rate limit in ``throttle.VENUE_LIMITS``."""
@@ -154,13 +159,60 @@ class VenueBroker:
         """Return recent fills as the venue reports them (duplicates allowed)."""
         raise NotImplementedError
 
+    def linked_problem(self, group: Linked) -> str | None:
+        """Why the venue cannot hold this bracket/OCO as sent (None: it can)."""
+        return None
+
+    def _submit_linked(self, group: Linked) -> list[VenueOrder]:
+        """Send a bracket/OCO in one venue request; the acks in ``group.orders`` order."""
+        raise NotImplementedError
+
+    # -- native linked orders ---------------------------------------------------------
+    def submit_linked(self, group: Linked) -> list[VenueOrder]:
+        """Send a bracket or OCO pair the venue holds natively, once (one write)."""
+        self.link(group)
+        return self._write(f"submit {group.kind} {group.orders[0].client_order_id}",
+                           lambda: self._submit_linked(group))
+
+    def link(self, group: Linked) -> None:
+        """Remember a native group (sent now, or found in the store after a restart), so its
+        legs are found and a fill or cancel of one member checks the others."""
+        for o in group.orders:
+            self.groups[o.client_order_id] = group
+
+    def touched(self, client_order_id: str) -> None:
+        if client_order_id in self.groups:
+            self._touched.add(client_order_id)
+
+    def poll_updates(self) -> list[VenueOrder]:
+        """Members of native groups the venue ended by itself since the last call (an OCO
+        sibling canceled by a fill, the exits of a canceled entry): the other members of
+        every group one of whose orders filled or was canceled, as the venue reports them."""
+        if not self._touched:
+            return []
+        touched, self._touched = self._touched, set()
+        out: list[VenueOrder] = []
+        seen: set[str] = set()
+        for cid in sorted(touched):
+            for o in self.groups[cid].orders:
+                other = o.client_order_id
+                if other == cid or other in seen:
+                    continue
+                seen.add(other)
+                vo = self.query_order(other)
+                if vo is not None and vo.status in (OrderStatus.CANCELED, OrderStatus.REJECTED):
+                    out.append(vo)
+        return out
+
     # -- Broker protocol ------------------------------------------------------------
     def submit(self, order: Order) -> VenueOrder:
         """Send ``order`` once; a failure that may have reached the venue raises UNKNOWN."""
         return self._write(f"submit {order.client_order_id}", lambda: self._submit(order))
 
     def cancel(self, client_order_id: str) -> VenueOrder:
-        return self._write(f"cancel {client_order_id}", lambda: self._cancel(client_order_id))
+        vo = self._write(f"cancel {client_order_id}", lambda: self._cancel(client_order_id))
+        self.touched(client_order_id)  # a native bracket's exits go with their entry
+        return vo
 
     def query_order(self, client_order_id: str) -> VenueOrder | None:
         return self._read(f"query {client_order_id}", lambda: self._query(client_order_id))
@@ -202,6 +254,8 @@ class VenueBroker:
             if contents not in seen:
                 seen.add(contents)
                 out.append(fill)
+                if self.groups:
+                    self.touched(fill.client_order_id or self.cid_for(fill.venue_order_id))
         return out
 
     # -- error handling -------------------------------------------------------------

@@ -17,6 +17,7 @@ from tradefleet.orchestrator.sections import AccountConfig
 from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from tradefleet.orchestrator.domain import TimeInForce as TIF
 from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.execution.linked import Linked
 from tradefleet.orchestrator.execution.retry import parse_retry_after
 from tradefleet.orchestrator.execution.secrets import resolve_secret
 from tradefleet.orchestrator.execution.venues.base import (AdapterOptions, Failure, FailureKind, SymbolMap, VenueBroker,
@@ -34,6 +35,7 @@ class OandaBroker(VenueBroker):
     native_types: ClassVar[frozenset[OrderType]] = frozenset(
         {OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT})
     native_tif: ClassVar[frozenset[TIF]] = frozenset({TIF.GTC, TIF.GTD, TIF.IOC, TIF.FOK})
+    native_brackets: ClassVar[bool] = True  # takeProfitOnFill / stopLossOnFill on the entry
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         super().__init__(account, cfg, opts)
@@ -81,11 +83,68 @@ class OandaBroker(VenueBroker):
         cid = (o.get("clientExtensions") or {}).get("id", "")
         self.remember(str(o["id"]), cid)
         status = _STATE.get(o.get("state", ""), OrderStatus.ACCEPTED)
+        instrument = self.symbols.local(o.get("instrument", ""))
+        side = Side.BUY if units > 0 else Side.SELL
+        ours = self._exit(cid) if "units" not in o else None
+        if ours is not None:  # a take-profit/stop-loss closes its trade: no units of its own
+            units, side, instrument = ours.quantity, ours.side, ours.instrument
         filled = abs(units) if status is OrderStatus.FILLED else Decimal(0)
         reason = o.get("cancelledReason", "") if status is OrderStatus.CANCELED else ""
-        return VenueOrder(cid, str(o["id"]), self.symbols.local(o.get("instrument", "")),
-                          Side.BUY if units > 0 else Side.SELL, abs(units), filled, status,
+        return VenueOrder(cid, str(o["id"]), instrument, side, abs(units), filled, status,
                           fill_price if filled else None, reason)
+
+    def _exit(self, cid: str) -> Order | None:
+        group = self.groups.get(cid)
+        return next((x for x in group.exits if x.client_order_id == cid), None) if group is not None else None
+
+    # -- take-profit and stop-loss on fill ------------------------------------------------
+    def linked_problem(self, group: Linked) -> str | None:
+        entry = group.entry
+        if entry is None:
+            return "oanda attaches exits only to the trade an entry opens"
+        if entry.order_type is OrderType.TRAILING_STOP:
+            return "oanda has no trailing-stop entry"
+        if group.stop_loss is not None and group.stop_loss.order_type is not OrderType.STOP:
+            return "oanda's stop-loss on fill has no limit price (a stop-limit exit)"
+        return None
+
+    def _submit_linked(self, group: Linked) -> list[VenueOrder]:
+        import oandapyV20.endpoints.orders as orders
+
+        entry = group.entry
+        assert entry is not None
+        body = self._body(entry)
+        for key, exit_, price in (("takeProfitOnFill", group.take_profit, "limit_price"),
+                                  ("stopLossOnFill", group.stop_loss, "stop_price")):
+            if exit_ is not None:
+                body[key] = {"price": str(getattr(exit_, price)), "timeInForce": "GTC",
+                             "clientExtensions": {"id": exit_.client_order_id, "tag": exit_.bot[:128]}}
+        resp = self._req(orders.OrderCreate(self.account_id, data={"order": body}))
+        head = self._ack(entry, resp)
+        out = [head]
+        for x in group.exits:  # they exist once the entry has filled; until then they wait in its spec
+            found = self._details(x.client_order_id) if head.filled_quantity else None
+            out.append(self._venue_order(found) if found is not None else
+                       VenueOrder(x.client_order_id, "", x.instrument, x.side, x.quantity, Decimal(0),
+                                  OrderStatus.ACCEPTED, reason="on fill of " + entry.client_order_id))
+        return out
+
+    def _pending_exit(self, client_order_id: str) -> VenueOrder | None:
+        """An exit OANDA creates only when its entry fills: waiting, or gone with its entry."""
+        group, ours = self.groups.get(client_order_id), self._exit(client_order_id)
+        if group is None or group.entry is None or ours is None:
+            return None
+        entry = self._details(group.entry.client_order_id)
+        if entry is None:
+            return None
+        state = entry.get("state")
+        if state == "PENDING":
+            return VenueOrder(client_order_id, "", ours.instrument, ours.side, ours.quantity, Decimal(0),
+                              OrderStatus.ACCEPTED, reason=f"on fill of {group.entry.client_order_id}")
+        if state == "CANCELLED":
+            return VenueOrder(client_order_id, "", ours.instrument, ours.side, ours.quantity, Decimal(0),
+                              OrderStatus.CANCELED, reason=f"entry {group.entry.client_order_id} canceled")
+        return None
 
     def _fill_price(self, o: dict[str, Any]) -> Decimal | None:
         import oandapyV20.endpoints.transactions as tx
@@ -100,6 +159,10 @@ class OandaBroker(VenueBroker):
     def _submit(self, order: Order) -> VenueOrder:
         import oandapyV20.endpoints.orders as orders
 
+        resp = self._req(orders.OrderCreate(self.account_id, data={"order": self._body(order)}))
+        return self._ack(order, resp)
+
+    def _body(self, order: Order) -> dict[str, Any]:
         units = order.quantity if order.side is Side.BUY else -order.quantity
         body: dict[str, Any] = {"instrument": self.symbols.venue(order.instrument), "units": str(units),
                                 "positionFill": "REDUCE_ONLY" if order.reduce_only else "DEFAULT",
@@ -120,7 +183,9 @@ class OandaBroker(VenueBroker):
                 from tradefleet.orchestrator.clock import ns_to_dt
 
                 body["gtdTime"] = ns_to_dt(order.expire_ns).isoformat().replace("+00:00", "Z")
-        resp = self._req(orders.OrderCreate(self.account_id, data={"order": body}))
+        return body
+
+    def _ack(self, order: Order, resp: dict[str, Any]) -> VenueOrder:
         created = resp.get("orderCreateTransaction", {})
         vid = str(created.get("id", ""))
         self.remember(vid, order.client_order_id)
@@ -148,7 +213,7 @@ class OandaBroker(VenueBroker):
     def _query(self, client_order_id: str) -> VenueOrder | None:
         o = self._details(client_order_id)
         if o is None:
-            return None
+            return self._pending_exit(client_order_id)
         return self._venue_order(o, self._fill_price(o) if o.get("state") == "FILLED" else None)
 
     def _cancel(self, client_order_id: str) -> VenueOrder:

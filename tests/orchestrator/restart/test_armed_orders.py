@@ -99,3 +99,41 @@ def test_market_order_waiting_for_its_open_survives_a_restart(tmp_path: Path) ->
     (fill,) = store.fills("buy")
     assert fill.price == D(100)  # the open of the first bar after the decision
     store.close()
+
+
+def test_store_follows_the_paper_venue_when_it_cancels_an_oco_sibling(tmp_path: Path) -> None:
+    """Bug: the paper venue cancels the take-profit when the stop fills (the fill model's OCO),
+    but the store kept showing it ACCEPTED: the order manager only heard of fills."""
+    clock = SimClock(T0)
+    store = Store.open(f"sqlite:///{tmp_path}/oco.db")
+    market, broker, oms = _process(store, clock, 0)
+    oms.submit(Order("entry", "bot", "X", Side.BUY, D(10), T0))
+    oms.submit(Order("stop", "bot", "X", Side.SELL, D(10), T0, OrderType.STOP, reduce_only=True, stop_price=D(95),
+                     parent_id="entry", oco_id="exit"))
+    oms.submit(Order("target", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), reduce_only=True,
+                     parent_id="entry", oco_id="exit"))
+    for i in (1, 2, 3):
+        _step(market, broker, oms, clock, i)
+    assert broker.query_order("target").status is OrderStatus.CANCELED  # type: ignore[union-attr]
+    target = store.order("target")
+    assert target is not None and target.status is OrderStatus.CANCELED, target.status
+    assert "stop" in (target.reason or "")
+    assert [r.client_order_id for r in store.open_orders()] == []
+    store.close()
+
+
+def test_store_follows_the_paper_venue_when_an_unfilled_entry_takes_its_bracket(tmp_path: Path) -> None:
+    """A canceled entry takes its waiting bracket children with it at the paper venue; the
+    store must say so too."""
+    clock = SimClock(T0)
+    store = Store.open(f"sqlite:///{tmp_path}/parent.db")
+    market, broker, oms = _process(store, clock, 0)
+    oms.submit(Order("entry", "bot", "X", Side.BUY, D(10), T0, OrderType.LIMIT, D(50)))
+    oms.submit(Order("stop", "bot", "X", Side.SELL, D(10), T0, OrderType.STOP, reduce_only=True, stop_price=D(45),
+                     parent_id="entry", oco_id="exit"))
+    _step(market, broker, oms, clock, 1)
+    assert oms.cancel("entry")
+    assert broker.query_order("stop").status is OrderStatus.CANCELED  # type: ignore[union-attr]
+    stop = store.order("stop")
+    assert stop is not None and stop.status is OrderStatus.CANCELED, stop.status
+    store.close()

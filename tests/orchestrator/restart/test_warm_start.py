@@ -96,3 +96,32 @@ def test_paper_venue_and_book_survive_a_restart(tmp_path: Path, monkeypatch: pyt
         assert second.kernel.engine.ledger.cash() == paper.account().cash
     finally:
         store.close()
+
+
+def test_start_up_reconciliation_runs_before_the_first_fire(fake: FakeAlpaca, tmp_path: Path) -> None:
+    """A position that appeared at the venue while the process was down (a manual trade, a
+    fill the process never heard of) is found by the reconciliation that runs at start-up,
+    before any bot fires: the account is halted and nothing is sent on a book that is wrong."""
+    url = f"sqlite:///{tmp_path}/ws.db"
+    reg = registry(spec("flip-a", "AAPL"))
+    cfg = config(fake.base, ["AAPL"])
+    clock = SimClock(T0)
+    closes = {"AAPL": [101.0] * 6 + [99.0] * 4}
+    run(cfg, url, reg, ["flip-a"], PriceFeed(closes), clock, 1, 3)
+    held = venue_qty(fake.book, "AAPL")
+    assert held > 0
+    with fake.book.lock:  # while down: 7 more shares bought outside the engine
+        fake.book.positions["AAPL"] = held + 7
+        fake.book.cash -= 700
+    sent_before = len(fake.book.orders)
+    run(cfg, url, reg, ["flip-a"], PriceFeed(closes), clock, 4, 9)
+    store = Store.open(url)
+    try:
+        control = store.control("account:alpaca")
+        assert control.halted and "differ" in (control.reason or ""), control
+        first_fire = min(s.ts_init for s in store.signals(bot="flip-a") if s.ts_init >= T0 + 4 * 60 * 10**9)
+        halts = [e for e in store.control_events() if e.scope == "account:alpaca" and e.halted]
+        assert halts and halts[0].ts_ns < first_fire  # halted before the first fire, not at a later poll
+    finally:
+        store.close()
+    assert len(fake.book.orders) == sent_before  # the bot's exit on a wrong book was never sent
