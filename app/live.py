@@ -271,8 +271,13 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             from tradefleet.ml_models.training.schedule import RetrainJob
 
             retrain = RetrainJob.from_config(config.ml, clock)
+            maintenance: dict[str, Callable[[], object]] = {"ml-retrain": retrain}
+            jobs = {"ml-retrain": retrain.schedule}
+            calibration = calibration_job(config, kernel, store, clock)
+            if calibration is not None:  # live fills recalibrate the impact model and the paper slippage
+                maintenance[CALIBRATION_JOB], jobs[CALIBRATION_JOB] = calibration
             runner = LiveRunner(kernel, market, feed, clock, config.engine.control_poll_seconds, reconciler, watchdog,
-                                {"ml-retrain": retrain}, tick_feeds)
+                                maintenance, tick_feeds)
             if install_signals:
                 for sig in (signals.SIGINT, signals.SIGTERM):
                     signals.signal(sig, lambda *_: runner.stop())
@@ -281,7 +286,6 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                 watchdog.run(config.metrics.watchdog_interval_seconds, stop_watch)
             hooks = _start_hooks(runner)  # runtime hooks other packages register (tradefleet.hooks)
             try:
-                jobs = {"ml-retrain": retrain.schedule}
                 runner.run(lambda enqueue: (scheduler or _apscheduler)(enqueue, specs, jobs),
                            idle=runner.stop if stop_when_idle else None, wait_seconds=0.01 if stop_when_idle else 0.5)
             finally:
@@ -295,6 +299,26 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             return runner
     finally:
         store.close()
+
+
+CALIBRATION_JOB = "tca-calibrate"
+
+
+def calibration_job(config: AppConfig, kernel: Kernel, store: Any, clock: Clock) -> tuple[Callable[[], object], Schedule] | None:
+    """The scheduled recalibration (``[execution] calibrate_every``) from the live accounts'
+    fills (``calibrate_accounts``, else every account with ``live = true``), or None when
+    it is off or no account is live (paper fills never calibrate)."""
+    from tradefleet.orchestrator.bot import Schedule
+    from tradefleet.orchestrator.execution.calibrate import CalibrationJob
+
+    ex = config.execution
+    live = ex.calibrate_accounts if ex.calibrate_accounts is not None else \
+        [name for name, acc in config.accounts.items() if acc.live]
+    if not ex.calibrate_every or not live:
+        return None
+    job = CalibrationJob(kernel.engine, store, kernel.account, live, clock, ex.calibrate_min_samples,
+                         ex.paper_calibration)
+    return job, Schedule.interval(ex.calibrate_every)
 
 
 def _start_hooks(runner: LiveRunner) -> list[Any]:

@@ -279,6 +279,7 @@ class Replay:
                           instruments=instruments, account=f"replay-{run_id}")
         engine = kernel.engine
         engine.tick_sources = dict(self.sources)
+        install_options(engine, specs)
         for runner in engine.runners.values():
             if runner.spec.bot.event_driven:
                 continue
@@ -400,7 +401,7 @@ class Replay:
         bots = []
         for name, r in sorted(engine.runners.items()):
             results = engine.trade_results.get(name, [])
-            unreal = sum(float(p.unrealized(_mark(engine, p.instrument, p.avg_price)))
+            unreal = sum(float(ledger.unrealized(p, _mark(engine, p.instrument, p.avg_price)))
                          for p in ledger.positions() if p.bot == name and p.quantity)
             bots.append(BotSummary(
                 name, r.spec.family, list(r.spec.instruments), "faulted" if r.fault else "ok",
@@ -431,6 +432,16 @@ class Replay:
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
         store.commit()
         return summary
+
+
+def install_options(engine: Engine, specs: list[BotSpec]) -> Any:
+    """Give the engine an option market (model-priced chains, expiry and assignment) when a
+    bot trades options; None otherwise or without the risk component."""
+    try:
+        from tradefleet.risk.options.listing import install
+    except ImportError:
+        return None
+    return install(engine, specs)
 
 
 def _mark(engine: Engine, instrument: str, fallback: Decimal) -> Decimal:

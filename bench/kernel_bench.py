@@ -8,12 +8,20 @@ Run: ``.venv/bin/python -m bench.kernel_bench [--json] [--repeat N]``
   kernel's own gate only (``basic-risk``) and once with the full default pipeline
   (regime, ensemble, veto, fleet, portfolio risk); events = bars delivered + schedule
   fires evaluated; target >= 50,000 events/s.
+
+``--pipeline`` (issue 23) measures only the replay, side by side in one sitting: the
+kernel-only run and the full default pipeline alternate, each in a fresh process and a
+fresh store, in one folder whose regime models a first (uncounted) run fitted (the
+"warm" case). It prints the median events/s of each, their ratio, each run's peak RSS
+and the load average before and after. ``--window FROM:TO`` cuts the run (default: the
+whole default run).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -49,11 +57,99 @@ def replay_rate(repeat: int, stages: list[str] | None = None) -> dict[str, float
             "best_events_per_s": round(max(rates)), "median_loop_s": round(statistics.median(walls), 3)}
 
 
+_CHILD = """
+import json, resource, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+import tradefleet.risk.report as report
+from tradefleet.app.config import AppConfig
+from tradefleet.app.replay import run_replay
+stages, store, start, end = json.loads(sys.argv[1])
+counts = {"risk_state_statements": 0, "risk_state_rows": 0, "risk_reports_built": 0}
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count(conn, cursor, statement, params, context, many):
+    if "risk_state" in statement and not statement.lstrip().upper().startswith("SELECT"):
+        counts["risk_state_statements"] += 1
+        counts["risk_state_rows"] += len(params) if many else 1
+
+_build = report.build_report
+
+def _counted(gate):
+    counts["risk_reports_built"] += 1
+    return _build(gate)
+
+report.build_report = _counted
+config = AppConfig() if stages is None else AppConfig.model_validate({"pipeline": {"stages": stages}})
+s = run_replay(config, store_url=store, start=start, end=end)
+print(json.dumps({"events": s.bar_events, "events_per_s": s.events_per_second, "loop_s": s.wall_seconds,
+                  "fills": s.fills, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  **counts}))
+"""
+
+
+def _replay_child(cwd: str, stages: list[str] | None, start: str | None, end: str | None) -> dict[str, float]:
+    """One replay in a fresh process and store in ``cwd``; its figures and peak RSS."""
+    store = f"sqlite:///{Path(cwd) / f'bench-{time.monotonic_ns()}.db'}"
+    out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps([stages, store, start, end])], cwd=cwd,
+                         check=True, capture_output=True, text=True).stdout
+    Path(store.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def pipeline_side_by_side(repeat: int, start: str | None, end: str | None) -> dict[str, object]:
+    """Kernel-only and full-pipeline replays, interleaved, warm regime models."""
+    load_before = os.getloadavg()
+    runs: dict[str, list[dict[str, float]]] = {"kernel": [], "full": []}
+    with tempfile.TemporaryDirectory(prefix="tradefleet-bench-") as cwd:
+        warm = _replay_child(cwd, None, start, end)  # fits and stores the regime models: not counted
+        for _ in range(repeat):
+            runs["kernel"].append(_replay_child(cwd, ["basic-risk"], start, end))
+            runs["full"].append(_replay_child(cwd, None, start, end))
+    out: dict[str, object] = {"window": f"{start or 'start'}..{end or 'end'}", "repeat": repeat,
+                              "first_full_run_fresh_folder": warm}
+    for name, rs in runs.items():
+        rates = [r["events_per_s"] for r in rs]
+        out[name] = {"events": rs[0]["events"], "median_events_per_s": round(statistics.median(rates)),
+                     "all_events_per_s": [round(r) for r in rates],
+                     "median_loop_s": round(statistics.median(r["loop_s"] for r in rs), 3),
+                     "peak_rss_mb": round(max(r["peak_rss_mb"] for r in rs), 1),
+                     **{k: rs[-1][k] for k in ("risk_state_statements", "risk_state_rows", "risk_reports_built")}}
+    k = out["kernel"]["median_events_per_s"]  # type: ignore[index]
+    f = out["full"]["median_events_per_s"]  # type: ignore[index]
+    out["full_over_kernel"] = round(f / k, 3) if k else None
+    out["loadavg_before"] = [round(x, 2) for x in load_before]
+    out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true", help="print JSON")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--pipeline", action="store_true",
+                    help="only the replays: kernel-only and full pipeline side by side, peak RSS, load average")
+    ap.add_argument("--window", default="", help="FROM:TO dates for --pipeline (default: the whole default run)")
     a = ap.parse_args()
+    if a.pipeline:
+        start, _, end = a.window.partition(":")
+        r = pipeline_side_by_side(a.repeat, start or None, end or None)
+        if a.json:
+            print(json.dumps(r, indent=2))
+            return
+        print(f"window {r['window']}, {a.repeat} runs each, interleaved; load average before {r['loadavg_before']}"
+              f" after {r['loadavg_after']}")
+        for name in ("kernel", "full"):
+            x = r[name]
+            print(f"  {name:7} {x['median_events_per_s']:>9,} events/s (median; all {x['all_events_per_s']})"  # type: ignore[index]
+                  f"  loop {x['median_loop_s']} s  peak RSS {x['peak_rss_mb']} MB"  # type: ignore[index]
+                  f"  risk_state writes {x['risk_state_statements']} ({x['risk_state_rows']} rows),"  # type: ignore[index]
+                  f" reports built {x['risk_reports_built']}")  # type: ignore[index]
+        print(f"  full / kernel = {r['full_over_kernel']}")
+        w = r["first_full_run_fresh_folder"]
+        print(f"  first full run in a fresh folder (fits the regime models): {w['events_per_s']:,.0f} events/s,"  # type: ignore[index]
+              f" loop {w['loop_s']} s")  # type: ignore[index]
+        return
     result = {
         "tradefleet --help": cli_seconds(["--help"], a.repeat),
         "tradefleet bots list": cli_seconds(["bots", "list"], a.repeat),

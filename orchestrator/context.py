@@ -8,11 +8,12 @@ multiplier, expiry) are the kernel's :class:`~tradefleet.orchestrator.domain.Ins
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 from tradefleet.orchestrator.domain import ZERO, Instrument, Order, Side
 
@@ -31,15 +32,23 @@ class Ctx:
     marks: Mapping[str, float]
     intent_ids: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """client order id -> the id of the intent that sent it (to cancel or replace it)"""
+    chains: Callable[[str], Any] | None = None
+    """underlying -> its option chain now (None: no option market in this run)"""
 
     @classmethod
     def build(cls, bot: str, now_ns: int, equity: Decimal, cash: Decimal, positions: Mapping[str, Decimal],
               open_orders: list[Order] | tuple[Order, ...], instruments: Mapping[str, Instrument],
-              marks: Mapping[str, float], intent_ids: Mapping[str, str] | None = None) -> Ctx:
+              marks: Mapping[str, float], intent_ids: Mapping[str, str] | None = None,
+              chains: Callable[[str], Any] | None = None) -> Ctx:
         """Freeze copies of the given state."""
         return cls(bot, now_ns, equity, cash, MappingProxyType(dict(positions)), tuple(open_orders),
                    MappingProxyType(dict(instruments)), MappingProxyType(dict(marks)),
-                   MappingProxyType(dict(intent_ids or {})))
+                   MappingProxyType(dict(intent_ids or {})), chains)
+
+    def chain(self, underlying: str) -> Any:
+        """The option chain on ``underlying`` now (model-priced in replay: its ``provenance``
+        says so), or None when the run has no option market."""
+        return self.chains(underlying) if self.chains is not None else None
 
     @property
     def now(self) -> datetime:

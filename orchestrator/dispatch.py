@@ -152,7 +152,7 @@ class IntentDispatcher:
             if live.bot == bot and live.deferred:
                 ids.update((o.client_order_id, iid) for o in live.deferred)
         return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks,
-                         ids)
+                         ids, getattr(e, "chains", None))
 
     def open_orders(self, bot: str) -> list[Order]:
         """The bot's working intent orders (their unfilled part), plus staged ones not yet

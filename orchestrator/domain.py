@@ -131,6 +131,9 @@ class Instrument:
     """Contract multiplier: notional = quantity x price x multiplier (100 for a US equity option)."""
     expiry_ns: int | None = None
     """When the instrument expires (options, futures, prediction contracts); None if never."""
+    option: Any = None
+    """An option's :class:`~tradefleet.orchestrator.occ.OptionSpec` (underlying, expiry, right,
+    strike, style, settlement); None for anything else."""
 
     def round_price(self, price: Decimal | float) -> Decimal:
         """Round a price to the instrument's tick."""
@@ -175,18 +178,26 @@ class Signal:
     intent: str = ""
     """Set on a leg of a Strategy API v2 intent (:mod:`tradefleet.orchestrator.intents`): the intent id
     and leg, so two legs or two intents at one time never share a signal id."""
+    _id: str = field(default="", init=False, repr=False, compare=False, hash=False)
+    """The signal id, computed on first use (``dataclasses.replace`` makes a new signal
+    without it, so a changed field never keeps a stale id)."""
 
     @property
     def signal_id(self) -> str:
         """A deterministic id: the same intent at the same time in the same account always
         has the same id (so its order id is the same on a retry or a restart), and two
-        accounts (two replay runs in one store) never share one."""
+        accounts (two replay runs in one store) never share one. Computed once per signal."""
+        sid = self._id
+        if sid:
+            return sid
         raw = f"{self.bot}|{self.instrument}|{self.direction.value}|{self.ts_event}"
         if self.intent:
             raw = f"{raw}|{self.intent}"
         if self.account:
             raw = f"{self.account}|{raw}"
-        return hashlib.sha1(raw.encode()).hexdigest()[:24]
+        sid = hashlib.sha1(raw.encode()).hexdigest()[:24]
+        object.__setattr__(self, "_id", sid)
+        return sid
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +322,9 @@ class Fill:
     fee: Decimal
     ts_event: int
     ts_init: int
+    model: str = ""
+    """The fill-model configuration a simulated fill was priced with (the paper broker's
+    calibration version, when one set its slippage); '' for a venue's fill."""
 
     @property
     def signed_qty(self) -> Decimal:

@@ -72,6 +72,14 @@ class Engine:
         self.desk: ExecutionDesk | None = None
         #: event bots' recorded tick sources (replay): bot name -> source with ``at(now_ns)``
         self.tick_sources: dict[str, Any] = {}
+        #: called with every bar after the engine handled it (a component's market service:
+        #: option chains quoted and option expiries settled on the underlying's bar)
+        self.bar_hooks: list[Callable[[Bar], None]] = []
+        #: underlying -> its option chain now (set by the options component); bots read it
+        #: through ``ctx.chain(underlying)``
+        self.chains: Callable[[str], Any] | None = None
+        #: client order ids of exercises, assignments, expiries and deliveries booked here
+        self.settlements: set[str] = set()
         self.control = ControlState()
         self._controls_seen: dict[str, Any] | None = None  # the control rows at the last reload
         self.fills = 0
@@ -149,6 +157,8 @@ class Engine:
             self.intents.on_update()
         if self.desk is not None:
             self._send_children(self.desk.on_bar(bar))
+        for hook in self.bar_hooks:
+            hook(bar)
 
     def _send_children(self, children: list[Order]) -> None:
         """Send an execution algorithm's due children (after any cancels it asked for)."""
@@ -196,6 +206,26 @@ class Engine:
         return [self._reduce(p.bot, instrument, Side.SELL if p.quantity > 0 else Side.BUY, abs(p.quantity), price,
                              ts_ns, "settlement", "yes" if outcome_yes else "no", {"settlement": price})
                 for p in self.ledger.positions() if p.instrument == instrument and p.quantity]
+
+    def book_settlement(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: Decimal,
+                        reason: str, detail: str, meta: dict[str, Any], reduces: bool = True) -> Order | None:
+        """Book an exercise, assignment, expiry or delivery on the paper account: an order
+        stored with its reason and settled at ``price`` without fees (a live venue reports
+        its own; None then). ``reduces``: it closes (part of) a position."""
+        if self.paper is None or self.route(instrument) != self.account:
+            return None
+        now = self.services.clock.now_ns()
+        signal = Signal(bot, instrument, Direction.FLAT if reduces else Direction.from_sign(side.sign), 1.0,
+                        float(price), now, now, meta={**meta, "quantity": str(quantity), "settlement": reason},
+                        account=self.account, intent=f"{reason}:{detail}")
+        self.services.store.record_signal(signal, [Decision.passed("settlement", reason, detail,
+                                                                    {"price": str(price)})], "ordered")
+        order = Order(Order.make_id(signal.signal_id, 2), bot, instrument, side, quantity, now, OrderType.MARKET,
+                      signal_id=signal.signal_id, account=self.account, reduce_only=reduces)
+        self.paper.book_at(order.client_order_id, price)
+        self.settlements.add(order.client_order_id)
+        self.oms.submit(order)
+        return order
 
     def _reduce(self, bot: str, instrument: str, side: Side, quantity: Decimal, price: float, ts_event: int,
                 reason: str, detail: str, meta: dict[str, Any],
@@ -355,7 +385,8 @@ class Engine:
         before = self.ledger.position(order.bot, fill.instrument)
         position = self.ledger.apply_fill(order.bot, fill)
         self.services.store.save_position(position, fill.ts_init)
-        if self.exits is not None and not self.intents.owns(order):  # an intent carries its own exits
+        if self.exits is not None and not self.intents.owns(order) and order.client_order_id not in self.settlements:
+            # an intent carries its own exits; shares delivered by an assignment belong to its structure
             self.exits.on_fill(order, fill, before, position)
         if self.desk is not None:
             self.desk.on_fill(order, fill)

@@ -89,7 +89,8 @@ class Target:
     kind: TargetKind = TargetKind.WEIGHTS
     tolerance: float = 0.0
     tag: str = ""
-    execution: ExecSpec | None = None
+    # out of the repr: an intent without a spec keeps the id it had before specs existed
+    execution: ExecSpec | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.execution is not None:
@@ -193,7 +194,7 @@ class OrderIntent:
     id: str = ""
     replaces: str | None = None
     tag: str = ""
-    execution: ExecSpec | None = None
+    execution: ExecSpec | None = field(default=None, repr=False)  # out of the repr: see Target
 
     def __post_init__(self) -> None:
         if self.execution is not None:
@@ -331,6 +332,9 @@ def intent_id(bot: str, ts_ns: int, seq: int, intent: Intent, account: str = "")
     if explicit:
         return str(explicit)
     raw = f"{account}|{bot}|{ts_ns}|{seq}|{type(intent).__name__}|{intent!r}"
+    spec = getattr(intent, "execution", None)
+    if spec is not None:  # kept out of the repr, so ids of intents without one never changed
+        raw += f"|{spec!r}"
     return "in-" + hashlib.sha1(raw.encode()).hexdigest()[:20]
 
 

@@ -48,8 +48,20 @@ def paper_broker(config: KernelConfig, market: MarketState, clock: Clock, accoun
     """The paper account configured by ``[paper]`` and ``[engine]``."""
     cash = Decimal(repr(config.engine.starting_cash))
     costs = PaperCosts(config.paper.slippage_bps, config.paper.fee_bps)
-    return PaperBroker(market, clock, cash, costs, account, instruments,
-                       fill_config(costs, market.spread_bps, config.paper))
+    broker = PaperBroker(market, clock, cash, costs, account, instruments,
+                         fill_config(costs, market.spread_bps, config.paper))
+    broker.fee_per_contract = Decimal(repr(config.paper.fee_per_contract))
+    broker.option_improvement = config.paper.option_improvement
+    return broker
+
+
+def multiplier_of(instruments: dict[str, Instrument]) -> Callable[[str], Decimal | None]:
+    """``symbol -> contract multiplier`` over a live instruments map (None while unknown)."""
+    def mult(symbol: str) -> Decimal | None:
+        inst = instruments.get(symbol)
+        return inst.multiplier if inst is not None else None
+
+    return mult
 
 
 def install_execution(engine: Engine, config: KernelConfig, store: Store, market: MarketState,
@@ -59,16 +71,16 @@ def install_execution(engine: Engine, config: KernelConfig, store: Store, market
     from tradefleet.orchestrator.execution.costcheck import CostCheckedRisk
     from tradefleet.orchestrator.execution.desk import ExecutionDesk
     from tradefleet.orchestrator.execution.exec_store import ExecStore, restore_layer
-    from tradefleet.orchestrator.execution.impact import ImpactScales
+    from tradefleet.orchestrator.execution.calibrate import apply_calibrations
 
     exec_store = ExecStore(store)
     desk = ExecutionDesk(config.execution, market, instruments, exec_store)
     engine.desk = desk
     if config.execution.impact_check:
         engine.pipeline.risk = CostCheckedRisk(engine.pipeline.risk, desk)
-    for row in exec_store.calibrations():  # oldest first: the newest version per instrument wins
-        if row["venue"] == account:
-            desk.scales[row["instrument"]] = ImpactScales(row["eta_scale"], row["gamma_scale"], row["version"])
+    # the newest calibrations: the desk's impact scales, the paper broker's slippage
+    apply_calibrations(engine, store, account, config.execution.calibrate_accounts,
+                       config.execution.paper_calibration)
     restore_layer(desk.layer, exec_store, store, account)
 
 
@@ -85,7 +97,7 @@ def assemble(config: KernelConfig, *, store: Store, registry: Registry, specs: l
     if brokers is None:
         paper = paper_broker(config, market, clock, account, instruments)
         brokers = {account: paper}
-    ledger = Ledger(Decimal(repr(config.engine.starting_cash)), market.last_close, account)
+    ledger = Ledger(Decimal(repr(config.engine.starting_cash)), market.last_close, account, multiplier_of(instruments))
     if route is not None:
         ledger.account_of = route  # buying power is per account: the router says whose
     services = Services(config, clock, store, bus, registry, market, ledger, market, instruments)

@@ -171,6 +171,20 @@ class MarketState:
             raise DataError(f"{bar.symbol}: bar at {bar.ts_event} ns is not after the last bar ({int(s.ts[s.cursor])} ns)")
         s.push(bar)
 
+    def put_quote(self, symbol: str, ts_ns: int, bid: float, ask: float) -> Bar:
+        """A quote from a chain (an option's bid and ask at ``ts_ns``): kept as a quoted bar
+        (low = bid, high = ask, close = mid); a second quote at the same instant replaces it."""
+        mid = (bid + ask) / 2.0
+        bar = Bar(symbol, ts_ns, mid, ask, bid, mid, 0.0, ts_ns)
+        s = self._series.get(symbol)
+        self._quoted.add(symbol)
+        if s is not None and s.cursor >= 0 and s.frame is None and int(s.ts[s.cursor]) == ts_ns:
+            i = s.cursor
+            s.o[i], s.h[i], s.l[i], s.c[i] = mid, ask, bid, mid
+            return bar
+        self.append(bar, quoted=True)
+        return bar
+
     # -- MarketView -------------------------------------------------------------------
     def last_bar(self, symbol: str) -> Bar | None:
         s = self._series.get(symbol)

@@ -3,6 +3,10 @@
 One :class:`Ledger` is tradefleet's own book (positions per bot and instrument); the
 paper broker keeps another as the venue's book. Realised P&L includes fees, so
 ``equity - starting_cash == sum(realised) + sum(unrealised)`` holds exactly at any mark.
+
+Quantities are the venue's units and prices per unit of the underlying; an instrument with
+a contract multiplier (an option: 100 shares per contract) moves cash, P&L and value by
+quantity x price x multiplier. ``multiplier(symbol)`` gives it (1 when None or unknown).
 """
 
 from __future__ import annotations
@@ -26,11 +30,19 @@ class _Book:
 class Ledger:
     """Cash plus positions keyed by (owner, instrument); implements PortfolioView."""
 
-    def __init__(self, starting_cash: Decimal, mark: Callable[[str], float | None], account: str = "paper") -> None:
+    def __init__(self, starting_cash: Decimal, mark: Callable[[str], float | None], account: str = "paper",
+                 multiplier: Callable[[str], Decimal | None] | None = None) -> None:
         self.account = account
+        self._multiplier = multiplier
+        self._mult: dict[str, Decimal] = {}
         self._cash = starting_cash
         self._mark = mark
         self._books: dict[tuple[str, str], _Book] = {}
+        #: owner -> its books in the order they opened, and the change counter of each
+        #: owner (first appearance order), so a reader of one owner's P&L never scans all
+        self._by_owner: dict[str, list[_Book]] = {}
+        self._owner_seq: dict[str, int] = {}
+        self._seq = 0
         self._open = 0
         self.fees_paid = ZERO
         #: account -> what it may spend on buys: the venue's buying power at the last
@@ -46,12 +58,16 @@ class Ledger:
         book = self._books.get(key)
         if book is None:
             book = self._books[key] = _Book()
+            self._by_owner.setdefault(owner, []).append(book)
+        self._seq += 1
+        self._owner_seq[owner] = self._seq
         signed = fill.signed_qty
-        self._cash -= signed * fill.price + fill.fee
+        m = self.mult(fill.instrument)
+        self._cash -= signed * fill.price * m + fill.fee
         if self._power:
             acct = self.routed_account(fill.instrument)
             if acct in self._power:  # a buy spends buying power; sale proceeds count at the next refresh
-                self._power[acct] -= max(signed * fill.price, ZERO) + fill.fee
+                self._power[acct] -= max(signed * fill.price * m, ZERO) + fill.fee
         self.fees_paid += fill.fee
         book.realized -= fill.fee
         was_open = book.qty != 0
@@ -62,7 +78,7 @@ class Ledger:
         else:
             closing = min(abs(signed), abs(book.qty))
             direction = 1 if book.qty > 0 else -1
-            book.realized += (fill.price - book.avg) * closing * direction
+            book.realized += (fill.price - book.avg) * closing * direction * m
             remainder = book.qty + signed
             if remainder == 0:
                 book.avg = ZERO
@@ -71,6 +87,20 @@ class Ledger:
             book.qty = remainder
         self._open += int(book.qty != 0) - int(was_open)
         return Position(owner, fill.instrument, book.qty, book.avg, book.realized, self.account)
+
+    def mult(self, instrument: str) -> Decimal:
+        """The contract multiplier of ``instrument`` (1 unless the instrument has one)."""
+        m = self._mult.get(instrument)
+        if m is None:
+            got = self._multiplier(instrument) if self._multiplier is not None else None
+            if got is None:
+                return Decimal(1)  # not known yet: asked again next time
+            m = self._mult[instrument] = got
+        return m
+
+    def unrealized(self, position: Position, mark: Decimal) -> Decimal:
+        """Unrealised P&L of ``position`` at ``mark``, times its contract multiplier."""
+        return position.unrealized(mark) * self.mult(position.instrument)
 
     def set_cash(self, cash: Decimal) -> None:
         """Take the cash the venue accounts report (paper and live sizing)."""
@@ -108,15 +138,21 @@ class Ledger:
 
     def empty_like(self, cash: Decimal) -> Ledger:
         """A new, empty ledger with this one's marks and account."""
-        return Ledger(cash, self._mark, self.account)
+        return Ledger(cash, self._mark, self.account, self._multiplier)
 
     def restore(self, cash: Decimal, positions: list[Position]) -> None:
         """Load a stored state (restart)."""
         self._cash = cash
         self._books.clear()
+        self._by_owner.clear()
+        self._owner_seq.clear()
         for p in positions:
             b = self._books[(p.bot, p.instrument)] = _Book()
             b.qty, b.avg, b.realized = p.quantity, p.avg_price, p.realized_pnl
+        for (owner, _), b in self._books.items():
+            self._by_owner.setdefault(owner, []).append(b)
+            self._seq += 1
+            self._owner_seq[owner] = self._seq
         self._open = sum(1 for b in self._books.values() if b.qty != 0)
 
     # -- PortfolioView --------------------------------------------------------------
@@ -145,11 +181,18 @@ class Ledger:
         for (_, inst), b in self._books.items():
             if b.qty:
                 mark = self._mark(inst)
-                total += b.qty * (Decimal(repr(mark)) if mark is not None else b.avg)
+                total += b.qty * (Decimal(repr(mark)) if mark is not None else b.avg) * self.mult(inst)
         return total
 
     def equity(self) -> Decimal:
         return self._cash + self.positions_value()
 
     def realized(self, owner: str | None = None) -> Decimal:
-        return sum((b.realized for (o, _), b in self._books.items() if owner is None or o == owner), ZERO)
+        if owner is not None:
+            return sum((b.realized for b in self._by_owner.get(owner, ())), ZERO)
+        return sum((b.realized for b in self._books.values()), ZERO)
+
+    def owners_changed(self, since: int) -> tuple[list[str], int]:
+        """The owners whose books changed after change ``since`` (in the order they first
+        traded), and the change counter to pass next time (0 at first: every owner)."""
+        return [o for o, seq in self._owner_seq.items() if seq > since], self._seq

@@ -76,6 +76,10 @@ class PaperConfig(Section):
         "adverse", description="which of take-profit and stop fills first when one bar reaches both")
     max_volume_share: float = Field(0.1, ge=0, le=1, description="most of a bar's volume one order takes (0 = no cap)")
     latency_ms: float = Field(0.0, ge=0, description="delay between an order's decision and its arrival")
+    fee_per_contract: float = Field(0.65, ge=0, description="option fee per contract (instead of fee_bps)")
+    option_improvement: float = Field(
+        0.0, ge=0, le=1, description="option fills inside the spread: share of the half-spread given back "
+        "(0 = at the bid/ask, 1 = at the mid)")
 
 
 class RiskConfig(Section):
@@ -116,6 +120,28 @@ class ExecutionConfig(Section):
                                     "target or stop, in bps of its price")
     max_cost_share: float = Field(0.5, gt=0, le=1, description="largest share of the expected edge the "
                                   "expected cost may take")
+    calibrate_every: str | None = Field("1d", description="paper and live runs refit the impact model and the "
+                                        "paper slippage from LIVE child fills this often (a duration: 1d, 12h); "
+                                        "none/empty: never (tradefleet tca-calibrate still does it by hand)")
+    calibrate_accounts: list[str] | None = Field(None, description="the live venue accounts whose fills "
+                                                 "calibrate (default: every account with live = true)")
+    calibrate_min_samples: int = Field(20, ge=1, le=1_000_000, description="child fills an instrument needs "
+                                       "before it is calibrated")
+    paper_calibration: bool = Field(True, description="the paper broker prices an instrument's slippage with "
+                                    "its newest stored calibration (its fills record the version)")
+
+    @field_validator("calibrate_every")
+    @classmethod
+    def _every(cls, v: str | None) -> str | None:
+        if v is None or not str(v).strip() or str(v).strip().lower() == "none":
+            return None
+        from tradefleet.orchestrator.duration import parse_duration
+
+        try:
+            parse_duration(v, "execution.calibrate_every")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return str(v).strip()
 
 
 class BotConfig(Section):

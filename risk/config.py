@@ -181,6 +181,15 @@ class ScopeLimits(Section):
                                       "equity this fleet or bot may use (default: an equal share per running bot)")
 
 
+class OptionsRiskConfig(Section):
+    """How the risk gate judges option legs (:mod:`tradefleet.risk.options.gate`)."""
+
+    allow_naked: bool = Field(False, description="allow short calls not covered by shares or long calls "
+                              "(and short legs outliving their long hedge)")
+    naked_margin: float = Field(0.20, gt=0, le=1, description="reserve of an allowed naked short: this share of "
+                                "the uncovered underlying notional")
+
+
 class PortfolioRiskConfig(RiskConfig):
     """The full ``[risk]`` section (a superset of the kernel's RiskConfig)."""
 
@@ -201,6 +210,7 @@ class PortfolioRiskConfig(RiskConfig):
     breakers: BreakersConfig = BreakersConfig()
     confirm: ConfirmConfig = ConfirmConfig()
     greeks: GreeksConfig = GreeksConfig()
+    options: OptionsRiskConfig = OptionsRiskConfig()
     bots: dict[str, ScopeLimits] = Field(default_factory=dict)
     fleets: dict[str, ScopeLimits] = Field(default_factory=dict)
     fleet_of: dict[str, str] = Field(default_factory=dict, description="bot -> fleet (default: bot family)")

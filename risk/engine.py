@@ -140,6 +140,7 @@ class PortfolioRiskGate:
         self._report_ns = -(1 << 62)
         self.snap: Snapshot | None = None
         self.bar_seconds: dict[str, float] = {}
+        self._universe: tuple[int, set[str]] = (-1, set())
 
     @classmethod
     def build(cls, services: Services) -> PortfolioRiskGate:
@@ -281,6 +282,20 @@ class PortfolioRiskGate:
         return build_report(self)
 
     # -- internals ------------------------------------------------------------------
+    def _universe_now(self) -> set[str]:
+        """The data's symbols without option contracts (options enter the risk model through
+        their Greeks, not as return series of their own); recomputed only when it grows."""
+        raw = self.universe() if self.universe is not None else []
+        if self._universe[0] != len(raw):
+            insts = self.instruments
+            self._universe = (len(raw), {s for s in raw if getattr(insts.get(s), "option", None) is None})
+        return self._universe[1]
+
+    def mult(self, instrument: str) -> float:
+        """The contract multiplier of ``instrument`` (100 for an option, else 1)."""
+        inst = self.instruments.get(instrument)
+        return float(inst.multiplier) if inst is not None else 1.0
+
     def _snapshot(self, ctx: GateContext) -> Snapshot:
         key = (ctx.now_ns, ctx.portfolio.cash(), ctx.portfolio.open_position_count(),
                getattr(ctx.portfolio, "buying_power", None))  # an account refresh rebuilds too
@@ -295,7 +310,7 @@ class PortfolioRiskGate:
             if ctx.now_ns != self._last_tick:
                 self._tick(ctx, snap)
             return snap
-        book = ExposureBook.build(ctx.portfolio, ctx.market, lambda b: self._fleet_of.get(b, "default"))
+        book = ExposureBook.build(ctx.portfolio, ctx.market, lambda b: self._fleet_of.get(b, "default"), self.mult)
         self.snap = snap = Snapshot(key, book, snap.greeks if snap is not None else None, built_ns=ctx.now_ns)
         for bot, instrument, pnl in self._outcomes.scan(book):
             # an exit this gate approved already started the cooldown; others (stops,
@@ -309,12 +324,15 @@ class PortfolioRiskGate:
     def _tick(self, ctx: GateContext, snap: Snapshot) -> None:
         """Once per clock tick: breakers, daily loss, market model, Greeks."""
         self._last_tick = ctx.now_ns
-        held = {i for (_, i) in snap.book.holdings}
+        insts = self.instruments
+        # an option's premium moves tens of percent a day: its risk is its underlying's (held
+        # through the Greeks), not a breaker or a return series of its own
+        held = {i for (_, i) in snap.book.holdings if getattr(insts.get(i), "option", None) is None}
         self.breakers.evaluate(ctx.market, held, ctx.now_ns, self.bar_seconds)
         self.daily.update(ctx.now_ns, snap.book.equity)
         if self.scoped_loss.enabled:
             self._scoped_loss(ctx, snap.book.equity)
-        universe = held | set(self.universe() if self.universe is not None else [])
+        universe = held | self._universe_now()
         if self.model.needs_refresh(ctx.now_ns, universe):
             self.model.rebuild(ctx.market, universe, ctx.now_ns)
         if self.greeks_provider is not None:
@@ -339,7 +357,11 @@ class PortfolioRiskGate:
         """Save the report now (the CLI and dashboard read it); a replay saves one at its end."""
         self._report_ns = now_ns
         try:
-            self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), now_ns)
+            lazy = getattr(self.store, "save_lazy", None)
+            if lazy is not None:  # built when committed or asked for, not on every simulated day
+                lazy(REPORT_KEY, lambda: _jsonable(self.report()), now_ns)
+            else:
+                self.store.save_risk_state(REPORT_KEY, _jsonable(self.report()), now_ns)
         except StoreError as exc:  # the report is informational: alert, keep judging signals
             self.alerts.emit(RiskAlert("report_not_saved", "fleet", str(exc), now_ns))
 

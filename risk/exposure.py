@@ -41,10 +41,11 @@ class Holding:
     quantity: float
     mark: float
     realized: float = 0.0
+    mult: float = 1.0  # contract multiplier (an option: 100 shares per contract)
 
     @property
     def notional(self) -> float:
-        return self.quantity * self.mark
+        return self.quantity * self.mark * self.mult
 
     @property
     def sign(self) -> int:
@@ -68,15 +69,20 @@ class ExposureBook:
     by_underlying: dict[str, dict[tuple[str, str], int]] = field(default_factory=lambda: defaultdict(dict))
     flat_realized: dict[tuple[str, str], float] = field(default_factory=dict)
     version: int = 0
+    mult_of: Callable[[str], float] = field(default=lambda _s: 1.0, repr=False)
     #: account -> buying power the venue reported (less the buys approved since); empty
     #: when the portfolio reports none (replay), and buys are then capped by ``cash``
     power: dict[str, float] = field(default_factory=dict)
     account_of: Callable[[str], str | None] = field(default=lambda _i: None)
 
     @classmethod
-    def build(cls, portfolio: PortfolioView, market: MarketView, fleet_of: Callable[[str], str]) -> ExposureBook:
-        """Value every open position at its last close (average price if none)."""
+    def build(cls, portfolio: PortfolioView, market: MarketView, fleet_of: Callable[[str], str],
+              mult_of: Callable[[str], float] | None = None) -> ExposureBook:
+        """Value every open position at its last close (average price if none), times its
+        contract multiplier (``mult_of``, 1 by default)."""
         book = cls(cash=float(portfolio.cash()), equity=0.0)
+        if mult_of is not None:
+            book.mult_of = mult_of
         powers = getattr(portfolio, "buying_powers", None)  # a Ledger synced from venue accounts
         if callable(powers):
             book.power = {a: float(v) for a, v in powers().items()}
@@ -88,7 +94,7 @@ class ExposureBook:
                 continue
             mark = mark_of(p.instrument)
             h = Holding(p.bot, p.instrument, fleet_of(p.bot), float(p.quantity),
-                        float(p.avg_price) if mark is None else mark, float(p.realized_pnl))
+                        float(p.avg_price) if mark is None else mark, float(p.realized_pnl), book.mult_of(p.instrument))
             book._add(h, +1)
         book.equity = book.cash + sum(book.net_symbol.values())
         return book
@@ -147,13 +153,14 @@ class ExposureBook:
         if old is not None:
             self._add(old, -1)
             qty += old.quantity
-        self.cash -= delta_qty * price
+        m = self.mult_of(instrument)
+        self.cash -= delta_qty * price * m
         if self.power and delta_qty > 0:
             acct = self.account_of(instrument)
             if acct in self.power:
-                self.power[acct] -= delta_qty * price
+                self.power[acct] -= delta_qty * price * m
         if abs(qty) > 1e-12:
-            self._add(Holding(bot, instrument, fleet, qty, price), +1)
+            self._add(Holding(bot, instrument, fleet, qty, price, mult=m), +1)
 
     def cluster_gross(self, symbols: list[str]) -> float:
         """Return the summed |net notional| of ``symbols``."""

@@ -122,7 +122,7 @@ def approve_group(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext,
     }
     s0 = math.prod(factors.values())
     limits = gate._scoped(group.bot, fleet)
-    check = _Checker(gate, book, limits, group.bot, fleet)
+    check = _Checker(gate, book, limits, group.bot, fleet, ctx)
     desired = [float(leg.quantity) for leg in group.legs]
 
     def states(s: float, exact: list[float] | None = None) -> list[list[Change]]:
@@ -166,11 +166,13 @@ def approve_group(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext,
             return Decision.rejected(GATE, hit[0], hit[1], {"factors": factors, "states": len(states(s0))}), none
     qtys = _round(gate, group, ctx, desired, inc, s)
     if group.kind != "target" and any(q == 0 for q in qtys):
-        return Decision.rejected(GATE, "size_below_lot", f"scale {s:.4f} leaves a leg under one lot",
+        bound = f"; bound by {hit[0]}: {hit[1]}" if hit is not None else ""
+        return Decision.rejected(GATE, "size_below_lot", f"scale {s:.4f} leaves a leg under one lot{bound}",
                                  {"factors": factors}), none
     if all(q == 0 for q in qtys):
         return Decision.rejected(GATE, "size_below_lot", f"scale {s:.4f} leaves nothing to trade"), none
-    notional = sum(abs(float(q)) * p for q, p in zip(qtys, prices, strict=True))
+    notional = sum(abs(float(q)) * p * _mult(gate, leg.instrument)
+                   for q, p, leg in zip(qtys, prices, group.legs, strict=True))
     if notional < gate.config.min_notional:
         return Decision.rejected(GATE, "size_below_lot", f"{notional:.2f} below min_notional"), none
     final = breach(s, [float(q) for q in qtys])
@@ -202,6 +204,7 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
         return "daily_loss_halt", gate.daily.reason
     limits = gate._scoped(group.bot, fleet)
     opens = 0
+    structure = any(getattr(gate.instruments.get(leg.instrument), "option", None) is not None for leg in group.legs)
     for i in inc:
         leg = group.legs[i]
         sign = (leg.after > 0) - (leg.after < 0)
@@ -212,7 +215,13 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
             left = gate.blockers.cooldown_left(group.bot, leg.instrument, ctx.now_ns)
             if left > 0:
                 return "cooldown", f"{left / 60:.1f} min left on {leg.instrument}"
-        other = gate.blockers.contradiction(group.bot, leg.instrument, sign, book.holders(leg.instrument))
+        holders = book.holders(leg.instrument)
+        if structure:  # the legs of one option structure hedge each other: only other bots can contradict
+            holders = [h for h in holders if h[0] != group.bot]
+            spec = getattr(gate.instruments.get(leg.instrument), "option", None)
+            if spec is not None and spec.right == "put":
+                sign = -sign  # a put's exposure to its underlying is the opposite of its quantity's sign
+        other = gate.blockers.contradiction(group.bot, leg.instrument, sign, holders)
         if other is not None:
             return "contradictory_position", f"{other[0]} holds the opposite side of {other[1]}"
     if opens:
@@ -290,14 +299,41 @@ def _book(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, fleet: 
     snap.probe = None  # the VaR probe no longer matches the book
 
 
+def _mult(gate: PortfolioRiskGate, instrument: str) -> float:
+    inst = gate.instruments.get(instrument)
+    return float(inst.multiplier) if inst is not None else 1.0
+
+
 class _Checker:
     """Evaluate one hypothetical state of the book against every limit."""
 
-    def __init__(self, gate: PortfolioRiskGate, book: ExposureBook, limits: ScopedLimits, bot: str, fleet: str) -> None:
+    def __init__(self, gate: PortfolioRiskGate, book: ExposureBook, limits: ScopedLimits, bot: str, fleet: str,
+                 ctx: GateContext | None = None) -> None:
         self.gate, self.book, self.limits, self.bot, self.fleet = gate, book, limits, bot, fleet
         self.cfg = gate.config
         self.equity = max(book.equity, 0.0)
         self._var_before: float | None = None
+        self._ctx = ctx
+        self._options: Any = None  # the option structures (built when a state touches one)
+
+    def _option_view(self, changes: list[Change]) -> Any:
+        """The account's option structures, if this state involves one (else None)."""
+        insts = self.gate.instruments
+        involved = any(getattr(insts.get(c.instrument), "option", None) is not None for c in changes)
+        if not involved:
+            held = {i for (b, i) in self.book.holdings if b == self.bot}
+            if not any(getattr(insts.get(i), "option", None) is not None for i in held):
+                return None
+        if self._options is None:
+            from tradefleet.risk.options.gate import OptionsRule, OptionsView
+
+            market = self._ctx.market if self._ctx is not None else None
+            spot = getattr(market, "last_close", None) if market is not None else None
+            o = self.cfg.options
+            self._options = OptionsView(insts, [(h.bot, h.instrument, h.quantity, h.mark)
+                                                for h in self.book.holdings.values()],
+                                        spot, OptionsRule(o.allow_naked, o.naked_margin))
+        return self._options
 
     def breach(self, changes: list[Change]) -> tuple[str, str] | None:
         book, eq, bot = self.book, self.equity, self.bot
@@ -309,13 +345,14 @@ class _Checker:
             old = book.holding(bot, c.instrument)
             oldq = old.quantity if old is not None else 0.0
             mark = old.mark if old is not None else c.price
+            m = _mult(self.gate, c.instrument)
             newq = oldq + c.qty
-            old_n, new_n = oldq * mark, newq * mark
+            old_n, new_n = oldq * mark * m, newq * mark * m
             if abs(new_n) > abs(old_n) + 1e-9 and abs(new_n) > self.limits.max_position_pct * eq + 1e-6:
                 return "max_position", f"{c.instrument}: {abs(new_n):,.2f} > {self.limits.max_position_pct:.0%} of equity"
             d_gross += abs(new_n) - abs(old_n)
             d_count += int(abs(newq) > 1e-12) - int(abs(oldq) > 1e-12)
-            spend_by[c.instrument] = spend_by.get(c.instrument, 0.0) + c.qty * c.price
+            spend_by[c.instrument] = spend_by.get(c.instrument, 0.0) + c.qty * c.price * m
             net_after[c.instrument] = book.net_symbol.get(c.instrument, 0.0) + new_n - old_n
         if d_gross > 1e-9:
             for kind, key, pct in self.limits.gross_exposure_pct:
@@ -324,6 +361,15 @@ class _Checker:
                     (book.gross_bot if kind == "bot" else book.gross_fleet).get(scope, 0.0)
                 if used + d_gross > pct * eq + 1e-6:
                     return f"gross_exposure_{kind}", f"{used + d_gross:,.2f} > {pct:.0%} of equity"
+        view = self._option_view(changes)
+        if view is not None:
+            reserve, why = view.change(bot, [(c.instrument, c.qty) for c in changes])
+            if why is not None:
+                return why
+            spend = sum(spend_by.values())
+            if reserve > 1e-9 and book.cash - view.reserved - spend - reserve < -1e-6:
+                return "collateral", (f"needs {reserve:,.2f} of collateral and {spend:,.2f} of cash; cash "
+                                      f"{book.cash:,.2f}, {view.reserved:,.2f} already reserved")
         spent: dict[tuple[str, str | None], list[float]] = {}  # net spend per account vs its buying power
         for inst, cost in spend_by.items():
             kind, left = book.spendable(inst)  # the book's cash when no venue reported buying power

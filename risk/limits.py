@@ -127,7 +127,7 @@ class TradeCounter:
         for key in ("global:", f"bot:{bot}", f"fleet:{fleet}"):
             self.counts[key] = self.counts.get(key, 0) + 1
         if self.store is not None:
-            self.store.save_risk_state(KEY, {"day": self.day, "counts": self.counts}, now_ns)
+            self.store.save_risk_state(KEY, {"day": self.day, "counts": dict(self.counts)}, now_ns)
 
     def today(self, kind: str, key: str) -> int:
         return self.counts.get(f"{kind}:{key}", 0)

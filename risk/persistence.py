@@ -89,7 +89,14 @@ class MemoryRiskStore:
     def load_risk_state(self, key: str) -> dict[str, Any] | None:
         with self._lock:
             value = self._state.get(key)
+            if callable(value):
+                value = self._state[key] = value()
             return dict(value) if value is not None else None
+
+    def save_lazy(self, key: str, build: Any, ts_ns: int) -> None:
+        """Keep ``build`` and call it only when ``key`` is loaded (the risk report)."""
+        with self._lock:
+            self._state[key] = build
 
     def save_risk_state(self, key: str, value: dict[str, Any], ts_ns: int) -> None:
         with self._lock:

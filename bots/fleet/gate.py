@@ -60,6 +60,7 @@ class FleetGate:
         self._realized: dict[str, Decimal] = {m: Decimal(0) for m in members}
         self._weights: dict[str, dict[str, float]] = {}  # per fleet, valid until its next outcome
         self._dirty: set[str] = set()  # fleets with outcomes not yet turned into budgets
+        self._seen: int | None = None  # the ledger's change counter at the last observe (None: scan all)
         self._push()
 
     def group(self, bot: str) -> str:
@@ -98,20 +99,35 @@ class FleetGate:
     def observe(self) -> None:
         """Turn any change in a member's realised P&L into an outcome for its arm: the
         return on the capital budget the bot had."""
-        totals: dict[str, Decimal] = {}
-        for p in self.portfolio.positions():
-            if p.bot in self.members:
-                totals[p.bot] = totals.get(p.bot, Decimal(0)) + p.realized_pnl
-        equity = float(self.portfolio.equity()) or 1.0
+        totals = self._totals()
+        equity = None
         for bot, total in totals.items():
             delta = total - self._realized[bot]
             if delta:
+                if equity is None:
+                    equity = float(self.portfolio.equity()) or 1.0
                 self._realized[bot] = total
                 fleet = self.group(bot)
                 self.allocators[fleet].update(bot, float(delta) / self.capital(bot, equity) * 100.0)
                 self._weights.pop(fleet, None)
                 self._dirty.add(fleet)  # re-sampled when a member next needs its budget (sync)
                 self._save()
+
+    def _totals(self) -> dict[str, Decimal]:
+        """Realised P&L of the members whose books may have changed since the last call:
+        only those the ledger says changed (one fill changes one owner), or all of them
+        on the first call and after a restore."""
+        changed = getattr(self.portfolio, "owners_changed", None)
+        if changed is not None and self._seen is not None:
+            owners, self._seen = changed(self._seen)
+            return {b: self.portfolio.realized(b) for b in owners if b in self.members}  # type: ignore[attr-defined]
+        if changed is not None:
+            self._seen = changed(0)[1]
+        totals: dict[str, Decimal] = {}
+        for p in self.portfolio.positions():
+            if p.bot in self.members:
+                totals[p.bot] = totals.get(p.bot, Decimal(0)) + p.realized_pnl
+        return totals
 
     def capital(self, bot: str, equity: float) -> float:
         """The capital ``bot`` was given (its budget), in account currency."""
@@ -163,6 +179,7 @@ class FleetGate:
                 totals[p.bot] = totals.get(p.bot, Decimal(0)) + p.realized_pnl
         saved = {b: Decimal(str(v)) for b, v in (doc.get("realized") or {}).items() if b in self.members}
         self._realized.update({**totals, **saved})
+        self._seen = None
         self._weights = {}
         self._push()
 

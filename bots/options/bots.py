@@ -4,8 +4,9 @@ Each bot prices its structure at every bar's close with Black-Scholes-Merton and
 volatility estimate (a GARCH(1,1) filter with variance targeting on the expanding mean,
 or trailing realised vol), and expresses its view on the underlying as the standard
 signal columns (``compute``). The option legs themselves, with premium, maximum profit
-and loss and breakeven, are in ``structure(frame)``, one row per bar, for a future options
-router and for reports.
+and loss and breakeven, are in ``structure(frame)``, one row per bar, for reports. These
+bots trade the index itself; the bots that trade listed option contracts (legs, premium,
+assignment and expiry in their P&L) are in :mod:`tradefleet.bots.options.traded`.
 
 =================  =======================================  ==========================
 bot                structure at each bar                    underlying signal

@@ -34,7 +34,7 @@ def register(cls: type) -> type:
     if not dataclasses.is_dataclass(cls):
         raise CodecError(f"{cls.__qualname__}: only dataclasses can be registered with the bus codec")
     _TYPES[cls.__name__] = cls
-    _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.init)  # what cls(**fields) takes
     return cls
 
 

@@ -73,6 +73,55 @@ def calibrate(store: Any, live_accounts: Collection[str], now_ns: int, current: 
     return done
 
 
+def apply_calibrations(engine: Any, store: Any, account: str, sources: Collection[str] | None = None,
+                       paper: bool = True) -> dict[str, str]:
+    """Put the newest stored calibrations to work in a kernel: the execution desk's impact
+    scales for ``account``'s own instruments, and every in-process paper broker's slippage
+    per instrument (the newest calibration of that instrument from any live account in
+    ``sources``; all when None). Return instrument -> the version the paper broker now uses."""
+    from tradefleet.orchestrator.execution.paper import PaperBroker
+
+    rows = ExecStore(store).calibrations()  # oldest first: the newest version wins
+    desk = getattr(engine, "desk", None)
+    newest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if desk is not None and row["venue"] == account:
+            desk.scales[row["instrument"]] = ImpactScales(row["eta_scale"], row["gamma_scale"], row["version"])
+        if row["slippage_bps"] is not None and (sources is None or row["venue"] in sources):
+            newest[row["instrument"]] = row
+    if not paper or not newest:
+        return {}
+    oms = engine.oms
+    brokers = [oms.broker(a) for a in oms.accounts()]
+    used: dict[str, str] = {}
+    for broker in brokers:
+        if not isinstance(broker, PaperBroker):
+            continue
+        for instrument, row in newest.items():
+            if broker.calibrations.get(instrument, ("",))[0] != row["version"]:
+                broker.calibrate(instrument, str(row["version"]), float(row["slippage_bps"]))
+            used[instrument] = str(row["version"])
+    return used
+
+
+class CalibrationJob:
+    """The scheduled recalibration (``[execution] calibrate_every``): fit and store new
+    versions from the live accounts' child fills, then put them to work in the kernel."""
+
+    def __init__(self, engine: Any, store: Any, account: str, live_accounts: Collection[str], clock: Any,
+                 min_samples: int = 20, paper: bool = True) -> None:
+        self.engine, self.store, self.account = engine, store, account
+        self.live_accounts = tuple(live_accounts)
+        self.clock, self.min_samples, self.paper = clock, min_samples, paper
+        self.runs: list[list[Calibration]] = []
+
+    def __call__(self) -> list[Calibration]:
+        done = calibrate(self.store, self.live_accounts, self.clock.now_ns(), min_samples=self.min_samples)
+        self.runs.append(done)
+        apply_calibrations(self.engine, self.store, self.account, self.live_accounts, self.paper)
+        return done
+
+
 def latest_scales(store: Any, venue: str, instrument: str) -> ImpactScales:
     """Return the newest stored calibration for ``venue``/``instrument`` (the textbook default if none)."""
     rows = [r for r in ExecStore(store).calibrations() if r["venue"] == venue and r["instrument"] == instrument]

@@ -6,10 +6,15 @@ on the bars that close after it arrived: market orders at the next bar's open (o
 gap open, limits on a trade-through, brackets and OCO groups resolved by the matcher. Takers
 pay half the quoted spread, slippage and an impact that grows with the order's share of the
 bar's volume (none for FX, whose bars carry tick volume, not units), plus fees. Recorded
-quotes (prediction markets) and settled contracts fill at once at the touch, with no model on
-top; a limit that rests on a recorded quote (a market maker's level) fills only against the
-public trade prints that trade through it, or at it once the displayed size queued ahead of
-it has traded (never on the quote). The paper broker keeps its own book (a :class:`~tradefleet.orchestrator.portfolio.Ledger`), as a
+quotes (prediction markets, option chains) and settled contracts fill at once at the touch,
+with no model on top; an option fill may be moved inside the spread (``option_improvement``:
+the share of the half-spread given back, 0 at the touch, 1 at the mid) and pays
+``fee_per_contract`` per contract instead of the bps fee. A limit that rests on a binary
+contract's recorded book (a market maker's level) fills only against the public trade prints
+that trade through it, or at it once the displayed size queued ahead of it has traded (never
+on the quote). Exercise, assignment and
+expiry are booked by :meth:`PaperBroker.book_at` (a settlement at a set price, no fee), as
+the clearing house does. The paper broker keeps its own book (a :class:`~tradefleet.orchestrator.portfolio.Ledger`), as a
 venue would, so reconciliation compares two independent records.
 """
 
@@ -78,7 +83,7 @@ class PaperBroker:
                  costs: PaperCosts | None = None, venue: str = "paper",
                  instruments: dict[str, Instrument] | None = None, fills: FillConfig | None = None) -> None:
         self._market = market
-        instruments = instruments or {}
+        instruments = instruments if instruments is not None else {}
         self._lots = {s: i.lot_size for s, i in instruments.items()}
         self._tick_volume = {s for s, i in instruments.items() if i.asset_class is AssetClass.FX}
         self._tick_volume_free = {s for s, i in instruments.items() if i.asset_class is AssetClass.PREDICTION}
@@ -88,7 +93,12 @@ class PaperBroker:
         self._costs = costs or PaperCosts()
         self.fill_config = fills or fill_config(self._costs, market.spread_bps)
         self._venue = venue
-        self._book = Ledger(starting_cash, market.last_close)
+        self._instruments = instruments  # the live map: option contracts are listed as the run goes
+        self._book = Ledger(starting_cash, market.last_close, multiplier=lambda s: (
+            self._instruments[s].multiplier if s in self._instruments else None))
+        self.fee_per_contract = Decimal("0.65")
+        self.option_improvement = 0.0
+        self._book_at: dict[str, Decimal] = {}  # client order id -> settlement price
         self._orders: dict[str, VenueOrder] = {}
         self._states: dict[str, dict[str, OrderState]] = {}  # instrument -> client id -> resting state
         self._fills: list[Fill] = []
@@ -102,6 +112,17 @@ class PaperBroker:
         # an instrument of a named venue pays that venue's schedule (Kalshi's formula, SEC/TAF...)
         self._fees = {sym: schedule_for(i.venue, i.asset_class.value) for sym, i in instruments.items()
                       if i.venue in SCHEDULES and i.venue != "paper"}
+        #: instrument -> (calibration version, slippage bps): measured on live fills, it replaces
+        #: the configured slippage for that instrument (see :meth:`calibrate`)
+        self.calibrations: dict[str, tuple[str, float]] = {}
+        self._calibrated: dict[str, FillConfig] = {}
+
+    def calibrate(self, instrument: str, version: str, slippage_bps: float) -> None:
+        """Price ``instrument``'s taker fills with ``slippage_bps`` (a calibration measured on
+        live fills, stored as ``version``) instead of the configured slippage; every fill it
+        prices records the version (``Fill.model``). Spread, impact and fees are unchanged."""
+        self.calibrations[instrument] = (version, float(slippage_bps))
+        self._calibrated[instrument] = replace(self.fill_config, slippage_bps=float(slippage_bps))
 
     @classmethod
     def build(cls, services: Services) -> PaperBroker:
@@ -111,8 +132,11 @@ class PaperBroker:
         if not isinstance(market, MarketState):
             raise TypeError("the paper broker fills from a MarketState")
         costs = PaperCosts(cfg.paper.slippage_bps, cfg.paper.fee_bps)
-        return cls(market, services.clock, Decimal(repr(cfg.engine.starting_cash)), costs,
-                   instruments=services.instruments, fills=fill_config(costs, market.spread_bps, cfg.paper))
+        broker = cls(market, services.clock, Decimal(repr(cfg.engine.starting_cash)), costs,
+                     instruments=services.instruments, fills=fill_config(costs, market.spread_bps, cfg.paper))
+        broker.fee_per_contract = Decimal(repr(cfg.paper.fee_per_contract))
+        broker.option_improvement = cfg.paper.option_improvement
+        return broker
 
     # -- Broker -------------------------------------------------------------------------
     def submit(self, order: Order) -> VenueOrder:
@@ -123,6 +147,8 @@ class PaperBroker:
         problem = order.problem()
         if problem:
             raise OrderRejected(f"order {order.client_order_id}: {problem}")
+        if order.client_order_id in self._book_at:
+            return self._settle_order(order, self._book_at.pop(order.client_order_id))
         bar = self._market.last_bar(order.instrument)
         if bar is None or self._market.quote(order.instrument) is None:
             raise OrderRejected(f"order {order.client_order_id}: no market data for {order.instrument}")
@@ -137,7 +163,7 @@ class PaperBroker:
                                      reason=f"parent {parent.client_order_id} {parent.status.value}")
             state = replace(state, status=Status.OPEN)  # the entry already filled: armed from now on
         if self._at_touch(order.instrument):  # a recorded quote or a settled contract: fill now at the touch
-            bid, ask = self._market.quote(order.instrument) or (bar.close, bar.close)
+            bid, ask = self._touch(order.instrument, bar)
             state = replace(state, arrival_ns=bar.ts_event - 1)
             self._rest(state)
             self._match(order.instrument, QuoteTick(order.instrument, bar.ts_event, bid, ask), _NO_COSTS)
@@ -248,11 +274,36 @@ class PaperBroker:
                 self._match_prints(bar)
                 if bar.symbol not in self._states:
                     return
-            bid, ask = self._market.quote(bar.symbol) or (bar.low, bar.high)
+            bid, ask = self._touch(bar.symbol, bar)
             self._match(bar.symbol, QuoteTick(bar.symbol, bar.ts_event, bid, ask), _NO_COSTS,
                         skip=self._resting_limits(bar.symbol))
             return
         self._match(bar.symbol, bar, self.fill_config)
+
+    def book_at(self, client_order_id: str, price: Decimal) -> None:
+        """The order ``client_order_id``, when submitted, is booked at once at ``price``
+        without fees: an exercise, assignment, expiry or delivery the clearing house settles."""
+        self._book_at[client_order_id] = price
+
+    def _settle_order(self, order: Order, price: Decimal) -> VenueOrder:
+        venue_id = f"{self._venue}-{next(self._ids)}"
+        vo = self._orders[order.client_order_id] = VenueOrder(order.client_order_id, venue_id, order.instrument,
+                                                              order.side, order.quantity, Decimal(0), OrderStatus.ACCEPTED)
+        self._trades[order.client_order_id] = 1
+        now = self._clock.now_ns()
+        fill = Fill(order.client_order_id, self._venue, venue_id, f"{venue_id}-t1", order.instrument, order.side,
+                    order.quantity, price, Decimal(0), now, now)
+        self._book.apply_fill(self._venue, fill)
+        self._fills.append(fill)
+        return self._replace(vo, status=OrderStatus.FILLED, filled_quantity=order.quantity, avg_price=price)
+
+    def _touch(self, symbol: str, bar: Bar) -> tuple[float, float]:
+        bid, ask = self._market.quote(symbol) or (bar.low, bar.high)
+        inst = self._instruments.get(symbol)
+        if self.option_improvement > 0 and inst is not None and inst.asset_class is AssetClass.OPTION:
+            give = (ask - bid) / 2 * self.option_improvement
+            bid, ask = bid + give, ask - give
+        return bid, ask
 
     def _at_touch(self, symbol: str) -> bool:
         return symbol in self._tick_volume_free or symbol in self._settled or self._market.is_quoted(symbol)
@@ -299,6 +350,8 @@ class PaperBroker:
 
     def _match(self, symbol: str, event: Bar | QuoteTick, config: FillConfig, skip: set[str] | None = None) -> None:
         resting = self._states[symbol]
+        if config is self.fill_config and symbol in self._calibrated:
+            config = self._calibrated[symbol]
         if isinstance(event, Bar) and symbol in self._tick_volume:  # tick volume is not units: no cap, no impact
             event = replace(event, volume=0.0)
         states_in = [s for cid, s in resting.items() if cid not in skip] if skip else list(resting.values())
@@ -333,11 +386,19 @@ class PaperBroker:
         vo = self._orders[order.client_order_id]
         fees = self._fees.get(order.instrument, self._default_fees)
         settled = order.instrument in self._settled
-        fee = Decimal(0) if settled else fees.fee(order.side, mf.quantity, mf.price, mf.liquidity)  # type: ignore[arg-type]
+        inst = self._instruments.get(order.instrument)
+        if settled:
+            fee = Decimal(0)
+        elif inst is not None and inst.asset_class is AssetClass.OPTION:
+            fee = self.fee_per_contract * mf.quantity
+        else:
+            fee = fees.fee(order.side, mf.quantity, mf.price, mf.liquidity)  # type: ignore[arg-type]
         n = self._trades[order.client_order_id] = self._trades.get(order.client_order_id, 0) + 1
         now = max(self._clock.now_ns(), mf.ts_event)
+        cal = self.calibrations.get(order.instrument)
+        model = cal[0] if cal is not None and not self._at_touch(order.instrument) else ""
         fill = Fill(order.client_order_id, self._venue, vo.venue_order_id, f"{vo.venue_order_id}-t{n}",
-                    order.instrument, order.side, mf.quantity, mf.price, fee, now, now)
+                    order.instrument, order.side, mf.quantity, mf.price, fee, now, now, model)
         self._book.apply_fill(self._venue, fill)
         self._fills.append(fill)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -137,8 +137,10 @@ class StoreBase:
         except self._db_errors as exc:
             raise self._fail("begin batch", exc) from exc
         self._local.conn = conn
+        self._local.deferred = {}
         try:
             yield self
+            self._flush_deferred()
             conn.commit()
         except StoreError:
             self._rollback_quietly(conn)
@@ -151,7 +153,36 @@ class StoreBase:
             raise
         finally:
             self._local.conn = None
+            self._local.deferred = {}
             conn.close()
+
+    def deferred(self, name: str, flush: Callable[[Connection, dict[Any, Any]], None]) -> dict[Any, Any] | None:
+        """This thread's batch's pending writes of kind ``name``: a dict the caller fills
+        (key -> what to write), written by ``flush(conn, pending)`` in the batch's
+        transaction just before each commit (:meth:`commit` or the end of the block), then
+        emptied. None outside a batch: the caller writes at once.
+
+        A component that rewrites the same row many times per commit (the risk engine's
+        state documents) writes it once per commit this way; a rollback drops the pending
+        writes with the rest of the batch."""
+        pending = getattr(self._local, "deferred", None)
+        if pending is None or self._batch_conn is None:
+            return None
+        hit = pending.get(name)
+        if hit is None:
+            hit = pending[name] = (flush, {})
+        return hit[1]
+
+    def _flush_deferred(self) -> None:
+        """Write every pending deferred write into the batch's transaction."""
+        pending = getattr(self._local, "deferred", None)
+        if not pending:
+            return
+        for name, (flush, rows) in pending.items():
+            if rows:
+                with self._writing(f"write {name}") as conn:
+                    flush(conn, rows)
+                rows.clear()
 
     def _rollback_quietly(self, conn: Connection) -> None:
         try:
@@ -164,6 +195,7 @@ class StoreBase:
         batch = self._batch_conn
         if batch is None:
             return
+        self._flush_deferred()
         try:
             batch.commit()
         except self._db_errors as exc:

@@ -20,7 +20,7 @@ from tradefleet.orchestrator.store.connect import pg_lock_key
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 """The newest revision in ``migrations/versions``; bump it with every new migration."""
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

@@ -146,6 +146,7 @@ class FillRow(Base):
     fee: Mapped[Decimal]
     ts_event: Mapped[int]
     ts_init: Mapped[int]
+    model: Mapped[str | None] = mapped_column(String(128))
 
 
 class PositionRow(Base):

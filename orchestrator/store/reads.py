@@ -52,7 +52,7 @@ _ORDER_COLS = [OrderRow.client_order_id, OrderRow.bot, OrderRow.instrument, Orde
                OrderRow.oco_id]
 _FILL_COLS = [FillRow.client_order_id, FillRow.venue, FillRow.venue_order_id, FillRow.trade_id,
               FillRow.instrument, FillRow.side, FillRow.quantity, FillRow.price, FillRow.fee,
-              FillRow.ts_event, FillRow.ts_init]
+              FillRow.ts_event, FillRow.ts_init, FillRow.model]
 _SIGNAL_COLS = [SignalRow.signal_id, SignalRow.bot, SignalRow.instrument, SignalRow.direction,
                 SignalRow.confidence, SignalRow.entry, SignalRow.stop, SignalRow.target,
                 SignalRow.ts_event, SignalRow.ts_init, SignalRow.outcome, SignalRow.meta]
@@ -67,7 +67,7 @@ def _order(r: Any) -> OrderRecord:
 
 
 def _fill(r: Any) -> Fill:
-    return Fill(r[0], r[1], r[2], r[3], r[4], Side(r[5]), r[6], r[7], r[8], r[9], r[10])
+    return Fill(r[0], r[1], r[2], r[3], r[4], Side(r[5]), r[6], r[7], r[8], r[9], r[10], r[11] or "")
 
 
 def _control(r: Any) -> ControlState:

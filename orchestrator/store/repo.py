@@ -253,7 +253,7 @@ class Store(StoreReads):
                "venue_order_id": fill.venue_order_id, "trade_id": fill.trade_id,
                "instrument": fill.instrument, "side": fill.side.value, "quantity": fill.quantity,
                "price": fill.price, "fee": fill.fee, "ts_event": fill.ts_event,
-               "ts_init": fill.ts_init}
+               "ts_init": fill.ts_init, "model": fill.model or None}
         with self._writing(f"record fill {fill.venue}/{fill.trade_id}") as conn:
             try:
                 return self._insert_ignore(conn, _FILLS, ["venue", "venue_order_id", "trade_id"], row)

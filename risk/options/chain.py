@@ -115,6 +115,8 @@ class OptionChain:
     asof_ns: int
     quotes: tuple[OptionQuote, ...]
     spot: float | None = None
+    provenance: str = ""
+    """Where the quotes come from; a model-priced chain says so (never "recorded")."""
     _index: dict[tuple[str, float, date], OptionQuote] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -116,4 +116,4 @@ def model_chain(underlying: str, asof_ns: int, spot: float, atm_vol: float,
     kind = np.array([c.kind for c in contracts])
     bid, ask, _, vol = model_quotes(model, kind, spot, k, t, atm_vol)
     quotes = [OptionQuote(c, float(b), float(a), float(v)) for c, b, a, v in zip(contracts, bid, ask, vol)]
-    return OptionChain(underlying, asof_ns, tuple(quotes), spot=spot)
+    return OptionChain(underlying, asof_ns, tuple(quotes), spot=spot, provenance=PROVENANCE)

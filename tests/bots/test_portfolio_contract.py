@@ -48,7 +48,25 @@ def _panel(instruments: tuple[str, ...]) -> Panel:
 
 def _ctx(panel: Panel, name: str) -> Ctx:
     insts = {s: Instrument(s, AssetClass.EQUITY) for s in panel.instruments}
-    return Ctx.build(name, panel.now_ns, Decimal(100_000), Decimal(100_000), {}, [], insts, panel.last())
+    chains = _chains(panel) if _spec(name).asset_class is AssetClass.OPTION else None
+    return Ctx.build(name, panel.now_ns, Decimal(100_000), Decimal(100_000), {}, [], insts, panel.last(),
+                     chains=chains)
+
+
+def _chains(panel: Panel):  # type: ignore[no-untyped-def]
+    """An option bot's chains on this panel: model-priced from the causal GARCH vol (as in replay)."""
+    from tradefleet.risk.options.model_chain import EQUITY_MODEL, model_chain
+    from tradefleet.risk.options.vol import garch_filter_vol
+
+    def chain(underlying: str):  # type: ignore[no-untyped-def]
+        j = panel.instruments.index(underlying)
+        close = pd.Series(panel.values["close"][:, j]).dropna()
+        vol = float(garch_filter_vol(close).iloc[-1]) if len(close) > 21 else float("nan")
+        if not vol > 0:
+            return None
+        return model_chain(underlying, panel.now_ns, float(close.iloc[-1]), vol, EQUITY_MODEL)
+
+    return chain
 
 
 @pytest.mark.parametrize("name", _names())

@@ -175,3 +175,24 @@ def test_cli_bots_list_json(tmp_path: Path) -> None:
     row = next(r for r in listed if r["name"] == "spx-sma-trend")
     assert row["timezone"] == "America/New_York" and row["instruments"] == ["SPX"] and row["status"] == "ok"
     assert {"name", "strategy", "family", "asset_class", "instruments", "schedule", "timezone", "status"} <= set(row)
+
+
+def test_every_entry_goes_through_the_default_chain_in_order(replayed: tuple[Path, dict]) -> None:
+    """README: every signal goes through the same chain of gates (regime, ensemble, veto,
+    fleet, risk). An entry that was ordered passed all five in that order; a rejected one
+    stopped at the gate its outcome names, after the gates before it."""
+    cwd, s = replayed
+    chain = ["regime", "ensemble", "veto", "fleet", "risk"]
+    assert s["stages"] == chain
+    gates: dict[str, list[str]] = defaultdict(list)
+    outcome: dict[str, str] = {}
+    for sid, out, gate in rows(cwd, "select s.signal_id, s.outcome, d.gate from signals s join gate_decisions d "
+                                    "on d.signal_id = s.signal_id where s.direction != 'flat' order by s.signal_id, d.seq"):
+        gates[sid].append(gate)
+        outcome[sid] = out
+    ordered = [sid for sid, out in outcome.items() if out == "ordered"]
+    assert len(ordered) > 50 and all(gates[sid] == chain for sid in ordered)
+    for sid, out in outcome.items():
+        if out.startswith("rejected:"):
+            seen = [g for i, g in enumerate(gates[sid]) if i == 0 or g != gates[sid][i - 1]]
+            assert seen == chain[:len(seen)] and seen[-1] == out.split(":")[1], (out, gates[sid])

@@ -56,9 +56,14 @@ def test_hrp_weights_on_real_bundled_data_equal_pypfopt() -> None:
 
 
 def test_hrp_multipliers_one_for_identical_iid_assets_and_capped() -> None:
-    rets = _returns(10, 5)
-    mult = hrp_multipliers(rets.to_numpy(), max_multiplier=1.5)
-    assert np.all(mult <= 1.5)
+    rng = np.random.default_rng(5)
+    iid = rng.normal(0, 0.01, size=(20_000, 8))  # generated: identical, independent assets
+    np.testing.assert_allclose(hrp_multipliers(iid, max_multiplier=1.5), 1.0, atol=0.05)
+    # a diversifier (a quarter of the others' volatility) would get about 16x an equal share: capped
+    calm = iid.copy()
+    calm[:, 0] *= 0.25
+    mult = hrp_multipliers(calm, max_multiplier=1.5)
+    assert mult[0] == 1.5 and np.all(mult[1:] < 1.0)
     assert np.all(mult >= 0)
 
 

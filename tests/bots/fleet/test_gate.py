@@ -86,3 +86,47 @@ def test_fleet_gate_passes_non_members() -> None:
     gate = FleetGate(FleetConfig(), ["a"], Ledger(D("1"), {}.get))
     d = gate.evaluate(_sig("outsider"), None)  # type: ignore[arg-type]
     assert d.verdict is Verdict.PASS and d.reason == "not_in_fleet"
+
+
+class _CountingLedger(Ledger):
+    scans = 0
+
+    def positions(self):  # type: ignore[no-untyped-def]
+        type(self).scans += 1
+        return super().positions()
+
+
+def test_observe_reads_only_the_owner_a_fill_changed_with_the_same_outcomes() -> None:
+    """One fill changes one bot's books: observing it never scans every position, and the
+    arms see exactly the outcomes a full scan gives (many bots, many instruments)."""
+    names = [f"b{i}" for i in range(6)]
+    fleet_of = {n: "fx" for n in names}
+    cfg = FleetConfig(decay=0.98, floor=0.02, cap=0.8, samples=200, seed=7)
+
+    def play(ledger_cls: type[Ledger]) -> dict[str, tuple[float, float, float, int]]:
+        led = ledger_cls(D("100000"), {"X": 100.0, "Y": 50.0}.get)
+        budgets = CapitalBudgets()
+        budgets.set_running(fleet_of)
+        gate = FleetGate(cfg, names, led, fleet_of, budgets)
+        gate.set_running(names)
+        rng = np.random.default_rng(1)
+        for n in range(120):
+            bot, sym = names[int(rng.integers(6))], "XY"[n % 2]
+            led.apply_fill("outsider", Fill(f"z{n}", "paper", f"z{n}", f"z{n}", sym, Side.BUY, D(1), D(10), D(0), n, n))
+            led.apply_fill(bot, Fill(f"o{n}", "paper", f"v{n}", f"t{n}", sym, Side.BUY, D(2), D(100), D("0.1"), n, n))
+            gate.observe()
+            led.apply_fill(bot, Fill(f"c{n}", "paper", f"w{n}", f"u{n}", sym, Side.SELL, D(1),
+                                     D(100) + D(str(round(float(rng.normal(0, 5)), 2))), D("0.1"), n, n))
+            gate.observe()
+            if n % 10 == 0:
+                gate.sync()
+        return {b: (a.n, a.mean, a.m2, a.trades) for b, a in gate.allocator.arms.items()}
+
+    class _Scanning(Ledger):  # the ledger without the change index: the gate scans positions()
+        owners_changed = None  # type: ignore[assignment]
+
+    _CountingLedger.scans = 0
+    fast = play(_CountingLedger)
+    assert _CountingLedger.scans <= 1  # the first observe only (it takes the baseline)
+    assert fast == play(_Scanning)
+    assert sum(t for *_, t in fast.values()) == 240

@@ -152,3 +152,17 @@ def test_a_restarted_engine_counts_the_working_parent_as_pending(tmp_path: Path)
     assert h2.engine.intents.pending("s", "XYZ") == Decimal(3000) - filled
     assert h2.engine.intents.owns(children(h2, parent.order.client_order_id)[0])
     h2.close()
+
+
+def test_an_intent_without_a_spec_keeps_its_id_and_a_spec_changes_it() -> None:
+    from tradefleet.orchestrator.intents import intent_id
+
+    plain = Target.quantities({"XYZ": 10})
+    # the id of an intent without a spec is what it was before specs existed (a restart
+    # across the upgrade re-derives the same ids: nothing is sent twice)
+    assert intent_id("b", 1, 0, plain) == "in-" + __import__("hashlib").sha1(
+        f"|b|1|0|Target|Target(values=(('XYZ', 10.0),), kind=<TargetKind.QUANTITIES: 'quantities'>, "
+        f"tolerance=0.0, tag='')".encode()).hexdigest()[:20]
+    worked = Target.quantities({"XYZ": 10}, execution=TWAP5)
+    assert intent_id("b", 1, 0, worked) != intent_id("b", 1, 0, plain)
+    assert intent_id("b", 1, 0, worked) != intent_id("b", 1, 0, Target.quantities({"XYZ": 10}, execution=ExecSpec.pov(0.1)))
