@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -175,6 +176,24 @@ class LiveRunner:
                 self._pool.shutdown(wait=True)
 
 
+@contextmanager
+def _bulk_start() -> Iterator[None]:
+    """The start's bulk reads (every stored order and fill: tens of thousands of rows) without
+    the cyclic garbage collector: they make no reference cycles, yet each full collection they
+    trigger walks every object the process holds (bots, models, frames). The assembled kernel
+    lives as long as the process, so it is frozen out of later collections too."""
+    import gc
+
+    gc.freeze()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, store_url: str | None = None,
              feed: BarFeed | None = None, clock: Clock | None = None,
              scheduler: Callable[[Callable[[str, int], None], list[BotSpec], dict[str, Schedule]], object] | None = None,
@@ -253,11 +272,12 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             if alerts is not None:
                 for rec in registry.broken():
                     alerts.publish("plugin_broken", f"{rec.group} {rec.name} ({rec.target}): {rec.error}")
-            kernel.services.extras["warm_start"] = warm_start(kernel, Decimal(repr(config.engine.starting_cash)))
-            kernel.oms.load_halts()
-            reconciler = Reconciler(kernel.oms, store, clock, kernel.services.bus)
-            reconciler.run_all()
-            sync_cash(kernel)  # sizing from the venues' money, not starting_cash
+            with _bulk_start():  # the warm start's bulk reads and the first reconciliation
+                kernel.services.extras["warm_start"] = warm_start(kernel, Decimal(repr(config.engine.starting_cash)))
+                kernel.oms.load_halts()
+                reconciler = Reconciler(kernel.oms, store, clock, kernel.services.bus)
+                reconciler.run_all()
+                sync_cash(kernel)  # sizing from the venues' money, not starting_cash
             for tf in tick_feeds.values():  # one data hub (limits, cache, provenance) for the whole process
                 if getattr(tf, "hub", None) is not None:
                     kernel.services.extras.setdefault("data_hub", tf.hub)

@@ -117,9 +117,9 @@ class SimSettings(BaseModel):
             stops.append(f"trailing {self.tsl_pct:.2%}")
         spec = self.exec_spec()
         if spec is not None:
-            cap = f"participation {spec.participation:.0%}" if spec.participation else "no participation cap"
+            part = f"participation {spec.participation:.0%}" if spec.participation else "no participation cap"
             stops.append(f"entries worked by {spec.algorithm} over {spec.horizon_s:g} s in {spec.interval_s:g} s "
-                         f"slices ({cap}, lot {self.lot:g})")
+                         f"slices ({part}, lot {self.lot:g})")
         if self.impact_bps_per_pct_volume:
             stops.append(f"impact {self.impact_bps_per_pct_volume:g} bps per % of volume (max {self.max_impact_bps:g})")
         return (f"fill model v{MATCH_VERSION} (kernel port): market at {self.fill}"
@@ -165,26 +165,33 @@ class BacktestResult:
         df.insert(0, "fill_time", idx[df["fill_bar"].to_numpy()])
         return df
 
-    def tca(self) -> dict[str, Any]:
-        """Transaction-cost analysis of the worked entries, as ``tradefleet tca --json`` reports
-        it (:func:`tradefleet.orchestrator.execution.tca.report`, by algorithm): each trade's
-        parent against its arrival (the signal bar's close); a child sent at bar ``d``
-        (mid and touch: its close; the kernel has no quoted spread) filled at its price."""
-        from tradefleet.orchestrator.execution.tca import ChildFill, ParentOutcome, decompose, report
+    def tca_outcomes(self) -> list[Any]:
+        """Each worked entry as a TCA parent (:class:`~tradefleet.orchestrator.execution.tca.ParentOutcome`):
+        its shortfall against its arrival (the signal bar's close), each child sent at bar ``d``
+        (mid and touch: that bar's close; the kernel quotes no spread) filled at its price."""
+        from tradefleet.orchestrator.execution.tca import ChildFill, ParentOutcome, decompose
 
         spec = self.settings.exec_spec()
-        outcomes = []
-        if spec is not None and len(self.children):
-            c = self.closes
-            for t in sorted({int(x) for x in self.children[:, 0]}):
-                rows = self.children[self.children[:, 0] == t]
-                fills = [ChildFill(f"{t}.{k + 1}", float(r[3]), float(r[4]), float(r[5]), float(c[int(r[2])]),
-                                   float(c[int(r[2])])) for k, r in enumerate(rows)]
-                parent = float(rows[0, 7])
-                shortfall = decompose(bool(self.trades[t, 2] > 0), float(c[int(rows[0, 6])]), fills, parent)
-                outcomes.append(ParentOutcome(f"{self.bot}#{t}", self.bot, "backtest", self.bot, spec.algorithm, parent,
-                                              shortfall))
-        return report(outcomes, "algorithm")
+        out: list[Any] = []
+        if spec is None or not len(self.children):
+            return out
+        c = self.closes
+        for t in sorted({int(x) for x in self.children[:, 0]}):
+            rows = self.children[self.children[:, 0] == t]
+            fills = [ChildFill(f"{t}.{k + 1}", float(r[3]), float(r[4]), float(r[5]), float(c[int(r[2])]),
+                               float(c[int(r[2])])) for k, r in enumerate(rows)]
+            parent = float(rows[0, 7])
+            shortfall = decompose(bool(self.trades[t, 2] > 0), float(c[int(rows[0, 6])]), fills, parent)
+            out.append(ParentOutcome(f"{self.bot}#{t}", self.bot, "backtest", self.bot, spec.algorithm, parent,
+                                     shortfall))
+        return out
+
+    def tca(self, by: str = "algorithm") -> dict[str, Any]:
+        """Transaction-cost analysis of the worked entries: the report ``tradefleet tca --json``
+        prints for a store (:func:`tradefleet.orchestrator.execution.tca.report`), grouped ``by``."""
+        from tradefleet.orchestrator.execution.tca import report
+
+        return report(self.tca_outcomes(), by)
 
     def equity_series(self) -> pd.Series:
         """Return equity as a Series on the bar close times (UTC)."""
@@ -243,6 +250,8 @@ def simulate(frame: pd.DataFrame, sig: Signals, settings: SimSettings, *, bot: s
     s = np.ascontiguousarray(sig.signal[start:])
     vol = (np.ascontiguousarray(frame["volume"].to_numpy(dtype=np.float64)[start:])
            if settings.needs_volume and "volume" in frame.columns else np.empty(0))
+    if settings.execution is not None and settings.execution["algorithm"] == "pov" and not len(vol):
+        raise DataError(f"backtest {bot}: a POV execution spec needs bar volume, and these bars have none")
     idx = frame.index.as_unit("ns").asi8[start:]
     bar_s = float(np.median(np.diff(idx))) / 1e9 if n > 1 else 86_400.0
     equity, trades, nt, kids, nc = simulate_nb(o, h, lo, c, s, _tail(sig.stop, start, n), _tail(sig.target, start, n),

@@ -30,7 +30,8 @@ def metrics_payload(result: BacktestResult, extra: dict[str, Any] | None = None)
     return {"bot": result.bot, "start": eq.index[0].isoformat(), "end": eq.index[-1].isoformat(),
             "bars": len(eq), "final_equity": float(result.equity[-1]), "params": result.params,
             "settings": result.settings.model_dump(), "assumptions": result.settings.describe(),
-            "metrics": result.metrics_json(), **(extra or {})}
+            "metrics": result.metrics_json(),
+            **({"tca": result.tca("size")} if result.settings.execution is not None else {}), **(extra or {})}
 
 
 def monthly_returns(equity: pd.Series) -> pd.DataFrame:
@@ -93,6 +94,41 @@ def _trade_table(result: BacktestResult) -> str:
     return f"{note}<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _tca_section(result: BacktestResult) -> tuple[str, Any]:
+    """The transaction-cost section (HTML) and its figure (None without worked entries)."""
+    spec = result.settings.exec_spec()
+    if spec is None:
+        return ("<h2>Transaction costs</h2><p>No execution spec: every entry filled as one order, paying the "
+                "slippage and fees above. Work entries as children (<code>--exec twap:horizon_min=30</code>, "
+                "<code>--exec pov:participation=0.1</code>) to see their implementation shortfall.</p>"), None
+    import plotly.graph_objects as go
+
+    rep = result.tca("size")
+    outcomes = result.tca_outcomes()
+    cols = ("delay", "spread", "impact", "fees", "total")
+    head = "".join(f"<th>{c}</th><th>{c} bps</th>" for c in cols)
+    rows = []
+    for r in [*rep["groups"], {"key": "all", "parents": rep["parents"], **rep["total"]}]:
+        cells = "".join(f'<td data-col="{c}">{r[c]:,.2f}</td><td data-col="{c}_bps">{r["bps"][c]:.2f}</td>'
+                        for c in cols)
+        rows.append(f'<tr data-key="{html.escape(str(r["key"]))}"><td>{html.escape(str(r["key"]))}</td>'
+                    f'<td>{r["parents"]}</td><td>{r["quantity"]:,.4g}</td><td>{r["unfilled"]:,.4g}</td>{cells}</tr>')
+    table = (f"<table class=\"tca\"><thead><tr><th>size</th><th>parents</th><th>filled</th><th>unfilled</th>{head}"
+             f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    fig = None
+    if outcomes:
+        idx = result.trades_frame()["entry_time"]
+        x = [idx.iloc[int(o.parent_id.rsplit("#", 1)[1])] for o in outcomes]
+        fig = go.Figure(layout={"title": "Implementation shortfall per worked entry (bps of arrival notional)",
+                                "barmode": "relative", "height": 320})
+        for c in ("delay", "spread", "impact", "fees"):
+            fig.add_trace(go.Bar(x=x, y=[o.shortfall.bps()[c] for o in outcomes], name=c))
+    text = (f"<h2>Transaction costs</h2><p>Entries worked by {html.escape(spec.algorithm)} as simulated children "
+            f"({len(result.children)} child fills, {rep['parents']} parents); {html.escape(rep['decomposition'])}, "
+            f"the arrival being the signal bar's close. The same analysis as <code>tradefleet tca</code>.</p>{table}")
+    return text, fig
+
+
 def html_report(result: BacktestResult, mc: MonteCarloResult | None = None, title: str | None = None) -> str:
     """Return a self-contained HTML report (plotly.js inlined from the installed package)."""
     import plotly.io as pio
@@ -100,6 +136,9 @@ def html_report(result: BacktestResult, mc: MonteCarloResult | None = None, titl
     parts = []
     for i, fig in enumerate(_figures(result, mc)):
         parts.append(pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False}))
+    tca_text, tca_fig = _tca_section(result)
+    if tca_fig is not None:
+        tca_text += pio.to_html(tca_fig, full_html=False, include_plotlyjs=False, config={"displaylogo": False})
     metrics = "".join(f"<tr><th>{html.escape(k)}</th><td>{'-' if v is None else f'{v:,.4f}'}</td></tr>"
                       for k, v in result.metrics_json().items())
     head = html.escape(title or f"tradefleet backtest: {result.bot}")
@@ -108,7 +147,7 @@ def html_report(result: BacktestResult, mc: MonteCarloResult | None = None, titl
 td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style></head><body>
 <h1>{head}</h1><p class="assumptions">{html.escape(result.settings.describe())};
 params {html.escape(json.dumps(result.params))}</p>
-<table>{metrics}</table>{''.join(parts)}<h2>Trades</h2>{_trade_table(result)}</body></html>"""
+<table>{metrics}</table>{''.join(parts)}{tca_text}<h2>Trades</h2>{_trade_table(result)}</body></html>"""
 
 
 def write_report(path: str | Path, result: BacktestResult, mc: MonteCarloResult | None = None,

@@ -91,6 +91,9 @@ def create_app(config: KernelConfig, store_url: str | None, clock: Clock, *, hos
     from tradefleet.dashboard.prediction_view import register as register_prediction
 
     register_prediction(app, config, clock)  # /prediction: live prediction markets (its own module)
+    from tradefleet.dashboard.options_view import register as register_options
+
+    register_options(app, config, store, clock)  # /options: option legs, Greeks, collateral by structure
     from tradefleet.dashboard.metrics import install_metrics
 
     if config.metrics.enabled:
@@ -309,6 +312,17 @@ def _install_pages(app: Flask, view: FleetView, control: FleetControl, auth: sec
     def reports() -> Any:
         return render_template("reports.html", page="reports", reports=view.reports())
 
+    @app.get("/tca")
+    def tca() -> Any:
+        by = request.args.get("by", "bot")
+        try:
+            data = view.tca(by)
+        except ValueError as exc:
+            return _refuse(400, str(exc))
+        from tradefleet.orchestrator.execution.tca import GROUPS
+
+        return render_template("tca.html", page="tca", d=data, groups=GROUPS, chart=embed_json({"tca": data}))
+
     @app.get("/reports/<path:name>")
     def report_file(name: str) -> Any:
         from tradefleet.dashboard.reports import serve_report
@@ -380,6 +394,13 @@ def _install_api(app: Flask, view: FleetView, control: FleetControl, config: Ker
     app.add_url_rule("/api/reports", "api_reports", lambda: ok(view.reports()))
     app.add_url_rule("/api/risk", "api_risk", lambda: ok(view.risk()))
     app.add_url_rule("/api/regimes", "api_regimes", lambda: ok(view.regimes()))
+
+    @app.get("/api/tca")
+    def api_tca() -> Any:
+        try:
+            return ok(view.tca(request.args.get("by", "bot")))
+        except ValueError as exc:
+            return _refuse(400, str(exc))
 
     @app.post("/api/control")
     def api_control() -> Any:

@@ -488,6 +488,16 @@ class FleetView:
         self._cache.alloc = (n, alloc)
         return alloc
 
+    def tca(self, by: str = "bot") -> dict[str, Any]:
+        """Transaction-cost analysis of every worked parent, grouped ``by`` (bot, venue,
+        instrument, algorithm or size): the report ``tradefleet tca --json`` prints, from the
+        same function, so the page and the command always show the same numbers."""
+        from tradefleet.orchestrator.execution.tca import GROUPS, outcomes_from_store, report
+
+        if by not in GROUPS:
+            raise ValueError(f"tca: by={by!r} is not a grouping; use one of {', '.join(GROUPS)}")
+        return report(outcomes_from_store(self.store), by)
+
     def reports(self) -> list[dict[str, Any]]:
         """Backtest reports (``tradefleet backtest --report``) found in ``reports_dir``."""
         import json

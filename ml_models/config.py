@@ -24,4 +24,7 @@ class MLConfig(Section):
     n_estimators: int = Field(200, ge=1)
     auto_promote: bool = Field(True, description="promote a retrained model only if it beats the naive baseline out of sample")
     retrain_cron: str = Field("0 6 * * sat", description="weekly retrain schedule (UTC crontab)")
+    replay_walk_forward: bool = Field(False, description="in a replay, the ml source votes with models retrained on "
+                                      "the simulated clock from bars before each cut-off (not the registry's)")
+    replay_retrain_days: float = Field(365.0, gt=0, description="walk-forward cut-offs in a replay: every N days")
     sentiment_model_dir: str | None = Field(None, description="local FinBERT-style model folder; none = Loughran-McDonald lexicon")

@@ -35,3 +35,7 @@ class ArtifactCorrupt(MLError):
 
 class TrainingError(MLError):
     """Training could not run (too little data, a single class, unsupported timeframe)."""
+
+
+class FutureLeak(MLError):
+    """A model read a bar that closed after the time it would vote at (point in time broken)."""

@@ -60,6 +60,10 @@ class ReplayConfig(Section):
     start: str | None = None
     end: str | None = None
     data: dict[str, str] = Field(default_factory=dict, description="symbol -> dataset name or CSV/Parquet path")
+    news: str | None = Field(None, description="recorded headlines (CSV/Parquet: published, instrument, title[, score]) "
+                             "the news source votes from in a replay; none: it abstains")
+    funding: str | None = Field(None, description="recorded perpetual funding (CSV/Parquet: ts, instrument, funding_rate"
+                                "[, open_interest]) the derivatives source votes from in a replay; none: it abstains")
     snapshots: str = Field("synthetic_session", description=("prediction-market session the event bots replay: a bundled name "
                                                                  "or a folder written by tradefleet data record"))
 

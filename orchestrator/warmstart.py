@@ -105,14 +105,15 @@ def _repair_positions(kernel: Kernel, positions: list[Position]) -> int:
     stored = {(p.bot, p.instrument): p for p in store.positions(account=account)}
     now = kernel.services.clock.now_ns()
     repaired = 0
-    for p in positions:
-        if stored.get((p.bot, p.instrument)) != p:
-            store.save_position(p, now)
-            repaired += 1
-    for (bot, instrument), p in stored.items():
-        if p.quantity and kernel.engine.ledger.position(bot, instrument) is None:
-            store.save_position(Position(bot, instrument, Decimal(0), Decimal(0), p.realized_pnl, account), now)
-            repaired += 1
+    with store.batch():  # one commit for every repaired row, not one each
+        for p in positions:
+            if stored.get((p.bot, p.instrument)) != p:
+                store.save_position(p, now)
+                repaired += 1
+        for (bot, instrument), p in stored.items():
+            if p.quantity and kernel.engine.ledger.position(bot, instrument) is None:
+                store.save_position(Position(bot, instrument, Decimal(0), Decimal(0), p.realized_pnl, account), now)
+                repaired += 1
     return repaired
 
 

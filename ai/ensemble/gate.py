@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from tradefleet.ai.config import EnsembleConfig
+from tradefleet.ai.data import series_arrays
 from tradefleet.ai.ensemble.combine import ICTracker, WeightLog, combine
 from tradefleet.ai.ensemble.source import EnsembleSource, SourceContext, Vote
 from tradefleet.ai.ensemble.tracker import SignalTracker
@@ -98,11 +99,12 @@ class EnsembleGate:
                 f"{opposing.confidence:.2f} >= {signal.confidence:.2f}",
                 {"opposing": {"bot": opposing.bot, "direction": opposing.direction.value,
                               "confidence": opposing.confidence, "ts_event": opposing.ts_event}})
-        frame = self.data.frame(signal.instrument, bars=self.config.history_bars)
-        closes = frame["close"].to_numpy(dtype=np.float64)
-        sctx = SourceContext(signal, ctx, frame, closes, self.tracker)
+        instrument, bars = signal.instrument, self.config.history_bars
+        ts, cols = series_arrays(self.data, instrument, bars)  # array views: no frame per signal
+        closes = np.asarray(cols["close"], dtype=np.float64)
+        sctx = SourceContext(signal, ctx, lambda: self.data.frame(instrument, bars=bars), closes, self.tracker, ts)
         votes = [self._vote(src, sctx) for src in self.sources]
-        multipliers = self._adaptive(signal.instrument, frame, closes, votes)
+        multipliers = self._adaptive(instrument, ts, closes, votes)
         result = combine(votes, self.config.weights, multipliers)
         aligned = result.score * signal.direction.sign
         data: dict[str, Any] = {
@@ -143,10 +145,9 @@ class EnsembleGate:
             log.exception("ensemble source %s failed", source.name)
             return Vote.abstained(source.name, f"error: {type(exc).__name__}: {str(exc)[:120]}")
 
-    def _adaptive(self, instrument: str, frame: Any, closes: np.ndarray, votes: list[Vote]) -> dict[str, float] | None:
+    def _adaptive(self, instrument: str, ts: np.ndarray, closes: np.ndarray, votes: list[Vote]) -> dict[str, float] | None:
         if self.ic is None or len(closes) == 0:
             return None
-        ts = frame.index.as_unit("ns").asi8
         self.ic.resolve(instrument, ts, closes)
         self.ic.record(instrument, int(ts[-1]), float(closes[-1]), votes)
         multipliers = self.ic.multipliers([v.source for v in votes])

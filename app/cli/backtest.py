@@ -73,7 +73,37 @@ def parse_params(items: list[str], spec: Any) -> dict[str, Any]:
 
 
 _SIM_FLAGS = {"fee": "--fee", "slippage": "--slippage", "size": "--size", "sl_pct": "--sl", "tp_pct": "--tp",
-              "tsl_pct": "--tsl", "allow_short": "--long-only", "fill": "--fill", "limit_fill": "--limit-fill"}
+              "tsl_pct": "--tsl", "allow_short": "--long-only", "fill": "--fill", "limit_fill": "--limit-fill",
+              "execution": "--exec", "impact_bps_per_pct_volume": "--impact", "max_impact_bps": "--max-impact",
+              "lot": "--lot"}
+
+
+def parse_exec(text: str | None) -> dict[str, Any] | None:
+    """``--exec ALGO[:name=value,...]`` (``twap:horizon_min=30,interval_min=5,participation=0.1``,
+    ``pov:participation=0.1``) or the same as JSON ``{"algo": ..., "params": {...}}``; the
+    values are checked by the settings (a bad one is a one-line usage error naming --exec)."""
+    import json
+
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            bad_arg("--exec", text, f"not JSON: {exc}")
+        return raw if isinstance(raw, dict) else bad_arg("--exec", text, "expected a JSON object")
+    algo, _, rest = text.partition(":")
+    params: dict[str, Any] = {}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            bad_arg("--exec", text, f"expected name=value, got {item!r}")
+        try:
+            params[key.strip()] = float(value)
+        except ValueError:
+            bad_arg("--exec", text, f"{key.strip()} must be a number, got {value!r}")
+    return {"algo": algo.strip(), "params": params}
 
 
 def _settings(**values: Any) -> Any:
@@ -139,6 +169,12 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                      long_only: bool = typer.Option(False, "--long-only", help="Ignore short signals (stay flat instead)."),
                      fill: str = typer.Option("next-open", "--fill", help="Market fills: next-open (next bar's open) or close (the signal bar's close)."),
                      limit_fill: str = typer.Option("through", "--limit-fill", help="Targets fill on a trade-through, or on a touch."),
+                     execution: str | None = typer.Option(None, "--exec", help="Work every entry as children: ALGO[:name=value,...], "
+                                                          "twap:horizon_min=30,interval_min=5,participation=0.1 or "
+                                                          "pov:participation=0.1 (the report then shows their TCA)."),
+                     impact: float = typer.Option(0.0, "--impact", help="Volume impact: bps per % of the bar's volume (the paper broker's is 10)."),
+                     max_impact: float = typer.Option(0.0, "--max-impact", help="Cap of the volume impact, bps (the paper broker's is 50)."),
+                     lot: float = typer.Option(0.0, "--lot", help="A worked entry is whole multiples of this (0: fractional)."),
                      as_json: bool = JsonOption) -> None:
         """Backtest one bot on history (vectorized; the fill model's rules, printed with the results)."""
         from tradefleet.backtest.engine import run_backtest, signals_of
@@ -147,7 +183,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         spec = _spec(bot)
         overrides = parse_params(params or [], spec)
         settings = _settings(fee=fee, slippage=slippage, size=size, sl_pct=sl, tp_pct=tp, tsl_pct=tsl,
-                             allow_short=not long_only, fill=fill, limit_fill=limit_fill)
+                             allow_short=not long_only, fill=fill, limit_fill=limit_fill,
+                             execution=parse_exec(execution), impact_bps_per_pct_volume=impact,
+                             max_impact_bps=max_impact, lot=lot)
         name, history, first = _load_with_warmup(spec, data, start, end)
         with bot_errors(spec.name, "backtesting"):
             res = run_backtest(spec, history, settings, overrides, start=first)

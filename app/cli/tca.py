@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from tradefleet.app.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load, open_existing_store
-
-GROUPS = ("bot", "venue", "instrument", "algorithm", "size")
+from tradefleet.orchestrator.execution.tca import GROUPS
 
 
 def register(app: typer.Typer) -> None:

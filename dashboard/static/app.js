@@ -67,6 +67,25 @@
     });
   }
 
+  function tcaChart() {
+    // implementation shortfall per group in bps of arrival notional, one stacked bar per part
+    var el = document.getElementById("tca-chart");
+    if (!el || !window.Chart || !data || !data.tca) return;
+    var parts = ["delay", "spread", "impact", "fees"];
+    var colours = { delay: "#975a16", spread: "#2b6cb0", impact: "#c53030", fees: "#4a5568" };
+    var groups = data.tca.groups;
+    charts.tca = new Chart(el, {
+      type: "bar",
+      data: { labels: groups.map(function (g) { return g.key; }),
+              datasets: parts.map(function (c) {
+                return { label: c + " (bps)", data: groups.map(function (g) { return g.bps[c]; }),
+                         backgroundColor: colours[c] };
+              }) },
+      options: { animation: false, maintainAspectRatio: false,
+                 scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: "bps" } } } }
+    });
+  }
+
   function onState(s) {
     var pill = document.getElementById("live-state");
     if (pill) { pill.textContent = s.state.toUpperCase() + " · " + s.now; pill.className = "pill state-" + s.state; }
@@ -103,6 +122,7 @@
 
   equityChart();
   allocChart();
+  tcaChart();
   regimeCharts();
   live();
 })();

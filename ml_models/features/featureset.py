@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tradefleet.ml_models.errors import MissingFeatures, TrainingError
-from tradefleet.ml_models.features import fused
-from tradefleet.ml_models.features import indicators as ind
+# the numba kernels (``fused``, ``indicators``) are imported where they run: loading the
+# model registry (an engine start with the ML vote source) must not pay numba's import
 from tradefleet.ml_models.features.timeframes import LADDERS, Bars, align, infer_timeframe, period_ns, resample
 
 if TYPE_CHECKING:
@@ -41,11 +41,15 @@ HISTORY_BARS = 200
 
 def timeframe_block(b: Bars, dtype: type = np.float64) -> np.ndarray:
     """Return the per-timeframe features of ``b`` as a ``(16, len(b))`` feature-major array."""
+    from tradefleet.ml_models.features import fused
+
     return fused.block(b.high, b.low, b.close, b.volume, dtype)
 
 
 def reference_block(b: Bars) -> np.ndarray:
     """Return :func:`timeframe_block`'s features, transposed, from the readable reference indicators."""
+    from tradefleet.ml_models.features import indicators as ind
+
     c, h, lo, v = b.close, b.high, b.low, b.volume
     macd_line, macd_hist = ind.macd(c)
     adx, di_diff = ind.adx(h, lo, c, 14)
@@ -149,6 +153,8 @@ class FeatureSet:
 
     def matrix(self, bars: Bars, dtype: type = np.float32) -> np.ndarray:
         """Return the ``(n_features, len(bars))`` feature-major matrix of base ``bars``."""
+        from tradefleet.ml_models.features import fused
+
         n, k = len(bars), len(PER_TIMEFRAME)
         out = np.empty((len(self.columns), n), dtype=dtype)
         fused.block_into(bars.high, bars.low, bars.close, bars.volume, out[:k])

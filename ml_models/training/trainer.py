@@ -171,7 +171,10 @@ def train_asset(frame: pd.DataFrame, asset: str, spec: TrainSpec | None = None,
     metrics = walk_forward_report(ds, spec, asset, progress) if report else {}
     rows = np.arange(len(ds.y))
     model = fit_calibrated(ds, rows, spec, _card(asset, ds, rows, spec))
-    model.card = model.card.with_(metrics=metrics)
+    # the close of the last bar any feature or label read: a point-in-time user refuses the
+    # model before it (the last labelled row's time, train_end, is earlier by the horizon)
+    data_end = int(np.asarray(frame.index.as_unit("ns").asi8)[-1])
+    model.card = model.card.with_(metrics=metrics, params={**model.card.params, "data_end_ns": data_end})
     if progress:
         progress(f"{asset}: final fit", 1, 1)
     return TrainResult(model, metrics)

@@ -86,13 +86,14 @@ class Reconciler:
     # -- steps --------------------------------------------------------------------------
     def _run(self, account: str, report: ReconcileReport) -> None:
         broker = self.oms.broker(account)
-        keys = self.store.order_keys(account)  # (cid, bot, account, instrument, status, venue id)
         learn = getattr(broker, "learn_instruments", None)
-        if learn is not None:  # venue spellings of the instruments the store holds map back to them
-            learn(sorted({k[3] for k in keys}))
         register = getattr(broker, "register_ids", None)
-        if register is not None:
-            register({k[0]: k[5] for k in keys if k[5]})
+        if learn is not None or register is not None:  # a venue adapter (the in-process paper venue needs neither)
+            keys = self.store.order_keys(account)  # (cid, bot, account, instrument, status, venue id)
+            if learn is not None:  # venue spellings of the instruments the store holds map back to them
+                learn(sorted({k[3] for k in keys}))
+            if register is not None:
+                register({k[0]: k[5] for k in keys if k[5]})
         records = [r for r in self.store.orders(_SETTLE) if r.account == account]
         for rec in records:
             self.oms.register(rec.order, rec.venue_order_id, rec.filled_quantity,
@@ -100,10 +101,12 @@ class Reconciler:
         for rec in records:
             self._settle(account, rec, report)
         report.fills = len(self.oms.collect_fills(account))
-        keys = self.store.order_keys(account)
+        venue_open = broker.open_orders()
+        # read after settling (it may store orders), and only when there is anything to match
+        keys = self.store.order_keys(account) if venue_open else []
         known = {k[5] or "" for k in keys}
         known_cids = {k[0] for k in keys}
-        for vo in broker.open_orders():
+        for vo in venue_open:
             if vo.venue_order_id in known or (vo.client_order_id and vo.client_order_id in known_cids):
                 continue
             cid = vo.client_order_id or f"ext-{getattr(broker, 'name', account)}-{vo.venue_order_id}"
@@ -150,8 +153,9 @@ class Reconciler:
                 report.settled.append((rec.client_order_id, rec.status.value, new.value))
 
     def _positions(self, account: str, venue: dict[str, Decimal], report: ReconcileReport) -> None:
-        self._decide_conflicts(account, venue, stored_positions(self.store, account), report)
         mine = stored_positions(self.store, account)
+        if self._decide_conflicts(account, venue, mine, report):  # a position booked: sum the fills again
+            mine = stored_positions(self.store, account)
         diffs = {s: (mine.get(s, Decimal(0)), venue.get(s, Decimal(0)))
                  for s in set(mine) | set(venue) if mine.get(s, Decimal(0)) != venue.get(s, Decimal(0))}
         report.position_diffs = diffs
@@ -160,15 +164,17 @@ class Reconciler:
             self._halt(account, f"positions differ from the venue ({text})", report)
 
     def _decide_conflicts(self, account: str, venue: dict[str, Decimal], mine: dict[str, Decimal],
-                          report: ReconcileReport) -> None:
+                          report: ReconcileReport) -> bool:
         """The venue's position decides every open fill conflict: a difference in a conflicted
         instrument is booked to the conflicting order (so the book ends equal to the venue),
-        then the conflicts are resolved and the instrument's entries released."""
+        then the conflicts are resolved and the instrument's entries released. Returns
+        whether anything was booked."""
         from tradefleet.orchestrator.execution.conflicts import ConflictBook
 
         book = ConflictBook(self.store)
         open_ = book.conflicts(account, open_only=True)
         now = self.clock.now_ns()
+        booked = False
         for instrument in sorted({c.fill.instrument for c in open_}):
             mine_qty, venue_qty = mine.get(instrument, Decimal(0)), venue.get(instrument, Decimal(0))
             diff = venue_qty - mine_qty
@@ -181,6 +187,7 @@ class Reconciler:
                                    side=Side.BUY if diff > 0 else Side.SELL, ts_event=now, ts_init=now)
                     self.oms.book_adjustment(rec.order, fill)
                     report.fills += 1
+                    booked = True
                     resolution = f"booked {fill.side.value} {abs(diff)} to {rec.client_order_id}: the venue holds {venue_qty}"
                 else:
                     resolution = f"venue holds {venue_qty}, store {mine_qty}; the order is not stored"
@@ -190,6 +197,7 @@ class Reconciler:
                 book.resolve(c.id, resolution, now)
             self.oms.release_hold(account, instrument)
             self._alert("fill_conflict_resolved", f"{instrument}: {resolution}", account)
+        return booked
 
     def _halt(self, account: str, reason: str, report: ReconcileReport) -> None:
         if self.oms.halted.get(account) == redact(reason):

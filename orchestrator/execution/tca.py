@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 COMPONENTS = ("delay", "spread", "impact", "fees")
+GROUPS = ("bot", "venue", "instrument", "algorithm", "size")
+"""What a TCA report may group by (the CLI's ``--by``, the dashboard's ``?by=``)."""
 
 
 @dataclass(frozen=True, slots=True)

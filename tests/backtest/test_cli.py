@@ -85,9 +85,41 @@ def test_cli_backtest_prints_its_assumptions(capsys) -> None:  # type: ignore[no
     (["--param", "fast"], "--param 'fast': expected name=value"),
     (["--param", "fast=abc"], "bot spx-sma-trend: invalid params"),
     (["--fill", "sometimes"], "--fill 'sometimes': Input should be 'next-open' or 'close'"),
+    (["--exec", "vwap:horizon_min=30"], "the backtest simulates twap and pov children, not 'vwap'"),
+    (["--exec", "twap:horizon=30"], "unknown parameter 'horizon'"),
+    (["--exec", "twap:horizon_min=soon"], "--exec 'twap:horizon_min=soon': horizon_min must be a number"),
+    (["--exec", "twap:horizon_min"], "expected name=value"),
+    (["--exec", "{not json"], "--exec '{not json': not JSON"),
+    (["--exec", "pov:participation=2"], "participation must be in (0, 1]"),
 ])
 def test_cli_backtest_bad_flags_are_one_line_exit_2(capsys, argv: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit) as exc:
         main(["backtest", "spx-sma-trend", *argv])
     err = capsys.readouterr().err
     assert exc.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_backtest_with_an_execution_spec_reports_its_transaction_costs(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import re
+
+    out = tmp_path / "r" / "twap.html"
+    main(["backtest", "spx-sma-trend", "--from", "2010-01-01", "--to", "2012-12-31", "--exec",
+          "twap:horizon_min=7200,interval_min=1440,participation=0.01", "--lot", "1", "--impact", "10",
+          "--max-impact", "50", "--report", str(out), "--mc-runs", "20", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    tca = payload["tca"]
+    assert tca["parents"] >= 3 and tca["by"] == "size"
+    t = tca["total"]
+    assert t["total"] == pytest.approx(t["delay"] + t["spread"] + t["impact"] + t["fees"], abs=1e-4)
+    assert t["impact"] > 0 and t["fees"] > 0
+    assert "entries worked by twap" in payload["assumptions"]
+    assert json.loads(out.with_suffix(".json").read_text())["tca"] == tca
+    html = out.read_text()
+    assert "<h2>Transaction costs</h2>" in html and "Implementation shortfall per worked entry" in html
+    for r in [*tca["groups"], {"key": "all", **t}]:
+        row = re.search(rf'<tr data-key="{re.escape(r["key"])}">(.*?)</tr>', html, re.S)
+        assert row is not None
+        for c in ("delay", "spread", "impact", "fees", "total"):
+            assert f'data-col="{c}">{r[c]:,.2f}<' in row.group(1)
+            assert f'data-col="{c}_bps">{r["bps"][c]:.2f}<' in row.group(1)

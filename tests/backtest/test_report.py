@@ -20,8 +20,9 @@ def test_report_offline_with_all_sections(goog, sma_spec, tmp_path: Path) -> Non
     text = html_path.read_text()
     assert not re.search(r"<script[^>]+src=", text)           # plotly.js is inlined, no CDN
     assert text.count("Plotly.newPlot") == 4                    # equity, drawdown, monthly, fan
-    for title in ("Equity", "Drawdown (%)", "Monthly returns (%)", "Monte Carlo fan", "Trades"):
+    for title in ("Equity", "Drawdown (%)", "Monthly returns (%)", "Monte Carlo fan", "Trades", "Transaction costs"):
         assert title in text
+    assert "No execution spec" in text  # the TCA section says why it has no figures
     payload = json.loads(json_path.read_text())
     assert payload["metrics"]["trades"] == res.metrics["trades"]
     assert payload["monte_carlo"]["methods"]["return_bootstrap"]["runs"] == 50

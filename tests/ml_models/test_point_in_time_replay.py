@@ -39,4 +39,7 @@ def test_ml_votes_only_with_models_trained_before_now(tmp_path: Path, capsys: py
                 (abstained if "abstain" in v else voted).append((ts, v))
     assert voted and abstained
     assert all(ts > train_end for ts, _ in voted)  # never a model trained on its own future
-    assert all(ts < train_end and "after now" in v["abstain"] for ts, v in abstained)
+    # refused until the last bar it read (its labels read one bar past train_end): 2008-12-31
+    data_end = pd.Timestamp("2009-01-01", tz="UTC").value
+    assert all(ts >= data_end for ts, _ in voted)
+    assert all(ts < data_end and "after now" in v["abstain"] for ts, v in abstained)

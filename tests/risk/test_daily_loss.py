@@ -224,3 +224,21 @@ def test_midnight_clears_only_the_daily_loss_halt_not_a_breaker_at_the_same_scop
     g.update(_ns(2026, 3, 3, 15), 90_000.0)
     row = store.control("fleet")
     assert row is not None and row.halted and row.reason.startswith("extreme_move")
+
+
+def test_resume_actors_match_by_kind_as_well_as_by_name() -> None:
+    from tradefleet.risk.daily_loss import authorised
+
+    allowed = ["operator", "cli"]
+    assert authorised("operator", allowed) and authorised("cli", allowed)
+    assert authorised("cli:alice", allowed)  # the kind of cli:alice is listed
+    assert not authorised("mallory", allowed) and not authorised("mallory:cli", allowed)
+    assert not authorised("dashboard:bob", allowed)
+    store = MemoryRiskStore()
+    g = _guard(store, DailyLossConfig(resume_actors=["cli"]))
+    g.update(_ns(2026, 3, 2, 15), 100_000.0)
+    g.update(_ns(2026, 3, 2, 16), 90_000.0)
+    with pytest.raises(ResumeRefused):
+        g.resume("dashboard:bob", _ns(2026, 3, 2, 16, 1), 90_000.0)
+    g.resume("cli:alice", _ns(2026, 3, 2, 16, 2), 90_000.0)
+    assert not g.halted

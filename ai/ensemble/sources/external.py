@@ -2,12 +2,15 @@
 input is missing; none ever fabricates a score.
 
 * ``ml``: the promoted per-asset model of the ML registry (``tradefleet.ml_models.registry``).
-  A model trained on data past "now" is refused (it would look ahead in a replay).
+  A model that read a bar past "now" is refused (it would look ahead in a replay). With
+  ``[ml] replay_walk_forward`` a replay instead retrains on its simulated clock
+  (:mod:`tradefleet.ml_models.walkforward`): each vote names its model's cut-off and last bar.
 * ``news``: headlines from the data hub (NewsAPI, else RSS) scored by
   ``tradefleet.ml_models.sentiment`` (a local FinBERT-style model, else the Loughran-McDonald lexicon).
-  Live and paper only: headlines are not recorded for replay.
+  In a replay: from ``[replay] news`` (recorded headlines, point in time), else it abstains.
 * ``derivatives``: perpetual funding rate and open interest from the data hub (ccxt).
-  Live and paper only, for the same reason.
+  In a replay: from ``[replay] funding``, else it abstains (:mod:`.replayed`: nothing of
+  the kind is bundled).
 
 Tests and integrations can inject ``services.extras["ml.predictor"]`` (``predict(instrument,
 frame) -> float | None``, an up-probability) and ``services.extras["news.sentiment"]``
@@ -59,8 +62,11 @@ class RegistryPredictor:
             model = self.registry.load_promoted(instrument)
             end = pd.Timestamp(model.card.train_end)
             end_ns = int((end if end.tzinfo else end.tz_localize("UTC")).as_unit("ns").value)
+            # the last bar it read (labels look ahead by the horizon); older cards: the last row
+            end_ns = max(end_ns, int(model.card.params.get("data_end_ns") or 0))
             if end_ns > now:
-                self.last_reason = f"promoted {instrument} model was trained through {model.card.train_end}, after now"
+                self.last_reason = (f"promoted {instrument} model saw bars through "
+                                    f"{pd.Timestamp(end_ns, tz='UTC'):%Y-%m-%d %H:%M}, after now")
                 return None
             return float(model.predict_proba(self.data.frame(instrument), now))
         except MLError as exc:
@@ -83,6 +89,14 @@ class MLModelSource:
         injected = services.extras.get("ml.predictor")
         if injected is not None:
             return cls(injected)
+        ml = getattr(services.config, "ml", None)
+        if services.config.mode == "replay" and ml is not None and ml.replay_walk_forward:
+            # point in time: models retrained on the simulated clock from bars before each cut-off
+            from tradefleet.ml_models.training.schedule import spec_from_config
+            from tradefleet.ml_models.walkforward import WalkForwardModels, WalkForwardPredictor
+
+            models = WalkForwardModels(services.data.frame, spec_from_config(ml), ml.replay_retrain_days)
+            return cls(WalkForwardPredictor(models, services.data, services.clock))
         from tradefleet.ml_models.registry import ModelRegistry
 
         return cls(RegistryPredictor(ModelRegistry.from_config(services.config, services.clock),
@@ -96,7 +110,8 @@ class MLModelSource:
             why = getattr(self.predictor, "last_reason", "") or f"no model for {ctx.signal.instrument}"
             return Vote.abstained(self.name, f"unavailable: {why}")
         score = 2.0 * p - 1.0
-        return Vote(self.name, score, abs(score), detail={"p_up": round(p, 4)})
+        return Vote(self.name, score, abs(score),
+                    detail={"p_up": round(p, 4), **getattr(self.predictor, "last_detail", {})})
 
 
 class HubNewsSentiment:
@@ -135,11 +150,17 @@ class NewsSentimentSource:
         injected = services.extras.get("news.sentiment")
         if injected is not None:
             return cls(injected)
+        ml = getattr(services.config, "ml", None)
         if services.config.mode == "replay":
-            return cls(None, "unavailable: headlines are not recorded for replay")
+            recorded = getattr(getattr(services.config, "replay", None), "news", None)
+            if not recorded:  # nothing of the kind is bundled (see ai.ensemble.sources.replayed)
+                return cls(None, "unavailable: headlines are not recorded for replay")
+            from tradefleet.ai.ensemble.sources.replayed import RecordedHeadlines
+
+            return cls(RecordedHeadlines(recorded, getattr(ml, "sentiment_model_dir", None)),
+                       "no recorded headlines")
         from tradefleet.scrapers.hub import DataHub
 
-        ml = getattr(services.config, "ml", None)
         return cls(HubNewsSentiment(DataHub.from_services(services), getattr(ml, "sentiment_model_dir", None)))
 
     def vote(self, ctx: SourceContext) -> Vote:
@@ -170,14 +191,20 @@ class CryptoDerivativesSource:
     network: ClassVar[bool] = True
     max_age_ns: ClassVar[int] = 86_400 * NS
 
-    def __init__(self, hub: Any | None, reason: str = "") -> None:
+    def __init__(self, hub: Any | None, reason: str = "", recorded: Any = None) -> None:
         self.hub = hub
         self.reason = reason
+        self.recorded = recorded  # a replay's RecordedFunding (ai.ensemble.sources.replayed)
 
     @classmethod
     def build(cls, services: Services) -> CryptoDerivativesSource:
         if services.config.mode == "replay":
-            return cls(None, "unavailable: funding history is not recorded for replay")
+            recorded = getattr(getattr(services.config, "replay", None), "funding", None)
+            if not recorded:  # nothing of the kind is bundled (see ai.ensemble.sources.replayed)
+                return cls(None, "unavailable: funding history is not recorded for replay")
+            from tradefleet.ai.ensemble.sources.replayed import RecordedFunding
+
+            return cls(None, recorded=RecordedFunding(recorded))
         from tradefleet.scrapers.hub import DataHub
 
         return cls(DataHub.from_services(services))
@@ -185,6 +212,8 @@ class CryptoDerivativesSource:
     def vote(self, ctx: SourceContext) -> Vote:
         if ctx.gate.spec.asset_class.value != "crypto":
             return Vote.abstained(self.name, "not applicable: not a crypto instrument")
+        if self.recorded is not None:
+            return self._vote_recorded(ctx)
         if self.hub is None:
             return Vote.abstained(self.name, self.reason)
         symbol = f"{ctx.signal.instrument.split('/')[0]}/USDT:USDT"
@@ -198,3 +227,14 @@ class CryptoDerivativesSource:
         d = got.value
         return Vote(self.name, -math.tanh(d.funding_rate / 0.0005), 0.5,
                     detail={"symbol": symbol, "funding_rate": d.funding_rate, "open_interest": d.open_interest})
+
+    def _vote_recorded(self, ctx: SourceContext) -> Vote:
+        """Vote from the replay's recorded funding: the latest record at or before now."""
+        got = self.recorded.latest(ctx.signal.instrument, ctx.now_ns)
+        if got is None:
+            return Vote.abstained(self.name, f"no recorded funding for {ctx.signal.instrument} at or before now")
+        if ctx.now_ns - got.ts_ns > self.max_age_ns:
+            return Vote.abstained(self.name, f"unavailable: recorded funding stamped {got.ts_ns} is not current")
+        return Vote(self.name, -math.tanh(got.funding_rate / 0.0005), 0.5,
+                    detail={"instrument": ctx.signal.instrument, "funding_rate": got.funding_rate,
+                            "open_interest": got.open_interest, "recorded_ns": got.ts_ns})

@@ -104,3 +104,21 @@ def test_stored_fills_are_the_unique_fills_in_arrival_order(
         got = store.fills("tf-1")
     assert [((f.venue, f.trade_id), f.quantity) for f in got] == list(expected.items())
     assert sum((f.quantity for f in got), Decimal(0)) == sum(expected.values(), Decimal(0))
+
+
+def test_canonical_text_reads_sqlite_text_as_canonical_does() -> None:
+    """The fast text path (warm starts read tens of thousands of amounts) equals the
+    general one on every shape SQLite can hold, digit for digit and exponent for exponent."""
+    import random
+
+    from tradefleet.orchestrator.store.types import canonical_text
+
+    rng = random.Random(15)
+    texts = ["0", "-0", "0.000000000000", "-0.000", "100", "30.000", "0.000000000001", "1E+2", "1e-3", "-7.50",
+             "123456789012345678901234.100000000000", "-99999999999999999999999999.999999999999"]
+    for _ in range(2000):
+        d = Decimal(rng.randint(-10**14, 10**14)).scaleb(-rng.randint(0, 12))
+        texts.append(format(to_decimal(d), "f"))
+    for t in texts:
+        fast, slow = canonical_text(t), canonical(Decimal(t))
+        assert fast.as_tuple() == slow.as_tuple(), t
