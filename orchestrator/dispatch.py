@@ -373,6 +373,10 @@ class IntentDispatcher:
                                                             **({"limit": str(intent.limit)} if intent.limit else {}),
                                                             **({"execution": intent.execution.as_data()}
                                                                if intent.execution is not None else {}),
+                                                            **({"edge": intent.edge / len(intent.legs),
+                                                                "edge_basis": "touch"}
+                                                               if intent.edge is not None and intent.edge > 0
+                                                               else {}),
                                                             **({"stop": str(intent.stop)} if intent.stop else {})})
         result = self._judge(runner, group)
         if not result.approved:
