@@ -334,6 +334,11 @@ def calibration_job(config: AppConfig, kernel: Kernel, store: Any, clock: Clock)
     ex = config.execution
     live = ex.calibrate_accounts if ex.calibrate_accounts is not None else \
         [name for name, acc in config.accounts.items() if acc.live]
+    for name in live:
+        acc = config.accounts.get(name)
+        if acc is None or not acc.live:
+            raise ConfigError(f"execution.calibrate_accounts: {name!r} is not a live account in [accounts] "
+                              "(paper fills only measure the paper broker's own assumptions and never calibrate)")
     if not ex.calibrate_every or not live:
         return None
     job = CalibrationJob(kernel.engine, store, kernel.account, live, clock, ex.calibrate_min_samples,

@@ -105,6 +105,8 @@ class ReplaySummary:
     trading_state: dict[str, Any] = field(default_factory=dict)
     #: capital utilisation (avg gross exposure / equity per account, fleet, bot) and size refusals
     capital: dict[str, Any] = field(default_factory=dict)
+    #: each ensemble source: votes cast, abstentions and why (the commonest reasons)
+    ensemble: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -429,6 +431,9 @@ class Replay:
         )
         summary.trading_state = _trading_state(store, account, stats["end"] if stats["bars"] else None)
         summary.capital = engine.capital_report()
+        for gate in engine.pipeline.gates:
+            if gate.name == "ensemble" and callable(getattr(gate, "report", None)):
+                summary.ensemble = gate.report()
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
         store.commit()
         return summary
