@@ -325,8 +325,14 @@ class Engine:
         if data is None:
             return []
         runner.stats.evaluations += 1
+        ledger, bot = self.ledger, runner.name
+
+        def position(instrument: str) -> Decimal:
+            pos = ledger.position(bot, instrument)
+            return pos.quantity if pos is not None else Decimal(0)
+
         return runner.bot.on_tick(TickContext(runner.name, now_ns, runner.spec.instruments,  # type: ignore[attr-defined]
-                                              self.services.market, data))
+                                              self.services.market, data, position))
 
     def fault(self, runner: BotRunner, exc: BaseException) -> None:
         """Mark a bot faulted with its error, store it and alert."""
