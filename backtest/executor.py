@@ -46,14 +46,27 @@ def auto_workers(task_seconds: float, tasks: int, cpus: int | None = None,
                  start_seconds: float | None = None) -> int:
     """Workers for ``tasks`` jobs of about ``task_seconds`` each: a pool of ``cpus`` only when
     its estimated time (start-up plus the work spread over the workers) beats one process
-    doing it all; else 1 (in this process). Never slower than one process by the estimate."""
-    n = cpus if cpus is not None else _usable_cpus()
+    doing it all; else 1 (in this process). Never slower than one process by the estimate.
+    ``cpus`` defaults to the cores free now: the usable ones less the load average's other
+    runnable processes (a pool on a busy box gets no more cores than one process)."""
+    n = cpus if cpus is not None else _free_cpus()
     start = POOL_START_SECONDS if start_seconds is None else start_seconds
     if n <= 1 or tasks <= 1:
         return 1
     one = task_seconds * tasks
     pooled = start + one / min(n, tasks)
     return n if pooled < one else 1
+
+
+def _free_cpus() -> int:
+    """Usable cores not taken by other runnable processes (1-minute load average, this
+    process excluded)."""
+    usable = _usable_cpus()
+    try:
+        busy = os.getloadavg()[0] - 1.0
+    except OSError:  # not available: assume an idle box
+        busy = 0.0
+    return max(1, min(usable, int(usable - max(0.0, busy) + 0.5)))
 
 
 def _usable_cpus() -> int:

@@ -35,6 +35,7 @@ def _optimize(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(executor, "open_executor", spy)
     monkeypatch.setattr(executor, "POOL_START_SECONDS", start_seconds)
     monkeypatch.setattr(executor, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(executor.os, "getloadavg", lambda: (1.0, 1.0, 1.0))  # idle but for this process
     main(["optimize", "spx-sma-trend", "-p", "fast=5,10", "-p", "slow=50,100", "--from", "2010-01-01", "--json"])
     return chosen, json.loads(capsys.readouterr().out)
 
@@ -45,3 +46,11 @@ def test_optimize_runs_a_small_sweep_in_process_and_a_costly_one_in_a_pool(
     assert chosen == [1] and out["combos"] == 4  # four quick backtests: a pool would only add its start-up
     chosen, again = _optimize(capsys, monkeypatch, 0.0)  # a pool that starts for free always pays
     assert chosen == [2] and again["results"] == out["results"]
+
+
+def test_a_busy_box_counts_as_fewer_free_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(executor, "_usable_cpus", lambda: 2)
+    for load, free in ((0.2, 2), (1.0, 2), (1.6, 1), (2.0, 1), (14.0, 1)):
+        monkeypatch.setattr(executor.os, "getloadavg", lambda load=load: (load, load, load))
+        assert executor._free_cpus() == free, load
+    assert auto_workers(0.2, 100) == 1  # 20 s alone; a pool on a box this busy would not be faster
