@@ -326,6 +326,9 @@ def validate_fleet(config: AppConfig, fleet: str, *, start: str | None = None, e
         notes.append("skipped (no data in the window): " + "; ".join(f"{k}: {x}" for k, x in summary.skipped_bots.items()))
     if not ts:
         notes.append("no equity marks: nothing was replayed in the window")
+    elif len(ts) < 5 * (v.wf_folds + 1):
+        notes.append(f"only {len(ts)} equity marks for {v.wf_folds + 1} folds: the walk-forward figures rest on "
+                     "too few returns to mean much")
     return FleetValidation(
         fleet=fleet, ts_ns=now, passed=all(c.passed for c in checks),
         window={"start": summary.start, "end": summary.end, "data": "bundled" if not config.replay.data else "configured",

@@ -102,9 +102,17 @@ class LiveRunner:
 
     def ingest_ticks(self, name: str, symbols: list[str]) -> int:
         """Refresh an event bot's tick feed and put its new quotes in the market."""
-        bars = self.tick_feeds[name].refresh(symbols, self.clock.now_ns())
+        feed = self.tick_feeds[name]
+        bars = feed.refresh(symbols, self.clock.now_ns())
+        tape = getattr(feed, "tape", None)  # depth at the touch and public trades, when the feed has them
         for bar in bars:
             self.market.append(bar, quoted=True)
+            if tape is not None:
+                depth, prints = tape(bar.symbol)
+                if depth is not None:
+                    self.market.set_depth(bar.symbol, *depth)
+                if prints:
+                    self.market.add_prints(bar.symbol, prints)
             self.kernel.engine.on_bar(bar)
         self.bars += len(bars)
         return len(bars)

@@ -272,6 +272,11 @@ class Replay:
         market = MarketState(self.config.paper.spread_bps)
         for sym, frame in frames.items():
             market.load(sym, frame, quoted=sym in self.quoted)
+        for src in {id(v): v for v in self.sources.values()}.values():  # public trades: what maker quotes fill on
+            tape = getattr(src, "tape", None)
+            for sym, (ts, px, size) in (tape() if tape is not None else {}).items():
+                if sym in frames:
+                    market.load_tape(sym, ts, px, size)
         kernel = assemble(self.config, store=store, registry=registry, specs=specs, clock=clock, market=market,
                           instruments=instruments, account=f"replay-{run_id}")
         engine = kernel.engine

@@ -373,6 +373,10 @@ class IntentDispatcher:
                                                             **({"limit": str(intent.limit)} if intent.limit else {}),
                                                             **({"execution": intent.execution.as_data()}
                                                                if intent.execution is not None else {}),
+                                                            **({"edge": intent.edge / len(intent.legs),
+                                                                "edge_basis": "touch"}
+                                                               if intent.edge is not None and intent.edge > 0
+                                                               else {}),
                                                             **({"stop": str(intent.stop)} if intent.stop else {})})
         result = self._judge(runner, group)
         if not result.approved:
@@ -467,6 +471,9 @@ class IntentDispatcher:
             self._refuse(runner, quote, iid, now_ns, "venue_unsupported", why)
             return
         live = self.live.get(qid)
+        if e.control.halted:  # a halt withdraws resting quotes; the gates refuse new ones
+            self.cancel(qid)
+            live = None
         if live is not None:
             keep = self._unchanged(live, quote)
             if keep:

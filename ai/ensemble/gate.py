@@ -25,15 +25,16 @@ log = logging.getLogger(__name__)
 
 
 def builtin_sources() -> dict[str, type]:
-    """The eight built-in source classes by name (what the entry points register)."""
+    """The nine built-in source classes by name (what the entry points register)."""
     from tradefleet.ai.ensemble.sources.analyst import LLMAnalystSource
     from tradefleet.ai.ensemble.sources.consensus import BotConsensusSource
     from tradefleet.ai.ensemble.sources.external import CryptoDerivativesSource, MLModelSource, NewsSentimentSource
     from tradefleet.ai.ensemble.sources.macro import MacroSource
     from tradefleet.ai.ensemble.sources.technical import MultiTimeframeSource, TechnicalSource
+    from tradefleet.ai.ensemble.sources.whale import WhaleFlowSource
 
     classes: list[type] = [MLModelSource, LLMAnalystSource, MultiTimeframeSource, BotConsensusSource,
-                           TechnicalSource, CryptoDerivativesSource, MacroSource, NewsSentimentSource]
+                           TechnicalSource, CryptoDerivativesSource, MacroSource, NewsSentimentSource, WhaleFlowSource]
     return {c.name: c for c in classes}  # type: ignore[attr-defined]
 
 
@@ -87,6 +88,10 @@ class EnsembleGate:
         if signal.direction is Direction.FLAT:
             self.tracker.note_signal(signal)
             return Decision.passed(self.name, "exit_allowed", "exits are never held back by the ensemble")
+        if signal.meta.get("kind") == "quote":
+            # a two-sided quote's side is liquidity offered, not a view on direction: the
+            # ensemble neither refuses nor suppresses it (nor counts it as an opposing view)
+            return Decision.passed(self.name, "quote_side", "a quote's side is not a directional entry")
         opposing = self._opposing(signal, ctx.now_ns)
         self.tracker.note_signal(signal)
         if opposing is not None:

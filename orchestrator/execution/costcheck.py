@@ -130,6 +130,10 @@ class CostCheckedRisk:
         (evidence, None) within the budget, (evidence, the largest quantity within it)
         over it; None without a market to judge by."""
         cfg = self.desk.config
+        if getattr(self.desk.instruments.get(signal.instrument), "option", None) is not None:
+            # a listed option fills at its chain's touch: its spread is in the quote the bot priced,
+            # not an impact to weigh against a bps edge (a premium's spread is several % of it)
+            return None
         view = self.desk.view(signal.instrument)
         if view is None:
             return None

@@ -97,9 +97,15 @@ def _cli_resume_everything(_scope: str, _hold: dict, url: str) -> None:
 
 
 def _dashboard_resume(scope: str, _hold: dict, url: str) -> None:
+    """The dashboard's and Telegram's control object (Telegram: /resume BOT, /resume fleet:NAME)."""
     store = Store.open(url)
     try:
-        FleetControl(store, LiveClock(), BOTS).resume(scope.split(":", 1)[1], "dashboard:alice")
+        kind, name = scope.split(":", 1)
+        control = FleetControl(store, LiveClock(), BOTS)
+        if kind == "bot":
+            control.resume(name, "dashboard:alice")
+        else:
+            control.resume_fleet(name, "telegram:42")
     finally:
         store.close()
 
@@ -108,8 +114,9 @@ def _dashboard_resume(scope: str, _hold: dict, url: str) -> None:
     ({"risk": {"daily_loss": {"bot_pct": 0.002}}}, _cli_resume),
     ({"risk": {"daily_loss": {"bot_pct": 0.002}}}, _dashboard_resume),
     ({"risk": {"daily_loss": {"fleet_pct": 0.0005}}}, _cli_resume),
+    ({"risk": {"daily_loss": {"fleet_pct": 0.0005}}}, _dashboard_resume),
     ({"risk": {"daily_loss": {"bot_pct": 0.002}}}, _cli_resume_everything),
-], ids=["bot-cli", "bot-dashboard", "fleet-cli", "whole-fleet-cli"])
+], ids=["bot-cli", "bot-dashboard", "fleet-cli", "fleet-telegram", "whole-fleet-cli"])
 def test_operator_resume_lifts_a_scoped_daily_loss_hold_in_the_running_engine(tmp_path: Path, cfg: dict,
                                                                               act: Any) -> None:
     timeline = _replay_with_operator(tmp_path, cfg, act)
@@ -145,3 +152,24 @@ def test_a_resumed_hold_fires_again_when_the_loss_deepens_by_another_budget() ->
     assert "daily_loss" in book.sources("bot:a")
     midnight = int(datetime(2026, 3, 3, tzinfo=TZ).timestamp()) * NS
     assert book.holds()[0][2].expires_ns == midnight
+
+
+def test_a_restart_the_same_day_keeps_the_days_base() -> None:
+    """The loss before a restart still counts after it: the day's bases are saved with the risk state."""
+    from tradefleet.risk.persistence import MemoryRiskStore
+
+    cfg = PortfolioRiskConfig.model_validate({"daily_loss": {"bot_pct": 0.01}})
+    store = MemoryRiskStore()
+    capital = lambda _scope: 10_000.0  # noqa: E731 - 100 of loss per day
+    fleet = lambda _bot: "fx"  # noqa: E731
+    t0 = int(datetime(2026, 3, 2, 10, tzinfo=TZ).timestamp()) * NS
+    hour = 3600 * NS
+    before = ScopedDailyLoss(cfg, "America/New_York", StateBook(store=store), store)
+    before.update(t0, {"a": 0.0}, fleet, capital)
+    before.update(t0 + hour, {"a": -60.0}, fleet, capital)
+    book = StateBook(store=store)  # the process restarts
+    after = ScopedDailyLoss(cfg, "America/New_York", book, store)
+    after.update(t0 + 2 * hour, {"a": -60.0}, fleet, capital)
+    assert book.sources("bot:a") == []
+    after.update(t0 + 3 * hour, {"a": -100.0}, fleet, capital)  # 100 lost today, 40 of it after the restart
+    assert "daily_loss" in book.sources("bot:a")
