@@ -300,3 +300,20 @@ def test_validate_judges_an_option_bot_on_structure_trips(tmp_path: Path) -> Non
     assert rec.metrics["share_pnl"] == pytest.approx(100 * (95.0 - 85.0))
     failed = {c.name for c in rec.checks if not c.passed}
     assert failed == {"recorded_quotes"} and not rec.passed
+
+
+def test_an_option_position_restored_before_its_chain_is_listed_still_counts_x100() -> None:
+    """After a restart the ledger holds OCC positions before any chain lists them: the
+    multiplier is still 100 (from the symbol), never 1."""
+    from tradefleet.orchestrator.domain import Fill, Side
+    from tradefleet.orchestrator.kernel import multiplier_of
+    from tradefleet.orchestrator.portfolio import Ledger
+
+    ledger = Ledger(Decimal(10_000), lambda _s: 2.5, "acct", multiplier_of({}))
+    ledger.apply_fill("bot", Fill("c", "paper", "v", "t", "GOOG060317P00410000", Side.SELL, Decimal(2),
+                                  Decimal("3.00"), Decimal("1.30"), 0, 0))
+    assert ledger.cash() == Decimal(10_000) + 2 * 300 - Decimal("1.30")
+    assert ledger.positions_value() == Decimal(-2 * 250)
+    ledger.apply_fill("bot", Fill("d", "paper", "v", "t2", "GOOG", Side.BUY, Decimal(1), Decimal("3.00"),
+                                  Decimal(0), 0, 0))
+    assert ledger.cash() == Decimal(10_000) + 600 - Decimal("1.30") - 3
