@@ -317,3 +317,20 @@ def test_an_option_position_restored_before_its_chain_is_listed_still_counts_x10
     ledger.apply_fill("bot", Fill("d", "paper", "v", "t2", "GOOG", Side.BUY, Decimal(1), Decimal("3.00"),
                                   Decimal(0), 0, 0))
     assert ledger.cash() == Decimal(10_000) + 600 - Decimal("1.30") - 3
+
+
+def test_a_spread_whose_short_leg_is_assigned_early_unwinds_the_delivered_shares(tmp_path: Path) -> None:
+    """The condor's short put is assigned early (XYZ falls to 60): 100 shares arrive; the bot
+    holds no structure that wants shares, so it sells them at the next fire (found in the
+    GOOG 2008 replay: the shares used to stay, and every later entry was refused for gross
+    exposure)."""
+    days = _sessions("2015-01-02", "2015-03-19")
+    frame = _path(days, {"2015-02-23": 60.0})
+    spec = replace(GOOG_IRON_CONDOR, name="xyz-condor", instruments=("XYZ",),
+                   params={**GOOG_IRON_CONDOR.params, "take_profit": 0, "close_dte": 0})
+    summary, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-03-19")
+    shares = [f for f in _fills(con) if f[0] == "XYZ"]
+    assert [(s[1], s[2]) for s in shares] == [("buy", 100.0), ("sell", 100.0)], shares
+    assert shares[1][5] > shares[0][5]
+    pos = dict(con.execute("select instrument, quantity from positions").fetchall())
+    assert Decimal(pos["XYZ"]) == 0
