@@ -130,7 +130,7 @@ class PortfolioRiskGate:
         self.model = MarketModel(config)
         self._fleet_of = {**(fleet_of or {}), **config.fleet_of}
         self.budgets = CapitalBudgets(*declared(config, ()), default_pct=config.position_pct)
-        self.scoped_loss = ScopedDailyLoss(config, timezone, self.states)
+        self.scoped_loss = ScopedDailyLoss(config, timezone, self.states, self.store)
         self._limits: dict[tuple[str, str], ScopedLimits] = {}
         self._outcomes = OutcomeWatcher()
         self._exits_approved: dict[tuple[str, str], int] = {}
