@@ -104,7 +104,7 @@ class ScopedDailyLoss:
 
     def _save(self, now_ns: int) -> None:
         if self.store is not None:
-            self.store.save_risk_state(KEY, {"day": self.day, "base": self.base}, now_ns)
+            self.store.save_risk_state(KEY, {"day": self.day, "base": dict(self.base)}, now_ns)  # a copy: kept until the commit
 
     def held(self) -> list[str]:
         """Return the scopes this budget holds now."""
