@@ -59,7 +59,8 @@ def _run(tmp_path: Path, quotes: Path, end: str = "2015-03-20") -> tuple[Any, Pa
 def test_wheel_leg_fills_at_the_files_bid_and_is_assigned_at_expiry(tmp_path: Path) -> None:
     quotes = _write(tmp_path, QUOTES)
     summary, db = _run(tmp_path, quotes)
-    fills = _fills(sqlite3.connect(db))
+    con = sqlite3.connect(db)
+    fills = _fills(con)
     # the only session with a chain is 2015-02-13: the wheel sells the 90 put (5 % below 99/101, rounded
     # down to a listed strike of the file) at the file's bid, 1.13 (no model would quote that)
     put = parse_occ(fills[0][0])
@@ -71,6 +72,8 @@ def test_wheel_leg_fills_at_the_files_bid_and_is_assigned_at_expiry(tmp_path: Pa
     # value 5, 100 shares arrive at 85 (no fee)
     assert [(f[0] == "XYZ", f[1], f[2], f[3], f[4]) for f in fills[1:]] == [
         (False, "buy", 1.0, 5.0, 0.0), (True, "buy", 100.0, 85.0, 0.0)]
+    reasons = [r for (r,) in con.execute("select reason from gate_decisions where gate = 'settlement' order by rowid")]
+    assert reasons == ["assigned", "assigned_delivery"]  # at expiry, not early
     pnl = 100 * 1.13 - FEE - 100 * 5.0  # premium, fee, intrinsic paid; shares held at their cost
     assert summary.equity == pytest.approx(100_000 + pnl, abs=0.01)
     assert summary.to_dict()["option_chains"] == {"XYZ": f"quotes from {quotes}"}
