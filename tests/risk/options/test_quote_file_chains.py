@@ -80,6 +80,27 @@ def test_wheel_leg_fills_at_the_files_bid_and_is_assigned_at_expiry(tmp_path: Pa
     assert "model" not in summary.option_chains["XYZ"]
 
 
+def test_validate_labels_a_quote_file_run_by_its_files(tmp_path: Path) -> None:
+    from tradefleet.app.option_validation import validate_option_bot
+    from tradefleet.backtest.config import ValidationConfig
+
+    quotes = _write(tmp_path, QUOTES)
+    data = tmp_path / "generated_xyz.parquet"
+    _path(_sessions("2015-01-02", "2015-03-20"), {"2015-03-20": 85.0}).to_parquet(data)
+    spec = replace(GOOG_WHEEL, name="xyz-wheel", instruments=("XYZ",), params={**GOOG_WHEEL.params, "take_profit": 0})
+    reg = Registry.discover()
+    reg.add_entry("bots", spec.name, "test", lambda: spec)
+    app = AppConfig.model_validate({"pipeline": {"stages": ["risk"]}, "replay": {
+        "data": {"XYZ": str(data)}, "start": "2015-01-02", "end": "2015-03-20"},
+        "options": {"chain_files": {"XYZ": str(quotes)}}})
+    rec = validate_option_bot(spec, app, ValidationConfig(min_trades=1, min_win_rate=0.0, min_sharpe=-99), registry=reg)
+    assert rec.data == f"XYZ: quotes from {quotes}" and "model" not in rec.data
+    assert {c.name: c.passed for c in rec.checks}["recorded_quotes"] is True
+    assert rec.metrics["model_priced"] == 0.0 and rec.walk_forward["method"] == "replay on quote files"
+    # the put trip by hand: premium 1.13 at the file's bid, intrinsic 5 paid at expiry, one fee
+    assert rec.walk_forward["structure_trips"][0]["pnl"] == pytest.approx(100 * (1.13 - 5.0) - FEE)
+
+
 def test_a_parquet_quote_file_works_the_same(tmp_path: Path) -> None:
     csv = _write(tmp_path, QUOTES)
     pq = tmp_path / "generated_xyz_quotes.parquet"
