@@ -80,6 +80,17 @@ def test_wheel_leg_fills_at_the_files_bid_and_is_assigned_at_expiry(tmp_path: Pa
     assert "model" not in summary.option_chains["XYZ"]
 
 
+def test_a_held_leg_is_marked_at_the_files_later_quotes(tmp_path: Path) -> None:
+    # the put sold on 2015-02-13 at 1.13 is quoted again on 2015-03-13 at 0.40/0.50 (mid 0.45);
+    # 2015-03-16 has no quote, so the last one stands: the short put is marked at 0.45, not at
+    # its 2015-02-13 mid (1.27) nor at any model price
+    later = "2015-03-13,XYZ,2015-03-20,90,put,0.40,0.50,,,,"
+    summary, _ = _run(tmp_path, _write(tmp_path, [*QUOTES, later]), end="2015-03-16")
+    assert summary.open_positions == 1
+    assert summary.unrealized_pnl == pytest.approx(100 * (1.13 - 0.45), abs=0.01)
+    assert summary.equity == pytest.approx(100_000 + 100 * (1.13 - 0.45) - FEE, abs=0.01)
+
+
 def test_validate_labels_a_quote_file_run_by_its_files(tmp_path: Path) -> None:
     from tradefleet.app.option_validation import validate_option_bot
     from tradefleet.backtest.config import ValidationConfig
