@@ -242,3 +242,10 @@ def test_resume_actors_match_by_kind_as_well_as_by_name() -> None:
         g.resume("dashboard:bob", _ns(2026, 3, 2, 16, 1), 90_000.0)
     g.resume("cli:alice", _ns(2026, 3, 2, 16, 2), 90_000.0)
     assert not g.halted
+
+
+def test_an_account_in_deficit_reports_no_limit() -> None:
+    g = _guard(MemoryRiskStore())
+    g.update(_ns(2026, 3, 2, 15), -100.0)
+    r = g.report(-100.0)
+    assert r["limit"] == 0.0 and r["use"] == 0.0 and not r["halted"]
