@@ -249,3 +249,9 @@ def test_an_account_in_deficit_reports_no_limit() -> None:
     g.update(_ns(2026, 3, 2, 15), -100.0)
     r = g.report(-100.0)
     assert r["limit"] == 0.0 and r["use"] == 0.0 and not r["halted"]
+
+
+def test_a_limit_under_one_unit_still_reports_its_use() -> None:
+    g = _guard(MemoryRiskStore(), DailyLossConfig(pct=None, amount=0.5))
+    g.update(_ns(2026, 3, 2, 15), 100.0)
+    assert g.report(99.8)["use"] == pytest.approx(0.4)
