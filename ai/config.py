@@ -23,6 +23,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "derivatives": 10.0,
     "macro": 10.0,
     "news": 5.0,
+    "whale": 10.0,  # large-order flow of binary contracts; abstains on everything else
 }
 
 

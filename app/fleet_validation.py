@@ -8,7 +8,8 @@ A fleet is the bots whose ``[risk] fleet_of`` entry (else their family) names it
    (the operator's store only receives the verdict).
 2. **Judges the combined equity** (the account's daily snapshots): closed trades, win rate,
    annualised Sharpe, deepest drawdown, against ``[validation]``'s thresholds
-   (``min_trades``, ``min_win_rate``, ``min_sharpe``, ``max_drawdown``), and no member faulted.
+   (``min_trades``, ``min_win_rate``, ``min_sharpe``, ``max_drawdown``), no member faulted,
+   and no member replayed generated (synthetic) quotes.
 3. **Out of sample, walking forward**: the replay window is cut into ``wf_folds + 1``
    equal stretches of time; the first is the warm-up in which the allocator, Kelly and the
    regime models learn; each later fold is traded with what was learnt before it only (the
@@ -277,6 +278,7 @@ def validate_fleet(config: AppConfig, fleet: str, *, start: str | None = None, e
                "capital_utilisation": summary.capital.get("account_avg_gross_of_equity"),
                "size_refusal_pct": summary.capital.get("size_refusal_pct")}
     faulted = [b.name for b in summary.bots if b.status == "faulted"]
+    synthetic = _synthetic_members(config, reg, ran)
 
     def ge(x: float, t: float) -> bool:
         return isinstance(x, int | float) and math.isfinite(x) and x >= t
@@ -289,6 +291,8 @@ def validate_fleet(config: AppConfig, fleet: str, *, start: str | None = None, e
         Check("wf_oos_sharpe", _num(wf["oos_sharpe"]), f"> {v.min_oos_sharpe:g}",
               math.isfinite(wf["oos_sharpe"]) and wf["oos_sharpe"] > v.min_oos_sharpe),
         Check("members_healthy", len(faulted) == 0, "no member faulted", not faulted),
+        # a result on generated quotes is reported, never a GO (as for each bot's quote replay)
+        Check("recorded_data", not synthetic, "no member on generated data", not synthetic),
     ]
     vstore = validations
     total_pnl = sum(s[-1] for s in pnl.values() if s) if pnl else 0.0
@@ -315,10 +319,16 @@ def validate_fleet(config: AppConfig, fleet: str, *, start: str | None = None, e
         rows.append(row)
     notes = ["out-of-sample: fold 0 is warm-up; folds 1..K are traded with what the allocator, Kelly and "
              "the regime models learnt before each (bot parameters are their defaults, not re-fitted)"]
+    if synthetic:
+        notes.append(f"generated data: {', '.join(synthetic)} replay the {config.replay.snapshots!r} session "
+                     "(synthetic, not recorded): the fleet cannot pass on it")
     if summary.skipped_bots:
         notes.append("skipped (no data in the window): " + "; ".join(f"{k}: {x}" for k, x in summary.skipped_bots.items()))
     if not ts:
         notes.append("no equity marks: nothing was replayed in the window")
+    elif len(ts) < 5 * (v.wf_folds + 1):
+        notes.append(f"only {len(ts)} equity marks for {v.wf_folds + 1} folds: the walk-forward figures rest on "
+                     "too few returns to mean much")
     return FleetValidation(
         fleet=fleet, ts_ns=now, passed=all(c.passed for c in checks),
         window={"start": summary.start, "end": summary.end, "data": "bundled" if not config.replay.data else "configured",
@@ -329,6 +339,23 @@ def validate_fleet(config: AppConfig, fleet: str, *, start: str | None = None, e
                  "size_refusals": summary.capital.get("size_refusals"),
                  "size_refusal_pct": summary.capital.get("size_refusal_pct")},
         equity=curve, member_pnl=pnl, notes=notes)
+
+
+def _synthetic_members(config: AppConfig, registry: Registry, members: list[str]) -> list[str]:
+    """The members whose replay ran on generated quotes (their tick source is not recorded)."""
+    out = []
+    for name in members:
+        bot = registry.bot(name).bot
+        if not (bot.event_driven and getattr(bot, "tick_source", None)):
+            continue
+        try:
+            source = registry.get("providers", bot.tick_source).from_config(config)
+            kind = dict(getattr(source, "provenance", {}) or {}).get("kind")
+        except Exception:  # noqa: BLE001 - a source that cannot say is not recorded
+            kind = None
+        if kind != "recorded":
+            out.append(name)
+    return out
 
 
 def _num(x: float) -> float | None:

@@ -102,9 +102,17 @@ class LiveRunner:
 
     def ingest_ticks(self, name: str, symbols: list[str]) -> int:
         """Refresh an event bot's tick feed and put its new quotes in the market."""
-        bars = self.tick_feeds[name].refresh(symbols, self.clock.now_ns())
+        feed = self.tick_feeds[name]
+        bars = feed.refresh(symbols, self.clock.now_ns())
+        tape = getattr(feed, "tape", None)  # depth at the touch and public trades, when the feed has them
         for bar in bars:
             self.market.append(bar, quoted=True)
+            if tape is not None:
+                depth, prints = tape(bar.symbol)
+                if depth is not None:
+                    self.market.set_depth(bar.symbol, *depth)
+                if prints:
+                    self.market.add_prints(bar.symbol, prints)
             self.kernel.engine.on_bar(bar)
         self.bars += len(bars)
         return len(bars)
@@ -326,6 +334,11 @@ def calibration_job(config: AppConfig, kernel: Kernel, store: Any, clock: Clock)
     ex = config.execution
     live = ex.calibrate_accounts if ex.calibrate_accounts is not None else \
         [name for name, acc in config.accounts.items() if acc.live]
+    for name in live:
+        acc = config.accounts.get(name)
+        if acc is None or not acc.live:
+            raise ConfigError(f"execution.calibrate_accounts: {name!r} is not a live account in [accounts] "
+                              "(paper fills only measure the paper broker's own assumptions and never calibrate)")
     if not ex.calibrate_every or not live:
         return None
     job = CalibrationJob(kernel.engine, store, kernel.account, live, clock, ex.calibrate_min_samples,

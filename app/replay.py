@@ -105,6 +105,8 @@ class ReplaySummary:
     trading_state: dict[str, Any] = field(default_factory=dict)
     #: capital utilisation (avg gross exposure / equity per account, fleet, bot) and size refusals
     capital: dict[str, Any] = field(default_factory=dict)
+    #: each ensemble source: votes cast, abstentions and why (the commonest reasons)
+    ensemble: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -270,6 +272,11 @@ class Replay:
         market = MarketState(self.config.paper.spread_bps)
         for sym, frame in frames.items():
             market.load(sym, frame, quoted=sym in self.quoted)
+        for src in {id(v): v for v in self.sources.values()}.values():  # public trades: what maker quotes fill on
+            tape = getattr(src, "tape", None)
+            for sym, (ts, px, size) in (tape() if tape is not None else {}).items():
+                if sym in frames:
+                    market.load_tape(sym, ts, px, size)
         kernel = assemble(self.config, store=store, registry=registry, specs=specs, clock=clock, market=market,
                           instruments=instruments, account=f"replay-{run_id}")
         engine = kernel.engine
@@ -424,6 +431,9 @@ class Replay:
         )
         summary.trading_state = _trading_state(store, account, stats["end"] if stats["bars"] else None)
         summary.capital = engine.capital_report()
+        for gate in engine.pipeline.gates:
+            if gate.name == "ensemble" and callable(getattr(gate, "report", None)):
+                summary.ensemble = gate.report()
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
         store.commit()
         return summary

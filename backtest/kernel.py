@@ -22,7 +22,8 @@ bar on, a scheduled algorithm (TWAP) wants ``plan[slice(d)]`` of the parent sent
 ``participation x`` the volume of the bars after the signal bar; past the horizon the rest
 is due; each child is capped at ``participation`` of bar ``d``'s volume and whole lots, and
 fills like any market order of bar ``d`` (next open or this close). An exit stops the
-parent. Every fill of a child is listed in the children array (for transaction-cost
+parent: at the next open before the child decided with it (replay cancels that child); at
+the close after it (replay's child has filled at that close before the bots fire). Every fill of a child is listed in the children array (for transaction-cost
 analysis). Takers pay an impact of ``P_IMPACT`` bps per % of the fill bar's volume (at most
 ``P_MAXIMPACT`` bps) on top of the slippage, as the paper broker does (0: none).
 
@@ -162,127 +163,138 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
                         tgt = 1
                     elif s < 0:
                         tgt = -1 if allow_short else 0
-                if tgt != prev_tgt:
-                    prev_tgt = tgt
-                    if direction != 0 and direction != tgt:
-                        working = False  # an exit stops a worked entry
-                        if pos != 0.0:
-                            vi = volume[i] if has_vol else 0.0
-                            px = px0 * (1.0 - direction * (sl + _impact(abs(pos), vi, imp_coef, imp_cap)))
-                            f = abs(pos) * px * fee
-                            cash += pos * px - f
-                            pnl = pos * (px - entry_px) - entry_fee - f
-                            trades[nt, T_EXIT_I] = i
-                            trades[nt, T_EXIT_PX] = px
-                            trades[nt, T_FEES] = entry_fee + f
-                            trades[nt, T_PNL] = pnl
-                            trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
-                            trades[nt, T_REASON] = R_SIGNAL
-                            nt += 1
-                        pos = 0.0
-                        direction = 0
-                        want = 0.0
-                    if tgt != 0 and direction == 0 and algo != ALGO_NONE:
-                        # a worked entry: the parent, sized like the risk gate; children below
-                        parent = _lots(size * cash / close[k], lot)
-                        if parent > 0.0:
-                            working = True
-                            sent = 0.0
-                            vseen = 0.0
-                            astart = k
-                            direction = tgt
-                            entered = -1
-                            stop_lvl = stop_px[k if per_bar_stop else 0]
-                            tgt_lvl = target_px[k if per_bar_tgt else 0]
-                    elif tgt != 0 and direction == 0:
-                        px = px0 * (1.0 + tgt * sl)
-                        units = size * cash / (px * (1.0 + fee))
-                        if volcap > 0.0 and volume[i] > 0.0 and units > volcap * volume[i]:
-                            want = units - volcap * volume[i]
-                            units = volcap * volume[i]
-                        if imp_coef > 0.0 and units > 0.0:
-                            px = px0 * (1.0 + tgt * (sl + _impact(units, volume[i], imp_coef, imp_cap)))
-                        if units > 0.0:
-                            entry_fee = units * px * fee
-                            pos = tgt * units
-                            cash -= pos * px + entry_fee
-                            direction = tgt
-                            entry_px = px
-                            peak = px
-                            entered = i
-                            trades[nt, T_ENTRY_I] = i
-                            trades[nt, T_DIR] = tgt
-                            trades[nt, T_UNITS] = units
-                            trades[nt, T_ENTRY_PX] = px
-                            stop_lvl = stop_px[k if per_bar_stop else 0]
-                            tgt_lvl = target_px[k if per_bar_tgt else 0]
-                            if sl_pct > 0.0:
-                                lvl = px * (1.0 - tgt * sl_pct)
-                                if np.isnan(stop_lvl) or (lvl - stop_lvl) * tgt > 0:
-                                    stop_lvl = lvl
-                            if tp_pct > 0.0:
-                                lvl = px * (1.0 + tgt * tp_pct)
-                                if np.isnan(tgt_lvl) or (tgt_lvl - lvl) * tgt > 0:
-                                    tgt_lvl = lvl
-                if working and k >= astart:
-                    # the worked entry's child decided at bar k, filled at px0 of this bar
-                    j = k - astart
-                    if j > 0 and has_vol:
-                        vseen += volume[k]
-                    if algo == ALGO_POV:
-                        due = min(rate * vseen, parent)
-                    else:
-                        s_i = min(int(j / slice_bars + 1e-9), plan.shape[0] - 1)
-                        due = parent * plan[s_i]
-                    q = _lots(due - sent, lot)
-                    if j >= horizon_bars - 1e-9:
-                        q = parent - sent  # the horizon is over: the rest goes now
-                    if part > 0.0 and has_vol and volume[k] > 0.0:
-                        q = min(q, _lots(part * volume[k], lot))
-                    if q > 0.0:
-                        vi = volume[i] if has_vol else 0.0
-                        px = px0 * (1.0 + direction * (sl + _impact(q, vi, imp_coef, imp_cap)))
-                        f = q * px * fee
-                        cash -= direction * q * px + f
-                        if pos == 0.0:
-                            entry_px = px
-                            entry_fee = 0.0
-                            peak = px
-                            entered = i
-                            trades[nt, T_ENTRY_I] = i
-                            trades[nt, T_DIR] = direction
+                # the child of a worked entry decided at bar k: in close mode it fills at this
+                # close before an exit decided at the same close (as in replay, where the
+                # execution layer sends it when the bar closes, before the bots fire); at the
+                # next open an exit decided at k stops it first (its child is canceled)
+                just = False
+                for step in range(3):
+                    if step == 1:
+                        if tgt != prev_tgt:
+                            prev_tgt = tgt
+                            if direction != 0 and direction != tgt:
+                                working = False  # an exit stops a worked entry
+                                if pos != 0.0:
+                                    vi = volume[i] if has_vol else 0.0
+                                    px = px0 * (1.0 - direction * (sl + _impact(abs(pos), vi, imp_coef, imp_cap)))
+                                    f = abs(pos) * px * fee
+                                    cash += pos * px - f
+                                    pnl = pos * (px - entry_px) - entry_fee - f
+                                    trades[nt, T_EXIT_I] = i
+                                    trades[nt, T_EXIT_PX] = px
+                                    trades[nt, T_FEES] = entry_fee + f
+                                    trades[nt, T_PNL] = pnl
+                                    trades[nt, T_RET] = pnl / (abs(pos) * entry_px)
+                                    trades[nt, T_REASON] = R_SIGNAL
+                                    nt += 1
+                                pos = 0.0
+                                direction = 0
+                                want = 0.0
+                            if tgt != 0 and direction == 0 and algo != ALGO_NONE:
+                                # a worked entry: the parent, sized like the risk gate; children below
+                                parent = _lots(size * cash / close[k], lot)
+                                if parent > 0.0:
+                                    working = True
+                                    just = True
+                                    sent = 0.0
+                                    vseen = 0.0
+                                    astart = k
+                                    direction = tgt
+                                    entered = -1
+                                    stop_lvl = stop_px[k if per_bar_stop else 0]
+                                    tgt_lvl = target_px[k if per_bar_tgt else 0]
+                            elif tgt != 0 and direction == 0:
+                                px = px0 * (1.0 + tgt * sl)
+                                units = size * cash / (px * (1.0 + fee))
+                                if volcap > 0.0 and volume[i] > 0.0 and units > volcap * volume[i]:
+                                    want = units - volcap * volume[i]
+                                    units = volcap * volume[i]
+                                if imp_coef > 0.0 and units > 0.0:
+                                    px = px0 * (1.0 + tgt * (sl + _impact(units, volume[i], imp_coef, imp_cap)))
+                                if units > 0.0:
+                                    entry_fee = units * px * fee
+                                    pos = tgt * units
+                                    cash -= pos * px + entry_fee
+                                    direction = tgt
+                                    entry_px = px
+                                    peak = px
+                                    entered = i
+                                    trades[nt, T_ENTRY_I] = i
+                                    trades[nt, T_DIR] = tgt
+                                    trades[nt, T_UNITS] = units
+                                    trades[nt, T_ENTRY_PX] = px
+                                    stop_lvl = stop_px[k if per_bar_stop else 0]
+                                    tgt_lvl = target_px[k if per_bar_tgt else 0]
+                                    if sl_pct > 0.0:
+                                        lvl = px * (1.0 - tgt * sl_pct)
+                                        if np.isnan(stop_lvl) or (lvl - stop_lvl) * tgt > 0:
+                                            stop_lvl = lvl
+                                    if tp_pct > 0.0:
+                                        lvl = px * (1.0 + tgt * tp_pct)
+                                        if np.isnan(tgt_lvl) or (tgt_lvl - lvl) * tgt > 0:
+                                            tgt_lvl = lvl
+                        elif direction != 0 and want > 0.0 and entered < i:
+                            # the rest of a volume-capped entry: at this bar's open, at most the cap again
+                            add = want
+                            if volume[i] > 0.0 and add > volcap * volume[i]:
+                                add = volcap * volume[i]
+                            px = open_[i] * (1.0 + direction * sl)
+                            f = add * px * fee
+                            cash -= direction * add * px + f
+                            entry_px = (abs(pos) * entry_px + add * px) / (abs(pos) + add)
+                            entry_fee += f
+                            pos += direction * add
+                            want -= add
+                            trades[nt, T_UNITS] = abs(pos)
+                            trades[nt, T_ENTRY_PX] = entry_px
+                        continue
+                    if (step == 0 and not at_close) or (step == 2 and at_close and not just):
+                        continue
+                    if working and k >= astart:
+                        # the worked entry's child decided at bar k, filled at px0 of this bar
+                        j = k - astart
+                        if j > 0 and has_vol:
+                            vseen += volume[k]
+                        if algo == ALGO_POV:
+                            due = min(rate * vseen, parent)
                         else:
-                            entry_px = (abs(pos) * entry_px + q * px) / (abs(pos) + q)
-                        entry_fee += f
-                        pos += direction * q
-                        sent += q
-                        trades[nt, T_UNITS] = abs(pos)
-                        trades[nt, T_ENTRY_PX] = entry_px
-                        kids[nc, C_TRADE] = nt
-                        kids[nc, C_FILL_I] = i
-                        kids[nc, C_DECIDE_I] = k
-                        kids[nc, C_QTY] = q
-                        kids[nc, C_PX] = px
-                        kids[nc, C_FEE] = f
-                        kids[nc, C_START_I] = astart
-                        kids[nc, C_PARENT] = parent
-                        nc += 1
-                    if sent >= parent:
-                        working = False
-                elif direction != 0 and want > 0.0 and entered < i:
-                    # the rest of a volume-capped entry: at this bar's open, at most the cap again
-                    add = want
-                    if volume[i] > 0.0 and add > volcap * volume[i]:
-                        add = volcap * volume[i]
-                    px = open_[i] * (1.0 + direction * sl)
-                    f = add * px * fee
-                    cash -= direction * add * px + f
-                    entry_px = (abs(pos) * entry_px + add * px) / (abs(pos) + add)
-                    entry_fee += f
-                    pos += direction * add
-                    want -= add
-                    trades[nt, T_UNITS] = abs(pos)
-                    trades[nt, T_ENTRY_PX] = entry_px
+                            s_i = min(int(j / slice_bars + 1e-9), plan.shape[0] - 1)
+                            due = parent * plan[s_i]
+                        q = _lots(due - sent, lot)
+                        if j >= horizon_bars - 1e-9:
+                            q = parent - sent  # the horizon is over: the rest goes now
+                        if part > 0.0 and has_vol and volume[k] > 0.0:
+                            q = min(q, _lots(part * volume[k], lot))
+                        if q > 0.0:
+                            vi = volume[i] if has_vol else 0.0
+                            px = px0 * (1.0 + direction * (sl + _impact(q, vi, imp_coef, imp_cap)))
+                            f = q * px * fee
+                            cash -= direction * q * px + f
+                            if pos == 0.0:
+                                entry_px = px
+                                entry_fee = 0.0
+                                peak = px
+                                entered = i
+                                trades[nt, T_ENTRY_I] = i
+                                trades[nt, T_DIR] = direction
+                            else:
+                                entry_px = (abs(pos) * entry_px + q * px) / (abs(pos) + q)
+                            entry_fee += f
+                            pos += direction * q
+                            sent += q
+                            trades[nt, T_UNITS] = abs(pos)
+                            trades[nt, T_ENTRY_PX] = entry_px
+                            kids[nc, C_TRADE] = nt
+                            kids[nc, C_FILL_I] = i
+                            kids[nc, C_DECIDE_I] = k
+                            kids[nc, C_QTY] = q
+                            kids[nc, C_PX] = px
+                            kids[nc, C_FEE] = f
+                            kids[nc, C_START_I] = astart
+                            kids[nc, C_PARENT] = parent
+                            nc += 1
+                        if sent >= parent:
+                            working = False
                 continue
             if direction == 0 or pos == 0.0 or (at_close and entered == i):
                 continue

@@ -81,8 +81,12 @@ def _counted(gate):
 
 report.build_report = _counted
 config = AppConfig() if stages is None else AppConfig.model_validate({"pipeline": {"stages": stages}})
+import time
+cpu0 = time.process_time()
 s = run_replay(config, store_url=store, start=start, end=end)
+cpu = time.process_time() - cpu0
 print(json.dumps({"events": s.bar_events, "events_per_s": s.events_per_second, "loop_s": s.wall_seconds,
+                  "run_cpu_s": cpu, "events_per_cpu_s": s.bar_events / cpu,
                   "fills": s.fills, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   **counts}))
 """
@@ -113,11 +117,16 @@ def pipeline_side_by_side(repeat: int, start: str | None, end: str | None) -> di
         out[name] = {"events": rs[0]["events"], "median_events_per_s": round(statistics.median(rates)),
                      "all_events_per_s": [round(r) for r in rates],
                      "median_loop_s": round(statistics.median(r["loop_s"] for r in rs), 3),
+                     "median_events_per_cpu_s": round(statistics.median(r["events_per_cpu_s"] for r in rs)),
+                     "median_run_cpu_s": round(statistics.median(r["run_cpu_s"] for r in rs), 2),
                      "peak_rss_mb": round(max(r["peak_rss_mb"] for r in rs), 1),
                      **{k: rs[-1][k] for k in ("risk_state_statements", "risk_state_rows", "risk_reports_built")}}
     k = out["kernel"]["median_events_per_s"]  # type: ignore[index]
     f = out["full"]["median_events_per_s"]  # type: ignore[index]
     out["full_over_kernel"] = round(f / k, 3) if k else None
+    kc = out["kernel"]["median_events_per_cpu_s"]  # type: ignore[index]
+    fc = out["full"]["median_events_per_cpu_s"]  # type: ignore[index]
+    out["full_over_kernel_cpu"] = round(fc / kc, 3) if kc else None
     out["loadavg_before"] = [round(x, 2) for x in load_before]
     out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
@@ -142,10 +151,11 @@ def main() -> None:
         for name in ("kernel", "full"):
             x = r[name]
             print(f"  {name:7} {x['median_events_per_s']:>9,} events/s (median; all {x['all_events_per_s']})"  # type: ignore[index]
-                  f"  loop {x['median_loop_s']} s  peak RSS {x['peak_rss_mb']} MB"  # type: ignore[index]
+                  f"  loop {x['median_loop_s']} s  CPU {x['median_events_per_cpu_s']:,} events/CPU-s"  # type: ignore[index]
+                  f" (whole run {x['median_run_cpu_s']} CPU-s)  peak RSS {x['peak_rss_mb']} MB"  # type: ignore[index]
                   f"  risk_state writes {x['risk_state_statements']} ({x['risk_state_rows']} rows),"  # type: ignore[index]
                   f" reports built {x['risk_reports_built']}")  # type: ignore[index]
-        print(f"  full / kernel = {r['full_over_kernel']}")
+        print(f"  full / kernel = {r['full_over_kernel']} (wall), {r['full_over_kernel_cpu']} (CPU, whole run)")
         w = r["first_full_run_fresh_folder"]
         print(f"  first full run in a fresh folder (fits the regime models): {w['events_per_s']:,.0f} events/s,"  # type: ignore[index]
               f" loop {w['loop_s']} s")  # type: ignore[index]

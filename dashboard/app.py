@@ -91,6 +91,9 @@ def create_app(config: KernelConfig, store_url: str | None, clock: Clock, *, hos
     from tradefleet.dashboard.prediction_view import register as register_prediction
 
     register_prediction(app, config, clock)  # /prediction: live prediction markets (its own module)
+    from tradefleet.dashboard.options_view import register as register_options
+
+    register_options(app, config, store, clock)  # /options: option legs, Greeks, collateral by structure
     from tradefleet.dashboard.metrics import install_metrics
 
     if config.metrics.enabled:

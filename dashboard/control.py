@@ -54,6 +54,13 @@ class FleetControl:
             return self._set(bot_scope(bot), actor, paused=False, reason="resumed by operator")
         return self._set(FLEET, actor, paused=False, halted=False, reason="resumed by operator")
 
+    def resume_fleet(self, fleet: str, actor: str) -> ControlState:
+        """Resume one fleet (a family or a ``[risk] fleet_of`` name): a running engine lifts
+        its daily-loss hold at the next control poll and re-bases its budget."""
+        if not fleet.strip() or ":" in fleet:
+            raise ControlError(f"{fleet!r} is not a fleet name")
+        return self._set(f"fleet:{fleet.strip()}", actor, paused=False, halted=False, reason="resumed by operator")
+
     def halt(self, reason: str, actor: str) -> ControlState:
         """Halt the fleet: no new exposure anywhere; exits still pass."""
         if not reason.strip():

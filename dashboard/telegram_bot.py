@@ -1,6 +1,6 @@
 """One Telegram bot for the whole fleet (python-telegram-bot).
 
-Commands: /status /bots /pause [bot] /resume [bot] /halt reason /positions /pnl /daily
+Commands: /status /bots /pause [bot] /resume [bot | fleet:NAME] /halt reason /positions /pnl /daily
 /validate [bot]. Deny by default: an update counts only if its user id is in
 ``[telegram].allowed_users`` AND its chat id in ``allowed_chats``; anything else is
 ignored (no reply) and logged; with an empty allowlist no command is accepted. Control
@@ -224,8 +224,11 @@ class FleetTelegram:
             return f"paused {bot or 'fleet'}"
         if name == "resume":
             bot = args[0] if args else None
+            if bot and bot.startswith("fleet:"):  # /resume fleet:<name> lifts that fleet's daily-loss hold
+                self.control.resume_fleet(bot.split(":", 1)[1], actor)
+                return f"resumed {bot}"
             self.control.resume(bot, actor)
-            return f"resumed {bot}" if bot else "resumed fleet (pause and halt cleared)"
+            return f"resumed {bot}" if bot else "resumed fleet (pause, halt and daily-loss holds cleared)"
         if name == "halt":
             reason = " ".join(args)
             self.control.halt(reason, actor)

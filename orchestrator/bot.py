@@ -20,8 +20,9 @@ Signal columns returned by ``compute``:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -192,6 +193,12 @@ class TickContext:
     instruments: tuple[str, ...]
     market: Any
     data: Any = None
+    #: the bot's signed holding of an instrument (units; 0 when flat), read on demand
+    position: Callable[[str], Decimal] | None = None
+
+    def held(self, instrument: str) -> Decimal:
+        """The bot's signed position in ``instrument`` (0 without a book)."""
+        return self.position(instrument) if self.position is not None else Decimal(0)
 
 
 @dataclass(frozen=True)

@@ -336,10 +336,12 @@ class IntentDispatcher:
             self.cancel(intent.replaces)
         if iid in self.live and any(self._is_open(o) for o in self.live[iid].orders):
             return  # the same intent is already working (a re-fire with the same id)
-        if intent.is_multi_leg and intent.order_type is not OrderType.MARKET:
-            self._refuse(runner, intent, iid, now_ns, "combo_unsupported",
-                         "multi-leg orders are sent as market legs; a net-price combo needs a venue combo, "
-                         "which no configured venue offers")
+        why = self._venue_refusal(intent)
+        venue_atomic = intent.atomic is Atomic.VENUE_COMBO and self._venue_combo(intent)
+        if why is None and intent.is_multi_leg and intent.order_type is not OrderType.MARKET and not venue_atomic:
+            why = "multi-leg limit: a net price is sent only as a venue combo (atomic=venue_combo)"
+        if why is not None:
+            self._refuse(runner, intent, iid, now_ns, "venue_unsupported", why)
             return
         units = intent.size
         if units is None:  # unsized: the risk gate's sizing, as for a signal
@@ -365,13 +367,16 @@ class IntentDispatcher:
             legs.append(GroupLeg(leg.instrument, qty, price, held))
         if all(leg.quantity == 0 for leg in legs):
             return
-        venue_atomic = intent.atomic is Atomic.VENUE_COMBO and self._venue_combo(intent)
         group = IntentGroup(bot, iid, "order", tuple(legs), now_ns, venue_atomic=venue_atomic,
                             leg_risk=intent.leg_risk, meta={"order_type": intent.order_type.value, "tag": intent.tag,
                                                             "atomic": intent.atomic.value,
                                                             **({"limit": str(intent.limit)} if intent.limit else {}),
                                                             **({"execution": intent.execution.as_data()}
                                                                if intent.execution is not None else {}),
+                                                            **({"edge": intent.edge / len(intent.legs),
+                                                                "edge_basis": "touch"}
+                                                               if intent.edge is not None and intent.edge > 0
+                                                               else {}),
                                                             **({"stop": str(intent.stop)} if intent.stop else {})})
         result = self._judge(runner, group)
         if not result.approved:
@@ -379,6 +384,9 @@ class IntentDispatcher:
         orders = self._orders_for(group, result, runner, intent)
         live = self.live.setdefault(iid, LiveIntent(bot, "order"))
         sent = [o for o in orders if o is not None]
+        if venue_atomic and intent.is_multi_leg:
+            self._send_combo(live, intent, sent)
+            return
         sent.sort(key=lambda o: not o.reduce_only)
         if intent.execution is not None:
             self._specs.update((o.client_order_id, intent.execution) for o in sent)
@@ -458,7 +466,14 @@ class IntentDispatcher:
         qid = quote.id or f"quote:{bot}:{quote.instrument}"
         held = e.ledger.position(bot, quote.instrument)
         pos = held.quantity if held is not None else ZERO
+        why = self._venue_refusal(quote)
+        if why is not None:
+            self._refuse(runner, quote, iid, now_ns, "venue_unsupported", why)
+            return
         live = self.live.get(qid)
+        if e.control.halted:  # a halt withdraws resting quotes; the gates refuse new ones
+            self.cancel(qid)
+            live = None
         if live is not None:
             keep = self._unchanged(live, quote)
             if keep:
@@ -577,6 +592,23 @@ class IntentDispatcher:
         if e.oms.submit(order) is None:
             self._untrack_unstored(order)
 
+    def _send_combo(self, live: LiveIntent, intent: OrderIntent, orders: list[Order]) -> None:
+        """Send an approved multi-leg intent as ONE venue combo: whole units of the
+        structure (each leg its ratio x units; lot rounding that broke a ratio rounds the
+        units down), at the intent's net limit per unit."""
+        if len(orders) != len(intent.legs):
+            return  # a leg rounded to nothing: the structure cannot be sent whole
+        ratio = {leg.instrument: abs(leg.ratio) for leg in intent.legs}
+        units = min((o.quantity / ratio[o.instrument]).to_integral_value(rounding="ROUND_DOWN") for o in orders)
+        if units <= 0:
+            return
+        legs = [replace(o, quantity=ratio[o.instrument] * units) for o in orders]
+        for o in legs:
+            self._track(live, o)
+        for o, ack in zip(legs, self.engine.oms.submit_combo(legs, units, intent.limit), strict=True):
+            if ack is None:
+                self._untrack_unstored(o)
+
     def _send_linked(self, live: LiveIntent, orders: list[Order]) -> None:
         """An entry and its bracket exits, sent as one group (native at the venue where it can be)."""
         for o in orders:
@@ -641,12 +673,19 @@ class IntentDispatcher:
     def _instrument(self, sym: str, runner: BotRunner) -> Instrument:
         return self.engine.services.instruments.get(sym) or Instrument(sym, runner.spec.asset_class)
 
+    def _venue_refusal(self, intent: OrderIntent | Quote) -> str | None:
+        """Why the venue(s) the intent routes to cannot take it as asked (refused up front,
+        before the risk gate, never degraded), or None."""
+        from tradefleet.orchestrator.execution.capability import intent_refusal
+
+        oms, route = self.engine.oms, self.engine.route
+        return intent_refusal(intent, lambda sym: oms.broker(route(sym)))
+
     def _venue_combo(self, intent: OrderIntent) -> bool:
-        accounts = {self.engine.route(s) for s in intent.instruments}
-        if len(accounts) != 1:
-            return False
-        broker = self.engine.oms.broker(next(iter(accounts)))
-        return bool(getattr(broker, "supports_combo", False))
+        from tradefleet.orchestrator.execution.capability import has_combo
+
+        oms, route = self.engine.oms, self.engine.route
+        return has_combo([oms.broker(route(s)) for s in intent.instruments], intent.instruments)
 
 
 def _default_class() -> Any:

@@ -90,10 +90,12 @@ class Engine:
 
         #: Strategy API v2: targets, orders, quotes and cancels, each one decision
         self.intents = IntentDispatcher(self)
-        services.bus.subscribe(Topic.CONTROL, lambda _t, _e: self.reload_control())
+        # a bus event may arrive on another thread (the dashboard's, Telegram's): it refreshes
+        # pause/halt at once; the risk gate hears of the change at the engine's own next poll
+        services.bus.subscribe(Topic.CONTROL, lambda _t, _e: self.reload_control(notify=False))
 
     # -- control ----------------------------------------------------------------------
-    def reload_control(self) -> ControlState:
+    def reload_control(self, notify: bool = True) -> ControlState:
         """Re-read pause/halt from the store.
 
         Rows that changed since the previous reload (an operator's pause, resume or halt
@@ -101,11 +103,12 @@ class Engine:
         handed to the risk gate's optional ``on_control(changes, now_ns)``, so holds the
         risk gate keeps itself (a bot's or fleet's daily-loss budget) follow a resume. The
         first reload only takes the baseline: rows written before the engine started are
-        not news."""
+        not news. ``notify=False`` (a bus event, possibly on another thread) leaves the risk
+        gate to the engine thread's next poll."""
         controls = {c.scope: c for c in self.services.store.controls()}
-        seen, self._controls_seen = self._controls_seen, controls
-        if seen is not None:
-            changes = [c for scope, c in controls.items() if seen.get(scope) != c]
+        if notify or self._controls_seen is None:
+            seen, self._controls_seen = self._controls_seen, controls
+            changes = [c for scope, c in controls.items() if seen is not None and seen.get(scope) != c]
             hook = getattr(self.pipeline.risk, "on_control", None)
             if changes and hook is not None:
                 hook(changes, self.services.clock.now_ns())
@@ -325,8 +328,14 @@ class Engine:
         if data is None:
             return []
         runner.stats.evaluations += 1
+        ledger, bot = self.ledger, runner.name
+
+        def position(instrument: str) -> Decimal:
+            pos = ledger.position(bot, instrument)
+            return pos.quantity if pos is not None else Decimal(0)
+
         return runner.bot.on_tick(TickContext(runner.name, now_ns, runner.spec.instruments,  # type: ignore[attr-defined]
-                                              self.services.market, data))
+                                              self.services.market, data, position))
 
     def fault(self, runner: BotRunner, exc: BaseException) -> None:
         """Mark a bot faulted with its error, store it and alert."""

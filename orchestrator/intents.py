@@ -195,6 +195,10 @@ class OrderIntent:
     replaces: str | None = None
     tag: str = ""
     execution: ExecSpec | None = field(default=None, repr=False)  # out of the repr: see Target
+    #: the profit the bot expects per unit of the intent, net of the touch and the venues'
+    #: fees (an arbitrage's locked edge); the pre-trade cost check weighs each leg against its
+    #: share instead of a default edge. Out of the repr, so ids stay as they were.
+    edge: float | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.execution is not None:

@@ -57,6 +57,13 @@ class _Series:
                              "close": self.c[start:end], "volume": self.v[start:end]}, index=idx)
 
 
+class _Tape:
+    __slots__ = ("ts", "price", "size")
+
+    def __init__(self, ts: np.ndarray, price: np.ndarray, size: np.ndarray) -> None:
+        self.ts, self.price, self.size = ts, price, size
+
+
 class MarketState:
     """Bars closed so far, per symbol, with quotes derived from the last bar."""
 
@@ -66,6 +73,9 @@ class MarketState:
         self.spread_bps = spread_bps
         self._quoted: set[str] = set()  # symbols whose bars carry the touch: low = bid, high = ask
         self._settled: dict[str, float] = {}
+        self._depth: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per-row displayed sizes at the touch
+        self._live_depth: dict[str, tuple[float, float]] = {}
+        self._tapes: dict[str, _Tape] = {}  # public trade prints
 
     # -- loading and advancing --------------------------------------------------------
     def load(self, symbol: str, frame: pd.DataFrame, quoted: bool = False) -> None:
@@ -74,6 +84,55 @@ class MarketState:
         self._series[symbol] = _Series(frame)
         if quoted:
             self._quoted.add(symbol)
+            if "bid_size" in frame.columns and "ask_size" in frame.columns:
+                self._depth[symbol] = (frame["bid_size"].to_numpy(dtype=np.float64),
+                                       frame["ask_size"].to_numpy(dtype=np.float64))
+
+    def load_tape(self, symbol: str, ts: np.ndarray, price: np.ndarray, size: np.ndarray) -> None:
+        """Preload ``symbol``'s public trade prints (replay): times in ns, prices, sizes,
+        in time order. Resting maker orders of quoted contracts fill only against these."""
+        self._tapes[symbol] = _Tape(np.asarray(ts, dtype=np.int64), np.asarray(price, dtype=np.float64),
+                                    np.asarray(size, dtype=np.float64))
+
+    def add_prints(self, symbol: str, prints: list[tuple[int, float, float]]) -> None:
+        """Append public trade prints ``(ts_ns, price, size)`` of ``symbol`` (live/paper);
+        prints at or before the last one held are ignored (a venue listing them twice)."""
+        tape = self._tapes.get(symbol)
+        last = int(tape.ts[-1]) if tape is not None and len(tape.ts) else -1
+        new = sorted(p for p in prints if p[0] > last)
+        if not new:
+            return
+        ts = np.array([p[0] for p in new], dtype=np.int64)
+        px = np.array([p[1] for p in new], dtype=np.float64)
+        sz = np.array([p[2] for p in new], dtype=np.float64)
+        if tape is None:
+            self._tapes[symbol] = _Tape(ts, px, sz)
+        else:
+            self._tapes[symbol] = _Tape(np.concatenate([tape.ts, ts]), np.concatenate([tape.price, px]),
+                                        np.concatenate([tape.size, sz]))
+
+    def prints(self, symbol: str, after_ns: int, upto_ns: int) -> list[tuple[int, float, float]]:
+        """Trade prints of ``symbol`` with ``after_ns < ts <= upto_ns``, in time order."""
+        tape = self._tapes.get(symbol)
+        if tape is None:
+            return []
+        lo = int(np.searchsorted(tape.ts, after_ns, side="right"))
+        hi = int(np.searchsorted(tape.ts, upto_ns, side="right"))
+        if hi <= lo:
+            return []
+        return list(zip(tape.ts[lo:hi].tolist(), tape.price[lo:hi].tolist(), tape.size[lo:hi].tolist(), strict=True))
+
+    def set_depth(self, symbol: str, bid_size: float, ask_size: float) -> None:
+        """The displayed sizes at the touch of ``symbol``'s latest quote (live/paper)."""
+        self._live_depth[symbol] = (float(bid_size), float(ask_size))
+
+    def depth(self, symbol: str) -> tuple[float, float] | None:
+        """(bid size, ask size) displayed at the touch now, when the quotes carry them."""
+        d = self._depth.get(symbol)
+        if d is not None:
+            s = self._series[symbol]
+            return (float(d[0][s.cursor]), float(d[1][s.cursor])) if s.cursor >= 0 else None
+        return self._live_depth.get(symbol)
 
     def is_quoted(self, symbol: str) -> bool:
         """Whether ``symbol``'s bars are recorded quotes (low = bid, high = ask)."""

@@ -171,6 +171,12 @@ class Ledger:
     def open_position_count(self) -> int:
         return self._open
 
+    def open_books(self) -> list[tuple[str, str, Decimal, Decimal, Decimal]]:
+        """(owner, instrument, quantity, average price, realised P&L) of every open
+        position, in the order :meth:`positions` lists them, without building a
+        :class:`Position` for every book ever opened (the risk gate reads this per tick)."""
+        return [(o, i, b.qty, b.avg, b.realized) for (o, i), b in self._books.items() if b.qty]
+
     def net_quantity(self, instrument: str) -> Decimal:
         """Net quantity over every owner of ``instrument``."""
         return sum((b.qty for (_, i), b in self._books.items() if i == instrument), ZERO)

@@ -31,6 +31,20 @@ def _marker(market: MarketView) -> Callable[[str], float | None]:
     return mid
 
 
+class _FlatRealized:
+    """``ExposureBook.flat_realized`` read from a ledger: the realised P&L of a flat
+    (bot, instrument) position, looked up when asked for (None while open or unknown)."""
+
+    __slots__ = ("portfolio",)
+
+    def __init__(self, portfolio: PortfolioView) -> None:
+        self.portfolio = portfolio
+
+    def get(self, key: tuple[str, str], default: float | None = None) -> float | None:
+        p = self.portfolio.position(*key)
+        return float(p.realized_pnl) if p is not None and not p.quantity else default
+
+
 @dataclass(slots=True)
 class Holding:
     """One (bot, instrument) position valued at the mark."""
@@ -79,7 +93,11 @@ class ExposureBook:
     def build(cls, portfolio: PortfolioView, market: MarketView, fleet_of: Callable[[str], str],
               mult_of: Callable[[str], float] | None = None) -> ExposureBook:
         """Value every open position at its last close (average price if none), times its
-        contract multiplier (``mult_of``, 1 by default)."""
+        contract multiplier (``mult_of``, 1 by default).
+
+        A portfolio with ``open_books()`` (the kernel's ledger) is read without building a
+        position for every book ever traded; the realised P&L of flat positions (for the
+        outcome watcher, in the same tick) is then looked up when asked for."""
         book = cls(cash=float(portfolio.cash()), equity=0.0)
         if mult_of is not None:
             book.mult_of = mult_of
@@ -88,6 +106,15 @@ class ExposureBook:
             book.power = {a: float(v) for a, v in powers().items()}
             book.account_of = getattr(portfolio, "routed_account")
         mark_of = _marker(market)
+        open_books = getattr(portfolio, "open_books", None)
+        if open_books is not None:  # the kernel's ledger: no Position per book ever traded
+            for bot, instrument, qty, avg, realized in open_books():
+                mark = mark_of(instrument)
+                book._add(Holding(bot, instrument, fleet_of(bot), float(qty), float(avg) if mark is None else mark,
+                                  float(realized), book.mult_of(instrument)), +1)
+            book.flat_realized = _FlatRealized(portfolio)  # type: ignore[assignment]
+            book.equity = book.cash + sum(book.net_symbol.values())
+            return book
         for p in portfolio.positions():
             if not p.quantity:
                 book.flat_realized[(p.bot, p.instrument)] = float(p.realized_pnl)

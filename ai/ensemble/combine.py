@@ -55,6 +55,8 @@ class ICTracker:
         self.strength = strength
         self._pending: dict[str, list[tuple[int, str, float, float]]] = defaultdict(list)
         self._pairs: dict[str, deque[tuple[float, float]]] = defaultdict(lambda: deque(maxlen=window))
+        self._ic: dict[str, float | None] = {}  # source -> IC of its current pairs (dropped when they change)
+        self._seen: dict[str, tuple[int, int, int]] = {}  # instrument -> the bars its last resolve saw
 
     def record(self, instrument: str, bar_ts: int, close: float, votes: list[Vote]) -> None:
         """Remember this bar's votes until their forward return is known."""
@@ -64,12 +66,22 @@ class ICTracker:
 
     def resolve(self, instrument: str, bar_ts: np.ndarray, closes: np.ndarray) -> None:
         """Pair pending votes whose ``horizon`` bars have closed (bars up to now only)."""
+        pending = self._pending.get(instrument, [])
+        seen = (int(bar_ts[0]), int(bar_ts[-1]), len(bar_ts)) if len(bar_ts) else None
+        if seen is not None and self._seen.get(instrument) == seen:
+            # the same bars as the last resolve: nothing new can resolve or fall out of the
+            # history (votes recorded since sit on the last bar); only the cap applies
+            self._pending[instrument] = pending[-4 * self.window:]
+            return
+        if seen is not None:
+            self._seen[instrument] = seen
         keep = []
-        for ts, source, score, close in self._pending.get(instrument, []):
-            i = int(np.searchsorted(bar_ts, ts))
+        where = np.searchsorted(bar_ts, np.fromiter((p[0] for p in pending), dtype=np.int64, count=len(pending)))
+        for (ts, source, score, close), i in zip(pending, where.tolist(), strict=True):
             if i < len(bar_ts) and bar_ts[i] == ts:
                 if i + self.horizon < len(bar_ts):
                     self._pairs[source].append((score, float(closes[i + self.horizon] / close - 1.0)))
+                    self._ic.pop(source, None)
                 else:
                     keep.append((ts, source, score, close))  # not resolved yet
             elif len(bar_ts) and ts > bar_ts[0]:
@@ -78,11 +90,16 @@ class ICTracker:
         self._pending[instrument] = keep[-4 * self.window:]
 
     def ic(self, source: str) -> float | None:
+        if source in self._ic:
+            return self._ic[source]
         pairs = self._pairs.get(source)
         if not pairs or len(pairs) < max(10, self.window // 2):
-            return None
-        arr = np.asarray(pairs)
-        return _spearman(arr[:, 0], arr[:, 1])
+            value = None
+        else:
+            arr = np.asarray(pairs)
+            value = _spearman(arr[:, 0], arr[:, 1])
+        self._ic[source] = value  # kept until the source's pairs change
+        return value
 
     def resolved(self, source: str) -> int:
         """Return how many of the source's votes have a known outcome (in the window)."""

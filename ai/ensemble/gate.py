@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from tradefleet.ai.config import EnsembleConfig
+from tradefleet.ai.data import series_arrays
 from tradefleet.ai.ensemble.combine import ICTracker, WeightLog, combine
 from tradefleet.ai.ensemble.source import EnsembleSource, SourceContext, Vote
 from tradefleet.ai.ensemble.tracker import SignalTracker
@@ -24,15 +25,16 @@ log = logging.getLogger(__name__)
 
 
 def builtin_sources() -> dict[str, type]:
-    """The eight built-in source classes by name (what the entry points register)."""
+    """The nine built-in source classes by name (what the entry points register)."""
     from tradefleet.ai.ensemble.sources.analyst import LLMAnalystSource
     from tradefleet.ai.ensemble.sources.consensus import BotConsensusSource
     from tradefleet.ai.ensemble.sources.external import CryptoDerivativesSource, MLModelSource, NewsSentimentSource
     from tradefleet.ai.ensemble.sources.macro import MacroSource
     from tradefleet.ai.ensemble.sources.technical import MultiTimeframeSource, TechnicalSource
+    from tradefleet.ai.ensemble.sources.whale import WhaleFlowSource
 
     classes: list[type] = [MLModelSource, LLMAnalystSource, MultiTimeframeSource, BotConsensusSource,
-                           TechnicalSource, CryptoDerivativesSource, MacroSource, NewsSentimentSource]
+                           TechnicalSource, CryptoDerivativesSource, MacroSource, NewsSentimentSource, WhaleFlowSource]
     return {c.name: c for c in classes}  # type: ignore[attr-defined]
 
 
@@ -52,6 +54,8 @@ class EnsembleGate:
         self.weight_log = WeightLog(config.ic_log_step)
         #: called with (ts_ns, {source: (multiplier, IC, resolved votes)}) when multipliers move
         self.on_weights: Any = None
+        #: per source: votes cast, abstentions and their reasons (``run --json`` ``ensemble``)
+        self.tally: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def build(cls, services: Services) -> EnsembleGate:
@@ -84,6 +88,10 @@ class EnsembleGate:
         if signal.direction is Direction.FLAT:
             self.tracker.note_signal(signal)
             return Decision.passed(self.name, "exit_allowed", "exits are never held back by the ensemble")
+        if signal.meta.get("kind") == "quote":
+            # a two-sided quote's side is liquidity offered, not a view on direction: the
+            # ensemble neither refuses nor suppresses it (nor counts it as an opposing view)
+            return Decision.passed(self.name, "quote_side", "a quote's side is not a directional entry")
         opposing = self._opposing(signal, ctx.now_ns)
         self.tracker.note_signal(signal)
         if opposing is not None:
@@ -93,11 +101,13 @@ class EnsembleGate:
                 f"{opposing.confidence:.2f} >= {signal.confidence:.2f}",
                 {"opposing": {"bot": opposing.bot, "direction": opposing.direction.value,
                               "confidence": opposing.confidence, "ts_event": opposing.ts_event}})
-        frame = self.data.frame(signal.instrument, bars=self.config.history_bars)
-        closes = frame["close"].to_numpy(dtype=np.float64)
-        sctx = SourceContext(signal, ctx, frame, closes, self.tracker)
+        instrument, bars = signal.instrument, self.config.history_bars
+        ts, cols = series_arrays(self.data, instrument, bars)  # array views: no frame per signal
+        closes = np.asarray(cols["close"], dtype=np.float64)
+        sctx = SourceContext(signal, ctx, lambda: self.data.frame(instrument, bars=bars), closes, self.tracker, ts)
         votes = [self._vote(src, sctx) for src in self.sources]
-        multipliers = self._adaptive(signal.instrument, frame, closes, votes)
+        self._count(votes)
+        multipliers = self._adaptive(instrument, ts, closes, votes)
         result = combine(votes, self.config.weights, multipliers)
         aligned = result.score * signal.direction.sign
         data: dict[str, Any] = {
@@ -107,6 +117,25 @@ class EnsembleGate:
         if multipliers is not None:
             data["ic_multipliers"] = {k: round(m, 4) for k, m in multipliers.items()}
         return self._decide(aligned, result.voters, data)
+
+    def _count(self, votes: list[Vote]) -> None:
+        for v in votes:
+            t = self.tally.setdefault(v.source, {"voted": 0, "abstained": 0, "reasons": {}})
+            if v.abstain:
+                t["abstained"] += 1
+                t["reasons"][v.abstain] = t["reasons"].get(v.abstain, 0) + 1
+            else:
+                t["voted"] += 1
+
+    def report(self, top: int = 3) -> dict[str, Any]:
+        """Which sources voted and which abstained, and why (the ``top`` commonest reasons each)."""
+        out = {}
+        for name, weight in self.config.weights.items():
+            t = self.tally.get(name, {"voted": 0, "abstained": 0, "reasons": {}})
+            reasons = sorted(t["reasons"].items(), key=lambda kv: -kv[1])
+            out[name] = {"weight": weight, "voted": t["voted"], "abstained": t["abstained"],
+                         "reasons": dict(reasons[:top]), "other_reasons": sum(n for _, n in reasons[top:])}
+        return out
 
     def _decide(self, aligned: float, voters: int, data: dict[str, Any]) -> Decision:
         cfg = self.config
@@ -138,10 +167,9 @@ class EnsembleGate:
             log.exception("ensemble source %s failed", source.name)
             return Vote.abstained(source.name, f"error: {type(exc).__name__}: {str(exc)[:120]}")
 
-    def _adaptive(self, instrument: str, frame: Any, closes: np.ndarray, votes: list[Vote]) -> dict[str, float] | None:
+    def _adaptive(self, instrument: str, ts: np.ndarray, closes: np.ndarray, votes: list[Vote]) -> dict[str, float] | None:
         if self.ic is None or len(closes) == 0:
             return None
-        ts = frame.index.as_unit("ns").asi8
         self.ic.resolve(instrument, ts, closes)
         self.ic.record(instrument, int(ts[-1]), float(closes[-1]), votes)
         multipliers = self.ic.multipliers([v.source for v in votes])

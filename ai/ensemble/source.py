@@ -5,9 +5,12 @@ a score: without their input they abstain (reason ``"unavailable: ..."``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
     import pandas as pd
 
@@ -51,17 +54,34 @@ class Vote:
 
 @dataclass(frozen=True)
 class SourceContext:
-    """What a source sees: the signal, the gate context, and the instrument's bars up to now."""
+    """What a source sees: the signal, the gate context, and the instrument's bars up to now.
+
+    ``closes`` (and ``ts``, the bars' close times in ns, when the gate has them) are array
+    views of the window; the bars as a frame (:attr:`frame`) are built only when a source
+    asks for them: ``bars`` is that frame, or a function that builds it."""
 
     signal: Signal
     gate: GateContext
-    frame: pd.DataFrame
+    bars: pd.DataFrame | Callable[[], pd.DataFrame]
     closes: np.ndarray
     tracker: SignalTracker
+    ts: np.ndarray | None = None
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The window's bars as a frame (built on first use)."""
+        return self.bars() if callable(self.bars) else self.bars
 
     @property
     def now_ns(self) -> int:
         return self.gate.now_ns
+
+    def bar_key(self) -> tuple[str, int, int, int] | None:
+        """Identifies the window's bars (instrument, first and last close time, count): two
+        contexts with the same key see the same closes. None without ``ts``."""
+        if self.ts is None or len(self.ts) == 0:
+            return None
+        return (self.signal.instrument, int(self.ts[0]), int(self.ts[-1]), len(self.ts))
 
 
 @runtime_checkable

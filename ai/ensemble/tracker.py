@@ -36,6 +36,7 @@ class SignalTracker:
 
     def __init__(self, max_per_instrument: int = 256) -> None:
         self._signals: dict[str, deque[Signal]] = defaultdict(lambda: deque(maxlen=max_per_instrument))
+        self._ordered: dict[str, bool] = {}  # instrument -> its signals arrived in time order so far
         self._seen: set[str] = set()
         self._order_bot: dict[str, str] = {}
         self._net: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -70,7 +71,10 @@ class SignalTracker:
         if sid in self._seen:
             return
         self._seen.add(sid)
-        self._signals[signal.instrument].append(signal)
+        kept = self._signals[signal.instrument]
+        if kept and signal.ts_event < kept[-1].ts_event:
+            self._ordered[signal.instrument] = False
+        kept.append(signal)
 
     def note_order(self, order: Order) -> None:
         self._order_bot[order.client_order_id] = order.bot
@@ -90,12 +94,32 @@ class SignalTracker:
     # -- queries ------------------------------------------------------------------------
     def recent(self, instrument: str, now_ns: int, window_ns: int, exclude_bot: str | None = None) -> list[Signal]:
         """Return each other bot's latest signal on ``instrument`` within the window."""
+        kept = self._signals.get(instrument)
+        if not kept:
+            return []
+        if self._ordered.get(instrument, True):
+            return self._recent_ordered(kept, now_ns, now_ns - window_ns, exclude_bot)
         latest: dict[str, Signal] = {}
-        for s in self._signals.get(instrument, ()):
+        for s in kept:
             if s.bot == exclude_bot or s.ts_event > now_ns or s.ts_event < now_ns - window_ns:
                 continue
             if s.bot not in latest or s.ts_event >= latest[s.bot].ts_event:
                 latest[s.bot] = s
+        return [latest[b] for b in sorted(latest)]
+
+    @staticmethod
+    def _recent_ordered(kept: deque[Signal], now_ns: int, since_ns: int, exclude_bot: str | None) -> list[Signal]:
+        """:meth:`recent` over signals kept in time order: walk back from the newest and stop
+        at the first one older than the window (the same answer as the full scan: per bot
+        the newest, and of equal times the later arrival, is met first)."""
+        latest: dict[str, Signal] = {}
+        for s in reversed(kept):
+            ts = s.ts_event
+            if ts < since_ns:
+                break
+            if ts > now_ns or s.bot == exclude_bot or s.bot in latest:
+                continue
+            latest[s.bot] = s
         return [latest[b] for b in sorted(latest)]
 
     def last_closed(self, bot: str, instrument: str, now_ns: int) -> ClosedTrade | None:

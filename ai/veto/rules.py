@@ -73,7 +73,9 @@ class RulesVeto:
 
     def _price(self, signal: Signal, ctx: GateContext) -> VetoVerdict | None:
         quote = ctx.market.quote(signal.instrument)
-        if quote is None or signal.entry <= 0:
+        if quote is None or signal.entry <= 0 or signal.meta.get("kind") == "quote":
+            # a quote's level is a resting limit: it fills at its own price or not at all,
+            # so the touch drifting away from it is no reason to refuse it
             return None
         bid, ask = quote
         # what we would pay (long) or receive (short); for a binary contract both sides are
@@ -99,6 +101,8 @@ class RulesVeto:
         return None
 
     def _reversal(self, signal: Signal, ctx: GateContext) -> VetoVerdict | None:
+        if signal.meta.get("kind") == "quote":
+            return None  # a market maker's sides alternate by design; a quote is not a reversal
         closed = self.tracker.last_closed(signal.bot, signal.instrument, ctx.now_ns)
         if closed is None:
             return None

@@ -477,7 +477,8 @@ def validation_rows(records: list[Any]) -> list[dict[str, Any]]:
 
 def _validate(spec: Any, cfg: Any, executor: Any) -> Any:
     """The validation gate for one bot: quote replay on ``[replay] snapshots`` for an event
-    bot with a tick source (a replay runtime: the app's), else the backtest gate."""
+    bot with a tick source (a replay runtime: the app's), a replay judged on option-level
+    P&L for an option bot, else the backtest gate."""
     from tradefleet.backtest.validation import validate_bot
 
     if spec.bot.event_driven and getattr(spec.bot, "tick_source", None):
@@ -485,4 +486,11 @@ def _validate(spec: Any, cfg: Any, executor: Any) -> Any:
         from tradefleet.orchestrator.clock import LiveClock
 
         return validate_by_quote_replay(spec, cfg, cfg.validation, LiveClock().now_ns())
+    from tradefleet.orchestrator.domain import AssetClass
+
+    if spec.asset_class is AssetClass.OPTION:  # listed legs: judged on option-level P&L by replay
+        from tradefleet.app.option_validation import validate_option_bot
+        from tradefleet.orchestrator.clock import LiveClock
+
+        return validate_option_bot(spec, cfg, cfg.validation, LiveClock().now_ns())
     return validate_bot(spec, cfg.validation, executor=executor)[0]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from tradefleet.app.cli.common import ConfigOption, JsonOption, emit_json, load
+from tradefleet.app.cli.common import ConfigOption, JsonOption, StoreOption, emit_json, load
 
 if TYPE_CHECKING:
     from tradefleet.risk.options.chain import OptionChain
@@ -96,6 +96,54 @@ def price_option(kind: str, style: str, spot: float, strike: float, expiry: floa
     out["greeks_bump"] = {g: float(getattr(bump, g)[()]) for g in GREEKS}
     out["units"] = {"theta": "per year (divide by 365 per day)", "vega": "per 1.00 vol", "rho": "per 1.00 rate"}
     return out
+
+
+def _pairs(flag: str, raw: list[str]) -> dict[str, float]:
+    """``SYM=NUMBER`` pairs of a repeatable flag (one-line error naming the flag)."""
+    out = {}
+    for item in raw:
+        sym, eq, num = item.partition("=")
+        if not eq or not sym.strip():
+            raise _input_error(f"{flag}: {item!r} is not UNDERLYING=NUMBER")
+        value = _num(flag, num)
+        if not value > 0:
+            raise _input_error(f"{flag}: {item!r} must be > 0")
+        out[sym.strip().upper()] = value
+    return out
+
+
+def _print_positions(view: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    if not view["legs"]:
+        con.print(f"no open option legs{' on ' + view['account'] if view.get('account') else ''}")
+        return
+    con.print(f"account {view['account']}  as of {view['asof']}  marks: {view['source']}")
+    t = Table(title="structures")
+    for c in ("bot", "underlying", "legs", "shares", "spot", "days", "collateral", "max loss", "value", "P&L",
+              "delta", "gamma", "theta", "vega"):
+        t.add_column(c, justify="left" if c in ("bot", "underlying") else "right")
+    for s in view["structures"]:
+        t.add_row(s["bot"], s["underlying"], str(s["legs"]), f"{s['shares']:g}", f"{s['spot']:.2f}",
+                  str(s["days_to_expiry"]), f"{s['collateral']:,.2f}",
+                  "unbounded" if s["max_loss"] is None else f"{s['max_loss']:,.2f}", f"{s['value']:,.2f}",
+                  f"{s['pnl']:+,.2f}", f"{s['delta']:.2f}", f"{s['gamma']:.4f}", f"{s['theta']:.2f}",
+                  f"{s['vega']:.2f}")
+    con.print(t)
+    t = Table(title="legs")
+    for c in ("bot", "symbol", "right", "strike", "expiry", "days", "contracts", "premium", "mark", "value", "P&L",
+              "delta", "theta", "vega"):
+        t.add_column(c, justify="left" if c in ("bot", "symbol", "right", "expiry") else "right")
+    for r in view["legs"]:
+        t.add_row(r["bot"], r["symbol"], r["right"], f"{r['strike']:g}", r["expiry"], str(r["days_to_expiry"]),
+                  f"{r['contracts']:+g}", f"{r['premium']:.2f}", f"{r['mark']:.2f}", f"{r['value']:,.2f}",
+                  f"{r['pnl']:+,.2f}", f"{r['delta']:.2f}", f"{r['theta']:.2f}", f"{r['vega']:.2f}")
+    con.print(t)
+    tot = view["totals"]
+    con.print(f"total: {tot['legs']} legs, value {tot['value']:,.2f}, P&L {tot['pnl']:+,.2f}, collateral "
+              f"{tot['collateral']:,.2f}, delta {tot['delta']:.2f}, theta {tot['theta']:.2f}/yr, vega {tot['vega']:.2f}")
 
 
 def _asof_ns(asof: str | None) -> int:
@@ -214,6 +262,39 @@ def register(app: typer.Typer) -> None:
             emit_json(result)
         else:
             _print_price(result)
+
+    @options_app.command("positions")
+    def positions_cmd(
+        config: Path | None = ConfigOption,
+        store_url: str | None = StoreOption,
+        account: str = typer.Option(None, "--account", help="Account whose positions to show (default: the last run's)."),
+        asof: str = typer.Option(None, "--asof", help="Mark time, ISO 8601 with offset (default: the account's "
+                                 "last equity snapshot)."),
+        spot: list[str] = typer.Option([], "--spot", help="UNDERLYING=PRICE, instead of the replay data's close "
+                                       "(repeatable)."),
+        vol: list[str] = typer.Option([], "--vol", help="UNDERLYING=VOL (0.25 = 25 %), instead of the GARCH vol "
+                                      "(repeatable)."),
+        rate: str = typer.Option("0.02", "--rate", help="Risk-free rate, continuous."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Open option legs of an account: legs, Greeks, P&L, collateral and days to expiry, by structure."""
+        from tradefleet.app.cli.common import open_existing_store
+        from tradefleet.dashboard.options_view import options_view
+        from tradefleet.orchestrator.clock import LiveClock
+
+        spots, vols = _pairs("--spot", spot), _pairs("--vol", vol)
+        when = _asof_ns(asof) if asof is not None else None
+        r = _num("--rate", rate)
+        cfg = load(config)
+        store = open_existing_store(cfg, store_url)
+        try:
+            view = options_view(cfg, store, LiveClock().now_ns(), account, when, spots, vols, r)
+        finally:
+            store.close()
+        if as_json:
+            emit_json(view)
+            return
+        _print_positions(view)
 
     @options_app.command("payoff")
     def payoff(

@@ -179,6 +179,15 @@ def print_summary(s: ReplaySummary) -> None:
                       str(b.closed_trades), win, f"{b.realized_pnl:,.2f}", f"{b.unrealized_pnl:,.2f}",
                       b.status + (f": {b.error}" if b.error else ""))
     console.print(table)
+    if s.ensemble:  # which sources counted, and why the others did not
+        voted = [f"{k} {v['voted']}" for k, v in s.ensemble.items() if v["voted"]]
+        console.print("ensemble votes: " + (", ".join(voted) or "none"))
+        for name, v in s.ensemble.items():
+            if v["abstained"] and not v["voted"]:
+                from rich.markup import escape
+
+                why = "; ".join(f"{r} (x{n})" for r, n in v["reasons"].items())
+                console.print(f"[yellow]never voted[/yellow] {name} (weight {v['weight']:g}): {escape(why)}")
     for name, why in s.skipped_bots.items():
         console.print(f"[yellow]skipped[/yellow] {name}: {why}")
     for broken in s.broken_plugins:

@@ -73,22 +73,20 @@ def register(app: typer.Typer) -> None:
             _lead_paper(cfg, store, bots or None)
             return
 
-        from tradefleet.app.distributed.driver import DistributedReplay
+        from tradefleet.app.distributed.driver import DistributedReplay, replay_inputs
         from tradefleet.app.distributed.runtime import redis_bus
-        from tradefleet.app.replay import _day_ns, load_history, select_bots
+        from tradefleet.app.replay import _day_ns, select_bots
 
-        specs = [s for s in select_bots(registry, cfg, bots or None) if not s.bot.event_driven]
-        frames, instruments, missing = load_history(cfg, sorted({i for s in specs for i in s.instruments}), cfg.replay.end)
-        specs = [s for s in specs if not set(s.instruments) & set(missing)]
+        # event bots replay their tick source's session here, on the leader
+        specs, frames, instruments, tick_sources = replay_inputs(cfg, registry, select_bots(registry, cfg, bots or None))
         from tradefleet.orchestrator.distributed.health import HealthServer
 
         st = open_store(cfg, store)
         bus = redis_bus(cfg, "leader")
         health = None
         try:
-            drv = DistributedReplay(cfg, store=st, registry=registry, specs=specs,
-                                    frames={k: v for k, v in frames.items() if k not in missing},
-                                    instruments=instruments, bus=bus)
+            drv = DistributedReplay(cfg, store=st, registry=registry, specs=specs, frames=frames,
+                                    instruments=instruments, bus=bus, tick_sources=tick_sources)
             health = HealthServer(cfg.scale.health.host, cfg.scale.health.port, bus, "leader", live=lambda: True,
                                   ready=lambda: drv.lease.held)
             first = start or cfg.replay.start

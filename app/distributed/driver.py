@@ -5,6 +5,10 @@ global time order; at each one the driver moves the clock and the market, dispat
 ticks of every bot that fires, and waits until the workers' evaluations are applied, so
 gates and the paper broker see exactly the state a one-process replay would. Bots of one
 time step compute in parallel on however many workers are running.
+
+Event bots (prediction markets) are evaluated by the leader itself on their tick source's
+snapshot (quotes as bid/ask bars, public trades as the prints maker quotes fill on), and
+their contracts settle at 1 or 0 at the end, as in the one-process replay.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tradefleet.orchestrator.clock import Clock, LiveClock, SimClock
 from tradefleet.orchestrator.distributed.lease import FencedBroker, LeaderLease, LeaseLost
@@ -55,15 +59,23 @@ class DistributedReplay:
     def __init__(self, config: AppConfig, *, store: Store, registry: Registry, specs: list[BotSpec],
                  frames: dict[str, pd.DataFrame], instruments: dict[str, Instrument], bus: RedisStreamsBus,
                  account: str = "paper", holder: str | None = None, lease_clock: Clock | None = None,
-                 wall: Clock | None = None) -> None:
+                 wall: Clock | None = None, tick_sources: dict[str, Any] | None = None) -> None:
         from tradefleet.orchestrator.kernel import assemble, paper_broker
         from tradefleet.orchestrator.market import MarketState
 
         first = min(int(f.index.as_unit("ns").asi8[0]) for f in frames.values())
         self.clock = SimClock(first - 1)
         self.market = MarketState(config.paper.spread_bps)
+        #: event bots' recorded tick sources by bot name (evaluated here, not on a worker)
+        self.tick_sources = dict(tick_sources or {})
+        quoted = {i for s in specs if s.name in self.tick_sources for i in s.instruments}
         for sym, frame in frames.items():
-            self.market.load(sym, frame)
+            self.market.load(sym, frame, quoted=sym in quoted)
+        for src in {id(v): v for v in self.tick_sources.values()}.values():
+            tape = getattr(src, "tape", None)
+            for sym, (ts, px, size) in (tape() if tape is not None else {}).items():
+                if sym in frames:
+                    self.market.load_tape(sym, ts, px, size)
         self.frames = frames
         self.specs = specs
         self.lease = LeaderLease(store.engine, config.scale.lease.name,
@@ -77,6 +89,7 @@ class DistributedReplay:
         # resting orders still fill on bars; the kernel's events (signals, decisions, orders,
         # fills, alerts) go on the Redis bus for the dashboard and Telegram processes
         self.kernel.engine.paper = self.paper
+        self.kernel.engine.tick_sources = dict(self.tick_sources)
         self.leader = FleetLeader(self.kernel.engine, bus, self.lease)
         self.bus = bus
         self.wall = wall or LiveClock()
@@ -129,9 +142,14 @@ class DistributedReplay:
                 self.keep_lease()
                 self._poll_control()
                 self.advance(now_ns)
-                self.leader.ticks((b, now_ns) for b in bots)
+                self.leader.ticks((b, now_ns) for b in bots if b not in self.tick_sources)
+                for b in bots:  # event bots: on the snapshot the leader holds, in the single writer
+                    if b in self.tick_sources:
+                        self.kernel.engine.on_fire(b, now_ns)
                 self._wait(wait_seconds, pump)
                 steps += 1
+            else:
+                self.settle()
         except LeaseLost:
             deposed = True
         finally:
@@ -140,6 +158,20 @@ class DistributedReplay:
         return DriverResult(steps, self.leader.stats.dispatched, self.leader.stats.signals,
                             sum(r.stats.orders for r in self.kernel.engine.runners.values()), deposed,
                             list(self.leader.stats.processed))
+
+    def settle(self) -> int:
+        """Binary contracts resolve at the end of the replay: close every position in them at
+        1 or 0 from the tick sources' recorded outcomes; return how many settled."""
+        last = max((int(self.market.timestamps(s)[-1]) for s in self.frames), default=0)
+        n = 0
+        for src in {id(v): v for v in self.tick_sources.values()}.values():
+            for instrument, yes in src.settlements().items():
+                if instrument in self.frames:
+                    self.kernel.engine.settle(instrument, yes, last)
+                    n += 1
+        if n:
+            self.kernel.oms.collect_fills()
+        return n
 
     def _poll_control(self) -> None:
         """Re-read pause/halt from the store every ``engine.control_poll_seconds`` of wall time
@@ -170,3 +202,32 @@ class DistributedReplay:
             if self.wall.now_ns() > deadline:
                 raise WorkersStalled(f"no evaluation for {wait_seconds:.0f} s on {self.bus.stream('tasks')}: "
                                      "are workers running ('tradefleet worker')?")
+
+
+def replay_inputs(config: AppConfig, registry: Registry, specs: list[BotSpec]
+                  ) -> tuple[list[BotSpec], dict[str, pd.DataFrame], dict[str, Instrument], dict[str, Any]]:
+    """What the leader replays: bar bots' history, event bots' recorded quotes and their tick
+    sources (``[replay] snapshots``); bots whose data is missing are left out. Returns
+    (specs, frames, instruments, tick sources by bot name)."""
+    from tradefleet.app.replay import load_history
+
+    sources: dict[str, Any] = {}
+    built: dict[str, Any] = {}
+    for spec in specs:
+        name = getattr(spec.bot, "tick_source", None) if spec.bot.event_driven else None
+        if name:
+            if name not in built:
+                built[name] = registry.get("providers", name).from_config(config)
+            sources[spec.name] = built[name]
+    specs = [s for s in specs if not s.bot.event_driven or s.name in sources]
+    ticked = {i for s in specs if s.name in sources for i in s.instruments}
+    frames, instruments, missing = load_history(config, sorted({i for s in specs for i in s.instruments} - ticked),
+                                                config.replay.end)
+    for src in {id(v): v for v in sources.values()}.values():
+        frames.update({k: f for k, f in src.frames().items() if k in ticked})
+        instruments.update({k: v for k, v in src.instruments().items() if k in ticked})
+    missing = {**missing, **{i: "no recorded quotes" for i in ticked if i not in frames}}
+    specs = [s for s in specs if not set(s.instruments) & set(missing)]
+    needed = {i for s in specs for i in s.instruments}
+    return specs, {k: v for k, v in frames.items() if k in needed}, instruments, \
+        {k: v for k, v in sources.items() if any(s.name == k for s in specs)}

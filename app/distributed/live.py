@@ -3,7 +3,9 @@
 :class:`DistributedLiveRunner` is the one-process :class:`~tradefleet.app.live.LiveRunner`
 with one change: a schedule fire becomes a :class:`~tradefleet.orchestrator.distributed.work.TickTask`
 carrying the bars the leader holds (so workers need no data access and evaluate exactly
-the market the gates see) instead of a local ``compute``. Bars, gates, risk, the order
+the market the gates see) instead of a local ``compute``. Portfolio bots and event bots
+(prediction markets: the leader builds their snapshots from the venues' books and sources)
+are evaluated by the leader itself: their intents need the book, one decision each. Bars, gates, risk, the order
 manager and the fenced brokers stay in this process: one writer per account.
 """
 
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from tradefleet.orchestrator.distributed.lease import FencedBroker, LeaderLease, LeaseLost
 from tradefleet.orchestrator.distributed.work import FleetLeader, pack_bars
-from tradefleet.app.live import BarFeed, LiveRunner
+from tradefleet.app.live import BarFeed, LiveRunner, TickFeed
 
 if TYPE_CHECKING:
     from tradefleet.orchestrator.bot import BotSpec
@@ -30,8 +32,9 @@ class DistributedLiveRunner(LiveRunner):
     """Drives one kernel from scheduled fires; bots are evaluated by the workers."""
 
     def __init__(self, kernel: Kernel, market: MarketState, feed: BarFeed, clock: Clock, bus: RedisStreamsBus,
-                 lease: LeaderLease, control_poll_seconds: float = 1.0, renew_seconds: float = 5.0) -> None:
-        super().__init__(kernel, market, feed, clock, control_poll_seconds)
+                 lease: LeaderLease, control_poll_seconds: float = 1.0, renew_seconds: float = 5.0,
+                 tick_feeds: dict[str, TickFeed] | None = None) -> None:
+        super().__init__(kernel, market, feed, clock, control_poll_seconds, tick_feeds=tick_feeds)
         self.bus = bus
         self.lease = lease
         self.leader = FleetLeader(kernel.engine, bus, lease)
@@ -45,14 +48,18 @@ class DistributedLiveRunner(LiveRunner):
         runner = engine.runners.get(job_id)
         if runner is None or runner.fault:
             return
-        self.ingest(list(runner.spec.instruments))
+        if job_id in self.tick_feeds:  # an event bot: venue books and sources read here
+            self.ingest_ticks(job_id, list(runner.spec.instruments))
+        else:
+            self.ingest(list(runner.spec.instruments))
         now = self.clock.now_ns()
         if now >= self._next_control:
             engine.reload_control()
             self._next_control = now + self._poll_ns
-        if runner.spec.bot.portfolio:
-            # a portfolio bot decides on the whole universe with the book's context and its
-            # intents are one decision each: it runs here, in the single writer, not on a worker
+        if runner.spec.bot.portfolio or runner.spec.bot.event_driven:
+            # a portfolio bot decides on the whole universe with the book's context, an event
+            # bot on the snapshot the leader just built from the venues (its quotes, orders and
+            # cancels are intents, one decision each): both run here, in the single writer
             self.keep_lease()
             engine.on_fire(job_id, now)
             self.fires += 1
@@ -135,18 +142,30 @@ def run_distributed_paper(config: AppConfig, bus: RedisStreamsBus, *, bots: list
     from tradefleet.app.replay import instruments_for, select_bots
     from tradefleet.orchestrator.store import Store
 
+    from tradefleet.app.live import _tick_feeds
+    from tradefleet.orchestrator.errors import ConfigError
+
     registry = Registry.discover()
-    specs = [s for s in select_bots(registry, config, bots) if not s.bot.event_driven]
-    if not specs:
-        raise PluginError("no bar bots to run (event-driven bots need a quote feed)")
+    specs = select_bots(registry, config, bots)
     clock = clock or LiveClock()
+    # event bots: the leader reads their venues' books and sources ([prediction])
+    tick_feeds, unfed = _tick_feeds(registry, config, clock, [s for s in specs if s.bot.event_driven])
+    if unfed and bots:  # a bot the operator named must run or the start fails, saying why
+        raise ConfigError("; ".join(f"bot {k}: {v}" for k, v in unfed.items()))
+    specs = [s for s in specs if s.name not in unfed]
+    if not specs:
+        raise PluginError("no bots to run: " + ("; ".join(f"{k}: {v}" for k, v in unfed.items())
+                                                 or "every bot is disabled or broken"))
     store = Store.open(store_url or config.engine.store_url)
     try:
         run_id = store.start_run("paper", clock.now_ns())
         holder = f"{socket.gethostname()}:{os.getpid()}"
         lease = LeaderLease(store.engine, config.scale.lease.name, holder, clock, config.scale.lease.ttl_seconds)
         market = MarketState(config.paper.spread_bps)
-        instruments = instruments_for(sorted({i for s in specs for i in s.instruments}))
+        ticked = {i for s in specs if s.name in tick_feeds for i in s.instruments}
+        instruments = instruments_for(sorted({i for s in specs for i in s.instruments} - ticked))
+        for tf in {id(f): f for f in tick_feeds.values()}.values():
+            instruments.update({k: v for k, v in tf.instruments().items() if k in ticked})
         paper = paper_broker(config, market, clock, "paper", instruments)
         kernel = assemble(config, store=store, registry=registry, specs=specs, clock=clock, market=market,
                           instruments=instruments, account="paper", brokers={"paper": FencedBroker(paper, lease)},
@@ -167,9 +186,10 @@ def run_distributed_paper(config: AppConfig, bus: RedisStreamsBus, *, bots: list
             from tradefleet.scrapers.feed import HubBarFeed
             from tradefleet.scrapers.hub import DataHub
 
-            feed = HubBarFeed.for_specs(DataHub.from_services(kernel.services), specs)
+            feed = HubBarFeed.for_specs(DataHub.from_services(kernel.services),
+                                        [s for s in specs if s.name not in tick_feeds])
         runner = DistributedLiveRunner(kernel, market, feed, clock, bus, lease, config.engine.control_poll_seconds,
-                                       config.scale.lease.renew_seconds)
+                                       config.scale.lease.renew_seconds, tick_feeds)
         if install_signals:
             for sig in (signals.SIGINT, signals.SIGTERM):
                 signals.signal(sig, lambda *_: runner.stop())

@@ -58,6 +58,8 @@ class PredictionBot(EventBot):
             if found is None:
                 continue
             side, confidence, price, meta = found
+            if symbol in snap.flow:  # the whale tracker's estimate: a vote in the ensemble
+                meta = {**meta, "flow": snap.flow[symbol]}
             if not self._admit(ctx.now_ns, snap.terms.get(symbol), symbol, side):
                 continue
             out.append(Signal(

@@ -90,7 +90,8 @@ class CrossVenueArbBot(PredictionBot):
                 locked = locked_edge(cheap, rich)
                 if locked >= self.params.min_edge and cheap.yes_ask > 0 and rich.yes_bid > 0:
                     out.append(OrderIntent.combo({cheap.symbol: 1, rich.symbol: -1}, atomic=Atomic.ALL_OR_NONE,
-                                                 leg_risk=LegRisk.HEDGE, tag=f"arb locked {locked:.4f}/pair"))
+                                                 leg_risk=LegRisk.HEDGE, tag=f"arb locked {locked:.4f}/pair",
+                                                 edge=locked))
                     break
         return out
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -13,8 +14,10 @@ from statistics import median
 from tradefleet.bots.prediction.market import BinaryQuote, BookOdds, ContractTerms, Forecast
 
 
+@lru_cache(maxsize=4096)
 def kalshi_fee(price: float, contracts: int = 1, rate: float = 0.07) -> float:
-    """Kalshi taker fee in dollars: ``ceil_to_cent(rate * C * P * (1 - P))``."""
+    """Kalshi taker fee in dollars: ``ceil_to_cent(rate * C * P * (1 - P))`` (cached: prices
+    are cents, so a replay asks for the same few values millions of times)."""
     raw = rate * contracts * price * (1.0 - price)
     return math.ceil(round(raw * 100, 9)) / 100.0
 

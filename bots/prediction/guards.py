@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from statistics import median
+from operator import mul
 
 from tradefleet.bots.prediction.market import BinaryQuote
 
@@ -30,12 +30,17 @@ class QuoteGuard:
     """Rolling per-contract quote history and the three checks."""
 
     limits: GuardLimits = field(default_factory=GuardLimits)
-    _mids: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
+    _mids: dict[str, tuple[deque[float], deque[float]]] = field(default_factory=dict)  # mids, sizes
 
     def observe(self, q: BinaryQuote) -> None:
         """Record a quote (mid and its displayed size)."""
-        hist = self._mids.setdefault(q.symbol, deque(maxlen=self.limits.window))
-        hist.append((q.mid, max(q.bid_size + q.ask_size, 1.0)))
+        hist = self._mids.get(q.symbol)
+        if hist is None:
+            n = self.limits.window
+            hist = self._mids[q.symbol] = (deque(maxlen=n), deque(maxlen=n))
+        w = q.bid_size + q.ask_size
+        hist[0].append((q.yes_bid + q.yes_ask) / 2.0)
+        hist[1].append(w if w > 1.0 else 1.0)
 
     def check(self, q: BinaryQuote) -> str | None:
         """Return why ``q`` is not tradable (``"vwap"``, ``"drift"``, ``"spike"``), or None.
@@ -43,15 +48,18 @@ class QuoteGuard:
         Uses the history *before* ``q``; call :meth:`observe` afterwards.
         """
         hist = self._mids.get(q.symbol)
-        if hist is None or len(hist) < self.limits.min_history:
+        lim = self.limits
+        if hist is None or len(hist[0]) < lim.min_history:
             return None
-        mids = [m for m, _ in hist]
-        weight = sum(w for _, w in hist)
-        vwap = sum(m * w for m, w in hist) / weight
-        if abs(q.mid - median(mids)) > self.limits.max_spike:
+        mids, weights = hist
+        mid = (q.yes_bid + q.yes_ask) / 2.0
+        s = sorted(mids)
+        n = len(s)
+        med = s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
+        if abs(mid - med) > lim.max_spike:
             return "spike"
-        if abs(q.mid - mids[0]) > self.limits.max_drift:
+        if abs(mid - mids[0]) > lim.max_drift:
             return "drift"
-        if abs(q.mid - vwap) > self.limits.max_vwap_dev:
+        if abs(mid - sum(map(mul, mids, weights)) / sum(weights)) > lim.max_vwap_dev:
             return "vwap"
         return None

@@ -100,6 +100,15 @@ class LiveSnapshotSource:
             bars.append(Bar(sym, q.ts_ns, mid, q.yes_ask, q.yes_bid, mid, volume, now_ns))
         return bars
 
+    def tape(self, symbol: str) -> tuple[tuple[float, float] | None, list[tuple[int, float, float]]]:
+        """The latest snapshot's displayed sizes at ``symbol``'s touch and its public trades
+        read since the previous refresh (what paper maker quotes fill against)."""
+        snap = self.latest
+        q = snap.quotes.get(symbol) if snap is not None else None
+        if snap is None or q is None:
+            return None, []
+        return (q.bid_size, q.ask_size), [(t.ts_ns, t.yes_price, t.size) for t in snap.trades.get(symbol, ())]
+
     # -- the join --------------------------------------------------------------------------
     def build(self, symbols: list[str], now_ns: int) -> PredictionSnapshot:
         """One snapshot of ``symbols``: books, terms, forecasts and odds with their ages."""

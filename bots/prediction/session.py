@@ -162,44 +162,75 @@ def load_session(path: str | Path) -> Session:
         r = quotes.iloc[int(bad[0])]
         raise DataError(f"{path}/quotes: row {int(bad[0])} ({r.symbol} at {r.ts_ns}): need 0 <= bid ({r.yes_bid}) "
                         f"<= ask ({r.yes_ask}) <= 1")
-    by_ts: dict[int, dict[str, Any]] = {}
-    new = object.__new__
+    # per snapshot time: quotes, then the other tables only where they have rows (the columns
+    # are walked once each; objects are built without re-validating what was checked above)
+    by_ts: dict[int, dict[str, BinaryQuote]] = {}
+    extra: dict[int, dict[str, dict[str, Any]]] = {}
+    new, setattr_ = object.__new__, object.__setattr__
     cols = zip(quotes["ts_ns"].tolist(), quotes["symbol"].tolist(), quotes["venue"].tolist(), bid.tolist(),
                ask.tolist(), quotes["bid_size"].tolist(), quotes["ask_size"].tolist(), strict=True)
+    get = by_ts.get
     for ts, sym, venue, b, a, bs, az in cols:
         q = new(BinaryQuote)  # validated above, column-wise
-        q.__dict__.update(symbol=sym, venue=venue, yes_bid=b, yes_ask=a, ts_ns=ts, bid_size=bs, ask_size=az)
-        slot = by_ts.get(ts)
+        setattr_(q, "__dict__", {"symbol": sym, "venue": venue, "yes_bid": b, "yes_ask": a, "ts_ns": ts,
+                                 "bid_size": bs, "ask_size": az})
+        slot = get(ts)
         if slot is None:
-            slot = by_ts[ts] = {"quotes": {}, "forecasts": {}, "odds": {}, "trades": {}, "ages": {}}
-        slot["quotes"][sym] = q
+            slot = by_ts[ts] = {}
+        slot[sym] = q
+
+    def part(ts: int, name: str) -> dict[str, Any] | None:
+        if ts not in by_ts:
+            return None
+        e = extra.get(ts)
+        if e is None:
+            e = extra[ts] = {}
+        d = e.get(name)
+        if d is None:
+            d = e[name] = {}
+        return d
+
     for r in _rows(_table(path, "forecasts")):
-        slot = by_ts.get(int(r.ts_ns))
-        if slot is None:
+        ts = int(r.ts_ns)
+        fcs = part(ts, "forecasts")
+        if fcs is None:
             continue
         fc = Forecast(r.source, r.variable, float(r.mean), float(r.sigma), tuple(float(x) for x in r.members))
-        slot["forecasts"][r.variable] = (*slot["forecasts"].get(r.variable, ()), fc)
-        slot["ages"][f"{r.source}:{r.variable}"] = float(r.age_s)
+        fcs[r.variable] = (*fcs.get(r.variable, ()), fc)
+        part(ts, "ages")[f"{r.source}:{r.variable}"] = float(r.age_s)  # type: ignore[index]
     for r in _rows(_table(path, "odds")):
-        slot = by_ts.get(int(r.ts_ns))
-        if slot is not None:
-            slot["odds"][r.symbol] = (*slot["odds"].get(r.symbol, ()), BookOdds(r.book, float(r.yes), float(r.no)))
-            slot["ages"][f"odds:{r.symbol}"] = float(r.age_s)
+        ts = int(r.ts_ns)
+        odds = part(ts, "odds")
+        if odds is not None:
+            odds[r.symbol] = (*odds.get(r.symbol, ()), BookOdds(r.book, float(r.yes), float(r.no)))
+            part(ts, "ages")[f"odds:{r.symbol}"] = float(r.age_s)  # type: ignore[index]
     for r in _rows(_table(path, "trades")):
-        slot = by_ts.get(int(r.ts_ns))
-        if slot is not None:
+        trades = part(int(r.ts_ns), "trades")
+        if trades is not None:
             t = Trade(r.symbol, int(r.trade_ts_ns), float(r.yes_price), float(r.size), r.taker_side)
-            slot["trades"][r.symbol] = (*slot["trades"].get(r.symbol, ()), t)
+            trades[r.symbol] = (*trades.get(r.symbol, ()), t)
     from tradefleet.bots.prediction.whale import WhaleTracker
 
     whales = WhaleTracker()
     snaps = []
-    for ts, s in sorted(by_ts.items()):
-        for sym_trades in s["trades"].values():
+    empty: dict[str, Any] = {}  # shared by snapshots without such rows (read-only mappings)
+    terms_of: dict[tuple[str, ...], dict[str, ContractTerms]] = {}
+    for ts in sorted(by_ts):
+        qs = by_ts[ts]
+        e = extra.get(ts, empty)
+        trades = e.get("trades", empty)
+        for sym_trades in trades.values():
             whales.observe_all(sym_trades)
-        flow = {sym: round(whales.at(sym, ts), 6) for sym in s["quotes"]} if whales.estimate else {}
-        snaps.append(PredictionSnapshot(ts, s["quotes"], {k: v for k, v in terms.items() if k in s["quotes"]},
-                                        s["forecasts"], s["odds"], s["trades"], s["ages"], {}, flow))
+        flow = {sym: round(whales.at(sym, ts), 6) for sym in qs} if whales.estimate else empty
+        key = tuple(qs)
+        tm = terms_of.get(key)
+        if tm is None:
+            tm = terms_of[key] = {k: v for k, v in terms.items() if k in qs}
+        snap = new(PredictionSnapshot)
+        setattr_(snap, "__dict__", {"ts_ns": ts, "quotes": qs, "terms": tm, "forecasts": e.get("forecasts", empty),
+                                    "odds": e.get("odds", empty), "trades": trades, "ages": e.get("ages", empty),
+                                    "notes": empty, "flow": flow})
+        snaps.append(snap)
     settled = {str(r.variable): float(r.value) for r in _rows(_table(path, "settlements"))}
     return Session(snaps, settled, prov)
 

@@ -97,18 +97,35 @@ class PredictionTickSource:
 
         from tradefleet.scrapers.frames import validate_frame
 
-        rows: dict[str, list[tuple[int, float, float]]] = {}
+        rows: dict[str, list[tuple[int, float, float, float, float]]] = {}
         for snap in self.snapshots:
             for sym, q in snap.quotes.items():
-                rows.setdefault(sym, []).append((q.ts_ns, q.yes_bid, q.yes_ask))
+                rows.setdefault(sym, []).append((q.ts_ns, q.yes_bid, q.yes_ask, q.bid_size, q.ask_size))
         out = {}
         for sym, quotes in rows.items():
-            ts = pd.DatetimeIndex([t for t, _, _ in quotes], tz="UTC", name="ts").as_unit("ns")
-            bid = [b for _, b, _ in quotes]
-            ask = [a for _, _, a in quotes]
-            mid = [(b + a) / 2 for _, b, a in quotes]
-            frame = pd.DataFrame({"open": mid, "high": ask, "low": bid, "close": mid, "volume": 0.0}, index=ts)
+            ts = pd.DatetimeIndex([r[0] for r in quotes], tz="UTC", name="ts").as_unit("ns")
+            bid = [r[1] for r in quotes]
+            ask = [r[2] for r in quotes]
+            mid = [(r[1] + r[2]) / 2 for r in quotes]
+            frame = pd.DataFrame({"open": mid, "high": ask, "low": bid, "close": mid, "volume": 0.0,
+                                  "bid_size": [r[3] for r in quotes], "ask_size": [r[4] for r in quotes]}, index=ts)
             out[sym] = validate_frame(frame, f"prediction fixture {self.fixture}: {sym}")
+        return out
+
+    def tape(self) -> dict[str, tuple[Any, Any, Any]]:
+        """Each contract's public trade prints as (times ns, YES prices, sizes) arrays in time
+        order: what a resting maker order can fill against."""
+        import numpy as np
+
+        rows: dict[str, list[tuple[int, float, float]]] = {}
+        for snap in self.snapshots:
+            for sym, trades in snap.trades.items():
+                rows.setdefault(sym, []).extend((t.ts_ns, t.yes_price, t.size) for t in trades)
+        out = {}
+        for sym, r in rows.items():
+            r.sort()
+            out[sym] = (np.array([x[0] for x in r], dtype=np.int64), np.array([x[1] for x in r]),
+                        np.array([x[2] for x in r]))
         return out
 
     def settlements(self) -> dict[str, bool]:

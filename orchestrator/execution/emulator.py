@@ -56,7 +56,7 @@ class OrderEmulator:
         self.oco: dict[str, set[str]] = {}  # oco id -> member cids still live
 
     def __bool__(self) -> bool:
-        return bool(self.held or self.expiries or self.children)
+        return bool(self.held or self.expiries or self.children or self.oco)
 
     def hold(self, order: Order, armed: bool, now_ns: int) -> None:
         state = replace(OrderState.new(order), status=Status.OPEN if armed else Status.PENDING, arrival_ns=now_ns)

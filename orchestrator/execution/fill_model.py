@@ -26,6 +26,10 @@ Conventions (each a :class:`FillConfig` field, printed by :meth:`FillConfig.desc
 - takers pay half the spread, ``slippage_bps`` and an impact that grows with the order's
   share of the bar's volume; limit fills pay none of these (maker), unless the limit was
   marketable on arrival (taker, at the open);
+- a resting maker limit on a quoted binary contract (prediction markets) fills only against
+  public trade prints (:func:`match_prints`), never on the quote: a print through its price
+  fills it, a print at its price only once the size queued ahead of it (the displayed size
+  at that price when it arrived) has traded;
 - time in force: DAY lives through the bars of the UTC day of its first eligible bar, GTD
   until ``expire_ns``, IOC and FOK get one bar (FOK all or nothing).
 """
@@ -141,6 +145,9 @@ class OrderState:
     arrival_ns: int | None = None
     """When the order reached the market; ``ts_init + latency`` unless set (bracket
     children arrive with their parent's fill)."""
+    queue: Decimal | None = None
+    """Size queued ahead of a resting limit at its price (prints at the price fill it only
+    once this has traded); None: unknown, only prints through the price fill it."""
 
     @classmethod
     def new(cls, order: Order, lot: Decimal = Decimal(1), *, arrival_ns: int | None = None) -> OrderState:
@@ -435,3 +442,81 @@ def _cancel_orphans(out: list[OrderState], index: dict[str, int]) -> None:
             if parent.status.done and parent.status is not Status.FILLED and parent.filled == 0:
                 out[i] = replace(s, status=Status.CANCELED, reason=f"parent {parent.order.client_order_id} "
                                  f"{parent.status.value}")
+
+
+# -- trade prints: resting maker limits of quoted contracts --------------------------------
+@dataclass(frozen=True, slots=True)
+class TradePrint:
+    """One public trade: its time, price and size (any taker side)."""
+
+    symbol: str
+    ts_event: int
+    price: float
+    size: float
+
+
+def queue_ahead(side: Side, limit: float, bid: float, ask: float, bid_size: float,
+                ask_size: float) -> Decimal | None:
+    """The size ahead of a new resting limit: the displayed size when it joins the touch,
+    nothing when it improves on it, unknown (None) when it rests behind it."""
+    touch, size = (bid, bid_size) if side is Side.BUY else (ask, ask_size)
+    better = limit > touch if side is Side.BUY else limit < touch
+    if better:
+        return ZERO
+    if abs(limit - touch) < 1e-9:
+        return Decimal(repr(float(size)))
+    return None
+
+
+def match_prints(states: Sequence[OrderState], prints: Sequence[TradePrint],
+                 config: FillConfig) -> tuple[list[MatchFill], list[OrderState]]:
+    """Fill resting limits against trade prints, in time order; return fills and states.
+
+    A print counts for an order only after the order arrived. A buy at ``L`` fills on a
+    print below ``L`` (it traded through: a seller would have hit the higher bid first),
+    at ``L`` only beyond the size queued ahead of it; a sell mirrors this. The order fills
+    at its limit (maker) for at most the print's size; one print's size is shared by the
+    orders it reaches, best price first. Orders that are not open limits are untouched."""
+    out = list(states)
+    fills: list[MatchFill] = []
+    for tp in prints:
+        left = Decimal(repr(float(tp.size)))
+        # best price first: highest bids, then lowest asks
+        order = sorted((i for i, s in enumerate(out) if s.status is Status.OPEN
+                        and s.order.order_type is OrderType.LIMIT and s.order.instrument == tp.symbol),
+                       key=lambda i: -float(out[i].order.limit_price or 0) * out[i].order.side.sign)
+        for i in order:
+            if left <= 0:
+                break
+            s = out[i]
+            o = s.order
+            if tp.ts_event <= s.arrived(config):
+                continue
+            if _expired(s, tp.ts_event):
+                out[i] = replace(s, status=Status.EXPIRED, reason=f"{o.time_in_force.value} expired")
+                continue
+            lim = float(o.limit_price or 0)
+            through = tp.price < lim - 1e-12 if o.side is Side.BUY else tp.price > lim + 1e-12
+            at = abs(tp.price - lim) <= 1e-12
+            avail = left
+            if not through:
+                if not at or s.queue is None:
+                    continue
+                if s.queue >= avail:  # the print only ate into the queue ahead
+                    out[i] = replace(s, queue=s.queue - avail)
+                    left = ZERO
+                    continue
+                avail -= s.queue
+                s = replace(s, queue=ZERO)
+            qty = min(s.remaining, (avail / s.lot).quantize(Decimal(1), ROUND_DOWN) * s.lot)
+            if qty <= 0:
+                out[i] = s
+                continue
+            px = _px(lim)
+            filled = s.filled + qty
+            status = Status.FILLED if filled >= o.quantity else Status.OPEN
+            out[i] = replace(s, filled=filled, notional=s.notional + qty * px, status=status,
+                             day=s.day if s.day is not None else tp.ts_event // DAY_NS)
+            left = avail - qty  # what is left of the print for orders behind this one
+            fills.append(MatchFill(o.client_order_id, qty, px, "maker", tp.ts_event, "print"))
+    return fills, out

@@ -183,6 +183,50 @@ class OrderManager:
         self.collect_fills(orders[0].account)
         return [by_cid.get(o.client_order_id) for o in orders]
 
+    def submit_combo(self, orders: list[Order], units: Decimal, net_limit: Decimal | None) -> list[VenueOrder | None]:
+        """Store every leg, then send them as ONE venue combo order (``broker.submit_combo``:
+        the venue fills all legs or none), ``units`` of the structure at ``net_limit`` (per
+        unit, positive a debit; None: at the market). Each leg keeps its own client id, venue
+        id and fills. Nothing is sent if any leg is already stored or the account is halted."""
+        account = orders[0].account
+        none: list[VenueOrder | None] = [None] * len(orders)
+        broker = self.broker(account)
+        if account in self.halted:
+            self._alert("order_blocked", f"combo {orders[0].client_order_id}: account {account} is halted: "
+                        f"{self.halted[account]}", account)
+            return none
+        if self._known is None:
+            self._load_known(self._store.fills())
+        if any(self._store.order(o.client_order_id) is not None for o in orders):
+            self._alert("duplicate_intent", f"combo {orders[0].client_order_id} is already stored; not sent again",
+                        account)
+            return none
+        durable = account not in self._in_process
+        for o in orders:
+            self._store.record_order_intent(o, commit=durable)
+            self._orders[o.client_order_id] = o
+            self._bus.publish(Topic.ORDERS, o)
+        now = self._clock.now_ns()
+        try:
+            acks = broker.submit_combo(orders, units, net_limit)  # type: ignore[attr-defined]
+        except OrderRejected as exc:
+            for o in orders:
+                self._store.update_order(o.client_order_id, OrderStatus.REJECTED, reason=redact(exc), ts_ns=now)
+            self._alert("order_rejected", redact(exc), account)
+            return none
+        except (OrderStateUnknown, TransientBrokerError, TimeoutError, ConnectionError) as exc:
+            for o in orders:
+                self._store.update_order(o.client_order_id, OrderStatus.UNKNOWN, reason=redact(exc), ts_ns=now)
+            self._alert("order_unknown", f"combo {orders[0].client_order_id}: {redact(exc)}", account)
+            return none
+        for o, ack in zip(orders, acks, strict=True):
+            if ack.venue_order_id:
+                self._by_venue[(account, ack.venue_order_id)] = o.client_order_id
+            self._store.update_order(o.client_order_id, ack.status, venue_order_id=ack.venue_order_id or None,
+                                     reason=ack.reason or None, ts_ns=now)
+        self.collect_fills(account)
+        return list(acks)
+
     def _dispatch(self, broker: Broker, order: Order) -> VenueOrder | None:
         """Send a stored order, or hold what the venue cannot hold (:mod:`~tradefleet.orchestrator.execution.emulator`)."""
         now = self._clock.now_ns()
@@ -223,9 +267,12 @@ class OrderManager:
         it), or the ack of an order held here, or None if it is refused."""
         from tradefleet.orchestrator.execution.emulator import EMULATED, native
 
+        from tradefleet.orchestrator.execution.capability import order_refusal
+
         cid = order.client_order_id
-        if order.post_only and not getattr(broker, "post_only", True):
-            reason = f"post-only: venue of account {order.account} cannot refuse a crossing order; not sent"
+        refused = order_refusal(broker, order.order_type, order.time_in_force, order.post_only)
+        if refused is not None:  # what an order manager cannot honestly emulate is never degraded
+            reason = f"{refused} (account {order.account}); not sent"
             self._store.update_order(cid, OrderStatus.REJECTED, reason=reason, ts_ns=now)
             self._alert("order_rejected", f"{cid}: {reason}", order.account)
             return None

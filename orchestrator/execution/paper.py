@@ -9,7 +9,10 @@ bar's volume (none for FX, whose bars carry tick volume, not units), plus fees. 
 quotes (prediction markets, option chains) and settled contracts fill at once at the touch,
 with no model on top; an option fill may be moved inside the spread (``option_improvement``:
 the share of the half-spread given back, 0 at the touch, 1 at the mid) and pays
-``fee_per_contract`` per contract instead of the bps fee. Exercise, assignment and
+``fee_per_contract`` per contract instead of the bps fee. A limit that rests on a binary
+contract's recorded book (a market maker's level) fills only against the public trade prints
+that trade through it, or at it once the displayed size queued ahead of it has traded (never
+on the quote). Exercise, assignment and
 expiry are booked by :meth:`PaperBroker.book_at` (a settlement at a set price, no fee), as
 the clearing house does. The paper broker keeps its own book (a :class:`~tradefleet.orchestrator.portfolio.Ledger`), as a
 venue would, so reconciliation compares two independent records.
@@ -27,7 +30,8 @@ from tradefleet.orchestrator.domain import AssetClass, Bar, Fill, Instrument, Or
 from tradefleet.orchestrator.errors import OrderRejected
 from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
 from tradefleet.orchestrator.execution.fill_model import (FillConfig, LimitFill, MarketFill, MatchFill, OrderState, QuoteTick,
-                                             SameBar, Status, at_close, match_book)
+                                             SameBar, Status, TradePrint, at_close, match_book, match_prints,
+                                             queue_ahead)
 from tradefleet.orchestrator.market import MarketState
 from tradefleet.orchestrator.portfolio import Ledger
 
@@ -84,6 +88,7 @@ class PaperBroker:
         self._tick_volume = {s for s, i in instruments.items() if i.asset_class is AssetClass.FX}
         self._tick_volume_free = {s for s, i in instruments.items() if i.asset_class is AssetClass.PREDICTION}
         self._settled: set[str] = set()
+        self._print_seen: dict[str, int] = {}  # instrument -> the last bar time its prints were matched up to
         self._clock = clock
         self._costs = costs or PaperCosts()
         self.fill_config = fills or fill_config(self._costs, market.spread_bps)
@@ -162,6 +167,7 @@ class PaperBroker:
             state = replace(state, arrival_ns=bar.ts_event - 1)
             self._rest(state)
             self._match(order.instrument, QuoteTick(order.instrument, bar.ts_event, bid, ask), _NO_COSTS)
+            self._join_queue(order, bid, ask)
         elif self.fill_config.market_fill is MarketFill.CLOSE and order.ts_init >= bar.ts_event:
             # same-close fills: the decision bar, seen as one price at its close
             self._rest(replace(state, arrival_ns=bar.ts_event - 1))
@@ -264,8 +270,13 @@ class PaperBroker:
         if bar.symbol not in self._states:
             return
         if self._at_touch(bar.symbol):
+            if self._by_prints(bar.symbol):
+                self._match_prints(bar)
+                if bar.symbol not in self._states:
+                    return
             bid, ask = self._touch(bar.symbol, bar)
-            self._match(bar.symbol, QuoteTick(bar.symbol, bar.ts_event, bid, ask), _NO_COSTS)
+            self._match(bar.symbol, QuoteTick(bar.symbol, bar.ts_event, bid, ask), _NO_COSTS,
+                        skip=self._resting_limits(bar.symbol))
             return
         self._match(bar.symbol, bar, self.fill_config)
 
@@ -297,16 +308,60 @@ class PaperBroker:
     def _at_touch(self, symbol: str) -> bool:
         return symbol in self._tick_volume_free or symbol in self._settled or self._market.is_quoted(symbol)
 
+    def _by_prints(self, symbol: str) -> bool:
+        """Resting limits of a binary contract's recorded book fill against its trade prints."""
+        return symbol in self._tick_volume_free and symbol not in self._settled
+
+    def _resting_limits(self, symbol: str) -> set[str]:
+        """Limits resting on a trade-print book: never matched on the quote."""
+        if not self._by_prints(symbol):
+            return set()
+        return {cid for cid, st in self._states.get(symbol, {}).items()
+                if st.order.order_type is OrderType.LIMIT and st.bars > 0}
+
+    def _join_queue(self, order: Order, bid: float, ask: float) -> None:
+        """A limit left resting on a binary contract's book takes its place in the queue."""
+        st = self._states.get(order.instrument, {}).get(order.client_order_id)
+        if st is None or order.order_type is not OrderType.LIMIT or not self._by_prints(order.instrument):
+            return
+        depth = self._market.depth(order.instrument) or (0.0, 0.0)
+        q = queue_ahead(order.side, float(order.limit_price or 0), bid, ask, *depth)
+        # prints count from when the order was placed (the quote it joined may be older)
+        arrived = max(st.arrived(self.fill_config), order.ts_init + self.fill_config.latency_ns)
+        self._states[order.instrument][order.client_order_id] = replace(st, queue=q, arrival_ns=arrived)
+
+    def _match_prints(self, bar: Bar) -> None:
+        """Match the limits resting on ``bar.symbol`` against the prints since the last bar."""
+        sym = bar.symbol
+        since = self._print_seen.get(sym, -1)
+        self._print_seen[sym] = max(since, bar.ts_event)
+        limits = self._resting_limits(sym)
+        if not limits:
+            return
+        prints = [TradePrint(sym, ts, px, size) for ts, px, size in self._market.prints(sym, since, bar.ts_event)]
+        if not prints:
+            return
+        resting = self._states[sym]
+        fills, states = match_prints([resting[cid] for cid in limits], prints, self.fill_config)
+        self._apply(sym, fills, states)
+
     def _rest(self, state: OrderState) -> None:
         self._states.setdefault(state.order.instrument, {})[state.order.client_order_id] = state
 
-    def _match(self, symbol: str, event: Bar | QuoteTick, config: FillConfig) -> None:
+    def _match(self, symbol: str, event: Bar | QuoteTick, config: FillConfig, skip: set[str] | None = None) -> None:
         resting = self._states[symbol]
         if config is self.fill_config and symbol in self._calibrated:
             config = self._calibrated[symbol]
         if isinstance(event, Bar) and symbol in self._tick_volume:  # tick volume is not units: no cap, no impact
             event = replace(event, volume=0.0)
-        fills, states = match_book(list(resting.values()), event, config)
+        states_in = [s for cid, s in resting.items() if cid not in skip] if skip else list(resting.values())
+        if not states_in:
+            return
+        fills, states = match_book(states_in, event, config)
+        self._apply(symbol, fills, states)
+
+    def _apply(self, symbol: str, fills: list[MatchFill], states: list[OrderState]) -> None:
+        resting = self._states[symbol]
         by_id = {s.order.client_order_id: s for s in states}
         for f in fills:
             self._book_fill(by_id[f.client_order_id].order, f)

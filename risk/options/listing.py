@@ -46,14 +46,13 @@ from tradefleet.orchestrator.clock import ns_to_dt
 from tradefleet.orchestrator.domain import AssetClass, Bar, Side
 from tradefleet.orchestrator.occ import NEW_YORK, OptionSpec, option_instrument
 from tradefleet.risk.options.lifecycle import DEFAULT_EARLY_THRESHOLD
-from tradefleet.risk.options.model_chain import EQUITY_MODEL, SPX_MODEL, ChainModel, model_chain, model_quotes
+from tradefleet.risk.options.model_chain import ChainModel, model_chain, model_for, model_quotes
 
 if TYPE_CHECKING:
     from tradefleet.orchestrator.engine import Engine
     from tradefleet.risk.options.chain import OptionChain
 
 PERIODS = 252
-DEFAULT_MODELS: dict[str, ChainModel] = {"SPX": SPX_MODEL}
 
 
 @dataclass
@@ -113,7 +112,7 @@ class OptionListing:
     _chains: dict[str, tuple[int, OptionChain]] = field(default_factory=dict)
 
     def model(self, underlying: str) -> ChainModel:
-        return self.models.get(underlying) or DEFAULT_MODELS.get(underlying, EQUITY_MODEL)
+        return self.models.get(underlying) or model_for(underlying)
 
     # -- vol ----------------------------------------------------------------------------
     def vol(self, underlying: str) -> float | None:

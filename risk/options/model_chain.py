@@ -55,6 +55,13 @@ class ChainModel:
 
 SPX_MODEL = ChainModel(style="european", settlement="cash", skew=-0.15)
 EQUITY_MODEL = ChainModel(style="american", settlement="physical")
+#: how each underlying's options are listed (anything else: American, physically settled)
+LISTED_MODELS: dict[str, ChainModel] = {"SPX": SPX_MODEL}
+
+
+def model_for(underlying: str) -> ChainModel:
+    """The listing's chain model of ``underlying`` (style, settlement, grid, skew, spread)."""
+    return LISTED_MODELS.get(underlying, EQUITY_MODEL)
 
 
 def strike_increment(spot: float) -> float:

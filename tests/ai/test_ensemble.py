@@ -44,7 +44,7 @@ def _sig(clock, bot="t-bot", direction=Direction.LONG, conf=0.6, instrument="EUR
 
 
 def test_default_weights_and_builtin_sources():
-    assert sum(DEFAULT_WEIGHTS.values()) == 95
+    assert sum(DEFAULT_WEIGHTS.values()) == 105  # the brief's eight (95) plus the whale tracker (10)
     assert set(builtin_sources()) == set(DEFAULT_WEIGHTS)
     assert DEFAULT_WEIGHTS["ml"] == 20 and DEFAULT_WEIGHTS["news"] == 5
 

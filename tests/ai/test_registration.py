@@ -18,7 +18,7 @@ from tests.ai.fakes import make_ctx, make_services, make_spec
 
 EUR = load_dataset("eurusd")
 REG = Registry.discover(["sources", "vetoes", "gates"])
-SOURCES = ["ml", "llm_analyst", "mtf", "consensus", "technical", "derivatives", "macro", "news"]
+SOURCES = ["ml", "llm_analyst", "mtf", "consensus", "technical", "derivatives", "macro", "news", "whale"]
 
 
 def _setup(tmp_path):
@@ -41,7 +41,8 @@ def test_all_ai_plugins_registered_healthy():
 
 #: what each source answers on this bundled EUR/USD window: a score, or why it abstains
 EXPECTED = {"ml": "unavailable", "llm_analyst": "unavailable", "consensus": "no other bot", "derivatives": "not applicable",
-            "macro": "not applicable", "news": "unavailable", "mtf": 1.0, "technical": 0.42847339862232553}
+            "macro": "not applicable", "news": "unavailable", "mtf": 1.0, "technical": 0.42847339862232553,
+            "whale": "unavailable"}
 
 
 @pytest.mark.parametrize("name", SOURCES)

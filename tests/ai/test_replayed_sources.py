@@ -58,8 +58,9 @@ def test_news_and_derivatives_vote_in_replay_from_recorded_files_point_in_time(t
     news, funding = _generated_files(tmp_path)
     cfg = AppConfig.model_validate({"replay": {"news": str(news), "funding": str(funding)}})
     db = tmp_path / "s.db"
-    run_replay(cfg, bots=["spx-rsi2", "spx-sma-trend", "btc-monthly-momentum", "btc-fast-momentum"],
-               start="2015-01-01", end="2016-12-31", store_url=f"sqlite:///{db}")
+    s = run_replay(cfg, bots=["spx-rsi2", "spx-sma-trend", "btc-monthly-momentum", "btc-fast-momentum"],
+                   start="2015-01-01", end="2016-12-31", store_url=f"sqlite:///{db}")
+    assert s.ensemble["news"]["voted"] > 0 and s.ensemble["derivatives"]["voted"] > 0  # run --json says so
     heads = pd.read_csv(news)
     h_ts = pd.to_datetime(heads["published"], utc=True, format="ISO8601").dt.as_unit("ns").astype("int64").to_numpy()
     h_score = heads["score"].to_numpy()
@@ -83,8 +84,13 @@ def test_news_and_derivatives_vote_in_replay_from_recorded_files_point_in_time(t
 
 def test_without_recorded_files_they_abstain_and_say_why(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    run_replay(AppConfig(), bots=["spx-rsi2", "btc-fast-momentum"], start="2016-01-01", end="2016-12-31",
-               store_url=f"sqlite:///{db}")
+    s = run_replay(AppConfig(), bots=["spx-rsi2", "btc-fast-momentum"], start="2016-01-01", end="2016-12-31",
+                   store_url=f"sqlite:///{db}")
+    # the run summary (run --json "ensemble") says which sources never voted, and why
+    assert s.ensemble["news"]["voted"] == 0 and s.ensemble["news"]["abstained"] > 0
+    assert "unavailable: headlines are not recorded for replay" in s.ensemble["news"]["reasons"]
+    assert "unavailable: funding history is not recorded for replay" in s.ensemble["derivatives"]["reasons"]
+    assert s.ensemble["technical"]["voted"] > 0
     news = {v.get("abstain") for _, inst, v in _votes(db, "news") if inst == "SPX"}
     deriv = {v.get("abstain") for _, inst, v in _votes(db, "derivatives") if inst == "BTC/USD"}
     assert news == {"unavailable: headlines are not recorded for replay"}

@@ -49,7 +49,8 @@ class Window(Bot):
         return pd.DataFrame({"signal": sig, "confidence": 1.0}, index=frame.index)
 
 
-def _replay(tmp: Path, frame: pd.DataFrame, spec: dict[str, Any], until: int) -> list[tuple[int, str, float, float]]:
+def _replay(tmp: Path, frame: pd.DataFrame, spec: dict[str, Any], until: int,
+            fill: str = "next-open") -> list[tuple[int, str, float, float]]:
     from tradefleet.orchestrator.execution.algos.base import ExecSpec
 
     Window.until = until
@@ -58,7 +59,7 @@ def _replay(tmp: Path, frame: pd.DataFrame, spec: dict[str, Any], until: int) ->
     h = Harness(tmp, {"XYZ": frame}, [bot], stages=["basic-risk"], config={
         "execution": {"default_algorithm": s.algorithm, "horizon_s": s.horizon_s, "interval_s": s.interval_s,
                       "participation": s.participation, "min_notional": 1.0, "impact_check": False},
-        "paper": {"spread_bps": 0.0, "slippage_bps": 1.0, "fee_bps": 1.0, "max_volume_share": 0.0},
+        "paper": {"spread_bps": 0.0, "slippage_bps": 1.0, "fee_bps": 1.0, "max_volume_share": 0.0, "fill": fill},
         "risk": {"exits": {"enabled": False}, "position_pct": 0.5, "max_position_pct": 0.5},
         "engine": {"starting_cash": 1_000_000.0}})
     h.run()
@@ -69,10 +70,11 @@ def _replay(tmp: Path, frame: pd.DataFrame, spec: dict[str, Any], until: int) ->
     return sorted(out)
 
 
-def _backtest(frame: pd.DataFrame, spec: dict[str, Any], until: int) -> tuple[list[tuple[int, str, float, float]], Any]:
+def _backtest(frame: pd.DataFrame, spec: dict[str, Any], until: int,
+              fill: str = "next-open") -> tuple[list[tuple[int, str, float, float]], Any]:
     Window.until = until
     settings = SimSettings(init_cash=1_000_000.0, fee=0.0001, slippage=0.0001, size=0.5, execution=spec, lot=1.0,
-                           impact_bps_per_pct_volume=10.0, max_impact_bps=50.0)  # the paper broker's impact
+                           impact_bps_per_pct_volume=10.0, max_impact_bps=50.0, fill=fill)  # the paper impact
     res = simulate(frame, signals_of(Window(), frame), settings, bot="parity-exec")
     out = [(int(r[1]), "buy", float(r[3]), float(r[4])) for r in res.children]
     for t in res.trades_frame().itertuples():
@@ -81,15 +83,18 @@ def _backtest(frame: pd.DataFrame, spec: dict[str, Any], until: int) -> tuple[li
     return sorted(out), res
 
 
-@pytest.mark.parametrize("spec, until", [
-    ({"algo": "twap", "params": {"horizon_min": 8, "interval_min": 2, "participation": 0.08}}, 45),  # cap binds
-    ({"algo": "pov", "params": {"participation": 0.1, "horizon_min": 60}}, 45),
-    ({"algo": "twap", "params": {"horizon_min": 30, "interval_min": 1}}, 12),  # the exit stops the parent midway
+@pytest.mark.parametrize("spec, until, fill", [
+    ({"algo": "twap", "params": {"horizon_min": 8, "interval_min": 2, "participation": 0.08}}, 45, "next-open"),
+    ({"algo": "pov", "params": {"participation": 0.1, "horizon_min": 60}}, 45, "next-open"),
+    ({"algo": "twap", "params": {"horizon_min": 30, "interval_min": 1}}, 12, "next-open"),  # stopped midway
+    ({"algo": "twap", "params": {"horizon_min": 8, "interval_min": 2, "participation": 0.08}}, 45, "close"),
+    ({"algo": "pov", "params": {"participation": 0.1, "horizon_min": 60}}, 12, "close"),
 ])
-def test_backtest_children_fill_as_the_replayed_execution_layer(tmp_path: Path, spec: dict[str, Any], until: int) -> None:
+def test_backtest_children_fill_as_the_replayed_execution_layer(tmp_path: Path, spec: dict[str, Any], until: int,
+                                                                fill: str) -> None:
     frame = generated_minutes()
-    run = _replay(tmp_path, frame, spec, until)
-    back, res = _backtest(frame, spec, until)
+    run = _replay(tmp_path, frame, spec, until, fill)
+    back, res = _backtest(frame, spec, until, fill)
     assert len(back) >= 4 and len(res.children) >= 3
     assert [(b, s, q) for b, s, q, _ in run] == [(b, s, q) for b, s, q, _ in back]
     assert np.allclose([p for *_, p in run], [p for *_, p in back], rtol=1e-12, atol=0)

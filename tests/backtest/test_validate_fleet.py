@@ -131,3 +131,15 @@ def test_bad_input_is_one_line_exit_2_and_creates_nothing(capsys: pytest.Capture
     assert code == 2, out + err
     assert len(err.strip().splitlines()) == 1 and not out
     assert not (tmp_path / "tf.db").exists()
+
+
+def test_members_on_generated_quotes_keep_the_fleet_from_passing() -> None:
+    """The prediction fleet replays the bundled synthetic session: its recorded_data check fails."""
+    from tradefleet.app.fleet_validation import _synthetic_members, fleet_members
+    from tradefleet.orchestrator.registry import Registry
+
+    reg = Registry.discover()
+    members = fleet_members(AppConfig(), reg, "prediction")
+    assert _synthetic_members(AppConfig(), reg, members) == [m for m in members
+                                                            if reg.bot(m).bot.event_driven]
+    assert _synthetic_members(AppConfig(), reg, BOTS) == []

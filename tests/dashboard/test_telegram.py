@@ -86,6 +86,9 @@ def test_pause_resume_halt_write_the_store(fake: FakeTelegram, tmp_path: Path, s
     assert f.halted and f.reason == "broker outage" and fake.texts(DM)[-1] == "halted fleet: broker outage"
     run(_send(tg, fake, command_update("/resume", OWNER, DM), command_update("/resume spx-rsi2", OWNER, DM)))
     assert not store.control("fleet").halted and not store.control("bot:spx-rsi2").paused
+    run(_send(tg, fake, command_update("/resume fleet:equities", OWNER, DM)))
+    row = store.control("fleet:equities")  # a running engine lifts that fleet's daily-loss hold
+    assert row.actor == f"telegram:{OWNER}" and not row.halted and fake.texts(DM)[-1] == "resumed fleet:equities"
 
 
 def test_bad_commands_answer_with_the_reason(fake: FakeTelegram, tmp_path: Path, store: Store, specs: Any) -> None:

@@ -16,7 +16,8 @@ _STATUS = {"held": "held", "new": "new", "partially_filled": "partially_filled",
 def _order(o: BookOrder, book: VenueBook | None = None, order_class: str = "simple") -> dict[str, Any]:
     out = {
         "id": o.venue_id, "client_order_id": o.client_id, "created_at": TS, "updated_at": TS,
-        "submitted_at": TS, "symbol": o.symbol, "asset_class": "us_equity", "qty": str(o.qty),
+        "submitted_at": TS, "symbol": o.symbol, "asset_class": "us_option" if _is_option(o.symbol) else "us_equity",
+        "qty": str(o.qty),
         "filled_qty": str(o.filled), "filled_avg_price": str(o.avg) if o.avg is not None else None,
         "order_class": order_class, "order_type": o.type,
         "type": o.type, "side": o.side, "time_in_force": "day",
@@ -26,6 +27,17 @@ def _order(o: BookOrder, book: VenueBook | None = None, order_class: str = "simp
     if book is not None and o.children:  # legs roll up under their primary order, as Alpaca nests them
         out["legs"] = [_order(book.orders[v]) for v in o.children]
     return out
+
+
+def _is_option(symbol: str) -> bool:
+    import re
+
+    return re.match(r"^[A-Z][A-Z0-9.]{0,5}\d{6}[CP]\d{8}$", symbol or "") is not None
+
+
+def _mult(symbol: str) -> Decimal:
+    """Shares per unit: 100 for an option contract (Alpaca books cash x 100), else 1."""
+    return Decimal(100) if _is_option(symbol) else Decimal(1)
 
 
 class FakeAlpaca:
@@ -39,6 +51,7 @@ class FakeAlpaca:
     def __init__(self, book: VenueBook | None = None, multiplier: int = 1,
                  unsettled: Decimal = Decimal(0)) -> None:
         self.book = book or VenueBook()
+        self.book.multiplier_of = _mult
         self.multiplier = multiplier
         self.unsettled = unsettled
         self.server = FakeServer([
@@ -67,17 +80,27 @@ class FakeAlpaca:
     def buying_power(self) -> Decimal:
         with self.book.lock:
             mark = self._mark()
-            longs = sum((q * self.book.price(s, None) for s, q in self.book.positions.items() if q > 0), Decimal(0))
+            longs = sum((q * self.book.price(s, None) * _mult(s) for s, q in self.book.positions.items() if q > 0),
+                        Decimal(0))
             return max(self.multiplier * (self.book.cash + mark) - longs - self.unsettled, Decimal(0))
 
     def _mark(self) -> Decimal:
-        return sum((q * self.book.price(s, None) for s, q in self.book.positions.items()), Decimal(0))
+        return sum((q * self.book.price(s, None) * _mult(s) for s, q in self.book.positions.items()), Decimal(0))
 
     def submit(self, req: Request) -> Any:
         body = req.json()
         cid = body.get("client_order_id") or str(uuid.uuid4())
         price = Decimal(str(body["limit_price"])) if body.get("limit_price") is not None else None
         klass = body.get("order_class") or "simple"
+        if klass == "mleg":
+            return self._mleg(body, cid, price)
+        if _is_option(body.get("symbol", "")):
+            if body.get("time_in_force") != "day":
+                return Reply({"code": 42210000, "message": "options orders must be day orders"}, 422)
+            if body.get("type", "market") not in ("market", "limit"):
+                return Reply({"code": 42210000, "message": "invalid order type for options"}, 422)
+            if Decimal(str(body["qty"])) != Decimal(str(body["qty"])).to_integral_value():
+                return Reply({"code": 42210000, "message": "qty must be integer for options"}, 422)
         tp, sl = body.get("take_profit") or {}, body.get("stop_loss") or {}
         if klass in ("bracket", "oco") and not (tp.get("limit_price") and sl.get("stop_price")):
             return Reply({"code": 42210000, "message": f"{klass} orders require take_profit and stop_loss"}, 422)
@@ -88,7 +111,7 @@ class FakeAlpaca:
         if klass == "oco" and body.get("type") != "limit":
             return Reply({"code": 42210000, "message": "oco orders must be limit orders"}, 422)
         if body["side"] == "buy" and Decimal(str(body["qty"])) * self.book.price(body["symbol"], price) \
-                > self.buying_power():
+                * _mult(body["symbol"]) > self.buying_power():
             return Reply({"code": 40310000, "message": "insufficient buying power",
                           "buying_power": str(self.buying_power())}, 403)
         kind = body.get("type", "market")
@@ -133,6 +156,52 @@ class FakeAlpaca:
         if o.status == "rejected":
             return Reply({"code": 40310000, "message": o.reason}, 403)
         return _order(o, self.book, klass)
+
+    def _mleg(self, body: dict[str, Any], cid: str, limit: Decimal | None) -> Any:
+        """A multi-leg option order: every leg fills at its price, all together, or the order is
+        refused (a limit the legs' net price does not meet is refused here rather than rested)."""
+        legs = body.get("legs") or []
+        if not 2 <= len(legs) <= 4:
+            return Reply({"code": 42210000, "message": "mleg orders take 2 to 4 legs"}, 422)
+        if body.get("time_in_force") != "day":
+            return Reply({"code": 42210000, "message": "options orders must be day orders"}, 422)
+        if any(not _is_option(leg.get("symbol", "")) for leg in legs):
+            return Reply({"code": 42210000, "message": "mleg legs must be option contracts"}, 422)
+        qty = Decimal(str(body["qty"]))
+        net = sum((Decimal(str(leg["ratio_qty"])) * self.book.price(leg["symbol"], None)
+                   * (1 if leg["side"] == "buy" else -1) for leg in legs), Decimal(0))
+        if limit is not None and net > limit:
+            return Reply({"code": 42210000, "message": f"net price {net} worse than limit {limit}"}, 422)
+        if net > 0 and qty * net * 100 > self.buying_power():
+            return Reply({"code": 40310000, "message": "insufficient buying power",
+                          "buying_power": str(self.buying_power())}, 403)
+        with self.book.lock:
+            behaviour = self.book.behaviour.pop(0) if self.book.behaviour else "fill"
+            self.book.behaviour.insert(0, "rest")
+            try:
+                parent = self.book.place(str(uuid.uuid4()), cid, "", "buy" if net >= 0 else "sell", qty, limit)
+            except DuplicateClientId:
+                self.book.behaviour.pop(0)
+                return Reply({"code": 40010001, "message": "client_order_id must be unique"}, 422)
+            parent.kind = body.get("type", "market")
+            for leg in legs:
+                self.book.behaviour.insert(0, "rest")
+                child = self.book.place(str(uuid.uuid4()), str(uuid.uuid4()), leg["symbol"], leg["side"],
+                                        qty * Decimal(str(leg["ratio_qty"])), None)
+                child.kind = "market"
+                parent.children.append(child.venue_id)
+            if behaviour.startswith("reject"):
+                parent.status, parent.reason = "rejected", behaviour.partition(":")[2] or "insufficient funds"
+                for v in parent.children:
+                    self.book.orders[v].status = "rejected"
+                return Reply({"code": 40310000, "message": parent.reason}, 403)
+            if behaviour == "fill":  # all legs at once, as Alpaca executes a multi-leg order
+                for v in parent.children:
+                    self.book.execute(self.book.orders[v], self.book.orders[v].qty)
+                parent.filled, parent.status = qty, "filled"
+        out = _order(parent, self.book, "mleg")
+        out["symbol"], out["asset_class"] = "", "us_option"
+        return out
 
     def by_client(self, req: Request) -> Any:
         o = self.book.by_client(req.arg("client_order_id") or "")

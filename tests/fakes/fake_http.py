@@ -248,6 +248,8 @@ class VenueBook:
         self._ids = itertools.count(1)
         self._trades = itertools.count(1001)
         self.lock = threading.RLock()
+        #: units of cash per unit of price and quantity (an option contract: 100 shares)
+        self.multiplier_of: Any = lambda _symbol: Decimal(1)
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -324,7 +326,7 @@ class VenueBook:
             order.status = "filled" if order.filled >= order.qty else "partially_filled"
             self._linked_after_fill(order)
             self.positions[order.symbol] = self.positions.get(order.symbol, Decimal(0)) + sign * qty
-            self.cash -= sign * qty * px + fee
+            self.cash -= sign * qty * px * self.multiplier_of(order.symbol) + fee
             return fill
 
     def _linked_after_fill(self, order: BookOrder) -> None:

@@ -48,6 +48,7 @@ class FakeTelegram:
         self.updates: list[dict[str, Any]] = []
         self.sent_event = threading.Event()
         self.fail_next = 0  # sendMessage calls to refuse (400 chat not found)
+        self.calls: dict[str, int] = {}  # Bot API method -> authorised calls
         self.server = FakeServer([("POST", r"/bot([^/]+)/(\w+)", self._method),
                                   ("GET", r"/bot([^/]+)/(\w+)", self._method)])
 
@@ -82,6 +83,7 @@ class FakeTelegram:
         if token != self.token:
             return Reply({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         p = self._params(req)
+        self.calls[method] = self.calls.get(method, 0) + 1
         handler = getattr(self, f"_m_{method}", None)
         if method == "sendMessage" and self.fail_next > 0:  # injected fault: the Bot API refuses a send
             self.fail_next -= 1

@@ -97,9 +97,15 @@ def _cli_resume_everything(_scope: str, _hold: dict, url: str) -> None:
 
 
 def _dashboard_resume(scope: str, _hold: dict, url: str) -> None:
+    """The dashboard's and Telegram's control object (Telegram: /resume BOT, /resume fleet:NAME)."""
     store = Store.open(url)
     try:
-        FleetControl(store, LiveClock(), BOTS).resume(scope.split(":", 1)[1], "dashboard:alice")
+        kind, name = scope.split(":", 1)
+        control = FleetControl(store, LiveClock(), BOTS)
+        if kind == "bot":
+            control.resume(name, "dashboard:alice")
+        else:
+            control.resume_fleet(name, "telegram:42")
     finally:
         store.close()
 
@@ -108,8 +114,9 @@ def _dashboard_resume(scope: str, _hold: dict, url: str) -> None:
     ({"risk": {"daily_loss": {"bot_pct": 0.002}}}, _cli_resume),
     ({"risk": {"daily_loss": {"bot_pct": 0.002}}}, _dashboard_resume),
     ({"risk": {"daily_loss": {"fleet_pct": 0.0005}}}, _cli_resume),
+    ({"risk": {"daily_loss": {"fleet_pct": 0.0005}}}, _dashboard_resume),
     ({"risk": {"daily_loss": {"bot_pct": 0.002}}}, _cli_resume_everything),
-], ids=["bot-cli", "bot-dashboard", "fleet-cli", "whole-fleet-cli"])
+], ids=["bot-cli", "bot-dashboard", "fleet-cli", "fleet-telegram", "whole-fleet-cli"])
 def test_operator_resume_lifts_a_scoped_daily_loss_hold_in_the_running_engine(tmp_path: Path, cfg: dict,
                                                                               act: Any) -> None:
     timeline = _replay_with_operator(tmp_path, cfg, act)

@@ -69,6 +69,9 @@ class MacroSource:
     api_version: ClassVar[int] = 1
     network: ClassVar[bool] = False
 
+    def __init__(self) -> None:
+        self._parts: tuple[tuple[int, int], dict[str, float]] | None = None  # (published counts, parts)
+
     @classmethod
     def build(cls, services: Services) -> MacroSource:
         return cls()
@@ -77,13 +80,18 @@ class MacroSource:
         asset = ctx.gate.spec.asset_class.value
         if asset not in APPLIES_TO:
             return Vote.abstained(self.name, f"not applicable: macro risk proxies do not cover {asset}")
-        parts: dict[str, float] = {}
         vix = _known("vix", ctx.now_ns, 7)
-        if vix is not None and vix.size >= 60:
-            parts["vix"] = -math.tanh(2.0 * math.log(vix[-1] / float(np.median(vix[-252:]))))
         spread = _known("credit", ctx.now_ns, 75)
-        if spread is not None and spread.size >= 4:
-            parts["credit"] = -math.tanh((spread[-1] - spread[-4]) / 0.3)
+        seen = (-1 if vix is None else vix.size, -1 if spread is None else spread.size)
+        if self._parts is not None and self._parts[0] == seen:  # nothing published since: same parts
+            parts = dict(self._parts[1])
+        else:
+            parts = {}
+            if vix is not None and vix.size >= 60:
+                parts["vix"] = -math.tanh(2.0 * math.log(vix[-1] / float(np.median(vix[-252:]))))
+            if spread is not None and spread.size >= 4:
+                parts["credit"] = -math.tanh((spread[-1] - spread[-4]) / 0.3)
+            self._parts = (seen, dict(parts))
         if not parts:
             day = ns_to_dt(ctx.now_ns).date().isoformat()
             return Vote.abstained(self.name, f"unavailable: no bundled macro series covers {day}")

@@ -1,9 +1,18 @@
-"""Alpaca (US stocks and crypto) on alpaca-py's ``TradingClient``.
+"""Alpaca (US stocks, crypto and options) on alpaca-py's ``TradingClient``.
 
 The client order id is sent as ``client_order_id``; an order is looked up with
 ``GET /v2/orders:by_client_order_id``; fills come from ``GET /v2/account/activities/FILL``
 (activity id = trade id). The client's own 429/504 retry loop is switched off (it would
 resend writes and sleeps 3 s); requests get a timeout (alpaca-py sets none).
+
+Options: an OCC symbol (``GOOG240119C00150000``) is an option contract; quantities are
+contracts. Alpaca takes option orders as market or limit, good for the day (a GTC option
+order is sent as DAY; a stop or trailing one is refused before it is sent). A multi-leg
+option intent sent as a venue combo (:meth:`AlpacaBroker.submit_combo`) is ONE ``mleg``
+order: ``qty`` units of the structure, each leg a ``ratio_qty`` with its side and position
+intent (``*_to_close`` for a reduce-only leg), at a net limit (positive: debit, negative:
+credit) or at the market; Alpaca fills the legs together or not at all, each leg with its
+own venue id, whose fills are booked to that leg's client order id.
 """
 
 from __future__ import annotations
@@ -16,7 +25,9 @@ from tradefleet.orchestrator.clock import dt_to_ns
 from tradefleet.orchestrator.sections import AccountConfig
 from tradefleet.orchestrator.domain import Fill, Order, OrderStatus, OrderType, Side
 from tradefleet.orchestrator.domain import TimeInForce as TIF
+from tradefleet.orchestrator.errors import OrderRejected
 from tradefleet.orchestrator.execution.broker import AccountSnapshot, VenueOrder
+from tradefleet.orchestrator.occ import is_occ
 from tradefleet.orchestrator.execution.linked import Linked
 from tradefleet.orchestrator.execution.retry import parse_retry_after
 from tradefleet.orchestrator.execution.secrets import REDACTOR, resolve_secret
@@ -46,6 +57,13 @@ class AlpacaBroker(VenueBroker):
     native_tif: ClassVar[frozenset[TIF]] = frozenset({TIF.DAY, TIF.GTC, TIF.IOC, TIF.FOK})
     native_brackets: ClassVar[bool] = True  # order_class bracket (both exits) or oto (one)
     native_oco: ClassVar[bool] = True       # order_class oco: a limit take-profit and a stop-loss
+    supports_combo: ClassVar[bool] = True   # order_class mleg: multi-leg option orders, all legs or none
+    combo_scope: ClassVar[str] = "options (mleg)"
+
+    @staticmethod
+    def combo_for(instruments: tuple[str, ...] | list[str]) -> bool:
+        """Alpaca's multi-leg orders take option legs only."""
+        return all(is_occ(s) for s in instruments)
 
     def __init__(self, account: str, cfg: AccountConfig, opts: AdapterOptions) -> None:
         super().__init__(account, cfg, opts)
@@ -212,6 +230,12 @@ class AlpacaBroker(VenueBroker):
         tif = order.time_in_force.value
         if order.order_type is OrderType.MARKET and order.time_in_force is TIF.GTC:
             tif = self.cfg.extra.get("time_in_force", "day")  # the account's default for plain market orders
+        if is_occ(order.instrument):
+            if order.order_type not in (OrderType.MARKET, OrderType.LIMIT):
+                raise OrderRejected(f"order {order.client_order_id}: alpaca takes option orders as market or limit, "
+                                    f"not {order.order_type.value}")
+            if order.time_in_force is TIF.GTC:
+                tif = "day"  # alpaca's option orders are day orders
         common: dict[str, Any] = dict(
             symbol=self.symbols.venue(order.instrument), qty=float(order.quantity),
             side=OrderSide.BUY if order.side is Side.BUY else OrderSide.SELL,
@@ -231,6 +255,53 @@ class AlpacaBroker(VenueBroker):
         else:
             req = MarketOrderRequest(**common)
         return self._venue_order(self.client.submit_order(req))
+
+    def submit_combo(self, orders: list[Order], units: Decimal, net_limit: Decimal | None) -> list[VenueOrder]:
+        """Send ``orders`` (the legs, each ``ratio x units`` contracts) as one mleg order;
+        return each leg's venue order, in the order given."""
+        return self._write(f"submit combo {orders[0].client_order_id}",
+                           lambda: self._submit_combo(orders, units, net_limit))
+
+    def _submit_combo(self, orders: list[Order], units: Decimal, net_limit: Decimal | None) -> list[VenueOrder]:
+        from alpaca.trading.enums import OrderClass, OrderSide, PositionIntent, TimeInForce
+        from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest, OptionLegRequest
+
+        legs = []
+        for o in orders:
+            if not is_occ(o.instrument):
+                raise OrderRejected(f"combo {orders[0].client_order_id}: alpaca's multi-leg orders take option "
+                                    f"legs only, not {o.instrument}")
+            ratio = o.quantity / units
+            if ratio != ratio.to_integral_value():
+                raise OrderRejected(f"combo {orders[0].client_order_id}: leg {o.instrument} is {o.quantity} for "
+                                    f"{units} units, not a whole ratio")
+            buy = o.side is Side.BUY
+            intent = (PositionIntent.BUY_TO_CLOSE if buy else PositionIntent.SELL_TO_CLOSE) if o.reduce_only else \
+                (PositionIntent.BUY_TO_OPEN if buy else PositionIntent.SELL_TO_OPEN)
+            legs.append(OptionLegRequest(symbol=self.symbols.venue(o.instrument), ratio_qty=float(ratio),
+                                         side=OrderSide.BUY if buy else OrderSide.SELL, position_intent=intent))
+        common: dict[str, Any] = dict(qty=float(units), time_in_force=TimeInForce.DAY, order_class=OrderClass.MLEG,
+                                      legs=legs, client_order_id=combo_id(orders))
+        req: Any = (LimitOrderRequest(limit_price=float(net_limit), **common) if net_limit is not None
+                    else MarketOrderRequest(**common))
+        placed = self.client.submit_order(req)
+        return self._learn_combo(orders, placed)
+
+    def _learn_combo(self, orders: list[Order], placed: Any) -> list[VenueOrder]:
+        """Map each leg Alpaca made to our leg order (by symbol); report each as ours."""
+        by_symbol = {self.symbols.local(str(leg.symbol)): leg for leg in placed.legs or []}
+        out = []
+        for o in orders:
+            leg = by_symbol.get(o.instrument)
+            if leg is None:
+                out.append(VenueOrder(o.client_order_id, "", o.instrument, o.side, o.quantity, Decimal(0),
+                                      OrderStatus.UNKNOWN, reason="leg missing from alpaca's answer"))
+                continue
+            self._leg_cid[str(leg.id)] = o.client_order_id
+            self._leg_vid[o.client_order_id] = str(leg.id)
+            self.remember(str(leg.id), o.client_order_id)
+            out.append(self._venue_order(leg))
+        return out
 
     def _query(self, client_order_id: str) -> VenueOrder | None:
         if client_order_id in self._leg_vid or client_order_id in self.groups:
@@ -299,6 +370,11 @@ class AlpacaBroker(VenueBroker):
             if len(rows) < _PAGE:
                 break
         return out
+
+
+def combo_id(orders: list[Order]) -> str:
+    """The client id of a combo: derived from its first leg's (the same legs, the same id)."""
+    return Order.child_id(orders[0].client_order_id, "combo")
 
 
 def _iso_ns(text: str) -> int:

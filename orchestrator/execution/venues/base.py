@@ -190,18 +190,18 @@ class VenueBroker:
         every group one of whose orders filled or was canceled, as the venue reports them."""
         if not self._touched:
             return []
-        touched, self._touched = self._touched, set()
         out: list[VenueOrder] = []
         seen: set[str] = set()
-        for cid in sorted(touched):
+        for cid in sorted(self._touched):
             for o in self.groups[cid].orders:
                 other = o.client_order_id
                 if other == cid or other in seen:
                     continue
                 seen.add(other)
-                vo = self.query_order(other)
+                vo = self.query_order(other)  # a failure leaves the group touched: checked next poll
                 if vo is not None and vo.status in (OrderStatus.CANCELED, OrderStatus.REJECTED):
                     out.append(vo)
+            self._touched.discard(cid)
         return out
 
     # -- Broker protocol ------------------------------------------------------------

@@ -241,10 +241,13 @@ class CcxtBroker(VenueBroker):
 
 
 class CoinbaseBroker(CcxtBroker):
-    """Coinbase Advanced Trade through ccxt."""
+    """Coinbase Advanced Trade through ccxt. ccxt's coinbase takes stop-limit triggers only
+    ("only stop limit orders are supported"): a stop (market) or trailing stop is held by the
+    order manager and released as a market order."""
 
     name: ClassVar[str] = "coinbase"
     venue: ClassVar[str] = "coinbase"
+    native_types: ClassVar[frozenset[OrderType]] = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_LIMIT})
 
 
 class BinanceBroker(CcxtBroker):

@@ -166,3 +166,48 @@ def test_an_intent_without_a_spec_keeps_its_id_and_a_spec_changes_it() -> None:
     worked = Target.quantities({"XYZ": 10}, execution=TWAP5)
     assert intent_id("b", 1, 0, worked) != intent_id("b", 1, 0, plain)
     assert intent_id("b", 1, 0, worked) != intent_id("b", 1, 0, Target.quantities({"XYZ": 10}, execution=ExecSpec.pov(0.1)))
+
+
+def _impact_harness(tmp: Path, script: list[list[Intent]], volume: float) -> Harness:
+    Script.script, Script.every = list(script), []
+    spec = BotSpec("s", Script, ("XYZ",), MINUTE, "1m", AssetClass.EQUITY)
+    frames = {"XYZ": generated_minutes(20, volume=volume)}
+    return Harness(tmp, frames, [spec], config={
+        "execution": {"default_algorithm": None, "impact_check": True},
+        "risk": {"exits": {"enabled": False}, "position_pct": 0.5, "max_position_pct": 0.5},
+        "engine": {"starting_cash": 1_000_000.0}})
+
+
+def test_the_impact_check_refuses_an_intent_whose_cost_eats_its_edge(tmp_path: Path) -> None:
+    # a thin generated market (volume 5 a bar): 1,000 units at once cost far more than the
+    # 50 bp default edge allows, and so would one unit: the whole intent is refused
+    h = _impact_harness(tmp_path, [[], [], [Target.quantities({"XYZ": 1000})]], volume=5.0)
+    h.run(8)
+    risk = [d for s in h.store.signals(bot="s") for d in h.store.decisions(s.signal_id) if d.gate == "risk"]
+    assert [d.reason for d in risk] == ["impact_exceeds_edge"]
+    ev = risk[0].data["impact"]["XYZ"]
+    assert ev["model"] == "linear-ac2000" and ev["edge_source"] == "default_bps" and ev["quantity"] == 1000.0
+    assert ev["total"] / ev["quantity"] > ev["budget_per_unit"] and Decimal(ev["max_quantity"]) == 0
+    assert h.store.orders() == [] and h.position("s", "XYZ") == 0.0
+    h.close()
+
+
+def test_the_impact_check_shrinks_an_intent_and_its_spec_horizon_counts(tmp_path: Path) -> None:
+    # 5,000 units in one 5,000-volume minute is over budget: shrunk to what the edge pays for
+    h = _impact_harness(tmp_path, [[], [], [OrderIntent.single("XYZ", "buy", size=5000)]], volume=5_000.0)
+    h.run(8)
+    (d,) = [d for s in h.store.signals(bot="s") for d in h.store.decisions(s.signal_id) if d.gate == "risk"]
+    assert d.reason == "impact_resized"
+    cap = Decimal(d.data["impact"]["XYZ"]["max_quantity"])
+    assert 0 < cap < 5000 and Decimal(repr(h.position("s", "XYZ"))) == cap
+    h.close()
+    # the same size worked by TWAP over 30 minutes is judged over that horizon: cheaper, not shrunk
+    h = _impact_harness(tmp_path / "twap", [[], [], [OrderIntent.single(
+        "XYZ", "buy", size=5000, execution={"algo": "twap", "params": {"horizon_min": 30, "participation": 0.2}})]],
+        volume=5_000.0)
+    h.run(19)
+    (d,) = [d for s in h.store.signals(bot="s") for d in h.store.decisions(s.signal_id) if d.gate == "risk"]
+    assert d.reason != "impact_resized" and d.data["impact"]["XYZ"]["horizon_s"] == 1800.0
+    (parent, _), = ExecStore(h.store).parents()
+    assert parent.order.quantity > cap  # the risk gate's own size, not shrunk by the impact check
+    h.close()

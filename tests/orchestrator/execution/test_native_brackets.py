@@ -244,3 +244,43 @@ def test_oanda_restart_waits_for_the_entry_without_sending_again(oanda: VenueCas
         store.close()
     finally:
         fresh.server.close()
+
+
+def test_a_failed_sibling_check_is_retried_on_the_next_poll(alpaca: VenueCase, store: Store) -> None:
+    oms = _oms(alpaca, store)
+    oms.submit_linked(_bracket(alpaca))
+    entry = alpaca.book.by_client("e1")
+    tp_leg, sl_leg = (alpaca.book.orders[v] for v in entry.children)
+    alpaca.book.execute(sl_leg, sl_leg.qty, D(45))
+    alpaca.server.fault("GET", r"/v2/orders/[^/]+", "status", status=500, times=10)  # the leg lookups fail
+    oms.collect_fills()
+    assert _status(store, "e1-sl") is OrderStatus.FILLED and _status(store, "e1-tp") is OrderStatus.ACCEPTED
+    alpaca.server.faults.clear()
+    oms.collect_fills()
+    assert _status(store, "e1-tp") is OrderStatus.CANCELED
+
+
+def test_oanda_restart_after_a_lost_answer_matches_the_exits_by_our_ids(oanda: VenueCase, tmp_path: Path) -> None:
+    """The entry's answer is lost after OANDA took it (it filled and opened its exits): after
+    a restart every order is found by our client id, nothing is resent or adopted."""
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    store = Store.open(url)
+    oanda.server.fault("POST", oanda.submit_path, "drop")
+    _oms(oanda, store).submit_linked(_fx(oanda))
+    assert [_status(store, c) for c in ("e1", "e1-tp", "e1-sl")] == [OrderStatus.UNKNOWN] * 3
+    store.close()
+
+    fresh = make_case("oanda", book=oanda.book)
+    try:
+        store = Store.open(url)
+        oms = _oms(fresh, store)
+        oms.restore(store.open_orders(), store.fills())
+        report = Reconciler(oms, store, fresh.clock, InProcessBus()).run(fresh.broker.account_name)
+        assert report.adopted == [] and report.halted is None, report
+        assert _status(store, "e1") is OrderStatus.FILLED
+        assert [_status(store, c) for c in ("e1-tp", "e1-sl")] == [OrderStatus.ACCEPTED] * 2
+        assert store.order("e1-tp").venue_order_id == oanda.book.by_client("e1-tp").venue_id  # type: ignore[union-attr]
+        assert len(_posts(oanda)) == 1 and _posts(fresh) == []
+        store.close()
+    finally:
+        fresh.server.close()

@@ -168,3 +168,38 @@ def test_post_only_where_the_venue_cannot_honour_it_is_refused(kalshi: VenueCase
     assert rec is not None and rec.status is OrderStatus.REJECTED and "post-only" in (rec.reason or "")
     assert kalshi.server.requests("POST", kalshi.submit_path) == []
     store.close()
+
+
+def test_emulated_oco_of_two_venue_held_orders_cancels_the_sibling_on_a_fill(binance: VenueCase,
+                                                                             tmp_path: Path) -> None:
+    """Bug: with only an OCO link to watch (both members rest at the venue, nothing held
+    locally), the order manager skipped its after-fill step and the sibling stayed working."""
+    store = Store.open(f"sqlite:///{tmp_path / 'oco2.db'}")
+    oms = _oms(binance, store)
+    oms.submit(_order(binance, "b-tp", order_type=OrderType.LIMIT, limit_price=D("50000"), reduce_only=True,
+                      oco_id="x"))
+    oms.submit(_order(binance, "b-sl", order_type=OrderType.STOP, stop_price=D("38000"), reduce_only=True,
+                      oco_id="x"))
+    assert not oms.emulator.held and binance.book.by_client("b-tp").open and binance.book.by_client("b-sl").open
+    sl = binance.book.by_client("b-sl")
+    binance.book.execute(sl, sl.qty, D("38000"))  # the venue's stop triggers
+    oms.collect_fills()
+    assert store.order("b-sl").status is OrderStatus.FILLED  # type: ignore[union-attr]
+    assert store.order("b-tp").status is OrderStatus.CANCELED  # type: ignore[union-attr]
+    assert binance.book.by_client("b-tp").status == "canceled"
+    store.close()
+
+
+def test_coinbase_stop_market_is_held_by_the_order_manager(tmp_path: Path) -> None:
+    """ccxt's coinbase takes only stop-limit triggers: a stop (market) is emulated, never sent
+    as a plain stop the venue refuses."""
+    case = make_case("coinbase")
+    try:
+        store = Store.open(f"sqlite:///{tmp_path / 'cb.db'}")
+        oms = _oms(case, store)
+        ack = oms.submit(_order(case, "c-sl", order_type=OrderType.STOP, stop_price=D("38000"), reduce_only=True))
+        assert ack is not None and ack.status is OrderStatus.ACCEPTED and "c-sl" in oms.emulator.held
+        assert case.server.requests("POST", case.submit_path) == []
+        store.close()
+    finally:
+        case.server.close()

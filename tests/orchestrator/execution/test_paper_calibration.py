@@ -102,6 +102,13 @@ def test_calibration_is_scheduled_in_paper_and_live_runs_only_with_a_live_accoun
     off = AppConfig.model_validate({"accounts": {"alpaca": {"venue": "alpaca", "live": True}},
                                     "execution": {"calibrate_every": None}})
     assert calibration_job(off, h.kernel, h.store, h.clock) is None
+    from tradefleet.orchestrator.errors import ConfigError
+
+    paper = AppConfig.model_validate({"accounts": {"alpaca": {"venue": "alpaca", "live": True}},
+                                      "execution": {"calibrate_accounts": ["paper"]}})
+    with pytest.raises(ConfigError, match="'paper' is not a live account") as bad:
+        calibration_job(paper, h.kernel, h.store, h.clock)
+    assert "\n" not in str(bad.value)
     with pytest.raises(Exception, match="calibrate_every") as err:
         AppConfig.model_validate({"execution": {"calibrate_every": "often"}})
     assert "often" in str(err.value)

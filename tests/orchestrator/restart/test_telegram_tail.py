@@ -159,3 +159,68 @@ def test_a_failed_send_is_retried_then_recorded(tmp_path: Path) -> None:
         assert _telegram_process(cfg, url, clock) == 0 and tg.texts() == []
     finally:
         tg.close()
+
+
+def test_the_telegram_command_as_a_process_sends_stored_alerts_once_and_logs_no_token(tmp_path: Path) -> None:
+    """``tradefleet telegram`` as its own process (python-telegram-bot polling the fake Bot
+    API): alerts another process stored before and while it runs are sent once; after a
+    SIGTERM and a restart nothing is sent again; the bot token is in no line it logged."""
+    import os
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    canary = "424242:CANARYtelegramTOKENbbbbbbbbbbbbbbbbbbbb"
+    tg = FakeTelegram(token=canary)
+    url = f"sqlite:///{tmp_path}/fleet.db"
+    cfg_file = tmp_path / "tradefleet.toml"
+    cfg_file.write_text(f'[engine]\nstore_url = "{url}"\n\n[telegram]\ntoken = "env:TF_TG"\n'
+                        f'base_url = "{tg.base_url}"\nbase_file_url = "{tg.base_file_url}"\n'
+                        f'alert_chats = [{CHAT}]\ndaily_summary_time = "off"\n')
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "TF_TG": canary, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+
+    def store_alert(kind: str, message: str) -> None:  # as the engine process stores it
+        with Store.open(url) as store:
+            AlertStore(store).record(time.time_ns(), kind, "critical", "alpaca", message, f"{kind}|{message}", {})
+
+    def until(cond: Any, what: str) -> None:
+        wait = threading.Event()
+        for _ in range(1200):  # waiting for the other process; nothing about time is asserted
+            if cond():
+                return
+            wait.wait(0.1)
+        raise AssertionError(f"the telegram process never {what}")
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "tradefleet.app.cli.main", "telegram", "--config", str(cfg_file)],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    logs: list[str] = []
+    try:
+        store_alert("account_halted", "account alpaca halted: positions differ (MSFT: store 0 vs venue 5)")
+        proc = start()
+        try:
+            until(lambda: len(tg.texts(CHAT)) == 1, "sent the alert stored before it started")
+            store_alert("order_rejected", "submit tf-1 rejected: HTTP 403: insufficient buying power")
+            until(lambda: len(tg.texts(CHAT)) == 2, "sent the alert stored while it ran")
+        finally:
+            proc.terminate()
+            logs.append(proc.communicate(timeout=60)[0])
+            print("telegram process output (tail):", logs[-1][-4000:], tg.calls)  # shown on failure
+        polls = tg.calls.get("getUpdates", 0)
+        proc = start()
+        try:
+            until(lambda: tg.calls.get("getUpdates", 0) >= polls + 3, "polled again after its restart")
+        finally:
+            proc.terminate()
+            logs.append(proc.communicate(timeout=60)[0])
+        texts = tg.texts(CHAT)
+        assert len(texts) == 2, texts  # nothing sent twice across the restart
+        assert "account_halted [alpaca]" in texts[0] and "order_rejected [alpaca]" in texts[1]
+        text = "\n".join(logs)
+        assert "getUpdates" in text or "HTTP Request" in text or "telegram" in text  # it did log
+        assert canary not in text and canary.split(":")[1] not in text, "the bot token is in the logs"
+    finally:
+        tg.close()

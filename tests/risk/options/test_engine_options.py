@@ -264,3 +264,39 @@ def test_greek_limit_binds_on_the_book_an_assignment_left(tmp_path: Path) -> Non
 def test_option_legs_bot_params_are_validated() -> None:
     with pytest.raises(Exception):
         OptionLegsParams(contracts=0)
+
+
+def test_validate_judges_an_option_bot_on_structure_trips(tmp_path: Path) -> None:
+    """``tradefleet validate``'s path for option bots: the wheel replayed alone, its option legs
+    folded into structure trips (put sold -> assigned; call written -> called away), each
+    trip's P&L = premium - intrinsic paid, x 100, less the fee; shares apart; never GO on a
+    model-priced chain."""
+    from tradefleet.app.option_validation import validate_option_bot
+    from tradefleet.backtest.config import ValidationConfig
+
+    days = _sessions("2015-01-02", "2015-04-17")
+    frame = _path(days, {"2015-03-20": 85.0, "2015-04-17": 95.0})
+    ny = frame.index.tz_convert("America/New_York").strftime("%Y-%m-%d")
+    after = (ny > "2015-03-20") & (ny < "2015-04-17")
+    frame.loc[after, "close"] = [86.0 if i % 2 else 84.0 for i in range(int(after.sum()))]
+    frame["open"] = frame["close"]
+    frame["high"], frame["low"] = frame["close"] * 1.002, frame["close"] * 0.998
+    data = tmp_path / "generated_xyz.parquet"
+    frame.to_parquet(data)
+    spec = replace(GOOG_WHEEL, name="xyz-wheel", instruments=("XYZ",), params={**GOOG_WHEEL.params, "take_profit": 0})
+    reg = Registry.discover()
+    reg.add_entry("bots", spec.name, "test", lambda: spec)
+    app = AppConfig.model_validate({"pipeline": {"stages": ["risk"]}, "replay": {
+        "data": {"XYZ": str(data)}, "start": "2015-01-02", "end": "2015-04-17"}})
+    rec = validate_option_bot(spec, app, ValidationConfig(min_trades=2, min_win_rate=0.0, min_sharpe=-99), registry=reg)
+    trips = rec.walk_forward["structure_trips"]
+    assert len(trips) == 2 and rec.metrics["trades"] == 2
+    put, call = (parse_occ(t["legs"][0]) for t in trips)
+    assert put.right == "put" and call.right == "call"
+    # by hand from the crafted closes: intrinsic at 85 (put) and at 95 (call)
+    for t, spec_, spot in ((trips[0], put, 85.0), (trips[1], call, 95.0)):
+        premium = (t["pnl"] + 100 * spec_.intrinsic(spot) + FEE) / 100
+        assert premium > 0 and premium == pytest.approx(round(premium, 2), abs=1e-9)  # a quoted price, on the tick
+    assert rec.metrics["share_pnl"] == pytest.approx(100 * (95.0 - 85.0))
+    failed = {c.name for c in rec.checks if not c.passed}
+    assert failed == {"recorded_quotes"} and not rec.passed

@@ -1,0 +1,61 @@
+"""Resting maker limits of quoted binary contracts fill only against trade prints."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradefleet.orchestrator.domain import Order, OrderType, Side
+from tradefleet.orchestrator.execution.fill_model import (FillConfig, OrderState, Status, TradePrint, match_prints,
+                                                          queue_ahead)
+
+CFG = FillConfig()
+
+
+def _limit(cid: str, side: Side, px: str, qty: int = 10, ts: int = 100) -> Order:
+    return Order(cid, "mm", "K", side, Decimal(qty), ts, OrderType.LIMIT, Decimal(px), post_only=True)
+
+
+def _state(order: Order, queue: Decimal | None) -> OrderState:
+    return OrderState(order, bars=1, queue=queue)
+
+
+def test_a_print_through_the_bid_fills_it_at_the_limit_capped_by_the_print_size() -> None:
+    s = _state(_limit("b", Side.BUY, "0.45"), None)
+    fills, (out,) = match_prints([s], [TradePrint("K", 200, 0.44, 6)], CFG)
+    assert [(f.quantity, f.price, f.liquidity) for f in fills] == [(Decimal(6), Decimal("0.45"), "maker")]
+    assert out.filled == 6 and out.status is Status.OPEN
+
+
+def test_no_print_or_a_print_above_the_bid_never_fills() -> None:
+    s = _state(_limit("b", Side.BUY, "0.45"), Decimal(0))
+    assert match_prints([s], [], CFG)[0] == []
+    assert match_prints([s], [TradePrint("K", 200, 0.46, 100)], CFG)[0] == []
+
+
+def test_a_print_at_the_price_fills_only_past_the_queue_ahead() -> None:
+    s = _state(_limit("a", Side.SELL, "0.55"), Decimal(8))
+    fills, (s,) = match_prints([s], [TradePrint("K", 200, 0.55, 5)], CFG)
+    assert fills == [] and s.queue == 3  # the print ate into the queue ahead of us
+    fills, (s,) = match_prints([s], [TradePrint("K", 300, 0.55, 7)], CFG)
+    assert [f.quantity for f in fills] == [Decimal(4)] and s.queue == 0
+
+
+def test_behind_the_touch_only_a_trade_through_fills() -> None:
+    assert queue_ahead(Side.BUY, 0.43, 0.45, 0.47, 100, 100) is None
+    assert queue_ahead(Side.BUY, 0.45, 0.45, 0.47, 100, 80) == Decimal(100)
+    assert queue_ahead(Side.SELL, 0.46, 0.45, 0.47, 100, 80) == 0
+    s = _state(_limit("b", Side.BUY, "0.43"), None)
+    assert match_prints([s], [TradePrint("K", 200, 0.43, 50)], CFG)[0] == []
+    assert len(match_prints([s], [TradePrint("K", 200, 0.42, 50)], CFG)[0]) == 1
+
+
+def test_prints_before_the_order_arrived_do_not_count() -> None:
+    s = _state(_limit("b", Side.BUY, "0.45", ts=500), None)
+    assert match_prints([s], [TradePrint("K", 400, 0.30, 50)], CFG)[0] == []
+
+
+def test_one_print_is_shared_best_price_first() -> None:
+    hi = _state(_limit("hi", Side.BUY, "0.46", qty=4), None)
+    lo = _state(_limit("lo", Side.BUY, "0.45", qty=10), None)
+    fills, _ = match_prints([lo, hi], [TradePrint("K", 200, 0.40, 6)], CFG)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("hi", Decimal(4)), ("lo", Decimal(2))]
