@@ -35,6 +35,47 @@ class InlineExecutor(Executor):
         return fut
 
 
+#: what a local process pool costs before its first result on this kind of box: forkserver
+#: start, the workers' imports (numpy, pandas, numba, the bot), and shipping the frame. Measured
+#: on the shared 2-core machine: a 25-combination sweep took 2.8-3.5 s in the pool against
+#: 1.44-1.63 s in one process, about 2 s of overhead (issue 23).
+POOL_START_SECONDS = 2.0
+
+
+def auto_workers(task_seconds: float, tasks: int, cpus: int | None = None,
+                 start_seconds: float | None = None) -> int:
+    """Workers for ``tasks`` jobs of about ``task_seconds`` each: a pool of ``cpus`` only when
+    its estimated time (start-up plus the work spread over the workers) beats one process
+    doing it all; else 1 (in this process). Never slower than one process by the estimate.
+    ``cpus`` defaults to the cores free now: the usable ones less the load average's other
+    runnable processes (a pool on a busy box gets no more cores than one process)."""
+    n = cpus if cpus is not None else _free_cpus()
+    start = POOL_START_SECONDS if start_seconds is None else start_seconds
+    if n <= 1 or tasks <= 1:
+        return 1
+    one = task_seconds * tasks
+    pooled = start + one / min(n, tasks)
+    return n if pooled < one else 1
+
+
+def _free_cpus() -> int:
+    """Usable cores not taken by other runnable processes (1-minute load average, this
+    process excluded)."""
+    usable = _usable_cpus()
+    try:
+        busy = os.getloadavg()[0] - 1.0
+    except OSError:  # not available: assume an idle box
+        busy = 0.0
+    return max(1, min(usable, int(usable - max(0.0, busy) + 0.5)))
+
+
+def _usable_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @contextmanager
 def open_executor(cluster: str | None = None, workers: int | None = None) -> Iterator[Executor]:
     """Yield an executor: Dask at ``cluster``, inline for ``workers=1``, else a process pool."""

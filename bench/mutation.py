@@ -38,6 +38,33 @@ def targets() -> dict[str, list[str]]:
     return {module: list(row["tests"]) for module, row in data.items()}
 
 
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) (line, column) of every function parameter and return annotation of ``source``
+    when it has ``from __future__ import annotations`` (then they are never evaluated), else none.
+    Class-level annotations are left alone: pydantic models and the like do evaluate those."""
+    import ast
+
+    tree = ast.parse(source)
+    lazy = any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and
+               any(a.name == "annotations" for a in n.names) for n in tree.body)
+    if not lazy:
+        return []
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            notes = [x.annotation for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+                     if x is not None and x.annotation is not None]
+            notes += [node.returns] if node.returns is not None else []
+            out += [((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0)) for n in notes]
+    return out
+
+
+def _inside(start: tuple[int, int], end: tuple[int, int],
+            spans: list[tuple[tuple[int, int], tuple[int, int]]]) -> bool:
+    return any(lo <= tuple(start) and tuple(end) <= hi for lo, hi in spans)
+
+
 def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
                max_minutes: float | None = None) -> dict[str, object]:
     from cosmic_ray.work_db import WorkDB, use_db
@@ -53,17 +80,20 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
         env_cmd = ["env", f"PYTHONPATH={tree}", f"NUMBA_CACHE_DIR={ROOT / '.numba_cache'}"]
         cr = [str(Path(sys.executable).with_name("cosmic-ray"))]
         subprocess.run([*env_cmd, *cr, "init", "cr.toml", "s.sqlite"], cwd=tree, check=True, capture_output=True)
-        if limit is not None:  # a sample: keep the first N mutants (by file position)
-            with use_db(str(tree / "s.sqlite"), WorkDB.Mode.open) as db:
-                extra = list(db.work_items)[limit:]
-            import sqlite3
+        import sqlite3
 
-            con = sqlite3.connect(tree / "s.sqlite")
-            for item in extra:
-                con.execute("delete from mutation_specs where job_id = ?", (item.job_id,))
-                con.execute("delete from work_items where job_id = ?", (item.job_id,))
-            con.commit()
-            con.close()
+        spans = annotation_spans((ROOT / module).read_text())
+        with use_db(str(tree / "s.sqlite"), WorkDB.Mode.open) as db:
+            items = list(db.work_items)
+        skipped = [w for w in items if _inside(w.mutations[0].start_pos, w.mutations[0].end_pos, spans)]
+        kept = [w for w in items if w not in skipped]
+        extra = skipped + (kept[limit:] if limit is not None else [])  # a sample: the first N (by position)
+        con = sqlite3.connect(tree / "s.sqlite")
+        for item in extra:
+            con.execute("delete from mutation_specs where job_id = ?", (item.job_id,))
+            con.execute("delete from work_items where job_id = ?", (item.job_id,))
+        con.commit()
+        con.close()
         proc = subprocess.Popen([*env_cmd, *cr, "exec", "cr.toml", "s.sqlite"], cwd=tree, start_new_session=True,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -88,7 +118,7 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
                         m = item.mutations[0]
                         survivors.append(f"{m.operator_name} line {m.start_pos[0]}")
     done = counts["killed"] + counts["survived"]
-    return {"module": module, "mutants": total, "killed": counts["killed"], "survived": counts["survived"],
+    return {"module": module, "mutants": total, "annotations": len(skipped), "killed": counts["killed"], "survived": counts["survived"],
             "timeout": counts["timeout"], "incompetent": counts["incompetent"],
             "score": round(100.0 * counts["killed"] / done, 1) if done else 0.0,
             "minutes": round((time.perf_counter() - t0) / 60, 1), "survivors": survivors,
@@ -110,6 +140,8 @@ def write_report(rows: list[dict[str, object]]) -> None:
                 notes[section] += line + "\n"
     for r in rows:
         sample = " (first %s mutants)" % r["mutants"] if r["sampled"] else ""
+        if r.get("annotations"):
+            sample += f" (+{r['annotations']} in annotations, not run)"
         if r["ran"] != r["mutants"]:
             sample += f" (partial: {r['ran']} run before the time limit)"
         old[str(r["module"])] = (f"| `{r['module']}` | {r['mutants']}{sample} | {r['killed']} | {r['survived']} | "
@@ -119,7 +151,11 @@ def write_report(rows: list[dict[str, object]]) -> None:
     lines = ["# Mutation testing of the trading core", "",
              "Tool: cosmic-ray 8.7. Command: `make mutation MODULE=<path>` (or `python -m bench.mutation`);",
              "targets and the tests each module runs: `bench/mutation_targets.toml`. Score = killed /",
-             "(killed + survived); timeouts count as killed by cosmic-ray's convention but are listed apart.", "",
+             "(killed + survived); timeouts count as killed by cosmic-ray's convention but are listed apart.",
+             "Mutants inside a function's parameter or return annotations in a module with `from __future__",
+             "import annotations` are not run (those annotations stay strings nobody evaluates, so such a mutant",
+             "cannot change behaviour); the mutants cell counts them apart. Rows run before that rule count",
+             "them among the survivors (and list them as equivalent).", "",
              "| module | mutants | killed | survived | timeout | incompetent | score | minutes | date |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|", *[old[k] for k in sorted(old)], "",
              "## Survivors", "", *[notes[k] for k in sorted(notes)]]

@@ -6,7 +6,7 @@ Replays, in one process and one after the other, each GOOG option bot (``goog-wh
 the others of :mod:`tradefleet.bots.options.traded`: model-priced chains quoted into the
 market, legs filled at the bid/ask, expiry and assignment booked by the engine) and, side by
 side, the GOOG stock bot ``goog-ema-trend`` over the same bundled window (2004-2013) through
-the same pipeline (risk gate only), each in a fresh store. Prints wall seconds, fills, and
+the same pipeline (risk gate only, a 500,000 account), each in a fresh store. Prints wall seconds, fills, and
 the ratio to the stock bot, with the load average (the box is shared).
 """
 
@@ -27,9 +27,9 @@ def _run(bot: str, start: str, end: str, folder: str) -> dict[str, Any]:
     from tradefleet.app.config import AppConfig
     from tradefleet.app.replay import run_replay
 
-    cfg = AppConfig.model_validate({"pipeline": {"stages": ["risk"]},
-                                    "risk": {"bots": {"goog-covered-call": {"max_position_pct": 0.8},
-                                                      "goog-protective-put": {"max_position_pct": 0.8}}}})
+    # a 500k account: the covered call and protective put hold 100 GOOG shares per contract (up to
+    # ~70k), inside the default 20 % position limit only from about 350k of equity
+    cfg = AppConfig.model_validate({"pipeline": {"stages": ["risk"]}, "engine": {"starting_cash": 500_000}})
     t0 = time.perf_counter()
     s = run_replay(cfg, bots=[bot], start=start, end=end, store_url=f"sqlite:///{folder}/{bot}.db")
     wall = time.perf_counter() - t0

@@ -371,6 +371,8 @@ def _apply(control: FleetControl, action: str, bot: str | None, reason: str) -> 
     if action == "pause":
         return control.pause(bot, _actor(), reason)
     if action == "resume":
+        if bot and bot.startswith("fleet:"):  # one fleet: a running engine lifts its daily-loss hold
+            return control.resume_fleet(bot.split(":", 1)[1], _actor())
         return control.resume(bot, _actor())
     if action == "halt":
         return control.halt(reason, _actor())

@@ -30,9 +30,10 @@ class ExitOrder:
     quantity: Decimal
     reason: str
     trigger: float
-    armed_ns: int = 0
+    armed_ns: int
     """When the levels this exit triggered on were set: the close of the bar before the
-    one that triggered it (the exit is matched against that bar as a resting order)."""
+    one that triggered it (the exit is matched against that bar as a resting order). No
+    default: every policy must say it (no producer relied on the old default of 0)."""
 
     @property
     def is_stop(self) -> bool:

@@ -57,9 +57,10 @@ def paper_broker(config: KernelConfig, market: MarketState, clock: Clock, accoun
 
 def multiplier_of(instruments: dict[str, Instrument]) -> Callable[[str], Decimal | None]:
     """``symbol -> contract multiplier`` over a live instruments map (None while unknown)."""
+    from tradefleet.orchestrator.occ import multiplier
+
     def mult(symbol: str) -> Decimal | None:
-        inst = instruments.get(symbol)
-        return inst.multiplier if inst is not None else None
+        return multiplier(symbol, instruments)
 
     return mult
 

@@ -15,6 +15,7 @@ The kernel knows only what a venue needs to book a contract: the pricing library
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -104,3 +105,12 @@ def option_instrument(spec: OptionSpec, venue: str = "paper", tick: Decimal = De
     """The engine instrument of ``spec``: one-contract lots, the spec's multiplier and expiry."""
     return Instrument(spec.symbol, AssetClass.OPTION, venue, tick_size=tick, lot_size=Decimal(1),
                       venue_symbol=spec.symbol, multiplier=spec.multiplier, expiry_ns=spec.expiry_ns(), option=spec)
+
+
+def multiplier(symbol: str, instruments: Mapping[str, Instrument]) -> Decimal | None:
+    """The contract multiplier of ``symbol``: its instrument's, else 100 for an OCC symbol
+    not listed (yet: a position restored before its chain is read), else None (unknown)."""
+    inst = instruments.get(symbol)
+    if inst is not None:
+        return inst.multiplier
+    return Decimal(100) if is_occ(symbol) else None

@@ -130,7 +130,7 @@ class PortfolioRiskGate:
         self.model = MarketModel(config)
         self._fleet_of = {**(fleet_of or {}), **config.fleet_of}
         self.budgets = CapitalBudgets(*declared(config, ()), default_pct=config.position_pct)
-        self.scoped_loss = ScopedDailyLoss(config, timezone, self.states)
+        self.scoped_loss = ScopedDailyLoss(config, timezone, self.states, self.store)
         self._limits: dict[tuple[str, str], ScopedLimits] = {}
         self._outcomes = OutcomeWatcher()
         self._exits_approved: dict[tuple[str, str], int] = {}
@@ -293,8 +293,10 @@ class PortfolioRiskGate:
 
     def mult(self, instrument: str) -> float:
         """The contract multiplier of ``instrument`` (100 for an option, else 1)."""
-        inst = self.instruments.get(instrument)
-        return float(inst.multiplier) if inst is not None else 1.0
+        from tradefleet.orchestrator.occ import multiplier
+
+        m = multiplier(instrument, self.instruments)
+        return float(m) if m is not None else 1.0
 
     def _snapshot(self, ctx: GateContext) -> Snapshot:
         key = (ctx.now_ns, ctx.portfolio.cash(), ctx.portfolio.open_position_count(),

@@ -300,8 +300,10 @@ def _book(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, fleet: 
 
 
 def _mult(gate: PortfolioRiskGate, instrument: str) -> float:
-    inst = gate.instruments.get(instrument)
-    return float(inst.multiplier) if inst is not None else 1.0
+    from tradefleet.orchestrator.occ import multiplier
+
+    m = multiplier(instrument, gate.instruments)
+    return float(m) if m is not None else 1.0
 
 
 class _Checker:

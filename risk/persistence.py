@@ -51,7 +51,11 @@ class RiskStateStore(Protocol):
 
     def load_risk_state(self, key: str) -> dict[str, Any] | None: ...
 
-    def save_risk_state(self, key: str, value: dict[str, Any], ts_ns: int) -> None: ...
+    def save_risk_state(self, key: str, value: dict[str, Any], ts_ns: int) -> None:
+        """Save ``value`` under ``key``. The store may keep the object itself until its next
+        commit (:mod:`tradefleet.risk.store_state`): pass a document the caller will not
+        change afterwards (a fresh dict, copies of live containers)."""
+        ...
 
 
 def read_halt(store: ControlStore, scope: str) -> HaltRow | None:

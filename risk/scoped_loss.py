@@ -30,22 +30,30 @@ from zoneinfo import ZoneInfo
 from tradefleet.orchestrator.clock import NS
 from tradefleet.risk.config import PortfolioRiskConfig
 from tradefleet.risk.daily_loss import ResumeRefused, authorised
+from tradefleet.risk.persistence import RiskStateStore
 from tradefleet.risk.state import StateBook, TradingState
 
 SOURCE = "daily_loss"
+KEY = "scoped_daily_loss"  # the day and each scope's base, so a restart the same day keeps them
 
 
 class ScopedDailyLoss:
     """Track each fleet's and bot's P&L since the day boundary against its budget."""
 
-    def __init__(self, config: PortfolioRiskConfig, timezone: str, book: StateBook) -> None:
+    def __init__(self, config: PortfolioRiskConfig, timezone: str, book: StateBook,
+                 store: RiskStateStore | None = None) -> None:
         self.config = config
         self.tz = ZoneInfo(config.daily_loss.timezone or timezone)
         self.book = book
+        self.store = store
         self.day = ""
         self.day_end_ns = 0
         self.base: dict[str, float] = {}  # scope -> P&L at the day boundary (or at a resume)
         self.mark: dict[str, float] = {}  # scope -> P&L at the last mark
+        saved = store.load_risk_state(KEY) if store is not None else None
+        if saved:  # a restart the same day keeps the day's bases (the loss so far still counts)
+            self.day = str(saved.get("day", ""))
+            self.base = {k: float(v) for k, v in (saved.get("base") or {}).items()}
 
     @property
     def enabled(self) -> bool:
@@ -75,8 +83,10 @@ class ScopedDailyLoss:
             if today.isoformat() != self.day:
                 self.day = today.isoformat()
                 self.base = dict(self.mark)  # the day's base: the last mark before midnight
+                self._save(now_ns)
             nxt = datetime.fromordinal(today.toordinal() + 1).replace(tzinfo=self.tz)
             self.day_end_ns = int(nxt.timestamp()) * NS
+        fresh = [scope for scope in pnl if scope not in self.base]
         for scope, value in pnl.items():
             self.base.setdefault(scope, self.mark.get(scope, value))
             pct = self.pct(scope)
@@ -89,6 +99,12 @@ class ScopedDailyLoss:
                               f"lost {loss:,.2f} today >= {pct:.2%} of its capital budget ({limit:,.2f})",
                               now_ns, self.day_end_ns)
         self.mark = pnl
+        if fresh:
+            self._save(now_ns)
+
+    def _save(self, now_ns: int) -> None:
+        if self.store is not None:
+            self.store.save_risk_state(KEY, {"day": self.day, "base": dict(self.base)}, now_ns)  # a copy: kept until the commit
 
     def held(self) -> list[str]:
         """Return the scopes this budget holds now."""
@@ -102,6 +118,7 @@ class ScopedDailyLoss:
         self.book.clear(scope, SOURCE, now_ns, f"resumed by {actor}")
         if scope in self.mark:
             self.base[scope] = self.mark[scope]
+            self._save(now_ns)
 
 
 def pnl_by_bot(positions: Iterable[Any], mark: Callable[[str], float | None]) -> dict[str, float]:

@@ -11,7 +11,9 @@ Inside a batch a save is kept in memory (the store's :meth:`deferred` writes) an
 written once per commit as one upsert per key, however often the document changed since
 the last commit: the replay rewrites the trade counts, outcomes and trading state on
 every approval and would otherwise issue one ``UPDATE`` each. A load sees the pending
-document first. Other processes read the committed rows, as before. :meth:`save_lazy`
+document first. Other processes read the committed rows, as before; a save from another
+thread (outside the batch) is written at once, and the batch's own pending document for
+that key, if any, is written after it at the batch's commit. :meth:`save_lazy`
 defers building the document too: the risk report is built only when it is committed or
 loaded.
 """

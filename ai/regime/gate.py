@@ -37,21 +37,25 @@ class RegimeGate:
         cfg: RegimeConfig = services.config.regime
         data: MarketData = services.data
         ahead: SeriesSource | None = None
+        until: int | None = None
         if services.config.mode == "replay":
             fallback = ReplayFallbackData(services.data, services.clock, frozenset(services.config.replay.data))
             data, ahead = fallback, fallback.bundled_closes
+            until = _replay_end(services.data)
         history: RegimeHistory | None = None
         if services.store is not None:
             from tradefleet.ai.regime.store_history import StoreRegimeHistory
 
             history = StoreRegimeHistory(services.store)
-        return cls.create(cfg, data, history=history, ahead=ahead)
+        return cls.create(cfg, data, history=history, ahead=ahead, until_ns=until)
 
     @classmethod
     def create(cls, config: RegimeConfig, data: MarketData, models: ModelStore | None = None,
-               history: RegimeHistory | None = None, ahead: SeriesSource | None = None) -> RegimeGate:
+               history: RegimeHistory | None = None, ahead: SeriesSource | None = None,
+               until_ns: int | None = None) -> RegimeGate:
         """Build the gate from explicit parts (tests, benchmarks, the CLI). ``ahead`` (replay
-        only) gives each market's whole series, to fit coming refits ahead in worker processes."""
+        only) gives each market's whole series, to fit coming refits ahead in worker processes,
+        up to ``until_ns`` (the replay's end) when known."""
         models = models or JoblibModelStore(Path(config.model_dir))
         history = history or JsonlRegimeHistory(Path(config.history_dir))
         prefit = None
@@ -60,7 +64,7 @@ class RegimeGate:
             workers = 0  # one core: workers would only compete with the loop
         if ahead is not None and workers > 0:
             store = models
-            prefit = Prefitter(config, ahead, workers,
+            prefit = Prefitter(config, ahead, workers, until_ns=until_ns,
                                stored=lambda market, anchor, key: store.find(market, anchor, key) is not None)
         return cls(config, RegimeService(config, data, models, history, prefit))
 
@@ -94,3 +98,14 @@ class RegimeGate:
         if mult < 1.0:
             return Decision.resized(self.name, mult, "regime_size", f"{market} is {reading.regime}", data)
         return Decision.passed(self.name, "regime_ok", f"{market} is {reading.regime}", data)
+
+
+def _replay_end(data: object) -> int | None:
+    """The last instant a replay can reach: its latest preloaded bar plus the week of
+    schedule fires a replay runs past its last bar (None if the data cannot say)."""
+    stamps = getattr(data, "timestamps", None)
+    symbols = getattr(data, "symbols", None)
+    if stamps is None or symbols is None:
+        return None
+    ends = [int(t[-1]) for s in symbols() if len(t := stamps(s))]
+    return max(ends) + 7 * 86_400 * NS if ends else None

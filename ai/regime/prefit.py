@@ -65,12 +65,13 @@ class Prefitter:
     """Fits of coming refit anchors, queued in a process pool ``ahead`` anchors ahead."""
 
     def __init__(self, config: RegimeConfig, series: SeriesSource, workers: int, ahead: int | None = None,
-                 stored: Callable[[str, int, str], bool] | None = None) -> None:
+                 stored: Callable[[str, int, str], bool] | None = None, until_ns: int | None = None) -> None:
         self.config = config
         self.series = series
         self.workers = workers
         self.ahead = ahead if ahead is not None else 2 * workers + 1
         self.stored = stored or (lambda market, anchor, key: False)
+        self.until_ns = until_ns  # the replay's last instant, if known: no anchor after it is fitted
         self._key = data_key
         self._pool: Any = None
         self._queued: dict[tuple[str, int], tuple[str, Any]] = {}
@@ -110,6 +111,8 @@ class Prefitter:
         last_anchor = (int(ts[-1]) // period) * period + period  # the first anchor that sees every bar
         start = max(anchor, self._planned.get(market, anchor - period) + period)
         stop = min(anchor + self.ahead * period, last_anchor)
+        if self.until_ns is not None:
+            stop = min(stop, self.until_ns)
         a = start
         while a <= stop:
             self._planned[market] = a
@@ -124,7 +127,8 @@ class Prefitter:
         if self._pool is None:
             import multiprocessing
 
-            # fork: workers start at once and share the loaded code; they only fit and return
+            # fork: workers start at once and share the loaded code; they only fit and return.
+            # The pool terminates its workers when collected (with the run that owns it) or at exit.
             self._pool = multiprocessing.get_context("fork").Pool(self.workers)
         cfg = self.config
         args = (closes, market, cfg.window(market), anchor, data_end_ns, cfg.n_iter, cfg.tol, cfg.seed, key)

@@ -27,6 +27,9 @@ FeeOpt = typer.Option(0.001, "--fee", help="Fee fraction of notional per side.")
 SlipOpt = typer.Option(0.0005, "--slippage", help="Adverse fill fraction at market fills.")
 ClusterOpt = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:8786); default: local processes.")
 WorkersOpt = typer.Option(None, "--workers", min=1, help="Local worker processes (1 = in this process).")
+OptimizeWorkersOpt = typer.Option(None, "--workers", min=1, help=(
+    "Local worker processes (1 = in this process). Default: one backtest is timed and a pool of the usable "
+    "cores is used only when it is estimated to finish sooner than this process alone."))
 MAX_COMBOS = 2000
 ParamOpt = typer.Option(None, "--param", "-p", help="name=v1,v2,... or name=start:stop:step (repeatable).")
 
@@ -104,6 +107,25 @@ def parse_exec(text: str | None) -> dict[str, Any] | None:
         except ValueError:
             bad_arg("--exec", text, f"{key.strip()} must be a number, got {value!r}")
     return {"algo": algo.strip(), "params": params}
+
+
+def _auto_workers(spec: Any, frame: Any, settings: Any, tasks: int) -> int:
+    """Local workers for ``tasks`` backtests of ``frame``: time one (after a warm-up call
+    that loads the compiled kernel) and let :func:`auto_workers` weigh a pool against
+    this process."""
+    import time
+
+    from tradefleet.backtest.engine import run_backtest
+    from tradefleet.backtest.executor import auto_workers
+
+    try:
+        run_backtest(spec, frame.iloc[: min(len(frame), 300)], settings)  # compile / load the kernel
+        t = time.perf_counter()
+        run_backtest(spec, frame, settings)
+        took = time.perf_counter() - t
+    except Exception:  # noqa: BLE001 - the sweep itself reports a bot that fails
+        return 1
+    return auto_workers(took, tasks)
 
 
 def _settings(**values: Any) -> Any:
@@ -227,8 +249,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
                      trials: int = typer.Option(30, min=1, help="Optuna trials per fold."),
                      param: list[str] | None = ParamOpt, data: str | None = DataOpt, start: str | None = FromOpt,
                      end: str | None = ToOpt, fee: float = FeeOpt, slippage: float = SlipOpt,
-                     cluster: str | None = ClusterOpt, workers: int | None = WorkersOpt, config: Path | None = ConfigOption,
-                     as_json: bool = JsonOption) -> None:
+                     cluster: str | None = ClusterOpt, workers: int | None = OptimizeWorkersOpt,
+                     config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
         """Sweep a bot's params, or walk-forward optimise them (grid or Optuna)."""
         from tradefleet.backtest.executor import open_executor
         from tradefleet.backtest.sweep import default_space, grid, parse_space, sweep
@@ -245,6 +267,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         if n_combos > MAX_COMBOS and not (walk_forward and search == "optuna"):
             raise DataError(f"optimize {bot}: {n_combos} combinations of {', '.join(space)}; "
                             f"narrow them with --param name=v1,v2 or use --walk-forward --search optuna")
+        if workers is None and not cluster:  # a pool only where it pays (measured on one backtest)
+            workers = _auto_workers(spec, frame, settings, n_combos)
         with open_executor(cluster, workers) as ex:
             if walk_forward:
                 with _progress(f"walk-forward {bot}", folds, as_json) as adv, bot_errors(spec.name, "walking forward"):

@@ -74,6 +74,9 @@ class OptionLegsBot(PortfolioBot):
     params: OptionLegsParams
     #: shares of the underlying per contract the structure holds (covered call, protective put)
     stock_per_contract: ClassVar[int] = 0
+    #: shares an assignment delivers are the strategy (the wheel writes calls on them); else
+    #: shares beyond ``stock_per_contract`` are sold (or bought back) at the next fire
+    keeps_assigned_shares: ClassVar[bool] = False
 
     def __init__(self, params: BotParams | None = None) -> None:
         super().__init__(params)  # type: ignore[arg-type]
@@ -95,6 +98,14 @@ class OptionLegsBot(PortfolioBot):
         if any(not o.is_contingent for o in ctx.open_orders):
             return []  # something is working: wait for it
         held = self.option_legs(ctx, under)
+        shares = ctx.position(under)
+        stray = Decimal(0)
+        if not self.keeps_assigned_shares:
+            want = Decimal(self.stock_per_contract * self.params.contracts)
+            stray = shares - want if (shares > want or shares < 0) else Decimal(0)
+        if stray:  # an early assignment or exercise left shares the structure does not want
+            return [OrderIntent.single(under, "sell" if stray > 0 else "buy", size=abs(stray), reduce_only=True,
+                                       tag=f"unwind {abs(stray)} delivered shares")]
         if held:
             return self.manage(held, ctx)
         chain = ctx.chain(under)
@@ -187,6 +198,8 @@ class WheelParams(OptionLegsParams):
 
 class OptionWheelBot(OptionLegsBot):
     """Sell cash-secured puts until assigned, then covered calls until called away."""
+
+    keeps_assigned_shares: ClassVar[bool] = True
 
     description: ClassVar[str] = "The wheel on listed options: cash-secured puts, assignment, covered calls, call-away"
     Params: ClassVar[type[BotParams]] = WheelParams

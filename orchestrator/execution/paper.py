@@ -94,8 +94,9 @@ class PaperBroker:
         self.fill_config = fills or fill_config(self._costs, market.spread_bps)
         self._venue = venue
         self._instruments = instruments  # the live map: option contracts are listed as the run goes
-        self._book = Ledger(starting_cash, market.last_close, multiplier=lambda s: (
-            self._instruments[s].multiplier if s in self._instruments else None))
+        from tradefleet.orchestrator.occ import multiplier
+
+        self._book = Ledger(starting_cash, market.last_close, multiplier=lambda s: multiplier(s, self._instruments))
         self.fee_per_contract = Decimal("0.65")
         self.option_improvement = 0.0
         self._book_at: dict[str, Decimal] = {}  # client order id -> settlement price

@@ -240,3 +240,29 @@ def test_gate_reads_arrays_and_builds_a_frame_only_for_a_source_that_asks():
     assert predictor.frames[0].equals(real_frame("EUR/USD", cfg.history_bars))
     assert d2.data["votes"][-1] == {"source": "ml", "score": pytest.approx(0.4), "confidence": pytest.approx(0.4),
                                     "detail": {"p_up": 0.7}}
+
+
+class _NoModels:
+    def load_promoted(self, asset):
+        from tradefleet.ml_models.errors import ModelNotReady
+
+        raise ModelNotReady(f"models {asset}: none promoted")
+
+
+def test_the_registry_ml_source_builds_no_frame_per_signal():
+    from tradefleet.ai.ensemble.sources.external import RegistryPredictor
+
+    frame = SERIES["eurusd"]
+    market = MarketState()
+    market.load("EUR/USD", frame)
+    market.advance("EUR/USD", 900)
+    built = []
+    real_frame = market.frame
+    market.frame = lambda *a, **k: built.append(a) or real_frame(*a, **k)  # type: ignore[method-assign]
+    clock = SimClock(int(frame.index.as_unit("ns").asi8[900]))
+    source = MLModelSource(RegistryPredictor(_NoModels(), market, clock))
+    gate = EnsembleGate(EnsembleConfig(), market, [source, TechnicalSource()], SignalTracker())
+    sig = Signal("t-bot", "EUR/USD", Direction.LONG, 0.6, 1.1, clock.now_ns(), clock.now_ns())
+    d = gate.evaluate(sig, make_ctx(clock, make_spec(), market))
+    assert d.data["votes"][0] == {"source": "ml", "abstain": "unavailable: models EUR/USD: none promoted"}
+    assert built == []

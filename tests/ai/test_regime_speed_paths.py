@@ -139,3 +139,39 @@ def test_replay_with_fits_ahead_reads_what_the_in_loop_fits_read(tmp_path):
     # a warm rerun finds every model stored: no pool is started
     again, pre2, _ = _replay(tmp_path / "ahead", 2, steps)
     assert again == plain and pre2._pool is None and not pre2._queued
+
+
+def test_no_fit_ahead_past_the_replay_end(tmp_path):
+    cfg = _config(tmp_path)
+    period = 30 * DAY
+    anchor = int(TS[900]) // period * period
+    pre = Prefitter(cfg, {"EUR/USD": (TS, CLOSE)}.get, workers=1, ahead=4, until_ns=anchor + period + 1)
+    try:
+        pre._plan("EUR/USD", anchor)
+        assert sorted(a for _, a in pre._queued) == [anchor, anchor + period]
+    finally:
+        pre.close()
+
+
+def test_the_replay_end_bounds_the_fits_ahead_in_a_kernel_replay():
+    from tradefleet.ai.regime.gate import _replay_end
+    from tradefleet.orchestrator.market import MarketState
+
+    market = MarketState()
+    market.load("EUR/USD", EUR.iloc[:1000])
+    assert _replay_end(market) == int(TS[999]) + 7 * DAY
+    assert _replay_end(FrameData({"EUR/USD": EUR}, SimClock(0))) is None  # cannot say: no bound
+
+
+def test_the_workers_go_with_the_run_that_started_them(tmp_path):
+    import gc
+
+    pre = Prefitter(_config(tmp_path), {"EUR/USD": (TS, CLOSE)}.get, workers=2, ahead=1)
+    pre._plan("EUR/USD", int(TS[900]) // (30 * DAY) * (30 * DAY))
+    workers = list(pre._pool._pool)
+    assert workers and all(p.is_alive() for p in workers)
+    del pre
+    gc.collect()
+    for p in workers:
+        p.join(timeout=10)
+    assert not any(p.is_alive() for p in workers)

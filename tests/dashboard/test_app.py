@@ -109,6 +109,11 @@ def test_pause_and_resume_buttons_write_the_store(open_app: Any, store_url: str)
     c.post("/control", data={"action": "resume", "bot": "spx-rsi2", "csrf_token": csrf_of(c)})
     with Store.open(store_url) as store:
         assert not store.control("bot:spx-rsi2").paused
+    # one fleet (a running engine lifts its daily-loss hold at its next control poll)
+    c.post("/control", data={"action": "resume", "bot": "fleet:equities", "csrf_token": csrf_of(c)})
+    with Store.open(store_url) as store:
+        row = store.control("fleet:equities")
+        assert row.actor == "dashboard:local" and not row.halted and not row.paused
 
 
 def test_fleet_halt_and_resume(open_app: Any, store_url: str) -> None:

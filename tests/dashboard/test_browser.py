@@ -204,3 +204,44 @@ def test_halt_and_resume_need_confirmation(server: str, store_url: str) -> None:
     with Store.open(store_url) as store:
         events = [(e.halted, e.actor) for e in store.control_events("fleet")]
     assert events[-2:] == [(True, "dashboard:operator"), (False, "dashboard:operator")]
+
+
+def test_tca_page_draws_its_chart(tmp_path: Path, clock: Any, specs: Any, password_hash: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tradefleet.dashboard.serve import DashboardServer
+    from tests.orchestrator.execution.test_exec_engine import TWAP, harness
+
+    _require_chromium()
+    h = harness(tmp_path, TWAP)  # the real kernel works a large entry as TWAP children
+    h.run(35)
+    h.close()
+    cfg = make_config(tmp_path, password_hash="env:PW", secret_key="env:KEY")
+    os.environ["PW"], os.environ["KEY"] = password_hash, SECRET
+    try:
+        srv = DashboardServer(cfg, f"sqlite:///{tmp_path}/intents.db", clock, port=0, specs=specs).start()
+    finally:
+        del os.environ["PW"], os.environ["KEY"]
+    try:
+        with sync_playwright() as p:
+            browser = _browser(p)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                errors: list[str] = []
+                page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                missing: list[str] = []
+                page.on("response", lambda r: missing.append(r.url) if r.status == 404 and "favicon" not in r.url
+                        else None)
+                _login(page, srv.url, "/tca?by=algorithm")
+                page.wait_for_selector("#tca-chart")
+                sets = page.evaluate("() => { const c = Chart.getChart(document.getElementById('tca-chart'));"
+                                     " return c ? c.data.datasets.map(d => [d.label, d.data.length]) : null; }")
+                page.screenshot(path=str(ARTIFACTS / "tca.png"), full_page=False)
+                assert sets == [["delay (bps)", 1], ["spread (bps)", 1], ["impact (bps)", 1], ["fees (bps)", 1]]
+                assert page.locator('#tca-table tr[data-key="twap"]').count() == 1
+                assert errors == [] and missing == []
+            finally:
+                browser.close()
+    finally:
+        srv.stop()

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from dataclasses import FrozenInstanceError
 from decimal import Decimal
 
 from tradefleet.orchestrator.bot import Bot, BotParams
@@ -46,6 +48,13 @@ def test_an_exit_rests_as_the_kind_of_its_first_action_whose_level_is_its_trigge
     assert [order(r).is_stop for r in ("target_1", "target_1+target_2")] == [False, False]
     # merged actions rest at the first one's level, so they take its kind
     assert order("stop+target_1").is_stop and not order("target_1+trailing_stop").is_stop
+
+
+def test_an_exit_order_is_a_value_no_consumer_can_change() -> None:
+    o = ExitOrder("bot", "XYZ", Side.SELL, Decimal(10), "stop", 95.0, 7)
+    with pytest.raises(FrozenInstanceError):
+        o.quantity = Decimal(20)  # type: ignore[misc]
+    assert {o: 1}[ExitOrder("bot", "XYZ", Side.SELL, Decimal(10), "stop", 95.0, 7)] == 1  # hashable, by value
 
 
 FLAT = [(100.0, 100.5, 99.5, 100.0)] * 6

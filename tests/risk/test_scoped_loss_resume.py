@@ -152,3 +152,24 @@ def test_a_resumed_hold_fires_again_when_the_loss_deepens_by_another_budget() ->
     assert "daily_loss" in book.sources("bot:a")
     midnight = int(datetime(2026, 3, 3, tzinfo=TZ).timestamp()) * NS
     assert book.holds()[0][2].expires_ns == midnight
+
+
+def test_a_restart_the_same_day_keeps_the_days_base() -> None:
+    """The loss before a restart still counts after it: the day's bases are saved with the risk state."""
+    from tradefleet.risk.persistence import MemoryRiskStore
+
+    cfg = PortfolioRiskConfig.model_validate({"daily_loss": {"bot_pct": 0.01}})
+    store = MemoryRiskStore()
+    capital = lambda _scope: 10_000.0  # noqa: E731 - 100 of loss per day
+    fleet = lambda _bot: "fx"  # noqa: E731
+    t0 = int(datetime(2026, 3, 2, 10, tzinfo=TZ).timestamp()) * NS
+    hour = 3600 * NS
+    before = ScopedDailyLoss(cfg, "America/New_York", StateBook(store=store), store)
+    before.update(t0, {"a": 0.0}, fleet, capital)
+    before.update(t0 + hour, {"a": -60.0}, fleet, capital)
+    book = StateBook(store=store)  # the process restarts
+    after = ScopedDailyLoss(cfg, "America/New_York", book, store)
+    after.update(t0 + 2 * hour, {"a": -60.0}, fleet, capital)
+    assert book.sources("bot:a") == []
+    after.update(t0 + 3 * hour, {"a": -100.0}, fleet, capital)  # 100 lost today, 40 of it after the restart
+    assert "daily_loss" in book.sources("bot:a")

@@ -46,6 +46,10 @@ class NewsSentiment(Protocol):
 class RegistryPredictor:
     """The ML registry's promoted model per asset, as an up-probability (None: no model)."""
 
+    #: reads its own bars (the model's feature history) once it has a model: the source
+    #: need not build the window's frame for it
+    uses_frame = False
+
     def __init__(self, registry: Any, data: MarketData, clock: Any) -> None:
         self.registry = registry
         self.data = data
@@ -105,7 +109,9 @@ class MLModelSource:
     def vote(self, ctx: SourceContext) -> Vote:
         if self.predictor is None:
             return Vote.abstained(self.name, "unavailable: no ML model registry")
-        p = self.predictor.predict(ctx.signal.instrument, ctx.frame)
+        # a predictor that reads its own bars gets no frame (building one per signal is costly)
+        frame = ctx.frame if getattr(self.predictor, "uses_frame", True) else None
+        p = self.predictor.predict(ctx.signal.instrument, frame)  # type: ignore[arg-type]
         if p is None or not 0.0 <= p <= 1.0:
             why = getattr(self.predictor, "last_reason", "") or f"no model for {ctx.signal.instrument}"
             return Vote.abstained(self.name, f"unavailable: {why}")

@@ -300,3 +300,37 @@ def test_validate_judges_an_option_bot_on_structure_trips(tmp_path: Path) -> Non
     assert rec.metrics["share_pnl"] == pytest.approx(100 * (95.0 - 85.0))
     failed = {c.name for c in rec.checks if not c.passed}
     assert failed == {"recorded_quotes"} and not rec.passed
+
+
+def test_an_option_position_restored_before_its_chain_is_listed_still_counts_x100() -> None:
+    """After a restart the ledger holds OCC positions before any chain lists them: the
+    multiplier is still 100 (from the symbol), never 1."""
+    from tradefleet.orchestrator.domain import Fill, Side
+    from tradefleet.orchestrator.kernel import multiplier_of
+    from tradefleet.orchestrator.portfolio import Ledger
+
+    ledger = Ledger(Decimal(10_000), lambda _s: 2.5, "acct", multiplier_of({}))
+    ledger.apply_fill("bot", Fill("c", "paper", "v", "t", "GOOG060317P00410000", Side.SELL, Decimal(2),
+                                  Decimal("3.00"), Decimal("1.30"), 0, 0))
+    assert ledger.cash() == Decimal(10_000) + 2 * 300 - Decimal("1.30")
+    assert ledger.positions_value() == Decimal(-2 * 250)
+    ledger.apply_fill("bot", Fill("d", "paper", "v", "t2", "GOOG", Side.BUY, Decimal(1), Decimal("3.00"),
+                                  Decimal(0), 0, 0))
+    assert ledger.cash() == Decimal(10_000) + 600 - Decimal("1.30") - 3
+
+
+def test_a_spread_whose_short_leg_is_assigned_early_unwinds_the_delivered_shares(tmp_path: Path) -> None:
+    """The condor's short put is assigned early (XYZ falls to 60): 100 shares arrive; the bot
+    holds no structure that wants shares, so it sells them at the next fire (found in the
+    GOOG 2008 replay: the shares used to stay, and every later entry was refused for gross
+    exposure)."""
+    days = _sessions("2015-01-02", "2015-03-19")
+    frame = _path(days, {"2015-02-23": 60.0})
+    spec = replace(GOOG_IRON_CONDOR, name="xyz-condor", instruments=("XYZ",),
+                   params={**GOOG_IRON_CONDOR.params, "take_profit": 0, "close_dte": 0})
+    summary, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-03-19")
+    shares = [f for f in _fills(con) if f[0] == "XYZ"]
+    assert [(s[1], s[2]) for s in shares] == [("buy", 100.0), ("sell", 100.0)], shares
+    assert shares[1][5] > shares[0][5]
+    pos = dict(con.execute("select instrument, quantity from positions").fetchall())
+    assert Decimal(pos["XYZ"]) == 0
