@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradefleet.backtest.config import ValidationConfig
+from tradefleet.app.quote_replay import stored_fills
 from tradefleet.backtest.records import Check, ValidationRecord
 from tradefleet.orchestrator.clock import NS
 from tradefleet.orchestrator.occ import is_occ, parse_occ
@@ -90,17 +91,6 @@ def metrics(trips: list[dict[str, Any]], starting_cash: float, span_ns: int) -> 
     return {"trades": float(n), "win_rate": win, "sharpe": sharpe, "option_pnl": sum(t["pnl"] for t in trips)}
 
 
-def _fills(url: str) -> list[Fill]:
-    from sqlalchemy import create_engine, text
-
-    eng = create_engine(url)
-    try:
-        with eng.connect() as c:
-            rows = c.execute(text("select instrument, side, quantity, price, fee, ts_event from fills "
-                                  "order by ts_event, rowid")).fetchall()
-    finally:
-        eng.dispose()
-    return [(r[0], r[1], Decimal(str(r[2])), Decimal(str(r[3])), Decimal(str(r[4])), int(r[5])) for r in rows]
 
 
 def validate_option_bot(spec: BotSpec, app: AppConfig, cfg: ValidationConfig | None = None, now_ns: int = 0,
@@ -118,7 +108,7 @@ def validate_option_bot(spec: BotSpec, app: AppConfig, cfg: ValidationConfig | N
             if spec.name in summary.skipped_bots:
                 return ValidationRecord(spec.name, now_ns, False, label, [],
                                         error=f"not replayed: {summary.skipped_bots[spec.name]}")
-            fills = _fills(url)
+            fills = stored_fills(url)
         chains = summary.option_chains  # underlying -> "model-priced ..." or "quotes from <file>"
         quoted = bool(chains) and all(v.startswith("quotes from ") for v in chains.values())
         if quoted:
