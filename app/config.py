@@ -42,6 +42,7 @@ from tradefleet.dashboard.config import DashboardConfig, MetricsConfig, Telegram
 from tradefleet.ml_models.config import MLConfig
 from tradefleet.orchestrator.distributed.config import ScaleConfig
 from tradefleet.risk.config import PortfolioRiskConfig
+from tradefleet.risk.options.config import OptionsConfig
 from tradefleet.scrapers.config import DataConfig
 
 __all__ = [
@@ -74,6 +75,7 @@ class AppConfig(KernelConfig):
     prediction: PredictionConfig = PredictionConfig()
     execution: ExecutionConfig = ExecutionConfig()
     alerts: AlertsConfig = AlertsConfig()
+    options: OptionsConfig = OptionsConfig()
 
 
 def app_config_class() -> type[AppConfig]:

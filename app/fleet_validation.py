@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradefleet.backtest.records import Check, ValidationRecord, open_validation_store
+from tradefleet.backtest.records import Check, ValidationRecord, finite_json, open_validation_store
 from tradefleet.orchestrator.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class FleetValidation:
         return [c.name for c in self.checks if not c.passed]
 
     def to_dict(self, curves: bool = False) -> dict[str, Any]:
-        d = _finite(asdict(self))
+        d = finite_json(asdict(self))
         d["verdict"] = "GO" if self.passed else "NO-GO"
         d["failed"] = self.failed_checks
         if not curves:
@@ -85,14 +85,6 @@ class FleetValidation:
                                 walk_forward=self.walk_forward, error=self.error)
 
 
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 # -- members ----------------------------------------------------------------------------

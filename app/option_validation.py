@@ -12,8 +12,10 @@ contract multiplier, net of fees. Shares delivered by an assignment are not opti
 
 The gate is the bar bots' one on those trips: at least ``min_trades``, win rate >=
 ``min_win_rate``, Sharpe (per-trip return over starting cash, annualised by the trip rate)
->= ``min_sharpe``; plus ``recorded_quotes``, which fails: the chain was model-priced, so
-the result is reported (marked model-priced) and never counts toward the live gate.
+>= ``min_sharpe``; plus ``recorded_quotes``, which fails when the chain was model-priced, so
+the result is reported (marked model-priced) and never counts toward the live gate; it
+passes only when every underlying's chain came from a file of quotes
+(``[options.chain_files]``), and the label then names the files.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradefleet.backtest.config import ValidationConfig
+from tradefleet.app.quote_replay import stored_fills
 from tradefleet.backtest.records import Check, ValidationRecord
 from tradefleet.orchestrator.clock import NS
 from tradefleet.orchestrator.occ import is_occ, parse_occ
@@ -88,17 +91,6 @@ def metrics(trips: list[dict[str, Any]], starting_cash: float, span_ns: int) -> 
     return {"trades": float(n), "win_rate": win, "sharpe": sharpe, "option_pnl": sum(t["pnl"] for t in trips)}
 
 
-def _fills(url: str) -> list[Fill]:
-    from sqlalchemy import create_engine, text
-
-    eng = create_engine(url)
-    try:
-        with eng.connect() as c:
-            rows = c.execute(text("select instrument, side, quantity, price, fee, ts_event from fills "
-                                  "order by ts_event, rowid")).fetchall()
-    finally:
-        eng.dispose()
-    return [(r[0], r[1], Decimal(str(r[2])), Decimal(str(r[3])), Decimal(str(r[4])), int(r[5])) for r in rows]
 
 
 def validate_option_bot(spec: BotSpec, app: AppConfig, cfg: ValidationConfig | None = None, now_ns: int = 0,
@@ -116,7 +108,11 @@ def validate_option_bot(spec: BotSpec, app: AppConfig, cfg: ValidationConfig | N
             if spec.name in summary.skipped_bots:
                 return ValidationRecord(spec.name, now_ns, False, label, [],
                                         error=f"not replayed: {summary.skipped_bots[spec.name]}")
-            fills = _fills(url)
+            fills = stored_fills(url)
+        chains = summary.option_chains  # underlying -> "model-priced ..." or "quotes from <file>"
+        quoted = bool(chains) and all(v.startswith("quotes from ") for v in chains.values())
+        if quoted:
+            label = "; ".join(f"{u}: {v}" for u, v in sorted(chains.items()))
         from tradefleet.orchestrator.clock import dt_to_ns
         from datetime import datetime
 
@@ -137,10 +133,12 @@ def validate_option_bot(spec: BotSpec, app: AppConfig, cfg: ValidationConfig | N
     cs = [Check("trades", m["trades"], f">= {c.min_trades}", ge(m["trades"], c.min_trades)),
           Check("win_rate", fin(m["win_rate"]), f">= {c.min_win_rate:g}", ge(m["win_rate"], c.min_win_rate)),
           Check("sharpe", fin(m["sharpe"]), f">= {c.min_sharpe:g}", ge(m["sharpe"], c.min_sharpe)),
-          Check("recorded_quotes", False, "option quotes recorded from a venue (these were model-priced)", False)]
+          Check("recorded_quotes", quoted, "option quotes from files of quotes ([options.chain_files])"
+                if quoted else "option quotes recorded from a venue (these were model-priced)", quoted)]
     out: dict[str, float | None] = {k: (v if math.isfinite(v) else None) for k, v in m.items()}
     sp = share_pnl(fills)
     out["share_pnl"] = sp if math.isfinite(sp) else None
-    out["model_priced"] = 1.0
-    return ValidationRecord(spec.name, now_ns, False, label, cs, metrics=out,
-                            walk_forward={"method": "replay on a model-priced chain", "structure_trips": trips})
+    out["model_priced"] = 0.0 if quoted else 1.0
+    how = "replay on quote files" if quoted else "replay on a model-priced chain"
+    return ValidationRecord(spec.name, now_ns, all(c.passed for c in cs), label, cs, metrics=out,
+                            walk_forward={"method": how, "structure_trips": trips})

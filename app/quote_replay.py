@@ -106,7 +106,8 @@ def checks(cfg: ValidationConfig, m: dict[str, float], recorded: bool) -> list[C
     ]
 
 
-def _fills(url: str) -> list[tuple[str, str, Decimal, Decimal, Decimal, int]]:
+def stored_fills(url: str) -> list[tuple[str, str, Decimal, Decimal, Decimal, int]]:
+    """(instrument, side, quantity, price, fee, ts_event) of every fill a replay stored, in time order."""
     from sqlalchemy import create_engine, text
 
     eng = create_engine(url)
@@ -139,7 +140,7 @@ def validate_by_quote_replay(spec: BotSpec, app: AppConfig, cfg: ValidationConfi
             if spec.name in summary.skipped_bots:
                 why = summary.skipped_bots[spec.name]
                 return ValidationRecord(spec.name, now_ns, False, label, [], error=f"not replayed: {why}")
-            fills = _fills(url)
+            fills = stored_fills(url)
         snaps = getattr(source, "snapshots", [])
         span = (snaps[-1].ts_ns - snaps[0].ts_ns) if len(snaps) > 1 else 0
         m = metrics(round_trips(fills), float(app.engine.starting_cash), span)

@@ -107,9 +107,14 @@ class ReplaySummary:
     capital: dict[str, Any] = field(default_factory=dict)
     #: each ensemble source: votes cast, abstentions and why (the commonest reasons)
     ensemble: dict[str, Any] = field(default_factory=dict)
+    #: where each option underlying's chain came from: model-priced or "quotes from <file>"
+    option_chains: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not out["option_chains"]:  # runs without option bots keep their summary (and digest) as before
+            del out["option_chains"]
+        return out
 
 
 def resolve_frames(config: AppConfig, symbols: list[str], start: str | None, end: str | None
@@ -256,6 +261,7 @@ class Replay:
             raise DataError(f"no bot has data to replay {window}: " + "; ".join(f"{k}: {v}" for k, v in self.skipped.items()))
         needed = {i for s in specs for i in s.instruments}
         frames = {s: f for s, f in frames.items() if s in needed}
+        self.chain_files = load_option_chain_files(self.config, specs)  # a bad file stops here: nothing stored
         store = Store.open(self.store_url)
         try:
             with store.run_lock(f"tradefleet run pid {os.getpid()} on {socket.gethostname()}"):
@@ -281,7 +287,7 @@ class Replay:
                           instruments=instruments, account=f"replay-{run_id}")
         engine = kernel.engine
         engine.tick_sources = dict(self.sources)
-        install_options(engine, specs)
+        self.listing = install_options(engine, specs, getattr(self, "chain_files", None))
         for runner in engine.runners.values():
             if runner.spec.bot.event_driven:
                 continue
@@ -429,6 +435,10 @@ class Replay:
             stages=engine.pipeline.names, bots=bots, skipped_bots=dict(self.skipped),
             broken_plugins=[{"group": r.group, "name": r.name, "error": r.error} for r in engine.services.registry.broken()],
         )
+        if getattr(self, "listing", None) is not None:
+            from tradefleet.risk.options.quote_file import chain_sources
+
+            summary.option_chains = chain_sources(self.listing)
         summary.trading_state = _trading_state(store, account, stats["end"] if stats["bars"] else None)
         summary.capital = engine.capital_report()
         for gate in engine.pipeline.gates:
@@ -439,14 +449,27 @@ class Replay:
         return summary
 
 
-def install_options(engine: Engine, specs: list[BotSpec]) -> Any:
-    """Give the engine an option market (model-priced chains, expiry and assignment) when a
-    bot trades options; None otherwise or without the risk component."""
+def install_options(engine: Engine, specs: list[BotSpec], files: Any = None) -> Any:
+    """Give the engine an option market (model-priced chains, or quote files; expiry and
+    assignment) when a bot trades options; None otherwise or without the risk component."""
     try:
         from tradefleet.risk.options.listing import install
     except ImportError:
         return None
-    return install(engine, specs)
+    return install(engine, specs, files=files)
+
+
+def load_option_chain_files(config: AppConfig, specs: list[BotSpec]) -> dict[str, Any]:
+    """Every ``[options.chain_files]`` entry loaded and validated when a bot trades options
+    (a bad file raises ChainDataError naming file, line and value, before anything is stored)."""
+    from tradefleet.orchestrator.domain import AssetClass
+
+    files = config.options.chain_files
+    if not files or not any(s.asset_class is AssetClass.OPTION for s in specs):
+        return {}
+    from tradefleet.risk.options.quote_file import load_chain_files
+
+    return load_chain_files(files)
 
 
 def _mark(engine: Engine, instrument: str, fallback: Decimal) -> Decimal:

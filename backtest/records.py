@@ -42,7 +42,7 @@ class ValidationRecord:
     error: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return _finite(asdict(self))
+        return finite_json(asdict(self))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ValidationRecord:
@@ -54,13 +54,14 @@ class ValidationRecord:
         return [c.name for c in self.checks if not c.passed]
 
 
-def _finite(obj: Any) -> Any:
+def finite_json(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (JSON has no NaN or infinity)."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: finite_json(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
+        return [finite_json(v) for v in obj]
     return obj
 
 

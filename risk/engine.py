@@ -141,6 +141,7 @@ class PortfolioRiskGate:
         self.snap: Snapshot | None = None
         self.bar_seconds: dict[str, float] = {}
         self._universe: tuple[int, set[str]] = (-1, set())
+        self._var_models: dict[tuple[Any, ...], Any] = {}
 
     @classmethod
     def build(cls, services: Services) -> PortfolioRiskGate:
@@ -435,7 +436,7 @@ class PortfolioRiskGate:
                                 "intensity": intensity, "cut": cut if intensity < 1.0 else "", "desired": desired}
         var_note = None
         if notional > 0 and self.model.var is not None and self.config.var.enabled:
-            fitted, var_note = var_fit(self.config.var, self._probe(snap), signal.instrument,
+            fitted, var_note = var_fit(self.config.var, self._probe(snap, ctx, signal.instrument), signal.instrument,
                                        want * notional / equity, float(close) * price / equity)
             if fitted * equity < notional - 1e-9:
                 binding, notional = "var_limit", fitted * equity
@@ -464,14 +465,38 @@ class PortfolioRiskGate:
             return Decision.passed(GATE, "sized", detail, data), qty
         return Decision.resized(GATE, ratio, binding if binding != "sized" else "scaled", detail, data), qty
 
-    def _probe(self, snap: Snapshot) -> VarProbe:
-        """Return the VaR probe of the book as it stands (rebuilt after each approval)."""
-        pv = self.model.var
-        assert pv is not None
+    def _probe(self, snap: Snapshot, ctx: GateContext, symbol: str) -> VarProbe:
+        """Return the VaR probe of the book as it stands (rebuilt after each approval), with
+        the option legs held and ``symbol`` (when an option) measured through their underlying."""
         key = (snap.book.version, self.model.built_ns or 0)
-        if snap.probe is None or snap.probe_key != key:
+        probe = snap.probe
+        if probe is None or snap.probe_key != key or (symbol not in probe.pv.index and self._is_option(symbol)):
+            pv = self.var_model(ctx, {i for (_, i) in snap.book.holdings} | {symbol})
+            assert pv is not None
             snap.probe, snap.probe_key = pv.probe(pv.weights(snap.book.exposures())), key
         return snap.probe
+
+    def _is_option(self, symbol: str) -> bool:
+        return getattr(self.instruments.get(symbol), "option", None) is not None
+
+    def var_model(self, ctx: GateContext, symbols: set[str]) -> Any:
+        """The market model's :class:`~tradefleet.risk.var.PortfolioVar`, plus a delta-gamma
+        scenario column for each option among ``symbols`` (:mod:`tradefleet.risk.options.scenarios`);
+        the model itself when none is an option. Cached per tick and model build."""
+        pv = self.model.var
+        options = frozenset(s for s in symbols if self._is_option(s))
+        if pv is None or not options:
+            return pv
+        key = (ctx.now_ns, self.model.built_ns, options)
+        hit = self._var_models.get(key)
+        if hit is None:
+            from tradefleet.risk.options.scenarios import option_columns
+
+            if len(self._var_models) > 64 or any(k[0] != ctx.now_ns for k in self._var_models):
+                self._var_models.clear()
+            hit = self._var_models[key] = pv.with_columns(
+                option_columns(pv, options, self.instruments, ctx.market, ctx.now_ns))
+        return hit
 
     def _caps(self, signal: Signal, book: ExposureBook, fleet: str, want: int, close: Decimal,
               price: float) -> list[Headroom]:

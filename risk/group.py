@@ -315,6 +315,7 @@ class _Checker:
         self.cfg = gate.config
         self.equity = max(book.equity, 0.0)
         self._var_before: float | None = None
+        self._pv: Any = None
         self._ctx = ctx
         self._options: Any = None  # the option structures (built when a state touches one)
 
@@ -407,6 +408,12 @@ class _Checker:
         pv = self.gate.model.var
         if pv is None or not self.cfg.var.enabled or self.equity <= 0:
             return None
+        if self._ctx is not None:  # option legs measured through their underlying (delta-gamma)
+            if self._pv is None or any(s not in self._pv.index and self.gate._is_option(s) for s in net_after):
+                seen = set(self._pv.symbols) if self._pv is not None else set()
+                self._pv = self.gate.var_model(self._ctx, {i for (_, i) in self.book.holdings} | seen | set(net_after))
+                self._var_before = None
+            pv = self._pv
         eq = self.equity
         if self._var_before is None:
             # the book as it stands, once per decision: each state then moves only the

@@ -108,8 +108,15 @@ def _var_now(gate: ReportedGate) -> dict[str, Any]:
     cfg = gate.config.var
     if pv is None or snap is None:
         return {"measured": False}
+    # option legs count through their delta-gamma columns, built at the last check that
+    # held them (risk/options/scenarios.py); otherwise they are listed unmeasured
+    insts = getattr(gate, "instruments", {}) or {}
+    held = {i for (_, i) in snap.book.holdings if getattr(insts.get(i), "option", None) is not None}
+    if held:
+        pv = next((m for m in getattr(gate, "_var_models", {}).values() if held <= set(m.index)), pv)
     w = pv.weights(snap.book.exposures())
-    out: dict[str, Any] = {"measured": True, "unmeasured": gate.model.unmeasured,
+    out: dict[str, Any] = {"measured": True,
+                           "unmeasured": gate.model.unmeasured + sorted(held - set(pv.index)),
                            "limits": {"var95": cfg.var95_pct, "var99": cfg.var99_pct,
                                       "cvar95": cfg.cvar95_pct, "cvar99": cfg.cvar99_pct}}
     for method in cfg.methods:

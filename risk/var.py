@@ -10,7 +10,9 @@ Conventions: inputs are *returns* (or P&L); outputs are *losses* as positive num
   ``CVaR = -(mu - sigma phi(z_{1-a}) / (1 - a))``.
 
 :class:`PortfolioVar` measures a portfolio of linear positions given a (T, N) return
-matrix and an N vector of signed exposures as fractions of equity.
+matrix and an N vector of signed exposures as fractions of equity. Option positions enter
+as extra columns of scenario P&L per unit of premium weight (delta-gamma on their
+underlying's returns, :meth:`PortfolioVar.with_columns`, :mod:`tradefleet.risk.options.scenarios`).
 """
 
 from __future__ import annotations
@@ -137,6 +139,15 @@ class PortfolioVar:
         if method == "parametric":
             return _parametric(float(self.mean @ w), math.sqrt(max(float(w @ self.cov @ w), 0.0)))
         return measures(self.returns @ w, method)
+
+    def with_columns(self, extra: dict[str, Array]) -> PortfolioVar:
+        """Return a copy with more scenario columns (e.g. options' delta-gamma P&L per unit
+        weight, :mod:`tradefleet.risk.options.scenarios`); ``self`` when there are none."""
+        if not extra:
+            return self
+        names = [s for s in extra if s not in self.index]
+        cols = np.column_stack([np.asarray(extra[s], dtype=float) for s in names])
+        return PortfolioVar(self.symbols + names, np.hstack([self.returns, cols]))
 
     def probe(self, base: Array) -> VarProbe:
         """Return a probe for cheap what-ifs of one-symbol changes to ``base``."""

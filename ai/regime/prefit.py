@@ -127,7 +127,8 @@ class Prefitter:
         if self._pool is None:
             import multiprocessing
 
-            # fork: workers start at once and share the loaded code; they only fit and return
+            # fork: workers start at once and share the loaded code; they only fit and return.
+            # The pool terminates its workers when collected (with the run that owns it) or at exit.
             self._pool = multiprocessing.get_context("fork").Pool(self.workers)
         cfg = self.config
         args = (closes, market, cfg.window(market), anchor, data_end_ns, cfg.n_iter, cfg.tol, cfg.seed, key)

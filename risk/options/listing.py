@@ -27,8 +27,14 @@ it reserved for is gone (:mod:`tradefleet.risk.options.gate` reserves from held 
 
 Bots read :meth:`chain` through ``ctx.chain(underlying)``: every contract on it is listed
 as an engine instrument (:func:`tradefleet.orchestrator.occ.option_instrument`) and quoted
-into the market at its bid and ask, where the paper broker fills it. Every chain built here
-is **model-priced** (``chain.provenance``), never recorded quotes.
+into the market at its bid and ask, where the paper broker fills it. A chain built here
+is **model-priced** (``chain.provenance``), never recorded quotes, unless the underlying is
+mapped to a file of real quotes under ``[options.chain_files]``
+(:mod:`tradefleet.risk.options.quote_file`): then its chain on each session is that file's
+quotes of the session's date (none that day: no chain), labelled ``quotes from <file>``;
+held contracts are re-quoted from the file (a contract the file does not quote that day
+keeps its last quote), and expiry and assignment work as above (early assignment on the
+file's mid).
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from tradefleet.risk.options.model_chain import ChainModel, model_chain, model_f
 if TYPE_CHECKING:
     from tradefleet.orchestrator.engine import Engine
     from tradefleet.risk.options.chain import OptionChain
+    from tradefleet.risk.options.quote_file import QuoteFile
 
 PERIODS = 252
 
@@ -107,6 +114,7 @@ class OptionListing:
     underlyings: tuple[str, ...]
     models: Mapping[str, ChainModel] = field(default_factory=dict)
     early_threshold: float = DEFAULT_EARLY_THRESHOLD
+    files: Mapping[str, QuoteFile] = field(default_factory=dict)
     settlements: list[Settlement] = field(default_factory=list)
     _vols: dict[str, _Vol] = field(default_factory=dict)
     _chains: dict[str, tuple[int, OptionChain]] = field(default_factory=dict)
@@ -141,11 +149,16 @@ class OptionListing:
             return cached[1]
         market = self.engine.services.market
         bar = market.last_bar(underlying)
-        vol = self.vol(underlying)
-        if bar is None or vol is None:
-            return None
-        m = self.model(underlying)
-        chain = model_chain(underlying, bar.ts_event, bar.close, vol, m)
+        qf = self.files.get(underlying)
+        if qf is not None:
+            chain = None if bar is None else qf.chain(_day(bar.ts_event), bar.ts_event, bar.close)
+            if chain is None:
+                return None
+        else:
+            vol = self.vol(underlying)
+            if bar is None or vol is None:
+                return None
+            chain = model_chain(underlying, bar.ts_event, bar.close, vol, self.model(underlying))
         for q in chain:
             c = q.contract
             spec = self._spec(underlying, c.expiry, c.kind, c.strike)
@@ -200,16 +213,22 @@ class OptionListing:
         return out
 
     def _requote(self, bar: Bar, specs: list[OptionSpec], vol: float | None) -> dict[str, float]:
-        """Quote every held contract at this bar; return the model mids."""
-        if vol is None:
-            return {}
+        """Quote every held contract at this bar; return the mids (model or file)."""
         e = self.engine
         market = e.services.market
         now = e.services.clock.now_ns()
         m = self.model(bar.symbol)
         live = [s for s in specs if s.expiry_ns() > bar.ts_event]
         mids: dict[str, float] = {}
-        if live:
+        qf = self.files.get(bar.symbol)
+        if qf is not None:
+            day = _day(bar.ts_event)
+            for s in live:
+                q = qf.quote(day, s.symbol)
+                if q is not None:  # not quoted today: the last quote stands
+                    mids[s.symbol] = float(q.mid)  # type: ignore[arg-type]
+                    market.put_quote(s.symbol, now, float(q.bid), float(q.ask))  # type: ignore[arg-type,attr-defined]
+        elif vol is not None and live:
             kind = np.array([s.right for s in live])
             k = np.array([float(s.strike) for s in live])
             t = np.array([(s.expiry_ns() - bar.ts_event) / (365 * 86_400e9) for s in live])
@@ -232,7 +251,7 @@ class OptionListing:
 
     def _settle(self, bar: Bar, held: dict[str, tuple[OptionSpec, list[tuple[str, Decimal]]]],
                 mids: dict[str, float]) -> None:
-        day = ns_to_dt(bar.ts_event).astimezone(NEW_YORK).date()
+        day = _day(bar.ts_event)
         spot = bar.close
         for sym, (spec, holders) in held.items():
             expiring = day >= spec.expiry
@@ -268,17 +287,25 @@ class OptionListing:
         self.settlements.append(Settlement(bot, sym, outcome, float(qty), value, spot, delivered, ts))
 
 
+def _day(ts_ns: int) -> date:
+    """The New York session date of a bar stamped ``ts_ns``."""
+    return ns_to_dt(ts_ns).astimezone(NEW_YORK).date()
+
+
 def option_underlyings(specs: Any) -> tuple[str, ...]:
     """The underlyings of every option bot in ``specs`` (asset class ``option``)."""
     return tuple(sorted({i for s in specs if s.asset_class is AssetClass.OPTION for i in s.instruments}))
 
 
-def install(engine: Engine, specs: Any, models: Mapping[str, ChainModel] | None = None) -> OptionListing | None:
-    """Give ``engine`` an option market if any of ``specs`` trades options; return it."""
+def install(engine: Engine, specs: Any, models: Mapping[str, ChainModel] | None = None,
+            files: Mapping[str, QuoteFile] | None = None) -> OptionListing | None:
+    """Give ``engine`` an option market if any of ``specs`` trades options; return it.
+    ``files``: underlyings whose chains are quote files (loaded beforehand, see
+    :func:`tradefleet.risk.options.quote_file.load_chain_files`)."""
     unders = option_underlyings(specs)
     if not unders:
         return None
-    listing = OptionListing(engine, unders, dict(models or {}))
+    listing = OptionListing(engine, unders, dict(models or {}), files=dict(files or {}))
     engine.bar_hooks.append(listing)
     engine.chains = listing.chain
     engine.services.extras["option_listing"] = listing

@@ -161,3 +161,17 @@ def test_the_replay_end_bounds_the_fits_ahead_in_a_kernel_replay():
     market.load("EUR/USD", EUR.iloc[:1000])
     assert _replay_end(market) == int(TS[999]) + 7 * DAY
     assert _replay_end(FrameData({"EUR/USD": EUR}, SimClock(0))) is None  # cannot say: no bound
+
+
+def test_the_workers_go_with_the_run_that_started_them(tmp_path):
+    import gc
+
+    pre = Prefitter(_config(tmp_path), {"EUR/USD": (TS, CLOSE)}.get, workers=2, ahead=1)
+    pre._plan("EUR/USD", int(TS[900]) // (30 * DAY) * (30 * DAY))
+    workers = list(pre._pool._pool)
+    assert workers and all(p.is_alive() for p in workers)
+    del pre
+    gc.collect()
+    for p in workers:
+        p.join(timeout=10)
+    assert not any(p.is_alive() for p in workers)

@@ -242,3 +242,43 @@ def test_resume_actors_match_by_kind_as_well_as_by_name() -> None:
         g.resume("dashboard:bob", _ns(2026, 3, 2, 16, 1), 90_000.0)
     g.resume("cli:alice", _ns(2026, 3, 2, 16, 2), 90_000.0)
     assert not g.halted
+
+
+def test_an_account_in_deficit_reports_no_limit() -> None:
+    g = _guard(MemoryRiskStore())
+    g.update(_ns(2026, 3, 2, 15), -100.0)
+    r = g.report(-100.0)
+    assert r["limit"] == 0.0 and r["use"] == 0.0 and not r["halted"]
+
+
+def test_a_limit_under_one_unit_still_reports_its_use() -> None:
+    g = _guard(MemoryRiskStore(), DailyLossConfig(pct=None, amount=0.5))
+    g.update(_ns(2026, 3, 2, 15), 100.0)
+    assert g.report(99.8)["use"] == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("actor", ["operator", "telegram:bob"])
+def test_midnight_never_clears_an_operators_daily_loss_halt(actor: str) -> None:
+    """An operator who re-halts after a daily-loss trip (naming the daily loss as the reason)
+    keeps the fleet halted past midnight: only the risk actor's own halt is reset."""
+    store = MemoryRiskStore()
+    g = _guard(store)
+    g.update(_ns(2026, 3, 2, 15), 100_000.0)
+    g.update(_ns(2026, 3, 2, 16), 90_000.0)
+    store.set_control("fleet", halted=True, reason="daily_loss: keep it halted until I look", actor=actor,
+                      ts_ns=_ns(2026, 3, 2, 17))
+    g.update(_ns(2026, 3, 3, 15), 90_000.0)
+    row = store.control("fleet")
+    assert row is not None and row.halted and row.actor == actor
+
+
+def test_midnight_reset_through_the_real_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The store hands back its own strings (not the risk module's constants): the reset still matches."""
+    from tradefleet.orchestrator.store import Store
+
+    with Store.open(f"sqlite:///{tmp_path}/s.db") as store:
+        g = DailyLossGuard(DailyLossConfig(), TZ, store, MemoryRiskStore(), AlertSink(None))
+        g.update(_ns(2026, 3, 2, 15), 100_000.0)
+        assert g.update(_ns(2026, 3, 2, 16), 90_000.0) and store.control("fleet").halted
+        assert not g.update(_ns(2026, 3, 3, 15), 90_000.0)
+        assert not store.control("fleet").halted
