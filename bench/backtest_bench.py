@@ -14,6 +14,7 @@ The first part times our kernel against the plain numba floor (bench/backtest_fl
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -179,7 +180,10 @@ def part_sweep_vbt(n: int, combos: int, chunk: int = 10) -> dict[str, Any]:
     run(pairs[:2])  # first call compiles vectorbt's numba functions; not counted
     first = _clock() - t0
     t = _clock()
-    sharpe = [run(pairs[i:i + chunk]) for i in range(0, len(pairs), chunk)]
+    sharpe = []
+    for i in range(0, len(pairs), chunk):
+        sharpe.append(run(pairs[i:i + chunk]))
+        gc.collect()
     return {"sweep_vbt_s": _clock() - t, "sweep_vbt_first_s": first, "vbt_combos": len(pairs),
             "vbt_chunk": chunk, "vbt_results": sum(len(x) for x in sharpe), "peak_mb": _peak_mb()}
 
