@@ -253,7 +253,8 @@ def simulate(frame: pd.DataFrame, sig: Signals, settings: SimSettings, *, bot: s
     if settings.execution is not None and settings.execution["algorithm"] == "pov" and not len(vol):
         raise DataError(f"backtest {bot}: a POV execution spec needs bar volume, and these bars have none")
     idx = frame.index.as_unit("ns").asi8[start:]
-    bar_s = float(np.median(np.diff(idx))) / 1e9 if n > 1 else 86_400.0
+    # the bar length only scales an execution spec's slices: no 1M-element median otherwise
+    bar_s = float(np.median(np.diff(idx))) / 1e9 if n > 1 and settings.execution is not None else 86_400.0
     equity, trades, nt, kids, nc = simulate_nb(o, h, lo, c, s, _tail(sig.stop, start, n), _tail(sig.target, start, n),
                                                slip_arr, settings.params(bar_s), vol, settings.plan())
     years = float(idx[-1] - idx[0]) / NS_PER_YEAR

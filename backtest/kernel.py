@@ -120,7 +120,8 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
     lot = params[P_LOT]
     imp_coef = params[P_IMPACT] if has_vol else 0.0
     imp_cap = params[P_MAXIMPACT]
-    kids = np.full((n + 1, 8), np.nan)
+    # children are written only by a worked entry: no n x 8 allocation (64 MB at 1M bars) otherwise
+    kids = np.full((n + 1 if algo != ALGO_NONE else 0, 8), np.nan)
     nc = 0
     working = False     # a worked entry's parent still has children to send
     parent = 0.0

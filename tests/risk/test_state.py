@@ -131,3 +131,197 @@ def test_gate_learns_bar_lengths_from_the_kernel_timeframe() -> None:
     assert gate.bar_seconds == {"BTC/USD": MONTH_SECONDS, "X": MONTH_SECONDS} and MONTH_SECONDS == 30.4375 * 86_400
     with pytest.raises(TimeframeError, match="'tick'"):
         gate.learn_timeframe(("Y",), "tick")
+
+
+# -- exact behaviour of the state book and the breakers (issue 25: mutation survivors) --
+
+def _alerts() -> tuple[AlertSink, list[object]]:
+    bus = InProcessBus()
+    seen: list[object] = []
+    bus.subscribe(Topic.ALERTS, lambda t, e: seen.append(e))
+    return AlertSink(bus), seen
+
+
+def test_setting_the_same_hold_again_changes_nothing() -> None:
+    sink, seen = _alerts()
+    store = MemoryRiskStore()
+    book = StateBook(sink, store)
+    book.set("fleet", "operator", TradingState.REDUCING, "deleveraging", 5)
+    book.set("fleet", "operator", TradingState.REDUCING, "deleveraging", 9)
+    assert book.holds()[0][2].since_ns == 5 and len(seen) == 1
+    book.set("fleet", "operator", TradingState.REDUCING, "new reason", 10)  # a new reason is a new hold
+    assert book.holds()[0][2].since_ns == 10 and book.state_of("fleet")[1] == "operator: new reason"
+    assert len(seen) == 1  # same state: stored, not alerted
+    assert store.load_risk_state("trading_state")["fleet"]["holds"]["operator"]["reason"] == "new reason"  # type: ignore[index]
+
+
+def test_setting_active_clears_the_source() -> None:
+    book = StateBook()
+    book.set("bot:x", "operator", TradingState.HALTED, "check", 1)
+    book.set("bot:x", "operator", TradingState.ACTIVE, "done", 2)
+    assert book.state_of("bot:x") == (TradingState.ACTIVE, "") and book.scopes() == [] and book.holds() == []
+    book.clear("bot:x", "operator", 3)  # clearing what is not held is a no-op
+    book.clear("nowhere", "nobody", 3)
+
+
+def test_expiry_releases_at_the_instant_it_expires() -> None:
+    book = StateBook()
+    book.set("instrument:SPX", "extreme_move:SPX", TradingState.REDUCING, "moved", 100, expires_ns=200)
+    book.set("instrument:SPX", "operator", TradingState.REDUCING, "no expiry", 100)
+    book.expire(199)
+    assert book.sources("instrument:SPX") == ["extreme_move:SPX", "operator"]
+    book.expire(200)
+    assert book.sources("instrument:SPX") == ["operator"]
+
+
+def test_the_strictest_hold_wins_and_the_oldest_among_equals() -> None:
+    book = StateBook()
+    book.set("fleet", "late", TradingState.REDUCING, "second", 20)
+    book.set("fleet", "early", TradingState.REDUCING, "first", 10)
+    assert book.state_of("fleet") == (TradingState.REDUCING, "early: first")
+    book.set("fleet", "strict", TradingState.HALTED, "third", 30)
+    assert book.state_of("fleet") == (TradingState.HALTED, "strict: third")
+
+
+def test_effective_picks_the_strictest_scope_and_the_first_among_equals() -> None:
+    book = StateBook()
+    book.set("class:crypto", "a", TradingState.REDUCING, "x", 1)
+    book.set("venue:coinbase", "b", TradingState.REDUCING, "y", 2)
+    assert book.effective(["instrument:BTC", "class:crypto", "venue:coinbase"]) == (
+        TradingState.REDUCING, "a: x", "class:crypto")
+    assert book.effective(["instrument:BTC"]) == (TradingState.ACTIVE, "", "")
+    book.set("venue:coinbase", "b", TradingState.HALTED, "y", 3)
+    assert book.effective(["class:crypto", "venue:coinbase"])[2] == "venue:coinbase"
+
+
+def test_a_weaker_hold_on_a_halted_scope_alerts_nothing_and_alerts_carry_the_change() -> None:
+    sink, seen = _alerts()
+    book = StateBook(sink)
+    book.set("fleet", "operator", TradingState.HALTED, "stop", 1)
+    book.set("fleet", "breaker", TradingState.REDUCING, "move", 2)
+    assert len(seen) == 1
+    a = seen[0]
+    assert (a.kind, a.scope, a.reason, a.ts_ns, a.state, a.data) == (  # type: ignore[attr-defined]
+        "state_changed", "fleet", "stop", 1, "halted", {"from": "active"})
+    book.clear("fleet", "operator", 3, "checked")
+    assert seen[-1].state == "reducing" and seen[-1].reason == "operator: checked"  # type: ignore[attr-defined]
+
+
+def test_broker_health_holds_and_releases_its_account() -> None:
+    book = StateBook()
+    book.report_broker("alpaca", False, "", 5)
+    assert book.state_of("account:alpaca") == (TradingState.HALTED, "broker: unhealthy")
+    assert book.state_of("account:oanda")[0] is TradingState.ACTIVE
+    book.report_broker("alpaca", True, "", 6)
+    assert book.state_of("account:alpaca") == (TradingState.ACTIVE, "")
+
+
+def test_snapshot_and_restart_keep_every_field() -> None:
+    store = MemoryRiskStore()
+    book = StateBook(store=store)
+    book.set("instrument:SPX", "extreme_move:SPX", TradingState.REDUCING, "moved", 7, expires_ns=99)
+    book.set("fleet", "operator", TradingState.HALTED, "stop", 8)
+    snap = book.snapshot()
+    assert snap == {"instrument:SPX": {"state": "reducing", "holds": {"extreme_move:SPX": {
+        "state": "reducing", "reason": "moved", "since_ns": 7, "expires_ns": 99}}},
+        "fleet": {"state": "halted", "holds": {"operator": {"state": "halted", "reason": "stop", "since_ns": 8,
+                                                             "expires_ns": None}}}}
+    again = StateBook(store=store)
+    assert again.snapshot() == snap
+    again.expire(99)
+    assert again.scopes() == ["fleet"]
+
+
+def test_instrument_scopes_and_breaker_scopes() -> None:
+    from tradefleet.risk.state import instrument_scopes
+
+    assert instrument_scopes("SPX", "index", "alpaca") == ("instrument:SPX", "class:index", "venue:alpaca")
+    br = CircuitBreakers(BreakersConfig(), StateBook(), lambda sym: ("crypto", "coinbase"))
+    assert [br.scope("BTC", k) for k in ("instrument", "asset_class", "venue", "fleet")] == [
+        "instrument:BTC", "class:crypto", "venue:coinbase", "fleet"]
+    assert CircuitBreakers(BreakersConfig(), StateBook()).scope("X", "venue") == "venue:paper"
+
+
+@pytest.mark.parametrize("close,trips", [(89.999, True), (90.001, False), (110.0, True), (109.999, False)])
+def test_an_extreme_move_trips_at_the_limit_itself(close: float, trips: bool) -> None:
+    book = StateBook()
+    market = FakeMarket()
+    market.data["SPX"] = ([100.0, close], 10 * H)
+    CircuitBreakers(BreakersConfig(extreme_move_pct=0.10, stale_after_seconds=None), book).evaluate(
+        market, ["SPX"], 10 * H)
+    held = book.holds()
+    assert bool(held) is trips
+    if trips:
+        scope, src, e = held[0]
+        assert (scope, src, e.state, e.since_ns, e.expires_ns) == (
+            "instrument:SPX", "extreme_move:SPX", TradingState.REDUCING, 10 * H, 11 * H)
+        assert e.reason == f"SPX moved {close / 100 - 1:+.2%} in one bar"
+
+
+def test_a_monthly_bar_scales_the_move_limit_by_the_square_root_of_its_days() -> None:
+    month = 30.25 * 86_400  # sqrt(30.25) = 5.5: the limit is 55 %
+    for close, trips in ((155.0, True), (154.0, False)):
+        book = StateBook()
+        market = FakeMarket()
+        market.data["BTC"] = ([100.0, close], 0)
+        CircuitBreakers(BreakersConfig(extreme_move_pct=0.10, stale_after_seconds=None), book).evaluate(
+            market, ["BTC"], 0, {"BTC": month})
+        assert bool(book.holds()) is trips, close
+    book = StateBook()  # a bar shorter than a day keeps the daily limit
+    market = FakeMarket()
+    market.data["BTC"] = ([100.0, 110.0], 0)
+    CircuitBreakers(BreakersConfig(extreme_move_pct=0.10, stale_after_seconds=None), book).evaluate(
+        market, ["BTC"], 0, {"BTC": 3600.0})
+    assert book.holds()
+
+
+def test_a_zero_or_missing_previous_close_never_trips() -> None:
+    book = StateBook()
+    market = FakeMarket()
+    market.data["X"] = ([0.0, 5.0], 0)
+    market.data["Y"] = ([5.0], 0)
+    CircuitBreakers(BreakersConfig(stale_after_seconds=None), book).evaluate(market, ["X", "Y"], 0)
+    assert book.holds() == []
+
+
+def test_stale_is_strictly_older_than_the_larger_of_seconds_and_bars() -> None:
+    cfg = BreakersConfig(stale_after_seconds=7200, stale_bars=3)
+    for now, bar, stale in ((2 * H, 0.0, False), (2 * H + 1, 0.0, True),  # 2 h by seconds
+                            (3 * H, 3600.0, False), (3 * H + 1, 3600.0, True)):  # 3 hourly bars > 2 h
+        book = StateBook()
+        market = FakeMarket()
+        market.data["EURUSD"] = ([1.1, 1.1], 0)
+        CircuitBreakers(cfg, book).evaluate(market, ["EURUSD"], now, {"EURUSD": bar} if bar else None)
+        assert bool(book.holds()) is stale, (now, bar)
+        if stale:
+            _, src, e = book.holds()[0]
+            assert src == "stale:EURUSD" and e.state is TradingState.HALTED and e.expires_ns is None
+            assert e.reason == f"EURUSD last bar {now / H:.1f} h old"
+
+
+def test_a_stale_hold_is_released_with_its_reason() -> None:
+    sink, seen = _alerts()
+    book = StateBook(sink)
+    market = FakeMarket()
+    market.data["EURUSD"] = ([1.1, 1.1], 0)
+    br = CircuitBreakers(BreakersConfig(stale_after_seconds=3600), book)
+    br.evaluate(market, ["EURUSD"], 2 * H)
+    book.set("instrument:EURUSD", "operator", TradingState.REDUCING, "keep", 2 * H)
+    br.evaluate(market, [], 3 * H)  # no longer held: the stale hold goes, the operator's stays
+    assert book.sources("instrument:EURUSD") == ["operator"]
+    assert seen[-1].reason == "stale:EURUSD: no longer held"  # type: ignore[attr-defined]
+    market.data["EURUSD"] = ([1.1, 1.1], 4 * H)
+    br.evaluate(market, ["EURUSD"], 6 * H)
+    market.data["EURUSD"] = ([1.1, 1.1], 7 * H)
+    br.evaluate(market, ["EURUSD"], 7 * H)
+    assert book.sources("instrument:EURUSD") == ["operator"]
+    assert seen[-1].reason == "stale:EURUSD: feed fresh"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("close", [150.0, 50.0])
+def test_a_move_exactly_at_the_limit_trips(close: float) -> None:
+    book = StateBook()
+    market = FakeMarket()
+    market.data["SPX"] = ([100.0, close], 0)  # exactly +-50 %, representable in binary
+    CircuitBreakers(BreakersConfig(extreme_move_pct=0.5, stale_after_seconds=None), book).evaluate(market, ["SPX"], 0)
+    assert book.holds()
