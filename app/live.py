@@ -320,8 +320,13 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                 stop_watch.set()
                 for hook in reversed(hooks):
                     hook.stop()
-            store.end_run(run_id, "stopped", {"fires": runner.fires, "bars": runner.bars,
-                                              "equity": float(kernel.engine.ledger.equity())}, clock.now_ns())
+            ended: dict[str, Any] = {"fires": runner.fires, "bars": runner.bars,
+                                     "equity": float(kernel.engine.ledger.equity())}
+            if chain_sources:  # where each option chain came from: "alpaca snapshot <time>"
+                from tradefleet.risk.options.quote_file import chain_sources as chain_labels
+
+                ended["option_chains"] = chain_labels(kernel.services.extras["option_listing"])
+            store.end_run(run_id, "stopped", ended, clock.now_ns())
             if alerts is not None:
                 alerts.stop()
             return runner

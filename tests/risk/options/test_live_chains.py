@@ -8,6 +8,7 @@ from the snapshot."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -136,6 +137,17 @@ def test_wheel_sells_the_put_at_the_snapshot_bid_and_is_assigned_at_the_live_clo
     assert ts == CLOSE_NS
     reasons = [r for (r,) in con.execute("select reason from gate_decisions where gate = 'settlement' order by rowid")]
     assert reasons == ["assigned", "assigned_delivery"]
+    # one fetch per engine instant: the opening fire; the 09:00 bar re-marks the held put from the
+    # snapshot (bid 1.37, ask 1.61; not a model price) and that fire reuses it; the close settles at
+    # intrinsic without a fetch, then the wheel, holding the shares, asks for a chain to write a call on
+    # (the fake lists no calls: nothing is sent)
+    assert len(options.server.requests("GET", r"/v1beta1/options/snapshots/XYZ")) == 3
+    ts, cols = runner.market.arrays(PUT95)
+    at9 = ts.tolist().index(expiry_day[0][0])
+    assert (cols["low"][at9], cols["high"][at9]) == (1.37, 1.61)
+    # the run's stored summary says where the chain came from
+    (summary,) = [json.loads(s) for (s,) in con.execute("select summary from runs")]
+    assert summary["option_chains"] == {"XYZ": "alpaca snapshot 2026-11-24T21:00:00Z"}
 
 
 def test_an_alpaca_chain_entry_naming_no_alpaca_account_stops_the_start(tmp_path: Path, fakes: Any) -> None:
