@@ -254,6 +254,7 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                 lacking = paper_period_missing(config.validation, [s.name for s in specs])
                 if lacking:
                     raise ConfigError("--live needs a paper-trading period: " + "; ".join(lacking))
+            chain_sources = live_chain_sources(config, specs)  # a bad [options] entry stops here: nothing stored
             run_id = store.start_run("live" if live else "paper", clock.now_ns())
             market = MarketState(config.paper.spread_bps)
             ticked = {i for s in specs if s.name in tick_feeds for i in s.instruments}
@@ -267,6 +268,13 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
                               instruments=instruments, account=router.default, brokers=brokers,
                               route=router.account_for)
             kernel.engine.paper = paper
+            if chain_sources:
+                from tradefleet.risk.options.listing import OptionListing
+
+                listing = OptionListing(kernel.engine, tuple(sorted(chain_sources)), sources=chain_sources)
+                kernel.engine.bar_hooks.append(listing)
+                kernel.engine.chains = listing.chain
+                kernel.services.extras["option_listing"] = listing
             alerts = install_alerts(config, store, clock, kernel.services.bus)  # stored, then delivered
             kernel.services.extras["alerts"] = alerts
             if alerts is not None:
@@ -319,6 +327,41 @@ def run_live(config: AppConfig, *, live: bool, bots: list[str] | None = None, st
             return runner
     finally:
         store.close()
+
+
+def live_chain_sources(config: AppConfig, specs: list[BotSpec]) -> dict[str, Any]:
+    """The live option chain source of each option bot's underlying (``[options.alpaca_chains]``:
+    underlying -> alpaca account whose keys read Alpaca's snapshot endpoint).
+
+    An option bot's underlying without an entry gets no chain (logged): a paper or live run
+    never trades options against model prices. A bad entry raises ConfigError naming it."""
+    import logging
+
+    from tradefleet.orchestrator.domain import AssetClass
+
+    unders = sorted({i for s in specs if s.asset_class is AssetClass.OPTION for i in s.instruments})
+    if not unders:
+        return {}
+    wanted = config.options.alpaca_chains
+    out: dict[str, Any] = {}
+    for u in unders:
+        name = wanted.get(u)
+        if name is None:
+            logging.getLogger(__name__).warning("option underlying %s has no live chain ([options.alpaca_chains]): "
+                                                "its option bots get no chain", u)
+            continue
+        acct = config.accounts.get(name)
+        if acct is None or acct.venue != "alpaca":
+            raise ConfigError(f"[options.alpaca_chains] {u} = {name!r}: not an alpaca account under [accounts]")
+        if acct.api_key is None or acct.api_secret is None:
+            raise ConfigError(f"[options.alpaca_chains] {u} = {name!r}: the account has no api_key/api_secret")
+        from tradefleet.orchestrator.execution.secrets import resolve_secret
+        from tradefleet.risk.options.alpaca_chain import AlpacaChainSource
+
+        key, secret = resolve_secret(acct.api_key), resolve_secret(acct.api_secret)
+        out[u] = AlpacaChainSource.from_keys(key.get_secret_value(), secret.get_secret_value(),  # type: ignore[union-attr]
+                                             config.options.alpaca_data_url)
+    return out
 
 
 CALIBRATION_JOB = "tca-calibrate"

@@ -180,3 +180,31 @@ def make_clients(api_key: str, secret_key: str, url_override: str | None = None,
         for c in (data, trading, stocks):
             c._retry_wait = retry_wait
     return data, trading, stocks
+
+
+@dataclass
+class AlpacaChainSource:
+    """The chain of an underlying in paper and live runs, from Alpaca's snapshot endpoint.
+
+    Called with ``(underlying, now_ns)`` by the option listing
+    (:mod:`tradefleet.risk.options.listing`) on every bar and fire of the underlying; each
+    call is one fetch (paged by alpaca-py), stamped ``now_ns`` and labelled
+    ``alpaca snapshot <UTC time>``. Its quotes are what the paper broker fills at.
+    """
+
+    data: Any
+    trading: Any = None
+    stocks: Any = None
+    fetches: int = 0
+
+    @classmethod
+    def from_keys(cls, api_key: str, secret_key: str, url_override: str | None = None) -> AlpacaChainSource:
+        return cls(*make_clients(api_key, secret_key, url_override))
+
+    def __call__(self, underlying: str, now_ns: int) -> OptionChain:
+        from tradefleet.orchestrator.clock import ns_to_dt
+
+        chain = load_alpaca_chain(self.data, underlying, now_ns, trading=self.trading, stocks=self.stocks)
+        self.fetches += 1
+        stamp = ns_to_dt(now_ns).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return replace(chain, provenance=f"alpaca snapshot {stamp}")

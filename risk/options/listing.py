@@ -35,12 +35,21 @@ quotes of the session's date (none that day: no chain), labelled ``quotes from <
 held contracts are re-quoted from the file (a contract the file does not quote that day
 keeps its last quote), and expiry and assignment work as above (early assignment on the
 file's mid).
+
+In paper and live runs an underlying may instead have a live chain source
+(``sources``: ``(underlying, now_ns) -> OptionChain``, such as
+:class:`tradefleet.risk.options.alpaca_chain.AlpacaChainSource` under ``[options.alpaca_chains]``):
+it is fetched once per engine instant on the underlying's bars and on ``ctx.chain`` at a
+fire, its quotes go into the market as above (labelled by the source, e.g. ``alpaca
+snapshot <time>``), held contracts are re-quoted from it, and an expiring contract
+settles on the first bar at or after 16:00 New York on its expiry date (the live clock's
+close, as intraday bars arrive) instead of on the expiry date's daily bar.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -115,9 +124,19 @@ class OptionListing:
     models: Mapping[str, ChainModel] = field(default_factory=dict)
     early_threshold: float = DEFAULT_EARLY_THRESHOLD
     files: Mapping[str, QuoteFile] = field(default_factory=dict)
+    sources: Mapping[str, Callable[[str, int], OptionChain]] = field(default_factory=dict)
     settlements: list[Settlement] = field(default_factory=list)
     _vols: dict[str, _Vol] = field(default_factory=dict)
     _chains: dict[str, tuple[int, OptionChain]] = field(default_factory=dict)
+    _fetched: dict[str, tuple[int, OptionChain]] = field(default_factory=dict)
+
+    def fetch(self, underlying: str) -> OptionChain:
+        """The live source's chain of ``underlying`` at the engine's now (one fetch per instant)."""
+        now = self.engine.services.clock.now_ns()
+        got = self._fetched.get(underlying)
+        if got is None or got[0] != now:
+            got = self._fetched[underlying] = (now, self.sources[underlying](underlying, now))
+        return got[1]
 
     def model(self, underlying: str) -> ChainModel:
         return self.models.get(underlying) or model_for(underlying)
@@ -150,7 +169,9 @@ class OptionListing:
         market = self.engine.services.market
         bar = market.last_bar(underlying)
         qf = self.files.get(underlying)
-        if qf is not None:
+        if underlying in self.sources:
+            chain = self.fetch(underlying)
+        elif qf is not None:
             chain = None if bar is None else qf.chain(_day(bar.ts_event), bar.ts_event, bar.close)
             if chain is None:
                 return None
@@ -221,7 +242,14 @@ class OptionListing:
         live = [s for s in specs if s.expiry_ns() > bar.ts_event]
         mids: dict[str, float] = {}
         qf = self.files.get(bar.symbol)
-        if qf is not None:
+        if bar.symbol in self.sources and live:
+            quoted = {q.contract.symbol: q for q in self.fetch(bar.symbol)}
+            for s in live:
+                q = quoted.get(s.symbol)
+                if q is not None and q.bid is not None and q.ask is not None:  # else the last quote stands
+                    mids[s.symbol] = (q.bid + q.ask) / 2
+                    market.put_quote(s.symbol, now, q.bid, q.ask)  # type: ignore[attr-defined]
+        elif qf is not None:
             day = _day(bar.ts_event)
             for s in live:
                 q = qf.quote(day, s.symbol)
@@ -254,7 +282,8 @@ class OptionListing:
         day = _day(bar.ts_event)
         spot = bar.close
         for sym, (spec, holders) in held.items():
-            expiring = day >= spec.expiry
+            expiring = day >= spec.expiry if spec.underlying not in self.sources \
+                else (day > spec.expiry or bar.ts_event >= spec.expiry_ns())  # intraday: at the close
             for bot, qty in holders:
                 value = spec.intrinsic(spot)
                 if expiring:
@@ -298,14 +327,15 @@ def option_underlyings(specs: Any) -> tuple[str, ...]:
 
 
 def install(engine: Engine, specs: Any, models: Mapping[str, ChainModel] | None = None,
-            files: Mapping[str, QuoteFile] | None = None) -> OptionListing | None:
+            files: Mapping[str, QuoteFile] | None = None,
+            sources: Mapping[str, Callable[[str, int], OptionChain]] | None = None) -> OptionListing | None:
     """Give ``engine`` an option market if any of ``specs`` trades options; return it.
     ``files``: underlyings whose chains are quote files (loaded beforehand, see
     :func:`tradefleet.risk.options.quote_file.load_chain_files`)."""
     unders = option_underlyings(specs)
     if not unders:
         return None
-    listing = OptionListing(engine, unders, dict(models or {}), files=dict(files or {}))
+    listing = OptionListing(engine, unders, dict(models or {}), files=dict(files or {}), sources=dict(sources or {}))
     engine.bar_hooks.append(listing)
     engine.chains = listing.chain
     engine.services.extras["option_listing"] = listing

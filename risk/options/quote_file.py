@@ -159,4 +159,8 @@ def chain_sources(listing: Any) -> dict[str, str]:
     """Where each underlying's chain comes from in a run (for the summary)."""
     from tradefleet.risk.options.model_chain import PROVENANCE
 
-    return {u: (listing.files[u].provenance if u in listing.files else PROVENANCE) for u in listing.underlyings}
+    out = {u: (listing.files[u].provenance if u in listing.files else PROVENANCE) for u in listing.underlyings}
+    for u in getattr(listing, "sources", {}):  # paper/live: the last live chain's label (with its time)
+        got = listing._fetched.get(u)
+        out[u] = got[1].provenance if got is not None else "live source, not fetched yet"
+    return out
