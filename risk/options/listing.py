@@ -130,13 +130,32 @@ class OptionListing:
     _chains: dict[str, tuple[int, OptionChain]] = field(default_factory=dict)
     _fetched: dict[str, tuple[int, OptionChain]] = field(default_factory=dict)
 
-    def fetch(self, underlying: str) -> OptionChain:
-        """The live source's chain of ``underlying`` at the engine's now (one fetch per instant)."""
+    _failed: dict[str, int] = field(default_factory=dict)
+
+    def fetch(self, underlying: str) -> OptionChain | None:
+        """The live source's chain of ``underlying`` at the engine's now (one fetch per instant).
+
+        A transient failure (timeout, 5xx, 429 after alpaca-py's retries) is logged and gives
+        None for this instant: no chain for the bots (nothing is traded on stale quotes) and
+        held legs keep their last quote; the next bar or fire tries again."""
+        from tradefleet.orchestrator.errors import TransientBrokerError
+
         now = self.engine.services.clock.now_ns()
         got = self._fetched.get(underlying)
-        if got is None or got[0] != now:
-            got = self._fetched[underlying] = (now, self.sources[underlying](underlying, now))
-        return got[1]
+        if got is not None and got[0] == now:
+            return got[1]
+        if self._failed.get(underlying) == now:
+            return None
+        try:
+            chain = self.sources[underlying](underlying, now)
+        except TransientBrokerError as exc:
+            import logging
+
+            logging.getLogger(__name__).warning("option chain %s: %s (no chain this instant)", underlying, exc)
+            self._failed[underlying] = now
+            return None
+        self._fetched[underlying] = (now, chain)
+        return chain
 
     def model(self, underlying: str) -> ChainModel:
         return self.models.get(underlying) or model_for(underlying)
@@ -171,6 +190,8 @@ class OptionListing:
         qf = self.files.get(underlying)
         if underlying in self.sources:
             chain = self.fetch(underlying)
+            if chain is None:
+                return None
         elif qf is not None:
             chain = None if bar is None else qf.chain(_day(bar.ts_event), bar.ts_event, bar.close)
             if chain is None:
@@ -243,7 +264,7 @@ class OptionListing:
         mids: dict[str, float] = {}
         qf = self.files.get(bar.symbol)
         if bar.symbol in self.sources and live:
-            quoted = {q.contract.symbol: q for q in self.fetch(bar.symbol)}
+            quoted = {q.contract.symbol: q for q in (self.fetch(bar.symbol) or ())}
             for s in live:
                 q = quoted.get(s.symbol)
                 if q is not None and q.bid is not None and q.ask is not None:  # else the last quote stands

@@ -150,6 +150,18 @@ def test_wheel_sells_the_put_at_the_snapshot_bid_and_is_assigned_at_the_live_clo
     assert summary["option_chains"] == {"XYZ": "alpaca snapshot 2026-11-24T21:00:00Z"}
 
 
+def test_a_failed_snapshot_gives_no_chain_that_fire_and_the_next_fire_trades(tmp_path: Path, fakes: Any) -> None:
+    account, options = fakes
+    options.server.fault("GET", r"/v1beta1/options/snapshots/XYZ", "status", status=500)
+    runner, con = _run(tmp_path, [(T0 + 61 * MIN, 100.0), (T0 + 62 * MIN, 100.0)], [T0 + 61 * MIN, T0 + 62 * MIN],
+                       account.base, options.base)
+    assert runner.fires == 2  # the failed fetch did not stop the run
+    assert len(options.server.requests("GET", r"/v1beta1/options/snapshots/XYZ")) == 2
+    (first, ts), *_ = [((i, s, float(q), float(p)), t) for i, s, q, p, t in con.execute(
+        "select instrument, side, quantity, price, ts_event from fills order by ts_event, rowid")]
+    assert first == (PUT95, "sell", 1.0, 1.37) and ts == T0 + 62 * MIN  # nothing at the failed fire
+
+
 def test_an_alpaca_chain_entry_naming_no_alpaca_account_stops_the_start(tmp_path: Path, fakes: Any) -> None:
     account, options = fakes
     with pytest.raises(ConfigError, match=r"\[options.alpaca_chains\] XYZ = 'nope': not an alpaca account"):
