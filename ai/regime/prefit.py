@@ -61,6 +61,14 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _default_signals() -> None:
+    """In a pool worker: SIGTERM and SIGINT end the process, whatever the parent installed."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Prefitter:
     """Fits of coming refit anchors, queued in a process pool ``ahead`` anchors ahead."""
 
@@ -129,7 +137,10 @@ class Prefitter:
 
             # fork: workers start at once and share the loaded code; they only fit and return.
             # The pool terminates its workers when collected (with the run that owns it) or at exit.
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            # A forked worker inherits the parent's Python signal handlers (a live run's SIGTERM
+            # handler only asks its loop to stop): reset them, or terminate() could never end a
+            # worker and the pool's finalizer would wait for ever.
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_default_signals)
         cfg = self.config
         args = (closes, market, cfg.window(market), anchor, data_end_ns, cfg.n_iter, cfg.tol, cfg.seed, key)
         self._queued[(market, anchor)] = (key, self._pool.apply_async(fit_job, args))

@@ -175,3 +175,29 @@ def test_the_workers_go_with_the_run_that_started_them(tmp_path):
     for p in workers:
         p.join(timeout=10)
     assert not any(p.is_alive() for p in workers)
+
+
+def _sigterm_is_default():
+    import signal
+
+    return signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_workers_can_be_terminated_whatever_handler_the_parent_installed(tmp_path):
+    """A live run installs a SIGTERM handler that only asks its loop to stop; forked fit
+    workers must not inherit it, or terminating the pool (its finalizer included) waits for
+    ever on workers that ignore SIGTERM."""
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)  # what run_live installs, in spirit
+    try:
+        pre = Prefitter(_config(tmp_path), {"EUR/USD": (TS, CLOSE)}.get, workers=1, ahead=1)
+        pre._plan("EUR/USD", int(TS[900]) // (30 * DAY) * (30 * DAY))
+        assert pre._pool.apply(_sigterm_is_default)
+        workers = list(pre._pool._pool)
+        pre.close()
+        for p in workers:
+            p.join(timeout=30)
+        assert not any(p.is_alive() for p in workers)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
