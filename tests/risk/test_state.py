@@ -325,3 +325,69 @@ def test_a_move_exactly_at_the_limit_trips(close: float) -> None:
     market.data["SPX"] = ([100.0, close], 0)  # exactly +-50 %, representable in binary
     CircuitBreakers(BreakersConfig(extreme_move_pct=0.5, stale_after_seconds=None), book).evaluate(market, ["SPX"], 0)
     assert book.holds()
+
+
+def test_a_hold_can_be_downgraded_or_renamed_by_its_source() -> None:
+    book = StateBook()
+    book.set("fleet", "operator", TradingState.HALTED, "same", 1)
+    book.set("fleet", "operator", TradingState.REDUCING, "same", 2)  # same reason, milder state
+    assert book.state_of("fleet") == (TradingState.REDUCING, "operator: same")
+    book.set("fleet", "operator", TradingState.REDUCING, "zeta", 3)
+    book.set("fleet", "operator", TradingState.REDUCING, "alpha", 4)  # a reason sorting before the old one
+    assert book.state_of("fleet") == (TradingState.REDUCING, "operator: alpha")
+
+
+def test_broker_health_alerts_say_why_by_default() -> None:
+    sink, seen = _alerts()
+    book = StateBook(sink)
+    book.report_broker("alpaca", False, "", 5)
+    book.report_broker("alpaca", True, "", 6)
+    assert [a.reason for a in seen] == ["unhealthy", "broker: healthy"]  # type: ignore[attr-defined]
+
+
+def test_the_move_is_the_last_bar_of_a_longer_history() -> None:
+    book = StateBook()
+    market = FakeMarket()
+    market.data["SPX"] = ([100.0, 100.0, 50.0], 0)
+    CircuitBreakers(BreakersConfig(stale_after_seconds=None), book).evaluate(market, ["SPX"], 0)
+    assert book.holds()
+
+
+def test_a_prediction_contract_priced_under_one_still_trips() -> None:
+    book = StateBook()
+    market = FakeMarket()
+    market.data["KX-YES"] = ([0.40, 0.20], 0)  # -50 % on a binary contract
+    CircuitBreakers(BreakersConfig(stale_after_seconds=None), book).evaluate(market, ["KX-YES"], 0)
+    assert book.holds()
+
+
+@pytest.mark.parametrize("bar,close,trips", [(30.25 * 86_400, 154.9, False),  # 54.9 % < 10 % x sqrt(30.25)
+                                             (3600.0, 105.0, False)])  # an hour keeps the daily 10 %
+def test_the_move_limit_scales_only_up_and_by_the_exact_days(bar: float, close: float, trips: bool) -> None:
+    book = StateBook()
+    market = FakeMarket()
+    market.data["BTC"] = ([100.0, close], 0)
+    CircuitBreakers(BreakersConfig(extreme_move_pct=0.10, stale_after_seconds=None), book).evaluate(
+        market, ["BTC"], 0, {"BTC": bar})
+    assert bool(book.holds()) is trips
+
+
+def test_the_stale_reason_gives_the_age_in_tenths_of_an_hour() -> None:
+    book = StateBook()
+    market = FakeMarket()
+    market.data["EURUSD"] = ([1.1, 1.1], H)
+    CircuitBreakers(BreakersConfig(stale_after_seconds=3600), book).evaluate(market, ["EURUSD"], H + 9_000 * 10**9)
+    assert book.holds()[0][2].reason == "EURUSD last bar 2.5 h old"
+
+
+def test_a_symbol_with_a_colon_is_released_when_fresh() -> None:
+    book = StateBook()
+    market = FakeMarket()
+    sym = "poly:0xabc"
+    market.data[sym] = ([0.5, 0.5], 0)
+    br = CircuitBreakers(BreakersConfig(stale_after_seconds=3600), book)
+    br.evaluate(market, [sym], 2 * H)
+    assert book.sources(f"instrument:{sym}") == [f"stale:{sym}"]
+    market.data[sym] = ([0.5, 0.5], 2 * H)
+    br.evaluate(market, [sym], 2 * H)
+    assert book.holds() == []
