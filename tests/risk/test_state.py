@@ -391,3 +391,33 @@ def test_a_symbol_with_a_colon_is_released_when_fresh() -> None:
     market.data[sym] = ([0.5, 0.5], 2 * H)
     br.evaluate(market, [sym], 2 * H)
     assert book.holds() == []
+
+
+def test_a_hold_past_its_expiry_is_released_at_the_next_check() -> None:
+    book = StateBook()
+    book.set("instrument:SPX", "extreme_move:SPX", TradingState.REDUCING, "moved", 100, expires_ns=200)
+    book.expire(250)  # no check fell on the expiry itself
+    assert book.holds() == []
+
+
+def test_effective_keeps_the_strictest_whatever_the_order() -> None:
+    book = StateBook()
+    book.set("venue:coinbase", "b", TradingState.HALTED, "y", 1)
+    book.set("class:crypto", "a", TradingState.REDUCING, "x", 2)
+    assert book.effective(["venue:coinbase", "class:crypto", "instrument:BTC"])[0] is TradingState.HALTED
+
+
+def test_a_fleet_scope_read_from_a_config_file_holds_the_fleet() -> None:
+    scope = "".join(["fl", "eet"])  # a string built at run time, as a parsed config value is
+    cfg = BreakersConfig.model_validate({"extreme_move_scope": scope, "stale_after_seconds": None})
+    assert CircuitBreakers(cfg, StateBook()).scope("BTC", cfg.extreme_move_scope) == "fleet"
+
+
+def test_stale_is_measured_from_the_last_bar_not_from_zero() -> None:
+    cfg = BreakersConfig(stale_after_seconds=7200)
+    for now, stale in ((5 * H + 2 * H, False), (5 * H + 2 * H + 1, True)):
+        book = StateBook()
+        market = FakeMarket()
+        market.data["EURUSD"] = ([1.1, 1.1], 5 * H)
+        CircuitBreakers(cfg, book).evaluate(market, ["EURUSD"], now)
+        assert bool(book.holds()) is stale
