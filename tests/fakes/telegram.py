@@ -39,6 +39,10 @@ def command_update(text: str, user_id: int, chat_id: int, chat_type: str = "priv
     return {"update_id": update_id if update_id is not None else next(_ids), "message": msg}
 
 
+#: the longest a getUpdates with no update is held (the Bot API holds up to its ``timeout``)
+LONG_POLL_S = 0.5
+
+
 class FakeTelegram:
     """The fake Bot API server and what it saw."""
 
@@ -51,6 +55,10 @@ class FakeTelegram:
         self.calls: dict[str, int] = {}  # Bot API method -> authorised calls
         self.server = FakeServer([("POST", r"/bot([^/]+)/(\w+)", self._method),
                                   ("GET", r"/bot([^/]+)/(\w+)", self._method)])
+        # getUpdates long-polls as the Bot API does: with no update it holds the request (up to
+        # its ``timeout``, capped here at LONG_POLL_S) instead of answering at once, so a polling
+        # bot does not spin; the wait releases the server lock and a push wakes it
+        self._arrived = threading.Condition(self.server.lock)
 
     @property
     def base_url(self) -> str:
@@ -67,6 +75,7 @@ class FakeTelegram:
         """Queue an update for the next getUpdates."""
         with self.server.lock:
             self.updates.append(update)
+            self._arrived.notify_all()
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         """Texts the bot sent (to ``chat_id`` if given), in order."""
@@ -98,6 +107,9 @@ class FakeTelegram:
     def _m_getUpdates(self, p: dict[str, Any]) -> Any:
         offset = int(p.get("offset") or 0)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates and float(p.get("timeout") or 0) > 0:
+            self._arrived.wait(min(float(p["timeout"]), LONG_POLL_S))  # called holding the server lock
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
         return list(self.updates)
 
     def _m_sendMessage(self, p: dict[str, Any]) -> Any:
