@@ -17,7 +17,6 @@ Required: ``type`` (call/put/C/P), ``strike``, ``expiry`` (YYYY-MM-DD) *or* an O
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
@@ -36,7 +35,6 @@ Style = Literal["european", "american"]
 YEAR_NS = 365 * 86_400 * 1_000_000_000
 EXPIRY_TIME = time(16, 0)
 NEW_YORK = ZoneInfo("America/New_York")
-_OCC = re.compile(r"^([A-Z0-9.]{1,6})\s*(\d{6})([CP])(\d{8})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,16 +70,16 @@ class OptionContract:
 
 
 def parse_occ(symbol: str, style: Style = "american", multiplier: int = 100) -> OptionContract:
-    """Parse an OCC option symbol (``ROOT YYMMDD C|P STRIKE*1000``) into a contract."""
-    m = _OCC.match(symbol.strip().upper())
-    if m is None:
-        raise ChainDataError(f"option symbol {symbol!r} is not an OCC symbol like SPY240119C00450000")
-    root, ymd, cp, strike = m.groups()
+    """Parse an OCC option symbol (``ROOT YYMMDD C|P STRIKE*1000``) into a contract: the
+    kernel's reader (:func:`tradefleet.orchestrator.occ.parse_occ`), as a chain contract."""
+    from tradefleet.orchestrator.occ import OccSymbolError
+    from tradefleet.orchestrator.occ import parse_occ as parse_spec
+
     try:
-        expiry = datetime.strptime(ymd, "%y%m%d").date()
-    except ValueError:
-        raise ChainDataError(f"option symbol {symbol!r}: bad expiry date {ymd}") from None
-    return OptionContract(root, "call" if cp == "C" else "put", int(strike) / 1000, expiry, style, multiplier)
+        spec = parse_spec(symbol)
+    except OccSymbolError as exc:
+        raise ChainDataError(str(exc)) from None
+    return OptionContract(spec.underlying, spec.right, float(spec.strike), spec.expiry, style, multiplier)
 
 
 @dataclass(frozen=True, slots=True)
