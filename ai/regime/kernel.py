@@ -3,8 +3,9 @@
 :meth:`~tradefleet.ai.regime.hmm.RegimeModel.filter` computes the emission densities with
 numpy (vectorised over every row) and hands the loop that cannot be vectorised, the scaled
 forward recursion, to :func:`forward_nb`. The loop does exactly the arithmetic the numpy
-version did per bar (``alpha @ trans`` as numpy's BLAS sums it, times the densities, divided
-by their sum), so the filtered probabilities are those of the Python loop it replaces.
+version did per bar (``alpha @ trans`` summed as a fused multiply-add chain, times the densities,
+divided by their sum), so the filtered probabilities are those of the Python loop it replaces,
+to an ulp (numpy's BLAS kernel, chosen per CPU, may sum the tiny product in another order).
 
 Imported lazily: numba's import and the first call's compilation (cached on disk under
 ``NUMBA_CACHE_DIR``) are paid only by a run that filters a regime.
@@ -18,8 +19,8 @@ from numba import njit
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
 def _vecmat_nb(alpha, trans, out):  # type: ignore[no-untyped-def]
-    """``out = alpha @ trans`` as numpy's BLAS computes it for these tiny shapes: each column
-    a fused multiply-add chain from zero in row order (contraction is allowed here only)."""
+    """``out = alpha @ trans``: each column a fused multiply-add chain from zero in row order,
+    as OpenBLAS's common kernels sum these tiny shapes (contraction is allowed here only)."""
     k = trans.shape[1]
     for j in range(k):
         acc = 0.0

@@ -18,7 +18,8 @@ Nothing changes in what a run computes or sees:
 * the loop still reads a model only from its anchor on, so no future bar reaches a gate.
 
 The pool is created on the first model a run does not already have stored (a warm run
-never starts one), forked so workers start in milliseconds, and terminated at exit;
+never starts one), forked so workers start in milliseconds, and terminated when its
+Prefitter is closed or collected, or at exit;
 fits queued ahead but never needed are dropped unsaved. Only replay uses it (live has no
 future bars to fit ahead on).
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +84,7 @@ class Prefitter:
         self.until_ns = until_ns  # the replay's last instant, if known: no anchor after it is fitted
         self._key = data_key
         self._pool: Any = None
+        self._reaper: weakref.finalize | None = None  # terminates the pool when this object goes
         self._queued: dict[tuple[str, int], tuple[str, Any]] = {}
         self._planned: dict[str, int] = {}  # market -> last anchor queued
         self._cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
@@ -141,6 +144,10 @@ class Prefitter:
             # handler only asks its loop to stop): reset them, or terminate() could never end a
             # worker and the pool's finalizer would wait for ever.
             self._pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_default_signals)
+            # The pool cannot be collected while a fit is pending (its result handler thread holds
+            # the pending results, which hold the pool), so its own finalizer would wait for the
+            # fits: tie the workers' end to this object instead (and to the interpreter's exit).
+            self._reaper = weakref.finalize(self, self._pool.terminate)
         cfg = self.config
         args = (closes, market, cfg.window(market), anchor, data_end_ns, cfg.n_iter, cfg.tol, cfg.seed, key)
         self._queued[(market, anchor)] = (key, self._pool.apply_async(fit_job, args))
@@ -148,6 +155,7 @@ class Prefitter:
     def close(self) -> None:
         """Drop the fits still queued and stop the workers."""
         self._queued.clear()
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool = None
+        if self._reaper is not None:
+            self._reaper()  # terminates the pool, once
+            self._reaper = None
+        self._pool = None

@@ -1,6 +1,8 @@
 """The regime's fast paths give the answers of the paths they replace (issue 23):
 
-* the numba forward filter equals the per-bar numpy loop it replaced, bit for bit;
+* the numba forward filter equals the per-bar numpy loop it replaced, to the last bits (how
+  numpy's BLAS sums ``alpha @ trans`` depends on the CPU kernel it dispatches to, so the two
+  may differ by an ulp; the default run's digest pins the numba path's own bits);
 * :meth:`ReplayFallbackData.arrays` serves exactly the bars :meth:`frame` serves;
 * models fitted ahead in worker processes are the in-process fits, used only on the same
   data, and a replay with them reads the same regimes as one without.
@@ -54,11 +56,17 @@ def model():
                             data_end_ns=int(TS[1499]))
 
 
-def test_numba_filter_equals_the_numpy_loop_bit_for_bit(model):
+def _same_to_the_last_bits(a, b):
+    # probabilities within a few ulps of 1, logs within a few ulps of their size
+    np.testing.assert_allclose(np.exp(a), np.exp(b), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+def test_numba_filter_equals_the_numpy_loop_to_the_last_bits(model):
     X = regime_features(CLOSE, 20)
-    assert np.array_equal(model.filter(X), _numpy_loop_filter(model, X))
+    _same_to_the_last_bits(model.filter(X), _numpy_loop_filter(model, X))
     first = model.filter(X[:700])
-    assert np.array_equal(model.filter(X[700:], first[-1]), _numpy_loop_filter(model, X[700:], first[-1]))
+    _same_to_the_last_bits(model.filter(X[700:], first[-1]), _numpy_loop_filter(model, X[700:], first[-1]))
     assert model.filter(X[:0]).shape == (0, 3)
 
 
