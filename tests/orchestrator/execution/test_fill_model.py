@@ -469,3 +469,42 @@ def test_a_partly_filled_parent_keeps_its_armed_children() -> None:
                                FillConfig(max_volume_share=0.1))
     assert [f.quantity for f in fills] == [D(20)]
     assert states[0].status is Status.CANCELED and states[1].status is Status.OPEN
+
+
+def test_default_conventions_are_next_open_through_adverse_and_free() -> None:
+    assert FillConfig().as_dict() == {"version": "1", "market_fill": "next-open", "limit_fill": "through",
+                                      "same_bar": "adverse", "spread_bps": 0.0, "slippage_bps": 0.0,
+                                      "impact_bps_per_pct_volume": 0.0, "max_impact_bps": 0.0,
+                                      "max_volume_share": 0.0, "latency_ns": 0}
+
+
+def test_a_quote_without_sizes_is_not_volume_capped() -> None:
+    cfg = FillConfig(max_volume_share=0.5)
+    (b,), _ = run(order(Side.BUY, qty="30"), QuoteTick("X", T0 + 1, 0.40, 0.45), cfg=cfg)  # type: ignore[arg-type]
+    (s,), _ = run(order(Side.SELL, qty="30"), QuoteTick("X", T0 + 1, 0.40, 0.45), cfg=cfg)  # type: ignore[arg-type]
+    assert (b.quantity, s.quantity) == (D(30), D(30))
+
+
+def test_an_oco_member_filled_in_part_stays_open_and_cancels_the_others() -> None:
+    sl = Order("sl", "bot", "X", Side.SELL, D(30), T0, OrderType.STOP, stop_price=D(95), oco_id="g")
+    tp = Order("tp", "bot", "X", Side.SELL, D(30), T0, OrderType.LIMIT, D(110), oco_id="g")
+    fills, states = match_book([OrderState.new(sl), OrderState.new(tp)], bar(1, 100, 101, 94, 96, v=200),
+                               FillConfig(max_volume_share=0.1))
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("sl", D(20))]
+    assert [s.status for s in states] == [Status.OPEN, Status.CANCELED]
+
+
+def test_children_are_found_by_the_value_of_their_parents_id() -> None:
+    # ids built at run time, as real ones are: equal strings, distinct objects
+    eid = "".join(["entry-", str(7)])
+    entry = Order(eid, "bot", "X", Side.BUY, D(10), T0)
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), parent_id="".join(["entry-", "7"]))
+    assert entry.client_order_id is not tp.parent_id
+    fills, states = match_book([OrderState.new(entry), OrderState.new(tp)], bar(1, 100, 101, 99, 100), CFG)
+    assert states[1].status is Status.OPEN and states[1].arrival_ns == T0 + 3_600_000_000_000 - 1
+
+
+def test_a_pending_child_whose_entry_is_not_in_the_book_stays_pending() -> None:
+    tp = OrderState.new(Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), parent_id="elsewhere"))
+    fills, (st,) = match_book([tp], bar(1, 100, 120, 99, 100), CFG)
+    assert fills == [] and st.status is Status.PENDING
