@@ -1,6 +1,8 @@
 """The Thompson controller's posterior and allocation, figure by figure (issue 25: these pin what
 the statistical tests in test_thompson.py cannot see: exact updates, priors, bounds and weights)."""
 
+from dataclasses import FrozenInstanceError
+
 import numpy as np
 import pytest
 
@@ -13,15 +15,17 @@ def test_an_arm_without_outcomes_has_the_prior_as_its_posterior() -> None:
     assert arm.posterior(NigPrior()) == (0.0, 1.0, 2.0, 1.0)
     prior = NigPrior(mu0=0.5, kappa0=2.0, alpha0=3.0, beta0=0.7)
     assert arm.posterior(prior) == (0.5, 2.0, 3.0, 0.7)
+    with pytest.raises(FrozenInstanceError):  # a prior is a value: allocators may share one
+        prior.mu0 = 1.0  # type: ignore[misc]
 
 
 def test_posterior_is_the_normal_inverse_gamma_update_of_the_discounted_statistics() -> None:
     prior = NigPrior(mu0=0.5, kappa0=2.0, alpha0=3.0, beta0=0.7)
-    arm = Arm(n=4.0, mean=1.5, m2=2.0, trades=4)
+    arm = Arm(n=5.0, mean=2.0, m2=2.0, trades=5)  # an odd n and a mean 1.5 from the prior's: no 1 ** k, no n // 2
     mu, kappa, alpha, beta = arm.posterior(prior)
-    assert kappa == 6.0 and alpha == 5.0
-    assert mu == pytest.approx((2.0 * 0.5 + 4.0 * 1.5) / 6.0)
-    assert beta == pytest.approx(0.7 + 0.5 * 2.0 + 2.0 * 4.0 * (1.5 - 0.5) ** 2 / (2.0 * 6.0))
+    assert kappa == 7.0 and alpha == 5.5
+    assert mu == pytest.approx((2.0 * 0.5 + 5.0 * 2.0) / 7.0)
+    assert beta == pytest.approx(0.7 + 0.5 * 2.0 + 2.0 * 5.0 * (2.0 - 0.5) ** 2 / (2.0 * 7.0))
 
 
 def test_the_first_outcome_sets_the_mean_with_no_spread_and_counts_a_trade() -> None:
