@@ -508,3 +508,40 @@ def test_a_pending_child_whose_entry_is_not_in_the_book_stays_pending() -> None:
     tp = OrderState.new(Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), parent_id="elsewhere"))
     fills, (st,) = match_book([tp], bar(1, 100, 120, 99, 100), CFG)
     assert fills == [] and st.status is Status.PENDING
+
+
+def test_a_day_order_expires_at_utc_midnight() -> None:
+    midnight = 11 * 86_400 * 1_000_000_000  # the end of day 10 (T0's day), as a literal
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(90), time_in_force=TimeInForce.DAY)
+    _, st = run(o, bar(1, 100, 100, 95, 96))
+    (f,), _ = run(st, Bar("X", midnight - 1, 92, 92, 80, 85, 1e9))
+    assert f.price == D(90)
+    fills, st = run(st, Bar("X", midnight, 92, 92, 80, 85, 1e9))
+    assert fills == [] and st.status is Status.EXPIRED
+
+
+def test_buy_trailing_stop_hit_inside_the_bar_fills_at_its_trigger() -> None:
+    o = order(Side.BUY, order_type=OrderType.TRAILING_STOP, trail_amount=D(5))
+    _, st = run(o, bar(1, 100, 101, 90, 95))  # trigger 95
+    (f,), _ = run(st, bar(2, 94, 96, 93, 95))
+    assert (f.price, f.rule) == (D(95), "stop")
+
+
+def test_orders_after_an_oco_group_that_did_not_fill_are_still_matched() -> None:
+    sl = Order("sl", "bot", "X", Side.SELL, D(10), T0, OrderType.STOP, stop_price=D(90), oco_id="g")
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), oco_id="g")
+    mkt = Order("m", "bot", "X", Side.BUY, D(5), T0)
+    fills, states = match_book([OrderState.new(o) for o in (sl, tp, mkt)], bar(1, 100, 101, 99, 100), CFG)
+    assert [(f.client_order_id, f.price) for f in fills] == [("m", D(100))]
+    assert [s.status for s in states] == [Status.OPEN, Status.OPEN, Status.FILLED]
+
+
+def test_a_filled_bracket_child_stays_filled_when_its_entry_fills_the_rest() -> None:
+    entry = Order("e", "bot", "X", Side.BUY, D(30), T0)
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D("100.5"), parent_id="e")
+    cfg = FillConfig(max_volume_share=0.1)
+    fills, states = match_book([OrderState.new(entry), OrderState.new(tp)], bar(1, 100, 101, 99, 100, v=200), cfg)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(20)), ("tp", D(10))]
+    fills, states = match_book(states, bar(2, 100, 101, 99, 100, v=200), cfg)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(10))]
+    assert [s.status for s in states] == [Status.FILLED, Status.FILLED]
