@@ -161,7 +161,7 @@ class FleetGate:
         """Warm start: reload the posteriors and the realised P&L already counted, then keep
         them current in the store. Realised P&L of the restored book that no stored state
         accounts for is taken as the baseline (never as a new outcome)."""
-        if self._store is None and not self.members:
+        if self._store is None or not self.members:
             return
         from tradefleet.risk.store_state import StoreRiskState
 
