@@ -332,3 +332,7 @@ def test_the_fleet_gate_registers_as_a_gate_plugin_of_this_api() -> None:
 
     rec = Registry().add_entry("gates", "fleet", "tradefleet.bots.fleet.gate:FleetGate", lambda: FleetGate)
     assert rec.status is PluginStatus.OK, rec.error
+
+
+def test_cap_weights_sum_to_one_even_from_raw_scores() -> None:
+    assert cap_weights({"a": 0.3, "b": 0.1}, 1.0) == pytest.approx({"a": 0.75, "b": 0.25})
