@@ -545,3 +545,54 @@ def test_a_filled_bracket_child_stays_filled_when_its_entry_fills_the_rest() -> 
     fills, states = match_book(states, bar(2, 100, 101, 99, 100, v=200), cfg)
     assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(10))]
     assert [s.status for s in states] == [Status.FILLED, Status.FILLED]
+
+
+def test_a_sell_limit_above_the_bid_rests_on_a_quote() -> None:
+    st = replace(OrderState.new(order(Side.SELL, order_type=OrderType.LIMIT, limit_price=D("0.42"))), bars=1)
+    fills, st = run(st, QuoteTick("X", T0 + 1, 0.40, 0.45, 10, 10))  # type: ignore[arg-type]
+    assert fills == [] and st.status is Status.OPEN
+    fills, _ = run(st, bar(2, 0.40, 0.41, 0.39, 0.40), cfg=FillConfig(limit_fill=LimitFill.TOUCH))
+    assert fills == []
+
+
+def test_only_a_stop_limit_is_ever_marked_triggered() -> None:
+    _, st = run(order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(90)), bar(1, 100, 101, 95, 99))
+    assert st.status is Status.OPEN and not st.triggered
+    _, st = run(order(Side.BUY), bar(1, 100, 101, 95, 99))
+    assert st.status is Status.FILLED and not st.triggered
+    _, st = run(order(Side.SELL, order_type=OrderType.STOP, stop_price=D(90)), bar(1, 100, 101, 95, 99))
+    assert st.status is Status.OPEN and not st.triggered
+
+
+def test_a_buy_limit_at_the_open_on_arrival_takes_at_the_open() -> None:
+    (f,), _ = run(order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(100)), bar(1, 100, 101, 99, 100))
+    assert (f.price, f.rule, f.liquidity) == (D(100), "limit_open", "taker")
+
+
+def test_a_stop_opening_exactly_at_its_level_is_no_gap() -> None:
+    (f,), _ = run(order(Side.SELL, order_type=OrderType.STOP, stop_price=D(95)), bar(1, 95, 96, 94, 95))
+    assert (f.price, f.rule) == (D(95), "stop")
+    trail = order(Side.SELL, order_type=OrderType.TRAILING_STOP, trail_amount=D(5))
+    _, st = run(trail, bar(1, 100, 110, 99, 108))  # trigger 105
+    (f,), _ = run(st, bar(2, 105, 106, 100, 101))
+    assert (f.price, f.rule) == (D(105), "stop")
+
+
+def test_a_stop_limit_with_its_limit_at_the_stop_fills_at_the_stop() -> None:
+    (f,), _ = run(order(Side.SELL, order_type=OrderType.STOP_LIMIT, stop_price=D(95), limit_price=D(95)),
+                  bar(1, 100, 100, 93, 94))
+    assert (f.price, f.rule) == (D(95), "stop_limit")
+    (f,), _ = run(order(Side.BUY, order_type=OrderType.STOP_LIMIT, stop_price=D(105), limit_price=D(105)),
+                  bar(1, 100, 107, 99, 106))
+    assert (f.price, f.rule) == (D(105), "stop_limit")
+
+
+def test_favourable_first_does_not_depend_on_the_order_of_the_exits() -> None:
+    cfg = FillConfig(same_bar=SameBar.FAVOURABLE)
+    entry, tp, sl = _bracket()
+    _, states = match_book([entry, sl, tp], bar(1, 100, 101, 99, 100), cfg)
+    fills, _ = match_book(states, bar(2, 100, 115, 90, 100), cfg)
+    assert [(f.client_order_id, f.price) for f in fills] == [("tp", D(110))]
+    _, states = match_book([entry, sl, tp], bar(1, 100, 101, 99, 100), CFG)
+    fills, _ = match_book(states, bar(2, 100, 115, 90, 100), CFG)
+    assert [(f.client_order_id, f.price) for f in fills] == [("sl", D(95))]
