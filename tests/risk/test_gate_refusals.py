@@ -24,6 +24,16 @@ def test_a_cut_at_zero_is_named_as_the_reason() -> None:
     assert (dec.reason, qty) == ("upstream_scale_zero", 0)
 
 
+def test_a_negative_upstream_factor_counts_as_zero_and_one_above_one_as_one() -> None:
+    rig = Rig(_cfg())
+    dec, qty = rig.gate.approve(signal("a", "X", L, 100.0, regime_scale=-0.5), rig.ctx(), 1.0)
+    assert (dec.reason, qty) == ("regime_scale_zero", 0)
+    assert dec.data["factors"]["regime_scale"] == 0.0 and dec.detail == "0.00 at 100.0"
+    dec, qty = rig.gate.approve(signal("a", "X", L, 100.0, fleet_weight=3.0, regime_scale="n/a"), rig.ctx(), 2.0)
+    assert (dec.reason, qty) == ("sized", 100)  # clipped to 1 (a non-number counts as 1): never above the budget
+    assert dec.data["factors"]["fleet_weight"] == 1.0 and dec.data["factors"]["upstream_scale"] == 1.0
+
+
 def test_a_budget_share_below_one_lot_is_refused_as_such() -> None:
     rig = Rig(_cfg(), {"BIG": [20_000.0] * 60})  # the 10% budget (10,000) buys half a share
     dec, qty = rig.go("a", "BIG", L)
