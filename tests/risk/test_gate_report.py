@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradefleet.orchestrator.domain import Direction
+from tradefleet.orchestrator.errors import StoreError
 from tradefleet.risk.persistence import MemoryRiskStore
 from tests.risk.test_engine import Rig, _cfg
 
@@ -33,3 +35,38 @@ def test_the_report_is_saved_once_per_snapshot_period() -> None:
         rig.gate.observe(rig.ctx())
     assert store.report_saves == [t0, t0 + 60 * NS, t0 + 120 * NS]
     assert rig.store.load_risk_state("risk_report") is not None
+
+
+class EagerStore:
+    """A risk-state store without lazy saving (only load and save)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, dict[str, Any]] = {}
+
+    def load_risk_state(self, key: str) -> dict[str, Any] | None:
+        return self.saved.get(key)
+
+    def save_risk_state(self, key: str, value: dict[str, Any], ts_ns: int) -> None:
+        self.saved[key] = value
+
+
+class FailingStore(MemoryRiskStore):
+    def save_lazy(self, key: str, build: Any, ts_ns: int) -> None:
+        raise StoreError("database is locked")
+
+
+def test_a_store_without_lazy_saving_gets_the_report_built_at_once() -> None:
+    store = EagerStore()
+    rig = Rig(_cfg(), store=store)  # type: ignore[arg-type]
+    rig.go("a", "X", Direction.LONG)
+    report = store.saved["risk_report"]
+    assert {"state", "limits", "var", "daily_loss"} <= set(report)
+
+
+def test_a_report_the_store_refuses_is_alerted_and_entries_are_still_judged() -> None:
+    store = FailingStore()
+    rig = Rig(_cfg(), store=store)
+    dec, qty = rig.go("a", "X", Direction.LONG)
+    assert (dec.reason, qty) == ("sized", 100)
+    assert [(a.kind, a.scope, a.reason) for a in rig.gate.alerts.recent] == [
+        ("report_not_saved", "fleet", "database is locked")]
