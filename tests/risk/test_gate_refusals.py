@@ -66,3 +66,24 @@ def test_a_flips_closing_leg_frees_its_gross_exposure_for_the_new_side() -> None
     # gross 12,000 less 14,000 used, plus the 10,000 the close gives back: 8,000 of new long
     assert dec.reason == "gross_exposure_global"
     assert qty == Decimal(100 + 80)
+
+
+def test_entries_without_a_quote_equity_or_permission_to_short_are_refused() -> None:
+    rig = Rig(_cfg(allow_short=False))
+    dec, qty = rig.gate.approve(signal("a", "NOQUOTE", L, 10.0), rig.ctx(), 1.0)
+    assert (dec.verdict, dec.reason, dec.detail, qty) == (Verdict.REJECT, "no_quote", "NOQUOTE", 0)
+    dec, qty = rig.go("a", "X", S)
+    assert (dec.reason, dec.detail, qty) == ("short_not_allowed", "X", 0)
+    broke = Rig(_cfg(), cash=-5.0)
+    dec, qty = broke.go("a", "X", L)
+    assert (dec.reason, dec.detail, qty) == ("no_equity", "equity -5.00, price 100.0", 0)
+    dec, qty = Rig(_cfg(), cash=0.0).go("a", "X", L)  # none at all
+    assert (dec.reason, dec.detail, qty) == ("no_equity", "equity 0.00, price 100.0", 0)
+    dec, qty = Rig(_cfg(), {"FREE": [0.0] * 60}).go("a", "FREE", L)  # a price of zero cannot be sized
+    assert (dec.reason, dec.detail, qty) == ("no_equity", "equity 100000.00, price 0.0", 0)
+
+
+def test_a_flat_signal_with_nothing_held_orders_nothing() -> None:
+    rig = Rig(_cfg())
+    dec, qty = rig.go("a", "X", F)
+    assert (dec.verdict, dec.reason, qty) == (Verdict.PASS, "noop_flat", 0)
