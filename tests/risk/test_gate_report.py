@@ -70,3 +70,21 @@ def test_a_report_the_store_refuses_is_alerted_and_entries_are_still_judged() ->
     assert (dec.reason, qty) == ("sized", 100)
     assert [(a.kind, a.scope, a.reason) for a in rig.gate.alerts.recent] == [
         ("report_not_saved", "fleet", "database is locked")]
+
+
+def test_the_saved_report_is_plain_json() -> None:
+    import json
+    import math
+
+    from tradefleet.risk.engine import _jsonable
+
+    class Named:
+        def __str__(self) -> str:
+            return "named"
+
+    raw = {1: (1.5, math.inf), "n": [None, True, -math.nan, "s"], "o": Named(), "d": {"k": (2,)}}
+    assert _jsonable(raw) == {"1": [1.5, None], "n": [None, True, None, "s"], "o": "named", "d": {"k": [2]}}
+    rig = Rig(_cfg(var={"enabled": True}))
+    rig.go("a", "X", Direction.LONG)
+    saved = rig.store.load_risk_state("risk_report")
+    assert saved is not None and json.loads(json.dumps(saved, allow_nan=False)) == saved
