@@ -37,4 +37,3 @@ def test_marks_alone_run_the_tick_checks_between_rebuilds() -> None:
     rig.clock.advance(60)
     rig.gate.observe(rig.ctx())
     assert rig.gate.daily.halted and rig.gate.snap.book.equity == 94_000.0  # type: ignore[union-attr]
-
