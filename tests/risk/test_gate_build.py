@@ -1,6 +1,7 @@
 """The risk gate wired from the kernel's services: what the run mode and the registered bots
 decide (live confirmations only when live, each bot's fleet from its family, a replay's report
-once per simulated day and its daily-loss halt on its own simulated account)."""
+once per simulated day, its daily-loss halt and its risk state on its own simulated account;
+Greeks read from the market when Greeks limits are set)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,24 @@ def test_a_replays_daily_loss_halt_holds_its_own_account_never_the_fleet() -> No
         gate.observe(GateContext(gate.clock.now_ns(), ctx.spec, ctx.market, ctx.portfolio))
         halted = {s for s in ("fleet", "account:r1") if (row := store.control(s)) is not None and row.halted}
         assert halted == {scope}, (mode, account)
+
+
+def test_each_replay_account_keeps_its_own_risk_state_in_the_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tradefleet.orchestrator.store import Store
+
+    with Store.open(f"sqlite:///{tmp_path / 'tf.db'}") as store:
+        gate, ctx = _gate("replay", {}, store=store, account="r1")  # type: ignore[arg-type]
+        assert gate.approve(signal("a", "X", Direction.LONG, 100.0), ctx, 1.0)[1] == 100
+        assert gate.trades.today("global", "") == 1
+        again = _gate("replay", {}, store=store, account="r1")[0]  # the same simulated account, rebuilt
+        other = _gate("replay", {}, store=store, account="r2")[0]
+        paper = _gate("paper", {}, store=store, account="r1")[0]  # paper and live share the fleet's state
+        counts = [g.trades.today("global", "") for g in (again, other, paper)]
+        assert counts == [1, 0, 0]
+
+
+def test_greeks_limits_make_the_gate_read_greeks_from_the_market() -> None:
+    from tradefleet.risk.greeks_hook import MarketGreeksProvider
+
+    assert isinstance(_gate("paper", {"greeks": {"max_abs_delta": 500.0}})[0].greeks_provider, MarketGreeksProvider)
+    assert _gate("paper", {})[0].greeks_provider is None
