@@ -87,3 +87,25 @@ def test_a_flat_signal_with_nothing_held_orders_nothing() -> None:
     rig = Rig(_cfg())
     dec, qty = rig.go("a", "X", F)
     assert (dec.verdict, dec.reason, qty) == (Verdict.PASS, "noop_flat", 0)
+
+
+def test_the_count_limits_and_cooldown_say_how_far_they_are() -> None:
+    rig = Rig(_cfg(allow_short=True, max_positions=1, max_trades_per_day=5, blockers={"cooldown_minutes": 30}))
+    rig.go("a", "X", L)
+    dec, _ = rig.go("b", "Y", L)
+    assert (dec.reason, dec.detail) == ("max_positions_global", "1 open")
+    dec, qty = rig.go("a", "X", S, fill=False)  # a flip keeps the count: not refused by it
+    assert dec.reason == "sized" and qty == Decimal(-200)  # close 100, open 100 short
+    rig = Rig(_cfg(max_trades_per_day=1, blockers={"cooldown_minutes": 30}))
+    rig.go("a", "X", L)
+    rig.go("a", "X", F)
+    dec, _ = rig.go("b", "Y", L)
+    assert (dec.reason, dec.detail) == ("max_trades_per_day_global", "entries today at the limit")
+    rig.clock.advance(90)
+    dec, _ = rig.go("a", "X", L)
+    assert (dec.reason, dec.detail) == ("cooldown", "28.5 min left on X")
+    rig.clock.advance(28.5 * 60 - 0.5)  # half a second still to wait
+    dec, _ = rig.go("a", "X", L, fill=False)
+    assert (dec.reason, dec.detail) == ("cooldown", "0.0 min left on X")
+    rig.clock.advance(0.5)  # over: the day's trade count is what binds now
+    assert rig.go("a", "X", L, fill=False)[0].reason == "max_trades_per_day_global"
