@@ -360,3 +360,56 @@ def test_a_bar_of_an_instrument_without_resting_orders_changes_nothing() -> None
 def test_default_costs_are_one_bp_slippage_and_fee_and_a_capped_impact() -> None:
     c = PaperCosts()
     assert (c.slippage_bps, c.fee_bps, c.impact_bps_per_pct_volume, c.max_impact_bps) == (1.0, 1.0, 10.0, 50.0)
+
+
+# -- a binary contract's recorded book: resting limits fill against trade prints -------------------
+def _book_market(rows: list[tuple[float, float]], depth: bool = True):  # type: ignore[no-untyped-def]
+    """A generated recorded book of contract KX: (bid, ask) per day, 100 bid / 80 ask displayed."""
+    from tradefleet.orchestrator.market import MarketState
+
+    idx = pd.date_range("2020-01-01", periods=len(rows), freq="D", tz="UTC", name="ts")
+    bids, asks = [r[0] for r in rows], [r[1] for r in rows]
+    frame = pd.DataFrame({"open": bids, "high": asks, "low": bids, "close": bids, "volume": 0.0}, index=idx)
+    if depth:
+        frame["bid_size"], frame["ask_size"] = 100.0, 80.0
+    m = MarketState(0.0)
+    m.load("KX", frame, quoted=True)
+    return m, m.advance("KX", 0).ts_event
+
+
+def test_a_resting_limit_on_a_recorded_book_fills_on_prints_past_its_queue_never_on_the_quote() -> None:
+    m, t0 = _book_market([(0.40, 0.45), (0.40, 0.45), (0.38, 0.40), (0.40, 0.45)])
+    b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)},
+                    fills=FillConfig(latency_ns=15))
+    vo = b.submit(order("mk", Side.BUY, "10", t0 + 10, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.40")))
+    assert vo.status is OrderStatus.ACCEPTED and b.poll_fills() == []  # joins the bid behind 100 displayed
+    m.add_prints("KX", [(t0 + 5, 0.40, 50.0), (t0 + 20, 0.40, 60.0),  # before it reached the market (t0 + 25)
+                        (t0 + 30, 0.40, 60.0),  # eats 60 of the 100 ahead
+                        (t0 + 35, 0.40, 45.0),  # the last 40 ahead, then 5 for us
+                        (t0 + 40, 0.39, 3.0),  # a trade through the bid: its size, at our limit
+                        (t0 + 2 * DAY + 5, 0.40, 4.0)])
+    fills = step(b, m, 1, "KX")
+    assert [(f.quantity, f.price, f.ts_event) for f in fills] == [(D(5), D("0.4"), t0 + 35), (D(3), D("0.4"), t0 + 40)]
+    assert (b.query_order("mk").status, b.query_order("mk").filled_quantity) == (OrderStatus.PARTIALLY_FILLED, D(8))
+    assert step(b, m, 2, "KX") == []  # the ask comes down to the limit: a maker order does not take it
+    (last,) = step(b, m, 3, "KX")  # prints are matched once each: only the new one counts
+    assert (last.quantity, last.ts_event, last.trade_id) == (D(2), t0 + 2 * DAY + 5, "paper-1-t3")
+    assert b.query_order("mk").status is OrderStatus.FILLED and not b.has_resting_orders()
+
+
+def test_without_displayed_sizes_a_limit_joining_the_touch_is_first_in_line() -> None:
+    m, t0 = _book_market([(0.40, 0.45), (0.40, 0.45)], depth=False)
+    b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
+    b.submit(order("mk", Side.BUY, "10", t0 + 10, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.40")))
+    m.add_prints("KX", [(t0 + 20, 0.40, 4.0)])
+    (f,) = step(b, m, 1, "KX")
+    assert (f.quantity, f.price) == (D(4), D("0.4"))
+
+
+def test_a_settled_contract_fills_its_resting_limit_on_the_quote_not_on_prints() -> None:
+    m, t0 = _book_market([(0.40, 0.45), (0.40, 0.45)])
+    b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
+    b.submit(order("mk", Side.BUY, "10", t0 + 10, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.40")))
+    b.settle("KX", outcome_yes=False)  # it now trades at exactly 0: the resting bid is filled there
+    (f,) = step(b, m, 1, "KX")
+    assert (f.quantity, f.price, f.fee) == (D(10), D(0), D(0))
