@@ -465,18 +465,18 @@ def _overfill(k: Kit, cid: str, instrument: str = "AAPL") -> None:
 def test_an_overfill_the_venue_holds_is_booked_to_the_order_and_releases_the_hold(store: Any) -> None:
     k = kit_with(store)
     _overfill(k, "tf-o")
-    k.venues["acct"].held["AAPL"] = D(20)  # the venue did fill twice
+    k.venues["acct"].held["AAPL"] = D(11)  # the venue did fill one more than the store booked
     [conflict] = ConflictBook(store).conflicts("acct", open_only=True)
     k.clock.set_ns(T0 + 77)
     report = k.rec.run("acct")
     assert report.halted is None and report.position_diffs == {} and report.fills == 1
-    assert stored_positions(store, "acct") == {"AAPL": D(20)}
+    assert stored_positions(store, "acct") == {"AAPL": D(11)}
     booked = [f for f in store.fills("tf-o") if f.trade_id == f"reconcile-{conflict.id}"]
     assert len(booked) == 1
     f = booked[0]
-    assert (f.side, f.quantity, f.fee, f.ts_event, f.ts_init) == (Side.BUY, D(10), D(0), T0 + 77, T0 + 77)
+    assert (f.side, f.quantity, f.fee, f.ts_event, f.ts_init) == (Side.BUY, D(1), D(0), T0 + 77, T0 + 77)
     assert k.oms.holds == {} and ConflictBook(store).conflicts("acct", open_only=True) == []
-    resolution = "booked buy 10 to tf-o: the venue holds 20"
+    resolution = "booked buy 1 to tf-o: the venue holds 11"
     assert ConflictBook(store).conflicts("acct")[0].resolution == resolution
     assert [a.message for a in k.alerts_of("fill_conflict_resolved")] == [f"AAPL: {resolution}"]
     assert k.rec.run("acct").changes == 0
@@ -485,12 +485,42 @@ def test_an_overfill_the_venue_holds_is_booked_to_the_order_and_releases_the_hol
 def test_a_venue_holding_less_than_the_store_books_a_sell(store: Any) -> None:
     k = kit_with(store)
     _overfill(k, "tf-o")
-    k.venues["acct"].held["AAPL"] = D(4)  # the venue holds less than the store booked
+    k.venues["acct"].held["AAPL"] = D("9.5")  # the venue holds less than the store booked
     report = k.rec.run("acct")
     assert report.halted is None and report.fills == 1
-    assert stored_positions(store, "acct") == {"AAPL": D(4)}
+    assert stored_positions(store, "acct") == {"AAPL": D("9.5")}
     [adj] = [f for f in store.fills("tf-o") if f.trade_id.startswith("reconcile-")]
-    assert adj.side is Side.SELL and adj.quantity == D(6)
+    assert adj.side is Side.SELL and adj.quantity == D("0.5")
+
+
+def test_a_venue_holding_nothing_in_a_conflicted_instrument_books_the_whole_position_out(store: Any) -> None:
+    k = kit_with(store)
+    _overfill(k, "tf-o")
+    del k.venues["acct"].held["AAPL"]
+    report = k.rec.run("acct")
+    assert report.halted is None and report.fills == 1
+    assert stored_positions(store, "acct").get("AAPL", D(0)) == 0
+    [adj] = [f for f in store.fills("tf-o") if f.trade_id.startswith("reconcile-")]
+    assert adj.side is Side.SELL and adj.quantity == D(10)
+
+
+def test_two_conflicts_in_one_instrument_book_to_the_last_conflicting_order(store: Any) -> None:
+    k = kit_with(store)
+    venue = k.venues["acct"]
+    for cid in ("tf-first", "tf-last"):  # both sent before the first conflict holds the instrument
+        k.oms.submit(k.order(cid))
+        venue.execute(cid, D(10), D(100), f"{cid}-t1")
+    k.oms.collect_fills("acct")
+    for cid in ("tf-first", "tf-last"):  # each reported again under a new fill id
+        vid = venue.orders[cid].venue_order_id
+        venue.fills.append(Fill(cid, "fakevenue", vid, f"{cid}-t2", "AAPL", Side.BUY, D(10), D(101), D(0), T0, T0))
+    assert k.oms.collect_fills("acct") == [] and len(ConflictBook(store).conflicts("acct", open_only=True)) == 2
+    venue.held["AAPL"] = D(25)
+    report = k.rec.run("acct")
+    assert report.halted is None and report.fills == 1
+    assert [f.quantity for f in store.fills("tf-last") if f.trade_id.startswith("reconcile-")] == [D(5)]
+    assert [f for f in store.fills("tf-first") if f.trade_id.startswith("reconcile-")] == []
+    assert ConflictBook(store).conflicts("acct", open_only=True) == []
 
 
 def test_an_overfill_the_venue_does_not_hold_is_resolved_without_booking(store: Any) -> None:
@@ -543,3 +573,17 @@ def test_after_a_reconnect_only_the_reconnected_account_is_reconciled(store: Any
     [report] = k.rec.after_reconnect()
     assert report.account == "acct" and report.settled == [("tf-x", "intent", "canceled")]
     assert k.rec.after_reconnect() == []
+
+
+@pytest.mark.parametrize("one", [D(1), D(-1)])
+def test_a_single_unit_held_on_one_side_only_is_a_difference(store: Any, one: Decimal) -> None:
+    k = kit_with(store)
+    venue = k.venues["acct"]
+    side = Side.BUY if one > 0 else Side.SELL
+    k.oms.submit(k.order("tf-1", qty=D(1), instrument="NVDA", side=side))
+    venue.execute("tf-1", D(1), D(100), "t1")
+    k.oms.collect_fills("acct")
+    del venue.held["NVDA"]  # one unit in the store, none at the venue
+    venue.held["MSFT"] = one  # one unit at the venue, none in the store
+    report = k.rec.run("acct")
+    assert report.position_diffs == {"MSFT": (D(0), one), "NVDA": (one, D(0))}
