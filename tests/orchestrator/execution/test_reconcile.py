@@ -287,6 +287,24 @@ def test_a_partly_booked_order_filled_at_the_venue_books_the_rest_at_the_right_a
     assert rec.status is OrderStatus.FILLED and rec.filled_quantity == D(10) and rec.avg_price == D(103)
 
 
+def test_a_partly_booked_order_under_a_new_venue_id_books_the_rest_at_the_right_average(store: Any) -> None:
+    k = kit_with(store)
+    venue = k.venues["acct"]
+    k.oms.submit(k.order("tf-p"))
+    venue.execute("tf-p", D(4), D(100), "t1")
+    k.oms.collect_fills("acct")
+    venue.execute("tf-p", D(6), D(105), "t2")
+    vo = venue.orders["tf-p"]  # the venue re-identified the order (an amend) while this process was down
+    venue.orders["tf-p"] = VenueOrder("tf-p", "V1-amended", vo.instrument, vo.side, vo.quantity, vo.filled_quantity,
+                                      vo.status, vo.avg_price)
+    k.restart()
+    report = k.rec.run("acct")
+    assert report.settled == [] and report.fills == 1
+    rec = store.order("tf-p")
+    assert rec.venue_order_id == "V1-amended"
+    assert rec.status is OrderStatus.FILLED and rec.filled_quantity == D(10) and rec.avg_price == D(103)
+
+
 def test_an_order_with_every_fill_booked_takes_the_venues_filled_status(store: Any) -> None:
     k = kit_with(store)
     venue = k.venues["acct"]
