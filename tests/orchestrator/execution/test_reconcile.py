@@ -605,3 +605,21 @@ def test_a_single_unit_held_on_one_side_only_is_a_difference(store: Any, one: De
     venue.held["MSFT"] = one  # one unit at the venue, none in the store
     report = k.rec.run("acct")
     assert report.position_diffs == {"MSFT": (D(0), one), "NVDA": (one, D(0))}
+
+
+def test_a_conflict_in_an_instrument_the_store_holds_flat_books_the_venues_whole_position(store: Any) -> None:
+    k = kit_with(store)
+    venue = k.venues["acct"]
+    k.oms.submit(k.order("tf-b"))
+    k.oms.submit(k.order("tf-s", side=Side.SELL))
+    venue.execute("tf-b", D(10), D(100), "t1")
+    venue.execute("tf-s", D(10), D(101), "t2")
+    k.oms.collect_fills("acct")
+    assert stored_positions(store, "acct") == {}  # flat
+    venue.fills.append(Fill("tf-s", "fakevenue", venue.orders["tf-s"].venue_order_id, "t3", "AAPL", Side.SELL, D(10),
+                            D(101), D(0), T0, T0))  # the sell reported again under a new id: a conflict
+    assert k.oms.collect_fills("acct") == []
+    venue.held["AAPL"] = D(-10)  # it did sell twice
+    report = k.rec.run("acct")
+    assert report.halted is None and report.fills == 1
+    assert stored_positions(store, "acct") == {"AAPL": D(-10)}
