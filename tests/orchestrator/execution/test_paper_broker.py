@@ -413,3 +413,18 @@ def test_a_settled_contract_fills_its_resting_limit_on_the_quote_not_on_prints()
     b.settle("KX", outcome_yes=False)  # it now trades at exactly 0: the resting bid is filled there
     (f,) = step(b, m, 1, "KX")
     assert (f.quantity, f.price, f.fee) == (D(10), D(0), D(0))
+
+
+def test_the_paper_venue_is_a_valid_broker_plugin_that_holds_every_order_natively() -> None:
+    from tradefleet.orchestrator.domain import TimeInForce
+    from tradefleet.orchestrator.execution.capability import order_refusal
+    from tradefleet.orchestrator.execution.emulator import native
+    from tradefleet.orchestrator.registry import _CHECKS
+
+    _CHECKS["brokers"]("paper", PaperBroker)  # name, build() and the plugin API version this tradefleet speaks
+    for t in OrderType:
+        for tif in TimeInForce:
+            assert order_refusal(PaperBroker, t, tif, post_only=(t is OrderType.LIMIT)) is None
+    o = Order("c", "bot", "X", Side.BUY, D(1), 0, OrderType.STOP, stop_price=D(1), time_in_force=TimeInForce.IOC)
+    assert native(PaperBroker, o) == (True, True, True)  # type, time in force and bracket/OCO links
+    assert PaperBroker.matches_bars is True  # exits resting here are matched on the bar they were armed before
