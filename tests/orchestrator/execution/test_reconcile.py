@@ -178,10 +178,10 @@ def kit_with(store: Any, venue: FakeVenue | None = None, **others: FakeVenue) ->
 def test_report_changes_count_settled_adopted_fills_and_a_halt() -> None:
     assert ReconcileReport("a").changes == 0
     report = ReconcileReport("a", settled=[("c1", "intent", "canceled"), ("c2", "unknown", "filled")],
-                             adopted=["x1"], fills=3)
-    assert report.changes == 6
+                             adopted=["x1"], fills=2)
+    assert report.changes == 5
     report.halted = "positions differ"
-    assert report.changes == 7
+    assert report.changes == 6
 
 
 # -- settling stored open orders ----------------------------------------------------------
