@@ -225,3 +225,247 @@ def test_describe_prints_every_convention() -> None:
 def test_other_symbols_are_ignored(other: str) -> None:
     fills, st = run(order(), Bar(other, T0 + 5, 1, 1, 1, 1, 1))
     assert fills == [] and st.bars == 0
+
+
+# -- mutation-testing follow-ups (issue 25): each pins one rule exactly ------------------------------
+def test_describe_and_as_dict_print_every_convention_exactly() -> None:
+    cfg = FillConfig(spread_bps=2, slippage_bps=1, impact_bps_per_pct_volume=3, max_impact_bps=20,
+                     max_volume_share=0.1, latency_ns=1_500_000_000)
+    assert cfg.describe() == (
+        "fill model v1: market at next-open (latency 1.5 s); stop at stop or gap open, never better;"
+        " limit on through at limit or better open; TP+SL in one bar: adverse first; 10% of bar volume;"
+        " takers pay half of 2 bps spread + 1 bps slippage + impact 3 bps per % of volume (max 20 bps)")
+    assert "; no volume cap;" in FillConfig().describe() and "(latency 0 s)" in FillConfig().describe()
+    assert cfg.as_dict() == {"version": "1", "market_fill": "next-open", "limit_fill": "through", "same_bar": "adverse",
+                             "spread_bps": 2, "slippage_bps": 1, "impact_bps_per_pct_volume": 3, "max_impact_bps": 20,
+                             "max_volume_share": 0.1, "latency_ns": 1_500_000_000}
+
+
+def test_only_pending_and_open_orders_are_not_done() -> None:
+    assert {s: s.done for s in Status} == {Status.PENDING: False, Status.OPEN: False, Status.FILLED: True,
+                                          Status.CANCELED: True, Status.EXPIRED: True, Status.REJECTED: True}
+
+
+def test_average_price_over_partial_fills_and_none_before_any() -> None:
+    cfg = FillConfig(max_volume_share=0.1)
+    st = OrderState.new(order(qty="30"))
+    assert st.avg_price is None and st.remaining == D(30)
+    _, st = run(st, bar(1, 100, 100, 100, 100, v=100), cfg=cfg)  # 10 at 100
+    _, st = run(st, bar(2, 103, 103, 103, 103, v=200), cfg=cfg)  # 20 at 103
+    assert st.filled == D(30) and st.avg_price == D(102) and st.remaining == 0
+
+
+def test_impact_grows_with_the_orders_share_of_bar_volume_up_to_its_cap() -> None:
+    cfg = FillConfig(spread_bps=2, slippage_bps=1, impact_bps_per_pct_volume=3, max_impact_bps=20)
+    (buy,), _ = run(order(Side.BUY, qty="10"), bar(1, 100, 100, 100, 100, v=1000), cfg=cfg)  # 1 %: 3 bps
+    (sell,), _ = run(order(Side.SELL, qty="10"), bar(1, 100, 100, 100, 100, v=1000), cfg=cfg)
+    assert buy.price == D("100.05") and sell.price == D("99.95")
+    (big,), _ = run(order(Side.BUY, qty="100"), bar(1, 100, 100, 100, 100, v=1000), cfg=cfg)  # 30 bps, capped at 20
+    assert big.price == D("100.22")
+    (novol,), _ = run(order(Side.BUY, qty="100"), bar(1, 100, 100, 100, 100, v=0), cfg=cfg)  # no volume: no impact
+    assert novol.price == D("100.02")
+
+
+def test_volume_cap_rounds_down_to_whole_lots_and_skips_bars_without_volume() -> None:
+    cfg = FillConfig(max_volume_share=0.1)
+    (f,), st = run(OrderState.new(order(qty="50"), lot=D(5)), bar(1, 100, 100, 100, 100, v=230), cfg=cfg)
+    assert f.quantity == D(20) and st.status is Status.OPEN  # 23 of room: 4 lots of 5
+    fills, st = run(st, bar(2, 100, 100, 100, 100, v=40), cfg=cfg)  # 4 of room: not one lot
+    assert fills == [] and st.status is Status.OPEN and st.filled == D(20)
+    (f,), st = run(st, bar(3, 100, 100, 100, 100, v=0), cfg=cfg)
+    assert f.quantity == D(30) and st.status is Status.FILLED
+
+
+def test_stops_trigger_when_the_bar_touches_the_stop() -> None:
+    (f,), _ = run(order(Side.SELL, order_type=OrderType.STOP, stop_price=D(95)), bar(1, 100, 101, 95, 96))
+    assert f.price == D(95) and f.rule == "stop" and f.liquidity == "taker"
+    (f,), _ = run(order(Side.BUY, order_type=OrderType.STOP, stop_price=D(105)), bar(1, 100, 105, 99, 104))
+    assert f.price == D(105) and f.rule == "stop"
+    fills, st = run(order(Side.BUY, order_type=OrderType.STOP, stop_price=D(105)), bar(1, 100, 104.99, 99, 104))
+    assert fills == [] and st.status is Status.OPEN
+
+
+def test_sell_limit_fills_through_or_on_touch_at_the_limit_or_a_better_open() -> None:
+    o = order(Side.SELL, order_type=OrderType.LIMIT, limit_price=D(104))
+    fills, st = run(o, bar(1, 100, 104, 99, 103))
+    assert fills == [] and st.status is Status.OPEN  # touched only
+    (f,), _ = run(o, bar(1, 100, 104, 99, 103), cfg=FillConfig(limit_fill=LimitFill.TOUCH))
+    assert (f.price, f.rule, f.liquidity) == (D(104), "limit", "maker")
+    (f,), _ = run(st, bar(2, 100, 105, 99, 103), cfg=FillConfig(spread_bps=10))
+    assert (f.price, f.rule, f.liquidity) == (D(104), "limit", "maker")  # makers pay no spread
+    (f,), _ = run(st, bar(2, 106, 107, 105, 106))  # gapped up through it: the better open
+    assert (f.price, f.rule) == (D(106), "limit_gap")
+
+
+def test_buy_limit_rules_at_a_gap_and_at_an_open_equal_to_the_limit() -> None:
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(96))
+    _, st = run(o, bar(1, 100, 101, 97, 99))
+    (f,), _ = run(st, bar(2, 94, 95, 93, 94))
+    assert (f.price, f.rule, f.liquidity) == (D(94), "limit_gap", "maker")
+    (f,), _ = run(st, bar(2, 96, 97, 95, 96))  # opens at the limit, trades through: a plain limit fill
+    assert (f.price, f.rule) == (D(96), "limit")
+    (f,), _ = run(o, bar(1, 100, 101, 95, 99))
+    assert (f.price, f.rule) == (D(96), "limit")
+
+
+def test_marketable_buy_limit_takes_at_the_open_only_on_arrival() -> None:
+    cfg = FillConfig(spread_bps=2, slippage_bps=1)
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(105))
+    (f,), _ = run(o, bar(1, 100, 101, 99, 100), cfg=cfg)
+    assert (f.price, f.rule, f.liquidity) == (D("100.02"), "limit_open", "taker")
+    rested = replace(OrderState.new(o), bars=1)  # already rested a bar: a gap below it is a maker fill
+    (f,), _ = run(rested, bar(2, 100, 101, 99, 100), cfg=cfg)
+    assert (f.price, f.rule, f.liquidity) == (D(100), "limit_gap", "maker")
+
+
+def test_post_only_limit_that_rests_fills_as_a_maker() -> None:
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(96), post_only=True)
+    (f,), st = run(o, bar(1, 100, 101, 95, 99))
+    assert (f.price, f.liquidity) == (D(96), "maker") and st.status is Status.FILLED
+
+
+def test_buy_stop_limit_triggers_then_fills_only_at_or_below_its_limit() -> None:
+    o = order(Side.BUY, order_type=OrderType.STOP_LIMIT, stop_price=D(105), limit_price=D(106))
+    (f,), st = run(o, bar(1, 100, 107, 99, 106))
+    assert (f.price, f.rule, f.liquidity) == (D(105), "stop_limit", "maker") and st.triggered
+    fills, st = run(o, bar(1, 107, 108, 106.5, 107))  # gapped above the limit: triggered, no fill
+    assert fills == [] and st.triggered and st.status is Status.OPEN
+    (f,), _ = run(st, bar(2, 107, 108, 105.5, 106))
+    assert (f.price, f.rule) == (D(106), "limit")
+    fills, st = run(o, bar(1, 100, 104, 99, 103))  # never reached its stop
+    assert fills == [] and not st.triggered
+
+
+def test_trailing_stop_by_percent_from_the_best_high() -> None:
+    o = order(Side.SELL, order_type=OrderType.TRAILING_STOP, trail_percent=D(10))
+    fills, st = run(o, bar(1, 100, 110, 99, 108), bar(2, 108, 112, 108, 111))
+    assert fills == [] and st.trigger == pytest.approx(100.8) and st.watermark == 112
+    fills, st = run(st, bar(3, 111, 111, 101, 105))  # a lower high: the trigger holds
+    assert fills == [] and st.trigger == pytest.approx(100.8) and st.watermark == 112
+    (f,), _ = run(st, bar(4, 105, 106, 100, 101))
+    assert (f.price, f.rule) == (D("100.8"), "stop")
+
+
+def test_buy_trailing_stop_follows_the_lows_then_fills_at_a_gap_open() -> None:
+    o = order(Side.BUY, order_type=OrderType.TRAILING_STOP, trail_amount=D(5))
+    fills, st = run(o, bar(1, 100, 101, 90, 95), bar(2, 93, 94, 88, 92))
+    assert fills == [] and st.trigger == 93.0 and st.watermark == 88
+    fills, st = run(st, bar(3, 91, 92.5, 89, 92))  # a higher low: the trigger holds
+    assert fills == [] and st.trigger == 93.0
+    (f,), _ = run(st, bar(4, 96, 97, 95, 96))
+    assert (f.price, f.rule, f.liquidity) == (D(96), "stop_gap", "taker")
+
+
+def test_trailing_stop_starts_from_its_initial_trigger_when_tighter() -> None:
+    o = order(Side.SELL, order_type=OrderType.TRAILING_STOP, trail_amount=D(5), stop_price=D(98))
+    fills, st = run(o, bar(1, 100, 101, 99, 100))
+    assert fills == [] and st.trigger == 98.0  # 101 - 5 = 96 would be looser
+    (f,), _ = run(st, bar(2, 99, 99.5, 97, 98))
+    assert f.price == D(98)
+    buy = order(Side.BUY, order_type=OrderType.TRAILING_STOP, trail_amount=D(5), stop_price=D(102))
+    fills, st = run(buy, bar(1, 100, 101, 99, 100))
+    assert fills == [] and st.trigger == 102.0  # 99 + 5 = 104 would be looser
+    fills, st = run(order(Side.SELL, order_type=OrderType.TRAILING_STOP, trail_amount=D(5), stop_price=D(90)),
+                    bar(1, 100, 101, 99, 100))
+    assert st.trigger == 96.0  # the trail is tighter than the initial trigger
+
+
+def test_gtd_order_still_fills_on_the_bar_closing_at_its_expiry() -> None:
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(90), time_in_force=TimeInForce.GTD,
+              expire_ns=T0 + 2 * 3_600_000_000_000)
+    (f,), st = run(o, bar(1, 100, 100, 95, 96), bar(2, 96, 97, 89, 92))
+    assert f.price == D(90) and st.status is Status.FILLED
+
+
+def test_day_order_fills_later_on_its_first_day() -> None:
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(90), time_in_force=TimeInForce.DAY)
+    fills, st = run(o, bar(1, 100, 100, 95, 96))
+    assert st.day == 10 and st.bars == 1
+    (f,), st = run(st, Bar("X", T0 + DAY_NS - 1, 92, 92, 80, 85, 1e9))
+    assert f.price == D(90) and st.status is Status.FILLED
+    fills, st = run(replace(OrderState.new(o), day=10, bars=1), Bar("X", T0 + DAY_NS, 92, 92, 80, 85, 1e9))
+    assert fills == [] and st.status is Status.EXPIRED and st.reason == "day expired"
+
+
+def test_fok_with_enough_volume_fills_and_an_unfilled_ioc_is_canceled() -> None:
+    cfg = FillConfig(max_volume_share=0.1)
+    (f,), st = run(order(qty="20", time_in_force=TimeInForce.FOK), bar(1, 100, 100, 100, 100, v=200), cfg=cfg)
+    assert f.quantity == D(20) and st.status is Status.FILLED
+    ioc = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(90), time_in_force=TimeInForce.IOC)
+    fills, st = run(ioc, bar(1, 100, 100, 95, 96))
+    assert fills == [] and st.status is Status.CANCELED and st.reason == "ioc: rest canceled"
+    fills, st = run(OrderState.new(order(qty="10", time_in_force=TimeInForce.IOC), lot=D(10)),
+                    bar(1, 100, 100, 100, 100, v=50), cfg=cfg)  # 5 of room: no lot fits
+    assert fills == [] and st.status is Status.CANCELED
+
+
+def test_orders_that_are_done_or_not_yet_arrived_are_left_alone() -> None:
+    done = replace(OrderState.new(order()), status=Status.FILLED)
+    assert run(done, bar(1, 100, 100, 100, 100)) == ([], done)
+    pending = OrderState.new(order(parent_id="p"))
+    assert pending.status is Status.PENDING and run(pending, bar(1, 100, 100, 100, 100)) == ([], pending)
+    late = OrderState.new(order(), arrival_ns=T0 + 3_600_000_000_000)  # arrives as bar 1 closes
+    fills, st = run(late, bar(1, 100, 100, 100, 100))
+    assert fills == [] and st.bars == 0
+
+
+def test_at_close_keeps_the_bars_time_and_volume() -> None:
+    b = Bar("X", T0, 90, 95, 85, 93, 1234.0, T0 - 7)
+    assert at_close(b) == Bar("X", T0, 93, 93, 93, 93, 1234.0, T0 - 7)
+
+
+def test_quotes_fill_limits_on_a_touch_and_cap_by_the_quoted_size() -> None:
+    st = replace(OrderState.new(order(Side.BUY, qty="100", order_type=OrderType.LIMIT, limit_price=D("0.45"))), bars=1)
+    (f,), st = run(st, QuoteTick("X", T0 + 1, 0.40, 0.45, 10, 50), cfg=FillConfig(max_volume_share=0.5))  # type: ignore[arg-type]
+    assert (f.price, f.quantity, f.liquidity) == (D("0.45"), D(25), "maker")
+    sell = replace(OrderState.new(order(Side.SELL, qty="100", order_type=OrderType.LIMIT, limit_price=D("0.40"))), bars=1)
+    (f,), _ = run(sell, QuoteTick("X", T0 + 1, 0.40, 0.45, 10, 50), cfg=FillConfig(max_volume_share=0.5))  # type: ignore[arg-type]
+    assert (f.price, f.quantity) == (D("0.4"), D(5))
+
+
+def _short_bracket() -> list[OrderState]:
+    entry = Order("e", "bot", "X", Side.SELL, D(10), T0)
+    tp = Order("tp", "bot", "X", Side.BUY, D(10), T0, OrderType.LIMIT, D(90), parent_id="e", oco_id="g")
+    sl = Order("sl", "bot", "X", Side.BUY, D(10), T0, OrderType.STOP, stop_price=D(105), parent_id="e", oco_id="g")
+    return [OrderState.new(o) for o in (entry, tp, sl)]
+
+
+def test_short_bracket_through_both_exits_takes_the_higher_buy_first_when_adverse() -> None:
+    _, states = match_book(_short_bracket(), bar(1, 100, 101, 99, 100), CFG)
+    fills, states = match_book(states, bar(2, 100, 110, 85, 100), CFG)
+    assert [(f.client_order_id, f.price) for f in fills] == [("sl", D(105))]
+    assert states[1].status is Status.CANCELED and states[1].reason == "oco: sl filled"
+    cfg = FillConfig(same_bar=SameBar.FAVOURABLE)
+    _, states = match_book(_short_bracket(), bar(1, 100, 101, 99, 100), cfg)
+    fills, _ = match_book(states, bar(2, 100, 110, 85, 100), cfg)
+    assert [(f.client_order_id, f.price) for f in fills] == [("tp", D(90))]
+
+
+def test_oco_members_that_do_not_fill_keep_their_trigger_and_bar_count() -> None:
+    sl = Order("sl", "bot", "X", Side.SELL, D(10), T0, OrderType.STOP_LIMIT, D(94), stop_price=D(95), oco_id="g")
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), oco_id="g")
+    fills, states = match_book([OrderState.new(sl), OrderState.new(tp)], bar(1, 93, 94, 92, 93), CFG)
+    assert fills == [] and states[0].triggered and [s.bars for s in states] == [1, 1]
+    fills, states = match_book(states, bar(2, 93, 94.5, 92, 94), CFG)
+    assert [(f.client_order_id, f.price) for f in fills] == [("sl", D(94))] and states[1].status is Status.CANCELED
+
+
+def test_bracket_children_wait_for_a_resting_entry_and_say_why_they_are_canceled() -> None:
+    entry = Order("e", "bot", "X", Side.BUY, D(10), T0, OrderType.LIMIT, D(90), time_in_force=TimeInForce.GTD,
+                  expire_ns=T0 + 3_600_000_000_000)
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), parent_id="e", oco_id="g")
+    states = [OrderState.new(entry), OrderState.new(tp)]
+    _, states = match_book(states, bar(1, 100, 101, 95, 99), CFG)
+    assert [s.status for s in states] == [Status.OPEN, Status.PENDING]
+    _, states = match_book(states, bar(2, 100, 101, 95, 99), CFG)
+    assert states[0].status is Status.EXPIRED
+    assert states[1].status is Status.CANCELED and states[1].reason == "parent e expired"
+
+
+def test_a_partly_filled_parent_keeps_its_armed_children() -> None:
+    entry = Order("e", "bot", "X", Side.BUY, D(30), T0, time_in_force=TimeInForce.IOC)
+    tp = Order("tp", "bot", "X", Side.SELL, D(30), T0, OrderType.LIMIT, D(110), parent_id="e")
+    fills, states = match_book([OrderState.new(entry), OrderState.new(tp)], bar(1, 100, 101, 99, 100, v=200),
+                               FillConfig(max_volume_share=0.1))
+    assert [f.quantity for f in fills] == [D(20)]
+    assert states[0].status is Status.CANCELED and states[1].status is Status.OPEN

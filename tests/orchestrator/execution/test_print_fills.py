@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tradefleet.orchestrator.domain import Order, OrderType, Side
+from tradefleet.orchestrator.domain import Order, OrderType, Side, TimeInForce
 from tradefleet.orchestrator.execution.fill_model import (FillConfig, OrderState, Status, TradePrint, match_prints,
                                                           queue_ahead)
 
@@ -59,3 +59,48 @@ def test_one_print_is_shared_best_price_first() -> None:
     lo = _state(_limit("lo", Side.BUY, "0.45", qty=10), None)
     fills, _ = match_prints([lo, hi], [TradePrint("K", 200, 0.40, 6)], CFG)
     assert [(f.client_order_id, f.quantity) for f in fills] == [("hi", Decimal(4)), ("lo", Decimal(2))]
+
+
+# -- mutation-testing follow-ups (issue 25) -----------------------------------------------------------
+def test_queue_ahead_of_a_sell_at_behind_and_inside_the_touch() -> None:
+    assert queue_ahead(Side.SELL, 0.47, 0.45, 0.47, 100, 80) == Decimal(80)  # joins the ask: its size
+    assert queue_ahead(Side.SELL, 0.48, 0.45, 0.47, 100, 80) is None  # behind it: unknown
+    assert queue_ahead(Side.BUY, 0.46, 0.45, 0.47, 100, 80) == 0  # improves the bid: first in line
+
+
+def test_a_print_through_the_ask_fills_sells_lowest_first_until_complete() -> None:
+    lo = _state(_limit("lo", Side.SELL, "0.55", qty=4), None)
+    hi = _state(_limit("hi", Side.SELL, "0.56", qty=10), None)
+    fills, (h, lo2) = match_prints([hi, lo], [TradePrint("K", 200, 0.60, 6)], CFG)
+    assert [(f.client_order_id, f.quantity, f.price, f.rule) for f in fills] == [
+        ("lo", Decimal(4), Decimal("0.55"), "print"), ("hi", Decimal(2), Decimal("0.56"), "print")]
+    assert lo2.status is Status.FILLED and lo2.day == 0 and h.status is Status.OPEN and h.filled == 2
+    assert match_prints([_state(_limit("x", Side.SELL, "0.55"), None)], [TradePrint("K", 200, 0.55, 6)], CFG)[0] == []
+
+
+def test_a_print_that_only_empties_the_queue_leaves_nothing_for_orders_behind() -> None:
+    first = _state(_limit("a", Side.BUY, "0.45"), Decimal(5))
+    behind = _state(_limit("b", Side.BUY, "0.45"), Decimal(0))
+    fills, (a, b) = match_prints([first, behind], [TradePrint("K", 200, 0.45, 5)], CFG)
+    assert fills == [] and a.queue == 0 and b.filled == 0
+
+
+def test_print_fills_round_down_to_lots_and_skip_other_markets_and_non_limits() -> None:
+    lot = OrderState(_limit("l", Side.BUY, "0.45"), bars=1, lot=Decimal(5))
+    fills, (s,) = match_prints([lot], [TradePrint("K", 200, 0.40, 7)], CFG)
+    assert [f.quantity for f in fills] == [Decimal(5)] and s.filled == 5
+    fills, (s,) = match_prints([lot], [TradePrint("K", 200, 0.40, 3)], CFG)  # less than a lot
+    assert fills == [] and s.filled == 0
+    other = _state(Order("o", "mm", "OTHER", Side.BUY, Decimal(10), 100, OrderType.LIMIT, Decimal("0.45")), None)
+    market = _state(Order("m", "mm", "K", Side.BUY, Decimal(10), 100), None)
+    done = OrderState(_limit("d", Side.BUY, "0.45"), status=Status.CANCELED)
+    assert match_prints([other, market, done], [TradePrint("K", 200, 0.30, 50)], CFG)[0] == []
+
+
+def test_a_gtd_limit_expires_on_a_print_after_its_expiry() -> None:
+    o = Order("g", "mm", "K", Side.BUY, Decimal(10), 100, OrderType.LIMIT, Decimal("0.45"),
+              time_in_force=TimeInForce.GTD, expire_ns=300)
+    fills, (s,) = match_prints([_state(o, None)], [TradePrint("K", 300, 0.40, 4)], CFG)  # at its expiry: still live
+    assert [f.quantity for f in fills] == [Decimal(4)]
+    fills, (s,) = match_prints([s], [TradePrint("K", 301, 0.40, 4)], CFG)
+    assert fills == [] and s.status is Status.EXPIRED and s.reason == "gtd expired"
