@@ -428,3 +428,30 @@ def test_the_paper_venue_is_a_valid_broker_plugin_that_holds_every_order_nativel
     o = Order("c", "bot", "X", Side.BUY, D(1), 0, OrderType.STOP, stop_price=D(1), time_in_force=TimeInForce.IOC)
     assert native(PaperBroker, o) == (True, True, True)  # type, time in force and bracket/OCO links
     assert PaperBroker.matches_bars is True  # exits resting here are matched on the bar they were armed before
+
+
+def test_the_kernel_builds_the_paper_account_from_its_paper_and_engine_config() -> None:
+    from tradefleet.orchestrator.bus import InProcessBus
+    from tradefleet.orchestrator.registry import Registry
+    from tradefleet.orchestrator.sections import EngineConfig, KernelConfig, PaperConfig
+    from tradefleet.orchestrator.services import Services
+
+    m = ohlc_market([(100, 100, 100, 100), (100, 100, 100, 100)], spread_bps=0.0)
+    cfg = KernelConfig(engine=EngineConfig(starting_cash=5000.5),
+                       paper=PaperConfig(slippage_bps=3, fee_bps=20, fee_per_contract=0.5, option_improvement=0.25,
+                                         max_volume_share=0))
+    inst = {"X": Instrument("X", AssetClass.EQUITY)}
+
+    def services(market: object) -> Services:
+        return Services(config=cfg, clock=SimClock(0), store=None, bus=InProcessBus(), registry=Registry(),  # type: ignore[arg-type]
+                        market=market, portfolio=None, data=None, instruments=inst)  # type: ignore[arg-type]
+
+    b = PaperBroker.build(services(m))
+    assert b.account().cash == D("5000.5")
+    assert (b.fee_per_contract, b.option_improvement) == (D("0.5"), 0.25)
+    b.submit(order("c1", Side.BUY, "1", now(m)))
+    (f,) = step(b, m, 1)
+    # 3 bps slippage, the default impact (10 bps per % of volume: 1 of 1e6 is 0.001 bps), 20 bps fee
+    assert f.price == D("100.03001") and f.fee == D("0.20")
+    with pytest.raises(TypeError, match="fills from a MarketState"):
+        PaperBroker.build(services(object()))
