@@ -49,14 +49,15 @@ def step(b: PaperBroker, m, row: int, symbol: str = "X") -> list[Fill]:  # type:
 
 
 # -- options on recorded quotes -------------------------------------------------------------
-def _option_broker(improvement: float, asset: AssetClass = AssetClass.OPTION):  # type: ignore[no-untyped-def]
+def _option_broker(improvement: float | None, asset: AssetClass = AssetClass.OPTION):  # type: ignore[no-untyped-def]
     from tradefleet.orchestrator.market import MarketState
 
     m = MarketState(0.0)
     m.put_quote(OPT, 1_000, 1.0, 1.5)  # bid 1.00, ask 1.50
     inst = {OPT: Instrument(OPT, asset, multiplier=D(100))}
     b = PaperBroker(m, SimClock(5_000), D("100000"), PaperCosts(slippage_bps=50, fee_bps=100), instruments=inst)
-    b.option_improvement = improvement
+    if improvement is not None:  # None: the default
+        b.option_improvement = improvement
     return m, b
 
 
@@ -73,7 +74,7 @@ def test_an_option_fills_at_once_inside_the_spread_by_the_improvement_share() ->
 
 
 def test_an_option_without_improvement_fills_at_the_touch() -> None:
-    _, b = _option_broker(0.0)
+    _, b = _option_broker(None)
     b.submit(order("ob", Side.BUY, "1", 2_000, symbol=OPT))
     b.submit(order("os", Side.SELL, "1", 2_000, symbol=OPT))
     assert {f.client_order_id: f.price for f in b.poll_fills()} == {"ob": D("1.5"), "os": D("1.0")}
