@@ -458,9 +458,13 @@ def test_the_kernel_builds_the_paper_account_from_its_paper_and_engine_config() 
         PaperBroker.build(services(object()))
 
 
-def test_a_restored_order_fills_in_single_units_under_the_volume_cap() -> None:
-    m = ohlc_market([(100, 100, 100, 100), (100, 100, 100, 100)], volume=100)
+def test_new_and_restored_orders_fill_in_single_units_under_the_volume_cap() -> None:
+    m = ohlc_market([(100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 100, 100)], volume=100)
     b = PaperBroker(m, SimClock(0), D("1e6"), NO_COSTS, fills=FillConfig(max_volume_share=0.03))
     b.restore([], [_record("r1", OrderStatus.ACCEPTED, "paper-1", qty="5")])
     (f,) = step(b, m, 1)
     assert f.quantity == D(3)  # 3 % of 100: three single units, not rounded to a larger lot
+    b.cancel("r1")
+    b.submit(order("n1", Side.BUY, "5", now(m)))
+    (g,) = step(b, m, 2)
+    assert g.quantity == D(3)
