@@ -468,3 +468,42 @@ def test_new_and_restored_orders_fill_in_single_units_under_the_volume_cap() -> 
     b.submit(order("n1", Side.BUY, "5", now(m)))
     (g,) = step(b, m, 2)
     assert g.quantity == D(3)
+
+
+def test_each_partial_fill_shows_on_the_venues_order() -> None:
+    m = ohlc_market([(100, 100, 100, 100), (100, 100, 100, 100), (102, 102, 102, 102), (104, 104, 104, 104)],
+                    volume=100)
+    b = PaperBroker(m, SimClock(0), D("1e6"), NO_COSTS, fills=FillConfig(max_volume_share=0.03))
+    b.submit(order("p", Side.BUY, "9", now(m)))
+    seen = []
+    for row in (1, 2, 3):
+        step(b, m, row)
+        vo = b.query_order("p")
+        seen.append((vo.status, vo.filled_quantity, vo.avg_price))
+    assert seen == [(OrderStatus.PARTIALLY_FILLED, D(3), D(100)), (OrderStatus.PARTIALLY_FILLED, D(6), D(101)),
+                    (OrderStatus.FILLED, D(9), D(102))]
+
+
+def test_canceling_a_partly_filled_entry_keeps_the_exits_protecting_its_filled_part() -> None:
+    m = ohlc_market([(100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 90, 92)],
+                    volume=100)
+    b = PaperBroker(m, SimClock(0), D("1e6"), NO_COSTS, fills=FillConfig(max_volume_share=0.03))
+    t = now(m)
+    b.submit(order("e1", Side.BUY, "9", t))
+    b.submit(order("sl", Side.SELL, "9", t, order_type=OrderType.STOP, stop_price=D(95), parent_id="e1"))
+    step(b, m, 1)  # 3 of 9 filled: the stop is armed
+    b.cancel("e1")
+    assert b.poll_updates() == [] and [o.client_order_id for o in b.open_orders()] == ["sl"]
+    step(b, m, 2)
+    fills = step(b, m, 3)
+    assert [(f.client_order_id, f.price) for f in fills] == [("sl", D(95))]
+
+
+def test_a_post_only_limit_that_would_take_is_rejected_and_reported() -> None:
+    m = ohlc_market([(100, 101, 99, 100), (100, 101, 99, 100)])
+    b = PaperBroker(m, SimClock(0), D("10000"), NO_COSTS)
+    b.submit(order("po", Side.BUY, "1", now(m), order_type=OrderType.LIMIT, limit_price=D(105), post_only=True))
+    assert step(b, m, 1) == []
+    [u] = b.poll_updates()
+    assert (u.client_order_id, u.status) == ("po", OrderStatus.REJECTED) and u.reason
+    assert b.query_order("po").status is OrderStatus.REJECTED and not b.has_resting_orders()
