@@ -507,3 +507,13 @@ def test_a_post_only_limit_that_would_take_is_rejected_and_reported() -> None:
     [u] = b.poll_updates()
     assert (u.client_order_id, u.status) == ("po", OrderStatus.REJECTED) and u.reason
     assert b.query_order("po").status is OrderStatus.REJECTED and not b.has_resting_orders()
+
+
+def test_a_stop_on_a_recorded_book_triggers_on_the_quote_never_on_prints() -> None:
+    m, t0 = _book_market([(0.40, 0.45), (0.40, 0.45), (0.30, 0.33)])
+    b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
+    b.submit(order("st", Side.SELL, "10", t0 + 10, symbol="KX", order_type=OrderType.STOP, stop_price=D("0.35")))
+    m.add_prints("KX", [(t0 + 20, 0.30, 50.0)])  # a trade below the stop while the quote stays at 0.40
+    assert step(b, m, 1, "KX") == [] and b.query_order("st").status is OrderStatus.ACCEPTED
+    (f,) = step(b, m, 2, "KX")  # the bid falls through the stop
+    assert (f.client_order_id, f.quantity) == ("st", D(10))

@@ -243,14 +243,14 @@ def test_a_new_venue_order_id_is_stored_without_counting_as_a_settlement(store: 
     k = kit_with(store)
     k.oms.submit(k.order("tf-v"))
     v = k.venues["acct"].orders["tf-v"]
-    k.venues["acct"].orders["tf-v"] = VenueOrder("tf-v", "V1-replaced", v.instrument, v.side, v.quantity, D(0),
+    k.venues["acct"].orders["tf-v"] = VenueOrder("tf-v", "A1-replaced", v.instrument, v.side, v.quantity, D(0),
                                                  OrderStatus.ACCEPTED)
     report = k.rec.run("acct")
     assert report.settled == [] and report.adopted == [] and report.halted is None
-    assert store.order("tf-v").venue_order_id == "V1-replaced"
+    assert store.order("tf-v").venue_order_id == "A1-replaced"
     # a fill the venue reports under the new id alone lands on the order
     k.venues["acct"].execute("tf-v", D(10), D(100), "t1")
-    k.venues["acct"].fills[-1] = Fill("", "fakevenue", "V1-replaced", "t1", "AAPL", Side.BUY, D(10), D(100), D(0),
+    k.venues["acct"].fills[-1] = Fill("", "fakevenue", "A1-replaced", "t1", "AAPL", Side.BUY, D(10), D(100), D(0),
                                       T0, T0)
     assert [f.client_order_id for f in k.oms.collect_fills("acct")] == ["tf-v"]
     assert store.order("tf-v").status is OrderStatus.FILLED
@@ -320,14 +320,15 @@ def test_an_order_with_every_fill_booked_takes_the_venues_filled_status(store: A
 
 
 def test_only_the_reconciled_accounts_orders_are_settled(store: Any) -> None:
-    k = kit_with(store, other=FakeVenue())
+    k = kit_with(store, aaa=FakeVenue(), zzz=FakeVenue())  # names sorting before and after it
     store.record_order_intent(k.order("tf-mine"))
-    store.record_order_intent(k.order("tf-theirs", account="other"))
+    store.record_order_intent(k.order("tf-before", account="aaa"))
+    store.record_order_intent(k.order("tf-after", account="zzz"))
     report = k.rec.run("acct")
     assert report.settled == [("tf-mine", "intent", "canceled")]
-    assert store.order("tf-theirs").status is OrderStatus.INTENT
-    assert [r.account for r in k.rec.run_all()] == ["acct", "other"]
-    assert store.order("tf-theirs").status is OrderStatus.CANCELED
+    assert store.order("tf-before").status is store.order("tf-after").status is OrderStatus.INTENT
+    assert [r.account for r in k.rec.run_all()] == ["acct", "aaa", "zzz"]
+    assert store.order("tf-before").status is store.order("tf-after").status is OrderStatus.CANCELED
 
 
 # -- venue adapters: ids, spellings, signed orders -----------------------------------------
