@@ -53,7 +53,7 @@ def _option_broker(improvement: float | None, asset: AssetClass = AssetClass.OPT
     from tradefleet.orchestrator.market import MarketState
 
     m = MarketState(0.0)
-    m.put_quote(OPT, 1_000, 1.0, 1.5)  # bid 1.00, ask 1.50
+    m.put_quote(OPT, 1_000, 0.25, 0.75)  # a cheap contract's wide quote: bid 0.25, ask 0.75
     inst = {OPT: Instrument(OPT, asset, multiplier=D(100))}
     b = PaperBroker(m, SimClock(5_000), D("100000"), PaperCosts(slippage_bps=50, fee_bps=100), instruments=inst)
     if improvement is not None:  # None: the default
@@ -66,8 +66,8 @@ def test_an_option_fills_at_once_inside_the_spread_by_the_improvement_share() ->
     b.submit(order("ob", Side.BUY, "2", 2_000, symbol=OPT))
     b.submit(order("os", Side.SELL, "3", 2_000, symbol=OPT))
     fills = {f.client_order_id: f for f in b.poll_fills()}
-    # half of the 0.25 half-spread given back: buy 1.375, sell 1.125; no slippage on a recorded quote
-    assert (fills["ob"].price, fills["os"].price) == (D("1.375"), D("1.125"))
+    # half of the 0.25 half-spread given back: buy 0.625, sell 0.375; no slippage on a recorded quote
+    assert (fills["ob"].price, fills["os"].price) == (D("0.625"), D("0.375"))
     # per contract, not bps: 0.65 x 2 and 0.65 x 3
     assert (fills["ob"].fee, fills["os"].fee) == (D("1.30"), D("1.95"))
     assert fills["ob"].ts_event == 5_000  # the venue's clock, not the quote's older time
@@ -77,14 +77,14 @@ def test_an_option_without_improvement_fills_at_the_touch() -> None:
     _, b = _option_broker(None)
     b.submit(order("ob", Side.BUY, "1", 2_000, symbol=OPT))
     b.submit(order("os", Side.SELL, "1", 2_000, symbol=OPT))
-    assert {f.client_order_id: f.price for f in b.poll_fills()} == {"ob": D("1.5"), "os": D("1.0")}
+    assert {f.client_order_id: f.price for f in b.poll_fills()} == {"ob": D("0.75"), "os": D("0.25")}
 
 
 def test_the_improvement_applies_to_options_only() -> None:
     _, b = _option_broker(0.5, asset=AssetClass.EQUITY)
     b.submit(order("eb", Side.BUY, "1", 2_000, symbol=OPT))
     (f,) = b.poll_fills()
-    assert f.price == D("1.5") and f.fee == D("0.02")  # the touch, and the 100 bps fee (rounded to the cent)
+    assert f.price == D("0.75") and f.fee == D("0.01")  # the touch, and the 100 bps fee (rounded to the cent)
 
 
 def test_a_settlement_at_a_set_price_is_booked_at_once_without_fee() -> None:
