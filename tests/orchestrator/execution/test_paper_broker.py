@@ -517,3 +517,21 @@ def test_a_stop_on_a_recorded_book_triggers_on_the_quote_never_on_prints() -> No
     assert step(b, m, 1, "KX") == [] and b.query_order("st").status is OrderStatus.ACCEPTED
     (f,) = step(b, m, 2, "KX")  # the bid falls through the stop
     assert (f.client_order_id, f.quantity) == ("st", D(10))
+
+
+def test_a_partly_filled_order_that_expires_shows_canceled_with_its_filled_part() -> None:
+    from tradefleet.orchestrator.domain import TimeInForce
+
+    rows = [(100, 100, 100, 100)] * 4
+    m = ohlc_market(rows, volume=100)
+    b = PaperBroker(m, SimClock(0), D("1e6"), NO_COSTS, fills=FillConfig(max_volume_share=0.03))
+    t = now(m)
+    b.submit(order("gtd", Side.BUY, "9", t, order_type=OrderType.LIMIT, limit_price=D(101),
+                   time_in_force=TimeInForce.GTD, expire_ns=t + DAY + DAY // 2))
+    step(b, m, 1)  # 3 of 9 filled
+    assert step(b, m, 2) == []  # expired before this bar
+    vo = b.query_order("gtd")
+    assert (vo.status, vo.filled_quantity) == (OrderStatus.CANCELED, D(3))
+    [u] = b.poll_updates()
+    assert (u.client_order_id, u.status, u.filled_quantity) == ("gtd", OrderStatus.CANCELED, D(3))
+    assert not b.has_resting_orders()
