@@ -535,3 +535,11 @@ def test_a_partly_filled_order_that_expires_shows_canceled_with_its_filled_part(
     [u] = b.poll_updates()
     assert (u.client_order_id, u.status, u.filled_quantity) == ("gtd", OrderStatus.CANCELED, D(3))
     assert not b.has_resting_orders()
+
+
+def test_a_prediction_contract_without_a_recorded_book_fills_at_once_at_its_quote() -> None:
+    m = ohlc_market([(0.30, 0.50, 0.25, 0.40), (0.60, 0.65, 0.55, 0.62)], symbol="KX")  # plain bars, no book
+    b = PaperBroker(m, SimClock(0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
+    b.submit(order("k1", Side.BUY, "10", now(m, "KX"), symbol="KX"))
+    (f,) = b.poll_fills()  # now, at the last close (no spread here), not at the next bar
+    assert (f.quantity, f.price) == (D(10), D("0.4"))

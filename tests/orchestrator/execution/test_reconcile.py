@@ -499,6 +499,9 @@ def test_an_overfill_the_venue_holds_is_booked_to_the_order_and_releases_the_hol
     assert ConflictBook(store).conflicts("acct")[0].resolution == resolution
     assert [a.message for a in k.alerts_of("fill_conflict_resolved")] == [f"AAPL: {resolution}"]
     assert k.rec.run("acct").changes == 0
+    # a resolved conflict is decided once: the next run neither re-decides nor re-alerts it
+    assert ConflictBook(store).conflicts("acct")[0].resolution == resolution
+    assert len(k.alerts_of("fill_conflict_resolved")) == 1
 
 
 def test_a_venue_holding_less_than_the_store_books_a_sell(store: Any) -> None:
