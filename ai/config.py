@@ -89,6 +89,11 @@ class RegimeConfig(Section):
         over = self.per_market.get(market)
         return over.vol_window if over is not None and over.vol_window is not None else self.vol_window
 
+    def fit_settings(self, market: str) -> str:
+        """The settings a fit of ``market`` depends on, as they enter a stored model's key: a
+        model fitted with another window, iteration cap, tolerance or seed is never reused."""
+        return f"window={self.window(market)};n_iter={self.n_iter};tol={self.tol!r};seed={self.seed}"
+
     def min_bars(self, market: str) -> int:
         """Return how many bars ``market`` needs before a fit: min rows plus the window."""
         over = self.per_market.get(market)

@@ -129,7 +129,7 @@ class Prefitter:
             self._planned[market] = a
             cut = int(np.searchsorted(ts, a, side="right"))
             if cut >= self.config.min_bars(market):
-                key = self._key(ts[:cut], closes[:cut])
+                key = self._key(ts[:cut], closes[:cut], self.config.fit_settings(market))
                 if not self.stored(market, a, key):
                     self._submit(market, a, key, closes[:cut].copy(), int(ts[cut - 1]))
             a += period

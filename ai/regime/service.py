@@ -108,7 +108,7 @@ class RegimeService:
         if cut < self.config.min_bars(market):
             return  # too little history at this anchor: keep what we have (possibly nothing)
         closes = closes[:cut]
-        key = data_key(ts[:cut], closes)
+        key = data_key(ts[:cut], closes, self.config.fit_settings(market))
         stored = self.models.find(market, anchor, key)
         if stored is not None:
             self._install(st, stored, anchor)

@@ -1,8 +1,10 @@
 """Regime history in the kernel store's ``regime_history`` table (migration 0005).
 
 Reached through SQLAlchemy Core on the store's own connections (``_writing`` /
-``_reading``), as the risk engine does for its table: inside a replay's batch the rows
-join the batch transaction. Rows at or before a market's last stored bar are skipped, so
+``_reading``), as the risk engine does for its table. Inside a store batch (a replay's
+simulated day, a live cycle) the rows wait in the batch's deferred writes and go in as one
+multi-row INSERT just before its commit, not one statement per bar; a read in the batch sees
+them, a rollback drops them. Rows at or before a market's last stored bar are skipped, so
 the past is never rewritten.
 """
 
@@ -51,21 +53,42 @@ class StoreRegimeHistory:
             self._last[market] = int(last) if last is not None else -1
         return self._last[market]
 
+    def _pending(self) -> dict[tuple[str, int], dict[str, Any]] | None:
+        """This thread's batch's rows not yet written, keyed (market, ts_event); None outside one."""
+        deferred = getattr(self.store, "deferred", None)
+        return deferred(DEFERRED, _flush) if deferred is not None else None
+
     def append(self, rows: list[RegimeRow]) -> None:
         fresh: list[dict[str, Any]] = []
         for r in rows:
             if r.ts_event > self._last_ts(r.market):
                 fresh.append(asdict(r))
                 self._last[r.market] = r.ts_event
-        if fresh:
-            with self._conn("append regime history", write=True) as conn:
-                conn.execute(REGIME_HISTORY.insert(), fresh)
+        if not fresh:
+            return
+        pending = self._pending()
+        if pending is not None:
+            pending.update(((row["market"], row["ts_event"]), row) for row in fresh)
+            return
+        with self._conn("append regime history", write=True) as conn:
+            conn.execute(REGIME_HISTORY.insert(), fresh)
 
     def read(self, market: str) -> list[RegimeRow]:
         with self._conn(f"read regime history of {market}", write=False) as conn:
-            rows = conn.execute(select(REGIME_HISTORY).where(REGIME_HISTORY.c.market == market)
-                                .order_by(REGIME_HISTORY.c.ts_event)).mappings().all()
-        return [RegimeRow(**dict(r)) for r in rows]
+            rows = [dict(r) for r in conn.execute(select(REGIME_HISTORY).where(REGIME_HISTORY.c.market == market)
+                                                  .order_by(REGIME_HISTORY.c.ts_event)).mappings().all()]
+        pending = self._pending()
+        if pending:
+            rows += sorted((row for (m, _), row in pending.items() if m == market), key=lambda row: row["ts_event"])
+        return [RegimeRow(**r) for r in rows]
+
+
+DEFERRED = "regime history"
+
+
+def _flush(conn: Connection, pending: dict[tuple[str, int], dict[str, Any]]) -> None:
+    """Write a batch's pending rows as one executemany INSERT, in bar order."""
+    conn.execute(REGIME_HISTORY.insert(), [pending[k] for k in sorted(pending)])
 
 
 @contextmanager

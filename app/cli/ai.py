@@ -51,7 +51,7 @@ def _fit(market: str, as_of: str | None, config: Path | None) -> dict[str, Any]:
     with threadpool_limits(limits=1):
         model = fit_regime_model(X, market=market, vol_window=rc.window(market), fitted_at_ns=LiveClock().now_ns(),
                                  data_end_ns=int(ts[-1]), n_iter=rc.n_iter, tol=rc.tol, seed=rc.seed,
-                                 data_key=data_key(ts, closes))
+                                 data_key=data_key(ts, closes, rc.fit_settings(market)))
     JoblibModelStore(rc.model_dir).save(model)
     probs = np.exp(model.filter(X)[-1])
     meta = model.metadata()

@@ -71,10 +71,10 @@ def test_service_reading_equals_batch_filter(tmp_path):
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.integers(1, 120), min_size=1, max_size=6), extra=st.integers(1, 400))
+@given(steps=st.lists(st.integers(1, 120), min_size=1, max_size=6), extra=st.integers(1, 79))
 def test_future_bars_never_change_past_regimes(stored_model, steps, extra):
     root, _ = stored_model  # a shared store: fits of each refit period are reused across runs
-    cut = 700 + sum(steps)
+    cut = 700 + sum(steps)  # at most 1,420: the later run's start, cut + extra, stays within the 1,500 bars
     # run A: step through time on data that ends at the cut (the future does not exist yet)
     clock_a = SimClock(int(TS[700]))
     hist_a = MemoryRegimeHistory()
@@ -218,3 +218,25 @@ def test_a_model_saved_by_an_older_version_is_a_cache_miss_and_is_refitted(store
     path.write_bytes(b"not a pickle")
     with pytest.raises(Exception, match="cannot load"):
         store.latest("EUR/USD", int(TS[700]))
+
+
+def test_a_stored_model_is_reused_only_under_the_fit_settings_it_was_fitted_with(tmp_path):
+    # the model cache's key covers the bars and every fit setting: a run with another seed,
+    # iteration cap, tolerance or volatility window fits its own model instead of reading one
+    # fitted another way (which would silently keep the old settings' regimes)
+    def models_after(**settings):
+        clock = SimClock(int(TS[900]))
+        gate, _ = _gate(tmp_path, clock, **settings)
+        reading = gate.service.reading("EUR/USD", clock.now_ns())
+        assert reading is not None
+        return sorted(p.name for p in tmp_path.rglob("*.joblib"))
+
+    first = models_after()
+    assert len(first) == 1
+    assert models_after() == first  # same settings: the stored model is used
+    seen = set(first)
+    for other in ({"seed": 8}, {"n_iter": 301}, {"tol": 2e-4}, {"vol_window": 21}):
+        now = models_after(**other)
+        assert len(now) == len(seen) + 1, other  # fitted afresh and stored beside the others
+        seen = set(now)
+    assert models_after(seed=8) == sorted(seen)  # and each is reused under its own settings

@@ -100,7 +100,7 @@ def test_a_model_fitted_ahead_is_the_in_process_fit_and_only_for_its_data(tmp_pa
         period = 30 * DAY
         anchor = int(TS[900]) // period * period
         cut = int(np.searchsorted(TS, anchor, side="right"))
-        key = data_key(TS[:cut], CLOSE[:cut])
+        key = data_key(TS[:cut], CLOSE[:cut], cfg.fit_settings("EUR/USD"))
         ahead = pre.take("EUR/USD", anchor, key)
         here = fit_regime_model(regime_features(CLOSE[:cut], 20), market="EUR/USD", vol_window=20,
                                 fitted_at_ns=anchor, data_end_ns=int(TS[cut - 1]), n_iter=cfg.n_iter,

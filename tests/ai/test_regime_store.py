@@ -29,6 +29,37 @@ def test_store_history_appends_and_never_rewrites(tmp_path):
     store.close()
 
 
+def test_a_batch_writes_its_regime_rows_in_one_insert_at_commit_and_reads_them_before(tmp_path):
+    import pytest
+    from sqlalchemy import event
+
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")
+    inserts: list[int] = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        if statement.startswith("INSERT INTO regime_history"):
+            inserts.append(len(parameters) if executemany else 1)
+
+    hist = StoreRegimeHistory(store)
+    with store.batch():
+        for ts in range(1, 6):  # one bar at a time, as the gate appends them
+            hist.append([_row(ts), RegimeRow("BTC/USD", ts, "bear", 0.1, 0.8, 0.1, "BTC-1")])
+        assert [r.ts_event for r in hist.read("SPX")] == [1, 2, 3, 4, 5]  # pending rows are read
+        assert inserts == []
+        store.commit()
+        assert inserts == [10]  # one executemany for the whole commit
+        hist.append([_row(6)])
+    assert inserts == [10, 1]
+    assert [r.ts_event for r in StoreRegimeHistory(store).read("SPX")] == [1, 2, 3, 4, 5, 6]
+
+    with pytest.raises(RuntimeError), store.batch():  # a rollback drops the pending rows
+        hist.append([_row(7)])
+        raise RuntimeError("boom")
+    assert [r.ts_event for r in StoreRegimeHistory(store).read("SPX")][-1] == 6
+    store.close()
+
+
 def test_replay_with_ai_gates_stores_regimes_and_votes(tmp_path):
     import sqlite3
 

@@ -1,0 +1,48 @@
+"""Options in the risk gate: a held contract counts its multiplier times its premium against the
+caps; an option's premium is no return series of the market model and trips no breaker (its
+risk is its underlying's, through the Greeks), while a stock's extreme move still does."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from tradefleet.orchestrator.domain import AssetClass, Direction, Instrument, Position
+from tradefleet.orchestrator.occ import parse_occ
+from tradefleet.risk.engine import PortfolioRiskGate
+from tradefleet.risk.state import TradingState
+from tests.risk.fakes import random_walks
+from tests.risk.test_engine import Rig, _cfg
+
+OCC = "SPY260116C00500000"
+
+
+def _rig(listed: bool) -> Rig:
+    closes = {**random_walks(["X", "Y"], 80, seed=5), OCC: [5.0] * 79 + [7.5]}  # generated; the premium jumps 50%
+    rig = Rig(_cfg(gross_exposure_pct=0.105), closes)
+    insts = {OCC: Instrument(OCC, AssetClass.OPTION, multiplier=Decimal(100), option=parse_occ(OCC))} if listed else {}
+    rig.gate = PortfolioRiskGate(rig.gate.config, rig.clock, control=rig.store, state=rig.store, instruments=insts,
+                                 universe=rig.market.symbols, timezone="UTC")
+    rig.pf.books[("a", OCC)] = Position("a", OCC, Decimal(2), Decimal("5.0"), Decimal(0))
+    return rig
+
+
+def test_a_held_option_counts_its_multiplier_against_gross_exposure() -> None:
+    for listed in (True, False):  # an OCC symbol not listed yet is taken as 100 shares a contract
+        rig = _rig(listed)
+        x = rig.market.last_close("X") or 0.0
+        dec, qty = rig.go("b", "X", Direction.LONG, fill=False)
+        equity = 100_000.0 + 2 * 7.5 * 100
+        assert dec.reason == "gross_exposure_global"
+        assert qty == math.floor((0.105 * equity - 2 * 7.5 * 100) / x), listed
+
+
+def test_an_options_premium_trips_no_breaker_and_is_not_modelled_but_a_stocks_move_does() -> None:
+    rig = _rig(listed=True)
+    rig.pf.fill("b", "Y", Decimal(10))
+    rig.market.closes_by["Y"].append(rig.market.closes_by["Y"][-1] * 1.2)  # a 20% bar on a held stock
+    rig.gate.observe(rig.ctx())
+    assert rig.gate.states.effective((f"instrument:{OCC}",))[0] is TradingState.ACTIVE
+    assert rig.gate.states.effective(("instrument:Y",))[0] is TradingState.REDUCING
+    assert "X" in rig.gate.model.symbols
+    assert OCC not in {*rig.gate.model.symbols, *rig.gate.model.unmeasured}

@@ -1,0 +1,39 @@
+"""An approved order counts in the risk gate's book before it fills, valued at the quote's mid,
+so the next entry in the same tick sees it against the caps; the book is re-read from the
+portfolio when the account changes, and only re-marked (with the tick checks run) between."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradefleet.orchestrator.domain import Direction
+from tests.risk.test_engine import Rig, _cfg
+
+
+def test_an_approved_order_counts_at_the_quote_mid_until_it_fills() -> None:
+    rig = Rig(_cfg(gross_exposure_pct=0.12), {"A": [10.25] * 60, "B": [10.25] * 60})
+    rig.market.quote = lambda s: (10.2, 10.3)  # type: ignore[method-assign]  # a 10-cent spread around 10.25
+    dec, qty = rig.go("a", "A", Direction.LONG, fill=False)
+    assert (dec.reason, qty) == ("sized", Decimal(970))  # 10,000 at the 10.30 ask
+    dec, qty = rig.go("b", "B", Direction.LONG, fill=False)  # same tick: 970 x 10.25 of the 12,000 used
+    assert (dec.reason, qty) == ("gross_exposure_global", Decimal(199))  # (12,000 - 9,942.50) / 10.30
+
+
+def test_a_cash_change_rereads_the_portfolio_within_the_rebuild_period() -> None:
+    rig = Rig(_cfg(gross_exposure_pct=0.12, rebuild_seconds=300), {s: [10.0] * 60 for s in "AB"})
+    assert rig.go("a", "A", Direction.LONG, fill=False)[1] == 1000  # 10% approved, not filled
+    rig.clock.advance(60)
+    rig.pf._cash += Decimal(1)  # interest credited: the account changed, no position did
+    dec, qty = rig.go("b", "B", Direction.LONG, fill=False)  # re-read: the unfilled approval is gone
+    assert (dec.reason, qty) == ("sized", 1000)
+
+
+def test_marks_alone_run_the_tick_checks_between_rebuilds() -> None:
+    rig = Rig(_cfg(rebuild_seconds=3_600), {"X": [100.0] * 60})
+    rig.go("a", "X", Direction.LONG)  # 10,000 of X
+    rig.clock.advance(60)
+    rig.gate.observe(rig.ctx())  # the fill is read
+    rig.market.closes_by["X"].append(40.0)  # a 6,000 loss at the marks, no fill
+    rig.clock.advance(60)
+    rig.gate.observe(rig.ctx())
+    assert rig.gate.daily.halted and rig.gate.snap.book.equity == 94_000.0  # type: ignore[union-attr]

@@ -1,0 +1,78 @@
+"""How the risk gate sizes an entry within its bot's budget: the HRP multiplier may only cut
+it, and the risk-per-trade cap applies at a stop on the losing side of the entry, long or
+short (a stop on the wrong side, or at the entry, is no risk bound)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tradefleet.orchestrator.domain import Direction
+from tests.risk.fakes import random_walks
+from tests.risk.test_engine import Rig, _cfg
+
+L, S = Direction.LONG, Direction.SHORT
+
+
+def test_hrp_cuts_the_volatile_name_and_never_grows_the_calm_one() -> None:
+    # generated walks: WILD moves four times as much as CALM
+    closes = {**random_walks(["CALM"], 120, seed=3, vol=0.004), **random_walks(["WILD"], 120, seed=4, vol=0.016)}
+    rig = Rig(_cfg(hrp={"enabled": True, "lookback": 100}, correlation={"lookback": 100}), closes)
+    dec, _ = rig.go("a", "CALM", L)
+    assert dec.data["factors"]["hrp"] == 1.0 and dec.data["intensity"] == 1.0  # a multiplier above 1 is capped
+    assert rig.gate.model.hrp_multiplier("CALM") > 1.0
+    dec, qty = rig.go("b", "WILD", L)
+    m = rig.gate.model.hrp_multiplier("WILD")
+    assert m < 1.0 and dec.data["cut"] == "hrp" and dec.data["factors"]["hrp"] == m
+    assert float(qty) * closes["WILD"][-1] == pytest.approx(10_000.0 * m, abs=closes["WILD"][-1])
+
+
+def test_risk_per_trade_caps_a_short_at_its_stop_above_the_entry() -> None:
+    rig = Rig(_cfg(allow_short=True, kelly={"prior_trades": 30, "cap": 0.2, "fraction": 1.0}))
+    dec, qty = rig.go("a", "X", S, stop=140.0)  # 2% of 100k / 40 per share = 50 shares
+    assert (dec.reason, qty) == ("risk_per_trade", Decimal(-50))
+    assert dec.scale == 0.5 and dec.detail == "50 @ ~100 (5.00% of equity 100,000.00)"
+
+
+def test_a_stop_on_the_wrong_side_of_the_entry_does_not_bound_the_size() -> None:
+    rig = Rig(_cfg(allow_short=True, kelly={"prior_trades": 30, "cap": 0.2, "fraction": 1.0}))
+    dec, qty = rig.go("a", "X", L, stop=140.0)  # a long's stop above its entry
+    assert (dec.reason, qty) == ("sized", Decimal(100))
+    dec, qty = rig.go("b", "Y", S, stop=30.0)  # a short's stop below its entry (Y at 50)
+    assert (dec.reason, qty) == ("sized", Decimal(-200))
+    rig = Rig(_cfg(kelly={"prior_trades": 30, "cap": 0.2, "fraction": 1.0}))
+    dec, qty = rig.go("a", "X", L, stop=100.0)  # a stop at the entry itself: no distance to risk
+    assert (dec.reason, qty) == ("sized", Decimal(100))
+
+
+def test_an_upstream_cut_resizes_as_scaled_with_its_desired_size_cut() -> None:
+    rig = Rig(_cfg())
+    dec, qty = rig.go("a", "X", L, regime_scale=0.25)
+    assert (dec.verdict.value, dec.reason, qty, dec.scale) == ("resize", "scaled", Decimal(25), 1.0)
+    assert dec.data["cut"] == "regime_scale" and dec.data["desired"] == 2_500.0 and dec.data["notional"] == 2_500.0
+
+
+def test_an_order_below_min_notional_is_dropped_and_one_at_it_passes() -> None:
+    rig = Rig(_cfg(min_notional=4_000.0))
+    dec, qty = rig.go("a", "X", L, fleet_weight=0.39)  # 3,900 of the 10,000 budget
+    assert (dec.reason, qty) == ("size_below_lot", 0)
+    dec, qty = rig.go("b", "X", L, fleet_weight=0.4)  # exactly 4,000
+    assert (dec.reason, qty) == ("scaled", Decimal(40))
+
+
+def test_a_bots_open_positions_use_up_its_declared_budget_and_a_flip_gives_its_close_back() -> None:
+    rig = Rig(_cfg(allow_short=True, max_position_pct=0.4, gross_exposure_pct=2.0,
+                   correlation={"cluster_cap_pct": 2.0}))
+    rig.gate.set_running(["a", "b"])  # one fleet: each bot's budget is half the account
+    dec, qty = rig.go("a", "X", L)
+    assert (dec.reason, qty) == ("max_position", Decimal(400))  # 40,000 of its 50,000
+    dec, qty = rig.go("a", "Y", L, fill=False)
+    assert (dec.reason, qty) == ("capital_budget", Decimal(200))  # the 10,000 left, at 50
+    rig = Rig(_cfg(allow_short=True, max_position_pct=0.4, gross_exposure_pct=2.0,
+                   correlation={"cluster_cap_pct": 2.0}))
+    rig.gate.set_running(["a", "b"])
+    rig.go("a", "X", L)
+    rig.clock.advance(60)
+    dec, qty = rig.go("a", "X", S, fill=False)  # the close frees its 40,000 again
+    assert (dec.reason, qty) == ("max_position", Decimal(-800))

@@ -1,0 +1,28 @@
+"""Pre-trade VaR sees the orders approved earlier in the same tick: the gate keeps its VaR
+probe in step with each approval instead of rebuilding it, and must size the next entry
+exactly as a gate that reads the same positions from the portfolio."""
+
+from __future__ import annotations
+
+from tradefleet.orchestrator.domain import Direction
+from tests.risk.fakes import random_walks
+from tests.risk.test_engine import Rig, _cfg
+
+VAR = {"enabled": True, "var95_pct": 0.002, "var99_pct": 1, "cvar95_pct": 1, "cvar99_pct": 1}
+
+
+def _closes() -> dict[str, list[float]]:
+    return random_walks(["A", "B"], 300, seed=2, vol=0.03, corr=0.5)  # generated, correlated walks
+
+
+def test_an_entry_after_an_unfilled_approval_is_sized_as_if_that_order_had_filled() -> None:
+    rig = Rig(_cfg(var=VAR), _closes())
+    dec_a, qty_a = rig.go("a", "A", Direction.LONG, fill=False, fleet_weight=0.2)  # within the limit
+    dec_b, qty_b = rig.go("b", "B", Direction.LONG, fill=False)  # same tick: A is only approved
+    assert (dec_a.reason, dec_b.reason) == ("scaled", "var_limit") and qty_a > 0 and qty_b > 0
+    filled = Rig(_cfg(var=VAR), _closes())
+    filled.pf.fill("a", "A", qty_a)  # the same position, read from the portfolio
+    dec, qty = filled.go("b", "B", Direction.LONG, fill=False)
+    assert dec.reason == "var_limit" and qty == qty_b
+    alone = Rig(_cfg(var=VAR), _closes()).go("b", "B", Direction.LONG, fill=False)[1]
+    assert alone != qty_b  # A's position does change what fits
