@@ -245,3 +245,14 @@ def test_a_fill_without_a_client_id_books_to_our_order_by_its_venue_id(kit: Kit)
     assert rec.status is OrderStatus.FILLED and rec.filled_quantity == Decimal(5)
     assert [f.client_order_id for f in kit.store.fills("b1")] == ["b1"]
     assert kit.booked == [("b1", "t1")]
+
+
+def test_a_fresh_order_manager_loads_the_stored_order_behind_a_fill_with_its_average(kit: Kit) -> None:
+    kit.oms.submit(order("s3", "10"))
+    kit.fill("s3", "t1", "4", "100")
+    kit.oms.collect_fills()
+    again = kit.fresh()                               # no restore: the order is read from the store on demand
+    kit.fill("s3", "t2", "6", "105")
+    assert [f.trade_id for f in again.collect_fills()] == ["t2"]
+    rec = kit.store.order("s3")
+    assert rec.status is OrderStatus.FILLED and rec.filled_quantity == Decimal(10) and rec.avg_price == Decimal(103)
