@@ -325,3 +325,14 @@ def test_restore_without_a_store_or_members_is_a_no_op_and_a_restored_book_is_th
     doc = fresh._state.load_risk_state("fleet:fleet")
     assert doc["realized"] == {"a": "15", "b": "0"} and doc["arms"]["a"]["trades"] == 1
     store.close()
+
+
+def test_the_fleet_gate_registers_as_a_gate_plugin_of_this_api() -> None:
+    from tradefleet.orchestrator.registry import PluginStatus, Registry
+
+    rec = Registry().add_entry("gates", "fleet", "tradefleet.bots.fleet.gate:FleetGate", lambda: FleetGate)
+    assert rec.status is PluginStatus.OK, rec.error
+
+
+def test_cap_weights_sum_to_one_even_from_raw_scores() -> None:
+    assert cap_weights({"a": 0.3, "b": 0.1}, 1.0) == pytest.approx({"a": 0.75, "b": 0.25})

@@ -469,3 +469,143 @@ def test_a_partly_filled_parent_keeps_its_armed_children() -> None:
                                FillConfig(max_volume_share=0.1))
     assert [f.quantity for f in fills] == [D(20)]
     assert states[0].status is Status.CANCELED and states[1].status is Status.OPEN
+
+
+def test_default_conventions_are_next_open_through_adverse_and_free() -> None:
+    assert FillConfig().as_dict() == {"version": "1", "market_fill": "next-open", "limit_fill": "through",
+                                      "same_bar": "adverse", "spread_bps": 0.0, "slippage_bps": 0.0,
+                                      "impact_bps_per_pct_volume": 0.0, "max_impact_bps": 0.0,
+                                      "max_volume_share": 0.0, "latency_ns": 0}
+
+
+def test_a_quote_without_sizes_is_not_volume_capped() -> None:
+    cfg = FillConfig(max_volume_share=0.5)
+    (b,), _ = run(order(Side.BUY, qty="30"), QuoteTick("X", T0 + 1, 0.40, 0.45), cfg=cfg)  # type: ignore[arg-type]
+    (s,), _ = run(order(Side.SELL, qty="30"), QuoteTick("X", T0 + 1, 0.40, 0.45), cfg=cfg)  # type: ignore[arg-type]
+    assert (b.quantity, s.quantity) == (D(30), D(30))
+
+
+def test_an_oco_member_filled_in_part_stays_open_and_cancels_the_others() -> None:
+    sl = Order("sl", "bot", "X", Side.SELL, D(30), T0, OrderType.STOP, stop_price=D(95), oco_id="g")
+    tp = Order("tp", "bot", "X", Side.SELL, D(30), T0, OrderType.LIMIT, D(110), oco_id="g")
+    fills, states = match_book([OrderState.new(sl), OrderState.new(tp)], bar(1, 100, 101, 94, 96, v=200),
+                               FillConfig(max_volume_share=0.1))
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("sl", D(20))]
+    assert [s.status for s in states] == [Status.OPEN, Status.CANCELED]
+
+
+def test_children_are_found_by_the_value_of_their_parents_id() -> None:
+    # ids built at run time, as real ones are: equal strings, distinct objects
+    eid = "".join(["entry-", str(7)])
+    entry = Order(eid, "bot", "X", Side.BUY, D(10), T0)
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), parent_id="".join(["entry-", "7"]))
+    assert entry.client_order_id is not tp.parent_id
+    fills, states = match_book([OrderState.new(entry), OrderState.new(tp)], bar(1, 100, 101, 99, 100), CFG)
+    assert states[1].status is Status.OPEN and states[1].arrival_ns == T0 + 3_600_000_000_000 - 1
+
+
+def test_a_pending_child_whose_entry_is_not_in_the_book_stays_pending() -> None:
+    tp = OrderState.new(Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), parent_id="elsewhere"))
+    fills, (st,) = match_book([tp], bar(1, 100, 120, 99, 100), CFG)
+    assert fills == [] and st.status is Status.PENDING
+
+
+def test_a_day_order_expires_at_utc_midnight() -> None:
+    midnight = 11 * 86_400 * 1_000_000_000  # the end of day 10 (T0's day), as a literal
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(90), time_in_force=TimeInForce.DAY)
+    _, st = run(o, bar(1, 100, 100, 95, 96))
+    (f,), _ = run(st, Bar("X", midnight - 1, 92, 92, 80, 85, 1e9))
+    assert f.price == D(90)
+    fills, st = run(st, Bar("X", midnight, 92, 92, 80, 85, 1e9))
+    assert fills == [] and st.status is Status.EXPIRED
+
+
+def test_buy_trailing_stop_hit_inside_the_bar_fills_at_its_trigger() -> None:
+    o = order(Side.BUY, order_type=OrderType.TRAILING_STOP, trail_amount=D(5))
+    _, st = run(o, bar(1, 100, 101, 90, 95))  # trigger 95
+    (f,), _ = run(st, bar(2, 94, 96, 93, 95))
+    assert (f.price, f.rule) == (D(95), "stop")
+
+
+def test_orders_after_an_oco_group_that_did_not_fill_are_still_matched() -> None:
+    sl = Order("sl", "bot", "X", Side.SELL, D(10), T0, OrderType.STOP, stop_price=D(90), oco_id="g")
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), oco_id="g")
+    mkt = Order("m", "bot", "X", Side.BUY, D(5), T0)
+    fills, states = match_book([OrderState.new(o) for o in (sl, tp, mkt)], bar(1, 100, 101, 99, 100), CFG)
+    assert [(f.client_order_id, f.price) for f in fills] == [("m", D(100))]
+    assert [s.status for s in states] == [Status.OPEN, Status.OPEN, Status.FILLED]
+
+
+def test_a_filled_bracket_child_stays_filled_when_its_entry_fills_the_rest() -> None:
+    entry = Order("e", "bot", "X", Side.BUY, D(30), T0)
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D("100.5"), parent_id="e")
+    cfg = FillConfig(max_volume_share=0.1)
+    fills, states = match_book([OrderState.new(entry), OrderState.new(tp)], bar(1, 100, 101, 99, 100, v=200), cfg)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(20)), ("tp", D(10))]
+    fills, states = match_book(states, bar(2, 100, 101, 99, 100, v=200), cfg)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(10))]
+    assert [s.status for s in states] == [Status.FILLED, Status.FILLED]
+
+
+def test_a_sell_limit_above_the_bid_rests_on_a_quote() -> None:
+    st = replace(OrderState.new(order(Side.SELL, order_type=OrderType.LIMIT, limit_price=D("0.42"))), bars=1)
+    fills, st = run(st, QuoteTick("X", T0 + 1, 0.40, 0.45, 10, 10))  # type: ignore[arg-type]
+    assert fills == [] and st.status is Status.OPEN
+    fills, _ = run(st, bar(2, 0.40, 0.41, 0.39, 0.40), cfg=FillConfig(limit_fill=LimitFill.TOUCH))
+    assert fills == []
+
+
+def test_only_a_stop_limit_is_ever_marked_triggered() -> None:
+    _, st = run(order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(90)), bar(1, 100, 101, 95, 99))
+    assert st.status is Status.OPEN and not st.triggered
+    _, st = run(order(Side.BUY), bar(1, 100, 101, 95, 99))
+    assert st.status is Status.FILLED and not st.triggered
+    _, st = run(order(Side.SELL, order_type=OrderType.STOP, stop_price=D(90)), bar(1, 100, 101, 95, 99))
+    assert st.status is Status.OPEN and not st.triggered
+
+
+def test_a_buy_limit_at_the_open_on_arrival_takes_at_the_open() -> None:
+    (f,), _ = run(order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(100)), bar(1, 100, 101, 99, 100))
+    assert (f.price, f.rule, f.liquidity) == (D(100), "limit_open", "taker")
+
+
+def test_a_stop_opening_exactly_at_its_level_is_no_gap() -> None:
+    (f,), _ = run(order(Side.SELL, order_type=OrderType.STOP, stop_price=D(95)), bar(1, 95, 96, 94, 95))
+    assert (f.price, f.rule) == (D(95), "stop")
+    trail = order(Side.SELL, order_type=OrderType.TRAILING_STOP, trail_amount=D(5))
+    _, st = run(trail, bar(1, 100, 110, 99, 108))  # trigger 105
+    (f,), _ = run(st, bar(2, 105, 106, 100, 101))
+    assert (f.price, f.rule) == (D(105), "stop")
+
+
+def test_a_stop_limit_with_its_limit_at_the_stop_fills_at_the_stop() -> None:
+    (f,), _ = run(order(Side.SELL, order_type=OrderType.STOP_LIMIT, stop_price=D(95), limit_price=D(95)),
+                  bar(1, 100, 100, 93, 94))
+    assert (f.price, f.rule) == (D(95), "stop_limit")
+    (f,), _ = run(order(Side.BUY, order_type=OrderType.STOP_LIMIT, stop_price=D(105), limit_price=D(105)),
+                  bar(1, 100, 107, 99, 106))
+    assert (f.price, f.rule) == (D(105), "stop_limit")
+
+
+def test_favourable_first_does_not_depend_on_the_order_of_the_exits() -> None:
+    cfg = FillConfig(same_bar=SameBar.FAVOURABLE)
+    entry, tp, sl = _bracket()
+    _, states = match_book([entry, sl, tp], bar(1, 100, 101, 99, 100), cfg)
+    fills, _ = match_book(states, bar(2, 100, 115, 90, 100), cfg)
+    assert [(f.client_order_id, f.price) for f in fills] == [("tp", D(110))]
+    _, states = match_book([entry, sl, tp], bar(1, 100, 101, 99, 100), CFG)
+    fills, _ = match_book(states, bar(2, 100, 115, 90, 100), CFG)
+    assert [(f.client_order_id, f.price) for f in fills] == [("sl", D(95))]
+
+
+def test_the_matchers_values_are_immutable() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from tradefleet.orchestrator.execution.fill_model import MatchFill, TradePrint
+
+    values = [(CFG, "spread_bps", 1.0), (OrderState.new(order()), "filled", D(1)),
+              (MatchFill("o", D(1), D(1), "maker", 1, "limit"), "price", D(2)),
+              (QuoteTick("X", 1, 0.4, 0.5), "bid", 0.1), (TradePrint("X", 1, 0.4, 1.0), "size", 2.0)]
+    for value, field, new in values:
+        with pytest.raises(FrozenInstanceError):
+            setattr(value, field, new)

@@ -104,3 +104,17 @@ def test_a_gtd_limit_expires_on_a_print_after_its_expiry() -> None:
     assert [f.quantity for f in fills] == [Decimal(4)]
     fills, (s,) = match_prints([s], [TradePrint("K", 301, 0.40, 4)], CFG)
     assert fills == [] and s.status is Status.EXPIRED and s.reason == "gtd expired"
+
+
+def test_print_fills_accumulate_their_notional_at_the_limit() -> None:
+    s = _state(_limit("b", Side.BUY, "0.45"), None)
+    fills, (s,) = match_prints([s], [TradePrint("K", 200, 0.40, 4), TradePrint("K", 300, 0.41, 6)], CFG)
+    assert [f.quantity for f in fills] == [Decimal(4), Decimal(6)]
+    assert s.status is Status.FILLED and s.notional == Decimal("4.50") and s.avg_price == Decimal("0.45")
+
+
+def test_an_order_not_yet_arrived_does_not_keep_a_print_from_the_orders_behind_it() -> None:
+    late = _state(_limit("late", Side.BUY, "0.46", ts=500), None)  # the better price, but not there yet
+    here = _state(_limit("here", Side.BUY, "0.45"), None)
+    fills, _ = match_prints([late, here], [TradePrint("K", 200, 0.40, 6)], CFG)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("here", Decimal(6))]

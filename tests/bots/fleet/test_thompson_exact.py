@@ -1,0 +1,90 @@
+"""The Thompson controller's posterior and allocation, figure by figure (issue 25: these pin what
+the statistical tests in test_thompson.py cannot see: exact updates, priors, bounds and weights)."""
+
+from dataclasses import FrozenInstanceError
+
+import numpy as np
+import pytest
+
+from tradefleet.bots.fleet.thompson import Arm, NigPrior, ThompsonAllocator
+
+def test_an_arm_without_outcomes_has_the_prior_as_its_posterior() -> None:
+    arm = Arm()
+    assert (arm.n, arm.mean, arm.m2, arm.trades) == (0.0, 0.0, 0.0, 0)
+    assert NigPrior() == NigPrior(mu0=0.0, kappa0=1.0, alpha0=2.0, beta0=1.0)
+    assert arm.posterior(NigPrior()) == (0.0, 1.0, 2.0, 1.0)
+    prior = NigPrior(mu0=0.5, kappa0=2.0, alpha0=3.0, beta0=0.7)
+    assert arm.posterior(prior) == (0.5, 2.0, 3.0, 0.7)
+    with pytest.raises(FrozenInstanceError):  # a prior is a value: allocators may share one
+        prior.mu0 = 1.0  # type: ignore[misc]
+
+
+def test_posterior_is_the_normal_inverse_gamma_update_of_the_discounted_statistics() -> None:
+    prior = NigPrior(mu0=0.5, kappa0=2.0, alpha0=3.0, beta0=0.7)
+    arm = Arm(n=5.0, mean=2.0, m2=2.0, trades=5)  # an odd n and a mean 1.5 from the prior's: no 1 ** k, no n // 2
+    mu, kappa, alpha, beta = arm.posterior(prior)
+    assert kappa == 7.0 and alpha == 5.5
+    assert mu == pytest.approx((2.0 * 0.5 + 5.0 * 2.0) / 7.0)
+    assert beta == pytest.approx(0.7 + 0.5 * 2.0 + 2.0 * 5.0 * (2.0 - 0.5) ** 2 / (2.0 * 7.0))
+
+
+def test_the_first_outcome_sets_the_mean_with_no_spread_and_counts_a_trade() -> None:
+    arm = Arm()
+    arm.update(2.5, 0.9)
+    assert (arm.n, arm.mean, arm.m2, arm.trades) == (1.0, 2.5, 0.0, 1)
+    arm.update(0.5, 0.9)  # n = 1.9: mean moves by delta / n, m2 by the discounted Welford step
+    assert arm.n == pytest.approx(1.9) and arm.mean == pytest.approx(2.5 - 2.0 / 1.9) and arm.trades == 2
+    assert arm.m2 == pytest.approx(0.9 * 1.0 * (0.5 - 2.5) ** 2 / 1.9)  # weights 0.9 and 1 about their mean
+
+
+def test_allocator_defaults_and_boundary_settings() -> None:
+    alloc = ThompsonAllocator.over(["a"])
+    assert (alloc.decay, alloc.floor, alloc.samples, alloc.seed, alloc.prior) == (0.98, 0.02, 1000, 0, NigPrior())
+    ThompsonAllocator.over(["a"], decay=1.0)  # no discount at all is allowed
+    ThompsonAllocator.over(["a", "b"], floor=0.5)  # a floor of exactly an equal share is allowed
+    ThompsonAllocator.over(["a", "b"], floor=0.0)
+    with pytest.raises(ValueError, match="decay"):
+        ThompsonAllocator.over(["a"], decay=1.01)
+    with pytest.raises(ValueError, match="floor"):
+        ThompsonAllocator.over(["a"], floor=-0.1)
+    alloc.update("a", 3)  # an int reward is recorded as a float, discounted by the allocator's decay
+    alloc.update("a", 1)
+    assert alloc.arms["a"].n == pytest.approx(1.98) and isinstance(alloc.arms["a"].mean, float)
+
+
+def test_draws_of_the_mean_follow_the_posterior_student_t() -> None:
+    prior = NigPrior(mu0=0.0, kappa0=1.0, alpha0=2.0, beta0=1.0)
+    alloc = ThompsonAllocator({"a": Arm(n=9.0, mean=2.0, m2=18.0), "b": Arm()}, prior=prior, seed=3)
+    draws = alloc.draw_means(200_000)
+    assert draws.shape == (200_000, 2)
+    mu, kappa, alpha, beta = alloc.arms["a"].posterior(prior)  # 1.8, 10, 6.5, 11.8
+    assert float(np.mean(draws[:, 0])) == pytest.approx(mu, abs=0.01)
+    # the marginal of the mean is a Student t: variance beta / ((alpha - 1) kappa)
+    assert float(np.var(draws[:, 0])) == pytest.approx(beta / ((alpha - 1.0) * kappa), rel=0.03)
+    assert float(np.var(draws[:, 1])) == pytest.approx(1.0 / (1.0 * 1.0), rel=0.1)
+
+
+def test_weights_are_the_floor_plus_the_free_share_times_the_win_frequency() -> None:
+    arms = {"a": Arm(n=3.0, mean=0.4, m2=1.0), "b": Arm(n=5.0, mean=0.1, m2=2.0), "c": Arm(n=2.0, mean=0.3, m2=0.5)}
+    alloc = ThompsonAllocator({k: Arm(**vars(v)) for k, v in arms.items()}, floor=0.1, samples=300, seed=8)
+    twin = ThompsonAllocator({k: Arm(**vars(v)) for k, v in arms.items()}, floor=0.1, samples=300, seed=8)
+    wins = np.bincount(np.argmax(twin.draw_means(300), axis=1), minlength=3) / 300
+    w = alloc.weights()
+    assert list(w) == ["a", "b", "c"]
+    assert [w[k] for k in "abc"] == pytest.approx(list(0.1 + 0.7 * wins), abs=1e-12)
+    assert 0 < wins.min()  # every arm won some draws: the test sees each term
+
+
+def test_a_dominant_arm_gets_everything_above_the_others_floors_and_is_chosen() -> None:
+    alloc = ThompsonAllocator({"lo": Arm(n=1e6, mean=-5.0, m2=1e3), "hi": Arm(n=1e6, mean=5.0, m2=1e3),
+                               "mid": Arm(n=1e6, mean=0.0, m2=1e3)}, floor=0.05, samples=200)
+    assert alloc.weights() == pytest.approx({"lo": 0.05, "hi": 0.9, "mid": 0.05}, abs=1e-12)
+    assert {alloc.choose() for _ in range(20)} == {"hi"}
+
+
+def test_same_seed_same_allocation_other_seed_another() -> None:
+    def weights(seed: int) -> dict[str, float]:
+        return ThompsonAllocator({"a": Arm(n=2.0, mean=0.1, m2=1.0), "b": Arm(n=2.0, mean=0.0, m2=1.0)},
+                                 samples=200, seed=seed).weights()
+
+    assert weights(4) == weights(4) and weights(4) != weights(5)
