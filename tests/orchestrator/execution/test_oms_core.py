@@ -256,3 +256,74 @@ def test_a_fresh_order_manager_loads_the_stored_order_behind_a_fill_with_its_ave
     assert [f.trade_id for f in again.collect_fills()] == ["t2"]
     rec = kit.store.order("s3")
     assert rec.status is OrderStatus.FILLED and rec.filled_quantity == Decimal(10) and rec.avg_price == Decimal(103)
+
+
+# -- brackets and combos: one venue request, at most once -----------------------------------------
+
+class LinkingVenue(FakeVenue):
+    """The fake venue holding brackets natively and taking combo orders (each one request)."""
+
+    native_brackets = True
+    native_oco = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[list[str]] = []  # the client ids of each linked/combo request
+
+    def _acks(self, orders: list[Order]) -> list[VenueOrder]:
+        self.requests.append([o.client_order_id for o in orders])
+        return [VenueOrder(o.client_order_id, f"v-{o.client_order_id}", o.instrument, o.side, o.quantity, Decimal(0),
+                           OrderStatus.ACCEPTED) for o in orders]
+
+    def submit_linked(self, group: Any) -> list[VenueOrder]:
+        return self._acks(group.orders)
+
+    def submit_combo(self, orders: list[Order], units: Decimal, net_limit: Decimal | None) -> list[VenueOrder]:
+        return self._acks(orders)
+
+
+def bracket(prefix: str) -> list[Order]:
+    from tradefleet.orchestrator.domain import OrderType
+
+    entry = order(f"{prefix}-e", "10")
+    tp = Order(f"{prefix}-tp", "bot-a", "AAPL", Side.SELL, Decimal(10), T0, OrderType.LIMIT, Decimal(110),
+               account=ACCT, reduce_only=True, parent_id=entry.client_order_id, oco_id=f"{prefix}-g")
+    sl = Order(f"{prefix}-sl", "bot-a", "AAPL", Side.SELL, Decimal(10), T0, OrderType.STOP, account=ACCT,
+               reduce_only=True, stop_price=Decimal(95), parent_id=entry.client_order_id, oco_id=f"{prefix}-g")
+    return [entry, tp, sl]
+
+
+@pytest.fixture
+def lkit(store: Any) -> Kit:
+    k = Kit(store)
+    k.venue = LinkingVenue()
+    k.oms = k.fresh()
+    return k
+
+
+def test_a_native_bracket_is_one_request_stored_as_native_and_never_sent_again(lkit: Kit) -> None:
+    legs = bracket("b")
+    acks = lkit.oms.submit_linked(legs)
+    assert [a.venue_order_id for a in acks if a is not None] == ["v-b-e", "v-b-tp", "v-b-sl"]
+    assert lkit.venue.requests == [["b-e", "b-tp", "b-sl"]]
+    for cid in ("b-e", "b-tp", "b-sl"):
+        rec = lkit.store.order(cid)
+        assert rec.status is OrderStatus.ACCEPTED and rec.reason == "native bracket at fakevenue"
+        assert rec.venue_order_id == f"v-{cid}"
+    assert lkit.oms.submit_linked(legs) == [None, None, None]
+    assert lkit.fresh().submit_linked(legs) == [None, None, None]
+    assert lkit.venue.requests == [["b-e", "b-tp", "b-sl"]] and lkit.venue.sent == []
+    assert lkit.kinds() == ["duplicate_intent", "duplicate_intent"]
+
+
+def test_a_combo_is_one_request_and_never_sent_again_nor_to_a_halted_account(lkit: Kit) -> None:
+    legs = [order("k1", "1"), order("k2", "1", instrument="MSFT", side=Side.SELL)]
+    acks = lkit.oms.submit_combo(legs, Decimal(1), Decimal("2.5"))
+    assert [a.venue_order_id for a in acks if a is not None] == ["v-k1", "v-k2"]
+    assert [lkit.store.order(c).status for c in ("k1", "k2")] == [OrderStatus.ACCEPTED, OrderStatus.ACCEPTED]
+    assert lkit.oms.submit_combo(legs, Decimal(1), Decimal("2.5")) == [None, None]
+    assert lkit.kinds() == ["duplicate_intent"]
+    lkit.oms.halt(ACCT, "operator stop")
+    assert lkit.oms.submit_combo([order("k3", "1"), order("k4", "1")], Decimal(1), None) == [None, None]
+    assert lkit.store.order("k3") is None and lkit.kinds()[-1] == "order_blocked"
+    assert lkit.venue.requests == [["k1", "k2"]]
