@@ -48,6 +48,12 @@ class FakeVenue:
         return VenueOrder(client_order_id, f"v-{client_order_id}", sent.instrument, sent.side, sent.quantity, done,
                           OrderStatus.FILLED if done >= sent.quantity else OrderStatus.PARTIALLY_FILLED)
 
+    def cancel(self, client_order_id: str) -> VenueOrder:
+        sent = next(o for o in self.sent if o.client_order_id == client_order_id)
+        done = self.cumulative.get(client_order_id, Decimal(0))
+        status = OrderStatus.FILLED if done >= sent.quantity else OrderStatus.CANCELED
+        return VenueOrder(client_order_id, f"v-{client_order_id}", sent.instrument, sent.side, sent.quantity, done, status)
+
     def open_orders(self) -> list[VenueOrder]:
         return []  # every order here is accepted, then filled only by the fills a test hands over
 
@@ -193,6 +199,18 @@ def test_a_late_fill_of_a_canceled_order_keeps_it_canceled(kit: Kit) -> None:
     kit.oms.collect_fills()
     rec = kit.store.order("x1")
     assert rec.status is OrderStatus.CANCELED and rec.filled_quantity == Decimal(3)
+
+
+def test_cancel_stores_canceled_only_when_the_venue_confirms(kit: Kit) -> None:
+    kit.oms.submit(order("n1", "10"))
+    assert kit.oms.cancel("n1") is True
+    assert kit.store.order("n1").status is OrderStatus.CANCELED
+    assert kit.oms.cancel("n1") is False              # no longer open
+    assert kit.oms.cancel("never-placed") is False
+    kit.oms.submit(order("n2", "10"))
+    kit.venue.cumulative["n2"] = Decimal(10)          # it filled at the venue before the cancel arrived
+    assert kit.oms.cancel("n2") is False
+    assert kit.store.order("n2").status is OrderStatus.ACCEPTED
 
 
 # -- overfills hold entries ------------------------------------------------------------------------
