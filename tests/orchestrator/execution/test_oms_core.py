@@ -345,3 +345,21 @@ def test_a_combo_is_one_request_and_never_sent_again_nor_to_a_halted_account(lki
     assert lkit.oms.submit_combo([order("k3", "1"), order("k4", "1")], Decimal(1), None) == [None, None]
     assert lkit.store.order("k3") is None and lkit.kinds()[-1] == "order_blocked"
     assert lkit.venue.requests == [["k1", "k2"]]
+
+
+def test_an_emulated_brackets_exits_wait_for_the_entry_fill_then_go_out_or_arm(store: Any) -> None:
+    from tradefleet.orchestrator.domain import OrderType
+
+    k = Kit(store)
+    k.venue.native_types = frozenset({OrderType.MARKET, OrderType.LIMIT})  # type: ignore[attr-defined]  # no stops
+    k.oms = k.fresh()
+    acks = k.oms.submit_linked(bracket("m"))
+    assert all(a is not None for a in acks)
+    assert [o.client_order_id for o in k.venue.sent] == ["m-e"]  # the exits wait for the entry's fill
+    assert k.store.order("m-tp").reason.startswith("emulated: waiting for m-e to fill")
+    assert not k.oms.emulator.held["m-sl"].armed
+    k.fill("m-e", "t1", "10", "100")
+    k.oms.collect_fills()
+    assert [o.client_order_id for o in k.venue.sent] == ["m-e", "m-tp"]  # the limit take-profit goes to the venue
+    assert k.oms.emulator.held["m-sl"].armed                            # the stop the venue lacks is armed here
+    assert k.store.order("m-e").status is OrderStatus.FILLED
