@@ -596,3 +596,16 @@ def test_favourable_first_does_not_depend_on_the_order_of_the_exits() -> None:
     _, states = match_book([entry, sl, tp], bar(1, 100, 101, 99, 100), CFG)
     fills, _ = match_book(states, bar(2, 100, 115, 90, 100), CFG)
     assert [(f.client_order_id, f.price) for f in fills] == [("sl", D(95))]
+
+
+def test_the_matchers_values_are_immutable() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from tradefleet.orchestrator.execution.fill_model import MatchFill, TradePrint
+
+    values = [(CFG, "spread_bps", 1.0), (OrderState.new(order()), "filled", D(1)),
+              (MatchFill("o", D(1), D(1), "maker", 1, "limit"), "price", D(2)),
+              (QuoteTick("X", 1, 0.4, 0.5), "bid", 0.1), (TradePrint("X", 1, 0.4, 1.0), "size", 2.0)]
+    for value, field, new in values:
+        with pytest.raises(FrozenInstanceError):
+            setattr(value, field, new)

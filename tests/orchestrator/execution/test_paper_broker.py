@@ -543,3 +543,15 @@ def test_a_prediction_contract_without_a_recorded_book_fills_at_once_at_its_quot
     b.submit(order("k1", Side.BUY, "10", now(m, "KX"), symbol="KX"))
     (f,) = b.poll_fills()  # now, at the last close (no spread here), not at the next bar
     assert (f.quantity, f.price) == (D(10), D("0.4"))
+
+
+def test_canceling_one_entry_leaves_the_waiting_children_of_another() -> None:
+    m = ohlc_market([(100, 101, 99, 100)])
+    b = PaperBroker(m, SimClock(0), D("10000"), NO_COSTS)
+    t = now(m)
+    for e in ("e1", "e2"):
+        b.submit(order(e, Side.BUY, "1", t, order_type=OrderType.LIMIT, limit_price=D(90)))
+        b.submit(order(f"{e}-sl", Side.SELL, "1", t, order_type=OrderType.STOP, stop_price=D(80), parent_id=e))
+    b.cancel("e1")
+    assert [u.client_order_id for u in b.poll_updates()] == ["e1-sl"]
+    assert sorted(o.client_order_id for o in b.open_orders()) == ["e2", "e2-sl"]

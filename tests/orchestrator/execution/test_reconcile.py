@@ -398,6 +398,7 @@ def test_a_foreign_open_order_is_adopted_as_external_with_an_alert(store: Any) -
     assert alert.message == "open order V900 (sell 3 MSFT) was not placed by tradefleet; adopted as EXTERNAL"
     assert alert.account == "acct" and alert.ts_ns == T0 + 42
     assert store.order("tf-own").status is OrderStatus.ACCEPTED
+    assert store.order("tf-own").ts_updated == T0  # the venue agrees: the record is not rewritten
     assert k.rec.run("acct").changes == 0
 
 
@@ -627,3 +628,39 @@ def test_a_conflict_in_an_instrument_the_store_holds_flat_books_the_venues_whole
     report = k.rec.run("acct")
     assert report.halted is None and report.fills == 1
     assert stored_positions(store, "acct") == {"AAPL": D(-10)}
+
+
+def test_a_partly_filled_order_the_venue_canceled_is_settled_canceled_and_keeps_its_fill(store: Any) -> None:
+    k = kit_with(store)
+    venue = k.venues["acct"]
+    k.oms.submit(k.order("tf-pc"))
+    venue.execute("tf-pc", D(4), D(100), "t1")  # filled in part, then canceled, while this process was down
+    venue.cancel("tf-pc")
+    k.restart()
+    report = k.rec.run("acct")
+    assert report.settled == [("tf-pc", "accepted", "canceled")] and report.fills == 1
+    rec = store.order("tf-pc")
+    assert (rec.status, rec.filled_quantity, rec.avg_price) == (OrderStatus.CANCELED, D(4), D(100))
+
+
+def test_a_booked_partial_fill_the_venue_then_canceled_is_settled_canceled(store: Any) -> None:
+    k = kit_with(store)
+    venue = k.venues["acct"]
+    k.oms.submit(k.order("tf-pc"))
+    venue.execute("tf-pc", D(4), D(100), "t1")
+    k.oms.collect_fills("acct")
+    venue.cancel("tf-pc")
+    report = k.rec.run("acct")
+    assert report.settled == [("tf-pc", "partially_filled", "canceled")] and report.fills == 0
+    assert store.order("tf-pc").status is OrderStatus.CANCELED
+
+
+def test_an_accepted_order_partly_filled_at_the_venue_is_settled_partly_filled(store: Any) -> None:
+    k = kit_with(store)
+    venue = k.venues["acct"]
+    k.oms.submit(k.order("tf-pp"))
+    venue.execute("tf-pp", D(4), D(100), "t1")
+    k.restart()
+    report = k.rec.run("acct")
+    assert report.settled == [("tf-pp", "accepted", "partially_filled")] and report.fills == 1
+    assert store.order("tf-pp").status is OrderStatus.PARTIALLY_FILLED
