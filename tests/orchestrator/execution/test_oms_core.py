@@ -363,3 +363,27 @@ def test_an_emulated_brackets_exits_wait_for_the_entry_fill_then_go_out_or_arm(s
     assert [o.client_order_id for o in k.venue.sent] == ["m-e", "m-tp"]  # the limit take-profit goes to the venue
     assert k.oms.emulator.held["m-sl"].armed                            # the stop the venue lacks is armed here
     assert k.store.order("m-e").status is OrderStatus.FILLED
+
+
+# -- the intent is durable before the send ---------------------------------------------------------
+
+def test_inside_a_batch_the_intent_is_committed_before_the_venue_sees_the_order(store: Any, tmp_path: Any) -> None:
+    from tradefleet.orchestrator.store import Store
+
+    k = Kit(store)
+    seen: list[object] = []
+    other = Store.open(f"sqlite:///{tmp_path / 'tf.db'}")  # another process's view: committed rows only
+    real_submit = k.venue.submit
+
+    def witnessed(o: Order) -> VenueOrder:
+        rec = other.order(o.client_order_id)
+        seen.append(rec.status if rec is not None else None)
+        return real_submit(o)
+
+    k.venue.submit = witnessed  # type: ignore[method-assign]
+    try:
+        with store.batch():
+            assert k.oms.submit(order("w1")) is not None
+        assert seen == [OrderStatus.INTENT]
+    finally:
+        other.close()
