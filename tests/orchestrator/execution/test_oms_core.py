@@ -363,6 +363,10 @@ def test_an_emulated_brackets_exits_wait_for_the_entry_fill_then_go_out_or_arm(s
     assert [o.client_order_id for o in k.venue.sent] == ["m-e", "m-tp"]  # the limit take-profit goes to the venue
     assert k.oms.emulator.held["m-sl"].armed                            # the stop the venue lacks is armed here
     assert k.store.order("m-e").status is OrderStatus.FILLED
+    again = k.fresh()                                                  # a restart re-arms the held stop
+    again.restore(k.store.orders(), k.store.fills())
+    assert set(again.emulator.held) == {"m-sl"} and again.emulator.held["m-sl"].armed
+    assert [o.client_order_id for o in k.venue.sent] == ["m-e", "m-tp"]  # nothing resent
 
 
 # -- the intent is durable before the send ---------------------------------------------------------
