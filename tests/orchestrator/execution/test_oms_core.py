@@ -89,8 +89,8 @@ class Kit:
 
 
 def order(cid: str, qty: str = "10", *, instrument: str = "AAPL", reduce_only: bool = False,
-          side: Side = Side.BUY) -> Order:
-    return Order(cid, "bot-a", instrument, side, Decimal(qty), T0, account=ACCT, reduce_only=reduce_only)
+          side: Side = Side.BUY, bot: str = "bot-a") -> Order:
+    return Order(cid, bot, instrument, side, Decimal(qty), T0, account=ACCT, reduce_only=reduce_only)
 
 
 @pytest.fixture
@@ -216,7 +216,7 @@ def test_cancel_stores_canceled_only_when_the_venue_confirms(kit: Kit) -> None:
 # -- overfills hold entries ------------------------------------------------------------------------
 
 def test_a_fill_past_the_orders_quantity_holds_entries_until_released(kit: Kit) -> None:
-    kit.oms.submit(order("o1", "10"))
+    kit.oms.submit(order("o1", "10", bot="trend"))     # a bot name that sorts after "external"
     kit.fill("o1", "t1", "10", "100")
     kit.fill("o1", "t2", "1", "100")                  # one more than was ordered
     assert [f.trade_id for f in kit.oms.collect_fills()] == ["t1"]
@@ -353,8 +353,20 @@ def test_an_emulated_brackets_exits_wait_for_the_entry_fill_then_go_out_or_arm(s
     k = Kit(store)
     k.venue.native_types = frozenset({OrderType.MARKET, OrderType.LIMIT})  # type: ignore[attr-defined]  # no stops
     k.oms = k.fresh()
+    stored_at_entry_send: list[bool] = []
+    real_submit = k.venue.submit
+
+    def witnessed(o: Order) -> VenueOrder:
+        if o.client_order_id == "m-e":  # a crash here must leave the exits stored, to protect the entry's fill
+            stored_at_entry_send.extend(k.store.order(c) is not None for c in ("m-tp", "m-sl"))
+        return real_submit(o)
+
+    k.venue.submit = witnessed  # type: ignore[method-assign]
     acks = k.oms.submit_linked(bracket("m"))
     assert all(a is not None for a in acks)
+    assert stored_at_entry_send == [True, True]
+    held_ack = acks[2]
+    assert held_ack is not None and held_ack.venue_order_id == "" and held_ack.filled_quantity == 0
     assert [o.client_order_id for o in k.venue.sent] == ["m-e"]  # the exits wait for the entry's fill
     assert k.store.order("m-tp").reason.startswith("emulated: waiting for m-e to fill")
     assert not k.oms.emulator.held["m-sl"].armed
@@ -391,3 +403,14 @@ def test_inside_a_batch_the_intent_is_committed_before_the_venue_sees_the_order(
         assert seen == [OrderStatus.INTENT]
     finally:
         other.close()
+
+
+def test_a_fill_without_a_client_id_never_books_to_another_accounts_order_with_that_venue_id(kit: Kit) -> None:
+    other = Order("y1", "bot-a", "AAPL", Side.BUY, Decimal(3), T0, account="zz")  # an account sorting after ours
+    kit.store.record_order_intent(other)
+    kit.store.update_order("y1", OrderStatus.ACCEPTED, venue_order_id="v-shared", ts_ns=T0)
+    kit.venue.fills.append(Fill("", FakeVenue.name, "v-shared", "t1", "AAPL", Side.BUY, Decimal(3), Decimal(20),
+                                Decimal(0), T0, T0))
+    kit.oms.collect_fills()
+    assert kit.store.order("y1").filled_quantity == 0
+    assert kit.store.order("ext-fakevenue-v-shared").status is OrderStatus.EXTERNAL
