@@ -340,7 +340,7 @@ def test_a_combo_is_one_request_and_never_sent_again_nor_to_a_halted_account(lki
     assert [a.venue_order_id for a in acks if a is not None] == ["v-k1", "v-k2"]
     assert [lkit.store.order(c).status for c in ("k1", "k2")] == [OrderStatus.ACCEPTED, OrderStatus.ACCEPTED]
     assert lkit.oms.submit_combo(legs, Decimal(1), Decimal("2.5")) == [None, None]
-    assert lkit.kinds() == ["duplicate_intent"]
+    assert lkit.kinds() == ["duplicate_intent"] and lkit.alerts[0].message.startswith("combo k1 ")
     lkit.oms.halt(ACCT, "operator stop")
     assert lkit.oms.submit_combo([order("k3", "1"), order("k4", "1")], Decimal(1), None) == [None, None]
     assert lkit.store.order("k3") is None and lkit.kinds()[-1] == "order_blocked"
@@ -379,6 +379,15 @@ def test_an_emulated_brackets_exits_wait_for_the_entry_fill_then_go_out_or_arm(s
     again.restore(k.store.orders(), k.store.fills())
     assert set(again.emulator.held) == {"m-sl"} and again.emulator.held["m-sl"].armed
     assert [o.client_order_id for o in k.venue.sent] == ["m-e", "m-tp"]  # nothing resent
+    from tradefleet.orchestrator.domain import Bar
+
+    k.clock.set_ns(T0 + 60 * 10**9)
+    k.oms.on_bar(Bar("AAPL", T0 + 60 * 10**9, 99.0, 99.5, 94.0, 94.5, 1000.0))  # trades through the stop at 95
+    release = k.venue.sent[-1]
+    assert release.client_order_id != "m-sl" and release.quantity == 10 and release.side is Side.SELL
+    assert release.order_type is OrderType.MARKET and release.reduce_only
+    assert k.store.order("m-sl").status is OrderStatus.CANCELED and "triggered" in k.store.order("m-sl").reason
+    assert k.store.order("m-tp").status is OrderStatus.CANCELED  # its OCO sibling, held at the venue
 
 
 # -- the intent is durable before the send ---------------------------------------------------------
@@ -414,3 +423,19 @@ def test_a_fill_without_a_client_id_never_books_to_another_accounts_order_with_t
     kit.oms.collect_fills()
     assert kit.store.order("y1").filled_quantity == 0
     assert kit.store.order("ext-fakevenue-v-shared").status is OrderStatus.EXTERNAL
+
+
+def test_a_day_order_at_a_venue_without_day_orders_goes_out_gtc_and_its_expiry_is_watched_across_a_restart(
+        kit: Kit) -> None:
+    from tradefleet.orchestrator.domain import OrderType, TimeInForce
+
+    kit.venue.native_tif = frozenset({TimeInForce.GTC})  # type: ignore[attr-defined]
+    kit.oms = kit.fresh()
+    day = Order("dy1", "bot-a", "AAPL", Side.BUY, Decimal(5), T0, OrderType.LIMIT, Decimal(90), account=ACCT,
+                time_in_force=TimeInForce.DAY)
+    assert kit.oms.submit(day) is not None
+    assert kit.venue.sent[-1].time_in_force is TimeInForce.GTC
+    assert "dy1" in kit.oms.emulator.expiries
+    again = kit.fresh()
+    again.restore(kit.store.orders(), kit.store.fills())
+    assert set(again.emulator.expiries) == {"dy1"}
