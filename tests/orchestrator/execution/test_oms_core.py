@@ -378,6 +378,7 @@ def test_an_emulated_brackets_exits_wait_for_the_entry_fill_then_go_out_or_arm(s
     again = k.fresh()                                                  # a restart re-arms the held stop
     again.restore(k.store.orders(), k.store.fills())
     assert set(again.emulator.held) == {"m-sl"} and again.emulator.held["m-sl"].armed
+    assert "m-tp" in again.emulator.oco.get("m-g", set())            # the venue-held exit is linked again
     assert [o.client_order_id for o in k.venue.sent] == ["m-e", "m-tp"]  # nothing resent
     from tradefleet.orchestrator.domain import Bar
 
@@ -439,3 +440,30 @@ def test_a_day_order_at_a_venue_without_day_orders_goes_out_gtc_and_its_expiry_i
     again = kit.fresh()
     again.restore(kit.store.orders(), kit.store.fills())
     assert set(again.emulator.expiries) == {"dy1"}
+
+
+def test_a_native_brackets_lost_reply_leaves_every_leg_unknown_and_nothing_resent(lkit: Kit) -> None:
+    def lost(group: Any) -> list[VenueOrder]:
+        lkit.venue.requests.append([o.client_order_id for o in group.orders])
+        raise ConnectionError("connection reset")
+
+    lkit.venue.submit_linked = lost  # type: ignore[method-assign]
+    assert lkit.oms.submit_linked(bracket("u")) == [None, None, None]
+    assert [lkit.store.order(c).status for c in ("u-e", "u-tp", "u-sl")] == [OrderStatus.UNKNOWN] * 3
+    assert lkit.kinds() == ["order_unknown"]
+    assert lkit.oms.submit_linked(bracket("u")) == [None, None, None]
+    assert lkit.venue.requests == [["u-e", "u-tp", "u-sl"]]
+
+
+def test_a_filled_entrys_exits_go_out_once_as_the_venues_own_oco_pair(store: Any) -> None:
+    k = Kit(store)
+    k.venue = LinkingVenue()
+    k.venue.native_brackets = False  # type: ignore[misc]  # OCO pairs, but no brackets
+    k.oms = k.fresh()
+    k.oms.submit_linked(bracket("p"))
+    assert [o.client_order_id for o in k.venue.sent] == ["p-e"] and k.venue.requests == []
+    k.fill("p-e", "t1", "10", "100")
+    k.oms.collect_fills()
+    assert k.venue.requests == [["p-tp", "p-sl"]]      # one request, the pair
+    assert [o.client_order_id for o in k.venue.sent] == ["p-e"]  # and neither exit sent on its own as well
+    assert k.store.order("p-sl").reason == "native oco at fakevenue"
