@@ -570,3 +570,13 @@ def test_an_option_limit_resting_below_the_ask_fills_when_the_quote_comes_to_it(
     b.on_bar(m.put_quote(OPT, 10_000, 0.40, 0.50))  # the ask comes down to the limit
     (f,) = b.poll_fills()
     assert (f.client_order_id, f.price) == ("ol", D("0.5"))
+
+
+def test_instruments_of_the_paper_venue_pay_the_configured_fee_not_a_schedule() -> None:
+    m = ohlc_market([(100, 100, 100, 100), (100, 100, 100, 100)])
+    venue = "".join(["pa", "per"])  # as read from a config file: equal to "paper", not the same object
+    b = PaperBroker(m, SimClock(0), D("1e6"), PaperCosts(slippage_bps=0, fee_bps=100, impact_bps_per_pct_volume=0),
+                    instruments={"X": Instrument("X", AssetClass.EQUITY, venue=venue)})
+    b.submit(order("c1", Side.BUY, "10", now(m)))
+    (f,) = step(b, m, 1)
+    assert f.fee == D("10.00")  # 100 bps of 1000, not the paper schedule's 1 bp
