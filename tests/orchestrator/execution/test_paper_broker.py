@@ -580,3 +580,10 @@ def test_instruments_of_the_paper_venue_pay_the_configured_fee_not_a_schedule() 
     b.submit(order("c1", Side.BUY, "10", now(m)))
     (f,) = step(b, m, 1)
     assert f.fee == D("10.00")  # 100 bps of 1000, not the paper schedule's 1 bp
+
+
+def test_a_limit_crossing_a_recorded_book_takes_the_ask_at_once() -> None:
+    m, t0 = _book_market([(0.40, 0.45)])
+    b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
+    vo = b.submit(order("x", Side.BUY, "10", t0 + 10, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.46")))
+    assert (vo.status, vo.avg_price) == (OrderStatus.FILLED, D("0.45")) and not b.has_resting_orders()
