@@ -76,3 +76,23 @@ def test_a_bots_open_positions_use_up_its_declared_budget_and_a_flip_gives_its_c
     rig.clock.advance(60)
     dec, qty = rig.go("a", "X", S, fill=False)  # the close frees its 40,000 again
     assert (dec.reason, qty) == ("max_position", Decimal(-800))
+
+
+def test_only_a_buy_is_capped_by_the_cash_it_can_spend() -> None:
+    rig = Rig(_cfg(allow_short=True, gross_exposure_pct=2.0, correlation={"cluster_cap_pct": 2.0}),
+              {"X": [100.0] * 60, "Y": [50.0] * 60, "Z": [20.0] * 60})
+    rig.pf.fill("z", "Y", Decimal(1_900))  # 95,000 of Y bought: 5,000 cash left, equity 100,000
+    dec, qty = rig.go("a", "X", L, fill=False)
+    assert (dec.reason, qty) == ("cash", Decimal(50))
+    dec, qty = rig.go("b", "Z", S, fill=False)  # a short spends no cash: its full 10,000
+    assert (dec.reason, qty) == ("sized", Decimal(-500))
+
+
+def test_a_flip_whose_new_side_sizes_to_nothing_still_closes() -> None:
+    rig = Rig(_cfg(allow_short=True, max_trades_per_day=2))
+    rig.go("a", "X", L)
+    dec, qty = rig.go("a", "X", S, fleet_weight=0.0)
+    assert (dec.verdict.value, dec.reason, qty) == ("resize", "fleet_weight_zero_exit_only", Decimal(-100))
+    dec, qty = rig.go("b", "Y", L, fleet_weight=0.0)  # refused outright: not an entry of the day
+    assert (dec.reason, qty) == ("fleet_weight_zero", 0)
+    assert rig.go("c", "Y", L)[0].reason == "sized"  # the second (and last) entry of the day

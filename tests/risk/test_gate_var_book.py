@@ -26,3 +26,24 @@ def test_an_entry_after_an_unfilled_approval_is_sized_as_if_that_order_had_fille
     assert dec.reason == "var_limit" and qty == qty_b
     alone = Rig(_cfg(var=VAR), _closes()).go("b", "B", Direction.LONG, fill=False)[1]
     assert alone != qty_b  # A's position does change what fits
+
+
+def test_a_flips_new_side_gets_the_var_room_of_a_fresh_entry() -> None:
+    # the close is applied first, in full: what is left is the new side alone
+    cfg = _cfg(allow_short=True, var=VAR)
+    fresh = Rig(cfg, _closes()).go("b", "A", Direction.SHORT, fill=False)
+    rig = Rig(cfg, _closes())
+    held = -3 * fresh[1]  # a long three times that short's size
+    rig.pf.fill("a", "A", held)
+    dec, qty = rig.go("a", "A", Direction.SHORT, fill=False)
+    assert (fresh[0].reason, dec.reason) == ("var_limit", "var_limit")
+    assert qty == -held + fresh[1]  # close the long, then the same short
+
+
+def test_var_binds_even_when_it_trims_less_than_one_currency_unit() -> None:
+    loose = {**VAR, "var95_pct": 1}
+    small = {"fleet_weight": 0.05}  # a 500 order: the limit's bisection trims it by under one unit
+    after = Rig(_cfg(var=loose), _closes()).go("a", "A", Direction.LONG, fill=False, **small)[0].data["var"]["after"]
+    tight = {**VAR, "var95_pct": max(after["historical_var95"], after["parametric_var95"]) * (1 - 1e-6)}
+    dec, _ = Rig(_cfg(var=tight), _closes()).go("a", "A", Direction.LONG, fill=False, **small)
+    assert dec.reason == "var_limit" and 499.0 < dec.data["desired"] * dec.data["var"]["fraction"] < 500.0
