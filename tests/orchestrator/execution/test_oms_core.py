@@ -263,6 +263,10 @@ def test_a_fill_without_a_client_id_books_to_our_order_by_its_venue_id(kit: Kit)
     assert rec.status is OrderStatus.FILLED and rec.filled_quantity == Decimal(5)
     assert [f.client_order_id for f in kit.store.fills("b1")] == ["b1"]
     assert kit.booked == [("b1", "t1")]
+    kit.oms.submit(order("b2", "5"))
+    kit.fill("b2", "t2", "5", "10", venue_cid="")
+    assert len(kit.fresh().collect_fills()) == 1      # a restarted manager finds it by the stored venue id
+    assert kit.store.order("b2").status is OrderStatus.FILLED
 
 
 def test_a_fresh_order_manager_loads_the_stored_order_behind_a_fill_with_its_average(kit: Kit) -> None:
@@ -287,6 +291,7 @@ class LinkingVenue(FakeVenue):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[list[str]] = []  # the client ids of each linked/combo request
+        self.linked: list[list[str]] = []
 
     def _acks(self, orders: list[Order]) -> list[VenueOrder]:
         self.requests.append([o.client_order_id for o in orders])
@@ -298,6 +303,9 @@ class LinkingVenue(FakeVenue):
 
     def submit_combo(self, orders: list[Order], units: Decimal, net_limit: Decimal | None) -> list[VenueOrder]:
         return self._acks(orders)
+
+    def link(self, group: Any) -> None:  # a restart hands back the native groups still open
+        self.linked.append([o.client_order_id for o in group.orders])
 
 
 def bracket(prefix: str) -> list[Order]:
@@ -332,6 +340,10 @@ def test_a_native_bracket_is_one_request_stored_as_native_and_never_sent_again(l
     assert lkit.fresh().submit_linked(legs) == [None, None, None]
     assert lkit.venue.requests == [["b-e", "b-tp", "b-sl"]] and lkit.venue.sent == []
     assert lkit.kinds() == ["duplicate_intent", "duplicate_intent"]
+    again = lkit.fresh()
+    again.restore(lkit.store.orders(), lkit.store.fills())
+    assert lkit.venue.linked == [["b-e", "b-tp", "b-sl"]]  # the venue knows the legs again; nothing resent
+    assert lkit.venue.requests == [["b-e", "b-tp", "b-sl"]]
 
 
 def test_a_combo_is_one_request_and_never_sent_again_nor_to_a_halted_account(lkit: Kit) -> None:
