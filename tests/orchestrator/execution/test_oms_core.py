@@ -479,3 +479,12 @@ def test_a_filled_entrys_exits_go_out_once_as_the_venues_own_oco_pair(store: Any
     assert k.venue.requests == [["p-tp", "p-sl"]]      # one request, the pair
     assert [o.client_order_id for o in k.venue.sent] == ["p-e"]  # and neither exit sent on its own as well
     assert k.store.order("p-sl").reason == "native oco at fakevenue"
+
+
+def test_an_order_for_an_account_without_a_broker_is_refused_by_name_and_not_stored(kit: Kit) -> None:
+    from tradefleet.orchestrator.errors import PluginError
+
+    stray = Order("a1", "bot-a", "AAPL", Side.BUY, Decimal(1), T0, account="nowhere")
+    with pytest.raises(PluginError, match="no broker for account 'nowhere' \\(have: acct\\)"):
+        kit.oms.submit(stray)
+    assert kit.store.order("a1") is None and kit.venue.sent == []
