@@ -488,3 +488,15 @@ def test_an_order_for_an_account_without_a_broker_is_refused_by_name_and_not_sto
     with pytest.raises(PluginError, match="no broker for account 'nowhere' \\(have: acct\\)"):
         kit.oms.submit(stray)
     assert kit.store.order("a1") is None and kit.venue.sent == []
+
+
+def test_a_stored_halt_is_picked_up_by_a_restarted_manager_and_a_stored_resume_lifts_it(kit: Kit) -> None:
+    kit.oms.halt(ACCT, "auth failed")
+    again = kit.fresh()
+    again.load_halts()
+    assert again.halted == {ACCT: "auth failed"}
+    assert again.submit(order("lh1")) is None and kit.venue.sent == []
+    kit.store.set_control(f"account:{ACCT}", halted=False, reason="operator resumed", actor="op", ts_ns=T0)
+    again.load_halts()
+    assert again.halted == {}
+    assert again.submit(order("lh2")) is not None
