@@ -500,3 +500,13 @@ def test_a_stored_halt_is_picked_up_by_a_restarted_manager_and_a_stored_resume_l
     again.load_halts()
     assert again.halted == {}
     assert again.submit(order("lh2")) is not None
+
+
+def test_a_native_bracket_into_a_held_instrument_is_not_stored_or_sent(lkit: Kit) -> None:
+    lkit.oms.submit(order("hb0", "1"))
+    lkit.fill("hb0", "t1", "1", "100")
+    lkit.fill("hb0", "t2", "1", "100")               # an overfill: entries in AAPL held
+    lkit.oms.collect_fills()
+    assert lkit.oms.submit_linked(bracket("hb")) == [None, None, None]
+    assert lkit.kinds()[-1] == "entry_held" and lkit.venue.requests == []
+    assert lkit.store.order("hb-e") is None
