@@ -48,6 +48,12 @@ class FakeVenue:
         return VenueOrder(client_order_id, f"v-{client_order_id}", sent.instrument, sent.side, sent.quantity, done,
                           OrderStatus.FILLED if done >= sent.quantity else OrderStatus.PARTIALLY_FILLED)
 
+    def cancel(self, client_order_id: str) -> VenueOrder:
+        sent = next(o for o in self.sent if o.client_order_id == client_order_id)
+        done = self.cumulative.get(client_order_id, Decimal(0))
+        status = OrderStatus.FILLED if done >= sent.quantity else OrderStatus.CANCELED
+        return VenueOrder(client_order_id, f"v-{client_order_id}", sent.instrument, sent.side, sent.quantity, done, status)
+
     def open_orders(self) -> list[VenueOrder]:
         return []  # every order here is accepted, then filled only by the fills a test hands over
 
@@ -83,8 +89,8 @@ class Kit:
 
 
 def order(cid: str, qty: str = "10", *, instrument: str = "AAPL", reduce_only: bool = False,
-          side: Side = Side.BUY) -> Order:
-    return Order(cid, "bot-a", instrument, side, Decimal(qty), T0, account=ACCT, reduce_only=reduce_only)
+          side: Side = Side.BUY, bot: str = "bot-a") -> Order:
+    return Order(cid, bot, instrument, side, Decimal(qty), T0, account=ACCT, reduce_only=reduce_only)
 
 
 @pytest.fixture
@@ -195,10 +201,22 @@ def test_a_late_fill_of_a_canceled_order_keeps_it_canceled(kit: Kit) -> None:
     assert rec.status is OrderStatus.CANCELED and rec.filled_quantity == Decimal(3)
 
 
+def test_cancel_stores_canceled_only_when_the_venue_confirms(kit: Kit) -> None:
+    kit.oms.submit(order("n1", "10"))
+    assert kit.oms.cancel("n1") is True
+    assert kit.store.order("n1").status is OrderStatus.CANCELED
+    assert kit.oms.cancel("n1") is False              # no longer open
+    assert kit.oms.cancel("never-placed") is False
+    kit.oms.submit(order("n2", "10"))
+    kit.venue.cumulative["n2"] = Decimal(10)          # it filled at the venue before the cancel arrived
+    assert kit.oms.cancel("n2") is False
+    assert kit.store.order("n2").status is OrderStatus.ACCEPTED
+
+
 # -- overfills hold entries ------------------------------------------------------------------------
 
 def test_a_fill_past_the_orders_quantity_holds_entries_until_released(kit: Kit) -> None:
-    kit.oms.submit(order("o1", "10"))
+    kit.oms.submit(order("o1", "10", bot="trend"))     # a bot name that sorts after "external"
     kit.fill("o1", "t1", "10", "100")
     kit.fill("o1", "t2", "1", "100")                  # one more than was ordered
     assert [f.trade_id for f in kit.oms.collect_fills()] == ["t1"]
@@ -245,6 +263,10 @@ def test_a_fill_without_a_client_id_books_to_our_order_by_its_venue_id(kit: Kit)
     assert rec.status is OrderStatus.FILLED and rec.filled_quantity == Decimal(5)
     assert [f.client_order_id for f in kit.store.fills("b1")] == ["b1"]
     assert kit.booked == [("b1", "t1")]
+    kit.oms.submit(order("b2", "5"))
+    kit.fill("b2", "t2", "5", "10", venue_cid="")
+    assert len(kit.fresh().collect_fills()) == 1      # a restarted manager finds it by the stored venue id
+    assert kit.store.order("b2").status is OrderStatus.FILLED
 
 
 def test_a_fresh_order_manager_loads_the_stored_order_behind_a_fill_with_its_average(kit: Kit) -> None:
@@ -256,3 +278,225 @@ def test_a_fresh_order_manager_loads_the_stored_order_behind_a_fill_with_its_ave
     assert [f.trade_id for f in again.collect_fills()] == ["t2"]
     rec = kit.store.order("s3")
     assert rec.status is OrderStatus.FILLED and rec.filled_quantity == Decimal(10) and rec.avg_price == Decimal(103)
+
+
+# -- brackets and combos: one venue request, at most once -----------------------------------------
+
+class LinkingVenue(FakeVenue):
+    """The fake venue holding brackets natively and taking combo orders (each one request)."""
+
+    native_brackets = True
+    native_oco = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[list[str]] = []  # the client ids of each linked/combo request
+        self.linked: list[list[str]] = []
+
+    def _acks(self, orders: list[Order]) -> list[VenueOrder]:
+        self.requests.append([o.client_order_id for o in orders])
+        return [VenueOrder(o.client_order_id, f"v-{o.client_order_id}", o.instrument, o.side, o.quantity, Decimal(0),
+                           OrderStatus.ACCEPTED) for o in orders]
+
+    def submit_linked(self, group: Any) -> list[VenueOrder]:
+        return self._acks(group.orders)
+
+    def submit_combo(self, orders: list[Order], units: Decimal, net_limit: Decimal | None) -> list[VenueOrder]:
+        return self._acks(orders)
+
+    def link(self, group: Any) -> None:  # a restart hands back the native groups still open
+        self.linked.append([o.client_order_id for o in group.orders])
+
+
+def bracket(prefix: str) -> list[Order]:
+    from tradefleet.orchestrator.domain import OrderType
+
+    entry = order(f"{prefix}-e", "10")
+    tp = Order(f"{prefix}-tp", "bot-a", "AAPL", Side.SELL, Decimal(10), T0, OrderType.LIMIT, Decimal(110),
+               account=ACCT, reduce_only=True, parent_id=entry.client_order_id, oco_id=f"{prefix}-g")
+    sl = Order(f"{prefix}-sl", "bot-a", "AAPL", Side.SELL, Decimal(10), T0, OrderType.STOP, account=ACCT,
+               reduce_only=True, stop_price=Decimal(95), parent_id=entry.client_order_id, oco_id=f"{prefix}-g")
+    return [entry, tp, sl]
+
+
+@pytest.fixture
+def lkit(store: Any) -> Kit:
+    k = Kit(store)
+    k.venue = LinkingVenue()
+    k.oms = k.fresh()
+    return k
+
+
+def test_a_native_bracket_is_one_request_stored_as_native_and_never_sent_again(lkit: Kit) -> None:
+    legs = bracket("b")
+    acks = lkit.oms.submit_linked(legs)
+    assert [a.venue_order_id for a in acks if a is not None] == ["v-b-e", "v-b-tp", "v-b-sl"]
+    assert lkit.venue.requests == [["b-e", "b-tp", "b-sl"]]
+    for cid in ("b-e", "b-tp", "b-sl"):
+        rec = lkit.store.order(cid)
+        assert rec.status is OrderStatus.ACCEPTED and rec.reason == "native bracket at fakevenue"
+        assert rec.venue_order_id == f"v-{cid}"
+    assert lkit.oms.submit_linked(legs) == [None, None, None]
+    assert lkit.fresh().submit_linked(legs) == [None, None, None]
+    assert lkit.venue.requests == [["b-e", "b-tp", "b-sl"]] and lkit.venue.sent == []
+    assert lkit.kinds() == ["duplicate_intent", "duplicate_intent"]
+    again = lkit.fresh()
+    again.restore(lkit.store.orders(), lkit.store.fills())
+    assert lkit.venue.linked == [["b-e", "b-tp", "b-sl"]]  # the venue knows the legs again; nothing resent
+    assert lkit.venue.requests == [["b-e", "b-tp", "b-sl"]]
+
+
+def test_a_combo_is_one_request_and_never_sent_again_nor_to_a_halted_account(lkit: Kit) -> None:
+    legs = [order("k1", "1"), order("k2", "1", instrument="MSFT", side=Side.SELL)]
+    acks = lkit.oms.submit_combo(legs, Decimal(1), Decimal("2.5"))
+    assert [a.venue_order_id for a in acks if a is not None] == ["v-k1", "v-k2"]
+    assert [lkit.store.order(c).status for c in ("k1", "k2")] == [OrderStatus.ACCEPTED, OrderStatus.ACCEPTED]
+    assert lkit.oms.submit_combo(legs, Decimal(1), Decimal("2.5")) == [None, None]
+    assert lkit.kinds() == ["duplicate_intent"] and lkit.alerts[0].message.startswith("combo k1 ")
+    lkit.oms.halt(ACCT, "operator stop")
+    assert lkit.oms.submit_combo([order("k3", "1"), order("k4", "1")], Decimal(1), None) == [None, None]
+    assert lkit.store.order("k3") is None and lkit.kinds()[-1] == "order_blocked"
+    assert lkit.venue.requests == [["k1", "k2"]]
+
+
+def test_an_emulated_brackets_exits_wait_for_the_entry_fill_then_go_out_or_arm(store: Any) -> None:
+    from tradefleet.orchestrator.domain import OrderType
+
+    k = Kit(store)
+    k.venue.native_types = frozenset({OrderType.MARKET, OrderType.LIMIT})  # type: ignore[attr-defined]  # no stops
+    k.oms = k.fresh()
+    stored_at_entry_send: list[bool] = []
+    real_submit = k.venue.submit
+
+    def witnessed(o: Order) -> VenueOrder:
+        if o.client_order_id == "m-e":  # a crash here must leave the exits stored, to protect the entry's fill
+            stored_at_entry_send.extend(k.store.order(c) is not None for c in ("m-tp", "m-sl"))
+        return real_submit(o)
+
+    k.venue.submit = witnessed  # type: ignore[method-assign]
+    acks = k.oms.submit_linked(bracket("m"))
+    assert all(a is not None for a in acks)
+    assert stored_at_entry_send == [True, True]
+    held_ack = acks[2]
+    assert held_ack is not None and held_ack.venue_order_id == "" and held_ack.filled_quantity == 0
+    assert [o.client_order_id for o in k.venue.sent] == ["m-e"]  # the exits wait for the entry's fill
+    assert k.store.order("m-tp").reason.startswith("emulated: waiting for m-e to fill")
+    assert not k.oms.emulator.held["m-sl"].armed
+    k.fill("m-e", "t1", "10", "100")
+    k.oms.collect_fills()
+    assert [o.client_order_id for o in k.venue.sent] == ["m-e", "m-tp"]  # the limit take-profit goes to the venue
+    assert k.oms.emulator.held["m-sl"].armed                            # the stop the venue lacks is armed here
+    assert k.store.order("m-e").status is OrderStatus.FILLED
+    again = k.fresh()                                                  # a restart re-arms the held stop
+    again.restore(k.store.orders(), k.store.fills())
+    assert set(again.emulator.held) == {"m-sl"} and again.emulator.held["m-sl"].armed
+    assert "m-tp" in again.emulator.oco.get("m-g", set())            # the venue-held exit is linked again
+    assert [o.client_order_id for o in k.venue.sent] == ["m-e", "m-tp"]  # nothing resent
+    from tradefleet.orchestrator.domain import Bar
+
+    k.clock.set_ns(T0 + 60 * 10**9)
+    k.oms.on_bar(Bar("AAPL", T0 + 60 * 10**9, 99.0, 99.5, 94.0, 94.5, 1000.0))  # trades through the stop at 95
+    release = k.venue.sent[-1]
+    assert release.client_order_id != "m-sl" and release.quantity == 10 and release.side is Side.SELL
+    assert release.order_type is OrderType.MARKET and release.reduce_only
+    assert k.store.order("m-sl").status is OrderStatus.CANCELED and "triggered" in k.store.order("m-sl").reason
+    assert k.store.order("m-tp").status is OrderStatus.CANCELED  # its OCO sibling, held at the venue
+
+
+# -- the intent is durable before the send ---------------------------------------------------------
+
+def test_inside_a_batch_the_intent_is_committed_before_the_venue_sees_the_order(store: Any, tmp_path: Any) -> None:
+    from tradefleet.orchestrator.store import Store
+
+    k = Kit(store)
+    seen: list[object] = []
+    other = Store.open(f"sqlite:///{tmp_path / 'tf.db'}")  # another process's view: committed rows only
+    real_submit = k.venue.submit
+
+    def witnessed(o: Order) -> VenueOrder:
+        rec = other.order(o.client_order_id)
+        seen.append(rec.status if rec is not None else None)
+        return real_submit(o)
+
+    k.venue.submit = witnessed  # type: ignore[method-assign]
+    try:
+        with store.batch():
+            assert k.oms.submit(order("w1")) is not None
+        assert seen == [OrderStatus.INTENT]
+    finally:
+        other.close()
+
+
+def test_a_fill_without_a_client_id_never_books_to_another_accounts_order_with_that_venue_id(kit: Kit) -> None:
+    other = Order("y1", "bot-a", "AAPL", Side.BUY, Decimal(3), T0, account="zz")  # an account sorting after ours
+    kit.store.record_order_intent(other)
+    kit.store.update_order("y1", OrderStatus.ACCEPTED, venue_order_id="v-shared", ts_ns=T0)
+    kit.venue.fills.append(Fill("", FakeVenue.name, "v-shared", "t1", "AAPL", Side.BUY, Decimal(3), Decimal(20),
+                                Decimal(0), T0, T0))
+    kit.oms.collect_fills()
+    assert kit.store.order("y1").filled_quantity == 0
+    assert kit.store.order("ext-fakevenue-v-shared").status is OrderStatus.EXTERNAL
+
+
+def test_a_day_order_at_a_venue_without_day_orders_goes_out_gtc_and_its_expiry_is_watched_across_a_restart(
+        kit: Kit) -> None:
+    from tradefleet.orchestrator.domain import OrderType, TimeInForce
+
+    kit.venue.native_tif = frozenset({TimeInForce.GTC})  # type: ignore[attr-defined]
+    kit.oms = kit.fresh()
+    day = Order("dy1", "bot-a", "AAPL", Side.BUY, Decimal(5), T0, OrderType.LIMIT, Decimal(90), account=ACCT,
+                time_in_force=TimeInForce.DAY)
+    assert kit.oms.submit(day) is not None
+    assert kit.venue.sent[-1].time_in_force is TimeInForce.GTC
+    assert "dy1" in kit.oms.emulator.expiries
+    again = kit.fresh()
+    again.restore(kit.store.orders(), kit.store.fills())
+    assert set(again.emulator.expiries) == {"dy1"}
+
+
+def test_a_native_brackets_lost_reply_leaves_every_leg_unknown_and_nothing_resent(lkit: Kit) -> None:
+    def lost(group: Any) -> list[VenueOrder]:
+        lkit.venue.requests.append([o.client_order_id for o in group.orders])
+        raise ConnectionError("connection reset")
+
+    lkit.venue.submit_linked = lost  # type: ignore[method-assign]
+    assert lkit.oms.submit_linked(bracket("u")) == [None, None, None]
+    assert [lkit.store.order(c).status for c in ("u-e", "u-tp", "u-sl")] == [OrderStatus.UNKNOWN] * 3
+    assert lkit.kinds() == ["order_unknown"]
+    assert lkit.oms.submit_linked(bracket("u")) == [None, None, None]
+    assert lkit.venue.requests == [["u-e", "u-tp", "u-sl"]]
+
+
+def test_a_filled_entrys_exits_go_out_once_as_the_venues_own_oco_pair(store: Any) -> None:
+    k = Kit(store)
+    k.venue = LinkingVenue()
+    k.venue.native_brackets = False  # type: ignore[misc]  # OCO pairs, but no brackets
+    k.oms = k.fresh()
+    k.oms.submit_linked(bracket("p"))
+    assert [o.client_order_id for o in k.venue.sent] == ["p-e"] and k.venue.requests == []
+    k.fill("p-e", "t1", "10", "100")
+    k.oms.collect_fills()
+    assert k.venue.requests == [["p-tp", "p-sl"]]      # one request, the pair
+    assert [o.client_order_id for o in k.venue.sent] == ["p-e"]  # and neither exit sent on its own as well
+    assert k.store.order("p-sl").reason == "native oco at fakevenue"
+
+
+def test_an_order_for_an_account_without_a_broker_is_refused_by_name_and_not_stored(kit: Kit) -> None:
+    from tradefleet.orchestrator.errors import PluginError
+
+    stray = Order("a1", "bot-a", "AAPL", Side.BUY, Decimal(1), T0, account="nowhere")
+    with pytest.raises(PluginError, match="no broker for account 'nowhere' \\(have: acct\\)"):
+        kit.oms.submit(stray)
+    assert kit.store.order("a1") is None and kit.venue.sent == []
+
+
+def test_a_stored_halt_is_picked_up_by_a_restarted_manager_and_a_stored_resume_lifts_it(kit: Kit) -> None:
+    kit.oms.halt(ACCT, "auth failed")
+    again = kit.fresh()
+    again.load_halts()
+    assert again.halted == {ACCT: "auth failed"}
+    assert again.submit(order("lh1")) is None and kit.venue.sent == []
+    kit.store.set_control(f"account:{ACCT}", halted=False, reason="operator resumed", actor="op", ts_ns=T0)
+    again.load_halts()
+    assert again.halted == {}
+    assert again.submit(order("lh2")) is not None

@@ -348,7 +348,9 @@ def test_close_mode_fills_only_orders_decided_on_the_bar_at_its_close() -> None:
     b = PaperBroker(m, SimClock(0), D("10000"), NO_COSTS, fills=FillConfig(market_fill=MarketFill.CLOSE))
     b.submit(order("now", Side.BUY, "1", now(m)))
     b.submit(order("old", Side.BUY, "1", now(m) - 1))  # armed before this bar: at its open, not its close
-    assert sorted((f.client_order_id, f.price) for f in b.poll_fills()) == [("now", D(105)), ("old", D(104))]
+    b.submit(order("later", Side.BUY, "1", now(m) + 5))  # decided after the bar closed, on it: its close too
+    assert sorted((f.client_order_id, f.price) for f in b.poll_fills()) == [
+        ("later", D(105)), ("now", D(105)), ("old", D(104))]
 
 
 def test_a_bar_of_an_instrument_without_resting_orders_changes_nothing() -> None:
@@ -402,9 +404,9 @@ def test_without_displayed_sizes_a_limit_joining_the_touch_is_first_in_line() ->
     m, t0 = _book_market([(0.40, 0.45), (0.40, 0.45)], depth=False)
     b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
     b.submit(order("mk", Side.BUY, "10", t0 + 10, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.40")))
-    m.add_prints("KX", [(t0 + 20, 0.40, 4.0)])
-    (f,) = step(b, m, 1, "KX")
-    assert (f.quantity, f.price) == (D(4), D("0.4"))
+    b.submit(order("ms", Side.SELL, "10", t0 + 10, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.45")))
+    m.add_prints("KX", [(t0 + 20, 0.40, 4.0), (t0 + 30, 0.45, 3.0)])
+    assert [(f.client_order_id, f.quantity) for f in step(b, m, 1, "KX")] == [("mk", D(4)), ("ms", D(3))]
 
 
 def test_a_settled_contract_fills_its_resting_limit_on_the_quote_not_on_prints() -> None:
@@ -552,6 +554,36 @@ def test_canceling_one_entry_leaves_the_waiting_children_of_another() -> None:
     for e in ("e1", "e2"):
         b.submit(order(e, Side.BUY, "1", t, order_type=OrderType.LIMIT, limit_price=D(90)))
         b.submit(order(f"{e}-sl", Side.SELL, "1", t, order_type=OrderType.STOP, stop_price=D(80), parent_id=e))
-    b.cancel("e1")
+    b.cancel("".join(["e", "1"]))  # an id read back from elsewhere: equal to the child's parent id, not the same object
     assert [u.client_order_id for u in b.poll_updates()] == ["e1-sl"]
     assert sorted(o.client_order_id for o in b.open_orders()) == ["e2", "e2-sl"]
+
+
+def test_an_option_limit_resting_below_the_ask_fills_when_the_quote_comes_to_it() -> None:
+    from tradefleet.orchestrator.market import MarketState
+
+    m = MarketState(0.0)
+    m.put_quote(OPT, 1_000, 0.25, 0.75)
+    b = PaperBroker(m, SimClock(5_000), D("1e5"), NO_COSTS, instruments={OPT: Instrument(OPT, AssetClass.OPTION)})
+    b.submit(order("ol", Side.BUY, "1", 2_000, symbol=OPT, order_type=OrderType.LIMIT, limit_price=D("0.50")))
+    assert b.poll_fills() == []
+    b.on_bar(m.put_quote(OPT, 10_000, 0.40, 0.50))  # the ask comes down to the limit
+    (f,) = b.poll_fills()
+    assert (f.client_order_id, f.price) == ("ol", D("0.5"))
+
+
+def test_instruments_of_the_paper_venue_pay_the_configured_fee_not_a_schedule() -> None:
+    m = ohlc_market([(100, 100, 100, 100), (100, 100, 100, 100)])
+    venue = "".join(["pa", "per"])  # as read from a config file: equal to "paper", not the same object
+    b = PaperBroker(m, SimClock(0), D("1e6"), PaperCosts(slippage_bps=0, fee_bps=100, impact_bps_per_pct_volume=0),
+                    instruments={"X": Instrument("X", AssetClass.EQUITY, venue=venue)})
+    b.submit(order("c1", Side.BUY, "10", now(m)))
+    (f,) = step(b, m, 1)
+    assert f.fee == D("10.00")  # 100 bps of 1000, not the paper schedule's 1 bp
+
+
+def test_a_limit_crossing_a_recorded_book_takes_the_ask_at_once() -> None:
+    m, t0 = _book_market([(0.40, 0.45)])
+    b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
+    vo = b.submit(order("x", Side.BUY, "10", t0 + 10, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.46")))
+    assert (vo.status, vo.avg_price) == (OrderStatus.FILLED, D("0.45")) and not b.has_resting_orders()
