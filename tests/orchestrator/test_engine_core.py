@@ -1,0 +1,216 @@
+"""The engine loop (``tradefleet.orchestrator.engine.Engine``) through the real paper kernel on a
+SimClock: stored control (pause, halt, resume news for the risk gate), operator force exits,
+faulty bots, signals to orders, fills to the books, and the equity snapshot. Bars are generated
+(synthetic) daily bars."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tradefleet.orchestrator.bot import Bot, BotParams, PortfolioBot
+from tradefleet.orchestrator.bus import Topic
+from tradefleet.orchestrator.context import Ctx
+from tradefleet.orchestrator.panel import Panel
+from tradefleet.orchestrator.store import Store
+from tradefleet.orchestrator.store.records import FLEET, bot_scope
+
+from tests.orchestrator.intents.kit import Harness, generated_frame, spec
+
+PAPER = {"paper": {"spread_bps": 0.0, "slippage_bps": 0.0, "fee_bps": 0.0, "max_volume_share": 0.0}}
+
+
+class LongFrom(Bot):
+    """Long from the third bar on (stop 10 % below); flat from the bar ``FLAT_AT`` on."""
+
+    Params = BotParams
+    FLAT_AT: ClassVar[int] = 10_000
+    family: ClassVar[str] = "trend"
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        i = np.arange(len(frame))
+        sig = np.where((i >= 2) & (i < self.FLAT_AT), 1.0, 0.0)
+        return pd.DataFrame({"signal": sig, "confidence": 1.0, "stop": frame["close"] * 0.9}, index=frame.index)
+
+
+class LongThenFlat(LongFrom):
+    FLAT_AT: ClassVar[int] = 5
+
+
+def _frames(n: int = 10) -> dict[str, pd.DataFrame]:
+    return {"ABC": generated_frame(50 + np.arange(n, dtype=float)), "XYZ": generated_frame(100 + np.arange(n, dtype=float))}
+
+
+def _two_bots(tmp: Path, n: int = 10) -> Harness:
+    return Harness(tmp, _frames(n), [spec("a", LongFrom, ("XYZ",)), spec("b", LongFrom, ("ABC",))], config=PAPER)
+
+
+def test_a_paused_bot_is_skipped_while_the_rest_trades_and_a_fleet_pause_skips_all(tmp_path: Path) -> None:
+    h = _two_bots(tmp_path)
+    h.store.set_control(bot_scope("a"), paused=True, reason="ops", actor="me", ts_ns=1)
+    h.store.set_control(bot_scope("ghost"), paused=True, reason="ops", actor="me", ts_ns=1)  # not a runner here
+    c = h.engine.reload_control()
+    assert c.paused_bots == frozenset({"a"}) and not c.fleet_paused and not c.halted and c.halt_reason == ""
+    h.run(4)
+    a, b = h.engine.runners["a"], h.engine.runners["b"]
+    assert a.stats.skipped_paused == 4 and a.stats.signals == 0 and h.position("a", "XYZ") == 0
+    assert b.stats.skipped_paused == 0 and h.position("b", "ABC") > 0
+    h.store.set_control(FLEET, paused=True, reason="ops", actor="me", ts_ns=2)
+    assert h.engine.reload_control().fleet_paused
+    signals = b.stats.signals
+    h.run(2)
+    assert b.stats.skipped_paused == 2 and b.stats.signals == signals and a.stats.skipped_paused == 6
+    h.close()
+
+
+def test_a_fleet_halt_reaches_the_gate_with_its_reason_and_is_not_a_pause(tmp_path: Path) -> None:
+    h = _two_bots(tmp_path)
+    h.store.set_control(FLEET, halted=True, reason="breaker tripped", actor="risk", ts_ns=1)
+    c = h.engine.reload_control()
+    assert c.halted and c.halt_reason == "breaker tripped" and not c.fleet_paused and c.paused_bots == frozenset()
+    h.run(4)
+    b = h.engine.runners["b"]
+    assert b.stats.skipped_paused == 0 and b.stats.signals > 0 and b.stats.rejected == b.stats.signals
+    assert b.stats.orders == 0 and h.position("b", "ABC") == 0 and h.store.orders() == []
+    sig = h.store.signals("b")[-1]
+    assert sig.outcome.startswith("rejected")
+    assert any("breaker tripped" in (d.reason + d.detail) for d in h.store.decisions(sig.signal_id))
+    h.store.set_control(FLEET, halted=False, reason="cleared", actor="risk", ts_ns=2)
+    c = h.engine.reload_control()
+    assert not c.halted and c.halt_reason == ""
+    h.close()
+
+
+def test_only_control_rows_changed_since_the_last_engine_poll_reach_the_risk_gate(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/control.db")
+    store.set_control(bot_scope("a"), paused=True, reason="before start", actor="me", ts_ns=1)
+    h = Harness(tmp_path, _frames(), [spec("a", LongFrom, ("XYZ",)), spec("b", LongFrom, ("ABC",))], config=PAPER,
+                store=store)  # the kernel's assembly takes the first reload: the baseline
+    assert h.engine.control.paused_bots == frozenset({"a"})
+    calls: list[tuple[list[tuple[str, bool]], int]] = []
+    risk = h.engine.pipeline.risk
+    risk.on_control = lambda changes, now: calls.append(([(c.scope, c.paused) for c in changes], now))
+    h.engine.reload_control()
+    assert calls == []  # rows written before the start are no news, and nothing changed since
+    h.clock.set_ns(h.stamps[0] + 7)
+    h.store.set_control(bot_scope("a"), paused=False, reason="resume", actor="me", ts_ns=2)
+    h.engine.reload_control()
+    assert calls == [([(bot_scope("a"), False)], h.stamps[0] + 7)]
+    h.store.set_control(bot_scope("b"), paused=True, reason="bus", actor="me", ts_ns=3)
+    assert h.engine.reload_control(notify=False).paused_bots == frozenset({"b"})  # the pause itself applies at once
+    assert len(calls) == 1  # ... but the gate hears of it at the engine's own next poll
+    h.engine.reload_control()
+    assert calls[-1][0] == [(bot_scope("b"), True)] and len(calls) == 2
+    h.close()
+
+
+def _next_bar(h: Harness, sym: str) -> Any:
+    ts = h.stamps[h.row + 1]
+    h.clock.set_ns(ts)
+    f = h.frames[sym]
+    return h.market.advance(sym, int(np.searchsorted(f.index.asi8, ts)))
+
+
+def test_a_force_exit_closes_the_bots_position_at_its_instruments_next_bar_and_marks_the_request_done(
+        tmp_path: Path) -> None:
+    h = _two_bots(tmp_path)
+    h.engine.reload_control()
+    h.run(4)
+    held = h.engine.ledger.position("a", "XYZ").quantity
+    assert held > 0 and h.position("b", "ABC") > 0
+    for scope in ("exit:a:XYZ", "exit:ghost:XYZ", "exit:b:XYZ"):  # b holds no XYZ; ghost is no runner
+        h.store.set_control(scope, paused=True, reason="flatten", actor="ops", ts_ns=1)
+    c = h.engine.reload_control()
+    assert sorted(c.exits) == [("a", "XYZ", "flatten", "ops"), ("b", "XYZ", "flatten", "ops")]
+    orders = len(h.store.orders())
+    h.engine.on_bar(_next_bar(h, "ABC"))  # another instrument's bar: the requests wait
+    assert len(h.store.orders()) == orders and h.store.control("exit:a:XYZ").paused
+    assert len(h.engine.control.exits) == 2
+    h.engine.on_bar(_next_bar(h, "XYZ"))
+    h.row += 1
+    new = h.store.orders()[orders:]
+    assert [(o.bot, o.instrument, o.side.value, o.quantity, o.reduce_only) for o in new] == [
+        ("a", "XYZ", "sell", held, True)]
+    done = h.store.control("exit:a:XYZ")
+    assert not done.paused and done.reason == f"exit sent: {new[0].client_order_id}" and done.actor == "engine"
+    nothing = h.store.control("exit:b:XYZ")
+    assert not nothing.paused and nothing.reason == "nothing to close"
+    assert h.store.control("exit:ghost:XYZ").paused  # not this engine's bot: left for its own engine
+    assert h.engine.control.exits == ()
+    sig = [s for s in h.store.signals("a") if s.signal_id == new[0].signal_id][0]
+    assert any("flatten (by ops)" in d.detail for d in h.store.decisions(sig.signal_id))
+    h.step(fire=False)
+    assert h.position("a", "XYZ") == 0 and h.position("b", "ABC") > 0
+    h.close()
+
+
+class Raises(PortfolioBot):
+    """Raises on its first decision (a multi-line message), or returns what is no intent."""
+
+    calls: ClassVar[int] = 0
+    bad: ClassVar[Any] = None
+
+    def decide(self, panel: Panel, ctx: Ctx) -> list[Any]:
+        Raises.calls += 1
+        if Raises.bad is not None:
+            return [Raises.bad]
+        raise ValueError("bad\n   data  here")
+
+
+def test_a_bot_that_raises_is_faulted_stored_alerted_and_never_fired_again(tmp_path: Path) -> None:
+    Raises.calls, Raises.bad = 0, None
+    h = Harness(tmp_path, _frames(), [spec("r", Raises, ("ABC", "XYZ")), spec("b", LongFrom, ("ABC",))], config=PAPER)
+    alerts: list[Any] = []
+    h.engine.services.bus.subscribe(Topic.ALERTS, lambda _t, a: alerts.append(a))
+    h.run(1)
+    r = h.engine.runners["r"]
+    assert r.fault == "ValueError: bad data here" and r.stats.faults == 1 and Raises.calls == 1
+    rec = [x for x in h.store.bots() if x.name == "r"][0]
+    assert rec.status == "faulted" and rec.error == "ValueError: bad data here"
+    assert [(a.kind, a.message) for a in alerts] == [("bot_faulted", "r: ValueError: bad data here")]
+    h.run(4)
+    assert Raises.calls == 1 and r.stats.faults == 1 and h.position("b", "ABC") > 0  # the fleet kept running
+    h.close()
+
+
+def test_a_bot_returning_what_is_no_intent_is_faulted(tmp_path: Path) -> None:
+    Raises.calls, Raises.bad = 0, object()
+    h = Harness(tmp_path, _frames(), [spec("r", Raises, ("ABC", "XYZ"))], config=PAPER)
+    h.run(2)
+    r = h.engine.runners["r"]
+    assert r.fault and r.stats.faults == 1 and Raises.calls == 1
+    h.close()
+    Raises.bad = None
+
+
+def test_signals_become_market_orders_and_a_closing_fill_books_one_trade_result(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("t", LongThenFlat, ("XYZ",))], config=PAPER)
+    h.run(8)
+    orders = h.store.orders()
+    assert [(o.side.value, o.order_type.value, o.reduce_only, o.account) for o in orders] == [
+        ("buy", "market", False, "paper"), ("sell", "market", True, "paper")]
+    assert orders[0].quantity == orders[1].quantity
+    runner = h.engine.runners["t"]
+    assert runner.stats.orders == 2 and runner.stats.rejected == 0
+    assert h.engine.fills == 2 and h.engine.fills_by_bot == {"t": 2}
+    pos = h.engine.ledger.position("t", "XYZ")
+    assert pos.quantity == 0 and pos.realized_pnl > 0  # bought lower, sold higher (rising generated closes)
+    assert h.engine.trade_results == {"t": [pos.realized_pnl]}
+    h.close()
+
+
+def test_the_fleet_of_a_bot_is_its_family_else_default_and_the_snapshot_stores_equity(tmp_path: Path) -> None:
+    h = _two_bots(tmp_path)
+    assert h.engine.fleet_of("a") == "trend" and h.engine.fleet_of("nobody") == "default"
+    h.run(4)
+    cash, value, equity = h.engine.snapshot_equity(h.stamps[3])
+    assert value > 0 and equity == cash + value
+    assert value == h.engine.ledger.positions_value() and cash == h.engine.ledger.cash()
+    point = h.store.equity_curve("paper")[-1]
+    assert (point.ts_ns, point.cash, point.positions_value, point.equity) == (h.stamps[3], cash, value, equity)
+    assert h.engine.capital_report()
+    h.close()
