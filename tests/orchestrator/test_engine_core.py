@@ -212,5 +212,55 @@ def test_the_fleet_of_a_bot_is_its_family_else_default_and_the_snapshot_stores_e
     assert value == h.engine.ledger.positions_value() and cash == h.engine.ledger.cash()
     point = h.store.equity_curve("paper")[-1]
     assert (point.ts_ns, point.cash, point.positions_value, point.equity) == (h.stamps[3], cash, value, equity)
-    assert h.engine.capital_report()
+    report = h.engine.capital_report()
+    marks = {"a": ("XYZ", h.position("a", "XYZ")), "b": ("ABC", h.position("b", "ABC"))}
+    gross = {bot: abs(q) * h.market.last_close(sym) / float(equity) for bot, (sym, q) in marks.items()}
+    assert report["samples"] == 1
+    for bot, g in gross.items():  # each bot's held notional (quantity times its mark) over equity
+        assert abs(report["bots"][bot]["avg_gross_of_equity"] - g) < 1e-6
+    assert abs(report["fleets"]["trend"] - sum(gross.values())) < 1e-6
+    h.close()
+
+
+def test_a_force_exit_of_a_one_unit_long_sells_it(tmp_path: Path) -> None:
+    frames = {"XYZ": generated_frame(10_000 + np.arange(8, dtype=float))}  # sized to one unit
+    h = Harness(tmp_path, frames, [spec("a", LongFrom, ("XYZ",))], config=PAPER)
+    h.run(4)
+    assert h.position("a", "XYZ") == 1
+    h.store.set_control("exit:a:XYZ", paused=True, reason="flatten", actor="ops", ts_ns=1)
+    h.engine.reload_control()
+    h.step(fire=False)
+    last = h.store.orders()[-1]
+    assert (last.side.value, last.quantity, last.reduce_only) == ("sell", 1, True)
+    h.step(fire=False)
+    assert h.position("a", "XYZ") == 0
+    h.close()
+
+
+def test_a_resolved_binary_closes_every_bots_position_in_that_contract_only(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("a", LongFrom, ("XYZ",)), spec("b", LongFrom, ("ABC",)),
+                                      spec("c", LongFrom, ("XYZ",))], config=PAPER)
+    h.run(4)
+    held = {bot: h.engine.ledger.position(bot, "XYZ").quantity for bot in ("a", "c")}
+    assert all(q > 0 for q in held.values()) and h.position("b", "ABC") > 0
+    orders = h.engine.settle("XYZ", True, h.stamps[4])
+    assert sorted((o.bot, o.instrument, o.side.value, o.quantity, o.reduce_only) for o in orders) == [
+        ("a", "XYZ", "sell", held["a"], True), ("c", "XYZ", "sell", held["c"], True)]
+    h.close()
+
+
+class FromFirstRow(PortfolioBot):
+    """Holds 10 % of A from the very first row of its weights."""
+
+    def weights(self, panel: Panel) -> pd.DataFrame:
+        return pd.DataFrame({"A": np.full(len(panel), 0.1)}, index=panel.index)
+
+
+def test_precomputed_weights_apply_from_their_first_row_and_never_before_it(tmp_path: Path) -> None:
+    frames = {"A": generated_frame(100 + np.arange(6, dtype=float))}
+    h = Harness(tmp_path, frames, [spec("w", FromFirstRow, ("A",))], config=PAPER)
+    h.engine.on_fire("w", h.stamps[0] - 1)  # before any row: nothing to hold yet (no look-ahead)
+    assert h.store.orders() == []
+    h.step()  # the first bar closes: its row is due
+    assert [(o.instrument, o.side.value) for o in h.store.orders()] == [("A", "buy")]
     h.close()
