@@ -258,9 +258,16 @@ class FromFirstRow(PortfolioBot):
 
 def test_precomputed_weights_apply_from_their_first_row_and_never_before_it(tmp_path: Path) -> None:
     frames = {"A": generated_frame(100 + np.arange(6, dtype=float))}
-    h = Harness(tmp_path, frames, [spec("w", FromFirstRow, ("A",))], config=PAPER)
-    h.engine.on_fire("w", h.stamps[0] - 1)  # before any row: nothing to hold yet (no look-ahead)
-    assert h.store.orders() == []
+    h = Harness(tmp_path / "first", frames, [spec("w", FromFirstRow, ("A",))], config=PAPER)
+    h.engine.runners["w"].precompute(frames)  # as the replay does: the weights table over the whole history
+    assert h.engine.runners["w"].weights is not None
     h.step()  # the first bar closes: its row is due
     assert [(o.instrument, o.side.value) for o in h.store.orders()] == [("A", "buy")]
     h.close()
+    early = Harness(tmp_path / "early", frames, [spec("w", FromFirstRow, ("A",))], config=PAPER)
+    early.engine.runners["w"].precompute(frames)
+    early.engine.on_fire("w", early.stamps[0] - 1)  # before any row: nothing to hold yet (no look-ahead)
+    early.step(fire=False)
+    early.step(fire=False)
+    assert early.store.orders() == []
+    early.close()
