@@ -15,6 +15,7 @@ import pandas as pd
 from tradefleet.orchestrator.bot import Bot, BotParams, PortfolioBot
 from tradefleet.orchestrator.bus import Topic
 from tradefleet.orchestrator.context import Ctx
+from tradefleet.orchestrator.domain import Side
 from tradefleet.orchestrator.panel import Panel
 from tradefleet.orchestrator.store import Store
 from tradefleet.orchestrator.store.records import FLEET, bot_scope
@@ -246,6 +247,35 @@ def test_a_resolved_binary_closes_every_bots_position_in_that_contract_only(tmp_
     orders = h.engine.settle("XYZ", True, h.stamps[4])
     assert sorted((o.bot, o.instrument, o.side.value, o.quantity, o.reduce_only) for o in orders) == [
         ("a", "XYZ", "sell", held["a"], True), ("c", "XYZ", "sell", held["c"], True)]
+    for o in orders:  # stored at the resolved price, with the outcome as the reason
+        sig = [x for x in h.store.signals(o.bot) if x.signal_id == o.signal_id][0]
+        assert sig.entry == 1.0 and sig.meta["settlement"] == 1.0
+        assert [d.detail for d in h.store.decisions(sig.signal_id)] == ["yes"]
+    h.close()
+
+
+def test_an_exercise_is_booked_only_for_an_instrument_this_paper_account_trades(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("a", LongFrom, ("ABC", "XYZ"))], config=PAPER, rejecting=frozenset({"XYZ"}))
+    h.run(1)
+    assert h.engine.book_settlement("a", "XYZ", Side.BUY, Decimal(5), Decimal(100), "exercise", "call",
+                                    {}, reduces=False) is None  # routed to another venue: it reports its own
+    order = h.engine.book_settlement("a", "ABC", Side.BUY, Decimal(5), Decimal(50), "exercise", "call", {},
+                                     reduces=False)
+    assert order is not None and order.client_order_id in h.engine.settlements
+    assert (order.side, order.quantity, order.reduce_only, order.account) == (Side.BUY, Decimal(5), False, "paper")
+    h.close()
+
+
+def test_each_force_exit_request_waits_for_its_own_instruments_bar(tmp_path: Path) -> None:
+    h = _two_bots(tmp_path)
+    h.run(4)
+    for scope in ("exit:a:ABC", "exit:a:XYZ"):  # a holds no ABC
+        h.store.set_control(scope, paused=True, reason="flatten", actor="ops", ts_ns=1)
+    h.engine.reload_control()
+    h.engine.on_bar(_next_bar(h, "XYZ"))
+    assert h.engine.control.exits == (("a", "ABC", "flatten", "ops"),)
+    h.engine.on_bar(_next_bar(h, "ABC"))
+    assert h.store.control("exit:a:ABC").reason == "nothing to close" and h.engine.control.exits == ()
     h.close()
 
 
@@ -263,6 +293,9 @@ def test_precomputed_weights_apply_from_their_first_row_and_never_before_it(tmp_
     assert h.engine.runners["w"].weights is not None
     h.step()  # the first bar closes: its row is due
     assert [(o.instrument, o.side.value) for o in h.store.orders()] == [("A", "buy")]
+    h.run(3)  # a held member of the universe is kept, never closed as if it had left it
+    weight = h.position("w", "A") * h.market.last_close("A") / float(h.engine.ledger.equity())
+    assert abs(weight - 0.1) < 0.01
     h.close()
     early = Harness(tmp_path / "early", frames, [spec("w", FromFirstRow, ("A",))], config=PAPER)
     early.engine.runners["w"].precompute(frames)
