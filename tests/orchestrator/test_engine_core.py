@@ -15,7 +15,7 @@ import pandas as pd
 from tradefleet.orchestrator.bot import Bot, BotParams, PortfolioBot
 from tradefleet.orchestrator.bus import Topic
 from tradefleet.orchestrator.context import Ctx
-from tradefleet.orchestrator.domain import Side
+from tradefleet.orchestrator.domain import Direction, Side
 from tradefleet.orchestrator.panel import Panel
 from tradefleet.orchestrator.store import Store
 from tradefleet.orchestrator.store.records import FLEET, bot_scope
@@ -217,6 +217,8 @@ def test_the_fleet_of_a_bot_is_its_family_else_default_and_the_snapshot_stores_e
     marks = {"a": ("XYZ", h.position("a", "XYZ")), "b": ("ABC", h.position("b", "ABC"))}
     gross = {bot: abs(q) * h.market.last_close(sym) / float(equity) for bot, (sym, q) in marks.items()}
     assert report["samples"] == 1
+    for bot in ("a", "b"):  # every signal of these bots is a long entry
+        assert report["bots"][bot]["entry_signals"] == h.engine.runners[bot].stats.signals > 0
     for bot, g in gross.items():  # each bot's held notional (quantity times its mark) over equity
         assert abs(report["bots"][bot]["avg_gross_of_equity"] - g) < 1e-6
     assert abs(report["fleets"]["trend"] - sum(gross.values())) < 1e-6
@@ -263,6 +265,11 @@ def test_an_exercise_is_booked_only_for_an_instrument_this_paper_account_trades(
                                      reduces=False)
     assert order is not None and order.client_order_id in h.engine.settlements
     assert (order.side, order.quantity, order.reduce_only, order.account) == (Side.BUY, Decimal(5), False, "paper")
+    sig = [x for x in h.store.signals("a") if x.signal_id == order.signal_id][0]
+    assert sig.direction is Direction.LONG and sig.meta["settlement"] == "exercise"  # opens: the side's direction
+    closing = h.engine.book_settlement("a", "ABC", Side.SELL, Decimal(5), Decimal(50), "expiry", "call", {})
+    assert closing is not None and closing.reduce_only
+    assert [x for x in h.store.signals("a") if x.signal_id == closing.signal_id][0].direction is Direction.FLAT
     h.close()
 
 
@@ -304,3 +311,19 @@ def test_precomputed_weights_apply_from_their_first_row_and_never_before_it(tmp_
     early.step(fire=False)
     assert early.store.orders() == []
     early.close()
+
+
+class WeightsButDecides(FromFirstRow):
+    """Has weights, but its own ``decide`` (holding nothing) is what it means."""
+
+    def decide(self, panel: Panel, ctx: Ctx) -> list[Any]:
+        return []
+
+
+def test_a_bot_with_its_own_decide_is_asked_even_when_it_has_a_weights_table(tmp_path: Path) -> None:
+    frames = {"A": generated_frame(100 + np.arange(6, dtype=float))}
+    h = Harness(tmp_path, frames, [spec("d", WeightsButDecides, ("A",))], config=PAPER)
+    h.engine.runners["d"].precompute(frames)
+    h.run(3)
+    assert h.store.orders() == [] and h.engine.runners["d"].stats.evaluations == 3
+    h.close()
