@@ -327,3 +327,29 @@ def test_a_bot_with_its_own_decide_is_asked_even_when_it_has_a_weights_table(tmp
     h.run(3)
     assert h.store.orders() == [] and h.engine.runners["d"].stats.evaluations == 3
     h.close()
+
+
+class TwapLongThenFlat(Bot):
+    """Long from the sixth bar, flat from the tenth (a crafted entry worked as TWAP, then an exit)."""
+
+    Params = BotParams
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        i = np.arange(len(frame))
+        return pd.DataFrame({"signal": np.where((i >= 5) & (i < 9), 1.0, 0.0), "confidence": 1.0}, index=frame.index)
+
+
+def test_an_exit_stops_the_working_entry_and_cancels_its_child_still_open(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.bot import BotSpec
+    from tradefleet.orchestrator.domain import AssetClass
+    from tests.orchestrator.execution.test_exec_engine import MINUTE, TWAP, generated_minutes
+
+    spec_ = BotSpec("exec-bot", TwapLongThenFlat, ("XYZ",), MINUTE, "1m", AssetClass.EQUITY)
+    h = Harness(tmp_path, {"XYZ": generated_minutes(20)}, [spec_], config={
+        "execution": TWAP, "risk": {"exits": {"enabled": False}, "position_pct": 0.5, "max_position_pct": 0.5},
+        "engine": {"starting_cash": 1_000_000.0}}, stages=["basic-risk"])
+    h.run(14)
+    kids = [o for o in h.store.orders() if "." in o.client_order_id]
+    assert len(kids) >= 3 and any(o.status.value == "canceled" for o in kids)  # the child sent at the exit's bar
+    assert h.position("exec-bot", "XYZ") == 0 and h.store.open_orders("exec-bot") == []
+    h.close()
