@@ -237,6 +237,8 @@ def test_a_force_exit_of_a_one_unit_long_sells_it(tmp_path: Path) -> None:
     assert (last.side.value, last.quantity, last.reduce_only) == ("sell", 1, True)
     h.step(fire=False)
     assert h.position("a", "XYZ") == 0
+    pos = h.engine.ledger.position("a", "XYZ")
+    assert pos.realized_pnl > 0 and h.engine.trade_results == {"a": [pos.realized_pnl]}  # closing one unit is a trade
     h.close()
 
 
