@@ -510,3 +510,79 @@ def test_a_native_bracket_into_a_held_instrument_is_not_stored_or_sent(lkit: Kit
     assert lkit.oms.submit_linked(bracket("hb")) == [None, None, None]
     assert lkit.kinds()[-1] == "entry_held" and lkit.venue.requests == []
     assert lkit.store.order("hb-e") is None
+
+
+def test_a_combos_timed_out_reply_leaves_every_leg_unknown_and_nothing_resent(lkit: Kit) -> None:
+    def timed_out(orders: list[Order], units: Decimal, net_limit: Decimal | None) -> list[VenueOrder]:
+        lkit.venue.requests.append([o.client_order_id for o in orders])
+        raise TimeoutError("read timed out")  # the venue may or may not hold the combo
+
+    lkit.venue.submit_combo = timed_out  # type: ignore[method-assign]
+    legs = [order("q1", "1"), order("q2", "1", instrument="MSFT", side=Side.SELL)]
+    assert lkit.oms.submit_combo(legs, Decimal(1), None) == [None, None]
+    assert [lkit.store.order(c).status for c in ("q1", "q2")] == [OrderStatus.UNKNOWN] * 2
+    assert lkit.kinds() == ["order_unknown"] and lkit.alerts[0].message.startswith("combo q1: ")
+    assert lkit.fresh().submit_combo(legs, Decimal(1), None) == [None, None]  # reconciliation settles it, not a resend
+    assert lkit.venue.requests == [["q1", "q2"]]
+
+
+def _emulated_stop_kit(store: Any) -> Kit:
+    from tradefleet.orchestrator.domain import OrderType
+
+    k = Kit(store)
+    k.venue.native_types = frozenset({OrderType.MARKET, OrderType.LIMIT})  # type: ignore[attr-defined]  # no stops
+    k.oms = k.fresh()
+    k.oms.submit_linked(bracket("r"))
+    return k
+
+
+def _bar_through_the_stop(k: Kit, oms: OrderManager, minutes: int) -> None:
+    from tradefleet.orchestrator.domain import Bar
+
+    ts = T0 + minutes * 60 * 10**9
+    k.clock.set_ns(ts)
+    oms.on_bar(Bar("AAPL", ts, 99.0, 99.5, 94.0, 94.5, 1000.0))  # trades through the stop at 95
+
+
+def test_a_restarted_manager_fires_the_re_armed_stop_of_a_filled_entry(store: Any) -> None:
+    k = _emulated_stop_kit(store)
+    k.fill("r-e", "t1", "10", "100")
+    k.oms.collect_fills()
+    again = k.fresh()
+    again.restore(k.store.orders(), k.store.fills())
+    sent = len(k.venue.sent)
+    _bar_through_the_stop(k, again, 1)  # the restarted manager, not the old one, watches the stop
+    assert len(k.venue.sent) == sent + 1
+    release = k.venue.sent[-1]
+    assert release.side is Side.SELL and release.quantity == 10 and release.reduce_only
+    assert k.store.order("r-sl").status is OrderStatus.CANCELED
+
+
+def test_a_restarted_manager_keeps_the_stop_of_an_unfilled_entry_waiting_then_arms_it_on_the_fill(
+        store: Any) -> None:
+    k = _emulated_stop_kit(store)
+    again = k.fresh()
+    again.restore(k.store.orders(), k.store.fills())
+    _bar_through_the_stop(k, again, 1)  # nothing is held yet: the stop must not fire
+    assert [o.client_order_id for o in k.venue.sent] == ["r-e"]
+    assert k.store.order("r-sl").status.is_open
+    k.fill("r-e", "t1", "10", "100")  # the entry fills after the restart
+    again.collect_fills()
+    assert [o.client_order_id for o in k.venue.sent] == ["r-e", "r-tp"]
+    _bar_through_the_stop(k, again, 2)  # now the stop protects the position
+    release = k.venue.sent[-1]
+    assert release.client_order_id not in ("r-e", "r-tp") and release.side is Side.SELL and release.reduce_only
+    assert k.store.order("r-sl").status is OrderStatus.CANCELED
+
+
+def test_a_triggered_stop_is_not_re_armed_by_a_restart(store: Any) -> None:
+    k = _emulated_stop_kit(store)
+    k.fill("r-e", "t1", "10", "100")
+    k.oms.collect_fills()
+    _bar_through_the_stop(k, k.oms, 1)
+    sent = len(k.venue.sent)
+    again = k.fresh()
+    again.restore(k.store.orders(), k.store.fills())
+    assert "r-sl" not in again.emulator.held
+    _bar_through_the_stop(k, again, 2)
+    assert len(k.venue.sent) == sent  # the position is not sold a second time
