@@ -208,9 +208,11 @@ def test_a_model_saved_by_an_older_version_is_a_cache_miss_and_is_refitted(store
     root, model = stored_model
     old_root = tmp_path / "old"
     shutil.copytree(root, old_root)
-    path = next((old_root).rglob("*.joblib"))
     stale = pickle.dumps(model).replace(b"tradefleet.ai.regime.hmm", b"tradefleex.ai.regime.hmm")  # same length
-    path.write_bytes(stale)
+    paths = sorted(old_root.rglob("*.joblib"))  # the shared store may also hold other tests' fits: all go stale
+    for path in paths:
+        path.write_bytes(stale)
+    path = max((p for p in paths if int(p.name.split("-")[0]) <= TS[700]), key=lambda p: p.name)  # latest() reads it
     store = JoblibModelStore(old_root)
     assert store.latest("EUR/USD", int(TS[700])) is None
     assert store.find("EUR/USD", model.fitted_at_ns, model.data_key) is None
