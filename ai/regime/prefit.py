@@ -139,7 +139,6 @@ class Prefitter:
             import multiprocessing
 
             # fork: workers start at once and share the loaded code; they only fit and return.
-            # The pool terminates its workers when collected (with the run that owns it) or at exit.
             # A forked worker inherits the parent's Python signal handlers (a live run's SIGTERM
             # handler only asks its loop to stop): reset them, or terminate() could never end a
             # worker and the pool's finalizer would wait for ever.
