@@ -48,7 +48,7 @@ def step(b: PaperBroker, m, row: int, symbol: str = "X") -> list[Fill]:  # type:
     return b.poll_fills()
 
 
-# -- options on recorded quotes -------------------------------------------------------------
+# -- options on quotes (generated here; the venue treats them as recorded quotes) ------------
 def _option_broker(improvement: float | None, asset: AssetClass = AssetClass.OPTION):  # type: ignore[no-untyped-def]
     from tradefleet.orchestrator.market import MarketState
 
@@ -367,7 +367,8 @@ def test_default_costs_are_one_bp_slippage_and_fee_and_a_capped_impact() -> None
 
 # -- a binary contract's recorded book: resting limits fill against trade prints -------------------
 def _book_market(rows: list[tuple[float, float]], depth: bool = True):  # type: ignore[no-untyped-def]
-    """A generated recorded book of contract KX: (bid, ask) per day, 100 bid / 80 ask displayed."""
+    """A hand-made (generated, not recorded) quote book of contract KX, served the way the venue
+    serves a recorded one: (bid, ask) per day, 100 bid / 80 ask displayed."""
     from tradefleet.orchestrator.market import MarketState
 
     idx = pd.date_range("2020-01-01", periods=len(rows), freq="D", tz="UTC", name="ts")
