@@ -15,6 +15,7 @@ A full run takes far longer than CI allows and is not part of ``make test``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -31,6 +32,7 @@ from bench.treecopy import copy_tree
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 REPORT = HERE / "mutation.md"
+LOG = ROOT / "var" / "mutation"  # per-mutant outcomes (jsonl, as they come) and the survivors with their diffs
 
 
 def targets() -> dict[str, list[str]]:
@@ -65,64 +67,194 @@ def _inside(start: tuple[int, int], end: tuple[int, int],
     return any(lo <= tuple(start) and tuple(end) <= hi for lo, hi in spans)
 
 
+def split_args(tests: list[str]) -> tuple[list[str], list[str]]:
+    """The toml's test list as (pytest options, test paths): ``-p`` takes the next item."""
+    opts: list[str] = []
+    paths: list[str] = []
+    it = iter(tests)
+    for arg in it:
+        if arg.startswith("-"):
+            opts.append(arg)
+            if arg == "-p":
+                opts.append(next(it))
+        else:
+            paths.append(arg)
+    return opts, paths
+
+
+def statement_lines(source: str) -> dict[tuple[int, int], tuple[int, int]]:
+    """For every AST node's start (line, column): the lines of the smallest statement holding it.
+
+    A mutant is run against the tests that execute any line of its statement (the statement's
+    header only, for a compound one such as ``if`` or ``def``: its body is other statements)."""
+    import ast
+
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def header_end(stmt: ast.stmt) -> int:
+        body = getattr(stmt, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            return max(stmt.lineno, body[0].lineno - 1)
+        return stmt.end_lineno or stmt.lineno
+
+    def walk(node: ast.AST, span: tuple[int, int]) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = (child.lineno, header_end(child)) if isinstance(child, ast.stmt) else span
+            if hasattr(child, "lineno"):
+                spans.setdefault((child.lineno, child.col_offset), inner)  # type: ignore[attr-defined]
+            walk(child, inner)
+
+    walk(ast.parse(source), (1, len(source.splitlines()) or 1))
+    return spans
+
+
+def trace_tests(tree: Path, module: str, tests: list[str], env: dict[str, str]) -> dict[str, object]:
+    """Run the module's tests once under ``bench.mutation_lines``: which test executes which line.
+    The baseline must pass, or no mutant's outcome would mean anything."""
+    out = tree / ".mutation-trace.json"
+    opts, paths = split_args(tests)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "bench.mutation_lines",
+           f"--basetemp={tree / '.pytest-trace'}", *opts, *paths]
+    run_env = {**env, "MUTATION_TRACE_FILE": str(tree / module), "MUTATION_TRACE_OUT": str(out)}
+    proc = subprocess.run(cmd, cwd=tree, env=run_env, capture_output=True, text=True)
+    if proc.returncode != 0 or not out.exists():
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+        raise SystemExit(f"bench.mutation: {module}'s tests do not pass unmutated (exit {proc.returncode}): "
+                         + " | ".join(tail))
+    return json.loads(out.read_text())
+
+
+def select_tests(trace: dict[str, object], lines: range) -> list[str]:
+    """The tests (in run order) that execute any of ``lines``; every test when the lines run outside a
+    test (at import, in a session fixture); a module fixture's lines select its whole file."""
+    order: list[str] = trace["order"]  # type: ignore[assignment]
+    if any(n in trace["import"] for n in lines):  # type: ignore[operator]
+        return list(order)
+    hit: set[str] = set()
+    for key, seen in trace["tests"].items():  # type: ignore[attr-defined]
+        if any(n in seen for n in lines):
+            if key.startswith("@"):
+                hit.update(t for t in order if t.split("::")[0] == key[1:])
+            else:
+                hit.add(key)
+    return [t for t in order if t in hit]
+
+
 def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
-               max_minutes: float | None = None) -> dict[str, object]:
+               max_minutes: float | None = None, jobs: int = 1, seed: int = 25) -> dict[str, object]:
+    import random
+    import threading
+    from queue import Empty, Queue
+
     from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
     t0 = time.perf_counter()
+    LOG.mkdir(parents=True, exist_ok=True)
+    log_path = LOG / (module.replace("/", "__") + ".jsonl")
     with tempfile.TemporaryDirectory(prefix="mutation-") as d:
-        tree = Path(d)
-        copy_tree(tree)
+        trees = [Path(d) / f"w{k}" for k in range(max(1, jobs))]
+        for tree in trees:
+            copy_tree(tree)
+        tree = trees[0]
+        base_env = {**os.environ, "NUMBA_CACHE_DIR": str(ROOT / ".numba_cache"), "OMP_NUM_THREADS": "1",
+                    "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+        base_env.pop("PYTHONDONTWRITEBYTECODE", None)
         cmd = " ".join([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests])
         (tree / "cr.toml").write_text(
             f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {timeout}\nexcluded-modules = []\n'
             f'test-command = "{cmd}"\n\n[cosmic-ray.distributor]\nname = "local"\n')
-        env_cmd = ["env", f"PYTHONPATH={tree}", f"NUMBA_CACHE_DIR={ROOT / '.numba_cache'}"]
         cr = [str(Path(sys.executable).with_name("cosmic-ray"))]
-        subprocess.run([*env_cmd, *cr, "init", "cr.toml", "s.sqlite"], cwd=tree, check=True, capture_output=True)
-        import sqlite3
-
-        spans = annotation_spans((ROOT / module).read_text())
+        subprocess.run([*cr, "init", "cr.toml", "s.sqlite"], cwd=tree, check=True, capture_output=True,
+                       env={**base_env, "PYTHONPATH": str(tree)})
+        source = (ROOT / module).read_text()
+        spans = annotation_spans(source)
+        statements = statement_lines(source)
         with use_db(str(tree / "s.sqlite"), WorkDB.Mode.open) as db:
             items = list(db.work_items)
         skipped = [w for w in items if _inside(w.mutations[0].start_pos, w.mutations[0].end_pos, spans)]
         kept = [w for w in items if w not in skipped]
-        extra = skipped + (kept[limit:] if limit is not None else [])  # a sample: the first N (by position)
-        con = sqlite3.connect(tree / "s.sqlite")
-        for item in extra:
-            con.execute("delete from mutation_specs where job_id = ?", (item.job_id,))
-            con.execute("delete from work_items where job_id = ?", (item.job_id,))
-        con.commit()
-        con.close()
-        proc = subprocess.Popen([*env_cmd, *cr, "exec", "cr.toml", "s.sqlite"], cwd=tree, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if limit is not None:
+            kept = kept[:limit]  # a sample: the first N (by position)
+        random.Random(seed).shuffle(kept)  # a run cut short by --max-minutes is a sample spread over the file
+        trace = trace_tests(tree, module, tests, {**base_env, "PYTHONPATH": str(tree)})
+        durations: dict[str, float] = trace["durations"]  # type: ignore[assignment]
+        opts, _ = split_args(tests)
+        queue: Queue[dict[str, object]] = Queue()
+        uncovered: list[dict[str, object]] = []
+        for w in kept:
+            m = w.mutations[0]
+            lo, hi = statements.get(tuple(m.start_pos), (m.start_pos[0], m.end_pos[0]))
+            chosen = select_tests(trace, range(min(lo, m.start_pos[0]), max(hi, m.end_pos[0]) + 1))
+            job = {"job": w.job_id, "module": module, "operator": m.operator_name,
+                   "args": dict(getattr(m, "operator_args", {}) or {}), "occurrence": m.occurrence,
+                   "line": m.start_pos[0], "opts": opts, "tests": chosen,
+                   "timeout": min(timeout, 15.0 + 3.0 * sum(durations.get(t, 1.0) for t in chosen))}
+            (queue.put(job) if chosen else uncovered.append(job))
+        results: list[dict[str, object]] = [{**j, "outcome": "survived", "seconds": 0.0, "diff": "",
+                                             "uncovered": True} for j in uncovered]
+        lock = threading.Lock()
+        deadline = t0 + max_minutes * 60 if max_minutes else None
+        total_jobs = queue.qsize()
         try:
-            proc.wait(timeout=max_minutes * 60 if max_minutes else None)
-        except subprocess.TimeoutExpired:  # out of time: report what ran (the row says partial)
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        counts: Counter[str] = Counter()
-        survivors: list[str] = []
-        with use_db(str(tree / "s.sqlite"), WorkDB.Mode.open) as db:
-            total = db.num_work_items
-            items = {w.job_id: w for w in db.work_items}
-            for job_id, result in db.results:
-                item = items[job_id]
-                if result.worker_outcome.value == "abnormal":
-                    counts["timeout"] += 1
-                elif result.test_outcome is None or result.test_outcome.value == "incompetent":
-                    counts["incompetent"] += 1
-                else:
-                    counts[result.test_outcome.value] += 1
-                    if result.test_outcome.value == "survived":
-                        m = item.mutations[0]
-                        survivors.append(f"{m.operator_name} line {m.start_pos[0]}")
+            from tqdm import tqdm
+
+            bar = tqdm(total=total_jobs, desc=module, unit="mutant", file=sys.stderr)
+        except ImportError:  # pragma: no cover - tqdm ships with the dev install
+            bar = None
+
+        def serve(wtree: Path) -> None:
+            worker = subprocess.Popen([sys.executable, "-m", "bench.mutation_worker"], cwd=wtree, text=True,
+                                      env={**base_env, "PYTHONPATH": str(wtree)},
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            assert worker.stdin is not None and worker.stdout is not None
+            try:
+                while deadline is None or time.perf_counter() < deadline:
+                    try:
+                        job = queue.get_nowait()
+                    except Empty:
+                        break
+                    worker.stdin.write(json.dumps({k: v for k, v in job.items() if k != "line"}) + "\n")
+                    worker.stdin.flush()
+                    answer = json.loads(worker.stdout.readline())
+                    with lock:
+                        results.append({**job, **answer})
+                        with log_path.open("a") as fh:
+                            fh.write(json.dumps({**job, **answer, "tests": len(job["tests"])}) + "\n")  # type: ignore[arg-type]
+                        if bar is not None:
+                            bar.update(1)
+            finally:
+                worker.stdin.close()
+                worker.wait()
+
+        log_path.write_text("")
+        threads = [threading.Thread(target=serve, args=(wt,)) for wt in trees]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        if bar is not None:
+            bar.close()
+        outcome_of = {"killed": (WorkerOutcome.NORMAL, TestOutcome.KILLED),
+                      "survived": (WorkerOutcome.NORMAL, TestOutcome.SURVIVED),
+                      "incompetent": (WorkerOutcome.NORMAL, TestOutcome.INCOMPETENT),
+                      "timeout": (WorkerOutcome.ABNORMAL, None), "no-test": (WorkerOutcome.NO_TEST, None)}
+        with use_db(str(tree / "s.sqlite"), WorkDB.Mode.open) as db:  # cosmic-ray's own reports read these
+            for r in results:
+                worker_outcome, test_outcome = outcome_of[str(r["outcome"])]
+                db.set_result(r["job"], WorkResult(worker_outcome=worker_outcome, test_outcome=test_outcome,
+                                                   diff=str(r.get("diff") or "")))
+        counts: Counter[str] = Counter(str(r["outcome"]) for r in results)
+        survivors = sorted((r for r in results if r["outcome"] == "survived"), key=lambda r: (r["line"], r["operator"]))
+        (LOG / (module.replace("/", "__") + ".survivors.json")).write_text(json.dumps(survivors, indent=1))
     done = counts["killed"] + counts["survived"]
-    return {"module": module, "mutants": total, "annotations": len(skipped), "killed": counts["killed"], "survived": counts["survived"],
-            "timeout": counts["timeout"], "incompetent": counts["incompetent"],
+    return {"module": module, "mutants": len(kept), "annotations": len(skipped),
+            "killed": counts["killed"], "survived": counts["survived"], "uncovered": len(uncovered),
+            "timeout": counts["timeout"], "incompetent": counts["incompetent"] + counts["no-test"],
             "score": round(100.0 * counts["killed"] / done, 1) if done else 0.0,
-            "minutes": round((time.perf_counter() - t0) / 60, 1), "survivors": survivors,
-            "sampled": limit is not None, "ran": done + counts["timeout"] + counts["incompetent"]}
+            "minutes": round((time.perf_counter() - t0) / 60, 1),
+            "survivors": [f"{r['operator']} line {r['line']}" for r in survivors],
+            "sampled": limit is not None, "ran": len(results)}
 
 
 def write_report(rows: list[dict[str, object]]) -> None:
@@ -136,7 +268,7 @@ def write_report(rows: list[dict[str, object]]) -> None:
             elif line.startswith("### "):
                 section = line[4:].strip("` ")
                 notes[section] = line + "\n"
-            elif section and line.strip():
+            elif section:
                 notes[section] += line + "\n"
     for r in rows:
         sample = " (first %s mutants)" % r["mutants"] if r["sampled"] else ""
@@ -146,11 +278,17 @@ def write_report(rows: list[dict[str, object]]) -> None:
             sample += f" (partial: {r['ran']} run before the time limit)"
         old[str(r["module"])] = (f"| `{r['module']}` | {r['mutants']}{sample} | {r['killed']} | {r['survived']} | "
                                  f"{r['timeout']} | {r['incompetent']} | {r['score']} % | {r['minutes']} | {date.today()} |")
-        notes[str(r["module"])] = (f"### `{r['module']}`\nSurviving mutants (operator, line): "
-                                   + (", ".join(r["survivors"]) or "none") + "\n")  # type: ignore[arg-type]
+        auto = ("Surviving mutants (operator, line): " + (", ".join(r["survivors"]) or "none")  # type: ignore[arg-type]
+                + (f" ({r['uncovered']} of them on lines no listed test executes)" if r.get("uncovered") else ""))
+        kept_notes = [ln for ln in notes.get(str(r["module"]), "").splitlines()[1:]
+                      if not ln.startswith("Surviving mutants (operator, line):")]  # the hand-written analysis stays
+        notes[str(r["module"])] = "\n".join([f"### `{r['module']}`", auto, *kept_notes]) + "\n"
     lines = ["# Mutation testing of the trading core", "",
              "Tool: cosmic-ray 8.7. Command: `make mutation MODULE=<path>` (or `python -m bench.mutation`);",
-             "targets and the tests each module runs: `bench/mutation_targets.toml`. Score = killed /",
+             "targets and the tests each module runs: `bench/mutation_targets.toml`. Since 2026-12-06 each mutant runs",
+             "only those of the module's tests that execute a line of its statement (traced once per module by",
+             "`bench/mutation_lines.py`; a line run at import or in a shared fixture selects every test that shares it), in",
+             "a child forked from a worker that has the libraries imported (`bench/mutation_worker.py`). Score = killed /",
              "(killed + survived); timeouts count as killed by cosmic-ray's convention but are listed apart.",
              "Mutants inside a function's parameter or return annotations in a module with `from __future__",
              "import annotations` are not run (those annotations stay strings nobody evaluates, so such a mutant",
@@ -158,7 +296,7 @@ def write_report(rows: list[dict[str, object]]) -> None:
              "them among the survivors (and list them as equivalent).", "",
              "| module | mutants | killed | survived | timeout | incompetent | score | minutes | date |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|", *[old[k] for k in sorted(old)], "",
-             "## Survivors", "", *[notes[k] for k in sorted(notes)]]
+             "## Survivors", "", *[notes[k].rstrip("\n") + "\n" for k in sorted(notes)]]
     REPORT.write_text("\n".join(lines) + "\n")
 
 
@@ -167,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("modules", nargs="*", help="modules to mutate (default: every target)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant's test run")
     ap.add_argument("--limit", type=int, default=None, help="mutate only the first N sites (a sample)")
+    ap.add_argument("--jobs", type=int, default=1, help="mutants run side by side (one worker and tree copy each)")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop each module after this long and "
                     "report the mutants run so far (the row says partial)")
     a = ap.parse_args(argv)
@@ -175,13 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"bench.mutation: unknown module(s) {', '.join(unknown)}; targets: {', '.join(known)}", file=sys.stderr)
         return 2
-    rows = []
     for module in a.modules or list(known):
-        row = run_module(module, known[module], a.timeout, a.limit, a.max_minutes)
+        row = run_module(module, known[module], a.timeout, a.limit, a.max_minutes, a.jobs)
         print(f"{module}: {row['killed']} killed, {row['survived']} survived, {row['timeout']} timeout, "
               f"score {row['score']} % ({row['minutes']} min)", flush=True)
-        rows.append(row)
-    write_report(rows)
+        write_report([row])  # each module's row as soon as it is done: a long run cut short keeps what ran
     return 0
 
 

@@ -30,3 +30,43 @@ def test_function_annotations_of_a_lazy_module_are_skipped_and_code_is_not() -> 
 
 def test_nothing_is_skipped_without_the_future_import() -> None:
     assert annotation_spans(SRC.replace("from __future__ import annotations\n", "")) == []
+
+
+# Each mutant runs only the tests that execute a line of its statement (bench.mutation's selection).
+
+from bench.mutation import select_tests, split_args, statement_lines  # noqa: E402
+
+TRACE = {"order": ["tests/a.py::t1", "tests/a.py::t2", "tests/b.py::t3"],
+         "import": [1, 2],
+         "tests": {"tests/a.py::t1": [10, 11], "tests/b.py::t3": [11, 20], "@tests/a.py": [30]}}
+
+
+def test_a_line_run_by_some_tests_selects_those_tests_in_run_order() -> None:
+    assert select_tests(TRACE, range(11, 12)) == ["tests/a.py::t1", "tests/b.py::t3"]
+    assert select_tests(TRACE, range(20, 21)) == ["tests/b.py::t3"]
+
+
+def test_a_line_no_test_runs_selects_none_so_its_mutant_survives_unrun() -> None:
+    assert select_tests(TRACE, range(40, 45)) == []
+
+
+def test_a_line_run_at_import_selects_every_test() -> None:
+    assert select_tests(TRACE, range(2, 3)) == TRACE["order"]
+
+
+def test_a_module_fixtures_line_selects_every_test_of_its_file() -> None:
+    assert select_tests(TRACE, range(30, 31)) == ["tests/a.py::t1", "tests/a.py::t2"]
+
+
+def test_a_mutant_is_traced_by_its_whole_statement_but_a_compound_statement_by_its_header() -> None:
+    src = "def f(a):\n    x = (a +\n         1)\n    if a >\\\n        2:\n        return x\n    return 0\n"
+    spans = statement_lines(src)
+    assert spans[(3, 9)] == (2, 3)   # the `1` of a two-line assignment: both lines
+    assert spans[(4, 7)] == (4, 5)   # the `a` of the if's two-line test: its header, not its body
+    assert spans[(6, 15)] == (6, 6)  # the `x` returned
+    assert spans[(1, 6)] == (1, 1)   # a parameter: the def line only
+
+
+def test_the_tests_list_splits_into_options_and_paths() -> None:
+    assert split_args(["-p", "no:hypothesispytest", "tests/x.py", "-q", "tests/y.py::t"]) == (
+        ["-p", "no:hypothesispytest", "-q"], ["tests/x.py", "tests/y.py::t"])
