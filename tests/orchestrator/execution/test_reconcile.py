@@ -664,3 +664,74 @@ def test_an_accepted_order_partly_filled_at_the_venue_is_settled_partly_filled(s
     report = k.rec.run("acct")
     assert report.settled == [("tf-pp", "accepted", "partially_filled")] and report.fills == 1
     assert store.order("tf-pp").status is OrderStatus.PARTIALLY_FILLED
+
+
+# -- survivors of the 2026-12-06 mutation run (issue #25) ------------------------------------
+def test_a_filled_order_the_venue_reports_with_less_cumulative_than_booked_is_settled_filled(store: Any) -> None:
+    k = kit_with(store)
+    venue = k.venues["acct"]
+    k.oms.submit(k.order("tf-lag"))
+    venue.execute("tf-lag", D(10), D(100), "t1")
+    k.oms.collect_fills("acct")
+    # the fill was booked, the status write was lost; the venue's order answer already says FILLED
+    # but its cumulative lags its fills (6 of the 10 it reported): only more than booked reopens it
+    store.update_order("tf-lag", OrderStatus.ACCEPTED, ts_ns=T0)
+    vo = venue.orders["tf-lag"]
+    venue.orders["tf-lag"] = VenueOrder("tf-lag", vo.venue_order_id, vo.instrument, vo.side, vo.quantity, D(6),
+                                        OrderStatus.FILLED, D(100))
+    report = k.rec.run("acct")
+    assert report.settled == [("tf-lag", "accepted", "filled")] and report.fills == 0 and report.halted is None
+    rec = store.order("tf-lag")
+    assert (rec.status, rec.filled_quantity, rec.avg_price) == (OrderStatus.FILLED, D(10), D(100))
+    assert k.rec.run("acct").changes == 0
+
+
+def test_a_late_fill_of_a_signed_order_settled_canceled_is_booked_at_its_own_price(store: Any) -> None:
+    venue = SigningVenue()
+    k = kit_with(store, venue)
+    store.record_order_intent(k.order("tf-late"))  # crashed before the venue id was stored
+    store.update_order("tf-late", OrderStatus.UNKNOWN, ts_ns=T0)
+    report = k.rec.run("acct")  # the venue's order lookup does not know it (yet)
+    assert report.settled == [("tf-late", "unknown", "canceled")]
+    assert store.order("tf-late").venue_order_id == "sig-tf-late"
+    # then its matching engine reports a fill of part of it: booked at the fill's own price
+    venue.fills.append(Fill("tf-late", "fakevenue", "sig-tf-late", "t1", "AAPL", Side.BUY, D(4), D(99), D(0), T0, T0))
+    assert [f.trade_id for f in k.oms.collect_fills("acct")] == ["t1"]
+    rec = store.order("tf-late")
+    assert (rec.status, rec.filled_quantity, rec.avg_price) == (OrderStatus.CANCELED, D(4), D(99))
+
+
+@pytest.mark.parametrize("amended", [False, True])
+def test_a_zero_priced_partial_fill_keeps_the_average_exact_across_a_restart(store: Any, amended: bool) -> None:
+    k = kit_with(store)
+    venue = k.venues["acct"]
+    k.oms.submit(k.order("tf-z"))
+    venue.execute("tf-z", D(4), D(0), "t1")  # generated prices: 4 at 0 (a venue fill without a price reads 0)
+    k.oms.collect_fills("acct")
+    assert (store.order("tf-z").filled_quantity, store.order("tf-z").avg_price) == (D(4), D(0))
+    venue.execute("tf-z", D(6), D(100), "t2")  # the rest at 100, while this process was down
+    if amended:  # the venue re-identified the order meanwhile: the record is re-registered under the new id
+        vo = venue.orders["tf-z"]
+        venue.orders["tf-z"] = VenueOrder("tf-z", "V1-amended", vo.instrument, vo.side, vo.quantity,
+                                          vo.filled_quantity, vo.status, vo.avg_price)
+    k.restart()
+    report = k.rec.run("acct")
+    assert report.settled == [] and report.fills == 1 and report.halted is None
+    rec = store.order("tf-z")
+    assert (rec.status, rec.filled_quantity, rec.avg_price) == (OrderStatus.FILLED, D(10), D(60))  # 600 / 10
+
+
+def test_differences_in_two_conflicted_instruments_book_each_to_its_own_order(store: Any) -> None:
+    k = kit_with(store)
+    _overfill(k, "tf-a", instrument="AAPL")  # recorded first: AAPL sorts first too
+    _overfill(k, "tf-m", instrument="MSFT")
+    k.venues["acct"].held.update({"AAPL": D(11), "MSFT": D(13)})
+    report = k.rec.run("acct")
+    assert report.halted is None and report.fills == 2 and report.position_diffs == {}
+    assert stored_positions(store, "acct") == {"AAPL": D(11), "MSFT": D(13)}
+    adjustments = {cid: [(f.instrument, f.side, f.quantity) for f in store.fills(cid) if f.trade_id.startswith("reconcile-")]
+                   for cid in ("tf-a", "tf-m")}
+    assert adjustments == {"tf-a": [("AAPL", Side.BUY, D(1))], "tf-m": [("MSFT", Side.BUY, D(3))]}
+    assert [(c.fill.instrument, c.resolution) for c in ConflictBook(store).conflicts("acct")] == [
+        ("AAPL", "booked buy 1 to tf-a: the venue holds 11"), ("MSFT", "booked buy 3 to tf-m: the venue holds 13")]
+    assert k.oms.holds == {}
