@@ -25,9 +25,11 @@ test: setup
 bench: setup
 	$(PY) -m bench.run_all
 
-# mutation testing of the trading core (long: not part of make test); MODULE=path for one
+# mutation testing of the trading core (long: not part of make test); MODULE=path for one,
+# JOBS=n mutants side by side (default: the machine's cores)
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 mutation: setup
-	$(PY) -m bench.mutation $(MODULE)
+	$(PY) -m bench.mutation $(MODULE) --jobs $(JOBS)
 
 # every planted bug (tests/planted/planted.toml) must make its tests fail
 planted: setup

@@ -2,14 +2,24 @@
 
 Run: ``make mutation`` (every module in ``bench/mutation_targets.toml``) or
 ``make mutation MODULE=risk/blockers.py``; directly:
-``.venv/bin/python -m bench.mutation [MODULE ...] [--timeout S] [--limit N]``.
+``.venv/bin/python -m bench.mutation [MODULE ...] [--jobs N] [--timeout S] [--limit N] [--max-minutes M]``.
 
-Each module is mutated in a temporary copy of the tracked tree (the working tree is never
-touched), each mutant runs only that module's tests (``-x``, so the first failure kills
-it), and the counts (killed, survived, timeout/incompetent, score) replace that module's
-row in ``bench/mutation.md`` with the date and the command. Surviving mutants are listed
-under the table (operator, line) so each can be killed by a test or argued equivalent.
-A full run takes far longer than CI allows and is not part of ``make test``.
+cosmic-ray makes the mutants (``cosmic-ray init``: its operators, its work database); this module
+runs them faster than ``cosmic-ray exec`` would:
+
+- each module is mutated in temporary copies of the tracked tree (one per worker; the working
+  tree is never touched);
+- the module's listed tests run once, unmutated, under ``bench.mutation_lines``, which records
+  which test executes which line; each mutant then runs only the listed tests that execute a line
+  of its statement (``-x``: the first failure kills it). A mutant no listed test reaches survives
+  without running, and is counted apart;
+- ``bench.mutation_worker`` processes import the libraries once and fork a child per mutant.
+
+The outcomes go back into cosmic-ray's work database, and the counts (killed, survived,
+timeout/incompetent, score) replace that module's row in ``bench/mutation.md`` with the date.
+Surviving mutants are listed under the table (operator, line); their diffs are in
+``var/mutation/<module>.survivors.json`` so each can be killed by a test or argued equivalent.
+A full run of every module takes about an hour on two cores and is not part of ``make test``.
 """
 
 from __future__ import annotations
@@ -67,6 +77,10 @@ def _inside(start: tuple[int, int], end: tuple[int, int],
     return any(lo <= tuple(start) and tuple(end) <= hi for lo, hi in spans)
 
 
+class BaselineFailed(Exception):
+    """The module's listed tests fail before any mutation: no mutant's outcome would mean anything."""
+
+
 def split_args(tests: list[str]) -> tuple[list[str], list[str]]:
     """The toml's test list as (pytest options, test paths): ``-p`` takes the next item."""
     opts: list[str] = []
@@ -119,7 +133,7 @@ def trace_tests(tree: Path, module: str, tests: list[str], env: dict[str, str]) 
     proc = subprocess.run(cmd, cwd=tree, env=run_env, capture_output=True, text=True)
     if proc.returncode != 0 or not out.exists():
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
-        raise SystemExit(f"bench.mutation: {module}'s tests do not pass unmutated (exit {proc.returncode}): "
+        raise BaselineFailed(f"bench.mutation: {module}'s tests do not pass unmutated (exit {proc.returncode}): "
                          + " | ".join(tail))
     return json.loads(out.read_text())
 
@@ -314,12 +328,18 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"bench.mutation: unknown module(s) {', '.join(unknown)}; targets: {', '.join(known)}", file=sys.stderr)
         return 2
+    failed = 0
     for module in a.modules or list(known):
-        row = run_module(module, known[module], a.timeout, a.limit, a.max_minutes, a.jobs)
+        try:
+            row = run_module(module, known[module], a.timeout, a.limit, a.max_minutes, a.jobs)
+        except BaselineFailed as exc:  # one module's broken baseline does not stop the others
+            print(exc, file=sys.stderr)
+            failed += 1
+            continue
         print(f"{module}: {row['killed']} killed, {row['survived']} survived, {row['timeout']} timeout, "
               f"score {row['score']} % ({row['minutes']} min)", flush=True)
         write_report([row])  # each module's row as soon as it is done: a long run cut short keeps what ran
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
