@@ -88,3 +88,28 @@ def test_same_seed_same_allocation_other_seed_another() -> None:
                                  samples=200, seed=seed).weights()
 
     assert weights(4) == weights(4) and weights(4) != weights(5)
+
+
+# -- survivors of the 2026-12-06 mutation run ------------------------------------------------
+def test_an_arm_that_remembers_only_its_last_outcome_has_no_spread() -> None:
+    arm = Arm()
+    arm.update(0.7, 1e-300)  # a decay this small leaves n at exactly 1.0: only the last outcome counts
+    arm.update(0.1, 1e-300)  # the new mean, 0.7 + (0.1 - 0.7), is 0.1 only up to rounding
+    assert (arm.n, arm.trades) == (1.0, 2) and arm.mean == pytest.approx(0.1, abs=1e-15)
+    assert arm.m2 == 0.0  # one outcome has no spread, whatever the rounding of the mean
+
+
+def test_a_decay_of_zero_or_below_is_rejected() -> None:
+    for decay in (0.0, -0.5, -1.0):
+        with pytest.raises(ValueError, match="decay"):
+            ThompsonAllocator.over(["a"], decay=decay)
+    assert ThompsonAllocator.over(["a"], decay=1e-300).decay == 1e-300
+
+
+def test_each_choice_is_one_joint_draw_from_the_allocators_generator() -> None:
+    arms = {"a": Arm(n=2.0, mean=0.1, m2=1.0), "b": Arm(n=2.0, mean=0.0, m2=1.0), "c": Arm(n=3.0, mean=0.05, m2=1.5)}
+    alloc = ThompsonAllocator({k: Arm(**vars(v)) for k, v in arms.items()}, seed=11)
+    twin = ThompsonAllocator({k: Arm(**vars(v)) for k, v in arms.items()}, seed=11)
+    chosen = [alloc.choose() for _ in range(40)]
+    assert chosen == ["abc"[int(np.argmax(twin.draw_means(1)[0]))] for _ in range(40)]
+    assert set(chosen) == {"a", "b", "c"}  # close arms: each is chosen sometimes
