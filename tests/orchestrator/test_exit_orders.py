@@ -93,3 +93,29 @@ def test_a_target_tranche_is_a_limit_filled_at_the_target_or_the_open_and_the_re
     # a bar opening above the target sells half at that better open
     assert _run(tmp_path / "gap", [(107.0, 108.0, 106.5, 107.5), back]) == [
         entry, ("sell", "limit", 100.0, 107.0), ("sell", "stop", 100.0, 100.0)]
+
+
+class PennyLongOnce(Bot):
+    """LongOnce at 1/200 of the price: a contract trading under 1 (a binary, a penny stock), stop 0.475."""
+
+    Params = BotParams
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        sig = np.where(np.arange(len(frame)) >= 4, 1.0, 0.0)
+        return pd.DataFrame({"signal": sig, "confidence": 1.0, "stop": 0.475}, index=frame.index)
+
+
+def test_a_stop_exit_under_one_unit_of_price_still_rests_as_a_stop_order(tmp_path: Path) -> None:
+    """Only a missing trigger (0) sends an exit at market: a trigger under 1 is still a level."""
+    rows = [tuple(x / 200 for x in r) for r in FLAT + [(99.0, 99.5, 94.0, 96.0)]]
+    h = Harness(tmp_path, {"XYZ": _bars(rows)}, [spec("exit-orders", PennyLongOnce, ("XYZ",))], config={  # type: ignore[arg-type]
+        "risk": {"exits": {"enabled": True, "targets_r": [1.0], "fractions": [0.5]}},
+        "paper": {"spread_bps": 0.0, "slippage_bps": 0.0, "fee_bps": 0.0, "max_volume_share": 0.0}})
+    h.run()
+    kinds = []
+    for f in h.store.fills():
+        o = h.store.order(f.client_order_id)
+        assert o is not None
+        kinds.append((f.side.value, o.order_type.value, round(float(f.price), 4)))
+    h.close()
+    assert kinds == [("buy", "market", 0.5), ("sell", "stop", 0.475)]
