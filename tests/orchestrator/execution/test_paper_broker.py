@@ -588,3 +588,144 @@ def test_a_limit_crossing_a_recorded_book_takes_the_ask_at_once() -> None:
     b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
     vo = b.submit(order("x", Side.BUY, "10", t0 + 10, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.46")))
     assert (vo.status, vo.avg_price) == (OrderStatus.FILLED, D("0.45")) and not b.has_resting_orders()
+
+
+# -- mutation survivors of the full run (issue #25): each test below pins one gap -------------------
+def test_paper_costs_are_a_frozen_hashable_value() -> None:
+    import dataclasses
+
+    c = PaperCosts(slippage_bps=2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.fee_bps = 5.0  # type: ignore[misc]
+    assert hash(c) == hash(PaperCosts(slippage_bps=2)) and c.fee_bps == 1.0
+
+
+def test_options_and_indices_traded_on_bars_have_real_volume_capped_unlike_fx() -> None:
+    for asset in (AssetClass.OPTION, AssetClass.INDEX):
+        m = ohlc_market([(100, 100, 100, 100), (100, 100, 100, 100)], volume=100)
+        b = PaperBroker(m, SimClock(0), D("1e9"), NO_COSTS, instruments={"X": Instrument("X", asset)},
+                        fills=FillConfig(max_volume_share=0.1))
+        b.submit(order("o1", Side.BUY, "1000", now(m)))
+        (f,) = step(b, m, 1)
+        assert (asset, f.quantity) == (asset, D(10))  # 10 % of 100: units, not FX tick volume
+
+
+def test_a_polymarket_contract_pays_its_venues_schedule_no_fee_not_the_configured_bps() -> None:
+    m = ohlc_market([(0.30, 0.50, 0.25, 0.40)], symbol="KX")
+    b = PaperBroker(m, SimClock(0), D(1000), PaperCosts(slippage_bps=0, fee_bps=100, impact_bps_per_pct_volume=0),
+                    instruments={"KX": Instrument("KX", AssetClass.PREDICTION, venue="polymarket")})
+    b.submit(order("k1", Side.BUY, "10", now(m, "KX"), symbol="KX"))
+    (f,) = b.poll_fills()
+    assert (f.price, f.fee) == (D("0.4"), D(0))  # 100 bps would be 0.04
+
+
+def test_an_order_on_a_settled_contract_without_any_bar_is_rejected_for_no_market_data() -> None:
+    from tradefleet.orchestrator.market import MarketState
+
+    b = PaperBroker(MarketState(0.0), SimClock(0), D(1000), NO_COSTS,
+                    instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
+    b.settle("KX", outcome_yes=True)  # a quote of (1, 1) now, but no bar was ever seen
+    with pytest.raises(OrderRejected, match="^order k1: no market data for KX$"):
+        b.submit(order("k1", Side.BUY, "1", 0, symbol="KX"))
+
+
+def test_prints_before_the_quote_a_late_limit_joins_do_not_fill_it() -> None:
+    m, t0 = _book_market([(0.40, 0.45), (0.40, 0.45)])
+    b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
+    # decided before the quote it joins (sent late, e.g. after a throttle): it reached the book with that quote
+    b.submit(order("late", Side.BUY, "10", t0 - 100, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.40")))
+    m.add_prints("KX", [(t0 - 1, 0.39, 5.0),  # through its price, but before the quote: not for it
+                        (t0 + 20, 0.39, 3.0)])
+    assert [(f.quantity, f.ts_event) for f in step(b, m, 1, "KX")] == [(D(3), t0 + 20)]
+
+
+def test_an_order_decided_on_the_bar_within_the_latency_does_not_match_that_bar_again() -> None:
+    m = ohlc_market([(100, 100, 100, 100)] * 3, volume=100)
+    b = PaperBroker(m, SimClock(0), D("1e6"), NO_COSTS, fills=FillConfig(max_volume_share=0.03, latency_ns=1))
+    b.submit(order("r", Side.BUY, "9", now(m)))
+    assert [f.quantity for f in step(b, m, 1)] == [D(3)]  # 3 % of the bar's 100
+    t1 = now(m)
+    b.submit(order("a", Side.BUY, "1", t1 - 1))  # arrives exactly at the bar's close: not before it
+    b.submit(order("c", Side.BUY, "1", t1))  # arrives after it
+    # the bar already matched "r" once: no second share of its volume, nothing for the newcomers
+    assert b.poll_fills() == [] and b.query_order("r").filled_quantity == D(3)
+    assert sorted((f.client_order_id, f.quantity) for f in step(b, m, 2)) == [("a", D(1)), ("c", D(1)), ("r", D(3))]
+
+
+def test_restore_does_not_rest_an_order_filled_beyond_its_quantity() -> None:
+    m = ohlc_market([(100, 101, 99, 100), (100, 101, 99, 100)])
+    b = PaperBroker(m, SimClock(0), D("10000"), NO_COSTS)
+    b.restore([], [_record("over", OrderStatus.PARTIALLY_FILLED, "paper-1", "3", "100", qty="2")])
+    assert b.open_orders() == [] and b.query_order("over") is None and not b.has_resting_orders()
+
+
+def test_restore_keeps_a_filled_part_priced_at_zero_in_the_average() -> None:
+    m = ohlc_market([(100, 101, 99, 100), (100, 101, 99, 100)])
+    b = PaperBroker(m, SimClock(0), D("10000"), NO_COSTS)
+    # its first unit was filled at 0 (a price a settled contract or a worthless option trades at)
+    b.restore([], [_record("z", OrderStatus.PARTIALLY_FILLED, "paper-1", "1", "0", qty="2")])
+    (f,) = step(b, m, 1)
+    assert (f.quantity, f.price) == (D(1), D(100))
+    assert (b.query_order("z").status, b.query_order("z").avg_price) == (OrderStatus.FILLED, D(50))
+
+
+def test_the_improvement_does_not_apply_to_a_prediction_contract() -> None:
+    _, b = _option_broker(0.5, asset=AssetClass.PREDICTION)
+    b.submit(order("pb", Side.BUY, "1", 2_000, symbol=OPT))
+    (f,) = b.poll_fills()
+    assert f.price == D("0.75")  # the ask, not 0.625
+
+
+def test_the_improvement_is_a_share_of_the_half_spread_on_a_one_unit_wide_quote() -> None:
+    from tradefleet.orchestrator.market import MarketState
+
+    m = MarketState(0.0)
+    m.put_quote(OPT, 1_000, 0.25, 1.25)  # generated: a spread of 1.0, so its square is not its half
+    b = PaperBroker(m, SimClock(5_000), D("1e5"), NO_COSTS, instruments={OPT: Instrument(OPT, AssetClass.OPTION)})
+    b.option_improvement = 0.5
+    b.submit(order("ob", Side.BUY, "1", 2_000, symbol=OPT))
+    b.submit(order("os", Side.SELL, "1", 2_000, symbol=OPT))
+    assert {f.client_order_id: f.price for f in b.poll_fills()} == {"ob": D("1"), "os": D("0.5")}
+
+
+def test_a_stop_on_a_recorded_book_triggers_on_the_next_quote_without_a_latency_model() -> None:
+    from tradefleet.orchestrator.market import MarketState
+
+    m = MarketState(0.0)
+    m.put_quote("KX", 1_000, 0.40, 0.45)  # generated quotes of a binary contract's book
+    b = PaperBroker(m, SimClock(2_000), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)},
+                    fills=FillConfig(latency_ns=50_000))
+    b.submit(order("st", Side.SELL, "10", 2_000, symbol="KX", order_type=OrderType.STOP, stop_price=D("0.35")))
+    assert b.poll_fills() == []
+    # recorded quotes fill with no model on top: the quote at 10 000 ns counts although it comes
+    # before 2 000 + 50 000 ns (the latency applies to bars and to a maker limit's prints only)
+    b.on_bar(m.put_quote("KX", 10_000, 0.30, 0.33))
+    (f,) = b.poll_fills()
+    assert (f.client_order_id, f.quantity, f.price) == ("st", D(10), D("0.3"))
+
+
+def test_a_print_one_nanosecond_after_a_limit_joined_at_time_zero_fills_it() -> None:
+    from tradefleet.orchestrator.market import MarketState
+
+    m = MarketState(0.0)
+    m.put_quote("KX", 0, 0.40, 0.45)  # generated book on a clock that starts at 0 ns
+    b = PaperBroker(m, SimClock(0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
+    b.submit(order("mk", Side.BUY, "10", 0, symbol="KX", order_type=OrderType.LIMIT, limit_price=D("0.40")))
+    m.add_prints("KX", [(1, 0.39, 5.0)])  # a trade through its price right after it joined
+    b.on_bar(m.put_quote("KX", 2, 0.40, 0.45))
+    assert [(f.quantity, f.price, f.ts_event) for f in b.poll_fills()] == [(D(5), D("0.4"), 1)]
+
+
+def test_a_calibration_never_applies_to_a_recorded_quote_even_under_a_zero_cost_touch_config() -> None:
+    from tradefleet.orchestrator.execution.fill_model import LimitFill
+    from tradefleet.orchestrator.market import MarketState
+
+    m = MarketState(0.0)
+    m.put_quote(OPT, 1_000, 1.0, 1.5)
+    # the venue's own conventions equal the at-once touch conventions (no costs, touch limits)
+    b = PaperBroker(m, SimClock(5_000), D("1e6"), NO_COSTS, instruments={OPT: Instrument(OPT, AssetClass.OPTION)},
+                    fills=FillConfig(limit_fill=LimitFill.TOUCH))
+    b.calibrate(OPT, "cal-1", 100)
+    b.submit(order("o1", Side.BUY, "1", 2_000, symbol=OPT))
+    (f,) = b.poll_fills()
+    assert (f.price, f.model) == (D("1.5"), "")
