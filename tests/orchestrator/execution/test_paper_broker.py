@@ -771,3 +771,14 @@ def test_an_exit_armed_before_the_bar_does_not_match_the_other_resting_orders_on
     assert [f.quantity for f in step(b, m, 1)] == [D(3)]  # 3 % of the bar's 100
     b.submit(order("ex", Side.SELL, "1", now(m) - 10, order_type=OrderType.STOP, stop_price=D(50)))
     assert b.poll_fills() == [] and b.query_order("r").filled_quantity == D(3)
+
+
+def test_close_mode_fills_an_order_decided_on_a_bar_at_time_zero_at_its_close() -> None:
+    from tradefleet.orchestrator.market import MarketState
+
+    m = MarketState(0.0)
+    m.append(Bar("X", 0, 100.0, 101.0, 99.0, 100.5, 1e6, 0))  # generated bar on a clock that starts at 0 ns
+    b = PaperBroker(m, SimClock(0), D("10000"), NO_COSTS, fills=FillConfig(market_fill=MarketFill.CLOSE))
+    vo = b.submit(order("c0", Side.BUY, "1", 0))
+    (f,) = b.poll_fills()
+    assert (f.price, vo.status) == (D("100.5"), OrderStatus.FILLED) and not b.has_resting_orders()
