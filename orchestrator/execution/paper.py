@@ -175,8 +175,10 @@ class PaperBroker:
             self._match(order.instrument, at_close(bar), self.fill_config)
         else:
             self._rest(state)
-            if order.ts_init + self.fill_config.latency_ns < bar.ts_event:
-                self._match(order.instrument, bar, self.fill_config)  # armed before this bar (an emulated exit)
+            if order.ts_init + self.fill_config.latency_ns < bar.ts_event:  # armed before this bar (an emulated
+                # exit): it alone matches the bar now; the orders already resting have matched it
+                others = {cid for cid in self._states[order.instrument] if cid != order.client_order_id}
+                self._match(order.instrument, bar, self.fill_config, skip=others)
         return self._orders[order.client_order_id]
 
     def cancel(self, client_order_id: str) -> VenueOrder:
@@ -260,8 +262,11 @@ class PaperBroker:
             status = OrderStatus.PARTIALLY_FILLED if rec.filled_quantity else OrderStatus.ACCEPTED
             self._orders[rec.client_order_id] = VenueOrder(rec.client_order_id, vid, rec.instrument, rec.side,
                                                            rec.quantity, rec.filled_quantity, status, rec.avg_price)
+            # bars=1: it rested at this venue before the restart, so it matches as a resting order
+            # (a maker limit on a recorded book only on prints, a post-only limit a gap fills at the
+            # open), never as one arriving now
             self._rest(OrderState(order, Status.PENDING if waiting else Status.OPEN, rec.filled_quantity,
-                                  rec.filled_quantity * (rec.avg_price or Decimal(0)),
+                                  rec.filled_quantity * (rec.avg_price or Decimal(0)), bars=1,
                                   lot=self._lots.get(rec.instrument, Decimal(1))))
         self._ids = itertools.count(highest + 1)
 

@@ -731,10 +731,7 @@ def test_a_calibration_never_applies_to_a_recorded_quote_even_under_a_zero_cost_
     assert (f.price, f.model) == (D("1.5"), "")
 
 
-# -- restore semantics: known bugs (issue #25 notes), pinned as strict xfails ------------------------
-@pytest.mark.xfail(strict=True, reason="bug: restore() rests an order with bars=0, so the paper venue treats it as "
-                   "newly arrived; a maker limit restored onto a recorded binary book is matched on the quote of its "
-                   "first bar (paper.py line 321 `st.bars > 0`) instead of on that bar's trade prints")
+# -- restore semantics and emulated exits: bugs found by issue #25's mutation survivors, fixed -----------
 def test_a_limit_restored_onto_a_recorded_book_fills_on_prints_never_on_the_quote() -> None:
     m, t0 = _book_market([(0.40, 0.45), (0.38, 0.40)])
     b = PaperBroker(m, SimClock(t0), D(1000), NO_COSTS, instruments={"KX": Instrument("KX", AssetClass.PREDICTION)})
@@ -746,9 +743,6 @@ def test_a_limit_restored_onto_a_recorded_book_fills_on_prints_never_on_the_quot
     assert b.query_order("mk").status is OrderStatus.PARTIALLY_FILLED
 
 
-@pytest.mark.xfail(strict=True, reason="bug: restore() rests an order with bars=0, so a post-only limit that rested "
-                   "before the restart is rejected as 'would take liquidity' when the next bar gaps through it, where "
-                   "the same order never restarted fills as a maker at the open")
 def test_a_post_only_limit_restored_after_a_restart_fills_at_a_gap_open_as_a_maker() -> None:
     import dataclasses
 
@@ -761,9 +755,6 @@ def test_a_post_only_limit_restored_after_a_restart_fills_at_a_gap_open_as_a_mak
     assert (f.quantity, f.price) == (D(1), D(95)) and b.query_order("po").status is OrderStatus.FILLED
 
 
-@pytest.mark.xfail(strict=True, reason="bug: submit() of an order stamped before the current bar (an emulated exit) "
-                   "matches every resting order of the instrument on that bar again (paper.py line 179), so an order "
-                   "under the volume cap takes a second share of the same bar's volume")
 def test_an_exit_armed_before_the_bar_does_not_match_the_other_resting_orders_on_it_again() -> None:
     m = ohlc_market([(100, 100, 100, 100)] * 2, volume=100)
     b = PaperBroker(m, SimClock(0), D("1e6"), NO_COSTS, fills=FillConfig(max_volume_share=0.03))
