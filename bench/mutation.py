@@ -355,6 +355,8 @@ def write_report(rows: list[dict[str, object]]) -> None:
              "`bench/mutation_lines.py`; a line run at import or in a shared fixture selects every test that shares it), in",
              "a child forked from a worker that has the libraries imported (`bench/mutation_worker.py`). Score = killed /",
              "(killed + survived); timeouts count as killed by cosmic-ray's convention but are listed apart.",
+             "A row marked \"survivors rechecked\" is a full run whose survivors were run again, same source, against",
+             "the tests as they were later (`--recheck`): the ones then killed are added to the run's killed count.",
              "Mutants inside a function's parameter or return annotations in a module with `from __future__",
              "import annotations` are not run (those annotations stay strings nobody evaluates, so such a mutant",
              "cannot change behaviour); the mutants cell counts them apart. Rows run before that rule count",
