@@ -109,3 +109,16 @@ def test_the_count_limits_and_cooldown_say_how_far_they_are() -> None:
     assert (dec.reason, dec.detail) == ("cooldown", "0.0 min left on X")
     rig.clock.advance(0.5)  # over: the day's trade count is what binds now
     assert rig.go("a", "X", L, fill=False)[0].reason == "max_trades_per_day_global"
+
+
+def test_with_no_min_notional_a_budget_below_one_lot_is_still_refused_as_such() -> None:
+    rig = Rig(_cfg(min_notional=0.0), {"BIG": [20_000.0] * 60})  # half a share: it rounds to 0
+    dec, qty = rig.go("a", "BIG", L)
+    assert (dec.verdict, dec.reason, dec.detail, qty) == (Verdict.REJECT, "size_below_lot", "10000.00 at 20000.0", 0)
+
+
+def test_a_flip_refused_its_new_side_closes_at_scale_zero() -> None:
+    rig = Rig(_cfg())
+    rig.go("a", "X", L)
+    dec, qty = rig.go("a", "X", S, halted=True)
+    assert (dec.verdict, dec.reason, dec.scale, qty) == (Verdict.RESIZE, "halted_exit_only", 0.0, Decimal(-100))
