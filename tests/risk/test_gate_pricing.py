@@ -34,3 +34,13 @@ def test_a_binary_long_buys_yes_at_the_ask_not_no() -> None:
     ctx = GateContext(rig.clock.now_ns(), binary, rig.market, rig.pf)
     dec, qty = rig.gate.approve(signal("a", "KXRAIN-26JAN01", L, 0.4), ctx, 1.0)
     assert (dec.reason, dec.data["price"], qty) == ("sized", 0.4, Decimal(25_000))  # 10,000 / 0.40 YES
+
+
+def test_a_binary_short_pays_one_minus_the_yes_bid_not_the_ask() -> None:
+    rig = Rig(_cfg(allow_short=True), {"KXRAIN-26JAN01": [0.4] * 60})
+    rig.market.quote = lambda s: (0.38, 0.4)  # type: ignore[method-assign]  # YES bid 0.38, ask 0.40
+    binary = BotSpec("a", NullBot, ("KXRAIN-26JAN01",), Schedule.interval("1d"), "1d", AssetClass.PREDICTION)
+    ctx = GateContext(rig.clock.now_ns(), binary, rig.market, rig.pf)
+    dec, qty = rig.gate.approve(signal("a", "KXRAIN-26JAN01", S, 0.4), ctx, 1.0)
+    assert dec.data["price"] == 0.62  # NO bought at 1 - 0.38
+    assert qty == Decimal(-16_129)  # 10,000 / 0.62 = 16,129.03 NO contracts

@@ -122,3 +122,16 @@ def test_a_flip_refused_its_new_side_closes_at_scale_zero() -> None:
     rig.go("a", "X", L)
     dec, qty = rig.go("a", "X", S, halted=True)
     assert (dec.verdict, dec.reason, dec.scale, qty) == (Verdict.RESIZE, "halted_exit_only", 0.0, Decimal(-100))
+
+
+def test_an_exit_without_a_quote_books_no_cash_for_the_next_buy() -> None:
+    rig = Rig(_cfg(gross_exposure_pct=2.0, correlation={"cluster_cap_pct": 2.0}),
+              {"X": [100.0] * 60, "Y": [50.0] * 60, "Z": [20.0] * 60})
+    rig.go("a", "X", L)  # 100 X: 90,000 cash
+    rig.pf.fill("z", "Z", Decimal(4_250))  # 85,000 of Z: 5,000 cash, equity 100,000
+    quotes = rig.market.quote
+    rig.market.quote = lambda s: None if s == "X" else quotes(s)  # type: ignore[method-assign]  # X's quote is gone
+    dec, qty = rig.go("a", "X", F, fill=False)
+    assert (dec.reason, qty) == ("exit", Decimal(-100))  # an exit passes, quote or not
+    dec, qty = rig.go("b", "Y", L, fill=False)  # its proceeds unknown, the exit adds no cash and takes none
+    assert (dec.reason, qty) == ("cash", Decimal(100))  # 5,000 at 50
