@@ -1,6 +1,6 @@
 """The risk gate learns each instrument's bar length from the bots trading it (the slowest
-timeframe wins, the first signal teaches it too); the stale-feed breaker waits that many bars. The market model follows
-the symbols the data lists, a dropped one too."""
+timeframe wins, the first signal teaches it too); the stale-feed breaker waits that many bars.
+The market model follows the symbols the data lists, a dropped one too."""
 
 from __future__ import annotations
 
