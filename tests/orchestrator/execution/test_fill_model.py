@@ -671,3 +671,41 @@ def test_a_child_armed_on_its_entrys_bar_is_matched_once_on_that_bar() -> None:
     fills, states = match_book([OrderState.new(entry), OrderState.new(sl)], bar(1, 93, 94.5, 92, 94), CFG)
     assert [(f.client_order_id, f.price) for f in fills] == [("e", D(93))]
     assert (states[1].status, states[1].bars, states[1].triggered) == (Status.OPEN, 1, True)
+
+
+def test_a_sell_limit_at_the_open_on_arrival_takes_at_the_open() -> None:
+    (f,), _ = run(order(Side.SELL, order_type=OrderType.LIMIT, limit_price=D(100)), bar(1, 100, 101, 99, 100))
+    assert (f.price, f.rule, f.liquidity) == (D(100), "limit_open", "taker")
+
+
+def test_buy_stops_opening_exactly_at_their_trigger_are_no_gap() -> None:
+    (f,), _ = run(order(Side.BUY, order_type=OrderType.STOP, stop_price=D(105)), bar(1, 105, 106, 104, 105))
+    assert (f.price, f.rule) == (D(105), "stop")
+    trail = order(Side.BUY, order_type=OrderType.TRAILING_STOP, trail_amount=D(5))
+    _, st = run(trail, bar(1, 100, 101, 90, 95))  # trigger 90 + 5 = 95
+    (f,), _ = run(st, bar(2, 95, 96, 94, 95))
+    assert (f.price, f.rule) == (D(95), "stop")
+
+
+def test_children_of_a_rejected_entry_are_canceled_and_say_why() -> None:
+    entry = Order("e", "bot", "X", Side.BUY, D(10), T0, OrderType.LIMIT, D(101), post_only=True)  # would take at 100
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), parent_id="e", oco_id="g")
+    sl = Order("sl", "bot", "X", Side.SELL, D(10), T0, OrderType.STOP, stop_price=D(95), parent_id="e", oco_id="g")
+    fills, states = match_book([OrderState.new(o) for o in (entry, tp, sl)], bar(1, 100, 101, 94, 96), CFG)
+    assert fills == [] and [s.status for s in states] == [Status.REJECTED, Status.CANCELED, Status.CANCELED]
+    assert states[1].reason == "parent e rejected"
+
+
+def test_fill_prices_keep_ten_decimals() -> None:
+    # 0.123457 * (1 + 1.23 / 10_000) = 0.123472185211: ten decimals kept, the rest rounded off
+    (f,), _ = run(order(), bar(1, 0.123457, 0.2, 0.1, 0.15), cfg=FillConfig(slippage_bps=1.23))
+    assert f.price == D("0.1234721852")
+
+
+def test_impact_below_one_bp_per_pct_and_on_fractional_bar_volume() -> None:
+    cfg = FillConfig(impact_bps_per_pct_volume=0.5, max_impact_bps=20)
+    (f,), _ = run(order(qty="10"), bar(1, 100, 100, 100, 100, v=1000), cfg=cfg)  # 1 % of volume: 0.5 bps
+    assert f.price == D("100.005")
+    cfg = FillConfig(impact_bps_per_pct_volume=3, max_impact_bps=20)
+    (f,), _ = run(order(qty="0.02"), bar(1, 100, 100, 100, 100, v=0.8), cfg=cfg)  # 2.5 % of 0.8: 7.5 bps
+    assert f.price == D("100.075")
