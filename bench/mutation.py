@@ -18,7 +18,7 @@ runs them faster than ``cosmic-ray exec`` would:
 The outcomes go back into cosmic-ray's work database, and the counts (killed, survived,
 timeout/incompetent, score) replace that module's row in ``bench/mutation.md`` with the date.
 Surviving mutants are listed under the table (operator, line); their diffs are in
-``var/mutation/<module>.survivors.json`` so each can be killed by a test or argued equivalent.
+``bench/mutation-results/<module>.survivors.json`` so each can be killed by a test or argued equivalent.
 A full run of every module takes about an hour on two cores and is not part of ``make test``.
 """
 
@@ -43,7 +43,8 @@ from bench.treecopy import copy_tree
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 REPORT = HERE / "mutation.md"
-LOG = ROOT / "var" / "mutation"  # per-mutant outcomes (jsonl, as they come) and the survivors with their diffs
+RESULTS = HERE / "mutation-results"  # per module: the last full run's row, its survivors, those still surviving
+LOG = ROOT / "var" / "mutation"  # per-mutant outcomes (jsonl, one line as each mutant ends)
 
 
 def targets() -> dict[str, list[str]]:
@@ -172,7 +173,11 @@ def mutant_diff(source: str, job: dict[str, object]) -> str:
 
 
 def _saved(module: str, kind: str) -> Path:
-    return LOG / (module.replace("/", "__") + kind)
+    """Where a module's run keeps ``kind``: its row and survivor lists in ``bench/mutation-results`` (kept
+    with the report they back: a recheck or a later session starts from them), its per-mutant log in var/."""
+    folder = LOG if kind.endswith(".jsonl") else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / (module.replace("/", "__") + kind)
 
 
 def run_module(module: str, tests: list[str], timeout: float, limit: int | None,

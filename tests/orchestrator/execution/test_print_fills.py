@@ -118,3 +118,24 @@ def test_an_order_not_yet_arrived_does_not_keep_a_print_from_the_orders_behind_i
     here = _state(_limit("here", Side.BUY, "0.45"), None)
     fills, _ = match_prints([late, here], [TradePrint("K", 200, 0.40, 6)], CFG)
     assert [(f.client_order_id, f.quantity) for f in fills] == [("here", Decimal(6))]
+
+
+# -- mutation-testing follow-ups, second run (issue 25) ----------------------------------------------
+def test_a_sell_resting_behind_the_ask_at_a_multiple_of_it_has_no_known_queue() -> None:
+    # 0.50 is exactly twice the 0.25 ask: behind the touch, not at it
+    assert queue_ahead(Side.SELL, 0.50, 0.20, 0.25, 100, 80) is None
+    assert queue_ahead(Side.SELL, 0.25, 0.20, 0.25, 100, 80) == Decimal(80)
+
+
+def test_prints_of_one_market_leave_the_orders_of_every_other_market_alone() -> None:
+    before = _state(Order("a", "mm", "A", Side.BUY, Decimal(10), 100, OrderType.LIMIT, Decimal("0.45")), None)
+    after = _state(Order("z", "mm", "Z", Side.BUY, Decimal(10), 100, OrderType.LIMIT, Decimal("0.45")), None)
+    fills, states = match_prints([before, after], [TradePrint("K", 200, 0.30, 50)], CFG)
+    assert fills == [] and states == [before, after]
+
+
+def test_an_order_state_fills_single_units_unless_given_a_lot() -> None:
+    s = OrderState(_limit("b", Side.BUY, "0.45"), bars=1)
+    assert s.lot == 1
+    fills, (s,) = match_prints([s], [TradePrint("K", 200, 0.40, 7)], CFG)
+    assert [f.quantity for f in fills] == [Decimal(7)] and s.filled == 7 and s.remaining == 3
