@@ -60,3 +60,14 @@ def test_a_clock_stepped_back_still_runs_the_tick_checks_on_new_marks() -> None:
     rig.market.closes_by["X"].append(40.0)  # a 6,000 loss at the marks, no fill
     rig.gate.observe(GateContext(T0 + 60 * NS, spec(), rig.market, rig.pf))  # the wall clock set back a minute
     assert rig.gate.daily.halted and rig.gate.snap.book.equity == 94_000.0  # type: ignore[union-attr]
+
+
+def test_a_fill_read_with_the_clock_set_back_still_runs_the_tick_checks() -> None:
+    rig = Rig(_cfg(rebuild_seconds=3_600), {"X": [100.0] * 60, "Y": [50.0] * 60})
+    rig.go("a", "X", Direction.LONG)  # 10,000 of X
+    rig.clock.advance(120)
+    rig.gate.observe(rig.ctx())  # the fill is read at T0 + 120 s
+    rig.pf.fill("b", "Y", Decimal(10))  # another fill: the book is re-read
+    rig.market.closes_by["X"].append(40.0)  # with a 6,000 loss at the marks
+    rig.gate.observe(GateContext(T0 + 60 * NS, spec(), rig.market, rig.pf))  # the wall clock set back a minute
+    assert rig.gate.daily.halted and rig.gate.snap.book.equity == 94_000.0  # type: ignore[union-attr]
