@@ -709,3 +709,17 @@ def test_impact_below_one_bp_per_pct_and_on_fractional_bar_volume() -> None:
     cfg = FillConfig(impact_bps_per_pct_volume=3, max_impact_bps=20)
     (f,), _ = run(order(qty="0.02"), bar(1, 100, 100, 100, 100, v=0.8), cfg=cfg)  # 2.5 % of 0.8: 7.5 bps
     assert f.price == D("100.075")
+
+
+def test_a_buy_stop_gapped_above_its_trigger_is_marked_a_gap_fill() -> None:
+    (f,), _ = run(order(Side.BUY, order_type=OrderType.STOP, stop_price=D(105)), bar(1, 108, 110, 107, 109))
+    assert (f.price, f.rule, f.liquidity) == (D(108), "stop_gap", "taker")
+
+
+def test_a_bar_fills_orders_on_its_symbol_by_value_and_float_zero_volume_has_no_impact() -> None:
+    sym = "".join(["X", "Y"])  # built at run time, as a feed's symbols are: equal to the order's, not the same object
+    o = Order("o1", "bot", "XY", Side.BUY, D(10), T0)
+    assert sym is not o.instrument
+    cfg = FillConfig(impact_bps_per_pct_volume=3, max_impact_bps=20, slippage_bps=1)
+    (f,), st = run(o, Bar(sym, T0 + 3_600_000_000_000, 100, 100, 100, 100, 0.0), cfg=cfg)
+    assert (f.price, f.quantity) == (D("100.01"), D(10)) and st.status is Status.FILLED

@@ -139,3 +139,11 @@ def test_an_order_state_fills_single_units_unless_given_a_lot() -> None:
     assert s.lot == 1
     fills, (s,) = match_prints([s], [TradePrint("K", 200, 0.40, 7)], CFG)
     assert [f.quantity for f in fills] == [Decimal(7)] and s.filled == 7 and s.remaining == 3
+
+
+def test_a_print_reaches_orders_on_its_symbol_by_value() -> None:
+    sym = "".join(["K", "2"])  # built at run time: equal to the order's instrument, not the same object
+    s = _state(Order("b", "mm", "K2", Side.BUY, Decimal(10), 100, OrderType.LIMIT, Decimal("0.45")), None)
+    assert sym is not s.order.instrument
+    fills, (s,) = match_prints([s], [TradePrint(sym, 200, 0.40, 4)], CFG)
+    assert [(f.quantity, f.price) for f in fills] == [(Decimal(4), Decimal("0.45"))] and s.filled == 4
