@@ -135,3 +135,9 @@ def test_an_exit_without_a_quote_books_no_cash_for_the_next_buy() -> None:
     assert (dec.reason, qty) == ("exit", Decimal(-100))  # an exit passes, quote or not
     dec, qty = rig.go("b", "Y", L, fill=False)  # its proceeds unknown, the exit adds no cash and takes none
     assert (dec.reason, qty) == ("cash", Decimal(100))  # 5,000 at 50
+
+
+def test_a_negative_quote_cannot_be_sized() -> None:
+    rig = Rig(_cfg(), {"SPREAD": [-5.0] * 60})  # a calendar spread quoted below zero
+    dec, qty = rig.go("a", "SPREAD", L)
+    assert (dec.verdict, dec.reason, dec.detail, qty) == (Verdict.REJECT, "no_equity", "equity 100000.00, price -5.0", 0)

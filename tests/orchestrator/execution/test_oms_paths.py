@@ -288,3 +288,22 @@ def test_a_fill_another_manager_already_stored_is_not_booked_or_reported_again(k
     assert kit.oms.collect_fills() == []
     assert kit.booked == [("sb1", "t1")]
     assert kit.store.order("sb1").filled_quantity == Decimal(4)
+
+
+# -- what a restart does with the emulated exits it finds ------------------------------------------
+
+def test_a_restart_cancels_the_exits_of_an_entry_canceled_unfilled_and_sends_those_of_one_that_filled(
+        kit: Kit) -> None:
+    kit.oms.submit_linked(bracket("ra"))                    # the fake venue holds no links: exits wait here
+    kit.oms.submit_linked(bracket("rb"))
+    assert [o.client_order_id for o in kit.venue.sent] == ["ra-e", "rb-e"]
+    # while the manager was down: ra's entry canceled unfilled, rb's entry filled
+    kit.store.update_order("ra-e", OrderStatus.CANCELED, ts_ns=T0)
+    kit.store.update_order("rb-e", OrderStatus.FILLED, filled_quantity=Decimal(10), avg_price=Decimal(100), ts_ns=T0)
+    again = kit.fresh()
+    again.restore(kit.store.orders(), kit.store.fills())
+    for cid in ("ra-tp", "ra-sl"):                          # sorted before rb's: the rest still handled
+        rec = kit.store.order(cid)
+        assert rec.status is OrderStatus.CANCELED and rec.reason == "parent ra-e canceled unfilled"
+    assert [o.client_order_id for o in kit.venue.sent] == ["ra-e", "rb-e", "rb-sl", "rb-tp"]
+    assert "ra-sl" not in again.emulator.held and "ra-e" not in again.emulator.children
