@@ -147,3 +147,10 @@ def test_a_print_reaches_orders_on_its_symbol_by_value() -> None:
     assert sym is not s.order.instrument
     fills, (s,) = match_prints([s], [TradePrint(sym, 200, 0.40, 4)], CFG)
     assert [(f.quantity, f.price) for f in fills] == [(Decimal(4), Decimal("0.45"))] and s.filled == 4
+
+
+def test_a_print_at_the_instant_the_order_arrives_does_not_count() -> None:
+    s = _state(_limit("b", Side.BUY, "0.45", ts=500), None)
+    assert match_prints([s], [TradePrint("K", 500, 0.30, 50)], CFG)[0] == []
+    fills, _ = match_prints([s], [TradePrint("K", 501, 0.30, 50)], CFG)
+    assert [f.quantity for f in fills] == [Decimal(10)]
