@@ -71,3 +71,12 @@ def test_a_fill_read_with_the_clock_set_back_still_runs_the_tick_checks() -> Non
     rig.market.closes_by["X"].append(40.0)  # with a 6,000 loss at the marks
     rig.gate.observe(GateContext(T0 + 60 * NS, spec(), rig.market, rig.pf))  # the wall clock set back a minute
     assert rig.gate.daily.halted and rig.gate.snap.book.equity == 94_000.0  # type: ignore[union-attr]
+
+
+def test_a_reversal_before_the_entry_fills_is_no_entry_pending_noop() -> None:
+    rig = Rig(_cfg(allow_short=True))
+    assert rig.go("a", "X", Direction.SHORT, fill=False)[1] == -100  # approved, not filled
+    dec, qty = rig.go("a", "X", Direction.LONG, fill=False)  # the bot turned long before the fill
+    # a buy goes out; sized as a fresh entry, it does not also close the unfilled short (the two net to flat),
+    # so only its sign is pinned here
+    assert dec.reason == "sized" and qty > 0

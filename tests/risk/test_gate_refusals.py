@@ -135,3 +135,25 @@ def test_an_exit_without_a_quote_books_no_cash_for_the_next_buy() -> None:
     assert (dec.reason, qty) == ("exit", Decimal(-100))  # an exit passes, quote or not
     dec, qty = rig.go("b", "Y", L, fill=False)  # its proceeds unknown, the exit adds no cash and takes none
     assert (dec.reason, qty) == ("cash", Decimal(100))  # 5,000 at 50
+
+
+def test_a_negative_quote_cannot_be_sized() -> None:
+    rig = Rig(_cfg(), {"SPREAD": [-5.0] * 60})  # a calendar spread quoted below zero
+    dec, qty = rig.go("a", "SPREAD", L)
+    assert (dec.verdict, dec.reason, dec.detail, qty) == (Verdict.REJECT, "no_equity", "equity 100000.00, price -5.0", 0)
+
+
+def test_a_cap_already_used_up_refuses_with_its_name_and_nothing_left() -> None:
+    rig = Rig(_cfg(gross_exposure_pct=0.12))
+    rig.pf.fill("b", "Y", Decimal(300))  # 15,000 of Y: 3,000 past the 12,000 gross limit
+    dec, qty = rig.go("a", "X", L)
+    assert (dec.verdict, dec.reason, dec.detail, qty) == (Verdict.REJECT, "gross_exposure_global", "0.00 at 100.0", 0)
+
+
+def test_an_uncut_entry_names_no_cut_and_a_non_number_factor_counts_as_one() -> None:
+    rig = Rig(_cfg())
+    dec, qty = rig.gate.approve(signal("a", "X", L, 100.0, regime_scale="n/a", fleet_weight=None), rig.ctx(), 1.0)
+    assert (dec.reason, qty) == ("sized", 100)
+    assert dec.data["cut"] == "" and dec.data["intensity"] == 1.0
+    assert dec.data["factors"] == {"kelly": 1.0, "hrp": 1.0, "regime_scale": 1.0, "fleet_weight": 1.0,
+                                   "loss_streak": 1.0, "upstream_scale": 1.0}

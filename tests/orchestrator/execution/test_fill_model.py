@@ -723,3 +723,16 @@ def test_a_bar_fills_orders_on_its_symbol_by_value_and_float_zero_volume_has_no_
     cfg = FillConfig(impact_bps_per_pct_volume=3, max_impact_bps=20, slippage_bps=1)
     (f,), st = run(o, Bar(sym, T0 + 3_600_000_000_000, 100, 100, 100, 100, 0.0), cfg=cfg)
     assert (f.price, f.quantity) == (D("100.01"), D(10)) and st.status is Status.FILLED
+
+
+def test_only_day_and_gtd_orders_expire() -> None:
+    next_day = Bar("X", T0 + DAY_NS + 3_600_000_000_000, 92, 92, 80, 85, 1e9)
+    for tif in (TimeInForce.GTC, TimeInForce.GTD):
+        o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(90), time_in_force=tif, expire_ns=T0 + 2 * DAY_NS)
+        fills, st = run(o, bar(1, 100, 100, 95, 96))
+        assert fills == [] and st.status is Status.OPEN and st.day == 10
+        (f,), st = run(st, next_day)  # the next UTC day, before the GTD's expiry
+        assert f.price == D(90) and st.status is Status.FILLED
+    for tif in (TimeInForce.GTC, TimeInForce.DAY, TimeInForce.IOC, TimeInForce.FOK):  # an expiry binds a GTD only
+        (f,), st = run(order(time_in_force=tif, expire_ns=T0), bar(1, 100, 101, 99, 100))
+        assert f.price == D(100) and st.status is Status.FILLED
