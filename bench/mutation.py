@@ -18,13 +18,14 @@ runs them faster than ``cosmic-ray exec`` would:
 The outcomes go back into cosmic-ray's work database, and the counts (killed, survived,
 timeout/incompetent, score) replace that module's row in ``bench/mutation.md`` with the date.
 Surviving mutants are listed under the table (operator, line); their diffs are in
-``var/mutation/<module>.survivors.json`` so each can be killed by a test or argued equivalent.
+``bench/mutation-results/<module>.survivors.json`` so each can be killed by a test or argued equivalent.
 A full run of every module takes about an hour on two cores and is not part of ``make test``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import signal
@@ -42,7 +43,8 @@ from bench.treecopy import copy_tree
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 REPORT = HERE / "mutation.md"
-LOG = ROOT / "var" / "mutation"  # per-mutant outcomes (jsonl, as they come) and the survivors with their diffs
+RESULTS = HERE / "mutation-results"  # per module: the last full run's row, its survivors, those still surviving
+LOG = ROOT / "var" / "mutation"  # per-mutant outcomes (jsonl, one line as each mutant ends)
 
 
 def targets() -> dict[str, list[str]]:
@@ -154,8 +156,36 @@ def select_tests(trace: dict[str, object], lines: range) -> list[str]:
     return [t for t in order if t in hit]
 
 
+def mutant_diff(source: str, job: dict[str, object]) -> str:
+    """The unified diff of one mutant (for one no test reaches, which no worker ran)."""
+    import difflib
+
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    operator = get_operator(str(job["operator"]))(**(job.get("args") or {}))  # type: ignore[arg-type]
+    mutated = mutate_code(source, operator, job["occurrence"])
+    if mutated is None:
+        return ""
+    name = str(job["module"])
+    return "\n".join(difflib.unified_diff(source.split("\n"), mutated.split("\n"), "a/" + name, "b/" + name,
+                                         lineterm="", n=1))
+
+
+def _saved(module: str, kind: str) -> Path:
+    """Where a module's run keeps ``kind``: its row and survivor lists in ``bench/mutation-results`` (kept
+    with the report they back: a recheck or a later session starts from them), its per-mutant log in var/."""
+    folder = LOG if kind.endswith(".jsonl") else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / (module.replace("/", "__") + kind)
+
+
 def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
-               max_minutes: float | None = None, jobs: int = 1, seed: int = 25) -> dict[str, object]:
+               max_minutes: float | None = None, jobs: int = 1, seed: int = 25,
+               recheck: bool = False) -> dict[str, object]:
+    """Run ``module``'s mutants against ``tests``. ``recheck``: run only the survivors of its last
+    full run (same source) against the tests as they are now, and add those now killed to that run's
+    counts (the row says so)."""
     import random
     import threading
     from queue import Empty, Queue
@@ -165,7 +195,7 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
 
     t0 = time.perf_counter()
     LOG.mkdir(parents=True, exist_ok=True)
-    log_path = LOG / (module.replace("/", "__") + ".jsonl")
+    log_path = _saved(module, ".recheck.jsonl" if recheck else ".jsonl")  # a recheck keeps the run's own log
     with tempfile.TemporaryDirectory(prefix="mutation-") as d:
         trees = [Path(d) / f"w{k}" for k in range(max(1, jobs))]
         for tree in trees:
@@ -188,6 +218,17 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
             items = list(db.work_items)
         skipped = [w for w in items if _inside(w.mutations[0].start_pos, w.mutations[0].end_pos, spans)]
         kept = [w for w in items if w not in skipped]
+        source_sha = hashlib.sha256(source.encode()).hexdigest()
+        previous: dict[str, object] | None = None
+        if recheck:
+            if not _saved(module, ".row.json").exists():
+                raise BaselineFailed(f"bench.mutation: {module} has no full run to recheck; run it first")
+            previous = json.loads(_saved(module, ".row.json").read_text())
+            if previous["source_sha256"] != source_sha:
+                raise BaselineFailed(f"bench.mutation: {module} changed since its last full run; run it again "
+                                     "instead of --recheck")
+            alive = {(r["operator"], r["occurrence"]) for r in json.loads(_saved(module, ".survivors.json").read_text())}
+            kept = [w for w in kept if (w.mutations[0].operator_name, w.mutations[0].occurrence) in alive]
         if limit is not None:
             kept = kept[:limit]  # a sample: the first N (by position)
         random.Random(seed).shuffle(kept)  # a run cut short by --max-minutes is a sample spread over the file
@@ -205,8 +246,8 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
                    "line": m.start_pos[0], "opts": opts, "tests": chosen,
                    "timeout": min(timeout, 15.0 + 3.0 * sum(durations.get(t, 1.0) for t in chosen))}
             (queue.put(job) if chosen else uncovered.append(job))
-        results: list[dict[str, object]] = [{**j, "outcome": "survived", "seconds": 0.0, "diff": "",
-                                             "uncovered": True} for j in uncovered]
+        results: list[dict[str, object]] = [{**j, "outcome": "survived", "seconds": 0.0, "uncovered": True,
+                                             "diff": mutant_diff(source, j)} for j in uncovered]
         lock = threading.Lock()
         deadline = t0 + max_minutes * 60 if max_minutes else None
         total_jobs = queue.qsize()
@@ -260,15 +301,28 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
                                                    diff=str(r.get("diff") or "")))
         counts: Counter[str] = Counter(str(r["outcome"]) for r in results)
         survivors = sorted((r for r in results if r["outcome"] == "survived"), key=lambda r: (r["line"], r["operator"]))
-        (LOG / (module.replace("/", "__") + ".survivors.json")).write_text(json.dumps(survivors, indent=1))
-    done = counts["killed"] + counts["survived"]
-    return {"module": module, "mutants": len(kept), "annotations": len(skipped),
-            "killed": counts["killed"], "survived": counts["survived"], "uncovered": len(uncovered),
-            "timeout": counts["timeout"], "incompetent": counts["incompetent"] + counts["no-test"],
-            "score": round(100.0 * counts["killed"] / done, 1) if done else 0.0,
-            "minutes": round((time.perf_counter() - t0) / 60, 1),
-            "survivors": [f"{r['operator']} line {r['line']}" for r in survivors],
-            "sampled": limit is not None, "ran": len(results)}
+        if previous is None:
+            _saved(module, ".run-survivors.json").write_text(json.dumps(survivors, indent=1))  # the run's own list
+        _saved(module, ".survivors.json").write_text(json.dumps(survivors, indent=1))  # what still survives
+    row: dict[str, object] = {
+        "module": module, "mutants": len(kept), "annotations": len(skipped),
+        "killed": counts["killed"], "survived": counts["survived"], "uncovered": len(uncovered),
+        "timeout": counts["timeout"], "incompetent": counts["incompetent"] + counts["no-test"],
+        "minutes": round((time.perf_counter() - t0) / 60, 1),
+        "survivors": [f"{r['operator']} line {r['line']}" for r in survivors],
+        "sampled": limit is not None, "ran": len(results), "source_sha256": source_sha, "date": str(date.today())}
+    if previous is not None:  # the survivors' recheck: the run's figures with the newly killed added
+        row = {**previous, "survived": counts["survived"], "survivors": row["survivors"],
+               "uncovered": row["uncovered"],
+               "rechecked": f"{date.today()}: {counts['killed'] + counts['timeout']} of its {len(kept)} survivors "
+                            f"killed by the tests as they are now",
+               **{k: int(previous[k]) + counts[k] for k in ("killed", "timeout")},  # type: ignore[call-overload]
+               "incompetent": int(previous["incompetent"]) + counts["incompetent"] + counts["no-test"]}  # type: ignore[call-overload]
+    done = int(row["killed"]) + int(row["survived"])  # type: ignore[call-overload]
+    row["score"] = round(100.0 * int(row["killed"]) / done, 1) if done else 0.0  # type: ignore[call-overload]
+    if limit is None and (max_minutes is None or row["ran"] == row["mutants"]):
+        _saved(module, ".row.json").write_text(json.dumps(row, indent=1))
+    return row
 
 
 def write_report(rows: list[dict[str, object]]) -> None:
@@ -290,8 +344,10 @@ def write_report(rows: list[dict[str, object]]) -> None:
             sample += f" (+{r['annotations']} in annotations, not run)"
         if r["ran"] != r["mutants"]:
             sample += f" (partial: {r['ran']} run before the time limit)"
+        if r.get("rechecked"):
+            sample += f" (survivors rechecked {r['rechecked']})"
         old[str(r["module"])] = (f"| `{r['module']}` | {r['mutants']}{sample} | {r['killed']} | {r['survived']} | "
-                                 f"{r['timeout']} | {r['incompetent']} | {r['score']} % | {r['minutes']} | {date.today()} |")
+                                 f"{r['timeout']} | {r['incompetent']} | {r['score']} % | {r['minutes']} | {r.get('date', date.today())} |")
         auto = ("Surviving mutants (operator, line): " + (", ".join(r["survivors"]) or "none")  # type: ignore[arg-type]
                 + (f" ({r['uncovered']} of them on lines no listed test executes)" if r.get("uncovered") else ""))
         kept_notes = [ln for ln in notes.get(str(r["module"]), "").splitlines()[1:]
@@ -304,6 +360,8 @@ def write_report(rows: list[dict[str, object]]) -> None:
              "`bench/mutation_lines.py`; a line run at import or in a shared fixture selects every test that shares it), in",
              "a child forked from a worker that has the libraries imported (`bench/mutation_worker.py`). Score = killed /",
              "(killed + survived); timeouts count as killed by cosmic-ray's convention but are listed apart.",
+             "A row marked \"survivors rechecked\" is a full run whose survivors were run again, same source, against",
+             "the tests as they were later (`--recheck`): the ones then killed are added to the run's killed count.",
              "Mutants inside a function's parameter or return annotations in a module with `from __future__",
              "import annotations` are not run (those annotations stay strings nobody evaluates, so such a mutant",
              "cannot change behaviour); the mutants cell counts them apart. Rows run before that rule count",
@@ -319,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("modules", nargs="*", help="modules to mutate (default: every target)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant's test run")
     ap.add_argument("--limit", type=int, default=None, help="mutate only the first N sites (a sample)")
+    ap.add_argument("--recheck", action="store_true", help="run only the survivors of each module's last full "
+                    "run (same source) against the tests as they are now; the newly killed are added to that run's row")
     ap.add_argument("--jobs", type=int, default=1, help="mutants run side by side (one worker and tree copy each)")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop each module after this long and "
                     "report the mutants run so far (the row says partial)")
@@ -331,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for module in a.modules or list(known):
         try:
-            row = run_module(module, known[module], a.timeout, a.limit, a.max_minutes, a.jobs)
+            row = run_module(module, known[module], a.timeout, a.limit, a.max_minutes, a.jobs, recheck=a.recheck)
         except BaselineFailed as exc:  # one module's broken baseline does not stop the others
             print(exc, file=sys.stderr)
             failed += 1

@@ -70,3 +70,11 @@ def test_a_mutant_is_traced_by_its_whole_statement_but_a_compound_statement_by_i
 def test_the_tests_list_splits_into_options_and_paths() -> None:
     assert split_args(["-p", "no:hypothesispytest", "tests/x.py", "-q", "tests/y.py::t"]) == (
         ["-p", "no:hypothesispytest", "-q"], ["tests/x.py", "tests/y.py::t"])
+
+
+def test_a_mutant_no_test_reaches_still_gets_its_diff() -> None:
+    from bench.mutation import mutant_diff
+
+    src = "def f(a):\n    return a + 1\n"
+    diff = mutant_diff(src, {"operator": "core/ReplaceBinaryOperator_Add_Sub", "occurrence": 0, "module": "m.py"})
+    assert "-    return a + 1" in diff and "+    return a - 1" in diff

@@ -61,8 +61,12 @@ FLAT = [(100.0, 100.5, 99.5, 100.0)] * 6
 
 
 def _run(tmp: Path, tail: list[tuple[float, float, float, float]]) -> list[tuple[str, str, float, float]]:
-    frame = _bars(FLAT + tail)
-    h = Harness(tmp, {"XYZ": frame}, [spec("exit-orders", LongOnce, ("XYZ",))], config={
+    return _fills(tmp, _bars(FLAT + tail), LongOnce)
+
+
+def _fills(tmp: Path, frame: pd.DataFrame, bot: type[Bot]) -> list[tuple[str, str, float, float]]:
+    """(side, order type, quantity, price) of every fill of ``bot`` on ``frame``, through the engine."""
+    h = Harness(tmp, {"XYZ": frame}, [spec("exit-orders", bot, ("XYZ",))], config={
         "risk": {"exits": {"enabled": True, "targets_r": [1.0], "fractions": [0.5]}},
         "paper": {"spread_bps": 0.0, "slippage_bps": 0.0, "fee_bps": 0.0, "max_volume_share": 0.0}})
     h.run()
@@ -107,15 +111,6 @@ class PennyLongOnce(Bot):
 
 def test_a_stop_exit_under_one_unit_of_price_still_rests_as_a_stop_order(tmp_path: Path) -> None:
     """Only a missing trigger (0) sends an exit at market: a trigger under 1 is still a level."""
-    rows = [tuple(x / 200 for x in r) for r in FLAT + [(99.0, 99.5, 94.0, 96.0)]]
-    h = Harness(tmp_path, {"XYZ": _bars(rows)}, [spec("exit-orders", PennyLongOnce, ("XYZ",))], config={  # type: ignore[arg-type]
-        "risk": {"exits": {"enabled": True, "targets_r": [1.0], "fractions": [0.5]}},
-        "paper": {"spread_bps": 0.0, "slippage_bps": 0.0, "fee_bps": 0.0, "max_volume_share": 0.0}})
-    h.run()
-    kinds = []
-    for f in h.store.fills():
-        o = h.store.order(f.client_order_id)
-        assert o is not None
-        kinds.append((f.side.value, o.order_type.value, round(float(f.price), 4)))
-    h.close()
-    assert kinds == [("buy", "market", 0.5), ("sell", "stop", 0.475)]
+    rows = [(o / 200, h / 200, lo / 200, c / 200) for o, h, lo, c in FLAT + [(99.0, 99.5, 94.0, 96.0)]]
+    fills = _fills(tmp_path, _bars(rows), PennyLongOnce)
+    assert [(side, kind, price) for side, kind, _, price in fills] == [("buy", "market", 0.5), ("sell", "stop", 0.475)]

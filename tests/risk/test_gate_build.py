@@ -102,3 +102,21 @@ def test_greeks_limits_make_the_gate_read_greeks_from_the_market() -> None:
 
     assert isinstance(_gate("paper", {"greeks": {"max_abs_delta": 500.0}})[0].greeks_provider, MarketGreeksProvider)
     assert _gate("paper", {})[0].greeks_provider is None
+
+
+def test_a_gate_not_told_it_is_live_never_waits_for_confirmation() -> None:
+    from tests.risk.test_engine import _cfg
+
+    gate = PortfolioRiskGate(_cfg(confirm={"live_notional_threshold": 1_000.0}), SimClock(T0), timezone="UTC")
+    market = FakeMarket({"X": [100.0] * 60})
+    ctx = GateContext(T0, spec(), market, FakePortfolio(100_000.0, market))
+    dec, qty = gate.approve(signal("a", "X", Direction.LONG, 100.0), ctx, 1.0)
+    assert (dec.verdict, dec.reason, qty) == (Verdict.PASS, "sized", 100)
+
+
+def test_a_live_order_exactly_at_the_threshold_needs_no_confirmation() -> None:
+    from tests.risk.test_engine import Rig, _cfg
+
+    rig = Rig(_cfg(confirm={"live_notional_threshold": 10_000.0}), live=True)
+    dec, qty = rig.go("a", "X", Direction.LONG)  # 100 x 100 = 10,000: not above the threshold
+    assert (dec.verdict, dec.reason, qty) == (Verdict.PASS, "sized", 100)

@@ -109,3 +109,51 @@ def test_the_count_limits_and_cooldown_say_how_far_they_are() -> None:
     assert (dec.reason, dec.detail) == ("cooldown", "0.0 min left on X")
     rig.clock.advance(0.5)  # over: the day's trade count is what binds now
     assert rig.go("a", "X", L, fill=False)[0].reason == "max_trades_per_day_global"
+
+
+def test_with_no_min_notional_a_budget_below_one_lot_is_still_refused_as_such() -> None:
+    rig = Rig(_cfg(min_notional=0.0), {"BIG": [20_000.0] * 60})  # half a share: it rounds to 0
+    dec, qty = rig.go("a", "BIG", L)
+    assert (dec.verdict, dec.reason, dec.detail, qty) == (Verdict.REJECT, "size_below_lot", "10000.00 at 20000.0", 0)
+
+
+def test_a_flip_refused_its_new_side_closes_at_scale_zero() -> None:
+    rig = Rig(_cfg())
+    rig.go("a", "X", L)
+    dec, qty = rig.go("a", "X", S, halted=True)
+    assert (dec.verdict, dec.reason, dec.scale, qty) == (Verdict.RESIZE, "halted_exit_only", 0.0, Decimal(-100))
+
+
+def test_an_exit_without_a_quote_books_no_cash_for_the_next_buy() -> None:
+    rig = Rig(_cfg(gross_exposure_pct=2.0, correlation={"cluster_cap_pct": 2.0}),
+              {"X": [100.0] * 60, "Y": [50.0] * 60, "Z": [20.0] * 60})
+    rig.go("a", "X", L)  # 100 X: 90,000 cash
+    rig.pf.fill("z", "Z", Decimal(4_250))  # 85,000 of Z: 5,000 cash, equity 100,000
+    quotes = rig.market.quote
+    rig.market.quote = lambda s: None if s == "X" else quotes(s)  # type: ignore[method-assign]  # X's quote is gone
+    dec, qty = rig.go("a", "X", F, fill=False)
+    assert (dec.reason, qty) == ("exit", Decimal(-100))  # an exit passes, quote or not
+    dec, qty = rig.go("b", "Y", L, fill=False)  # its proceeds unknown, the exit adds no cash and takes none
+    assert (dec.reason, qty) == ("cash", Decimal(100))  # 5,000 at 50
+
+
+def test_a_negative_quote_cannot_be_sized() -> None:
+    rig = Rig(_cfg(), {"SPREAD": [-5.0] * 60})  # a calendar spread quoted below zero
+    dec, qty = rig.go("a", "SPREAD", L)
+    assert (dec.verdict, dec.reason, dec.detail, qty) == (Verdict.REJECT, "no_equity", "equity 100000.00, price -5.0", 0)
+
+
+def test_a_cap_already_used_up_refuses_with_its_name_and_nothing_left() -> None:
+    rig = Rig(_cfg(gross_exposure_pct=0.12))
+    rig.pf.fill("b", "Y", Decimal(300))  # 15,000 of Y: 3,000 past the 12,000 gross limit
+    dec, qty = rig.go("a", "X", L)
+    assert (dec.verdict, dec.reason, dec.detail, qty) == (Verdict.REJECT, "gross_exposure_global", "0.00 at 100.0", 0)
+
+
+def test_an_uncut_entry_names_no_cut_and_a_non_number_factor_counts_as_one() -> None:
+    rig = Rig(_cfg())
+    dec, qty = rig.gate.approve(signal("a", "X", L, 100.0, regime_scale="n/a", fleet_weight=None), rig.ctx(), 1.0)
+    assert (dec.reason, qty) == ("sized", 100)
+    assert dec.data["cut"] == "" and dec.data["intensity"] == 1.0
+    assert dec.data["factors"] == {"kelly": 1.0, "hrp": 1.0, "regime_scale": 1.0, "fleet_weight": 1.0,
+                                   "loss_streak": 1.0, "upstream_scale": 1.0}

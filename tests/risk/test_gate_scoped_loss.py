@@ -109,3 +109,11 @@ def test_nothing_held_means_control_rows_are_ignored() -> None:
     rig.gate.on_control([Row("bot:a", actor="mallory")], rig.clock.now_ns())
     assert not [a for a in rig.gate.alerts.recent if a.kind == "daily_loss_resume_refused"]
     assert rig.gate.scoped_loss.held() == []
+
+
+def test_a_resume_from_telegram_lifts_the_hold() -> None:
+    rig = _rig(bot_pct=0.1)
+    _mark(rig, 90.0)
+    rig.gate.on_control([Row("bot:a", actor="telegram")], rig.clock.now_ns())  # an authorised actor
+    assert rig.gate.scoped_loss.held() == []
+    assert rig.go("a", "Y", L, fill=False)[0].reason == "sized"

@@ -96,3 +96,27 @@ def test_a_flip_whose_new_side_sizes_to_nothing_still_closes() -> None:
     dec, qty = rig.go("b", "Y", L, fleet_weight=0.0)  # refused outright: not an entry of the day
     assert (dec.reason, qty) == ("fleet_weight_zero", 0)
     assert rig.go("c", "Y", L)[0].reason == "sized"  # the second (and last) entry of the day
+
+
+def test_a_cut_in_a_tiny_account_reports_its_ratio_to_the_desired_size() -> None:
+    # equity 10: the budget is 1.00, the max position 0.50, at 0.01 a unit
+    rig = Rig(_cfg(min_notional=0.0, max_position_pct=0.05), {"P": [0.01] * 60}, cash=10.0)
+    dec, qty = rig.go("a", "P", L, fill=False)
+    assert (dec.verdict.value, dec.reason, qty) == ("resize", "max_position", Decimal(50))
+    assert dec.data["desired"] == 1.0 and dec.scale == 0.5  # 0.50 of the 1.00 wanted
+
+
+def test_a_flip_to_long_pays_for_its_buy_back_out_of_the_cash() -> None:
+    rig = Rig(_cfg(allow_short=True, gross_exposure_pct=2.0, correlation={"cluster_cap_pct": 2.0}))
+    rig.pf.fill("b", "Y", Decimal(1_900))  # 95,000 of Y: 5,000 cash left
+    rig.pf.fill("a", "X", Decimal(-100))  # a short 10,000 of X: 15,000 cash, equity 100,000
+    dec, qty = rig.go("a", "X", L, fill=False)
+    # buying back the 100 short costs 10,000 of the 15,000: 5,000 left for the new long
+    assert (dec.reason, qty) == ("cash", Decimal(100 + 50))
+
+
+def test_a_bot_with_nothing_open_may_use_its_whole_declared_budget() -> None:
+    rig = Rig(_cfg(max_position_pct=1.0, gross_exposure_pct=2.0, correlation={"cluster_cap_pct": 2.0}))
+    rig.gate.set_running(["a", "b"])  # one fleet: each bot's budget is half the account
+    dec, qty = rig.go("a", "X", L, fill=False)
+    assert (dec.reason, qty) == ("sized", Decimal(500))  # all of its 50,000: no capital_budget cut

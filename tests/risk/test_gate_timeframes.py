@@ -1,5 +1,6 @@
 """The risk gate learns each instrument's bar length from the bots trading it (the slowest
-timeframe wins, the first signal teaches it too); the stale-feed breaker waits that many bars."""
+timeframe wins, the first signal teaches it too); the stale-feed breaker waits that many bars.
+The market model follows the symbols the data lists, a dropped one too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 from tradefleet.orchestrator.domain import Direction
 from tradefleet.risk.state import TradingState
+from tests.risk.fakes import random_walks
 from tests.risk.test_engine import Rig, _cfg
 
 DAY = 86_400
@@ -30,3 +32,16 @@ def test_a_feed_is_stale_after_three_bars_of_the_slowest_timeframe_trading_it() 
     rig.clock.advance(DAY + 60)
     rig.gate.observe(rig.ctx())
     assert _state(rig, "X") is TradingState.HALTED
+
+
+def test_a_symbol_the_data_no_longer_lists_leaves_the_market_model_at_its_next_rebuild() -> None:
+    listed = ["A", "B", "C"]
+    closes = random_walks(listed, 80, seed=6)  # generated
+    rig = Rig(_cfg(hrp={"enabled": False, "refresh_seconds": 60}), closes)
+    rig.gate.universe = lambda: list(listed)
+    rig.gate.observe(rig.ctx())
+    assert rig.gate.model.symbols == ["A", "B", "C"]
+    listed.remove("C")  # the feed dropped C (its closes are still there)
+    rig.clock.advance(60)  # the model's refresh period
+    rig.gate.observe(rig.ctx())
+    assert rig.gate.model.symbols == ["A", "B"]

@@ -1,6 +1,7 @@
 """Pre-trade VaR sees the orders approved earlier in the same tick: the gate keeps its VaR
 probe in step with each approval instead of rebuilding it, and must size the next entry
-exactly as a gate that reads the same positions from the portfolio."""
+exactly as a gate that reads the same positions from the portfolio. A limit that leaves nothing
+names itself as the reason."""
 
 from __future__ import annotations
 
@@ -47,3 +48,15 @@ def test_var_binds_even_when_it_trims_less_than_one_currency_unit() -> None:
     tight = {**VAR, "var95_pct": max(after["historical_var95"], after["parametric_var95"]) * (1 - 1e-6)}
     dec, _ = Rig(_cfg(var=tight), _closes()).go("a", "A", Direction.LONG, fill=False, **small)
     assert dec.reason == "var_limit" and 499.0 < dec.data["desired"] * dec.data["var"]["fraction"] < 500.0
+
+
+def test_a_var_limit_that_leaves_nothing_is_named_as_the_reason() -> None:
+    nothing = {**VAR, "var95_pct": 1e-12}  # no position in A fits
+    dec, qty = Rig(_cfg(var=nothing), _closes()).go("a", "A", Direction.LONG, fill=False)
+    assert (dec.verdict.value, dec.reason, qty) == ("reject", "var_limit", 0)
+
+
+def test_an_entry_cut_to_nothing_before_var_is_not_measured() -> None:
+    dec, qty = Rig(_cfg(var=VAR), _closes()).go("a", "A", Direction.LONG, fill=False, fleet_weight=0.0)
+    assert (dec.reason, qty) == ("fleet_weight_zero", 0)
+    assert "var" not in dec.data  # nothing to measure: no VaR figures reported
