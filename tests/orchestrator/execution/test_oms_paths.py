@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tradefleet.orchestrator.bus import Topic
-from tradefleet.orchestrator.domain import Bar, Order, OrderStatus, OrderType, Side
+from tradefleet.orchestrator.domain import Bar, Fill, Order, OrderStatus, OrderType, Side
 from tradefleet.orchestrator.errors import (AuthError, BrokerError, OrderRejected, OrderStateUnknown,
                                             TransientBrokerError)
 from tradefleet.orchestrator.execution.broker import VenueOrder
@@ -307,3 +307,251 @@ def test_a_restart_cancels_the_exits_of_an_entry_canceled_unfilled_and_sends_tho
         assert rec.status is OrderStatus.CANCELED and rec.reason == "parent ra-e canceled unfilled"
     assert [o.client_order_id for o in kit.venue.sent] == ["ra-e", "rb-e", "rb-sl", "rb-tp"]
     assert "ra-sl" not in again.emulator.held and "ra-e" not in again.emulator.children
+
+
+# -- native OCO pairs, batches, alert texts -------------------------------------------------------
+
+def _pair(prefix: str) -> list[Order]:
+    """A position's exit pair (no entry), ids chosen so the take-profit sorts first."""
+    tp = Order(f"{prefix}-1tp", "bot-a", "AAPL", Side.SELL, Decimal(10), T0, OrderType.LIMIT, Decimal(110),
+               account=ACCT, reduce_only=True, oco_id=f"{prefix}-g")
+    sl = Order(f"{prefix}-2sl", "bot-a", "AAPL", Side.SELL, Decimal(10), T0, OrderType.STOP, account=ACCT,
+               reduce_only=True, stop_price=Decimal(95), oco_id=f"{prefix}-g")
+    return [tp, sl]
+
+
+def test_native_oco_exit_pairs_are_one_request_each_and_a_restart_hands_every_pair_back(lkit: Kit) -> None:
+    acks = lkit.oms.submit_linked(_pair("o1"))
+    assert [a.venue_order_id for a in acks if a is not None] == ["v-o1-1tp", "v-o1-2sl"]
+    lkit.oms.submit_linked(_pair("o2"))
+    assert lkit.venue.requests == [["o1-1tp", "o1-2sl"], ["o2-1tp", "o2-2sl"]]
+    assert lkit.store.order("o2-2sl").reason == "native oco at fakevenue"
+    again = lkit.fresh()
+    again.restore(lkit.store.orders(), lkit.store.fills())
+    assert lkit.venue.linked == [["o1-1tp", "o1-2sl"], ["o2-1tp", "o2-2sl"]]   # each pair, in its roles
+
+
+def test_inside_a_batch_a_native_brackets_legs_are_committed_before_the_one_request(lkit: Kit, tmp_path: Any) -> None:
+    from tradefleet.orchestrator.store import Store
+
+    other = Store.open(f"sqlite:///{tmp_path / 'tf.db'}")  # another process's view: committed rows only
+    seen: list[object] = []
+    real = lkit.venue.submit_linked
+
+    def witnessed(group: Any) -> list[VenueOrder]:
+        seen.extend(getattr(other.order(o.client_order_id), "status", None) for o in group.orders)
+        return real(group)
+
+    lkit.venue.submit_linked = witnessed  # type: ignore[method-assign]
+    try:
+        with lkit.store.batch():
+            lkit.oms.submit_linked(bracket("cb"))
+        assert seen == [OrderStatus.INTENT] * 3
+    finally:
+        other.close()
+
+
+def test_the_alerts_of_native_brackets_and_combos_name_the_first_order(lkit: Kit) -> None:
+    lkit.oms.submit_linked(bracket("an"))
+    lkit.oms.submit_linked(bracket("an"))
+    assert lkit.alerts[-1].message == "an-e: the bracket is already stored; not sent again"
+
+    def lost(group: Any) -> list[VenueOrder]:
+        raise ConnectionError("generated: reset")
+
+    lkit.venue.submit_linked = lost  # type: ignore[method-assign]
+    lkit.oms.submit_linked(bracket("al"))
+    assert lkit.alerts[-1].kind == "order_unknown" and lkit.alerts[-1].message == "al-e (bracket): generated: reset"
+    lkit.oms.halt(ACCT, "generated stop")
+    lkit.oms.submit_combo([order("ah1", "1"), order("ah2", "1")], Decimal(1), None)
+    assert lkit.alerts[-1].message == f"combo ah1: account {ACCT} is halted: generated stop"
+
+
+def test_a_combos_legs_store_the_venues_ids_and_its_reason(lkit: Kit) -> None:
+    real = lkit.venue.submit_combo
+
+    def with_reason(orders: list[Order], units: Decimal, net_limit: Decimal | None) -> list[VenueOrder]:
+        return [replace(a, reason="generated: leg of combo 7") for a in real(orders, units, net_limit)]
+
+    lkit.venue.submit_combo = with_reason  # type: ignore[method-assign]
+    lkit.oms.submit_combo([order("kv1", "1"), order("kv2", "1", instrument="MSFT", side=Side.SELL)], Decimal(1), None)
+    for cid in ("kv1", "kv2"):
+        rec = lkit.store.order(cid)
+        assert rec.venue_order_id == f"v-{cid}" and rec.reason == "generated: leg of combo 7"
+
+
+# -- what goes through the emulator ----------------------------------------------------------------
+
+def test_a_limit_the_venue_lacks_is_held_here_not_sent(kit: Kit) -> None:
+    kit.venue.native_types = frozenset({OrderType.MARKET, OrderType.STOP})  # type: ignore[attr-defined]
+    kit.oms = kit.fresh()
+    lim = Order("lm1", "bot-a", "AAPL", Side.BUY, Decimal(10), T0, OrderType.LIMIT, Decimal(95), account=ACCT)
+    assert kit.oms.submit(lim) is not None
+    assert kit.venue.sent == [] and "lm1" in kit.oms.emulator.held
+    assert kit.store.order("lm1").reason == "emulated: limit held by the order manager"
+
+
+def test_a_market_child_with_only_a_parent_waits_for_the_parents_fill(kit: Kit) -> None:
+    kit.oms.submit(order("pc-e", "10"))
+    child = Order("pc-x", "bot-a", "AAPL", Side.SELL, Decimal(10), T0, account=ACCT, reduce_only=True,
+                  parent_id="pc-e")
+    kit.oms.submit(child)
+    assert [o.client_order_id for o in kit.venue.sent] == ["pc-e"]
+    kit.fill("pc-e", "t1", "10", "100")
+    kit.oms.collect_fills()
+    assert [o.client_order_id for o in kit.venue.sent] == ["pc-e", "pc-x"]
+
+
+def _record_cancels(k: Kit) -> list[str]:
+    asked: list[str] = []
+    real = k.venue.cancel
+
+    def cancel(cid: str) -> VenueOrder:
+        asked.append(cid)
+        return real(cid)
+
+    k.venue.cancel = cancel  # type: ignore[method-assign]
+    return asked
+
+
+def test_at_a_venue_linking_orders_itself_the_manager_keeps_no_oco_of_its_own(kit: Kit) -> None:
+    kit.venue.native_links = True  # type: ignore[attr-defined]  # like the paper venue
+    kit.oms = kit.fresh()
+    asked = _record_cancels(kit)
+    kit.oms.submit_linked(bracket("nl"))
+    assert [o.client_order_id for o in kit.venue.sent] == ["nl-e", "nl-tp", "nl-sl"]
+    assert kit.oms.emulator.oco == {}
+    kit.fill("nl-e", "t1", "10", "100")
+    kit.fill("nl-tp", "t2", "10", "110", side=Side.SELL)
+    kit.oms.collect_fills()
+    assert asked == []                                      # the venue cancels its own sibling
+
+
+def test_a_venue_held_oco_pair_is_forgotten_by_the_emulator(store: Any) -> None:
+    k = _oco_kit(store)
+    asked = _record_cancels(k)
+    k.oms.submit_linked(bracket("fo"))
+    k.fill("fo-e", "t1", "10", "100")
+    k.oms.collect_fills()
+    assert k.venue.requests == [["fo-tp", "fo-sl"]] and k.oms.emulator.oco == {}
+    k.fill("fo-tp", "t2", "10", "110", side=Side.SELL)
+    k.oms.collect_fills()
+    assert asked == []                                      # the venue's OCO cancels the stop, not the manager
+
+
+def test_a_take_profit_fill_cancels_the_held_stop_here_saying_why(kit: Kit) -> None:
+    _no_stops(kit)
+    kit.oms.submit_linked(bracket("hs"))
+    kit.fill("hs-e", "t1", "10", "100")
+    kit.oms.collect_fills()
+    kit.fill("hs-tp", "t2", "10", "110", side=Side.SELL)
+    kit.oms.collect_fills()
+    rec = kit.store.order("hs-sl")
+    assert rec.status is OrderStatus.CANCELED and rec.reason == "oco: hs-tp filled"
+
+
+def test_a_sibling_at_the_venue_is_canceled_there_while_other_brackets_exits_wait(kit: Kit) -> None:
+    asked = _record_cancels(kit)
+    kit.oms.submit_linked(bracket("zz"))                    # its exits go out one by one once its entry fills
+    kit.oms.submit_linked(bracket("bb"))                    # its exits keep waiting (ids sorting before)
+    kit.fill("zz-e", "t1", "10", "100")
+    kit.oms.collect_fills()
+    kit.fill("zz-tp", "t2", "10", "110", side=Side.SELL)
+    kit.oms.collect_fills()
+    assert asked == ["zz-sl"] and kit.store.order("zz-sl").status is OrderStatus.CANCELED
+    assert kit.store.order("bb-sl").status is OrderStatus.ACCEPTED
+
+
+def test_a_restart_watches_no_expiry_of_a_day_order_the_venue_holds_itself(kit: Kit) -> None:
+    from tradefleet.orchestrator.domain import TimeInForce
+
+    day = Order("dn1", "bot-a", "AAPL", Side.BUY, Decimal(5), T0, OrderType.LIMIT, Decimal(90), account=ACCT,
+                time_in_force=TimeInForce.DAY)
+    kit.oms.submit(day)
+    assert kit.venue.sent[-1].time_in_force is TimeInForce.DAY
+    again = kit.fresh()
+    again.restore(kit.store.orders(), kit.store.fills())
+    assert again.emulator.expiries == {}
+
+
+# -- fill intake details ---------------------------------------------------------------------------
+
+def test_a_changed_fill_report_holds_nothing_after_a_restart_either(kit: Kit) -> None:
+    kit.oms.submit(order("cr1", "10"))
+    kit.fill("cr1", "t1", "4", "100")
+    kit.oms.collect_fills()
+    kit.venue.fills = []
+    kit.fill("cr1", "t1", "5", "100")
+    kit.oms.collect_fills()
+    again = kit.fresh()
+    again.collect_fills()
+    assert again.holds == {} and again.submit(order("cr2", "1")) is not None
+
+
+def test_a_fill_carrying_a_client_id_we_never_stored_is_booked_under_the_adopted_external_order(kit: Kit) -> None:
+    kit.venue.fills.append(Fill("zz-generated", FakeVenue.name, "v-odd", "t1", "AAPL", Side.BUY, Decimal(2),
+                                Decimal(20), Decimal(0), T0, T0))
+    kit.oms.collect_fills()
+    assert [f.client_order_id for f in kit.store.fills("ext-fakevenue-v-odd")] == ["ext-fakevenue-v-odd"]
+
+
+def test_an_external_orders_later_fill_after_a_restart_is_booked_without_an_overfill_check(kit: Kit) -> None:
+    def ext(trade: str, qty: str) -> None:
+        kit.venue.fills.append(Fill("", FakeVenue.name, "v-manual", trade, "AAPL", Side.BUY, Decimal(qty),
+                                    Decimal(20), Decimal(0), T0, T0))
+
+    ext("t1", "3")
+    kit.oms.collect_fills()
+    ext("t2", "2")                                          # more than the adopted size: the venue's is the truth
+    assert [f.trade_id for f in kit.fresh().collect_fills()] == ["t2"]
+    rec = kit.store.order("ext-fakevenue-v-manual")
+    assert rec.status is OrderStatus.EXTERNAL and rec.filled_quantity == Decimal(5) and rec.avg_price == Decimal(20)
+    assert kit.booked == [] and "fill_conflict" not in kit.kinds()
+
+
+def test_a_single_fill_past_the_orders_quantity_is_a_conflict_with_its_exact_alert(kit: Kit) -> None:
+    kit.oms.submit(order("sf1", "10"))
+    kit.fill("sf1", "t1", "11", "100")
+    assert kit.oms.collect_fills() == []
+    assert kit.store.order("sf1").filled_quantity == 0
+    assert kit.alerts[-1].message == ("fill t1 of 11 would take order sf1 past its quantity 10 (filled 0); not booked, "
+                                      "entries in AAPL held until reconciliation")
+
+
+def test_a_reconciliation_adjustment_on_a_fresh_manager_adds_to_the_stored_fills(kit: Kit) -> None:
+    kit.oms.submit(order("ba1", "10"))
+    kit.fill("ba1", "t1", "4", "100")
+    kit.oms.collect_fills()
+    again = kit.fresh()
+    adj = Fill("ba1", FakeVenue.name, "v-ba1", "adj-generated", "AAPL", Side.BUY, Decimal(2), Decimal(106), Decimal(0),
+               T0, T0)
+    again.book_adjustment(kit.store.order("ba1").order, adj)
+    rec = kit.store.order("ba1")
+    assert rec.filled_quantity == Decimal(6) and rec.avg_price == Decimal(102)
+
+
+def test_a_late_fill_of_a_canceled_order_is_still_handed_to_the_book(kit: Kit) -> None:
+    kit.oms.submit(order("lc1", "10"))
+    kit.store.update_order("lc1", OrderStatus.CANCELED, ts_ns=T0)
+    kit.fill("lc1", "t1", "3", "50")
+    kit.oms.collect_fills()
+    assert kit.store.order("lc1").status is OrderStatus.CANCELED and kit.booked == [("lc1", "t1")]
+
+
+def test_a_fill_without_a_client_id_never_books_to_an_earlier_sorting_accounts_order(kit: Kit) -> None:
+    other = Order("y2", "bot-a", "AAPL", Side.BUY, Decimal(3), T0, account="aa")
+    kit.store.record_order_intent(other)
+    kit.store.update_order("y2", OrderStatus.ACCEPTED, venue_order_id="v-shared2", ts_ns=T0)
+    kit.venue.fills.append(Fill("", FakeVenue.name, "v-shared2", "t1", "AAPL", Side.BUY, Decimal(3), Decimal(20),
+                                Decimal(0), T0, T0))
+    kit.oms.collect_fills()
+    assert kit.store.order("y2").filled_quantity == 0
+    assert kit.store.order("ext-fakevenue-v-shared2").avg_price == Decimal(20)
+
+
+def test_an_alert_cannot_be_changed_by_one_of_its_subscribers(kit: Kit) -> None:
+    import dataclasses
+
+    kit.oms.halt(ACCT, "generated")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        kit.alerts[0].message = "changed"  # type: ignore[misc]
