@@ -747,3 +747,15 @@ def test_an_oco_group_with_an_expired_member_fills_at_its_open_members_place() -
     assert fills == [] and [s.status for s in states] == [Status.EXPIRED, Status.OPEN, Status.OPEN]
     fills, states = match_book(states, bar(2, 100, 101, 94, 96), CFG)
     assert [(f.client_order_id, f.price) for f in fills] == [("m", D(100)), ("sl", D(95))]
+
+
+def test_a_rejected_bracket_child_stays_rejected_when_its_entry_fills_again() -> None:
+    entry = Order("e", "bot", "X", Side.BUY, D(30), T0)
+    tp = Order("tp", "bot", "X", Side.SELL, D(30), T0, OrderType.LIMIT, D(99), parent_id="e", post_only=True)
+    cfg = FillConfig(max_volume_share=0.1)
+    fills, states = match_book([OrderState.new(entry), OrderState.new(tp)], bar(1, 100, 101, 99, 100, v=200), cfg)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(20))]
+    assert states[1].status is Status.REJECTED  # armed at 100 above its 99 limit: it would take
+    fills, states = match_book(states, bar(2, 100, 101, 99, 100, v=200), cfg)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(10))]
+    assert [s.status for s in states] == [Status.FILLED, Status.REJECTED] and states[1].bars == 1
