@@ -169,3 +169,12 @@ def test_a_print_after_a_gtd_limits_expiry_expires_it_even_when_better_orders_us
     fills, (b, g) = match_prints([best, gtd], [TradePrint("K", 400, 0.40, 10)], CFG)
     assert [(f.client_order_id, f.quantity) for f in fills] == [("best", Decimal(10))]
     assert g.status is Status.EXPIRED and g.reason == "gtd expired"
+
+
+def test_prints_never_fill_a_pending_bracket_child_or_a_rejected_limit() -> None:
+    child = OrderState.new(Order("c", "mm", "K", Side.BUY, Decimal(10), 100, OrderType.LIMIT, Decimal("0.45"),
+                                 parent_id="entry"))
+    rejected = OrderState(_limit("r", Side.BUY, "0.45"), status=Status.REJECTED, bars=1)
+    assert child.status is Status.PENDING
+    fills, states = match_prints([child, rejected], [TradePrint("K", 200, 0.30, 50)], CFG)
+    assert fills == [] and states == [child, rejected]
