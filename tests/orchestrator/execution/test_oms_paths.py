@@ -555,3 +555,13 @@ def test_an_alert_cannot_be_changed_by_one_of_its_subscribers(kit: Kit) -> None:
     kit.oms.halt(ACCT, "generated")
     with pytest.raises(dataclasses.FrozenInstanceError):
         kit.alerts[0].message = "changed"  # type: ignore[misc]
+
+
+def test_a_restarted_manager_keeps_native_brackets_out_of_a_held_instrument(lkit: Kit) -> None:
+    lkit.oms.submit(order("rh0", "1"))
+    lkit.fill("rh0", "t1", "1", "100")
+    lkit.fill("rh0", "t2", "1", "100")                     # an overfill: entries in AAPL held, the hold stored
+    lkit.oms.collect_fills()
+    again = lkit.fresh()                                   # its first call: the bracket
+    assert again.submit_linked(bracket("rh")) == [None, None, None]
+    assert lkit.kinds()[-1] == "entry_held" and lkit.venue.requests == [] and lkit.store.order("rh-e") is None
