@@ -269,6 +269,7 @@ def test_an_exercise_is_booked_only_for_an_instrument_this_paper_account_trades(
     assert (order.side, order.quantity, order.reduce_only, order.account) == (Side.BUY, Decimal(5), False, "paper")
     sig = [x for x in h.store.signals("a") if x.signal_id == order.signal_id][0]
     assert sig.direction is Direction.LONG and sig.meta["settlement"] == "exercise"  # opens: the side's direction
+    assert sig.confidence == 1.0 and sig.entry == 50.0
     closing = h.engine.book_settlement("a", "ABC", Side.SELL, Decimal(5), Decimal(50), "expiry", "call", {})
     assert closing is not None and closing.reduce_only
     assert [x for x in h.store.signals("a") if x.signal_id == closing.signal_id][0].direction is Direction.FLAT
@@ -354,4 +355,214 @@ def test_an_exit_stops_the_working_entry_and_cancels_its_child_still_open(tmp_pa
     kids = [o for o in h.store.orders() if "." in o.client_order_id]
     assert len(kids) >= 3 and any(o.status.value == "canceled" for o in kids)  # the child sent at the exit's bar
     assert h.position("exec-bot", "XYZ") == 0 and h.store.open_orders("exec-bot") == []
+    h.close()
+
+
+class ShortFrom(Bot):
+    """Short from the third bar on (stop 10 % above); flat from the bar ``FLAT_AT`` on."""
+
+    Params = BotParams
+    FLAT_AT: ClassVar[int] = 10_000
+    family: ClassVar[str] = "trend"
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        i = np.arange(len(frame))
+        sig = np.where((i >= 2) & (i < self.FLAT_AT), -1.0, 0.0)
+        return pd.DataFrame({"signal": sig, "confidence": 1.0, "stop": frame["close"] * 1.1}, index=frame.index)
+
+
+class ShortThenFlat(ShortFrom):
+    FLAT_AT: ClassVar[int] = 5
+
+
+def test_a_short_entry_is_a_plain_sell_counted_as_an_entry_and_its_cover_books_one_trade_result(
+        tmp_path: Path) -> None:
+    frames = {"XYZ": generated_frame(100 - np.arange(10, dtype=float)),  # generated falling closes
+              "ABC": generated_frame(50 + np.arange(10, dtype=float))}
+    h = Harness(tmp_path, frames, [spec("s", ShortThenFlat, ("XYZ",)), spec("t", LongThenFlat, ("ABC",))],
+                config=PAPER)
+    h.run(8)
+    orders = [o for o in h.store.orders() if o.bot == "s"]
+    assert [(o.side.value, o.reduce_only) for o in orders] == [("sell", False), ("buy", True)]
+    assert [s.direction for s in h.store.signals("s")] == [Direction.SHORT, Direction.FLAT]
+    pos = h.engine.ledger.position("s", "XYZ")
+    assert pos.quantity == 0 and pos.realized_pnl > 0  # sold higher, bought back lower
+    assert h.engine.trade_results["s"] == [pos.realized_pnl]
+    bots = h.engine.capital_report()["bots"]
+    # the short and the long are entries; the flat signals that close them are not
+    assert bots["s"]["entry_signals"] == 1 and bots["t"]["entry_signals"] == 1
+    h.close()
+
+
+def test_a_force_exit_of_a_short_buys_it_back_counted_as_the_bots_order_and_is_then_no_request(
+        tmp_path: Path) -> None:
+    frames = {"XYZ": generated_frame(100 - np.arange(10, dtype=float))}
+    h = Harness(tmp_path, frames, [spec("s", ShortFrom, ("XYZ",))], config=PAPER)
+    h.run(4)
+    held = h.engine.ledger.position("s", "XYZ").quantity
+    runner = h.engine.runners["s"]
+    assert held < -1 and runner.stats.orders == 1
+    h.store.set_control("exit:s:XYZ", paused=True, reason="flatten", actor="ops", ts_ns=1)
+    h.engine.reload_control()
+    h.step(fire=False)
+    last = h.store.orders()[-1]
+    assert (last.side.value, last.quantity, last.reduce_only) == ("buy", -held, True)
+    assert runner.stats.orders == 2  # the exit is one more order of this bot
+    sig = [x for x in h.store.signals("s") if x.signal_id == last.signal_id][0]
+    assert (sig.direction, sig.confidence) == (Direction.FLAT, 1.0)
+    assert h.engine.reload_control().exits == ()  # the request done is no request any more
+    h.step(fire=False)
+    assert h.position("s", "XYZ") == 0
+    h.close()
+
+
+def test_force_exit_requests_of_other_instruments_stay_queued_whatever_their_order(tmp_path: Path) -> None:
+    h = _two_bots(tmp_path)
+    h.run(4)
+    for scope in ("exit:a:XYZ", "exit:b:ABC"):  # b's request sorts after a's
+        h.store.set_control(scope, paused=True, reason="flatten", actor="ops", ts_ns=1)
+    h.engine.reload_control()
+    h.engine.on_bar(_next_bar(h, "XYZ"))
+    assert h.engine.control.exits == (("b", "ABC", "flatten", "ops"),)
+    h.engine.on_bar(_next_bar(h, "ABC"))
+    assert h.store.control("exit:b:ABC").reason.startswith("exit sent: ") and h.engine.control.exits == ()
+    h.close()
+
+
+def test_a_no_outcome_settles_at_zero_a_long_by_selling_and_a_short_by_buying_in_that_contract_only(
+        tmp_path: Path) -> None:
+    frames = {"ABC": generated_frame(10_000 + np.arange(10, dtype=float)),  # sized to one unit
+              "XYZ": generated_frame(100 - np.arange(10, dtype=float))}
+    h = Harness(tmp_path, frames, [spec("a", LongFrom, ("ABC",)), spec("s", ShortFrom, ("XYZ",))], config=PAPER)
+    h.run(4)
+    short = h.engine.ledger.position("s", "XYZ").quantity
+    assert h.position("a", "ABC") == 1 and short < -1
+    name = "".join(["A", "BC"])  # read from a feed: equal to the book's name, not the same object
+    orders = h.engine.settle(name, False, h.stamps[4])
+    assert [(o.bot, o.instrument, o.side.value, o.quantity) for o in orders] == [("a", "ABC", "sell", 1)]
+    sig = [x for x in h.store.signals("a") if x.signal_id == orders[0].signal_id][0]
+    assert (sig.entry, sig.meta["settlement"], sig.confidence) == (0.0, 0.0, 1.0)
+    assert [d.detail for d in h.store.decisions(sig.signal_id)] == ["no"]
+    orders = h.engine.settle("XYZ", True, h.stamps[4])
+    assert [(o.bot, o.side.value, o.quantity) for o in orders] == [("s", "buy", -short)]
+    h.close()
+
+
+def test_positions_under_one_unit_are_entered_closed_exited_and_settled_on_their_own_side(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.domain import AssetClass, Instrument
+
+    frames = {"XYZ": generated_frame(200_000 - 1000 * np.arange(10, dtype=float)),  # generated: sized under one unit
+              "ABC": generated_frame(200_000 + 1000 * np.arange(10, dtype=float))}
+    h = Harness(tmp_path, frames, [spec("s", ShortThenFlat, ("XYZ",)), spec("t", LongThenFlat, ("ABC",)),
+                                   spec("f", ShortFrom, ("XYZ",)), spec("g", ShortFrom, ("XYZ",))],
+                config={**PAPER, "risk": {"correlation": {"cluster_cap_pct": 10.0}}})
+    for sym in frames:  # a coin traded in thousandths
+        h.instruments[sym] = Instrument(sym, AssetClass.CRYPTO, lot_size=Decimal("0.001"))
+    h.run(8)
+    sides = {(o.bot, o.side.value, o.reduce_only) for o in h.store.orders()}
+    assert sides == {("s", "sell", False), ("s", "buy", True), ("t", "buy", False), ("t", "sell", True),
+                     ("f", "sell", False), ("g", "sell", False)}
+    for bot, sym in (("s", "XYZ"), ("t", "ABC")):  # each closed trade is one result, a fraction of a unit or not
+        pos = h.engine.ledger.position(bot, sym)
+        assert pos.quantity == 0 and pos.realized_pnl > 0 and h.engine.trade_results[bot] == [pos.realized_pnl]
+    f, g = (h.engine.ledger.position(b, "XYZ").quantity for b in ("f", "g"))
+    assert -1 < f < 0 and -1 < g < 0
+    h.store.set_control("exit:g:XYZ", paused=True, reason="flatten", actor="ops", ts_ns=1)
+    h.engine.reload_control()
+    h.step(fire=False)
+    assert [(o.side.value, o.quantity) for o in h.store.orders() if o.bot == "g"][-1] == ("buy", -g)
+    h.step(fire=False)
+    assert h.position("g", "XYZ") == 0
+    orders = h.engine.settle("XYZ", True, h.stamps[h.row])
+    assert [(o.bot, o.side.value, o.quantity) for o in orders] == [("f", "buy", -f)]
+    h.close()
+
+
+def test_a_settlement_is_booked_on_paper_for_an_instrument_routed_to_this_account_by_name_only(tmp_path: Path) -> None:
+    import json
+
+    h = Harness(tmp_path, _frames(), [spec("a", LongFrom, ("ABC", "XYZ"))], config=PAPER, rejecting=frozenset({"XYZ"}),
+                venue="remote")  # an account whose name sorts after this one's
+    h.run(1)
+    assert h.engine.book_settlement("a", "XYZ", Side.BUY, Decimal(5), Decimal(100), "exercise", "call", {}) is None
+    h.engine.route = json.loads('{"ABC": "paper", "XYZ": "remote"}').__getitem__  # a routing table read from a file
+    order = h.engine.book_settlement("a", "ABC", Side.SELL, Decimal(5), Decimal(50), "expiry", "call", {})
+    assert order is not None and order.account == "paper" and order.client_order_id in h.engine.settlements
+    h.close()
+
+
+def test_a_control_event_on_the_bus_applies_a_pause_at_once_and_leaves_the_gate_to_the_engines_own_poll(
+        tmp_path: Path) -> None:
+    h = _two_bots(tmp_path)
+    calls: list[list[tuple[str, bool]]] = []
+    h.engine.pipeline.risk.on_control = lambda changes, _now: calls.append([(c.scope, c.paused) for c in changes])
+    h.store.set_control(bot_scope("b"), paused=True, reason="dashboard", actor="me", ts_ns=1)
+    h.engine.services.bus.publish(Topic.CONTROL, "b paused")  # as the dashboard announces it
+    assert h.engine.control.paused_bots == frozenset({"b"}) and calls == []
+    h.engine.reload_control()
+    assert calls == [[(bot_scope("b"), True)]]
+    h.close()
+
+
+def test_an_engine_trades_before_its_first_control_read_and_its_control_state_is_replaced_never_changed(
+        tmp_path: Path) -> None:
+    from dataclasses import FrozenInstanceError
+
+    import pytest
+
+    from tradefleet.orchestrator.engine import Engine
+
+    h = _two_bots(tmp_path)
+    h.run(2)
+    h.step(fire=False)
+    e = h.engine  # a second engine over the same parts, not yet reloaded: nothing paused, nothing halted
+    fresh = Engine(e.services, e.runners, e.pipeline, e.oms, e.ledger, e.account, e.paper, e.exits, e.route)
+    fresh.on_fire("a", h.stamps[2])
+    a = e.runners["a"]
+    assert (a.stats.skipped_paused, a.stats.signals, a.stats.rejected, a.stats.orders) == (0, 1, 0, 1)
+    with pytest.raises(FrozenInstanceError):  # a bus thread swaps the whole state; no one edits it in place
+        fresh.control.halted = True  # type: ignore[misc]
+    h.close()
+
+
+def test_bar_hooks_see_every_bar_even_on_an_engine_without_a_paper_venue(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("a", LongFrom, ("ABC",))], config=PAPER, rejecting=frozenset({"XYZ"}))
+    seen: list[tuple[str, int]] = []
+    h.engine.bar_hooks.append(lambda bar: seen.append((bar.symbol, bar.ts_event)))
+    h.run(2)
+    h.engine.paper = None  # as assembled with its own venues (a live account): no paper venue to match bars
+    h.run(2)
+    assert seen == [(sym, ts) for ts in h.stamps[:4] for sym in ("ABC", "XYZ")]
+    assert h.engine.settle("ABC", True, h.stamps[3]) == []
+    h.close()
+
+
+class LongTwice(LongFrom):
+    """Long on the third and fourth bars, and again on the seventh and eighth: two round trips."""
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        i = np.arange(len(frame))
+        sig = np.where(((i >= 2) & (i < 4)) | ((i >= 6) & (i < 8)), 1.0, 0.0)
+        return pd.DataFrame({"signal": sig, "confidence": 1.0, "stop": frame["close"] * 0.9}, index=frame.index)
+
+
+def test_each_closed_trade_books_its_own_result_not_the_running_total(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(12), [spec("t", LongTwice, ("XYZ",))], config=PAPER)
+    h.run(11)
+    assert [o.side.value for o in h.store.orders()] == ["buy", "sell", "buy", "sell"]
+    pos = h.engine.ledger.position("t", "XYZ")
+    first, second = h.engine.trade_results["t"]
+    assert pos.quantity == 0 and first > 0 and second > 0 and first + second == pos.realized_pnl
+    h.close()
+
+
+def test_the_fleet_of_a_bot_is_the_risk_gates_mapping_first_and_the_capital_report_carries_budgets(
+        tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("a", LongFrom, ("XYZ",)), spec("b", LongFrom, ("ABC",))],
+                config={**PAPER, "risk": {"fleet_of": {"a": "alpha"}}})
+    assert h.engine.fleet_of("a") == "alpha" and h.engine.fleet_of("b") == "trend"
+    h.run(4)
+    h.engine.snapshot_equity(h.stamps[3])
+    a = h.engine.capital_report()["bots"]["a"]
+    assert a["budget_of_equity"] == 0.5 and a["avg_use_of_budget"] == round(a["avg_gross_of_equity"] / 0.5, 6)
     h.close()

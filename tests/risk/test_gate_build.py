@@ -112,3 +112,11 @@ def test_a_gate_not_told_it_is_live_never_waits_for_confirmation() -> None:
     ctx = GateContext(T0, spec(), market, FakePortfolio(100_000.0, market))
     dec, qty = gate.approve(signal("a", "X", Direction.LONG, 100.0), ctx, 1.0)
     assert (dec.verdict, dec.reason, qty) == (Verdict.PASS, "sized", 100)
+
+
+def test_a_live_order_exactly_at_the_threshold_needs_no_confirmation() -> None:
+    from tests.risk.test_engine import Rig, _cfg
+
+    rig = Rig(_cfg(confirm={"live_notional_threshold": 10_000.0}), live=True)
+    dec, qty = rig.go("a", "X", Direction.LONG)  # 100 x 100 = 10,000: not above the threshold
+    assert (dec.verdict, dec.reason, qty) == (Verdict.PASS, "sized", 100)

@@ -94,3 +94,11 @@ def test_an_entry_after_an_unfilled_option_approval_sees_the_var_of_the_filled_o
 def test_a_plain_signal_on_an_option_is_sized_in_contracts_of_one_hundred_shares() -> None:
     dec, qty = _var_rig(0).go("a", OCC, Direction.LONG, fill=False)
     assert qty == Decimal(13)  # 10,000 / (7.50 x 100) = 13.3 contracts
+
+
+def test_a_new_option_entry_is_measured_through_its_underlying() -> None:
+    dec, qty = _var_rig(0).go("a", OCC, Direction.LONG, fill=False, fleet_weight=0.0075)
+    assert (dec.reason, qty) == ("scaled", Decimal(10))
+    # measured (its own scenario column), not left out as unmeasured; the figures themselves are 1/100 of the
+    # truth while plain option signals ignore the multiplier (the xfail tests above), so only the fact is pinned
+    assert "unmeasured" not in dec.data["var"] and dec.data["var"]["after"]["historical_var95"] > 0

@@ -113,3 +113,21 @@ def test_a_flip_to_long_pays_for_its_buy_back_out_of_the_cash() -> None:
     dec, qty = rig.go("a", "X", L, fill=False)
     # buying back the 100 short costs 10,000 of the 15,000: 5,000 left for the new long
     assert (dec.reason, qty) == ("cash", Decimal(100 + 50))
+
+
+def test_a_bot_with_nothing_open_may_use_its_whole_declared_budget() -> None:
+    rig = Rig(_cfg(max_position_pct=1.0, gross_exposure_pct=2.0, correlation={"cluster_cap_pct": 2.0}))
+    rig.gate.set_running(["a", "b"])  # one fleet: each bot's budget is half the account
+    dec, qty = rig.go("a", "X", L, fill=False)
+    assert (dec.reason, qty) == ("sized", Decimal(500))  # all of its 50,000: no capital_budget cut
+
+
+def test_risk_per_trade_keeps_a_fraction_of_a_unit_where_lots_allow_it() -> None:
+    from tradefleet.orchestrator.domain import AssetClass, Instrument
+    from tradefleet.risk.engine import PortfolioRiskGate
+
+    rig = Rig(_cfg(kelly={"prior_trades": 30, "cap": 0.2, "fraction": 1.0}), {"BTC": [100.0] * 60})
+    rig.gate = PortfolioRiskGate(rig.gate.config, rig.clock, control=rig.store, state=rig.store, timezone="UTC",
+                                 instruments={"BTC": Instrument("BTC", AssetClass.CRYPTO, lot_size=Decimal("0.0001"))})
+    dec, qty = rig.go("a", "BTC", L, stop=70.0)  # 2% of 100k / 30 at risk a unit = 66.67 units
+    assert (dec.reason, qty) == ("risk_per_trade", Decimal("66.6666"))

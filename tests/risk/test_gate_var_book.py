@@ -54,3 +54,9 @@ def test_a_var_limit_that_leaves_nothing_is_named_as_the_reason() -> None:
     nothing = {**VAR, "var95_pct": 1e-12}  # no position in A fits
     dec, qty = Rig(_cfg(var=nothing), _closes()).go("a", "A", Direction.LONG, fill=False)
     assert (dec.verdict.value, dec.reason, qty) == ("reject", "var_limit", 0)
+
+
+def test_an_entry_cut_to_nothing_before_var_is_not_measured() -> None:
+    dec, qty = Rig(_cfg(var=VAR), _closes()).go("a", "A", Direction.LONG, fill=False, fleet_weight=0.0)
+    assert (dec.reason, qty) == ("fleet_weight_zero", 0)
+    assert "var" not in dec.data  # nothing to measure: no VaR figures reported

@@ -736,3 +736,26 @@ def test_only_day_and_gtd_orders_expire() -> None:
     for tif in (TimeInForce.GTC, TimeInForce.DAY, TimeInForce.IOC, TimeInForce.FOK):  # an expiry binds a GTD only
         (f,), st = run(order(time_in_force=tif, expire_ns=T0), bar(1, 100, 101, 99, 100))
         assert f.price == D(100) and st.status is Status.FILLED
+
+
+def test_an_oco_group_with_an_expired_member_fills_at_its_open_members_place() -> None:
+    tp = Order("tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(120), time_in_force=TimeInForce.GTD,
+               expire_ns=T0 + 1_800_000_000_000, oco_id="g")  # expires before bar 1 closes
+    mkt = Order("m", "bot", "X", Side.BUY, D(5), T0 + 3_600_000_000_000)
+    sl = Order("sl", "bot", "X", Side.SELL, D(10), T0, OrderType.STOP, stop_price=D(95), oco_id="g")
+    fills, states = match_book([OrderState.new(o) for o in (tp, mkt, sl)], bar(1, 100, 101, 99, 100), CFG)
+    assert fills == [] and [s.status for s in states] == [Status.EXPIRED, Status.OPEN, Status.OPEN]
+    fills, states = match_book(states, bar(2, 100, 101, 94, 96), CFG)
+    assert [(f.client_order_id, f.price) for f in fills] == [("m", D(100)), ("sl", D(95))]
+
+
+def test_a_rejected_bracket_child_stays_rejected_when_its_entry_fills_again() -> None:
+    entry = Order("e", "bot", "X", Side.BUY, D(30), T0)
+    tp = Order("tp", "bot", "X", Side.SELL, D(30), T0, OrderType.LIMIT, D(99), parent_id="e", post_only=True)
+    cfg = FillConfig(max_volume_share=0.1)
+    fills, states = match_book([OrderState.new(entry), OrderState.new(tp)], bar(1, 100, 101, 99, 100, v=200), cfg)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(20))]
+    assert states[1].status is Status.REJECTED  # armed at 100 above its 99 limit: it would take
+    fills, states = match_book(states, bar(2, 100, 101, 99, 100, v=200), cfg)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(10))]
+    assert [s.status for s in states] == [Status.FILLED, Status.REJECTED] and states[1].bars == 1

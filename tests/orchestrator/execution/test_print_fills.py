@@ -169,3 +169,29 @@ def test_a_print_after_a_gtd_limits_expiry_expires_it_even_when_better_orders_us
     fills, (b, g) = match_prints([best, gtd], [TradePrint("K", 400, 0.40, 10)], CFG)
     assert [(f.client_order_id, f.quantity) for f in fills] == [("best", Decimal(10))]
     assert g.status is Status.EXPIRED and g.reason == "gtd expired"
+
+
+def test_prints_never_fill_a_pending_bracket_child_or_a_rejected_limit() -> None:
+    child = OrderState.new(Order("c", "mm", "K", Side.BUY, Decimal(10), 100, OrderType.LIMIT, Decimal("0.45"),
+                                 parent_id="entry"))
+    rejected = OrderState(_limit("r", Side.BUY, "0.45"), status=Status.REJECTED, bars=1)
+    assert child.status is Status.PENDING
+    fills, states = match_prints([child, rejected], [TradePrint("K", 200, 0.30, 50)], CFG)
+    assert fills == [] and states == [child, rejected]
+
+
+def test_a_print_passes_over_orders_it_cannot_fill_to_those_it_can() -> None:
+    # a print above the bids and through the ask: the (better-sorted) bid is passed over, the ask fills
+    bid = _state(_limit("bid", Side.BUY, "0.45"), None)
+    ask = _state(_limit("ask", Side.SELL, "0.55"), None)
+    fills, (b, a) = match_prints([bid, ask], [TradePrint("K", 200, 0.60, 4)], CFG)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("ask", Decimal(4))] and b == bid
+    # an expired bid in front: expired, and the print goes on to the bid behind it
+    gone = _state(Order("g", "mm", "K", Side.BUY, Decimal(10), 100, OrderType.LIMIT, Decimal("0.46"),
+                        time_in_force=TimeInForce.GTD, expire_ns=150), None)
+    fills, (g, b) = match_prints([gone, bid], [TradePrint("K", 200, 0.40, 4)], CFG)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("bid", Decimal(4))] and g.status is Status.EXPIRED
+    # a better bid whose lot is bigger than the print: skipped, the single-unit bid behind fills
+    big_lot = OrderState(_limit("big", Side.BUY, "0.46"), bars=1, lot=Decimal(5))
+    fills, (big, b) = match_prints([big_lot, bid], [TradePrint("K", 200, 0.40, 3)], CFG)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("bid", Decimal(3))] and big.filled == 0
