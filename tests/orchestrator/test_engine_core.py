@@ -269,6 +269,7 @@ def test_an_exercise_is_booked_only_for_an_instrument_this_paper_account_trades(
     assert (order.side, order.quantity, order.reduce_only, order.account) == (Side.BUY, Decimal(5), False, "paper")
     sig = [x for x in h.store.signals("a") if x.signal_id == order.signal_id][0]
     assert sig.direction is Direction.LONG and sig.meta["settlement"] == "exercise"  # opens: the side's direction
+    assert sig.confidence == 1.0 and sig.entry == 50.0
     closing = h.engine.book_settlement("a", "ABC", Side.SELL, Decimal(5), Decimal(50), "expiry", "call", {})
     assert closing is not None and closing.reduce_only
     assert [x for x in h.store.signals("a") if x.signal_id == closing.signal_id][0].direction is Direction.FLAT
@@ -474,4 +475,94 @@ def test_positions_under_one_unit_are_entered_closed_exited_and_settled_on_their
     assert h.position("g", "XYZ") == 0
     orders = h.engine.settle("XYZ", True, h.stamps[h.row])
     assert [(o.bot, o.side.value, o.quantity) for o in orders] == [("f", "buy", -f)]
+    h.close()
+
+
+def test_a_settlement_is_booked_on_paper_for_an_instrument_routed_to_this_account_by_name_only(tmp_path: Path) -> None:
+    import json
+
+    h = Harness(tmp_path, _frames(), [spec("a", LongFrom, ("ABC", "XYZ"))], config=PAPER, rejecting=frozenset({"XYZ"}),
+                venue="remote")  # an account whose name sorts after this one's
+    h.run(1)
+    assert h.engine.book_settlement("a", "XYZ", Side.BUY, Decimal(5), Decimal(100), "exercise", "call", {}) is None
+    h.engine.route = json.loads('{"ABC": "paper", "XYZ": "remote"}').__getitem__  # a routing table read from a file
+    order = h.engine.book_settlement("a", "ABC", Side.SELL, Decimal(5), Decimal(50), "expiry", "call", {})
+    assert order is not None and order.account == "paper" and order.client_order_id in h.engine.settlements
+    h.close()
+
+
+def test_a_control_event_on_the_bus_applies_a_pause_at_once_and_leaves_the_gate_to_the_engines_own_poll(
+        tmp_path: Path) -> None:
+    h = _two_bots(tmp_path)
+    calls: list[list[tuple[str, bool]]] = []
+    h.engine.pipeline.risk.on_control = lambda changes, _now: calls.append([(c.scope, c.paused) for c in changes])
+    h.store.set_control(bot_scope("b"), paused=True, reason="dashboard", actor="me", ts_ns=1)
+    h.engine.services.bus.publish(Topic.CONTROL, "b paused")  # as the dashboard announces it
+    assert h.engine.control.paused_bots == frozenset({"b"}) and calls == []
+    h.engine.reload_control()
+    assert calls == [[(bot_scope("b"), True)]]
+    h.close()
+
+
+def test_an_engine_trades_before_its_first_control_read_and_its_control_state_is_replaced_never_changed(
+        tmp_path: Path) -> None:
+    from dataclasses import FrozenInstanceError
+
+    import pytest
+
+    from tradefleet.orchestrator.engine import Engine
+
+    h = _two_bots(tmp_path)
+    h.run(2)
+    h.step(fire=False)
+    e = h.engine  # a second engine over the same parts, not yet reloaded: nothing paused, nothing halted
+    fresh = Engine(e.services, e.runners, e.pipeline, e.oms, e.ledger, e.account, e.paper, e.exits, e.route)
+    fresh.on_fire("a", h.stamps[2])
+    a = e.runners["a"]
+    assert (a.stats.skipped_paused, a.stats.signals, a.stats.rejected, a.stats.orders) == (0, 1, 0, 1)
+    with pytest.raises(FrozenInstanceError):  # a bus thread swaps the whole state; no one edits it in place
+        fresh.control.halted = True  # type: ignore[misc]
+    h.close()
+
+
+def test_bar_hooks_see_every_bar_even_on_an_engine_without_a_paper_venue(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("a", LongFrom, ("ABC",))], config=PAPER, rejecting=frozenset({"XYZ"}))
+    seen: list[tuple[str, int]] = []
+    h.engine.bar_hooks.append(lambda bar: seen.append((bar.symbol, bar.ts_event)))
+    h.run(2)
+    h.engine.paper = None  # as assembled with its own venues (a live account): no paper venue to match bars
+    h.run(2)
+    assert seen == [(sym, ts) for ts in h.stamps[:4] for sym in ("ABC", "XYZ")]
+    assert h.engine.settle("ABC", True, h.stamps[3]) == []
+    h.close()
+
+
+class LongTwice(LongFrom):
+    """Long on the third and fourth bars, and again on the seventh and eighth: two round trips."""
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        i = np.arange(len(frame))
+        sig = np.where(((i >= 2) & (i < 4)) | ((i >= 6) & (i < 8)), 1.0, 0.0)
+        return pd.DataFrame({"signal": sig, "confidence": 1.0, "stop": frame["close"] * 0.9}, index=frame.index)
+
+
+def test_each_closed_trade_books_its_own_result_not_the_running_total(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(12), [spec("t", LongTwice, ("XYZ",))], config=PAPER)
+    h.run(11)
+    assert [o.side.value for o in h.store.orders()] == ["buy", "sell", "buy", "sell"]
+    pos = h.engine.ledger.position("t", "XYZ")
+    first, second = h.engine.trade_results["t"]
+    assert pos.quantity == 0 and first > 0 and second > 0 and first + second == pos.realized_pnl
+    h.close()
+
+
+def test_the_fleet_of_a_bot_is_the_risk_gates_mapping_first_and_the_capital_report_carries_budgets(
+        tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("a", LongFrom, ("XYZ",)), spec("b", LongFrom, ("ABC",))],
+                config={**PAPER, "risk": {"fleet_of": {"a": "alpha"}}})
+    assert h.engine.fleet_of("a") == "alpha" and h.engine.fleet_of("b") == "trend"
+    h.run(4)
+    h.engine.snapshot_equity(h.stamps[3])
+    a = h.engine.capital_report()["bots"]["a"]
+    assert a["budget_of_equity"] == 0.5 and a["avg_use_of_budget"] == round(a["avg_gross_of_equity"] / 0.5, 6)
     h.close()

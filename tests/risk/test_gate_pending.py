@@ -81,3 +81,12 @@ def test_a_reversal_before_the_entry_fills_is_no_entry_pending_noop() -> None:
         # an order the other way goes out; sized as a fresh entry, it does not also close the unfilled one (the
         # two net to flat), so only its sign is pinned here
         assert dec.reason == "sized" and qty * then.sign > 0, then
+
+
+def test_with_no_rebuild_period_an_approval_still_counts_within_its_tick() -> None:
+    rig = Rig(_cfg(gross_exposure_pct=0.12, rebuild_seconds=0), {s: [10.0] * 60 for s in "AB"})
+    assert rig.go("a", "A", Direction.LONG, fill=False)[1] == 1000  # 10,000 approved, not filled
+    dec, qty = rig.go("b", "B", Direction.LONG, fill=False)  # the same tick: the book is not re-read
+    assert (dec.reason, qty) == ("gross_exposure_global", 200)  # (12,000 - 10,000) / 10
+    rig.clock.advance(1)  # the next tick re-reads the portfolio: the unfilled approvals are gone
+    assert rig.go("c", "B", Direction.LONG, fill=False)[1] == 1000

@@ -65,8 +65,8 @@ class Harness:
 
     def __init__(self, tmp: Path, frames: dict[str, pd.DataFrame], specs: list[BotSpec],
                  config: dict[str, Any] | None = None, stages: list[str] | None = None,
-                 rejecting: frozenset[str] = frozenset(), store: Store | None = None) -> None:
-        """``rejecting``: instruments routed to a venue that refuses every order."""
+                 rejecting: frozenset[str] = frozenset(), store: Store | None = None, venue: str = "closed") -> None:
+        """``rejecting``: instruments routed to a venue (account ``venue``) that refuses every order."""
         raw: dict[str, Any] = {"pipeline": {"stages": stages or ["risk"]}, "risk": {"exits": {"enabled": False}}}
         for k, v in (config or {}).items():
             raw.setdefault(k, {}).update(v) if isinstance(v, dict) else raw.__setitem__(k, v)
@@ -84,8 +84,8 @@ class Harness:
         paper = None
         if rejecting:
             paper = paper_broker(self.config, self.market, self.clock, "paper", self.instruments)
-            brokers = {"paper": paper, "closed": RejectingBroker()}
-            route = lambda s: "closed" if s in rejecting else "paper"  # noqa: E731
+            brokers = {"paper": paper, venue: RejectingBroker()}
+            route = lambda s: venue if s in rejecting else "paper"  # noqa: E731
         self.kernel: Kernel = assemble(self.config, store=self.store, registry=Registry.discover(), specs=specs,
                                        clock=self.clock, market=self.market, instruments=self.instruments,
                                        account="paper", brokers=brokers, route=route)
