@@ -450,16 +450,27 @@ def test_a_take_profit_fill_cancels_the_held_stop_here_saying_why(kit: Kit) -> N
     assert rec.status is OrderStatus.CANCELED and rec.reason == "oco: hs-tp filled"
 
 
-def test_a_sibling_at_the_venue_is_canceled_there_while_other_brackets_exits_wait(kit: Kit) -> None:
+@pytest.mark.parametrize("filled", ["zz", "aa"])  # its ids sorting after, then before, those still waiting
+def test_a_sibling_at_the_venue_is_canceled_there_while_other_brackets_exits_wait(kit: Kit, filled: str) -> None:
     asked = _record_cancels(kit)
-    kit.oms.submit_linked(bracket("zz"))                    # its exits go out one by one once its entry fills
-    kit.oms.submit_linked(bracket("bb"))                    # its exits keep waiting (ids sorting before)
-    kit.fill("zz-e", "t1", "10", "100")
+    kit.oms.submit_linked(bracket(filled))                  # its exits go out one by one once its entry fills
+    kit.oms.submit_linked(bracket("bb"))                    # its exits keep waiting
+    kit.fill(f"{filled}-e", "t1", "10", "100")
     kit.oms.collect_fills()
-    kit.fill("zz-tp", "t2", "10", "110", side=Side.SELL)
+    kit.fill(f"{filled}-tp", "t2", "10", "110", side=Side.SELL)
     kit.oms.collect_fills()
-    assert asked == ["zz-sl"] and kit.store.order("zz-sl").status is OrderStatus.CANCELED
+    assert asked == [f"{filled}-sl"] and kit.store.order(f"{filled}-sl").status is OrderStatus.CANCELED
     assert kit.store.order("bb-sl").status is OrderStatus.ACCEPTED
+
+
+def test_canceling_an_exit_the_venue_holds_asks_the_venue_even_with_orders_emulated_here(kit: Kit) -> None:
+    asked = _record_cancels(kit)
+    kit.oms.submit_linked(bracket("ce"))
+    kit.fill("ce-e", "t1", "10", "100")
+    kit.oms.collect_fills()                                 # both exits sent, their OCO link kept here
+    assert kit.oms.emulator and kit.store.order("ce-sl").venue_order_id == "v-ce-sl"
+    assert kit.oms.cancel("ce-sl") is True
+    assert asked == ["ce-sl"]
 
 
 def test_a_restart_watches_no_expiry_of_a_day_order_the_venue_holds_itself(kit: Kit) -> None:
@@ -555,3 +566,64 @@ def test_an_alert_cannot_be_changed_by_one_of_its_subscribers(kit: Kit) -> None:
     kit.oms.halt(ACCT, "generated")
     with pytest.raises(dataclasses.FrozenInstanceError):
         kit.alerts[0].message = "changed"  # type: ignore[misc]
+
+
+def test_a_restarted_manager_keeps_native_brackets_out_of_a_held_instrument(lkit: Kit) -> None:
+    lkit.oms.submit(order("rh0", "1"))
+    lkit.fill("rh0", "t1", "1", "100")
+    lkit.fill("rh0", "t2", "1", "100")                     # an overfill: entries in AAPL held, the hold stored
+    lkit.oms.collect_fills()
+    again = lkit.fresh()                                   # its first call: the bracket
+    assert again.submit_linked(bracket("rh")) == [None, None, None]
+    assert lkit.kinds()[-1] == "entry_held" and lkit.venue.requests == [] and lkit.store.order("rh-e") is None
+
+
+def test_a_reconciliation_adjustment_past_the_orders_quantity_leaves_it_filled(kit: Kit) -> None:
+    kit.oms.submit(order("bp1", "10"))
+    kit.fill("bp1", "t1", "10", "100")
+    kit.oms.collect_fills()
+    adj = Fill("bp1", FakeVenue.name, "v-bp1", "adj-generated", "AAPL", Side.BUY, Decimal(1), Decimal(100), Decimal(0),
+               T0, T0)
+    kit.oms.book_adjustment(kit.store.order("bp1").order, adj)   # the venue says 11 filled
+    rec = kit.store.order("bp1")
+    assert rec.status is OrderStatus.FILLED and rec.filled_quantity == Decimal(11)
+
+
+@pytest.mark.parametrize("bot", ["bot-a", "trend"])  # names sorting before and after "external"
+def test_a_late_fill_completing_a_canceled_order_leaves_it_filled(kit: Kit, bot: str) -> None:
+    kit.oms.submit(order("lf1", "10", bot=bot))
+    kit.store.update_order("lf1", OrderStatus.CANCELED, ts_ns=T0)
+    kit.fill("lf1", "t1", "10", "50")
+    kit.oms.collect_fills()
+    assert kit.store.order("lf1").status is OrderStatus.FILLED
+
+
+def test_a_cancel_the_venue_has_only_accepted_is_not_stored_canceled(kit: Kit) -> None:
+    kit.oms.submit(order("cp1", "10"))
+    kit.venue.cancel = lambda cid: _vo(cid, OrderStatus.ACCEPTED)  # type: ignore[method-assign]  # pending cancel
+    assert kit.oms.cancel("cp1") is False
+    assert kit.store.order("cp1").status is OrderStatus.ACCEPTED
+
+
+def test_an_emulated_day_order_is_canceled_by_the_first_bar_of_the_next_day(kit: Kit) -> None:
+    from tradefleet.orchestrator.domain import TimeInForce
+
+    kit.venue.native_tif = frozenset({TimeInForce.GTC})  # type: ignore[attr-defined]
+    kit.oms = kit.fresh()
+    asked = _record_cancels(kit)
+    day = Order("de1", "bot-a", "AAPL", Side.BUY, Decimal(5), T0, OrderType.LIMIT, Decimal(90), account=ACCT,
+                time_in_force=TimeInForce.DAY)
+    kit.oms.submit(day)
+    _bar(kit, kit.oms, 1, low=96.0)                         # the same day: nothing
+    assert asked == []
+    _bar(kit, kit.oms, 24 * 60, low=96.0)                   # a day later
+    assert asked == ["de1"] and kit.store.order("de1").status is OrderStatus.CANCELED
+
+
+def test_a_fill_without_a_client_id_books_only_to_the_exact_venue_id(kit: Kit) -> None:
+    kit.oms.submit(order("ex1", "5"))                       # venue id v-ex1, sorting after the fill's
+    kit.venue.fills.append(Fill("", FakeVenue.name, "v-a-manual", "t1", "AAPL", Side.BUY, Decimal(1), Decimal(20),
+                                Decimal(0), T0, T0))
+    kit.fresh().collect_fills()                             # no in-memory index: the stored venue ids are searched
+    assert kit.store.order("ex1").filled_quantity == 0
+    assert kit.store.order("ext-fakevenue-v-a-manual").filled_quantity == Decimal(1)
