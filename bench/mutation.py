@@ -300,7 +300,9 @@ def run_module(module: str, tests: list[str], timeout: float, limit: int | None,
                 db.set_result(r["job"], WorkResult(worker_outcome=worker_outcome, test_outcome=test_outcome,
                                                    diff=str(r.get("diff") or "")))
         counts: Counter[str] = Counter(str(r["outcome"]) for r in results)
-        survivors = sorted((r for r in results if r["outcome"] == "survived"), key=lambda r: (r["line"], r["operator"]))
+        survivors = sorted(({k: (len(v) if k == "tests" else v) for k, v in r.items()  # type: ignore[arg-type]
+                             if k not in ("opts", "timeout", "job", "args", "seconds")}
+                            for r in results if r["outcome"] == "survived"), key=lambda r: (r["line"], r["operator"]))
         if previous is None:
             _saved(module, ".run-survivors.json").write_text(json.dumps(survivors, indent=1))  # the run's own list
         _saved(module, ".survivors.json").write_text(json.dumps(survivors, indent=1))  # what still survives

@@ -140,7 +140,8 @@ def test_an_exit_without_a_quote_books_no_cash_for_the_next_buy() -> None:
 def test_a_negative_quote_cannot_be_sized() -> None:
     rig = Rig(_cfg(), {"SPREAD": [-5.0] * 60})  # a calendar spread quoted below zero
     dec, qty = rig.go("a", "SPREAD", L)
-    assert (dec.verdict, dec.reason, dec.detail, qty) == (Verdict.REJECT, "no_equity", "equity 100000.00, price -5.0", 0)
+    assert (dec.verdict, dec.reason, qty) == (Verdict.REJECT, "no_equity", 0)
+    assert dec.detail == "equity 100000.00, price -5.0"
 
 
 def test_a_cap_already_used_up_refuses_with_its_name_and_nothing_left() -> None:
