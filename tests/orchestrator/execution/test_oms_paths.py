@@ -13,10 +13,8 @@ from typing import Any
 
 import pytest
 
-from tradefleet.orchestrator.bus import Topic
 from tradefleet.orchestrator.domain import Bar, Fill, Order, OrderStatus, OrderType, Side
-from tradefleet.orchestrator.errors import (AuthError, BrokerError, OrderRejected, OrderStateUnknown,
-                                            TransientBrokerError)
+from tradefleet.orchestrator.errors import AuthError, OrderRejected, OrderStateUnknown, TransientBrokerError
 from tradefleet.orchestrator.execution.broker import VenueOrder
 from tradefleet.orchestrator.execution.oms import OrderManager
 
