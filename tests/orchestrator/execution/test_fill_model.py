@@ -772,3 +772,35 @@ def test_a_resting_trailing_stop_is_never_marked_triggered() -> None:
     for side in (Side.BUY, Side.SELL):
         fills, st = run(order(side, order_type=OrderType.TRAILING_STOP, trail_amount=D(20)), bar(1, 100, 101, 99, 100))
         assert fills == [] and st.status is Status.OPEN and st.triggered is False
+
+
+def test_bars_of_a_lower_sorting_symbol_leave_the_order_alone() -> None:
+    fills, st = run(order(), Bar("A", T0 + 5, 1, 1, 1, 1, 1))
+    assert fills == [] and st.bars == 0
+
+
+def test_a_day_order_lives_through_its_day_at_a_real_date() -> None:
+    day = 20_000  # 2024-10-04: a day number too big to be a cached small int
+    o = Order("d", "bot", "X", Side.BUY, D(10), day * DAY_NS, OrderType.LIMIT, D(90), time_in_force=TimeInForce.DAY)
+    fills, st = run(o, Bar("X", day * DAY_NS + 3_600_000_000_000, 100, 100, 95, 96, 1e9))
+    assert fills == [] and st.day == day
+    (f,), st = run(st, Bar("X", day * DAY_NS + 7_200_000_000_000, 92, 92, 80, 85, 1e9))
+    assert f.price == D(90) and st.status is Status.FILLED
+
+
+def test_a_buy_limit_on_touch_never_fills_above_the_bar() -> None:
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(96))
+    fills, st = run(o, bar(1, 100, 101, 97, 99), cfg=FillConfig(limit_fill=LimitFill.TOUCH))
+    assert fills == [] and st.status is Status.OPEN
+
+
+def test_takers_pay_half_of_an_odd_spread() -> None:
+    (f,), _ = run(order(), bar(1, 100, 100, 100, 100), cfg=FillConfig(spread_bps=3))
+    assert f.price == D("100.015")
+
+
+def test_a_sell_trailing_stop_gapped_through_is_marked_a_gap_fill() -> None:
+    o = order(Side.SELL, order_type=OrderType.TRAILING_STOP, trail_amount=D(5))
+    _, st = run(o, bar(1, 100, 110, 106, 108))  # trigger 105
+    (f,), _ = run(st, bar(2, 103, 104, 100, 101))
+    assert (f.price, f.rule) == (D(103), "stop_gap")
