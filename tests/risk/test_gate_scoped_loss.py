@@ -117,3 +117,10 @@ def test_a_resume_from_telegram_lifts_the_hold() -> None:
     rig.gate.on_control([Row("bot:a", actor="telegram")], rig.clock.now_ns())  # an authorised actor
     assert rig.gate.scoped_loss.held() == []
     assert rig.go("a", "Y", L, fill=False)[0].reason == "sized"
+
+
+def test_a_halt_row_in_a_batch_does_not_hide_the_resume_after_it() -> None:
+    rig = _rig(bot_pct=0.1)
+    _mark(rig, 90.0)
+    rig.gate.on_control([Row("bot:zz", halted=True), Row("bot:a")], rig.clock.now_ns())  # one reload, two changes
+    assert rig.gate.scoped_loss.held() == []
