@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tradefleet.orchestrator.bot import Bot, BotParams, PortfolioBot
 from tradefleet.orchestrator.bus import Topic
@@ -631,3 +632,20 @@ def test_a_member_that_left_the_universe_is_closed_after_a_restart_too(tmp_path:
     h2.run(2)
     assert h2.position("weights-bot", "B") == 0 and h2.position("weights-bot", "A") > 0
     h2.close()
+
+
+@pytest.mark.xfail(strict=True, reason="real bug (issue #25, engine.py:243): a force exit and the bot's own flat "
+                   "at the same bar both sell the whole position; the book ends short by that much")
+def test_a_force_exit_and_the_bots_own_flat_on_the_same_bar_close_the_position_once(tmp_path: Path) -> None:
+    """Found by issue #25's mutant at engine.py:243 (``make_id(..., 0)``): the force exit's order and the bot's
+    own flat order at that bar sell the whole position each, and both fill (reduce-only or not), leaving a short
+    of the same size. The mutant's colliding order ids only hide it (the second order is a duplicate)."""
+    h = Harness(tmp_path, _frames(), [spec("t", LongThenFlat, ("XYZ",))], config=PAPER)
+    h.run(5)
+    held = h.position("t", "XYZ")
+    h.store.set_control("exit:t:XYZ", paused=True, reason="flatten", actor="ops", ts_ns=1)
+    h.engine.reload_control()
+    h.run(3)  # the request is served at the bar where the bot itself goes flat
+    sells = [o for o in h.store.orders() if o.side is Side.SELL]
+    assert held > 0 and h.position("t", "XYZ") == 0 and sum(o.quantity for o in sells) == held
+    h.close()
