@@ -766,3 +766,9 @@ def test_volume_cap_on_a_bar_with_less_than_one_unit_of_volume() -> None:
     st = OrderState.new(order(qty="1"), lot=D("0.01"))
     (f,), st = run(st, bar(1, 100, 100, 100, 100, v=0.8), cfg=cfg)  # half of 0.8: 0.4
     assert f.quantity == D("0.40") and st.status is Status.OPEN and st.remaining == D("0.60")
+
+
+def test_a_resting_trailing_stop_is_never_marked_triggered() -> None:
+    for side in (Side.BUY, Side.SELL):
+        fills, st = run(order(side, order_type=OrderType.TRAILING_STOP, trail_amount=D(20)), bar(1, 100, 101, 99, 100))
+        assert fills == [] and st.status is Status.OPEN and st.triggered is False
