@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tradefleet.orchestrator.bot import Bot, BotParams, PortfolioBot
 from tradefleet.orchestrator.bus import Topic
@@ -565,4 +566,86 @@ def test_the_fleet_of_a_bot_is_the_risk_gates_mapping_first_and_the_capital_repo
     h.engine.snapshot_equity(h.stamps[3])
     a = h.engine.capital_report()["bots"]["a"]
     assert a["budget_of_equity"] == 0.5 and a["avg_use_of_budget"] == round(a["avg_gross_of_equity"] / 0.5, 6)
+    h.close()
+
+
+class RisingA(PortfolioBot):
+    """5 % of A for two rows, then 15 %; 10 % of B throughout (generated weights)."""
+
+    def weights(self, panel: Panel) -> pd.DataFrame:
+        a = np.where(np.arange(len(panel)) < 2, 0.05, 0.15)
+        return pd.DataFrame({"A": a, "B": np.full(len(panel), 0.1)}, index=panel.index)
+
+
+def test_precomputed_weights_follow_each_row_and_close_a_member_that_left_the_universe(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.universe import Universe
+
+    frames = {s: generated_frame(100 + np.arange(8, dtype=float)) for s in ("A", "B", "C")}
+    stamps = frames["A"].index.asi8
+
+    def members(pool: list[str], _data: Any, now_ns: int) -> list[str]:  # B leaves at the fourth bar
+        return [s for s in pool if s != "B" or now_ns < stamps[3]]
+
+    h = Harness(tmp_path, frames, [spec("w", RisingA, ("A", "B"), universe=Universe.select(members)),
+                                   spec("a", LongFrom, ("C",)), spec("z", LongFrom, ("C",))],
+                config={**PAPER, "risk": {"correlation": {"cluster_cap_pct": 10.0}}})
+    h.engine.runners["w"].precompute({s: frames[s] for s in ("A", "B")})
+    held: list[tuple[float, float]] = []
+    for _ in range(6):
+        h.step()
+        held.append((h.position("w", "A"), h.position("w", "B")))
+    assert all(a > 0 for a, _ in held[1:])  # a held member is never closed
+    assert held[3][1] > 0 and held[4][1] == 0 == held[5][1]  # B is sold at the bar it left, filled at the next
+    weight = h.position("w", "A") * h.market.last_close("A") / float(h.engine.ledger.equity())
+    assert abs(weight - 0.15) < 0.01  # the third row's weight, not the first's
+    assert h.position("a", "C") > 0 and h.position("z", "C") > 0 and not h.engine.runners["w"].fault
+    assert {o.instrument for o in h.store.orders() if o.bot == "w"} == {"A", "B"}
+    assert {x.instrument for x in h.store.signals("w")} == {"A", "B"}  # other bots' holdings are none of its business
+    h.close()
+
+
+def test_a_member_that_left_the_universe_is_closed_after_a_restart_too(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.universe import Universe
+    from tradefleet.orchestrator.warmstart import warm_start
+
+    frames = {s: generated_frame(100 + np.arange(8, dtype=float)) for s in ("A", "B")}
+    stamps = frames["A"].index.asi8
+
+    def members(pool: list[str], _data: Any, now_ns: int) -> list[str]:  # B leaves at the fourth bar
+        return [s for s in pool if s != "B" or now_ns < stamps[3]]
+
+    def kit(store: Store | None = None) -> Harness:
+        h = Harness(tmp_path, frames, [spec("weights-bot", RisingA, ("A", "B"), universe=Universe.select(members))],
+                    config=PAPER, store=store)
+        h.engine.runners["weights-bot"].precompute(frames)
+        return h
+
+    h = kit()
+    h.run(3)
+    assert h.position("weights-bot", "B") > 0
+    h.store.commit()
+    h2 = kit(h.store)  # a new engine on the same store: the book is read back from it
+    warm_start(h2.kernel, Decimal(100_000))
+    h2.row = h.row
+    for sym in frames:
+        h2.market.advance(sym, h.row)
+    h2.run(2)
+    assert h2.position("weights-bot", "B") == 0 and h2.position("weights-bot", "A") > 0
+    h2.close()
+
+
+@pytest.mark.xfail(strict=True, reason="real bug (issue #25, engine.py:243): a force exit and the bot's own flat "
+                   "at the same bar both sell the whole position; the book ends short by that much")
+def test_a_force_exit_and_the_bots_own_flat_on_the_same_bar_close_the_position_once(tmp_path: Path) -> None:
+    """Found by issue #25's mutant at engine.py:243 (``make_id(..., 0)``): the force exit's order and the bot's
+    own flat order at that bar sell the whole position each, and both fill (reduce-only or not), leaving a short
+    of the same size. The mutant's colliding order ids only hide it (the second order is a duplicate)."""
+    h = Harness(tmp_path, _frames(), [spec("t", LongThenFlat, ("XYZ",))], config=PAPER)
+    h.run(5)
+    held = h.position("t", "XYZ")
+    h.store.set_control("exit:t:XYZ", paused=True, reason="flatten", actor="ops", ts_ns=1)
+    h.engine.reload_control()
+    h.run(3)  # the request is served at the bar where the bot itself goes flat
+    sells = [o for o in h.store.orders() if o.side is Side.SELL]
+    assert held > 0 and h.position("t", "XYZ") == 0 and sum(o.quantity for o in sells) == held
     h.close()

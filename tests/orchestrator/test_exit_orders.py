@@ -114,3 +114,28 @@ def test_a_stop_exit_under_one_unit_of_price_still_rests_as_a_stop_order(tmp_pat
     rows = [(o / 200, h / 200, lo / 200, c / 200) for o, h, lo, c in FLAT + [(99.0, 99.5, 94.0, 96.0)]]
     fills = _fills(tmp_path, _bars(rows), PennyLongOnce)
     assert [(side, kind, price) for side, kind, _, price in fills] == [("buy", "market", 0.5), ("sell", "stop", 0.475)]
+
+
+def test_an_exit_is_a_reduce_only_order_resting_at_its_own_level_on_paper_and_at_market_elsewhere(
+        tmp_path: Path) -> None:
+    from tradefleet.orchestrator.domain import OrderType
+
+    frames = {s: _bars(FLAT) for s in ("ABC", "XYZ")}
+    h = Harness(tmp_path, frames, [spec("exit-orders", LongOnce, ("ABC", "XYZ"))], rejecting=frozenset({"XYZ"}), config={
+        "paper": {"spread_bps": 0.0, "slippage_bps": 0.0, "fee_bps": 0.0, "max_volume_share": 0.0}})
+    h.step(fire=False)
+    bar = h.market.advance("ABC", 0)
+    armed = h.stamps[0] - 5
+
+    def send(instrument: str, reason: str, trigger: float) -> tuple[object, ...]:
+        o = h.engine.submit_exit(ExitOrder("exit-orders", instrument, Side.SELL, Decimal(10), reason, trigger, armed), bar)
+        return o.order_type, o.limit_price, o.stop_price, o.reduce_only, o.ts_init == armed, o.account
+
+    assert send("ABC", "stop", 95.0) == (OrderType.STOP, None, Decimal("95.0"), True, True, "paper")
+    assert send("ABC", "target_1", 105.0) == (OrderType.LIMIT, Decimal("105.0"), None, True, True, "paper")
+    # no level (a trigger of 0, or below it): at market, now
+    assert send("ABC", "trailing_stop", 0.0) == (OrderType.MARKET, None, None, True, False, "paper")
+    assert send("ABC", "stop", -1.0) == (OrderType.MARKET, None, None, True, False, "paper")
+    # a venue that does not match bars holds its own stops: the exit goes at market
+    assert send("XYZ", "stop", 95.0) == (OrderType.MARKET, None, None, True, False, "closed")
+    h.close()

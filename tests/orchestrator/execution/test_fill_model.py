@@ -759,3 +759,16 @@ def test_a_rejected_bracket_child_stays_rejected_when_its_entry_fills_again() ->
     fills, states = match_book(states, bar(2, 100, 101, 99, 100, v=200), cfg)
     assert [(f.client_order_id, f.quantity) for f in fills] == [("e", D(10))]
     assert [s.status for s in states] == [Status.FILLED, Status.REJECTED] and states[1].bars == 1
+
+
+def test_volume_cap_on_a_bar_with_less_than_one_unit_of_volume() -> None:
+    cfg = FillConfig(max_volume_share=0.5)
+    st = OrderState.new(order(qty="1"), lot=D("0.01"))
+    (f,), st = run(st, bar(1, 100, 100, 100, 100, v=0.8), cfg=cfg)  # half of 0.8: 0.4
+    assert f.quantity == D("0.40") and st.status is Status.OPEN and st.remaining == D("0.60")
+
+
+def test_a_resting_trailing_stop_is_never_marked_triggered() -> None:
+    for side in (Side.BUY, Side.SELL):
+        fills, st = run(order(side, order_type=OrderType.TRAILING_STOP, trail_amount=D(20)), bar(1, 100, 101, 99, 100))
+        assert fills == [] and st.status is Status.OPEN and st.triggered is False

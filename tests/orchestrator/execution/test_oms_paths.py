@@ -13,10 +13,8 @@ from typing import Any
 
 import pytest
 
-from tradefleet.orchestrator.bus import Topic
 from tradefleet.orchestrator.domain import Bar, Fill, Order, OrderStatus, OrderType, Side
-from tradefleet.orchestrator.errors import (AuthError, BrokerError, OrderRejected, OrderStateUnknown,
-                                            TransientBrokerError)
+from tradefleet.orchestrator.errors import AuthError, OrderRejected, OrderStateUnknown, TransientBrokerError
 from tradefleet.orchestrator.execution.broker import VenueOrder
 from tradefleet.orchestrator.execution.oms import OrderManager
 
@@ -627,3 +625,51 @@ def test_a_fill_without_a_client_id_books_only_to_the_exact_venue_id(kit: Kit) -
     kit.fresh().collect_fills()                             # no in-memory index: the stored venue ids are searched
     assert kit.store.order("ex1").filled_quantity == 0
     assert kit.store.order("ext-fakevenue-v-a-manual").filled_quantity == Decimal(1)
+
+
+def test_an_in_process_venues_native_bracket_rides_the_current_batch(store: Any, tmp_path: Any) -> None:
+    from tradefleet.orchestrator.store import Store
+
+    k = Kit(store)
+    k.venue = LinkingVenue()
+    oms = OrderManager(store, {ACCT: k.venue}, k.clock, k.bus, in_process_accounts=frozenset({ACCT}))
+    other = Store.open(f"sqlite:///{tmp_path / 'tf.db'}")
+    seen: list[object] = []
+    real = k.venue.submit_linked
+
+    def witnessed(group: Any) -> list[VenueOrder]:
+        seen.extend(other.order(o.client_order_id) for o in group.orders)
+        return real(group)
+
+    k.venue.submit_linked = witnessed  # type: ignore[method-assign]
+    try:
+        with store.batch():
+            oms.submit_linked(bracket("ip"))
+        assert seen == [None, None, None]                  # nothing committed mid-batch: the venue dies with us
+        assert other.order("ip-e") is not None             # the batch commits them
+    finally:
+        other.close()
+
+
+def test_a_stop_entry_held_here_carries_no_bracket_reason_of_its_children(kit: Kit) -> None:
+    _no_stops(kit)
+    legs = bracket("se")
+    legs[0] = replace(legs[0], order_type=OrderType.STOP, stop_price=Decimal(105))
+    kit.oms.submit_linked(legs)
+    assert kit.store.order("se-e").reason == "emulated: stop held by the order manager"
+    assert kit.store.order("se-tp").reason == "emulated: waiting for se-e to fill (fakevenue holds no bracket orders)"
+
+
+def test_an_oco_pair_at_a_venue_without_oco_goes_out_as_two_orders_linked_here(kit: Kit) -> None:
+    acks = kit.oms.submit_linked(_pair("op"))
+    assert [a.venue_order_id for a in acks if a is not None] == ["v-op-1tp", "v-op-2sl"]
+    assert kit.oms.emulator.oco == {"op-g": {"op-1tp", "op-2sl"}}
+
+
+def test_a_restart_at_a_venue_linking_orders_itself_keeps_no_oco_of_its_own(kit: Kit) -> None:
+    kit.venue.native_links = True  # type: ignore[attr-defined]  # like the paper venue
+    kit.oms = kit.fresh()
+    kit.oms.submit_linked(bracket("rl"))
+    again = kit.fresh()
+    again.restore(kit.store.orders(), kit.store.fills())
+    assert again.emulator.oco == {}

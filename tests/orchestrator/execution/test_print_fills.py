@@ -195,3 +195,19 @@ def test_a_print_passes_over_orders_it_cannot_fill_to_those_it_can() -> None:
     big_lot = OrderState(_limit("big", Side.BUY, "0.46"), bars=1, lot=Decimal(5))
     fills, (big, b) = match_prints([big_lot, bid], [TradePrint("K", 200, 0.40, 3)], CFG)
     assert [(f.client_order_id, f.quantity) for f in fills] == [("bid", Decimal(3))] and big.filled == 0
+
+
+def test_a_one_unit_print_fills_one_unit_of_the_order_behind_a_filled_one() -> None:
+    first = _state(_limit("first", Side.BUY, "0.46", qty=2), None)
+    behind = _state(_limit("behind", Side.BUY, "0.45"), None)
+    fills, (a, b) = match_prints([first, behind], [TradePrint("K", 200, 0.40, 3)], CFG)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("first", Decimal(2)), ("behind", Decimal(1))]
+    assert a.status is Status.FILLED and b.filled == 1
+
+
+def test_a_print_fill_starts_the_orders_day_on_the_prints_utc_day() -> None:
+    day_ns = 86_400 * 1_000_000_000
+    ts = 10 * day_ns + 5 * 3_600_000_000_000  # 05:00 UTC on day 10
+    s = _state(_limit("b", Side.BUY, "0.45", ts=ts - 1), None)
+    fills, (s,) = match_prints([s], [TradePrint("K", ts, 0.40, 4)], CFG)
+    assert [f.quantity for f in fills] == [Decimal(4)] and s.day == 10
