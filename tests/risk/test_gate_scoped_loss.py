@@ -117,3 +117,11 @@ def test_a_resume_from_telegram_lifts_the_hold() -> None:
     rig.gate.on_control([Row("bot:a", actor="telegram")], rig.clock.now_ns())  # an authorised actor
     assert rig.gate.scoped_loss.held() == []
     assert rig.go("a", "Y", L, fill=False)[0].reason == "sized"
+
+
+def test_rows_skipped_in_a_batch_do_not_hide_the_resume_after_them() -> None:
+    rig = _rig(bot_pct=0.1)
+    _mark(rig, 90.0)
+    # one reload, three changes: a halt and the gate's own row are skipped, the resume after them is not
+    rig.gate.on_control([Row("bot:zz", halted=True), Row("bot:zz", actor="risk"), Row("bot:a")], rig.clock.now_ns())
+    assert rig.gate.scoped_loss.held() == []
