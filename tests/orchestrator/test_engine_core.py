@@ -649,3 +649,43 @@ def test_a_force_exit_and_the_bots_own_flat_on_the_same_bar_close_the_position_o
     sells = [o for o in h.store.orders() if o.side is Side.SELL]
     assert held > 0 and h.position("t", "XYZ") == 0 and sum(o.quantity for o in sells) == held
     h.close()
+
+
+class Ticker:
+    """A generated tick source: nothing before the second bar, then the bar's index."""
+
+    def __init__(self, stamps: list[int]) -> None:
+        self.stamps = stamps
+
+    def at(self, now_ns: int) -> int | None:
+        n = sum(1 for t in self.stamps if t <= now_ns)
+        return n - 1 if n >= 2 else None
+
+
+def test_an_event_bot_sees_its_ticks_and_holdings_and_its_signals_and_intents_both_trade(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.bot import EventBot, TickContext
+    from tradefleet.orchestrator.domain import Signal
+    from tradefleet.orchestrator.intents import OrderIntent
+
+    seen: list[tuple[Any, Decimal, Decimal]] = []
+
+    class OnTick(EventBot):
+        Params = BotParams
+
+        def on_tick(self, ctx: TickContext) -> list[Any]:
+            seen.append((ctx.data, ctx.held("XYZ"), ctx.held("ABC")))
+            if ctx.data != 1:
+                return []
+            close = h.market.last_close("XYZ")
+            return [Signal(ctx.bot, "XYZ", Direction.LONG, 1.0, close, ctx.now_ns, ctx.now_ns, stop=close * 0.9),
+                    OrderIntent.single("ABC", "buy", size=10, id="tick-buy")]
+
+    h = Harness(tmp_path, _frames(), [spec("e", OnTick, ("XYZ", "ABC"))], config=PAPER)
+    h.engine.tick_sources["e"] = Ticker(h.stamps)
+    h.run(4)
+    runner = h.engine.runners["e"]
+    assert not runner.fault and runner.stats.evaluations == 3  # no tick at the first bar: not evaluated
+    xyz = h.position("e", "XYZ")
+    assert xyz > 0 and h.position("e", "ABC") == 10
+    assert [(d, float(x), float(a)) for d, x, a in seen] == [(1, 0, 0), (2, xyz, 10), (3, xyz, 10)]
+    h.close()
