@@ -140,3 +140,20 @@ def test_a_whole_fleet_resume_read_from_the_store_lifts_every_hold() -> None:
     scope = "fleet:".split(":")[0]  # "fleet" built at run time, as a row read from the store is: not interned
     rig.gate.on_control([Row(scope)], rig.clock.now_ns())
     assert rig.gate.scoped_loss.held() == []
+
+
+def test_the_gates_own_row_read_from_the_store_is_skipped() -> None:
+    rig = _rig(bot_pct=0.1)
+    _mark(rig, 90.0)
+    actor = "risk:".split(":")[0]  # "risk" as a row read from the store has it: a new string, not interned
+    rig.gate.on_control([Row("bot:a", actor=actor)], rig.clock.now_ns())
+    assert rig.gate.scoped_loss.held() == ["bot:a"]
+    assert not [a for a in rig.gate.alerts.recent if a.kind == "daily_loss_resume_refused"]
+
+
+def test_a_bot_whose_name_has_a_colon_is_held_at_its_budget() -> None:
+    rig = Rig(_cfg(daily_loss={"pct": 0.5, "bot_pct": 0.1}), {"X": [100.0] * 60, "Y": [50.0] * 60})
+    rig.go("grid:x", "X", L)  # 100 X at 100: all of its 10% budget
+    _tick(rig)
+    _mark(rig, 90.0)  # lost 1,000 >= 10% x 10% x 99,000
+    assert rig.gate.scoped_loss.held() == ["bot:grid:x"]
