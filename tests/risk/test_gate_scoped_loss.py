@@ -125,3 +125,18 @@ def test_rows_skipped_in_a_batch_do_not_hide_the_resume_after_them() -> None:
     # one reload, three changes: a halt and the gate's own row are skipped, the resume after them is not
     rig.gate.on_control([Row("bot:zz", halted=True), Row("bot:zz", actor="risk"), Row("bot:a")], rig.clock.now_ns())
     assert rig.gate.scoped_loss.held() == []
+
+
+def test_a_fleets_resume_lifts_that_fleets_hold_only() -> None:
+    rig = _rig(bot_pct=0.1, fleet_pct=0.1)
+    _mark(rig, 90.0)
+    rig.gate.on_control([Row("fleet:default")], rig.clock.now_ns())  # "fleet:default" is not the whole fleet
+    assert rig.gate.scoped_loss.held() == ["bot:a"]
+
+
+def test_a_whole_fleet_resume_read_from_the_store_lifts_every_hold() -> None:
+    rig = _rig(bot_pct=0.1, fleet_pct=0.1)
+    _mark(rig, 90.0)
+    scope = "fleet:".split(":")[0]  # "fleet" built at run time, as a row read from the store is: not interned
+    rig.gate.on_control([Row(scope)], rig.clock.now_ns())
+    assert rig.gate.scoped_loss.held() == []
