@@ -689,3 +689,28 @@ def test_an_event_bot_sees_its_ticks_and_holdings_and_its_signals_and_intents_bo
     assert xyz > 0 and h.position("e", "ABC") == 10
     assert [(d, float(x), float(a)) for d, x, a in seen] == [(1, 0, 0), (2, xyz, 10), (3, xyz, 10)]
     h.close()
+
+
+class Records(PortfolioBot):
+    """Holds nothing; records the instruments and last closes of each panel it is given."""
+
+    panels: ClassVar[list[tuple[tuple[str, ...], list[float]]]] = []
+
+    def decide(self, panel: Panel, ctx: Ctx) -> list[Any]:
+        Records.panels.append((tuple(panel.instruments), [float(x) for x in panel.close.iloc[-1]]))
+        return []
+
+
+def test_a_universe_wider_than_the_preloaded_panel_is_read_from_the_data_hub(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.universe import Universe
+
+    Records.panels = []
+    frames = _frames()
+    h = Harness(tmp_path, frames, [spec("r", Records, ("ABC",), universe=Universe.select(
+        lambda pool, _d, _n: pool, candidates="*"))], config=PAPER)  # every instrument the hub knows
+    h.engine.runners["r"].precompute(frames)  # the preloaded panel holds ABC only
+    h.run(2)
+    r = h.engine.runners["r"]
+    assert not r.fault and r.stats.evaluations == 2
+    assert Records.panels == [(("ABC", "XYZ"), [50.0, 100.0]), (("ABC", "XYZ"), [51.0, 101.0])]
+    h.close()
