@@ -53,25 +53,39 @@ def targets() -> dict[str, list[str]]:
 
 
 def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """(start, end) (line, column) of every function parameter and return annotation of ``source``
-    when it has ``from __future__ import annotations`` (then they are never evaluated), else none.
+    """(start, end) (line, column) of every annotation of ``source`` that Python never evaluates, so
+    that no mutant inside one can change behaviour:
+
+    - a local variable's annotation in a function body (never evaluated, PEP 526), in any module;
+    - a function's parameter and return annotations when the module has ``from __future__ import
+      annotations`` (they stay strings).
+
     Class-level annotations are left alone: pydantic models and the like do evaluate those."""
     import ast
 
     tree = ast.parse(source)
     lazy = any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and
                any(a.name == "annotations" for a in n.names) for n in tree.body)
-    if not lazy:
-        return []
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            a = node.args
-            notes = [x.annotation for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
-                     if x is not None and x.annotation is not None]
-            notes += [node.returns] if node.returns is not None else []
-            out += [((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0)) for n in notes]
-    return out
+    notes: list[ast.expr] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.AnnAssign) and in_function:
+                notes.append(child.annotation)
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                a = child.args
+                if lazy:
+                    notes.extend(x.annotation for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+                                 if x is not None and x.annotation is not None)
+                    notes.extend([child.returns] if child.returns is not None else [])
+                visit(child, True)
+            elif isinstance(child, ast.ClassDef):
+                visit(child, False)
+            else:
+                visit(child, in_function)
+
+    visit(tree, False)
+    return [((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0)) for n in notes]
 
 
 def _inside(start: tuple[int, int], end: tuple[int, int],

@@ -15,6 +15,13 @@ class Cfg:
 
 def f(a: int | None, *rest: str | bytes, b: float = 1 | 2) -> tuple[int, int] | None:
     return a | b
+
+
+def g() -> None:
+    x: int | None = 1 | 2
+
+    class Inner:
+        y: int | str = 3
 '''
 
 
@@ -28,8 +35,20 @@ def test_function_annotations_of_a_lazy_module_are_skipped_and_code_is_not() -> 
     assert not _inside((5, 11), (5, 21), spans)  # class-level: pydantic would evaluate it
 
 
-def test_nothing_is_skipped_without_the_future_import() -> None:
-    assert annotation_spans(SRC.replace("from __future__ import annotations\n", "")) == []
+def test_a_local_variables_annotation_is_skipped_in_any_module_its_value_is_not() -> None:
+    for src in (SRC, SRC.replace("from __future__ import annotations\n", "")):
+        spans = annotation_spans(src)
+        line = src.splitlines().index("    x: int | None = 1 | 2") + 1
+        assert _inside((line, 7), (line, 17), spans)  # x: int | None, never evaluated (PEP 526)
+        assert not _inside((line, 20), (line, 25), spans)  # its value 1 | 2 is code
+        inner = src.splitlines().index("        y: int | str = 3") + 1
+        assert not _inside((inner, 11), (inner, 20), spans)  # a class body's annotation, even inside a function
+
+
+def test_only_local_annotations_are_skipped_without_the_future_import() -> None:
+    src = SRC.replace("from __future__ import annotations\n", "")
+    line = src.splitlines().index("    x: int | None = 1 | 2") + 1
+    assert annotation_spans(src) == [((line, 7), (line, 17))]
 
 
 # Each mutant runs only the tests that execute a line of its statement (bench.mutation's selection).

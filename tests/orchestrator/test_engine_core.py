@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tradefleet.orchestrator.bot import Bot, BotParams, PortfolioBot
 from tradefleet.orchestrator.bus import Topic
@@ -631,3 +632,85 @@ def test_a_member_that_left_the_universe_is_closed_after_a_restart_too(tmp_path:
     h2.run(2)
     assert h2.position("weights-bot", "B") == 0 and h2.position("weights-bot", "A") > 0
     h2.close()
+
+
+@pytest.mark.xfail(strict=True, reason="real bug (issue #25, engine.py:243): a force exit and the bot's own flat "
+                   "at the same bar both sell the whole position; the book ends short by that much")
+def test_a_force_exit_and_the_bots_own_flat_on_the_same_bar_close_the_position_once(tmp_path: Path) -> None:
+    """Found by issue #25's mutant at engine.py:243 (``make_id(..., 0)``): the force exit's order and the bot's
+    own flat order at that bar sell the whole position each, and both fill (reduce-only or not), leaving a short
+    of the same size. The mutant's colliding order ids only hide it (the second order is a duplicate)."""
+    h = Harness(tmp_path, _frames(), [spec("t", LongThenFlat, ("XYZ",))], config=PAPER)
+    h.run(5)
+    held = h.position("t", "XYZ")
+    h.store.set_control("exit:t:XYZ", paused=True, reason="flatten", actor="ops", ts_ns=1)
+    h.engine.reload_control()
+    h.run(3)  # the request is served at the bar where the bot itself goes flat
+    sells = [o for o in h.store.orders() if o.side is Side.SELL]
+    assert held > 0 and h.position("t", "XYZ") == 0 and sum(o.quantity for o in sells) == held
+    h.close()
+
+
+class Ticker:
+    """A generated tick source: nothing before the second bar, then the bar's index."""
+
+    def __init__(self, stamps: list[int]) -> None:
+        self.stamps = stamps
+
+    def at(self, now_ns: int) -> int | None:
+        n = sum(1 for t in self.stamps if t <= now_ns)
+        return n - 1 if n >= 2 else None
+
+
+def test_an_event_bot_sees_its_ticks_and_holdings_and_its_signals_and_intents_both_trade(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.bot import EventBot, TickContext
+    from tradefleet.orchestrator.domain import Signal
+    from tradefleet.orchestrator.intents import OrderIntent
+
+    seen: list[tuple[Any, Decimal, Decimal]] = []
+
+    class OnTick(EventBot):
+        Params = BotParams
+
+        def on_tick(self, ctx: TickContext) -> list[Any]:
+            seen.append((ctx.data, ctx.held("XYZ"), ctx.held("ABC")))
+            if ctx.data != 1:
+                return []
+            close = h.market.last_close("XYZ")
+            return [Signal(ctx.bot, "XYZ", Direction.LONG, 1.0, close, ctx.now_ns, ctx.now_ns, stop=close * 0.9),
+                    OrderIntent.single("ABC", "buy", size=10, id="tick-buy")]
+
+    h = Harness(tmp_path, _frames(), [spec("e", OnTick, ("XYZ", "ABC"))], config=PAPER)
+    h.engine.tick_sources["e"] = Ticker(h.stamps)
+    h.run(4)
+    runner = h.engine.runners["e"]
+    assert not runner.fault and runner.stats.evaluations == 3  # no tick at the first bar: not evaluated
+    xyz = h.position("e", "XYZ")
+    assert xyz > 0 and h.position("e", "ABC") == 10
+    assert [(d, float(x), float(a)) for d, x, a in seen] == [(1, 0, 0), (2, xyz, 10), (3, xyz, 10)]
+    h.close()
+
+
+class Records(PortfolioBot):
+    """Holds nothing; records the instruments and last closes of each panel it is given."""
+
+    panels: ClassVar[list[tuple[tuple[str, ...], list[float]]]] = []
+
+    def decide(self, panel: Panel, ctx: Ctx) -> list[Any]:
+        Records.panels.append((tuple(panel.instruments), [float(x) for x in panel.close.iloc[-1]]))
+        return []
+
+
+def test_a_universe_wider_than_the_preloaded_panel_is_read_from_the_data_hub(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.universe import Universe
+
+    Records.panels = []
+    frames = _frames()
+    h = Harness(tmp_path, frames, [spec("r", Records, ("ABC",), universe=Universe.select(
+        lambda pool, _d, _n: pool, candidates="*"))], config=PAPER)  # every instrument the hub knows
+    h.engine.runners["r"].precompute(frames)  # the preloaded panel holds ABC only
+    h.run(2)
+    r = h.engine.runners["r"]
+    assert not r.fault and r.stats.evaluations == 2
+    assert Records.panels == [(("ABC", "XYZ"), [50.0, 100.0]), (("ABC", "XYZ"), [51.0, 101.0])]
+    h.close()

@@ -139,3 +139,19 @@ def test_an_exit_is_a_reduce_only_order_resting_at_its_own_level_on_paper_and_at
     # a venue that does not match bars holds its own stops: the exit goes at market
     assert send("XYZ", "stop", 95.0) == (OrderType.MARKET, None, None, True, False, "closed")
     h.close()
+
+
+def test_a_stop_exit_on_a_venue_without_native_stops_is_held_and_released_by_the_engines_bars(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.domain import OrderType
+
+    frame = _bars(FLAT + [(99.0, 99.5, 94.0, 96.0), (95.0, 95.5, 93.0, 94.0), (94.0, 94.5, 93.0, 94.0)])
+    h = Harness(tmp_path, {"XYZ": frame}, [spec("exit-orders", LongOnce, ("XYZ",))], config={
+        "risk": {"exits": {"enabled": True, "targets_r": [1.0], "fractions": [0.5]}},
+        "paper": {"spread_bps": 0.0, "slippage_bps": 0.0, "fee_bps": 0.0, "max_volume_share": 0.0}})
+    h.engine.paper.native_types = frozenset({OrderType.MARKET, OrderType.LIMIT})  # a venue that holds no stops
+    h.run()
+    orders = [(o.side.value, o.order_type.value, float(o.quantity), o.status.value) for o in h.store.orders()]
+    assert orders == [("buy", "market", 200.0, "filled"), ("sell", "stop", 200.0, "canceled"),  # held here, then
+                      ("sell", "market", 200.0, "filled")]  # released at the next bar through the stop
+    assert h.position("exit-orders", "XYZ") == 0
+    h.close()

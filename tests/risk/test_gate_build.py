@@ -114,9 +114,21 @@ def test_a_gate_not_told_it_is_live_never_waits_for_confirmation() -> None:
     assert (dec.verdict, dec.reason, qty) == (Verdict.PASS, "sized", 100)
 
 
-def test_a_live_order_exactly_at_the_threshold_needs_no_confirmation() -> None:
+def test_a_live_order_at_or_below_the_threshold_needs_no_confirmation() -> None:
     from tests.risk.test_engine import Rig, _cfg
 
     rig = Rig(_cfg(confirm={"live_notional_threshold": 10_000.0}), live=True)
     dec, qty = rig.go("a", "X", Direction.LONG)  # 100 x 100 = 10,000: not above the threshold
     assert (dec.verdict, dec.reason, qty) == (Verdict.PASS, "sized", 100)
+    dec, qty = rig.go("b", "Y", Direction.LONG, fleet_weight=0.5)  # 100 x 50 = 5,000: below it
+    assert (dec.verdict, dec.reason, qty) == (Verdict.RESIZE, "scaled", 100)
+
+
+def test_a_registered_bots_timeframe_sets_its_feeds_stale_limit_before_any_signal() -> None:
+    from tradefleet.risk.state import TradingState
+
+    gate, ctx = _gate("paper", {"breakers": {"stale_after_seconds": 3600, "stale_bars": 3}}, bots=("a",))
+    ctx.portfolio.fill("a", "X", Decimal(10))  # type: ignore[attr-defined]  # X held, its last bar at T0
+    gate.observe(GateContext(T0 + 2 * 3600 * 1_000_000_000, spec(), ctx.market, ctx.portfolio))
+    # a's daily bars: two hours without one is not stale (three bars: three days); an unknown bar length would be
+    assert gate.states.effective(("instrument:X",))[0] is TradingState.ACTIVE

@@ -117,3 +117,43 @@ def test_a_resume_from_telegram_lifts_the_hold() -> None:
     rig.gate.on_control([Row("bot:a", actor="telegram")], rig.clock.now_ns())  # an authorised actor
     assert rig.gate.scoped_loss.held() == []
     assert rig.go("a", "Y", L, fill=False)[0].reason == "sized"
+
+
+def test_rows_skipped_in_a_batch_do_not_hide_the_resume_after_them() -> None:
+    rig = _rig(bot_pct=0.1)
+    _mark(rig, 90.0)
+    # one reload, three changes: a halt and the gate's own row are skipped, the resume after them is not
+    rig.gate.on_control([Row("bot:zz", halted=True), Row("bot:zz", actor="risk"), Row("bot:a")], rig.clock.now_ns())
+    assert rig.gate.scoped_loss.held() == []
+
+
+def test_a_fleets_resume_lifts_that_fleets_hold_only() -> None:
+    rig = _rig(bot_pct=0.1, fleet_pct=0.1)
+    _mark(rig, 90.0)
+    rig.gate.on_control([Row("fleet:default")], rig.clock.now_ns())  # "fleet:default" is not the whole fleet
+    assert rig.gate.scoped_loss.held() == ["bot:a"]
+
+
+def test_a_whole_fleet_resume_read_from_the_store_lifts_every_hold() -> None:
+    rig = _rig(bot_pct=0.1, fleet_pct=0.1)
+    _mark(rig, 90.0)
+    scope = "fleet:".split(":")[0]  # "fleet" built at run time, as a row read from the store is: not interned
+    rig.gate.on_control([Row(scope)], rig.clock.now_ns())
+    assert rig.gate.scoped_loss.held() == []
+
+
+def test_the_gates_own_row_read_from_the_store_is_skipped() -> None:
+    rig = _rig(bot_pct=0.1)
+    _mark(rig, 90.0)
+    actor = "risk:".split(":")[0]  # "risk" as a row read from the store has it: a new string, not interned
+    rig.gate.on_control([Row("bot:a", actor=actor)], rig.clock.now_ns())
+    assert rig.gate.scoped_loss.held() == ["bot:a"]
+    assert not [a for a in rig.gate.alerts.recent if a.kind == "daily_loss_resume_refused"]
+
+
+def test_a_bot_whose_name_has_a_colon_is_held_at_its_budget() -> None:
+    rig = Rig(_cfg(daily_loss={"pct": 0.5, "bot_pct": 0.1}), {"X": [100.0] * 60, "Y": [50.0] * 60})
+    rig.go("grid:x", "X", L)  # 100 X at 100: all of its 10% budget
+    _tick(rig)
+    _mark(rig, 90.0)  # lost 1,000 >= 10% x 10% x 99,000
+    assert rig.gate.scoped_loss.held() == ["bot:grid:x"]

@@ -131,3 +131,14 @@ def test_risk_per_trade_keeps_a_fraction_of_a_unit_where_lots_allow_it() -> None
                                  instruments={"BTC": Instrument("BTC", AssetClass.CRYPTO, lot_size=Decimal("0.0001"))})
     dec, qty = rig.go("a", "BTC", L, stop=70.0)  # 2% of 100k / 30 at risk a unit = 66.67 units
     assert (dec.reason, qty) == ("risk_per_trade", Decimal("66.6666"))
+
+
+def test_a_flip_gets_back_the_budget_its_closing_leg_used() -> None:
+    rig = Rig(_cfg(allow_short=True, max_position_pct=1.0, gross_exposure_pct=2.0,
+                   correlation={"cluster_cap_pct": 2.0}))
+    rig.gate.set_running(["a", "b"])  # a's budget: 50,000
+    rig.pf.fill("a", "X", Decimal(400))  # 40,000 of X
+    rig.pf.fill("a", "Y", Decimal(200))  # and 10,000 of Y: all of a's budget in use
+    dec, qty = rig.go("a", "X", S, fill=False)
+    # 50,000 - 50,000 used + the 40,000 the close frees: a 400 short after closing the 400 long
+    assert (dec.reason, qty) == ("capital_budget", Decimal(-800))

@@ -60,3 +60,11 @@ def test_an_entry_cut_to_nothing_before_var_is_not_measured() -> None:
     dec, qty = Rig(_cfg(var=VAR), _closes()).go("a", "A", Direction.LONG, fill=False, fleet_weight=0.0)
     assert (dec.reason, qty) == ("fleet_weight_zero", 0)
     assert "var" not in dec.data  # nothing to measure: no VaR figures reported
+
+
+def test_var_measures_an_order_of_less_than_one_currency_unit_too() -> None:
+    cheap = {s: [c / 1000 for c in closes] for s, closes in _closes().items()}  # generated walks, about 0.1 each
+    nothing = {**VAR, "var95_pct": 1e-12}
+    rig = Rig(_cfg(var=nothing, min_notional=0.0), cheap, cash=10.0)  # a budget of 1.00
+    dec, qty = rig.go("a", "A", Direction.LONG, fill=False, fleet_weight=0.5)  # 0.50 of A
+    assert (dec.reason, qty) == ("var_limit", 0)

@@ -755,13 +755,15 @@ def test_a_post_only_limit_restored_after_a_restart_fills_at_a_gap_open_as_a_mak
     assert (f.quantity, f.price) == (D(1), D(95)) and b.query_order("po").status is OrderStatus.FILLED
 
 
-def test_an_exit_armed_before_the_bar_does_not_match_the_other_resting_orders_on_it_again() -> None:
+@pytest.mark.parametrize("resting, exit_", [("r", "ex"), ("a", "z")])  # ids sorting either side of the exit's
+def test_an_exit_armed_before_the_bar_does_not_match_the_other_resting_orders_on_it_again(resting: str,
+                                                                                         exit_: str) -> None:
     m = ohlc_market([(100, 100, 100, 100)] * 2, volume=100)
     b = PaperBroker(m, SimClock(0), D("1e6"), NO_COSTS, fills=FillConfig(max_volume_share=0.03))
-    b.submit(order("r", Side.BUY, "9", now(m)))
+    b.submit(order(resting, Side.BUY, "9", now(m)))
     assert [f.quantity for f in step(b, m, 1)] == [D(3)]  # 3 % of the bar's 100
-    b.submit(order("ex", Side.SELL, "1", now(m) - 10, order_type=OrderType.STOP, stop_price=D(50)))
-    assert b.poll_fills() == [] and b.query_order("r").filled_quantity == D(3)
+    b.submit(order(exit_, Side.SELL, "1", now(m) - 10, order_type=OrderType.STOP, stop_price=D(50)))
+    assert b.poll_fills() == [] and b.query_order(resting).filled_quantity == D(3)
 
 
 def test_close_mode_fills_an_order_decided_on_a_bar_at_time_zero_at_its_close() -> None:
