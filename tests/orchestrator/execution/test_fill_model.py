@@ -804,3 +804,7 @@ def test_a_sell_trailing_stop_gapped_through_is_marked_a_gap_fill() -> None:
     _, st = run(o, bar(1, 100, 110, 106, 108))  # trigger 105
     (f,), _ = run(st, bar(2, 103, 104, 100, 101))
     assert (f.price, f.rule) == (D(103), "stop_gap")
+
+
+def test_describe_prints_the_latency_in_seconds_to_six_digits() -> None:
+    assert "(latency 1.23456 s)" in FillConfig(latency_ns=1_234_564_999).describe()  # 1.234564999 s
