@@ -808,3 +808,10 @@ def test_a_sell_trailing_stop_gapped_through_is_marked_a_gap_fill() -> None:
 
 def test_describe_prints_the_latency_in_seconds_to_six_digits() -> None:
     assert "(latency 1.23456 s)" in FillConfig(latency_ns=1_234_564_999).describe()  # 1.234564999 s
+
+
+def test_negative_volume_share_or_impact_settings_mean_none() -> None:
+    assert "; no volume cap;" in FillConfig(max_volume_share=-0.1).describe()
+    cfg = FillConfig(impact_bps_per_pct_volume=-0.5, max_impact_bps=20)
+    (f,), _ = run(order(qty="10"), bar(1, 100, 100, 100, 100, v=1000), cfg=cfg)  # never a better price for a taker
+    assert f.price == D(100)
