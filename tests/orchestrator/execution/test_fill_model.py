@@ -808,6 +808,15 @@ def test_a_sell_trailing_stop_gapped_through_is_marked_a_gap_fill() -> None:
 
 def test_describe_prints_the_latency_in_seconds_to_six_digits() -> None:
     assert "(latency 1.23456 s)" in FillConfig(latency_ns=1_234_564_999).describe()  # 1.234564999 s
+    assert "(latency 1.23457 s)" in FillConfig(latency_ns=1_234_565_001).describe()  # 1.234565001 s
+
+
+def test_an_order_counts_the_bars_it_has_met() -> None:
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(96))
+    fills, st = run(o, bar(1, 100, 101, 97, 99), bar(2, 100, 101, 97, 99), bar(3, 100, 101, 97, 99))
+    assert fills == [] and st.bars == 3
+    (f,), _ = run(st, bar(4, 95, 96, 94, 95))  # gaps below it after resting: a maker fill at the open
+    assert (f.price, f.rule, f.liquidity) == (D(95), "limit_gap", "maker")
 
 
 def test_negative_volume_share_or_impact_settings_mean_none() -> None:
