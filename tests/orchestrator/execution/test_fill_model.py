@@ -824,3 +824,11 @@ def test_negative_volume_share_or_impact_settings_mean_none() -> None:
     cfg = FillConfig(impact_bps_per_pct_volume=-0.5, max_impact_bps=20)
     (f,), _ = run(order(qty="10"), bar(1, 100, 100, 100, 100, v=1000), cfg=cfg)  # never a better price for a taker
     assert f.price == D(100)
+
+
+def test_a_higher_ids_fill_leaves_a_lower_ids_children_pending() -> None:
+    a = Order("a", "bot", "X", Side.BUY, D(10), T0, OrderType.LIMIT, D(90))  # rests
+    b = Order("b", "bot", "X", Side.BUY, D(10), T0)  # fills at the open
+    a_tp = Order("a-tp", "bot", "X", Side.SELL, D(10), T0, OrderType.LIMIT, D(110), parent_id="a")
+    fills, states = match_book([OrderState.new(o) for o in (a, b, a_tp)], bar(1, 100, 101, 99, 100), CFG)
+    assert [f.client_order_id for f in fills] == ["b"] and states[2].status is Status.PENDING
