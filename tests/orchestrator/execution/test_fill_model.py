@@ -772,3 +772,55 @@ def test_a_resting_trailing_stop_is_never_marked_triggered() -> None:
     for side in (Side.BUY, Side.SELL):
         fills, st = run(order(side, order_type=OrderType.TRAILING_STOP, trail_amount=D(20)), bar(1, 100, 101, 99, 100))
         assert fills == [] and st.status is Status.OPEN and st.triggered is False
+
+
+def test_bars_of_a_lower_sorting_symbol_leave_the_order_alone() -> None:
+    fills, st = run(order(), Bar("A", T0 + 5, 1, 1, 1, 1, 1))
+    assert fills == [] and st.bars == 0
+
+
+def test_a_day_order_lives_through_its_day_at_a_real_date() -> None:
+    day = 20_000  # 2024-10-04: a day number too big to be a cached small int
+    o = Order("d", "bot", "X", Side.BUY, D(10), day * DAY_NS, OrderType.LIMIT, D(90), time_in_force=TimeInForce.DAY)
+    fills, st = run(o, Bar("X", day * DAY_NS + 3_600_000_000_000, 100, 100, 95, 96, 1e9))
+    assert fills == [] and st.day == day
+    (f,), st = run(st, Bar("X", day * DAY_NS + 7_200_000_000_000, 92, 92, 80, 85, 1e9))
+    assert f.price == D(90) and st.status is Status.FILLED
+
+
+def test_a_buy_limit_on_touch_never_fills_above_the_bar() -> None:
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(96))
+    fills, st = run(o, bar(1, 100, 101, 97, 99), cfg=FillConfig(limit_fill=LimitFill.TOUCH))
+    assert fills == [] and st.status is Status.OPEN
+
+
+def test_takers_pay_half_of_an_odd_spread() -> None:
+    (f,), _ = run(order(), bar(1, 100, 100, 100, 100), cfg=FillConfig(spread_bps=3))
+    assert f.price == D("100.015")
+
+
+def test_a_sell_trailing_stop_gapped_through_is_marked_a_gap_fill() -> None:
+    o = order(Side.SELL, order_type=OrderType.TRAILING_STOP, trail_amount=D(5))
+    _, st = run(o, bar(1, 100, 110, 106, 108))  # trigger 105
+    (f,), _ = run(st, bar(2, 103, 104, 100, 101))
+    assert (f.price, f.rule) == (D(103), "stop_gap")
+
+
+def test_describe_prints_the_latency_in_seconds_to_six_digits() -> None:
+    assert "(latency 1.23456 s)" in FillConfig(latency_ns=1_234_564_999).describe()  # 1.234564999 s
+    assert "(latency 1.23457 s)" in FillConfig(latency_ns=1_234_565_001).describe()  # 1.234565001 s
+
+
+def test_an_order_counts_the_bars_it_has_met() -> None:
+    o = order(Side.BUY, order_type=OrderType.LIMIT, limit_price=D(96))
+    fills, st = run(o, bar(1, 100, 101, 97, 99), bar(2, 100, 101, 97, 99), bar(3, 100, 101, 97, 99))
+    assert fills == [] and st.bars == 3
+    (f,), _ = run(st, bar(4, 95, 96, 94, 95))  # gaps below it after resting: a maker fill at the open
+    assert (f.price, f.rule, f.liquidity) == (D(95), "limit_gap", "maker")
+
+
+def test_negative_volume_share_or_impact_settings_mean_none() -> None:
+    assert "; no volume cap;" in FillConfig(max_volume_share=-0.1).describe()
+    cfg = FillConfig(impact_bps_per_pct_volume=-0.5, max_impact_bps=20)
+    (f,), _ = run(order(qty="10"), bar(1, 100, 100, 100, 100, v=1000), cfg=cfg)  # never a better price for a taker
+    assert f.price == D(100)

@@ -211,3 +211,16 @@ def test_a_print_fill_starts_the_orders_day_on_the_prints_utc_day() -> None:
     s = _state(_limit("b", Side.BUY, "0.45", ts=ts - 1), None)
     fills, (s,) = match_prints([s], [TradePrint("K", ts, 0.40, 4)], CFG)
     assert [f.quantity for f in fills] == [Decimal(4)] and s.day == 10
+
+
+def test_a_print_smaller_than_the_queue_takes_its_size_off_the_queue() -> None:
+    s = _state(_limit("a", Side.SELL, "0.55"), Decimal(10))
+    fills, (s,) = match_prints([s], [TradePrint("K", 200, 0.55, 4)], CFG)
+    assert fills == [] and s.queue == 6
+
+
+def test_prints_never_fill_sell_orders_that_are_not_limits() -> None:
+    mkt = _state(Order("m", "mm", "K", Side.SELL, Decimal(10), 100), None)
+    stop = _state(Order("s", "mm", "K", Side.SELL, Decimal(10), 100, OrderType.STOP, stop_price=Decimal("0.40")), None)
+    fills, states = match_prints([mkt, stop], [TradePrint("K", 200, 0.30, 50)], CFG)
+    assert fills == [] and states == [mkt, stop]
