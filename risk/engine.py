@@ -533,7 +533,8 @@ class PortfolioRiskGate:
         snap.book.apply(signal.bot, signal.instrument, fleet, float(qty), price)
         if fresh and snap.probe is not None and snap.book.equity > 0:
             # keep the VaR probe in step with the book instead of rebuilding it
-            if snap.probe.shift(signal.instrument, float(qty) * price / snap.book.equity):
+            # the weight moves by the order's notional: units x price x the contract multiplier (100 an option)
+            if snap.probe.shift(signal.instrument, float(qty) * price * self.mult(signal.instrument) / snap.book.equity):
                 snap.probe_key = (snap.book.version, self.model.built_ns or 0)
         if entry:
             self.trades.add(signal.bot, fleet, ctx.now_ns)

@@ -74,9 +74,6 @@ def test_a_held_calls_delta_counts_in_the_var_of_a_long_in_its_underlying() -> N
     assert 4.0 < dec.data["var"]["after"]["historical_var95"] / alone < 6.0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: PortfolioRiskGate._book shifts the VaR probe by qty x premium / equity "
-                   "without the contract multiplier, so an option approved but not filled counts 1/100 of its "
-                   "weight in the VaR of the next entry of the tick (0.0020 instead of 0.0338 here)")
 def test_an_entry_after_an_unfilled_option_approval_sees_the_var_of_the_filled_option() -> None:
     rig = _var_rig(0)
     dec, qty = rig.go("a", OCC, Direction.LONG, fill=False, fleet_weight=0.0075)
