@@ -370,9 +370,10 @@ def match_book(states: Sequence[OrderState], event: Bar | QuoteTick,
         if s.order.oco_id is not None and not s.status.done:
             groups.setdefault(s.order.oco_id, []).append(i)
     done_groups: set[str] = set()
+    was_open = [s.status is Status.OPEN for s in out]  # children armed below were matched on this event already
     for i in range(len(out)):
         s = out[i]
-        if s.status is not Status.OPEN:
+        if s.status is not Status.OPEN or not was_open[i]:
             continue
         oco = s.order.oco_id
         if oco is not None and oco in groups:

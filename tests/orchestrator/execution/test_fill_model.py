@@ -654,10 +654,6 @@ def test_fills_are_listed_in_book_order_an_oco_group_at_its_first_open_member() 
     assert [s.status for s in states] == [Status.REJECTED, Status.FILLED, Status.FILLED]
 
 
-@pytest.mark.xfail(strict=True, reason="bug (issue 25): match_book matches a bracket child armed on its entry's bar a"
-                   " second time on that bar when the child follows its entry in the book (the outer loop reaches it"
-                   " again, now open): a trailing stop then fills on a trigger moved by this very bar's high, and a"
-                   " stop-limit that gapped below its limit fills as a limit on its trigger bar")
 def test_a_child_armed_on_its_entrys_bar_is_matched_once_on_that_bar() -> None:
     entry = Order("e", "bot", "X", Side.BUY, D(10), T0)
     trail = Order("ts", "bot", "X", Side.SELL, D(10), T0, OrderType.TRAILING_STOP, trail_amount=D(5), parent_id="e")
