@@ -143,6 +143,13 @@ def test_volume_cap_fills_partly_then_the_rest_next_bar() -> None:
     assert f2.quantity == D(10) and f2.price == D(101) and st.status is Status.FILLED
 
 
+def test_a_day_order_cut_by_the_volume_cap_keeps_its_part_and_rests_like_gtc() -> None:
+    """Only fill-or-kill is killed by a short bar: a DAY order (whose value sorts before "fok") is not."""
+    cfg = FillConfig(max_volume_share=0.1)
+    (f1,), st = run(order(qty="30", time_in_force=TimeInForce.DAY), bar(1, 100, 100, 100, 100, v=200), cfg=cfg)
+    assert f1.quantity == D(20) and st.status is Status.OPEN and st.remaining == D(10)
+
+
 def test_fok_without_enough_volume_is_killed_and_ioc_keeps_its_part() -> None:
     cfg = FillConfig(max_volume_share=0.1)
     fills, st = run(order(qty="30", time_in_force=TimeInForce.FOK), bar(1, 100, 100, 100, 100, v=200), cfg=cfg)
