@@ -379,9 +379,10 @@ def write_report(rows: list[dict[str, object]]) -> None:
              "A row marked \"survivors rechecked\" is a full run whose survivors were run again, same source, against",
              "the tests as they were later (`--recheck`): the ones then killed are added to the run's killed count.",
              "Mutants inside a function's parameter or return annotations in a module with `from __future__",
-             "import annotations` are not run (those annotations stay strings nobody evaluates, so such a mutant",
-             "cannot change behaviour); the mutants cell counts them apart. Rows run before that rule count",
-             "them among the survivors (and list them as equivalent).", "",
+             "import annotations`, or inside a local variable's annotation, are not run (Python never evaluates",
+             "those, so such a mutant cannot change behaviour); the mutants cell counts them apart. Rows run before",
+             "that rule count them among the survivors (and list them as equivalent). What was killed or argued",
+             "equivalent after each run, module by module: `bench/mutation-status.md`.", "",
              "| module | mutants | killed | survived | timeout | incompetent | score | minutes | date |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|", *[old[k] for k in sorted(old)], "",
              "## Survivors", "", *[notes[k].rstrip("\n") + "\n" for k in sorted(notes)]]
