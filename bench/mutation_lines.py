@@ -3,8 +3,8 @@
 Loaded with ``-p bench.mutation_lines`` and ``MUTATION_TRACE_FILE=<module file>``,
 ``MUTATION_TRACE_OUT=<json>``. It traces only frames whose code lives in that file (every other
 frame is refused at its call event, so the cost is one Python-level check per call) and writes
-``{"import": [lines run outside any test], "tests": {nodeid: [lines]}, "durations": {nodeid: s},
-"order": [nodeid, ...]}``. The mutation runner then runs, for each mutant, only the tests that
+``{"import": [lines run outside any test], "tests": {nodeid or "@<test file>": [lines]}, "durations":
+{nodeid: s}, "order": [nodeid, ...]}`` (``@<test file>``: the lines a module or class fixture of that file ran). The mutation runner then runs, for each mutant, only the tests that
 execute a line of its statement; a line run outside any test (module import, class bodies,
 decorators, session fixtures) selects every test.
 """
