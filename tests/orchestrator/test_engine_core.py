@@ -31,12 +31,14 @@ class LongFrom(Bot):
 
     Params = BotParams
     FLAT_AT: ClassVar[int] = 10_000
+    SIDE: ClassVar[float] = 1.0
     family: ClassVar[str] = "trend"
 
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
         i = np.arange(len(frame))
-        sig = np.where((i >= 2) & (i < self.FLAT_AT), 1.0, 0.0)
-        return pd.DataFrame({"signal": sig, "confidence": 1.0, "stop": frame["close"] * 0.9}, index=frame.index)
+        sig = np.where((i >= 2) & (i < self.FLAT_AT), self.SIDE, 0.0)
+        stop = frame["close"] * (1.0 - 0.1 * self.SIDE)
+        return pd.DataFrame({"signal": sig, "confidence": 1.0, "stop": stop}, index=frame.index)
 
 
 class LongThenFlat(LongFrom):
@@ -359,17 +361,10 @@ def test_an_exit_stops_the_working_entry_and_cancels_its_child_still_open(tmp_pa
     h.close()
 
 
-class ShortFrom(Bot):
+class ShortFrom(LongFrom):
     """Short from the third bar on (stop 10 % above); flat from the bar ``FLAT_AT`` on."""
 
-    Params = BotParams
-    FLAT_AT: ClassVar[int] = 10_000
-    family: ClassVar[str] = "trend"
-
-    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
-        i = np.arange(len(frame))
-        sig = np.where((i >= 2) & (i < self.FLAT_AT), -1.0, 0.0)
-        return pd.DataFrame({"signal": sig, "confidence": 1.0, "stop": frame["close"] * 1.1}, index=frame.index)
+    SIDE: ClassVar[float] = -1.0
 
 
 class ShortThenFlat(ShortFrom):
