@@ -313,8 +313,8 @@ class Engine:
         data = self.services.data
         arrays = getattr(data, "arrays", None)
         if runner.panel is not None and set(members) <= set(runner.panel.instruments):
-            # replay: a no-copy view of the preloaded history, rows closed at or before now
-            panel = runner.panel.upto(now_ns).tail(warm).select(members)
+            # replay: a view of the preloaded history, each member's last bars closed at or before now
+            panel = runner.panel.window(now_ns, warm, members)
         elif arrays is not None:
             panel = Panel.from_arrays({s: arrays(s, warm) for s in members}, members)
         else:

@@ -158,6 +158,23 @@ class Panel:
         cols = [self.column(s) for s in names]
         return Panel(self.ts, names, {f: v[:, cols] for f, v in self.values.items()}, self.present[:, cols])
 
+    def window(self, ts_ns: int, bars: int | None, instruments: tuple[str, ...] | list[str]) -> Panel:
+        """Each of ``instruments``' last ``bars`` bars (None: all) closed at or before ``ts_ns``,
+        aligned on their union: the panel :meth:`from_arrays` builds from the data hub's
+        windows, so a bot sees the same rows in replay as live. A view (no copy) when every
+        instrument printed on each of the last ``bars`` rows; rebuilt on uneven calendars."""
+        p = self.upto(ts_ns).select(instruments)
+        n = len(p.ts) if bars is None else max(bars, 0)
+        start = max(0, len(p.ts) - n)
+        if p.present[start:].all():
+            return p.tail(n)
+        series = {}
+        for j, sym in enumerate(p.instruments):
+            rows = np.flatnonzero(p.present[:, j])
+            rows = rows[max(0, len(rows) - n):]
+            series[sym] = (p.ts[rows], {f: v[rows, j] for f, v in p.values.items()})
+        return Panel.from_arrays(series, p.instruments)
+
     def upto(self, ts_ns: int) -> Panel:
         """Rows closed at or before ``ts_ns`` (point in time)."""
         end = int(np.searchsorted(self.ts, ts_ns, side="right"))

@@ -709,3 +709,67 @@ def test_a_universe_wider_than_the_preloaded_panel_is_read_from_the_data_hub(tmp
     assert not r.fault and r.stats.evaluations == 2
     assert Records.panels == [(("ABC", "XYZ"), [50.0, 100.0]), (("ABC", "XYZ"), [51.0, 101.0])]
     h.close()
+
+
+def test_a_limit_fallback_entry_cancels_its_resting_limit_before_crossing_and_its_market_child_keeps_the_signals_stop(
+        tmp_path: Path) -> None:
+    # generated closes: the limit at the bid (99.5) is not reached on bar 3, so the algorithm cancels it and
+    # sends the rest at market; bar 7 trades through 99.5 (a limit left resting would fill: twice the entry);
+    # bar 9 falls through the signal's stop (90, 10 % under the signal's close)
+    closes = [100, 100, 100, 101, 102, 103, 104, 98, 99, 85, 86]
+    h = Harness(tmp_path, {"XYZ": generated_frame(np.array(closes, dtype=float))}, [spec("a", LongFrom, ("XYZ",))],
+                config={"paper": {**PAPER["paper"], "spread_bps": 100.0},
+                        "execution": {"default_algorithm": "limit-fallback", "min_notional": 1.0, "impact_check": False},
+                        "risk": {"exits": {"enabled": True, "targets_r": [5.0], "fractions": [0.5]}}})
+    h.run(9)
+    limit, market = sorted((o for o in h.store.orders() if "." in o.client_order_id), key=lambda o: o.client_order_id)
+    assert (limit.order_type.value, limit.limit_price, limit.status.value) == ("limit", Decimal("99.5"), "canceled")
+    assert (market.order_type.value, market.quantity, market.status.value) == ("market", limit.quantity, "filled")
+    assert h.position("a", "XYZ") == float(market.quantity)  # bar 7 did not fill the canceled limit
+    h.run(2)
+    exit_ = h.store.orders()[-1]
+    # the plan opened by the market child's fill carries the signal's stop
+    assert (exit_.side.value, exit_.order_type.value, exit_.stop_price, exit_.status.value) == ("sell", "stop",
+                                                                                                Decimal(90), "filled")
+    assert h.position("a", "XYZ") == 0
+    h.close()
+
+
+class Windows(PortfolioBot):
+    """Holds nothing; records every panel it is given (times, closes, which bars are present)."""
+
+    seen: ClassVar[list[tuple[list[int], list[list[float]], list[list[bool]]]]] = []
+
+    def warmup_bars(self) -> int:
+        return 3
+
+    def decide(self, panel: Panel, ctx: Ctx) -> list[Any]:
+        Windows.seen.append((panel.ts.tolist(), np.nan_to_num(panel.values["close"], nan=-1.0).tolist(),
+                             panel.present.tolist()))
+        return []
+
+
+def test_a_portfolio_bot_sees_the_same_window_in_replay_as_from_the_data_hub_on_uneven_calendars(
+        tmp_path: Path) -> None:
+    # generated daily bars: C prints every day, A on weekdays only, B every other day; the universe is A and C
+    # (B only widens the preloaded panel's clock). Each instrument's own last 3 bars, as the hub gives them live.
+    days = pd.date_range("2021-01-04", periods=15, freq="D", tz="UTC")
+    every = generated_frame(100 + np.arange(15, dtype=float))
+    frames = {"A": every[days.dayofweek < 5], "B": every.iloc[::2] * 1.0, "C": every * 2.0}
+    from tradefleet.orchestrator.universe import Universe
+
+    runs = []
+    for replay in (False, True):
+        Windows.seen = []
+        h = Harness(tmp_path / str(replay), frames, [spec("w", Windows, ("A", "B", "C"), universe=Universe.select(
+            lambda pool, _d, _n: [s for s in pool if s != "B"]))], config=PAPER)
+        if replay:
+            h.engine.runners["w"].precompute(frames)  # the preloaded panel of A, B and C
+        h.run()
+        assert not h.engine.runners["w"].fault
+        runs.append(list(Windows.seen))
+        h.close()
+    live, replayed = runs
+    assert len(live) == 15 and replayed == live
+    ts, closes, present = live[-1]
+    assert len(ts) == 5 and [sum(c) for c in zip(*present, strict=True)] == [3, 3]  # a weekend inside: 5 rows, 3 bars each

@@ -101,6 +101,24 @@ def test_panel_is_point_in_time() -> None:
     assert full.upto(cut).last() == {"A": 11.0} and len(full.tail(1)) == 1
 
 
+def test_panel_window_holds_each_instruments_own_last_bars_like_the_hubs_arrays() -> None:
+    a = _frame(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"], 10)
+    b = _frame(["2024-01-02", "2024-01-04", "2024-01-05"], 20)
+    c = _frame(["2024-01-03"], 30)  # widens the clock only
+    p = Panel.from_frames({"A": a, "B": b, "C": c})
+    cut = int(pd.Timestamp("2024-01-04", tz="UTC").value)
+    w = p.window(cut, 2, ("A", "B"))
+    # A's last two bars (01-03, 01-04) and B's (01-02, 01-04): three rows, each instrument two bars
+    assert w.instruments == ("A", "B") and w.present.tolist() == [[False, True], [True, False], [True, True]]
+    assert w.last() == {"A": 12.0, "B": 21.0}
+    ref = Panel.from_frames({"A": a.iloc[1:3], "B": b.iloc[:2]}, ("A", "B"))  # the hub's two-bar windows, aligned
+    assert w.ts.tolist() == ref.ts.tolist() and w.present.tolist() == ref.present.tolist()
+    assert np.array_equal(w.values["close"], ref.values["close"], equal_nan=True)
+    even = p.window(int(pd.Timestamp("2024-01-05", tz="UTC").value), 2, ("A", "B"))  # both printed on 01-04 and 01-05
+    assert even.present.all() and even.ts.tolist() == p.ts[-2:].tolist()
+    assert len(p.window(cut, 0, ("A",))) == 0 and len(p.window(cut, None, ("A",))) == 3
+
+
 def test_ctx_is_read_only_and_nets_pending_orders() -> None:
     order = Order("o1", "bot", "SPX", Side.SELL, Decimal(2), 0)
     ctx = Ctx.build("bot", 1, Decimal(1000), Decimal(500), {"SPX": Decimal(5)}, [order],
