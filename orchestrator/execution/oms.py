@@ -116,16 +116,17 @@ class OrderManager:
         acks are returned in the order of ``orders``."""
         from tradefleet.orchestrator.execution.linked import native_problem, shape
 
-        broker = self.broker(orders[0].account)
+        account = orders[0].account  # one account: every caller sends one intent's or one combo's orders
+        broker = self.broker(account)
         if getattr(broker, "native_links", False):  # the paper venue links orders sent one by one
             return [self.submit(o) for o in orders]
         why = native_problem(broker, orders)
-        if why is not None or orders[0].account in self.halted:
+        if why is not None or account in self.halted:
             for o in orders:
                 if why is not None and o.is_contingent:
                     self._not_native[o.client_order_id] = why
             entry = orders[0] if not orders[0].is_contingent else None
-            if entry is None or orders[0].account in self.halted:
+            if entry is None or account in self.halted:
                 return [self.submit(o) for o in orders]
             # the exits wait in the order manager before the entry goes out, so an entry that
             # fills at once releases them (as the venue's own OCO pair where it has one)
@@ -145,9 +146,9 @@ class OrderManager:
             return [None] * len(orders)
         if any(self._store.order(o.client_order_id) is not None for o in orders):
             self._alert("duplicate_intent", f"{orders[0].client_order_id}: the {group.kind} is already stored; "
-                        "not sent again", orders[0].account)
+                        "not sent again", account)
             return [None] * len(orders)
-        durable = orders[0].account not in self._in_process
+        durable = account not in self._in_process
         now = self._clock.now_ns()
         native = f"{NATIVE_REASON} {group.kind} at {broker.name}"
         for o in group.orders:  # every order stored (as native: a restart matches it back) before the one send
@@ -163,24 +164,24 @@ class OrderManager:
         except OrderRejected as exc:
             for cid in cids:
                 self._store.update_order(cid, OrderStatus.REJECTED, reason=f"{native}: {redact(exc)}", ts_ns=now)
-            self._alert("order_rejected", redact(exc), orders[0].account)
+            self._alert("order_rejected", redact(exc), account)
             return [None] * len(orders)
         except (OrderStateUnknown, TransientBrokerError, TimeoutError, ConnectionError, AuthError) as exc:
             for cid in cids:
                 self._store.update_order(cid, OrderStatus.UNKNOWN, reason=f"{native}: {redact(exc)}", ts_ns=now)
             if isinstance(exc, AuthError):
-                self.halt(orders[0].account, f"auth failed: {redact(exc)}")
+                self.halt(account, f"auth failed: {redact(exc)}")
                 raise
-            self._alert("order_unknown", f"{cids[0]} ({group.kind}): {redact(exc)}", orders[0].account)
+            self._alert("order_unknown", f"{cids[0]} ({group.kind}): {redact(exc)}", account)
             return [None] * len(orders)
         by_cid: dict[str, VenueOrder] = {}
         for o, ack in zip(group.orders, acks, strict=True):
             by_cid[o.client_order_id] = ack
             if ack.venue_order_id:
-                self._by_venue[(o.account, ack.venue_order_id)] = o.client_order_id
+                self._by_venue[(account, ack.venue_order_id)] = o.client_order_id
             self._store.update_order(o.client_order_id, ack.status, venue_order_id=ack.venue_order_id or None,
                                      reason=f"{NATIVE_REASON} {group.kind} at {broker.name}", ts_ns=now)
-        self.collect_fills(orders[0].account)
+        self.collect_fills(account)
         return [by_cid.get(o.client_order_id) for o in orders]
 
     def submit_combo(self, orders: list[Order], units: Decimal, net_limit: Decimal | None) -> list[VenueOrder | None]:
@@ -336,13 +337,12 @@ class OrderManager:
         (an entry the venue could not bracket, e.g. a stop entry at Alpaca). True if sent."""
         from tradefleet.orchestrator.execution.linked import native_problem, shape
 
-        broker = self.broker(exits[0].account)
+        account = exits[0].account  # one account (``shape`` refuses a pair across accounts)
+        broker = self.broker(account)
         pair = [replace(o, parent_id=None) for o in exits]
         group = shape(pair)
         if isinstance(group, str) or native_problem(broker, pair) is not None:
             return False
-        if group.take_profit is not None and group.stop_loss is not None:
-            group = type(group)(None, group.take_profit, group.stop_loss)
         self.emulator.oco.pop(exits[0].oco_id or "", None)
         now = self._clock.now_ns()
         try:
@@ -350,16 +350,16 @@ class OrderManager:
         except OrderRejected as exc:
             for o in exits:
                 self._store.update_order(o.client_order_id, OrderStatus.REJECTED, reason=redact(exc), ts_ns=now)
-            self._alert("order_rejected", redact(exc), exits[0].account)
+            self._alert("order_rejected", redact(exc), account)
             return True
         except (OrderStateUnknown, TransientBrokerError, TimeoutError, ConnectionError) as exc:
             for o in exits:
                 self._store.update_order(o.client_order_id, OrderStatus.UNKNOWN, reason=redact(exc), ts_ns=now)
-            self._alert("order_unknown", f"oco {exits[0].client_order_id}: {redact(exc)}", exits[0].account)
+            self._alert("order_unknown", f"oco {exits[0].client_order_id}: {redact(exc)}", account)
             return True
         for o, ack in zip(group.orders, acks, strict=True):
             if ack.venue_order_id:
-                self._by_venue[(o.account, ack.venue_order_id)] = o.client_order_id
+                self._by_venue[(account, ack.venue_order_id)] = o.client_order_id
             self._store.update_order(o.client_order_id, ack.status, venue_order_id=ack.venue_order_id or None,
                                      reason=f"{NATIVE_REASON} oco at {broker.name}", ts_ns=now)
         return True
@@ -668,9 +668,8 @@ class OrderManager:
                     f"tradefleet; adopted as {cid}", account)
         return order
 
-    def adopt(self, order: Order, venue_order_id: str, status: OrderStatus = OrderStatus.EXTERNAL,
-              filled: Decimal = Decimal(0), avg_price: Decimal | None = None) -> None:
-        """Store an order found at the venue (EXTERNAL) and index it."""
+    def adopt(self, order: Order, venue_order_id: str, status: OrderStatus = OrderStatus.EXTERNAL) -> None:
+        """Store an order found at the venue (EXTERNAL) and index it (its fills are booked as they are collected)."""
         if self._store.order(order.client_order_id) is None:
             self._store.record_order_intent(order)
         self._store.update_order(order.client_order_id, status, venue_order_id=venue_order_id,
