@@ -18,9 +18,9 @@ from tradefleet.orchestrator.bot import TickContext
 from tradefleet.orchestrator.botrunner import BotRunner
 from tradefleet.orchestrator.bus import Topic
 from tradefleet.orchestrator.capital import CapitalUse
-from tradefleet.orchestrator.domain import Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
+from tradefleet.orchestrator.domain import ZERO, Bar, Decision, Direction, Fill, Order, OrderType, Side, Signal
 from tradefleet.orchestrator.pipeline.gate import GateContext
-from tradefleet.orchestrator.pipeline.runner import GatePipeline
+from tradefleet.orchestrator.pipeline.runner import GatePipeline, PipelineResult
 from tradefleet.orchestrator.errors import PluginError
 from tradefleet.orchestrator.registry import PluginStatus
 from tradefleet.orchestrator.store.records import FLEET, bot_scope
@@ -80,6 +80,9 @@ class Engine:
         self.chains: Callable[[str], Any] | None = None
         #: client order ids of exercises, assignments, expiries and deliveries booked here
         self.settlements: set[str] = set()
+        #: (bot, instrument) -> market exits the engine sent past the gate (force exits, scaled exits
+        #: on venues without resting exits), netted from the bot's own flat until they end
+        self.market_exits: dict[tuple[str, str], list[str]] = {}
         self.control = ControlState()
         self._controls_seen: dict[str, Any] | None = None  # the control rows at the last reload
         self.fills = 0
@@ -237,7 +240,8 @@ class Engine:
         ``resting``: (STOP or LIMIT, when it was armed) for an exit matched as a resting order."""
         now = self.services.clock.now_ns()
         signal = Signal(bot, instrument, Direction.FLAT, 1.0, price, ts_event, now,
-                        meta={**meta, "quantity": str(quantity)}, account=self.account)
+                        meta={**meta, "quantity": str(quantity)}, account=self.account,
+                        intent=reason)  # its own id: the bot's own flat at this bar is another signal
         decision = Decision.passed("risk", reason, detail, {"price": price, "quantity": str(quantity)})
         self.services.store.record_signal(signal, [decision], "ordered")
         oid, account = Order.make_id(signal.signal_id, 1), self.route(instrument)
@@ -249,6 +253,7 @@ class Engine:
         else:
             order = Order(oid, bot, instrument, side, quantity, now, OrderType.MARKET,
                           signal_id=signal.signal_id, account=account, reduce_only=True)
+            self.market_exits.setdefault((bot, instrument), []).append(oid)
         runner = self.runners.get(bot)
         if runner is not None:
             runner.stats.orders += 1
@@ -360,6 +365,8 @@ class Engine:
         ctx = GateContext(self.services.clock.now_ns(), runner.spec, self.services.market, self.ledger,
                           self.control.halted, self.control.halt_reason)
         result = self.pipeline.run(signal, ctx)
+        if result.quantity and signal.direction.sign == 0 and self.market_exits:
+            result = self._net_market_exits(signal, result)
         store = self.services.store
         store.record_signal(signal, list(result.decisions), result.outcome)
         self.capital.on_decision(signal.bot, signal.direction.sign != 0, result.outcome)
@@ -383,11 +390,32 @@ class Engine:
             self.oms.submit(out)
         return order
 
+    def _net_market_exits(self, signal: Signal, result: PipelineResult) -> PipelineResult:
+        """A flat signal closes only what the market exits still working on its position do not."""
+        key = (signal.bot, signal.instrument)
+        working, pending = [], ZERO
+        for cid in self.market_exits.get(key, ()):
+            rec = self.services.store.order(cid)
+            if rec is not None and rec.status.is_open:
+                working.append(cid)
+                pending += rec.order.quantity - rec.filled_quantity
+        if not working:
+            self.market_exits.pop(key, None)
+            return result
+        self.market_exits[key] = working
+        left = max(abs(result.quantity) - pending, ZERO)
+        qty = left if result.quantity > 0 else -left
+        detail = f"{pending} already being closed by {', '.join(working)}"
+        reason = "exit_netted" if left else "noop_exit_pending"
+        return PipelineResult((*result.decisions, Decision.passed("engine", reason, detail, {"quantity": str(qty)})), qty)
+
     def on_fill(self, order: Order, fill: Fill) -> None:
         """Book a fill (called by the order manager after it stored the fill)."""
         before = self.ledger.position(order.bot, fill.instrument)
         position = self.ledger.apply_fill(order.bot, fill)
         self.services.store.save_position(position, fill.ts_init)
+        if not position.quantity and self.market_exits:
+            self.market_exits.pop((order.bot, fill.instrument), None)  # closed: nothing left to net
         if self.exits is not None and not self.intents.owns(order) and order.client_order_id not in self.settlements:
             # an intent carries its own exits; shares delivered by an assignment belong to its structure
             self.exits.on_fill(order, fill, before, position)

@@ -629,12 +629,10 @@ def test_a_member_that_left_the_universe_is_closed_after_a_restart_too(tmp_path:
     h2.close()
 
 
-@pytest.mark.xfail(strict=True, reason="real bug (issue #25, engine.py:243): a force exit and the bot's own flat "
-                   "at the same bar both sell the whole position; the book ends short by that much")
 def test_a_force_exit_and_the_bots_own_flat_on_the_same_bar_close_the_position_once(tmp_path: Path) -> None:
     """Found by issue #25's mutant at engine.py:243 (``make_id(..., 0)``): the force exit's order and the bot's
-    own flat order at that bar sell the whole position each, and both fill (reduce-only or not), leaving a short
-    of the same size. The mutant's colliding order ids only hide it (the second order is a duplicate)."""
+    own flat order at that bar sold the whole position each, and both filled, leaving a short of the same size
+    (fixed: the engine nets the market exit still working from the bot's flat, stored as a decision)."""
     h = Harness(tmp_path, _frames(), [spec("t", LongThenFlat, ("XYZ",))], config=PAPER)
     h.run(5)
     held = h.position("t", "XYZ")
@@ -643,6 +641,32 @@ def test_a_force_exit_and_the_bots_own_flat_on_the_same_bar_close_the_position_o
     h.run(3)  # the request is served at the bar where the bot itself goes flat
     sells = [o for o in h.store.orders() if o.side is Side.SELL]
     assert held > 0 and h.position("t", "XYZ") == 0 and sum(o.quantity for o in sells) == held
+    flat = [s for s in h.store.signals("t") if s.direction is Direction.FLAT and "force_exit" not in s.meta][0]
+    decisions = h.store.decisions(flat.signal_id)
+    assert (decisions[-1].gate, decisions[-1].reason) == ("engine", "noop_exit_pending")
+    assert h.engine.market_exits == {}  # the closing fill forgets the exit
+    h.close()
+
+
+def test_a_flat_signal_closes_only_what_a_working_market_exit_leaves(tmp_path: Path) -> None:
+    """A scaled-exit tranche sent at market (a venue without resting exits) and still working when the bot
+    goes flat: the flat sells the rest, not the whole position again."""
+    from tradefleet.orchestrator.exits import ExitOrder
+
+    h = Harness(tmp_path, _frames(), [spec("t", LongThenFlat, ("XYZ",))], config=PAPER)
+    h.run(5)
+    held = Decimal(repr(h.position("t", "XYZ")))
+    tranche = (held / 3).quantize(Decimal(1))
+    h.engine.paper.matches_bars = False  # as on a live venue: the tranche goes at market and fills next bar
+    h.step(fire=False)  # the bar at which the bot goes flat: its exit plan sends a tranche first
+    bar = h.market.last_bar("XYZ")
+    h.engine.submit_exit(ExitOrder("t", "XYZ", Side.SELL, tranche, "target 1R", bar.close * 0.99, bar.ts_event - 1),
+                         bar)
+    h.engine.on_fire("t", bar.ts_event)
+    sells = [o for o in h.store.orders() if o.side is Side.SELL]
+    assert sorted(o.quantity for o in sells) == sorted([tranche, held - tranche])
+    h.step()
+    assert h.position("t", "XYZ") == 0
     h.close()
 
 
