@@ -412,6 +412,7 @@ class PortfolioRiskGate:
         equity = book.equity
         if equity <= 0 or price <= 0:
             return Decision.rejected(GATE, "no_equity", f"equity {equity:.2f}, price {price}"), ZERO
+        unit = price * self.mult(signal.instrument)  # one unit's notional: an option contract is 100 shares
         budget = self.budgets.bot_fraction(signal.bot, fleet) * equity
         per_entry = budget / max(len(ctx.spec.instruments), 1)  # a bot's instruments share its budget
         factors = {
@@ -425,9 +426,9 @@ class PortfolioRiskGate:
         # one intensity within the budget: the strongest cut wins; the factors never compound
         cut, intensity = min(factors.items(), key=lambda kv: kv[1])
         desired = per_entry * intensity
-        caps = self._caps(signal, book, fleet, want, close, price)
+        caps = self._caps(signal, book, fleet, want, close, unit)
         if self.budgets.known:  # the bot's open positions use its budget up
-            caps.append(Headroom("capital_budget", budget - book.gross_bot.get(signal.bot, 0.0) + abs(float(close) * price)))
+            caps.append(Headroom("capital_budget", budget - book.gross_bot.get(signal.bot, 0.0) + abs(float(close) * unit)))
         binding, notional = "sized", desired
         for c in caps:
             if c.notional < notional:
@@ -437,17 +438,17 @@ class PortfolioRiskGate:
         var_note = None
         if notional > 0 and self.model.var is not None and self.config.var.enabled:
             fitted, var_note = var_fit(self.config.var, self._probe(snap, ctx, signal.instrument), signal.instrument,
-                                       want * notional / equity, float(close) * price / equity)
+                                       want * notional / equity, float(close) * unit / equity)
             if fitted * equity < notional - 1e-9:
                 binding, notional = "var_limit", fitted * equity
             data["var"] = var_note
         inst = self.instruments.get(signal.instrument) or Instrument(signal.instrument, ctx.spec.asset_class)
-        qty = inst.round_qty(Decimal(repr(notional / price)))
-        if qty <= 0 or float(qty) * price < self.config.min_notional:
+        qty = inst.round_qty(Decimal(repr(notional / unit)))
+        if qty <= 0 or float(qty) * unit < self.config.min_notional:
             reason = binding if binding != "sized" else ("no_edge" if intensity <= 0 and cut == "kelly" else
                                                          f"{cut}_zero" if intensity <= 0 else "size_below_lot")
             return Decision.rejected(GATE, reason, f"{notional:.2f} at {price}", data), ZERO
-        final = float(qty) * price
+        final = float(qty) * unit
         data["notional"] = final
         if self.live and self.config.confirm.live_notional_threshold is not None \
                 and final > self.config.confirm.live_notional_threshold:
@@ -499,15 +500,16 @@ class PortfolioRiskGate:
         return hit
 
     def _caps(self, signal: Signal, book: ExposureBook, fleet: str, want: int, close: Decimal,
-              price: float) -> list[Headroom]:
-        """Return every notional cap on this entry (each can only shrink it)."""
+              unit: float) -> list[Headroom]:
+        """Return every notional cap on this entry (each can only shrink it); ``unit`` is one
+        unit's notional (price x contract multiplier)."""
         equity = book.equity
-        closing = float(close) * price  # signed value of a flip's closing leg
+        closing = float(close) * unit  # signed value of a flip's closing leg
         caps = [Headroom(c.reason, c.notional + abs(closing)) if c.reason.startswith("gross") else c
                 for c in notional_headroom(self._scoped(signal.bot, fleet), book, signal.bot, fleet, 0.0)]
         if signal.stop is not None and (signal.entry - signal.stop) * want > 0:
-            per_unit = abs(signal.entry - signal.stop)
-            caps.append(Headroom("risk_per_trade", self.config.risk_per_trade_pct * equity / per_unit * price))
+            per_unit = abs(signal.entry - signal.stop) * self.mult(signal.instrument)  # lost per unit at the stop
+            caps.append(Headroom("risk_per_trade", self.config.risk_per_trade_pct * equity / per_unit * unit))
         others = [s for s in self.model.cluster(signal.instrument) if s != signal.instrument]
         used = book.cluster_gross(others) + abs(book.net_symbol.get(signal.instrument, 0.0) + closing)
         caps.append(Headroom("correlation_cluster", self.config.correlation.cluster_cap_pct * equity - used))

@@ -76,8 +76,8 @@ def test_a_held_calls_delta_counts_in_the_var_of_a_long_in_its_underlying() -> N
 
 def test_an_entry_after_an_unfilled_option_approval_sees_the_var_of_the_filled_option() -> None:
     rig = _var_rig(0)
-    dec, qty = rig.go("a", OCC, Direction.LONG, fill=False, fleet_weight=0.0075)
-    assert (dec.reason, qty) == ("scaled", Decimal(10))  # 75 / 7.5 (see the sizing test below)
+    dec, qty = rig.go("a", OCC, Direction.LONG, fill=False, fleet_weight=0.75)
+    assert (dec.reason, qty) == ("scaled", Decimal(10))  # 7,500 / (7.50 x 100)
     after_approval = rig.go("b", "SPY", Direction.LONG, fill=False)[0].data["var"]["after"]["historical_var95"]
     filled = _var_rig(10)  # the same ten calls, read from the portfolio
     filled.pf._cash -= Decimal(7_500)  # paid for: 10 x 100 x 7.50
@@ -85,17 +85,16 @@ def test_an_entry_after_an_unfilled_option_approval_sees_the_var_of_the_filled_o
     assert after_approval == pytest.approx(after_fill)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: PortfolioRiskGate._size divides the notional by the premium per share, "
-                   "not by premium x multiplier: a plain signal on an OCC symbol buys 1,333 contracts "
-                   "(999,750 of premium) for a 10,000 budget")
 def test_a_plain_signal_on_an_option_is_sized_in_contracts_of_one_hundred_shares() -> None:
+    """Was a strict xfail: the notional was divided by the premium per share, so a plain signal on an OCC
+    symbol bought 1,333 contracts (999,750 of premium) for a 10,000 budget."""
     dec, qty = _var_rig(0).go("a", OCC, Direction.LONG, fill=False)
     assert qty == Decimal(13)  # 10,000 / (7.50 x 100) = 13.3 contracts
+    assert dec.data["notional"] == pytest.approx(9_750.0)  # 13 x 100 x 7.50
 
 
 def test_a_new_option_entry_is_measured_through_its_underlying() -> None:
-    dec, qty = _var_rig(0).go("a", OCC, Direction.LONG, fill=False, fleet_weight=0.0075)
+    dec, qty = _var_rig(0).go("a", OCC, Direction.LONG, fill=False, fleet_weight=0.75)
     assert (dec.reason, qty) == ("scaled", Decimal(10))
-    # measured (its own scenario column), not left out as unmeasured; the figures themselves are 1/100 of the
-    # truth while plain option signals ignore the multiplier (the xfail tests above), so only the fact is pinned
+    # measured (its own scenario column), not left out as unmeasured
     assert "unmeasured" not in dec.data["var"] and dec.data["var"]["after"]["historical_var95"] > 0
