@@ -487,14 +487,14 @@ def match_prints(states: Sequence[OrderState], prints: Sequence[TradePrint],
                         and s.order.order_type is OrderType.LIMIT and s.order.instrument == tp.symbol),
                        key=lambda i: -float(out[i].order.limit_price or 0) * out[i].order.side.sign)
         for i in order:
-            if left <= 0:
-                break
             s = out[i]
             o = s.order
             if tp.ts_event <= s.arrived(config):
                 continue
-            if _expired(s, tp.ts_event):
+            if _expired(s, tp.ts_event):  # a print after its expiry ends it, used up or not
                 out[i] = replace(s, status=Status.EXPIRED, reason=f"{o.time_in_force.value} expired")
+                continue
+            if left <= 0:
                 continue
             lim = float(o.limit_price or 0)
             through = tp.price < lim - 1e-12 if o.side is Side.BUY else tp.price > lim + 1e-12

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from tradefleet.orchestrator.domain import Order, OrderType, Side, TimeInForce
 from tradefleet.orchestrator.execution.fill_model import (FillConfig, OrderState, Status, TradePrint, match_prints,
                                                           queue_ahead)
@@ -158,11 +156,9 @@ def test_a_print_at_the_instant_the_order_arrives_does_not_count() -> None:
     assert [f.quantity for f in fills] == [Decimal(10)]
 
 
-@pytest.mark.xfail(strict=True, reason="bug (issue 25): match_prints stops at the first order that uses up a print's"
-                   " size, so a GTD limit behind it is not expired by that print although the print comes after its"
-                   " expiry; it stays open until a print reaches it (the paper venue never matches by-print limits on"
-                   " the quote, so nothing else expires it)")
 def test_a_print_after_a_gtd_limits_expiry_expires_it_even_when_better_orders_use_the_print_up() -> None:
+    """Was a strict xfail: match_prints stopped at the first order that used up a print's size, so a GTD limit
+    behind it stayed open past its expiry until a print reached it."""
     best = _state(_limit("best", Side.BUY, "0.46"), None)
     gtd = _state(Order("g", "mm", "K", Side.BUY, Decimal(10), 100, OrderType.LIMIT, Decimal("0.45"),
                        time_in_force=TimeInForce.GTD, expire_ns=300), None)
