@@ -827,6 +827,11 @@ def test_negative_volume_share_or_impact_settings_mean_none() -> None:
     cfg = FillConfig(impact_bps_per_pct_volume=-0.5, max_impact_bps=20)
     (f,), _ = run(order(qty="10"), bar(1, 100, 100, 100, 100, v=1000), cfg=cfg)  # never a better price for a taker
     assert f.price == D(100)
+    (f,), _ = run(order(qty="10"), bar(1, 100, 100, 100, 100, v=1000), cfg=FillConfig(max_volume_share=-0.1))
+    assert f.quantity == D(10)  # no cap, not a negative one
+    cfg = FillConfig(impact_bps_per_pct_volume=0.5, max_impact_bps=20)
+    (f,), _ = run(order(qty="10"), bar(1, 100, 100, 100, 100, v=-1000), cfg=cfg)  # a bad bar's negative volume
+    assert f.price == D(100)  # no impact, never a better price
 
 
 def test_a_higher_ids_fill_leaves_a_lower_ids_children_pending() -> None:

@@ -32,6 +32,18 @@ def test_no_print_or_a_print_above_the_bid_never_fills() -> None:
     assert match_prints([s], [TradePrint("K", 200, 0.46, 100)], CFG)[0] == []
 
 
+def test_a_print_at_a_multiple_of_the_bid_is_above_it_and_never_fills() -> None:
+    s = _state(_limit("b", Side.BUY, "0.45"), Decimal(0))  # nothing queued ahead
+    assert match_prints([s], [TradePrint("K", 200, 0.90, 100)], CFG)[0] == []
+
+
+def test_what_one_order_leaves_of_a_print_goes_to_the_next_best_order() -> None:
+    best = _state(_limit("best", Side.BUY, "0.46", qty=3), None)
+    next_ = _state(_limit("next", Side.BUY, "0.45"), None)
+    fills, _ = match_prints([best, next_], [TradePrint("K", 200, 0.40, 10)], CFG)
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("best", Decimal(3)), ("next", Decimal(7))]
+
+
 def test_a_print_at_the_price_fills_only_past_the_queue_ahead() -> None:
     s = _state(_limit("a", Side.SELL, "0.55"), Decimal(8))
     fills, (s,) = match_prints([s], [TradePrint("K", 200, 0.55, 5)], CFG)
