@@ -365,7 +365,7 @@ class Engine:
         ctx = GateContext(self.services.clock.now_ns(), runner.spec, self.services.market, self.ledger,
                           self.control.halted, self.control.halt_reason)
         result = self.pipeline.run(signal, ctx)
-        if result.quantity and signal.direction.sign == 0 and self.market_exits:
+        if result.quantity and self.market_exits:
             result = self._net_market_exits(signal, result)
         store = self.services.store
         store.record_signal(signal, list(result.decisions), result.outcome)
@@ -391,20 +391,25 @@ class Engine:
         return order
 
     def _net_market_exits(self, signal: Signal, result: PipelineResult) -> PipelineResult:
-        """A flat signal closes only what the market exits still working on its position do not."""
+        """An order on the side of market exits still working on its position (a flat, or a
+        flip's closing leg) leaves out what they are already closing."""
         key = (signal.bot, signal.instrument)
+        side = Side.BUY if result.quantity > 0 else Side.SELL
         working, pending = [], ZERO
         for cid in self.market_exits.get(key, ()):
             rec = self.services.store.order(cid)
             if rec is not None and rec.status.is_open:
                 working.append(cid)
-                pending += rec.order.quantity - rec.filled_quantity
+                if rec.order.side is side:
+                    pending += rec.order.quantity - rec.filled_quantity
         if not working:
             self.market_exits.pop(key, None)
             return result
         self.market_exits[key] = working
+        if not pending:
+            return result
         left = max(abs(result.quantity) - pending, ZERO)
-        qty = left if result.quantity > 0 else -left
+        qty = left.copy_sign(result.quantity) if left else ZERO
         detail = f"{pending} already being closed by {', '.join(working)}"
         reason = "exit_netted" if left else "noop_exit_pending"
         return PipelineResult((*result.decisions, Decision.passed("engine", reason, detail, {"quantity": str(qty)})), qty)

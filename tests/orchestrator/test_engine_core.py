@@ -670,6 +670,96 @@ def test_a_flat_signal_closes_only_what_a_working_market_exit_leaves(tmp_path: P
     h.close()
 
 
+class LongThenShort(LongFrom):
+    """Long from the third bar, short from the sixth (a flip)."""
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        i = np.arange(len(frame))
+        sig = np.where(i >= 5, -1.0, np.where(i >= 2, 1.0, 0.0))
+        stop = frame["close"] * np.where(i >= 5, 1.1, 0.9)
+        return pd.DataFrame({"signal": sig, "confidence": 1.0, "stop": stop}, index=frame.index)
+
+
+def _force_exit_at_the_sixth_bar(h: Harness, bot: str) -> tuple[float, str]:
+    """Run five bars, ask for a force exit, and close the sixth bar (the exit is sent, the bot not yet fired)."""
+    h.run(5)
+    held = h.position(bot, "XYZ")
+    h.store.set_control(f"exit:{bot}:XYZ", paused=True, reason="flatten", actor="ops", ts_ns=1)
+    h.engine.reload_control()
+    h.step(fire=False)
+    exit_id = h.store.orders()[-1].client_order_id
+    assert held > 0 and h.store.order(exit_id).order.reduce_only
+    return held, exit_id
+
+
+def test_a_flip_at_a_force_exits_bar_sells_only_its_short_beyond_the_exit(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("t", LongThenShort, ("XYZ",))], config=PAPER)
+    held, exit_id = _force_exit_at_the_sixth_bar(h, "t")
+    h.engine.on_fire("t", h.stamps[h.row])
+    flip = [x for x in h.store.signals("t") if x.direction is Direction.SHORT][0]
+    d = h.store.decisions(flip.signal_id)[-1]
+    assert (d.gate, d.reason) == ("engine", "exit_netted") and exit_id in d.detail
+    h.step(fire=False)
+    assert h.position("t", "XYZ") == float(d.data["quantity"]) < 0  # the short the gate sized, not that plus the long
+    h.close()
+
+
+class RefuseEntries:
+    """A fake upstream gate that refuses every signal (the pipeline lets exits through anyway)."""
+
+    name = "refuse"
+
+    def evaluate(self, signal: Any, ctx: Any) -> Any:
+        from tradefleet.orchestrator.domain import Decision
+
+        return Decision.rejected("refuse", "no_entries", "a fake gate")
+
+
+def test_a_flip_refused_upstream_while_a_force_exit_works_stays_refused(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("t", LongThenShort, ("XYZ",))], config=PAPER)
+    held, exit_id = _force_exit_at_the_sixth_bar(h, "t")
+    h.engine.pipeline.gates = [RefuseEntries()]
+    h.engine.on_fire("t", h.stamps[h.row])
+    flip = [x for x in h.store.signals("t") if x.direction is Direction.SHORT][0]
+    assert flip.outcome == "rejected:refuse:no_entries" and h.engine.runners["t"].stats.rejected == 1
+    assert [d.gate for d in h.store.decisions(flip.signal_id)] == ["refuse"]
+    h.step(fire=False)
+    assert h.position("t", "XYZ") == 0  # the force exit alone closed it
+    h.close()
+
+
+def test_a_force_exit_canceled_before_the_bots_flat_is_not_netted(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _frames(), [spec("t", LongThenFlat, ("XYZ",))], config=PAPER)
+    held, exit_id = _force_exit_at_the_sixth_bar(h, "t")
+    assert h.engine.oms.cancel(exit_id)
+    h.engine.on_fire("t", h.stamps[h.row])
+    h.step(fire=False)
+    assert h.position("t", "XYZ") == 0  # the bot's own flat sold it all
+    h.close()
+
+
+def test_a_flat_nets_only_the_unfilled_part_of_a_partly_filled_market_exit(tmp_path: Path) -> None:
+    from tradefleet.orchestrator.exits import ExitOrder
+
+    frames = _frames()
+    frames["XYZ"].iloc[5:, frames["XYZ"].columns.get_loc("volume")] = 300.0  # generated: volume dries up
+    h = Harness(tmp_path, frames, [spec("t", LongThenFlat, ("XYZ",))],
+                config={"paper": {**PAPER["paper"], "max_volume_share": 0.1}})  # 30 a bar from the sixth bar on
+    h.run(4)
+    h.step(fire=False)
+    held = Decimal(repr(h.position("t", "XYZ")))
+    h.engine.paper.matches_bars = False  # a live venue: the tranche goes at market
+    bar = h.market.last_bar("XYZ")
+    h.engine.submit_exit(ExitOrder("t", "XYZ", Side.SELL, Decimal(65), "target 1R", bar.close * 0.99,
+                                   bar.ts_event - 1), bar)
+    h.engine.on_fire("t", bar.ts_event)  # still long at this bar
+    h.step()  # the tranche fills 30 of 65; the bot goes flat
+    assert h.position("t", "XYZ") == float(held) - 30
+    flat = h.store.orders()[-1]
+    assert (flat.side, flat.reduce_only, flat.quantity) == (Side.SELL, True, held - 65)
+    h.close()
+
+
 class Ticker:
     """A generated tick source: nothing before the second bar, then the bar's index."""
 
