@@ -163,6 +163,16 @@ def test_a_fill_id_seen_with_other_contents_is_a_conflict_and_the_first_is_kept(
     assert kit.oms.submit(order("d3", "1")) is not None
 
 
+def test_a_fill_id_served_again_with_a_smaller_quantity_or_a_lower_price_is_a_conflict_too(kit: Kit) -> None:
+    kit.oms.submit(order("d4", "10"))
+    kit.fill("d4", "t1", "5", "100")
+    kit.oms.collect_fills()
+    kit.venue.fills = []
+    kit.fill("d4", "t1", "4", "99")                   # contents that sort before the first: still other contents
+    assert kit.oms.collect_fills() == []
+    assert kit.kinds() == ["fill_conflict"] and kit.store.order("d4").filled_quantity == Decimal(5)
+
+
 # -- the status a fill leaves ----------------------------------------------------------------------
 
 def test_fills_move_an_order_partially_filled_then_filled_at_the_average_price(kit: Kit) -> None:
