@@ -688,7 +688,7 @@ def _force_exit_at_the_sixth_bar(h: Harness, bot: str) -> tuple[float, str]:
     h.engine.reload_control()
     h.step(fire=False)
     exit_id = h.store.orders()[-1].client_order_id
-    assert held > 0 and h.store.order(exit_id).order.reduce_only
+    assert held != 0 and h.store.order(exit_id).order.reduce_only
     return held, exit_id
 
 
@@ -725,6 +725,42 @@ def test_a_flip_refused_upstream_while_a_force_exit_works_stays_refused(tmp_path
     assert [d.gate for d in h.store.decisions(flip.signal_id)] == ["refuse"]
     h.step(fire=False)
     assert h.position("t", "XYZ") == 0  # the force exit alone closed it
+    h.close()
+
+
+@pytest.mark.parametrize("bot,price", [(LongThenFlat, 100.0), (ShortThenFlat, 100.0), (LongThenFlat, 200_000.0),
+                                       (ShortThenFlat, 200_000.0)])
+def test_a_force_exit_and_the_bots_flat_close_once_long_or_short_in_whole_units_or_not(
+        tmp_path: Path, bot: type, price: float) -> None:
+    from tradefleet.orchestrator.domain import AssetClass, Instrument
+
+    frames = {"XYZ": generated_frame(price * (1 + 0.01 * np.arange(10)))}  # generated
+    h = Harness(tmp_path, frames, [spec("t", bot, ("XYZ",))], config=PAPER)
+    if price > 1000:  # a coin traded in thousandths: positions under one unit
+        h.instruments["XYZ"] = Instrument("XYZ", AssetClass.CRYPTO, lot_size=Decimal("0.001"))
+    held, _ = _force_exit_at_the_sixth_bar(h, "t")
+    assert (abs(held) < 1) is (price > 1000)
+    h.engine.on_fire("t", h.stamps[h.row])  # the bot's own flat at the force exit's bar
+    h.step(fire=False)
+    assert h.position("t", "XYZ") == 0
+    h.close()
+
+
+@pytest.mark.parametrize("bot,exit_side", [(ShortThenFlat, Side.SELL), (LongThenFlat, Side.BUY)])
+def test_a_market_exit_working_on_the_other_side_is_not_netted_from_the_bots_flat(
+        tmp_path: Path, bot: type, exit_side: Side) -> None:
+    from tradefleet.orchestrator.exits import ExitOrder
+
+    h = Harness(tmp_path, _frames(), [spec("t", bot, ("XYZ",))], config=PAPER)
+    h.run(5)
+    held = Decimal(repr(h.position("t", "XYZ")))
+    h.engine.paper.matches_bars = False
+    h.step(fire=False)
+    bar = h.market.last_bar("XYZ")
+    h.engine.submit_exit(ExitOrder("t", "XYZ", exit_side, Decimal(5), "target 1R", bar.close, bar.ts_event - 1), bar)
+    h.engine.on_fire("t", bar.ts_event)  # the bot goes flat: it closes the whole position
+    flat = h.store.orders()[-1]
+    assert flat.quantity == abs(held) and flat.side is not exit_side
     h.close()
 
 
