@@ -142,3 +142,17 @@ def test_a_flip_gets_back_the_budget_its_closing_leg_used() -> None:
     dec, qty = rig.go("a", "X", S, fill=False)
     # 50,000 - 50,000 used + the 40,000 the close frees: a 400 short after closing the 400 long
     assert (dec.reason, qty) == ("capital_budget", Decimal(-800))
+
+
+def test_an_entry_sized_to_exactly_one_unit_is_sent() -> None:
+    dec, qty = Rig(_cfg()).go("a", "X", L, fleet_weight=0.01)  # 100 of the 10,000 budget at 100: one share
+    assert (dec.verdict.value, dec.reason, qty) == ("resize", "scaled", Decimal(1))
+
+
+def test_a_bot_whose_record_shows_no_edge_is_refused_as_no_edge() -> None:
+    rig = Rig(_cfg(kelly={"prior_trades": 1, "cap": 0.2, "fraction": 1.0}))
+    for _ in range(40):  # a record of losses only: Kelly's fraction is zero
+        rig.gate.kelly.record("a", "X", -100.0)
+    dec, qty = rig.go("a", "X", L)
+    assert (dec.verdict.value, dec.reason, qty) == ("reject", "no_edge", 0)
+    assert dec.data["factors"]["kelly"] == 0.0 and dec.data["cut"] == "kelly"
