@@ -68,3 +68,20 @@ def test_var_measures_an_order_of_less_than_one_currency_unit_too() -> None:
     rig = Rig(_cfg(var=nothing, min_notional=0.0), cheap, cash=10.0)  # a budget of 1.00
     dec, qty = rig.go("a", "A", Direction.LONG, fill=False, fleet_weight=0.5)  # 0.50 of A
     assert (dec.reason, qty) == ("var_limit", 0)
+
+
+def test_after_a_price_move_within_the_rebuild_period_the_next_entry_sees_the_book_at_its_new_marks() -> None:
+    """The probe kept in step with approvals is rebuilt once the book is re-marked: an entry a minute later, after a
+    move of the pending name, is sized exactly as by a gate whose probe is built afresh."""
+    sizes = []
+    for fresh in (False, True):
+        rig = Rig(_cfg(var=VAR), _closes())
+        rig.go("a", "A", Direction.LONG, fill=False, fleet_weight=0.2)
+        rig.clock.advance(60)  # within rebuild_seconds: the same snapshot, re-marked
+        rig.market.now_ns = rig.clock.now_ns()
+        rig.market.closes_by["A"][-1] *= 1.5  # generated: the pending name jumps
+        if fresh:
+            rig.gate.snap.probe = None  # type: ignore[union-attr]
+        dec, qty = rig.go("b", "B", Direction.LONG, fill=False)
+        sizes.append((dec.reason, qty, dec.data["var"]["after"]["historical_var95"]))
+    assert sizes[0] == sizes[1] and sizes[0][0] == "var_limit"
