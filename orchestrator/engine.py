@@ -81,7 +81,8 @@ class Engine:
         #: client order ids of exercises, assignments, expiries and deliveries booked here
         self.settlements: set[str] = set()
         #: (bot, instrument) -> market exits the engine sent past the gate (force exits, scaled exits
-        #: on venues without resting exits), netted from the bot's own flat until they end
+        #: on venues without resting exits), netted from the bot's own orders on their side while they
+        #: work (in memory: a restart does not restore them)
         self.market_exits: dict[tuple[str, str], list[str]] = {}
         self.control = ControlState()
         self._controls_seen: dict[str, Any] | None = None  # the control rows at the last reload
