@@ -426,7 +426,7 @@ class PortfolioRiskGate:
         # one intensity within the budget: the strongest cut wins; the factors never compound
         cut, intensity = min(factors.items(), key=lambda kv: kv[1])
         desired = per_entry * intensity
-        caps = self._caps(signal, book, fleet, want, close, unit)
+        caps = self._caps(signal, book, fleet, want, close, price, unit)
         if self.budgets.known:  # the bot's open positions use its budget up
             caps.append(Headroom("capital_budget", budget - book.gross_bot.get(signal.bot, 0.0) + abs(float(close) * unit)))
         binding, notional = "sized", desired
@@ -500,16 +500,17 @@ class PortfolioRiskGate:
         return hit
 
     def _caps(self, signal: Signal, book: ExposureBook, fleet: str, want: int, close: Decimal,
-              unit: float) -> list[Headroom]:
+              price: float, unit: float) -> list[Headroom]:
         """Return every notional cap on this entry (each can only shrink it); ``unit`` is one
-        unit's notional (price x contract multiplier)."""
+        unit's notional (``price`` x contract multiplier)."""
         equity = book.equity
         closing = float(close) * unit  # signed value of a flip's closing leg
         caps = [Headroom(c.reason, c.notional + abs(closing)) if c.reason.startswith("gross") else c
                 for c in notional_headroom(self._scoped(signal.bot, fleet), book, signal.bot, fleet, 0.0)]
         if signal.stop is not None and (signal.entry - signal.stop) * want > 0:
-            per_unit = abs(signal.entry - signal.stop) * self.mult(signal.instrument)  # lost per unit at the stop
-            caps.append(Headroom("risk_per_trade", self.config.risk_per_trade_pct * equity / per_unit * unit))
+            # the notional whose loss at the stop is the allowed risk (the same per share as per contract)
+            caps.append(Headroom("risk_per_trade", self.config.risk_per_trade_pct * equity
+                                 / abs(signal.entry - signal.stop) * price))
         others = [s for s in self.model.cluster(signal.instrument) if s != signal.instrument]
         used = book.cluster_gross(others) + abs(book.net_symbol.get(signal.instrument, 0.0) + closing)
         caps.append(Headroom("correlation_cluster", self.config.correlation.cluster_cap_pct * equity - used))
