@@ -18,6 +18,8 @@ import numpy as np
 from tradefleet.orchestrator.errors import DataError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from tradefleet.orchestrator.clock import Clock
@@ -100,7 +102,7 @@ class ReplayFallbackData:
                 self._bundled[symbol] = (f, f.index.as_unit("ns").asi8)
         return self._bundled[symbol]
 
-    def symbols(self) -> list[str]:
+    def symbols(self) -> Sequence[str]:
         return self.primary.symbols()
 
 

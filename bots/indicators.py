@@ -4,7 +4,8 @@ Every function takes 1-D ``float64`` numpy arrays (one value per bar, oldest fir
 returns arrays of the same length. Values that are not yet defined (warm-up) are NaN.
 Every indicator is *causal*: element ``t`` depends only on elements ``<= t``, so
 computing on a prefix of a series gives the same values as computing on the whole series
-and cutting. Recursive smoothers (EMA, Wilder) run through ``scipy.signal.lfilter`` and are
+and cutting. Recursive smoothers (EMA, Wilder) run through a numba one-pole filter that
+rounds as ``scipy.signal.lfilter`` does (:mod:`tradefleet.bots.recursion`) and are
 seeded with the simple mean of their first ``n`` values (the TA-Lib convention).
 """
 
@@ -105,7 +106,7 @@ def smooth(x: Array, alpha: float, seed_n: int) -> Array:
     Starts at the first finite value of ``x``: the seed is the mean of the first
     ``seed_n`` values, placed at the ``seed_n``-th of them; earlier outputs are NaN.
     """
-    from scipy.signal import lfilter
+    from tradefleet.bots.recursion import one_pole
 
     x = as_float(x)
     out = np.full(len(x), np.nan)
@@ -118,7 +119,7 @@ def smooth(x: Array, alpha: float, seed_n: int) -> Array:
     rest = x[seed_at + 1:]
     if rest.size:
         decay = 1.0 - alpha
-        out[seed_at + 1:], _ = lfilter([alpha], [1.0, -decay], rest, zi=[decay * seed])
+        out[seed_at + 1:] = one_pole(rest, alpha, -decay, decay * seed)
     return out
 
 
@@ -287,7 +288,7 @@ def ichimoku(high: Array, low: Array, tenkan: int = 9, kijun: int = 26,
 def heikin_ashi(open_: Array, high: Array, low: Array, close: Array) -> tuple[Array, Array]:
     """Return Heikin-Ashi (open, close): ``ha_close = (o+h+l+c)/4`` and
     ``ha_open[t] = (ha_open[t-1] + ha_close[t-1]) / 2`` seeded with ``(o[0]+c[0])/2``."""
-    from scipy.signal import lfilter
+    from tradefleet.bots.recursion import one_pole
 
     o, c = as_float(open_), as_float(close)
     ha_close = (o + as_float(high) + as_float(low) + c) / 4.0
@@ -295,7 +296,7 @@ def heikin_ashi(open_: Array, high: Array, low: Array, close: Array) -> tuple[Ar
     if len(o):
         ha_open[0] = (o[0] + c[0]) / 2.0
         if len(o) > 1:
-            ha_open[1:], _ = lfilter([0.5], [1.0, -0.5], ha_close[:-1], zi=[0.5 * ha_open[0]])
+            ha_open[1:] = one_pole(ha_close[:-1], 0.5, -0.5, 0.5 * ha_open[0])
     return ha_open, ha_close
 
 

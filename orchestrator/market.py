@@ -76,12 +76,14 @@ class MarketState:
         self._depth: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per-row displayed sizes at the touch
         self._live_depth: dict[str, tuple[float, float]] = {}
         self._tapes: dict[str, _Tape] = {}  # public trade prints
+        self._sorted: tuple[str, ...] | None = None  # symbols() until a new symbol arrives
 
     # -- loading and advancing --------------------------------------------------------
     def load(self, symbol: str, frame: pd.DataFrame, quoted: bool = False) -> None:
         """Preload ``symbol``'s history (replay); nothing is visible until advanced.
         ``quoted``: each bar's low and high are the recorded bid and ask."""
         self._series[symbol] = _Series(frame)
+        self._sorted = None
         if quoted:
             self._quoted.add(symbol)
             if "bid_size" in frame.columns and "ask_size" in frame.columns:
@@ -165,6 +167,7 @@ class MarketState:
         s = self._series.get(bar.symbol)
         if s is None:
             s = self._series[bar.symbol] = _Series(None)
+            self._sorted = None
         elif s.frame is not None:
             raise DataError(f"{bar.symbol}: history is preloaded for replay; live bars cannot be appended")
         if s.cursor >= 0 and bar.ts_event <= int(s.ts[s.cursor]):
@@ -252,5 +255,9 @@ class MarketState:
         return s.ts[start:end], {"open": s.o[start:end], "high": s.h[start:end], "low": s.l[start:end],
                                  "close": s.c[start:end], "volume": s.v[start:end]}
 
-    def symbols(self) -> list[str]:
-        return sorted(self._series)
+    def symbols(self) -> tuple[str, ...]:
+        """Every symbol with data, sorted: one tuple kept until a new symbol arrives (the
+        risk gate asks per tick, and option quotes add thousands of series)."""
+        if self._sorted is None:
+            self._sorted = tuple(sorted(self._series))
+        return self._sorted

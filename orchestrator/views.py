@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Protocol
 from tradefleet.orchestrator.domain import Bar, Position
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
 __all__ = ["MarketData", "MarketView", "PortfolioView"]
@@ -52,4 +54,4 @@ class MarketData(Protocol):
         """Return the last ``bars`` bars of ``symbol`` closed at or before now."""
         ...
 
-    def symbols(self) -> list[str]: ...
+    def symbols(self) -> Sequence[str]: ...

@@ -57,7 +57,7 @@ lets an engine report them directly instead.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -103,7 +103,7 @@ class PortfolioRiskGate:
     def __init__(self, config: PortfolioRiskConfig, clock: Clock, *, timezone: str = "America/New_York",
                  control: ControlStore | None = None, state: RiskStateStore | None = None,
                  bus: Any = None, instruments: dict[str, Instrument] | None = None, live: bool = False,
-                 universe: Callable[[], list[str]] | None = None,
+                 universe: Callable[[], Sequence[str]] | None = None,
                  fleet_of: dict[str, str] | None = None,
                  greeks_provider: Callable[[list[Any]], Any] | None = None,
                  poll_seconds: float = 1.0, daily_scope: str = "fleet") -> None:

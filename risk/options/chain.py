@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -166,6 +167,18 @@ class OptionChain:
     def find(self, contract: OptionContract) -> OptionQuote | None:
         """Return the quote of ``contract`` if the chain has it."""
         return self._index.get((contract.kind, contract.strike, contract.expiry))
+
+    def by_symbol(self, symbol: str) -> OptionQuote | None:
+        """Return the quote whose contract's OCC symbol is ``symbol`` (the first in chain
+        order if two strikes round to one symbol), or None."""
+        return self._by_symbol.get(symbol)
+
+    @cached_property
+    def _by_symbol(self) -> dict[str, OptionQuote]:
+        out: dict[str, OptionQuote] = {}
+        for q in self.quotes:
+            out.setdefault(q.contract.symbol, q)
+        return out
 
     def nearest_expiry(self, years: float) -> date:
         """Return the listed expiry closest to ``years`` from ``asof_ns``."""

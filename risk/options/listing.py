@@ -128,6 +128,7 @@ class OptionListing:
     settlements: list[Settlement] = field(default_factory=list)
     _vols: dict[str, _Vol] = field(default_factory=dict)
     _chains: dict[str, tuple[int, OptionChain]] = field(default_factory=dict)
+    _listed: dict[tuple[str, date, str, float], str] = field(default_factory=dict)  # contract -> listed symbol
     _fetched: dict[str, tuple[int, OptionChain]] = field(default_factory=dict)
 
     _failed: dict[str, int] = field(default_factory=dict)
@@ -201,11 +202,16 @@ class OptionListing:
             if bar is None or vol is None:
                 return None
             chain = model_chain(underlying, bar.ts_event, bar.close, vol, self.model(underlying))
+        listed = self._listed
         for q in chain:
             c = q.contract
-            spec = self._spec(underlying, c.expiry, c.kind, c.strike)
-            self.list(spec)
-            market.put_quote(spec.symbol, now, float(q.bid or 0.0), float(q.ask or 0.0))  # type: ignore[attr-defined]
+            key = (underlying, c.expiry, c.kind, c.strike)
+            sym = listed.get(key)
+            if sym is None:  # first sight of the contract: list it (instruments are never delisted)
+                spec = self._spec(*key)
+                self.list(spec)
+                sym = listed[key] = spec.symbol
+            market.put_quote(sym, now, float(q.bid or 0.0), float(q.ask or 0.0))  # type: ignore[attr-defined]
         self._chains[underlying] = (now, chain)
         return chain
 

@@ -72,6 +72,14 @@ def recent_reference(kept, instrument_now: int, window_ns: int, exclude_bot):
     return [latest[b] for b in sorted(latest)]
 
 
+def spearman_reference(a: np.ndarray, b: np.ndarray) -> float:
+    """The rank correlation as it was: ``np.corrcoef`` of the two rank vectors."""
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    if np.std(ra) == 0 or np.std(rb) == 0:
+        return 0.0
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
 class ICReference:
     """ICTracker as it was: every resolve scans every pending vote, every IC is recomputed."""
 
@@ -103,7 +111,7 @@ class ICReference:
         if not pairs or len(pairs) < max(10, self.window // 2):
             return None
         arr = np.asarray(pairs)
-        return _spearman(arr[:, 0], arr[:, 1])
+        return spearman_reference(arr[:, 0], arr[:, 1])
 
     def multipliers(self, sources):
         out = {}
@@ -193,6 +201,18 @@ def test_ic_tracker_equals_the_per_call_reference():
         assert new._pending["EUR/USD"] == ref._pending["EUR/USD"]
         capped += len(ref._pending["EUR/USD"]) == 40
     assert all(new.ic(s) is not None for s in sources) and capped > 5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(2, 300), st.integers(0, 2**32 - 1), st.sampled_from(["free", "ties", "same", "reversed", "related"]))
+def test_rank_correlation_equals_corrcoef_of_the_ranks_to_the_last_bit(n, seed, shape):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    b = {"free": rng.normal(size=n), "ties": np.round(rng.normal(size=n), 1), "same": a.copy(), "reversed": -a,
+         "related": a * rng.uniform(-2, 2) + rng.normal(size=n)}[shape]
+    if shape == "ties":
+        a = np.round(a, 1)
+    assert _spearman(a, b) == spearman_reference(a, b)
 
 
 def test_macro_votes_equal_a_fresh_source_every_day():

@@ -177,3 +177,52 @@ def test_indicator_is_causal(bars: pd.DataFrame, name: str) -> None:
     for k in (5, 37, 120, 399):
         part = np.atleast_2d(calls[name](k))
         np.testing.assert_allclose(part, full[:, :k], rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("b0,a1", [(2.0 / 15.0, -(1.0 - 2.0 / 15.0)), (1.0 / 14.0, -(1.0 - 1.0 / 14.0)), (0.5, -0.5)])
+def test_one_pole_filter_equals_scipy_lfilter_to_the_last_bit(b0: float, a1: float) -> None:
+    from scipy.signal import lfilter
+
+    from tradefleet.bots.recursion import one_pole
+
+    rng = np.random.default_rng(7)
+    # generated series: a long random walk, tiny and huge magnitudes, signs, NaN and infinities
+    walk = 100.0 + np.cumsum(rng.normal(size=20_000))
+    odd = np.array([1e-300, -1e-300, 1e300, -3.5, 0.0, -0.0, np.nan, 2.0, np.inf, 1.0, -np.inf, 4.0])
+    for x in (walk, rng.normal(size=257) * 1e-9, odd, odd[:6], np.empty(0)):
+        for z0 in (0.0, -1.25, 1e10):
+            want, _ = lfilter([b0], [1.0, a1], x, zi=[z0])
+            got = one_pole(x, b0, a1, z0)
+            np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))  # bit patterns
+
+
+def test_smoothers_equal_the_lfilter_versions_on_every_bundled_close() -> None:
+    from scipy.signal import lfilter
+
+    from tradefleet.scrapers.bundled import DATASETS, load_dataset
+
+    def smooth_reference(x: np.ndarray, alpha: float, seed_n: int) -> np.ndarray:  # the lfilter version
+        out = np.full(len(x), np.nan)
+        start = ta.first_valid(x)
+        seed_at = start + seed_n - 1
+        if seed_at >= len(x):
+            return out
+        seed = x[start:seed_at + 1].mean()
+        out[seed_at] = seed
+        if seed_at + 1 < len(x):
+            out[seed_at + 1:], _ = lfilter([alpha], [1.0, -(1.0 - alpha)], x[seed_at + 1:], zi=[(1.0 - alpha) * seed])
+        return out
+
+    for name in DATASETS:
+        f = load_dataset(name)
+        close = ta.as_float(f["close"])
+        for n in (2, 14, 26):
+            np.testing.assert_array_equal(ta.ema(close, n), smooth_reference(close, 2.0 / (n + 1.0), n))
+            np.testing.assert_array_equal(ta.wilder(close, n), smooth_reference(close, 1.0 / n, n))
+        o, h, lo, c = (ta.as_float(f[k]) for k in ("open", "high", "low", "close"))
+        ha_open, _ = ta.heikin_ashi(o, h, lo, c)
+        ha_close = (o + h + lo + c) / 4.0
+        ref = np.empty(len(o))
+        ref[0] = (o[0] + c[0]) / 2.0
+        ref[1:], _ = lfilter([0.5], [1.0, -0.5], ha_close[:-1], zi=[0.5 * ref[0]])
+        np.testing.assert_array_equal(ha_open, ref)

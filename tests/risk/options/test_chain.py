@@ -62,6 +62,18 @@ def test_chain_orders_indexes_and_selects() -> None:
     assert ch.nearest_expiry(0.1) == EXP2 and ch.nearest_expiry(0.01) == EXP1
 
 
+def test_by_symbol_finds_a_quote_by_its_occ_symbol_first_in_chain_order() -> None:
+    chain = _chain()
+    for q in chain:
+        assert chain.by_symbol(q.contract.symbol) is q
+    assert chain.by_symbol("SPY240119C00465000") is None
+    # two strikes that round to one symbol (tenths of a cent apart): the first in chain order
+    near = [OptionQuote(OptionContract("SPY", "call", k, EXP1), 1.0, 1.1) for k in (470.0004, 470.0001)]
+    twin = OptionChain("SPY", ASOF, tuple(near))
+    assert twin.by_symbol("SPY240119C00470000") is twin.quotes[0]
+    assert twin.quotes[0].contract.strike == 470.0001
+
+
 def test_chain_rejects_duplicates_and_foreign_quotes() -> None:
     c = OptionContract("SPY", "call", 450.0, EXP1)
     with pytest.raises(ChainDataError, match="quoted twice"):
