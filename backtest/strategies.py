@@ -72,6 +72,51 @@ def cross_state_nb(fast, slow):  # type: ignore[no-untyped-def]
     return out
 
 
+@njit(cache=True, nogil=True)
+def sma_cross_nb(x, nf, ns):  # type: ignore[no-untyped-def]
+    """``cross_state_nb(rolling_mean_nb(x, nf), rolling_mean_nb(x, ns))`` in one pass.
+
+    The same two running sums, step by step (add, subtract, re-sum every 1024 bars) and
+    the same division, so every mean and every comparison has the same bits as the two-pass
+    form; only the two n-sized mean arrays are never written.
+    """
+    m = x.shape[0]
+    out = np.zeros(m)
+    sf = 0.0
+    ss = 0.0
+    pf = np.nan     # the means of the previous bar (NaN before the window fills)
+    ps = np.nan
+    state = 0.0
+    for i in range(m):
+        if i >= nf and (i & 1023) == 0:
+            sf = 0.0
+            for j in range(i - nf + 1, i + 1):
+                sf += x[j]
+        else:
+            sf += x[i]
+            if i >= nf:
+                sf -= x[i - nf]
+        if i >= ns and (i & 1023) == 0:
+            ss = 0.0
+            for j in range(i - ns + 1, i + 1):
+                ss += x[j]
+        else:
+            ss += x[i]
+            if i >= ns:
+                ss -= x[i - ns]
+        f = sf / nf if i >= nf - 1 else np.nan
+        s = ss / ns if i >= ns - 1 else np.nan
+        if i > 0:
+            if pf < ps and f > s:
+                state = 1.0
+            elif pf > ps and f < s:
+                state = -1.0
+            out[i] = state
+        pf = f
+        ps = s
+    return out
+
+
 def cross_state(fast: np.ndarray, slow: np.ndarray) -> np.ndarray:
     """Return +1 after an up-cross, -1 after a down-cross, 0 before the first cross."""
     return cross_state_nb(np.ascontiguousarray(fast, dtype=np.float64), np.ascontiguousarray(slow, dtype=np.float64))
@@ -91,9 +136,8 @@ class SmaCrossBot(Bot):
         import pandas as pd
 
         close = np.ascontiguousarray(frame["close"].to_numpy(dtype=np.float64))
-        fast = rolling_mean_nb(close, self.params.fast)  # type: ignore[attr-defined]
-        slow = rolling_mean_nb(close, self.params.slow)  # type: ignore[attr-defined]
-        return pd.DataFrame({"signal": cross_state_nb(fast, slow)}, index=frame.index, copy=False)
+        signal = sma_cross_nb(close, self.params.fast, self.params.slow)  # type: ignore[attr-defined]
+        return pd.DataFrame({"signal": signal}, index=frame.index, copy=False)
 
 
 def sma_cross_spec(fast: int = 10, slow: int = 20, symbol: str = "GOOG", name: str = "sma-cross") -> BotSpec:
