@@ -3,10 +3,17 @@ cross state) bit for bit, and the sweep's shared-window path equals per-combinat
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 import pytest
 
+from tradefleet.backtest import sweep_shared
+from tradefleet.backtest.engine import SimSettings, run_backtest
 from tradefleet.backtest.strategies import cross_state_nb, rolling_mean_nb, sma_cross_nb
+from tradefleet.backtest.sweep import evaluate, grid
+from tradefleet.orchestrator.bot import BotSpec
 from tradefleet.scrapers.bundled import DATASETS, load_dataset
 
 
@@ -55,3 +62,55 @@ def test_touching_means_are_not_a_cross() -> None:
     x = np.array([10.0] * 6 + [11.0, 12.0, 13.0])
     assert np.array_equal(sma_cross_nb(x, 2, 4), np.zeros(9))
     assert np.array_equal(sma_cross_nb(x, 2, 4), _two_pass(x, 2, 4))
+
+
+SETTINGS = [SimSettings(), SimSettings(fee=0.0005, slippage=0.0002, sl_pct=0.02, tp_pct=0.04, tsl_pct=0.03),
+            SimSettings(allow_short=False, fill="close", delay=1)]
+
+
+def _plain(spec: BotSpec, frame: pd.DataFrame, combos: list[dict[str, Any]], s: SimSettings,
+           start: int) -> list[tuple[dict[str, float] | None, str]]:
+    out: list[tuple[dict[str, float] | None, str]] = []
+    for c in combos:
+        try:
+            out.append((run_backtest(spec, frame, s, c, start=start).metrics, ""))
+        except Exception as exc:  # noqa: BLE001
+            out.append((None, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def _same(a: dict[str, float] | None, b: dict[str, float] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.keys() == b.keys() and all(np.float64(a[k]).tobytes() == np.float64(b[k]).tobytes() for k in a)
+
+
+@pytest.mark.parametrize("cache_windows", [100, 3, 0])
+def test_shared_window_sweep_equals_one_backtest_per_combination(
+        goog: pd.DataFrame, sma_spec: BotSpec, monkeypatch: pytest.MonkeyPatch, cache_windows: int) -> None:
+    # all means kept, a few (the rest fall back to the one-pass signal), none
+    monkeypatch.setattr(sweep_shared, "CACHE_BYTES", cache_windows * len(goog) * 8)
+    combos = grid({"slow": [30, 5, 20, 50], "fast": [10, 2, 20, 5]}) + [{"fast": 7}, {}, {"slow": 9.0, "fast": 3}]
+    for s in SETTINGS:
+        for start in (0, 60):
+            rows = evaluate(sma_spec, goog, combos, s, start=start)
+            plain = _plain(sma_spec, goog, combos, s, start)
+            assert [r.params for r in rows] == combos
+            assert all(_same(r.metrics, m) and r.error == e for r, (m, e) in zip(rows, plain, strict=True))
+    assert sum(r.metrics is None for r in rows) == 4  # fast >= slow: rejected with the bot's message
+    rows = evaluate(sma_spec, goog.iloc[:1], combos[:2], SETTINGS[0])  # too few bars: the plain error
+    assert [(r.metrics, r.error) for r in rows] == _plain(sma_spec, goog.iloc[:1], combos[:2], SETTINGS[0], 0)
+
+
+def test_shared_window_sweep_computes_each_window_once(goog: pd.DataFrame, sma_spec: BotSpec,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+
+    def counted(x: np.ndarray, n: int) -> np.ndarray:
+        seen.append(n)
+        return rolling_mean_nb(x, n)
+
+    monkeypatch.setattr(sweep_shared, "rolling_mean_nb", counted)
+    rows = evaluate(sma_spec, goog, grid({"fast": [5, 10, 15], "slow": [20, 30, 40, 60]}), SETTINGS[0])
+    assert all(r.metrics is not None for r in rows)
+    assert sorted(seen) == [5, 10, 15, 20, 30, 40, 60]
