@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ("orchestrator", "bots", "ai", "ml_models", "risk", "backtest", "scrapers", "dashboard", "app")
 
 
 def _pct(values: list[int]) -> dict[str, float]:
@@ -101,19 +99,10 @@ def measure(start: str, end: str) -> dict[str, Any]:
 
 def _baseline(ref: str, start: str, end: str) -> dict[str, Any]:
     """The same measurement on the code of git ``ref``, in a scratch checkout and a subprocess."""
+    from bench.scratch import scratch_env  # the parent only: the child may run an older tree's bench
+
     with tempfile.TemporaryDirectory(prefix="gate-path-baseline-") as tmp:
-        tree = Path(tmp) / "tree"
-        tree.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-        ns = Path(tmp) / "ns" / "tradefleet"
-        ns.mkdir(parents=True)
-        (ns / "__init__.py").write_text("")
-        for folder in FOLDERS:
-            if (tree / folder).is_dir():
-                (ns / folder).symlink_to(tree / folder)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ns.parent), str(tree)]),
-                   NUMBA_CACHE_DIR=str(Path(tmp) / "numba"))
+        env = scratch_env(ref, Path(tmp))
         # this file runs from the scratch tree's bench folder if it has one, else from here
         script = Path(__file__).resolve()
         proc = subprocess.run([sys.executable, str(script), "--from", start, "--to", end, "--json", "--_inner"],

@@ -14,7 +14,9 @@ kernel-only run and the full default pipeline alternate, each in a fresh process
 fresh store, in one folder whose regime models a first (uncounted) run fitted (the
 "warm" case). It prints the median events/s of each, their ratio, each run's peak RSS
 and the load average before and after. ``--window FROM:TO`` cuts the run (default: the
-whole default run).
+whole default run). ``--baseline REF`` runs the same replays of git ref ``REF`` (a scratch
+checkout, its own folder of regime models) interleaved with this tree's: before and after in
+one sitting. ``--bot NAME`` adds that bot alone over its whole history (target < 0.5 s loop).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def cli_seconds(args: list[str], repeat: int) -> dict[str, float]:
@@ -64,7 +67,7 @@ from sqlalchemy.engine import Engine
 import tradefleet.risk.report as report
 from tradefleet.app.config import AppConfig
 from tradefleet.app.replay import run_replay
-stages, store, start, end = json.loads(sys.argv[1])
+stages, store, start, end, bots = json.loads(sys.argv[1])
 counts = {"risk_state_statements": 0, "risk_state_rows": 0, "risk_reports_built": 0}
 
 @event.listens_for(Engine, "before_cursor_execute")
@@ -83,7 +86,7 @@ report.build_report = _counted
 config = AppConfig() if stages is None else AppConfig.model_validate({"pipeline": {"stages": stages}})
 import time
 cpu0 = time.process_time()
-s = run_replay(config, store_url=store, start=start, end=end)
+s = run_replay(config, bots=bots, store_url=store, start=start, end=end)
 cpu = time.process_time() - cpu0
 print(json.dumps({"events": s.bar_events, "events_per_s": s.events_per_second, "loop_s": s.wall_seconds,
                   "run_cpu_s": cpu, "events_per_cpu_s": s.bar_events / cpu,
@@ -92,44 +95,98 @@ print(json.dumps({"events": s.bar_events, "events_per_s": s.events_per_second, "
 """
 
 
-def _replay_child(cwd: str, stages: list[str] | None, start: str | None, end: str | None) -> dict[str, float]:
-    """One replay in a fresh process and store in ``cwd``; its figures and peak RSS."""
+def _replay_child(cwd: str, stages: list[str] | None, start: str | None, end: str | None,
+                  env: dict[str, str] | None = None, bots: list[str] | None = None) -> dict[str, float]:
+    """One replay in a fresh process and store in ``cwd``; its figures and peak RSS. ``env``
+    (from :func:`bench.scratch.scratch_env`) runs another commit's code."""
     store = f"sqlite:///{Path(cwd) / f'bench-{time.monotonic_ns()}.db'}"
-    out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps([stages, store, start, end])], cwd=cwd,
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps([stages, store, start, end, bots])], cwd=cwd,
+                         check=True, capture_output=True, text=True, env=env).stdout
     Path(store.removeprefix("sqlite:///")).unlink(missing_ok=True)
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def pipeline_side_by_side(repeat: int, start: str | None, end: str | None) -> dict[str, object]:
-    """Kernel-only and full-pipeline replays, interleaved, warm regime models."""
-    load_before = os.getloadavg()
-    runs: dict[str, list[dict[str, float]]] = {"kernel": [], "full": []}
-    with tempfile.TemporaryDirectory(prefix="tradefleet-bench-") as cwd:
-        warm = _replay_child(cwd, None, start, end)  # fits and stores the regime models: not counted
+def _summary(rs: list[dict[str, float]]) -> dict[str, object]:
+    rates = [r["events_per_s"] for r in rs]
+    return {"events": rs[0]["events"], "median_events_per_s": round(statistics.median(rates)),
+            "all_events_per_s": [round(r) for r in rates],
+            "median_loop_s": round(statistics.median(r["loop_s"] for r in rs), 3),
+            "median_events_per_cpu_s": round(statistics.median(r["events_per_cpu_s"] for r in rs)),
+            "median_run_cpu_s": round(statistics.median(r["run_cpu_s"] for r in rs), 2),
+            "peak_rss_mb": round(max(r["peak_rss_mb"] for r in rs), 1),
+            **{k: rs[-1][k] for k in ("risk_state_statements", "risk_state_rows", "risk_reports_built")}}
+
+
+def _tree(repeat: int, start: str | None, end: str | None, cwd: str, env: dict[str, str] | None,
+          bot: str | None) -> tuple[dict[str, object], Any]:
+    """The runs of one code tree as a generator step per repeat (so two trees interleave)."""
+    out: dict[str, object] = {"first_full_run_fresh_folder": _replay_child(cwd, None, start, end, env)}
+    if bot:  # its regime models over its whole history, fitted once: not counted
+        _replay_child(cwd, None, None, None, env, [bot])
+    runs: dict[str, list[dict[str, float]]] = {"kernel": [], "full": [], "one_bot": []}
+
+    def steps() -> Any:
         for _ in range(repeat):
-            runs["kernel"].append(_replay_child(cwd, ["basic-risk"], start, end))
-            runs["full"].append(_replay_child(cwd, None, start, end))
+            runs["kernel"].append(_replay_child(cwd, ["basic-risk"], start, end, env))
+            runs["full"].append(_replay_child(cwd, None, start, end, env))
+            if bot:
+                runs["one_bot"].append(_replay_child(cwd, None, None, None, env, [bot]))
+            yield
+        for name, rs in runs.items():
+            if rs:
+                out[name] = _summary(rs)
+        k = out["kernel"]["median_events_per_s"]  # type: ignore[index]
+        f = out["full"]["median_events_per_s"]  # type: ignore[index]
+        out["full_over_kernel"] = round(f / k, 3) if k else None
+        kc = out["kernel"]["median_events_per_cpu_s"]  # type: ignore[index]
+        fc = out["full"]["median_events_per_cpu_s"]  # type: ignore[index]
+        out["full_over_kernel_cpu"] = round(fc / kc, 3) if kc else None
+
+    return out, steps()
+
+
+def pipeline_side_by_side(repeat: int, start: str | None, end: str | None, baseline: str | None = None,
+                          bot: str | None = None) -> dict[str, object]:
+    """Kernel-only and full-pipeline replays, interleaved, warm regime models; with
+    ``baseline``, the same runs of that git ref interleaved with these; with ``bot``, that
+    bot alone over its whole history too (full pipeline)."""
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="tradefleet-bench-") as cwd:
+        (Path(cwd) / "this").mkdir()
+        trees = {"this": _tree(repeat, start, end, str(Path(cwd) / "this"), None, bot)}
+        if baseline:
+            from bench.scratch import scratch_env
+
+            (Path(cwd) / "base").mkdir()
+            env = scratch_env(baseline, Path(cwd) / "scratch")
+            trees["baseline"] = _tree(repeat, start, end, str(Path(cwd) / "base"), env, bot)
+        for _ in range(repeat + 1):  # one step each, alternating; the last step summarises
+            for _out, steps in trees.values():
+                next(steps, None)
     out: dict[str, object] = {"window": f"{start or 'start'}..{end or 'end'}", "repeat": repeat,
-                              "first_full_run_fresh_folder": warm}
-    for name, rs in runs.items():
-        rates = [r["events_per_s"] for r in rs]
-        out[name] = {"events": rs[0]["events"], "median_events_per_s": round(statistics.median(rates)),
-                     "all_events_per_s": [round(r) for r in rates],
-                     "median_loop_s": round(statistics.median(r["loop_s"] for r in rs), 3),
-                     "median_events_per_cpu_s": round(statistics.median(r["events_per_cpu_s"] for r in rs)),
-                     "median_run_cpu_s": round(statistics.median(r["run_cpu_s"] for r in rs), 2),
-                     "peak_rss_mb": round(max(r["peak_rss_mb"] for r in rs), 1),
-                     **{k: rs[-1][k] for k in ("risk_state_statements", "risk_state_rows", "risk_reports_built")}}
-    k = out["kernel"]["median_events_per_s"]  # type: ignore[index]
-    f = out["full"]["median_events_per_s"]  # type: ignore[index]
-    out["full_over_kernel"] = round(f / k, 3) if k else None
-    kc = out["kernel"]["median_events_per_cpu_s"]  # type: ignore[index]
-    fc = out["full"]["median_events_per_cpu_s"]  # type: ignore[index]
-    out["full_over_kernel_cpu"] = round(fc / kc, 3) if kc else None
+                              "baseline_ref": baseline, **trees["this"][0]}
+    if baseline:
+        out["baseline"] = trees["baseline"][0]
     out["loadavg_before"] = [round(x, 2) for x in load_before]
     out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
+
+
+def _print_tree(r: dict[str, Any], bot: str | None) -> None:
+    for name in ("kernel", "full", "one_bot"):
+        if name not in r:
+            continue
+        x = r[name]
+        label = f"{bot} alone" if name == "one_bot" else name
+        print(f"  {label:18} {x['median_events_per_s']:>9,} events/s (median; all {x['all_events_per_s']})"
+              f"  loop {x['median_loop_s']} s  CPU {x['median_events_per_cpu_s']:,} events/CPU-s"
+              f" (whole run {x['median_run_cpu_s']} CPU-s)  peak RSS {x['peak_rss_mb']} MB"
+              f"  risk_state writes {x['risk_state_statements']} ({x['risk_state_rows']} rows),"
+              f" reports built {x['risk_reports_built']}")
+    print(f"  full / kernel = {r['full_over_kernel']} (wall), {r['full_over_kernel_cpu']} (CPU, whole run)")
+    w = r["first_full_run_fresh_folder"]
+    print(f"  first full run in a fresh folder (fits the regime models): {w['events_per_s']:,.0f} events/s,"
+          f" loop {w['loop_s']} s")
 
 
 def main() -> None:
@@ -139,26 +196,29 @@ def main() -> None:
     ap.add_argument("--pipeline", action="store_true",
                     help="only the replays: kernel-only and full pipeline side by side, peak RSS, load average")
     ap.add_argument("--window", default="", help="FROM:TO dates for --pipeline (default: the whole default run)")
+    ap.add_argument("--baseline", default=None,
+                    help="git ref to run the same --pipeline replays of, interleaved with this tree's (e.g. main)")
+    ap.add_argument("--bot", default=None, help="--pipeline: also replay this bot alone over its whole history")
     a = ap.parse_args()
     if a.pipeline:
         start, _, end = a.window.partition(":")
-        r = pipeline_side_by_side(a.repeat, start or None, end or None)
+        r = pipeline_side_by_side(a.repeat, start or None, end or None, a.baseline, a.bot)
         if a.json:
             print(json.dumps(r, indent=2))
             return
         print(f"window {r['window']}, {a.repeat} runs each, interleaved; load average before {r['loadavg_before']}"
               f" after {r['loadavg_after']}")
-        for name in ("kernel", "full"):
-            x = r[name]
-            print(f"  {name:7} {x['median_events_per_s']:>9,} events/s (median; all {x['all_events_per_s']})"  # type: ignore[index]
-                  f"  loop {x['median_loop_s']} s  CPU {x['median_events_per_cpu_s']:,} events/CPU-s"  # type: ignore[index]
-                  f" (whole run {x['median_run_cpu_s']} CPU-s)  peak RSS {x['peak_rss_mb']} MB"  # type: ignore[index]
-                  f"  risk_state writes {x['risk_state_statements']} ({x['risk_state_rows']} rows),"  # type: ignore[index]
-                  f" reports built {x['risk_reports_built']}")  # type: ignore[index]
-        print(f"  full / kernel = {r['full_over_kernel']} (wall), {r['full_over_kernel_cpu']} (CPU, whole run)")
-        w = r["first_full_run_fresh_folder"]
-        print(f"  first full run in a fresh folder (fits the regime models): {w['events_per_s']:,.0f} events/s,"  # type: ignore[index]
-              f" loop {w['loop_s']} s")  # type: ignore[index]
+        for label, tree in (("this tree", r), (f"baseline {a.baseline}", r.get("baseline"))):
+            if tree is None:
+                continue
+            print(label)
+            _print_tree(tree, a.bot)  # type: ignore[arg-type]
+        if a.baseline:
+            b = r["baseline"]
+            for name in ("kernel", "full", "one_bot"):
+                if name in r:
+                    new_s, old_s = r[name]["median_loop_s"], b[name]["median_loop_s"]  # type: ignore[index]
+                    print(f"  {name:8} loop this / baseline = {new_s / old_s:.3f}")
         return
     result = {
         "tradefleet --help": cli_seconds(["--help"], a.repeat),

@@ -61,6 +61,7 @@ class ModelRegistry:
         self.root = Path(root)
         self._clock = clock
         self._cache: dict[tuple[str, int, str], Model] = {}
+        self._pointers: dict[str, str] = {}  # asset -> its pointer file's path (asked per ensemble vote)
 
     @classmethod
     def from_config(cls, config: Any, clock: Clock | None = None) -> ModelRegistry:
@@ -198,8 +199,13 @@ class ModelRegistry:
         return [int(p.name[1:]) for p in folder.iterdir() if re.fullmatch(r"v\d{4,}", p.name)]
 
     def _pointer(self, asset: str) -> dict[str, Any]:
-        path = self.root / slug(asset) / POINTER
-        return json.loads(path.read_text()) if path.is_file() else {}
+        path = self._pointers.get(asset)
+        if path is None:
+            path = self._pointers[asset] = str(self.root / slug(asset) / POINTER)
+        if not os.path.isfile(path):  # read fresh each time: another process may promote
+            return {}
+        with open(path, encoding="utf-8") as fh:
+            return json.loads(fh.read())  # type: ignore[no-any-return]
 
     def _write_pointer(self, asset: str, data: dict[str, Any]) -> None:
         path = self.root / slug(asset) / POINTER

@@ -146,14 +146,23 @@ class ExecStore:
         """Store a change of the ensemble's source multipliers: source -> (multiplier, IC, samples)."""
         if not rows:
             return
+        new = [{"ts_ns": ts_ns, "source": s, "multiplier": m, "ic": ic, "samples": n} for s, (m, ic, n) in rows.items()]
+        pending = self.store.deferred("source_weights", _write_source_weights)
+        if pending is not None:  # inside a batch (the replay): one executemany per commit, in this order
+            pending[len(pending)] = new
+            return
         with self._conn("store ensemble source weights", write=True) as conn:
-            conn.execute(SOURCE_WEIGHTS.insert(), [{"ts_ns": ts_ns, "source": s, "multiplier": m, "ic": ic,
-                                                    "samples": n} for s, (m, ic, n) in rows.items()])
+            conn.execute(SOURCE_WEIGHTS.insert(), new)
 
     def source_weights(self) -> list[dict[str, Any]]:
+        self.store._flush_deferred()  # inside a batch: this thread's pending rows first
         with self._conn("read ensemble source weights", write=False) as conn:
             rows = conn.execute(select(SOURCE_WEIGHTS).order_by(SOURCE_WEIGHTS.c.id))
             return [dict(r) for r in rows.mappings().all()]
+
+
+def _write_source_weights(conn: Connection, pending: dict[int, list[dict[str, Any]]]) -> None:
+    conn.execute(SOURCE_WEIGHTS.insert(), [row for rows in pending.values() for row in rows])
 
 
 def _parent(r: Mapping[str, Any]) -> ParentRecord:

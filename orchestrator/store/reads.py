@@ -191,6 +191,7 @@ class StoreReads(StoreBase):
         q = select(GateDecisionRow.gate, GateDecisionRow.verdict, GateDecisionRow.reason,
                    GateDecisionRow.detail, GateDecisionRow.scale, GateDecisionRow.data).where(
             GateDecisionRow.signal_id == signal_id).order_by(GateDecisionRow.seq)
+        self._flush_deferred()  # inside a batch: this thread's pending decisions first
         with self._reading("read decisions") as conn:
             rows = conn.execute(q).all()
         return [Decision(r[0], Verdict(r[1]), r[2], r[3], r[4], dict(r[5] or {})) for r in rows]

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tradefleet.orchestrator.clock import Clock, LiveClock
@@ -189,14 +189,20 @@ class Store(StoreReads):
                "ts_init": signal.ts_init, "outcome": outcome,
                # the account scopes the id (two replay runs never share one): kept with the meta
                "meta": {**signal.meta, "account": signal.account} if signal.account else (signal.meta or {})}
+        rows = [{"signal_id": sid, "seq": i, "gate": d.gate, "verdict": d.verdict.value, "reason": d.reason,
+                 "detail": d.detail, "scale": float(d.scale), "data": d.data or {}} for i, d in enumerate(decisions)]
         with self._writing(f"record signal {sid}") as conn:
             if not self._insert_ignore(conn, _SIGNALS, ["signal_id"], row):
                 return False
-            self._insert_many(conn, _DECISIONS, [
-                {"signal_id": sid, "seq": i, "gate": d.gate, "verdict": d.verdict.value,
-                 "reason": d.reason, "detail": d.detail, "scale": float(d.scale),
-                 "data": d.data or {}} for i, d in enumerate(decisions)])
+            pending = self.deferred("gate decisions", self._write_decisions)
+            if pending is None:
+                self._insert_many(conn, _DECISIONS, rows)
+            else:  # inside a batch: every signal's decisions in one executemany per commit
+                pending[sid] = rows
         return True
+
+    def _write_decisions(self, conn: Connection, pending: dict[str, list[dict[str, Any]]]) -> None:
+        self._insert_many(conn, _DECISIONS, [r for rows in pending.values() for r in rows])
 
     def record_order_intent(self, order: Order, *, commit: bool = True) -> bool:
         """Store ``order`` with status INTENT before it is sent; True if newly stored.

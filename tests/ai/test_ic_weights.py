@@ -67,3 +67,31 @@ def test_every_change_that_matters_is_stored(tmp_path: Path) -> None:
     assert all(abs(b - a) >= 0.05 for a, b in zip(informed, informed[1:]))
     assert rows[-1]["samples"] > 0 and rows[0]["ic"] is not None
     store.close()
+
+
+def test_inside_a_batch_changes_wait_for_the_commit_in_order_and_a_rollback_drops_them(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/w.db")
+    es = ExecStore(store)
+    other = Store.open(f"sqlite:///{tmp_path}/w.db")  # another connection sees committed rows only
+    with store.batch():
+        es.save_source_weights(1, {"a": (1.2, 0.1, 30), "b": (0.8, -0.1, 30)})
+        es.save_source_weights(2, {"a": (1.3, 0.15, 31)})
+        es.save_source_weights(2, {"b": (0.75, -0.12, 31)})  # a second signal at the same bar
+        assert ExecStore(other).source_weights() == []  # nothing written before the commit
+        store.commit()
+        assert [(r["ts_ns"], r["source"], r["multiplier"]) for r in ExecStore(other).source_weights()] == \
+            [(1, "a", 1.2), (1, "b", 0.8), (2, "a", 1.3), (2, "b", 0.75)]
+        es.save_source_weights(3, {"b": (0.7, -0.2, 32)})
+        # this thread reads its own pending rows
+        assert [r["ts_ns"] for r in es.source_weights()] == [1, 1, 2, 2, 3]
+    try:
+        with store.batch():
+            es.save_source_weights(4, {"a": (1.4, 0.2, 33)})
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert [r["ts_ns"] for r in ExecStore(other).source_weights()] == [1, 1, 2, 2, 3]
+    es.save_source_weights(5, {"a": (1.5, 0.25, 34)})  # outside a batch: written at once
+    assert [r["ts_ns"] for r in ExecStore(other).source_weights()] == [1, 1, 2, 2, 3, 5]
+    other.close()
+    store.close()

@@ -328,6 +328,30 @@ def test_intent_committed_inside_batch_before_send(store: Store, store_url: str)
         assert other.order(replayed.client_order_id) is not None
 
 
+def test_decisions_written_in_a_batch_read_back_commit_once_and_roll_back(store: Store, store_url: str) -> None:
+    first, second, lost = _signal(1), _signal(2, bot="other"), _signal(3)
+    d1 = [Decision.passed("regime", data={"p": 0.5}), Decision.resized("ensemble", 0.5, "weak", "x")]
+    d2 = [Decision.rejected("risk", "cash", "none left")]
+    with Store.open(store_url) as other:
+        with store.batch():
+            assert store.record_signal(first, d1, "ordered")
+            assert store.record_signal(second, d2, rejected("risk", "cash"))
+            assert store.decisions(first.signal_id) == d1  # this thread reads its own writes
+            assert not store.record_signal(first, d2, rejected("risk", "cash"))  # duplicate: nothing added
+            assert other.decisions(first.signal_id) == []  # not committed yet
+            store.commit()
+            assert other.decisions(first.signal_id) == d1 and other.decisions(second.signal_id) == d2
+            assert store.record_signal(_signal(4), [Decision.passed("veto")], "ordered")
+        assert [d.gate for d in other.decisions(_signal(4).signal_id)] == ["veto"]
+        with pytest.raises(RuntimeError), store.batch():
+            store.record_signal(lost, d1, "ordered")
+            raise RuntimeError("boom")
+        assert store.decisions(lost.signal_id) == [] and other.decisions(first.signal_id) == d1
+        with store.batch():  # the rolled-back decisions are not written by a later commit
+            store.record_signal(_signal(5), [], "noop")
+        assert store.decisions(lost.signal_id) == []
+
+
 def test_nested_batch_joins_outer(store: Store) -> None:
     with pytest.raises(RuntimeError), store.batch():
         with store.batch():
