@@ -140,7 +140,7 @@ class IntentDispatcher:
 
         e = self.engine
         ledger, services = e.ledger, e.services
-        positions = {p.instrument: p.quantity for p in ledger.positions() if p.bot == bot and p.quantity}
+        positions = ledger.holdings(bot)
         marks = {}
         for sym in set(instruments) | set(positions):
             px = _mark(e, sym)

@@ -309,9 +309,9 @@ class Engine:
                 return []
             keep = set(members)
             wanted = {s: v for s, v in w.items() if s in keep}
-            for p in self.ledger.positions():  # left the universe: close it
-                if p.bot == runner.name and p.quantity and p.instrument not in keep:
-                    wanted[p.instrument] = 0.0
+            for instrument in self.ledger.holdings(runner.name):  # left the universe: close it
+                if instrument not in keep:
+                    wanted[instrument] = 0.0
             return [Target.weights(wanted, getattr(bot, "target_tolerance", 0.0))]
         from tradefleet.orchestrator.panel import Panel
 
@@ -454,11 +454,10 @@ class Engine:
     def _sample_capital(self, equity: float) -> None:
         last_close = getattr(self.services.market, "last_close", lambda _i: None)
         held = []
-        for p in self.ledger.positions():
-            if p.quantity:
-                mark = last_close(p.instrument)
-                price = float(p.avg_price) if mark is None else mark
-                held.append((p.bot, abs(float(p.quantity)) * price))
+        for bot, instrument, qty, avg, _realized in self.ledger.open_books():
+            mark = last_close(instrument)
+            price = float(avg) if mark is None else mark
+            held.append((bot, abs(float(qty)) * price))
         self.capital.sample(held, equity, self.fleet_of)
 
     def capital_report(self) -> dict[str, object]:

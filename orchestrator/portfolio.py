@@ -40,7 +40,7 @@ class Ledger:
         self._books: dict[tuple[str, str], _Book] = {}
         #: owner -> its books in the order they opened, and the change counter of each
         #: owner (first appearance order), so a reader of one owner's P&L never scans all
-        self._by_owner: dict[str, list[_Book]] = {}
+        self._by_owner: dict[str, dict[str, _Book]] = {}
         self._owner_seq: dict[str, int] = {}
         self._seq = 0
         self._open = 0
@@ -58,7 +58,7 @@ class Ledger:
         book = self._books.get(key)
         if book is None:
             book = self._books[key] = _Book()
-            self._by_owner.setdefault(owner, []).append(book)
+            self._by_owner.setdefault(owner, {})[fill.instrument] = book
         self._seq += 1
         self._owner_seq[owner] = self._seq
         signed = fill.signed_qty
@@ -149,8 +149,8 @@ class Ledger:
         for p in positions:
             b = self._books[(p.bot, p.instrument)] = _Book()
             b.qty, b.avg, b.realized = p.quantity, p.avg_price, p.realized_pnl
-        for (owner, _), b in self._books.items():
-            self._by_owner.setdefault(owner, []).append(b)
+        for (owner, instrument), b in self._books.items():
+            self._by_owner.setdefault(owner, {})[instrument] = b
             self._seq += 1
             self._owner_seq[owner] = self._seq
         self._open = sum(1 for b in self._books.values() if b.qty != 0)
@@ -177,6 +177,11 @@ class Ledger:
         :class:`Position` for every book ever opened (the risk gate reads this per tick)."""
         return [(o, i, b.qty, b.avg, b.realized) for (o, i), b in self._books.items() if b.qty]
 
+    def holdings(self, owner: str) -> dict[str, Decimal]:
+        """Instrument -> quantity of ``owner``'s open positions, in the order :meth:`positions`
+        lists them (read per fire of an intent bot: no scan of every owner's books)."""
+        return {i: b.qty for i, b in self._by_owner.get(owner, {}).items() if b.qty}
+
     def net_quantity(self, instrument: str) -> Decimal:
         """Net quantity over every owner of ``instrument``."""
         return sum((b.qty for (_, i), b in self._books.items() if i == instrument), ZERO)
@@ -195,7 +200,7 @@ class Ledger:
 
     def realized(self, owner: str | None = None) -> Decimal:
         if owner is not None:
-            return sum((b.realized for b in self._by_owner.get(owner, ())), ZERO)
+            return sum((b.realized for b in self._by_owner.get(owner, {}).values()), ZERO)
         return sum((b.realized for b in self._books.values()), ZERO)
 
     def owners_changed(self, since: int) -> tuple[list[str], int]:

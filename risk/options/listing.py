@@ -249,10 +249,10 @@ class OptionListing:
             return inst.option if inst is not None and inst.option is not None \
                 and inst.option.underlying == underlying else None
 
-        for p in e.ledger.positions():
-            spec = on_underlying(p.instrument) if p.quantity else None
+        for bot, sym, qty, _avg, _realized in e.ledger.open_books():
+            spec = on_underlying(sym)
             if spec is not None:
-                out.setdefault(p.instrument, (spec, []))[1].append((p.bot, p.quantity))
+                out.setdefault(sym, (spec, []))[1].append((bot, qty))
         if e.paper is not None and e.paper.has_resting_orders():
             for vo in e.paper.open_orders():
                 spec = on_underlying(vo.instrument)

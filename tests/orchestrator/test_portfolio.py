@@ -54,3 +54,25 @@ def test_buys_spend_their_accounts_buying_power_until_the_next_refresh() -> None
     led.apply_fill("b", fill(Side.SELL, "5", "10", "1", 2))  # proceeds count at the next refresh
     assert led.spendable("X") == D("3898") and led.spendable("Y") == D("300")
     assert led.buying_power == D("4198")
+
+
+def _holdings_by_scan(led: Ledger, owner: str) -> dict[str, Decimal]:  # what holdings() replaced
+    return {p.instrument: p.quantity for p in led.positions() if p.bot == owner and p.quantity}
+
+
+def test_holdings_are_one_owners_open_positions_in_positions_order_through_closes_and_a_restore() -> None:
+    led = Ledger(D("100000"), {}.get)
+    steps = [("a", Side.BUY, "5", "X"), ("b", Side.BUY, "1", "Y"), ("a", Side.SELL, "2", "Y"), ("a", Side.BUY, "3", "Z"),
+             ("a", Side.SELL, "5", "X"), ("b", Side.SELL, "4", "X"), ("a", Side.BUY, "1", "X")]  # X closes, reopens
+    for n, (owner, side, qty, inst) in enumerate(steps, 1):
+        led.apply_fill(owner, fill(side, qty, "10", n=n, inst=inst))
+        for o in ("a", "b", "nobody"):
+            assert led.holdings(o) == _holdings_by_scan(led, o)
+            assert list(led.holdings(o)) == list(_holdings_by_scan(led, o))
+    assert list(led.holdings("a").items()) == [("X", D("1")), ("Y", D("-2")), ("Z", D("3"))]
+    led.apply_fill("a", fill(Side.BUY, "2", "10", n=9, inst="Y"))  # Y flat: gone from holdings
+    assert list(led.holdings("a")) == ["X", "Z"]
+    restored = Ledger(D("0"), {}.get)
+    restored.restore(led.cash(), led.positions())
+    assert restored.holdings("a") == led.holdings("a") and restored.holdings("b") == {"X": D("-4"), "Y": D("1")}
+    assert restored.realized("a") == led.realized("a")
