@@ -133,11 +133,16 @@ def _finite(value: Any) -> Any:
     return value
 
 
+# what json.dumps(value, default=_json_default, separators=(",", ":"), allow_nan=False) builds
+# per call (the store encodes every decision's data): one encoder, the same output
+_ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> str:
     """The engine's JSON serialiser: compact, tolerant of numpy and Decimal values;
     NaN and infinities become null."""
     try:
-        return json.dumps(value, default=_json_default, separators=(",", ":"), allow_nan=False)
+        return _ENCODER.encode(value)
     except ValueError:
         cleaned = _finite(json.loads(json.dumps(value, default=_json_default)))
         return json.dumps(cleaned, separators=(",", ":"), allow_nan=False)

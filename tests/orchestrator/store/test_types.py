@@ -81,6 +81,9 @@ def test_json_encoder_handles_numpy_decimal_and_nan() -> None:
                                  "f": [None, {"g": None}], "h": [2]}
     with pytest.raises(TypeError, match="object"):
         dumps({"x": object()})
+    # compact, in insertion order, the same text json.dumps gives with the store's options
+    small = {"b": [1, 2.5, None], "a": {"z": "é", "y": np.float64(0.1)}, "d": Decimal("2")}
+    assert dumps(small) == '{"b":[1,2.5,null],"a":{"z":"\\u00e9","y":0.1},"d":"2"}'
 
 
 @settings(max_examples=40, deadline=None)
