@@ -1,0 +1,56 @@
+"""The kernel's copy of its loop for the common case (next-open fills, no worked entry, no
+volume; compiled with those modes as constants) gives the same bits as the general loop.
+
+A volume array with no volume cap and no impact changes nothing in the rules but sends
+``simulate_nb`` down the general loop, so the two runs below compare the two copies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tradefleet.backtest.engine import SimSettings, bar_arrays
+from tradefleet.backtest.kernel import simulate_nb
+from tradefleet.backtest.strategies import sma_cross_nb
+
+SETTINGS = [SimSettings(), SimSettings(fee=0.0005, slippage=0.0002, sl_pct=0.01),
+            SimSettings(slippage=0.001, sl_pct=0.02, tp_pct=0.03, tsl_pct=0.015),
+            SimSettings(allow_short=False, sl_pct=0.05, delay=2),
+            SimSettings(same_bar="favourable", limit_fill="touch", tp_pct=0.02, sl_pct=0.02, size=0.5),
+            SimSettings(init_cash=1.0, size=10.0, fee=0.05)]  # leverage and fees that ruin the account
+
+
+def _both(frame: pd.DataFrame, signal: np.ndarray, s: SimSettings, stop: np.ndarray, target: np.ndarray,
+          slip: np.ndarray) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    o, h, lo, c = bar_arrays(frame)
+    vol = np.ascontiguousarray(frame["volume"].to_numpy(dtype=np.float64))
+    p = s.params()
+    fast = simulate_nb(o, h, lo, c, signal, stop, target, slip, p, np.empty(0), s.plan())
+    general = simulate_nb(o, h, lo, c, signal, stop, target, slip, p, vol, s.plan())
+    return fast, general
+
+
+def _same(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> bool:
+    eq, tr, nt, kids, nc = a
+    return (nt == b[2] and nc == b[4] == 0 and eq.tobytes() == b[0].tobytes()
+            and tr[:nt].tobytes() == b[1][:b[2]].tobytes())
+
+
+@pytest.mark.parametrize("s", SETTINGS)
+def test_common_case_copy_equals_general_loop(goog: pd.DataFrame, s: SimSettings) -> None:
+    c = np.ascontiguousarray(goog["close"].to_numpy(dtype=np.float64))
+    n = len(c)
+    rng = np.random.default_rng(11)
+    noisy = rng.choice([-1.0, 0.0, 1.0, np.nan], n, p=[0.3, 0.1, 0.5, 0.1])
+    none = np.full(1, np.nan)
+    levels = c * (1 - 0.03 * np.sign(rng.normal(size=n)))
+    slips = rng.uniform(0, 0.002, n)
+    trades = 0
+    for signal in (sma_cross_nb(c, 10, 20), sma_cross_nb(c, 3, 7), noisy):
+        for stop, target, slip in ((none, none, np.full(1, s.slippage)), (levels, none, slips),
+                                   (none, c * 1.02, slips), (levels, c * (1 + 0.02 * np.sign(signal - 0.5)), np.zeros(1))):
+            fast, general = _both(goog, signal, s, stop, target, slip)
+            assert _same(fast, general)
+            trades += fast[2]
+    assert trades > 100
