@@ -243,6 +243,22 @@ class StoreBase:
             return
         conn.execute(stmt, values)
 
+    def _upsert_many(self, conn: Connection, table: Table, keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
+        """:meth:`_upsert` each of ``rows`` (all with the same keys), in order: one executemany
+        on the raw path."""
+        if not rows:
+            return
+        if self._raw is None:
+            for values in rows:
+                self._upsert(conn, table, keys, values)
+            return
+        raw = self._raw.upsert(table, tuple(rows[0]), keys)
+        cur = conn.connection.cursor()
+        try:
+            cur.executemany(raw.sql, [raw.params(r) for r in rows])
+        finally:
+            cur.close()
+
     def _insert_many(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         """Insert ``rows`` (all with the same keys)."""
         if not rows:

@@ -198,6 +198,7 @@ class StoreReads(StoreBase):
 
     def equity_curve(self, account: str | None = None) -> list[EquityPoint]:
         """Equity snapshots in time order (of one account, or of every account)."""
+        self._flush_deferred()  # inside a batch: this thread's pending snapshots first
         q = select(EquityRow.ts, EquityRow.cash, EquityRow.positions_value,
                    EquityRow.equity, EquityRow.account).order_by(EquityRow.ts, EquityRow.account)
         if account is not None:

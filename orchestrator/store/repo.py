@@ -282,8 +282,15 @@ class Store(StoreReads):
         replaces the first)."""
         values = {"account": account, "ts": ts_ns, "cash": to_decimal(cash),
                   "positions_value": to_decimal(positions_value), "equity": to_decimal(equity)}
+        pending = self.deferred("equity", self._write_equity)
+        if pending is not None:  # inside a batch (a replay's simulated days): one executemany per commit
+            pending[(account, ts_ns)] = values  # a later snapshot at the same instant replaces it
+            return
         with self._writing("record equity") as conn:
             self._upsert(conn, _EQUITY, ["account", "ts"], values)
+
+    def _write_equity(self, conn: Connection, pending: dict[tuple[str, int], dict[str, Any]]) -> None:
+        self._upsert_many(conn, _EQUITY, ["account", "ts"], list(pending.values()))
 
     def set_control(self, scope: str, *, paused: bool | None = None, halted: bool | None = None,
                     reason: str, actor: str, ts_ns: int) -> ControlState:

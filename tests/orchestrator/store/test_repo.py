@@ -352,6 +352,23 @@ def test_decisions_written_in_a_batch_read_back_commit_once_and_roll_back(store:
         assert store.decisions(lost.signal_id) == []
 
 
+def test_equity_snapshots_in_a_batch_replace_by_instant_and_commit_in_order(store: Store, store_url: str) -> None:
+    store.record_equity(5, 100, 0, 100, account="a")  # before the batch: updated in place by it
+    with Store.open(store_url) as other:
+        with store.batch():
+            store.record_equity(20, 1, 2, 3, account="a")
+            store.record_equity(10, 4, 5, 9, account="b")
+            store.record_equity(20, 7, 8, 15, account="a")  # the same instant again: replaces
+            store.record_equity(5, 90, 0, 90, account="a")
+            store.record_equity(20, 1, 1, 2, account="b")  # another account at the same instant
+            assert [(p.ts_ns, p.account, p.equity) for p in store.equity_curve()] == \
+                [(5, "a", 90), (10, "b", 9), (20, "a", 15), (20, "b", 2)]
+            assert [p.ts_ns for p in other.equity_curve()] == [5]  # not committed yet
+        assert [(p.ts_ns, p.account, p.cash, p.equity) for p in other.equity_curve()] == \
+            [(5, "a", 90, 90), (10, "b", 4, 9), (20, "a", 7, 15), (20, "b", 1, 2)]
+        assert [p.ts_ns for p in other.equity_curve("b")] == [10, 20]
+
+
 def test_nested_batch_joins_outer(store: Store) -> None:
     with pytest.raises(RuntimeError), store.batch():
         with store.batch():
