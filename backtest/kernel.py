@@ -421,6 +421,14 @@ def metrics_nb(equity, trades, n_trades, init_cash, years):  # type: ignore[no-u
     prev = init_cash
     peak = init_cash
     mdd = 0.0
+    # The drawdown e / peak - 1 is monotone in e under one peak (division and subtraction
+    # round monotonically), so its minimum under a peak is that of the lowest equity: one
+    # division per peak instead of per bar. Each (lowest, peak) pair whose peak was just
+    # passed is written to a small buffer without a branch and divided in batches.
+    low = init_cash     # the lowest equity under the current peak
+    lows = np.empty(512)
+    peaks = np.empty(512)
+    g = 0
     for i in range(n):
         # Branch-free body: the branches mispredict on noisy returns and dominate the cost.
         e = equity[i]
@@ -430,8 +438,19 @@ def metrics_nb(equity, trades, n_trades, init_cash, years):  # type: ignore[no-u
         ss += r * r
         neg = min(r, 0.0)
         down += neg * neg
+        up = e > peak
+        lows[g] = low
+        peaks[g] = peak
+        g += up
+        if g == 512:
+            for j in range(512):
+                mdd = min(mdd, lows[j] / peaks[j] - 1.0)
+            g = 0
+        low = e if up else min(low, e)
         peak = max(peak, e)
-        mdd = min(mdd, e / peak - 1.0)
+    for j in range(g):
+        mdd = min(mdd, lows[j] / peaks[j] - 1.0)
+    mdd = min(mdd, low / peak - 1.0)
     mean = s / n
     ppy = (n - 1) / years if years > 0.0 else 252.0
     if n > 1:

@@ -54,3 +54,37 @@ def test_common_case_copy_equals_general_loop(goog: pd.DataFrame, s: SimSettings
             assert _same(fast, general)
             trades += fast[2]
     assert trades > 100
+
+
+def _max_drawdown(equity: np.ndarray, init_cash: float) -> float:
+    """Per bar, as metrics_nb used to: e / running peak (from the initial cash) - 1."""
+    peak = np.maximum.accumulate(np.concatenate([[init_cash], equity]))[1:]
+    return float(min(0.0, float(np.min(equity / peak - 1.0))))
+
+
+def test_max_drawdown_one_division_per_peak_equals_per_bar() -> None:
+    from tradefleet.backtest.kernel import METRIC_NAMES, metrics_nb
+
+    k = METRIC_NAMES.index("max_drawdown")
+    rng = np.random.default_rng(2)
+    no_trades = np.empty((0, 10))
+    for seed in range(40):
+        r = np.random.default_rng(seed)
+        n = int(r.integers(2, 6000))
+        drift = r.choice([-1e-3, 0.0, 5e-3, 2e-2])  # new peaks rare .. on most bars (> 512 of them)
+        eq = 1000.0 * np.exp(np.cumsum(r.normal(drift, 0.01, n)))
+        if seed % 5 == 0:
+            eq[n // 2:] = 0.0  # ruined
+        for cash in (1000.0, float(eq.max()) * 2, 1.0):
+            got = metrics_nb(eq, no_trades, 0, cash, 1.0)[k]
+            assert np.float64(got).tobytes() == np.float64(_max_drawdown(eq, cash)).tobytes(), (seed, cash)
+    # a new peak on every bar but one dip, at every position of the batch buffer
+    rising = 1000.0 * 1.01 ** np.arange(1200)
+    for p in range(1, 1200):
+        eq = rising.copy()
+        eq[p] *= 0.5 + rng.uniform(0, 0.4)
+        got = metrics_nb(eq, no_trades, 0, 1000.0, 1.0)[k]
+        assert np.float64(got).tobytes() == np.float64(_max_drawdown(eq, 1000.0)).tobytes(), p
+        assert got < -0.08
+    flat = np.full(3, 5.0)
+    assert metrics_nb(flat, no_trades, 0, 5.0, 1.0)[k] == 0.0
