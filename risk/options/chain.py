@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -63,11 +63,17 @@ class OptionContract:
 
     def expiry_ns(self) -> int:
         """Return the expiry instant (16:00 New York on the expiry date) in UTC ns."""
-        return dt_to_ns(datetime.combine(self.expiry, EXPIRY_TIME, NEW_YORK))
+        return _expiry_ns(self.expiry)
 
     def years_to_expiry(self, asof_ns: int) -> float:
         """Return ACT/365 years from ``asof_ns`` to expiry (negative once expired)."""
         return (self.expiry_ns() - asof_ns) / YEAR_NS
+
+
+@lru_cache(maxsize=4096)
+def _expiry_ns(expiry: date) -> int:
+    """16:00 New York on ``expiry`` in UTC ns (a chain asks for each of its contracts)."""
+    return dt_to_ns(datetime.combine(expiry, EXPIRY_TIME, NEW_YORK))
 
 
 def parse_occ(symbol: str, style: Style = "american", multiplier: int = 100) -> OptionContract:

@@ -122,5 +122,5 @@ def model_chain(underlying: str, asof_ns: int, spot: float, atm_vol: float,
     t = np.array([c.years_to_expiry(asof_ns) for c in contracts])
     kind = np.array([c.kind for c in contracts])
     bid, ask, _, vol = model_quotes(model, kind, spot, k, t, atm_vol)
-    quotes = [OptionQuote(c, float(b), float(a), float(v)) for c, b, a, v in zip(contracts, bid, ask, vol)]
+    quotes = [OptionQuote(c, b, a, v) for c, b, a, v in zip(contracts, bid.tolist(), ask.tolist(), vol.tolist())]
     return OptionChain(underlying, asof_ns, tuple(quotes), spot=spot, provenance=PROVENANCE)
