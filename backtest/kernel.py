@@ -83,7 +83,6 @@ def _lots(x, lot):  # type: ignore[no-untyped-def]
     return max(np.floor(x / lot + 1e-9), 0.0) * lot
 
 
-@njit(cache=True, nogil=True)
 def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan):  # type: ignore[no-untyped-def]
     """Simulate one instrument; return ``(equity[n], trades[m, 10], n_trades, children[c, 8], n_children)``.
 
@@ -95,26 +94,38 @@ def simulate_nb(open_, high, low, close, signal, stop_px, target_px, slip, param
     volume cap, an impact or a worked entry; ``plan`` is a scheduled algorithm's cumulative
     fraction per slice (``P_SLICE_BARS`` bars each; empty otherwise).
 
-    The common case (next-open fills, no worked entry, no volume) runs a copy of the loop
-    compiled with those three modes as constants, which lets the compiler drop their
-    branches (about half the kernel's time); the same code, so the same results.
+    The common case (next-open fills, no worked entry, no volume) runs
+    :func:`simulate_common_nb`, the loop compiled with those three modes as constants, which
+    lets the compiler drop their branches (about half the kernel's time); every other case
+    :func:`simulate_general_nb`. The same code, so the same results. Two cached functions
+    picked here (not one function holding both copies), so each compiles only when first used.
     """
-    at_close = params[P_FILL_CLOSE] > 0.5
-    algo = int(params[P_ALGO])
-    has_vol = volume.shape[0] == close.shape[0]
-    if not at_close and algo == ALGO_NONE and not has_vol:
-        return _simulate(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan,
-                         False, ALGO_NONE, False)
+    if not params[P_FILL_CLOSE] > 0.5 and int(params[P_ALGO]) == ALGO_NONE and volume.shape[0] != close.shape[0]:
+        return simulate_common_nb(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan)
+    return simulate_general_nb(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan)
+
+
+@njit(cache=True, nogil=True)
+def simulate_common_nb(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan):  # type: ignore[no-untyped-def]
+    """:func:`simulate_nb` for next-open fills, no worked entry and no volume (those three as constants)."""
     return _simulate(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan,
-                     at_close, algo, has_vol)
+                     False, ALGO_NONE, False)
+
+
+@njit(cache=True, nogil=True)
+def simulate_general_nb(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan):  # type: ignore[no-untyped-def]
+    """:func:`simulate_nb` for any settings (fill mode, execution algorithm and volume read at run time)."""
+    return _simulate(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan,
+                     params[P_FILL_CLOSE] > 0.5, int(params[P_ALGO]), volume.shape[0] == close.shape[0])
 
 
 @njit(nogil=True, inline="always")
 def _simulate(open_, high, low, close, signal, stop_px, target_px, slip, params, volume, plan,  # type: ignore[no-untyped-def]
               at_close, algo, has_vol):
-    """The loop of :func:`simulate_nb`, inlined there twice: with the fill mode (``at_close``),
-    the execution algorithm (``algo``) and whether volume is given (``has_vol``) as run-time
-    values, and as the constants of the common case.
+    """The loop of :func:`simulate_nb`, inlined into :func:`simulate_general_nb` with the fill
+    mode (``at_close``), the execution algorithm (``algo``) and whether volume is given
+    (``has_vol``) as run-time values, and into :func:`simulate_common_nb` as the constants of
+    the common case.
     """
     n = close.shape[0]
     per_bar_stop = stop_px.shape[0] == n

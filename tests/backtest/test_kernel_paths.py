@@ -2,7 +2,9 @@
 volume; compiled with those modes as constants) gives the same bits as the general loop.
 
 A volume array with no volume cap and no impact changes nothing in the rules but sends
-``simulate_nb`` down the general loop, so the two runs below compare the two copies."""
+``simulate_nb`` down the general loop, so the two runs below compare the two copies; the
+general copy also runs on the common case's own inputs. ``simulate_nb`` picks the copy
+(two cached functions, each compiled only when first used)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import pandas as pd
 import pytest
 
 from tradefleet.backtest.engine import SimSettings, bar_arrays
-from tradefleet.backtest.kernel import simulate_nb
+from tradefleet.backtest import kernel
+from tradefleet.backtest.kernel import simulate_common_nb, simulate_general_nb, simulate_nb
 from tradefleet.backtest.strategies import sma_cross_nb
 
 SETTINGS = [SimSettings(), SimSettings(fee=0.0005, slippage=0.0002, sl_pct=0.01),
@@ -28,6 +31,8 @@ def _both(frame: pd.DataFrame, signal: np.ndarray, s: SimSettings, stop: np.ndar
     p = s.params()
     fast = simulate_nb(o, h, lo, c, signal, stop, target, slip, p, np.empty(0), s.plan())
     general = simulate_nb(o, h, lo, c, signal, stop, target, slip, p, vol, s.plan())
+    assert _same(fast, simulate_common_nb(o, h, lo, c, signal, stop, target, slip, p, np.empty(0), s.plan()))
+    assert _same(fast, simulate_general_nb(o, h, lo, c, signal, stop, target, slip, p, np.empty(0), s.plan()))
     return fast, general
 
 
@@ -54,6 +59,31 @@ def test_common_case_copy_equals_general_loop(goog: pd.DataFrame, s: SimSettings
             assert _same(fast, general)
             trades += fast[2]
     assert trades > 100
+
+
+@pytest.mark.parametrize(("s", "with_volume", "copy"), [
+    (SimSettings(), False, "common"), (SimSettings(sl_pct=0.01, tp_pct=0.02, delay=1), False, "common"),
+    (SimSettings(fill="close"), False, "general"), (SimSettings(), True, "general"),
+    (SimSettings(max_volume_share=0.1), True, "general"),
+    (SimSettings(execution={"algo": "twap", "params": {"horizon_s": 3 * 86400, "interval_s": 86400}}), True, "general")])
+def test_simulate_nb_picks_the_copy(goog: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, s: SimSettings,
+                                    with_volume: bool, copy: str) -> None:
+    called: list[str] = []
+
+    def spy(name: str, fn: object) -> object:
+        def run(*args: object) -> object:
+            called.append(name)
+            return fn(*args)  # type: ignore[operator]
+        return run
+
+    monkeypatch.setattr(kernel, "simulate_common_nb", spy("common", simulate_common_nb))
+    monkeypatch.setattr(kernel, "simulate_general_nb", spy("general", simulate_general_nb))
+    o, h, lo, c = bar_arrays(goog)
+    vol = np.ascontiguousarray(goog["volume"].to_numpy(dtype=np.float64)) if with_volume else np.empty(0)
+    none = np.full(1, np.nan)
+    out = simulate_nb(o, h, lo, c, sma_cross_nb(c, 10, 20), none, none, np.full(1, s.slippage), s.params(), vol, s.plan())
+    assert called == [copy]
+    assert out[2] > 0
 
 
 def _max_drawdown(equity: np.ndarray, init_cash: float) -> float:
