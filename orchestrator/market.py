@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class _Series:
     __slots__ = ("frame", "ts", "o", "h", "l", "c", "v", "cursor", "size")
 
-    def __init__(self, frame: pd.DataFrame | None, capacity: int = 1024) -> None:
+    def __init__(self, frame: pd.DataFrame | None, capacity: int = 16) -> None:
         self.frame = frame
         self.cursor = -1
         if frame is None:  # live: arrays grow as bars arrive

@@ -32,3 +32,26 @@ def test_symbols_are_sorted_kept_and_renewed_on_every_new_symbol() -> None:
     m.put_quote("SPY240119C00450000", T0 + NS, 1.1, 1.3)  # a known symbol: nothing new
     m.load("BTC/USD", _frame())
     assert m.symbols() == ("AAPL", "BTC/USD", "MSFT", "SPY240119C00450000")
+
+
+def test_a_live_series_keeps_every_bar_as_it_grows_from_a_small_start() -> None:
+    # thousands of option contracts each hold a live series of a few dozen quotes: a series
+    # starts small and doubles; every bar is kept, in order, through the growth
+    m = MarketState()
+    for k in range(100):
+        m.put_quote("SPY240119C00450000", T0 + k * NS, 1.0 + k, 1.2 + k)
+        if k % 7 == 0:  # a second quote at the same instant replaces the first
+            m.put_quote("SPY240119C00450000", T0 + k * NS, 2.0 + k, 2.2 + k)
+    ts, cols = m.arrays("SPY240119C00450000")
+    assert ts.tolist() == [T0 + k * NS for k in range(100)]
+    want_bid = [(2.0 if k % 7 == 0 else 1.0) + k for k in range(100)]
+    assert cols["low"].tolist() == want_bid
+    assert cols["high"].tolist() == [(2.2 if k % 7 == 0 else 1.2) + k for k in range(100)]
+    assert m.quote("SPY240119C00450000") == (1.0 + 99, 1.2 + 99)
+    # memory grows with the bars held (6,784 option series of at most 69 quotes in the default
+    # run held 48 KB each when every series started at 1,024 slots: about 300 MB)
+    assert m._series["SPY240119C00450000"].ts.size <= 2 * 100
+    m.put_quote("SPY240119P00400000", T0, 1.0, 1.1)
+    assert m._series["SPY240119P00400000"].ts.size <= 16
+    ts3, _ = m.arrays("SPY240119C00450000", 3)
+    assert ts3.tolist() == [T0 + k * NS for k in (97, 98, 99)]
