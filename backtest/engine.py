@@ -242,27 +242,66 @@ def signals_of(bot: Bot, frame: pd.DataFrame, name: str = "") -> Signals:
 def simulate(frame: pd.DataFrame, sig: Signals, settings: SimSettings, *, bot: str = "",
              slip: np.ndarray | None = None, start: int = 0, params: Mapping[str, Any] | None = None) -> BacktestResult:
     """Simulate precomputed signals on ``frame`` from bar ``start`` on (earlier bars are warmup)."""
-    if len(frame) - start < 2:
-        raise DataError(f"backtest {bot}: need at least 2 bars to simulate, got {len(frame) - start}")
-    o, h, lo, c = (a[start:] for a in bar_arrays(frame))
-    n = len(c)
-    slip_arr = np.full(1, settings.slippage) if slip is None else np.ascontiguousarray(slip[start:], dtype=np.float64)
-    s = np.ascontiguousarray(sig.signal[start:])
-    vol = (np.ascontiguousarray(frame["volume"].to_numpy(dtype=np.float64)[start:])
-           if settings.needs_volume and "volume" in frame.columns else np.empty(0))
-    if settings.execution is not None and settings.execution["algorithm"] == "pov" and not len(vol):
-        raise DataError(f"backtest {bot}: a POV execution spec needs bar volume, and these bars have none")
-    idx = frame.index.as_unit("ns").asi8[start:]
-    # the bar length only scales an execution spec's slices: no 1M-element median otherwise
-    bar_s = float(np.median(np.diff(idx))) / 1e9 if n > 1 and settings.execution is not None else 86_400.0
-    equity, trades, nt, kids, nc = simulate_nb(o, h, lo, c, s, _tail(sig.stop, start, n), _tail(sig.target, start, n),
-                                               slip_arr, settings.params(bar_s), vol, settings.plan())
-    years = float(idx[-1] - idx[0]) / NS_PER_YEAR
-    m = metrics_nb(equity, trades, nt, settings.init_cash, years)
-    return BacktestResult(bot=bot, index_ns=np.asarray(idx), equity=equity, trades=trades[:nt].copy(),
-                          metrics=dict(zip(METRIC_NAMES, (float(x) for x in m), strict=True)),
-                          settings=settings, params=dict(params or {}), children=kids[:nc].copy(),
-                          closes=c if nc else np.empty(0))
+    bars = Prepared.of(frame, settings, bot=bot, slip=slip, start=start)
+    equity, trades, nt, kids, nc, m = bars.run(sig)
+    return BacktestResult(bot=bot, index_ns=bars.index_ns, equity=equity, trades=trades[:nt].copy(),
+                          metrics=metrics_dict(m), settings=settings, params=dict(params or {}),
+                          children=kids[:nc].copy(), closes=bars.close if nc else np.empty(0))
+
+
+def metrics_dict(m: np.ndarray) -> dict[str, float]:
+    """The ``metrics_nb`` vector as the result's ``name -> float`` dict."""
+    return dict(zip(METRIC_NAMES, (float(x) for x in m), strict=True))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :func:`simulate` derives from the bars and the settings alone (bar arrays from
+    ``start`` on, costs, the kernel's params, the time span), built once and run with any
+    number of signals (a sweep's combinations)."""
+
+    open_: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    slip: np.ndarray
+    volume: np.ndarray
+    index_ns: np.ndarray
+    params: np.ndarray
+    plan: np.ndarray
+    years: float
+    init_cash: float
+    start: int
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, settings: SimSettings, *, bot: str = "", slip: np.ndarray | None = None,
+           start: int = 0) -> Prepared:
+        """Check and prepare ``frame`` from bar ``start`` on (the errors :func:`simulate` raises)."""
+        if len(frame) - start < 2:
+            raise DataError(f"backtest {bot}: need at least 2 bars to simulate, got {len(frame) - start}")
+        o, h, lo, c = (a[start:] for a in bar_arrays(frame))
+        n = len(c)
+        slip_arr = (np.full(1, settings.slippage) if slip is None
+                    else np.ascontiguousarray(slip[start:], dtype=np.float64))
+        vol = (np.ascontiguousarray(frame["volume"].to_numpy(dtype=np.float64)[start:])
+               if settings.needs_volume and "volume" in frame.columns else np.empty(0))
+        if settings.execution is not None and settings.execution["algorithm"] == "pov" and not len(vol):
+            raise DataError(f"backtest {bot}: a POV execution spec needs bar volume, and these bars have none")
+        idx = frame.index.as_unit("ns").asi8[start:]
+        # the bar length only scales an execution spec's slices: no 1M-element median otherwise
+        bar_s = float(np.median(np.diff(idx))) / 1e9 if n > 1 and settings.execution is not None else 86_400.0
+        return cls(o, h, lo, c, slip_arr, vol, np.asarray(idx), settings.params(bar_s), settings.plan(),
+                   float(idx[-1] - idx[0]) / NS_PER_YEAR, settings.init_cash, start)
+
+    def run(self, sig: Signals) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, int, np.ndarray]:
+        """The kernel and the metrics for ``sig`` (aligned with the whole frame):
+        ``(equity, trades, n_trades, children, n_children, metrics vector)``."""
+        n = len(self.close)
+        s = np.ascontiguousarray(sig.signal[self.start:])
+        equity, trades, nt, kids, nc = simulate_nb(self.open_, self.high, self.low, self.close, s,
+                                                   _tail(sig.stop, self.start, n), _tail(sig.target, self.start, n),
+                                                   self.slip, self.params, self.volume, self.plan)
+        return equity, trades, nt, kids, nc, metrics_nb(equity, trades, nt, self.init_cash, self.years)
 
 
 def _tail(a: np.ndarray, start: int, n: int) -> np.ndarray:

@@ -4,9 +4,10 @@ Per combination the plain path (``run_backtest``) computes two rolling means; ov
 ``f`` fast x ``s`` slow windows that is ``2 f s`` means where ``f + s`` distinct ones exist.
 Here each combination's signal is ``cross_state_nb`` of the two shared means, which is the
 bot's own signal bit for bit (``sma_cross_nb`` is that one-pass form of the same sums;
-``tests/backtest/test_signal_kernels.py`` pins both), then the same ``simulate`` call as
-``run_backtest``. Combinations run ordered by (fast, slow) so a fast window's mean is dropped
-after its group; means are kept only within ``CACHE_BYTES`` (past it, a combination falls
+``tests/backtest/test_signal_kernels.py`` pins both), then the same kernel and metrics as
+``run_backtest`` (``engine.Prepared``: the bar arrays, params and time span prepared once
+per sweep, not once per combination). Combinations run ordered by (fast, slow) so a fast
+window's mean is dropped after its group; means are kept only within ``CACHE_BYTES`` (past it, a combination falls
 back to the one-pass signal), so memory stays bounded however large the grid.
 """
 
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tradefleet.backtest.engine import Signals, SimSettings, simulate
+from tradefleet.backtest.engine import Prepared, Signals, SimSettings, metrics_dict
 from tradefleet.backtest.strategies import cross_state_nb, rolling_mean_nb, sma_cross_nb
 
 if TYPE_CHECKING:
@@ -41,6 +42,12 @@ def evaluate_sma_cross(spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapp
             out[k] = (None, f"{type(exc).__name__}: {exc}")
     if not bots:
         return out
+    try:
+        bars = Prepared.of(frame, settings, bot=spec.name, start=start)
+    except Exception as exc:  # noqa: BLE001 - as the plain path: too few bars, ... (the same for every combination)
+        for k, _ in bots:
+            out[k] = (None, f"{type(exc).__name__}: {exc}")
+        return out
     close = np.ascontiguousarray(frame["close"].to_numpy(dtype=np.float64))
     bots.sort(key=lambda kb: (kb[1].params.fast, kb[1].params.slow))
     last_use: dict[int, int] = {}
@@ -61,10 +68,9 @@ def evaluate_sma_cross(spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapp
             if last_use[w] == pos:
                 means.pop(w, None)
         try:
-            res = simulate(frame, Signals(signal, none, none), settings, bot=spec.name, start=start,
-                           params=bot.params.model_dump())
-        except Exception as exc:  # noqa: BLE001 - as the plain path: too few bars, ...
+            m = bars.run(Signals(signal, none, none))[5]
+        except Exception as exc:  # noqa: BLE001 - as the plain path
             out[k] = (None, f"{type(exc).__name__}: {exc}")
             continue
-        out[k] = (res.metrics, "")
+        out[k] = (metrics_dict(m), "")
     return out
