@@ -60,14 +60,24 @@ def rolling_mean_nb(x, n):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def cross_state_nb(fast, slow):  # type: ignore[no-untyped-def]
-    """+1 after an up-cross, -1 after a down-cross, 0 before the first (NaN never crosses)."""
-    out = np.zeros(fast.shape[0])
+    """+1 after an up-cross, -1 after a down-cross, 0 before the first (NaN never crosses).
+
+    First each bar's cross (+1 up, -1 down, 0 none; never both) in a loop without
+    branches, then the state carried in bar order over it; the same comparisons as
+    a bar-by-bar ``if up: state = 1 elif down: state = -1`` (``tests/backtest/test_signal_kernels.py``
+    pins it against that form), without its mispredicted branches.
+    """
+    n = fast.shape[0]
+    out = np.zeros(n)
+    for i in range(1, n):
+        up = (fast[i - 1] < slow[i - 1]) & (fast[i] > slow[i])
+        down = (fast[i - 1] > slow[i - 1]) & (fast[i] < slow[i])
+        out[i] = np.float64(up) - np.float64(down)
     state = 0.0
-    for i in range(1, fast.shape[0]):
-        if fast[i - 1] < slow[i - 1] and fast[i] > slow[i]:
-            state = 1.0
-        elif fast[i - 1] > slow[i - 1] and fast[i] < slow[i]:
-            state = -1.0
+    for i in range(1, n):
+        e = out[i]
+        if e != 0.0:
+            state = e
         out[i] = state
     return out
 

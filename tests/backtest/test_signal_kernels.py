@@ -64,6 +64,34 @@ def test_touching_means_are_not_a_cross() -> None:
     assert np.array_equal(sma_cross_nb(x, 2, 4), _two_pass(x, 2, 4))
 
 
+def _cross_state_bar_by_bar(fast: np.ndarray, slow: np.ndarray) -> np.ndarray:
+    """The cross state as it was first written: one bar at a time, branches (plain Python)."""
+    out = np.zeros(len(fast))
+    state = 0.0
+    for i in range(1, len(fast)):
+        if fast[i - 1] < slow[i - 1] and fast[i] > slow[i]:
+            state = 1.0
+        elif fast[i - 1] > slow[i - 1] and fast[i] < slow[i]:
+            state = -1.0
+        out[i] = state
+    return out
+
+
+def test_cross_state_equals_the_bar_by_bar_form() -> None:
+    # values on a coarse grid (ties, touching means), NaNs, identical inputs, tiny lengths
+    rng = np.random.default_rng(17)
+    for n in (0, 1, 2, 3, 10, 4095, 4097, 20_000):
+        a = np.round(rng.normal(size=n), 1)
+        b = np.round(rng.normal(size=n), 1)
+        a[rng.random(n) < 0.05] = np.nan
+        for x, y in ((a, b), (b, a), (a, a), (b, b.copy())):
+            assert cross_state_nb(x, y).tobytes() == _cross_state_bar_by_bar(x, y).tobytes(), n
+    x = np.ascontiguousarray(load_dataset("goog")["close"].to_numpy(dtype=np.float64))
+    for nf, ns in PAIRS:
+        f, s = rolling_mean_nb(x, nf), rolling_mean_nb(x, ns)
+        assert cross_state_nb(f, s).tobytes() == _cross_state_bar_by_bar(f, s).tobytes(), (nf, ns)
+
+
 SETTINGS = [SimSettings(), SimSettings(fee=0.0005, slippage=0.0002, sl_pct=0.02, tp_pct=0.04, tsl_pct=0.03),
             SimSettings(allow_short=False, fill="close", delay=1)]
 
