@@ -97,6 +97,8 @@ def sma_cross_nb(x, nf, ns):  # type: ignore[no-untyped-def]
     pf = np.nan     # the means of the previous bar (NaN before the window fills)
     ps = np.nan
     state = 0.0
+    # each running sum's step is written out as in rolling_mean_nb: the same step as an
+    # inline="always" helper measured 4x slower (2.8 -> 10.9 ms on 1M bars) with equal bits
     for i in range(m):
         if i >= nf and (i & 1023) == 0:
             sf = 0.0
