@@ -8,7 +8,7 @@ exact definition: ``a[t-1] < b[t-1] and a[t] > b[t]``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numba import njit
@@ -18,7 +18,11 @@ from tradefleet.orchestrator.bot import Bot, BotParams, BotSpec, Schedule
 from tradefleet.orchestrator.domain import AssetClass
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     import pandas as pd
+
+    from tradefleet.backtest.engine import SimSettings
 
 
 class SmaCrossParams(BotParams):
@@ -143,6 +147,15 @@ class SmaCrossBot(Bot):
 
     def warmup_bars(self) -> int:
         return int(self.params.slow) + 1  # type: ignore[attr-defined]
+
+    @classmethod
+    def evaluate_combos(cls, spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapping[str, Any]],
+                        settings: SimSettings, start: int = 0) -> list[tuple[dict[str, float] | None, str]] | None:
+        """A sweep's grid with each distinct window's rolling mean computed once
+        (:mod:`tradefleet.backtest.sweep_shared`; see :func:`tradefleet.backtest.sweep.evaluate`)."""
+        from tradefleet.backtest.sweep_shared import evaluate_sma_cross
+
+        return evaluate_sma_cross(spec, frame, combos, settings, start)
 
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd

@@ -113,15 +113,14 @@ def evaluate(spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapping[str, A
              settings: SimSettings, start: int = 0) -> list[SweepRow]:
     """Backtest each param combination on ``frame`` (bars before ``start`` are warmup).
 
-    The SMA-cross bot's combinations share each distinct window's rolling mean
-    (:mod:`tradefleet.backtest.sweep_shared`); the rows are the same as one ``run_backtest`` each.
+    A bot class may evaluate a whole grid itself (``evaluate_combos(spec, frame, combos,
+    settings, start)``, returning ``(metrics, error)`` per combination or None to decline),
+    sharing work between combinations: the SMA-cross bot shares each distinct window's
+    rolling mean. Its rows must equal one ``run_backtest`` each.
     """
-    from tradefleet.backtest.strategies import SmaCrossBot
-
-    if spec.bot is SmaCrossBot and _float_close(frame):
-        from tradefleet.backtest.sweep_shared import evaluate_sma_cross
-
-        got = evaluate_sma_cross(spec, frame, combos, settings, start)
+    shared = getattr(spec.bot, "evaluate_combos", None)
+    got = shared(spec, frame, combos, settings, start) if shared is not None else None
+    if got is not None:
         return [SweepRow(dict(c), m, e) for c, (m, e) in zip(combos, got, strict=True)]
     rows = []
     for combo in combos:
@@ -132,15 +131,6 @@ def evaluate(spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapping[str, A
             continue
         rows.append(SweepRow(dict(combo), res.metrics))
     return rows
-
-
-def _float_close(frame: pd.DataFrame) -> bool:
-    """Whether ``frame`` has a close column the bot reads as float64 without error."""
-    try:
-        frame["close"].to_numpy(dtype="float64")
-    except Exception:  # noqa: BLE001 - the plain path reports it per combination
-        return False
-    return True
 
 
 def sweep(spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapping[str, Any]],

@@ -31,8 +31,13 @@ CACHE_BYTES = 128 * 1024 * 1024
 
 
 def evaluate_sma_cross(spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapping[str, Any]],
-                       settings: SimSettings, start: int = 0) -> list[tuple[dict[str, float] | None, str]]:
-    """``(metrics, error)`` per combination, in order: what ``run_backtest`` gives for each."""
+                       settings: SimSettings, start: int = 0) -> list[tuple[dict[str, float] | None, str]] | None:
+    """``(metrics, error)`` per combination, in order: what ``run_backtest`` gives for each;
+    None when the closes do not read as float64 (the plain path reports that per combination)."""
+    try:
+        close = np.ascontiguousarray(frame["close"].to_numpy(dtype=np.float64))
+    except Exception:  # noqa: BLE001 - any unreadable close column: the plain path says why
+        return None
     out: list[tuple[dict[str, float] | None, str]] = [(None, "")] * len(combos)
     bots: list[tuple[int, Any]] = []
     for k, combo in enumerate(combos):
@@ -48,7 +53,6 @@ def evaluate_sma_cross(spec: BotSpec, frame: pd.DataFrame, combos: Sequence[Mapp
         for k, _ in bots:
             out[k] = (None, f"{type(exc).__name__}: {exc}")
         return out
-    close = np.ascontiguousarray(frame["close"].to_numpy(dtype=np.float64))
     bots.sort(key=lambda kb: (kb[1].params.fast, kb[1].params.slow))
     last_use: dict[int, int] = {}
     for pos, (_, bot) in enumerate(bots):
