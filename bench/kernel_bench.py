@@ -15,8 +15,8 @@ fresh store, in one folder whose regime models a first (uncounted) run fitted (t
 "warm" case). It prints the median events/s of each, their ratio, each run's peak RSS
 and the load average before and after. ``--window FROM:TO`` cuts the run (default: the
 whole default run). ``--baseline REF`` runs the same replays of git ref ``REF`` (a scratch
-checkout, its own folder of regime models) interleaved with this tree's: before and after in
-one sitting. ``--bot NAME`` adds that bot alone over its whole history (target < 0.5 s loop).
+checkout, its own folder of regime models and its own, empty, numba cache: its uncounted
+first run also compiles) interleaved with this tree's: before and after in one sitting. ``--bot NAME`` adds that bot alone over its whole history (target < 0.5 s loop).
 """
 
 from __future__ import annotations
@@ -117,32 +117,16 @@ def _summary(rs: list[dict[str, float]]) -> dict[str, object]:
             **{k: rs[-1][k] for k in ("risk_state_statements", "risk_state_rows", "risk_reports_built")}}
 
 
-def _tree(repeat: int, start: str | None, end: str | None, cwd: str, env: dict[str, str] | None,
-          bot: str | None) -> tuple[dict[str, object], Any]:
-    """The runs of one code tree as a generator step per repeat (so two trees interleave)."""
-    out: dict[str, object] = {"first_full_run_fresh_folder": _replay_child(cwd, None, start, end, env)}
-    if bot:  # its regime models over its whole history, fitted once: not counted
-        _replay_child(cwd, None, None, None, env, [bot])
-    runs: dict[str, list[dict[str, float]]] = {"kernel": [], "full": [], "one_bot": []}
-
-    def steps() -> Any:
-        for _ in range(repeat):
-            runs["kernel"].append(_replay_child(cwd, ["basic-risk"], start, end, env))
-            runs["full"].append(_replay_child(cwd, None, start, end, env))
-            if bot:
-                runs["one_bot"].append(_replay_child(cwd, None, None, None, env, [bot]))
-            yield
-        for name, rs in runs.items():
-            if rs:
-                out[name] = _summary(rs)
-        k = out["kernel"]["median_events_per_s"]  # type: ignore[index]
-        f = out["full"]["median_events_per_s"]  # type: ignore[index]
-        out["full_over_kernel"] = round(f / k, 3) if k else None
-        kc = out["kernel"]["median_events_per_cpu_s"]  # type: ignore[index]
-        fc = out["full"]["median_events_per_cpu_s"]  # type: ignore[index]
-        out["full_over_kernel_cpu"] = round(fc / kc, 3) if kc else None
-
-    return out, steps()
+def _tree_summary(runs: dict[str, list[dict[str, float]]], warm: dict[str, float]) -> dict[str, object]:
+    """One code tree's figures: each kind's summary and the full/kernel ratios."""
+    out: dict[str, object] = {"first_full_run_fresh_folder": warm,
+                              **{name: _summary(rs) for name, rs in runs.items() if rs}}
+    k, f = out["kernel"], out["full"]
+    out["full_over_kernel"] = (round(f["median_events_per_s"] / k["median_events_per_s"], 3)  # type: ignore[index]
+                               if k["median_events_per_s"] else None)  # type: ignore[index]
+    out["full_over_kernel_cpu"] = (round(f["median_events_per_cpu_s"] / k["median_events_per_cpu_s"], 3)  # type: ignore[index]
+                                   if k["median_events_per_cpu_s"] else None)  # type: ignore[index]
+    return out
 
 
 def pipeline_side_by_side(repeat: int, start: str | None, end: str | None, baseline: str | None = None,
@@ -152,21 +136,28 @@ def pipeline_side_by_side(repeat: int, start: str | None, end: str | None, basel
     bot alone over its whole history too (full pipeline)."""
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tradefleet-bench-") as cwd:
-        (Path(cwd) / "this").mkdir()
-        trees = {"this": _tree(repeat, start, end, str(Path(cwd) / "this"), None, bot)}
+        trees: dict[str, tuple[str, dict[str, str] | None]] = {"this": (str(Path(cwd) / "this"), None)}
         if baseline:
             from bench.scratch import scratch_env
 
-            (Path(cwd) / "base").mkdir()
-            env = scratch_env(baseline, Path(cwd) / "scratch")
-            trees["baseline"] = _tree(repeat, start, end, str(Path(cwd) / "base"), env, bot)
-        for _ in range(repeat + 1):  # one step each, alternating; the last step summarises
-            for _out, steps in trees.values():
-                next(steps, None)
+            trees["baseline"] = (str(Path(cwd) / "base"), scratch_env(baseline, Path(cwd) / "scratch"))
+        warm, runs = {}, {}
+        for label, (folder, env) in trees.items():  # fits each tree's regime models: not counted
+            Path(folder).mkdir()
+            warm[label] = _replay_child(folder, None, start, end, env)
+            if bot:
+                _replay_child(folder, None, None, None, env, [bot])
+            runs[label] = {"kernel": [], "full": [], "one_bot": []}
+        for _ in range(repeat):  # the trees alternate, one round of each kind at a time
+            for label, (folder, env) in trees.items():
+                runs[label]["kernel"].append(_replay_child(folder, ["basic-risk"], start, end, env))
+                runs[label]["full"].append(_replay_child(folder, None, start, end, env))
+                if bot:
+                    runs[label]["one_bot"].append(_replay_child(folder, None, None, None, env, [bot]))
     out: dict[str, object] = {"window": f"{start or 'start'}..{end or 'end'}", "repeat": repeat,
-                              "baseline_ref": baseline, **trees["this"][0]}
+                              "baseline_ref": baseline, **_tree_summary(runs["this"], warm["this"])}
     if baseline:
-        out["baseline"] = trees["baseline"][0]
+        out["baseline"] = _tree_summary(runs["baseline"], warm["baseline"])
     out["loadavg_before"] = [round(x, 2) for x in load_before]
     out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
