@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tradefleet.backtest.engine import Prepared, Signals, SimSettings, metrics_dict
-from tradefleet.backtest.strategies import cross_state_nb, rolling_mean_nb, sma_cross_nb
+from tradefleet.backtest.sma_kernels import cross_state_nb, rolling_mean_nb, sma_cross_nb
 
 if TYPE_CHECKING:
     import pandas as pd
