@@ -336,8 +336,11 @@ class Replay:
         for k in range(n):
             ts = ev_ts[k]
             while pending and pending[0][0] <= ts:
-                _, name = pending.pop(0)
-                sched.add(name, triggers[name])
+                begin, name = pending.pop(0)
+                # the clock still reads the previous event: after a gap in the data (the bundled
+                # history ends years before the prediction session) a job added now would fire
+                # through the whole gap, before any bar of its own exists
+                sched.add(name, triggers[name], not_before=begin)
             fires += self._fire_due(engine, sched, spans, ts - 1)
             clock.set_ns(ts)
             engine.on_bar(market.advance(symbols[ev_sym[k]], ev_row[k]))

@@ -281,11 +281,13 @@ class SimScheduler:
         self._generation = 0
         self._memo: dict[int, tuple[BaseTrigger, int, int | None]] = {}
 
-    def add(self, job_id: str, trigger: BaseTrigger) -> int | None:
-        """Schedule ``job_id``; return its first fire time (>= the clock's now) or None."""
+    def add(self, job_id: str, trigger: BaseTrigger, not_before: int | None = None) -> int | None:
+        """Schedule ``job_id``; return its first fire time (>= the clock's now, and >=
+        ``not_before`` when given: a replayed job never fires before its data begins) or None."""
         if job_id in self._jobs:
             raise SchedulerError(f"scheduler job {job_id!r} already exists: remove it first")
-        first = next_fire_ns(trigger, None, self.clock.now_ns())
+        now = self.clock.now_ns()
+        first = next_fire_ns(trigger, None, now if not_before is None else max(now, not_before))
         if first is None:
             return None
         self._generation += 1
