@@ -235,6 +235,14 @@ class MarketState:
             return []
         return s.c[max(0, s.cursor - n + 1): s.cursor + 1].tolist()
 
+    def close_array(self, symbol: str, n: int) -> np.ndarray:
+        """A copy of the last ``n`` closes as float64 (:meth:`closes` without the list): what
+        the risk model takes when it rebuilds and derives from later."""
+        s = self._series.get(symbol)
+        if s is None or s.cursor < 0:
+            return np.empty(0)
+        return s.c[max(0, s.cursor - n + 1): s.cursor + 1].copy()
+
     # -- MarketData -------------------------------------------------------------------
     def frame(self, symbol: str, bars: int | None = None) -> pd.DataFrame:
         s = self._series.get(symbol)

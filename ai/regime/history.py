@@ -7,7 +7,7 @@ The :class:`RegimeHistory` interface has a JSON-lines implementation under ``var
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +23,11 @@ class RegimeRow:
     p_bear: float
     p_sideways: float
     model_version: str
+
+    def as_dict(self) -> dict[str, object]:
+        """The row as a plain dict (what ``dataclasses.asdict`` gives, without its deep copy)."""
+        return {"market": self.market, "ts_event": self.ts_event, "regime": self.regime, "p_bull": self.p_bull,
+                "p_bear": self.p_bear, "p_sideways": self.p_sideways, "model_version": self.model_version}
 
     @property
     def probs(self) -> dict[str, float]:
@@ -78,7 +83,7 @@ class JsonlRegimeHistory:
                 continue
             self.root.mkdir(parents=True, exist_ok=True)
             with self._path(market).open("a") as fh:
-                fh.writelines(json.dumps(asdict(r)) + "\n" for r in fresh)
+                fh.writelines(json.dumps(r.as_dict()) + "\n" for r in fresh)
             self._last[market] = fresh[-1].ts_event
 
     def read(self, market: str) -> list[RegimeRow]:

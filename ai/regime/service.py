@@ -171,10 +171,11 @@ class RegimeService:
 
     def _record(self, market: str, model: RegimeModel, ts: np.ndarray, probs: np.ndarray) -> None:
         idx = [model.label_index(lbl) for lbl in REGIME_LABELS]  # bull, bear, sideways
-        regimes = [model.labels[i] for i in np.argmax(probs, axis=1)]
+        labels, version = model.labels, model.version
+        regimes = [labels[i] for i in np.argmax(probs, axis=1).tolist()]
         self.history.append([
-            RegimeRow(market, int(t), r, float(p[idx[0]]), float(p[idx[1]]), float(p[idx[2]]), model.version)
-            for t, r, p in zip(ts, regimes, probs, strict=True)])
+            RegimeRow(market, t, r, p[idx[0]], p[idx[1]], p[idx[2]], version)
+            for t, r, p in zip(ts.tolist(), regimes, probs.tolist(), strict=True)])
 
     @staticmethod
     def _reading(market: str, model: RegimeModel, bar_ts: int, p: np.ndarray) -> RegimeReading:

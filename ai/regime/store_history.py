@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, func, select
@@ -62,7 +61,7 @@ class StoreRegimeHistory:
         fresh: list[dict[str, Any]] = []
         for r in rows:
             if r.ts_event > self._last_ts(r.market):
-                fresh.append(asdict(r))
+                fresh.append(r.as_dict())
                 self._last[r.market] = r.ts_event
         if not fresh:
             return

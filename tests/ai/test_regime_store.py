@@ -80,3 +80,11 @@ def test_replay_with_ai_gates_stores_regimes_and_votes(tmp_path):
     assert n_regimes > 100
     votes = db.execute("select data from gate_decisions where gate = 'ensemble' and data like '%votes%' limit 1").fetchone()
     assert votes is not None and '"technical"' in votes[0]
+
+
+def test_a_row_as_dict_is_what_asdict_gives() -> None:
+    """The history files and table are written from ``as_dict``: every field, same values."""
+    from dataclasses import asdict
+
+    r = _row(123, "bear")
+    assert r.as_dict() == asdict(r) and list(r.as_dict()) == list(asdict(r))

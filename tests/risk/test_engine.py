@@ -343,3 +343,40 @@ def test_market_model_gives_each_symbol_its_own_hrp_multiplier() -> None:
     var = {s: float(np.var(np.diff(np.log(c))[-100:])) for s, c in {**calm, **wild}.items()}
     share_calm = (1 / var["CALM"]) / (1 / var["CALM"] + 1 / var["WILD"])
     assert m.hrp_multiplier("CALM") == pytest.approx(min(2 * share_calm, rig.gate.config.hrp.max_multiplier), rel=0.05)
+
+
+def test_market_model_derives_on_first_read_what_its_rebuild_instant_saw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild takes the closes as they stand and derives VaR, HRP and clusters only when
+    read; bars that close in between change nothing (generated random walks)."""
+    import pandas as pd
+
+    import tradefleet.risk.market_model as mm
+    from tradefleet.orchestrator.market import MarketState
+
+    built: list[int] = []
+
+    class CountedVar(mm.PortfolioVar):
+        def __init__(self, symbols: list[str], returns: np.ndarray) -> None:
+            built.append(len(symbols))
+            super().__init__(symbols, returns)
+
+    monkeypatch.setattr(mm, "PortfolioVar", CountedVar)
+    walks = random_walks(["A", "B", "C"], 300, seed=5, corr=0.6)
+    market = MarketState()
+    idx = pd.date_range("2020-01-01", periods=300, freq="D", tz="UTC", name="ts")
+    for sym, c in walks.items():
+        market.load(sym, pd.DataFrame({"open": c, "high": c, "low": c, "close": c, "volume": 1.0}, index=idx))
+        market.advance(sym, 199)
+    cfg = _cfg(var={"enabled": True}, hrp={"enabled": True, "lookback": 100}, correlation={"lookback": 100})
+    lazy, eager = mm.MarketModel(cfg), mm.MarketModel(cfg)
+    lazy.rebuild(market, walks, T0)
+    eager.rebuild(market, walks, T0)
+    want = (list(eager.symbols), dict(eager.multiplier), dict(eager.cluster_of), eager.corr.copy(),
+            eager.var.cov.copy())  # type: ignore[union-attr]
+    assert built == [3]  # only the model read so far derived
+    for sym in walks:  # a hundred more bars close before anything reads the lazy model
+        market.advance(sym, 299)
+    got = (lazy.symbols, lazy.multiplier, lazy.cluster_of, lazy.corr, lazy.var.cov)  # type: ignore[union-attr]
+    assert built == [3, 3]
+    assert got[:3] == want[:3] and np.array_equal(got[3], want[3]) and np.array_equal(got[4], want[4])
+    assert lazy.built_ns == T0 and not lazy.needs_refresh(T0 + 1, walks)
