@@ -36,14 +36,16 @@ class _Series:
         self.o, self.h, self.l, self.c, self.v = (np.ascontiguousarray(cols[:, i]) for i in range(5))
 
     def push(self, bar: Bar) -> None:
+        self.push_values(bar.ts_event, bar.open, bar.high, bar.low, bar.close, bar.volume)
+
+    def push_values(self, ts: int, o: float, h: float, l: float, c: float, v: float) -> None:  # noqa: E741
         if self.size == len(self.ts):
             grow = len(self.ts)
             self.ts = np.concatenate([self.ts, np.zeros(grow, dtype=np.int64)])
             self.o, self.h, self.l, self.c, self.v = (np.concatenate([a, np.zeros(grow)])
                                                      for a in (self.o, self.h, self.l, self.c, self.v))
         i = self.size
-        self.ts[i], self.o[i], self.h[i], self.l[i], self.c[i], self.v[i] = (
-            bar.ts_event, bar.open, bar.high, bar.low, bar.close, bar.volume)
+        self.ts[i], self.o[i], self.h[i], self.l[i], self.c[i], self.v[i] = ts, o, h, l, c, v
         self.size += 1
         self.cursor = i
 
@@ -174,19 +176,23 @@ class MarketState:
             raise DataError(f"{bar.symbol}: bar at {bar.ts_event} ns is not after the last bar ({int(s.ts[s.cursor])} ns)")
         s.push(bar)
 
-    def put_quote(self, symbol: str, ts_ns: int, bid: float, ask: float) -> Bar:
+    def put_quote(self, symbol: str, ts_ns: int, bid: float, ask: float) -> None:
         """A quote from a chain (an option's bid and ask at ``ts_ns``): kept as a quoted bar
-        (low = bid, high = ask, close = mid); a second quote at the same instant replaces it."""
+        (low = bid, high = ask, close = mid); a second quote at the same instant replaces it.
+        (A chain puts about 130 quotes per bar: no :class:`Bar` is built for them.)"""
         mid = (bid + ask) / 2.0
-        bar = Bar(symbol, ts_ns, mid, ask, bid, mid, 0.0, ts_ns)
         s = self._series.get(symbol)
         self._quoted.add(symbol)
-        if s is not None and s.cursor >= 0 and s.frame is None and int(s.ts[s.cursor]) == ts_ns:
-            i = s.cursor
-            s.o[i], s.h[i], s.l[i], s.c[i] = mid, ask, bid, mid
-            return bar
-        self.append(bar, quoted=True)
-        return bar
+        if s is not None and s.cursor >= 0 and s.frame is None:
+            last = int(s.ts[s.cursor])
+            if last == ts_ns:
+                i = s.cursor
+                s.o[i], s.h[i], s.l[i], s.c[i] = mid, ask, bid, mid
+                return
+            if ts_ns > last:  # as append: a later quote of a live series
+                s.push_values(ts_ns, mid, ask, bid, mid, 0.0)
+                return
+        self.append(Bar(symbol, ts_ns, mid, ask, bid, mid, 0.0, ts_ns), quoted=True)
 
     # -- MarketView -------------------------------------------------------------------
     def last_bar(self, symbol: str) -> Bar | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from tradefleet.risk.options.american import bjerksund_stensland_price
 from tradefleet.risk.options.bsm import bsm_price
-from tradefleet.risk.options.chain import OptionChain, OptionContract, OptionQuote, Style
+from tradefleet.risk.options.chain import YEAR_NS, OptionChain, OptionContract, OptionQuote, Style
 from tradefleet.risk.options.errors import OptionInputError
 
 PROVENANCE = "model-priced (GARCH vol, configured skew and spread; not recorded quotes)"
@@ -106,6 +107,21 @@ def model_quotes(model: ChainModel, kind: Any, spot: Any, strike: Any, years: An
     return bid, ask, mid, vol
 
 
+@lru_cache(maxsize=256)
+def _listed(underlying: str, today: date, centre: float, step: float, model: ChainModel
+            ) -> tuple[tuple[OptionContract, ...], np.ndarray, np.ndarray, tuple[int, ...]]:
+    """The contracts a chain lists on ``today`` around ``centre``, with their strikes, kinds
+    and expiry instants: the same from bar to bar until the date or the centre strike moves."""
+    strikes = [centre + i * step for i in range(-model.strikes_each_side, model.strikes_each_side + 1)]
+    contracts = tuple(OptionContract(underlying, kind, k, e, model.style, model.multiplier)
+                      for e in monthly_expiries(today, model.months) for kind in ("call", "put")
+                      for k in strikes if k > 0)
+    k = np.array([c.strike for c in contracts])
+    kind = np.array([c.kind for c in contracts])
+    k.flags.writeable = kind.flags.writeable = False  # shared between chains
+    return contracts, k, kind, tuple(c.expiry_ns() for c in contracts)
+
+
 def model_chain(underlying: str, asof_ns: int, spot: float, atm_vol: float,
                 model: ChainModel = EQUITY_MODEL) -> OptionChain:
     """Return the model-priced chain on ``underlying`` at ``asof_ns`` (see the module doc)."""
@@ -114,13 +130,8 @@ def model_chain(underlying: str, asof_ns: int, spot: float, atm_vol: float,
     today = datetime.fromtimestamp(asof_ns / 1e9, tz=timezone.utc).date()
     step = strike_increment(spot)
     centre = round(spot / step) * step
-    strikes = [centre + i * step for i in range(-model.strikes_each_side, model.strikes_each_side + 1)]
-    contracts = [OptionContract(underlying, kind, k, e, model.style, model.multiplier)
-                 for e in monthly_expiries(today, model.months) for kind in ("call", "put")
-                 for k in strikes if k > 0]
-    k = np.array([c.strike for c in contracts])
-    t = np.array([c.years_to_expiry(asof_ns) for c in contracts])
-    kind = np.array([c.kind for c in contracts])
+    contracts, k, kind, expiry_ns = _listed(underlying, today, centre, step, model)
+    t = np.array([(e - asof_ns) / YEAR_NS for e in expiry_ns])  # OptionContract.years_to_expiry
     bid, ask, _, vol = model_quotes(model, kind, spot, k, t, atm_vol)
     quotes = [OptionQuote(c, b, a, v) for c, b, a, v in zip(contracts, bid.tolist(), ask.tolist(), vol.tolist())]
     return OptionChain(underlying, asof_ns, tuple(quotes), spot=spot, provenance=PROVENANCE)

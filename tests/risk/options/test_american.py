@@ -89,3 +89,19 @@ def test_bs2002_valuation_equals_bumping_the_price() -> None:
     for g in ("price", "delta", "gamma", "theta", "vega", "rho"):
         assert np.allclose(getattr(val, g), getattr(ref, g), rtol=1e-9, atol=1e-9), g
     assert np.all(val.delta[[0, 2]] < 0) and val.delta[1] > 0
+
+
+def test_bs2002_prices_a_mixed_batch_as_each_contract_alone() -> None:
+    """Calls and puts of a chain go through the formula as one batch: every price equals, to
+    the last bit, the price of that contract on its own (generated inputs)."""
+    rng = np.random.default_rng(11)
+    n = 64
+    kind = np.where(rng.random(n) < 0.5, "call", "put")
+    s = rng.uniform(50, 500, n)
+    k = s * rng.uniform(0.7, 1.3, n)
+    t = rng.uniform(0.01, 1.0, n)
+    v = rng.uniform(0.1, 0.6, n)
+    q = rng.choice([0.0, 0.01, 0.05], n)
+    batch = bjerksund_stensland_price(kind, s, k, t, 0.04, v, q)
+    alone = np.array([bjerksund_stensland_price(kind[i], s[i], k[i], t[i], 0.04, v[i], q[i]) for i in range(n)])
+    assert np.array_equal(batch.view(np.int64), alone.reshape(n).view(np.int64))

@@ -48,3 +48,27 @@ def test_chain_is_labelled_model_priced_and_refuses_bad_inputs() -> None:
         model_chain("GOOG", ASOF, float("nan"), 0.3)
     with pytest.raises(OptionInputError):
         ChainModel(months=0)
+
+
+def test_consecutive_chains_list_what_each_bar_lists_afresh() -> None:
+    """A chain's contracts are kept from bar to bar while the date and the centre strike stay;
+    every chain still lists exactly its own date's expiries and its own spot's strikes, and
+    its years to expiry are its own instant's."""
+    from tradefleet.risk.options.chain import OptionContract
+    from tradefleet.risk.options.model_chain import EQUITY_MODEL, model_quotes
+
+    hour = 3_600 * 10**9
+    for i, spot in enumerate([101.0, 101.2, 104.0, 104.0, 96.0, 96.0]):
+        asof = ASOF + i * 24 * 13 * hour  # 13 days apart: expiries roll
+        chain = model_chain("XYZ", asof, spot, 0.3, EQUITY_MODEL)
+        today = datetime.fromtimestamp(asof / 1e9, tz=timezone.utc).date()
+        step = strike_increment(spot)
+        centre = round(spot / step) * step
+        strikes = [centre + j * step for j in range(-EQUITY_MODEL.strikes_each_side, EQUITY_MODEL.strikes_each_side + 1)]
+        want = [OptionContract("XYZ", kind, k, e, EQUITY_MODEL.style, EQUITY_MODEL.multiplier)
+                for e in monthly_expiries(today, EQUITY_MODEL.months) for kind in ("call", "put") for k in strikes if k > 0]
+        assert [q.contract for q in chain] == want
+        t = np.array([c.years_to_expiry(asof) for c in want])
+        bid, ask, _, _ = model_quotes(EQUITY_MODEL, np.array([c.kind for c in want]), spot,
+                                      np.array([c.strike for c in want]), t, 0.3)
+        assert [q.bid for q in chain] == bid.tolist() and [q.ask for q in chain] == ask.tolist()
