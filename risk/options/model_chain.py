@@ -108,14 +108,14 @@ def model_quotes(model: ChainModel, kind: Any, spot: Any, strike: Any, years: An
 
 
 @lru_cache(maxsize=256)
-def _listed(underlying: str, today: date, centre: float, step: float, model: ChainModel
+def _listed(underlying: str, expiries: tuple[date, ...], centre: float, step: float, model: ChainModel
             ) -> tuple[tuple[OptionContract, ...], np.ndarray, np.ndarray, tuple[int, ...]]:
-    """The contracts a chain lists on ``today`` around ``centre``, with their strikes, kinds
-    and expiry instants: the same from bar to bar until the date or the centre strike moves."""
+    """The contracts a chain lists for ``expiries`` around ``centre``, with their strikes,
+    kinds and expiry instants: the same from bar to bar until an expiry passes or the centre
+    strike moves."""
     strikes = [centre + i * step for i in range(-model.strikes_each_side, model.strikes_each_side + 1)]
     contracts = tuple(OptionContract(underlying, kind, k, e, model.style, model.multiplier)
-                      for e in monthly_expiries(today, model.months) for kind in ("call", "put")
-                      for k in strikes if k > 0)
+                      for e in expiries for kind in ("call", "put") for k in strikes if k > 0)
     k = np.array([c.strike for c in contracts])
     kind = np.array([c.kind for c in contracts])
     k.flags.writeable = kind.flags.writeable = False  # shared between chains
@@ -130,7 +130,8 @@ def model_chain(underlying: str, asof_ns: int, spot: float, atm_vol: float,
     today = datetime.fromtimestamp(asof_ns / 1e9, tz=timezone.utc).date()
     step = strike_increment(spot)
     centre = round(spot / step) * step
-    contracts, k, kind, expiry_ns = _listed(underlying, today, centre, step, model)
+    contracts, k, kind, expiry_ns = _listed(underlying, tuple(monthly_expiries(today, model.months)), centre, step,
+                                            model)
     t = np.array([(e - asof_ns) / YEAR_NS for e in expiry_ns])  # OptionContract.years_to_expiry
     bid, ask, _, vol = model_quotes(model, kind, spot, k, t, atm_vol)
     quotes = [OptionQuote(c, b, a, v) for c, b, a, v in zip(contracts, bid.tolist(), ask.tolist(), vol.tolist())]
