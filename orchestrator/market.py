@@ -176,10 +176,16 @@ class MarketState:
             raise DataError(f"{bar.symbol}: bar at {bar.ts_event} ns is not after the last bar ({int(s.ts[s.cursor])} ns)")
         s.push(bar)
 
-    def put_quote(self, symbol: str, ts_ns: int, bid: float, ask: float) -> None:
+    def put_quote(self, symbol: str, ts_ns: int, bid: float, ask: float) -> Bar:
         """A quote from a chain (an option's bid and ask at ``ts_ns``): kept as a quoted bar
         (low = bid, high = ask, close = mid); a second quote at the same instant replaces it.
-        (A chain puts about 130 quotes per bar: no :class:`Bar` is built for them.)"""
+        Returns that bar."""
+        self.set_quote(symbol, ts_ns, bid, ask)
+        mid = (bid + ask) / 2.0
+        return Bar(symbol, ts_ns, mid, ask, bid, mid, 0.0, ts_ns)
+
+    def set_quote(self, symbol: str, ts_ns: int, bid: float, ask: float) -> None:
+        """:meth:`put_quote` without building the bar (a chain sets about 130 quotes a bar)."""
         mid = (bid + ask) / 2.0
         s = self._series.get(symbol)
         self._quoted.add(symbol)

@@ -79,18 +79,32 @@ class ExecutionDesk:
         quote = self.market.quote(instrument) or (float(bar.close), float(bar.close))
         has_volume = self._has_volume(instrument)
         vol, rate, bar_s = 0.0, 0.0, 60.0
-        frame = self.market.frame(instrument, self.config.adv_bars + 1)
-        if frame is not None and len(frame) > 1:
-            ts = frame.index.asi8
+        recent = self._recent(instrument, self.config.adv_bars + 1)
+        if recent is not None and len(recent[0]) > 1:
+            ts, close, volume = recent
             bar_s = max(float(np.median(np.diff(ts))) / 1e9, 1.0)
-            if len(frame) >= 3:
-                vol = float(np.std(np.diff(frame["close"].to_numpy(dtype=np.float64))) / math.sqrt(bar_s))
-            if has_volume and "volume" in frame:
-                v = frame["volume"].to_numpy(dtype=np.float64)[-self.config.adv_bars:]
+            if len(ts) >= 3:
+                vol = float(np.std(np.diff(close)) / math.sqrt(bar_s))
+            if has_volume and volume is not None:
+                v = volume[-self.config.adv_bars:]
                 v = v[np.isfinite(v)]
                 rate = float(v.mean()) / bar_s if v.size else 0.0
         return MarketView(bar.ts_event, float(bar.close), float(bar.volume) if has_volume else 0.0, quote[0],
                           quote[1], vol, rate, bar_s)
+
+    def _recent(self, instrument: str, bars: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+        """The last ``bars`` bars' (None: every bar's) close times in ns, closes and volumes
+        (None: no volume column) as float64 arrays; array views when the market has them (no
+        frame built). A frame's index may be in any unit (pandas 3 makes microseconds)."""
+        arrays = getattr(self.market, "arrays", None)
+        if arrays is not None:
+            ts, cols = arrays(instrument, bars)
+            return ts, cols["close"], cols.get("volume")
+        frame = self.market.frame(instrument, bars)
+        if frame is None:
+            return None
+        return (frame.index.as_unit("ns").asi8, frame["close"].to_numpy(dtype=np.float64),
+                frame["volume"].to_numpy(dtype=np.float64) if "volume" in frame else None)
 
     # -- orders -----------------------------------------------------------------------
     def choose(self, order: Order, signal: Signal | None, view: MarketView | None,
@@ -122,10 +136,9 @@ class ExecutionDesk:
         params = self.impact_for(order.instrument).params(spread, view.volume_rate)
         profile: list[float] = []
         if spec.algorithm == "vwap":
-            frame = self.market.frame(order.instrument, None)
-            if frame is not None and not frame.empty and "volume" in frame:
-                profile = volume_profile(frame.index.asi8, frame["volume"].to_numpy(), view.ts_ns,
-                                         spec.interval_s, spec.slices())
+            recent = self._recent(order.instrument, None)
+            if recent is not None and len(recent[0]) and recent[2] is not None:
+                profile = volume_profile(recent[0], recent[2], view.ts_ns, spec.interval_s, spec.slices())
         lot = self._lot(order.instrument)
         self.stops[order.client_order_id] = signal.stop if signal is not None else None
         return self.layer.accept(order, spec, view, lot, params, profile)

@@ -211,7 +211,7 @@ class OptionListing:
                 spec = self._spec(*key)
                 self.list(spec)
                 sym = listed[key] = spec.symbol
-            market.put_quote(sym, now, float(q.bid or 0.0), float(q.ask or 0.0))  # type: ignore[attr-defined]
+            market.set_quote(sym, now, float(q.bid or 0.0), float(q.ask or 0.0))  # type: ignore[attr-defined]
         self._chains[underlying] = (now, chain)
         return chain
 
@@ -275,14 +275,14 @@ class OptionListing:
                 q = quoted.get(s.symbol)
                 if q is not None and q.bid is not None and q.ask is not None:  # else the last quote stands
                     mids[s.symbol] = (q.bid + q.ask) / 2
-                    market.put_quote(s.symbol, now, q.bid, q.ask)  # type: ignore[attr-defined]
+                    market.set_quote(s.symbol, now, q.bid, q.ask)  # type: ignore[attr-defined]
         elif qf is not None:
             day = _day(bar.ts_event)
             for s in live:
                 q = qf.quote(day, s.symbol)
                 if q is not None:  # not quoted today: the last quote stands
                     mids[s.symbol] = float(q.mid)  # type: ignore[arg-type]
-                    market.put_quote(s.symbol, now, float(q.bid), float(q.ask))  # type: ignore[arg-type,attr-defined]
+                    market.set_quote(s.symbol, now, float(q.bid), float(q.ask))  # type: ignore[arg-type,attr-defined]
         elif vol is not None and live:
             kind = np.array([s.right for s in live])
             k = np.array([float(s.strike) for s in live])
@@ -290,12 +290,12 @@ class OptionListing:
             bid, ask, mid, _ = model_quotes(m, kind, bar.close, k, t, vol)
             for s, b, a, mi in zip(live, bid.tolist(), ask.tolist(), mid.tolist(), strict=True):
                 mids[s.symbol] = mi
-                market.put_quote(s.symbol, now, b, a)  # type: ignore[attr-defined]
+                market.set_quote(s.symbol, now, b, a)  # type: ignore[attr-defined]
         for s in specs:
             if s.expiry_ns() <= bar.ts_event:  # expiring at this close: worth its intrinsic value
                 x = s.intrinsic(bar.close)
                 mids[s.symbol] = x
-                market.put_quote(s.symbol, now, x, x)  # type: ignore[attr-defined]
+                market.set_quote(s.symbol, now, x, x)  # type: ignore[attr-defined]
         paper = e.paper
         if paper is not None and paper.has_resting_orders():
             for s in specs:

@@ -196,3 +196,34 @@ def test_calibration_uses_live_fills_only_and_is_stored_versioned(tmp_path: Path
     assert done[0].slippage_bps == pytest.approx(max(sum(s[4] for s in samples) / len(samples), 0.0))
     assert latest_scales(h.store, "paper", "XYZ").version == done[0].version == "paper:XYZ:7"
     h.close()
+
+
+def test_the_desk_sees_the_same_market_through_arrays_or_frames() -> None:
+    """The desk reads recent bars as array views when the market has them and as a frame
+    otherwise: touch, volatility, volume rate and bar length come out equal (generated bars,
+    with a missing volume among them)."""
+    from tradefleet.orchestrator.execution.desk import ExecutionDesk
+    from tradefleet.orchestrator.market import MarketState
+    from tradefleet.orchestrator.sections import ExecutionConfig
+
+    rng = np.random.default_rng(4)
+    n = 80
+    close = 100 * np.cumprod(1 + rng.normal(0, 0.01, n))
+    volume = rng.uniform(1e3, 5e3, n)
+    volume[-3] = np.nan
+    idx = pd.date_range("2024-01-02 14:30", periods=n, freq="5min", tz="UTC", name="ts")
+    market = MarketState()
+    market.load("XYZ", pd.DataFrame({"open": close, "high": close * 1.001, "low": close * 0.999, "close": close,
+                                     "volume": volume}, index=idx))
+    market.advance("XYZ", n - 1)
+
+    class FramesOnly:  # a market without array views
+        def __getattr__(self, name: str) -> Any:
+            if name == "arrays":
+                raise AttributeError(name)
+            return getattr(market, name)
+
+    cfg = ExecutionConfig()
+    views = [ExecutionDesk(cfg, m, {}).view("XYZ") for m in (market, FramesOnly())]
+    assert views[0] is not None and views[0].volatility > 0 and views[0].volume_rate > 0
+    assert views[0] == views[1]
