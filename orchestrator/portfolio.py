@@ -44,6 +44,9 @@ class Ledger:
         self._owner_seq: dict[str, int] = {}
         self._seq = 0
         self._open = 0
+        #: the open books in ``_books`` order, rebuilt only when a book opens or closes (the
+        #: ledger keeps every book ever traded: thousands of option contracts in a long run)
+        self._open_cache: list[tuple[tuple[str, str], _Book]] | None = None
         self.fees_paid = ZERO
         #: account -> what it may spend on buys: the venue's buying power at the last
         #: account refresh, less the buys booked since (empty: not reported, cash is used)
@@ -85,7 +88,10 @@ class Ledger:
             elif (remainder > 0) != (book.qty > 0):  # flipped: the rest opens at this price
                 book.avg = fill.price
             book.qty = remainder
-        self._open += int(book.qty != 0) - int(was_open)
+        now_open = book.qty != 0
+        if now_open != was_open:
+            self._open += 1 if now_open else -1
+            self._open_cache = None
         return Position(owner, fill.instrument, book.qty, book.avg, book.realized, self.account)
 
     def mult(self, instrument: str) -> Decimal:
@@ -154,6 +160,7 @@ class Ledger:
             self._seq += 1
             self._owner_seq[owner] = self._seq
         self._open = sum(1 for b in self._books.values() if b.qty != 0)
+        self._open_cache = None
 
     # -- PortfolioView --------------------------------------------------------------
     def cash(self) -> Decimal:
@@ -175,7 +182,13 @@ class Ledger:
         """(owner, instrument, quantity, average price, realised P&L) of every open
         position, in the order :meth:`positions` lists them, without building a
         :class:`Position` for every book ever opened (the risk gate reads this per tick)."""
-        return [(o, i, b.qty, b.avg, b.realized) for (o, i), b in self._books.items() if b.qty]
+        return [(o, i, b.qty, b.avg, b.realized) for (o, i), b in self._open_books()]
+
+    def _open_books(self) -> list[tuple[tuple[str, str], _Book]]:
+        cached = self._open_cache
+        if cached is None:
+            cached = self._open_cache = [(k, b) for k, b in self._books.items() if b.qty]
+        return cached
 
     def holdings(self, owner: str) -> dict[str, Decimal]:
         """Instrument -> quantity of ``owner``'s open positions, in the order :meth:`positions`
@@ -189,10 +202,9 @@ class Ledger:
     def positions_value(self) -> Decimal:
         """Sum of quantity x mark over open positions (at the last known marks)."""
         total = ZERO
-        for (_, inst), b in self._books.items():
-            if b.qty:
-                mark = self._mark(inst)
-                total += b.qty * (Decimal(repr(mark)) if mark is not None else b.avg) * self.mult(inst)
+        for (_, inst), b in self._open_books():
+            mark = self._mark(inst)
+            total += b.qty * (Decimal(repr(mark)) if mark is not None else b.avg) * self.mult(inst)
         return total
 
     def equity(self) -> Decimal:

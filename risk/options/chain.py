@@ -58,8 +58,7 @@ class OptionContract:
     @property
     def symbol(self) -> str:
         """Return the OCC symbol, e.g. ``SPY240119C00450000``."""
-        return (f"{self.underlying}{self.expiry:%y%m%d}{'C' if self.kind == 'call' else 'P'}"
-                f"{round(self.strike * 1000):08d}")
+        return _occ_symbol(self)
 
     def expiry_ns(self) -> int:
         """Return the expiry instant (16:00 New York on the expiry date) in UTC ns."""
@@ -68,6 +67,13 @@ class OptionContract:
     def years_to_expiry(self, asof_ns: int) -> float:
         """Return ACT/365 years from ``asof_ns`` to expiry (negative once expired)."""
         return (self.expiry_ns() - asof_ns) / YEAR_NS
+
+
+@lru_cache(maxsize=16384)
+def _occ_symbol(c: OptionContract) -> str:
+    """The OCC symbol of ``c`` (model chains share their contracts from bar to bar and each
+    chain indexes its quotes by symbol: one formatting per contract)."""
+    return f"{c.underlying}{c.expiry:%y%m%d}{'C' if c.kind == 'call' else 'P'}{round(c.strike * 1000):08d}"
 
 
 @lru_cache(maxsize=4096)

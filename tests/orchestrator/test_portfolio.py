@@ -76,3 +76,28 @@ def test_holdings_are_one_owners_open_positions_in_positions_order_through_close
     restored.restore(led.cash(), led.positions())
     assert restored.holdings("a") == led.holdings("a") and restored.holdings("b") == {"X": D("-4"), "Y": D("1")}
     assert restored.realized("a") == led.realized("a")
+
+
+def test_open_books_and_positions_value_follow_every_open_close_and_flip() -> None:
+    """The open books are kept between changes: after each of a generated run of fills
+    (opens, adds, closes, flips, reopens of closed books) they are the open positions in
+    ``positions()`` order, and the positions value is theirs at the marks."""
+    import random
+
+    rng = random.Random(7)
+    marks = {"X": 10.5, "Y": 20.25, "Z": 3.0}
+    led = Ledger(D("100000"), marks.get)
+    for n in range(1, 400):
+        owner, inst = rng.choice("abc"), rng.choice("XYZ")
+        pos = led.position(owner, inst)
+        held = pos.quantity if pos is not None else D(0)
+        qty = abs(held) if held and rng.random() < 0.4 else D(rng.randint(1, 5))  # often exactly flat
+        side = (Side.SELL if held > 0 else Side.BUY) if held and rng.random() < 0.6 else rng.choice([Side.BUY, Side.SELL])
+        led.apply_fill(owner, fill(side, str(qty), str(marks[inst]), "0", n, inst))
+        open_now = [p for p in led.positions() if p.quantity]
+        assert led.open_books() == [(p.bot, p.instrument, p.quantity, p.avg_price, p.realized_pnl) for p in open_now]
+        assert led.positions_value() == sum((p.quantity * D(repr(marks[p.instrument])) for p in open_now), D(0))
+        assert led.open_position_count() == len(open_now)
+    led.restore(D("5"), [p for p in led.positions()][:3])
+    assert led.open_books() == [(p.bot, p.instrument, p.quantity, p.avg_price, p.realized_pnl)
+                                for p in led.positions() if p.quantity]
