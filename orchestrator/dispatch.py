@@ -186,8 +186,16 @@ class IntentDispatcher:
     def pending(self, bot: str, instrument: str) -> Decimal:
         """Signed unfilled quantity of the bot's non-contingent working orders (bracket
         children and OCO members are exits, not position the bot asked for)."""
-        return sum((o.quantity * o.side.sign for o in self.open_orders(bot)
-                    if o.instrument == instrument and not o.is_contingent), ZERO)
+        return self.pendings(bot).get(instrument, ZERO)
+
+    def pendings(self, bot: str) -> dict[str, Decimal]:
+        """:meth:`pending` of every instrument the bot has working orders on, from one read
+        of its open orders (an intent's legs ask for each of theirs)."""
+        out: dict[str, Decimal] = {}
+        for o in self.open_orders(bot):
+            if not o.is_contingent:
+                out[o.instrument] = out.get(o.instrument, ZERO) + o.quantity * o.side.sign
+        return out
 
     def owns(self, order: Order) -> bool:
         """Whether ``order`` was sent for an intent (a child of an intent's parent too)."""
@@ -262,6 +270,7 @@ class IntentDispatcher:
         equity = float(e.ledger.equity())
         legs: list[GroupLeg] = []
         skipped: list[str] = []
+        pending = self.pendings(bot)  # nothing is sent until every leg is sized
         for sym, value in target.values:
             mark = _mark(e, sym)
             if mark is None or mark <= 0:
@@ -277,7 +286,7 @@ class IntentDispatcher:
                 weigh = getattr(e.pipeline.risk, "conviction_weight", None)
                 w = weigh(bot, sym, value) if weigh is not None else value / max(len(target.values), 1)
                 want = w * equity / (mark * mult)
-            held = self._held(bot, sym)
+            held = self._held(bot, sym, pending)
             delta = inst.round_qty(Decimal(repr(want)) - held)
             if delta == 0:
                 continue
@@ -354,8 +363,9 @@ class IntentDispatcher:
                 return
             units = Decimal(repr(w * float(e.ledger.equity()) / gross))
         legs = []
+        pending = self.pendings(bot)  # nothing is sent until every leg is sized
         for leg in intent.legs:
-            held = self._held(bot, leg.instrument)
+            held = self._held(bot, leg.instrument, pending)
             qty = leg.ratio * units
             if intent.reduce_only:  # never past flat
                 qty = max(min(qty, -held), ZERO) if held < 0 else min(max(qty, -held), ZERO)
@@ -662,9 +672,12 @@ class IntentDispatcher:
         if any(v.hedge for v in self.live.values()):
             self.check_hedges()
 
-    def _held(self, bot: str, instrument: str) -> Decimal:
+    def _held(self, bot: str, instrument: str, pending: dict[str, Decimal] | None = None) -> Decimal:
+        """The bot's position in ``instrument`` plus its working orders' (``pending``: the
+        bot's :meth:`pendings`, read once for all the legs of an intent)."""
         pos = self.engine.ledger.position(bot, instrument)
-        return (pos.quantity if pos is not None else ZERO) + self.pending(bot, instrument)
+        pend = (pending if pending is not None else self.pendings(bot)).get(instrument, ZERO)
+        return (pos.quantity if pos is not None else ZERO) + pend
 
     def _is_open(self, order: Order) -> bool:
         rec = self.engine.services.store.order(order.client_order_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -239,3 +239,34 @@ def test_conviction_targets_are_sized_by_the_risk_gate(tmp_path: Path) -> None:
     assert b == pytest.approx(-min(-wb, cap), abs=0.01)  # the larger leg binds at the position cap...
     assert a == pytest.approx(-b / 2, abs=0.01)  # ...and one factor scales both: the ratio is kept
     h.close()
+
+
+def test_pendings_sum_each_instruments_working_orders_and_leave_out_linked_exits() -> None:
+    """What an intent's legs add to a position: each instrument's unfilled working orders of
+    that bot (from the store's remaining quantity), never a bracket child or an OCO member,
+    and never another bot's."""
+    from types import SimpleNamespace
+
+    from tradefleet.orchestrator.dispatch import IntentDispatcher
+    from tradefleet.orchestrator.domain import Order, OrderType, Side
+
+    D = Decimal
+    remaining = {"c2": D("1")}  # c2 is partly filled; the store knows none of the others
+
+    class Store:
+        def order(self, cid: str) -> Any:
+            if cid not in remaining:
+                return None
+            return SimpleNamespace(status=SimpleNamespace(is_open=True), remaining=remaining[cid])
+
+    engine = SimpleNamespace(services=SimpleNamespace(store=Store()), desk=None)
+    d = IntentDispatcher(engine)  # type: ignore[arg-type]
+    d._restored.add("a")
+    for o in (Order("c1", "a", "X", Side.BUY, D("3"), 1), Order("c2", "a", "X", Side.SELL, D("2"), 1),
+              Order("c3", "a", "Y", Side.SELL, D("5"), 1),
+              Order("c4", "a", "X", Side.SELL, D("3"), 1, OrderType.LIMIT, D("9"), parent_id="c1"),
+              Order("c5", "a", "Y", Side.BUY, D("5"), 1, OrderType.LIMIT, D("8"), oco_id="k"),
+              Order("c6", "b", "X", Side.BUY, D("7"), 1)):
+        d._working[o.client_order_id] = o
+    assert d.pendings("a") == {"X": D("2"), "Y": D("-5")}
+    assert d.pending("a", "X") == D("2") and d.pending("a", "Z") == 0
