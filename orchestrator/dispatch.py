@@ -672,12 +672,11 @@ class IntentDispatcher:
         if any(v.hedge for v in self.live.values()):
             self.check_hedges()
 
-    def _held(self, bot: str, instrument: str, pending: dict[str, Decimal] | None = None) -> Decimal:
+    def _held(self, bot: str, instrument: str, pending: dict[str, Decimal]) -> Decimal:
         """The bot's position in ``instrument`` plus its working orders' (``pending``: the
         bot's :meth:`pendings`, read once for all the legs of an intent)."""
         pos = self.engine.ledger.position(bot, instrument)
-        pend = (pending if pending is not None else self.pendings(bot)).get(instrument, ZERO)
-        return (pos.quantity if pos is not None else ZERO) + pend
+        return (pos.quantity if pos is not None else ZERO) + pending.get(instrument, ZERO)
 
     def _is_open(self, order: Order) -> bool:
         rec = self.engine.services.store.order(order.client_order_id)

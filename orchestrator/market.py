@@ -242,18 +242,19 @@ class MarketState:
         return s.h[lo:hi], s.l[lo:hi], s.c[lo:hi]
 
     def closes(self, symbol: str, n: int) -> list[float]:
-        s = self._series.get(symbol)
-        if s is None or s.cursor < 0:
-            return []
-        return s.c[max(0, s.cursor - n + 1): s.cursor + 1].tolist()
+        return self._last_closes(symbol, n).tolist()  # type: ignore[no-any-return]
 
     def close_array(self, symbol: str, n: int) -> np.ndarray:
         """A copy of the last ``n`` closes as float64 (:meth:`closes` without the list): what
         the risk model takes when it rebuilds and derives from later."""
+        return self._last_closes(symbol, n).copy()
+
+    def _last_closes(self, symbol: str, n: int) -> np.ndarray:
+        """A view of the last ``n`` closes (empty before the first bar)."""
         s = self._series.get(symbol)
         if s is None or s.cursor < 0:
             return np.empty(0)
-        return s.c[max(0, s.cursor - n + 1): s.cursor + 1].copy()
+        return s.c[max(0, s.cursor - n + 1): s.cursor + 1]
 
     # -- MarketData -------------------------------------------------------------------
     def frame(self, symbol: str, bars: int | None = None) -> pd.DataFrame:
