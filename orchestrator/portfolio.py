@@ -148,6 +148,7 @@ class Ledger:
 
     def restore(self, cash: Decimal, positions: list[Position]) -> None:
         """Load a stored state (restart)."""
+        self._seq += 1  # positions changed, even to none
         self._cash = cash
         self._books.clear()
         self._by_owner.clear()
@@ -214,6 +215,12 @@ class Ledger:
         if owner is not None:
             return sum((b.realized for b in self._by_owner.get(owner, {}).values()), ZERO)
         return sum((b.realized for b in self._books.values()), ZERO)
+
+    @property
+    def changes(self) -> int:
+        """A counter that moves whenever any position changes (a fill, a restore): equal
+        counters, equal positions."""
+        return self._seq
 
     def owners_changed(self, since: int) -> tuple[list[str], int]:
         """The owners whose books changed after change ``since`` (in the order they first

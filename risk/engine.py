@@ -313,8 +313,19 @@ class PortfolioRiskGate:
             if ctx.now_ns != self._last_tick:
                 self._tick(ctx, snap)
             return snap
+        changes = getattr(ctx.portfolio, "changes", None)
+        if (snap is not None and changes is not None and snap.changes == changes and snap.key[1:] == key[1:]
+                and snap.book.rebuilt(ctx.portfolio, ctx.market)):
+            # due for a rebuild, but the positions provably unchanged (the ledger's change
+            # counter) and no order approved since: the same book a rebuild would give,
+            # revalued in place (every tick of a daily-bar replay)
+            snap.key, snap.built_ns = key, ctx.now_ns
+            if ctx.now_ns != self._last_tick:
+                self._tick(ctx, snap)
+            return snap
         book = ExposureBook.build(ctx.portfolio, ctx.market, lambda b: self._fleet_of.get(b, "default"), self.mult)
-        self.snap = snap = Snapshot(key, book, snap.greeks if snap is not None else None, built_ns=ctx.now_ns)
+        self.snap = snap = Snapshot(key, book, snap.greeks if snap is not None else None, built_ns=ctx.now_ns,
+                                    changes=changes)
         for bot, instrument, pnl in self._outcomes.scan(book):
             # an exit this gate approved already started the cooldown; others (stops,
             # scaled exits, manual closes) start it when noticed

@@ -83,6 +83,8 @@ class ExposureBook:
     by_underlying: dict[str, dict[tuple[str, str], int]] = field(default_factory=lambda: defaultdict(dict))
     flat_realized: dict[tuple[str, str], float] = field(default_factory=dict)
     version: int = 0
+    #: orders booked by :meth:`apply` since this book was built (held until a rebuild)
+    applied: int = 0
     mult_of: Callable[[str], float] = field(default=lambda _s: 1.0, repr=False)
     #: account -> buying power the venue reported (less the buys approved since); empty
     #: when the portfolio reports none (replay), and buys are then capped by ``cash``
@@ -143,6 +145,35 @@ class ExposureBook:
         self.equity = self.cash + sum(self.net_symbol.values())
         self.version += 1
 
+    def rebuilt(self, portfolio: PortfolioView, market: MarketView) -> bool:
+        """Turn this book into what :meth:`build` would return now, without rebuilding it,
+        when that is certain: no order was applied since it was built (the caller has seen
+        the same cash and open positions, so the same holdings) and every holding has a mark
+        (a build values one without a mark at its average price, which the book does not
+        keep). Holdings are re-added in build order, so every sum is the same float. False:
+        nothing changed, build a new book."""
+        if self.applied:
+            return False
+        mark_of = _marker(market)
+        marks = [mark_of(h.instrument) for h in self.holdings.values()]
+        if None in marks:
+            return False
+        powers = getattr(portfolio, "buying_powers", None)
+        if callable(powers):  # the accounts may have moved buying power between them
+            self.power = {a: float(v) for a, v in powers().items()}
+        holdings = list(self.holdings.values())
+        self.gross, self.count = 0.0, 0
+        for d in (self.gross_bot, self.gross_fleet, self.count_bot, self.count_fleet, self.net_symbol):
+            d.clear()
+        self.holdings.clear()
+        self.by_underlying.clear()
+        for h, mark in zip(holdings, marks):
+            h.mark = mark  # type: ignore[assignment]
+            self._add(h, +1)
+        self.equity = self.cash + sum(self.net_symbol.values())
+        self.version += 1
+        return True
+
     def _add(self, h: Holding, k: int) -> None:
         g = abs(h.notional) * k
         self.gross += g
@@ -175,6 +206,7 @@ class ExposureBook:
     def apply(self, bot: str, instrument: str, fleet: str, delta_qty: float, price: float) -> None:
         """Book an approved order of ``delta_qty`` at ``price`` as if it had filled."""
         self.version += 1
+        self.applied += 1
         old = self.holdings.get((bot, instrument))
         qty = delta_qty
         if old is not None:

@@ -31,6 +31,8 @@ class Snapshot:
     probe: VarProbe | None = None
     probe_key: tuple[int, int] = (-1, -1)
     built_ns: int = 0
+    #: the portfolio's position change counter when the book was built (None: it has none)
+    changes: int | None = None
 
 
 _LIMIT_KEYS = ("var95", "var99", "cvar95", "cvar99")

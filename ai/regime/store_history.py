@@ -55,7 +55,18 @@ class StoreRegimeHistory:
     def _pending(self) -> dict[tuple[str, int], dict[str, Any]] | None:
         """This thread's batch's rows not yet written, keyed (market, ts_event); None outside one."""
         deferred = getattr(self.store, "deferred", None)
-        return deferred(DEFERRED, _flush) if deferred is not None else None
+        return deferred(DEFERRED, self._flush) if deferred is not None else None
+
+    def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        insert_many = getattr(self.store, "_insert_many", None)
+        if insert_many is not None:  # the kernel store: one executemany on the DBAPI cursor
+            insert_many(conn, REGIME_HISTORY, rows)
+        else:
+            conn.execute(REGIME_HISTORY.insert(), rows)
+
+    def _flush(self, conn: Connection, pending: dict[tuple[str, int], dict[str, Any]]) -> None:
+        """Write a batch's pending rows in one executemany INSERT, in bar order."""
+        self._insert(conn, [pending[k] for k in sorted(pending)])
 
     def append(self, rows: list[RegimeRow]) -> None:
         fresh: list[dict[str, Any]] = []
@@ -70,7 +81,7 @@ class StoreRegimeHistory:
             pending.update(((row["market"], row["ts_event"]), row) for row in fresh)
             return
         with self._conn("append regime history", write=True) as conn:
-            conn.execute(REGIME_HISTORY.insert(), fresh)
+            self._insert(conn, fresh)
 
     def read(self, market: str) -> list[RegimeRow]:
         with self._conn(f"read regime history of {market}", write=False) as conn:
@@ -83,11 +94,6 @@ class StoreRegimeHistory:
 
 
 DEFERRED = "regime history"
-
-
-def _flush(conn: Connection, pending: dict[tuple[str, int], dict[str, Any]]) -> None:
-    """Write a batch's pending rows as one executemany INSERT, in bar order."""
-    conn.execute(REGIME_HISTORY.insert(), [pending[k] for k in sorted(pending)])
 
 
 @contextmanager

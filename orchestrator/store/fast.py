@@ -18,14 +18,14 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Double, Table
 
-from tradefleet.orchestrator.store.types import ExactDecimal, dumps, to_decimal
+from tradefleet.orchestrator.store.types import ExactDecimal, decimal_text, dumps, to_decimal
 
 Converter = Callable[[Any], Any]
 DIALECTS = ("sqlite", "postgresql")
 
 
 def _sqlite_decimal(value: Any) -> str | None:
-    return None if value is None else format(to_decimal(value), "f")
+    return None if value is None else decimal_text(value)
 
 
 def _pg_decimal(value: Any) -> Decimal | None:

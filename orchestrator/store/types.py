@@ -25,6 +25,12 @@ _MAX_ABS = Decimal(10) ** (PRECISION - SCALE)
 # Wide enough that quantizing to 12 places never overflows (the default context has 28 digits).
 _CONTEXT = Context(prec=PRECISION + SCALE, rounding=ROUND_HALF_EVEN)
 _ONE = Decimal(1)
+#: a finite nonzero value is below 10**(PRECISION - SCALE) in magnitude iff its adjusted
+#: exponent (that of its leading digit) is below this
+_MAX_ADJUSTED = PRECISION - SCALE
+#: values of more than 12 places, rounded (equal values round to the same digits)
+_ROUNDED: dict[Decimal, Decimal] = {}
+_ROUNDED_MAX = 256
 
 
 def to_decimal(value: Decimal | int | float | str) -> Decimal:
@@ -35,6 +41,27 @@ def to_decimal(value: Decimal | int | float | str) -> Decimal:
     PostgreSQL's NUMERIC(38, 12) would; NaN, infinities and values too large for 38 digits
     raise ValueError instead of being stored wrong.
     """
+    if type(value) is Decimal and value.is_finite() and value.adjusted() < _MAX_ADJUSTED:
+        # the common case (an amount the ledger already holds): its plain text tells its
+        # fractional digits without building the digit tuple that ``as_tuple`` would
+        text = str(value)
+        if "E" not in text:
+            dot = text.find(".")
+            if dot < 0 or len(text) - dot <= SCALE + 1:
+                return value
+            # more places: rounded as below, to the same digits whatever its exponent (the
+            # ledger's cash, written with every day's equity, is rounded once)
+            hit = _ROUNDED.get(value)
+            if hit is None:
+                hit = value.quantize(_QUANTUM, context=_CONTEXT)
+                if hit.adjusted() >= _MAX_ADJUSTED:  # rounded up out of range: raise below
+                    hit = None
+                else:
+                    if len(_ROUNDED) >= _ROUNDED_MAX:
+                        _ROUNDED.clear()
+                    _ROUNDED[value] = hit
+            if hit is not None:
+                return hit
     if isinstance(value, Decimal):
         d = value
     elif isinstance(value, bool):
@@ -53,6 +80,14 @@ def to_decimal(value: Decimal | int | float | str) -> Decimal:
     return d
 
 
+def decimal_text(value: Decimal | int | float | str) -> str:
+    """``format(to_decimal(value), "f")``, the SQLite text of an amount: ``str`` is the same
+    text and three times cheaper unless it picks scientific notation."""
+    d = to_decimal(value)
+    text = str(d)
+    return text if "E" not in text else format(d, "f")
+
+
 class ExactDecimal(TypeDecorator[Decimal]):
     """An exact Decimal column: TEXT on SQLite, NUMERIC(38, 12) on PostgreSQL."""
 
@@ -67,9 +102,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        d = to_decimal(value)
         # Plain notation (no exponent) so the text sorts and reads like a number.
-        return format(d, "f") if dialect.name == "sqlite" else d
+        return decimal_text(value) if dialect.name == "sqlite" else to_decimal(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:

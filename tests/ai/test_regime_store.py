@@ -31,15 +31,17 @@ def test_store_history_appends_and_never_rewrites(tmp_path):
 
 def test_a_batch_writes_its_regime_rows_in_one_insert_at_commit_and_reads_them_before(tmp_path):
     import pytest
-    from sqlalchemy import event
 
     store = Store.open(f"sqlite:///{tmp_path}/t.db")
     inserts: list[int] = []
+    insert_many = store._insert_many  # the raw DBAPI executemany (no SQLAlchemy cursor events)
 
-    @event.listens_for(store.engine, "before_cursor_execute")
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        if statement.startswith("INSERT INTO regime_history"):
-            inserts.append(len(parameters) if executemany else 1)
+    def count(conn, table, rows):  # type: ignore[no-untyped-def]
+        if table.name == "regime_history":
+            inserts.append(len(rows))
+        insert_many(conn, table, rows)
+
+    store._insert_many = count  # type: ignore[method-assign]
 
     hist = StoreRegimeHistory(store)
     with store.batch():

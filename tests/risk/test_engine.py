@@ -380,3 +380,65 @@ def test_market_model_derives_on_first_read_what_its_rebuild_instant_saw(monkeyp
     assert built == [3, 3]
     assert got[:3] == want[:3] and np.array_equal(got[3], want[3]) and np.array_equal(got[4], want[4])
     assert lazy.built_ns == T0 and not lazy.needs_refresh(T0 + 1, walks)
+
+
+def _book_state(book):  # type: ignore[no-untyped-def]
+    """Everything a rebuild sets, as plain values (float sums compared bit for bit)."""
+    return ([(k, h.quantity, h.mark, h.realized, h.mult, h.fleet) for k, h in book.holdings.items()],
+            book.cash, book.equity, book.gross, dict(book.gross_bot), dict(book.gross_fleet), book.count,
+            dict(book.count_bot), dict(book.count_fleet), dict(book.net_symbol),
+            {u: dict(v) for u, v in book.by_underlying.items()}, book.power)
+
+
+def test_a_due_rebuild_with_the_positions_unchanged_revalues_the_book_in_place() -> None:
+    """Daily bars pass the rebuild period on every tick. While the ledger's change counter
+    has not moved and no order was approved, the book is revalued in place and equals, float
+    for float, the book a rebuild gives; an approval, a position change without a fill
+    (a restore) or a holding with no mark still rebuild."""
+    from tradefleet.orchestrator.domain import Fill, Position, Side
+    from tradefleet.orchestrator.portfolio import Ledger
+    from tradefleet.risk.exposure import ExposureBook
+
+    clock = SimClock(T0)
+    market = FakeMarket({"X": [100.0] * 60, "Y": [50.0] * 60, "Z": [20.0] * 60}, T0)
+    ledger = Ledger(Decimal(100_000), market.last_close)
+    store = MemoryRiskStore()
+    gate = PortfolioRiskGate(_cfg(rebuild_seconds=300), clock, control=store, state=store,
+                             universe=market.symbols, timezone="UTC")
+    for n, (bot, inst, side, qty, px) in enumerate([("a", "X", Side.BUY, "10", "100"), ("b", "Y", Side.SELL, "5", "50")]):
+        ledger.apply_fill(bot, Fill(f"o{n}", "paper", f"v{n}", f"t{n}", inst, side, Decimal(qty), Decimal(px),
+                                    Decimal("0.5"), T0, T0))
+
+    def tick(**moves: float) -> ExposureBook:
+        clock.advance(86_400)
+        market.now_ns = clock.now_ns()
+        for sym, closes in market.closes_by.items():
+            closes.append(closes[-1] * (1 + moves.get(sym, 0.0)))
+        gate.observe(GateContext(clock.now_ns(), None, market, ledger, False, ""))  # type: ignore[arg-type]
+        return gate.snap.book  # type: ignore[union-attr]
+
+    first = tick()
+    for moves in ({"X": 0.013, "Y": -0.021}, {"X": -0.007}, {"Y": 0.0123, "Z": 0.5}):
+        book = tick(**moves)
+        assert book is first  # revalued, not rebuilt
+        fresh = ExposureBook.build(ledger, market, lambda _b: "default", gate.mult)
+        assert _book_state(book) == _book_state(fresh)
+    assert gate.snap.built_ns == clock.now_ns()  # type: ignore[union-attr]
+
+    # an order approved and not filled is held until the rebuild period, then dropped
+    ctx = GateContext(clock.now_ns(), spec(), market, ledger, False, "")
+    assert gate.approve(signal("c", "Z", L, 20.0 * 1.5, ts=clock.now_ns()), ctx, 1.0)[1] > 0
+    assert first.holding("c", "Z") is not None
+    book = tick()
+    assert book is not first and book.holding("c", "Z") is None
+    assert _book_state(book) == _book_state(ExposureBook.build(ledger, market, lambda _b: "default", gate.mult))
+
+    # positions changed without a fill (a restore: same cash, same count): re-read
+    ledger.restore(ledger.cash(), [Position("a", "X", Decimal(25), Decimal(90)), Position("b", "Y", Decimal(-5), Decimal(50))])
+    again = tick()
+    assert again is not book and again.holding("a", "X").quantity == 25.0  # type: ignore[union-attr]
+
+    # a holding with no mark is valued at its average price by a build: rebuilt too
+    del market.closes_by["Y"]
+    last = tick()
+    assert last is not again and last.holding("b", "Y").mark == 50.0  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tradefleet.orchestrator.domain import Position
 from tradefleet.orchestrator.store import Store
-from tradefleet.orchestrator.store.types import canonical, dumps, loads, to_decimal
+from tradefleet.orchestrator.store.types import canonical, decimal_text, dumps, loads, to_decimal
 
 EXACT = ["0", "0.1", "-0.3", "1E-12", "0.000000000001", "123456789012345678901234.123456789012",
          "-99999999999999999999999999.999999999999", "65000.5", "1.10", "100"]
@@ -70,6 +70,48 @@ def test_to_decimal_conversions() -> None:
 def test_to_decimal_keeps_any_value_with_twelve_places(value: Decimal) -> None:
     assert to_decimal(value) == value
     assert Decimal(format(to_decimal(value), "f")) == value  # the SQLite text form
+
+
+def _to_decimal_reference(value: Decimal) -> Decimal:
+    """The general path of ``to_decimal`` for a Decimal (digit tuple, quantize, range)."""
+    from tradefleet.orchestrator.store.types import _CONTEXT, _MAX_ABS, _QUANTUM
+
+    if not value.is_finite():
+        raise ValueError(value)
+    exp = value.as_tuple().exponent
+    d = value.quantize(_QUANTUM, context=_CONTEXT) if isinstance(exp, int) and exp < -12 else value
+    if d.copy_abs() >= _MAX_ABS:
+        raise ValueError(d)
+    return d
+
+
+def test_to_decimal_fast_path_is_the_general_path() -> None:
+    """A Decimal taken as it is (its text shows at most 12 places) comes back digit for
+    digit and exponent for exponent as the general path returns it, and its SQLite text is
+    ``format(.., "f")``; every shape that is not (scientific text, more places, too big,
+    not finite) still goes the general way."""
+    import random
+    from decimal import Context
+
+    rng = random.Random(23)
+    values = [Decimal(t) for t in ("0", "-0", "0.000000000000", "0E-13", "0E+30", "1E+25", "9.99E+25", "1E+26",
+                                   "-1E+26", "1E-12", "1E-13", "0.0000001", "1E+2", "-7.50", "65000.5",
+                                   "123456789012345678901234.1234567890125", "99999999999999999999999999.9999999999995")]
+    for _ in range(5000):
+        v = Decimal(rng.randint(-10**rng.randint(0, 30), 10**rng.randint(0, 30))).scaleb(rng.randint(-16, 6))
+        # the same value again, then with one more trailing zero: rounded ones are remembered
+        values += [v, v, v.quantize(Decimal(1).scaleb(v.as_tuple().exponent - 1), context=Context(prec=80))]  # type: ignore[operator]
+    for v in values:
+        try:
+            want = _to_decimal_reference(v)
+        except ValueError:
+            with pytest.raises(ValueError):
+                to_decimal(v)
+            continue
+        got = to_decimal(v)
+        assert got.as_tuple() == want.as_tuple(), v
+        assert decimal_text(v) == format(want, "f"), v
+    assert decimal_text(1e-7) == "0.0000001" and decimal_text(Decimal("1E+2")) == "100"
 
 
 def test_json_encoder_handles_numpy_decimal_and_nan() -> None:
