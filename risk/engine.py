@@ -141,6 +141,7 @@ class PortfolioRiskGate:
         self.snap: Snapshot | None = None
         self.bar_seconds: dict[str, float] = {}
         self._universe: tuple[int, set[str]] = (-1, set())
+        self._universe_seen: set[str] = set()  # every symbol the universe has shown (option contracts too)
         self._var_models: dict[tuple[Any, ...], Any] = {}
 
     @classmethod
@@ -287,9 +288,17 @@ class PortfolioRiskGate:
         """The data's symbols without option contracts (options enter the risk model through
         their Greeks, not as return series of their own); recomputed only when it grows."""
         raw = self.universe() if self.universe is not None else []
-        if self._universe[0] != len(raw):
-            insts = self.instruments
-            self._universe = (len(raw), {s for s in raw if getattr(insts.get(s), "option", None) is None})
+        n = len(raw)
+        if self._universe[0] != n:
+            insts, seen = self.instruments, self._universe_seen
+            new = set(raw).difference(seen)
+            seen |= new
+            if len(seen) == n:  # symbols only arrived: classify the new ones, re-check the kept
+                keep = [s for s in (*self._universe[1], *new) if getattr(insts.get(s), "option", None) is None]
+                self._universe = (n, set(keep))
+            else:  # some left: classify them all again
+                self._universe_seen = set(raw)
+                self._universe = (n, {s for s in raw if getattr(insts.get(s), "option", None) is None})
         return self._universe[1]
 
     def mult(self, instrument: str) -> float:

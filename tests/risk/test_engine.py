@@ -442,3 +442,33 @@ def test_a_due_rebuild_with_the_positions_unchanged_revalues_the_book_in_place()
     del market.closes_by["Y"]
     last = tick()
     assert last is not again and last.holding("b", "Y").mark == 50.0  # type: ignore[union-attr]
+
+
+def test_the_universe_without_options_follows_arrivals_departures_and_late_option_specs() -> None:
+    """The risk model's universe: every data symbol but option contracts. Kept across ticks
+    and updated from the symbols that arrived (thousands of option series in a long run);
+    a symbol that left, or one whose option spec arrived after its data, is reclassified."""
+    from types import SimpleNamespace
+
+    symbols = ["SPX", "X"]
+    store = MemoryRiskStore()
+    gate = PortfolioRiskGate(_cfg(), SimClock(T0), control=store, state=store, universe=lambda: tuple(symbols),
+                             timezone="UTC")
+    option = SimpleNamespace(option=object())
+    gate.instruments = {"X": SimpleNamespace(option=None)}
+    want = lambda: {s for s in symbols if getattr(gate.instruments.get(s), "option", None) is None}  # noqa: E731
+    assert gate._universe_now() == want() == {"SPX", "X"}
+    for k in range(50):
+        symbols.append(f"SPX{k:03d}C")
+        gate.instruments[f"SPX{k:03d}C"] = option
+        symbols.append(f"U{k}")
+        assert gate._universe_now() == want()
+    symbols.append("LATE")  # data before its option spec: counted until the spec says otherwise
+    assert "LATE" in gate._universe_now()
+    gate.instruments["LATE"] = option
+    symbols.append("Y")
+    assert gate._universe_now() == want() and "LATE" not in want()
+    symbols.remove("U3")
+    symbols.remove("SPX004C")
+    symbols.append("Z")  # two left, one came
+    assert gate._universe_now() == want() and "U3" not in gate._universe_now()
