@@ -21,7 +21,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -129,8 +129,8 @@ class DailyLossGuard:
         return datetime.fromtimestamp(now_ns / NS, tz=self.tz).date()
 
     def _next_midnight_ns(self, today: date) -> int:
-        nxt = datetime.fromordinal(today.toordinal() + 1).replace(tzinfo=self.tz)
-        return int(nxt.timestamp()) * NS
+        # the first instant of the next local date (fold 0 where midnight repeats or is skipped)
+        return int(datetime.combine(date.fromordinal(today.toordinal() + 1), time.min, self.tz).timestamp()) * NS
 
     def _roll(self, today: date, now_ns: int, equity: float) -> None:
         was_halted = self.halted
