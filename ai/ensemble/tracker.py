@@ -35,8 +35,12 @@ class SignalTracker:
     """Bounded in-memory memory of recent signals and closed trades."""
 
     def __init__(self, max_per_instrument: int = 256) -> None:
+        self._cap = max_per_instrument
         self._signals: dict[str, deque[Signal]] = defaultdict(lambda: deque(maxlen=max_per_instrument))
-        self._ordered: dict[str, bool] = {}  # instrument -> its signals arrived in time order so far
+        #: the same kept signals indexed per instrument per bot, in arrival order (what
+        #: :meth:`recent` reads): instrument -> bot -> [its kept signals, in time order so far]
+        self._by_bot: dict[str, dict[str, list[Any]]] = {}
+        self._bots: dict[str, list[str]] = {}  # instrument -> its bots with kept signals, sorted
         self._seen: set[str] = set()
         self._order_bot: dict[str, str] = {}
         self._net: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -71,10 +75,29 @@ class SignalTracker:
         if sid in self._seen:
             return
         self._seen.add(sid)
-        kept = self._signals[signal.instrument]
-        if kept and signal.ts_event < kept[-1].ts_event:
-            self._ordered[signal.instrument] = False
+        instrument = signal.instrument
+        kept = self._signals[instrument]
+        by_bot = self._by_bot.get(instrument)
+        if by_bot is None:
+            by_bot = self._by_bot[instrument] = {}
+        if len(kept) == self._cap and self._cap > 0:  # the oldest falls out of the deque: and of its bot's
+            old = kept[0]
+            entry = by_bot[old.bot]
+            entry[0].popleft()
+            if not entry[0]:
+                del by_bot[old.bot]
+                self._bots.pop(instrument, None)
         kept.append(signal)
+        if self._cap <= 0:
+            return
+        entry = by_bot.get(signal.bot)
+        if entry is None:
+            by_bot[signal.bot] = [deque((signal,)), True]
+            self._bots.pop(instrument, None)
+        else:
+            if signal.ts_event < entry[0][-1].ts_event:
+                entry[1] = False
+            entry[0].append(signal)
 
     def note_order(self, order: Order) -> None:
         self._order_bot[order.client_order_id] = order.bot
@@ -93,34 +116,36 @@ class SignalTracker:
 
     # -- queries ------------------------------------------------------------------------
     def recent(self, instrument: str, now_ns: int, window_ns: int, exclude_bot: str | None = None) -> list[Signal]:
-        """Return each other bot's latest signal on ``instrument`` within the window."""
-        kept = self._signals.get(instrument)
-        if not kept:
+        """Return each other bot's latest signal on ``instrument`` within the window: of the
+        kept signals stamped in [now - window, now], per bot the newest (of equal times the
+        later arrival), in bot order."""
+        by_bot = self._by_bot.get(instrument)
+        if not by_bot:
             return []
-        if self._ordered.get(instrument, True):
-            return self._recent_ordered(kept, now_ns, now_ns - window_ns, exclude_bot)
-        latest: dict[str, Signal] = {}
-        for s in kept:
-            if s.bot == exclude_bot or s.ts_event > now_ns or s.ts_event < now_ns - window_ns:
+        bots = self._bots.get(instrument)
+        if bots is None:
+            bots = self._bots[instrument] = sorted(by_bot)
+        since_ns = now_ns - window_ns
+        out = []
+        for bot in bots:
+            if bot == exclude_bot:
                 continue
-            if s.bot not in latest or s.ts_event >= latest[s.bot].ts_event:
-                latest[s.bot] = s
-        return [latest[b] for b in sorted(latest)]
-
-    @staticmethod
-    def _recent_ordered(kept: deque[Signal], now_ns: int, since_ns: int, exclude_bot: str | None) -> list[Signal]:
-        """:meth:`recent` over signals kept in time order: walk back from the newest and stop
-        at the first one older than the window (the same answer as the full scan: per bot
-        the newest, and of equal times the later arrival, is met first)."""
-        latest: dict[str, Signal] = {}
-        for s in reversed(kept):
-            ts = s.ts_event
-            if ts < since_ns:
-                break
-            if ts > now_ns or s.bot == exclude_bot or s.bot in latest:
-                continue
-            latest[s.bot] = s
-        return [latest[b] for b in sorted(latest)]
+            signals, ordered = by_bot[bot]
+            best = None
+            if ordered:  # newest first: the first one stamped by now is the bot's latest
+                for s in reversed(signals):
+                    if s.ts_event <= now_ns:
+                        if s.ts_event >= since_ns:
+                            best = s
+                        break
+            else:
+                for s in signals:
+                    ts = s.ts_event
+                    if since_ns <= ts <= now_ns and (best is None or ts >= best.ts_event):
+                        best = s
+            if best is not None:
+                out.append(best)
+        return out
 
     def last_closed(self, bot: str, instrument: str, now_ns: int) -> ClosedTrade | None:
         """Return the bot's last closed trade in ``instrument`` if it closed by now."""

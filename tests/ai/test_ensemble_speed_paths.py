@@ -181,6 +181,34 @@ def test_recent_equals_the_full_scan(events, cap, now, window):
                 recent_reference(tracker._signals["X"], t, window, exclude)
 
 
+def test_recent_index_follows_new_bots_later_signals_evictions_and_late_stamps():
+    """The per-bot index behind ``recent``: a bot seen for the first time, a later signal
+    of a known bot, a signal falling out of the kept deque and a late-stamped arrival
+    each change the answer at once (nothing answered from a stale index)."""
+    tracker = SignalTracker(max_per_instrument=3)
+
+    def sig(bot, t, i, d=Direction.LONG):
+        return Signal(bot, "X", d, 0.5, 1.0, t, i)  # ts_init: the label
+
+    def bots(now=100):
+        return [(s.bot, f"s{s.ts_init}") for s in tracker.recent("X", now, 100)]
+
+    tracker.note_signal(sig("b", 10, 1))
+    assert bots() == [("b", "s1")]
+    tracker.note_signal(sig("a", 11, 2))  # a new bot, sorting first
+    assert bots() == [("a", "s2"), ("b", "s1")]
+    tracker.note_signal(sig("b", 12, 3))  # b's later signal replaces its first
+    assert bots() == [("a", "s2"), ("b", "s3")]
+    tracker.note_signal(sig("c", 13, 4))  # s1 falls out of the deque (cap 3)
+    assert bots(now=11) == [("a", "s2")]  # (b's s1, stamped 10, is gone)
+    tracker.note_signal(sig("d", 14, 5))  # s2 falls out: bot a has nothing left
+    assert bots() == [("b", "s3"), ("c", "s4"), ("d", "s5")]
+    tracker.note_signal(sig("d", 9, 6))  # a late-stamped arrival: d's newest stays s5
+    assert bots() == [("c", "s4"), ("d", "s5")] and bots(now=9) == [("d", "s6")]
+    assert all(tracker.recent("X", n, w, exclude_bot=e) == recent_reference(tracker._signals["X"], n, w, e)
+               for n in range(0, 20) for w in (0, 3, 100) for e in (None, "c", "d"))
+
+
 def test_ic_tracker_equals_the_per_call_reference():
     frame = SERIES["eurusd"]
     close, ts = frame["close"].to_numpy(), frame.index.as_unit("ns").asi8
