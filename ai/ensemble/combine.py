@@ -66,7 +66,9 @@ class ICTracker:
         self.horizon = horizon
         self.strength = strength
         self._pending: dict[str, list[tuple[int, str, float, float]]] = defaultdict(list)
-        self._pairs: dict[str, deque[tuple[float, float]]] = defaultdict(lambda: deque(maxlen=window))
+        # per source, its resolved (score, forward return) pairs as two columns (oldest first)
+        self._scores: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=window))
+        self._returns: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=window))
         self._ic: dict[str, float | None] = {}  # source -> IC of its current pairs (dropped when they change)
         self._seen: dict[str, tuple[int, int, int]] = {}  # instrument -> the bars its last resolve saw
 
@@ -92,7 +94,8 @@ class ICTracker:
         for (ts, source, score, close), i in zip(pending, where.tolist(), strict=True):
             if i < len(bar_ts) and bar_ts[i] == ts:
                 if i + self.horizon < len(bar_ts):
-                    self._pairs[source].append((score, float(closes[i + self.horizon] / close - 1.0)))
+                    self._scores[source].append(score)
+                    self._returns[source].append(float(closes[i + self.horizon] / close - 1.0))
                     self._ic.pop(source, None)
                 else:
                     keep.append((ts, source, score, close))  # not resolved yet
@@ -104,18 +107,18 @@ class ICTracker:
     def ic(self, source: str) -> float | None:
         if source in self._ic:
             return self._ic[source]
-        pairs = self._pairs.get(source)
-        if not pairs or len(pairs) < max(10, self.window // 2):
+        scores = self._scores.get(source)
+        n = len(scores) if scores else 0
+        if n == 0 or n < max(10, self.window // 2):
             value = None
-        else:
-            arr = np.asarray(pairs)
-            value = _spearman(arr[:, 0], arr[:, 1])
+        else:  # the two columns as arrays (as np.asarray(pairs)[:, 0] and [:, 1], without the 2-D copy)
+            value = _spearman(np.fromiter(scores, np.float64, n), np.fromiter(self._returns[source], np.float64, n))
         self._ic[source] = value  # kept until the source's pairs change
         return value
 
     def resolved(self, source: str) -> int:
         """Return how many of the source's votes have a known outcome (in the window)."""
-        return len(self._pairs.get(source, ()))
+        return len(self._scores.get(source, ()))
 
     def multipliers(self, sources: list[str]) -> dict[str, float]:
         """Return clip(1 + strength * IC, 0, 2) per source (1 until enough pairs resolve)."""
