@@ -35,7 +35,8 @@ def combine(votes: list[Vote], weights: Mapping[str, float],
         return Combined(0.0, 0, {})
     norm = {k: w / total for k, w in raw.items()}
     score = sum(norm[v.source] * v.confidence * v.score for v in votes if v.voted)
-    return Combined(float(np.clip(score, -1.0, 1.0)), sum(1 for w in raw.values() if w > 0), norm)
+    # min/max: np.clip's value (NaN kept) without its call overhead
+    return Combined(float(min(max(score, -1.0), 1.0)), sum(1 for w in raw.values() if w > 0), norm)
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:

@@ -148,7 +148,7 @@ class EnsembleGate:
         # linear between the reject and pass thresholds, floored at min_scale
         span = cfg.pass_threshold + cfg.reject_threshold
         scale = (aligned + cfg.reject_threshold) / span if span > 0 else 1.0
-        scale = float(np.clip(scale, cfg.min_scale, 1.0))
+        scale = float(min(max(scale, cfg.min_scale), 1.0))  # np.clip's value, NaN kept
         return Decision.resized(self.name, scale, "ensemble_weak", f"aligned score {aligned:+.3f}", data)
 
     def _opposing(self, signal: Signal, now_ns: int) -> Signal | None:

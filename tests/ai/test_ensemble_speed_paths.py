@@ -142,6 +142,8 @@ def test_technical_and_mtf_votes_equal_the_numpy_scipy_reference_exactly():
             got = tech.vote(_ctx(c, t, name))
             ref = technical_reference(c)
             assert (got.score, got.confidence, got.detail) == (ref.score, ref.confidence, ref.detail), (name, end)
+            # the same types too: round() of a numpy float and of a float can differ in the last digit
+            assert (type(got.score), type(got.confidence)) == (type(ref.score), type(ref.confidence))
             assert tech.vote(_ctx(c, t, name)) == got  # the same bars again: the kept vote
             want = mtf_reference(c, [1, 4, 12])
             vote = mtf.vote(_ctx(c, t, name))
@@ -253,6 +255,20 @@ def test_macro_votes_equal_a_fresh_source_every_day():
             sig = Signal("t-bot", "SPX", Direction.LONG, 0.6, 1.0, clock.now_ns(), clock.now_ns())
             ctx = SourceContext(sig, make_ctx(clock, spec, None), lambda: None, np.ones(1), SignalTracker())
             assert kept.vote(ctx) == MacroSource().vote(ctx)
+
+
+def test_macro_published_counts_equal_searchsorted():
+    from tradefleet.ai.ensemble.sources.macro import _DAY, _known, _known_count, _series
+
+    for name, age in (("vix", 7), ("credit", 75)):
+        avail, values = _series(name)
+        probes = np.concatenate([avail[::37], avail[::41] - 1, avail[::43] + 1, [avail[0] - 1, avail[-1] + 400 * _DAY]])
+        for now in probes.tolist():
+            n = int(np.searchsorted(avail, now, side="right"))
+            want = -1 if n == 0 or now - avail[n - 1] > age * _DAY else n
+            assert _known_count(name, now, age) == want
+            got = _known(name, now, age)
+            assert (got is None) if want < 0 else np.array_equal(got, values[:n])
 
 
 class _Predictor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from bisect import bisect_right
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -49,13 +50,26 @@ def _series(name: str) -> tuple[np.ndarray, np.ndarray]:
     return avail[order], values.to_numpy(dtype=np.float64)[order]
 
 
+@cache
+def _published_at(name: str) -> list[int]:
+    """The series' publication times as Python ints (for :func:`bisect.bisect_right`)."""
+    return _series(name)[0].tolist()  # type: ignore[no-any-return]
+
+
+def _known_count(name: str, now_ns: int, max_age_days: float) -> int:
+    """How many values are published by now (``searchsorted(..., side="right")``); -1 if
+    none or the latest is older than allowed."""
+    avail = _published_at(name)
+    n = bisect_right(avail, now_ns)
+    if n == 0 or now_ns - avail[n - 1] > max_age_days * _DAY:
+        return -1
+    return n
+
+
 def _known(name: str, now_ns: int, max_age_days: float) -> np.ndarray | None:
     """Return the values published by now, or None if the latest is older than allowed."""
-    avail, values = _series(name)
-    n = int(np.searchsorted(avail, now_ns, side="right"))
-    if n == 0 or now_ns - avail[n - 1] > max_age_days * _DAY:
-        return None
-    return values[:n]
+    n = _known_count(name, now_ns, max_age_days)
+    return None if n < 0 else _series(name)[1][:n]
 
 
 class MacroSource:
@@ -80,12 +94,13 @@ class MacroSource:
         asset = ctx.gate.spec.asset_class.value
         if asset not in APPLIES_TO:
             return Vote.abstained(self.name, f"not applicable: macro risk proxies do not cover {asset}")
-        vix = _known("vix", ctx.now_ns, 7)
-        spread = _known("credit", ctx.now_ns, 75)
-        seen = (-1 if vix is None else vix.size, -1 if spread is None else spread.size)
+        now = ctx.now_ns
+        seen = (_known_count("vix", now, 7), _known_count("credit", now, 75))
         if self._parts is not None and self._parts[0] == seen:  # nothing published since: same parts
             parts = dict(self._parts[1])
         else:
+            vix = None if seen[0] < 0 else _series("vix")[1][:seen[0]]
+            spread = None if seen[1] < 0 else _series("credit")[1][:seen[1]]
             parts = {}
             if vix is not None and vix.size >= 60:
                 parts["vix"] = -math.tanh(2.0 * math.log(vix[-1] / float(np.median(vix[-252:]))))

@@ -53,11 +53,13 @@ class TechnicalSource:
         macd_c = float(np.tanh(h_last / spread)) if spread > 0 else 0.0
         r = _rsi(gain, loss)
         rsi_c = (30.0 - r) / 30.0 if r < 30 else -(r - 70.0) / 30.0 if r > 70 else 0.0
-        bb_c = float(np.clip(-pb, 0, 1)) if pb < 0 else float(-np.clip(pb - 1.0, 0, 1)) if pb > 1 else 0.0
-        parts = np.array([macd_c, rsi_c, bb_c])
-        score = float(np.clip(0.5 * macd_c + 0.25 * rsi_c + 0.25 * bb_c, -1, 1))
-        nz = np.sign(parts[parts != 0])
-        agreement = abs(nz.sum()) / nz.size if nz.size else 0.0
+        # np.clip's values by min/max (NaN kept: it is the first argument)
+        bb_c = float(min(-pb, 1.0)) if pb < 0 else float(-min(pb - 1.0, 1.0)) if pb > 1 else 0.0
+        score = float(min(max(0.5 * macd_c + 0.25 * rsi_c + 0.25 * bb_c, -1.0), 1.0))
+        # the share of the non-zero components that agree: |sum of their signs| / their count,
+        # as np.sign(parts[parts != 0]) summed (a NaN component counts, and gives NaN), a numpy float
+        signs = [_sign(x) for x in (macd_c, rsi_c, bb_c) if x != 0]
+        agreement = np.float64(abs(sum(signs)) / len(signs)) if signs else 0.0
         return Vote(self.name, score, 0.5 + 0.5 * agreement,
                     detail={"macd": round(macd_c, 4), "rsi": round(r, 2), "pct_b": round(pb, 4)})
 
@@ -108,6 +110,11 @@ class MultiTimeframeSource:
             sign = 1 if up > down else -1
             return Vote(self.name, sign * max(up, down) / n, max(up, down) / n, detail={"timeframes": dirs})
         return Vote(self.name, (up - down) / n, 0.25, detail={"timeframes": dirs})
+
+
+def _sign(x: float) -> float:
+    """``np.sign`` of a float: -1.0, 0.0 or 1.0, NaN for NaN."""
+    return 1.0 if x > 0 else -1.0 if x < 0 else x
 
 
 def _rsi(gain: float, loss: float) -> float:
