@@ -50,8 +50,12 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     n = len(a)
     if n < 2:
         return 0.0
-    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
-    s4 = int(np.dot(2 * ra - (n - 1), 2 * rb - (n - 1)))  # 4 * sum((ra - m) * (rb - m)), m = (n-1)/2
+    # the ranks np.argsort(np.argsort(x)) are the inverse permutation of np.argsort(x): b's by
+    # scattering 0..n-1, and sum(ra * rb) = sum(k * rb[argsort(a)[k]]) reads a's order directly
+    ar = np.arange(n)
+    rb = np.empty(n, dtype=np.intp)
+    rb[np.argsort(b)] = ar
+    s4 = 4 * int(np.dot(ar, rb[np.argsort(a)])) - n * (n - 1) * (n - 1)  # 4 * sum((ra - m) * (rb - m)), m = (n-1)/2
     q4 = n * (n * n - 1) // 3  # 4 * sum((r - m)^2) over a permutation
     inv = 1.0 / (n - 1)
     sd = math.sqrt((q4 / 4) * inv)
