@@ -95,17 +95,26 @@ class ICTracker:
         if seen is not None:
             self._seen[instrument] = seen
         keep = []
-        where = np.searchsorted(bar_ts, np.fromiter((p[0] for p in pending), dtype=np.int64, count=len(pending)))
-        for (ts, source, score, close), i in zip(pending, where.tolist(), strict=True):
-            if i < len(bar_ts) and bar_ts[i] == ts:
-                if i + self.horizon < len(bar_ts):
+        n = len(bar_ts)
+        if n == 0 or not pending:  # no bars: nothing resolves and nothing is newer than the history
+            self._pending[instrument] = keep
+            return
+        stamps = np.fromiter((p[0] for p in pending), dtype=np.int64, count=len(pending))
+        where = np.searchsorted(bar_ts, stamps)
+        # where each vote's bar is in the history (as ``i < n and bar_ts[i] == ts``), in one pass
+        on_bar = (bar_ts[np.minimum(where, n - 1)] == stamps) & (where < n)
+        first, last_resolvable = int(bar_ts[0]), n - self.horizon
+        for p, i, hit in zip(pending, where.tolist(), on_bar.tolist(), strict=True):
+            if hit:
+                if i < last_resolvable:  # i + horizon < n
+                    _, source, score, close = p
                     self._scores[source].append(score)
                     self._returns[source].append(float(closes[i + self.horizon] / close - 1.0))
                     self._ic.pop(source, None)
                 else:
-                    keep.append((ts, source, score, close))  # not resolved yet
-            elif len(bar_ts) and ts > bar_ts[0]:
-                keep.append((ts, source, score, close))
+                    keep.append(p)  # not resolved yet
+            elif p[0] > first:
+                keep.append(p)
             # else: older than the history handed to us; drop it
         self._pending[instrument] = keep[-4 * self.window:]
 

@@ -233,6 +233,24 @@ def test_ic_tracker_equals_the_per_call_reference():
     assert all(new.ic(s) is not None for s in sources) and capped > 5
 
 
+def test_ic_tracker_drops_votes_older_than_the_history_and_keeps_off_bar_ones_like_the_reference():
+    """Votes whose bar is not in the history handed over: kept while newer than its first
+    bar, dropped once older (a history that jumped ahead), as the per-call reference does."""
+    ts = np.arange(2000, dtype=np.int64) * 10
+    close = 100.0 + np.sin(np.arange(2000) / 7.0)
+    new, ref = ICTracker(10, 5, 2.0), ICReference(10, 5, 2.0)
+    rng = np.random.default_rng(9)
+    for end, stamp in ((100, 1000), (101, 1005), (102, 1015), (106, 1060), (400, 3995), (420, 4000), (800, 4001), (805, 8045)):
+        w = slice(end - 63, end + 1)
+        votes = [Vote(s, float(rng.uniform(-1, 1)), 1.0) for s in ("a", "b")]
+        for t in (new, ref):
+            t.resolve("X", ts[w], close[w])
+            t.record("X", stamp, float(close[end]), votes)
+        assert new._pending["X"] == ref._pending["X"], end
+        assert [new.resolved(s) for s in "ab"] == [len(ref._pairs[s]) for s in "ab"], end
+    assert new._pending["X"] and any(new.resolved(s) for s in "ab")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.integers(2, 300), st.integers(0, 2**32 - 1), st.sampled_from(["free", "ties", "same", "reversed", "related"]))
 def test_rank_correlation_equals_corrcoef_of_the_ranks_to_the_last_bit(n, seed, shape):
