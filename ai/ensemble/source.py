@@ -47,9 +47,12 @@ class Vote:
     def as_data(self) -> dict[str, Any]:
         """Return the JSON form stored in ``Decision.data['votes']``."""
         if self.abstain:
-            return {"source": self.source, "abstain": self.abstain, **({"detail": self.detail} if self.detail else {})}
-        return {"source": self.source, "score": round(self.score, 6), "confidence": round(self.confidence, 6),
-                **({"detail": self.detail} if self.detail else {})}
+            out = {"source": self.source, "abstain": self.abstain}
+        else:
+            out = {"source": self.source, "score": round(self.score, 6), "confidence": round(self.confidence, 6)}
+        if self.detail:
+            out["detail"] = self.detail
+        return out
 
 
 @dataclass(frozen=True)

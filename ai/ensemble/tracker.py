@@ -133,6 +133,11 @@ class SignalTracker:
             signals, ordered = by_bot[bot]
             best = None
             if ordered:  # newest first: the first one stamped by now is the bot's latest
+                ts = signals[-1].ts_event
+                if ts <= now_ns:  # (the usual case: the newest one)
+                    if ts >= since_ns:
+                        out.append(signals[-1])
+                    continue
                 for s in reversed(signals):
                     if s.ts_event <= now_ns:
                         if s.ts_event >= since_ns:

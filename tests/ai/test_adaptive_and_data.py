@@ -30,7 +30,7 @@ def test_ic_rewards_sources_that_predicted_the_return_and_only_after_it_closed()
     assert m["good"] == pytest.approx(2.0) and m["bad"] == pytest.approx(0.0) and m["quiet"] == 1.0
     assert ic.ic("good") == pytest.approx(1.0)
     # the last 3 votes are still pending: their returns have not closed yet
-    assert len(ic._pairs["good"]) == 40 and len(ic._pending["EUR/USD"]) == 2 * 3
+    assert ic.resolved("good") == 40 and len(ic._pending["EUR/USD"]) == 2 * 3
     res = combine([Vote("good", 0.5, 1.0), Vote("bad", -0.5, 1.0)], {"good": 10, "bad": 10}, m)
     assert res.weights == {"good": 1.0, "bad": 0.0} and res.score == pytest.approx(0.5)
 
