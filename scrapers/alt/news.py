@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tradefleet.orchestrator.clock import dt_to_ns
 from tradefleet.orchestrator.errors import DataError
 from tradefleet.scrapers.alt.base import AltSource
-from tradefleet.scrapers.http import SourceClient
 from tradefleet.scrapers.provenance import Provenance, Sourced
+
+if TYPE_CHECKING:  # httpx (~7 MB) loads only when a client is built, not when the plugin is discovered
+    from tradefleet.scrapers.http import SourceClient
 
 
 @dataclass(frozen=True, slots=True)

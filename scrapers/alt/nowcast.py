@@ -11,11 +11,14 @@ business day (month-over-month % change). The parser fails loudly on any other s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tradefleet.scrapers.alt.base import AltSource
-from tradefleet.scrapers.http import SourceClient, SourceUnavailable
+from tradefleet.scrapers.limits import SourceUnavailable
 from tradefleet.scrapers.provenance import Provenance, Sourced
+
+if TYPE_CHECKING:  # httpx (~7 MB) loads only when a client is built, not when the plugin is discovered
+    from tradefleet.scrapers.http import SourceClient
 
 SERIES = ("CPI Inflation", "Core CPI Inflation", "PCE Inflation", "Core PCE Inflation")
 

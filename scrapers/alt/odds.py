@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tradefleet.scrapers.alt.base import AltSource
-from tradefleet.scrapers.http import SourceClient, SourceUnavailable
+from tradefleet.scrapers.limits import SourceUnavailable
 from tradefleet.scrapers.provenance import Provenance, Sourced
+
+if TYPE_CHECKING:  # httpx (~7 MB) loads only when a client is built, not when the plugin is discovered
+    from tradefleet.scrapers.http import SourceClient
 
 
 def devig_proportional(prices: list[float]) -> list[float]:

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from tradefleet.orchestrator.clock import NS
 from tradefleet.orchestrator.errors import DataError
 from tradefleet.scrapers.alt.base import AltSource
-from tradefleet.scrapers.http import SourceClient, SourceUnavailable
+from tradefleet.scrapers.limits import SourceUnavailable
 from tradefleet.scrapers.provenance import Provenance, Sourced
 
 if TYPE_CHECKING:
     import pandas as pd
+    from tradefleet.scrapers.http import SourceClient  # httpx loads only when a client is built
 
 NYC = (40.7812, -73.9665)  # Central Park: a common settlement station
 
