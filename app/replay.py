@@ -295,6 +295,7 @@ class Replay:
                 runner.precompute(frames)
             except Exception as exc:  # isolate the bot, keep the fleet
                 engine.fault(runner, exc)
+        warm_up_gates(engine.pipeline.gates)
         with store.batch():  # one transaction, committed at each control poll and each order intent
             stats = self._loop(engine, clock, market, frames)
         return self._finish(engine, store, run_id, kernel.account, frames, stats)
@@ -450,6 +451,17 @@ class Replay:
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
         store.commit()
         return summary
+
+
+def warm_up_gates(gates: list[Any]) -> None:
+    """Let each gate load what it computes with (``warm_up()``, optional) before the loop's
+    clock starts: the regime filter's compiled loop used to load inside the first bar's
+    evaluation, which only moved time into the loop's figure (the bots' indicators, which
+    loaded it before the loop, no longer use numba)."""
+    for gate in gates:
+        warm = getattr(gate, "warm_up", None)
+        if callable(warm):
+            warm()
 
 
 def install_options(engine: Engine, specs: list[BotSpec], files: Any = None) -> Any:

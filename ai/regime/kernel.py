@@ -60,3 +60,9 @@ def forward_nb(b, trans, alpha0):  # type: ignore[no-untyped-def]
             alpha[j] = nxt[j] / s
             out[t, j] = alpha[j]
     return out
+
+
+def warm() -> None:
+    """Compile or load from the cache what :func:`forward_nb` runs (one tiny call, no state),
+    for the argument layouts the filter passes (its densities come out column-major)."""
+    forward_nb(np.asfortranarray(np.ones((2, 2))), np.full((2, 2), 0.5), np.ones(2))
