@@ -8,10 +8,12 @@ seconds per wall second) slows it down; 0 runs as fast as it computes.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -296,7 +298,8 @@ class Replay:
             except Exception as exc:  # isolate the bot, keep the fleet
                 engine.fault(runner, exc)
         warm_up_gates(engine.pipeline.gates)
-        with store.batch():  # one transaction, committed at each control poll and each order intent
+        # one transaction, committed at each control poll and each order intent
+        with store.batch(), setup_heap_frozen():
             stats = self._loop(engine, clock, market, frames)
         return self._finish(engine, store, run_id, kernel.account, frames, stats)
 
@@ -451,6 +454,23 @@ class Replay:
         store.end_run(run_id, "completed", summary.to_dict(), engine.services.clock.now_ns())
         store.commit()
         return summary
+
+
+@contextmanager
+def setup_heap_frozen() -> Iterator[None]:
+    """Leave the objects alive when the loop starts out of the cyclic collector's passes
+    while it runs, and hand them back after.
+
+    They live as long as the replay: modules, the data, compiled code, regime models (about
+    250k objects in a one-bot replay, 450k in the default run). Every full pass of the
+    collector walked them all: 0.12-0.16 s each, a quarter of a one-bot loop; 2.4 s of the
+    default run's loop in 9 passes. Collection of what the loop allocates is unchanged; a
+    cycle left over from the setup waits until the replay ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def warm_up_gates(gates: list[Any]) -> None:

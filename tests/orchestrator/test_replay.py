@@ -51,3 +51,49 @@ def test_a_job_never_fires_before_its_data_begins(tmp_path: Path) -> None:
     assert 0 <= both.fires - sum(s.fires for s in alone.values()) <= 7 * 24
     by = {b.name: (b.signals, b.orders, b.fills) for b in both.bots}
     assert by == {n: next((b.signals, b.orders, b.fills) for b in s.bots) for n, s in alone.items()}
+
+
+def test_the_setup_heap_is_out_of_the_collectors_passes_during_the_loop_only(tmp_path: Path) -> None:
+    """While the loop runs, what the setup built (modules, data, compiled code, models) is
+    frozen out of the cyclic collector's full passes; after the replay, even one that
+    failed, it is handed back (a process running many replays must not pile them up), and
+    a cycle the loop drops is still collected during the loop."""
+    import gc
+    import weakref
+
+    import tradefleet.app.replay as replay
+
+    seen: dict[str, object] = {}
+    original = replay.Replay._loop
+
+    class Cycle:
+        pass
+
+    def loop(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen["frozen"] = gc.get_freeze_count()
+        c = Cycle()
+        c.me = c  # type: ignore[attr-defined]
+        ref = weakref.ref(c)
+        del c
+        gc.collect()
+        seen["cycle_collected"] = ref() is None
+        out = original(self, *args, **kwargs)
+        if seen.get("fail"):
+            raise RuntimeError("loop failed")
+        return out
+
+    replay.Replay._loop = loop  # type: ignore[method-assign]
+    try:
+        run_replay(AppConfig(), bots=["spx-rsi2"], start="2010-01-01", end="2010-03-31",
+                   store_url=f"sqlite:///{tmp_path}/a.db")
+        assert seen["frozen"] > 10_000 and seen["cycle_collected"] is True  # type: ignore[operator]
+        assert gc.get_freeze_count() == 0
+        seen["fail"] = True
+        try:
+            run_replay(AppConfig(), bots=["spx-rsi2"], start="2010-01-01", end="2010-03-31",
+                       store_url=f"sqlite:///{tmp_path}/b.db")
+        except Exception:  # noqa: BLE001
+            pass
+        assert gc.get_freeze_count() == 0
+    finally:
+        replay.Replay._loop = original  # type: ignore[method-assign]
