@@ -131,19 +131,7 @@ class ExposureBook:
     def remark(self, market: MarketView) -> None:
         """Revalue every holding at the current marks (same positions, new prices)."""
         mark_of = _marker(market)
-        holdings = list(self.holdings.values())
-        self.gross, self.count = 0.0, 0
-        for d in (self.gross_bot, self.gross_fleet, self.count_bot, self.count_fleet, self.net_symbol):
-            d.clear()
-        self.holdings.clear()
-        self.by_underlying.clear()
-        for h in holdings:
-            mark = mark_of(h.instrument)
-            if mark is not None:
-                h.mark = mark
-            self._add(h, +1)
-        self.equity = self.cash + sum(self.net_symbol.values())
-        self.version += 1
+        self._revalue([(h, mark_of(h.instrument)) for h in self.holdings.values()])
 
     def rebuilt(self, portfolio: PortfolioView, market: MarketView) -> bool:
         """Turn this book into what :meth:`build` would return now, without rebuilding it,
@@ -161,18 +149,22 @@ class ExposureBook:
         powers = getattr(portfolio, "buying_powers", None)
         if callable(powers):  # the accounts may have moved buying power between them
             self.power = {a: float(v) for a, v in powers().items()}
-        holdings = list(self.holdings.values())
+        self._revalue(list(zip(self.holdings.values(), marks)))
+        return True
+
+    def _revalue(self, marked: list[tuple[Holding, float | None]]) -> None:
+        """Re-add every holding, in the book's order, at its new mark (None: keep its mark)."""
         self.gross, self.count = 0.0, 0
         for d in (self.gross_bot, self.gross_fleet, self.count_bot, self.count_fleet, self.net_symbol):
             d.clear()
         self.holdings.clear()
         self.by_underlying.clear()
-        for h, mark in zip(holdings, marks):
-            h.mark = mark  # type: ignore[assignment]
+        for h, mark in marked:
+            if mark is not None:
+                h.mark = mark
             self._add(h, +1)
         self.equity = self.cash + sum(self.net_symbol.values())
         self.version += 1
-        return True
 
     def _add(self, h: Holding, k: int) -> None:
         g = abs(h.notional) * k
