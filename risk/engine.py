@@ -294,8 +294,8 @@ class PortfolioRiskGate:
             new = set(raw).difference(seen)
             seen |= new
             if len(seen) == n:  # symbols only arrived: classify the new ones, re-check the kept
-                keep = [s for s in (*self._universe[1], *new) if getattr(insts.get(s), "option", None) is None]
-                self._universe = (n, set(keep))
+                self._universe = (n, {s for s in (*self._universe[1], *new)
+                                      if getattr(insts.get(s), "option", None) is None})
             else:  # some left: classify them all again
                 self._universe_seen = set(raw)
                 self._universe = (n, {s for s in raw if getattr(insts.get(s), "option", None) is None})
@@ -314,21 +314,9 @@ class PortfolioRiskGate:
         snap = self.snap
         if snap is not None and snap.key == key:
             return snap
-        if snap is not None and snap.key[1:] == key[1:] and ctx.now_ns - snap.built_ns < self._rebuild_ns:
-            # no fill since the last build: same positions (plus the orders approved since,
-            # still pending), new marks
-            snap.book.remark(ctx.market)
-            snap.key = key
-            if ctx.now_ns != self._last_tick:
-                self._tick(ctx, snap)
-            return snap
         changes = getattr(ctx.portfolio, "changes", None)
-        if (snap is not None and changes is not None and snap.changes == changes and snap.key[1:] == key[1:]
-                and snap.book.rebuilt(ctx.portfolio, ctx.market)):
-            # due for a rebuild, but the positions provably unchanged (the ledger's change
-            # counter) and no order approved since: the same book a rebuild would give,
-            # revalued in place (every tick of a daily-bar replay)
-            snap.key, snap.built_ns = key, ctx.now_ns
+        if snap is not None and snap.key[1:] == key[1:] and self._revalued(snap, ctx, changes):
+            snap.key = key
             if ctx.now_ns != self._last_tick:
                 self._tick(ctx, snap)
             return snap
@@ -343,6 +331,22 @@ class PortfolioRiskGate:
         if ctx.now_ns != self._last_tick:
             self._tick(ctx, snap)
         return snap
+
+    def _revalued(self, snap: Snapshot, ctx: GateContext, changes: int | None) -> bool:
+        """Bring the book of a tick with the same cash and open positions up to now without
+        rebuilding it, where that is exact; False: rebuild."""
+        if ctx.now_ns - snap.built_ns < self._rebuild_ns:
+            # no fill since the last build: same positions (plus the orders approved since,
+            # still pending), new marks
+            snap.book.remark(ctx.market)
+            return True
+        if changes is not None and snap.changes == changes and snap.book.rebuilt(ctx.portfolio, ctx.market):
+            # due for a rebuild, but the positions provably unchanged (the ledger's change
+            # counter) and no order approved since: the same book a rebuild would give,
+            # revalued in place (every tick of a daily-bar replay)
+            snap.built_ns = ctx.now_ns
+            return True
+        return False
 
     def _tick(self, ctx: GateContext, snap: Snapshot) -> None:
         """Once per clock tick: breakers, daily loss, market model, Greeks."""
