@@ -57,6 +57,12 @@ class StoreBase:
         self._db_errors: tuple[type[BaseException], ...] = (SQLAlchemyError, dbapi.Error)
         self._integrity_errors: tuple[type[BaseException], ...] = (
             sa_exc.IntegrityError, dbapi.IntegrityError)
+        # Order records read inside a batch, by client order id (None: not stored). This
+        # store is the engine's only writer of orders: every write of an order forgets its
+        # entry and moves the version (a read that raced a write is not kept), and the
+        # cache ends with the batch. Dispatch asks for each working order on every fire.
+        self._orders_read: dict[str, Any] = {}
+        self._orders_version = 0
 
     @property
     def where(self) -> str:
@@ -154,6 +160,7 @@ class StoreBase:
         finally:
             self._local.conn = None
             self._local.deferred = {}
+            self._orders_read.clear()
             conn.close()
 
     def deferred(self, name: str, flush: Callable[[Connection, dict[Any, Any]], None]) -> dict[Any, Any] | None:
@@ -183,6 +190,16 @@ class StoreBase:
                 with self._writing(f"write {name}") as conn:
                     flush(conn, rows)
                 rows.clear()
+
+    @contextmanager
+    def _order_written(self, client_order_id: str) -> Iterator[None]:
+        """Around a write of one order: its cached record is forgotten once the write is
+        done, and a read in flight meanwhile (another thread's) is not kept."""
+        try:
+            yield
+        finally:
+            self._orders_version += 1
+            self._orders_read.pop(client_order_id, None)
 
     def _rollback_quietly(self, conn: Connection) -> None:
         try:

@@ -64,6 +64,9 @@ _CONTROL_COLS = [ControlStateRow.scope, ControlStateRow.paused, ControlStateRow.
                  ControlStateRow.reason, ControlStateRow.actor, ControlStateRow.ts_ns]
 
 
+_UNREAD = object()
+
+
 def _order(r: Any) -> OrderRecord:
     return OrderRecord(r[0], r[1], r[2], r[3], Side(r[4]), r[5], OrderType(r[6]), r[7], r[8],
                        bool(r[9]), OrderStatus(r[10]), r[11], r[12], r[13], r[14], r[15], r[16],
@@ -146,10 +149,20 @@ class StoreReads(StoreBase):
         return {k: v for k, v in out.items() if v != 0}
 
     def order(self, client_order_id: str) -> OrderRecord | None:
-        """One order by its client order id, or None."""
+        """One order by its client order id, or None. Inside a batch a record read once is
+        kept until this store writes that order (see ``StoreBase._orders_read``)."""
+        cached = self._batch_conn is not None
+        if cached:
+            hit = self._orders_read.get(client_order_id, _UNREAD)
+            if hit is not _UNREAD:
+                return hit  # type: ignore[no-any-return]
+            version = self._orders_version
         with self._reading("read order") as conn:
             row = conn.execute(_ORDER_BY_ID, {"cid": client_order_id}).first()
-        return _order(row) if row is not None else None
+        rec = _order(row) if row is not None else None
+        if cached and version == self._orders_version:
+            self._orders_read[client_order_id] = rec
+        return rec
 
     def fills(self, cid: str | None = None) -> list[Fill]:
         """Fills in the order they were recorded, optionally of one client order id."""

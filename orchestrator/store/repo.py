@@ -223,7 +223,8 @@ class Store(StoreReads):
                "trail_amount": order.trail_amount, "trail_percent": order.trail_percent,
                "time_in_force": order.time_in_force.value, "expire_ns": order.expire_ns,
                "post_only": order.post_only, "parent_id": order.parent_id, "oco_id": order.oco_id}
-        with self._writing(f"record order intent {order.client_order_id}") as conn:
+        with self._order_written(order.client_order_id), \
+                self._writing(f"record order intent {order.client_order_id}") as conn:
             try:
                 inserted = self._insert_ignore(conn, _ORDERS, ["client_order_id"], row)
             except self._integrity_errors as exc:
@@ -242,7 +243,7 @@ class Store(StoreReads):
         params = {"client_order_id": client_order_id, "status": OrderStatus(status).value,
                   "venue_order_id": venue_order_id, "filled_quantity": filled_quantity,
                   "avg_price": avg_price, "reason": reason, "ts_updated": ts_ns}
-        with self._writing(f"update order {client_order_id}") as conn:
+        with self._order_written(client_order_id), self._writing(f"update order {client_order_id}") as conn:
             if self._raw is not None:
                 count = self._raw_exec(conn, self._raw.update_order(_ORDERS), params)
             else:

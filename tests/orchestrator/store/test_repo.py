@@ -172,6 +172,66 @@ def test_update_order_keeps_fields_not_given(store: Store) -> None:
     assert rec.remaining == Decimal("2")
 
 
+def _order_reads(store: Store) -> list[str]:
+    """Reads of whole order records, as the store's engine executes them."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if statement.lstrip().startswith("SELECT orders.client_order_id, orders.bot,"):
+            seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_order_reads_in_a_batch_are_kept_until_the_order_is_written(store: Store) -> None:
+    order = _ordered(store)
+    cid = order.client_order_id
+    reads = _order_reads(store)
+    with store.batch():
+        first = store.order(cid)
+        assert store.order(cid) is first and len(reads) == 1  # read once per batch
+        store.update_order(cid, OrderStatus.PARTIALLY_FILLED, filled_quantity=Decimal("1"), ts_ns=20)
+        rec = store.order(cid)
+        assert rec is not None and rec.status is OrderStatus.PARTIALLY_FILLED and rec.remaining == Decimal("2")
+        assert len(reads) == 2
+        assert store.order("tf-missing") is None and store.order("tf-missing") is None and len(reads) == 3
+        sig = _signal(ts=5_000)
+        store.record_signal(sig, [Decision.passed("risk")], "ordered")
+        late = Order("tf-missing", sig.bot, sig.instrument, Side.SELL, Decimal("1"), 5_001, signal_id=sig.signal_id)
+        store.record_order_intent(late, commit=False)
+        assert store.order("tf-missing") is not None  # an intent recorded after a miss is seen
+    store.order(cid)
+    store.order(cid)
+    assert len(reads) == 6  # outside a batch every call reads
+
+
+def test_order_read_that_raced_a_write_is_not_kept(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write of the order while its read is in flight (another thread): the read's
+    record is returned but not kept, so the next call sees the write."""
+    import tradefleet.orchestrator.store.reads as reads
+
+    order = _ordered(store)
+    cid = order.client_order_id
+    parse = reads._order
+    raced = []
+
+    def racing(row: object) -> object:
+        if not raced:
+            raced.append(True)
+            with store._order_written(cid):  # what update_order does around its statement
+                pass
+        return parse(row)
+
+    monkeypatch.setattr(reads, "_order", racing)
+    with store.batch():
+        stale = store.order(cid)
+        assert cid not in store._orders_read
+        assert stale is not None and store.order(cid) is not stale
+
+
 def test_update_unknown_order_is_store_error(store: Store) -> None:
     with pytest.raises(StoreError, match="order tf-x is not stored"):
         store.update_order("tf-x", OrderStatus.FILLED, ts_ns=1)
