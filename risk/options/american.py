@@ -36,18 +36,33 @@ def bivariate_normal_cdf(a: FloatLike, b: FloatLike, rho: float) -> FloatArray:
     """Return ``P(X < a, Y < b)`` for standard normals with correlation ``rho`` (|rho| < 0.925)."""
     if not abs(rho) < 0.925:
         raise ValueError(f"bivariate_normal_cdf: |rho| = {abs(rho)} outside the rule's range (< 0.925)")
+    return _bvn(a, b, *_nodes(rho))
+
+
+def _nodes(rho: float) -> tuple[float, FloatArray]:
+    """``arcsin(rho)`` and the rule's nodes ``sin(arcsin(rho) (1 + x) / 2)``."""
+    asr = np.arcsin(rho)
+    return asr, np.sin(asr * (1.0 + _GL_X) / 2.0)
+
+
+def _bvn(a: FloatLike, b: FloatLike, asr: FloatLike, sn: FloatArray) -> FloatArray:
+    """The rule for ``arcsin(rho)`` = ``asr`` with nodes ``sn`` (both may vary by leading
+    axis: ``asr`` broadcast against ``a``, ``sn`` with the nodes as its last axis)."""
     h = -np.asarray(a, dtype=np.float64)
     k = -np.asarray(b, dtype=np.float64)
     hk = (h * k)[..., None]
     hs = ((h * h + k * k) / 2.0)[..., None]
-    asr = np.arcsin(rho)
-    sn = np.sin(asr * (1.0 + _GL_X) / 2.0)
     integral = (np.exp((sn * hk - hs) / (1.0 - sn * sn)) * _GL_W).sum(axis=-1)
     return np.asarray(integral * asr / (4.0 * np.pi) + ndtr(-h) * ndtr(-k), dtype=np.float64)
 
 
-def _phi(s: FloatArray, t: FloatArray, gamma: FloatArray | float, h: FloatArray, i: FloatArray,
+# psi's four bivariate terms in one batch: correlation +rho, +rho, -rho, -rho
+_PSI_ASR, _PSI_SN = (np.stack(x) for x in zip(_nodes(_RHO), _nodes(_RHO), _nodes(-_RHO), _nodes(-_RHO), strict=True))
+
+
+def _phi(s: FloatArray, t: FloatArray, gamma: FloatArray, h: FloatArray, i: FloatArray,
          r: FloatArray, b: FloatArray, v: FloatArray) -> FloatArray:
+    """Haug's phi for a stack of (gamma, h) rows (shape (rows, n)) over the n options."""
     v2 = v * v
     lam = (-r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2) * t
     sq = v * np.sqrt(t)
@@ -56,8 +71,9 @@ def _phi(s: FloatArray, t: FloatArray, gamma: FloatArray | float, h: FloatArray,
     return np.exp(lam) * s ** gamma * (ndtr(d) - (i / s) ** kappa * ndtr(d - 2.0 * np.log(i / s) / sq))
 
 
-def _ksi(s: FloatArray, t2: FloatArray, gamma: FloatArray | float, h: FloatArray, i2: FloatArray,
+def _ksi(s: FloatArray, t2: FloatArray, gamma: FloatArray, h: FloatArray, i2: FloatArray,
          i1: FloatArray, t1: FloatArray, r: FloatArray, b: FloatArray, v: FloatArray) -> FloatArray:
+    """Haug's psi for a stack of (gamma, h) rows (shape (rows, n)) over the n options."""
     v2 = v * v
     drift = b + (gamma - 0.5) * v2
     s1, s2 = v * np.sqrt(t1), v * np.sqrt(t2)
@@ -71,10 +87,12 @@ def _ksi(s: FloatArray, t2: FloatArray, gamma: FloatArray | float, h: FloatArray
     f4 = (np.log(s * i1 * i1 / (h * i2 * i2)) + drift * t2) / s2
     lam = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2
     kappa = 2.0 * b / v2 + (2.0 * gamma - 1.0)
-    m = bivariate_normal_cdf
+    lead = (4,) + (1,) * e1.ndim
+    m = _bvn(np.stack([-e1, -e2, -e3, -e4]), np.stack([-f1, -f2, -f3, -f4]), _PSI_ASR.reshape(lead),
+             _PSI_SN.reshape(lead + (-1,)))
     return np.exp(lam * t2) * s ** gamma * (
-        m(-e1, -f1, _RHO) - (i2 / s) ** kappa * m(-e2, -f2, _RHO)
-        - (i1 / s) ** kappa * m(-e3, -f3, -_RHO) + (i1 / i2) ** kappa * m(-e4, -f4, -_RHO))
+        m[0] - (i2 / s) ** kappa * m[1]
+        - (i1 / s) ** kappa * m[2] + (i1 / i2) ** kappa * m[3])
 
 
 def _call_2002(s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
@@ -97,13 +115,21 @@ def _call_2002(s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: Fl
     i2 = b0 + (b_inf - b0) * (1.0 - np.exp(ht2))
     a1 = (i1 - k) * i1 ** (-beta)
     a2 = (i2 - k) * i2 ** (-beta)
+    # the eleven phi and psi terms, each a row of one batch per function (every element is
+    # computed by the same operations as alone: the formula's few hundred array operations
+    # are paid twice, not eleven times)
+    one, zero = np.ones_like(s), np.zeros_like(s)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        value = (a2 * s ** beta - a2 * _phi(s, t1, beta, i2, i2, r, b, v)
-                 + _phi(s, t1, 1.0, i2, i2, r, b, v) - _phi(s, t1, 1.0, i1, i2, r, b, v)
-                 - k * _phi(s, t1, 0.0, i2, i2, r, b, v) + k * _phi(s, t1, 0.0, i1, i2, r, b, v)
-                 + a1 * _phi(s, t1, beta, i1, i2, r, b, v) - a1 * _ksi(s, t, beta, i1, i2, i1, t1, r, b, v)
-                 + _ksi(s, t, 1.0, i1, i2, i1, t1, r, b, v) - _ksi(s, t, 1.0, k, i2, i1, t1, r, b, v)
-                 - k * _ksi(s, t, 0.0, i1, i2, i1, t1, r, b, v) + k * _ksi(s, t, 0.0, k, i2, i1, t1, r, b, v))
+        phi = _phi(s, t1, np.stack([beta, one, one, zero, zero, beta]), np.stack([i2, i2, i1, i2, i1, i1]),
+                   i2, r, b, v)
+        ksi = _ksi(s, t, np.stack([beta, one, one, zero, zero]), np.stack([i1, i1, k, i1, k]), i2, i1, t1,
+                   r, b, v)
+        value = (a2 * s ** beta - a2 * phi[0]
+                 + phi[1] - phi[2]
+                 - k * phi[3] + k * phi[4]
+                 + a1 * phi[5] - a1 * ksi[0]
+                 + ksi[1] - ksi[2]
+                 - k * ksi[3] + k * ksi[4])
     exercised = s >= i2
     value = np.where(exercised, s - k, value)
     # never below the European value nor the intrinsic value (guards the far tails,

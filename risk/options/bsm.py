@@ -33,6 +33,10 @@ def is_call_array(kind: KindLike) -> npt.NDArray[np.bool_]:
     arr = np.asarray(kind)
     if arr.dtype == np.bool_:
         return arr
+    if arr.dtype.kind == "U":  # the usual spelling, in one comparison each
+        calls = arr == "call"
+        if (calls | (arr == "put")).all():
+            return calls
     if arr.dtype.kind in "UO":
         flat = [_one_kind(str(k)) for k in arr.ravel()]
         return np.asarray(flat, dtype=bool).reshape(arr.shape)

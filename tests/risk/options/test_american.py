@@ -105,3 +105,26 @@ def test_bs2002_prices_a_mixed_batch_as_each_contract_alone() -> None:
     batch = bjerksund_stensland_price(kind, s, k, t, 0.04, v, q)
     alone = np.array([bjerksund_stensland_price(kind[i], s[i], k[i], t[i], 0.04, v[i], q[i]) for i in range(n)])
     assert np.array_equal(batch.view(np.int64), alone.reshape(n).view(np.int64))
+
+
+def test_bs2002_terms_in_one_batch_equal_each_term_alone() -> None:
+    """phi's six and psi's five terms are rows of one batch each, and psi's four bivariate
+    normals one batch: every row equals, to the last bit, that term computed on its own
+    (generated inputs; the rows' correlations are +rho, +rho, -rho, -rho)."""
+    from tradefleet.risk.options import american as am
+
+    rng = np.random.default_rng(5)
+    n = 40
+    s, h, i1 = rng.uniform(50, 150, n), rng.uniform(60, 140, n), rng.uniform(100, 200, n)
+    i2, t = i1 * 1.1, rng.uniform(0.05, 1.0, n)
+    r, b, v = rng.uniform(0.01, 0.05, n), rng.uniform(-0.03, 0.0, n), rng.uniform(0.1, 0.5, n)
+    gammas = [rng.uniform(1.5, 3.0, n), np.ones(n), np.zeros(n)]
+    bits = lambda x: np.asarray(x).view(np.int64)  # noqa: E731
+    stacked = am._ksi(s, t, np.stack(gammas), np.stack([h, i1, h]), i2, i1, am._T1_SHARE * t, r, b, v)
+    for row, (g, hh) in enumerate(zip(gammas, [h, i1, h], strict=True)):
+        alone = am._ksi(s, t, g[None], hh[None], i2, i1, am._T1_SHARE * t, r, b, v)[0]
+        assert np.array_equal(bits(stacked[row]), bits(alone))
+    a, c = rng.normal(size=(4, n)) * 2, rng.normal(size=(4, n)) * 2
+    rows = am._bvn(a, c, am._PSI_ASR[:, None], am._PSI_SN[:, None, :])
+    for row, rho in enumerate([am._RHO, am._RHO, -am._RHO, -am._RHO]):
+        assert np.array_equal(bits(rows[row]), bits(bivariate_normal_cdf(a[row], c[row], rho)))

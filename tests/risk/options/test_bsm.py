@@ -111,5 +111,9 @@ def test_bsm_rejects_bad_inputs(bad: dict[str, float]) -> None:
 
 def test_is_call_array_parses_kinds() -> None:
     assert is_call_array(["call", "P", "c", "put"]).tolist() == [True, False, True, False]
+    assert is_call_array(np.array(["call", "put", "put"])).tolist() == [True, False, False]
+    assert is_call_array(np.array(["call", " Put", "C"])).tolist() == [True, False, True]
+    with pytest.raises(OptionInputError, match="'strangle'"):
+        is_call_array(np.array(["call", "put", "strangle"]))
     with pytest.raises(OptionInputError, match="straddle"):
         is_call_array("straddle")
