@@ -107,6 +107,23 @@ def test_bs2002_prices_a_mixed_batch_as_each_contract_alone() -> None:
     assert np.array_equal(batch.view(np.int64), alone.reshape(n).view(np.int64))
 
 
+def test_bs2002_stacked_and_term_by_term_paths_agree_to_the_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small batch prices its terms stacked, a large one term by term (generated inputs,
+    puts and dividend calls): both paths give every price to the last bit."""
+    from tradefleet.risk.options import american as am
+
+    rng = np.random.default_rng(13)
+    n = 150
+    kind = np.where(rng.random(n) < 0.5, "call", "put")
+    s, t, v = rng.uniform(50, 500, n), rng.uniform(0.01, 1.5, n), rng.uniform(0.1, 0.8, n)
+    k, q = s * rng.uniform(0.6, 1.4, n), rng.choice([0.0, 0.02, 0.06], n)
+    monkeypatch.setattr(am, "_STACK_MAX", n)
+    stacked = bjerksund_stensland_price(kind, s, k, t, 0.04, v, q)
+    monkeypatch.setattr(am, "_STACK_MAX", 0)
+    by_term = bjerksund_stensland_price(kind, s, k, t, 0.04, v, q)
+    assert np.array_equal(stacked.view(np.int64), by_term.view(np.int64))
+
+
 def test_bs2002_terms_in_one_batch_equal_each_term_alone() -> None:
     """phi's six and psi's five terms are rows of one batch each, and psi's four bivariate
     normals one batch: every row equals, to the last bit, that term computed on its own
