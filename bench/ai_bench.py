@@ -98,7 +98,7 @@ def bench_signal(n: int = 2000) -> dict[str, Any]:
     from tradefleet.ai.ensemble.tracker import SignalTracker
     from tradefleet.ai.regime.gate import RegimeGate
     from tradefleet.ai.regime.history import MemoryRegimeHistory
-    from tradefleet.ai.regime.model_store import JoblibModelStore
+    from tradefleet.ai.regime.model_store import PickleModelStore
     from tradefleet.ai.veto.gate import VetoGate
     from tradefleet.ai.veto.rules import RulesVeto
     from tradefleet.orchestrator.bot import BotSpec, Schedule
@@ -143,7 +143,7 @@ def bench_signal(n: int = 2000) -> dict[str, Any]:
                 key = f"{name}:{d.reason}"
                 verdicts[key] = verdicts.get(key, 0) + 1
             total.append(time.perf_counter_ns() - t0)
-        refits = len(JoblibModelStore(tmp).versions("EUR/USD"))
+        refits = len(PickleModelStore(tmp).versions("EUR/USD"))
 
     def pct(v: list[int]) -> dict[str, float]:
         a = np.asarray(v) / 1e6

@@ -41,7 +41,7 @@ def fresh_run(workers: int | None, start: str | None, end: str | None) -> dict[s
         if proc.returncode != 0:
             raise SystemExit(f"fresh_run_bench: the run failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
         summary = json.loads(proc.stdout)
-        models = len(list(Path(tmp).glob("var/regime/models/*/*.joblib")))
+        models = len(list(Path(tmp).glob("var/regime/models/*/*.pkl")))
         return {"wall_s": round(wall, 2), "loop_s": summary.get("wall_seconds"), "models": models,
                 "events_per_s": summary.get("events_per_second"), "digest": digest(rows(db))}
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from tradefleet.ai.config import RegimeConfig
 from tradefleet.ai.data import ReplayFallbackData
 from tradefleet.ai.regime.history import JsonlRegimeHistory, RegimeHistory
-from tradefleet.ai.regime.model_store import JoblibModelStore, ModelStore
+from tradefleet.ai.regime.model_store import ModelStore, PickleModelStore
 from tradefleet.ai.regime.prefit import Prefitter, SeriesSource, default_workers
 from tradefleet.ai.regime.service import RegimeService
 from tradefleet.orchestrator.clock import NS
@@ -56,7 +56,7 @@ class RegimeGate:
         """Build the gate from explicit parts (tests, benchmarks, the CLI). ``ahead`` (replay
         only) gives each market's whole series, to fit coming refits ahead in worker processes,
         up to ``until_ns`` (the replay's end) when known."""
-        models = models or JoblibModelStore(Path(config.model_dir))
+        models = models or PickleModelStore(Path(config.model_dir))
         history = history or JsonlRegimeHistory(Path(config.history_dir))
         prefit = None
         workers = config.fit_workers if config.fit_workers is not None else default_workers()

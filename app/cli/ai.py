@@ -26,7 +26,7 @@ def _fit(market: str, as_of: str | None, config: Path | None) -> dict[str, Any]:
 
     from tradefleet.ai.regime.features import regime_features
     from tradefleet.ai.regime.hmm import fit_regime_model
-    from tradefleet.ai.regime.model_store import JoblibModelStore
+    from tradefleet.ai.regime.model_store import PickleModelStore
     from tradefleet.ai.regime.service import data_key
     from tradefleet.orchestrator.clock import LiveClock
     from tradefleet.scrapers.bundled import dataset_for, load_dataset
@@ -52,7 +52,7 @@ def _fit(market: str, as_of: str | None, config: Path | None) -> dict[str, Any]:
         model = fit_regime_model(X, market=market, vol_window=rc.window(market), fitted_at_ns=LiveClock().now_ns(),
                                  data_end_ns=int(ts[-1]), n_iter=rc.n_iter, tol=rc.tol, seed=rc.seed,
                                  data_key=data_key(ts, closes, rc.fit_settings(market)))
-    JoblibModelStore(rc.model_dir).save(model)
+    PickleModelStore(rc.model_dir).save(model)
     probs = np.exp(model.filter(X)[-1])
     meta = model.metadata()
     meta["current"] = {model.labels[i]: round(float(p), 6) for i, p in enumerate(probs)}

@@ -16,7 +16,7 @@ def test_regime_fit_json_and_show(tmp_path, monkeypatch, capsys):
     meta = json.loads(capsys.readouterr().out)
     assert meta["market"] == "EUR/USD" and sorted(meta["labels"]) == ["bear", "bull", "sideways"]
     assert meta["converged"] and meta["n_obs"] > 100 and sum(meta["current"].values()) == pytest.approx(1.0)
-    assert list((tmp_path / "m" / "EUR_USD").glob("*.joblib"))
+    assert list((tmp_path / "m" / "EUR_USD").glob("*.pkl"))
     from tradefleet.orchestrator.store import Store
 
     Store.open(f"sqlite:///{tmp_path}/s.db").close()  # 'regime show' only reads: it never creates a store

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +14,7 @@ from tradefleet.ai.regime.features import regime_features
 from tradefleet.ai.regime.gate import RegimeGate
 from tradefleet.ai.regime.history import JsonlRegimeHistory, MemoryRegimeHistory
 from tradefleet.ai.regime.hmm import fit_regime_model
-from tradefleet.ai.regime.model_store import JoblibModelStore
+from tradefleet.ai.regime.model_store import PickleModelStore
 from tradefleet.orchestrator.clock import SimClock
 from tradefleet.orchestrator.domain import AssetClass, Direction, Signal, Verdict
 from tradefleet.scrapers.bundled import load_dataset
@@ -29,7 +31,7 @@ def stored_model(tmp_path_factory):
     X = regime_features(EUR["close"].to_numpy()[:600], 20)
     model = fit_regime_model(X, market="EUR/USD", vol_window=20, fitted_at_ns=int(TS[599]),
                              data_end_ns=int(TS[599]))
-    JoblibModelStore(root).save(model)
+    PickleModelStore(root).save(model)
     return root, model
 
 
@@ -46,12 +48,49 @@ def _signal(clock, direction=Direction.LONG):
 
 def test_store_returns_only_models_trained_before_now(stored_model):
     root, model = stored_model
-    store = JoblibModelStore(root)
+    store = PickleModelStore(root)
     assert store.latest("EUR/USD", int(TS[598])) is None
     loaded = store.latest("EUR/USD", int(TS[700]))
     assert loaded is not None and loaded.version == model.version
     np.testing.assert_array_equal(loaded.transmat, model.transmat)
     assert store.versions("EUR/USD")[0]["labels"] == list(model.labels)
+
+
+def test_a_model_written_by_joblib_is_still_read_and_this_format_wins(stored_model, tmp_path):
+    # artifacts written before the plain-pickle format (``.joblib``) are found and loaded with
+    # joblib: a model folder is not refitted for the change of format; of one model in both
+    # formats the plain pickle is read
+    import shutil
+
+    import joblib
+
+    root, model = stored_model
+    old = tmp_path / "old"
+    shutil.copytree(root, old)
+    for path in old.rglob("*.pkl"):
+        joblib.dump(model, path.with_suffix(".joblib"))
+        path.unlink()
+    store = PickleModelStore(old)
+    key = model.data_key or "nokey"
+    for loaded in (store.latest("EUR/USD", int(TS[700])), store.find("EUR/USD", model.fitted_at_ns, key)):
+        assert loaded is not None and loaded.version == model.version
+        np.testing.assert_array_equal(loaded.means, model.means)
+    newer = dataclasses.replace(model, loglik=model.loglik + 1.0)  # same name, told apart by content
+    store.save(newer)
+    assert store.latest("EUR/USD", int(TS[700])).loglik == newer.loglik
+    assert store.find("EUR/USD", model.fitted_at_ns, key).loglik == newer.loglik
+
+
+def test_loading_a_stored_model_does_not_import_joblib(stored_model):
+    import subprocess
+    import sys
+
+    root, model = stored_model
+    code = ("import sys; from tradefleet.ai.regime.model_store import PickleModelStore as S; "
+            f"m = S({str(root)!r}).find('EUR/USD', {model.fitted_at_ns}, {model.data_key or 'nokey'!r}); "
+            "assert m is not None; print(sorted(n for n in sys.modules if n.split('.')[0] == 'joblib'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_service_reading_equals_batch_filter(tmp_path):
@@ -148,7 +187,7 @@ def test_gate_fits_persists_and_refits_on_schedule(tmp_path):
     clock = SimClock(int(TS[400]))
     gate, data = _gate(tmp_path / "m", clock, history=JsonlRegimeHistory(tmp_path / "h"), refit_every_days=7)
     gate.evaluate(_signal(clock), make_ctx(clock, make_spec(), FrameMarket(data)))
-    store = JoblibModelStore(tmp_path / "m")
+    store = PickleModelStore(tmp_path / "m")
     assert len(store.versions("EUR/USD")) == 1
     first = gate.service.reading("EUR/USD", clock.now_ns())
     clock.set_ns(int(TS[420]))  # same refit period: same model, filter advanced
@@ -209,13 +248,13 @@ def test_a_model_saved_by_an_older_version_is_a_cache_miss_and_is_refitted(store
     old_root = tmp_path / "old"
     shutil.copytree(root, old_root)
     stale = pickle.dumps(model).replace(b"tradefleet.ai.regime.hmm", b"tradefleex.ai.regime.hmm")  # same length
-    paths = sorted(old_root.rglob("*.joblib"))  # the shared store may also hold other tests' fits: all go stale
+    paths = sorted(old_root.rglob("*.pkl"))  # the shared store may also hold other tests' fits: all go stale
     for path in paths:
         path.write_bytes(stale)
     path = max((p for p in paths if int(p.name.split("-")[0]) <= TS[700]), key=lambda p: p.name)  # latest() reads it
-    store = JoblibModelStore(old_root)
+    store = PickleModelStore(old_root)
     assert store.latest("EUR/USD", int(TS[700])) is None
-    assert store.find("EUR/USD", model.fitted_at_ns, model.data_key) is None
+    assert store.find("EUR/USD", model.fitted_at_ns, model.data_key or "nokey") is None
     # a corrupt file is still an error, never silently skipped
     path.write_bytes(b"not a pickle")
     with pytest.raises(Exception, match="cannot load"):
@@ -231,7 +270,7 @@ def test_a_stored_model_is_reused_only_under_the_fit_settings_it_was_fitted_with
         gate, _ = _gate(tmp_path, clock, **settings)
         reading = gate.service.reading("EUR/USD", clock.now_ns())
         assert reading is not None
-        return sorted(p.name for p in tmp_path.rglob("*.joblib"))
+        return sorted(p.name for p in tmp_path.rglob("*.pkl"))
 
     first = models_after()
     assert len(first) == 1

@@ -19,7 +19,7 @@ from tradefleet.ai.regime.features import regime_features
 from tradefleet.ai.regime.gate import RegimeGate
 from tradefleet.ai.regime.history import MemoryRegimeHistory
 from tradefleet.ai.regime.hmm import fit_regime_model
-from tradefleet.ai.regime.model_store import JoblibModelStore
+from tradefleet.ai.regime.model_store import PickleModelStore
 from tradefleet.ai.regime.prefit import Prefitter
 from tradefleet.ai.regime.service import data_key
 from tradefleet.orchestrator.clock import SimClock
@@ -132,7 +132,7 @@ def _replay(tmp_path, workers, steps):
         out.append(None if r is None else (r.regime, r.bar_ts, r.model_version, r.probs))
     if gate.service.prefit is not None:
         gate.service.prefit.close()
-    return out, gate.service.prefit, JoblibModelStore(cfg.model_dir).versions("EUR/USD")
+    return out, gate.service.prefit, PickleModelStore(cfg.model_dir).versions("EUR/USD")
 
 
 def test_replay_with_fits_ahead_reads_what_the_in_loop_fits_read(tmp_path):
