@@ -77,10 +77,9 @@ def _phi(s: FloatArray, t: FloatArray, gamma: FloatArray | float, h: FloatArray,
 
 
 def _ksi(s: FloatArray, t2: FloatArray, gamma: FloatArray | float, h: FloatArray, i2: FloatArray,
-         i1: FloatArray, t1: FloatArray, r: FloatArray, b: FloatArray, v: FloatArray,
-         stack: bool = True) -> FloatArray:
+         i1: FloatArray, t1: FloatArray, r: FloatArray, b: FloatArray, v: FloatArray) -> FloatArray:
     """Haug's psi over the n options, of one term or a stack of them (as :func:`_phi`); its
-    four bivariate normals in one batch (``stack``) or one by one."""
+    four bivariate normals in one batch for a stack of terms, one by one for a single term."""
     v2 = v * v
     drift = b + (gamma - 0.5) * v2
     s1, s2 = v * np.sqrt(t1), v * np.sqrt(t2)
@@ -94,7 +93,7 @@ def _ksi(s: FloatArray, t2: FloatArray, gamma: FloatArray | float, h: FloatArray
     f4 = (np.log(s * i1 * i1 / (h * i2 * i2)) + drift * t2) / s2
     lam = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2
     kappa = 2.0 * b / v2 + (2.0 * gamma - 1.0)
-    if stack:
+    if np.ndim(h) > 1:  # stacked terms (a small batch): one more axis stays small too
         lead = (4,) + (1,) * e1.ndim
         m = _bvn(np.stack([-e1, -e2, -e3, -e4]), np.stack([-f1, -f2, -f3, -f4]), _PSI_ASR.reshape(lead),
                  _PSI_SN.reshape(lead + (-1,)))
@@ -139,7 +138,7 @@ def _call_2002(s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: Fl
             ksi = _ksi(s, t, *_rows(ksi_terms, s.shape), i2, i1, t1, r, b, v)
         else:
             phi = [_phi(s, t1, g, h, i2, r, b, v) for g, h in phi_terms]
-            ksi = [_ksi(s, t, g, h, i2, i1, t1, r, b, v, stack=False) for g, h in ksi_terms]
+            ksi = [_ksi(s, t, g, h, i2, i1, t1, r, b, v) for g, h in ksi_terms]
         value = (a2 * s ** beta - a2 * phi[0]
                  + phi[1] - phi[2]
                  - k * phi[3] + k * phi[4]
