@@ -21,7 +21,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from tradefleet.orchestrator.clock import NS
 from tradefleet.orchestrator.errors import TradefleetError
 from tradefleet.risk.alerts import AlertSink, RiskAlert
 from tradefleet.risk.config import DailyLossConfig
+from tradefleet.risk.local_days import local_days
 from tradefleet.risk.persistence import FLEET_SCOPE, RISK_ACTOR, ControlStore, RiskStateStore, read_halt
 
 KEY = "daily_loss"
@@ -54,6 +55,7 @@ class DailyLossGuard:
         self.config = config
         self.scope = scope
         self.tz = ZoneInfo(config.timezone or timezone)
+        self.days = local_days(self.tz)
         self.control = control
         self.state = state
         self.alerts = alerts or AlertSink()
@@ -91,10 +93,9 @@ class DailyLossGuard:
     def update(self, now_ns: int, equity: float) -> bool:
         """Roll the day if needed, check the limit, follow operator resumes; return halted."""
         if now_ns >= self._day_end_ns:
-            today = self._local_date(now_ns)
+            today, self._day_end_ns = self.days.day(now_ns)
             if self.day != today.isoformat():
                 self._roll(today, now_ns, self.mark if self.mark is not None else equity)
-            self._day_end_ns = self._next_midnight_ns(today)
         self.mark = equity
         if self.halted and now_ns >= self._next_poll_ns:
             self._next_poll_ns = now_ns + self.poll_ns
@@ -125,13 +126,6 @@ class DailyLossGuard:
         return self._day_end_ns
 
     # -- internals ------------------------------------------------------------------
-    def _local_date(self, now_ns: int) -> date:
-        return datetime.fromtimestamp(now_ns / NS, tz=self.tz).date()
-
-    def _next_midnight_ns(self, today: date) -> int:
-        # the first instant of the next local date (fold 0 where midnight repeats or is skipped)
-        return int(datetime.combine(date.fromordinal(today.toordinal() + 1), time.min, self.tz).timestamp()) * NS
-
     def _roll(self, today: date, now_ns: int, equity: float) -> None:
         was_halted = self.halted
         self.day, self.base, self.halted, self.reason, self.halted_ns = today.isoformat(), equity, False, "", None

@@ -13,13 +13,12 @@ the engine's), per scope; they persist with the daily-loss state key ``trades_to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tradefleet.orchestrator.clock import NS
 from tradefleet.risk.config import PortfolioRiskConfig
 from tradefleet.risk.exposure import ExposureBook
+from tradefleet.risk.local_days import local_days
 from tradefleet.risk.persistence import RiskStateStore
 
 KEY = "trades_today"
@@ -95,6 +94,7 @@ class TradeCounter:
 
     def __init__(self, timezone: str, store: RiskStateStore | None = None) -> None:
         self.tz = ZoneInfo(timezone)
+        self.days = local_days(self.tz)
         self.store = store
         self.day = ""
         self._day_end_ns = 0
@@ -106,12 +106,9 @@ class TradeCounter:
     def _roll(self, now_ns: int) -> None:
         if now_ns < self._day_end_ns:
             return
-        local = datetime.fromtimestamp(now_ns / NS, tz=self.tz)
-        today = local.date()
+        today, self._day_end_ns = self.days.day(now_ns)
         if today.isoformat() != self.day:
             self.day, self.counts = today.isoformat(), {}
-        nxt = datetime.fromordinal(today.toordinal() + 1).replace(tzinfo=self.tz)
-        self._day_end_ns = int(nxt.timestamp()) * NS
 
     def breach(self, limits: ScopedLimits, bot: str, fleet: str, now_ns: int) -> str | None:
         """Return the name of a max-trades-per-day limit already reached, if any."""

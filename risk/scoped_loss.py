@@ -23,13 +23,12 @@ The account's own limit stays with :class:`~tradefleet.risk.daily_loss.DailyLoss
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tradefleet.orchestrator.clock import NS
 from tradefleet.risk.config import PortfolioRiskConfig
 from tradefleet.risk.daily_loss import ResumeRefused, authorised
+from tradefleet.risk.local_days import local_days
 from tradefleet.risk.persistence import RiskStateStore
 from tradefleet.risk.state import StateBook, TradingState
 
@@ -44,6 +43,7 @@ class ScopedDailyLoss:
                  store: RiskStateStore | None = None) -> None:
         self.config = config
         self.tz = ZoneInfo(config.daily_loss.timezone or timezone)
+        self.days = local_days(self.tz)
         self.book = book
         self.store = store
         self.day = ""
@@ -79,13 +79,11 @@ class ScopedDailyLoss:
             fleet = f"fleet:{fleet_of(bot)}"
             pnl[fleet] = pnl.get(fleet, 0.0) + v
         if now_ns >= self.day_end_ns:
-            today = datetime.fromtimestamp(now_ns / NS, tz=self.tz).date()
+            today, self.day_end_ns = self.days.day(now_ns)
             if today.isoformat() != self.day:
                 self.day = today.isoformat()
                 self.base = dict(self.mark)  # the day's base: the last mark before midnight
                 self._save(now_ns)
-            nxt = datetime.fromordinal(today.toordinal() + 1).replace(tzinfo=self.tz)
-            self.day_end_ns = int(nxt.timestamp()) * NS
         fresh = [scope for scope in pnl if scope not in self.base]
         for scope, value in pnl.items():
             self.base.setdefault(scope, self.mark.get(scope, value))

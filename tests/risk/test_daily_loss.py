@@ -282,19 +282,3 @@ def test_midnight_reset_through_the_real_store(tmp_path) -> None:  # type: ignor
         assert g.update(_ns(2026, 3, 2, 16), 90_000.0) and store.control("fleet").halted
         assert not g.update(_ns(2026, 3, 3, 15), 90_000.0)
         assert not store.control("fleet").halted
-
-
-@pytest.mark.parametrize("zone", ["America/New_York", "Europe/London", "UTC", "America/Santiago", "Asia/Beirut",
-                                  "Australia/Lord_Howe", "Pacific/Apia"])
-def test_the_day_ends_at_the_first_instant_of_the_next_local_date(zone: str) -> None:
-    """Every day 1990-2040, in zones whose clocks change at midnight (Santiago, Beirut), by
-    half an hour (Lord Howe) or skipped a whole date (Apia, 2011): the day ends where an
-    aware local midnight of the next date (fold 0) says."""
-    from datetime import date
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(zone)
-    guard = DailyLossGuard(DailyLossConfig(pct=0.05, timezone=zone), zone, MemoryRiskStore(), MemoryRiskStore())
-    for o in range(date(1990, 1, 1).toordinal(), date(2040, 1, 1).toordinal(), 3):
-        want = int(datetime.fromordinal(o + 1).replace(tzinfo=tz).timestamp()) * 10**9
-        assert guard._next_midnight_ns(date.fromordinal(o)) == want, date.fromordinal(o)
