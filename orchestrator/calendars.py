@@ -219,6 +219,14 @@ def nyse_early_closes(year: int) -> dict[date, time]:
     return days
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _seconds(t: time) -> int:
+    """Seconds after midnight of a wall-clock time."""
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
 class NyseCalendar(MarketCalendar):
     """New York Stock Exchange: 09:30-16:00 America/New_York, holidays 1990-2035 by rule.
 
@@ -253,15 +261,35 @@ class NyseCalendar(MarketCalendar):
         return dict(sorted(nyse_holidays(year).items()))
 
     def _table(self) -> tuple[list[int], list[int]]:
-        # All ~11.6k sessions' opens and closes, so is_open/next_close_after are a bisect.
+        """All ~11.6k sessions' opens and closes, so is_open/next_close_after are a bisect.
+
+        Built column-wise (~25 ms instead of ~80 ms one session at a time, paid inside the
+        first replay that schedules on NYSE closes): the weekdays less the holidays, then
+        local open and close times made UTC by pandas' vectorised ``tz_localize``. Opens and
+        closes (09:30, 13:00, 14:00, 16:00) never fall in a New York DST gap or overlap, so
+        each instant is the one ``datetime.combine(day, time, tz)`` gives (a test compares
+        every session with :meth:`sessions` and :meth:`_hours`)."""
         if self._closes is None:
-            opens: list[int] = []
-            closes: list[int] = []
-            for d in self.sessions(self.FIRST, self.LAST):
-                start, end = self._hours(d)
-                opens.append(dt_to_ns(start))
-                closes.append(dt_to_ns(end))
-            self._opens, self._closes = opens, closes
+            import numpy as np
+            import pandas as pd
+
+            years = range(self.FIRST.year, self.LAST.year + 1)
+            ords = np.arange(self.FIRST.toordinal(), self.LAST.toordinal() + 1, dtype=np.int64)
+            holidays = np.array([d.toordinal() for y in years for d in nyse_holidays(y)], dtype=np.int64)
+            ords = ords[((ords - 1) % 7 < SAT) & ~np.isin(ords, holidays)]  # ordinal 1 is a Monday
+            close_s = np.full(len(ords), _seconds(self.CLOSE), dtype=np.int64)
+            for y in years:
+                for d, t in nyse_early_closes(y).items():
+                    i = int(np.searchsorted(ords, d.toordinal()))
+                    if i < len(ords) and ords[i] == d.toordinal():
+                        close_s[i] = _seconds(t)
+            midnight = (ords - _EPOCH_ORDINAL) * 86_400
+
+            def utc(local_s: np.ndarray) -> list[int]:
+                naive = pd.DatetimeIndex((local_s * 1_000_000_000).astype("datetime64[ns]"))
+                return naive.tz_localize(self.tz).asi8.tolist()  # type: ignore[no-any-return]
+
+            self._opens, self._closes = utc(midnight + _seconds(self.OPEN)), utc(midnight + close_s)
         return self._opens, self._closes
 
     def is_open(self, ts_ns: int) -> bool:
