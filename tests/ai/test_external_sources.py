@@ -130,3 +130,57 @@ def test_ml_source_reads_the_registry_and_abstains_without_a_model(tmp_path):
     vote = src.vote(_sctx(clock, BTC))
     assert vote.abstain.startswith("unavailable:") and "no promoted model" in vote.abstain
     assert dt_to_ns(NOW) == clock.now_ns()
+
+
+class _Promotions:
+    """A registry whose promotion is switched by the test; counts the reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.model: object | None = None
+
+    def load_promoted(self, asset):
+        from tradefleet.ml_models.errors import ModelNotReady
+
+        self.reads += 1
+        if self.model is None:
+            raise ModelNotReady(f"models {asset}: no promoted model (read {self.reads})")
+        return self.model
+
+
+class _Card:
+    train_end = "2020-01-01"
+    params: dict = {}
+
+
+class _Model:
+    card = _Card()
+
+    def predict_proba(self, frame, now):
+        return 0.8
+
+
+class _Frames:
+    def frame(self, instrument, bars=None):
+        return None
+
+
+@pytest.mark.parametrize("mode, pinned", [("replay", True), ("paper", False), ("live", False)])
+def test_a_replay_pins_the_promotion_it_started_with_and_paper_or_live_follow_promotions(mode, pinned, tmp_path):
+    """A replay reads each asset's promotion once: a promotion made while it runs never
+    changes its votes (reproducible), and the promotion pointer is not read per vote. A
+    paper or live run reads it at every vote: a promotion takes effect at the next signal."""
+    clock = SimClock(NOW)
+    services = make_services(AppConfig.model_validate({"mode": mode, "ml": {"root": str(tmp_path)}}), clock, {})
+    src = MLModelSource.build(services)
+    assert src.predictor.pinned is pinned
+    reg = src.predictor.registry = _Promotions()
+    src.predictor.data = _Frames()
+    first = src.vote(_sctx(clock, BTC))
+    assert first.abstain == "unavailable: models BTC/USD: no promoted model (read 1)"
+    reg.model = _Model()  # promoted while the run goes on
+    votes = [src.vote(_sctx(clock, BTC)) for _ in range(3)]
+    if pinned:
+        assert reg.reads == 1 and all(v == first for v in votes)
+    else:
+        assert reg.reads == 4 and all(v.score == pytest.approx(0.6) for v in votes)

@@ -50,11 +50,30 @@ class RegistryPredictor:
     #: need not build the window's frame for it
     uses_frame = False
 
-    def __init__(self, registry: Any, data: MarketData, clock: Any) -> None:
+    def __init__(self, registry: Any, data: MarketData, clock: Any, *, pinned: bool = False) -> None:
         self.registry = registry
         self.data = data
         self.clock = clock
         self.last_reason = ""
+        #: a replay (``pinned``) reads each asset's promoted model once and keeps it for the
+        #: run, so its votes never depend on a promotion made while it runs; live reads the
+        #: promotion pointer at every vote, so a promotion takes effect at the next signal
+        self.pinned = pinned
+        self._pinned: dict[str, Any] = {}  # asset -> its model, or why it has none (str)
+
+    def _promoted(self, instrument: str) -> Any:
+        """The promoted model of ``instrument``, or why there is none (a str)."""
+        from tradefleet.ml_models.errors import MLError
+
+        got = self._pinned.get(instrument) if self.pinned else None
+        if got is None:
+            try:
+                got = self.registry.load_promoted(instrument)
+            except MLError as exc:
+                got = str(exc)
+            if self.pinned:
+                self._pinned[instrument] = got
+        return got
 
     def predict(self, instrument: str, frame: pd.DataFrame) -> float | None:
         import pandas as pd
@@ -62,8 +81,11 @@ class RegistryPredictor:
         from tradefleet.ml_models.errors import MLError
 
         now = self.clock.now_ns()
+        model = self._promoted(instrument)
+        if isinstance(model, str):
+            self.last_reason = model
+            return None
         try:
-            model = self.registry.load_promoted(instrument)
             end = pd.Timestamp(model.card.train_end)
             end_ns = int((end if end.tzinfo else end.tz_localize("UTC")).as_unit("ns").value)
             # the last bar it read (labels look ahead by the horizon); older cards: the last row
@@ -104,7 +126,7 @@ class MLModelSource:
         from tradefleet.ml_models.registry import ModelRegistry
 
         return cls(RegistryPredictor(ModelRegistry.from_config(services.config, services.clock),
-                                     services.data, services.clock))
+                                     services.data, services.clock, pinned=services.config.mode == "replay"))
 
     def vote(self, ctx: SourceContext) -> Vote:
         if self.predictor is None:
