@@ -4,6 +4,15 @@
 Fed by the bus (``signals``, ``orders``, ``fills``) when the engine publishes there, and by
 the gates themselves for every signal they see; duplicates are ignored by signal id. Only
 events stamped at or before "now" are ever returned, so replay cannot peek ahead.
+
+Memory stays bounded in a long run: each instrument keeps its last ``max_per_instrument``
+signals, and with a ``retention`` (the shared tracker's is the longest window the ensemble
+asks for, ``[ensemble] consensus_window_hours`` / ``opposing_window_hours``) an instrument
+whose newest signal is older than that before the latest "now" asked is forgotten whole,
+with the ids of signals that old (an expired option contract's leg signals, a market no bot
+signals any more). No :meth:`SignalTracker.recent` answer changes: a signal older than the
+retention is outside every window asked. A window longer than the retention extends it from
+then on.
 """
 
 from __future__ import annotations
@@ -13,12 +22,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from tradefleet.orchestrator.clock import NS
 from tradefleet.orchestrator.domain import Direction, Fill, Order, Signal
 
 if TYPE_CHECKING:
     from tradefleet.orchestrator.services import Services
 
 EXTRAS_KEY = "ai.tracker"
+_WEEK_NS = 7 * 86_400 * NS
 
 
 @dataclass(frozen=True)
@@ -34,14 +45,19 @@ class ClosedTrade:
 class SignalTracker:
     """Bounded in-memory memory of recent signals and closed trades."""
 
-    def __init__(self, max_per_instrument: int = 256) -> None:
+    def __init__(self, max_per_instrument: int = 256, retention_ns: int | None = None) -> None:
         self._cap = max_per_instrument
         self._signals: dict[str, deque[Signal]] = defaultdict(lambda: deque(maxlen=max_per_instrument))
         #: the same kept signals indexed per instrument per bot, in arrival order (what
         #: :meth:`recent` reads): instrument -> bot -> [its kept signals, in time order so far]
         self._by_bot: dict[str, dict[str, list[Any]]] = {}
         self._bots: dict[str, list[str]] = {}  # instrument -> its bots with kept signals, sorted
-        self._seen: set[str] = set()
+        self._seen: dict[str, int] = {}  # signal id -> its ts_event, in arrival order
+        self._newest: dict[str, int] = {}  # instrument -> the newest ts_event of its signals
+        #: forget what is older than this before the latest "now" asked (None: keep everything)
+        self.retention_ns = retention_ns
+        self._now = -(1 << 62)      # the latest "now" recent() was asked at
+        self._next_sweep = -(1 << 62) if retention_ns is not None else 1 << 62  # when to look again
         self._order_bot: dict[str, str] = {}
         self._net: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         self._closed: dict[tuple[str, str], ClosedTrade] = {}
@@ -51,7 +67,9 @@ class SignalTracker:
         """Return the one tracker of this kernel (created and subscribed on first use)."""
         tracker = services.extras.get(EXTRAS_KEY)
         if tracker is None:
-            tracker = cls()
+            ens = services.config.ensemble
+            hours = max(ens.consensus_window_hours, ens.opposing_window_hours)
+            tracker = cls(retention_ns=int(hours * 3600 * NS))
             services.extras[EXTRAS_KEY] = tracker
             from tradefleet.orchestrator.bus import Topic
 
@@ -74,8 +92,11 @@ class SignalTracker:
         sid = signal.signal_id
         if sid in self._seen:
             return
-        self._seen.add(sid)
+        ts = signal.ts_event
+        self._seen[sid] = ts
         instrument = signal.instrument
+        if ts > self._newest.get(instrument, -(1 << 62)):
+            self._newest[instrument] = ts
         kept = self._signals[instrument]
         by_bot = self._by_bot.get(instrument)
         if by_bot is None:
@@ -119,6 +140,12 @@ class SignalTracker:
         """Return each other bot's latest signal on ``instrument`` within the window: of the
         kept signals stamped in [now - window, now], per bot the newest (of equal times the
         later arrival), in bot order."""
+        if now_ns > self._now:
+            self._now = now_ns
+            if now_ns >= self._next_sweep:
+                self._sweep(window_ns)
+        if self.retention_ns is not None and window_ns > self.retention_ns:
+            self.retention_ns = window_ns
         by_bot = self._by_bot.get(instrument)
         if not by_bot:
             return []
@@ -151,6 +178,22 @@ class SignalTracker:
             if best is not None:
                 out.append(best)
         return out
+
+    def _sweep(self, window_ns: int) -> None:
+        """Forget the instruments whose newest signal is older than the retention before the
+        latest "now", and the ids of signals that old; then wait a retention (at least a
+        week) before looking again."""
+        keep = max(self.retention_ns or 0, window_ns)
+        cutoff = self._now - keep
+        self._next_sweep = self._now + max(keep, _WEEK_NS)
+        for instrument in [i for i, ts in self._newest.items() if ts < cutoff]:
+            del self._newest[instrument]
+            self._signals.pop(instrument, None)
+            self._by_bot.pop(instrument, None)
+            self._bots.pop(instrument, None)
+        seen = self._seen
+        for sid in [sid for sid, ts in seen.items() if ts < cutoff]:
+            del seen[sid]
 
     def last_closed(self, bot: str, instrument: str, now_ns: int) -> ClosedTrade | None:
         """Return the bot's last closed trade in ``instrument`` if it closed by now."""
