@@ -200,6 +200,18 @@ class MarketState:
                 return
         self.append(Bar(symbol, ts_ns, mid, ask, bid, mid, 0.0, ts_ns), quoted=True)
 
+    def keep_last_only(self, symbol: str) -> None:
+        """Drop the history of a live series but its last row (an expired option contract:
+        its last quote is what marks and settlement read; nothing reads its past quotes).
+        A later quote grows it again. A preloaded (replay) series is left as it is."""
+        s = self._series.get(symbol)
+        if s is None or s.frame is not None or s.cursor < 0 or len(s.ts) == 1:
+            return
+        r = s.cursor
+        s.ts = s.ts[r:r + 1].copy()
+        s.o, s.h, s.l, s.c, s.v = (a[r:r + 1].copy() for a in (s.o, s.h, s.l, s.c, s.v))
+        s.size, s.cursor = 1, 0
+
     # -- MarketView -------------------------------------------------------------------
     def last_bar(self, symbol: str) -> Bar | None:
         s = self._series.get(symbol)

@@ -132,6 +132,7 @@ class OptionListing:
     _fetched: dict[str, tuple[int, OptionChain]] = field(default_factory=dict)
 
     _failed: dict[str, int] = field(default_factory=dict)
+    _expiring: dict[date, list[str]] = field(default_factory=dict)  # expiry -> listed symbols not yet trimmed
 
     def fetch(self, underlying: str) -> OptionChain | None:
         """The live source's chain of ``underlying`` at the engine's now (one fetch per instant).
@@ -211,6 +212,7 @@ class OptionListing:
                 spec = self._spec(*key)
                 self.list(spec)
                 sym = listed[key] = spec.symbol
+                self._expiring.setdefault(c.expiry, []).append(sym)
             market.set_quote(sym, now, float(q.bid or 0.0), float(q.ask or 0.0))  # type: ignore[attr-defined]
         self._chains[underlying] = (now, chain)
         return chain
@@ -230,6 +232,8 @@ class OptionListing:
     def __call__(self, bar: Bar) -> None:
         if bar.symbol not in self.underlyings:
             return
+        if self._expiring:
+            self._trim_expired(bar.ts_event)
         vol = self.vol(bar.symbol)
         held = self._held(bar.symbol)
         if not held:
@@ -237,6 +241,19 @@ class OptionListing:
         specs = [s for s, _ in held.values()]
         mids = self._requote(bar, specs, vol)
         self._settle(bar, held, mids)
+
+    def _trim_expired(self, ts_ns: int) -> None:
+        """Once a contract's expiry date is over (settled at that date's close), its quote
+        series keeps only its last row: a long run's memory does not grow with every
+        contract ever listed (the default run lists ~13k). The instrument stays listed."""
+        first = min(self._expiring)
+        if _day(ts_ns) <= first:
+            return
+        today = _day(ts_ns)
+        market = self.engine.services.market
+        for expiry in sorted(e for e in self._expiring if e < today):
+            for sym in self._expiring.pop(expiry):
+                market.keep_last_only(sym)  # type: ignore[attr-defined]
 
     def _held(self, underlying: str) -> dict[str, tuple[OptionSpec, list[tuple[str, Decimal]]]]:
         """Option symbols on ``underlying`` the account holds or has working: spec and holders."""

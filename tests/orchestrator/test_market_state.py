@@ -55,3 +55,18 @@ def test_a_live_series_keeps_every_bar_as_it_grows_from_a_small_start() -> None:
     assert m._series["SPY240119P00400000"].ts.size <= 16
     ts3, _ = m.arrays("SPY240119C00450000", 3)
     assert ts3.tolist() == [T0 + k * NS for k in (97, 98, 99)]
+
+
+def test_keep_last_only_drops_a_live_series_history_but_its_last_quote() -> None:
+    from tradefleet.orchestrator.market import MarketState
+
+    m = MarketState()
+    for i in range(40):
+        m.set_quote("OPT", 1_000 + i, 1.0 + i, 1.2 + i)
+    last, quote = m.last_bar("OPT"), m.quote("OPT")
+    m.keep_last_only("OPT")
+    assert len(m.timestamps("OPT")) == 1 and m.last_bar("OPT") == last and m.quote("OPT") == quote
+    assert m.closes("OPT", 5) == [last.close]
+    m.set_quote("OPT", 2_000, 5.0, 5.5)  # quoted again later: it grows again
+    assert list(m.timestamps("OPT")[:2]) == [1_039, 2_000] and m.quote("OPT") == (5.0, 5.5)
+    m.keep_last_only("nothing-here")  # unknown: nothing to do

@@ -334,3 +334,38 @@ def test_a_spread_whose_short_leg_is_assigned_early_unwinds_the_delivered_shares
     assert shares[1][5] > shares[0][5]
     pos = dict(con.execute("select instrument, quantity from positions").fetchall())
     assert Decimal(pos["XYZ"]) == 0
+
+
+def test_an_expired_contracts_quotes_keep_only_the_last_one_and_the_wheel_trades_as_before(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every contract a chain lists gets a quote series; once its expiry date is over it
+    keeps only its last quote (a long run's memory does not grow with every contract ever
+    listed), while contracts still to expire keep their history. The wheel's trades are
+    the ones asserted above."""
+    import tradefleet.risk.options.listing as listing_mod
+
+    listings: list[Any] = []
+    real_install = listing_mod.install
+
+    def install(*a: Any, **k: Any) -> Any:
+        got = real_install(*a, **k)
+        listings.append(got)
+        return got
+
+    monkeypatch.setattr(listing_mod, "install", install)
+    days = _sessions("2015-01-02", "2015-04-17")
+    frame = _path(days, {"2015-03-20": 85.0})
+    spec = replace(GOOG_WHEEL, name="xyz-wheel", instruments=("XYZ",), params={**GOOG_WHEEL.params, "take_profit": 0})
+    _summary, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-04-17")
+    assert [(parse_occ(i).right if i != "XYZ" else i, s) for i, s, *_ in _fills(con)][:3] == \
+        [("put", "sell"), ("put", "buy"), ("XYZ", "buy")]
+    (listing,) = listings
+    market = listing.engine.services.market
+    listed = list(listing._listed.values())
+    expired = [s for s in listed if parse_occ(s).expiry.isoformat() < "2015-04-17"]
+    live = [s for s in listed if parse_occ(s).expiry.isoformat() > "2015-04-17"]
+    assert expired and live
+    assert all(len(market.timestamps(s)) == 1 for s in expired)
+    assert any(len(market.timestamps(s)) > 1 for s in live)
+    put = _fills(con)[0][0]
+    assert put in expired and market.quote(put) is not None  # the last quote stays readable
