@@ -246,10 +246,9 @@ class OptionListing:
         """Once a contract's expiry date is over (settled at that date's close), its quote
         series keeps only its last row: a long run's memory does not grow with every
         contract ever listed (the default run lists ~13k). The instrument stays listed."""
-        first = min(self._expiring)
-        if _day(ts_ns) <= first:
-            return
         today = _day(ts_ns)
+        if today <= min(self._expiring):
+            return
         market = self.engine.services.market
         for expiry in sorted(e for e in self._expiring if e < today):
             for sym in self._expiring.pop(expiry):
