@@ -263,7 +263,7 @@ class NyseCalendar(MarketCalendar):
     def _table(self) -> tuple[list[int], list[int]]:
         """All ~11.6k sessions' opens and closes, so is_open/next_close_after are a bisect.
 
-        Built column-wise (~25 ms instead of ~80 ms one session at a time, paid inside the
+        Built column-wise (~8 ms instead of ~84 ms one session at a time, paid inside the
         first replay that schedules on NYSE closes): the weekdays less the holidays, then
         local open and close times made UTC by pandas' vectorised ``tz_localize``. Opens and
         closes (09:30, 13:00, 14:00, 16:00) never fall in a New York DST gap or overlap, so

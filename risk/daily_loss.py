@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tradefleet.orchestrator.clock import NS
 from tradefleet.orchestrator.errors import TradefleetError
@@ -54,8 +53,7 @@ class DailyLossGuard:
                  poll_seconds: float = 1.0, scope: str = FLEET_SCOPE) -> None:
         self.config = config
         self.scope = scope
-        self.tz = ZoneInfo(config.timezone or timezone)
-        self.days = local_days(self.tz)
+        self.days = local_days(config.timezone or timezone)
         self.control = control
         self.state = state
         self.alerts = alerts or AlertSink()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tradefleet.risk.config import PortfolioRiskConfig
 from tradefleet.risk.exposure import ExposureBook
@@ -93,8 +92,7 @@ class TradeCounter:
     """Entries approved today per scope, reset at local midnight, persisted."""
 
     def __init__(self, timezone: str, store: RiskStateStore | None = None) -> None:
-        self.tz = ZoneInfo(timezone)
-        self.days = local_days(self.tz)
+        self.days = local_days(timezone)
         self.store = store
         self.day = ""
         self._day_end_ns = 0

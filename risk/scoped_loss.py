@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tradefleet.risk.config import PortfolioRiskConfig
 from tradefleet.risk.daily_loss import ResumeRefused, authorised
@@ -42,8 +41,7 @@ class ScopedDailyLoss:
     def __init__(self, config: PortfolioRiskConfig, timezone: str, book: StateBook,
                  store: RiskStateStore | None = None) -> None:
         self.config = config
-        self.tz = ZoneInfo(config.daily_loss.timezone or timezone)
-        self.days = local_days(self.tz)
+        self.days = local_days(config.daily_loss.timezone or timezone)
         self.book = book
         self.store = store
         self.day = ""

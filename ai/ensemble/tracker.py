@@ -140,12 +140,12 @@ class SignalTracker:
         """Return each other bot's latest signal on ``instrument`` within the window: of the
         kept signals stamped in [now - window, now], per bot the newest (of equal times the
         later arrival), in bot order."""
+        if self.retention_ns is not None and window_ns > self.retention_ns:
+            self.retention_ns = window_ns
         if now_ns > self._now:
             self._now = now_ns
             if now_ns >= self._next_sweep:
-                self._sweep(window_ns)
-        if self.retention_ns is not None and window_ns > self.retention_ns:
-            self.retention_ns = window_ns
+                self._sweep()
         by_bot = self._by_bot.get(instrument)
         if not by_bot:
             return []
@@ -179,11 +179,11 @@ class SignalTracker:
                 out.append(best)
         return out
 
-    def _sweep(self, window_ns: int) -> None:
+    def _sweep(self) -> None:
         """Forget the instruments whose newest signal is older than the retention before the
         latest "now", and the ids of signals that old; then wait a retention (at least a
         week) before looking again."""
-        keep = max(self.retention_ns or 0, window_ns)
+        keep = self.retention_ns or 0
         cutoff = self._now - keep
         self._next_sweep = self._now + max(keep, _WEEK_NS)
         for instrument in [i for i, ts in self._newest.items() if ts < cutoff]:
