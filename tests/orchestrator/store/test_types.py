@@ -123,9 +123,45 @@ def test_json_encoder_handles_numpy_decimal_and_nan() -> None:
                                  "f": [None, {"g": None}], "h": [2]}
     with pytest.raises(TypeError, match="object"):
         dumps({"x": object()})
-    # compact, in insertion order, the same text json.dumps gives with the store's options
+    # compact, in insertion order, text as UTF-8 (orjson's output)
     small = {"b": [1, 2.5, None], "a": {"z": "é", "y": np.float64(0.1)}, "d": Decimal("2")}
-    assert dumps(small) == '{"b":[1,2.5,null],"a":{"z":"\\u00e9","y":0.1},"d":"2"}'
+    assert dumps(small) == '{"b":[1,2.5,null],"a":{"z":"é","y":0.1},"d":"2"}'
+    # what orjson refuses goes through the standard library, which writes it as before
+    assert dumps({1: 2, "big": 2**70}) == '{"1":2,"big":1180591620717411303424}'
+    with pytest.raises(TypeError, match="object"):
+        dumps({"x": [object()], 1: 2})
+
+
+def _jsonish() -> st.SearchStrategy[object]:
+    """What bots put in ``meta`` and gates in ``data``: JSON values, numpy scalars,
+    Decimals, datetimes, NaN and infinities, integer keys, integers beyond 64 bits."""
+    import numpy as np
+
+    scalars = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8)
+               | st.decimals(allow_nan=False, allow_infinity=False, places=4) | st.datetimes() | st.dates()
+               | st.floats(width=32).map(np.float32) | st.floats().map(np.float64)
+               | st.integers(-2**40, 2**40).map(np.int64))
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                        | st.dictionaries(st.text(max_size=4) | st.integers(-5, 5), inner, max_size=4),
+                        max_leaves=20)
+
+
+def _reference_dumps(value: object) -> str:
+    """The encoder the store used before orjson: the standard library's, NaN as null."""
+    import json
+
+    from tradefleet.orchestrator.store.types import _finite, _json_default
+
+    return json.dumps(_finite(json.loads(json.dumps(value, default=_json_default))), separators=(",", ":"),
+                      allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_jsonish())
+def test_json_encoder_reads_back_what_the_standard_library_wrote(value: object) -> None:
+    import json
+
+    assert json.loads(dumps(value)) == json.loads(_reference_dumps(value))
 
 
 @settings(max_examples=40, deadline=None)
