@@ -96,9 +96,20 @@ class ThompsonAllocator:
         return names[int(np.argmax(self.draw_means(1)[0]))]
 
     def weights(self) -> dict[str, float]:
-        """Probability-matching weights, floored at ``floor`` and summing to 1."""
+        """Probability-matching weights, floored at ``floor`` and summing to 1.
+
+        The count of draws each arm wins is :meth:`draw_means` then ``np.argmax`` per row,
+        computed by a numba kernel that draws the same numbers from the same generator
+        (:mod:`tradefleet.bots.fleet.thompson_kernel`). A single arm gets the whole weight
+        without drawing."""
         names = list(self.arms)
-        wins = np.bincount(np.argmax(self.draw_means(self.samples), axis=1), minlength=len(names))
+        if len(names) == 1:
+            return {names[0]: 1.0}
+        from tradefleet.bots.fleet.thompson_kernel import thompson_wins_nb
+
+        post = np.array([arm.posterior(self.prior) for arm in self.arms.values()], dtype=np.float64)
+        wins = thompson_wins_nb(self._rng, post[:, 0].copy(), post[:, 1].copy(), post[:, 2].copy(),
+                                post[:, 3].copy(), self.samples)
         p = wins / wins.sum()
         free = 1.0 - self.floor * len(names)
         w = self.floor + free * p

@@ -113,3 +113,38 @@ def test_each_choice_is_one_joint_draw_from_the_allocators_generator() -> None:
     chosen = [alloc.choose() for _ in range(40)]
     assert chosen == ["abc"[int(np.argmax(twin.draw_means(1)[0]))] for _ in range(40)]
     assert set(chosen) == {"a", "b", "c"}  # close arms: each is chosen sometimes
+
+
+def _numpy_weights(alloc: ThompsonAllocator) -> dict[str, float]:
+    """The allocation as numpy computes it: the joint draws, the first highest per row."""
+    names = list(alloc.arms)
+    wins = np.bincount(np.argmax(alloc.draw_means(alloc.samples), axis=1), minlength=len(names))
+    w = alloc.floor + (1.0 - alloc.floor * len(names)) * (wins / wins.sum())
+    return dict(zip(names, (float(x) for x in w / w.sum()), strict=True))
+
+
+def test_weights_are_numpys_draw_for_draw_and_leave_the_generator_where_numpy_does() -> None:
+    import copy
+    import random
+
+    rnd = random.Random(7)
+    for trial in range(60):
+        arms = [f"b{i}" for i in range(rnd.randint(2, 45))]
+        alloc = ThompsonAllocator.over(arms, seed=trial, samples=rnd.choice([1, 7, 1000]))
+        for name in arms:  # posteriors from the prior (no outcome) to sharp ones, with ties
+            for _ in range(rnd.choice([0, 0, 1, 3, 40])):
+                alloc.update(name, rnd.gauss(0.05, 2.0))
+        if trial % 10 == 0:  # a NaN reward: np.argmax picks a row's first NaN
+            alloc.update(arms[-1], float("nan"))
+        twin = copy.deepcopy(alloc)
+        for _ in range(3):  # each allocation, then the generator's next draws, are numpy's
+            assert alloc.weights() == _numpy_weights(twin)
+        assert alloc._rng.random() == twin._rng.random()
+
+
+def test_one_arm_gets_everything_without_drawing() -> None:
+    alloc = ThompsonAllocator.over(["a"], seed=4)
+    alloc.update("a", 1.5)
+    before = alloc._rng.bit_generator.state
+    assert alloc.weights() == {"a": 1.0} == _numpy_weights(ThompsonAllocator.over(["a"], seed=4))
+    assert alloc._rng.bit_generator.state == before
