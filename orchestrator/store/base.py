@@ -225,7 +225,7 @@ class StoreBase:
         """Insert ``values`` unless a row with the same ``keys`` exists; True if inserted."""
         if self._raw is not None:
             raw = self._raw.insert_ignore(table, tuple(values), keys)
-            return self._raw_exec(conn, raw, values) is not None
+            return self._raw_exec(conn, raw, values) == 1
         name = f"ignore:{table.name}:{','.join(keys)}"
         stmt = self._stmts.get(name)
         if stmt is None:
@@ -291,13 +291,12 @@ class StoreBase:
             cur.close()
 
     @staticmethod
-    def _raw_exec(conn: Connection, raw: RawStatement, values: dict[str, Any]) -> Any:
-        """Execute ``raw`` on the connection's DBAPI cursor: the returned row (or None) for
-        statements with RETURNING, else the row count."""
+    def _raw_exec(conn: Connection, raw: RawStatement, values: dict[str, Any]) -> int:
+        """Execute ``raw`` on the connection's DBAPI cursor: the number of rows it wrote."""
         cur = conn.connection.cursor()
         try:
             cur.execute(raw.sql, raw.params(values))
-            return cur.fetchone() if raw.returns else cur.rowcount
+            return cur.rowcount  # type: ignore[no-any-return]
         finally:
             cur.close()
 

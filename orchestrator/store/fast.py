@@ -51,7 +51,6 @@ class RawStatement:
     sql: str
     columns: tuple[str, ...]
     converters: tuple[Converter | None, ...]
-    returns: bool
 
     def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional parameters for ``values`` (a dict keyed by column name)."""
@@ -87,26 +86,28 @@ class RawSql:
             return self._mark + "::json"
         return self._mark
 
-    def _build(self, table: Table, columns: Sequence[str], tail: str, returns: bool,
+    def _build(self, table: Table, columns: Sequence[str], tail: str,
                param_columns: Sequence[str] | None = None) -> RawStatement:
         marks = ", ".join(self._placeholder(table, c) for c in columns)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}){tail}"
         cols = tuple(param_columns or columns)
-        return RawStatement(sql, cols, tuple(self._converter(table, c) for c in cols), returns)
+        return RawStatement(sql, cols, tuple(self._converter(table, c) for c in cols))
 
     def insert(self, table: Table, columns: Sequence[str]) -> RawStatement:
         """A plain INSERT of ``columns``."""
         key = ("insert", table.name, tuple(columns))
         if key not in self._cache:
-            self._cache[key] = self._build(table, columns, "", False)
+            self._cache[key] = self._build(table, columns, "")
         return self._cache[key]
 
     def insert_ignore(self, table: Table, columns: Sequence[str], keys: Sequence[str]) -> RawStatement:
-        """INSERT ... ON CONFLICT (keys) DO NOTHING RETURNING keys[0]: a row back means inserted."""
+        """INSERT ... ON CONFLICT (keys) DO NOTHING: a row count of 1 means inserted (both
+        SQLite and PostgreSQL count only the rows written). Not ``RETURNING``, which about
+        doubled the cost of SQLite's insert (17 -> 9 us a signal row in one transaction)."""
         key = ("ignore", table.name, tuple(columns), tuple(keys))
         if key not in self._cache:
-            tail = f" ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING {keys[0]}"
-            self._cache[key] = self._build(table, columns, tail, True)
+            tail = f" ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+            self._cache[key] = self._build(table, columns, tail)
         return self._cache[key]
 
     def upsert(self, table: Table, columns: Sequence[str], keys: Sequence[str]) -> RawStatement:
@@ -115,7 +116,7 @@ class RawSql:
         if key not in self._cache:
             sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
             tail = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
-            self._cache[key] = self._build(table, columns, tail, False)
+            self._cache[key] = self._build(table, columns, tail)
         return self._cache[key]
 
     def update_order(self, table: Table) -> RawStatement:
@@ -129,5 +130,5 @@ class RawSql:
             sql = f"UPDATE {table.name} SET {sets} WHERE client_order_id = {m}"
             cols = ("status", *keep, "ts_updated", "client_order_id")
             self._cache[key] = RawStatement(
-                sql, cols, tuple(self._converter(table, c) for c in cols), False)
+                sql, cols, tuple(self._converter(table, c) for c in cols))
         return self._cache[key]
