@@ -75,27 +75,28 @@ def _raw_sqlite(url: str, n: int) -> float:
     with con:
         for sig, order, fill in trades:
             sid = sig.signal_id
-            con.execute("insert into signals values (?,?,?,?,?,?,?,?,?,?,?,?) on conflict do nothing"
-                        " returning signal_id",
+            con.execute("insert into signals values (?,?,?,?,?,?,?,?,?,?,?,?) on conflict do nothing",
                         (sid, sig.bot, sig.instrument, sig.direction.value, sig.confidence,
                          sig.entry, None, None, sig.ts_event, sig.ts_init,
-                         json.dumps(sig.meta), "ordered")).fetchall()
+                         json.dumps(sig.meta), "ordered")).rowcount
             con.executemany("insert into gate_decisions (signal_id, seq, gate, verdict, reason,"
                             " detail, scale, data) values (?,?,?,?,?,?,?,?)",
                             [(sid, i, d.gate, d.verdict.value, d.reason, d.detail, d.scale,
                               json.dumps(d.data)) for i, d in enumerate(DECISIONS)])
-            con.execute("insert into orders values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) on conflict"
-                        " do nothing returning client_order_id",
+            con.execute("insert into orders (client_order_id, signal_id, bot, instrument, account, side,"
+                        " quantity, order_type, limit_price, status, venue_order_id, filled_quantity,"
+                        " avg_price, reason, reduce_only, ts_init, ts_updated) values"
+                        " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) on conflict do nothing",
                         (order.client_order_id, sid, order.bot, order.instrument, order.account,
                          order.side.value, str(order.quantity), order.order_type.value, None,
                          "intent", None, "0", None, None, False, order.ts_init,
-                         order.ts_init)).fetchall()
+                         order.ts_init)).rowcount
             con.execute("insert into fills (client_order_id, venue, venue_order_id, trade_id,"
                         " instrument, side, quantity, price, fee, ts_event, ts_init) values"
-                        " (?,?,?,?,?,?,?,?,?,?,?) on conflict do nothing returning id",
+                        " (?,?,?,?,?,?,?,?,?,?,?) on conflict do nothing",
                         (fill.client_order_id, fill.venue, fill.venue_order_id, fill.trade_id,
                          fill.instrument, fill.side.value, str(fill.quantity), str(fill.price),
-                         str(fill.fee), fill.ts_event, fill.ts_init)).fetchall()
+                         str(fill.fee), fill.ts_event, fill.ts_init)).rowcount
     elapsed = time.perf_counter() - t0
     con.close()
     return n / elapsed
