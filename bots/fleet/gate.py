@@ -101,6 +101,7 @@ class FleetGate:
         return on the capital budget the bot had."""
         totals = self._totals()
         equity = None
+        moved: set[str] = set()
         for bot, total in totals.items():
             delta = total - self._realized[bot]
             if delta:
@@ -111,7 +112,10 @@ class FleetGate:
                 self.allocators[fleet].update(bot, float(delta) / self.capital(bot, equity) * 100.0)
                 self._weights.pop(fleet, None)
                 self._dirty.add(fleet)  # re-sampled when a member next needs its budget (sync)
+                moved.add(fleet)
                 self._save()
+        for fleet in sorted(moved):  # that re-sample's draws start now, in the background
+            self.allocators[fleet].draw_ahead()
 
     def _totals(self) -> dict[str, Decimal]:
         """Realised P&L of the members whose books may have changed since the last call:

@@ -11,9 +11,21 @@ floored at ``floor`` so no sub-bot is starved of the exploration it needs to rec
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One worker thread for every allocator's drawing ahead (numba releases the GIL)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thompson-ahead")
+    return _POOL
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,9 @@ class ThompsonAllocator:
         if not 0.0 <= self.floor * len(self.arms) <= 1.0:
             raise ValueError(f"floor {self.floor} x {len(self.arms)} arms exceeds 1")
         self._rng = np.random.default_rng(self.seed)
+        #: an allocation being drawn ahead: (posteriors and sample count, the generator
+        #: state it starts from, the win counts to come, the generator it draws from)
+        self._ahead: tuple[tuple[bytes, int], dict[str, Any], Future[np.ndarray], Any] | None = None
 
     @classmethod
     def over(cls, names: Iterable[str], **kwargs: object) -> ThompsonAllocator:
@@ -95,21 +110,52 @@ class ThompsonAllocator:
         names = list(self.arms)
         return names[int(np.argmax(self.draw_means(1)[0]))]
 
+    def _posteriors(self) -> np.ndarray:
+        """Every arm's (mu, kappa, alpha, beta), one row per arm."""
+        return np.array([arm.posterior(self.prior) for arm in self.arms.values()], dtype=np.float64)
+
+    @staticmethod
+    def _wins(rng: np.random.Generator, post: np.ndarray, samples: int) -> np.ndarray:
+        from tradefleet.bots.fleet.thompson_kernel import thompson_wins_nb
+
+        return thompson_wins_nb(rng, post[:, 0].copy(), post[:, 1].copy(), post[:, 2].copy(),  # type: ignore[no-any-return]
+                                post[:, 3].copy(), samples)
+
+    def draw_ahead(self) -> None:
+        """Start drawing the allocation of the current posteriors in a worker thread, from
+        a copy of the generator: :meth:`weights` takes it if neither the posteriors nor the
+        generator changed since (it then moves its generator to where the copy ended), else
+        draws as usual. Either way the weights and the generator's stream are the ones
+        drawing now would give; the draws just overlap the caller's other work (the
+        kernel runs without the GIL). Nothing is drawn ahead for a single arm."""
+        if len(self.arms) < 2:
+            return
+        if self._ahead is not None:
+            self._ahead[2].cancel()  # not started yet: never drawn
+        post = self._posteriors()
+        state = self._rng.bit_generator.state
+        bits = type(self._rng.bit_generator)(0)
+        bits.state = state
+        self._ahead = ((post.tobytes(), self.samples), state,
+                       _pool().submit(self._wins, np.random.Generator(bits), post, self.samples), bits)
+
     def weights(self) -> dict[str, float]:
         """Probability-matching weights, floored at ``floor`` and summing to 1.
 
         The count of draws each arm wins is :meth:`draw_means` then ``np.argmax`` per row,
         computed by a numba kernel that draws the same numbers from the same generator
-        (:mod:`tradefleet.bots.fleet.thompson_kernel`). A single arm gets the whole weight
-        without drawing."""
+        (:mod:`tradefleet.bots.fleet.thompson_kernel`), or taken from :meth:`draw_ahead`.
+        A single arm gets the whole weight without drawing."""
         names = list(self.arms)
         if len(names) == 1:
             return {names[0]: 1.0}
-        from tradefleet.bots.fleet.thompson_kernel import thompson_wins_nb
-
-        post = np.array([arm.posterior(self.prior) for arm in self.arms.values()], dtype=np.float64)
-        wins = thompson_wins_nb(self._rng, post[:, 0].copy(), post[:, 1].copy(), post[:, 2].copy(),
-                                post[:, 3].copy(), self.samples)
+        post = self._posteriors()
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (post.tobytes(), self.samples) and ahead[1] == self._rng.bit_generator.state:
+            wins = ahead[2].result()
+            self._rng.bit_generator.state = ahead[3].state
+        else:
+            wins = self._wins(self._rng, post, self.samples)
         p = wins / wins.sum()
         free = 1.0 - self.floor * len(names)
         w = self.floor + free * p

@@ -336,3 +336,16 @@ def test_the_fleet_gate_registers_as_a_gate_plugin_of_this_api() -> None:
 
 def test_cap_weights_sum_to_one_even_from_raw_scores() -> None:
     assert cap_weights({"a": 0.3, "b": 0.1}, 1.0) == pytest.approx({"a": 0.75, "b": 0.25})
+
+
+def test_an_outcome_starts_drawing_its_fleets_next_allocation_in_the_background() -> None:
+    fleet_of = {"a": "fx", "b": "fx", "c": "eq", "d": "eq"}
+    led, gate, _ = _wired(list(fleet_of), fleet_of, FleetConfig(samples=500, seed=9))
+    twin_led, twin, _ = _wired(list(fleet_of), fleet_of, FleetConfig(samples=500, seed=9))
+    for n in range(6):
+        for lg, g in ((led, gate), (twin_led, twin)):
+            _trade(lg, "a", n, "50")
+            g.observe()
+        assert gate.allocators["fx"]._ahead is not None and gate.allocators["eq"]._ahead is None
+        twin.allocators["fx"]._ahead = None  # the twin always draws when asked
+        assert gate.weights("fx") == twin.weights("fx")

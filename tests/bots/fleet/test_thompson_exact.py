@@ -148,3 +148,52 @@ def test_one_arm_gets_everything_without_drawing() -> None:
     before = alloc._rng.bit_generator.state
     assert alloc.weights() == {"a": 1.0} == _numpy_weights(ThompsonAllocator.over(["a"], seed=4))
     assert alloc._rng.bit_generator.state == before
+
+
+class _Recording(ThompsonAllocator):
+    """An allocator that notes which thread drew each allocation."""
+
+    drawn_on: list[str]
+
+    def _wins(self, rng: np.random.Generator, post: np.ndarray, samples: int) -> np.ndarray:  # type: ignore[override]
+        import threading
+
+        self.drawn_on = [*getattr(self, "drawn_on", []), threading.current_thread().name]
+        return ThompsonAllocator._wins(rng, post, samples)
+
+
+def _pair(seed: int) -> tuple[ThompsonAllocator, ThompsonAllocator]:
+    """Two allocators with the same posteriors and generator: one draws ahead, one never does."""
+    made = []
+    for cls in (_Recording, ThompsonAllocator):
+        alloc = cls({n: Arm() for n in ("a", "b", "c")}, seed=seed, samples=300)
+        for i, name in enumerate(("a", "b", "c", "a")):
+            alloc.update(name, 0.5 * i - 0.4)
+        made.append(alloc)
+    return made[0], made[1]
+
+
+def test_drawn_ahead_weights_are_the_ones_drawing_now_gives_and_are_drawn_off_the_caller() -> None:
+    ahead, now = _pair(11)
+    ahead.draw_ahead()
+    ahead._ahead[2].result()  # type: ignore[index]
+    assert ahead.weights() == now.weights()
+    assert ahead.drawn_on[0].startswith("thompson-ahead") and len(ahead.drawn_on) == 1  # taken, not redrawn
+    assert ahead._rng.random() == now._rng.random()  # the generator moved on as if drawn here
+
+
+def test_an_allocation_drawn_ahead_of_a_new_outcome_or_draw_is_dropped() -> None:
+    ahead, now = _pair(12)
+    ahead.draw_ahead()
+    ahead.update("b", 2.0)  # a newer outcome: other posteriors
+    now.update("b", 2.0)
+    assert ahead.weights() == now.weights()
+    assert ahead._rng.random() == now._rng.random()
+    ahead.draw_ahead()
+    assert ahead.choose() == now.choose()  # the generator moved since it was copied
+    assert ahead.weights() == now.weights()
+    assert ahead._rng.random() == now._rng.random()
+    ahead.draw_ahead()
+    ahead.samples = now.samples = 50  # another sample count
+    assert ahead.weights() == now.weights()
+    assert ahead._rng.random() == now._rng.random()
