@@ -10,6 +10,7 @@ floored at ``floor`` so no sub-bot is starved of the exploration it needs to rec
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +27,15 @@ def _pool() -> ThreadPoolExecutor:
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thompson-ahead")
     return _POOL
+
+
+def _forget_pool() -> None:
+    """A forked child has no worker thread: it starts its own pool when it draws ahead."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 @dataclass(frozen=True)

@@ -197,3 +197,21 @@ def test_an_allocation_drawn_ahead_of_a_new_outcome_or_draw_is_dropped() -> None
     ahead.samples = now.samples = 50  # another sample count
     assert ahead.weights() == now.weights()
     assert ahead._rng.random() == now._rng.random()
+
+
+def test_a_forked_child_draws_ahead_on_its_own_worker() -> None:
+    import multiprocessing
+
+    ahead, now = _pair(13)
+    ahead.draw_ahead()  # the parent's worker exists before the fork
+    ahead.weights()
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:  # the child's copy of the pool has no thread: it must not wait forever
+        got = pool.apply_async(_drawn_ahead_in_child, (13,)).get(timeout=60)
+    assert got == _pair(13)[1].weights()
+
+
+def _drawn_ahead_in_child(seed: int) -> dict[str, float]:
+    alloc, _ = _pair(seed)
+    alloc.draw_ahead()
+    return alloc.weights()
