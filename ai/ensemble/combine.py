@@ -4,8 +4,10 @@ scaled by each source's rolling information coefficient (IC)."""
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,6 +64,9 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return min(max(((s4 / 4) * inv) / sd / sd, -1.0), 1.0)
 
 
+_STAMP = itemgetter(0)
+
+
 class ICTracker:
     """Rolling IC per source: the rank correlation between a source's score and the
     instrument's return over the next ``horizon`` bars, using only returns already known."""
@@ -76,12 +81,16 @@ class ICTracker:
         self._returns: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=window))
         self._ic: dict[str, float | None] = {}  # source -> IC of its current pairs (dropped when they change)
         self._seen: dict[str, tuple[int, int, int]] = {}  # instrument -> the bars its last resolve saw
+        self._unordered: set[str] = set()  # instruments whose pending votes were ever recorded out of bar order
 
     def record(self, instrument: str, bar_ts: int, close: float, votes: list[Vote]) -> None:
         """Remember this bar's votes until their forward return is known."""
+        pending = self._pending[instrument]
+        if pending and bar_ts < pending[-1][0]:
+            self._unordered.add(instrument)
         for v in votes:
             if v.voted:
-                self._pending[instrument].append((bar_ts, v.source, v.score, close))
+                pending.append((bar_ts, v.source, v.score, close))
 
     def resolve(self, instrument: str, bar_ts: np.ndarray, closes: np.ndarray) -> None:
         """Pair pending votes whose ``horizon`` bars have closed (bars up to now only)."""
@@ -99,11 +108,21 @@ class ICTracker:
         if n == 0 or not pending:  # no bars: nothing resolves and nothing is newer than the history
             self._pending[instrument] = keep
             return
+        first, last_resolvable = int(bar_ts[0]), n - self.horizon
+        tail: list[tuple[int, str, float, float]] = []
+        if last_resolvable >= 1 and instrument not in self._unordered:
+            # pending is in bar order: a vote stamped after the last bar that can resolve is
+            # kept whatever it is (on a bar too recent to resolve, or off the bars but after
+            # the first), so only the votes before it are looked at
+            cut = bisect_right(pending, int(bar_ts[last_resolvable - 1]), key=_STAMP)
+            pending, tail = pending[:cut], pending[cut:]
+            if not pending:
+                self._pending[instrument] = tail[-4 * self.window:]
+                return
         stamps = np.fromiter((p[0] for p in pending), dtype=np.int64, count=len(pending))
         where = np.searchsorted(bar_ts, stamps)
         # where each vote's bar is in the history (as ``i < n and bar_ts[i] == ts``), in one pass
         on_bar = (bar_ts[np.minimum(where, n - 1)] == stamps) & (where < n)
-        first, last_resolvable = int(bar_ts[0]), n - self.horizon
         for p, i, hit in zip(pending, where.tolist(), on_bar.tolist(), strict=True):
             if hit:
                 if i < last_resolvable:  # i + horizon < n
@@ -116,6 +135,7 @@ class ICTracker:
             elif p[0] > first:
                 keep.append(p)
             # else: older than the history handed to us; drop it
+        keep += tail
         self._pending[instrument] = keep[-4 * self.window:]
 
     def ic(self, source: str) -> float | None:

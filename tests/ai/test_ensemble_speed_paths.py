@@ -251,6 +251,29 @@ def test_ic_tracker_drops_votes_older_than_the_history_and_keeps_off_bar_ones_li
     assert new._pending["X"] and any(new.resolved(s) for s in "ab")
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(60, 400), st.integers(1, 3), st.integers(1, 64)), min_size=1, max_size=60),
+       st.integers(1, 8), st.integers(0, 2**32 - 1))
+def test_ic_tracker_equals_the_reference_for_any_history_and_stamp_order(steps, horizon, seed):
+    """Histories that move on, stay, jump ahead, shrink or go back (votes then arrive out of
+    bar order); votes stamped, as the gate stamps them, on the history's last bar: the
+    tracker's pending votes and pairs are the reference's after every call (it looks only at
+    votes that can resolve while they arrive in bar order)."""
+    ts = np.arange(500, dtype=np.int64) * 10
+    close = 100.0 + np.sin(np.arange(500) / 5.0)
+    rng = np.random.default_rng(seed)
+    new, ref = ICTracker(6, horizon, 2.0), ICReference(6, horizon, 2.0)
+    for end, nvotes, length in steps:
+        w = slice(max(0, end + 1 - length), end + 1)
+        votes = [Vote(f"s{j}", float(rng.uniform(-1, 1)), 1.0) for j in range(nvotes)]
+        for t in (new, ref):
+            t.resolve("X", ts[w], close[w])
+            t.record("X", int(ts[end]), float(close[end]), votes)
+        assert new._pending["X"] == ref._pending["X"], end
+        assert [list(zip(new._scores[f"s{j}"], new._returns[f"s{j}"], strict=True)) for j in range(3)] == [
+            list(ref._pairs[f"s{j}"]) for j in range(3)]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.integers(2, 300), st.integers(0, 2**32 - 1), st.sampled_from(["free", "ties", "same", "reversed", "related"]))
 def test_rank_correlation_equals_corrcoef_of_the_ranks_to_the_last_bit(n, seed, shape):
