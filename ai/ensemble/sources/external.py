@@ -63,10 +63,10 @@ class RegistryPredictor:
 
     def _promoted(self, instrument: str) -> Any:
         """The promoted model of ``instrument``, or why there is none (a str)."""
-        from tradefleet.ml_models.errors import MLError
-
         got = self._pinned.get(instrument) if self.pinned else None
         if got is None:
+            from tradefleet.ml_models.errors import MLError
+
             try:
                 got = self.registry.load_promoted(instrument)
             except MLError as exc:
@@ -76,15 +76,15 @@ class RegistryPredictor:
         return got
 
     def predict(self, instrument: str, frame: pd.DataFrame) -> float | None:
+        model = self._promoted(instrument)
+        if isinstance(model, str):  # no model (every vote of a replay on an unmodelled asset)
+            self.last_reason = model
+            return None
         import pandas as pd
 
         from tradefleet.ml_models.errors import MLError
 
         now = self.clock.now_ns()
-        model = self._promoted(instrument)
-        if isinstance(model, str):
-            self.last_reason = model
-            return None
         try:
             end = pd.Timestamp(model.card.train_end)
             end_ns = int((end if end.tzinfo else end.tz_localize("UTC")).as_unit("ns").value)
