@@ -59,12 +59,13 @@ def _path(days: pd.DatetimeIndex, jumps: dict[str, float], base: float = 100.0) 
 
 
 def _run(tmp_path: Path, spec: BotSpec, frame: pd.DataFrame, symbol: str, start: str, end: str,
-         risk: dict[str, Any] | None = None, cash: float = 100_000.0) -> tuple[Any, sqlite3.Connection]:
+         risk: dict[str, Any] | None = None, cash: float = 100_000.0, stages: list[str] | None = None
+         ) -> tuple[Any, sqlite3.Connection]:
     data = tmp_path / f"generated_{symbol.lower()}.parquet"
     frame.to_parquet(data)
     reg = Registry.discover()
     reg.add_entry("bots", spec.name, "test", lambda: spec)
-    cfg = AppConfig.model_validate({"pipeline": {"stages": ["risk"]}, "replay": {"data": {symbol: str(data)}},
+    cfg = AppConfig.model_validate({"pipeline": {"stages": stages or ["risk"]}, "replay": {"data": {symbol: str(data)}},
                                     "engine": {"starting_cash": cash}, "risk": risk or {}})
     db = tmp_path / "run.db"
     summary = run_replay(cfg, bots=[spec.name], start=start, end=end, store_url=f"sqlite:///{db}", registry=reg)
@@ -369,3 +370,29 @@ def test_an_expired_contracts_quotes_keep_only_the_last_one_and_the_wheel_trades
     assert any(len(market.timestamps(s)) > 1 for s in live)
     put = _fills(con)[0][0]
     assert put in expired and market.quote(put) is not None  # the last quote stays readable
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known defect, left open (issue 23 note, 2026-12-07): the dispatcher judges a market leg at the mid "
+    "(IntentDispatcher._reference returns the mark for non-binary legs, though its docstring says the touch), "
+    "so the rules veto takes the model chain's half-spread (>= 2 % of the mid) for a price past the entry "
+    "(max 0.5 %) and refuses every option leg of the default pipeline. Judging at the touch alone lets the "
+    "GOOG wheel's assigned shares take ~70 % of the default account's gross exposure and crowds out the fleet: "
+    "a short put's assignment notional must count toward gross exposure first"))
+def test_option_legs_pass_the_rules_veto_judged_at_the_touch(tmp_path: Path) -> None:
+    # the default pipeline's rules veto refuses a signal whose price has run past its entry by
+    # more than 0.5 %; a market leg of an intent should be judged at the touch it would take (ask
+    # to buy, bid to sell), so the model chain's spread (4 % of the mid, rounded out to the tick)
+    # is not a price move and the condor opens. Judged at the mid, it is refused every day.
+    days = _sessions("2015-01-02", "2015-03-06")
+    frame = _path(days, {})
+    spec = replace(GOOG_IRON_CONDOR, name="xyz-condor", instruments=("XYZ",),
+                   params={**GOOG_IRON_CONDOR.params, "take_profit": 0, "close_dte": 0})
+    _, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-03-06", stages=["veto", "risk"])
+    vetoes = con.execute("select g.verdict, g.reason from gate_decisions g where g.gate = 'veto'").fetchall()
+    assert ("reject", "price_past_entry") not in vetoes
+    fills = _fills(con)
+    assert len(fills) == 4  # one condor: four legs, one decision
+    entries = dict(con.execute("select instrument, entry from signals where bot = 'xyz-condor'").fetchall())
+    for sym, side, _qty, price, _fee, _t in fills:  # judged where it filled: the touch
+        assert entries[sym] == pytest.approx(price), sym
