@@ -376,10 +376,10 @@ def test_an_expired_contracts_quotes_keep_only_the_last_one_and_the_wheel_trades
     "known defect, left open (issue 23 note, 2026-12-07): the dispatcher judges a market leg at the mid "
     "(IntentDispatcher._reference returns the mark for non-binary legs, though its docstring says the touch), "
     "so the rules veto takes the model chain's half-spread (>= 2 % of the mid) for a price past the entry "
-    "(max 0.5 %) and refuses every option leg of the default pipeline. Judging at the touch alone lets only the "
-    "GOOG wheel trade: early-assigned 100 GOOG in 2006, its covered calls refused as contradicting risk-parity's "
-    "long GOOG, it holds the shares (28-37 % of equity) to the end and the account sits at its 80 % gross-exposure "
-    "cap, crowding out the fleet (bench/README.md, 'Where the fires go')"))
+    "(max 0.5 %) and refuses every option leg of the default pipeline. Judging legs at the touch, and option "
+    "structures as one position in the contradiction rule, makes four of the five GOOG option bots trade, but "
+    "their 100-share structures then crowd the default account (gross-exposure refusals 821 -> 7,974): sizing "
+    "them is left open with the defect (bench/README.md, 'Where the fires go')"))
 def test_option_legs_pass_the_rules_veto_judged_at_the_touch(tmp_path: Path) -> None:
     # the default pipeline's rules veto refuses a signal whose price has run past its entry by
     # more than 0.5 %; a market leg of an intent should be judged at the touch it would take (ask
