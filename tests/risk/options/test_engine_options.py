@@ -75,6 +75,12 @@ def _run(tmp_path: Path, spec: BotSpec, frame: pd.DataFrame, symbol: str, start:
     return summary, sqlite3.connect(db)
 
 
+def _xyz_condor() -> BotSpec:
+    """The GOOG iron condor on ``XYZ``, held to expiry (no take-profit, no early close)."""
+    return replace(GOOG_IRON_CONDOR, name="xyz-condor", instruments=("XYZ",),
+                   params={**GOOG_IRON_CONDOR.params, "take_profit": 0, "close_dte": 0})
+
+
 def _fills(con: sqlite3.Connection) -> list[tuple[str, str, float, float, float, int]]:
     return [(i, s, float(q), float(p), float(f), t) for i, s, q, p, f, t in con.execute(
         "select instrument, side, quantity, price, fee, ts_event from fills order by ts_event, rowid")]
@@ -130,8 +136,7 @@ def test_wheel_sells_a_put_is_assigned_writes_a_call_and_is_called_away(tmp_path
 def test_option_legs_fill_at_the_model_chains_bid_and_ask(tmp_path: Path) -> None:
     days = _sessions("2015-01-02", "2015-03-06")
     frame = _path(days, {})
-    spec = replace(GOOG_IRON_CONDOR, name="xyz-condor", instruments=("XYZ",),
-                   params={**GOOG_IRON_CONDOR.params, "take_profit": 0, "close_dte": 0})
+    spec = _xyz_condor()
     _, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-03-06")
     fills = _fills(con)
     assert len(fills) == 4  # one condor: four legs, one decision
@@ -330,8 +335,7 @@ def test_a_spread_whose_short_leg_is_assigned_early_unwinds_the_delivered_shares
     exposure)."""
     days = _sessions("2015-01-02", "2015-03-19")
     frame = _path(days, {"2015-02-23": 60.0})
-    spec = replace(GOOG_IRON_CONDOR, name="xyz-condor", instruments=("XYZ",),
-                   params={**GOOG_IRON_CONDOR.params, "take_profit": 0, "close_dte": 0})
+    spec = _xyz_condor()
     summary, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-03-19")
     shares = [f for f in _fills(con) if f[0] == "XYZ"]
     assert [(s[1], s[2]) for s in shares] == [("buy", 100.0), ("sell", 100.0)], shares
@@ -375,23 +379,23 @@ def test_an_expired_contracts_quotes_keep_only_the_last_one_and_the_wheel_trades
     assert put in expired and market.quote(put) is not None  # the last quote stays readable
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, left open (issue 23 note, 2026-12-07): the dispatcher judges a market leg at the mid "
-    "(IntentDispatcher._reference returns the mark for non-binary legs, though its docstring says the touch), "
-    "so the rules veto takes the model chain's half-spread (>= 2 % of the mid) for a price past the entry "
-    "(max 0.5 %) and refuses every option leg of the default pipeline. Judging legs at the touch, and option "
-    "structures as one position in the contradiction rule, makes four of the five GOOG option bots trade, but "
-    "their 100-share structures then crowd the default account (gross-exposure refusals 821 -> 7,974): sizing "
-    "them is left open with the defect (bench/README.md, 'Where the fires go')"))
+@pytest.mark.xfail(strict=True, reason="known defect, left open: option legs judged at the mid are vetoed")
 def test_option_legs_pass_the_rules_veto_judged_at_the_touch(tmp_path: Path) -> None:
-    # the default pipeline's rules veto refuses a signal whose price has run past its entry by
-    # more than 0.5 %; a market leg of an intent should be judged at the touch it would take (ask
-    # to buy, bid to sell), so the model chain's spread (4 % of the mid, rounded out to the tick)
-    # is not a price move and the condor opens. Judged at the mid, it is refused every day.
+    """The default pipeline's rules veto refuses a signal whose price has run past its entry by
+    more than 0.5 %. A market leg of an intent should be judged at the touch it would take (ask
+    to buy, bid to sell), so the model chain's spread (4 % of the mid, rounded out to the tick)
+    is not a price move and the condor opens.
+
+    Known defect, left open (issue 23 note, 2026-12-07): ``IntentDispatcher._reference`` judges
+    a non-binary leg at its mark (the mid), so every option leg of the default pipeline is
+    refused as past its entry by its half-spread. Judging legs at the touch, with option
+    structures judged as one position by the contradiction rule (the next test), makes four of
+    the five GOOG option bots trade, but their 100-share structures then crowd the default
+    account (gross-exposure refusals 821 -> 7,974): sizing them is left open with the defect
+    (bench/README.md, "Where the fires go")."""
     days = _sessions("2015-01-02", "2015-03-06")
     frame = _path(days, {})
-    spec = replace(GOOG_IRON_CONDOR, name="xyz-condor", instruments=("XYZ",),
-                   params={**GOOG_IRON_CONDOR.params, "take_profit": 0, "close_dte": 0})
+    spec = _xyz_condor()
     _, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-03-06", stages=["veto", "risk"])
     vetoes = con.execute("select g.verdict, g.reason from gate_decisions g where g.gate = 'veto'").fetchall()
     assert ("reject", "price_past_entry") not in vetoes
@@ -402,21 +406,23 @@ def test_option_legs_pass_the_rules_veto_judged_at_the_touch(tmp_path: Path) -> 
         assert entries[sym] == pytest.approx(price), sym
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, left open (issue 23 note, 2026-12-07): the risk gate checks each leg of an option structure "
-    "for a contradiction on its own (a condor's short call is 'short XYZ', its long put too), so another bot "
-    "holding the underlying either way refuses every condor; a structure should be judged as one position (a "
-    "condor whose short strikes bracket the spot is neutral). Also: another bot's long put counts as long its "
-    "underlying (ExposureBook.by_underlying takes a holding's quantity sign)"))
+@pytest.mark.xfail(strict=True, reason="known defect, left open: option structures contradicted leg by leg")
 def test_a_neutral_condor_is_not_refused_as_contradicting_another_bots_stock(tmp_path: Path) -> None:
+    """Another bot holds XYZ long; a condor whose short strikes bracket the spot is neutral and
+    contradicts nobody, so it opens.
+
+    Known defect, left open (issue 23 note, 2026-12-07): the risk gate checks each leg of an
+    option structure for a contradiction on its own (a condor's short call is "short XYZ", its
+    long put too), so another bot holding the underlying either way refuses every condor; the
+    structure should be judged as one position. Also: another bot's long put counts as long its
+    underlying (``ExposureBook.by_underlying`` takes a holding's quantity sign)."""
     days = _sessions("2015-01-02", "2015-03-06")
     i = np.arange(len(days))
     closes = 100 * 1.002 ** i * (1 + 0.01 * np.where(i % 2, 1, -1))  # a gentle uptrend: the stock bot stays long
     frame = pd.DataFrame({"open": closes, "high": closes * 1.002, "low": closes * 0.998, "close": closes,
                           "volume": 1e6}, index=pd.DatetimeIndex(days, name="ts"))
     stock = replace(SPX_SMA_TREND, name="xyz-trend", instruments=("XYZ",), params={"fast": 2, "slow": 5, "kind": "sma"})
-    condor = replace(GOOG_IRON_CONDOR, name="xyz-condor", instruments=("XYZ",),
-                     params={**GOOG_IRON_CONDOR.params, "take_profit": 0, "close_dte": 0})
+    condor = _xyz_condor()
     _, con = _run(tmp_path, condor, frame, "XYZ", "2015-01-02", "2015-03-06", others=(stock,))
     bought = con.execute("select min(f.ts_event) from fills f join orders o on o.client_order_id = f.client_order_id "
                          "where o.bot = 'xyz-trend' and f.side = 'buy'").fetchone()[0]
