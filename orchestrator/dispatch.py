@@ -425,7 +425,8 @@ class IntentDispatcher:
         to buy; a sell buys NO, quoted as 1 - YES bid, see :mod:`tradefleet.orchestrator.binary`);
         for anything else its mark (last close, else the mid). Known defect, left open: an
         option leg judged at its mid is refused by the rules veto as past its entry by the
-        half-spread (tests/risk/options/test_engine_options.py, the strict xfail)."""
+        half-spread (a strict xfail: tests/risk/options/test_engine_options.py::
+        test_option_legs_pass_the_rules_veto_judged_at_the_touch)."""
         from tradefleet.orchestrator.binary import is_binary, no_price
 
         quote = self.engine.services.market.quote(sym)
