@@ -128,8 +128,8 @@ class ThompsonAllocator:
     def _wins(rng: np.random.Generator, post: np.ndarray, samples: int) -> np.ndarray:
         from tradefleet.bots.fleet.thompson_kernel import thompson_wins_nb
 
-        return thompson_wins_nb(rng, post[:, 0].copy(), post[:, 1].copy(), post[:, 2].copy(),  # type: ignore[no-any-return]
-                                post[:, 3].copy(), samples)
+        mu, kappa, alpha, beta = np.ascontiguousarray(post.T)  # one copy: each row contiguous
+        return thompson_wins_nb(rng, mu, kappa, alpha, beta, samples)  # type: ignore[no-any-return]
 
     def draw_ahead(self) -> None:
         """Start drawing the allocation of the current posteriors in a worker thread, from
