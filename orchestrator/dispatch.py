@@ -421,12 +421,11 @@ class IntentDispatcher:
         return inst is not None and is_binary(inst.asset_class)
 
     def _reference(self, sym: str, qty: Decimal) -> float:
-        """A market leg's reference price: for a binary contract the touch it would take (ask
-        to buy; a sell buys NO, quoted as 1 - YES bid, see :mod:`tradefleet.orchestrator.binary`);
-        for anything else its mark (last close, else the mid). Known defect, left open: an
-        option leg judged at its mid is refused by the rules veto as past its entry by the
-        half-spread (a strict xfail: tests/risk/options/test_engine_options.py::
-        test_option_legs_pass_the_rules_veto_judged_at_the_touch)."""
+        """A market leg's reference price: the touch it would take (the ask to buy, the bid to
+        sell; for a binary contract a sell buys NO, quoted as 1 - YES bid, see
+        :mod:`tradefleet.orchestrator.binary`), else its mark (last close, else the mid) when
+        that side is not quoted. Judged at the mid, an option leg would look past its entry
+        by the half-spread to the rules veto, which refused every one."""
         from tradefleet.orchestrator.binary import is_binary, no_price
 
         quote = self.engine.services.market.quote(sym)
@@ -435,7 +434,8 @@ class IntentDispatcher:
         inst = self.engine.services.instruments.get(sym)
         if inst is not None and is_binary(inst.asset_class):
             return quote[1] if qty > 0 else no_price(quote[0])
-        return _mark(self.engine, sym) or 0.0
+        touch = quote[1] if qty > 0 else quote[0]
+        return touch if touch > 0 else (_mark(self.engine, sym) or 0.0)
 
     def check_hedges(self) -> None:
         """Unwind legs of hedge-on-fill intents that filled beyond their siblings once no

@@ -407,7 +407,8 @@ class PortfolioRiskGate:
         left = self.blockers.cooldown_left(signal.bot, signal.instrument, ctx.now_ns)
         if left > 0:
             return "cooldown", f"{left / 60:.1f} min left on {signal.instrument}"
-        other = self.blockers.contradiction(signal.bot, signal.instrument, want, snap.book.holders(signal.instrument))
+        other = self.blockers.contradiction(signal.bot, signal.instrument, want,
+                                            snap.book.holders(signal.instrument, getattr(ctx.market, "last_close", None)))
         if other is not None:
             return "contradictory_position", f"{other[0]} holds the opposite side of {other[1]}"
         limits = self._scoped(signal.bot, fleet)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tradefleet.orchestrator.pipeline.gate import MarketView, PortfolioView
+from tradefleet.risk.structure import direction, is_option
 from tradefleet.risk.tickers import underlying
 
 
@@ -217,9 +218,28 @@ class ExposureBook:
         """Return the summed |net notional| of ``symbols``."""
         return sum(abs(self.net_symbol.get(s, 0.0)) for s in symbols)
 
-    def holders(self, instrument: str) -> list[tuple[str, str, int]]:
-        """Return (bot, instrument, sign) of every holding on ``instrument``'s underlying."""
-        return [(b, i, s) for (b, i), s in self.by_underlying.get(underlying(instrument), {}).items()]
+    def holders(self, instrument: str, spot_of: Callable[[str], float | None] | None = None
+                ) -> list[tuple[str, str, int]]:
+        """Return (bot, instrument, sign) of every holding on ``instrument``'s underlying. A
+        bot holding options on it is ONE entry, (bot, underlying, the direction of all its
+        positions there around the spot: :mod:`tradefleet.risk.structure`), left out when
+        neutral. The spot is ``spot_of(underlying)``, else the underlying's mark in the book."""
+        under = underlying(instrument)
+        entries = self.by_underlying.get(under, {})
+        folded = {b for (b, i) in entries if is_option(i)}
+        if not folded:
+            return [(b, i, s) for (b, i), s in entries.items()]
+        out = [(b, i, s) for (b, i), s in entries.items() if b not in folded]
+        px = spot_of(under) if spot_of is not None else None
+        spot = float(px) if px is not None else None
+        if spot is None:
+            spot = next((h.mark for (_, i), h in self.holdings.items() if i == under), None)
+        for bot in sorted(folded):
+            legs = [(i, h.quantity, h.mult) for (b, i) in entries if b == bot for h in (self.holdings[(b, i)],)]
+            sign = direction(legs, spot)
+            if sign:
+                out.append((bot, under, sign))
+        return out
 
     def exposures(self) -> dict[str, float]:
         """Return symbol -> signed net notional as a fraction of equity."""

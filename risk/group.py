@@ -36,7 +36,9 @@ import numpy as np
 from tradefleet.orchestrator.domain import ZERO, Decision, Instrument
 from tradefleet.orchestrator.intents import LegRisk
 from tradefleet.risk.limits import scope_key
+from tradefleet.risk.structure import direction
 from tradefleet.risk.state import TradingState
+from tradefleet.risk.tickers import underlying
 
 if TYPE_CHECKING:
     from tradefleet.orchestrator.pipeline.gate import GateContext
@@ -205,9 +207,9 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
     limits = gate._scoped(group.bot, fleet)
     opens = 0
     structure = any(getattr(gate.instruments.get(leg.instrument), "option", None) is not None for leg in group.legs)
+    judged: set[str] = set()
     for i in inc:
         leg = group.legs[i]
-        sign = (leg.after > 0) - (leg.after < 0)
         if leg.after < 0 and not gate.config.allow_short:
             return "short_not_allowed", leg.instrument
         if leg.held == 0 or (leg.held > 0) != (leg.after > 0):
@@ -215,13 +217,18 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
             left = gate.blockers.cooldown_left(group.bot, leg.instrument, ctx.now_ns)
             if left > 0:
                 return "cooldown", f"{left / 60:.1f} min left on {leg.instrument}"
-        holders = book.holders(leg.instrument)
-        if structure:  # the legs of one option structure hedge each other: only other bots can contradict
-            holders = [h for h in holders if h[0] != group.bot]
-            spec = getattr(gate.instruments.get(leg.instrument), "option", None)
-            if spec is not None and spec.right == "put":
-                sign = -sign  # a put's exposure to its underlying is the opposite of its quantity's sign
-        other = gate.blockers.contradiction(group.bot, leg.instrument, sign, holders)
+        if structure:  # the bot's positions on the underlying after this intent are ONE bet
+            under = underlying(leg.instrument)
+            if under in judged:
+                continue
+            judged.add(under)
+            spot = _spot(ctx, under)
+            sign = _structure_sign(gate, group, book, under, spot)
+            holders = [h for h in book.holders(leg.instrument, lambda _u: spot) if h[0] != group.bot]
+        else:
+            sign = (leg.after > 0) - (leg.after < 0)
+            holders = book.holders(leg.instrument, getattr(ctx.market, "last_close", None))
+        other = gate.blockers.contradiction(group.bot, leg.instrument, sign, holders) if sign else None
         if other is not None:
             return "contradictory_position", f"{other[0]} holds the opposite side of {other[1]}"
     if opens:
@@ -235,6 +242,21 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
         if g is not None:
             return g
     return None
+
+
+def _spot(ctx: GateContext, under: str) -> float | None:
+    """The underlying's last price (None when the market view has none)."""
+    last = getattr(ctx.market, "last_close", None)
+    px = last(under) if last is not None else None
+    return float(px) if px is not None else None
+
+
+def _structure_sign(gate: PortfolioRiskGate, group: IntentGroup, book: ExposureBook, under: str,
+                    spot: float | None) -> int:
+    """The direction of the bot's positions on ``under`` once the group is filled."""
+    after = {i: h.quantity for (b, i), h in book.holdings.items() if b == group.bot and underlying(i) == under}
+    after.update({leg.instrument: float(leg.after) for leg in group.legs if underlying(leg.instrument) == under})
+    return direction([(sym, q, _mult(gate, sym)) for sym, q in after.items()], spot)
 
 
 def _prices(group: IntentGroup, ctx: GateContext) -> list[float] | None:

@@ -379,7 +379,260 @@ def test_an_expired_contracts_quotes_keep_only_the_last_one_and_the_wheel_trades
     assert put in expired and market.quote(put) is not None  # the last quote stays readable
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, left open: option legs judged at the mid are vetoed")
+def test_option_legs_pass_the_rules_veto_judged_at_the_touch(tmp_path: Path) -> None:
+    """The default pipeline's rules veto refuses a signal whose price has run past its entry by
+    more than 0.5 %. A market leg of an intent should be judged at the touch it would take (ask
+    to buy, bid to sell), so the model chain's spread (4 % of the mid, rounded out to the tick)
+    is not a price move and the condor opens.
+
+    The defect it was written for (found 2026-12-07): ``IntentDispatcher._reference`` judged a
+    non-binary leg at its mark (the mid), so every option leg of the default pipeline was
+    refused as past its entry by its half-spread; no GOOG option bot ever traded."""
+    days = _sessions("2015-01-02", "2015-03-06")
+    frame = _path(days, {})
+    spec = _xyz_condor()
+    _, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-03-06")
+    fills = _fills(con)
+    assert len(fills) == 4  # one condor: four legs, one decision
+    ts = fills[0][5]
+    assert all(f[5] == ts for f in fills)
+    upto = frame[frame.index.as_unit("ns").asi8 <= ts]  # the bot decided at the close, that bar included
+    vol = float(garch_filter_vol(upto["close"]).iloc[-1])
+    spot = float(upto["close"].iloc[-1])
+    signs = {}
+    for sym, side, qty, price, fee, t in fills:
+        c = parse_occ(sym)
+        years = (c.expiry_ns() - int(upto.index[-1].value)) / (365 * 86_400e9)
+        bid, ask, _, _ = model_quotes(EQUITY_MODEL, c.right, spot, float(c.strike), years, vol)
+        assert price == pytest.approx(float(ask) if side == "buy" else float(bid)), sym
+        assert fee == FEE and qty == 1.0
+        signs[(c.right, float(c.strike))] = 1 if side == "buy" else -1
+    puts = sorted(k[1] for k in signs if k[0] == "put")
+    calls = sorted(k[1] for k in signs if k[0] == "call")
+    assert signs[("put", puts[0])] == 1 and signs[("put", puts[1])] == -1  # long wing below the short put
+    assert signs[("call", calls[0])] == -1 and signs[("call", calls[1])] == 1
+    # the short strikes bracket the spot, the condor's labelled provenance is model-priced
+    assert puts[1] < spot < calls[0]
+
+
+def test_cash_settled_index_vertical_pays_intrinsic_and_delivers_nothing(tmp_path: Path) -> None:
+    # SPX options are European and cash-settled: a bull call spread in the money at expiry pays
+    # (width) x 100 in cash, no index units move
+    days = _sessions("2015-01-02", "2015-03-20")
+    i = np.arange(len(days))
+    closes = 1900 * 1.006 ** i * (1 + 0.01 * np.where(i % 2, 1, -1))  # a steady uptrend: always above its SMA
+    settle = round(float(closes[-2]) * 1.15, 2)  # the expiry close: both calls deep in the money
+    closes[-1] = settle
+    frame = pd.DataFrame({"open": closes, "high": closes * 1.002, "low": closes * 0.998, "close": closes,
+                          "volume": 1e6}, index=pd.DatetimeIndex(days, name="ts"))
+    spec = replace(GOOG_VERTICAL_SPREAD, name="spx-vertical-test", instruments=("SPX",),
+                   params={**GOOG_VERTICAL_SPREAD.params, "take_profit": 0, "trend_window": 10})
+    summary, con = _run(tmp_path, spec, frame, "SPX", "2015-01-02", "2015-03-20")
+    fills = _fills(con)
+    assert not [f for f in fills if f[0] == "SPX"]  # cash-settled: the index never moves
+    opened = [f for f in fills if f[4] == FEE]
+    settled = [f for f in fills if f[4] == 0]
+    assert len(opened) == 2 and len(settled) == 2
+    legs = {parse_occ(f[0]).strike: f for f in opened}
+    lo, hi = sorted(legs)
+    assert legs[lo][1] == "buy" and legs[hi][1] == "sell" and parse_occ(legs[lo][0]).right == "call"
+    assert all(parse_occ(f[0]).expiry.isoformat() == "2015-03-20" for f in opened)
+    debit = legs[lo][3] - legs[hi][3]
+    for f in settled:
+        assert f[3] == pytest.approx(settle - float(parse_occ(f[0]).strike))
+    pnl = 100 * (float(hi - lo) - debit) - 2 * FEE
+    assert summary.equity == pytest.approx(100_000 + pnl, abs=0.01)
+    assert SPX_MODEL.style == "european"
+
+
+def test_deep_in_the_money_short_put_is_assigned_early(tmp_path: Path) -> None:
+    days = _sessions("2015-01-02", "2015-03-20")
+    # far below any put strike 25 days before the 2015-03-20 expiry; once the GARCH vol calms
+    # down the American put is worth its intrinsic value (less than 0.05 of extrinsic value)
+    frame = _path(days, {"2015-02-23": 60.0})
+    spec = replace(GOOG_WHEEL, name="xyz-wheel", instruments=("XYZ",), params={**GOOG_WHEEL.params, "take_profit": 0})
+    _, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-03-19")
+    reasons = con.execute("select reason, s.ts_event from gate_decisions d join signals s on s.signal_id = d.signal_id "
+                          "where gate = 'settlement' order by d.rowid").fetchall()
+    assert [r for r, _ in reasons] == ["early_assignment", "early_assignment_delivery"]
+    day = pd.Timestamp(reasons[0][1], tz="UTC").tz_convert("America/New_York").date().isoformat()
+    assert "2015-02-23" <= day < "2015-03-20"  # before expiry
+    shares = [f for f in _fills(con) if f[0] == "XYZ"]
+    spot = _close_on(frame, day)
+    assert shares and shares[0][1:4] == ("buy", 100.0, spot)
+    put = [f for f in _fills(con) if f[0] != "XYZ"]
+    assert put[1][1] == "buy" and put[1][3] == pytest.approx(float(parse_occ(put[1][0]).strike) - spot)
+
+
+class NakedCallBot(OptionLegsBot):
+    """Test bot: sells one OTM call and holds nothing else."""
+
+    def legs(self, chain: Any, spot: float, expiry: Any, panel: Any, ctx: Any) -> dict[str, int] | None:
+        k = min(x for x in chain.strikes(expiry) if x >= spot * 1.05)
+        from tradefleet.orchestrator.occ import occ_symbol
+
+        return {occ_symbol(chain.underlying, expiry, "call", k): -1}
+
+
+def _naked_spec() -> BotSpec:
+    return replace(GOOG_WHEEL, name="xyz-naked", bot=NakedCallBot, instruments=("XYZ",), params={})
+
+
+def test_naked_short_call_is_refused_unless_the_account_allows_it(tmp_path: Path) -> None:
+    days = _sessions("2015-01-02", "2015-02-20")
+    frame = _path(days, {})
+    _, con = _run(tmp_path / "a", _naked_spec(), frame, "XYZ", "2015-01-02", "2015-02-20") \
+        if (tmp_path / "a").mkdir() is None else (None, None)
+    assert not _fills(con)
+    reasons = {r for (r,) in con.execute("select reason from gate_decisions where gate = 'risk'")}
+    assert reasons == {"naked_option"}
+    detail = con.execute("select detail from gate_decisions where reason = 'naked_option'").fetchone()[0]
+    assert "uncovered" in detail
+    (tmp_path / "b").mkdir()
+    _, con = _run(tmp_path / "b", _naked_spec(), frame, "XYZ", "2015-01-02", "2015-02-20",
+                  risk={"options": {"allow_naked": True}})
+    assert [f[1] for f in _fills(con)][:1] == ["sell"]
+
+
+def test_cash_secured_put_needs_its_strike_in_cash(tmp_path: Path) -> None:
+    days = _sessions("2015-01-02", "2015-02-20")
+    frame = _path(days, {})
+    spec = replace(GOOG_WHEEL, name="xyz-wheel", instruments=("XYZ",))
+    # a 92.5 or 95 put reserves 9,250 or 9,500: an account with 9,000 cannot sell one contract
+    # (the gate scales the intent down to what the collateral allows: less than one contract)
+    _, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-02-20", cash=9_000.0)
+    assert not _fills(con)
+    rows = con.execute("select reason, detail from gate_decisions where gate = 'risk'").fetchall()
+    assert rows and {r for r, _ in rows} == {"size_below_lot"}
+    assert all("bound by collateral: needs" in d for _, d in rows), rows[0]
+
+
+def test_greek_limit_binds_on_the_book_an_assignment_left(tmp_path: Path) -> None:
+    # after the assignment the account holds 100 shares (delta 100): with a delta limit of 50
+    # the covered call is refused; without the limit it is written
+    days = _sessions("2015-01-02", "2015-04-10")
+    frame = _path(days, {"2015-03-20": 85.0})
+    spec = replace(GOOG_WHEEL, name="xyz-wheel", instruments=("XYZ",), params={**GOOG_WHEEL.params, "take_profit": 0})
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _, con = _run(tmp_path / "a", spec, frame, "XYZ", "2015-01-02", "2015-04-10",
+                  risk={"greeks": {"max_abs_delta": 50}})
+    calls = [f for f in _fills(con) if f[0] != "XYZ" and parse_occ(f[0]).right == "call"]
+    assert not calls
+    assert con.execute("select count(*) from gate_decisions where reason = 'greeks_delta'").fetchone()[0] > 0
+    _, con = _run(tmp_path / "b", spec, frame, "XYZ", "2015-01-02", "2015-04-10")
+    assert [f for f in _fills(con) if f[0] != "XYZ" and parse_occ(f[0]).right == "call"]
+
+
+def test_option_legs_bot_params_are_validated() -> None:
+    with pytest.raises(Exception):
+        OptionLegsParams(contracts=0)
+
+
+def test_validate_judges_an_option_bot_on_structure_trips(tmp_path: Path) -> None:
+    """``tradefleet validate``'s path for option bots: the wheel replayed alone, its option legs
+    folded into structure trips (put sold -> assigned; call written -> called away), each
+    trip's P&L = premium - intrinsic paid, x 100, less the fee; shares apart; never GO on a
+    model-priced chain."""
+    from tradefleet.app.option_validation import validate_option_bot
+    from tradefleet.backtest.config import ValidationConfig
+
+    days = _sessions("2015-01-02", "2015-04-17")
+    frame = _path(days, {"2015-03-20": 85.0, "2015-04-17": 95.0})
+    ny = frame.index.tz_convert("America/New_York").strftime("%Y-%m-%d")
+    after = (ny > "2015-03-20") & (ny < "2015-04-17")
+    frame.loc[after, "close"] = [86.0 if i % 2 else 84.0 for i in range(int(after.sum()))]
+    frame["open"] = frame["close"]
+    frame["high"], frame["low"] = frame["close"] * 1.002, frame["close"] * 0.998
+    data = tmp_path / "generated_xyz.parquet"
+    frame.to_parquet(data)
+    spec = replace(GOOG_WHEEL, name="xyz-wheel", instruments=("XYZ",), params={**GOOG_WHEEL.params, "take_profit": 0})
+    reg = Registry.discover()
+    reg.add_entry("bots", spec.name, "test", lambda: spec)
+    app = AppConfig.model_validate({"pipeline": {"stages": ["risk"]}, "replay": {
+        "data": {"XYZ": str(data)}, "start": "2015-01-02", "end": "2015-04-17"}})
+    rec = validate_option_bot(spec, app, ValidationConfig(min_trades=2, min_win_rate=0.0, min_sharpe=-99), registry=reg)
+    trips = rec.walk_forward["structure_trips"]
+    assert len(trips) == 2 and rec.metrics["trades"] == 2
+    put, call = (parse_occ(t["legs"][0]) for t in trips)
+    assert put.right == "put" and call.right == "call"
+    # by hand from the crafted closes: intrinsic at 85 (put) and at 95 (call)
+    for t, spec_, spot in ((trips[0], put, 85.0), (trips[1], call, 95.0)):
+        premium = (t["pnl"] + 100 * spec_.intrinsic(spot) + FEE) / 100
+        assert premium > 0 and premium == pytest.approx(round(premium, 2), abs=1e-9)  # a quoted price, on the tick
+    assert rec.metrics["share_pnl"] == pytest.approx(100 * (95.0 - 85.0))
+    failed = {c.name for c in rec.checks if not c.passed}
+    assert failed == {"recorded_quotes"} and not rec.passed
+
+
+def test_an_option_position_restored_before_its_chain_is_listed_still_counts_x100() -> None:
+    """After a restart the ledger holds OCC positions before any chain lists them: the
+    multiplier is still 100 (from the symbol), never 1."""
+    from tradefleet.orchestrator.domain import Fill, Side
+    from tradefleet.orchestrator.kernel import multiplier_of
+    from tradefleet.orchestrator.portfolio import Ledger
+
+    ledger = Ledger(Decimal(10_000), lambda _s: 2.5, "acct", multiplier_of({}))
+    ledger.apply_fill("bot", Fill("c", "paper", "v", "t", "GOOG060317P00410000", Side.SELL, Decimal(2),
+                                  Decimal("3.00"), Decimal("1.30"), 0, 0))
+    assert ledger.cash() == Decimal(10_000) + 2 * 300 - Decimal("1.30")
+    assert ledger.positions_value() == Decimal(-2 * 250)
+    ledger.apply_fill("bot", Fill("d", "paper", "v", "t2", "GOOG", Side.BUY, Decimal(1), Decimal("3.00"),
+                                  Decimal(0), 0, 0))
+    assert ledger.cash() == Decimal(10_000) + 600 - Decimal("1.30") - 3
+
+
+def test_a_spread_whose_short_leg_is_assigned_early_unwinds_the_delivered_shares(tmp_path: Path) -> None:
+    """The condor's short put is assigned early (XYZ falls to 60): 100 shares arrive; the bot
+    holds no structure that wants shares, so it sells them at the next fire (found in the
+    GOOG 2008 replay: the shares used to stay, and every later entry was refused for gross
+    exposure)."""
+    days = _sessions("2015-01-02", "2015-03-19")
+    frame = _path(days, {"2015-02-23": 60.0})
+    spec = _xyz_condor()
+    summary, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-03-19")
+    shares = [f for f in _fills(con) if f[0] == "XYZ"]
+    assert [(s[1], s[2]) for s in shares] == [("buy", 100.0), ("sell", 100.0)], shares
+    assert shares[1][5] > shares[0][5]
+    pos = dict(con.execute("select instrument, quantity from positions").fetchall())
+    assert Decimal(pos["XYZ"]) == 0
+
+
+def test_an_expired_contracts_quotes_keep_only_the_last_one_and_the_wheel_trades_as_before(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every contract a chain lists gets a quote series; once its expiry date is over it
+    keeps only its last quote (a long run's memory does not grow with every contract ever
+    listed), while contracts still to expire keep their history. The wheel's trades are
+    the ones asserted above."""
+    import tradefleet.risk.options.listing as listing_mod
+
+    listings: list[Any] = []
+    real_install = listing_mod.install
+
+    def install(*a: Any, **k: Any) -> Any:
+        got = real_install(*a, **k)
+        listings.append(got)
+        return got
+
+    monkeypatch.setattr(listing_mod, "install", install)
+    days = _sessions("2015-01-02", "2015-04-17")
+    frame = _path(days, {"2015-03-20": 85.0})
+    spec = replace(GOOG_WHEEL, name="xyz-wheel", instruments=("XYZ",), params={**GOOG_WHEEL.params, "take_profit": 0})
+    _summary, con = _run(tmp_path, spec, frame, "XYZ", "2015-01-02", "2015-04-17")
+    assert [(parse_occ(i).right if i != "XYZ" else i, s) for i, s, *_ in _fills(con)][:3] == \
+        [("put", "sell"), ("put", "buy"), ("XYZ", "buy")]
+    (listing,) = listings
+    market = listing.engine.services.market
+    listed = list(listing._listed.values())
+    expired = [s for s in listed if parse_occ(s).expiry.isoformat() < "2015-04-17"]
+    live = [s for s in listed if parse_occ(s).expiry.isoformat() > "2015-04-17"]
+    assert expired and live
+    assert all(len(market.timestamps(s)) == 1 for s in expired)
+    assert any(len(market.timestamps(s)) > 1 for s in live)
+    put = _fills(con)[0][0]
+    assert put in expired and market.quote(put) is not None  # the last quote stays readable
+
+
 def test_option_legs_pass_the_rules_veto_judged_at_the_touch(tmp_path: Path) -> None:
     """The default pipeline's rules veto refuses a signal whose price has run past its entry by
     more than 0.5 %. A market leg of an intent should be judged at the touch it would take (ask
@@ -406,16 +659,14 @@ def test_option_legs_pass_the_rules_veto_judged_at_the_touch(tmp_path: Path) -> 
         assert entries[sym] == pytest.approx(price), sym
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, left open: option structures contradicted leg by leg")
 def test_a_neutral_condor_is_not_refused_as_contradicting_another_bots_stock(tmp_path: Path) -> None:
     """Another bot holds XYZ long; a condor whose short strikes bracket the spot is neutral and
     contradicts nobody, so it opens.
 
-    Known defect, left open (issue 23 note, 2026-12-07): the risk gate checks each leg of an
-    option structure for a contradiction on its own (a condor's short call is "short XYZ", its
-    long put too), so another bot holding the underlying either way refuses every condor; the
-    structure should be judged as one position. Also: another bot's long put counts as long its
-    underlying (``ExposureBook.by_underlying`` takes a holding's quantity sign)."""
+    The defect it was written for (found 2026-12-07): the risk gate checked each leg of an
+    option structure for a contradiction on its own (a condor's short call was "short XYZ",
+    its long put too), so another bot holding the underlying either way refused every condor.
+    The structure is now judged as one position (:mod:`tradefleet.risk.structure`)."""
     days = _sessions("2015-01-02", "2015-03-06")
     i = np.arange(len(days))
     closes = 100 * 1.002 ** i * (1 + 0.01 * np.where(i % 2, 1, -1))  # a gentle uptrend: the stock bot stays long
@@ -432,3 +683,4 @@ def test_a_neutral_condor_is_not_refused_as_contradicting_another_bots_stock(tmp
     assert "contradictory_position" not in refusals
     legs = [f for f in _fills(con) if f[0] != "XYZ"]
     assert len(legs) == 4  # one condor: four legs
+
