@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from tradefleet.orchestrator.pipeline.gate import GateContext
     from tradefleet.orchestrator.pipeline.group import IntentGroup
     from tradefleet.risk.blockers import Blockers
+    from tradefleet.risk.budgets import CapitalBudgets
     from tradefleet.risk.config import PortfolioRiskConfig
     from tradefleet.risk.daily_loss import DailyLossGuard
     from tradefleet.risk.kelly import KellySizer
@@ -71,6 +72,7 @@ class PortfolioRiskGate(Protocol):
     snap: Snapshot | None
     model: MarketModel
     kelly: KellySizer
+    budgets: CapitalBudgets
     _fleet_of: dict[str, str]
     _exits_approved: dict[tuple[str, str], int]
 
@@ -124,7 +126,8 @@ def approve_group(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext,
     }
     s0 = math.prod(factors.values())
     limits = gate._scoped(group.bot, fleet)
-    check = _Checker(gate, book, limits, group.bot, fleet, ctx)
+    budget = gate.budgets.bot_fraction(group.bot, fleet) * equity if gate.budgets.known else None
+    check = _Checker(gate, book, limits, group.bot, fleet, ctx, budget)
     desired = [float(leg.quantity) for leg in group.legs]
 
     def states(s: float, exact: list[float] | None = None) -> list[list[Change]]:
@@ -332,8 +335,9 @@ class _Checker:
     """Evaluate one hypothetical state of the book against every limit."""
 
     def __init__(self, gate: PortfolioRiskGate, book: ExposureBook, limits: ScopedLimits, bot: str, fleet: str,
-                 ctx: GateContext | None = None) -> None:
+                 ctx: GateContext | None = None, budget: float | None = None) -> None:
         self.gate, self.book, self.limits, self.bot, self.fleet = gate, book, limits, bot, fleet
+        self.budget = budget  # the bot's capital budget in currency (None: no running bots declared)
         self.cfg = gate.config
         self.equity = max(book.equity, 0.0)
         self._var_before: float | None = None
@@ -387,6 +391,7 @@ class _Checker:
                 if used + d_gross > pct * eq + 1e-6:
                     return f"gross_exposure_{kind}", f"{used + d_gross:,.2f} > {pct:.0%} of equity"
         view = self._option_view(changes)
+        reserve = held_reserve = 0.0
         if view is not None:
             reserve, why = view.change(bot, [(c.instrument, c.qty) for c in changes])
             if why is not None:
@@ -395,6 +400,12 @@ class _Checker:
             if reserve > 1e-9 and book.cash - view.reserved - spend - reserve < -1e-6:
                 return "collateral", (f"needs {reserve:,.2f} of collateral and {spend:,.2f} of cash; cash "
                                       f"{book.cash:,.2f}, {view.reserved:,.2f} already reserved")
+            held_reserve = view.reserved_by.get(bot, 0.0)
+        if self.budget is not None:  # the bot's capital in use: its gross exposure and its collateral
+            before = book.gross_bot.get(bot, 0.0) + held_reserve
+            after = before + d_gross + reserve
+            if after > self.budget + 1e-6 and after > before + 1e-9:
+                return "capital_budget", f"{bot}: {after:,.2f} in use > its budget {self.budget:,.2f}"
         spent: dict[tuple[str, str | None], list[float]] = {}  # net spend per account vs its buying power
         for inst, cost in spend_by.items():
             kind, left = book.spendable(inst)  # the book's cash when no venue reported buying power

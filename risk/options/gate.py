@@ -75,7 +75,11 @@ class OptionsView:
                 self.legs.setdefault((bot, c.underlying), {})[sym] = qty
             else:
                 self.shares[(bot, sym)] = self.shares.get((bot, sym), 0.0) + qty
-        self.reserved = sum(self._reserve(key, self.legs[key], self.shares.get(key, 0.0))[0] for key in self.legs)
+        parts = [(key[0], self._reserve(key, self.legs[key], self.shares.get(key, 0.0))[0]) for key in self.legs]
+        self.reserved = sum(v for _, v in parts)  # the account's collateral, and each bot's
+        self.reserved_by: dict[str, float] = {}
+        for bot, v in parts:
+            self.reserved_by[bot] = self.reserved_by.get(bot, 0.0) + v
 
     def _contract(self, sym: str) -> OptionContract | None:
         inst = self.instruments.get(sym)

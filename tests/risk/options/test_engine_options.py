@@ -684,3 +684,27 @@ def test_a_neutral_condor_is_not_refused_as_contradicting_another_bots_stock(tmp
     legs = [f for f in _fills(con) if f[0] != "XYZ"]
     assert len(legs) == 4  # one condor: four legs
 
+
+
+def test_a_structures_collateral_counts_against_the_bots_capital_budget(tmp_path: Path) -> None:
+    """Two option bots on XYZ (about 100), each with 5 % of a 100,000 account: the wheel's
+    cash-secured put reserves its strike x 100 (about 9,500) and is refused every day for its
+    budget; the condor reserves its wing width x 100 less the credit and opens.
+
+    The defect this was written for (found 2026-12-07): the risk gate never held an intent to
+    the bot's budget, so the put was sold and assigned 100 shares on a 5,000 budget."""
+    days = _sessions("2015-01-02", "2015-03-06")
+    frame = _path(days, {})
+    wheel = replace(GOOG_WHEEL, name="xyz-wheel", instruments=("XYZ",), params={**GOOG_WHEEL.params, "take_profit": 0})
+    condor = _xyz_condor()
+    risk = {"bots": {"xyz-wheel": {"capital_pct": 0.05}, "xyz-condor": {"capital_pct": 0.05}}}
+    _, con = _run(tmp_path, wheel, frame, "XYZ", "2015-01-02", "2015-03-06", risk=risk, others=(condor,))
+    refusals = {f"{r}: {d}" for r, d in con.execute(
+        "select g.reason, g.detail from gate_decisions g join signals s on s.signal_id = g.signal_id "
+        "where s.bot = 'xyz-wheel' and g.verdict = 'reject'")}
+    # one contract is the least it can sell: scaled to fit the budget, it rounds to none
+    assert refusals and all(r.startswith("size_below_lot") and "bound by capital_budget" in r for r in refusals), \
+        refusals
+    bots = dict(con.execute("select o.bot, count(*) from fills f join orders o on "
+                            "o.client_order_id = f.client_order_id group by o.bot").fetchall())
+    assert "xyz-wheel" not in bots and bots.get("xyz-condor") == 4, bots

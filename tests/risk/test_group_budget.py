@@ -1,0 +1,66 @@
+"""A bot's capital budget bounds what it opens through intents too: a multi-leg order, a
+target set (its weights are of the account, and the budget scales the set down, as
+documented on ``TargetKind.WEIGHTS``) and an option structure, whose collateral counts as
+capital in use.
+
+The defect these were written for (found 2026-12-07 in the default run's capital report):
+the risk gate judged an intent group against every account and fleet cap but never against
+the bot's own budget, so risk-parity held 38 % of the account on a 1.3 % budget and
+goog-protective-put 16 % on 0.6 %."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradefleet.orchestrator.domain import Verdict
+from tradefleet.orchestrator.pipeline.group import GroupLeg, IntentGroup
+from tests.risk.fakes import T0
+from tests.risk.test_engine import Rig, _cfg
+
+D = Decimal
+
+
+def _group(bot: str, legs: list[tuple[str, float, float, float]], kind: str = "order", **kw: object) -> IntentGroup:
+    return IntentGroup(bot, "g1", kind, tuple(GroupLeg(s, D(repr(q)), p, D(repr(h))) for s, q, p, h in legs),  # type: ignore[arg-type]
+                       T0, **kw)  # type: ignore[arg-type]
+
+
+def _rig() -> Rig:
+    rig = Rig(_cfg(allow_short=True, max_position_pct=1.0, gross_exposure_pct=2.0,
+                   correlation={"cluster_cap_pct": 4.0}), {"X": [100.0] * 60, "Y": [50.0] * 60})
+    rig.gate.set_running(["a", "b", "c", "d"])  # one fleet: each bot's budget is a quarter, 25,000
+    return rig
+
+
+def test_a_multi_leg_order_is_scaled_to_the_bots_budget() -> None:
+    r = _rig()
+    d, q = r.gate.approve_group(_group("a", [("X", 200, 100.0, 0), ("Y", -200, 50.0, 0)]), r.ctx(), 1.0)
+    assert d.verdict is Verdict.RESIZE and d.reason == "capital_budget", d
+    assert (q[0], q[1]) in {(D(166), D(-166)), (D(167), D(-167))}  # 25,000 of 30,000: one factor, ratio kept
+
+
+def test_a_bots_open_positions_use_its_budget_up_and_a_reduction_is_never_refused() -> None:
+    r = _rig()
+    r.pf.fill("a", "X", D(240))  # 24,000 of its 25,000
+    d, q = r.gate.approve_group(_group("a", [("Y", 100, 50.0, 0)]), r.ctx(), 1.0)
+    assert d.reason == "capital_budget" and q in {(D(19),), (D(20),)}  # the 1,000 left, at 50 (bisected)
+    d, q = r.gate.approve_group(_group("b", [("Y", 100, 50.0, 0)]), r.ctx(), 1.0)
+    assert d.verdict is Verdict.PASS and q == (D(100),)  # another bot's budget is its own
+    r.pf.fill("a", "Y", D(20))
+    d, q = r.gate.approve_group(_group("a", [("X", -100, 100.0, 240)]), r.ctx(), 1.0)
+    assert d.verdict is Verdict.PASS and q == (D(-100),)
+
+
+def test_a_target_set_over_the_budget_is_scaled_down_as_one_set() -> None:
+    r = _rig()
+    legs = [("X", 300, 100.0, 0), ("Y", 400, 50.0, 0)]  # 50,000 of weights for a 25,000 budget
+    d, q = r.gate.approve_group(_group("a", legs, kind="target", staged=True), r.ctx(), 1.0)
+    assert d.reason == "capital_budget" and d.verdict is Verdict.RESIZE
+    assert 149 <= q[0] <= 150 and 199 <= q[1] <= 200
+
+
+def test_without_declared_running_bots_no_budget_applies() -> None:
+    r = Rig(_cfg(allow_short=True, max_position_pct=1.0, gross_exposure_pct=2.0,
+                 correlation={"cluster_cap_pct": 4.0}))
+    d, q = r.gate.approve_group(_group("a", [("X", 300, 100.0, 0)]), r.ctx(), 1.0)
+    assert d.verdict is Verdict.PASS and q == (D(300),)
