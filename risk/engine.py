@@ -143,6 +143,7 @@ class PortfolioRiskGate:
         self._universe: tuple[int, set[str]] = (-1, set())
         self._universe_seen: set[str] = set()  # every symbol the universe has shown (option contracts too)
         self._var_models: dict[tuple[Any, ...], Any] = {}
+        self._option_cols: tuple[tuple[int, Any], dict[str, Any]] = ((0, None), {})  # (tick, build) -> columns
 
     @classmethod
     def build(cls, services: Services) -> PortfolioRiskGate:
@@ -508,7 +509,8 @@ class PortfolioRiskGate:
     def var_model(self, ctx: GateContext, symbols: set[str]) -> Any:
         """The market model's :class:`~tradefleet.risk.var.PortfolioVar`, plus a delta-gamma
         scenario column for each option among ``symbols`` (:mod:`tradefleet.risk.options.scenarios`);
-        the model itself when none is an option. Cached per tick and model build."""
+        the model itself when none is an option. Cached per tick and model build, and each
+        option's column once per tick and build whatever set it is asked with."""
         pv = self.model.var
         options = frozenset(s for s in symbols if self._is_option(s))
         if pv is None or not options:
@@ -520,8 +522,16 @@ class PortfolioRiskGate:
 
             if len(self._var_models) > 64 or any(k[0] != ctx.now_ns for k in self._var_models):
                 self._var_models.clear()
+            when = (ctx.now_ns, self.model.built_ns)
+            if self._option_cols[0] != when:
+                self._option_cols = (when, {})
+            cols = self._option_cols[1]
+            todo = options.difference(cols)
+            if todo:
+                got = option_columns(pv, todo, self.instruments, ctx.market, ctx.now_ns)
+                cols.update({sym: got.get(sym) for sym in todo})  # None: an option it cannot measure
             hit = self._var_models[key] = pv.with_columns(
-                option_columns(pv, options, self.instruments, ctx.market, ctx.now_ns))
+                {sym: cols[sym] for sym in sorted(options) if cols[sym] is not None})
         return hit
 
     def _caps(self, signal: Signal, book: ExposureBook, fleet: str, want: int, close: Decimal,

@@ -159,6 +159,15 @@ def approve_group(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext,
     hit = breach(s)
     if hit is not None:
         binding = hit[0]
+        # limits only tighten as the scale grows, so two probes settle the commonest refusals
+        # without the bisection (the same decision it would reach; the detail names the probe)
+        floor = s0 / 2 ** BISECTION_STEPS  # the least scale the bisection can return
+        if floor > 1e-9 and breach(floor) is not None:
+            return Decision.rejected(GATE, hit[0], hit[1], {"factors": factors, "states": len(states(s0))}), none
+        least = _least_scale(gate, group, ctx, desired, inc) if group.kind != "target" else 0.0
+        if floor > 1e-9 and least > 0 and (least >= s0 or breach(least) is not None):
+            return Decision.rejected(GATE, "size_below_lot", f"a leg needs scale {least / (1 - 1e-12):.4f} for one "
+                                     f"lot; bound by {hit[0]}: {hit[1]}", {"factors": factors}), none
         lo, hi = 0.0, s0
         for _ in range(BISECTION_STEPS):
             mid = (lo + hi) / 2
@@ -298,6 +307,20 @@ def _round(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, desire
             q = leg.quantity
         out.append(q)
     return tuple(out)
+
+
+def _least_scale(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, desired: list[float],
+                 inc: list[int]) -> float:
+    """A scale below which some increasing leg rounds to no lot (a hair under the exact one,
+    so float rounding never lifts a leg to one lot there); 0 when there is no such leg."""
+    need = 0.0
+    for i in inc:
+        leg = group.legs[i]
+        inst = gate.instruments.get(leg.instrument) or Instrument(
+            leg.instrument, ctx.spec.asset_class if ctx.spec is not None else _default_class())
+        if desired[i]:
+            need = max(need, float(inst.lot_size) / abs(desired[i]))
+    return need * (1 - 1e-12)
 
 
 def _default_class() -> Any:

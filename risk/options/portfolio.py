@@ -105,8 +105,10 @@ class ChainPricer:
 
 def value_contracts(contracts: Sequence[OptionContract], asof_ns: int, spots: Sequence[float],
                     vols: Sequence[float], rate: float, dividends: Sequence[float],
-                    steps: int = 200) -> Valuation:
-    """Value contracts per unit: BSM for European, binomial (tree + bump) for American."""
+                    steps: int = 200, bumped: bool = True) -> Valuation:
+    """Value contracts per unit: BSM for European, binomial (tree + bump) for American.
+    ``bumped=False`` skips an American contract's bumped trees (nine of its ten): its vega
+    and rho are then NaN, for a caller that reads only the price, delta, gamma and theta."""
     from tradefleet.risk.options.binomial import crr_tree
     from tradefleet.risk.options.bsm import bsm_valuation
     from tradefleet.risk.options.bump import binomial_bump_valuation
@@ -130,9 +132,12 @@ def value_contracts(contracts: Sequence[OptionContract], asof_ns: int, spots: Se
             parts = {g: getattr(val, g) for g in out}
         else:
             tree = crr_tree(*args, steps=steps, style="american")
-            bump = binomial_bump_valuation(*args, steps=steps, style="american")
-            parts = {"price": tree.price, "delta": tree.delta, "gamma": tree.gamma,
-                     "theta": tree.theta, "vega": bump.vega, "rho": bump.rho}
+            parts = {"price": tree.price, "delta": tree.delta, "gamma": tree.gamma, "theta": tree.theta}
+            if bumped:
+                bump = binomial_bump_valuation(*args, steps=steps, style="american")
+                parts.update(vega=bump.vega, rho=bump.rho)
+            else:
+                parts.update(vega=np.full(idx.size, np.nan), rho=np.full(idx.size, np.nan))
         for g, arr in parts.items():
             out[g][idx] = arr
     return Valuation(**out)

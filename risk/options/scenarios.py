@@ -67,7 +67,7 @@ def option_columns(pv: PortfolioVar, symbols: Iterable[str], instruments: Mappin
     if not todo:
         return {}
     val = value_contracts([t[1] for t in todo], now_ns, [t[2] for t in todo], [t[3] for t in todo], rate,
-                          [0.0] * len(todo))
+                          [0.0] * len(todo), bumped=False)  # delta and gamma only
     out: dict[str, Array] = {}
     for k, (sym, contract, spot, _vol, mark) in enumerate(todo):
         r = pv.returns[:, pv.index[contract.underlying]]

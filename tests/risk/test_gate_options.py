@@ -98,3 +98,37 @@ def test_a_new_option_entry_is_measured_through_its_underlying() -> None:
     assert (dec.reason, qty) == ("scaled", Decimal(10))
     # measured (its own scenario column), not left out as unmeasured
     assert "unmeasured" not in dec.data["var"] and dec.data["var"]["after"]["historical_var95"] > 0
+
+
+def test_each_options_var_column_is_built_once_a_tick_and_equals_a_fresh_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gate's VaR model with option columns is asked for with a different set of options
+    by each decision of a tick (the held ones plus the intent's); each option's delta-gamma
+    column is computed once a tick and the model is the same as one built from scratch."""
+    import numpy as np
+
+    import tradefleet.risk.options.scenarios as scenarios
+
+    others = ["SPY260116C00520000", "SPY260116P00480000"]
+    rig = _var_rig(0)
+    for sym in others:
+        rig.market.closes_by[sym] = [6.0] * 300
+        rig.gate.instruments[sym] = Instrument(sym, AssetClass.OPTION, multiplier=Decimal(100), option=parse_occ(sym))
+    rig.go("b", "SPY", Direction.LONG, fill=False)  # fits the market model
+    gate, ctx = rig.gate, rig.ctx()
+    real = scenarios.option_columns
+    asked: list[set[str]] = []
+
+    def counted(pv, symbols, *a, **k):  # type: ignore[no-untyped-def]
+        asked.append(set(symbols))
+        return real(pv, symbols, *a, **k)
+
+    monkeypatch.setattr(scenarios, "option_columns", counted)
+    gate.var_model(ctx, {"SPY", OCC, others[0]})
+    got = gate.var_model(ctx, {"SPY", others[0], others[1]})
+    assert asked == [{OCC, others[0]}, {others[1]}]
+    pv = gate.model.var
+    fresh = pv.with_columns(real(pv, {others[0], others[1]}, gate.instruments, ctx.market, ctx.now_ns))
+    assert got.symbols == fresh.symbols and np.array_equal(got.returns, fresh.returns)
+    rig.clock.advance(60)  # the next tick computes its columns again
+    gate.var_model(rig.ctx(), {"SPY", OCC})
+    assert asked[-1] == {OCC}

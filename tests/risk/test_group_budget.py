@@ -64,3 +64,42 @@ def test_without_declared_running_bots_no_budget_applies() -> None:
                  correlation={"cluster_cap_pct": 4.0}))
     d, q = r.gate.approve_group(_group("a", [("X", 300, 100.0, 0)]), r.ctx(), 1.0)
     assert d.verdict is Verdict.PASS and q == (D(300),)
+
+
+def _counting(monkeypatch: object) -> list[int]:
+    import tradefleet.risk.group as group_mod
+
+    calls: list[int] = []
+    real = group_mod._Checker.breach
+
+    def breach(self, changes):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self, changes)
+
+    monkeypatch.setattr(group_mod._Checker, "breach", breach)  # type: ignore[attr-defined]
+    return calls
+
+
+def test_an_intent_nothing_of_which_fits_is_refused_for_its_limit_without_the_bisection(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A bot whose budget is used up: the least scale the bisection could return already
+    breaches, so the gate refuses at once, for the limit (the bisection's 24 probes would
+    reach the same decision)."""
+    r = _rig()
+    r.pf.fill("a", "X", D(250))  # all of its 25,000
+    calls = _counting(monkeypatch)
+    d, q = r.gate.approve_group(_group("a", [("Y", 100, 50.0, 0), ("X", 10, 100.0, 250)]), r.ctx(), 1.0)
+    assert (d.verdict, d.reason, q) == (Verdict.REJECT, "capital_budget", (D(0), D(0)))
+    assert len(calls) <= 9, len(calls)  # three probes of at most three states each; the bisection: 25 probes
+
+
+def test_an_intent_whose_least_lot_breaches_is_refused_as_under_one_lot_without_the_bisection(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One lot of each leg (a 1:1 pair of 100 and 50) costs 150 against 100 of budget left:
+    scaled to fit, a leg would round to no lot, so the intent is refused as under one lot,
+    bound by the budget, after a probe at the least scale instead of the bisection."""
+    r = _rig()
+    r.pf.fill("a", "X", D(249))  # 24,900 of its 25,000: 100 left
+    calls = _counting(monkeypatch)
+    d, q = r.gate.approve_group(_group("a", [("X", 3, 100.0, 249), ("Y", -3, 50.0, 0)]), r.ctx(), 1.0)
+    assert (d.verdict, d.reason, q) == (Verdict.REJECT, "size_below_lot", (D(0), D(0)))
+    assert "bound by capital_budget" in d.detail and "needs scale 0.3333" in d.detail, d.detail
+    assert len(calls) <= 9, len(calls)  # three probes of at most three states each; the bisection: 25 probes

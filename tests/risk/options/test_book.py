@@ -125,3 +125,21 @@ def test_collateral_flags_a_short_leg_outliving_its_long_leg() -> None:
 def test_mark_book_vol_per_leg_must_match() -> None:
     with pytest.raises(OptionInputError, match="2 vols for 1 legs"):
         mark_book([leg("put", 95, 1, 1.0)], ASOF, {"GOOG": 100.0}, np.array([0.2, 0.3]), 0.0)
+
+
+def test_value_contracts_without_bumps_gives_the_same_tree_greeks_and_no_vega_or_rho() -> None:
+    """The VaR columns read only delta and gamma: skipping an American contract's nine bumped
+    trees changes none of the tree's numbers; the skipped vega and rho are NaN, never 0."""
+    import math
+
+    from tradefleet.risk.options.portfolio import value_contracts
+
+    contracts = [OptionContract("XYZ", "put", 95.0, date(2015, 3, 20), style="american"),
+                 OptionContract("XYZ", "call", 105.0, date(2015, 3, 20), style="european")]
+    now = 1_420_000_000 * 10**9
+    args = (contracts, now, [100.0, 100.0], [0.3, 0.25], 0.01, [0.0, 0.0])
+    full, lean = value_contracts(*args), value_contracts(*args, bumped=False)
+    for g in ("price", "delta", "gamma", "theta"):
+        assert list(getattr(lean, g)) == list(getattr(full, g)), g
+    assert math.isnan(lean.vega[0]) and math.isnan(lean.rho[0])
+    assert lean.vega[1] == full.vega[1] and lean.rho[1] == full.rho[1]  # European: closed form, unchanged
