@@ -27,7 +27,9 @@ their meaning) with one sub-table per concern::
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
 
 from tradefleet.orchestrator.sections import RiskConfig, Section
 
@@ -190,6 +192,12 @@ class OptionsRiskConfig(Section):
                                 "the uncovered underlying notional")
 
 
+#: fleets whose capital budget is set unless the config sets it: the portfolio bots (rotation,
+#: risk parity, pairs...) allocate the account by target weights, so they get half of it; the
+#: other fleets share the rest by their number of running bots (:mod:`tradefleet.risk.budgets`)
+DEFAULT_FLEET_CAPITAL: dict[str, float] = {"portfolio": 0.5}
+
+
 class PortfolioRiskConfig(RiskConfig):
     """The full ``[risk]`` section (a superset of the kernel's RiskConfig)."""
 
@@ -212,5 +220,22 @@ class PortfolioRiskConfig(RiskConfig):
     greeks: GreeksConfig = GreeksConfig()
     options: OptionsRiskConfig = OptionsRiskConfig()
     bots: dict[str, ScopeLimits] = Field(default_factory=dict)
-    fleets: dict[str, ScopeLimits] = Field(default_factory=dict)
+    fleets: dict[str, ScopeLimits] = Field(
+        default_factory=lambda: {f: ScopeLimits(capital_pct=p) for f, p in DEFAULT_FLEET_CAPITAL.items()},
+        description="per-fleet limits and capital budgets; the portfolio fleet's capital_pct is 0.5 unless set")
     fleet_of: dict[str, str] = Field(default_factory=dict, description="bot -> fleet (default: bot family)")
+
+    @field_validator("fleets", mode="before")
+    @classmethod
+    def _default_fleet_capital(cls, value: Any) -> Any:
+        """A ``[risk.fleets]`` table keeps the default fleet budgets it does not set itself."""
+        if not isinstance(value, dict):
+            return value
+        out = dict(value)
+        for fleet, pct in DEFAULT_FLEET_CAPITAL.items():
+            scope = out.get(fleet)
+            if scope is None:
+                out[fleet] = {"capital_pct": pct}
+            elif isinstance(scope, dict) and "capital_pct" not in scope:
+                out[fleet] = {**scope, "capital_pct": pct}
+        return out

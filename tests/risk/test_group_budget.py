@@ -103,3 +103,25 @@ def test_an_intent_whose_least_lot_breaches_is_refused_as_under_one_lot_without_
     assert (d.verdict, d.reason, q) == (Verdict.REJECT, "size_below_lot", (D(0), D(0)))
     assert "bound by capital_budget" in d.detail and "needs scale 0.3333" in d.detail, d.detail
     assert len(calls) <= 9, len(calls)  # three probes of at most three states each; the bisection: 25 probes
+
+
+def test_the_portfolio_fleet_has_half_the_account_by_default_unless_the_config_says_otherwise() -> None:
+    """The portfolio bots allocate the account by target weights; held to an equal share per
+    running bot they would use 7 % of the default run's account between them, so by default
+    their fleet has half of it and the other fleets share the rest by their running bots."""
+    import pytest
+
+    from tradefleet.risk.budgets import CapitalBudgets, declared
+    from tradefleet.risk.config import PortfolioRiskConfig
+
+    running = {"rp": "portfolio", "mr": "portfolio", "s1": "equities", "s2": "equities", "c": "crypto"}
+    budgets = CapitalBudgets(*declared(PortfolioRiskConfig(), ()))
+    budgets.set_running(running)
+    assert budgets.bot_fraction("rp", "portfolio") == pytest.approx(0.25)
+    assert budgets.bot_fraction("s1", "equities") == pytest.approx(0.5 * 2 / 3 / 2)
+    kept = PortfolioRiskConfig.model_validate({"fleets": {"crypto": {"daily_loss_pct": 0.1},
+                                                          "portfolio": {"max_positions": 4}}})
+    assert kept.fleets["portfolio"].capital_pct == 0.5 and kept.fleets["portfolio"].max_positions == 4
+    assert kept.fleets["crypto"].capital_pct is None
+    assert PortfolioRiskConfig.model_validate({"fleets": {"portfolio": {"capital_pct": 0.2}}}) \
+        .fleets["portfolio"].capital_pct == 0.2
