@@ -220,6 +220,7 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
     opens = 0
     structure = any(getattr(gate.instruments.get(leg.instrument), "option", None) is not None for leg in group.legs)
     judged: set[str] = set()
+    last = getattr(ctx.market, "last_close", None)
     for i in inc:
         leg = group.legs[i]
         if leg.after < 0 and not gate.config.allow_short:
@@ -234,12 +235,11 @@ def _blocked(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, book
             if under in judged:
                 continue
             judged.add(under)
-            spot = _spot(ctx, under)
-            sign = _structure_sign(gate, group, book, under, spot)
-            holders = [h for h in book.holders(leg.instrument, lambda _u: spot) if h[0] != group.bot]
+            sign = _structure_sign(gate, group, book, under, _spot(ctx, under))
+            holders = [h for h in book.holders(leg.instrument, last) if h[0] != group.bot]
         else:
             sign = (leg.after > 0) - (leg.after < 0)
-            holders = book.holders(leg.instrument, getattr(ctx.market, "last_close", None))
+            holders = book.holders(leg.instrument, last)
         other = gate.blockers.contradiction(group.bot, leg.instrument, sign, holders) if sign else None
         if other is not None:
             return "contradictory_position", f"{other[0]} holds the opposite side of {other[1]}"
@@ -297,8 +297,7 @@ def _round(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, desire
     cap is never exceeded: the result is never larger than the leg asked)."""
     out = []
     for i, leg in enumerate(group.legs):
-        inst = gate.instruments.get(leg.instrument) or Instrument(
-            leg.instrument, ctx.spec.asset_class if ctx.spec is not None else _default_class())
+        inst = _instrument(gate, leg.instrument, ctx)
         if i in inc:
             q = inst.round_qty(Decimal(repr(desired[i] * s)))
             if abs(q) > abs(leg.quantity):
@@ -316,11 +315,16 @@ def _least_scale(gate: PortfolioRiskGate, group: IntentGroup, ctx: GateContext, 
     need = 0.0
     for i in inc:
         leg = group.legs[i]
-        inst = gate.instruments.get(leg.instrument) or Instrument(
-            leg.instrument, ctx.spec.asset_class if ctx.spec is not None else _default_class())
+        inst = _instrument(gate, leg.instrument, ctx)
         if desired[i]:
             need = max(need, float(inst.lot_size) / abs(desired[i]))
     return need * (1 - 1e-12)
+
+
+def _instrument(gate: PortfolioRiskGate, symbol: str, ctx: GateContext) -> Instrument:
+    """The gate's instrument for ``symbol``, else one of the bot's asset class (lot size 1)."""
+    return gate.instruments.get(symbol) or Instrument(
+        symbol, ctx.spec.asset_class if ctx.spec is not None else _default_class())
 
 
 def _default_class() -> Any:

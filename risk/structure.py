@@ -19,31 +19,40 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from tradefleet.risk.tickers import _OCC
+from tradefleet.orchestrator.occ import OccSymbolError, parse_occ
 
 #: how far beyond the strikes and the spot the payoff is read, as a fraction of them
 BAND = 0.05
 
 
 @lru_cache(maxsize=65_536)
+def _option(symbol: str) -> tuple[bool, float] | None:
+    """(is a call, strike) of an OCC symbol; None for anything else (a share)."""
+    try:
+        spec = parse_occ(symbol)
+    except OccSymbolError:
+        return None
+    return spec.right == "call", float(spec.strike)
+
+
 def is_option(symbol: str) -> bool:
-    return _OCC.match(symbol.strip().upper()) is not None
+    """Whether ``symbol`` is an OCC option symbol (cached: the contradiction check asks per holding)."""
+    return _option(symbol) is not None
 
 
 def _payoff(symbol: str, qty: float, mult: float, s: float) -> float:
-    m = _OCC.match(symbol.strip().upper())
-    if m is None:  # a share (or any delta-one position) of the underlying
+    opt = _option(symbol)
+    if opt is None:  # a share (or any delta-one position) of the underlying
         return qty * mult * s
-    strike = int(m.group(4)) / 1000
-    intrinsic = max(s - strike, 0.0) if m.group(3) == "C" else max(strike - s, 0.0)
-    return qty * mult * intrinsic
+    call, strike = opt
+    return qty * mult * (max(s - strike, 0.0) if call else max(strike - s, 0.0))
 
 
 def direction(positions: Iterable[tuple[str, float, float]], spot: float | None) -> int:
     """+1, -1 or 0: the direction of ``positions`` ((symbol, signed quantity, multiplier) on
     one underlying) around ``spot`` (None: the middle of the option strikes)."""
     legs = [p for p in positions if p[1]]
-    strikes = [int(m.group(4)) / 1000 for m in (_OCC.match(p[0].strip().upper()) for p in legs) if m]
+    strikes = [opt[1] for opt in (_option(p[0]) for p in legs) if opt is not None]
     if spot is None:
         spot = sum(strikes) / len(strikes) if strikes else 0.0
     if not legs or not spot > 0:
