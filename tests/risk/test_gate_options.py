@@ -111,7 +111,7 @@ def test_each_options_var_column_is_built_once_a_tick_and_equals_a_fresh_build(m
     others = ["SPY260116C00520000", "SPY260116P00480000"]
     rig = _var_rig(0)
     for sym in others:
-        rig.market.closes_by[sym] = [6.0] * 300
+        rig.market.closes_by[sym] = [6.0] * 300  # hand-written flat premium
         rig.gate.instruments[sym] = Instrument(sym, AssetClass.OPTION, multiplier=Decimal(100), option=parse_occ(sym))
     rig.go("b", "SPY", Direction.LONG, fill=False)  # fits the market model
     gate, ctx = rig.gate, rig.ctx()
