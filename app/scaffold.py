@@ -127,7 +127,7 @@ PORTFOLIO_BOT = '''\
 
 Edit ``weights``: it gets a point-in-time panel of the whole universe (``panel.close`` is
 a DataFrame of closes, one column per instrument, NaN where a bar is missing) and returns
-target weights (signed fractions of equity) for EVERY row, using only rows up to each row
+target weights (signed fractions of the bot's capital) for EVERY row, using only rows up to each row
 (no lookahead). The engine turns the current row into one Target, nets it against the
 book, sends reductions first, and the risk gate approves the whole set as one decision.
 """

@@ -159,7 +159,7 @@ class PortfolioBot(Bot):
 
     portfolio: ClassVar[bool] = True
     supports_backtest: ClassVar[bool] = False  # the one-instrument vectorized backtester cannot run it
-    #: tolerance of the default target (fraction of equity below which a rebalance is dropped)
+    #: tolerance of the default target (fraction of the bot's capital below which a rebalance is dropped)
     target_tolerance: ClassVar[float] = 0.0
 
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - contract

@@ -1,6 +1,7 @@
 """What a portfolio bot may read when it decides: a read-only context.
 
-Positions and open orders are the bot's own; equity and cash are the account's. Every
+Positions and open orders are the bot's own; equity and cash are the account's, and
+``capital`` is the bot's share of it (its budget), of which target weights are fractions. Every
 field is a frozen value or a read-only mapping taken at the moment of the fire, so a bot
 can neither change the book nor see past the clock. Instrument specs (tick, lot,
 multiplier, expiry) are the kernel's :class:`~tradefleet.orchestrator.domain.Instrument`.
@@ -34,16 +35,18 @@ class Ctx:
     """client order id -> the id of the intent that sent it (to cancel or replace it)"""
     chains: Callable[[str], Any] | None = None
     """underlying -> its option chain now (None: no option market in this run)"""
+    capital: Decimal | None = None
+    """the bot's capital: its budget x equity (None: the whole account, as without budgets)"""
 
     @classmethod
     def build(cls, bot: str, now_ns: int, equity: Decimal, cash: Decimal, positions: Mapping[str, Decimal],
               open_orders: list[Order] | tuple[Order, ...], instruments: Mapping[str, Instrument],
               marks: Mapping[str, float], intent_ids: Mapping[str, str] | None = None,
-              chains: Callable[[str], Any] | None = None) -> Ctx:
+              chains: Callable[[str], Any] | None = None, capital: Decimal | None = None) -> Ctx:
         """Freeze copies of the given state."""
         return cls(bot, now_ns, equity, cash, MappingProxyType(dict(positions)), tuple(open_orders),
                    MappingProxyType(dict(instruments)), MappingProxyType(dict(marks)),
-                   MappingProxyType(dict(intent_ids or {})), chains)
+                   MappingProxyType(dict(intent_ids or {})), chains, capital)
 
     def chain(self, underlying: str) -> Any:
         """The option chain on ``underlying`` now (model-priced in replay: its ``provenance``
@@ -76,8 +79,11 @@ class Ctx:
         return self.instruments.get(instrument)
 
     def weight(self, instrument: str) -> float:
-        """The position's signed share of equity at the last mark (0 without one)."""
+        """The position's signed share of the bot's capital at the last mark (0 without one):
+        the weight a :meth:`Target.weights <tradefleet.orchestrator.intents.Target.weights>`
+        holding it now would name."""
         mark = self.marks.get(instrument)
-        if mark is None or self.equity <= 0:
+        base = self.capital if self.capital is not None else self.equity
+        if mark is None or base <= 0:
             return 0.0
-        return float(self.position(instrument)) * mark / float(self.equity)
+        return float(self.position(instrument)) * mark / float(base)

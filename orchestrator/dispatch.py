@@ -151,8 +151,15 @@ class IntentDispatcher:
         for iid, live in self.live.items():
             if live.bot == bot and live.deferred:
                 ids.update((o.client_order_id, iid) for o in live.deferred)
-        return Ctx.build(bot, now_ns, ledger.equity(), ledger.cash(), positions, self.open_orders(bot), insts, marks,
-                         ids, getattr(e, "chains", None))
+        equity = ledger.equity()
+        return Ctx.build(bot, now_ns, equity, ledger.cash(), positions, self.open_orders(bot), insts, marks,
+                         ids, getattr(e, "chains", None), equity * Decimal(repr(self._capital_fraction(bot))))
+
+    def _capital_fraction(self, bot: str) -> float:
+        """The bot's capital as a fraction of equity: its budget (1 without a risk gate that
+        keeps budgets). Target weights are fractions of that capital."""
+        share = getattr(self.engine.pipeline.risk, "capital_fraction", None)
+        return float(share(bot)) if share is not None else 1.0
 
     def open_orders(self, bot: str) -> list[Order]:
         """The bot's working intent orders (their unfilled part), plus staged ones not yet
@@ -268,6 +275,7 @@ class IntentDispatcher:
         e = self.engine
         bot = runner.name
         equity = float(e.ledger.equity())
+        capital = equity * self._capital_fraction(bot)
         legs: list[GroupLeg] = []
         skipped: list[str] = []
         pending = self.pendings(bot)  # nothing is sent until every leg is sized
@@ -281,7 +289,7 @@ class IntentDispatcher:
             if target.kind is TargetKind.QUANTITIES:
                 want = value
             elif target.kind is TargetKind.WEIGHTS:
-                want = value * equity / (mark * mult)
+                want = value * capital / (mark * mult)
             else:
                 weigh = getattr(e.pipeline.risk, "conviction_weight", None)
                 w = weigh(bot, sym, value) if weigh is not None else value / max(len(target.values), 1)
@@ -290,8 +298,9 @@ class IntentDispatcher:
             delta = inst.round_qty(Decimal(repr(want)) - held)
             if delta == 0:
                 continue
+            base = capital if target.kind is TargetKind.WEIGHTS else equity
             small = abs(float(delta)) if target.kind is TargetKind.QUANTITIES \
-                else abs(float(delta)) * mark * mult / equity if equity > 0 else 0.0
+                else abs(float(delta)) * mark * mult / base if base > 0 else 0.0
             if small < target.tolerance:
                 continue
             legs.append(GroupLeg(sym, delta, mark, held))

@@ -46,7 +46,7 @@ def _opt_dec(x: Decimal | float | int | str | None) -> Decimal | None:
 class TargetKind(StrEnum):
     """What the numbers of a :class:`Target` mean."""
 
-    WEIGHTS = "weights"        # signed fraction of account equity per instrument
+    WEIGHTS = "weights"        # signed fraction of the bot's capital per instrument
     QUANTITIES = "quantities"  # signed units per instrument
     CONVICTION = "conviction"  # signed score in [-1, 1]; the risk gate sizes it
 
@@ -79,7 +79,7 @@ def _pairs(values: Mapping[str, float | int | Decimal | str] | Iterable[tuple[st
 class Target:
     """A wanted holding per instrument; instruments not named are left alone.
 
-    ``tolerance`` drops small deltas: for weights a fraction of equity, for quantities
+    ``tolerance`` drops small deltas: for weights a fraction of the bot's capital, for quantities
     units, for conviction a score. Deltas smaller than one lot are always dropped.
     ``execution`` (an :class:`ExecSpec` or ``{"algo": ..., "params": {...}}``) works every
     increase as a parent order through the execution layer; reductions go at once.
@@ -106,8 +106,11 @@ class Target:
     @classmethod
     def weights(cls, values: Mapping[str, float], tolerance: float = 0.0, tag: str = "",
                 execution: ExecSpec | Mapping[str, Any] | None = None) -> Target:
-        """Signed fractions of account equity (0.25 = a quarter long, -0.1 = 10% short); the risk
-        gate's budgets and limits may scale the whole set down (one factor, never up)."""
+        """Signed fractions of the bot's capital (0.25 = a quarter of it long, -0.1 = 10% short).
+        The bot's capital is its budget x account equity (the whole account when no budgets
+        apply; :meth:`tradefleet.risk.engine.PortfolioRiskGate.capital_fraction`), so weights
+        summing to 1 fully invest it, as in a backtest of the bot alone. The risk gate's limits
+        may scale the whole set down (one factor, never up)."""
         return cls(_pairs(values), TargetKind.WEIGHTS, tolerance, tag, execution)  # type: ignore[arg-type]
 
     @classmethod

@@ -209,6 +209,11 @@ class PortfolioRiskGate:
 
         return approve_group(self, group, ctx, scale)
 
+    def capital_fraction(self, bot: str) -> float:
+        """The bot's capital as a fraction of account equity: its budget (the whole account
+        when no running bots were declared). Target weights are fractions of it."""
+        return self.budgets.bot_fraction(bot, self._fleet_of.get(bot, "default"))
+
     def conviction_weight(self, bot: str, instrument: str, conviction: float) -> float:
         """The signed equity fraction a conviction target (or an unsized order) gets."""
         from tradefleet.risk.group import conviction_weight

@@ -1,14 +1,17 @@
 """Risk parity (inverse volatility) with target weights.
 
 At each month end every instrument with a full ``vol_window`` of its own daily returns
-gets a weight proportional to 1 / its volatility, scaled so the weights sum to ``gross``,
-each capped at ``max_weight``; instruments whose series has ended get 0. One
-:class:`Target` per fire, approved by the risk gate as one decision.
+gets a weight proportional to 1 / its volatility, scaled so the weights sum to ``gross``
+(of the bot's capital: 1.0 invests all of it), each capped at ``max_weight``; instruments
+whose series has ended get 0. One :class:`Target` per fire, approved by the risk gate as one
+decision.
 
 Real-data replay (``python -m bench.portfolio_bots --bots risk-parity``: bundled SPX, NASDAQ and
 GOOG daily, 2005-01-03 to 2013-02-28, default config with every gate, fills at the next
-open): total return +33.09 %, 54 orders, 19 closed trades (all winners), 263 rebalance legs
-refused by the gates, fees 13.89.
+open; measured 2026-12-07 with weights of the bot's capital): total return +38.30 %, 254
+orders, 52 closed trades (88.5 % winners), 820 rebalance legs refused by the gates, fees
+22.86. Alone, the bot has the portfolio fleet's half of the account, so a 0.5 weight is a
+quarter of it: the gate's 20 % position cap holds it back (1,369 ``max_position`` decisions).
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ if TYPE_CHECKING:
 
 class RiskParityParams(BotParams):
     vol_window: int = Field(63, ge=10, le=504, description="bars of each instrument's return volatility")
-    gross: float = Field(0.4, gt=0, le=2, description="sum of the weights (fraction of equity)")
-    max_weight: float = Field(0.2, gt=0, le=1, description="cap on any one weight")
+    gross: float = Field(1.0, gt=0, le=2, description="sum of the weights (fraction of the bot's capital)")
+    max_weight: float = Field(0.5, gt=0, le=1, description="cap on any one weight")
     tolerance: float = Field(0.02, ge=0, le=1)
 
 

@@ -591,8 +591,9 @@ def test_precomputed_weights_follow_each_row_and_close_a_member_that_left_the_un
         held.append((h.position("w", "A"), h.position("w", "B")))
     assert all(a > 0 for a, _ in held[1:])  # a held member is never closed
     assert held[3][1] > 0 and held[4][1] == 0 == held[5][1]  # B is sold at the bar it left, filled at the next
-    weight = h.position("w", "A") * h.market.last_close("A") / float(h.engine.ledger.equity())
-    assert abs(weight - 0.15) < 0.01  # the third row's weight, not the first's
+    capital = float(h.engine.ledger.equity()) * h.engine.pipeline.risk.capital_fraction("w")  # type: ignore[attr-defined]
+    weight = h.position("w", "A") * h.market.last_close("A") / capital
+    assert abs(weight - 0.15) < 0.01  # the third row's weight (of the bot's capital), not the first's
     assert h.position("a", "C") > 0 and h.position("z", "C") > 0 and not h.engine.runners["w"].fault
     assert {o.instrument for o in h.store.orders() if o.bot == "w"} == {"A", "B"}
     assert {x.instrument for x in h.store.signals("w")} == {"A", "B"}  # other bots' holdings are none of its business

@@ -1,6 +1,6 @@
 """A bot's capital budget bounds what it opens through intents too: a multi-leg order, a
-target set (its weights are of the account, and the budget scales the set down, as
-documented on ``TargetKind.WEIGHTS``) and an option structure, whose collateral counts as
+target set (scaled down as one set when it asks for more than the budget) and an option
+structure, whose collateral counts as
 capital in use.
 
 The defect these were written for (found 2026-12-07 in the default run's capital report):

@@ -270,3 +270,51 @@ def test_pendings_sum_each_instruments_working_orders_and_leave_out_linked_exits
         d._working[o.client_order_id] = o
     assert d.pendings("a") == {"X": D("2"), "Y": D("-5")}
     assert d.pending("a", "X") == D("2") and d.pending("a", "Z") == 0
+
+
+class Rebalancer(PortfolioBot):
+    """Returns the next of the target weights a test queues, one set per fire."""
+
+    plan: ClassVar[list[dict[str, float]]] = []
+    seen: ClassVar[list[Ctx]] = []
+
+    def decide(self, panel: Panel, ctx: Ctx) -> list[Intent]:
+        Rebalancer.seen.append(ctx)
+        return [Target.weights(Rebalancer.plan.pop(0))] if Rebalancer.plan else []
+
+
+class Idle(PortfolioBot):
+    """Holds nothing: a second bot in the fleet, so each has half the account."""
+
+    def decide(self, panel: Panel, ctx: Ctx) -> list[Intent]:
+        return []
+
+
+def test_target_weights_are_fractions_of_the_bots_capital_and_it_keeps_rebalancing(tmp_path: Path) -> None:
+    """Weights are of the bot's capital (its budget), not of the whole account.
+
+    The defect (2026-12-07, the default run): weights were taken of the account, so a bot on
+    a 10 % budget asked for up to ten times its capital; the gate scaled the first set down to
+    the budget (one factor, so the mix was right) and then refused every later set that added
+    to all of its legs, its capital being in use: risk-parity kept its first month's mix for
+    the rest of the run (7,452 refusals). Here the bot has half the account; its sets move
+    0.6/0.4 to 0.5/0.5. Before the fix the first set was scaled to 0.3/0.2 of the account and
+    the second refused (``capital_budget``), leaving the mix at 60/40."""
+    Rebalancer.plan = [{"A": 0.6, "B": 0.4}, {}, {"A": 0.5, "B": 0.5}]
+    Rebalancer.seen = []
+    frames = {"A": generated_frame(np.full(8, 100.0)), "B": generated_frame(np.full(8, 50.0))}
+    h = Harness(tmp_path, frames, [spec("r", Rebalancer, ("A", "B")), spec("idle", Idle, ("A",))],
+                config={"risk": {"max_position_pct": 1.0, "gross_exposure_pct": 2.0}})
+    risk = h.engine.pipeline.risk
+    assert risk.capital_fraction("r") == pytest.approx(0.5)  # type: ignore[attr-defined]
+    h.run(3)  # the first set fills at the next open
+    eq = float(h.engine.ledger.equity())
+    assert h.position("r", "A") * 100 / eq == pytest.approx(0.30, abs=0.002)
+    assert h.position("r", "B") * 50 / eq == pytest.approx(0.20, abs=0.002)
+    h.run(3)
+    assert h.position("r", "A") * 100 / eq == pytest.approx(0.25, abs=0.002)
+    assert h.position("r", "B") * 50 / eq == pytest.approx(0.25, abs=0.002)
+    last = Rebalancer.seen[-1]  # the bot sees its capital, and its weights as fractions of it
+    assert float(last.capital) == pytest.approx(float(last.equity) / 2)  # type: ignore[arg-type]
+    assert last.weight("A") == pytest.approx(0.5, abs=0.004) and last.weight("B") == pytest.approx(0.5, abs=0.004)
+    h.close()

@@ -125,6 +125,9 @@ def test_ctx_is_read_only_and_nets_pending_orders() -> None:
                     {"SPX": Instrument("SPX", AssetClass.INDEX)}, {"SPX": 100.0})
     assert ctx.position("SPX") == 5 and ctx.pending("SPX") == -2 and ctx.position("X") == 0
     assert ctx.weight("SPX") == pytest.approx(0.5)
+    own = Ctx.build("bot", 1, Decimal(1000), Decimal(500), {"SPX": Decimal(5)}, [], {}, {"SPX": 100.0},
+                    capital=Decimal(250))
+    assert own.weight("SPX") == pytest.approx(2.0)  # of the bot's capital (its budget), as target weights are
     assert ctx.spec("SPX") is not None and ctx.spec("SPX").lot_size == 1  # type: ignore[union-attr]
     with pytest.raises(TypeError):
         ctx.positions["SPX"] = Decimal(1)  # type: ignore[index]
