@@ -19,7 +19,13 @@ Management, the same for every bot (documented rules, all params):
   value (physically settled stock options deliver the shares), the rest expire worthless;
   short American legs may be assigned early (:mod:`tradefleet.risk.options.listing`);
 - the next structure opens on the next fire with no option leg held (a roll is close,
-  then open).
+  then open);
+- a structure is not proposed when one of it needs more than the bot's capital left
+  (``ctx.capital`` less its positions at their marks): its premiums at the touch times the
+  multiplier plus the shares it buys at the spot. That outlay is the least of what the risk
+  gate counts against the bot's budget (collateral comes on top), so the gate would refuse
+  it; the bot logs when it starts and stops waiting for capital instead of sending a
+  refused structure through every gate on every fire.
 
 The entry price of a structure is remembered in memory (after a restart the take-profit
 falls back to the DTE rule and expiry).
@@ -38,6 +44,7 @@ iron condor        short OTM put and call spreads (credit)
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import date
 from decimal import Decimal
@@ -57,6 +64,8 @@ if TYPE_CHECKING:
     from tradefleet.orchestrator.panel import Panel
 
 NS_PER_DAY = 86_400 * 1_000_000_000
+
+log = logging.getLogger(__name__)
 
 
 class OptionLegsParams(BotParams):
@@ -81,6 +90,7 @@ class OptionLegsBot(PortfolioBot):
     def __init__(self, params: BotParams | None = None) -> None:
         super().__init__(params)  # type: ignore[arg-type]
         self._entry: dict[frozenset[str], float] = {}  # structure (its symbols) -> signed value at the open
+        self._waiting = False  # the last structure was not proposed: one of it needs more capital than is left
 
     def warmup_bars(self) -> int:
         return 60
@@ -134,15 +144,40 @@ class OptionLegsBot(PortfolioBot):
         short_of = self.stock_per_contract * n - float(ctx.position(under))
         if self.stock_per_contract and short_of > 0:  # the shares the structure is written against
             ratios[under] = short_of / n
-        value = 0.0
+        value = outlay = 0.0
         for sym, q in legs.items():
             quote = chain.by_symbol(sym)
             if quote is None:
                 return []
-            value += q * (quote.ask if q > 0 else quote.bid)
+            px = quote.ask if q > 0 else quote.bid
+            value += q * px
+            outlay += abs(q) * px * quote.contract.multiplier
+        outlay += ratios.get(under, 0.0) * float(chain.spot or ctx.marks.get(under, 0.0))
+        if not self._affordable(outlay, ctx):
+            return []
         self._entry[frozenset(legs)] = value
         return [OrderIntent.combo(ratios, size=n, atomic=Atomic.ALL_OR_NONE, leg_risk=LegRisk.HEDGE,
                                   tag=f"open {type(self).__name__} {value:+.2f}/share")]
+
+    def _affordable(self, outlay: float, ctx: Ctx) -> bool:
+        """Whether one structure's ``outlay`` fits the bot's capital left (always, when the
+        context carries no capital); logs each change between fitting and waiting."""
+        if ctx.capital is None:
+            return True
+        used = 0.0
+        for sym, qty in ctx.positions.items():
+            spec = ctx.spec(sym)
+            used += abs(float(qty)) * ctx.marks.get(sym, 0.0) * (float(spec.multiplier) if spec is not None else 1.0)
+        left = float(ctx.capital) - used
+        waiting = outlay > left
+        if waiting != self._waiting:
+            self._waiting = waiting
+            if waiting:
+                log.info("%s: one structure needs %.2f of capital, %.2f is left of its %.2f: not proposed "
+                         "until it fits", ctx.bot, outlay, max(left, 0.0), float(ctx.capital))
+            else:
+                log.info("%s: one structure (%.2f) fits its capital left (%.2f) again", ctx.bot, outlay, left)
+        return not waiting
 
     def manage(self, held: dict[str, Decimal], ctx: Ctx) -> list[Intent]:
         p = self.params

@@ -449,3 +449,49 @@ def test_a_structures_collateral_counts_against_the_bots_capital_budget(tmp_path
     bots = dict(con.execute("select o.bot, count(*) from fills f join orders o on "
                             "o.client_order_id = f.client_order_id group by o.bot").fetchall())
     assert "xyz-wheel" not in bots and bots.get("xyz-condor") == 4, bots
+
+
+def test_a_structure_that_cannot_fit_the_bots_capital_is_not_proposed(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """A covered call on XYZ (about 100) buys 100 shares per contract, about 10,000. On a 5 %
+    budget (5,000) the bot proposes nothing and says so once; on 30 % it trades.
+
+    Before (2026-12-07, the default run): the GOOG covered call, protective put, spreads and
+    condor, each on about 700 of capital, sent their structure through regime, ensemble, veto
+    and the risk gate on every fire (2,152 fires each) to be refused there as
+    ``size_below_lot``, bound by ``capital_budget``: 23,394 refused signals, a third of the
+    replay loop. The condor here (its premiums a few hundred) still proposes and opens."""
+    from tradefleet.bots.options.traded import GOOG_COVERED_CALL
+
+    days = _sessions("2015-01-02", "2015-03-06")
+    frame = _path(days, {})
+    call = replace(GOOG_COVERED_CALL, name="xyz-covered-call", instruments=("XYZ",))
+    condor = _xyz_condor()
+    small = {"bots": {"xyz-covered-call": {"capital_pct": 0.05}, "xyz-condor": {"capital_pct": 0.05}}}
+    (tmp_path / "small").mkdir()
+    (tmp_path / "large").mkdir()
+    with caplog.at_level("INFO", logger="tradefleet.bots.options.traded"):
+        _, con = _run(tmp_path / "small", call, frame, "XYZ", "2015-01-02", "2015-03-06", risk=small, others=(condor,))
+    signals = dict(con.execute("select bot, count(*) from signals group by bot").fetchall())
+    assert "xyz-covered-call" not in signals and signals.get("xyz-condor", 0) > 0, signals
+    waits = [r.getMessage() for r in caplog.records if "not proposed until it fits" in r.getMessage()]
+    assert len(waits) == 1 and waits[0].startswith("xyz-covered-call: one structure needs"), waits
+    large = {"bots": {"xyz-covered-call": {"capital_pct": 0.3}}}
+    _, con = _run(tmp_path / "large", call, frame, "XYZ", "2015-01-02", "2015-03-06", risk=large)
+    filled = {i for i, *_ in _fills(con)}
+    assert "XYZ" in filled and len(filled) > 1 and all(parse_occ(i).right == "call" for i in filled - {"XYZ"}), filled
+
+
+def test_the_capital_left_is_the_bots_capital_less_its_positions_at_their_marks() -> None:
+    """100 shares at 100 held on 10,100 of capital leave 100: a call written for 2.00 x 100 does
+    not fit, one for 0.90 does (and the context without a capital always fits)."""
+    from tradefleet.bots.options.traded import GOOG_COVERED_CALL
+    from tradefleet.orchestrator.context import Ctx
+    from tradefleet.orchestrator.domain import AssetClass, Instrument
+
+    bot = GOOG_COVERED_CALL.bot(GOOG_COVERED_CALL.bot.Params.model_validate(GOOG_COVERED_CALL.params))
+    insts = {"XYZ": Instrument("XYZ", AssetClass.EQUITY)}
+    ctx = Ctx.build("cc", 0, Decimal(100_000), Decimal(90_000), {"XYZ": Decimal(100)}, [], insts, {"XYZ": 100.0},
+                    capital=Decimal(10_100))
+    assert not bot._affordable(200.0, ctx) and bot._affordable(90.0, ctx)
+    assert bot._affordable(1e9, replace(ctx, capital=None))
