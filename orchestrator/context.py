@@ -78,12 +78,18 @@ class Ctx:
         """Tick, lot, multiplier and expiry of ``instrument`` (None if unknown)."""
         return self.instruments.get(instrument)
 
+    def notional(self, instrument: str) -> float:
+        """The position's signed value at the last mark: quantity x mark x the contract
+        multiplier (0 without a mark)."""
+        spec = self.instruments.get(instrument)
+        mult = float(spec.multiplier) if spec is not None else 1.0
+        return float(self.position(instrument)) * self.marks.get(instrument, 0.0) * mult
+
     def weight(self, instrument: str) -> float:
         """The position's signed share of the bot's capital at the last mark (0 without one):
         the weight a :meth:`Target.weights <tradefleet.orchestrator.intents.Target.weights>`
-        holding it now would name."""
-        mark = self.marks.get(instrument)
+        holding it now would name (multiplier included, as targets are sized)."""
         base = self.capital if self.capital is not None else self.equity
-        if mark is None or base <= 0:
+        if base <= 0:
             return 0.0
-        return float(self.position(instrument)) * mark / float(base)
+        return self.notional(instrument) / float(base)

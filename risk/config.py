@@ -221,14 +221,14 @@ class PortfolioRiskConfig(RiskConfig):
     options: OptionsRiskConfig = OptionsRiskConfig()
     bots: dict[str, ScopeLimits] = Field(default_factory=dict)
     fleets: dict[str, ScopeLimits] = Field(
-        default_factory=lambda: {f: ScopeLimits(capital_pct=p) for f, p in DEFAULT_FLEET_CAPITAL.items()},
+        default_factory=dict, validate_default=True,
         description="per-fleet limits and capital budgets; the portfolio fleet's capital_pct is 0.5 unless set")
     fleet_of: dict[str, str] = Field(default_factory=dict, description="bot -> fleet (default: bot family)")
 
     @field_validator("fleets", mode="before")
     @classmethod
     def _default_fleet_capital(cls, value: Any) -> Any:
-        """A ``[risk.fleets]`` table keeps the default fleet budgets it does not set itself."""
+        """A ``[risk.fleets]`` table (or none) keeps the default fleet budgets it does not set itself."""
         if not isinstance(value, dict):
             return value
         out = dict(value)

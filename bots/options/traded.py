@@ -128,7 +128,7 @@ class OptionLegsBot(PortfolioBot):
         legs = self.legs(chain, spot, expiry, panel, ctx)
         if not legs:
             return []
-        return self.open(under, legs, chain, ctx)
+        return self.open(under, legs, chain, spot, ctx)
 
     def option_legs(self, ctx: Ctx, underlying: str) -> dict[str, Decimal]:
         out = {}
@@ -138,7 +138,7 @@ class OptionLegsBot(PortfolioBot):
                 out[sym] = qty
         return out
 
-    def open(self, under: str, legs: dict[str, int], chain: Any, ctx: Ctx) -> list[Intent]:
+    def open(self, under: str, legs: dict[str, int], chain: Any, spot: float, ctx: Ctx) -> list[Intent]:
         n = self.params.contracts
         ratios: dict[str, float] = {s: float(q) for s, q in legs.items()}
         short_of = self.stock_per_contract * n - float(ctx.position(under))
@@ -152,7 +152,7 @@ class OptionLegsBot(PortfolioBot):
             px = quote.ask if q > 0 else quote.bid
             value += q * px
             outlay += abs(q) * px * quote.contract.multiplier
-        outlay += ratios.get(under, 0.0) * float(chain.spot or ctx.marks.get(under, 0.0))
+        outlay += ratios.get(under, 0.0) * spot
         if not self._affordable(outlay, ctx):
             return []
         self._entry[frozenset(legs)] = value
@@ -164,11 +164,7 @@ class OptionLegsBot(PortfolioBot):
         context carries no capital); logs each change between fitting and waiting."""
         if ctx.capital is None:
             return True
-        used = 0.0
-        for sym, qty in ctx.positions.items():
-            spec = ctx.spec(sym)
-            used += abs(float(qty)) * ctx.marks.get(sym, 0.0) * (float(spec.multiplier) if spec is not None else 1.0)
-        left = float(ctx.capital) - used
+        left = float(ctx.capital) - sum(abs(ctx.notional(sym)) for sym in ctx.positions)
         waiting = outlay > left
         if waiting != self._waiting:
             self._waiting = waiting

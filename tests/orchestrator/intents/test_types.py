@@ -128,6 +128,9 @@ def test_ctx_is_read_only_and_nets_pending_orders() -> None:
     own = Ctx.build("bot", 1, Decimal(1000), Decimal(500), {"SPX": Decimal(5)}, [], {}, {"SPX": 100.0},
                     capital=Decimal(250))
     assert own.weight("SPX") == pytest.approx(2.0)  # of the bot's capital (its budget), as target weights are
+    opt = Ctx.build("bot", 1, Decimal(1000), Decimal(500), {"C": Decimal(-2)}, [],
+                    {"C": Instrument("C", AssetClass.EQUITY, multiplier=Decimal(100))}, {"C": 1.5}, capital=Decimal(600))
+    assert opt.notional("C") == pytest.approx(-300.0) and opt.weight("C") == pytest.approx(-0.5)  # x the multiplier
     assert ctx.spec("SPX") is not None and ctx.spec("SPX").lot_size == 1  # type: ignore[union-attr]
     with pytest.raises(TypeError):
         ctx.positions["SPX"] = Decimal(1)  # type: ignore[index]
